@@ -1,0 +1,183 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { encodeModel, toNumber } from '../rewriter/proto';
+import { gradientRules } from '../rules/registry';
+import { methodNames } from '../rules/methods';
+import { AttributeOptions, Explainer, TensorData } from '../runtime/explainer';
+import { imageToTensor, Preprocess, readImage, Rgb, tensorToRgb, writeHeatmapPng } from '../runtime/image';
+import { readNpy, writeNpy } from '../runtime/npy';
+import { Provider, PROVIDERS } from '../runtime/session';
+import { intList, num, parseArgs, Parsed } from './args';
+
+const USAGE = `onnx-explain — explain ONNX classifiers
+
+Usage:
+  onnx-explain info MODEL
+  onnx-explain attribute MODEL --input X.npy|IMG.png --method M [--target K] [--output NAME] [--out OUT.npy|OUT.png]
+  onnx-explain rewrite MODEL --method M --out AUG.onnx [--shape DIMS] [--output NAME]
+
+Methods: ${methodNames.join(', ')}
+Run 'onnx-explain COMMAND --help' for a command's options.`;
+
+const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
+  --output NAME         model output to explain (required when the model has several)
+  --explain-softmax     explain a final Softmax's output instead of its input logits
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)`;
+
+const HELP: Record<string, string> = {
+  info: `onnx-explain info MODEL
+
+Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.`,
+  attribute: `onnx-explain attribute MODEL --input X [options]
+
+  --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image
+  --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | none ([0,1] pixels)
+  --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row)
+  --out FILE            .npy to save attributions (same shape as the input), .png for a heat-map overlay
+${COMMON_HELP}`,
+  rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
+
+Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
+(same shape as the explained output: put 1 at the target class). Outputs: the model's outputs and
+'attribution' (same shape as the input).
+
+  --out AUG.onnx        where to write the augmented model (must differ from MODEL)
+  --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
+${COMMON_HELP}`,
+};
+
+const COMMON_FLAGS = { method: true, output: true, 'explain-softmax': false, provider: true, help: false };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      console.log(USAGE);
+      return command ? 0 : 1;
+    }
+    if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: info, attribute, rewrite; see onnx-explain --help)`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(HELP[command]);
+      return 0;
+    }
+    if (command === 'info') await info(parseArgs(rest, {}, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, input: true, target: true, out: true, preprocess: true }, command));
+    if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
+    return 0;
+  } catch (e) {
+    if (e instanceof ExplainError) {
+      console.error(`onnx-explain: error: ${e.message}`);
+      return 1;
+    }
+    const msg = String((e as Error)?.message ?? e).split('\n')[0];
+    console.error(`onnx-explain: error: ${msg}`);
+    return 2;
+  }
+}
+
+function modelArg(p: Parsed, command: string): string {
+  if (p.positional.length !== 1) throw new ExplainError(`${command}: expected one MODEL path (see onnx-explain ${command} --help)`);
+  return p.positional[0];
+}
+
+function provider(p: Parsed): Provider {
+  const v = (p.flags.get('provider') as string | undefined) ?? 'cpu';
+  if (!PROVIDERS.includes(v as Provider)) throw new ExplainError(`--provider: '${v}' is not one of ${PROVIDERS.join(', ')}`);
+  return v as Provider;
+}
+
+function commonOptions(p: Parsed): AttributeOptions {
+  return {
+    method: p.flags.get('method') as string | undefined,
+    output: p.flags.get('output') as string | undefined,
+    explainSoftmax: p.flags.has('explain-softmax'),
+  };
+}
+
+async function info(p: Parsed): Promise<void> {
+  const ex = await Explainer.load(modelArg(p, 'info'));
+  const { view } = ex;
+  const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
+  console.log(`model: ${ex.label}`);
+  console.log(`opsets: ${[...view.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`);
+  console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
+  for (const i of view.inputs) console.log(`input: ${i.name} [${dims(i)}] type ${i.type?.tensor_type?.elem_type}`);
+  for (const o of view.graph.output ?? []) console.log(`output: ${o.name} [${dims(o)}]${view.producer.get(o.name ?? '')?.op_type === 'Softmax' ? ' (Softmax: its input logits are explained)' : ''}`);
+  const histogram = new Map<string, number>();
+  for (const n of view.nodes) histogram.set(n.op_type ?? '', (histogram.get(n.op_type ?? '') ?? 0) + 1);
+  console.log('ops:');
+  for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
+  const structural = new Set(['Constant', 'Shape', 'ConstantOfShape', 'Size', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'Not', 'And', 'Or']);
+  const missing = [...histogram.keys()].filter((op) => !structural.has(op) && !gradientRules.lookup(op, view.opset));
+  console.log(`unsupported ops: ${missing.length ? missing.join(', ') : 'none'}`);
+}
+
+async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): Promise<{ x: TensorData; shown?: Rgb }> {
+  if (/\.(png|jpe?g)$/i.test(file)) {
+    const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label);
+    return { x: tensor, shown };
+  }
+  const arr = readNpy(file);
+  if (arr.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, but input '${ex.input.name}' is float32`);
+  const x = { data: Float32Array.from(arr.data as Float32Array), dims: arr.dims };
+  if (arr.dims.length === ex.input.dims.length - 1) x.dims = [1, ...arr.dims];
+  return { x };
+}
+
+async function attribute(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'attribute');
+  const inputFile = p.flags.get('input') as string | undefined;
+  if (!inputFile) throw new ExplainError('attribute: --input X.npy (or an image) is required');
+  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
+  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  const out = p.flags.get('out') as string | undefined;
+  if (out && !/\.(npy|png)$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .npy or .png`);
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const options = commonOptions(p);
+  const target = p.flags.get('target') as string | undefined;
+  if (target !== undefined) {
+    const t = intList(target, '--target');
+    options.target = t.length === 1 ? t[0] : t;
+  }
+  const { x, shown } = await loadInput(ex, inputFile, preprocess);
+  const r = await ex.attribute(x, options);
+  const { output } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const scores = r.outputs[output];
+  const per = scores.data.length / x.dims[0];
+  r.targets.forEach((t, row) => console.log(`row ${row}: target ${t}, ${output}[${t}] = ${scores.data[row * per + t].toPrecision(6)}`));
+  const a = r.attributions.data;
+  let sum = 0, maxAbs = 0;
+  for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
+  console.log(`attribution (${options.method ?? 'gradient'}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+  if (out?.toLowerCase().endsWith('.png')) {
+    writeHeatmapPng(out, r.attributions, shown ?? tensorToRgb(x, ex.label), ex.label);
+    console.log(`wrote ${out}`);
+  } else if (out) {
+    writeNpy(out, r.attributions.data, r.attributions.dims);
+    console.log(`wrote ${out}`);
+  }
+}
+
+async function rewrite(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'rewrite');
+  const out = p.flags.get('out') as string | undefined;
+  if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
+  if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const shapeFlag = p.flags.get('shape') as string | undefined;
+  let dims: number[];
+  if (shapeFlag) {
+    dims = intList(shapeFlag, '--shape');
+  } else {
+    const dynamic = ex.input.dims.map((d, k) => (k > 0 && d < 0 ? k : -1)).filter((k) => k >= 0);
+    if (dynamic.length) throw new ExplainError(`${model}: input '${ex.input.name}' has dynamic sizes on axes ${dynamic.join(', ')}; pass --shape (e.g. --shape 1,${ex.input.dims.slice(1).map((d) => (d < 0 ? 224 : d)).join(',')})`);
+    dims = [1, ...ex.input.dims.slice(1)];
+  }
+  ex.checkShape(dims);
+  const { model: aug } = await ex.augmented(dims.slice(1), commonOptions(p));
+  const tmp = `${out}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, encodeModel(aug));
+  fs.renameSync(tmp, out);
+  console.log(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
+}

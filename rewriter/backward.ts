@@ -1,0 +1,133 @@
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView, TensorFacts } from './graph-view';
+import { isFloatType, NodeProto } from './proto';
+import { RuleTable } from '../rules/registry';
+import { RuleContext, RuleOptions } from '../rules/types';
+
+export interface WalkSpec {
+  view: GraphView;
+  facts: TensorFacts;
+  em: Emitter;
+  table: RuleTable;
+  options: RuleOptions;
+  /** Names of the inputs attributions are computed for. */
+  wrt: string[];
+  /** Tensor the seed is applied to, and the seed's name. */
+  from: string;
+  seed: string;
+  /** Reference-pass name of a forward tensor (methods with a baseline). */
+  ref?: (name: string) => string;
+}
+
+/** Tensors that depend on the given inputs through float-valued tensors. */
+export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[]): Set<string> {
+  const diff = new Set(wrt);
+  for (const n of view.nodes) {
+    if (!(n.input ?? []).some((i) => diff.has(i))) continue;
+    for (const o of n.output ?? []) if (o && isFloatType(facts.dtypes.get(o))) diff.add(o);
+  }
+  return diff;
+}
+
+/** Tensors that `target` depends on. */
+function ancestors(view: GraphView, target: string): Set<string> {
+  const seen = new Set<string>([target]);
+  const stack = [target];
+  while (stack.length) {
+    const n = view.producer.get(stack.pop()!);
+    for (const i of n?.input ?? []) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
+  }
+  return seen;
+}
+
+/**
+ * Emits the backward pass from `seed` (applied to `from`) to each `wrt` input: visits the nodes
+ * on the path in reverse topological order, asks each node's rule for its input gradients,
+ * sums broadcast gradients back to operand shapes and accumulates fan-out with Add.
+ */
+export function emitBackward(spec: WalkSpec): Map<string, string> {
+  const { view, facts, em, table } = spec;
+  const diff = differentiable(view, facts, spec.wrt);
+  const onPath = ancestors(view, spec.from);
+  const pending = new Map<string, string[]>([[spec.from, [spec.seed]]]);
+  const gradOf = (name: string): string | null => {
+    const list = pending.get(name);
+    if (!list?.length) return null;
+    const total = em.sum(list);
+    pending.set(name, [total]);
+    return total;
+  };
+  const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
+  for (const node of nodes.reverse()) {
+    const dY = (node.output ?? []).map((o) => (o ? gradOf(o) : null));
+    if (dY.every((g) => g === null)) continue;
+    const needs = (node.input ?? []).map((i) => !!i && diff.has(i));
+    if (!needs.some(Boolean)) continue;
+    const rule = table.lookup(node.op_type ?? '', view.opset);
+    if (!rule) {
+      throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}`);
+    }
+    const ctx = makeContext(spec, node, needs);
+    const grads = rule.backward(ctx, dY);
+    (node.input ?? []).forEach((input, i) => {
+      const g = grads[i];
+      if (!needs[i] || !g) return;
+      const broadcast = rule.broadcastInputs === 'all' || rule.broadcastInputs?.includes(i);
+      const shaped = broadcast ? unbroadcast(em, g, facts.shapes.get(node.output![0])!, ctx.shape(input)) : g;
+      pending.set(input, [...(pending.get(input) ?? []), shaped]);
+    });
+  }
+  const result = new Map<string, string>();
+  for (const w of spec.wrt) result.set(w, gradOf(w) ?? em.mul(w, em.scalar(0)));
+  return result;
+}
+
+/** Sums a gradient of the broadcast output shape back to the operand's shape. */
+function unbroadcast(em: Emitter, g: string, outShape: number[], inShape: number[]): string {
+  const lead = outShape.length - inShape.length;
+  const axes: number[] = [];
+  outShape.forEach((d, k) => {
+    if (k < lead || (inShape[k - lead] === 1 && d !== 1)) axes.push(k);
+  });
+  if (axes.length === 0) return g;
+  const summed = em.reduceSum(g, axes, true);
+  return em.squeeze(summed, Array.from({ length: lead }, (_, k) => k));
+}
+
+function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[]): RuleContext {
+  const { view, facts, em } = spec;
+  const shape = (name: string): number[] => {
+    const s = facts.shapes.get(name) ?? (view.constant(name)?.dims);
+    return s ?? fail(`shape of '${name}' is unknown`);
+  };
+  const batchAxis = (name: string) => facts.batchAxis.get(name) ?? -1;
+  const constant = (name: string) => {
+    const c = view.constant(name);
+    if (c) return c;
+    const v = facts.values.get(name);
+    return v ? { dims: facts.shapes.get(name) ?? [v.length], values: v } : undefined;
+  };
+  const fail = (reason: string): never => {
+    throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${reason}`);
+  };
+  return {
+    em, view, node, opset: view.opset, options: spec.options,
+    needsGrad: (i) => needs[i] ?? false,
+    shape, batchAxis, constant,
+    requireConstant: (name, what) => constant(name) ?? fail(`${what} ('${name}') must be a constant`),
+    reshapeLike: (x, like) => {
+      const b = batchAxis(like);
+      return em.reshape(x, shape(like).map((d, k) => (k === b ? -1 : d)));
+    },
+    broadcastShape: (like) => {
+      const b = batchAxis(like);
+      return shape(like).map((d, k) => (k === b ? 1 : d));
+    },
+    ref: (name) => {
+      if (!spec.ref) fail('this method has no reference pass');
+      return spec.ref!(name);
+    },
+    fail,
+  };
+}

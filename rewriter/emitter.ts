@@ -1,0 +1,174 @@
+import { AttributeProto, AttrType, DataType, makeTensor, NodeProto, TensorProto } from './proto';
+
+export interface FloatAttr { float: number }
+export interface FloatsAttr { floats: number[] }
+export type AttrValue = number | number[] | string | FloatAttr | FloatsAttr | TensorProto;
+export type Attrs = Record<string, AttrValue | undefined>;
+
+export const float = (v: number): FloatAttr => ({ float: v });
+export const floats = (v: number[]): FloatsAttr => ({ floats: v });
+
+function toAttribute(name: string, v: AttrValue): AttributeProto {
+  if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
+  if (typeof v === 'string') return { name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') };
+  if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
+  if ('float' in v) return { name, type: AttrType.FLOAT, f: (v as FloatAttr).float };
+  if ('floats' in v) return { name, type: AttrType.FLOATS, floats: (v as FloatsAttr).floats };
+  return { name, type: AttrType.TENSOR, t: v as TensorProto };
+}
+
+/**
+ * Appends standard ONNX nodes to an augmented graph, in the form valid at the model's opset
+ * (ReduceSum axes as input from 13, Squeeze/Unsqueeze/Split from 13, Pad/Slice inputs from 11/10,
+ * ReduceMean axes input from 18).
+ */
+export class Emitter {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  private counter = 0;
+  private readonly scalars = new Map<number, string>();
+
+  constructor(readonly opset: number, readonly floatType: number = DataType.FLOAT, private readonly prefix = 'xpl') {}
+
+  fresh(hint: string): string {
+    return `${this.prefix}/${hint}_${this.counter++}`;
+  }
+
+  op(opType: string, inputs: string[], attrs: Attrs = {}, hint = opType): string {
+    return this.opN(opType, inputs, 1, attrs, hint)[0];
+  }
+
+  opN(opType: string, inputs: string[], nOutputs: number, attrs: Attrs = {}, hint = opType): string[] {
+    const outputs = Array.from({ length: nOutputs }, () => this.fresh(hint));
+    const attribute = Object.entries(attrs)
+      .filter((e): e is [string, AttrValue] => e[1] !== undefined)
+      .map(([k, v]) => toAttribute(k, v));
+    this.nodes.push({ op_type: opType, input: inputs, output: outputs, name: outputs[0], attribute });
+    return outputs;
+  }
+
+  /** Gives tensor x the fixed name `name` (an Identity node), e.g. for a graph output. */
+  rename(x: string, name: string): string {
+    this.nodes.push({ op_type: 'Identity', input: [x], output: [name], name });
+    return name;
+  }
+
+  /** A float constant of the graph's float type (scalars are shared). */
+  constFloat(values: ArrayLike<number>, dims: number[]): string {
+    const name = this.fresh('const');
+    this.initializers.push(makeTensor(name, dims, values, this.floatType));
+    return name;
+  }
+
+  scalar(v: number): string {
+    let name = this.scalars.get(v);
+    if (!name) {
+      name = this.constFloat([v], []);
+      this.scalars.set(v, name);
+    }
+    return name;
+  }
+
+  constInt(values: number[], dims: number[] = [values.length]): string {
+    const name = this.fresh('ints');
+    this.initializers.push(makeTensor(name, dims, values, DataType.INT64));
+    return name;
+  }
+
+  add(a: string, b: string): string { return this.op('Add', [a, b]); }
+  sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
+  mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
+  div(a: string, b: string): string { return this.op('Div', [a, b]); }
+  neg(a: string): string { return this.op('Neg', [a]); }
+  matmul(a: string, b: string): string { return this.op('MatMul', [a, b]); }
+  transpose(x: string, perm: number[]): string { return this.op('Transpose', [x], { perm }); }
+  concat(xs: string[], axis: number): string { return xs.length === 1 ? xs[0] : this.op('Concat', xs, { axis }); }
+  where(cond: string, a: string, b: string): string { return this.op('Where', [cond, a, b]); }
+  cast(x: string, to: number): string { return this.op('Cast', [x], { to }); }
+
+  /** Sum of tensors with Add (Sum is not available on WebGPU). */
+  sum(xs: string[]): string {
+    return xs.reduce((acc, x) => this.add(acc, x));
+  }
+
+  /** Boolean comparison: op is Greater, Less, Equal, GreaterOrEqual, LessOrEqual. */
+  compare(op: 'Greater' | 'Less' | 'Equal' | 'GreaterOrEqual' | 'LessOrEqual', a: string, b: string): string {
+    if (op === 'Equal' && this.opset < 11) {
+      // Equal on floats exists from opset 11: a == b  <=>  !(a > b) && !(a < b).
+      return this.compare('Less', this.add(this.mask('Greater', a, b), this.mask('Less', a, b)), this.scalar(0.5));
+    }
+    if ((op === 'GreaterOrEqual' || op === 'LessOrEqual') && this.opset < 12) {
+      const strict = op === 'GreaterOrEqual' ? 'Less' : 'Greater';
+      return this.compare('Less', this.mask(strict, a, b), this.scalar(0.5));
+    }
+    return this.op(op, [a, b]);
+  }
+
+  /** Float 0/1 mask of a comparison. */
+  mask(op: 'Greater' | 'Less' | 'Equal' | 'GreaterOrEqual' | 'LessOrEqual', a: string, b: string): string {
+    return this.cast(this.compare(op, a, b), this.floatType);
+  }
+
+  /** Float sign with sign(0) = 0 (Sign is not available on WebGPU). */
+  sign(x: string): string {
+    const zero = this.scalar(0);
+    return this.sub(this.mask('Greater', x, zero), this.mask('Less', x, zero));
+  }
+
+  reduceSum(x: string, axes: number[], keepdims = true): string {
+    if (axes.length === 0) return x;
+    const k = keepdims ? 1 : 0;
+    if (this.opset >= 13) return this.op('ReduceSum', [x, this.constInt(axes)], { keepdims: k });
+    return this.op('ReduceSum', [x], { axes, keepdims: k });
+  }
+
+  reduceMean(x: string, axes: number[], keepdims = true): string {
+    const k = keepdims ? 1 : 0;
+    if (this.opset >= 18) return this.op('ReduceMean', [x, this.constInt(axes)], { keepdims: k });
+    return this.op('ReduceMean', [x], { axes, keepdims: k });
+  }
+
+  unsqueeze(x: string, axes: number[]): string {
+    if (axes.length === 0) return x;
+    if (this.opset >= 13) return this.op('Unsqueeze', [x, this.constInt(axes)]);
+    return this.op('Unsqueeze', [x], { axes });
+  }
+
+  squeeze(x: string, axes: number[]): string {
+    if (axes.length === 0) return x;
+    if (this.opset >= 13) return this.op('Squeeze', [x, this.constInt(axes)]);
+    return this.op('Squeeze', [x], { axes });
+  }
+
+  /** Reshape to a shape given as numbers (-1 for one inferred axis, 0 to copy). */
+  reshape(x: string, shape: number[]): string {
+    return this.op('Reshape', [x, this.constInt(shape)]);
+  }
+
+  expand(x: string, shape: number[]): string {
+    return this.op('Expand', [x, this.constInt(shape)]);
+  }
+
+  slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {
+    if (this.opset >= 10) {
+      const inputs = [x, this.constInt(starts), this.constInt(ends), this.constInt(axes)];
+      if (steps) inputs.push(this.constInt(steps));
+      return this.op('Slice', inputs);
+    }
+    if (steps && steps.some((s) => s !== 1)) throw new Error('Slice with steps needs opset 10');
+    return this.op('Slice', [x], { starts, ends, axes });
+  }
+
+  /** Constant-mode Pad; pads = [begin_0..begin_n, end_0..end_n] (negative pads crop). */
+  pad(x: string, pads: number[], value = 0): string {
+    if (pads.every((p) => p === 0)) return x;
+    if (this.opset >= 11) return this.op('Pad', [x, this.constInt(pads), this.scalar(value)], { mode: 'constant' });
+    return this.op('Pad', [x], { pads, value: float(value), mode: 'constant' });
+  }
+
+  /** Splits along axis into pieces of the given lengths. */
+  split(x: string, axis: number, lengths: number[]): string[] {
+    if (this.opset >= 13) return this.opN('Split', [x, this.constInt(lengths)], lengths.length, { axis });
+    return this.opN('Split', [x], lengths.length, { axis, split: lengths });
+  }
+}

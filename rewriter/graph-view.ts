@@ -1,0 +1,103 @@
+import { attrFloat, attrFloats, attrInt, attrInts } from './attributes';
+import { ExplainError } from './errors';
+import { GraphProto, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+
+/** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
+export interface TensorFacts {
+  shapes: Map<string, number[]>;
+  dtypes: Map<string, number>;
+  batchAxis: Map<string, number>;
+  /** Values of small integer tensors (shape arithmetic) observed when probing. */
+  values: Map<string, number[]>;
+}
+
+export interface Constant { dims: number[]; values: number[] }
+
+/** A read-only index over a model's main graph. */
+export class GraphView {
+  readonly graph: GraphProto;
+  readonly nodes: NodeProto[];
+  readonly producer = new Map<string, NodeProto>();
+  readonly consumers = new Map<string, NodeProto[]>();
+  readonly initializers = new Map<string, TensorProto>();
+  readonly opsets = new Map<string, number>();
+  readonly inputs: ValueInfoProto[];
+  private readonly constants = new Map<string, Constant>();
+
+  constructor(readonly model: ModelProto, readonly label = 'model') {
+    this.graph = model.graph!;
+    for (const o of model.opset_import ?? []) {
+      const domain = o.domain === 'ai.onnx' ? '' : (o.domain ?? '');
+      this.opsets.set(domain, toNumber(o.version));
+    }
+    for (const t of this.graph.initializer ?? []) this.initializers.set(t.name ?? '', t);
+    this.inputs = (this.graph.input ?? []).filter((i) => !this.initializers.has(i.name ?? ''));
+    this.nodes = topologicalOrder(this.graph, this.initializers, label);
+    for (const n of this.nodes) {
+      for (const o of n.output ?? []) if (o) this.producer.set(o, n);
+      for (const i of n.input ?? []) {
+        if (!i) continue;
+        const list = this.consumers.get(i) ?? [];
+        list.push(n);
+        this.consumers.set(i, list);
+      }
+    }
+  }
+
+  /** The default-domain opset the graph binds against. */
+  get opset(): number {
+    return this.opsets.get('') ?? 1;
+  }
+
+  /** Value of an initializer or Constant-node output, if it is one. */
+  constant(name: string): Constant | undefined {
+    if (!name) return undefined;
+    const cached = this.constants.get(name);
+    if (cached) return cached;
+    let c: Constant | undefined;
+    const init = this.initializers.get(name);
+    if (init) c = { dims: tensorDims(init), values: tensorValues(init) };
+    const node = this.producer.get(name);
+    if (!c && node?.op_type === 'Constant') c = constantNodeValue(node);
+    if (c) this.constants.set(name, c);
+    return c;
+  }
+
+  nodeLabel(node: NodeProto): string {
+    return `node '${node.name || node.output?.[0]}' (${node.op_type}, opset ${this.opset})`;
+  }
+}
+
+function constantNodeValue(node: NodeProto): Constant | undefined {
+  const a = node.attribute?.[0];
+  if (!a) return undefined;
+  if (a.t) return { dims: tensorDims(a.t), values: tensorValues(a.t) };
+  if (a.name === 'value_float') return { dims: [], values: [attrFloat(node, 'value_float', 0)] };
+  if (a.name === 'value_int') return { dims: [], values: [attrInt(node, 'value_int', 0)] };
+  if (a.name === 'value_floats') { const v = attrFloats(node, 'value_floats') ?? []; return { dims: [v.length], values: v }; }
+  if (a.name === 'value_ints') { const v = attrInts(node, 'value_ints') ?? []; return { dims: [v.length], values: v }; }
+  return undefined;
+}
+
+function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorProto>, label: string): NodeProto[] {
+  const available = new Set<string>([...initializers.keys(), ...(graph.input ?? []).map((i) => i.name ?? ''), '']);
+  let pending = [...(graph.node ?? [])];
+  const order: NodeProto[] = [];
+  // Nodes are usually already sorted: one pass in the common case.
+  while (pending.length) {
+    const waiting: NodeProto[] = [];
+    for (const n of pending) {
+      if ((n.input ?? []).every((x) => available.has(x))) {
+        order.push(n);
+        for (const o of n.output ?? []) available.add(o);
+      } else waiting.push(n);
+    }
+    if (waiting.length === pending.length) {
+      const n = waiting[0];
+      const missing = (n.input ?? []).filter((x) => !available.has(x));
+      throw new ExplainError(`${label}: node '${n.name || n.output?.[0]}' (${n.op_type}) reads '${missing[0]}', which no node, input or initializer produces (or the graph has a cycle)`);
+    }
+    pending = waiting;
+  }
+  return order;
+}

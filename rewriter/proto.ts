@@ -1,0 +1,159 @@
+import * as protobuf from 'protobufjs';
+import { onnxSchema } from './onnx-schema';
+
+/** int64 fields decode as Long objects (protobufjs) or numbers. */
+export type Int64 = number | { toNumber(): number };
+
+export interface TensorProto {
+  name?: string;
+  dims?: Int64[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  float_data?: number[];
+  int32_data?: number[];
+  int64_data?: Int64[];
+  double_data?: number[];
+  uint64_data?: Int64[];
+  string_data?: Uint8Array[];
+  data_location?: number;
+  external_data?: { key?: string; value?: string }[];
+  [k: string]: unknown;
+}
+export interface AttributeProto {
+  name?: string;
+  type?: number;
+  f?: number;
+  i?: Int64;
+  s?: Uint8Array;
+  t?: TensorProto;
+  g?: GraphProto;
+  floats?: number[];
+  ints?: Int64[];
+  strings?: Uint8Array[];
+  graphs?: GraphProto[];
+  [k: string]: unknown;
+}
+export interface NodeProto {
+  input?: string[];
+  output?: string[];
+  name?: string;
+  op_type?: string;
+  domain?: string;
+  attribute?: AttributeProto[];
+  [k: string]: unknown;
+}
+export interface DimProto { dim_value?: Int64; dim_param?: string; }
+export interface ValueInfoProto {
+  name?: string;
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimProto[] } } };
+  [k: string]: unknown;
+}
+export interface GraphProto {
+  node?: NodeProto[];
+  name?: string;
+  initializer?: TensorProto[];
+  input?: ValueInfoProto[];
+  output?: ValueInfoProto[];
+  value_info?: ValueInfoProto[];
+  [k: string]: unknown;
+}
+export interface ModelProto {
+  ir_version?: Int64;
+  opset_import?: { domain?: string; version?: Int64 }[];
+  producer_name?: string;
+  graph?: GraphProto;
+  [k: string]: unknown;
+}
+
+const root = protobuf.Root.fromJSON(onnxSchema as unknown as protobuf.INamespace);
+const ModelType = root.lookupType('onnx.ModelProto');
+
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return ModelType.decode(bytes) as unknown as ModelProto;
+}
+export function encodeModel(model: ModelProto): Uint8Array {
+  return ModelType.encode(model as unknown as protobuf.Message).finish();
+}
+
+export function toNumber(v: Int64 | undefined | null): number {
+  if (v === undefined || v === null) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+/** TensorProto.DataType values used here. */
+export const DataType = {
+  FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
+} as const;
+
+export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+
+export function isFloatType(t: number | undefined): boolean {
+  return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === 16;
+}
+
+/** Reads a (non-external) tensor's values as numbers. */
+export function tensorValues(t: TensorProto): number[] {
+  const type = t.data_type ?? 0;
+  const raw = t.raw_data;
+  if (raw && raw.length > 0) {
+    const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: number[] = [];
+    const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 11: 8, 10: 2 };
+    const w = width[type];
+    if (!w) throw new Error(`tensor '${t.name}': data type ${type} cannot be read`);
+    for (let i = 0; i < raw.length / w; i++) {
+      const o = i * w;
+      switch (type) {
+        case 1: out.push(buf.readFloatLE(o)); break;
+        case 2: case 9: out.push(buf.readUInt8(o)); break;
+        case 3: out.push(buf.readInt8(o)); break;
+        case 6: out.push(buf.readInt32LE(o)); break;
+        case 7: out.push(Number(buf.readBigInt64LE(o))); break;
+        case 11: out.push(buf.readDoubleLE(o)); break;
+        case 10: out.push(halfToFloat(buf.readUInt16LE(o))); break;
+      }
+    }
+    return out;
+  }
+  if (type === DataType.INT64) return (t.int64_data ?? []).map(toNumber);
+  if (type === DataType.DOUBLE) return [...(t.double_data ?? [])];
+  if (type === DataType.FLOAT) return [...(t.float_data ?? [])];
+  if (type === DataType.FLOAT16) return (t.int32_data ?? []).map(halfToFloat);
+  return [...(t.int32_data ?? [])];
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+export function tensorDims(t: TensorProto): number[] {
+  return (t.dims ?? []).map(toNumber);
+}
+
+/** Builds a TensorProto from numbers (float32, float64 or int64). */
+export function makeTensor(name: string, dims: number[], values: ArrayLike<number>, dataType: number): TensorProto {
+  let raw: Uint8Array;
+  if (dataType === DataType.INT64) {
+    const a = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) a[i] = BigInt(Math.trunc(values[i]));
+    raw = new Uint8Array(a.buffer);
+  } else if (dataType === DataType.DOUBLE) {
+    raw = new Uint8Array(Float64Array.from(values).buffer);
+  } else if (dataType === DataType.FLOAT) {
+    raw = new Uint8Array(Float32Array.from(values).buffer);
+  } else {
+    throw new Error(`makeTensor: unsupported data type ${dataType}`);
+  }
+  return { name, dims, data_type: dataType, raw_data: raw };
+}
+
+export function valueInfo(name: string, elemType: number, dims?: (number | string)[]): ValueInfoProto {
+  const tensor_type: { elem_type: number; shape?: { dim: DimProto[] } } = { elem_type: elemType };
+  if (dims) tensor_type.shape = { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) };
+  return { name, type: { tensor_type } };
+}

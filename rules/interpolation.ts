@@ -1,0 +1,89 @@
+import { matmulAlongAxis } from './op-forms';
+import { RuleContext } from './types';
+
+/** Resize/Upsample semantics as onnxruntime computes them (float32 coordinate arithmetic). */
+export interface ResizeMode {
+  mode: string;
+  /** coordinate_transformation_mode. */
+  coord: string;
+  /** nearest_mode; '' for the opset < 11 behaviour (truncate, ceil when downsampling). */
+  nearest: string;
+}
+
+const f = Math.fround;
+
+/** Source coordinate of output index y along an axis. */
+function originalCoordinate(coord: string, y: number, scale: number, outLen: number, inLen: number): number {
+  switch (coord) {
+    case 'asymmetric': return f(y / scale);
+    case 'pytorch_half_pixel': return outLen > 1 ? f(f(f(y + 0.5) / scale) - 0.5) : 0;
+    case 'tf_half_pixel_for_nn': return f(f(y + 0.5) / scale);
+    case 'align_corners': return outLen === 1 ? 0 : f(f(y * (inLen - 1)) / (outLen - 1));
+    case 'half_pixel_symmetric': {
+      const adjustment = f(outLen / f(scale * inLen));
+      const offset = f(f(inLen / 2) * f(1 - adjustment));
+      return f(offset + (y + 0.5) / scale - 0.5);
+    }
+    case 'half_pixel': return f(f(f(y + 0.5) / scale) - 0.5);
+    default: throw new Error(`coordinate_transformation_mode '${coord}'`);
+  }
+}
+
+/** C++ std::round: halves away from zero. */
+const roundHalfAway = (v: number) => Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
+
+function nearestPixel(mode: string, v: number, downsampling: boolean): number {
+  switch (mode) {
+    case '': return downsampling ? Math.ceil(v) : Math.trunc(v);
+    case 'round_prefer_ceil': return roundHalfAway(v);
+    case 'floor': return Math.floor(v);
+    case 'ceil': return Math.ceil(v);
+    case 'round_prefer_floor': return v === Math.trunc(v) + 0.5 ? Math.floor(v) : roundHalfAway(v);
+    default: throw new Error(`nearest_mode '${mode}'`);
+  }
+}
+
+/** Interpolation matrix A (outLen × inLen, row-major) of one axis: y = A·x along that axis. */
+export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number, outLen: number): Float64Array {
+  const a = new Float64Array(outLen * inLen);
+  for (let y = 0; y < outLen; y++) {
+    const src = scale === 1 ? y : originalCoordinate(m.coord, y, scale, outLen, inLen);
+    if (m.mode === 'nearest') {
+      const i = Math.min(Math.max(nearestPixel(m.nearest, src, scale < 1), 0), inLen - 1);
+      a[y * inLen + i] = 1;
+      continue;
+    }
+    const c = Math.max(0, Math.min(src, inLen - 1));
+    const i1 = Math.min(Math.trunc(c), inLen - 1);
+    const i2 = Math.min(i1 + 1, inLen - 1);
+    if (i1 === i2) {
+      a[y * inLen + i1] = 1;
+    } else {
+      a[y * inLen + i1] += f(Math.abs(c - i2));
+      a[y * inLen + i2] += f(Math.abs(c - i1));
+    }
+  }
+  return a;
+}
+
+/**
+ * dX of a separable resize of X by per-axis scales: dY contracted with each resized axis's
+ * interpolation matrix (dX = Aᵀ·dY along that axis).
+ */
+export function resizeBackward(ctx: RuleContext, dY: string, scales: number[], m: ResizeMode): string {
+  if (m.mode !== 'nearest' && m.mode !== 'linear') ctx.fail(`${m.mode} mode is not supported`);
+  if (m.coord === 'tf_crop_and_resize') ctx.fail('tf_crop_and_resize is not supported');
+  const x = ctx.node.input![0];
+  const xs = ctx.shape(x);
+  const ys = ctx.shape(ctx.node.output![0]);
+  let g = dY;
+  xs.forEach((inLen, axis) => {
+    const scale = f(scales[axis] ?? 1);
+    if (scale === 1 && ys[axis] === inLen) return;
+    const a = interpolationMatrix(m, scale, inLen, ys[axis]);
+    if (ys[axis] === inLen && a.every((v, k) => v === (Math.floor(k / inLen) === k % inLen ? 1 : 0))) return;
+    if (axis === ctx.batchAxis(x)) ctx.fail('resizing the batch axis is not supported');
+    g = matmulAlongAxis(ctx.em, g, axis, xs.length, a, ys[axis], inLen);
+  });
+  return g;
+}

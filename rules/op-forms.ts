@@ -1,0 +1,137 @@
+import { attrInt, attrInts, attrString } from '../rewriter/attributes';
+import { Emitter } from '../rewriter/emitter';
+import { BackwardRule, RuleContext } from './types';
+
+/** Normalises a possibly negative axis. */
+export function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Integer list given as attribute `name` (older opsets) or as constant input `index` (newer). */
+export function intsOf(ctx: RuleContext, name: string, index: number): number[] | undefined {
+  const fromAttr = attrInts(ctx.node, name);
+  if (fromAttr) return fromAttr;
+  const input = ctx.node.input?.[index];
+  return input ? ctx.requireConstant(input, name).values : undefined;
+}
+
+/** Reduction axes (attribute before opset 13/18, input after), normalised; all axes when absent. */
+export function reduceAxes(ctx: RuleContext, rank: number): number[] {
+  const axes = intsOf(ctx, 'axes', 1);
+  if (axes && axes.length) return axes.map((a) => normAxis(a, rank));
+  if (attrInt(ctx.node, 'noop_with_empty_axes', 0)) return [];
+  return Array.from({ length: rank }, (_, k) => k);
+}
+
+export interface ConvGeometry {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** Explicit pads [begin..., end...] with auto_pad resolved. */
+  pads: number[];
+  group: number;
+}
+
+/** Conv/pool attributes with auto_pad resolved to explicit pads for input spatial size `x`. */
+export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): ConvGeometry {
+  const n = kernel.length;
+  const node = ctx.node;
+  const strides = attrInts(node, 'strides') ?? Array(n).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? Array(n).fill(1);
+  let pads = attrInts(node, 'pads') ?? Array(2 * n).fill(0);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = Array(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const out = Math.ceil(x[i] / strides[i]);
+      const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - x[i]);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + n] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') {
+    pads = Array(2 * n).fill(0);
+  }
+  return { kernel, strides, dilations, pads, group: attrInt(node, 'group', 1) };
+}
+
+/**
+ * ConvTranspose that scatters `dY` (spatial size y) back onto an input of spatial size x:
+ * output_padding_i = x_i − ((y_i−1)·s_i + (k_i−1)·d_i + 1 − pad_begin_i − pad_end_i).
+ */
+export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry, x: number[], y: number[]): string {
+  const n = g.kernel.length;
+  const outputPadding = x.map((xi, i) => xi - ((y[i] - 1) * g.strides[i] + (g.kernel[i] - 1) * g.dilations[i] + 1 - g.pads[i] - g.pads[i + n]));
+  const attrs = {
+    strides: g.strides, dilations: g.dilations, pads: g.pads, group: g.group,
+    output_padding: outputPadding.some((p) => p > 0) ? outputPadding.map((p) => Math.max(0, p)) : undefined,
+  };
+  const full = em.op('ConvTranspose', [dY, w], attrs);
+  // A window that ran past the input's end (ceil_mode) scatters beyond it: crop.
+  if (outputPadding.some((p) => p < 0)) return em.slice(full, Array(n).fill(0), x, Array.from({ length: n }, (_, i) => i + 2));
+  return full;
+}
+/**
+ * Sums slices of `g` along `axis` into a tensor of length `inLen` on that axis, slice j going to
+ * index map[j] (or dropped when map[j] < 0): a MatMul with a constant one-hot matrix.
+ */
+export function scatterAlongAxis(em: Emitter, g: string, axis: number, rank: number, map: number[], inLen: number): string {
+  const matrix = new Float64Array(map.length * inLen);
+  map.forEach((src, j) => { if (src >= 0) matrix[j * inLen + src] += 1; });
+  return matmulAlongAxis(em, g, axis, rank, matrix, map.length, inLen);
+}
+
+/** Contracts axis `axis` of `g` (length rows) with a constant rows×cols matrix M: result length cols there. */
+export function matmulAlongAxis(em: Emitter, g: string, axis: number, rank: number, matrix: ArrayLike<number>, rows: number, cols: number): string {
+  if (axis === rank - 1) return em.matmul(g, em.constFloat(matrix, [rows, cols]));
+  if (axis === rank - 2) {
+    // Mᵀ·g broadcasts over the leading axes: no transposes needed.
+    const t = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = matrix[r * cols + c];
+    return em.matmul(em.constFloat(t, [cols, rows]), g);
+  }
+  const perm = Array.from({ length: rank }, (_, k) => k);
+  perm[axis] = rank - 1;
+  perm[rank - 1] = axis;
+  return em.transpose(em.matmul(em.transpose(g, perm), em.constFloat(matrix, [rows, cols])), perm);
+}
+
+/** Rule of ops that only change the shape (Reshape, Flatten, Squeeze, Unsqueeze): dX = dY reshaped like X. */
+export const reshapeBack: BackwardRule = {
+  backward: (ctx, [dY]) => [ctx.reshapeLike(dY!, ctx.node.input![0])],
+};
+
+/**
+ * Gradient of x̂ = (x − mean)·rstd over `axes` given g = dY·γ:
+ * dX = rstd·(g − mean(g) − x̂·mean(g·x̂)).
+ */
+export function normalizeBackward(em: Emitter, x: string, g: string, axes: number[], epsilon: number): string {
+  const centered = em.sub(x, em.reduceMean(x, axes));
+  const variance = em.reduceMean(em.mul(centered, centered), axes);
+  const rstd = em.op('Reciprocal', [em.op('Sqrt', [em.add(variance, em.scalar(epsilon))])]);
+  const xhat = em.mul(centered, rstd);
+  const inner = em.sub(em.sub(g, em.reduceMean(g, axes)), em.mul(xhat, em.reduceMean(em.mul(g, xhat), axes)));
+  return em.mul(rstd, inner);
+}
+
+/** Max/Min: dY goes to the inputs equal to Y, split evenly among ties (as PyTorch maximum/minimum). */
+export function extremumGrad(ctx: RuleContext, dY: string): (string | null)[] {
+  const { em, node } = ctx;
+  const inputs = node.input!;
+  if (inputs.length === 1) return [dY];
+  const hits = inputs.map((x) => em.mask('Equal', x, node.output![0]));
+  const share = em.div(dY, em.sum(hits));
+  return hits.map((h, i) => (ctx.needsGrad(i) ? em.mul(share, h) : null));
+}
+
+/** m·a + (1−m)·b for a float 0/1 mask m: an exact select at every opset (Where needs opset 9). */
+export function blend(em: Emitter, m: string, a: string, b: string): string {
+  return em.add(em.mul(m, a), em.mul(em.sub(em.scalar(1), m), b));
+}
+
+/** Axes (Log)Softmax normalises over: [axis..rank−1] before opset 13 (axis default 1), the one axis after (default −1). */
+export function softmaxAxes(ctx: RuleContext, rank: number): number[] {
+  if (ctx.opset >= 13) return [normAxis(attrInt(ctx.node, 'axis', -1), rank)];
+  const axis = normAxis(attrInt(ctx.node, 'axis', 1), rank);
+  return Array.from({ length: rank - axis }, (_, k) => axis + k);
+}

@@ -1,0 +1,49 @@
+import { attrInt, attrInts } from '../../rewriter/attributes';
+import { convGeometry, scatterConv } from '../op-forms';
+import { RuleEntry } from '../types';
+
+/**
+ * Per output position along one axis, the divisor onnxruntime uses: before opset 19 (MLAS) the
+ * kernel size or the number of input elements in the window; from 19 the window clipped at the
+ * padded end, or its input elements.
+ */
+function divisors(o: number, x: number, k: number, s: number, d: number, padBegin: number, padEnd: number, includePad: boolean, opset: number): number[] {
+  return Array.from({ length: o }, (_, j) => {
+    const start = j * s - padBegin;
+    const stop = opset >= 19 ? Math.min(start + k * d, x + padEnd) : start + k;
+    if (includePad) return opset >= 19 ? 1 + Math.floor((stop - start - 1) / d) : k;
+    let count = 0;
+    for (let t = start; t < stop; t += d) if (t >= 0 && t < x) count++;
+    return Math.max(count, 1);
+  });
+}
+
+/** dX = ConvTranspose(dY / count, ones kernel, group = C) with the forward geometry. */
+export const AveragePool: RuleEntry = {
+  opType: 'AveragePool', since: 1,
+  rule: {
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      const x = node.input![0];
+      const xs = ctx.shape(x);
+      const channels = xs[1];
+      const xsp = xs.slice(2);
+      const ysp = ctx.shape(node.output![0]).slice(2);
+      const kernel = attrInts(node, 'kernel_shape') ?? ctx.fail('kernel_shape is missing');
+      const n = kernel.length;
+      const geo = convGeometry(ctx, xsp, kernel);
+      const includePad = attrInt(node, 'count_include_pad', 0) !== 0;
+      const perAxis = ysp.map((o, i) => divisors(o, xsp[i], kernel[i], geo.strides[i], geo.dilations[i], geo.pads[i], geo.pads[i + n], includePad, ctx.opset));
+      // Outer product of the per-axis divisors, as a [1, 1, out...] constant (a scalar when uniform).
+      const table = perAxis.reduce<number[]>((acc, v) => acc.flatMap((a) => v.map((b) => a * b)), [1]);
+      const scaled = table.every((v) => v === table[0])
+        ? em.div(dY!, em.scalar(table[0]))
+        : em.div(dY!, em.constFloat(table, [1, 1, ...ysp]));
+      const size = kernel.reduce((a, b) => a * b, 1);
+      const w = em.constFloat(new Float64Array(channels * size).fill(1), [channels, 1, ...kernel]);
+      const full = ysp.map((o, i) => (o - 1) * geo.strides[i] + (kernel[i] - 1) * geo.dilations[i] + 1);
+      const pads = [...geo.pads.slice(0, n), ...full.map((f, i) => Math.max(0, f - geo.pads[i] - xsp[i]))];
+      return [scatterConv(em, scaled, w, { ...geo, pads, group: channels }, xsp, ysp)];
+    },
+  },
+};

@@ -1,0 +1,27 @@
+import { attrFloat, hasAttr } from '../../rewriter/attributes';
+import { RuleEntry } from '../types';
+
+/**
+ * dX = dY where min < x < max strictly (PyTorch hardtanh); bounds are attributes before opset 11,
+ * optional inputs after. dMin = dY where x < min, dMax = dY where x > max.
+ */
+export const Clip: RuleEntry = {
+  opType: 'Clip', since: 1,
+  rule: {
+    broadcastInputs: [1, 2],
+    backward({ em, node, opset, needsGrad }, [dY]) {
+      const x = node.input![0];
+      const bound = (name: string, i: number): string | undefined => {
+        if (opset >= 11) return node.input![i] || undefined;
+        return hasAttr(node, name) ? em.scalar(attrFloat(node, name, 0)) : undefined;
+      };
+      const lo = bound('min', 1);
+      const hi = bound('max', 2);
+      const masks = [lo && em.mask('Greater', x, lo), hi && em.mask('Less', x, hi)].filter((m): m is string => !!m);
+      const dX = !needsGrad(0) ? null : masks.length ? em.mul(dY!, masks.length > 1 ? em.mul(masks[0], masks[1]) : masks[0]) : dY;
+      const dLo = lo && needsGrad(1) ? em.mul(dY!, em.mask('Less', x, lo)) : null;
+      const dHi = hi && needsGrad(2) ? em.mul(dY!, em.mask('Greater', x, hi)) : null;
+      return [dX, dLo, dHi];
+    },
+  },
+};

@@ -1,0 +1,7 @@
+import { RuleEntry } from '../types';
+
+/** The walk sums dY back over the expanded axes. */
+export const Expand: RuleEntry = {
+  opType: 'Expand', since: 8,
+  rule: { broadcastInputs: [0], backward: (_ctx, [dY]) => [dY, null] },
+};

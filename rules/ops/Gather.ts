@@ -1,0 +1,26 @@
+import { attrInt } from '../../rewriter/attributes';
+import { normAxis, scatterAlongAxis } from '../op-forms';
+import { RuleEntry } from '../types';
+
+/** dX: dY with the index axes collapsed into one, scattered back to the gathered positions. */
+export const Gather: RuleEntry = {
+  opType: 'Gather', since: 1,
+  rule: {
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      if (!ctx.needsGrad(0)) return [null, null];
+      const [x, indices] = node.input!;
+      const xs = ctx.shape(x);
+      const axis = normAxis(attrInt(node, 'axis', 0), xs.length);
+      const b = ctx.batchAxis(x);
+      if (axis === b) ctx.fail('gathering along the batch axis is not supported');
+      const idx = ctx.constant(indices)?.values ?? ctx.fail('indices computed at run time are not supported');
+      const map = idx.map((i) => (i < 0 ? i + xs[axis] : i));
+      const collapsed = xs.map((d, k) => (k === axis ? map.length : k === b ? -1 : d));
+      const out = ctx.shape(node.output![0]);
+      const sameShape = out.length === collapsed.length && out.every((d, k) => d === collapsed[k] || k === b);
+      const g = sameShape ? dY! : em.reshape(dY!, collapsed);
+      return [scatterAlongAxis(em, g, axis, xs.length, map, xs[axis]), null];
+    },
+  },
+};

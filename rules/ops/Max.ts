@@ -1,0 +1,7 @@
+import { extremumGrad } from '../op-forms';
+import { RuleEntry } from '../types';
+
+export const Max: RuleEntry = {
+  opType: 'Max', since: 1,
+  rule: { broadcastInputs: 'all', backward: (ctx, [dY]) => extremumGrad(ctx, dY!) },
+};

@@ -1,0 +1,6 @@
+import { RuleEntry } from '../types';
+
+export const Neg: RuleEntry = {
+  opType: 'Neg', since: 1,
+  rule: { backward: ({ em }, [dY]) => [em.neg(dY!)] },
+};

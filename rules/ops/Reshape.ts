@@ -1,0 +1,4 @@
+import { reshapeBack } from '../op-forms';
+import { RuleEntry } from '../types';
+
+export const Reshape: RuleEntry = { opType: 'Reshape', since: 1, rule: reshapeBack };

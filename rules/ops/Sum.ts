@@ -1,0 +1,9 @@
+import { RuleEntry } from '../types';
+
+export const Sum: RuleEntry = {
+  opType: 'Sum', since: 1,
+  rule: {
+    broadcastInputs: 'all',
+    backward: ({ node, needsGrad }, [dY]) => node.input!.map((_, i) => (needsGrad(i) ? dY : null)),
+  },
+};

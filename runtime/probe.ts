@@ -1,0 +1,151 @@
+import * as ort from 'onnxruntime-node';
+import { ExplainError } from '../rewriter/errors';
+import { GraphView, TensorFacts } from '../rewriter/graph-view';
+import { DataType, encodeModel, makeTensor, ModelProto, TensorProto, ValueInfoProto } from '../rewriter/proto';
+import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
+
+export interface InputSpec { name: string; elemType: number; dims: number[] }
+
+/** A copy of the model (sharing weights) with every node output exposed as a graph output. */
+function exposeAll(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const have = new Set((graph.output ?? []).map((o) => o.name));
+  const extra: ValueInfoProto[] = [];
+  for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o && !have.has(o)) { have.add(o); extra.push({ name: o }); }
+  return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } };
+}
+
+/** Inputs of the given dims, with dim 0 multiplied by `scale`. */
+function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  for (const i of inputs) {
+    const dims = i.dims.map((d, k) => (k === 0 ? d * scale : d));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const floaty = i.elemType === DataType.FLOAT || i.elemType === DataType.DOUBLE;
+    out[i.name] = makeOrtTensor(i.elemType, Array.from({ length: n }, () => (random && floaty ? rand() : 0)), dims);
+  }
+  return out;
+}
+
+async function runAll(model: ModelProto, inputs: InputSpec[], scale: number, random = false) {
+  const session = await ort.InferenceSession.create(encodeModel(exposeAll(model)), { logSeverityLevel: 3 });
+  try {
+    return await session.run(feeds(inputs, scale, random));
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Shapes, dtypes and batch axes of every tensor for the given input shapes (batch 1 as a rule),
+ * measured by running the model at that batch and twice it with all intermediate outputs exposed.
+ */
+export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
+  let one: ort.InferenceSession.OnnxValueMapType;
+  try {
+    one = await runAll(model, inputs, 1);
+  } catch (e) {
+    throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
+  }
+  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map() };
+  for (const [name, t] of Object.entries(one)) {
+    const v = t as ort.Tensor;
+    facts.shapes.set(name, [...v.dims]);
+    facts.dtypes.set(name, onnxType(v.type));
+    facts.batchAxis.set(name, -1);
+    if ((v.type === 'int64' || v.type === 'int32') && v.size <= 4096) facts.values.set(name, tensorNumbers(v));
+  }
+  for (const i of inputs) {
+    facts.shapes.set(i.name, [...i.dims]);
+    facts.dtypes.set(i.name, i.elemType);
+    facts.batchAxis.set(i.name, -1);
+  }
+  let two: ort.InferenceSession.OnnxValueMapType | undefined;
+  try {
+    two = await runAll(model, inputs, 2);
+  } catch {
+    two = undefined;
+  }
+  const batchDynamic = !!two && Object.keys(two).every((k) => facts.shapes.has(k));
+  if (batchDynamic && two) {
+    for (const [name, t] of Object.entries(two)) {
+      const v = t as ort.Tensor;
+      facts.batchAxis.set(name, batchAxisOf(facts.shapes.get(name)!, [...v.dims]));
+      const at1 = facts.values.get(name);
+      if (at1 && tensorNumbers(v).some((x, k) => x !== at1[k])) facts.values.delete(name);
+    }
+    for (const i of inputs) facts.batchAxis.set(i.name, 0);
+  }
+  return { facts, batchDynamic };
+}
+
+function batchAxisOf(at1: number[], at2: number[]): number {
+  if (at1.length !== at2.length) return -1;
+  return at1.findIndex((d, k) => d !== at2[k]);
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0];
+}
+
+/**
+ * For exports that hard-code batch 1 in Reshape shape constants: a copy whose input batch is
+ * dynamic and whose Reshape constants copy the batch (0) instead of fixing it to 1. Returned only
+ * when the copy gives, row by row, the same outputs as the original at batch 1.
+ */
+export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): Promise<ModelProto | undefined> {
+  const { model, graph } = view;
+  const extra: TensorProto[] = [];
+  const nodes = (graph.node ?? []).map((n) => {
+    const shape = n.op_type === 'Reshape' ? view.constant(n.input?.[1] ?? '') : undefined;
+    if (!shape || shape.values[0] !== 1) return n;
+    const name = `${n.input![1]}/batch_free`;
+    extra.push(makeTensor(name, [shape.values.length], [0, ...shape.values.slice(1)], DataType.INT64));
+    return { ...n, input: [n.input![0], name] };
+  });
+  if (!extra.length) return undefined;
+  const inputNames = new Set(inputs.map((i) => i.name));
+  const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
+    const tt = vi.type?.tensor_type;
+    if (!tt) return vi;
+    const dim = inputNames.has(vi.name ?? '') ? [{ dim_param: 'N' }, ...(tt.shape?.dim ?? []).slice(1)] : undefined;
+    return { ...vi, type: { ...vi.type, tensor_type: { elem_type: tt.elem_type, shape: dim ? { dim } : undefined } } };
+  };
+  const candidate: ModelProto = {
+    ...model,
+    graph: {
+      ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...extra], value_info: [],
+      input: (graph.input ?? []).map(freeBatch), output: (graph.output ?? []).map(freeBatch),
+    },
+  };
+  try {
+    return (await sameRowByRow(model, candidate, inputs)) ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[]): Promise<boolean> {
+  const outName = original.graph!.output![0].name!;
+  const sFree = await ort.InferenceSession.create(encodeModel(candidate), { logSeverityLevel: 3 });
+  const sOrig = await ort.InferenceSession.create(encodeModel(original), { logSeverityLevel: 3 });
+  try {
+    const both = feeds(inputs, 2, true);
+    const got = tensorNumbers((await sFree.run(both))[outName] as ort.Tensor);
+    const want: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      const row: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(both)) {
+        const per = t.size / 2;
+        row[k] = new ort.Tensor(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
+      }
+      want.push(...tensorNumbers((await sOrig.run(row))[outName] as ort.Tensor));
+    }
+    return got.length === want.length && got.every((v, k) => Math.abs(v - want[k]) <= 1e-5 * (1 + Math.abs(want[k])));
+  } finally {
+    await sFree.release();
+    await sOrig.release();
+  }
+}

@@ -1,0 +1,24 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime/explainer';
+import { fixtureNames, loadFixture, relL2 } from './support/fixtures';
+
+for (const name of fixtureNames()) {
+  const fx = loadFixture(name);
+  const grad = fx.ref('grad.npy');
+  if (!grad) continue;
+  test(`${name}: gradient, saliency and input×gradient match PyTorch autograd`, async () => {
+    const ex = await Explainer.load(fx.model);
+    const x = fx.input;
+    const g = await ex.attribute(x, { method: 'gradient', target: fx.meta.target });
+    assert.ok(relL2(g.attributions.data, grad) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, grad)}`);
+    const s = await ex.attribute(x, { method: 'saliency', target: fx.meta.target });
+    assert.ok(relL2(s.attributions.data, grad.map(Math.abs)) <= 1e-4, 'saliency');
+    const ixg = await ex.attribute(x, { method: 'input-x-gradient', target: fx.meta.target });
+    assert.ok(relL2(ixg.attributions.data, grad.map((v, i) => v * x.data[i])) <= 1e-4, 'input×gradient');
+    const out = fx.ref('output.npy')!;
+    assert.ok(relL2(g.outputs[ex.outputNames[0]].data, out) <= 1e-5, 'augmented graph outputs equal the model outputs');
+  });
+}
+
+test.run();

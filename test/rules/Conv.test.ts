@@ -1,0 +1,18 @@
+import { test } from 'uvu';
+import { gradcheck } from '../support/gradcheck';
+
+const w = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) * 0.5);
+
+test('Conv 2D with stride, pads and dilation', () =>
+  gradcheck({ op: 'Conv', opset: 11, inputs: [{ shape: [1, 2, 7, 6] }, { shape: [3, 2, 3, 3], value: w(54) }, { shape: [3], value: [0.1, -0.2, 0.3] }], attrs: { strides: [2, 1], pads: [1, 0, 0, 1], dilations: [1, 2] } }));
+
+test('Conv depthwise (group = C) with SAME_UPPER auto_pad', () =>
+  gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 6, 6] }, { shape: [4, 1, 3, 3], value: w(36) }], attrs: { group: 4, strides: [2, 2], auto_pad: 'SAME_UPPER' } }));
+
+test('Conv grouped 1D', () =>
+  gradcheck({ op: 'Conv', opset: 9, inputs: [{ shape: [1, 4, 9] }, { shape: [6, 2, 3], value: w(36) }], attrs: { group: 2, strides: [2] } }));
+
+test('Conv 2D SAME_LOWER with even kernel', () =>
+  gradcheck({ op: 'Conv', opset: 18, inputs: [{ shape: [1, 1, 5, 5] }, { shape: [2, 1, 2, 2], value: w(8) }], attrs: { auto_pad: 'SAME_LOWER' } }));
+
+test.run();

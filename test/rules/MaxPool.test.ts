@@ -1,0 +1,102 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildAugmented } from '../../rewriter/augment';
+import { GraphView } from '../../rewriter/graph-view';
+import { encodeModel } from '../../rewriter/proto';
+import { gradient } from '../../rules/methods/gradient';
+import { probeFacts } from '../../runtime/probe';
+import { gradcheck, OpCase, singleOpModel } from '../support/gradcheck';
+
+/** n distinct values 0.05 apart (no near-ties for finite differences); n must be odd, not a multiple of 37. */
+const distinct = (n: number) => Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.05 - n * 0.025);
+
+/** The augmented graph's input gradient for Y seeded with ones. */
+async function analytic(c: OpCase, data: number[]): Promise<Float32Array> {
+  const base = singleOpModel(c);
+  const view = new GraphView(base.model, c.op);
+  const { facts } = await probeFacts(base.model, base.xs, c.op);
+  const aug = buildAugmented({ view, facts, batchDynamic: false, method: gradient, input: base.xs[0].name, from: 'y0', options: {} });
+  const ys = facts.shapes.get('y0')!;
+  const session = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
+  const out = await session.run({
+    [base.xs[0].name]: new ort.Tensor('float32', Float32Array.from(data), c.inputs[0].shape),
+    seed: new ort.Tensor('float32', new Float32Array(ys.reduce((a, b) => a * b, 1)).fill(1), ys),
+  });
+  await session.release();
+  return (out.attribution as ort.Tensor).data as Float32Array;
+}
+
+/** Reference: each window's dY (ones) goes to its first maximum in row-major kernel order. */
+function firstMaxGradient(shape: number[], data: number[], k: number[], s: number[], p: number[], d: number[], out: number[]): number[] {
+  const n = k.length;
+  const sp = shape.slice(2);
+  const size = sp.reduce((a, b) => a * b, 1);
+  const grad = new Array(data.length).fill(0);
+  const iter = (dims: number[]) => dims.reduce<number[][]>((acc, m) => acc.flatMap((o) => Array.from({ length: m }, (_, i) => [...o, i])), [[]]);
+  for (let c = 0; c < shape[0] * shape[1]; c++) {
+    for (const o of iter(out)) {
+      let best = -Infinity;
+      let at = -1;
+      for (const w of iter(k)) {
+        const pos = o.map((oi, i) => oi * s[i] - p[i] + w[i] * d[i]);
+        if (pos.some((q, i) => q < 0 || q >= sp[i])) continue;
+        const flat = c * size + pos.reduce((acc, q, i) => acc * sp[i] + q, 0);
+        if (data[flat] > best) { best = data[flat]; at = flat; }
+      }
+      if (at >= 0) grad[at] += 1;
+      void n;
+    }
+  }
+  return grad;
+}
+
+test('MaxPool 2D kernel 3 stride 2 ceil_mode, opset 11', () =>
+  gradcheck({ op: 'MaxPool', opset: 11, inputs: [{ shape: [1, 2, 7, 7], data: distinct(98 + 1).slice(0, 98) }], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } }));
+
+test('MaxPool 2D pads + ceil_mode + asymmetric strides, opset 12', () =>
+  gradcheck({ op: 'MaxPool', opset: 12, inputs: [{ shape: [1, 2, 6, 7], data: distinct(85).slice(0, 84) }], attrs: { kernel_shape: [3, 2], strides: [2, 3], pads: [1, 0, 1, 1], ceil_mode: 1 } }));
+
+test('MaxPool 2D dilations, opset 10', () =>
+  gradcheck({ op: 'MaxPool', opset: 10, inputs: [{ shape: [1, 1, 8, 7], data: distinct(57).slice(0, 56) }], attrs: { kernel_shape: [2, 3], dilations: [2, 2], strides: [1, 2], pads: [1, 1, 0, 1] } }));
+
+test('MaxPool 2D stride 2 without steps, opset 8', () =>
+  gradcheck({ op: 'MaxPool', opset: 8, inputs: [{ shape: [1, 3, 7, 6], data: distinct(127).slice(0, 126) }], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }));
+
+test('MaxPool 2D SAME_UPPER, opset 7', () =>
+  gradcheck({ op: 'MaxPool', opset: 7, inputs: [{ shape: [1, 2, 5, 6], data: distinct(61).slice(0, 60) }], attrs: { kernel_shape: [2, 2], strides: [2, 2], auto_pad: 'SAME_UPPER' } }));
+
+test('MaxPool 1D ceil_mode, opset 13', () =>
+  gradcheck({ op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 3, 10], data: distinct(31).slice(0, 30) }], attrs: { kernel_shape: [3], strides: [2], ceil_mode: 1, pads: [1, 0] } }));
+
+test('MaxPool 3D, opset 12', () =>
+  gradcheck({ op: 'MaxPool', opset: 12, inputs: [{ shape: [1, 2, 4, 5, 5], data: distinct(201).slice(0, 200) }], attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 0, 1, 1] } }));
+
+const tieCases: [string, number, Record<string, number[] | number>][] = [
+  ['kernel 3 stride 2 ceil_mode', 11, { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }],
+  ['kernel 3 stride 1 pads 1', 13, { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }],
+  ['kernel 2 stride 2, opset 9 (Equal emulated)', 9, { kernel_shape: [2, 2], strides: [2, 2] }],
+  ['kernel 3 stride 2 pads 1, dilation 2', 12, { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [2, 2] }],
+];
+for (const [name, opset, attrs] of tieCases) {
+  test(`MaxPool ties go to the first element of each window: ${name}, opset ${opset}`, async () => {
+    const shape = [1, 2, 7, 7];
+    // ReLU-like data: many exact zeros, some equal ones.
+    const data = Array.from({ length: 98 }, (_, i) => [0, 0, 0, 1, 0, 2, 1][(i * 5) % 7]);
+    for (const values of [data, new Array(98).fill(0)]) {
+      const c: OpCase = { op: 'MaxPool', opset, inputs: [{ shape }], attrs };
+      const got = await analytic(c, values);
+      const k = attrs.kernel_shape as number[];
+      const s = (attrs.strides as number[]) ?? [1, 1];
+      const p = (attrs.pads as number[]) ?? [0, 0, 0, 0];
+      const d = (attrs.dilations as number[]) ?? [1, 1];
+      const out = [0, 1].map((i) => {
+        const span = 7 + p[i] + p[i + 2] - ((k[i] - 1) * d[i] + 1);
+        return (attrs.ceil_mode ? Math.ceil(span / s[i]) : Math.floor(span / s[i])) + 1;
+      });
+      assert.equal(Array.from(got), firstMaxGradient(shape, values, k, s, p, d, out));
+    }
+  });
+}
+
+test.run();

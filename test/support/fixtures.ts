@@ -1,0 +1,39 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { NdArray, readNpy } from '../../runtime/npy';
+
+export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
+
+export interface Fixture {
+  name: string;
+  model: string;
+  input: NdArray & { data: Float32Array };
+  meta: { opset: number; target: number[]; softmax: boolean; batch_fixed: boolean };
+  ref(file: string): Float32Array | undefined;
+}
+
+export function fixtureNames(): string[] {
+  return fs.readdirSync(FIXTURES).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'model.onnx'))).sort();
+}
+
+export function loadFixture(name: string): Fixture {
+  const dir = path.join(FIXTURES, name);
+  return {
+    name,
+    model: path.join(dir, 'model.onnx'),
+    input: readNpy(path.join(dir, 'input.npy')) as Fixture['input'],
+    meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')),
+    ref: (file) => (fs.existsSync(path.join(dir, file)) ? Float32Array.from(readNpy(path.join(dir, file)).data as Float32Array) : undefined),
+  };
+}
+
+/** ‖a − b‖₂ / ‖b‖₂ (absolute when b is 0). */
+export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num) / (den > 0 ? Math.sqrt(den) : 1);
+}

@@ -1,0 +1,137 @@
+import * as ort from 'onnxruntime-node';
+import * as assert from 'uvu/assert';
+import { buildAugmented } from '../../rewriter/augment';
+import { Attrs, Emitter } from '../../rewriter/emitter';
+import { GraphView } from '../../rewriter/graph-view';
+import { DataType, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, valueInfo } from '../../rewriter/proto';
+import { gradient } from '../../rules/methods/gradient';
+import { probeFacts, InputSpec } from '../../runtime/probe';
+import { relL2 } from './fixtures';
+import { nonNativeOps } from './webgpu-ops';
+
+export interface InputCase {
+  shape: number[];
+  /** A constant input (initializer) with these values. */
+  value?: number[];
+  int64?: boolean;
+  /** An omitted optional input (empty name). */
+  omitted?: boolean;
+  /** Range of the random values of a graph input (default [-2, 2]). */
+  range?: [number, number];
+  /** Exact values of a graph input. */
+  data?: number[];
+}
+
+export interface OpCase {
+  op: string;
+  opset: number;
+  inputs: InputCase[];
+  attrs?: Attrs;
+  /** Number of node outputs (default 1); all are seeded. */
+  outputs?: number;
+  /** Largest accepted relative L2 error against central differences (default 2e-3). */
+  tol?: number;
+  /** Finite-difference step (default 1e-2). */
+  h?: number;
+  seed?: number;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** A one-node model; non-constant inputs become graph inputs x0, x1, ... */
+export function singleOpModel(c: OpCase): { model: ModelProto; xs: InputSpec[]; ys: string[] } {
+  const initializer: TensorProto[] = [];
+  const xs: InputSpec[] = [];
+  const names = c.inputs.map((inp, i) => {
+    if (inp.omitted) return '';
+    if (inp.value) {
+      initializer.push(makeTensor(`c${i}`, inp.shape, inp.value, inp.int64 ? DataType.INT64 : DataType.FLOAT));
+      return `c${i}`;
+    }
+    xs.push({ name: `x${i}`, elemType: DataType.FLOAT, dims: inp.shape });
+    return `x${i}`;
+  });
+  const ys = Array.from({ length: c.outputs ?? 1 }, (_, k) => `y${k}`);
+  const em = new Emitter(c.opset, DataType.FLOAT, 'case');
+  em.opN(c.op, names, 1, c.attrs ?? {});
+  const node: NodeProto = { ...em.nodes[0], output: ys, name: c.op };
+  const model: ModelProto = {
+    ir_version: c.opset >= 21 ? 10 : c.opset >= 19 ? 9 : 8,
+    opset_import: [{ domain: '', version: c.opset }],
+    producer_name: 'gradcheck',
+    graph: {
+      name: c.op, node: [node], initializer: [...initializer, ...em.initializers],
+      input: xs.map((x) => valueInfo(x.name, DataType.FLOAT, x.dims)), output: ys.map((y) => ({ name: y })),
+    },
+  };
+  return { model, xs, ys };
+}
+
+/** Seeds every output with random weights r_k: loss = Σ_k Σ r_k·y_k, appended as tensor 'loss'. */
+function withLoss(model: ModelProto, ys: string[], shapes: number[][], opset: number, rand: () => number): { model: ModelProto; r: Float32Array[] } {
+  const em = new Emitter(opset, DataType.FLOAT, 'loss');
+  const r = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1));
+  const terms = ys.map((y, k) => em.reduceSum(em.mul(y, em.constFloat(r[k], shapes[k])), shapes[k].map((_, i) => i), false));
+  em.rename(em.sum(terms), 'loss');
+  const g = model.graph!;
+  return {
+    model: { ...model, graph: { ...g, node: [...g.node!, ...em.nodes], initializer: [...g.initializer!, ...em.initializers], output: [...g.output!, { name: 'loss' }] } },
+    r,
+  };
+}
+
+function lossOf(out: ort.InferenceSession.OnnxValueMapType, ys: string[], r: Float32Array[]): number {
+  let total = 0;
+  ys.forEach((y, k) => {
+    const d = (out[y] as ort.Tensor).data as Float32Array;
+    for (let i = 0; i < d.length; i++) total += d[i] * r[k][i];
+  });
+  return total;
+}
+
+/** Asserts the augmented graph's input gradients equal central finite differences. */
+export async function gradcheck(c: OpCase): Promise<void> {
+  const rand = rng(c.seed ?? 7);
+  const base = singleOpModel(c);
+  const probe = await probeFacts(base.model, base.xs, c.op);
+  const yShapes = base.ys.map((y) => probe.facts.shapes.get(y)!);
+  const { model, r } = withLoss(base.model, base.ys, yShapes, c.opset, rand);
+  const view = new GraphView(model, c.op);
+  const { facts } = await probeFacts(model, base.xs, c.op);
+  const [first, ...rest] = base.xs.map((x) => x.name);
+  const aug = buildAugmented({ view, facts, batchDynamic: false, method: gradient, input: first, alsoWrt: rest, from: 'loss', options: {} });
+  const foreign = nonNativeOps(aug.graph!.node!, view.nodes.length);
+  assert.equal(foreign, [], `${c.op}: emitted ops outside the WebGPU-native list`);
+  const values = base.xs.map((x, i) => {
+    const inp = c.inputs.filter((q) => !q.omitted && !q.value)[i];
+    const [lo, hi] = inp.range ?? [-2, 2];
+    const n = x.dims.reduce((a, b) => a * b, 1);
+    return Float32Array.from(inp.data ?? Array.from({ length: n }, () => lo + (hi - lo) * rand()));
+  });
+  const feeds = (vals: Float32Array[]) => Object.fromEntries(base.xs.map((x, i) => [x.name, new ort.Tensor('float32', vals[i], x.dims)]));
+  const augSession = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
+  const got = await augSession.run({ ...feeds(values), seed: new ort.Tensor('float32', Float32Array.from([1]), []) });
+  const fwd = await ort.InferenceSession.create(encodeModel(base.model), { logSeverityLevel: 3 });
+  const h = c.h ?? 1e-2;
+  for (let i = 0; i < base.xs.length; i++) {
+    const analytic = (got[i === 0 ? 'attribution' : `gradient:${base.xs[i].name}`] as ort.Tensor).data as Float32Array;
+    const numeric = new Float64Array(values[i].length);
+    for (let j = 0; j < values[i].length; j++) {
+      const plus = values.map((v) => Float32Array.from(v));
+      const minus = values.map((v) => Float32Array.from(v));
+      plus[i][j] += h;
+      minus[i][j] -= h;
+      numeric[j] = (lossOf(await fwd.run(feeds(plus)), base.ys, r) - lossOf(await fwd.run(feeds(minus)), base.ys, r)) / (2 * h);
+    }
+    const err = relL2(analytic, numeric);
+    assert.ok(err <= (c.tol ?? 2e-3), `${c.op} opset ${c.opset} input ${i}: relative L2 error ${err.toExponential(2)} vs finite differences\n analytic ${Array.from(analytic.slice(0, 8)).map((v) => v.toFixed(4))}\n numeric  ${Array.from(numeric.slice(0, 8)).map((v) => v.toFixed(4))}`);
+  }
+  await augSession.release();
+  await fwd.release();
+}
