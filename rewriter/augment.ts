@@ -14,8 +14,10 @@ export interface Method {
   reference: boolean;
   /** Turns the walk's result for the explained input into the attribution output. */
   attribution(em: Emitter, io: { grad: string; input: string; baseline?: string }): string;
+  /** Turns the output seed into the signal the walk starts from (e.g. LRP's relevance = seed · logits). */
+  start?(em: Emitter, io: { seed: string; from: string }): string;
   /** Optional per-row check value (e.g. DeepLIFT's summation-to-delta residual). */
-  delta?(em: Emitter, io: { attribution: string; target: string; targetRef?: string; seed: string; rank: number }): string;
+  delta?(em: Emitter, io: { attribution: string; from: string; fromRef?: string; seed: string; inputRank: number; fromRank: number }): string;
 }
 
 export interface AugmentSpec {
@@ -81,7 +83,8 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     ({ nodes: refNodes, ref } = referencePass(view, spec.input, IO_NAMES.baseline));
   }
   const grads = emitBackward({
-    view, facts, em, table: method.table, options: spec.options, wrt: [spec.input, ...(spec.alsoWrt ?? [])], from: spec.from, seed: IO_NAMES.seed, ref,
+    view, facts, em, table: method.table, options: spec.options, wrt: [spec.input, ...(spec.alsoWrt ?? [])], from: spec.from, ref,
+    seed: method.start ? method.start(em, { seed: IO_NAMES.seed, from: spec.from }) : IO_NAMES.seed,
   });
   const attribution = method.attribution(em, { grad: grads.get(spec.input)!, input: spec.input, baseline: method.reference ? IO_NAMES.baseline : undefined });
   em.rename(attribution, IO_NAMES.attribution);
@@ -91,7 +94,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
   }
   if (method.delta) {
-    const d = method.delta(em, { attribution: IO_NAMES.attribution, target: spec.from, targetRef: ref?.(spec.from), seed: IO_NAMES.seed, rank: facts.shapes.get(spec.input)!.length });
+    const d = method.delta(em, { attribution: IO_NAMES.attribution, from: spec.from, fromRef: ref?.(spec.from), seed: IO_NAMES.seed, inputRank: facts.shapes.get(spec.input)!.length, fromRank: facts.shapes.get(spec.from)!.length });
     em.rename(d, IO_NAMES.delta);
     outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }

@@ -95,13 +95,14 @@ function unbroadcast(em: Emitter, g: string, outShape: number[], inShape: number
   return em.squeeze(summed, Array.from({ length: lead }, (_, k) => k));
 }
 
-function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[]): RuleContext {
+function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases = new Map<string, string>()): RuleContext {
   const { view, facts, em } = spec;
-  const shape = (name: string): number[] => {
+  const shape = (alias: string): number[] => {
+    const name = aliases.get(alias) ?? alias;
     const s = facts.shapes.get(name) ?? (view.constant(name)?.dims);
     return s ?? fail(`shape of '${name}' is unknown`);
   };
-  const batchAxis = (name: string) => facts.batchAxis.get(name) ?? -1;
+  const batchAxis = (name: string) => facts.batchAxis.get(aliases.get(name) ?? name) ?? -1;
   const constant = (name: string) => {
     const c = view.constant(name);
     if (c) return c;
@@ -128,6 +129,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[]): RuleCon
       if (!spec.ref) fail('this method has no reference pass');
       return spec.ref!(name);
     },
+    withNode: (standIn, map) => makeContext(spec, standIn, needs, new Map([...aliases, ...Object.entries(map)])),
     fail,
   };
 }

@@ -47,6 +47,13 @@ export class Emitter {
     return outputs;
   }
 
+  /** The forward node `node` again (same op, attributes and domain) on other inputs. */
+  copyOf(node: NodeProto, inputs: string[]): string[] {
+    const outputs = (node.output ?? []).map(() => this.fresh(node.op_type ?? 'copy'));
+    this.nodes.push({ ...node, input: inputs, output: outputs, name: outputs[0] });
+    return outputs;
+  }
+
   /** Gives tensor x the fixed name `name` (an Identity node), e.g. for a graph output. */
   rename(x: string, name: string): string {
     this.nodes.push({ op_type: 'Identity', input: [x], output: [name], name });

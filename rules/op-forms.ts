@@ -135,3 +135,9 @@ export function softmaxAxes(ctx: RuleContext, rank: number): number[] {
   const axis = normAxis(attrInt(ctx.node, 'axis', 1), rank);
   return Array.from({ length: rank - axis }, (_, k) => axis + k);
 }
+
+/** Broadcasts g (static shape gShape) to `target` (a broadcastShape): Expand, or Tile before opset 8. */
+export function expandTo(em: Emitter, g: string, gShape: number[], target: number[]): string {
+  if (em.opset >= 8) return em.expand(g, target);
+  return em.op('Tile', [g, em.constInt(target.map((t, k) => (gShape[k] === t ? 1 : t)))]);
+}

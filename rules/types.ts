@@ -34,6 +34,11 @@ export interface RuleContext {
   broadcastShape(like: string): number[];
   /** Name of the reference-pass tensor (the model run on the baseline); only for reference methods. */
   ref(name: string): string;
+  /**
+   * The same context for a stand-in node (e.g. the op applied to midpoints or modified weights);
+   * `aliases` maps each new tensor name to the forward tensor whose shape it has.
+   */
+  withNode(node: NodeProto, aliases: Record<string, string>): RuleContext;
   /** Throws a one-line error naming the node, op type and opset. */
   fail(reason: string): never;
 }

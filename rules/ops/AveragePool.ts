@@ -3,15 +3,14 @@ import { convGeometry, scatterConv } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
- * Per output position along one axis, the divisor onnxruntime uses: before opset 19 (MLAS) the
- * kernel size or the number of input elements in the window; from 19 the window clipped at the
- * padded end, or its input elements.
+ * Per output position along one axis, the divisor onnxruntime uses: the window's size clipped at
+ * the padded end (count_include_pad), or the number of input elements in it.
  */
-function divisors(o: number, x: number, k: number, s: number, d: number, padBegin: number, padEnd: number, includePad: boolean, opset: number): number[] {
+function divisors(o: number, x: number, k: number, s: number, d: number, padBegin: number, padEnd: number, includePad: boolean): number[] {
   return Array.from({ length: o }, (_, j) => {
     const start = j * s - padBegin;
-    const stop = opset >= 19 ? Math.min(start + k * d, x + padEnd) : start + k;
-    if (includePad) return opset >= 19 ? 1 + Math.floor((stop - start - 1) / d) : k;
+    const stop = Math.min(start + k * d, x + padEnd);
+    if (includePad) return 1 + Math.floor((stop - start - 1) / d);
     let count = 0;
     for (let t = start; t < stop; t += d) if (t >= 0 && t < x) count++;
     return Math.max(count, 1);
@@ -33,7 +32,7 @@ export const AveragePool: RuleEntry = {
       const n = kernel.length;
       const geo = convGeometry(ctx, xsp, kernel);
       const includePad = attrInt(node, 'count_include_pad', 0) !== 0;
-      const perAxis = ysp.map((o, i) => divisors(o, xsp[i], kernel[i], geo.strides[i], geo.dilations[i], geo.pads[i], geo.pads[i + n], includePad, ctx.opset));
+      const perAxis = ysp.map((o, i) => divisors(o, xsp[i], kernel[i], geo.strides[i], geo.dilations[i], geo.pads[i], geo.pads[i + n], includePad));
       // Outer product of the per-axis divisors, as a [1, 1, out...] constant (a scalar when uniform).
       const table = perAxis.reduce<number[]>((acc, v) => acc.flatMap((a) => v.map((b) => a * b)), [1]);
       const scaled = table.every((v) => v === table[0])

@@ -1,3 +1,4 @@
+import { expandTo } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /** dX = Expand(dY / (H·W), X's shape). */
@@ -6,8 +7,9 @@ export const GlobalAveragePool: RuleEntry = {
   rule: {
     backward({ em, node, shape, broadcastShape }, [dY]) {
       const x = node.input![0];
-      const count = shape(x).slice(2).reduce((a, b) => a * b, 1);
-      return [em.expand(em.div(dY!, em.scalar(count)), broadcastShape(x))];
+      const xs = shape(x);
+      const count = xs.slice(2).reduce((a, b) => a * b, 1);
+      return [expandTo(em, em.div(dY!, em.scalar(count)), [...xs.slice(0, 2), ...xs.slice(2).map(() => 1)], broadcastShape(x))];
     },
   },
 };

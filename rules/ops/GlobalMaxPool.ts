@@ -1,21 +1,25 @@
-import { RuleEntry } from '../types';
+import { RuleContext, RuleEntry } from '../types';
 
-/** dX = dY at the first spatial position (row-major) holding the channel's maximum, 0 elsewhere. */
+/** Float mask over X: 1 at the first spatial position (row-major) holding the channel's maximum. */
+function firstHit(ctx: RuleContext): string {
+  const { em, node } = ctx;
+  const x = node.input![0];
+  const hit = em.mask('Equal', x, node.output![0]);
+  if (ctx.opset < 11) return hit;
+  // Running count of hits over the flattened spatial axis: the first hit is where it is 1.
+  const flat = em.reshape(hit, [0, ctx.shape(x)[1], -1]);
+  const first = em.mul(flat, em.mask('Less', em.op('CumSum', [flat, em.constInt([2], [])]), em.scalar(1.5)));
+  return ctx.reshapeLike(first, x);
+}
+
+/** Values of v (shaped like X) at each channel's winner, shaped like Y. */
+export function globalMaxPoolGather(ctx: RuleContext, v: string): string {
+  const rank = ctx.shape(ctx.node.input![0]).length;
+  return ctx.em.reduceSum(ctx.em.mul(firstHit(ctx), v), Array.from({ length: rank - 2 }, (_, k) => k + 2), true);
+}
+
+/** dX = dY at the channel's first maximum, 0 elsewhere. */
 export const GlobalMaxPool: RuleEntry = {
   opType: 'GlobalMaxPool', since: 1,
-  rule: {
-    backward(ctx, [dY]) {
-      const { em, node } = ctx;
-      const x = node.input![0];
-      const xs = ctx.shape(x);
-      let hit = em.mask('Equal', x, node.output![0]);
-      if (ctx.opset >= 11) {
-        // Running count of hits over the flattened spatial axis: the first hit is where it is 1.
-        const flat = em.reshape(hit, [0, xs[1], -1]);
-        const first = em.mul(flat, em.mask('Less', em.op('CumSum', [flat, em.constInt([2], [])]), em.scalar(1.5)));
-        hit = ctx.reshapeLike(first, x);
-      }
-      return [em.mul(hit, dY!)];
-    },
-  },
+  rule: { backward: (ctx, [dY]) => [ctx.em.mul(firstHit(ctx), dY!)] },
 };

@@ -1,5 +1,5 @@
 import { attrInt } from '../../rewriter/attributes';
-import { reduceAxes } from '../op-forms';
+import { expandTo, reduceAxes } from '../op-forms';
 import { BackwardRule, RuleEntry } from '../types';
 
 /** dX = Expand(dY with the reduced axes restored, X's shape), divided by the count for a mean. */
@@ -16,7 +16,7 @@ export function reduceBack(mean: boolean): BackwardRule {
         const count = axes.reduce((n, a) => n * xs[a], 1);
         if (count !== 1) g = em.div(g, em.scalar(count));
       }
-      const expanded = em.expand(g, ctx.broadcastShape(x));
+      const expanded = expandTo(em, g, xs.map((d, k) => (axes.includes(k) ? 1 : d)), ctx.broadcastShape(x));
       // Reducing the batch axis leaves a batch of 1: broadcast it back against X.
       return [axes.includes(ctx.batchAxis(x)) ? em.add(expanded, em.mul(x, em.scalar(0))) : expanded];
     },

@@ -6,9 +6,9 @@ import { gradcheck } from '../support/gradcheck';
 const data = Array.from({ length: 24 }, (_, i) => (i % 2 ? 1 : -1) * (0.1 + (i % 7) * 0.3));
 const x = { shape: [2, 3, 4], data };
 
-test('Clip with min/max attributes, opset 7', () =>
-  gradcheck({ op: 'Clip', opset: 7, inputs: [x], attrs: { min: float(-0.55), max: float(1.15) } }));
-test('Clip with only a max attribute, opset 7', () => gradcheck({ op: 'Clip', opset: 7, inputs: [x], attrs: { max: float(1.15) } }));
+test('Clip with min/max attributes, opset 10', () =>
+  gradcheck({ op: 'Clip', opset: 10, inputs: [x], attrs: { min: float(-0.55), max: float(1.15) } }));
+test('Clip with only a max attribute, opset 8', () => gradcheck({ op: 'Clip', opset: 8, inputs: [x], attrs: { max: float(1.15) } }));
 test('Clip with both bound inputs, opset 13', () =>
   gradcheck({ op: 'Clip', opset: 13, inputs: [x, { shape: [], value: [-0.55] }, { shape: [], value: [1.15] }] }));
 test('Clip with an omitted min input, opset 11', () =>

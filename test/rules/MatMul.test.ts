@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { gradcheck } from '../support/gradcheck';
 
 const cases: [number[], number[], number][] = [
@@ -17,5 +18,10 @@ for (const [a, b, opset] of cases) {
 }
 test('MatMul with constant weights', () =>
   gradcheck({ op: 'MatMul', opset: 13, inputs: [{ shape: [2, 3] }, { shape: [3, 2], value: [1, -2, 0.5, 3, -1, 0.25] }] }));
+
+test('MatMul [2,3,1] × [1] fails cleanly (the walk would misread dA)', async () => {
+  const err = await gradcheck({ op: 'MatMul', opset: 13, inputs: [{ shape: [2, 3, 1] }, { shape: [1] }] }).then(() => undefined, (e: Error) => e);
+  assert.match(err?.message ?? '', /with a 1-D B is not supported/);
+});
 
 test.run();

@@ -29,7 +29,6 @@ async function analytic(c: OpCase, data: number[]): Promise<Float32Array> {
 
 /** Reference: each window's dY (ones) goes to its first maximum in row-major kernel order. */
 function firstMaxGradient(shape: number[], data: number[], k: number[], s: number[], p: number[], d: number[], out: number[]): number[] {
-  const n = k.length;
   const sp = shape.slice(2);
   const size = sp.reduce((a, b) => a * b, 1);
   const grad = new Array(data.length).fill(0);
@@ -45,7 +44,6 @@ function firstMaxGradient(shape: number[], data: number[], k: number[], s: numbe
         if (data[flat] > best) { best = data[flat]; at = flat; }
       }
       if (at >= 0) grad[at] += 1;
-      void n;
     }
   }
   return grad;

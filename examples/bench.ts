@@ -1,0 +1,298 @@
+/**
+ * Attribution cost relative to a plain forward run on a ResNet-18-sized model (224×224, CPU).
+ *
+ *   npm run bench [-- --methods gradient,deeplift] [--profile] [--no-profile]
+ *
+ * Builds bench-cache/resnet18.onnx once (reused afterwards), times the plain model and every
+ * registered attribution method at batch 1 and 8 (medians), prints ratio targets, and when the
+ * gradient ratio is over its target (or with --profile) profiles the augmented gradient graph with
+ * onnxruntime's profiler to show which emitted op types the backward pass spends its time in.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as ort from 'onnxruntime-node';
+import { Attrs, Emitter } from '../rewriter/emitter';
+import { saveModel } from '../rewriter/model-io';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
+import { methodNames, methods } from '../rules/methods';
+import { Explainer } from '../runtime/explainer';
+import { ensureResNet18 } from './resnet18';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CACHE = path.join(ROOT, 'bench-cache');
+const MODEL = path.join(CACHE, 'resnet18.onnx');
+const ROW = [3, 224, 224];
+const TARGETS: Record<string, number> = { gradient: 2.3, deeplift: 3.5 };
+const RUNS: Record<number, number> = { 1: 5, 8: 3 };
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function timeIt(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
+async function medianOf(n: number, f: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) times.push(await timeIt(f));
+  return median(times);
+}
+
+/** A deterministic normalised-image-like input. */
+function input(batch: number): ort.Tensor {
+  return new ort.Tensor('float32', values(batch * ROW.reduce((a, b) => a * b, 1), 4), [batch, ...ROW]);
+}
+
+/** n deterministic pseudo-random values in [−scale/2, scale/2). */
+function values(n: number, scale: number): Float32Array {
+  const data = new Float32Array(n);
+  let s = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 4294967296 - 0.5) * scale;
+  }
+  return data;
+}
+
+const fmt = (ms: number) => ms.toFixed(1).padStart(9);
+
+interface Row { method: string; batch: number; forward: number; attribution: number }
+
+async function main(): Promise<void> {
+  const tStart = performance.now();
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
+  const made = ensureResNet18(MODEL);
+  console.log(made.built ? `built ${path.relative(ROOT, MODEL)} in ${(made.ms / 1000).toFixed(1)} s` : `reusing ${path.relative(ROOT, MODEL)}`);
+
+  const wanted = argValue('--methods')?.split(',').map((m) => m.trim()).filter(Boolean);
+  const list = (wanted ?? methodNames).filter((m) => methods[m]);
+  const skipped = (wanted ?? []).filter((m) => !methods[m]);
+  if (skipped.length) console.log(`not in the registry (skipped): ${skipped.join(', ')}`);
+
+  const bytes = fs.readFileSync(MODEL);
+  const plain = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+  const ex = await Explainer.load(MODEL);
+  const xs: Record<number, ort.Tensor> = { 1: input(1), 8: input(8) };
+  const targetFor = (b: number) => Array.from({ length: b }, (_, r) => (r * 97 + 7) % 1000);
+
+  // Warm up the plain model; every timing below pairs forward and attribution runs alternately,
+  // so both see the same machine load (this box is shared).
+  for (const b of [1, 8]) for (let i = 0; i < 2; i++) await plain.run({ input: xs[b] });
+
+  const rows: Row[] = [];
+  const builds: Record<string, number> = {};
+  for (const method of list) {
+    const opts = (b: number) => ({ method, target: targetFor(b) });
+    // First call: probe + rewrite + session creation (cached afterwards) + one run.
+    builds[method] = await timeIt(() => ex.attribute(xs[1], opts(1)));
+    for (const b of [1, 8]) {
+      await ex.attribute(xs[b], opts(b));
+      const f: number[] = [];
+      const a: number[] = [];
+      for (let i = 0; i < RUNS[b]; i++) {
+        f.push(await timeIt(() => plain.run({ input: xs[b] })));
+        a.push(await timeIt(() => ex.attribute(xs[b], opts(b))));
+      }
+      rows.push({ method, batch: b, forward: median(f), attribution: median(a) });
+    }
+    process.stdout.write(`  ${method}: done\n`);
+  }
+
+  console.log('');
+  console.log(`ResNet-18 224×224, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU; medians of ${RUNS[1]} (batch 1) / ${RUNS[8]} (batch 8) runs`);
+  console.log(`targets: ${Object.entries(TARGETS).map(([m, r]) => `${m} ≤ ${r}×`).join(', ')}`);
+  console.log(`${'method'.padEnd(18)} batch  forward ms   attr ms   ratio   target`);
+  for (const r of rows) {
+    const ratio = r.attribution / r.forward;
+    const target = TARGETS[r.method];
+    const verdict = target === undefined ? '' : `${ratio <= target ? 'PASS' : 'OVER'} (≤ ${target}×)`;
+    console.log(`${r.method.padEnd(18)} ${String(r.batch).padStart(5)} ${fmt(r.forward)}  ${fmt(r.attribution)}  ${(ratio.toFixed(2) + '×').padStart(6)}   ${verdict}`);
+  }
+  console.log(`first-call build (probe + rewrite + session, incl. one batch-1 run): ${list.map((m) => `${m} ${(builds[m] / 1000).toFixed(2)} s`).join(', ')}`);
+  for (const m of Object.keys(TARGETS)) if (!methods[m]) console.log(`(${m}: not registered yet, no measurement)`);
+
+  const over = rows.some((r) => r.method === 'gradient' && r.attribution / r.forward > TARGETS.gradient);
+  if ((over || process.argv.includes('--profile')) && !process.argv.includes('--no-profile') && methods.gradient) {
+    console.log('');
+    console.log(over ? 'gradient ratio is over target: profiling the augmented graph' : 'profiling the augmented graph (--profile)');
+    await profile(ex, bytes);
+  }
+  console.log(`\ntotal ${((performance.now() - tStart) / 1000).toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (timings are only comparable on a quiet machine)`);
+}
+
+interface ProfEvent { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; output_type_shape?: unknown; input_type_shape?: unknown } }
+
+/** Runs `model` n+1 times with profiling and returns the node events of the last n runs. */
+async function profiled(model: Uint8Array, feeds: Record<string, ort.Tensor>, prefix: string, n: number): Promise<{ events: ProfEvent[]; runs: number; file: string }> {
+  const before = new Set(fs.readdirSync(CACHE));
+  const s = await ort.InferenceSession.create(model, { ...SESSION_OPTIONS, enableProfiling: true, profileFilePrefix: path.join(CACHE, prefix) });
+  for (let i = 0; i <= n; i++) await s.run(feeds);
+  s.endProfiling();
+  await s.release();
+  const file = fs.readdirSync(CACHE).filter((f) => f.startsWith(prefix) && f.endsWith('.json') && !before.has(f)).sort().pop();
+  if (!file) throw new Error(`no profile written for ${prefix}`);
+  const all = JSON.parse(fs.readFileSync(path.join(CACHE, file), 'utf8')) as ProfEvent[];
+  const runs = all.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
+  const from = runs[1].ts;
+  const events = all.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= from);
+  return { events, runs: runs.length - 1, file };
+}
+
+interface Agg { ms: number; count: number }
+
+function byOp(events: ProfEvent[], runs: number, keep: (e: ProfEvent) => boolean): Map<string, Agg> {
+  const m = new Map<string, Agg>();
+  for (const e of events.filter(keep)) {
+    const op = e.args?.op_name ?? '?';
+    const a = m.get(op) ?? { ms: 0, count: 0 };
+    a.ms += e.dur / 1000 / runs;
+    a.count += 1 / runs;
+    m.set(op, a);
+  }
+  return m;
+}
+
+const total = (m: Map<string, Agg>) => [...m.values()].reduce((a, b) => a + b.ms, 0);
+
+function printOps(title: string, m: Map<string, Agg>, top = 10): void {
+  const sum = total(m);
+  console.log(`${title}: ${sum.toFixed(1)} ms/run`);
+  for (const [op, a] of [...m.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, top)) {
+    console.log(`  ${op.padEnd(20)} ${a.ms.toFixed(2).padStart(8)} ms  ${((100 * a.ms) / sum).toFixed(1).padStart(5)}%  ${Math.round(a.count)} nodes`);
+  }
+}
+
+function shapeOf(v: unknown): string {
+  if (!Array.isArray(v)) return '';
+  return v.map((o) => Object.values(o as Record<string, number[]>)[0]).map((d) => `[${d}]`).join(' ');
+}
+
+async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
+  const { model } = await ex.augmented(ROW, { method: 'gradient' });
+  const file = path.join(CACHE, 'resnet18.gradient.onnx');
+  saveModel(model, file);
+  console.log(`augmented gradient graph: ${path.relative(ROOT, file)} (${model.graph!.node!.length} nodes, ${ex.view.nodes.length} forward)`);
+  const x = input(1);
+  const seed = new Float32Array(1000);
+  seed[7] = 1;
+  const runs = 5;
+  const aug = await profiled(fs.readFileSync(file), { input: x, seed: new ort.Tensor('float32', seed, [1, 1000]) }, 'profile-gradient', runs);
+  const fwd = await profiled(plainBytes, { input: x }, 'profile-forward', runs);
+  console.log(`profiles: bench-cache/${aug.file}, bench-cache/${fwd.file} (batch 1, ${runs} runs after warm-up)`);
+
+  // Emitted (backward) nodes are named 'xpl/...'; ORT keeps node names through its fusions.
+  const isBackward = (e: ProfEvent) => e.name.startsWith('xpl/');
+  const back = byOp(aug.events, aug.runs, isBackward);
+  const augFwd = byOp(aug.events, aug.runs, (e) => !isBackward(e));
+  const plainFwd = byOp(fwd.events, fwd.runs, () => true);
+  printOps('plain model kernels', plainFwd, 6);
+  printOps('augmented graph, forward part', augFwd, 6);
+  printOps('augmented graph, backward part (emitted nodes)', back, 12);
+
+  // Per conv layer: plain-model fused Conv vs its emitted ConvTranspose (matched by weight name).
+  const layerOf = (node: string) => node.replace(/^resnet18\//, '').replace(/_\d+(_nchwc)?$/, '')
+    .replace(/^(bn1|relu)$/, 'conv1').replace(/\.(bn|relu)(\d)$/, '.conv$2').replace(/downsample\.1$/, 'downsample.0');
+  const graphNodes = new Map(model.graph!.node!.map((n) => [n.name ?? '', n]));
+  const weights = new Map((model.graph!.initializer ?? []).map((t) => [t.name ?? '', (t.dims ?? []).map(Number)]));
+  const perLayer = new Map<string, { fwd: number; back: number; kind: string }>();
+  const layer = (key: string) => perLayer.get(key) ?? perLayer.set(key, { fwd: 0, back: 0, kind: '' }).get(key)!;
+  for (const e of fwd.events) if (e.args?.op_name === 'Conv') layer(layerOf(e.name.replace(/_kernel_time$/, ''))).fwd += e.dur / 1000 / fwd.runs;
+  for (const e of aug.events.filter((q) => q.args?.op_name === 'ConvTranspose')) {
+    const node = graphNodes.get(e.name.replace(/_kernel_time$/, ''));
+    const w = node?.input?.[1] ?? '';
+    const key = w.endsWith('.weight') ? w.slice(0, -'.weight'.length) : 'maxpool';
+    const l = layer(key);
+    l.back += e.dur / 1000 / aug.runs;
+    const strides = node?.attribute?.find((a) => a.name === 'strides')?.ints?.map(Number) ?? [1];
+    const k = weights.get(w)?.slice(2) ?? [];
+    l.kind = key === 'maxpool' ? 'MaxPool bwd (grouped, one-hot)' : `${k.join('×')}/${strides[0]}`;
+  }
+  const kinds = new Map<string, { fwd: number; back: number; n: number }>();
+  for (const l of perLayer.values()) {
+    const g = kinds.get(l.kind) ?? { fwd: 0, back: 0, n: 0 };
+    g.fwd += l.fwd; g.back += l.back; g.n++;
+    kinds.set(l.kind, g);
+  }
+  console.log('ConvTranspose (backward) vs the same layers\' fused Conv (plain forward), by kernel/stride:');
+  for (const [kind, g] of [...kinds.entries()].sort((a, b) => b[1].back - a[1].back)) {
+    console.log(`  ${kind.padEnd(31)} ${String(g.n).padStart(2)} layers  Conv ${g.fwd.toFixed(1).padStart(6)} ms  ConvTranspose ${g.back.toFixed(1).padStart(6)} ms${g.fwd > 0 ? `  (${(g.back / g.fwd).toFixed(2)}×)` : ''}`);
+  }
+
+  const slow = aug.events.filter(isBackward).reduce((m, e) => {
+    const base = e.name.replace(/_kernel_time$/, '');
+    const a = m.get(base) ?? { ms: 0, op: e.args?.op_name ?? '?', shape: `${shapeOf(e.args?.input_type_shape)} -> ${shapeOf(e.args?.output_type_shape)}` };
+    a.ms += e.dur / 1000 / aug.runs;
+    m.set(base, a);
+    return m;
+  }, new Map<string, { ms: number; op: string; shape: string }>());
+  console.log('slowest backward nodes:');
+  for (const [name, a] of [...slow.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 10)) {
+    console.log(`  ${a.ms.toFixed(2).padStart(7)} ms  ${a.op.padEnd(14)} ${name.padEnd(28)} ${a.shape}`);
+  }
+  await convTransposeVsConv();
+}
+
+/** One-node model y = op(x, w) with constant w. */
+function oneNode(op: string, x: number[], w: Float32Array, wDims: number[], attrs: Attrs): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'micro');
+  em.op(op, ['x', 'w'], attrs);
+  em.nodes[0].output = ['y'];
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'bench',
+    graph: { name: op, node: em.nodes, initializer: [makeTensor('w', wDims, w, DataType.FLOAT)], input: [valueInfo('x', DataType.FLOAT, x)], output: [{ name: 'y' }] },
+  });
+}
+
+/**
+ * Stride-1 ConvTranspose(dY, W) equals Conv(dY, W') with W'[i,o] = W[o,i] flipped spatially and
+ * pads k−1−p: times both at ResNet-18's stride-1 3×3 layer sizes (batch 1) and checks they agree.
+ */
+async function convTransposeVsConv(): Promise<void> {
+  console.log('stride-1 3×3 ConvTranspose vs equivalent Conv with flipped/transposed weights (batch 1, median of 15):');
+  let saved = 0;
+  for (const [c, hw, layers] of [[64, 56, 4], [128, 28, 3], [256, 14, 3], [512, 7, 3]]) {
+    const k = 3;
+    const weight = values(c * c * k * k, 0.1);
+    const flipped = new Float32Array(weight.length);
+    for (let o = 0; o < c; o++) for (let i = 0; i < c; i++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
+      flipped[((i * c + o) * k + (k - 1 - a)) * k + (k - 1 - b)] = weight[((o * c + i) * k + a) * k + b];
+    }
+    const geo = { kernel_shape: [k, k], strides: [1, 1], pads: [1, 1, 1, 1] };
+    const ct = await ort.InferenceSession.create(oneNode('ConvTranspose', [1, c, hw, hw], weight, [c, c, k, k], geo), SESSION_OPTIONS);
+    const cv = await ort.InferenceSession.create(oneNode('Conv', [1, c, hw, hw], flipped, [c, c, k, k], geo), SESSION_OPTIONS);
+    const x = new ort.Tensor('float32', values(c * hw * hw, 2), [1, c, hw, hw]);
+    const a = (await ct.run({ x })).y.data as Float32Array;
+    const b = (await cv.run({ x })).y.data as Float32Array;
+    let err = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(a[i])); }
+    const tCt: number[] = [];
+    const tCv: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      tCt.push(await timeIt(() => ct.run({ x })));
+      tCv.push(await timeIt(() => cv.run({ x })));
+    }
+    saved += (median(tCt) - median(tCv)) * layers;
+    console.log(`  ${c}@${hw}×${hw}: ConvTranspose ${median(tCt).toFixed(2)} ms, Conv ${median(tCv).toFixed(2)} ms (${(median(tCt) / median(tCv)).toFixed(2)}×), max rel diff ${(err / scale).toExponential(1)}; ${layers} such layers`);
+    await ct.release();
+    await cv.release();
+  }
+  console.log(`  → estimated saving at batch 1 from Conv-form stride-1 layers: ${saved.toFixed(1)} ms per attribution`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,340 @@
+/**
+ * Tiny dependency-light plotting helpers for the examples: an RGB canvas, colour maps,
+ * image grids, and simple line / bar plots (axes and tick marks, no text). PNG output via pngjs.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+
+export type RGB = readonly [number, number, number];
+
+export const WHITE: RGB = [255, 255, 255];
+export const BLACK: RGB = [0, 0, 0];
+export const GREY: RGB = [160, 160, 160];
+export const LIGHT_GREY: RGB = [225, 225, 225];
+
+/** Distinct series colours (matplotlib's tab10). */
+export const PALETTE: readonly RGB[] = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+];
+
+/** An RGB image (stored RGBA, alpha always 255). Coordinates outside are ignored on write. */
+export class Canvas {
+  readonly data: Uint8Array;
+
+  constructor(readonly width: number, readonly height: number, background: RGB = WHITE) {
+    if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) throw new Error(`Canvas: bad size ${width}x${height}`);
+    this.data = new Uint8Array(width * height * 4);
+    this.fill(background);
+  }
+
+  fill(c: RGB): this {
+    return this.fillRect(0, 0, this.width, this.height, c);
+  }
+
+  fillRect(x: number, y: number, w: number, h: number, c: RGB): this {
+    const x0 = Math.max(0, Math.round(x)), y0 = Math.max(0, Math.round(y));
+    const x1 = Math.min(this.width, Math.round(x + w)), y1 = Math.min(this.height, Math.round(y + h));
+    for (let j = y0; j < y1; j++) for (let i = x0; i < x1; i++) this.put(i, j, c);
+    return this;
+  }
+
+  strokeRect(x: number, y: number, w: number, h: number, c: RGB): this {
+    this.fillRect(x, y, w, 1, c).fillRect(x, y + h - 1, w, 1, c);
+    return this.fillRect(x, y, 1, h, c).fillRect(x + w - 1, y, 1, h, c);
+  }
+
+  setPixel(x: number, y: number, c: RGB): this {
+    const i = Math.round(x), j = Math.round(y);
+    if (i >= 0 && j >= 0 && i < this.width && j < this.height) this.put(i, j, c);
+    return this;
+  }
+
+  getPixel(x: number, y: number): RGB {
+    const o = (y * this.width + x) * 4;
+    return [this.data[o], this.data[o + 1], this.data[o + 2]];
+  }
+
+  /** Copies `src` with its top-left at (x, y), each source pixel drawn as a scale×scale block (nearest). */
+  blit(src: Canvas, x: number, y: number, scale = 1): this {
+    const s = Math.max(1, Math.round(scale));
+    for (let j = 0; j < src.height * s; j++) {
+      for (let i = 0; i < src.width * s; i++) {
+        const o = (Math.floor(j / s) * src.width + Math.floor(i / s)) * 4;
+        this.setPixel(x + i, y + j, [src.data[o], src.data[o + 1], src.data[o + 2]]);
+      }
+    }
+    return this;
+  }
+
+  /** Straight line (Bresenham), `thickness` pixels wide (square pen). */
+  line(x0: number, y0: number, x1: number, y1: number, c: RGB, thickness = 1): this {
+    let xa = Math.round(x0), ya = Math.round(y0);
+    const xb = Math.round(x1), yb = Math.round(y1);
+    const dx = Math.abs(xb - xa), dy = -Math.abs(yb - ya);
+    const sx = xa < xb ? 1 : -1, sy = ya < yb ? 1 : -1;
+    const lo = -Math.floor((thickness - 1) / 2), hi = lo + Math.max(1, Math.round(thickness));
+    let err = dx + dy;
+    for (;;) {
+      for (let a = lo; a < hi; a++) for (let b = lo; b < hi; b++) this.setPixel(xa + a, ya + b, c);
+      if (xa === xb && ya === yb) break;
+      const e2 = 2 * err;
+      if (e2 >= dy) { err += dy; xa += sx; }
+      if (e2 <= dx) { err += dx; ya += sy; }
+    }
+    return this;
+  }
+
+  /** Encoded PNG bytes. */
+  toPNG(): Buffer {
+    const png = new PNG({ width: this.width, height: this.height });
+    png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
+    return PNG.sync.write(png);
+  }
+
+  /** Writes a PNG, creating parent folders. */
+  save(file: string): string {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, this.toPNG());
+    return file;
+  }
+
+  private put(i: number, j: number, c: RGB): void {
+    const o = (j * this.width + i) * 4;
+    this.data[o] = c[0];
+    this.data[o + 1] = c[1];
+    this.data[o + 2] = c[2];
+    this.data[o + 3] = 255;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Colour maps: functions from a number to RGB. Inputs outside the domain are clamped.
+// ---------------------------------------------------------------------------------------------
+
+export type ColourMap = (t: number) => RGB;
+
+const clamp = (v: number, lo: number, hi: number): number => (Number.isNaN(v) ? lo : Math.min(hi, Math.max(lo, v)));
+
+export function lerpColour(a: RGB, b: RGB, t: number): RGB {
+  const u = clamp(t, 0, 1);
+  return [Math.round(a[0] + (b[0] - a[0]) * u), Math.round(a[1] + (b[1] - a[1]) * u), Math.round(a[2] + (b[2] - a[2]) * u)];
+}
+
+/** Piecewise-linear map through evenly spaced colour stops over [0, 1]. */
+export function stops(colours: readonly RGB[]): ColourMap {
+  return (t) => {
+    const u = clamp(t, 0, 1) * (colours.length - 1);
+    const k = Math.min(colours.length - 2, Math.floor(u));
+    return lerpColour(colours[k], colours[k + 1], u - k);
+  };
+}
+
+/** [0, 1] → black … white. */
+export const gray: ColourMap = (t) => {
+  const v = Math.round(clamp(t, 0, 1) * 255);
+  return [v, v, v];
+};
+
+/** [0, 1] → white … black (ink on paper). */
+export const grayInk: ColourMap = (t) => gray(1 - clamp(t, 0, 1));
+
+const RED_SIDE = stops([WHITE, [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]]);
+const BLUE_SIDE = stops([WHITE, [146, 197, 222], [67, 147, 195], [33, 102, 172], [5, 48, 97]]);
+
+/** [-1, 1] → blue (negative) … white (0) … red (positive), after ColorBrewer RdBu. */
+export const diverging: ColourMap = (t) => (t >= 0 ? RED_SIDE(t) : BLUE_SIDE(-t));
+
+/** [0, 1] → black … purple … orange … pale yellow (matplotlib's inferno, approximated). */
+export const inferno: ColourMap = stops([
+  [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
+]);
+
+/** [0, 1] → white … dark red (sequential, zero is blank like the diverging map). */
+export const reds: ColourMap = stops([WHITE, [252, 187, 161], [251, 106, 74], [203, 24, 29], [103, 0, 13]]);
+
+// ---------------------------------------------------------------------------------------------
+// Arrays → images
+// ---------------------------------------------------------------------------------------------
+
+/** The q-th percentile (0..100, linear interpolation) of the values; NaN for no values. */
+export function percentile(values: ArrayLike<number>, q: number): number {
+  const v = Float64Array.from(values).filter((x) => !Number.isNaN(x)).sort();
+  if (!v.length) return NaN;
+  const pos = (clamp(q, 0, 100) / 100) * (v.length - 1);
+  const k = Math.floor(pos);
+  return k + 1 < v.length ? v[k] + (v[k + 1] - v[k]) * (pos - k) : v[k];
+}
+
+/** Scale for a symmetric colour range: the q-th percentile of |a| (falls back to max |a|, then 1). */
+export function symmetricScale(values: ArrayLike<number>, q = 99): number {
+  const abs = Array.from(values, Math.abs);
+  const p = percentile(abs, q);
+  if (p > 0) return p;
+  const m = abs.reduce((a, b) => Math.max(a, b), 0);
+  return m > 0 ? m : 1;
+}
+
+/** A width×height row-major array drawn through a colour map, each value divided by `scale` first. */
+export function imageOf(values: ArrayLike<number>, width: number, height: number, map: ColourMap, scale = 1): Canvas {
+  if (values.length < width * height) throw new Error(`imageOf: ${values.length} values for ${width}x${height}`);
+  const c = new Canvas(width, height);
+  for (let j = 0; j < height; j++) for (let i = 0; i < width; i++) c.setPixel(i, j, map(values[j * width + i] / scale));
+  return c;
+}
+
+/** Heat map of signed values: diverging map, symmetric range at the q-th percentile of |a|. */
+export function signedHeatmap(values: ArrayLike<number>, width: number, height: number, q = 99): Canvas {
+  return imageOf(values, width, height, diverging, symmetricScale(values, q));
+}
+
+/** Heat map of non-negative values: sequential map over [0, q-th percentile]. */
+export function magnitudeHeatmap(values: ArrayLike<number>, width: number, height: number, q = 99, map: ColourMap = inferno): Canvas {
+  return imageOf(values, width, height, map, symmetricScale(values, q));
+}
+
+/** Horizontal colour bar over the map's domain [from, to], with a 1px grey frame. */
+export function colourBar(map: ColourMap, width: number, height: number, from = -1, to = 1): Canvas {
+  const c = new Canvas(width, height);
+  for (let i = 0; i < width; i++) {
+    const col = map(from + ((to - from) * i) / Math.max(1, width - 1));
+    c.fillRect(i, 0, 1, height, col);
+  }
+  return c.strokeRect(0, 0, width, height, GREY);
+}
+
+/** Upscales a canvas by an integer factor (nearest neighbour). */
+export function upscale(src: Canvas, factor: number): Canvas {
+  const f = Math.max(1, Math.round(factor));
+  return new Canvas(src.width * f, src.height * f).blit(src, 0, 0, f);
+}
+
+export interface GridOptions { pad?: number; background?: RGB }
+
+/** Lays cells out in rows (ragged rows allowed), each column as wide as its widest cell, `pad` pixels apart. */
+export function grid(rows: Canvas[][], options: GridOptions = {}): Canvas {
+  const pad = options.pad ?? 8;
+  const cols = Math.max(...rows.map((r) => r.length));
+  const colW = Array.from({ length: cols }, (_, k) => Math.max(0, ...rows.map((r) => r[k]?.width ?? 0)));
+  const rowH = rows.map((r) => Math.max(0, ...r.map((c) => c.height)));
+  const width = colW.reduce((a, b) => a + b, 0) + pad * (cols + 1);
+  const height = rowH.reduce((a, b) => a + b, 0) + pad * (rows.length + 1);
+  const out = new Canvas(width, height, options.background ?? WHITE);
+  let y = pad;
+  rows.forEach((r, j) => {
+    let x = pad;
+    r.forEach((cell, k) => { out.blit(cell, x, y); x += colW[k] + pad; });
+    y += rowH[j] + pad;
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plots
+// ---------------------------------------------------------------------------------------------
+
+export interface PlotOptions {
+  width?: number;
+  height?: number;
+  /** Space around the plot area, in pixels. */
+  margin?: number;
+  /** Data ranges; default: the data's extent (the y range always includes 0 for bar plots). */
+  xRange?: [number, number];
+  yRange?: [number, number];
+  /** Number of tick intervals on each axis (0: none). */
+  xTicks?: number;
+  yTicks?: number;
+  /** Faint horizontal line at y = 0 when 0 is inside the y range (default true). */
+  zeroLine?: boolean;
+  background?: RGB;
+  axisColour?: RGB;
+}
+
+export interface Series {
+  y: ArrayLike<number>;
+  /** x positions (default 0, 1, 2, …). */
+  x?: ArrayLike<number>;
+  colour?: RGB;
+  thickness?: number;
+}
+
+/** Plot area with data→pixel mappings; draw more on `canvas` with `px`/`py`. */
+export interface Axes {
+  canvas: Canvas;
+  left: number; top: number; right: number; bottom: number;
+  xRange: [number, number]; yRange: [number, number];
+  px(x: number): number;
+  py(y: number): number;
+}
+
+function extent(values: number[], fallback: [number, number]): [number, number] {
+  const v = values.filter(Number.isFinite);
+  if (!v.length) return fallback;
+  let lo = Math.min(...v), hi = Math.max(...v);
+  if (lo === hi) { lo -= 0.5; hi += 0.5; }
+  return [lo, hi];
+}
+
+/** Draws empty axes (left and bottom lines, tick marks, optional zero line) and returns the mappings. */
+export function axes(xRange: [number, number], yRange: [number, number], options: PlotOptions = {}): Axes {
+  const width = options.width ?? 480, height = options.height ?? 240, m = options.margin ?? 16;
+  const canvas = new Canvas(width, height, options.background ?? WHITE);
+  const axis = options.axisColour ?? BLACK;
+  const left = m, top = m, right = width - m - 1, bottom = height - m - 1;
+  const [x0, x1] = xRange, [y0, y1] = yRange;
+  const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (right - left);
+  const py = (y: number): number => bottom - ((y - y0) / (y1 - y0 || 1)) * (bottom - top);
+  if ((options.zeroLine ?? true) && y0 < 0 && y1 > 0) canvas.line(left, py(0), right, py(0), LIGHT_GREY);
+  canvas.line(left, top, left, bottom, axis).line(left, bottom, right, bottom, axis);
+  const xt = options.xTicks ?? 5, yt = options.yTicks ?? 4;
+  for (let k = 0; k <= xt && xt > 0; k++) { const x = left + ((right - left) * k) / xt; canvas.line(x, bottom, x, bottom + 4, axis); }
+  for (let k = 0; k <= yt && yt > 0; k++) { const y = bottom - ((bottom - top) * k) / yt; canvas.line(left - 4, y, left, y, axis); }
+  return { canvas, left, top, right, bottom, xRange, yRange, px, py };
+}
+
+/** One or more line series on shared axes. */
+export function linePlot(series: Series[], options: PlotOptions = {}): Canvas {
+  const xsOf = (s: Series): number[] => (s.x ? Array.from(s.x) : Array.from({ length: s.y.length }, (_, i) => i));
+  const xr = options.xRange ?? extent(series.flatMap(xsOf), [0, 1]);
+  const yr = options.yRange ?? extent(series.flatMap((s) => Array.from(s.y)), [0, 1]);
+  const ax = axes(xr, yr, options);
+  series.forEach((s, k) => {
+    const colour = s.colour ?? PALETTE[k % PALETTE.length];
+    const xs = xsOf(s);
+    let prev: [number, number] | undefined;
+    for (let i = 0; i < s.y.length; i++) {
+      const y = s.y[i];
+      if (!Number.isFinite(y) || !Number.isFinite(xs[i])) { prev = undefined; continue; }
+      const p: [number, number] = [ax.px(xs[i]), ax.py(clamp(y, yr[0], yr[1]))];
+      if (prev) ax.canvas.line(prev[0], prev[1], p[0], p[1], colour, s.thickness ?? 2);
+      else ax.canvas.line(p[0], p[1], p[0], p[1], colour, s.thickness ?? 2);
+      prev = p;
+    }
+  });
+  return ax.canvas;
+}
+
+/** Grouped bars: category i holds one bar per series, bars grow from 0 (negative values go down). */
+export function barPlot(series: Series[], options: PlotOptions = {}): Canvas {
+  const n = Math.max(0, ...series.map((s) => s.y.length));
+  const all = series.flatMap((s) => Array.from(s.y));
+  const [lo, hi] = options.yRange ?? extent([0, ...all], [0, 1]);
+  const ax = axes([0, Math.max(1, n)], [lo, hi], { xTicks: 0, ...options });
+  const slot = (ax.right - ax.left) / Math.max(1, n);
+  const gap = Math.max(1, Math.floor(slot * 0.15));
+  const barW = Math.max(1, (slot - 2 * gap) / Math.max(1, series.length));
+  const base = ax.py(clamp(0, lo, hi));
+  series.forEach((s, k) => {
+    const colour = s.colour ?? PALETTE[k % PALETTE.length];
+    for (let i = 0; i < s.y.length; i++) {
+      if (!Number.isFinite(s.y[i])) continue;
+      const x = ax.left + i * slot + gap + k * barW;
+      const y = ax.py(clamp(s.y[i], lo, hi));
+      ax.canvas.fillRect(x + 1, Math.min(base, y), Math.max(1, barW - 1), Math.max(1, Math.abs(base - y)), colour);
+    }
+  });
+  ax.canvas.line(ax.left, base, ax.right, base, options.axisColour ?? BLACK);
+  ax.canvas.line(ax.left, ax.top, ax.left, ax.bottom, options.axisColour ?? BLACK);
+  return ax.canvas;
+}

@@ -1,0 +1,25 @@
+import { gradientRules } from '../registry';
+import { BackwardRule } from '../types';
+import { delta, midpoint } from './delta';
+
+/**
+ * y = a/b with b an activation, seen as a·r with r = 1/b: the product rule for a·r and the rescale
+ * rule for r = 1/b (gradient −1/b_mid² where |δb| < 1e-7). A constant b keeps the linear rule.
+ */
+export const deepliftDiv: BackwardRule = {
+  broadcastInputs: 'all',
+  backward(ctx, dY) {
+    const { em, node } = ctx;
+    if (!ctx.needsGrad(1)) return gradientRules.lookup('Div', ctx.opset)!.backward(ctx, dY);
+    const [a, b] = node.input!;
+    const [a0, b0] = [ctx.ref(a), ctx.ref(b)];
+    const r = em.op('Reciprocal', [b]);
+    const r0 = em.op('Reciprocal', [b0]);
+    const mA = ctx.needsGrad(0) ? em.mul(dY[0]!, midpoint(em, r, r0)) : null;
+    const mR = em.mul(dY[0]!, midpoint(em, a, a0));
+    const { small, safe } = delta(em, b, b0);
+    const bMid = midpoint(em, b, b0);
+    const limit = em.neg(em.div(mR, em.mul(bMid, bMid)));
+    return [mA, em.where(small, limit, em.div(em.mul(mR, em.sub(r, r0)), safe))];
+  },
+};

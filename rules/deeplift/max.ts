@@ -1,0 +1,60 @@
+import { globalMaxPoolGather } from '../ops/GlobalMaxPool';
+import { maxPoolGather } from '../ops/MaxPool';
+import { gradientRules } from '../registry';
+import { BackwardRule, RuleContext } from '../types';
+import { delta, maximum } from './delta';
+
+/** The op's gradient (a routing to the winners) of signal g, optionally on the reference pass. */
+function route(ctx: RuleContext, g: string, onReference: boolean): (string | null | undefined)[] {
+  const { node } = ctx;
+  const rule = gradientRules.lookup(node.op_type ?? '', ctx.opset)!;
+  if (!onReference) return rule.backward(ctx, [g]);
+  const ref = { ...node, input: node.input!.map((x) => ctx.ref(x)), output: node.output!.map((y) => ctx.ref(y)) };
+  const aliases = Object.fromEntries([...node.input!, ...node.output!].map((t) => [ctx.ref(t), t]));
+  return rule.backward(ctx.withNode(ref, aliases), [g]);
+}
+
+/** Per pooling op, the values of an X-shaped tensor at each window's winner on x. */
+const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather };
+
+/**
+ * Max rule (DeepLIFT eq. 11) for MaxPool, GlobalMaxPool and Max/Min: the input that wins on x gets
+ * all of δy, so m = route(dY·δy)/δx. Where that winner has |δx| < 1e-7 (it can then carry no
+ * contribution, e.g. a window of zeros after ReLU whose reference is larger) the window's δy goes
+ * to the reference's winner instead, so Σ C = δy stays exact; the gradient where |δx| < 1e-7.
+ * shapley: the rule of SHAP/Captum, where the reference's winner also gets its share:
+ * x's winner gets max(y, y⁰) − y⁰ and x⁰'s winner y − max(y, y⁰).
+ */
+export function maxRule(opType: string, shapleyOption: boolean): BackwardRule {
+  return {
+    broadcastInputs: gradientRules.lookup(opType, 1000)?.broadcastInputs,
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      if (node.output!.slice(1).some((o) => o && ctx.view.consumers.has(o))) ctx.fail('DeepLIFT max rule: the Indices output must be unused');
+      const y = node.output![0];
+      const y0 = ctx.ref(y);
+      const shapley = shapleyOption && ctx.options.maxpoolRule === 'shapley';
+      let routed: (string | null | undefined)[];
+      if (shapley) {
+        const upper = maximum(em, y, y0);
+        const onX = route(ctx, em.mul(dY!, em.sub(upper, y0)), false);
+        const onRef = route(ctx, em.mul(dY!, em.sub(y, upper)), true);
+        routed = onX.map((g, i) => (g && onRef[i] ? em.add(g, onRef[i]!) : g));
+      } else if (GATHER[opType]) {
+        const x = node.input![0];
+        const stuck = GATHER[opType](ctx, em.cast(delta(em, x, ctx.ref(x)).small, em.floatType));
+        const share = em.mul(dY!, em.sub(y, y0));
+        const onX = route(ctx, em.mul(share, em.sub(em.scalar(1), stuck)), false)[0]!;
+        routed = [em.add(onX, route(ctx, em.mul(share, stuck), true)[0]!)];
+      } else {
+        routed = route(ctx, em.mul(dY!, em.sub(y, y0)), false);
+      }
+      const plain = route(ctx, dY!, false);
+      return node.input!.map((x, i) => {
+        if (!ctx.needsGrad(i) || !routed[i]) return null;
+        const { small, safe } = delta(em, x, ctx.ref(x));
+        return em.where(small, plain[i]!, em.div(routed[i]!, safe));
+      });
+    },
+  };
+}

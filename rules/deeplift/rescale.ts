@@ -1,0 +1,31 @@
+import { ExplainError } from '../../rewriter/errors';
+import { gradientRules } from '../registry';
+import { BackwardRule, RuleContext } from '../types';
+import { midpoint, ratio } from './delta';
+
+/** The op's gradient rule evaluated at the stand-in node `node` with input 0 replaced by `x`. */
+function gradientAt(ctx: RuleContext, x: string, dY: string): string {
+  const { em, node } = ctx;
+  const rule = gradientRules.lookup(node.op_type ?? '', ctx.opset);
+  if (!rule) throw new ExplainError(`no gradient rule for ${node.op_type}`);
+  const inputs = [x, ...node.input!.slice(1)];
+  const y = em.copyOf(node, inputs);
+  const standIn = { ...node, input: inputs, output: y };
+  return rule.backward(ctx.withNode(standIn, { [x]: node.input![0], [y[0]]: node.output![0] }), [dY])[0]!;
+}
+
+/**
+ * Rescale rule for element-wise nonlinearities (DeepLIFT §2.3): m = δy/δx, and the gradient at the
+ * midpoint (x + x⁰)/2 where |δx| < 1e-7 (the limit of δy/δx).
+ */
+export const rescale: BackwardRule = {
+  backward(ctx, [dY]) {
+    const { em, node } = ctx;
+    if (node.input!.some((_, i) => i > 0 && ctx.needsGrad(i))) ctx.fail('DeepLIFT rescale rule needs inputs after the first to be constant');
+    const [x] = node.input!;
+    const [y] = node.output!;
+    const { small, ratio: r } = ratio(em, y, ctx.ref(y), x, ctx.ref(x));
+    const atMid = gradientAt(ctx, midpoint(em, x, ctx.ref(x)), dY!);
+    return [em.where(small, atMid, em.mul(dY!, r))];
+  },
+};

@@ -1,0 +1,38 @@
+import { test } from 'uvu';
+import { float } from '../rewriter/emitter';
+import { deeplift } from '../rules/methods/deeplift';
+import { OpCase } from './support/gradcheck';
+import { sumcheck } from './support/sumcheck';
+
+const cases: OpCase[] = [
+  { op: 'Relu', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'LeakyRelu', opset: 13, inputs: [{ shape: [2, 6] }], attrs: { alpha: float(0.1) } },
+  { op: 'PRelu', opset: 13, inputs: [{ shape: [2, 3, 2] }, { shape: [3, 1], value: [0.1, 0.2, 0.3] }] },
+  { op: 'Elu', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Selu', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Sigmoid', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Tanh', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'HardSigmoid', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'HardSwish', opset: 14, inputs: [{ shape: [2, 6] }] },
+  { op: 'Clip', opset: 13, inputs: [{ shape: [2, 6] }, { shape: [], value: [-0.5] }, { shape: [], value: [1] }] },
+  { op: 'Softplus', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Erf', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Exp', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Abs', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Pow', opset: 13, inputs: [{ shape: [2, 6] }, { shape: [], value: [3] }] },
+  { op: 'Softmax', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axis: 1 } },
+  { op: 'Softmax', opset: 11, inputs: [{ shape: [2, 3, 4] }] },
+  { op: 'MaxPool', opset: 11, inputs: [{ shape: [1, 2, 6, 6] }], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+  { op: 'GlobalMaxPool', opset: 13, inputs: [{ shape: [2, 3, 4, 4] }] },
+  { op: 'LayerNormalization', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }] },
+  { op: 'InstanceNormalization', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [3], value: [1, 0.5, 2] }, { shape: [3], value: [0, 1, 0] }] },
+];
+
+for (const c of cases) {
+  test(`DeepLIFT ${c.op} (opset ${c.opset}) sums to delta`, () => sumcheck(deeplift, c).then(() => undefined));
+}
+
+test('DeepLIFT on a node whose input equals the reference uses the gradient limit (no NaN)', () =>
+  sumcheck(deeplift, { op: 'Sigmoid', opset: 13, inputs: [{ shape: [1, 4] }], input: [0, 1, 2, 3], baseline: [0, 1, 2, 3] }).then(() => undefined));
+
+test.run();

@@ -1,0 +1,32 @@
+import { test } from 'uvu';
+import { gradcheck } from '../support/gradcheck';
+
+const x = (shape: number[]) => ({ shape });
+
+test('AveragePool 2D, opset 7', () =>
+  gradcheck({ op: 'AveragePool', opset: 7, inputs: [x([1, 2, 6, 6])], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }));
+test('AveragePool pads excluded from the count, opset 10', () =>
+  gradcheck({ op: 'AveragePool', opset: 10, inputs: [x([1, 2, 7, 6])], attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 0] } }));
+test('AveragePool pads included in the count, opset 11', () =>
+  gradcheck({ op: 'AveragePool', opset: 11, inputs: [x([1, 2, 7, 6])], attrs: { kernel_shape: [3, 3], strides: [2, 1], pads: [1, 1, 1, 0], count_include_pad: 1 } }));
+test('AveragePool ceil_mode, exclude pad, opset 10', () =>
+  gradcheck({ op: 'AveragePool', opset: 10, inputs: [x([1, 2, 7, 8])], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } }));
+test('AveragePool ceil_mode with pads, include pad, opset 11', () =>
+  gradcheck({ op: 'AveragePool', opset: 11, inputs: [x([1, 2, 7, 8])], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 } }));
+test('AveragePool ceil_mode with pads, exclude pad, opset 12', () =>
+  gradcheck({ op: 'AveragePool', opset: 12, inputs: [x([1, 2, 7, 8])], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 } }));
+test('AveragePool SAME_UPPER and SAME_LOWER, opset 11', async () => {
+  await gradcheck({ op: 'AveragePool', opset: 11, inputs: [x([1, 2, 5, 6])], attrs: { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' } });
+  await gradcheck({ op: 'AveragePool', opset: 11, inputs: [x([1, 2, 5, 6])], attrs: { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_LOWER', count_include_pad: 1 } });
+});
+test('AveragePool 1D and 3D, opset 13', async () => {
+  await gradcheck({ op: 'AveragePool', opset: 13, inputs: [x([1, 3, 9])], attrs: { kernel_shape: [3], strides: [2], pads: [1, 1] } });
+  await gradcheck({ op: 'AveragePool', opset: 13, inputs: [x([1, 2, 4, 5, 5])], attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 0, 1, 1] } });
+});
+test('AveragePool dilations and ceil_mode, opset 19', async () => {
+  await gradcheck({ op: 'AveragePool', opset: 19, inputs: [x([1, 2, 8, 7])], attrs: { kernel_shape: [2, 3], dilations: [2, 2], strides: [2, 2], pads: [1, 1, 0, 1], ceil_mode: 1 } });
+  await gradcheck({ op: 'AveragePool', opset: 19, inputs: [x([1, 2, 8, 7])], attrs: { kernel_shape: [2, 3], dilations: [2, 2], strides: [2, 2], pads: [1, 1, 0, 1], ceil_mode: 1, count_include_pad: 1 } });
+  await gradcheck({ op: 'AveragePool', opset: 19, inputs: [x([1, 2, 7, 8])], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 } });
+});
+
+test.run();

@@ -1,0 +1,23 @@
+import { test } from 'uvu';
+import { float } from '../../rewriter/emitter';
+import { gradcheck } from '../support/gradcheck';
+
+const ints = (v: number[]) => ({ shape: [v.length], value: v, int64: true });
+const x = { shape: [1, 2, 4, 5] };
+
+test('Pad constant attribute form, opset 7', () =>
+  gradcheck({ op: 'Pad', opset: 7, inputs: [x], attrs: { pads: [0, 0, 1, 2, 0, 0, 2, 0], value: float(0.5) } }));
+test('Pad constant with negative pads, opset 11', () =>
+  gradcheck({ op: 'Pad', opset: 11, inputs: [x, ints([0, 0, -1, 2, 0, 0, 1, -2])] }));
+test('Pad reflect, opset 11', () =>
+  gradcheck({ op: 'Pad', opset: 11, inputs: [x, ints([0, 0, 2, 3, 0, 0, 3, 4])], attrs: { mode: 'reflect' } }));
+test('Pad edge, opset 13', () =>
+  gradcheck({ op: 'Pad', opset: 13, inputs: [x, ints([0, 0, 2, 1, 0, 0, 5, 3]), { shape: [], value: [0] }], attrs: { mode: 'edge' } }));
+test('Pad reflect, attribute form, opset 9', () =>
+  gradcheck({ op: 'Pad', opset: 9, inputs: [x], attrs: { mode: 'reflect', pads: [0, 0, 1, 1, 0, 0, 2, 1] } }));
+test('Pad with axes input, opset 18', () =>
+  gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [], omitted: true }, ints([-1, 2])], attrs: { mode: 'reflect' } }));
+test('Pad wrap, opset 19', () =>
+  gradcheck({ op: 'Pad', opset: 19, inputs: [x, ints([0, 0, 2, 3, 0, 0, 1, 5])], attrs: { mode: 'wrap' } }));
+
+test.run();
