@@ -14,7 +14,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { Attrs, Emitter } from '../rewriter/emitter';
 import { saveModel } from '../rewriter/model-io';
-import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
 import { Explainer } from '../runtime/explainer';
 import { ensureResNet18 } from './resnet18';
@@ -184,13 +184,18 @@ async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
   const file = path.join(CACHE, 'resnet18.gradient.onnx');
   saveModel(model, file);
   console.log(`augmented gradient graph: ${path.relative(ROOT, file)} (${model.graph!.node!.length} nodes, ${ex.view.nodes.length} forward)`);
-  const x = input(1);
-  const seed = new Float32Array(1000);
-  seed[7] = 1;
-  const runs = 5;
-  const aug = await profiled(fs.readFileSync(file), { input: x, seed: new ort.Tensor('float32', seed, [1, 1000]) }, 'profile-gradient', runs);
-  const fwd = await profiled(plainBytes, { input: x }, 'profile-forward', runs);
-  console.log(`profiles: bench-cache/${aug.file}, bench-cache/${fwd.file} (batch 1, ${runs} runs after warm-up)`);
+  const augBytes = fs.readFileSync(file);
+  for (const batch of [1, 8]) await profileBatch(model, augBytes, plainBytes, batch, batch === 1 ? 5 : 2);
+  await convTransposeVsConv();
+}
+
+async function profileBatch(model: ModelProto, augBytes: Uint8Array, plainBytes: Uint8Array, batch: number, runs: number): Promise<void> {
+  const x = input(batch);
+  const seed = new Float32Array(1000 * batch);
+  for (let r = 0; r < batch; r++) seed[r * 1000 + 7] = 1;
+  const aug = await profiled(augBytes, { input: x, seed: new ort.Tensor('float32', seed, [batch, 1000]) }, `profile-gradient-b${batch}`, runs);
+  const fwd = await profiled(plainBytes, { input: x }, `profile-forward-b${batch}`, runs);
+  console.log(`\n== batch ${batch}: profiles bench-cache/${aug.file}, bench-cache/${fwd.file} (${runs} runs after warm-up)`);
 
   // Emitted (backward) nodes are named 'xpl/...'; ORT keeps node names through its fusions.
   const isBackward = (e: ProfEvent) => e.name.startsWith('xpl/');
@@ -199,7 +204,7 @@ async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
   const plainFwd = byOp(fwd.events, fwd.runs, () => true);
   printOps('plain model kernels', plainFwd, 6);
   printOps('augmented graph, forward part', augFwd, 6);
-  printOps('augmented graph, backward part (emitted nodes)', back, 12);
+  printOps('augmented graph, backward part (emitted nodes)', back, 8);
 
   // Per conv layer: plain-model fused Conv vs its emitted ConvTranspose (matched by weight name).
   const layerOf = (node: string) => node.replace(/^resnet18\//, '').replace(/_\d+(_nchwc)?$/, '')
@@ -238,14 +243,24 @@ async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
     return m;
   }, new Map<string, { ms: number; op: string; shape: string }>());
   console.log('slowest backward nodes:');
-  for (const [name, a] of [...slow.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 10)) {
+  for (const [name, a] of [...slow.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, 5)) {
     console.log(`  ${a.ms.toFixed(2).padStart(7)} ms  ${a.op.padEnd(14)} ${name.padEnd(28)} ${a.shape}`);
   }
-  await convTransposeVsConv();
+
+  // The MaxPool rule emits one contiguous run of nodes: its Pad (−3.4e38) up to its grouped ConvTranspose.
+  const nodes = model.graph!.node!;
+  const padAt = nodes.findIndex((n) => n.op_type === 'Pad' && n.name?.startsWith('xpl/'));
+  const endAt = nodes.findIndex((n, i) => i > padAt && n.op_type === 'ConvTranspose' && !(n.input?.[1] ?? '').endsWith('.weight'));
+  if (padAt >= 0 && endAt > padAt) {
+    const names = new Set(nodes.slice(padAt, endAt + 1).map((n) => n.name));
+    const mp = aug.events.filter((e) => names.has(e.name.replace(/_kernel_time$/, ''))).reduce((a, e) => a + e.dur / 1000 / aug.runs, 0);
+    const relu = byOp(aug.events, aug.runs, (e) => isBackward(e) && !names.has(e.name.replace(/_kernel_time$/, '')) && ['Greater', 'Cast', 'Mul'].includes(e.args?.op_name ?? ''));
+    console.log(`MaxPool backward (${endAt - padAt + 1} nodes): ${mp.toFixed(1)} ms; Relu/BN backward masks (Greater+Cast+Mul): ${total(relu).toFixed(1)} ms; plain forward kernels: ${total(plainFwd).toFixed(1)} ms`);
+  }
 }
 
 /** One-node model y = op(x, w) with constant w. */
-function oneNode(op: string, x: number[], w: Float32Array, wDims: number[], attrs: Attrs): Uint8Array {
+function oneNode(op: string, x: (number | string)[], w: Float32Array, wDims: number[], attrs: Attrs): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'micro');
   em.op(op, ['x', 'w'], attrs);
   em.nodes[0].output = ['y'];
@@ -260,8 +275,8 @@ function oneNode(op: string, x: number[], w: Float32Array, wDims: number[], attr
  * pads k−1−p: times both at ResNet-18's stride-1 3×3 layer sizes (batch 1) and checks they agree.
  */
 async function convTransposeVsConv(): Promise<void> {
-  console.log('stride-1 3×3 ConvTranspose vs equivalent Conv with flipped/transposed weights (batch 1, median of 15):');
-  let saved = 0;
+  console.log('stride-1 3×3 ConvTranspose vs the equivalent Conv with flipped/transposed weights (median ms):');
+  const saved: Record<number, number> = { 1: 0, 8: 0 };
   for (const [c, hw, layers] of [[64, 56, 4], [128, 28, 3], [256, 14, 3], [512, 7, 3]]) {
     const k = 3;
     const weight = values(c * c * k * k, 0.1);
@@ -270,26 +285,31 @@ async function convTransposeVsConv(): Promise<void> {
       flipped[((i * c + o) * k + (k - 1 - a)) * k + (k - 1 - b)] = weight[((o * c + i) * k + a) * k + b];
     }
     const geo = { kernel_shape: [k, k], strides: [1, 1], pads: [1, 1, 1, 1] };
-    const ct = await ort.InferenceSession.create(oneNode('ConvTranspose', [1, c, hw, hw], weight, [c, c, k, k], geo), SESSION_OPTIONS);
-    const cv = await ort.InferenceSession.create(oneNode('Conv', [1, c, hw, hw], flipped, [c, c, k, k], geo), SESSION_OPTIONS);
-    const x = new ort.Tensor('float32', values(c * hw * hw, 2), [1, c, hw, hw]);
-    const a = (await ct.run({ x })).y.data as Float32Array;
-    const b = (await cv.run({ x })).y.data as Float32Array;
-    let err = 0;
-    let scale = 0;
-    for (let i = 0; i < a.length; i++) { err = Math.max(err, Math.abs(a[i] - b[i])); scale = Math.max(scale, Math.abs(a[i])); }
-    const tCt: number[] = [];
-    const tCv: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      tCt.push(await timeIt(() => ct.run({ x })));
-      tCv.push(await timeIt(() => cv.run({ x })));
+    const ct = await ort.InferenceSession.create(oneNode('ConvTranspose', ['N', c, hw, hw], weight, [c, c, k, k], geo), SESSION_OPTIONS);
+    const cv = await ort.InferenceSession.create(oneNode('Conv', ['N', c, hw, hw], flipped, [c, c, k, k], geo), SESSION_OPTIONS);
+    const line: string[] = [];
+    for (const batch of [1, 8]) {
+      const x = new ort.Tensor('float32', values(batch * c * hw * hw, 2), [batch, c, hw, hw]);
+      const p = (await ct.run({ x })).y.data as Float32Array;
+      const q = (await cv.run({ x })).y.data as Float32Array;
+      let err = 0;
+      let scale = 0;
+      for (let i = 0; i < p.length; i++) { err = Math.max(err, Math.abs(p[i] - q[i])); scale = Math.max(scale, Math.abs(p[i])); }
+      if (err > 1e-4 * scale) throw new Error(`Conv form differs from ConvTranspose (${err} vs scale ${scale})`);
+      const tCt: number[] = [];
+      const tCv: number[] = [];
+      for (let i = 0; i < (batch === 1 ? 11 : 5); i++) {
+        tCt.push(await timeIt(() => ct.run({ x })));
+        tCv.push(await timeIt(() => cv.run({ x })));
+      }
+      saved[batch] += (median(tCt) - median(tCv)) * layers;
+      line.push(`b${batch} ${median(tCt).toFixed(1)} vs ${median(tCv).toFixed(1)} (${(median(tCt) / median(tCv)).toFixed(2)}×)`);
     }
-    saved += (median(tCt) - median(tCv)) * layers;
-    console.log(`  ${c}@${hw}×${hw}: ConvTranspose ${median(tCt).toFixed(2)} ms, Conv ${median(tCv).toFixed(2)} ms (${(median(tCt) / median(tCv)).toFixed(2)}×), max rel diff ${(err / scale).toExponential(1)}; ${layers} such layers`);
+    console.log(`  ${`${c}@${hw}×${hw}`.padEnd(10)} ×${layers}: ${line.join(', ')}`);
     await ct.release();
     await cv.release();
   }
-  console.log(`  → estimated saving at batch 1 from Conv-form stride-1 layers: ${saved.toFixed(1)} ms per attribution`);
+  console.log(`  → Conv form for the 13 stride-1 layers would save ≈ ${saved[1].toFixed(1)} ms (batch 1), ${saved[8].toFixed(1)} ms (batch 8) per attribution`);
 }
 
 main().catch((e) => {

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { buildAugmented, IO_NAMES, Method } from '../rewriter/augment';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
+import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { loadModel } from '../rewriter/model-io';
 import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
@@ -30,6 +31,10 @@ export interface AttributeOptions extends RuleOptions {
   explainSoftmax?: boolean;
   /** Reference input for reference methods: one row for all, or one per row (default zeros). */
   baseline?: TensorInput;
+  /** DeepLIFT §2.5: mean-normalise the seed over the classes (seed e_t − 1/n). */
+  softmaxNormalize?: boolean;
+  /** DeepLIFT §2.6: normalise the first Conv's weights over this one-hot input axis (outputs unchanged). */
+  onehotAxis?: number;
 }
 
 export interface AttributionResult {
@@ -80,21 +85,25 @@ export class Explainer {
     if (want[0] > 1 && dims[0] !== want[0]) throw new ExplainError(`${this.label}: input '${this.input.name}' has batch ${dims[0]}, the model fixes it to ${want[0]}`);
   }
 
-  /** Shapes, batch handling and the (possibly batch-freed) graph for one input shape. */
-  prepare(rowDims: number[]): Promise<Prepared> {
-    const key = rowDims.join('x');
+  /**
+   * Shapes, batch handling and the (possibly batch-freed, possibly one-hot canonized) graph for one
+   * input shape.
+   */
+  prepare(rowDims: number[], onehotAxis?: number): Promise<Prepared> {
+    const key = `${rowDims.join('x')}/${onehotAxis ?? ''}`;
     let p = this.prepared.get(key);
     if (!p) {
       p = (async () => {
         const spec: InputSpec = { ...this.input, dims: [1, ...rowDims] };
-        const first = await probeFacts(this.model, [spec], this.label);
-        if (first.batchDynamic) return { view: this.view, ...first };
-        const freed = await freeHardCodedBatch(this.view, [spec]);
+        const view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
+        const first = await probeFacts(view.model, [spec], this.label);
+        if (first.batchDynamic) return { view, ...first };
+        const freed = await freeHardCodedBatch(view, [spec]);
         if (freed) {
           const second = await probeFacts(freed, [spec], this.label);
           if (second.batchDynamic) return { view: new GraphView(freed, this.label), ...second };
         }
-        return { view: this.view, ...first };
+        return { view, ...first };
       })();
       this.prepared.set(key, p);
       p.catch(() => this.prepared.delete(key));
@@ -109,7 +118,7 @@ export class Explainer {
     const chosen = output ?? names[0];
     if (!names.includes(chosen)) throw new ExplainError(`${this.label}: no output named '${chosen}' (outputs: ${names.join(', ')})`);
     const producer = this.view.producer.get(chosen);
-    const from = producer?.op_type === 'Softmax' && !explainSoftmax ? producer.input![0] : chosen;
+    const from = (producer?.op_type === 'Softmax' || producer?.op_type === 'LogSoftmax') && !explainSoftmax ? producer.input![0] : chosen;
     return { output: chosen, from };
   }
 
@@ -123,7 +132,7 @@ export class Explainer {
   async augmented(rowDims: number[], options: AttributeOptions = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
     const method = this.method(options.method);
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
-    const prepared = await this.prepare(rowDims);
+    const prepared = await this.prepare(rowDims, options.onehotAxis);
     const model = buildAugmented({ view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, method, input: this.input.name, from, options });
     return { model, prepared, from };
   }
@@ -153,7 +162,7 @@ export class Explainer {
     const rowDims = x.dims.slice(1);
     const method = this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
-    const prepared = await this.prepare(rowDims);
+    const prepared = await this.prepare(rowDims, options.onehotAxis);
     const n = x.dims[0];
     const fromShape = prepared.facts.shapes.get(from)!;
     const classes = fromShape.slice(1).reduce((a, b) => a * b, 1);
@@ -165,7 +174,14 @@ export class Explainer {
     const seed = new Float32Array(n * classes);
     targets.forEach((t, r) => { seed[r * classes + t] += 1; });
     contrast?.forEach((c, r) => { seed[r * classes + c] -= 1; });
-    const key = JSON.stringify([rowDims, method.name, from, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
+    if (options.softmaxNormalize) {
+      for (let r = 0; r < n; r++) {
+        const row = seed.subarray(r * classes, (r + 1) * classes);
+        const mean = row.reduce((a, v) => a + v, 0) / classes;
+        row.forEach((v, k) => { row[k] = v - mean; });
+      }
+    }
+    const key = JSON.stringify([rowDims, method.name, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
     const session = await this.session(key, async () => (await this.augmented(rowDims, options)).model);
     const feeds: Record<string, ort.Tensor> = {
       [this.input.name]: x,

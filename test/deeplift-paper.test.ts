@@ -1,0 +1,79 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime/explainer';
+import { loadFixture } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => b.every((v, i) => Math.abs(a[i] - v) <= tol);
+
+test('DeepLIFT 2016 Fig. 1: contributions −0.4/3 and −0.8/3 where the gradient is 0', async () => {
+  // y = 0.4·relu(x1 + x2 + 1) at x = (−1, −2), reference (0, 0): the Relu is off, so ∂y/∂x = 0,
+  // while δy = −0.4 splits over δx = (−1, −2) through the rescale multiplier 1/3.
+  const bytes = tinyModel([2], 13, (em, x) => {
+    const h = em.add(em.matmul(x, em.constFloat([1, 1], [2, 1])), em.scalar(1));
+    return em.mul(em.op('Relu', [h]), em.scalar(0.4));
+  });
+  const ex = await Explainer.load(bytes);
+  const input = { data: Float32Array.from([-1, -2]), dims: [1, 2] };
+  const g = await ex.attribute(input, { method: 'gradient', target: 0 });
+  assert.ok(close(g.attributions.data, [0, 0]), 'gradient is 0');
+  const d = await ex.attribute(input, { method: 'deeplift', target: 0 });
+  assert.ok(close(d.attributions.data, [-0.4 / 3, -0.8 / 3]), `got ${Array.from(d.attributions.data)}`);
+  assert.ok(Math.abs(d.delta![0]) < 1e-7);
+});
+
+test('DeepLIFT 2017 Fig. 1 saturation network (PyTorch export): 1/3 and 2/3 where the gradient is 0', async () => {
+  const fx = loadFixture('fig1');
+  const ex = await Explainer.load(fx.model);
+  const row = { data: fx.input.data.slice(0, 2), dims: [1, 2] };
+  const g = await ex.attribute(row, { method: 'gradient', target: 0 });
+  assert.ok(close(g.attributions.data, [0, 0]));
+  const d = await ex.attribute(row, { method: 'deeplift', target: 0 });
+  assert.ok(close(d.attributions.data, [1 / 3, 2 / 3]), `got ${Array.from(d.attributions.data)}`);
+});
+
+test('§2.5: a feature that feeds every class equally gets zero attribution with --softmax-normalize', async () => {
+  // logits = W·x with column 0 equal for all classes: x0 raises every logit by the same amount.
+  const W = [1, 1, 1, 0.5, 2, 0.3, -1, -0.7, 0.9];
+  const bytes = tinyModel([3], 13, (em, x) => em.op('Softmax', [em.matmul(x, em.constFloat(W, [3, 3]))], { axis: 1 }));
+  const ex = await Explainer.load(bytes);
+  const input = { data: Float32Array.from([2, -1, 0.5]), dims: [1, 3] };
+  const plain = await ex.attribute(input, { method: 'deeplift', target: 1 });
+  assert.ok(Math.abs(plain.attributions.data[0] - 2) < 1e-6, 'without normalisation x0 gets w·δx = 2');
+  const normalized = await ex.attribute(input, { method: 'deeplift', target: 1, softmaxNormalize: true });
+  assert.ok(Math.abs(normalized.attributions.data[0]) < 1e-6, `got ${normalized.attributions.data[0]}`);
+  assert.ok(Math.abs(normalized.attributions.data[1]) > 0.1, 'the other features still count');
+});
+
+test('§2.6: one-hot weight normalisation leaves the outputs unchanged and sums to delta', async () => {
+  const fx = loadFixture('conv1d_onehot');
+  const ex = await Explainer.load(fx.model);
+  const plain = await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target });
+  const canon = await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, onehotAxis: 1 });
+  const out = ex.outputNames[0];
+  assert.ok(close(canon.outputs[out].data, Array.from(plain.outputs[out].data), 1e-5), 'outputs unchanged');
+  assert.ok(canon.delta!.every((d) => Math.abs(d) < 1e-5), `delta ${Array.from(canon.delta!)}`);
+  // With the zero reference meaning "no base preferred", the four bases at a position differ by
+  // their weights' deviations from the mean, so attributions change.
+  assert.ok(Array.from(canon.attributions.data).some((v, i) => Math.abs(v - plain.attributions.data[i]) > 1e-4));
+});
+
+test('--onehot-axis on a model whose input does not feed a Conv is refused with a clear error', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  await ex.attribute(fx.input, { method: 'deeplift', target: 0, onehotAxis: 1 }).then(
+    () => assert.unreachable('should fail'),
+    (e: Error) => assert.match(e.message, /must feed exactly one Conv/),
+  );
+});
+
+test('contrast seed e_A − e_B gives the difference of the two attributions', async () => {
+  const fx = loadFixture('resnet_bn');
+  const ex = await Explainer.load(fx.model);
+  const a = await ex.attribute(fx.input, { method: 'deeplift', target: 1 });
+  const b = await ex.attribute(fx.input, { method: 'deeplift', target: 4 });
+  const ab = await ex.attribute(fx.input, { method: 'deeplift', target: 1, contrast: 4 });
+  assert.ok(close(ab.attributions.data, Array.from(a.attributions.data, (v, i) => v - b.attributions.data[i]), 1e-5));
+});
+
+test.run();
