@@ -117,7 +117,8 @@ export class Explainer {
     if (output === undefined && names.length > 1) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${names.join(', ')})`);
     const chosen = output ?? names[0];
     if (!names.includes(chosen)) throw new ExplainError(`${this.label}: no output named '${chosen}' (outputs: ${names.join(', ')})`);
-    const producer = this.view.producer.get(chosen);
+    let producer = this.view.producer.get(chosen);
+    while (producer?.op_type === 'Identity') producer = this.view.producer.get(producer.input![0]);
     const from = (producer?.op_type === 'Softmax' || producer?.op_type === 'LogSoftmax') && !explainSoftmax ? producer.input![0] : chosen;
     return { output: chosen, from };
   }
