@@ -23,6 +23,11 @@ Run 'onnx-explain COMMAND --help' for a command's options.`;
 const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
   --output NAME         model output to explain (required when the model has several)
   --explain-softmax     explain a final Softmax's output instead of its input logits
+  --epsilon E           LRP ε (default 1e-6)
+  --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
+  --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
+  --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
+  --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)`;
 
 const HELP: Record<string, string> = {
@@ -34,6 +39,9 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | none ([0,1] pixels)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row)
+  --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
+  --baseline B.npy      reference input for deeplift: one row or one per row (default zeros)
+  --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a heat-map overlay
 ${COMMON_HELP}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
@@ -47,7 +55,10 @@ Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs
 ${COMMON_HELP}`,
 };
 
-const COMMON_FLAGS = { method: true, output: true, 'explain-softmax': false, provider: true, help: false };
+const COMMON_FLAGS = {
+  method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
+  'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -62,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, {}, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, input: true, target: true, out: true, preprocess: true }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
     return 0;
   } catch (e) {
@@ -87,12 +98,33 @@ function provider(p: Parsed): Provider {
   return v as Provider;
 }
 
+function choice<T extends string>(p: Parsed, flag: string, allowed: T[]): T | undefined {
+  const v = p.flags.get(flag) as string | undefined;
+  if (v !== undefined && !allowed.includes(v as T)) throw new ExplainError(`--${flag}: '${v}' is not one of ${allowed.join(', ')}`);
+  return v as T | undefined;
+}
+
 function commonOptions(p: Parsed): AttributeOptions {
+  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const onehot = p.flags.get('onehot-axis') as string | undefined;
   return {
     method: p.flags.get('method') as string | undefined,
     output: p.flags.get('output') as string | undefined,
     explainSoftmax: p.flags.has('explain-softmax'),
+    epsilon: number('epsilon'),
+    alpha: number('alpha'),
+    beta: number('beta'),
+    maxpoolRule: choice(p, 'maxpool-rule', ['deeplift', 'shapley']),
+    lrpMaxpool: choice(p, 'lrp-maxpool', ['winner', 'epsilon']),
+    onehotAxis: onehot === undefined ? undefined : intList(onehot, '--onehot-axis')[0],
   };
+}
+
+function classes(p: Parsed, flag: string): number | number[] | undefined {
+  const v = p.flags.get(flag) as string | undefined;
+  if (v === undefined) return undefined;
+  const list = intList(v, `--${flag}`);
+  return list.length === 1 ? list[0] : list;
 }
 
 async function info(p: Parsed): Promise<void> {
@@ -134,13 +166,14 @@ async function attribute(p: Parsed): Promise<void> {
   const out = p.flags.get('out') as string | undefined;
   if (out && !/\.(npy|png)$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .npy or .png`);
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const options = commonOptions(p);
-  const target = p.flags.get('target') as string | undefined;
-  if (target !== undefined) {
-    const t = intList(target, '--target');
-    options.target = t.length === 1 ? t[0] : t;
-  }
+  const options: AttributeOptions = { ...commonOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') };
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
+  const baselineFile = p.flags.get('baseline') as string | undefined;
+  if (baselineFile) {
+    const b = readNpy(baselineFile);
+    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
+    options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
+  }
   const r = await ex.attribute(x, options);
   const { output } = ex.resolveOutput(options.output, options.explainSoftmax);
   const scores = r.outputs[output];
@@ -150,6 +183,7 @@ async function attribute(p: Parsed): Promise<void> {
   let sum = 0, maxAbs = 0;
   for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
   console.log(`attribution (${options.method ?? 'gradient'}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+  if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0]);
   if (out?.toLowerCase().endsWith('.png')) {
     writeHeatmapPng(out, r.attributions, shown ?? tensorToRgb(x, ex.label), ex.label);
     console.log(`wrote ${out}`);
@@ -157,6 +191,18 @@ async function attribute(p: Parsed): Promise<void> {
     writeNpy(out, r.attributions.data, r.attributions.dims);
     console.log(`wrote ${out}`);
   }
+}
+
+/** Prints the convergence delta per row; warns where it exceeds 1e-4 of the explained change. */
+function reportDelta(delta: Float32Array, attributions: Float32Array, rows: number): void {
+  const per = attributions.length / rows;
+  delta.forEach((d, row) => {
+    const total = attributions.subarray(row * per, (row + 1) * per).reduce((a, v) => a + v, 0);
+    const change = total - d;
+    const relative = Math.abs(d) / Math.max(Math.abs(change), 1e-12);
+    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, explained change ${change.toPrecision(6)})`);
+    if (relative > 1e-4 && Math.abs(d) > 1e-7) console.warn(`onnx-explain: warning: row ${row}: attributions miss the explained change by ${(relative * 100).toPrecision(3)}% (delta ${d.toExponential(3)})`);
+  });
 }
 
 async function rewrite(p: Parsed): Promise<void> {

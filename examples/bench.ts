@@ -180,6 +180,7 @@ function shapeOf(v: unknown): string {
 }
 
 async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
+  for (const f of fs.readdirSync(CACHE)) if (/^profile-.*\.json$/.test(f)) fs.unlinkSync(path.join(CACHE, f)); // earlier runs' traces
   const { model } = await ex.augmented(ROW, { method: 'gradient' });
   const file = path.join(CACHE, 'resnet18.gradient.onnx');
   saveModel(model, file);

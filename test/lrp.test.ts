@@ -1,0 +1,63 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime/explainer';
+import { tinyModel } from './support/tiny-model';
+
+// One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.
+const x = [1.5, -0.5, 2];
+const W = [0.4, -1, 0.3, 0.8, -0.6, 0.2]; // [3, 2] row-major
+const b = [0.1, -0.3];
+const seed = [1, 0]; // explain class 0: R_out = seed ⊙ z
+const w = (i: number, j: number) => W[i * 2 + j];
+const z = [0, 1].map((j) => x.reduce((s, xi, i) => s + xi * w(i, j), b[j]));
+const R = z.map((zj, j) => seed[j] * zj);
+
+function model(withBias: boolean): Uint8Array {
+  return tinyModel([3], 13, (em, input) => em.op('Gemm', withBias ? [input, em.constFloat(W, [3, 2]), em.constFloat(b, [2])] : [input, em.constFloat(W, [3, 2])]));
+}
+
+async function relevance(method: string, withBias: boolean, epsilon?: number): Promise<Float32Array> {
+  const ex = await Explainer.load(model(withBias));
+  const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 3] }, { method, target: 0, epsilon });
+  return r.attributions.data;
+}
+
+const near = (a: ArrayLike<number>, e: number[], tol = 1e-5) => e.every((v, i) => Math.abs(a[i] - v) <= tol * Math.max(1, Math.abs(v)));
+
+test('LRP-ε: R_i = x_i Σ_j w_ij R_j / (z_j + ε·sign z_j), bias inside z', async () => {
+  const eps = 0.25;
+  const expected = x.map((xi, i) => [0, 1].reduce((s, j) => s + (xi * w(i, j) * R[j]) / (z[j] + eps * (z[j] >= 0 ? 1 : -1)), 0));
+  const got = await relevance('lrp-epsilon', true, eps);
+  assert.ok(near(got, expected), `got ${Array.from(got)} expected ${expected}`);
+});
+
+test('LRP-αβ (α=2, β=1) splits positive and negative contributions', async () => {
+  const zb = [0, 1].map((j) => x.reduce((s, xi, i) => s + xi * w(i, j), 0));
+  const Rb = zb.map((zj, j) => seed[j] * zj);
+  const plus = [0, 1].map((j) => x.reduce((s, xi, i) => s + Math.max(0, xi * w(i, j)), 0));
+  const minus = [0, 1].map((j) => x.reduce((s, xi, i) => s + Math.min(0, xi * w(i, j)), 0));
+  const expected = x.map((xi, i) => [0, 1].reduce((s, j) => s + (2 * Math.max(0, xi * w(i, j)) / plus[j] - Math.min(0, xi * w(i, j)) / minus[j]) * Rb[j], 0));
+  const got = await relevance('lrp-alphabeta', false);
+  assert.ok(near(got, expected, 1e-4), `got ${Array.from(got)} expected ${expected}`);
+  assert.ok(Math.abs(got.reduce((s, v) => s + v, 0) - Rb[0]) < 1e-4, 'α − β = 1 conserves relevance');
+});
+
+test('LRP-z⁺ gives each input its share of the positive contributions', async () => {
+  const zb = [0, 1].map((j) => x.reduce((s, xi, i) => s + xi * w(i, j), 0));
+  const plus = [0, 1].map((j) => x.reduce((s, xi, i) => s + Math.max(0, xi * w(i, j)), 0));
+  const expected = x.map((xi, i) => [0, 1].reduce((s, j) => s + (Math.max(0, xi * w(i, j)) / plus[j]) * seed[j] * zb[j], 0));
+  const got = await relevance('lrp-zplus', false);
+  assert.ok(near(got, expected, 1e-4), `got ${Array.from(got)} expected ${expected}`);
+});
+
+test('LRP passes relevance through Relu unchanged', async () => {
+  const bytes = tinyModel([3], 13, (em, input) => em.op('Relu', [em.op('Gemm', [input, em.constFloat(W, [3, 2]), em.constFloat(b, [2])])]));
+  const ex = await Explainer.load(bytes);
+  const xr = [1.5, -0.5, -2];
+  const z0 = xr.reduce((s, xi, i) => s + xi * w(i, 0), b[0]);
+  const r = await ex.attribute({ data: Float32Array.from(xr), dims: [1, 3] }, { method: 'lrp-epsilon', target: 0, epsilon: 1e-9 });
+  // z_0 > 0, so relu(z_0) = z_0 and the relevance below the Relu is x_i·w_i0 (z_0 / z_0).
+  assert.ok(z0 > 0 && near(r.attributions.data, xr.map((xi, i) => xi * w(i, 0))), `got ${Array.from(r.attributions.data)}`);
+});
+
+test.run();
