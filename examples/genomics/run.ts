@@ -127,9 +127,11 @@ async function main(): Promise<void> {
     { key: 'input-x-gradient', title: 'gradient × input', opts: { method: 'input-x-gradient' } },
   ];
   const runs: Run[] = [];
+  const raw: Float32Array[] = [];
   for (const cfg of configs) {
     const res = await ex.attribute(input, { ...cfg.opts, target: 1 });
     const a = res.attributions.data;
+    raw.push(a);
     const scores = Array.from({ length: n }, (_, k) => {
       const s = new Float64Array(L);
       for (let b = 0; b < B; b++) for (let p = 0; p < L; p++) s[p] += a[k * per + b * L + p];
@@ -140,6 +142,13 @@ async function main(): Promise<void> {
   }
   console.log('\nconvergence (Σ attribution − (f(x) − f(x⁰))), max |delta| over rows:');
   for (const run of runs) if (run.maxDelta !== undefined) console.log(`  ${run.key.padEnd(18)} ${run.maxDelta.toExponential(2)}`);
+  // The two DeepLIFT references agree per position (not per base): after §2.6 the first layer sees
+  // Σ_b (w_b − w̄)·x_b with reference 0, and the original layer sees Σ_b w_b·(x_b − 1/4); for one-hot x
+  // both reference activations and the per-position sums are equal. Shown as a check, not assumed.
+  let perBase = 0, perPos = 0;
+  for (let i = 0; i < raw[0].length; i++) perBase = Math.max(perBase, Math.abs(raw[0][i] - raw[1][i]));
+  runs[0].scores.forEach((s, k) => s.forEach((v, p) => { perPos = Math.max(perPos, Math.abs(v - runs[1].scores[k][p])); }));
+  console.log(`  zero-ref (§2.6) vs background-ref: max |diff| per base ${perBase.toExponential(2)}, per position ${perPos.toExponential(2)}`);
 
   // 4. Shares of the total positive per-position score.
   const classes = rows.map((r) => positionClasses(lab, r, L));

@@ -7,6 +7,7 @@ import { Cast } from './Cast';
 import { Clip } from './Clip';
 import { Concat } from './Concat';
 import { Conv } from './Conv';
+import { ConvTranspose } from './ConvTranspose';
 import { Div } from './Div';
 import { Dropout } from './Dropout';
 import { Elu } from './Elu';
@@ -60,7 +61,7 @@ import { Where } from './Where';
 
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
-  Abs, Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, Div, Dropout, Elu, Erf, Exp,
+  Abs, Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Div, Dropout, Elu, Erf, Exp,
   Expand, Flatten, Gather, Gemm, GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish,
   Identity, InstanceNormalization, LayerNormalization, LeakyRelu, Log, LogSoftmax, MatMul, Max,
   MaxPool, Mean, Min, Mul, Neg, PRelu, Pad, Pow, Reciprocal, ReduceMean, ReduceSum, Relu, Reshape,

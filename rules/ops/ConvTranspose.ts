@@ -1,0 +1,36 @@
+import { attrInt, attrInts, attrString } from '../../rewriter/attributes';
+import { RuleEntry } from '../types';
+
+/**
+ * dX = Conv(dY, W) with the forward's strides, dilations, group and pads (W [C_in, C_out/g, k…] is
+ * read by Conv as [M = C_in, C_out/g, k…]); output_padding only adds end positions Conv ignores.
+ * Pads implied by output_shape / auto_pad are recovered from the shapes (ONNX spec split).
+ */
+export const ConvTranspose: RuleEntry = {
+  opType: 'ConvTranspose', since: 1,
+  rule: {
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      const [x, w] = node.input!;
+      if (ctx.needsGrad(1)) ctx.fail('weights computed from the input are not supported');
+      const xs = ctx.shape(x).slice(2);
+      const ys = ctx.shape(node.output![0]).slice(2);
+      const kernel = ctx.shape(w).slice(2);
+      const n = kernel.length;
+      const strides = attrInts(node, 'strides') ?? Array(n).fill(1);
+      const dilations = attrInts(node, 'dilations') ?? Array(n).fill(1);
+      const outputPadding = attrInts(node, 'output_padding') ?? Array(n).fill(0);
+      const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+      let pads = attrInts(node, 'pads') ?? Array(2 * n).fill(0);
+      if (attrInts(node, 'output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+        pads = Array(2 * n).fill(0);
+        for (let i = 0; i < n; i++) {
+          const total = strides[i] * (xs[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - ys[i];
+          const half = Math.floor(total / 2);
+          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+        }
+      }
+      return [em.op('Conv', [dY!, w], { strides, dilations, pads, group: attrInt(node, 'group', 1) })];
+    },
+  },
+};
