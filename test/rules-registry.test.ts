@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ExplainError } from '../rewriter/errors';
+import { gradientRules } from '../rules/registry';
+import { opRules } from '../rules/ops';
+import { methodNames, methods } from '../rules/methods';
+import { RuleEntry } from '../rules/types';
+import { Explainer } from '../runtime/explainer';
+import { tinyModel } from './support/tiny-model';
+
+const OPS_DIR = path.resolve(__dirname, '../../rules/ops');
+
+function ruleFiles(): string[] {
+  return fs.readdirSync(OPS_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && f !== 'index.ts').map((f) => f.slice(0, -3)).sort();
+}
+
+test('the rules/ops source folder is found and non-empty', () => {
+  assert.ok(fs.existsSync(path.join(OPS_DIR, 'index.ts')), `${OPS_DIR}/index.ts`);
+  assert.ok(ruleFiles().length >= 20, `only ${ruleFiles().length} rule files`);
+});
+
+test('every rules/ops/<Op>.ts exports entries for <Op> that are all registered in opRules', () => {
+  const missing: string[] = [];
+  for (const op of ruleFiles()) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mod = require(path.join(__dirname, '../rules/ops', op)) as Record<string, unknown>;
+    const entries = Object.values(mod).flatMap((v) => (Array.isArray(v) ? v : [v])).filter((v): v is RuleEntry => !!v && typeof v === 'object' && 'opType' in v && 'rule' in v);
+    const own = entries.filter((e) => e.opType === op);
+    assert.ok(own.length > 0, `rules/ops/${op}.ts exports no RuleEntry with opType '${op}'`);
+    for (const e of own) if (!opRules.includes(e)) missing.push(`${op} (since ${e.since})`);
+    assert.ok(gradientRules.lookup(op, 21) || own.every((e) => e.until !== undefined), `${op} not found in gradientRules at opset 21`);
+  }
+  assert.equal(missing, [], 'entries exported by rules/ops files but missing from opRules (rules/ops/index.ts)');
+});
+
+test('every opRules entry has a rules/ops file of its op type and a sane opset range', () => {
+  const files = new Set(ruleFiles());
+  for (const e of opRules) {
+    assert.ok(files.has(e.opType), `opRules entry '${e.opType}' has no rules/ops/${e.opType}.ts`);
+    assert.ok(Number.isInteger(e.since) && e.since >= 1, `${e.opType}: since ${e.since}`);
+    if (e.until !== undefined) assert.ok(Number.isInteger(e.until) && e.until > e.since, `${e.opType}: empty range [${e.since}, ${e.until})`);
+    assert.type(e.rule.backward, 'function', `${e.opType}: rule.backward`);
+  }
+});
+
+test('entries of the same op type have disjoint [since, until) ranges', () => {
+  const byOp = new Map<string, RuleEntry[]>();
+  for (const e of opRules) byOp.set(e.opType, [...(byOp.get(e.opType) ?? []), e]);
+  for (const [op, list] of byOp) {
+    const sorted = [...list].sort((a, b) => a.since - b.since);
+    for (let i = 1; i < sorted.length; i++) {
+      const prevEnd = sorted[i - 1].until ?? Infinity;
+      assert.ok(prevEnd <= sorted[i].since, `${op}: [${sorted[i - 1].since}, ${sorted[i - 1].until ?? '∞'}) overlaps [${sorted[i].since}, ${sorted[i].until ?? '∞'})`);
+    }
+  }
+});
+
+test('every method table resolves Conv, Relu and Gemm at opset 13', () => {
+  assert.ok(methodNames.length >= 1);
+  for (const name of methodNames) {
+    const m = methods[name];
+    assert.is(m.name, name, `methods['${name}'].name`);
+    for (const op of ['Conv', 'Relu', 'Gemm']) assert.ok(m.table.lookup(op, 13), `${name}: no rule for ${op} at opset 13`);
+  }
+});
+
+test('an op without a backward rule fails naming the node, op type, opset and the supported ops', async () => {
+  assert.not.ok(gradientRules.lookup('Cos', 13), 'Cos is expected to have no rule');
+  const bytes = tinyModel([4], 13, (em, x) => em.mul(em.op('Cos', [em.op('Relu', [x])]), em.scalar(2)));
+  const ex = await Explainer.load(bytes);
+  let err: unknown;
+  try {
+    await ex.attribute({ data: Float32Array.from([0.1, -0.2, 0.3, 0.4]), dims: [1, 4] }, { target: 1 });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ExplainError, `expected an ExplainError, got ${err}`);
+  const msg = (err as Error).message;
+  const cos = ex.view.nodes.find((n) => n.op_type === 'Cos')!;
+  assert.not.match(msg, /\n/, 'one line');
+  assert.ok(msg.includes(`'${cos.name}'`), `names the node '${cos.name}': ${msg}`);
+  assert.match(msg, /\bCos\b/);
+  assert.match(msg, /opset 13/);
+  assert.match(msg, /supported ops: .*\bConv\b.*\bRelu\b/);
+  for (const op of gradientRules.opTypes()) assert.ok(msg.includes(op), `supported list names ${op}`);
+  for (const name of methodNames.filter((m) => m !== 'gradient')) {
+    await ex.attribute({ data: Float32Array.from([0.1, -0.2, 0.3, 0.4]), dims: [1, 4] }, { target: 1, method: name }).then(
+      () => assert.unreachable(`${name}: Cos accepted`),
+      (e) => {
+        assert.instance(e, ExplainError, `${name}: ExplainError`);
+        assert.match(e.message, /Cos.*opset 13/);
+      },
+    );
+  }
+});
+
+test.run();

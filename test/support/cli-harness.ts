@@ -1,0 +1,52 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main } from '../../cli/main';
+
+export interface CliRun { code: number; out: string[]; err: string[]; warn: string[] }
+
+/** Runs the CLI's main() in-process, capturing console.log / console.error / console.warn calls. */
+export async function runCli(argv: string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const warn: string[] = [];
+  const saved = { log: console.log, error: console.error, warn: console.warn };
+  const fmt = (args: unknown[]) => args.map(String).join(' ');
+  console.log = (...a: unknown[]) => { out.push(fmt(a)); };
+  console.error = (...a: unknown[]) => { err.push(fmt(a)); };
+  console.warn = (...a: unknown[]) => { warn.push(fmt(a)); };
+  try {
+    const code = await main(argv);
+    return { code, out, err, warn };
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+export function tempDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `onnx-explain-${tag}-`));
+}
+
+export interface FileState { sha: string; size: number; mtimeMs: number }
+
+/** sha256, size and mtime of each existing file (missing files map to undefined). */
+export function snapshot(files: string[]): Map<string, FileState | undefined> {
+  return new Map(files.map((f) => {
+    if (!fs.existsSync(f)) return [f, undefined];
+    const st = fs.statSync(f);
+    return [f, { sha: crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex'), size: st.size, mtimeMs: st.mtimeMs }];
+  }));
+}
+
+/** Writes a C-order .npy with the given descr (e.g. '<i8') and raw little-endian bytes. */
+export function writeRawNpy(file: string, descr: string, dims: number[], bytes: Uint8Array): void {
+  const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(bytes)]));
+}

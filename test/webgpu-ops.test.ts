@@ -1,0 +1,66 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ExplainError } from '../rewriter/errors';
+import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
+import { methodNames, methods } from '../rules/methods';
+import { Explainer } from '../runtime/explainer';
+import { fixtureNames, loadFixture } from './support/fixtures';
+import { nonNativeOps, WEBGPU_NATIVE } from './support/webgpu-ops';
+
+/** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
+const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));
+
+for (const name of fixtureNames()) {
+  test(`${name}: every method's augmented graph adds only WebGPU-native ops and loads in onnxruntime`, async () => {
+    const fx = loadFixture(name);
+    const ex = await Explainer.load(fx.model);
+    const rowDims = fx.input.dims.slice(1);
+    const forwardOps = new Set(ex.view.nodes.map((n) => n.op_type ?? ''));
+    const opsetOf = (m: { opset_import?: { domain?: string; version?: unknown }[] }) => toNumber((m.opset_import ?? []).find((o) => !o.domain)?.version as number);
+    for (const method of methodNames) {
+      const target = fx.meta.target[0];
+      let built;
+      try {
+        built = await ex.augmented(rowDims, { method, target });
+      } catch (e) {
+        assert.instance(e, ExplainError, `${name}/${method}: failed with a non-ExplainError: ${e}`);
+        assert.not.match((e as Error).message, /\n/, `${name}/${method}: error message is one line`);
+        continue;
+      }
+      const { model, prepared } = built;
+      const all = model.graph!.node!;
+      const original = prepared.view.nodes.length;
+      assert.equal(all.slice(0, original).map((n) => n.op_type), prepared.view.nodes.map((n) => n.op_type), `${name}/${method}: original nodes come first, unchanged`);
+      const added = all.slice(original);
+      assert.ok(added.length > 0, `${name}/${method}: nothing added`);
+      const emitted = added.filter((n) => !isReferenceCopy(n));
+      const foreign = nonNativeOps(emitted, 0);
+      if (!methods[method].reference) {
+        assert.equal(foreign, [], `${name}/${method}: emitted ops outside WEBGPU_NATIVE`);
+      } else {
+        // Reference methods evaluate the model's own element-wise ops again (reference pass, midpoints);
+        // they may repeat a forward op type but must not introduce a new non-native one.
+        const introduced = foreign.filter((op) => !forwardOps.has(op));
+        assert.equal(introduced, [], `${name}/${method}: emitted non-native ops the model does not already use`);
+      }
+      for (const n of added) assert.ok(!n.domain || n.domain === 'ai.onnx', `${name}/${method}: node ${n.name} in domain ${n.domain}`);
+      assert.is(opsetOf(model), opsetOf(ex.model), `${name}/${method}: opset import unchanged`);
+      // onnxruntime checks every node against its schema at the model's opset when creating a session.
+      let session: ort.InferenceSession | undefined;
+      try {
+        session = await ort.InferenceSession.create(encodeModel(model), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+      } catch (e) {
+        assert.unreachable(`${name}/${method}: onnxruntime rejects the augmented model at opset ${opsetOf(model)}: ${String((e as Error).message).split('\n')[0]}`);
+      }
+      assert.ok(session!.outputNames.includes('attribution'), `${name}/${method}: 'attribution' output`);
+      await session!.release();
+    }
+  });
+}
+
+test('the WebGPU list has the ops the backward rules rely on', () => {
+  for (const op of ['Conv', 'ConvTranspose', 'MatMul', 'Where', 'ReduceSum', 'Pad', 'Identity']) assert.ok(WEBGPU_NATIVE.has(op), op);
+});
+
+test.run();
