@@ -6,7 +6,7 @@ import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
 import { Explainer } from '../runtime/explainer';
 import { fixtureNames, loadFixture } from './support/fixtures';
-import { nonNativeOps, WEBGPU_NATIVE } from './support/webgpu-ops';
+import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 
 /** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
 const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));

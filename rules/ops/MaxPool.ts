@@ -33,8 +33,7 @@ interface Windows {
 /**
  * The windows of a MaxPool node: X padded with −3.4e38 is sliced once per kernel offset; the first
  * offset of each window equal to Y is its winner (ties go to the first, as PyTorch and ORT Indices).
- * scatter() sends per-offset Y-shaped values back to X: stacked as channels c·K+k, one
- * ConvTranspose with a one-hot kernel per offset (group = C).
+ * scatter() sends per-offset Y-shaped values back to X.
  */
 function windows(ctx: RuleContext): Windows {
   const { em, node } = ctx;
@@ -67,12 +66,16 @@ function windows(ctx: RuleContext): Windows {
     return hit;
   });
   const scatter = (perOffset: string[]) => {
+    // Stacked as channels c·K+k: a depthwise ConvTranspose (one-hot kernel per offset) places
+    // each, then the K copies of a channel are summed. (A grouped ConvTranspose with K inputs per
+    // group would be one node, but the WebGPU EP computes that form wrongly.)
     const stacked = em.reshape(em.concat(perOffset.map((p) => em.unsqueeze(p, [2])), 2), [0, channels * K, ...ysp]);
     const weight = new Float64Array(channels * K * K);
     for (let c = 0; c < channels; c++) for (let k = 0; k < K; k++) weight[(c * K + k) * K + k] = 1;
     const w = em.constFloat(weight, [channels * K, 1, ...kernel]);
     const pads = [...begin, ...full.map((f, i) => Math.max(0, f - begin[i] - xsp[i]))];
-    return scatterConv(em, stacked, w, { ...geo, pads, group: channels }, xsp, ysp);
+    const placed = scatterConv(em, stacked, w, { ...geo, pads, group: channels * K }, xsp, ysp);
+    return em.reduceSum(em.reshape(placed, [0, channels, K, ...xsp]), [2], false);
   };
   return { first, read, scatter };
 }

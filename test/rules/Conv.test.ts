@@ -15,4 +15,7 @@ test('Conv grouped 1D', () =>
 test('Conv 2D SAME_LOWER with even kernel', () =>
   gradcheck({ op: 'Conv', opset: 18, inputs: [{ shape: [1, 1, 5, 5] }, { shape: [2, 1, 2, 2], value: w(8) }], attrs: { auto_pad: 'SAME_LOWER' } }));
 
+test('Conv depthwise with channel multiplier 2', () =>
+  gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 3, 5, 5] }, { shape: [6, 1, 3, 3], value: w(54) }], attrs: { group: 3, pads: [1, 1, 1, 1], strides: [2, 2] } }));
+
 test.run();

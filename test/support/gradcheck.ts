@@ -7,7 +7,7 @@ import { DataType, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, 
 import { gradient } from '../../rules/methods/gradient';
 import { probeFacts, InputSpec } from '../../runtime/probe';
 import { relL2 } from './fixtures';
-import { nonNativeOps } from './webgpu-ops';
+import { nonNativeOps } from '../../rewriter/webgpu-ops';
 
 export interface InputCase {
   shape: number[];

@@ -1,4 +1,4 @@
-/** Ops both onnxruntime-web WebGPU backends run natively (../shared/runtime-notes.md). */
+/** Ops both onnxruntime-web WebGPU backends run natively (measured; see the README). */
 export const WEBGPU_NATIVE = new Set([
   'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Gemm', 'MatMul',
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Exp', 'Log', 'Neg', 'Reciprocal', 'Abs', 'Relu', 'LeakyRelu',

@@ -1,0 +1,110 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime/explainer';
+import { loadFixture, relL2 } from './support/fixtures';
+import { runCli, tempDir } from './support/cli-harness';
+
+// The saved augmented model is read back only with onnxruntime-node: no onnx-explain code at run time.
+
+const dir = tempDir('augmented');
+
+async function rewrite(fixture: string, method: string): Promise<string> {
+  const out = path.join(dir, `${fixture}-${method}.onnx`);
+  const r = await runCli(['rewrite', loadFixture(fixture).model, '--method', method, '--out', out]);
+  assert.is(r.code, 0, `rewrite ${fixture} --method ${method}: ${r.err.join(' | ')}`);
+  assert.ok(fs.existsSync(out), `${out} written`);
+  assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+  return out;
+}
+
+function oneHot(targets: number[], classes: number): ort.Tensor {
+  const seed = new Float32Array(targets.length * classes);
+  targets.forEach((t, r) => { seed[r * classes + t] = 1; });
+  return new ort.Tensor('float32', seed, [targets.length, classes]);
+}
+
+function tensorShape(s: ort.InferenceSession, name: string, inputs: boolean): readonly (number | string)[] {
+  const meta = (inputs ? s.inputMetadata : s.outputMetadata).find((m) => m.name === name);
+  assert.ok(meta && meta.isTensor, `${name} metadata`);
+  return (meta as ort.InferenceSession.TensorValueMetadata).shape;
+}
+
+const rows = (a: Float32Array, n: number, r: number) => a.subarray((r * a.length) / n, ((r + 1) * a.length) / n);
+
+test('resnet_bn: saved gradient model reproduces PyTorch gradients and outputs at batch 3', async () => {
+  const fx = loadFixture('resnet_bn');
+  const s = await ort.InferenceSession.create(await rewrite('resnet_bn', 'gradient'), { logSeverityLevel: 3 });
+  assert.equal([...s.inputNames].sort(), ['input', 'seed']);
+  assert.equal([...s.outputNames], ['output', 'attribution']);
+  assert.is(typeof tensorShape(s, 'input', true)[0], 'string', 'input batch is a dim_param');
+  assert.is(typeof tensorShape(s, 'seed', true)[0], 'string', 'seed batch is a dim_param');
+  assert.equal(fx.input.dims[0], 3);
+  const out = await s.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: oneHot(fx.meta.target, 7) });
+  assert.equal([...out.attribution.dims], fx.input.dims);
+  const a = out.attribution.data as Float32Array;
+  assert.ok(relL2(a, fx.ref('grad.npy')!) <= 1e-4, `attribution vs grad.npy: rel L2 ${relL2(a, fx.ref('grad.npy')!)}`);
+  assert.ok(relL2(out.output.data as Float32Array, fx.ref('output.npy')!) <= 1e-5, 'outputs vs output.npy');
+  await s.release();
+});
+
+test('batch1_reshape: saved gradient model has a dynamic batch and matches per-row results at batch 3', async () => {
+  const fx = loadFixture('batch1_reshape');
+  assert.equal(fx.input.dims[0], 1);
+  const s = await ort.InferenceSession.create(await rewrite('batch1_reshape', 'gradient'), { logSeverityLevel: 3 });
+  for (const name of ['input', 'seed']) assert.is(typeof tensorShape(s, name, true)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, true)}`);
+  for (const name of ['output', 'attribution']) assert.is(typeof tensorShape(s, name, false)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, false)}`);
+  const row = fx.input.data;
+  const per = row.length;
+  const x = new Float32Array(3 * per);
+  x.set(row, 0);
+  for (let i = 0; i < per; i++) {
+    x[per + i] = -0.7 * row[i] + 0.05 * Math.sin(i);
+    x[2 * per + i] = row[i] + 0.3 * Math.cos(0.37 * i);
+  }
+  const targets = [4, 1, 3];
+  const dims = [3, ...fx.input.dims.slice(1)];
+  const out = await s.run({ input: new ort.Tensor('float32', x, dims), seed: oneHot(targets, 5) });
+  assert.equal([...out.attribution.dims], dims);
+  assert.equal([...out.output.dims], [3, 5]);
+  const a = out.attribution.data as Float32Array;
+  const y = out.output.data as Float32Array;
+  assert.ok(relL2(rows(a, 3, 0), fx.ref('grad.npy')!) <= 1e-4, `row 0 vs grad.npy: ${relL2(rows(a, 3, 0), fx.ref('grad.npy')!)}`);
+  assert.ok(relL2(rows(y, 3, 0), fx.ref('output.npy')!) <= 1e-5, 'row 0 outputs vs output.npy');
+  const ex = await Explainer.load(fx.model);
+  for (let r = 0; r < 3; r++) {
+    const one = await ex.attribute({ data: rows(x, 3, r), dims: [1, ...dims.slice(1)] }, { target: targets[r] });
+    assert.ok(relL2(rows(a, 3, r), one.attributions.data) <= 1e-4, `row ${r}: attribution vs Explainer.attribute: ${relL2(rows(a, 3, r), one.attributions.data)}`);
+    assert.ok(relL2(rows(y, 3, r), one.outputs.output.data) <= 1e-5, `row ${r}: outputs`);
+  }
+  // The rows must really differ (otherwise a batch-1 broadcast bug would go unnoticed).
+  assert.ok(relL2(rows(a, 3, 1), rows(a, 3, 2)) > 1e-2, 'rows differ');
+  await s.release();
+});
+
+test('resnet_bn: saved deeplift model takes input, baseline and seed; delta ≈ 0', async () => {
+  const fx = loadFixture('resnet_bn');
+  const s = await ort.InferenceSession.create(await rewrite('resnet_bn', 'deeplift'), { logSeverityLevel: 3 });
+  assert.equal([...s.inputNames].sort(), ['baseline', 'input', 'seed'], `inputs ${s.inputNames}`);
+  assert.equal([...s.outputNames].sort(), ['attribution', 'delta', 'output']);
+  for (const name of ['input', 'baseline', 'seed']) assert.is(typeof tensorShape(s, name, true)[0], 'string', `${name}: dynamic batch`);
+  const x = new ort.Tensor('float32', fx.input.data, fx.input.dims);
+  const out = await s.run({ input: x, baseline: new ort.Tensor('float32', new Float32Array(fx.input.data.length), fx.input.dims), seed: oneHot(fx.meta.target, 7) });
+  const a = out.attribution.data as Float32Array;
+  const delta = out.delta.data as Float32Array;
+  assert.equal([...out.delta.dims], [3]);
+  for (let r = 0; r < 3; r++) {
+    const total = rows(a, 3, r).reduce((t, v) => t + v, 0);
+    const change = total - delta[r];
+    assert.ok(Math.abs(delta[r]) <= 1e-5 * Math.max(1, Math.abs(change)), `row ${r}: delta ${delta[r]} for change ${change}`);
+  }
+  assert.ok(relL2(a, fx.ref('deeplift.npy')!) <= 1e-4, `attribution vs deeplift.npy: ${relL2(a, fx.ref('deeplift.npy')!)}`);
+  assert.ok(relL2(out.output.data as Float32Array, fx.ref('output.npy')!) <= 1e-5, 'outputs vs output.npy');
+  await s.release();
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();

@@ -1,0 +1,284 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { ExplainError } from '../rewriter/errors';
+import { DataType, decodeModel, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime/explainer';
+import { writeNpy } from '../runtime/npy';
+import { runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
+import { loadFixture, relL2 } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+const dir = tempDir('bad-inputs');
+const at = (...p: string[]) => path.join(dir, ...p);
+const resnet = loadFixture('resnet_bn');
+const mlp = loadFixture('mlp');
+const RESNET_INPUT = path.join(path.dirname(resnet.model), 'input.npy');
+const MLP_INPUT = path.join(path.dirname(mlp.model), 'input.npy');
+
+// ---- files the cases use --------------------------------------------------------------------
+fs.writeFileSync(at('truncated.onnx'), fs.readFileSync(resnet.model).subarray(0, 100));
+fs.writeFileSync(at('notes.onnx'), 'this is a text file\nnot a model\n');
+const png = new PNG({ width: 4, height: 4 });
+png.data.fill(200);
+fs.writeFileSync(at('picture.png'), PNG.sync.write(png));
+fs.writeFileSync(at('empty.onnx'), '');
+fs.writeFileSync(at('cos.onnx'), tinyModel([4], 13, (em, x) => em.mul(em.op('Cos', [em.op('Relu', [x])]), em.scalar(2))));
+writeNpy(at('cos-input.npy'), Float32Array.from([0.1, -0.2, 0.3, 0.4]), [1, 4]);
+writeNpy(at('wrong-shape.npy'), new Float32Array(3 * 15 * 16).fill(0.1), [1, 3, 15, 16]);
+writeNpy(at('rank2.npy'), new Float32Array(16 * 16).fill(0.1), [16, 16]);
+writeNpy(at('rank5.npy'), new Float32Array(3 * 16 * 16).fill(0.1), [1, 1, 3, 16, 16]);
+writeRawNpy(at('int64.npy'), '<i8', [1, 3, 16, 16], new Uint8Array(new BigInt64Array(3 * 16 * 16).fill(1n).buffer));
+fs.copyFileSync(mlp.model, at('mine.onnx'));
+
+/** x [N,4] → a = x·W, b = Relu(a): two outputs. */
+function twoOutputModel(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'two');
+  const a = em.rename(em.matmul('x', em.constFloat(Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)), [4, 3])), 'a');
+  em.rename(em.op('Relu', [a]), 'b');
+  const model: ModelProto = {
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    producer_name: 'onnx-explain tests',
+    graph: { name: 'two', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('b', DataType.FLOAT, ['N', 3])] },
+  };
+  return encodeModel(model);
+}
+fs.writeFileSync(at('two.onnx'), twoOutputModel());
+writeNpy(at('two-input.npy'), Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75]), [2, 4]);
+
+/** mlp/model.onnx with initializer 'body.0.weight' moved to external data at `location`. */
+function externalModel(file: string, location: string, dataFile: string | undefined, offset = 0): void {
+  const model = decodeModel(fs.readFileSync(mlp.model));
+  const t = model.graph!.initializer!.find((i) => i.name === 'body.0.weight')!;
+  const bytes = Buffer.from(t.raw_data!);
+  if (dataFile) fs.writeFileSync(dataFile, Buffer.concat([Buffer.alloc(offset, 0xab), bytes, Buffer.alloc(8, 0xcd)]));
+  delete t.raw_data;
+  t.data_location = 1;
+  t.external_data = [{ key: 'location', value: location }, ...(offset ? [{ key: 'offset', value: String(offset) }] : []), { key: 'length', value: String(bytes.length) }];
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, encodeModel(model));
+}
+fs.mkdirSync(at('ext', 'data'), { recursive: true });
+externalModel(at('ext', 'ok.onnx'), 'weights.bin', at('ext', 'weights.bin'));
+externalModel(at('ext', 'ok-offset.onnx'), 'data/packed.bin', at('ext', 'data', 'packed.bin'), 64);
+externalModel(at('ext', 'absolute.onnx'), at('ext', 'weights.bin'), undefined);
+externalModel(at('ext', 'escape.onnx'), '../outside.bin', at('outside.bin'));
+externalModel(at('ext', 'escape-deep.onnx'), 'data/../../outside.bin', undefined);
+
+// ---- helpers ----------------------------------------------------------------------------------
+const userFiles = () => [
+  resnet.model, RESNET_INPUT, mlp.model, MLP_INPUT,
+  ...fs.readdirSync(dir).map((f) => at(f)).filter((f) => fs.statSync(f).isFile()),
+  ...fs.readdirSync(at('ext')).map((f) => at('ext', f)).filter((f) => fs.statSync(f).isFile()),
+  at('ext', 'data', 'packed.bin'),
+];
+
+function oneLine(msg: string, what: string): void {
+  assert.ok(msg.length > 0, `${what}: empty message`);
+  assert.not.match(msg, /\n|\r/, `${what}: message has several lines: ${JSON.stringify(msg)}`);
+  assert.not.match(msg, /\n\s+at /, `${what}: stack trace`);
+}
+
+/** CLI exit code 1 with exactly one stderr line naming the cause; user files unchanged. */
+async function cliFails(argv: string[], cause: RegExp): Promise<string> {
+  const before = snapshot(userFiles());
+  const r = await runCli(argv);
+  const what = argv.join(' ');
+  assert.is(r.code, 1, `${what}: exit code ${r.code}, stderr ${JSON.stringify(r.err)}`);
+  assert.is(r.err.length, 1, `${what}: stderr lines ${JSON.stringify(r.err)}`);
+  oneLine(r.err[0], what);
+  assert.match(r.err[0], /^onnx-explain: error: /);
+  assert.match(r.err[0], cause, `${what}: ${r.err[0]}`);
+  assert.equal(snapshot(userFiles()), before, `${what}: user files changed`);
+  return r.err[0];
+}
+
+/** The API rejects with a one-line ExplainError naming the cause. */
+async function apiFails(run: () => Promise<unknown>, cause: RegExp, what: string): Promise<void> {
+  const before = snapshot(userFiles());
+  let err: unknown;
+  try {
+    await run();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err !== undefined, `${what}: no error`);
+  assert.instance(err, ExplainError, `${what}: ${err}`);
+  oneLine((err as Error).message, what);
+  assert.match((err as Error).message, cause, `${what}: ${(err as Error).message}`);
+  assert.equal(snapshot(userFiles()), before, `${what}: user files changed`);
+}
+
+// ---- model files ------------------------------------------------------------------------------
+const badModels: [string, string, RegExp][] = [
+  ['truncated model (first 100 bytes)', at('truncated.onnx'), /truncated\.onnx: .*(truncated|not an ONNX)/],
+  ['text file', at('notes.onnx'), /notes\.onnx: not an ONNX/],
+  ['PNG file', at('picture.png'), /picture\.png: not an ONNX/],
+  ['empty file', at('empty.onnx'), /empty\.onnx: empty file/],
+  ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
+  ['a folder', at('ext'), /ext: is a directory/],
+];
+for (const [what, file, cause] of badModels) {
+  test(`model: ${what} is rejected with one line`, async () => {
+    await apiFails(() => Explainer.load(file), cause, what);
+    await cliFails(['info', file], cause);
+    await cliFails(['attribute', file, '--input', MLP_INPUT], cause);
+    await cliFails(['rewrite', file, '--out', at('never.onnx')], cause);
+    assert.not.ok(fs.existsSync(at('never.onnx')), 'nothing written');
+  });
+}
+
+test('unknown op on the input path: one line naming node, op and opset', async () => {
+  const msg = await cliFails(['attribute', at('cos.onnx'), '--input', at('cos-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Cos, opset 13\); supported ops: /);
+  assert.ok(msg.length < 2000, 'message length');
+  await cliFails(['rewrite', at('cos.onnx'), '--out', at('never.onnx')], /\(Cos, opset 13\)/);
+});
+
+// ---- inputs and targets -----------------------------------------------------------------------
+test('input of the wrong shape / rank / dtype', async () => {
+  await cliFails(['attribute', resnet.model, '--input', at('wrong-shape.npy')], /\[1,3,15,16\].*expected/);
+  await cliFails(['attribute', resnet.model, '--input', at('rank2.npy')], /\[16,16\].*rank 4/);
+  await cliFails(['attribute', resnet.model, '--input', at('rank5.npy')], /rank 4/);
+  await cliFails(['attribute', resnet.model, '--input', at('int64.npy')], /int64/);
+  const ex = await Explainer.load(resnet.model);
+  await apiFails(() => ex.attribute({ data: new Float32Array(3 * 15 * 16), dims: [1, 3, 15, 16] }), /\[1,3,15,16\].*expected/, 'API wrong shape');
+  await apiFails(() => ex.attribute({ data: new Float32Array(3 * 16 * 16), dims: [3, 16, 16] }), /rank 4/, 'API wrong rank');
+  await apiFails(() => ex.attribute({ data: new BigInt64Array(768), dims: [1, 3, 16, 16] } as never), /integer|float32/, 'API int64');
+  await apiFails(() => ex.attribute({ data: new Float32Array(10), dims: [1, 3, 16, 16] }), /10 values/, 'API size mismatch');
+});
+
+test('target out of range, negative, or the wrong number of per-row targets', async () => {
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99'], /target 99 is out of range.*7 classes/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '-1'], /target -1 is out of range/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target=-1'], /target -1 is out of range/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '1,2'], /target: 2 values given for 3 input rows/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', 'cat'], /--target: 'cat'/);
+  const ex = await Explainer.load(resnet.model);
+  await apiFails(() => ex.attribute(resnet.input, { target: 99 }), /target 99 is out of range/, 'API target 99');
+  await apiFails(() => ex.attribute(resnet.input, { target: -1 }), /target -1 is out of range/, 'API target -1');
+  await apiFails(() => ex.attribute(resnet.input, { target: [1, 2, 3, 4] }), /4 values given for 3 input rows/, 'API 4 targets');
+  await apiFails(() => ex.attribute(resnet.input, { target: 1.5 }), /target 1.5/, 'API target 1.5');
+});
+
+test('several outputs: --output is required and must name one', async () => {
+  await cliFails(['attribute', at('two.onnx'), '--input', at('two-input.npy')], /several outputs; choose one with --output \(a, b\)/);
+  await cliFails(['attribute', at('two.onnx'), '--input', at('two-input.npy'), '--output', 'nope'], /no output named 'nope' \(outputs: a, b\)/);
+  await cliFails(['rewrite', at('two.onnx'), '--out', at('never.onnx')], /several outputs/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--output', 'nope'], /no output named 'nope'/);
+  const ok = await runCli(['attribute', at('two.onnx'), '--input', at('two-input.npy'), '--output', 'b', '--target', '0,1']);
+  assert.is(ok.code, 0, ok.err.join('|'));
+});
+
+// ---- external data ----------------------------------------------------------------------------
+test('external data with an absolute location is rejected', async () => {
+  await cliFails(['attribute', at('ext', 'absolute.onnx'), '--input', MLP_INPUT], /'body\.0\.weight'.*absolute path/);
+  await apiFails(() => Explainer.load(at('ext', 'absolute.onnx')), /absolute/, 'API absolute');
+});
+
+test('external data escaping the model folder with ../ is rejected', async () => {
+  await cliFails(['attribute', at('ext', 'escape.onnx'), '--input', MLP_INPUT], /'body\.0\.weight'.*'\.\.\/outside\.bin' escapes/);
+  await cliFails(['info', at('ext', 'escape-deep.onnx')], /escapes/);
+  await apiFails(() => Explainer.load(at('ext', 'escape.onnx')), /escapes/, 'API escape');
+  // Bytes: the model's folder passed as baseDir is the confinement root too.
+  await apiFails(() => Explainer.load(fs.readFileSync(at('ext', 'escape.onnx')), { baseDir: at('ext') }), /escapes/, 'API bytes escape');
+});
+
+test('valid external data (same folder, subfolder with offset) loads and gives the inline gradient', async () => {
+  const inline = await (await Explainer.load(mlp.model)).attribute(mlp.input, { target: mlp.meta.target });
+  for (const f of ['ok.onnx', 'ok-offset.onnx']) {
+    const before = snapshot(userFiles());
+    const r = await (await Explainer.load(at('ext', f))).attribute(mlp.input, { target: mlp.meta.target });
+    assert.ok(relL2(r.attributions.data, inline.attributions.data) <= 1e-7, `${f}: rel L2 ${relL2(r.attributions.data, inline.attributions.data)}`);
+    assert.ok(relL2(r.attributions.data, mlp.ref('grad.npy')!) <= 1e-4, `${f} vs grad.npy`);
+    assert.equal(snapshot(userFiles()), before, `${f}: files changed`);
+    const cli = await runCli(['attribute', at('ext', f), '--input', MLP_INPUT]);
+    assert.is(cli.code, 0, cli.err.join('|'));
+  }
+  const fromBytes = await Explainer.load(fs.readFileSync(at('ext', 'ok.onnx')), { baseDir: at('ext') });
+  const r = await fromBytes.attribute(mlp.input, { target: mlp.meta.target });
+  assert.ok(relL2(r.attributions.data, inline.attributions.data) <= 1e-7, 'bytes + baseDir');
+  await apiFails(() => Explainer.load(fs.readFileSync(at('ext', 'ok.onnx'))), /baseDir/, 'bytes without baseDir');
+});
+
+test('external data: a file name that merely starts with ".." inside the folder is not an escape', async () => {
+  externalModel(at('ext', 'dots.onnx'), '..weights.bin', at('ext', '..weights.bin'));
+  const r = await runCli(['info', at('ext', 'dots.onnx')]);
+  assert.is(r.code, 0, `'..weights.bin' lies inside the model folder but: ${r.err.join('|')}`);
+});
+
+test('external data: a symlink inside the folder pointing outside it is rejected (confinement)', async () => {
+  fs.mkdirSync(at('ext-link'));
+  externalModel(at('ext-link', 'link.onnx'), 'link.bin', at('secret.bin'));
+  fs.symlinkSync(at('secret.bin'), at('ext-link', 'link.bin'));
+  await apiFails(() => Explainer.load(at('ext-link', 'link.onnx')), /link\.bin/, 'symlink escaping the folder');
+});
+
+test('external data: a negative offset is a one-line error with exit code 1 naming the initializer', async () => {
+  externalModel(at('ext', 'neg-offset.onnx'), 'weights.bin', undefined);
+  const model = decodeModel(fs.readFileSync(at('ext', 'neg-offset.onnx')));
+  model.graph!.initializer!.find((i) => i.name === 'body.0.weight')!.external_data = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '-8' }];
+  fs.writeFileSync(at('ext', 'neg-offset.onnx'), encodeModel(model));
+  await cliFails(['info', at('ext', 'neg-offset.onnx')], /body\.0\.weight/);
+});
+
+// ---- CLI usage --------------------------------------------------------------------------------
+test('CLI usage errors: unknown command, unknown flag, missing --input, --method nope, missing value', async () => {
+  await cliFails(['explain', mlp.model], /unknown command 'explain'/);
+  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--bogus'], /unknown option --bogus/);
+  await cliFails(['info', mlp.model, '--method', 'gradient'], /unknown option --method/);
+  await cliFails(['attribute', mlp.model], /--input .*required/);
+  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--method', 'nope'], /unknown method 'nope'/);
+  await cliFails(['rewrite', mlp.model, '--method', 'nope', '--out', at('never.onnx')], /unknown method 'nope'/);
+  await cliFails(['attribute', mlp.model, '--input'], /--input needs a value/);
+  await cliFails(['attribute', '--input', MLP_INPUT], /expected one MODEL/);
+  await cliFails(['rewrite', mlp.model], /--out .*required/);
+  assert.not.ok(fs.existsSync(at('never.onnx')), 'nothing written');
+});
+
+test('rewrite --out equal to the model path leaves the model unchanged', async () => {
+  const model = at('mine.onnx');
+  await cliFails(['rewrite', model, '--out', model], /would overwrite the input model/);
+  await cliFails(['rewrite', model, '--out', path.join(dir, 'ext', '..', 'mine.onnx')], /would overwrite/);
+  const rel = path.relative(process.cwd(), model);
+  await cliFails(['rewrite', rel, '--out', model], /would overwrite/);
+  assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files');
+});
+
+test('--provider cuda does not fail: one-line warning and CPU fallback', async () => {
+  const before = snapshot(userFiles());
+  const r = await runCli(['attribute', mlp.model, '--input', MLP_INPUT, '--target', '4,0,3', '--provider', 'cuda', '--out', at('cuda.npy')]);
+  assert.is(r.code, 0, `exit ${r.code}: ${r.err.join('|')}`);
+  assert.equal(r.err, [], 'no error lines');
+  // Either CUDA really works here (no warning) or exactly one warning line announces the fallback.
+  assert.ok(r.warn.length <= 1, `warnings: ${JSON.stringify(r.warn)}`);
+  if (r.warn.length) {
+    oneLine(r.warn[0], 'cuda warning');
+    assert.match(r.warn[0], /^onnx-explain: warning: execution provider 'cuda' is unavailable .*falling back to cpu$/);
+  }
+  const cpu = await (await Explainer.load(mlp.model)).attribute(mlp.input, { target: mlp.meta.target });
+  const { readNpy } = await import('../runtime/npy');
+  assert.ok(relL2(readNpy(at('cuda.npy')).data as Float32Array, cpu.attributions.data) <= 1e-5, 'same result as cpu');
+  const after = snapshot(userFiles());
+  after.delete(at('cuda.npy'));
+  before.delete(at('cuda.npy'));
+  assert.equal(after, before, 'user files unchanged');
+  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--provider', 'tpu'], /--provider: 'tpu' is not one of cpu, cuda, webgpu/);
+});
+
+test('--provider cuda: the process stderr holds only the one warning line (no native log noise)', () => {
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const r = spawnSync(process.execPath, [bin, 'attribute', mlp.model, '--input', MLP_INPUT, '--provider', 'cuda'], { encoding: 'utf8', timeout: 30000 });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.trim());
+  assert.ok(lines.length <= 1, `stderr has ${lines.length} lines:\n${r.stderr}`);
+  if (lines.length) assert.match(lines[0], /^onnx-explain: warning: execution provider 'cuda'/);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();

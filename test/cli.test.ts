@@ -1,0 +1,136 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime/explainer';
+import { readNpy, writeNpy } from '../runtime/npy';
+import { methodNames } from '../rules/methods';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2 } from './support/fixtures';
+
+const dir = tempDir('cli');
+const inputOf = (name: string) => path.join(path.dirname(loadFixture(name).model), 'input.npy');
+
+test('info cnn_maxpool: inputs, outputs, opset, op histogram, unsupported ops', async () => {
+  const fx = loadFixture('cnn_maxpool');
+  const r = await runCli(['info', fx.model]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(r.err, []);
+  const text = r.out.join('\n');
+  assert.match(text, /^input: input \[N, 3, 16, 16\] type 1$/m);
+  assert.match(text, /^output: output \[N, 6\] \(Softmax: its input logits are explained\)$/m);
+  assert.match(text, /^opsets: ai\.onnx 11$/m);
+  const histogram = new Map<string, number>();
+  for (const line of r.out) {
+    const m = /^ {2}(\S+)\s+(\d+)$/.exec(line);
+    if (m) histogram.set(m[1], Number(m[2]));
+  }
+  const expected = new Map<string, number>();
+  for (const n of (await Explainer.load(fx.model)).view.nodes) expected.set(n.op_type!, (expected.get(n.op_type!) ?? 0) + 1);
+  assert.equal(Object.fromEntries(histogram), Object.fromEntries(expected));
+  assert.equal(Object.fromEntries(histogram), { Conv: 2, Relu: 2, MaxPool: 2, Flatten: 1, Gemm: 1, Softmax: 1 });
+  assert.is(r.out[r.out.length - 1], 'unsupported ops: none');
+});
+
+test('info names the ops without a rule', async () => {
+  const { tinyModel } = await import('./support/tiny-model');
+  const file = path.join(dir, 'cos.onnx');
+  fs.writeFileSync(file, tinyModel([4], 13, (em, x) => em.op('Cos', [em.op('Relu', [x])])));
+  const r = await runCli(['info', file]);
+  assert.is(r.code, 0);
+  assert.is(r.out[r.out.length - 1], 'unsupported ops: Cos');
+});
+
+test('attribute --out x.npy writes float32 attributions of the input shape equal to the API result', async () => {
+  const fx = loadFixture('cnn_maxpool');
+  for (const [method, extra] of [['gradient', []], ['deeplift', []], ['lrp-epsilon', ['--epsilon', '0.01']]] as [string, string[]][]) {
+    const out = path.join(dir, `attr-${method}.npy`);
+    const r = await runCli(['attribute', fx.model, '--input', inputOf('cnn_maxpool'), '--method', method, '--target', fx.meta.target.join(','), '--out', out, ...extra]);
+    assert.is(r.code, 0, r.err.join('|'));
+    assert.ok(r.out.some((l) => l === `wrote ${out}`), 'reports the file');
+    const raw = fs.readFileSync(out);
+    assert.match(raw.toString('latin1', 0, 128), /'descr': '<f4'/);
+    const a = readNpy(out);
+    assert.is(a.dtype, 'float32');
+    assert.equal(a.dims, fx.input.dims);
+    const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method, target: fx.meta.target, epsilon: method === 'lrp-epsilon' ? 0.01 : undefined });
+    assert.ok(relL2(a.data as Float32Array, api.attributions.data) <= 1e-6, `${method}: rel L2 ${relL2(a.data as Float32Array, api.attributions.data)}`);
+    r.out.slice(0, 3).forEach((line, row) => assert.ok(line.startsWith(`row ${row}: target ${fx.meta.target[row]}, output[`), line));
+    if (method === 'deeplift') assert.ok(r.out.some((l) => /^row 0: convergence delta /.test(l)), 'delta reported');
+  }
+});
+
+test('attribute --out x.png on resnet_bn writes a valid 16×16 PNG', async () => {
+  const out = path.join(dir, 'sub', 'heat.png');
+  const r = await runCli(['attribute', loadFixture('resnet_bn').model, '--input', inputOf('resnet_bn'), '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const img = PNG.sync.read(fs.readFileSync(out));
+  assert.is(img.width, 16);
+  assert.is(img.height, 16);
+  assert.ok(img.data.some((v, i) => i % 4 !== 3 && v > 0), 'not all black');
+});
+
+test('--help for each command prints its flags; top-level help lists the methods', async () => {
+  const expectFlags: Record<string, string[]> = {
+    info: ['onnx-explain info MODEL'],
+    attribute: ['--input', '--method', '--target', '--output', '--out', '--preprocess', '--baseline', '--provider', '--epsilon', '--contrast'],
+    rewrite: ['--out', '--shape', '--method', '--output', '--provider'],
+  };
+  for (const [command, flags] of Object.entries(expectFlags)) {
+    for (const h of ['--help', '-h']) {
+      const r = await runCli([command, h]);
+      assert.is(r.code, 0, `${command} ${h}`);
+      const text = r.out.join('\n');
+      for (const f of flags) assert.ok(text.includes(f), `${command} ${h}: mentions ${f}`);
+    }
+  }
+  for (const argv of [['--help'], ['help'], ['-h']]) {
+    const r = await runCli(argv);
+    assert.is(r.code, 0);
+    for (const m of methodNames) assert.ok(r.out.join('\n').includes(m), `usage lists ${m}`);
+  }
+  const none = await runCli([]);
+  assert.is(none.code, 1, 'no command: usage and exit 1');
+  assert.ok(none.out.join('\n').includes('Usage:'));
+});
+
+test('a PNG input with --preprocess none runs on resnet_bn and equals the [0,1] pixel tensor', async () => {
+  const png = new PNG({ width: 16, height: 16 });
+  for (let i = 0; i < 256; i++) {
+    png.data[i * 4] = (i * 7) % 256;
+    png.data[i * 4 + 1] = (i * 13 + 40) % 256;
+    png.data[i * 4 + 2] = 255 - i;
+    png.data[i * 4 + 3] = 255;
+  }
+  const file = path.join(dir, 'img.png');
+  fs.writeFileSync(file, PNG.sync.write(png));
+  const out = path.join(dir, 'img-attr.npy');
+  const model = loadFixture('resnet_bn').model;
+  const r = await runCli(['attribute', model, '--input', file, '--preprocess', 'none', '--target', '2', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.match(r.out[0], /^row 0: target 2, output\[2\] = /);
+  const x = new Float32Array(3 * 256);
+  for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) x[c * 256 + i] = png.data[i * 4 + c] / 255;
+  const api = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 3, 16, 16] }, { target: 2 });
+  const a = readNpy(out);
+  assert.equal(a.dims, [1, 3, 16, 16]);
+  assert.ok(relL2(a.data as Float32Array, api.attributions.data) <= 1e-5, `rel L2 ${relL2(a.data as Float32Array, api.attributions.data)}`);
+  const bad = await runCli(['attribute', model, '--input', file, '--preprocess', 'imagenet']);
+  assert.is(bad.code, 1);
+  assert.match(bad.err[0], /--preprocess: 'imagenet'/);
+});
+
+test('rewrite prints the saved inputs and outputs', async () => {
+  const out = path.join(dir, 'aug.onnx');
+  const r = await runCli(['rewrite', loadFixture('mlp').model, '--method', 'deeplift', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.is(r.out[0], `wrote ${out}: inputs input, seed, baseline; outputs output, attribution, delta`);
+  const npy = path.join(dir, 'x.npy');
+  writeNpy(npy, new Float32Array(20), [1, 20]);
+  assert.is((await runCli(['attribute', out, '--input', npy])).code, 1, 'the augmented model is not itself explainable (several inputs)');
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();
