@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { encodeModel, toNumber } from '../rewriter/proto';
@@ -62,6 +63,9 @@ const COMMON_FLAGS = {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The CLI reports failures itself, in one line; onnxruntime's own log would add native lines
+  // (e.g. when the CUDA provider's libraries are missing).
+  ort.env.logLevel = 'fatal';
   try {
     if (!command || command === '--help' || command === '-h' || command === 'help') {
       console.log(USAGE);

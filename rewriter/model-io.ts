@@ -50,14 +50,25 @@ function readExternal(t: TensorProto, label: string, baseDir: string | undefined
   }
   const root = path.resolve(baseDir);
   const file = path.resolve(root, location);
-  const rel = path.relative(root, file);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+  const escapes = (from: string, to: string) => {
+    const rel = path.relative(from, to);
+    return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+  };
+  if (escapes(root, file)) {
     throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' escapes the model's folder`);
   }
   if (!fs.existsSync(file)) throw new ExplainError(`${label}: initializer '${t.name}' external data file '${location}' not found`);
-  const offset = Number(info.get('offset') ?? 0);
+  if (escapes(fs.realpathSync(root), fs.realpathSync(file))) {
+    throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' links outside the model's folder`);
+  }
   const size = fs.statSync(file).size;
-  const length = info.has('length') ? Number(info.get('length')) : size - offset;
+  const whole = (key: string, fallback: number) => {
+    const v = info.has(key) ? Number(info.get(key)) : fallback;
+    if (!Number.isSafeInteger(v) || v < 0) throw new ExplainError(`${label}: initializer '${t.name}' external data ${key} '${info.get(key)}' is not a non-negative integer`);
+    return v;
+  };
+  const offset = whole('offset', 0);
+  const length = whole('length', Math.max(0, size - offset));
   if (offset + length > size) throw new ExplainError(`${label}: initializer '${t.name}' external data '${location}' is shorter than offset+length`);
   const fd = fs.openSync(file, 'r');
   try {
