@@ -2,9 +2,9 @@ import { Method } from '../../rewriter/augment';
 import { gradientRules } from '../registry';
 import { BackwardRule } from '../types';
 
-/** Guided backprop (FeatureVis Fig. 2): the signal passes Relu where x > 0 and the signal > 0. */
+/** Guided backprop (FeatureVis Fig. 2): the signal passes Relu where x > 0 (⇔ y > 0) and the signal > 0. */
 const guidedRelu: BackwardRule = {
-  backward: ({ em, node }, [dY]) => [em.mul(em.op('Relu', [dY!]), em.mask('Greater', node.input![0], em.scalar(0)))],
+  backward: ({ em, node }, [dY]) => [em.mul(em.op('Relu', [dY!]), em.mask('Greater', node.output![0], em.scalar(0)))],
 };
 
 /** Deconvnet (FeatureVis Fig. 2): Relu of the backward signal itself, whatever x was. */

@@ -17,7 +17,8 @@ export const Clip: RuleEntry = {
       };
       const lo = bound('min', 1);
       const hi = bound('max', 2);
-      const masks = [lo && em.mask('Greater', x, lo), hi && em.mask('Less', x, hi)].filter((m): m is string => !!m);
+      const y = node.output![0]; // min < y < max ⇔ min < x < max; reading y keeps Conv+Clip fusable
+      const masks = [lo && em.mask('Greater', y, lo), hi && em.mask('Less', y, hi)].filter((m): m is string => !!m);
       const dX = !needsGrad(0) ? null : masks.length ? em.mul(dY!, masks.length > 1 ? em.mul(masks[0], masks[1]) : masks[0]) : dY;
       const dLo = lo && needsGrad(1) ? em.mul(dY!, em.mask('Less', x, lo)) : null;
       const dHi = hi && needsGrad(2) ? em.mul(dY!, em.mask('Greater', x, hi)) : null;

@@ -1,6 +1,5 @@
 import { attrInts } from '../../rewriter/attributes';
-import { Emitter } from '../../rewriter/emitter';
-import { convGeometry, scatterConv } from '../op-forms';
+import { convGeometry } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /** Kernel offsets in row-major scan order (the order MaxPool's Indices prefer on ties). */
@@ -8,32 +7,20 @@ function kernelOffsets(kernel: number[]): number[][] {
   return kernel.reduce<number[][]>((acc, k) => acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i])), [[]]);
 }
 
-/**
- * Spatial window x[start + j·stride] for j < count on each spatial axis. Before opset 10 Slice
- * has no steps: take count·stride elements, split each axis into [count, stride], keep index 0.
- */
-function strided(em: Emitter, x: string, channels: number, start: number[], count: number[], stride: number[]): string {
-  const axes = start.map((_, i) => i + 2);
-  if (em.opset >= 10) return em.slice(x, start, start.map((s, i) => s + (count[i] - 1) * stride[i] + 1), axes, stride);
-  const block = em.slice(x, start, start.map((s, i) => s + count[i] * stride[i]), axes);
-  if (stride.every((s) => s === 1)) return block;
-  const split = em.reshape(block, [0, channels, ...count.flatMap((c, i) => [c, stride[i]])]);
-  const first = em.slice(split, stride.map(() => 0), stride.map(() => 1), stride.map((_, i) => 3 + 2 * i));
-  return em.reshape(first, [0, channels, ...count]);
-}
-
 interface Windows {
   /** Per kernel offset, a float mask over Y: 1 where that offset is the window's first maximum. */
   first: string[];
-  /** Per kernel offset, the input values v (shaped like X) that offset reads, shaped like Y. */
+  /** Per kernel offset, the values of v (shaped like X, padded with padValue) it reads, shaped like Y. */
   read(v: string, padValue: number): string[];
+  /** Sends per-offset Y-shaped values back to the X positions they were read from (summing). */
   scatter(perOffset: string[]): string;
 }
 
 /**
- * The windows of a MaxPool node: X padded with −3.4e38 is sliced once per kernel offset; the first
- * offset of each window equal to Y is its winner (ties go to the first, as PyTorch and ORT Indices).
- * scatter() sends per-offset Y-shaped values back to X.
+ * The windows of a MaxPool node without strided slices: the padded input, of length A·s per axis,
+ * is viewed as [A, s] ("parity planes"), so offset k·d of every window is the unit-step block
+ * [q, q + out) of plane r, with q·s + r = k·d. Reading is a Slice per offset; scattering pads each
+ * offset's values into its plane, sums per plane and interleaves the planes back.
  */
 function windows(ctx: RuleContext): Windows {
   const { em, node } = ctx;
@@ -42,40 +29,50 @@ function windows(ctx: RuleContext): Windows {
   const xs = ctx.shape(x);
   const channels = xs[1];
   const xsp = xs.slice(2);
-  const ysp = ctx.shape(y).slice(2);
+  const out = ctx.shape(y).slice(2);
   const kernel = attrInts(node, 'kernel_shape') ?? ctx.fail('kernel_shape is missing');
   const n = kernel.length;
-  const geo = convGeometry(ctx, xsp, kernel);
-  const { strides, dilations } = geo;
-  const begin = geo.pads.slice(0, n);
-  // Extent of the padded input the windows read (every window exists, also under ceil_mode).
-  const full = ysp.map((o, i) => (o - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1);
-  const extent = ctx.opset >= 10 ? full : ysp.map((o, i) => o * strides[i] + kernel[i] - 1);
-  const end = extent.map((e, i) => Math.max(0, e - begin[i] - xsp[i]));
-  const offsets = kernelOffsets(kernel);
-  const K = offsets.length;
+  const { strides: s, dilations: d, pads } = convGeometry(ctx, xsp, kernel);
+  const begin = pads.slice(0, n);
+  const planes = out.map((o, i) => Math.max(o + Math.floor(((kernel[i] - 1) * d[i]) / s[i]), Math.ceil((begin[i] + xsp[i]) / s[i])));
+  const end = planes.map((a, i) => a * s[i] - begin[i] - xsp[i]);
+  const offsets = kernelOffsets(kernel).map((k) => k.map((ki, i) => ({ q: Math.floor((ki * d[i]) / s[i]), r: (ki * d[i]) % s[i] })));
+  const split = [0, channels, ...planes.flatMap((a, i) => [a, s[i]])];
+  const planeAxes = (i: number) => [2 + 2 * i, 3 + 2 * i];
+
   const read = (v: string, padValue: number) => {
-    const padded = em.pad(v, [0, 0, ...begin, 0, 0, ...end], padValue);
-    return offsets.map((k) => strided(em, padded, channels, k.map((ki, i) => ki * dilations[i]), ysp, strides));
+    const parity = em.reshape(em.pad(v, [0, 0, ...begin, 0, 0, ...end], padValue), split);
+    return offsets.map((k) => {
+      const block = em.slice(parity, k.flatMap(({ q, r }) => [q, r]), k.flatMap(({ q, r }, i) => [q + out[i], r + 1]), k.flatMap((_, i) => planeAxes(i)));
+      return em.reshape(block, [0, channels, ...out]);
+    });
   };
+
   let notYet = '';
   const first = read(x, -3.4e38).map((window, idx) => {
     const equal = em.mask('Equal', window, y);
     const hit = idx === 0 ? equal : em.mul(equal, notYet);
-    if (idx < K - 1) notYet = idx === 0 ? em.sub(em.scalar(1), equal) : em.sub(notYet, hit);
+    if (idx < offsets.length - 1) notYet = idx === 0 ? em.sub(em.scalar(1), equal) : em.sub(notYet, hit);
     return hit;
   });
+
   const scatter = (perOffset: string[]) => {
-    // Stacked as channels c·K+k: a depthwise ConvTranspose (one-hot kernel per offset) places
-    // each, then the K copies of a channel are summed. (A grouped ConvTranspose with K inputs per
-    // group would be one node, but the WebGPU EP computes that form wrongly.)
-    const stacked = em.reshape(em.concat(perOffset.map((p) => em.unsqueeze(p, [2])), 2), [0, channels * K, ...ysp]);
-    const weight = new Float64Array(channels * K * K);
-    for (let c = 0; c < channels; c++) for (let k = 0; k < K; k++) weight[(c * K + k) * K + k] = 1;
-    const w = em.constFloat(weight, [channels * K, 1, ...kernel]);
-    const pads = [...begin, ...full.map((f, i) => Math.max(0, f - begin[i] - xsp[i]))];
-    const placed = scatterConv(em, stacked, w, { ...geo, pads, group: channels * K }, xsp, ysp);
-    return em.reduceSum(em.reshape(placed, [0, channels, K, ...xsp]), [2], false);
+    const byPlane = new Map<string, string[]>();
+    perOffset.forEach((g, idx) => {
+      const k = offsets[idx];
+      const placed = em.pad(g, [0, 0, ...k.map(({ q }) => q), 0, 0, ...k.map(({ q }, i) => planes[i] - q - out[i])]);
+      const key = k.map(({ r }) => r).join(',');
+      byPlane.set(key, [...(byPlane.get(key) ?? []), placed]);
+    });
+    const zeros = em.mul(byPlane.values().next().value![0], em.scalar(0));
+    const plane = (r: number[]) => {
+      const parts = byPlane.get(r.join(','));
+      return em.unsqueeze(parts ? em.sum(parts) : zeros, planes.map((_, i) => 3 + 2 * i));
+    };
+    const interleave = (level: number, prefix: number[]): string =>
+      level === n ? plane(prefix) : em.concat(Array.from({ length: s[level] }, (_, r) => interleave(level + 1, [...prefix, r])), 3 + 2 * level);
+    const full = em.reshape(interleave(0, []), [0, channels, ...planes.map((a, i) => a * s[i])]);
+    return em.slice(full, begin, begin.map((b, i) => b + xsp[i]), xsp.map((_, i) => i + 2));
   };
   return { first, read, scatter };
 }
@@ -97,3 +94,4 @@ export const MaxPool: RuleEntry = {
     },
   },
 };
+
