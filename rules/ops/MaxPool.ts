@@ -1,26 +1,22 @@
 import { attrInts } from '../../rewriter/attributes';
-import { convGeometry } from '../op-forms';
+import { convGeometry, scatterConv } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
-/** Kernel offsets in row-major scan order (the order MaxPool's Indices prefer on ties). */
-function kernelOffsets(kernel: number[]): number[][] {
-  return kernel.reduce<number[][]>((acc, k) => acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i])), [[]]);
-}
-
 interface Windows {
-  /** Per kernel offset, a float mask over Y: 1 where that offset is the window's first maximum. */
-  first: string[];
-  /** Per kernel offset, the values of v (shaped like X, padded with padValue) it reads, shaped like Y. */
-  read(v: string, padValue: number): string[];
-  /** Sends per-offset Y-shaped values back to the X positions they were read from (summing). */
-  scatter(perOffset: string[]): string;
+  /** Float mask [N, C, K, out…]: 1 where kernel offset k is the window's first maximum. */
+  first: string;
+  /** The values of v (shaped like X, padded with padValue) each offset reads: [N, C, K, out…]. */
+  read(v: string, padValue: number): string;
+  /** Sends [N, C, K, out…] values back to the X positions they were read from (summing). */
+  scatter(perOffset: string): string;
 }
 
 /**
- * The windows of a MaxPool node without strided slices: the padded input, of length A·s per axis,
- * is viewed as [A, s] ("parity planes"), so offset k·d of every window is the unit-step block
- * [q, q + out) of plane r, with q·s + r = k·d. Reading is a Slice per offset; scattering pads each
- * offset's values into its plane, sums per plane and interleaves the planes back.
+ * The windows of a MaxPool node, with channels folded into the batch ([N·C, 1, …]): reading is a
+ * Conv with one one-hot kernel per offset (K outputs), gathering every offset of every window at
+ * once; scattering is the transposed ConvTranspose. Both are exact (products with 1 and 0 only).
+ * (The grouped forms, group = C, are computed wrongly by onnxruntime's WebGPU EP.) Ties go to
+ * the first offset in scan order, as PyTorch and onnxruntime's Indices.
  */
 function windows(ctx: RuleContext): Windows {
   const { em, node } = ctx;
@@ -32,47 +28,43 @@ function windows(ctx: RuleContext): Windows {
   const out = ctx.shape(y).slice(2);
   const kernel = attrInts(node, 'kernel_shape') ?? ctx.fail('kernel_shape is missing');
   const n = kernel.length;
-  const { strides: s, dilations: d, pads } = convGeometry(ctx, xsp, kernel);
-  const begin = pads.slice(0, n);
-  const planes = out.map((o, i) => Math.max(o + Math.floor(((kernel[i] - 1) * d[i]) / s[i]), Math.ceil((begin[i] + xsp[i]) / s[i])));
-  const end = planes.map((a, i) => a * s[i] - begin[i] - xsp[i]);
-  const offsets = kernelOffsets(kernel).map((k) => k.map((ki, i) => ({ q: Math.floor((ki * d[i]) / s[i]), r: (ki * d[i]) % s[i] })));
-  const split = [0, channels, ...planes.flatMap((a, i) => [a, s[i]])];
-  const planeAxes = (i: number) => [2 + 2 * i, 3 + 2 * i];
+  const geo = convGeometry(ctx, xsp, kernel);
+  const begin = geo.pads.slice(0, n);
+  // Padded extent the windows read (every window exists, also under ceil_mode).
+  const full = out.map((o, i) => (o - 1) * geo.strides[i] + (kernel[i] - 1) * geo.dilations[i] + 1);
+  const end = full.map((f, i) => Math.max(0, f - begin[i] - xsp[i]));
+  const K = kernel.reduce((a, b) => a * b, 1);
+  const w = new Float64Array(K * K);
+  for (let k = 0; k < K; k++) w[k * K + k] = 1;
+  const oneHot = em.constFloat(w, [K, 1, ...kernel]);
 
   const read = (v: string, padValue: number) => {
-    const parity = em.reshape(em.pad(v, [0, 0, ...begin, 0, 0, ...end], padValue), split);
-    return offsets.map((k) => {
-      const block = em.slice(parity, k.flatMap(({ q, r }) => [q, r]), k.flatMap(({ q, r }, i) => [q + out[i], r + 1]), k.flatMap((_, i) => planeAxes(i)));
-      return em.reshape(block, [0, channels, ...out]);
-    });
+    const padded = em.reshape(em.pad(v, [0, 0, ...begin, 0, 0, ...end], padValue), [-1, 1, ...xsp.map((d, i) => begin[i] + d + end[i])]);
+    const all = em.op('Conv', [padded, oneHot], { strides: geo.strides, dilations: geo.dilations });
+    return em.reshape(all, [-1, channels, K, ...out]);
   };
 
-  let notYet = '';
-  const first = read(x, -3.4e38).map((window, idx) => {
-    const equal = em.mask('Equal', window, y);
-    const hit = idx === 0 ? equal : em.mul(equal, notYet);
-    if (idx < offsets.length - 1) notYet = idx === 0 ? em.sub(em.scalar(1), equal) : em.sub(notYet, hit);
-    return hit;
-  });
+  const values = read(x, -3.4e38);
+  const equal = em.mask('Equal', values, em.unsqueeze(y, [2]));
+  let first: string;
+  if (ctx.opset >= 11) {
+    // Running count of matches over the offsets: the first match is where it is 1.
+    first = em.mul(equal, em.mask('Less', em.op('CumSum', [equal, em.constInt([2], [])]), em.scalar(1.5)));
+  } else {
+    const perOffset = em.split(equal, 2, Array(K).fill(1));
+    let notYet = em.sub(em.scalar(1), perOffset[0]);
+    first = em.concat(perOffset.map((eq, k) => {
+      if (k === 0) return eq;
+      const hit = em.mul(eq, notYet);
+      if (k < K - 1) notYet = em.sub(notYet, hit);
+      return hit;
+    }), 2);
+  }
 
-  const scatter = (perOffset: string[]) => {
-    const byPlane = new Map<string, string[]>();
-    perOffset.forEach((g, idx) => {
-      const k = offsets[idx];
-      const placed = em.pad(g, [0, 0, ...k.map(({ q }) => q), 0, 0, ...k.map(({ q }, i) => planes[i] - q - out[i])]);
-      const key = k.map(({ r }) => r).join(',');
-      byPlane.set(key, [...(byPlane.get(key) ?? []), placed]);
-    });
-    const zeros = em.mul(byPlane.values().next().value![0], em.scalar(0));
-    const plane = (r: number[]) => {
-      const parts = byPlane.get(r.join(','));
-      return em.unsqueeze(parts ? em.sum(parts) : zeros, planes.map((_, i) => 3 + 2 * i));
-    };
-    const interleave = (level: number, prefix: number[]): string =>
-      level === n ? plane(prefix) : em.concat(Array.from({ length: s[level] }, (_, r) => interleave(level + 1, [...prefix, r])), 3 + 2 * level);
-    const full = em.reshape(interleave(0, []), [0, channels, ...planes.map((a, i) => a * s[i])]);
-    return em.slice(full, begin, begin.map((b, i) => b + xsp[i]), xsp.map((_, i) => i + 2));
+  const scatter = (perOffset: string) => {
+    const folded = em.reshape(perOffset, [-1, K, ...out]);
+    const placed = scatterConv(em, folded, oneHot, { ...geo, pads: [...begin, ...end], group: 1 }, xsp, out);
+    return em.reshape(placed, [-1, channels, ...xsp]);
   };
   return { first, read, scatter };
 }
@@ -80,7 +72,7 @@ function windows(ctx: RuleContext): Windows {
 /** Values of v (shaped like X) at each window's winner, shaped like Y. */
 export function maxPoolGather(ctx: RuleContext, v: string): string {
   const w = windows(ctx);
-  return ctx.em.sum(w.read(v, 0).map((r, k) => ctx.em.mul(r, w.first[k])));
+  return ctx.em.reduceSum(ctx.em.mul(w.read(v, 0), w.first), [2], false);
 }
 
 /** dX without the Indices output: dY goes to each window's first maximum. */
@@ -90,8 +82,7 @@ export const MaxPool: RuleEntry = {
     backward(ctx, [dY, dIndices]) {
       if (dIndices) ctx.fail('gradients through the Indices output are not supported');
       const w = windows(ctx);
-      return [w.scatter(w.first.map((m) => ctx.em.mul(m, dY!)))];
+      return [w.scatter(ctx.em.mul(w.first, ctx.em.unsqueeze(dY!, [2])))];
     },
   },
 };
-

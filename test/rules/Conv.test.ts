@@ -18,4 +18,11 @@ test('Conv 2D SAME_LOWER with even kernel', () =>
 test('Conv depthwise with channel multiplier 2', () =>
   gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 3, 5, 5] }, { shape: [6, 1, 3, 3], value: w(54) }], attrs: { group: 3, pads: [1, 1, 1, 1], strides: [2, 2] } }));
 
+test('Conv stride 1 (backward as a flipped Conv): dilation and asymmetric pads, depthwise, 1D; and other channel counts', async () => {
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 6, 5] }, { shape: [8, 4, 3, 2], value: w(192) }], attrs: { pads: [1, 0, 2, 1], dilations: [2, 1] } });
+  await gradcheck({ op: 'Conv', opset: 11, inputs: [{ shape: [1, 4, 5, 5] }, { shape: [4, 1, 3, 3], value: w(36) }], attrs: { group: 4, pads: [1, 1, 1, 1] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 9] }, { shape: [4, 4, 5], value: w(80) }], attrs: { pads: [2, 2] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 2, 6, 5] }, { shape: [3, 2, 3, 2], value: w(36) }], attrs: { pads: [1, 0, 2, 1], dilations: [2, 1] } });
+});
+
 test.run();
