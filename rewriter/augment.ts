@@ -70,16 +70,18 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   }
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const em = new Emitter(view.opset, floatType);
-  const dims = (name: string): (number | string)[] => {
+  const dims = (name: string, batch = 'N'): (number | string)[] => {
     const s = facts.shapes.get(name)!;
     const b = facts.batchAxis.get(name) ?? -1;
-    return s.map((d, k) => (k === b ? 'N' : d));
+    return s.map((d, k) => (k === b ? batch : d));
   };
   const extraInputs: ValueInfoProto[] = [valueInfo(IO_NAMES.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];
   let ref: ((n: string) => string) | undefined;
   if (method.reference) {
-    extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input)));
+    // Batch B of the baseline is N or 1: one shared reference row runs the reference pass once,
+    // and its activations broadcast against the N rows in the rules.
+    extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, 'B')));
     ({ nodes: refNodes, ref } = referencePass(view, spec.input, IO_NAMES.baseline));
   }
   const grads = emitBackward({

@@ -210,17 +210,15 @@ export class Explainer {
     return new ort.Tensor('float32', data, dims);
   }
 
+  /** The reference input: one row shared by all rows (the reference pass then runs once), or one per row. */
   private baselineFor(baseline: TensorInput | undefined, x: ort.Tensor): ort.Tensor {
-    if (!baseline) return new ort.Tensor('float32', new Float32Array(x.size), x.dims);
-    const b = Float32Array.from(baseline.data as ArrayLike<number>);
+    const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
-    if (b.length === x.size) return new ort.Tensor('float32', b, x.dims);
-    if (b.length === row) {
-      const full = new Float32Array(x.size);
-      for (let r = 0; r < x.dims[0]; r++) full.set(b, r * row);
-      return new ort.Tensor('float32', full, x.dims);
-    }
-    throw new ExplainError(`${this.label}: baseline has shape [${baseline.dims}]; expected one row [1, ${x.dims.slice(1)}] or the input's shape [${x.dims}]`);
+    if (!baseline) return new ort.Tensor('float32', new Float32Array(row), [1, ...rowDims]);
+    const b = Float32Array.from(baseline.data as ArrayLike<number>);
+    if (b.length === x.size && baseline.dims[0] === x.dims[0]) return new ort.Tensor('float32', b, x.dims);
+    if (b.length === row) return new ort.Tensor('float32', b, [1, ...rowDims]);
+    throw new ExplainError(`${this.label}: baseline has shape [${baseline.dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
   }
 }
 
@@ -250,8 +248,9 @@ function splitRows(t: ort.Tensor): ort.Tensor[] {
   return Array.from({ length: n }, (_, r) => new ort.Tensor(t.type, (t.data as Float32Array).subarray(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]));
 }
 
+/** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
 function splitFeeds(feeds: Record<string, ort.Tensor>, n: number): Record<string, ort.Tensor>[] {
-  const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, splitRows(t)]));
+  const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims[0] === 1 ? Array(n).fill(t) : splitRows(t)]));
   return Array.from({ length: n }, (_, r) => Object.fromEntries(Object.keys(feeds).map((k) => [k, split[k][r]])));
 }
 
