@@ -17,9 +17,9 @@ export const deepliftDiv: BackwardRule = {
     const r0 = em.op('Reciprocal', [b0]);
     const mA = ctx.needsGrad(0) ? em.mul(dY[0]!, midpoint(em, r, r0)) : null;
     const mR = em.mul(dY[0]!, midpoint(em, a, a0));
-    const { small, safe } = delta(em, b, b0);
+    const { small, dx } = delta(em, b, b0);
     const bMid = midpoint(em, b, b0);
     const limit = em.neg(em.div(mR, em.mul(bMid, bMid)));
-    return [mA, em.where(small, limit, em.div(em.mul(mR, em.sub(r, r0)), safe))];
+    return [mA, em.where(small, limit, em.div(em.mul(mR, em.sub(r, r0)), dx))];
   },
 };

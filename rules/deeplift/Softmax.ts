@@ -23,10 +23,10 @@ export const deepliftSoftmax: BackwardRule = {
     const mR = em.reduceSum(em.mul(dY!, midpoint(em, e, e0)), axes);
     const sDelta = delta(em, s, s0);
     const rMid = em.op('Reciprocal', [midpoint(em, s, s0)]);
-    const mS = em.where(sDelta.small, em.neg(em.mul(mR, em.mul(rMid, rMid))), em.div(em.mul(mR, em.sub(r, r0)), sDelta.safe));
+    const mS = em.where(sDelta.small, em.neg(em.mul(mR, em.mul(rMid, rMid))), em.div(em.mul(mR, em.sub(r, r0)), sDelta.dx));
     const mE = em.add(em.mul(dY!, midpoint(em, r, r0)), mS);
     const xDelta = delta(em, x, x0);
     const eMid = em.op('Exp', [em.sub(midpoint(em, x, x0), c)]);
-    return [em.where(xDelta.small, em.mul(mE, eMid), em.div(em.mul(mE, em.sub(e, e0)), xDelta.safe))];
+    return [em.where(xDelta.small, em.mul(mE, eMid), em.div(em.mul(mE, em.sub(e, e0)), xDelta.dx))];
   },
 };

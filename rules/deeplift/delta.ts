@@ -1,16 +1,19 @@
 import { Emitter } from '../../rewriter/emitter';
 
-/** δx = x − x⁰ with the positions where |δx| < 1e-7 flagged (`small`) and set to 1 in `safe`. */
-export function delta(em: Emitter, x: string, x0: string): { small: string; safe: string } {
+/**
+ * δx = x − x⁰ and the positions where |δx| < 1e-7 (`small`). Callers divide by δx freely and pick
+ * the limit with Where(small, limit, quotient): Where selects, so an Inf/NaN quotient at a small
+ * position never reaches the result.
+ */
+export function delta(em: Emitter, x: string, x0: string): { small: string; dx: string } {
   const dx = em.sub(x, x0);
-  const small = em.compare('Less', em.op('Abs', [dx]), em.scalar(1e-7));
-  return { small, safe: em.where(small, em.scalar(1), dx) };
+  return { small: em.compare('Less', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
 }
 
 /** DeepLIFT's δy/δx, with `small` marking where the caller takes the limit (the gradient) instead. */
 export function ratio(em: Emitter, y: string, y0: string, x: string, x0: string): { small: string; ratio: string } {
-  const { small, safe } = delta(em, x, x0);
-  return { small, ratio: em.div(em.sub(y, y0), safe) };
+  const { small, dx } = delta(em, x, x0);
+  return { small, ratio: em.div(em.sub(y, y0), dx) };
 }
 
 /** (a + a⁰) / 2. */

@@ -52,8 +52,8 @@ export function maxRule(opType: string, shapleyOption: boolean): BackwardRule {
       const plain = route(ctx, dY!, false);
       return node.input!.map((x, i) => {
         if (!ctx.needsGrad(i) || !routed[i]) return null;
-        const { small, safe } = delta(em, x, ctx.ref(x));
-        return em.where(small, plain[i]!, em.div(routed[i]!, safe));
+        const { small, dx } = delta(em, x, ctx.ref(x));
+        return em.where(small, plain[i]!, em.div(routed[i]!, dx));
       });
     },
   };

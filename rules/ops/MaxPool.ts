@@ -1,5 +1,7 @@
 import { attrInts } from '../../rewriter/attributes';
 import { convGeometry, scatterConv } from '../op-forms';
+import { Emitter } from '../../rewriter/emitter';
+import { NodeProto } from '../../rewriter/proto';
 import { RuleContext, RuleEntry } from '../types';
 
 interface Windows {
@@ -18,6 +20,17 @@ interface Windows {
  * (The grouped forms, group = C, are computed wrongly by onnxruntime's WebGPU EP.) Ties go to
  * the first offset in scan order, as PyTorch and onnxruntime's Indices.
  */
+const built = new WeakMap<Emitter, WeakMap<NodeProto, Windows>>();
+
+/** windows() of the node, built once per augmented graph (several rules may ask for them). */
+function windowsOf(ctx: RuleContext): Windows {
+  const perGraph = built.get(ctx.em) ?? new WeakMap<NodeProto, Windows>();
+  built.set(ctx.em, perGraph);
+  const w = perGraph.get(ctx.node) ?? windows(ctx);
+  perGraph.set(ctx.node, w);
+  return w;
+}
+
 function windows(ctx: RuleContext): Windows {
   const { em, node } = ctx;
   const x = node.input![0];
@@ -71,7 +84,7 @@ function windows(ctx: RuleContext): Windows {
 
 /** Values of v (shaped like X) at each window's winner, shaped like Y. */
 export function maxPoolGather(ctx: RuleContext, v: string): string {
-  const w = windows(ctx);
+  const w = windowsOf(ctx);
   return ctx.em.reduceSum(ctx.em.mul(w.read(v, 0), w.first), [2], false);
 }
 
@@ -81,7 +94,7 @@ export const MaxPool: RuleEntry = {
   rule: {
     backward(ctx, [dY, dIndices]) {
       if (dIndices) ctx.fail('gradients through the Indices output are not supported');
-      const w = windows(ctx);
+      const w = windowsOf(ctx);
       return [w.scatter(ctx.em.mul(w.first, ctx.em.unsqueeze(dY!, [2])))];
     },
   },
