@@ -139,7 +139,10 @@ async function info(p: Parsed): Promise<void> {
   console.log(`opsets: ${[...view.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`);
   console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
   for (const i of view.inputs) console.log(`input: ${i.name} [${dims(i)}] type ${i.type?.tensor_type?.elem_type}`);
-  for (const o of view.graph.output ?? []) console.log(`output: ${o.name} [${dims(o)}]${view.producer.get(o.name ?? '')?.op_type === 'Softmax' ? ' (Softmax: its input logits are explained)' : ''}`);
+  for (const o of view.graph.output ?? []) {
+    const { from } = ex.resolveOutput(o.name);
+    console.log(`output: ${o.name} [${dims(o)}]${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
+  }
   const histogram = new Map<string, number>();
   for (const n of view.nodes) histogram.set(n.op_type ?? '', (histogram.get(n.op_type ?? '') ?? 0) + 1);
   console.log('ops:');

@@ -19,7 +19,7 @@ test('info cnn_maxpool: inputs, outputs, opset, op histogram, unsupported ops', 
   assert.equal(r.err, []);
   const text = r.out.join('\n');
   assert.match(text, /^input: input \[N, 3, 16, 16\] type 1$/m);
-  assert.match(text, /^output: output \[N, 6\] \(Softmax: its input logits are explained\)$/m);
+  assert.match(text, /^output: output \[N, 6\] \(final Softmax: its input '\/body\/body\.7\/Gemm_output_0' is explained\)$/m);
   assert.match(text, /^opsets: ai\.onnx 11$/m);
   const histogram = new Map<string, number>();
   for (const line of r.out) {
