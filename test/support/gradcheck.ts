@@ -36,7 +36,8 @@ export interface OpCase {
   seed?: number;
 }
 
-function rng(seed: number): () => number {
+/** A small deterministic generator of uniform numbers in [0, 1). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s * 1664525 + 1013904223) >>> 0;

@@ -4,12 +4,7 @@ import { buildAugmented, Method } from '../../rewriter/augment';
 import { GraphView } from '../../rewriter/graph-view';
 import { encodeModel } from '../../rewriter/proto';
 import { probeFacts } from '../../runtime/probe';
-import { OpCase, singleOpModel } from './gradcheck';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
-}
+import { OpCase, rng, singleOpModel } from './gradcheck';
 
 /**
  * Asserts a reference method's attributions on a one-node model (single graph input, output 0
