@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../cli/main';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime/explainer';
+import { relL2 } from './support/fixtures';
+
+const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);
+const F = Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i * 0.3));
+
+/** Conv(3→4, 3×3, stride 2, pad 1) → Relu → GlobalAveragePool → Flatten → Gemm(4→5), input [N,3,H,W]. */
+function model(spatial: (number | string)[]): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'dyn');
+  const conv = em.op('Conv', ['x', em.constFloat(W, [4, 3, 3, 3])], { strides: [2, 2], pads: [1, 1, 1, 1] });
+  const pooled = em.op('Flatten', [em.op('GlobalAveragePool', [em.op('Relu', [conv])])]);
+  em.rename(em.op('Gemm', [pooled, em.constFloat(F, [4, 5])]), 'y');
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'dyn', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, ...spatial])], output: [{ name: 'y' }] },
+  };
+  return encodeModel(m);
+}
+
+const input = (h: number, w: number) => ({ data: Float32Array.from({ length: 2 * 3 * h * w }, (_, i) => Math.sin(i * 1.7)), dims: [2, 3, h, w] });
+
+test('a model with dynamic H and W is explained per input shape, as the static model of that shape', async () => {
+  const dynamic = await Explainer.load(model(['H', 'W']));
+  for (const [h, w] of [[8, 8], [11, 6]]) {
+    const fixed = await Explainer.load(model([h, w]));
+    const a = await dynamic.attribute(input(h, w), { method: 'gradient', target: [1, 3] });
+    const b = await fixed.attribute(input(h, w), { method: 'gradient', target: [1, 3] });
+    assert.equal(a.attributions.dims, [2, 3, h, w]);
+    assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, `${h}×${w}`);
+    const d = await dynamic.attribute(input(h, w), { method: 'deeplift', target: [1, 3] });
+    assert.ok(d.delta!.every((v) => Math.abs(v) < 1e-5));
+  }
+});
+
+test('rewrite needs --shape for dynamic sizes and names the axes; with --shape it writes the graph', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dyn-'));
+  const file = path.join(dir, 'm.onnx');
+  fs.writeFileSync(file, model(['H', 'W']));
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (m: string) => errors.push(m);
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    assert.is(await main(['rewrite', file, '--method', 'gradient', '--out', path.join(dir, 'a.onnx')]), 1);
+    assert.match(errors[0], /dynamic sizes on axes 2, 3; pass --shape/);
+    assert.is(await main(['rewrite', file, '--method', 'gradient', '--out', path.join(dir, 'a.onnx'), '--shape', '1,3,9,7']), 0);
+    assert.ok(fs.statSync(path.join(dir, 'a.onnx')).size > 0);
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+});
+
+test.run();
