@@ -80,8 +80,9 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   let ref: ((n: string) => string) | undefined;
   if (method.reference) {
     // Batch B of the baseline is N or 1: one shared reference row runs the reference pass once,
-    // and its activations broadcast against the N rows in the rules.
-    extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, 'B')));
+    // and its activations broadcast against the N rows in the rules (where the model keeps the
+    // batch on an axis of its own; otherwise the baseline has N rows).
+    extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, facts.batchBroadcasts ? 'B' : 'N')));
     ({ nodes: refNodes, ref } = referencePass(view, spec.input, IO_NAMES.baseline));
   }
   const grads = emitBackward({

@@ -9,6 +9,12 @@ export interface TensorFacts {
   batchAxis: Map<string, number>;
   /** Values of small integer tensors (shape arithmetic) observed when probing. */
   values: Map<string, number[]>;
+  /**
+   * Every batch axis holds the batch alone (size 1 at batch 1): activations of a one-row run then
+   * broadcast against an N-row run. False when the batch is folded into another axis (attention
+   * heads as [N·heads, …], windows).
+   */
+  batchBroadcasts: boolean;
 }
 
 export interface Constant { dims: number[]; values: number[] }

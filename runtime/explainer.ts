@@ -188,7 +188,7 @@ export class Explainer {
       [this.input.name]: x,
       [IO_NAMES.seed]: new ort.Tensor('float32', seed, [n, ...fromShape.slice(1)]),
     };
-    if (method.reference) feeds[IO_NAMES.baseline] = this.baselineFor(options.baseline, x);
+    if (method.reference) feeds[IO_NAMES.baseline] = this.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
     const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) results.push(await session.run(f));
@@ -210,15 +210,20 @@ export class Explainer {
     return new ort.Tensor('float32', data, dims);
   }
 
-  /** The reference input: one row shared by all rows (the reference pass then runs once), or one per row. */
-  private baselineFor(baseline: TensorInput | undefined, x: ort.Tensor): ort.Tensor {
+  /**
+   * The reference input: one row shared by all rows (the reference pass then runs once) where the
+   * model's activations broadcast over the batch, else one row per input row.
+   */
+  private baselineFor(baseline: TensorInput | undefined, x: ort.Tensor, shareable: boolean): ort.Tensor {
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
-    if (!baseline) return new ort.Tensor('float32', new Float32Array(row), [1, ...rowDims]);
-    const b = Float32Array.from(baseline.data as ArrayLike<number>);
-    if (b.length === x.size && baseline.dims[0] === x.dims[0]) return new ort.Tensor('float32', b, x.dims);
-    if (b.length === row) return new ort.Tensor('float32', b, [1, ...rowDims]);
-    throw new ExplainError(`${this.label}: baseline has shape [${baseline.dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+    const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
+    if (baseline && b.length === x.size && baseline.dims[0] === x.dims[0]) return new ort.Tensor('float32', b, x.dims);
+    if (b.length !== row) throw new ExplainError(`${this.label}: baseline has shape [${baseline!.dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+    if (shareable) return new ort.Tensor('float32', b, [1, ...rowDims]);
+    const rows = new Float32Array(x.size);
+    for (let r = 0; r < x.dims[0]; r++) rows.set(b, r * row);
+    return new ort.Tensor('float32', rows, x.dims);
   }
 }
 

@@ -49,7 +49,7 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   } catch (e) {
     throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
   }
-  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map() };
+  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
   for (const [name, t] of Object.entries(one)) {
     const v = t as ort.Tensor;
     facts.shapes.set(name, [...v.dims]);
@@ -72,7 +72,9 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   if (batchDynamic && two) {
     for (const [name, t] of Object.entries(two)) {
       const v = t as ort.Tensor;
-      facts.batchAxis.set(name, batchAxisOf(facts.shapes.get(name)!, [...v.dims]));
+      const axis = batchAxisOf(facts.shapes.get(name)!, [...v.dims]);
+      facts.batchAxis.set(name, axis);
+      if (axis >= 0 && (facts.shapes.get(name)![axis] !== 1 || v.dims[axis] !== 2)) facts.batchBroadcasts = false;
       const at1 = facts.values.get(name);
       if (at1 && tensorNumbers(v).some((x, k) => x !== at1[k])) facts.values.delete(name);
     }

@@ -19,9 +19,11 @@ const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPoo
 
 /**
  * Max rule (DeepLIFT eq. 11) for MaxPool, GlobalMaxPool and Max/Min: the input that wins on x gets
- * all of δy, so m = route(dY·δy)/δx. Where that winner has |δx| < 1e-7 (it can then carry no
- * contribution, e.g. a window of zeros after ReLU whose reference is larger) the window's δy goes
- * to the reference's winner instead, so Σ C = δy stays exact; the gradient where |δx| < 1e-7.
+ * all of δy, so m = route(dY·δy)/δx. Where that winner's |δx| is smaller than |δy| (only possible
+ * when y < y⁰) its multiplier would exceed 1 — infinite at δx = 0 (a window of zeros after ReLU
+ * whose reference is larger), and amplifying float32 rounding of δx otherwise — so that window's δy
+ * goes to the reference's winner instead, whose |δx| ≥ |δy|; Σ C = δy stays exact. The gradient
+ * where |δx| < 1e-7.
  * shapley: the rule of SHAP/Captum, where the reference's winner also gets its share:
  * x's winner gets max(y, y⁰) − y⁰ and x⁰'s winner y − max(y, y⁰).
  */
@@ -42,8 +44,10 @@ export function maxRule(opType: string, shapleyOption: boolean): BackwardRule {
         routed = onX.map((g, i) => (g && onRef[i] ? em.add(g, onRef[i]!) : g));
       } else if (GATHER[opType]) {
         const x = node.input![0];
-        const stuck = GATHER[opType](ctx, em.cast(delta(em, x, ctx.ref(x)).small, em.floatType));
-        const share = em.mul(dY!, em.sub(y, y0));
+        const change = em.sub(y, y0);
+        const atWinner = GATHER[opType](ctx, delta(em, x, ctx.ref(x)).dx);
+        const stuck = em.mask('Less', em.op('Abs', [atWinner]), em.op('Abs', [change]));
+        const share = em.mul(dY!, change);
         const onX = route(ctx, em.mul(share, em.sub(em.scalar(1), stuck)), false)[0]!;
         routed = [em.add(onX, route(ctx, em.mul(share, stuck), true)[0]!)];
       } else {
