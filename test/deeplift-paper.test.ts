@@ -76,4 +76,21 @@ test('contrast seed e_A − e_B gives the difference of the two attributions', a
   assert.ok(close(ab.attributions.data, Array.from(a.attributions.data, (v, i) => v - b.attributions.data[i]), 1e-5));
 });
 
+test('attention with the batch folded into the heads axis: a one-row baseline still works and sums to delta', async () => {
+  // x [N, 4, 6] → heads [N·2, 4, 3] (Reshape/Transpose/Reshape) → softmax(q·kᵀ)·v → [N, 24] → Gemm.
+  const bytes = tinyModel([4, 6], 13, (em, x) => {
+    const heads = em.reshape(em.transpose(em.reshape(x, [-1, 4, 2, 3]), [0, 2, 1, 3]), [-1, 4, 3]);
+    const scores = em.op('Softmax', [em.matmul(heads, em.transpose(heads, [0, 2, 1]))], { axis: -1 });
+    const mixed = em.reshape(em.matmul(scores, heads), [-1, 24]);
+    return em.op('Gemm', [mixed, em.constFloat(Array.from({ length: 24 * 3 }, (_, i) => Math.sin(i)), [24, 3])]);
+  });
+  const ex = await Explainer.load(bytes);
+  const input = { data: Float32Array.from({ length: 3 * 24 }, (_, i) => Math.cos(i * 0.9)), dims: [3, 4, 6] };
+  const r = await ex.attribute(input, { method: 'deeplift', target: [0, 1, 2] });
+  assert.ok(r.delta!.every((d) => Math.abs(d) < 1e-5), `delta ${Array.from(r.delta!)}`);
+  const one = { data: Float32Array.from(Array.from({ length: 24 }, (_, i) => 0.1 * i)), dims: [1, 4, 6] };
+  const s = await ex.attribute(input, { method: 'deeplift', target: [0, 1, 2], baseline: one });
+  assert.ok(s.delta!.every((d) => Math.abs(d) < 1e-5), `delta ${Array.from(s.delta!)}`);
+});
+
 test.run();

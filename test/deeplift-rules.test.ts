@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { float } from '../rewriter/emitter';
 import { deeplift } from '../rules/methods/deeplift';
 import { OpCase } from './support/gradcheck';
@@ -34,5 +35,15 @@ for (const c of cases) {
 
 test('DeepLIFT on a node whose input equals the reference uses the gradient limit (no NaN)', () =>
   sumcheck(deeplift, { op: 'Sigmoid', opset: 13, inputs: [{ shape: [1, 4] }], input: [0, 1, 2, 3], baseline: [0, 1, 2, 3] }).then(() => undefined));
+
+test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {
+  // Window 0: x = (1, 0), x⁰ = (1 − 1e-5, 3): x's winner has δx = 1e-5 while δy = −2, a multiplier
+  // of −2e5 under eq. 11 as such; the window's δy goes to the reference's winner (δx = −3).
+  const a = await sumcheck(deeplift, {
+    op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 1, 1, 4] }], attrs: { kernel_shape: [1, 2], strides: [1, 2] },
+    input: [1, 0, 0.5, 2], baseline: [1 - 1e-5, 3, 0, 1],
+  });
+  assert.ok(Math.abs(a[0]) < 1e-6 && Math.abs(a[1]) > 0.1, `attributions ${Array.from(a)}`);
+});
 
 test.run();

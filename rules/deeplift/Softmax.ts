@@ -1,32 +1,39 @@
 import { softmaxAxes } from '../op-forms';
 import { BackwardRule } from '../types';
-import { delta, midpoint } from './delta';
+import { delta, maximum, midpoint } from './delta';
 
 /**
- * Softmax inside the network, decomposed so that summation-to-delta holds: e = exp(x − c)
- * (rescale rule; c = mean of x over the axes, shared by both passes), s = Σe (linear),
- * r = 1/s (rescale), y = e·r (product rule).
+ * Softmax inside the network, in log space so that summation-to-delta holds and stays well
+ * conditioned when the two passes differ a lot: y = exp(z) (rescale), z = x − L (linear),
+ * L = c + log s (rescale), s = Σ e (linear), e = exp(x − c) (rescale). The shift c is shared by
+ * both passes (the larger softmax-weighted mean, within log n of each pass's maximum); each pass's
+ * L is computed with its own shift, so log s = L − c never underflows.
  */
 export const deepliftSoftmax: BackwardRule = {
   backward(ctx, [dY]) {
     const { em, node } = ctx;
-    const x = node.input![0];
-    const x0 = ctx.ref(x);
+    const [x, y] = [node.input![0], node.output![0]];
+    const [x0, y0] = [ctx.ref(x), ctx.ref(y)];
     const axes = softmaxAxes(ctx, ctx.shape(x).length);
-    const c = em.reduceMean(x, axes);
-    const e = em.op('Exp', [em.sub(x, c)]);
-    const e0 = em.op('Exp', [em.sub(x0, c)]);
-    const s = em.reduceSum(e, axes);
-    const s0 = em.reduceSum(e0, axes);
-    const r = em.op('Reciprocal', [s]);
-    const r0 = em.op('Reciprocal', [s0]);
-    const mR = em.reduceSum(em.mul(dY!, midpoint(em, e, e0)), axes);
-    const sDelta = delta(em, s, s0);
-    const rMid = em.op('Reciprocal', [midpoint(em, s, s0)]);
-    const mS = em.where(sDelta.small, em.neg(em.mul(mR, em.mul(rMid, rMid))), em.div(em.mul(mR, em.sub(r, r0)), sDelta.dx));
-    const mE = em.add(em.mul(dY!, midpoint(em, r, r0)), mS);
-    const xDelta = delta(em, x, x0);
-    const eMid = em.op('Exp', [em.sub(midpoint(em, x, x0), c)]);
-    return [em.where(xDelta.small, em.mul(mE, eMid), em.div(em.mul(mE, em.sub(e, e0)), xDelta.dx))];
+    const weightedMean = (v: string, p: string) => em.reduceSum(em.mul(p, v), axes);
+    const logSumExp = (v: string, shift: string) => em.add(shift, em.op('Log', [em.reduceSum(em.op('Exp', [em.sub(v, shift)]), axes)]));
+    const [cx, cx0] = [weightedMean(x, y), weightedMean(x0, y0)];
+    const [L, L0] = [logSumExp(x, cx), logSumExp(x0, cx0)];
+    const c = maximum(em, cx, cx0);
+
+    const [z, z0] = [em.sub(x, L), em.sub(x0, L0)];
+    const dz = delta(em, z, z0);
+    const gZ = em.mul(dY!, em.where(dz.small, em.op('Exp', [midpoint(em, z, z0)]), em.div(em.sub(y, y0), dz.dx)));
+    const gL = em.neg(em.reduceSum(gZ, axes));
+
+    const [logS, logS0] = [em.sub(L, c), em.sub(L0, c)];
+    const [s, s0] = [em.op('Exp', [logS]), em.op('Exp', [logS0])];
+    const ds = delta(em, s, s0);
+    const gS = em.mul(gL, em.where(ds.small, em.op('Exp', [em.neg(midpoint(em, logS, logS0))]), em.div(em.sub(logS, logS0), ds.dx)));
+
+    const [e, e0] = [em.op('Exp', [em.sub(x, c)]), em.op('Exp', [em.sub(x0, c)])];
+    const dx = delta(em, x, x0);
+    const ratioE = em.where(dx.small, em.op('Exp', [em.sub(midpoint(em, x, x0), c)]), em.div(em.sub(e, e0), dx.dx));
+    return [em.add(gZ, em.mul(gS, ratioE))];
   },
 };
