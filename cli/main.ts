@@ -183,10 +183,13 @@ async function attribute(p: Parsed): Promise<void> {
   if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
   const out = p.flags.get('out') as string | undefined;
   if (out && !/\.(npy|png)$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .npy or .png`);
+  const baselineFile = p.flags.get('baseline') as string | undefined;
+  for (const own of [model, inputFile, baselineFile]) {
+    if (out && own && path.resolve(out) === path.resolve(own)) throw new ExplainError(`--out ${out} would overwrite the input file ${own}`);
+  }
   const ex = await Explainer.load(model, { provider: provider(p) });
   const options: AttributeOptions = { ...commonOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') };
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
-  const baselineFile = p.flags.get('baseline') as string | undefined;
   if (baselineFile) {
     const b = readNpy(baselineFile);
     if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);

@@ -249,6 +249,15 @@ test('rewrite --out equal to the model path leaves the model unchanged', async (
   assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files');
 });
 
+test('attribute --out equal to the input (or baseline) file leaves it unchanged', async () => {
+  const input = at('own-input.npy');
+  fs.copyFileSync(MLP_INPUT, input);
+  const before = fs.readFileSync(input);
+  await cliFails(['attribute', mlp.model, '--input', input, '--out', input], /would overwrite the input file/);
+  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--method', 'deeplift', '--baseline', input, '--out', input], /would overwrite the input file/);
+  assert.ok(fs.readFileSync(input).equals(before), 'input unchanged');
+});
+
 test('--provider cuda does not fail: one-line warning and CPU fallback', async () => {
   const before = snapshot(userFiles());
   const r = await runCli(['attribute', mlp.model, '--input', MLP_INPUT, '--target', '4,0,3', '--provider', 'cuda', '--out', at('cuda.npy')]);
