@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
-import { DataType, encodeModel, makeTensor, ModelProto, TensorProto, ValueInfoProto } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, ModelProto, TensorProto, toNumber, ValueInfoProto } from '../rewriter/proto';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
@@ -93,9 +93,9 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * For exports that hard-code batch 1 in Reshape shape constants: a copy whose input batch is
- * dynamic and whose Reshape constants copy the batch (0) instead of fixing it to 1. Returned only
- * when the copy gives, row by row, the same outputs as the original at batch 1.
+ * For exports that fix batch 1 (in the input's shape, or in Reshape shape constants): a copy whose
+ * input batch is dynamic and whose Reshape constants copy the batch (0) instead of fixing it to 1.
+ * Returned only when the copy gives, row by row, the same outputs as the original at batch 1.
  */
 export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): Promise<ModelProto | undefined> {
   const { model, graph } = view;
@@ -107,7 +107,8 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     extra.push(makeTensor(name, [shape.values.length], [0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name] };
   });
-  if (!extra.length) return undefined;
+  const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === 1);
+  if (!extra.length && !staticBatch) return undefined;
   const inputNames = new Set(inputs.map((i) => i.name));
   const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;

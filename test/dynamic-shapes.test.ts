@@ -7,7 +7,8 @@ import { main } from '../cli/main';
 import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime/explainer';
-import { relL2 } from './support/fixtures';
+import { loadModel } from '../rewriter/model-io';
+import { loadFixture, relL2 } from './support/fixtures';
 
 const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);
 const F = Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i * 0.3));
@@ -58,6 +59,17 @@ test('rewrite needs --shape for dynamic sizes and names the axes; with --shape i
     console.error = error;
     console.log = log;
   }
+});
+
+test('a model whose input fixes batch 1 gets a dynamic batch in its augmented graph', async () => {
+  const fx = loadFixture('resnet_bn');
+  const m = loadModel(fx.model);
+  for (const vi of [m.graph!.input![0], m.graph!.output![0]]) vi.type!.tensor_type!.shape!.dim![0] = { dim_value: 1 };
+  const ex = await Explainer.load(encodeModel(m));
+  const r = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target });
+  assert.ok(relL2(r.attributions.data, fx.ref('grad.npy')!) < 1e-4);
+  const { model } = await ex.augmented(fx.input.dims.slice(1));
+  assert.is(model.graph!.input![0].type!.tensor_type!.shape!.dim![0].dim_param, 'N');
 });
 
 test.run();
