@@ -26,6 +26,7 @@ const cases: OpCase[] = [
   { op: 'MaxPool', opset: 11, inputs: [{ shape: [1, 2, 6, 6] }], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
   { op: 'GlobalMaxPool', opset: 13, inputs: [{ shape: [2, 3, 4, 4] }] },
   { op: 'LayerNormalization', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }] },
+  { op: 'LRN', opset: 13, inputs: [{ shape: [2, 6, 2, 2] }], attrs: { size: 3, alpha: float(0.5), beta: float(0.75), bias: float(1.5) } },
   { op: 'InstanceNormalization', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [3], value: [1, 0.5, 2] }, { shape: [3], value: [0, 1, 0] }] },
 ];
 

@@ -1,6 +1,7 @@
 import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
+import { deepliftLRN } from '../deeplift/LRN';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
 import { rescale } from '../deeplift/rescale';
@@ -29,6 +30,7 @@ export const deeplift: Method = {
     ...['MaxPool', 'GlobalMaxPool', 'Max', 'Min'].map((op) => entry(op, maxRule(op, op !== 'Min' && op !== 'Max'))),
     entry('Div', deepliftDiv),
     entry('Softmax', deepliftSoftmax),
+    entry('LRN', deepliftLRN),
     entry('LayerNormalization', deepliftLayerNormalization),
     entry('InstanceNormalization', deepliftInstanceNormalization),
   ]),

@@ -13,7 +13,7 @@ const LINEAR = [
 const PASS = [
   'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip',
   'Softplus', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Reciprocal', 'Softmax', 'LogSoftmax',
-  'LayerNormalization', 'InstanceNormalization',
+  'LayerNormalization', 'InstanceNormalization', 'LRN',
 ];
 
 /** Ops with weights that the α-β and z⁺ rules split into positive and negative parts. */

@@ -24,6 +24,7 @@ import { HardSwish } from './HardSwish';
 import { Identity } from './Identity';
 import { InstanceNormalization } from './InstanceNormalization';
 import { LayerNormalization } from './LayerNormalization';
+import { LRN } from './LRN';
 import { LeakyRelu } from './LeakyRelu';
 import { Log } from './Log';
 import { LogSoftmax } from './LogSoftmax';
@@ -63,7 +64,7 @@ import { Where } from './Where';
 export const opRules: RuleEntry[] = [
   Abs, Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Div, Dropout, Elu, Erf, Exp,
   Expand, Flatten, Gather, Gemm, GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish,
-  Identity, InstanceNormalization, LayerNormalization, LeakyRelu, Log, LogSoftmax, MatMul, Max,
+  Identity, InstanceNormalization, LayerNormalization, LeakyRelu, LRN, Log, LogSoftmax, MatMul, Max,
   MaxPool, Mean, Min, Mul, Neg, PRelu, Pad, Pow, Reciprocal, ReduceMean, ReduceSum, Relu, Reshape,
   Resize, Selu, Sigmoid, Slice, Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Transpose,
   Unsqueeze, Upsample, Where,
