@@ -12,9 +12,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
-import { Attrs, Emitter } from '../rewriter/emitter';
 import { saveModel } from '../rewriter/model-io';
-import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
+import { ModelProto } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
 import { Explainer } from '../runtime/explainer';
 import { ensureResNet18 } from './resnet18';
@@ -42,12 +41,6 @@ async function timeIt(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await f();
   return performance.now() - t0;
-}
-
-async function medianOf(n: number, f: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) times.push(await timeIt(f));
-  return median(times);
 }
 
 /** A deterministic normalised-image-like input. */
@@ -187,7 +180,6 @@ async function profile(ex: Explainer, plainBytes: Uint8Array): Promise<void> {
   console.log(`augmented gradient graph: ${path.relative(ROOT, file)} (${model.graph!.node!.length} nodes, ${ex.view.nodes.length} forward)`);
   const augBytes = fs.readFileSync(file);
   for (const batch of [1, 8]) await profileBatch(model, augBytes, plainBytes, batch, batch === 1 ? 5 : 2);
-  await convTransposeVsConv();
 }
 
 async function profileBatch(model: ModelProto, augBytes: Uint8Array, plainBytes: Uint8Array, batch: number, runs: number): Promise<void> {
@@ -223,7 +215,7 @@ async function profileBatch(model: ModelProto, augBytes: Uint8Array, plainBytes:
     l.back += e.dur / 1000 / aug.runs;
     const strides = node?.attribute?.find((a) => a.name === 'strides')?.ints?.map(Number) ?? [1];
     const k = weights.get(w)?.slice(2) ?? [];
-    l.kind = key === 'maxpool' ? 'MaxPool bwd (grouped, one-hot)' : `${k.join('×')}/${strides[0]}`;
+    l.kind = key === 'maxpool' ? 'MaxPool bwd (one-hot scatter)' : `${k.join('×')}/${strides[0]}`;
   }
   const kinds = new Map<string, { fwd: number; back: number; n: number }>();
   for (const l of perLayer.values()) {
@@ -258,59 +250,6 @@ async function profileBatch(model: ModelProto, augBytes: Uint8Array, plainBytes:
     const relu = byOp(aug.events, aug.runs, (e) => isBackward(e) && !names.has(e.name.replace(/_kernel_time$/, '')) && ['Greater', 'Cast', 'Mul'].includes(e.args?.op_name ?? ''));
     console.log(`MaxPool backward (${endAt - padAt + 1} nodes): ${mp.toFixed(1)} ms; Relu/BN backward masks (Greater+Cast+Mul): ${total(relu).toFixed(1)} ms; plain forward kernels: ${total(plainFwd).toFixed(1)} ms`);
   }
-}
-
-/** One-node model y = op(x, w) with constant w. */
-function oneNode(op: string, x: (number | string)[], w: Float32Array, wDims: number[], attrs: Attrs): Uint8Array {
-  const em = new Emitter(13, DataType.FLOAT, 'micro');
-  em.op(op, ['x', 'w'], attrs);
-  em.nodes[0].output = ['y'];
-  return encodeModel({
-    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'bench',
-    graph: { name: op, node: em.nodes, initializer: [makeTensor('w', wDims, w, DataType.FLOAT)], input: [valueInfo('x', DataType.FLOAT, x)], output: [{ name: 'y' }] },
-  });
-}
-
-/**
- * Stride-1 ConvTranspose(dY, W) equals Conv(dY, W') with W'[i,o] = W[o,i] flipped spatially and
- * pads k−1−p: times both at ResNet-18's stride-1 3×3 layer sizes (batch 1) and checks they agree.
- */
-async function convTransposeVsConv(): Promise<void> {
-  console.log('stride-1 3×3 ConvTranspose vs the equivalent Conv with flipped/transposed weights (median ms):');
-  const saved: Record<number, number> = { 1: 0, 8: 0 };
-  for (const [c, hw, layers] of [[64, 56, 4], [128, 28, 3], [256, 14, 3], [512, 7, 3]]) {
-    const k = 3;
-    const weight = values(c * c * k * k, 0.1);
-    const flipped = new Float32Array(weight.length);
-    for (let o = 0; o < c; o++) for (let i = 0; i < c; i++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-      flipped[((i * c + o) * k + (k - 1 - a)) * k + (k - 1 - b)] = weight[((o * c + i) * k + a) * k + b];
-    }
-    const geo = { kernel_shape: [k, k], strides: [1, 1], pads: [1, 1, 1, 1] };
-    const ct = await ort.InferenceSession.create(oneNode('ConvTranspose', ['N', c, hw, hw], weight, [c, c, k, k], geo), SESSION_OPTIONS);
-    const cv = await ort.InferenceSession.create(oneNode('Conv', ['N', c, hw, hw], flipped, [c, c, k, k], geo), SESSION_OPTIONS);
-    const line: string[] = [];
-    for (const batch of [1, 8]) {
-      const x = new ort.Tensor('float32', values(batch * c * hw * hw, 2), [batch, c, hw, hw]);
-      const p = (await ct.run({ x })).y.data as Float32Array;
-      const q = (await cv.run({ x })).y.data as Float32Array;
-      let err = 0;
-      let scale = 0;
-      for (let i = 0; i < p.length; i++) { err = Math.max(err, Math.abs(p[i] - q[i])); scale = Math.max(scale, Math.abs(p[i])); }
-      if (err > 1e-4 * scale) throw new Error(`Conv form differs from ConvTranspose (${err} vs scale ${scale})`);
-      const tCt: number[] = [];
-      const tCv: number[] = [];
-      for (let i = 0; i < (batch === 1 ? 11 : 5); i++) {
-        tCt.push(await timeIt(() => ct.run({ x })));
-        tCv.push(await timeIt(() => cv.run({ x })));
-      }
-      saved[batch] += (median(tCt) - median(tCv)) * layers;
-      line.push(`b${batch} ${median(tCt).toFixed(1)} vs ${median(tCv).toFixed(1)} (${(median(tCt) / median(tCv)).toFixed(2)}×)`);
-    }
-    console.log(`  ${`${c}@${hw}×${hw}`.padEnd(10)} ×${layers}: ${line.join(', ')}`);
-    await ct.release();
-    await cv.release();
-  }
-  console.log(`  → Conv form for the 13 stride-1 layers would save ≈ ${saved[1].toFixed(1)} ms (batch 1), ${saved[8].toFixed(1)} ms (batch 8) per attribution`);
 }
 
 main().catch((e) => {
