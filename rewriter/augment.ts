@@ -16,8 +16,12 @@ export interface Method {
   attribution(em: Emitter, io: { grad: string; input: string; baseline?: string }): string;
   /** Turns the output seed into the signal the walk starts from (e.g. LRP's relevance = seed · logits). */
   start?(em: Emitter, io: { seed: string; from: string }): string;
-  /** Optional per-row check value (e.g. DeepLIFT's summation-to-delta residual). */
-  delta?(em: Emitter, io: { attribution: string; from: string; fromRef?: string; seed: string; inputRank: number; fromRank: number }): string;
+  /**
+   * The quantity the attributions should sum to, per element of the seeded output (DeepLIFT:
+   * f(x) − f(x⁰); LRP: f(x)). When given, the graph also outputs `delta` per row:
+   * Σ attribution − Σ seed · explained.
+   */
+  explained?(em: Emitter, io: { from: string; fromRef?: string }): string;
 }
 
 export interface AugmentSpec {
@@ -96,9 +100,10 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     em.rename(grads.get(w)!, `gradient:${w}`);
     outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
   }
-  if (method.delta) {
-    const d = method.delta(em, { attribution: IO_NAMES.attribution, from: spec.from, fromRef: ref?.(spec.from), seed: IO_NAMES.seed, inputRank: facts.shapes.get(spec.input)!.length, fromRank: facts.shapes.get(spec.from)!.length });
-    em.rename(d, IO_NAMES.delta);
+  if (method.explained) {
+    const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
+    const explained = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
+    em.rename(em.sub(rowSum(IO_NAMES.attribution, spec.input), rowSum(em.mul(IO_NAMES.seed, explained), spec.from)), IO_NAMES.delta);
     outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
   return {

@@ -192,10 +192,10 @@ export class Explainer {
     const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) results.push(await session.run(f));
-    const all = concatRows(results, [...this.outputNames, IO_NAMES.attribution, ...(method.delta ? [IO_NAMES.delta] : [])]);
+    const all = concatRows(results, [...this.outputNames, IO_NAMES.attribution, ...(method.explained ? [IO_NAMES.delta] : [])]);
     const outputs: Record<string, TensorData> = {};
     for (const name of this.outputNames) outputs[name] = all[name];
-    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.delta ? all[IO_NAMES.delta].data : undefined };
+    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.explained ? all[IO_NAMES.delta].data : undefined };
   }
 
   private toTensor(input: TensorInput): ort.Tensor {

@@ -35,10 +35,5 @@ export const deeplift: Method = {
     entry('InstanceNormalization', deepliftInstanceNormalization),
   ]),
   attribution: (em, { grad, input, baseline }) => em.mul(grad, em.sub(input, baseline!)),
-  delta: (em, { attribution, from, fromRef, seed, inputRank, fromRank }) => {
-    const all = (rank: number) => Array.from({ length: rank - 1 }, (_, k) => k + 1);
-    const total = em.reduceSum(attribution, all(inputRank), false);
-    const change = em.reduceSum(em.mul(seed, em.sub(from, fromRef!)), all(fromRank), false);
-    return em.sub(total, change);
-  },
+  explained: (em, { from, fromRef }) => em.sub(from, fromRef!),
 };

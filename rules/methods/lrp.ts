@@ -101,19 +101,16 @@ function lrpMethod(name: string, weighted: (op: string) => BackwardRule): Method
     ...entries(WEIGHTED, weighted),
     ...entries(PASS, () => passThrough),
     // MaxPool: the winner takes the relevance (gradient routing); --lrp-maxpool epsilon: ε rule.
-    ...entries(['MaxPool', 'GlobalMaxPool'], (op) => ({
-      broadcastInputs: undefined,
-      backward: (ctx, R) => (ctx.options.lrpMaxpool === 'epsilon' ? epsilonRule(op) : gradientRule(ctx)).backward(ctx, R),
-    })),
+    ...entries(['MaxPool', 'GlobalMaxPool'], (op) => {
+      const epsilon = epsilonRule(op);
+      return { backward: (ctx, R) => (ctx.options.lrpMaxpool === 'epsilon' ? epsilon : gradientRule(ctx)).backward(ctx, R) };
+    }),
   ]);
   return {
     name, table, reference: false,
     start: (em, { seed, from }) => em.mul(seed, from),
     attribution: (_em, { grad }) => grad,
-    delta: (em, { attribution, from, seed, inputRank, fromRank }) => {
-      const all = (rank: number) => Array.from({ length: rank - 1 }, (_, k) => k + 1);
-      return em.sub(em.reduceSum(attribution, all(inputRank), false), em.reduceSum(em.mul(seed, from), all(fromRank), false));
-    },
+    explained: (_em, { from }) => from,
   };
 }
 
