@@ -14,6 +14,8 @@ export interface InputCase {
   /** A constant input (initializer) with these values. */
   value?: number[];
   int64?: boolean;
+  /** A constant boolean input (e.g. Where's condition) with `value` as 0/1. */
+  bool?: boolean;
   /** An omitted optional input (empty name). */
   omitted?: boolean;
   /** Range of the random values of a graph input (default [-2, 2]). */
@@ -52,7 +54,9 @@ export function singleOpModel(c: OpCase): { model: ModelProto; xs: InputSpec[]; 
   const names = c.inputs.map((inp, i) => {
     if (inp.omitted) return '';
     if (inp.value) {
-      initializer.push(makeTensor(`c${i}`, inp.shape, inp.value, inp.int64 ? DataType.INT64 : DataType.FLOAT));
+      initializer.push(inp.bool
+        ? { name: `c${i}`, dims: inp.shape, data_type: DataType.BOOL, raw_data: Uint8Array.from(inp.value, (v) => (v ? 1 : 0)) }
+        : makeTensor(`c${i}`, inp.shape, inp.value, inp.int64 ? DataType.INT64 : DataType.FLOAT));
       return `c${i}`;
     }
     xs.push({ name: `x${i}`, elemType: DataType.FLOAT, dims: inp.shape });

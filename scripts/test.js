@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Runs the uvu suite (dist/test/**/*.test.js) and ends with one line CI reads:
+// "N passed, N failed, N skipped". uvu's own summary (Total / Passed / Skipped) is passed through.
+const { spawn } = require('child_process');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const pattern = process.argv[2] ?? '.*\\.test\\.js$';
+const env = { ...process.env, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) };
+const child = spawn(process.execPath, [path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js'), path.join(root, 'dist/test'), pattern], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+let text = '';
+child.stdout.on('data', (chunk) => { process.stdout.write(chunk); text += chunk; });
+child.on('close', (code, signal) => {
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
+  const count = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(plain)?.[1]);
+  const [total, passed, skipped] = [count('Total'), count('Passed'), count('Skipped')];
+  if (![total, passed, skipped].every(Number.isInteger)) {
+    console.log(`test run did not finish (exit ${signal ?? code})`);
+    process.exitCode = 1;
+    return;
+  }
+  const failed = total - passed;
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exitCode = failed || code ? 1 : 0;
+});
