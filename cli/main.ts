@@ -5,9 +5,10 @@ import { ExplainError } from '../rewriter/errors';
 import { encodeModel, toNumber } from '../rewriter/proto';
 import { gradientRules } from '../rules/registry';
 import { methodNames } from '../rules/methods';
-import { AttributeOptions, Explainer, TensorData } from '../runtime/explainer';
-import { imageToTensor, Preprocess, readImage, Rgb, tensorToRgb, writeHeatmapPng } from '../runtime/image';
-import { readNpy, writeNpy } from '../runtime/npy';
+import { AttributeOptions, Explainer, TensorData } from '../runtime';
+import { imageToTensor, Preprocess, Rgb, tensorToRgb } from '../runtime/image';
+import { readImage, writeHeatmapPng } from '../runtime/node/image-file';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
 

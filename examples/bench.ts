@@ -12,10 +12,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
-import { saveModel } from '../rewriter/model-io';
+import { saveModel } from '../runtime/node/model-file';
 import { ModelProto } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { ensureResNet18 } from './resnet18';
 
 const ROOT = path.resolve(__dirname, '..', '..');

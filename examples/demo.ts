@@ -9,8 +9,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Explainer } from '../runtime/explainer';
-import { readNpy } from '../runtime/npy';
+import { Explainer } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
 import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from './plot';
 

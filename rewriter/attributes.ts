@@ -26,7 +26,7 @@ export function attrFloats(node: NodeProto, name: string): number[] | undefined 
 
 export function attrString(node: NodeProto, name: string, fallback: string): string {
   const a = find(node, name);
-  return a?.s && a.s.length > 0 ? Buffer.from(a.s).toString('utf8') : fallback;
+  return a?.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : fallback;
 }
 
 export function attrTensorValues(node: NodeProto, name: string): number[] | undefined {

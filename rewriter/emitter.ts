@@ -10,7 +10,7 @@ export const floats = (v: number[]): FloatsAttr => ({ floats: v });
 
 function toAttribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
-  if (typeof v === 'string') return { name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') };
+  if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
   if ('float' in v) return { name, type: AttrType.FLOAT, f: (v as FloatAttr).float };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: (v as FloatsAttr).floats };

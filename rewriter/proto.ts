@@ -96,7 +96,7 @@ export function tensorValues(t: TensorProto): number[] {
   const type = t.data_type ?? 0;
   const raw = t.raw_data;
   if (raw && raw.length > 0) {
-    const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
     const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 11: 8, 10: 2 };
     const w = width[type];
@@ -104,13 +104,13 @@ export function tensorValues(t: TensorProto): number[] {
     for (let i = 0; i < raw.length / w; i++) {
       const o = i * w;
       switch (type) {
-        case 1: out.push(buf.readFloatLE(o)); break;
-        case 2: case 9: out.push(buf.readUInt8(o)); break;
-        case 3: out.push(buf.readInt8(o)); break;
-        case 6: out.push(buf.readInt32LE(o)); break;
-        case 7: out.push(Number(buf.readBigInt64LE(o))); break;
-        case 11: out.push(buf.readDoubleLE(o)); break;
-        case 10: out.push(halfToFloat(buf.readUInt16LE(o))); break;
+        case 1: out.push(buf.getFloat32(o, true)); break;
+        case 2: case 9: out.push(buf.getUint8(o)); break;
+        case 3: out.push(buf.getInt8(o)); break;
+        case 6: out.push(buf.getInt32(o, true)); break;
+        case 7: out.push(Number(buf.getBigInt64(o, true))); break;
+        case 11: out.push(buf.getFloat64(o, true)); break;
+        case 10: out.push(halfToFloat(buf.getUint16(o, true))); break;
       }
     }
     return out;

@@ -1,22 +1,25 @@
-import * as ort from 'onnxruntime-node';
-import { buildAugmented, IO_NAMES, Method } from '../rewriter/augment';
+import { buildAugmented, Method } from '../rewriter/augment';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
-import { loadModel } from '../rewriter/model-io';
+import { parseModel } from '../rewriter/model-io';
 import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
-import { methodNames, methods } from '../rules/methods';
+import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
+import { backend, OrtSession, OrtTensor } from './backend';
+import { drivers } from './drivers';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { createSession, Provider } from './session';
+import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
 
-export interface TensorData { data: Float32Array; dims: number[] }
-export type TensorInput = TensorData | ort.Tensor | { data: Float64Array | number[]; dims: number[] };
+export type { TensorData, TensorInput } from './tensors';
 
 export interface ExplainerOptions {
   provider?: Provider;
-  /** Folder for external-data files when loading from bytes. */
+  /** Folder for external-data files when loading from bytes (Node). */
   baseDir?: string;
+  /** Where warnings (e.g. a provider falling back) go besides `warnings` (default console.warn). */
+  warn?: (message: string) => void;
 }
 
 export interface AttributeOptions extends RuleOptions {
@@ -43,17 +46,21 @@ export interface AttributionResult {
   targets: number[];
   /** Per row: Σ attribution − (f(x) − f(x⁰)) for reference methods. */
   delta?: Float32Array;
+  /** Warnings raised so far by this Explainer (e.g. an execution provider that fell back). */
+  warnings?: string[];
 }
 
 interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly sessions = new Map<string, Promise<OrtSession>>();
   readonly view: GraphView;
   readonly input: InputSpec;
+  /** Warnings raised so far (also sent to options.warn / console.warn). */
+  readonly warnings: string[] = [];
 
-  private constructor(readonly model: ModelProto, readonly label: string, readonly provider: Provider) {
+  private constructor(readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void) {
     this.view = new GraphView(model, label);
     const floats = this.view.inputs.filter((i) => isFloatType(i.type?.tensor_type?.elem_type));
     if (floats.length !== 1 || this.view.inputs.length !== 1) {
@@ -64,9 +71,17 @@ export class Explainer {
     this.input = { name: vi.name!, elemType: vi.type!.tensor_type!.elem_type!, dims };
   }
 
+  /** Loads a model from bytes, or from a path where the platform has files (Node). */
   static async load(source: string | Uint8Array, options: ExplainerOptions = {}): Promise<Explainer> {
-    const model = loadModel(source, { baseDir: options.baseDir });
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu');
+    const { loadModel } = backend();
+    if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
+    const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
+    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)));
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+    this.warnSink(message);
   }
 
   get outputNames(): string[] {
@@ -123,9 +138,10 @@ export class Explainer {
     return { output: chosen, from };
   }
 
+  /** The rule table of a backprop method (what one augmented graph computes). */
   method(name: string | undefined): Method {
     const m = methods[name ?? 'gradient'];
-    if (!m) throw new ExplainError(`unknown method '${name}' (methods: ${methodNames.join(', ')})`);
+    if (!m) throw new ExplainError(`unknown method '${name}' (methods one augmented graph computes: ${Object.keys(methods).join(', ')})`);
     return m;
   }
 
@@ -138,10 +154,11 @@ export class Explainer {
     return { model, prepared, from };
   }
 
-  private session(key: string, build: () => Promise<ModelProto>): Promise<ort.InferenceSession> {
+  /** One session per key (graph and shape), built on first use. */
+  session(key: string, build: () => Promise<ModelProto>): Promise<OrtSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = build().then((m) => createSession(encodeModel(m), this.provider));
+      s = build().then((m) => createSession(encodeModel(m), this.provider, (w) => this.warn(w)));
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
@@ -159,46 +176,14 @@ export class Explainer {
   }
 
   async attribute(input: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
-    const x = this.toTensor(input);
-    const rowDims = x.dims.slice(1);
-    const method = this.method(options.method);
-    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
-    const prepared = await this.prepare(rowDims, options.onehotAxis);
-    const n = x.dims[0];
-    const fromShape = prepared.facts.shapes.get(from)!;
-    const classes = fromShape.slice(1).reduce((a, b) => a * b, 1);
-    let targets = perRow(options.target, n, 'target');
-    if (!targets) targets = argmaxRows((await this.forward(x))[output], n);
-    targets.forEach((t) => checkClass(t, classes, 'target', this.label, output));
-    const contrast = perRow(options.contrast, n, 'contrast');
-    contrast?.forEach((t) => checkClass(t, classes, 'contrast', this.label, output));
-    const seed = new Float32Array(n * classes);
-    targets.forEach((t, r) => { seed[r * classes + t] += 1; });
-    contrast?.forEach((c, r) => { seed[r * classes + c] -= 1; });
-    if (options.softmaxNormalize) {
-      for (let r = 0; r < n; r++) {
-        const row = seed.subarray(r * classes, (r + 1) * classes);
-        const mean = row.reduce((a, v) => a + v, 0) / classes;
-        row.forEach((v, k) => { row[k] = v - mean; });
-      }
-    }
-    const key = JSON.stringify([rowDims, method.name, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
-    const session = await this.session(key, async () => (await this.augmented(rowDims, options)).model);
-    const feeds: Record<string, ort.Tensor> = {
-      [this.input.name]: x,
-      [IO_NAMES.seed]: new ort.Tensor('float32', seed, [n, ...fromShape.slice(1)]),
-    };
-    if (method.reference) feeds[IO_NAMES.baseline] = this.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
-    const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
-    const results = [];
-    for (const f of runs) results.push(await session.run(f));
-    const all = concatRows(results, [...this.outputNames, IO_NAMES.attribution, ...(method.explained ? [IO_NAMES.delta] : [])]);
-    const outputs: Record<string, TensorData> = {};
-    for (const name of this.outputNames) outputs[name] = all[name];
-    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.explained ? all[IO_NAMES.delta].data : undefined };
+    const name = options.method ?? 'gradient';
+    const driver = drivers[name];
+    if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
+    const result = await driver.attribute(this, this.toTensor(input), options);
+    return this.warnings.length ? { ...result, warnings: [...this.warnings] } : result;
   }
 
-  private toTensor(input: TensorInput): ort.Tensor {
+  toTensor(input: TensorInput): OrtTensor {
     if (!input || !input.dims || !input.data) throw new ExplainError(`${this.label}: input must be a tensor with data and dims`);
     if (this.input.elemType !== DataType.FLOAT) throw new ExplainError(`${this.label}: input '${this.input.name}' has ONNX type ${this.input.elemType}; only float32 inputs are supported`);
     if (input.data instanceof BigInt64Array || input.data instanceof Int32Array) throw new ExplainError(`${this.label}: input '${this.input.name}' must be float32, got an integer array`);
@@ -207,68 +192,22 @@ export class Explainer {
     if (input.data.length !== count) throw new ExplainError(`${this.label}: input has ${input.data.length} values but shape [${dims}] needs ${count}`);
     this.checkShape(dims);
     const data = input.data instanceof Float32Array ? input.data : Float32Array.from(input.data as ArrayLike<number>);
-    return new ort.Tensor('float32', data, dims);
+    return floatTensor(data, dims);
   }
 
   /**
    * The reference input: one row shared by all rows (the reference pass then runs once) where the
    * model's activations broadcast over the batch, else one row per input row.
    */
-  private baselineFor(baseline: TensorInput | undefined, x: ort.Tensor, shareable: boolean): ort.Tensor {
+  baselineFor(baseline: TensorInput | undefined, x: OrtTensor, shareable: boolean): OrtTensor {
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
-    if (baseline && b.length === x.size && baseline.dims[0] === x.dims[0]) return new ort.Tensor('float32', b, x.dims);
+    if (baseline && b.length === x.size && baseline.dims[0] === x.dims[0]) return floatTensor(b, x.dims);
     if (b.length !== row) throw new ExplainError(`${this.label}: baseline has shape [${baseline!.dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
-    if (shareable) return new ort.Tensor('float32', b, [1, ...rowDims]);
+    if (shareable) return floatTensor(b, [1, ...rowDims]);
     const rows = new Float32Array(x.size);
     for (let r = 0; r < x.dims[0]; r++) rows.set(b, r * row);
-    return new ort.Tensor('float32', rows, x.dims);
+    return floatTensor(rows, x.dims);
   }
-}
-
-function perRow(v: number | number[] | undefined, n: number, what: string): number[] | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return Array(n).fill(v);
-  if (v.length !== n) throw new ExplainError(`${what}: ${v.length} values given for ${n} input rows`);
-  return [...v];
-}
-
-function checkClass(t: number, classes: number, what: string, label: string, output: string): void {
-  if (!Number.isInteger(t) || t < 0 || t >= classes) throw new ExplainError(`${label}: ${what} ${t} is out of range for output '${output}' with ${classes} classes (0..${classes - 1})`);
-}
-
-function argmaxRows(t: TensorData, n: number): number[] {
-  const per = t.data.length / n;
-  return Array.from({ length: n }, (_, r) => {
-    let best = 0;
-    for (let k = 1; k < per; k++) if (t.data[r * per + k] > t.data[r * per + best]) best = k;
-    return best;
-  });
-}
-
-function splitRows(t: ort.Tensor): ort.Tensor[] {
-  const n = t.dims[0];
-  const per = t.size / n;
-  return Array.from({ length: n }, (_, r) => new ort.Tensor(t.type, (t.data as Float32Array).subarray(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]));
-}
-
-/** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
-function splitFeeds(feeds: Record<string, ort.Tensor>, n: number): Record<string, ort.Tensor>[] {
-  const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims[0] === 1 ? Array(n).fill(t) : splitRows(t)]));
-  return Array.from({ length: n }, (_, r) => Object.fromEntries(Object.keys(feeds).map((k) => [k, split[k][r]])));
-}
-
-function concatRows(results: ort.InferenceSession.OnnxValueMapType[], names: string[]): Record<string, TensorData> {
-  const out: Record<string, TensorData> = {};
-  for (const name of names) {
-    const parts = results.map((r) => r[name] as ort.Tensor);
-    const data = new Float32Array(parts.reduce((a, p) => a + p.size, 0));
-    let o = 0;
-    for (const p of parts) { data.set(p.data as Float32Array, o); o += p.size; }
-    const dims = [...parts[0].dims];
-    if (dims.length) dims[0] = parts.reduce((a, p) => a + (p.dims[0] ?? 1), 0);
-    out[name] = { data, dims };
-  }
-  return out;
 }

@@ -1,9 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import * as jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import { ExplainError } from '../rewriter/errors';
-import { TensorData } from './explainer';
+import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
 export type Preprocess = 'torchvision' | 'none';
@@ -11,31 +7,6 @@ export type Layout = 'NCHW' | 'NHWC';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
-
-export function readImage(file: string): Rgb {
-  if (!fs.existsSync(file)) throw new ExplainError(`${file}: file not found`);
-  const buf = fs.readFileSync(file);
-  let width: number, height: number, rgba: Uint8Array;
-  try {
-    if (buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
-      const png = PNG.sync.read(buf);
-      ({ width, height } = png);
-      rgba = png.data;
-    } else if (buf[0] === 0xff && buf[1] === 0xd8) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
-      ({ width, height } = img);
-      rgba = img.data;
-    } else {
-      throw new ExplainError(`${file}: not a PNG or JPEG image`);
-    }
-  } catch (e) {
-    if (e instanceof ExplainError) throw e;
-    throw new ExplainError(`${file}: cannot decode image (${(e as Error).message})`);
-  }
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
-  return { width, height, data };
-}
 
 /** Bilinear resize (half-pixel centres, as torchvision/PIL without antialias). */
 function resize(img: Rgb, width: number, height: number): Rgb {
@@ -111,21 +82,18 @@ function heat(attr: TensorData, layout: Layout, h: number, w: number): Float32Ar
   return out;
 }
 
-/** Writes a PNG: the heat map (normalised at its 99th percentile, 'hot' colours) blended over the image. */
-export function writeHeatmapPng(file: string, attr: TensorData, shown: Rgb, label: string): void {
+/** RGBA pixels: the heat map (normalised at its 99th percentile, 'hot' colours) blended over the image. */
+export function heatmapRgba(attr: TensorData, shown: Rgb, label: string): { width: number; height: number; data: Uint8Array } {
   const { layout, height: h, width: w } = imageLayout(attr.dims, label);
   const m = heat(attr, layout, h, w);
   const sorted = Float32Array.from(m).sort();
   const top = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] || 1;
-  const png = new PNG({ width: w, height: h });
+  const data = new Uint8Array(w * h * 4);
   for (let i = 0; i < h * w; i++) {
     const v = Math.min(1, m[i] / top);
     const hot = [Math.min(1, 3 * v), Math.min(1, Math.max(0, 3 * v - 1)), Math.max(0, 3 * v - 2)];
-    for (let c = 0; c < 3; c++) {
-      png.data[i * 4 + c] = Math.round(255 * Math.min(1, 0.35 * shown.data[i * 3 + c] + 0.65 * hot[c]));
-    }
-    png.data[i * 4 + 3] = 255;
+    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(255 * Math.min(1, 0.35 * shown.data[i * 3 + c] + 0.65 * hot[c]));
+    data[i * 4 + 3] = 255;
   }
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, PNG.sync.write(png));
+  return { width: w, height: h, data };
 }

@@ -1,10 +1,13 @@
-/** The public API of onnx-explain. */
+/** The public API of onnx-explain in Node: the core with onnxruntime-node and file helpers. */
+import './node/backend';
+
 export { Explainer } from './explainer';
 export type { AttributeOptions, AttributionResult, ExplainerOptions, TensorData, TensorInput } from './explainer';
-export { readNpy, writeNpy } from './npy';
+export { readNpy, writeNpy } from './node/npy-file';
+export { loadModel, saveModel } from './node/model-file';
+export { parseNpy, encodeNpy } from './npy';
 export type { Provider } from './session';
 export { ExplainError } from '../rewriter/errors';
-export { loadModel, saveModel } from '../rewriter/model-io';
 export { buildAugmented } from '../rewriter/augment';
 export type { Method } from '../rewriter/augment';
 export { methodNames, methods } from '../rules/methods';

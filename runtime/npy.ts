@@ -1,22 +1,19 @@
-import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 
 export interface NdArray { data: Float32Array | Float64Array | BigInt64Array; dims: number[]; dtype: 'float32' | 'float64' | 'int64' }
 
 const DESCR: Record<string, NdArray['dtype']> = { '<f4': 'float32', '<f8': 'float64', '<i8': 'int64' };
 
-/** Reads a .npy file (float32, float64 or int64, C order). */
-export function readNpy(file: string): NdArray {
-  if (!fs.existsSync(file)) throw new ExplainError(`${file}: file not found`);
-  return parseNpy(fs.readFileSync(file), file);
-}
+const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
 
-export function parseNpy(buf: Buffer, label = '<npy>'): NdArray {
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
+/** Parses .npy bytes (float32, float64 or int64, C order). */
+export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
+  if (buf.length < 10 || latin1(buf, 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
+  const header = latin1(buf, start, Math.min(buf.length, start + headerLen));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -34,16 +31,16 @@ export function parseNpy(buf: Buffer, label = '<npy>'): NdArray {
   return { data, dims, dtype };
 }
 
-/** Writes a float32 array as .npy (version 1.0, C order). */
-export function writeNpy(file: string, data: Float32Array, dims: number[]): void {
+/** A float32 array as .npy bytes (version 1.0, C order). */
+export function encodeNpy(data: Float32Array, dims: number[]): Uint8Array {
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
 }

@@ -1,7 +1,7 @@
-import * as ort from 'onnxruntime-node';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { DataType, encodeModel, makeTensor, ModelProto, TensorProto, toNumber, ValueInfoProto } from '../rewriter/proto';
+import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
@@ -15,9 +15,15 @@ function exposeAll(model: ModelProto): ModelProto {
   return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } };
 }
 
+/** A session on the platform's always-available provider (probing needs no accelerator). */
+function cpuSession(bytes: Uint8Array): Promise<OrtSession> {
+  const { ort, fallback } = backend();
+  return ort.InferenceSession.create(bytes, { logSeverityLevel: 3, executionProviders: [fallback] });
+}
+
 /** Inputs of the given dims, with dim 0 multiplied by `scale`. */
-function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
+function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<string, OrtTensor> {
+  const out: Record<string, OrtTensor> = {};
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
   for (const i of inputs) {
@@ -30,7 +36,7 @@ function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<stri
 }
 
 async function runAll(model: ModelProto, inputs: InputSpec[], scale: number, random = false) {
-  const session = await ort.InferenceSession.create(encodeModel(exposeAll(model)), { logSeverityLevel: 3 });
+  const session = await cpuSession(encodeModel(exposeAll(model)));
   try {
     return await session.run(feeds(inputs, scale, random));
   } finally {
@@ -43,7 +49,7 @@ async function runAll(model: ModelProto, inputs: InputSpec[], scale: number, ran
  * measured by running the model at that batch and twice it with all intermediate outputs exposed.
  */
 export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
-  let one: ort.InferenceSession.OnnxValueMapType;
+  let one: OrtResults;
   try {
     one = await runAll(model, inputs, 1);
   } catch (e) {
@@ -51,7 +57,7 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   }
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
   for (const [name, t] of Object.entries(one)) {
-    const v = t as ort.Tensor;
+    const v = t as OrtTensor;
     facts.shapes.set(name, [...v.dims]);
     facts.dtypes.set(name, onnxType(v.type));
     facts.batchAxis.set(name, -1);
@@ -62,7 +68,7 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
     facts.dtypes.set(i.name, i.elemType);
     facts.batchAxis.set(i.name, -1);
   }
-  let two: ort.InferenceSession.OnnxValueMapType | undefined;
+  let two: OrtResults | undefined;
   try {
     two = await runAll(model, inputs, 2);
   } catch {
@@ -71,7 +77,7 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   const batchDynamic = !!two && Object.keys(two).every((k) => facts.shapes.has(k));
   if (batchDynamic && two) {
     for (const [name, t] of Object.entries(two)) {
-      const v = t as ort.Tensor;
+      const v = t as OrtTensor;
       const axis = batchAxisOf(facts.shapes.get(name)!, [...v.dims]);
       facts.batchAxis.set(name, axis);
       if (axis >= 0 && (facts.shapes.get(name)![axis] !== 1 || v.dims[axis] !== 2)) facts.batchBroadcasts = false;
@@ -132,19 +138,19 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
 
 async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[]): Promise<boolean> {
   const outName = original.graph!.output![0].name!;
-  const sFree = await ort.InferenceSession.create(encodeModel(candidate), { logSeverityLevel: 3 });
-  const sOrig = await ort.InferenceSession.create(encodeModel(original), { logSeverityLevel: 3 });
+  const sFree = await cpuSession(encodeModel(candidate));
+  const sOrig = await cpuSession(encodeModel(original));
   try {
     const both = feeds(inputs, 2, true);
-    const got = tensorNumbers((await sFree.run(both))[outName] as ort.Tensor);
+    const got = tensorNumbers((await sFree.run(both))[outName] as OrtTensor);
     const want: number[] = [];
     for (let r = 0; r < 2; r++) {
-      const row: Record<string, ort.Tensor> = {};
+      const row: Record<string, OrtTensor> = {};
       for (const [k, t] of Object.entries(both)) {
         const per = t.size / 2;
-        row[k] = new ort.Tensor(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
+        row[k] = new (backend().ort.Tensor)(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
       }
-      want.push(...tensorNumbers((await sOrig.run(row))[outName] as ort.Tensor));
+      want.push(...tensorNumbers((await sOrig.run(row))[outName] as OrtTensor));
     }
     return got.length === want.length && got.every((v, k) => Math.abs(v - want[k]) <= 1e-5 * (1 + Math.abs(want[k])));
   } finally {

@@ -1,25 +1,28 @@
-import * as ort from 'onnxruntime-node';
+import { backend, OrtSession } from './backend';
 
-export type Provider = 'cpu' | 'cuda' | 'webgpu';
-export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu'];
+export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
+export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
 
 /** Providers that failed to load in this process: not tried again. */
-const unavailable = new Set<Provider>();
+const unavailable = new Set<string>();
 
 /**
- * An onnxruntime-node session on the requested execution provider; when that provider cannot load
- * (e.g. CUDA libraries not installed) prints a one-line warning and uses the CPU instead.
+ * An onnxruntime session on the requested execution provider; when that provider cannot be created
+ * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's
+ * fallback (cpu in Node, wasm in the browser).
  */
-export async function createSession(bytes: Uint8Array, provider: Provider = 'cpu', warn: (m: string) => void = (m) => console.warn(m)): Promise<ort.InferenceSession> {
-  const base: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all' };
-  if (provider !== 'cpu' && !unavailable.has(provider)) {
+export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void): Promise<OrtSession> {
+  const { ort, providers, fallback } = backend();
+  const base = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const };
+  if (provider !== fallback && !unavailable.has(provider)) {
     try {
+      if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
       return await ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] });
     } catch (e) {
       unavailable.add(provider);
       const reason = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
-      warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to cpu`);
+      warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
     }
   }
-  return ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
+  return ort.InferenceSession.create(bytes, { ...base, executionProviders: [fallback] });
 }

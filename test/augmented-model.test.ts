@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { loadFixture, relL2 } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { fixtureNames, loadFixture, relL2 } from './support/fixtures';
 
 for (const name of fixtureNames()) {

@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
 import { ExplainError } from '../rewriter/errors';
 import { DataType, decodeModel, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
-import { Explainer } from '../runtime/explainer';
-import { writeNpy } from '../runtime/npy';
+import { Explainer } from '../runtime';
+import { writeNpy } from '../runtime/node/npy-file';
 import { runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
@@ -270,7 +270,7 @@ test('--provider cuda does not fail: one-line warning and CPU fallback', async (
     assert.match(r.warn[0], /^onnx-explain: warning: execution provider 'cuda' is unavailable .*falling back to cpu$/);
   }
   const cpu = await (await Explainer.load(mlp.model)).attribute(mlp.input, { target: mlp.meta.target });
-  const { readNpy } = await import('../runtime/npy');
+  const { readNpy } = await import('../runtime/node/npy-file');
   assert.ok(relL2(readNpy(at('cuda.npy')).data as Float32Array, cpu.attributions.data) <= 1e-5, 'same result as cpu');
   const after = snapshot(userFiles());
   after.delete(at('cuda.npy'));

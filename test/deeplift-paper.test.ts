@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { loadFixture } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
 

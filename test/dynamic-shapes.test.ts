@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { main } from '../cli/main';
 import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
-import { Explainer } from '../runtime/explainer';
-import { loadModel } from '../rewriter/model-io';
+import { Explainer } from '../runtime';
+import { loadModel } from '../runtime/node/model-file';
 import { loadFixture, relL2 } from './support/fixtures';
 
 const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);

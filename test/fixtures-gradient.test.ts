@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadModel } from '../rewriter/model-io';
+import { loadModel } from '../runtime/node/model-file';
 import { encodeModel } from '../rewriter/proto';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { fixtureNames, loadFixture, relL2 } from './support/fixtures';
 
 for (const name of fixtureNames()) {

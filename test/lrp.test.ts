@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { tinyModel } from './support/tiny-model';
 
 // One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.

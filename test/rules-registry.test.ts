@@ -7,7 +7,7 @@ import { gradientRules } from '../rules/registry';
 import { opRules } from '../rules/ops';
 import { methodNames, methods } from '../rules/methods';
 import { RuleEntry } from '../rules/types';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { tinyModel } from './support/tiny-model';
 
 const OPS_DIR = path.resolve(__dirname, '../../rules/ops');

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { fixtureNames, loadFixture } from './support/fixtures';
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 

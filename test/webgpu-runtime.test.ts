@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime/explainer';
+import { Explainer } from '../runtime';
 import { loadFixture, relL2 } from './support/fixtures';
 import { skip } from './support/skip';
 

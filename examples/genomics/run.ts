@@ -14,8 +14,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Explainer } from '../../runtime/explainer';
-import { readNpy } from '../../runtime/npy';
+import { Explainer } from '../../runtime';
+import { readNpy } from '../../runtime/node/npy-file';
 import { axes, BLACK, Canvas, grid, LIGHT_GREY, PALETTE, RGB } from '../plot';
 
 const ROOT = path.resolve(__dirname, '../../..');

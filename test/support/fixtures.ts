@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { NdArray, readNpy } from '../../runtime/npy';
+import { NdArray } from '../../runtime/npy';
+import { readNpy } from '../../runtime/node/npy-file';
 
 export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
 

@@ -5,7 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../rewriter/proto';
-import { Explainer } from '../../runtime/explainer';
+import { Explainer } from '../../runtime';
 import { loadFixture } from './fixtures';
 
 async function run(name: string, method: string): Promise<void> {

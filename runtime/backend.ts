@@ -1,0 +1,35 @@
+import type * as OrtCommon from 'onnxruntime-common';
+import { ModelProto } from '../rewriter/proto';
+
+/** The onnxruntime API the core uses: onnxruntime-node's or onnxruntime-web's (same shape). */
+export type OrtApi = typeof OrtCommon;
+export type OrtTensor = OrtCommon.Tensor;
+export type OrtSession = OrtCommon.InferenceSession;
+export type OrtFeeds = Record<string, OrtTensor>;
+export type OrtResults = OrtCommon.InferenceSession.OnnxValueMapType;
+
+/** What a platform adapter (runtime/node, runtime/browser) provides to the core. */
+export interface Backend {
+  ort: OrtApi;
+  /** Execution providers this platform can request. */
+  providers: readonly string[];
+  /** Used, with a warning, when the requested provider cannot be created. */
+  fallback: string;
+  /** Loads a model from a path or bytes, with external data (platforms with files; else bytes are parsed as they are). */
+  loadModel?(source: string | Uint8Array, options: { baseDir?: string }): ModelProto;
+}
+
+let current: Backend | undefined;
+
+export function setBackend(b: Backend): void {
+  current = b;
+}
+
+export function backend(): Backend {
+  if (!current) throw new Error('onnx-explain: no onnxruntime backend registered: import onnx-explain (Node) or its browser module');
+  return current;
+}
+
+export function ortApi(): OrtApi {
+  return backend().ort;
+}

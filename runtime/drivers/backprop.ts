@@ -1,0 +1,37 @@
+import { IO_NAMES } from '../../rewriter/augment';
+import type { AttributeOptions, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+import { argmaxRows, checkClass, classSeed, perRow } from '../targets';
+import { concatRows, floatTensor, splitFeeds } from '../tensors';
+import { Driver } from './types';
+
+/** Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ...): one run per batch. */
+export const backprop: Driver = {
+  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
+    const rowDims = x.dims.slice(1);
+    const method = ex.method(options.method);
+    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+    const prepared = await ex.prepare(rowDims, options.onehotAxis);
+    const n = x.dims[0];
+    const fromShape = prepared.facts.shapes.get(from)!;
+    const classes = fromShape.slice(1).reduce((a, b) => a * b, 1);
+    const targets = perRow(options.target, n, 'target') ?? argmaxRows((await ex.forward(x))[output], n);
+    targets.forEach((t) => checkClass(t, classes, 'target', ex.label, output));
+    const contrast = perRow(options.contrast, n, 'contrast');
+    contrast?.forEach((t) => checkClass(t, classes, 'contrast', ex.label, output));
+    const seed = classSeed(targets, classes, contrast, options.softmaxNormalize);
+    const key = JSON.stringify([rowDims, method.name, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
+    const session = await ex.session(key, async () => (await ex.augmented(rowDims, options)).model);
+    const feeds: Record<string, OrtTensor> = {
+      [ex.input.name]: x,
+      [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
+    };
+    if (method.reference) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
+    const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
+    const results = [];
+    for (const f of runs) results.push(await session.run(f));
+    const all = concatRows(results, [...ex.outputNames, IO_NAMES.attribution, ...(method.explained ? [IO_NAMES.delta] : [])]);
+    const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, all[name]]));
+    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.explained ? all[IO_NAMES.delta].data : undefined };
+  },
+};

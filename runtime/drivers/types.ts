@@ -1,0 +1,10 @@
+import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+
+/**
+ * Runs one family of methods over the Explainer's prepared graphs and cached sessions: a single
+ * augmented-graph run (backprop), batched path integrals, perturbation sweeps, optimisation loops.
+ */
+export interface Driver {
+  attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
+}

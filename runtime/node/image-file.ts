@@ -1,0 +1,41 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { ExplainError } from '../../rewriter/errors';
+import { heatmapRgba, Rgb } from '../image';
+import { TensorData } from '../tensors';
+
+export function readImage(file: string): Rgb {
+  if (!fs.existsSync(file)) throw new ExplainError(`${file}: file not found`);
+  const buf = fs.readFileSync(file);
+  let width: number, height: number, rgba: Uint8Array;
+  try {
+    if ([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, k) => buf[k] === b)) {
+      const png = PNG.sync.read(buf);
+      ({ width, height } = png);
+      rgba = png.data;
+    } else if (buf[0] === 0xff && buf[1] === 0xd8) {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+      ({ width, height } = img);
+      rgba = img.data;
+    } else {
+      throw new ExplainError(`${file}: not a PNG or JPEG image`);
+    }
+  } catch (e) {
+    if (e instanceof ExplainError) throw e;
+    throw new ExplainError(`${file}: cannot decode image (${(e as Error).message})`);
+  }
+  const data = new Float32Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
+  return { width, height, data };
+}
+
+/** Writes the heat-map overlay (heatmapRgba) as a PNG, creating the folder. */
+export function writeHeatmapPng(file: string, attr: TensorData, shown: Rgb, label: string): void {
+  const { width, height, data } = heatmapRgba(attr, shown, label);
+  const png = new PNG({ width, height });
+  png.data.set(data);
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, PNG.sync.write(png));
+}

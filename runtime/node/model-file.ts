@@ -1,0 +1,59 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../../rewriter/errors';
+import { parseModel } from '../../rewriter/model-io';
+import { encodeModel, ModelProto, TensorProto } from '../../rewriter/proto';
+
+/** Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default: the model's folder). */
+export function loadModel(source: string | Uint8Array, options: { baseDir?: string } = {}): ModelProto {
+  if (typeof source !== 'string') return parseModel(source, '<bytes>', options.baseDir ? externalReader(options.baseDir) : undefined);
+  if (!fs.existsSync(source)) throw new ExplainError(`${source}: file not found`);
+  if (fs.statSync(source).isDirectory()) throw new ExplainError(`${source}: is a directory, not an ONNX file`);
+  return parseModel(fs.readFileSync(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source))));
+}
+
+export function saveModel(model: ModelProto, file: string): void {
+  fs.writeFileSync(file, encodeModel(model));
+}
+
+/** Reads external data confined to `baseDir` (no absolute locations, no escaping through .. or links). */
+function externalReader(baseDir: string) {
+  return (t: TensorProto, label: string): void => {
+    const info = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = info.get('location');
+    if (!location) throw new ExplainError(`${label}: initializer '${t.name}' has external data without a location`);
+    if (path.isAbsolute(location)) {
+      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' is an absolute path; it must stay inside the model's folder`);
+    }
+    const root = path.resolve(baseDir);
+    const file = path.resolve(root, location);
+    const escapes = (from: string, to: string) => {
+      const rel = path.relative(from, to);
+      return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+    };
+    if (escapes(root, file)) {
+      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' escapes the model's folder`);
+    }
+    if (!fs.existsSync(file)) throw new ExplainError(`${label}: initializer '${t.name}' external data file '${location}' not found`);
+    if (escapes(fs.realpathSync(root), fs.realpathSync(file))) {
+      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' links outside the model's folder`);
+    }
+    const size = fs.statSync(file).size;
+    const whole = (key: string, fallback: number) => {
+      const v = info.has(key) ? Number(info.get(key)) : fallback;
+      if (!Number.isSafeInteger(v) || v < 0) throw new ExplainError(`${label}: initializer '${t.name}' external data ${key} '${info.get(key)}' is not a non-negative integer`);
+      return v;
+    };
+    const offset = whole('offset', 0);
+    const length = whole('length', Math.max(0, size - offset));
+    if (offset + length > size) throw new ExplainError(`${label}: initializer '${t.name}' external data '${location}' is shorter than offset+length`);
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = new Uint8Array(length);
+      fs.readSync(fd, buf, 0, length, offset);
+      t.raw_data = buf;
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+}

@@ -1,0 +1,37 @@
+import { OrtResults, ortApi, OrtTensor } from './backend';
+
+/** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
+export interface TensorData { data: Float32Array; dims: number[] }
+export type TensorInput = TensorData | OrtTensor | { data: Float64Array | number[]; dims: number[] };
+
+export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor {
+  return new (ortApi().Tensor)('float32', data, dims);
+}
+
+export function splitRows(t: OrtTensor): OrtTensor[] {
+  const n = t.dims[0];
+  const per = t.size / n;
+  const { Tensor } = ortApi();
+  return Array.from({ length: n }, (_, r) => new Tensor(t.type as 'float32', (t.data as Float32Array).subarray(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]));
+}
+
+/** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
+export function splitFeeds(feeds: Record<string, OrtTensor>, n: number): Record<string, OrtTensor>[] {
+  const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims[0] === 1 ? Array(n).fill(t) : splitRows(t)]));
+  return Array.from({ length: n }, (_, r) => Object.fromEntries(Object.keys(feeds).map((k) => [k, split[k][r]])));
+}
+
+/** The named outputs of several runs, concatenated along the batch axis. */
+export function concatRows(results: OrtResults[], names: string[]): Record<string, TensorData> {
+  const out: Record<string, TensorData> = {};
+  for (const name of names) {
+    const parts = results.map((r) => r[name] as OrtTensor);
+    const data = new Float32Array(parts.reduce((a, p) => a + p.size, 0));
+    let o = 0;
+    for (const p of parts) { data.set(p.data as Float32Array, o); o += p.size; }
+    const dims = [...parts[0].dims];
+    if (dims.length) dims[0] = parts.reduce((a, p) => a + (p.dims[0] ?? 1), 0);
+    out[name] = { data, dims };
+  }
+  return out;
+}
