@@ -12,7 +12,8 @@ import * as path from 'path';
 import { Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
-import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from './plot';
+import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from '../runtime/plot';
+import { writePng } from '../runtime/node/png-file';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODEL = path.join(ROOT, 'models/digits/model.onnx');
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     // Colour bar under the heat-map column (range is per image, so the bar shows only the mapping).
     rows.push([new Canvas(1, 1), signed ? colourBar(diverging, w * ZOOM, 10, -1, 1) : colourBar(inferno, w * ZOOM, 10, 0, 1)]);
     const file = path.join(OUT_DIR, `${method}.png`);
-    grid(rows, { pad: 8 }).save(file);
+    writePng(file, grid(rows, { pad: 8 }));
     written.push(path.relative(process.cwd(), file) || file);
   }
 

@@ -9,6 +9,7 @@ import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
 import { drivers } from './drivers';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
+import { Progress } from './progress';
 import { createSession, Provider } from './session';
 import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
 
@@ -38,6 +39,8 @@ export interface AttributeOptions extends RuleOptions {
   softmaxNormalize?: boolean;
   /** DeepLIFT §2.6: normalise the first Conv's weights over this one-hot input axis (outputs unchanged). */
   onehotAxis?: number;
+  /** Called by drivers that loop (batches, sweeps, optimisation steps). */
+  progress?: Progress;
 }
 
 export interface AttributionResult {

@@ -16,7 +16,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Explainer } from '../../runtime';
 import { readNpy } from '../../runtime/node/npy-file';
-import { axes, BLACK, Canvas, grid, LIGHT_GREY, PALETTE, RGB } from '../plot';
+import { axes, BLACK, Canvas, grid, LIGHT_GREY, PALETTE, RGB } from '../../runtime/plot';
+import { writePng } from '../../runtime/node/png-file';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const HERE = path.join(ROOT, 'examples/genomics');
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   const examples = [0, 1, 2].filter((k) => k < n);
   const panels = runs.map((run, m) => examples.map((k) => scorePanel(run.scores[k], classes[k], PALETTE[m], 520, 150)));
   const file = path.join(OUT_DIR, 'scores.png');
-  grid(panels, { pad: 10 }).save(file);
+  writePng(file, grid(panels, { pad: 10 }));
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}: rows = ${runs.map((r) => r.key).join(' / ')};` +
     ` columns = test rows ${examples.map((k) => rows[k]).join(', ')}; orange bands = inserted GATA, blue = inserted CAGATG,` +
     ' pale tints = chance occurrences; y range per panel');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { writePng } from './png-file';
 import { ExplainError } from '../../rewriter/errors';
 import { heatmapRgba, Rgb } from '../image';
 import { TensorData } from '../tensors';
@@ -33,9 +33,5 @@ export function readImage(file: string): Rgb {
 
 /** Writes the heat-map overlay (heatmapRgba) as a PNG, creating the folder. */
 export function writeHeatmapPng(file: string, attr: TensorData, shown: Rgb, label: string): void {
-  const { width, height, data } = heatmapRgba(attr, shown, label);
-  const png = new PNG({ width, height });
-  png.data.set(data);
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, PNG.sync.write(png));
+  writePng(file, heatmapRgba(attr, shown, label));
 }

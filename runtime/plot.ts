@@ -1,10 +1,9 @@
 /**
- * Tiny dependency-light plotting helpers for the examples: an RGB canvas, colour maps,
- * image grids, and simple line / bar plots (axes and tick marks, no text). PNG output via pngjs.
+ * Dependency-free plotting: an RGB canvas, colour maps, image grids, simple line / bar plots and a
+ * small bitmap font. Pixels only: the Node adapter encodes PNG files (runtime/node/png-file.ts),
+ * the browser draws the pixels into a canvas.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { PNG } from 'pngjs';
+import { glyph, GLYPH_HEIGHT, GLYPH_WIDTH } from './font';
 
 export type RGB = readonly [number, number, number];
 
@@ -86,18 +85,26 @@ export class Canvas {
     return this;
   }
 
-  /** Encoded PNG bytes. */
-  toPNG(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
-    png.data = Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength);
-    return PNG.sync.write(png);
+  /** Draws text with the built-in bitmap font, top-left at (x, y), each font pixel scale×scale. */
+  text(x: number, y: number, str: string, c: RGB = BLACK, scale = 1): this {
+    let cx = Math.round(x);
+    for (const ch of str) {
+      const rows = glyph(ch);
+      rows.forEach((row, j) => {
+        for (let i = 0; i < row.length; i++) if (row[i] !== ' ') this.fillRect(cx + i * scale, y + j * scale, scale, scale, c);
+      });
+      cx += (GLYPH_WIDTH + 1) * scale;
+    }
+    return this;
   }
 
-  /** Writes a PNG, creating parent folders. */
-  save(file: string): string {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, this.toPNG());
-    return file;
+  /** Width in pixels of `str` drawn by text() at this scale. */
+  static textWidth(str: string, scale = 1): number {
+    return Math.max(0, [...str].length * (GLYPH_WIDTH + 1) * scale - scale);
+  }
+
+  static textHeight(scale = 1): number {
+    return GLYPH_HEIGHT * scale;
   }
 
   private put(i: number, j: number, c: RGB): void {

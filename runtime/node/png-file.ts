@@ -1,0 +1,17 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+
+/** Encodes RGBA pixels as PNG bytes. */
+export function encodePng(image: { width: number; height: number; data: Uint8Array }): Uint8Array {
+  const png = new PNG({ width: image.width, height: image.height });
+  png.data.set(image.data);
+  return PNG.sync.write(png);
+}
+
+/** Writes RGBA pixels (a Canvas, a heat map) as a PNG file, creating its folder. */
+export function writePng(file: string, image: { width: number; height: number; data: Uint8Array }): string {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, encodePng(image));
+  return file;
+}
