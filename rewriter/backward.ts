@@ -58,15 +58,16 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     pending.set(name, [total]);
     return total;
   };
+  if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath)}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   for (const node of nodes.reverse()) {
     const dY = (node.output ?? []).map((o) => (o ? gradOf(o) : null));
     if (dY.every((g) => g === null)) continue;
     const needs = (node.input ?? []).map((i) => !!i && diff.has(i));
     if (!needs.some(Boolean)) continue;
-    const rule = table.lookup(node.op_type ?? '', view.opset);
+    const rule = table.lookup(node.op_type ?? '', view.opset, node.domain);
     if (!rule) {
-      throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}`);
+      throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, or explain a tensor computed before it`);
     }
     const ctx = makeContext(spec, node, needs);
     const grads = rule.backward(ctx, dY);
@@ -81,6 +82,19 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   const result = new Map<string, string>();
   for (const w of spec.wrt) result.set(w, gradOf(w) ?? em.mul(w, em.scalar(0)));
   return result;
+}
+
+const TYPE_NAMES: Record<number, string> = { 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean' };
+const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float tensor' : TYPE_NAMES[t] ?? `of type ${t}`);
+
+/** Why `from` has no gradient: the nodes that read the explained input's path but output no float tensor. */
+function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onPath: Set<string>): string {
+  const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)));
+  const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
+  if (!cut.length) return `${head}: it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`;
+  const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');
+  const via = cut.slice(0, 3).map((n) => view.nodeLabel(n)).join(', ') + (cut.length > 3 ? ` and ${cut.length - 3} more` : '');
+  return `${head}: it depends on it only through ${via}, whose output is ${types} (a step, not differentiable); explain a tensor computed before ${cut.length > 1 ? 'these nodes' : 'that node'}`;
 }
 
 /** Sums a gradient of the broadcast output shape back to the operand's shape. */

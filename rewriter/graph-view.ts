@@ -70,7 +70,8 @@ export class GraphView {
   }
 
   nodeLabel(node: NodeProto): string {
-    return `node '${node.name || node.output?.[0]}' (${node.op_type}, opset ${this.opset})`;
+    const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.op_type}` : node.op_type;
+    return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opset})`;
   }
 }
 

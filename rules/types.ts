@@ -52,10 +52,39 @@ export interface BackwardRule {
   backward(ctx: RuleContext, dY: (string | null)[]): (string | null | undefined)[];
 }
 
-/** A rule registered for an op type over opsets [since, until). */
+/**
+ * What an op computes of its activation inputs. Every method other than the plain gradient picks
+ * its rule per category (rules/methods/*, like Zennit's composites), so an op is classified once:
+ * - shape: moves, copies or drops values (Reshape, Transpose, Slice, Gather, Pad, Tile, Trilu, Cast)
+ * - linear: affine with constant coefficients (Add, Sub, ReduceSum, AveragePool, BatchNormalization,
+ *   Resize, CumSum)
+ * - weighted: affine in one activation with constant weights (Conv, Gemm, MatMul, Einsum); a
+ *   product when two operands are activations
+ * - product: element-wise product or quotient (Mul, Div)
+ * - rectifier: Relu (the one op guided backprop and deconvnet change)
+ * - activation: element-wise function of one activation, further operands constant (Sigmoid, Gelu,
+ *   PRelu)
+ * - elementwise: element-wise function of possibly several activations (Max, Min, Clip, Where,
+ *   Pow); with one activation operand (Max(x, c), Clip with constant bounds) it is an activation
+ * - selection: each output is one of the input's values (MaxPool, ReduceMax, TopK)
+ * - reduction: nonlinear reduction (ReduceL2, ReduceLogSumExp, ReduceProd)
+ * - normalization: Softmax, LayerNormalization, GroupNormalization, LpNormalization, LRN, ...
+ * - constant: no gradient (ArgMax, comparisons): outputs are integers or booleans
+ */
+export type Category =
+  | 'shape' | 'linear' | 'weighted' | 'product' | 'rectifier' | 'activation' | 'elementwise'
+  | 'selection' | 'reduction' | 'normalization' | 'constant';
+
+export const CATEGORIES: Category[] = [
+  'shape', 'linear', 'weighted', 'product', 'rectifier', 'activation', 'elementwise', 'selection', 'reduction', 'normalization', 'constant',
+];
+
+/** A rule registered for an op type (of `domain`, default ONNX) over opsets [since, until). */
 export interface RuleEntry {
   opType: string;
+  domain?: string;
   since: number;
   until?: number;
+  category: Category;
   rule: BackwardRule;
 }

@@ -6,8 +6,11 @@ import { ExplainError } from '../rewriter/errors';
 import { gradientRules } from '../rules/registry';
 import { opRules } from '../rules/ops';
 import { methodNames, methods } from '../rules/methods';
-import { RuleEntry } from '../rules/types';
+import { opKey } from '../rules/registry';
+import { CATEGORIES, RuleEntry } from '../rules/types';
 import { Explainer } from '../runtime';
+import { Emitter } from '../rewriter/emitter';
+import { DataType } from '../rewriter/proto';
 import { tinyModel } from './support/tiny-model';
 
 const OPS_DIR = path.resolve(__dirname, '../../rules/ops');
@@ -45,6 +48,24 @@ test('every opRules entry has a rules/ops file of its op type and a sane opset r
   }
 });
 
+test('every op declares one of the categories', () => {
+  const bad = opRules.filter((e) => !CATEGORIES.includes(e.category)).map((e) => `${e.opType}: '${e.category}'`);
+  assert.equal(bad, [], 'entries with an unknown category');
+});
+
+test('every method decides every op: each opRules entry resolves in every method table over its opset range', () => {
+  const missing: string[] = [];
+  for (const name of methodNames) {
+    for (const e of opRules) {
+      const last = (e.until ?? 22) - 1;
+      for (const opset of [e.since, last]) {
+        if (!methods[name].table.lookup(e.opType, opset, e.domain)) missing.push(`${name}: ${opKey(e.opType, e.domain)} (${e.category}) at opset ${opset}`);
+      }
+    }
+  }
+  assert.equal(missing, [], 'ops without a decision (their category maps to no rule for that op)');
+});
+
 test('entries of the same op type have disjoint [since, until) ranges', () => {
   const byOp = new Map<string, RuleEntry[]>();
   for (const e of opRules) byOp.set(e.opType, [...(byOp.get(e.opType) ?? []), e]);
@@ -67,8 +88,8 @@ test('every method table resolves Conv, Relu and Gemm at opset 13', () => {
 });
 
 test('an op without a backward rule fails naming the node, op type, opset and the supported ops', async () => {
-  assert.not.ok(gradientRules.lookup('Cos', 13), 'Cos is expected to have no rule');
-  const bytes = tinyModel([4], 13, (em, x) => em.mul(em.op('Cos', [em.op('Relu', [x])]), em.scalar(2)));
+  assert.not.ok(gradientRules.lookup('Acos', 13), 'Acos is expected to have no rule');
+  const bytes = tinyModel([4], 13, (em, x) => em.mul(em.op('Acos', [em.op('Relu', [x])]), em.scalar(2)));
   const ex = await Explainer.load(bytes);
   let err: unknown;
   try {
@@ -78,22 +99,40 @@ test('an op without a backward rule fails naming the node, op type, opset and th
   }
   assert.ok(err instanceof ExplainError, `expected an ExplainError, got ${err}`);
   const msg = (err as Error).message;
-  const cos = ex.view.nodes.find((n) => n.op_type === 'Cos')!;
+  const cos = ex.view.nodes.find((n) => n.op_type === 'Acos')!;
   assert.not.match(msg, /\n/, 'one line');
   assert.ok(msg.includes(`'${cos.name}'`), `names the node '${cos.name}': ${msg}`);
-  assert.match(msg, /\bCos\b/);
+  assert.match(msg, /\bAcos\b/);
   assert.match(msg, /opset 13/);
   assert.match(msg, /supported ops: .*\bConv\b.*\bRelu\b/);
   for (const op of gradientRules.opTypes()) assert.ok(msg.includes(op), `supported list names ${op}`);
   for (const name of methodNames.filter((m) => m !== 'gradient')) {
     await ex.attribute({ data: Float32Array.from([0.1, -0.2, 0.3, 0.4]), dims: [1, 4] }, { target: 1, method: name }).then(
-      () => assert.unreachable(`${name}: Cos accepted`),
+      () => assert.unreachable(`${name}: Acos accepted`),
       (e) => {
         assert.instance(e, ExplainError, `${name}: ExplainError`);
-        assert.match(e.message, /Cos.*opset 13/);
+        assert.match(e.message, /Acos.*opset 13/);
       },
     );
   }
 });
+
+for (const [what, body] of [
+  ['a threshold', (em: Emitter, x: string) => em.mul(em.cast(em.compare('Greater', em.op('Relu', [x]), em.scalar(0.5)), DataType.FLOAT), em.scalar(3))],
+  ['ArgMax', (em: Emitter, x: string) => em.cast(em.op('ArgMax', [x], { axis: 1, keepdims: 1 }), DataType.FLOAT)],
+] as const) {
+  test(`an output computed through ${what} has no gradient: one line naming the node, op and opset`, async () => {
+    const ex = await Explainer.load(tinyModel([4], 13, body));
+    const step = ex.view.nodes.find((n) => n.op_type === 'Greater' || n.op_type === 'ArgMax')!;
+    for (const method of ['gradient', 'deeplift']) {
+      const err = await ex.attribute({ data: Float32Array.from([0.1, -0.2, 0.7, 0.4]), dims: [1, 4] }, { target: 0, method }).then(() => undefined, (e) => e);
+      assert.instance(err, ExplainError, `${method}: expected an ExplainError, got ${err}`);
+      const msg = (err as Error).message;
+      assert.not.match(msg, /\n/, 'one line');
+      assert.ok(msg.includes(`node '${step.name}' (${step.op_type}, opset 13)`), msg);
+      assert.match(msg, /has no gradient with respect to 'x'.*(boolean|int64).*explain a tensor computed before/);
+    }
+  });
+}
 
 test.run();

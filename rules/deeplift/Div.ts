@@ -1,4 +1,4 @@
-import { gradientRules } from '../registry';
+import { gradientOf } from '../registry';
 import { BackwardRule } from '../types';
 import { delta, midpoint } from './delta';
 
@@ -10,7 +10,7 @@ export const deepliftDiv: BackwardRule = {
   broadcastInputs: 'all',
   backward(ctx, dY) {
     const { em, node } = ctx;
-    if (!ctx.needsGrad(1)) return gradientRules.lookup('Div', ctx.opset)!.backward(ctx, dY);
+    if (!ctx.needsGrad(1)) return gradientOf(ctx).backward(ctx, dY);
     const [a, b] = node.input!;
     const [a0, b0] = [ctx.ref(a), ctx.ref(b)];
     const r = em.op('Reciprocal', [b]);

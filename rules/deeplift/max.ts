@@ -1,13 +1,13 @@
 import { globalMaxPoolGather } from '../ops/GlobalMaxPool';
 import { maxPoolGather } from '../ops/MaxPool';
-import { gradientRules } from '../registry';
-import { BackwardRule, RuleContext } from '../types';
+import { gradientOf } from '../registry';
+import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { delta, maximum } from './delta';
 
 /** The op's gradient (a routing to the winners) of signal g, optionally on the reference pass. */
 function route(ctx: RuleContext, g: string, onReference: boolean): (string | null | undefined)[] {
   const { node } = ctx;
-  const rule = gradientRules.lookup(node.op_type ?? '', ctx.opset)!;
+  const rule = gradientOf(ctx);
   if (!onReference) return rule.backward(ctx, [g]);
   const ref = { ...node, input: node.input!.map((x) => ctx.ref(x)), output: node.output!.map((y) => ctx.ref(y)) };
   const aliases = Object.fromEntries([...node.input!, ...node.output!].map((t) => [ctx.ref(t), t]));
@@ -18,7 +18,7 @@ function route(ctx: RuleContext, g: string, onReference: boolean): (string | nul
 const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather };
 
 /**
- * Max rule (DeepLIFT eq. 11) for MaxPool, GlobalMaxPool and Max/Min: the input that wins on x gets
+ * Max rule (DeepLIFT eq. 11) for the selection ops (MaxPool, ReduceMax, TopK, ...): the input that wins on x gets
  * all of δy, so m = route(dY·δy)/δx. Where that winner's |δx| is smaller than |δy| (only possible
  * when y < y⁰) its multiplier would exceed 1 — infinite at δx = 0 (a window of zeros after ReLU
  * whose reference is larger), and amplifying float32 rounding of δx otherwise — so that window's δy
@@ -27,15 +27,15 @@ const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPoo
  * shapley: the rule of SHAP/Captum, where the reference's winner also gets its share:
  * x's winner gets max(y, y⁰) − y⁰ and x⁰'s winner y − max(y, y⁰).
  */
-export function maxRule(opType: string, shapleyOption: boolean): BackwardRule {
+export function maxRule({ opType, rule: gradient }: RuleEntry): BackwardRule {
   return {
-    broadcastInputs: gradientRules.lookup(opType, 1000)?.broadcastInputs,
+    broadcastInputs: gradient.broadcastInputs,
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       if (node.output!.slice(1).some((o) => o && ctx.view.consumers.has(o))) ctx.fail('DeepLIFT max rule: the Indices output must be unused');
       const y = node.output![0];
       const y0 = ctx.ref(y);
-      const shapley = shapleyOption && ctx.options.maxpoolRule === 'shapley';
+      const shapley = ctx.options.maxpoolRule === 'shapley';
       let routed: (string | null | undefined)[];
       if (shapley) {
         const upper = maximum(em, y, y0);

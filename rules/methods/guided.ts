@@ -1,6 +1,6 @@
 import { Method } from '../../rewriter/augment';
-import { gradientRules } from '../registry';
-import { BackwardRule } from '../types';
+import { categoryTable, Decision } from '../registry';
+import { BackwardRule, Category } from '../types';
 
 /** Guided backprop (FeatureVis Fig. 2): the signal passes Relu where x > 0 (⇔ y > 0) and the signal > 0. */
 const guidedRelu: BackwardRule = {
@@ -12,14 +12,23 @@ const deconvRelu: BackwardRule = {
   backward: ({ em }, [dY]) => [em.op('Relu', [dY!])],
 };
 
+/** Both methods differ from the gradient only at rectifiers (as Captum's, which override nn.ReLU). */
+function atRectifiers(rule: BackwardRule): Record<Category, Decision> {
+  return {
+    shape: 'gradient', linear: 'gradient', weighted: 'gradient', product: 'gradient', activation: 'gradient',
+    elementwise: 'gradient', selection: 'gradient', reduction: 'gradient', normalization: 'gradient', constant: 'gradient',
+    rectifier: () => rule,
+  };
+}
+
 export const guidedBackprop: Method = {
   name: 'guided-backprop', reference: false,
-  table: gradientRules.override([{ opType: 'Relu', since: 1, rule: guidedRelu }]),
+  table: categoryTable(atRectifiers(guidedRelu)),
   attribution: (_em, { grad }) => grad,
 };
 
 export const deconvnet: Method = {
   name: 'deconvnet', reference: false,
-  table: gradientRules.override([{ opType: 'Relu', since: 1, rule: deconvRelu }]),
+  table: categoryTable(atRectifiers(deconvRelu)),
   attribution: (_em, { grad }) => grad,
 };

@@ -1,23 +1,9 @@
 import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
-import { gradientRules } from '../registry';
-import { BackwardRule, RuleContext, RuleEntry } from '../types';
-
-/** Ops whose relevance follows the ε rule: linear in their activation inputs (bias inside z). */
-const LINEAR = [
-  'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Mul', 'Div', 'Add', 'Sub', 'Neg', 'Sum', 'Mean',
-  'BatchNormalization', 'AveragePool', 'GlobalAveragePool', 'ReduceMean', 'ReduceSum', 'Resize', 'Upsample',
-];
-
-/** Element-wise nonlinearities and normalisations: relevance passes unchanged. */
-const PASS = [
-  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip',
-  'Softplus', 'Erf', 'Exp', 'Log', 'Sqrt', 'Pow', 'Abs', 'Reciprocal', 'Softmax', 'LogSoftmax',
-  'LayerNormalization', 'InstanceNormalization', 'LRN',
-];
-
-/** Ops with weights that the α-β and z⁺ rules split into positive and negative parts. */
-const WEIGHTED = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul'];
+import { attrInt } from '../../rewriter/attributes';
+import { reduceAxes } from '../op-forms';
+import { categoryTable, gradientOf } from '../registry';
+import { BackwardRule, RuleEntry } from '../types';
 
 /** z + ε·sign(z) with sign(0) = +1, as Captum. */
 function stabilize(em: Emitter, z: string, epsilon: number): string {
@@ -25,24 +11,20 @@ function stabilize(em: Emitter, z: string, epsilon: number): string {
   return em.add(z, em.mul(sign, em.scalar(epsilon)));
 }
 
-function gradientRule(ctx: RuleContext): BackwardRule {
-  return gradientRules.lookup(ctx.node.op_type ?? '', ctx.opset)!;
-}
-
 /**
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
  * node's output (bias included). Products of two activations (attention, gates) split the
  * relevance half and half; a divisor that is an activation is treated as a constant.
  */
-function epsilonRule(opType: string): BackwardRule {
+function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   return {
-    broadcastInputs: gradientRules.lookup(opType, 1000)?.broadcastInputs,
+    broadcastInputs: rule.broadcastInputs,
     backward(ctx, [R]) {
       const { em, node } = ctx;
       const s = em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6));
-      const grads = gradientRule(ctx).backward(ctx, [s]);
+      const grads = gradientOf(ctx).backward(ctx, [s]);
       const active = node.input!.filter((_, i) => ctx.needsGrad(i)).length;
-      const product = ['Mul', 'MatMul', 'Gemm'].includes(opType) && active > 1;
+      const product = ['weighted', 'product'].includes(category) && active > 1;
       return node.input!.map((a, i) => {
         if (!ctx.needsGrad(i) || !grads[i] || (opType === 'Div' && i === 1)) return null;
         const r = em.mul(a, grads[i]!);
@@ -52,18 +34,52 @@ function epsilonRule(opType: string): BackwardRule {
   };
 }
 
+/** Relevance passes unchanged to the one activation operand (element-wise functions, normalisations). */
 const passThrough: BackwardRule = {
-  backward: (ctx, [R]) => ctx.node.input!.map((_, i) => (i === 0 ? R : null)),
+  broadcastInputs: 'all',
+  backward(ctx, [R]) {
+    const active = ctx.node.input!.map((_, i) => i).filter((i) => ctx.needsGrad(i));
+    if (active.length > 1) ctx.fail(`LRP passes relevance through ${ctx.node.op_type} to one activation operand; ${active.length} depend on the input`);
+    return ctx.node.input!.map((_, i) => (i === active[0] ? R : null));
+  },
 };
+
+/** Element-wise ops of several activations (Max, Min, Where, Clip): the selected operand takes the relevance. */
+function elementwiseRule({ rule }: RuleEntry): BackwardRule {
+  return {
+    broadcastInputs: 'all',
+    backward: (ctx, R) => (ctx.node.input!.filter((_, i) => ctx.needsGrad(i)).length > 1 ? rule : passThrough).backward(ctx, R),
+  };
+}
+
+/**
+ * Nonlinear reductions z = f(x_1..x_n): each element gets its share of the first-order terms,
+ * R_i = R·x_i ∂z/∂x_i / Σ_k x_k ∂z/∂x_k (the ε rule for ReduceL1/ReduceL2, whose terms sum to z).
+ */
+function reductionRule({ rule }: RuleEntry): BackwardRule {
+  return {
+    backward(ctx, [R]) {
+      const { em, node } = ctx;
+      const x = node.input![0];
+      const ones = em.add(em.mul(node.output![0], em.scalar(0)), em.scalar(1));
+      const terms = em.mul(x, rule.backward(ctx, [ones])[0]!);
+      const total = em.reduceSum(terms, reduceAxes(ctx, ctx.shape(x).length), !!attrInt(node, 'keepdims', 1));
+      const s = em.div(R!, stabilize(em, total, ctx.options.epsilon ?? 1e-6));
+      return [em.mul(x, rule.backward(ctx, [s])[0]!), null];
+    },
+  };
+}
 
 /**
  * LRP-αβ on a layer with constant weights W (input 1): positive and negative parts of a and W
  * give z⁺ = f(a⁺,W⁺) + f(a⁻,W⁻) and z⁻ = f(a⁺,W⁻) + f(a⁻,W⁺) (bias left out), and
  * R_i = α·(share of z⁺) − β·(share of z⁻). Layers without such weights use the ε rule.
  */
-function alphaBetaRule(opType: string, alpha: number, beta: number): BackwardRule {
-  const fallback = epsilonRule(opType);
+function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardRule {
+  const fallback = epsilonRule(entry);
+  const { opType } = entry;
   return {
+    broadcastInputs: entry.rule.broadcastInputs,
     backward(ctx, dY) {
       const { em, node } = ctx;
       const [a, w] = node.input!;
@@ -83,7 +99,7 @@ function alphaBetaRule(opType: string, alpha: number, beta: number): BackwardRul
           return { x, ctx: ctx.withNode({ ...node, input: inputs, output: [z] }, { [x]: a, [weights]: w, [z]: node.output![0] }), z };
         });
         const s = em.div(R, stabilize(em, em.sum(terms.map((t) => t.z)), eps));
-        const r = em.sum(terms.map((t) => em.mul(t.x, gradientRule(ctx).backward(t.ctx, [s])[0]!)));
+        const r = em.sum(terms.map((t) => em.mul(t.x, gradientOf(ctx).backward(t.ctx, [s])[0]!)));
         return em.mul(r, em.scalar(scale));
       };
       const plus = share([[aPos, wPos], [aNeg, wNeg]], alpha);
@@ -93,19 +109,24 @@ function alphaBetaRule(opType: string, alpha: number, beta: number): BackwardRul
   };
 }
 
-const entries = (ops: string[], rule: (op: string) => BackwardRule): RuleEntry[] => ops.map((opType) => ({ opType, since: 1, rule: rule(opType) }));
-
-function lrpMethod(name: string, weighted: (op: string) => BackwardRule): Method {
-  const table = gradientRules.override([
-    ...entries(LINEAR.filter((op) => !WEIGHTED.includes(op)), epsilonRule),
-    ...entries(WEIGHTED, weighted),
-    ...entries(PASS, () => passThrough),
-    // MaxPool: the winner takes the relevance (gradient routing); --lrp-maxpool epsilon: ε rule.
-    ...entries(['MaxPool', 'GlobalMaxPool'], (op) => {
-      const epsilon = epsilonRule(op);
-      return { backward: (ctx, R) => (ctx.options.lrpMaxpool === 'epsilon' ? epsilon : gradientRule(ctx)).backward(ctx, R) };
-    }),
-  ]);
+function lrpMethod(name: string, weighted: (e: RuleEntry) => BackwardRule): Method {
+  const table = categoryTable({
+    shape: 'gradient',
+    constant: 'gradient',
+    linear: epsilonRule,
+    product: epsilonRule,
+    weighted,
+    rectifier: () => passThrough,
+    activation: () => passThrough,
+    normalization: () => passThrough,
+    elementwise: elementwiseRule,
+    reduction: reductionRule,
+    // The winner takes the relevance (gradient routing); --lrp-maxpool epsilon: the ε rule.
+    selection: (e) => {
+      const epsilon = epsilonRule(e);
+      return { broadcastInputs: e.rule.broadcastInputs, backward: (ctx, R) => (ctx.options.lrpMaxpool === 'epsilon' ? epsilon : e.rule).backward(ctx, R) };
+    },
+  });
   return {
     name, table, reference: false,
     start: (em, { seed, from }) => em.mul(seed, from),
@@ -115,7 +136,8 @@ function lrpMethod(name: string, weighted: (op: string) => BackwardRule): Method
 }
 
 export const lrpEpsilon = lrpMethod('lrp-epsilon', epsilonRule);
-export const lrpAlphaBeta = lrpMethod('lrp-alphabeta', (op) => ({
-  backward: (ctx, R) => alphaBetaRule(op, ctx.options.alpha ?? 2, ctx.options.beta ?? 1).backward(ctx, R),
+export const lrpAlphaBeta = lrpMethod('lrp-alphabeta', (e) => ({
+  broadcastInputs: e.rule.broadcastInputs,
+  backward: (ctx, R) => alphaBetaRule(e, ctx.options.alpha ?? 2, ctx.options.beta ?? 1).backward(ctx, R),
 }));
-export const lrpZPlus = lrpMethod('lrp-zplus', (op) => alphaBetaRule(op, 1, 0));
+export const lrpZPlus = lrpMethod('lrp-zplus', (e) => alphaBetaRule(e, 1, 0));

@@ -19,7 +19,7 @@ function divisors(o: number, x: number, k: number, s: number, d: number, padBegi
 
 /** dX = ConvTranspose(dY / count, ones kernel, group = C) with the forward geometry. */
 export const AveragePool: RuleEntry = {
-  opType: 'AveragePool', since: 1,
+  opType: 'AveragePool', since: 1, category: 'linear',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** Inference form: dX = dY · γ/√(σ²+ε), per channel (per activation when spatial = 0). */
 export const BatchNormalization: RuleEntry = {
-  opType: 'BatchNormalization', since: 1,
+  opType: 'BatchNormalization', since: 1, category: 'linear',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

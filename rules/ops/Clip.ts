@@ -6,7 +6,7 @@ import { RuleEntry } from '../types';
  * optional inputs after. dMin = dY where x < min, dMax = dY where x > max.
  */
 export const Clip: RuleEntry = {
-  opType: 'Clip', since: 1,
+  opType: 'Clip', since: 1, category: 'elementwise',
   rule: {
     broadcastInputs: [1, 2],
     backward({ em, node, opset, needsGrad }, [dY]) {

@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** Each input's gradient is its slice of dY along the concatenation axis. */
 export const Concat: RuleEntry = {
-  opType: 'Concat', since: 1,
+  opType: 'Concat', since: 1, category: 'shape',
   rule: {
     backward(ctx, [dY]) {
       const inputs = ctx.node.input!;

@@ -24,7 +24,7 @@ function flippedConv(ctx: RuleContext, dY: string, w: string, ws: number[], g: C
 
 /** dX = ConvTranspose(dY, W) with the forward's strides, pads, dilations and group. */
 export const Conv: RuleEntry = {
-  opType: 'Conv', since: 1,
+  opType: 'Conv', since: 1, category: 'weighted',
   rule: {
     backward(ctx, [dY]) {
       const [x, w] = ctx.node.input!;

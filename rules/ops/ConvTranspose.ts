@@ -7,7 +7,7 @@ import { RuleEntry } from '../types';
  * Pads implied by output_shape / auto_pad are recovered from the shapes (ONNX spec split).
  */
 export const ConvTranspose: RuleEntry = {
-  opType: 'ConvTranspose', since: 1,
+  opType: 'ConvTranspose', since: 1, category: 'weighted',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** dA = dY / B, dB = −dY · Y / B. */
 export const Div: RuleEntry = {
-  opType: 'Div', since: 1,
+  opType: 'Div', since: 1, category: 'product',
   rule: {
     broadcastInputs: 'all',
     backward({ em, node, needsGrad }, [dY]) {

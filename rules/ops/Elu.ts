@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX = x > 0 ? dY : α·eˣ·dY, with α·eˣ = Y + α. */
 export const Elu: RuleEntry = {
-  opType: 'Elu', since: 1,
+  opType: 'Elu', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const alpha = attrFloat(node, 'alpha', 1);

@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** dX = dY·2/√π·exp(−x²). */
 export const Erf: RuleEntry = {
-  opType: 'Erf', since: 9,
+  opType: 'Erf', since: 9, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const x = node.input![0];

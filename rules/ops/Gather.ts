@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX: dY with the index axes collapsed into one, scattered back to the gathered positions. */
 export const Gather: RuleEntry = {
-  opType: 'Gather', since: 1,
+  opType: 'Gather', since: 1, category: 'shape',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

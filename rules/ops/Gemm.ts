@@ -7,7 +7,7 @@ import { RuleEntry } from '../types';
  * the WebGPU EP for wider outputs, and before opset 11 Gemm needs C).
  */
 export const Gemm: RuleEntry = {
-  opType: 'Gemm', since: 1,
+  opType: 'Gemm', since: 1, category: 'weighted',
   rule: {
     broadcastInputs: [2],
     backward({ em, node, needsGrad }, [dY]) {

@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** dX = Expand(dY / (H·W), X's shape). */
 export const GlobalAveragePool: RuleEntry = {
-  opType: 'GlobalAveragePool', since: 1,
+  opType: 'GlobalAveragePool', since: 1, category: 'linear',
   rule: {
     backward({ em, node, shape, broadcastShape }, [dY]) {
       const x = node.input![0];

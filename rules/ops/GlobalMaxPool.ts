@@ -20,6 +20,6 @@ export function globalMaxPoolGather(ctx: RuleContext, v: string): string {
 
 /** dX = dY at the channel's first maximum, 0 elsewhere. */
 export const GlobalMaxPool: RuleEntry = {
-  opType: 'GlobalMaxPool', since: 1,
+  opType: 'GlobalMaxPool', since: 1, category: 'selection',
   rule: { backward: (ctx, [dY]) => [ctx.em.mul(firstHit(ctx), dY!)] },
 };

@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** Y = clip(αx + β, 0, 1): dX = α·dY where 0 < αx + β < 1 strictly, i.e. where 0 < Y < 1. */
 export const HardSigmoid: RuleEntry = {
-  opType: 'HardSigmoid', since: 1,
+  opType: 'HardSigmoid', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const y = node.output![0];

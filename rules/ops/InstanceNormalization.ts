@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** Per (n, c) over the spatial axes: dX = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·γ_c. */
 export const InstanceNormalization: RuleEntry = {
-  opType: 'InstanceNormalization', since: 1,
+  opType: 'InstanceNormalization', since: 1, category: 'normalization',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

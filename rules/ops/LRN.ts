@@ -35,7 +35,7 @@ export function power(em: Emitter, d: string, p: number): string {
  * dX = dY·d^−β − (2αβ/size)·x·Σ_adjoint(dY·x·d^−β−1).
  */
 export const LRN: RuleEntry = {
-  opType: 'LRN', since: 1,
+  opType: 'LRN', since: 1, category: 'normalization',
   rule: {
     backward(ctx, [dY]) {
       const { em } = ctx;

@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·γ, means over axes [axis, rank). */
 export const LayerNormalization: RuleEntry = {
-  opType: 'LayerNormalization', since: 17,
+  opType: 'LayerNormalization', since: 17, category: 'normalization',
   rule: {
     backward(ctx, dY) {
       const { em, node } = ctx;

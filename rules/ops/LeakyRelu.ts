@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX = x > 0 ? dY : α·dY. */
 export const LeakyRelu: RuleEntry = {
-  opType: 'LeakyRelu', since: 1,
+  opType: 'LeakyRelu', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const alpha = attrFloat(node, 'alpha', 0.01);

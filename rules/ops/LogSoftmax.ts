@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** dX = dY − exp(Y)·ΣdY over the normalised axes. */
 export const LogSoftmax: RuleEntry = {
-  opType: 'LogSoftmax', since: 1,
+  opType: 'LogSoftmax', since: 1, category: 'normalization',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

@@ -22,7 +22,7 @@ function walkMisreads(out: number[], operand: number[]): boolean {
  * axes. Batch axes stay broadcast; the walk sums them.
  */
 export const MatMul: RuleEntry = {
-  opType: 'MatMul', since: 1,
+  opType: 'MatMul', since: 1, category: 'weighted',
   rule: {
     broadcastInputs: 'all',
     backward(ctx, [dY]) {

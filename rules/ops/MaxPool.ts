@@ -90,7 +90,7 @@ export function maxPoolGather(ctx: RuleContext, v: string): string {
 
 /** dX without the Indices output: dY goes to each window's first maximum. */
 export const MaxPool: RuleEntry = {
-  opType: 'MaxPool', since: 1,
+  opType: 'MaxPool', since: 1, category: 'selection',
   rule: {
     backward(ctx, [dY, dIndices]) {
       if (dIndices) ctx.fail('gradients through the Indices output are not supported');

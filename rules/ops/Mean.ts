@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** Each of the n inputs gets dY / n. */
 export const Mean: RuleEntry = {
-  opType: 'Mean', since: 1,
+  opType: 'Mean', since: 1, category: 'linear',
   rule: {
     broadcastInputs: 'all',
     backward({ em, node, needsGrad }, [dY]) {

@@ -1,7 +1,7 @@
 import { RuleEntry } from '../types';
 
 export const Mul: RuleEntry = {
-  opType: 'Mul', since: 1,
+  opType: 'Mul', since: 1, category: 'product',
   rule: {
     broadcastInputs: 'all',
     backward({ em, node, needsGrad }, [dY]) {

@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** dX = x > 0 ? dY : slope·dY; dSlope = x ≤ 0 ? dY·x : 0 (slope broadcasts to X). */
 export const PRelu: RuleEntry = {
-  opType: 'PRelu', since: 1,
+  opType: 'PRelu', since: 1, category: 'activation',
   rule: {
     broadcastInputs: [1],
     backward({ em, node, needsGrad }, [dY]) {

@@ -17,7 +17,7 @@ function sourceIndex(mode: string, k: number, dim: number): number {
  * reflect/edge/wrap: every output position scatters back to the input index it copied.
  */
 export const Pad: RuleEntry = {
-  opType: 'Pad', since: 1,
+  opType: 'Pad', since: 1, category: 'shape',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** Y = A^B: dA = dY·B·A^(B−1), dB = dY·Y·ln(A) (0 where A = 0, as PyTorch). */
 export const Pow: RuleEntry = {
-  opType: 'Pow', since: 1,
+  opType: 'Pow', since: 1, category: 'elementwise',
   rule: {
     broadcastInputs: 'all',
     backward(ctx, [dY]) {

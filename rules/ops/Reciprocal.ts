@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** dX = −dY·Y². */
 export const Reciprocal: RuleEntry = {
-  opType: 'Reciprocal', since: 1,
+  opType: 'Reciprocal', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const y = node.output![0];

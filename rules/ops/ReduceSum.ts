@@ -23,4 +23,4 @@ export function reduceBack(mean: boolean): BackwardRule {
   };
 }
 
-export const ReduceSum: RuleEntry = { opType: 'ReduceSum', since: 1, rule: reduceBack(false) };
+export const ReduceSum: RuleEntry = { opType: 'ReduceSum', since: 1, category: 'linear', rule: reduceBack(false) };

@@ -5,7 +5,7 @@ import { RuleEntry } from '../types';
  * so that onnxruntime can still fuse Conv(+BN)+Relu in the forward part of the graph.
  */
 export const Relu: RuleEntry = {
-  opType: 'Relu', since: 1,
+  opType: 'Relu', since: 1, category: 'rectifier',
   rule: {
     backward({ em, node }, [dY]) {
       const zero = em.scalar(0);

@@ -5,7 +5,7 @@ import { RuleEntry } from '../types';
 
 /** dX through the per-axis interpolation matrices (scales, or sizes turned into scales). */
 export const Resize: RuleEntry = {
-  opType: 'Resize', since: 10,
+  opType: 'Resize', since: 10, category: 'linear',
   rule: {
     backward(ctx, [dY]) {
       const { node, opset } = ctx;

@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX = x > 0 ? γ·dY : γ·α·eˣ·dY, with γ·α·eˣ = Y + γ·α. */
 export const Selu: RuleEntry = {
-  opType: 'Selu', since: 1,
+  opType: 'Selu', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const alpha = attrFloat(node, 'alpha', 1.67326319217681884765625);

@@ -17,7 +17,7 @@ function sliceIndices(start: number, end: number, step: number, dim: number): nu
  * to its source position along the axis.
  */
 export const Slice: RuleEntry = {
-  opType: 'Slice', since: 1,
+  opType: 'Slice', since: 1, category: 'shape',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** dX = Y·(dY − Σ(dY·Y)) over the normalised axes. */
 export const Softmax: RuleEntry = {
-  opType: 'Softmax', since: 1,
+  opType: 'Softmax', since: 1, category: 'normalization',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;

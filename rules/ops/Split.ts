@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** dX = Concat of the output gradients (zeros for outputs without one) along the split axis. */
 export const Split: RuleEntry = {
-  opType: 'Split', since: 1,
+  opType: 'Split', since: 1, category: 'shape',
   rule: {
     backward(ctx, dY) {
       const { em, node } = ctx;

@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** dX = dY·(1 − Y²). */
 export const Tanh: RuleEntry = {
-  opType: 'Tanh', since: 1,
+  opType: 'Tanh', since: 1, category: 'activation',
   rule: {
     backward({ em, node }, [dY]) {
       const y = node.output![0];

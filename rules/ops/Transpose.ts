@@ -3,7 +3,7 @@ import { RuleEntry } from '../types';
 
 /** dX = Transpose(dY) with the inverse permutation (the default perm reverses the axes). */
 export const Transpose: RuleEntry = {
-  opType: 'Transpose', since: 1,
+  opType: 'Transpose', since: 1, category: 'shape',
   rule: {
     backward(ctx, [dY]) {
       const rank = ctx.shape(ctx.node.input![0]).length;

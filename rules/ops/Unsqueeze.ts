@@ -1,4 +1,4 @@
 import { reshapeBack } from '../op-forms';
 import { RuleEntry } from '../types';
 
-export const Unsqueeze: RuleEntry = { opType: 'Unsqueeze', since: 1, rule: reshapeBack };
+export const Unsqueeze: RuleEntry = { opType: 'Unsqueeze', since: 1, category: 'shape', rule: reshapeBack };

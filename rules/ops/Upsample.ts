@@ -4,7 +4,7 @@ import { RuleEntry } from '../types';
 
 /** Upsample (7–9): asymmetric coordinates, truncating nearest; scales as attribute (7) or input (9). */
 export const Upsample: RuleEntry = {
-  opType: 'Upsample', since: 7,
+  opType: 'Upsample', since: 7, category: 'linear',
   rule: {
     backward(ctx, [dY]) {
       const { node } = ctx;

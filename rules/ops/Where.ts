@@ -2,7 +2,7 @@ import { RuleEntry } from '../types';
 
 /** Y = cond ? A : B: dA = cond ? dY : 0, dB = cond ? 0 : dY. */
 export const Where: RuleEntry = {
-  opType: 'Where', since: 9,
+  opType: 'Where', since: 9, category: 'elementwise',
   rule: {
     broadcastInputs: [1, 2],
     backward({ em, node, needsGrad }, [dY]) {

@@ -102,8 +102,15 @@ function lossOf(out: ort.InferenceSession.OnnxValueMapType, ys: string[], r: Flo
 
 /** Asserts the augmented graph's input gradients equal central finite differences. */
 export async function gradcheck(c: OpCase): Promise<void> {
+  return gradcheckModel(singleOpModel(c), c);
+}
+
+/**
+ * The same for any model whose float inputs are `base.xs` (described in order by the non-constant
+ * entries of c.inputs; c.op names the case) and whose outputs `base.ys` are all seeded.
+ */
+export async function gradcheckModel(base: { model: ModelProto; xs: InputSpec[]; ys: string[] }, c: OpCase): Promise<void> {
   const rand = rng(c.seed ?? 7);
-  const base = singleOpModel(c);
   const probe = await probeFacts(base.model, base.xs, c.op);
   const yShapes = base.ys.map((y) => probe.facts.shapes.get(y)!);
   const { model, r } = withLoss(base.model, base.ys, yShapes, c.opset, rand);

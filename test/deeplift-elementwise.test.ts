@@ -1,0 +1,59 @@
+import { test } from 'uvu';
+import { Emitter, float } from '../rewriter/emitter';
+import { deeplift } from '../rules/methods/deeplift';
+import { gradcheckModel, rng } from './support/gradcheck';
+import { sumcheckModel } from './support/sumcheck';
+import { tinyGraph } from './support/tiny-model';
+
+/** Random weights in [-1, 1]. */
+function weights(em: Emitter, dims: number[], seed: number): string {
+  const r = rng(seed);
+  return em.constFloat(Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1), dims);
+}
+
+/**
+ * A graph from one input x of `dims`: DeepLIFT sums to f(x) − f(x⁰) within 1e-5 (random x and x⁰
+ * in [-2, 2], so operands swap winners between the passes), and the gradient matches central
+ * finite differences.
+ */
+function check(name: string, dims: number[], opset: number, body: (em: Emitter, x: string) => string, data?: number[]): void {
+  const graph = tinyGraph(dims, opset, body);
+  test(`DeepLIFT sums to delta: ${name}`, async () => {
+    for (const seed of [11, 12, 13]) await sumcheckModel(deeplift, { model: graph.model, input: graph.xs[0], output: 'y', label: `${name} (seed ${seed})`, seed });
+  });
+  test(`gradient vs finite differences: ${name}`, () => gradcheckModel(graph, { op: name, opset, inputs: [{ shape: dims, data }] }));
+}
+
+check('tf2onnx NHWC LeakyRelu clipped by Max(x, per-channel constant)', [1, 4, 4, 3], 13, (em, x) => {
+  const act = em.op('LeakyRelu', [x], { alpha: float(0.2) });
+  const clipped = em.op('Max', [act, em.constFloat([-0.3, 0.1, -0.05], [3])]);
+  return em.matmul(clipped, weights(em, [3, 2], 1));
+});
+check('Max(constant, x) broadcasting x to a larger output', [1, 2, 3], 13, (em, x) =>
+  em.op('Max', [em.constFloat([-0.5, 0, 0.5, 1], [1, 4, 1, 1]), x]));
+check('Min(x, constant), opset 9', [2, 6], 9, (em, x) => em.op('Min', [x, em.constFloat([0.3, -0.2, 1, 0, 0.5, -1], [6])]));
+check('Pow(x, broadcast constant exponents)', [2, 6], 13, (em, x) => em.op('Pow', [x, em.constFloat([2, 3, 1, 2, 3, 4], [6])]));
+check('Max of two activations', [2, 5], 13, (em, x) =>
+  em.op('Max', [em.matmul(x, weights(em, [5, 4], 2)), em.op('Relu', [em.matmul(x, weights(em, [5, 4], 3))])]));
+check('Max of three operands, one a constant', [2, 5], 13, (em, x) =>
+  em.op('Max', [em.matmul(x, weights(em, [5, 4], 4)), em.constFloat([0.2, -0.1, 0, 0.4], [4]), em.op('Tanh', [em.matmul(x, weights(em, [5, 4], 5))])]));
+check('Min of two activations with broadcasting', [2, 5], 12, (em, x) =>
+  em.op('Min', [em.matmul(x, weights(em, [5, 4], 6)), em.reduceSum(x, [1], true)]));
+check('Clip(x, min = mean(x) − 0.3), a bound computed from the input', [1, 8], 13, (em, x) => {
+  const lo = em.sub(em.reduceMean(x, [0, 1], false), em.scalar(0.3));
+  return em.op('Clip', [x, lo, em.scalar(1.5)]);
+});
+check('Clip with both bounds computed from the input', [1, 8], 12, (em, x) => {
+  const mean = em.reduceMean(x, [0, 1], false);
+  return em.op('Clip', [em.mul(x, em.scalar(1.5)), em.sub(mean, em.scalar(0.4)), em.add(mean, em.scalar(0.6))]);
+});
+// Finite differences (step 1e-2) need inputs away from the thresholds at 0.2 and 0.
+const awayFromSteps = Array.from({ length: 12 }, (_, i) => (i % 2 ? 1 : -1) * (0.35 + (i % 5) * 0.37));
+check('Where(x > 0.2, x, 0.1·x): the condition flips between the passes', [2, 6], 13, (em, x) =>
+  em.where(em.compare('Greater', x, em.scalar(0.2)), x, em.mul(x, em.scalar(0.1))), awayFromSteps);
+check('Where(x > 0, 2x, −x + constant) of two activations', [1, 2, 6], 13, (em, x) =>
+  em.where(em.compare('Greater', x, em.scalar(0)), em.mul(x, em.scalar(2)), em.add(em.neg(x), em.constFloat([0.5, -0.5, 1], [1, 3, 1, 1]))), awayFromSteps);
+check('Where with a constant condition and broadcasting branches', [1, 2, 6], 13, (em, x) =>
+  em.where(em.compare('Greater', em.constFloat([1, -1, 1], [1, 3, 1, 1]), em.scalar(0)), em.op('Sigmoid', [x]), em.matmul(x, weights(em, [6, 1], 7))));
+
+test.run();
