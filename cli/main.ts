@@ -4,13 +4,16 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { encodeModel, toNumber } from '../rewriter/proto';
 import { gradientRules } from '../rules/registry';
-import { methodNames } from '../rules/methods';
 import { AttributeOptions, Explainer, TensorData } from '../runtime';
+import { drivers } from '../runtime/drivers';
 import { imageToTensor, Preprocess, Rgb, tensorToRgb } from '../runtime/image';
 import { readImage, writeHeatmapPng } from '../runtime/node/image-file';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
+import { progressBar } from './progress';
+
+const methodNames = Object.keys(drivers);
 
 const USAGE = `onnx-explain — explain ONNX classifiers
 
@@ -45,7 +48,16 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --baseline B.npy      reference input for deeplift: one row or one per row (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a heat-map overlay
-${COMMON_HELP}`,
+${COMMON_HELP}
+
+Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
+  --window W            occlusion window per input dimension without the batch, e.g. 3,15,15
+  --stride S            occlusion stride: one value or one per dimension (default 1)
+  --feature-mask M.npy  feature-ablation groups: integer ids broadcastable to the input
+  --fill V              what replaces occluded features: a number (default 0) or random (seeded);
+                        --baseline B.npy fills with the baseline instead
+  --seed N              seed of the random fill (default 0)
+  --internal-batch-size B  perturbed rows per forward run (default 16)`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
@@ -61,6 +73,8 @@ const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true,
 };
+
+const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -78,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, {}, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
     return 0;
   } catch (e) {
@@ -176,6 +190,22 @@ async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): P
   return { x };
 }
 
+function perturbationOptions(p: Parsed): AttributeOptions {
+  const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const fill = p.flags.get('fill') as string | undefined;
+  const stride = ints('stride');
+  const maskFile = p.flags.get('feature-mask') as string | undefined;
+  return {
+    window: ints('window'),
+    stride: stride?.length === 1 ? stride[0] : stride,
+    fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
+    seed: ints('seed')?.[0],
+    internalBatchSize: ints('internal-batch-size')?.[0],
+    featureMask: maskFile ? readNpy(maskFile) : undefined,
+    onProgress: progressBar(p.flags.get('method') as string),
+  };
+}
+
 async function attribute(p: Parsed): Promise<void> {
   const model = modelArg(p, 'attribute');
   const inputFile = p.flags.get('input') as string | undefined;
@@ -185,11 +215,12 @@ async function attribute(p: Parsed): Promise<void> {
   const out = p.flags.get('out') as string | undefined;
   if (out && !/\.(npy|png)$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .npy or .png`);
   const baselineFile = p.flags.get('baseline') as string | undefined;
-  for (const own of [model, inputFile, baselineFile]) {
+  const maskFile = p.flags.get('feature-mask') as string | undefined;
+  for (const own of [model, inputFile, baselineFile, maskFile]) {
     if (out && own && path.resolve(out) === path.resolve(own)) throw new ExplainError(`--out ${out} would overwrite the input file ${own}`);
   }
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const options: AttributeOptions = { ...commonOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') };
+  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') };
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
   if (baselineFile) {
     const b = readNpy(baselineFile);

@@ -8,6 +8,7 @@ import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
 import { drivers } from './drivers';
+import type { PerturbationOptions } from './drivers/perturbation';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import { createSession, Provider } from './session';
@@ -23,7 +24,7 @@ export interface ExplainerOptions {
   warn?: (message: string) => void;
 }
 
-export interface AttributeOptions extends RuleOptions {
+export interface AttributeOptions extends RuleOptions, PerturbationOptions {
   method?: string;
   /** Class index for all rows, one per row, or omitted for the argmax of each row. */
   target?: number | number[];
@@ -33,7 +34,7 @@ export interface AttributeOptions extends RuleOptions {
   output?: string;
   /** Explain a final Softmax's output itself instead of its input logits. */
   explainSoftmax?: boolean;
-  /** Reference input for reference methods: one row for all, or one per row (default zeros). */
+  /** Reference input for reference methods (and the fill of perturbation methods): one row for all, or one per row (default zeros). */
   baseline?: TensorInput;
   /** DeepLIFT §2.5: mean-normalise the seed over the classes (seed e_t − 1/n). */
   softmaxNormalize?: boolean;

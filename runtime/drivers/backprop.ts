@@ -1,8 +1,8 @@
 import { IO_NAMES } from '../../rewriter/augment';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { argmaxRows, checkClass, classSeed, perRow } from '../targets';
 import { concatRows, floatTensor, splitFeeds } from '../tensors';
+import { outputSeed } from './seed';
 import { Driver } from './types';
 
 /** Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ...): one run per batch. */
@@ -10,16 +10,9 @@ export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
     const method = ex.method(options.method);
-    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+    const { from, fromShape, targets, seed } = await outputSeed(ex, x, options);
     const prepared = await ex.prepare(rowDims, options.onehotAxis);
     const n = x.dims[0];
-    const fromShape = prepared.facts.shapes.get(from)!;
-    const classes = fromShape.slice(1).reduce((a, b) => a * b, 1);
-    const targets = perRow(options.target, n, 'target') ?? argmaxRows((await ex.forward(x))[output], n);
-    targets.forEach((t) => checkClass(t, classes, 'target', ex.label, output));
-    const contrast = perRow(options.contrast, n, 'contrast');
-    contrast?.forEach((t) => checkClass(t, classes, 'contrast', ex.label, output));
-    const seed = classSeed(targets, classes, contrast, options.softmaxNormalize);
     const key = JSON.stringify([rowDims, method.name, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options)).model);
     const feeds: Record<string, OrtTensor> = {

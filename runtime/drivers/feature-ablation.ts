@@ -1,0 +1,50 @@
+import { ExplainError } from '../../rewriter/errors';
+import type { AttributeOptions, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+import { Job, sweep } from './perturbation';
+import { Driver } from './types';
+
+/**
+ * Per row of x, the flat indices of each feature group of an integer mask broadcastable to x's
+ * shape (with or without the batch axis; size-1 axes repeat), as Captum's feature_mask.
+ */
+export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims: number[] }, xDims: number[]): Job[] {
+  const dims = mask.dims.length === xDims.length - 1 ? [1, ...mask.dims] : mask.dims;
+  const show = `[${mask.dims}]`;
+  if (dims.length !== xDims.length || dims.some((d, k) => d !== 1 && d !== xDims[k])) {
+    throw new ExplainError(`feature mask of shape ${show} does not broadcast to the input's shape [${xDims}]`);
+  }
+  const values = Array.from(mask.data as ArrayLike<number | bigint>, Number);
+  if (values.some((v) => !Number.isInteger(v))) throw new ExplainError(`feature mask of shape ${show} holds non-integer values; it must hold integer group ids`);
+  const maskStrides = dims.map((_, k) => dims.slice(k + 1).reduce((a, b) => a * b, 1));
+  const n = xDims[0];
+  const per = xDims.slice(1).reduce((a, b) => a * b, 1);
+  const jobs: Job[] = [];
+  for (let row = 0; row < n; row++) {
+    const groups = new Map<number, number[]>();
+    for (let i = 0; i < per; i++) {
+      // Index of element (row, i) of x in the broadcast mask.
+      let rest = i;
+      let m = dims[0] === 1 ? 0 : row * maskStrides[0];
+      for (let k = xDims.length - 1; k >= 1; k--) {
+        const c = rest % xDims[k];
+        rest = Math.floor(rest / xDims[k]);
+        if (dims[k] !== 1) m += c * maskStrides[k];
+      }
+      const id = values[m];
+      const list = groups.get(id) ?? [];
+      list.push(i);
+      groups.set(id, list);
+    }
+    for (const id of [...groups.keys()].sort((a, b) => a - b)) jobs.push({ row, indices: Int32Array.from(groups.get(id)!) });
+  }
+  return jobs;
+}
+
+/** Feature ablation (Captum FeatureAblation): every feature of a group gets the output drop when the whole group is replaced. */
+export const featureAblation: Driver = {
+  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
+    if (!options.featureMask) throw new ExplainError('feature-ablation needs a feature mask of integer group ids (--feature-mask MASK.npy)');
+    return sweep(ex, x, options, maskGroups(options.featureMask, [...x.dims]), false);
+  },
+};

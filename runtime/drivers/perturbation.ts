@@ -1,0 +1,100 @@
+import { ExplainError } from '../../rewriter/errors';
+import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+import { uniform } from '../random';
+import { floatTensor } from '../tensors';
+import { tensorsAt } from './forward';
+import { outputSeed } from './seed';
+
+/** Options of the perturbation methods (occlusion, feature ablation). */
+export interface PerturbationOptions {
+  /** Occlusion window per input dimension without the batch. */
+  window?: number[];
+  /** Occlusion stride: one value for every dimension or one per dimension (default 1). */
+  stride?: number | number[];
+  /** What replaces occluded features: a constant (default 0) or 'random' (uniform in the row's value range); `baseline` overrides it. */
+  fill?: number | 'random';
+  /** Seed of the random fill. */
+  seed?: number;
+  /** Feature ablation groups: integer ids broadcastable to the input (batch axis 1, N or absent). */
+  featureMask?: { data: ArrayLike<number> | BigInt64Array; dims: number[] };
+  /** At most this many perturbed rows per forward run (default 16). */
+  internalBatchSize?: number;
+  /** Called after each forward run of a sweep with the perturbed rows done and their total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One perturbed copy of row `row`: the features at `indices` (flat, within the row) replaced. */
+export interface Job { row: number; indices: Int32Array }
+
+/**
+ * Runs every job's perturbed input through the model in batches of `internalBatchSize` rows and
+ * gives each perturbed feature f(x)[t] − f(x_perturbed)[t] (f: Σ seed · explained tensor).
+ * `average`: a feature's attribution is the mean over the jobs that perturb it (occlusion, Captum's
+ * weights); otherwise the sum (feature ablation, where groups do not overlap).
+ */
+export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean): Promise<AttributionResult> {
+  const rowDims = x.dims.slice(1);
+  const n = x.dims[0];
+  const per = x.size / n;
+  const batch = options.internalBatchSize ?? 16;
+  if (!Number.isInteger(batch) || batch < 1) throw new ExplainError(`internalBatchSize: ${batch} is not a positive integer`);
+  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const names = [...new Set([...ex.outputNames, from])];
+  const run = await tensorsAt(ex, rowDims, names, options.onehotAxis);
+  const base = await run(x);
+  const { targets, seed } = await outputSeed(ex, x, options, base[output]);
+  const classes = seed.length / n;
+  const explained = (values: Float32Array, slot: number, row: number) => {
+    let v = 0;
+    for (let k = 0; k < classes; k++) v += seed[row * classes + k] * values[slot * classes + k];
+    return v;
+  };
+  const xs = x.data as Float32Array;
+  const fill = fillValues(ex, x, options);
+  const attributions = new Float32Array(x.size);
+  const counts = new Float32Array(average ? x.size : 0);
+  for (let start = 0; start < jobs.length; start += batch) {
+    const chunk = jobs.slice(start, start + batch);
+    const data = new Float32Array(chunk.length * per);
+    chunk.forEach((job, slot) => {
+      data.set(xs.subarray(job.row * per, (job.row + 1) * per), slot * per);
+      const values = fill(job);
+      job.indices.forEach((i, k) => { data[slot * per + i] = values[k]; });
+    });
+    const out = (await run(floatTensor(data, [chunk.length, ...rowDims])))[from].data;
+    chunk.forEach((job, slot) => {
+      const diff = explained(base[from].data, job.row, job.row) - explained(out, slot, job.row);
+      for (const i of job.indices) {
+        attributions[job.row * per + i] += diff;
+        if (average) counts[job.row * per + i] += 1;
+      }
+    });
+    options.onProgress?.(Math.min(start + batch, jobs.length), jobs.length);
+  }
+  if (average) attributions.forEach((a, i) => { if (counts[i] > 0) attributions[i] = a / counts[i]; });
+  const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, base[name]]));
+  return { attributions: { data: attributions, dims: [...x.dims] }, outputs, targets };
+}
+
+/** The replacement values of a job's features: the baseline's, a constant, or seeded uniform noise in the row's range. */
+function fillValues(ex: Explainer, x: OrtTensor, options: AttributeOptions): (job: Job) => ArrayLike<number> {
+  const per = x.size / x.dims[0];
+  if (options.baseline) {
+    if (options.fill !== undefined) throw new ExplainError('fill and baseline are exclusive: the baseline is what fills the perturbed features');
+    const b = ex.baselineFor(options.baseline, x, false).data as Float32Array;
+    return (job) => Float32Array.from(job.indices, (i) => b[job.row * per + i]);
+  }
+  const fill = options.fill ?? 0;
+  if (fill === 'random') {
+    const rand = uniform(options.seed ?? 0);
+    const xs = x.data as Float32Array;
+    const range = Array.from({ length: x.dims[0] }, (_, r) => {
+      const row = xs.subarray(r * per, (r + 1) * per);
+      return [row.reduce((a, v) => Math.min(a, v), Infinity), row.reduce((a, v) => Math.max(a, v), -Infinity)];
+    });
+    return (job) => Float32Array.from(job.indices, () => range[job.row][0] + (range[job.row][1] - range[job.row][0]) * rand());
+  }
+  if (typeof fill !== 'number' || !Number.isFinite(fill)) throw new ExplainError(`fill: '${fill}' is not a number or 'random'`);
+  return (job) => new Float32Array(job.indices.length).fill(fill);
+}

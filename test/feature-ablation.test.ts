@@ -1,0 +1,65 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { loadFixture, relL2 } from './support/fixtures';
+
+/** Feature ablation by brute force: per row and group id, replace the group, one forward, the score drop on each of its features. */
+async function bruteAblation(ex: Explainer, x: { data: Float32Array; dims: number[] }, groupOf: (r: number, i: number) => number, targets: number[], fill: number): Promise<Float32Array> {
+  const row = x.dims.slice(1);
+  const per = row.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(x.data.length);
+  for (let r = 0; r < x.dims[0]; r++) {
+    const xr = x.data.slice(r * per, (r + 1) * per);
+    const score = async (v: Float32Array) => (await ex.forward({ data: v, dims: [1, ...row] }))[ex.outputNames[0]].data[targets[r]];
+    const base = await score(xr);
+    const ids = new Set(Array.from({ length: per }, (_, i) => groupOf(r, i)));
+    for (const id of ids) {
+      const diff = base - (await score(Float32Array.from(xr, (v, i) => (groupOf(r, i) === id ? fill : v))));
+      for (let i = 0; i < per; i++) if (groupOf(r, i) === id) out[r * per + i] = diff;
+    }
+  }
+  return out;
+}
+
+test('feature ablation with 4×4 superpixels shared by channels and rows ([1,1,16,16] mask) equals brute force', async () => {
+  const fx = loadFixture('resnet_bn');
+  const ex = await Explainer.load(fx.model);
+  const mask = Float64Array.from({ length: 256 }, (_, i) => Math.floor(Math.floor(i / 16) / 4) * 4 + Math.floor((i % 16) / 4));
+  const r = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, featureMask: { data: mask, dims: [1, 1, 16, 16] }, fill: 0.25, internalBatchSize: 5 });
+  const want = await bruteAblation(ex, fx.input, (_r, i) => mask[i % 256], fx.meta.target, 0.25);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+  assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+});
+
+test('feature ablation with one mask per row (int64 ids, sparse and negative) and a mask without the batch axis', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const ids = BigInt64Array.from({ length: 60 }, (_, i) => BigInt((i * 7) % 5 === 0 ? -3 : Math.floor((i % 20) / (3 + Math.floor(i / 20))) * 10));
+  const r = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, featureMask: { data: ids, dims: [3, 20] } });
+  const want = await bruteAblation(ex, fx.input, (row, i) => Number(ids[row * 20 + i]), fx.meta.target, 0);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `per-row mask rel L2 ${relL2(r.attributions.data, want)}`);
+  const shared = Int32Array.from({ length: 20 }, (_, i) => i % 4);
+  const s = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, featureMask: { data: shared, dims: [20] } });
+  const want2 = await bruteAblation(ex, fx.input, (_row, i) => shared[i], fx.meta.target, 0);
+  assert.ok(relL2(s.attributions.data, want2) < 1e-5, `row-shape mask rel L2 ${relL2(s.attributions.data, want2)}`);
+});
+
+test('feature ablation errors: no mask, a mask that does not broadcast, non-integer ids', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const cases: [object, RegExp][] = [
+    [{}, /feature-ablation needs a feature mask/],
+    [{ featureMask: { data: new Float32Array(21), dims: [21] } }, /feature mask of shape \[21\] does not broadcast to the input's shape \[3,20\]/],
+    [{ featureMask: { data: new Float32Array(20).fill(0.5), dims: [1, 20] } }, /holds non-integer values/],
+  ];
+  for (const [options, message] of cases) {
+    try {
+      await ex.attribute(fx.input, { method: 'feature-ablation', ...options });
+      assert.unreachable('no error');
+    } catch (e) {
+      assert.match((e as Error).message, message);
+    }
+  }
+});
+
+test.run();
