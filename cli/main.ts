@@ -11,7 +11,7 @@ import { readImage, writeHeatmapPng } from '../runtime/node/image-file';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
-import { progressBar } from './progress';
+import { progressBar } from '../runtime/node/progress-bar';
 
 const methodNames = Object.keys(drivers);
 
@@ -202,7 +202,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
     seed: ints('seed')?.[0],
     internalBatchSize: ints('internal-batch-size')?.[0],
     featureMask: maskFile ? readNpy(maskFile) : undefined,
-    onProgress: progressBar(p.flags.get('method') as string),
+    progress: progressBar(p.flags.get('method') as string),
   };
 }
 

@@ -93,7 +93,7 @@ test('occlusion costs ceil(windows·rows ÷ batch) forward runs after the first;
   const ex = await Explainer.load(fx.model);
   const progress: number[][] = [];
   const options = { method: 'occlusion', target: 1, window: [3, 4, 4], stride: [3, 4, 4], fill: 'random' as const, seed: 3 };
-  const a = await ex.attribute(fx.input, { ...options, internalBatchSize: 10, onProgress: (done: number, total: number) => progress.push([done, total]) });
+  const a = await ex.attribute(fx.input, { ...options, internalBatchSize: 10, progress: (done: number, total: number) => progress.push([done, total]) });
   // 16 windows × 3 rows = 48 perturbed rows: 5 runs of at most 10.
   assert.equal(progress, [[10, 48], [20, 48], [30, 48], [40, 48], [48, 48]]);
   const b = await ex.attribute(fx.input, { ...options, internalBatchSize: 3 });

@@ -20,8 +20,6 @@ export interface PerturbationOptions {
   featureMask?: { data: ArrayLike<number> | BigInt64Array; dims: number[] };
   /** At most this many perturbed rows per forward run (default 16). */
   internalBatchSize?: number;
-  /** Called after each forward run of a sweep with the perturbed rows done and their total. */
-  onProgress?: (done: number, total: number) => void;
 }
 
 /** One perturbed copy of row `row`: the features at `indices` (flat, within the row) replaced. */
@@ -70,7 +68,7 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
         if (average) counts[job.row * per + i] += 1;
       }
     });
-    options.onProgress?.(Math.min(start + batch, jobs.length), jobs.length);
+    options.progress?.(Math.min(start + batch, jobs.length), jobs.length);
   }
   if (average) attributions.forEach((a, i) => { if (counts[i] > 0) attributions[i] = a / counts[i]; });
   const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, base[name]]));
