@@ -6,12 +6,13 @@ import { encodeModel, toNumber } from '../rewriter/proto';
 import { gradientRules } from '../rules/registry';
 import { AttributeOptions, Explainer, TensorData } from '../runtime';
 import { drivers } from '../runtime/drivers';
-import { imageToTensor, Preprocess, Rgb, tensorToRgb } from '../runtime/image';
-import { readImage, writeHeatmapPng } from '../runtime/node/image-file';
+import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
+import { readImage } from '../runtime/node/image-file';
+import { progressBar } from '../runtime/node/progress-bar';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
-import { progressBar } from '../runtime/node/progress-bar';
+import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 
 const methodNames = Object.keys(drivers);
 
@@ -21,6 +22,7 @@ Usage:
   onnx-explain info MODEL
   onnx-explain attribute MODEL --input X.npy|IMG.png --method M [--target K] [--output NAME] [--out OUT.npy|OUT.png]
   onnx-explain rewrite MODEL --method M --out AUG.onnx [--shape DIMS] [--output NAME]
+  onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [--target K]
 
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options.`;
@@ -47,7 +49,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift: one row or one per row (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
-  --out FILE            .npy to save attributions (same shape as the input), .png for a heat-map overlay
+  --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
+${VIS_HELP}
 ${COMMON_HELP}
 
 Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
@@ -58,6 +61,18 @@ Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
                         --baseline B.npy fills with the baseline instead
   --seed N              seed of the random fill (default 0)
   --internal-batch-size B  perturbed rows per forward run (default 16)`,
+  visualize: `onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [options]
+
+Draws a figure comparing methods (FeatureVis Fig. 3): one row per input row (input, then one panel
+per method with its colour scale, captioned with target, prediction and probability). Images get
+channel-summed maps, 1-D inputs per-position bar plots.
+
+  --input X             .npy or a PNG/JPEG image (as for attribute; also --preprocess, --baseline)
+  --methods M1,M2,...   the methods to compare (default gradient)
+  --target K            class index for all rows, or one per row (default: argmax per row)
+  --out FIG.png         the figure
+${VIS_HELP}
+${COMMON_HELP}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
@@ -86,13 +101,14 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return command ? 0 : 1;
     }
-    if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: info, attribute, rewrite; see onnx-explain --help)`);
+    if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: ${Object.keys(HELP).join(', ')}; see onnx-explain --help)`);
     if (rest.includes('--help') || rest.includes('-h')) {
       console.log(HELP[command]);
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, {}, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
+    if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
     return 0;
   } catch (e) {
@@ -202,31 +218,39 @@ function perturbationOptions(p: Parsed): AttributeOptions {
     seed: ints('seed')?.[0],
     internalBatchSize: ints('internal-batch-size')?.[0],
     featureMask: maskFile ? readNpy(maskFile) : undefined,
-    progress: progressBar(p.flags.get('method') as string),
   };
 }
 
-async function attribute(p: Parsed): Promise<void> {
-  const model = modelArg(p, 'attribute');
+interface Request { ex: Explainer; x: TensorData; shown?: Rgb; options: AttributeOptions; out?: string; format?: string }
+
+/** What attribute and visualize share: --out checked before any work, the model, the input (and its picture), options with the baseline. */
+async function request(p: Parsed, command: string, formats: string[]): Promise<Request> {
+  const model = modelArg(p, command);
   const inputFile = p.flags.get('input') as string | undefined;
-  if (!inputFile) throw new ExplainError('attribute: --input X.npy (or an image) is required');
+  if (!inputFile) throw new ExplainError(`${command}: --input X.npy (or an image) is required`);
   const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
   if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
   const out = p.flags.get('out') as string | undefined;
-  if (out && !/\.(npy|png)$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .npy or .png`);
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   for (const own of [model, inputFile, baselineFile, maskFile]) {
     if (out && own && path.resolve(out) === path.resolve(own)) throw new ExplainError(`--out ${out} would overwrite the input file ${own}`);
   }
+  const format = out ? prepareOut(out, formats) : undefined;
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') };
+  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
   if (baselineFile) {
     const b = readNpy(baselineFile);
     if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
+  return { ex, x, shown, options, out, format };
+}
+
+async function attribute(p: Parsed): Promise<void> {
+  const vis = visOptions(p);
+  const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
   const { output } = ex.resolveOutput(options.output, options.explainSoftmax);
   const scores = r.outputs[output];
@@ -237,8 +261,8 @@ async function attribute(p: Parsed): Promise<void> {
   for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
   console.log(`attribution (${options.method ?? 'gradient'}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], ex.method(options.method).reference);
-  if (out?.toLowerCase().endsWith('.png')) {
-    writeHeatmapPng(out, r.attributions, shown ?? tensorToRgb(x, ex.label), ex.label);
+  if (out && format === 'png') {
+    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out) {
     writeNpy(out, r.attributions.data, r.attributions.dims);
@@ -246,19 +270,40 @@ async function attribute(p: Parsed): Promise<void> {
   }
 }
 
+async function visualizeMethods(p: Parsed): Promise<void> {
+  const vis = visOptions(p);
+  if (!p.flags.has('out')) throw new ExplainError('visualize: --out FIG.png is required');
+  const names = ((p.flags.get('methods') as string | undefined) ?? 'gradient').split(',').map((m) => m.trim());
+  const { ex, x, shown, options, out } = await request(p, 'visualize', ['png']);
+  const columns = [];
+  let first;
+  for (const method of names) {
+    const r = await ex.attribute(x, { ...options, method });
+    first ??= r;
+    columns.push({ title: method, attributions: r.attributions });
+  }
+  writeFigure(out!, columns, x, shown, captions(ex, first!, options.output, options.explainSoftmax), ex.label, vis);
+  console.log(`wrote ${out}`);
+}
+
 /**
- * Prints the convergence delta per row: DeepLIFT Σ C − (f(x) − f(x⁰)), LRP Σ R − f(x). Warns
- * where it exceeds 1e-4 of the explained quantity (or 1e-4 absolute for quantities below 1).
+ * Prints the convergence delta per row. Reference methods (DeepLIFT) must sum to f(x) − f(x⁰):
+ * a miss above 1e-4 of it (1e-4 absolute below 1) is a warning. LRP's Σ R − f(x) is what ε
+ * stabilisers and biases absorb by design: reported as the share of f(x) conserved, not a failure.
  */
 function reportDelta(delta: Float32Array, attributions: Float32Array, rows: number, reference: boolean): void {
   const per = attributions.length / rows;
-  const explained = reference ? 'f(x) − f(x⁰)' : 'f(x)';
   delta.forEach((d, row) => {
     const total = attributions.subarray(row * per, (row + 1) * per).reduce((a, v) => a + v, 0);
     const target = total - d;
-    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, ${explained} ${target.toPrecision(6)})`);
+    if (!reference) {
+      const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
+      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${target.toPrecision(6)}${share}; the rest, ${(-d).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
+      return;
+    }
+    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
     if (Math.abs(d) > 1e-4 * Math.max(1, Math.abs(target))) {
-      console.warn(`onnx-explain: warning: row ${row}: attributions miss ${explained} by ${d.toExponential(3)} (more than 1e-4 relative)`);
+      console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than 1e-4 relative)`);
     }
   });
 }

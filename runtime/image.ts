@@ -36,16 +36,19 @@ function crop(img: Rgb, width: number, height: number): Rgb {
   return { width, height, data: out };
 }
 
-/** The model's image layout and size from its input dims ([N,3,H,W] or [N,H,W,3]; -1 = dynamic). */
-export function imageLayout(dims: number[], label: string): { layout: Layout; height: number; width: number } {
-  if (dims.length === 4 && dims[1] === 3) return { layout: 'NCHW', height: dims[2], width: dims[3] };
-  if (dims.length === 4 && dims[3] === 3) return { layout: 'NHWC', height: dims[1], width: dims[2] };
-  throw new ExplainError(`${label}: input shape [${dims.map((d) => (d < 0 ? '?' : d))}] is not an RGB image ([N,3,H,W] or [N,H,W,3]); pass --input as .npy`);
+/** The model's image layout, size and channels from its input dims ([N,C,H,W] or [N,H,W,C], C = 3 or 1; -1 = dynamic). */
+export function imageLayout(dims: number[], label: string): { layout: Layout; height: number; width: number; channels: number } {
+  if (dims.length === 4 && (dims[1] === 3 || dims[1] === 1)) return { layout: 'NCHW', height: dims[2], width: dims[3], channels: dims[1] };
+  if (dims.length === 4 && (dims[3] === 3 || dims[3] === 1)) return { layout: 'NHWC', height: dims[1], width: dims[2], channels: dims[3] };
+  throw new ExplainError(`${label}: input shape [${dims.map((d) => (d < 0 ? '?' : d))}] is not an image ([N,C,H,W] or [N,H,W,C] with C = 3 or 1); pass --input as .npy`);
 }
 
-/** Image → model input (batch 1). torchvision: resize shorter side to size/0.875, centre crop, ImageNet mean/std. */
+/**
+ * Image → model input (batch 1). torchvision: resize shorter side to size/0.875, centre crop,
+ * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); none: resize, [0,1] pixels.
+ */
 export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
-  const { layout, height, width } = imageLayout(dims, label);
+  const { layout, height, width, channels } = imageLayout(dims, label);
   const h = height > 0 ? height : img.height;
   const w = width > 0 ? width : img.width;
   let shown: Rgb;
@@ -55,45 +58,64 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
   } else {
     shown = resize(img, w, h);
   }
-  const data = new Float32Array(h * w * 3);
+  const data = new Float32Array(h * w * channels);
   for (let i = 0; i < h * w; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = preprocess === 'torchvision' ? (shown.data[i * 3 + c] - MEAN[c]) / STD[c] : shown.data[i * 3 + c];
-      data[layout === 'NCHW' ? c * h * w + i : i * 3 + c] = v;
+    const px = shown.data.subarray(i * 3, i * 3 + 3);
+    for (let c = 0; c < channels; c++) {
+      const v = channels === 1 ? 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2] : preprocess === 'torchvision' ? (px[c] - MEAN[c]) / STD[c] : px[c];
+      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = v;
     }
   }
-  return { tensor: { data, dims: layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3] }, shown };
+  return { tensor: { data, dims: layout === 'NCHW' ? [1, channels, h, w] : [1, h, w, channels] }, shown };
 }
 
-/** Row 0 of an image tensor as displayable RGB (min–max scaled). */
-export function tensorToRgb(t: TensorData, label: string): Rgb {
-  const { layout, height: h, width: w } = imageLayout(t.dims, label);
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < h * w * 3; i++) { lo = Math.min(lo, t.data[i]); hi = Math.max(hi, t.data[i]); }
-  const data = new Float32Array(h * w * 3);
-  for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = (t.data[layout === 'NCHW' ? c * h * w + i : i * 3 + c] - lo) / (hi - lo || 1);
-  return { width: w, height: h, data };
+/** How attributions of this shape are drawn: images (channel-summed maps) or 1-D sequences (per-position bars). */
+export type AttributionLayout =
+  | { kind: 'image'; layout: Layout; channels: number; height: number; width: number }
+  | { kind: 'sequence'; channelsFirst: boolean; channels: number; length: number };
+
+/**
+ * Rank 4: [N,C,H,W] (or [N,H,W,C] with C = 1 or 3); rank 3: [N,C,L] one-hot-like sequences when
+ * C ≤ 8 and L ≥ 4C ([N,L,C] likewise), else a grayscale [N,H,W] image; rank 2: [N,L] sequences.
+ */
+export function attributionLayout(dims: number[]): AttributionLayout {
+  const [, a, b, c] = dims;
+  if (dims.length === 4) {
+    const nhwc = (c === 1 || c === 3) && a !== 1 && a !== 3;
+    return nhwc ? { kind: 'image', layout: 'NHWC', channels: c, height: a, width: b } : { kind: 'image', layout: 'NCHW', channels: a, height: b, width: c };
+  }
+  if (dims.length === 3) {
+    if (a <= 8 && b >= 4 * a) return { kind: 'sequence', channelsFirst: true, channels: a, length: b };
+    if (b <= 8 && a >= 4 * b) return { kind: 'sequence', channelsFirst: false, channels: b, length: a };
+    return { kind: 'image', layout: 'NCHW', channels: 1, height: a, width: b };
+  }
+  if (dims.length === 2) return { kind: 'sequence', channelsFirst: true, channels: 1, length: a };
+  throw new ExplainError(`cannot draw attributions of shape [${dims}]: expected an image ([N,C,H,W], [N,H,W]) or a sequence ([N,L], [N,C,L])`);
 }
 
-/** Per-pixel Σ|attribution| over channels of row 0 (Captum's absolute-value heat map). */
-function heat(attr: TensorData, layout: Layout, h: number, w: number): Float32Array {
-  const out = new Float32Array(h * w);
-  for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) out[i] += Math.abs(attr.data[layout === 'NCHW' ? c * h * w + i : i * 3 + c]);
+/** Row r summed over channels: a height×width map (images) or one value per position (sequences), as Captum sums over channels. */
+export function channelSum(t: TensorData, row: number, l: AttributionLayout): Float32Array {
+  const size = l.kind === 'image' ? l.height * l.width : l.length;
+  const per = size * l.channels;
+  const first = l.kind === 'image' ? l.layout === 'NCHW' : l.channelsFirst;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) for (let c = 0; c < l.channels; c++) out[i] += t.data[row * per + (first ? c * size + i : i * l.channels + c)];
   return out;
 }
 
-/** RGBA pixels: the heat map (normalised at its 99th percentile, 'hot' colours) blended over the image. */
-export function heatmapRgba(attr: TensorData, shown: Rgb, label: string): { width: number; height: number; data: Uint8Array } {
-  const { layout, height: h, width: w } = imageLayout(attr.dims, label);
-  const m = heat(attr, layout, h, w);
-  const sorted = Float32Array.from(m).sort();
-  const top = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] || 1;
-  const data = new Uint8Array(w * h * 4);
+/** Row r of an image tensor as displayable RGB (min–max scaled; grayscale repeated over R, G, B). */
+export function tensorToRgb(t: TensorData, label: string, row = 0): Rgb {
+  const { layout, height: h, width: w, channels } = imageLayout(t.dims, label);
+  const per = h * w * channels;
+  const x = t.data.subarray(row * per, (row + 1) * per);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of x) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const data = new Float32Array(h * w * 3);
   for (let i = 0; i < h * w; i++) {
-    const v = Math.min(1, m[i] / top);
-    const hot = [Math.min(1, 3 * v), Math.min(1, Math.max(0, 3 * v - 1)), Math.max(0, 3 * v - 2)];
-    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(255 * Math.min(1, 0.35 * shown.data[i * 3 + c] + 0.65 * hot[c]));
-    data[i * 4 + 3] = 255;
+    for (let c = 0; c < 3; c++) {
+      const k = Math.min(c, channels - 1);
+      data[i * 3 + c] = (x[layout === 'NCHW' ? k * h * w + i : i * channels + k] - lo) / (hi - lo || 1);
+    }
   }
   return { width: w, height: h, data };
 }

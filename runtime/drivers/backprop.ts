@@ -22,7 +22,10 @@ export const backprop: Driver = {
     if (method.reference) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
     const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
-    for (const f of runs) results.push(await session.run(f));
+    for (const f of runs) {
+      results.push(await session.run(f));
+      options.progress?.(results.length, runs.length);
+    }
     const all = concatRows(results, [...ex.outputNames, IO_NAMES.attribution, ...(method.explained ? [IO_NAMES.delta] : [])]);
     const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, all[name]]));
     return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.explained ? all[IO_NAMES.delta].data : undefined };

@@ -1,10 +1,8 @@
 import * as fs from 'fs';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { writePng } from './png-file';
 import { ExplainError } from '../../rewriter/errors';
-import { heatmapRgba, Rgb } from '../image';
-import { TensorData } from '../tensors';
+import { Rgb } from '../image';
 
 export function readImage(file: string): Rgb {
   if (!fs.existsSync(file)) throw new ExplainError(`${file}: file not found`);
@@ -29,9 +27,4 @@ export function readImage(file: string): Rgb {
   const data = new Float32Array(width * height * 3);
   for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
   return { width, height, data };
-}
-
-/** Writes the heat-map overlay (heatmapRgba) as a PNG, creating the folder. */
-export function writeHeatmapPng(file: string, attr: TensorData, shown: Rgb, label: string): void {
-  writePng(file, heatmapRgba(attr, shown, label));
 }

@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { AttributionResult, Explainer, TensorData } from '../runtime';
+import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
+import { writePng } from '../runtime/node/png-file';
+import { Figure, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
+import { num, Parsed } from './args';
+
+export const VIS_FLAGS = { 'vis-method': true, sign: true, 'outlier-perc': true, 'display-size': true };
+
+export const VIS_HELP = `  --vis-method M        for .png: ${VIS_METHODS.join(' | ')} (default blended_heat_map over images)
+  --sign S              for .png: ${VIS_SIGNS.join(' | ')} (default absolute; all = diverging red-white-green)
+  --outlier-perc P      for .png: % of attribution mass saturated at the top of the scale (default 2, as Captum)
+  --display-size PX     for .png: panel size in pixels (default 224)`;
+
+export function visOptions(p: Parsed): VisualizeOptions {
+  const pick = <T extends string>(flag: string, allowed: readonly T[]): T | undefined => {
+    const v = p.flags.get(flag) as string | undefined;
+    if (v !== undefined && !allowed.includes(v as T)) throw new ExplainError(`--${flag}: '${v}' is not one of ${allowed.join(', ')}`);
+    return v as T | undefined;
+  };
+  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  return { method: pick('vis-method', VIS_METHODS), sign: pick('sign', VIS_SIGNS), outlierPerc: number('outlier-perc'), size: number('display-size') };
+}
+
+/**
+ * Checks an output path before any work: a known extension, not a folder, its folder created.
+ * Returns the lower-case extension.
+ */
+export function prepareOut(out: string, formats: string[]): string {
+  const ext = path.extname(out).slice(1).toLowerCase();
+  if (!formats.includes(ext)) throw new ExplainError(`--out: '${out}' must end in ${formats.map((f) => `.${f}`).join(' or ')}`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new ExplainError(`--out: '${out}' is a folder`);
+  const dir = path.dirname(path.resolve(out));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ExplainError(`--out: cannot create folder '${dir}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return ext;
+}
+
+/** Per row: target, predicted class and its probability (softmax of logits unless the output is already a Softmax). */
+export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined, explainSoftmax: boolean | undefined): string[] {
+  const { output, from } = ex.resolveOutput(outputName, explainSoftmax);
+  const scores = r.outputs[output];
+  const rows = r.attributions.dims[0];
+  const per = scores.data.length / rows;
+  return Array.from({ length: rows }, (_, row) => {
+    const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
+    const probs = from !== output ? s : softmax(s);
+    const pred = probs.indexOf(Math.max(...probs));
+    const t = r.targets[row];
+    return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;
+  });
+}
+
+function softmax(v: number[]): number[] {
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
+}
+
+/** Displayable input images per row (the preprocessed picture when the input was an image file). */
+export function inputImages(x: TensorData, shown: Rgb | undefined, label: string): (Rgb | undefined)[] | undefined {
+  if (attributionLayout(x.dims).kind !== 'image') return undefined;
+  try {
+    return Array.from({ length: x.dims[0] }, (_, row) => (row === 0 && shown ? shown : tensorToRgb(x, label, row)));
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeFigure(out: string, columns: VisColumn[], x: TensorData, shown: Rgb | undefined, rowCaptions: string[], label: string, options: VisualizeOptions): void {
+  const figure: Figure = { columns, images: inputImages(x, shown, label), captions: rowCaptions };
+  writePng(out, visualize(figure, options));
+  const drawn = options.maxRows ?? 16;
+  if (x.dims[0] > drawn) console.log(`${out}: the figure shows the first ${drawn} of ${x.dims[0]} rows`);
+}

@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ExplainError } from '../runtime';
+import { attributionLayout, channelSum } from '../runtime/image';
+import { cumulativeSumThreshold, normalizeAttr, visualize } from '../runtime/visualize';
+import { runCli, tempDir } from './support/cli-harness';
+
+const dir = tempDir('visualize');
+const DIGITS = path.join(__dirname, '..', '..', 'models', 'digits');
+
+test('cumulative-sum threshold: the first sorted value whose running sum reaches the percentile (Captum)', () => {
+  // sorted 1 2 3 4, running sums 1 3 6 10
+  assert.is(cumulativeSumThreshold([4, 1, 3, 2], 98), 4);
+  assert.is(cumulativeSumThreshold([4, 1, 3, 2], 60), 3);
+  assert.is(cumulativeSumThreshold([4, 1, 3, 2], 59), 3);
+  assert.is(cumulativeSumThreshold([4, 1, 3, 2], 30), 2);
+  assert.is(cumulativeSumThreshold([4, 1, 3, 2], 10), 1);
+});
+
+test('normalisation by sign: kept part, scaled by the threshold, clipped', () => {
+  const v = [-8, -1, 0, 1, 2, 6];
+  const all = normalizeAttr(v, 'all', 0); // |v| sorted 0 1 1 2 6 8, total 18 → 100 % reached at 8
+  assert.is(all.threshold, 8);
+  assert.equal(Array.from(all.norm), [-1, -0.125, 0, 0.125, 0.25, 0.75]);
+  const pos = normalizeAttr(v, 'positive', 20); // kept 0 0 0 1 2 6 (total 9): 80 % = 7.2 reached at 6
+  assert.is(pos.threshold, 6);
+  assert.equal(Array.from(pos.norm), [0, 0, 0, 1 / 6, 2 / 6, 1].map(Math.fround));
+  const neg = normalizeAttr(v, 'negative', 20); // kept −8 −1: |·| total 9, 80 % reached at 8
+  assert.is(neg.threshold, -8);
+  assert.equal(Array.from(neg.norm), [1, 0.125, 0, 0, 0, 0]);
+  const abs = normalizeAttr(v, 'absolute', 50); // 0 1 1 2 6 8: running 0 1 2 4 10 → 50 % of 18 = 9 at 6
+  assert.is(abs.threshold, 6);
+  assert.equal(Array.from(abs.norm).map((x) => +x.toFixed(6)), [1, 1 / 6, 0, 1 / 6, 1 / 3, 1].map((x) => +x.toFixed(6)));
+});
+
+test('layouts: NCHW, NHWC, grayscale [N,H,W], one-hot sequences [N,C,L] and [N,L]; channel sums per row', () => {
+  assert.equal(attributionLayout([2, 3, 5, 7]), { kind: 'image', layout: 'NCHW', channels: 3, height: 5, width: 7 });
+  assert.equal(attributionLayout([2, 5, 7, 3]), { kind: 'image', layout: 'NHWC', channels: 3, height: 5, width: 7 });
+  assert.equal(attributionLayout([2, 16, 16]), { kind: 'image', layout: 'NCHW', channels: 1, height: 16, width: 16 });
+  assert.equal(attributionLayout([2, 4, 200]), { kind: 'sequence', channelsFirst: true, channels: 4, length: 200 });
+  assert.equal(attributionLayout([2, 200, 4]), { kind: 'sequence', channelsFirst: false, channels: 4, length: 200 });
+  assert.equal(attributionLayout([2, 30]), { kind: 'sequence', channelsFirst: true, channels: 1, length: 30 });
+  // [2 rows, 2 channels, 1×2 pixels]: row 1 = channels (10, 20) and (30, 40) → pixel sums 40, 60
+  const t = { data: Float32Array.from([1, 2, 3, 4, 10, 20, 30, 40]), dims: [2, 2, 1, 2] };
+  assert.equal(Array.from(channelSum(t, 1, attributionLayout(t.dims))), [40, 60]);
+  const nhwc = { data: Float32Array.from([1, 2, 3, 4]), dims: [1, 1, 2, 2] };
+  assert.equal(Array.from(channelSum(nhwc, 0, { kind: 'image', layout: 'NHWC', channels: 2, height: 1, width: 1 })), [3]);
+});
+
+test('heat map pixels: the saturated pixel takes the top of the colour map, zeros the bottom; display size upscales', () => {
+  const data = new Float32Array(16);
+  data[5] = 3; // one pixel carries all the mass → threshold 3
+  const fig = visualize({ columns: [{ title: 'g', attributions: { data, dims: [1, 1, 4, 4] } }] }, { method: 'heat_map', sign: 'absolute', size: 64 });
+  // layout: pad 8, title 14 px, then the 64×64 panel (factor 16)
+  const at = (x: number, y: number) => fig.getPixel(8 + x, 8 + 14 + y);
+  assert.equal(at(16 * 1 + 3, 16 * 1 + 3), [8, 48, 107], 'saturated Blues');
+  assert.equal(at(16 * 3 + 3, 16 * 3 + 3), [247, 251, 255], 'zero is the light end');
+  const signed = visualize({ columns: [{ title: 'g', attributions: { data: Float32Array.from(data, (v, i) => (i === 6 ? -3 : v)), dims: [1, 1, 4, 4] } }] }, { method: 'heat_map', sign: 'all', size: 64 });
+  assert.equal(signed.getPixel(8 + 16 + 3, 22 + 16 + 3), [0, 128, 0], 'positive → green');
+  assert.equal(signed.getPixel(8 + 32 + 3, 22 + 16 + 3), [255, 0, 0], 'negative → red');
+  assert.equal(signed.getPixel(8 + 3, 22 + 3), [255, 255, 255], 'zero → white');
+});
+
+test('masked_image of signed attributions and images-only methods without an image fail with a clear error', () => {
+  const col = { title: 'g', attributions: { data: new Float32Array(4), dims: [1, 1, 2, 2] } };
+  const image = { width: 2, height: 2, data: new Float32Array(12).fill(0.5) };
+  assert.throws(() => visualize({ columns: [col], images: [image] }, { method: 'masked_image', sign: 'all' }), (e: Error) => e instanceof ExplainError && /masked_image needs sign/.test(e.message));
+  assert.throws(() => visualize({ columns: [col] }, { method: 'alpha_scaling' }), (e: Error) => e instanceof ExplainError && /needs the input image/.test(e.message));
+});
+
+test('CLI: the grayscale digits model writes a captioned PNG figure at display size; --out is checked before any work', async () => {
+  const out = path.join(dir, 'new', 'sub', 'digits.png');
+  const r = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'deeplift', '--sign', 'all', '--display-size', '64', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const png = PNG.sync.read(fs.readFileSync(out));
+  assert.ok(png.width >= 2 * 64 && png.height >= 4 * 64, `${png.width}×${png.height}: four rows of input + deeplift panels`);
+  const bad = await runCli(['attribute', path.join(dir, 'no-such-model.onnx'), '--input', 'x.npy', '--out', path.join(dir, 'heat.txt')]);
+  assert.is(bad.code, 1);
+  assert.equal(bad.err, [`onnx-explain: error: --out: '${path.join(dir, 'heat.txt')}' must end in .npy or .png`]);
+});
+
+test('CLI visualize: one column per method on a 1-D genomics model; LRP reports conservation without a warning', async () => {
+  const genomics = path.join(__dirname, '..', '..', 'examples', 'genomics');
+  const out = path.join(dir, 'grid.png');
+  const r = await runCli(['visualize', path.join(genomics, 'model.onnx'), '--input', path.join(genomics, 'test.npy'), '--methods', 'gradient,deeplift', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(r.out.some((l) => /shows the first 16 of 400 rows/.test(l)));
+  const png = PNG.sync.read(fs.readFileSync(out));
+  assert.ok(png.width > 2 * 448, 'two bar-plot columns side by side');
+  const lrp = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-epsilon']);
+  assert.is(lrp.code, 0);
+  assert.equal(lrp.warn, []);
+  assert.ok(lrp.out.some((l) => /^row 0: Σ relevance .* % conserved\); the rest, .*, is absorbed by biases and ε stabilisers$/.test(l)), lrp.out.join('\n'));
+});
+
+test.run();
