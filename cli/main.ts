@@ -13,6 +13,7 @@ import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
+import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 
 const methodNames = Object.keys(drivers);
 
@@ -23,6 +24,7 @@ Usage:
   onnx-explain attribute MODEL --input X.npy|IMG.png --method M [--target K] [--output NAME] [--out OUT.npy|OUT.png]
   onnx-explain rewrite MODEL --method M --out AUG.onnx [--shape DIMS] [--output NAME]
   onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [--target K]
+  onnx-explain filters MODEL --input X --layer NAME [--top K] [--out CHART.png] [--occlude grid|BOXES]
 
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options.`;
@@ -38,6 +40,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)`;
 
 const HELP: Record<string, string> = {
+  filters: FILTERS_HELP,
   info: `onnx-explain info MODEL
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.`,
@@ -109,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'info') await info(parseArgs(rest, {}, command));
     if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
+    if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
     return 0;
   } catch (e) {
@@ -122,12 +126,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function modelArg(p: Parsed, command: string): string {
+export function modelArg(p: Parsed, command: string): string {
   if (p.positional.length !== 1) throw new ExplainError(`${command}: expected one MODEL path (see onnx-explain ${command} --help)`);
   return p.positional[0];
 }
 
-function provider(p: Parsed): Provider {
+export function provider(p: Parsed): Provider {
   const v = (p.flags.get('provider') as string | undefined) ?? 'cpu';
   if (!PROVIDERS.includes(v as Provider)) throw new ExplainError(`--provider: '${v}' is not one of ${PROVIDERS.join(', ')}`);
   return v as Provider;
@@ -194,7 +198,7 @@ async function info(p: Parsed): Promise<void> {
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
 }
 
-async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): Promise<{ x: TensorData; shown?: Rgb }> {
+export async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): Promise<{ x: TensorData; shown?: Rgb }> {
   if (/\.(png|jpe?g)$/i.test(file)) {
     const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label);
     return { x: tensor, shown };

@@ -7,9 +7,9 @@ import { Driver } from './types';
 /**
  * Windows of a sliding occlusion over a row of shape `dims` (Captum Occlusion): window k starts at
  * i·stride on each dimension, ceil((D − w)/s) + 1 starts per dimension, the last one cropped at the
- * border. Returns each window's flat indices within the row.
+ * border. Returns each window's start and flat indices within the row.
  */
-export function occlusionWindows(dims: number[], window: number[] | undefined, stride: number | number[] | undefined): Int32Array[] {
+export function occlusionWindows(dims: number[], window: number[] | undefined, stride: number | number[] | undefined): { start: number[]; indices: Int32Array }[] {
   if (!window) throw new ExplainError(`occlusion needs a window per input dimension without the batch (${dims.length} values, e.g. --window ${dims.map((d) => Math.min(d, 3)).join(',')})`);
   if (window.length !== dims.length) throw new ExplainError(`occlusion window [${window}] has ${window.length} values; the input's row shape [${dims}] has ${dims.length} dimensions`);
   const strides = typeof stride === 'number' || stride === undefined ? dims.map(() => stride ?? 1) : stride;
@@ -22,7 +22,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
   const counts = dims.map((d, k) => Math.ceil((d - window[k]) / strides[k]) + 1);
   const total = counts.reduce((a, b) => a * b, 1);
   const rowStrides = dims.map((_, k) => dims.slice(k + 1).reduce((a, b) => a * b, 1));
-  const windows: Int32Array[] = [];
+  const windows: { start: number[]; indices: Int32Array }[] = [];
   for (let w = 0; w < total; w++) {
     let rest = w;
     const starts = counts.map((c, k) => { const i = rest % c; rest = Math.floor(rest / c); return i * strides[k]; });
@@ -33,7 +33,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
       for (let i = starts[k]; i < ends[k]; i++) walk(k + 1, offset + i * rowStrides[k]);
     };
     walk(0, 0);
-    windows.push(Int32Array.from(indices));
+    windows.push({ start: starts, indices: Int32Array.from(indices) });
   }
   return windows;
 }
@@ -42,7 +42,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
 export const occlusion: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const windows = occlusionWindows(x.dims.slice(1), options.window, options.stride);
-    const jobs: Job[] = windows.flatMap((indices) => Array.from({ length: x.dims[0] }, (_, row) => ({ row, indices })));
+    const jobs: Job[] = windows.flatMap(({ indices }) => Array.from({ length: x.dims[0] }, (_, row) => ({ row, indices })));
     return sweep(ex, x, options, jobs, true);
   },
 };

@@ -35,8 +35,7 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   const rowDims = x.dims.slice(1);
   const n = x.dims[0];
   const per = x.size / n;
-  const batch = options.internalBatchSize ?? 16;
-  if (!Number.isInteger(batch) || batch < 1) throw new ExplainError(`internalBatchSize: ${batch} is not a positive integer`);
+  const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const names = [...new Set([...ex.outputNames, from])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis);
@@ -48,19 +47,12 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
     for (let k = 0; k < classes; k++) v += seed[row * classes + k] * values[slot * classes + k];
     return v;
   };
-  const xs = x.data as Float32Array;
   const fill = fillValues(ex, x, options);
   const attributions = new Float32Array(x.size);
   const counts = new Float32Array(average ? x.size : 0);
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
-    const data = new Float32Array(chunk.length * per);
-    chunk.forEach((job, slot) => {
-      data.set(xs.subarray(job.row * per, (job.row + 1) * per), slot * per);
-      const values = fill(job);
-      job.indices.forEach((i, k) => { data[slot * per + i] = values[k]; });
-    });
-    const out = (await run(floatTensor(data, [chunk.length, ...rowDims])))[from].data;
+    const out = (await run(perturbedRows(x, chunk, fill)))[from].data;
     chunk.forEach((job, slot) => {
       const diff = explained(base[from].data, job.row, job.row) - explained(out, slot, job.row);
       for (const i of job.indices) {
@@ -75,8 +67,28 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   return { attributions: { data: attributions, dims: [...x.dims] }, outputs, targets };
 }
 
+/** Rows per forward run of a sweep (default 16). */
+export function internalBatch(options: { internalBatchSize?: number }): number {
+  const batch = options.internalBatchSize ?? 16;
+  if (!Number.isInteger(batch) || batch < 1) throw new ExplainError(`internalBatchSize: ${batch} is not a positive integer`);
+  return batch;
+}
+
+/** One row per job: the job's row of x with its features replaced by `fill`'s values. */
+export function perturbedRows(x: OrtTensor, jobs: Job[], fill: (job: Job) => ArrayLike<number>): OrtTensor {
+  const per = x.size / x.dims[0];
+  const xs = x.data as Float32Array;
+  const data = new Float32Array(jobs.length * per);
+  jobs.forEach((job, slot) => {
+    data.set(xs.subarray(job.row * per, (job.row + 1) * per), slot * per);
+    const values = fill(job);
+    job.indices.forEach((i, k) => { data[slot * per + i] = values[k]; });
+  });
+  return floatTensor(data, [jobs.length, ...x.dims.slice(1)]);
+}
+
 /** The replacement values of a job's features: the baseline's, a constant, or seeded uniform noise in the row's range. */
-function fillValues(ex: Explainer, x: OrtTensor, options: AttributeOptions): (job: Job) => ArrayLike<number> {
+export function fillValues(ex: Explainer, x: OrtTensor, options: AttributeOptions): (job: Job) => ArrayLike<number> {
   const per = x.size / x.dims[0];
   if (options.baseline) {
     if (options.fill !== undefined) throw new ExplainError('fill and baseline are exclusive: the baseline is what fills the perturbed features');

@@ -1,0 +1,113 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { Explainer } from '../runtime';
+import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
+import { Preprocess } from '../runtime/image';
+import { readNpy } from '../runtime/node/npy-file';
+import { writePng } from '../runtime/node/png-file';
+import { progressBar } from '../runtime/node/progress-bar';
+import { barPlot } from '../runtime/plot';
+import { intList, num, Parsed } from './args';
+import { loadInput, modelArg, provider } from './main';
+
+export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
+
+Filter sensitivity (Amirli 2021, §4.2–4.3): the channels (axis 1) of a layer with the largest mean
+activation, and how occluding parts of the input changes them.
+
+  --input X             .npy or image (as for attribute; --preprocess torchvision | none)
+  --layer NAME          the layer (onnx-explain info --layers lists them)
+  --top K               how many channels to report (default 5)
+  --out CHART.png       bar chart of every channel's mean activation (one colour per input row)
+  --occlude grid        occlude a grid of windows: --window W [--stride S] (as occlusion)
+  --occlude BOXES       occlude boxes: ranges over the trailing input dimensions, boxes separated
+                        by ';', e.g. '0:8,0:8;8:16,8:16' (all channels)
+  --fill V | --baseline B.npy  what the occluded region holds (default 0; random: seeded noise)
+  --seed N              seed of the random fill
+  --json FILE           the report (means, top-k, per occlusion: top-k, shared, change per channel)
+  --internal-batch-size B  occluded inputs per forward run (default 16)
+  --provider P          execution provider`;
+
+export const FILTERS_FLAGS = {
+  input: true, layer: true, top: true, out: true, occlude: true, window: true, stride: true, fill: true, seed: true, baseline: true,
+  json: true, 'internal-batch-size': true, preprocess: true, provider: true, help: false,
+};
+
+/** '0:8,0:8;8:16,8:16' → boxes of [start, end) ranges. */
+function parseBoxes(text: string): [number, number][][] {
+  return text.split(';').map((box) => box.split(',').map((range) => {
+    const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(range);
+    if (!m) throw new ExplainError(`--occlude: '${range}' in '${text}' is not a range START:END (use 'grid' or boxes like 0:8,0:8;8:16,8:16)`);
+    return [Number(m[1]), Number(m[2])] as [number, number];
+  }));
+}
+
+const fmt = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
+
+function printReport(r: FilterReport, k: number): void {
+  console.log(`layer ${r.layer} [N, ${r.shape.slice(1).join(', ')}]: top ${k} of ${r.shape[1]} channels by mean activation`);
+  r.rows.forEach((row, n) => {
+    console.log(`row ${n}: ${row.top.map((c) => `${c} (${row.means[c].toPrecision(4)})`).join(', ')}`);
+    if (!row.occluded) return;
+    console.log(`  occluded region${' '.repeat(14)}top ${k}${' '.repeat(Math.max(1, 4 * k - 4))}shared  change of ${row.top.join(', ')}`);
+    for (const o of row.occluded) {
+      const region = JSON.stringify(o.region).padEnd(28);
+      const top = o.top.join(' ').padEnd(4 * k + 2);
+      console.log(`  ${region} ${top} ${`${o.shared}/${k}`.padEnd(7)} ${row.top.map((c) => fmt(o.change[c])).join(' ')}`);
+    }
+  });
+}
+
+export async function filters(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'filters');
+  const inputFile = p.flags.get('input') as string | undefined;
+  if (!inputFile) throw new ExplainError('filters: --input X.npy (or an image) is required');
+  const layer = p.flags.get('layer') as string | undefined;
+  if (!layer) throw new ExplainError('filters: --layer NAME is required (onnx-explain info --layers lists them)');
+  const out = p.flags.get('out') as string | undefined;
+  if (out && !/\.png$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .png`);
+  const json = p.flags.get('json') as string | undefined;
+  const baselineFile = p.flags.get('baseline') as string | undefined;
+  for (const mine of [out, json]) {
+    for (const own of [model, inputFile, baselineFile]) {
+      if (mine && own && path.resolve(mine) === path.resolve(own)) throw new ExplainError(`${mine} would overwrite the input file ${own}`);
+    }
+  }
+  const occlude = p.flags.get('occlude') as string | undefined;
+  const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  if (occlude === 'grid' && !p.flags.has('window')) throw new ExplainError('--occlude grid needs --window (one size per input dimension without the batch)');
+  if (occlude !== 'grid' && (p.flags.has('window') || p.flags.has('stride'))) throw new ExplainError('--window/--stride need --occlude grid');
+  const fill = p.flags.get('fill') as string | undefined;
+  const stride = ints('stride');
+  const options: FilterOptions = {
+    layer,
+    top: ints('top')?.[0],
+    window: occlude === 'grid' ? ints('window') : undefined,
+    stride: stride?.length === 1 ? stride[0] : stride,
+    boxes: occlude && occlude !== 'grid' ? parseBoxes(occlude) : undefined,
+    fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
+    seed: ints('seed')?.[0],
+    internalBatchSize: ints('internal-batch-size')?.[0],
+    progress: progressBar('filters'),
+  };
+  if (baselineFile) {
+    const b = readNpy(baselineFile);
+    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
+    options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
+  }
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
+  const { x } = await loadInput(ex, inputFile, preprocess);
+  const report = await filterSensitivity(ex, x, options);
+  printReport(report, options.top ?? 5);
+  if (out) {
+    writePng(out, barPlot(report.rows.map((r) => ({ y: r.means })), { width: Math.max(480, 32 + 4 * report.shape[1] * report.rows.length), height: 240 }));
+    console.log(`wrote ${out}`);
+  }
+  if (json) {
+    const plain = { ...report, rows: report.rows.map((r) => ({ ...r, means: Array.from(r.means), occluded: r.occluded?.map((o) => ({ ...o, change: Array.from(o.change) })) })) };
+    fs.writeFileSync(json, `${JSON.stringify(plain, null, 1)}\n`);
+    console.log(`wrote ${json}`);
+  }
+}

@@ -1,0 +1,102 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeModel, encodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { filterSensitivity } from '../runtime/filters';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+
+const DIR = path.resolve(__dirname, '../../models/cam-fixtures/cam_gap');
+const MODEL = path.join(DIR, 'model.onnx');
+const LAYER = '/body/body.4/Relu_output_0';
+const input = () => { const a = readNpy(path.join(DIR, 'input.npy')); return { data: a.data as Float32Array, dims: a.dims }; };
+
+/** Per row, each channel's mean activation of LAYER, from the model file with LAYER made an output (plain onnxruntime, explicit loops). */
+async function bruteMeans(data: Float32Array, dims: number[]): Promise<number[][]> {
+  const model = decodeModel(fs.readFileSync(MODEL));
+  model.graph!.output = [{ name: LAYER }];
+  const session = await ort.InferenceSession.create(encodeModel(model));
+  const a = (await session.run({ input: new ort.Tensor('float32', data, dims) }))[LAYER];
+  const [n, c, h, w] = a.dims;
+  const v = a.data as Float32Array;
+  const means: number[][] = [];
+  for (let r = 0; r < n; r++) {
+    means.push([]);
+    for (let k = 0; k < c; k++) {
+      let s = 0;
+      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) s += v[((r * c + k) * h + i) * w + j];
+      means[r].push(s / (h * w));
+    }
+  }
+  return means;
+}
+
+const ranked = (m: number[], k: number) => m.map((v, i) => i).sort((a, b) => m[b] - m[a]).slice(0, k);
+
+test('filters: top-k channels and their means equal a brute-force mean over the layer', async () => {
+  const x = input();
+  const r = await filterSensitivity(await Explainer.load(MODEL), x, { layer: LAYER, top: 4 });
+  const want = await bruteMeans(x.data, x.dims);
+  assert.equal(r.shape, [1, 16, 8, 8]);
+  r.rows.forEach((row, n) => {
+    assert.equal(row.top, ranked(want[n], 4));
+    row.means.forEach((m, c) => assert.ok(Math.abs(m - want[n][c]) < 1e-6));
+  });
+});
+
+test('filters with occluded boxes: each occlusion\'s top-k, shared count and per-channel change by brute force', async () => {
+  const x = input();
+  const boxes: [number, number][][] = [[[0, 8], [0, 8]], [[4, 16], [2, 9]]];
+  const r = await filterSensitivity(await Explainer.load(MODEL), x, { layer: LAYER, top: 3, boxes, fill: -2, internalBatchSize: 4 });
+  const base = await bruteMeans(x.data, x.dims);
+  for (const [b, box] of boxes.entries()) {
+    const occluded = Float32Array.from(x.data, (v, i) => {
+      const h = Math.floor(i / 16) % 16, w = i % 16;
+      return h >= box[0][0] && h < box[0][1] && w >= box[1][0] && w < box[1][1] ? -2 : v;
+    });
+    const means = await bruteMeans(occluded, x.dims);
+    r.rows.forEach((row, n) => {
+      const o = row.occluded![b];
+      assert.equal(o.region, box);
+      assert.equal(o.top, ranked(means[n], 3));
+      assert.is(o.shared, o.top.filter((c) => ranked(base[n], 3).includes(c)).length);
+      o.change.forEach((d, c) => assert.ok(Math.abs(d - (means[n][c] - base[n][c])) < 1e-5, `box ${b} row ${n} channel ${c}`));
+    });
+  }
+  assert.ok(r.rows.some((row) => row.occluded!.some((o) => o.shared < 3)), 'some occlusion changes the top-k');
+});
+
+test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line errors', async () => {
+  const dir = tempDir('filters');
+  const png = path.join(dir, 'chart.png');
+  const json = path.join(dir, 'report.json');
+  const r = await runCli(['filters', MODEL, '--input', path.join(DIR, 'input.npy'), '--layer', LAYER, '--top', '3', '--occlude', 'grid', '--window', '3,8,8', '--stride', '3,8,8', '--out', png, '--json', json]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.match(r.out[0], /^layer \/body\/body\.4\/Relu_output_0 \[N, 16, 8, 8\]: top 3 of 16 channels by mean activation$/);
+  const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+  assert.is(report.rows.length, 3);
+  assert.equal(report.rows[0].occluded.map((o: { region: number[] }) => o.region), [[0, 0, 0], [0, 8, 0], [0, 0, 8], [0, 8, 8]]);
+  assert.ok(r.out.some((l) => /^ {2}\[0,8,8\]\s+(\d+ ){3}\s*\d\/3 /.test(l)), 'a table row per window');
+  const img = PNG.sync.read(fs.readFileSync(png));
+  assert.ok(img.width >= 480 && img.height === 240);
+  const errors: [string[], RegExp][] = [
+    [['--layer', 'nope'], /no tensor named 'nope'/],
+    [[], /--layer NAME is required/],
+    [['--layer', LAYER, '--occlude', 'grid'], /--occlude grid needs --window/],
+    [['--layer', LAYER, '--occlude', '0:8,x'], /'x' in '0:8,x' is not a range START:END/],
+    [['--layer', LAYER, '--occlude', '0:20,0:8'], /range 0:20 does not fit dimension 1 of the row shape \[3,16,16\]/],
+    [['--layer', LAYER, '--top', '17'], /top: 17 is not between 1 and the layer's 16 channels/],
+  ];
+  for (const [args, message] of errors) {
+    const e = await runCli(['filters', MODEL, '--input', path.join(DIR, 'input.npy'), ...args]);
+    assert.is(e.code, 1, args.join(' '));
+    assert.is(e.err.length, 1);
+    assert.match(e.err[0], message);
+  }
+});
+
+test.run();
