@@ -141,3 +141,44 @@ export function expandTo(em: Emitter, g: string, gShape: number[], target: numbe
   if (em.opset >= 8) return em.expand(g, target);
   return em.op('Tile', [g, em.constInt(target.map((t, k) => (gShape[k] === t ? 1 : t)))]);
 }
+
+/**
+ * A reduction's axes (sorted) and a function restoring them (as size 1) on a tensor of the
+ * output's shape, so that it broadcasts against the input.
+ */
+export function keptAxes(ctx: RuleContext): { axes: number[]; kept: (t: string) => string } {
+  const axes = reduceAxes(ctx, ctx.shape(ctx.node.input![0]).length).sort((a, b) => a - b);
+  const keep = attrInt(ctx.node, 'keepdims', 1) === 1;
+  return { axes, kept: (t) => (keep ? t : ctx.em.unsqueeze(t, axes)) };
+}
+
+/**
+ * The rule of a nonlinear reduction y = R(x): dX = dY·∂y/∂x, with ∂y/∂x given by `local` from x
+ * and the output y (both broadcasting against x once the reduced axes are restored).
+ */
+export function reductionRule(local: (ctx: RuleContext, x: string, y: string) => string): BackwardRule {
+  return {
+    backward(ctx, [dY]) {
+      const { kept } = keptAxes(ctx);
+      const x = ctx.node.input![0];
+      return [ctx.em.mul(kept(dY!), local(ctx, x, kept(ctx.node.output![0]))), null];
+    },
+  };
+}
+
+/** A rule for ops whose outputs are integers or booleans (ArgMax, comparisons): nothing flows back. */
+export const noGradient: BackwardRule = {
+  backward: (ctx) => ctx.node.input!.map(() => null),
+};
+
+/**
+ * Rule of ops that are a Reshape to `split`, a Transpose by `perm` and a Reshape (DepthToSpace,
+ * SpaceToDepth): dY reshaped to the transposed shape, transposed back, reshaped like X. The batch
+ * (axis 0) stays -1.
+ */
+export function rearrangeBack(ctx: RuleContext, dY: string, split: number[], perm: number[]): string {
+  const transposed = perm.map((p) => (p === 0 ? -1 : split[p]));
+  const inverse: number[] = [];
+  perm.forEach((p, i) => { inverse[p] = i; });
+  return ctx.reshapeLike(ctx.em.transpose(ctx.em.reshape(dY, transposed), inverse), ctx.node.input![0]);
+}

@@ -43,6 +43,10 @@ check('Clip(x, min = mean(x) − 0.3), a bound computed from the input', [1, 8],
   const lo = em.sub(em.reduceMean(x, [0, 1], false), em.scalar(0.3));
   return em.op('Clip', [x, lo, em.scalar(1.5)]);
 });
+check('audio front-end: Clip(x, min = ReduceMax(x) − 0.8)', [1, 10], 13, (em, x) => {
+  const peak = em.op('ReduceMax', [x], { keepdims: 0 });
+  return em.op('Clip', [x, em.sub(peak, em.scalar(0.8))]);
+});
 check('Clip with both bounds computed from the input', [1, 8], 12, (em, x) => {
   const mean = em.reduceMean(x, [0, 1], false);
   return em.op('Clip', [em.mul(x, em.scalar(1.5)), em.sub(mean, em.scalar(0.4)), em.add(mean, em.scalar(0.6))]);

@@ -28,6 +28,25 @@ const cases: OpCase[] = [
   { op: 'LayerNormalization', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }] },
   { op: 'LRN', opset: 13, inputs: [{ shape: [2, 6, 2, 2] }], attrs: { size: 3, alpha: float(0.5), beta: float(0.75), bias: float(1.5) } },
   { op: 'InstanceNormalization', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [3], value: [1, 0.5, 2] }, { shape: [3], value: [0, 1, 0] }] },
+  { op: 'LogSoftmax', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axis: 1 } },
+  { op: 'LogSoftmax', opset: 11, inputs: [{ shape: [2, 3, 4] }] },
+  { op: 'ReduceMax', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axes: [1], keepdims: 0 } },
+  { op: 'ReduceMin', opset: 18, inputs: [{ shape: [2, 3, 4] }, { shape: [2], value: [1, 2], int64: true }] },
+  { op: 'ReduceL1', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axes: [2] } },
+  { op: 'ReduceL2', opset: 18, inputs: [{ shape: [2, 3, 4] }, { shape: [1], value: [-1], int64: true }], attrs: { keepdims: 0 } },
+  { op: 'ReduceSumSquare', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axes: [1, 2] } },
+  { op: 'ReduceLogSumExp', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axes: [2], keepdims: 0 } },
+  { op: 'ReduceLogSumExp', opset: 18, inputs: [{ shape: [2, 3, 4] }, { shape: [1], value: [1], int64: true }] },
+  { op: 'Gelu', opset: 20, inputs: [{ shape: [2, 6] }] },
+  { op: 'Gelu', opset: 20, inputs: [{ shape: [2, 6] }], attrs: { approximate: 'tanh' } },
+  { op: 'Mish', opset: 18, inputs: [{ shape: [2, 6] }] },
+  { op: 'Sin', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'Cos', opset: 13, inputs: [{ shape: [2, 6] }] },
+  { op: 'CumSum', opset: 14, inputs: [{ shape: [2, 6] }, { shape: [], value: [1], int64: true }], attrs: { reverse: 1 } },
+  { op: 'Trilu', opset: 14, inputs: [{ shape: [2, 3, 3] }] },
+  { op: 'Tile', opset: 13, inputs: [{ shape: [1, 3, 2] }, { shape: [3], value: [1, 2, 2], int64: true }] },
+  { op: 'DepthToSpace', opset: 13, inputs: [{ shape: [1, 8, 2, 2] }], attrs: { blocksize: 2, mode: 'CRD' } },
+  { op: 'SpaceToDepth', opset: 13, inputs: [{ shape: [1, 2, 4, 4] }], attrs: { blocksize: 2 } },
 ];
 
 for (const c of cases) {
@@ -45,6 +64,13 @@ test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved
     input: [1, 0, 0.5, 2], baseline: [1 - 1e-5, 3, 0, 1],
   });
   assert.ok(Math.abs(a[0]) < 1e-6 && Math.abs(a[1]) > 0.1, `attributions ${Array.from(a)}`);
+});
+
+test('DeepLIFT refuses ReduceProd with one line naming the node', async () => {
+  const err = await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [2, 3] }], attrs: { axes: [1] } }).then(() => undefined, (e) => e);
+  assert.instance(err, Error);
+  assert.match((err as Error).message, /node 'ReduceProd' \(ReduceProd, opset 13\): DeepLIFT has no rule for ReduceProd/);
+  assert.not.match((err as Error).message, /\n/);
 });
 
 test.run();

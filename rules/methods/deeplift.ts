@@ -5,6 +5,7 @@ import { elementwise } from '../deeplift/elementwise';
 import { deepliftLRN } from '../deeplift/LRN';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
+import { deepliftReduceL1, deepliftReduceL2, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
 import { categoryTable, opKey } from '../registry';
@@ -19,6 +20,10 @@ const EXACT: Record<string, BackwardRule> = {
   LayerNormalization: deepliftLayerNormalization,
   InstanceNormalization: deepliftInstanceNormalization,
   ReduceLogSumExp: deepliftReduceLogSumExp,
+  ReduceSumSquare: deepliftReduceSumSquare,
+  ReduceL1: deepliftReduceL1,
+  ReduceL2: deepliftReduceL2,
+  ReduceProd: deepliftReduceProd,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];

@@ -1,6 +1,8 @@
 import { RuleEntry } from '../types';
 import { Abs } from './Abs';
 import { Add } from './Add';
+import { ArgMax } from './ArgMax';
+import { ArgMin } from './ArgMin';
 import { AveragePool } from './AveragePool';
 import { BatchNormalization } from './BatchNormalization';
 import { Cast } from './Cast';
@@ -8,24 +10,33 @@ import { Clip } from './Clip';
 import { Concat } from './Concat';
 import { Conv } from './Conv';
 import { ConvTranspose } from './ConvTranspose';
+import { Cos } from './Cos';
+import { CumSum } from './CumSum';
+import { DepthToSpace } from './DepthToSpace';
 import { Div } from './Div';
 import { Dropout } from './Dropout';
 import { Elu } from './Elu';
+import { Equal } from './Equal';
 import { Erf } from './Erf';
 import { Exp } from './Exp';
 import { Expand } from './Expand';
 import { Flatten } from './Flatten';
 import { Gather } from './Gather';
+import { Gelu } from './Gelu';
 import { Gemm } from './Gemm';
 import { GlobalAveragePool } from './GlobalAveragePool';
 import { GlobalMaxPool } from './GlobalMaxPool';
+import { Greater } from './Greater';
+import { GreaterOrEqual } from './GreaterOrEqual';
 import { HardSigmoid } from './HardSigmoid';
 import { HardSwish } from './HardSwish';
 import { Identity } from './Identity';
 import { InstanceNormalization } from './InstanceNormalization';
-import { LayerNormalization } from './LayerNormalization';
 import { LRN } from './LRN';
+import { LayerNormalization } from './LayerNormalization';
 import { LeakyRelu } from './LeakyRelu';
+import { Less } from './Less';
+import { LessOrEqual } from './LessOrEqual';
 import { Log } from './Log';
 import { LogSoftmax } from './LogSoftmax';
 import { MatMul } from './MatMul';
@@ -33,39 +44,53 @@ import { Max } from './Max';
 import { MaxPool } from './MaxPool';
 import { Mean } from './Mean';
 import { Min } from './Min';
+import { Mish } from './Mish';
 import { Mul } from './Mul';
 import { Neg } from './Neg';
 import { PRelu } from './PRelu';
 import { Pad } from './Pad';
 import { Pow } from './Pow';
 import { Reciprocal } from './Reciprocal';
+import { ReduceL1 } from './ReduceL1';
+import { ReduceL2 } from './ReduceL2';
+import { ReduceLogSumExp } from './ReduceLogSumExp';
+import { ReduceMax } from './ReduceMax';
 import { ReduceMean } from './ReduceMean';
+import { ReduceMin } from './ReduceMin';
+import { ReduceProd } from './ReduceProd';
 import { ReduceSum } from './ReduceSum';
+import { ReduceSumSquare } from './ReduceSumSquare';
 import { Relu } from './Relu';
 import { Reshape } from './Reshape';
 import { Resize } from './Resize';
 import { Selu } from './Selu';
 import { Sigmoid } from './Sigmoid';
+import { Sin } from './Sin';
 import { Slice } from './Slice';
 import { Softmax } from './Softmax';
 import { Softplus } from './Softplus';
+import { SpaceToDepth } from './SpaceToDepth';
 import { Split } from './Split';
 import { Sqrt } from './Sqrt';
 import { Squeeze } from './Squeeze';
 import { Sub } from './Sub';
 import { Sum } from './Sum';
 import { Tanh } from './Tanh';
+import { Tile } from './Tile';
 import { Transpose } from './Transpose';
+import { Trilu } from './Trilu';
 import { Unsqueeze } from './Unsqueeze';
 import { Upsample } from './Upsample';
 import { Where } from './Where';
 
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
-  Abs, Add, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Div, Dropout, Elu, Erf, Exp,
-  Expand, Flatten, Gather, Gemm, GlobalAveragePool, GlobalMaxPool, HardSigmoid, HardSwish,
-  Identity, InstanceNormalization, LayerNormalization, LeakyRelu, LRN, Log, LogSoftmax, MatMul, Max,
-  MaxPool, Mean, Min, Mul, Neg, PRelu, Pad, Pow, Reciprocal, ReduceMean, ReduceSum, Relu, Reshape,
-  Resize, Selu, Sigmoid, Slice, Softmax, Softplus, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Transpose,
-  Unsqueeze, Upsample, Where,
+  Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Cos,
+  CumSum, DepthToSpace, Div, Dropout, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, Gelu, Gemm,
+  GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, HardSigmoid, HardSwish, Identity,
+  InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, Max,
+  MaxPool, Mean, Min, Mish, Mul, Neg, PRelu, Pad, Pow, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp,
+  ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu,
+  Sigmoid, Sin, Slice, Softmax, Softplus, SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile,
+  Transpose, Trilu, Unsqueeze, Upsample, Where,
 ];

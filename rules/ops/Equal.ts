@@ -1,0 +1,5 @@
+import { noGradient } from '../op-forms';
+import { RuleEntry } from '../types';
+
+/** Boolean output: non-differentiable (an output computed only through it has no gradient). */
+export const Equal: RuleEntry = { opType: 'Equal', since: 1, category: 'constant', rule: noGradient };

@@ -1,0 +1,29 @@
+import { attrString } from '../../rewriter/attributes';
+import { Emitter } from '../../rewriter/emitter';
+import { RuleEntry } from '../types';
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * d/dx of x·Φ(x): Φ(x) + x·φ(x) (erf form); with approximate 'tanh', y = ½x(1 + tanh u),
+ * u = √(2/π)(x + 0.044715x³): ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+ */
+export function geluGrad(em: Emitter, x: string, tanh: boolean): string {
+  const half = em.scalar(0.5);
+  const x2 = em.mul(x, x);
+  if (!tanh) {
+    const cdf = em.mul(half, em.add(em.scalar(1), em.op('Erf', [em.mul(x, em.scalar(Math.SQRT1_2))])));
+    const pdf = em.mul(em.scalar(1 / Math.sqrt(2 * Math.PI)), em.op('Exp', [em.mul(x2, em.scalar(-0.5))]));
+    return em.add(cdf, em.mul(x, pdf));
+  }
+  const u = em.mul(em.scalar(SQRT_2_OVER_PI), em.add(x, em.mul(em.scalar(0.044715), em.mul(x2, x))));
+  const t = em.op('Tanh', [u]);
+  const du = em.mul(em.scalar(SQRT_2_OVER_PI), em.add(em.scalar(1), em.mul(em.scalar(3 * 0.044715), x2)));
+  const outer = em.mul(half, em.add(em.scalar(1), t));
+  return em.add(outer, em.mul(em.mul(half, x), em.mul(em.sub(em.scalar(1), em.mul(t, t)), du)));
+}
+
+export const Gelu: RuleEntry = {
+  opType: 'Gelu', since: 20, category: 'activation',
+  rule: { backward: ({ em, node }, [dY]) => [em.mul(dY!, geluGrad(em, node.input![0], attrString(node, 'approximate', 'none') === 'tanh'))] },
+};

@@ -1,0 +1,6 @@
+import { test } from 'uvu';
+import { reduceCases } from '../support/reduce-cases';
+
+reduceCases('ReduceSumSquare');
+
+test.run();
