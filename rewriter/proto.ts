@@ -140,7 +140,12 @@ export function makeTensor(name: string, dims: number[], values: ArrayLike<numbe
   let raw: Uint8Array;
   if (dataType === DataType.INT64) {
     const a = new BigInt64Array(values.length);
-    for (let i = 0; i < values.length; i++) a[i] = BigInt(Math.trunc(values[i]));
+    // INT64_MAX as a JS number is 2⁶³, which BigInt64Array would wrap to INT64_MIN: saturate.
+    const [lo, hi] = [-(2n ** 63n), 2n ** 63n - 1n];
+    for (let i = 0; i < values.length; i++) {
+      const v = BigInt(Math.trunc(values[i]));
+      a[i] = v > hi ? hi : v < lo ? lo : v;
+    }
     raw = new Uint8Array(a.buffer);
   } else if (dataType === DataType.DOUBLE) {
     raw = new Uint8Array(Float64Array.from(values).buffer);
