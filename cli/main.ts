@@ -14,6 +14,8 @@ import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
+import { differentiable } from '../rewriter/backward';
+import { mapMethods } from '../rewriter/maps';
 
 const methodNames = Object.keys(drivers);
 
@@ -37,13 +39,23 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
-  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)`;
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
+
+Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
+  --layer NAME          grad-cam, guided-grad-cam: the 3-D/4-D layer (onnx-explain info --layers)
+  --no-relu             grad-cam: keep the map's negative part (ReLU is on by default)
+  --upsample            resize the map to the input's spatial size (always on for --out .png)
+  --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)`;
 
 const HELP: Record<string, string> = {
   filters: FILTERS_HELP,
-  info: `onnx-explain info MODEL
+  info: `onnx-explain info MODEL [--layers [--shape DIMS]]
 
-Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.`,
+Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
+
+  --layers              also list the 3-D/4-D tensors computed from the input (candidate layers for
+                        grad-cam and filters) with their shapes
+  --shape DIMS          input shape for --layers when the model's sizes are dynamic`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
   --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image
@@ -89,7 +101,7 @@ ${COMMON_HELP}`,
 
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
-  'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true,
+  'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
@@ -109,7 +121,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP[command]);
       return 0;
     }
-    if (command === 'info') await info(parseArgs(rest, {}, command));
+    if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
     if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
@@ -156,6 +168,10 @@ function commonOptions(p: Parsed): AttributeOptions {
     maxpoolRule: choice(p, 'maxpool-rule', ['deeplift', 'shapley']),
     lrpMaxpool: choice(p, 'lrp-maxpool', ['winner', 'epsilon']),
     onehotAxis: onehot === undefined ? undefined : intList(onehot, '--onehot-axis')[0],
+    layer: p.flags.get('layer') as string | undefined,
+    relu: p.flags.has('no-relu') ? false : undefined,
+    upsample: p.flags.has('upsample') || undefined,
+    interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
   };
 }
 
@@ -196,6 +212,17 @@ async function info(p: Parsed): Promise<void> {
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
+  if (p.flags.has('layers')) {
+    const { view: graph, facts } = await ex.prepare(shapeArg(p, ex).slice(1));
+    const fromInput = differentiable(graph, facts, [ex.input.name]);
+    console.log('layers (3-D/4-D tensors computed from the input, channels on axis 1):');
+    for (const n of graph.nodes) {
+      for (const o of n.output ?? []) {
+        const s = facts.shapes.get(o);
+        if (fromInput.has(o) && s && (s.length === 3 || s.length === 4) && facts.batchAxis.get(o) === 0) console.log(`  ${o}  [N, ${s.slice(1).join(', ')}]  (${n.op_type})`);
+      }
+    }
+  }
 }
 
 export async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): Promise<{ x: TensorData; shown?: Rgb }> {
@@ -243,6 +270,8 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const format = out ? prepareOut(out, formats) : undefined;
   const ex = await Explainer.load(model, { provider: provider(p) });
   const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  // Class activation maps are drawn over the image at its size.
+  if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
   if (baselineFile) {
     const b = readNpy(baselineFile);
@@ -312,22 +341,28 @@ function reportDelta(delta: Float32Array, attributions: Float32Array, rows: numb
   });
 }
 
-async function rewrite(p: Parsed): Promise<void> {
-  const model = modelArg(p, 'rewrite');
-  const out = p.flags.get('out') as string | undefined;
-  if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
-  if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
-  const ex = await Explainer.load(model, { provider: provider(p) });
+/** The input shape from --shape, or the model's own where its sizes are static (batch 1). */
+function shapeArg(p: Parsed, ex: Explainer): number[] {
   const shapeFlag = p.flags.get('shape') as string | undefined;
   let dims: number[];
   if (shapeFlag) {
     dims = intList(shapeFlag, '--shape');
   } else {
     const dynamic = ex.input.dims.map((d, k) => (k > 0 && d < 0 ? k : -1)).filter((k) => k >= 0);
-    if (dynamic.length) throw new ExplainError(`${model}: input '${ex.input.name}' has dynamic sizes on axes ${dynamic.join(', ')}; pass --shape (e.g. --shape 1,${ex.input.dims.slice(1).map((d) => (d < 0 ? 224 : d)).join(',')})`);
+    if (dynamic.length) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has dynamic sizes on axes ${dynamic.join(', ')}; pass --shape (e.g. --shape 1,${ex.input.dims.slice(1).map((d) => (d < 0 ? 224 : d)).join(',')})`);
     dims = [1, ...ex.input.dims.slice(1)];
   }
   ex.checkShape(dims);
+  return dims;
+}
+
+async function rewrite(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'rewrite');
+  const out = p.flags.get('out') as string | undefined;
+  if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
+  if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const dims = shapeArg(p, ex);
   const { model: aug } = await ex.augmented(dims.slice(1), commonOptions(p));
   const tmp = `${out}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, encodeModel(aug));

@@ -116,6 +116,8 @@ async function main(): Promise<void> {
   console.log(`first-call build (probe + rewrite + session, incl. one batch-1 run): ${list.map((m) => `${m} ${(builds[m] / 1000).toFixed(2)} s`).join(', ')}`);
   for (const m of Object.keys(TARGETS)) if (!methods[m]) console.log(`(${m}: not registered yet, no measurement)`);
 
+  if (!wanted || wanted.includes('occlusion')) await occlusionCost(ex, plain, xs[1]);
+
   const over = rows.some((r) => r.method === 'gradient' && r.attribution / r.forward > TARGETS.gradient);
   if ((over || process.argv.includes('--profile')) && !process.argv.includes('--no-profile') && methods.gradient) {
     console.log('');
@@ -123,6 +125,30 @@ async function main(): Promise<void> {
     await profile(ex, bytes);
   }
   console.log(`\ntotal ${((performance.now() - tStart) / 1000).toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (timings are only comparable on a quiet machine)`);
+}
+
+/**
+ * Occlusion's cost in forward-equivalents: a sweep of W windows at internal batch B should cost
+ * one batch-1 forward (the unoccluded scores) plus ceil(W / B) batch-B forwards, nothing more.
+ */
+async function occlusionCost(ex: Explainer, plain: ort.InferenceSession, x: ort.Tensor): Promise<void> {
+  const batch = 16;
+  const options = { method: 'occlusion', target: 7, window: [3, 56, 56], stride: [3, 28, 28], internalBatchSize: batch };
+  const windows = 7 * 7;
+  const xb = input(batch);
+  await ex.attribute(x, options); // sessions built
+  for (let i = 0; i < 2; i++) await plain.run({ input: xb });
+  const f1: number[] = [], fb: number[] = [], occ: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    f1.push(await timeIt(() => plain.run({ input: x })));
+    fb.push(await timeIt(() => plain.run({ input: xb })));
+    occ.push(await timeIt(() => ex.attribute(x, options)));
+  }
+  const expected = median(f1) + Math.ceil(windows / batch) * median(fb);
+  console.log('');
+  console.log(`occlusion, window 3,56,56 stride 3,28,28 (${windows} windows), internal batch ${batch}, batch 1 (medians of 3):`);
+  console.log(`  forward batch 1 ${median(f1).toFixed(1)} ms, batch ${batch} ${median(fb).toFixed(1)} ms; occlusion ${median(occ).toFixed(1)} ms = ${(median(occ) / median(f1)).toFixed(1)} batch-1 forwards`);
+  console.log(`  expected 1 + ceil(${windows}/${batch}) = ${1 + Math.ceil(windows / batch)} forwards (${expected.toFixed(1)} ms): measured / expected ${(median(occ) / expected).toFixed(2)}×`);
 }
 
 interface ProfEvent { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; output_type_shape?: unknown; input_type_shape?: unknown } }

@@ -61,24 +61,49 @@ function withBatch(vi: ValueInfoProto, batchDynamic: boolean): ValueInfoProto {
   return { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim } } } };
 }
 
+/** Fails when the model already uses one of the augmented graph's input/output names. */
+export function checkFreeNames(view: GraphView, names: string[]): void {
+  const taken = new Set<string>([...view.producer.keys(), ...view.initializers.keys(), ...view.inputs.map((i) => i.name ?? '')]);
+  for (const n of names) {
+    if (taken.has(n)) throw new ExplainError(`${view.label}: the model already has a tensor named '${n}', which the augmented graph needs`);
+  }
+}
+
+/** A tensor's shape for a value info, its batch axis named `batch`. */
+export function batchDims(facts: TensorFacts, name: string, batch = 'N'): (number | string)[] {
+  const s = facts.shapes.get(name)!;
+  const b = facts.batchAxis.get(name) ?? -1;
+  return s.map((d, k) => (k === b ? batch : d));
+}
+
+/**
+ * The model with nodes appended (`extra`, then the emitter's): graph inputs are the model's plus
+ * `inputs`, outputs the model's plus `outputs` (the batch axis dynamic where the model allows it).
+ */
+export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
+  const graph = view.graph;
+  return {
+    ...view.model,
+    graph: {
+      ...graph,
+      node: [...view.nodes, ...extra, ...em.nodes],
+      initializer: [...(graph.initializer ?? []), ...em.initializers],
+      input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
+      output: [...(graph.output ?? []).map((o) => withBatch(o, batchDynamic)), ...outputs],
+    },
+  };
+}
+
 /**
  * The augmented model: the original graph, the reference pass when the method needs one, and the
  * backward pass from the `seed` input; outputs are the model outputs plus `attribution` (and `delta`).
  */
 export function buildAugmented(spec: AugmentSpec): ModelProto {
   const { view, facts, method } = spec;
-  const graph = view.graph;
-  const taken = new Set<string>([...view.producer.keys(), ...view.initializers.keys(), ...view.inputs.map((i) => i.name ?? '')]);
-  for (const n of Object.values(IO_NAMES)) {
-    if (taken.has(n)) throw new ExplainError(`${view.label}: the model already has a tensor named '${n}', which the augmented graph needs`);
-  }
+  checkFreeNames(view, Object.values(IO_NAMES));
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const em = new Emitter(view.opset, floatType);
-  const dims = (name: string, batch = 'N'): (number | string)[] => {
-    const s = facts.shapes.get(name)!;
-    const b = facts.batchAxis.get(name) ?? -1;
-    return s.map((d, k) => (k === b ? batch : d));
-  };
+  const dims = (name: string, batch = 'N') => batchDims(facts, name, batch);
   const extraInputs: ValueInfoProto[] = [valueInfo(IO_NAMES.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];
   let ref: ((n: string) => string) | undefined;
@@ -95,7 +120,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   });
   const attribution = method.attribution(em, { grad: grads.get(spec.input)!, input: spec.input, baseline: method.reference ? IO_NAMES.baseline : undefined });
   em.rename(attribution, IO_NAMES.attribution);
-  const outputs: ValueInfoProto[] = [...(graph.output ?? []).map((o) => withBatch(o, spec.batchDynamic)), valueInfo(IO_NAMES.attribution, floatType, dims(spec.input))];
+  const outputs: ValueInfoProto[] = [valueInfo(IO_NAMES.attribution, floatType, dims(spec.input))];
   for (const w of spec.alsoWrt ?? []) {
     em.rename(grads.get(w)!, `gradient:${w}`);
     outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
@@ -106,14 +131,5 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     em.rename(em.sub(rowSum(IO_NAMES.attribution, spec.input), rowSum(em.mul(IO_NAMES.seed, explained), spec.from)), IO_NAMES.delta);
     outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
-  return {
-    ...view.model,
-    graph: {
-      ...graph,
-      node: [...view.nodes, ...refNodes, ...em.nodes],
-      initializer: [...(graph.initializer ?? []), ...em.initializers],
-      input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, spec.batchDynamic) : i)), ...extraInputs],
-      output: outputs,
-    },
-  };
+  return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, refNodes);
 }

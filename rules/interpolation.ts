@@ -1,3 +1,4 @@
+import { Emitter } from '../rewriter/emitter';
 import { matmulAlongAxis } from './op-forms';
 import { RuleContext } from './types';
 
@@ -86,4 +87,24 @@ export function resizeBackward(ctx: RuleContext, dY: string, scales: number[], m
     g = matmulAlongAxis(ctx.em, g, axis, xs.length, a, ys[axis], inLen);
   });
   return g;
+}
+
+/**
+ * Resizes the spatial axes (2, 3, …) of x to `size` with F.interpolate's semantics
+ * (align_corners=False): 'bilinear' (linear per axis, half-pixel centres) or 'nearest'
+ * (floor(dst · in/out)), as MatMuls with each axis's interpolation matrix.
+ */
+export function interpolateSpatial(em: Emitter, x: string, shape: number[], size: number[], mode: 'bilinear' | 'nearest'): string {
+  const m: ResizeMode = mode === 'nearest' ? { mode: 'nearest', coord: 'asymmetric', nearest: 'floor' } : { mode: 'linear', coord: 'half_pixel', nearest: '' };
+  let y = x;
+  size.forEach((outLen, k) => {
+    const axis = k + 2;
+    const inLen = shape[axis];
+    if (outLen === inLen) return;
+    const a = interpolationMatrix(m, f(outLen / inLen), inLen, outLen);
+    const t = new Float64Array(inLen * outLen);
+    for (let r = 0; r < outLen; r++) for (let c = 0; c < inLen; c++) t[c * outLen + r] = a[r * inLen + c];
+    y = matmulAlongAxis(em, y, axis, shape.length, t, inLen, outLen);
+  });
+  return y;
 }

@@ -1,4 +1,6 @@
 import { buildAugmented, Method } from '../rewriter/augment';
+import { CamOptions, MapSpec } from '../rewriter/cam';
+import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
@@ -24,7 +26,7 @@ export interface ExplainerOptions {
   warn?: (message: string) => void;
 }
 
-export interface AttributeOptions extends RuleOptions, PerturbationOptions {
+export interface AttributeOptions extends RuleOptions, PerturbationOptions, CamOptions {
   method?: string;
   /** Class index for all rows, one per row, or omitted for the argmax of each row. */
   target?: number | number[];
@@ -149,12 +151,14 @@ export class Explainer {
     return m;
   }
 
-  /** The augmented model for one input row shape (what `onnx-explain rewrite` saves). */
+  /** The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward walk, or a class activation map. */
   async augmented(rowDims: number[], options: AttributeOptions = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
-    const method = this.method(options.method);
+    const map = mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined;
+    const method = map ? undefined : this.method(options.method);
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis);
-    const model = buildAugmented({ view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, method, input: this.input.name, from, options });
+    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, options };
+    const model = map ? map(spec) : buildAugmented({ ...spec, method: method! });
     return { model, prepared, from };
   }
 

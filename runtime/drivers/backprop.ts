@@ -5,29 +5,33 @@ import { concatRows, floatTensor, splitFeeds } from '../tensors';
 import { outputSeed } from './seed';
 import { Driver } from './types';
 
-/** Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ...): one run per batch. */
+/**
+ * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
+ * maps): one run per batch. The graph's inputs say whether it takes a baseline, its outputs whether
+ * it reports a convergence delta.
+ */
 export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
-    const method = ex.method(options.method);
     const { from, fromShape, targets, seed } = await outputSeed(ex, x, options);
     const prepared = await ex.prepare(rowDims, options.onehotAxis);
     const n = x.dims[0];
-    const key = JSON.stringify([rowDims, method.name, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta]);
+    const key = JSON.stringify([rowDims, options.method ?? 'gradient', from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options)).model);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
       [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
     };
-    if (method.reference) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
+    if (session.inputNames.includes(IO_NAMES.baseline)) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
     const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) {
       results.push(await session.run(f));
       options.progress?.(results.length, runs.length);
     }
-    const all = concatRows(results, [...ex.outputNames, IO_NAMES.attribution, ...(method.explained ? [IO_NAMES.delta] : [])]);
+    const explained = session.outputNames.includes(IO_NAMES.delta);
+    const all = concatRows(results, [...ex.outputNames, IO_NAMES.attribution, ...(explained ? [IO_NAMES.delta] : [])]);
     const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, all[name]]));
-    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: method.explained ? all[IO_NAMES.delta].data : undefined };
+    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: explained ? all[IO_NAMES.delta].data : undefined };
   },
 };

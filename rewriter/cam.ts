@@ -1,0 +1,113 @@
+import { attrFloat, attrInt, attrInts } from './attributes';
+import { batchDims, checkFreeNames, extendModel, IO_NAMES } from './augment';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView, TensorFacts } from './graph-view';
+import { DataType, ModelProto, NodeProto, valueInfo } from './proto';
+import { interpolateSpatial } from '../rules/interpolation';
+import { RuleOptions } from '../rules/types';
+
+/** Options of the class-activation-map methods (CAM, Grad-CAM, Guided Grad-CAM). */
+export interface CamOptions {
+  /** Grad-CAM: the 3-D or 4-D tensor (channels on axis 1) whose map is computed. */
+  layer?: string;
+  /** ReLU of the map (Grad-CAM default true; CAM default false, as Zhou et al.). */
+  relu?: boolean;
+  /** Resize the map to the input's spatial size (Captum LayerAttribution.interpolate). */
+  upsample?: boolean;
+  /** How the map is resized: bilinear (default; linear for 3-D) or nearest (Guided Grad-CAM's default, as Captum). */
+  interpolate?: 'bilinear' | 'nearest';
+}
+
+export interface MapSpec {
+  view: GraphView;
+  facts: TensorFacts;
+  batchDynamic: boolean;
+  input: string;
+  /** The explained tensor (the seed's shape). */
+  from: string;
+  options: CamOptions & RuleOptions;
+}
+
+/** The pieces CAM reads: the last convolutional map A [N,K,…] and the linear layer's class weights W [C,K]. */
+export interface CamHead { map: string; weights: Float32Array; classes: number; channels: number }
+
+const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Dropout']);
+
+/**
+ * Finds CAM's structure above the explained tensor (Zhou et al. 2016): one linear layer — Gemm, or
+ * MatMul (+ Add of a bias) — with constant weights, over global average pooling (GlobalAveragePool,
+ * or ReduceMean over every spatial axis) of a map with channels on axis 1, possibly through
+ * Flatten/Reshape/Squeeze. Fails naming what is missing.
+ */
+export function camHead(view: GraphView, facts: TensorFacts, from: string): CamHead {
+  const label = view.label;
+  const what = (n: NodeProto | undefined) => (n ? `${n.op_type} node '${n.name || n.output?.[0]}'` : 'a graph input');
+  let linear = view.producer.get(from);
+  if (linear?.op_type === 'Add') {
+    const mm = linear.input!.map((i) => view.producer.get(i)).find((n) => n?.op_type === 'MatMul');
+    const bias = linear.input!.find((i) => view.producer.get(i) !== mm);
+    if (mm && bias !== undefined && view.constant(bias)) linear = mm;
+  }
+  if (linear?.op_type !== 'Gemm' && linear?.op_type !== 'MatMul') {
+    throw new ExplainError(`${label}: CAM needs the explained tensor '${from}' to come from one linear layer (Gemm, or MatMul + Add); it comes from ${what(linear)}`);
+  }
+  const [features, weightName] = linear.input!;
+  const w = view.constant(weightName);
+  if (!w || w.dims.length !== 2) throw new ExplainError(`${label}: CAM needs constant 2-D weights in the linear layer ${what(linear)}; '${weightName}' is computed`);
+  if (linear.op_type === 'Gemm' && attrInt(linear, 'transA', 0)) throw new ExplainError(`${label}: CAM cannot read the linear layer ${what(linear)} with transA = 1`);
+  // W[c, k]: the weight of feature k in class c, times Gemm's alpha.
+  const transposed = linear.op_type === 'Gemm' && attrInt(linear, 'transB', 0) === 1;
+  const [classes, channels] = transposed ? w.dims : [w.dims[1], w.dims[0]];
+  const alpha = linear.op_type === 'Gemm' ? attrFloat(linear, 'alpha', 1) : 1;
+  const weights = new Float32Array(classes * channels);
+  for (let c = 0; c < classes; c++) for (let k = 0; k < channels; k++) weights[c * channels + k] = alpha * w.values[transposed ? c * channels + k : k * classes + c];
+  let t = features;
+  let node = view.producer.get(t);
+  while (node && PASS_THROUGH.has(node.op_type ?? '')) { t = node.input![0]; node = view.producer.get(t); }
+  const map = node?.input?.[0] ?? '';
+  const rank = facts.shapes.get(map)?.length ?? 0;
+  const spatial = Array.from({ length: Math.max(0, rank - 2) }, (_, k) => k + 2);
+  const meanAxes = node?.op_type === 'ReduceMean' ? (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort() : [];
+  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.join());
+  if (!pooled) throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}`);
+  if (facts.shapes.get(map)![1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${facts.shapes.get(map)![1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
+  return { map, weights, classes, channels };
+}
+
+/**
+ * A map's optional ReLU and resize to the input's spatial size (`mode`), as nodes; returns the
+ * tensor and its shape at batch 1.
+ */
+export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[], relu: boolean, upsample: boolean, mode: 'bilinear' | 'nearest'): { map: string; shape: number[] } {
+  const out = relu ? em.op('Relu', [map]) : map;
+  if (!upsample) return { map: out, shape };
+  const input = spec.facts.shapes.get(spec.input)!;
+  if (input.length !== shape.length) throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape [${shape}] to the input '${spec.input}' of shape [${input}] (different ranks)`);
+  return { map: interpolateSpatial(em, out, shape, input.slice(2), mode), shape: [shape[0], shape[1], ...input.slice(2)] };
+}
+
+/** The model with input `seed` and output `attribution` (`result`, of shape `dims` at batch 1) added. */
+export function mapModel(spec: MapSpec, em: Emitter, result: string, dims: number[]): ModelProto {
+  const { view, facts } = spec;
+  em.rename(result, IO_NAMES.attribution);
+  const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
+  const batch = dims.map((v, k) => (k === 0 && spec.batchDynamic ? 'N' : v));
+  return extendModel(view, spec.batchDynamic, em, [valueInfo(IO_NAMES.seed, floatType, batchDims(facts, spec.from))], [valueInfo(IO_NAMES.attribution, floatType, batch)]);
+}
+
+/** CAM (Zhou et al. 2016): M = Σ_k (Σ_c seed_c · W[c, k]) · A_k, shape (N, 1, …): the class weights of the seeded logits over the last map. */
+export function buildCam(spec: MapSpec): ModelProto {
+  const { view, facts } = spec;
+  checkFreeNames(view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  const head = camHead(view, facts, spec.from);
+  const fromShape = facts.shapes.get(spec.from)!;
+  if (fromShape.length !== 2 || fromShape[1] !== head.classes) throw new ExplainError(`${view.label}: CAM needs the explained tensor '${spec.from}' to be the linear layer's [N, ${head.classes}] output; it has shape [${fromShape}]`);
+  const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
+  const mapShape = facts.shapes.get(head.map)!;
+  const perRow = em.matmul(IO_NAMES.seed, em.constFloat(head.weights, [head.classes, head.channels]));
+  const weights = em.reshape(perRow, [0, head.channels, ...mapShape.slice(2).map(() => 1)]);
+  const map = em.reduceSum(em.mul(weights, head.map), [1]);
+  const out = mapTail(spec, em, map, [mapShape[0], 1, ...mapShape.slice(2)], spec.options.relu ?? false, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
+  return mapModel(spec, em, out.map, out.shape);
+}

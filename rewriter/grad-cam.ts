@@ -1,0 +1,50 @@
+import { checkFreeNames, IO_NAMES } from './augment';
+import { emitBackward } from './backward';
+import { mapModel, MapSpec, mapTail } from './cam';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { DataType, ModelProto } from './proto';
+import { gradient } from '../rules/methods/gradient';
+import { guidedBackprop } from '../rules/methods/guided';
+
+/**
+ * Grad-CAM's map before ReLU (Selvaraju et al.; Captum LayerGradCam): Σ_c mean(∂y/∂A_c) · A_c over
+ * the channels (axis 1) of layer A, the gradient from the backward walk to the layer; (N, 1, …).
+ */
+function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] } {
+  const { view, facts } = spec;
+  const layer = spec.options.layer;
+  if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
+  const shape = facts.shapes.get(layer);
+  if (!shape) throw new ExplainError(`${view.label}: no tensor named '${layer}' (onnx-explain info --layers lists the layers)`);
+  if ((shape.length !== 3 && shape.length !== 4) || facts.batchAxis.get(layer) !== 0) {
+    throw new ExplainError(`${view.label}: Grad-CAM needs a 3-D or 4-D layer with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
+  }
+  const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: IO_NAMES.seed }).get(layer)!;
+  const spatial = shape.slice(2).map((_, k) => k + 2);
+  const map = em.reduceSum(em.mul(em.reduceMean(grad, spatial), layer), [1]);
+  return { map, shape: [shape[0], 1, ...shape.slice(2)] };
+}
+
+/** Grad-CAM at `layer`: ReLU by default, optionally resized to the input (bilinear by default). */
+export function buildGradCam(spec: MapSpec): ModelProto {
+  checkFreeNames(spec.view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  const em = new Emitter(spec.view.opset, spec.facts.dtypes.get(spec.input) ?? DataType.FLOAT);
+  const { map, shape } = gradCamMap(spec, em);
+  const out = mapTail(spec, em, map, shape, spec.options.relu ?? true, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
+  return mapModel(spec, em, out.map, out.shape);
+}
+
+/**
+ * Guided Grad-CAM (Captum GuidedGradCam): guided backprop to the input times ReLU(Grad-CAM)
+ * resized to the input (nearest by default, as Captum), broadcast over the input's channels.
+ */
+export function buildGuidedGradCam(spec: MapSpec): ModelProto {
+  checkFreeNames(spec.view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  const { view, facts } = spec;
+  const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
+  const { map, shape } = gradCamMap(spec, em);
+  const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
+  const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: IO_NAMES.seed }).get(spec.input)!;
+  return mapModel(spec, em, em.mul(guided, up.map), facts.shapes.get(spec.input)!);
+}
