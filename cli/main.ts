@@ -252,6 +252,18 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   };
 }
 
+/** Flags that only some methods read: given with another method, they are a mistake. */
+const METHOD_FLAGS: Record<string, string[]> = {
+  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation'], fill: ['occlusion', 'feature-ablation'],
+  'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
+};
+
+function checkMethodFlags(p: Parsed, method: string): void {
+  for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
+    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${users.join(' and ')}, not to method '${method}'`);
+  }
+}
+
 interface Request { ex: Explainer; x: TensorData; shown?: Rgb; options: AttributeOptions; out?: string; format?: string }
 
 /** What attribute and visualize share: --out checked before any work, the model, the input (and its picture), options with the baseline. */
@@ -282,6 +294,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 }
 
 async function attribute(p: Parsed): Promise<void> {
+  checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);

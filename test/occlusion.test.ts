@@ -1,6 +1,9 @@
+import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
 
@@ -125,6 +128,27 @@ test('occlusion errors name the cause', async () => {
       assert.instance(e, Error);
       assert.match((e as Error).message, message);
     }
+  }
+});
+
+test('CLI: occlusion to .npy equals the API; method-specific flags with another method are one-line errors', async () => {
+  const fx = loadFixture('resnet_bn');
+  const dir = tempDir('occlusion');
+  const out = path.join(dir, 'occ.npy');
+  const inputFile = path.join(path.dirname(fx.model), 'input.npy');
+  const r = await runCli(['attribute', fx.model, '--input', inputFile, '--method', 'occlusion', '--window', '3,5,5', '--stride', '3,4,4', '--target', '2', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'occlusion', window: [3, 5, 5], stride: [3, 4, 4], target: 2 });
+  assert.ok(relL2(readNpy(out).data as Float32Array, api.attributions.data) < 1e-6);
+  for (const [args, message] of [
+    [['--method', 'gradient', '--window', '3,5,5'], /--window applies to occlusion, not to method 'gradient'/],
+    [['--method', 'occlusion', '--window', '3,5,5', '--feature-mask', inputFile], /--feature-mask applies to feature-ablation, not to method 'occlusion'/],
+    [['--method', 'deeplift', '--no-relu'], /--no-relu applies to grad-cam and cam, not to method 'deeplift'/],
+  ] as [string[], RegExp][]) {
+    const e = await runCli(['attribute', fx.model, '--input', inputFile, ...args]);
+    assert.is(e.code, 1);
+    assert.equal(e.err.length, 1);
+    assert.match(e.err[0], message);
   }
 });
 
