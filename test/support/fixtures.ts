@@ -1,3 +1,5 @@
+// Tests run the core on onnxruntime-node, whichever file a test run starts from.
+import '../../runtime/node/backend';
 import * as fs from 'fs';
 import * as path from 'path';
 import { NdArray } from '../../runtime/npy';

@@ -8,7 +8,6 @@ import { gradient } from '../../rules/methods/gradient';
 import { probeFacts, InputSpec } from '../../runtime/probe';
 import { relL2 } from './fixtures';
 import { nonNativeOps } from '../../rewriter/webgpu-ops';
-import '../../runtime/node/backend';
 
 export interface InputCase {
   shape: number[];
