@@ -182,3 +182,25 @@ export function rearrangeBack(ctx: RuleContext, dY: string, split: number[], per
   perm.forEach((p, i) => { inverse[p] = i; });
   return ctx.reshapeLike(ctx.em.transpose(ctx.em.reshape(dY, transposed), inverse), ctx.node.input![0]);
 }
+
+/**
+ * Gradient of a gather with constant indices: `source[j]` is the flat input index output element
+ * j reads (one sample of batch 1). dX = dY·M with M[j, source[j]] = 1, a MatMul on flattened
+ * tensors (at most 2²⁴ entries).
+ */
+export function gatherBack(ctx: RuleContext, dY: string, source: number[]): string {
+  const x = ctx.node.input![0];
+  const inSize = ctx.shape(x).reduce((a, b) => a * b, 1);
+  if (source.length * inSize > 2 ** 24) ctx.fail(`the gather map (${source.length} × ${inSize}) is too large`);
+  const matrix = new Float64Array(source.length * inSize);
+  source.forEach((s, j) => { matrix[j * inSize + s] += 1; });
+  const flat = ctx.em.matmul(ctx.em.reshape(dY, [1, source.length]), ctx.em.constFloat(matrix, [source.length, inSize]));
+  return ctx.reshapeLike(flat, x);
+}
+
+/** Row-major strides of a shape. */
+export function strides(shape: number[]): number[] {
+  const s = shape.map(() => 1);
+  for (let k = shape.length - 2; k >= 0; k--) s[k] = s[k + 1] * shape[k + 1];
+  return s;
+}

@@ -17,7 +17,7 @@ function weights(em: Emitter, dims: number[], seed: number): string {
  * finite differences.
  */
 function check(name: string, dims: number[], opset: number, body: (em: Emitter, x: string) => string, data?: number[]): void {
-  const graph = tinyGraph(dims, opset, body);
+  const graph = tinyGraph(dims, opset, body, [{ domain: 'com.microsoft', version: 1 }]);
   test(`DeepLIFT sums to delta: ${name}`, async () => {
     for (const seed of [11, 12, 13]) await sumcheckModel(deeplift, { model: graph.model, input: graph.xs[0], output: 'y', label: `${name} (seed ${seed})`, seed });
   });
@@ -59,5 +59,20 @@ check('Where(x > 0, 2x, −x + constant) of two activations', [1, 2, 6], 13, (em
   em.where(em.compare('Greater', x, em.scalar(0)), em.mul(x, em.scalar(2)), em.add(em.neg(x), em.constFloat([0.5, -0.5, 1], [1, 3, 1, 1]))), awayFromSteps);
 check('Where with a constant condition and broadcasting branches', [1, 2, 6], 13, (em, x) =>
   em.where(em.compare('Greater', em.constFloat([1, -1, 1], [1, 3, 1, 1]), em.scalar(0)), em.op('Sigmoid', [x]), em.matmul(x, weights(em, [6, 1], 7))));
+
+/** The last emitted node moved to the contrib domain. */
+function contrib(em: Emitter, out: string): string {
+  em.nodes[em.nodes.length - 1].domain = 'com.microsoft';
+  return out;
+}
+
+check('TopK values of an activation (constant k)', [2, 6], 11, (em, x) =>
+  em.opN('TopK', [em.op('Tanh', [em.matmul(x, weights(em, [6, 6], 8))]), em.constInt([3])], 2, { axis: -1 })[0]);
+check('Einsum of two activations (attention scores)', [1, 3, 4], 13, (em, x) =>
+  em.op('Einsum', [em.matmul(x, weights(em, [4, 4], 9)), em.op('Sigmoid', [x])], { equation: 'bid,bjd->bij' }));
+check('com.microsoft FusedMatMul of two activations', [2, 3, 4], 13, (em, x) =>
+  contrib(em, em.op('FusedMatMul', [x, em.op('Tanh', [x])], { transB: 1, alpha: float(0.5) })));
+check('com.microsoft SkipLayerNormalization of two activations (residual)', [2, 3, 4], 17, (em, x) =>
+  contrib(em, em.op('SkipLayerNormalization', [x, em.op('Relu', [em.matmul(x, weights(em, [4, 4], 10))]), em.constFloat([1, 0.5, -1, 2], [4]), em.constFloat([0, 1, 0, 1], [4]), em.constFloat([0.3, -0.2, 0.5, -1], [4])], { epsilon: float(1e-5) })));
 
 test.run();

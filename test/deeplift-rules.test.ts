@@ -47,6 +47,18 @@ const cases: OpCase[] = [
   { op: 'Tile', opset: 13, inputs: [{ shape: [1, 3, 2] }, { shape: [3], value: [1, 2, 2], int64: true }] },
   { op: 'DepthToSpace', opset: 13, inputs: [{ shape: [1, 8, 2, 2] }], attrs: { blocksize: 2, mode: 'CRD' } },
   { op: 'SpaceToDepth', opset: 13, inputs: [{ shape: [1, 2, 4, 4] }], attrs: { blocksize: 2 } },
+  { op: 'GroupNormalization', opset: 21, inputs: [{ shape: [2, 6, 3] }, { shape: [6], value: [1, 0.5, -1, 2, 1.5, 0.3] }, { shape: [6], value: [0, 1, 0, -1, 0.2, 0] }], attrs: { num_groups: 3 } },
+  { op: 'GroupNormalization', opset: 18, inputs: [{ shape: [2, 4, 3] }, { shape: [2], value: [1.5, -0.5] }, { shape: [2], value: [0.1, 0] }], attrs: { num_groups: 2 } },
+  { op: 'LpNormalization', opset: 13, inputs: [{ shape: [2, 3, 4] }] },
+  { op: 'LpNormalization', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { p: 1, axis: 1 } },
+  { op: 'Einsum', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [4, 2], value: [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9] }], attrs: { equation: 'bsd,de->bse' } },
+  { op: 'GatherElements', opset: 13, inputs: [{ shape: [1, 4, 3] }, { shape: [1, 2, 3], value: [0, 3, -1, 2, 2, 0], int64: true }], attrs: { axis: 1 } },
+  { op: 'GatherND', opset: 12, inputs: [{ shape: [2, 5, 3] }, { shape: [2, 1], value: [4, -2], int64: true }], attrs: { batch_dims: 1 } },
+  { op: 'Gelu', domain: 'com.microsoft', opset: 17, inputs: [{ shape: [2, 6] }] },
+  { op: 'BiasGelu', domain: 'com.microsoft', opset: 17, inputs: [{ shape: [2, 3] }, { shape: [3], value: [0.5, -1, 0.2] }] },
+  { op: 'FastGelu', domain: 'com.microsoft', opset: 17, inputs: [{ shape: [2, 3] }, { shape: [3], value: [0.5, -1, 0.2] }] },
+  { op: 'QuickGelu', domain: 'com.microsoft', opset: 17, inputs: [{ shape: [2, 6] }] },
+  { op: 'FusedMatMul', domain: 'com.microsoft', opset: 17, inputs: [{ shape: [2, 3] }, { shape: [4, 3], value: Array.from({ length: 12 }, (_, i) => Math.sin(i)) }], attrs: { transB: 1 } },
 ];
 
 for (const c of cases) {

@@ -24,16 +24,16 @@ test('the rules/ops source folder is found and non-empty', () => {
   assert.ok(ruleFiles().length >= 20, `only ${ruleFiles().length} rule files`);
 });
 
-test('every rules/ops/<Op>.ts exports entries for <Op> that are all registered in opRules', () => {
+test('every rules/ops/<key>.ts (key: Op, or domain.Op for contrib ops) exports entries for that op, all registered in opRules', () => {
   const missing: string[] = [];
   for (const op of ruleFiles()) {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const mod = require(path.join(__dirname, '../rules/ops', op)) as Record<string, unknown>;
     const entries = Object.values(mod).flatMap((v) => (Array.isArray(v) ? v : [v])).filter((v): v is RuleEntry => !!v && typeof v === 'object' && 'opType' in v && 'rule' in v);
-    const own = entries.filter((e) => e.opType === op);
-    assert.ok(own.length > 0, `rules/ops/${op}.ts exports no RuleEntry with opType '${op}'`);
+    const own = entries.filter((e) => opKey(e.opType, e.domain) === op);
+    assert.ok(own.length > 0, `rules/ops/${op}.ts exports no RuleEntry for '${op}'`);
     for (const e of own) if (!opRules.includes(e)) missing.push(`${op} (since ${e.since})`);
-    assert.ok(gradientRules.lookup(op, 21) || own.every((e) => e.until !== undefined), `${op} not found in gradientRules at opset 21`);
+    assert.ok(own.some((e) => gradientRules.lookup(e.opType, 21, e.domain)) || own.every((e) => e.until !== undefined), `${op} not found in gradientRules at opset 21`);
   }
   assert.equal(missing, [], 'entries exported by rules/ops files but missing from opRules (rules/ops/index.ts)');
 });
@@ -41,7 +41,7 @@ test('every rules/ops/<Op>.ts exports entries for <Op> that are all registered i
 test('every opRules entry has a rules/ops file of its op type and a sane opset range', () => {
   const files = new Set(ruleFiles());
   for (const e of opRules) {
-    assert.ok(files.has(e.opType), `opRules entry '${e.opType}' has no rules/ops/${e.opType}.ts`);
+    assert.ok(files.has(opKey(e.opType, e.domain)), `opRules entry '${opKey(e.opType, e.domain)}' has no rules/ops/${opKey(e.opType, e.domain)}.ts`);
     assert.ok(Number.isInteger(e.since) && e.since >= 1, `${e.opType}: since ${e.since}`);
     if (e.until !== undefined) assert.ok(Number.isInteger(e.until) && e.until > e.since, `${e.opType}: empty range [${e.since}, ${e.until})`);
     assert.type(e.rule.backward, 'function', `${e.opType}: rule.backward`);
@@ -68,7 +68,7 @@ test('every method decides every op: each opRules entry resolves in every method
 
 test('entries of the same op type have disjoint [since, until) ranges', () => {
   const byOp = new Map<string, RuleEntry[]>();
-  for (const e of opRules) byOp.set(e.opType, [...(byOp.get(e.opType) ?? []), e]);
+  for (const e of opRules) byOp.set(opKey(e.opType, e.domain), [...(byOp.get(opKey(e.opType, e.domain)) ?? []), e]);
   for (const [op, list] of byOp) {
     const sorted = [...list].sort((a, b) => a.since - b.since);
     for (let i = 1; i < sorted.length; i++) {

@@ -8,9 +8,8 @@ import { delta, midpoint } from './delta';
  * linear centring, square (δ(c²)/δc = c + c⁰ exactly), linear mean, rescale for ρ(v)
  * (limit −½ρ³ at the midpoint) and the product rule for c·ρ. Σ C = δy exactly.
  */
-function normalization(ctx: RuleContext, g: string, axes: number[], epsilon: number): string {
-  const { em, node } = ctx;
-  const x = node.input![0];
+export function normalization(ctx: RuleContext, g: string, axes: number[], epsilon: number, x = ctx.node.input![0], x0 = ctx.ref(x), n = axes.reduce((a, k) => a * ctx.shape(x)[k], 1)): string {
+  const { em } = ctx;
   const pass = (t: string) => {
     const c = em.sub(t, em.reduceMean(t, axes));
     const v = em.reduceMean(em.mul(c, c), axes);
@@ -18,8 +17,7 @@ function normalization(ctx: RuleContext, g: string, axes: number[], epsilon: num
     return { c, v, rho: rho(v), rhoAt: rho };
   };
   const p = pass(x);
-  const p0 = pass(ctx.ref(x));
-  const n = axes.reduce((a, k) => a * ctx.shape(x)[k], 1);
+  const p0 = pass(x0);
   let mC = em.mul(g, midpoint(em, p.rho, p0.rho));
   const mRho = em.reduceSum(em.mul(g, midpoint(em, p.c, p0.c)), axes);
   const vDelta = delta(em, p.v, p0.v);

@@ -1,3 +1,4 @@
+import { Emitter } from '../../rewriter/emitter';
 import { keptAxes } from '../op-forms';
 import { BackwardRule, RuleContext } from '../types';
 import { delta, midpoint } from './delta';
@@ -15,25 +16,29 @@ function reduction(multiplier: (ctx: RuleContext, g: string, x: string, x0: stri
 /** y = Σx²: δ(x²)/δx = x + x⁰ exactly. */
 export const deepliftReduceSumSquare = reduction(({ em }, g, x, x0) => em.mul(g, em.add(x, x0)));
 
-/** y = Σ|x|: rescale rule for |x| (sign at the midpoint where |δx| < 1e-7), then linear. */
-export const deepliftReduceL1 = reduction(({ em }, g, x, x0) => {
+/** Multipliers of x for a signal g on n = Σ|x|: rescale rule for |x| (sign at the midpoint where |δx| < 1e-7). */
+export function l1Multipliers(em: Emitter, g: string, x: string, x0: string): string {
   const { small, dx } = delta(em, x, x0);
   const r = em.div(em.sub(em.op('Abs', [x]), em.op('Abs', [x0])), dx);
   return em.mul(g, em.where(small, em.sign(midpoint(em, x, x0)), r));
-});
+}
 
 /**
- * y = √S, S = Σx²: rescale rule for the root, m_S = δy/δS (limit 1/(2√S_mid)), then
- * δ(x²)/δx = x + x⁰.
+ * Multipliers of x for a signal g on n = √S, S = Σx² (n, n⁰ given): rescale rule for the root,
+ * m_S = δn/δS (limit 1/(2√S_mid)), then δ(x²)/δx = x + x⁰.
  */
-export const deepliftReduceL2 = reduction((ctx, g, x, x0) => {
-  const { em } = ctx;
-  const { kept } = keptAxes(ctx);
-  const [y, y0] = [kept(ctx.node.output![0]), kept(ctx.ref(ctx.node.output![0]))];
-  const [s, s0] = [em.mul(y, y), em.mul(y0, y0)];
+export function l2Multipliers(em: Emitter, g: string, x: string, x0: string, n: string, n0: string): string {
+  const [s, s0] = [em.mul(n, n), em.mul(n0, n0)];
   const { small, dx } = delta(em, s, s0);
   const limit = em.div(em.scalar(0.5), em.op('Sqrt', [midpoint(em, s, s0)]));
-  return em.mul(em.mul(g, em.where(small, limit, em.div(em.sub(y, y0), dx))), em.add(x, x0));
+  return em.mul(em.mul(g, em.where(small, limit, em.div(em.sub(n, n0), dx))), em.add(x, x0));
+}
+
+export const deepliftReduceL1 = reduction(({ em }, g, x, x0) => l1Multipliers(em, g, x, x0));
+
+export const deepliftReduceL2 = reduction((ctx, g, x, x0) => {
+  const { kept } = keptAxes(ctx);
+  return l2Multipliers(ctx.em, g, x, x0, kept(ctx.node.output![0]), kept(ctx.ref(ctx.node.output![0])));
 });
 
 export const deepliftReduceProd: BackwardRule = {

@@ -5,6 +5,7 @@ import { elementwise } from '../deeplift/elementwise';
 import { deepliftLRN } from '../deeplift/LRN';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
+import { deepliftGroupNormalization, deepliftLpNormalization, deepliftSkipLayerNormalization } from '../deeplift/norms';
 import { deepliftReduceL1, deepliftReduceL2, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
@@ -24,6 +25,9 @@ const EXACT: Record<string, BackwardRule> = {
   ReduceL1: deepliftReduceL1,
   ReduceL2: deepliftReduceL2,
   ReduceProd: deepliftReduceProd,
+  GroupNormalization: deepliftGroupNormalization,
+  LpNormalization: deepliftLpNormalization,
+  'com.microsoft.SkipLayerNormalization': deepliftSkipLayerNormalization,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];

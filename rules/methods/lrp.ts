@@ -34,13 +34,19 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   };
 }
 
-/** Relevance passes unchanged to the one activation operand (element-wise functions, normalisations). */
+/**
+ * Relevance passes unchanged to the one activation operand (element-wise functions,
+ * normalisations). Several activation operands enter as a sum (SkipLayerNormalization's input and
+ * skip): each gets its ε-share a_i·R/Σa.
+ */
 const passThrough: BackwardRule = {
   broadcastInputs: 'all',
   backward(ctx, [R]) {
-    const active = ctx.node.input!.map((_, i) => i).filter((i) => ctx.needsGrad(i));
-    if (active.length > 1) ctx.fail(`LRP passes relevance through ${ctx.node.op_type} to one activation operand; ${active.length} depend on the input`);
-    return ctx.node.input!.map((_, i) => (i === active[0] ? R : null));
+    const { em, node } = ctx;
+    const active = node.input!.map((_, i) => i).filter((i) => ctx.needsGrad(i));
+    if (active.length === 1) return node.input!.map((_, i) => (i === active[0] ? R : null));
+    const s = em.div(R!, stabilize(em, em.sum(active.map((i) => node.input![i])), ctx.options.epsilon ?? 1e-6));
+    return node.input!.map((a, i) => (active.includes(i) ? em.mul(a, s) : null));
   },
 };
 
@@ -83,7 +89,8 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
     backward(ctx, dY) {
       const { em, node } = ctx;
       const [a, w] = node.input!;
-      if (!ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1)) || !ctx.constant(w)) return fallback.backward(ctx, dY);
+      // The positive/negative forward passes re-run the op: contrib ops (no such copies) use the ε rule.
+      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1)) || !ctx.constant(w)) return fallback.backward(ctx, dY);
       const R = dY[0]!;
       const pos = (t: string) => em.op('Relu', [t]);
       const neg = (t: string) => em.sub(t, pos(t));

@@ -15,6 +15,7 @@ import { CumSum } from './CumSum';
 import { DepthToSpace } from './DepthToSpace';
 import { Div } from './Div';
 import { Dropout } from './Dropout';
+import { Einsum } from './Einsum';
 import { Elu } from './Elu';
 import { Equal } from './Equal';
 import { Erf } from './Erf';
@@ -22,12 +23,15 @@ import { Exp } from './Exp';
 import { Expand } from './Expand';
 import { Flatten } from './Flatten';
 import { Gather } from './Gather';
+import { GatherElements } from './GatherElements';
+import { GatherND } from './GatherND';
 import { Gelu } from './Gelu';
 import { Gemm } from './Gemm';
 import { GlobalAveragePool } from './GlobalAveragePool';
 import { GlobalMaxPool } from './GlobalMaxPool';
 import { Greater } from './Greater';
 import { GreaterOrEqual } from './GreaterOrEqual';
+import { GroupNormalization } from './GroupNormalization';
 import { HardSigmoid } from './HardSigmoid';
 import { HardSwish } from './HardSwish';
 import { Identity } from './Identity';
@@ -39,6 +43,7 @@ import { Less } from './Less';
 import { LessOrEqual } from './LessOrEqual';
 import { Log } from './Log';
 import { LogSoftmax } from './LogSoftmax';
+import { LpNormalization } from './LpNormalization';
 import { MatMul } from './MatMul';
 import { Max } from './Max';
 import { MaxPool } from './MaxPool';
@@ -77,20 +82,29 @@ import { Sub } from './Sub';
 import { Sum } from './Sum';
 import { Tanh } from './Tanh';
 import { Tile } from './Tile';
+import { TopK } from './TopK';
 import { Transpose } from './Transpose';
 import { Trilu } from './Trilu';
 import { Unsqueeze } from './Unsqueeze';
 import { Upsample } from './Upsample';
 import { Where } from './Where';
+import { MsBiasAdd } from './com.microsoft.BiasAdd';
+import { MsBiasGelu } from './com.microsoft.BiasGelu';
+import { MsFastGelu } from './com.microsoft.FastGelu';
+import { MsFusedMatMul } from './com.microsoft.FusedMatMul';
+import { MsGelu } from './com.microsoft.Gelu';
+import { MsQuickGelu } from './com.microsoft.QuickGelu';
+import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization';
 
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
   Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Cos,
-  CumSum, DepthToSpace, Div, Dropout, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, Gelu, Gemm,
-  GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, HardSigmoid, HardSwish, Identity,
-  InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, Max,
-  MaxPool, Mean, Min, Mish, Mul, Neg, PRelu, Pad, Pow, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp,
-  ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu,
-  Sigmoid, Sin, Slice, Softmax, Softplus, SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile,
-  Transpose, Trilu, Unsqueeze, Upsample, Where,
+  CumSum, DepthToSpace, Div, Dropout, Einsum, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, GatherElements,
+  GatherND, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, GroupNormalization,
+  HardSigmoid, HardSwish, Identity, InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less,
+  LessOrEqual, Log, LogSoftmax, LpNormalization, MatMul, Max, MaxPool, Mean, Min, Mish, Mul, Neg, PRelu, Pad,
+  Pow, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd,
+  ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
+  SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
+  Where, MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

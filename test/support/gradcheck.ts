@@ -26,6 +26,8 @@ export interface InputCase {
 
 export interface OpCase {
   op: string;
+  /** The op's domain (version 1 of it is imported), e.g. com.microsoft. */
+  domain?: string;
   opset: number;
   inputs: InputCase[];
   attrs?: Attrs;
@@ -65,10 +67,10 @@ export function singleOpModel(c: OpCase): { model: ModelProto; xs: InputSpec[]; 
   const ys = Array.from({ length: c.outputs ?? 1 }, (_, k) => `y${k}`);
   const em = new Emitter(c.opset, DataType.FLOAT, 'case');
   em.opN(c.op, names, 1, c.attrs ?? {});
-  const node: NodeProto = { ...em.nodes[0], output: ys, name: c.op };
+  const node: NodeProto = { ...em.nodes[0], output: ys, name: c.op, ...(c.domain ? { domain: c.domain } : {}) };
   const model: ModelProto = {
     ir_version: c.opset >= 21 ? 10 : c.opset >= 19 ? 9 : 8,
-    opset_import: [{ domain: '', version: c.opset }],
+    opset_import: [{ domain: '', version: c.opset }, ...(c.domain ? [{ domain: c.domain, version: 1 }] : [])],
     producer_name: 'gradcheck',
     graph: {
       name: c.op, node: [node], initializer: [...initializer, ...em.initializers],
@@ -146,4 +148,11 @@ export async function gradcheckModel(base: { model: ModelProto; xs: InputSpec[];
   }
   await augSession.release();
   await fwd.release();
+}
+
+/** The one-node model of c with node outputs named `outputs` ('' for omitted ones), `ys` its seeded graph outputs. */
+export function withNodeOutputs(c: OpCase, outputs: string[], ys = outputs.filter(Boolean)): { model: ModelProto; xs: InputSpec[]; ys: string[] } {
+  const base = singleOpModel(c);
+  const g = base.model.graph!;
+  return { ...base, ys, model: { ...base.model, graph: { ...g, node: [{ ...g.node![0], output: outputs }], output: ys.map((name) => ({ name })) } } };
 }

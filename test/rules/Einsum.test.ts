@@ -1,0 +1,21 @@
+import { test } from 'uvu';
+import { gradcheck } from '../support/gradcheck';
+
+// The forms exporters emit: batched matrix products, attention scores, bilinear and weighted sums.
+const cases: [string, number[][]][] = [
+  ['bij,bjk->bik', [[2, 3, 4], [2, 4, 5]]],
+  ['bhid,bhjd->bhij', [[1, 2, 3, 4], [1, 2, 5, 4]]],
+  ['bhij,bhjd->bhid', [[1, 2, 3, 5], [1, 2, 5, 4]]],
+  ['ij,j->i', [[3, 4], [4]]],
+  ['...ij,...jk->...ik', [[2, 3, 4], [2, 4, 2]]],
+  ['bnd,nd->bn', [[2, 3, 4], [3, 4]]],
+  ['ij,kj', [[3, 4], [2, 4]]],
+  ['bi,bj->bij', [[2, 3], [2, 4]]],
+];
+for (const [equation, shapes] of cases) {
+  test(`Einsum '${equation}', both operands, opset 12`, () => gradcheck({ op: 'Einsum', opset: 12, inputs: shapes.map((shape) => ({ shape })), attrs: { equation } }));
+}
+test('Einsum with a constant weight operand, opset 13', () =>
+  gradcheck({ op: 'Einsum', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [4, 2], value: [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9] }], attrs: { equation: 'bsd,de->bse' } }));
+
+test.run();

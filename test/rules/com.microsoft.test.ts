@@ -1,0 +1,26 @@
+import { test } from 'uvu';
+import { float } from '../../rewriter/emitter';
+import { gradcheck, gradcheckModel, OpCase, withNodeOutputs } from '../support/gradcheck';
+
+// The ops onnxruntime's transformer optimiser writes (contrib domain com.microsoft, version 1).
+const ms = (c: Omit<OpCase, 'domain'>): OpCase => ({ ...c, domain: 'com.microsoft' });
+const bias = { shape: [4], value: [0.3, -0.2, 0.5, -1] };
+const x = { shape: [2, 3, 4], range: [-3, 3] as [number, number] };
+
+test('com.microsoft Gelu', () => gradcheck(ms({ op: 'Gelu', opset: 17, inputs: [x] })));
+test('com.microsoft BiasGelu', () => gradcheck(ms({ op: 'BiasGelu', opset: 17, inputs: [x, bias] })));
+test('com.microsoft FastGelu with bias', () => gradcheck(ms({ op: 'FastGelu', opset: 17, inputs: [x, bias] })));
+test('com.microsoft FastGelu without bias', () => gradcheck(ms({ op: 'FastGelu', opset: 13, inputs: [x] })));
+test('com.microsoft QuickGelu, alpha 1.5', () => gradcheck(ms({ op: 'QuickGelu', opset: 17, inputs: [x], attrs: { alpha: float(1.5) } })));
+test('com.microsoft FusedMatMul transB, alpha 0.5', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], attrs: { transB: 1, alpha: float(0.5) } })));
+test('com.microsoft FusedMatMul transA', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 13, inputs: [{ shape: [4, 3] }, { shape: [4, 5] }], attrs: { transA: 1 } })));
+test('com.microsoft SkipLayerNormalization with bias', () =>
+  gradcheck(ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }, bias], attrs: { epsilon: float(1e-5) } })));
+test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
+  const c = ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }], attrs: { epsilon: float(1e-5) } });
+  return gradcheckModel(withNodeOutputs(c, ['y0', '', '', 'y3']), c);
+});
+
+test.run();
