@@ -31,7 +31,7 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
 }
 
 /** Tensors that `target` depends on. */
-function ancestors(view: GraphView, target: string): Set<string> {
+export function ancestors(view: GraphView, target: string): Set<string> {
   const seen = new Set<string>([target]);
   const stack = [target];
   while (stack.length) {

@@ -1,0 +1,50 @@
+import { Emitter } from './emitter';
+import { ValueInfoProto, valueInfo, DataType } from './proto';
+
+export interface AdamOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Box the parameter is kept in after the step (broadcastable constants, e.g. per channel). */
+  box?: { lo: { values: number[]; dims: number[] }; hi: { values: number[]; dims: number[] } };
+}
+
+export interface AdamSpec extends AdamOptions {
+  /** The parameter tensor (a graph input) and its gradient (emitted). */
+  param: string;
+  grad: string;
+  /** Climb the gradient (maximise) instead of descending it. */
+  ascent: boolean;
+}
+
+/** Names of the Adam state: inputs m, v, the bias-corrected step size, and the updated tensors. */
+export const ADAM_IO = { m: 'adam_m', v: 'adam_v', step: 'adam_step', next: 'next', nextM: 'next_m', nextV: 'next_v' };
+
+/**
+ * One Adam step (Kingma & Ba 2015, Algorithm 1, with the bias correction folded into the step
+ * size α_t = α·√(1 − β2^t)/(1 − β1^t), which the driver feeds as `adam_step`):
+ * m' = β1·m + (1 − β1)·g, v' = β2·v + (1 − β2)·g², θ' = θ ∓ α_t·m'/(√v' + ε), then θ' clamped
+ * into the box with Relu (Clip takes scalar bounds only; Max/Min are not WebGPU-native). The
+ * outputs feed the next run's inputs, so the state never leaves the device.
+ */
+export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (number | string)[]): { inputs: ValueInfoProto[]; outputs: { name: string; dims: (number | string)[] }[] } {
+  if (!spec) return { inputs: [], outputs: [] };
+  const { param, grad } = spec;
+  const decay = (state: string, b: number, x: string) => em.add(em.mul(state, em.scalar(b)), em.mul(x, em.scalar(1 - b)));
+  const m = decay(ADAM_IO.m, spec.beta1, grad);
+  const v = decay(ADAM_IO.v, spec.beta2, em.mul(grad, grad));
+  const move = em.mul(ADAM_IO.step, em.div(m, em.add(em.op('Sqrt', [v]), em.scalar(spec.epsilon))));
+  let next = spec.ascent ? em.add(param, move) : em.sub(param, move);
+  if (spec.box) {
+    const lo = em.constFloat(spec.box.lo.values, spec.box.lo.dims);
+    const hi = em.constFloat(spec.box.hi.values, spec.box.hi.dims);
+    next = em.sub(hi, em.op('Relu', [em.sub(hi, em.add(lo, em.op('Relu', [em.sub(next, lo)])))]));
+  }
+  em.rename(next, ADAM_IO.next);
+  em.rename(m, ADAM_IO.nextM);
+  em.rename(v, ADAM_IO.nextV);
+  return {
+    inputs: [valueInfo(ADAM_IO.m, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.v, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.step, DataType.FLOAT, [1])],
+    outputs: [ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV].map((name) => ({ name, dims: paramDims })),
+  };
+}

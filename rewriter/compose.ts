@@ -1,0 +1,131 @@
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView } from './graph-view';
+import { DataType, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto, valueInfo } from './proto';
+
+export interface ComposeSpec {
+  generator: GraphView;
+  classifier: GraphView;
+  /** Row shape of the generator's output (batch excluded), e.g. probed; default: its declared shape. */
+  generatedRow?: number[];
+  /** Add a graph input `residual` (the classifier's input shape): the classifier then reads G(z) + residual. */
+  residual?: boolean;
+}
+
+export interface Composed {
+  model: ModelProto;
+  /** The generator's input (the latent z). */
+  latent: string;
+  /** G(z) in the composed graph. */
+  generated: string;
+  /** The tensor the classifier reads (G(z), reshaped and plus the residual where asked). */
+  classifierInput: string;
+  /** Classifier output names, renamed as in the composed graph. */
+  outputs: string[];
+  /** Maps a classifier tensor name to its name in the composed graph. */
+  classifierName(name: string): string;
+}
+
+export const RESIDUAL = 'residual';
+const CLASSIFIER_PREFIX = 'classifier/';
+
+function soleFloatInput(view: GraphView, role: string): ValueInfoProto {
+  const vi = view.inputs[0];
+  if (view.inputs.length !== 1 || !isFloatType(vi.type?.tensor_type?.elem_type)) {
+    throw new ExplainError(`${view.label}: the ${role} must have exactly one float input; it has ${view.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+  }
+  return vi;
+}
+
+function declaredRow(vi: ValueInfoProto): number[] {
+  return (vi.type?.tensor_type?.shape?.dim ?? []).slice(1).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
+}
+
+const show = (row: number[]) => `[N, ${row.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
+const count = (row: number[]) => row.reduce((a, b) => a * b, 1);
+
+/**
+ * One graph computing D(G(z)): the generator's nodes, then the classifier's nodes reading G's
+ * output (reshaped when only the layout differs, e.g. a flat [N, 256] generator for a [N, 1, 16, 16]
+ * classifier). Classifier tensors whose names the generator already uses get the prefix
+ * 'classifier/'. Both graphs must bind the same default-domain opset (node forms differ between
+ * opsets). Outputs: G(z) and the classifier's outputs.
+ */
+export function compose(spec: ComposeSpec): Composed {
+  const { generator: g, classifier: d } = spec;
+  const z = soleFloatInput(g, 'generator');
+  const dIn = soleFloatInput(d, 'classifier');
+  if ((g.graph.output ?? []).length !== 1) {
+    throw new ExplainError(`${g.label}: the generator must have exactly one output; it has ${(g.graph.output ?? []).map((o) => `'${o.name}'`).join(', ')}`);
+  }
+  if (g.opset !== d.opset) {
+    throw new ExplainError(`${g.label}: generator opset ${g.opset} differs from classifier ${d.label} opset ${d.opset}; export both at the same opset`);
+  }
+  const gOut = g.graph.output![0];
+  const gRow = spec.generatedRow ?? declaredRow(gOut);
+  const dRow = declaredRow(dIn);
+  const fits = gRow.length === dRow.length && gRow.every((v, k) => v === dRow[k] || dRow[k] < 0 || v < 0);
+  const reshapable = !fits && gRow.every((v) => v > 0) && dRow.every((v) => v > 0) && count(gRow) === count(dRow);
+  if (!fits && !reshapable) {
+    throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} but classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}`);
+  }
+
+  const taken = new Set<string>([...g.producer.keys(), ...g.initializers.keys(), z.name!, ...g.nodes.map((n) => n.name ?? '')]);
+  const renamed = new Map<string, string>();
+  const rename = (name: string): string => {
+    if (!name) return name;
+    let r = renamed.get(name);
+    if (r === undefined) {
+      r = taken.has(name) ? CLASSIFIER_PREFIX + name : name;
+      while (taken.has(r) && r !== name) r = CLASSIFIER_PREFIX + r;
+      renamed.set(name, r);
+    }
+    return r;
+  };
+
+  const em = new Emitter(g.opset, DataType.FLOAT, 'compose');
+  let fed = gOut.name!;
+  if (reshapable) fed = em.reshape(fed, [-1, ...dRow]);
+  const extraInputs: ValueInfoProto[] = [];
+  if (spec.residual) {
+    if (taken.has(RESIDUAL) || d.producer.has(RESIDUAL) || d.initializers.has(RESIDUAL)) throw new ExplainError(`${d.label}: a tensor is already named '${RESIDUAL}', which the composed graph needs`);
+    fed = em.add(fed, RESIDUAL);
+    extraInputs.push(valueInfo(RESIDUAL, DataType.FLOAT, ['N', ...(dRow.every((v) => v > 0) ? dRow : gRow)]));
+  }
+  const classifierInput = em.rename(fed, rename(dIn.name!));
+  renamed.set(dIn.name!, classifierInput);
+
+  const dNodes: NodeProto[] = d.nodes.map((n) => ({
+    ...n,
+    name: n.name ? rename(n.name) : n.name,
+    input: (n.input ?? []).map(rename),
+    output: (n.output ?? []).map(rename),
+  }));
+  const dInits = (d.graph.initializer ?? []).map((t) => ({ ...t, name: rename(t.name ?? '') }));
+  const dOutputs = (d.graph.output ?? []).map((o) => ({ ...o, name: rename(o.name ?? '') }));
+  const irVersion = Math.max(toNumber(g.model.ir_version), toNumber(d.model.ir_version));
+  const model: ModelProto = {
+    ...g.model,
+    ir_version: irVersion,
+    opset_import: mergeOpsets(g, d),
+    producer_name: 'onnx-explain compose',
+    graph: {
+      name: 'composed',
+      node: [...g.nodes, ...em.nodes, ...dNodes],
+      initializer: [...(g.graph.initializer ?? []), ...em.initializers, ...dInits],
+      input: [...(g.graph.input ?? []), ...extraInputs],
+      output: [gOut, ...dOutputs],
+    },
+  };
+  return {
+    model, latent: z.name!, generated: gOut.name!, classifierInput,
+    outputs: dOutputs.map((o) => o.name!),
+    classifierName: (name) => renamed.get(name) ?? name,
+  };
+}
+
+function mergeOpsets(a: GraphView, b: GraphView): { domain: string; version: number }[] {
+  const all = new Map(a.opsets);
+  for (const [domain, v] of b.opsets) all.set(domain, Math.max(v, all.get(domain) ?? 0));
+  return [...all].map(([domain, version]) => ({ domain, version }));
+}

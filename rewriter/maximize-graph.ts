@@ -1,0 +1,61 @@
+import { emitBackward } from './backward';
+import { Emitter } from './emitter';
+import { GraphView, TensorFacts } from './graph-view';
+import { ADAM_IO, AdamOptions, withAdam } from './adam-step';
+import { batchDims, objectiveModel, reserveNames } from './objective-model';
+import { DataType, ModelProto, valueInfo } from './proto';
+import { lpNorm, totalVariation } from './regularizers';
+import { gradientRules } from '../rules/registry';
+
+export interface MaximizeGraphSpec {
+  view: GraphView;
+  facts: TensorFacts;
+  /** The model input optimised. */
+  input: string;
+  /** The tensor whose seeded sum is maximised (class logits, or any activation). */
+  at: string;
+  /** Weight and exponent of the Lp term (Mahendran & Vedaldi's α-norm). */
+  lp?: { weight: number; p: number };
+  /** Weight and exponent β of the total-variation term, over the image's spatial axes. */
+  tv?: { weight: number; beta: number; axes: number[] };
+  /** Also emit one Adam ascent step on the input (kept in `box`). */
+  adam?: AdamOptions;
+}
+
+export const MAXIMIZE_IO = { seed: 'seed', objective: 'objective', activation: 'activation', gradient: 'gradient' };
+
+/**
+ * The activation-maximisation objective and its gradient as one graph:
+ * objective = Σ seed·at − w_p·mean|x|^p − w_tv·TV_β(x), gradient = ∂objective/∂x. The seed picks
+ * what is maximised (e_k for a class logit, 1/(H·W) on one channel for a channel's mean).
+ * Inputs: the model input and `seed` (the shape of `at`); outputs `objective`, `activation`
+ * (Σ seed·at) per row and `gradient` (the input's shape).
+ */
+export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
+  const { view, facts, input, at } = spec;
+  reserveNames(view, [...Object.values(MAXIMIZE_IO), ...Object.values(ADAM_IO)]);
+  const shape = facts.shapes.get(input)!;
+  const em = new Emitter(view.opset, DataType.FLOAT);
+  const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed: MAXIMIZE_IO.seed }).values();
+  const atAxes = facts.shapes.get(at)!.slice(1).map((_, k) => k + 1);
+  const activation = em.reduceSum(em.mul(MAXIMIZE_IO.seed, at), atAxes, false);
+  let objective = activation;
+  let gradient = ascent;
+  const subtract = (weight: number, r: { value: string; gradient: string }) => {
+    objective = em.sub(objective, em.mul(r.value, em.scalar(weight)));
+    gradient = em.sub(gradient, em.mul(r.gradient, em.scalar(weight)));
+  };
+  if (spec.lp && spec.lp.weight) subtract(spec.lp.weight, lpNorm(em, input, shape, spec.lp.p));
+  if (spec.tv && spec.tv.weight) subtract(spec.tv.weight, totalVariation(em, input, shape, spec.tv.axes, spec.tv.beta));
+  em.rename(activation, MAXIMIZE_IO.activation);
+  em.rename(objective, MAXIMIZE_IO.objective);
+  em.rename(gradient, MAXIMIZE_IO.gradient);
+  const inputDims = batchDims(facts, input);
+  const adam = withAdam(em, spec.adam && { ...spec.adam, param: input, grad: MAXIMIZE_IO.gradient, ascent: true }, inputDims);
+  return objectiveModel(view, em, [valueInfo(input, DataType.FLOAT, inputDims), valueInfo(MAXIMIZE_IO.seed, DataType.FLOAT, batchDims(facts, at)), ...adam.inputs], [
+    { name: MAXIMIZE_IO.objective, dims: ['N'] },
+    { name: MAXIMIZE_IO.activation, dims: ['N'] },
+    { name: MAXIMIZE_IO.gradient, dims: inputDims },
+    ...adam.outputs,
+  ]);
+}

@@ -1,0 +1,52 @@
+import { ancestors } from './backward';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView, TensorFacts } from './graph-view';
+import { DataType, ModelProto, ValueInfoProto, valueInfo } from './proto';
+
+/** Shape of a probed tensor with its batch axis (if any) named `batch`. */
+export function batchDims(facts: TensorFacts, name: string, batch = 'N'): (number | string)[] {
+  const s = facts.shapes.get(name)!;
+  const b = facts.batchAxis.get(name) ?? -1;
+  return s.map((d, k) => (k === b ? batch : d));
+}
+
+/** Fails when the graph already uses a name the objective graph adds. */
+export function reserveNames(view: GraphView, names: string[]): void {
+  for (const n of names) {
+    if (view.producer.has(n) || view.initializers.has(n) || view.inputs.some((i) => i.name === n)) {
+      throw new ExplainError(`${view.label}: the model already has a tensor named '${n}', which the objective graph needs`);
+    }
+  }
+}
+
+/**
+ * A model holding the forward nodes the named outputs need (the rest of the original graph is
+ * dropped) and the emitted objective/gradient nodes; `outputs` (float) name emitted or forward tensors.
+ */
+export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoProto[], outputs: { name: string; dims: (number | string)[] }[]): ModelProto {
+  const needed = new Set<string>();
+  const byOutput = new Map(em.nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+  const stack = outputs.map((o) => o.name);
+  // Forward tensors reached from the emitted nodes (and the outputs themselves).
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (needed.has(t)) continue;
+    needed.add(t);
+    const n = byOutput.get(t);
+    if (n) stack.push(...(n.input ?? []).filter(Boolean));
+  }
+  const keep = new Set<string>();
+  for (const t of needed) if (view.producer.has(t)) for (const a of ancestors(view, t)) keep.add(a);
+  return {
+    ...view.model,
+    graph: {
+      ...view.graph,
+      value_info: [],
+      node: [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.nodes],
+      initializer: [...(view.graph.initializer ?? []), ...em.initializers],
+      input: inputs,
+      output: outputs.map((o) => valueInfo(o.name, DataType.FLOAT, o.dims)),
+    },
+  };
+}

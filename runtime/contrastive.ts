@@ -1,0 +1,120 @@
+import { ADAM_DEFAULTS } from './drivers/adam-loop';
+import { compose, RESIDUAL } from '../rewriter/compose';
+import { buildConstrained, buildReconstruction } from '../rewriter/contrast-graphs';
+import { ExplainError } from '../rewriter/errors';
+import { GraphView } from '../rewriter/graph-view';
+import { DataType } from '../rewriter/proto';
+import { constrainedSearch, constraintReport, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, reconstruct, SearchOptions } from './drivers/cdeepex';
+import { LoopSession } from './drivers/loop-session';
+import { Explainer, ExplainerOptions, TensorData, TensorInput } from './explainer';
+import { probeFacts } from './probe';
+
+export interface ContrastOptions extends Partial<SearchOptions> {
+  /** The class the classifier gives the input (A) and the class asked about (B): "why A and not B?". */
+  trueClass: number;
+  probe: number;
+  /** `cdeepex` (default) or `xgems` (only llh_A = llh_B). */
+  method?: string;
+}
+
+export interface ContrastResult {
+  /** E = G(z0) − G(ze), the input's shape: positive where ink goes away on the way to B, negative where it appears. */
+  explanation: TensorData;
+  /** The classifier's logits at x(ze) = G(ze) + I − G(z0). */
+  logits: TensorData;
+  z0: TensorData;
+  ze: TensorData;
+  generatedZ0: TensorData;
+  generatedZe: TensorData;
+  /** ‖I − G(z0)‖². */
+  residual: number;
+  constraints: ConstraintReport;
+  iterations: { reconstruction: number; outer: number; inner: number };
+  timeMs: number;
+}
+
+export interface ContrastLoadOptions extends ExplainerOptions {
+  /** The classifier output holding the class scores (required when it has several). */
+  output?: string;
+}
+
+const DEFAULTS: Omit<SearchOptions, 'onProgress'> = {
+  starts: 8, reconstructionSteps: 300, lr: ADAM_DEFAULTS.lr, seed: 0, tolerance: 1e-3, maxOuter: 40, innerSteps: 40, penalty: 1,
+};
+
+/**
+ * CDeepEx (Feghahati et al., §3.3) and xGEMs (Joshi et al. 2018): "why did the classifier D say A
+ * and not B?" answered in the latent space of a generator G. The graphs — ‖G(z) − I‖² with its
+ * gradient on G, and the augmented Lagrangian of the constrained search on the composed D(G(z) + r)
+ * — are built once per model pair; each explanation only feeds tensors.
+ */
+export class ContrastiveExplainer {
+  private constructor(private readonly graphs: ContrastGraphs, readonly classifier: Explainer, readonly generator: Explainer) {}
+
+  static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
+    const d = await Explainer.load(classifier, options);
+    const g = await Explainer.load(generator, options);
+    const latentRow = g.input.dims.slice(1);
+    if (latentRow.some((v) => v <= 0)) throw new ExplainError(`${g.label}: the generator's input '${g.input.name}' needs a fixed latent size, it has [${g.input.dims.map((v) => (v < 0 ? '?' : v))}]`);
+    const pg = await g.prepare(latentRow);
+    const gOut = (g.view.graph.output ?? [])[0]?.name ?? '';
+    const generatedRow = pg.facts.shapes.get(gOut)?.slice(1) ?? [];
+    const dRow = d.input.dims.slice(1).map((v, k) => (v > 0 ? v : generatedRow[k] ?? 1));
+    const pd = await d.prepare(dRow);
+    const { from } = d.resolveOutput(options.output);
+    const composed = compose({ generator: pg.view, classifier: pd.view, generatedRow, residual: true });
+    const label = `${d.label} ∘ ${g.label}`;
+    const view = new GraphView(composed.model, label);
+    const { facts } = await probeFacts(composed.model, [
+      { name: composed.latent, elemType: DataType.FLOAT, dims: [1, ...latentRow] },
+      { name: RESIDUAL, elemType: DataType.FLOAT, dims: [1, ...dRow] },
+    ], label);
+    const logits = composed.classifierName(from);
+    const logitShape = facts.shapes.get(logits)!;
+    if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
+    const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
+    const reconstruction = await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider);
+    const constrained = await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider);
+    return new ContrastiveExplainer({
+      reconstruction, constrained, latent: composed.latent, generated: composed.generated, logits,
+      latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
+    }, d, g);
+  }
+
+  async explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
+    const start = performance.now();
+    const g = this.graphs;
+    const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };
+    const method = CONTRAST_METHODS[options.method ?? 'cdeepex'];
+    if (!method) throw new ExplainError(`unknown contrast method '${options.method}' (methods: ${Object.keys(CONTRAST_METHODS).join(', ')})`);
+    const label = this.classifier.label;
+    for (const [what, k] of [['true class', options.trueClass], ['probe', options.probe]] as const) {
+      if (!Number.isInteger(k) || k < 0 || k >= g.classes) throw new ExplainError(`${label}: ${what} ${k} is out of range (0..${g.classes - 1})`);
+    }
+    if (options.trueClass === options.probe) throw new ExplainError(`the true class and the probe are both ${options.probe}; they must differ`);
+    const size = g.imageRow.reduce((a, b) => a * b, 1);
+    if (!input?.data || input.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${input?.data?.length ?? 0} values`);
+    const image = Float32Array.from(input.data as ArrayLike<number>);
+    const rec = await reconstruct(g, image, o);
+    const residual = image.map((v, k) => v - rec.generated[k]);
+    const search = await constrainedSearch(g, rec.z0, residual, options.trueClass, options.probe, method.inequalities, o);
+    const rowDims = [1, ...g.imageRow];
+    const zDims = [1, ...g.latentRow];
+    return {
+      explanation: { data: rec.generated.map((v, k) => v - search.generated[k]), dims: rowDims },
+      logits: { data: search.logits, dims: [1, g.classes] },
+      z0: { data: rec.z0, dims: zDims },
+      ze: { data: search.ze, dims: zDims },
+      generatedZ0: { data: rec.generated, dims: rowDims },
+      generatedZe: { data: search.generated, dims: rowDims },
+      residual: rec.loss,
+      constraints: constraintReport(search.logits, options.trueClass, options.probe, method.inequalities, o.tolerance),
+      iterations: { reconstruction: rec.steps, outer: search.outer, inner: search.inner },
+      timeMs: performance.now() - start,
+    };
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,21 @@
+/** A seeded generator of uniform numbers in [0, 1) (32-bit LCG, Numerical Recipes constants). */
+export function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** n seeded standard normal numbers (Box–Muller). */
+export function normals(n: number, seed: number): Float32Array {
+  const u = uniform(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u()));
+    const t = 2 * Math.PI * u();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
