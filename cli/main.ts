@@ -16,6 +16,8 @@ import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } fr
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { differentiable } from '../rewriter/backward';
 import { mapMethods } from '../rewriter/maps';
+import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
+import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 
 const methodNames = Object.keys(drivers);
 
@@ -27,6 +29,8 @@ Usage:
   onnx-explain rewrite MODEL --method M --out AUG.onnx [--shape DIMS] [--output NAME]
   onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [--target K]
   onnx-explain filters MODEL --input X --layer NAME [--top K] [--out CHART.png] [--occlude grid|BOXES]
+  onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy
+  onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR
 
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options.`;
@@ -49,6 +53,8 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
 
 const HELP: Record<string, string> = {
   filters: FILTERS_HELP,
+  maximize: MAXIMIZE_HELP,
+  contrast: CONTRAST_HELP,
   info: `onnx-explain info MODEL [--layers [--shape DIMS]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
@@ -125,6 +131,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
+    if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
+    if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
     return 0;
   } catch (e) {

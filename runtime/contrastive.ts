@@ -38,7 +38,7 @@ export interface ContrastLoadOptions extends ExplainerOptions {
   output?: string;
 }
 
-const DEFAULTS: Omit<SearchOptions, 'onProgress'> = {
+const DEFAULTS: Omit<SearchOptions, 'progress'> = {
   starts: 8, reconstructionSteps: 300, lr: ADAM_DEFAULTS.lr, seed: 0, tolerance: 1e-3, maxOuter: 40, innerSteps: 40, penalty: 1,
 };
 
@@ -73,8 +73,8 @@ export class ContrastiveExplainer {
     const logitShape = facts.shapes.get(logits)!;
     if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
     const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
-    const reconstruction = await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider);
-    const constrained = await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider);
+    const reconstruction = await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider, (m) => g.warn(m));
+    const constrained = await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider, (m) => d.warn(m));
     return new ContrastiveExplainer({
       reconstruction, constrained, latent: composed.latent, generated: composed.generated, logits,
       latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,

@@ -8,6 +8,12 @@ export type Layout = 'NCHW' | 'NHWC';
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
+/** Per-channel mean and std a preset normalises pixels in [0, 1] with (model value = (pixel − mean)/std). */
+export function presetNormalization(preprocess: Preprocess, channels: number): { mean: number[]; std: number[] } {
+  if (preprocess === 'torchvision' && channels === 3) return { mean: MEAN, std: STD };
+  return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
+}
+
 /** Bilinear resize (half-pixel centres, as torchvision/PIL without antialias). */
 function resize(img: Rgb, width: number, height: number): Rgb {
   const out = new Float32Array(width * height * 3);

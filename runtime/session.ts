@@ -3,6 +3,9 @@ import { backend, OrtSession } from './backend';
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
 
+/** Session settings for loops: intra-op threads, outputs kept on the WebGPU device for the next run. */
+export interface SessionTuning { threads?: number; outputsOnDevice?: boolean }
+
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
 
@@ -11,13 +14,14 @@ const unavailable = new Set<string>();
  * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's
  * fallback (cpu in Node, wasm in the browser).
  */
-export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void): Promise<OrtSession> {
+export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
   const { ort, providers, fallback } = backend();
-  const base = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const };
+  const base = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
-      return await ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] });
+      const device = tuning.outputsOnDevice && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
+      return await ort.InferenceSession.create(bytes, { ...base, ...device, executionProviders: [provider] });
     } catch (e) {
       unavailable.add(provider);
       const reason = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);

@@ -1,5 +1,7 @@
 import { ADAM_IO } from '../../rewriter/adam-step';
-import { floatTensor, LoopSession, LoopTensor } from './loop-session';
+import { OrtTensor } from '../backend';
+import { floatTensor } from '../tensors';
+import { LoopSession } from './loop-session';
 
 export interface AdamHyper { lr: number; beta1: number; beta2: number; epsilon: number }
 export const ADAM_DEFAULTS: AdamHyper = { lr: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -11,20 +13,20 @@ export const ADAM_DEFAULTS: AdamHyper = { lr: 0.05, beta1: 0.9, beta2: 0.999, ep
  */
 export class AdamLoop {
   private t = 0;
-  private m: LoopTensor;
-  private v: LoopTensor;
+  private m: OrtTensor;
+  private v: OrtTensor;
   private readonly step = new Float32Array(1);
   private readonly stepTensor = floatTensor(this.step, [1]);
 
   readonly hyper: AdamHyper;
 
-  constructor(private readonly session: LoopSession, private readonly param: string, private x: LoopTensor, hyper: AdamHyper) {
+  constructor(private readonly session: LoopSession, private readonly param: string, private x: OrtTensor, hyper: AdamHyper) {
     this.hyper = { ...hyper };
     this.m = floatTensor(new Float32Array(x.size), [...x.dims]);
     this.v = floatTensor(new Float32Array(x.size), [...x.dims]);
   }
 
-  get iterate(): LoopTensor {
+  get iterate(): OrtTensor {
     return this.x;
   }
 
@@ -33,7 +35,7 @@ export class AdamLoop {
   }
 
   /** Restarts the moments (and the bias correction) from the given iterate. */
-  restart(x: LoopTensor, lr = this.hyper.lr): void {
+  restart(x: OrtTensor, lr = this.hyper.lr): void {
     this.x = x;
     this.t = 0;
     this.hyper.lr = lr;
@@ -42,12 +44,12 @@ export class AdamLoop {
   }
 
   /** Outputs at the current iterate, without stepping. */
-  async evaluate(feeds: Record<string, LoopTensor>, fetch: string[]): Promise<Record<string, LoopTensor>> {
+  async evaluate(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
     return this.session.run({ ...feeds, [this.param]: this.x, [ADAM_IO.m]: this.m, [ADAM_IO.v]: this.v, [ADAM_IO.step]: this.stepTensor }, fetch);
   }
 
   /** One step; `fetch` outputs are those at the iterate before the step. */
-  async next(feeds: Record<string, LoopTensor>, fetch: string[]): Promise<Record<string, LoopTensor>> {
+  async next(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
     this.t++;
     const { lr, beta1, beta2 } = this.hyper;
     this.step[0] = (lr * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);

@@ -1,7 +1,10 @@
 import { CONSTRAINED_IO, RECONSTRUCTION_IO } from '../../rewriter/contrast-graphs';
 import { RESIDUAL } from '../../rewriter/compose';
 import { AdamLoop } from './adam-loop';
-import { floatTensor, hostData, LoopSession, LoopTensor } from './loop-session';
+import { OrtTensor } from '../backend';
+import { Progress } from '../progress';
+import { floatTensor } from '../tensors';
+import { hostData, LoopSession } from './loop-session';
 import { lbfgs } from './lbfgs';
 import { normals } from './random';
 
@@ -33,7 +36,7 @@ export interface SearchOptions {
   innerSteps: number;
   /** Initial penalty ρ (default 1), multiplied by 10 (up to 1e4) when the violation shrank less than 4×. */
   penalty: number;
-  onProgress?: (line: string) => void;
+  progress?: Progress;
 }
 
 /** The CDeepEx/xGEMs variants: which constraints the constrained search keeps. */
@@ -59,8 +62,8 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
     const z = normals(rows * L, o.seed + done);
     const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { lr: o.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     for (let t = 1; t <= o.reconstructionSteps; t++) {
-      const out = await loop.next(feeds, o.onProgress && t % 50 === 0 ? [RECONSTRUCTION_IO.loss] : []);
-      if (out[RECONSTRUCTION_IO.loss]) o.onProgress!(`z0 search: step ${t}/${o.reconstructionSteps}, best ‖G(z) − I‖² ${Math.min(...await hostData(out[RECONSTRUCTION_IO.loss])).toPrecision(4)}`);
+      const out = await loop.next(feeds, o.progress && t % 25 === 0 ? [RECONSTRUCTION_IO.loss] : []);
+      if (out[RECONSTRUCTION_IO.loss]) o.progress!(t, o.reconstructionSteps, `z0 search: ‖G(z) − I‖² ${Math.min(...await hostData(out[RECONSTRUCTION_IO.loss])).toPrecision(4)}`);
     }
     const out = await loop.evaluate(feeds, [RECONSTRUCTION_IO.loss, g.generated]);
     const loss = await hostData(out[RECONSTRUCTION_IO.loss]);
@@ -115,7 +118,7 @@ export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, res
   const lambda = new Float32Array(1), rho = Float32Array.of(o.penalty);
   const muA = new Float32Array(K), muB = new Float32Array(K);
   const z = new Float32Array(z0.length);
-  const feeds: Record<string, LoopTensor> = {
+  const feeds: Record<string, OrtTensor> = {
     [g.latent]: floatTensor(z, [1, ...g.latentRow]),
     [RESIDUAL]: floatTensor(residual, [1, ...g.imageRow]),
     [io.z0]: floatTensor(z0, [1, ...g.latentRow]),
@@ -158,7 +161,7 @@ export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, res
       muA[i] = Math.max(0, muA[i] + rho[0] * ga);
       muB[i] = Math.max(0, muB[i] + rho[0] * gb);
     }
-    o.onProgress?.(`constrained search: iteration ${outer}, L_A ${solved.value.toPrecision(4)}, violation ${violation.toExponential(2)}, ρ ${rho[0]}`);
+    o.progress?.(outer, o.maxOuter, `constrained search: L_A ${solved.value.toPrecision(4)}, violation ${violation.toExponential(2)}`);
     if (violation <= o.tolerance && moved <= 1e-3 * (1 + Math.hypot(...current))) break;
     if (violation > 0.25 * previousViolation) {
       // At the largest penalty a violation that no longer shrinks will not: give up (reported).

@@ -1,17 +1,17 @@
-import * as ort from 'onnxruntime-node';
 import { encodeModel, ModelProto } from '../../rewriter/proto';
+import { OrtSession, OrtTensor } from '../backend';
 import { createSession, Provider } from '../session';
 
-export type LoopTensor = ort.Tensor;
-
-export function floatTensor(data: Float32Array, dims: number[]): LoopTensor {
-  return new ort.Tensor('float32', data, dims);
-}
-
-/** A tensor's values on the host (downloaded when it lives on the device). */
-export async function hostData(t: LoopTensor): Promise<Float32Array> {
+/**
+ * A tensor's values on the host (downloaded when it lives on the device). The result may share the
+ * tensor's memory: copy it before the next run of the session when it must be kept.
+ */
+export async function hostData(t: OrtTensor): Promise<Float32Array> {
   return (await t.getData()) as Float32Array;
 }
+
+/** Graphs below this many weights run faster on one thread: the per-op thread-pool handoff dominates. */
+const SMALL_MODEL = 1_000_000;
 
 /**
  * One session for one objective graph, run many times by an optimisation loop. Inputs are fed as
@@ -20,17 +20,29 @@ export async function hostData(t: LoopTensor): Promise<Float32Array> {
  * fed back (Adam's moments, the iterate) is never downloaded.
  */
 export class LoopSession {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(private readonly session: OrtSession) {}
 
-  static async create(model: ModelProto, provider: Provider): Promise<LoopSession> {
-    return new LoopSession(await createSession(encodeModel(model), provider));
+  static async create(model: ModelProto, provider: Provider, warn: (m: string) => void): Promise<LoopSession> {
+    const weights = (model.graph?.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1), 0);
+    return new LoopSession(await createSession(encodeModel(model), provider, warn, { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true }));
   }
 
-  async run(feeds: Record<string, LoopTensor>, fetch: string[]): Promise<Record<string, LoopTensor>> {
-    return (await this.session.run(feeds, fetch)) as Record<string, LoopTensor>;
+  async run(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
+    return (await this.session.run(feeds, fetch)) as Record<string, OrtTensor>;
   }
+}
 
-  async release(): Promise<void> {
-    await this.session.release();
+const cache = new WeakMap<object, Map<string, Promise<LoopSession>>>();
+
+/** The loop session of one graph, built once per owner (an Explainer) and key. */
+export function cachedLoopSession(owner: { provider: Provider; warn(m: string): void }, key: string, build: () => ModelProto): Promise<LoopSession> {
+  let byKey = cache.get(owner);
+  if (!byKey) cache.set(owner, (byKey = new Map()));
+  let s = byKey.get(key);
+  if (!s) {
+    s = LoopSession.create(build(), owner.provider, (m) => owner.warn(m));
+    byKey.set(key, s);
+    s.catch(() => byKey!.delete(key));
   }
+  return s;
 }

@@ -1,0 +1,101 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { ContrastiveExplainer } from '../runtime/contrastive';
+import { CONTRAST_METHODS } from '../runtime/drivers/cdeepex';
+import { Preprocess, presetNormalization } from '../runtime/image';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { writePng } from '../runtime/node/png-file';
+import { progressBar } from '../runtime/node/progress-bar';
+import { grid, signedHeatmap, upscale } from '../runtime/plot';
+import { intList, num, Parsed } from './args';
+import { provider } from './main';
+import { channelSum, pictureOf } from './pictures';
+
+export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
+
+"Why did D say A and not B?" (CDeepEx): z0 = argmin ‖G(z) − I‖² from seeded starts, then
+ze = argmin ‖z − z0‖² with llh_A = llh_B ≥ llh_i for every other class i, D reading
+G(z) + I − G(z0); the explanation is E = G(z0) − G(ze) (positive: ink that goes away on the way to
+B, negative: ink that appears). DIR receives explanation.npy, logits.npy (D at x(ze)), z0.npy,
+ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
+
+  --method M            cdeepex (default) | xgems (only llh_A = llh_B, no inequalities)
+  --output NAME         classifier output holding the class scores (when it has several)
+  --starts N            seeded starts of the z0 search (default 8)
+  --steps N             Adam steps of the z0 search (default 300)
+  --lr L                Adam step size of the z0 search (default 0.05)
+  --tolerance T         largest accepted constraint violation, log-likelihood units (default 1e-3)
+  --max-outer N         augmented-Lagrangian iterations (default 40)
+  --inner N             most graph runs of each inner L-BFGS solve (default 40)
+  --seed N              seed of the starts (default 0)
+  --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision
+  --provider P          cpu | cuda | webgpu (default cpu)`;
+
+export const CONTRAST_FLAGS = {
+  classifier: true, generator: true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,
+  steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, seed: true, preprocess: true, provider: true, help: false,
+};
+
+const OUTPUTS = ['explanation.npy', 'logits.npy', 'z0.npy', 'ze.npy', 'result.json', 'contrast.png'];
+
+export async function contrastCommand(p: Parsed): Promise<void> {
+  if (p.positional.length) throw new ExplainError(`contrast: unexpected argument '${p.positional[0]}' (models are given with --classifier and --generator)`);
+  const need = (flag: string) => {
+    const v = p.flags.get(flag);
+    if (typeof v !== 'string') throw new ExplainError(`contrast: --${flag} is required (see onnx-explain contrast --help)`);
+    return v;
+  };
+  const [classifier, generator, inputFile, dir] = ['classifier', 'generator', 'input', 'out-dir'].map(need);
+  const cls = (flag: string) => {
+    const v = intList(need(flag), `--${flag}`);
+    if (v.length !== 1) throw new ExplainError(`--${flag}: one class index expected, got '${p.flags.get(flag)}'`);
+    return v[0];
+  };
+  const trueClass = cls('true'), probe = cls('probe');
+  const method = (p.flags.get('method') as string | undefined) ?? 'cdeepex';
+  if (!(method in CONTRAST_METHODS)) throw new ExplainError(`--method: '${method}' is not one of ${Object.keys(CONTRAST_METHODS).join(', ')}`);
+  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const count = (flag: string) => {
+    const v = number(flag);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ExplainError(`--${flag}: '${p.flags.get(flag)}' is not a positive integer`);
+    return v;
+  };
+  const written = OUTPUTS.map((f) => path.resolve(dir, f));
+  for (const own of [classifier, generator, inputFile]) {
+    if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
+  }
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ExplainError(`--out-dir: ${dir} exists and is not a folder`);
+  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'none') as Preprocess;
+  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  const arr = readNpy(inputFile);
+  if (arr.dtype === 'int64') throw new ExplainError(`${inputFile}: int64 array given, the input must be float`);
+  const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });
+  const r = await ce.explain({ data: Float32Array.from(arr.data as Float32Array), dims: arr.dims }, {
+    trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
+    maxOuter: count('max-outer'), innerSteps: count('inner'), seed: number('seed'), progress: progressBar(method),
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  const save = (file: string, t: { data: Float32Array; dims: number[] }) => writeNpy(path.join(dir, file), t.data, t.dims);
+  save('explanation.npy', r.explanation);
+  save('logits.npy', r.logits);
+  save('z0.npy', r.z0);
+  save('ze.npy', r.ze);
+  const c = r.constraints;
+  const result = {
+    method, true: trueClass, probe, time_ms: Math.round(r.timeMs), residual: r.residual,
+    constraints: { llh: c.llh, llh_true: c.llh[trueClass], llh_probe: c.llh[probe], equality: c.equality, inequality: method === 'cdeepex' ? c.inequality : undefined, satisfied: c.satisfied },
+    iterations: r.iterations,
+  };
+  fs.writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
+  const dims = r.explanation.dims;
+  if (dims.length === 4) {
+    const norm = presetNormalization(preprocess, dims[1]);
+    const [h, w] = dims.slice(2);
+    const image = { data: Float32Array.from(arr.data as Float32Array), dims };
+    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum(r.explanation.data, dims), w, h)];
+    writePng(path.join(dir, 'contrast.png'), grid([cells.map((cell) => upscale(cell, Math.max(1, Math.floor(128 / Math.max(h, w)))))]));
+  }
+  console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations; ${Math.round(r.timeMs)} ms`);
+  console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => fs.existsSync(path.join(dir, f))).join(',')}}`);
+}

@@ -1,0 +1,82 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { Explainer } from '../runtime';
+import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
+import { Preprocess, presetNormalization } from '../runtime/image';
+import { writeNpy } from '../runtime/node/npy-file';
+import { writePng } from '../runtime/node/png-file';
+import { progressBar } from '../runtime/node/progress-bar';
+import { linePlot } from '../runtime/plot';
+import { num, Parsed } from './args';
+import { modelArg, provider } from './main';
+import { pictureOf } from './pictures';
+
+export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
+
+Activation maximisation: gradient ascent with Adam from seeded noise on a class logit (--target)
+or on the mean activation of one channel (axis 1) of any tensor (--layer: tensor or node name).
+Writes IMG.npy (the input, model space), IMG.png (de-normalised with the preset), IMG.objective.json
+(objective and activation per step) and IMG.objective.png (their plot).
+
+  --output NAME         model output holding the class scores (when it has several)
+  --preprocess P        torchvision (ImageNet mean/std; default for 3 channels) | none (pixels in [0,1])
+  --range LO,HI         box the input stays in, in model space (default: pixels 0..1 under the preset)
+  --lr L --beta1 B1 --beta2 B2   Adam (default 0.05, 0.9, 0.999)
+  --stages S            stages (default 12); --steps N Adam steps per early stage (default 20),
+  --growth G            ×G more per stage in the second half (default 1.3)
+  --start-size S --upscale F     models with free spatial sizes: first stage S×S (default 56), ×F per stage (default 1.2)
+  --blur SIGMA          Gaussian blur between stages, in pixels (default 1; 0: none)
+  --lp-weight W --p P   Lp regulariser: W·mean|x|^P (default 0, 6)
+  --tv-weight W --tv-beta B      total variation: W·mean (|∇x|² + ε)^(B/2) (default 0, 2)
+  --seed N              noise seed (default 0)
+  --provider P          cpu | cuda | webgpu (default cpu)`;
+
+export const MAXIMIZE_FLAGS = {
+  target: true, layer: true, channel: true, output: true, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, 'lp-weight': true, p: true, 'tv-weight': true,
+  'tv-beta': true, seed: true, provider: true, help: false,
+};
+
+export async function maximizeCommand(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'maximize');
+  const out = p.flags.get('out') as string | undefined;
+  if (!out || !/\.(npy|png)$/i.test(out)) throw new ExplainError(`maximize: --out IMG.png or IMG.npy is required${out ? ` ('${out}' has another extension)` : ''}`);
+  const base = out.replace(/\.(npy|png)$/i, '');
+  const files = [`${base}.npy`, `${base}.png`, `${base}.objective.json`, `${base}.objective.png`];
+  if (files.some((f) => path.resolve(f) === path.resolve(model))) throw new ExplainError(`maximize: --out ${out} would overwrite the model ${model}`);
+  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const integer = (flag: string) => {
+    const v = number(flag);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ExplainError(`--${flag}: '${p.flags.get(flag)}' is not a non-negative integer`);
+    return v;
+  };
+  if (p.flags.has('target') === p.flags.has('layer')) throw new ExplainError('maximize: give --target K or --layer NAME (with --channel C), not both');
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const channels = ex.input.dims.length === 4 ? ex.input.dims[1] : 1;
+  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? (channels === 3 ? 'torchvision' : 'none')) as Preprocess;
+  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  const norm = presetNormalization(preprocess, channels);
+  let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
+  let high = norm.mean.map((m, c) => (1 - m) / norm.std[c]);
+  if (p.flags.has('range')) {
+    const r = String(p.flags.get('range')).split(',').map((s) => num(s, '--range'));
+    if (r.length !== 2 || !(r[0] < r[1])) throw new ExplainError(`--range: '${p.flags.get('range')}' is not LO,HI with LO < HI`);
+    [low, high] = [[r[0]], [r[1]]];
+  }
+  const options: MaximizeOptions = {
+    target: integer('target'), layer: p.flags.get('layer') as string | undefined, channel: integer('channel'), output: p.flags.get('output') as string | undefined,
+    lr: number('lr'), beta1: number('beta1'), beta2: number('beta2'), stages: integer('stages'), steps: integer('steps'), growth: number('growth'),
+    startSize: integer('start-size'), upscale: number('upscale'), blur: number('blur'), lpWeight: number('lp-weight'), p: number('p'),
+    tvWeight: number('tv-weight'), tvBeta: number('tv-beta'), seed: integer('seed'), low, high,
+    progress: progressBar('maximize'),
+  };
+  const r = await maximize(ex, options);
+  writeNpy(`${base}.npy`, r.image.data, r.image.dims);
+  if (r.image.dims.length === 4) writePng(`${base}.png`, pictureOf(r.image.data, r.image.dims, norm));
+  const json = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
+  fs.writeFileSync(`${base}.objective.json`, `${JSON.stringify(json)}\n`);
+  writePng(`${base}.objective.png`, linePlot([{ y: r.objective }, { y: r.activation }], { width: 320, height: 160 }));
+  console.log(`maximised ${options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
+  console.log(`wrote ${files.filter((f) => fs.existsSync(f)).join(', ')}`);
+}

@@ -1,0 +1,174 @@
+import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
+import { ExplainError } from '../../rewriter/errors';
+import type { Explainer } from '../explainer';
+import { Progress } from '../progress';
+import { floatTensor, TensorData } from '../tensors';
+import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
+import { cachedLoopSession, hostData } from './loop-session';
+import { uniform } from './random';
+import { blurPlanes, resizePlanes } from './upscale';
+
+export interface MaximizeOptions {
+  /** Maximise this class's logit (Simonyan et al.'s class model)… */
+  target?: number;
+  /** …or the mean activation of one channel (axis 1) of any tensor, named by tensor or node name. */
+  layer?: string;
+  channel?: number;
+  /** The model output holding the class scores (when it has several). */
+  output?: string;
+  /** Adam: step size (default 0.05), β1, β2. */
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  /** Amirli's schedule: stages (default 12), Adam steps per stage in the first half (default 20), ×growth per later stage (default 1.3). */
+  stages?: number;
+  steps?: number;
+  growth?: number;
+  /** Side of the first stage for models with free spatial sizes (default 56); each stage is ×upscale (default 1.2). */
+  startSize?: number;
+  upscale?: number;
+  /** σ of the Gaussian blur between stages, in pixels (default 1; 0: none). */
+  blur?: number;
+  /** Lp term: weight (default 0) and p (default 6); total variation: weight (default 0) and β (default 2). */
+  lpWeight?: number;
+  p?: number;
+  tvWeight?: number;
+  tvBeta?: number;
+  /** Box the input is kept in, per channel or one for all (default [0, 1]); noise starts in its middle fifth. */
+  low?: number[];
+  high?: number[];
+  seed?: number;
+  progress?: Progress;
+}
+
+export interface MaximizeResult {
+  /** The optimised input (model input space, batch 1). */
+  image: TensorData;
+  /** Objective and Σ seed·activation at each step. */
+  objective: number[];
+  activation: number[];
+  /** The activation at the final image. */
+  final: number;
+  /** Spatial size of each stage. */
+  sizes: number[][];
+  timeMs: number;
+}
+
+interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; describe: string }
+
+/** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
+function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): Objective {
+  if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
+  if (o.target !== undefined) {
+    const { from } = ex.resolveOutput(o.output);
+    const k = o.target;
+    return {
+      at: from, describe: `logit ${k}`,
+      seedAt: (shape) => {
+        const classes = shape.slice(1).reduce((a, b) => a * b, 1);
+        if (!Number.isInteger(k) || k < 0 || k >= classes) throw new ExplainError(`${ex.label}: target ${k} is out of range for '${from}' with ${classes} classes (0..${classes - 1})`);
+        const s = new Float32Array(classes);
+        s[k] = 1;
+        return s;
+      },
+    };
+  }
+  const name = o.layer!;
+  const at = tensors.has(name) ? name : ex.view.nodes.find((n) => n.name === name)?.output?.[0];
+  if (!at || !tensors.has(at)) {
+    const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
+    throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
+  }
+  const c = o.channel ?? 0;
+  return {
+    at, describe: `mean of channel ${c} of '${at}'`,
+    seedAt: (shape) => {
+      if (shape.length < 2 || !Number.isInteger(c) || c < 0 || c >= shape[1]) throw new ExplainError(`${ex.label}: channel ${c} is out of range for '${at}' of shape [${shape}] (channels on axis 1)`);
+      const per = shape.slice(2).reduce((a, b) => a * b, 1);
+      const s = new Float32Array(shape[1] * per);
+      s.fill(1 / per, c * per, (c + 1) * per);
+      return s;
+    },
+  };
+}
+
+/**
+ * Activation maximisation (Simonyan et al. 2014; FeatureVis; Amirli 2021): gradient ascent from
+ * seeded noise with Adam on one augmented graph per input size (objective, Lp/TV regularisers,
+ * gradient and the Adam step; rewriter/maximize-graph.ts). Stages: models with free spatial
+ * sizes start at `startSize` and grow ×`upscale` per stage (bilinear), fixed-size models stay at
+ * their size; a Gaussian blur follows every stage but the last. The first half of the stages
+ * runs `steps` Adam steps each, each later stage ×`growth` more (Amirli: 20 rising ×1.3).
+ */
+export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
+  const start = performance.now();
+  const dims = ex.input.dims;
+  const nchw = dims.length === 4;
+  const planes = nchw ? dims[1] : 1;
+  if (nchw && planes <= 0) throw new ExplainError(`${ex.label}: the input's channel count must be fixed`);
+  const free = nchw && (dims[2] < 0 || dims[3] < 0);
+  const stages = o.stages ?? 12;
+  const upscale = o.upscale ?? 1.2;
+  const startSize = o.startSize ?? 56;
+  if (!nchw && dims.slice(1).some((d) => d < 0)) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has free sizes [${dims}]; maximize needs fixed sizes or an NCHW image`);
+  const sizeAt = (k: number): number[] => (free ? [dims[2] > 0 ? dims[2] : Math.round(startSize * upscale ** k), dims[3] > 0 ? dims[3] : Math.round(startSize * upscale ** k)] : nchw ? [dims[2], dims[3]] : []);
+  const low = o.low ?? [0], high = o.high ?? [1];
+  const perChannel = (v: number[]) => (v.length === 1 ? v : v.length === planes ? v : (() => { throw new ExplainError(`maximize: ${v.length} range values for ${planes} channels`); })());
+  const lo = perChannel(low), hi = perChannel(high);
+  const boxDims = nchw ? [1, lo.length, 1, 1] : [1];
+  const box = { lo: { values: lo, dims: lo.length > 1 ? boxDims : [1] }, hi: { values: hi, dims: hi.length > 1 ? boxDims : [1] } };
+  const hyper = { ...ADAM_DEFAULTS, lr: o.lr ?? ADAM_DEFAULTS.lr, beta1: o.beta1 ?? ADAM_DEFAULTS.beta1, beta2: o.beta2 ?? ADAM_DEFAULTS.beta2 };
+  const steps = o.steps ?? 20;
+  const growth = o.growth ?? 1.3;
+  const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.floor(stages / 2) + 1));
+  const total = Array.from({ length: stages }, (_, k) => stepsAt(k)).reduce((a, b) => a + b, 0);
+
+  // Seeded noise in the middle fifth of the box (FeatureVis / Amirli start from faint noise).
+  const rand = uniform(o.seed ?? 0);
+  const [h0, w0] = sizeAt(0);
+  const rowSize = nchw ? planes * h0 * w0 : dims.slice(1).reduce((a, b) => a * b, 1);
+  let x: Float32Array = new Float32Array(rowSize);
+  const planeSize = nchw ? h0 * w0 : rowSize;
+  x.forEach((_, i) => {
+    const c = Math.floor(i / planeSize) % lo.length;
+    const l = lo[c], u = hi[hi.length > 1 ? c : 0];
+    x[i] = l + (u - l) * (0.4 + 0.2 * rand());
+  });
+
+  const objective: number[] = [];
+  const activation: number[] = [];
+  const sizes: number[][] = [];
+  let done = 0;
+  let final = 0;
+  for (let k = 0; k < stages; k++) {
+    const [h, w] = sizeAt(k);
+    const rowDims = nchw ? [planes, h, w] : dims.slice(1);
+    if (k > 0 && nchw) {
+      const [ph, pw] = sizes[k - 1];
+      if (ph !== h || pw !== w) x = resizePlanes(x, planes, ph, pw, h, w);
+    }
+    sizes.push(nchw ? [h, w] : []);
+    const prepared = await ex.prepare(rowDims);
+    const obj = objectiveOf(ex, o, new Set(prepared.facts.shapes.keys()));
+    const atShape = prepared.facts.shapes.get(obj.at)!;
+    const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
+      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at,
+      lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
+      tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: nchw ? [2, 3] : [] },
+      adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box },
+    }));
+    const feeds = { [MAXIMIZE_IO.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
+    const loop = new AdamLoop(session, ex.input.name, floatTensor(x, [1, ...rowDims]), hyper);
+    for (let t = 0; t < stepsAt(k); t++) {
+      const out = await loop.next(feeds, [MAXIMIZE_IO.objective, MAXIMIZE_IO.activation]);
+      objective.push((await hostData(out[MAXIMIZE_IO.objective]))[0]);
+      activation.push((await hostData(out[MAXIMIZE_IO.activation]))[0]);
+      o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${objective[objective.length - 1].toPrecision(4)}`);
+    }
+    x = (await hostData(loop.iterate)).slice();
+    if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];
+    else if (nchw) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
+  }
+  const last = sizes[sizes.length - 1];
+  return { image: { data: x, dims: [1, ...(nchw ? [planes, ...last] : dims.slice(1))] }, objective, activation, final, sizes, timeMs: performance.now() - start };
+}
