@@ -38,13 +38,15 @@ export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoPr
   }
   const keep = new Set<string>();
   for (const t of needed) if (view.producer.has(t)) for (const a of ancestors(view, t)) keep.add(a);
+  const nodes = [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.nodes];
+  const read = new Set(nodes.flatMap((n) => n.input ?? []));
   return {
     ...view.model,
     graph: {
       ...view.graph,
       value_info: [],
-      node: [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.nodes],
-      initializer: [...(view.graph.initializer ?? []), ...em.initializers],
+      node: nodes,
+      initializer: [...(view.graph.initializer ?? []).filter((t) => read.has(t.name ?? '')), ...em.initializers],
       input: inputs,
       output: outputs.map((o) => valueInfo(o.name, DataType.FLOAT, o.dims)),
     },

@@ -54,31 +54,7 @@ export class ContrastiveExplainer {
   static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
     const d = await Explainer.load(classifier, options);
     const g = await Explainer.load(generator, options);
-    const latentRow = g.input.dims.slice(1);
-    if (latentRow.some((v) => v <= 0)) throw new ExplainError(`${g.label}: the generator's input '${g.input.name}' needs a fixed latent size, it has [${g.input.dims.map((v) => (v < 0 ? '?' : v))}]`);
-    const pg = await g.prepare(latentRow);
-    const gOut = (g.view.graph.output ?? [])[0]?.name ?? '';
-    const generatedRow = pg.facts.shapes.get(gOut)?.slice(1) ?? [];
-    const dRow = d.input.dims.slice(1).map((v, k) => (v > 0 ? v : generatedRow[k] ?? 1));
-    const pd = await d.prepare(dRow);
-    const { from } = d.resolveOutput(options.output);
-    const composed = compose({ generator: pg.view, classifier: pd.view, generatedRow, residual: true });
-    const label = `${d.label} ∘ ${g.label}`;
-    const view = new GraphView(composed.model, label);
-    const { facts } = await probeFacts(composed.model, [
-      { name: composed.latent, elemType: DataType.FLOAT, dims: [1, ...latentRow] },
-      { name: RESIDUAL, elemType: DataType.FLOAT, dims: [1, ...dRow] },
-    ], label);
-    const logits = composed.classifierName(from);
-    const logitShape = facts.shapes.get(logits)!;
-    if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
-    const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
-    const reconstruction = await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider, (m) => g.warn(m));
-    const constrained = await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider, (m) => d.warn(m));
-    return new ContrastiveExplainer({
-      reconstruction, constrained, latent: composed.latent, generated: composed.generated, logits,
-      latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
-    }, d, g);
+    return new ContrastiveExplainer(await prepareContrastGraphs(d, g, options.output), d, g);
   }
 
   async explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
@@ -113,6 +89,37 @@ export class ContrastiveExplainer {
       timeMs: performance.now() - start,
     };
   }
+}
+
+/**
+ * The two loop graphs of a classifier/generator pair: ‖G(z) − I‖² with its gradient and an Adam
+ * step (on G), and the augmented Lagrangian with its gradient on the composed D(G(z) + residual).
+ */
+export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?: string): Promise<ContrastGraphs> {
+  const latentRow = g.input.dims.slice(1);
+  if (latentRow.some((v) => v <= 0)) throw new ExplainError(`${g.label}: the generator's input '${g.input.name}' needs a fixed latent size, it has [${g.input.dims.map((v) => (v < 0 ? '?' : v))}]`);
+  const pg = await g.prepare(latentRow);
+  const gOut = (g.view.graph.output ?? [])[0]?.name ?? '';
+  const generatedRow = pg.facts.shapes.get(gOut)?.slice(1) ?? [];
+  const dRow = d.input.dims.slice(1).map((v, k) => (v > 0 ? v : generatedRow[k] ?? 1));
+  const pd = await d.prepare(dRow);
+  const { from } = d.resolveOutput(output);
+  const composed = compose({ generator: pg.view, classifier: pd.view, generatedRow, residual: true });
+  const label = `${d.label} ∘ ${g.label}`;
+  const view = new GraphView(composed.model, label);
+  const { facts } = await probeFacts(composed.model, [
+    { name: composed.latent, elemType: DataType.FLOAT, dims: [1, ...latentRow] },
+    { name: RESIDUAL, elemType: DataType.FLOAT, dims: [1, ...dRow] },
+  ], label);
+  const logits = composed.classifierName(from);
+  const logitShape = facts.shapes.get(logits)!;
+  if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
+  const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
+  return {
+    reconstruction: await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider, (m) => g.warn(m)),
+    constrained: await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider, (m) => d.warn(m)),
+    latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
+  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -15,3 +15,7 @@ export { ExplainError } from '../rewriter/errors';
 export { buildAugmented } from '../rewriter/augment';
 export type { Method } from '../rewriter/augment';
 export { methodNames, methods } from '../rules/methods';
+export { ContrastiveExplainer } from './contrastive';
+export type { ContrastLoadOptions, ContrastOptions, ContrastResult } from './contrastive';
+export { maximize } from './drivers/maximize';
+export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';

@@ -1,6 +1,6 @@
 import { CONSTRAINED_IO, RECONSTRUCTION_IO } from '../../rewriter/contrast-graphs';
 import { RESIDUAL } from '../../rewriter/compose';
-import { AdamLoop } from './adam-loop';
+import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { OrtTensor } from '../backend';
 import { Progress } from '../progress';
 import { floatTensor } from '../tensors';
@@ -60,7 +60,7 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
     for (let r = 0; r < rows; r++) target.set(image, r * P);
     const feeds = { [RECONSTRUCTION_IO.target]: floatTensor(target, [rows, ...g.imageRow]) };
     const z = normals(rows * L, o.seed + done);
-    const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { lr: o.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+    const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr });
     for (let t = 1; t <= o.reconstructionSteps; t++) {
       const out = await loop.next(feeds, o.progress && t % 25 === 0 ? [RECONSTRUCTION_IO.loss] : []);
       if (out[RECONSTRUCTION_IO.loss]) o.progress!(t, o.reconstructionSteps, `z0 search: ‖G(z) − I‖² ${Math.min(...await hostData(out[RECONSTRUCTION_IO.loss])).toPrecision(4)}`);

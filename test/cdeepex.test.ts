@@ -1,0 +1,142 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ADAM_IO } from '../rewriter/adam-step';
+import { compose } from '../rewriter/compose';
+import { CONSTRAINED_IO, RECONSTRUCTION_IO } from '../rewriter/contrast-graphs';
+import { GraphView } from '../rewriter/graph-view';
+import { decodeModel, encodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { ContrastiveExplainer, prepareContrastGraphs } from '../runtime/contrastive';
+import { ContrastGraphs } from '../runtime/drivers/cdeepex';
+import { hostData } from '../runtime/drivers/loop-session';
+import { readNpy } from '../runtime/node/npy-file';
+import { floatTensor } from '../runtime/tensors';
+import { relL2 } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+const DIR = path.resolve(__dirname, '../../models/cdeepex');
+const model = (variant: string, which: string) => path.join(DIR, variant, `${which}.onnx`);
+const ref = (name: string) => { const a = readNpy(path.join(DIR, 'reference', `${name}.npy`)); return { data: Float32Array.from(a.data as Float32Array), dims: a.dims }; };
+
+let graphs: Promise<{ g: ContrastGraphs; d: Explainer; gen: Explainer }> | undefined;
+function clean() {
+  graphs ??= (async () => {
+    const d = await Explainer.load(model('clean', 'classifier'));
+    const gen = await Explainer.load(model('clean', 'generator'));
+    return { g: await prepareContrastGraphs(d, gen), d, gen };
+  })();
+  return graphs;
+}
+
+async function run(g: ContrastGraphs, which: 'reconstruction' | 'constrained', feeds: Record<string, { data: Float32Array; dims: number[] }>, fetch: string[]) {
+  const out = await g[which].run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, floatTensor(t.data, t.dims)])), fetch);
+  return Object.fromEntries(await Promise.all(fetch.map(async (k) => [k, (await hostData(out[k])).slice()] as const)));
+}
+
+const zeros = (dims: number[]) => ({ data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims });
+const adamInputs = (dims: number[]) => ({ [ADAM_IO.m]: zeros(dims), [ADAM_IO.v]: zeros(dims), [ADAM_IO.step]: zeros([1]) });
+
+function alFeeds(z: { data: Float32Array; dims: number[] }) {
+  const io = CONSTRAINED_IO;
+  return {
+    z, residual: ref('residual'), [io.z0]: ref('z0'), [io.classA]: ref('class_a'), [io.classB]: ref('class_b'), [io.others]: ref('others'),
+    [io.lambda]: ref('lambda'), [io.rho]: ref('rho'), [io.muA]: ref('mu_a'), [io.muB]: ref('mu_b'),
+  };
+}
+
+test('reconstruction graph: ‖G(z) − I‖² and its z-gradient match PyTorch autograd', async () => {
+  const { g } = await clean();
+  const z = ref('z');
+  const out = await run(g, 'reconstruction', { z, [RECONSTRUCTION_IO.target]: ref('images'), ...adamInputs(z.dims) }, [RECONSTRUCTION_IO.loss, RECONSTRUCTION_IO.gradient]);
+  assert.ok(relL2(out[RECONSTRUCTION_IO.loss], ref('recon_loss').data) < 1e-5, `loss ${out[RECONSTRUCTION_IO.loss]}`);
+  assert.ok(relL2(out[RECONSTRUCTION_IO.gradient], ref('recon_grad').data) < 1e-4, `rel L2 ${relL2(out[RECONSTRUCTION_IO.gradient], ref('recon_grad').data)}`);
+});
+
+test('composed D(G(z) + r): augmented-Lagrangian objective, z-gradient and logits match PyTorch autograd', async () => {
+  const { g } = await clean();
+  const out = await run(g, 'constrained', alFeeds(ref('z')), [CONSTRAINED_IO.objective, CONSTRAINED_IO.gradient, g.logits]);
+  assert.ok(relL2(out[g.logits], ref('al_logits').data) < 1e-5, 'logits');
+  assert.ok(relL2(out[CONSTRAINED_IO.objective], ref('al_objective').data) < 1e-5, `objective ${out[CONSTRAINED_IO.objective]} vs ${ref('al_objective').data}`);
+  const e = relL2(out[CONSTRAINED_IO.gradient], ref('al_grad').data);
+  assert.ok(e < 1e-4, `gradient rel L2 ${e}`);
+});
+
+test('composed D(G(z) + r): z-gradient matches central differences (directional, float32 objective)', async () => {
+  const { g } = await clean();
+  const z = ref('z');
+  // λ = 1, a small ρ and no inequality terms keep the objective O(10), where float32 rounding
+  // (~1e-6) stays far below the change over a step of 3e-4; the network's ReLU/MaxPool kinks lie
+  // ~1e-3 apart along these directions, so larger steps straddle them.
+  const io = CONSTRAINED_IO;
+  const feeds = (at: Float32Array) => ({ ...alFeeds({ data: at, dims: z.dims }), [io.lambda]: { data: Float32Array.of(1, 1, 1), dims: [3, 1] }, [io.rho]: { data: Float32Array.of(1e-3, 1e-3, 1e-3), dims: [3, 1] }, [io.others]: zeros([3, 10]) });
+  const grad = (await run(g, 'constrained', feeds(z.data), [io.gradient]))[io.gradient];
+  const h = 3e-4;
+  for (let k = 0; k < 4; k++) {
+    const v = Float32Array.from(z.data, (_, i) => Math.sin(7 * i + k));
+    const f = async (s: number) => (await run(g, 'constrained', feeds(z.data.map((zi, i) => zi + s * v[i])), [io.objective]))[io.objective];
+    const [plus, minus] = [await f(h), await f(-h)];
+    for (let row = 0; row < 3; row++) {
+      const fd = (plus[row] - minus[row]) / (2 * h);
+      const analytic = grad.slice(row * 12, row * 12 + 12).reduce((a, gi, i) => a + gi * v[row * 12 + i], 0);
+      assert.ok(Math.abs(fd - analytic) <= 2e-2 * (1 + Math.abs(analytic)), `direction ${k}, row ${row}: central difference ${fd}, gradient ${analytic}`);
+    }
+  }
+});
+
+test('compose: clashing names are renamed and the composed graph computes D(G(z))', async () => {
+  // A generator whose input and output reuse the classifier's names ('input', 'logits').
+  const bytes = tinyModel([12], 13, (em, x) => em.op('Sigmoid', [em.reshape(em.matmul(x, em.constFloat(Array.from({ length: 12 * 256 }, (_, k) => Math.sin(k)), [12, 256])), [-1, 1, 16, 16])]));
+  const gModel = decodeModel(bytes);
+  gModel.graph!.input![0].name = 'input';
+  gModel.graph!.node!.forEach((n) => { n.input = n.input!.map((i) => (i === 'x' ? 'input' : i)); n.output = n.output!.map((o) => (o === 'y' ? 'logits' : o)); });
+  gModel.graph!.output![0].name = 'logits';
+  const gEx = await Explainer.load(encodeModel(gModel));
+  const d = await Explainer.load(model('clean', 'classifier'));
+  const composed = compose({ generator: new GraphView(gModel, 'G'), classifier: d.view, generatedRow: [1, 16, 16] });
+  assert.is(composed.latent, 'input');
+  assert.is(composed.outputs[0], 'classifier/logits');
+  const z = { data: Float32Array.from({ length: 24 }, (_, k) => Math.cos(k)), dims: [2, 12] };
+  const both = await (await Explainer.load(encodeModel(composed.model))).forward(z);
+  const x = (await gEx.forward(z)).logits;
+  const want = (await d.forward(x)).logits;
+  assert.ok(relL2(both['classifier/logits'].data, want.data) < 1e-6);
+  assert.ok(relL2(both.logits.data, x.data) < 1e-7, 'G(z) stays an output');
+});
+
+test('compose: a flat generator output is reshaped to the classifier input; a mismatch is a one-line error naming both shapes', () => {
+  const flat = decodeModel(tinyModel([12], 13, (em, x) => em.matmul(x, em.constFloat(new Float32Array(12 * 256), [12, 256]))));
+  const d = new GraphView(decodeModel(fs.readFileSync(model('clean', 'classifier'))), 'D.onnx');
+  const ok = compose({ generator: new GraphView(flat, 'G.onnx'), classifier: d, generatedRow: [256] });
+  assert.ok(ok.model.graph!.node!.some((n) => n.op_type === 'Reshape' && n.output![0].startsWith('compose/')));
+  const big = decodeModel(tinyModel([12], 13, (em, x) => em.matmul(x, em.constFloat(new Float32Array(12 * 784), [12, 784]))));
+  assert.throws(() => compose({ generator: new GraphView(big, 'G.onnx'), classifier: d, generatedRow: [1, 28, 28] }), /G\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier D\.onnx input 'input' takes \[N, 1, 16, 16\]/);
+});
+
+for (const method of ['cdeepex', 'xgems']) {
+  test(`${method} on clean digits: constraints hold, x(ze) gives the logits, E = G(z0) − G(ze)`, async () => {
+    const { d, gen } = await clean();
+    const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));
+    const samples = readNpy(path.join(DIR, 'samples.npy'));
+    for (const [index, probe] of [[15, 8], [30, 5], [46, 4]]) {
+      const image = Float32Array.from((samples.data as Float32Array).subarray(index * 256, (index + 1) * 256));
+      const logits0 = (await d.forward({ data: image, dims: [1, 1, 16, 16] })).logits.data;
+      const a = logits0.indexOf(Math.max(...logits0));
+      const r = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe, method });
+      assert.ok(r.constraints.satisfied, `sample ${index}: ${JSON.stringify(r.constraints)}`);
+      const llh = r.constraints.llh;
+      assert.ok(Math.abs(llh[a] - llh[probe]) <= 1e-3, 'llh_A = llh_B');
+      if (method === 'cdeepex') llh.forEach((v, i) => assert.ok(v <= Math.min(llh[a], llh[probe]) + 1e-3, `class ${i} above A and B`));
+      // Independent forwards: G(z0), G(ze), then D(G(ze) + I − G(z0)).
+      const g0 = (await gen.forward(r.z0)).image.data;
+      const ge = (await gen.forward(r.ze)).image.data;
+      assert.ok(relL2(r.explanation.data, g0.map((v, k) => v - ge[k])) < 1e-5, 'E = G(z0) − G(ze)');
+      const x = ge.map((v, k) => v + image[k] - g0[k]);
+      assert.ok(relL2(r.logits.data, (await d.forward({ data: x, dims: [1, 1, 16, 16] })).logits.data) < 1e-5, 'logits at x(ze)');
+      assert.ok(Math.abs(r.residual - image.reduce((s, v, k) => s + (v - g0[k]) ** 2, 0)) < 1e-3 * (1 + r.residual), 'residual = ‖I − G(z0)‖²');
+    }
+  });
+}
+
+test.run();

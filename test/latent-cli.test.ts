@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { runCli, snapshot, tempDir } from './support/cli-harness';
+import { relL2 } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+const DIR = path.resolve(__dirname, '../../models/cdeepex');
+const D = path.join(DIR, 'clean', 'classifier.onnx');
+const G = path.join(DIR, 'clean', 'generator.onnx');
+const tmp = tempDir('latent');
+const sample = path.join(tmp, 'three.npy');
+const samples = readNpy(path.join(DIR, 'samples.npy'));
+writeNpy(sample, Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256)), [1, 1, 16, 16]);
+
+test('contrast writes explanation, logits, z0, ze, result.json and the picture; the files agree with each other', async () => {
+  const out = path.join(tmp, 'c');
+  const r = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', sample, '--true', '3', '--probe', '8', '--out-dir', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(r.err, []);
+  const result = JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8'));
+  assert.ok(result.constraints.satisfied, JSON.stringify(result.constraints));
+  assert.ok(result.time_ms > 0 && result.iterations.outer >= 1);
+  const e = readNpy(path.join(out, 'explanation.npy'));
+  assert.equal(e.dims, [1, 1, 16, 16]);
+  const ze = readNpy(path.join(out, 'ze.npy'));
+  const z0 = readNpy(path.join(out, 'z0.npy'));
+  assert.equal(ze.dims, [1, 12]);
+  const gen = await Explainer.load(G);
+  const g0 = (await gen.forward({ data: z0.data as Float32Array, dims: z0.dims })).image.data;
+  const ge = (await gen.forward({ data: ze.data as Float32Array, dims: ze.dims })).image.data;
+  assert.ok(relL2(e.data as Float32Array, g0.map((v, k) => v - ge[k])) < 1e-5);
+  const logits = readNpy(path.join(out, 'logits.npy')).data as Float32Array;
+  assert.ok(Math.abs(logits[3] - logits[8]) < 1e-3, `logits ${Array.from(logits)}`);
+  const png = PNG.sync.read(fs.readFileSync(path.join(out, 'contrast.png')));
+  assert.ok(png.width > 4 * 16 && png.height >= 16);
+});
+
+test('contrast: a generator whose output does not fit the classifier is a one-line error', async () => {
+  const big = path.join(tmp, 'g28.onnx');
+  fs.writeFileSync(big, tinyModel([12], 13, (em, x) => em.reshape(em.matmul(x, em.constFloat(new Float32Array(12 * 784), [12, 784])), [-1, 1, 28, 28])));
+  const out = path.join(tmp, 'never');
+  const r = await runCli(['contrast', '--classifier', D, '--generator', big, '--input', sample, '--true', '3', '--probe', '8', '--out-dir', out]);
+  assert.is(r.code, 1);
+  assert.is(r.err.length, 1, r.err.join('|'));
+  assert.match(r.err[0], /^onnx-explain: error: generator .*g28\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier .*classifier\.onnx input 'input' takes \[N, 1, 16, 16\]$/);
+  assert.not.ok(fs.existsSync(out), 'nothing written');
+});
+
+test('contrast: user mistakes are one-line errors and no input file is touched', async () => {
+  const before = snapshot([D, G, sample]);
+  for (const [args, pattern] of [
+    [['--true', '3', '--probe', '3'], /they must differ/],
+    [['--true', '3', '--probe', '12'], /probe 12 is out of range \(0\.\.9\)/],
+    [['--true', '3', '--probe', '8', '--method', 'gems'], /--method: 'gems' is not one of cdeepex, xgems/],
+    [['--probe', '8'], /--true is required/],
+    [['--true', '3', '--probe', '8', '--steps', '0'], /--steps: '0' is not a positive integer/],
+  ] as const) {
+    const r = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', sample, '--out-dir', path.join(tmp, 'bad'), ...args]);
+    assert.is(r.code, 1, args.join(' '));
+    assert.is(r.err.length, 1, r.err.join('|'));
+    assert.match(r.err[0], pattern);
+  }
+  assert.equal(snapshot([D, G, sample]), before);
+});
+
+test('maximize writes the image (.npy, .png), the objective per step (.json) and its plot', async () => {
+  const base = path.join(tmp, 'max3');
+  const r = await runCli(['maximize', D, '--target', '3', '--stages', '3', '--steps', '10', '--out', `${base}.png`]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const x = readNpy(`${base}.npy`);
+  assert.equal(x.dims, [1, 1, 16, 16]);
+  const json = JSON.parse(fs.readFileSync(`${base}.objective.json`, 'utf8'));
+  assert.is(json.objective.length, 10 + 13 + 17, 'stages of 10, 10·1.3 and 10·1.3² steps');
+  const ex = await Explainer.load(D);
+  const logit = (await ex.forward({ data: x.data as Float32Array, dims: x.dims })).logits.data[3];
+  assert.ok(Math.abs(logit - json.final_activation) < 1e-3 * (1 + Math.abs(logit)));
+  const png = PNG.sync.read(fs.readFileSync(`${base}.png`));
+  assert.equal([png.width, png.height], [16, 16]);
+  // De-normalised with the 'none' preset: the grey level is the pixel value.
+  const v = (x.data as Float32Array)[5 * 16 + 7];
+  assert.ok(Math.abs(png.data[(5 * 16 + 7) * 4] - Math.round(255 * v)) <= 1);
+  assert.ok(fs.existsSync(`${base}.objective.png`));
+});
+
+test('maximize: user mistakes are one-line errors', async () => {
+  for (const [args, pattern] of [
+    [['--target', '3', '--layer', '/Relu_1_output_0'], /give --target K or --layer NAME/],
+    [['--layer', 'nope', '--channel', '1'], /no tensor or node named 'nope'/],
+    [['--layer', '/Relu_1_output_0', '--channel', '99'], /channel 99 is out of range/],
+    [['--target', '10'], /target 10 is out of range/],
+  ] as const) {
+    const r = await runCli(['maximize', D, ...args, '--stages', '1', '--steps', '1', '--out', path.join(tmp, 'm.npy')]);
+    assert.is(r.code, 1, args.join(' '));
+    assert.is(r.err.length, 1, r.err.join('|'));
+    assert.match(r.err[0], pattern);
+  }
+  const r = await runCli(['maximize', D, '--target', '1', '--out', D.replace(/\.onnx$/, '.txt')]);
+  assert.is(r.code, 1);
+  assert.match(r.err[0], /--out IMG\.png or IMG\.npy is required/);
+});
+
+test.run();

@@ -1,0 +1,108 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { buildMaximization, MAXIMIZE_IO } from '../rewriter/maximize-graph';
+import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { lpNorm, totalVariation } from '../rewriter/regularizers';
+import { Explainer } from '../runtime';
+import { ortApi } from '../runtime/backend';
+import { maximize } from '../runtime/drivers/maximize';
+import { uniform } from '../runtime/drivers/random';
+import { readNpy } from '../runtime/node/npy-file';
+import { floatTensor } from '../runtime/tensors';
+import { relL2 } from './support/fixtures';
+
+const DIR = path.resolve(__dirname, '../../models/cdeepex');
+const CLASSIFIER = path.join(DIR, 'clean', 'classifier.onnx');
+const ref = (name: string) => Float32Array.from(readNpy(path.join(DIR, 'reference', `${name}.npy`)).data as Float32Array);
+
+async function runGraph(model: ModelProto, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, Float32Array>> {
+  const s = await ortApi().InferenceSession.create(encodeModel(model));
+  const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, floatTensor(t.data, t.dims)])));
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+const SHAPE = [2, 2, 5, 6];
+const at = (n: number, c: number, i: number, j: number) => ((n * SHAPE[1] + c) * SHAPE[2] + i) * SHAPE[3] + j;
+
+/** Mahendran & Vedaldi eq. 3 as a mean over the positions with both forward differences, in float64. */
+function tvValue(x: Float64Array, row: number, beta: number): number {
+  let s = 0;
+  const [, C, H, W] = SHAPE;
+  for (let c = 0; c < C; c++) for (let i = 0; i < H - 1; i++) for (let j = 0; j < W - 1; j++) {
+    const dh = x[at(row, c, i, j + 1)] - x[at(row, c, i, j)];
+    const dv = x[at(row, c, i + 1, j)] - x[at(row, c, i, j)];
+    s += (dh * dh + dv * dv + 1e-8) ** (beta / 2);
+  }
+  return s / (C * (H - 1) * (W - 1));
+}
+
+function lpValue(x: Float64Array, row: number, p: number): number {
+  const per = x.length / SHAPE[0];
+  let s = 0;
+  for (let k = row * per; k < (row + 1) * per; k++) s += Math.abs(x[k]) ** p;
+  return s / per;
+}
+
+for (const [kind, exponent] of [['tv', 2], ['tv', 1], ['lp', 6], ['lp', 1.5]] as const) {
+  test(`${kind} regulariser (exponent ${exponent}): value as the formula, gradient as float64 central differences`, async () => {
+    const em = new Emitter(13);
+    const r = kind === 'tv' ? totalVariation(em, 'x', SHAPE, [2, 3], exponent) : lpNorm(em, 'x', SHAPE, exponent);
+    em.rename(r.value, 'value');
+    em.rename(r.gradient, 'gradient');
+    const model: ModelProto = {
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+      graph: { name: 'reg', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, SHAPE)], output: [{ name: 'value' }, { name: 'gradient' }] },
+    };
+    const rand = uniform(kind === 'tv' ? 1 : 2);
+    const x32 = Float32Array.from({ length: SHAPE.reduce((a, b) => a * b, 1) }, () => 2 * rand() - 1);
+    const x = Float64Array.from(x32);
+    const out = await runGraph(model, { x: { data: x32, dims: SHAPE } });
+    const f = (v: Float64Array, row: number) => (kind === 'tv' ? tvValue(v, row, exponent) : lpValue(v, row, exponent));
+    for (let row = 0; row < 2; row++) assert.ok(Math.abs(out.value[row] - f(x, row)) <= 1e-5 * (1 + f(x, row)), `value row ${row}`);
+    const fd = new Float64Array(x.length);
+    const per = x.length / 2;
+    for (let k = 0; k < x.length; k++) {
+      const h = 1e-6;
+      const plus = Float64Array.from(x), minus = Float64Array.from(x);
+      plus[k] += h;
+      minus[k] -= h;
+      fd[k] = (f(plus, Math.floor(k / per)) - f(minus, Math.floor(k / per))) / (2 * h);
+    }
+    assert.ok(relL2(out.gradient, fd) < 1e-4, `rel L2 ${relL2(out.gradient, fd)}`);
+  });
+}
+
+test('maximisation graph: channel-mean objective with TV and Lp terms and its gradient match PyTorch autograd', async () => {
+  const meta = JSON.parse(fs.readFileSync(path.join(DIR, 'meta.json'), 'utf8'));
+  const ex = await Explainer.load(CLASSIFIER);
+  const prepared = await ex.prepare([1, 16, 16]);
+  const layer = meta.maximize_layer as string;
+  const shape = prepared.facts.shapes.get(layer)!;
+  const per = shape[2] * shape[3];
+  const seed = new Float32Array(shape[1] * per);
+  seed.fill(1 / per, meta.maximize_channel * per, (meta.maximize_channel + 1) * per);
+  const model = buildMaximization({ view: prepared.view, facts: prepared.facts, input: 'input', at: layer, lp: { weight: 0.01, p: 6 }, tv: { weight: 0.1, beta: 2, axes: [2, 3] } });
+  const out = await runGraph(model, { input: { data: ref('max_input'), dims: [1, 1, 16, 16] }, [MAXIMIZE_IO.seed]: { data: seed, dims: shape } });
+  assert.ok(Math.abs(out[MAXIMIZE_IO.objective][0] - ref('max_objective')[0]) < 1e-5, `objective ${out[MAXIMIZE_IO.objective][0]} vs ${ref('max_objective')[0]}`);
+  assert.ok(relL2(out[MAXIMIZE_IO.gradient], ref('max_grad')) < 1e-4, `rel L2 ${relL2(out[MAXIMIZE_IO.gradient], ref('max_grad'))}`);
+});
+
+test('maximisation from noise reaches far more than any of 500 random inputs of the same range', async () => {
+  const ex = await Explainer.load(CLASSIFIER);
+  const rand = uniform(7);
+  const randoms = { data: Float32Array.from({ length: 500 * 256 }, rand), dims: [500, 1, 16, 16] };
+  const logits = (await ex.forward(randoms)).logits.data;
+  for (const target of [3, 8]) {
+    const best = Math.max(...Array.from({ length: 500 }, (_, r) => logits[r * 10 + target]));
+    const r = await maximize(ex, { target, stages: 4, steps: 25 });
+    assert.ok(r.image.data.every((v) => v >= 0 && v <= 1), 'the image stays in the box [0, 1]');
+    const check = (await ex.forward(r.image)).logits.data[target];
+    assert.ok(Math.abs(check - r.final) < 1e-3 * (1 + Math.abs(check)), 'reported activation = a forward of the image');
+    assert.ok(r.final > 2 * best && r.final > best + 10, `logit ${target}: maximised ${r.final}, best of 500 random ${best}`);
+  }
+});
+
+test.run();
