@@ -28,7 +28,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_digits import prepare, seed_everything  # noqa: E402
+from make_digits import DigitsCNN, prepare, seed_everything  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -40,15 +40,9 @@ BIASED_CLASS = 8
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cdeepex")
 
 
-class Classifier(nn.Module):
-    """The CDeepEx paper's MNIST net at 16x16: (Conv, MaxPool, ReLU) x2, two fully connected layers."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 4 * 4, 64)
-        self.fc2 = nn.Linear(64, 10)
+class Classifier(DigitsCNN):
+    """The CDeepEx paper's MNIST net at 16x16: (Conv, MaxPool, ReLU) x2, two fully connected layers
+    (the demo CNN's layers, pooled before the ReLU as in the paper)."""
 
     def forward(self, x):
         x = F.relu(F.max_pool2d(self.conv1(x), 2))
