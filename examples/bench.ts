@@ -16,6 +16,7 @@ import { saveModel } from '../runtime/node/model-file';
 import { ModelProto } from '../rewriter/proto';
 import { methodNames, methods } from '../rules/methods';
 import { Explainer } from '../runtime';
+import { benchLatent } from './bench-latent';
 import { ensureResNet18 } from './resnet18';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
     console.log(over ? 'gradient ratio is over target: profiling the augmented graph' : 'profiling the augmented graph (--profile)');
     await profile(ex, bytes);
   }
+  if (!process.argv.includes('--no-latent')) await benchLatent(MODEL);
   console.log(`\ntotal ${((performance.now() - tStart) / 1000).toFixed(1)} s; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (timings are only comparable on a quiet machine)`);
 }
 
