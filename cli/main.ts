@@ -4,7 +4,11 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { encodeModel, toNumber } from '../rewriter/proto';
 import { gradientRules } from '../rules/registry';
+import { methods } from '../rules/methods';
 import { AttributeOptions, Explainer, TensorData } from '../runtime';
+import { STRUCTURAL_OPS } from '../runtime/explainer';
+import { Target } from '../runtime/targets';
+import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { drivers } from '../runtime/drivers';
 import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
@@ -14,7 +18,6 @@ import { Provider, PROVIDERS } from '../runtime/session';
 import { intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
-import { differentiable } from '../rewriter/backward';
 import { mapMethods } from '../rewriter/maps';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
@@ -36,13 +39,18 @@ Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options.`;
 
 const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
-  --output NAME         model output to explain (required when the model has several)
+  --output NAME         tensor to explain: a model output (required when the model has several) or
+                        any float tensor of the graph ('onnx-explain info' lists them)
+  --layer NAME          attributions with respect to this intermediate tensor (layer attribution)
   --explain-softmax     explain a final Softmax's output instead of its input logits
   --epsilon E           LRP ε (default 1e-6)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
+  --steps N             integrated-gradients: points on the path (default 50)
+  --ig-method M         integrated-gradients quadrature: ${IG_METHODS.join(' | ')}
+                        (Captum's nodes and weights; default gausslegendre)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
@@ -66,9 +74,16 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
 
   --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | none ([0,1] pixels)
-  --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row)
+  --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
+                        a multi-index over the explained tensor's non-batch axes is written i:j
+                        (3:17 for all rows, 3:17,4:2,0:9 one per row)
+  --reduce sum|mean     explain the sum or mean of the tensor over --reduce-axes (default: all
+                        non-batch axes); --target then indexes the remaining axes
+  --reduce-axes A,B     axes of the explained tensor to reduce (batch is 0; negative from the end),
+                        e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
-  --baseline B.npy      reference input for deeplift: one row or one per row (default zeros)
+  --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
+                        (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
 ${VIS_HELP}
@@ -81,7 +96,8 @@ Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
   --fill V              what replaces occluded features: a number (default 0) or random (seeded);
                         --baseline B.npy fills with the baseline instead
   --seed N              seed of the random fill (default 0)
-  --internal-batch-size B  perturbed rows per forward run (default 16)`,
+  --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients the
+                        most model rows (points × rows) per run (default all in one run)`,
   visualize: `onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [options]
 
 Draws a figure comparing methods (FeatureVis Fig. 3): one row per input row (input, then one panel
@@ -108,6 +124,7 @@ ${COMMON_HELP}`,
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
+  steps: true, 'ig-method': true,
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
@@ -128,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -180,15 +197,35 @@ function commonOptions(p: Parsed): AttributeOptions {
     relu: p.flags.has('no-relu') ? false : undefined,
     upsample: p.flags.has('upsample') || undefined,
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
+    steps: p.flags.has('steps') ? intList(p.flags.get('steps') as string, '--steps')[0] : undefined,
+    igMethod: choice(p, 'ig-method', [...IG_METHODS]),
   };
 }
 
-function classes(p: Parsed, flag: string): number | number[] | undefined {
+function reduceOptions(p: Parsed): AttributeOptions {
+  const axes = p.flags.get('reduce-axes') as string | undefined;
+  const reduce = choice(p, 'reduce', ['sum', 'mean']);
+  if (axes !== undefined && !reduce) throw new ExplainError('--reduce-axes needs --reduce sum|mean');
+  return { reduce, reduceAxes: axes === undefined ? undefined : intList(axes, '--reduce-axes') };
+}
+
+/**
+ * --target / --contrast: K (all rows), K1,K2,... (one per row); an entry may be a multi-index
+ * i:j:... over the explained tensor's non-batch axes (3:17 for all rows, 3:17,4:2,... per row).
+ */
+function targets(p: Parsed, flag: string): Target | undefined {
   const v = p.flags.get(flag) as string | undefined;
   if (v === undefined) return undefined;
-  const list = intList(v, `--${flag}`);
-  return list.length === 1 ? list[0] : list;
+  const entries = v.split(',').map((e) => {
+    const parts = intList(e.replace(/:/g, ','), `--${flag}`);
+    return e.includes(':') ? parts : parts[0];
+  });
+  if (entries.some((e) => Array.isArray(e) !== Array.isArray(entries[0]))) throw new ExplainError(`--${flag}: '${v}' mixes class indices and multi-indices`);
+  return entries.length === 1 ? (Array.isArray(entries[0]) ? [entries[0]] : entries[0]) : entries;
 }
+
+/** How many of the explainable tensors nearest the end of the graph `info` lists. */
+const EXPLAINABLE_SHOWN = 12;
 
 async function info(p: Parsed): Promise<void> {
   const ex = await Explainer.load(modelArg(p, 'info'));
@@ -207,7 +244,7 @@ async function info(p: Parsed): Promise<void> {
   console.log('ops:');
   for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
   // Ops whose outputs are shapes, indices or booleans: never differentiated.
-  const structural = new Set(['Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
+  const structural = STRUCTURAL_OPS;
   const data = new Set(view.inputs.map((i) => i.name ?? ''));
   const onPath = new Set<string>();
   for (const n of view.nodes) {
@@ -215,20 +252,19 @@ async function info(p: Parsed): Promise<void> {
     onPath.add(n.op_type ?? '');
     for (const o of n.output ?? []) data.add(o);
   }
+  const tensors = await ex.explainableTensors();
+  const shown = tensors.slice(-EXPLAINABLE_SHOWN);
+  console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from the input):`);
+  for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
   const missing = [...histogram.keys()].filter((op) => !gradientRules.lookup(op, view.opset));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
   if (p.flags.has('layers')) {
-    const { view: graph, facts } = await ex.prepare(shapeArg(p, ex).slice(1));
-    const fromInput = differentiable(graph, facts, [ex.input.name]);
     console.log('layers (3-D/4-D tensors computed from the input, channels on axis 1):');
-    for (const n of graph.nodes) {
-      for (const o of n.output ?? []) {
-        const s = facts.shapes.get(o);
-        if (fromInput.has(o) && s && (s.length === 3 || s.length === 4) && facts.batchAxis.get(o) === 0) console.log(`  ${o}  [N, ${s.slice(1).join(', ')}]  (${n.op_type})`);
-      }
+    for (const t of await ex.explainableTensors(shapeArg(p, ex).slice(1))) {
+      if (t.shape && (t.shape.length === 3 || t.shape.length === 4)) console.log(`  ${t.name}  [N, ${t.shape.slice(1).join(', ')}]  (${t.op})`);
     }
   }
 }
@@ -289,7 +325,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   }
   const format = out ? prepareOut(out, formats) : undefined;
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: classes(p, 'target'), contrast: classes(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
@@ -306,16 +342,22 @@ async function attribute(p: Parsed): Promise<void> {
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
-  const { output } = ex.resolveOutput(options.output, options.explainSoftmax);
-  const scores = r.outputs[output];
-  const per = scores.data.length / x.dims[0];
-  r.targets.forEach((t, row) => console.log(`row ${row}: target ${t}, ${output}[${t}] = ${scores.data[row * per + t].toPrecision(6)}`));
+  if (r.targets.length) {
+    const space = await ex.targetSpaceFor(x.dims.slice(1), options);
+    const scores = r.outputs[space.tensor].data;
+    const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
+    r.targets.forEach((t, row) => {
+      const value = space.values(scores.subarray(row * space.rowSize, (row + 1) * space.rowSize))[t];
+      console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
+    });
+  }
   const a = r.attributions.data;
   let sum = 0, maxAbs = 0;
   for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
-  console.log(`attribution (${options.method ?? 'gradient'}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
-  if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], ex.method(options.method).reference);
+  console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+  if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], methods[options.method ?? 'gradient']?.reference ?? true);
   if (out && format === 'png') {
+    if (options.layer) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out) {
@@ -384,7 +426,7 @@ async function rewrite(p: Parsed): Promise<void> {
   if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const dims = shapeArg(p, ex);
-  const { model: aug } = await ex.augmented(dims.slice(1), commonOptions(p));
+  const aug = await ex.graph(dims.slice(1), commonOptions(p));
   const tmp = `${out}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, encodeModel(aug));
   fs.renameSync(tmp, out);

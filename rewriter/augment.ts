@@ -12,7 +12,10 @@ export interface Method {
   table: RuleTable;
   /** The graph also runs the model on a `baseline` input and rules may read ref(name). */
   reference: boolean;
-  /** Turns the walk's result for the explained input into the attribution output. */
+  /**
+   * Turns the walk's result into the attribution output; `input` is the tensor attributed to (the
+   * model input, or the layer) and `baseline` its reference-pass value.
+   */
   attribution(em: Emitter, io: { grad: string; input: string; baseline?: string }): string;
   /** Turns the output seed into the signal the walk starts from (e.g. LRP's relevance = seed · logits). */
   start?(em: Emitter, io: { seed: string; from: string }): string;
@@ -32,6 +35,19 @@ export interface AugmentSpec {
   method: Method;
   /** The model input explained. */
   input: string;
+  /**
+   * Attributions with respect to this tensor instead of `input` (layer attribution; any tensor
+   * computed from the input): the method's attribution reads it as its input and, for reference
+   * methods, its reference-pass value as the baseline. The layer-gradient building block.
+   */
+  layer?: string;
+  /** Forward tensors to output besides the model outputs (e.g. an explained intermediate tensor). */
+  expose?: string[];
+  /**
+   * Path methods (integrated gradients): the walk runs on `steps` points per row between the
+   * baseline and the input, all in one batch, and its result is their weighted sum (see pathPass).
+   */
+  path?: { steps: number };
   /** Further inputs whose plain backward result is output as `gradient:<name>`. */
   alsoWrt?: string[];
   /** Tensor the output seed is applied to (the chosen output, or its pre-softmax logits). */
@@ -39,19 +55,46 @@ export interface AugmentSpec {
   options: RuleOptions;
 }
 
-export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta' };
+export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
 const REF_PREFIX = 'ref/';
+const PATH_PREFIX = 'path/';
 
-/** Copies of the forward nodes that depend on `input`, reading `baseline` instead. */
-function referencePass(view: GraphView, input: string, baseline: string): { nodes: NodeProto[]; ref: (n: string) => string } {
-  const renamed = new Map<string, string>([[input, baseline]]);
+/** Copies of the forward nodes that depend on `input`, reading `replacement` instead; their tensors get `prefix`. */
+function renamedPass(view: GraphView, input: string, replacement: string, prefix: string): { nodes: NodeProto[]; ref: (n: string) => string } {
+  const renamed = new Map<string, string>([[input, replacement]]);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => renamed.has(i))) continue;
-    for (const o of n.output ?? []) if (o) renamed.set(o, REF_PREFIX + o);
-    nodes.push({ ...n, name: n.name ? REF_PREFIX + n.name : undefined, input: (n.input ?? []).map((i) => renamed.get(i) ?? i), output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
+    for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
+    nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: (n.input ?? []).map((i) => renamed.get(i) ?? i), output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
   }
   return { nodes, ref: (name) => renamed.get(name) ?? name };
+}
+
+/**
+ * The path of integrated gradients inside the graph: x_{s,n} = x⁰_n + α_s·(x_n − x⁰_n) for the S
+ * `alphas` (batch S·N, step-major), a copy of the forward nodes on it, and the seed on each point
+ * scaled by the step's weight, so the walk's result at a point is w_s·∂f/∂x(x_{s,n}); `sum` adds
+ * the S points of each row: Σ_s w_s ∂f/∂x(x_{s,n}) (Sundararajan et al. 2017, eq. 3).
+ */
+function pathPass(spec: AugmentSpec, em: Emitter, steps: number, baseline: string): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string; seed: string; sum: (g: string) => string } {
+  const { view, facts, input, from } = spec;
+  const rowOf = (name: string) => facts.shapes.get(name)!.slice(1);
+  const column = (t: string, rank: number) => em.reshape(t, [steps, ...Array(rank).fill(1)]);
+  const rank = rowOf(input).length + 1;
+  const points = em.add(em.unsqueeze(baseline, [0]), em.mul(column(IO_NAMES.alphas, rank), em.unsqueeze(em.sub(input, baseline), [0])));
+  const wrt = em.reshape(points, [-1, ...rowOf(input)]);
+  const seed = em.reshape(em.mul(column(IO_NAMES.weights, rowOf(from).length + 1), em.unsqueeze(IO_NAMES.seed, [0])), [-1, ...rowOf(from)]);
+  const { nodes, ref } = renamedPass(view, input, wrt, PATH_PREFIX);
+  const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
+  const copies: [string, string][] = [[wrt, input], ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean).map((o): [string, string] => [o, o.slice(PATH_PREFIX.length)]))];
+  for (const [copy, original] of copies) {
+    for (const map of [pathFacts.shapes, pathFacts.dtypes, pathFacts.batchAxis, pathFacts.values] as Map<string, unknown>[]) if (map.has(original)) map.set(copy, map.get(original));
+  }
+  const graph = view.graph;
+  const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), { name: wrt }] } }, view.label);
+  const sum = (g: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(input)]), [0], false);
+  return { view: pathView, facts: pathFacts, nodes, from: ref(from), wrt, seed, sum };
 }
 
 function withBatch(vi: ValueInfoProto, batchDynamic: boolean): ValueInfoProto {
@@ -94,6 +137,12 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
   };
 }
 
+/** A copy of the model (sharing weights) that also outputs the named tensors of its graph. */
+export function exposeTensors(model: ModelProto, names: string[]): ModelProto {
+  const graph = model.graph!;
+  return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...names.map((name) => ({ name }))] } };
+}
+
 /**
  * The augmented model: the original graph, the reference pass when the method needs one, and the
  * backward pass from the `seed` input; outputs are the model outputs plus `attribution` (and `delta`).
@@ -112,24 +161,43 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     // and its activations broadcast against the N rows in the rules (where the model keeps the
     // batch on an axis of its own; otherwise the baseline has N rows).
     extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, facts.batchBroadcasts ? 'B' : 'N')));
-    ({ nodes: refNodes, ref } = referencePass(view, spec.input, IO_NAMES.baseline));
+    ({ nodes: refNodes, ref } = renamedPass(view, spec.input, IO_NAMES.baseline, REF_PREFIX));
   }
-  const grads = emitBackward({
-    view, facts, em, table: method.table, options: spec.options, wrt: [spec.input, ...(spec.alsoWrt ?? [])], from: spec.from, ref,
-    seed: method.start ? method.start(em, { seed: IO_NAMES.seed, from: spec.from }) : IO_NAMES.seed,
-  });
-  const attribution = method.attribution(em, { grad: grads.get(spec.input)!, input: spec.input, baseline: method.reference ? IO_NAMES.baseline : undefined });
+  const wrt = spec.layer ?? spec.input;
+  let grad: string;
+  let pathNodes: NodeProto[] = [];
+  if (spec.path) {
+    if (!ref || spec.layer || spec.alsoWrt?.length) throw new ExplainError(`${view.label}: a path method needs a baseline and attributes to the input only`);
+    const steps = spec.path.steps;
+    extraInputs.push(valueInfo(IO_NAMES.alphas, floatType, [steps]), valueInfo(IO_NAMES.weights, floatType, [steps]));
+    const interpolation = em.nodes.length;
+    const path = pathPass(spec, em, steps, IO_NAMES.baseline);
+    pathNodes = [...em.nodes.splice(interpolation), ...path.nodes];
+    const g = emitBackward({
+      view: path.view, facts: path.facts, em, table: method.table, options: spec.options, wrt: [path.wrt], from: path.from,
+      seed: method.start ? method.start(em, { seed: path.seed, from: path.from }) : path.seed,
+    });
+    grad = path.sum(g.get(path.wrt)!);
+  } else {
+    const grads = emitBackward({
+      view, facts, em, table: method.table, options: spec.options, wrt: [wrt, ...(spec.alsoWrt ?? [])], from: spec.from, ref,
+      seed: method.start ? method.start(em, { seed: IO_NAMES.seed, from: spec.from }) : IO_NAMES.seed,
+    });
+    for (const w of spec.alsoWrt ?? []) em.rename(grads.get(w)!, `gradient:${w}`);
+    grad = grads.get(wrt)!;
+  }
+  const attribution = method.attribution(em, { grad, input: wrt, baseline: ref?.(wrt) });
   em.rename(attribution, IO_NAMES.attribution);
-  const outputs: ValueInfoProto[] = [valueInfo(IO_NAMES.attribution, floatType, dims(spec.input))];
-  for (const w of spec.alsoWrt ?? []) {
-    em.rename(grads.get(w)!, `gradient:${w}`);
-    outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
-  }
+  const outputs: ValueInfoProto[] = [
+    ...(spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, dims(name))),
+    valueInfo(IO_NAMES.attribution, floatType, dims(wrt)),
+  ];
+  for (const w of spec.alsoWrt ?? []) outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
   if (method.explained) {
     const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
     const explained = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
-    em.rename(em.sub(rowSum(IO_NAMES.attribution, spec.input), rowSum(em.mul(IO_NAMES.seed, explained), spec.from)), IO_NAMES.delta);
+    em.rename(em.sub(rowSum(IO_NAMES.attribution, wrt), rowSum(em.mul(IO_NAMES.seed, explained), spec.from)), IO_NAMES.delta);
     outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
-  return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, refNodes);
+  return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);
 }

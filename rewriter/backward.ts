@@ -89,7 +89,7 @@ const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float 
 
 /** Why `from` has no gradient: the nodes that read the explained input's path but output no float tensor. */
 function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onPath: Set<string>): string {
-  const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)));
+  const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)) && !(n.output ?? []).some((o) => diff.has(o)));
   const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
   if (!cut.length) return `${head}: it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`;
   const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');

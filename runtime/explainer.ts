@@ -1,4 +1,5 @@
-import { buildAugmented, Method } from '../rewriter/augment';
+import { AugmentSpec, buildAugmented, Method } from '../rewriter/augment';
+import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
@@ -9,11 +10,13 @@ import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rew
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
-import { drivers } from './drivers';
+import { driverFor } from './drivers';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
+import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import { createSession, Provider } from './session';
+import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
 
 export type { TensorData, TensorInput } from './tensors';
@@ -26,29 +29,36 @@ export interface ExplainerOptions {
   warn?: (message: string) => void;
 }
 
-export interface AttributeOptions extends RuleOptions, PerturbationOptions, CamOptions {
+export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
   method?: string;
-  /** Class index for all rows, one per row, or omitted for the argmax of each row. */
-  target?: number | number[];
-  /** "Why target rather than contrast": the seed becomes e_target − e_contrast. */
-  contrast?: number | number[];
-  /** Which model output to explain (required when the model has several). */
+  /**
+   * Class index for all rows, one per row, or omitted for the argmax of each row; a multi-index
+   * (`[3, 17]` inside the list: `[[3, 17]]` for all rows) for tensors with several non-batch axes.
+   */
+  target?: Target;
+  /** Which tensor to explain: a model output (required when the model has several) or any float tensor of the graph. */
   output?: string;
+  /** Attributions with respect to this intermediate tensor instead of the model input (layer attribution). */
+  layer?: string;
   /** Explain a final Softmax's output itself instead of its input logits. */
   explainSoftmax?: boolean;
   /** Reference input for reference methods (and the fill of perturbation methods): one row for all, or one per row (default zeros). */
   baseline?: TensorInput;
-  /** DeepLIFT §2.5: mean-normalise the seed over the classes (seed e_t − 1/n). */
-  softmaxNormalize?: boolean;
   /** DeepLIFT §2.6: normalise the first Conv's weights over this one-hot input axis (outputs unchanged). */
   onehotAxis?: number;
   /** Called by drivers that loop (batches, sweeps, optimisation steps). */
   progress?: Progress;
+  /** Integrated gradients: number of points on the path (default 50). */
+  steps?: number;
+  /** Integrated gradients: Captum's quadrature (default 'gausslegendre'). */
+  igMethod?: IgMethod;
 }
 
 export interface AttributionResult {
   attributions: TensorData;
+  /** The model's float outputs (and the explained tensor when it is not one) from the same run. */
   outputs: Record<string, TensorData>;
+  /** Per row: the flat index of the explained value (over the explained tensor's non-reduced, non-batch axes). */
   targets: number[];
   /** Per row: Σ attribution − (f(x) − f(x⁰)) for reference methods. */
   delta?: Float32Array;
@@ -56,7 +66,10 @@ export interface AttributionResult {
   warnings?: string[];
 }
 
-interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
+/** Ops whose outputs are shapes, indices or booleans: never differentiated. */
+export const STRUCTURAL_OPS = new Set(['Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
+
+export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
@@ -132,16 +145,72 @@ export class Explainer {
     return p;
   }
 
-  /** Which output to explain and the tensor the seed goes on (pre-softmax logits by default). */
+  /**
+   * Which tensor to explain (a model output, or any tensor of the graph) and the tensor the seed
+   * goes on: the pre-softmax logits when it is a Softmax's output, unless explainSoftmax.
+   */
   resolveOutput(output: string | undefined, explainSoftmax = false): { output: string; from: string } {
     const names = this.outputNames;
     if (output === undefined && names.length > 1) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${names.join(', ')})`);
     const chosen = output ?? names[0];
-    if (!names.includes(chosen)) throw new ExplainError(`${this.label}: no output named '${chosen}' (outputs: ${names.join(', ')})`);
+    if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
     let producer = this.view.producer.get(chosen);
     while (producer?.op_type === 'Identity') producer = this.view.producer.get(producer.input![0]);
     const from = (producer?.op_type === 'Softmax' || producer?.op_type === 'LogSoftmax') && !explainSoftmax ? producer.input![0] : chosen;
     return { output: chosen, from };
+  }
+
+  /**
+   * Checks that a tensor can be explained or attributed to at this input shape: float, one row per
+   * input row (batch on axis 0). `role` names it in errors; the walk says when it has no gradient.
+   */
+  checkTensor(prepared: Prepared, name: string, role: string): number[] {
+    const { facts } = prepared;
+    const shape = facts.shapes.get(name);
+    const where = `${this.label}: ${role} '${name}'`;
+    if (!shape) throw new ExplainError(`${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
+    const text = `[${shape.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
+    if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
+    if (prepared.batchDynamic ? facts.batchAxis.get(name) !== 0 : shape[0] !== 1) throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained`);
+    return shape;
+  }
+
+  /** Checks a layer to attribute to: an explainable tensor that the explained tensor `from` depends on. */
+  checkLayer(prepared: Prepared, layer: string, from: string): void {
+    const shape = this.checkTensor(prepared, layer, 'layer');
+    if (!differentiable(prepared.view, prepared.facts, [layer]).has(from)) throw new ExplainError(`${this.label}: the explained tensor '${from}' does not depend on layer '${layer}' [N, ${shape.slice(1).join(', ')}]`);
+  }
+
+  /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
+  targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
+    const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);
+    return new TargetSpace(output, shape.slice(1), this.label, options.reduce, options.reduceAxes);
+  }
+
+  /** The target space of `options.output` for one input row shape (labels and values of targets). */
+  async targetSpaceFor(rowDims: number[], options: AttributeOptions): Promise<TargetSpace> {
+    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
+    return this.targetSpace(await this.prepare(rowDims, options.onehotAxis), output, from, options);
+  }
+
+  /**
+   * The float tensors computed from the input, in graph order (candidates for `output` and
+   * `layer`), with their shapes at batch 1 for `rowDims` (default: the input's, when static).
+   */
+  async explainableTensors(rowDims = this.input.dims.slice(1)): Promise<{ name: string; op: string; shape?: number[] }[]> {
+    const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims).catch(() => undefined) : undefined;
+    const floatInput = new Set([this.input.name]);
+    const list: { name: string; op: string; shape?: number[] }[] = [];
+    for (const n of this.view.nodes) {
+      if (!(n.input ?? []).some((i) => floatInput.has(i))) continue;
+      for (const o of n.output ?? []) {
+        const dtype = prepared?.facts.dtypes.get(o);
+        if (!o || (prepared ? !isFloatType(dtype) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
+        floatInput.add(o);
+        if (!prepared || prepared.facts.batchAxis.get(o) === 0 || !prepared.batchDynamic) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
+      }
+    }
+    return list;
   }
 
   /** The rule table of a backprop method (what one augmented graph computes). */
@@ -151,15 +220,29 @@ export class Explainer {
     return m;
   }
 
-  /** The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward walk, or a class activation map. */
-  async augmented(rowDims: number[], options: AttributeOptions = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
-    const map = mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined;
-    const method = map ? undefined : this.method(options.method);
-    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+  /**
+   * The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward
+   * walk, or a class activation map; `build` may name the method table itself and a path
+   * (integrated gradients).
+   */
+  async augmented(rowDims: number[], options: AttributeOptions = {}, build: Partial<Pick<AugmentSpec, 'method' | 'path'>> = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
+    const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
+    const method = map ? undefined : build.method ?? this.method(options.method);
+    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis);
+    this.targetSpace(prepared, output, from, options);
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, options };
-    const model = map ? map(spec) : buildAugmented({ ...spec, method: method! });
+    if (map) return { model: map(spec), prepared, from };
+    if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, expose: this.outputNames.includes(output) ? [] : [output], path: build.path });
     return { model, prepared, from };
+  }
+
+  /** The one graph that computes a method (what `onnx-explain rewrite` saves), for one input row shape. */
+  async graph(rowDims: number[], options: AttributeOptions = {}): Promise<ModelProto> {
+    const driver = driverFor(options);
+    if (!driver.graph) throw new ExplainError(`method '${options.method}' runs several graphs (or none); rewrite cannot save it as one`);
+    return driver.graph(this, rowDims, options);
   }
 
   /** One session per key (graph and shape), built on first use. */
@@ -184,10 +267,7 @@ export class Explainer {
   }
 
   async attribute(input: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
-    const name = options.method ?? 'gradient';
-    const driver = drivers[name];
-    if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-    const result = await driver.attribute(this, this.toTensor(input), options);
+    const result = await driverFor(options).attribute(this, this.toTensor(input), options);
     return this.warnings.length ? { ...result, warnings: [...this.warnings] } : result;
   }
 

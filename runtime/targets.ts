@@ -1,42 +1,150 @@
 import { ExplainError } from '../rewriter/errors';
-import { TensorData } from './tensors';
 
-/** One value per row from a scalar or a per-row list. */
-export function perRow(v: number | number[] | undefined, n: number, what: string): number[] | undefined {
+/** One row's target: a flat index over the explained axes, or one index per explained axis. */
+export type TargetIndex = number | number[];
+/**
+ * A target for every row (a number), or one per row. A list holding a single multi-index
+ * (`[[3, 17]]`) applies it to every row.
+ */
+export type Target = number | TargetIndex[];
+
+export interface TargetOptions {
+  target?: Target;
+  /** "Why target rather than contrast": the seed becomes e_target − e_contrast. */
+  contrast?: Target;
+  /** The explained value is the sum or mean of the tensor over `reduceAxes`. */
+  reduce?: 'sum' | 'mean';
+  /** Axes of the explained tensor (batch is 0; negative counts from the end) to reduce; default all but the batch. */
+  reduceAxes?: number[];
+  /** DeepLIFT §2.5: mean-normalise the seed over the targets (seed e_t − 1/n). */
+  softmaxNormalize?: boolean;
+}
+
+/**
+ * The values a target can pick in one row of an explained tensor: its non-batch axes, less the
+ * reduced ones. Seeds are linear in the tensor, so a reduction is only a seed spread over the
+ * reduced positions (1 for sum, 1/count for mean).
+ */
+export class TargetSpace {
+  /** Sizes of the axes a target indexes (non-batch, not reduced). */
+  readonly dims: number[];
+  readonly size: number;
+  /** Positions of one tensor row (row-major over its non-batch axes). */
+  readonly rowSize: number;
+  private readonly reduced: boolean[];
+  private readonly scale: number;
+
+  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, reduce?: 'sum' | 'mean', reduceAxes?: number[]) {
+    const rank = rowDims.length + 1;
+    this.reduced = rowDims.map(() => false);
+    if (reduce) {
+      const axes = reduceAxes ?? rowDims.map((_, k) => k + 1);
+      for (const a of axes) {
+        const axis = a < 0 ? a + rank : a;
+        if (!Number.isInteger(a) || axis < 1 || axis >= rank) throw new ExplainError(`${label}: --reduce-axes ${a} is not a non-batch axis of '${tensor}' ${this.shapeText()} (axes 1..${rank - 1})`);
+        this.reduced[axis - 1] = true;
+      }
+    } else if (reduceAxes) {
+      throw new ExplainError(`${label}: reduceAxes given without reduce ('sum' or 'mean')`);
+    }
+    this.dims = rowDims.filter((_, k) => !this.reduced[k]);
+    this.size = this.dims.reduce((a, b) => a * b, 1);
+    this.rowSize = rowDims.reduce((a, b) => a * b, 1);
+    this.scale = reduce === 'mean' ? this.size / this.rowSize : 1;
+  }
+
+  shapeText(): string {
+    return `[N, ${this.rowDims.join(', ')}]`;
+  }
+
+  /** Target-space index of each position of a tensor row. */
+  private project(): Int32Array {
+    const out = new Int32Array(this.rowSize);
+    const idx = this.rowDims.map(() => 0);
+    for (let p = 0; p < this.rowSize; p++) {
+      let j = 0;
+      this.rowDims.forEach((d, k) => { if (!this.reduced[k]) j = j * d + idx[k]; });
+      out[p] = j;
+      for (let k = this.rowDims.length - 1; k >= 0 && ++idx[k] === this.rowDims[k]; k--) idx[k] = 0;
+    }
+    return out;
+  }
+
+  /** Checks a target and returns its flat index. */
+  flat(t: TargetIndex, what: string): number {
+    const where = `${this.label}: ${what} ${Array.isArray(t) ? t.join(':') : t}`;
+    if (Array.isArray(t)) {
+      if (t.length !== this.dims.length) throw new ExplainError(`${where} has ${t.length} indices, but '${this.tensor}' ${this.shapeText()}${this.reducedText()} takes ${this.dims.length} (axes of sizes ${this.dims.join(', ') || 'none'})`);
+      return t.reduce((acc, v, k) => {
+        if (!Number.isInteger(v) || v < 0 || v >= this.dims[k]) throw new ExplainError(`${where} is out of range for '${this.tensor}' ${this.shapeText()}${this.reducedText()}: index ${k} must be in 0..${this.dims[k] - 1}`);
+        return acc * this.dims[k] + v;
+      }, 0);
+    }
+    if (!Number.isInteger(t) || t < 0 || t >= this.size) {
+      const kind = this.dims.length === 1 && this.rowDims.length === 1 ? `${this.size} classes` : `shape ${this.shapeText()}${this.reducedText()}, ${this.size} values per row`;
+      throw new ExplainError(`${where} is out of range for output '${this.tensor}' with ${kind} (0..${this.size - 1})`);
+    }
+    return t;
+  }
+
+  private reducedText(): string {
+    return this.reduced.some(Boolean) ? ` reduced over axes ${this.reduced.map((r, k) => (r ? k + 1 : -1)).filter((k) => k > 0).join(',')}` : '';
+  }
+
+  /** A target as the user writes it: the flat index, or `i:j` over several axes. */
+  format(flat: number): string {
+    if (this.dims.length <= 1) return String(flat);
+    const idx: number[] = [];
+    for (let k = this.dims.length - 1; k >= 0; k--) { idx.unshift(flat % this.dims[k]); flat = Math.floor(flat / this.dims[k]); }
+    return idx.join(':');
+  }
+
+  /** The explained values of one tensor row (after the reduction): one per target index. */
+  values(row: ArrayLike<number>): Float64Array {
+    const out = new Float64Array(this.size);
+    const proj = this.project();
+    for (let p = 0; p < this.rowSize; p++) out[proj[p]] += row[p] * this.scale;
+    return out;
+  }
+
+  /** Flat targets per row: given, or each row's argmax of the explained values of `tensorRows`. */
+  targets(target: Target | undefined, n: number, rowsOf: () => Promise<ArrayLike<number>>, what = 'target'): Promise<number[]> | number[] {
+    const given = perRow(target, n, what);
+    if (given) return given.map((t) => this.flat(t, what));
+    if (this.size === 1) return Array(n).fill(0);
+    return rowsOf().then((data) => Array.from({ length: n }, (_, r) => argmax(this.values(Array.prototype.slice.call(data, r * this.rowSize, (r + 1) * this.rowSize)))));
+  }
+
+  /**
+   * The seed on the tensor per row: e_target (− e_contrast), optionally mean-normalised over the
+   * target space (DeepLIFT §2.5: seed e_t − 1/n), spread over the reduced positions.
+   */
+  seed(targets: number[], contrast?: number[], softmaxNormalize = false): Float32Array {
+    const n = targets.length;
+    const proj = this.project();
+    const seed = new Float32Array(n * this.rowSize);
+    const w = new Float64Array(this.size);
+    for (let r = 0; r < n; r++) {
+      w.fill(softmaxNormalize ? -((1 - (contrast ? 1 : 0)) / this.size) : 0);
+      w[targets[r]] += 1;
+      if (contrast) w[contrast[r]] -= 1;
+      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale;
+    }
+    return seed;
+  }
+}
+
+/** One value per row from a scalar or a per-row list (a list with one multi-index applies to all rows). */
+export function perRow(v: Target | undefined, n: number, what: string): TargetIndex[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') return Array(n).fill(v);
+  if (v.length === 1 && Array.isArray(v[0])) return Array(n).fill(v[0]);
   if (v.length !== n) throw new ExplainError(`${what}: ${v.length} values given for ${n} input rows`);
   return [...v];
 }
 
-export function checkClass(t: number, classes: number, what: string, label: string, output: string): void {
-  if (!Number.isInteger(t) || t < 0 || t >= classes) throw new ExplainError(`${label}: ${what} ${t} is out of range for output '${output}' with ${classes} classes (0..${classes - 1})`);
-}
-
-export function argmaxRows(t: TensorData, n: number): number[] {
-  const per = t.data.length / n;
-  return Array.from({ length: n }, (_, r) => {
-    let best = 0;
-    for (let k = 1; k < per; k++) if (t.data[r * per + k] > t.data[r * per + best]) best = k;
-    return best;
-  });
-}
-
-/**
- * The output seed per row: e_target (− e_contrast), optionally mean-normalised over the classes
- * (DeepLIFT §2.5: seed e_t − 1/n).
- */
-export function classSeed(targets: number[], classes: number, contrast?: number[], softmaxNormalize = false): Float32Array {
-  const n = targets.length;
-  const seed = new Float32Array(n * classes);
-  targets.forEach((t, r) => { seed[r * classes + t] += 1; });
-  contrast?.forEach((c, r) => { seed[r * classes + c] -= 1; });
-  if (softmaxNormalize) {
-    for (let r = 0; r < n; r++) {
-      const row = seed.subarray(r * classes, (r + 1) * classes);
-      const mean = row.reduce((a, v) => a + v, 0) / classes;
-      row.forEach((v, k) => { row[k] = v - mean; });
-    }
-  }
-  return seed;
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let k = 1; k < v.length; k++) if (v[k] > v[best]) best = k;
+  return best;
 }

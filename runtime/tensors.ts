@@ -8,11 +8,14 @@ export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTen
   return new (ortApi().Tensor)('float32', data, dims);
 }
 
+/** Rows [start, end) of a tensor (a view of its data). */
+export function rowRange(t: OrtTensor, start: number, end: number): OrtTensor {
+  const per = t.size / t.dims[0];
+  return new (ortApi().Tensor)(t.type as 'float32', (t.data as Float32Array).subarray(start * per, end * per), [end - start, ...t.dims.slice(1)]);
+}
+
 export function splitRows(t: OrtTensor): OrtTensor[] {
-  const n = t.dims[0];
-  const per = t.size / n;
-  const { Tensor } = ortApi();
-  return Array.from({ length: n }, (_, r) => new Tensor(t.type as 'float32', (t.data as Float32Array).subarray(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]));
+  return Array.from({ length: t.dims[0] }, (_, r) => rowRange(t, r, r + 1));
 }
 
 /** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
@@ -21,10 +24,13 @@ export function splitFeeds(feeds: Record<string, OrtTensor>, n: number): Record<
   return Array.from({ length: n }, (_, r) => Object.fromEntries(Object.keys(feeds).map((k) => [k, split[k][r]])));
 }
 
-/** The named outputs of several runs, concatenated along the batch axis. */
+/**
+ * The named float32 outputs of several runs, concatenated along the batch axis (index and boolean
+ * outputs, e.g. an ArgMax after the explained tensor, are left out).
+ */
 export function concatRows(results: OrtResults[], names: string[]): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
-  for (const name of names) {
+  for (const name of names.filter((k) => (results[0][k] as OrtTensor).type === 'float32')) {
     const parts = results.map((r) => r[name] as OrtTensor);
     const data = new Float32Array(parts.reduce((a, p) => a + p.size, 0));
     let o = 0;

@@ -167,9 +167,9 @@ test('target out of range, negative, or the wrong number of per-row targets', as
 
 test('several outputs: --output is required and must name one', async () => {
   await cliFails(['attribute', at('two.onnx'), '--input', at('two-input.npy')], /several outputs; choose one with --output \(a, b\)/);
-  await cliFails(['attribute', at('two.onnx'), '--input', at('two-input.npy'), '--output', 'nope'], /no output named 'nope' \(outputs: a, b\)/);
+  await cliFails(['attribute', at('two.onnx'), '--input', at('two-input.npy'), '--output', 'nope'], /no output or tensor named 'nope' \(outputs: a, b;/);
   await cliFails(['rewrite', at('two.onnx'), '--out', at('never.onnx')], /several outputs/);
-  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--output', 'nope'], /no output named 'nope'/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--output', 'nope'], /no output or tensor named 'nope'/);
   const ok = await runCli(['attribute', at('two.onnx'), '--input', at('two-input.npy'), '--output', 'b', '--target', '0,1']);
   assert.is(ok.code, 0, ok.err.join('|'));
 });

@@ -73,7 +73,7 @@ test('attribute --out x.png on resnet_bn writes a PNG figure: input and heat map
 test('--help for each command prints its flags; top-level help lists the methods', async () => {
   const expectFlags: Record<string, string[]> = {
     info: ['onnx-explain info MODEL'],
-    attribute: ['--input', '--method', '--target', '--output', '--out', '--preprocess', '--baseline', '--provider', '--epsilon', '--contrast'],
+    attribute: ['--input', '--method', '--target', '--output', '--out', '--preprocess', '--baseline', '--provider', '--epsilon', '--contrast', '--layer', '--reduce', '--reduce-axes'],
     rewrite: ['--out', '--shape', '--method', '--output', '--provider'],
   };
   for (const [command, flags] of Object.entries(expectFlags)) {

@@ -7,16 +7,16 @@ import { Driver } from './types';
 
 /**
  * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
- * maps): one run per batch. The graph's inputs say whether it takes a baseline, its outputs whether
- * it reports a convergence delta.
+ * maps), with respect to the input or to a layer: one run per batch. The graph's inputs say
+ * whether it takes a baseline, its outputs whether it reports a convergence delta.
  */
 export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
-    const { from, fromShape, targets, seed } = await outputSeed(ex, x, options);
+    const { output, from, fromShape, targets, seed } = await outputSeed(ex, x, options);
     const prepared = await ex.prepare(rowDims, options.onehotAxis);
     const n = x.dims[0];
-    const key = JSON.stringify([rowDims, options.method ?? 'gradient', from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate]);
+    const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options)).model);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
@@ -29,9 +29,11 @@ export const backprop: Driver = {
       results.push(await session.run(f));
       options.progress?.(results.length, runs.length);
     }
-    const explained = session.outputNames.includes(IO_NAMES.delta);
-    const all = concatRows(results, [...ex.outputNames, IO_NAMES.attribution, ...(explained ? [IO_NAMES.delta] : [])]);
-    const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, all[name]]));
-    return { attributions: all[IO_NAMES.attribution], outputs, targets, delta: explained ? all[IO_NAMES.delta].data : undefined };
+    const all = concatRows(results, Object.keys(results[0]));
+    const { [IO_NAMES.attribution]: attributions, [IO_NAMES.delta]: delta, ...outputs } = all;
+    return { attributions, outputs, targets, delta: delta?.data };
+  },
+  async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
+    return (await ex.augmented(rowDims, options)).model;
   },
 };

@@ -1,7 +1,11 @@
 import { mapMethods } from '../../rewriter/maps';
+import { ExplainError } from '../../rewriter/errors';
 import { methodNames } from '../../rules/methods';
+import type { AttributeOptions } from '../explainer';
 import { backprop } from './backprop';
 import { featureAblation } from './feature-ablation';
+import { integratedGradients } from './integrated-gradients';
+import { layerActivation } from './layer-activation';
 import { occlusion } from './occlusion';
 import { Driver } from './types';
 
@@ -10,4 +14,13 @@ export const drivers: Record<string, Driver> = {
   ...Object.fromEntries([...methodNames, ...Object.keys(mapMethods)].map((m) => [m, backprop])),
   occlusion,
   'feature-ablation': featureAblation,
+  'layer-activation': layerActivation,
+  'integrated-gradients': integratedGradients,
 };
+
+export function driverFor(options: AttributeOptions): Driver {
+  const name = options.method ?? 'gradient';
+  const driver = drivers[name];
+  if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
+  return driver;
+}

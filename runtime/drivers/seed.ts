@@ -1,14 +1,17 @@
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { argmaxRows, checkClass, classSeed, perRow } from '../targets';
+import { TargetSpace } from '../targets';
 import { TensorData } from '../tensors';
+import { tensorsAt } from './forward';
 
 export interface OutputSeed {
-  /** The model output chosen and the tensor explained (its pre-softmax logits by default). */
+  /** The tensor chosen and the tensor explained (its pre-softmax logits by default). */
   output: string;
   from: string;
   /** Shape of `from` at batch 1. */
   fromShape: number[];
+  /** What a target indexes (the non-batch axes of `output`, less the reduced ones). */
+  space: TargetSpace;
   targets: number[];
   /** Per row, the weights of `from`'s elements in the explained value Σ seed · from. */
   seed: Float32Array;
@@ -16,18 +19,17 @@ export interface OutputSeed {
 
 /**
  * What a method explains for each row of x: Σ seed · from with seed e_target (− e_contrast,
- * optionally mean-normalised). Default targets are each row's argmax of the chosen output
- * (`scores`, or one forward run when not given).
+ * optionally mean-normalised), spread over the reduced axes. Default targets are each row's argmax
+ * of the chosen tensor's (reduced) values (`scores`, or one forward run when not given).
  */
 export async function outputSeed(ex: Explainer, x: OrtTensor, options: AttributeOptions, scores?: TensorData): Promise<OutputSeed> {
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
-  const prepared = await ex.prepare(x.dims.slice(1), options.onehotAxis);
+  const rowDims = x.dims.slice(1);
+  const prepared = await ex.prepare(rowDims, options.onehotAxis);
+  const space = ex.targetSpace(prepared, output, from, options);
   const n = x.dims[0];
-  const fromShape = prepared.facts.shapes.get(from)!;
-  const classes = fromShape.slice(1).reduce((a, b) => a * b, 1);
-  const targets = perRow(options.target, n, 'target') ?? argmaxRows(scores ?? (await ex.forward(x))[output], n);
-  targets.forEach((t) => checkClass(t, classes, 'target', ex.label, output));
-  const contrast = perRow(options.contrast, n, 'contrast');
-  contrast?.forEach((t) => checkClass(t, classes, 'contrast', ex.label, output));
-  return { output, from, fromShape, targets, seed: classSeed(targets, classes, contrast, options.softmaxNormalize) };
+  const rows = async () => (scores ?? (await (await tensorsAt(ex, rowDims, [output], options.onehotAxis))(x))[output]).data;
+  const targets = await space.targets(options.target, n, rows);
+  const contrast = options.contrast === undefined ? undefined : await space.targets(options.contrast, n, rows, 'contrast');
+  return { output, from, fromShape: prepared.facts.shapes.get(from)!, space, targets, seed: space.seed(targets, contrast, options.softmaxNormalize) };
 }

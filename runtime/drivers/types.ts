@@ -1,5 +1,6 @@
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
+import { ModelProto } from '../../rewriter/proto';
 
 /**
  * Runs one family of methods over the Explainer's prepared graphs and cached sessions: a single
@@ -7,4 +8,6 @@ import { OrtTensor } from '../backend';
  */
 export interface Driver {
   attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
+  /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
+  graph?(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<ModelProto>;
 }

@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { NdArray } from '../../runtime/npy';
 import { readNpy } from '../../runtime/node/npy-file';
+import { Explainer } from '../../runtime';
+import { tensorsAt } from '../../runtime/drivers/forward';
 
 export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
 
@@ -39,4 +41,9 @@ export function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
     den += b[i] ** 2;
   }
   return Math.sqrt(num) / (den > 0 ? Math.sqrt(den) : 1);
+}
+
+/** The values of any tensor of the model (an output or an intermediate tensor) for input x. */
+export async function tensorValues(ex: Explainer, x: { data: Float32Array; dims: number[] }, name: string): Promise<Float32Array> {
+  return (await (await tensorsAt(ex, x.dims.slice(1), [name]))(ex.toTensor(x)))[name].data;
 }

@@ -1,0 +1,82 @@
+import { IO_NAMES } from '../../rewriter/augment';
+import { ExplainError } from '../../rewriter/errors';
+import { integratedGradients as method } from '../../rules/methods/integrated-gradients';
+import type { AttributeOptions, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+import { concatRows, floatTensor, rowRange } from '../tensors';
+import { outputSeed } from './seed';
+import { quadrature } from './integrated-gradients-quadrature';
+import { Driver } from './types';
+
+function nodes(options: AttributeOptions) {
+  if (options.layer !== undefined) throw new ExplainError('integrated-gradients: --layer is not supported (layer integrated gradients interpolate the layer itself)');
+  return quadrature(options.igMethod ?? 'gausslegendre', options.steps ?? 50);
+}
+
+/** Model rows per run, and path points per run: at most `limit` rows in all (points × rows). */
+export function chunking(n: number, steps: number, limit: number | undefined, batchDynamic: boolean): { rows: number; steps: number } {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
+  if (!batchDynamic) return { rows: 1, steps: 1 };
+  const rows = Math.min(n, limit ?? n);
+  const most = Math.max(1, Math.min(steps, Math.floor((limit ?? Infinity) / rows)));
+  // Equal chunks: the last one pads the fewest points (weight 0).
+  return { rows, steps: Math.ceil(steps / Math.ceil(steps / most)) };
+}
+
+/**
+ * Integrated gradients: one augmented graph holds the path (inputs x, baseline, alphas, weights),
+ * so every point of a chunk runs in one batch; chunks of points (and of rows) bounded by
+ * internalBatchSize add up. Delta: Captum's Σ attribution − (f(x) − f(x⁰)).
+ */
+export const integratedGradients: Driver = {
+  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
+    const { alphas, weights } = nodes(options);
+    const rowDims = x.dims.slice(1);
+    const prepared = await ex.prepare(rowDims, options.onehotAxis);
+    const { targets, seed: seedValues, fromShape } = await outputSeed(ex, x, options);
+    const n = x.dims[0];
+    const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
+    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic);
+    const key = JSON.stringify([rowDims, method.name, options.output, options.explainSoftmax, options.onehotAxis, chunk.steps]);
+    const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
+    const baseline = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
+    const per = x.size / n;
+    const sum = new Float32Array(x.size);
+    const explained = new Float64Array(n);
+    const firsts = [];
+    const runs = Math.ceil(n / chunk.rows) * Math.ceil(alphas.length / chunk.steps);
+    let done = 0;
+    for (let r0 = 0; r0 < n; r0 += chunk.rows) {
+      const r1 = Math.min(n, r0 + chunk.rows);
+      for (let s0 = 0; s0 < alphas.length; s0 += chunk.steps) {
+        const pad = (v: number[]) => floatTensor(Float32Array.from({ length: chunk.steps }, (_, k) => v[s0 + k] ?? 0), [chunk.steps]);
+        const result = await session.run({
+          [ex.input.name]: rowRange(x, r0, r1), [IO_NAMES.seed]: rowRange(seed, r0, r1),
+          [IO_NAMES.baseline]: baseline.dims[0] === 1 ? baseline : rowRange(baseline, r0, r1),
+          [IO_NAMES.alphas]: pad(alphas), [IO_NAMES.weights]: pad(weights),
+        });
+        const a = result[IO_NAMES.attribution].data as Float32Array;
+        for (let i = 0; i < a.length; i++) sum[r0 * per + i] += a[i];
+        if (s0 === 0) {
+          firsts.push(result);
+          // f(x) − f(x⁰) of the seeded value: this chunk's Σ attribution − its delta.
+          const d = result[IO_NAMES.delta].data as Float32Array;
+          for (let r = r0; r < r1; r++) explained[r] = rowSum(a, r - r0, per) - d[r - r0];
+        }
+        options.progress?.(++done, runs);
+      }
+    }
+    const names = Object.keys(firsts[0]).filter((k) => k !== IO_NAMES.attribution && k !== IO_NAMES.delta);
+    const delta = Float32Array.from(explained, (e, r) => rowSum(sum, r, per) - e);
+    return { attributions: { data: sum, dims: [...x.dims] }, outputs: concatRows(firsts, names), targets, delta };
+  },
+  async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
+    return (await ex.augmented(rowDims, options, { method, path: { steps: nodes(options).alphas.length } })).model;
+  },
+};
+
+function rowSum(a: Float32Array, row: number, per: number): number {
+  let s = 0;
+  for (let i = row * per; i < (row + 1) * per; i++) s += a[i];
+  return s;
+}

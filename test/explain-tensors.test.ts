@@ -1,0 +1,162 @@
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2, tensorValues } from './support/fixtures';
+
+const DIR = path.resolve(__dirname, '../../models/layers/threshold_if');
+const MODEL = path.join(DIR, 'model.onnx');
+const INPUT = path.join(DIR, 'input.npy');
+const meta = JSON.parse(fs.readFileSync(path.join(DIR, 'meta.json'), 'utf8'));
+const ref = (name: string) => Float32Array.from(readNpy(path.join(DIR, `${name}.npy`)).data as Float32Array);
+const input = () => { const a = readNpy(INPUT); return { data: Float32Array.from(a.data as Float32Array), dims: a.dims }; };
+const out = tempDir('explain-tensors');
+
+test('an intermediate tensor whose consumers are Softmax → If and ArgMax is explained as PyTorch autograd', async () => {
+  const ex = await Explainer.load(MODEL);
+  assert.equal(ex.outputNames, ['score', 'label']);
+  const r = await ex.attribute(input(), { output: meta.logits, target: meta.targets });
+  const err = relL2(r.attributions.data, ref('grad_logits'));
+  assert.ok(err < 1e-5, `logits gradient: rel L2 ${err}`);
+  assert.ok(relL2(r.outputs[meta.logits].data, ref('logits')) < 1e-5, 'the explained tensor is returned from the same run');
+  assert.ok(r.outputs.score, 'the model outputs after the If are still computed');
+  // Default target: each row's argmax of the explained tensor.
+  const argmax = await ex.attribute(input(), { output: meta.logits });
+  const logits = ref('logits');
+  assert.equal(argmax.targets, [0, 1, 2].map((row) => { const l = Array.from(logits.subarray(row * 5, row * 5 + 5)); return l.indexOf(Math.max(...l)); }));
+});
+
+test('multi-index target (a pixel of a feature map) and a channel mean (--reduce mean over H, W) vs autograd', async () => {
+  const ex = await Explainer.load(MODEL);
+  const pixel = await ex.attribute(input(), { output: meta.features, target: [meta.pixel] });
+  assert.ok(relL2(pixel.attributions.data, ref('grad_pixel')) < 1e-5, `pixel: rel L2 ${relL2(pixel.attributions.data, ref('grad_pixel'))}`);
+  const [c, i, j] = meta.pixel;
+  const flat = (c * 8 + i) * 8 + j;
+  assert.equal(pixel.targets, [flat, flat, flat]);
+  const perRow = await ex.attribute(input(), { output: meta.features, target: [meta.pixel, meta.pixel, meta.pixel] });
+  assert.equal(perRow.attributions.data, pixel.attributions.data);
+  const mean = await ex.attribute(input(), { output: meta.features, reduce: 'mean', reduceAxes: [2, 3], target: meta.channel });
+  assert.ok(relL2(mean.attributions.data, ref('grad_channel_mean')) < 1e-5, `channel mean: rel L2 ${relL2(mean.attributions.data, ref('grad_channel_mean'))}`);
+  // sum = mean × H·W.
+  const sum = await ex.attribute(input(), { output: meta.features, reduce: 'sum', reduceAxes: [-2, -1], target: meta.channel });
+  const scaled = Float32Array.from(ref('grad_channel_mean'), (v) => v * 64);
+  assert.ok(relL2(sum.attributions.data, scaled) < 1e-5, 'channel sum');
+});
+
+test('CLI: --target i:j:k, --reduce mean --reduce-axes, printed values equal the tensor', async () => {
+  const file = path.join(out, 'pixel.npy');
+  const r = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--target', meta.pixel.join(':'), '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.match(r.out[0], new RegExp(`^row 0: target ${meta.pixel.join(':')}, `));
+  assert.ok(relL2(readNpy(file).data as Float32Array, ref('grad_pixel')) < 1e-5);
+  const m = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--reduce', 'mean', '--reduce-axes', '2,3', '--target', String(meta.channel), '--out', file]);
+  assert.is(m.code, 0, m.err.join('|'));
+  const ex = await Explainer.load(MODEL);
+  const feats = await tensorValues(ex, input(), meta.features);
+  const channelMean = (row: number) => feats.subarray((row * 6 + meta.channel) * 64, (row * 6 + meta.channel + 1) * 64).reduce((a, v) => a + v, 0) / 64;
+  const printed = Number(/= (\S+)$/.exec(m.out[1])![1]);
+  assert.ok(Math.abs(printed - channelMean(1)) < 1e-5, `printed ${printed} vs ${channelMean(1)}`);
+  assert.ok(relL2(readNpy(file).data as Float32Array, ref('grad_channel_mean')) < 1e-5);
+  const perRow = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--target', `${meta.pixel.join(':')},0:0:0,1:2:3`]);
+  assert.is(perRow.code, 0, perRow.err.join('|'));
+  assert.match(perRow.out[2], /^row 2: target 1:2:3, /);
+});
+
+test('errors name the tensor and its shape', async () => {
+  const fails = async (args: string[], re: RegExp) => {
+    const r = await runCli(['attribute', MODEL, '--input', INPUT, ...args]);
+    assert.is(r.code, 1, args.join(' '));
+    assert.is(r.err.length, 1, r.err.join('|'));
+    assert.match(r.err[0], /^onnx-explain: error: /);
+    assert.match(r.err[0], re);
+  };
+  await fails(['--output', meta.features, '--target', '2:3'], /target 2:3 has 2 indices, but '[^']+' \[N, 6, 8, 8\] takes 3/);
+  await fails(['--output', meta.features, '--target', '6:0:0'], /target 6:0:0 is out of range for '[^']+' \[N, 6, 8, 8\]: index 0 must be in 0\.\.5/);
+  await fails(['--output', meta.features, '--reduce', 'mean', '--reduce-axes', '2,3', '--target', '1:1'], /\[N, 6, 8, 8\] reduced over axes 2,3 takes 1/);
+  await fails(['--output', meta.features, '--reduce', 'sum', '--reduce-axes', '0'], /--reduce-axes 0 is not a non-batch axis of '[^']+' \[N, 6, 8, 8\]/);
+  await fails(['--output', meta.logits, '--target', '2:3,1'], /mixes class indices and multi-indices/);
+  await fails(['--output', 'score'], /'score' has no gradient with respect to 'input': it depends on it only through node '[^']*' \(Greater, opset 13\), whose output is boolean/);
+  await fails(['--output', 'nothing'], /no output or tensor named 'nothing'/);
+  await fails(['--output', meta.logits, '--layer', 'label'], /layer 'label' \[N\] is not a float tensor/);
+  await fails(['--output', meta.layer, '--layer', meta.logits], /does not depend on layer '[^']+' \[N, 5\]/);
+  await fails(['--output', meta.logits, '--method', 'layer-activation'], /needs a layer/);
+});
+
+test('info lists the explainable tensors near the end of the graph with shapes', async () => {
+  const r = await runCli(['info', MODEL]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const at = r.out.findIndex((l) => l.startsWith('explainable tensors'));
+  assert.ok(at > 0);
+  const listed = r.out.slice(at + 1).filter((l) => l.startsWith('  ')).map((l) => l.trim());
+  assert.ok(listed.includes(`${meta.features} [N, 6, 8, 8] (Relu)`), listed.join('|'));
+  assert.ok(listed.includes('logits [N, 5] (Gemm)'));
+  assert.ok(!listed.some((l) => /^(score|label|top) /.test(l)), 'outputs after If/ArgMax/ReduceMax are not listed');
+});
+
+test('layer gradient, gradient × activation and layer activation vs autograd', async () => {
+  const ex = await Explainer.load(MODEL);
+  const x = input();
+  const options = { output: meta.logits, target: meta.targets, layer: meta.layer };
+  const g = await ex.attribute(x, { ...options, method: 'gradient' });
+  assert.equal(g.attributions.dims, [3, 4, 8, 8]);
+  assert.ok(relL2(g.attributions.data, ref('layer_grad')) < 1e-5, `layer gradient ${relL2(g.attributions.data, ref('layer_grad'))}`);
+  const gxa = await ex.attribute(x, { ...options, method: 'input-x-gradient' });
+  assert.ok(relL2(gxa.attributions.data, ref('layer_grad_x_act')) < 1e-5, 'LayerGradientXActivation');
+  const act = await ex.attribute(x, { ...options, method: 'layer-activation' });
+  assert.ok(relL2(act.attributions.data, ref('layer_activation')) < 1e-6, 'LayerActivation');
+  // rewrite --layer saves the same graph.
+  const file = path.join(out, 'layer.onnx');
+  const r = await runCli(['rewrite', MODEL, '--output', meta.logits, '--layer', meta.layer, '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const s = await ort.InferenceSession.create(fs.readFileSync(file));
+  const seed = new Float32Array(15);
+  meta.targets.forEach((t: number, row: number) => { seed[row * 5 + t] = 1; });
+  const o = await s.run({ input: new ort.Tensor('float32', x.data, x.dims), seed: new ort.Tensor('float32', seed, [3, 5]) });
+  assert.ok(relL2(o.attribution.data as Float32Array, ref('layer_grad')) < 1e-5, 'rewritten layer graph');
+});
+
+/** Σ attribution vs f(x) − f(x⁰) of the seeded tensor from two forward runs. */
+async function layerDeepliftSums(ex: Explainer, x: { data: Float32Array; dims: number[] }, output: string, layer: string, targets: number[]) {
+  const r = await ex.attribute(x, { method: 'deeplift', output, layer, target: targets });
+  const n = x.dims[0];
+  const fx = await tensorValues(ex, x, output);
+  const f0 = await tensorValues(ex, { data: new Float32Array(x.data.length), dims: x.dims }, output);
+  const per = fx.length / n;
+  const rowSize = r.attributions.data.length / n;
+  return targets.map((t, row) => ({
+    total: r.attributions.data.subarray(row * rowSize, (row + 1) * rowSize).reduce((a, v) => a + v, 0),
+    change: fx[row * per + t] - f0[row * per + t],
+    delta: r.delta![row],
+  }));
+}
+
+test('layer DeepLIFT: summation-to-delta at the layer (a cut of the graph), also on a BatchNorm ResNet', async () => {
+  const ex = await Explainer.load(MODEL);
+  for (const s of await layerDeepliftSums(ex, input(), meta.logits, meta.layer, meta.targets)) {
+    assert.ok(Math.abs(s.total - s.change) < 1e-5 * Math.max(1, Math.abs(s.change)), `Σ ${s.total} vs ${s.change}`);
+    assert.ok(Math.abs(s.delta) < 1e-5);
+  }
+  const fx = loadFixture('resnet_bn');
+  const rn = await Explainer.load(fx.model);
+  const stem = rn.view.nodes.find((n) => n.op_type === 'Relu')!.output![0];
+  const logits = rn.resolveOutput(undefined).from;
+  for (const s of await layerDeepliftSums(rn, fx.input, logits, stem, fx.meta.target)) {
+    assert.ok(Math.abs(s.total - s.change) < 1e-5 * Math.max(1, Math.abs(s.change)), `resnet_bn: Σ ${s.total} vs ${s.change}`);
+  }
+});
+
+test('the layer-gradient graph is buildAugmented with a layer: Grad-CAM and friends reuse it', async () => {
+  const ex = await Explainer.load(MODEL);
+  const { model } = await ex.augmented([3, 8, 8], { output: meta.logits, layer: meta.layer });
+  const attribution = model.graph!.output!.find((o) => o.name === 'attribution')!;
+  assert.equal(attribution.type!.tensor_type!.shape!.dim!.map((d) => d.dim_param || Number(d.dim_value)), ['N', 4, 8, 8]);
+  const s = await ort.InferenceSession.create(encodeModel(model));
+  assert.ok(s.inputNames.includes('seed'));
+});
+
+test.run();

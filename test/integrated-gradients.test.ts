@@ -1,0 +1,174 @@
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { IgMethod, quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2, tensorValues } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { tinyModel } from './support/tiny-model';
+
+const LEGGAUSS = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../models/layers/leggauss.json'), 'utf8'));
+const out = tempDir('ig');
+
+test('Gauss–Legendre nodes and weights equal numpy leggauss mapped to [0, 1], and integrate α^k exactly for k < 2n', () => {
+  for (const [n, ref] of Object.entries(LEGGAUSS) as [string, { nodes: number[]; weights: number[] }][]) {
+    const { alphas, weights } = quadrature('gausslegendre', Number(n));
+    ref.nodes.forEach((x, i) => assert.ok(Math.abs(alphas[i] - 0.5 * (1 + x)) < 1e-14, `n=${n} node ${i}`));
+    ref.weights.forEach((w, i) => assert.ok(Math.abs(weights[i] - 0.5 * w) < 1e-14, `n=${n} weight ${i}`));
+    for (let k = 0; k < 2 * Number(n); k++) {
+      const integral = alphas.reduce((a, x, i) => a + weights[i] * x ** k, 0);
+      assert.ok(Math.abs(integral - 1 / (k + 1)) < 1e-13, `n=${n}: ∫α^${k} = ${integral}`);
+    }
+  }
+});
+
+test("Riemann rules: Captum's nodes, and trapezoid weights summing to (n − 1)/n", () => {
+  const n = 4;
+  assert.equal(quadrature('riemann_left', n).alphas, [0, 0.25, 0.5, 0.75]);
+  assert.equal(quadrature('riemann_right', n).alphas, [0.25, 0.5, 0.75, 1]);
+  assert.equal(quadrature('riemann_middle', n).alphas, [0.125, 0.375, 0.625, 0.875]);
+  const trapezoid = quadrature('riemann_trapezoid', n);
+  assert.ok(trapezoid.alphas.every((a, i) => Math.abs(a - i / 3) < 1e-15));
+  assert.equal(trapezoid.weights, [0.125, 0.25, 0.25, 0.125]);
+  assert.is(trapezoid.weights.reduce((a, b) => a + b), 0.75);
+  for (const m of ['riemann_left', 'riemann_right', 'riemann_middle'] as IgMethod[]) assert.equal(quadrature(m, n).weights, [0.25, 0.25, 0.25, 0.25]);
+});
+
+/** y[:, 0] = Σ w·x³, y[:, 1] = Σ v·x² over 5 features. */
+const W = [0.5, -1, 2, 0.25, 1.5];
+const V = [1, 0.5, -0.5, 2, -1];
+function cubicModel(): Uint8Array {
+  return tinyModel([5], 13, (em, x) => {
+    const cube = em.reduceSum(em.mul(em.mul(em.mul(x, x), x), em.constFloat(W, [1, 5])), [1], true);
+    const square = em.reduceSum(em.mul(em.mul(x, x), em.constFloat(V, [1, 5])), [1], true);
+    return em.concat([cube, square], 1);
+  });
+}
+
+test('analytic model: Gauss–Legendre IG = w·(x³ − x⁰³) exactly; Riemann rules = their closed-form sums; delta as Captum', async () => {
+  const ex = await Explainer.load(cubicModel());
+  const rand = rng(3);
+  const x = Float32Array.from({ length: 10 }, () => rand() * 4 - 2);
+  const b = Float32Array.from({ length: 5 }, () => rand() * 2 - 1);
+  const input = { data: x, dims: [2, 5] };
+  const gl = await ex.attribute(input, { method: 'integrated-gradients', target: 0, steps: 2, baseline: { data: b, dims: [1, 5] } });
+  const exact = Array.from(x, (v, i) => W[i % 5] * (v ** 3 - b[i % 5] ** 3));
+  assert.ok(relL2(gl.attributions.data, exact) < 1e-6, `GL-2 vs exact integral: ${relL2(gl.attributions.data, exact)}`);
+  for (const igMethod of ['riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid'] as IgMethod[]) {
+    const steps = 7;
+    const r = await ex.attribute(input, { method: 'integrated-gradients', target: 1, steps, igMethod, baseline: { data: b, dims: [1, 5] } });
+    const { alphas, weights } = quadrature(igMethod, steps);
+    // ∂/∂x_i Σ v·x² = 2 v_i x_i at the path point b + α(x − b).
+    const want = Array.from(x, (v, i) => {
+      const d = v - b[i % 5];
+      return d * alphas.reduce((a, al, k) => a + weights[k] * 2 * V[i % 5] * (b[i % 5] + al * d), 0);
+    });
+    assert.ok(relL2(r.attributions.data, want) < 1e-6, `${igMethod}: ${relL2(r.attributions.data, want)}`);
+    for (let row = 0; row < 2; row++) {
+      const total = r.attributions.data.slice(row * 5, row * 5 + 5).reduce((a, v) => a + v, 0);
+      const change = Array.from({ length: 5 }, (_, i) => V[i] * (x[row * 5 + i] ** 2 - b[i] ** 2)).reduce((a, v) => a + v);
+      assert.ok(Math.abs(r.delta![row] - (total - change)) < 1e-5, `${igMethod} row ${row}: delta ${r.delta![row]} vs ${total - change}`);
+    }
+  }
+});
+
+/** Σ_k w_k ∂f/∂x(x⁰ + α_k(x − x⁰)) · (x − x⁰) from the plain gradient method, one α at a time. */
+async function explicitIg(ex: Explainer, x: { data: Float32Array; dims: number[] }, b: Float32Array, targets: number[], igMethod: IgMethod, steps: number): Promise<Float32Array> {
+  const { alphas, weights } = quadrature(igMethod, steps);
+  const per = b.length;
+  const total = new Float64Array(x.data.length);
+  for (let k = 0; k < alphas.length; k++) {
+    const point = Float32Array.from(x.data, (v, i) => b[i % per] + alphas[k] * (v - b[i % per]));
+    const g = (await ex.attribute({ data: point, dims: x.dims }, { method: 'gradient', target: targets })).attributions.data;
+    for (let i = 0; i < g.length; i++) total[i] += weights[k] * g[i];
+  }
+  return Float32Array.from(total, (v, i) => v * (x.data[i] - b[i % per]));
+}
+
+test('IG on cnn_maxpool and resnet_bn equals an explicit sum of gradients at the same α, whatever internalBatchSize', async () => {
+  for (const name of ['cnn_maxpool', 'resnet_bn']) {
+    const fx = loadFixture(name);
+    const ex = await Explainer.load(fx.model);
+    const rand = rng(5);
+    const per = fx.input.data.length / fx.input.dims[0];
+    const b = Float32Array.from({ length: per }, () => rand() - 0.5);
+    for (const [igMethod, steps] of [['gausslegendre', 6], ['riemann_trapezoid', 5]] as [IgMethod, number][]) {
+      const want = await explicitIg(ex, fx.input, b, fx.meta.target, igMethod, steps);
+      for (const internalBatchSize of [undefined, 7, 2]) {
+        const r = await ex.attribute(fx.input, { method: 'integrated-gradients', target: fx.meta.target, baseline: { data: b, dims: [1, ...fx.input.dims.slice(1)] }, steps, igMethod, internalBatchSize });
+        const err = relL2(r.attributions.data, want);
+        assert.ok(err < 1e-5, `${name} ${igMethod} internalBatchSize ${internalBatchSize}: rel L2 ${err}`);
+        // Captum's delta: Σ attribution − (f(x) − f(x⁰)) of the target logit.
+        const logits = ex.resolveOutput(undefined).from;
+        const fxv = await tensorValues(ex, fx.input, logits);
+        const fb = await tensorValues(ex, { data: Float32Array.from({ length: fx.input.data.length }, (_, i) => b[i % per]), dims: fx.input.dims }, logits);
+        const classes = fxv.length / fx.input.dims[0];
+        fx.meta.target.forEach((t, row) => {
+          const total = r.attributions.data.slice(row * per, (row + 1) * per).reduce((a, v) => a + v, 0);
+          const d = total - (fxv[row * classes + t] - fb[row * classes + t]);
+          assert.ok(Math.abs(r.delta![row] - d) < 1e-4 * Math.max(1, Math.abs(d)), `${name} row ${row}: delta ${r.delta![row]} vs ${d}`);
+        });
+      }
+    }
+  }
+});
+
+test('IG on a batch-1 export (rows one by one) and with a baseline per row', async () => {
+  const fx = loadFixture('batch1_reshape');
+  const ex = await Explainer.load(fx.model);
+  const b = new Float32Array(fx.input.data.length).fill(0.1);
+  const want = await explicitIg(ex, fx.input, b, fx.meta.target, 'gausslegendre', 4);
+  const r = await ex.attribute(fx.input, { method: 'integrated-gradients', target: fx.meta.target, steps: 4, baseline: { data: b, dims: fx.input.dims } });
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
+test('rewrite --method integrated-gradients saves one graph (inputs x, seed, baseline, alphas, weights) equal to the API', async () => {
+  const fx = loadFixture('mlp');
+  const file = path.join(out, 'ig.onnx');
+  const r = await runCli(['rewrite', fx.model, '--method', 'integrated-gradients', '--steps', '8', '--ig-method', 'riemann_middle', '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const s = await ort.InferenceSession.create(fs.readFileSync(file));
+  assert.equal([...s.inputNames].sort(), ['alphas', 'baseline', 'input', 'seed', 'weights']);
+  const { alphas, weights } = quadrature('riemann_middle', 8);
+  const [n, classes] = [fx.input.dims[0], 5];
+  const seed = new Float32Array(n * classes);
+  fx.meta.target.forEach((t, row) => { seed[row * classes + t] = 1; });
+  const got = await s.run({
+    input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', seed, [n, classes]),
+    baseline: new ort.Tensor('float32', new Float32Array(20), [1, 20]),
+    alphas: new ort.Tensor('float32', Float32Array.from(alphas), [8]), weights: new ort.Tensor('float32', Float32Array.from(weights), [8]),
+  });
+  const ex = await Explainer.load(fx.model);
+  const api = await ex.attribute(fx.input, { method: 'integrated-gradients', target: fx.meta.target, steps: 8, igMethod: 'riemann_middle' });
+  assert.ok(relL2(got.attribution.data as Float32Array, api.attributions.data) < 1e-6);
+  const want = await explicitIg(ex, fx.input, new Float32Array(20), fx.meta.target, 'riemann_middle', 8);
+  assert.ok(relL2(api.attributions.data, want) < 1e-5);
+});
+
+test('CLI: --steps, --ig-method, --internal-batch-size; errors for bad values', async () => {
+  const fx = loadFixture('mlp');
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const file = path.join(out, 'ig.npy');
+  const r = await runCli(['attribute', fx.model, '--input', input, '--method', 'integrated-gradients', '--steps', '10', '--ig-method', 'riemann_left', '--internal-batch-size', '4', '--target', fx.meta.target.join(','), '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(r.out.some((l) => /^row 0: convergence delta /.test(l)));
+  const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'integrated-gradients', steps: 10, igMethod: 'riemann_left', target: fx.meta.target });
+  assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6);
+  for (const [args, re] of [
+    [['--steps', '1', '--ig-method', 'riemann_left'], /--steps: 1 steps; riemann_left needs an integer ≥ 2/],
+    [['--steps', '0'], /--steps: 0 steps; gausslegendre needs an integer ≥ 1/],
+    [['--ig-method', 'simpson'], /--ig-method: 'simpson' is not one of gausslegendre, riemann_left/],
+    [['--internal-batch-size', '0'], /internalBatchSize: 0 is not a positive integer/],
+  ] as [string[], RegExp][]) {
+    const bad = await runCli(['attribute', fx.model, '--input', input, '--method', 'integrated-gradients', ...args]);
+    assert.is(bad.code, 1, args.join(' '));
+    assert.is(bad.err.length, 1);
+    assert.match(bad.err[0], re);
+  }
+});
+
+test.run();
