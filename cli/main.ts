@@ -9,6 +9,7 @@ import { AttributeOptions, Explainer, TensorData } from '../runtime';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
+import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
 import { drivers } from '../runtime/drivers';
 import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
@@ -84,6 +85,10 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
                         (default zeros)
+  --noise-tunnel K      ${NOISE_TUNNELS.join(' | ')}: Captum's NoiseTunnel around the method (mean,
+                        mean of squares, variance of the attributions of noisy copies; --seed seeds it)
+  --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15)
+  --samples S           noisy copies per row (default 5)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
 ${VIS_HELP}
@@ -95,9 +100,10 @@ Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
   --feature-mask M.npy  feature-ablation groups: integer ids broadcastable to the input
   --fill V              what replaces occluded features: a number (default 0) or random (seeded);
                         --baseline B.npy fills with the baseline instead
-  --seed N              seed of the random fill (default 0)
-  --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients the
-                        most model rows (points × rows) per run (default all in one run)`,
+  --seed N              seed of the random fill and of the noise tunnel (default 0)
+  --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients and
+                        the noise tunnel the most model rows (points or copies × rows) per run
+                        (default all in one run)`,
   visualize: `onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [options]
 
 Draws a figure comparing methods (FeatureVis Fig. 3): one row per input row (input, then one panel
@@ -145,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -199,6 +205,14 @@ function commonOptions(p: Parsed): AttributeOptions {
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
     steps: p.flags.has('steps') ? intList(p.flags.get('steps') as string, '--steps')[0] : undefined,
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
+  };
+}
+
+function noiseOptions(p: Parsed): AttributeOptions {
+  return {
+    noiseTunnel: choice(p, 'noise-tunnel', [...NOISE_TUNNELS]),
+    noiseStd: p.flags.has('noise-std') ? num(p.flags.get('noise-std') as string, '--noise-std') : undefined,
+    samples: p.flags.has('samples') ? intList(p.flags.get('samples') as string, '--samples')[0] : undefined,
   };
 }
 
@@ -325,7 +339,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   }
   const format = out ? prepareOut(out, formats) : undefined;
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);

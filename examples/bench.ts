@@ -25,6 +25,8 @@ const MODEL = path.join(CACHE, 'resnet18.onnx');
 const ROW = [3, 224, 224];
 const TARGETS: Record<string, number> = { gradient: 2.3, deeplift: 3.5 };
 const RUNS: Record<number, number> = { 1: 5, 8: 3 };
+/** Integrated gradients with 50 Gauss–Legendre points at batch 1, as a ratio to one forward (Captum: ≈ 115×). */
+const IG = { steps: 50, target: 60, runs: 3 };
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
 
 function argValue(name: string): string | undefined {
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
     const verdict = target === undefined ? '' : `${ratio <= target ? 'PASS' : 'OVER'} (≤ ${target}×)`;
     console.log(`${r.method.padEnd(18)} ${String(r.batch).padStart(5)} ${fmt(r.forward)}  ${fmt(r.attribution)}  ${(ratio.toFixed(2) + '×').padStart(6)}   ${verdict.padEnd(15)} ${(r.bestRatio.toFixed(2) + '×').padStart(6)}`);
   }
+  if (!wanted || wanted.includes('integrated-gradients')) await benchIg(ex, plain, xs[1], targetFor(1));
   console.log(`first-call build (probe + rewrite + session, incl. one batch-1 run): ${list.map((m) => `${m} ${(builds[m] / 1000).toFixed(2)} s`).join(', ')}`);
   for (const m of Object.keys(TARGETS)) if (!methods[m]) console.log(`(${m}: not registered yet, no measurement)`);
 
@@ -151,6 +154,20 @@ async function occlusionCost(ex: Explainer, plain: ort.InferenceSession, x: ort.
   console.log(`occlusion, window 3,56,56 stride 3,28,28 (${windows} windows), internal batch ${batch}, batch 1 (medians of 3):`);
   console.log(`  forward batch 1 ${median(f1).toFixed(1)} ms, batch ${batch} ${median(fb).toFixed(1)} ms; occlusion ${median(occ).toFixed(1)} ms = ${(median(occ) / median(f1)).toFixed(1)} batch-1 forwards`);
   console.log(`  expected one batch-1 forward + ${windows}/${batch} = ${(windows / batch).toFixed(2)} batch-${batch} forwards (${expected.toFixed(1)} ms): measured / expected ${(median(occ) / expected).toFixed(2)}×`);
+}
+
+/** IG-50 at batch 1 (all points in one run) against the plain forward, interleaved. */
+async function benchIg(ex: Explainer, plain: ort.InferenceSession, x: ort.Tensor, target: number[]): Promise<void> {
+  const opts = { method: 'integrated-gradients', target, steps: IG.steps };
+  const build = await timeIt(() => ex.attribute(x, opts));
+  const f: number[] = [];
+  const a: number[] = [];
+  for (let i = 0; i < IG.runs; i++) {
+    f.push(await timeIt(() => plain.run({ input: x })));
+    a.push(await timeIt(() => ex.attribute(x, opts)));
+  }
+  const ratio = median(a) / median(f);
+  console.log(`integrated-gradients, ${IG.steps} points, batch 1: forward ${median(f).toFixed(1)} ms, IG ${median(a).toFixed(0)} ms, ratio ${ratio.toFixed(1)}× ${ratio <= IG.target ? 'PASS' : 'OVER'} (≤ ${IG.target}×; ${(ratio / IG.steps).toFixed(2)}× per point; first call ${(build / 1000).toFixed(1)} s)`);
 }
 
 interface ProfEvent { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; output_type_shape?: unknown; input_type_shape?: unknown } }

@@ -15,6 +15,7 @@ import type { PerturbationOptions } from './drivers/perturbation';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
+import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { createSession, Provider } from './session';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
@@ -52,6 +53,12 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   steps?: number;
   /** Integrated gradients: Captum's quadrature (default 'gausslegendre'). */
   igMethod?: IgMethod;
+  /** Captum's NoiseTunnel around the method: mean (smoothgrad), mean of squares (smoothgrad_sq) or variance (vargrad) over noisy copies (seeded by `seed`). */
+  noiseTunnel?: NoiseTunnel;
+  /** Noise standard deviation as a fraction of each row's value range, max − min (default 0.15). */
+  noiseStd?: number;
+  /** Noisy copies per row (default 5, as Captum's nt_samples). */
+  samples?: number;
 }
 
 export interface AttributionResult {

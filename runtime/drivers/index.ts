@@ -6,6 +6,7 @@ import { backprop } from './backprop';
 import { featureAblation } from './feature-ablation';
 import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
+import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
 import { Driver } from './types';
 
@@ -18,9 +19,10 @@ export const drivers: Record<string, Driver> = {
   'integrated-gradients': integratedGradients,
 };
 
+/** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */
 export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-  return driver;
+  return options.noiseTunnel ? noiseTunnel(driver) : driver;
 }

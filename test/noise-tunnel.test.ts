@@ -1,0 +1,106 @@
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { noisyCopies } from '../runtime/drivers/noise-tunnel';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2 } from './support/fixtures';
+
+const out = tempDir('noise-tunnel');
+
+test('noise: σ is the given fraction of each row\'s range, seeded, normal', () => {
+  const per = 20000;
+  const data = new Float32Array(2 * per);
+  for (let i = 0; i < per; i++) { data[i] = (i % 7) - 3; data[per + i] = (i % 3) * 0.01; } // ranges 6 and 0.02
+  const x = { data, dims: [2, per] };
+  const noisy = noisyCopies(x, 2, 0.1, 9);
+  assert.equal(noisy, noisyCopies(x, 2, 0.1, 9), 'same seed, same noise');
+  assert.not.equal(noisy, noisyCopies(x, 2, 0.1, 10), 'another seed, other noise');
+  for (const [row, range] of [[0, 6], [1, 0.02]]) {
+    for (let s = 0; s < 2; s++) {
+      const o = (row * 2 + s) * per;
+      let sum = 0, sq = 0, within = 0;
+      for (let i = 0; i < per; i++) {
+        const z = (noisy[o + i] - data[row * per + i]) / (0.1 * range);
+        sum += z; sq += z * z;
+        if (Math.abs(z) < 1) within++;
+      }
+      assert.ok(Math.abs(sum / per) < 0.03, `row ${row} sample ${s}: mean ${sum / per}`);
+      assert.ok(Math.abs(Math.sqrt(sq / per) - 1) < 0.03, `row ${row} sample ${s}: std ${Math.sqrt(sq / per)}`);
+      assert.ok(Math.abs(within / per - 0.6827) < 0.01, `row ${row}: P(|z| < 1) = ${within / per}`);
+    }
+  }
+});
+
+/** Attributions of `method` on every noisy copy (row-major: row r's samples together), computed without the noise tunnel. */
+async function perCopy(ex: Explainer, x: { data: Float32Array; dims: number[] }, method: string, targets: number[], samples: number, noiseStd: number, seed: number) {
+  const noisy = noisyCopies(x, samples, noiseStd, seed);
+  const r = await ex.attribute({ data: noisy, dims: [x.dims[0] * samples, ...x.dims.slice(1)] }, { method, target: targets.flatMap((t) => Array(samples).fill(t)) });
+  return r.attributions.data;
+}
+
+function reduce(a: Float32Array, n: number, samples: number, f: (vs: number[]) => number): Float32Array {
+  const per = a.length / (n * samples);
+  return Float32Array.from({ length: n * per }, (_, j) => {
+    const row = Math.floor(j / per), i = j % per;
+    return f(Array.from({ length: samples }, (_, s) => a[(row * samples + s) * per + i]));
+  });
+}
+const mean = (vs: number[]) => vs.reduce((a, v) => a + v, 0) / vs.length;
+
+test('SmoothGrad / smoothgrad_sq / VarGrad with a fixed seed = mean, mean square, variance of explicit noisy gradients, whatever internalBatchSize', async () => {
+  const fx = loadFixture('cnn_maxpool');
+  const ex = await Explainer.load(fx.model);
+  const [samples, noiseStd, seed] = [4, 0.2, 42];
+  const grads = await perCopy(ex, fx.input, 'gradient', fx.meta.target, samples, noiseStd, seed);
+  const want = {
+    smoothgrad: reduce(grads, 3, samples, mean),
+    smoothgrad_sq: reduce(grads, 3, samples, (vs) => mean(vs.map((v) => v * v))),
+    vargrad: reduce(grads, 3, samples, (vs) => mean(vs.map((v) => v * v)) - mean(vs) ** 2),
+  };
+  for (const [noiseTunnel, expected] of Object.entries(want)) {
+    for (const internalBatchSize of [undefined, 5]) {
+      const r = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target, noiseTunnel: noiseTunnel as 'smoothgrad', samples, noiseStd, seed, internalBatchSize });
+      assert.equal(r.attributions.dims, fx.input.dims);
+      const err = relL2(r.attributions.data, expected);
+      assert.ok(err < 1e-5, `${noiseTunnel} internalBatchSize ${internalBatchSize}: rel L2 ${err}`);
+    }
+  }
+  const plain = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target });
+  assert.ok(relL2(want.smoothgrad, plain.attributions.data) > 1e-3, 'the noise changes the result');
+});
+
+test('noise tunnel around DeepLIFT (baseline kept clean) and around integrated gradients', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const baseline = { data: new Float32Array(20).fill(0.05), dims: [1, 20] };
+  const noisy = noisyCopies(fx.input, 3, 0.1, 1);
+  for (const [method, extra] of [['deeplift', {}], ['integrated-gradients', { steps: 8 }]] as [string, object][]) {
+    const each = await ex.attribute({ data: noisy, dims: [9, 20] }, { method, target: fx.meta.target.flatMap((t) => [t, t, t]), baseline, ...extra });
+    const r = await ex.attribute(fx.input, { method, target: fx.meta.target, baseline, noiseTunnel: 'smoothgrad', samples: 3, noiseStd: 0.1, seed: 1, ...extra });
+    assert.ok(relL2(r.attributions.data, reduce(each.attributions.data, 3, 3, mean)) < 1e-5, method);
+  }
+});
+
+test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; bad values are one-line errors', async () => {
+  const fx = loadFixture('mlp');
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const file = path.join(out, 'vargrad.npy');
+  const r = await runCli(['attribute', fx.model, '--input', input, '--method', 'saliency', '--noise-tunnel', 'vargrad', '--samples', '3', '--noise-std', '0.1', '--seed', '7', '--target', fx.meta.target.join(','), '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'saliency', noiseTunnel: 'vargrad', samples: 3, noiseStd: 0.1, seed: 7, target: fx.meta.target });
+  assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6);
+  for (const [args, re] of [
+    [['--noise-tunnel', 'blur'], /--noise-tunnel: 'blur' is not one of smoothgrad, smoothgrad_sq, vargrad/],
+    [['--noise-tunnel', 'smoothgrad', '--samples', '0'], /--samples: 0 is not a positive integer/],
+    [['--noise-tunnel', 'smoothgrad', '--noise-std', '-1'], /--noise-std: -1 must be ≥ 0/],
+  ] as [string[], RegExp][]) {
+    const bad = await runCli(['attribute', fx.model, '--input', input, ...args]);
+    assert.is(bad.code, 1, args.join(' '));
+    assert.is(bad.err.length, 1);
+    assert.match(bad.err[0], re);
+  }
+});
+
+test.run();
