@@ -371,7 +371,7 @@ async function attribute(p: Parsed): Promise<void> {
   console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], methods[options.method ?? 'gradient']?.reference ?? true);
   if (out && format === 'png') {
-    if (options.layer) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
+    if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out) {
