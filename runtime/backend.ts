@@ -17,6 +17,11 @@ export interface Backend {
   fallback: string;
   /** Loads a model from a path or bytes, with external data (platforms with files; else bytes are parsed as they are). */
   loadModel?(source: string | Uint8Array, options: { baseDir?: string }): ModelProto;
+  /**
+   * Outputs may stay on the WebGPU device for the next run (`preferredOutputLocation:
+   * 'gpu-buffer'`): onnxruntime-web; not onnxruntime-node 1.30, whose binding aborts the process.
+   */
+  deviceOutputs?: boolean;
 }
 
 let current: Backend | undefined;

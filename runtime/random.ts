@@ -6,3 +6,16 @@ export function uniform(seed: number): () => number {
     return s / 4294967296;
   };
 }
+
+/** n seeded standard normal numbers (Box–Muller over `uniform`). */
+export function normals(n: number, seed: number): Float32Array {
+  const u = uniform(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - u()));
+    const t = 2 * Math.PI * u();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}

@@ -15,12 +15,12 @@ const unavailable = new Set<string>();
  * fallback (cpu in Node, wasm in the browser).
  */
 export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
-  const { ort, providers, fallback } = backend();
+  const { ort, providers, fallback, deviceOutputs } = backend();
   const base = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
-      const device = tuning.outputsOnDevice && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
+      const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
       return await ort.InferenceSession.create(bytes, { ...base, ...device, executionProviders: [provider] });
     } catch (e) {
       unavailable.add(provider);

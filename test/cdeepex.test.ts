@@ -4,17 +4,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ADAM_IO } from '../rewriter/adam-step';
 import { compose } from '../rewriter/compose';
-import { CONSTRAINED_IO, RECONSTRUCTION_IO } from '../rewriter/contrast-graphs';
+import { buildConstrained, buildReconstruction, CONSTRAINED_IO, RECONSTRUCTION_IO } from '../rewriter/contrast-graphs';
 import { GraphView } from '../rewriter/graph-view';
-import { decodeModel, encodeModel } from '../rewriter/proto';
+import { DataType, decodeModel, encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { ContrastiveExplainer, prepareContrastGraphs } from '../runtime/contrastive';
 import { ContrastGraphs } from '../runtime/drivers/cdeepex';
 import { hostData } from '../runtime/drivers/loop-session';
 import { readNpy } from '../runtime/node/npy-file';
+import { probeFacts } from '../runtime/probe';
 import { floatTensor } from '../runtime/tensors';
 import { relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
+import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
 const model = (variant: string, which: string) => path.join(DIR, variant, `${which}.onnx`);
@@ -61,6 +63,19 @@ test('composed D(G(z) + r): augmented-Lagrangian objective, z-gradient and logit
   assert.ok(relL2(out[CONSTRAINED_IO.objective], ref('al_objective').data) < 1e-5, `objective ${out[CONSTRAINED_IO.objective]} vs ${ref('al_objective').data}`);
   const e = relL2(out[CONSTRAINED_IO.gradient], ref('al_grad').data);
   assert.ok(e < 1e-4, `gradient rel L2 ${e}`);
+});
+
+test('reconstruction and augmented-Lagrangian graphs emit only WebGPU-native ops', async () => {
+  const { d, gen } = await clean();
+  const g = (await gen.prepare([12])).view;
+  const composed = compose({ generator: g, classifier: d.view, generatedRow: [1, 16, 16], residual: true });
+  const view = new GraphView(composed.model, 'composed');
+  const { facts } = await probeFacts(composed.model, [{ name: 'z', elemType: DataType.FLOAT, dims: [1, 12] }, { name: 'residual', elemType: DataType.FLOAT, dims: [1, 1, 16, 16] }], 'composed');
+  const al = buildConstrained({ view, facts, latent: 'z', generated: 'image', logits: 'logits' });
+  assert.equal(emittedNonNative([...g.nodes, ...d.view.nodes], al), []);
+  const gp = await gen.prepare([12]);
+  const rec = buildReconstruction({ view: gp.view, facts: gp.facts, latent: 'z', generated: 'image', adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } });
+  assert.equal(emittedNonNative(g.nodes, rec), []);
 });
 
 test('composed D(G(z) + r): z-gradient matches central differences (directional, float32 objective)', async () => {

@@ -9,10 +9,11 @@ import { lpNorm, totalVariation } from '../rewriter/regularizers';
 import { Explainer } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { maximize } from '../runtime/drivers/maximize';
-import { uniform } from '../runtime/drivers/random';
+import { uniform } from '../runtime/random';
 import { readNpy } from '../runtime/node/npy-file';
 import { floatTensor } from '../runtime/tensors';
 import { relL2 } from './support/fixtures';
+import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
 const CLASSIFIER = path.join(DIR, 'clean', 'classifier.onnx');
@@ -88,6 +89,8 @@ test('maximisation graph: channel-mean objective with TV and Lp terms and its gr
   const out = await runGraph(model, { input: { data: ref('max_input'), dims: [1, 1, 16, 16] }, [MAXIMIZE_IO.seed]: { data: seed, dims: shape } });
   assert.ok(Math.abs(out[MAXIMIZE_IO.objective][0] - ref('max_objective')[0]) < 1e-5, `objective ${out[MAXIMIZE_IO.objective][0]} vs ${ref('max_objective')[0]}`);
   assert.ok(relL2(out[MAXIMIZE_IO.gradient], ref('max_grad')) < 1e-4, `rel L2 ${relL2(out[MAXIMIZE_IO.gradient], ref('max_grad'))}`);
+  const withAdam = buildMaximization({ view: prepared.view, facts: prepared.facts, input: 'input', at: layer, lp: { weight: 0.01, p: 1.5 }, tv: { weight: 0.1, beta: 1, axes: [2, 3] }, adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, box: { lo: { values: [0], dims: [1] }, hi: { values: [1], dims: [1] } } } });
+  assert.equal(emittedNonNative(prepared.view.nodes, withAdam), [], 'emitted ops are WebGPU-native');
 });
 
 test('maximisation from noise reaches far more than any of 500 random inputs of the same range', async () => {

@@ -6,7 +6,7 @@ import { Progress } from '../progress';
 import { floatTensor } from '../tensors';
 import { hostData, LoopSession } from './loop-session';
 import { lbfgs } from './lbfgs';
-import { normals } from './random';
+import { normals } from '../random';
 
 /** What the two searches need of the prepared graphs (runtime/contrastive.ts builds them). */
 export interface ContrastGraphs {

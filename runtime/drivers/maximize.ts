@@ -5,7 +5,7 @@ import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { cachedLoopSession, hostData } from './loop-session';
-import { uniform } from './random';
+import { uniform } from '../random';
 import { blurPlanes, resizePlanes } from './upscale';
 
 export interface MaximizeOptions {
