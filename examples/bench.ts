@@ -74,7 +74,7 @@ async function main(): Promise<void> {
 
   const wanted = argValue('--methods')?.split(',').map((m) => m.trim()).filter(Boolean);
   const list = (wanted ?? methodNames).filter((m) => methods[m]);
-  const skipped = (wanted ?? []).filter((m) => !methods[m] && m !== 'occlusion');
+  const skipped = (wanted ?? []).filter((m) => !methods[m] && m !== 'occlusion' && m !== 'integrated-gradients');
   if (skipped.length) console.log(`not in the registry (skipped): ${skipped.join(', ')}`);
 
   const bytes = fs.readFileSync(MODEL);

@@ -108,6 +108,16 @@ def threshold_if(out_dir):
         "logits": logits.detach().numpy().astype(np.float32),
     }
     refs["layer_grad_x_act"] = refs["layer_grad"] * refs["layer_activation"]
+    # Layer integrated gradients (Captum's LayerIntegratedGradients, zero input baseline): the layer
+    # runs from layer(0) to layer(x) at numpy's Gauss-Legendre nodes (n = 8) mapped to [0, 1].
+    nodes, weights = np.polynomial.legendre.leggauss(8)
+    l1_ref = torch.relu(net64.conv1(torch.zeros_like(x64))).detach()
+    total = torch.zeros_like(l1)
+    for alpha, w in zip(0.5 * (1 + nodes), 0.5 * weights):
+        point = (l1_ref + float(alpha) * (l1.detach() - l1_ref)).requires_grad_(True)
+        head = net64.fc(torch.relu(net64.conv2(point)).mean(dim=(2, 3)))
+        total += float(w) * torch.autograd.grad(head[rows, targets].sum(), point)[0]
+    refs["layer_ig"] = (total * (l1.detach() - l1_ref)).numpy().astype(np.float32)
     np.save(os.path.join(out_dir, "input.npy"), x.numpy().astype(np.float32))
     for k, v in refs.items():
         np.save(os.path.join(out_dir, f"{k}.npy"), v)

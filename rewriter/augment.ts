@@ -1,4 +1,4 @@
-import { emitBackward } from './backward';
+import { differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
@@ -59,41 +59,58 @@ export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attr
 const REF_PREFIX = 'ref/';
 const PATH_PREFIX = 'path/';
 
-/** Copies of the forward nodes that depend on `input`, reading `replacement` instead; their tensors get `prefix`. */
-function renamedPass(view: GraphView, input: string, replacement: string, prefix: string): { nodes: NodeProto[]; ref: (n: string) => string } {
+/**
+ * Copies of the forward nodes that depend on `input`, reading `replacement` instead; their tensors
+ * get `prefix`. `side` maps the copies' other inputs (default: unchanged).
+ */
+function renamedPass(view: GraphView, input: string, replacement: string, prefix: string, side = (name: string) => name): { nodes: NodeProto[]; ref: (n: string) => string } {
   const renamed = new Map<string, string>([[input, replacement]]);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => renamed.has(i))) continue;
+    const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
-    nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: (n.input ?? []).map((i) => renamed.get(i) ?? i), output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
+    nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
   }
   return { nodes, ref: (name) => renamed.get(name) ?? name };
 }
 
 /**
- * The path of integrated gradients inside the graph: x_{s,n} = x⁰_n + α_s·(x_n − x⁰_n) for the S
- * `alphas` (batch S·N, step-major), a copy of the forward nodes on it, and the seed on each point
- * scaled by the step's weight, so the walk's result at a point is w_s·∂f/∂x(x_{s,n}); `sum` adds
- * the S points of each row: Σ_s w_s ∂f/∂x(x_{s,n}) (Sundararajan et al. 2017, eq. 3).
+ * The path of integrated gradients inside the graph, from tensor `start` (the input, or a layer
+ * for Captum's LayerIntegratedGradients) and its reference value `startRef`:
+ * a_{s,n} = a⁰_n + α_s·(a_n − a⁰_n) for the S `alphas` (batch S·N, step-major), a copy of the
+ * forward nodes after `start` on it (other tensors computed from the input, e.g. a skip connection
+ * around a layer, repeated S times), and the seed on each point scaled by the step's weight, so the
+ * walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S points of each row:
+ * Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
-function pathPass(spec: AugmentSpec, em: Emitter, steps: number, baseline: string): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string; seed: string; sum: (g: string) => string } {
-  const { view, facts, input, from } = spec;
+function pathPass(spec: AugmentSpec, em: Emitter, steps: number, start: string, startRef: string): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string; seed: string; sum: (g: string) => string } {
+  const { view, facts, from } = spec;
   const rowOf = (name: string) => facts.shapes.get(name)!.slice(1);
   const column = (t: string, rank: number) => em.reshape(t, [steps, ...Array(rank).fill(1)]);
-  const rank = rowOf(input).length + 1;
-  const points = em.add(em.unsqueeze(baseline, [0]), em.mul(column(IO_NAMES.alphas, rank), em.unsqueeze(em.sub(input, baseline), [0])));
-  const wrt = em.reshape(points, [-1, ...rowOf(input)]);
+  const points = em.add(em.unsqueeze(startRef, [0]), em.mul(column(IO_NAMES.alphas, rowOf(start).length + 1), em.unsqueeze(em.sub(start, startRef), [0])));
+  const wrt = em.reshape(points, [-1, ...rowOf(start)]);
   const seed = em.reshape(em.mul(column(IO_NAMES.weights, rowOf(from).length + 1), em.unsqueeze(IO_NAMES.seed, [0])), [-1, ...rowOf(from)]);
-  const { nodes, ref } = renamedPass(view, input, wrt, PATH_PREFIX);
+  const fromInput = differentiable(view, facts, [spec.input]);
+  const repeated = new Map<string, string>();
+  const repeat = (name: string) => {
+    if (!fromInput.has(name)) return name;
+    if (!repeated.has(name)) repeated.set(name, em.reshape(em.expand(em.unsqueeze(name, [0]), [steps, ...Array(rowOf(name).length + 1).fill(1)]), [-1, ...rowOf(name)]));
+    return repeated.get(name)!;
+  };
+  const { nodes, ref } = renamedPass(view, start, wrt, PATH_PREFIX, repeat);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
-  const copies: [string, string][] = [[wrt, input], ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean).map((o): [string, string] => [o, o.slice(PATH_PREFIX.length)]))];
+  const copies: [string, string][] = [
+    [wrt, start], ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
+    ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean).map((o): [string, string] => [o, o.slice(PATH_PREFIX.length)])),
+  ];
   for (const [copy, original] of copies) {
     for (const map of [pathFacts.shapes, pathFacts.dtypes, pathFacts.batchAxis, pathFacts.values] as Map<string, unknown>[]) if (map.has(original)) map.set(copy, map.get(original));
   }
   const graph = view.graph;
-  const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), { name: wrt }] } }, view.label);
-  const sum = (g: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(input)]), [0], false);
+  const inputs = [wrt, ...repeated.values()].map((name) => ({ name }));
+  const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), ...inputs] } }, view.label);
+  const sum = (g: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(start)]), [0], false);
   return { view: pathView, facts: pathFacts, nodes, from: ref(from), wrt, seed, sum };
 }
 
@@ -167,11 +184,11 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   let grad: string;
   let pathNodes: NodeProto[] = [];
   if (spec.path) {
-    if (!ref || spec.layer || spec.alsoWrt?.length) throw new ExplainError(`${view.label}: a path method needs a baseline and attributes to the input only`);
+    if (!ref || spec.alsoWrt?.length) throw new ExplainError(`${view.label}: a path method needs a baseline and one tensor to attribute to`);
     const steps = spec.path.steps;
     extraInputs.push(valueInfo(IO_NAMES.alphas, floatType, [steps]), valueInfo(IO_NAMES.weights, floatType, [steps]));
     const interpolation = em.nodes.length;
-    const path = pathPass(spec, em, steps, IO_NAMES.baseline);
+    const path = pathPass(spec, em, steps, wrt, ref(wrt));
     pathNodes = [...em.nodes.splice(interpolation), ...path.nodes];
     const g = emitBackward({
       view: path.view, facts: path.facts, em, table: method.table, options: spec.options, wrt: [path.wrt], from: path.from,

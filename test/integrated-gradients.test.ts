@@ -171,4 +171,47 @@ test('CLI: --steps, --ig-method, --internal-batch-size; errors for bad values', 
   }
 });
 
+
+test('layer integrated gradients (Captum LayerIntegratedGradients): the layer is interpolated, a skip connection around it keeps x', async () => {
+  // h = relu(x·W1), s = x·V (a path around h), y = (h ⊙ h ⊙ s)·W2: along the layer path with x fixed,
+  // ∂y_t/∂h_j = 2 h_j s_j W2[j,t], so IG_j = W2[j,t]·s_j·(h_j² − h⁰_j²) exactly (Gauss–Legendre, n ≥ 1).
+  const rand = rng(9);
+  const W1 = Array.from({ length: 12 }, () => rand() * 2 - 1);
+  const V = Array.from({ length: 12 }, () => rand() * 2 - 1);
+  const W2 = Array.from({ length: 12 }, () => rand() * 2 - 1);
+  const model = tinyModel([3], 13, (em, x) => {
+    const h = em.op('Relu', [em.matmul(x, em.constFloat(W1, [3, 4]))]);
+    const s = em.matmul(x, em.constFloat(V, [3, 4]));
+    return em.matmul(em.mul(em.mul(h, h), s), em.constFloat(W2, [4, 3]));
+  });
+  const ex = await Explainer.load(model);
+  const layer = ex.view.nodes.find((n) => n.op_type === 'Relu')!.output![0];
+  const x = Float32Array.from({ length: 6 }, () => rand() * 2 - 1);
+  const b = Float32Array.from({ length: 3 }, () => rand() * 0.5);
+  const mm = (v: Float32Array | number[], w: number[], k: number, m: number) => Array.from({ length: m }, (_, j) => Array.from({ length: k }, (_, i) => v[i] * w[i * m + j]).reduce((a, c) => a + c));
+  const targets = [2, 0];
+  for (const internalBatchSize of [undefined, 3]) {
+    const r = await ex.attribute({ data: x, dims: [2, 3] }, { method: 'integrated-gradients', layer, target: targets, steps: 3, baseline: { data: b, dims: [1, 3] }, internalBatchSize });
+    assert.equal(r.attributions.dims, [2, 4]);
+    const h0 = mm(b, W1, 3, 4).map((v) => Math.max(0, v));
+    const want = targets.flatMap((t, row) => {
+      const xr = x.subarray(row * 3, row * 3 + 3);
+      const h = mm(xr, W1, 3, 4).map((v) => Math.max(0, v));
+      const s = mm(xr, V, 3, 4);
+      return h.map((hj, j) => W2[j * 3 + t] * s[j] * (hj * hj - h0[j] * h0[j]));
+    });
+    assert.ok(relL2(r.attributions.data, want) < 1e-5, `internalBatchSize ${internalBatchSize}: ${Array.from(r.attributions.data)} vs ${want}`);
+  }
+});
+
+test('layer integrated gradients on a CNN equal the PyTorch reference (zero baseline, Gauss–Legendre 8)', async () => {
+  const dir = path.resolve(__dirname, '../../models/layers/threshold_if');
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const a = readNpy(path.join(dir, 'input.npy'));
+  const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+  const r = await ex.attribute({ data: Float32Array.from(a.data as Float32Array), dims: a.dims }, { method: 'integrated-gradients', output: meta.logits, layer: meta.layer, target: meta.targets, steps: 8 });
+  const want = Float32Array.from(readNpy(path.join(dir, 'layer_ig.npy')).data as Float32Array);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
 test.run();

@@ -9,7 +9,6 @@ import { quadrature } from './integrated-gradients-quadrature';
 import { Driver } from './types';
 
 function nodes(options: AttributeOptions) {
-  if (options.layer !== undefined) throw new ExplainError('integrated-gradients: --layer is not supported (layer integrated gradients interpolate the layer itself)');
   return quadrature(options.igMethod ?? 'gausslegendre', options.steps ?? 50);
 }
 
@@ -37,11 +36,12 @@ export const integratedGradients: Driver = {
     const n = x.dims[0];
     const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
     const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic);
-    const key = JSON.stringify([rowDims, method.name, options.output, options.explainSoftmax, options.onehotAxis, chunk.steps]);
+    const key = JSON.stringify([rowDims, method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
     const baseline = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
-    const per = x.size / n;
-    const sum = new Float32Array(x.size);
+    let per = 0;
+    let sum = new Float32Array(0);
+    let dims: number[] = [];
     const explained = new Float64Array(n);
     const firsts = [];
     const runs = Math.ceil(n / chunk.rows) * Math.ceil(alphas.length / chunk.steps);
@@ -56,6 +56,12 @@ export const integratedGradients: Driver = {
           [IO_NAMES.alphas]: pad(alphas), [IO_NAMES.weights]: pad(weights),
         });
         const a = result[IO_NAMES.attribution].data as Float32Array;
+        if (!per) {
+          // Shaped like the input, or like the layer.
+          dims = [n, ...(result[IO_NAMES.attribution] as OrtTensor).dims.slice(1)];
+          per = a.length / (r1 - r0);
+          sum = new Float32Array(n * per);
+        }
         for (let i = 0; i < a.length; i++) sum[r0 * per + i] += a[i];
         if (s0 === 0) {
           firsts.push(result);
@@ -68,7 +74,7 @@ export const integratedGradients: Driver = {
     }
     const names = Object.keys(firsts[0]).filter((k) => k !== IO_NAMES.attribution && k !== IO_NAMES.delta);
     const delta = Float32Array.from(explained, (e, r) => rowSum(sum, r, per) - e);
-    return { attributions: { data: sum, dims: [...x.dims] }, outputs: concatRows(firsts, names), targets, delta };
+    return { attributions: { data: sum, dims }, outputs: concatRows(firsts, names), targets, delta };
   },
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
     return (await ex.augmented(rowDims, options, { method, path: { steps: nodes(options).alphas.length } })).model;
