@@ -71,17 +71,22 @@ export async function benchLatent(resnet: string): Promise<void> {
   const count = JSON.parse(fs.readFileSync(path.join(DIGITS, 'sample-labels.json'), 'utf8')).labels.length;
   for (const method of ['cdeepex', 'xgems']) {
     const ms: number[] = [];
+    const cpu: number[] = [];
     let held = 0;
     for (let i = 0; i < count; i += 5) {
       const x = { data: Float32Array.from((samples.data as Float32Array).subarray(i * 256, (i + 1) * 256)), dims: [1, 1, 16, 16] };
       const logits = (await d.forward(x)).logits.data;
       const a = logits.indexOf(Math.max(...logits));
       if (a === 8) continue;
+      const before = process.cpuUsage();
       const r = await ce.explain(x, { trueClass: a, probe: 8, method });
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1000);
       ms.push(r.timeMs);
       held += r.constraints.satisfied ? 1 : 0;
     }
     const mean = ms.reduce((p, v) => p + v, 0) / ms.length;
-    console.log(`${method} per explanation (biased digits, ${ms.length} inputs, probe 8): median ${median(ms).toFixed(0)} ms, mean ${mean.toFixed(0)} ms ${median(ms) <= 500 ? 'PASS' : 'OVER'} (≤ 500 ms); constraints held ${held}/${ms.length}`);
+    // The loops run single-threaded sessions: CPU time is what a quiet machine's wall time would be.
+    console.log(`${method} per explanation (biased digits, ${ms.length} inputs, probe 8): wall median ${median(ms).toFixed(0)} ms, mean ${mean.toFixed(0)} ms ${median(ms) <= 500 ? 'PASS' : 'OVER'} (≤ 500 ms); CPU time median ${median(cpu).toFixed(0)} ms; constraints held ${held}/${ms.length}`);
   }
 }
