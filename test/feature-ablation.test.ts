@@ -44,11 +44,18 @@ test('feature ablation with one mask per row (int64 ids, sparse and negative) an
   assert.ok(relL2(s.attributions.data, want2) < 1e-5, `row-shape mask rel L2 ${relL2(s.attributions.data, want2)}`);
 });
 
-test('feature ablation errors: no mask, a mask that does not broadcast, non-integer ids', async () => {
+test('feature ablation without a mask ablates each feature alone, as Captum', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const r = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, fill: -1 });
+  const want = await bruteAblation(ex, fx.input, (_row, i) => i, fx.meta.target, -1);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
+test('feature ablation errors: a mask that does not broadcast, non-integer ids', async () => {
   const fx = loadFixture('mlp');
   const ex = await Explainer.load(fx.model);
   const cases: [object, RegExp][] = [
-    [{}, /feature-ablation needs a feature mask/],
     [{ featureMask: { data: new Float32Array(21), dims: [21] } }, /feature mask of shape \[21\] does not broadcast to the input's shape \[3,20\]/],
     [{ featureMask: { data: new Float32Array(20).fill(0.5), dims: [1, 20] } }, /holds non-integer values/],
   ];

@@ -41,10 +41,16 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
   return jobs;
 }
 
-/** Feature ablation (Captum FeatureAblation): every feature of a group gets the output drop when the whole group is replaced. */
+/**
+ * Feature ablation (Captum FeatureAblation): every feature of a group gets the output drop when the
+ * whole group is replaced; without a mask each feature is a group.
+ */
 export const featureAblation: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
-    if (!options.featureMask) throw new ExplainError('feature-ablation needs a feature mask of integer group ids (--feature-mask MASK.npy)');
-    return sweep(ex, x, options, maskGroups(options.featureMask, [...x.dims]), false);
+    // Without a mask every feature is its own group, as Captum.
+    const jobs = options.featureMask
+      ? maskGroups(options.featureMask, [...x.dims])
+      : Array.from({ length: x.size }, (_, i) => ({ row: Math.floor(i / (x.size / x.dims[0])), indices: Int32Array.of(i % (x.size / x.dims[0])) }));
+    return sweep(ex, x, options, jobs, false);
   },
 };
