@@ -19,3 +19,5 @@ export { ContrastiveExplainer } from './contrastive';
 export type { ContrastLoadOptions, ContrastOptions, ContrastResult } from './contrastive';
 export { maximize } from './drivers/maximize';
 export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
+export { filterSensitivity } from './filters';
+export type { FilterOptions, FilterReport } from './filters';

@@ -5,8 +5,7 @@ import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeModel, encodeModel } from '../rewriter/proto';
-import { Explainer } from '../runtime';
-import { filterSensitivity } from '../runtime/filters';
+import { Explainer, filterSensitivity } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 
