@@ -26,6 +26,8 @@ export interface MapSpec {
   input: string;
   /** The explained tensor (the seed's shape). */
   from: string;
+  /** Forward tensors to output besides the model outputs (an explained intermediate tensor). */
+  expose?: string[];
   options: CamOptions & RuleOptions;
 }
 
@@ -93,7 +95,8 @@ export function mapModel(spec: MapSpec, em: Emitter, result: string, dims: numbe
   em.rename(result, IO_NAMES.attribution);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const batch = dims.map((v, k) => (k === 0 && spec.batchDynamic ? 'N' : v));
-  return extendModel(view, spec.batchDynamic, em, [valueInfo(IO_NAMES.seed, floatType, batchDims(facts, spec.from))], [valueInfo(IO_NAMES.attribution, floatType, batch)]);
+  const exposed = (spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, batchDims(facts, name)));
+  return extendModel(view, spec.batchDynamic, em, [valueInfo(IO_NAMES.seed, floatType, batchDims(facts, spec.from))], [...exposed, valueInfo(IO_NAMES.attribution, floatType, batch)]);
 }
 
 /** CAM (Zhou et al. 2016): M = Σ_k (Σ_c seed_c · W[c, k]) · A_k, shape (N, 1, …): the class weights of the seeded logits over the last map. */

@@ -9,14 +9,14 @@ import { guidedBackprop } from '../rules/methods/guided';
 
 /**
  * Grad-CAM's map before ReLU (Selvaraju et al.; Captum LayerGradCam): Σ_c mean(∂y/∂A_c) · A_c over
- * the channels (axis 1) of layer A, the gradient from the backward walk to the layer; (N, 1, …).
+ * the channels (axis 1) of layer A (checked by the Explainer: a tensor `from` depends on), the
+ * gradient from the backward walk to the layer (the layer-gradient block of buildAugmented); (N, 1, …).
  */
 function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] } {
   const { view, facts } = spec;
   const layer = spec.options.layer;
   if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
-  const shape = facts.shapes.get(layer);
-  if (!shape) throw new ExplainError(`${view.label}: no tensor named '${layer}' (onnx-explain info --layers lists the layers)`);
+  const shape = facts.shapes.get(layer)!;
   if ((shape.length !== 3 && shape.length !== 4) || facts.batchAxis.get(layer) !== 0) {
     throw new ExplainError(`${view.label}: Grad-CAM needs a 3-D or 4-D layer with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
   }

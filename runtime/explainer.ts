@@ -238,10 +238,11 @@ export class Explainer {
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis);
     this.targetSpace(prepared, output, from, options);
-    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, options };
-    if (map) return { model: map(spec), prepared, from };
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
-    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, expose: this.outputNames.includes(output) ? [] : [output], path: build.path });
+    const expose = this.outputNames.includes(output) ? [] : [output];
+    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, expose, options };
+    if (map) return { model: map(spec), prepared, from };
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path });
     return { model, prepared, from };
   }
 

@@ -85,7 +85,8 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
     [loadFixture('mlp').model, { method: 'cam' }, /CAM needs global average pooling .* its input comes from Relu node/],
     [loadFixture('transformer').model, { method: 'cam' }, /CAM needs/],
     [camFixture('cam_gap').model, { method: 'grad-cam' }, /Grad-CAM needs a layer \(--layer NAME/],
-    [camFixture('cam_gap').model, { method: 'grad-cam', layer: 'nope' }, /no tensor named 'nope'/],
+    [camFixture('cam_gap').model, { method: 'grad-cam', layer: 'nope' }, /layer 'nope': no such tensor in the main graph/],
+    [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.7/Relu_output_0', output: '/body/body.4/Relu_output_0' }, /the explained tensor '\/body\/body\.4\/Relu_output_0' does not depend on layer '\/body\/body\.7\/Relu_output_0'/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.9/Flatten_output_0' }, /Grad-CAM needs a 3-D or 4-D layer .* has shape \[1,16\]/],
   ];
   for (const [model, options, message] of cases) {
@@ -98,6 +99,20 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
       assert.match((e as Error).message, message);
     }
   }
+});
+
+test('Grad-CAM of an intermediate tensor (a pooled feature): is A_k/(h·w) and is reported among the outputs', async () => {
+  const f = camFixture('cam_gap');
+  const ex = await Explainer.load(f.model);
+  const pooled = '/body/body.9/Flatten_output_0';
+  const r = await ex.attribute(f.x, { method: 'grad-cam', layer: f.meta.layers.last, output: pooled, target: 3, relu: false });
+  // y = mean(A_3): ∂y/∂A_c = δ_c3 / (h·w), so the map is A_3 / (h·w).
+  const a = (await ex.attribute(f.x, { method: 'layer-activation', layer: f.meta.layers.last })).attributions;
+  const [n, c, h, w] = a.dims;
+  const want = new Float32Array(n * h * w);
+  for (let r0 = 0; r0 < n; r0++) for (let i = 0; i < h * w; i++) want[r0 * h * w + i] = a.data[(r0 * c + 3) * h * w + i] / (h * w);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+  assert.equal(r.outputs[pooled].dims, [3, 16]);
 });
 
 test('rewrite --method grad-cam / cam saves one graph (inputs input, seed; output attribution) that plain onnxruntime runs to the API numbers', async () => {
