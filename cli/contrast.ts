@@ -28,13 +28,14 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
   --tolerance T         largest accepted constraint violation, log-likelihood units (default 1e-3)
   --max-outer N         augmented-Lagrangian iterations (default 40)
   --inner N             most graph runs of each inner L-BFGS solve (default 40)
+  --retries N           next-best z0 starts tried when the search from the best fails (default 2)
   --seed N              seed of the starts (default 0)
   --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 export const CONTRAST_FLAGS = {
   classifier: true, generator: true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,
-  steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, seed: true, preprocess: true, provider: true, help: false,
+  steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, retries: true, seed: true, preprocess: true, provider: true, help: false,
 };
 
 const OUTPUTS = ['explanation.npy', 'logits.npy', 'z0.npy', 'ze.npy', 'result.json', 'contrast.png'];
@@ -61,6 +62,11 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ExplainError(`--${flag}: '${p.flags.get(flag)}' is not a positive integer`);
     return v;
   };
+  const retries = () => {
+    const v = number('retries');
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ExplainError(`--retries: '${p.flags.get('retries')}' is not a non-negative integer`);
+    return v;
+  };
   const written = OUTPUTS.map((f) => path.resolve(dir, f));
   for (const own of [classifier, generator, inputFile]) {
     if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
@@ -73,7 +79,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });
   const r = await ce.explain({ data: Float32Array.from(arr.data as Float32Array), dims: arr.dims }, {
     trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
-    maxOuter: count('max-outer'), innerSteps: count('inner'), seed: number('seed'), progress: progressBar(method),
+    maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: number('seed'), progress: progressBar(method),
   });
   fs.mkdirSync(dir, { recursive: true });
   const save = (file: string, t: { data: Float32Array; dims: number[] }) => writeNpy(path.join(dir, file), t.data, t.dims);

@@ -34,6 +34,8 @@ export interface SearchOptions {
   /** Augmented-Lagrangian iterations (default 40) and most graph runs of each inner L-BFGS solve (default 40). */
   maxOuter: number;
   innerSteps: number;
+  /** Next-best z0 starts tried when the constrained search from the best one fails (default 2). */
+  retries: number;
   /** Initial penalty ρ (default 1), multiplied by 10 (up to 1e4) when the violation shrank less than 4×. */
   penalty: number;
   progress?: Progress;
@@ -48,11 +50,16 @@ export const CONTRAST_METHODS: Record<string, { inequalities: boolean }> = {
 const PENALTY_MAX = 1e4;
 const STALL_LIMIT = 8;
 
-/** (a) z0 = argmin ‖G(z) − I‖² by Adam from seeded N(0, I) starts; the best start is kept. */
-export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: SearchOptions): Promise<{ z0: Float32Array; generated: Float32Array; loss: number; steps: number }> {
+export interface Reconstruction { z0: Float32Array; generated: Float32Array; loss: number }
+
+/**
+ * (a) z0 = argmin ‖G(z) − I‖² by Adam from seeded N(0, I) starts; returns every start's end point,
+ * best (smallest ‖G(z) − I‖²) first.
+ */
+export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: SearchOptions): Promise<Reconstruction[]> {
   const L = g.latentRow.reduce((a, b) => a * b, 1);
   const P = image.length;
-  let best = { z0: new Float32Array(L), generated: new Float32Array(P), loss: Infinity, steps: 0 };
+  const found: Reconstruction[] = [];
   const groups = g.batchStarts ? [o.starts] : Array(o.starts).fill(1);
   let done = 0;
   for (const rows of groups) {
@@ -66,16 +73,13 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
       if (out[RECONSTRUCTION_IO.loss]) o.progress!(t, o.reconstructionSteps, `z0 search: ‖G(z) − I‖² ${Math.min(...await hostData(out[RECONSTRUCTION_IO.loss])).toPrecision(4)}`);
     }
     const out = await loop.evaluate(feeds, [RECONSTRUCTION_IO.loss, g.generated]);
-    const loss = await hostData(out[RECONSTRUCTION_IO.loss]);
-    const zs = await hostData(loop.iterate);
-    const xs = await hostData(out[g.generated]);
-    loss.forEach((v, r) => {
-      if (v < best.loss) best = { z0: zs.slice(r * L, (r + 1) * L), generated: xs.slice(r * P, (r + 1) * P), loss: v, steps: 0 };
-    });
+    const loss = (await hostData(out[RECONSTRUCTION_IO.loss])).slice();
+    const zs = (await hostData(loop.iterate)).slice();
+    const xs = (await hostData(out[g.generated])).slice();
+    loss.forEach((v, r) => found.push({ z0: zs.slice(r * L, (r + 1) * L), generated: xs.slice(r * P, (r + 1) * P), loss: v }));
     done += rows;
   }
-  best.steps = o.reconstructionSteps;
-  return best;
+  return found.sort((a, b) => a.loss - b.loss);
 }
 
 export interface ConstraintReport {
