@@ -388,7 +388,9 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   const columns = [];
   let first;
   for (const method of names) {
-    const r = await ex.attribute(x, { ...options, method });
+    // Class activation maps need --layer and are upsampled to the input; other methods explain the input itself.
+    const map = method in mapMethods;
+    const r = await ex.attribute(x, { ...options, method, layer: map ? options.layer : undefined, upsample: map || undefined });
     first ??= r;
     columns.push({ title: method, attributions: r.attributions });
   }

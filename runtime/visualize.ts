@@ -1,5 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
-import { attributionLayout, channelSum, Rgb } from './image';
+import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
 import { barPlot, BLACK, Canvas, ColourMap, grid, lerpColour, RGB, stops, WHITE } from './plot';
 import { TensorData } from './tensors';
 
@@ -127,6 +127,9 @@ function stacked(parts: Canvas[]): Canvas {
   return out;
 }
 
+/** What columns must share besides the rows (channels are summed away). */
+const extent = (l: AttributionLayout) => (l.kind === 'image' ? `image ${l.height}x${l.width}` : `sequence ${l.length}`);
+
 /**
  * A figure like Captum's visualize_image_attr (and FeatureVis Fig. 3 for several methods): one row
  * per batch row, an "input" column where images are given, then one panel per method, each with its
@@ -154,8 +157,9 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       cells.push(titled('input', imagePanel(shown, image.width, image.height, image, 'alpha_scaling', 'absolute', 1, size)));
     }
     for (const col of figure.columns) {
-      if (col.attributions.dims.join() !== first.dims.join()) throw new ExplainError(`visualize: column '${col.title}' has shape [${col.attributions.dims}], expected [${first.dims}]`);
-      const summed = channelSum(col.attributions, r, layout);
+      const own = attributionLayout(col.attributions.dims);
+      if (col.attributions.dims[0] !== first.dims[0] || extent(own) !== extent(layout)) throw new ExplainError(`visualize: column '${col.title}' has shape [${col.attributions.dims}], which does not match [${first.dims}] (rows and ${layout.kind === 'image' ? 'height × width' : 'length'}); upsample maps to the input size`);
+      const summed = channelSum(col.attributions, r, own);
       if (layout.kind === 'sequence') {
         const top = summed.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
         cells.push(titled(`${col.title} (max |a| ${top.toPrecision(2)})`, sequencePanel(summed, sign, size)));

@@ -64,6 +64,15 @@ test('heat map pixels: the saturated pixel takes the top of the colour map, zero
   assert.equal(signed.getPixel(8 + 3, 22 + 3), [255, 255, 255], 'zero → white');
 });
 
+test('columns share rows and spatial size, not channels: a one-channel map beside RGB attributions draws; other sizes fail', () => {
+  const rgb = { title: 'g', attributions: { data: new Float32Array(3 * 16).fill(1), dims: [1, 3, 4, 4] } };
+  const map = { title: 'cam', attributions: { data: new Float32Array(16).fill(1), dims: [1, 1, 4, 4] } };
+  const small = { title: 'raw', attributions: { data: new Float32Array(4).fill(1), dims: [1, 1, 2, 2] } };
+  const fig = visualize({ columns: [rgb, map] }, { size: 16 });
+  assert.ok(fig.width > 2 * 16);
+  assert.throws(() => visualize({ columns: [rgb, small] }), (e: Error) => e instanceof ExplainError && /does not match \[1,3,4,4\]/.test(e.message));
+});
+
 test('masked_image of signed attributions and images-only methods without an image fail with a clear error', () => {
   const col = { title: 'g', attributions: { data: new Float32Array(4), dims: [1, 1, 2, 2] } };
   const image = { width: 2, height: 2, data: new Float32Array(12).fill(0.5) };
