@@ -62,7 +62,7 @@ export class GraphView {
     if (cached) return cached;
     let c: Constant | undefined;
     const init = this.initializers.get(name);
-    if (init) c = { dims: tensorDims(init), values: tensorValues(init) };
+    if (init) c = lazyValues(tensorDims(init), () => tensorValues(init));
     const node = this.producer.get(name);
     if (!c && node?.op_type === 'Constant') c = constantNodeValue(node);
     if (c) this.constants.set(name, c);
@@ -73,6 +73,12 @@ export class GraphView {
     const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.op_type}` : node.op_type;
     return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opset})`;
   }
+}
+
+/** A constant whose values are decoded on first read (rules often only ask whether weights are constant). */
+function lazyValues(dims: number[], read: () => number[]): Constant {
+  let values: number[] | undefined;
+  return { dims, get values() { return (values ??= read()); } };
 }
 
 function constantNodeValue(node: NodeProto): Constant | undefined {

@@ -18,7 +18,9 @@ function exposeAll(model: ModelProto): ModelProto {
 /** A session on the platform's always-available provider (probing needs no accelerator). */
 function cpuSession(bytes: Uint8Array): Promise<OrtSession> {
   const { ort, fallback } = backend();
-  return ort.InferenceSession.create(bytes, { logSeverityLevel: 3, executionProviders: [fallback] });
+  // Graph optimisations cost more than the one or two runs a probe makes (they are also mostly
+  // blocked when every intermediate is an output).
+  return ort.InferenceSession.create(bytes, { logSeverityLevel: 3, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
 }
 
 /** Inputs of the given dims, with dim 0 multiplied by `scale`. */
@@ -35,24 +37,19 @@ function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<stri
   return out;
 }
 
-async function runAll(model: ModelProto, inputs: InputSpec[], scale: number, random = false) {
-  const session = await cpuSession(encodeModel(exposeAll(model)));
-  try {
-    return await session.run(feeds(inputs, scale, random));
-  } finally {
-    await session.release();
-  }
-}
 
 /**
  * Shapes, dtypes and batch axes of every tensor for the given input shapes (batch 1 as a rule),
  * measured by running the model at that batch and twice it with all intermediate outputs exposed.
  */
 export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
+  let session: OrtSession | undefined;
   let one: OrtResults;
   try {
-    one = await runAll(model, inputs, 1);
+    session = await cpuSession(encodeModel(exposeAll(model)));
+    one = await session.run(feeds(inputs, 1, false));
   } catch (e) {
+    await session?.release();
     throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
   }
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
@@ -70,9 +67,11 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   }
   let two: OrtResults | undefined;
   try {
-    two = await runAll(model, inputs, 2);
+    two = await session.run(feeds(inputs, 2, false));
   } catch {
     two = undefined;
+  } finally {
+    await session.release();
   }
   const batchDynamic = !!two && Object.keys(two).every((k) => facts.shapes.has(k));
   if (batchDynamic && two) {
