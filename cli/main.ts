@@ -5,7 +5,7 @@ import { ExplainError } from '../rewriter/errors';
 import { encodeModel, toNumber } from '../rewriter/proto';
 import { gradientRules } from '../rules/registry';
 import { methods } from '../rules/methods';
-import { AttributeOptions, Explainer, TensorData } from '../runtime';
+import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData } from '../runtime';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -60,6 +60,10 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
   --upsample            resize the map to the input's spatial size (always on for --out .png)
   --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)`;
 
+const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per core)
+  --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder)
+  --no-cache            neither read nor write cached graphs`;
+
 const HELP: Record<string, string> = {
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
@@ -92,6 +96,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
 ${VIS_HELP}
+${RUN_HELP}
 ${COMMON_HELP}
 
 Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
@@ -115,6 +120,7 @@ channel-summed maps, 1-D inputs per-position bar plots.
   --target K            class index for all rows, or one per row (default: argmax per row)
   --out FIG.png         the figure
 ${VIS_HELP}
+${RUN_HELP}
 ${COMMON_HELP}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
@@ -151,8 +157,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true }, command));
-    if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+    if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
     if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
@@ -178,6 +184,16 @@ export function provider(p: Parsed): Provider {
   const v = (p.flags.get('provider') as string | undefined) ?? 'cpu';
   if (!PROVIDERS.includes(v as Provider)) throw new ExplainError(`--provider: '${v}' is not one of ${PROVIDERS.join(', ')}`);
   return v as Provider;
+}
+
+/** Flags of commands that run graphs: threads and the graph cache. */
+const RUN_FLAGS = { threads: true, 'cache-dir': true, 'no-cache': false };
+
+function runOptions(p: Parsed): ExplainerOptions {
+  const threads = p.flags.has('threads') ? intList(p.flags.get('threads') as string, '--threads')[0] : undefined;
+  if (threads !== undefined && threads < 1) throw new ExplainError(`--threads: '${threads}' must be at least 1`);
+  const cache = p.flags.has('no-cache') ? undefined : folderCache((p.flags.get('cache-dir') as string | undefined) ?? defaultCacheDir());
+  return { cache, sessionOptions: { intraOpNumThreads: threads } };
 }
 
 function choice<T extends string>(p: Parsed, flag: string, allowed: T[]): T | undefined {
@@ -338,7 +354,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     if (out && own && path.resolve(out) === path.resolve(own)) throw new ExplainError(`--out ${out} would overwrite the input file ${own}`);
   }
   const format = out ? prepareOut(out, formats) : undefined;
-  const ex = await Explainer.load(model, { provider: provider(p) });
+  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p) });
   const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;

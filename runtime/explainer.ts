@@ -16,7 +16,8 @@ import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
-import { createSession, Provider } from './session';
+import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
+import { createSession, Provider, SessionOptions } from './session';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
 
@@ -28,6 +29,10 @@ export interface ExplainerOptions {
   baseDir?: string;
   /** Where warnings (e.g. a provider falling back) go besides `warnings` (default console.warn). */
   warn?: (message: string) => void;
+  /** onnxruntime session options for every session (threads, graph optimisation level, free dimension overrides, ...). */
+  sessionOptions?: SessionOptions;
+  /** Keeps augmented graphs between processes (Node: `folderCache()`); none by default. */
+  cache?: GraphCache;
 }
 
 export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
@@ -81,12 +86,16 @@ export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: b
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<OrtSession>>();
+  private readonly graphs = new Map<string, Promise<{ session: OrtSession; info: GraphInfo }>>();
   readonly view: GraphView;
   readonly input: InputSpec;
   /** Warnings raised so far (also sent to options.warn / console.warn). */
   readonly warnings: string[] = [];
 
-  private constructor(readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void) {
+  private constructor(
+    readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
+    private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
+  ) {
     this.view = new GraphView(model, label);
     const floats = this.view.inputs.filter((i) => isFloatType(i.type?.tensor_type?.elem_type));
     if (floats.length !== 1 || this.view.inputs.length !== 1) {
@@ -102,7 +111,8 @@ export class Explainer {
     const { loadModel } = backend();
     if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
     const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)));
+    const cache = options.cache && { store: options.cache, modelId: await options.cache.modelId(source) };
+    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache);
   }
 
   warn(message: string): void {
@@ -257,11 +267,49 @@ export class Explainer {
   session(key: string, build: () => Promise<ModelProto>): Promise<OrtSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = build().then((m) => createSession(encodeModel(m), this.provider, (w) => this.warn(w)));
+      s = build().then((m) => this.createSession(encodeModel(m)));
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
+  }
+
+  private createSession(bytes: Uint8Array, extra: SessionOptions = {}): Promise<OrtSession> {
+    return createSession(bytes, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } });
+  }
+
+  /**
+   * The session of the augmented graph for one input row shape and set of options, and what
+   * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
+   * built and stored there. `key` names everything the graph depends on besides the model.
+   */
+  graphSession(rowDims: number[], options: AttributeOptions, key: string): Promise<{ session: OrtSession; info: GraphInfo }> {
+    let g = this.graphs.get(key);
+    if (!g) {
+      g = (async () => {
+        const level = this.sessionOptions.graphOptimizationLevel ?? 'all';
+        const cacheKey = this.cache && `${this.cache.modelId}/${this.provider}/${level}/${key}`;
+        const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
+        if (cached) {
+          try {
+            return { session: await this.createSession(cached.model), info: cached.info };
+          } catch {
+            // A damaged entry is rebuilt (and replaced) below.
+          }
+        }
+        const { model, prepared, from } = await this.augmented(rowDims, options);
+        const { facts, batchDynamic } = prepared;
+        const built: CachedGraph = { model: encodeModel(model), info: { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts } };
+        // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their way).
+        const optimized = cacheKey && this.provider === 'cpu' ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
+        const session = await this.createSession(built.model, optimized ? { optimizedModelFilePath: optimized } : {});
+        if (cacheKey) await this.cache!.store.put(cacheKey, built);
+        return { session, info: built.info };
+      })();
+      this.graphs.set(key, g);
+      g.catch(() => this.graphs.delete(key));
+    }
+    return g;
   }
 
   /** Runs the original model. */

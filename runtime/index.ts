@@ -6,7 +6,9 @@ export type { AttributeOptions, AttributionResult, ExplainerOptions, TensorData,
 export { readNpy, writeNpy } from './node/npy-file';
 export { loadModel, saveModel } from './node/model-file';
 export { parseNpy, encodeNpy } from './npy';
-export type { Provider } from './session';
+export type { Provider, SessionOptions } from './session';
+export type { GraphCache, CachedGraph, GraphInfo } from './graph-cache';
+export { defaultCacheDir, folderCache } from './node/graph-cache';
 export { visualize, VIS_METHODS, VIS_SIGNS } from './visualize';
 export type { Figure, VisColumn, VisualizeOptions } from './visualize';
 export { Canvas } from './plot';

@@ -1,10 +1,24 @@
+import type * as OrtCommon from 'onnxruntime-common';
 import { backend, OrtSession } from './backend';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
 
-/** Session settings for loops: intra-op threads, outputs kept on the WebGPU device for the next run. */
-export interface SessionTuning { threads?: number; outputsOnDevice?: boolean }
+/**
+ * onnxruntime session options applied to every session an Explainer creates (intraOpNumThreads,
+ * graphOptimizationLevel, freeDimensionOverrides, enableMemPattern, ...); the execution provider
+ * comes from the Explainer's `provider`.
+ */
+export type SessionOptions = Omit<OrtCommon.InferenceSession.SessionOptions, 'executionProviders'>;
+
+/** Defaults: every graph optimisation, and only fatal native log lines (errors are ours to report). */
+const DEFAULTS: SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all' };
+
+/**
+ * Session settings: onnxruntime options (the user's), and for loops intra-op threads and outputs
+ * kept on the WebGPU device for the next run.
+ */
+export interface SessionTuning { options?: SessionOptions; threads?: number; outputsOnDevice?: boolean }
 
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
@@ -16,7 +30,9 @@ const unavailable = new Set<string>();
  */
 export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
   const { ort, providers, fallback, deviceOutputs } = backend();
-  const base = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };
+  // onnxruntime-node rejects keys that are present but undefined.
+  const options = Object.fromEntries(Object.entries(tuning.options ?? {}).filter(([, v]) => v !== undefined));
+  const base = { ...DEFAULTS, ...options, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);

@@ -2,15 +2,20 @@
 // Runs the uvu suite (dist/test/**/*.test.js) and ends with one line CI reads:
 // "N passed, N failed, N skipped". uvu's own summary (Total / Passed / Skipped) is passed through.
 const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const pattern = process.argv[2] ?? '.*\\.test\\.js$';
-const env = { ...process.env, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) };
+// CLI runs in the tests keep their graph cache in a folder of their own, removed at the end.
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-explain-test-cache-'));
+const env = { ...process.env, ONNX_EXPLAIN_CACHE_DIR: cacheDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) };
 const child = spawn(process.execPath, [path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js'), path.join(root, 'dist/test'), pattern], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let text = '';
 child.stdout.on('data', (chunk) => { process.stdout.write(chunk); text += chunk; });
 child.on('close', (code, signal) => {
+  fs.rmSync(cacheDir, { recursive: true, force: true });
   const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
   const count = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(plain)?.[1]);
   const [total, passed, skipped] = [count('Total'), count('Passed'), count('Skipped')];

@@ -14,16 +14,15 @@ export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
     const { output, from, fromShape, targets, seed } = await outputSeed(ex, x, options);
-    const prepared = await ex.prepare(rowDims, options.onehotAxis);
     const n = x.dims[0];
     const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate]);
-    const session = await ex.session(key, async () => (await ex.augmented(rowDims, options)).model);
+    const { session, info } = await ex.graphSession(rowDims, options, key);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
       [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
     };
-    if (session.inputNames.includes(IO_NAMES.baseline)) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
-    const runs = prepared.batchDynamic ? [feeds] : splitFeeds(feeds, n);
+    if (session.inputNames.includes(IO_NAMES.baseline)) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, info.batchBroadcasts);
+    const runs = info.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) {
       results.push(await session.run(f));

@@ -1,0 +1,36 @@
+/**
+ * Augmented graphs kept between processes, so that a later run skips probing, rewriting and
+ * (where the cache keeps onnxruntime's optimised graph) graph optimisation. The platform adapter
+ * provides the storage (Node: runtime/node/graph-cache.ts, a folder); the core only composes keys.
+ */
+export interface GraphCache {
+  /** Identifies a model's content (e.g. a hash of its bytes); part of every key. */
+  modelId(source: string | Uint8Array): Promise<string>;
+  get(key: string): Promise<CachedGraph | undefined>;
+  /** Stores a graph after its session was created (with `optimizedPath(key)` when given). */
+  put(key: string, graph: CachedGraph): Promise<void>;
+  /**
+   * Where onnxruntime may write its optimised version of the graph (session option
+   * optimizedModelFilePath) while the session for `key` is created on the CPU; `put` then keeps
+   * that version, so later sessions skip graph optimisation too. Platforms without files omit it;
+   * undefined when the storage cannot be written.
+   */
+  optimizedPath?(key: string): string | undefined;
+}
+
+export interface CachedGraph {
+  /** The augmented model (ONNX bytes), ready for a session. */
+  model: Uint8Array;
+  /** What running it needs besides the graph. */
+  info: GraphInfo;
+}
+
+/** What the backprop driver needs to feed and split an augmented graph, without probing. */
+export interface GraphInfo {
+  /** Shape of the seeded tensor at batch 1. */
+  fromDims: number[];
+  /** The graph takes any batch (else it is run row by row). */
+  batchDynamic: boolean;
+  /** One shared baseline row broadcasts against the batch. */
+  batchBroadcasts: boolean;
+}
