@@ -130,6 +130,7 @@ Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs
 
   --out AUG.onnx        where to write the augmented model (must differ from MODEL)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
+  --zero-baseline       reference methods: the zero reference is built into the graph (no 'baseline' input)
 ${COMMON_HELP}`,
 };
 
@@ -162,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
     if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
-    if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true }, command));
+    if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
     return 0;
   } catch (e) {
     if (e instanceof ExplainError) {
@@ -458,7 +459,8 @@ async function rewrite(p: Parsed): Promise<void> {
   if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const dims = shapeArg(p, ex);
-  const aug = await ex.graph(dims.slice(1), commonOptions(p));
+  const options = commonOptions(p);
+  const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);
   const tmp = `${out}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, encodeModel(aug));
   fs.renameSync(tmp, out);

@@ -2,7 +2,7 @@ import { differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
-import { DataType, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
+import { DataType, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
 
@@ -53,6 +53,12 @@ export interface AugmentSpec {
   /** Tensor the output seed is applied to (the chosen output, or its pre-softmax logits). */
   from: string;
   options: RuleOptions;
+  /**
+   * Reference methods: the reference input is a constant zero row instead of the `baseline`
+   * input, so that onnxruntime folds the whole reference pass once, at session creation. Only
+   * where one row broadcasts against the batch (facts.batchBroadcasts); ignored otherwise.
+   */
+  zeroBaseline?: boolean;
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
@@ -177,7 +183,12 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     // Batch B of the baseline is N or 1: one shared reference row runs the reference pass once,
     // and its activations broadcast against the N rows in the rules (where the model keeps the
     // batch on an axis of its own; otherwise the baseline has N rows).
-    extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, facts.batchBroadcasts ? 'B' : 'N')));
+    if (spec.zeroBaseline && facts.batchBroadcasts) {
+      const row = facts.shapes.get(spec.input)!;
+      em.initializers.push(makeTensor(IO_NAMES.baseline, row, new Float32Array(row.reduce((a, b) => a * b, 1)), floatType));
+    } else {
+      extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, facts.batchBroadcasts ? 'B' : 'N')));
+    }
     ({ nodes: refNodes, ref } = renamedPass(view, spec.input, IO_NAMES.baseline, REF_PREFIX));
   }
   const wrt = spec.layer ?? spec.input;

@@ -240,9 +240,9 @@ export class Explainer {
   /**
    * The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward
    * walk, or a class activation map; `build` may name the method table itself and a path
-   * (integrated gradients).
+   * (integrated gradients), or build the zero reference in (`zeroBaseline`).
    */
-  async augmented(rowDims: number[], options: AttributeOptions = {}, build: Partial<Pick<AugmentSpec, 'method' | 'path'>> = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
+  async augmented(rowDims: number[], options: AttributeOptions = {}, build: Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline'>> = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
@@ -252,7 +252,7 @@ export class Explainer {
     const expose = this.outputNames.includes(output) ? [] : [output];
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, expose, options };
     if (map) return { model: map(spec), prepared, from };
-    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path });
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline });
     return { model, prepared, from };
   }
 
@@ -283,7 +283,7 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, key: string): Promise<{ session: OrtSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, key: string, zeroBaseline = false): Promise<{ session: OrtSession; info: GraphInfo }> {
     let g = this.graphs.get(key);
     if (!g) {
       g = (async () => {
@@ -297,7 +297,7 @@ export class Explainer {
             // A damaged entry is rebuilt (and replaced) below.
           }
         }
-        const { model, prepared, from } = await this.augmented(rowDims, options);
+        const { model, prepared, from } = await this.augmented(rowDims, options, { zeroBaseline });
         const { facts, batchDynamic } = prepared;
         const built: CachedGraph = { model: encodeModel(model), info: { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts } };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their way).

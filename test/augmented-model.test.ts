@@ -11,9 +11,9 @@ import { runCli, tempDir } from './support/cli-harness';
 
 const dir = tempDir('augmented');
 
-async function rewrite(fixture: string, method: string): Promise<string> {
-  const out = path.join(dir, `${fixture}-${method}.onnx`);
-  const r = await runCli(['rewrite', loadFixture(fixture).model, '--method', method, '--out', out]);
+async function rewrite(fixture: string, method: string, ...extra: string[]): Promise<string> {
+  const out = path.join(dir, `${fixture}-${method}${extra.join('')}.onnx`);
+  const r = await runCli(['rewrite', loadFixture(fixture).model, '--method', method, '--out', out, ...extra]);
   assert.is(r.code, 0, `rewrite ${fixture} --method ${method}: ${r.err.join(' | ')}`);
   assert.ok(fs.existsSync(out), `${out} written`);
   assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
@@ -102,6 +102,21 @@ test('resnet_bn: saved deeplift model takes input, baseline and seed; delta ≈ 
   }
   assert.ok(relL2(a, fx.ref('deeplift.npy')!) <= 1e-4, `attribution vs deeplift.npy: ${relL2(a, fx.ref('deeplift.npy')!)}`);
   assert.ok(relL2(out.output.data as Float32Array, fx.ref('output.npy')!) <= 1e-5, 'outputs vs output.npy');
+  await s.release();
+});
+
+test('resnet_bn: --zero-baseline builds the zero reference in (no baseline input): same DeepLIFT as PyTorch, and as the API with zeros given', async () => {
+  const fx = loadFixture('resnet_bn');
+  const s = await ort.InferenceSession.create(await rewrite('resnet_bn', 'deeplift', '--zero-baseline'), { logSeverityLevel: 3 });
+  assert.equal([...s.inputNames].sort(), ['input', 'seed']);
+  const out = await s.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: oneHot(fx.meta.target, 7) });
+  const a = out.attribution.data as Float32Array;
+  assert.ok(relL2(a, fx.ref('deeplift.npy')!) <= 1e-4, `attribution vs deeplift.npy: ${relL2(a, fx.ref('deeplift.npy')!)}`);
+  const ex = await Explainer.load(fx.model);
+  const zeros = { data: new Float32Array(fx.input.data.length), dims: fx.input.dims };
+  const [given, omitted] = [await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, baseline: zeros }), await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target })];
+  assert.equal(Array.from(given.attributions.data), Array.from(omitted.attributions.data));
+  assert.equal(Array.from(omitted.attributions.data), Array.from(a));
   await s.release();
 });
 

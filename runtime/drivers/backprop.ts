@@ -1,4 +1,5 @@
 import { IO_NAMES } from '../../rewriter/augment';
+import { methods } from '../../rules/methods';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { concatRows, floatTensor, splitFeeds } from '../tensors';
@@ -14,9 +15,13 @@ export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
     const { output, from, fromShape, targets, seed } = await outputSeed(ex, x, options);
+    // The zero reference (the default) is built into the graph: onnxruntime folds its pass once.
+    const reference = methods[options.method ?? 'gradient']?.reference ?? false;
+    const given = reference && options.baseline ? ex.baselineFor(options.baseline, x, true) : undefined; // checks its shape
+    const zeroBaseline = reference && (!given || (given.data as Float32Array).every((v) => v === 0));
     const n = x.dims[0];
-    const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate]);
-    const { session, info } = await ex.graphSession(rowDims, options, key);
+    const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
+    const { session, info } = await ex.graphSession(rowDims, options, key, zeroBaseline);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
       [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
