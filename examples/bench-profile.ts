@@ -69,7 +69,7 @@ export async function profileGraphs(modelFile: string, cacheDir: string, methodL
       if (methods[method].reference) feeds[IO_NAMES.baseline] = new ort.Tensor('float32', new Float32Array(row), [1, ...rowDims]);
       const events = await profiled(encodeModel(model), feeds, prefix);
       const emitted = (e: ProfEvent) => e.name.startsWith('xpl/');
-      console.log(` batch ${batch} ${method} (${model.graph!.node!.length} nodes${methods[method].reference ? ', shared baseline' : ''}):`);
+      console.log(` batch ${batch} ${method} (${model.graph!.node!.length} nodes${methods[method].reference ? ', one shared baseline row' : ''}):`);
       printOps('model nodes', byOp(events, (e) => !emitted(e)), 6);
       printOps('emitted nodes', byOp(events, emitted), 8);
     }

@@ -2,13 +2,14 @@
  * Attribution cost relative to a plain forward run of the same model, measured in one process.
  *
  *   npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
- *                 [--batches 1,8] [--runs N] [--profile]
+ *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--profile]
  *
  * Models: the default torchvision exports (eval mode, BatchNorm folded into Conv, opset 13) with
  * random weights, written once into bench-cache/ by models/export_torchvision.py. Without Python's
  * torch the bench says so and uses the ResNet-18 builder of examples/resnet18.ts (BatchNormalization
  * kept) instead. Forward and attribution runs alternate and medians are printed, so both see the
- * same machine load; reference methods are timed with a shared baseline row and a per-row one.
+ * same machine load; reference methods are timed with the default zero baseline, one shared random
+ * row and a random row per input row.
  * --profile prints where onnxruntime spends the time of each augmented graph (its profiler).
  */
 import { execFileSync } from 'child_process';
@@ -97,16 +98,23 @@ function values(n: number, scale: number, seed: number): Float32Array {
 const rowSize = ROW.reduce((a, b) => a * b, 1);
 const tensor = (batch: number, seed: number) => new ort.Tensor('float32', values(batch * rowSize, 4, seed), [batch, ...ROW]);
 
-/** One timed configuration: a method at a batch size, with a shared or per-row baseline. */
-interface Case { method: string; batch: number; baseline?: 'shared' | 'per-row' }
+/**
+ * Baselines of reference methods: none given (the zero row, built into the graph), one random
+ * row shared by the batch, a random row per input row.
+ */
+const BASELINES = ['zero', 'shared', 'per-row'] as const;
+type Baseline = (typeof BASELINES)[number];
+
+/** One timed configuration: a method at a batch size, with a baseline for reference methods. */
+interface Case { method: string; batch: number; baseline?: Baseline }
 interface Row extends Case { model: string; forward: number; attribution: number }
 
-function cases(methodList: string[], batches: number[]): Case[] {
+function cases(methodList: string[], batches: number[], baselines: Baseline[]): Case[] {
   const out: Case[] = [];
   for (const method of methodList) {
     for (const batch of batches) {
       if (!methods[method].reference) out.push({ method, batch });
-      else for (const baseline of ['shared', 'per-row'] as const) out.push({ method, batch, baseline });
+      else for (const baseline of baselines) out.push({ method, batch, baseline });
     }
   }
   return out;
@@ -122,7 +130,7 @@ async function benchModel(model: BenchModel, todo: Case[], runs: number): Promis
   const firstCall = await timeIt(() => ex.attribute(tensor(1, 1), { method: 'gradient', target: 7 }));
   for (const c of todo) {
     const x = tensor(c.batch, 1);
-    const baseline = c.baseline === 'per-row' ? tensor(c.batch, 2) : c.baseline === 'shared' ? tensor(1, 2) : undefined;
+    const baseline = { zero: undefined, shared: tensor(1, 2), 'per-row': tensor(c.batch, 2) }[c.baseline ?? 'zero'];
     const attribute = () => ex.attribute(x, { method: c.method, target: targets(c.batch), baseline });
     const forward = () => plain.run({ [inputName]: x });
     await attribute();
@@ -171,12 +179,13 @@ async function main(): Promise<void> {
   if (unknown.length) console.log(`not in the registry (skipped): ${unknown.join(', ')}`);
   const batches = list('--batches', ['1', '8']).map(Number);
   const runs = Number(argValue('--runs') ?? 5);
+  const baselines = list('--baselines', [...BASELINES]).filter((b): b is Baseline => (BASELINES as readonly string[]).includes(b));
 
   const rows: Row[] = [];
   const firstCalls: string[] = [];
   for (const m of models) {
     process.stdout.write(`${m.name} `);
-    const r = await benchModel(m, cases(methodList, batches), runs);
+    const r = await benchModel(m, cases(methodList, batches, baselines), runs);
     rows.push(...r.rows);
     firstCalls.push(`${m.name} ${(r.firstCall / 1000).toFixed(2)} s`);
   }
