@@ -2,7 +2,8 @@
  * Attribution cost relative to a plain forward run of the same model, measured in one process.
  *
  *   npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
- *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--profile]
+ *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--threads N [--cpu-time]]
+ *                 [--profile]
  *
  * Models: the default torchvision exports (eval mode, BatchNorm folded into Conv, opset 13) with
  * random weights, written once into bench-cache/ by models/export_torchvision.py. Without Python's
@@ -78,10 +79,21 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * --threads N: onnxruntime intra-op threads of every session (default: one per core). --cpu-time
+ * (with --threads 1): time a run by the process's CPU time instead of the clock, which other
+ * processes on a shared machine disturb much less.
+ */
+const THREADS = Number(argValue('--threads') ?? 0) || undefined;
+const CPU_TIME = process.argv.includes('--cpu-time');
+const SESSION = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, ...(THREADS ? { intraOpNumThreads: THREADS } : {}) };
+
 async function timeIt(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await f();
-  return performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return CPU_TIME ? (c.user + c.system) / 1000 : performance.now() - t0;
 }
 
 /** n deterministic pseudo-random values in [−scale/2, scale/2). */
@@ -121,8 +133,8 @@ function cases(methodList: string[], batches: number[], baselines: Baseline[]): 
 }
 
 async function benchModel(model: BenchModel, todo: Case[], runs: number): Promise<{ rows: Row[]; firstCall: number }> {
-  const plain = await ort.InferenceSession.create(model.file, { logSeverityLevel: 3, graphOptimizationLevel: 'all' });
-  const ex = await Explainer.load(model.file);
+  const plain = await ort.InferenceSession.create(model.file, SESSION);
+  const ex = await Explainer.load(model.file, { sessionOptions: SESSION });
   const inputName = ex.input.name;
   const targets = (b: number) => Array.from({ length: b }, (_, r) => (r * 97 + 7) % CLASSES);
   const rows: Row[] = [];
@@ -191,7 +203,7 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${os.cpus().length} threads); medians of ${runs} interleaved runs; ratio = attribution / forward of the same run`);
+  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${THREADS ?? os.cpus().length} threads); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
   printRows(rows);
   console.log(`first gradient call (probe + rewrite + session, one batch-1 run; no disk cache): ${firstCalls.join(', ')}`);
   if (!argValue('--methods') || wanted.includes('occlusion')) await occlusionCost(models[0].file);
@@ -208,8 +220,8 @@ async function main(): Promise<void> {
  * one batch-1 forward (the unoccluded scores) plus W / B batch-B forwards, nothing more.
  */
 async function occlusionCost(file: string): Promise<void> {
-  const plain = await ort.InferenceSession.create(file, { logSeverityLevel: 3, graphOptimizationLevel: 'all' });
-  const ex = await Explainer.load(file);
+  const plain = await ort.InferenceSession.create(file, SESSION);
+  const ex = await Explainer.load(file, { sessionOptions: SESSION });
   const batch = 16;
   const options = { method: 'occlusion', target: 7, window: [3, 56, 56], stride: [3, 28, 28], internalBatchSize: batch };
   const windows = 7 * 7;
