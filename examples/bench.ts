@@ -246,8 +246,8 @@ async function occlusionCost(file: string): Promise<void> {
 
 /** IG-50 at batch 1 (all points in one run) against the plain forward, interleaved. */
 async function benchIg(file: string): Promise<void> {
-  const plain = await ort.InferenceSession.create(file, { logSeverityLevel: 3, graphOptimizationLevel: 'all' });
-  const ex = await Explainer.load(file);
+  const plain = await ort.InferenceSession.create(file, SESSION);
+  const ex = await Explainer.load(file, { sessionOptions: SESSION });
   const x = tensor(1, 1);
   const opts = { method: 'integrated-gradients', target: [7], steps: IG.steps };
   const build = await timeIt(() => ex.attribute(x, opts));
