@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
-import { encodeModel, toNumber } from '../rewriter/proto';
-import { gradientRules } from '../rules/registry';
+import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
+import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData } from '../runtime';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
@@ -271,7 +271,8 @@ async function info(p: Parsed): Promise<void> {
     console.log(`output: ${o.name} [${dims(o)}]${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
   }
   const histogram = new Map<string, number>();
-  for (const n of view.nodes) histogram.set(n.op_type ?? '', (histogram.get(n.op_type ?? '') ?? 0) + 1);
+  const keyOf = (n: NodeProto) => opKey(n.op_type ?? '', n.domain);
+  for (const n of view.nodes) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
   console.log('ops:');
   for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
   // Ops whose outputs are shapes, indices or booleans: never differentiated.
@@ -280,14 +281,14 @@ async function info(p: Parsed): Promise<void> {
   const onPath = new Set<string>();
   for (const n of view.nodes) {
     if (structural.has(n.op_type ?? '') || !(n.input ?? []).some((i) => data.has(i))) continue;
-    onPath.add(n.op_type ?? '');
+    onPath.add(keyOf(n));
     for (const o of n.output ?? []) data.add(o);
   }
   const tensors = await ex.explainableTensors();
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
   console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from the input):`);
   for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
-  const missing = [...histogram.keys()].filter((op) => !gradientRules.lookup(op, view.opset));
+  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));

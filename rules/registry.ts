@@ -19,7 +19,12 @@ export class RuleTable {
 
   /** The entry for an op at the model's default-domain opset (contrib ops are versioned 1). */
   entry(opType: string, opset: number, domain = ''): RuleEntry | undefined {
-    return this.byOp.get(opKey(opType, domain))?.find((e) => opset >= e.since && (e.until === undefined || opset < e.until));
+    return this.entryByKey(opKey(opType, domain), opset);
+  }
+
+  /** The same by registry key (see opKey). */
+  entryByKey(key: string, opset: number): RuleEntry | undefined {
+    return this.byOp.get(key)?.find((e) => opset >= e.since && (e.until === undefined || opset < e.until));
   }
 
   lookup(opType: string, opset: number, domain = ''): BackwardRule | undefined {
