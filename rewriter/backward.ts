@@ -58,6 +58,10 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     pending.set(name, [total]);
     return total;
   };
+  const control = view.nodes.find((n) => (n.output ?? []).some((o) => onPath.has(o)) && subgraphReads(n).some((t) => diff.has(t)));
+  if (control) {
+    throw new ExplainError(`${view.label}: ${view.nodeLabel(control)} computes from the input inside its subgraphs, which are not differentiated (an If is inlined only when its condition is constant or computed from shapes); export the model with the branch taken`);
+  }
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath)}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   for (const node of nodes.reverse()) {
@@ -82,6 +86,11 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   const result = new Map<string, string>();
   for (const w of spec.wrt) result.set(w, gradOf(w) ?? em.mul(w, em.scalar(0)));
   return result;
+}
+
+/** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
+function subgraphReads(node: NodeProto): string[] {
+  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g?.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
 }
 
 const TYPE_NAMES: Record<number, string> = { 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean' };

@@ -5,6 +5,7 @@ import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
+import { inlineConstantIfs } from '../rewriter/inline-if';
 import { parseModel } from '../rewriter/model-io';
 import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
 import { methods } from '../rules/methods';
@@ -146,8 +147,13 @@ export class Explainer {
     if (!p) {
       p = (async () => {
         const spec: InputSpec = { ...this.input, dims: [1, ...rowDims] };
-        const view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
-        const first = await probeFacts(view.model, [spec], this.label);
+        let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
+        let first = await probeFacts(view.model, [spec], this.label);
+        // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn).
+        for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
+          view = new GraphView(inlined, this.label);
+          first = await probeFacts(view.model, [spec], this.label);
+        }
         if (first.batchDynamic) return { view, ...first };
         const freed = await freeHardCodedBatch(view, [spec]);
         if (freed) {

@@ -58,7 +58,7 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
     facts.shapes.set(name, [...v.dims]);
     facts.dtypes.set(name, onnxType(v.type));
     facts.batchAxis.set(name, -1);
-    if ((v.type === 'int64' || v.type === 'int32') && v.size <= 4096) facts.values.set(name, tensorNumbers(v));
+    if ((v.type === 'int64' || v.type === 'int32' || v.type === 'bool') && v.size <= 4096) facts.values.set(name, tensorNumbers(v));
   }
   for (const i of inputs) {
     facts.shapes.set(i.name, [...i.dims]);

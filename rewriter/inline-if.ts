@@ -1,0 +1,50 @@
+import { GraphView } from './graph-view';
+import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
+
+/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
+export function valueDependent(view: GraphView): Set<string> {
+  const dep = new Set(view.inputs.map((i) => i.name ?? ''));
+  for (const n of view.nodes) {
+    if (n.op_type === 'Shape' || n.op_type === 'Size') continue;
+    if ((n.input ?? []).some((i) => dep.has(i))) for (const o of n.output ?? []) if (o) dep.add(o);
+  }
+  return dep;
+}
+
+/** A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept), its outputs copied to `outputs`. */
+function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { nodes: NodeProto[]; initializers: TensorProto[] } {
+  const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
+  const rename = (t: string) => (t && own.has(t) ? prefix + t : t);
+  // Nested subgraphs may read the branch's tensors from their enclosing scope.
+  const renameReads = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => ({ ...n, input: (n.input ?? []).map(rename), attribute: n.attribute?.map((a) => ({ ...a, g: a.g && renameReads(a.g), graphs: a.graphs?.map(renameReads) })) })) });
+  const nodes: NodeProto[] = renameReads(branch).node!.map((n) => ({ ...n, name: prefix + (n.name || n.output?.[0]), output: (n.output ?? []).map(rename) }));
+  (branch.output ?? []).forEach((o, k) => nodes.push({ op_type: 'Identity', input: [rename(o.name ?? '')], output: [outputs[k]], name: `${prefix}output_${k}` }));
+  return { nodes, initializers: (branch.initializer ?? []).map((t) => ({ ...t, name: prefix + t.name })) };
+}
+
+/**
+ * Graph canonicalisation before the walk: every top-level If whose condition is a constant or
+ * computed from shapes only (its value `values` were observed when probing) is replaced by the
+ * taken branch. Returns undefined when no If was inlined. An If on a condition computed from the
+ * input's values stays; the walk then reports that its outputs have no gradient.
+ */
+export function inlineConstantIfs(view: GraphView, values: Map<string, number[]>): ModelProto | undefined {
+  const dep = valueDependent(view);
+  let inlined = false;
+  const graph = view.graph;
+  const initializers: TensorProto[] = [];
+  const nodes = (graph.node ?? []).flatMap((n) => {
+    if (n.op_type !== 'If') return [n];
+    const cond = n.input![0];
+    const value = view.constant(cond)?.values ?? (dep.has(cond) ? undefined : values.get(cond));
+    if (!value?.length) return [n];
+    const branch = n.attribute?.find((a) => a.name === (value[0] ? 'then_branch' : 'else_branch'))?.g;
+    if (!branch) return [n];
+    inlined = true;
+    const part = inlineBranch(branch, `${n.name || n.output![0]}/${value[0] ? 'then' : 'else'}/`, n.output!);
+    initializers.push(...part.initializers);
+    return part.nodes;
+  });
+  if (!inlined) return undefined;
+  return { ...view.model, graph: { ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...initializers] } };
+}
