@@ -59,10 +59,9 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     return total;
   };
   const control = view.nodes.find((n) => (n.output ?? []).some((o) => onPath.has(o)) && subgraphReads(n).some((t) => diff.has(t)));
-  if (control) {
-    throw new ExplainError(`${view.label}: ${view.nodeLabel(control)} computes from the input inside its subgraphs, which are not differentiated (an If is inlined only when its condition is constant or computed from shapes); export the model with the branch taken`);
-  }
-  if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath)}`);
+  const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (an If is inlined only when its condition is constant or computed from shapes)`;
+  if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
+  if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with the branch taken`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   for (const node of nodes.reverse()) {
     const dY = (node.output ?? []).map((o) => (o ? gradOf(o) : null));
@@ -97,13 +96,13 @@ const TYPE_NAMES: Record<number, string> = { 2: 'uint8', 3: 'int8', 6: 'int32', 
 const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float tensor' : TYPE_NAMES[t] ?? `of type ${t}`);
 
 /** Why `from` has no gradient: the nodes that read the explained input's path but output no float tensor. */
-function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onPath: Set<string>): string {
+function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onPath: Set<string>, inside?: string): string {
   const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)) && !(n.output ?? []).some((o) => diff.has(o)));
   const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
-  if (!cut.length) return `${head}: it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`;
+  if (!cut.length) return `${head}: ${inside ?? `it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`}`;
   const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');
   const via = cut.slice(0, 3).map((n) => view.nodeLabel(n)).join(', ') + (cut.length > 3 ? ` and ${cut.length - 3} more` : '');
-  return `${head}: it depends on it only through ${via}, whose output is ${types} (a step, not differentiable); explain a tensor computed before ${cut.length > 1 ? 'these nodes' : 'that node'}`;
+  return `${head}: it depends on it only through ${via}, whose output is ${types} (a step, not differentiable)${inside ? `; ${inside}` : ''}; explain a tensor computed before ${cut.length > 1 || inside ? 'these nodes' : 'that node'}`;
 }
 
 /** Sums a gradient of the broadcast output shape back to the operand's shape. */
