@@ -2,7 +2,7 @@ import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
-import { RuleTable } from '../rules/registry';
+import { gradientRules, RuleTable } from '../rules/registry';
 import { RuleContext, RuleOptions } from '../rules/types';
 
 export interface WalkSpec {
@@ -20,12 +20,13 @@ export interface WalkSpec {
   ref?: (name: string) => string;
 }
 
-/** Tensors that depend on the given inputs through float-valued tensors. */
+/** Tensors that depend on the given inputs through float-valued (or quantized) tensors. */
 export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[]): Set<string> {
   const diff = new Set(wrt);
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => diff.has(i))) continue;
-    for (const o of n.output ?? []) if (o && isFloatType(facts.dtypes.get(o))) diff.add(o);
+    const quantizer = gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '')?.quantizer;
+    for (const o of n.output ?? []) if (o && (quantizer || isFloatType(facts.dtypes.get(o)))) diff.add(o);
   }
   return diff;
 }
@@ -138,6 +139,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
     em, view, node, opset: view.opset, options: spec.options,
     needsGrad: (i) => needs[i] ?? false,
     shape, batchAxis, constant,
+    dtype: (name) => facts.dtypes.get(aliases.get(name) ?? name) ?? view.initializers.get(name)?.data_type ?? undefined,
     requireConstant: (name, what) => constant(name) ?? fail(`${what} ('${name}') must be a constant`),
     reshapeLike: (x, like) => {
       const b = batchAxis(like);

@@ -22,6 +22,8 @@ export interface RuleContext {
   needsGrad(i: number): boolean;
   /** Static shape of a tensor at batch size 1 for the explained input shape. */
   shape(name: string): number[];
+  /** ONNX element type of a tensor (TensorProto data type). */
+  dtype(name: string): number | undefined;
   /** Axis holding the batch, or -1 for tensors without one. */
   batchAxis(name: string): number;
   /** Value of an initializer, Constant output or (probed) shape-arithmetic tensor. */
@@ -86,5 +88,10 @@ export interface RuleEntry {
   since: number;
   until?: number;
   category: Category;
+  /**
+   * The op's integer outputs stand for real values (a quantizer): the walk carries gradients
+   * through them as through float tensors.
+   */
+  quantizer?: boolean;
   rule: BackwardRule;
 }

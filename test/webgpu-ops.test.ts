@@ -4,15 +4,15 @@ import * as assert from 'uvu/assert';
 import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
 import { Explainer } from '../runtime';
-import { fixtureNames, loadFixture } from './support/fixtures';
+import { EXPORTERS, FIXTURES, fixtureNames, loadFixture } from './support/fixtures';
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 
 /** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
 const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));
 
-for (const name of fixtureNames()) {
+for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixtureNames(EXPORTERS).map((n) => [n, EXPORTERS])]) {
   test(`${name}: every method's augmented graph adds only WebGPU-native ops and loads in onnxruntime`, async () => {
-    const fx = loadFixture(name);
+    const fx = loadFixture(name, root);
     const ex = await Explainer.load(fx.model);
     const rowDims = fx.input.dims.slice(1);
     const opsetOf = (m: { opset_import?: { domain?: string; version?: unknown }[] }) => toNumber((m.opset_import ?? []).find((o) => !o.domain)?.version as number);

@@ -1,3 +1,4 @@
+import { isFloatType } from '../../rewriter/proto';
 import { WEBGPU_NATIVE } from '../../rewriter/webgpu-ops';
 import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext } from '../types';
@@ -43,7 +44,11 @@ export const rescale: BackwardRule = {
     const k = activeInput(ctx, 'the DeepLIFT rescale rule');
     const x = node.input![k];
     const [y] = node.output!;
-    const { small, ratio: r } = ratio(em, y, ctx.ref(y), x, ctx.ref(x));
+    // Quantizers: δ of their integer tensors in float.
+    const float = (t: string) => (isFloatType(ctx.dtype(t)) ? [t, ctx.ref(t)] : [t, ctx.ref(t)].map((v) => em.cast(v, em.floatType)));
+    const [yf, y0f] = float(y);
+    const [xf, x0f] = float(x);
+    const { small, ratio: r } = ratio(em, yf, y0f, xf, x0f);
     const atMid = gradientAtMidpoint(ctx, dY!, k);
     return node.input!.map((_, i) => (i === k ? em.where(small, atMid, em.mul(dY!, r)) : null));
   },

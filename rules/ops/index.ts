@@ -13,6 +13,7 @@ import { ConvTranspose } from './ConvTranspose';
 import { Cos } from './Cos';
 import { CumSum } from './CumSum';
 import { DepthToSpace } from './DepthToSpace';
+import { DequantizeLinear } from './DequantizeLinear';
 import { Div } from './Div';
 import { Dropout } from './Dropout';
 import { Einsum } from './Einsum';
@@ -55,6 +56,7 @@ import { Neg } from './Neg';
 import { PRelu } from './PRelu';
 import { Pad } from './Pad';
 import { Pow } from './Pow';
+import { QuantizeLinear } from './QuantizeLinear';
 import { Reciprocal } from './Reciprocal';
 import { ReduceL1 } from './ReduceL1';
 import { ReduceL2 } from './ReduceL2';
@@ -99,11 +101,11 @@ import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
   Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Cos,
-  CumSum, DepthToSpace, Div, Dropout, Einsum, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, GatherElements,
+  CumSum, DepthToSpace, DequantizeLinear, Div, Dropout, Einsum, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, GatherElements,
   GatherND, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, GroupNormalization,
   HardSigmoid, HardSwish, Identity, InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less,
   LessOrEqual, Log, LogSoftmax, LpNormalization, MatMul, Max, MaxPool, Mean, Min, Mish, Mul, Neg, PRelu, Pad,
-  Pow, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd,
+  Pow, QuantizeLinear, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd,
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,

@@ -8,6 +8,8 @@ import { Explainer } from '../../runtime';
 import { tensorsAt } from '../../runtime/drivers/forward';
 
 export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
+/** Models in the forms other converters emit (models/make_exporters.py), same layout. */
+export const EXPORTERS = path.resolve(__dirname, '../../../models/exporters');
 
 export interface Fixture {
   name: string;
@@ -17,12 +19,12 @@ export interface Fixture {
   ref(file: string): Float32Array | undefined;
 }
 
-export function fixtureNames(): string[] {
-  return fs.readdirSync(FIXTURES).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'model.onnx'))).sort();
+export function fixtureNames(root = FIXTURES): string[] {
+  return fs.readdirSync(root).filter((d) => fs.existsSync(path.join(root, d, 'model.onnx'))).sort();
 }
 
-export function loadFixture(name: string): Fixture {
-  const dir = path.join(FIXTURES, name);
+export function loadFixture(name: string, root = FIXTURES): Fixture {
+  const dir = path.join(root, name);
   return {
     name,
     model: path.join(dir, 'model.onnx'),

@@ -1,0 +1,631 @@
+#!/usr/bin/env python3
+"""Regenerate the exporter-sweep models under models/exporters/.
+
+Run from the repository root:
+
+    /usr/bin/python3 models/make_exporters.py
+
+Each model is written node by node with the onnx helper in the form a converter other than
+torch.onnx emits (tf2onnx, paddle2onnx, onnxruntime's QDQ quantiser, older opsets). The same
+graph is evaluated alongside in PyTorch float64, op by op from the ONNX spec, and autograd of
+that evaluation gives the reference gradient; the test also checks onnxruntime's outputs against
+PyTorch's, so the PyTorch mirror is checked to be the same function. See models/README.md.
+"""
+import json
+import math
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from onnx import TensorProto, helper, numpy_helper
+
+torch.set_num_threads(2)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_ROOT = os.path.join(HERE, "exporters")
+FLOAT = TensorProto.FLOAT
+
+
+# ----------------------------------------------------------------------------
+# Quantisation as onnxruntime computes it, with a straight-through backward
+# ----------------------------------------------------------------------------
+class _QuantizeSTE(torch.autograd.Function):
+    """q = saturate(round_half_even(x / s) + zp); backward dq -> dx = dq / s where the unsaturated
+    value lies in [qmin, qmax] (PyTorch's fake-quantise straight-through estimator)."""
+
+    @staticmethod
+    def forward(ctx, x, s, zp, qmin, qmax):
+        raw = torch.round(x / s) + zp
+        ctx.save_for_backward((raw >= qmin) & (raw <= qmax), s)
+        return raw.clamp(qmin, qmax)
+
+    @staticmethod
+    def backward(ctx, g):
+        inside, s = ctx.saved_tensors
+        return g * inside.to(g.dtype) / s, None, None, None, None
+
+
+QRANGE = {TensorProto.UINT8: (0, 255), TensorProto.INT8: (-128, 127), TensorProto.INT32: (-2**31, 2**31 - 1)}
+NP_OF = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8, TensorProto.INT32: np.int32,
+         TensorProto.INT64: np.int64, TensorProto.FLOAT: np.float32}
+
+
+def per_axis(v, x, axis):
+    """A 1-D per-channel parameter shaped to broadcast along `axis` of x."""
+    if v.dim() == 0:
+        return v
+    shape = [1] * x.dim()
+    shape[axis] = -1
+    return v.reshape(shape)
+
+
+# ----------------------------------------------------------------------------
+# Resize / Upsample coordinate arithmetic from the ONNX spec (float32 as onnxruntime)
+# ----------------------------------------------------------------------------
+def source_coordinate(coord, y, scale, out_len, in_len):
+    f = np.float32
+    if coord == "asymmetric":
+        return f(f(y) / f(scale))
+    if coord == "half_pixel":
+        return f(f(f(y + 0.5) / f(scale)) - f(0.5))
+    if coord == "pytorch_half_pixel":
+        return f(f(f(y + 0.5) / f(scale)) - f(0.5)) if out_len > 1 else f(0)
+    if coord == "tf_half_pixel_for_nn":
+        return f(f(y + 0.5) / f(scale))
+    if coord == "align_corners":
+        return f(0) if out_len == 1 else f(f(y * (in_len - 1)) / f(out_len - 1))
+    raise ValueError(coord)
+
+
+def nearest_index(mode, v):
+    if mode == "floor":
+        return math.floor(v)
+    if mode == "ceil":
+        return math.ceil(v)
+    if mode == "round_prefer_ceil":
+        return math.floor(v + 0.5)
+    if mode == "round_prefer_floor":
+        return math.ceil(v - 0.5)
+    if mode == "":  # Upsample (opset < 11): truncation
+        return int(v)
+    raise ValueError(mode)
+
+
+def resize_matrix(mode, coord, nearest, scale, in_len, out_len):
+    """A (out_len x in_len): y = A x along one axis."""
+    a = np.zeros((out_len, in_len))
+    for y in range(out_len):
+        src = float(source_coordinate(coord, y, scale, out_len, in_len))
+        if mode == "nearest":
+            a[y, min(max(nearest_index(nearest, src), 0), in_len - 1)] = 1
+            continue
+        c = min(max(src, 0.0), in_len - 1)
+        i1 = min(int(c), in_len - 1)
+        i2 = min(i1 + 1, in_len - 1)
+        if i1 == i2:
+            a[y, i1] = 1
+        else:
+            a[y, i1] += abs(c - i2)
+            a[y, i2] += abs(c - i1)
+    return torch.from_numpy(a)
+
+
+def resize(x, out_shape, scales, mode, coord, nearest):
+    for axis, (n_in, n_out) in enumerate(zip(x.shape, out_shape)):
+        if n_in == n_out and scales[axis] == 1:
+            continue
+        a = resize_matrix(mode, coord, nearest, scales[axis], n_in, n_out)
+        x = torch.movedim(torch.tensordot(x, a, dims=([axis], [1])), -1, axis)
+    return x
+
+
+def conv_transpose(x, w, b, strides, pads, output_padding, group, output_shape=None, auto_pad="NOTSET"):
+    """ONNX ConvTranspose: full transposed convolution, then output_padding, then the pads cut."""
+    k = w.shape[2:]
+    y = F.conv_transpose2d(x, w, None, stride=strides, groups=group)
+    full = [y.shape[2] + output_padding[0], y.shape[3] + output_padding[1]]
+    y = F.pad(y, (0, output_padding[1], 0, output_padding[0]))
+    if output_shape is not None:
+        pads = [0] * 4
+        for i in range(2):
+            total = strides[i] * (x.shape[2 + i] - 1) + output_padding[i] + k[i] - output_shape[i]
+            if auto_pad == "SAME_UPPER":
+                pads[i], pads[i + 2] = total // 2, total - total // 2
+            else:
+                pads[i], pads[i + 2] = total - total // 2, total // 2
+    y = y[:, :, pads[0]:full[0] - pads[2], pads[1]:full[1] - pads[3]]
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+def conv(x, w, b, strides=(1, 1), pads=(0, 0, 0, 0), group=1, dilations=(1, 1)):
+    x = F.pad(x, (pads[1], pads[3], pads[0], pads[2]))
+    return F.conv2d(x, w, b, stride=tuple(strides), dilation=tuple(dilations), groups=group)
+
+
+def max_pool(x, kernel, strides, pads):
+    x = F.pad(x, (pads[1], pads[3], pads[0], pads[2]), value=-math.inf)
+    return F.max_pool2d(x, kernel, strides)
+
+
+def onnx_reshape(x, shape):
+    shape = [x.shape[k] if int(d) == 0 else int(d) for k, d in enumerate(shape)]
+    return x.reshape(shape)
+
+
+# ----------------------------------------------------------------------------
+# A graph written with the onnx helper and evaluated in PyTorch float64 alongside
+# ----------------------------------------------------------------------------
+class Graph:
+    def __init__(self, opset, x, input_name="input", input_dims=None):
+        self.opset = opset
+        self.nodes, self.inits, self.vals, self.count = [], [], {}, 0
+        self.input_name = input_name
+        self.input_dims = input_dims or ["N"] + list(x.shape[1:])
+        self.x = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+        self.vals[input_name] = self.x
+        self.logits = None
+
+    def name(self, hint):
+        self.count += 1
+        return "%s_%d" % (hint, self.count)
+
+    def const(self, value, dtype=FLOAT, hint="const"):
+        arr = np.asarray(value, dtype=NP_OF[dtype])
+        n = self.name(hint)
+        self.inits.append(numpy_helper.from_array(arr, n))
+        self.vals[n] = torch.from_numpy(arr.astype(np.float64 if dtype != TensorProto.INT64 else np.int64))
+        return n
+
+    def op(self, op_type, inputs, fn, n_out=1, **attrs):
+        outs = [self.name(op_type) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=outs[0] + "_node", **attrs))
+        vals = fn(*[self.vals[i] if i else None for i in inputs])
+        for o, v in zip(outs, vals if n_out > 1 else [vals]):
+            self.vals[o] = v
+        return outs[0] if n_out == 1 else outs
+
+    # --- ops used by several models ---
+    def conv(self, x, w, b=None, strides=(1, 1), pads=(0, 0, 0, 0), group=1, dilations=(1, 1)):
+        k = list(self.vals[w].shape[2:])
+        return self.op("Conv", [x, w] + ([b] if b else []),
+                       lambda a, ww, bb=None: conv(a, ww, bb, strides, pads, group, dilations),
+                       kernel_shape=k, strides=list(strides), pads=list(pads), group=group,
+                       dilations=list(dilations))
+
+    def unary(self, op_type, x, fn, **attrs):
+        return self.op(op_type, [x], fn, **attrs)
+
+    def binary(self, op_type, a, b):
+        fn = {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div,
+              "Max": torch.maximum, "Min": torch.minimum, "MatMul": torch.matmul}[op_type]
+        return self.op(op_type, [a, b], fn)
+
+    def clip(self, x, lo, hi):
+        """Clip with constant bounds: attributes before opset 11, inputs after."""
+        if self.opset < 11:
+            return self.op("Clip", [x], lambda a: a.clamp(lo, hi), min=float(lo), max=float(hi))
+        return self.op("Clip", [x, self.const(lo), self.const(hi)], lambda a, l, h: torch.clamp(a, l, h))
+
+    def relu(self, x):
+        return self.unary("Relu", x, torch.relu)
+
+    def leaky(self, x, alpha):
+        return self.unary("LeakyRelu", x, lambda a: F.leaky_relu(a, alpha), alpha=alpha)
+
+    def transpose(self, x, perm):
+        return self.unary("Transpose", x, lambda a: a.permute(*perm), perm=list(perm))
+
+    def gap(self, x):
+        return self.unary("GlobalAveragePool", x, lambda a: a.mean(dim=(2, 3), keepdim=True))
+
+    def flatten(self, x):
+        return self.unary("Flatten", x, lambda a: a.reshape(a.shape[0], -1), axis=1)
+
+    def gemm(self, x, w, b):
+        """Gemm with transB = 1 (weights [out, in]) as most converters write it."""
+        return self.op("Gemm", [x, self.const(w), self.const(b)], lambda a, ww, bb: a @ ww.T + bb,
+                       alpha=1.0, beta=1.0, transA=0, transB=1)
+
+    def dense(self, x, w, b):
+        """tf2onnx / paddle2onnx's MatMul + Add for a dense layer (weights [in, out])."""
+        return self.binary("Add", self.binary("MatMul", x, self.const(w)), self.const(b))
+
+    def hard_swish(self, x, divide=False):
+        """x · relu6(x + 3) / 6 as Add, Clip, Mul and Mul(1/6) (tf2onnx) or Div(6) (paddle2onnx)."""
+        gate = self.clip(self.binary("Add", x, self.const(3.0)), 0.0, 6.0)
+        prod = self.binary("Mul", x, gate)
+        return self.binary("Div", prod, self.const(6.0)) if divide else self.binary("Mul", prod, self.const(1 / 6))
+
+    def hard_sigmoid_clip(self, x):
+        """relu6(x + 3) / 6 as Add, Clip, Mul (tf2onnx's Keras hard_sigmoid in MobileNetV3)."""
+        return self.binary("Mul", self.clip(self.binary("Add", x, self.const(3.0)), 0.0, 6.0), self.const(1 / 6))
+
+    def softmax(self, x):
+        self.logits = x
+        return self.unary("Softmax", x, lambda a: torch.softmax(a, dim=-1 if self.opset >= 13 else 1),
+                          axis=-1 if self.opset >= 13 else 1)
+
+    def quantize(self, x, scale, zp, dtype, axis=None):
+        qmin, qmax = QRANGE[dtype]
+        s, z = self.const(scale), self.const(zp, dtype)
+        attrs, ax = ({}, 1) if axis is None else ({"axis": axis}, axis)
+        return self.op("QuantizeLinear", [x, s, z], lambda a, ss, zz: _QuantizeSTE.apply(
+            a, per_axis(ss, a, ax), per_axis(zz, a, ax), qmin, qmax), **attrs)
+
+    def dequantize(self, q, scale, zp, dtype, axis=None):
+        s, z = self.const(scale), self.const(zp, dtype)
+        attrs, ax = ({}, 1) if axis is None else ({"axis": axis}, axis)
+        return self.op("DequantizeLinear", [q, s, z], lambda a, ss, zz: (a - per_axis(zz, a, ax)) * per_axis(ss, a, ax), **attrs)
+
+    def model(self, out, ir_version=None, inits_as_inputs=False):
+        out_vi = helper.make_tensor_value_info("output", FLOAT, [self.input_dims[0]] + list(self.vals[out].shape[1:]))
+        self.nodes.append(helper.make_node("Identity", [out], ["output"], name="output_node"))
+        self.vals["output"] = self.vals[out]
+        inputs = [helper.make_tensor_value_info(self.input_name, FLOAT, self.input_dims)]
+        if inits_as_inputs:  # IR < 4 converters also listed every initializer as a graph input
+            inputs += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in self.inits]
+        g = helper.make_graph(self.nodes, "exporter_sweep", inputs, [out_vi], self.inits)
+        ir = ir_version or (7 if self.opset <= 12 else 8)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)], ir_version=ir,
+                              producer_name="onnx-explain make_exporters.py")
+        onnx.checker.check_model(m)
+        return m
+
+
+# ----------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------
+def rs(seed):
+    return np.random.RandomState(seed)
+
+
+def conv_weights(r, cout, cin, k, scale=None):
+    w = r.randn(cout, cin, k, k) * (scale or 1.0 / math.sqrt(cin * k * k))
+    return w, r.randn(cout) * 0.1
+
+
+def folded_bn(r, w, b):
+    """A BatchNormalization folded into the Conv's weights and bias, as TF's graph optimiser does."""
+    c = w.shape[0]
+    gamma, beta = r.rand(c) + 0.5, r.randn(c) * 0.2
+    mean, var = r.randn(c) * 0.2, r.rand(c) + 0.5
+    k = gamma / np.sqrt(var + 1e-3)
+    return w * k.reshape(-1, 1, 1, 1), (b - mean) * k + beta
+
+
+def tf_mobilenet(x):
+    """tf2onnx export of a Keras MobileNetV3-style block: NHWC input, leading Transpose, BN folded
+    into Conv biases, TF 'SAME' stride-2 padding (asymmetric pads), Clip-based hard-swish and
+    hard-sigmoid, depthwise Conv, squeeze-excitation, unfused NHWC BN as Mul/Add with [C]
+    constants, ReduceMean over H, W, MatMul + Add, Softmax."""
+    r = rs(21)
+    g = Graph(13, x, "input_1")
+    h = g.transpose(g.input_name, [0, 3, 1, 2])
+    w, b = folded_bn(r, *conv_weights(r, 8, 3, 3))
+    h = g.hard_swish(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(0, 0, 1, 1)))
+    w, b = folded_bn(r, *conv_weights(r, 8, 1, 3, scale=0.4))
+    h = g.clip(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1), group=8), 0.0, 6.0)
+    s = g.op("ReduceMean", [h], lambda a: a.mean(dim=(2, 3), keepdim=True), axes=[2, 3], keepdims=1)
+    w, b = conv_weights(r, 4, 8, 1)
+    s = g.relu(g.conv(s, g.const(w), g.const(b)))
+    w, b = conv_weights(r, 8, 4, 1)
+    s = g.hard_sigmoid_clip(g.conv(s, g.const(w), g.const(b)))
+    h = g.binary("Mul", h, s)
+    h = g.transpose(h, [0, 2, 3, 1])
+    h = g.binary("Add", g.binary("Mul", h, g.const(r.rand(8) + 0.5)), g.const(r.randn(8) * 0.2))
+    h = g.hard_swish(h)
+    h = g.op("ReduceMean", [h], lambda a: a.mean(dim=(1, 2)), axes=[1, 2], keepdims=0)
+    h = g.dense(h, r.randn(8, 5) * 0.5, r.randn(5) * 0.1)
+    return g, g.softmax(h)
+
+
+def tf_resize(x):
+    """tf2onnx forms of tf.image.resize after a Reshape-fed NHWC input: Resize at opset 13 with
+    sizes (scales input omitted), nearest 'tf_half_pixel_for_nn', bilinear 'half_pixel' and
+    'align_corners', and one with scales and 'asymmetric' / floor; ReduceMean, MatMul + Add."""
+    r = rs(22)
+    g = Graph(13, x, "input_1")
+    h = g.op("Reshape", [g.input_name, g.const([-1, 6, 6, 2], TensorProto.INT64)], onnx_reshape)
+    h = g.transpose(h, [0, 3, 1, 2])
+    w, b = folded_bn(r, *conv_weights(r, 4, 2, 3))
+    h = g.relu(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)))
+    shape = g.op("Shape", [h], lambda a: torch.tensor(a.shape))
+    hw = g.const([12, 12], TensorProto.INT64)
+    nc = g.op("Slice", [shape, g.const([0], TensorProto.INT64), g.const([2], TensorProto.INT64)], lambda a, s, e: a[0:2])
+    sizes = g.op("Concat", [nc, hw], lambda a, b_: torch.cat([a, b_]), axis=0)
+
+    def by_sizes(mode, coord, nearest=""):
+        def fn(a, roi, scales, sz):
+            out = [int(v) for v in sz]
+            return resize(a, out, [out[k] / a.shape[k] for k in range(4)], mode, coord, nearest)
+        attrs = dict(mode=mode, coordinate_transformation_mode=coord)
+        if nearest:
+            attrs["nearest_mode"] = nearest
+        return fn, attrs
+
+    fn, attrs = by_sizes("nearest", "tf_half_pixel_for_nn", "floor")
+    a = g.op("Resize", [h, "", "", sizes], fn, **attrs)
+    fn, attrs = by_sizes("linear", "half_pixel")
+    bl = g.op("Resize", [h, "", "", sizes], fn, **attrs)
+    fn, attrs = by_sizes("linear", "align_corners")
+    ac = g.op("Resize", [h, "", "", sizes], fn, **attrs)
+    h = g.binary("Add", g.binary("Add", a, g.binary("Mul", bl, ac)), bl)
+    w, b = conv_weights(r, 4, 4, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(0, 0, 1, 1)))  # 6x6
+    scales = [1.0, 1.0, 2.0, 2.0]
+    h = g.op("Resize", [h, "", g.const(scales)],
+             lambda a, roi, s: resize(a, [a.shape[0], a.shape[1], 12, 12], scales, "nearest", "asymmetric", "floor"),
+             mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    h = g.transpose(h, [0, 2, 3, 1])
+    h = g.op("ReduceMean", [h], lambda a: a.mean(dim=(1, 2)), axes=[1, 2], keepdims=0)
+    return g, g.dense(h, r.randn(4, 3) * 0.5, r.randn(3) * 0.1)
+
+
+def paddle_op9(x):
+    """paddle2onnx at opset 9 (attribute forms): Conv + unfused BatchNormalization, Relu, MaxPool
+    with pads, Clip with min/max attributes (relu6), HardSigmoid(1/6, 0.5) gate, hard-swish with
+    Div, Pad with a pads attribute, Upsample with a scales input, Slice with attribute
+    starts/ends/axes, Unsqueeze/Squeeze with axes attributes, ReduceMean with axes, Flatten,
+    Gemm (transB), Softmax(axis 1); initializers also listed as graph inputs (IR 4)."""
+    r = rs(23)
+    g = Graph(9, x, "x")
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.conv(g.input_name, g.const(w), g.const(b), pads=(1, 1, 1, 1))
+    c = 6
+    gamma, beta, mean, var = r.rand(c) + 0.5, r.randn(c) * 0.2, r.randn(c) * 0.2, r.rand(c) + 0.5
+    h = g.op("BatchNormalization", [h] + [g.const(v) for v in (gamma, beta, mean, var)],
+             lambda a, gg, bb, mm, vv: (a - mm.reshape(1, -1, 1, 1)) / torch.sqrt(vv.reshape(1, -1, 1, 1) + 1e-5)
+             * gg.reshape(1, -1, 1, 1) + bb.reshape(1, -1, 1, 1), epsilon=1e-5, momentum=0.9)
+    h = g.relu(h)
+    h = g.op("MaxPool", [h], lambda a: max_pool(a, 3, 2, (1, 1, 1, 1)), kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    w, b = conv_weights(r, 6, 6, 3)
+    h = g.clip(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)), 0.0, 6.0)
+    gate = g.unary("HardSigmoid", g.gap(h), lambda a: (a / 6 + 0.5).clamp(0, 1), alpha=1 / 6, beta=0.5)
+    h = g.binary("Mul", h, gate)
+    h = g.hard_swish(h, divide=True)
+    h = g.unary("Pad", h, lambda a: F.pad(a, (0, 1, 0, 1)), pads=[0, 0, 0, 0, 0, 0, 1, 1], mode="constant", value=0.0)
+    h = g.op("Upsample", [h, g.const([1.0, 1.0, 2.0, 2.0])],
+             lambda a, s: resize(a, [a.shape[0], a.shape[1], 2 * a.shape[2], 2 * a.shape[3]], [1, 1, 2, 2], "nearest", "asymmetric", ""),
+             mode="nearest")
+    h = g.unary("Slice", h, lambda a: a[:, :, 1:9, 0:8], starts=[1, 0], ends=[9, 8], axes=[2, 3])
+    w, b = conv_weights(r, 8, 6, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))
+    h = g.op("ReduceMean", [h], lambda a: a.mean(dim=(2, 3)), axes=[2, 3], keepdims=0)
+    h = g.unary("Unsqueeze", h, lambda a: a[:, :, None], axes=[2])
+    h = g.unary("Squeeze", h, lambda a: a[:, :, 0], axes=[2])
+    h = g.flatten(h)
+    return g, g.softmax(g.gemm(h, r.randn(4, 8) * 0.5, r.randn(4) * 0.1)), {"inits_as_inputs": True, "ir_version": 4}
+
+
+def paddle_resize_op11(x):
+    """paddle2onnx at opset 11: Resize with an empty roi and a scales constant (nearest,
+    asymmetric, floor); Resize with an empty scales tensor and sizes from Shape/Slice/Concat/Cast
+    (bilinear half_pixel and asymmetric, paddle's align_mode 0 and 1); Clip with min/max inputs;
+    Reshape to [0, -1] (flatten_contiguous_range); MatMul + Add."""
+    r = rs(24)
+    g = Graph(11, x, "x")
+    w, b = conv_weights(r, 4, 3, 3)
+    h = g.clip(g.conv(g.input_name, g.const(w), g.const(b), pads=(1, 1, 1, 1)), 0.0, 6.0)  # 8x8
+    empty = g.const(np.zeros(0, np.float32))
+    scales = [1.0, 1.0, 2.0, 2.0]
+    up = g.op("Resize", [h, empty, g.const(scales)],
+              lambda a, roi, s: resize(a, [a.shape[0], a.shape[1], 16, 16], scales, "nearest", "asymmetric", "floor"),
+              mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    w, b = conv_weights(r, 4, 4, 3)
+    h = g.relu(g.conv(up, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))  # 8x8
+    shape = g.op("Shape", [h], lambda a: torch.tensor(a.shape))
+    nc = g.op("Slice", [shape, g.const([0], TensorProto.INT64), g.const([2], TensorProto.INT64)], lambda a, s, e: a[0:2])
+    hw = g.op("Cast", [g.const([12, 12], TensorProto.INT32)], lambda a: a.to(torch.int64), to=TensorProto.INT64)
+    sizes = g.op("Concat", [nc, hw], lambda a, b_: torch.cat([a, b_]), axis=0)
+    outs = []
+    for coord in ("half_pixel", "asymmetric"):
+        outs.append(g.op("Resize", [h, empty, empty, sizes],
+                         lambda a, roi, s, sz, coord=coord: resize(a, [int(v) for v in sz], [1, 1, 1.5, 1.5], "linear", coord, ""),
+                         mode="linear", coordinate_transformation_mode=coord))
+    h = g.binary("Sub", outs[0], outs[1])
+    w, b = conv_weights(r, 4, 4, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), strides=(3, 3)))  # 4x4
+    h = g.op("Reshape", [h, g.const([0, -1], TensorProto.INT64)], onnx_reshape)
+    return g, g.dense(h, r.randn(64, 5) * 0.2, r.randn(5) * 0.1)
+
+
+def convtranspose_head(x):
+    """Upsampling heads as converters write them: ConvTranspose k4 s2 p1 (paddle2onnx
+    conv2d_transpose), k3 s2 p1 with output_padding and groups, and one with an output_shape
+    attribute and no pads (tf2onnx conv2d_transpose), then a classifier on the upsampled map."""
+    r = rs(25)
+    g = Graph(11, x, "image")
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.relu(g.conv(g.input_name, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))  # 4x4
+    w, b = r.randn(6, 4, 4, 4) * 0.3, r.randn(4) * 0.1
+    h = g.op("ConvTranspose", [h, g.const(w), g.const(b)],
+             lambda a, ww, bb: conv_transpose(a, ww, bb, (2, 2), (1, 1, 1, 1), (0, 0), 1),
+             kernel_shape=[4, 4], strides=[2, 2], pads=[1, 1, 1, 1], dilations=[1, 1], group=1)  # 8x8
+    h = g.leaky(h, 0.1)
+    w = r.randn(4, 2, 3, 3) * 0.4
+    h = g.op("ConvTranspose", [h, g.const(w)],
+             lambda a, ww: conv_transpose(a, ww, None, (2, 2), (1, 1, 1, 1), (1, 1), 2),
+             kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1], dilations=[1, 1], group=2)  # 16x16
+    h = g.relu(h)
+    w, b = r.randn(4, 3, 3, 3) * 0.3, r.randn(3) * 0.1
+    h = g.op("ConvTranspose", [h, g.const(w), g.const(b)],
+             lambda a, ww, bb: conv_transpose(a, ww, bb, (2, 2), None, (0, 0), 1, output_shape=(32, 32)),
+             kernel_shape=[3, 3], strides=[2, 2], output_shape=[32, 32])
+    h = g.unary("Sigmoid", h, torch.sigmoid)
+    return g, g.gemm(g.flatten(g.gap(h)), r.randn(4, 3) * 2, r.randn(4) * 0.1)
+
+
+def qdq_cnn(x):
+    """onnxruntime's static quantiser in QDQ format (opset 13): activations QuantizeLinear/
+    DequantizeLinear to uint8 with zero points, Conv weights int8 per channel (axis 0, zero point
+    0), biases int32 with scale s_x·s_w, Gemm weights int8 per tensor; Relu and pooling between
+    QDQ pairs; float output from the last DequantizeLinear."""
+    r = rs(26)
+    g = Graph(13, x, "input")
+    U8, I8, I32 = TensorProto.UINT8, TensorProto.INT8, TensorProto.INT32
+
+    def qdq(t, lo, hi):
+        s = np.float32((hi - lo) / 255)
+        zp = np.uint8(round(-lo / s))
+        return g.dequantize(g.quantize(t, s, zp, U8), s, zp, U8), s
+
+    def qconv(t, s_in, cout, cin, k, **kw):
+        w, b = conv_weights(r, cout, cin, k)
+        s_w = (np.abs(w).reshape(cout, -1).max(1) / 127).astype(np.float32)
+        wq = np.round(w / s_w.reshape(-1, 1, 1, 1)).astype(np.int8)
+        s_b = (s_in * s_w).astype(np.float32)
+        bq = np.round(b / s_b).astype(np.int32)
+        wd = g.dequantize(g.const(wq, I8), s_w, np.zeros(cout, np.int8), I8, axis=0)
+        bd = g.dequantize(g.const(bq, I32), s_b, np.zeros(cout, np.int32), I32, axis=0)
+        return g.conv(t, wd, bd, **kw)
+
+    h, s = qdq(g.input_name, -2.5, 2.5)
+    h = qconv(h, s, 6, 3, 3, pads=(1, 1, 1, 1))
+    h, s = qdq(g.relu(qdq(h, -3.0, 3.0)[0]), 0.0, 3.0)
+    h = g.op("MaxPool", [h], lambda a: max_pool(a, 2, 2, (0, 0, 0, 0)), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])
+    h, s = qdq(h, 0.0, 3.0)
+    h = qconv(h, s, 8, 6, 3, strides=(2, 2), pads=(1, 1, 1, 1))
+    h, s = qdq(g.relu(qdq(h, -4.0, 4.0)[0]), 0.0, 4.0)
+    h, s = qdq(g.flatten(g.gap(h)), 0.0, 2.0)
+    w, b = r.randn(5, 8) * 0.5, r.randn(5) * 0.1
+    s_w = np.float32(np.abs(w).max() / 127)
+    wd = g.dequantize(g.const(np.round(w / s_w).astype(np.int8), I8), s_w, np.int8(0), I8)
+    bd = g.dequantize(g.const(np.round(b / (s * s_w)).astype(np.int32), I32), np.float32(s * s_w), np.int32(0), I32)
+    h = g.op("Gemm", [h, wd, bd], lambda a, ww, bb: a @ ww.T + bb, alpha=1.0, beta=1.0, transA=0, transB=1)
+    return g, qdq(h, -6.0, 6.0)[0]
+
+
+def tf_speech(x):
+    """tf2onnx export of a Keras speech CNN: [N, time, mel] input, Reshape to NHWC and a leading
+    Transpose, BN folded into Conv biases, each LeakyRelu clipped by an element-wise Max with a
+    constant (a scalar, then a per-channel [1, C, 1, 1] constant), TF's leaky ReLU written as
+    Max(x, 0.2·x) (two activations), MaxPool, Transpose back, ReduceMean, MatMul + Add."""
+    r = rs(27)
+    g = Graph(13, x, "input_1")
+    h = g.op("Reshape", [g.input_name, g.const([-1, 16, 20, 1], TensorProto.INT64)], onnx_reshape)
+    h = g.transpose(h, [0, 3, 1, 2])
+    w, b = folded_bn(r, *conv_weights(r, 6, 1, 3))
+    h = g.leaky(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)), 0.2)
+    h = g.binary("Max", h, g.const(np.float32(-0.1)))
+    w, b = folded_bn(r, *conv_weights(r, 6, 6, 3))
+    h = g.leaky(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(0, 0, 1, 1)), 0.2)
+    h = g.binary("Max", g.const((-0.3 * r.rand(1, 6, 1, 1)).astype(np.float32)), h)
+    w, b = folded_bn(r, *conv_weights(r, 8, 6, 3))
+    h = g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1))
+    h = g.binary("Max", h, g.binary("Mul", h, g.const(np.float32(0.2))))
+    h = g.op("MaxPool", [h], lambda a: max_pool(a, 2, 2, (0, 0, 0, 0)), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])
+    h = g.transpose(h, [0, 2, 3, 1])
+    h = g.op("ReduceMean", [h], lambda a: a.mean(dim=(1, 2)), axes=[1, 2], keepdims=0)
+    return g, g.dense(h, r.randn(8, 4) * 0.5, r.randn(4) * 0.1)
+
+
+def to_db(g, spec):
+    """10·log10(max(x, 1e-10)) as Max, Log, Mul (torchaudio / librosa power_to_db)."""
+    h = g.unary("Log", g.binary("Max", spec, g.const(np.float32(1e-10))), torch.log)
+    return g.binary("Mul", h, g.const(np.float32(10 / math.log(10))))
+
+
+def db_classifier(g, r, h):
+    w, b = conv_weights(r, 6, 1, 3, scale=0.05)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))
+    return g.gemm(g.flatten(g.gap(h)), r.randn(3, 6), r.randn(3) * 0.1)
+
+
+def logmel_topdb(x):
+    """Log-mel front end with torchaudio's AmplitudeToDB(top_db): dB = 10·log10(max(x, 1e-10)),
+    then Max(dB, ReduceMax(dB over each row) − 35) (the floor is computed from the input), then a
+    Conv classifier."""
+    r = rs(28)
+    g = Graph(13, x, "spectrogram")
+    db = to_db(g, g.input_name)
+    top = g.op("ReduceMax", [db], lambda a: a.amax(dim=(1, 2, 3), keepdim=True), axes=[1, 2, 3], keepdims=1)
+    h = g.binary("Max", db, g.binary("Sub", top, g.const(np.float32(35))))
+    return g, db_classifier(g, r, h)
+
+
+def logmel_clip(x):
+    """The same front end exported for one utterance (batch fixed to 1):
+    Clip(dB, min = ReduceMax(dB) − 35) with the bound a scalar computed from the input."""
+    r = rs(28)
+    g = Graph(13, x, "spectrogram", input_dims=list(x.shape))
+    db = to_db(g, g.input_name)
+    top = g.op("ReduceMax", [db], lambda a: a.amax(), keepdims=0)
+    h = g.op("Clip", [db, g.binary("Sub", top, g.const(np.float32(35))), ""], lambda a, lo, hi: torch.maximum(a, lo))
+    return g, db_classifier(g, r, h)
+
+
+def power_spectrogram(r, shape):
+    """Non-negative powers over about 50 dB, a few exactly zero."""
+    x = np.exp(2 * r.randn(*shape))
+    x[r.rand(*shape) < 0.03] = 0
+    return x
+
+
+MODELS = [
+    ("tf_mobilenet", tf_mobilenet, (3, 12, 12, 3)),
+    ("tf_resize", tf_resize, (3, 72)),
+    ("paddle_op9", paddle_op9, (3, 3, 8, 8)),
+    ("paddle_resize_op11", paddle_resize_op11, (3, 3, 8, 8)),
+    ("convtranspose_head", convtranspose_head, (3, 3, 8, 8)),
+    ("qdq_cnn", qdq_cnn, (3, 3, 8, 8)),
+    ("tf_speech", tf_speech, (3, 16, 20)),
+    ("logmel_topdb", logmel_topdb, (3, 1, 16, 20), power_spectrogram),
+    ("logmel_clip", logmel_clip, (1, 1, 16, 20), power_spectrogram),
+]
+
+
+def rounding_margin(g):
+    """Smallest distance, in quantisation steps, of a QuantizeLinear input from a rounding
+    boundary: float32 (onnxruntime) and float64 (here) may round differently when it is tiny."""
+    margin = math.inf
+    for n in g.nodes:
+        if n.op_type == "QuantizeLinear":
+            v = (g.vals[n.input[0]] / per_axis(g.vals[n.input[1]], g.vals[n.input[0]], 1)).detach().numpy()
+            margin = min(margin, float(np.abs(v - np.floor(v) - 0.5).min()))
+    return margin
+
+
+def write(name, build, shape, inputs=lambda r, shape: r.randn(*shape)):
+    d = os.path.join(OUT_ROOT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for seed in range(100):
+        x = inputs(rs(1000 + seed), shape).astype(np.float32)
+        built = build(x)
+        g, out = built[0], built[1]
+        if rounding_margin(g) > 1e-3:
+            break
+    model = g.model(out, **(built[2] if len(built) > 2 else {}))
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    logits = g.vals[g.logits or out]
+    n, classes = logits.shape
+    target = rs(0).randint(classes, size=n)
+    (grad,) = torch.autograd.grad(logits[torch.arange(n), torch.from_numpy(target)].sum(), g.x)
+    np.save(os.path.join(d, "input.npy"), x)
+    np.save(os.path.join(d, "output.npy"), g.vals["output"].detach().numpy().astype(np.float32))
+    np.save(os.path.join(d, "grad.npy"), grad.numpy().astype(np.float32))
+    meta = {"opset": g.opset, "target": [int(t) for t in target], "softmax": g.logits is not None,
+            "batch_fixed": g.input_dims[0] != "N", "description": " ".join(build.__doc__.split())}
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    ops = sorted({nd.op_type for nd in model.graph.node})
+    size = sum(os.path.getsize(os.path.join(d, fn)) for fn in os.listdir(d))
+    print("%-20s opset %-2d %6d B  |grad| %.2e  %s" % (name, g.opset, size, float(grad.abs().mean()), ", ".join(ops)))
+
+
+def main():
+    only = set(sys.argv[1:])
+    if not only:
+        shutil.rmtree(OUT_ROOT, ignore_errors=True)
+    for name, *spec in MODELS:
+        if not only or name in only:
+            write(name, *spec)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+import { quantization } from '../quantization';
+import { RuleEntry } from '../types';
+
+/**
+ * Straight-through estimator (PyTorch's fake-quantize backward): q = saturate(round(x/s) + zp) is
+ * differentiated as x/s + zp where round(x/s) + zp lies in [qmin, qmax] and as 0 where it
+ * saturates, i.e. dX = dQ/s · [s(qmin − zp − ½) ≤ x ≤ s(qmax − zp + ½)]. With the following
+ * DequantizeLinear (dQ = s·dY) the pair passes dY inside the representable range.
+ */
+export const QuantizeLinear: RuleEntry = {
+  opType: 'QuantizeLinear', since: 10, category: 'activation', quantizer: true,
+  rule: {
+    backward(ctx, [dQ]) {
+      const { em, node } = ctx;
+      const x = node.input![0];
+      const q = quantization(ctx, node.output![0]);
+      const bound = (v: number) => em.constFloat(q.scale.map((s, k) => s * (v - q.zeroPoint[k])), q.dims);
+      const inside = em.mul(em.mask('GreaterOrEqual', x, bound(q.range[0] - 0.5)), em.mask('LessOrEqual', x, bound(q.range[1] + 0.5)));
+      return [em.mul(dQ!, em.mul(inside, em.constFloat(q.scale.map((s) => 1 / s), q.dims)))];
+    },
+  },
+};
