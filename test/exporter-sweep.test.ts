@@ -8,7 +8,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * (models/make_exporters.py): onnxruntime's outputs equal the PyTorch float64 evaluation of the
  * same graph, gradients equal its autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
