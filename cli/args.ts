@@ -11,6 +11,7 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     if (!a.startsWith('--')) { positional.push(a); continue; }
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
     if (!(name in known)) throw new ExplainError(`${command}: unknown option --${name} (see onnx-explain ${command} --help)`);
+    if (flags.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
     if (!known[name]) { flags.set(name, true); continue; }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ExplainError(`${command}: option --${name} needs a value`);
@@ -19,14 +20,22 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
   return { positional, flags };
 }
 
+/** Comma-separated integers: no empty items, no other notation (1.5, 1e0, 0x1). */
 export function intList(text: string, what: string): number[] {
-  const v = text.split(',').map((s) => Number(s.trim()));
-  if (v.some((x) => !Number.isInteger(x))) throw new ExplainError(`${what}: '${text}' is not a comma-separated list of integers`);
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => !/^[-+]?\d+$/.test(s) || !Number.isSafeInteger(Number(s)))) throw new ExplainError(`${what}: '${text}' is not a comma-separated list of integers`);
+  return items.map(Number);
+}
+
+export function int(text: string, what: string): number {
+  const [v, ...more] = intList(text, what);
+  if (more.length) throw new ExplainError(`${what}: '${text}' is not one integer`);
   return v;
 }
 
+/** A finite number. */
 export function num(text: string, what: string): number {
-  const v = Number(text);
-  if (!Number.isFinite(v)) throw new ExplainError(`${what}: '${text}' is not a number`);
+  const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(v)) throw new ExplainError(`${what}: '${text}' is not a finite number`);
   return v;
 }

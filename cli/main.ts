@@ -16,7 +16,7 @@ import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { intList, num, parseArgs, Parsed } from './args';
+import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { mapMethods } from '../rewriter/maps';
@@ -215,7 +215,7 @@ function commonOptions(p: Parsed): AttributeOptions {
     beta: number('beta'),
     maxpoolRule: choice(p, 'maxpool-rule', ['deeplift', 'shapley']),
     lrpMaxpool: choice(p, 'lrp-maxpool', ['winner', 'epsilon']),
-    onehotAxis: onehot === undefined ? undefined : intList(onehot, '--onehot-axis')[0],
+    onehotAxis: onehot === undefined ? undefined : int(onehot, '--onehot-axis'),
     layer: p.flags.get('layer') as string | undefined,
     relu: p.flags.has('no-relu') ? false : undefined,
     upsample: p.flags.has('upsample') || undefined,

@@ -1,7 +1,9 @@
 /** A user-facing failure: the message is one line naming the cause (file, node, op, opset, shape, target). */
 export class ExplainError extends Error {
   constructor(message: string) {
-    super(message);
+    // Names read from a model or a path may hold line breaks or control bytes: shown escaped, so
+    // the message stays one line.
+    super(message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
     this.name = 'ExplainError';
   }
 }

@@ -7,12 +7,14 @@ import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { parseModel } from '../rewriter/model-io';
+import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
 import { driverFor } from './drivers';
 import type { PerturbationOptions } from './drivers/perturbation';
+import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
@@ -147,6 +149,7 @@ export class Explainer {
     if (!p) {
       p = (async () => {
         const spec: InputSpec = { ...this.input, dims: [1, ...rowDims] };
+        this.validate(spec.dims);
         let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
         let first = await probeFacts(view.model, [spec], this.label);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn).
@@ -166,6 +169,12 @@ export class Explainer {
       p.catch(() => this.prepared.delete(key));
     }
     return p;
+  }
+
+  /** Weights and attributes checked against the shapes that follow from an input shape, before onnxruntime sees them. */
+  private validate(dims: number[]): void {
+    validateWeights(this.view);
+    validateGraph(this.view, this.input.name, dims);
   }
 
   /**
@@ -321,6 +330,7 @@ export class Explainer {
   /** Runs the original model. */
   async forward(input: TensorInput): Promise<Record<string, TensorData>> {
     const x = this.toTensor(input);
+    this.validate([1, ...x.dims.slice(1)]);
     const s = await this.session('forward', async () => this.model);
     const rows = this.input.dims[0] === 1 && x.dims[0] > 1 ? splitRows(x) : [x];
     const results = [];
@@ -329,7 +339,12 @@ export class Explainer {
   }
 
   async attribute(input: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
-    const result = await driverFor(options).attribute(this, this.toTensor(input), options);
+    checkRuleOptions(options);
+    const x = this.toTensor(input);
+    const result = await driverFor(options).attribute(this, x, options);
+    const bad = [['the attributions', result.attributions.data], ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
+    const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
+    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, options, result.targets)}`);
     return this.warnings.length ? { ...result, warnings: [...this.warnings] } : result;
   }
 
@@ -342,6 +357,7 @@ export class Explainer {
     if (input.data.length !== count) throw new ExplainError(`${this.label}: input has ${input.data.length} values but shape [${dims}] needs ${count}`);
     this.checkShape(dims);
     const data = input.data instanceof Float32Array ? input.data : Float32Array.from(input.data as ArrayLike<number>);
+    requireFinite(data, `${this.label}: input '${this.input.name}'`);
     return floatTensor(data, dims);
   }
 
@@ -353,8 +369,14 @@ export class Explainer {
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
-    if (baseline && b.length === x.size && baseline.dims[0] === x.dims[0]) return floatTensor(b, x.dims);
-    if (b.length !== row) throw new ExplainError(`${this.label}: baseline has shape [${baseline!.dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+    if (baseline) {
+      const dims = [...baseline.dims];
+      const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, k) => d === c[k]);
+      if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: baseline has shape [${dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+      if (b.length !== dims.reduce((a, d) => a * d, 1)) throw new ExplainError(`${this.label}: baseline has ${b.length} values but shape [${dims}]`);
+      requireFinite(b, `${this.label}: baseline`);
+      if (same(dims, x.dims)) return floatTensor(b, x.dims);
+    }
     if (shareable) return floatTensor(b, [1, ...rowDims]);
     const rows = new Float32Array(x.size);
     for (let r = 0; r < x.dims[0]; r++) rows.set(b, r * row);

@@ -7,7 +7,7 @@ import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 export interface InputSpec { name: string; elemType: number; dims: number[] }
 
 /** A copy of the model (sharing weights) with every node output exposed as a graph output. */
-function exposeAll(model: ModelProto): ModelProto {
+export function exposeAll(model: ModelProto): ModelProto {
   const graph = model.graph!;
   const have = new Set((graph.output ?? []).map((o) => o.name));
   const extra: ValueInfoProto[] = [];

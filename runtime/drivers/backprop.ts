@@ -1,5 +1,6 @@
 import { IO_NAMES } from '../../rewriter/augment';
 import { methods } from '../../rules/methods';
+import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { concatRows, floatTensor, splitFeeds } from '../tensors';
@@ -22,6 +23,7 @@ export const backprop: Driver = {
     const n = x.dims[0];
     const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
     const { session, info } = await ex.graphSession(rowDims, options, key, zeroBaseline);
+    if (options.baseline && !session.inputNames.includes(IO_NAMES.baseline)) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
       [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),

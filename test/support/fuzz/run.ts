@@ -5,7 +5,7 @@
  * one line `onnx-explain: error: …` with exit 1, and in both cases writes nothing else to stderr
  * and leaves the user's files as they were.
  *
- *   node dist/test/support/fuzz/run.js [--cases N] [--seed S]     (npm run fuzz)
+ *   node dist/test/support/fuzz/run.js [--cases N] [--seed S] [--keep]     (npm run fuzz)
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -124,7 +124,8 @@ if (require.main === module) {
   fuzz(arg('--seed', 1), count, { progress: (done) => { if (tty) process.stderr.write(`\rfuzz ${done}/${count}`); } }).then(({ verdicts, dir }) => {
     if (tty) process.stderr.write('\n');
     console.log(summary(verdicts));
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (process.argv.includes('--keep')) console.log(`cases kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
     process.exitCode = verdicts.some((v) => v.problem) ? 1 : 0;
   });
 }

@@ -5,7 +5,7 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import { readNpy } from '../../../runtime/npy';
+import { readNpy } from '../../../runtime/node/npy-file';
 import { runCli } from '../cli-harness';
 import { FuzzCase } from './cases';
 

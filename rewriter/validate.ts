@@ -1,0 +1,327 @@
+import { attrInt, attrInts, hasAttr } from './attributes';
+import { ExplainError } from './errors';
+import { GraphView } from './graph-view';
+import { AttrType, DataType, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
+
+/**
+ * Checks node attributes against the ONNX operator specs and the tensor shapes that follow from
+ * the input's shape, before onnxruntime sees the model: onnxruntime aborts the process, allocates
+ * without bound or prints multi-line native logs on absurd attributes (pads or dilations near
+ * 2^63, group 0, unknown auto_pad, axes out of range). Shapes are propagated through the common
+ * ops; after an op this file does not know, only the checks that need no shape apply.
+ */
+export function validateGraph(view: GraphView, input: string, dims: number[]): void {
+  const shapes = new Map<string, number[]>([[input, dims]]);
+  for (const [name, t] of view.initializers) shapes.set(name, tensorDims(t));
+  for (const node of view.nodes) {
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
+    const ins = (node.input ?? []).map((i) => (i ? shapes.get(i) : undefined));
+    checkFloats(node, fail);
+    const rule = RULES[node.op_type ?? ''];
+    const outs = rule ? rule(node, ins, fail, view) : [];
+    (node.output ?? []).forEach((o, k) => {
+      const s = outs[k];
+      if (!o || !s) return;
+      if (s.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`gives output shape [${s}]`);
+      if (s.reduce((a, d) => a * d, 1) > MAX_ELEMENTS) fail(`output '${o}' would have shape [${s}] (${s.reduce((a, d) => a * d, 1)} elements for one row)`);
+      shapes.set(o, s);
+    });
+  }
+}
+
+/** Bytes per element of the tensor types with a fixed width (TensorProto.DataType). */
+const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/**
+ * Initializers whose data fits their shape and type, and float weights without NaN or ±Inf (every
+ * result computed from them would be silently wrong).
+ */
+export function validateWeights(view: GraphView): void {
+  for (const t of view.initializers.values()) {
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: initializer '${t.name}' ${what}`); };
+    const dims = tensorDims(t);
+    if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`has shape [${dims}]`);
+    const count = dims.reduce((a, d) => a * d, 1);
+    const width = WIDTH[t.data_type ?? 0];
+    if (t.data_type === 8) continue; // STRING: no fixed width
+    if (!width) fail(`has data type ${t.data_type}, which is not an ONNX tensor type`);
+    const stored = t.raw_data?.length ? t.raw_data.length / width
+      : Math.max(t.float_data?.length ?? 0, t.int32_data?.length ?? 0, t.int64_data?.length ?? 0, t.double_data?.length ?? 0, t.uint64_data?.length ?? 0);
+    if (stored !== count) fail(`holds ${stored} values for shape [${dims}]`);
+    const k = firstNonFiniteWeight(t);
+    if (k >= 0) fail(`holds a non-finite value at flat index ${k}`);
+  }
+}
+
+function firstNonFiniteWeight(t: TensorProto): number {
+  const raw = t.raw_data;
+  const type = t.data_type;
+  if (type === DataType.FLOAT16 && raw?.length) {
+    // Exponent bits all ones: Inf or NaN.
+    for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i + 1] & 0x7c) === 0x7c) return i / 2;
+    return -1;
+  }
+  if (type !== DataType.FLOAT && type !== DataType.DOUBLE) return -1;
+  if (raw?.length) {
+    const width = type === DataType.FLOAT ? 4 : 8;
+    const bytes = raw.byteOffset % width === 0 ? raw : new Uint8Array(raw);
+    const values = type === DataType.FLOAT ? new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4)) : new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 8));
+    return values.findIndex((v) => !Number.isFinite(v));
+  }
+  return tensorValues(t).findIndex((v) => !Number.isFinite(v));
+}
+
+/** Largest tensor (elements for one input row) and attribute value accepted. */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+const MAX_INT = 2 ** 31 - 1;
+
+type Shape = number[] | undefined;
+type Fail = (what: string) => never;
+type Rule = (node: NodeProto, ins: Shape[], fail: Fail, view: GraphView) => Shape[];
+
+/** Float attributes must be finite, except Clip's bounds (±∞ means unbounded). */
+function checkFloats(node: NodeProto, fail: Fail): void {
+  for (const a of node.attribute ?? []) {
+    if (node.op_type === 'Clip') continue;
+    if (a.type === AttrType.FLOAT && a.f !== undefined && a.f !== null && !Number.isFinite(a.f)) fail(`attribute ${a.name} is ${a.f}`);
+    if (a.type === AttrType.FLOATS && (a.floats ?? []).some((f) => !Number.isFinite(f))) fail(`attribute ${a.name} has a non-finite value`);
+  }
+  for (const name of ['epsilon']) if (hasAttr(node, name) && (node.attribute!.find((a) => a.name === name)!.f ?? 0) < 0) fail(`attribute ${name} is negative`);
+}
+
+function ints(node: NodeProto, name: string, length: number, min: number, fail: Fail): number[] | undefined {
+  const v = attrInts(node, name);
+  if (!v) return undefined;
+  if (v.length !== length) fail(`${name} [${v}] needs ${length} values`);
+  if (v.some((x) => !Number.isSafeInteger(x) || x < min || x > MAX_INT)) fail(`${name} [${v}] must be integers in [${min}, ${MAX_INT}]`);
+  return v;
+}
+
+function flag(node: NodeProto, name: string, fail: Fail): void {
+  const v = attrInt(node, name, 0);
+  if (v !== 0 && v !== 1) fail(`${name} is ${v}, must be 0 or 1`);
+}
+
+function axisIn(axis: number, rank: number, name: string, fail: Fail): number {
+  if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank) fail(`${name} ${axis} is out of range for rank ${rank}`);
+  return axis < 0 ? axis + rank : axis;
+}
+
+const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
+
+/** Conv, ConvTranspose and the pools: kernel, strides, dilations, pads, auto_pad, group; output shape. */
+function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
+  return (node, [x, w], fail) => {
+    if (x && x.length < 3) fail(`input has shape [${x}], needs rank ≥ 3 (batch, channels, spatial)`);
+    const kernelAttr = attrInts(node, 'kernel_shape');
+    const spatial = x ? x.length - 2 : w ? w.length - 2 : kernelAttr?.length;
+    if (spatial === undefined) return [];
+    if (w && w.length !== spatial + 2) fail(`weight has shape [${w}], expected rank ${spatial + 2}`);
+    if (kind === 'pool' && !kernelAttr) fail('kernel_shape is required');
+    let kernel = ints(node, 'kernel_shape', spatial, 1, fail);
+    if (kernel && w && kernel.some((k, i) => k !== w[i + 2])) fail(`kernel_shape [${kernel}] differs from the weight's [${w.slice(2)}]`);
+    kernel ??= w?.slice(2);
+    const strides = ints(node, 'strides', spatial, 1, fail) ?? Array(spatial).fill(1);
+    const dilations = ints(node, 'dilations', spatial, 1, fail) ?? Array(spatial).fill(1);
+    const pads = ints(node, 'pads', 2 * spatial, 0, fail) ?? Array(2 * spatial).fill(0);
+    const autoPad = stringAttr(node, 'auto_pad') ?? 'NOTSET';
+    if (!AUTO_PAD.includes(autoPad)) fail(`auto_pad '${autoPad}' is not one of ${AUTO_PAD.join(', ')}`);
+    if (autoPad !== 'NOTSET' && pads.some((p) => p !== 0)) fail(`pads [${pads}] and auto_pad ${autoPad} are both set`);
+    for (const f of ['ceil_mode', 'count_include_pad', 'storage_order']) flag(node, f, fail);
+    const group = attrInt(node, 'group', 1);
+    if (kind !== 'pool') {
+      if (!Number.isSafeInteger(group) || group < 1 || group > MAX_INT) fail(`group ${group} must be a positive integer`);
+      if (w && w[0] % group !== 0) fail(`group ${group} does not divide the weight's ${w[0]} ${kind === 'conv' ? 'output' : 'input'} channels`);
+      if (x && w && kind === 'conv' && x[1] !== w[1] * group) fail(`input has ${x[1]} channels, the weight expects ${w[1]} × group ${group}`);
+      if (x && w && kind === 'convT' && x[1] !== w[0]) fail(`input has ${x[1]} channels, the weight expects ${w[0]}`);
+    }
+    const extent = kernel?.map((k, i) => (k - 1) * dilations[i] + 1);
+    if (extent?.some((e) => e > MAX_INT)) fail(`dilated kernel [${extent}] is too large`);
+    if (kind === 'pool' && kernel && pads.some((p, i) => p >= kernel[i % spatial])) fail(`pads [${pads}] must be smaller than kernel_shape [${kernel}]`);
+    if (kind === 'convT') {
+      const outPad = ints(node, 'output_padding', spatial, 0, fail) ?? Array(spatial).fill(0);
+      if (outPad.some((p, i) => p >= Math.max(strides[i], dilations[i]))) fail(`output_padding [${outPad}] must be smaller than the stride or dilation`);
+      if (hasAttr(node, 'output_shape')) return [];
+      if (!x || !w || !kernel) return [];
+      const size = x.slice(2).map((d, i) => strides[i] * (d - 1) + outPad[i] + extent![i] - pads[i] - pads[i + spatial]);
+      if (autoPad !== 'NOTSET') return [];
+      return [[x[0], w[1] * group, ...size]];
+    }
+    if (!x || !kernel) return [];
+    const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+    const size = x.slice(2).map((d, i) => {
+      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(d / strides[i]);
+      const room = d + pads[i] + pads[i + spatial] - extent![i];
+      if (room < 0) fail(`input spatial size ${d} (padded ${d + pads[i] + pads[i + spatial]}) is smaller than the ${autoPad === 'VALID' ? '' : 'dilated '}kernel ${extent![i]} on axis ${i + 2}`);
+      return (ceil ? Math.ceil(room / strides[i]) : Math.floor(room / strides[i])) + 1;
+    });
+    return [[x[0], kind === 'conv' && w ? w[0] : x[1], ...size]];
+  };
+}
+
+const same: Rule = (_node, [x]) => [x];
+
+/** Same shape out; an `axis` attribute, where set, names an axis of the input. */
+const sameWithAxis: Rule = (node, [x], fail) => {
+  if (x && hasAttr(node, 'axis')) axisIn(attrInt(node, 'axis', 0), x.length, 'axis', fail);
+  return [x];
+};
+
+function broadcast(shapes: Shape[], fail: Fail): Shape {
+  if (shapes.some((s) => !s)) return undefined;
+  const rank = Math.max(...shapes.map((s) => s!.length));
+  const out = Array(rank).fill(1);
+  for (const s of shapes) {
+    s!.forEach((d, k) => {
+      const j = rank - s!.length + k;
+      if (d !== 1 && out[j] !== 1 && out[j] !== d) fail(`input shapes ${shapes.map((t) => `[${t}]`).join(', ')} do not broadcast`);
+      if (d !== 1) out[j] = d;
+    });
+  }
+  return out;
+}
+
+const elementwise: Rule = (node, ins, fail) => [broadcast(ins.filter((_, k) => node.input![k]), fail)];
+
+/** Axes given as attribute (older opsets) or as constant input 1. */
+function axesOf(node: NodeProto, view: GraphView): number[] | undefined {
+  return attrInts(node, 'axes') ?? view.constant(node.input?.[1] ?? '')?.values;
+}
+
+function unique(axes: number[], fail: Fail): void {
+  if (new Set(axes).size !== axes.length) fail(`axes [${axes}] repeat an axis`);
+}
+
+const RULES: Record<string, Rule> = {
+  Conv: windowed('conv'),
+  ConvTranspose: windowed('convT'),
+  MaxPool: windowed('pool'),
+  AveragePool: windowed('pool'),
+  LpPool: windowed('pool'),
+  GlobalAveragePool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
+  GlobalMaxPool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
+  ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'HardSigmoid',
+    'HardSwish', 'Softplus', 'Dropout', 'Identity', 'Cast', 'Clip', 'BatchNormalization', 'InstanceNormalization', 'Sign', 'Floor', 'Ceil'].map((op) => [op, same])),
+  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'PRelu', 'Equal', 'Greater', 'Less'].map((op) => [op, elementwise])),
+  Softmax: sameWithAxis,
+  LogSoftmax: sameWithAxis,
+  LayerNormalization: sameWithAxis,
+  LRN: (node, [x], fail) => {
+    const size = attrInt(node, 'size', 0);
+    if (!Number.isSafeInteger(size) || size < 1 || size > MAX_INT) fail(`size ${size} must be a positive integer`);
+    return [x];
+  },
+  Flatten: (node, [x], fail) => {
+    if (!x) return [];
+    const axis = attrInt(node, 'axis', 1);
+    if (!Number.isSafeInteger(axis) || axis < -x.length || axis > x.length) fail(`axis ${axis} is out of range for rank ${x.length}`);
+    const a = axis < 0 ? axis + x.length : axis;
+    return [[x.slice(0, a).reduce((p, d) => p * d, 1), x.slice(a).reduce((p, d) => p * d, 1)]];
+  },
+  Gemm: (node, [a, b, c], fail) => {
+    flag(node, 'transA', fail);
+    flag(node, 'transB', fail);
+    if (!a || !b) return [];
+    if (a.length !== 2 || b.length !== 2) fail(`inputs have shapes [${a}] and [${b}], Gemm needs matrices`);
+    const [m, ka] = attrInt(node, 'transA', 0) ? [a[1], a[0]] : a;
+    const [kb, n] = attrInt(node, 'transB', 0) ? [b[1], b[0]] : b;
+    if (ka !== kb) fail(`inner dimensions ${ka} and ${kb} differ (shapes [${a}], [${b}])`);
+    if (c) broadcast([[m, n], c], fail);
+    return [[m, n]];
+  },
+  MatMul: (_node, [a, b], fail) => {
+    if (!a || !b || !a.length || !b.length) return [];
+    const a2 = a.length === 1 ? [1, a[0]] : a;
+    const b2 = b.length === 1 ? [b[0], 1] : b;
+    if (a2[a2.length - 1] !== b2[b2.length - 2]) fail(`inner dimensions differ (shapes [${a}], [${b}])`);
+    const batch = broadcast([a2.slice(0, -2), b2.slice(0, -2)], fail)!;
+    return [[...batch, ...(a.length > 1 ? [a2[a2.length - 2]] : []), ...(b.length > 1 ? [b2[b2.length - 1]] : [])]];
+  },
+  Transpose: (node, [x], fail) => {
+    const perm = attrInts(node, 'perm');
+    if (!x) return [];
+    const p = perm ?? x.map((_, k) => x.length - 1 - k);
+    if (p.length !== x.length || [...p].sort((u, v) => u - v).some((v, k) => v !== k)) fail(`perm [${p}] is not a permutation of the ${x.length} axes`);
+    return [p.map((k) => x[k])];
+  },
+  Concat: (node, ins, fail) => {
+    if (ins.some((s) => !s) || !ins.length) return [];
+    const rank = ins[0]!.length;
+    const axis = axisIn(attrInt(node, 'axis', 0), rank, 'axis', fail);
+    for (const s of ins) if (s!.length !== rank || s!.some((d, k) => k !== axis && d !== ins[0]![k])) fail(`input shapes ${ins.map((t) => `[${t}]`).join(', ')} differ off axis ${axis}`);
+    return [ins[0]!.map((d, k) => (k === axis ? ins.reduce((a, s) => a + s![k], 0) : d))];
+  },
+  Reshape: (node, [x], fail, view) => {
+    const target = view.constant(node.input?.[1] ?? '')?.values;
+    if (!x || !target) return [];
+    const count = x.reduce((a, d) => a * d, 1);
+    const out = target.map((d, k) => (d === 0 && !attrInt(node, 'allowzero', 0) ? x[k] : d));
+    if (out.some((d) => d === undefined || d < -1) || out.filter((d) => d === -1).length > 1) fail(`shape [${target}] is not valid for input [${x}]`);
+    const known = out.reduce((a, d) => (d === -1 ? a : a * d), 1);
+    const k = out.indexOf(-1);
+    if (k >= 0) {
+      if (known === 0 || count % known !== 0) fail(`cannot reshape [${x}] to [${target}]`);
+      out[k] = count / known;
+    } else if (known !== count) fail(`cannot reshape [${x}] (${count} elements) to [${target}]`);
+    return [out];
+  },
+  Squeeze: (node, [x], fail, view) => {
+    const axes = axesOf(node, view);
+    if (!x) return [];
+    if (!axes) return [x.filter((d) => d !== 1)];
+    const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));
+    unique(norm, fail);
+    return [x.filter((_, k) => !norm.includes(k))];
+  },
+  Unsqueeze: (node, [x], fail, view) => {
+    const axes = axesOf(node, view);
+    if (!x || !axes) return [];
+    const rank = x.length + axes.length;
+    const norm = axes.map((a) => axisIn(a, rank, 'axis', fail));
+    unique(norm, fail);
+    const rest = [...x];
+    return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
+  },
+  Resize: modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
+  Upsample: modes({ mode: ['nearest', 'linear', 'bilinear'] }),
+  Pad: modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] }),
+  ReduceSum: reduce,
+  ReduceMean: reduce,
+  Gather: (node, [x, idx], fail) => {
+    if (!x) return [];
+    const axis = axisIn(attrInt(node, 'axis', 0), x.length, 'axis', fail);
+    return idx ? [[...x.slice(0, axis), ...idx, ...x.slice(axis + 1)]] : [];
+  },
+  Split: (node, [x], fail) => {
+    if (x) axisIn(attrInt(node, 'axis', 0), x.length, 'axis', fail);
+    return [];
+  },
+};
+
+/** String attributes limited to the values the op's spec lists. */
+function modes(allowed: Record<string, string[]>): Rule {
+  return (node, _ins, fail) => {
+    for (const [name, values] of Object.entries(allowed)) {
+      const v = stringAttr(node, name);
+      if (v !== undefined && !values.includes(v)) fail(`${name} '${v}' is not one of ${values.join(', ')}`);
+    }
+    return [];
+  };
+}
+
+/** A string attribute as set (an empty string included), or undefined when absent. */
+function stringAttr(node: NodeProto, name: string): string | undefined {
+  const a = node.attribute?.find((x) => x.name === name);
+  return a ? new TextDecoder().decode(a.s ?? new Uint8Array()) : undefined;
+}
+
+function reduce(node: NodeProto, [x]: Shape[], fail: Fail, view: GraphView): Shape[] {
+  flag(node, 'keepdims', fail);
+  const axes = axesOf(node, view);
+  if (!x) return [];
+  const keep = attrInt(node, 'keepdims', 1) === 1;
+  if (!axes?.length) return attrInt(node, 'noop_with_empty_axes', 0) ? [x] : [keep ? x.map(() => 1) : []];
+  const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));
+  unique(norm, fail);
+  return [keep ? x.map((d, k) => (norm.includes(k) ? 1 : d)) : x.filter((_, k) => !norm.includes(k))];
+}
