@@ -1,8 +1,6 @@
-import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
-import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
-import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
+import { NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData } from '../runtime';
@@ -15,6 +13,8 @@ import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { checkOutput, fileError } from '../runtime/node/files';
+import { saveModel } from '../runtime/node/model-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
@@ -168,6 +168,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ExplainError) {
       console.error(`onnx-explain: error: ${e.message}`);
+      return 1;
+    }
+    const { code, path: file } = (e ?? {}) as NodeJS.ErrnoException;
+    if (code && file) {
+      console.error(`onnx-explain: error: ${fileError(e, file).message}`);
       return 1;
     }
     const msg = String((e as Error)?.message ?? e).split('\n')[0];
@@ -352,10 +357,8 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const out = p.flags.get('out') as string | undefined;
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
-  for (const own of [model, inputFile, baselineFile, maskFile]) {
-    if (out && own && path.resolve(out) === path.resolve(own)) throw new ExplainError(`--out ${out} would overwrite the input file ${own}`);
-  }
   const format = out ? prepareOut(out, formats) : undefined;
+  if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, maskFile]);
   const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p) });
   const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
@@ -457,13 +460,11 @@ async function rewrite(p: Parsed): Promise<void> {
   const model = modelArg(p, 'rewrite');
   const out = p.flags.get('out') as string | undefined;
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
-  if (fs.existsSync(out) && path.resolve(out) === path.resolve(model)) throw new ExplainError(`rewrite: --out ${out} would overwrite the input model`);
+  checkOutput(out, '--out', [model]);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
   const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);
-  const tmp = `${out}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, encodeModel(aug));
-  fs.renameSync(tmp, out);
+  saveModel(aug, out);
   console.log(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
 }

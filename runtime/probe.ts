@@ -20,7 +20,7 @@ function cpuSession(bytes: Uint8Array): Promise<OrtSession> {
   const { ort, fallback } = backend();
   // Graph optimisations cost more than the one or two runs a probe makes (they are also mostly
   // blocked when every intermediate is an output).
-  return ort.InferenceSession.create(bytes, { logSeverityLevel: 3, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
+  return ort.InferenceSession.create(bytes, { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
 }
 
 /** Inputs of the given dims, with dim 0 multiplied by `scale`. */

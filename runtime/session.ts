@@ -12,7 +12,7 @@ export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
 export type SessionOptions = Omit<OrtCommon.InferenceSession.SessionOptions, 'executionProviders'>;
 
 /** Defaults: every graph optimisation, and only fatal native log lines (errors are ours to report). */
-const DEFAULTS: SessionOptions = { logSeverityLevel: 3, graphOptimizationLevel: 'all' };
+const DEFAULTS: SessionOptions = { logSeverityLevel: 4, graphOptimizationLevel: 'all' };
 
 /**
  * Session settings: onnxruntime options (the user's), and for loops intra-op threads and outputs

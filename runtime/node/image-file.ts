@@ -1,12 +1,11 @@
-import * as fs from 'fs';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { readRegularFile } from './files';
 import { ExplainError } from '../../rewriter/errors';
 import { Rgb } from '../image';
 
 export function readImage(file: string): Rgb {
-  if (!fs.existsSync(file)) throw new ExplainError(`${file}: file not found`);
-  const buf = fs.readFileSync(file);
+  const buf = readRegularFile(file);
   let width: number, height: number, rgba: Uint8Array;
   try {
     if ([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, k) => buf[k] === b)) {

@@ -3,17 +3,16 @@ import * as path from 'path';
 import { ExplainError } from '../../rewriter/errors';
 import { parseModel } from '../../rewriter/model-io';
 import { encodeModel, ModelProto, TensorProto } from '../../rewriter/proto';
+import { readRegularFile, writeFileAtomic } from './files';
 
 /** Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default: the model's folder). */
 export function loadModel(source: string | Uint8Array, options: { baseDir?: string } = {}): ModelProto {
   if (typeof source !== 'string') return parseModel(source, '<bytes>', options.baseDir ? externalReader(options.baseDir) : undefined);
-  if (!fs.existsSync(source)) throw new ExplainError(`${source}: file not found`);
-  if (fs.statSync(source).isDirectory()) throw new ExplainError(`${source}: is a directory, not an ONNX file`);
-  return parseModel(fs.readFileSync(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source))));
+  return parseModel(readRegularFile(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source))));
 }
 
 export function saveModel(model: ModelProto, file: string): void {
-  fs.writeFileSync(file, encodeModel(model));
+  writeFileAtomic(file, encodeModel(model));
 }
 
 /** Reads external data confined to `baseDir` (no absolute locations, no escaping through .. or links). */
@@ -38,7 +37,9 @@ function externalReader(baseDir: string) {
     if (escapes(fs.realpathSync(root), fs.realpathSync(file))) {
       throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' links outside the model's folder`);
     }
-    const size = fs.statSync(file).size;
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new ExplainError(`${label}: initializer '${t.name}' external data '${location}' is not a regular file`);
+    const size = st.size;
     const whole = (key: string, fallback: number) => {
       const v = info.has(key) ? Number(info.get(key)) : fallback;
       if (!Number.isSafeInteger(v) || v < 0) throw new ExplainError(`${label}: initializer '${t.name}' external data ${key} '${info.get(key)}' is not a non-negative integer`);

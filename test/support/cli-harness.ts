@@ -2,7 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as assert from 'uvu/assert';
 import { main } from '../../cli/main';
+import { ExplainError } from '../../rewriter/errors';
 
 export interface CliRun { code: number; out: string[]; err: string[]; warn: string[] }
 
@@ -49,4 +51,40 @@ export function writeRawNpy(file: string, descr: string, dims: number[], bytes: 
   head[6] = 1;
   head.writeUInt16LE(header.length, 8);
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(bytes)]));
+}
+
+export function oneLine(msg: string, what: string): void {
+  assert.ok(msg.length > 0, `${what}: empty message`);
+  assert.not.match(msg, /\n|\r/, `${what}: message has several lines: ${JSON.stringify(msg)}`);
+  assert.not.match(msg, /\n\s+at /, `${what}: stack trace`);
+}
+
+/** CLI exit code 1 with exactly one stderr line naming the cause; the `protect`ed files unchanged. */
+export async function cliFailsWith(argv: string[], cause: RegExp, protect: string[]): Promise<string> {
+  const before = snapshot(protect);
+  const r = await runCli(argv);
+  const what = argv.join(' ');
+  assert.is(r.code, 1, `${what}: exit code ${r.code}, stderr ${JSON.stringify(r.err)}`);
+  assert.is(r.err.length, 1, `${what}: stderr lines ${JSON.stringify(r.err)}`);
+  oneLine(r.err[0], what);
+  assert.match(r.err[0], /^onnx-explain: error: /);
+  assert.match(r.err[0], cause, `${what}: ${r.err[0]}`);
+  assert.equal(snapshot(protect), before, `${what}: user files changed`);
+  return r.err[0];
+}
+
+/** The API rejects with a one-line ExplainError naming the cause; the `protect`ed files unchanged. */
+export async function apiFailsWith(run: () => Promise<unknown>, cause: RegExp, what: string, protect: string[]): Promise<void> {
+  const before = snapshot(protect);
+  let err: unknown;
+  try {
+    await run();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err !== undefined, `${what}: no error`);
+  assert.instance(err, ExplainError, `${what}: ${err}`);
+  oneLine((err as Error).message, what);
+  assert.match((err as Error).message, cause, `${what}: ${(err as Error).message}`);
+  assert.equal(snapshot(protect), before, `${what}: user files changed`);
 }

@@ -116,7 +116,7 @@ export function summary(verdicts: Verdict[]): string {
 
 if (require.main === module) {
   const arg = (name: string, fallback: number) => {
-    const k = process.argv.indexOf(name);
+    const k = process.argv.lastIndexOf(name);
     return k >= 0 ? Number(process.argv[k + 1]) : fallback;
   };
   const count = arg('--cases', 1600);

@@ -1,0 +1,84 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../../rewriter/errors';
+
+/** A Node file-system error as one line naming the path. */
+export function fileError(e: unknown, file: string): ExplainError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const why: Record<string, string> = {
+    ENOENT: 'file not found', EISDIR: 'is a directory', ENOTDIR: 'a folder on the path is a file', EACCES: 'permission denied', EPERM: 'permission denied',
+    ELOOP: 'too many symbolic links', ENAMETOOLONG: 'name too long', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EMFILE: 'too many open files',
+  };
+  return e instanceof ExplainError ? e : new ExplainError(`${file}: ${why[code ?? ''] ?? `cannot be used (${code ?? (e as Error)?.message ?? e})`}`);
+}
+
+/**
+ * The bytes of a regular file. Opened without blocking and checked on the open descriptor, so a
+ * FIFO, device or socket in place of a file is refused instead of waiting forever.
+ */
+export function readRegularFile(file: string): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw fileError(e, file);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw new ExplainError(`${file}: is a directory, not a file`);
+    if (!st.isFile()) throw new ExplainError(`${file}: is not a regular file (a FIFO, device or socket)`);
+    return fs.readFileSync(fd);
+  } catch (e) {
+    throw fileError(e, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Checks, before any work, that `out` can be written without touching the user's other files:
+ * creates its folder, refuses a folder or special file in its place, and refuses a path that is the
+ * same file as one of `inputs` (compared by device and inode, so symbolic and hard links count).
+ */
+export function checkOutput(out: string, flag: string, inputs: (string | undefined)[]): void {
+  const dir = path.dirname(path.resolve(out));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new ExplainError(`${flag} ${out}: cannot create its folder (${fileError(e, dir).message})`);
+  }
+  let target: fs.Stats | undefined;
+  try {
+    target = fs.statSync(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, out);
+  }
+  if (!target) return;
+  if (target.isDirectory()) throw new ExplainError(`${flag} ${out}: is a directory`);
+  if (!target.isFile()) throw new ExplainError(`${flag} ${out}: is not a regular file (a FIFO, device or socket)`);
+  for (const input of inputs) {
+    if (!input) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(input);
+    } catch {
+      continue;
+    }
+    if (st.dev === target.dev && st.ino === target.ino) throw new ExplainError(`${flag} ${out} is the same file as ${input} and would overwrite it`);
+  }
+}
+
+/**
+ * Writes a file through a temporary file in the same folder and a rename: a reader never sees half
+ * a file, and a link at `file` is replaced, never written through.
+ */
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    fs.writeFileSync(tmp, bytes, { flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw fileError(e, file);
+  }
+}

@@ -1,0 +1,167 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AttributeProto, decodeModel, encodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
+import { loadFixture } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+const dir = tempDir('robustness');
+const at = (...p: string[]) => path.join(dir, ...p);
+const cnn = loadFixture('cnn_maxpool');
+const mlp = loadFixture('mlp');
+fs.copyFileSync(cnn.model, at('cnn.onnx'));
+fs.copyFileSync(path.join(path.dirname(cnn.model), 'input.npy'), at('cnn-input.npy'));
+fs.copyFileSync(path.join(path.dirname(mlp.model), 'input.npy'), at('mlp-input.npy'));
+const CNN = at('cnn.onnx');
+const X = at('cnn-input.npy');
+const BIN = path.resolve(__dirname, '../../bin/onnx-explain.js');
+
+const userFiles = () => fs.readdirSync(dir).map((f) => at(f)).filter((f) => fs.lstatSync(f).isFile());
+const cliFails = (argv: string[], cause: RegExp) => cliFailsWith(argv, cause, userFiles());
+const apiFails = (run: () => Promise<unknown>, cause: RegExp, what: string) => apiFailsWith(run, cause, what, userFiles());
+
+/** cnn_maxpool with one attribute of its first `op` node set (ints as strings keep 64-bit values). */
+function mutated(name: string, op: string, attr: AttributeProto): string {
+  const m = decodeModel(fs.readFileSync(cnn.model));
+  const node = m.graph!.node!.find((n) => n.op_type === op)!;
+  node.attribute = [...(node.attribute ?? []).filter((a) => a.name !== attr.name), attr];
+  fs.writeFileSync(at(name), encodeModel(m));
+  return at(name);
+}
+
+/** The CLI as a process: exit code and stderr lines (native onnxruntime logs would show here). */
+function run(args: string[]): { status: number | null; lines: string[] } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, lines: r.stderr.split('\n').filter((l) => l.trim()) };
+}
+
+const ints = (name: string, ints: (number | string)[]): AttributeProto => ({ name, type: 7, ints: ints as never });
+const cases: [string, AttributeProto, string, RegExp][] = [
+  ['Conv pads 2^63−1', ints('pads', Array(4).fill('9223372036854775807')), 'Conv', /\(Conv, opset 11\): pads \[.*\] must be integers in \[0, 2147483647\]/],
+  ['Conv dilations 2^31−1', ints('dilations', [2147483647, 2147483647]), 'Conv', /\(Conv, opset 11\): dilated kernel \[4294967295,4294967295\] is too large/],
+  ['Conv group 0', { name: 'group', type: 2, i: 0 }, 'Conv', /group 0 must be a positive integer/],
+  ['Conv auto_pad BOGUS', { name: 'auto_pad', type: 3, s: Buffer.from('BOGUS') }, 'Conv', /auto_pad 'BOGUS' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID/],
+  ['Conv strides with a missing value', ints('strides', [1]), 'Conv', /strides \[1\] needs 2 values/],
+  ['MaxPool pads as large as the kernel', ints('pads', [2, 2, 2, 2]), 'MaxPool', /\(MaxPool, opset 11\): pads \[2,2,2,2\] must be smaller than kernel_shape \[2,2\]/],
+  ['Flatten axis out of range', { name: 'axis', type: 2, i: 9 }, 'Flatten', /\(Flatten, opset 11\): axis 9 is out of range for rank 4/],
+  ['Gemm alpha NaN', { name: 'alpha', type: 1, f: NaN }, 'Gemm', /\(Gemm, opset 11\): attribute alpha is NaN/],
+];
+for (const [what, attr, op, cause] of cases) {
+  test(`absurd attribute refused before onnxruntime, in one line naming the node: ${what}`, async () => {
+    const model = mutated(`${what.replace(/\W+/g, '-')}.onnx`, op, attr);
+    await cliFails(['attribute', model, '--input', X, '--out', at('never.npy')], cause);
+    await cliFails(['rewrite', model, '--out', at('never.onnx')], cause);
+    await apiFails(async () => (await Explainer.load(model)).forward(cnn.input), cause, `${what}: forward`);
+    assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never.onnx')), 'nothing written');
+  });
+}
+
+test('the process prints only our line: no onnxruntime log for a model that fails inside onnxruntime', () => {
+  // Flatten axis 0 passes validation at batch 1 but breaks the Gemm at batch 2: onnxruntime logs
+  // an error while probing unless its session log level is fatal.
+  const model = mutated('flatten0.onnx', 'Flatten', { name: 'axis', type: 2, i: 0 });
+  const r = run(['attribute', model, '--input', X, '--target', '0,1,2']);
+  assert.is(r.status, 0, r.lines.join('\n'));
+  assert.equal(r.lines, [], 'stderr');
+  const bad = run(['attribute', mutated('group0.onnx', 'Conv', { name: 'group', type: 2, i: 0 }), '--input', X]);
+  assert.is(bad.status, 1);
+  assert.is(bad.lines.length, 1, bad.lines.join('\n'));
+});
+
+// ---- files ------------------------------------------------------------------------------------
+test('--out that is a symbolic or hard link to the input, model or baseline is refused; the file is untouched', async () => {
+  fs.copyFileSync(X, at('baseline.npy'));
+  fs.symlinkSync(X, at('sym-to-input.npy'));
+  fs.linkSync(X, at('hard-to-input.npy'));
+  fs.linkSync(at('baseline.npy'), at('hard-to-baseline.npy'));
+  fs.linkSync(CNN, at('hard-to-model.onnx'));
+  fs.symlinkSync(CNN, at('sym-to-model.onnx'));
+  const before = snapshot([X, CNN, at('baseline.npy')]);
+  await cliFails(['attribute', CNN, '--input', X, '--out', at('sym-to-input.npy')], /--out .*sym-to-input\.npy is the same file as .*cnn-input\.npy and would overwrite it/);
+  await cliFails(['attribute', CNN, '--input', X, '--out', at('hard-to-input.npy')], /is the same file as .*cnn-input\.npy/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('baseline.npy'), '--out', at('hard-to-baseline.npy')], /is the same file as .*baseline\.npy/);
+  await cliFails(['rewrite', CNN, '--out', at('hard-to-model.onnx')], /is the same file as .*cnn\.onnx/);
+  await cliFails(['rewrite', CNN, '--out', at('sym-to-model.onnx')], /is the same file as .*cnn\.onnx/);
+  assert.equal(snapshot([X, CNN, at('baseline.npy')]), before);
+});
+
+test('a FIFO as model or input is refused at once (no hang); folders and special files as --out too', async () => {
+  execFileSync('mkfifo', [at('fifo')]);
+  for (const args of [['attribute', at('fifo'), '--input', X], ['attribute', CNN, '--input', at('fifo')], ['info', at('fifo')]]) {
+    const t0 = Date.now();
+    const r = run(args);
+    assert.is(r.status, 1, `${args.join(' ')}: ${r.lines}`);
+    assert.equal(r.lines.length, 1);
+    assert.match(r.lines[0], /^onnx-explain: error: .*fifo: is not a regular file \(a FIFO, device or socket\)$/);
+    assert.ok(Date.now() - t0 < 30_000, 'answered without waiting for a writer');
+  }
+  fs.mkdirSync(at('folder.npy'));
+  await cliFails(['attribute', CNN, '--input', X, '--out', at('folder.npy')], /--out.*folder\.npy.*is a (directory|folder)/);
+  await cliFails(['attribute', CNN, '--input', at('folder.npy')], /folder\.npy: is a directory/);
+  execFileSync('mkfifo', [at('fifo.npy')]);
+  await cliFails(['attribute', CNN, '--input', X, '--out', at('fifo.npy')], /--out .*fifo\.npy: is not a regular file/);
+  assert.ok(fs.lstatSync(at('fifo.npy')).isFIFO(), 'the FIFO is still there');
+});
+
+test('--out in a missing folder: the folder is created and the result written', async () => {
+  const r = await runCli(['attribute', CNN, '--input', X, '--out', at('new', 'deeper', 'a.npy')]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(readNpy(at('new', 'deeper', 'a.npy')).dims, cnn.input.dims);
+  await cliFails(['attribute', CNN, '--input', X, '--out', path.join(X, 'a.npy')], /--out .*cannot create its folder/);
+});
+
+// ---- accepted but wrong -----------------------------------------------------------------------
+test('values that used to be read as something else are refused: empty targets, a baseline with an extra axis, a negative epsilon', async () => {
+  writeNpy(at('baseline-extra-axis.npy'), new Float32Array(cnn.input.data.length / 3), [...cnn.input.dims.slice(1), 1]);
+  await cliFails(['attribute', CNN, '--input', X, '--target', ''], /--target: '' is not a comma-separated list of integers/);
+  await cliFails(['attribute', CNN, '--input', X, '--target', '0,,1'], /--target: '0,,1' is not a comma-separated list of integers/);
+  await cliFails(['attribute', CNN, '--input', X, '--target', '1e0'], /--target: '1e0'/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'lrp-epsilon', '--epsilon', '-1'], /epsilon -1 must be a finite number ≥ 0/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'lrp-epsilon', '--epsilon', '0x10'], /--epsilon: '0x10' is not a finite number/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('baseline-extra-axis.npy')], /baseline has shape \[3,16,16,1\]; expected one row \[1, 3,16,16\]/);
+  await cliFails(['attribute', CNN, '--input', X, '--target', '1', '--target', '2'], /option --target is given twice/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'gradient', '--baseline', X], /method 'gradient' takes no baseline/);
+  const ex = await Explainer.load(CNN);
+  await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-epsilon', epsilon: -1 }), /epsilon -1/, 'API epsilon -1');
+  await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-alphabeta', alpha: NaN }), /alpha NaN/, 'API alpha NaN');
+});
+
+test('NaN or ±Inf in the input, the baseline or the weights is refused naming where', async () => {
+  const x = Float32Array.from(cnn.input.data);
+  x[5] = NaN;
+  writeNpy(at('nan-input.npy'), x, cnn.input.dims);
+  const b = new Float32Array(x.length / 3);
+  b[7] = -Infinity;
+  writeNpy(at('inf-baseline.npy'), b, [1, ...cnn.input.dims.slice(1)]);
+  await cliFails(['attribute', CNN, '--input', at('nan-input.npy')], /input 'input' holds NaN at flat index 5/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('inf-baseline.npy')], /baseline holds -Infinity at flat index 7/);
+  const m = decodeModel(fs.readFileSync(cnn.model));
+  const w = m.graph!.initializer!.find((t) => t.name === 'body.0.weight')!;
+  const values = new Float32Array(new Uint8Array(w.raw_data!).buffer);
+  values[3] = Infinity;
+  w.raw_data = new Uint8Array(values.buffer);
+  fs.writeFileSync(at('inf-weight.onnx'), encodeModel(m));
+  await cliFails(['attribute', at('inf-weight.onnx'), '--input', X], /initializer 'body\.0\.weight' holds a non-finite value at flat index 3/);
+  await cliFails(['rewrite', at('inf-weight.onnx'), '--out', at('never.onnx')], /body\.0\.weight/);
+});
+
+test('a non-finite result names the first node giving it: in the model (Log of a negative) or in the backward pass (LRP with ε = 0)', async () => {
+  fs.writeFileSync(at('log.onnx'), tinyModel([3], 13, (em, x) => em.op('Log', [x])));
+  const logEx = await Explainer.load(at('log.onnx'));
+  await apiFails(() => logEx.attribute({ data: Float32Array.from([1, -2, 3]), dims: [1, 3] }, { target: 0 }), /the model's node '[^']+' \(Log\) gives NaN in '[^']+' for this input/, 'Log of a negative');
+  fs.writeFileSync(at('linear.onnx'), tinyModel([2], 13, (em, x) => em.matmul(x, em.constFloat([1, -1, 2, 0.5], [2, 2]))));
+  const linear = await Explainer.load(at('linear.onnx'));
+  // x = 0: z = 0 at the output, and ε = 0 leaves R/z = 0/0.
+  await apiFails(() => linear.attribute({ data: new Float32Array(2), dims: [1, 2] }, { method: 'lrp-epsilon', epsilon: 0, target: 0 }), /node '[^']+' \(Div\) gives NaN .* of the lrp-epsilon graph \(a larger epsilon avoids divisions by zero\)/, 'LRP ε = 0');
+  const ok = await linear.attribute({ data: new Float32Array(2), dims: [1, 2] }, { method: 'lrp-epsilon', target: 0 });
+  assert.ok(ok.attributions.data.every(Number.isFinite), 'default ε is finite');
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();
