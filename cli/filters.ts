@@ -1,10 +1,9 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
 import { Preprocess } from '../runtime/image';
 import { readNpy } from '../runtime/node/npy-file';
+import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot } from '../runtime/plot';
@@ -69,11 +68,8 @@ export async function filters(p: Parsed): Promise<void> {
   if (out && !/\.png$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .png`);
   const json = p.flags.get('json') as string | undefined;
   const baselineFile = p.flags.get('baseline') as string | undefined;
-  for (const mine of [out, json]) {
-    for (const own of [model, inputFile, baselineFile]) {
-      if (mine && own && path.resolve(mine) === path.resolve(own)) throw new ExplainError(`${mine} would overwrite the input file ${own}`);
-    }
-  }
+  if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, json]);
+  if (json) checkOutput(json, '--json', [model, inputFile, baselineFile, out]);
   const occlude = p.flags.get('occlude') as string | undefined;
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
   if (occlude === 'grid' && !p.flags.has('window')) throw new ExplainError('--occlude grid needs --window (one size per input dimension without the batch)');
@@ -107,7 +103,7 @@ export async function filters(p: Parsed): Promise<void> {
   }
   if (json) {
     const plain = { ...report, rows: report.rows.map((r) => ({ ...r, means: Array.from(r.means), occluded: r.occluded?.map((o) => ({ ...o, change: Array.from(o.change) })) })) };
-    fs.writeFileSync(json, `${JSON.stringify(plain, null, 1)}\n`);
+    writeFileAtomic(json, new TextEncoder().encode(`${JSON.stringify(plain, null, 1)}\n`));
     console.log(`wrote ${json}`);
   }
 }
