@@ -19,6 +19,7 @@ import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
+import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
 import { mapMethods } from '../rewriter/maps';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
@@ -35,6 +36,7 @@ Usage:
   onnx-explain filters MODEL --input X --layer NAME [--top K] [--out CHART.png] [--occlude grid|BOXES]
   onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy
   onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR
+  onnx-explain export-triton MODEL --method M --out REPO [--name NAME] [--max-batch N] [--shape DIMS]
 
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options.`;
@@ -68,6 +70,7 @@ const HELP: Record<string, string> = {
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
+  'export-triton': `${EXPORT_TRITON_HELP}\n${COMMON_HELP}`,
   info: `onnx-explain info MODEL [--layers [--shape DIMS]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
@@ -164,6 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
     if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
     if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
+    if (command === 'export-triton') await exportTriton(parseArgs(rest, { ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, command));
     return 0;
   } catch (e) {
     if (e instanceof ExplainError) {
@@ -208,7 +212,7 @@ function choice<T extends string>(p: Parsed, flag: string, allowed: T[]): T | un
   return v as T | undefined;
 }
 
-function commonOptions(p: Parsed): AttributeOptions {
+export function commonOptions(p: Parsed): AttributeOptions {
   const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
   const onehot = p.flags.get('onehot-axis') as string | undefined;
   return {
@@ -442,7 +446,7 @@ function reportDelta(delta: Float32Array, attributions: Float32Array, rows: numb
 }
 
 /** The input shape from --shape, or the model's own where its sizes are static (batch 1). */
-function shapeArg(p: Parsed, ex: Explainer): number[] {
+export function shapeArg(p: Parsed, ex: Explainer): number[] {
   const shapeFlag = p.flags.get('shape') as string | undefined;
   let dims: number[];
   if (shapeFlag) {

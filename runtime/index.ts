@@ -23,3 +23,5 @@ export { maximize } from './drivers/maximize';
 export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
 export { filterSensitivity } from './filters';
 export type { FilterOptions, FilterReport } from './filters';
+export { tritonConfig } from './triton';
+export type { TritonSpec } from './triton';

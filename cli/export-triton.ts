@@ -1,0 +1,51 @@
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { encodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { checkOutput, writeFileAtomic } from '../runtime/node/files';
+import { tritonConfig } from '../runtime/triton';
+import { int, Parsed } from './args';
+import { commonOptions, modelArg, provider, shapeArg } from './main';
+
+export const EXPORT_TRITON_HELP = `onnx-explain export-triton MODEL --method M --out REPO [options]
+
+Writes a Triton Inference Server model repository that serves the augmented graph (what rewrite
+saves) on Triton's onnxruntime backend with dynamic batching:
+  REPO/NAME/config.pbtxt     inputs and outputs named and typed, max_batch_size, dynamic_batching
+  REPO/NAME/1/model.onnx     the augmented graph
+Each request sends the model's input, 'seed' (put 1 at the target class) and, for reference
+methods, 'baseline' with one row per input row; Triton concatenates requests along the batch.
+
+  --out REPO            the model repository folder (created if missing)
+  --name NAME           model name (default: MODEL's file name and the method, e.g. resnet18-deeplift)
+  --max-batch N         largest batch the dynamic batcher forms (default 32)
+  --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)`;
+
+/** Besides the common flags (main registers both). */
+export const EXPORT_TRITON_FLAGS = { out: true, name: true, 'max-batch': true, shape: true };
+
+export async function exportTriton(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'export-triton');
+  const repo = p.flags.get('out') as string | undefined;
+  if (!repo) throw new ExplainError('export-triton: --out REPO (the model repository folder) is required');
+  const options = commonOptions(p);
+  const method = options.method ?? 'gradient';
+  const name = (p.flags.get('name') as string | undefined) ?? `${path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_')}-${method}`;
+  const maxBatch = p.flags.has('max-batch') ? int(p.flags.get('max-batch') as string, '--max-batch') : 32;
+  if (maxBatch < 1) throw new ExplainError(`--max-batch: ${maxBatch} must be at least 1`);
+  const configFile = path.join(repo, name, 'config.pbtxt');
+  const modelFile = path.join(repo, name, '1', 'model.onnx');
+  // Checks the name (and the batch size) before any work.
+  tritonConfig({ name, model: { graph: {} }, maxBatchSize: maxBatch });
+  checkOutput(configFile, '--out', [model]);
+  checkOutput(modelFile, '--out', [model]);
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const dims = shapeArg(p, ex);
+  const { model: aug, prepared } = await ex.augmented(dims.slice(1), options);
+  // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
+  const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
+  const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
+  writeFileAtomic(modelFile, encodeModel(aug));
+  writeFileAtomic(configFile, new TextEncoder().encode(config));
+  console.log(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
+}

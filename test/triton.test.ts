@@ -1,0 +1,111 @@
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
+import * as path from 'path';
+import * as protobuf from 'protobufjs';
+import { parse } from 'prototxt-parser';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { decodeModel } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2 } from './support/fixtures';
+
+const dir = tempDir('triton');
+const SCHEMA = path.resolve(__dirname, '../../test/support/triton/model-config-subset.proto');
+const ModelConfig = new protobuf.Root().loadSync(SCHEMA, { keepCase: true }).lookupType('inference.ModelConfig');
+
+/**
+ * Checks a parsed text-format message against the schema: every field exists, repeated fields
+ * hold lists, enums name a value, scalars have the field's type. Returns the message with
+ * repeated fields as arrays (the text parser gives a single occurrence as a plain value).
+ */
+function conform(type: protobuf.Type, value: Record<string, unknown>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key];
+    assert.ok(field, `${where}: '${key}' is not a field of ${type.name}`);
+    field.resolve();
+    const items = field.repeated ? (Array.isArray(v) ? v : [v]) : [v];
+    if (!field.repeated) assert.not.ok(Array.isArray(v), `${where}.${key}: given several times, not repeated`);
+    const checked = items.map((item, k) => {
+      const at = `${where}.${key}${field.repeated ? `[${k}]` : ''}`;
+      if (field.resolvedType instanceof protobuf.Type) return conform(field.resolvedType, (item ?? {}) as Record<string, unknown>, at);
+      if (field.resolvedType instanceof protobuf.Enum) {
+        assert.ok(typeof item === 'string' && item in field.resolvedType.values, `${at}: '${item}' is not a ${field.resolvedType.name}`);
+        return item;
+      }
+      if (field.type === 'string') assert.type(item, 'string', at);
+      else if (field.type === 'bool') assert.type(item, 'boolean', at);
+      else assert.ok(Number.isInteger(item) && (!field.type.startsWith('u') || (item as number) >= 0), `${at}: ${item} is not a ${field.type}`);
+      return item;
+    });
+    out[key] = field.repeated ? checked : checked[0];
+  }
+  return out;
+}
+
+function readConfig(file: string): Record<string, unknown> {
+  const config = conform(ModelConfig, parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>, 'config');
+  // Through the binary encoding and back: nothing lost or reinterpreted.
+  const back = ModelConfig.toObject(ModelConfig.decode(ModelConfig.encode(ModelConfig.fromObject(config)).finish()), { enums: String, longs: Number });
+  assert.equal(back, config, 'binary round trip');
+  return config;
+}
+
+type Tensor = { name: string; data_type: string; dims: number[]; reshape?: Record<string, unknown> };
+
+test('export-triton writes a model repository whose config.pbtxt parses against Triton\'s ModelConfig and declares the graph\'s tensors', async () => {
+  const fx = loadFixture('resnet_bn');
+  const r = await runCli(['export-triton', fx.model, '--method', 'deeplift', '--out', path.join(dir, 'repo'), '--name', 'resnet_deeplift', '--max-batch', '8']);
+  assert.is(r.code, 0, r.err.join('|'));
+  const config = readConfig(path.join(dir, 'repo', 'resnet_deeplift', 'config.pbtxt'));
+  assert.is(config.name, 'resnet_deeplift');
+  assert.is(config.backend, 'onnxruntime');
+  assert.is(config.max_batch_size, 8);
+  assert.ok(config.dynamic_batching, 'dynamic batching');
+  const model = decodeModel(fs.readFileSync(path.join(dir, 'repo', 'resnet_deeplift', '1', 'model.onnx')));
+  const row = fx.input.dims.slice(1);
+  const declared = (list: unknown) => (list as Tensor[]).map((t) => [t.name, t.data_type, t.dims, t.reshape ? 'reshape' : '']);
+  assert.equal(declared(config.input), [['input', 'TYPE_FP32', row, ''], ['seed', 'TYPE_FP32', [7], ''], ['baseline', 'TYPE_FP32', row, '']]);
+  assert.equal(declared(config.output), [['output', 'TYPE_FP32', [7], ''], ['attribution', 'TYPE_FP32', row, ''], ['delta', 'TYPE_FP32', [1], 'reshape']]);
+  assert.equal((config.input as Tensor[]).map((t) => t.name), model.graph!.input!.map((i) => i.name), 'the graph\'s inputs');
+  assert.equal((config.output as Tensor[]).map((t) => t.name), model.graph!.output!.map((o) => o.name), 'the graph\'s outputs');
+});
+
+test('the exported model answers a batch formed from separate requests as each request alone (what dynamic batching does)', async () => {
+  const fx = loadFixture('resnet_bn');
+  const file = path.join(dir, 'repo', 'resnet_deeplift', '1', 'model.onnx');
+  const session = await ort.InferenceSession.create(file, { logSeverityLevel: 4 });
+  const n = fx.input.dims[0];
+  const row = fx.input.data.length / n;
+  const seed = new Float32Array(n * 7);
+  fx.meta.target.forEach((t, r) => { seed[r * 7 + t] = 1; });
+  const baseline = Float32Array.from({ length: fx.input.data.length }, (_, i) => 0.1 * Math.sin(i));
+  const batched = await session.run({
+    input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', seed, [n, 7]), baseline: new ort.Tensor('float32', baseline, fx.input.dims),
+  });
+  const ex = await Explainer.load(fx.model);
+  for (let r = 0; r < n; r++) {
+    const one = await ex.attribute({ data: fx.input.data.slice(r * row, (r + 1) * row), dims: [1, ...fx.input.dims.slice(1)] }, { method: 'deeplift', target: fx.meta.target[r], baseline: { data: baseline.slice(r * row, (r + 1) * row), dims: [1, ...fx.input.dims.slice(1)] } });
+    const got = (batched.attribution.data as Float32Array).slice(r * row, (r + 1) * row);
+    assert.ok(relL2(got, one.attributions.data) <= 1e-5, `row ${r}: rel L2 ${relL2(got, one.attributions.data)}`);
+    assert.ok(Math.abs((batched.delta.data as Float32Array)[r] - one.delta![0]) <= 1e-4, `row ${r}: delta`);
+  }
+  await session.release();
+});
+
+test('export-triton: a gradient method has no baseline input; bad names and batch sizes are one-line errors', async () => {
+  const fx = loadFixture('mlp');
+  const r = await runCli(['export-triton', fx.model, '--method', 'gradient', '--out', path.join(dir, 'repo')]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const config = readConfig(path.join(dir, 'repo', 'model-gradient', 'config.pbtxt'));
+  assert.equal((config.input as Tensor[]).map((t) => t.name), ['input', 'seed']);
+  const protect = [fx.model];
+  await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--name', 'a b'], /model name 'a b' may use letters/, protect);
+  await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--max-batch', '0'], /--max-batch: 0 must be at least 1/, protect);
+  await cliFailsWith(['export-triton', fx.model], /--out REPO .* is required/, protect);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();
