@@ -20,6 +20,7 @@ import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
+import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribute-dir';
 import { mapMethods } from '../rewriter/maps';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
@@ -111,7 +112,9 @@ Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
   --seed N              seed of the random fill and of the noise tunnel (default 0)
   --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients and
                         the noise tunnel the most model rows (points or copies × rows) per run
-                        (default all in one run)`,
+                        (default all in one run)
+
+${ATTRIBUTE_DIR_HELP}`,
   visualize: `onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [options]
 
 Draws a figure comparing methods (FeatureVis Fig. 3): one row per input row (input, then one panel
@@ -161,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -377,6 +380,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 }
 
 async function attribute(p: Parsed): Promise<void> {
+  if (p.flags.has('input-dir')) return attributeDir(p);
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);

@@ -1,0 +1,78 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExplainError } from '../rewriter/errors';
+import { Explainer, TensorData } from '../runtime';
+import { Preprocess } from '../runtime/image';
+import { checkOutput, fileError } from '../runtime/node/files';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { progressBar } from '../runtime/node/progress-bar';
+import { int, Parsed } from './args';
+import { commonOptions, loadInput, modelArg, provider } from './main';
+
+export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
+  --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
+  --out-dir OUT         one NAME.npy of attributions per input; inputs whose output exists are
+                        skipped, so an interrupted run resumes where it stopped
+  --batch-size B        inputs per run (default 16): memory stays bounded by one batch`;
+
+/** Flags of the folder mode, besides attribute's own. */
+export const ATTRIBUTE_DIR_FLAGS = { 'input-dir': true, 'out-dir': true, 'batch-size': true };
+
+/** `attribute MODEL --input-dir DIR --out-dir OUT`: streams a folder of inputs in batches. */
+export async function attributeDir(p: Parsed): Promise<void> {
+  const model = modelArg(p, 'attribute');
+  const inDir = p.flags.get('input-dir') as string;
+  const outDir = p.flags.get('out-dir') as string | undefined;
+  if (!outDir) throw new ExplainError('attribute: --input-dir needs --out-dir OUT');
+  if (p.flags.has('input') || p.flags.has('out')) throw new ExplainError('attribute: --input-dir/--out-dir replace --input/--out; give one pair');
+  const batch = p.flags.has('batch-size') ? int(p.flags.get('batch-size') as string, '--batch-size') : 16;
+  if (batch < 1) throw new ExplainError(`--batch-size: ${batch} must be at least 1`);
+  const target = p.flags.get('target') as string | undefined;
+  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
+  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f)).sort();
+  } catch (e) {
+    throw fileError(e, inDir);
+  }
+  if (!names.length) throw new ExplainError(`--input-dir ${inDir}: no .npy, .png or .jpg files`);
+  const outOf = new Map(names.map((f) => [f, path.join(outDir, `${f.replace(/\.[^.]+$/, '')}.npy`)]));
+  const clash = names.find((f, k) => names.findIndex((g) => outOf.get(g) === outOf.get(f)) !== k);
+  if (clash) throw new ExplainError(`--input-dir ${inDir}: two inputs would write ${outOf.get(clash)} (rename one of the files named ${path.basename(outOf.get(clash)!, '.npy')}.*)`);
+  fs.mkdirSync(outDir, { recursive: true });
+  if (fs.statSync(outDir).ino === fs.statSync(inDir).ino && fs.statSync(outDir).dev === fs.statSync(inDir).dev) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
+  const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
+  if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
+  const ex = await Explainer.load(model, { provider: provider(p) });
+  const baselineFile = p.flags.get('baseline') as string | undefined;
+  const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };
+  if (baselineFile) {
+    const b = readNpy(baselineFile);
+    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
+    Object.assign(options, { baseline: { data: Float32Array.from(b.data as Float32Array), dims: b.dims } });
+  }
+  const bar = progressBar(`attribute ${inDir}`);
+  for (let start = 0; start < todo.length; start += batch) {
+    const chunk = todo.slice(start, start + batch);
+    const rows: TensorData[] = [];
+    for (const f of chunk) {
+      const { x } = await loadInput(ex, path.join(inDir, f), preprocess);
+      if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
+      if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`${path.join(inDir, f)}: shape [${x.dims}] differs from [${rows[0].dims}] of ${chunk[0]} (one batch needs one shape)`);
+      rows.push(x);
+    }
+    const per = rows[0].data.length;
+    const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
+    rows.forEach((r, k) => x.data.set(r.data, k * per));
+    const r = await ex.attribute(x, options);
+    const size = r.attributions.data.length / rows.length;
+    chunk.forEach((f, k) => {
+      const out = outOf.get(f)!;
+      checkOutput(out, '--out-dir', [model, path.join(inDir, f), baselineFile]);
+      writeNpy(out, r.attributions.data.slice(k * size, (k + 1) * size), [1, ...r.attributions.dims.slice(1)]);
+    });
+    bar?.(start + chunk.length, todo.length);
+  }
+  console.log(`wrote ${todo.length} attribution files to ${outDir}`);
+}

@@ -1,0 +1,58 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2 } from './support/fixtures';
+
+const dir = tempDir('attribute-dir');
+const at = (...p: string[]) => path.join(dir, ...p);
+const fx = loadFixture('resnet_bn');
+const rowDims = fx.input.dims.slice(1);
+const per = fx.input.data.length / fx.input.dims[0];
+// Five one-row inputs: the fixture's three rows and two shifted copies.
+const rows = Array.from({ length: 5 }, (_, k) => Float32Array.from(fx.input.data.subarray((k % 3) * per, (k % 3 + 1) * per), (v) => v + 0.1 * Math.floor(k / 3)));
+fs.mkdirSync(at('in'));
+rows.forEach((r, k) => writeNpy(at('in', `x${k}.npy`), r, [1, ...rowDims]));
+fs.writeFileSync(at('in', 'notes.txt'), 'not an input');
+
+test('folder mode: one output per input, in batches, equal to each input explained alone', async () => {
+  const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2']);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(fs.readdirSync(at('out')).sort(), ['x0.npy', 'x1.npy', 'x2.npy', 'x3.npy', 'x4.npy']);
+  const ex = await Explainer.load(fx.model);
+  for (let k = 0; k < 5; k++) {
+    const alone = await ex.attribute({ data: rows[k], dims: [1, ...rowDims] }, { method: 'deeplift', target: 2 });
+    const got = readNpy(at('out', `x${k}.npy`));
+    assert.equal(got.dims, [1, ...rowDims]);
+    assert.ok(relL2(got.data as Float32Array, alone.attributions.data) <= 1e-6, `x${k}: rel L2 ${relL2(got.data as Float32Array, alone.attributions.data)}`);
+  }
+});
+
+test('folder mode resumes: outputs that exist are skipped, the missing ones written', async () => {
+  fs.rmSync(at('out', 'x1.npy'));
+  fs.rmSync(at('out', 'x4.npy'));
+  const kept = fs.statSync(at('out', 'x0.npy'));
+  const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2']);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(r.out.some((l) => l === `3 of 5 inputs already have an output in ${at('out')}: skipped`), r.out.join('\n'));
+  assert.ok(r.out.some((l) => l.startsWith('wrote 2 attribution files')), r.out.join('\n'));
+  const again = fs.statSync(at('out', 'x0.npy'));
+  assert.equal([again.ino, again.mtimeMs], [kept.ino, kept.mtimeMs], 'an existing output is not rewritten');
+  assert.equal(fs.readdirSync(at('out')).sort(), ['x0.npy', 'x1.npy', 'x2.npy', 'x3.npy', 'x4.npy']);
+});
+
+test('folder mode errors: output folder = input folder, no inputs, --input with --input-dir', async () => {
+  const protect = fs.readdirSync(at('in')).map((f) => at('in', f));
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', path.join(dir, 'in', '.')], /--out-dir .* is the input folder/, protect);
+  fs.mkdirSync(at('empty'));
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('empty'), '--out-dir', at('o2')], /--input-dir .*empty: no \.npy, \.png or \.jpg files/, protect);
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('o2'), '--input', at('in', 'x0.npy')], /replace --input\/--out/, protect);
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('missing'), '--out-dir', at('o2')], /missing: file not found/, protect);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();
