@@ -20,6 +20,7 @@ import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
+import { packageVersion } from './version';
 import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribute-dir';
 import { mapMethods } from '../rewriter/maps';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
@@ -40,7 +41,7 @@ Usage:
   onnx-explain export-triton MODEL --method M --out REPO [--name NAME] [--max-batch N] [--shape DIMS]
 
 Methods: ${methodNames.join(', ')}
-Run 'onnx-explain COMMAND --help' for a command's options.`;
+Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --version' prints the version.`;
 
 const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
   --output NAME         tensor to explain: a model output (required when the model has several) or
@@ -154,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
   // (e.g. when the CUDA provider's libraries are missing).
   ort.env.logLevel = 'fatal';
   try {
+    if (command === '--version' || command === '-V') {
+      console.log(packageVersion());
+      return 0;
+    }
     if (!command || command === '--help' || command === '-h' || command === 'help') {
       console.log(USAGE);
       return command ? 0 : 1;

@@ -22,7 +22,7 @@ import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
 import { createSession, Provider, SessionOptions } from './session';
 import { Target, TargetOptions, TargetSpace } from './targets';
-import { concatRows, floatTensor, splitRows, TensorData, TensorInput } from './tensors';
+import { concatRows, floatTensor, fromNdarray, splitRows, TensorData, TensorInput } from './tensors';
 
 export type { TensorData, TensorInput } from './tensors';
 
@@ -349,6 +349,7 @@ export class Explainer {
   }
 
   toTensor(input: TensorInput): OrtTensor {
+    input = fromNdarray(input);
     if (!input || !input.dims || !input.data) throw new ExplainError(`${this.label}: input must be a tensor with data and dims`);
     if (this.input.elemType !== DataType.FLOAT) throw new ExplainError(`${this.label}: input '${this.input.name}' has ONNX type ${this.input.elemType}; only float32 inputs are supported`);
     if (input.data instanceof BigInt64Array || input.data instanceof Int32Array) throw new ExplainError(`${this.label}: input '${this.input.name}' must be float32, got an integer array`);
@@ -366,6 +367,7 @@ export class Explainer {
    * model's activations broadcast over the batch, else one row per input row.
    */
   baselineFor(baseline: TensorInput | undefined, x: OrtTensor, shareable: boolean): OrtTensor {
+    baseline = baseline && fromNdarray(baseline);
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);

@@ -25,3 +25,4 @@ export { filterSensitivity } from './filters';
 export type { FilterOptions, FilterReport } from './filters';
 export { tritonConfig } from './triton';
 export type { TritonSpec } from './triton';
+export { asNdarray } from './tensors';

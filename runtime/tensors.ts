@@ -1,8 +1,36 @@
+import ndarray, { NdArray } from 'ndarray';
 import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
 export interface TensorData { data: Float32Array; dims: number[] }
-export type TensorInput = TensorData | OrtTensor | { data: Float64Array | number[]; dims: number[] };
+export type TensorInput = TensorData | OrtTensor | { data: Float64Array | number[]; dims: number[] } | NdArray;
+
+/**
+ * Accepts an `ndarray` (scijs) as { data, dims }: a C-contiguous float32 view is taken as it is
+ * (zero copy), any other layout (transposed, sliced, stepped) is copied element by element.
+ */
+export function fromNdarray(input: TensorInput): Exclude<TensorInput, NdArray> {
+  const a = input as Partial<NdArray>;
+  if (!a || (input as { dims?: unknown }).dims || !Array.isArray(a.shape) || !Array.isArray(a.stride)) return input as Exclude<TensorInput, NdArray>;
+  const dims = [...a.shape];
+  const expected = dims.reduce((p, d) => p * d, 1);
+  // Row-major strides: each axis steps over the product of the axes after it.
+  const contiguous = a.offset === 0 && dims.every((d, i) => d === 1 || a.stride![i] === dims.slice(i + 1).reduce((p, e) => p * e, 1));
+  const data = a.data as ArrayLike<number>;
+  if (contiguous && data.length === expected) return { data: data instanceof Float32Array ? data : Float32Array.from(data), dims };
+  const out = new Float32Array(expected);
+  const index = new Array(dims.length).fill(0);
+  for (let n = 0; n < expected; n++) {
+    out[n] = (a as NdArray).get(...index);
+    for (let k = dims.length - 1; k >= 0 && ++index[k] === dims[k]; k--) index[k] = 0;
+  }
+  return { data: out, dims };
+}
+
+/** A result as an `ndarray` view of the same memory (no copy): `a.get(n, c, h, w)`, slicing, ... */
+export function asNdarray(t: TensorData): NdArray<Float32Array> {
+  return ndarray(t.data, [...t.dims]);
+}
 
 export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor {
   return new (ortApi().Tensor)('float32', data, dims);
