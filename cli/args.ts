@@ -2,6 +2,9 @@ import { ExplainError } from '../rewriter/errors';
 
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
+/** Flags that may be given several times: their values are joined with commas. */
+const REPEATABLE = new Set(['feed']);
+
 /** --name value / --name=value / boolean --flag; `known` maps each flag to whether it takes a value. */
 export function parseArgs(argv: string[], known: Record<string, boolean>, command: string): Parsed {
   const positional: string[] = [];
@@ -11,11 +14,12 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     if (!a.startsWith('--')) { positional.push(a); continue; }
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
     if (!(name in known)) throw new ExplainError(`${command}: unknown option --${name} (see onnx-explain ${command} --help)`);
-    if (flags.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
+    if (flags.has(name) && !REPEATABLE.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
     if (!known[name]) { flags.set(name, true); continue; }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ExplainError(`${command}: option --${name} needs a value`);
-    flags.set(name, value);
+    const previous = flags.get(name);
+    flags.set(name, REPEATABLE.has(name) && typeof previous === 'string' ? `${previous},${value}` : value);
   }
   return { positional, flags };
 }

@@ -3,7 +3,8 @@ import { ExplainError } from '../rewriter/errors';
 import { NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
-import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData } from '../runtime';
+import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
+import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -12,7 +13,7 @@ import { drivers } from '../runtime/drivers';
 import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
 import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { Provider, PROVIDERS } from '../runtime/session';
@@ -57,6 +58,9 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --ig-method M         integrated-gradients quadrature: ${IG_METHODS.join(' | ')}
                         (Captum's nodes and weights; default gausslegendre)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
+  --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids)
+  --feed NAME=FILE      another input's values (.npy or a JSON list; one row or one per row); repeatable.
+                        Inputs not fed get zeros (ones for integer *mask* inputs), with a note
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
   --layer NAME          grad-cam, guided-grad-cam: the 3-D/4-D layer (onnx-explain info --layers)
@@ -82,7 +86,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --shape DIMS          input shape for --layers when the model's sizes are dynamic`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
-  --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image
+  --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image; for text
+                        models token ids as .npy (int64/int32) or a JSON list, e.g. [[1, 17, 5, 2]]
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | none ([0,1] pixels)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
                         a multi-index over the explained tensor's non-batch axes is written i:j
@@ -98,6 +103,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15)
   --samples S           noisy copies per row (default 5)
+  --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
 ${VIS_HELP}
@@ -144,7 +150,7 @@ ${COMMON_HELP}`,
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
-  steps: true, 'ig-method': true,
+  steps: true, 'ig-method': true, wrt: true, feed: true,
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
@@ -169,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
     if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
     if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
     if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -239,7 +245,18 @@ export function commonOptions(p: Parsed): AttributeOptions {
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
     steps: p.flags.has('steps') ? intList(p.flags.get('steps') as string, '--steps')[0] : undefined,
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
+    feeds: feeds(p.flags.get('feed') as string | undefined),
   };
+}
+
+/** --feed NAME=FILE[,NAME=FILE...]: each file read as .npy or a JSON list. */
+function feeds(flag: string | undefined): Record<string, DenseInput> | undefined {
+  if (flag === undefined) return undefined;
+  return Object.fromEntries(flag.split(',').map((item) => {
+    const [name, file] = item.split(/=(.*)/s, 2);
+    if (!name || !file) throw new ExplainError(`--feed: '${item}' is not NAME=FILE`);
+    return [name, readArray(file)];
+  }));
 }
 
 function noiseOptions(p: Parsed): AttributeOptions {
@@ -323,11 +340,10 @@ export async function loadInput(ex: Explainer, file: string, preprocess: Preproc
     const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label);
     return { x: tensor, shown };
   }
-  const arr = readNpy(file);
-  if (arr.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, but input '${ex.input.name}' is float32`);
-  const x = { data: Float32Array.from(arr.data as Float32Array), dims: arr.dims };
-  if (arr.dims.length === ex.input.dims.length - 1) x.dims = [1, ...arr.dims];
-  return { x };
+  const x = readArray(file);
+  if (x.dims.length === (ex.tokens?.ids ?? ex.input).dims.length - 1) x.dims = [1, ...x.dims];
+  // Token ids stay integers (the Explainer checks them against the input's type); floats are float32.
+  return { x: (x.data instanceof Float32Array || !(x.data instanceof Array) ? x : { data: x.data, dims: x.dims }) as TensorData };
 }
 
 function perturbationOptions(p: Parsed): AttributeOptions {
@@ -371,8 +387,8 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? prepareOut(out, formats) : undefined;
   if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, maskFile]);
-  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p) });
-  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: p.flags.get('wrt') as string | undefined });
+  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
@@ -384,6 +400,16 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   return { ex, x, shown, options, out, format };
 }
 
+/** Text models: one line per token (row, position, id, score = attribution summed over the embedding). */
+function printTokenTable(ids: TensorInput, scores: TensorData): void {
+  const [n, length] = [scores.dims[0], scores.data.length / scores.dims[0]];
+  const id = Array.from(ids.data as ArrayLike<number | bigint>, Number);
+  console.log('row  position  token id  score');
+  for (let r = 0; r < n; r++) {
+    for (let k = 0; k < length; k++) console.log(`${String(r).padStart(3)}  ${String(k).padStart(8)}  ${String(id[r * length + k]).padStart(8)}  ${scores.data[r * length + k].toPrecision(6)}`);
+  }
+}
+
 async function attribute(p: Parsed): Promise<void> {
   if (p.flags.has('input-dir')) return attributeDir(p);
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
@@ -391,7 +417,7 @@ async function attribute(p: Parsed): Promise<void> {
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
   if (r.targets.length) {
-    const space = await ex.targetSpaceFor(x.dims.slice(1), options);
+    const space = await ex.targetSpaceFor([...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])], options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
     r.targets.forEach((t, row) => {
@@ -404,6 +430,7 @@ async function attribute(p: Parsed): Promise<void> {
   for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
   console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], methods[options.method ?? 'gradient']?.reference ?? true);
+  if (r.tokenScores) printTokenTable(x, r.tokenScores);
   if (out && format === 'png') {
     if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
@@ -474,7 +501,7 @@ async function rewrite(p: Parsed): Promise<void> {
   const out = p.flags.get('out') as string | undefined;
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
   checkOutput(out, '--out', [model]);
-  const ex = await Explainer.load(model, { provider: provider(p) });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt: p.flags.get('wrt') as string | undefined });
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
   const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);

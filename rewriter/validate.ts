@@ -282,7 +282,7 @@ const RULES: Record<string, Rule> = {
     const rest = [...x];
     return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
   },
-  Resize: modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
+  Resize: modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
   Upsample: modes({ mode: ['nearest', 'linear', 'bilinear'] }),
   Pad: modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] }),
   ReduceSum: reduce,

@@ -8,13 +8,16 @@ import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
-import { DataType, encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
+import { encodeModel, isFloatType, ModelProto } from '../rewriter/proto';
+import { cutAtEmbedding } from '../rewriter/embedding';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
 import { driverFor } from './drivers';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
+import { explainedInput, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
+import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
@@ -22,7 +25,7 @@ import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
 import { createSession, Provider, SessionOptions } from './session';
 import { Target, TargetOptions, TargetSpace } from './targets';
-import { concatRows, floatTensor, fromNdarray, splitRows, TensorData, TensorInput } from './tensors';
+import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
 
 export type { TensorData, TensorInput } from './tensors';
 
@@ -36,6 +39,8 @@ export interface ExplainerOptions {
   sessionOptions?: SessionOptions;
   /** Keeps augmented graphs between processes (Node: `folderCache()`); none by default. */
   cache?: GraphCache;
+  /** The input to explain when the model has several (default: its one float input, else its token ids). */
+  wrt?: string;
 }
 
 export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
@@ -67,6 +72,10 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   noiseStd?: number;
   /** Noisy copies per row (default 5, as Captum's nt_samples). */
   samples?: number;
+  /** Values of the model's other inputs (attention_mask, token_type_ids, ...): one row for all rows, or one per row. */
+  feeds?: Record<string, DenseInput>;
+  /** Text models: the baseline embedding is this token's embedding at every position (default zeros). */
+  baselineToken?: number;
 }
 
 export interface AttributionResult {
@@ -77,6 +86,8 @@ export interface AttributionResult {
   targets: number[];
   /** Per row: Σ attribution − (f(x) − f(x⁰)) for reference methods. */
   delta?: Float32Array;
+  /** Text models: one score per token, the attributions summed over the embedding axis [N, L]. */
+  tokenScores?: TensorData;
   /** Warnings raised so far by this Explainer (e.g. an execution provider that fell back). */
   warnings?: string[];
 }
@@ -91,22 +102,29 @@ export class Explainer {
   private readonly sessions = new Map<string, Promise<OrtSession>>();
   private readonly graphs = new Map<string, Promise<{ session: OrtSession; info: GraphInfo }>>();
   readonly view: GraphView;
-  readonly input: InputSpec;
+  /**
+   * Every graph input; `input` is the one explained. A model explained for its token ids is
+   * viewed with the embedding lookup cut out (`view`): its input is the embedding output, and the
+   * ids are looked up here and also fed as they are (see `tokens`).
+   */
+  readonly inputs: ModelInput[];
+  readonly input: ModelInput;
+  readonly tokens?: Tokens;
   /** Warnings raised so far (also sent to options.warn / console.warn). */
   readonly warnings: string[] = [];
 
   private constructor(
     readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
+    wrt?: string,
   ) {
-    this.view = new GraphView(model, label);
-    const floats = this.view.inputs.filter((i) => isFloatType(i.type?.tensor_type?.elem_type));
-    if (floats.length !== 1 || this.view.inputs.length !== 1) {
-      throw new ExplainError(`${label}: models with exactly one float input are supported; this one has inputs ${this.view.inputs.map((i) => `'${i.name}'`).join(', ')}`);
-    }
-    const vi = floats[0];
-    const dims = (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
-    this.input = { name: vi.name!, elemType: vi.type!.tensor_type!.elem_type!, dims };
+    const original = new GraphView(model, label);
+    const chosen = explainedInput(original, modelInputs(original), wrt, label);
+    const { embedding } = chosen;
+    this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.input.name)!), label) : original;
+    this.inputs = modelInputs(this.view);
+    this.input = this.inputs.find((i) => i.name === (embedding?.output ?? chosen.input.name))!;
+    if (embedding) this.tokens = tokenTable(original, chosen.input, embedding);
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
@@ -115,7 +133,7 @@ export class Explainer {
     if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
     const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
     const cache = options.cache && { store: options.cache, modelId: await options.cache.modelId(source) };
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache);
+    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt);
   }
 
   warn(message: string): void {
@@ -143,24 +161,25 @@ export class Explainer {
    * Shapes, batch handling and the (possibly batch-freed, possibly one-hot canonized) graph for one
    * input shape.
    */
-  prepare(rowDims: number[], onehotAxis?: number): Promise<Prepared> {
-    const key = `${rowDims.join('x')}/${onehotAxis ?? ''}`;
+  prepare(rowDims: number[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<Prepared> {
+    const side = sideRowDims(this.inputs, this.input, rowDims, feeds, this.label);
+    const specs: InputSpec[] = this.inputs.map((i) => ({ ...i, dims: [1, ...(i === this.input ? rowDims : side[i.name])] }));
+    const key = `${JSON.stringify(specs.map((s) => [s.name, s.dims]))}/${onehotAxis ?? ''}`;
     let p = this.prepared.get(key);
     if (!p) {
       p = (async () => {
-        const spec: InputSpec = { ...this.input, dims: [1, ...rowDims] };
-        this.validate(spec.dims);
+        this.validate([1, ...rowDims]);
         let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
-        let first = await probeFacts(view.model, [spec], this.label);
+        let first = await probeFacts(view.model, specs, this.label);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn).
         for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
           view = new GraphView(inlined, this.label);
-          first = await probeFacts(view.model, [spec], this.label);
+          first = await probeFacts(view.model, specs, this.label);
         }
         if (first.batchDynamic) return { view, ...first };
-        const freed = await freeHardCodedBatch(view, [spec]);
+        const freed = await freeHardCodedBatch(view, specs);
         if (freed) {
-          const second = await probeFacts(freed, [spec], this.label);
+          const second = await probeFacts(freed, specs, this.label);
           if (second.batchDynamic) return { view: new GraphView(freed, this.label), ...second };
         }
         return { view, ...first };
@@ -222,7 +241,7 @@ export class Explainer {
   /** The target space of `options.output` for one input row shape (labels and values of targets). */
   async targetSpaceFor(rowDims: number[], options: AttributeOptions): Promise<TargetSpace> {
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
-    return this.targetSpace(await this.prepare(rowDims, options.onehotAxis), output, from, options);
+    return this.targetSpace(await this.prepare(rowDims, options.onehotAxis, options.feeds), output, from, options);
   }
 
   /**
@@ -261,7 +280,7 @@ export class Explainer {
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
-    const prepared = await this.prepare(rowDims, options.onehotAxis);
+    const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
     const expose = this.outputNames.includes(output) ? [] : [output];
@@ -303,7 +322,7 @@ export class Explainer {
     if (!g) {
       g = (async () => {
         const level = this.sessionOptions.graphOptimizationLevel ?? 'all';
-        const cacheKey = this.cache && `${this.cache.modelId}/${this.provider}/${level}/${key}`;
+        const cacheKey = this.cache && `${this.cache.modelId}/${this.input.name}/${this.provider}/${level}/${key}`;
         const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
         if (cached) {
           try {
@@ -327,39 +346,50 @@ export class Explainer {
     return g;
   }
 
-  /** Runs the original model. */
-  async forward(input: TensorInput): Promise<Record<string, TensorData>> {
+  /** Runs the original model (its other inputs from `feeds`; token ids or their embeddings for text models). */
+  async forward(given: TensorInput, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
+    let input = fromNdarray(given);
+    if (this.tokens && isIndexData(input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
     const x = this.toTensor(input);
     this.validate([1, ...x.dims.slice(1)]);
-    const s = await this.session('forward', async () => this.model);
-    const rows = this.input.dims[0] === 1 && x.dims[0] > 1 ? splitRows(x) : [x];
+    const s = await this.session('forward', async () => this.view.model);
+    const all = this.feedsFor(x, feeds);
+    const runs = this.input.dims[0] === 1 && x.dims[0] > 1 ? splitFeeds(all, x.dims[0]) : [all];
     const results = [];
-    for (const row of rows) results.push(await s.run({ [this.input.name]: row }));
+    for (const f of runs) results.push(await s.run(f));
     return concatRows(results, this.outputNames);
   }
 
-  async attribute(input: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
+  /** The model's other inputs for the rows of x: given, or defaults with a note (see runtime/inputs.ts). */
+  sideFeeds(x: OrtTensor, given: Record<string, DenseInput> = {}): Record<string, OrtTensor> {
+    return sideFeeds(this.inputs, this.input, x, given, this.label, (m) => this.warnings.includes(m) || this.warn(m));
+  }
+
+  /** Feeds of every model input for the rows of x. */
+  feedsFor(x: OrtTensor, given: Record<string, DenseInput> = {}): Record<string, OrtTensor> {
+    return { [this.input.name]: x, ...this.sideFeeds(x, given) };
+  }
+
+  async attribute(given: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
     checkRuleOptions(options);
-    const x = this.toTensor(input);
-    const result = await driverFor(options).attribute(this, x, options);
+    const input = fromNdarray(given);
+    if (this.tokens && options.baselineToken === undefined && options.baseline && isIndexData(fromNdarray(options.baseline))) throw new ExplainError(`${this.label}: a token-id baseline is given with --baseline-token ID (the baseline is the embedding)`);
+    const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, options.baselineToken) : undefined;
+    const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
+    const x = this.toTensor(looked?.x ?? input);
+    const result = await driverFor(run).attribute(this, x, run);
     const bad = [['the attributions', result.attributions.data], ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
-    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, options, result.targets)}`);
-    return this.warnings.length ? { ...result, warnings: [...this.warnings] } : result;
+    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
+    const scores = this.tokens ? { tokenScores: tokenScores(result.attributions, this.tokens.width) } : {};
+    return { ...result, ...scores, ...(this.warnings.length ? { warnings: [...this.warnings] } : {}) };
   }
 
   toTensor(input: TensorInput): OrtTensor {
-    input = fromNdarray(input);
-    if (!input || !input.dims || !input.data) throw new ExplainError(`${this.label}: input must be a tensor with data and dims`);
-    if (this.input.elemType !== DataType.FLOAT) throw new ExplainError(`${this.label}: input '${this.input.name}' has ONNX type ${this.input.elemType}; only float32 inputs are supported`);
-    if (input.data instanceof BigInt64Array || input.data instanceof Int32Array) throw new ExplainError(`${this.label}: input '${this.input.name}' must be float32, got an integer array`);
-    const dims = [...input.dims];
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (input.data.length !== count) throw new ExplainError(`${this.label}: input has ${input.data.length} values but shape [${dims}] needs ${count}`);
-    this.checkShape(dims);
-    const data = input.data instanceof Float32Array ? input.data : Float32Array.from(input.data as ArrayLike<number>);
-    requireFinite(data, `${this.label}: input '${this.input.name}'`);
-    return floatTensor(data, dims);
+    const x = inputTensor(this.input, fromNdarray(input), this.label);
+    this.checkShape([...x.dims]);
+    if (x.type === 'float32') requireFinite(x.data as Float32Array, `${this.label}: input '${this.input.name}'`);
+    return x;
   }
 
   /**

@@ -1,12 +1,12 @@
 import { ExplainError } from '../rewriter/errors';
 
-export interface NdArray { data: Float32Array | Float64Array | BigInt64Array; dims: number[]; dtype: 'float32' | 'float64' | 'int64' }
+export interface NdArray { data: Float32Array | Float64Array | BigInt64Array | Int32Array; dims: number[]; dtype: 'float32' | 'float64' | 'int64' | 'int32' }
 
-const DESCR: Record<string, NdArray['dtype']> = { '<f4': 'float32', '<f8': 'float64', '<i8': 'int64' };
+const DESCR: Record<string, NdArray['dtype']> = { '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32' };
 
 const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
 
-/** Parses .npy bytes (float32, float64 or int64, C order). */
+/** Parses .npy bytes (float32, float64, int64 or int32, C order). */
 export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   if (buf.length < 10 || latin1(buf, 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -18,16 +18,16 @@ export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   const dtype = DESCR[descr];
-  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${descr}' is not supported (use float32, float64 or int64, little-endian)`);
+  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${descr}' is not supported (use float32, float64, int64 or int32, little-endian)`);
   if (fortran) throw new ExplainError(`${label}: .npy in Fortran order is not supported (save a C-order array)`);
   if (shapeText === undefined) throw new ExplainError(`${label}: .npy header has no shape`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  const width = dtype === 'float32' ? 4 : 8;
+  const width = dtype === 'float32' || dtype === 'int32' ? 4 : 8;
   if (buf.length - offset < count * width) throw new ExplainError(`${label}: .npy is truncated (expected ${count} values of shape [${dims}])`);
   const bytes = new Uint8Array(buf.subarray(offset, offset + count * width)).buffer;
-  const data = dtype === 'float32' ? new Float32Array(bytes) : dtype === 'float64' ? new Float64Array(bytes) : new BigInt64Array(bytes);
+  const data = dtype === 'float32' ? new Float32Array(bytes) : dtype === 'float64' ? new Float64Array(bytes) : dtype === 'int32' ? new Int32Array(bytes) : new BigInt64Array(bytes);
   return { data, dims, dtype };
 }
 

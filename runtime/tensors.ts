@@ -3,15 +3,18 @@ import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
 export interface TensorData { data: Float32Array; dims: number[] }
-export type TensorInput = TensorData | OrtTensor | { data: Float64Array | number[]; dims: number[] } | NdArray;
+export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float64Array | number[] | BigInt64Array | Int32Array; dims: number[] } | NdArray;
 
 /**
  * Accepts an `ndarray` (scijs) as { data, dims }: a C-contiguous float32 view is taken as it is
  * (zero copy), any other layout (transposed, sliced, stepped) is copied element by element.
  */
-export function fromNdarray(input: TensorInput): Exclude<TensorInput, NdArray> {
+/** A tensor given as data and dims (an ndarray converted by fromNdarray). */
+export type DenseInput = Exclude<TensorInput, NdArray>;
+
+export function fromNdarray(input: TensorInput): DenseInput {
   const a = input as Partial<NdArray>;
-  if (!a || (input as { dims?: unknown }).dims || !Array.isArray(a.shape) || !Array.isArray(a.stride)) return input as Exclude<TensorInput, NdArray>;
+  if (!a || (input as { dims?: unknown }).dims || !Array.isArray(a.shape) || !Array.isArray(a.stride)) return input as DenseInput;
   const dims = [...a.shape];
   const expected = dims.reduce((p, d) => p * d, 1);
   // Row-major strides: each axis steps over the product of the axes after it.
@@ -44,6 +47,15 @@ export function rowRange(t: OrtTensor, start: number, end: number): OrtTensor {
 
 export function splitRows(t: OrtTensor): OrtTensor[] {
   return Array.from({ length: t.dims[0] }, (_, r) => rowRange(t, r, r + 1));
+}
+
+/** The given rows of t, in that order. */
+export function pickRows(t: OrtTensor, rows: number[]): OrtTensor {
+  const per = t.size / t.dims[0];
+  const src = t.data as Float32Array;
+  const data = new (src.constructor as Float32ArrayConstructor)(rows.length * per);
+  rows.forEach((r, i) => data.set(src.subarray(r * per, (r + 1) * per), i * per));
+  return new (ortApi().Tensor)(t.type as 'float32', data, [rows.length, ...t.dims.slice(1)]);
 }
 
 /** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */

@@ -83,7 +83,7 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
     if (saved === undefined) delete process.env.ONNX_EXPLAIN_CACHE_DIR;
     else process.env.ONNX_EXPLAIN_CACHE_DIR = saved;
   }
-  const bad = await runCli([...args, '--threads', '0', '--no-cache']);
+  const bad = await runCli([...args.slice(0, -2), '--threads', '0', '--no-cache']);
   assert.is(bad.code, 1);
   assert.equal(bad.err, ["onnx-explain: error: --threads: '0' must be at least 1"]);
 });

@@ -21,11 +21,13 @@ export const backprop: Driver = {
     const given = reference && options.baseline ? ex.baselineFor(options.baseline, x, true) : undefined; // checks its shape
     const zeroBaseline = reference && (!given || (given.data as Float32Array).every((v) => v === 0));
     const n = x.dims[0];
-    const key = JSON.stringify([rowDims, options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
+    const side = ex.sideFeeds(x, options.feeds);
+    const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
     const { session, info } = await ex.graphSession(rowDims, options, key, zeroBaseline);
-    if (options.baseline && !session.inputNames.includes(IO_NAMES.baseline)) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
+    if (options.baseline && !reference && !session.inputNames.includes(IO_NAMES.baseline)) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = {
       [ex.input.name]: x,
+      ...side,
       [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
     };
     if (session.inputNames.includes(IO_NAMES.baseline)) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, info.batchBroadcasts);

@@ -1,20 +1,21 @@
 import type { Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { concatRows, splitRows, TensorData } from '../tensors';
+import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
 
 /**
  * Runs the model (batch-freed where possible) with the named tensors — outputs or intermediate
  * tensors — as its outputs; the rows of x run as one batch, or one by one where the model fixes
  * batch 1.
  */
-export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[], onehotAxis?: number): Promise<(x: OrtTensor) => Promise<Record<string, TensorData>>> {
-  const prepared = await ex.prepare(rowDims, onehotAxis);
+export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<(x: OrtTensor, side?: Record<string, OrtTensor>) => Promise<Record<string, TensorData>>> {
+  const prepared = await ex.prepare(rowDims, onehotAxis, feeds);
   const model = prepared.view.model;
-  const key = JSON.stringify(['tensors', rowDims, names, onehotAxis]);
+  const key = JSON.stringify(['tensors', prepared.view.inputs.map((i) => i.name), rowDims, names, onehotAxis]);
   const session = await ex.session(key, async () => ({ ...model, graph: { ...model.graph, output: names.map((name) => ({ name })) } }));
-  return async (x) => {
+  return async (x, side = ex.sideFeeds(x, feeds)) => {
+    const all = { [ex.input.name]: x, ...side };
     const results = [];
-    for (const rows of prepared.batchDynamic ? [x] : splitRows(x)) results.push(await session.run({ [ex.input.name]: rows }));
+    for (const f of prepared.batchDynamic ? [all] : splitFeeds(all, x.dims[0])) results.push(await session.run(f));
     return concatRows(results, names);
   };
 }

@@ -31,12 +31,14 @@ export const integratedGradients: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const { alphas, weights } = nodes(options);
     const rowDims = x.dims.slice(1);
-    const prepared = await ex.prepare(rowDims, options.onehotAxis);
+    const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
+    const side = ex.sideFeeds(x, options.feeds);
     const { targets, seed: seedValues, fromShape } = await outputSeed(ex, x, options);
     const n = x.dims[0];
     const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
-    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic);
-    const key = JSON.stringify([rowDims, method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
+    // The path's points share the other inputs' row: rows with other inputs run one at a time.
+    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic && !Object.keys(side).length);
+    const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
     const baseline = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
     let per = 0;
@@ -52,6 +54,7 @@ export const integratedGradients: Driver = {
         const pad = (v: number[]) => floatTensor(Float32Array.from({ length: chunk.steps }, (_, k) => v[s0 + k] ?? 0), [chunk.steps]);
         const result = await session.run({
           [ex.input.name]: rowRange(x, r0, r1), [IO_NAMES.seed]: rowRange(seed, r0, r1),
+          ...Object.fromEntries(Object.entries(side).map(([k, t]) => [k, rowRange(t, r0, r1)])),
           [IO_NAMES.baseline]: baseline.dims[0] === 1 ? baseline : rowRange(baseline, r0, r1),
           [IO_NAMES.alphas]: pad(alphas), [IO_NAMES.weights]: pad(weights),
         });

@@ -2,7 +2,7 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
-import { floatTensor } from '../tensors';
+import { floatTensor, pickRows } from '../tensors';
 import { tensorsAt } from './forward';
 import { outputSeed } from './seed';
 
@@ -38,8 +38,9 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const names = [...new Set([...ex.outputNames, from])];
-  const run = await tensorsAt(ex, rowDims, names, options.onehotAxis);
-  const base = await run(x);
+  const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
+  const side = ex.sideFeeds(x, options.feeds);
+  const base = await run(x, side);
   const { targets, seed } = await outputSeed(ex, x, options, base[output]);
   const classes = seed.length / n;
   const explained = (values: Float32Array, slot: number, row: number) => {
@@ -52,7 +53,8 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   const counts = new Float32Array(average ? x.size : 0);
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
-    const out = (await run(perturbedRows(x, chunk, fill)))[from].data;
+    const rows = chunk.map((job) => job.row);
+    const out = (await run(perturbedRows(x, chunk, fill), Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)]))))[from].data;
     chunk.forEach((job, slot) => {
       const diff = explained(base[from].data, job.row, job.row) - explained(out, slot, job.row);
       for (const i of job.indices) {

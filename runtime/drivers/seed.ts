@@ -25,10 +25,10 @@ export interface OutputSeed {
 export async function outputSeed(ex: Explainer, x: OrtTensor, options: AttributeOptions, scores?: TensorData): Promise<OutputSeed> {
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const rowDims = x.dims.slice(1);
-  const prepared = await ex.prepare(rowDims, options.onehotAxis);
+  const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   const space = ex.targetSpace(prepared, output, from, options);
   const n = x.dims[0];
-  const rows = async () => (scores ?? (await (await tensorsAt(ex, rowDims, [output], options.onehotAxis))(x))[output]).data;
+  const rows = async () => (scores ?? (await (await tensorsAt(ex, rowDims, [output], options.onehotAxis, options.feeds))(x))[output]).data;
   const targets = await space.targets(options.target, n, rows);
   const contrast = options.contrast === undefined ? undefined : await space.targets(options.contrast, n, rows, 'contrast');
   return { output, from, fromShape: prepared.facts.shapes.get(from)!, space, targets, seed: space.seed(targets, contrast, options.softmaxNormalize) };

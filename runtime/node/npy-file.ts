@@ -1,9 +1,34 @@
+import { ExplainError } from '../../rewriter/errors';
 import { encodeNpy, NdArray, parseNpy } from '../npy';
 import { readRegularFile, writeFileAtomic } from './files';
 
 /** Reads a .npy file (float32, float64 or int64, C order). */
 export function readNpy(file: string): NdArray {
   return parseNpy(readRegularFile(file), file);
+}
+
+/**
+ * An input array from a .npy file (floats as float32, integers kept) or a JSON list (nested lists
+ * of numbers, e.g. token ids [[101, 2023, 102]]).
+ */
+export function readArray(file: string): { data: Float32Array | BigInt64Array | Int32Array | number[]; dims: number[] } {
+  if (!/\.json$/i.test(file)) {
+    const a = readNpy(file);
+    return { data: a.dtype.startsWith('float') ? Float32Array.from(a.data as Float64Array) : (a.data as BigInt64Array | Int32Array), dims: a.dims };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(readRegularFile(file)));
+  } catch {
+    throw new ExplainError(`${file}: not a JSON list`);
+  }
+  const dims: number[] = [];
+  for (let v = value; Array.isArray(v); v = v[0]) dims.push(v.length);
+  const data = dims.length ? (value as unknown[]).flat(dims.length - 1) : [];
+  if (!dims.length || data.length !== dims.reduce((a, b) => a * b, 1) || !data.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new ExplainError(`${file}: expected a (nested, rectangular) JSON list of numbers`);
+  }
+  return { data: data as number[], dims };
 }
 
 /** Writes a float32 array as .npy. */

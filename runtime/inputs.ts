@@ -1,0 +1,116 @@
+import { Embedding, embeddingsOf } from '../rewriter/embedding';
+import { ExplainError } from '../rewriter/errors';
+import { GraphView } from '../rewriter/graph-view';
+import { DataType, isFloatType, toNumber, ValueInfoProto } from '../rewriter/proto';
+import { OrtTensor } from './backend';
+import { makeOrtTensor, onnxType, ortType } from './ort-types';
+import { InputSpec } from './probe';
+import { DenseInput } from './tensors';
+
+/** A graph input: its type and dims (-1 where dynamic), with the names of its dynamic dims. */
+export interface ModelInput extends InputSpec { params: (string | undefined)[] }
+
+export function modelInputs(view: GraphView): ModelInput[] {
+  return view.inputs.map((vi: ValueInfoProto) => {
+    const dims = vi.type?.tensor_type?.shape?.dim ?? [];
+    return {
+      name: vi.name!,
+      elemType: vi.type?.tensor_type?.elem_type ?? 0,
+      dims: dims.map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1)),
+      params: dims.map((d) => d.dim_param || undefined),
+    };
+  });
+}
+
+/**
+ * The input attributions are computed for: `wrt`, else the one float input, else the integer input
+ * that indexes the largest embedding table (token ids). Integer inputs are explained at their
+ * embedding output (Captum's LayerIntegratedGradients convention).
+ */
+export function explainedInput(view: GraphView, inputs: ModelInput[], wrt: string | undefined, label: string): { input: ModelInput; embedding?: Embedding } {
+  const list = inputs.map((i) => `'${i.name}'`).join(', ');
+  const tokenInput = (i: ModelInput) => {
+    const embedding = embeddingsOf(view, i.name)[0];
+    if (!embedding) throw new ExplainError(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
+    return { input: i, embedding };
+  };
+  if (wrt !== undefined) {
+    const input = inputs.find((i) => i.name === wrt) ?? fail(`${label}: --wrt ${wrt}: the model has no input named '${wrt}' (inputs: ${list})`);
+    return isFloatType(input.elemType) ? { input } : tokenInput(input);
+  }
+  const floats = inputs.filter((i) => isFloatType(i.elemType));
+  if (floats.length === 1) return { input: floats[0] };
+  if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME and feed the others with --feed NAME=FILE.npy`);
+  const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
+  if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
+  return tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
+}
+
+/** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */
+export function inputTensor(input: ModelInput, data: DenseInput, label: string): OrtTensor {
+  if (!data || !data.dims || !data.data) throw new ExplainError(`${label}: input '${input.name}' must be a tensor with data and dims`);
+  const count = data.dims.reduce((a, b) => a * b, 1);
+  if (data.data.length !== count) throw new ExplainError(`${label}: input '${input.name}' has ${data.data.length} values but shape [${data.dims}] needs ${count}`);
+  const integers = data.data instanceof BigInt64Array || data.data instanceof Int32Array;
+  if (isFloatType(input.elemType)) {
+    if (integers) throw new ExplainError(`${label}: input '${input.name}' is float32, got an ${data.data instanceof Int32Array ? 'int32' : 'int64'} array`);
+    if (input.elemType !== DataType.FLOAT) throw new ExplainError(`${label}: input '${input.name}' has ONNX type ${input.elemType}; only float32 float inputs are supported`);
+    return makeOrtTensor(DataType.FLOAT, data.data as ArrayLike<number>, [...data.dims]);
+  }
+  const values = Array.from(data.data as ArrayLike<number | bigint>, Number);
+  if (!integers && values.some((v) => !Number.isInteger(v))) throw new ExplainError(`${label}: input '${input.name}' takes integers (ONNX type ${ortType(input.elemType)}), got fractional values`);
+  return makeOrtTensor(input.elemType, values, [...data.dims]);
+}
+
+/**
+ * Feeds for the inputs other than the explained one, for n rows: given ones (one row is repeated
+ * for every row), else defaults — ones for an integer input named like a mask, zeros otherwise —
+ * with a note. Dynamic sizes of a default follow the explained input's dims of the same name.
+ */
+export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, given: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
+  const n = x.dims[0];
+  const out: Record<string, OrtTensor> = {};
+  for (const [name, rowDims] of Object.entries(sideRowDims(inputs, explained, x.dims.slice(1), given, label))) {
+    const input = inputs.find((i) => i.name === name)!;
+    const data = given[name];
+    if (data) {
+      const t = inputTensor(input, data, label);
+      if (t.dims[0] !== n && t.dims[0] !== 1) fail(`${label}: --feed ${name} has ${t.dims[0]} rows; give one row or one per input row (${n})`);
+      out[name] = t.dims[0] === n ? t : repeatRows(t, n);
+      continue;
+    }
+    const mask = !isFloatType(input.elemType) && /mask/i.test(name);
+    const dims = [n, ...rowDims];
+    out[name] = makeOrtTensor(input.elemType, new Array(dims.reduce((a, b) => a * b, 1)).fill(mask ? 1 : 0), dims);
+    note(`${label}: input '${name}' not given: using ${mask ? 'ones' : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
+  }
+  return out;
+}
+
+/** Row dims (without the batch) of the inputs other than the explained one, for its row dims `rowDims`. */
+export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims: number[], given: Record<string, DenseInput>, label: string): Record<string, number[]> {
+  for (const name of Object.keys(given)) {
+    if (name === explained.name) fail(`${label}: --feed ${name}: '${name}' is the explained input (give it with --input)`);
+    if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${inputs.map((i) => i.name).join(', ')})`);
+  }
+  const out: Record<string, number[]> = {};
+  for (const input of inputs) {
+    if (input === explained) continue;
+    const data = given[input.name];
+    out[input.name] = data ? [...data.dims.slice(1)] : input.dims.slice(1).map((d, k) => {
+      if (d > 0) return d;
+      const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
+      return j > 0 ? rowDims[j - 1] : fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${k + 1}; give it with --feed ${input.name}=FILE.npy`);
+    });
+  }
+  return out;
+}
+
+function repeatRows(t: OrtTensor, n: number): OrtTensor {
+  const row = Array.from(t.data as ArrayLike<number | bigint>, Number);
+  return makeOrtTensor(onnxType(t.type), Array.from({ length: n }, () => row).flat(), [n, ...t.dims.slice(1)]);
+}
+
+function fail(message: string): never {
+  throw new ExplainError(message);
+}

@@ -1,0 +1,64 @@
+import { Embedding } from '../rewriter/embedding';
+import { ExplainError } from '../rewriter/errors';
+import { GraphView } from '../rewriter/graph-view';
+import { tensorDims, tensorValues } from '../rewriter/proto';
+import { ModelInput } from './inputs';
+import { TensorData, DenseInput } from './tensors';
+
+/** A text model's token input and the embedding table its ids index. */
+export interface Tokens {
+  ids: ModelInput;
+  embedding: Embedding;
+  table: Float32Array;
+  /** Length of one embedding vector (the product of the table's row dims). */
+  width: number;
+  rowDims: number[];
+}
+
+export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embedding): Tokens {
+  const t = view.initializers.get(embedding.table)!;
+  const dims = tensorDims(t);
+  return { ids, embedding, table: Float32Array.from(tensorValues(t)), width: dims.slice(1).reduce((a, b) => a * b, 1), rowDims: dims.slice(1) };
+}
+
+export function isIndexData(input: DenseInput): boolean {
+  return input.data instanceof BigInt64Array || input.data instanceof Int32Array || (Array.isArray(input.data) && input.data.every(Number.isInteger));
+}
+
+/**
+ * Token ids [N, L] → their embeddings [N, L, ...] (the explained input), the ids fed as they are
+ * alongside `feeds`, and the baseline of `baselineToken` (its embedding at every position).
+ */
+export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineToken?: number): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
+  const { ids, embedding, table, width, rowDims } = tokens;
+  if (!input?.data || !input.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
+  if (!isIndexData(input)) throw new ExplainError(`${label}: input '${ids.name}' takes token ids (integers); got fractional values`);
+  if (feeds[ids.name]) throw new ExplainError(`${label}: --feed ${ids.name}: '${ids.name}' is the explained input (give it with --input)`);
+  const values = Array.from(input.data as ArrayLike<number | bigint>, Number);
+  const count = input.dims.reduce((a, b) => a * b, 1);
+  if (values.length !== count) throw new ExplainError(`${label}: input '${ids.name}' has ${values.length} values but shape [${input.dims}] needs ${count}`);
+  const rows = embedding.rows;
+  const row = (id: number, what: string) => {
+    if (!Number.isInteger(id) || id < 0 || id >= rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${embedding.table}' (${rows} rows)`);
+    return table.subarray(id * width, (id + 1) * width);
+  };
+  const data = new Float32Array(values.length * width);
+  values.forEach((id, k) => data.set(row(id, 'token id'), k * width));
+  const x = { data, dims: [...input.dims, ...rowDims] };
+  let baseline: TensorData | undefined;
+  if (baselineToken !== undefined) {
+    const length = input.dims.slice(1).reduce((a, b) => a * b, 1);
+    const b = new Float32Array(length * width);
+    const vector = row(baselineToken, 'baseline token');
+    for (let k = 0; k < length; k++) b.set(vector, k * width);
+    baseline = { data: b, dims: [1, ...input.dims.slice(1), ...rowDims] };
+  }
+  return { x, feeds: { ...feeds, [ids.name]: input }, baseline };
+}
+
+/** Per token: the attributions summed over the embedding's axes. */
+export function tokenScores(a: TensorData, width = a.dims[a.dims.length - 1]): TensorData {
+  const scores = new Float32Array(a.data.length / width);
+  scores.forEach((_, k) => { scores[k] = a.data.subarray(k * width, (k + 1) * width).reduce((s, v) => s + v, 0); });
+  return { data: scores, dims: a.dims.slice(0, a.dims.length - 1) };
+}

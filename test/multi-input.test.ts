@@ -1,0 +1,64 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ExplainError } from '../rewriter/errors';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+
+/** y[n, k] = Σ_j W[k, j]·(a[n, j]·b[n, j] + a[n, j]): two float inputs. */
+const W = [0.5, -1, 2, 1.5, 0.25, -0.75];
+const model = encodeModel({
+  ir_version: 8,
+  opset_import: [{ domain: '', version: 13 }],
+  graph: {
+    name: 'two-inputs',
+    node: [
+      { op_type: 'Mul', input: ['a', 'b'], output: ['ab'] },
+      { op_type: 'Add', input: ['ab', 'a'], output: ['h'] },
+      { op_type: 'Gemm', input: ['h', 'W'], output: ['y'], attribute: [{ name: 'transB', type: 2, i: 1 }] },
+    ],
+    initializer: [makeTensor('W', [2, 3], W, DataType.FLOAT)],
+    input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('b', DataType.FLOAT, ['N', 3])],
+    output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+  },
+});
+const a = [1, -2, 0.5, 3, 1, -1];
+
+/** The call fails with a one-line ExplainError matching `cause`. */
+async function rejects(run: () => Promise<unknown>, cause: RegExp): Promise<void> {
+  const err = await run().then(() => undefined, (e: unknown) => e);
+  assert.instance(err, ExplainError);
+  assert.match((err as Error).message, cause);
+  assert.not.match((err as Error).message, /\n/);
+}
+const b = [0.2, 1, -3, -1, 2, 0.5];
+
+test('several float inputs: --wrt picks one, --feed gives the others (per row or one row), gradients exact', async () => {
+  const exA = await Explainer.load(model, { wrt: 'a' });
+  const ga = await exA.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: [0, 1], feeds: { b: { data: Float32Array.from(b), dims: [2, 3] } } });
+  // ∂y_k/∂a_j = W[k, j]·(b_j + 1), ∂y_k/∂b_j = W[k, j]·a_j
+  assert.equal(Array.from(ga.attributions.data), [0, 1].flatMap((r) => [0, 1, 2].map((j) => Math.fround(W[r * 3 + j] * (b[r * 3 + j] + 1)))));
+  const exB = await Explainer.load(model, { wrt: 'b' });
+  const gb = await exB.attribute({ data: Float32Array.from(b), dims: [2, 3] }, { target: [1, 1], feeds: { a: { data: Float32Array.from(a.slice(0, 3)), dims: [1, 3] } } });
+  assert.equal(Array.from(gb.attributions.data), [0, 1].flatMap(() => [0, 1, 2].map((j) => Math.fround(W[3 + j] * a[j]))));
+  const d = await exB.attribute({ data: Float32Array.from(b), dims: [2, 3] }, { method: 'deeplift', target: [0, 1], feeds: { a: { data: Float32Array.from(a), dims: [2, 3] } } });
+  assert.ok(d.delta!.every((v) => Math.abs(v) < 1e-5), `delta ${Array.from(d.delta!)}`);
+});
+
+test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed with other rows: one-line errors', async () => {
+  await rejects(() => Explainer.load(model), /several float inputs \('a', 'b'\); choose the one to explain with --wrt NAME/);
+  await rejects(() => Explainer.load(model, { wrt: 'c' }), /--wrt c: the model has no input named 'c' \(inputs: 'a', 'b'\)/);
+  const ex = await Explainer.load(model, { wrt: 'a', warn: () => undefined });
+  const x = { data: Float32Array.from(a), dims: [2, 3] };
+  await rejects(() => ex.attribute(x, { target: 0, feeds: { c: x } }), /--feed c: the model has no input named 'c'/);
+  await rejects(() => ex.attribute(x, { target: 0, feeds: { b: { data: new Float32Array(9), dims: [3, 3] } } }), /--feed b has 3 rows; give one row or one per input row \(2\)/);
+});
+
+test('an input not fed gets zeros (floats) with a note naming it', async () => {
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { wrt: 'a', warn: (m) => notes.push(m) });
+  const g = await ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 0 });
+  assert.equal(Array.from(g.attributions.data), [0, 1].flatMap(() => [0, 1, 2].map((j) => W[j])));
+  assert.equal(notes, ["<bytes>: input 'b' not given: using zeros [2,3] (give it with --feed b=FILE.npy)"]);
+});
+
+test.run();

@@ -1,0 +1,81 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NdArray } from '../runtime/npy';
+import { readNpy } from '../runtime/node/npy-file';
+import { Explainer } from '../runtime';
+import { runCli, tempDir } from './support/cli-harness';
+import { relL2 } from './support/fixtures';
+
+/** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
+const TEXT = path.resolve(__dirname, '../../models/text');
+const load = (opset: number) => {
+  const dir = path.join(TEXT, `bert_op${opset}`);
+  const npy = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
+  return { model: path.join(dir, 'model.onnx'), npy, meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) };
+};
+
+for (const opset of [13, 14, 15, 16, 17]) {
+  test(`bert opset ${opset}: gradient at the word embedding equals PyTorch autograd; input×gradient per token; DeepLIFT sums to delta`, async () => {
+    const { model, npy, meta } = load(opset);
+    const ex = await Explainer.load(model);
+    assert.is(ex.tokens?.ids.name, 'input_ids');
+    const ids = npy('input_ids');
+    const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+    const g = await ex.attribute(ids, { target: meta.target, feeds });
+    assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+    assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
+    const ixg = await ex.attribute(ids, { method: 'input-x-gradient', target: meta.target, feeds });
+    const emb = npy('embedding').data as Float32Array;
+    const grad = npy('grad_embedding').data as Float32Array;
+    const perToken = Array.from({ length: 24 }, (_, k) => emb.subarray(k * 16, (k + 1) * 16).reduce((s, v, h) => s + v * grad[k * 16 + h], 0));
+    assert.equal(ixg.tokenScores!.dims, [3, 8]);
+    assert.ok(relL2(ixg.tokenScores!.data, perToken) <= 1e-4, `token scores rel L2 ${relL2(ixg.tokenScores!.data, perToken)}`);
+    for (const baselineToken of [undefined, 0]) {
+      const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken });
+      const sums = [0, 1, 2].map((r) => d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0));
+      d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5 * Math.max(1, Math.abs(sums[r] - delta)), `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
+    }
+  });
+}
+
+test('the baseline token: pad positions get exactly zero; integrated gradients over the embeddings converge', async () => {
+  const { model, npy, meta } = load(13);
+  const ex = await Explainer.load(model);
+  const ids = npy('input_ids');
+  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+  const zero = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds });
+  const pad = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken: 0 });
+  assert.not.equal(Array.from(zero.attributions.data), Array.from(pad.attributions.data));
+  // Row 1 ends in padding (token 0): with the pad baseline those positions have x = x⁰, so exactly 0.
+  for (const k of [6, 7]) assert.ok(pad.tokenScores!.data[8 + k] === 0, `pad position ${k}: ${pad.tokenScores!.data[8 + k]}`);
+  // Integrated gradients over the embeddings (LayerIntegratedGradients): Gauss–Legendre-50 converges here.
+  const ig = await ex.attribute(ids, { method: 'integrated-gradients', target: meta.target, feeds, baselineToken: 0 });
+  ig.delta!.forEach((d, r) => assert.ok(Math.abs(d) < 1e-4, `IG row ${r}: delta ${d}`));
+});
+
+test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-token; a per-token table; unfed inputs noted', async () => {
+  const { model, npy } = load(17);
+  const dir = tempDir('text');
+  const ids = Array.from(npy('input_ids').data as BigInt64Array, Number);
+  fs.writeFileSync(path.join(dir, 'ids.json'), JSON.stringify([ids.slice(0, 8)]));
+  const r = await runCli(['attribute', model, '--input', path.join(dir, 'ids.json'), '--method', 'deeplift', '--baseline-token', '0', '--target', '1']);
+  assert.is(r.code, 0, r.err.join('\n'));
+  const rows = r.out.filter((l) => /^\s+0\s+\d+\s+\d+\s+-?\d/.test(l));
+  assert.is(rows.length, 8, r.out.join('\n'));
+  assert.equal(rows.map((l) => Number(l.trim().split(/\s+/)[2])), ids.slice(0, 8));
+  assert.ok(r.warn.some((w) => /input 'attention_mask' not given: using ones \[1,8\]/.test(w)), r.warn.join('\n'));
+  const header = Buffer.from(`{'descr': '<i4', 'fortran_order': False, 'shape': (1, 8), }`.padEnd(117, ' ') + '\n');
+  const npy32 = Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]), header, Buffer.from(Int32Array.from(ids.slice(8, 16)).buffer)]);
+  fs.writeFileSync(path.join(dir, 'ids.npy'), npy32);
+  fs.writeFileSync(path.join(dir, 'mask.json'), JSON.stringify([[1, 1, 1, 1, 1, 1, 0, 0]]));
+  const r2 = await runCli(['attribute', model, '--input', path.join(dir, 'ids.npy'), '--feed', `attention_mask=${path.join(dir, 'mask.json')}`, '--target', '0']);
+  assert.is(r2.code, 0, r2.err.join('\n'));
+  assert.ok(!r2.warn.some((w) => /attention_mask/.test(w)), r2.warn.join('\n'));
+  const bad = await runCli(['attribute', model, '--input', path.join(dir, 'ids.json'), '--baseline-token', '999']);
+  assert.equal([bad.code, bad.err.length], [1, 1]);
+  assert.match(bad.err[0], /^onnx-explain: error: .*baseline token 999 is outside the embedding table '.*' \(40 rows\)$/);
+});
+
+test.run();
