@@ -122,7 +122,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
   const { view, facts, em } = spec;
   const shape = (alias: string): number[] => {
     const name = aliases.get(alias) ?? alias;
-    const s = facts.shapes.get(name) ?? (view.constant(name)?.dims);
+    const s = facts.shapes.get(name) ?? view.constantDims(name);
     return s ?? fail(`shape of '${name}' is unknown`);
   };
   const batchAxis = (name: string) => facts.batchAxis.get(aliases.get(name) ?? name) ?? -1;
@@ -140,6 +140,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
     needsGrad: (i) => needs[i] ?? false,
     shape, batchAxis, constant,
     dtype: (name) => facts.dtypes.get(aliases.get(name) ?? name) ?? view.initializers.get(name)?.data_type ?? undefined,
+    isConstant: (name) => view.isConstant(name) || facts.values.has(name),
     requireConstant: (name, what) => constant(name) ?? fail(`${what} ('${name}') must be a constant`),
     reshapeLike: (x, like) => {
       const b = batchAxis(like);

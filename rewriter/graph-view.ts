@@ -55,6 +55,17 @@ export class GraphView {
     return this.opsets.get('') ?? 1;
   }
 
+  /** Whether a tensor is an initializer or a Constant-node output (its values are not read). */
+  isConstant(name: string): boolean {
+    return this.initializers.has(name) || this.producer.get(name)?.op_type === 'Constant';
+  }
+
+  /** Dims of an initializer or Constant-node output (an initializer's values are not read). */
+  constantDims(name: string): number[] | undefined {
+    const init = this.initializers.get(name);
+    return init ? tensorDims(init) : this.constant(name)?.dims;
+  }
+
   /** Value of an initializer or Constant-node output, if it is one. */
   constant(name: string): Constant | undefined {
     if (!name) return undefined;

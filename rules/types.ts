@@ -28,6 +28,8 @@ export interface RuleContext {
   batchAxis(name: string): number;
   /** Value of an initializer, Constant output or (probed) shape-arithmetic tensor. */
   constant(name: string): Constant | undefined;
+  /** Whether constant() has a value, without reading it (weights stay as they are). */
+  isConstant(name: string): boolean;
   /** Same as constant() but fails naming the node when the value is not static. */
   requireConstant(name: string, what: string): Constant;
   /** Reshape x to the shape of tensor `like` (its batch axis kept dynamic). */

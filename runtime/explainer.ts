@@ -23,7 +23,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { createSession, Provider, SessionOptions } from './session';
+import { createSession, Provider, providerInUse, SessionOptions } from './session';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
 
@@ -139,6 +139,11 @@ export class Explainer {
   warn(message: string): void {
     this.warnings.push(message);
     this.warnSink(message);
+  }
+
+  /** The execution provider the sessions run on: the requested one, or the platform's fallback after it failed. */
+  get executionProvider(): string {
+    return providerInUse(this.provider);
   }
 
   get outputNames(): string[] {

@@ -23,6 +23,11 @@ export interface SessionTuning { options?: SessionOptions; threads?: number; out
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
 
+/** The provider sessions requested on `provider` run on: the platform's fallback once it failed to load. */
+export function providerInUse(provider: Provider): string {
+  return unavailable.has(provider) ? backend().fallback : provider;
+}
+
 /**
  * An onnxruntime session on the requested execution provider; when that provider cannot be created
  * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's

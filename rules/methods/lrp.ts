@@ -90,7 +90,7 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
       const { em, node } = ctx;
       const [a, w] = node.input!;
       // The positive/negative forward passes re-run the op: contrib ops (no such copies) use the ε rule.
-      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1)) || !ctx.constant(w)) return fallback.backward(ctx, dY);
+      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1)) || !ctx.isConstant(w)) return fallback.backward(ctx, dY);
       const R = dY[0]!;
       const pos = (t: string) => em.op('Relu', [t]);
       const neg = (t: string) => em.sub(t, pos(t));

@@ -15,7 +15,7 @@ function flippedConv(ctx: RuleContext, dY: string, w: string, ws: number[], g: C
   const pads = g.pads.map((p, i) => g.dilations[i % n] * (g.kernel[i % n] - 1) - p);
   const channels = depthwise ? [ws[0]] : [ws[0], ws[1]];
   if (ctx.opset < 10 || g.strides.some((s) => s !== 1) || (g.group !== 1 && !depthwise) || pads.some((p) => p < 0)
-    || channels.some((c) => c % 4 !== 0) || !ctx.constant(w)) return undefined;
+    || channels.some((c) => c % 4 !== 0) || !ctx.isConstant(w)) return undefined;
   const spatial = g.kernel.map((_, i) => i + 2);
   const swapped = depthwise ? w : em.transpose(w, [1, 0, ...spatial]);
   const flipped = em.slice(swapped, g.kernel.map(() => -1), g.kernel.map((k) => -k - 1), spatial, g.kernel.map(() => -1));

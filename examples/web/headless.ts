@@ -1,0 +1,39 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { ROOT, serve } from './serve';
+
+/** Debian's chromium binary (the /usr/bin/chromium wrapper adds flags and noise). */
+export const CHROMIUM = '/usr/lib/chromium/chromium';
+export const MODULE = path.join(ROOT, 'dist', 'browser', 'onnx-explain.mjs');
+/** Flags from ../shared/runtime-notes.md; --enable-unsafe-webgpu exposes SwiftShader's adapter. */
+const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Why browser tests cannot run here, or undefined when they can. */
+export function browserMissing(): string | undefined {
+  if (!fs.existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install chromium)`;
+  if (!fs.existsSync(MODULE)) return `${MODULE} not built (npm run build)`;
+  return undefined;
+}
+
+export interface BrowserSession { browser: Browser; page: Page; url: string; console: string[]; close(): Promise<void> }
+
+/**
+ * Headless Chromium (used by the browser tests and the browser bench) on a page served from the
+ * repository root (test/support/blank.html unless `start` names another page), every console
+ * message collected in order.
+ */
+export async function openPage(start = '/test/support/blank.html'): Promise<BrowserSession> {
+  const { chromium } = await import('playwright-core');
+  const server = await serve(ROOT);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const page = await browser.newPage();
+  const messages: string[] = [];
+  page.on('console', (m) => messages.push(m.text()));
+  page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+  await page.goto(server.url + start);
+  return {
+    browser, page, url: server.url, console: messages,
+    close: async () => { await browser.close(); await server.close(); },
+  };
+}

@@ -1,0 +1,27 @@
+/** The platform-independent public API: what the Node entry (runtime/index) and the browser module both export. */
+export { Explainer } from './explainer';
+export type { AttributeOptions, AttributionResult, ExplainerOptions, TensorData, TensorInput } from './explainer';
+export { parseNpy, encodeNpy } from './npy';
+export type { Provider, SessionOptions } from './session';
+export type { GraphCache, CachedGraph, GraphInfo } from './graph-cache';
+export { visualize, VIS_METHODS, VIS_SIGNS } from './visualize';
+export type { Figure, VisColumn, VisualizeOptions } from './visualize';
+export { Canvas } from './plot';
+export { ExplainError } from '../rewriter/errors';
+export { buildAugmented } from '../rewriter/augment';
+export type { Method } from '../rewriter/augment';
+export { encodeModel } from '../rewriter/proto';
+export { methodNames, methods } from '../rules/methods';
+export { ContrastiveExplainer } from './contrastive';
+export type { ContrastLoadOptions, ContrastOptions, ContrastResult } from './contrastive';
+export { maximize } from './drivers/maximize';
+export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
+export { filterSensitivity } from './filters';
+export type { FilterOptions, FilterReport } from './filters';
+
+import { drivers } from './drivers';
+
+/** Every method name Explainer.attribute accepts. */
+export function attributionMethods(): string[] {
+  return Object.keys(drivers);
+}

@@ -1,0 +1,12 @@
+import * as ort from 'onnxruntime-web/webgpu';
+import { OrtApi, setBackend } from '../backend';
+
+// onnxruntime-web's WebGPU bundle (the native WebGPU EP, C++ kernels; it also offers wasm). Its
+// ort-wasm-simd-threaded.asyncify.{mjs,wasm} are copied next to this module at build time and
+// found from the module's own URL, never from a CDN. Threads need a cross-origin isolated page.
+ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+
+setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm' });
+
+export { ort };

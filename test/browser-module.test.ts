@@ -1,0 +1,140 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Page } from 'playwright-core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer, maximize, readNpy, TensorData } from '../runtime';
+import { drivers } from '../runtime/drivers';
+import { methodNames } from '../rules/methods';
+import { BrowserSession, browserMissing, openPage } from '../examples/web/headless';
+import { ROOT } from '../examples/web/serve';
+import { relL2 } from './support/fixtures';
+import { skip } from './support/skip';
+
+// dist/browser/onnx-explain.mjs in headless Chromium against onnxruntime-node CPU: every method on
+// two fixtures, on WASM and on WebGPU (SwiftShader: correctness only), plus WebGPU placement from
+// onnxruntime's verbose log and the fallback when the page has no WebGPU adapter.
+// Both have Conv, ReLU, a global average pool and a linear head (CAM needs them); resnet_bn adds
+// BatchNormalization and residual sums, cam_gap MaxPool.
+const FIXTURES: Record<string, { dir: string; layer: string }> = {
+  resnet_bn: { dir: 'models/fixtures/resnet_bn', layer: '/body/body.4/relu2/Relu_output_0' },
+  cam_gap: { dir: 'models/cam-fixtures/cam_gap', layer: '/body/body.7/Relu_output_0' },
+};
+/** Every method, plus options that change how a method runs (noise tunnel, layer attribution) and maximize. */
+const METHODS = [...Object.keys(drivers), 'smoothgrad', 'layer-deeplift', 'maximize'];
+/** Options the methods need beyond a target, sized for the fixtures' [3, 16, 16] rows. */
+const PATCHES = { data: Array.from({ length: 256 }, (_, i) => 4 * Math.floor(i / 64) + Math.floor((i % 16) / 4)), dims: [1, 1, 16, 16] };
+function methodOptions(name: string): Record<string, object> {
+  const { layer } = FIXTURES[name];
+  return {
+    occlusion: { window: [3, 4, 4], stride: [3, 4, 4], fill: 'random', seed: 7 },
+    'feature-ablation': { featureMask: PATCHES },
+    'grad-cam': { layer },
+    'guided-grad-cam': { layer },
+    'layer-activation': { layer },
+    'integrated-gradients': { steps: 8 },
+    smoothgrad: { method: 'gradient', noiseTunnel: 'smoothgrad', samples: 3, seed: 5 },
+    'layer-deeplift': { method: 'deeplift', layer },
+    maximize: { target: 1, stages: 2, steps: 3, seed: 9 },
+  };
+}
+
+function fixture(name: string): { model: string; input: TensorData; target: number[] } {
+  const dir = path.join(ROOT, FIXTURES[name].dir);
+  const x = readNpy(path.join(dir, 'input.npy'));
+  return { model: path.join(dir, 'model.onnx'), input: { data: x.data as Float32Array, dims: x.dims }, target: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')).target };
+}
+
+interface PageRun { attributions: Record<string, number[]>; warnings: string[] }
+const MARK = 'onnx-explain-test: webgpu session';
+
+/** In the page (test/support/browser-harness.mjs): every method on one fixture. */
+function runInPage(page: Page, name: string, provider: string, verbose: boolean): Promise<PageRun> {
+  const args = JSON.stringify({ dir: FIXTURES[name].dir, provider, methods: METHODS, options: methodOptions(name), target: fixture(name).target, verbose });
+  return page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.run(${args}))`);
+}
+
+async function cpuReference(name: string): Promise<Record<string, Float32Array>> {
+  const fx = fixture(name);
+  const ex = await Explainer.load(fx.model);
+  const out: Record<string, Float32Array> = {};
+  for (const method of METHODS) {
+    const options = methodOptions(name)[method];
+    out[method] = method === 'maximize' ? (await maximize(ex, options)).image.data : (await ex.attribute(fx.input, { method, target: fx.target, ...options })).attributions.data;
+  }
+  return out;
+}
+
+function assertSame(got: Record<string, number[]>, want: Record<string, Float32Array>, where: string): void {
+  for (const method of METHODS) {
+    const err = relL2(got[method], want[method]);
+    assert.ok(err <= 1e-4, `${where} × ${method}: rel L2 ${err} vs onnxruntime-node CPU`);
+  }
+}
+
+/** The console lines of each webgpu session the harness logged verbosely. */
+function sessionLogs(consoleLines: string[]): string[][] {
+  const sessions: string[][] = [];
+  for (const line of consoleLines) {
+    if (line === `${MARK} begin`) sessions.push([]);
+    else if (line !== `${MARK} end` && sessions.length) sessions[sessions.length - 1].push(line);
+  }
+  return sessions;
+}
+
+/** Nodes a verbose session log places on an EP other than WebGPU ("Node(s) placed on [EP]" blocks). */
+function offWebGpu(lines: string[]): string[] {
+  if (lines.some((l) => l.includes('All nodes placed on [WebGpuExecutionProvider]'))) return [];
+  const off: string[] = [];
+  let ep = '';
+  for (const line of lines) {
+    const text = /VerifyEachNodeIsAssignedToAnEp\] (.*)$/.exec(line)?.[1] ?? '';
+    const header = /placed on \[(\w+)\]/.exec(text);
+    if (header) ep = header[1];
+    else if (ep && ep !== 'WebGpuExecutionProvider' && /^\s{2}\S/.test(text)) off.push(`${ep}: ${text.trim()}`);
+  }
+  return off.length || lines.length ? off : ['no placement lines in the verbose log'];
+}
+
+const missing = browserMissing();
+if (missing) {
+  for (const name of Object.keys(FIXTURES)) for (const provider of ['wasm', 'webgpu']) skip(test, `browser module: ${name} × every method on ${provider}`, missing);
+  skip(test, 'browser module: webgpu without an adapter falls back to wasm with a warning', missing);
+} else {
+  let session: BrowserSession;
+  test.before(async () => { session = await openPage(); });
+  test.after(async () => { await session?.close(); });
+
+  for (const name of Object.keys(FIXTURES)) {
+    test(`browser module: ${name} × every method on wasm equals Node CPU`, async () => {
+      const run = await runInPage(session.page, name, 'wasm', false);
+      assertSame(run.attributions, await cpuReference(name), `${name} wasm`);
+      assert.equal(run.warnings, []);
+    });
+    test(`browser module: ${name} × every method on webgpu equals Node CPU, every node on WebGpuExecutionProvider`, async () => {
+      const from = session.console.length;
+      const run = await runInPage(session.page, name, 'webgpu', true);
+      const placements = sessionLogs(session.console.slice(from));
+      assert.equal(run.warnings, [], 'no fallback');
+      assertSame(run.attributions, await cpuReference(name), `${name} webgpu`);
+      assert.ok(placements.length >= methodNames.length, `${placements.length} WebGPU sessions for ${methodNames.length} augmented-graph methods`);
+      placements.forEach((lines, k) => assert.equal(offWebGpu(lines), [], `session ${k}`));
+    });
+  }
+
+  test('browser module: webgpu without an adapter falls back to wasm with a warning', async () => {
+    const page = await session.browser.newPage();
+    const messages: string[] = [];
+    page.on('console', (msg) => messages.push(msg.text()));
+    await page.addInitScript('Object.defineProperty(navigator, "gpu", { value: undefined })');
+    await page.goto(`${session.url}/test/support/blank.html`);
+    const run = await runInPage(page, 'cam_gap', 'webgpu', false);
+    await page.close();
+    assert.is(run.warnings.length, 1, run.warnings.join('\n'));
+    assert.match(run.warnings[0], /execution provider 'webgpu' is unavailable .*falling back to wasm/);
+    assert.ok(messages.includes(run.warnings[0]), 'the warning is also on the console');
+    assertSame(run.attributions, await cpuReference('cam_gap'), 'cam_gap fallback');
+  });
+}
+
+test.run();
