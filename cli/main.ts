@@ -18,7 +18,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, num, parseArgs, Parsed } from './args';
-import { captions, prepareOut, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
+import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
 import { packageVersion } from './version';
@@ -385,7 +385,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const out = p.flags.get('out') as string | undefined;
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
-  const format = out ? prepareOut(out, formats) : undefined;
+  const format = out ? outFormat(out, formats) : undefined;
   if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, maskFile]);
   const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: p.flags.get('wrt') as string | undefined });
   const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };

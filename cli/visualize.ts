@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { AttributionResult, Explainer, TensorData } from '../runtime';
@@ -24,20 +23,10 @@ export function visOptions(p: Parsed): VisualizeOptions {
   return { method: pick('vis-method', VIS_METHODS), sign: pick('sign', VIS_SIGNS), outlierPerc: number('outlier-perc'), size: number('display-size') };
 }
 
-/**
- * Checks an output path before any work: a known extension, not a folder, its folder created.
- * Returns the lower-case extension.
- */
-export function prepareOut(out: string, formats: string[]): string {
+/** The output's format from its extension, checked before any work (the file itself: runtime/node/files checkOutput). */
+export function outFormat(out: string, formats: string[]): string {
   const ext = path.extname(out).slice(1).toLowerCase();
   if (!formats.includes(ext)) throw new ExplainError(`--out: '${out}' must end in ${formats.map((f) => `.${f}`).join(' or ')}`);
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new ExplainError(`--out: '${out}' is a folder`);
-  const dir = path.dirname(path.resolve(out));
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new ExplainError(`--out: cannot create folder '${dir}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
   return ext;
 }
 
