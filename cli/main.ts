@@ -1,9 +1,9 @@
-import * as ort from 'onnxruntime-node';
 import { ExplainError } from '../rewriter/errors';
 import { NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
+import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
 import { Target } from '../runtime/targets';
@@ -159,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // The CLI reports failures itself, in one line; onnxruntime's own log would add native lines
   // (e.g. when the CUDA provider's libraries are missing).
-  ort.env.logLevel = 'fatal';
+  ortApi().env.logLevel = 'fatal';
   try {
     if (command === '--version' || command === '-V') {
       console.log(packageVersion());

@@ -339,8 +339,9 @@ export class Explainer {
         const { model, prepared, from } = await this.augmented(rowDims, options, { zeroBaseline });
         const { facts, batchDynamic } = prepared;
         const built: CachedGraph = { model: encodeModel(model), info: { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts } };
-        // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their way).
-        const optimized = cacheKey && this.provider === 'cpu' ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
+        // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
+        // way), where the binding can write it (onnxruntime-node, not onnxruntime-web).
+        const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
         const session = await this.createSession(built.model, optimized ? { optimizedModelFilePath: optimized } : {});
         if (cacheKey) await this.cache!.store.put(cacheKey, built);
         return { session, info: built.info };

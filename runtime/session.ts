@@ -22,6 +22,7 @@ export interface SessionTuning { options?: SessionOptions; threads?: number; out
 
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
+let noticeGiven = false;
 
 /** The provider sessions requested on `provider` run on: the platform's fallback once it failed to load. */
 export function providerInUse(provider: Provider): string {
@@ -34,7 +35,11 @@ export function providerInUse(provider: Provider): string {
  * fallback (cpu in Node, wasm in the browser).
  */
 export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
-  const { ort, providers, fallback, deviceOutputs } = backend();
+  const { ort, providers, fallback, deviceOutputs, notice } = backend();
+  if (notice && !noticeGiven) {
+    noticeGiven = true;
+    warn(notice);
+  }
   // onnxruntime-node rejects keys that are present but undefined.
   const options = Object.fromEntries(Object.entries(tuning.options ?? {}).filter(([, v]) => v !== undefined));
   const base = { ...DEFAULTS, ...options, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };

@@ -19,13 +19,13 @@ export function browserMissing(): string | undefined {
 export interface BrowserSession { browser: Browser; page: Page; url: string; console: string[]; close(): Promise<void> }
 
 /**
- * Headless Chromium (used by the browser tests and the browser bench) on a page served from the
- * repository root (test/support/blank.html unless `start` names another page), every console
- * message collected in order.
+ * Headless Chromium (used by the browser tests, the browser bench and scripts/check-pack.js) on a
+ * page served from `root` (the repository; test/support/blank.html unless `start` names another
+ * page), every console message collected in order.
  */
-export async function openPage(start = '/test/support/blank.html'): Promise<BrowserSession> {
+export async function openPage(start = '/test/support/blank.html', root = ROOT): Promise<BrowserSession> {
   const { chromium } = await import('playwright-core');
-  const server = await serve(ROOT);
+  const server = await serve(root);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   const page = await browser.newPage();
   const messages: string[] = [];

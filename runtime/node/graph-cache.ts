@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as ort from 'onnxruntime-node';
+import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 
 /**
@@ -40,7 +40,10 @@ function codeVersion(): string {
     }
   };
   for (const d of ['rewriter', 'rules', 'runtime']) walk(path.join(dist, d));
-  return `onnx-explain ${own}; onnxruntime ${ort.env.versions?.node ?? ort.env.versions?.common ?? '?'}; ${sha256(stamps.join('\n'))}`;
+  // The binding counts too: graphs optimised by onnxruntime-node are not read by onnxruntime-web.
+  const v = ortApi().env.versions;
+  const binding = v?.node ? `node ${v.node}` : `web ${v?.web ?? v?.common ?? '?'}`;
+  return `onnx-explain ${own}; onnxruntime ${binding}; ${sha256(stamps.join('\n'))}`;
 }
 
 /**
