@@ -28,7 +28,8 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
   --tolerance T         largest accepted constraint violation, log-likelihood units (default 1e-3)
   --max-outer N         augmented-Lagrangian iterations (default 40)
   --inner N             most graph runs of each inner L-BFGS solve (default 40)
-  --retries N           next-best z0 starts tried when the search from the best fails (default 2)
+  --retries N           restarts of the constrained search, from seeded prior samples D assigns
+                        to B, when the search from z0 fails (default 3)
   --seed N              seed of the starts (default 0)
   --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision
   --provider P          cpu | cuda | webgpu (default cpu)`;

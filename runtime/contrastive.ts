@@ -4,7 +4,7 @@ import { buildConstrained, buildReconstruction } from '../rewriter/contrast-grap
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
-import { constrainedSearch, constraintReport, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, reconstruct, Reconstruction, SearchOptions } from './drivers/cdeepex';
+import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, reconstruct, SearchOptions } from './drivers/cdeepex';
 import { LoopSession } from './drivers/loop-session';
 import { Explainer, ExplainerOptions, TensorData, TensorInput } from './explainer';
 import { probeFacts } from './probe';
@@ -39,7 +39,7 @@ export interface ContrastLoadOptions extends ExplainerOptions {
 }
 
 const DEFAULTS: Omit<SearchOptions, 'progress'> = {
-  starts: 8, reconstructionSteps: 300, lr: ADAM_DEFAULTS.lr, seed: 0, tolerance: 1e-3, maxOuter: 40, innerSteps: 40, penalty: 1, retries: 2,
+  starts: 8, reconstructionSteps: 300, lr: ADAM_DEFAULTS.lr, seed: 0, tolerance: 1e-3, maxOuter: 40, innerSteps: 40, penalty: 1, retries: 3,
 };
 
 /**
@@ -71,22 +71,9 @@ export class ContrastiveExplainer {
     const size = g.imageRow.reduce((a, b) => a * b, 1);
     if (!input?.data || input.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${input?.data?.length ?? 0} values`);
     const image = Float32Array.from(input.data as ArrayLike<number>);
-    // The best reconstruction first; when its constrained search fails (a z0 where the generator
-    // saturates, far out in the prior), the next-best starts are tried, up to `retries` more.
-    const candidates = await reconstruct(g, image, o);
-    let chosen: { rec: Reconstruction; search: Awaited<ReturnType<typeof constrainedSearch>>; report: ConstraintReport } | undefined;
-    let outer = 0, inner = 0;
-    for (const rec of candidates.slice(0, 1 + o.retries)) {
-      const residual = image.map((v, k) => v - rec.generated[k]);
-      const search = await constrainedSearch(g, rec.z0, residual, options.trueClass, options.probe, method.inequalities, o);
-      outer += search.outer;
-      inner += search.inner;
-      const report = constraintReport(search.logits, options.trueClass, options.probe, method.inequalities, o.tolerance);
-      const violation = (r: ConstraintReport) => Math.max(Math.abs(r.equality), method.inequalities ? r.inequality : 0);
-      if (!chosen || violation(report) < violation(chosen.report)) chosen = { rec, search, report };
-      if (report.satisfied) break;
-    }
-    const { rec, search } = chosen!;
+    const [rec] = await reconstruct(g, image, o);
+    const residual = image.map((v, k) => v - rec.generated[k]);
+    const search = await constrainedSearch(g, rec.z0, residual, options.trueClass, options.probe, method.inequalities, o);
     const rowDims = [1, ...g.imageRow];
     const zDims = [1, ...g.latentRow];
     return {
@@ -97,8 +84,8 @@ export class ContrastiveExplainer {
       generatedZ0: { data: rec.generated, dims: rowDims },
       generatedZe: { data: search.generated, dims: rowDims },
       residual: rec.loss,
-      constraints: chosen!.report,
-      iterations: { reconstruction: o.reconstructionSteps, outer, inner },
+      constraints: search.report,
+      iterations: { reconstruction: o.reconstructionSteps, outer: search.outer, inner: search.inner },
       timeMs: performance.now() - start,
     };
   }

@@ -129,29 +129,50 @@ test('compose: a flat generator output is reshaped to the classifier input; a mi
   assert.throws(() => compose({ generator: new GraphView(big, 'G.onnx'), classifier: d, generatedRow: [1, 28, 28] }), /G\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier D\.onnx input 'input' takes \[N, 1, 16, 16\]/);
 });
 
+/** Runs one explanation and checks it against independent forwards of G and D. */
+async function checkExplanation(ce: ContrastiveExplainer, d: Explainer, gen: Explainer, index: number, probe: number, method: string) {
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  const image = Float32Array.from((samples.data as Float32Array).subarray(index * 256, (index + 1) * 256));
+  const logits0 = (await d.forward({ data: image, dims: [1, 1, 16, 16] })).logits.data;
+  const a = logits0.indexOf(Math.max(...logits0));
+  const r = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe, method });
+  assert.ok(r.constraints.satisfied, `sample ${index}: ${JSON.stringify(r.constraints)}`);
+  // Independent forwards: G(z0), G(ze), then D(G(ze) + I − G(z0)); the constraints on its log-softmax.
+  const g0 = (await gen.forward(r.z0)).image.data;
+  const ge = (await gen.forward(r.ze)).image.data;
+  assert.ok(relL2(r.explanation.data, g0.map((v, k) => v - ge[k])) < 1e-5, 'E = G(z0) − G(ze)');
+  const x = ge.map((v, k) => v + image[k] - g0[k]);
+  const logits = (await d.forward({ data: x, dims: [1, 1, 16, 16] })).logits.data;
+  assert.ok(relL2(r.logits.data, logits) < 1e-5, 'logits at x(ze)');
+  const top = Math.max(...logits);
+  const lse = top + Math.log(logits.reduce((s, v) => s + Math.exp(v - top), 0));
+  const llh = logits.map((v) => v - lse);
+  assert.ok(Math.abs(llh[a] - llh[probe]) <= 1e-3, `llh_A = llh_B: ${llh[a]} vs ${llh[probe]}`);
+  if (method === 'cdeepex') llh.forEach((v, i) => assert.ok(v <= Math.min(llh[a], llh[probe]) + 1e-3, `class ${i} above A and B`));
+  assert.ok(Math.abs(r.residual - image.reduce((s, v, k) => s + (v - g0[k]) ** 2, 0)) < 1e-3 * (1 + r.residual), 'residual = ‖I − G(z0)‖²');
+  return r;
+}
+
 for (const method of ['cdeepex', 'xgems']) {
   test(`${method} on clean digits: constraints hold, x(ze) gives the logits, E = G(z0) − G(ze)`, async () => {
     const { d, gen } = await clean();
     const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));
-    const samples = readNpy(path.join(DIR, 'samples.npy'));
-    for (const [index, probe] of [[15, 8], [30, 5], [46, 4]]) {
-      const image = Float32Array.from((samples.data as Float32Array).subarray(index * 256, (index + 1) * 256));
-      const logits0 = (await d.forward({ data: image, dims: [1, 1, 16, 16] })).logits.data;
-      const a = logits0.indexOf(Math.max(...logits0));
-      const r = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe, method });
-      assert.ok(r.constraints.satisfied, `sample ${index}: ${JSON.stringify(r.constraints)}`);
-      const llh = r.constraints.llh;
-      assert.ok(Math.abs(llh[a] - llh[probe]) <= 1e-3, 'llh_A = llh_B');
-      if (method === 'cdeepex') llh.forEach((v, i) => assert.ok(v <= Math.min(llh[a], llh[probe]) + 1e-3, `class ${i} above A and B`));
-      // Independent forwards: G(z0), G(ze), then D(G(ze) + I − G(z0)).
-      const g0 = (await gen.forward(r.z0)).image.data;
-      const ge = (await gen.forward(r.ze)).image.data;
-      assert.ok(relL2(r.explanation.data, g0.map((v, k) => v - ge[k])) < 1e-5, 'E = G(z0) − G(ze)');
-      const x = ge.map((v, k) => v + image[k] - g0[k]);
-      assert.ok(relL2(r.logits.data, (await d.forward({ data: x, dims: [1, 1, 16, 16] })).logits.data) < 1e-5, 'logits at x(ze)');
-      assert.ok(Math.abs(r.residual - image.reduce((s, v, k) => s + (v - g0[k]) ** 2, 0)) < 1e-3 * (1 + r.residual), 'residual = ‖I − G(z0)‖²');
-    }
+    for (const [index, probe] of [[15, 8], [30, 5], [46, 4]]) await checkExplanation(ce, d, gen, index, probe, method);
   });
 }
+
+test('cdeepex on biased digits where the search from z0 stalls at a third class: a restart meets every constraint', async () => {
+  const d = await Explainer.load(model('biased', 'classifier'));
+  const gen = await Explainer.load(model('biased', 'generator'));
+  const ce = await ContrastiveExplainer.load(model('biased', 'classifier'), model('biased', 'generator'));
+  // Samples 3 (a 0) and 32 (a 6) asked "why not 8?": without restarts the search from z0 fails.
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  for (const [index, a] of [[3, 0], [32, 6]]) {
+    const image = { data: Float32Array.from((samples.data as Float32Array).subarray(index * 256, (index + 1) * 256)), dims: [1, 1, 16, 16] };
+    const alone = await ce.explain(image, { trueClass: a, probe: 8, retries: 0 });
+    assert.not.ok(alone.constraints.satisfied, `sample ${index}: the search from z0 alone now succeeds; pick a case it misses`);
+    await checkExplanation(ce, d, gen, index, 8, 'cdeepex');
+  }
+});
 
 test.run();

@@ -34,7 +34,7 @@ export interface SearchOptions {
   /** Augmented-Lagrangian iterations (default 40) and most graph runs of each inner L-BFGS solve (default 40). */
   maxOuter: number;
   innerSteps: number;
-  /** Next-best z0 starts tried when the constrained search from the best one fails (default 2). */
+  /** Restarts of the constrained search when the one from z0 fails (default 3; see constrainedSearch). */
   retries: number;
   /** Initial penalty ρ (default 1), multiplied by 10 (up to 1e4) when the violation shrank less than 4×. */
   penalty: number;
@@ -48,7 +48,9 @@ export const CONTRAST_METHODS: Record<string, { inequalities: boolean }> = {
 };
 
 const PENALTY_MAX = 1e4;
-const STALL_LIMIT = 8;
+const STALL_LIMIT = 3;
+/** Seeded prior samples ranked as restart points. */
+const ANCHORS = 64;
 
 export interface Reconstruction { z0: Float32Array; generated: Float32Array; loss: number }
 
@@ -104,42 +106,65 @@ export function constraintReport(logits: ArrayLike<number>, a: number, b: number
   return { llh, equality, inequality, satisfied: Math.abs(equality) <= tolerance && (!inequalities || inequality <= tolerance) };
 }
 
+/** The composed graph fed for one problem (z0, residual, classes A and B); each call is one graph run. */
+class ConstrainedProblem {
+  readonly lambda = new Float32Array(1);
+  readonly rho: Float32Array;
+  readonly muA: Float32Array;
+  readonly muB: Float32Array;
+  readonly others: Float32Array;
+  private readonly z: Float32Array;
+  private readonly feeds: Record<string, OrtTensor>;
+
+  constructor(readonly g: ContrastGraphs, readonly z0: Float32Array, residual: Float32Array, readonly a: number, readonly b: number, inequalities: boolean, penalty: number) {
+    const K = g.classes;
+    const io = CONSTRAINED_IO;
+    const oneHot = (k: number) => { const v = new Float32Array(K); v[k] = 1; return v; };
+    this.others = new Float32Array(K);
+    if (inequalities) this.others.forEach((_, i) => { this.others[i] = i === a || i === b ? 0 : 1; });
+    this.rho = Float32Array.of(penalty);
+    this.muA = new Float32Array(K);
+    this.muB = new Float32Array(K);
+    this.z = new Float32Array(z0.length);
+    this.feeds = {
+      [g.latent]: floatTensor(this.z, [1, ...g.latentRow]),
+      [RESIDUAL]: floatTensor(residual, [1, ...g.imageRow]),
+      [io.z0]: floatTensor(z0, [1, ...g.latentRow]),
+      [io.classA]: floatTensor(oneHot(a), [1, K]), [io.classB]: floatTensor(oneHot(b), [1, K]), [io.others]: floatTensor(this.others, [1, K]),
+      [io.lambda]: floatTensor(this.lambda, [1, 1]), [io.rho]: floatTensor(this.rho, [1, 1]),
+      [io.muA]: floatTensor(this.muA, [1, K]), [io.muB]: floatTensor(this.muB, [1, K]),
+    };
+  }
+
+  async run(at: ArrayLike<number>, fetch: string[]): Promise<Record<string, Float32Array>> {
+    this.z.set(at);
+    const out = await this.g.constrained.run(this.feeds, fetch);
+    return Object.fromEntries(await Promise.all(fetch.map(async (k) => [k, await hostData(out[k])] as const)));
+  }
+
+  async logits(at: ArrayLike<number>): Promise<Float32Array> {
+    return (await this.run(at, [this.g.logits]))[this.g.logits];
+  }
+}
+
 /**
  * (b) ze = argmin ‖z − z0‖² s.t. llh_A = llh_B (and, for CDeepEx, llh_A ≥ llh_i, llh_B ≥ llh_i),
  * with x(z) = G(z) + residual, by the augmented-Lagrangian method (Nocedal & Wright, Framework
- * 17.3, inequalities as in §17.4): each outer iteration minimises L_A(z; λ, μ, ρ) with L-BFGS
- * (warm start at the previous z, at most `innerSteps` graph runs), then sets λ ← λ + ρh,
- * μ_i ← max(0, μ_i + ρg_i), and multiplies ρ by 10 (up to 1e4) when the violation did not shrink
- * at least 4×. It stops when the violation is within the tolerance and z moved less than
- * 1e-3·(1 + ‖z‖) in the last iteration, or when the violation stopped shrinking at the largest penalty.
+ * 17.3, inequalities as in §17.4), started at `start`: each outer iteration minimises
+ * L_A(z; λ, μ, ρ) with L-BFGS (warm start at the previous z, at most `innerSteps` graph runs), then
+ * sets λ ← λ + ρh, μ_i ← max(0, μ_i + ρg_i), and multiplies ρ by 10 (up to 1e4) when the violation
+ * did not shrink at least 4×. It stops when the violation is within the tolerance and z moved less
+ * than 1e-3·(1 + ‖z‖) in the last iteration, or when the violation stopped shrinking at the largest penalty.
  */
-export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, residual: Float32Array, a: number, b: number, inequalities: boolean, o: SearchOptions) {
-  const K = g.classes;
+async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o: SearchOptions) {
   const io = CONSTRAINED_IO;
-  const oneHot = (k: number) => { const v = new Float32Array(K); v[k] = 1; return v; };
-  const others = new Float32Array(K);
-  if (inequalities) others.forEach((_, i) => { others[i] = i === a || i === b ? 0 : 1; });
-  const lambda = new Float32Array(1), rho = Float32Array.of(o.penalty);
-  const muA = new Float32Array(K), muB = new Float32Array(K);
-  const z = new Float32Array(z0.length);
-  const feeds: Record<string, OrtTensor> = {
-    [g.latent]: floatTensor(z, [1, ...g.latentRow]),
-    [RESIDUAL]: floatTensor(residual, [1, ...g.imageRow]),
-    [io.z0]: floatTensor(z0, [1, ...g.latentRow]),
-    [io.classA]: floatTensor(oneHot(a), [1, K]), [io.classB]: floatTensor(oneHot(b), [1, K]), [io.others]: floatTensor(others, [1, K]),
-    [io.lambda]: floatTensor(lambda, [1, 1]), [io.rho]: floatTensor(rho, [1, 1]),
-    [io.muA]: floatTensor(muA, [1, K]), [io.muB]: floatTensor(muB, [1, K]),
-  };
-  const run = async (at: ArrayLike<number>, fetch: string[]) => {
-    z.set(at);
-    const out = await g.constrained.run(feeds, fetch);
-    return Object.fromEntries(await Promise.all(fetch.map(async (k) => [k, await hostData(out[k])] as const)));
-  };
+  const { lambda, rho, muA, muB, others } = p;
+  lambda[0] = 0; rho[0] = o.penalty; muA.fill(0); muB.fill(0);
   const evaluate = async (at: Float64Array) => {
-    const out = await run(at, [io.objective, io.gradient]);
+    const out = await p.run(at, [io.objective, io.gradient]);
     return { value: out[io.objective][0], grad: Float64Array.from(out[io.gradient]) };
   };
-  let current: Float64Array = Float64Array.from(z0);
+  let current: Float64Array = Float64Array.from(start);
   let previousViolation = Infinity;
   let stalled = 0;
   let outer = 0, inner = 0;
@@ -154,13 +179,13 @@ export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, res
       const kick = normals(current.length, o.seed + outer);
       current = current.map((v, k) => v + 1e-2 * (1 + Math.abs(v)) * kick[k]);
     }
-    const l = (await run(current, [g.logits]))[g.logits];
-    const h = l[a] - l[b];
+    const l = await p.logits(current);
+    const h = l[p.a] - l[p.b];
     let violation = Math.abs(h);
     lambda[0] += rho[0] * h;
-    for (let i = 0; i < K; i++) {
+    for (let i = 0; i < l.length; i++) {
       if (!others[i]) continue;
-      const ga = l[i] - l[a], gb = l[i] - l[b];
+      const ga = l[i] - l[p.a], gb = l[i] - l[p.b];
       violation = Math.max(violation, ga, gb);
       muA[i] = Math.max(0, muA[i] + rho[0] * ga);
       muB[i] = Math.max(0, muB[i] + rho[0] * gb);
@@ -175,6 +200,57 @@ export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, res
     }
     previousViolation = Math.min(violation, previousViolation);
   }
-  const out = await run(current, [g.logits, g.generated]);
-  return { ze: Float32Array.from(current), logits: out[g.logits].slice(), generated: out[g.generated].slice(), outer: Math.min(outer, o.maxOuter), inner };
+  return { ze: Float32Array.from(current), outer: Math.min(outer, o.maxOuter), inner };
+}
+
+/**
+ * Restart points for a search from z0 that failed (deep in A's region, the path towards B can run
+ * into a third class the penalty cannot push down): seeded prior samples z ~ N(0, I) on B's side,
+ * those D(G(z) + residual) assigns to B first (xGEMs: ℓ_B > ℓ_A), each group nearest to z0 first.
+ */
+async function restartPoints(p: ConstrainedProblem, o: SearchOptions): Promise<Float32Array[]> {
+  const L = p.z0.length;
+  const samples = normals(ANCHORS * L, o.seed + 7919);
+  const ranked: { z: Float32Array; key: number }[] = [];
+  for (let k = 0; k < ANCHORS; k++) {
+    const z = samples.slice(k * L, (k + 1) * L);
+    const l = await p.logits(z);
+    const bTop = l.every((v, i) => !p.others[i] || v <= l[p.b]) && l[p.b] > l[p.a];
+    ranked.push({ z, key: (bTop ? 0 : 1e6) + Math.hypot(...z.map((v, j) => v - p.z0[j])) });
+  }
+  return ranked.sort((u, v) => u.key - v.key).map((r) => r.z);
+}
+
+export interface ConstrainedResult { ze: Float32Array; logits: Float32Array; generated: Float32Array; outer: number; inner: number; report: ConstraintReport }
+
+/**
+ * (b) The constrained search: the augmented Lagrangian from z0; when its end point misses a
+ * constraint, it is restarted (λ, μ, ρ reset; the objective still ‖z − z0‖²) from `restartPoints`:
+ * `retries` of them, and further ones (up to 4·retries) until one end point meets every
+ * constraint. Kept: the end point nearest z0 among those that meet them, else the least violating.
+ */
+export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, residual: Float32Array, a: number, b: number, inequalities: boolean, o: SearchOptions): Promise<ConstrainedResult> {
+  const p = new ConstrainedProblem(g, z0, residual, a, b, inequalities, o.penalty);
+  let outer = 0, inner = 0;
+  const search = async (start: Float32Array): Promise<ConstrainedResult> => {
+    const r = await augmentedLagrangian(p, start, o);
+    outer += r.outer;
+    inner += r.inner;
+    const out = await p.run(r.ze, [g.logits, g.generated]);
+    const logits = out[g.logits].slice();
+    return { ze: r.ze, logits, generated: out[g.generated].slice(), outer, inner, report: constraintReport(logits, a, b, inequalities, o.tolerance) };
+  };
+  let best = await search(z0);
+  if (best.report.satisfied || o.retries === 0) return best;
+  const violation = (r: ConstraintReport) => Math.max(Math.abs(r.equality), inequalities ? r.inequality : -Infinity);
+  const distance = (r: ConstrainedResult) => Math.hypot(...r.ze.map((v, j) => v - z0[j]));
+  const starts = await restartPoints(p, o);
+  inner += starts.length;
+  for (const [k, start] of starts.slice(0, 4 * o.retries).entries()) {
+    if (k >= o.retries && best.report.satisfied) break;
+    const r = await search(start);
+    const better = r.report.satisfied ? !best.report.satisfied || distance(r) < distance(best) : !best.report.satisfied && violation(r.report) < violation(best.report);
+    if (better) best = r;
+  }
+  return { ...best, outer, inner };
 }
