@@ -48,7 +48,7 @@ export const CONTRAST_METHODS: Record<string, { inequalities: boolean }> = {
 };
 
 const PENALTY_MAX = 1e4;
-const STALL_LIMIT = 3;
+const STALL_LIMIT = 8;
 /** Seeded prior samples ranked as restart points. */
 const ANCHORS = 64;
 
