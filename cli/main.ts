@@ -1,11 +1,14 @@
 import { ExplainError } from '../rewriter/errors';
-import { NodeProto, toNumber } from '../rewriter/proto';
+import { GraphView } from '../rewriter/graph-view';
+import { isFloatType, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
+import { ALL_INPUTS, ModelInput, modelInputs } from '../runtime/inputs';
+import { typeName } from '../runtime/ort-types';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
@@ -58,7 +61,10 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --ig-method M         integrated-gradients quadrature: ${IG_METHODS.join(' | ')}
                         (Captum's nodes and weights; default gausslegendre)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
-  --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids)
+  --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
+                        'all' (every float input) or A,B: joint attribution, one attribution per input
+                        from one backward pass (Captum's tuple of inputs); --input gives the first of
+                        them (graph order for all), --feed the others
   --feed NAME=FILE      another input's values (.npy or a JSON list; one row or one per row); repeatable.
                         Inputs not fed get zeros (ones for integer *mask* inputs), with a note
 
@@ -98,14 +104,15 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
-                        (default zeros)
+                        (default zeros); joint attribution: NAME=B.npy,NAME2=B2.npy per input
   --noise-tunnel K      ${NOISE_TUNNELS.join(' | ')}: Captum's NoiseTunnel around the method (mean,
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15)
   --samples S           noisy copies per row (default 5)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
-  --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below)
+  --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below);
+                        joint attribution writes OUT.<input>.npy per input
 ${VIS_HELP}
 ${RUN_HELP}
 ${COMMON_HELP}
@@ -139,7 +146,8 @@ ${COMMON_HELP}`,
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
 (same shape as the explained output: put 1 at the target class). Outputs: the model's outputs and
-'attribution' (same shape as the input).
+'attribution' (same shape as the input). Joint attribution (--wrt all or A,B): one output
+'attribution:<input>' per input, and reference inputs 'baseline:<input>'.
 
   --out AUG.onnx        where to write the augmented model (must differ from MODEL)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
@@ -293,13 +301,23 @@ function targets(p: Parsed, flag: string): Target | undefined {
 const EXPLAINABLE_SHOWN = 12;
 
 async function info(p: Parsed): Promise<void> {
-  const ex = await Explainer.load(modelArg(p, 'info'));
+  const file = modelArg(p, 'info');
+  // Every float input is explained (jointly); a model without one is explained at its token ids.
+  const ex = await Explainer.load(file, { wrt: ALL_INPUTS }).catch(() => Explainer.load(file));
   const { view } = ex;
   const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
   console.log(`model: ${ex.label}`);
   console.log(`opsets: ${[...view.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`);
   console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
-  for (const i of view.inputs) console.log(`input: ${i.name} [${dims(i)}] type ${i.type?.tensor_type?.elem_type}`);
+  const original = new GraphView(ex.model, ex.label);
+  const inputs = modelInputs(original);
+  const floats = inputs.filter((i) => isFloatType(i.elemType));
+  const role = (i: ModelInput) => {
+    if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
+    if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
+  };
+  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {
     const { from } = ex.resolveOutput(o.name);
     console.log(`output: ${o.name} [${dims(o)}]${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
@@ -320,7 +338,7 @@ async function info(p: Parsed): Promise<void> {
   }
   const tensors = await ex.explainableTensors();
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
-  console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from the input):`);
+  console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
   for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset));
   const blocking = missing.filter((op) => onPath.has(op));
@@ -383,21 +401,68 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
   if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
   const out = p.flags.get('out') as string | undefined;
-  const baselineFile = p.flags.get('baseline') as string | undefined;
+  const baselineFlag = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
-  if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, maskFile]);
-  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: p.flags.get('wrt') as string | undefined });
+  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: wrtArg(p) });
+  const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
+  const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
+  if (out) checkOutput(out, '--out', protect);
+  if (out && ex.joint) {
+    if (format === 'png') throw new ExplainError(`--out ${out}: a figure shows one input; save joint attributions as .npy (one file per input)`);
+    for (const input of ex.explained) checkOutput(jointOut(out, input.name), '--out', protect);
+  }
   const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
-  if (baselineFile) {
-    const b = readNpy(baselineFile);
-    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
-    options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
-  }
+  const readBaseline = (file: string) => {
+    const b = readNpy(file);
+    if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
+    return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
+  };
+  if (baselineFile) options.baseline = readBaseline(baselineFile);
+  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, readBaseline(file)]));
   return { ex, x, shown, options, out, format };
+}
+
+/** --wrt NAME, --wrt all, or --wrt A,B (joint attribution to those inputs). */
+function wrtArg(p: Parsed): string | string[] | undefined {
+  const v = p.flags.get('wrt') as string | undefined;
+  return v?.includes(',') ? v.split(',').map((s) => s.trim()) : v;
+}
+
+/**
+ * --baseline FILE, or under joint attribution a list of NAME=FILE (one per explained input; a bare
+ * FILE is the first input's).
+ */
+function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?: string; baselineFiles: Record<string, string> } {
+  if (flag === undefined || !ex.joint) return { baselineFile: flag, baselineFiles: {} };
+  let baselineFile: string | undefined;
+  const baselineFiles: Record<string, string> = {};
+  for (const item of flag.split(',')) {
+    const [name, file] = item.split(/=(.*)/s, 2);
+    if (file !== undefined && ex.explained.some((i) => i.name === name)) {
+      if (baselineFiles[name]) throw new ExplainError(`--baseline: the baseline of '${name}' is given twice`);
+      baselineFiles[name] = file;
+    } else if (file !== undefined || baselineFile !== undefined) {
+      throw new ExplainError(`--baseline: '${item}' is not NAME=FILE for an explained input (${ex.explained.map((i) => i.name).join(', ')}), nor the one bare FILE of '${ex.input.name}'`);
+    } else {
+      baselineFile = item;
+    }
+  }
+  return { baselineFile, baselineFiles };
+}
+
+/** The files of --feed NAME=FILE (protected from --out). */
+function feedFiles(p: Parsed): string[] {
+  const flag = p.flags.get('feed') as string | undefined;
+  return flag === undefined ? [] : flag.split(',').map((item) => item.split(/=(.*)/s, 2)[1]);
+}
+
+/** Joint attribution's file for one input: OUT.npy → OUT.<input>.npy (characters other than letters, digits, '.', '-', '_' in the name become '_'). */
+export function jointOut(out: string, input: string): string {
+  return `${out.replace(/\.npy$/i, '')}.${input.replace(/[^A-Za-z0-9._-]/g, '_')}.npy`;
 }
 
 /** Text models: one line per token (row, position, id, score = attribution summed over the embedding). */
@@ -425,16 +490,29 @@ async function attribute(p: Parsed): Promise<void> {
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
   }
-  const a = r.attributions.data;
-  let sum = 0, maxAbs = 0;
-  for (const v of a) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
-  console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}): shape [${r.attributions.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
-  if (r.delta) reportDelta(r.delta, r.attributions.data, x.dims[0], methods[options.method ?? 'gradient']?.reference ?? true);
+  const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
+  for (const [input, t] of parts) {
+    let sum = 0, maxAbs = 0;
+    for (const v of t.data) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
+    console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+  }
+  const rows = x.dims[0];
+  const totals = Array.from({ length: rows }, (_, row) => parts.reduce((total, [, t]) => {
+    const per = t.data.length / rows;
+    return total + t.data.subarray(row * per, (row + 1) * per).reduce((acc, v) => acc + v, 0);
+  }, 0));
+  if (r.delta?.length === rows) reportDelta(r.delta, totals, methods[options.method ?? 'gradient']?.reference ?? true);
+  else if (r.delta) reportSampleDeltas(r.delta, rows);
   if (r.tokenScores) printTokenTable(x, r.tokenScores);
   if (out && format === 'png') {
     if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);
+  } else if (out && r.inputAttributions) {
+    for (const [input, t] of parts) {
+      writeNpy(jointOut(out, input), t.data, t.dims);
+      console.log(`wrote ${jointOut(out, input)} (attributions to input '${input}')`);
+    }
   } else if (out) {
     writeNpy(out, r.attributions.data, r.attributions.dims);
     console.log(`wrote ${out}`);
@@ -446,6 +524,7 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   if (!p.flags.has('out')) throw new ExplainError('visualize: --out FIG.png is required');
   const names = ((p.flags.get('methods') as string | undefined) ?? 'gradient').split(',').map((m) => m.trim());
   const { ex, x, shown, options, out } = await request(p, 'visualize', ['png']);
+  if (ex.joint) throw new ExplainError(`visualize: a figure shows one input; choose it with --wrt NAME`);
   const columns = [];
   let first;
   for (const method of names) {
@@ -464,10 +543,9 @@ async function visualizeMethods(p: Parsed): Promise<void> {
  * a miss above 1e-4 of it (1e-4 absolute below 1) is a warning. LRP's Σ R − f(x) is what ε
  * stabilisers and biases absorb by design: reported as the share of f(x) conserved, not a failure.
  */
-function reportDelta(delta: Float32Array, attributions: Float32Array, rows: number, reference: boolean): void {
-  const per = attributions.length / rows;
+function reportDelta(delta: Float32Array, totals: number[], reference: boolean): void {
   delta.forEach((d, row) => {
-    const total = attributions.subarray(row * per, (row + 1) * per).reduce((a, v) => a + v, 0);
+    const total = totals[row];
     const target = total - d;
     if (!reference) {
       const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
@@ -479,6 +557,15 @@ function reportDelta(delta: Float32Array, attributions: Float32Array, rows: numb
       console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than 1e-4 relative)`);
     }
   });
+}
+
+/** The noise tunnel's convergence deltas, one per noisy sample (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
+function reportSampleDeltas(delta: Float32Array, rows: number): void {
+  const samples = delta.length / rows;
+  for (let row = 0; row < rows; row++) {
+    const own = Array.from(delta.subarray(row * samples, (row + 1) * samples), Math.abs);
+    console.log(`row ${row}: convergence delta of its ${samples} noisy samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
+  }
 }
 
 /** The input shape from --shape, or the model's own where its sizes are static (batch 1). */
@@ -501,7 +588,7 @@ async function rewrite(p: Parsed): Promise<void> {
   const out = p.flags.get('out') as string | undefined;
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
   checkOutput(out, '--out', [model]);
-  const ex = await Explainer.load(model, { provider: provider(p), wrt: p.flags.get('wrt') as string | undefined });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt: wrtArg(p) });
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
   const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);

@@ -36,6 +36,13 @@ export interface AugmentSpec {
   /** The model input explained. */
   input: string;
   /**
+   * Joint attribution (Captum's tuple of inputs): every one of these model inputs (`input` among
+   * them) is attributed to by the same walk, fan-out summed; the graph then takes one reference
+   * input `baseline:<name>` per input and outputs `attribution:<name>` per input, and `delta`
+   * covers them all.
+   */
+  inputs?: string[];
+  /**
    * Attributions with respect to this tensor instead of `input` (layer attribution; any tensor
    * computed from the input): the method's attribution reads it as its input and, for reference
    * methods, its reference-pass value as the baseline. The layer-gradient building block.
@@ -48,8 +55,6 @@ export interface AugmentSpec {
    * baseline and the input, all in one batch, and its result is their weighted sum (see pathPass).
    */
   path?: { steps: number };
-  /** Further inputs whose plain backward result is output as `gradient:<name>`. */
-  alsoWrt?: string[];
   /** Tensor the output seed is applied to (the chosen output, or its pre-softmax logits). */
   from: string;
   options: RuleOptions;
@@ -62,15 +67,18 @@ export interface AugmentSpec {
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
+
+/** A per-input name of joint attribution: `attribution:<input>`, `baseline:<input>`. */
+export const perInput = (io: string, input: string): string => `${io}:${input}`;
 const REF_PREFIX = 'ref/';
 const PATH_PREFIX = 'path/';
 
 /**
- * Copies of the forward nodes that depend on `input`, reading `replacement` instead; their tensors
- * get `prefix`. `side` maps the copies' other inputs (default: unchanged).
+ * Copies of the forward nodes that depend on the `replaced` tensors, reading their replacements
+ * instead; their tensors get `prefix`. `side` maps the copies' other inputs (default: unchanged).
  */
-function renamedPass(view: GraphView, input: string, replacement: string, prefix: string, side = (name: string) => name): { nodes: NodeProto[]; ref: (n: string) => string } {
-  const renamed = new Map<string, string>([[input, replacement]]);
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name): { nodes: NodeProto[]; ref: (n: string) => string } {
+  const renamed = new Map(replaced);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => renamed.has(i))) continue;
@@ -82,41 +90,43 @@ function renamedPass(view: GraphView, input: string, replacement: string, prefix
 }
 
 /**
- * The path of integrated gradients inside the graph, from tensor `start` (the input, or a layer
- * for Captum's LayerIntegratedGradients) and its reference value `startRef`:
+ * The path of integrated gradients inside the graph, from the tensors `starts` (the inputs, or a
+ * layer for Captum's LayerIntegratedGradients), each with its reference value:
  * a_{s,n} = a⁰_n + α_s·(a_n − a⁰_n) for the S `alphas` (batch S·N, step-major), a copy of the
- * forward nodes after `start` on it (other tensors computed from the input, e.g. a skip connection
- * around a layer, repeated S times), and the seed on each point scaled by the step's weight, so the
- * walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S points of each row:
- * Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
+ * forward nodes after the starts on them (every other batch tensor they read — inputs fed as they
+ * are, a skip connection around a layer — repeated S times), and the seed on each point scaled by
+ * the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S
+ * points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
-function pathPass(spec: AugmentSpec, em: Emitter, steps: number, start: string, startRef: string): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string; seed: string; sum: (g: string) => string } {
+function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string, string][]): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string[]; seed: string; sum: (g: string, start: string) => string } {
   const { view, facts, from } = spec;
   const rowOf = (name: string) => facts.shapes.get(name)!.slice(1);
   const column = (t: string, rank: number) => em.reshape(t, [steps, ...Array(rank).fill(1)]);
-  const points = em.add(em.unsqueeze(startRef, [0]), em.mul(column(IO_NAMES.alphas, rowOf(start).length + 1), em.unsqueeze(em.sub(start, startRef), [0])));
-  const wrt = em.reshape(points, [-1, ...rowOf(start)]);
+  const wrt = starts.map(([start, startRef]) => {
+    const points = em.add(em.unsqueeze(startRef, [0]), em.mul(column(IO_NAMES.alphas, rowOf(start).length + 1), em.unsqueeze(em.sub(start, startRef), [0])));
+    return em.reshape(points, [-1, ...rowOf(start)]);
+  });
   const seed = em.reshape(em.mul(column(IO_NAMES.weights, rowOf(from).length + 1), em.unsqueeze(IO_NAMES.seed, [0])), [-1, ...rowOf(from)]);
-  const fromInput = differentiable(view, facts, [spec.input]);
+  const fromInput = differentiable(view, facts, spec.inputs ?? [spec.input]);
   const repeated = new Map<string, string>();
   const repeat = (name: string) => {
-    if (!fromInput.has(name)) return name;
+    if (!fromInput.has(name) && facts.batchAxis.get(name) !== 0) return name;
     if (!repeated.has(name)) repeated.set(name, em.reshape(em.expand(em.unsqueeze(name, [0]), [steps, ...Array(rowOf(name).length + 1).fill(1)]), [-1, ...rowOf(name)]));
     return repeated.get(name)!;
   };
-  const { nodes, ref } = renamedPass(view, start, wrt, PATH_PREFIX, repeat);
+  const { nodes, ref } = renamedPass(view, new Map(starts.map(([start], k) => [start, wrt[k]])), PATH_PREFIX, repeat);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
-    [wrt, start], ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
+    ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
     ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean).map((o): [string, string] => [o, o.slice(PATH_PREFIX.length)])),
   ];
   for (const [copy, original] of copies) {
     for (const map of [pathFacts.shapes, pathFacts.dtypes, pathFacts.batchAxis, pathFacts.values] as Map<string, unknown>[]) if (map.has(original)) map.set(copy, map.get(original));
   }
   const graph = view.graph;
-  const inputs = [wrt, ...repeated.values()].map((name) => ({ name }));
+  const inputs = [...wrt, ...repeated.values()].map((name) => ({ name }));
   const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), ...inputs] } }, view.label);
-  const sum = (g: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(start)]), [0], false);
+  const sum = (g: string, start: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(start)]), [0], false);
   return { view: pathView, facts: pathFacts, nodes, from: ref(from), wrt, seed, sum };
 }
 
@@ -168,11 +178,15 @@ export function exposeTensors(model: ModelProto, names: string[]): ModelProto {
 
 /**
  * The augmented model: the original graph, the reference pass when the method needs one, and the
- * backward pass from the `seed` input; outputs are the model outputs plus `attribution` (and `delta`).
+ * backward pass from the `seed` input; outputs are the model outputs plus `attribution` (one
+ * `attribution:<name>` per input for joint attribution) and `delta`.
  */
 export function buildAugmented(spec: AugmentSpec): ModelProto {
   const { view, facts, method } = spec;
-  checkFreeNames(view, Object.values(IO_NAMES));
+  const explained = spec.inputs ?? [spec.input];
+  const name = (io: string, input: string) => (spec.inputs ? perInput(io, input) : io);
+  if (spec.inputs && spec.layer !== undefined) throw new ExplainError(`${view.label}: layer attribution attributes to one tensor; it cannot be joint over several inputs`);
+  checkFreeNames(view, [...Object.values(IO_NAMES), ...explained.flatMap((i) => [name(IO_NAMES.baseline, i), name(IO_NAMES.attribution, i)])]);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const em = new Emitter(view.opset, floatType);
   const dims = (name: string, batch = 'N') => batchDims(facts, name, batch);
@@ -183,48 +197,50 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     // Batch B of the baseline is N or 1: one shared reference row runs the reference pass once,
     // and its activations broadcast against the N rows in the rules (where the model keeps the
     // batch on an axis of its own; otherwise the baseline has N rows).
-    if (spec.zeroBaseline && facts.batchBroadcasts) {
-      const row = facts.shapes.get(spec.input)!;
-      em.initializers.push(makeTensor(IO_NAMES.baseline, row, new Float32Array(row.reduce((a, b) => a * b, 1)), floatType));
-    } else {
-      extraInputs.push(valueInfo(IO_NAMES.baseline, floatType, dims(spec.input, facts.batchBroadcasts ? 'B' : 'N')));
+    for (const input of explained) {
+      const baseline = name(IO_NAMES.baseline, input);
+      if (spec.zeroBaseline && facts.batchBroadcasts) {
+        const row = facts.shapes.get(input)!;
+        em.initializers.push(makeTensor(baseline, row, new Float32Array(row.reduce((a, b) => a * b, 1)), floatType));
+      } else {
+        extraInputs.push(valueInfo(baseline, floatType, dims(input, facts.batchBroadcasts ? 'B' : 'N')));
+      }
     }
-    ({ nodes: refNodes, ref } = renamedPass(view, spec.input, IO_NAMES.baseline, REF_PREFIX));
+    ({ nodes: refNodes, ref } = renamedPass(view, new Map(explained.map((i) => [i, name(IO_NAMES.baseline, i)])), REF_PREFIX));
   }
-  const wrt = spec.layer ?? spec.input;
-  let grad: string;
+  const wrt = spec.layer !== undefined ? [spec.layer] : explained;
+  const grads = new Map<string, string>();
   let pathNodes: NodeProto[] = [];
   if (spec.path) {
-    if (!ref || spec.alsoWrt?.length) throw new ExplainError(`${view.label}: a path method needs a baseline and one tensor to attribute to`);
+    if (!ref) throw new ExplainError(`${view.label}: a path method needs a baseline`);
     const steps = spec.path.steps;
     extraInputs.push(valueInfo(IO_NAMES.alphas, floatType, [steps]), valueInfo(IO_NAMES.weights, floatType, [steps]));
     const interpolation = em.nodes.length;
-    const path = pathPass(spec, em, steps, wrt, ref(wrt));
+    const path = pathPass(spec, em, steps, wrt.map((w) => [w, ref!(w)]));
     pathNodes = [...em.nodes.splice(interpolation), ...path.nodes];
     const g = emitBackward({
-      view: path.view, facts: path.facts, em, table: method.table, options: spec.options, wrt: [path.wrt], from: path.from,
+      view: path.view, facts: path.facts, em, table: method.table, options: spec.options, wrt: path.wrt, from: path.from,
       seed: method.start ? method.start(em, { seed: path.seed, from: path.from }) : path.seed,
     });
-    grad = path.sum(g.get(path.wrt)!);
+    wrt.forEach((w, k) => grads.set(w, path.sum(g.get(path.wrt[k])!, w)));
   } else {
-    const grads = emitBackward({
-      view, facts, em, table: method.table, options: spec.options, wrt: [wrt, ...(spec.alsoWrt ?? [])], from: spec.from, ref,
+    const g = emitBackward({
+      view, facts, em, table: method.table, options: spec.options, wrt, from: spec.from, ref,
       seed: method.start ? method.start(em, { seed: IO_NAMES.seed, from: spec.from }) : IO_NAMES.seed,
     });
-    for (const w of spec.alsoWrt ?? []) em.rename(grads.get(w)!, `gradient:${w}`);
-    grad = grads.get(wrt)!;
+    for (const w of wrt) grads.set(w, g.get(w)!);
   }
-  const attribution = method.attribution(em, { grad, input: wrt, baseline: ref?.(wrt) });
-  em.rename(attribution, IO_NAMES.attribution);
-  const outputs: ValueInfoProto[] = [
-    ...(spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, dims(name))),
-    valueInfo(IO_NAMES.attribution, floatType, dims(wrt)),
-  ];
-  for (const w of spec.alsoWrt ?? []) outputs.push(valueInfo(`gradient:${w}`, floatType, dims(w)));
+  const outputs: ValueInfoProto[] = (spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, dims(name)));
+  const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
+  const sums: string[] = [];
+  for (const w of wrt) {
+    const attribution = em.rename(method.attribution(em, { grad: grads.get(w)!, input: w, baseline: ref?.(w) }), name(IO_NAMES.attribution, w));
+    outputs.push(valueInfo(attribution, floatType, dims(w)));
+    if (method.explained) sums.push(rowSum(attribution, w));
+  }
   if (method.explained) {
-    const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
-    const explained = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
-    em.rename(em.sub(rowSum(IO_NAMES.attribution, wrt), rowSum(em.mul(IO_NAMES.seed, explained), spec.from)), IO_NAMES.delta);
+    const explainedValue = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
+    em.rename(em.sub(em.sum(sums), rowSum(em.mul(IO_NAMES.seed, explainedValue), spec.from)), IO_NAMES.delta);
     outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
   return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);

@@ -1,4 +1,4 @@
-import { AugmentSpec, buildAugmented, Method } from '../rewriter/augment';
+import { AugmentSpec, buildAugmented, IO_NAMES, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
@@ -16,7 +16,7 @@ import { backend, OrtSession, OrtTensor } from './backend';
 import { driverFor } from './drivers';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
-import { explainedInput, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
+import { explainedInputs, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
@@ -39,8 +39,12 @@ export interface ExplainerOptions {
   sessionOptions?: SessionOptions;
   /** Keeps augmented graphs between processes (Node: `folderCache()`); none by default. */
   cache?: GraphCache;
-  /** The input to explain when the model has several (default: its one float input, else its token ids). */
-  wrt?: string;
+  /**
+   * The input to explain when the model has several (default: its one float input, else its token
+   * ids); 'all' or a list of names: joint attribution to those float inputs (Captum's tuple of
+   * inputs), one attribution per input from one backward pass.
+   */
+  wrt?: string | string[];
 }
 
 export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
@@ -58,6 +62,8 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   explainSoftmax?: boolean;
   /** Reference input for reference methods (and the fill of perturbation methods): one row for all, or one per row (default zeros). */
   baseline?: TensorInput;
+  /** Joint attribution: the reference of each explained input by name (as `baseline`; default zeros; `baseline` is the first input's). */
+  baselines?: Record<string, TensorInput>;
   /** DeepLIFT §2.6: normalise the first Conv's weights over this one-hot input axis (outputs unchanged). */
   onehotAxis?: number;
   /** Called by drivers that loop (batches, sweeps, optimisation steps). */
@@ -79,7 +85,10 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
 }
 
 export interface AttributionResult {
+  /** Attributions to the (first) explained input, or to the layer. */
   attributions: TensorData;
+  /** Joint attribution (`wrt` 'all' or a list): the attributions to every explained input, by name (Captum's tuple). */
+  inputAttributions?: Record<string, TensorData>;
   /** The model's float outputs (and the explained tensor when it is not one) from the same run. */
   outputs: Record<string, TensorData>;
   /** Per row: the flat index of the explained value (over the explained tensor's non-reduced, non-batch axes). */
@@ -109,6 +118,9 @@ export class Explainer {
    */
   readonly inputs: ModelInput[];
   readonly input: ModelInput;
+  /** The inputs attributed to: `input` alone, or (joint attribution) several, `input` first. */
+  readonly explained: ModelInput[];
+  readonly joint: boolean;
   readonly tokens?: Tokens;
   /** Warnings raised so far (also sent to options.warn / console.warn). */
   readonly warnings: string[] = [];
@@ -116,15 +128,17 @@ export class Explainer {
   private constructor(
     readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
-    wrt?: string,
+    wrt?: string | string[],
   ) {
     const original = new GraphView(model, label);
-    const chosen = explainedInput(original, modelInputs(original), wrt, label);
+    const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
-    this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.input.name)!), label) : original;
+    this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
     this.inputs = modelInputs(this.view);
-    this.input = this.inputs.find((i) => i.name === (embedding?.output ?? chosen.input.name))!;
-    if (embedding) this.tokens = tokenTable(original, chosen.input, embedding);
+    this.explained = embedding ? this.inputs.filter((i) => i.name === embedding.output) : chosen.inputs.map((c) => this.inputs.find((i) => i.name === c.name)!);
+    this.input = this.explained[0];
+    this.joint = chosen.joint;
+    if (embedding) this.tokens = tokenTable(original, chosen.inputs[0], embedding);
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
@@ -250,12 +264,12 @@ export class Explainer {
   }
 
   /**
-   * The float tensors computed from the input, in graph order (candidates for `output` and
+   * The float tensors computed from the explained inputs, in graph order (candidates for `output` and
    * `layer`), with their shapes at batch 1 for `rowDims` (default: the input's, when static).
    */
   async explainableTensors(rowDims = this.input.dims.slice(1)): Promise<{ name: string; op: string; shape?: number[] }[]> {
     const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims).catch(() => undefined) : undefined;
-    const floatInput = new Set([this.input.name]);
+    const floatInput = new Set(this.explained.map((i) => i.name));
     const list: { name: string; op: string; shape?: number[] }[] = [];
     for (const n of this.view.nodes) {
       if (!(n.input ?? []).some((i) => floatInput.has(i))) continue;
@@ -288,8 +302,9 @@ export class Explainer {
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
+    if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
     const expose = this.outputNames.includes(output) ? [] : [output];
-    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, from, expose, options };
+    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options };
     if (map) return { model: map(spec), prepared, from };
     const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline });
     return { model, prepared, from };
@@ -327,7 +342,7 @@ export class Explainer {
     if (!g) {
       g = (async () => {
         const level = this.sessionOptions.graphOptimizationLevel ?? 'all';
-        const cacheKey = this.cache && `${this.cache.modelId}/${this.input.name}/${this.provider}/${level}/${key}`;
+        const cacheKey = this.cache && `${this.cache.modelId}/${this.explained.map((i) => i.name).join(',')}${this.joint ? '/joint' : ''}/${this.provider}/${level}/${key}`;
         const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
         if (cached) {
           try {
@@ -376,19 +391,78 @@ export class Explainer {
     return { [this.input.name]: x, ...this.sideFeeds(x, given) };
   }
 
-  async attribute(given: TensorInput, options: AttributeOptions = {}): Promise<AttributionResult> {
+  /**
+   * Attributions for the rows of `given`: the explained input's tensor, or a record of input
+   * tensors by name (Captum's tuple: the explained inputs, and others instead of `feeds`).
+   */
+  async attribute(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions = {}): Promise<AttributionResult> {
     checkRuleOptions(options);
+    ({ given, options } = this.byName(given, options));
     const input = fromNdarray(given);
+    const driver = driverFor(options);
+    if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
+    if (options.baselines) this.checkBaselines(options);
     if (this.tokens && options.baselineToken === undefined && options.baseline && isIndexData(fromNdarray(options.baseline))) throw new ExplainError(`${this.label}: a token-id baseline is given with --baseline-token ID (the baseline is the embedding)`);
     const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, options.baselineToken) : undefined;
     const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
     const x = this.toTensor(looked?.x ?? input);
-    const result = await driverFor(run).attribute(this, x, run);
-    const bad = [['the attributions', result.attributions.data], ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
+    const result = await driver.attribute(this, x, run);
+    const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
     if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
     const scores = this.tokens ? { tokenScores: tokenScores(result.attributions, this.tokens.width) } : {};
     return { ...result, ...scores, ...(this.warnings.length ? { warnings: [...this.warnings] } : {}) };
+  }
+
+  /** `given` as a record of input tensors: the explained input's is the input, the others join the feeds. */
+  private byName(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions): { given: TensorInput; options: AttributeOptions } {
+    const g = given as { dims?: unknown; shape?: unknown };
+    if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };
+    const { [this.input.name]: x, ...others } = given as Record<string, TensorInput>;
+    if (!x) throw new ExplainError(`${this.label}: the inputs given by name (${Object.keys(given).join(', ')}) lack the explained input '${this.input.name}'`);
+    const twice = Object.keys(others).find((k) => options.feeds?.[k]);
+    if (twice) throw new ExplainError(`${this.label}: input '${twice}' is given both by name and in feeds`);
+    return { given: x, options: { ...options, feeds: { ...options.feeds, ...Object.fromEntries(Object.entries(others).map(([k, t]) => [k, fromNdarray(t)])) } } };
+  }
+
+  /** Fails for what attributes to one tensor only, under joint attribution. */
+  refuseJoint(what: string): never {
+    throw new ExplainError(`${this.label}: ${what} attributes to one tensor; explain one input with --wrt NAME (joint attribution covers ${this.explained.map((i) => `'${i.name}'`).join(', ')})`);
+  }
+
+  private checkBaselines(options: AttributeOptions): void {
+    if (!this.joint) throw new ExplainError(`${this.label}: baselines by input name are for joint attribution (--wrt all or a list); give the baseline of '${this.input.name}' with --baseline B.npy`);
+    for (const name of Object.keys(options.baselines!)) {
+      if (!this.explained.some((i) => i.name === name)) throw new ExplainError(`${this.label}: --baseline ${name}=FILE: '${name}' is not an explained input (${this.explained.map((i) => i.name).join(', ')})`);
+    }
+    if (options.baseline && options.baselines![this.input.name]) throw new ExplainError(`${this.label}: the baseline of '${this.input.name}' is given twice (as the baseline and by name)`);
+  }
+
+  /** The names of the attribution outputs: `attribution`, or `attribution:<name>` per input for joint attribution. */
+  get attributionNames(): string[] {
+    return this.joint ? this.explained.map((i) => perInput(IO_NAMES.attribution, i.name)) : [IO_NAMES.attribution];
+  }
+
+  /**
+   * The reference inputs of a reference graph: `baseline` for the explained input, or
+   * `baseline:<name>` per explained input (joint attribution), each from baselineFor with the rows
+   * of that input in `values`.
+   */
+  referenceFeeds(options: AttributeOptions, values: Record<string, OrtTensor>, shareable: boolean): Record<string, OrtTensor> {
+    if (!this.joint) return { [IO_NAMES.baseline]: this.baselineFor(options.baseline, values[this.input.name], shareable) };
+    return Object.fromEntries(this.explained.map((i) => {
+      const given = options.baselines?.[i.name] ?? (i === this.input ? options.baseline : undefined);
+      return [perInput(IO_NAMES.baseline, i.name), this.baselineFor(given, values[i.name], shareable, i.name)];
+    }));
+  }
+
+  /** A run's outputs split into the attributions (per explained input when joint), delta and the model's outputs. */
+  splitOutputs(all: Record<string, TensorData>): Pick<AttributionResult, 'attributions' | 'inputAttributions' | 'outputs' | 'delta'> {
+    const { [IO_NAMES.delta]: delta, ...rest } = all;
+    const names = this.attributionNames;
+    const outputs = Object.fromEntries(Object.entries(rest).filter(([k]) => !names.includes(k)));
+    const inputAttributions = this.joint ? Object.fromEntries(this.explained.map((i, k) => [i.name, all[names[k]]])) : undefined;
+    return { attributions: all[names[0]], inputAttributions, outputs, delta: delta?.data };
   }
 
   toTensor(input: TensorInput): OrtTensor {
@@ -402,17 +476,18 @@ export class Explainer {
    * The reference input: one row shared by all rows (the reference pass then runs once) where the
    * model's activations broadcast over the batch, else one row per input row.
    */
-  baselineFor(baseline: TensorInput | undefined, x: OrtTensor, shareable: boolean): OrtTensor {
+  baselineFor(baseline: TensorInput | undefined, x: OrtTensor, shareable: boolean, name?: string): OrtTensor {
     baseline = baseline && fromNdarray(baseline);
+    const what = name === undefined ? 'baseline' : `baseline of '${name}'`;
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
     if (baseline) {
       const dims = [...baseline.dims];
       const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, k) => d === c[k]);
-      if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: baseline has shape [${dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
-      if (b.length !== dims.reduce((a, d) => a * d, 1)) throw new ExplainError(`${this.label}: baseline has ${b.length} values but shape [${dims}]`);
-      requireFinite(b, `${this.label}: baseline`);
+      if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: ${what} has shape [${dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+      if (b.length !== dims.reduce((a, d) => a * d, 1)) throw new ExplainError(`${this.label}: ${what} has ${b.length} values but shape [${dims}]`);
+      requireFinite(b, `${this.label}: ${what}`);
       if (same(dims, x.dims)) return floatTensor(b, x.dims);
     }
     if (shareable) return floatTensor(b, [1, ...rowDims]);

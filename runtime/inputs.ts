@@ -22,28 +22,43 @@ export function modelInputs(view: GraphView): ModelInput[] {
   });
 }
 
+/** `wrt` for joint attribution to every float input of the model. */
+export const ALL_INPUTS = 'all';
+
 /**
- * The input attributions are computed for: `wrt`, else the one float input, else the integer input
- * that indexes the largest embedding table (token ids). Integer inputs are explained at their
- * embedding output (Captum's LayerIntegratedGradients convention).
+ * The inputs attributions are computed for. One input: `wrt`, else the one float input, else the
+ * integer input that indexes the largest embedding table (token ids); integer inputs are explained
+ * at their embedding output (Captum's LayerIntegratedGradients convention). Several (joint, as
+ * Captum's tuple of inputs): `wrt` 'all' (every float input) or a list of float inputs.
  */
-export function explainedInput(view: GraphView, inputs: ModelInput[], wrt: string | undefined, label: string): { input: ModelInput; embedding?: Embedding } {
+export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embedding?: Embedding } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
+  const named = (name: string) => inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
+  const floats = inputs.filter((i) => isFloatType(i.elemType));
+  if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
+    const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
+    if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list}); token ids are explained one input at a time`);
+    const tokens = chosen.find((i) => !isFloatType(i.elemType));
+    if (tokens) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${tokens.name}' is an integer input; joint attribution takes float inputs (explain token ids alone with --wrt ${tokens.name})`);
+    const twice = chosen.find((i, k) => chosen.indexOf(i) !== k);
+    if (twice) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${twice.name}' is named twice`);
+    return { inputs: chosen, joint: true };
+  }
   const tokenInput = (i: ModelInput) => {
     const embedding = embeddingsOf(view, i.name)[0];
     if (!embedding) throw new ExplainError(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
-    return { input: i, embedding };
+    return { inputs: [i], joint: false, embedding };
   };
   if (wrt !== undefined) {
-    const input = inputs.find((i) => i.name === wrt) ?? fail(`${label}: --wrt ${wrt}: the model has no input named '${wrt}' (inputs: ${list})`);
-    return isFloatType(input.elemType) ? { input } : tokenInput(input);
+    const input = named(wrt);
+    return isFloatType(input.elemType) ? { inputs: [input], joint: false } : tokenInput(input);
   }
-  const floats = inputs.filter((i) => isFloatType(i.elemType));
-  if (floats.length === 1) return { input: floats[0] };
-  if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME and feed the others with --feed NAME=FILE.npy`);
+  if (floats.length === 1) return { inputs: floats, joint: false };
+  if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
-  return tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
+  const best = tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
+  return { inputs: [best.input], joint: false, embedding: best.embedding };
 }
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */

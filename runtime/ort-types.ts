@@ -11,6 +11,11 @@ export function onnxType(t: string): number {
   return byOrtType[t] ?? 0;
 }
 
+/** An ONNX data type's name for messages: onnxruntime's tensor type, else its number. */
+export function typeName(t: number): string {
+  return byOnnxType[t] ?? `ONNX type ${t}`;
+}
+
 export function ortType(t: number): OrtTensor['type'] {
   const r = byOnnxType[t];
   if (!r) throw new Error(`ONNX data type ${t} has no onnxruntime tensor type here`);

@@ -18,7 +18,7 @@ test('info cnn_maxpool: inputs, outputs, opset, op histogram, unsupported ops', 
   assert.is(r.code, 0, r.err.join('|'));
   assert.equal(r.err, []);
   const text = r.out.join('\n');
-  assert.match(text, /^input: input \[N, 3, 16, 16\] type 1$/m);
+  assert.match(text, /^input: input \[N, 3, 16, 16\] float32: explained$/m);
   assert.match(text, /^output: output \[N, 6\] \(final Softmax: its input '\/body\/body\.7\/Gemm_output_0' is explained\)$/m);
   assert.match(text, /^opsets: ai\.onnx 11$/m);
   const histogram = new Map<string, number>();

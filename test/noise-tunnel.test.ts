@@ -5,7 +5,7 @@ import { Explainer } from '../runtime';
 import { noisyCopies } from '../runtime/drivers/noise-tunnel';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
-import { loadFixture, relL2 } from './support/fixtures';
+import { loadFixture, relL2, tensorValues } from './support/fixtures';
 
 const out = tempDir('noise-tunnel');
 
@@ -71,16 +71,35 @@ test('SmoothGrad / smoothgrad_sq / VarGrad with a fixed seed = mean, mean square
   assert.ok(relL2(want.smoothgrad, plain.attributions.data) > 1e-3, 'the noise changes the result');
 });
 
-test('noise tunnel around DeepLIFT (baseline kept clean) and around integrated gradients', async () => {
+test('noise tunnel around DeepLIFT (baseline kept clean) and around integrated gradients; one convergence delta per noisy sample', async () => {
   const fx = loadFixture('mlp');
   const ex = await Explainer.load(fx.model);
   const baseline = { data: new Float32Array(20).fill(0.05), dims: [1, 20] };
   const noisy = noisyCopies(fx.input, 3, 0.1, 1);
+  const targets = fx.meta.target.flatMap((t) => [t, t, t]);
+  // f(x̃) − f(x⁰) of each noisy copy's target logit, from plain forward runs.
+  const logits = await tensorValues(ex, { data: noisy, dims: [9, 20] }, 'output');
+  const atBaseline = await tensorValues(ex, baseline, 'output');
+  const classes = logits.length / 9;
   for (const [method, extra] of [['deeplift', {}], ['integrated-gradients', { steps: 8 }]] as [string, object][]) {
-    const each = await ex.attribute({ data: noisy, dims: [9, 20] }, { method, target: fx.meta.target.flatMap((t) => [t, t, t]), baseline, ...extra });
-    const r = await ex.attribute(fx.input, { method, target: fx.meta.target, baseline, noiseTunnel: 'smoothgrad', samples: 3, noiseStd: 0.1, seed: 1, ...extra });
-    assert.ok(relL2(r.attributions.data, reduce(each.attributions.data, 3, 3, mean)) < 1e-5, method);
+    const each = await ex.attribute({ data: noisy, dims: [9, 20] }, { method, target: targets, baseline, ...extra });
+    for (const internalBatchSize of [undefined, 4]) {
+      const r = await ex.attribute(fx.input, { method, target: fx.meta.target, baseline, noiseTunnel: 'smoothgrad', samples: 3, noiseStd: 0.1, seed: 1, internalBatchSize, ...extra });
+      assert.ok(relL2(r.attributions.data, reduce(each.attributions.data, 3, 3, mean)) < 1e-5, method);
+      assert.is(r.delta!.length, 9, `${method}: N × samples deltas`);
+      targets.forEach((t, k) => {
+        const sum = each.attributions.data.subarray(k * 20, (k + 1) * 20).reduce((a, v) => a + v, 0);
+        const want = sum - (logits[k * classes + t] - atBaseline[t]);
+        assert.ok(Math.abs(r.delta![k] - want) < 1e-5 * Math.max(1, Math.abs(sum)), `${method} sample ${k}: delta ${r.delta![k]} vs explicit ${want}`);
+        if (method === 'deeplift') assert.ok(Math.abs(r.delta![k]) < 1e-5, `deeplift sample ${k}: ${r.delta![k]}`);
+      });
+    }
   }
+  const plain = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target, noiseTunnel: 'smoothgrad', samples: 3 });
+  assert.is(plain.delta, undefined, 'no delta for methods without one');
+  const cli = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'integrated-gradients', '--steps', '8', '--noise-tunnel', 'smoothgrad', '--samples', '3', '--target', fx.meta.target.join(','), '--no-cache']);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  assert.is(cli.out.filter((l) => /^row \d: convergence delta of its 3 noisy samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, 3, cli.out.join('\n'));
 });
 
 test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; bad values are one-line errors', async () => {

@@ -18,29 +18,26 @@ export const backprop: Driver = {
     const { output, from, fromShape, targets, seed } = await outputSeed(ex, x, options);
     // The zero reference (the default) is built into the graph: onnxruntime folds its pass once.
     const reference = methods[options.method ?? 'gradient']?.reference ?? false;
-    const given = reference && options.baseline ? ex.baselineFor(options.baseline, x, true) : undefined; // checks its shape
-    const zeroBaseline = reference && (!given || (given.data as Float32Array).every((v) => v === 0));
     const n = x.dims[0];
     const side = ex.sideFeeds(x, options.feeds);
+    const values = { [ex.input.name]: x, ...side };
+    const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
+    const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
     const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
     const { session, info } = await ex.graphSession(rowDims, options, key, zeroBaseline);
-    if (options.baseline && !reference && !session.inputNames.includes(IO_NAMES.baseline)) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
-    const feeds: Record<string, OrtTensor> = {
-      [ex.input.name]: x,
-      ...side,
-      [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]),
-    };
-    if (session.inputNames.includes(IO_NAMES.baseline)) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, info.batchBroadcasts);
+    const takesBaseline = session.inputNames.some((name) => name === IO_NAMES.baseline || name.startsWith(`${IO_NAMES.baseline}:`));
+    if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
+    const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
+    if (takesBaseline) Object.assign(feeds, ex.referenceFeeds(options, values, info.batchBroadcasts));
     const runs = info.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) {
       results.push(await session.run(f));
       options.progress?.(results.length, runs.length);
     }
-    const all = concatRows(results, Object.keys(results[0]));
-    const { [IO_NAMES.attribution]: attributions, [IO_NAMES.delta]: delta, ...outputs } = all;
-    return { attributions, outputs, targets, delta: delta?.data };
+    return { ...ex.splitOutputs(concatRows(results, Object.keys(results[0]))), targets };
   },
+  joint: true,
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
     return (await ex.augmented(rowDims, options)).model;
   },

@@ -23,9 +23,11 @@ export function chunking(n: number, steps: number, limit: number | undefined, ba
 }
 
 /**
- * Integrated gradients: one augmented graph holds the path (inputs x, baseline, alphas, weights),
- * so every point of a chunk runs in one batch; chunks of points (and of rows) bounded by
- * internalBatchSize add up. Delta: Captum's Σ attribution − (f(x) − f(x⁰)).
+ * Integrated gradients: one augmented graph holds the path (inputs x, baseline, alphas, weights;
+ * the model's other inputs repeated over the points), so every point of a chunk runs in one batch;
+ * chunks of points (and of rows) bounded by internalBatchSize add up. Joint attribution
+ * interpolates every explained input between its own baseline and itself. Delta: Captum's
+ * Σ attribution (over all explained inputs) − (f(x) − f(x⁰)).
  */
 export const integratedGradients: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
@@ -33,17 +35,17 @@ export const integratedGradients: Driver = {
     const rowDims = x.dims.slice(1);
     const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
     const side = ex.sideFeeds(x, options.feeds);
+    const values = { [ex.input.name]: x, ...side };
     const { targets, seed: seedValues, fromShape } = await outputSeed(ex, x, options);
     const n = x.dims[0];
     const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
-    // The path's points share the other inputs' row: rows with other inputs run one at a time.
-    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic && !Object.keys(side).length);
+    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic);
     const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
-    const baseline = ex.baselineFor(options.baseline, x, prepared.facts.batchBroadcasts);
-    let per = 0;
-    let sum = new Float32Array(0);
-    let dims: number[] = [];
+    const references = ex.referenceFeeds(options, values, prepared.facts.batchBroadcasts);
+    const names = ex.attributionNames;
+    const rows = (t: OrtTensor, r0: number, r1: number) => (t.dims[0] === 1 && n > 1 ? t : rowRange(t, r0, r1));
+    const sums: Record<string, { data: Float32Array; dims: number[]; per: number }> = {};
     const explained = new Float64Array(n);
     const firsts = [];
     const runs = Math.ceil(n / chunk.rows) * Math.ceil(alphas.length / chunk.steps);
@@ -53,35 +55,35 @@ export const integratedGradients: Driver = {
       for (let s0 = 0; s0 < alphas.length; s0 += chunk.steps) {
         const pad = (v: number[]) => floatTensor(Float32Array.from({ length: chunk.steps }, (_, k) => v[s0 + k] ?? 0), [chunk.steps]);
         const result = await session.run({
-          [ex.input.name]: rowRange(x, r0, r1), [IO_NAMES.seed]: rowRange(seed, r0, r1),
-          ...Object.fromEntries(Object.entries(side).map(([k, t]) => [k, rowRange(t, r0, r1)])),
-          [IO_NAMES.baseline]: baseline.dims[0] === 1 ? baseline : rowRange(baseline, r0, r1),
+          ...Object.fromEntries(Object.entries({ ...values, ...references, [IO_NAMES.seed]: seed }).map(([k, t]) => [k, rows(t, r0, r1)])),
           [IO_NAMES.alphas]: pad(alphas), [IO_NAMES.weights]: pad(weights),
         });
-        const a = result[IO_NAMES.attribution].data as Float32Array;
-        if (!per) {
+        for (const name of names) {
+          const t = result[name] as OrtTensor;
+          const a = t.data as Float32Array;
           // Shaped like the input, or like the layer.
-          dims = [n, ...(result[IO_NAMES.attribution] as OrtTensor).dims.slice(1)];
-          per = a.length / (r1 - r0);
-          sum = new Float32Array(n * per);
+          const per = a.length / (r1 - r0);
+          sums[name] ??= { data: new Float32Array(n * per), dims: [n, ...t.dims.slice(1)], per };
+          for (let i = 0; i < a.length; i++) sums[name].data[r0 * per + i] += a[i];
         }
-        for (let i = 0; i < a.length; i++) sum[r0 * per + i] += a[i];
         if (s0 === 0) {
           firsts.push(result);
           // f(x) − f(x⁰) of the seeded value: this chunk's Σ attribution − its delta.
           const d = result[IO_NAMES.delta].data as Float32Array;
-          for (let r = r0; r < r1; r++) explained[r] = rowSum(a, r - r0, per) - d[r - r0];
+          for (let r = r0; r < r1; r++) explained[r] = names.reduce((e, name) => e + rowSum(result[name].data as Float32Array, r - r0, sums[name].per), 0) - d[r - r0];
         }
         options.progress?.(++done, runs);
       }
     }
-    const names = Object.keys(firsts[0]).filter((k) => k !== IO_NAMES.attribution && k !== IO_NAMES.delta);
-    const delta = Float32Array.from(explained, (e, r) => rowSum(sum, r, per) - e);
-    return { attributions: { data: sum, dims }, outputs: concatRows(firsts, names), targets, delta };
+    const delta = Float32Array.from(explained, (e, r) => names.reduce((total, name) => total + rowSum(sums[name].data, r, sums[name].per), 0) - e);
+    const others = Object.keys(firsts[0]).filter((k) => !names.includes(k) && k !== IO_NAMES.delta);
+    const all = { ...concatRows(firsts, others), ...Object.fromEntries(names.map((name) => [name, { data: sums[name].data, dims: sums[name].dims }])) };
+    return { ...ex.splitOutputs(all), delta, targets };
   },
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
     return (await ex.augmented(rowDims, options, { method, path: { steps: nodes(options).alphas.length } })).model;
   },
+  joint: true,
 };
 
 function rowSum(a: Float32Array, row: number, per: number): number {

@@ -3,7 +3,7 @@ import type { AttributeOptions, AttributionResult, Explainer } from '../explaine
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
 import { perRow } from '../targets';
-import { floatTensor, rowRange } from '../tensors';
+import { floatTensor, fromNdarray, pickRows, rowRange, TensorInput } from '../tensors';
 import { tensorsAt } from './forward';
 import { outputSeed } from './seed';
 import { Driver } from './types';
@@ -41,10 +41,15 @@ export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, 
  * Captum's NoiseTunnel around any driver: the method runs on `samples` noisy copies of every row
  * (in runs of at most internalBatchSize rows) with the clean input's targets, then smoothgrad
  * averages the attributions, smoothgrad_sq averages their squares and vargrad takes their variance
- * E[a²] − E[a]² (Smilkov et al. 2017; Adebayo et al. 2018).
+ * E[a²] − E[a]² (Smilkov et al. 2017; Adebayo et al. 2018). Joint attribution adds noise to every
+ * explained input (the k-th drawn from seed + k) and aggregates each input's attributions; the
+ * model's other inputs keep their rows. Methods with a convergence delta return one per noisy
+ * sample (row r's samples at r·samples … r·samples + samples − 1), as Captum's
+ * return_convergence_delta.
  */
 export function noiseTunnel(inner: Driver): Driver {
   return {
+    joint: inner.joint,
     async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult> {
       const kind = options.noiseTunnel!;
       if (!NOISE_TUNNELS.includes(kind)) throw new ExplainError(`--noise-tunnel: '${kind}' is not one of ${NOISE_TUNNELS.join(', ')}`);
@@ -57,39 +62,59 @@ export function noiseTunnel(inner: Driver): Driver {
       const n = x.dims[0];
       const rowDims = x.dims.slice(1);
       const { output, targets } = await outputSeed(ex, x, options);
-      const noisy = floatTensor(noisyCopies({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, options.seed ?? 0), [n * samples, ...x.dims.slice(1)]);
+      const side = ex.sideFeeds(x, options.feeds);
+      const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
+      const noisy = Object.fromEntries(ex.explained.map((input, k) => {
+        const t = values[input.name];
+        return [input.name, floatTensor(noisyCopies({ data: t.data as Float32Array, dims: t.dims }, samples, noiseStd, (options.seed ?? 0) + k), [n * samples, ...t.dims.slice(1)])];
+      }));
       const contrast = perRow(options.contrast, n, 'contrast');
-      const baseline = options.baseline && ex.toTensor(options.baseline);
-      const perRowBaseline = baseline && baseline.dims[0] === n && n > 1;
+      // A baseline with one row per input row goes with each of that row's samples.
+      const sampleRows = (b: TensorInput | undefined, rows: number[]) => {
+        const t = b && fromNdarray(b);
+        return t && t.dims[0] === n && n > 1 ? pickRows(floatTensor(Float32Array.from(t.data as ArrayLike<number>), t.dims), rows) : t;
+      };
       const total = n * samples;
       const step = Math.min(total, limit ?? total);
-      let sum: Float64Array | undefined, squares: Float64Array | undefined, dims: number[] = [];
+      const sums: Record<string, Float64Array> = {};
+      const squares: Record<string, Float64Array> = {};
+      const dims: Record<string, number[]> = {};
+      let delta: Float32Array | undefined;
       for (let s0 = 0; s0 < total; s0 += step) {
         const s1 = Math.min(total, s0 + step);
         const rows = Array.from({ length: s1 - s0 }, (_, k) => Math.floor((s0 + k) / samples));
-        const r = await inner.attribute(ex, rowRange(noisy, s0, s1), {
+        const r = await inner.attribute(ex, rowRange(noisy[ex.input.name], s0, s1), {
           ...options, noiseTunnel: undefined, progress: undefined,
+          feeds: { ...Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)])), ...Object.fromEntries(Object.entries(noisy).filter(([k]) => k !== ex.input.name).map(([k, t]) => [k, rowRange(t, s0, s1)])) },
           target: rows.map((row) => targets[row]),
           contrast: contrast && rows.map((row) => contrast[row]),
-          baseline: perRowBaseline ? floatTensor(Float32Array.from(rows.flatMap((row) => Array.from(rowRange(baseline, row, row + 1).data as Float32Array))), [rows.length, ...baseline.dims.slice(1)]) : baseline,
+          baseline: sampleRows(options.baseline, rows),
+          baselines: options.baselines && Object.fromEntries(Object.entries(options.baselines).map(([k, b]) => [k, sampleRows(b, rows)!])),
         });
-        const per = r.attributions.data.length / rows.length;
-        dims = [n, ...r.attributions.dims.slice(1)];
-        sum ??= new Float64Array(n * per);
-        squares ??= new Float64Array(n * per);
-        rows.forEach((row, k) => {
-          for (let i = 0; i < per; i++) {
-            const v = r.attributions.data[k * per + i];
-            sum![row * per + i] += v;
-            squares![row * per + i] += v * v;
-          }
-        });
+        if (r.delta) (delta ??= new Float32Array(total)).set(r.delta, s0);
+        for (const [name, a] of Object.entries(r.inputAttributions ?? { '': r.attributions })) {
+          const per = a.data.length / rows.length;
+          dims[name] = [n, ...a.dims.slice(1)];
+          const sum = (sums[name] ??= new Float64Array(n * per));
+          const square = (squares[name] ??= new Float64Array(n * per));
+          rows.forEach((row, k) => {
+            for (let i = 0; i < per; i++) {
+              const v = a.data[k * per + i];
+              sum[row * per + i] += v;
+              square[row * per + i] += v * v;
+            }
+          });
+        }
         options.progress?.(s1, total);
       }
       const mean = (v: number) => v / samples;
-      const data = Float32Array.from(kind === 'smoothgrad' ? sum!.map(mean) : kind === 'smoothgrad_sq' ? squares!.map(mean) : squares!.map((q, i) => mean(q) - mean(sum![i]) ** 2));
-      const outputs = await (await tensorsAt(ex, rowDims, [...new Set([...ex.outputNames, output])], options.onehotAxis))(x);
-      return { attributions: { data, dims }, outputs, targets };
+      const aggregate = (name: string) => ({
+        dims: dims[name],
+        data: Float32Array.from(kind === 'smoothgrad' ? sums[name].map(mean) : kind === 'smoothgrad_sq' ? squares[name].map(mean) : squares[name].map((q, i) => mean(q) - mean(sums[name][i]) ** 2)),
+      });
+      const outputs = await (await tensorsAt(ex, rowDims, [...new Set([...ex.outputNames, output])], options.onehotAxis, options.feeds))(x, side);
+      const inputAttributions = ex.joint ? Object.fromEntries(ex.explained.map((i) => [i.name, aggregate(i.name)])) : undefined;
+      return { attributions: inputAttributions?.[ex.input.name] ?? aggregate(''), inputAttributions, outputs, targets, delta };
     },
   };
 }

@@ -8,6 +8,8 @@ import { ModelProto } from '../../rewriter/proto';
  */
 export interface Driver {
   attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
+  /** Whether it attributes jointly to several inputs (the Explainer's `explained`; Captum's tuple of inputs). */
+  joint?: boolean;
   /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
   graph?(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<ModelProto>;
 }

@@ -1,0 +1,190 @@
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer, TensorData } from '../runtime';
+import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
+import { noisyCopies } from '../runtime/drivers/noise-tunnel';
+import { readNpy } from '../runtime/node/npy-file';
+import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
+import { relL2 } from './support/fixtures';
+
+/** models/make_multi_input.py: inputs signal [N,2,12] and tabular [N,5], PyTorch float64 references. */
+const DIR = path.resolve(__dirname, '../../models/multi/two_inputs');
+const MODEL = path.join(DIR, 'model.onnx');
+const META = JSON.parse(fs.readFileSync(path.join(DIR, 'meta.json'), 'utf8'));
+const ref = (name: string): TensorData => {
+  const a = readNpy(path.join(DIR, `${name}.npy`));
+  return { data: Float32Array.from(a.data as Float32Array), dims: a.dims };
+};
+const inputs = { signal: ref('signal'), tabular: ref('tabular') };
+const baselines = { signal: ref('base_signal'), tabular: ref('base_tabular') };
+const target: number[] = META.target;
+const out = tempDir('joint');
+
+const close = (got: TensorData, want: TensorData, tol: number, what: string) => {
+  assert.equal(got.dims, want.dims, `${what}: dims`);
+  const e = relL2(got.data, want.data);
+  assert.ok(e < tol, `${what}: relative L2 error ${e}`);
+};
+
+const sum = (t: TensorData, row: number) => {
+  const per = t.data.length / t.dims[0];
+  return t.data.subarray(row * per, (row + 1) * per).reduce((a, v) => a + v, 0);
+};
+
+test('joint gradient (wrt all): one attribution per float input, equal to PyTorch autograd', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  assert.equal(ex.explained.map((i) => i.name), ['signal', 'tabular']);
+  const r = await ex.attribute(inputs, { target });
+  close(r.inputAttributions!.signal, ref('grad_signal'), 1e-5, 'signal');
+  close(r.inputAttributions!.tabular, ref('grad_tabular'), 1e-5, 'tabular');
+  assert.is(r.attributions, r.inputAttributions!.signal);
+  close(r.outputs.logits, ref('logits'), 1e-5, 'logits');
+  // A list in the other order: the first named is the input given as the tensor, the other is fed.
+  const listed = await Explainer.load(MODEL, { wrt: ['tabular', 'signal'] });
+  const l = await listed.attribute(inputs.tabular, { target, feeds: { signal: inputs.signal } });
+  close(l.inputAttributions!.signal, ref('grad_signal'), 1e-5, 'listed signal');
+  close(l.attributions, ref('grad_tabular'), 1e-5, 'listed tabular');
+});
+
+test('gradient-based methods: joint attribution equals the method on each input with the other fed', async () => {
+  // (LRP differs by design: with both factors of a product explained, relevance is shared between them.)
+  const joint = await Explainer.load(MODEL, { wrt: 'all' });
+  for (const method of ['gradient', 'saliency', 'input-x-gradient', 'guided-backprop', 'deconvnet']) {
+    const r = await joint.attribute(inputs, { method, target });
+    for (const [name, other] of [['signal', 'tabular'], ['tabular', 'signal']] as const) {
+      const single = await (await Explainer.load(MODEL, { wrt: name })).attribute(inputs[name], { method, target, feeds: { [other]: inputs[other] } });
+      close(r.inputAttributions![name], single.attributions, 1e-6, `${method} ${name}`);
+    }
+  }
+});
+
+test('joint DeepLIFT: Σ over both inputs of the attributions = f(x) − f(x⁰) of PyTorch (summation-to-delta)', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  const explained = ref('explained').data;
+  for (const zero of [false, true]) {
+    const r = await ex.attribute(inputs, { method: 'deeplift', target, baselines: zero ? undefined : baselines });
+    target.forEach((_, row) => {
+      const total = sum(r.inputAttributions!.signal, row) + sum(r.inputAttributions!.tabular, row);
+      assert.ok(Math.abs(r.delta![row]) <= 1e-5 * Math.max(1, Math.abs(total)), `delta ${r.delta![row]}`);
+      if (!zero) assert.ok(Math.abs(total - explained[row]) <= 1e-5, `row ${row}: Σ ${total} vs f(x) − f(x⁰) ${explained[row]}`);
+    });
+  }
+  // The baseline of the first input may be given as `baseline`, the others by name.
+  const r = await ex.attribute(inputs, { method: 'deeplift', target, baseline: baselines.signal, baselines: { tabular: baselines.tabular } });
+  target.forEach((_, row) => assert.ok(Math.abs(sum(r.inputAttributions!.signal, row) + sum(r.inputAttributions!.tabular, row) - explained[row]) <= 1e-5));
+});
+
+test('joint integrated gradients: each input on its own path, equal to the PyTorch Riemann sum; delta over both; chunked runs agree', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  const options = { method: 'integrated-gradients', igMethod: META.ig_method, steps: META.ig_steps, target, baselines };
+  const explained = ref('explained').data;
+  for (const internalBatchSize of [undefined, 5]) {
+    const r = await ex.attribute(inputs, { ...options, internalBatchSize });
+    close(r.inputAttributions!.signal, ref('ig_signal'), 1e-5, 'signal');
+    close(r.inputAttributions!.tabular, ref('ig_tabular'), 1e-5, 'tabular');
+    const igS = ref('ig_signal');
+    const igT = ref('ig_tabular');
+    target.forEach((_, row) => {
+      const want = sum(igS, row) + sum(igT, row) - explained[row];
+      assert.ok(Math.abs(r.delta![row] - want) < 1e-5, `row ${row}: delta ${r.delta![row]} vs ${want}`);
+    });
+  }
+});
+
+test('integrated gradients with the other input fed run batched (one run) and equal an explicit sum of gradients at the same α', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'signal' });
+  const steps = 6;
+  const { alphas, weights } = quadrature('gausslegendre', steps);
+  const base = baselines.signal.data;
+  const per = 24;
+  const points = new Float32Array(3 * steps * per);
+  for (let r = 0; r < 3; r++) for (let k = 0; k < steps; k++) for (let i = 0; i < per; i++) {
+    points[(r * steps + k) * per + i] = base[i] + alphas[k] * (inputs.signal.data[r * per + i] - base[i]);
+  }
+  const tabular = new Float32Array(3 * steps * 5);
+  for (let r = 0; r < 3; r++) for (let k = 0; k < steps; k++) tabular.set(inputs.tabular.data.subarray(r * 5, r * 5 + 5), (r * steps + k) * 5);
+  const g = await ex.attribute({ data: points, dims: [3 * steps, 2, 12] }, { target: target.flatMap((t) => Array(steps).fill(t)), feeds: { tabular: { data: tabular, dims: [3 * steps, 5] } } });
+  const want = new Float32Array(3 * per);
+  for (let r = 0; r < 3; r++) for (let k = 0; k < steps; k++) for (let i = 0; i < per; i++) {
+    want[r * per + i] += weights[k] * g.attributions.data[(r * steps + k) * per + i] * (inputs.signal.data[r * per + i] - base[i]);
+  }
+  const totals: number[] = [];
+  const r = await ex.attribute(inputs.signal, { method: 'integrated-gradients', steps, target, baseline: baselines.signal, feeds: { tabular: inputs.tabular }, progress: (_, total) => totals.push(total) });
+  close(r.attributions, { data: want, dims: [3, 2, 12] }, 1e-5, 'signal');
+  assert.equal(totals, [1], 'all rows and points in one run');
+});
+
+test('joint noise tunnel: smoothgrad of each input equals the mean of joint gradients at the seeded noisy copies of both inputs', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  const samples = 4;
+  const r = await ex.attribute(inputs, { target, noiseTunnel: 'smoothgrad', samples, noiseStd: 0.2, seed: 3 });
+  const noisy = { signal: noisyCopies(inputs.signal, samples, 0.2, 3), tabular: noisyCopies(inputs.tabular, samples, 0.2, 4) };
+  const g = await ex.attribute({ signal: { data: noisy.signal, dims: [12, 2, 12] }, tabular: { data: noisy.tabular, dims: [12, 5] } }, { target: target.flatMap((t) => Array(samples).fill(t)) });
+  for (const name of ['signal', 'tabular'] as const) {
+    const per = inputs[name].data.length / 3;
+    const mean = new Float32Array(3 * per);
+    g.inputAttributions![name].data.forEach((v, i) => { mean[Math.floor(i / (samples * per)) * per + (i % per)] += v / samples; });
+    close(r.inputAttributions![name], { data: mean, dims: inputs[name].dims }, 1e-6, name);
+  }
+});
+
+test('rewrite --wrt all saves one graph: attribution:<input> outputs, baseline:<input> inputs, its run equals the API', async () => {
+  const file = path.join(out, 'joint-deeplift.onnx');
+  const run = await runCli(['rewrite', MODEL, '--wrt', 'all', '--method', 'deeplift', '--out', file, '--shape', '3,2,12']);
+  assert.is(run.code, 0, run.err.join('\n'));
+  const session = await ort.InferenceSession.create(file);
+  assert.equal(session.inputNames, ['signal', 'tabular', 'seed', 'baseline:signal', 'baseline:tabular']);
+  assert.ok(session.outputNames.includes('attribution:signal') && session.outputNames.includes('attribution:tabular') && session.outputNames.includes('delta'));
+  const seed = new Float32Array(12);
+  target.forEach((t, row) => { seed[row * 4 + t] = 1; });
+  const t = (d: TensorData) => new ort.Tensor('float32', d.data, d.dims);
+  const got = await session.run({ signal: t(inputs.signal), tabular: t(inputs.tabular), seed: new ort.Tensor('float32', seed, [3, 4]), 'baseline:signal': t(baselines.signal), 'baseline:tabular': t(baselines.tabular) });
+  const api = await (await Explainer.load(MODEL, { wrt: 'all' })).attribute(inputs, { method: 'deeplift', target, baselines });
+  close({ data: got['attribution:signal'].data as Float32Array, dims: [...got['attribution:signal'].dims] }, api.inputAttributions!.signal, 1e-6, 'signal');
+  close({ data: got['attribution:tabular'].data as Float32Array, dims: [...got['attribution:tabular'].dims] }, api.inputAttributions!.tabular, 1e-6, 'tabular');
+});
+
+test('CLI --wrt all writes OUT.<input>.npy per input and prints them; per-input baselines by name', async () => {
+  const o = path.join(out, 'ig.npy');
+  const run = await runCli(['attribute', MODEL, '--wrt', 'all', '--input', path.join(DIR, 'signal.npy'), '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`,
+    '--method', 'integrated-gradients', '--ig-method', META.ig_method, '--steps', String(META.ig_steps), '--target', target.join(','),
+    '--baseline', `signal=${path.join(DIR, 'base_signal.npy')},tabular=${path.join(DIR, 'base_tabular.npy')}`, '--out', o, '--no-cache']);
+  assert.is(run.code, 0, run.err.join('\n'));
+  for (const name of ['signal', 'tabular']) {
+    const file = path.join(out, `ig.${name}.npy`);
+    assert.ok(run.out.includes(`wrote ${file} (attributions to input '${name}')`), run.out.join('\n'));
+    assert.ok(run.out.some((l) => l.startsWith(`attribution (integrated-gradients to input '${name}'): shape`)), run.out.join('\n'));
+    const a = readNpy(file);
+    close({ data: a.data as Float32Array, dims: a.dims }, ref(`ig_${name}`), 1e-5, name);
+  }
+  assert.not.ok(fs.existsSync(o));
+  assert.is(run.out.filter((l) => /convergence delta/.test(l)).length, 3);
+});
+
+test('joint attribution: one-line errors for what attributes to one tensor and for unknown names', async () => {
+  const x = path.join(DIR, 'signal.npy');
+  const protect = [MODEL, x];
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--method', 'occlusion', '--window', '1,3'], /method 'occlusion' attributes to one tensor; explain one input with --wrt NAME/, protect);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--layer', '/Relu_output_0'], /--layer attributes to one tensor/, protect);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'signal,nope', '--input', x], /--wrt nope: the model has no input named 'nope'/, protect);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--out', path.join(out, 'f.png')], /a figure shows one input; save joint attributions as \.npy/, protect);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--method', 'deeplift', '--baseline', 'other=b.npy'], /--baseline: 'other=b.npy' is not NAME=FILE for an explained input \(signal, tabular\)/, protect);
+  await cliFailsWith(['attribute', MODEL, '--input', x], /several float inputs \('signal', 'tabular'\); choose the one to explain with --wrt NAME \(or all of them jointly with --wrt all\)/, protect);
+});
+
+test('info lists every input with its role: both float inputs explained (one with --wrt, or jointly)', async () => {
+  const r = await runCli(['info', MODEL]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(r.err, []);
+  assert.equal(r.out.filter((l) => l.startsWith('input: ')), [
+    'input: signal [N, 2, 12] float32: explained with --wrt signal (the others fed), or jointly with --wrt all',
+    'input: tabular [N, 5] float32: explained with --wrt tabular (the others fed), or jointly with --wrt all',
+  ]);
+  // Explainable tensors come from either input: the tabular branch's Tanh and the signal branch's MaxPool.
+  assert.ok(r.out.includes('  /Tanh_output_0 [N, 6] (Tanh)') && r.out.includes('  /pool/MaxPool_output_0 [N, 3, 6] (MaxPool)'), r.out.join('\n'));
+});
+
+test.run();
