@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import { float } from '../../rewriter/emitter';
-import { gradcheck, gradcheckModel, OpCase, withNodeOutputs } from '../support/gradcheck';
+import { ModelProto } from '../../rewriter/proto';
+import { gradcheck, gradcheckModel, OpCase, singleOpModel, withNodeOutputs } from '../support/gradcheck';
 
 // The ops onnxruntime's transformer optimiser writes (contrib domain com.microsoft, version 1).
 const ms = (c: Omit<OpCase, 'domain'>): OpCase => ({ ...c, domain: 'com.microsoft' });
@@ -21,6 +22,26 @@ test('com.microsoft SkipLayerNormalization with bias', () =>
 test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
   const c = ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }], attrs: { epsilon: float(1e-5) } });
   return gradcheckModel(withNodeOutputs(c, ['y0', '', '', 'y3']), c);
+});
+
+/**
+ * onnxruntime's CPU provider has no BiasAdd kernel: what it runs has each BiasAdd(X, bias, skip)
+ * written as Add(Add(X, bias), skip), the contrib spec's definition, while the augmented graph's
+ * backward nodes are still the BiasAdd rule's.
+ */
+function biasAddAsAdds(model: ModelProto): ModelProto {
+  const node = model.graph!.node!.flatMap((n) => {
+    if (n.op_type !== 'BiasAdd' || n.domain !== 'com.microsoft') return [n];
+    const [x, b, skip] = n.input!;
+    const sum = `${n.output![0]}/x+bias`;
+    return [{ op_type: 'Add', input: [x, b], output: [sum], name: sum }, { op_type: 'Add', input: [sum, skip], output: n.output, name: n.name }];
+  });
+  return { ...model, graph: { ...model.graph, node } };
+}
+
+test('com.microsoft BiasAdd (bias and skip also differentiated) against finite differences of Add(Add(X, bias), skip)', () => {
+  const c = ms({ op: 'BiasAdd', opset: 17, inputs: [x, { shape: [4] }, { shape: [2, 3, 4] }] });
+  return gradcheckModel(singleOpModel(c), c, biasAddAsAdds);
 });
 
 test.run();
