@@ -93,7 +93,10 @@ export interface AttributionResult {
   outputs: Record<string, TensorData>;
   /** Per row: the flat index of the explained value (over the explained tensor's non-reduced, non-batch axes). */
   targets: number[];
-  /** Per row: Σ attribution − (f(x) − f(x⁰)) for reference methods. */
+  /**
+   * Per row: Σ attribution (over every explained input) − (f(x) − f(x⁰)) for reference methods;
+   * under a noise tunnel one per noisy sample (N × samples, row r's at r·samples …), as Captum.
+   */
   delta?: Float32Array;
   /** Text models: one score per token, the attributions summed over the embedding axis [N, L]. */
   tokenScores?: TensorData;
