@@ -170,12 +170,6 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
   };
 }
 
-/** A copy of the model (sharing weights) that also outputs the named tensors of its graph. */
-export function exposeTensors(model: ModelProto, names: string[]): ModelProto {
-  const graph = model.graph!;
-  return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...names.map((name) => ({ name }))] } };
-}
-
 /**
  * The augmented model: the original graph, the reference pass when the method needs one, and the
  * backward pass from the `seed` input; outputs are the model outputs plus `attribution` (one

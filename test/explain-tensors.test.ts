@@ -118,6 +118,15 @@ test('layer gradient, gradient × activation and layer activation vs autograd', 
   meta.targets.forEach((t: number, row: number) => { seed[row * 5 + t] = 1; });
   const o = await s.run({ input: new ort.Tensor('float32', x.data, x.dims), seed: new ort.Tensor('float32', seed, [3, 5]) });
   assert.ok(relL2(o.attribution.data as Float32Array, ref('layer_grad')) < 1e-5, 'rewritten layer graph');
+  // rewrite --method layer-activation: the layer's values as 'attribution', as every method's graph.
+  const actFile = path.join(out, 'layer-activation.onnx');
+  const ra = await runCli(['rewrite', MODEL, '--method', 'layer-activation', '--layer', meta.layer, '--out', actFile]);
+  assert.is(ra.code, 0, ra.err.join('|'));
+  const sa = await ort.InferenceSession.create(fs.readFileSync(actFile));
+  assert.ok(sa.outputNames.includes('attribution') && !sa.outputNames.includes(meta.layer), sa.outputNames.join(', '));
+  const oa = await sa.run({ input: new ort.Tensor('float32', x.data, x.dims) });
+  assert.equal(oa.attribution.dims, [3, 4, 8, 8]);
+  assert.ok(relL2(oa.attribution.data as Float32Array, ref('layer_activation')) < 1e-6, 'rewritten layer-activation graph');
 });
 
 /** Σ attribution vs f(x) − f(x⁰) of the seeded tensor from two forward runs. */

@@ -1,7 +1,9 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { exposeTensors } from '../../rewriter/augment';
+import { batchDims, checkFreeNames, extendModel, IO_NAMES } from '../../rewriter/augment';
+import { Emitter } from '../../rewriter/emitter';
+import { valueInfo } from '../../rewriter/proto';
 import { tensorsAt } from './forward';
 import { Driver } from './types';
 
@@ -20,10 +22,14 @@ export const layerActivation: Driver = {
     const outputs = Object.fromEntries(ex.outputNames.filter((name) => values[name]).map((name) => [name, values[name]]));
     return { attributions: values[layer], outputs, targets: [] };
   },
+  /** The model that also outputs the layer's values as `attribution`, like every other method's graph. */
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
     const layer = layerOf(ex, options);
-    const prepared = await ex.prepare(rowDims, options.onehotAxis);
-    ex.checkTensor(prepared, layer, 'layer');
-    return exposeTensors(prepared.view.model, [layer]);
+    const { view, facts, batchDynamic } = await ex.prepare(rowDims, options.onehotAxis);
+    ex.checkTensor({ view, facts, batchDynamic }, layer, 'layer');
+    checkFreeNames(view, [IO_NAMES.attribution]);
+    const em = new Emitter(view.opset, facts.dtypes.get(layer)!);
+    em.rename(layer, IO_NAMES.attribution);
+    return extendModel(view, batchDynamic, em, [], [valueInfo(IO_NAMES.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
   },
 };
