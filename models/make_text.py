@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_ROOT = os.path.join(HERE, "text")
 VOCAB, HIDDEN, HEADS, FFN, LAYERS, MAX_LEN, CLASSES = 40, 16, 2, 32, 2, 16, 3
 SEQ = 8
+LN_IG_STEPS = 8
 
 
 class Layer(nn.Module):
@@ -64,11 +65,15 @@ class Bert(nn.Module):
         self.classifier = nn.Linear(HIDDEN, CLASSES)
         self.register_buffer("position_ids", torch.arange(MAX_LEN).unsqueeze(0))
 
-    def forward(self, input_ids, attention_mask, token_type_ids, word=None):
+    def embeddings(self, input_ids, token_type_ids, word=None):
         if word is None:
             word = self.word(input_ids)
         positions = self.position_ids[:, :input_ids.shape[1]]
-        h = self.ln(word + self.position(positions) + self.segment(token_type_ids))
+        return self.ln(word + self.position(positions) + self.segment(token_type_ids))
+
+    def forward(self, input_ids, attention_mask, token_type_ids, word=None, h=None):
+        if h is None:
+            h = self.embeddings(input_ids, token_type_ids, word)
         mask_bias = (1.0 - attention_mask[:, None, None, :].to(h.dtype)) * -10000.0
         for layer in self.layers:
             h = layer(h, mask_bias)
@@ -106,6 +111,20 @@ def main():
     word = md.word(t_ids).detach().requires_grad_(True)
     logits = md(t_ids, t_mask, t_types, word=word)
     (grad,) = torch.autograd.grad(logits[torch.arange(3), torch.from_numpy(target)].sum(), word)
+    # Layer attribution at the embeddings' LayerNorm output (Captum's LayerIntegratedGradients(model,
+    # model.embeddings)): its gradient, and integrated gradients from the layer on the baseline
+    # tokens (id 0 everywhere, same token types) with numpy's Gauss-Legendre nodes, explicit loop.
+    pick = (torch.arange(3), torch.from_numpy(target))
+    ln_x = md.embeddings(t_ids, t_types).detach().requires_grad_(True)
+    (grad_ln,) = torch.autograd.grad(md(t_ids, t_mask, t_types, h=ln_x)[pick].sum(), ln_x)
+    ln_0 = md.embeddings(torch.zeros_like(t_ids), t_types).detach()
+    nodes, weights = np.polynomial.legendre.leggauss(LN_IG_STEPS)
+    ig_ln = torch.zeros_like(ln_x)
+    for node, weight in zip(nodes, weights):
+        point = (ln_0 + 0.5 * (1 + node) * (ln_x - ln_0)).detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(md(t_ids, t_mask, t_types, h=point)[pick].sum(), point)
+        ig_ln += 0.5 * weight * g
+    ig_ln = ig_ln * (ln_x - ln_0)
     model.float()
     for opset in (13, 14, 15, 16, 17):
         d = os.path.join(OUT_ROOT, "bert_op%d" % opset)
@@ -123,11 +142,17 @@ def main():
         for name, a in (("input_ids", ids), ("attention_mask", mask), ("token_type_ids", types),
                         ("output", logits.detach().numpy().astype(np.float32)),
                         ("embedding", word.detach().numpy().astype(np.float32)),
-                        ("grad_embedding", grad.numpy().astype(np.float32))):
+                        ("grad_embedding", grad.numpy().astype(np.float32)),
+                        ("grad_ln", grad_ln.numpy().astype(np.float32)),
+                        ("ig_ln", ig_ln.detach().numpy().astype(np.float32))):
             np.save(os.path.join(d, name + ".npy"), a)
+        ln_name = [n for n in m.graph.node if n.name.startswith("/ln/")][-1].output[0]
         meta = {"opset": opset, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
+                "ln": ln_name, "ln_ig_steps": LN_IG_STEPS,
                 "description": "BERT-style classifier (2 layers, 2 heads, hidden 16); grad_embedding = "
-                               "d logit[target] / d word-embedding output, float64 autograd"}
+                               "d logit[target] / d word-embedding output, float64 autograd; grad_ln, ig_ln: "
+                               "the gradient and integrated gradients (baseline token 0, Gauss-Legendre "
+                               "ln_ig_steps) at the embeddings' LayerNorm output `ln`"}
         with open(os.path.join(d, "meta.json"), "w") as f:
             json.dump(meta, f, indent=2)
             f.write("\n")

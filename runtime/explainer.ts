@@ -413,7 +413,9 @@ export class Explainer {
     const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
     if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
-    const scores = this.tokens ? { tokenScores: tokenScores(result.attributions, this.tokens.width) } : {};
+    // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).
+    const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();
+    const scores = perToken ? { tokenScores: tokenScores(result.attributions, this.tokens!.width) } : {};
     return { ...result, ...scores, ...(this.warnings.length ? { warnings: [...this.warnings] } : {}) };
   }
 

@@ -40,6 +40,27 @@ for (const opset of [13, 14, 15, 16, 17]) {
   });
 }
 
+for (const opset of [13, 17]) {
+  test(`bert opset ${opset}: --layer at the embeddings' LayerNorm (Captum LayerIntegratedGradients(model, embeddings)): gradient and integrated gradients from the baseline tokens equal PyTorch`, async () => {
+    const { model, npy, meta } = load(opset);
+    const ex = await Explainer.load(model);
+    const ids = npy('input_ids');
+    const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+    const g = await ex.attribute(ids, { target: meta.target, feeds, layer: meta.ln });
+    assert.equal(g.attributions.dims, [3, 8, 16]);
+    assert.ok(relL2(g.attributions.data, npy('grad_ln').data as Float32Array) <= 1e-4, `layer gradient rel L2 ${relL2(g.attributions.data, npy('grad_ln').data as Float32Array)}`);
+    // The reference layer value is the LayerNorm of the baseline token's embedding (id 0) with the same positions and token types.
+    const ig = await ex.attribute(ids, { method: 'integrated-gradients', steps: meta.ln_ig_steps, target: meta.target, feeds, layer: meta.ln, baselineToken: 0 });
+    const want = npy('ig_ln').data as Float32Array;
+    assert.ok(relL2(ig.attributions.data, want) <= 1e-4, `layer IG rel L2 ${relL2(ig.attributions.data, want)}`);
+    assert.equal(ig.tokenScores!.dims, [3, 8]);
+    assert.ok(relL2(ig.tokenScores!.data, Array.from({ length: 24 }, (_, k) => want.subarray(k * 16, (k + 1) * 16).reduce((s, v) => s + v, 0))) <= 1e-4, 'per-token layer scores');
+    // Layer DeepLIFT from the same reference sums to f(x) − f(x⁰) (every path from the embeddings passes the LayerNorm).
+    const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, layer: meta.ln, baselineToken: 0 });
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-4, `layer DeepLIFT row ${r}: delta ${delta}`));
+  });
+}
+
 test('the baseline token: pad positions get exactly zero; integrated gradients over the embeddings converge', async () => {
   const { model, npy, meta } = load(13);
   const ex = await Explainer.load(model);
