@@ -8,7 +8,7 @@ import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
-import { intList, num, Parsed } from './args';
+import { int, intList, num, Parsed } from './args';
 import { provider } from './main';
 import { channelSum, pictureOf } from './pictures';
 
@@ -80,7 +80,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });
   const r = await ce.explain({ data: Float32Array.from(arr.data as Float32Array), dims: arr.dims }, {
     trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
-    maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: number('seed'), progress: progressBar(method),
+    maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: p.flags.has('seed') ? int(p.flags.get('seed') as string, '--seed') : undefined, progress: progressBar(method),
   });
   fs.mkdirSync(dir, { recursive: true });
   const save = (file: string, t: { data: Float32Array; dims: number[] }) => writeNpy(path.join(dir, file), t.data, t.dims);

@@ -168,43 +168,61 @@ export async function main(argv: string[]): Promise<number> {
   // The CLI reports failures itself, in one line; onnxruntime's own log would add native lines
   // (e.g. when the CUDA provider's libraries are missing).
   ortApi().env.logLevel = 'fatal';
+  // Warnings (a provider falling back, ...) are printed once the command has succeeded: a command
+  // that fails prints only its one error line, which names the cause.
+  const held: unknown[][] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => { held.push(args); };
   try {
-    if (command === '--version' || command === '-V') {
-      console.log(packageVersion());
-      return 0;
-    }
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
-      console.log(USAGE);
-      return command ? 0 : 1;
-    }
-    if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: ${Object.keys(HELP).join(', ')}; see onnx-explain --help)`);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(HELP[command]);
-      return 0;
-    }
-    if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
-    if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
-    if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
-    if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
-    if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
-    if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
-    if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
-    if (command === 'export-triton') await exportTriton(parseArgs(rest, { ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, command));
-    return 0;
+    const code = await runCommand(command, rest);
+    console.warn = warn;
+    for (const args of held) console.warn(...args);
+    return code;
   } catch (e) {
-    if (e instanceof ExplainError) {
-      console.error(`onnx-explain: error: ${e.message}`);
-      return 1;
-    }
-    const { code, path: file } = (e ?? {}) as NodeJS.ErrnoException;
-    if (code && file) {
-      console.error(`onnx-explain: error: ${fileError(e, file).message}`);
-      return 1;
-    }
-    const msg = String((e as Error)?.message ?? e).split('\n')[0];
-    console.error(`onnx-explain: error: ${msg}`);
-    return 2;
+    return reportError(e);
+  } finally {
+    console.warn = warn;
   }
+}
+
+async function runCommand(command: string, rest: string[]): Promise<number> {
+  if (command === '--version' || command === '-V') {
+    console.log(packageVersion());
+    return 0;
+  }
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: ${Object.keys(HELP).join(', ')}; see onnx-explain --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
+  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+  if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
+  if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
+  if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
+  if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
+  if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
+  if (command === 'export-triton') await exportTriton(parseArgs(rest, { ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, command));
+  return 0;
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof ExplainError) {
+    console.error(`onnx-explain: error: ${e.message}`);
+    return 1;
+  }
+  const { code, path: file } = (e ?? {}) as NodeJS.ErrnoException;
+  if (code && file) {
+    console.error(`onnx-explain: error: ${fileError(e, file).message}`);
+    return 1;
+  }
+  const msg = String((e as Error)?.message ?? e).split('\n')[0];
+  console.error(`onnx-explain: error: ${msg}`);
+  return 2;
 }
 
 export function modelArg(p: Parsed, command: string): string {
@@ -572,7 +590,7 @@ function reportSampleDeltas(delta: Float32Array, rows: number): void {
 export function shapeArg(p: Parsed, ex: Explainer): number[] {
   const shapeFlag = p.flags.get('shape') as string | undefined;
   let dims: number[];
-  if (shapeFlag) {
+  if (shapeFlag !== undefined) {
     dims = intList(shapeFlag, '--shape');
   } else {
     const dynamic = ex.input.dims.map((d, k) => (k > 0 && d < 0 ? k : -1)).filter((k) => k >= 0);

@@ -1,3 +1,4 @@
+import { ExplainError } from './errors';
 import { AttributeProto, AttrType, DataType, makeTensor, NodeProto, TensorProto } from './proto';
 
 export interface FloatAttr { float: number }
@@ -90,7 +91,11 @@ export class Emitter {
   matmul(a: string, b: string): string { return this.op('MatMul', [a, b]); }
   transpose(x: string, perm: number[]): string { return this.op('Transpose', [x], { perm }); }
   concat(xs: string[], axis: number): string { return xs.length === 1 ? xs[0] : this.op('Concat', xs, { axis }); }
-  where(cond: string, a: string, b: string): string { return this.op('Where', [cond, a, b]); }
+  where(cond: string, a: string, b: string): string {
+    // No exact form before opset 9: a·m + b·(1 − m) turns an unselected ±Inf into NaN.
+    if (this.opset < 9) throw new ExplainError(`the model's opset ${this.opset} has no Where, which the augmented graph needs (opset 9 or later)`);
+    return this.op('Where', [cond, a, b]);
+  }
   cast(x: string, to: number): string { return this.op('Cast', [x], { to }); }
 
   /** Sum of tensors with Add (Sum is not available on WebGPU). */

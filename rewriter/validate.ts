@@ -126,7 +126,10 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     const pads = ints(node, 'pads', 2 * spatial, 0, fail) ?? Array(2 * spatial).fill(0);
     const autoPad = stringAttr(node, 'auto_pad') ?? 'NOTSET';
     if (!AUTO_PAD.includes(autoPad)) fail(`auto_pad '${autoPad}' is not one of ${AUTO_PAD.join(', ')}`);
-    if (autoPad !== 'NOTSET' && pads.some((p) => p !== 0)) fail(`pads [${pads}] and auto_pad ${autoPad} are both set`);
+    // ONNX: pads are not used with auto_pad. Zeros beside SAME_* still count: onnxruntime's shape
+    // inference reads the pads and its kernel the auto_pad, so the two disagree on the output size.
+    const samePad = autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER';
+    if ((samePad && attrInts(node, 'pads') !== undefined) || (autoPad !== 'NOTSET' && pads.some((p) => p !== 0))) fail(`pads [${pads}] and auto_pad ${autoPad} are both set`);
     for (const f of ['ceil_mode', 'count_include_pad', 'storage_order']) flag(node, f, fail);
     const group = attrInt(node, 'group', 1);
     if (kind !== 'pool') {

@@ -8,7 +8,7 @@ import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
-import { encodeModel, isFloatType, ModelProto } from '../rewriter/proto';
+import { encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
@@ -358,8 +358,9 @@ export class Explainer {
         const { facts, batchDynamic } = prepared;
         const built: CachedGraph = { model: encodeModel(model), info: { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts } };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
-        // way), where the binding can write it (onnxruntime-node, not onnxruntime-web).
-        const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
+        // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
+        // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
+        const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels && toNumber(model.ir_version ?? 0) >= 4 ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
         const session = await this.createSession(built.model, optimized ? { optimizedModelFilePath: optimized } : {});
         if (cacheKey) await this.cache!.store.put(cacheKey, built);
         return { session, info: built.info };

@@ -90,10 +90,10 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   const regions: { region: Occluded['region']; indices: Int32Array }[] = options.boxes
     ? options.boxes.map((box) => ({ region: box, indices: boxIndices(rowDims, box) }))
     : options.window ? occlusionWindows(rowDims, options.window, options.stride).map((w) => ({ region: w.start, indices: w.indices })) : [];
+  const batch = internalBatch(options);
   if (!regions.length) return { layer: options.layer, shape, rows };
   const jobs: Job[] = regions.flatMap(({ indices }) => rows.map((_, row) => ({ row, indices })));
   const fill = fillValues(ex, x, options);
-  const batch = internalBatch(options);
   rows.forEach((r) => { r.occluded = []; });
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);

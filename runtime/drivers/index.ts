@@ -24,5 +24,6 @@ export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
+  if (!options.noiseTunnel && (options.noiseStd !== undefined || options.samples !== undefined)) throw new ExplainError('--noise-std and --samples set the noise tunnel: they need --noise-tunnel');
   return options.noiseTunnel ? noiseTunnel(driver) : driver;
 }

@@ -9,6 +9,9 @@ import { Driver } from './types';
 
 function layerOf(ex: Explainer, options: AttributeOptions): string {
   if (options.layer === undefined) throw new ExplainError(`${ex.label}: method 'layer-activation' needs a layer (--layer NAME)`);
+  // No output is explained, but one options object may serve several methods: a named output
+  // is checked and then ignored (a target too, as Captum's LayerActivation ignores its target).
+  if (options.output !== undefined) ex.resolveOutput(options.output, options.explainSoftmax);
   return options.layer;
 }
 

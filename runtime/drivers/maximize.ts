@@ -59,6 +59,7 @@ interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; des
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
 function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): Objective {
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
+  if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined) {
     const { from } = ex.resolveOutput(o.output);
     const k = o.target;
@@ -92,6 +93,23 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): O
   };
 }
 
+/** Most Adam steps and largest image side a schedule may ask for: beyond them it is a typo, not a run. */
+const MAX_STEPS = 1_000_000;
+const MAX_SIDE = 4096;
+
+function checkSchedule(o: { stages: number; steps: number; growth: number; upscale: number; total: number; side: number; lr: number; beta1: number; beta2: number; lpWeight: number; tvWeight: number; blur: number }): void {
+  const fail = (m: string) => { throw new ExplainError(`maximize: ${m}`); };
+  if (!Number.isInteger(o.stages) || o.stages < 1) fail(`stages ${o.stages} must be a positive integer`);
+  if (!Number.isInteger(o.steps) || o.steps < 1) fail(`steps ${o.steps} must be a positive integer`);
+  for (const [name, v] of [['growth', o.growth], ['upscale', o.upscale], ['lr', o.lr]] as const) if (!(Number.isFinite(v) && v > 0)) fail(`${name} ${v} must be a finite number > 0`);
+  for (const [name, v] of [['lp-weight', o.lpWeight], ['tv-weight', o.tvWeight], ['blur', o.blur]] as const) if (!(Number.isFinite(v) && v >= 0)) fail(`${name} ${v} must be a finite number ≥ 0`);
+  if (o.blur > MAX_SIDE) fail(`blur σ ${o.blur} is wider than any image (at most ${MAX_SIDE} pixels)`);
+  // Adam's moment decay rates (Kingma & Ba 2015, Alg. 1): β ∈ [0, 1).
+  for (const [name, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) if (!(v >= 0 && v < 1)) fail(`${name} ${v} must be in [0, 1)`);
+  if (!(o.total <= MAX_STEPS)) fail(`${o.stages} stages of ${o.steps} steps growing ×${o.growth} make ${o.total} Adam steps (at most ${MAX_STEPS})`);
+  if (!(o.side <= MAX_SIDE)) fail(`the last stage's image side would be ${o.side} pixels (at most ${MAX_SIDE}: lower --upscale or --stages)`);
+}
+
 /**
  * Activation maximisation (Simonyan et al. 2014; FeatureVis; Amirli 2021): gradient ascent from
  * seeded noise with Adam on one augmented graph per input size (objective, Lp/TV regularisers,
@@ -122,6 +140,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const growth = o.growth ?? 1.3;
   const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.floor(stages / 2) + 1));
   const total = Array.from({ length: stages }, (_, k) => stepsAt(k)).reduce((a, b) => a + b, 0);
+  checkSchedule({ stages, steps, growth, upscale, total, side: Math.max(0, ...sizeAt(stages - 1)), ...hyper, lpWeight: o.lpWeight ?? 0, tvWeight: o.tvWeight ?? 0, blur: o.blur ?? 1 });
 
   // Seeded noise in the middle fifth of the box (FeatureVis / Amirli start from faint noise).
   const rand = uniform(o.seed ?? 0);

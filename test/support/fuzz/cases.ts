@@ -13,10 +13,11 @@ import { writeNpy } from '../../../runtime/node/npy-file';
 import { writeRawNpy } from '../cli-harness';
 import { FIXTURES, fixtureNames, loadFixture } from '../fixtures';
 import { rng } from '../gradcheck';
+import { BAD, Base, commandCase, methodArgs, METHODS, mutateArguments, pick, Rand, tensorNames } from './arguments';
 
 export interface FuzzCase {
   id: number;
-  family: 'attribute' | 'initializer' | 'graph' | 'bytes' | 'input' | 'argument' | 'file' | 'zeros';
+  family: 'attribute' | 'initializer' | 'graph' | 'bytes' | 'input' | 'argument' | 'command' | 'file' | 'zeros';
   what: string;
   argv: string[];
   /** Files the run must leave byte-identical (model, input, baseline, link targets). */
@@ -29,10 +30,6 @@ export interface FuzzCase {
   refuse?: boolean;
 }
 
-type Rand = () => number;
-/** Appended to a case description when the mutation makes the run invalid: it must be refused. */
-const BAD = ' (invalid)';
-const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
 const INTS = [0, -1, -2, 1, 2, 3, 7, 1000, 65536, 2 ** 31 - 1, -(2 ** 31), '9223372036854775807', '-9223372036854775808'] as const;
 const FLOATS = [NaN, Infinity, -Infinity, -1, 0, 1e30, -1e-30, 0.5];
@@ -189,20 +186,17 @@ function mutateBytes(r: Rand, bytes: Uint8Array): { bytes: Uint8Array; what: str
   return { bytes: out, what: `${k} random bytes changed` };
 }
 
-interface Base { name: string; model: string; input: string; dims: number[]; data: Float32Array; imageable: boolean }
-
-/** Fixtures whose input is one float tensor and whose CLI run is quick. */
+/** Fixtures whose input is one float tensor and whose CLI run is quick (the CAM ones have a pooled linear head). */
 function bases(): Base[] {
-  return fixtureNames().map((name) => {
-    const fx = loadFixture(name);
+  return [FIXTURES, CAM_FIXTURES].flatMap((root) => fixtureNames(root).map((name) => {
+    const fx = loadFixture(name, root);
     const data = Float32Array.from(fx.input.data);
-    return { name, model: fx.model, input: path.join(FIXTURES, name, 'input.npy'), dims: fx.input.dims, data, imageable: fx.input.dims.length === 4 && fx.input.dims[1] === 3 };
-  });
+    return { name, model: fx.model, input: path.join(root, name, 'input.npy'), dims: fx.input.dims, data, imageable: fx.input.dims.length === 4 && fx.input.dims[1] === 3 };
+  }));
 }
 
-const METHODS = ['gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'];
-const TARGETS = ['', '0,,1', '-1', '99999', '1.5', 'nan', ' 1', '0x1', '1e0', '1,2,3,4,5', '0', ',', '2147483648'];
-const NUMBERS = ['-1', 'nan', 'NaN', 'inf', '-Infinity', '0', '1e-300', '1e300', 'abc', '', '0x10', '1,2'];
+const CAM_FIXTURES = path.resolve(FIXTURES, '..', 'cam-fixtures');
+const CDEEPEX = path.resolve(FIXTURES, '..', 'cdeepex');
 
 /** The cases, deterministic for a seed; mutated files go into `dir`. */
 export function makeCases(seed: number, count: number, dir: string): FuzzCase[] {
@@ -216,8 +210,9 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
     const at = (f: string) => path.join(caseDir, f);
     const out = at('out.npy');
     const method = pick(r, METHODS);
-    const plain = (model: string, input: string) => ['attribute', model, '--input', input, '--method', method, '--out', out];
-    const family = pick(r, ['attribute', 'attribute', 'initializer', 'graph', 'bytes', 'input', 'input', 'argument', 'argument', 'file', 'zeros'] as const);
+    const needs = methodArgs(method, { r, b, at, layers: tensorNames(b.model) });
+    const plain = (model: string, input: string) => ['attribute', model, '--input', input, '--method', method, ...needs, '--out', out];
+    const family = pick(r, ['attribute', 'attribute', 'initializer', 'graph', 'bytes', 'input', 'input', 'argument', 'argument', 'command', 'command', 'file', 'zeros'] as const);
     const c: FuzzCase = { id, family, what: `${b.name}: `, argv: [], protect: [b.model, b.input] };
     if (family === 'attribute' || family === 'initializer' || family === 'graph') {
       const m = decodeModel(fs.readFileSync(b.model));
@@ -245,13 +240,13 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
       c.argv = plain(b.model, fs.readdirSync(caseDir).map(at).find((f) => /input\.(npy|png|jpg)$/.test(f)) ?? at('input.npy'));
       c.out = out;
       c.repeat = r() < 0.3;
-    } else if (family === 'argument') {
-      const { argv, what } = mutateArguments(r, b, at, method);
-      c.what += what;
-      c.argv = argv;
-      c.refuse = what.includes(BAD);
-      c.protect.push(...fs.readdirSync(caseDir).map(at).filter((f) => fs.statSync(f).isFile()));
-      if (argv[0] === 'attribute' && argv.includes(out)) c.out = out;
+    } else if (family === 'argument' || family === 'command') {
+      const m = family === 'argument' ? { ...mutateArguments(r, b, at, method), protect: [] } : commandCase(r, b, at, method, CDEEPEX);
+      c.what += m.what;
+      c.argv = m.argv;
+      c.refuse = m.what.includes(BAD);
+      c.protect.push(...fs.readdirSync(caseDir).map(at).filter((f) => fs.statSync(f).isFile()), ...m.protect);
+      c.out = m.out;
       c.repeat = r() < 0.3;
     } else if (family === 'file') {
       const { argv, what, out: written } = fileCase(r, b, at, method);
@@ -328,71 +323,6 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       return `Fortran-order input${BAD}`;
     }
   }
-}
-
-/** Values each choice flag accepts. */
-const CHOICES: Record<string, string[]> = {
-  // webgpu is left out: without a GPU, the Vulkan loader under Dawn prints its own line on stderr.
-  '--preprocess': ['torchvision', 'none'], '--provider': ['cpu', 'cuda'], '--maxpool-rule': ['deeplift', 'shapley'], '--lrp-maxpool': ['winner', 'epsilon'],
-};
-
-function mutateArguments(r: Rand, b: Base, at: (f: string) => string, method: string): { argv: string[]; what: string } {
-  const out = at('out.npy');
-  const argv = ['attribute', b.model, '--input', b.input, '--method', method, '--out', out];
-  const what: string[] = [];
-  const n = 1 + Math.floor(r() * 2);
-  for (let i = 0; i < n; i++) {
-    const flag = pick(r, ['--target', '--contrast', '--epsilon', '--alpha', '--beta', '--method', '--baseline', '--output', '--onehot-axis', '--preprocess', '--provider', '--maxpool-rule', '--lrp-maxpool', '--shape', '--explain-softmax', '--softmax-normalize', 'positional', '--unknown']);
-    let value: string | undefined;
-    let bad = false;
-    if (flag === '--target' || flag === '--contrast') {
-      value = pick(r, TARGETS);
-      bad = !['0', ' 1'].includes(value);
-    } else if (['--epsilon', '--alpha', '--beta', '--onehot-axis'].includes(flag)) {
-      value = pick(r, NUMBERS);
-      bad = !Number.isFinite(Number(value)) || value.trim() === '' || value.startsWith('0x') || (flag === '--epsilon' && Number(value) < 0) || (flag === '--onehot-axis' && !/^-?\d+$/.test(value));
-    } else if (flag === '--method') {
-      value = pick(r, [...METHODS, 'bogus', '', 'DeepLIFT']);
-      bad = !METHODS.includes(value);
-    } else if (flag === '--baseline') {
-      ({ file: value, bad } = baselineFile(r, b, at));
-    } else if (flag === '--output') {
-      value = pick(r, ['', 'bogus']);
-      bad = true;
-    } else if (CHOICES[flag]) {
-      value = pick(r, ['', 'bogus', ...CHOICES[flag]]);
-      bad = !CHOICES[flag].includes(value);
-    } else if (flag === '--shape') {
-      value = pick(r, ['1,2', '', '-1', '1,,2']);
-      bad = true;
-    } else if (flag === '--unknown') {
-      bad = true;
-    }
-    if (flag === 'positional') {
-      argv.push(pick(r, [b.model, 'extra', '--']));
-      what.push(`extra positional ${argv[argv.length - 1]}${BAD}`);
-    } else {
-      argv.push(...(value === undefined ? [flag] : r() < 0.5 ? [flag, value] : [`${flag}=${value}`]));
-      what.push(`${value === undefined ? flag : `${flag} ${JSON.stringify(value)}`}${bad ? BAD : ''}`);
-    }
-  }
-  if (r() < 0.1) {
-    argv.splice(argv.indexOf('--input'), 2);
-    what.push(`no --input${BAD}`);
-  }
-  return { argv, what: what.join(' ') };
-}
-
-function baselineFile(r: Rand, b: Base, at: (f: string) => string): { file: string; bad: boolean } {
-  const file = at('baseline.npy');
-  const row = b.data.length / b.dims[0];
-  const how = Math.floor(r() * 5);
-  if (how === 0) writeNpy(file, new Float32Array(row), [...b.dims.slice(1), 1]);
-  else if (how === 1) writeNpy(file, new Float32Array(b.data.length), [...b.dims, 1]);
-  else if (how === 2) writeNpy(file, Float32Array.from({ length: row }, (_, i) => (i % 7 === 3 ? NaN : r())), [1, ...b.dims.slice(1)]);
-  else if (how === 3) writeNpy(file, new Float32Array(row * (b.dims[0] + 1)), [b.dims[0] + 1, ...b.dims.slice(1)]);
-  else writeNpy(file, Float32Array.from({ length: row }, () => r()), [1, ...b.dims.slice(1)]);
-  return { file, bad: how < 4 };
 }
 
 /** Outputs that are links to the user's files, folders and special files in place of regular ones: refused, except a missing output folder (created). */
