@@ -445,7 +445,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 }
 
 /** --wrt NAME, --wrt all, or --wrt A,B (joint attribution to those inputs). */
-function wrtArg(p: Parsed): string | string[] | undefined {
+export function wrtArg(p: Parsed): string | string[] | undefined {
   const v = p.flags.get('wrt') as string | undefined;
   return v?.includes(',') ? v.split(',').map((s) => s.trim()) : v;
 }

@@ -147,6 +147,14 @@ test('rewrite --wrt all saves one graph: attribution:<input> outputs, baseline:<
   close({ data: got['attribution:tabular'].data as Float32Array, dims: [...got['attribution:tabular'].dims] }, api.inputAttributions!.tabular, 1e-6, 'tabular');
 });
 
+test('export-triton --wrt all: the repository model and config carry every input\'s attribution and baseline', async () => {
+  const repo = path.join(out, 'triton');
+  const run = await runCli(['export-triton', MODEL, '--wrt', 'all', '--method', 'deeplift', '--out', repo, '--name', 'joint', '--shape', '1,2,12']);
+  assert.is(run.code, 0, run.err.join('\n'));
+  const config = fs.readFileSync(path.join(repo, 'joint', 'config.pbtxt'), 'utf8');
+  for (const name of ['attribution:signal', 'attribution:tabular', 'baseline:signal', 'baseline:tabular', 'delta']) assert.ok(config.includes(`name: "${name}"`), `${name} in\n${config}`);
+});
+
 test('CLI --wrt all writes OUT.<input>.npy per input and prints them; per-input baselines by name', async () => {
   const o = path.join(out, 'ig.npy');
   const run = await runCli(['attribute', MODEL, '--wrt', 'all', '--input', path.join(DIR, 'signal.npy'), '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`,
