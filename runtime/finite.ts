@@ -69,8 +69,11 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
   const oneGraph = name in methods || name in mapMethods;
   const augmented = oneGraph ? (await ex.augmented(rowDims, options)).model : undefined;
   const takes = new Set((augmented?.graph?.input ?? []).map((i) => i.name));
-  const feeds: OrtFeeds = { [ex.input.name]: x };
-  if (takes.has(IO_NAMES.baseline) || options.baseline) feeds[IO_NAMES.baseline] = ex.baselineFor(options.baseline, x, false);
+  const values: OrtFeeds = { [ex.input.name]: x, ...ex.sideFeeds(x, options.feeds) };
+  const takesBaseline = [...takes].some((n) => n === IO_NAMES.baseline || n?.startsWith(`${IO_NAMES.baseline}:`));
+  // One reference per explained input, in the order of ex.explained.
+  const references = takesBaseline || options.baseline || options.baselines ? ex.referenceFeeds(options, values, false) : {};
+  const feeds: OrtFeeds = { ...values, ...references };
   if (takes.has(IO_NAMES.seed)) {
     const { from } = ex.resolveOutput(options.output, options.explainSoftmax);
     const shape = prepared.facts.shapes.get(from)!;
@@ -81,9 +84,11 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
   }
   const model = prepared.view.model;
   for (const f of prepared.batchDynamic ? [feeds] : splitFeeds(feeds, x.dims[0])) {
-    const onInput = await firstNonFiniteNode(model, { [ex.input.name]: f[ex.input.name] });
+    const inputs = Object.fromEntries(Object.keys(values).map((k) => [k, f[k]]));
+    const onInput = await firstNonFiniteNode(model, inputs);
     if (onInput) return `the model's ${onInput} for this input`;
-    const onBaseline = f[IO_NAMES.baseline] && (await firstNonFiniteNode(model, { [ex.input.name]: f[IO_NAMES.baseline] }));
+    const atReference = Object.keys(references).map((k, i): [string, OrtTensor] => [ex.explained[i].name, f[k]]);
+    const onBaseline = atReference.length > 0 && (await firstNonFiniteNode(model, { ...inputs, ...Object.fromEntries(atReference) }));
     if (onBaseline) return `the model's ${onBaseline} for the baseline`;
     if (!augmented) continue;
     const inBackward = await firstNonFiniteNode(augmented, Object.fromEntries(Object.entries(f).filter(([k]) => takes.has(k))), prepared.view.nodes.length);

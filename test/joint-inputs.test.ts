@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer, TensorData } from '../runtime';
 import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { noisyCopies } from '../runtime/drivers/noise-tunnel';
@@ -170,6 +171,36 @@ test('CLI --wrt all writes OUT.<input>.npy per input and prints them; per-input 
   }
   assert.not.ok(fs.existsSync(o));
   assert.is(run.out.filter((l) => /convergence delta/.test(l)).length, 3);
+});
+
+test('non-finite results are traced with every input fed: to the model on the inputs, or on the baselines of joint attribution', async () => {
+  // y = Gemm(Log(b) + a, W): Log(0) = −∞.
+  const model = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'log-input',
+      node: [
+        { op_type: 'Log', input: ['b'], output: ['lb'], name: 'log_b' },
+        { op_type: 'Add', input: ['lb', 'a'], output: ['h'], name: 'add' },
+        { op_type: 'Gemm', input: ['h', 'W'], output: ['y'], name: 'gemm', attribute: [{ name: 'transB', type: 2, i: 1 }] },
+      ],
+      initializer: [makeTensor('W', [2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT)],
+      input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('b', DataType.FLOAT, ['N', 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  });
+  const a = { data: Float32Array.from([1, 2, 3]), dims: [1, 3] };
+  const fails = async (run: Promise<unknown>, cause: RegExp) => {
+    const err = await run.then(() => undefined, (e: Error) => e);
+    assert.ok(err instanceof Error, 'expected an error');
+    assert.match(err!.message, cause);
+    assert.not.match(err!.message, /\n/);
+  };
+  const single = await Explainer.load(model, { wrt: 'a' });
+  await fails(single.attribute(a, { target: 0, feeds: { b: { data: Float32Array.from([1, 0, 2]), dims: [1, 3] } } }), /non-finite values: the model's .*log_b.* for this input/);
+  const joint = await Explainer.load(model, { wrt: 'all' });
+  await fails(joint.attribute({ a, b: { data: Float32Array.from([1, 3, 2]), dims: [1, 3] } }, { target: 0, method: 'deeplift' }), /non-finite values: the model's .*log_b.* for the baseline/);
 });
 
 test('joint attribution: one-line errors for what attributes to one tensor and for unknown names', async () => {
