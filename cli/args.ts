@@ -3,7 +3,7 @@ import { ExplainError } from '../rewriter/errors';
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
 /** Flags that may be given several times: their values are joined with commas. */
-const REPEATABLE = new Set(['feed']);
+const REPEATABLE = new Set(['feed', 'wrt']);
 
 /** --name value / --name=value / boolean --flag; `known` maps each flag to whether it takes a value. */
 export function parseArgs(argv: string[], known: Record<string, boolean>, command: string): Parsed {

@@ -62,7 +62,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
                         (Captum's nodes and weights; default gausslegendre)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
-                        'all' (every float input) or A,B: joint attribution, one attribution per input
+                        'all' (every float input), A,B or --wrt A --wrt B: joint attribution, one per input
                         from one backward pass (Captum's tuple of inputs); --input gives the first of
                         them (graph order for all), --feed the others
   --feed NAME=FILE      another input's values (.npy or a JSON list; one row or one per row); repeatable.
@@ -444,7 +444,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   return { ex, x, shown, options, out, format };
 }
 
-/** --wrt NAME, --wrt all, or --wrt A,B (joint attribution to those inputs). */
+/** --wrt NAME, --wrt all, or --wrt A,B / --wrt A --wrt B (joint attribution to those inputs). */
 export function wrtArg(p: Parsed): string | string[] | undefined {
   const v = p.flags.get('wrt') as string | undefined;
   return v?.includes(',') ? v.split(',').map((s) => s.trim()) : v;

@@ -158,7 +158,7 @@ test('export-triton --wrt all: the repository model and config carry every input
 
 test('CLI --wrt all writes OUT.<input>.npy per input and prints them; per-input baselines by name', async () => {
   const o = path.join(out, 'ig.npy');
-  const run = await runCli(['attribute', MODEL, '--wrt', 'all', '--input', path.join(DIR, 'signal.npy'), '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`,
+  const run = await runCli(['attribute', MODEL, '--wrt', 'signal', '--wrt', 'tabular', '--input', path.join(DIR, 'signal.npy'), '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`,
     '--method', 'integrated-gradients', '--ig-method', META.ig_method, '--steps', String(META.ig_steps), '--target', target.join(','),
     '--baseline', `signal=${path.join(DIR, 'base_signal.npy')},tabular=${path.join(DIR, 'base_tabular.npy')}`, '--out', o, '--no-cache']);
   assert.is(run.code, 0, run.err.join('\n'));
