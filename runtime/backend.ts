@@ -26,6 +26,8 @@ export interface Backend {
   optimizedModels?: boolean;
   /** A warning given once, with the first session (e.g. the native binding is missing). */
   notice?: string;
+  /** Checks, without starting it here, that a provider can start: why not, or undefined. */
+  probe?(provider: string): Promise<string | undefined>;
 }
 
 let current: Backend | undefined;

@@ -35,7 +35,7 @@ export function providerInUse(provider: Provider): string {
  * fallback (cpu in Node, wasm in the browser).
  */
 export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
-  const { ort, providers, fallback, deviceOutputs, notice } = backend();
+  const { ort, providers, fallback, deviceOutputs, notice, probe } = backend();
   if (notice && !noticeGiven) {
     noticeGiven = true;
     warn(notice);
@@ -46,6 +46,8 @@ export async function createSession(bytes: Uint8Array, provider: Provider, warn:
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
+      const refused = await probe?.(provider);
+      if (refused) throw new Error(refused);
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
       return await ort.InferenceSession.create(bytes, { ...base, ...device, executionProviders: [provider] });
     } catch (e) {

@@ -1,5 +1,6 @@
 import { Backend, OrtApi, setBackend } from '../backend';
 import { loadModel } from './model-file';
+import { probeProvider } from './provider-probe';
 
 /**
  * onnxruntime-node is an optional dependency: npm drops it when its install script fails (it
@@ -14,7 +15,7 @@ function nodeBackend(): Backend {
   } catch {
     // Not installed: onnxruntime-web below.
   }
-  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true };
+  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider };
   const web = require('onnxruntime-web') as OrtApi;
   return {
     ort: web,

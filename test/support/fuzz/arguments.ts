@@ -30,9 +30,7 @@ const NUMBERS = ['-1', 'nan', 'NaN', 'inf', '-Infinity', '0', '1e-300', '1e300',
 const SMALL_COUNTS = ['1', '2', '3'];
 const BAD_COUNTS = ['0', '-1', '1.5', 'abc', '', 'nan', '1e400'];
 const CHOICES: Record<string, string[]> = {
-  // webgpu is left out: without a GPU, the Vulkan loader under Dawn prints its own line on stderr
-  // (README, Execution providers).
-  '--preprocess': ['torchvision', 'none'], '--provider': ['cpu', 'cuda', 'wasm'], '--maxpool-rule': ['deeplift', 'shapley'], '--lrp-maxpool': ['winner', 'epsilon'],
+  '--preprocess': ['torchvision', 'none'], '--provider': ['cpu', 'cuda', 'webgpu', 'wasm'], '--maxpool-rule': ['deeplift', 'shapley'], '--lrp-maxpool': ['winner', 'epsilon'],
   '--ig-method': ['gausslegendre', 'riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid'],
   '--noise-tunnel': ['smoothgrad', 'smoothgrad_sq', 'vargrad'], '--reduce': ['sum', 'mean'], '--interpolate': ['bilinear', 'nearest'],
   '--vis-method': ['heat_map', 'blended_heat_map', 'masked_image', 'alpha_scaling'], '--sign': ['positive', 'negative', 'absolute', 'all'],
