@@ -29,6 +29,7 @@ import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribu
 import { mapMethods } from '../rewriter/maps';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
+import { LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
 
 const methodNames = Object.keys(drivers);
 
@@ -152,6 +153,13 @@ Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs
   --out AUG.onnx        where to write the augmented model (must differ from MODEL)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
   --zero-baseline       reference methods: the zero reference is built into the graph (no 'baseline' input)
+
+Loop methods save the graph one optimisation step runs (README: "Saved loop graphs"):
+  rewrite MODEL --method maximize (--target K | --layer NAME --channel C) [--lp-weight W --p P
+      --tv-weight W --tv-beta B] --out OBJ.onnx      input → objective, activation, gradient
+  rewrite --classifier D --generator G --method cdeepex|xgems --out AL.onnx
+      z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient
+      (∂/∂z), D's logits, G(z)
 ${COMMON_HELP}`,
 };
 
@@ -205,7 +213,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
   if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
   if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
-  if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
+  if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, ...LOOP_REWRITE_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
   if (command === 'export-triton') await exportTriton(parseArgs(rest, { ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, command));
   return 0;
 }
@@ -602,8 +610,17 @@ export function shapeArg(p: Parsed, ex: Explainer): number[] {
 }
 
 async function rewrite(p: Parsed): Promise<void> {
-  const model = modelArg(p, 'rewrite');
   const out = p.flags.get('out') as string | undefined;
+  const loop = LOOP_GRAPHS[p.flags.get('method') as string];
+  if (loop) {
+    if (!out) throw new ExplainError('rewrite: --out OBJ.onnx is required');
+    const { model: graph, sources } = await loop(p);
+    checkOutput(out, '--out', sources);
+    saveModel(graph, out);
+    console.log(`wrote ${out}: inputs ${graph.graph!.input!.map((i) => i.name).join(', ')}; outputs ${graph.graph!.output!.map((o) => o.name).join(', ')}`);
+    return;
+  }
+  const model = modelArg(p, 'rewrite');
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
   checkOutput(out, '--out', [model]);
   const ex = await Explainer.load(model, { provider: provider(p), wrt: wrtArg(p) });

@@ -32,11 +32,33 @@ Writes IMG.npy (the input, model space), IMG.png (de-normalised with the preset)
   --seed N              noise seed (default 0)
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
+/** The objective flags `maximize` and `rewrite --method maximize` share. */
+export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, output: true, 'lp-weight': true, p: true, 'tv-weight': true, 'tv-beta': true };
+
 export const MAXIMIZE_FLAGS = {
-  target: true, layer: true, channel: true, output: true, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
-  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, 'lp-weight': true, p: true, 'tv-weight': true,
-  'tv-beta': true, seed: true, provider: true, help: false,
+  ...OBJECTIVE_FLAGS, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, provider: true, help: false,
 };
+
+function numberFlags(p: Parsed) {
+  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const integer = (flag: string) => {
+    const v = number(flag);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ExplainError(`--${flag}: '${p.flags.get(flag)}' is not a non-negative integer`);
+    return v;
+  };
+  return { number, integer };
+}
+
+/** What is maximised (--target, or --layer with --channel) and the regulariser terms. */
+export function objectiveFlags(p: Parsed): MaximizeOptions {
+  const { number, integer } = numberFlags(p);
+  if (p.flags.has('target') === p.flags.has('layer')) throw new ExplainError('maximize: give --target K or --layer NAME (with --channel C), not both');
+  return {
+    target: integer('target'), layer: p.flags.get('layer') as string | undefined, channel: integer('channel'), output: p.flags.get('output') as string | undefined,
+    lpWeight: number('lp-weight'), p: number('p'), tvWeight: number('tv-weight'), tvBeta: number('tv-beta'),
+  };
+}
 
 export async function maximizeCommand(p: Parsed): Promise<void> {
   const model = modelArg(p, 'maximize');
@@ -45,13 +67,8 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const base = out.replace(/\.(npy|png)$/i, '');
   const files = [`${base}.npy`, `${base}.png`, `${base}.objective.json`, `${base}.objective.png`];
   if (files.some((f) => path.resolve(f) === path.resolve(model))) throw new ExplainError(`maximize: --out ${out} would overwrite the model ${model}`);
-  const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
-  const integer = (flag: string) => {
-    const v = number(flag);
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ExplainError(`--${flag}: '${p.flags.get(flag)}' is not a non-negative integer`);
-    return v;
-  };
-  if (p.flags.has('target') === p.flags.has('layer')) throw new ExplainError('maximize: give --target K or --layer NAME (with --channel C), not both');
+  const { number, integer } = numberFlags(p);
+  const objective = objectiveFlags(p);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const channels = ex.input.dims.length === 4 ? ex.input.dims[1] : 1;
   const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? (channels === 3 ? 'torchvision' : 'none')) as Preprocess;
@@ -65,10 +82,9 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
     [low, high] = [[r[0]], [r[1]]];
   }
   const options: MaximizeOptions = {
-    target: integer('target'), layer: p.flags.get('layer') as string | undefined, channel: integer('channel'), output: p.flags.get('output') as string | undefined,
+    ...objective,
     lr: number('lr'), beta1: number('beta1'), beta2: number('beta2'), stages: integer('stages'), steps: integer('steps'), growth: number('growth'),
-    startSize: integer('start-size'), upscale: number('upscale'), blur: number('blur'), lpWeight: number('lp-weight'), p: number('p'),
-    tvWeight: number('tv-weight'), tvBeta: number('tv-beta'), seed: integer('seed'), low, high,
+    startSize: integer('start-size'), upscale: number('upscale'), blur: number('blur'), seed: integer('seed'), low, high,
     progress: progressBar('maximize'),
   };
   const r = await maximize(ex, options);

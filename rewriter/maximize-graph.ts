@@ -20,6 +20,8 @@ export interface MaximizeGraphSpec {
   tv?: { weight: number; beta: number; axes: number[] };
   /** Also emit one Adam ascent step on the input (kept in `box`). */
   adam?: AdamOptions;
+  /** The seed built into the graph (shape of `at`, batch 1) instead of the `seed` input. */
+  seed?: { values: Float32Array; dims: number[] };
 }
 
 export const MAXIMIZE_IO = { seed: 'seed', objective: 'objective', activation: 'activation', gradient: 'gradient' };
@@ -28,17 +30,18 @@ export const MAXIMIZE_IO = { seed: 'seed', objective: 'objective', activation: '
  * The activation-maximisation objective and its gradient as one graph:
  * objective = Σ seed·at − w_p·mean|x|^p − w_tv·TV_β(x), gradient = ∂objective/∂x. The seed picks
  * what is maximised (e_k for a class logit, 1/(H·W) on one channel for a channel's mean).
- * Inputs: the model input and `seed` (the shape of `at`); outputs `objective`, `activation`
- * (Σ seed·at) per row and `gradient` (the input's shape).
+ * Inputs: the model input and `seed` (the shape of `at`; a constant when `spec.seed` is given);
+ * outputs `objective`, `activation` (Σ seed·at) per row and `gradient` (the input's shape).
  */
 export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   const { view, facts, input, at } = spec;
   reserveNames(view, [...Object.values(MAXIMIZE_IO), ...Object.values(ADAM_IO)]);
   const shape = facts.shapes.get(input)!;
   const em = new Emitter(view.opset, DataType.FLOAT);
-  const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed: MAXIMIZE_IO.seed }).values();
+  const seed = spec.seed ? em.constFloat(spec.seed.values, spec.seed.dims) : MAXIMIZE_IO.seed;
+  const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed }).values();
   const atAxes = facts.shapes.get(at)!.slice(1).map((_, k) => k + 1);
-  const activation = em.reduceSum(em.mul(MAXIMIZE_IO.seed, at), atAxes, false);
+  const activation = em.reduceSum(em.mul(seed, at), atAxes, false);
   let objective = activation;
   let gradient = ascent;
   const subtract = (weight: number, r: { value: string; gradient: string }) => {
@@ -52,7 +55,8 @@ export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   em.rename(gradient, MAXIMIZE_IO.gradient);
   const inputDims = batchDims(facts, input);
   const adam = withAdam(em, spec.adam && { ...spec.adam, param: input, grad: MAXIMIZE_IO.gradient, ascent: true }, inputDims);
-  return objectiveModel(view, em, [valueInfo(input, DataType.FLOAT, inputDims), valueInfo(MAXIMIZE_IO.seed, DataType.FLOAT, batchDims(facts, at)), ...adam.inputs], [
+  const seedInput = spec.seed ? [] : [valueInfo(MAXIMIZE_IO.seed, DataType.FLOAT, batchDims(facts, at))];
+  return objectiveModel(view, em, [valueInfo(input, DataType.FLOAT, inputDims), ...seedInput, ...adam.inputs], [
     { name: MAXIMIZE_IO.objective, dims: ['N'] },
     { name: MAXIMIZE_IO.activation, dims: ['N'] },
     { name: MAXIMIZE_IO.gradient, dims: inputDims },

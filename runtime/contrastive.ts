@@ -92,10 +92,11 @@ export class ContrastiveExplainer {
 }
 
 /**
- * The two loop graphs of a classifier/generator pair: ‖G(z) − I‖² with its gradient and an Adam
- * step (on G), and the augmented Lagrangian with its gradient on the composed D(G(z) + residual).
+ * The two loop graphs of a classifier/generator pair, as models: ‖G(z) − I‖² with its gradient and
+ * an Adam step (on G), and the augmented Lagrangian with its gradient on the composed
+ * D(G(z) + residual) (the one `rewrite --method cdeepex` saves).
  */
-export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?: string): Promise<ContrastGraphs> {
+export async function contrastModels(d: Explainer, g: Explainer, output?: string) {
   const latentRow = g.input.dims.slice(1);
   if (latentRow.some((v) => v <= 0)) throw new ExplainError(`${g.label}: the generator's input '${g.input.name}' needs a fixed latent size, it has [${g.input.dims.map((v) => (v < 0 ? '?' : v))}]`);
   const pg = await g.prepare(latentRow);
@@ -116,9 +117,19 @@ export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?:
   if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
   const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
   return {
-    reconstruction: await LoopSession.create(buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }), g.provider, (m) => g.warn(m)),
-    constrained: await LoopSession.create(buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }), d.provider, (m) => d.warn(m)),
+    reconstruction: buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }),
+    constrained: buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }),
     latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
+  };
+}
+
+/** The loop sessions of a classifier/generator pair (one per graph of `contrastModels`). */
+export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?: string): Promise<ContrastGraphs> {
+  const m = await contrastModels(d, g, output);
+  return {
+    ...m,
+    reconstruction: await LoopSession.create(m.reconstruction, g.provider, (w) => g.warn(w)),
+    constrained: await LoopSession.create(m.constrained, d.provider, (w) => d.warn(w)),
   };
 }
 

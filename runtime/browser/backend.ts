@@ -7,6 +7,9 @@ import { OrtApi, setBackend } from '../backend';
 ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 
-setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm' });
+// Loop sessions keep their WebGPU outputs on the device (preferredOutputLocation 'gpu-buffer'):
+// the Adam state and iterate are fed back without a download. Works here; onnxruntime-node 1.30's
+// binding aborts the process on it, so the Node adapter never sets deviceOutputs.
+setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm', deviceOutputs: true });
 
 export { ort };

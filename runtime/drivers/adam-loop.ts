@@ -1,7 +1,7 @@
 import { ADAM_IO } from '../../rewriter/adam-step';
 import { OrtTensor } from '../backend';
 import { floatTensor } from '../tensors';
-import { LoopSession } from './loop-session';
+import { hostData, LoopSession, release } from './loop-session';
 
 export interface AdamHyper { lr: number; beta1: number; beta2: number; epsilon: number }
 export const ADAM_DEFAULTS: AdamHyper = { lr: 0.05, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -9,7 +9,8 @@ export const ADAM_DEFAULTS: AdamHyper = { lr: 0.05, beta1: 0.9, beta2: 0.999, ep
 /**
  * Drives a graph that ends in one Adam step (rewriter/adam-step.ts): each run evaluates the
  * objective at the current iterate and returns the next one; the iterate and the moments are fed
- * back as they come out (on the device for WebGPU). Only the bias-corrected step size is written.
+ * back as they come out (on the device for WebGPU, where the replaced state's buffers are released).
+ * Only the bias-corrected step size is written.
  */
 export class AdamLoop {
   private t = 0;
@@ -26,21 +27,11 @@ export class AdamLoop {
     this.v = floatTensor(new Float32Array(x.size), [...x.dims]);
   }
 
-  get iterate(): OrtTensor {
-    return this.x;
-  }
-
-  get steps(): number {
-    return this.t;
-  }
-
-  /** Restarts the moments (and the bias correction) from the given iterate. */
-  restart(x: OrtTensor, lr = this.hyper.lr): void {
-    this.x = x;
-    this.t = 0;
-    this.hyper.lr = lr;
-    this.m = floatTensor(new Float32Array(x.size), [...x.dims]);
-    this.v = floatTensor(new Float32Array(x.size), [...x.dims]);
+  /** The iterate on the host, for good: the device state is released and the loop is done. */
+  async result(): Promise<Float32Array> {
+    const x = (await hostData(this.x)).slice();
+    [this.m, this.v].forEach(release);
+    return x;
   }
 
   /** Outputs at the current iterate, without stepping. */
@@ -57,6 +48,7 @@ export class AdamLoop {
       { ...feeds, [this.param]: this.x, [ADAM_IO.m]: this.m, [ADAM_IO.v]: this.v, [ADAM_IO.step]: this.stepTensor },
       [...fetch, ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV],
     );
+    [this.x, this.m, this.v].forEach(release);
     this.x = out[ADAM_IO.next];
     this.m = out[ADAM_IO.nextM];
     this.v = out[ADAM_IO.nextV];

@@ -76,7 +76,7 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
     }
     const out = await loop.evaluate(feeds, [RECONSTRUCTION_IO.loss, g.generated]);
     const loss = (await hostData(out[RECONSTRUCTION_IO.loss])).slice();
-    const zs = (await hostData(loop.iterate)).slice();
+    const zs = await loop.result();
     const xs = (await hostData(out[g.generated])).slice();
     loss.forEach((v, r) => found.push({ z0: zs.slice(r * L, (r + 1) * L), generated: xs.slice(r * P, (r + 1) * P), loss: v }));
     done += rows;

@@ -3,11 +3,17 @@ import { OrtSession, OrtTensor } from '../backend';
 import { createSession, Provider } from '../session';
 
 /**
- * A tensor's values on the host (downloaded when it lives on the device). The result may share the
- * tensor's memory: copy it before the next run of the session when it must be kept.
+ * A tensor's values on the host. A tensor on the WebGPU device is downloaded and its GPU buffer
+ * released (it cannot be fed again); on the host the result may share the tensor's memory: copy it
+ * before the next run of the session when it must be kept.
  */
 export async function hostData(t: OrtTensor): Promise<Float32Array> {
-  return (await t.getData()) as Float32Array;
+  return (await t.getData(t.location === 'gpu-buffer')) as Float32Array;
+}
+
+/** Releases the GPU buffer of a tensor kept on the device (loop state that was replaced); host tensors stay. */
+export function release(t: OrtTensor): void {
+  if (t.location === 'gpu-buffer') t.dispose();
 }
 
 /** Graphs below this many weights run faster on one thread: the per-op thread-pool handoff dominates. */

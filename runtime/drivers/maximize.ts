@@ -1,5 +1,6 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
+import { ModelProto } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
@@ -110,6 +111,29 @@ function checkSchedule(o: { stages: number; steps: number; growth: number; upsca
   if (!(o.side <= MAX_SIDE)) fail(`the last stage's image side would be ${o.side} pixels (at most ${MAX_SIDE}: lower --upscale or --stages)`);
 }
 
+/** The Lp and TV terms of the objective (rewriter/regularizers.ts) with their defaults. */
+function regularizers(o: MaximizeOptions, nchw: boolean) {
+  return {
+    lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
+    tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: nchw ? [2, 3] : [] },
+  };
+}
+
+/**
+ * The objective graph of one input size as `rewrite --method maximize` saves it: the model input →
+ * `objective`, `activation` and `gradient` (regulariser terms included), with the class or channel
+ * seed built in. The Adam step is the loop's, not part of it.
+ */
+export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDims: number[]): Promise<ModelProto> {
+  const prepared = await ex.prepare(rowDims);
+  const obj = objectiveOf(ex, o, new Set(prepared.facts.shapes.keys()));
+  const atShape = prepared.facts.shapes.get(obj.at)!;
+  return buildMaximization({
+    view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, rowDims.length === 3),
+    seed: { values: obj.seedAt(atShape), dims: [1, ...atShape.slice(1)] },
+  });
+}
+
 /**
  * Activation maximisation (Simonyan et al. 2014; FeatureVis; Amirli 2021): gradient ascent from
  * seeded noise with Adam on one augmented graph per input size (objective, Lp/TV regularisers,
@@ -171,9 +195,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const obj = objectiveOf(ex, o, new Set(prepared.facts.shapes.keys()));
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
-      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at,
-      lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
-      tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: nchw ? [2, 3] : [] },
+      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, nchw),
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box },
     }));
     const feeds = { [MAXIMIZE_IO.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
@@ -184,9 +206,9 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
       activation.push((await hostData(out[MAXIMIZE_IO.activation]))[0]);
       o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${objective[objective.length - 1].toPrecision(4)}`);
     }
-    x = (await hostData(loop.iterate)).slice();
     if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];
-    else if (nchw) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
+    x = await loop.result();
+    if (k < stages - 1 && nchw) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
   }
   const last = sizes[sizes.length - 1];
   return { image: { data: x, dims: [1, ...(nchw ? [planes, ...last] : dims.slice(1))] }, objective, activation, final, sizes, timeMs: performance.now() - start };
