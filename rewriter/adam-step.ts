@@ -24,8 +24,7 @@ export const ADAM_IO = { m: 'adam_m', v: 'adam_v', step: 'adam_step', next: 'nex
  * One Adam step (Kingma & Ba 2015, Algorithm 1, with the bias correction folded into the step
  * size α_t = α·√(1 − β2^t)/(1 − β1^t), which the driver feeds as `adam_step`):
  * m' = β1·m + (1 − β1)·g, v' = β2·v + (1 − β2)·g², θ' = θ ∓ α_t·m'/(√v' + ε), then θ' clamped
- * into the box with Relu (Clip takes scalar bounds only; Max/Min are not WebGPU-native). The
- * outputs feed the next run's inputs, so the state never leaves the device.
+ * into the box. The outputs feed the next run's inputs, so the state never leaves the device.
  */
 export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (number | string)[]): { inputs: ValueInfoProto[]; outputs: { name: string; dims: (number | string)[] }[] } {
   if (!spec) return { inputs: [], outputs: [] };
@@ -35,11 +34,7 @@ export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (nu
   const v = decay(ADAM_IO.v, spec.beta2, em.mul(grad, grad));
   const move = em.mul(ADAM_IO.step, em.div(m, em.add(em.op('Sqrt', [v]), em.scalar(spec.epsilon))));
   let next = spec.ascent ? em.add(param, move) : em.sub(param, move);
-  if (spec.box) {
-    const lo = em.constFloat(spec.box.lo.values, spec.box.lo.dims);
-    const hi = em.constFloat(spec.box.hi.values, spec.box.hi.dims);
-    next = em.sub(hi, em.op('Relu', [em.sub(hi, em.add(lo, em.op('Relu', [em.sub(next, lo)])))]));
-  }
+  if (spec.box) next = clamp(em, next, spec.box);
   em.rename(next, ADAM_IO.next);
   em.rename(m, ADAM_IO.nextM);
   em.rename(v, ADAM_IO.nextV);
@@ -47,4 +42,19 @@ export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (nu
     inputs: [valueInfo(ADAM_IO.m, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.v, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.step, DataType.FLOAT, [1])],
     outputs: [ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV].map((name) => ({ name, dims: paramDims })),
   };
+}
+
+/**
+ * x kept in [lo, hi]: one Clip when both bounds are single numbers; per-channel bounds with two
+ * Relus, hi − Relu(hi − lo − Relu(x − lo)) (Clip takes scalar bounds only; Max/Min are not WebGPU-native).
+ */
+function clamp(em: Emitter, x: string, box: NonNullable<AdamOptions['box']>): string {
+  const { lo, hi } = box;
+  if (lo.values.length === 1 && hi.values.length === 1) {
+    const [l, h] = [lo.values[0], hi.values[0]];
+    return em.opset >= 11 ? em.op('Clip', [x, em.scalar(l), em.scalar(h)]) : em.op('Clip', [x], { min: l, max: h });
+  }
+  const low = em.constFloat(lo.values, lo.dims);
+  const high = em.constFloat(hi.values, hi.dims);
+  return em.sub(high, em.op('Relu', [em.sub(high, em.add(low, em.op('Relu', [em.sub(x, low)])))]));
 }

@@ -44,12 +44,12 @@ export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   const activation = em.reduceSum(em.mul(seed, at), atAxes, false);
   let objective = activation;
   let gradient = ascent;
-  const subtract = (weight: number, r: { value: string; gradient: string }) => {
-    objective = em.sub(objective, em.mul(r.value, em.scalar(weight)));
-    gradient = em.sub(gradient, em.mul(r.gradient, em.scalar(weight)));
+  const subtract = (r: { value: string; gradient: string }) => {
+    objective = em.sub(objective, r.value);
+    gradient = em.sub(gradient, r.gradient);
   };
-  if (spec.lp && spec.lp.weight) subtract(spec.lp.weight, lpNorm(em, input, shape, spec.lp.p));
-  if (spec.tv && spec.tv.weight) subtract(spec.tv.weight, totalVariation(em, input, shape, spec.tv.axes, spec.tv.beta));
+  if (spec.lp && spec.lp.weight) subtract(lpNorm(em, input, shape, spec.lp.p, spec.lp.weight));
+  if (spec.tv && spec.tv.weight) subtract(totalVariation(em, input, shape, spec.tv.axes, spec.tv.beta, spec.tv.weight));
   em.rename(activation, MAXIMIZE_IO.activation);
   em.rename(objective, MAXIMIZE_IO.objective);
   em.rename(gradient, MAXIMIZE_IO.gradient);

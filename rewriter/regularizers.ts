@@ -4,48 +4,59 @@ import { Emitter } from './emitter';
 export interface Regularized { value: string; gradient: string }
 
 /**
- * Lp term of Mahendran & Vedaldi (2015), as a mean so its weight does not depend on the input size:
- * R = mean |x|^p, ∂R/∂x = p·|x|^(p−1)·sign(x) / n.
+ * Lp term of Mahendran & Vedaldi (2015), as a mean so its weight does not depend on the input size,
+ * times `weight`: R = w·mean |x|^p, ∂R/∂x = w·p·|x|^(p−1)·sign(x) / n, which for p ≥ 2 is
+ * w·p·x·|x|^(p−2) / n (no sign needed; |x|^p = x·x|x|^(p−2)).
  */
-export function lpNorm(em: Emitter, x: string, shape: number[], p: number): Regularized {
+export function lpNorm(em: Emitter, x: string, shape: number[], p: number, weight = 1): Regularized {
   const axes = shape.slice(1).map((_, k) => k + 1);
   const n = shape.slice(1).reduce((a, b) => a * b, 1);
+  const scaled = (t: string, c: number) => em.mul(t, em.scalar(c));
+  if (p >= 2) {
+    const slope = p === 2 ? x : em.mul(x, em.op('Pow', [em.op('Abs', [x]), em.scalar(p - 2)]));
+    return { value: scaled(em.reduceSum(em.mul(slope, x), axes, false), weight / n), gradient: scaled(slope, (weight * p) / n) };
+  }
   const abs = em.op('Abs', [x]);
-  const value = em.mul(em.reduceSum(em.op('Pow', [abs, em.scalar(p)]), axes, false), em.scalar(1 / n));
+  const value = scaled(em.reduceSum(em.op('Pow', [abs, em.scalar(p)]), axes, false), weight / n);
   const slope = p === 1 ? em.sign(x) : em.mul(em.op('Pow', [abs, em.scalar(p - 1)]), em.sign(x));
-  return { value, gradient: em.mul(slope, em.scalar(p / n)) };
+  return { value, gradient: scaled(slope, (weight * p) / n) };
 }
 
 /**
- * Total variation of Mahendran & Vedaldi (2015), eq. 3, over the given axes (the image's spatial
- * axes), as a mean over the positions where every forward difference exists:
- * TV = mean_i (Σ_a (x[i + e_a] − x[i])² + ε)^(β/2). With s_i the bracket and w_i = β·s_i^(β/2 − 1),
- * ∂TV/∂x[i + e_a] += w_i·d_a,i / n and ∂TV/∂x[i] −= w_i·Σ_a d_a,i / n.
+ * Total variation of Mahendran & Vedaldi (2015), eq. 3, over the spatial axes of an [N, C, …]
+ * input (one or two; `axes` must be all of them), as a mean over the positions where every forward
+ * difference exists, times `weight`: TV = w·mean_i (Σ_a d_a,i² + ε)^(β/2), d_a,i = x[i + e_a] − x[i].
+ * The differences are one Conv of the channels folded into the batch ([N·C, 1, …]) with one ±1
+ * kernel per axis, cropping to the common region by its size; with s_i the bracket and
+ * c_i = w·β·s_i^(β/2 − 1)/n (a constant for β = 2), ∂TV/∂x = ConvTranspose(c ⊙ d) with the same
+ * kernels (the Conv's adjoint).
  */
-export function totalVariation(em: Emitter, x: string, shape: number[], axes: number[], beta: number, eps = 1e-8): Regularized {
-  const rank = shape.length;
-  const ends = axes.map((a) => shape[a] - 1);
-  // Forward difference along axis a, cropped to the common region [0, size − 1) on every TV axis.
-  const diffs = axes.map((a) => {
-    const ahead = em.slice(x, axes.map((b) => (b === a ? 1 : 0)), axes.map((b, k) => (b === a ? shape[b] : ends[k])), axes);
-    const here = em.slice(x, axes.map(() => 0), ends, axes);
-    return em.sub(ahead, here);
-  });
-  const s = em.add(em.sum(diffs.map((d) => em.mul(d, d))), em.scalar(eps));
-  const n = ends.reduce((a, b) => a * b, 1) * shape.slice(1).filter((_, k) => !axes.includes(k + 1)).reduce((a, b) => a * b, 1);
-  const rowAxes = shape.slice(1).map((_, k) => k + 1);
-  const value = em.mul(em.reduceSum(em.op('Pow', [s, em.scalar(beta / 2)]), rowAxes, false), em.scalar(1 / n));
-  const w = beta === 2 ? em.scalar(2 / n) : em.mul(em.op('Pow', [s, em.scalar(beta / 2 - 1)]), em.scalar(beta / n));
-  // pads = [begin_0..begin_{r−1}, end_0..end_{r−1}]: shift by one along `shifted`, fill the rest with zeros.
-  const pads = (shifted: number | undefined) => {
-    const p = Array(2 * rank).fill(0);
-    for (const b of axes) {
-      if (b === shifted) p[b] = 1;
-      else p[b + rank] = 1;
-    }
-    return p;
-  };
-  const parts = diffs.map((d, k) => em.pad(em.mul(w, d), pads(axes[k])));
-  parts.push(em.neg(em.pad(em.mul(w, em.sum(diffs)), pads(undefined))));
-  return { value, gradient: em.sum(parts) };
+export function totalVariation(em: Emitter, x: string, shape: number[], axes: number[], beta: number, weight = 1, eps = 1e-8): Regularized {
+  const spatial = shape.slice(2);
+  const m = spatial.length;
+  if (m < 1 || m > 2 || axes.length !== m || axes.some((a, k) => a !== k + 2)) throw new Error(`total variation: axes [${axes}] must be all spatial axes (1 or 2) of an [N, C, …] input`);
+  const channels = shape[1];
+  const cropped = spatial.map((d) => d - 1);
+  const n = channels * cropped.reduce((a, b) => a * b, 1);
+  // Kernel a (output channel a, one input channel): −1 at the origin, +1 one step along axis a.
+  const kernel = new Float32Array(m * 2 ** m);
+  for (let a = 0; a < m; a++) {
+    kernel[a * 2 ** m] = -1;
+    kernel[a * 2 ** m + (m === 2 ? (a === 0 ? 2 : 1) : 1)] = 1;
+  }
+  const kernelDims = [m, 1, ...Array(m).fill(2)];
+  const attrs = { kernel_shape: Array(m).fill(2), strides: Array(m).fill(1), pads: Array(2 * m).fill(0), dilations: Array(m).fill(1), group: 1 };
+  const folded = em.reshape(x, [-1, 1, ...spatial]);
+  const d = em.op('Conv', [folded, em.constFloat(kernel, kernelDims)], attrs);
+  const squares = em.mul(d, d);
+  const perRow = (t: string, size: number) => em.reduceSum(em.reshape(t, [-1, size]), [1], false);
+  const adjoint = (t: string, scale: number) => em.reshape(em.op('ConvTranspose', [t, em.constFloat(kernel.map((v) => v * scale), kernelDims)], { ...attrs, output_padding: Array(m).fill(0) }), [-1, ...shape.slice(1)]);
+  if (beta === 2) {
+    // TV = w/n·Σ d², ∂TV/∂x = 2w/n·Dᵀd.
+    return { value: em.mul(perRow(squares, n * m), em.scalar(weight / n)), gradient: adjoint(d, (2 * weight) / n) };
+  }
+  const s = em.add(em.reduceSum(squares, [1], true), em.scalar(eps));
+  const value = em.mul(perRow(em.op('Pow', [s, em.scalar(beta / 2)]), n), em.scalar(weight / n));
+  const c = em.op('Pow', [s, em.scalar(beta / 2 - 1)]);
+  return { value, gradient: adjoint(em.mul(c, d), (weight * beta) / n) };
 }

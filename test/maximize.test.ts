@@ -47,7 +47,7 @@ function lpValue(x: Float64Array, row: number, p: number): number {
   return s / per;
 }
 
-for (const [kind, exponent] of [['tv', 2], ['tv', 1], ['lp', 6], ['lp', 1.5]] as const) {
+for (const [kind, exponent] of [['tv', 2], ['tv', 1], ['lp', 6], ['lp', 2], ['lp', 1.5]] as const) {
   test(`${kind} regulariser (exponent ${exponent}): value as the formula, gradient as float64 central differences`, async () => {
     const em = new Emitter(13);
     const r = kind === 'tv' ? totalVariation(em, 'x', SHAPE, [2, 3], exponent) : lpNorm(em, 'x', SHAPE, exponent);

@@ -10,33 +10,39 @@ export const ADAM_DEFAULTS: AdamHyper = { lr: 0.05, beta1: 0.9, beta2: 0.999, ep
  * Drives a graph that ends in one Adam step (rewriter/adam-step.ts): each run evaluates the
  * objective at the current iterate and returns the next one; the iterate and the moments are fed
  * back as they come out (on the device for WebGPU, where the replaced state's buffers are released).
- * Only the bias-corrected step size is written.
+ * The input record and the fetch lists are built once; only the bias-corrected step size is written.
+ * (Pre-allocated outputs would not save the copy: onnxruntime-node fills them but still returns
+ * tensors with buffers of their own, and onnxruntime-web's WASM ignores them.)
  */
 export class AdamLoop {
   private t = 0;
-  private m: OrtTensor;
-  private v: OrtTensor;
   private readonly step = new Float32Array(1);
-  private readonly stepTensor = floatTensor(this.step, [1]);
+  /** The graph's inputs: the caller's feeds, the iterate, the moments and the step size. */
+  private readonly inputs: Record<string, OrtTensor>;
+  private readonly fetches = new Map<string, string[]>();
+  private readonly hyper: AdamHyper;
 
-  readonly hyper: AdamHyper;
-
-  constructor(private readonly session: LoopSession, private readonly param: string, private x: OrtTensor, hyper: AdamHyper) {
+  constructor(private readonly session: LoopSession, private readonly param: string, x: OrtTensor, hyper: AdamHyper) {
     this.hyper = { ...hyper };
-    this.m = floatTensor(new Float32Array(x.size), [...x.dims]);
-    this.v = floatTensor(new Float32Array(x.size), [...x.dims]);
+    const zeros = () => floatTensor(new Float32Array(x.size), [...x.dims]);
+    this.inputs = { [param]: x, [ADAM_IO.m]: zeros(), [ADAM_IO.v]: zeros(), [ADAM_IO.step]: floatTensor(this.step, [1]) };
+  }
+
+  private get state(): OrtTensor[] {
+    return [this.inputs[this.param], this.inputs[ADAM_IO.m], this.inputs[ADAM_IO.v]];
   }
 
   /** The iterate on the host, for good: the device state is released and the loop is done. */
   async result(): Promise<Float32Array> {
-    const x = (await hostData(this.x)).slice();
-    [this.m, this.v].forEach(release);
-    return x;
+    const [x, m, v] = this.state;
+    const data = (await hostData(x)).slice();
+    [m, v].forEach(release);
+    return data;
   }
 
   /** Outputs at the current iterate, without stepping. */
   async evaluate(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
-    return this.session.run({ ...feeds, [this.param]: this.x, [ADAM_IO.m]: this.m, [ADAM_IO.v]: this.v, [ADAM_IO.step]: this.stepTensor }, fetch);
+    return this.session.run(Object.assign(this.inputs, feeds), fetch);
   }
 
   /** One step; `fetch` outputs are those at the iterate before the step. */
@@ -44,14 +50,13 @@ export class AdamLoop {
     this.t++;
     const { lr, beta1, beta2 } = this.hyper;
     this.step[0] = (lr * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
-    const out = await this.session.run(
-      { ...feeds, [this.param]: this.x, [ADAM_IO.m]: this.m, [ADAM_IO.v]: this.v, [ADAM_IO.step]: this.stepTensor },
-      [...fetch, ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV],
-    );
-    [this.x, this.m, this.v].forEach(release);
-    this.x = out[ADAM_IO.next];
-    this.m = out[ADAM_IO.nextM];
-    this.v = out[ADAM_IO.nextV];
+    const names = [ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV];
+    const key = fetch.join('\n');
+    let all = this.fetches.get(key);
+    if (!all) this.fetches.set(key, (all = [...fetch, ...names]));
+    const out = await this.session.run(Object.assign(this.inputs, feeds), all);
+    this.state.forEach(release);
+    [this.inputs[this.param], this.inputs[ADAM_IO.m], this.inputs[ADAM_IO.v]] = names.map((k) => out[k]);
     return out;
   }
 }

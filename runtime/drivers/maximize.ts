@@ -113,6 +113,7 @@ function checkSchedule(o: { stages: number; steps: number; growth: number; upsca
 
 /** The Lp and TV terms of the objective (rewriter/regularizers.ts) with their defaults. */
 function regularizers(o: MaximizeOptions, nchw: boolean) {
+  if (o.tvWeight && !nchw) throw new ExplainError('maximize: total variation (--tv-weight) needs an image input [N, C, H, W]');
   return {
     lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
     tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: nchw ? [2, 3] : [] },
