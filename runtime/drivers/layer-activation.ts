@@ -12,6 +12,7 @@ function layerOf(ex: Explainer, options: AttributeOptions): string {
   // No output is explained, but one options object may serve several methods: a named output
   // is checked and then ignored (a target too, as Captum's LayerActivation ignores its target).
   if (options.output !== undefined) ex.resolveOutput(options.output, options.explainSoftmax);
+  if (options.contrast !== undefined) throw new ExplainError("method 'layer-activation' explains no output: a contrast class does not apply");
   return options.layer;
 }
 
