@@ -53,20 +53,24 @@ export function validateWeights(view: GraphView): void {
   }
 }
 
+/**
+ * IEEE-754 exponent bits in the two most significant bytes (little-endian) of a value; all ones
+ * means Inf or NaN. Read from the stored bytes: no copy, no conversion to numbers.
+ */
+const EXPONENT: Record<number, { width: number; high: number; low: number }> = {
+  [DataType.FLOAT16]: { width: 2, high: 0x7c, low: 0x00 },
+  [DataType.FLOAT]: { width: 4, high: 0x7f, low: 0x80 },
+  [DataType.DOUBLE]: { width: 8, high: 0x7f, low: 0xf0 },
+};
+
 function firstNonFiniteWeight(t: TensorProto): number {
   const raw = t.raw_data;
-  const type = t.data_type;
-  if (type === DataType.FLOAT16 && raw?.length) {
-    // Exponent bits all ones: Inf or NaN.
-    for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i + 1] & 0x7c) === 0x7c) return i / 2;
-    return -1;
-  }
-  if (type !== DataType.FLOAT && type !== DataType.DOUBLE) return -1;
+  const bits = EXPONENT[t.data_type ?? 0];
+  if (!bits) return -1;
   if (raw?.length) {
-    const width = type === DataType.FLOAT ? 4 : 8;
-    const bytes = raw.byteOffset % width === 0 ? raw : new Uint8Array(raw);
-    const values = type === DataType.FLOAT ? new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4)) : new Float64Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 8));
-    return values.findIndex((v) => !Number.isFinite(v));
+    const { width, high, low } = bits;
+    for (let i = width - 1; i < raw.length; i += width) if ((raw[i] & high) === high && (raw[i - 1] & low) === low) return (i + 1) / width - 1;
+    return -1;
   }
   return tensorValues(t).findIndex((v) => !Number.isFinite(v));
 }

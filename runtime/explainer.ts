@@ -24,6 +24,7 @@ import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
 import { createSession, Provider, providerInUse, SessionOptions } from './session';
+import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
 
@@ -113,6 +114,7 @@ export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<OrtSession>>();
   private readonly graphs = new Map<string, Promise<{ session: OrtSession; info: GraphInfo }>>();
+  private weightsChecked = false;
   readonly view: GraphView;
   /**
    * Every graph input; `input` is the one explained. A model explained for its token ids is
@@ -214,7 +216,8 @@ export class Explainer {
 
   /** Weights and attributes checked against the shapes that follow from an input shape, before onnxruntime sees them. */
   private validate(dims: number[]): void {
-    validateWeights(this.view);
+    if (!this.weightsChecked) validateWeights(this.view);
+    this.weightsChecked = true;
     validateGraph(this.view, this.input.name, dims);
   }
 
@@ -324,15 +327,15 @@ export class Explainer {
   session(key: string, build: () => Promise<ModelProto>): Promise<OrtSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = build().then((m) => this.createSession(encodeModel(m)));
+      s = build().then((m) => this.createSession(sessionModel(m)));
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
   }
 
-  private createSession(bytes: Uint8Array, extra: SessionOptions = {}): Promise<OrtSession> {
-    return createSession(bytes, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } });
+  private createSession(model: SessionModel, extra: SessionOptions = {}): Promise<OrtSession> {
+    return createSession(model, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } });
   }
 
   /**
@@ -349,21 +352,21 @@ export class Explainer {
         const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
         if (cached) {
           try {
-            return { session: await this.createSession(cached.model), info: cached.info };
+            return { session: await this.createSession(inlineModel(cached.model)), info: cached.info };
           } catch {
             // A damaged entry is rebuilt (and replaced) below.
           }
         }
         const { model, prepared, from } = await this.augmented(rowDims, options, { zeroBaseline });
         const { facts, batchDynamic } = prepared;
-        const built: CachedGraph = { model: encodeModel(model), info: { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts } };
+        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
         const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels && toNumber(model.ir_version ?? 0) >= 4 ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
-        const session = await this.createSession(built.model, optimized ? { optimizedModelFilePath: optimized } : {});
-        if (cacheKey) await this.cache!.store.put(cacheKey, built);
-        return { session, info: built.info };
+        const session = await this.createSession(sessionModel(model), optimized ? { optimizedModelFilePath: optimized } : {});
+        if (cacheKey) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });
+        return { session, info };
       })();
       this.graphs.set(key, g);
       g.catch(() => this.graphs.delete(key));

@@ -1,13 +1,13 @@
 import { IO_NAMES } from '../rewriter/augment';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { encodeModel, ModelProto } from '../rewriter/proto';
+import { ModelProto } from '../rewriter/proto';
 import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
-import { ortApi, OrtFeeds, OrtTensor } from './backend';
+import { OrtFeeds, OrtTensor } from './backend';
 import type { AttributeOptions, Explainer } from './explainer';
-import { exposeAll } from './probe';
+import { cpuSession, exposeAll } from './probe';
 import { floatTensor, splitFeeds } from './tensors';
 
 export function firstNonFinite(data: ArrayLike<number>): number {
@@ -40,7 +40,7 @@ export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number }): void
  */
 async function firstNonFiniteNode(model: ModelProto, feeds: OrtFeeds, from = 0): Promise<string | undefined> {
   const view = new GraphView(model);
-  const session = await ortApi().InferenceSession.create(encodeModel(exposeAll(model)), { logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
+  const session = await cpuSession(exposeAll(model));
   try {
     const out = await session.run(feeds);
     for (const node of view.nodes.slice(from)) {

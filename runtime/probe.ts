@@ -1,8 +1,10 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
-import { DataType, encodeModel, makeTensor, ModelProto, TensorProto, toNumber, ValueInfoProto } from '../rewriter/proto';
+import { DataType, encodeModel, isFloatType, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
+import { externalData } from './session';
+import { sessionModel } from './session-model';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
 
@@ -16,11 +18,12 @@ export function exposeAll(model: ModelProto): ModelProto {
 }
 
 /** A session on the platform's always-available provider (probing needs no accelerator). */
-function cpuSession(bytes: Uint8Array): Promise<OrtSession> {
+export function cpuSession(model: ModelProto): Promise<OrtSession> {
   const { ort, fallback } = backend();
+  const serialized = sessionModel(model);
   // Graph optimisations cost more than the one or two runs a probe makes (they are also mostly
   // blocked when every intermediate is an output).
-  return ort.InferenceSession.create(bytes, { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
+  return ort.InferenceSession.create(serialized.bytes, { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled', ...externalData(serialized) });
 }
 
 /** Inputs of the given dims, with dim 0 multiplied by `scale`. */
@@ -38,15 +41,90 @@ function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<stri
 }
 
 
+/** The symbolic batch given to the inputs for shape inference. */
+const BATCH = 'onnx_explain_batch';
+
 /**
- * Shapes, dtypes and batch axes of every tensor for the given input shapes (batch 1 as a rule),
- * measured by running the model at that batch and twice it with all intermediate outputs exposed.
+ * The probe graph for shape inference: every node output exposed with no declared type, the
+ * inputs at their row shapes with a symbolic batch, and the large initializers turned into typed
+ * graph inputs, so that onnxruntime loads no weights (small ones, the shape constants, stay).
+ */
+function inferenceGraph(model: ModelProto, inputs: InputSpec[]): ModelProto {
+  const graph = exposeAll(model).graph!;
+  const rows = new Map(inputs.map((i) => [i.name, i.dims.slice(1)]));
+  const declared = new Set((graph.input ?? []).map((vi) => vi.name));
+  const weights = (graph.initializer ?? []).filter((t) => t.raw_data instanceof Uint8Array && t.raw_data.byteLength >= 1024);
+  const input = (graph.input ?? []).map((vi) => {
+    const row = rows.get(vi.name ?? '');
+    return row ? valueInfo(vi.name!, vi.type!.tensor_type!.elem_type!, [BATCH, ...row]) : vi;
+  });
+  for (const t of weights) if (!declared.has(t.name)) input.push(valueInfo(t.name!, t.data_type!, (t.dims ?? []).map(toNumber)));
+  return {
+    ...model,
+    graph: {
+      ...graph, input, value_info: [],
+      output: (graph.output ?? []).map((o) => ({ name: o.name })),
+      initializer: (graph.initializer ?? []).filter((t) => !weights.includes(t)),
+    },
+  };
+}
+
+/**
+ * Shapes, dtypes and batch axes from onnxruntime's shape inference alone: a session is created on
+ * a weightless copy (inferenceGraph) and never run. Undefined where a run is needed: a dim left
+ * unknown or not the batch alone, a fixed input batch, a node that computes integers or booleans
+ * (shape arithmetic, whose values a run observes), subgraphs.
+ */
+async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<{ facts: TensorFacts; batchDynamic: boolean } | undefined> {
+  const graph = model.graph!;
+  const names = new Set(inputs.map((i) => i.name));
+  const fixedBatch = (graph.input ?? []).some((vi) => names.has(vi.name ?? '') && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) > 0);
+  if (fixedBatch || (graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
+  let session: OrtSession | undefined;
+  try {
+    const { ort, fallback } = backend();
+    session = await ort.InferenceSession.create(encodeModel(inferenceGraph(model, inputs)), { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
+    const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
+    const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
+    for (const meta of session.outputMetadata) {
+      if (!meta.isTensor) return undefined;
+      const dtype = onnxType(meta.type);
+      if (!isFloatType(dtype) && producers.get(meta.name) !== 'Constant') return undefined;
+      const dims = meta.shape;
+      // An unknown dim reads -1 in Node and 2³²−1 in the browser (unsigned in 32-bit WASM).
+      const known = (d: number | string) => d === BATCH || (typeof d === 'number' && d >= 0 && d < 2 ** 31);
+      if (!dims.every(known) || dims.filter((d) => d === BATCH).length > 1) return undefined;
+      facts.shapes.set(meta.name, dims.map((d) => (d === BATCH ? 1 : (d as number))));
+      facts.dtypes.set(meta.name, dtype);
+      facts.batchAxis.set(meta.name, dims.indexOf(BATCH));
+    }
+    for (const i of inputs) {
+      facts.shapes.set(i.name, [...i.dims]);
+      facts.dtypes.set(i.name, i.elemType);
+      facts.batchAxis.set(i.name, 0);
+    }
+    return { facts, batchDynamic: true };
+  } catch {
+    return undefined;
+  } finally {
+    await session?.release();
+  }
+}
+
+/**
+ * Shapes, dtypes and batch axes of every tensor for the given input shapes (batch 1 as a rule):
+ * from shape inference where it determines them all (inferredFacts), else measured by running the
+ * model at that batch and twice it with all intermediate outputs exposed.
  */
 export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
+  return (await inferredFacts(model, inputs)) ?? measuredFacts(model, inputs, label);
+}
+
+async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
   let session: OrtSession | undefined;
   let one: OrtResults;
   try {
-    session = await cpuSession(encodeModel(exposeAll(model)));
+    session = await cpuSession(exposeAll(model));
     one = await session.run(feeds(inputs, 1, false));
   } catch (e) {
     await session?.release();
@@ -137,8 +215,8 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
 
 async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[]): Promise<boolean> {
   const outName = original.graph!.output![0].name!;
-  const sFree = await cpuSession(encodeModel(candidate));
-  const sOrig = await cpuSession(encodeModel(original));
+  const sFree = await cpuSession(candidate);
+  const sOrig = await cpuSession(original);
   try {
     const both = feeds(inputs, 2, true);
     const got = tensorNumbers((await sFree.run(both))[outName] as OrtTensor);

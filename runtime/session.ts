@@ -1,5 +1,6 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { backend, OrtSession } from './backend';
+import { SessionModel } from './session-model';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
@@ -34,7 +35,7 @@ export function providerInUse(provider: Provider): string {
  * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's
  * fallback (cpu in Node, wasm in the browser).
  */
-export async function createSession(bytes: Uint8Array, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
+export async function createSession(model: SessionModel, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
   const { ort, providers, fallback, deviceOutputs, notice, probe } = backend();
   if (notice && !noticeGiven) {
     noticeGiven = true;
@@ -42,19 +43,24 @@ export async function createSession(bytes: Uint8Array, provider: Provider, warn:
   }
   // onnxruntime-node rejects keys that are present but undefined.
   const options = Object.fromEntries(Object.entries(tuning.options ?? {}).filter(([, v]) => v !== undefined));
-  const base = { ...DEFAULTS, ...options, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}) };
+  const base = { ...DEFAULTS, ...options, ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}), ...externalData(model) };
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
       const refused = await probe?.(provider);
       if (refused) throw new Error(refused);
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
-      return await ort.InferenceSession.create(bytes, { ...base, ...device, executionProviders: [provider] });
+      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [provider] });
     } catch (e) {
       unavailable.add(provider);
       const reason = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
       warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
     }
   }
-  return ort.InferenceSession.create(bytes, { ...base, executionProviders: [fallback] });
+  return ort.InferenceSession.create(model.bytes, { ...base, executionProviders: [fallback] });
+}
+
+/** The session option that hands onnxruntime the buffers a graph's weights lie in (none: the option is left out). */
+export function externalData(model: SessionModel): Pick<OrtCommon.InferenceSession.SessionOptions, 'externalData'> {
+  return model.externalData.length ? { externalData: model.externalData } : {};
 }

@@ -1,6 +1,7 @@
-import { encodeModel, ModelProto } from '../../rewriter/proto';
+import { ModelProto } from '../../rewriter/proto';
 import { OrtSession, OrtTensor } from '../backend';
 import { createSession, Provider } from '../session';
+import { sessionModel } from '../session-model';
 
 /**
  * A tensor's values on the host. A tensor on the WebGPU device is downloaded and its GPU buffer
@@ -30,11 +31,15 @@ export class LoopSession {
 
   static async create(model: ModelProto, provider: Provider, warn: (m: string) => void): Promise<LoopSession> {
     const weights = (model.graph?.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1), 0);
-    return new LoopSession(await createSession(encodeModel(model), provider, warn, { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true }));
+    return new LoopSession(await createSession(sessionModel(model), provider, warn, { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true }));
   }
 
   async run(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
     return (await this.session.run(feeds, fetch)) as Record<string, OrtTensor>;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
   }
 }
 
@@ -51,4 +56,11 @@ export function cachedLoopSession(owner: { provider: Provider; warn(m: string): 
     s.catch(() => byKey!.delete(key));
   }
   return s;
+}
+
+/** Forgets the loop sessions of one owner, returning them for release. */
+export function takeLoopSessions(owner: object): Promise<LoopSession>[] {
+  const byKey = cache.get(owner);
+  cache.delete(owner);
+  return [...(byKey?.values() ?? [])];
 }
