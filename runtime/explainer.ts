@@ -14,6 +14,7 @@ import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtSession, OrtTensor } from './backend';
 import { driverFor } from './drivers';
+import { takeLoopSessions } from './drivers/loop-session';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
@@ -372,6 +373,18 @@ export class Explainer {
       g.catch(() => this.graphs.delete(key));
     }
     return g;
+  }
+
+  /**
+   * Releases every onnxruntime session this Explainer holds (forward, augmented graphs,
+   * optimisation loops); each keeps its own copy of the weights in onnxruntime's memory (in a page,
+   * the WASM heap or the GPU). The Explainer stays usable: sessions are created again when needed.
+   */
+  async release(): Promise<void> {
+    const held: Promise<{ release(): Promise<void> }>[] = [...this.sessions.values(), ...[...this.graphs.values()].map(async (g) => (await g).session), ...takeLoopSessions(this)];
+    this.sessions.clear();
+    this.graphs.clear();
+    await Promise.all(held.map(async (s) => (await s.catch(() => undefined))?.release()));
   }
 
   /** Runs the original model (its other inputs from `feeds`; token ids or their embeddings for text models). */

@@ -27,6 +27,8 @@ const dimsText = (dims) => `[${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
 
 async function loadModel(bytes, name) {
   status(`loading ${name}…`);
+  // The previous model's sessions hold their own copies of its weights in onnxruntime's memory.
+  await state.ex?.release();
   state.ex = await ox.Explainer.load(bytes, { provider: $('provider').value });
   state.name = name;
   state.bytes = bytes;
