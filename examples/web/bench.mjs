@@ -1,5 +1,6 @@
 // Runs in headless Chromium for examples/browser-bench.ts: the browser module on the ResNet-18 bench
-// model (wasm): load, probe, rewrite, and forward vs attribution times measured in the same run.
+// model: onnxruntime-web's start, load, probe, rewrite, and forward vs attribution times measured in
+// the same run. `checkpoint(name)` (exposed by the driver) records the page's memory after a step.
 import * as ox from '../../dist/browser/onnx-explain.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -10,7 +11,12 @@ async function time(f) {
 }
 
 export async function run({ model, methods, runs, provider }) {
+  const checkpoint = globalThis.checkpoint ?? (async () => {});
   const report = {};
+  // The first session fetches and compiles onnxruntime-web's 27 MB .wasm: timed apart on a small model.
+  const small = new Uint8Array(await (await fetch('/models/digits/model.onnx')).arrayBuffer());
+  report.ortStartMs = await time(async () => (await ox.ort.InferenceSession.create(small, { executionProviders: [provider] })).release());
+  await checkpoint('onnxruntime-web started');
   let bytes;
   report.fetchMs = await time(async () => { bytes = new Uint8Array(await (await fetch(model)).arrayBuffer()); });
   report.modelMB = bytes.length / 1e6;
@@ -19,11 +25,16 @@ export async function run({ model, methods, runs, provider }) {
   const row = ex.input.dims.slice(1).map((d, k) => (d > 0 ? d : [3, 224, 224][k]));
   const x = { data: Float32Array.from({ length: row.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 12.9898) * 2), dims: [1, ...row] };
   report.probeMs = await time(() => ex.prepare(row));
+  await checkpoint('model loaded and probed');
   report.rewriteMs = {};
   for (const method of methods) report.rewriteMs[method] = await time(() => ex.augmented(row, { method }));
   report.firstForwardMs = await time(() => ex.forward(x));
+  await checkpoint('forward');
   report.firstAttributionMs = {};
-  for (const method of methods) report.firstAttributionMs[method] = await time(() => ex.attribute(x, { method, target: 7 }));
+  for (const method of methods) {
+    report.firstAttributionMs[method] = await time(() => ex.attribute(x, { method, target: 7 }));
+    await checkpoint(`${method} explanation`);
+  }
   report.ratios = {};
   for (const method of methods) {
     const f = [], a = [];

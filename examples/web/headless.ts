@@ -37,3 +37,38 @@ export async function openPage(start = '/test/support/blank.html', root = ROOT):
     close: async () => { await browser.close(); await server.close(); },
   };
 }
+
+/** /proc/<pid>/status of every process started (directly or not) by this Node process. */
+function descendants(): { cmdline: string; status: string }[] {
+  const parent = new Map<number, number>();
+  const read = new Map<number, { cmdline: string; status: string }>();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      parent.set(pid, Number(/PPid:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      read.set(pid, { status, cmdline: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const mine = (pid: number): boolean => {
+    for (let p = parent.get(pid); p; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...read].filter(([pid]) => mine(pid)).map(([, r]) => r);
+}
+
+/**
+ * Resident memory (MB) of the pages of the Chromium instances this process launched (renderer
+ * processes only, not other users' browsers on the machine): the largest current resident set
+ * (VmRSS) and the largest peak (VmHWM) since the renderer started, from /proc (Linux).
+ */
+export function rendererMemoryMB(): { rss: number; peak: number } {
+  let [rss, peak] = [0, 0];
+  for (const { cmdline, status } of descendants()) {
+    if (!cmdline.includes('--type=renderer')) continue;
+    const mb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+    [rss, peak] = [Math.max(rss, mb('VmRSS')), Math.max(peak, mb('VmHWM'))];
+  }
+  return { rss, peak };
+}
