@@ -70,6 +70,17 @@ function inferenceGraph(model: ModelProto, inputs: InputSpec[]): ModelProto {
 }
 
 /**
+ * The input's declared shape leaves its batch free and fixes no other dim to anything but `dims`
+ * (else a run says what onnxruntime makes of it). A dim fixes its size when dim_value is present.
+ */
+function declaredAllows(vi: ValueInfoProto | undefined, dims: number[]): boolean {
+  const declared = vi?.type?.tensor_type?.shape?.dim;
+  if (!declared) return !!vi;
+  const fixed = (k: number) => Object.prototype.hasOwnProperty.call(declared[k], 'dim_value');
+  return declared.length === dims.length && !fixed(0) && declared.every((d, k) => k === 0 || !fixed(k) || toNumber(d.dim_value) === dims[k]);
+}
+
+/**
  * Shapes, dtypes and batch axes from onnxruntime's shape inference alone: a session is created on
  * a weightless copy (inferenceGraph) and never run. Undefined where a run is needed: a dim left
  * unknown or not the batch alone, a fixed input batch, a node that computes integers or booleans
@@ -77,9 +88,8 @@ function inferenceGraph(model: ModelProto, inputs: InputSpec[]): ModelProto {
  */
 async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<{ facts: TensorFacts; batchDynamic: boolean } | undefined> {
   const graph = model.graph!;
-  const names = new Set(inputs.map((i) => i.name));
-  const fixedBatch = (graph.input ?? []).some((vi) => names.has(vi.name ?? '') && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) > 0);
-  if (fixedBatch || (graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
+  if (!inputs.every((i) => declaredAllows(graph.input?.find((vi) => vi.name === i.name), i.dims))) return undefined;
+  if ((graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
   let session: OrtSession | undefined;
   try {
     const { ort, fallback } = backend();
