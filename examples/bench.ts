@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${THREADS ?? os.cpus().length} threads); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
+  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${THREADS ? `${THREADS} intra-op threads` : `onnxruntime's default intra-op threads on ${os.cpus().length} CPUs`}); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
   printRows(rows);
   console.log(`first gradient call (probe + rewrite + session, one batch-1 run; no disk cache): ${firstCalls.join(', ')}`);
   if (!argValue('--methods') || wanted.includes('occlusion')) await occlusionCost(models[0].file);
