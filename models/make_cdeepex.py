@@ -28,7 +28,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_digits import DigitsCNN, prepare, seed_everything  # noqa: E402
+from make_digits import DigitsCNN, export, prepare, seed_everything  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
@@ -117,20 +117,6 @@ def train_vae(x, epochs=150):
         if (epoch + 1) % 50 == 0:
             print(f"  vae epoch {epoch + 1}: loss {total / len(x):.2f}")
     return vae.eval()
-
-
-def export(model, example, path, input_name, output_name):
-    torch.onnx.export(
-        model, example, path, opset_version=OPSET, input_names=[input_name], output_names=[output_name],
-        dynamic_axes={input_name: {0: "N"}, output_name: {0: "N"}}, do_constant_folding=True,
-    )
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    m.producer_name = "onnx-explain models/make_cdeepex.py"
-    for node in m.graph.node:
-        node.doc_string = ""
-    onnx.save(m, path)
-    return m
 
 
 def save(name, array):
@@ -226,8 +212,8 @@ def main():
         print(f"  mean squared reconstruction error per test image {rec_err:.3f}")
         folder = os.path.join(OUT, variant)
         os.makedirs(folder, exist_ok=True)
-        export(clf, xs_te[:1], os.path.join(folder, "classifier.onnx"), "input", "logits")
-        export(vae.dec, torch.zeros(1, LATENT), os.path.join(folder, "generator.onnx"), "z", "image")
+        export(clf, xs_te[:1], os.path.join(folder, "classifier.onnx"), "input", "logits", "models/make_cdeepex.py")
+        export(vae.dec, torch.zeros(1, LATENT), os.path.join(folder, "generator.onnx"), "z", "image", "models/make_cdeepex.py")
         meta[variant] = {"test_accuracy": round(acc, 4), "clean_test_accuracy": round(acc_clean, 4),
                          "clean_eights_called_8": round((eights == 8).float().mean().item(), 4), "reconstruction_error": round(rec_err, 4)}
         if variant == "clean":

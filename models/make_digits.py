@@ -35,6 +35,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "digits")
 
 
+def export(model, example, path, input_name, output_name, script):
+    """ONNX export with a dynamic batch, checked, doc strings stripped, producer = the script."""
+    torch.onnx.export(
+        model, example, path, opset_version=OPSET, input_names=[input_name], output_names=[output_name],
+        dynamic_axes={input_name: {0: "N"}, output_name: {0: "N"}}, do_constant_folding=True,
+    )
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    m.producer_name = f"onnx-explain {script}"
+    for node in m.graph.node:
+        node.doc_string = ""
+    onnx.save(m, path)
+
+
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
@@ -102,22 +116,7 @@ def main():
 
     os.makedirs(OUT, exist_ok=True)
     onnx_path = os.path.join(OUT, "model.onnx")
-    torch.onnx.export(
-        model,
-        x_te[:1],
-        onnx_path,
-        opset_version=OPSET,
-        input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-        do_constant_folding=True,
-    )
-    m = onnx.load(onnx_path)
-    onnx.checker.check_model(m)
-    m.producer_name = "onnx-explain models/make_digits.py"
-    for node in m.graph.node:
-        node.doc_string = ""
-    onnx.save(m, onnx_path)
+    export(model, x_te[:1], onnx_path, "input", "logits", "models/make_digits.py")
 
     # Four correctly classified test digits of different classes (first of each wanted class).
     want = [0, 3, 7, 8]
