@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
-import { DataType, encodeModel, isFloatType, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { DataType, isFloatType, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { externalData } from './session';
@@ -92,8 +92,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<{ 
   if ((graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
   let session: OrtSession | undefined;
   try {
-    const { ort, fallback } = backend();
-    session = await ort.InferenceSession.create(encodeModel(inferenceGraph(model, inputs)), { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled' });
+    session = await cpuSession(inferenceGraph(model, inputs));
     const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
     const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
     for (const meta of session.outputMetadata) {
