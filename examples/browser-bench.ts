@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       firstAttributionMs: Record<string, number>; ratios: Record<string, { forwardMs: number; attributionMs: number; ratio: number }>;
       executionProvider: string; jsHeapMB?: number;
     };
-    memory.push(['end', rendererMemoryMB()]);
+    memory.push(['end (ratio runs: 3 sessions)', rendererMemoryMB()]);
     const ms = (v: number) => `${v.toFixed(0)} ms`;
     console.log(`\nResNet-18 224×224 (${r.modelMB.toFixed(1)} MB) in headless Chromium, onnxruntime-web ${r.executionProvider}, 1 thread${provider === 'webgpu' ? ' (SwiftShader: correctness only, not speed)' : ''}`);
     console.log(`onnxruntime-web start (fetch and compile its .wasm, first session) ${ms(r.ortStartMs)}`);
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     console.log(`medians of ${args.runs} interleaved runs, batch 1:`);
     for (const [m, v] of Object.entries(r.ratios)) console.log(`  ${m.padEnd(10)} forward ${ms(v.forwardMs).padStart(9)}  attribution ${ms(v.attributionMs).padStart(9)}  ratio ${v.ratio.toFixed(2)}×`);
     console.log('page memory (renderer resident set, MB) after each step: now / peak so far');
-    for (const [step, m] of memory) console.log(`  ${step.padEnd(26)} ${m.rss.toFixed(0).padStart(5)} / ${m.peak.toFixed(0)}`);
+    for (const [step, m] of memory) console.log(`  ${step.padEnd(32)} ${m.rss.toFixed(0).padStart(5)} / ${m.peak.toFixed(0)}`);
     if (r.jsHeapMB) console.log(`JS heap at the end ${r.jsHeapMB.toFixed(0)} MB`);
     console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (timings are only comparable on a quiet machine)`);
   } finally {

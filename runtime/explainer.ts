@@ -12,7 +12,8 @@ import { encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/prot
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
-import { backend, OrtSession, OrtTensor } from './backend';
+import { backend, OrtTensor } from './backend';
+import { PooledSession, SessionPool } from './session-pool';
 import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import type { PerturbationOptions } from './drivers/perturbation';
@@ -41,6 +42,13 @@ export interface ExplainerOptions {
   sessionOptions?: SessionOptions;
   /** Keeps augmented graphs between processes (Node: `folderCache()`); none by default. */
   cache?: GraphCache;
+  /**
+   * Most onnxruntime sessions (forward, augmented graphs) alive at once (default: no limit). Each
+   * holds its own copy of the weights inside onnxruntime (the WASM heap in a page); with 1 the
+   * weights are there once: the least recently used session is released before another is
+   * created, and created again when it is used again.
+   */
+  maxSessions?: number;
   /**
    * The input to explain when the model has several (default: its one float input, else its token
    * ids); 'all' or a list of names: joint attribution to those float inputs (Captum's tuple of
@@ -113,8 +121,9 @@ export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: b
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
-  private readonly sessions = new Map<string, Promise<OrtSession>>();
-  private readonly graphs = new Map<string, Promise<{ session: OrtSession; info: GraphInfo }>>();
+  private readonly sessions = new Map<string, Promise<PooledSession>>();
+  private readonly graphs = new Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>();
+  private readonly pool: SessionPool;
   private weightsChecked = false;
   readonly view: GraphView;
   /**
@@ -134,8 +143,9 @@ export class Explainer {
   private constructor(
     readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
-    wrt?: string | string[],
+    wrt?: string | string[], maxSessions?: number,
   ) {
+    this.pool = new SessionPool(maxSessions);
     const original = new GraphView(model, label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
@@ -153,7 +163,7 @@ export class Explainer {
     if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
     const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
     const cache = options.cache && { store: options.cache, modelId: await options.cache.modelId(source) };
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt);
+    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions);
   }
 
   warn(message: string): void {
@@ -325,7 +335,7 @@ export class Explainer {
   }
 
   /** One session per key (graph and shape), built on first use. */
-  session(key: string, build: () => Promise<ModelProto>): Promise<OrtSession> {
+  session(key: string, build: () => Promise<ModelProto>): Promise<PooledSession> {
     let s = this.sessions.get(key);
     if (!s) {
       s = build().then((m) => this.createSession(sessionModel(m)));
@@ -335,8 +345,8 @@ export class Explainer {
     return s;
   }
 
-  private createSession(model: SessionModel, extra: SessionOptions = {}): Promise<OrtSession> {
-    return createSession(model, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } });
+  private createSession(model: SessionModel, extra: SessionOptions = {}): Promise<PooledSession> {
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } }));
   }
 
   /**
@@ -344,7 +354,7 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, key: string, zeroBaseline = false): Promise<{ session: OrtSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, key: string, zeroBaseline = false): Promise<{ session: PooledSession; info: GraphInfo }> {
     let g = this.graphs.get(key);
     if (!g) {
       g = (async () => {
@@ -381,10 +391,8 @@ export class Explainer {
    * the WASM heap or the GPU). The Explainer stays usable: sessions are created again when needed.
    */
   async release(): Promise<void> {
-    const held: Promise<{ release(): Promise<void> }>[] = [...this.sessions.values(), ...[...this.graphs.values()].map(async (g) => (await g).session), ...takeLoopSessions(this)];
-    this.sessions.clear();
-    this.graphs.clear();
-    await Promise.all(held.map(async (s) => (await s.catch(() => undefined))?.release()));
+    const loops = takeLoopSessions(this).map(async (s) => (await s.catch(() => undefined))?.release());
+    await Promise.all([this.pool.releaseAll(), ...loops]);
   }
 
   /** Runs the original model (its other inputs from `feeds`; token ids or their embeddings for text models). */

@@ -16,13 +16,22 @@ const DIGITS = path.resolve(FIXTURES, '../digits');
 
 interface Created { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] }
 
-async function sessionsOf(run: () => Promise<unknown>): Promise<Created[]> {
+/** Sessions created while `run` runs; `alive` follows those given weights, `most` is its peak. */
+async function sessionsOf(run: () => Promise<unknown>, alive = { now: 0, most: 0 }): Promise<Created[]> {
   const Session = backend().ort.InferenceSession;
   const create = Session.create;
   const created: Created[] = [];
-  Session.create = ((bytes: Uint8Array, options?: { externalData?: Created['externalData'] }) => {
+  Session.create = (async (bytes: Uint8Array, options?: { externalData?: Created['externalData'] }) => {
     created.push({ bytes, externalData: options?.externalData ?? [] });
-    return create.call(Session, bytes, options);
+    const session = await create.call(Session, bytes, options);
+    if (!options?.externalData?.length) return session;
+    alive.most = Math.max(alive.most, ++alive.now);
+    const release = session.release.bind(session);
+    session.release = async () => {
+      alive.now--;
+      await release();
+    };
+    return session;
   }) as typeof create;
   try {
     await run();
@@ -72,6 +81,41 @@ test('one explanation of each kind hands onnxruntime the weights once, as views 
   }
   const withWeights = created.filter((s) => (decodeModel(s.bytes).graph!.initializer ?? []).some((t) => weights.has(t.name!)));
   assert.ok(withWeights.length >= 4, `${withWeights.length} sessions read the weights (forward, 3 augmented graphs, the loop)`);
+});
+
+test('maxSessions 1: the weights are inside onnxruntime once at any time, results unchanged', async () => {
+  const bytes = new Uint8Array(fs.readFileSync(path.join(DIGITS, 'model.onnx')));
+  const x = readNpy(path.join(DIGITS, 'sample.npy'));
+  const input = { data: x.data as Float32Array, dims: x.dims };
+  // The page's flow (forward for the top-5, explanations, back to an earlier method), twice.
+  const flow = async (ex: Explainer) => {
+    const out = [(await ex.forward(input)).logits.data];
+    for (const method of ['gradient', 'deeplift', 'gradient']) out.push((await ex.attribute(input, { method, target: 3 })).attributions.data);
+    out.push((await ex.forward(input)).logits.data);
+    return out;
+  };
+  const unlimited = { now: 0, most: 0 };
+  let want: Float32Array[] = [];
+  await sessionsOf(async () => { want = await flow(await Explainer.load(bytes)); }, unlimited);
+  assert.is(unlimited.most, 3, 'without a limit: forward, gradient and DeepLIFT sessions stay alive');
+  const one = { now: 0, most: 0 };
+  let ex!: Explainer;
+  let got: Float32Array[] = [];
+  const created = await sessionsOf(async () => {
+    ex = await Explainer.load(bytes, { maxSessions: 1 });
+    got = await flow(ex);
+  }, one);
+  assert.is(one.most, 1, 'with maxSessions 1 at most one session holds the weights');
+  assert.is(created.filter((s) => s.externalData.length).length, 5, 'each switch re-creates a session: forward, gradient, deeplift, gradient, forward');
+  got.forEach((g, k) => assert.equal([...g], [...want[k]], `result ${k}`));
+  await ex.release();
+  assert.is(one.now, 0, 'release() frees the last one');
+  try {
+    await Explainer.load(bytes, { maxSessions: 0 });
+    assert.unreachable('maxSessions 0 accepted');
+  } catch (e) {
+    assert.match((e as Error).message, /maxSessions: 0 is not a positive integer/);
+  }
 });
 
 test.run();

@@ -21,7 +21,8 @@ export async function run({ model, methods, runs, provider }) {
   report.fetchMs = await time(async () => { bytes = new Uint8Array(await (await fetch(model)).arrayBuffer()); });
   report.modelMB = bytes.length / 1e6;
   let ex;
-  report.loadMs = await time(async () => { ex = await ox.Explainer.load(bytes, { provider }); });
+  // The page's flow keeps one session alive at a time (maxSessions 1): the weights sit in the WASM heap once.
+  report.loadMs = await time(async () => { ex = await ox.Explainer.load(bytes, { provider, maxSessions: 1 }); });
   const row = ex.input.dims.slice(1).map((d, k) => (d > 0 ? d : [3, 224, 224][k]));
   const x = { data: Float32Array.from({ length: row.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 12.9898) * 2), dims: [1, ...row] };
   report.probeMs = await time(() => ex.prepare(row));
@@ -35,6 +36,11 @@ export async function run({ model, methods, runs, provider }) {
     report.firstAttributionMs[method] = await time(() => ex.attribute(x, { method, target: 7 }));
     await checkpoint(`${method} explanation`);
   }
+  // Interleaved forward and attribution runs: every session stays alive (no limit), as in Node.
+  await ex.release();
+  ex = await ox.Explainer.load(bytes, { provider });
+  await ex.forward(x);
+  for (const method of methods) await ex.attribute(x, { method, target: 7 });
   report.ratios = {};
   for (const method of methods) {
     const f = [], a = [];

@@ -1,0 +1,93 @@
+import { ExplainError } from '../rewriter/errors';
+import type { OrtFeeds, OrtResults, OrtSession } from './backend';
+
+/**
+ * A session of the pool: runs like an onnxruntime session; when the pool has released the session
+ * behind it (to stay within its limit), the next run creates it again.
+ */
+export interface PooledSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: OrtFeeds, fetches?: string[]): Promise<OrtResults>;
+}
+
+interface Entry extends PooledSession {
+  create: () => Promise<OrtSession>;
+  session?: Promise<OrtSession>;
+  busy: number;
+}
+
+/**
+ * The onnxruntime sessions of one Explainer. Each session holds its own copy of the weights inside
+ * onnxruntime (the WASM heap in a page), so `limit` bounds how many are alive at once: opening or
+ * re-creating one past the limit first releases the least recently used idle ones (a session
+ * whose run is in flight is never released; the limit is then exceeded until it ends).
+ */
+export class SessionPool {
+  /** Alive entries, least recently used first. */
+  private readonly alive: Entry[] = [];
+
+  constructor(private readonly limit = Infinity) {
+    if (!(limit >= 1) || (limit !== Infinity && !Number.isInteger(limit))) throw new ExplainError(`maxSessions: ${limit} is not a positive integer`);
+  }
+
+  /** Creates a session now (its errors are the caller's); it is re-created by `create` when needed again. */
+  async open(create: () => Promise<OrtSession>): Promise<PooledSession> {
+    const entry: Entry = {
+      create, busy: 1, inputNames: [], outputNames: [],
+      run: async (feeds, fetches) => {
+        entry.busy++;
+        try {
+          const session = await this.acquire(entry);
+          return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
+        } finally {
+          entry.busy--;
+        }
+      },
+    };
+    try {
+      const session = await this.acquire(entry);
+      Object.assign(entry, { inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+      return entry;
+    } finally {
+      entry.busy--;
+    }
+  }
+
+  /** Releases every session (entries stay usable). */
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.alive].map((e) => this.evict(e)));
+  }
+
+  private acquire(entry: Entry): Promise<OrtSession> {
+    const at = this.alive.indexOf(entry);
+    if (at >= 0) {
+      this.alive.splice(at, 1);
+      this.alive.push(entry);
+      return entry.session!;
+    }
+    this.alive.push(entry);
+    const session = this.makeRoom().then(() => entry.create());
+    entry.session = session;
+    session.catch(() => this.forget(entry, session));
+    return session;
+  }
+
+  private async makeRoom(): Promise<void> {
+    const excess = this.alive.length - this.limit;
+    await Promise.all(this.alive.filter((e) => e.busy === 0).slice(0, Math.max(0, excess)).map((e) => this.evict(e)));
+  }
+
+  private async evict(entry: Entry): Promise<void> {
+    const session = entry.session;
+    if (!session) return;
+    this.forget(entry, session);
+    await (await session.catch(() => undefined))?.release();
+  }
+
+  private forget(entry: Entry, session: Promise<OrtSession>): void {
+    if (entry.session !== session) return;
+    entry.session = undefined;
+    this.alive.splice(this.alive.indexOf(entry), 1);
+  }
+}
