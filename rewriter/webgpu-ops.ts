@@ -9,7 +9,15 @@ export const WEBGPU_NATIVE = new Set([
   'ArgMax', 'Cast', 'If', 'Identity',
 ]);
 
-/** Op types a rewrite added (nodes after the original graph's) that are not WebGPU-native. */
-export function nonNativeOps(augmentedNodes: { op_type?: string }[], originalCount: number): string[] {
-  return [...new Set(augmentedNodes.slice(originalCount).map((n) => n.op_type ?? '').filter((op) => !WEBGPU_NATIVE.has(op)))];
+/** Native only from an opset on: onnxruntime's WebGPU EP places Clip with attribute bounds (before opset 11) on the CPU. */
+const NATIVE_SINCE: Record<string, number> = { Clip: 11 };
+
+/** Whether an op of the default domain runs natively on WebGPU at the model's opset. */
+export function webgpuNative(opType: string, opset: number): boolean {
+  return WEBGPU_NATIVE.has(opType) && opset >= (NATIVE_SINCE[opType] ?? 1);
+}
+
+/** Op types a rewrite added (nodes after the original graph's) that are not WebGPU-native at `opset`. */
+export function nonNativeOps(augmentedNodes: { op_type?: string }[], originalCount: number, opset: number): string[] {
+  return [...new Set(augmentedNodes.slice(originalCount).map((n) => n.op_type ?? '').filter((op) => !webgpuNative(op, opset)))];
 }

@@ -21,6 +21,14 @@ const DEFAULTS: SessionOptions = { logSeverityLevel: 4, graphOptimizationLevel: 
  */
 export interface SessionTuning { options?: SessionOptions; threads?: number; outputsOnDevice?: boolean }
 
+/**
+ * onnxruntime's WebGPU EP (onnxruntime-web/webgpu and onnxruntime-node 1.30) in its default NHWC
+ * layout computes some Convs wrongly (relative error 0.1–1; e.g. 6 or 9 input channels with a
+ * multiple of 4 outputs, or grouped Convs with 6 outputs per group; measured on SwiftShader,
+ * the mobilenet and exporter cases of test/webgpu-runtime.test.ts); in NCHW layout every case is right.
+ */
+const WEBGPU = { name: 'webgpu', preferredLayout: 'NCHW' } as const;
+
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
 let noticeGiven = false;
@@ -50,7 +58,7 @@ export async function createSession(model: SessionModel, provider: Provider, war
       const refused = await probe?.(provider);
       if (refused) throw new Error(refused);
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
-      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [provider] });
+      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [provider === 'webgpu' ? WEBGPU : provider] });
     } catch (e) {
       unavailable.add(provider);
       const reason = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);

@@ -1,5 +1,5 @@
 import { isFloatType } from '../../rewriter/proto';
-import { WEBGPU_NATIVE } from '../../rewriter/webgpu-ops';
+import { webgpuNative } from '../../rewriter/webgpu-ops';
 import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext } from '../types';
 import { midpoint, ratio } from './delta';
@@ -16,7 +16,7 @@ function gradientAtMidpoint(ctx: RuleContext, dY: string, k: number): string {
     return em.where(em.compare('Greater', em.add(node.input![0], ctx.ref(node.input![0])), zero), dY, zero);
   }
   const rule = gradientOf(ctx);
-  if (!WEBGPU_NATIVE.has(node.op_type ?? '') || node.domain) return rule.backward(ctx, [dY])[k]!;
+  if (!webgpuNative(node.op_type ?? '', ctx.opset) || node.domain) return rule.backward(ctx, [dY])[k]!;
   const x = midpoint(em, node.input![k], ctx.ref(node.input![k]));
   const inputs = node.input!.map((t, i) => (i === k ? x : t));
   const y = em.copyOf(node, inputs);

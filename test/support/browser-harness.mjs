@@ -13,7 +13,7 @@ function logPlacements() {
   logging = true;
   const create = m.ort.InferenceSession.create;
   m.ort.InferenceSession.create = async (bytes, options) => {
-    if (!options?.executionProviders?.includes('webgpu')) return create.call(m.ort.InferenceSession, bytes, options);
+    if (!options?.executionProviders?.some((p) => (p.name ?? p) === 'webgpu')) return create.call(m.ort.InferenceSession, bytes, options);
     console.log(`${MARK} begin`);
     try {
       return await create.call(m.ort.InferenceSession, bytes, { ...options, logSeverityLevel: 0 });

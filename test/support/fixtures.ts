@@ -6,10 +6,14 @@ import { NdArray } from '../../runtime/npy';
 import { readNpy } from '../../runtime/node/npy-file';
 import { Explainer } from '../../runtime';
 import { tensorsAt } from '../../runtime/drivers/forward';
+import type { NodeProto } from '../../rewriter/proto';
 
 export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
 /** Models in the forms other converters emit (models/make_exporters.py), same layout. */
 export const EXPORTERS = path.resolve(__dirname, '../../../models/exporters');
+
+/** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
+export const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));
 
 export interface Fixture {
   name: string;

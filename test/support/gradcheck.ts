@@ -123,7 +123,7 @@ export async function gradcheckModel(base: { model: ModelProto; xs: InputSpec[];
   const { facts } = await probeFacts(runnable(model), base.xs, c.op);
   const names = base.xs.map((x) => x.name);
   const aug = buildAugmented({ view, facts, batchDynamic: false, method: gradient, input: names[0], inputs: names, from: 'loss', options: {} });
-  const foreign = nonNativeOps(aug.graph!.node!, view.nodes.length);
+  const foreign = nonNativeOps(aug.graph!.node!, view.nodes.length, c.opset);
   assert.equal(foreign, [], `${c.op}: emitted ops outside the WebGPU-native list`);
   const values = base.xs.map((x, i) => {
     const inp = c.inputs.filter((q) => !q.omitted && !q.value)[i];
