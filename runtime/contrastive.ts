@@ -119,7 +119,7 @@ export async function contrastModels(d: Explainer, g: Explainer, output?: string
   return {
     reconstruction: buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }),
     constrained: buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }),
-    latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
+    latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, generatedRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
   };
 }
 

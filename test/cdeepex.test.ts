@@ -129,6 +129,23 @@ test('compose: a flat generator output is reshaped to the classifier input; a mi
   assert.throws(() => compose({ generator: new GraphView(big, 'G.onnx'), classifier: d, generatedRow: [1, 28, 28] }), /G\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier D\.onnx input 'input' takes \[N, 1, 16, 16\]/);
 });
 
+test('a generator with a flat output ([N, 256] for a [N, 1, 16, 16] classifier) gives the same explanation', async () => {
+  const g = decodeModel(fs.readFileSync(model('clean', 'generator')));
+  const graph = g.graph!;
+  const last = graph.node!.find((n) => n.output![0] === 'image')!;
+  last.output = ['image_2d'];
+  graph.node!.push({ op_type: 'Flatten', input: ['image_2d'], output: ['image'], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+  graph.output = [{ name: 'image', type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [{ dim_param: 'N' }, { dim_value: 256 }] } } } }];
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  const image = { data: Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256)), dims: [1, 1, 16, 16] };
+  const options = { trueClass: 1, probe: 8, starts: 2, reconstructionSteps: 60 };
+  const classifier = fs.readFileSync(model('clean', 'classifier'));
+  const want = await (await ContrastiveExplainer.load(classifier, fs.readFileSync(model('clean', 'generator')))).explain(image, options);
+  const got = await (await ContrastiveExplainer.load(classifier, encodeModel(g))).explain(image, options);
+  assert.equal(got.explanation.dims, [1, 1, 16, 16]);
+  for (const k of ['explanation', 'z0', 'ze', 'logits'] as const) assert.ok(relL2(got[k].data, want[k].data) < 1e-6, `${k}: rel L2 ${relL2(got[k].data, want[k].data)}`);
+});
+
 /** Runs one explanation and checks it against independent forwards of G and D. */
 async function checkExplanation(ce: ContrastiveExplainer, d: Explainer, gen: Explainer, index: number, probe: number, method: string) {
   const samples = readNpy(path.join(DIR, 'samples.npy'));

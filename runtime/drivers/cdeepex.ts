@@ -16,7 +16,9 @@ export interface ContrastGraphs {
   generated: string;
   logits: string;
   latentRow: number[];
+  /** The classifier's input row (images, the explanation), and G's output row: the same values, reshaped where the layouts differ. */
   imageRow: number[];
+  generatedRow: number[];
   classes: number;
   /** Starts of the z0 search run together (1 when the generator fixes batch 1). */
   batchStarts: boolean;
@@ -67,7 +69,7 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
   for (const rows of groups) {
     const target = new Float32Array(rows * P);
     for (let r = 0; r < rows; r++) target.set(image, r * P);
-    const feeds = { [RECONSTRUCTION_IO.target]: floatTensor(target, [rows, ...g.imageRow]) };
+    const feeds = { [RECONSTRUCTION_IO.target]: floatTensor(target, [rows, ...g.generatedRow]) };
     const z = normals(rows * L, o.seed + done);
     const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr });
     for (let t = 1; t <= o.reconstructionSteps; t++) {
