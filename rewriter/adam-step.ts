@@ -45,15 +45,13 @@ export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (nu
 }
 
 /**
- * x kept in [lo, hi]: one Clip when both bounds are single numbers; per-channel bounds with two
- * Relus, hi − Relu(hi − lo − Relu(x − lo)) (Clip takes scalar bounds only; Max/Min are not WebGPU-native).
+ * x kept in [lo, hi]: one Clip when both bounds are single numbers (from opset 11: bounds as inputs;
+ * the attribute form before it is not WebGPU-native); otherwise with two Relus,
+ * hi − Relu(hi − lo − Relu(x − lo)) (Clip takes scalar bounds only; Max/Min are not WebGPU-native).
  */
 function clamp(em: Emitter, x: string, box: NonNullable<AdamOptions['box']>): string {
   const { lo, hi } = box;
-  if (lo.values.length === 1 && hi.values.length === 1) {
-    const [l, h] = [lo.values[0], hi.values[0]];
-    return em.opset >= 11 ? em.op('Clip', [x, em.scalar(l), em.scalar(h)]) : em.op('Clip', [x], { min: l, max: h });
-  }
+  if (lo.values.length === 1 && hi.values.length === 1 && em.opset >= 11) return em.op('Clip', [x, em.scalar(lo.values[0]), em.scalar(hi.values[0])]);
   const low = em.constFloat(lo.values, lo.dims);
   const high = em.constFloat(hi.values, hi.dims);
   return em.sub(high, em.op('Relu', [em.sub(high, em.add(low, em.op('Relu', [em.sub(x, low)])))]));

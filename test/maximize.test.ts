@@ -12,7 +12,7 @@ import { maximize } from '../runtime/drivers/maximize';
 import { uniform } from '../runtime/random';
 import { readNpy } from '../runtime/node/npy-file';
 import { floatTensor } from '../runtime/tensors';
-import { relL2 } from './support/fixtures';
+import { FIXTURES, relL2 } from './support/fixtures';
 import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
@@ -105,6 +105,18 @@ test('maximisation from noise reaches far more than any of 500 random inputs of 
     const check = (await ex.forward(r.image)).logits.data[target];
     assert.ok(Math.abs(check - r.final) < 1e-3 * (1 + Math.abs(check)), 'reported activation = a forward of the image');
     assert.ok(r.final > 2 * best && r.final > best + 10, `logit ${target}: maximised ${r.final}, best of 500 random ${best}`);
+  }
+});
+
+test('models before opset 11 (an MLP at opset 9, a Conv1d at opset 10): the box clamp needs no Clip attributes', async () => {
+  for (const [name, opset] of [['mlp', 9], ['conv1d_onehot', 10]] as const) {
+    const ex = await Explainer.load(path.join(FIXTURES, name, 'model.onnx'));
+    assert.is(ex.view.opset, opset);
+    const r = await maximize(ex, { target: 1, stages: 2, steps: 20, seed: 3 });
+    assert.ok(r.image.data.every((v) => v >= 0 && v <= 1), `${name}: the image stays in the box [0, 1]`);
+    const check = (await ex.forward(r.image))[ex.outputNames[0]].data[1];
+    assert.ok(Math.abs(check - r.final) < 1e-4 * (1 + Math.abs(check)), `${name}: reported activation = a forward of the image`);
+    assert.ok(r.final > r.activation[0], `${name}: the logit grew (${r.activation[0]} → ${r.final})`);
   }
 });
 
