@@ -19,6 +19,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
 import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
+import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, num, parseArgs, Parsed } from './args';
 import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
@@ -228,8 +229,7 @@ function reportError(e: unknown): number {
     console.error(`onnx-explain: error: ${fileError(e, file).message}`);
     return 1;
   }
-  const msg = String((e as Error)?.message ?? e).split('\n')[0];
-  console.error(`onnx-explain: error: ${msg}`);
+  console.error(`onnx-explain: error: ${firstLine(e)}`);
   return 2;
 }
 

@@ -32,8 +32,8 @@ async function maximizationStep(model: string, row: number[], runs: number): Pro
     lp: { weight: 1e-3, p: 6 }, tv: { weight: 1e-2, beta: 2, axes: [2, 3] },
     adam: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, box: { lo: { values: [-3], dims: [1] }, hi: { values: [3], dims: [1] } } },
   });
-  const session = await LoopSession.create(graph, 'cpu', console.warn);
-  const plain = await LoopSession.create(prepared.view.model, 'cpu', console.warn);
+  const session = await LoopSession.create(graph, ex);
+  const plain = await LoopSession.create(prepared.view.model, ex);
   const x = floatTensor(Float32Array.from({ length: row.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k) * 0.5), [1, ...row]);
   const seedShape = prepared.facts.shapes.get(from)!;
   const seed = new Float32Array(seedShape.reduce((a, b) => a * b, 1));

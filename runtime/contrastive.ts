@@ -128,8 +128,8 @@ export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?:
   const m = await contrastModels(d, g, output);
   return {
     ...m,
-    reconstruction: await LoopSession.create(m.reconstruction, g.provider, (w) => g.warn(w)),
-    constrained: await LoopSession.create(m.constrained, d.provider, (w) => d.warn(w)),
+    reconstruction: await LoopSession.create(m.reconstruction, g),
+    constrained: await LoopSession.create(m.constrained, d),
   };
 }
 

@@ -14,6 +14,7 @@ import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtTensor } from './backend';
 import { PooledSession, SessionPool } from './session-pool';
+import { runError } from './run-errors';
 import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import type { PerturbationOptions } from './drivers/perturbation';
@@ -145,7 +146,7 @@ export class Explainer {
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
     wrt?: string | string[], maxSessions?: number,
   ) {
-    this.pool = new SessionPool(maxSessions);
+    this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     const original = new GraphView(model, label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;

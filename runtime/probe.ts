@@ -3,6 +3,7 @@ import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { DataType, isFloatType, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
+import { firstLine } from './run-errors';
 import { externalData } from './session';
 import { sessionModel } from './session-model';
 
@@ -178,10 +179,6 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
 function batchAxisOf(at1: number[], at2: number[]): number {
   if (at1.length !== at2.length) return -1;
   return at1.findIndex((d, k) => d !== at2[k]);
-}
-
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0];
 }
 
 /**

@@ -27,7 +27,8 @@ export class SessionPool {
   /** Alive entries, least recently used first. */
   private readonly alive: Entry[] = [];
 
-  constructor(private readonly limit = Infinity) {
+  /** `runError` turns a failed run's error into the one the caller sees. */
+  constructor(private readonly limit = Infinity, private readonly runError: (e: unknown) => unknown = (e) => e) {
     if (!(limit >= 1) || (limit !== Infinity && !Number.isInteger(limit))) throw new ExplainError(`maxSessions: ${limit} is not a positive integer`);
   }
 
@@ -40,6 +41,8 @@ export class SessionPool {
         try {
           const session = await this.acquire(entry);
           return await (fetches ? session.run(feeds, fetches) : session.run(feeds));
+        } catch (e) {
+          throw this.runError(e);
         } finally {
           entry.busy--;
         }

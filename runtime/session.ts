@@ -1,5 +1,6 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { backend, OrtSession } from './backend';
+import { firstLine } from './run-errors';
 import { SessionModel } from './session-model';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
@@ -61,7 +62,7 @@ export async function createSession(model: SessionModel, provider: Provider, war
       return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [provider === 'webgpu' ? WEBGPU : provider] });
     } catch (e) {
       unavailable.add(provider);
-      const reason = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
+      const reason = firstLine(e).slice(0, 200);
       warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
     }
   }

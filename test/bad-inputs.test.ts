@@ -105,6 +105,22 @@ test('unknown op on the input path: one line naming node, op and opset', async (
   await cliFails(['rewrite', at('cos.onnx'), '--out', at('never.onnx')], /\(Acos, opset 13\)/);
 });
 
+test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 1]): one line naming the node', async () => {
+  const fx = loadFixture('cnn_maxpool');
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const bias = m.graph!.initializer!.find((t) => t.name === 'body.3.bias')!;
+  bias.dims = [8, 1];
+  const file = at('bias-2d.onnx');
+  fs.writeFileSync(file, encodeModel(m));
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const cause = /bias-2d\.onnx: onnxruntime cannot run the model's node '\/body\/body\.3\/Conv' \(\w*Conv\): .*bias/;
+  for (const extra of [['--method', 'gradient'], ['--method', 'deeplift'], ['--method', 'occlusion', '--window', '1,4,4'], ['--method', 'layer-activation', '--layer', '/body/body.5/MaxPool_output_0']]) {
+    await cliFails(['attribute', file, '--input', input, ...extra, '--out', at('never.npy')], cause);
+  }
+  await apiFails(async () => (await Explainer.load(file)).forward(fx.input), cause, 'forward');
+  assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
+});
+
 // ---- inputs and targets -----------------------------------------------------------------------
 test('input of the wrong shape / rank / dtype', async () => {
   await cliFails(['attribute', resnet.model, '--input', at('wrong-shape.npy')], /\[1,3,15,16\].*expected/);

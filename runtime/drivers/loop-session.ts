@@ -1,7 +1,11 @@
 import { ModelProto } from '../../rewriter/proto';
 import { OrtSession, OrtTensor } from '../backend';
+import { runError } from '../run-errors';
 import { createSession, Provider } from '../session';
 import { sessionModel } from '../session-model';
+
+/** Whose loop a session runs: the provider, where warnings go, and the model's label for errors. */
+export interface LoopOwner { provider: Provider; label: string; warn(m: string): void }
 
 /**
  * A tensor's values on the host. A tensor on the WebGPU device is downloaded and its GPU buffer
@@ -27,15 +31,20 @@ const SMALL_MODEL = 1_000_000;
  * fed back (Adam's moments, the iterate) is never downloaded.
  */
 export class LoopSession {
-  private constructor(private readonly session: OrtSession) {}
+  private constructor(private readonly session: OrtSession, private readonly label: string) {}
 
-  static async create(model: ModelProto, provider: Provider, warn: (m: string) => void): Promise<LoopSession> {
+  static async create(model: ModelProto, owner: LoopOwner): Promise<LoopSession> {
     const weights = (model.graph?.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1), 0);
-    return new LoopSession(await createSession(sessionModel(model), provider, warn, { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true }));
+    const session = await createSession(sessionModel(model), owner.provider, (m) => owner.warn(m), { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true });
+    return new LoopSession(session, owner.label);
   }
 
   async run(feeds: Record<string, OrtTensor>, fetch: string[]): Promise<Record<string, OrtTensor>> {
-    return (await this.session.run(feeds, fetch)) as Record<string, OrtTensor>;
+    try {
+      return (await this.session.run(feeds, fetch)) as Record<string, OrtTensor>;
+    } catch (e) {
+      throw runError(e, this.label);
+    }
   }
 
   release(): Promise<void> {
@@ -46,12 +55,12 @@ export class LoopSession {
 const cache = new WeakMap<object, Map<string, Promise<LoopSession>>>();
 
 /** The loop session of one graph, built once per owner (an Explainer) and key. */
-export function cachedLoopSession(owner: { provider: Provider; warn(m: string): void }, key: string, build: () => ModelProto): Promise<LoopSession> {
+export function cachedLoopSession(owner: LoopOwner, key: string, build: () => ModelProto): Promise<LoopSession> {
   let byKey = cache.get(owner);
   if (!byKey) cache.set(owner, (byKey = new Map()));
   let s = byKey.get(key);
   if (!s) {
-    s = LoopSession.create(build(), owner.provider, (m) => owner.warn(m));
+    s = LoopSession.create(build(), owner);
     byKey.set(key, s);
     s.catch(() => byKey!.delete(key));
   }
