@@ -59,11 +59,13 @@ export interface AugmentSpec {
   from: string;
   options: RuleOptions;
   /**
-   * Reference methods: the reference input is a constant zero row instead of the `baseline`
-   * input, so that onnxruntime folds the whole reference pass once, at session creation. Only
-   * where one row broadcasts against the batch (facts.batchBroadcasts); ignored otherwise.
+   * Reference methods: the reference input is a constant row instead of the `baseline` input —
+   * zeros, or the given row per baseline input name — so that onnxruntime folds the whole
+   * reference pass once, at session creation. Only where one row broadcasts against the batch
+   * (facts.batchBroadcasts); ignored otherwise.
    */
   zeroBaseline?: boolean;
+  baselineRows?: Record<string, Float32Array>;
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
@@ -193,9 +195,10 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     // batch on an axis of its own; otherwise the baseline has N rows).
     for (const input of explained) {
       const baseline = name(IO_NAMES.baseline, input);
-      if (spec.zeroBaseline && facts.batchBroadcasts) {
-        const row = facts.shapes.get(input)!;
-        em.initializers.push(makeTensor(baseline, row, new Float32Array(row.reduce((a, b) => a * b, 1)), floatType));
+      const row = facts.shapes.get(input)!;
+      const constant = spec.baselineRows?.[baseline] ?? (spec.zeroBaseline ? new Float32Array(row.reduce((a, b) => a * b, 1)) : undefined);
+      if (constant && facts.batchBroadcasts) {
+        em.initializers.push(makeTensor(baseline, row, constant, floatType));
       } else {
         extraInputs.push(valueInfo(baseline, floatType, dims(input, facts.batchBroadcasts ? 'B' : 'N')));
       }

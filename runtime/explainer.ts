@@ -120,6 +120,9 @@ export const STRUCTURAL_OPS = new Set(['Constant', 'Shape', 'Size', 'ConstantOfS
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
+/** How an augmented graph is built besides the attribution options. */
+export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows'>>;
+
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<PooledSession>>();
@@ -311,9 +314,9 @@ export class Explainer {
   /**
    * The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward
    * walk, or a class activation map; `build` may name the method table itself and a path
-   * (integrated gradients), or build the zero reference in (`zeroBaseline`).
+   * (integrated gradients), or build the reference in (`zeroBaseline`, `baselineRows`).
    */
-  async augmented(rowDims: number[], options: AttributeOptions = {}, build: Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline'>> = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
+  async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
@@ -324,7 +327,7 @@ export class Explainer {
     const expose = this.outputNames.includes(output) ? [] : [output];
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options };
     if (map) return { model: map(spec), prepared, from };
-    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline });
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows });
     return { model, prepared, from };
   }
 
@@ -355,7 +358,7 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, key: string, zeroBaseline = false): Promise<{ session: PooledSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, key: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
     let g = this.graphs.get(key);
     if (!g) {
       g = (async () => {
@@ -369,7 +372,7 @@ export class Explainer {
             // A damaged entry is rebuilt (and replaced) below.
           }
         }
-        const { model, prepared, from } = await this.augmented(rowDims, options, { zeroBaseline });
+        const { model, prepared, from } = await this.augmented(rowDims, options, build);
         const { facts, batchDynamic } = prepared;
         const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their

@@ -4,6 +4,7 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { concatRows, floatTensor, splitFeeds } from '../tensors';
+import { repeatedBaseline } from './repeated-baseline';
 import { outputSeed } from './seed';
 import { Driver } from './types';
 
@@ -23,8 +24,11 @@ export const backprop: Driver = {
     const values = { [ex.input.name]: x, ...side };
     const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
-    const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, zeroBaseline]);
-    const { session, info } = await ex.graphSession(rowDims, options, key, zeroBaseline);
+    const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate];
+    // A shared baseline used again is built in as the zero one is (see repeatedBaseline).
+    const again = zeroBaseline ? undefined : repeatedBaseline(ex, JSON.stringify(graphKey), given);
+    const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest]);
+    const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows });
     const takesBaseline = session.inputNames.some((name) => name === IO_NAMES.baseline || name.startsWith(`${IO_NAMES.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
