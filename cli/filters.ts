@@ -72,6 +72,11 @@ export async function filters(p: Parsed): Promise<void> {
   if (json) checkOutput(json, '--json', [model, inputFile, baselineFile, out]);
   const occlude = p.flags.get('occlude') as string | undefined;
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  if (occlude !== undefined && occlude.trim() === '') throw new ExplainError("--occlude: empty (use 'grid' or boxes like 0:8,0:8;8:16,8:16)");
+  if (!occlude) {
+    const unused = ['fill', 'seed', 'baseline', 'internal-batch-size'].filter((f) => p.flags.has(f));
+    if (unused.length) throw new ExplainError(`${unused.map((f) => `--${f}`).join(', ')} ${unused.length > 1 ? 'apply' : 'applies'} only with --occlude`);
+  }
   if (occlude === 'grid' && !p.flags.has('window')) throw new ExplainError('--occlude grid needs --window (one size per input dimension without the batch)');
   if (occlude !== 'grid' && (p.flags.has('window') || p.flags.has('stride'))) throw new ExplainError('--window/--stride need --occlude grid');
   const fill = p.flags.get('fill') as string | undefined;

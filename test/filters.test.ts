@@ -89,6 +89,9 @@ test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line e
     [['--layer', LAYER, '--occlude', '0:8,x'], /'x' in '0:8,x' is not a range START:END/],
     [['--layer', LAYER, '--occlude', '0:20,0:8'], /range 0:20 does not fit dimension 1 of the row shape \[3,16,16\]/],
     [['--layer', LAYER, '--top', '17'], /top: 17 is not between 1 and the layer's 16 channels/],
+    [['--layer', LAYER, '--occlude=', '--fill=0.5'], /--occlude: empty/],
+    [['--layer', LAYER, '--fill', '0.5'], /--fill applies only with --occlude/],
+    [['--layer', LAYER, '--fill', 'random', '--seed', '3'], /--fill, --seed apply only with --occlude/],
   ];
   for (const [args, message] of errors) {
     const e = await runCli(['filters', MODEL, '--input', path.join(DIR, 'input.npy'), ...args]);
