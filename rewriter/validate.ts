@@ -289,9 +289,32 @@ const RULES: Record<string, Rule> = {
     const rest = [...x];
     return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
   },
-  Resize: modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] }),
+  Resize: (node, [x], fail, view) => {
+    modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] })(node, [x], fail, view);
+    // Output size from constant sizes (input 3), else scales (input 2; input 1 at opset 10), over every axis.
+    const constant = (i: number) => (node.input?.[i] ? view.constant(node.input[i])?.values : undefined);
+    const sizes = constant(3);
+    const scales = view.opset >= 11 ? constant(2) : constant(1);
+    if (!x || attrInts(node, 'axes') || (!sizes?.length && !scales?.length)) return [];
+    const out = sizes?.length ? sizes : x.map((d, k) => Math.floor(d * scales![k]));
+    if (out.length !== x.length || out.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`output size [${out}] does not fit the input [${x}]`);
+    return [out];
+  },
   Upsample: modes({ mode: ['nearest', 'linear', 'bilinear'] }),
-  Pad: modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] }),
+  Pad: (node, [x], fail, view) => {
+    modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] })(node, [x], fail, view);
+    // pads: an attribute before opset 11, then a constant input; axes (opset 18) an optional input.
+    const pads = attrInts(node, 'pads') ?? view.constant(node.input?.[1] ?? '')?.values;
+    const axesGiven = node.input?.[3] ? view.constant(node.input[3])?.values : undefined;
+    if (!x || !pads || (node.input?.[3] && !axesGiven)) return [];
+    const axes = (axesGiven ?? x.map((_, k) => k)).map((a) => axisIn(a, x.length, 'axis', fail));
+    if (pads.length !== 2 * axes.length) fail(`pads [${pads}] need ${2 * axes.length} values (begin and end of ${axes.length} axes)`);
+    if (pads.some((v) => !Number.isSafeInteger(v) || Math.abs(v) > MAX_INT)) fail(`pads [${pads}] must be integers of magnitude at most ${MAX_INT}`);
+    const out = [...x];
+    axes.forEach((a, i) => { out[a] = x[a] + pads[i] + pads[i + axes.length]; });
+    if (out.some((d) => d < 0)) fail(`pads [${pads}] remove more than the input [${x}] holds`);
+    return [out];
+  },
   ReduceSum: reduce,
   ReduceMean: reduce,
   Gather: (node, [x, idx], fail) => {

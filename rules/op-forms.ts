@@ -2,8 +2,9 @@ import { attrInt, attrInts, attrString } from '../rewriter/attributes';
 import { Emitter } from '../rewriter/emitter';
 import { BackwardRule, RuleContext } from './types';
 
-/** Normalises a possibly negative axis. */
-export function normAxis(axis: number, rank: number): number {
+/** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
+export function normAxis(ctx: Pick<RuleContext, 'fail'>, axis: number, rank: number): number {
+  if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank) ctx.fail(`axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 
@@ -18,7 +19,7 @@ export function intsOf(ctx: RuleContext, name: string, index: number): number[] 
 /** Reduction axes (attribute before opset 13/18, input after), normalised; all axes when absent. */
 export function reduceAxes(ctx: RuleContext, rank: number): number[] {
   const axes = intsOf(ctx, 'axes', 1);
-  if (axes && axes.length) return axes.map((a) => normAxis(a, rank));
+  if (axes && axes.length) return axes.map((a) => normAxis(ctx, a, rank));
   if (attrInt(ctx.node, 'noop_with_empty_axes', 0)) return [];
   return Array.from({ length: rank }, (_, k) => k);
 }
@@ -131,8 +132,8 @@ export function blend(em: Emitter, m: string, a: string, b: string): string {
 
 /** Axes (Log)Softmax normalises over: [axis..rank−1] before opset 13 (axis default 1), the one axis after (default −1). */
 export function softmaxAxes(ctx: RuleContext, rank: number): number[] {
-  if (ctx.opset >= 13) return [normAxis(attrInt(ctx.node, 'axis', -1), rank)];
-  const axis = normAxis(attrInt(ctx.node, 'axis', 1), rank);
+  if (ctx.opset >= 13) return [normAxis(ctx, attrInt(ctx.node, 'axis', -1), rank)];
+  const axis = normAxis(ctx, attrInt(ctx.node, 'axis', 1), rank);
   return Array.from({ length: rank - axis }, (_, k) => axis + k);
 }
 

@@ -28,6 +28,6 @@ export function quantization(ctx: RuleContext, quantized: string): Quantization 
   const zeroPoint = node.input![2] ? ctx.requireConstant(node.input![2], 'the zero point').values : scale.values.map(() => 0);
   if (scale.values.length === 1) return { scale: scale.values, zeroPoint, dims: [], range };
   const rank = ctx.shape(node.input![0]).length;
-  const axis = normAxis(attrInt(node, 'axis', 1), rank);
+  const axis = normAxis(ctx, attrInt(node, 'axis', 1), rank);
   return { scale: scale.values, zeroPoint, dims: Array.from({ length: rank }, (_, k) => (k === axis ? scale.values.length : 1)), range };
 }

@@ -61,6 +61,9 @@ export class ContrastiveExplainer {
     const start = performance.now();
     const g = this.graphs;
     const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };
+    for (const [name, v] of [['lr', o.lr], ['tolerance', o.tolerance], ['penalty', o.penalty]] as const) {
+      if (!(Number.isFinite(v) && v > 0)) throw new ExplainError(`contrast: ${name} ${v} must be a finite number > 0`);
+    }
     const method = CONTRAST_METHODS[options.method ?? 'cdeepex'];
     if (!method) throw new ExplainError(`unknown contrast method '${options.method}' (methods: ${Object.keys(CONTRAST_METHODS).join(', ')})`);
     const label = this.classifier.label;

@@ -28,7 +28,7 @@ export function tritonConfig(spec: TritonSpec): string {
   const { model, maxBatchSize } = spec;
   const graph = model.graph!;
   if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 0) throw new ExplainError(`max batch size ${maxBatchSize} must be an integer ≥ 0`);
-  if (!/^[A-Za-z0-9_.-]+$/.test(spec.name)) throw new ExplainError(`Triton model name '${spec.name}' may use letters, digits, '_', '.' and '-' only`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(spec.name) || /^\.+$/.test(spec.name)) throw new ExplainError(`Triton model name '${spec.name}' may use letters, digits, '_', '.' and '-' only, and is not '.' or '..' (it names a folder of the repository)`);
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   const tensor = (vi: ValueInfoProto, field: 'input' | 'output'): string => {
     const tt = vi.type?.tensor_type;

@@ -121,6 +121,38 @@ test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
+test('attributes that only a run would trip on: a Softmax axis out of range, Pad constants that blow up a tensor', async () => {
+  const transformer = loadFixture('transformer');
+  const m = decodeModel(fs.readFileSync(transformer.model));
+  const softmax = m.graph!.node!.find((n) => n.op_type === 'Softmax')!;
+  softmax.attribute = [{ name: 'axis', type: 2, i: -(2 ** 53) }];
+  fs.writeFileSync(at('softmax-axis.onnx'), encodeModel(m));
+  await cliFails(['attribute', at('softmax-axis.onnx'), '--input', path.join(path.dirname(transformer.model), 'input.npy'), '--method', 'deeplift', '--out', at('never.npy')], /Softmax, opset \d+\): axis -9007199254740992 is out of range for rank 3/);
+  const resize = loadFixture('resize_align');
+  const r = decodeModel(fs.readFileSync(resize.model));
+  const pads = r.graph!.node!.find((n) => n.op_type === 'Pad')!;
+  const padsConst = r.graph!.node!.find((n) => n.output![0] === pads.input![1])!;
+  const t = padsConst.attribute![0].t!;
+  const values = new BigInt64Array(8);
+  values[1] = 2n ** 40n;
+  t.raw_data = new Uint8Array(values.buffer);
+  fs.writeFileSync(at('huge-pad.onnx'), encodeModel(r));
+  await cliFails(['attribute', at('huge-pad.onnx'), '--input', path.join(path.dirname(resize.model), 'input.npy'), '--method', 'deeplift', '--out', at('never.npy')], /pads \[0,1099511627776,0,0,0,0,0,0\] must be integers of magnitude at most 2147483647/);
+  assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
+});
+
+test('options a run would ignore or choke on: maximize --channel with --target, a regulariser that overflows, contrast --tolerance -1, export-triton --name .', async () => {
+  const cam = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
+  await cliFails(['maximize', cam, '--target', '0', '--channel', '3', '--out', at('never.npy')], /--channel picks a channel of a --layer objective/);
+  await cliFails(['maximize', cam, '--target', '0', '--stages', '1', '--steps', '2', '--lp-weight', '1e300', '--out', at('never.npy')], /the objective became -Infinity at step 1 .*lower the regulariser weights/);
+  const cdeepex = path.resolve(path.dirname(resnet.model), '../../cdeepex/clean');
+  const image = at('digit.npy');
+  writeNpy(image, new Float32Array(256).fill(0.5), [1, 1, 16, 16]);
+  await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '2', '--tolerance', '-1', '--out-dir', at('never')], /contrast: tolerance -1 must be a finite number > 0/);
+  for (const name of ['.', '..']) await cliFails(['export-triton', mlp.model, '--out', at('repo'), '--name', name], /is not '\.' or '\.\.'/);
+  assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never')) || fs.existsSync(at('repo')), 'nothing written');
+});
+
 // ---- inputs and targets -----------------------------------------------------------------------
 test('input of the wrong shape / rank / dtype', async () => {
   await cliFails(['attribute', resnet.model, '--input', at('wrong-shape.npy')], /\[1,3,15,16\].*expected/);

@@ -65,6 +65,10 @@ test('CLI: --target i:j:k, --reduce mean --reduce-axes, printed values equal the
   const perRow = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--target', `${meta.pixel.join(':')},0:0:0,1:2:3`]);
   assert.is(perRow.code, 0, perRow.err.join('|'));
   assert.match(perRow.out[2], /^row 2: target 1:2:3, /);
+  // Perturbation methods report the explained tensor too (the CLI prints its value).
+  const occluded = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--target', meta.pixel.join(':'), '--method', 'occlusion', '--window', '1,4,4', '--out', file]);
+  assert.is(occluded.code, 0, occluded.err.join('|'));
+  assert.is(Number(/= (\S+)$/.exec(occluded.out[0])![1]), Number(/= (\S+)$/.exec(r.out[0])![1]), 'occlusion prints the same value of the tensor');
 });
 
 test('errors name the tensor and its shape', async () => {

@@ -33,7 +33,7 @@ export const deepliftLayerNormalization: BackwardRule = {
     const { node } = ctx;
     if (dY.slice(1).some(Boolean) || [1, 2].some((i) => ctx.needsGrad(i))) ctx.fail('DeepLIFT: only the normalised output of an input-independent LayerNormalization is supported');
     const rank = ctx.shape(node.input![0]).length;
-    const axis = normAxis(attrInt(node, 'axis', -1), rank);
+    const axis = normAxis(ctx, attrInt(node, 'axis', -1), rank);
     const axes = Array.from({ length: rank - axis }, (_, k) => axis + k);
     return [normalization(ctx, ctx.em.mul(dY[0]!, node.input![1]), axes, attrFloat(node, 'epsilon', 1e-5))];
   },

@@ -9,7 +9,7 @@ export const Concat: RuleEntry = {
     backward(ctx, [dY]) {
       const inputs = ctx.node.input!;
       const out = ctx.node.output![0];
-      const axis = normAxis(attrInt(ctx.node, 'axis', 1), ctx.shape(out).length);
+      const axis = normAxis(ctx, attrInt(ctx.node, 'axis', 1), ctx.shape(out).length);
       if (axis === ctx.batchAxis(out)) ctx.fail('concatenation along the batch axis is not supported');
       let offset = 0;
       return inputs.map((x, i) => {

@@ -11,7 +11,7 @@ export const Gather: RuleEntry = {
       if (!ctx.needsGrad(0)) return [null, null];
       const [x, indices] = node.input!;
       const xs = ctx.shape(x);
-      const axis = normAxis(attrInt(node, 'axis', 0), xs.length);
+      const axis = normAxis(ctx, attrInt(node, 'axis', 0), xs.length);
       const b = ctx.batchAxis(x);
       if (axis === b) ctx.fail('gathering along the batch axis is not supported');
       const idx = ctx.constant(indices)?.values ?? ctx.fail('indices computed at run time are not supported');

@@ -9,7 +9,7 @@ export const GatherElements: RuleEntry = {
     backward(ctx, [dY]) {
       const [x, indices] = ctx.node.input!;
       const xs = ctx.shape(x);
-      const axis = normAxis(attrInt(ctx.node, 'axis', 0), xs.length);
+      const axis = normAxis(ctx, attrInt(ctx.node, 'axis', 0), xs.length);
       const idx = ctx.requireConstant(indices, 'indices');
       const [is, xStrides] = [strides(idx.dims), strides(xs)];
       const source = idx.values.map((v, j) => xs.reduce((acc, _, k) => {

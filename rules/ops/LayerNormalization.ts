@@ -12,7 +12,7 @@ export const LayerNormalization: RuleEntry = {
       if (dY.slice(1).some(Boolean)) ctx.fail('gradients through the Mean/InvStdDev outputs are not supported');
       if ([1, 2].some((i) => ctx.needsGrad(i))) ctx.fail('scale or bias computed from the input is not supported');
       const rank = ctx.shape(x).length;
-      const axis = normAxis(attrInt(node, 'axis', -1), rank);
+      const axis = normAxis(ctx, attrInt(node, 'axis', -1), rank);
       const axes = Array.from({ length: rank - axis }, (_, k) => axis + k);
       return [normalizeBackward(em, x, em.mul(dY[0]!, scale), axes, attrFloat(node, 'epsilon', 1e-5)), null, null];
     },

@@ -5,7 +5,7 @@ import { RuleContext, RuleEntry } from '../types';
 /** The axis, p and the norm n (kept) of a tensor along it. */
 export function lpParts(ctx: RuleContext) {
   const { em, node } = ctx;
-  const axis = normAxis(attrInt(node, 'axis', -1), ctx.shape(node.input![0]).length);
+  const axis = normAxis(ctx, attrInt(node, 'axis', -1), ctx.shape(node.input![0]).length);
   const p = attrInt(node, 'p', 2);
   if (p !== 1 && p !== 2) ctx.fail(`p = ${p} (only 1 and 2 exist)`);
   const norm = (t: string) => (p === 1 ? em.reduceSum(em.op('Abs', [t]), [axis]) : em.op('Sqrt', [em.reduceSum(em.mul(t, t), [axis])]));

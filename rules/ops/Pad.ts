@@ -25,7 +25,7 @@ export const Pad: RuleEntry = {
       const xs = ctx.shape(x);
       const rank = xs.length;
       const given = attrInts(node, 'paddings') ?? intsOf(ctx, 'pads', 1) ?? ctx.fail('pads are missing');
-      const axes = (ctx.opset >= 18 ? intsOf(ctx, 'axes', 3) : undefined)?.map((a) => normAxis(a, rank))
+      const axes = (ctx.opset >= 18 ? intsOf(ctx, 'axes', 3) : undefined)?.map((a) => normAxis(ctx, a, rank))
         ?? xs.map((_, k) => k);
       const begin = Array(rank).fill(0);
       const end = Array(rank).fill(0);

@@ -13,7 +13,7 @@ export const Resize: RuleEntry = {
       const xs = ctx.shape(x);
       const rank = xs.length;
       if (attrInt(node, 'antialias', 0)) ctx.fail('antialias is not supported');
-      const axes = (attrInts(node, 'axes') ?? xs.map((_, k) => k)).map((a) => normAxis(a, rank));
+      const axes = (attrInts(node, 'axes') ?? xs.map((_, k) => k)).map((a) => normAxis(ctx, a, rank));
       const scalesName = node.input![opset >= 11 ? 2 : 1];
       const given = scalesName ? ctx.requireConstant(scalesName, 'scales').values : [];
       const scales = xs.map(() => 1);

@@ -26,7 +26,7 @@ export const Slice: RuleEntry = {
       const rank = xs.length;
       const starts = intsOf(ctx, 'starts', 1) ?? ctx.fail('starts are missing');
       const ends = intsOf(ctx, 'ends', 2) ?? ctx.fail('ends are missing');
-      const axes = (intsOf(ctx, 'axes', 3) ?? starts.map((_, k) => k)).map((a) => normAxis(a, rank));
+      const axes = (intsOf(ctx, 'axes', 3) ?? starts.map((_, k) => k)).map((a) => normAxis(ctx, a, rank));
       const steps = ctx.opset >= 10 ? intsOf(ctx, 'steps', 4) : undefined;
       const pads = Array(2 * rank).fill(0);
       let g = dY!;

@@ -9,7 +9,7 @@ export const Split: RuleEntry = {
     backward(ctx, dY) {
       const { em, node } = ctx;
       const x = node.input![0];
-      const axis = normAxis(attrInt(node, 'axis', 0), ctx.shape(x).length);
+      const axis = normAxis(ctx, attrInt(node, 'axis', 0), ctx.shape(x).length);
       if (axis === ctx.batchAxis(x)) ctx.fail('splitting along the batch axis is not supported');
       const parts = node.output!.map((o, k) => dY[k] ?? em.mul(o, em.scalar(0)));
       return [em.concat(parts, axis)];

@@ -12,7 +12,7 @@ export const TopK: RuleEntry = {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const x = node.input![0];
-      const axis = normAxis(attrInt(node, 'axis', -1), ctx.shape(x).length);
+      const axis = normAxis(ctx, attrInt(node, 'axis', -1), ctx.shape(x).length);
       const hits = em.mask('Equal', em.unsqueeze(node.output![0], [axis + 1]), em.unsqueeze(x, [axis]));
       return [em.reduceSum(em.mul(hits, em.unsqueeze(dY!, [axis + 1])), [axis], false), null];
     },

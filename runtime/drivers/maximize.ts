@@ -61,6 +61,7 @@ interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; des
 function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): Objective {
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
+  if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
   if (o.target !== undefined) {
     const { from } = ex.resolveOutput(o.output);
     const k = o.target;
@@ -205,6 +206,8 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
       const out = await loop.next(feeds, [MAXIMIZE_IO.objective, MAXIMIZE_IO.activation]);
       objective.push((await hostData(out[MAXIMIZE_IO.objective]))[0]);
       activation.push((await hostData(out[MAXIMIZE_IO.activation]))[0]);
+      const now = objective[objective.length - 1];
+      if (!Number.isFinite(now)) throw new ExplainError(`maximize: the objective became ${now} at step ${objective.length} (${obj.describe}; lp-weight ${o.lpWeight ?? 0}, tv-weight ${o.tvWeight ?? 0}): lower the regulariser weights or the step size`);
       o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${objective[objective.length - 1].toPrecision(4)}`);
     }
     if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];

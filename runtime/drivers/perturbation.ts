@@ -37,7 +37,7 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   const per = x.size / n;
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
-  const names = [...new Set([...ex.outputNames, from])];
+  const names = [...new Set([...ex.outputNames, output, from])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);
   const base = await run(x, side);
@@ -65,7 +65,8 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
     options.progress?.(Math.min(start + batch, jobs.length), jobs.length);
   }
   if (average) attributions.forEach((a, i) => { if (counts[i] > 0) attributions[i] = a / counts[i]; });
-  const outputs = Object.fromEntries(ex.outputNames.map((name) => [name, base[name]]));
+  // The model's (float) outputs and the explained tensor, as the backprop methods report them.
+  const outputs = Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]]));
   return { attributions: { data: attributions, dims: [...x.dims] }, outputs, targets };
 }
 
