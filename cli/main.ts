@@ -622,6 +622,7 @@ async function rewrite(p: Parsed): Promise<void> {
   }
   const model = modelArg(p, 'rewrite');
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
+  checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   checkOutput(out, '--out', [model]);
   const ex = await Explainer.load(model, { provider: provider(p), wrt: wrtArg(p) });
   const dims = shapeArg(p, ex);

@@ -317,6 +317,7 @@ export class Explainer {
    * (integrated gradients), or build the reference in (`zeroBaseline`, `baselineRows`).
    */
   async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
+    checkRuleOptions(options);
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
@@ -349,8 +350,8 @@ export class Explainer {
     return s;
   }
 
-  private createSession(model: SessionModel, extra: SessionOptions = {}): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, ...extra } }));
+  private createSession(model: SessionModel): Promise<PooledSession> {
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions }));
   }
 
   /**
@@ -379,8 +380,17 @@ export class Explainer {
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
         const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels && toNumber(model.ir_version ?? 0) >= 4 ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
-        const session = await this.createSession(sessionModel(model), optimized ? { optimizedModelFilePath: optimized } : {});
-        if (cacheKey) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });
+        if (optimized) {
+          // This session only writes onnxruntime's optimised graph; the runs, this call's included,
+          // read that graph from the cache, so that a result does not depend on whether the cache
+          // held it (the two sessions round differently on extreme inputs).
+          await (await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized } })).release();
+          await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
+          const stored = await this.cache!.store.get(cacheKey!);
+          if (stored) return { session: await this.createSession(inlineModel(stored.model)), info: stored.info };
+        }
+        const session = await this.createSession(sessionModel(model));
+        if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });
         return { session, info };
       })();
       this.graphs.set(key, g);

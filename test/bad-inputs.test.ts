@@ -141,7 +141,7 @@ test('attributes that only a run would trip on: a Softmax axis out of range, Pad
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
-test('options a run would ignore or choke on: maximize --channel with --target, a regulariser that overflows, contrast --tolerance -1, export-triton --name .', async () => {
+test('options a run would ignore or choke on: maximize --channel with --target, a regulariser that overflows, contrast --tolerance -1, export-triton --name ., rewrite --epsilon -1', async () => {
   const cam = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
   await cliFails(['maximize', cam, '--target', '0', '--channel', '3', '--out', at('never.npy')], /--channel picks a channel of a --layer objective/);
   await cliFails(['maximize', cam, '--target', '0', '--stages', '1', '--steps', '2', '--lp-weight', '1e300', '--out', at('never.npy')], /the objective became -Infinity at step 1 .*lower the regulariser weights/);
@@ -150,7 +150,9 @@ test('options a run would ignore or choke on: maximize --channel with --target, 
   writeNpy(image, new Float32Array(256).fill(0.5), [1, 1, 16, 16]);
   await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '2', '--tolerance', '-1', '--out-dir', at('never')], /contrast: tolerance -1 must be a finite number > 0/);
   for (const name of ['.', '..']) await cliFails(['export-triton', mlp.model, '--out', at('repo'), '--name', name], /is not '\.' or '\.\.'/);
-  assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never')) || fs.existsSync(at('repo')), 'nothing written');
+  await cliFails(['rewrite', resnet.model, '--method', 'lrp-epsilon', '--epsilon=-1', '--out', at('never.onnx')], /epsilon -1 must be a finite number ≥ 0/);
+  await apiFails(async () => (await Explainer.load(resnet.model)).graph(resnet.input.dims.slice(1), { method: 'lrp-epsilon', epsilon: -1 }), /epsilon -1 must be a finite number ≥ 0/, 'graph()');
+  assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never')) || fs.existsSync(at('repo')) || fs.existsSync(at('never.onnx')), 'nothing written');
 });
 
 // ---- inputs and targets -----------------------------------------------------------------------
