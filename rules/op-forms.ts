@@ -19,7 +19,11 @@ export function intsOf(ctx: RuleContext, name: string, index: number): number[] 
 /** Reduction axes (attribute before opset 13/18, input after), normalised; all axes when absent. */
 export function reduceAxes(ctx: RuleContext, rank: number): number[] {
   const axes = intsOf(ctx, 'axes', 1);
-  if (axes && axes.length) return axes.map((a) => normAxis(ctx, a, rank));
+  if (axes && axes.length) {
+    const norm = axes.map((a) => normAxis(ctx, a, rank));
+    if (new Set(norm).size !== norm.length) ctx.fail(`axes [${axes}] name an axis twice (rank ${rank})`);
+    return norm;
+  }
   if (attrInt(ctx.node, 'noop_with_empty_axes', 0)) return [];
   return Array.from({ length: rank }, (_, k) => k);
 }

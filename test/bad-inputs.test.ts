@@ -121,13 +121,19 @@ test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
-test('attributes that only a run would trip on: a Softmax axis out of range, Pad constants that blow up a tensor', async () => {
+test('attributes that only a run would trip on: a Softmax axis out of range, ReduceMean axes naming an axis twice, Pad constants that blow up a tensor', async () => {
   const transformer = loadFixture('transformer');
   const m = decodeModel(fs.readFileSync(transformer.model));
   const softmax = m.graph!.node!.find((n) => n.op_type === 'Softmax')!;
   softmax.attribute = [{ name: 'axis', type: 2, i: -(2 ** 53) }];
   fs.writeFileSync(at('softmax-axis.onnx'), encodeModel(m));
   await cliFails(['attribute', at('softmax-axis.onnx'), '--input', path.join(path.dirname(transformer.model), 'input.npy'), '--method', 'deeplift', '--out', at('never.npy')], /Softmax, opset \d+\): axis -9007199254740992 is out of range for rank 3/);
+  const t13 = loadFixture('transformer_op13');
+  const m13 = decodeModel(fs.readFileSync(t13.model));
+  const mean = m13.graph!.node!.find((n) => n.name === '/body/ReduceMean')!;
+  mean.attribute = [...(mean.attribute ?? []).filter((a) => a.name !== 'axes'), { name: 'axes', type: 7, ints: [1, -2] }];
+  fs.writeFileSync(at('mean-axes.onnx'), encodeModel(m13));
+  await cliFails(['attribute', at('mean-axes.onnx'), '--input', path.join(path.dirname(t13.model), 'input.npy'), '--method', 'integrated-gradients', '--steps', '4', '--out', at('never.npy')], /ReduceMean, opset 13\): axes \[1,-2\] name an axis twice \(rank 3\)/);
   const resize = loadFixture('resize_align');
   const r = decodeModel(fs.readFileSync(resize.model));
   const pads = r.graph!.node!.find((n) => n.op_type === 'Pad')!;
