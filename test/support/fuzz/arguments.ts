@@ -95,7 +95,7 @@ function baseline({ r, b, at }: Ctx): Mutation {
   const how = Math.floor(r() * 5);
   if (how === 0) writeNpy(file, new Float32Array(row), [...b.dims.slice(1), 1]);
   else if (how === 1) writeNpy(file, new Float32Array(b.data.length), [...b.dims, 1]);
-  else if (how === 2) writeNpy(file, Float32Array.from({ length: row }, (_, i) => (i % 7 === 3 || i === row - 1 ? NaN : r())), [1, ...b.dims.slice(1)]);
+  else if (how === 2) writeNpy(file, Float32Array.from({ length: row }, (_, i) => (i % 7 === 3 ? NaN : i === row - 1 ? (r(), NaN) : r())), [1, ...b.dims.slice(1)]);
   else if (how === 3) writeNpy(file, new Float32Array(row * (b.dims[0] + 1)), [b.dims[0] + 1, ...b.dims.slice(1)]);
   else writeNpy(file, Float32Array.from({ length: row }, () => r()), [1, ...b.dims.slice(1)]);
   return { value: file, bad: how < 4 };
