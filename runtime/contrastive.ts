@@ -75,8 +75,10 @@ export class ContrastiveExplainer {
     if (!input?.data || input.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${input?.data?.length ?? 0} values`);
     const image = Float32Array.from(input.data as ArrayLike<number>);
     const [rec] = await reconstruct(g, image, o);
+    if (!Number.isFinite(rec.loss)) throw new ExplainError(`contrast: the z0 search diverged (‖G(z) − I‖² = ${rec.loss} after ${o.reconstructionSteps} steps of size ${o.lr}); lower --lr`);
     const residual = image.map((v, k) => v - rec.generated[k]);
     const search = await constrainedSearch(g, rec.z0, residual, options.trueClass, options.probe, method.inequalities, o);
+    if (![...search.ze, ...search.logits].every(Number.isFinite)) throw new ExplainError(`contrast: the constrained search diverged (a non-finite ze or logit after ${search.outer} outer iterations)`);
     const rowDims = [1, ...g.imageRow];
     const zDims = [1, ...g.latentRow];
     return {

@@ -5,6 +5,7 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
 import { readNpy } from '../../../runtime/node/npy-file';
 import { runCli } from '../cli-harness';
 import { FuzzCase } from './cases';
@@ -55,8 +56,12 @@ async function runCase(c: FuzzCase): Promise<CaseResult> {
   const r = await runCli(c.argv);
   let outProblem: string | undefined;
   if (r.code === 0 && c.repeat && c.out && fs.existsSync(c.out)) {
-    const first = `${c.out}.first`;
-    fs.renameSync(c.out, first);
+    // Folder mode resumes (skips outputs that exist): its whole --out-dir is moved aside, so that
+    // the second run repeats the same batches.
+    const dir = c.argv.includes('--out-dir') ? path.dirname(c.out) : undefined;
+    if (dir) fs.renameSync(dir, `${dir}.first`);
+    const first = dir ? path.join(`${dir}.first`, path.basename(c.out)) : `${c.out}.first`;
+    if (!dir) fs.renameSync(c.out, first);
     const again = await runCli(c.argv);
     outProblem = again.code !== 0 ? `second run exit ${again.code}: ${again.err.join(' | ')}` : checkOut(c, first);
   } else if (r.code === 0) {
