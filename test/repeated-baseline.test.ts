@@ -1,26 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backend } from '../runtime/backend';
 import { decodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadFixture, relL2 } from './support/fixtures';
+import { sessionsOf } from './support/sessions';
 
 // A shared baseline row used again is built into the graph as a constant (onnxruntime folds the
 // reference pass once); seen once, it is fed to the graph that takes it as an input.
+/** Graph inputs of each session created while `run` runs. */
 async function graphInputsOfNewSessions(run: () => Promise<void>): Promise<string[][]> {
-  const Session = backend().ort.InferenceSession;
-  const create = Session.create;
-  const made: string[][] = [];
-  Session.create = ((bytes: Uint8Array, options?: object) => {
-    made.push((decodeModel(bytes).graph!.input ?? []).map((i) => i.name!));
-    return create.call(Session, bytes, options as never);
-  }) as typeof create;
-  try {
-    await run();
-  } finally {
-    Session.create = create;
-  }
-  return made;
+  return (await sessionsOf(run)).map((c) => (decodeModel(c.bytes).graph!.input ?? []).map((i) => i.name!));
 }
 
 const fx = loadFixture('resnet_bn');

@@ -2,44 +2,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backend } from '../runtime/backend';
 import { Explainer, maximize } from '../runtime';
 import { decodeModel, TensorProto } from '../rewriter/proto';
 import { readNpy } from '../runtime/node/npy-file';
 import { FIXTURES } from './support/fixtures';
+import { Created, sessionsOf } from './support/sessions';
 
 // The weights of a loaded model exist once in JS, in the model's own bytes: every onnxruntime
 // session an Explainer creates (probe, forward, augmented graphs, optimisation loops) gets graph
 // bytes without them, and reads them as external data from views of those bytes. Counted by
 // wrapping InferenceSession.create, on the same core code path as the browser.
 const DIGITS = path.resolve(FIXTURES, '../digits');
-
-interface Created { bytes: Uint8Array; externalData: { path: string; data: Uint8Array }[] }
-
-/** Sessions created while `run` runs; `alive` follows those given weights, `most` is its peak. */
-async function sessionsOf(run: () => Promise<unknown>, alive = { now: 0, most: 0 }): Promise<Created[]> {
-  const Session = backend().ort.InferenceSession;
-  const create = Session.create;
-  const created: Created[] = [];
-  Session.create = (async (bytes: Uint8Array, options?: { externalData?: Created['externalData'] }) => {
-    created.push({ bytes, externalData: options?.externalData ?? [] });
-    const session = await create.call(Session, bytes, options);
-    if (!options?.externalData?.length) return session;
-    alive.most = Math.max(alive.most, ++alive.now);
-    const release = session.release.bind(session);
-    session.release = async () => {
-      alive.now--;
-      await release();
-    };
-    return session;
-  }) as typeof create;
-  try {
-    await run();
-  } finally {
-    Session.create = create;
-  }
-  return created;
-}
 
 /** The bytes an initializer of a session's graph holds: inline, or read from its external data. */
 function initializerBytes(t: TensorProto, files: Created['externalData']): { bytes: Uint8Array; inline: boolean; buffer?: ArrayBufferLike } {
