@@ -409,6 +409,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 const METHOD_FLAGS: Record<string, string[]> = {
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation'], fill: ['occlusion', 'feature-ablation'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
+  steps: ['integrated-gradients'], 'ig-method': ['integrated-gradients'],
 };
 
 function checkMethodFlags(p: Parsed, method: string): void {
@@ -502,8 +503,8 @@ function printTokenTable(ids: TensorInput, scores: TensorData): void {
 }
 
 async function attribute(p: Parsed): Promise<void> {
-  if (p.flags.has('input-dir')) return attributeDir(p);
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
+  if (p.flags.has('input-dir')) return attributeDir(p);
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
