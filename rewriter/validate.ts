@@ -199,6 +199,9 @@ function unique(axes: number[], fail: Fail): void {
   if (new Set(axes).size !== axes.length) fail(`axes [${axes}] repeat an axis`);
 }
 
+const resizeModes = modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] });
+const padModes = modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] });
+
 const RULES: Record<string, Rule> = {
   Conv: windowed('conv'),
   ConvTranspose: windowed('convT'),
@@ -290,7 +293,7 @@ const RULES: Record<string, Rule> = {
     return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
   },
   Resize: (node, [x], fail, view) => {
-    modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] })(node, [x], fail, view);
+    resizeModes(node, [x], fail, view);
     // Output size from constant sizes (input 3), else scales (input 2; input 1 at opset 10), over every axis.
     const constant = (i: number) => (node.input?.[i] ? view.constant(node.input[i])?.values : undefined);
     const sizes = constant(3);
@@ -302,7 +305,7 @@ const RULES: Record<string, Rule> = {
   },
   Upsample: modes({ mode: ['nearest', 'linear', 'bilinear'] }),
   Pad: (node, [x], fail, view) => {
-    modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] })(node, [x], fail, view);
+    padModes(node, [x], fail, view);
     // pads: an attribute before opset 11, then a constant input; axes (opset 18) an optional input.
     const pads = attrInts(node, 'pads') ?? view.constant(node.input?.[1] ?? '')?.values;
     const axesGiven = node.input?.[3] ? view.constant(node.input[3])?.values : undefined;

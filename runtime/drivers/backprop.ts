@@ -32,7 +32,8 @@ export const backprop: Driver = {
     const takesBaseline = session.inputNames.some((name) => name === IO_NAMES.baseline || name.startsWith(`${IO_NAMES.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
-    if (takesBaseline) Object.assign(feeds, ex.referenceFeeds(options, values, info.batchBroadcasts));
+    // The baselines checked above are the feeds where one row broadcasts; otherwise rows are repeated.
+    if (takesBaseline) Object.assign(feeds, given && info.batchBroadcasts ? given : ex.referenceFeeds(options, values, info.batchBroadcasts));
     const runs = info.batchDynamic ? [feeds] : splitFeeds(feeds, n);
     const results = [];
     for (const f of runs) {

@@ -208,7 +208,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
       activation.push((await hostData(out[MAXIMIZE_IO.activation]))[0]);
       const now = objective[objective.length - 1];
       if (!Number.isFinite(now)) throw new ExplainError(`maximize: the objective became ${now} at step ${objective.length} (${obj.describe}; lp-weight ${o.lpWeight ?? 0}, tv-weight ${o.tvWeight ?? 0}): lower the regulariser weights or the step size`);
-      o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${objective[objective.length - 1].toPrecision(4)}`);
+      o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${now.toPrecision(4)}`);
     }
     if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];
     x = await loop.result();

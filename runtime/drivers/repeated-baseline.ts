@@ -16,7 +16,8 @@ export function repeatedBaseline(owner: object, key: string, given: Record<strin
   let byKey = last.get(owner);
   if (!byKey) last.set(owner, (byKey = new Map()));
   const before = byKey.get(key);
-  const rows = Object.fromEntries(Object.entries(given).map(([name, t]) => [name, (t.data as Float32Array).slice()]));
+  // The baseline tensors hold their own copies (Explainer.baselineFor), so they are kept as they are.
+  const rows = Object.fromEntries(Object.entries(given).map(([name, t]) => [name, t.data as Float32Array]));
   byKey.set(key, rows);
   const same = before && Object.keys(rows).every((name) => before[name] && sameBits(before[name], rows[name]));
   return same ? { rows, digest: digest(rows) } : undefined;

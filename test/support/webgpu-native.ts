@@ -1,9 +1,10 @@
-import { NodeProto } from '../../rewriter/proto';
-import { WEBGPU_NATIVE } from '../../rewriter/webgpu-ops';
+import { ModelProto, NodeProto, toNumber } from '../../rewriter/proto';
+import { nonNativeOps } from '../../rewriter/webgpu-ops';
 
-/** Op types of `model`'s nodes that are not among `original`'s outputs and not WebGPU-native. */
-export function emittedNonNative(original: NodeProto[], model: { graph?: { node?: NodeProto[] } }): string[] {
+/** Op types of `model`'s nodes that are not among `original`'s outputs and not WebGPU-native at its opset. */
+export function emittedNonNative(original: NodeProto[], model: ModelProto): string[] {
   const forward = new Set(original.flatMap((n) => n.output ?? []));
   const emitted = (model.graph?.node ?? []).filter((n) => !(n.output ?? []).some((o) => forward.has(o)));
-  return [...new Set(emitted.map((n) => n.op_type ?? '').filter((op) => !WEBGPU_NATIVE.has(op)))];
+  const opset = toNumber((model.opset_import ?? []).find((o) => !o.domain)?.version ?? 0);
+  return nonNativeOps(emitted, 0, opset);
 }
