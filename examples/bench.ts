@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
  *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--threads N [--cpu-time]]
- *                 [--profile]
+ *                 [--profile] [--no-latent] [--no-captum]
  *
  * Models: the default torchvision exports (eval mode, BatchNorm folded into Conv, opset 13) with
  * random weights, written once into bench-cache/ by models/export_torchvision.py. Without Python's
@@ -13,6 +13,7 @@
  * row (reused on every call, so built into the graph from its second call) and a random row per
  * input row.
  * --profile prints where onnxruntime spends the time of each augmented graph (its profiler).
+ * Then, where Captum is importable, the same cases timed with Captum (examples/bench-captum.ts).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -21,7 +22,10 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
+import { sessionOptions } from '../runtime/session';
 import { benchLatent } from './bench-latent';
+import { captumComparison } from './bench-captum';
+import { pythonImports } from './python';
 import { ensureResNet18 } from './resnet18';
 import { profileGraphs } from './bench-profile';
 
@@ -58,15 +62,6 @@ const FALLBACK: BenchModel = {
   },
 };
 
-function hasTorch(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -81,13 +76,14 @@ function median(xs: number[]): number {
 }
 
 /**
- * --threads N: onnxruntime intra-op threads of every session (default: one per core). --cpu-time
+ * --threads N: onnxruntime intra-op threads of every session (default: the Explainer's, one per core). --cpu-time
  * (with --threads 1): time a run by the process's CPU time instead of the clock, which other
  * processes on a shared machine disturb much less.
  */
 const THREADS = Number(argValue('--threads') ?? 0) || undefined;
 const CPU_TIME = process.argv.includes('--cpu-time');
-const SESSION = { logSeverityLevel: 3 as const, graphOptimizationLevel: 'all' as const, ...(THREADS ? { intraOpNumThreads: THREADS } : {}) };
+/** The plain forward runs with the options the Explainer's sessions get (threads, spinning). */
+const SESSION = sessionOptions({ logSeverityLevel: 3, ...(THREADS ? { intraOpNumThreads: THREADS } : {}) });
 
 async function timeIt(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -120,7 +116,7 @@ type Baseline = (typeof BASELINES)[number];
 
 /** One timed configuration: a method at a batch size, with a baseline for reference methods. */
 interface Case { method: string; batch: number; baseline?: Baseline }
-interface Row extends Case { model: string; forward: number; attribution: number }
+export interface Row extends Case { model: string; forward: number; attribution: number }
 
 function cases(methodList: string[], batches: number[], baselines: Baseline[]): Case[] {
   const out: Case[] = [];
@@ -187,7 +183,7 @@ async function main(): Promise<void> {
   console.log(`load average at start: ${load()} on ${os.cpus().length} CPUs`);
   fs.mkdirSync(CACHE, { recursive: true });
   let models = MODELS.filter((m) => list('--models', MODELS.map((q) => q.name)).includes(m.name));
-  if (models.some((m) => !fs.existsSync(m.file)) && !hasTorch()) {
+  if (models.some((m) => !fs.existsSync(m.file)) && !pythonImports('torch, torchvision')) {
     console.log('Python torch/torchvision not found (/usr/bin/python3): benchmarking the ResNet-18 of examples/resnet18.ts instead of torchvision exports');
     models = [FALLBACK];
   }
@@ -211,9 +207,10 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${THREADS ? `${THREADS} intra-op threads` : `onnxruntime's default intra-op threads on ${os.cpus().length} CPUs`}); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
+  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${SESSION.intraOpNumThreads} intra-op threads on ${os.cpus().length} CPUs); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
   printRows(rows);
   console.log(`first gradient call (probe + rewrite + session, one batch-1 run; no disk cache): ${firstCalls.join(', ')}`);
+  if (!process.argv.includes('--no-captum')) captumComparison(rows, ROOT, runs, SESSION.intraOpNumThreads ?? 1);
   if (!argValue('--methods') || wanted.includes('occlusion')) await occlusionCost(models[0].file);
   if (!argValue('--methods') || wanted.includes('integrated-gradients')) await benchIg(models[0].file);
   if (!process.argv.includes('--no-latent')) await benchLatent(models[0].file);

@@ -1,3 +1,4 @@
+import * as os from 'os';
 import { Backend, OrtApi, setBackend } from '../backend';
 import { loadModel } from './model-file';
 import { probeProvider } from './provider-probe';
@@ -15,7 +16,7 @@ function nodeBackend(): Backend {
   } catch {
     // Not installed: onnxruntime-web below.
   }
-  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider };
+  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: os.availableParallelism() };
   const web = require('onnxruntime-web') as OrtApi;
   return {
     ort: web,
