@@ -75,4 +75,29 @@ check('com.microsoft FusedMatMul of two activations', [2, 3, 4], 13, (em, x) =>
 check('com.microsoft SkipLayerNormalization of two activations (residual)', [2, 3, 4], 17, (em, x) =>
   contrib(em, em.op('SkipLayerNormalization', [x, em.op('Relu', [em.matmul(x, weights(em, [4, 4], 10))]), em.constFloat([1, 0.5, -1, 2], [4]), em.constFloat([0, 1, 0, 1], [4]), em.constFloat([0.3, -0.2, 0.5, -1], [4])], { epsilon: float(1e-5) })));
 
+
+/**
+ * A zero-bias stack where every LayerNorm sees a constant reference row (x⁰ = 0, so ρ⁰ = ε^−½),
+ * as a random-init ConvNeXt from the zero baseline: the midpoint product split cancelled two
+ * ε^−½-sized terms per LayerNorm (ConvNeXt-T: convergence delta 1e4). LayerNormalization (opset
+ * 17) and the exporters' decomposition into ReduceMean, Sub, Pow, Sqrt and Div (opset 13).
+ */
+function layerNormStack(name: string, opset: number, norm: (em: Emitter, h: string) => string): void {
+  test(`DeepLIFT sums to delta from a zero reference through stacked ${name}`, async () => {
+    const graph = tinyGraph([2, 8], opset, (em, x) => {
+      let h = x;
+      for (let k = 0; k < 5; k++) h = em.matmul(norm(em, h), weights(em, [8, 8], 20 + k));
+      return h;
+    });
+    for (const seed of [11, 12]) await sumcheckModel(deeplift, { model: graph.model, input: graph.xs[0], output: 'y', label: `${name} (seed ${seed})`, seed, x0: Array(16).fill(0) }, 1e-6);
+  });
+}
+layerNormStack('LayerNormalization', 17, (em, h) =>
+  em.op('LayerNormalization', [h, em.constFloat(Array(8).fill(1), [8]), em.constFloat(Array(8).fill(0), [8])], { axis: -1, epsilon: float(1e-6) }));
+layerNormStack('decomposed LayerNorms', 13, (em, h) => {
+  const c = em.sub(h, em.op('ReduceMean', [h], { axes: [-1] }));
+  const v = em.op('ReduceMean', [em.op('Pow', [c, em.scalar(2)])], { axes: [-1] });
+  return em.op('Div', [c, em.op('Sqrt', [em.add(v, em.scalar(1e-6))])]);
+});
+
 test.run();

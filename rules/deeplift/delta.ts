@@ -21,6 +21,18 @@ export function midpoint(em: Emitter, a: string, a0: string): string {
   return em.mul(em.add(a, a0), em.scalar(0.5));
 }
 
+/**
+ * An exact split δ(a·r) = r_s·δa + a_l·δr, per element: s is the side (x or x⁰) with the smaller
+ * |r| and l the other side. Returns the factors of δa and of δr. Every term is then at most
+ * |a·r| + 2|a⁰·r⁰| in size. The midpoint split r̄·δa + ā·δr (Shapley's) is exact too, but where one
+ * side's r is huge (r = 1/σ of a row that is constant on the reference: ε^−½) its two terms are
+ * huge, and they cancel only up to rounding, which a network's later layers amplify.
+ */
+export function productSplit(em: Emitter, a: string, a0: string, r: string, r0: string): { ofA: string; ofR: string } {
+  const xSmaller = em.compare('LessOrEqual', em.op('Abs', [r]), em.op('Abs', [r0]));
+  return { ofA: em.where(xSmaller, r, r0), ofR: em.where(xSmaller, a0, a) };
+}
+
 /** max(a, b) = a + relu(b − a) (Max is not available on every WebGPU backend). */
 export function maximum(em: Emitter, a: string, b: string): string {
   return em.add(a, em.op('Relu', [em.sub(b, a)]));

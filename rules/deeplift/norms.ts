@@ -2,7 +2,7 @@ import { groupNormParts } from '../ops/GroupNormalization';
 import { lpParts } from '../ops/LpNormalization';
 import { skipLayerNormParts } from '../ops/com.microsoft.SkipLayerNormalization';
 import { BackwardRule } from '../types';
-import { delta, midpoint } from './delta';
+import { delta, midpoint, productSplit } from './delta';
 import { normalization } from './normalization';
 import { l1Multipliers, l2Multipliers } from './reduction';
 
@@ -16,8 +16,8 @@ export const deepliftGroupNormalization: BackwardRule = {
 };
 
 /**
- * LpNormalization y = x·ρ, ρ = 1/n: product rule (m = ρ_mid for x, Σ g·x_mid for ρ), rescale
- * rule for ρ(n) (limit −1/n_mid²), then n = Σ|x| or √Σx² as ReduceL1/ReduceL2.
+ * LpNormalization y = x·ρ, ρ = 1/n: productSplit for x·ρ, rescale rule for ρ(n) (limit
+ * −1/n_mid²), then n = Σ|x| or √Σx² as ReduceL1/ReduceL2.
  */
 export const deepliftLpNormalization: BackwardRule = {
   backward(ctx, [dY]) {
@@ -27,8 +27,9 @@ export const deepliftLpNormalization: BackwardRule = {
     const { axis, p, norm } = lpParts(ctx);
     const [n, n0] = [norm(x), norm(x0)];
     const [rho, rho0] = [em.op('Reciprocal', [n]), em.op('Reciprocal', [n0])];
-    const direct = em.mul(dY!, midpoint(em, rho, rho0));
-    const mRho = em.reduceSum(em.mul(dY!, midpoint(em, x, x0)), [axis]);
+    const split = productSplit(em, x, x0, rho, rho0);
+    const direct = em.mul(dY!, split.ofA);
+    const mRho = em.reduceSum(em.mul(dY!, split.ofR), [axis]);
     const dn = delta(em, n, n0);
     const nMid = midpoint(em, n, n0);
     const mN = em.mul(mRho, em.where(dn.small, em.neg(em.op('Reciprocal', [em.mul(nMid, nMid)])), em.div(em.sub(rho, rho0), dn.dx)));
