@@ -76,7 +76,7 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
   --upsample            resize the map to the input's spatial size (always on for --out .png)
   --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)`;
 
-const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per core)
+const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per physical core)
   --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder)
   --no-cache            neither read nor write cached graphs`;
 

@@ -76,7 +76,7 @@ function median(xs: number[]): number {
 }
 
 /**
- * --threads N: onnxruntime intra-op threads of every session (default: the Explainer's, one per core). --cpu-time
+ * --threads N: onnxruntime intra-op threads of every session (default: the Explainer's, one per physical core). --cpu-time
  * (with --threads 1): time a run by the process's CPU time instead of the clock, which other
  * processes on a shared machine disturb much less.
  */

@@ -22,7 +22,7 @@ export interface Backend {
    * 'gpu-buffer'`): onnxruntime-web; not onnxruntime-node 1.30, whose binding aborts the process.
    */
   deviceOutputs?: boolean;
-  /** Intra-op threads of native sessions when the user sets none: one per core (onnxruntime-node). */
+  /** Intra-op threads of native sessions when the user sets none: one per physical core (onnxruntime-node). */
   cpuThreads?: number;
   /** CPU sessions can save onnxruntime's optimised graph (`optimizedModelFilePath`): onnxruntime-node. */
   optimizedModels?: boolean;

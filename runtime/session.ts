@@ -17,9 +17,9 @@ export type SessionOptions = Omit<OrtCommon.InferenceSession.SessionOptions, 'ex
 const DEFAULTS: SessionOptions = { logSeverityLevel: 4, graphOptimizationLevel: 'all' };
 
 /**
- * The user's options over our defaults. Native sessions get one intra-op thread per core, as
- * PyTorch does (onnxruntime's own default counts physical cores: one on a 2-vCPU machine, half
- * the speed), and their pool threads stop spinning when a run returns
+ * The user's options over our defaults. Native sessions get one intra-op thread per physical core
+ * as the OS counts them (runtime/node/cores.ts; onnxruntime's own count gave one thread on this
+ * 2-core machine, half the speed), and their pool threads stop spinning when a run returns
  * (`session.force_spinning_stop`): an Explainer holds several sessions, and the spinning workers
  * of the one that just ran took the cores from the next (ResNet-18 forward after a gradient run:
  * 21 ms instead of 11 ms on 2 cores).

@@ -1,14 +1,15 @@
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../runtime';
+import { physicalCores } from '../runtime/node/cores';
 import { sessionOptions } from '../runtime/session';
 
-// onnxruntime's and PyTorch's default thread counts follow physical cores (one on this 2-vCPU
-// machine); ours follow os.availableParallelism(), and pool threads stop spinning after each run.
-test('native sessions default to one intra-op thread per core, threads that stop spinning, every graph optimisation and quiet logs', () => {
+test('native sessions default to one intra-op thread per physical core, threads that stop spinning, every graph optimisation and quiet logs', () => {
   assert.equal(sessionOptions(), {
-    logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: os.availableParallelism(),
+    logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: physicalCores(),
     extra: { session: { force_spinning_stop: '1' } },
   });
 });
@@ -19,6 +20,24 @@ test("the user's options win, and their other config entries are kept beside the
   assert.is(o.graphOptimizationLevel, 'basic');
   assert.equal(o.extra, { session: { force_spinning_stop: '1', set_denormal_as_zero: '1' }, optimization: { x: '1' } });
   assert.equal(sessionOptions({ extra: { session: { force_spinning_stop: '0' } } }).extra, { session: { force_spinning_stop: '0' } });
+});
+
+test('physical cores: distinct SMT sibling sets in sysfs, offline CPUs skipped, at most the CPUs the process may use', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-explain-cpus-'));
+  try {
+    // cpu0/cpu2 and cpu1/cpu3 are two cores with two threads each; cpu4 is offline (no topology).
+    const siblings = ['0,2', '1,3', '0,2', '1,3'];
+    siblings.forEach((s, i) => {
+      fs.mkdirSync(path.join(root, `cpu${i}`, 'topology'), { recursive: true });
+      fs.writeFileSync(path.join(root, `cpu${i}`, 'topology', 'thread_siblings_list'), `${s}\n`);
+    });
+    fs.mkdirSync(path.join(root, 'cpu4'));
+    fs.mkdirSync(path.join(root, 'cpufreq'));
+    assert.is(physicalCores(root), Math.min(2, os.availableParallelism()));
+    assert.is(physicalCores(path.join(root, 'missing')), os.availableParallelism());
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();

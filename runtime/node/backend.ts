@@ -1,5 +1,5 @@
-import * as os from 'os';
 import { Backend, OrtApi, setBackend } from '../backend';
+import { physicalCores } from './cores';
 import { loadModel } from './model-file';
 import { probeProvider } from './provider-probe';
 
@@ -16,7 +16,7 @@ function nodeBackend(): Backend {
   } catch {
     // Not installed: onnxruntime-web below.
   }
-  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: os.availableParallelism() };
+  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
   const web = require('onnxruntime-web') as OrtApi;
   return {
     ort: web,
