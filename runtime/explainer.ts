@@ -26,7 +26,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { createSession, Provider, providerInUse, SessionOptions } from './session';
+import { createSession, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -128,6 +128,8 @@ export class Explainer {
   private readonly sessions = new Map<string, Promise<PooledSession>>();
   private readonly graphs = new Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>();
   private readonly pool: SessionPool;
+  /** Intra-op threads where the user sets none: one for small models (threadsFor). */
+  private readonly threads: number | undefined;
   private weightsChecked = false;
   readonly view: GraphView;
   /**
@@ -150,6 +152,7 @@ export class Explainer {
     wrt?: string | string[], maxSessions?: number,
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
+    this.threads = threadsFor(model);
     const original = new GraphView(model, label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
@@ -351,7 +354,7 @@ export class Explainer {
   }
 
   private createSession(model: SessionModel): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions }));
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions, threads: this.threads }));
   }
 
   /**

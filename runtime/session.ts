@@ -1,6 +1,7 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { backend, OrtSession } from './backend';
 import { firstLine } from './run-errors';
+import { ModelProto } from '../rewriter/proto';
 import { SessionModel } from './session-model';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
@@ -33,10 +34,22 @@ export function sessionOptions(options: SessionOptions = {}): SessionOptions {
 }
 
 /**
- * Session settings: onnxruntime options (the user's), and for loops intra-op threads and outputs
- * kept on the WebGPU device for the next run.
+ * Session settings: onnxruntime options (the user's), the intra-op threads to use where the user
+ * sets none, and (loops) outputs kept on the WebGPU device for the next run.
  */
 export interface SessionTuning { options?: SessionOptions; threads?: number; outputsOnDevice?: boolean }
+
+/** Graphs with fewer weights run faster on one thread: the per-op thread-pool hand-off dominates. */
+const SMALL_MODEL = 1_000_000;
+
+/**
+ * The intra-op threads a model's sessions default to: one below SMALL_MODEL weights (digits CNN
+ * DeepLIFT at batch 8: 0.9 ms on one thread, 1.15 ms on two), else the platform's default.
+ */
+export function threadsFor(model: ModelProto): number | undefined {
+  const weights = (model.graph?.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1), 0);
+  return weights < SMALL_MODEL ? 1 : undefined;
+}
 
 /**
  * onnxruntime's WebGPU EP (onnxruntime-web/webgpu and onnxruntime-node 1.30) in its default NHWC
@@ -68,7 +81,7 @@ export async function createSession(model: SessionModel, provider: Provider, war
   }
   // onnxruntime-node rejects keys that are present but undefined.
   const options = Object.fromEntries(Object.entries(tuning.options ?? {}).filter(([, v]) => v !== undefined));
-  const base = { ...sessionOptions(options), ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}), ...externalData(model) };
+  const base = { ...sessionOptions({ ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}), ...options }), ...externalData(model) };
   if (provider !== fallback && !unavailable.has(provider)) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '../runtime';
 import { physicalCores } from '../runtime/node/cores';
-import { sessionOptions } from '../runtime/session';
+import { ModelProto } from '../rewriter/proto';
+import { sessionOptions, threadsFor } from '../runtime/session';
 
 test('native sessions default to one intra-op thread per physical core, threads that stop spinning, every graph optimisation and quiet logs', () => {
   assert.equal(sessionOptions(), {
@@ -20,6 +21,12 @@ test("the user's options win, and their other config entries are kept beside the
   assert.is(o.graphOptimizationLevel, 'basic');
   assert.equal(o.extra, { session: { force_spinning_stop: '1', set_denormal_as_zero: '1' }, optimization: { x: '1' } });
   assert.equal(sessionOptions({ extra: { session: { force_spinning_stop: '0' } } }).extra, { session: { force_spinning_stop: '0' } });
+});
+
+test('models under a million weights default to one thread', () => {
+  const model = (n: number): ModelProto => ({ graph: { initializer: [{ name: 'w', dims: [n], data_type: 1 }] } });
+  assert.is(threadsFor(model(999_999)), 1);
+  assert.is(threadsFor(model(1_000_000)), undefined);
 });
 
 test('physical cores: distinct SMT sibling sets in sysfs, offline CPUs skipped, at most the CPUs the process may use', () => {

@@ -1,7 +1,7 @@
 import { ModelProto } from '../../rewriter/proto';
 import { OrtSession, OrtTensor } from '../backend';
 import { runError } from '../run-errors';
-import { createSession, Provider } from '../session';
+import { createSession, Provider, threadsFor } from '../session';
 import { sessionModel } from '../session-model';
 
 /** Whose loop a session runs: the provider, where warnings go, and the model's label for errors. */
@@ -21,9 +21,6 @@ export function release(t: OrtTensor): void {
   if (t.location === 'gpu-buffer') t.dispose();
 }
 
-/** Graphs below this many weights run faster on one thread: the per-op thread-pool handoff dominates. */
-const SMALL_MODEL = 1_000_000;
-
 /**
  * One session for one objective graph, run many times by an optimisation loop. Inputs are fed as
  * pre-allocated tensors (the loop rewrites their data in place or feeds outputs back); on the
@@ -34,8 +31,7 @@ export class LoopSession {
   private constructor(private readonly session: OrtSession, private readonly label: string) {}
 
   static async create(model: ModelProto, owner: LoopOwner): Promise<LoopSession> {
-    const weights = (model.graph?.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1), 0);
-    const session = await createSession(sessionModel(model), owner.provider, (m) => owner.warn(m), { threads: weights < SMALL_MODEL ? 1 : undefined, outputsOnDevice: true });
+    const session = await createSession(sessionModel(model), owner.provider, (m) => owner.warn(m), { threads: threadsFor(model), outputsOnDevice: true });
     return new LoopSession(session, owner.label);
   }
 
