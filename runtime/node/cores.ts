@@ -4,10 +4,9 @@ import * as os from 'os';
 /**
  * Physical cores this process may use: on Linux the distinct sets of SMT siblings under
  * `cpuRoot` (sysfs), at most os.availableParallelism() (the CPUs of the process's affinity
- * mask); elsewhere, or when sysfs cannot be read, os.availableParallelism(). onnxruntime and
- * PyTorch aim for one thread per physical core but count them from CPUID, which on some VMs
- * reports two separate vCPUs as SMT siblings of one core (onnxruntime then ran one thread on
- * this 2-core machine, at half the speed).
+ * mask); elsewhere, or when sysfs cannot be read, os.availableParallelism(). onnxruntime's and
+ * PyTorch's own defaults also aim for one thread per physical core, but on this 2-core VM (sysfs
+ * and lscpu: two cores, one thread each) both start one thread, at half the speed.
  */
 export function physicalCores(cpuRoot = '/sys/devices/system/cpu'): number {
   const logical = os.availableParallelism();
