@@ -19,8 +19,11 @@ const CASES: { method: string; baseline?: string; captum: string; faster: number
 /** torchvision models whose blocks examples/captum_bench.py prepares for Captum's DeepLift. */
 const MODELS = ['resnet18', 'resnet50'];
 
+/** The compared case of one of our rows, if any. */
+const caseOf = (r: Row) => (MODELS.includes(r.model) ? CASES.find((c) => c.method === r.method && (c.baseline ?? r.baseline) === r.baseline) : undefined);
+
 export function captumComparison(rows: Row[], root: string, runs: number, threads: number): void {
-  const compared = rows.filter((r) => MODELS.includes(r.model) && CASES.some((c) => c.method === r.method && (c.baseline ?? r.baseline) === r.baseline));
+  const compared = rows.filter(caseOf);
   if (!compared.length) return;
   console.log('');
   if (!pythonImports('captum.attr')) {
@@ -33,7 +36,7 @@ export function captumComparison(rows: Row[], root: string, runs: number, thread
     const out = execFileSync('/usr/bin/python3', [path.join(root, 'examples', 'captum_bench.py'), model, batches.join(','), String(runs), String(threads)], { encoding: 'utf8' });
     const captum = out.trim().split('\n').map((l) => JSON.parse(l) as { batch: number; method: string; ms: number; fastest_ms: number });
     for (const r of compared.filter((q) => q.model === model)) {
-      const c = CASES.find((k) => k.method === r.method && (k.baseline ?? r.baseline) === r.baseline)!;
+      const c = caseOf(r)!;
       const theirs = captum.find((t) => t.batch === r.batch && t.method === c.captum);
       if (!theirs) continue;
       const speedup = theirs.ms / r.attribution;
