@@ -28,6 +28,7 @@ import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-
 import { packageVersion } from './version';
 import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribute-dir';
 import { mapMethods } from '../rewriter/maps';
+import { RECURRENT_CELLS } from '../rewriter/recurrent/unroll';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 import { LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
@@ -366,7 +367,8 @@ async function info(p: Parsed): Promise<void> {
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
   console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
   for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
-  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset));
+  // Recurrent cells are unrolled into supported ops before the walk.
+  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !(op in RECURRENT_CELLS));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));

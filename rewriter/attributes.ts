@@ -37,3 +37,8 @@ export function attrTensorValues(node: NodeProto, name: string): number[] | unde
 export function hasAttr(node: NodeProto, name: string): boolean {
   return find(node, name) !== undefined;
 }
+
+export function attrStrings(node: NodeProto, name: string): string[] | undefined {
+  const a = find(node, name);
+  return a?.strings && a.strings.length > 0 ? a.strings.map((s) => new TextDecoder().decode(s)) : undefined;
+}

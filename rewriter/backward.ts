@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, TensorFacts } from './graph-view';
+import { GraphView, subgraphReads, TensorFacts } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { RuleContext, RuleOptions } from '../rules/types';
@@ -88,11 +88,6 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   return result;
 }
 
-/** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
-function subgraphReads(node: NodeProto): string[] {
-  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g?.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
-}
-
 const TYPE_NAMES: Record<number, string> = { 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean' };
 const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float tensor' : TYPE_NAMES[t] ?? `of type ${t}`);
 
@@ -142,9 +137,17 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
     dtype: (name) => facts.dtypes.get(aliases.get(name) ?? name) ?? view.initializers.get(name)?.data_type ?? undefined,
     isConstant: (name) => view.isConstant(name) || facts.values.has(name),
     requireConstant: (name, what) => constant(name) ?? fail(`${what} ('${name}') must be a constant`),
-    reshapeLike: (x, like) => {
+    reshapeLike: (x, like, layoutOf) => {
       const b = batchAxis(like);
-      return em.reshape(x, shape(like).map((d, k) => (k === b ? -1 : d)));
+      // Only where every batch axis holds the batch alone (not folded into attention heads).
+      const from = layoutOf === undefined || !facts.batchBroadcasts ? undefined : { dims: shape(layoutOf), b: batchAxis(layoutOf) };
+      if (from && b >= 0 && from.b >= 0 && from.b !== b) {
+        // Only unit axes move (Squeeze, Unsqueeze, Y[L, 1, N, H] → [L, N, H]): Squeeze then Unsqueeze keep the batch's symbol.
+        const units = (dims: number[], batch: number) => dims.flatMap((d, k) => (d === 1 && k !== batch ? [k] : []));
+        const core = (dims: number[], batch: number) => dims.flatMap((d, k) => (k === batch ? ['N'] : d === 1 ? [] : [String(d)])).join();
+        if (core(from.dims, from.b) === core(shape(like), b)) return em.unsqueeze(em.squeeze(x, units(from.dims, from.b)), units(shape(like), b));
+      }
+      return em.reshape(x, shape(like).map((d, k) => (k === b ? (from?.b === b ? 0 : -1) : d)));
     },
     broadcastShape: (like) => {
       const b = batchAxis(like);

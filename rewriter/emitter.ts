@@ -3,11 +3,13 @@ import { AttributeProto, AttrType, DataType, makeTensor, NodeProto, TensorProto 
 
 export interface FloatAttr { float: number }
 export interface FloatsAttr { floats: number[] }
-export type AttrValue = number | number[] | string | FloatAttr | FloatsAttr | TensorProto;
+export interface StringsAttr { strings: string[] }
+export type AttrValue = number | number[] | string | FloatAttr | FloatsAttr | StringsAttr | TensorProto;
 export type Attrs = Record<string, AttrValue | undefined>;
 
 export const float = (v: number): FloatAttr => ({ float: v });
 export const floats = (v: number[]): FloatsAttr => ({ floats: v });
+export const strings = (v: string[]): StringsAttr => ({ strings: v });
 
 function toAttribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
@@ -15,6 +17,7 @@ function toAttribute(name: string, v: AttrValue): AttributeProto {
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
   if ('float' in v) return { name, type: AttrType.FLOAT, f: (v as FloatAttr).float };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: (v as FloatsAttr).floats };
+  if ('strings' in v) return { name, type: AttrType.STRINGS, strings: (v as StringsAttr).strings.map((x) => new TextEncoder().encode(x)) };
   return { name, type: AttrType.TENSOR, t: v as TensorProto };
 }
 

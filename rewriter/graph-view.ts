@@ -19,6 +19,11 @@ export interface TensorFacts {
 
 export interface Constant { dims: number[]; values: number[] }
 
+/** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
+export function subgraphReads(node: NodeProto): string[] {
+  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g?.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+}
+
 /** A read-only index over a model's main graph. */
 export class GraphView {
   readonly graph: GraphProto;

@@ -85,7 +85,7 @@ export const DataType = {
   FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
 } as const;
 
-export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 export function isFloatType(t: number | undefined): boolean {
   return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === 16;
@@ -151,6 +151,8 @@ export function makeTensor(name: string, dims: number[], values: ArrayLike<numbe
     raw = new Uint8Array(Float64Array.from(values).buffer);
   } else if (dataType === DataType.FLOAT) {
     raw = new Uint8Array(Float32Array.from(values).buffer);
+  } else if (dataType === DataType.INT32) {
+    raw = new Uint8Array(Int32Array.from(values).buffer);
   } else {
     throw new Error(`makeTensor: unsupported data type ${dataType}`);
   }

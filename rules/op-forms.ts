@@ -103,7 +103,7 @@ export function matmulAlongAxis(em: Emitter, g: string, axis: number, rank: numb
 
 /** Rule of ops that only change the shape (Reshape, Flatten, Squeeze, Unsqueeze): dX = dY reshaped like X. */
 export const reshapeBack: BackwardRule = {
-  backward: (ctx, [dY]) => [ctx.reshapeLike(dY!, ctx.node.input![0])],
+  backward: (ctx, [dY]) => [ctx.reshapeLike(dY!, ctx.node.input![0], ctx.node.output![0])],
 };
 
 /**

@@ -32,8 +32,14 @@ export interface RuleContext {
   isConstant(name: string): boolean;
   /** Same as constant() but fails naming the node when the value is not static. */
   requireConstant(name: string, what: string): Constant;
-  /** Reshape x to the shape of tensor `like` (its batch axis kept dynamic). */
-  reshapeLike(x: string, like: string): string;
+  /**
+   * Reshape x to the shape of tensor `like` (its batch axis kept dynamic). With `layoutOf`, a tensor
+   * shaped as x is, the batch keeps its symbol under shape inference (copied by Reshape's 0 on the
+   * same axis; Squeeze and Unsqueeze where only unit axes move), so onnxruntime can plan the memory
+   * of what follows: an unknown batch dimension gets a fresh symbol at every broadcast, and memory
+   * planning of large graphs then turns quadratic.
+   */
+  reshapeLike(x: string, like: string, layoutOf?: string): string;
   /** Shape of `like` with its batch axis set to 1, for Expand targets. */
   broadcastShape(like: string): number[];
   /** Name of the reference-pass tensor (the model run on the baseline); only for reference methods. */

@@ -6,6 +6,7 @@ import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
+import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
@@ -213,9 +214,15 @@ export class Explainer {
         this.validate([1, ...rowDims]);
         let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
         let first = await probeFacts(view.model, specs, this.label);
-        // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn).
+        // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
+        // then recurrent cells become their time steps.
         for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
           view = new GraphView(inlined, this.label);
+          first = await probeFacts(view.model, specs, this.label);
+        }
+        const unrolled = unrollRecurrent(view, first.facts);
+        if (unrolled) {
+          view = new GraphView(unrolled, this.label);
           first = await probeFacts(view.model, specs, this.label);
         }
         if (first.batchDynamic) return { view, ...first };

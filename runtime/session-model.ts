@@ -1,4 +1,4 @@
-import { encodeModel, ModelProto, TensorProto } from '../rewriter/proto';
+import { DataType, encodeModel, ModelProto, TensorProto } from '../rewriter/proto';
 
 /** A graph as onnxruntime takes it: its bytes, and the in-memory files its weights are read from. */
 export interface SessionModel {
@@ -9,6 +9,8 @@ export interface SessionModel {
 
 /** Initializers at least this large are referenced where they lie instead of being re-encoded. */
 const EXTERNAL_BYTES = 1024;
+/** Integer tensors stay inline: onnxruntime reads shapes, split sizes and indices from them when it loads the graph. */
+const SHAPE_TYPES = new Set<number>([DataType.INT64, DataType.INT32]);
 
 /**
  * Serializes a graph for a session without copying its weights: each large initializer becomes an
@@ -22,7 +24,7 @@ export function sessionModel(model: ModelProto): SessionModel {
   const external = (t: TensorProto): TensorProto => {
     const raw = t.raw_data;
     // An unset bytes field decodes as protobufjs's empty default, which may be a plain array.
-    if (!(raw instanceof Uint8Array) || raw.byteLength < EXTERNAL_BYTES) return t;
+    if (!(raw instanceof Uint8Array) || raw.byteLength < EXTERNAL_BYTES || SHAPE_TYPES.has(t.data_type ?? 0)) return t;
     let location = files.get(raw.buffer);
     if (!location) files.set(raw.buffer, (location = `weights-${files.size}.bin`));
     const entries = { location, offset: raw.byteOffset, length: raw.byteLength };

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
-import { EXPORTERS, FIXTURES, isReferenceCopy, loadFixture, relL2 } from './support/fixtures';
+import { FIXTURE_ROOTS, isReferenceCopy, loadFixture, relL2 } from './support/fixtures';
 import { skip } from './support/skip';
 
 // onnxruntime-node's webgpu EP runs on CPU-only machines through Chromium's SwiftShader Vulkan
@@ -39,6 +39,7 @@ function placements(log: string): Map<string, string[]> {
 const CASES = [
   ['resnet_bn', 'gradient'], ['resnet_bn', 'deeplift'], ['cnn_maxpool', 'lrp-epsilon'], ['cnn_maxpool', 'guided-backprop'], ['transformer', 'deeplift'], ['conv1d_onehot', 'deeplift'],
   ['mobilenet', 'gradient'], ['paddle_op9', 'deeplift', 'exporters'], ['qdq_cnn', 'gradient', 'exporters'], ['tf_speech', 'deeplift', 'exporters'],
+  ['lstm_op13', 'gradient', 'recurrent'], ['gru_bi_op14', 'deeplift', 'recurrent'],
 ];
 
 for (const [name, method, root = 'fixtures'] of CASES) {
@@ -54,11 +55,13 @@ for (const [name, method, root = 'fixtures'] of CASES) {
     assert.is(child.status, 0, child.stderr.split('\n').filter((l) => l.includes('child failed')).join('\n'));
     const placement = placements(child.stderr);
     assert.ok(placement.has('WebGpuExecutionProvider'), 'WebGPU EP took nodes');
-    const fx = loadFixture(name, root === 'exporters' ? EXPORTERS : FIXTURES);
+    const fx = loadFixture(name, FIXTURE_ROOTS[root]);
     const ex = await Explainer.load(fx.model);
     // The emitted backward nodes; the model's own nodes and their reference-pass copies run where
     // onnxruntime puts the model (e.g. an opset-9 Clip or a QuantizeLinear on the CPU).
-    const { model, prepared } = await ex.augmented(fx.input.dims.slice(1), { method, target: fx.meta.target });
+    // Token ids are explained at their embedding output: one row is [L, width].
+    const rowDims = ex.tokens ? [...fx.input.dims.slice(1), ...ex.tokens.rowDims] : fx.input.dims.slice(1);
+    const { model, prepared } = await ex.augmented(rowDims, { method, target: fx.meta.target });
     const emitted = new Set(model.graph!.node!.slice(prepared.view.nodes.length).filter((n) => !isReferenceCopy(n)).map((n) => `${n.op_type} (${n.name})`));
     const onCpu = [...placement].flatMap(([ep, nodes]) => (ep === 'WebGpuExecutionProvider' ? [] : nodes.filter((n) => emitted.has(n))));
     assert.equal(onCpu, [], 'emitted nodes that fell back to another EP');

@@ -11,6 +11,10 @@ import type { NodeProto } from '../../rewriter/proto';
 export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
 /** Models in the forms other converters emit (models/make_exporters.py), same layout. */
 export const EXPORTERS = path.resolve(__dirname, '../../../models/exporters');
+/** Token classifiers with LSTM / GRU / RNN cells (models/make_recurrent.py); input.npy holds token ids. */
+export const RECURRENT = path.resolve(__dirname, '../../../models/recurrent');
+/** Fixture folders by the short names tests pass between processes. */
+export const FIXTURE_ROOTS: Record<string, string> = { fixtures: FIXTURES, exporters: EXPORTERS, recurrent: RECURRENT };
 
 /** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
 export const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));

@@ -14,6 +14,7 @@ export interface InputCase {
   /** A constant input (initializer) with these values. */
   value?: number[];
   int64?: boolean;
+  int32?: boolean;
   /** A constant boolean input (e.g. Where's condition) with `value` as 0/1. */
   bool?: boolean;
   /** An omitted optional input (empty name). */
@@ -58,7 +59,7 @@ export function singleOpModel(c: OpCase): { model: ModelProto; xs: InputSpec[]; 
     if (inp.value) {
       initializer.push(inp.bool
         ? { name: `c${i}`, dims: inp.shape, data_type: DataType.BOOL, raw_data: Uint8Array.from(inp.value, (v) => (v ? 1 : 0)) }
-        : makeTensor(`c${i}`, inp.shape, inp.value, inp.int64 ? DataType.INT64 : DataType.FLOAT));
+        : makeTensor(`c${i}`, inp.shape, inp.value, inp.int64 ? DataType.INT64 : inp.int32 ? DataType.INT32 : DataType.FLOAT));
       return `c${i}`;
     }
     xs.push({ name: `x${i}`, elemType: DataType.FLOAT, dims: inp.shape });

@@ -5,14 +5,14 @@
  */
 import * as ort from 'onnxruntime-node';
 import { Explainer } from '../../runtime';
-import { EXPORTERS, FIXTURES, loadFixture } from './fixtures';
+import { FIXTURE_ROOTS, loadFixture } from './fixtures';
 
 const create = ort.InferenceSession.create.bind(ort.InferenceSession);
 ort.InferenceSession.create = ((bytes: Uint8Array, options?: ort.InferenceSession.SessionOptions) =>
   create(bytes, options?.executionProviders?.some((p) => (typeof p === 'string' ? p : p.name) === 'webgpu') ? { ...options, logSeverityLevel: 0 } : options)) as typeof ort.InferenceSession.create;
 
 async function run(name: string, method: string, root: string): Promise<void> {
-  const fx = loadFixture(name, root === 'exporters' ? EXPORTERS : FIXTURES);
+  const fx = loadFixture(name, FIXTURE_ROOTS[root]);
   const ex = await Explainer.load(fx.model, { provider: 'webgpu' });
   const r = await ex.attribute(fx.input, { method, target: fx.meta.target });
   if (r.warnings?.length) throw new Error(r.warnings.join('; '));

@@ -1,0 +1,136 @@
+import { attrFloat, attrFloats, attrInt, attrString, attrStrings, attrTensorValues, hasAttr } from '../attributes';
+import { Emitter } from '../emitter';
+import { ExplainError } from '../errors';
+import { GraphView, subgraphReads, TensorFacts } from '../graph-view';
+import { DataType, ModelProto, NodeProto, TensorProto } from '../proto';
+import { parseActivations } from './activations';
+import { Cell, DirectionWeights, GRU_CELL, LSTM_CELL, RNN_CELL, State, transposed } from './cells';
+
+/** Recurrent ops the canonizer replaces with their unrolled steps. */
+export const RECURRENT_CELLS: Record<string, Cell> = { RNN: RNN_CELL, GRU: GRU_CELL, LSTM: LSTM_CELL };
+
+const DEFAULT_ACTIVATIONS: Record<string, string[]> = { RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] };
+
+/**
+ * Graph canonicalisation before the walk: every RNN, GRU and LSTM node of the main graph becomes
+ * its time steps in standard ops (MatMul, Split, the activations, Mul, Add, Concat), for the
+ * sequence length of this input shape, so every method's rules apply to the cell's gates and
+ * products and the augmented graph runs where the recurrent op does not (WebGPU). The outputs keep
+ * their names and values. Returns undefined when the graph has no recurrent node.
+ */
+export function unrollRecurrent(view: GraphView, facts: TensorFacts): ModelProto | undefined {
+  const graph = view.graph;
+  if (!(graph.node ?? []).some((n) => isRecurrent(n))) return undefined;
+  const added: TensorProto[] = [];
+  const replacedInputs = new Set<string>();
+  const node = (graph.node ?? []).flatMap((n) => {
+    if (!isRecurrent(n)) return [n];
+    const em = unroll(view, facts, n);
+    added.push(...em.initializers);
+    (n.input ?? []).forEach((i) => replacedInputs.add(i));
+    return em.nodes;
+  });
+  // The cells' weights now live in the unrolled constants: drop those nothing else reads.
+  const read = new Set(node.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+  const unused = (name = '') => replacedInputs.has(name) && view.initializers.has(name) && !read.has(name);
+  return {
+    ...view.model,
+    graph: {
+      ...graph, node,
+      initializer: [...(graph.initializer ?? []).filter((t) => !unused(t.name)), ...added],
+      input: (graph.input ?? []).filter((i) => !unused(i.name)),
+    },
+  };
+}
+
+export function isRecurrent(n: NodeProto): boolean {
+  return !n.domain && n.op_type !== undefined && n.op_type in RECURRENT_CELLS;
+}
+
+function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
+  const op = node.op_type!;
+  const cell = RECURRENT_CELLS[op];
+  const where = `${view.label}: ${view.nodeLabel(node)}`;
+  const fail = (why: string): never => { throw new ExplainError(`${where}: ${why}`); };
+  const [x, wName, rName, bName, lensName, h0Name, c0Name, pName] = node.input ?? [];
+  const constant = (name: string, what: string) => view.constant(name) ?? fail(`${what} '${name}' must be a constant (an initializer) to unroll the cell`);
+  const w = constant(wName, 'W');
+  const r = constant(rName, 'R');
+  const [directions, gh, inputSize] = w.dims;
+  const hidden = attrInt(node, 'hidden_size', gh / cell.gates);
+  const direction = attrString(node, 'direction', 'forward');
+  if ((direction === 'bidirectional' ? 2 : 1) !== directions || !['forward', 'reverse', 'bidirectional'].includes(direction)) fail(`direction '${direction}' does not match W's ${directions} direction(s)`);
+  if (gh !== cell.gates * hidden) fail(`W has ${gh} rows, expected ${cell.gates} gates × hidden_size ${hidden}`);
+  if (hasAttr(node, 'clip')) fail(`the clip attribute (${attrFloat(node, 'clip', 0)}) is not supported; re-export without cell clipping`);
+  if (attrInt(node, 'input_forget', 0)) fail('input_forget (coupled input and forget gates) is not supported');
+  const names = attrStrings(node, 'activations') ?? [...DEFAULT_ACTIVATIONS[op], ...(directions === 2 ? DEFAULT_ACTIVATIONS[op] : [])];
+  if (names.length !== cell.activations * directions) fail(`${names.length} activations given, ${op} needs ${cell.activations} per direction`);
+  const acts = parseActivations(names, attrFloats(node, 'activation_alpha') ?? [], attrFloats(node, 'activation_beta') ?? [], where);
+  if (attrInt(node, 'layout', 0) !== 0) fail('layout 1 (batch-first) is not supported');
+  const linearBeforeReset = attrInt(node, 'linear_before_reset', 0) !== 0;
+  const xShape = facts.shapes.get(x) ?? fail(`the shape of its input '${x}' is unknown`);
+  const steps = xShape[0];
+  const b = bName ? constant(bName, 'B').values : undefined;
+  const p = pName ? constant(pName, 'P').values : undefined;
+
+  const em = new Emitter(view.opset, facts.dtypes.get(x) ?? DataType.FLOAT, `${node.name || node.output![0]}/unrolled`);
+  // The sequence length written into X's shape: with it symbolic, every step's tensors would get their
+  // own unknown dimension, and onnxruntime's memory planner, unable to reuse them, goes quadratic.
+  const seq = em.reshape(x, [steps, 0, inputSize]);
+  // Per-row lengths: a step past a row's end keeps its state and outputs zeros (also reversed).
+  const lens = lensName ? view.constant(lensName)?.values : undefined;
+  const masked = lensName && !(lens && lens.every((l) => l === steps));
+  const lensF = masked ? em.reshape(em.cast(lensName, em.floatType), [1, -1, 1]) : undefined;
+  // A zero initial state (torch.onnx writes ConstantOfShape zeros of the input's batch) is left out:
+  // onnxruntime then infers every state's shape from X's and plans their memory in linear time.
+  const initial = (name: string | undefined, d: number) => (name && !isZeros(view, name) ? em.slice(name, [d], [d + 1], [0]) : undefined);
+
+  const ys: string[] = [];
+  const hs: string[] = [];
+  const cs: string[] = [];
+  for (let d = 0; d < directions; d++) {
+    const size = (k: number) => ({ from: d * k, to: (d + 1) * k });
+    const slice = (v: readonly number[] | undefined, k: number) => (v ? Array.from(v.slice(size(k).from, size(k).to)) : new Array(k).fill(0));
+    const weights: DirectionWeights = {
+      w: slice(w.values, gh * inputSize), r: slice(r.values, gh * hidden),
+      wb: slice(b, 2 * gh).slice(0, gh), rb: slice(b, 2 * gh).slice(gh), p: p && slice(p, 3 * hidden),
+    };
+    const wT = transposed(weights.w, gh, inputSize);
+    const projected = em.add(em.matmul(seq, em.constFloat(wT.values, wT.dims)), em.constFloat(cell.inputBias(weights, hidden, linearBeforeReset), [gh]));
+    const perStep = steps === 1 ? [projected] : em.split(projected, 0, new Array(steps).fill(1));
+    const ctx = { em, hidden, acts: acts.slice(d * cell.activations, (d + 1) * cell.activations), consts: cell.constants(em, weights, hidden, linearBeforeReset), linearBeforeReset };
+    const reverse = direction === 'reverse' || d === 1;
+    let state: State = { h: initial(h0Name, d), c: initial(c0Name, d) };
+    const outputs: string[] = new Array(steps);
+    for (let k = 0; k < steps; k++) {
+      const t = reverse ? steps - 1 - k : k;
+      const next = cell.step(ctx, perStep[t], state);
+      if (!lensF) {
+        state = next;
+        outputs[t] = next.h!;
+        continue;
+      }
+      const live = em.compare('Less', em.scalar(t), lensF);
+      const keep = (fresh: string | undefined, old: string | undefined) => fresh && em.where(live, fresh, old ?? em.scalar(0));
+      outputs[t] = keep(next.h, undefined)!;
+      state = { h: keep(next.h, state.h), c: keep(next.c, state.c) };
+    }
+    ys.push(em.unsqueeze(em.concat(outputs, 0), [1]));
+    hs.push(state.h!);
+    if (state.c) cs.push(state.c);
+  }
+  const [yName, hName, cName] = node.output ?? [];
+  const emit = (name: string | undefined, value: () => string) => { if (name) em.rename(value(), name); };
+  emit(yName, () => em.concat(ys, 1));
+  emit(hName, () => em.concat(hs, 0));
+  emit(cName, () => em.concat(cs, 0));
+  return em;
+}
+
+/** Whether a tensor is all zeros by construction: a zero constant, or ConstantOfShape with a zero (or default) value. */
+function isZeros(view: GraphView, name: string): boolean {
+  const constant = view.constant(name);
+  if (constant) return constant.values.every((v) => v === 0);
+  const producer = view.producer.get(name);
+  return producer?.op_type === 'ConstantOfShape' && (attrTensorValues(producer, 'value') ?? [0]).every((v) => v === 0);
+}

@@ -1,0 +1,170 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { deeplift } from '../rules/methods/deeplift';
+import { float, floats, strings } from '../rewriter/emitter';
+import { GraphView } from '../rewriter/graph-view';
+import { AttrType, DataType, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { unrollRecurrent } from '../rewriter/recurrent/unroll';
+import { nonNativeOps } from '../rewriter/webgpu-ops';
+import { Explainer } from '../runtime';
+import { NdArray } from '../runtime/npy';
+import { readNpy } from '../runtime/node/npy-file';
+import { InputSpec, probeFacts } from '../runtime/probe';
+import { runCli, tempDir } from './support/cli-harness';
+import { relL2 } from './support/fixtures';
+import { gradcheckModel, OpCase, rng, singleOpModel } from './support/gradcheck';
+import { sumcheckModel } from './support/sumcheck';
+
+/** Token classifiers whose Embedding feeds torch's LSTM / GRU / RNN (models/make_recurrent.py). */
+const ROOT = path.resolve(__dirname, '../../models/recurrent');
+const FIXTURES = ['lstm_op13', 'lstm2_op9', 'gru_bi_op14', 'rnn_relu_op11'];
+const load = (name: string) => {
+  const dir = path.join(ROOT, name);
+  const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));
+  return { model: path.join(dir, 'model.onnx'), npy, meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) };
+};
+
+for (const name of FIXTURES) {
+  test(`${name}: gradient at the embedding equals PyTorch autograd; DeepLIFT and integrated gradients sum to f(x) − f(x⁰)`, async () => {
+    const { model, npy, meta } = load(name);
+    const ex = await Explainer.load(model);
+    const ids = npy('input');
+    const g = await ex.attribute(ids, { target: meta.target });
+    const want = npy('grad_embedding').data as Float32Array;
+    assert.ok(relL2(g.attributions.data, want) <= 1e-5, `rel L2 ${relL2(g.attributions.data, want)}`);
+    assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
+    for (const baselineToken of [undefined, 0]) {
+      const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, baselineToken });
+      d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `DeepLIFT, baseline token ${baselineToken}, row ${r}: delta ${delta}`));
+    }
+    const ig = await ex.attribute(ids, { method: 'integrated-gradients', steps: 64, target: meta.target, baselineToken: 0 });
+    // Gauss–Legendre converges slowly across the ReLU RNN's kinks: a looser bound there.
+    ig.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= (meta.cell === 'RNN' ? 5e-3 : 1e-4), `IG row ${r}: delta ${delta}`));
+  });
+}
+
+test('a recurrent model at another sequence length: the cells are unrolled for the input given', async () => {
+  const { model, npy, meta } = load('lstm_op13');
+  const ex = await Explainer.load(model);
+  const ids = npy('input');
+  const short = { data: (ids.data as BigInt64Array).filter((_, k) => k % 6 < 4), dims: [3, 4] };
+  const g = await ex.attribute(short, { target: meta.target });
+  assert.equal(g.attributions.dims, [3, 4, 8]);
+  // The last step's output at length 4 only depends on those 4 tokens; the full-length gradient differs.
+  const full = await ex.attribute(ids, { target: meta.target });
+  assert.equal(full.attributions.dims, [3, 6, 8]);
+  assert.ok(g.attributions.data.every(Number.isFinite));
+});
+
+test('CLI: info lists no unsupported op for an LSTM model; attribute writes per-token scores', async () => {
+  const { model, npy } = load('gru_bi_op14');
+  const info = await runCli(['info', model]);
+  assert.is(info.code, 0, info.err.join('\n'));
+  assert.ok(info.out.some((l) => l === 'unsupported ops: none'), info.out.join('\n'));
+  const dir = tempDir('recurrent');
+  const out = path.join(dir, 'attr.npy');
+  const run = await runCli(['attribute', model, '--input', path.join(ROOT, 'gru_bi_op14', 'input.npy'), '--method', 'deeplift', '--target', '0', '--out', out]);
+  assert.is(run.code, 0, run.err.join('\n'));
+  assert.equal(readNpy(out).dims, npy('embedding').dims);
+});
+
+// Single-node models with the attributes torch.onnx never writes: their unrolled form must give
+// onnxruntime's own outputs, its gradient must match central differences, DeepLIFT must sum to delta.
+const H = 3;
+const I = 2;
+const L = 4;
+const N = 2;
+const weights = (seed: number, n: number, scale = 0.8) => { const r = rng(seed); return Array.from({ length: n }, () => (r() * 2 - 1) * scale); };
+interface Variant { op: 'LSTM' | 'GRU' | 'RNN'; opset: number; what: string; attrs?: OpCase['attrs']; dirs?: number; lens?: number[]; initial?: boolean; peepholes?: boolean; noBias?: boolean }
+const GATES = { LSTM: 4, GRU: 3, RNN: 1 };
+const variants: Variant[] = [
+  { op: 'LSTM', opset: 14, what: 'peepholes, initial h and c as graph inputs' , peepholes: true, initial: true },
+  { op: 'LSTM', opset: 14, what: 'reverse', attrs: { direction: 'reverse' } },
+  { op: 'LSTM', opset: 9, what: 'bidirectional, per-row sequence lengths', dirs: 2, lens: [4, 2], attrs: { direction: 'bidirectional' } },
+  { op: 'LSTM', opset: 13, what: 'HardSigmoid / LeakyRelu / Softsign activations with alpha and beta', attrs: { activations: strings(['HardSigmoid', 'LeakyRelu', 'Softsign']), activation_alpha: floats([0.3, 0.1]), activation_beta: floats([0.4]) } },
+  { op: 'GRU', opset: 14, what: 'linear_before_reset 0, initial h', initial: true },
+  { op: 'GRU', opset: 14, what: 'linear_before_reset 1, bidirectional', dirs: 2, attrs: { direction: 'bidirectional', linear_before_reset: 1 } },
+  { op: 'GRU', opset: 11, what: 'linear_before_reset 1 without bias, sequence lengths, reverse', noBias: true, lens: [3, 4], attrs: { direction: 'reverse', linear_before_reset: 1 } },
+  { op: 'RNN', opset: 14, what: 'Affine / ScaledTanh activations, bidirectional', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ScaledTanh', 'Affine']), activation_alpha: floats([1.5, 0.7]), activation_beta: floats([0.8, 0.1]) } },
+  { op: 'RNN', opset: 14, what: 'Relu, Elu (default alpha)', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['Relu', 'Elu']) } },
+];
+
+function variantCase(v: Variant): OpCase {
+  const dirs = v.dirs ?? 1;
+  const G = GATES[v.op];
+  const state = [dirs, N, H];
+  const inputs: OpCase['inputs'] = [
+    { shape: [L, N, I], range: [-1.5, 1.5] },
+    { shape: [dirs, G * H, I], value: weights(1, dirs * G * H * I) },
+    { shape: [dirs, G * H, H], value: weights(2, dirs * G * H * H) },
+    v.noBias ? { shape: [], omitted: true } : { shape: [dirs, 2 * G * H], value: weights(3, dirs * 2 * G * H, 0.5) },
+    v.lens ? { shape: [N], value: v.lens, int32: true } : { shape: [], omitted: true },
+  ];
+  if (v.initial || v.peepholes) inputs.push(v.initial ? { shape: state, range: [-0.8, 0.8] } : { shape: [], omitted: true });
+  if (v.op === 'LSTM' && (v.initial || v.peepholes)) inputs.push(v.initial ? { shape: state, range: [-0.8, 0.8] } : { shape: [], omitted: true });
+  if (v.peepholes) inputs.push({ shape: [dirs, 3 * H], value: weights(4, dirs * 3 * H, 0.5) });
+  return { op: v.op, opset: v.opset, inputs, attrs: { hidden_size: H, ...v.attrs }, outputs: v.op === 'LSTM' ? 3 : 2, tol: 2e-3, h: 1e-3 };
+}
+
+/** The one-node model with its sequence input and outputs batch-first ([N, L, I] in; Y, Y_h, Y_c transposed), as exporters wrap the cell. */
+function batchFirst(c: OpCase): { model: ModelProto; xs: InputSpec[]; ys: string[] } {
+  const base = singleOpModel(c);
+  const g = base.model.graph!;
+  const perms = [[2, 0, 1, 3], [1, 0, 2], [1, 0, 2]];
+  const nodes: NodeProto[] = [
+    { op_type: 'Transpose', input: ['x'], output: ['x0'], name: 'to_time_major', attribute: [{ name: 'perm', type: AttrType.INTS, ints: [1, 0, 2] }] },
+    ...g.node!,
+    ...base.ys.map((y, k) => ({ op_type: 'Transpose', input: [y], output: [`out${k}`], name: `out${k}`, attribute: [{ name: 'perm', type: AttrType.INTS, ints: perms[k] }] })),
+  ];
+  const xs = base.xs.map((x) => (x.name === 'x0' ? { ...x, name: 'x', dims: [N, L, I] } : x));
+  const ys = base.ys.map((_, k) => `out${k}`);
+  return { xs, ys, model: { ...base.model, graph: { ...g, node: nodes, input: xs.map((x) => valueInfo(x.name, DataType.FLOAT, x.dims)), output: ys.map((name) => ({ name })) } } };
+}
+
+async function unrolled(base: { model: ModelProto; xs: InputSpec[] }): Promise<ModelProto> {
+  const view = new GraphView(base.model, 'variant');
+  const { facts } = await probeFacts(base.model, base.xs, 'variant');
+  return unrollRecurrent(view, facts)!;
+}
+
+for (const v of variants) {
+  test(`${v.op} opset ${v.opset}, ${v.what}: unrolled outputs equal onnxruntime's ${v.op}; gradient vs central differences; DeepLIFT sums to delta`, async () => {
+    const c = variantCase(v);
+    const base = batchFirst(c);
+    const flat = await unrolled(base);
+    assert.ok(!flat.graph!.node!.some((n) => n.op_type === v.op), 'the cell is unrolled');
+    assert.ok(!flat.graph!.initializer!.some((t) => t.name === 'c1'), 'the cell\'s W is dropped');
+    const custom = v.attrs?.activations !== undefined;
+    if (!custom) assert.equal(nonNativeOps(flat.graph!.node!, 0, v.opset), [], 'unrolled ops run on WebGPU');
+    const rand = rng(5);
+    const feeds = Object.fromEntries(base.xs.map((x) => [x.name, new ort.Tensor('float32', Float32Array.from({ length: x.dims.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), x.dims)]));
+    const [want, got] = await Promise.all([base.model, flat].map(async (m) => {
+      const s = await ort.InferenceSession.create(encodeModel(m), { logSeverityLevel: 3 });
+      const out = await s.run(feeds);
+      await s.release();
+      return out;
+    }));
+    for (const y of base.ys) {
+      assert.equal((got[y] as ort.Tensor).dims, (want[y] as ort.Tensor).dims, `${y} dims`);
+      const err = relL2((got[y] as ort.Tensor).data as Float32Array, (want[y] as ort.Tensor).data as Float32Array);
+      assert.ok(err <= 2e-6, `${y}: rel L2 ${err} against onnxruntime's ${v.op}`);
+    }
+    await gradcheckModel({ ...base, model: flat }, c);
+    if (base.xs.length === 1) {
+      await sumcheckModel(deeplift, { model: flat, input: base.xs[0], output: base.ys[0], label: `${v.op} ${v.what}` }, 1e-5);
+      await sumcheckModel(deeplift, { model: flat, input: base.xs[0], output: base.ys[1], label: `${v.op} ${v.what}, last state` }, 1e-5);
+    }
+  });
+}
+
+test('unsupported recurrent attributes name the node and the cause', async () => {
+  const c = variantCase({ op: 'LSTM', opset: 14, what: 'clip', attrs: { clip: float(2) } });
+  const base = batchFirst(c);
+  const error = await unrolled(base).then(() => undefined, (e: Error) => e.message);
+  assert.match(error ?? 'no error', /node 'LSTM' \(LSTM, opset 14\): the clip attribute \(2\) is not supported/);
+});
+
+test.run();
