@@ -27,7 +27,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { createSession, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { createSession, GraphLevel, levelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -360,8 +360,8 @@ export class Explainer {
     return s;
   }
 
-  private createSession(model: SessionModel): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions, threads: this.threads }));
+  private createSession(model: SessionModel, level?: GraphLevel): Promise<PooledSession> {
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions, threads: this.threads, level }));
   }
 
   /**
@@ -378,14 +378,14 @@ export class Explainer {
         const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
         if (cached) {
           try {
-            return { session: await this.createSession(inlineModel(cached.model)), info: cached.info };
+            return { session: await this.createSession(inlineModel(cached.model), cached.info.level), info: cached.info };
           } catch {
             // A damaged entry is rebuilt (and replaced) below.
           }
         }
         const { model, prepared, from } = await this.augmented(rowDims, options, build);
         const { facts, batchDynamic } = prepared;
-        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts };
+        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model) };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
@@ -394,12 +394,12 @@ export class Explainer {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache
           // held it (the two sessions round differently on extreme inputs).
-          await (await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized } })).release();
+          await (await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })).release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
           const stored = await this.cache!.store.get(cacheKey!);
-          if (stored) return { session: await this.createSession(inlineModel(stored.model)), info: stored.info };
+          if (stored) return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
         }
-        const session = await this.createSession(sessionModel(model));
+        const session = await this.createSession(sessionModel(model), info.level);
         if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });
         return { session, info };
       })();

@@ -1,3 +1,5 @@
+import type { GraphLevel } from './session';
+
 /**
  * Augmented graphs kept between processes, so that a later run skips probing, rewriting and
  * (where the cache keeps onnxruntime's optimised graph) graph optimisation. The platform adapter
@@ -33,4 +35,6 @@ export interface GraphInfo {
   batchDynamic: boolean;
   /** One shared baseline row broadcasts against the batch. */
   batchBroadcasts: boolean;
+  /** The optimisation level its sessions default to (levelFor: 'basic' for large graphs). */
+  level?: GraphLevel;
 }

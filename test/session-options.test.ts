@@ -6,7 +6,10 @@ import * as assert from 'uvu/assert';
 import '../runtime';
 import { physicalCores } from '../runtime/node/cores';
 import { ModelProto } from '../rewriter/proto';
-import { sessionOptions, threadsFor } from '../runtime/session';
+import { createSession, levelFor, sessionOptions, threadsFor } from '../runtime/session';
+import { backend } from '../runtime/backend';
+import { sessionModel } from '../runtime/session-model';
+import { tinyGraph } from './support/tiny-model';
 
 test('native sessions default to one intra-op thread per physical core, threads that stop spinning, every graph optimisation and quiet logs', () => {
   assert.equal(sessionOptions(), {
@@ -27,6 +30,28 @@ test('models under a million weights default to one thread', () => {
   const model = (n: number): ModelProto => ({ graph: { initializer: [{ name: 'w', dims: [n], data_type: 1 }] } });
   assert.is(threadsFor(model(999_999)), 1);
   assert.is(threadsFor(model(1_000_000)), undefined);
+});
+
+test("graphs over 10,000 nodes default to the basic optimisations; the user's level wins", async () => {
+  const model = (n: number): ModelProto => ({ graph: { node: Array.from({ length: n }, () => ({ op_type: 'Relu' })) } });
+  assert.is(levelFor(model(10_001)), 'basic');
+  assert.is(levelFor(model(10_000)), undefined);
+  const { ort } = backend();
+  const create = ort.InferenceSession.create;
+  const seen: unknown[] = [];
+  ort.InferenceSession.create = ((bytes: Uint8Array, options: Parameters<typeof create>[1]) => {
+    seen.push(options?.graphOptimizationLevel);
+    return create(bytes, options);
+  }) as typeof create;
+  try {
+    const tiny = sessionModel(tinyGraph(['N', 4], 13, (em, x) => em.op('Relu', [x])).model);
+    for (const tuning of [{ level: 'basic' as const }, { level: 'basic' as const, options: { graphOptimizationLevel: 'extended' as const } }, {}]) {
+      await (await createSession(tiny, 'cpu', () => undefined, tuning)).release();
+    }
+  } finally {
+    ort.InferenceSession.create = create;
+  }
+  assert.equal(seen, ['basic', 'extended', 'all']);
 });
 
 test('physical cores: distinct SMT sibling sets in sysfs, offline CPUs skipped, at most the CPUs the process may use', () => {
