@@ -66,6 +66,12 @@ export interface AugmentSpec {
    */
   zeroBaseline?: boolean;
   baselineRows?: Record<string, Float32Array>;
+  /**
+   * The baseline input is fed one row: its batch is declared 1, not the symbol B (1 or N). Shape
+   * inference then keeps the batch's symbol N where reference activations meet the input's, and
+   * onnxruntime can plan the memory of large graphs (N against B is an unknown dimension).
+   */
+  sharedBaseline?: boolean;
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
@@ -148,7 +154,7 @@ export function checkFreeNames(view: GraphView, names: string[]): void {
 }
 
 /** A tensor's shape for a value info, its batch axis named `batch`. */
-export function batchDims(facts: TensorFacts, name: string, batch = 'N'): (number | string)[] {
+export function batchDims(facts: TensorFacts, name: string, batch: string | number = 'N'): (number | string)[] {
   const s = facts.shapes.get(name)!;
   const b = facts.batchAxis.get(name) ?? -1;
   return s.map((d, k) => (k === b ? batch : d));
@@ -200,7 +206,8 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
       if (constant && facts.batchBroadcasts) {
         em.initializers.push(makeTensor(baseline, row, constant, floatType));
       } else {
-        extraInputs.push(valueInfo(baseline, floatType, dims(input, facts.batchBroadcasts ? 'B' : 'N')));
+        const batch = !facts.batchBroadcasts ? 'N' : spec.sharedBaseline ? 1 : 'B';
+        extraInputs.push(valueInfo(baseline, floatType, batchDims(facts, input, batch)));
       }
     }
     ({ nodes: refNodes, ref } = renamedPass(view, new Map(explained.map((i) => [i, name(IO_NAMES.baseline, i)])), REF_PREFIX));

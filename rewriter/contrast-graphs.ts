@@ -2,7 +2,8 @@ import { emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { GraphView, TensorFacts } from './graph-view';
 import { ADAM_IO, AdamOptions, withAdam } from './adam-step';
-import { batchDims, objectiveModel, reserveNames } from './objective-model';
+import { batchDims } from './augment';
+import { objectiveModel, reserveNames } from './objective-model';
 import { DataType, ModelProto, valueInfo } from './proto';
 import { gradientRules } from '../rules/registry';
 

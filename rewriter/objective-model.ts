@@ -1,15 +1,8 @@
 import { ancestors } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, TensorFacts } from './graph-view';
+import { GraphView } from './graph-view';
 import { DataType, ModelProto, ValueInfoProto, valueInfo } from './proto';
-
-/** Shape of a probed tensor with its batch axis (if any) named `batch`. */
-export function batchDims(facts: TensorFacts, name: string, batch = 'N'): (number | string)[] {
-  const s = facts.shapes.get(name)!;
-  const b = facts.batchAxis.get(name) ?? -1;
-  return s.map((d, k) => (k === b ? batch : d));
-}
 
 /** Fails when the graph already uses a name the objective graph adds. */
 export function reserveNames(view: GraphView, names: string[]): void {

@@ -122,7 +122,7 @@ export const STRUCTURAL_OPS = new Set(['Constant', 'Shape', 'Size', 'ConstantOfS
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 /** How an augmented graph is built besides the attribution options. */
-export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows'>>;
+export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'>>;
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
@@ -324,7 +324,8 @@ export class Explainer {
   /**
    * The augmented model for one input row shape (what `onnx-explain rewrite` saves): a backward
    * walk, or a class activation map; `build` may name the method table itself and a path
-   * (integrated gradients), or build the reference in (`zeroBaseline`, `baselineRows`).
+   * (integrated gradients), or build the reference in (`zeroBaseline`, `baselineRows`) or declare it one row
+   * (`sharedBaseline`).
    */
   async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string }> {
     checkRuleOptions(options);
@@ -338,7 +339,7 @@ export class Explainer {
     const expose = this.outputNames.includes(output) ? [] : [output];
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options };
     if (map) return { model: map(spec), prepared, from };
-    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows });
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline });
     return { model, prepared, from };
   }
 
@@ -369,7 +370,7 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, key: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, key: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
     let g = this.graphs.get(key);
     if (!g) {
       g = (async () => {

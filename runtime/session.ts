@@ -49,6 +49,11 @@ export type GraphLevel = NonNullable<SessionOptions['graphOptimizationLevel']>;
  */
 const LARGE_GRAPH = 10_000;
 
+/** Whether a forward graph of this many nodes gives large augmented graphs (which have 3–10× its nodes). */
+export function largeForward(nodes: number): boolean {
+  return nodes * 4 > LARGE_GRAPH;
+}
+
 /** The optimisation level a graph's sessions default to: 'basic' for large graphs, else the default. */
 export function levelFor(model: ModelProto): GraphLevel | undefined {
   return (model.graph?.node?.length ?? 0) > LARGE_GRAPH ? 'basic' : undefined;

@@ -59,6 +59,31 @@ test('a recurrent model at another sequence length: the cells are unrolled for t
   assert.ok(g.attributions.data.every(Number.isFinite));
 });
 
+test('a graph declaring a one-row baseline (large graphs: shapes onnxruntime can plan) gives the attributions of the graph taking one or N rows', async () => {
+  const { model, npy, meta } = load('lstm_op13');
+  const ex = await Explainer.load(model);
+  const x = npy('embedding');
+  const rowDims = x.dims.slice(1);
+  const results = [];
+  for (const sharedBaseline of [false, true]) {
+    const { model: aug } = await ex.augmented(rowDims, { method: 'deeplift', target: meta.target }, { sharedBaseline });
+    const baseline = aug.graph!.input!.find((i) => i.name === 'baseline')!;
+    assert.equal(baseline.type!.tensor_type!.shape!.dim!.map((d) => (d.dim_param ? d.dim_param : Number(d.dim_value))), [sharedBaseline ? 1 : 'B', ...rowDims]);
+    const session = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
+    const row = Float32Array.from({ length: 48 }, (_, k) => Math.sin(k));
+    const seed = new Float32Array(9);
+    meta.target.forEach((t: number, r: number) => { seed[r * 3 + t] = 1; });
+    const out = await session.run({
+      [ex.input.name]: new ort.Tensor('float32', x.data as Float32Array, x.dims), input_ids: new ort.Tensor('int64', npy('input').data as BigInt64Array, [3, 6]),
+      baseline: new ort.Tensor('float32', row, [1, ...rowDims]), seed: new ort.Tensor('float32', seed, [3, 3]),
+    });
+    results.push((out.attribution as ort.Tensor).data as Float32Array);
+    ((out.delta as ort.Tensor).data as Float32Array).forEach((d, r) => assert.ok(Math.abs(d) <= 1e-5, `row ${r}: delta ${d}`));
+    await session.release();
+  }
+  assert.equal(Array.from(results[1]), Array.from(results[0]));
+});
+
 test('CLI: info lists no unsupported op for an LSTM model; attribute writes per-token scores', async () => {
   const { model, npy } = load('gru_bi_op14');
   const info = await runCli(['info', model]);

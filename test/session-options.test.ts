@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import '../runtime';
 import { physicalCores } from '../runtime/node/cores';
 import { ModelProto } from '../rewriter/proto';
-import { createSession, levelFor, sessionOptions, threadsFor } from '../runtime/session';
+import { createSession, largeForward, levelFor, sessionOptions, threadsFor } from '../runtime/session';
 import { backend } from '../runtime/backend';
 import { sessionModel } from '../runtime/session-model';
 import { tinyGraph } from './support/tiny-model';
@@ -36,6 +36,8 @@ test("graphs over 10,000 nodes default to the basic optimisations; the user's le
   const model = (n: number): ModelProto => ({ graph: { node: Array.from({ length: n }, () => ({ op_type: 'Relu' })) } });
   assert.is(levelFor(model(10_001)), 'basic');
   assert.is(levelFor(model(10_000)), undefined);
+  // Forward graphs over 2,500 nodes give augmented graphs over the limit (a shared baseline is then fed, not built in).
+  assert.ok(largeForward(2_501) && !largeForward(2_500));
   const { ort } = backend();
   const create = ort.InferenceSession.create;
   const seen: unknown[] = [];

@@ -5,6 +5,7 @@ import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { concatRows, floatTensor, splitFeeds } from '../tensors';
 import { repeatedBaseline } from './repeated-baseline';
+import { largeForward } from '../session';
 import { outputSeed } from './seed';
 import { Driver } from './types';
 
@@ -25,10 +26,14 @@ export const backprop: Driver = {
     const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
     const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate];
-    // A shared baseline used again is built in as the zero one is (see repeatedBaseline).
-    const again = zeroBaseline ? undefined : repeatedBaseline(ex, JSON.stringify(graphKey), given);
-    const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest]);
-    const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows });
+    // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in
+    // large graphs, where a session of its own takes longer to open than many runs of the reference
+    // pass; there a one-row baseline gets a graph declaring one row (AugmentSpec.sharedBaseline).
+    const large = largeForward((await ex.prepare(rowDims, options.onehotAxis, options.feeds)).view.nodes.length);
+    const again = zeroBaseline || large ? undefined : repeatedBaseline(ex, JSON.stringify(graphKey), given);
+    const sharedBaseline = large && !!given && Object.values(given).every((b) => b.dims[0] === 1);
+    const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest, sharedBaseline]);
+    const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows, sharedBaseline });
     const takesBaseline = session.inputNames.some((name) => name === IO_NAMES.baseline || name.startsWith(`${IO_NAMES.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
