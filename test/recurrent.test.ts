@@ -115,6 +115,7 @@ const variants: Variant[] = [
   { op: 'GRU', opset: 11, what: 'linear_before_reset 1 without bias, sequence lengths, reverse', noBias: true, lens: [3, 4], attrs: { direction: 'reverse', linear_before_reset: 1 } },
   { op: 'RNN', opset: 14, what: 'Affine / ScaledTanh activations, bidirectional', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ScaledTanh', 'Affine']), activation_alpha: floats([1.5, 0.7]), activation_beta: floats([0.8, 0.1]) } },
   { op: 'RNN', opset: 14, what: 'Relu, Elu (default alpha)', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['Relu', 'Elu']) } },
+  { op: 'RNN', opset: 14, what: 'ThresholdedRelu, Softplus', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ThresholdedRelu', 'Softplus']), activation_alpha: floats([0.2]) } },
 ];
 
 function variantCase(v: Variant): OpCase {
