@@ -80,7 +80,7 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   // Per-row lengths: a step past a row's end keeps its state and outputs zeros (also reversed).
   const lens = lensName ? view.constant(lensName)?.values : undefined;
   const masked = lensName && !(lens && lens.every((l) => l === steps));
-  const lensF = masked ? em.reshape(em.cast(lensName, em.floatType), [1, -1, 1]) : undefined;
+  const lensF = masked ? em.unsqueeze(em.cast(lensName, em.floatType), [0, 2]) : undefined;
   // A zero initial state (torch.onnx writes ConstantOfShape zeros of the input's batch) is left out:
   // onnxruntime then infers every state's shape from X's and plans their memory in linear time.
   const initial = (name: string | undefined, d: number) => (name && !isZeros(view, name) ? em.slice(name, [d], [d + 1], [0]) : undefined);
