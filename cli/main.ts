@@ -371,6 +371,8 @@ async function info(p: Parsed): Promise<void> {
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !(op in RECURRENT_CELLS));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
+  const cells = [...histogram.keys()].filter((op) => op in RECURRENT_CELLS);
+  if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
   if (p.flags.has('layers')) {

@@ -89,6 +89,7 @@ test('CLI: info lists no unsupported op for an LSTM model; attribute writes per-
   const info = await runCli(['info', model]);
   assert.is(info.code, 0, info.err.join('\n'));
   assert.ok(info.out.some((l) => l === 'unsupported ops: none'), info.out.join('\n'));
+  assert.ok(info.out.includes("recurrent cells, unrolled over the input's sequence length before the walk: GRU ×2"), info.out.join('\n'));
   const dir = tempDir('recurrent');
   const out = path.join(dir, 'attr.npy');
   const run = await runCli(['attribute', model, '--input', path.join(ROOT, 'gru_bi_op14', 'input.npy'), '--method', 'deeplift', '--target', '0', '--out', out]);
