@@ -191,7 +191,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   checkFreeNames(view, [...Object.values(IO_NAMES), ...explained.flatMap((i) => [name(IO_NAMES.baseline, i), name(IO_NAMES.attribution, i)])]);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const em = new Emitter(view.opset, floatType);
-  const dims = (name: string, batch = 'N') => batchDims(facts, name, batch);
+  const dims = (name: string, batch: string | number = 'N') => batchDims(facts, name, batch);
   const extraInputs: ValueInfoProto[] = [valueInfo(IO_NAMES.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];
   let ref: ((n: string) => string) | undefined;
@@ -207,7 +207,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
         em.initializers.push(makeTensor(baseline, row, constant, floatType));
       } else {
         const batch = !facts.batchBroadcasts ? 'N' : spec.sharedBaseline ? 1 : 'B';
-        extraInputs.push(valueInfo(baseline, floatType, batchDims(facts, input, batch)));
+        extraInputs.push(valueInfo(baseline, floatType, dims(input, batch)));
       }
     }
     ({ nodes: refNodes, ref } = renamedPass(view, new Map(explained.map((i) => [i, name(IO_NAMES.baseline, i)])), REF_PREFIX));

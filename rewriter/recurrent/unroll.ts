@@ -43,8 +43,13 @@ export function unrollRecurrent(view: GraphView, facts: TensorFacts): ModelProto
   };
 }
 
-export function isRecurrent(n: NodeProto): boolean {
-  return !n.domain && n.op_type !== undefined && n.op_type in RECURRENT_CELLS;
+/** Whether an op type (of the default domain) is a cell the canonizer unrolls. */
+export function isRecurrentOp(op: string): boolean {
+  return Object.hasOwn(RECURRENT_CELLS, op);
+}
+
+function isRecurrent(n: NodeProto): boolean {
+  return !n.domain && isRecurrentOp(n.op_type ?? '');
 }
 
 function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
@@ -89,11 +94,12 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const hs: string[] = [];
   const cs: string[] = [];
   for (let d = 0; d < directions; d++) {
-    const size = (k: number) => ({ from: d * k, to: (d + 1) * k });
-    const slice = (v: readonly number[] | undefined, k: number) => (v ? Array.from(v.slice(size(k).from, size(k).to)) : new Array(k).fill(0));
+    // Direction d's part of a tensor holding k values per direction (zeros when the input is absent).
+    const part = (v: readonly number[] | undefined, k: number) => (v ? Array.from(v.slice(d * k, (d + 1) * k)) : new Array(k).fill(0));
+    const bias = part(b, 2 * gh);
     const weights: DirectionWeights = {
-      w: slice(w.values, gh * inputSize), r: slice(r.values, gh * hidden),
-      wb: slice(b, 2 * gh).slice(0, gh), rb: slice(b, 2 * gh).slice(gh), p: p && slice(p, 3 * hidden),
+      w: part(w.values, gh * inputSize), r: part(r.values, gh * hidden),
+      wb: bias.slice(0, gh), rb: bias.slice(gh), p: p && part(p, 3 * hidden),
     };
     const wT = transposed(weights.w, gh, inputSize);
     const projected = em.add(em.matmul(seq, em.constFloat(wT.values, wT.dims)), em.constFloat(cell.inputBias(weights, hidden, linearBeforeReset), [gh]));
