@@ -1,4 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
+import type { Preprocess } from '../runtime/image';
 
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
@@ -41,5 +42,12 @@ export function int(text: string, what: string): number {
 export function num(text: string, what: string): number {
   const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(v)) throw new ExplainError(`${what}: '${text}' is not a finite number`);
+  return v;
+}
+
+/** --preprocess: one of `allowed` (all by default), else `fallback`. */
+export function preprocessFlag(p: Parsed, fallback: Preprocess, allowed: Preprocess[] = ['torchvision', 'none', 'pixels']): Preprocess {
+  const v = (p.flags.get('preprocess') as Preprocess | undefined) ?? fallback;
+  if (!allowed.includes(v)) throw new ExplainError(`--preprocess: '${v}' is not ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
   return v;
 }

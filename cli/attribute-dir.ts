@@ -2,11 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer, TensorData } from '../runtime';
-import { Preprocess } from '../runtime/image';
 import { checkOutput, fileError } from '../runtime/node/files';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { int, Parsed } from './args';
+import { int, Parsed, preprocessFlag } from './args';
 import { commonOptions, loadInput, modelArg, provider } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
@@ -28,8 +27,6 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const batch = p.flags.has('batch-size') ? int(p.flags.get('batch-size') as string, '--batch-size') : 16;
   if (batch < 1) throw new ExplainError(`--batch-size: ${batch} must be at least 1`);
   const target = p.flags.get('target') as string | undefined;
-  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
-  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
   let names: string[];
   try {
     names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f)).sort();
@@ -45,6 +42,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   const ex = await Explainer.load(model, { provider: provider(p) });
+  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };
   if (baselineFile) {

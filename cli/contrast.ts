@@ -3,12 +3,12 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { ContrastiveExplainer } from '../runtime/contrastive';
 import { CONTRAST_METHODS } from '../runtime/drivers/cdeepex';
-import { Preprocess, presetNormalization } from '../runtime/image';
+import { presetNormalization } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
-import { int, intList, num, Parsed } from './args';
+import { int, intList, num, Parsed, preprocessFlag } from './args';
 import { provider } from './main';
 import { channelSum, pictureOf } from './pictures';
 
@@ -73,8 +73,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ExplainError(`--out-dir: ${dir} exists and is not a folder`);
-  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'none') as Preprocess;
-  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  const preprocess = preprocessFlag(p, 'none', ['torchvision', 'none']);
   const arr = readNpy(inputFile);
   if (arr.dtype === 'int64') throw new ExplainError(`${inputFile}: int64 array given, the input must be float`);
   const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });

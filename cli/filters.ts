@@ -1,13 +1,12 @@
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
-import { Preprocess } from '../runtime/image';
 import { readNpy } from '../runtime/node/npy-file';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot } from '../runtime/plot';
-import { intList, num, Parsed } from './args';
+import { intList, num, Parsed, preprocessFlag } from './args';
 import { loadInput, modelArg, provider } from './main';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
@@ -98,7 +97,7 @@ export async function filters(p: Parsed): Promise<void> {
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
+  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const { x } = await loadInput(ex, inputFile, preprocess);
   const report = await filterSensitivity(ex, x, options);
   printReport(report, options.top ?? 5);

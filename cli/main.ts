@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { isFloatType, NodeProto, toNumber } from '../rewriter/proto';
+import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
@@ -21,7 +21,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { int, intList, num, parseArgs, Parsed } from './args';
+import { int, intList, num, parseArgs, Parsed, preprocessFlag } from './args';
 import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
@@ -51,7 +51,7 @@ Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --version' prints the version.`;
 
 const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
-  --output NAME         tensor to explain: a model output (required when the model has several) or
+  --output NAME         tensor to explain: a model output (required when it has several float ones) or
                         any float tensor of the graph ('onnx-explain info' lists them)
   --layer NAME          attributions with respect to this intermediate tensor (layer attribution)
   --explain-softmax     explain a final Softmax's output instead of its input logits
@@ -95,9 +95,10 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --shape DIMS          input shape for --layers when the model's sizes are dynamic`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
-  --input X             .npy (float32/float64, C order, batch first) or a PNG/JPEG image; for text
+  --input X             .npy (float16/32/64, C order, batch first) or a PNG/JPEG image; for text
                         models token ids as .npy (int64/int32) or a JSON list, e.g. [[1, 17, 5, 2]]
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | none ([0,1] pixels)
+                        | pixels ([0,255]; the default for uint8 image inputs)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
                         a multi-index over the explained tensor's non-batch axes is written i:j
                         (3:17 for all rows, 3:17,4:2,0:9 one per row)
@@ -334,21 +335,32 @@ async function info(p: Parsed): Promise<void> {
   const { view } = ex;
   const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
   console.log(`model: ${ex.label}`);
-  console.log(`opsets: ${[...view.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`);
-  console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
   const original = new GraphView(ex.model, ex.label);
+  const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, the first with Where, which augmented graphs need)` : '';
+  console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
+  console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
+  const half = [...original.initializers.values()].some((t) => t.data_type === DataType.FLOAT16 || t.data_type === DataType.BFLOAT16);
+  if (half) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
   const inputs = modelInputs(original);
   const floats = inputs.filter((i) => isFloatType(i.elemType));
   const role = (i: ModelInput) => {
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';
     return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
   };
   original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {
+    if (!isTensorValue(o)) {
+      console.log(`output: ${o.name} (${Object.keys(o.type ?? {})[0]?.replace('_type', '') ?? 'not a tensor'} from ${view.producer.get(o.name ?? '')?.op_type ?? 'the graph'}: not explained)`);
+      continue;
+    }
     const { from } = ex.resolveOutput(o.name);
     console.log(`output: ${o.name} [${dims(o)}]${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
   }
+  const outputs = view.graph.output ?? [];
+  const chosen = outputs.length > 1 ? (() => { try { return ex.resolveOutput(undefined); } catch { return undefined; } })() : undefined;
+  if (chosen) console.log(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
   const histogram = new Map<string, number>();
   const keyOf = (n: NodeProto) => opKey(n.op_type ?? '', n.domain);
   for (const n of view.nodes) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
@@ -429,13 +441,12 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const model = modelArg(p, command);
   const inputFile = p.flags.get('input') as string | undefined;
   if (!inputFile) throw new ExplainError(`${command}: --input X.npy (or an image) is required`);
-  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? 'torchvision') as Preprocess;
-  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
   const out = p.flags.get('out') as string | undefined;
   const baselineFlag = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: wrtArg(p) });
+  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', protect);

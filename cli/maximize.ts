@@ -3,12 +3,12 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
-import { Preprocess, presetNormalization } from '../runtime/image';
+import { presetNormalization } from '../runtime/image';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot } from '../runtime/plot';
-import { num, Parsed } from './args';
+import { num, Parsed, preprocessFlag } from './args';
 import { modelArg, provider } from './main';
 import { pictureOf } from './pictures';
 
@@ -71,8 +71,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const objective = objectiveFlags(p);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const channels = ex.input.dims.length === 4 ? ex.input.dims[1] : 1;
-  const preprocess = ((p.flags.get('preprocess') as string | undefined) ?? (channels === 3 ? 'torchvision' : 'none')) as Preprocess;
-  if (!['torchvision', 'none'].includes(preprocess)) throw new ExplainError(`--preprocess: '${preprocess}' is not torchvision or none`);
+  const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'none']);
   const norm = presetNormalization(preprocess, channels);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
   let high = norm.mean.map((m, c) => (1 - m) / norm.std[c]);

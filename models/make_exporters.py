@@ -50,7 +50,7 @@ class _QuantizeSTE(torch.autograd.Function):
 
 
 QRANGE = {TensorProto.UINT8: (0, 255), TensorProto.INT8: (-128, 127), TensorProto.INT32: (-2**31, 2**31 - 1)}
-NP_OF = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8, TensorProto.INT32: np.int32,
+NP_OF = {TensorProto.FLOAT16: np.float16, TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8, TensorProto.INT32: np.int32,
          TensorProto.INT64: np.int64, TensorProto.FLOAT: np.float32}
 
 
@@ -261,11 +261,11 @@ class Graph:
         attrs, ax = ({}, 1) if axis is None else ({"axis": axis}, axis)
         return self.op("DequantizeLinear", [q, s, z], lambda a, ss, zz: (a - per_axis(zz, a, ax)) * per_axis(ss, a, ax), **attrs)
 
-    def model(self, out, ir_version=None, inits_as_inputs=False):
-        out_vi = helper.make_tensor_value_info("output", FLOAT, [self.input_dims[0]] + list(self.vals[out].shape[1:]))
+    def model(self, out, ir_version=None, inits_as_inputs=False, io_type=FLOAT, input_type=None):
+        out_vi = helper.make_tensor_value_info("output", io_type, [self.input_dims[0]] + list(self.vals[out].shape[1:]))
         self.nodes.append(helper.make_node("Identity", [out], ["output"], name="output_node"))
         self.vals["output"] = self.vals[out]
-        inputs = [helper.make_tensor_value_info(self.input_name, FLOAT, self.input_dims)]
+        inputs = [helper.make_tensor_value_info(self.input_name, input_type or io_type, self.input_dims)]
         if inits_as_inputs:  # IR < 4 converters also listed every initializer as a graph input
             inputs += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in self.inits]
         g = helper.make_graph(self.nodes, "exporter_sweep", inputs, [out_vi], self.inits)
@@ -565,6 +565,126 @@ def power_spectrogram(r, shape):
     return x
 
 
+def bn_params(g, r, shape):
+    """scale, bias, mean, variance constants of the given shape for a BatchNormalization."""
+    return [g.const(v) for v in (r.uniform(0.5, 1.5, shape), r.uniform(-0.2, 0.2, shape), r.uniform(-0.2, 0.2, shape), r.uniform(0.5, 1.5, shape))]
+
+
+def zoo_resnet_op7(x):
+    """The ONNX Model Zoo's classic opset-7 forms (CoreML/Caffe2 converters): an experimental
+    ImageScaler on the input, Conv with bias, BatchNormalization with the opset-7 spatial
+    attribute (1, and 0 with per-activation statistics after the pooling), Relu, MaxPool, a
+    residual Add, Upsample with scales as an attribute, GlobalAveragePool, Reshape, Gemm, Softmax."""
+    r = rs(31)
+    g = Graph(7, x, "data")
+    bias = [-0.5, 0.1, 0.4]
+    h = g.op("ImageScaler", [g.input_name], lambda a: a * 0.8 + torch.tensor(bias, dtype=a.dtype).reshape(1, 3, 1, 1), scale=0.8, bias=bias)
+
+    def bn(h, shape, spatial):
+        ps = bn_params(g, r, shape)
+        view = (1,) + tuple(shape) if spatial == 0 else (1, -1, 1, 1)
+        fn = lambda a, s, b, m, v: (a - m.reshape(view)) / torch.sqrt(v.reshape(view) + 1e-5) * s.reshape(view) + b.reshape(view)
+        return g.op("BatchNormalization", [h] + ps, fn, epsilon=1e-5, momentum=0.9, spatial=spatial)
+
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.relu(bn(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)), [6], 1))  # 8x8
+    h = g.op("MaxPool", [h], lambda a: F.max_pool2d(a, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 4x4
+    w, b = conv_weights(r, 6, 6, 3)
+    y = bn(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)), [6], 1)
+    h = g.relu(g.binary("Add", h, y))
+    h = g.op("Upsample", [h], lambda a: a.repeat_interleave(2, 2).repeat_interleave(2, 3), mode="nearest", scales=[1.0, 1.0, 2.0, 2.0])  # 8x8
+    w, b = conv_weights(r, 8, 6, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)))
+    h = bn(g.gap(h), [8, 1, 1], 0)
+    h = g.op("Reshape", [h, g.const([0, -1], TensorProto.INT64)], lambda a, s: a.reshape(a.shape[0], -1))
+    return g, g.softmax(g.gemm(h, r.randn(5, 8) * 0.8, r.randn(5) * 0.1))
+
+
+def zoo_mnist_op8(x):
+    """The ONNX Model Zoo's mnist-8 form (CNTK at opset 8): input fixed to batch 1, Conv without
+    bias then Add of a [C,1,1] bias, Relu, MaxPool, Sum-8 of two branches (broadcasting, new in
+    opset 8), Reshape to the hard-coded [1, -1], MatMul and Add."""
+    r = rs(32)
+    g = Graph(8, x, "Input3", input_dims=list(x.shape))
+    w, _ = conv_weights(r, 4, 1, 3)
+    h = g.binary("Add", g.conv(g.input_name, g.const(w), pads=(1, 1, 1, 1)), g.const(r.randn(4, 1, 1) * 0.1))
+    h = g.relu(h)
+    h = g.op("MaxPool", [h], lambda a: F.max_pool2d(a, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 6x6
+    w1, _ = conv_weights(r, 4, 4, 3)
+    w2, _ = conv_weights(r, 4, 4, 1)
+    a = g.conv(h, g.const(w1), pads=(1, 1, 1, 1))
+    b = g.conv(h, g.const(w2))
+    h = g.relu(g.op("Sum", [a, b, g.const(r.randn(4, 1, 1) * 0.1)], lambda p, q, c: p + q + c))
+    h = g.op("MaxPool", [h], lambda a: F.max_pool2d(a, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 3x3
+    h = g.op("Reshape", [h, g.const([1, -1], TensorProto.INT64)], lambda a, s: a.reshape(1, -1))
+    return g, g.dense(h, r.randn(36, 10) * 0.3, r.randn(10) * 0.1)
+
+
+def half_cnn(x):
+    """onnxconverter-common's convert_float_to_float16: float16 input, output, weights and
+    Constant node values; Conv, Relu, MaxPool, Mul by a Constant, Sigmoid, GlobalAveragePool,
+    Flatten, Gemm. Evaluated in float64 with the half-rounded weights (explained in float32)."""
+    r = rs(41)
+    g = Graph(13, x, "input")
+    H = TensorProto.FLOAT16
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.relu(g.conv(g.input_name, g.const(w, H), g.const(b, H), pads=(1, 1, 1, 1)))
+    h = g.op("MaxPool", [h], lambda a: F.max_pool2d(a, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])
+    half = g.op("Constant", [], lambda: torch.tensor(0.5, dtype=torch.float64), value=numpy_helper.from_array(np.array(0.5, np.float16)))
+    h = g.binary("Mul", h, half)
+    w, b = conv_weights(r, 4, 6, 3)
+    h = g.unary("Sigmoid", g.conv(h, g.const(w, H), g.const(b, H), pads=(1, 1, 1, 1)), torch.sigmoid)
+    h = g.flatten(g.gap(h))
+    w, b = r.randn(5, 4), r.randn(5) * 0.1
+    h = g.op("Gemm", [h, g.const(w, H), g.const(b, H)], lambda a, ww, bb: a @ ww.T + bb, transB=1)
+    return g, h, {"io_type": H}
+
+
+def half_mixed(x):
+    """convert_float_to_float16 with keep_io_types: float32 input and output, Cast to float16 after
+    the input and back before the output, float16 weights, and a bfloat16 bias cast to float16."""
+    r = rs(42)
+    g = Graph(13, x, "input")
+    H = TensorProto.FLOAT16
+    h = g.op("Cast", [g.input_name], lambda a: a, to=H)
+    w, _ = conv_weights(r, 4, 3, 3)
+    h = g.conv(h, g.const(w, H), pads=(1, 1, 1, 1))
+    bias = np.array([0.5, -0.25, 0.125, 1.5], np.float32).reshape(1, 4, 1, 1)
+    bf16 = g.name("bias_bf16")
+    g.inits.append(helper.make_tensor(bf16, TensorProto.BFLOAT16, bias.shape, bias.ravel().tolist()))
+    g.vals[bf16] = torch.from_numpy(bias.astype(np.float64))
+    h = g.relu(g.binary("Add", h, g.op("Cast", [bf16], lambda a: a, to=H)))
+    h = g.flatten(g.gap(h))
+    w, b = r.randn(3, 4), r.randn(3) * 0.1
+    h = g.op("Gemm", [h, g.const(w, H), g.const(b, H)], lambda a, ww, bb: a @ ww.T + bb, transB=1)
+    return g, g.op("Cast", [h], lambda a: a, to=FLOAT)
+
+
+def half_inputs(r, shape):
+    """Inputs exactly representable in float16."""
+    return r.randn(*shape).astype(np.float16).astype(np.float32)
+
+
+def tf_uint8(x):
+    """tf2onnx export of a Keras model with a uint8 serving signature: uint8 NHWC image, Cast to
+    float, (x − 127.5)/127.5 as Sub and Mul, Transpose to NCHW, Conv, Relu, ReduceMean, MatMul +
+    Add, Softmax. Explained with respect to the pixel values."""
+    r = rs(43)
+    g = Graph(13, x, "image")
+    h = g.op("Cast", [g.input_name], lambda a: a, to=FLOAT)
+    h = g.binary("Mul", g.binary("Sub", h, g.const(127.5)), g.const(1 / 127.5))
+    h = g.transpose(h, (0, 3, 1, 2))
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), pads=(1, 1, 1, 1)))
+    h = g.op("ReduceMean", [h], lambda a: a.mean(dim=(2, 3)), axes=[2, 3], keepdims=0)
+    return g, g.softmax(g.dense(h, r.randn(6, 4), r.randn(4) * 0.1)), {"input_type": TensorProto.UINT8}
+
+
+def pixels(r, shape):
+    """uint8 pixel values (stored as float32 in input.npy)."""
+    return r.randint(0, 256, size=shape).astype(np.float32)
+
+
 MODELS = [
     ("tf_mobilenet", tf_mobilenet, (3, 12, 12, 3)),
     ("tf_resize", tf_resize, (3, 72)),
@@ -575,6 +695,11 @@ MODELS = [
     ("tf_speech", tf_speech, (3, 16, 20)),
     ("logmel_topdb", logmel_topdb, (3, 1, 16, 20), power_spectrogram),
     ("logmel_clip", logmel_clip, (1, 1, 16, 20), power_spectrogram),
+    ("zoo_resnet_op7", zoo_resnet_op7, (3, 3, 16, 16)),
+    ("zoo_mnist_op8", zoo_mnist_op8, (1, 1, 12, 12)),
+    ("half_cnn", half_cnn, (3, 3, 8, 8), half_inputs),
+    ("half_mixed", half_mixed, (3, 3, 8, 8), half_inputs),
+    ("tf_uint8", tf_uint8, (3, 8, 8, 3), pixels),
 ]
 
 

@@ -262,6 +262,15 @@ def make_batch1_reshape():
     return Net(Batch1Body())
 
 
+class FixedBatchBody(Batch1Body):
+    def forward(self, x):
+        return self.fc(self.relu(self.conv(x)).view(x.size(0), -1))
+
+
+def make_batch4_reshape():
+    return Net(FixedBatchBody())
+
+
 class NhwcBody(nn.Module):
     def __init__(self):
         super().__init__()
@@ -608,6 +617,21 @@ def main():
     write_fixture("batch1_reshape", m, randn(108, 1, 3, 8, 8), 12, 5,
                   "Conv-ReLU then x.view(1,-1): Reshape with constant shape [1,-1] hard-codes batch 1; "
                   "exported without dynamic axes.", dynamic=False, check=chk_b1)
+
+    # 8b. batch4_reshape: the dummy input's batch (4) fixed in the input and in a Reshape
+    def chk_b4(mm):
+        assert mm.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
+        consts = {i.name: onnx.numpy_helper.to_array(i) for i in mm.graph.initializer}
+        for n in mm.graph.node:
+            if n.op_type == "Constant":
+                consts[n.output[0]] = onnx.numpy_helper.to_array(n.attribute[0].t)
+        shapes = [consts.get(n.input[1]) for n in mm.graph.node if n.op_type == "Reshape"]
+        assert any(s is not None and s.size and int(s.reshape(-1)[0]) == 4 for s in shapes), shapes
+    m = seeded(make_batch4_reshape, 8)
+    write_fixture("batch4_reshape", m, randn(118, 4, 3, 8, 8), 13, 5,
+                  "Conv-ReLU then x.view(x.size(0),-1) exported without dynamic axes on a batch of 4: "
+                  "the input's batch and the Reshape's shape constant [4,-1] are fixed to 4.",
+                  dynamic=False, check=chk_b4)
 
     # 9. nhwc -------------------------------------------------------------------------
     def chk_nh(mm):

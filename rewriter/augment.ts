@@ -2,7 +2,7 @@ import { differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
-import { DataType, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
+import { DataType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
 
@@ -162,7 +162,7 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
 
 /**
  * The model with nodes appended (`extra`, then the emitter's): graph inputs are the model's plus
- * `inputs`, outputs the model's plus `outputs` (the batch axis dynamic where the model allows it).
+ * `inputs`, outputs the model's tensor outputs plus `outputs` (the batch axis dynamic where the model allows it).
  */
 export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
@@ -173,7 +173,8 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
       node: [...view.nodes, ...extra, ...em.nodes],
       initializer: [...(graph.initializer ?? []), ...em.initializers],
       input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
-      output: [...(graph.output ?? []).map((o) => withBatch(o, batchDynamic)), ...outputs],
+      // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.
+      output: [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs],
     },
   };
 }

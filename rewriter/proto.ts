@@ -45,7 +45,7 @@ export interface NodeProto {
 export interface DimProto { dim_value?: Int64; dim_param?: string; }
 export interface ValueInfoProto {
   name?: string;
-  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimProto[] } } };
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimProto[] } }; [k: string]: unknown };
   [k: string]: unknown;
 }
 export interface GraphProto {
@@ -82,13 +82,13 @@ export function toNumber(v: Int64 | undefined | null): number {
 
 /** TensorProto.DataType values used here. */
 export const DataType = {
-  FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
+  FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16,
 } as const;
 
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 export function isFloatType(t: number | undefined): boolean {
-  return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === 16;
+  return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === DataType.BFLOAT16;
 }
 
 /** Reads a (non-external) tensor's values as numbers. */
@@ -98,7 +98,7 @@ export function tensorValues(t: TensorProto): number[] {
   if (raw && raw.length > 0) {
     const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
-    const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 11: 8, 10: 2 };
+    const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 11: 8, 10: 2, 16: 2 };
     const w = width[type];
     if (!w) throw new Error(`tensor '${t.name}': data type ${type} cannot be read`);
     for (let i = 0; i < raw.length / w; i++) {
@@ -111,6 +111,7 @@ export function tensorValues(t: TensorProto): number[] {
         case 7: out.push(Number(buf.getBigInt64(o, true))); break;
         case 11: out.push(buf.getFloat64(o, true)); break;
         case 10: out.push(halfToFloat(buf.getUint16(o, true))); break;
+        case 16: out.push(bfloat16ToFloat(buf.getUint16(o, true))); break;
       }
     }
     return out;
@@ -119,10 +120,17 @@ export function tensorValues(t: TensorProto): number[] {
   if (type === DataType.DOUBLE) return [...(t.double_data ?? [])];
   if (type === DataType.FLOAT) return [...(t.float_data ?? [])];
   if (type === DataType.FLOAT16) return (t.int32_data ?? []).map(halfToFloat);
+  if (type === DataType.BFLOAT16) return (t.int32_data ?? []).map(bfloat16ToFloat);
   return [...(t.int32_data ?? [])];
 }
 
-function halfToFloat(h: number): number {
+/** A bfloat16 bit pattern's value: the upper half of a float32. */
+function bfloat16ToFloat(h: number): number {
+  return new Float32Array(new Uint32Array([(h & 0xffff) << 16]).buffer)[0];
+}
+
+/** An IEEE half-precision bit pattern's value. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;
@@ -163,4 +171,9 @@ export function valueInfo(name: string, elemType: number, dims?: (number | strin
   const tensor_type: { elem_type: number; shape?: { dim: DimProto[] } } = { elem_type: elemType };
   if (dims) tensor_type.shape = { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) };
   return { name, type: { tensor_type } };
+}
+
+/** A value declared as a tensor, or of undeclared type (not a sequence, map or optional: ZipMap's output is one). */
+export function isTensorValue(vi: ValueInfoProto): boolean {
+  return !vi.type || Object.keys(vi.type).every((k) => k === 'tensor_type' || k === 'denotation');
 }

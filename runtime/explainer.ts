@@ -7,9 +7,12 @@ import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
+import { liftOldOpset } from '../rewriter/opset-lift';
+import { widenHalfPrecision } from '../rewriter/half-precision';
+import { floatCastInputs } from '../rewriter/cast-input';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
-import { encodeModel, isFloatType, ModelProto, toNumber } from '../rewriter/proto';
+import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
@@ -18,11 +21,12 @@ import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
 import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
+import { tensorsAt } from './drivers/forward';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
-import { freeHardCodedBatch, InputSpec, probeFacts } from './probe';
+import { fixedBatch, freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
@@ -116,8 +120,8 @@ export interface AttributionResult {
   warnings?: string[];
 }
 
-/** Ops whose outputs are shapes, indices or booleans: never differentiated. */
-export const STRUCTURAL_OPS = new Set(['Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
+/** Ops whose outputs are shapes, indices, booleans or (ZipMap) maps: never differentiated. */
+export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
@@ -154,7 +158,7 @@ export class Explainer {
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
-    const original = new GraphView(model, label);
+    const original = new GraphView(floatCastInputs(widenHalfPrecision(liftOldOpset(model, label))), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
     this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
@@ -184,8 +188,29 @@ export class Explainer {
     return providerInUse(this.provider);
   }
 
+  /** Whether the explained input is an integer image the model reads only through Casts to float (rewriter/cast-input.ts). */
+  get pixelInput(): boolean {
+    const declared = (this.model.graph?.input ?? []).find((i) => i.name === this.input.name)?.type?.tensor_type?.elem_type;
+    return !this.tokens && !isFloatType(declared ?? DataType.FLOAT);
+  }
+
+  /** The model's tensor outputs (a ZipMap's sequence of maps is none: onnxruntime-node cannot return it). */
   get outputNames(): string[] {
-    return (this.view.graph.output ?? []).map((o) => o.name ?? '');
+    return (this.view.graph.output ?? []).filter(isTensorValue).map((o) => o.name ?? '');
+  }
+
+  /**
+   * What is explained when no output is named: the model's one float output; for classifiers
+   * whose probabilities also leave through a ZipMap (skl2onnx), the ZipMap's input tensor.
+   */
+  private defaultOutput(): string {
+    const outputs = this.view.graph.output ?? [];
+    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined)).map((o) => o.name ?? '');
+    const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
+    const candidates = [...new Set([...floats, ...zipped])];
+    if (candidates.length === 1) return candidates[0];
+    if (outputs.length === 1) return outputs[0].name ?? '';
+    throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${outputs.map((o) => o.name).join(', ')})`);
   }
 
   /** Checks a concrete input shape (batch included) against the model's input. */
@@ -197,7 +222,6 @@ export class Explainer {
       if (k > 0 && want[k] > 0 && d !== want[k]) throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected ${show}`);
       if (d <= 0) throw new ExplainError(`${this.label}: input '${this.input.name}' has an empty dimension in shape [${dims}]`);
     });
-    if (want[0] > 1 && dims[0] !== want[0]) throw new ExplainError(`${this.label}: input '${this.input.name}' has batch ${dims[0]}, the model fixes it to ${want[0]}`);
   }
 
   /**
@@ -213,6 +237,13 @@ export class Explainer {
       p = (async () => {
         this.validate([1, ...rowDims]);
         let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
+        const batch = fixedBatch(view.graph, specs);
+        if (batch > 1) {
+          // Everything below probes one row: a model that fixes a larger batch is batch-freed first.
+          const freed = await freeHardCodedBatch(view, specs);
+          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
+          view = new GraphView(freed, this.label);
+        }
         let first = await probeFacts(view.model, specs, this.label);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
         // then recurrent cells become their time steps.
@@ -243,7 +274,8 @@ export class Explainer {
   private validate(dims: number[]): void {
     if (!this.weightsChecked) validateWeights(this.view);
     this.weightsChecked = true;
-    validateGraph(this.view, this.input.name, dims);
+    // Shapes follow from the batch the model fixes, where it fixes one (its Reshape constants may too).
+    validateGraph(this.view, this.input.name, this.input.dims[0] > 0 ? [this.input.dims[0], ...dims.slice(1)] : dims);
   }
 
   /**
@@ -251,9 +283,8 @@ export class Explainer {
    * goes on: the pre-softmax logits when it is a Softmax's output, unless explainSoftmax.
    */
   resolveOutput(output: string | undefined, explainSoftmax = false): { output: string; from: string } {
-    const names = this.outputNames;
-    if (output === undefined && names.length > 1) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${names.join(', ')})`);
-    const chosen = output ?? names[0];
+    const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
+    const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
     let producer = this.view.producer.get(chosen);
     while (producer?.op_type === 'Identity') producer = this.view.producer.get(producer.input![0]);
@@ -426,11 +457,14 @@ export class Explainer {
     if (this.tokens && isIndexData(input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
     const x = this.toTensor(input);
     this.validate([1, ...x.dims.slice(1)]);
+    const fixed = this.input.dims[0];
+    // A model that fixes a batch other than 1 runs other batches in its batch-freed form (prepare).
+    if (fixed > 1 && x.dims[0] !== fixed) return (await tensorsAt(this, x.dims.slice(1), this.outputNames, undefined, feeds))(x);
     const s = await this.session('forward', async () => this.view.model);
     const all = this.feedsFor(x, feeds);
-    const runs = this.input.dims[0] === 1 && x.dims[0] > 1 ? splitFeeds(all, x.dims[0]) : [all];
+    const runs = fixed === 1 && x.dims[0] > 1 ? splitFeeds(all, x.dims[0]) : [all];
     const results = [];
-    for (const f of runs) results.push(await s.run(f));
+    for (const f of runs) results.push(await s.run(f, this.outputNames));
     return concatRows(results, this.outputNames);
   }
 

@@ -2,7 +2,7 @@ import { ExplainError } from '../rewriter/errors';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
-export type Preprocess = 'torchvision' | 'none';
+export type Preprocess = 'torchvision' | 'none' | 'pixels';
 export type Layout = 'NCHW' | 'NHWC';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -51,7 +51,8 @@ export function imageLayout(dims: number[], label: string): { layout: Layout; he
 
 /**
  * Image → model input (batch 1). torchvision: resize shorter side to size/0.875, centre crop,
- * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); none: resize, [0,1] pixels.
+ * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); none: resize, [0,1] pixels;
+ * pixels: resize, [0,255] values (models that read uint8 images).
  */
 export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
   const { layout, height, width, channels } = imageLayout(dims, label);
@@ -69,7 +70,7 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
     const px = shown.data.subarray(i * 3, i * 3 + 3);
     for (let c = 0; c < channels; c++) {
       const v = channels === 1 ? 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2] : preprocess === 'torchvision' ? (px[c] - MEAN[c]) / STD[c] : px[c];
-      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = v;
+      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? v * 255 : v;
     }
   }
   return { tensor: { data, dims: layout === 'NCHW' ? [1, channels, h, w] : [1, h, w, channels] }, shown };

@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts } from '../rewriter/graph-view';
-import { DataType, isFloatType, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
@@ -9,13 +9,19 @@ import { sessionModel } from './session-model';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
 
-/** A copy of the model (sharing weights) with every node output exposed as a graph output. */
+/** Ops whose outputs are sequences, maps or optionals, which onnxruntime-node cannot return. */
+const NON_TENSOR_OPS = new Set(['ZipMap', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'Optional']);
+
+/** A copy of the model (sharing weights) with every tensor a node computes exposed as a graph output. */
 export function exposeAll(model: ModelProto): ModelProto {
   const graph = model.graph!;
-  const have = new Set((graph.output ?? []).map((o) => o.name));
-  const extra: ValueInfoProto[] = [];
-  for (const n of graph.node ?? []) for (const o of n.output ?? []) if (o && !have.has(o)) { have.add(o); extra.push({ name: o }); }
-  return { ...model, graph: { ...graph, output: [...(graph.output ?? []), ...extra] } };
+  const outputs = (graph.output ?? []).filter(isTensorValue);
+  const have = new Set(outputs.map((o) => o.name));
+  for (const n of graph.node ?? []) {
+    if (NON_TENSOR_OPS.has(n.op_type ?? '')) continue;
+    for (const o of n.output ?? []) if (o && !have.has(o)) { have.add(o); outputs.push({ name: o }); }
+  }
+  return { ...model, graph: { ...graph, output: outputs } };
 }
 
 /** A session on the platform's always-available provider (probing needs no accelerator). */
@@ -181,22 +187,31 @@ function batchAxisOf(at1: number[], at2: number[]): number {
   return at1.findIndex((d, k) => d !== at2[k]);
 }
 
+/** The batch the explained inputs' declared shapes fix (dim_value of dim 0; 1 stands for none fixed). */
+export function fixedBatch(graph: GraphView['graph'], inputs: InputSpec[]): number {
+  const names = new Set(inputs.map((i) => i.name));
+  const fixed = (graph.input ?? []).filter((vi) => names.has(vi.name ?? '')).map((vi) => toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value));
+  return Math.max(1, ...fixed.filter((b) => b > 0));
+}
+
 /**
- * For exports that fix batch 1 (in the input's shape, or in Reshape shape constants): a copy whose
- * input batch is dynamic and whose Reshape constants copy the batch (0) instead of fixing it to 1.
- * Returned only when the copy gives, row by row, the same outputs as the original at batch 1.
+ * For exports that fix the batch (to 1 or to the dummy input's batch B, in the input's shape or in
+ * Reshape shape constants): a copy whose input batch is dynamic and whose Reshape constants copy
+ * the batch (0) instead of fixing it to B. Returned only when the copy gives the original's
+ * outputs for B rows (2 rows of batch-1 runs where B is 1), and row by row at batch 1.
  */
 export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): Promise<ModelProto | undefined> {
   const { model, graph } = view;
+  const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
   const nodes = (graph.node ?? []).map((n) => {
     const shape = n.op_type === 'Reshape' ? view.constant(n.input?.[1] ?? '') : undefined;
-    if (!shape || shape.values[0] !== 1) return n;
+    if (!shape || shape.values[0] !== batch) return n;
     const name = `${n.input![1]}/batch_free`;
     extra.push(makeTensor(name, [shape.values.length], [0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name] };
   });
-  const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === 1);
+  const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
   if (!extra.length && !staticBatch) return undefined;
   const inputNames = new Set(inputs.map((i) => i.name));
   const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
@@ -213,31 +228,39 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     },
   };
   try {
-    return (await sameRowByRow(model, candidate, inputs)) ? candidate : undefined;
+    return (await sameRowByRow(model, candidate, inputs, batch)) ? candidate : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[]): Promise<boolean> {
+async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[], batch: number): Promise<boolean> {
   const outName = original.graph!.output![0].name!;
   const sFree = await cpuSession(candidate);
   const sOrig = await cpuSession(original);
+  const rows = Math.max(batch, 2);
+  const close = (got: number[], want: number[]) => got.length === want.length && got.every((v, k) => Math.abs(v - want[k]) <= 1e-5 * (1 + Math.abs(v)));
+  const output = async (s: OrtSession, f: Record<string, OrtTensor>) => tensorNumbers((await s.run(f))[outName] as OrtTensor);
   try {
-    const both = feeds(inputs, 2, true);
-    const got = tensorNumbers((await sFree.run(both))[outName] as OrtTensor);
-    const want: number[] = [];
-    for (let r = 0; r < 2; r++) {
-      const row: Record<string, OrtTensor> = {};
-      for (const [k, t] of Object.entries(both)) {
-        const per = t.size / 2;
-        row[k] = new (backend().ort.Tensor)(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
-      }
-      want.push(...tensorNumbers((await sOrig.run(row))[outName] as OrtTensor));
-    }
-    return got.length === want.length && got.every((v, k) => Math.abs(v - want[k]) <= 1e-5 * (1 + Math.abs(want[k])));
+    const all = feeds(inputs, rows, true);
+    const single = [0, rows - 1].map((r) => rowFeeds(all, rows, r));
+    const want = batch === 1 ? (await Promise.all(single.map((f) => output(sOrig, f)))).flat() : await output(sOrig, all);
+    const got = await output(sFree, all);
+    const per = want.length / rows;
+    const ends = [...want.slice(0, per), ...want.slice((rows - 1) * per)];
+    return close(got, want) && close((await Promise.all(single.map((f) => output(sFree, f)))).flat(), ends);
   } finally {
     await sFree.release();
     await sOrig.release();
   }
+}
+
+/** Row r of feeds with `rows` rows, as a batch of one. */
+function rowFeeds(all: Record<string, OrtTensor>, rows: number, r: number): Record<string, OrtTensor> {
+  const out: Record<string, OrtTensor> = {};
+  for (const [k, t] of Object.entries(all)) {
+    const per = t.size / rows;
+    out[k] = new (backend().ort.Tensor)(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
@@ -131,5 +132,14 @@ test('rewrite prints the saved inputs and outputs', async () => {
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('a reader that stops early (info MODEL | head -1) ends the CLI quietly with status 0', () => {
+  const bin = path.join(__dirname, '../../bin/onnx-explain.js');
+  const model = loadFixture('resnet_bn').model;
+  const r = spawnSync('bash', ['-c', `node "${bin}" info "${model}" | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+  assert.is(r.stdout, `model: ${model}\n`);
+  assert.is(r.stderr, '');
+  assert.is(r.status, 0);
+});
 
 test.run();

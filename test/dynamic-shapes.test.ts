@@ -72,4 +72,43 @@ test('a model whose input fixes batch 1 gets a dynamic batch in its augmented gr
   assert.is(model.graph!.input![0].type!.tensor_type!.shape!.dim![0].dim_param, 'N');
 });
 
+const rowsOf = (data: Float32Array, per: number, r0: number, r1: number) => data.slice(r0 * per, r1 * per);
+
+test('an export that fixes batch 4 (input and Reshape [4,-1]) is explained at batch 4 and at any other batch', async () => {
+  const fx = loadFixture('batch4_reshape');
+  assert.equal(fx.input.dims[0], 4);
+  const per = fx.input.data.length / 4;
+  const grad = fx.ref('grad.npy')!;
+  const ex = await Explainer.load(fx.model);
+  const all = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target });
+  assert.ok(relL2(all.attributions.data, grad) < 1e-4, `batch 4: ${relL2(all.attributions.data, grad)}`);
+  for (const [r0, r1] of [[2, 3], [0, 3]]) {
+    const x = { data: rowsOf(fx.input.data, per, r0, r1), dims: [r1 - r0, ...fx.input.dims.slice(1)] };
+    const r = await ex.attribute(x, { method: 'gradient', target: fx.meta.target.slice(r0, r1) });
+    const want = rowsOf(grad, per, r0, r1);
+    assert.ok(relL2(r.attributions.data, want) < 1e-4, `rows ${r0}..${r1}: ${relL2(r.attributions.data, want)}`);
+    const out = (await ex.forward(x)).output.data as Float32Array;
+    assert.ok(relL2(out, rowsOf(fx.ref('output.npy')!, 5, r0, r1)) < 1e-5, `forward rows ${r0}..${r1}`);
+  }
+  const { model } = await ex.augmented(fx.input.dims.slice(1));
+  assert.is(model.graph!.input![0].type!.tensor_type!.shape!.dim![0].dim_param, 'N');
+});
+
+test('an export that fixes batch 2 and mixes its rows is refused in one line naming the fix', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'mix');
+  const centred = em.op('Sub', ['x', em.op('ReduceMean', ['x'], { axes: [0], keepdims: 1 })]);
+  em.rename(em.op('Gemm', [centred, em.constFloat(F, [4, 5])]), 'y');
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'mix', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [2, 4])], output: [{ name: 'y' }] },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  try {
+    await ex.attribute({ data: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), dims: [2, 4] }, { target: 0 });
+    assert.unreachable('explained a row-mixing fixed-batch model');
+  } catch (e) {
+    assert.match((e as Error).message, /fixes batch 2 and the graph does not give the same rows at another batch; export it with a dynamic batch axis/);
+  }
+});
+
 test.run();

@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeModel } from '../rewriter/proto';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
@@ -170,6 +171,45 @@ test('the layer-gradient graph is buildAugmented with a layer: Grad-CAM and frie
   assert.equal(attribution.type!.tensor_type!.shape!.dim!.map((d) => d.dim_param || Number(d.dim_value)), ['N', 4, 8, 8]);
   const s = await ort.InferenceSession.create(encodeModel(model));
   assert.ok(s.inputNames.includes('seed'));
+});
+
+/** An skl2onnx MLPClassifier's form: MatMul/Add/Relu layers, Softmax, ArgMax → ArrayFeatureExtractor label, ZipMap probabilities. */
+function sklearnStyle(): { model: Uint8Array; w1: number[]; b1: number[]; w2: number[] } {
+  const w1 = Array.from({ length: 4 * 6 }, (_, i) => Math.sin(1.3 * i));
+  const b1 = Array.from({ length: 6 }, (_, i) => 0.2 * Math.cos(i));
+  const w2 = Array.from({ length: 6 * 3 }, (_, i) => Math.cos(0.7 * i));
+  const em = new Emitter(13, DataType.FLOAT, 'skl');
+  const hidden = em.op('Relu', [em.add(em.matmul('X', em.constFloat(w1, [4, 6])), em.constFloat(b1, [6]))]);
+  em.rename(em.op('Softmax', [em.matmul(hidden, em.constFloat(w2, [6, 3]))], { axis: 1 }), 'probabilities');
+  const ml = { domain: 'ai.onnx.ml' };
+  em.nodes.push({ op_type: 'ArrayFeatureExtractor', ...ml, input: [em.constInt([0, 1, 2]), em.op('ArgMax', ['probabilities'], { axis: 1, keepdims: 0 })], output: ['label'], name: 'label' });
+  em.nodes.push({ op_type: 'ZipMap', ...ml, input: ['probabilities'], output: ['output_probability'], name: 'zipmap', attribute: [{ name: 'classlabels_int64s', type: 7, ints: [0, 1, 2] }] });
+  const zipped = { name: 'output_probability', type: { sequence_type: { elem_type: { map_type: { key_type: DataType.INT64, value_type: { tensor_type: { elem_type: DataType.FLOAT } } } } } } };
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 1 }], producer_name: 'skl2onnx-style',
+    graph: { name: 'mlp', node: em.nodes, initializer: em.initializers, input: [valueInfo('X', DataType.FLOAT, ['N', 4])], output: [valueInfo('label', DataType.INT64, ['N']), zipped] },
+  };
+  return { model: encodeModel(m), w1, b1, w2 };
+}
+
+test('a classifier whose probabilities leave through a ZipMap (skl2onnx) explains them by default; the saved graph leaves the map out', async () => {
+  const { model, w1, b1, w2 } = sklearnStyle();
+  const x = Float32Array.from({ length: 2 * 4 }, (_, i) => Math.sin(0.9 * i + 0.4));
+  const ex = await Explainer.load(model);
+  assert.equal(ex.outputNames, ['label']);
+  const r = await ex.attribute({ data: x, dims: [2, 4] }, { target: [2, 0] });
+  // ∂logit_t/∂x_i = Σ_j W1[i,j] · [h_j > 0] · W2[j,t], h = x·W1 + b1
+  const want = [2, 0].flatMap((t, row) => {
+    const h = b1.map((b, j) => b + [0, 1, 2, 3].reduce((s, i) => s + x[row * 4 + i] * w1[i * 6 + j], 0));
+    return [0, 1, 2, 3].map((i) => h.reduce((s, hj, j) => s + (hj > 0 ? w1[i * 6 + j] * w2[j * 3 + t] : 0), 0));
+  });
+  assert.ok(relL2(r.attributions.data, Float32Array.from(want)) < 1e-6, `rel L2 ${relL2(r.attributions.data, Float32Array.from(want))}`);
+  assert.equal(Object.keys(r.outputs), ['probabilities'], 'the explained probabilities are returned (float outputs only)');
+  const saved = await ort.InferenceSession.create(encodeModel(await ex.graph([4], {})), { logSeverityLevel: 3 });
+  assert.equal([...saved.outputNames], ['label', 'probabilities', 'attribution']);
+  const run = await saved.run({ X: new ort.Tensor('float32', x, [2, 4]), seed: new ort.Tensor('float32', Float32Array.from([0, 0, 1, 1, 0, 0]), [2, 3]) });
+  assert.ok(relL2(run.attribution.data as Float32Array, Float32Array.from(want)) < 1e-6, 'saved graph');
+  await saved.release();
 });
 
 test.run();

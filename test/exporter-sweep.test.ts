@@ -1,14 +1,25 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
+import * as path from 'path';
+import { main } from '../cli/main';
+import { liftOldOpset } from '../rewriter/opset-lift';
+import { ModelProto, toNumber } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { loadModel } from '../runtime/node/model-file';
+import { readNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir, writeRawNpy } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 
 /**
- * Models in the forms tf2onnx, paddle2onnx and onnxruntime's QDQ quantiser emit
- * (models/make_exporters.py): onnxruntime's outputs equal the PyTorch float64 evaluation of the
- * same graph, gradients equal its autograd, and DeepLIFT sums to f(x) − f(x⁰).
+ * Models in the forms tf2onnx, paddle2onnx, onnxruntime's QDQ quantiser, onnxconverter-common's
+ * float16 conversion and the ONNX Model Zoo's opset 7/8 converters emit (models/make_exporters.py):
+ * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
+ * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
@@ -36,5 +47,80 @@ for (const name of SWEEP) {
     }
   });
 }
+
+test('opset 7 and 8 models are read at opset 9 (the first with Where); newer ones are left as they are', async () => {
+  const fx = loadFixture('zoo_resnet_op7', EXPORTERS);
+  const model = loadModel(fx.model);
+  const lifted = liftOldOpset(model, fx.model);
+  assert.is(toNumber(lifted.opset_import![0].version), 9);
+  const ops = lifted.graph!.node!.map((n) => n.op_type);
+  assert.not.ok(ops.includes('ImageScaler'), 'ImageScaler becomes Mul and Add');
+  for (const n of lifted.graph!.node!.filter((n) => ['BatchNormalization', 'Upsample'].includes(n.op_type!))) {
+    assert.not.ok(n.attribute!.some((a) => a.name === 'spatial' || a.name === 'scales'), `${n.name}: opset-7 attributes removed`);
+  }
+  const newer = loadModel(loadFixture('resnet_bn').model);
+  assert.is(liftOldOpset(newer, 'resnet_bn'), newer);
+  const scan: ModelProto = { ...model, opset_import: [{ domain: '', version: 8 }], graph: { ...model.graph!, node: [{ op_type: 'Scan', name: 'loop', input: ['', 'data'], output: ['y'] }] } };
+  assert.throws(() => liftOldOpset(scan, 'scan.onnx'), /scan.onnx: node 'loop' \(Scan, opset 8\): Scan's inputs changed at opset 9/);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (m: string) => lines.push(m);
+  try {
+    assert.is(await main(['info', fx.model]), 0);
+  } finally {
+    console.log = log;
+  }
+  assert.ok(lines.includes('opsets: ai.onnx 7 (read as opset 9, the first with Where, which augmented graphs need)'), lines.slice(0, 3).join('\n'));
+});
+
+test('half_cnn: a float16 .npy input gives the float32 attributions; info names the widening', async () => {
+  const fx = loadFixture('half_cnn', EXPORTERS);
+  const bits = Uint16Array.from(fx.input.data, (v) => toHalfBits(v));
+  const grad = await gradientFromNpy(fx, '<f2', new Uint8Array(bits.buffer));
+  assert.ok(grad <= 1e-4, `gradient from a float16 .npy: rel L2 ${grad}`);
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.some((l) => l.startsWith('precision: half-precision weights, explained in float32')), info.out.slice(0, 5).join('\n'));
+  assert.ok(info.out.some((l) => /^input: input \[N, 3, 8, 8\] float16: explained/.test(l)), info.out.slice(0, 6).join('\n'));
+});
+
+/** The CLI's gradient for the fixture's input written as a .npy of type `descr`: its rel L2 from grad.npy. */
+async function gradientFromNpy(fx: ReturnType<typeof loadFixture>, descr: string, bytes: Uint8Array): Promise<number> {
+  const dir = tempDir('npy-input');
+  writeRawNpy(path.join(dir, 'x.npy'), descr, fx.input.dims, bytes);
+  const out = path.join(dir, 'a.npy');
+  const run = await runCli(['attribute', fx.model, '--input', path.join(dir, 'x.npy'), '--target', fx.meta.target.join(','), '--out', out, '--no-cache']);
+  assert.is(run.code, 0, run.err.join('\n'));
+  return relL2(Float32Array.from(readNpy(out).data as Float32Array), fx.ref('grad.npy')!);
+}
+
+/** The float16 bit pattern of a value exactly representable in float16 (normal or zero). */
+function toHalfBits(v: number): number {
+  if (v === 0) return 0;
+  const sign = v < 0 ? 0x8000 : 0;
+  const e = Math.floor(Math.log2(Math.abs(v)));
+  return sign | ((e + 15) << 10) | Math.round((Math.abs(v) / 2 ** e - 1) * 1024);
+}
+
+test('tf_uint8: a uint8 image input read through a Cast is explained at its pixel values (.npy uint8 or float)', async () => {
+  const fx = loadFixture('tf_uint8', EXPORTERS);
+  const pixels = Uint8Array.from(fx.input.data);
+  const original = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });
+  const y = (await original.run({ image: new ort.Tensor('uint8', pixels, fx.input.dims) })).output.data as Float32Array;
+  assert.ok(relL2(y, fx.ref('output.npy')!) <= 1e-5, 'the uint8 model itself matches the PyTorch evaluation');
+  await original.release();
+  const grad = await gradientFromNpy(fx, '|u1', pixels);
+  assert.ok(grad <= 1e-4, `gradient from a uint8 .npy: rel L2 ${grad}`);
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.includes('input: image [N, 8, 8, 3] uint8: explained as float32 values (the model reads it only through Casts to float)'), info.out.slice(0, 6).join('\n'));
+  // A PNG of row 0 is read as [0,255] values (--preprocess pixels, the default here).
+  const png = new PNG({ width: 8, height: 8 });
+  for (let i = 0; i < 64; i++) png.data.set([...pixels.subarray(i * 3, i * 3 + 3), 255], i * 4);
+  const dir = tempDir('uint8-png');
+  fs.writeFileSync(path.join(dir, 'row0.png'), PNG.sync.write(png));
+  const run = await runCli(['attribute', fx.model, '--input', path.join(dir, 'row0.png'), '--target', String(fx.meta.target[0]), '--out', path.join(dir, 'a.npy'), '--no-cache']);
+  assert.is(run.code, 0, run.err.join('\n'));
+  const row0 = fx.ref('grad.npy')!.subarray(0, 8 * 8 * 3);
+  assert.ok(relL2(Float32Array.from(readNpy(path.join(dir, 'a.npy')).data as Float32Array), row0) <= 1e-4, 'PNG row 0');
+});
 
 test.run();

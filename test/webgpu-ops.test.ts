@@ -31,7 +31,7 @@ for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixt
       }
       assert.equal(nonNativeOps(emitted, 0, opsetOf(model)), [], `${name}/${method}: emitted ops not native on WebGPU at opset ${opsetOf(model)}`);
       for (const n of added) assert.ok(!n.domain || n.domain === 'ai.onnx', `${name}/${method}: node ${n.name} in domain ${n.domain}`);
-      assert.is(opsetOf(model), opsetOf(ex.model), `${name}/${method}: opset import unchanged`);
+      assert.is(opsetOf(model), Math.max(opsetOf(ex.model), 9), `${name}/${method}: opset import unchanged (7 and 8 read as 9)`);
       // onnxruntime checks every node against its schema at the model's opset when creating a session.
       let session: ort.InferenceSession | undefined;
       try {

@@ -1,0 +1,25 @@
+import { DataType, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
+
+const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.UINT8, DataType.INT8, 4, 5, DataType.INT32, DataType.INT64, 12, 13]);
+
+/**
+ * Integer inputs read only through Casts to a float type (uint8 images of tf2onnx or TF-Hub
+ * exports: image → Cast → Div 255) as float32 inputs: the Casts then turn float32 into float,
+ * so the outputs are unchanged for the same values (8- and 16-bit integers are exact in float32,
+ * larger ones round as the Cast would). Attributions are then with respect to the pixel values.
+ * Returns the model as it is when no input qualifies; token ids (read by Gather) never do.
+ */
+export function floatCastInputs(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const readers = (name: string): NodeProto[] => (graph.node ?? []).filter((n) => n.input?.includes(name));
+  const castToFloat = (n: NodeProto) => n.op_type === 'Cast' && isFloatType(toNumber(n.attribute?.find((a) => a.name === 'to')?.i ?? 0));
+  const qualifies = (vi: ValueInfoProto) => {
+    const users = readers(vi.name ?? '');
+    return !initializers.has(vi.name) && INTEGER_TYPES.has(vi.type?.tensor_type?.elem_type ?? 0) && users.length > 0 && users.every(castToFloat);
+  };
+  if (!(graph.input ?? []).some(qualifies)) return model;
+  const input = (graph.input ?? []).map((vi) => (qualifies(vi) ? { ...vi, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.FLOAT } } } : vi));
+  return { ...model, graph: { ...graph, input } };
+}
+

@@ -1,0 +1,60 @@
+import { AttributeProto, DataType, GraphProto, halfToFloat, makeTensor, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+
+const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
+
+/** Attributes that name an element type (Cast's target, the dtype of EyeLike and the Random ops). */
+const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
+
+/**
+ * Half-precision models (float16 or bfloat16 weights and activations, as onnxconverter-common's
+ * convert_float_to_float16 writes them, with or without float32 inputs and outputs) widened to
+ * float32. Every half value is exactly a float32, so the weights are unchanged; the computations
+ * then run in float32, so the model's outputs differ from onnxruntime's half-precision kernels by
+ * their rounding, and gradients carry float32 rather than half rounding. Casts to a half type
+ * become casts to float32. Models without a half type are returned as they are.
+ */
+export function widenHalfPrecision(model: ModelProto): ModelProto {
+  let changed = false;
+  const tensor = (t: TensorProto): TensorProto => {
+    if (!HALF.has(t.data_type ?? 0)) return t;
+    changed = true;
+    return makeTensor(t.name ?? '', tensorDims(t), t.raw_data?.length ? rawValues(t.raw_data, t.data_type!) : tensorValues(t), DataType.FLOAT);
+  };
+  const value = (vi: ValueInfoProto): ValueInfoProto => {
+    const tt = vi.type?.tensor_type;
+    if (!tt || !HALF.has(tt.elem_type ?? 0)) return vi;
+    changed = true;
+    return { ...vi, type: { ...vi.type, tensor_type: { ...tt, elem_type: DataType.FLOAT } } };
+  };
+  const attribute = (a: AttributeProto): AttributeProto => {
+    if (a.t) return { ...a, t: tensor(a.t) };
+    if (a.g) return { ...a, g: graph(a.g) };
+    if (a.graphs?.length) return { ...a, graphs: a.graphs.map(graph) };
+    if (TYPE_ATTRIBUTES.has(a.name ?? '') && HALF.has(toNumber(a.i ?? 0))) {
+      changed = true;
+      return { ...a, i: DataType.FLOAT };
+    }
+    return a;
+  };
+  const node = (n: NodeProto): NodeProto => (n.attribute?.length ? { ...n, attribute: n.attribute.map(attribute) } : n);
+  const graph = (g: GraphProto): GraphProto => ({
+    ...g,
+    node: (g.node ?? []).map(node),
+    initializer: (g.initializer ?? []).map(tensor),
+    input: (g.input ?? []).map(value),
+    output: (g.output ?? []).map(value),
+    value_info: (g.value_info ?? []).map(value),
+  });
+  const widened = graph(model.graph!);
+  return changed ? { ...model, graph: widened } : model;
+}
+
+let halfTable: Float32Array | undefined;
+
+/** Little-endian half or bfloat16 bytes as float32 values (a table lookup: weights can be large). */
+function rawValues(raw: Uint8Array, type: number): Float32Array {
+  const bits = new Uint16Array(new Uint8Array(raw).buffer, 0, raw.length >> 1); // a copy: raw may be an odd-offset view
+  if (type === DataType.BFLOAT16) return new Float32Array(Uint32Array.from(bits, (h) => h << 16).buffer);
+  halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => halfToFloat(h));
+  return Float32Array.from(bits, (h) => halfTable![h]);
+}
