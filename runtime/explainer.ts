@@ -158,6 +158,8 @@ export class Explainer {
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
+    // Read in canonical form (each step returns the model as it is where it does not apply): opset
+    // 7/8 at opset 9, half precision widened to float32, integer inputs read through Casts as float32.
     const original = new GraphView(floatCastInputs(widenHalfPrecision(liftOldOpset(model, label))), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;

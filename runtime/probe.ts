@@ -6,6 +6,7 @@ import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
 import { externalData } from './session';
 import { sessionModel } from './session-model';
+import { splitFeeds } from './tensors';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
 
@@ -243,7 +244,8 @@ async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs:
   const output = async (s: OrtSession, f: Record<string, OrtTensor>) => tensorNumbers((await s.run(f))[outName] as OrtTensor);
   try {
     const all = feeds(inputs, rows, true);
-    const single = [0, rows - 1].map((r) => rowFeeds(all, rows, r));
+    const split = splitFeeds(all, rows);
+    const single = [split[0], split[rows - 1]];
     const want = batch === 1 ? (await Promise.all(single.map((f) => output(sOrig, f)))).flat() : await output(sOrig, all);
     const got = await output(sFree, all);
     const per = want.length / rows;
@@ -255,12 +257,3 @@ async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs:
   }
 }
 
-/** Row r of feeds with `rows` rows, as a batch of one. */
-function rowFeeds(all: Record<string, OrtTensor>, rows: number, r: number): Record<string, OrtTensor> {
-  const out: Record<string, OrtTensor> = {};
-  for (const [k, t] of Object.entries(all)) {
-    const per = t.size / rows;
-    out[k] = new (backend().ort.Tensor)(t.type, (t.data as Float32Array).slice(r * per, (r + 1) * per), [1, ...t.dims.slice(1)]);
-  }
-  return out;
-}
