@@ -366,6 +366,9 @@ async function info(p: Parsed): Promise<void> {
   for (const n of view.nodes) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
   console.log('ops:');
   for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
+  const rewritten = new Map<string, number>();
+  for (const n of original.nodes) if (!histogram.has(keyOf(n))) rewritten.set(keyOf(n), (rewritten.get(keyOf(n)) ?? 0) + 1);
+  if (rewritten.size) console.log(`read in standard ops (the counts above): ${[...rewritten].map(([op, c]) => `${op} ×${c}`).join(', ')}`);
   // Ops whose outputs are shapes, indices or booleans: never differentiated.
   const structural = STRUCTURAL_OPS;
   const data = new Set(view.inputs.map((i) => i.name ?? ''));

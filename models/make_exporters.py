@@ -261,7 +261,7 @@ class Graph:
         attrs, ax = ({}, 1) if axis is None else ({"axis": axis}, axis)
         return self.op("DequantizeLinear", [q, s, z], lambda a, ss, zz: (a - per_axis(zz, a, ax)) * per_axis(ss, a, ax), **attrs)
 
-    def model(self, out, ir_version=None, inits_as_inputs=False, io_type=FLOAT, input_type=None):
+    def model(self, out, ir_version=None, inits_as_inputs=False, io_type=FLOAT, input_type=None, domains=()):
         out_vi = helper.make_tensor_value_info("output", io_type, [self.input_dims[0]] + list(self.vals[out].shape[1:]))
         self.nodes.append(helper.make_node("Identity", [out], ["output"], name="output_node"))
         self.vals["output"] = self.vals[out]
@@ -270,7 +270,7 @@ class Graph:
             inputs += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in self.inits]
         g = helper.make_graph(self.nodes, "exporter_sweep", inputs, [out_vi], self.inits)
         ir = ir_version or (7 if self.opset <= 12 else 8)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)], ir_version=ir,
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", self.opset)] + [helper.make_opsetid(d, 1) for d in domains], ir_version=ir,
                               producer_name="onnx-explain make_exporters.py")
         onnx.checker.check_model(m)
         return m
@@ -685,6 +685,62 @@ def pixels(r, shape):
     return r.randint(0, 256, size=shape).astype(np.float32)
 
 
+def qop_cnn(x):
+    """onnxruntime's static quantiser in QOperator format (the ONNX Model Zoo's int8 models), with
+    calibration-like irregular ranges (round ones put averages and sums exactly on rounding ties):
+    QuantizeLinear of the input, QLinearConv with int8 per-channel weights and an int32 bias (the
+    ReLU folded into a uint8 output range from 0), a residual com.microsoft QLinearAdd,
+    QLinearGlobalAveragePool, Flatten of the uint8 tensor, QLinearMatMul with per-tensor int8
+    weights, DequantizeLinear. Evaluated as each op's definition: dequantize, float op, quantize."""
+    r = rs(27)
+    g = Graph(13, x, "input")
+    U8, I8, I32 = TensorProto.UINT8, TensorProto.INT8, TensorProto.INT32
+    g.margins = []
+    MS = "com.microsoft"
+
+    def params(lo, hi):
+        s = np.float32((hi - lo) / 255)
+        return s, np.uint8(round(-lo / s))
+
+    def deq(q, s, zp):
+        return (q - zp) * s
+
+    def requant(y, s, zp):
+        g.margins.append((y / s).detach().numpy())
+        return _QuantizeSTE.apply(y, s, zp, 0, 255)
+
+    def out_params(lo, hi):
+        s, zp = params(lo, hi)
+        return [g.const(s), g.const(zp, U8)]
+
+    def qconv(q, q_params, cout, cin, k, lo, hi, pads):
+        w, b = conv_weights(r, cout, cin, k)
+        s_w = (np.abs(w).reshape(cout, -1).max(1) / 127).astype(np.float32)
+        bq = np.round(b / (g.vals[q_params[0]].item() * s_w)).astype(np.int32)
+        ins = [q, *q_params, g.const(np.round(w / s_w.reshape(-1, 1, 1, 1)).astype(np.int8), I8), g.const(s_w), g.const(np.zeros(cout, np.int8), I8), *out_params(lo, hi), g.const(bq, I32)]
+
+        def fn(a, a_s, a_z, wq, ws, wz, y_s, y_z, bb):
+            y = conv(deq(a, a_s, a_z), deq(wq, ws.reshape(-1, 1, 1, 1), wz.reshape(-1, 1, 1, 1)), bb * a_s * ws, pads=pads)
+            return requant(y, y_s, y_z)
+        return g.op("QLinearConv", ins, fn, kernel_shape=[k, k], strides=[1, 1], pads=list(pads), dilations=[1, 1], group=1), ins[-3:-1]
+
+    x_params = out_params(-2.53, 2.47)
+    q = g.op("QuantizeLinear", [g.input_name, *x_params], lambda a, s, z: requant(a, s, z))
+    h1, p1 = qconv(q, x_params, 6, 3, 3, 0.0, 3.07, (1, 1, 1, 1))
+    h2, p2 = qconv(h1, p1, 6, 6, 3, -2.93, 3.11, (1, 1, 1, 1))
+    p3 = out_params(0.0, 4.13)
+    h = g.op("QLinearAdd", [h2, *p2, h1, *p1, *p3], lambda a, a_s, a_z, b, b_s, b_z, y_s, y_z: requant(deq(a, a_s, a_z) + deq(b, b_s, b_z), y_s, y_z), domain=MS)
+    p4 = out_params(0.0, 2.09)
+    h = g.op("QLinearGlobalAveragePool", [h, *p3, *p4], lambda a, a_s, a_z, y_s, y_z: requant(deq(a, a_s, a_z).mean(dim=(2, 3), keepdim=True), y_s, y_z), domain=MS, channels_last=0)
+    h = g.flatten(h)
+    w = r.randn(6, 5) * 0.5
+    s_w = np.float32(np.abs(w).max() / 127)
+    ins = [h, *p4, g.const(np.round(w / s_w).astype(np.int8), I8), g.const(s_w), g.const(np.int8(0), I8), *out_params(-6.17, 5.83)]
+    h = g.op("QLinearMatMul", ins, lambda a, a_s, a_z, b, b_s, b_z, y_s, y_z: requant(deq(a, a_s, a_z) @ deq(b, b_s, b_z), y_s, y_z))
+    y = g.op("DequantizeLinear", [h, *ins[-2:]], lambda a, s, z: deq(a, s, z))
+    return g, y, {"domains": (MS,)}
+
+
 MODELS = [
     ("tf_mobilenet", tf_mobilenet, (3, 12, 12, 3)),
     ("tf_resize", tf_resize, (3, 72)),
@@ -700,13 +756,15 @@ MODELS = [
     ("half_cnn", half_cnn, (3, 3, 8, 8), half_inputs),
     ("half_mixed", half_mixed, (3, 3, 8, 8), half_inputs),
     ("tf_uint8", tf_uint8, (3, 8, 8, 3), pixels),
+    ("qop_cnn", qop_cnn, (2, 3, 6, 6)),
 ]
 
 
 def rounding_margin(g):
-    """Smallest distance, in quantisation steps, of a QuantizeLinear input from a rounding
-    boundary: float32 (onnxruntime) and float64 (here) may round differently when it is tiny."""
-    margin = math.inf
+    """Smallest distance, in quantisation steps, of a QuantizeLinear input (or a QLinear op's
+    requantised value) from a rounding boundary: float32 (onnxruntime) and float64 (here) may round
+    differently when it is tiny."""
+    margin = min([math.inf] + [float(np.abs(v - np.floor(v) - 0.5).min()) for v in getattr(g, "margins", [])])
     for n in g.nodes:
         if n.op_type == "QuantizeLinear":
             v = (g.vals[n.input[0]] / per_axis(g.vals[n.input[1]], g.vals[n.input[0]], 1)).detach().numpy()
@@ -724,6 +782,8 @@ def write(name, build, shape, inputs=lambda r, shape: r.randn(*shape)):
         g, out = built[0], built[1]
         if rounding_margin(g) > 1e-3:
             break
+    else:
+        raise AssertionError("%s: every seed puts a quantised value within 1e-3 steps of a rounding boundary" % name)
     model = g.model(out, **(built[2] if len(built) > 2 else {}))
     onnx.save(model, os.path.join(d, "model.onnx"))
     logits = g.vals[g.logits or out]

@@ -26,10 +26,15 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => diff.has(i))) continue;
     const quantizer = gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '')?.quantizer;
-    for (const o of n.output ?? []) if (o && (quantizer || isFloatType(facts.dtypes.get(o)))) diff.add(o);
+    // A quantized (integer) value that is only reshaped keeps its gradient (QOperator models flatten uint8 tensors).
+    const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && diff.has(n.input![0]);
+    for (const o of n.output ?? []) if (o && (quantizer || moves || isFloatType(facts.dtypes.get(o)))) diff.add(o);
   }
   return diff;
 }
+
+/** Ops whose rules only reshape or permute the incoming gradient, whatever the data's type. */
+const QUANTIZED_MOVES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
 
 /** Tensors that `target` depends on. */
 export function ancestors(view: GraphView, target: string): Set<string> {

@@ -10,6 +10,7 @@ import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { liftOldOpset } from '../rewriter/opset-lift';
 import { widenHalfPrecision } from '../rewriter/half-precision';
 import { floatCastInputs } from '../rewriter/cast-input';
+import { qoperatorToQdq } from '../rewriter/qoperator';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
@@ -159,8 +160,9 @@ export class Explainer {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
     // Read in canonical form (each step returns the model as it is where it does not apply): opset
-    // 7/8 at opset 9, half precision widened to float32, integer inputs read through Casts as float32.
-    const original = new GraphView(floatCastInputs(widenHalfPrecision(liftOldOpset(model, label))), label);
+    // 7/8 at opset 9, half precision widened to float32, QLinear ops as DequantizeLinear → float op →
+    // QuantizeLinear, integer inputs read through Casts as float32.
+    const original = new GraphView(floatCastInputs(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label)), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
     this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
@@ -333,14 +335,17 @@ export class Explainer {
    */
   async explainableTensors(rowDims = this.input.dims.slice(1)): Promise<{ name: string; op: string; shape?: number[] }[]> {
     const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims).catch(() => undefined) : undefined;
-    const floatInput = new Set(this.explained.map((i) => i.name));
+    const wrt = this.explained.map((i) => i.name);
+    // What the walk differentiates (quantized integer values included); without shapes, a guess by op type.
+    const diff = prepared && differentiable(prepared.view, prepared.facts, wrt);
+    const reached = new Set(wrt);
     const list: { name: string; op: string; shape?: number[] }[] = [];
     for (const n of this.view.nodes) {
-      if (!(n.input ?? []).some((i) => floatInput.has(i))) continue;
+      if (!(n.input ?? []).some((i) => reached.has(i))) continue;
       for (const o of n.output ?? []) {
-        const dtype = prepared?.facts.dtypes.get(o);
-        if (!o || (prepared ? !isFloatType(dtype) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
-        floatInput.add(o);
+        if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
+        reached.add(o);
+        if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
         if (!prepared || prepared.facts.batchAxis.get(o) === 0 || !prepared.batchDynamic) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
       }
     }

@@ -19,7 +19,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
  * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
@@ -121,6 +121,16 @@ test('tf_uint8: a uint8 image input read through a Cast is explained at its pixe
   assert.is(run.code, 0, run.err.join('\n'));
   const row0 = fx.ref('grad.npy')!.subarray(0, 8 * 8 * 3);
   assert.ok(relL2(Float32Array.from(readNpy(path.join(dir, 'a.npy')).data as Float32Array), row0) <= 1e-4, 'PNG row 0');
+});
+
+test('qop_cnn: the QOperator model on onnxruntime\'s QLinear kernels gives the outputs its QDQ reading is checked against; info names the ops read', async () => {
+  const fx = loadFixture('qop_cnn', EXPORTERS);
+  const kernels = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });
+  const y = (await kernels.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims) })).output.data as Float32Array;
+  assert.ok(relL2(y, fx.ref('output.npy')!) <= 1e-5, `QLinear kernels vs the PyTorch evaluation of their definitions: ${relL2(y, fx.ref('output.npy')!)}`);
+  await kernels.release();
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.includes('read in standard ops (the counts above): QLinearConv ×2, com.microsoft.QLinearAdd ×1, com.microsoft.QLinearGlobalAveragePool ×1, QLinearMatMul ×1'), info.out.join('\n'));
 });
 
 test.run();

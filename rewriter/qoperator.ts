@@ -1,0 +1,104 @@
+import { ExplainError } from './errors';
+import { GraphView } from './graph-view';
+import { AttributeProto, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+
+/** Where a QLinear op's quantized operands, its output's scale and zero point, and its float op are. */
+interface QForm {
+  /** The float op computed between dequantization and requantization (same attributes). */
+  float: string;
+  /** [value, scale, zero point] input indices of each quantized operand (all remaining triples when `rest`). */
+  operands: [number, number, number][];
+  /** Input indices of the output's scale and zero point. */
+  output: [number, number];
+  /** Operands from this index on come in triples (QLinearConcat's inputs). */
+  rest?: number;
+  /** Attributes that only say how the kernel stores data; 0 (their default) is required. */
+  layout?: string[];
+}
+
+const FORMS: Record<string, QForm> = {
+  QLinearConv: { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
+  QLinearMatMul: { float: 'MatMul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
+  'com.microsoft.QLinearAdd': { float: 'Add', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
+  'com.microsoft.QLinearMul': { float: 'Mul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
+  'com.microsoft.QLinearGlobalAveragePool': { float: 'GlobalAveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: ['channels_last'] },
+  'com.microsoft.QLinearAveragePool': { float: 'AveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: ['channels_last'] },
+  'com.microsoft.QLinearSigmoid': { float: 'Sigmoid', operands: [[0, 1, 2]], output: [3, 4] },
+  'com.microsoft.QLinearLeakyRelu': { float: 'LeakyRelu', operands: [[0, 1, 2]], output: [3, 4] },
+  'com.microsoft.QLinearConcat': { float: 'Concat', operands: [], output: [0, 1], rest: 2 },
+};
+
+const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op_type}` : n.op_type ?? '');
+
+/**
+ * onnxruntime's QOperator quantization format (QLinearConv, QLinearMatMul and the com.microsoft
+ * QLinear elementwise and pooling ops, as in the ONNX Model Zoo's int8 models) in QDQ form:
+ * DequantizeLinear of each operand, the float op with the same attributes, QuantizeLinear with the
+ * output's scale and zero point — the definition of each QLinear op. Constant weights and the
+ * int32 bias (scale x_scale·w_scale, zero point 0) are dequantized into float initializers. The
+ * existing QuantizeLinear/DequantizeLinear rules (straight-through estimator) then apply. The float
+ * op accumulates in float32 where the kernels accumulate integers, so an output may differ from
+ * the kernel's by one quantization step where it lies within float rounding of a step boundary.
+ */
+export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
+  if (!(model.graph?.node ?? []).some((n) => keyOf(n) in FORMS)) return model;
+  const view = new GraphView(model, label);
+  const extra: TensorProto[] = [];
+  const nodes = (model.graph!.node ?? []).flatMap((n) => {
+    const form = FORMS[keyOf(n)];
+    return form ? rewrite(n, form, view, extra) : [n];
+  });
+  return { ...model, graph: { ...model.graph, node: nodes, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
+}
+
+function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorProto[]): NodeProto[] {
+  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
+  const ins = node.input ?? [];
+  for (const a of form.layout ?? []) if (toNumber(node.attribute?.find((x) => x.name === a)?.i ?? 0) !== 0) fail(`${a} = 1 is not supported`);
+  const out = node.output![0];
+  const name = (hint: string) => `${out}/qdq/${hint}`;
+  const operands = form.rest === undefined ? form.operands : Array.from({ length: (ins.length - form.rest) / 3 }, (_, k): [number, number, number] => [form.rest! + 3 * k, form.rest! + 3 * k + 1, form.rest! + 3 * k + 2]);
+  const added: NodeProto[] = [];
+  const floats = operands.map(([v, s, z], k) => {
+    const weights = view.constant(ins[v]);
+    if (weights && view.initializers.has(ins[v])) {
+      // Constant weights, per tensor or per output channel (axis 0 of a Conv weight, the last axis of a MatMul's B).
+      const scale = view.constant(ins[s]) ?? fail('a constant operand needs a constant scale');
+      const zero = ins[z] ? view.constant(ins[z]) ?? fail('a constant operand needs a constant zero point') : undefined;
+      const channelAxis = form.float === 'MatMul' ? weights.dims.length - 1 : 0;
+      return constant(extra, name(`w${k}`), weights.dims, weights.values.map((q, i) => {
+        const c = scale.values.length === 1 ? 0 : channelIndex(weights.dims, channelAxis, i);
+        return (q - (zero?.values[zero.values.length === 1 ? 0 : c] ?? 0)) * scale.values[c];
+      }));
+    }
+    const dq = name(`x${k}`);
+    added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq });
+    return dq;
+  });
+  const inputs = [...floats];
+  if (form.float === 'Conv' && ins[8]) inputs.push(convBias(node, view, extra, name('bias'), fail));
+  const y = name('y');
+  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => !(form.layout ?? []).includes(a.name ?? ''));
+  added.push({ op_type: form.float, input: inputs, output: [y], name: y, attribute });
+  const [ys, yz] = form.output;
+  added.push({ op_type: 'QuantizeLinear', input: [y, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
+  return added;
+}
+
+/** QLinearConv's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
+function convBias(node: NodeProto, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
+  const ins = node.input!;
+  const [bias, xs, ws] = [ins[8], ins[1], ins[4]].map((i) => view.constant(i) ?? fail('the bias and the input and weight scales must be constants'));
+  return constant(extra, name, bias.dims, bias.values.map((b, c) => b * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
+}
+
+function constant(extra: TensorProto[], name: string, dims: number[], values: number[]): string {
+  extra.push(makeTensor(name, dims, Float32Array.from(values), DataType.FLOAT));
+  return name;
+}
+
+/** The index along `axis` of flat element i of a C-order tensor of `dims`. */
+function channelIndex(dims: number[], axis: number, i: number): number {
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return Math.floor(i / inner) % dims[axis];
+}
