@@ -1,6 +1,6 @@
 import { attrInt, attrInts, attrString } from '../rewriter/attributes';
 import { Emitter } from '../rewriter/emitter';
-import { BackwardRule, RuleContext } from './types';
+import { BackwardRule, RuleContext, RuleEntry } from './types';
 
 /** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
 export function normAxis(ctx: Pick<RuleContext, 'fail'>, axis: number, rank: number): number {
@@ -208,4 +208,12 @@ export function strides(shape: number[]): number[] {
   const s = shape.map(() => 1);
   for (let k = shape.length - 2; k >= 0; k--) s[k] = s[k + 1] * shape[k + 1];
   return s;
+}
+
+/** The rule of an element-wise function of one activation with derivative f′(x, y): dX = dY·f′. */
+export function derivativeRule(opType: string, since: number, derivative: (em: Emitter, x: string, y: string) => string): RuleEntry {
+  return {
+    opType, since, category: 'activation',
+    rule: { backward: ({ em, node }, [dY]) => [em.mul(dY!, derivative(em, node.input![0], node.output![0]))] },
+  };
 }

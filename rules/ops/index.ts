@@ -92,6 +92,19 @@ import { Upsample } from './Upsample';
 import { Where } from './Where';
 import { MsBiasAdd } from './com.microsoft.BiasAdd';
 import { MsBiasGelu } from './com.microsoft.BiasGelu';
+import { Acos } from './Acos';
+import { Acosh } from './Acosh';
+import { Asin } from './Asin';
+import { Asinh } from './Asinh';
+import { Atan } from './Atan';
+import { Atanh } from './Atanh';
+import { Celu } from './Celu';
+import { Cosh } from './Cosh';
+import { Shrink } from './Shrink';
+import { Sinh } from './Sinh';
+import { Softsign } from './Softsign';
+import { Tan } from './Tan';
+import { ThresholdedRelu } from './ThresholdedRelu';
 import { MsFastGelu } from './com.microsoft.FastGelu';
 import { MsFusedMatMul } from './com.microsoft.FusedMatMul';
 import { MsGelu } from './com.microsoft.Gelu';
@@ -108,5 +121,6 @@ export const opRules: RuleEntry[] = [
   Pow, QuantizeLinear, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd,
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
-  Where, MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
+  Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
+  MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

@@ -1,0 +1,4 @@
+import { derivativeRule } from '../op-forms';
+
+/** dX = −dY/√(1 − x²). */
+export const Acos = derivativeRule('Acos', 7, (em, x) => em.neg(em.div(em.scalar(1), em.op('Sqrt', [em.sub(em.scalar(1), em.mul(x, x))]))));
