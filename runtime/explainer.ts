@@ -11,6 +11,7 @@ import { liftOldOpset } from '../rewriter/opset-lift';
 import { widenHalfPrecision } from '../rewriter/half-precision';
 import { floatCastInputs } from '../rewriter/cast-input';
 import { qoperatorToQdq } from '../rewriter/qoperator';
+import { onnxMlToStandard } from '../rewriter/onnx-ml';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
@@ -161,8 +162,8 @@ export class Explainer {
     this.threads = threadsFor(model);
     // Read in canonical form (each step returns the model as it is where it does not apply): opset
     // 7/8 at opset 9, half precision widened to float32, QLinear ops as DequantizeLinear → float op →
-    // QuantizeLinear, integer inputs read through Casts as float32.
-    const original = new GraphView(floatCastInputs(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label)), label);
+    // QuantizeLinear, skl2onnx's linear ops as standard ops, integer inputs read through Casts as float32.
+    const original = new GraphView(floatCastInputs(onnxMlToStandard(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label)), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
     this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;

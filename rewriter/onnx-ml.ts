@@ -1,0 +1,75 @@
+import { attrFloats, attrInts, attrString } from './attributes';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView } from './graph-view';
+import { DataType, ModelProto, NodeProto } from './proto';
+
+const ML = 'ai.onnx.ml';
+
+/**
+ * skl2onnx's linear pipeline ops (ai.onnx.ml Scaler, Normalizer and LinearClassifier, as in
+ * StandardScaler + LogisticRegression / LinearSVC exports) in standard ops, as onnxruntime's kernels
+ * compute them: Scaler (x − offset)·scale; Normalizer x/max x, x/Σ|x| or x/√Σx² per row (a row
+ * whose norm is 0 kept as it is); LinearClassifier scores x·Cᵀ + intercepts, then Sigmoid
+ * (LOGISTIC) or Softmax (SOFTMAX), and its integer label the ArgMax's class (one score: its sign).
+ * A LinearClassifier with string labels keeps its node for the labels. Other forms (PROBIT,
+ * SOFTMAX_ZERO, a post transform on one score) are refused naming the node.
+ */
+export function onnxMlToStandard(model: ModelProto, label: string): ModelProto {
+  const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier'].includes(n.op_type ?? '');
+  if (!(model.graph?.node ?? []).some(isMl)) return model;
+  const view = new GraphView(model, label);
+  const em = new Emitter(view.opset, DataType.FLOAT, 'onnx-ml');
+  const nodes = (model.graph!.node ?? []).flatMap((n) => {
+    if (!isMl(n)) return [n];
+    const start = em.nodes.length;
+    const kept = standardForm(n, em, (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); });
+    return [...kept, ...em.nodes.slice(start)];
+  });
+  return { ...model, graph: { ...model.graph, node: nodes, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
+}
+
+/** Emits the node's standard form into `em`; returns what stays of the node itself (none, or its label part). */
+function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => never): NodeProto[] {
+  const x = node.input![0];
+  const [y, scores] = node.output!;
+  if (node.op_type === 'Scaler') {
+    const offset = attrFloats(node, 'offset') ?? [0];
+    const scale = attrFloats(node, 'scale') ?? [1];
+    em.rename(em.mul(em.sub(x, em.constFloat(offset, [offset.length])), em.constFloat(scale, [scale.length])), y);
+    return [];
+  }
+  if (node.op_type === 'Normalizer') {
+    const norm = attrString(node, 'norm', 'MAX');
+    const z = norm === 'MAX' ? (em.opset >= 18 ? em.op('ReduceMax', [x, em.constInt([-1])], { keepdims: 1 }) : em.op('ReduceMax', [x], { axes: [-1], keepdims: 1 }))
+      : norm === 'L1' ? em.reduceSum(em.op('Abs', [x]), [-1])
+        : norm === 'L2' ? em.op('Sqrt', [em.reduceSum(em.mul(x, x), [-1])]) : fail(`norm '${norm}' is not MAX, L1 or L2`);
+    const zero = em.compare('Equal', z, em.scalar(0));
+    em.rename(em.div(x, em.where(zero, em.scalar(1), z)), y);
+    return [];
+  }
+  const coefficients = attrFloats(node, 'coefficients') ?? fail('has no coefficients');
+  const intercepts = attrFloats(node, 'intercepts') ?? fail('has no intercepts');
+  const classes = intercepts.length;
+  const features = coefficients.length / classes;
+  const raw = em.op('Gemm', [x, em.constFloat(coefficients, [classes, features]), em.constFloat(intercepts, [classes])], { transB: 1 });
+  const transform = attrString(node, 'post_transform', 'NONE');
+  const labels = attrInts(node, 'classlabels_ints');
+  if (classes === 1) {
+    if (transform !== 'NONE') fail(`post_transform ${transform} on one score is not supported`);
+    // onnxruntime: two labels make the scores [1 − s, s]; the label is the second one where s > 0.
+    const two = (labels?.length ?? attrStringCount(node)) === 2;
+    if (scores) em.rename(two ? em.concat([em.sub(em.scalar(1), raw), raw], 1) : raw, scores);
+    if (labels && y) em.rename(em.where(em.compare('Greater', em.squeeze(raw, [1]), em.scalar(0)), em.constInt([two ? labels[1] : 1], []), em.constInt([two ? labels[0] : 0], [])), y);
+  } else {
+    if (!['NONE', 'LOGISTIC', 'SOFTMAX'].includes(transform)) fail(`post_transform ${transform} is not supported (NONE, LOGISTIC, SOFTMAX are)`);
+    if (scores) em.rename(transform === 'LOGISTIC' ? em.op('Sigmoid', [raw]) : transform === 'SOFTMAX' ? em.op('Softmax', [raw], { axis: 1 }) : raw, scores);
+    if (labels && y) em.rename(em.op('Gather', [em.constInt(labels), em.op('ArgMax', [raw], { axis: 1, keepdims: 0 })], { axis: 0 }), y);
+  }
+  // String labels: the kernel still computes them; its scores go to an unused name.
+  return labels || !y ? [] : [{ ...node, output: [y, `${scores || y}/kernel`] }];
+}
+
+function attrStringCount(node: NodeProto): number {
+  return node.attribute?.find((a) => a.name === 'classlabels_strings')?.strings?.length ?? 0;
+}

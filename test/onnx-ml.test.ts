@@ -1,0 +1,93 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { floats, strings } from '../rewriter/emitter';
+import { onnxMlToStandard } from '../rewriter/onnx-ml';
+import { AttrType, DataType, decodeModel, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { relL2 } from './support/fixtures';
+
+const F = 4;
+const scale = [0.5, 2, 1.5, 0.8];
+const offset = [0.1, -0.3, 0.2, 0];
+const coefficients = Array.from({ length: 3 * F }, (_, i) => Math.sin(1.7 * i + 0.3));
+const intercepts = [0.2, -0.1, 0.05];
+const x = Float32Array.from({ length: 3 * F }, (_, i) => Math.cos(0.9 * i + 0.2) * 1.5);
+
+const ml = (op: string, input: string[], output: string[], attribute: NodeProto['attribute']): NodeProto => ({ op_type: op, domain: 'ai.onnx.ml', input, output, name: op, attribute });
+const ints = (name: string, v: number[]) => ({ name, type: AttrType.INTS, ints: v });
+const attr = (name: string, v: ReturnType<typeof floats> | ReturnType<typeof strings>) => (('floats' in v) ? { name, type: AttrType.FLOATS, floats: v.floats } : { name, type: AttrType.STRING, s: new TextEncoder().encode(v.strings[0]) });
+
+/** StandardScaler → LinearClassifier (post_transform, int labels) [→ Normalizer]: outputs label and probabilities. */
+function pipeline(transform: string, opts: { normalizer?: string; classes?: number; labels?: number[] } = {}): Uint8Array {
+  const classes = opts.classes ?? 3;
+  const nodes: NodeProto[] = [
+    ml('Scaler', ['X'], ['scaled'], [attr('offset', floats(offset)), attr('scale', floats(scale))]),
+    ml('LinearClassifier', ['scaled'], ['label', opts.normalizer ? 'raw_probabilities' : 'probabilities'], [
+      attr('coefficients', floats(coefficients.slice(0, classes * F))), attr('intercepts', floats(intercepts.slice(0, classes))),
+      ints('classlabels_ints', opts.labels ?? [0, 1, 2]), attr('post_transform', strings([transform])),
+    ]),
+  ];
+  if (opts.normalizer) nodes.push(ml('Normalizer', ['raw_probabilities'], ['probabilities'], [attr('norm', strings([opts.normalizer]))]));
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 1 }], producer_name: 'skl2onnx-style',
+    graph: { name: 'pipeline', node: nodes, input: [valueInfo('X', DataType.FLOAT, ['N', F])], output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 2 ** Number(classes === 1) * classes])] },
+  };
+  return encodeModel(m);
+}
+
+async function run(model: Uint8Array, input: Float32Array): Promise<Record<string, number[]>> {
+  const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const out = await s.run({ X: new ort.Tensor('float32', input, [input.length / F, F]) });
+  await s.release();
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint>, Number)]));
+}
+
+const standard = (model: Uint8Array) => encodeModel(onnxMlToStandard(decodeModel(model), 'test'));
+
+for (const [what, model] of [
+  ['SOFTMAX', pipeline('SOFTMAX')], ['LOGISTIC + Normalizer L1', pipeline('LOGISTIC', { normalizer: 'L1' })],
+  ['NONE + Normalizer L2', pipeline('NONE', { normalizer: 'L2' })], ['NONE + Normalizer MAX', pipeline('NONE', { normalizer: 'MAX' })],
+  ['one score, two labels', pipeline('NONE', { classes: 1, labels: [3, 7] })],
+] as const) {
+  test(`Scaler → LinearClassifier (${what}): the standard form gives onnxruntime's kernels' labels and scores`, async () => {
+    const [want, got] = [await run(model, x), await run(standard(model), x)];
+    assert.equal(got.label, want.label);
+    assert.ok(relL2(Float32Array.from(got.probabilities), Float32Array.from(want.probabilities)) < 1e-6, `${got.probabilities} vs ${want.probabilities}`);
+  });
+}
+
+test('SOFTMAX pipeline: the gradient of the explained scores is scale·C[t] (closed form)', async () => {
+  const ex = await Explainer.load(pipeline('SOFTMAX'));
+  const r = await ex.attribute({ data: x, dims: [3, F] }, { target: [0, 2, 1] });
+  const want = Float32Array.from([0, 2, 1].flatMap((t) => scale.map((s, j) => s * coefficients[t * F + j])));
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
+test('LOGISTIC + Normalizer L1: the gradient of a probability equals central differences of onnxruntime\'s kernels; DeepLIFT sums to delta', async () => {
+  const model = pipeline('LOGISTIC', { normalizer: 'L1' });
+  const ex = await Explainer.load(model);
+  const targets = [1, 0, 2];
+  const r = await ex.attribute({ data: x, dims: [3, F] }, { target: targets });
+  const h = 1e-3;
+  const fd = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const [up, down] = [Float32Array.from(x), Float32Array.from(x)];
+    up[i] += h;
+    down[i] -= h;
+    const row = Math.floor(i / F);
+    const k = row * 3 + targets[row];
+    fd[i] = ((await run(model, up)).probabilities[k] - (await run(model, down)).probabilities[k]) / (2 * h);
+  }
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+});
+
+test('unsupported post transforms are refused in one line naming the node', async () => {
+  const ex = await Explainer.load(pipeline('PROBIT')).catch((e: Error) => e);
+  assert.instance(ex, Error);
+  assert.match((ex as Error).message, /^<bytes>: node 'LinearClassifier' \(ai\.onnx\.ml\.LinearClassifier, opset 13\): post_transform PROBIT is not supported \(NONE, LOGISTIC, SOFTMAX are\)$/);
+});
+
+test.run();
