@@ -1,6 +1,6 @@
 import { DataType, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
 
-const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.UINT8, DataType.INT8, 4, 5, DataType.INT32, DataType.INT64, 12, 13]);
+const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.UINT8, DataType.INT8, DataType.UINT16, DataType.INT16, DataType.INT32, DataType.INT64, DataType.UINT32, DataType.UINT64]);
 
 /**
  * Integer inputs read only through Casts to a float type (uint8 images of tf2onnx or TF-Hub
@@ -18,8 +18,9 @@ export function floatCastInputs(model: ModelProto): ModelProto {
     const users = readers(vi.name ?? '');
     return !initializers.has(vi.name) && INTEGER_TYPES.has(vi.type?.tensor_type?.elem_type ?? 0) && users.length > 0 && users.every(castToFloat);
   };
-  if (!(graph.input ?? []).some(qualifies)) return model;
-  const input = (graph.input ?? []).map((vi) => (qualifies(vi) ? { ...vi, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.FLOAT } } } : vi));
+  const retyped = new Set((graph.input ?? []).filter(qualifies));
+  if (!retyped.size) return model;
+  const input = (graph.input ?? []).map((vi) => (retyped.has(vi) ? { ...vi, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.FLOAT } } } : vi));
   return { ...model, graph: { ...graph, input } };
 }
 

@@ -1,6 +1,7 @@
 import { AttributeProto, DataType, GraphProto, halfToFloat, makeTensor, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 
-const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
+/** The half-precision element types widenHalfPrecision widens. */
+export const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
 
 /** Attributes that name an element type (Cast's target, the dtype of EyeLike and the Random ops). */
 const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);

@@ -1,4 +1,4 @@
-import { attrFloats, attrInts, attrString } from './attributes';
+import { attrFloats, attrInts, attrString, attrStrings } from './attributes';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
@@ -58,7 +58,7 @@ function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => neve
   if (classes === 1) {
     if (transform !== 'NONE') fail(`post_transform ${transform} on one score is not supported`);
     // onnxruntime: two labels make the scores [1 − s, s]; the label is the second one where s > 0.
-    const two = (labels?.length ?? attrStringCount(node)) === 2;
+    const two = (labels ?? attrStrings(node, 'classlabels_strings') ?? []).length === 2;
     if (scores) em.rename(two ? em.concat([em.sub(em.scalar(1), raw), raw], 1) : raw, scores);
     if (labels && y) em.rename(em.where(em.compare('Greater', em.squeeze(raw, [1]), em.scalar(0)), em.constInt([two ? labels[1] : 1], []), em.constInt([two ? labels[0] : 0], [])), y);
   } else {
@@ -68,8 +68,4 @@ function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => neve
   }
   // String labels: the kernel still computes them; its scores go to an unused name.
   return labels || !y ? [] : [{ ...node, output: [y, `${scores || y}/kernel`] }];
-}
-
-function attrStringCount(node: NodeProto): number {
-  return node.attribute?.find((a) => a.name === 'classlabels_strings')?.strings?.length ?? 0;
 }

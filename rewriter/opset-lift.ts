@@ -47,8 +47,8 @@ function opTypes(graph: GraphProto): string[] {
 function liftNode(node: NodeProto, view: GraphView, opset: number, extra: TensorProto[]): NodeProto[] {
   if (!isDefault(node.domain)) return [node];
   const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
-  const constant = (name: string, dims: number[], values: ArrayLike<number>, type = DataType.FLOAT): string => {
-    extra.push(makeTensor(name, dims, values, type));
+  const constant = (name: string, dims: number[], values: ArrayLike<number>): string => {
+    extra.push(makeTensor(name, dims, values, DataType.FLOAT));
     return name;
   };
   const out = node.output![0];

@@ -1,5 +1,6 @@
 import { attrInt, attrInts, attrString } from '../rewriter/attributes';
 import { Emitter } from '../rewriter/emitter';
+import { NodeProto } from '../rewriter/proto';
 import { BackwardRule, RuleContext, RuleEntry } from './types';
 
 /** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
@@ -210,10 +211,10 @@ export function strides(shape: number[]): number[] {
   return s;
 }
 
-/** The rule of an element-wise function of one activation with derivative f′(x, y): dX = dY·f′. */
-export function derivativeRule(opType: string, since: number, derivative: (em: Emitter, x: string, y: string) => string): RuleEntry {
+/** The rule of an element-wise function of one activation with derivative f′(x, y) (attributes from the node): dX = dY·f′. */
+export function derivativeRule(opType: string, since: number, derivative: (em: Emitter, x: string, y: string, node: NodeProto) => string): RuleEntry {
   return {
     opType, since, category: 'activation',
-    rule: { backward: ({ em, node }, [dY]) => [em.mul(dY!, derivative(em, node.input![0], node.output![0]))] },
+    rule: { backward: ({ em, node }, [dY]) => [em.mul(dY!, derivative(em, node.input![0], node.output![0], node))] },
   };
 }

@@ -1,10 +1,5 @@
 import { attrFloat } from '../../rewriter/attributes';
-import { RuleEntry } from '../types';
+import { derivativeRule } from '../op-forms';
 
 /** Y = x where x > α, else 0: dX = dY·[x > α]. */
-export const ThresholdedRelu: RuleEntry = {
-  opType: 'ThresholdedRelu', since: 10, category: 'activation',
-  rule: {
-    backward: ({ em, node }, [dY]) => [em.mul(dY!, em.mask('Greater', node.input![0], em.scalar(attrFloat(node, 'alpha', 1))))],
-  },
-};
+export const ThresholdedRelu = derivativeRule('ThresholdedRelu', 10, (em, x, _y, node) => em.mask('Greater', x, em.scalar(attrFloat(node, 'alpha', 1))));
