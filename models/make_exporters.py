@@ -741,6 +741,70 @@ def qop_cnn(x):
     return g, y, {"domains": (MS,)}
 
 
+def dynq_cnn(x):
+    """onnxruntime's dynamic quantiser (quantize_dynamic, IntegerOps, as transformers.js'
+    model_quantized.onnx): each quantized op's float input goes through DynamicQuantizeLinear
+    (uint8, scale and zero point from the tensor's range), then ConvInteger / MatMulInteger with
+    integer weights and zero points, Cast to float, Mul by the product of the two scales (a Mul
+    node), float bias Add. ConvInteger with uint8 weights (zero point 131); two MatMulIntegers
+    sharing one quantized activation with int8 per-column weights; one with uint8 per-tensor
+    weights (zero point 119). Evaluated with the statistics of each row (as each row run alone)."""
+    r = rs(28)
+    g = Graph(13, x, "input")
+    U8, I8 = TensorProto.UINT8, TensorProto.INT8
+    g.margins = []
+
+    def dynamic_quantize(t):
+        def fn(a):
+            axes = tuple(range(1, a.dim()))
+            lo = a.detach().amin(dim=axes, keepdim=True).clamp(max=0)
+            hi = a.detach().amax(dim=axes, keepdim=True).clamp(min=0)
+            s = torch.where(hi == lo, torch.ones_like(hi), (hi - lo) / 255)
+            zp = torch.round((-lo / s).clamp(0, 255))
+            g.margins += [(a / s).detach().numpy(), (-lo / s).numpy()]
+            return _QuantizeSTE.apply(a, s, zp, 0, 255), s, zp
+        return g.op("DynamicQuantizeLinear", [t], fn, n_out=3)
+
+    def integer_op(op_type, q, w_q, w_zp, w_scale, fn, **attrs):
+        y, s, zp = q
+        dtype = U8 if w_q.dtype == np.uint8 else I8
+        w, wz, ws = g.const(w_q, dtype), g.const(w_zp, dtype), g.const(w_scale)
+        acc = g.op(op_type, [y, w, zp, wz], lambda a, b, az, bz: fn(a - az, b - per_axis_last(bz, b, op_type)), **attrs)
+        cast = g.op("Cast", [acc], lambda a: a, to=FLOAT)
+        return g.binary("Mul", cast, g.binary("Mul", s, ws))
+
+    def per_axis_last(z, b, op_type):
+        return z if op_type == "ConvInteger" or z.dim() == 0 else z.reshape(1, -1)
+
+    def quantize_weights(w, signed, axis=None):
+        if signed:
+            ws = (np.abs(w).max(axis=axis) / 127).astype(np.float32)
+            return np.round(w / ws).astype(np.int8), np.zeros(ws.shape, np.int8), ws
+        lo, hi = min(w.min(), 0), max(w.max(), 0)
+        ws = np.float32((hi - lo) / 255)
+        zp = np.uint8(round(-lo / ws))
+        return np.clip(np.round(w / ws) + zp, 0, 255).astype(np.uint8), zp, ws
+
+    w, b = conv_weights(r, 6, 3, 3)
+    wq, wz, ws = quantize_weights(w, signed=False)
+    h = integer_op("ConvInteger", dynamic_quantize(g.input_name), wq, wz, ws,
+                   lambda a, ww: conv(a, ww, None, pads=(1, 1, 1, 1)),
+                   kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1], dilations=[1, 1], group=1)
+    h = g.relu(g.binary("Add", h, g.const(b.reshape(6, 1, 1))))
+    h = g.op("MaxPool", [h], lambda a: max_pool(a, 2, 2, (0, 0, 0, 0)), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])
+    q = dynamic_quantize(g.flatten(g.gap(h)))
+    branches = []
+    for act in (("Tanh", torch.tanh), ("Sigmoid", torch.sigmoid)):
+        w = r.randn(6, 5) * 0.8
+        wq, wz, ws = quantize_weights(w, signed=True, axis=0)
+        m = integer_op("MatMulInteger", q, wq, wz, ws, torch.matmul)
+        branches.append(g.unary(act[0], g.binary("Add", m, g.const(r.randn(5) * 0.1)), act[1]))
+    h = g.binary("Mul", *branches)
+    wq, wz, ws = quantize_weights(r.randn(5, 4) * 1.5, signed=False)
+    logits = g.binary("Add", integer_op("MatMulInteger", dynamic_quantize(h), wq, wz, ws, torch.matmul), g.const(r.randn(4) * 0.1))
+    return g, g.softmax(logits)
+
+
 MODELS = [
     ("tf_mobilenet", tf_mobilenet, (3, 12, 12, 3)),
     ("tf_resize", tf_resize, (3, 72)),
@@ -757,6 +821,7 @@ MODELS = [
     ("half_mixed", half_mixed, (3, 3, 8, 8), half_inputs),
     ("tf_uint8", tf_uint8, (3, 8, 8, 3), pixels),
     ("qop_cnn", qop_cnn, (2, 3, 6, 6)),
+    ("dynq_cnn", dynq_cnn, (3, 3, 8, 8)),
 ]
 
 

@@ -12,6 +12,7 @@ attention_mask and token_type_ids (int64, [N, L]). References are PyTorch float6
 respect to the word-embedding output (the Gather from the embedding table), Captum's
 LayerIntegratedGradients / LayerGradient convention. See models/README.md.
 """
+import copy
 import json
 import math
 import os
@@ -19,6 +20,7 @@ import shutil
 
 import numpy as np
 import onnx
+from onnx import TensorProto, helper, numpy_helper
 import torch
 import torch.nn as nn
 
@@ -95,6 +97,16 @@ def make_inputs():
     return ids.astype(np.int64), mask, types
 
 
+def save(d, arrays, meta):
+    """Writes each array as NAME.npy (tensors as float32) and meta.json; returns the folder's size."""
+    for name, a in arrays.items():
+        np.save(os.path.join(d, name + ".npy"), a.detach().numpy().astype(np.float32) if torch.is_tensor(a) else a)
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    return sum(os.path.getsize(os.path.join(d, fn)) for fn in os.listdir(d))
+
+
 def main():
     shutil.rmtree(OUT_ROOT, ignore_errors=True)
     torch.manual_seed(3)
@@ -139,25 +151,139 @@ def main():
         onnx.checker.check_model(m)
         ops = {n.op_type for n in m.graph.node}
         assert "Erf" in ops and ("LayerNormalization" in ops) == (opset >= 17), ops
-        for name, a in (("input_ids", ids), ("attention_mask", mask), ("token_type_ids", types),
-                        ("output", logits.detach().numpy().astype(np.float32)),
-                        ("embedding", word.detach().numpy().astype(np.float32)),
-                        ("grad_embedding", grad.numpy().astype(np.float32)),
-                        ("grad_ln", grad_ln.numpy().astype(np.float32)),
-                        ("ig_ln", ig_ln.detach().numpy().astype(np.float32))):
-            np.save(os.path.join(d, name + ".npy"), a)
         ln_name = [n for n in m.graph.node if n.name.startswith("/ln/")][-1].output[0]
-        meta = {"opset": opset, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
-                "ln": ln_name, "ln_ig_steps": LN_IG_STEPS,
-                "description": "BERT-style classifier (2 layers, 2 heads, hidden 16); grad_embedding = "
-                               "d logit[target] / d word-embedding output, float64 autograd; grad_ln, ig_ln: "
-                               "the gradient and integrated gradients (baseline token 0, Gauss-Legendre "
-                               "ln_ig_steps) at the embeddings' LayerNorm output `ln`"}
-        with open(os.path.join(d, "meta.json"), "w") as f:
-            json.dump(meta, f, indent=2)
-            f.write("\n")
-        size = sum(os.path.getsize(os.path.join(d, fn)) for fn in os.listdir(d))
+        size = save(d, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "output": logits,
+                        "embedding": word, "grad_embedding": grad, "grad_ln": grad_ln, "ig_ln": ig_ln},
+                    {"opset": opset, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
+                     "ln": ln_name, "ln_ig_steps": LN_IG_STEPS,
+                     "description": "BERT-style classifier (2 layers, 2 heads, hidden 16); grad_embedding = "
+                                    "d logit[target] / d word-embedding output, float64 autograd; grad_ln, ig_ln: "
+                                    "the gradient and integrated gradients (baseline token 0, Gauss-Legendre "
+                                    "ln_ig_steps) at the embeddings' LayerNorm output `ln`"})
         print("bert_op%d %6d B  %s" % (opset, size, ", ".join(sorted(ops))))
+    write_q8(model, (ids, mask, types), target)
+
+
+# ----------------------------------------------------------------------------
+# transformers.js' model_quantized.onnx: onnxruntime's quantize_dynamic of the opset-14 export
+# ----------------------------------------------------------------------------
+def quantize_columns(w):
+    """int8, symmetric, one scale per column (per output feature of a MatMul's B)."""
+    ws = (np.abs(w).max(axis=0) / 127).astype(np.float32)
+    return np.round(w / ws).astype(np.int8), ws
+
+
+def quantize_table(w):
+    """int8, symmetric, one scale for the table (Gather)."""
+    ws = np.float32(np.abs(w).max() / 127)
+    return np.round(w / ws).astype(np.int8), ws
+
+
+def quantize_dynamic(m):
+    """The graph onnxruntime's quantize_dynamic (IntegerOps, MatMulConstBOnly) writes: a MatMul with
+    a constant B becomes DynamicQuantizeLinear of A (one per A), MatMulInteger with int8 per-column
+    weights and zero points, Cast to float, Mul by Mul(A's scale, B's scales); a Gather of a constant
+    table reads an int8 table, then DequantizeLinear."""
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    nodes, quantized = [], {}
+    for n in g.node:
+        if n.op_type == "MatMul" and n.input[1] in inits:
+            a = n.input[0]
+            if a not in quantized:
+                quantized[a] = [a + "_quantized", a + "_scale", a + "_zero_point"]
+                nodes.append(helper.make_node("DynamicQuantizeLinear", [a], quantized[a], a + "_QuantizeLinear"))
+            qa, sa, za = quantized[a]
+            wq, ws = quantize_columns(numpy_helper.to_array(inits[n.input[1]]))
+            b = n.input[1]
+            g.initializer.extend([numpy_helper.from_array(wq, b + "_quantized"), numpy_helper.from_array(ws, b + "_scale"),
+                                  numpy_helper.from_array(np.zeros(ws.shape, np.int8), b + "_zero_point")])
+            out = n.output[0]
+            nodes += [helper.make_node("MatMulInteger", [qa, b + "_quantized", za, b + "_zero_point"], [out + "_output_quantized"], n.name + "_quant"),
+                      helper.make_node("Cast", [out + "_output_quantized"], [out + "_output_quantized_cast_output"], out + "_output_quantized_cast", to=TensorProto.FLOAT),
+                      helper.make_node("Mul", [sa, b + "_scale"], [n.name + "_quant_scales_mul:0"], n.name + "_quant_scales_mul"),
+                      helper.make_node("Mul", [out + "_output_quantized_cast_output", n.name + "_quant_scales_mul:0"], [out], n.name + "_quant_output_scale_mul")]
+        elif n.op_type == "Gather" and n.input[0] in inits:
+            t = n.input[0]
+            tq, ts = quantize_table(numpy_helper.to_array(inits[t]))
+            g.initializer.extend([numpy_helper.from_array(tq, t + "_quantized"), numpy_helper.from_array(ts, t + "_scale"),
+                                  numpy_helper.from_array(np.int8(0), t + "_zero_point")])
+            out = n.output[0]
+            nodes += [helper.make_node("Gather", [t + "_quantized", n.input[1]], [out + "_quantized"], n.name, axis=0),
+                      helper.make_node("DequantizeLinear", [out + "_quantized", t + "_scale", t + "_zero_point"], [out], out + "_DequantizeLinear")]
+        else:
+            nodes.append(n)
+    used = {i for n in nodes for i in n.input}
+    kept = [t for t in g.initializer if t.name in used]
+    del g.node[:]
+    g.node.extend(nodes)
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    del g.value_info[:]
+    return m
+
+
+class FakeQuantize(torch.autograd.Function):
+    """DynamicQuantizeLinear then DequantizeLinear, with the statistics of each row (as each row run
+    alone): scale (max(0, max) − min(0, min))/255, zero point round(−min/scale); backward the
+    straight-through estimator with the statistics held fixed (PyTorch's fake quantisation)."""
+
+    margins = []
+
+    @staticmethod
+    def forward(ctx, x):
+        axes = tuple(range(1, x.dim()))
+        lo, hi = x.amin(dim=axes, keepdim=True).clamp(max=0), x.amax(dim=axes, keepdim=True).clamp(min=0)
+        s = torch.where(hi == lo, torch.ones_like(hi), (hi - lo) / 255)
+        zp = torch.round((-lo / s).clamp(0, 255))
+        for v in (x / s, -lo / s):
+            FakeQuantize.margins.append(float((v - torch.floor(v) - 0.5).abs().min()))
+        return (torch.clamp(torch.round(x / s) + zp, 0, 255) - zp) * s
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def write_q8(model, inputs, target):
+    d = os.path.join(OUT_ROOT, "bert_q8")
+    os.makedirs(d)
+    ids, mask, types = inputs
+    path = os.path.join(d, "model.onnx")
+    axes = {0: "batch", 1: "sequence"}
+    t_ids, t_mask, t_types = (torch.from_numpy(a) for a in inputs)
+    torch.onnx.export(model, (t_ids, t_mask, t_types), path, opset_version=14,
+                      input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": {0: "batch"}},
+                      do_constant_folding=True)
+    m = quantize_dynamic(onnx.load(path))
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    # The same function in PyTorch float64: dequantized tables and weights, fake-quantized MatMul inputs.
+    md = copy.deepcopy(model).double()
+    with torch.no_grad():
+        for table in (md.word, md.position, md.segment):
+            tq, ts = quantize_table(table.weight.detach().float().numpy())
+            table.weight.copy_(torch.from_numpy(tq.astype(np.float64) * ts))
+    for layer in md.layers:
+        for lin in [*layer.qkv, layer.out, layer.ffn1, layer.ffn2]:
+            wq, ws = quantize_columns(lin.weight.detach().float().numpy().T)
+            lin.weight.data = torch.from_numpy((wq.astype(np.float64) * ws).T.copy())
+            lin.forward = (lambda x, lin=lin: FakeQuantize.apply(x) @ lin.weight.T + lin.bias)
+    FakeQuantize.margins = []
+    word = md.word(t_ids).detach().requires_grad_(True)
+    logits = md(t_ids, t_mask, t_types, word=word)
+    (grad,) = torch.autograd.grad(logits[torch.arange(3), torch.from_numpy(target)].sum(), word)
+    margin = min(FakeQuantize.margins)
+    assert margin > 5e-5, "a quantised value lies within %g steps of a rounding boundary" % margin
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "output": logits, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
+                 "description": "bert_op14 through onnxruntime's quantize_dynamic (transformers.js' "
+                                "model_quantized.onnx): output and grad_embedding (d logit[target] / d "
+                                "word-embedding output) from PyTorch float64 with fake quantisation per row "
+                                "and the straight-through estimator"})
+    ops = sorted({n.op_type for n in m.graph.node})
+    print("bert_q8  %6d B  margin %.3g  %s" % (size, margin, ", ".join(ops)))
 
 
 if __name__ == "__main__":

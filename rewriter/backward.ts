@@ -72,9 +72,10 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   for (const node of nodes.reverse()) {
     const dY = (node.output ?? []).map((o) => (o ? gradOf(o) : null));
     if (dY.every((g) => g === null)) continue;
-    const needs = (node.input ?? []).map((i) => !!i && diff.has(i));
+    const entry = table.entry(node.op_type ?? '', view.opset, node.domain);
+    const needs = (node.input ?? []).map((i, k) => !!i && diff.has(i) && !entry?.fixedInputs?.includes(k));
     if (!needs.some(Boolean)) continue;
-    const rule = table.lookup(node.op_type ?? '', view.opset, node.domain);
+    const rule = entry?.rule;
     if (!rule) {
       throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, or explain a tensor computed before it`);
     }

@@ -138,9 +138,14 @@ export class Emitter {
   }
 
   reduceMean(x: string, axes: number[], keepdims = true): string {
+    return this.reduce('ReduceMean', x, axes, keepdims);
+  }
+
+  /** A reduction whose axes become an input at opset 18 (ReduceSum's did at 13: reduceSum). */
+  reduce(op: 'ReduceMean' | 'ReduceMax' | 'ReduceMin', x: string, axes: number[], keepdims = true): string {
     const k = keepdims ? 1 : 0;
-    if (this.opset >= 18) return this.op('ReduceMean', [x, this.constInt(axes)], { keepdims: k });
-    return this.op('ReduceMean', [x], { axes, keepdims: k });
+    if (this.opset >= 18) return this.op(op, [x, this.constInt(axes)], { keepdims: k });
+    return this.op(op, [x], { axes, keepdims: k });
   }
 
   unsqueeze(x: string, axes: number[]): string {

@@ -41,7 +41,7 @@ function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => neve
   }
   if (node.op_type === 'Normalizer') {
     const norm = attrString(node, 'norm', 'MAX');
-    const z = norm === 'MAX' ? (em.opset >= 18 ? em.op('ReduceMax', [x, em.constInt([-1])], { keepdims: 1 }) : em.op('ReduceMax', [x], { axes: [-1], keepdims: 1 }))
+    const z = norm === 'MAX' ? em.reduce('ReduceMax', x, [-1])
       : norm === 'L1' ? em.reduceSum(em.op('Abs', [x]), [-1])
         : norm === 'L2' ? em.op('Sqrt', [em.reduceSum(em.mul(x, x), [-1])]) : fail(`norm '${norm}' is not MAX, L1 or L2`);
     const zero = em.compare('Equal', z, em.scalar(0));

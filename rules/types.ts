@@ -101,5 +101,11 @@ export interface RuleEntry {
    * through them as through float tensors.
    */
   quantizer?: boolean;
+  /**
+   * Inputs held fixed even where they depend on the explained input: a quantizer's scale and zero
+   * point, which dynamic quantization computes from the input (PyTorch's observers compute them
+   * without gradient). Rules see needsGrad false for them.
+   */
+  fixedInputs?: number[];
   rule: BackwardRule;
 }

@@ -12,6 +12,7 @@ import { widenHalfPrecision } from '../rewriter/half-precision';
 import { floatCastInputs } from '../rewriter/cast-input';
 import { qoperatorToQdq } from '../rewriter/qoperator';
 import { onnxMlToStandard } from '../rewriter/onnx-ml';
+import { integerOpsToQdq, quantizePerRow } from '../rewriter/dynamic-quantization';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
@@ -162,8 +163,10 @@ export class Explainer {
     this.threads = threadsFor(model);
     // Read in canonical form (each step returns the model as it is where it does not apply): opset
     // 7/8 at opset 9, half precision widened to float32, QLinear ops as DequantizeLinear → float op →
-    // QuantizeLinear, skl2onnx's linear ops as standard ops, integer inputs read through Casts as float32.
-    const original = new GraphView(floatCastInputs(onnxMlToStandard(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label)), label);
+    // QuantizeLinear, dynamic quantization's integer ops as DequantizeLinear → float op, skl2onnx's
+    // linear ops as standard ops, integer inputs read through Casts as float32.
+    const canonical = onnxMlToStandard(integerOpsToQdq(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label), label);
+    const original = new GraphView(floatCastInputs(canonical), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
     this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
@@ -259,6 +262,12 @@ export class Explainer {
         const unrolled = unrollRecurrent(view, first.facts);
         if (unrolled) {
           view = new GraphView(unrolled, this.label);
+          first = await probeFacts(view.model, specs, this.label);
+        }
+        // Dynamic quantization's statistics, taken over the whole batch, become per row.
+        const perRow = quantizePerRow(view, first.facts);
+        if (perRow) {
+          view = new GraphView(perRow, this.label);
           first = await probeFacts(view.model, specs, this.label);
         }
         if (first.batchDynamic) return { view, ...first };

@@ -19,7 +19,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
  * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
@@ -131,6 +131,25 @@ test('qop_cnn: the QOperator model on onnxruntime\'s QLinear kernels gives the o
   await kernels.release();
   const info = await runCli(['info', fx.model]);
   assert.ok(info.out.includes('read in standard ops (the counts above): QLinearConv ×2, com.microsoft.QLinearAdd ×1, com.microsoft.QLinearGlobalAveragePool ×1, QLinearMatMul ×1'), info.out.join('\n'));
+});
+
+test('dynq_cnn: onnxruntime runs each row alone as explained (statistics per row), a batch couples its rows; info names the integer ops read', async () => {
+  const fx = loadFixture('dynq_cnn', EXPORTERS);
+  const kernels = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });
+  const [n, ...row] = fx.input.dims;
+  const per = fx.input.data.length / n;
+  const run = async (data: Float32Array, dims: number[]) => (await kernels.run({ input: new ort.Tensor('float32', data, dims) })).output.data as Float32Array;
+  const alone: number[] = [];
+  for (let r = 0; r < n; r++) alone.push(...await run(fx.input.data.slice(r * per, (r + 1) * per), [1, ...row]));
+  const want = fx.ref('output.npy')!;
+  assert.ok(relL2(Float32Array.from(alone), want) <= 1e-5, `integer kernels row by row vs the PyTorch evaluation: ${relL2(Float32Array.from(alone), want)}`);
+  const batched = await run(fx.input.data, fx.input.dims);
+  assert.ok(relL2(batched, want) > 1e-3, 'one scale over the batch changes the rows (else this fixture does not show why statistics are taken per row)');
+  await kernels.release();
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.includes('read in standard ops (the counts above): ConvInteger ×1, Cast ×4, MatMulInteger ×3'), info.out.join('\n'));
+  assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
+  assert.ok(info.out.some((l) => l.startsWith('dynamic quantization: DynamicQuantizeLinear ×3 read with statistics per row')), info.out.join('\n'));
 });
 
 test.run();

@@ -10,8 +10,8 @@ import { relL2 } from './support/fixtures';
 
 /** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
 const TEXT = path.resolve(__dirname, '../../models/text');
-const load = (opset: number) => {
-  const dir = path.join(TEXT, `bert_op${opset}`);
+const load = (opset: number | 'q8') => {
+  const dir = path.join(TEXT, `bert_${opset === 'q8' ? 'q8' : `op${opset}`}`);
   const npy = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
   return { model: path.join(dir, 'model.onnx'), npy, meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) };
 };
@@ -60,6 +60,27 @@ for (const opset of [13, 17]) {
     d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-4, `layer DeepLIFT row ${r}: delta ${delta}`));
   });
 }
+
+test('bert_q8 (quantize_dynamic, transformers.js\' model_quantized.onnx): the embedding gradient equals PyTorch\'s straight-through estimator with per-row statistics; DeepLIFT sums to delta; rows do not depend on their batch', async () => {
+  const { model, npy, meta } = load('q8');
+  const ex = await Explainer.load(model);
+  assert.is(ex.tokens?.ids.name, 'input_ids', 'the quantized word-embedding Gather is found');
+  const ids = npy('input_ids');
+  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+  const g = await ex.attribute(ids, { target: meta.target, feeds });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
+  const want = npy('grad_embedding').data as Float32Array;
+  assert.ok(relL2(g.attributions.data, want) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+  // Row 1 alone gets the rows-of-three result: statistics are per row.
+  const row = (a: NdArray, r: number): NdArray => ({ data: (a.data as ArrayLike<number> & { slice(s: number, e: number): ArrayLike<number> }).slice(r * 8, (r + 1) * 8), dims: [1, 8] } as NdArray);
+  const alone = await ex.attribute(row(ids, 1), { target: [meta.target[1]], feeds: { attention_mask: row(feeds.attention_mask, 1), token_type_ids: row(feeds.token_type_ids, 1) } });
+  assert.ok(relL2(alone.attributions.data, want.subarray(128, 256)) <= 1e-4, 'row 1 alone');
+  for (const baselineToken of [undefined, 0]) {
+    const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken });
+    const sums = [0, 1, 2].map((r) => d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0));
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5 * Math.max(1, Math.abs(sums[r] - delta)), `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
+  }
+});
 
 test('the baseline token: pad positions get exactly zero; integrated gradients over the embeddings converge', async () => {
   const { model, npy, meta } = load(13);

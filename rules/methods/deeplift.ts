@@ -3,16 +3,18 @@ import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
 import { deepliftLRN } from '../deeplift/LRN';
+import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
 import { deepliftGroupNormalization, deepliftLpNormalization, deepliftSkipLayerNormalization } from '../deeplift/norms';
 import { deepliftReduceL1, deepliftReduceL2, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
+import { DequantizeLinear } from '../ops/DequantizeLinear';
 import { categoryTable, opKey } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
-/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div). */
+/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, quantizers). */
 const EXACT: Record<string, BackwardRule> = {
   Div: deepliftDiv,
   Softmax: deepliftSoftmax,
@@ -28,6 +30,9 @@ const EXACT: Record<string, BackwardRule> = {
   GroupNormalization: deepliftGroupNormalization,
   LpNormalization: deepliftLpNormalization,
   'com.microsoft.SkipLayerNormalization': deepliftSkipLayerNormalization,
+  QuantizeLinear: deepliftQuantize,
+  // Linear in q given its scale (δu/δq = s with a constant scale; deepliftQuantize with a computed one).
+  DequantizeLinear: DequantizeLinear.rule,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];
@@ -46,7 +51,7 @@ export const deeplift: Method = {
     weighted: bilinear,
     product: (e) => exact(e) ?? bilinear(e),
     rectifier: () => rescale,
-    activation: () => rescale,
+    activation: (e) => exact(e) ?? rescale,
     elementwise: (e) => elementwise(opKey(e.opType, e.domain)),
     selection: maxRule,
     reduction: exact,

@@ -1,0 +1,187 @@
+import { attrInt } from './attributes';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView, TensorFacts } from './graph-view';
+import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+
+/** The float op each integer op computes between its dequantized operands. */
+const FLOAT_OP: Record<string, string> = { MatMulInteger: 'MatMul', ConvInteger: 'Conv' };
+
+/**
+ * onnxruntime's dynamic quantisation (`quantize_dynamic`, transformers.js' `model_quantized.onnx`)
+ * in QDQ form. Its MatMul is DynamicQuantizeLinear of the activation, MatMulInteger (or
+ * ConvInteger) with integer weights, Cast to float and Mul by the product of the two scales — that
+ * is, by definition, the float op between DequantizeLinear of the activation (with the scale and
+ * zero point DynamicQuantizeLinear computed) and the dequantized weights, which become a float
+ * initializer. Its Gather reads an integer table followed by DequantizeLinear: a Gather of the
+ * dequantized table, so token embeddings are found as in float models. The float op accumulates
+ * in float32 where the kernel accumulates integers: outputs agree up to float rounding. A chain
+ * that does not have this form is left as it is (and a method then names its op as unsupported).
+ */
+export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
+  const nodes = model.graph?.node ?? [];
+  if (!nodes.some((n) => !n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'Gather'))) return model;
+  const view = new GraphView(model, label);
+  const extra: TensorProto[] = [];
+  const replaced = new Map<NodeProto, NodeProto[]>();
+  const dequantized = new Map<string, string>();
+  const shared: Dequantized = {
+    table(name, values, dims) {
+      if (!dequantized.has(name)) {
+        extra.push(makeTensor(`${name}/dequantized`, dims, Float32Array.from(values), DataType.FLOAT));
+        dequantized.set(name, `${name}/dequantized`);
+      }
+      return dequantized.get(name)!;
+    },
+    // Readers of one quantized activation share its DequantizeLinear (emitted with the first).
+    activation(q, s, z) {
+      const dq = `${q}/dequantized`;
+      if (dequantized.has(q)) return { name: dq, nodes: [] };
+      dequantized.set(q, dq);
+      return { name: dq, nodes: [{ op_type: 'DequantizeLinear', input: [q, s, z], output: [dq], name: dq }] };
+    },
+  };
+  for (const n of view.nodes) {
+    if (n.domain || replaced.has(n)) continue;
+    const form = n.op_type === 'Gather' ? gatherForm(view, n, shared) : n.op_type! in FLOAT_OP ? integerForm(view, n, shared) : undefined;
+    if (form) for (const [old, now] of form) replaced.set(old, now);
+  }
+  if (!replaced.size) return model;
+  const node = nodes.flatMap((n) => replaced.get(n) ?? [n]);
+  return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
+}
+
+/** Dequantized forms, each made once: float initializers of integer tables, DequantizeLinear of activations. */
+interface Dequantized {
+  table(name: string, values: number[], dims: number[]): string;
+  activation(q: string, s: string, z: string): { name: string; nodes: NodeProto[] };
+}
+
+/** The sole consumer of a tensor, if it has the given op type. */
+function soleConsumer(view: GraphView, tensor: string, opType: string): NodeProto | undefined {
+  const users = view.consumers.get(tensor) ?? [];
+  const isOutput = (view.graph.output ?? []).some((o) => o.name === tensor);
+  return users.length === 1 && !isOutput && users[0].op_type === opType && !users[0].domain ? users[0] : undefined;
+}
+
+/** (q − zp)·s of a constant integer tensor; zero point and scale per tensor or along `axis`. */
+function dequantize(q: { dims: number[]; values: number[] }, scale: number[], zero: number[], axis: number): number[] {
+  const inner = q.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const at = (v: number[], i: number) => (v.length === 1 ? v[0] : v[Math.floor(i / inner) % q.dims[axis]]);
+  return q.values.map((v, i) => (v - at(zero, i)) * at(scale, i));
+}
+
+/**
+ * MatMulInteger / ConvInteger → Cast(float) → Mul(·, s_a·s_b), each operand either a
+ * DynamicQuantizeLinear output (with its zero point) or a constant whose scale is the other factor.
+ */
+function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeProto, NodeProto[]][] | undefined {
+  const cast = soleConsumer(view, n.output![0], 'Cast');
+  const mul = cast && attrInt(cast, 'to', 0) === DataType.FLOAT ? soleConsumer(view, cast.output![0], 'Mul') : undefined;
+  if (!cast || !mul) return undefined;
+  const scales = mul.input!.find((t) => t !== cast.output![0])!;
+  const scaleMul = view.producer.get(scales);
+  const factors = scaleMul?.op_type === 'Mul' && !scaleMul.domain ? [...scaleMul.input!] : [scales];
+  const operands: string[] = [];
+  for (const k of [0, 1]) {
+    const [q, zp] = [n.input![k], n.input![k + 2] ?? ''];
+    const quantizer = view.producer.get(q);
+    if (quantizer?.op_type === 'DynamicQuantizeLinear' && !quantizer.domain && quantizer.output![0] === q) {
+      const [, s, z] = quantizer.output!;
+      if (zp !== z || !factors.includes(s)) return undefined;
+      factors.splice(factors.indexOf(s), 1);
+      operands.push(q);
+      continue;
+    }
+    const weights = view.initializers.has(q) ? view.constant(q) : undefined;
+    const scale = factors.map((f) => view.constant(f)).find((c) => c);
+    const zero = zp ? view.constant(zp) : { dims: [], values: [0] };
+    if (!weights || !scale || !zero) return undefined;
+    // Per-tensor, or per output channel: B's columns (MatMul), the weight's axis 0 (Conv, per-tensor scale only).
+    const axis = n.op_type === 'MatMulInteger' && k === 1 ? weights.dims.length - 1 : 0;
+    const channels = weights.dims[axis];
+    const fits = (c: { values: number[] }, allowed: boolean) => c.values.length === 1 || (allowed && c.values.length === channels);
+    if (!fits(scale, n.op_type === 'MatMulInteger' && k === 1) || !fits(zero, k === 1)) return undefined;
+    factors.splice(factors.findIndex((f) => view.constant(f)), 1);
+    operands.push(shared.table(q, dequantize(weights, scale.values, zero.values, axis), weights.dims));
+  }
+  if (factors.length) return undefined;
+  // Matched: the activations' DequantizeLinear nodes (operands still naming a quantizer output).
+  const added: NodeProto[] = [];
+  operands.forEach((t, k) => {
+    const quantizer = view.producer.get(t);
+    if (quantizer?.op_type !== 'DynamicQuantizeLinear') return;
+    const dq = shared.activation(t, quantizer.output![1], quantizer.output![2]);
+    added.push(...dq.nodes);
+    operands[k] = dq.name;
+  });
+  const float: NodeProto = { ...n, op_type: FLOAT_OP[n.op_type!], input: operands, output: [mul.output![0]], name: n.name || mul.output![0] };
+  // The scale product's Mul goes too when nothing else reads it.
+  const scaleOnly = scaleMul && (view.consumers.get(scales) ?? []).length === 1 ? [[scaleMul, []] as [NodeProto, NodeProto[]]] : [];
+  return [[n, [...added, float]], [cast, []], [mul, []], ...scaleOnly];
+}
+
+/** Gather of a constant integer table whose readers are all the same per-tensor DequantizeLinear. */
+function gatherForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeProto, NodeProto[]][] | undefined {
+  const [table, indices] = n.input!;
+  const weights = view.initializers.has(table) ? view.constant(table) : undefined;
+  const readers = view.consumers.get(n.output![0]) ?? [];
+  if (!weights || !readers.length || !readers.every((r) => r.op_type === 'DequantizeLinear' && !r.domain)) return undefined;
+  const [s, z] = [readers[0].input![1], readers[0].input![2] ?? ''];
+  const scale = view.constant(s);
+  const zero = z ? view.constant(z) : { dims: [], values: [0] };
+  if (!scale || !zero || scale.values.length !== 1 || zero.values.length !== 1) return undefined;
+  if (readers.some((r) => r.input![1] !== s || (r.input![2] ?? '') !== z)) return undefined;
+  const floats = shared.table(table, dequantize(weights, scale.values, zero.values, 0), weights.dims);
+  const [first, ...rest] = readers.map((r) => r.output![0]);
+  const gather: NodeProto = { ...n, input: [floats, indices], output: [first] };
+  return [[n, [gather]], ...readers.map((r, k): [NodeProto, NodeProto[]] => [r, k === 0 ? [] : [{ op_type: 'Identity', input: [first], output: [rest[k - 1]], name: rest[k - 1] }]])];
+}
+
+/** Whether a node is a DynamicQuantizeLinear that quantizePerRow rewrites: its outputs only feed one DequantizeLinear form. */
+export function readPerRow(view: GraphView, n: NodeProto): boolean {
+  if (n.op_type !== 'DynamicQuantizeLinear' || n.domain) return false;
+  const outs = n.output ?? [];
+  const outputs = new Set((view.graph.output ?? []).map((o) => o.name));
+  const readers = outs.flatMap((t) => view.consumers.get(t) ?? []);
+  return !outs.some((t) => outputs.has(t)) && readers.every((r) => r.op_type === 'DequantizeLinear' && !r.domain && r.input!.join() === outs.join());
+}
+
+/**
+ * DynamicQuantizeLinear with statistics per row: onnxruntime computes one scale and zero point
+ * over the whole tensor, batch included, so a row's output would depend on the other rows of its
+ * batch (integrated-gradients steps, baselines, other inputs). Each row is quantized as when it is
+ * run alone: x_min = min(0, min of the row), x_max = max(0, max of the row), scale
+ * (x_max − x_min)/255 (1 where the row is all zeros, as onnxruntime), zero point
+ * round(clip(−x_min/scale, 0, 255)), then QuantizeLinear / DequantizeLinear along the batch axis.
+ * Only quantizers read by DequantizeLinear alone (the form integerOpsToQdq leaves) change; the
+ * scale and zero point feed nothing that is differentiated. Undefined when nothing changes.
+ */
+export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto | undefined {
+  const em = new Emitter(view.opset, DataType.FLOAT, 'per-row');
+  const replaced = new Map<NodeProto, NodeProto[]>();
+  for (const n of view.nodes) {
+    const [x] = n.input ?? [];
+    const axis = facts.batchAxis.get(x) ?? -1;
+    if (!readPerRow(view, n) || axis < 0) continue;
+    const [y, s, z] = n.output!;
+    const readers = [y, s, z].flatMap((t) => view.consumers.get(t) ?? []);
+    if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
+    const start = em.nodes.length;
+    const rest = (facts.shapes.get(x) ?? []).map((_, k) => k).filter((k) => k !== axis);
+    const zero = em.scalar(0);
+    const high = em.op('Relu', [em.reduce('ReduceMax', x, rest, false)]);
+    const low = em.neg(em.op('Relu', [em.neg(em.reduce('ReduceMin', x, rest, false))]));
+    const range = em.sub(high, low);
+    const scale = em.where(em.compare('Equal', range, zero), em.scalar(1), em.div(range, em.scalar(255)));
+    const zp = em.op('Cast', [em.op('Round', [em.op('Clip', [em.sub(zero, em.div(low, scale)), zero, em.scalar(255)])])], { to: DataType.UINT8 });
+    const alongBatch = [{ name: 'axis', type: AttrType.INT, i: axis }];
+    em.nodes.push({ op_type: 'QuantizeLinear', input: [x, scale, zp], output: [y], name: n.name || y, attribute: alongBatch });
+    replaced.set(n, em.nodes.slice(start));
+    for (const r of readers) replaced.set(r, [{ ...r, input: [y, scale, zp], attribute: alongBatch }]);
+  }
+  if (!replaced.size) return undefined;
+  const { model, graph } = view;
+  const node = (graph.node ?? []).flatMap((n) => replaced.get(n) ?? [n]);
+  return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
+}
