@@ -805,6 +805,63 @@ def dynq_cnn(x):
     return g, g.softmax(logits)
 
 
+def pack_bits(values, bits):
+    """Unsigned `bits`-bit codes packed low-first into bytes along the last axis (padded to whole bytes)."""
+    per = 8 // bits
+    pad = -values.shape[-1] % per
+    v = np.concatenate([values, np.zeros(values.shape[:-1] + (pad,))], -1).reshape(*values.shape[:-1], -1, per).astype(np.uint16)
+    return sum(v[..., k] << (k * bits) for k in range(per)).astype(np.uint8)
+
+
+def block_quantize(w, bits, block, symmetric=False):
+    """MatMulNBits' weight layout for W [K, N]: B [N, k_blocks, block·bits/8] codes q = round(w/s) + zp
+    in [0, 2^bits − 1] per block of K (the last block padded with zeros), scales and zero points
+    [N, k_blocks] (symmetric: zero point 2^(bits−1), the operator's default); returns B, scales,
+    zero points and the dequantized W."""
+    k, n = w.shape
+    blocks = -(-k // block)
+    padded = np.zeros((blocks * block, n))
+    padded[:k] = w
+    wb = padded.T.reshape(n, blocks, block)
+    top = 2 ** bits - 1
+    if symmetric:
+        scale = (np.abs(wb).max(-1) / (2 ** (bits - 1) - 1)).astype(np.float32)
+        zp = np.full(scale.shape, 2 ** (bits - 1))
+    else:
+        lo, hi = np.minimum(wb.min(-1), 0), np.maximum(wb.max(-1), 0)
+        scale = ((hi - lo) / top).astype(np.float32)
+        zp = np.clip(np.round(-lo / scale), 0, top)
+    q = np.clip(np.round(wb / scale[..., None]) + zp[..., None], 0, top)
+    deq = ((q - zp[..., None]) * scale[..., None]).reshape(n, -1)[:, :k].T
+    return pack_bits(q, bits), scale, zp, deq
+
+
+def nbits_mlp(x):
+    """onnxruntime's weight-only block quantisation (MatMulNBitsQuantizer, as in transformers.js'
+    model_q4.onnx and onnxruntime-genai models), com.microsoft.MatMulNBits: 4-bit weights in blocks
+    of 16 along K = 40 (the last block padded) with packed uint8 zero points and a bias input,
+    erf-GELU; 8-bit weights with uint8 zero points, Tanh; 4-bit symmetric weights (no zero-point
+    input: 8); Add, Softmax."""
+    r = rs(29)
+    g = Graph(13, x, "input")
+    MS = "com.microsoft"
+
+    def matmul_nbits(t, w, bits, block, bias=None, symmetric=False):
+        b, scale, zp, deq = block_quantize(w, bits, block, symmetric)
+        ins = [t, g.const(b, TensorProto.UINT8), g.const(scale.reshape(-1))]
+        ins += [""] if symmetric else [g.const(pack_bits(zp, bits), TensorProto.UINT8)]
+        if bias is not None:
+            ins += ["", g.const(bias)]  # g_idx (deprecated) left empty
+        wd = torch.from_numpy(deq)
+        return g.op("MatMulNBits", ins, lambda a, *rest: a @ wd + (rest[-1] if bias is not None else 0),
+                    domain=MS, K=w.shape[0], N=w.shape[1], bits=bits, block_size=block)
+
+    h = matmul_nbits(g.input_name, r.randn(40, 24) * 0.3, 4, 16, bias=(r.randn(24) * 0.1).astype(np.float32))
+    h = g.binary("Mul", g.binary("Mul", h, g.const(0.5)), g.binary("Add", g.unary("Erf", g.binary("Div", h, g.const(math.sqrt(2))), torch.erf), g.const(1.0)))
+    h = g.unary("Tanh", matmul_nbits(h, r.randn(24, 16) * 0.4, 8, 16), torch.tanh)
+    h = matmul_nbits(h, r.randn(16, 5) * 0.6, 4, 16, symmetric=True)
+    return g, g.softmax(g.binary("Add", h, g.const(r.randn(5) * 0.1))), {"domains": (MS,)}
+
 MODELS = [
     ("tf_mobilenet", tf_mobilenet, (3, 12, 12, 3)),
     ("tf_resize", tf_resize, (3, 72)),
@@ -822,6 +879,7 @@ MODELS = [
     ("tf_uint8", tf_uint8, (3, 8, 8, 3), pixels),
     ("qop_cnn", qop_cnn, (2, 3, 6, 6)),
     ("dynq_cnn", dynq_cnn, (3, 3, 8, 8)),
+    ("nbits_mlp", nbits_mlp, (3, 40)),
 ]
 
 

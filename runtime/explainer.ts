@@ -13,6 +13,7 @@ import { floatCastInputs } from '../rewriter/cast-input';
 import { qoperatorToQdq } from '../rewriter/qoperator';
 import { onnxMlToStandard } from '../rewriter/onnx-ml';
 import { integerOpsToQdq, quantizePerRow } from '../rewriter/dynamic-quantization';
+import { matMulNBitsToMatMul } from '../rewriter/matmul-nbits';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
@@ -163,9 +164,11 @@ export class Explainer {
     this.threads = threadsFor(model);
     // Read in canonical form (each step returns the model as it is where it does not apply): opset
     // 7/8 at opset 9, half precision widened to float32, QLinear ops as DequantizeLinear → float op →
-    // QuantizeLinear, dynamic quantization's integer ops as DequantizeLinear → float op, skl2onnx's
-    // linear ops as standard ops, integer inputs read through Casts as float32.
-    const canonical = onnxMlToStandard(integerOpsToQdq(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label), label);
+    // QuantizeLinear, dynamic quantization's integer ops as DequantizeLinear → float op, block-quantized
+    // weights (MatMulNBits) dequantized, skl2onnx's linear ops as standard ops, integer inputs read
+    // through Casts as float32.
+    const quantized = matMulNBitsToMatMul(integerOpsToQdq(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label), label);
+    const canonical = onnxMlToStandard(quantized, label);
     const original = new GraphView(floatCastInputs(canonical), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;

@@ -6,11 +6,12 @@ import { PNG } from 'pngjs';
 import * as path from 'path';
 import { main } from '../cli/main';
 import { liftOldOpset } from '../rewriter/opset-lift';
-import { ModelProto, toNumber } from '../rewriter/proto';
+import { encodeModel, ModelProto, toNumber } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir, writeRawNpy } from './support/cli-harness';
+import { rejects } from './support/rejects';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 
 /**
@@ -19,7 +20,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
  * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn', 'nbits_mlp'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
@@ -131,6 +132,19 @@ test('qop_cnn: the QOperator model on onnxruntime\'s QLinear kernels gives the o
   await kernels.release();
   const info = await runCli(['info', fx.model]);
   assert.ok(info.out.includes('read in standard ops (the counts above): QLinearConv ×2, com.microsoft.QLinearAdd ×1, com.microsoft.QLinearGlobalAveragePool ×1, QLinearMatMul ×1'), info.out.join('\n'));
+});
+
+test('nbits_mlp: onnxruntime\'s MatMulNBits kernels give the outputs the dequantized weights are checked against; info names the op read; a malformed B is refused naming the node', async () => {
+  const fx = loadFixture('nbits_mlp', EXPORTERS);
+  const kernels = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });
+  const y = (await kernels.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims) })).output.data as Float32Array;
+  assert.ok(relL2(y, fx.ref('output.npy')!) <= 1e-5, `MatMulNBits kernels vs the PyTorch evaluation with the weights dequantized: ${relL2(y, fx.ref('output.npy')!)}`);
+  await kernels.release();
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.includes('read in standard ops (the counts above): com.microsoft.MatMulNBits ×3'), info.out.join('\n'));
+  const model = loadModel(fx.model);
+  const wrong: ModelProto = { ...model, graph: { ...model.graph!, node: model.graph!.node!.map((n) => (n.op_type === 'MatMulNBits' ? { ...n, attribute: n.attribute!.map((a) => (a.name === 'K' ? { ...a, i: 41 } : a)) } : n)) } };
+  await rejects(() => Explainer.load(encodeModel(wrong)).then((ex) => ex.attribute(fx.input, { target: fx.meta.target })), /node 'MatMulNBits_\d+_node' \(com\.microsoft\.MatMulNBits, opset 13\): B has \d+ bytes and \d+ scales where K 41/);
 });
 
 test('dynq_cnn: onnxruntime runs each row alone as explained (statistics per row), a batch couples its rows; info names the integer ops read', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExplainError } from '../rewriter/errors';
+import { rejects } from './support/rejects';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 
@@ -23,13 +23,6 @@ const model = encodeModel({
 });
 const a = [1, -2, 0.5, 3, 1, -1];
 
-/** The call fails with a one-line ExplainError matching `cause`. */
-async function rejects(run: () => Promise<unknown>, cause: RegExp): Promise<void> {
-  const err = await run().then(() => undefined, (e: unknown) => e);
-  assert.instance(err, ExplainError);
-  assert.match((err as Error).message, cause);
-  assert.not.match((err as Error).message, /\n/);
-}
 const b = [0.2, 1, -3, -1, 2, 0.5];
 
 test('several float inputs: --wrt picks one, --feed gives the others (per row or one row), gradients exact', async () => {
