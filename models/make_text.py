@@ -162,6 +162,7 @@ def main():
                                     "ln_ig_steps) at the embeddings' LayerNorm output `ln`"})
         print("bert_op%d %6d B  %s" % (opset, size, ", ".join(sorted(ops))))
     write_q8(model, (ids, mask, types), target)
+    write_ort_optimized(model, (ids, mask, types), target, logits, grad)
 
 
 # ----------------------------------------------------------------------------
@@ -221,6 +222,64 @@ def quantize_dynamic(m):
     g.initializer.extend(kept)
     del g.value_info[:]
     return m
+
+
+def write_ort_optimized(model, inputs, target, logits, grad):
+    """The graph onnxruntime's transformer optimiser (optimum --optimize O2) writes for this BERT:
+    int64 inputs cast to int32, com.microsoft EmbedLayerNormalization (with the mask's lengths as
+    mask_index), Attention (merged QKV weights), SkipLayerNormalization with bias, BiasGelu, at
+    opset 12. The same function as the exported model, so its references are reused."""
+    d = os.path.join(OUT_ROOT, "bert_ort_opt")
+    os.makedirs(d)
+    ms = "com.microsoft"
+    inits, nodes = [], []
+
+    def const(name, value, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.asarray(value, dtype), name))
+        return name
+
+    def param(name, tensor, transpose=False):
+        a = tensor.detach().numpy()
+        return const(name, a.T if transpose else a)
+
+    for name in ("input_ids", "token_type_ids", "attention_mask"):
+        nodes.append(helper.make_node("Cast", [name], [name + "_int32"], to=TensorProto.INT32))
+    nodes.append(helper.make_node("EmbedLayerNormalization",
+                                  ["input_ids_int32", "token_type_ids_int32", param("word", model.word.weight),
+                                   param("position", model.position.weight), param("segment", model.segment.weight),
+                                   param("ln.gamma", model.ln.weight), param("ln.beta", model.ln.bias), "attention_mask_int32"],
+                                  ["embeddings", "mask_index"], domain=ms, epsilon=1e-12))
+    h = "embeddings"
+    for i, layer in enumerate(model.layers):
+        p = "layer%d." % i
+        qkv_w = const(p + "qkv.weight", np.concatenate([m.weight.detach().numpy().T for m in layer.qkv], 1))
+        qkv_b = const(p + "qkv.bias", np.concatenate([m.bias.detach().numpy() for m in layer.qkv]))
+        nodes += [helper.make_node("Attention", [h, qkv_w, qkv_b, "mask_index"], [p + "attention"], domain=ms, num_heads=HEADS),
+                  helper.make_node("MatMul", [p + "attention", param(p + "out.weight", layer.out.weight, True)], [p + "out"]),
+                  helper.make_node("SkipLayerNormalization", [p + "out", h, param(p + "ln1.gamma", layer.ln1.weight), param(p + "ln1.beta", layer.ln1.bias),
+                                                              param(p + "out.bias", layer.out.bias)], [p + "ln1"], domain=ms, epsilon=1e-12),
+                  helper.make_node("MatMul", [p + "ln1", param(p + "ffn1.weight", layer.ffn1.weight, True)], [p + "ffn1"]),
+                  helper.make_node("BiasGelu", [p + "ffn1", param(p + "ffn1.bias", layer.ffn1.bias)], [p + "gelu"], domain=ms),
+                  helper.make_node("MatMul", [p + "gelu", param(p + "ffn2.weight", layer.ffn2.weight, True)], [p + "ffn2"]),
+                  helper.make_node("SkipLayerNormalization", [p + "ffn2", p + "ln1", param(p + "ln2.gamma", layer.ln2.weight), param(p + "ln2.beta", layer.ln2.bias),
+                                                              param(p + "ffn2.bias", layer.ffn2.bias)], [p + "ln2"], domain=ms, epsilon=1e-12)]
+        h = p + "ln2"
+    nodes += [helper.make_node("Gather", [h, const("first", 0, np.int64)], ["cls"], axis=1),
+              helper.make_node("Gemm", ["cls", param("pooler.weight", model.pooler.weight), param("pooler.bias", model.pooler.bias)], ["pooled_linear"], transB=1),
+              helper.make_node("Tanh", ["pooled_linear"], ["pooled"]),
+              helper.make_node("Gemm", ["pooled", param("classifier.weight", model.classifier.weight), param("classifier.bias", model.classifier.bias)], ["logits"], transB=1)]
+    io = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"]) for n in ("input_ids", "attention_mask", "token_type_ids")]
+    graph = helper.make_graph(nodes, "bert_ort_optimized", io, [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", CLASSES])], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12), helper.make_opsetid(ms, 1)], ir_version=7,
+                          producer_name="onnx-explain make_text.py")
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    ids, mask, types = inputs
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "output": logits, "grad_embedding": grad},
+                {"opset": 12, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
+                 "description": "the BERT fixture as onnxruntime's transformer optimiser writes it (EmbedLayerNormalization, "
+                                "Attention, SkipLayerNormalization, BiasGelu); output and grad_embedding as bert_op*"})
+    print("bert_ort_opt %6d B  %s" % (size, ", ".join(sorted({n.op_type for n in nodes}))))
 
 
 class FakeQuantize(torch.autograd.Function):

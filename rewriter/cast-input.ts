@@ -7,7 +7,8 @@ const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.UINT8, DataType.INT
  * exports: image → Cast → Div 255) as float32 inputs: the Casts then turn float32 into float,
  * so the outputs are unchanged for the same values (8- and 16-bit integers are exact in float32,
  * larger ones round as the Cast would). Attributions are then with respect to the pixel values.
- * Returns the model as it is when no input qualifies; token ids (read by Gather) never do.
+ * Returns the model as it is when no input qualifies, or when the model has a float input (then
+ * integer inputs are masks or lengths it is fed); token ids (read by Gather) never qualify.
  */
 export function floatCastInputs(model: ModelProto): ModelProto {
   const graph = model.graph!;
@@ -18,6 +19,8 @@ export function floatCastInputs(model: ModelProto): ModelProto {
     const users = readers(vi.name ?? '');
     return !initializers.has(vi.name) && INTEGER_TYPES.has(vi.type?.tensor_type?.elem_type ?? 0) && users.length > 0 && users.every(castToFloat);
   };
+  // A model with a float input is explained at it: its integer inputs (masks, lengths) stay fed.
+  if ((graph.input ?? []).some((vi) => !initializers.has(vi.name) && isFloatType(vi.type?.tensor_type?.elem_type))) return model;
   const retyped = new Set((graph.input ?? []).filter(qualifies));
   if (!retyped.size) return model;
   const input = (graph.input ?? []).map((vi) => (retyped.has(vi) ? { ...vi, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.FLOAT } } } : vi));

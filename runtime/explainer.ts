@@ -7,13 +7,8 @@ import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
-import { liftOldOpset } from '../rewriter/opset-lift';
-import { widenHalfPrecision } from '../rewriter/half-precision';
-import { floatCastInputs } from '../rewriter/cast-input';
-import { qoperatorToQdq } from '../rewriter/qoperator';
-import { onnxMlToStandard } from '../rewriter/onnx-ml';
-import { integerOpsToQdq, quantizePerRow } from '../rewriter/dynamic-quantization';
-import { matMulNBitsToMatMul } from '../rewriter/matmul-nbits';
+import { quantizePerRow } from '../rewriter/dynamic-quantization';
+import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
@@ -162,14 +157,7 @@ export class Explainer {
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
-    // Read in canonical form (each step returns the model as it is where it does not apply): opset
-    // 7/8 at opset 9, half precision widened to float32, QLinear ops as DequantizeLinear → float op →
-    // QuantizeLinear, dynamic quantization's integer ops as DequantizeLinear → float op, block-quantized
-    // weights (MatMulNBits) dequantized, skl2onnx's linear ops as standard ops, integer inputs read
-    // through Casts as float32.
-    const quantized = matMulNBitsToMatMul(integerOpsToQdq(qoperatorToQdq(widenHalfPrecision(liftOldOpset(model, label)), label), label), label);
-    const canonical = onnxMlToStandard(quantized, label);
-    const original = new GraphView(floatCastInputs(canonical), label);
+    const original = new GraphView(canonicalForm(model, label), label);
     const chosen = explainedInputs(original, modelInputs(original), wrt, label);
     const { embedding } = chosen;
     this.view = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;

@@ -5,6 +5,7 @@ import { floats, strings } from '../rewriter/emitter';
 import { onnxMlToStandard } from '../rewriter/onnx-ml';
 import { AttrType, DataType, decodeModel, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
 
 const F = 4;
@@ -69,16 +70,7 @@ test('LOGISTIC + Normalizer L1: the gradient of a probability equals central dif
   const ex = await Explainer.load(model);
   const targets = [1, 0, 2];
   const r = await ex.attribute({ data: x, dims: [3, F] }, { target: targets });
-  const h = 1e-3;
-  const fd = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const [up, down] = [Float32Array.from(x), Float32Array.from(x)];
-    up[i] += h;
-    down[i] -= h;
-    const row = Math.floor(i / F);
-    const k = row * 3 + targets[row];
-    fd[i] = ((await run(model, up)).probabilities[k] - (await run(model, down)).probabilities[k]) / (2 * h);
-  }
+  const fd = await centralDifferences(x, 1e-3, async (v) => (await run(model, v)).probabilities, (i) => Math.floor(i / F) * 3 + targets[Math.floor(i / F)]);
   assert.ok(relL2(r.attributions.data, fd) < 2e-3, `rel L2 ${relL2(r.attributions.data, fd)}`);
   const d = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'deeplift' });
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);

@@ -10,11 +10,20 @@ import { relL2 } from './support/fixtures';
 
 /** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
 const TEXT = path.resolve(__dirname, '../../models/text');
-const load = (opset: number | 'q8') => {
-  const dir = path.join(TEXT, `bert_${opset === 'q8' ? 'q8' : `op${opset}`}`);
+const load = (opset: number | 'q8' | 'ort_opt') => {
+  const dir = path.join(TEXT, `bert_${typeof opset === 'number' ? `op${opset}` : opset}`);
   const npy = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
   return { model: path.join(dir, 'model.onnx'), npy, meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) };
 };
+
+/** DeepLIFT from the zero embedding and from the pad token (id 0) sums to f(x) − f(x⁰) per row. */
+async function assertDeepliftSums(ex: Explainer, ids: NdArray, target: number[], feeds: Record<string, NdArray>): Promise<void> {
+  for (const baselineToken of [undefined, 0]) {
+    const d = await ex.attribute(ids, { method: 'deeplift', target, feeds, baselineToken });
+    const sums = [0, 1, 2].map((r) => d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0));
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5 * Math.max(1, Math.abs(sums[r] - delta)), `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
+  }
+}
 
 for (const opset of [13, 14, 15, 16, 17]) {
   test(`bert opset ${opset}: gradient at the word embedding equals PyTorch autograd; input×gradient per token; DeepLIFT sums to delta`, async () => {
@@ -32,11 +41,7 @@ for (const opset of [13, 14, 15, 16, 17]) {
     const perToken = Array.from({ length: 24 }, (_, k) => emb.subarray(k * 16, (k + 1) * 16).reduce((s, v, h) => s + v * grad[k * 16 + h], 0));
     assert.equal(ixg.tokenScores!.dims, [3, 8]);
     assert.ok(relL2(ixg.tokenScores!.data, perToken) <= 1e-4, `token scores rel L2 ${relL2(ixg.tokenScores!.data, perToken)}`);
-    for (const baselineToken of [undefined, 0]) {
-      const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken });
-      const sums = [0, 1, 2].map((r) => d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0));
-      d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5 * Math.max(1, Math.abs(sums[r] - delta)), `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
-    }
+    await assertDeepliftSums(ex, ids, meta.target, feeds);
   });
 }
 
@@ -75,11 +80,22 @@ test('bert_q8 (quantize_dynamic, transformers.js\' model_quantized.onnx): the em
   const row = (a: NdArray, r: number): NdArray => ({ data: (a.data as ArrayLike<number> & { slice(s: number, e: number): ArrayLike<number> }).slice(r * 8, (r + 1) * 8), dims: [1, 8] } as NdArray);
   const alone = await ex.attribute(row(ids, 1), { target: [meta.target[1]], feeds: { attention_mask: row(feeds.attention_mask, 1), token_type_ids: row(feeds.token_type_ids, 1) } });
   assert.ok(relL2(alone.attributions.data, want.subarray(128, 256)) <= 1e-4, 'row 1 alone');
-  for (const baselineToken of [undefined, 0]) {
-    const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken });
-    const sums = [0, 1, 2].map((r) => d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0));
-    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5 * Math.max(1, Math.abs(sums[r] - delta)), `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
-  }
+  await assertDeepliftSums(ex, ids, meta.target, feeds);
+});
+
+test('bert_ort_opt (onnxruntime\'s transformer optimiser: EmbedLayerNormalization, Attention, SkipLayerNormalization, BiasGelu at opset 12): the same gradient as the exported model; DeepLIFT sums to delta; info names the fusions read', async () => {
+  const { model, npy, meta } = load('ort_opt');
+  const ex = await Explainer.load(model);
+  assert.is(ex.tokens?.ids.name, 'input_ids', 'the word-embedding Gather of EmbedLayerNormalization is found');
+  const ids = npy('input_ids');
+  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+  const g = await ex.attribute(ids, { target: meta.target, feeds });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  await assertDeepliftSums(ex, ids, meta.target, feeds);
+  const info = await runCli(['info', model]);
+  assert.ok(info.out.includes('read in standard ops (the counts above): com.microsoft.EmbedLayerNormalization ×1, com.microsoft.Attention ×2'), info.out.join('\n'));
+  assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
 });
 
 test('the baseline token: pad positions get exactly zero; integrated gradients over the embeddings converge', async () => {

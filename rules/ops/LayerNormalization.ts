@@ -2,9 +2,13 @@ import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { normalizeBackward, normAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
-/** dX = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·γ, means over axes [axis, rank). */
+/**
+ * dX = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dY·γ, means over axes [axis, rank). Standard from
+ * opset 17; onnxruntime registers the same op in the ONNX domain from opset 1 for its transformer
+ * fusions, so optimised models at older opsets contain it too.
+ */
 export const LayerNormalization: RuleEntry = {
-  opType: 'LayerNormalization', since: 17, category: 'normalization',
+  opType: 'LayerNormalization', since: 1, category: 'normalization',
   rule: {
     backward(ctx, dY) {
       const { em, node } = ctx;

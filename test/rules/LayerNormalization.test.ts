@@ -10,5 +10,7 @@ test('LayerNormalization over the last two axes without bias, opset 18', () =>
   gradcheck({ op: 'LayerNormalization', opset: 18, inputs: [{ shape: [2, 3, 4] }, { shape: [3, 4], value: w(12) }], attrs: { axis: 1, epsilon: float(1e-3) } }));
 test('LayerNormalization with a negative axis, opset 17', () =>
   gradcheck({ op: 'LayerNormalization', opset: 17, inputs: [{ shape: [1, 2, 3, 4] }, { shape: [3, 4], value: w(12) }, { shape: [3, 4], value: w(12, 3) }], attrs: { axis: -2 } }));
+test('LayerNormalization at opset 12 (onnxruntime\'s transformer optimiser writes it before opset 17)', () =>
+  gradcheck({ op: 'LayerNormalization', opset: 12, inputs: [{ shape: [2, 3, 6] }, { shape: [6], value: w(6) }, { shape: [6], value: w(6, 2) }], attrs: { epsilon: float(1e-12) } }));
 
 test.run();

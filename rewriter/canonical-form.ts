@@ -1,0 +1,29 @@
+import { floatCastInputs } from './cast-input';
+import { integerOpsToQdq } from './dynamic-quantization';
+import { widenHalfPrecision } from './half-precision';
+import { matMulNBitsToMatMul } from './matmul-nbits';
+import { ModelProto } from './proto';
+import { onnxMlToStandard } from './onnx-ml';
+import { liftOldOpset } from './opset-lift';
+import { unfuseTransformerOps } from './ort-fusions';
+import { qoperatorToQdq } from './qoperator';
+
+/**
+ * The readings a model goes through before anything else sees it, in order; each returns the
+ * model as it is where it does not apply.
+ */
+const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
+  liftOldOpset, // opset 7/8 at opset 9
+  widenHalfPrecision, // float16/bfloat16 widened to float32
+  qoperatorToQdq, // QLinear ops as DequantizeLinear → float op → QuantizeLinear
+  integerOpsToQdq, // dynamic quantization's integer ops as DequantizeLinear → float op
+  matMulNBitsToMatMul, // block-quantized weights dequantized
+  unfuseTransformerOps, // onnxruntime's Attention and EmbedLayerNormalization as their definitions
+  onnxMlToStandard, // skl2onnx's linear ops as standard ops
+  floatCastInputs, // integer inputs read only through Casts to float as float32
+];
+
+/** The model in the canonical form the rewriter reads. */
+export function canonicalForm(model: ModelProto, label: string): ModelProto {
+  return READINGS.reduce((m, read) => read(m, label), model);
+}

@@ -1,0 +1,91 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { unfuseTransformerOps } from '../rewriter/ort-fusions';
+import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
+
+/**
+ * One com.microsoft.Attention (merged QKV weights, 2 heads) on x [2, 4, 6], then a head that
+ * averages the positions and projects to 3 scores, so each row has a target. Its mask is a graph
+ * input (int32) of the given form.
+ */
+const [B, S, D, HEADS] = [2, 4, 6, 2];
+const rand = rng(11);
+const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+const x = Float32Array.from(values(B * S * D, 1.5));
+
+interface Form { mask?: { dims: number[]; data: number[] }; attrs?: NodeProto['attribute']; sizes?: [number, number, number]; attentionBias?: boolean }
+
+function attentionModel(form: Form): Uint8Array {
+  const [q, k, v] = form.sizes ?? [6, 6, 6];
+  const ms = (name: string, i: number): NodeProto['attribute'] => [{ name, type: AttrType.INT, i }];
+  const inputs = ['x', 'w', 'b', form.mask ? 'mask' : '', '', form.attentionBias ? 'rel' : ''];
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'ort-optimizer-style',
+    graph: {
+      name: 'attention',
+      node: [
+        { op_type: 'Attention', domain: 'com.microsoft', input: inputs, output: ['context'], name: 'attention', attribute: [...ms('num_heads', HEADS)!, ...(form.sizes ? [{ name: 'qkv_hidden_sizes', type: AttrType.INTS, ints: form.sizes }] : []), ...(form.attrs ?? [])] },
+        { op_type: 'ReduceMean', input: ['context'], output: ['pooled'], name: 'pool', attribute: [{ name: 'axes', type: AttrType.INTS, ints: [1] }, { name: 'keepdims', type: AttrType.INT, i: 0 }] },
+        { op_type: 'MatMul', input: ['pooled', 'head'], output: ['scores'], name: 'head' },
+      ],
+      initializer: [
+        makeTensor('w', [D, q + k + v], values(D * (q + k + v), 0.8), DataType.FLOAT), makeTensor('b', [q + k + v], values(q + k + v, 0.2), DataType.FLOAT),
+        makeTensor('head', [v, 3], values(v * 3), DataType.FLOAT),
+        ...(form.attentionBias ? [makeTensor('rel', [1, HEADS, S, S], values(HEADS * S * S), DataType.FLOAT)] : []),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', S, D]), ...(form.mask ? [valueInfo('mask', DataType.INT32, ['N', ...form.mask.dims.slice(1)])] : [])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+    },
+  };
+  return encodeModel(m);
+}
+
+async function kernelScores(model: Uint8Array, input: Float32Array, form: Form): Promise<number[]> {
+  const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', input, [B, S, D]) };
+  if (form.mask) feeds.mask = new ort.Tensor('int32', Int32Array.from(form.mask.data), form.mask.dims);
+  const out = Array.from((await s.run(feeds)).scores.data as Float32Array);
+  await s.release();
+  return out;
+}
+
+const cases: [string, Form][] = [
+  ['raw mask [B, T] with a hole and right padding', { mask: { dims: [B, S], data: [1, 0, 1, 1, 1, 1, 1, 0] } }],
+  ['sequence lengths [B] (right padding)', { mask: { dims: [B], data: [4, 2] } }],
+  ['raw mask [B, S, T]', { mask: { dims: [B, S, S], data: values(B * S * S).map((v, i) => (v > -0.3 || i % S === 0 ? 1 : 0)) } }],
+  ['unidirectional with a raw mask, mask_filter_value −1e9', { mask: { dims: [B, S], data: [1, 1, 1, 1, 1, 1, 1, 0] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }, { name: 'mask_filter_value', type: AttrType.FLOAT, f: -1e9 }] }],
+  ['qkv_hidden_sizes 4, 4, 8, scale 0.3, attention bias, no mask', { sizes: [4, 4, 8], attrs: [{ name: 'scale', type: AttrType.FLOAT, f: 0.3 }], attentionBias: true }],
+];
+
+for (const [what, form] of cases) {
+  test(`com.microsoft Attention, ${what}: outputs equal onnxruntime's kernel, the gradient its central differences, DeepLIFT sums to delta`, async () => {
+    const model = attentionModel(form);
+    const ex = await Explainer.load(model);
+    const feeds = form.mask ? { mask: { data: Float32Array.from(form.mask.data), dims: form.mask.dims } } : undefined;
+    const targets = [2, 0];
+    const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds });
+    const want = await kernelScores(model, x, form);
+    assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+    const row = (i: number) => Math.floor(i / (S * D));
+    const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v, form), (i) => row(i) * 3 + targets[row(i)]);
+    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds, method: 'deeplift' });
+    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  });
+}
+
+test('com.microsoft Attention with past state is refused in one line naming the node', async () => {
+  const m = decodeModel(attentionModel({}));
+  const node = m.graph!.node![0];
+  const withPast: ModelProto = { ...m, graph: { ...m.graph!, node: [{ ...node, input: ['x', 'w', 'b', '', 'x'] }, ...m.graph!.node!.slice(1)] } };
+  assert.throws(() => unfuseTransformerOps(withPast, 'gpt.onnx'), /^gpt\.onnx: node 'attention' \(com\.microsoft\.Attention, opset 13\): past and present state \(generation caches\) are not supported$/);
+  await rejects(() => Explainer.load(encodeModel(withPast)), /past and present state/);
+});
+
+test.run();
