@@ -3,6 +3,7 @@ import { integerOpsToQdq } from './dynamic-quantization';
 import { widenHalfPrecision } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
 import { ModelProto } from './proto';
+import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
 import { liftOldOpset } from './opset-lift';
 import { unfuseTransformerOps } from './ort-fusions';
@@ -19,6 +20,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   integerOpsToQdq, // dynamic quantization's integer ops as DequantizeLinear → float op
   matMulNBitsToMatMul, // block-quantized weights dequantized
   unfuseTransformerOps, // onnxruntime's Attention and EmbedLayerNormalization as their definitions
+  expandFunctionOps, // opset-23 Attention and RMSNormalization as their function bodies
   onnxMlToStandard, // skl2onnx's linear ops as standard ops
   floatCastInputs, // integer inputs read only through Casts to float as float32
 ];

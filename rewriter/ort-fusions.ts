@@ -46,9 +46,9 @@ function layerNorm(em: Emitter, x: string, gamma: string, beta: string, epsilon:
   return em.add(em.mul(em.div(centred, em.op('Sqrt', [em.add(variance, em.scalar(epsilon))])), gamma), beta);
 }
 
-/** Positions 0…S−1 of the sequence axis of `like` (int64 [S]). */
-function positions(em: Emitter, like: string): string {
-  const length = em.op('Gather', [em.op('Shape', [like]), em.constInt([1], [])], { axis: 0 });
+/** Positions 0…L−1 along `axis` of `like` (int64 [L]). */
+export function positions(em: Emitter, like: string, axis = 1): string {
+  const length = em.op('Gather', [em.op('Shape', [like]), em.constInt([axis], [])], { axis: 0 });
   return em.op('Range', [em.constInt([0], []), length, em.constInt([1], [])]);
 }
 
@@ -65,7 +65,7 @@ function embedLayerNormalization(em: Emitter, n: NodeProto): void {
 }
 
 /** Rank of a tensor where the graph says it: an input's or value_info's dims, or EmbedLayerNormalization's mask_index. */
-function declaredRank(view: GraphView, t: string): number | undefined {
+export function declaredRank(view: GraphView, t: string): number | undefined {
   const producer = view.producer.get(t);
   if (producer && isFused(producer) && producer.op_type === 'EmbedLayerNormalization' && producer.output![1] === t) return 1;
   const info = [...(view.graph.input ?? []), ...(view.graph.value_info ?? [])].find((vi) => vi.name === t);

@@ -1,0 +1,93 @@
+import { attrFloat, attrInt } from './attributes';
+import { Emitter } from './emitter';
+import { ExplainError } from './errors';
+import { GraphView } from './graph-view';
+import { declaredRank, positions } from './ort-fusions';
+import { DataType, ModelProto, NodeProto, toNumber } from './proto';
+
+const FUNCTIONS = new Set(['Attention', 'RMSNormalization']);
+const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
+/** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
+const LOWEST = -3.4028234663852886e38;
+
+/**
+ * ONNX function ops of opset 23–24 that newer exporters write (torch.onnx's dynamo exporter for
+ * scaled_dot_product_attention and RMSNorm), read as their function bodies in standard ops:
+ * - RMSNormalization: x / √(mean(x², axes from `axis`) + ε) · scale;
+ * - Attention: Q, K, V as [B, heads, L, d] or, with q_num_heads and kv_num_heads, [B, L, heads·d];
+ *   grouped-query K and V heads repeated; softmax(scale·QKᵀ + mask)·V, scale 1/√d by default, a
+ *   boolean attn_mask (true: attend) or a float one added, is_causal masking keys after the query
+ *   (upper-left aligned). Masked scores get float32's lowest value.
+ * Past key/value state, nonpad_kv_seqlen, softcap and the present/qk outputs are refused naming the node.
+ */
+export function expandFunctionOps(model: ModelProto, label: string): ModelProto {
+  if (!(model.graph?.node ?? []).some(isFunction)) return model;
+  const view = new GraphView(model, label);
+  if (view.opset < 23) return model;
+  const em = new Emitter(view.opset, DataType.FLOAT, 'function');
+  const node = (model.graph!.node ?? []).flatMap((n) => {
+    if (!isFunction(n)) return [n];
+    const start = em.nodes.length;
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+    if (n.op_type === 'Attention') attention(em, view, n, fail);
+    else rmsNormalization(em, view, n, fail);
+    return em.nodes.slice(start);
+  });
+  return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
+}
+
+function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+  const [x, scale] = n.input!;
+  const axis = attrInt(n, 'axis', -1);
+  const rank = axis < 0 ? -axis : (declaredRank(view, x) ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
+  const axes = Array.from({ length: rank }, (_, k) => k - rank);
+  const rms = em.op('Sqrt', [em.add(em.reduceMean(em.mul(x, x), axes), em.scalar(attrFloat(n, 'epsilon', 1e-5)))]);
+  em.rename(em.mul(em.div(x, rms), scale), n.output![0]);
+}
+
+const declared = (view: GraphView, t: string) => [...(view.graph.input ?? []), ...(view.graph.value_info ?? [])].find((vi) => vi.name === t)?.type?.tensor_type;
+const declaredDims = (view: GraphView, t: string) => declared(view, t)?.shape?.dim;
+
+/** Element type of a tensor where the graph says it (initializer, input or value_info). */
+function declaredType(view: GraphView, t: string): number | undefined {
+  return view.initializers.get(t)?.data_type ?? declared(view, t)?.elem_type;
+}
+
+function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+  const [q, k, v, mask, pastKey, pastValue, nonpad] = n.input ?? [];
+  if (pastKey || pastValue || nonpad || (n.output ?? []).slice(1).some(Boolean)) fail('past key/value state, nonpad_kv_seqlen and the present and qk_matmul outputs are not supported');
+  if (attrFloat(n, 'softcap', 0) !== 0) fail('softcap is not supported');
+  const [qHeads, kvHeads] = [attrInt(n, 'q_num_heads', 0), attrInt(n, 'kv_num_heads', 0)];
+  const flat = (declaredRank(view, q) ?? (qHeads ? 3 : 4)) === 3;
+  if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
+  // [B, L, heads·d] → [B, heads, L, d].
+  const heads = (t: string, count: number) => (flat ? em.transpose(em.reshape(t, [0, 0, count, -1]), [0, 2, 1, 3]) : t);
+  const dims = (t: string) => em.op('Shape', [t]);
+  const dim = (shape: string, i: number) => em.op('Gather', [shape, em.constInt([i])], { axis: 0 });
+  // Grouped-query attention: each K/V head serves qHeads/kvHeads consecutive query heads (4-D
+  // inputs without the attributes: the head counts their declared shapes give).
+  const headCount = (t: string) => toNumber(declaredDims(view, t)?.[1]?.dim_value);
+  const [qCount, kvCount] = qHeads && kvHeads ? [qHeads, kvHeads] : [headCount(q), headCount(k)];
+  const group = qCount && kvCount ? qCount / kvCount : 1;
+  const repeat = (t: string) => {
+    if (group === 1) return t;
+    const shape = dims(t);
+    const target = em.concat([dim(shape, 0), em.constInt([qCount]), dim(shape, 2), dim(shape, 3)], 0);
+    return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), target]);
+  };
+  const [qh, kh, vh] = [heads(q, qHeads), repeat(heads(k, kvHeads)), repeat(heads(v, kvHeads))];
+  const given = attrFloat(n, 'scale', 0);
+  const scale = given ? em.scalar(given) : em.op('Reciprocal', [em.op('Sqrt', [em.cast(dim(dims(qh), 3), DataType.FLOAT)])]);
+  let scores = em.mul(em.matmul(qh, em.transpose(kh, [0, 1, 3, 2])), scale);
+  const blocked = (where: string) => em.where(where, em.scalar(LOWEST), em.scalar(0));
+  if (mask) {
+    const type = declaredType(view, mask) ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
+    scores = em.add(scores, type === DataType.BOOL ? blocked(em.op('Not', [mask])) : mask);
+  }
+  if (attrInt(n, 'is_causal', 0)) {
+    const future = em.compare('Greater', em.unsqueeze(positions(em, kh, 2), [0]), em.unsqueeze(positions(em, qh, 2), [1]));
+    scores = em.add(scores, blocked(future));
+  }
+  const context = em.matmul(em.op('Softmax', [scores], { axis: -1 }), vh);
+  em.rename(flat ? em.reshape(em.transpose(context, [0, 2, 1, 3]), [0, 0, -1]) : context, n.output![0]);
+}

@@ -1,0 +1,98 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AttrType, AttributeProto, DataType, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
+
+/**
+ * Opset-23 function ops as torch.onnx's dynamo exporter writes them: RMSNormalization of x [2, 4, 8],
+ * projections to Q (4 heads of 2) and K, V (2 heads of 2) and one Attention, then a head averaging
+ * the positions into 3 scores.
+ */
+const [B, S, D] = [2, 4, 8];
+const rand = rng(5);
+const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+const x = Float32Array.from(values(B * S * D, 1.5));
+const int = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
+const ints = (name: string, v: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints: v });
+
+interface Form { attention: AttributeProto[]; fourD?: boolean; mask?: TensorProto; rmsAxis?: number }
+
+function functionModel(form: Form): Uint8Array {
+  const [qw, kw, vw] = [8, 4, 4];
+  const nodes: NodeProto[] = [
+    { op_type: 'RMSNormalization', input: ['x', 'gamma'], output: ['normed'], name: 'rms', attribute: [int('axis', form.rmsAxis ?? -1), { name: 'epsilon', type: AttrType.FLOAT, f: 1e-3 }] },
+    ...(['q', 'k', 'v'] as const).map((t): NodeProto => ({ op_type: 'MatMul', input: ['normed', `w${t}`], output: [form.fourD ? `${t}3` : t], name: t })),
+  ];
+  const heads = { q: 4, k: 2, v: 2 };
+  if (form.fourD) {
+    for (const t of ['q', 'k', 'v'] as const) {
+      nodes.push({ op_type: 'Reshape', input: [`${t}3`, `${t}_shape`], output: [`${t}r`], name: `${t}r` }, { op_type: 'Transpose', input: [`${t}r`], output: [t], name: `${t}t`, attribute: [ints('perm', [0, 2, 1, 3])] });
+    }
+  }
+  nodes.push(
+    { op_type: 'Attention', input: ['q', 'k', 'v', ...(form.mask ? ['mask'] : [])], output: ['context'], name: 'attention', attribute: form.attention },
+    ...(form.fourD ? [{ op_type: 'Transpose', input: ['context'], output: ['context_t'], name: 'ct', attribute: [ints('perm', [0, 2, 1, 3])] }, { op_type: 'Reshape', input: ['context_t', 'flat'], output: ['context3'], name: 'cr' }] : []),
+    { op_type: 'ReduceMean', input: [form.fourD ? 'context3' : 'context', 'seq'], output: ['pooled'], name: 'pool', attribute: [int('keepdims', 0)] },
+    { op_type: 'MatMul', input: ['pooled', 'head'], output: ['scores'], name: 'head' },
+  );
+  const gammaDims = form.rmsAxis === -2 ? [S, D] : [D];
+  const m: ModelProto = {
+    ir_version: 10, opset_import: [{ domain: '', version: 23 }], producer_name: 'dynamo-style',
+    graph: {
+      name: 'functions', node: nodes,
+      initializer: [
+        makeTensor('gamma', gammaDims, values(gammaDims.reduce((a, b) => a * b, 1), 1).map((v) => v + 1.2), DataType.FLOAT),
+        makeTensor('wq', [D, qw], values(D * qw, 0.7), DataType.FLOAT), makeTensor('wk', [D, kw], values(D * kw, 0.7), DataType.FLOAT), makeTensor('wv', [D, vw], values(D * vw, 0.7), DataType.FLOAT),
+        makeTensor('seq', [1], [1], DataType.INT64), makeTensor('head', [heads.q * (vw / heads.v), 3], values(heads.q * (vw / heads.v) * 3), DataType.FLOAT),
+        ...(form.fourD ? (['q', 'k', 'v'] as const).map((t) => makeTensor(`${t}_shape`, [4], [0, 0, heads[t], -1], DataType.INT64)) : []),
+        ...(form.fourD ? [makeTensor('flat', [3], [0, 0, -1], DataType.INT64)] : []),
+        ...(form.mask ? [form.mask] : []),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', S, D])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+      value_info: form.fourD ? [valueInfo('q', DataType.FLOAT, ['N', heads.q, S, 2]), valueInfo('k', DataType.FLOAT, ['N', heads.k, S, 2])] : [],
+    },
+  };
+  return encodeModel(m);
+}
+
+async function kernelScores(model: Uint8Array, input: Float32Array): Promise<number[]> {
+  const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const out = Array.from((await s.run({ x: new ort.Tensor('float32', input, [B, S, D]) })).scores.data as Float32Array);
+  await s.release();
+  return out;
+}
+
+const boolMask: TensorProto = { name: 'mask', dims: [S, S], data_type: DataType.BOOL, raw_data: Uint8Array.from([1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1]) };
+const cases: [string, Form][] = [
+  ['3-D with grouped-query heads (4 query, 2 key/value), causal', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)] }],
+  ['4-D heads from Reshape/Transpose, a boolean mask, scale 0.4; RMSNormalization over the last two axes', { attention: [{ name: 'scale', type: AttrType.FLOAT, f: 0.4 }], fourD: true, mask: boolMask, rmsAxis: -2 }],
+  ['3-D with a float mask added', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [1, 1, S, S], values(S * S, 2), DataType.FLOAT) }],
+];
+
+for (const [what, form] of cases) {
+  test(`opset-23 Attention and RMSNormalization, ${what}: outputs equal onnxruntime's kernels, the gradient their central differences, DeepLIFT sums to delta`, async () => {
+    const model = functionModel(form);
+    const ex = await Explainer.load(model);
+    const targets = [1, 2];
+    const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
+    const want = await kernelScores(model, x);
+    assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+    const row = (i: number) => Math.floor(i / (S * D));
+    const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v), (i) => row(i) * 3 + targets[row(i)]);
+    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
+    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  });
+}
+
+test('opset-23 Attention with softcap is refused in one line naming the node', async () => {
+  await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), { name: 'softcap', type: AttrType.FLOAT, f: 30 }] })), /node 'attention' \(Attention, opset 23\): softcap is not supported/);
+});
+
+test.run();
