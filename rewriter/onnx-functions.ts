@@ -1,9 +1,9 @@
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
-import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { declaredRank, positions } from './ort-fusions';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
+import { readInStandardOps } from './standard-form';
 
 const FUNCTIONS = new Set(['Attention', 'RMSNormalization']);
 const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
@@ -21,19 +21,7 @@ const LOWEST = -3.4028234663852886e38;
  * Past key/value state, nonpad_kv_seqlen, softcap and the present/qk outputs are refused naming the node.
  */
 export function expandFunctionOps(model: ModelProto, label: string): ModelProto {
-  if (!(model.graph?.node ?? []).some(isFunction)) return model;
-  const view = new GraphView(model, label);
-  if (view.opset < 23) return model;
-  const em = new Emitter(view.opset, DataType.FLOAT, 'function');
-  const node = (model.graph!.node ?? []).flatMap((n) => {
-    if (!isFunction(n)) return [n];
-    const start = em.nodes.length;
-    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
-    if (n.op_type === 'Attention') attention(em, view, n, fail);
-    else rmsNormalization(em, view, n, fail);
-    return em.nodes.slice(start);
-  });
-  return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
+  return readInStandardOps(model, label, 'function', isFunction, (em, view, n, fail) => (n.op_type === 'Attention' ? attention(em, view, n, fail) : rmsNormalization(em, view, n, fail)));
 }
 
 function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {

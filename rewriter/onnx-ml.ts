@@ -1,8 +1,7 @@
 import { attrFloats, attrInts, attrString, attrStrings } from './attributes';
 import { Emitter } from './emitter';
-import { ExplainError } from './errors';
-import { GraphView } from './graph-view';
-import { DataType, ModelProto, NodeProto } from './proto';
+import { ModelProto, NodeProto } from './proto';
+import { readInStandardOps } from './standard-form';
 
 const ML = 'ai.onnx.ml';
 
@@ -17,16 +16,7 @@ const ML = 'ai.onnx.ml';
  */
 export function onnxMlToStandard(model: ModelProto, label: string): ModelProto {
   const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier'].includes(n.op_type ?? '');
-  if (!(model.graph?.node ?? []).some(isMl)) return model;
-  const view = new GraphView(model, label);
-  const em = new Emitter(view.opset, DataType.FLOAT, 'onnx-ml');
-  const nodes = (model.graph!.node ?? []).flatMap((n) => {
-    if (!isMl(n)) return [n];
-    const start = em.nodes.length;
-    const kept = standardForm(n, em, (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); });
-    return [...kept, ...em.nodes.slice(start)];
-  });
-  return { ...model, graph: { ...model.graph, node: nodes, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
+  return readInStandardOps(model, label, 'onnx-ml', isMl, (em, _view, n, fail) => standardForm(n, em, fail));
 }
 
 /** Emits the node's standard form into `em`; returns what stays of the node itself (none, or its label part). */

@@ -1,8 +1,8 @@
 import { attrFloat, attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { DataType, ModelProto, NodeProto } from './proto';
+import { readInStandardOps } from './standard-form';
 
 const MS = 'com.microsoft';
 const FUSED = new Set(['Attention', 'EmbedLayerNormalization']);
@@ -25,18 +25,7 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  * present state and rotary embeddings are refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
-  if (!(model.graph?.node ?? []).some(isFused)) return model;
-  const view = new GraphView(model, label);
-  const em = new Emitter(view.opset, DataType.FLOAT, 'unfused');
-  const node = (model.graph!.node ?? []).flatMap((n) => {
-    if (!isFused(n)) return [n];
-    const start = em.nodes.length;
-    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
-    if (n.op_type === 'Attention') attention(em, view, n, fail);
-    else embedLayerNormalization(em, n);
-    return em.nodes.slice(start);
-  });
-  return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
+  return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => (n.op_type === 'Attention' ? attention(em, view, n, fail) : embedLayerNormalization(em, n)));
 }
 
 /** (x − mean)/√(var + ε)·γ + β over the last axis, in ops every opset has. */
