@@ -108,14 +108,23 @@ function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeP
   if (factors.length) return undefined;
   // Matched: the activations' DequantizeLinear nodes (operands still naming a quantizer output).
   const added: NodeProto[] = [];
+  let activations = 0;
   operands.forEach((t, k) => {
     const quantizer = view.producer.get(t);
     if (quantizer?.op_type !== 'DynamicQuantizeLinear') return;
+    if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(quantizer)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
     const dq = shared.activation(t, quantizer.output![1], quantizer.output![2]);
     added.push(...dq.nodes);
     operands[k] = dq.name;
+    activations++;
   });
-  const float: NodeProto = { ...n, op_type: FLOAT_OP[n.op_type!], input: operands, output: [mul.output![0]], name: n.name || mul.output![0] };
+  const out = { input: operands, output: [mul.output![0]], name: n.name || mul.output![0] };
+  // Two quantized activations multiply through Einsum: onnxruntime would fuse DequantizeLinear of
+  // both operands and a MatMul into MatMulIntegerToFloat, whose kernel takes one zero point per
+  // tensor, not the per-row ones quantizePerRow gives them.
+  const float: NodeProto = activations === 2
+    ? { op_type: 'Einsum', ...out, attribute: [{ name: 'equation', type: AttrType.STRING, s: new TextEncoder().encode('...ij,...jk->...ik') }] }
+    : { ...n, op_type: FLOAT_OP[n.op_type!], ...out };
   // The scale product's Mul goes too when nothing else reads it.
   const scaleOnly = scaleMul && (view.consumers.get(scales) ?? []).length === 1 ? [[scaleMul, []] as [NodeProto, NodeProto[]]] : [];
   return [[n, [...added, float]], [cast, []], [mul, []], ...scaleOnly];
@@ -166,7 +175,6 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
     if (!readPerRow(view, n) || axis < 0) continue;
     const [y, s, z] = n.output!;
     const readers = [y, s, z].flatMap((t) => view.consumers.get(t) ?? []);
-    if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
     const start = em.nodes.length;
     const rest = (facts.shapes.get(x) ?? []).map((_, k) => k).filter((k) => k !== axis);
     const zero = em.scalar(0);
