@@ -1,7 +1,8 @@
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
-import { declaredRank, positions } from './ort-fusions';
+import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, splitHeads } from './attention';
+import { declaredRank } from './ort-fusions';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
 import { readInStandardOps } from './standard-form';
 
@@ -48,10 +49,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const [qHeads, kvHeads] = [attrInt(n, 'q_num_heads', 0), attrInt(n, 'kv_num_heads', 0)];
   const flat = (declaredRank(view, q) ?? (qHeads ? 3 : 4)) === 3;
   if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
-  // [B, L, heads·d] → [B, heads, L, d].
-  const heads = (t: string, count: number) => (flat ? em.transpose(em.reshape(t, [0, 0, count, -1]), [0, 2, 1, 3]) : t);
-  const dims = (t: string) => em.op('Shape', [t]);
-  const dim = (shape: string, i: number) => em.op('Gather', [shape, em.constInt([i])], { axis: 0 });
+  const heads = (t: string, count: number) => (flat ? splitHeads(em, t, count) : t);
   // Grouped-query attention: each K/V head serves qHeads/kvHeads consecutive query heads (4-D
   // inputs without the attributes: the head counts their declared shapes give).
   const headCount = (t: string) => toNumber(declaredDims(view, t)?.[1]?.dim_value);
@@ -59,23 +57,18 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const group = qCount && kvCount ? qCount / kvCount : 1;
   const repeat = (t: string) => {
     if (group === 1) return t;
-    const shape = dims(t);
-    const target = em.concat([dim(shape, 0), em.constInt([qCount]), dim(shape, 2), dim(shape, 3)], 0);
-    return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), target]);
+    const shape = em.op('Shape', [t]);
+    const dim = (i: number) => em.op('Gather', [shape, em.constInt([i])], { axis: 0 });
+    return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), em.concat([dim(0), em.constInt([qCount]), dim(2), dim(3)], 0)]);
   };
   const [qh, kh, vh] = [heads(q, qHeads), repeat(heads(k, kvHeads)), repeat(heads(v, kvHeads))];
-  const given = attrFloat(n, 'scale', 0);
-  const scale = given ? em.scalar(given) : em.op('Reciprocal', [em.op('Sqrt', [em.cast(dim(dims(qh), 3), DataType.FLOAT)])]);
-  let scores = em.mul(em.matmul(qh, em.transpose(kh, [0, 1, 3, 2])), scale);
-  const blocked = (where: string) => em.where(where, em.scalar(LOWEST), em.scalar(0));
+  const terms: string[] = [];
   if (mask) {
     const type = declaredType(view, mask) ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
-    scores = em.add(scores, type === DataType.BOOL ? blocked(em.op('Not', [mask])) : mask);
+    terms.push(type === DataType.BOOL ? blockedWhere(em, mask, LOWEST) : mask);
   }
-  if (attrInt(n, 'is_causal', 0)) {
-    const future = em.compare('Greater', em.unsqueeze(positions(em, kh, 2), [0]), em.unsqueeze(positions(em, qh, 2), [1]));
-    scores = em.add(scores, blocked(future));
-  }
-  const context = em.matmul(em.op('Softmax', [scores], { axis: -1 }), vh);
-  em.rename(flat ? em.reshape(em.transpose(context, [0, 2, 1, 3]), [0, 0, -1]) : context, n.output![0]);
+  if (attrInt(n, 'is_causal', 0)) terms.push(causalTerm(em, qh, kh, LOWEST));
+  const given = attrFloat(n, 'scale', 0);
+  const context = attend(em, qh, kh, vh, given ? em.scalar(given) : defaultScale(em, qh), terms);
+  em.rename(flat ? mergeHeads(em, context) : context, n.output![0]);
 }

@@ -2,10 +2,11 @@ import { attrFloat, attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { DataType, ModelProto, NodeProto } from './proto';
-import { readInStandardOps } from './standard-form';
+import { readInStandardOps, StandardForm } from './standard-form';
+import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, positions, splitHeads } from './attention';
 
 const MS = 'com.microsoft';
-const FUSED = new Set(['Attention', 'EmbedLayerNormalization']);
+const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization']);
 const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
 
 /**
@@ -21,11 +22,16 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  *   default; the mask adds mask_filter_value (−10000 by default) at masked keys — from a raw mask
  *   [B, T] or [B, S, T] (0 masked) or sequence lengths [B] (right padding) — and at future keys when
  *   unidirectional.
+ * - MultiHeadAttention (separate query, key, value; optional bias [3H] and key-padding mask): the
+ *   same with the heads split from each input.
  * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not); past and
  * present state and rotary embeddings are refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
-  return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => (n.op_type === 'Attention' ? attention(em, view, n, fail) : embedLayerNormalization(em, n)));
+  const read: Record<string, StandardForm> = {
+    Attention: attention, MultiHeadAttention: multiHeadAttention, EmbedLayerNormalization: (em, _view, n) => embedLayerNormalization(em, n),
+  };
+  return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));
 }
 
 /** (x − mean)/√(var + ε)·γ + β over the last axis, in ops every opset has. */
@@ -35,17 +41,11 @@ function layerNorm(em: Emitter, x: string, gamma: string, beta: string, epsilon:
   return em.add(em.mul(em.div(centred, em.op('Sqrt', [em.add(variance, em.scalar(epsilon))])), gamma), beta);
 }
 
-/** Positions 0…L−1 along `axis` of `like` (int64 [L]). */
-export function positions(em: Emitter, like: string, axis = 1): string {
-  const length = em.op('Gather', [em.op('Shape', [like]), em.constInt([axis], [])], { axis: 0 });
-  return em.op('Range', [em.constInt([0], []), length, em.constInt([1], [])]);
-}
-
 function embedLayerNormalization(em: Emitter, n: NodeProto): void {
   const [ids, segments, words, positionTable, segmentTable, gamma, beta, mask, positionIds] = n.input ?? [];
   const [output, maskIndex, embeddingSum] = n.output ?? [];
   const lookup = (table: string, at: string) => em.op('Gather', [table, at], { axis: 0 });
-  const terms = [lookup(words, ids), lookup(positionTable, positionIds || em.unsqueeze(positions(em, ids), [0]))];
+  const terms = [lookup(words, ids), lookup(positionTable, positionIds || em.unsqueeze(positions(em, ids, 1), [0]))];
   if (segments && segmentTable) terms.push(lookup(segmentTable, segments));
   const sum = terms.reduce((a, b) => em.add(a, b));
   if (embeddingSum) em.rename(sum, embeddingSum);
@@ -61,6 +61,20 @@ export function declaredRank(view: GraphView, t: string): number | undefined {
   return info?.type?.tensor_type?.shape?.dim?.length;
 }
 
+/**
+ * The term a key-padding mask adds to the scores [B, heads, S, T]: `filter` at masked keys, from
+ * sequence lengths [B] (right padding: keys j ≥ length masked) or a raw mask [B, T] or [B, S, T]
+ * (0 masked); `keys` [B, T, …] gives T.
+ */
+function paddingTerm(em: Emitter, view: GraphView, mask: string, keys: string, filter: number, fail: (what: string) => never): string {
+  const rank = declaredRank(view, mask) ?? fail(`the rank of the mask '${mask}' is not declared`);
+  const raw = () => em.cast(mask, DataType.BOOL);
+  const keep = rank === 1 ? em.unsqueeze(em.compare('Less', em.unsqueeze(positions(em, keys, 1), [0]), em.unsqueeze(em.cast(mask, DataType.INT64), [1])), [1, 2])
+    : rank === 2 ? em.unsqueeze(raw(), [1, 2])
+      : rank === 3 ? em.unsqueeze(raw(), [1]) : fail(`a mask of rank ${rank} is not supported (1, 2 or 3)`);
+  return blockedWhere(em, keep, filter);
+}
+
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [x, weights, bias, maskIndex, past, attentionBias, pastLength] = n.input ?? [];
   if (past || pastLength || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches) are not supported');
@@ -69,26 +83,36 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const total = view.constantDims(weights)?.[1] ?? fail('the weights must be a constant [input, q + k + v]');
   const sizes = attrInts(n, 'qkv_hidden_sizes') ?? [total / 3, total / 3, total / 3];
   const projected = em.matmul(x, weights);
-  const [q, k, v] = em.split(bias ? em.add(projected, bias) : projected, 2, sizes);
-  const split = (t: string, size: number, perm: number[]) => em.transpose(em.reshape(t, [0, 0, heads, size / heads]), perm);
-  const scale = attrFloat(n, 'scale', 0) || 1 / Math.sqrt(sizes[0] / heads);
-  let scores = em.mul(em.matmul(split(q, sizes[0], [0, 2, 1, 3]), split(k, sizes[1], [0, 2, 3, 1])), em.scalar(scale));
-  if (attentionBias) scores = em.add(scores, attentionBias);
-  const filter = em.scalar(attrFloat(n, 'mask_filter_value', -10000));
-  if (maskIndex) {
-    const rank = declaredRank(view, maskIndex) ?? fail(`the rank of mask_index '${maskIndex}' is not declared`);
-    // Keys kept: j < length (right padding), or the raw mask's non-zero entries.
-    const keep = rank === 1
-      ? em.unsqueeze(em.cast(em.compare('Less', em.unsqueeze(positions(em, x), [0]), em.unsqueeze(em.cast(maskIndex, DataType.INT64), [1])), DataType.FLOAT), [1, 2])
-      : rank === 2 ? em.unsqueeze(em.cast(maskIndex, DataType.FLOAT), [1, 2])
-        : rank === 3 ? em.unsqueeze(em.cast(maskIndex, DataType.FLOAT), [1]) : fail(`mask_index of rank ${rank} is not supported (1, 2 or 3)`);
-    scores = em.add(scores, em.mul(em.sub(em.scalar(1), keep), filter));
-  }
-  if (attrInt(n, 'unidirectional', 0)) {
-    const pos = positions(em, x);
-    const future = em.cast(em.compare('Greater', em.unsqueeze(pos, [0]), em.unsqueeze(pos, [1])), DataType.FLOAT);
-    scores = em.add(scores, em.mul(future, filter));
-  }
-  const context = em.matmul(em.op('Softmax', [scores], { axis: -1 }), split(v, sizes[2], [0, 2, 1, 3]));
-  em.rename(em.reshape(em.transpose(context, [0, 2, 1, 3]), [0, 0, sizes[2]]), n.output![0]);
+  const [q, k, v] = em.split(bias ? em.add(projected, bias) : projected, 2, sizes).map((t) => splitHeads(em, t, heads));
+  const filter = attrFloat(n, 'mask_filter_value', -10000);
+  const terms = [
+    ...(attentionBias ? [attentionBias] : []),
+    ...(maskIndex ? [paddingTerm(em, view, maskIndex, x, filter, fail)] : []),
+    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, q, k, filter)] : []),
+  ];
+  const scale = em.scalar(attrFloat(n, 'scale', 0) || 1 / Math.sqrt(sizes[0] / heads));
+  em.rename(mergeHeads(em, attend(em, q, k, v, scale, terms)), n.output![0]);
+}
+
+/**
+ * MultiHeadAttention with separate query, key and value [B, L, heads·d] (the packed and past-state
+ * forms are refused): the bias [3·H] added to the three, a key-padding mask, attention bias,
+ * unidirectional masking, scale 1/√d by default.
+ */
+function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+  const [query, key, value, bias, keyPadding, attentionBias, ...state] = n.input ?? [];
+  if (state.some(Boolean) || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches) are not supported');
+  if (!key || !value || declaredRank(view, key) === 5 || declaredRank(view, query) === 5) fail('packed query/key/value inputs are not supported (give query, key and value)');
+  if (declaredRank(view, key) === 4) fail('key and value as [batch, heads, length, head size] (past-state form) are not supported');
+  const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
+  const biased = bias ? em.split(bias, 0, Array(3).fill((view.constantDims(bias)?.[0] ?? fail('the bias must be a constant [3·hidden]')) / 3)) : [];
+  const [q, k, v] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
+  const filter = attrFloat(n, 'mask_filter_value', -10000);
+  const terms = [
+    ...(attentionBias ? [attentionBias] : []),
+    ...(keyPadding ? [paddingTerm(em, view, keyPadding, key, filter, fail)] : []),
+    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, q, k, filter)] : []),
+  ];
+  const given = attrFloat(n, 'scale', 0);
+  em.rename(mergeHeads(em, attend(em, q, k, v, given ? em.scalar(given) : defaultScale(em, q), terms)), n.output![0]);
 }

@@ -10,7 +10,7 @@ import { rng } from './support/gradcheck';
 import { rejects } from './support/rejects';
 
 /**
- * One com.microsoft.Attention (merged QKV weights, 2 heads) on x [2, 4, 6], then a head that
+ * One com.microsoft.Attention (merged QKV weights, 2 heads) or MultiHeadAttention on x [2, 4, 6], then a head that
  * averages the positions and projects to 3 scores, so each row has a target. Its mask is a graph
  * input (int32) of the given form.
  */
@@ -19,24 +19,36 @@ const rand = rng(11);
 const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
 const x = Float32Array.from(values(B * S * D, 1.5));
 
-interface Form { mask?: { dims: number[]; data: number[] }; attrs?: NodeProto['attribute']; sizes?: [number, number, number]; attentionBias?: boolean }
+interface Form { mask?: { dims: number[]; data: number[] }; attrs?: NodeProto['attribute']; sizes?: [number, number, number]; attentionBias?: boolean; separate?: boolean }
 
+/** Attention with merged QKV weights, or (separate) MatMuls to query, key, value and MultiHeadAttention with their bias. */
 function attentionModel(form: Form): Uint8Array {
   const [q, k, v] = form.sizes ?? [6, 6, 6];
   const ms = (name: string, i: number): NodeProto['attribute'] => [{ name, type: AttrType.INT, i }];
-  const inputs = ['x', 'w', 'b', form.mask ? 'mask' : '', '', form.attentionBias ? 'rel' : ''];
+  const rel = form.attentionBias ? 'rel' : '';
+  const attribute = [...ms('num_heads', HEADS)!, ...(form.sizes && !form.separate ? [{ name: 'qkv_hidden_sizes', type: AttrType.INTS, ints: form.sizes }] : []), ...(form.attrs ?? [])];
+  const fused: NodeProto[] = form.separate
+    ? [
+      ...['q', 'k', 'v'].map((t, i): NodeProto => ({ op_type: 'Slice', input: ['w', `start${i}`, `end${i}`, 'last'], output: [`w${t}`], name: `w${t}` })),
+      ...['q', 'k', 'v'].map((t): NodeProto => ({ op_type: 'MatMul', input: ['x', `w${t}`], output: [t], name: t })),
+      { op_type: 'MultiHeadAttention', domain: 'com.microsoft', input: ['q', 'k', 'v', 'b', form.mask ? 'mask' : '', rel], output: ['context'], name: 'attention', attribute },
+    ]
+    : [{ op_type: 'Attention', domain: 'com.microsoft', input: ['x', 'w', 'b', form.mask ? 'mask' : '', '', rel], output: ['context'], name: 'attention', attribute }];
+  const bounds = [0, q, q + k, q + k + v];
   const m: ModelProto = {
     ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'ort-optimizer-style',
     graph: {
       name: 'attention',
       node: [
-        { op_type: 'Attention', domain: 'com.microsoft', input: inputs, output: ['context'], name: 'attention', attribute: [...ms('num_heads', HEADS)!, ...(form.sizes ? [{ name: 'qkv_hidden_sizes', type: AttrType.INTS, ints: form.sizes }] : []), ...(form.attrs ?? [])] },
+        ...fused,
         { op_type: 'ReduceMean', input: ['context'], output: ['pooled'], name: 'pool', attribute: [{ name: 'axes', type: AttrType.INTS, ints: [1] }, { name: 'keepdims', type: AttrType.INT, i: 0 }] },
         { op_type: 'MatMul', input: ['pooled', 'head'], output: ['scores'], name: 'head' },
       ],
       initializer: [
         makeTensor('w', [D, q + k + v], values(D * (q + k + v), 0.8), DataType.FLOAT), makeTensor('b', [q + k + v], values(q + k + v, 0.2), DataType.FLOAT),
         makeTensor('head', [v, 3], values(v * 3), DataType.FLOAT),
+        ...(form.separate ? [0, 1, 2].flatMap((i) => [makeTensor(`start${i}`, [1], [bounds[i]], DataType.INT64), makeTensor(`end${i}`, [1], [bounds[i + 1]], DataType.INT64)]) : []),
+        ...(form.separate ? [makeTensor('last', [1], [1], DataType.INT64)] : []),
         ...(form.attentionBias ? [makeTensor('rel', [1, HEADS, S, S], values(HEADS * S * S), DataType.FLOAT)] : []),
       ],
       input: [valueInfo('x', DataType.FLOAT, ['N', S, D]), ...(form.mask ? [valueInfo('mask', DataType.INT32, ['N', ...form.mask.dims.slice(1)])] : [])],
@@ -61,6 +73,8 @@ const cases: [string, Form][] = [
   ['raw mask [B, S, T]', { mask: { dims: [B, S, S], data: values(B * S * S).map((v, i) => (v > -0.3 || i % S === 0 ? 1 : 0)) } }],
   ['unidirectional with a raw mask, mask_filter_value −1e9', { mask: { dims: [B, S], data: [1, 1, 1, 1, 1, 1, 1, 0] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }, { name: 'mask_filter_value', type: AttrType.FLOAT, f: -1e9 }] }],
   ['qkv_hidden_sizes 4, 4, 8, scale 0.3, attention bias, no mask', { sizes: [4, 4, 8], attrs: [{ name: 'scale', type: AttrType.FLOAT, f: 0.3 }], attentionBias: true }],
+  ['MultiHeadAttention with bias and a key-padding mask [B, T]', { separate: true, mask: { dims: [B, S], data: [1, 1, 0, 1, 1, 1, 1, 0] } }],
+  ['MultiHeadAttention with key lengths [B], unidirectional, attention bias', { separate: true, mask: { dims: [B], data: [3, 4] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }], attentionBias: true }],
 ];
 
 for (const [what, form] of cases) {

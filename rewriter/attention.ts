@@ -1,0 +1,42 @@
+import { Emitter } from './emitter';
+import { DataType } from './proto';
+
+/** Standard-op pieces of scaled dot-product attention, shared by the fused attention ops' readings. */
+
+/** [B, L, heads·d] → [B, heads, L, d]. */
+export function splitHeads(em: Emitter, t: string, heads: number): string {
+  return em.transpose(em.reshape(t, [0, 0, heads, -1]), [0, 2, 1, 3]);
+}
+
+/** [B, heads, L, d] → [B, L, heads·d]. */
+export function mergeHeads(em: Emitter, t: string): string {
+  return em.reshape(em.transpose(t, [0, 2, 1, 3]), [0, 0, -1]);
+}
+
+/** Positions 0…L−1 along `axis` of `like` (int64 [L]). */
+export function positions(em: Emitter, like: string, axis: number): string {
+  const length = em.op('Gather', [em.op('Shape', [like]), em.constInt([axis], [])], { axis: 0 });
+  return em.op('Range', [em.constInt([0], []), length, em.constInt([1], [])]);
+}
+
+/** 1/√d for Q [B, heads, L, d], d read from its shape. */
+export function defaultScale(em: Emitter, q: string): string {
+  const d = em.op('Gather', [em.op('Shape', [q]), em.constInt([3])], { axis: 0 });
+  return em.op('Reciprocal', [em.op('Sqrt', [em.cast(d, DataType.FLOAT)])]);
+}
+
+/** `value` where the mask is false (or 0), else 0: a mask term to add to the scores. */
+export function blockedWhere(em: Emitter, keep: string, value: number): string {
+  return em.where(keep, em.scalar(0), em.scalar(value));
+}
+
+/** `value` where key j comes after query i (upper-left aligned), else 0: [S, T] for Q, K [B, heads, L, d]. */
+export function causalTerm(em: Emitter, q: string, k: string, value: number): string {
+  return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(positions(em, q, 2), [1])), value);
+}
+
+/** softmax(scale·QKᵀ + Σ terms)·V for Q, K, V [B, heads, L, d]; terms broadcast to [B, heads, S, T]. */
+export function attend(em: Emitter, q: string, k: string, v: string, scale: string, terms: string[]): string {
+  const scores = terms.reduce((s, t) => em.add(s, t), em.mul(em.matmul(q, em.transpose(k, [0, 1, 3, 2])), scale));
+  return em.matmul(em.op('Softmax', [scores], { axis: -1 }), v);
+}
