@@ -1,12 +1,12 @@
-import { attrFloat, attrInt, attrInts } from './attributes';
-import { Emitter } from './emitter';
+import { attrFloat, attrFloats, attrInt, attrInts, attrString } from './attributes';
+import { Emitter, float } from './emitter';
 import { GraphView } from './graph-view';
-import { DataType, ModelProto, NodeProto } from './proto';
+import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
 import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, positions, splitHeads } from './attention';
 
 const MS = 'com.microsoft';
-const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization']);
+const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'FusedConv', 'FusedGemm']);
 const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
 
 /**
@@ -24,12 +24,16 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  *   unidirectional.
  * - MultiHeadAttention (separate query, key, value; optional bias [3H] and key-padding mask): the
  *   same with the heads split from each input.
+ * - FusedConv and FusedGemm (what onnxruntime's extended optimisation saves for the CPU): the Conv
+ *   (plus FusedConv's sum input Z) or Gemm, then its activation (Relu, Tanh, Sigmoid, LeakyRelu,
+ *   HardSigmoid, Clip with their parameters); Conv attributes are written out in full.
  * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not); past and
  * present state and rotary embeddings are refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
   const read: Record<string, StandardForm> = {
     Attention: attention, MultiHeadAttention: multiHeadAttention, EmbedLayerNormalization: (em, _view, n) => embedLayerNormalization(em, n),
+    FusedConv: fused('Conv'), FusedGemm: fused('Gemm'),
   };
   return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));
 }
@@ -115,4 +119,44 @@ function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (w
   ];
   const given = attrFloat(n, 'scale', 0);
   em.rename(mergeHeads(em, attend(em, q, k, v, given ? em.scalar(given) : defaultScale(em, q), terms)), n.output![0]);
+}
+
+/** The activation a FusedConv/FusedGemm applies, with its parameters (onnxruntime's defaults where absent). */
+function activation(em: Emitter, x: string, kind: string, params: (number | undefined)[], fail: (what: string) => never): string {
+  switch (kind) {
+    case '': return x;
+    case 'Relu': case 'Tanh': case 'Sigmoid': return em.op(kind, [x]);
+    case 'LeakyRelu': return em.op(kind, [x], { alpha: float(params[0] ?? 0.01) });
+    case 'HardSigmoid': return em.op(kind, [x], { alpha: float(params[0] ?? 0.2), beta: float(params[1] ?? 0.5) });
+    case 'Clip': {
+      const [lo, hi] = [params[0] ?? -3.4028234663852886e38, params[1] ?? 3.4028234663852886e38];
+      return em.opset >= 11 ? em.op(kind, [x, em.scalar(lo), em.scalar(hi)]) : em.op(kind, [x], { min: float(lo), max: float(hi) });
+    }
+    default: return fail(`activation '${kind}' is not supported (Relu, Tanh, Sigmoid, LeakyRelu, HardSigmoid, Clip)`);
+  }
+}
+
+const ACTIVATION_ATTRIBUTES = new Set(['activation', 'activation_params', 'activation_alpha', 'activation_beta', 'activation_gamma']);
+
+/** FusedConv / FusedGemm: the op with its own attributes (Conv's defaults written out), FusedConv's Z added, the activation. */
+function fused(op: 'Conv' | 'Gemm'): StandardForm {
+  return (em, view, n, fail) => {
+    const [x, w, b, z] = n.input ?? [];
+    const attribute = (n.attribute ?? []).filter((a) => !ACTIVATION_ATTRIBUTES.has(a.name ?? ''));
+    if (op === 'Conv') {
+      const spatial = (view.constantDims(w) ?? fail('the weights must be a constant')).length - 2;
+      const has = (name: string) => attribute.some((a) => a.name === name);
+      const ints = (name: string, v: number[]) => ({ name, type: AttrType.INTS, ints: v });
+      if (!has('strides')) attribute.push(ints('strides', Array(spatial).fill(1)));
+      if (!has('dilations')) attribute.push(ints('dilations', Array(spatial).fill(1)));
+      if (!has('pads') && ['', 'NOTSET'].includes(attrString(n, 'auto_pad', ''))) attribute.push(ints('pads', Array(2 * spatial).fill(0)));
+      if (!has('group')) attribute.push({ name: 'group', type: AttrType.INT, i: 1 });
+    }
+    const y = em.fresh(op);
+    em.nodes.push({ op_type: op, input: [x, w, ...(b ? [b] : [])], output: [y], name: y, attribute });
+    const summed = op === 'Conv' && z ? em.add(y, z) : y;
+    const given = (name: string) => (n.attribute?.some((a) => a.name === name) ? attrFloat(n, name, 0) : undefined);
+    const params = op === 'Conv' ? attrFloats(n, 'activation_params') ?? [] : [given('activation_alpha'), given('activation_beta')];
+    em.rename(activation(em, summed, attrString(n, 'activation', ''), params, fail), n.output![0]);
+  };
 }

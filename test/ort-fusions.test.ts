@@ -94,6 +94,69 @@ for (const [what, form] of cases) {
   });
 }
 
+/**
+ * What onnxruntime's extended optimisation saves for the CPU: FusedConv (Conv + activation, with the
+ * residual sum input Z) → GlobalAveragePool → Flatten → FusedGemm (Gemm + activation) on x [2, 3, 5, 5].
+ */
+function fusedModel(conv: { activation: string; params?: number[]; sum?: boolean }, gemm: { activation: string; alpha?: number; beta?: number }): Uint8Array {
+  const str = (name: string, v: string) => ({ name, type: AttrType.STRING, s: new TextEncoder().encode(v) });
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'ort-extended-optimisation',
+    graph: {
+      name: 'fused',
+      node: [
+        ...(conv.sum ? [{ op_type: 'Conv', input: ['x', 'w0'], output: ['skip'], name: 'skip', attribute: [{ name: 'kernel_shape', type: AttrType.INTS, ints: [1, 1] }] }] : []),
+        {
+          op_type: 'FusedConv', domain: 'com.microsoft', input: ['x', 'w', 'b', ...(conv.sum ? ['skip'] : [])], output: ['h'], name: 'conv',
+          attribute: [{ name: 'kernel_shape', type: AttrType.INTS, ints: [3, 3] }, { name: 'pads', type: AttrType.INTS, ints: [1, 1, 1, 1] }, str('activation', conv.activation), ...(conv.params ? [{ name: 'activation_params', type: AttrType.FLOATS, floats: conv.params }] : [])],
+        },
+        { op_type: 'GlobalAveragePool', input: ['h'], output: ['pooled'], name: 'pool' },
+        { op_type: 'Flatten', input: ['pooled'], output: ['flat'], name: 'flatten', attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+        {
+          op_type: 'FusedGemm', domain: 'com.microsoft', input: ['flat', 'wg', 'bg'], output: ['scores'], name: 'gemm',
+          attribute: [{ name: 'transB', type: AttrType.INT, i: 1 }, str('activation', gemm.activation), ...(['alpha', 'beta'] as const).flatMap((k) => (gemm[k] === undefined ? [] : [{ name: `activation_${k}`, type: AttrType.FLOAT, f: gemm[k] }]))],
+        },
+      ],
+      initializer: [
+        makeTensor('w', [4, 3, 3, 3], values(108, 0.5), DataType.FLOAT), makeTensor('b', [4], values(4, 0.2), DataType.FLOAT),
+        makeTensor('w0', [4, 3, 1, 1], values(12, 0.5), DataType.FLOAT), makeTensor('wg', [3, 4], values(12, 1.5), DataType.FLOAT), makeTensor('bg', [3], values(3, 0.3), DataType.FLOAT),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3, 5, 5])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+    },
+  };
+  return encodeModel(m);
+}
+
+const image = Float32Array.from(values(2 * 75, 1.5));
+type ConvForm = Parameters<typeof fusedModel>[0];
+type GemmForm = Parameters<typeof fusedModel>[1];
+const fusedCases: [string, ConvForm, GemmForm][] = [
+  ['LeakyRelu 0.2 + residual sum; HardSigmoid 0.3, 0.4', { activation: 'LeakyRelu', params: [0.2], sum: true }, { activation: 'HardSigmoid', alpha: 0.3, beta: 0.4 }],
+  ['Clip −0.5..1.5; Tanh', { activation: 'Clip', params: [-0.5, 1.5] }, { activation: 'Tanh' }],
+  ['Relu; LeakyRelu 0.05', { activation: 'Relu' }, { activation: 'LeakyRelu', alpha: 0.05 }],
+];
+for (const [what, conv, gemm] of fusedCases) {
+  test(`com.microsoft FusedConv / FusedGemm (${what}): outputs equal onnxruntime's kernels, the gradient their central differences, DeepLIFT sums to delta`, async () => {
+    const model = fusedModel(conv, gemm);
+    const run = async (input: Float32Array) => {
+      const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+      const out = Array.from((await s.run({ x: new ort.Tensor('float32', input, [2, 3, 5, 5]) })).scores.data as Float32Array);
+      await s.release();
+      return out;
+    };
+    const ex = await Explainer.load(model);
+    const targets = [0, 2];
+    const r = await ex.attribute({ data: image, dims: [2, 3, 5, 5] }, { target: targets });
+    assert.ok(relL2(r.outputs.scores.data, await run(image)) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, await run(image))}`);
+    const row = (i: number) => Math.floor(i / 75);
+    const fd = await centralDifferences(image, 1e-3, run, (i) => row(i) * 3 + targets[row(i)]);
+    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: image, dims: [2, 3, 5, 5] }, { target: targets, method: 'deeplift' });
+    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  });
+}
+
 test('com.microsoft Attention with past state is refused in one line naming the node', async () => {
   const m = decodeModel(attentionModel({}));
   const node = m.graph!.node![0];
