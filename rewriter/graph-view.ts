@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt, attrInts } from './attributes';
 import { ExplainError } from './errors';
-import { GraphProto, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { DimProto, GraphProto, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 
 /** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
 export interface TensorFacts {
@@ -53,6 +53,17 @@ export class GraphView {
         this.consumers.set(i, list);
       }
     }
+  }
+
+  /**
+   * Element type and dims the graph declares for a tensor (an initializer's, or a graph input's,
+   * output's or value_info's type), where it declares them.
+   */
+  declared(name: string): { elemType?: number; dims?: DimProto[] } | undefined {
+    const init = this.initializers.get(name);
+    if (init) return { elemType: init.data_type, dims: tensorDims(init).map((d) => ({ dim_value: d })) };
+    const info = [...(this.graph.input ?? []), ...(this.graph.output ?? []), ...(this.graph.value_info ?? [])].find((vi) => vi.name === name)?.type?.tensor_type;
+    return info && { elemType: info.elem_type, dims: info.shape?.dim };
   }
 
   /** The default-domain opset the graph binds against. */

@@ -2,11 +2,11 @@ import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, splitHeads } from './attention';
-import { declaredRank } from './ort-fusions';
+import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
 import { readInStandardOps } from './standard-form';
 
-const FUNCTIONS = new Set(['Attention', 'RMSNormalization']);
+const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization']);
 const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
 /** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
 const LOWEST = -3.4028234663852886e38;
@@ -14,7 +14,8 @@ const LOWEST = -3.4028234663852886e38;
 /**
  * ONNX function ops of opset 23–24 that newer exporters write (torch.onnx's dynamo exporter for
  * scaled_dot_product_attention and RMSNorm), read as their function bodies in standard ops:
- * - RMSNormalization: x / √(mean(x², axes from `axis`) + ε) · scale;
+ * - RMSNormalization: x / √(mean(x², axes from `axis`) + ε) · scale (and onnxruntime's
+ *   SimplifiedLayerNormalization, the same op its transformer optimiser writes at any opset);
  * - Attention: Q, K, V as [B, heads, L, d] or, with q_num_heads and kv_num_heads, [B, L, heads·d];
  *   grouped-query K and V heads repeated; softmax(scale·QKᵀ + mask)·V, scale 1/√d by default, a
  *   boolean attn_mask (true: attend) or a float one added, is_causal masking keys after the query
@@ -25,21 +26,13 @@ export function expandFunctionOps(model: ModelProto, label: string): ModelProto 
   return readInStandardOps(model, label, 'function', isFunction, (em, view, n, fail) => (n.op_type === 'Attention' ? attention(em, view, n, fail) : rmsNormalization(em, view, n, fail)));
 }
 
+/** RMSNormalization, and onnxruntime's SimplifiedLayerNormalization (the same op, written before opset 23 by its optimiser). */
 function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [x, scale] = n.input!;
+  if ((n.output ?? []).slice(1).some(Boolean)) fail('the inv_std_var output is not supported');
   const axis = attrInt(n, 'axis', -1);
-  const rank = axis < 0 ? -axis : (declaredRank(view, x) ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
-  const axes = Array.from({ length: rank }, (_, k) => k - rank);
-  const rms = em.op('Sqrt', [em.add(em.reduceMean(em.mul(x, x), axes), em.scalar(attrFloat(n, 'epsilon', 1e-5)))]);
-  em.rename(em.mul(em.div(x, rms), scale), n.output![0]);
-}
-
-const declared = (view: GraphView, t: string) => [...(view.graph.input ?? []), ...(view.graph.value_info ?? [])].find((vi) => vi.name === t)?.type?.tensor_type;
-const declaredDims = (view: GraphView, t: string) => declared(view, t)?.shape?.dim;
-
-/** Element type of a tensor where the graph says it (initializer, input or value_info). */
-function declaredType(view: GraphView, t: string): number | undefined {
-  return view.initializers.get(t)?.data_type ?? declared(view, t)?.elem_type;
+  const rank = axis < 0 ? -axis : (view.declared(x)?.dims?.length ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
+  em.rename(rootMeanSquareNorm(em, x, scale, Array.from({ length: rank }, (_, k) => k - rank), attrFloat(n, 'epsilon', 1e-5)), n.output![0]);
 }
 
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
@@ -47,12 +40,12 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   if (pastKey || pastValue || nonpad || (n.output ?? []).slice(1).some(Boolean)) fail('past key/value state, nonpad_kv_seqlen and the present and qk_matmul outputs are not supported');
   if (attrFloat(n, 'softcap', 0) !== 0) fail('softcap is not supported');
   const [qHeads, kvHeads] = [attrInt(n, 'q_num_heads', 0), attrInt(n, 'kv_num_heads', 0)];
-  const flat = (declaredRank(view, q) ?? (qHeads ? 3 : 4)) === 3;
+  const flat = (view.declared(q)?.dims?.length ?? (qHeads ? 3 : 4)) === 3;
   if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
   const heads = (t: string, count: number) => (flat ? splitHeads(em, t, count) : t);
   // Grouped-query attention: each K/V head serves qHeads/kvHeads consecutive query heads (4-D
   // inputs without the attributes: the head counts their declared shapes give).
-  const headCount = (t: string) => toNumber(declaredDims(view, t)?.[1]?.dim_value);
+  const headCount = (t: string) => toNumber(view.declared(t)?.dims?.[1]?.dim_value);
   const [qCount, kvCount] = qHeads && kvHeads ? [qHeads, kvHeads] : [headCount(q), headCount(k)];
   const group = qCount && kvCount ? qCount / kvCount : 1;
   const repeat = (t: string) => {
@@ -64,7 +57,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const [qh, kh, vh] = [heads(q, qHeads), repeat(heads(k, kvHeads)), repeat(heads(v, kvHeads))];
   const terms: string[] = [];
   if (mask) {
-    const type = declaredType(view, mask) ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
+    const type = view.declared(mask)?.elemType ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
     terms.push(type === DataType.BOOL ? blockedWhere(em, mask, LOWEST) : mask);
   }
   if (attrInt(n, 'is_causal', 0)) terms.push(causalTerm(em, qh, kh, LOWEST));

@@ -4,9 +4,10 @@ import { GraphView } from './graph-view';
 import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
 import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, positions, splitHeads } from './attention';
+import { layerNorm, rootMeanSquareNorm } from './norm-forms';
 
 const MS = 'com.microsoft';
-const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'FusedConv', 'FusedGemm']);
+const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'FusedConv', 'FusedGemm', 'SkipSimplifiedLayerNormalization']);
 const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
 
 /**
@@ -27,22 +28,17 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  * - FusedConv and FusedGemm (what onnxruntime's extended optimisation saves for the CPU): the Conv
  *   (plus FusedConv's sum input Z) or Gemm, then its activation (Relu, Tanh, Sigmoid, LeakyRelu,
  *   HardSigmoid, Clip with their parameters); Conv attributes are written out in full.
+ * - SkipSimplifiedLayerNormalization: the RMS normalisation of input + skip (+ bias), the sum also
+ *   as its input_skip_bias_sum output.
  * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not); past and
  * present state and rotary embeddings are refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
   const read: Record<string, StandardForm> = {
     Attention: attention, MultiHeadAttention: multiHeadAttention, EmbedLayerNormalization: (em, _view, n) => embedLayerNormalization(em, n),
-    FusedConv: fused('Conv'), FusedGemm: fused('Gemm'),
+    FusedConv: fused('Conv'), FusedGemm: fused('Gemm'), SkipSimplifiedLayerNormalization: skipRmsNorm,
   };
   return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));
-}
-
-/** (x − mean)/√(var + ε)·γ + β over the last axis, in ops every opset has. */
-function layerNorm(em: Emitter, x: string, gamma: string, beta: string, epsilon: number): string {
-  const centred = em.sub(x, em.reduceMean(x, [-1]));
-  const variance = em.reduceMean(em.mul(centred, centred), [-1]);
-  return em.add(em.mul(em.div(centred, em.op('Sqrt', [em.add(variance, em.scalar(epsilon))])), gamma), beta);
 }
 
 function embedLayerNormalization(em: Emitter, n: NodeProto): void {
@@ -58,11 +54,10 @@ function embedLayerNormalization(em: Emitter, n: NodeProto): void {
 }
 
 /** Rank of a tensor where the graph says it: an input's or value_info's dims, or EmbedLayerNormalization's mask_index. */
-export function declaredRank(view: GraphView, t: string): number | undefined {
+function declaredRank(view: GraphView, t: string): number | undefined {
   const producer = view.producer.get(t);
   if (producer && isFused(producer) && producer.op_type === 'EmbedLayerNormalization' && producer.output![1] === t) return 1;
-  const info = [...(view.graph.input ?? []), ...(view.graph.value_info ?? [])].find((vi) => vi.name === t);
-  return info?.type?.tensor_type?.shape?.dim?.length;
+  return view.declared(t)?.dims?.length;
 }
 
 /**
@@ -159,4 +154,13 @@ function fused(op: 'Conv' | 'Gemm'): StandardForm {
     const params = op === 'Conv' ? attrFloats(n, 'activation_params') ?? [] : [given('activation_alpha'), given('activation_beta')];
     em.rename(activation(em, summed, attrString(n, 'activation', ''), params, fail), n.output![0]);
   };
+}
+
+function skipRmsNorm(em: Emitter, _view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+  const [input, skip, gamma, bias] = n.input ?? [];
+  const [output, mean, invStd, sum] = n.output ?? [];
+  if (mean || invStd) fail('the mean and inv_std_var outputs are not supported');
+  const s = bias ? em.add(em.add(input, skip), bias) : em.add(input, skip);
+  if (sum) em.rename(s, sum);
+  em.rename(rootMeanSquareNorm(em, s, gamma, [-1], attrFloat(n, 'epsilon', 1e-12)), output);
 }

@@ -157,6 +157,37 @@ for (const [what, conv, gemm] of fusedCases) {
   });
 }
 
+test('onnxruntime\'s RMS forms (com.microsoft SkipSimplifiedLayerNormalization with bias and its sum output, SimplifiedLayerNormalization at opset 13): outputs equal the kernels, the gradient their central differences, DeepLIFT sums to delta', async () => {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'ort-optimizer-style',
+    graph: {
+      name: 'rms',
+      node: [
+        { op_type: 'Tanh', input: ['x'], output: ['skip'], name: 'skip' },
+        { op_type: 'SkipSimplifiedLayerNormalization', domain: 'com.microsoft', input: ['x', 'skip', 'g1', 'bias'], output: ['n1', '', '', 'sum'], name: 'skip_rms', attribute: [{ name: 'epsilon', type: AttrType.FLOAT, f: 1e-4 }] },
+        { op_type: 'SimplifiedLayerNormalization', input: ['n1', 'g2'], output: ['n2'], name: 'rms', attribute: [{ name: 'axis', type: AttrType.INT, i: -1 }, { name: 'epsilon', type: AttrType.FLOAT, f: 1e-3 }] },
+        { op_type: 'Mul', input: ['n2', 'sum'], output: ['gated'], name: 'gate' },
+        { op_type: 'ReduceMean', input: ['gated'], output: ['pooled'], name: 'pool', attribute: [{ name: 'axes', type: AttrType.INTS, ints: [1] }, { name: 'keepdims', type: AttrType.INT, i: 0 }] },
+        { op_type: 'MatMul', input: ['pooled', 'head'], output: ['scores'], name: 'head' },
+      ],
+      initializer: [makeTensor('g1', [D], values(D).map((v) => v + 1), DataType.FLOAT), makeTensor('g2', [D], values(D).map((v) => v + 1), DataType.FLOAT), makeTensor('bias', [D], values(D, 0.3), DataType.FLOAT), makeTensor('head', [D, 3], values(D * 3), DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', S, D])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+    },
+  };
+  const model = encodeModel(m);
+  const ex = await Explainer.load(model);
+  const targets = [1, 2];
+  const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
+  const want = await kernelScores(model, x, {});
+  assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+  const row = (i: number) => Math.floor(i / (S * D));
+  const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v, {}), (i) => row(i) * 3 + targets[row(i)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
 test('com.microsoft Attention with past state is refused in one line naming the node', async () => {
   const m = decodeModel(attentionModel({}));
   const node = m.graph!.node![0];
