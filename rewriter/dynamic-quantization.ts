@@ -2,7 +2,7 @@ import { attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
-import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
 /** The float op each integer op computes between its dequantized operands. */
 const FLOAT_OP: Record<string, string> = { MatMulInteger: 'MatMul', ConvInteger: 'Conv' };
@@ -28,7 +28,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   const shared: Dequantized = {
     table(name, values, dims) {
       if (!dequantized.has(name)) {
-        extra.push(makeTensor(`${name}/dequantized`, dims, Float32Array.from(values), DataType.FLOAT));
+        extra.push(makeTensor(`${name}/dequantized`, dims, values, DataType.FLOAT));
         dequantized.set(name, `${name}/dequantized`);
       }
       return dequantized.get(name)!;
@@ -53,7 +53,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
 
 /** Dequantized forms, each made once: float initializers of integer tables, DequantizeLinear of activations. */
 interface Dequantized {
-  table(name: string, values: number[], dims: number[]): string;
+  table(name: string, values: Float32Array, dims: number[]): string;
   activation(q: string, s: string, z: string): { name: string; nodes: NodeProto[] };
 }
 
@@ -64,11 +64,16 @@ function soleConsumer(view: GraphView, tensor: string, opType: string): NodeProt
   return users.length === 1 && !isOutput && users[0].op_type === opType && !users[0].domain ? users[0] : undefined;
 }
 
-/** (q − zp)·s of a constant integer tensor; zero point and scale per tensor or along `axis`. */
-function dequantize(q: { dims: number[]; values: number[] }, scale: number[], zero: number[], axis: number): number[] {
-  const inner = q.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const at = (v: number[], i: number) => (v.length === 1 ? v[0] : v[Math.floor(i / inner) % q.dims[axis]]);
-  return q.values.map((v, i) => (v - at(zero, i)) * at(scale, i));
+/** (q − zp)·s of an integer initializer of `dims`; zero point and scale per tensor or along `axis`. */
+function dequantize(q: TensorProto, dims: number[], scale: number[], zero: number[], axis: number): Float32Array {
+  const codes = tensorArray(q);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(codes.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = Math.floor(i / inner) % dims[axis];
+    out[i] = (codes[i] - zero[zero.length === 1 ? 0 : c]) * scale[scale.length === 1 ? 0 : c];
+  }
+  return out;
 }
 
 /**
@@ -103,7 +108,7 @@ function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeP
     const fits = (c: { values: number[] }, allowed: boolean) => c.values.length === 1 || (allowed && c.values.length === channels);
     if (!fits(scale, n.op_type === 'MatMulInteger' && k === 1) || !fits(zero, k === 1)) return undefined;
     factors.splice(factors.findIndex((f) => view.constant(f)), 1);
-    operands.push(shared.table(q, dequantize(weights, scale.values, zero.values, axis), weights.dims));
+    operands.push(shared.table(q, dequantize(view.initializers.get(q)!, weights.dims, scale.values, zero.values, axis), weights.dims));
   }
   if (factors.length) return undefined;
   // Matched: the activations' DequantizeLinear nodes (operands still naming a quantizer output).
@@ -141,7 +146,7 @@ function gatherForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodePr
   const zero = z ? view.constant(z) : { dims: [], values: [0] };
   if (!scale || !zero || scale.values.length !== 1 || zero.values.length !== 1) return undefined;
   if (readers.some((r) => r.input![1] !== s || (r.input![2] ?? '') !== z)) return undefined;
-  const floats = shared.table(table, dequantize(weights, scale.values, zero.values, 0), weights.dims);
+  const floats = shared.table(table, dequantize(view.initializers.get(table)!, weights.dims, scale.values, zero.values, 0), weights.dims);
   const [first, ...rest] = readers.map((r) => r.output![0]);
   const gather: NodeProto = { ...n, input: [floats, indices], output: [first] };
   return [[n, [gather]], ...readers.map((r, k): [NodeProto, NodeProto[]] => [r, k === 0 ? [] : [{ op_type: 'Identity', input: [first], output: [rest[k - 1]], name: rest[k - 1] }]])];

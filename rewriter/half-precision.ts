@@ -1,4 +1,4 @@
-import { AttributeProto, DataType, GraphProto, halfToFloat, makeTensor, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { AttributeProto, DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray, tensorDims, toNumber, ValueInfoProto } from './proto';
 
 /** The half-precision element types widenHalfPrecision widens. */
 export const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
@@ -19,7 +19,7 @@ export function widenHalfPrecision(model: ModelProto): ModelProto {
   const tensor = (t: TensorProto): TensorProto => {
     if (!HALF.has(t.data_type ?? 0)) return t;
     changed = true;
-    return makeTensor(t.name ?? '', tensorDims(t), t.raw_data?.length ? rawValues(t.raw_data, t.data_type!) : tensorValues(t), DataType.FLOAT);
+    return makeTensor(t.name ?? '', tensorDims(t), tensorArray(t), DataType.FLOAT);
   };
   const value = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
@@ -50,12 +50,3 @@ export function widenHalfPrecision(model: ModelProto): ModelProto {
   return changed ? { ...model, graph: widened } : model;
 }
 
-let halfTable: Float32Array | undefined;
-
-/** Little-endian half or bfloat16 bytes as float32 values (a table lookup: weights can be large). */
-function rawValues(raw: Uint8Array, type: number): Float32Array {
-  const bits = new Uint16Array(new Uint8Array(raw).buffer, 0, raw.length >> 1); // a copy: raw may be an odd-offset view
-  if (type === DataType.BFLOAT16) return new Float32Array(Uint32Array.from(bits, (h) => h << 16).buffer);
-  halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => halfToFloat(h));
-  return Float32Array.from(bits, (h) => halfTable![h]);
-}

@@ -1,7 +1,7 @@
 import { attrInt } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
-import { DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+import { DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
 const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulNBits';
 
@@ -28,14 +28,15 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
   const [K, N, bits, block] = [attrInt(n, 'K', 0), attrInt(n, 'N', 0), attrInt(n, 'bits', 4), attrInt(n, 'block_size', 0)];
   if (![2, 4, 8].includes(bits) || block <= 0 || K <= 0 || N <= 0) fail(`bits ${bits}, block_size ${block}, K ${K}, N ${N} do not describe a weight (bits 2, 4 or 8)`);
   const constant = (t: string, what: string) => view.constant(t) ?? fail(`${what} must be a constant`);
-  const codes = constant(b, 'B').values;
+  const packed = view.initializers.get(b);
+  const codes = packed ? tensorArray(packed) : constant(b, 'B').values;
   const scales = constant(s, 'the scales').values;
   const blocks = Math.ceil(K / block);
   const rowBytes = (block * bits / 8) * blocks;
   if (codes.length !== N * rowBytes || scales.length !== N * blocks) fail(`B has ${codes.length} bytes and ${scales.length} scales where K ${K}, N ${N}, bits ${bits} and block_size ${block} need ${N * rowBytes} and ${N * blocks}`);
   const mask = (1 << bits) - 1;
   // The bits-bit code at index i of a row that starts at byte `start`.
-  const code = (packed: number[], start: number, i: number) => (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & mask;
+  const code = (packed: ArrayLike<number>, start: number, i: number) => (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & mask;
   const zeros = z ? constant(z, 'the zero points') : undefined;
   const zeroBytes = Math.ceil((blocks * bits) / 8);
   const packedZeros = zeros && view.initializers.get(z)?.data_type === DataType.UINT8;

@@ -92,9 +92,42 @@ export function isFloatType(t: number | undefined): boolean {
 }
 
 /** Reads a (non-external) tensor's values as numbers. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Typed views of raw little-endian data per TensorProto data type. */
+const TYPED: Record<number, (b: ArrayBuffer) => ArrayLike<number>> = {
+  1: (b) => new Float32Array(b), 2: (b) => new Uint8Array(b), 3: (b) => new Int8Array(b), 4: (b) => new Uint16Array(b),
+  5: (b) => new Int16Array(b), 6: (b) => new Int32Array(b), 9: (b) => new Uint8Array(b), 11: (b) => new Float64Array(b), 12: (b) => new Uint32Array(b),
+};
+
+let halfTable: Float32Array | undefined;
+
+/** Raw half or bfloat16 bytes as float32 values (a table lookup). */
+function halfValues(raw: Uint8Array, type: number): Float32Array {
+  const bits = new Uint16Array(new Uint8Array(raw).buffer, 0, raw.length >> 1);
+  if (type === DataType.BFLOAT16) return new Float32Array(Uint32Array.from(bits, (h) => h << 16).buffer);
+  halfTable ??= Float32Array.from({ length: 65536 }, (_, h) => halfToFloat(h));
+  return Float32Array.from(bits, (h) => halfTable![h]);
+}
+
+/**
+ * A tensor's values, as a typed array where its data is raw (decoded in bulk: weights can hold
+ * tens of millions of values), else as numbers.
+ */
+export function tensorArray(t: TensorProto): ArrayLike<number> {
+  const type = t.data_type ?? 0;
+  const raw = t.raw_data;
+  if (raw && raw.length > 0 && LITTLE_ENDIAN) {
+    if (type === DataType.FLOAT16 || type === DataType.BFLOAT16) return halfValues(raw, type);
+    if (TYPED[type]) return TYPED[type](new Uint8Array(raw).buffer); // a copy: raw may be an unaligned view (a Node Buffer's slice)
+  }
+  return tensorValues(t);
+}
+
 export function tensorValues(t: TensorProto): number[] {
   const type = t.data_type ?? 0;
   const raw = t.raw_data;
+  if (raw && raw.length > 0 && LITTLE_ENDIAN && type !== DataType.INT64 && (TYPED[type] || type === DataType.FLOAT16 || type === DataType.BFLOAT16)) return Array.from(tensorArray(t));
   if (raw && raw.length > 0) {
     const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
@@ -158,7 +191,8 @@ export function makeTensor(name: string, dims: number[], values: ArrayLike<numbe
   } else if (dataType === DataType.DOUBLE) {
     raw = new Uint8Array(Float64Array.from(values).buffer);
   } else if (dataType === DataType.FLOAT) {
-    raw = new Uint8Array(Float32Array.from(values).buffer);
+    const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+    raw = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
   } else if (dataType === DataType.INT32) {
     raw = new Uint8Array(Int32Array.from(values).buffer);
   } else {

@@ -1,7 +1,7 @@
 import { Embedding } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { tensorDims, tensorValues } from '../rewriter/proto';
+import { tensorArray, tensorDims } from '../rewriter/proto';
 import { ModelInput } from './inputs';
 import { TensorData, DenseInput } from './tensors';
 
@@ -18,7 +18,7 @@ export interface Tokens {
 export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embedding): Tokens {
   const t = view.initializers.get(embedding.table)!;
   const dims = tensorDims(t);
-  return { ids, embedding, table: Float32Array.from(tensorValues(t)), width: dims.slice(1).reduce((a, b) => a * b, 1), rowDims: dims.slice(1) };
+  return { ids, embedding, table: Float32Array.from(tensorArray(t)), width: dims.slice(1).reduce((a, b) => a * b, 1), rowDims: dims.slice(1) };
 }
 
 export function isIndexData(input: DenseInput): boolean {
