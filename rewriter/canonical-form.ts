@@ -2,6 +2,7 @@ import { floatCastInputs } from './cast-input';
 import { integerOpsToQdq } from './dynamic-quantization';
 import { widenHalfPrecision } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
+import { subgraphReads } from './graph-view';
 import { ModelProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
@@ -27,5 +28,14 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
 
 /** The model in the canonical form the rewriter reads. */
 export function canonicalForm(model: ModelProto, label: string): ModelProto {
-  return READINGS.reduce((m, read) => read(m, label), model);
+  const read = READINGS.reduce((m, reading) => reading(m, label), model);
+  return read === model ? model : withoutUnusedInitializers(read);
+}
+
+/** Initializers a reading left unread (integer weights it dequantized) dropped; graph inputs and outputs kept. */
+function withoutUnusedInitializers(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const read = new Set([...(graph.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]), ...[...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name)]);
+  const initializer = (graph.initializer ?? []).filter((t) => read.has(t.name));
+  return initializer.length === (graph.initializer ?? []).length ? model : { ...model, graph: { ...graph, initializer } };
 }

@@ -183,8 +183,10 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
     const start = em.nodes.length;
     const rest = (facts.shapes.get(x) ?? []).map((_, k) => k).filter((k) => k !== axis);
     const zero = em.scalar(0);
-    const high = em.op('Relu', [em.reduce('ReduceMax', x, rest, false)]);
-    const low = em.neg(em.op('Relu', [em.neg(em.reduce('ReduceMin', x, rest, false))]));
+    // A row of one value ([N] input) is its own extreme (a reduction over no axes would take them all).
+    const extreme = (op: 'ReduceMax' | 'ReduceMin') => (rest.length ? em.reduce(op, x, rest, false) : x);
+    const high = em.op('Relu', [extreme('ReduceMax')]);
+    const low = em.neg(em.op('Relu', [em.neg(extreme('ReduceMin'))]));
     const range = em.sub(high, low);
     const scale = em.where(em.compare('Equal', range, zero), em.scalar(1), em.div(range, em.scalar(255)));
     const zp = em.op('Cast', [em.op('Round', [em.op('Clip', [em.sub(zero, em.div(low, scale)), zero, em.scalar(255)])])], { to: DataType.UINT8 });
