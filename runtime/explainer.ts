@@ -7,7 +7,7 @@ import { GraphView, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
-import { quantizePerRow } from '../rewriter/dynamic-quantization';
+import { quantizePerRow, readPerRow } from '../rewriter/dynamic-quantization';
 import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
@@ -470,7 +470,9 @@ export class Explainer {
     if (fixed > 1 && x.dims[0] !== fixed) return (await tensorsAt(this, x.dims.slice(1), this.outputNames, undefined, feeds))(x);
     const s = await this.session('forward', async () => this.view.model);
     const all = this.feedsFor(x, feeds);
-    const runs = fixed === 1 && x.dims[0] > 1 ? splitFeeds(all, x.dims[0]) : [all];
+    // Dynamic quantization takes its statistics per row (as when each row runs alone): so do the rows here.
+    const rowWise = fixed === 1 || this.view.nodes.some((n) => readPerRow(this.view, n));
+    const runs = rowWise && x.dims[0] > 1 ? splitFeeds(all, x.dims[0]) : [all];
     const results = [];
     for (const f of runs) results.push(await s.run(f, this.outputNames));
     return concatRows(results, this.outputNames);

@@ -147,7 +147,7 @@ test('nbits_mlp: onnxruntime\'s MatMulNBits kernels give the outputs the dequant
   await rejects(() => Explainer.load(encodeModel(wrong)).then((ex) => ex.attribute(fx.input, { target: fx.meta.target })), /node 'MatMulNBits_\d+_node' \(com\.microsoft\.MatMulNBits, opset 13\): B has \d+ bytes and \d+ scales where K 41/);
 });
 
-test('dynq_cnn: onnxruntime runs each row alone as explained (statistics per row), a batch couples its rows; info names the integer ops read', async () => {
+test('dynq_cnn: onnxruntime runs each row alone as explained (statistics per row), a batch couples its rows, forward() runs rows alone; info names the integer ops read', async () => {
   const fx = loadFixture('dynq_cnn', EXPORTERS);
   const kernels = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });
   const [n, ...row] = fx.input.dims;
@@ -160,6 +160,8 @@ test('dynq_cnn: onnxruntime runs each row alone as explained (statistics per row
   const batched = await run(fx.input.data, fx.input.dims);
   assert.ok(relL2(batched, want) > 1e-3, 'one scale over the batch changes the rows (else this fixture does not show why statistics are taken per row)');
   await kernels.release();
+  const forward = (await (await Explainer.load(fx.model)).forward(fx.input)).output.data;
+  assert.ok(relL2(forward, want) <= 1e-5, `forward() gives the rows as run alone: ${relL2(forward, want)}`);
   const info = await runCli(['info', fx.model]);
   assert.ok(info.out.includes('read in standard ops (the counts above): ConvInteger ×1, Cast ×4, MatMulInteger ×3'), info.out.join('\n'));
   assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
