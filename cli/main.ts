@@ -1,7 +1,7 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { HALF } from '../rewriter/half-precision';
-import { isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
+import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
 import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
@@ -341,8 +341,9 @@ async function info(p: Parsed): Promise<void> {
   const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, the first with Where, which augmented graphs need)` : '';
   console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
   console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
-  const half = [...original.initializers.values()].some((t) => HALF.has(t.data_type ?? 0));
-  if (half) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
+  const types = new Set([...original.initializers.values()].map((t) => t.data_type ?? 0));
+  if ([...HALF].some((t) => types.has(t))) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
+  if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
   const floats = inputs.filter((i) => isFloatType(i.elemType));
   const role = (i: ModelInput) => {

@@ -2,6 +2,8 @@ import { AttributeProto, DataType, GraphProto, makeTensor, ModelProto, NodeProto
 
 /** The half-precision element types widenHalfPrecision widens. */
 export const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
+/** The float types it reads as float32: the half types, and float64 (narrowed). */
+const TO_FLOAT32: ReadonlySet<number> = new Set([...HALF, DataType.DOUBLE]);
 
 /** Attributes that name an element type (Cast's target, the dtype of EyeLike and the Random ops). */
 const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
@@ -12,18 +14,20 @@ const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
  * float32. Every half value is exactly a float32, so the weights are unchanged; the computations
  * then run in float32, so the model's outputs differ from onnxruntime's half-precision kernels by
  * their rounding, and gradients carry float32 rather than half rounding. Casts to a half type
- * become casts to float32. Models without a half type are returned as they are.
+ * become casts to float32. Float64 models (skl2onnx pipelines on double inputs) are read in float32
+ * the same way, as Captum users call model.float(): their outputs then differ from onnxruntime's
+ * double kernels by float32 rounding. Models without a half or double type are returned as they are.
  */
 export function widenHalfPrecision(model: ModelProto): ModelProto {
   let changed = false;
   const tensor = (t: TensorProto): TensorProto => {
-    if (!HALF.has(t.data_type ?? 0)) return t;
+    if (!TO_FLOAT32.has(t.data_type ?? 0)) return t;
     changed = true;
     return makeTensor(t.name ?? '', tensorDims(t), tensorArray(t), DataType.FLOAT);
   };
   const value = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
-    if (!tt || !HALF.has(tt.elem_type ?? 0)) return vi;
+    if (!tt || !TO_FLOAT32.has(tt.elem_type ?? 0)) return vi;
     changed = true;
     return { ...vi, type: { ...vi.type, tensor_type: { ...tt, elem_type: DataType.FLOAT } } };
   };
@@ -31,7 +35,7 @@ export function widenHalfPrecision(model: ModelProto): ModelProto {
     if (a.t) return { ...a, t: tensor(a.t) };
     if (a.g) return { ...a, g: graph(a.g) };
     if (a.graphs?.length) return { ...a, graphs: a.graphs.map(graph) };
-    if (TYPE_ATTRIBUTES.has(a.name ?? '') && HALF.has(toNumber(a.i ?? 0))) {
+    if (TYPE_ATTRIBUTES.has(a.name ?? '') && TO_FLOAT32.has(toNumber(a.i ?? 0))) {
       changed = true;
       return { ...a, i: DataType.FLOAT };
     }

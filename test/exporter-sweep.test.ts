@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import * as path from 'path';
 import { main } from '../cli/main';
 import { liftOldOpset } from '../rewriter/opset-lift';
-import { encodeModel, ModelProto, toNumber } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, ModelProto, toNumber, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { readNpy } from '../runtime/node/npy-file';
@@ -82,6 +82,38 @@ test('half_cnn: a float16 .npy input gives the float32 attributions; info names 
   const info = await runCli(['info', fx.model]);
   assert.ok(info.out.some((l) => l.startsWith('precision: half-precision weights, explained in float32')), info.out.slice(0, 5).join('\n'));
   assert.ok(info.out.some((l) => /^input: input \[N, 3, 8, 8\] float16: explained/.test(l)), info.out.slice(0, 6).join('\n'));
+});
+
+test('a float64 model (skl2onnx pipeline on double inputs) is read in float32: outputs within float32 rounding of onnxruntime\'s double kernels, the gradient its closed form, DeepLIFT sums to delta; info says so', async () => {
+  const [mean, scale, w, b] = [[0.3, -0.2, 0.1, 0.5], [1.5, 0.7, 2, 1.1], [0.4, -1.2, 0.8, 1.1, 0.3, -0.5, -0.7, 0.9, 0.2, 0.6, -0.4, 1.3], [0.1, -0.3, 0.2]];
+  const d = (name: string, dims: number[], v: number[]) => makeTensor(name, dims, v, DataType.DOUBLE);
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'skl2onnx-style',
+    graph: {
+      name: 'double', initializer: [d('mean', [4], mean), d('scale', [4], scale), d('W', [4, 3], w), d('b', [3], b)],
+      node: [
+        { op_type: 'Sub', input: ['X', 'mean'], output: ['c'], name: 'c' }, { op_type: 'Mul', input: ['c', 'scale'], output: ['s'], name: 's' },
+        { op_type: 'MatMul', input: ['s', 'W'], output: ['z'], name: 'z' }, { op_type: 'Add', input: ['z', 'b'], output: ['logits'], name: 'logits' },
+        { op_type: 'Softmax', input: ['logits'], output: ['probabilities'], name: 'softmax', attribute: [{ name: 'axis', type: 2, i: 1 }] },
+      ],
+      input: [valueInfo('X', DataType.DOUBLE, ['N', 4])], output: [valueInfo('probabilities', DataType.DOUBLE, ['N', 3])],
+    },
+  });
+  const x = Float64Array.from([0.7, -1.1, 0.4, 2.0, -0.3, 0.9, 1.6, -0.8]);
+  const kernels = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const want = (await kernels.run({ X: new ort.Tensor('float64', x, [2, 4]) })).probabilities.data as Float64Array;
+  await kernels.release();
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute({ data: x, dims: [2, 4] }, { target: [2, 0], output: 'probabilities', explainSoftmax: true });
+  assert.ok(relL2(r.outputs.probabilities.data, want) < 1e-6, `outputs vs double kernels: ${relL2(r.outputs.probabilities.data, want)}`);
+  const g = await ex.attribute({ data: x, dims: [2, 4] }, { target: [2, 0] });
+  assert.ok(relL2(g.attributions.data, [2, 0].flatMap((t) => scale.map((s, j) => s * w[j * 3 + t]))) < 1e-6, 'gradient of the logits = scale·W[:, t]');
+  const dl = await ex.attribute({ data: x, dims: [2, 4] }, { target: [2, 0], method: 'deeplift' });
+  for (const delta of dl.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+  const dir = tempDir('double');
+  fs.writeFileSync(path.join(dir, 'm.onnx'), model);
+  const info = await runCli(['info', path.join(dir, 'm.onnx')]);
+  assert.ok(info.out.includes('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)'), info.out.slice(0, 5).join('\n'));
 });
 
 /** The CLI's gradient for the fixture's input written as a .npy of type `descr`: its rel L2 from grad.npy. */
