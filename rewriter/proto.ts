@@ -1,4 +1,5 @@
 import * as protobuf from 'protobufjs';
+import { ExplainError } from './errors';
 import { onnxSchema } from './onnx-schema';
 
 /** int64 fields decode as Long objects (protobufjs) or numbers. */
@@ -100,6 +101,9 @@ const TYPED: Record<number, (b: ArrayBuffer) => ArrayLike<number>> = {
   5: (b) => new Int16Array(b), 6: (b) => new Int32Array(b), 9: (b) => new Uint8Array(b), 11: (b) => new Float64Array(b), 12: (b) => new Uint32Array(b),
 };
 
+/** Bytes per value of each data type raw_data may hold. */
+const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 16: 2 };
+
 let halfTable: Float32Array | undefined;
 
 /** Raw half or bfloat16 bytes as float32 values (a table lookup). */
@@ -119,6 +123,8 @@ export function tensorArray(t: TensorProto): ArrayLike<number> {
   const raw = t.raw_data;
   if (raw && raw.length > 0 && LITTLE_ENDIAN) {
     if (type === DataType.FLOAT16 || type === DataType.BFLOAT16) return halfValues(raw, type);
+    const width = BYTES[type];
+    if (width && raw.length % width !== 0) throw new ExplainError(`tensor '${t.name}': ${raw.length} bytes of raw data do not hold whole values of data type ${type}`);
     if (TYPED[type]) return TYPED[type](new Uint8Array(raw).buffer); // a copy: raw may be an unaligned view (a Node Buffer's slice)
   }
   return tensorValues(t);
@@ -131,8 +137,7 @@ export function tensorValues(t: TensorProto): number[] {
   if (raw && raw.length > 0) {
     const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
-    const width: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 11: 8, 10: 2, 16: 2 };
-    const w = width[type];
+    const w = BYTES[type];
     if (!w) throw new Error(`tensor '${t.name}': data type ${type} cannot be read`);
     for (let i = 0; i < raw.length / w; i++) {
       const o = i * w;
@@ -140,6 +145,9 @@ export function tensorValues(t: TensorProto): number[] {
         case 1: out.push(buf.getFloat32(o, true)); break;
         case 2: case 9: out.push(buf.getUint8(o)); break;
         case 3: out.push(buf.getInt8(o)); break;
+        case 4: out.push(buf.getUint16(o, true)); break;
+        case 5: out.push(buf.getInt16(o, true)); break;
+        case 12: out.push(buf.getUint32(o, true)); break;
         case 6: out.push(buf.getInt32(o, true)); break;
         case 7: out.push(Number(buf.getBigInt64(o, true))); break;
         case 11: out.push(buf.getFloat64(o, true)); break;

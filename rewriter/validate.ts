@@ -145,6 +145,12 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     const extent = kernel?.map((k, i) => (k - 1) * dilations[i] + 1);
     if (extent?.some((e) => e > MAX_INT)) fail(`dilated kernel [${extent}] is too large`);
     if (kind === 'pool' && kernel && pads.some((p, i) => p >= kernel[i % spatial])) fail(`pads [${pads}] must be smaller than kernel_shape [${kernel}]`);
+    // Pads past the kernel's reach add outputs that see no input; beyond 64 times the input's area
+    // they only cost time (a fuzzed pads = 1000 ran for minutes).
+    if (kind === 'conv' && x && extent) {
+      const growth = x.slice(2).reduce((g, d, i) => g * (d + pads[i] + pads[i + spatial]) / d, 1);
+      if (growth > 64 && pads.some((p, i) => p >= extent[i % spatial])) fail(`pads [${pads}] reach past the dilated kernel [${extent}] and grow the input [${x}] ${Math.round(growth)}-fold`);
+    }
     if (kind === 'convT') {
       const outPad = ints(node, 'output_padding', spatial, 0, fail) ?? Array(spatial).fill(0);
       if (outPad.some((p, i) => p >= Math.max(strides[i], dilations[i]))) fail(`output_padding [${outPad}] must be smaller than the stride or dilation`);

@@ -8,6 +8,7 @@ import { decodeModel, encodeModel } from '../rewriter/proto';
 import { Explainer, filterSensitivity } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
+import { EXPORTERS, loadFixture } from './support/fixtures';
 
 const DIR = path.resolve(__dirname, '../../models/cam-fixtures/cam_gap');
 const MODEL = path.join(DIR, 'model.onnx');
@@ -99,6 +100,13 @@ test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line e
     assert.is(e.err.length, 1);
     assert.match(e.err[0], message);
   }
+});
+
+test('filters on a layer of quantized integers is refused in one line', async () => {
+  const fx = loadFixture('qdq_cnn', EXPORTERS);
+  const e = await runCli(['filters', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--layer', 'QuantizeLinear_47']);
+  assert.is(e.code, 1);
+  assert.equal(e.err, [`onnx-explain: error: ${fx.model}: layer 'QuantizeLinear_47' holds uint8 values, not activations to rank (onnx-explain info --layers lists the float layers)`]);
 });
 
 test.run();

@@ -48,6 +48,7 @@ const cases: [string, AttributeProto, string, RegExp][] = [
   ['Conv auto_pad BOGUS', { name: 'auto_pad', type: 3, s: Buffer.from('BOGUS') }, 'Conv', /auto_pad 'BOGUS' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID/],
   ['Conv strides with a missing value', ints('strides', [1]), 'Conv', /strides \[1\] needs 2 values/],
   ['MaxPool pads as large as the kernel', ints('pads', [2, 2, 2, 2]), 'MaxPool', /\(MaxPool, opset 11\): pads \[2,2,2,2\] must be smaller than kernel_shape \[2,2\]/],
+  ['Conv pads 1000 (minutes of padding)', ints('pads', [1000, 1000, 1000, 1000]), 'Conv', /\(Conv, opset 11\): pads \[1000,1000,1000,1000\] reach past the dilated kernel \[3,3\] and grow the input \[1,3,16,16\] \d+-fold/],
   ['Flatten axis out of range', { name: 'axis', type: 2, i: 9 }, 'Flatten', /\(Flatten, opset 11\): axis 9 is out of range for rank 4/],
   ['Gemm alpha NaN', { name: 'alpha', type: 1, f: NaN }, 'Gemm', /\(Gemm, opset 11\): attribute alpha is NaN/],
 ];
@@ -60,6 +61,15 @@ for (const [what, attr, op, cause] of cases) {
     assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never.onnx')), 'nothing written');
   });
 }
+
+test('raw weight data that does not hold whole values of its type is refused in one line naming the tensor', async () => {
+  const m = decodeModel(fs.readFileSync(cnn.model));
+  const t = m.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 8)!;
+  t.data_type = 11; // float64, on float32 bytes cut to an odd count of floats: no whole number of doubles
+  t.raw_data = t.raw_data!.subarray(0, (t.raw_data!.length / 4 - ((t.raw_data!.length / 4) % 2 ? 0 : 1)) * 4);
+  fs.writeFileSync(at('ragged.onnx'), encodeModel(m));
+  await cliFails(['attribute', at('ragged.onnx'), '--input', X, '--out', at('never.npy')], new RegExp(`tensor '${t.name}': \\d+ bytes of raw data do not hold whole values of data type 11`));
+});
 
 test('the process prints only our line: no onnxruntime log for a model that fails inside onnxruntime', () => {
   // Flatten axis 0 passes validation at batch 1 but breaks the Gemm at batch 2: onnxruntime logs

@@ -11,7 +11,7 @@ import { PNG } from 'pngjs';
 import { AttributeProto, decodeModel, encodeModel, ModelProto, TensorProto } from '../../../rewriter/proto';
 import { writeNpy } from '../../../runtime/node/npy-file';
 import { writeRawNpy } from '../cli-harness';
-import { FIXTURES, fixtureNames, loadFixture } from '../fixtures';
+import { EXPORTERS, FIXTURES, fixtureNames, loadFixture } from '../fixtures';
 import { rng } from '../gradcheck';
 import { BAD, Base, commandCase, methodArgs, METHODS, mutateArguments, pick, Rand, tensorNames } from './arguments';
 
@@ -186,9 +186,12 @@ function mutateBytes(r: Rand, bytes: Uint8Array): { bytes: Uint8Array; what: str
   return { bytes: out, what: `${k} random bytes changed` };
 }
 
-/** Fixtures whose input is one float tensor and whose CLI run is quick (the CAM ones have a pooled linear head). */
+/**
+ * Fixtures whose input is one float tensor and whose CLI run is quick (the CAM ones have a pooled
+ * linear head; the exporter sweep's are read through the canonical readings: quantized, half, old opsets).
+ */
 function bases(): Base[] {
-  return [FIXTURES, CAM_FIXTURES].flatMap((root) => fixtureNames(root).map((name) => {
+  return [FIXTURES, CAM_FIXTURES, EXPORTERS].flatMap((root) => fixtureNames(root).map((name) => {
     const fx = loadFixture(name, root);
     const data = Float32Array.from(fx.input.data);
     return { name, model: fx.model, input: path.join(root, name, 'input.npy'), dims: fx.input.dims, data, imageable: fx.input.dims.length === 4 && fx.input.dims[1] === 3 };
@@ -203,6 +206,7 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
   const r = rng(seed);
   const all = bases();
   const cases: FuzzCase[] = [];
+  let argumentCases = 0;
   for (let id = 0; id < count; id++) {
     const b = pick(r, all);
     const caseDir = path.join(dir, `c${id}`);
@@ -241,7 +245,8 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
       c.out = out;
       c.repeat = r() < 0.3;
     } else if (family === 'argument' || family === 'command') {
-      const m = family === 'argument' ? { ...mutateArguments(r, b, at, method), protect: [] } : commandCase(r, b, at, method, CDEEPEX);
+      // Argument lists take the methods in turn, so every method's options are mutated in a short run.
+      const m = family === 'argument' ? { ...mutateArguments(r, b, at, METHODS[argumentCases++ % METHODS.length]), protect: [] } : commandCase(r, b, at, method, CDEEPEX);
       c.what += m.what;
       c.argv = m.argv;
       c.refuse = m.what.includes(BAD);
