@@ -45,7 +45,10 @@ function embedLayerNormalization(em: Emitter, n: NodeProto): void {
   const [ids, segments, words, positionTable, segmentTable, gamma, beta, mask, positionIds] = n.input ?? [];
   const [output, maskIndex, embeddingSum] = n.output ?? [];
   const lookup = (table: string, at: string) => em.op('Gather', [table, at], { axis: 0 });
-  const terms = [lookup(words, ids), lookup(positionTable, positionIds || em.unsqueeze(positions(em, ids, 1), [0]))];
+  // The word embeddings get a name of the model's own: token attributions are reported at them.
+  const wordEmbeddings = `${output}/word_embeddings`;
+  em.nodes.push({ op_type: 'Gather', input: [words, ids], output: [wordEmbeddings], name: wordEmbeddings, attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] });
+  const terms = [wordEmbeddings, lookup(positionTable, positionIds || em.unsqueeze(positions(em, ids, 1), [0]))];
   if (segments && segmentTable) terms.push(lookup(segmentTable, segments));
   const sum = terms.reduce((a, b) => em.add(a, b));
   if (embeddingSum) em.rename(sum, embeddingSum);
