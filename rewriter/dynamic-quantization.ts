@@ -17,10 +17,13 @@ const FLOAT_OP: Record<string, string> = { MatMulInteger: 'MatMul', ConvInteger:
  * dequantized table, so token embeddings are found as in float models. The float op accumulates
  * in float32 where the kernel accumulates integers: outputs agree up to float rounding. A chain
  * that does not have this form is left as it is (and a method then names its op as unsupported).
+ * The quantized forms of onnxruntime's fused ops (QAttention, QEmbedLayerNormalization, from
+ * quantizing an optimised model) become the float fused op on dequantized operands, which
+ * ort-fusions.ts then reads.
  */
 export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   const nodes = model.graph?.node ?? [];
-  if (!nodes.some((n) => !n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'Gather'))) return model;
+  if (!nodes.some((n) => (!n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'Gather')) || (n.domain === 'com.microsoft' && n.op_type! in MS_FORMS))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
@@ -42,8 +45,11 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
     },
   };
   for (const n of view.nodes) {
-    if (n.domain || replaced.has(n)) continue;
-    const form = n.op_type === 'Gather' ? gatherForm(view, n, shared) : n.op_type! in FLOAT_OP ? integerForm(view, n, shared) : undefined;
+    if (replaced.has(n)) continue;
+    const ms = n.domain === 'com.microsoft' ? MS_FORMS[n.op_type ?? ''] : undefined;
+    const form = ms ? [[n, ms(view, n, shared)] as [NodeProto, NodeProto[]]]
+      : n.domain ? undefined
+        : n.op_type === 'Gather' ? gatherForm(view, n, shared) : n.op_type! in FLOAT_OP ? integerForm(view, n, shared) : undefined;
     if (form) for (const [old, now] of form) replaced.set(old, now);
   }
   if (!replaced.size) return model;
@@ -200,3 +206,41 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   const node = (graph.node ?? []).flatMap((n) => replaced.get(n) ?? [n]);
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
 }
+
+/** A constant integer tensor dequantized per tensor or along its last axis (`perColumn` scales and zero points). */
+function dequantizedConstant(view: GraphView, shared: Dequantized, q: string, s: string, z: string, fail: (what: string) => never): string {
+  const t = view.initializers.get(q) ?? fail(`'${q}' must be a constant initializer`);
+  const dims = view.constant(q)!.dims;
+  const scale = view.constant(s)?.values ?? fail(`the scale '${s}' must be a constant`);
+  const zero = z ? view.constant(z)?.values ?? fail(`the zero point '${z}' must be a constant`) : [0];
+  return shared.table(q, dequantize(t, dims, scale, zero, Math.max(dims.length - 1, 0)), dims);
+}
+
+/** DequantizeLinear of a quantized activation (shared per activation). */
+function dequantizedActivation(shared: Dequantized, q: string, s: string, z: string, added: NodeProto[]): string {
+  const dq = shared.activation(q, s, z);
+  added.push(...dq.nodes);
+  return dq.name;
+}
+
+type MsForm = (view: GraphView, n: NodeProto, shared: Dequantized) => NodeProto[];
+
+const MS_FORMS: Record<string, MsForm> = {
+  // input, weight, bias, input_scale, weight_scale, mask_index, input_zero_point, weight_zero_point, past.
+  QAttention(view, n, shared) {
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+    const [x, w, bias, xs, ws, mask, xz, wz, past] = n.input ?? [];
+    const added: NodeProto[] = [];
+    const input = dequantizedActivation(shared, x, xs, xz ?? '', added);
+    const weights = dequantizedConstant(view, shared, w, ws, wz ?? '', fail);
+    return [...added, { ...n, op_type: 'Attention', input: [input, weights, bias, mask ?? '', past ?? ''] }];
+  },
+  // ids, segments, word, position, segment tables, gamma, beta (quantized), mask, then their scales and zero points.
+  QEmbedLayerNormalization(view, n, shared) {
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+    const ins = n.input ?? [];
+    const [ids, segments, , , , , , mask] = ins;
+    const floats = [2, 3, 4, 5, 6].map((k, i) => (ins[k] ? dequantizedConstant(view, shared, ins[k], ins[8 + i], ins[13 + i] ?? '', fail) : ''));
+    return [{ ...n, op_type: 'EmbedLayerNormalization', input: [ids, segments ?? '', ...floats, mask ?? ''] }];
+  },
+};

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttrType, DataType, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { AttrType, DataType, encodeModel, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
@@ -86,6 +86,74 @@ test('an integer chain of another form is left as it is, and the walk names the 
   ]);
   const ex = await Explainer.load(other);
   await rejects(() => ex.attribute({ data: x, dims: [N, R, C] }, { target: [0, 0, 0] }), /no backward rule for node 'a_q' \(DynamicQuantizeLinear, opset 13\)/);
+});
+
+/**
+ * A BERT block as onnxruntime's quantiser writes an optimised model: QEmbedLayerNormalization
+ * (uint8 tables, gamma and beta with zero points), DynamicQuantizeLinear, QAttention (int8 weights,
+ * the embedding's mask_index), then positions averaged into 3 scores. `float` writes the same
+ * function with the float fused ops on the dequantized values and an explicit quantize–dequantize.
+ */
+function quantizedBert(float: boolean): { model: Uint8Array; ids: number[] } {
+  const [V, P, H, L] = [12, 8, 4, 5];
+  const r = rng(9);
+  const codes = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 256));
+  const ints = (n: number) => Array.from({ length: n }, () => Math.floor(r() * 255) - 127);
+  const tables: [string, number[], number[], number, number][] = [
+    ['word', [V, H], codes(V * H), 0.02, 128], ['position', [P, H], codes(P * H), 0.01, 120], ['gamma', [H], codes(H), 0.01, 10], ['beta', [H], codes(H), 0.004, 128],
+  ];
+  const weights = ints(H * 3 * H);
+  const dequantized = (v: number[], s: number, z: number) => v.map((q) => (q - z) * s);
+  const t = (name: string, dims: number[], values: number[], type: number) => (type === DataType.UINT8 || type === DataType.INT8 ? { name, dims, data_type: type, raw_data: Uint8Array.from(values, (v) => v & 255) } : makeTensor(name, dims, values, type));
+  const node = (op_type: string, input: string[], output: string[], domain = '', attribute: NodeProto['attribute'] = []): NodeProto => ({ op_type, domain, input, output, name: output[0], attribute });
+  const heads = [{ name: 'num_heads', type: AttrType.INT, i: 2 }];
+  const initializer = [
+    ...tables.flatMap(([n, dims, v, sc, z]) => (float ? [t(n, dims, dequantized(v, sc, z), DataType.FLOAT)] : [t(n, dims, v, DataType.UINT8), t(`${n}_scale`, [], [sc], DataType.FLOAT), t(`${n}_zero_point`, [], [z], DataType.UINT8)])),
+    ...(float ? [t('qkv', [H, 3 * H], dequantized(weights, 0.01, 0), DataType.FLOAT)] : [t('qkv', [H, 3 * H], weights, DataType.INT8), t('qkv_scale', [], [0.01], DataType.FLOAT), t('qkv_zero_point', [], [0], DataType.INT8)]),
+    t('bias', [3 * H], Array.from({ length: 3 * H }, () => r() - 0.5), DataType.FLOAT), t('head', [H, 3], Array.from({ length: 3 * H }, () => r() * 2 - 1), DataType.FLOAT)
+  ];
+  const embed = float
+    ? node('EmbedLayerNormalization', ['ids32', '', 'word', 'position', '', 'gamma', 'beta', 'mask32'], ['emb', 'mask_index'], 'com.microsoft')
+    : node('QEmbedLayerNormalization', ['ids32', '', 'word', 'position', '', 'gamma', 'beta', 'mask32', 'word_scale', 'position_scale', '', 'gamma_scale', 'beta_scale', 'word_zero_point', 'position_zero_point', '', 'gamma_zero_point', 'beta_zero_point'], ['emb', 'mask_index'], 'com.microsoft');
+  const attention = float
+    ? [node('DequantizeLinear', ['emb_q', 'emb_s', 'emb_z'], ['emb_dq']), node('Attention', ['emb_dq', 'qkv', 'bias', 'mask_index'], ['context'], 'com.microsoft', heads)]
+    : [node('QAttention', ['emb_q', 'qkv', 'bias', 'emb_s', 'qkv_scale', 'mask_index', 'emb_z', 'qkv_zero_point'], ['context'], 'com.microsoft', heads)];
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'quantize_dynamic of an optimised model',
+    graph: {
+      name: 'qbert', initializer,
+      node: [
+        node('Cast', ['input_ids'], ['ids32'], '', [{ name: 'to', type: AttrType.INT, i: DataType.INT32 }]), node('Cast', ['attention_mask'], ['mask32'], '', [{ name: 'to', type: AttrType.INT, i: DataType.INT32 }]),
+        { ...embed, attribute: [{ name: 'epsilon', type: AttrType.FLOAT, f: 1e-12 }] },
+        node('DynamicQuantizeLinear', ['emb'], ['emb_q', 'emb_s', 'emb_z']), ...attention,
+        node('ReduceMean', ['context'], ['pooled'], '', [{ name: 'axes', type: AttrType.INTS, ints: [1] }, { name: 'keepdims', type: AttrType.INT, i: 0 }]),
+        node('MatMul', ['pooled', 'head'], ['scores']),
+      ],
+      input: [valueInfo('input_ids', DataType.INT64, ['N', L]), valueInfo('attention_mask', DataType.INT64, ['N', L])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+    },
+  };
+  return { model: encodeModel(m), ids: [1, 5, 7, 2, 0, 3, 11, 4, 9, 8] };
+}
+
+test('QEmbedLayerNormalization and QAttention (quantize_dynamic of an optimised BERT): onnxruntime\'s kernels row by row give our outputs; the gradient is that of the float fused ops on dequantized values; DeepLIFT sums to delta', async () => {
+  const { model, ids } = quantizedBert(false);
+  const mask = [1, 1, 1, 1, 0, 1, 1, 1, 1, 1];
+  const big = (v: number[]) => BigInt64Array.from(v.map(BigInt));
+  const kernels = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const alone: number[] = [];
+  for (const row of [0, 1]) alone.push(...(await kernels.run({ input_ids: new ort.Tensor('int64', big(ids.slice(row * 5, row * 5 + 5)), [1, 5]), attention_mask: new ort.Tensor('int64', big(mask.slice(row * 5, row * 5 + 5)), [1, 5]) })).scores.data as Float32Array);
+  await kernels.release();
+  const ex = await Explainer.load(model);
+  assert.is(ex.tokens?.ids.name, 'input_ids');
+  const input = { data: big(ids), dims: [2, 5] };
+  const feeds = { attention_mask: { data: big(mask), dims: [2, 5] } };
+  const r = await ex.attribute(input, { target: [0, 2], feeds });
+  assert.ok(relL2(r.outputs.scores.data, alone) < 1e-5, `outputs vs the QLinear kernels row by row: ${relL2(r.outputs.scores.data, alone)}`);
+  const reference = await (await Explainer.load(quantizedBert(true).model)).attribute(input, { target: [0, 2], feeds });
+  assert.ok(relL2(r.attributions.data, reference.attributions.data) < 1e-6, `gradient vs the float fused ops: ${relL2(r.attributions.data, reference.attributions.data)}`);
+  const d = await ex.attribute(input, { target: [0, 2], feeds, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
 });
 
 test.run();
