@@ -124,9 +124,7 @@ function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeP
     const quantizer = view.producer.get(t);
     if (quantizer?.op_type !== 'DynamicQuantizeLinear') return;
     if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(quantizer)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
-    const dq = shared.activation(t, quantizer.output![1], quantizer.output![2]);
-    added.push(...dq.nodes);
-    operands[k] = dq.name;
+    operands[k] = dequantizedActivation(shared, t, quantizer.output![1], quantizer.output![2], added);
     activations++;
   });
   const out = { input: operands, output: [mul.output![0]], name: n.name || mul.output![0] };
