@@ -1,6 +1,6 @@
 import { floatCastInputs } from './cast-input';
 import { integerOpsToQdq } from './dynamic-quantization';
-import { widenHalfPrecision } from './half-precision';
+import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
 import { subgraphReads } from './graph-view';
 import { ModelProto } from './proto';
@@ -16,7 +16,7 @@ import { qoperatorToQdq } from './qoperator';
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   liftOldOpset, // opset 7/8 at opset 9
-  widenHalfPrecision, // float16/bfloat16 widened to float32
+  readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
   qoperatorToQdq, // QLinear ops as DequantizeLinear → float op → QuantizeLinear
   integerOpsToQdq, // dynamic quantization's integer ops as DequantizeLinear → float op
   matMulNBitsToMatMul, // block-quantized weights dequantized

@@ -23,7 +23,9 @@ const FLOAT_OP: Record<string, string> = { MatMulInteger: 'MatMul', ConvInteger:
  */
 export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   const nodes = model.graph?.node ?? [];
-  if (!nodes.some((n) => (!n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'Gather')) || (n.domain === 'com.microsoft' && n.op_type! in MS_FORMS))) return model;
+  // A quantized Gather table is read through DequantizeLinear: models without one, or an integer or
+  // quantized fused op, are left without building a view.
+  if (!nodes.some((n) => (!n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'DequantizeLinear')) || (n.domain === 'com.microsoft' && n.op_type! in MS_FORMS))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
@@ -47,7 +49,8 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   for (const n of view.nodes) {
     if (replaced.has(n)) continue;
     const ms = n.domain === 'com.microsoft' ? MS_FORMS[n.op_type ?? ''] : undefined;
-    const form = ms ? [[n, ms(view, n, shared)] as [NodeProto, NodeProto[]]]
+    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+    const form = ms ? [[n, ms(view, n, shared, fail)] as [NodeProto, NodeProto[]]]
       : n.domain ? undefined
         : n.op_type === 'Gather' ? gatherForm(view, n, shared) : n.op_type! in FLOAT_OP ? integerForm(view, n, shared) : undefined;
     if (form) for (const [old, now] of form) replaced.set(old, now);
@@ -205,7 +208,7 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
 }
 
-/** A constant integer tensor dequantized per tensor or along its last axis (`perColumn` scales and zero points). */
+/** A constant integer tensor dequantized, its scale and zero point per tensor or along its last axis. */
 function dequantizedConstant(view: GraphView, shared: Dequantized, q: string, s: string, z: string, fail: (what: string) => never): string {
   const t = view.initializers.get(q) ?? fail(`'${q}' must be a constant initializer`);
   const dims = view.constant(q)!.dims;
@@ -221,12 +224,11 @@ function dequantizedActivation(shared: Dequantized, q: string, s: string, z: str
   return dq.name;
 }
 
-type MsForm = (view: GraphView, n: NodeProto, shared: Dequantized) => NodeProto[];
+type MsForm = (view: GraphView, n: NodeProto, shared: Dequantized, fail: (what: string) => never) => NodeProto[];
 
 const MS_FORMS: Record<string, MsForm> = {
   // input, weight, bias, input_scale, weight_scale, mask_index, input_zero_point, weight_zero_point, past.
-  QAttention(view, n, shared) {
-    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+  QAttention(view, n, shared, fail) {
     const [x, w, bias, xs, ws, mask, xz, wz, past] = n.input ?? [];
     const added: NodeProto[] = [];
     const input = dequantizedActivation(shared, x, xs, xz ?? '', added);
@@ -234,8 +236,7 @@ const MS_FORMS: Record<string, MsForm> = {
     return [...added, { ...n, op_type: 'Attention', input: [input, weights, bias, mask ?? '', past ?? ''] }];
   },
   // ids, segments, word, position, segment tables, gamma, beta (quantized), mask, then their scales and zero points.
-  QEmbedLayerNormalization(view, n, shared) {
-    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+  QEmbedLayerNormalization(view, n, shared, fail) {
     const ins = n.input ?? [];
     const [ids, segments, , , , , , mask] = ins;
     const floats = [2, 3, 4, 5, 6].map((k, i) => (ins[k] ? dequantizedConstant(view, shared, ins[k], ins[8 + i], ins[13 + i] ?? '', fail) : ''));

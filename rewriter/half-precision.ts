@@ -1,6 +1,6 @@
 import { AttributeProto, DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray, tensorDims, toNumber, ValueInfoProto } from './proto';
 
-/** The half-precision element types widenHalfPrecision widens. */
+/** The half-precision element types (readInFloat32 widens them exactly). */
 export const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFLOAT16]);
 /** The float types it reads as float32: the half types, and float64 (narrowed). */
 const TO_FLOAT32: ReadonlySet<number> = new Set([...HALF, DataType.DOUBLE]);
@@ -18,7 +18,7 @@ const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
  * the same way, as Captum users call model.float(): their outputs then differ from onnxruntime's
  * double kernels by float32 rounding. Models without a half or double type are returned as they are.
  */
-export function widenHalfPrecision(model: ModelProto): ModelProto {
+export function readInFloat32(model: ModelProto): ModelProto {
   let changed = false;
   const tensor = (t: TensorProto): TensorProto => {
     if (!TO_FLOAT32.has(t.data_type ?? 0)) return t;

@@ -77,6 +77,19 @@ function paddingTerm(em: Emitter, view: GraphView, mask: string, keys: string, f
   return blockedWhere(em, keep, filter);
 }
 
+/**
+ * What Attention and MultiHeadAttention add to the scores: the attention bias, the key-padding
+ * mask's and (unidirectional) the causal mask's mask_filter_value (−10000 by default).
+ */
+function scoreTerms(em: Emitter, view: GraphView, n: NodeProto, t: { attentionBias?: string; mask?: string; keys: string; q: string; k: string }, fail: (what: string) => never): string[] {
+  const filter = attrFloat(n, 'mask_filter_value', -10000);
+  return [
+    ...(t.attentionBias ? [t.attentionBias] : []),
+    ...(t.mask ? [paddingTerm(em, view, t.mask, t.keys, filter, fail)] : []),
+    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, t.q, t.k, filter)] : []),
+  ];
+}
+
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [x, weights, bias, maskIndex, past, attentionBias, pastLength] = n.input ?? [];
   if (past || pastLength || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches) are not supported');
@@ -86,12 +99,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const sizes = attrInts(n, 'qkv_hidden_sizes') ?? [total / 3, total / 3, total / 3];
   const projected = em.matmul(x, weights);
   const [q, k, v] = em.split(bias ? em.add(projected, bias) : projected, 2, sizes).map((t) => splitHeads(em, t, heads));
-  const filter = attrFloat(n, 'mask_filter_value', -10000);
-  const terms = [
-    ...(attentionBias ? [attentionBias] : []),
-    ...(maskIndex ? [paddingTerm(em, view, maskIndex, x, filter, fail)] : []),
-    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, q, k, filter)] : []),
-  ];
+  const terms = scoreTerms(em, view, n, { attentionBias, mask: maskIndex, keys: x, q, k }, fail);
   const scale = em.scalar(attrFloat(n, 'scale', 0) || 1 / Math.sqrt(sizes[0] / heads));
   em.rename(mergeHeads(em, attend(em, q, k, v, scale, terms)), n.output![0]);
 }
@@ -109,12 +117,7 @@ function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (w
   const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
   const biased = bias ? em.split(bias, 0, Array(3).fill((view.constantDims(bias)?.[0] ?? fail('the bias must be a constant [3·hidden]')) / 3)) : [];
   const [q, k, v] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
-  const filter = attrFloat(n, 'mask_filter_value', -10000);
-  const terms = [
-    ...(attentionBias ? [attentionBias] : []),
-    ...(keyPadding ? [paddingTerm(em, view, keyPadding, key, filter, fail)] : []),
-    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, q, k, filter)] : []),
-  ];
+  const terms = scoreTerms(em, view, n, { attentionBias, mask: keyPadding, keys: key, q, k }, fail);
   const given = attrFloat(n, 'scale', 0);
   em.rename(mergeHeads(em, attend(em, q, k, v, given ? em.scalar(given) : defaultScale(em, q), terms)), n.output![0]);
 }

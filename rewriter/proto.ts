@@ -92,7 +92,6 @@ export function isFloatType(t: number | undefined): boolean {
   return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === DataType.BFLOAT16;
 }
 
-/** Reads a (non-external) tensor's values as numbers. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Typed views of raw little-endian data per TensorProto data type. */
@@ -114,26 +113,31 @@ function halfValues(raw: Uint8Array, type: number): Float32Array {
   return Float32Array.from(bits, (h) => halfTable![h]);
 }
 
+/** Raw data decoded in bulk as a typed array, where the platform and the type allow (not int64). */
+function rawTyped(t: TensorProto): ArrayLike<number> | undefined {
+  const type = t.data_type ?? 0;
+  const raw = t.raw_data;
+  if (!raw?.length || !LITTLE_ENDIAN) return undefined;
+  const width = BYTES[type];
+  if (width && raw.length % width !== 0) throw new ExplainError(`tensor '${t.name}': ${raw.length} bytes of raw data do not hold whole values of data type ${type}`);
+  if (type === DataType.FLOAT16 || type === DataType.BFLOAT16) return halfValues(raw, type);
+  return TYPED[type]?.(new Uint8Array(raw).buffer); // a copy: raw may be an unaligned view (a Node Buffer's slice)
+}
+
 /**
  * A tensor's values, as a typed array where its data is raw (decoded in bulk: weights can hold
  * tens of millions of values), else as numbers.
  */
 export function tensorArray(t: TensorProto): ArrayLike<number> {
-  const type = t.data_type ?? 0;
-  const raw = t.raw_data;
-  if (raw && raw.length > 0 && LITTLE_ENDIAN) {
-    if (type === DataType.FLOAT16 || type === DataType.BFLOAT16) return halfValues(raw, type);
-    const width = BYTES[type];
-    if (width && raw.length % width !== 0) throw new ExplainError(`tensor '${t.name}': ${raw.length} bytes of raw data do not hold whole values of data type ${type}`);
-    if (TYPED[type]) return TYPED[type](new Uint8Array(raw).buffer); // a copy: raw may be an unaligned view (a Node Buffer's slice)
-  }
-  return tensorValues(t);
+  return rawTyped(t) ?? tensorValues(t);
 }
 
+/** Reads a (non-external) tensor's values as numbers. */
 export function tensorValues(t: TensorProto): number[] {
+  const typed = rawTyped(t);
+  if (typed) return Array.from(typed);
   const type = t.data_type ?? 0;
   const raw = t.raw_data;
-  if (raw && raw.length > 0 && LITTLE_ENDIAN && type !== DataType.INT64 && (TYPED[type] || type === DataType.FLOAT16 || type === DataType.BFLOAT16)) return Array.from(tensorArray(t));
   if (raw && raw.length > 0) {
     const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];

@@ -25,16 +25,26 @@ async function assertDeepliftSums(ex: Explainer, ids: NdArray, target: number[],
   }
 }
 
+/**
+ * A BERT fixture's explainer, its token ids and fed inputs, after checking that its token ids are
+ * found and that the logits (≤ 1e-5) and the word-embedding gradient (≤ 1e-4) equal PyTorch's.
+ */
+async function embeddingGradient(which: Parameters<typeof load>[0]) {
+  const fixture = load(which);
+  const { model, npy, meta } = fixture;
+  const ex = await Explainer.load(model);
+  assert.is(ex.tokens?.ids.name, 'input_ids', 'the word-embedding Gather is found');
+  const ids = npy('input_ids');
+  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+  const g = await ex.attribute(ids, { target: meta.target, feeds });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  return { ...fixture, ex, ids, feeds };
+}
+
 for (const opset of [13, 14, 15, 16, 17]) {
   test(`bert opset ${opset}: gradient at the word embedding equals PyTorch autograd; input×gradient per token; DeepLIFT sums to delta`, async () => {
-    const { model, npy, meta } = load(opset);
-    const ex = await Explainer.load(model);
-    assert.is(ex.tokens?.ids.name, 'input_ids');
-    const ids = npy('input_ids');
-    const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
-    const g = await ex.attribute(ids, { target: meta.target, feeds });
-    assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
-    assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
+    const { npy, meta, ex, ids, feeds } = await embeddingGradient(opset);
     const ixg = await ex.attribute(ids, { method: 'input-x-gradient', target: meta.target, feeds });
     const emb = npy('embedding').data as Float32Array;
     const grad = npy('grad_embedding').data as Float32Array;
@@ -67,15 +77,8 @@ for (const opset of [13, 17]) {
 }
 
 test('bert_q8 (quantize_dynamic, transformers.js\' model_quantized.onnx): the embedding gradient equals PyTorch\'s straight-through estimator with per-row statistics; DeepLIFT sums to delta; rows do not depend on their batch', async () => {
-  const { model, npy, meta } = load('q8');
-  const ex = await Explainer.load(model);
-  assert.is(ex.tokens?.ids.name, 'input_ids', 'the quantized word-embedding Gather is found');
-  const ids = npy('input_ids');
-  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
-  const g = await ex.attribute(ids, { target: meta.target, feeds });
-  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
+  const { npy, meta, ex, ids, feeds } = await embeddingGradient('q8');
   const want = npy('grad_embedding').data as Float32Array;
-  assert.ok(relL2(g.attributions.data, want) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
   // Row 1 alone gets the rows-of-three result: statistics are per row.
   const row = (a: NdArray, r: number): NdArray => ({ data: (a.data as ArrayLike<number> & { slice(s: number, e: number): ArrayLike<number> }).slice(r * 8, (r + 1) * 8), dims: [1, 8] } as NdArray);
   const alone = await ex.attribute(row(ids, 1), { target: [meta.target[1]], feeds: { attention_mask: row(feeds.attention_mask, 1), token_type_ids: row(feeds.token_type_ids, 1) } });
@@ -84,14 +87,7 @@ test('bert_q8 (quantize_dynamic, transformers.js\' model_quantized.onnx): the em
 });
 
 test('bert_ort_opt (onnxruntime\'s transformer optimiser: EmbedLayerNormalization, Attention, SkipLayerNormalization, BiasGelu at opset 12): the same gradient as the exported model; DeepLIFT sums to delta; info names the fusions read', async () => {
-  const { model, npy, meta } = load('ort_opt');
-  const ex = await Explainer.load(model);
-  assert.is(ex.tokens?.ids.name, 'input_ids', 'the word-embedding Gather of EmbedLayerNormalization is found');
-  const ids = npy('input_ids');
-  const feeds = { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
-  const g = await ex.attribute(ids, { target: meta.target, feeds });
-  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
-  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  const { model, meta, ex, ids, feeds } = await embeddingGradient('ort_opt');
   await assertDeepliftSums(ex, ids, meta.target, feeds);
   const info = await runCli(['info', model]);
   assert.ok(info.out.includes('read in standard ops (the counts above): com.microsoft.EmbedLayerNormalization ×1, com.microsoft.Attention ×2'), info.out.join('\n'));

@@ -19,12 +19,10 @@ export const deepliftQuantize: BackwardRule = {
     const { em, node } = ctx;
     const [x] = node.input!;
     const [q] = node.output!;
-    const dequantized = (pass: (t: string) => string) => {
-      const { scale, zeroPoint } = dynamicQuantization(ctx, q, pass);
-      return em.mul(em.sub(em.cast(pass(q), em.floatType), zeroPoint), scale);
-    };
-    const { small, ratio: r } = ratio(em, dequantized((t) => t), dequantized((t) => ctx.ref(t)), x, ctx.ref(x));
+    const [actual, reference] = [(t: string) => t, (t: string) => ctx.ref(t)].map((pass) => ({ pass, ...dynamicQuantization(ctx, q, pass) }));
+    const dequantized = ({ pass, scale, zeroPoint }: typeof actual) => em.mul(em.sub(em.cast(pass(q), em.floatType), zeroPoint), scale);
+    const { small, ratio: r } = ratio(em, dequantized(actual), dequantized(reference), x, ctx.ref(x));
     const atX = gradientOf(ctx).backward(ctx, dY)[0]!;
-    return [em.where(small, atX, em.mul(dY[0]!, em.div(r, dynamicQuantization(ctx, q).scale)))];
+    return [em.where(small, atX, em.mul(dY[0]!, em.div(r, actual.scale)))];
   },
 };

@@ -15,16 +15,21 @@ export const QuantizeLinear: RuleEntry = {
     backward(ctx, [dQ]) {
       const { em, node } = ctx;
       const x = node.input![0];
-      if (dynamicScale(ctx)) {
-        const { scale, zeroPoint, range } = dynamicQuantization(ctx, node.output![0]);
-        const bound = (v: number) => em.mul(scale, em.sub(em.scalar(v), zeroPoint));
-        const inside = em.mul(em.mask('GreaterOrEqual', x, bound(range[0] - 0.5)), em.mask('LessOrEqual', x, bound(range[1] + 0.5)));
-        return [em.mul(dQ!, em.div(inside, scale))];
-      }
-      const q = quantization(ctx, node.output![0]);
-      const bound = (v: number) => em.constFloat(q.scale.map((s, k) => s * (v - q.zeroPoint[k])), q.dims);
-      const inside = em.mul(em.mask('GreaterOrEqual', x, bound(q.range[0] - 0.5)), em.mask('LessOrEqual', x, bound(q.range[1] + 0.5)));
-      return [em.mul(dQ!, em.mul(inside, em.constFloat(q.scale.map((s) => 1 / s), q.dims)))];
+      // s(v − zp) for the bounds and t/s, from tensors of the graph or folded from constants.
+      const { range, bound, perScale } = (() => {
+        if (dynamicScale(ctx)) {
+          const { scale, zeroPoint, range } = dynamicQuantization(ctx, node.output![0]);
+          return { range, bound: (v: number) => em.mul(scale, em.sub(em.scalar(v), zeroPoint)), perScale: (t: string) => em.div(t, scale) };
+        }
+        const q = quantization(ctx, node.output![0]);
+        return {
+          range: q.range,
+          bound: (v: number) => em.constFloat(q.scale.map((s, k) => s * (v - q.zeroPoint[k])), q.dims),
+          perScale: (t: string) => em.mul(t, em.constFloat(q.scale.map((s) => 1 / s), q.dims)),
+        };
+      })();
+      const inside = em.mul(em.mask('GreaterOrEqual', x, bound(range[0] - 0.5)), em.mask('LessOrEqual', x, bound(range[1] + 0.5)));
+      return [em.mul(dQ!, perScale(inside))];
     },
   },
 };
