@@ -163,6 +163,7 @@ def main():
         print("bert_op%d %6d B  %s" % (opset, size, ", ".join(sorted(ops))))
     write_q8(model, (ids, mask, types), target)
     write_ort_optimized(model, (ids, mask, types), target, logits, grad)
+    write_masked_models()
 
 
 # ----------------------------------------------------------------------------
@@ -343,6 +344,145 @@ def write_q8(model, inputs, target):
                                 "and the straight-through estimator"})
     ops = sorted({n.op_type for n in m.graph.node})
     print("bert_q8  %6d B  margin %.3g  %s" % (size, margin, ", ".join(ops)))
+
+
+# ----------------------------------------------------------------------------
+# Decoder and -inf-masked encoder classifiers: a GPT-2-style model that pools the last non-pad
+# token by logits[arange(N), last] (torch.onnx: Flatten + Gather at indices computed from the ids
+# and the batch's size) with finfo.min causal and padding masks (their sum is -inf), and a
+# DistilBERT-style model with masked_fill(-inf) and RoBERTa's cumsum position ids.
+# ----------------------------------------------------------------------------
+MASKED_IG_STEPS = 16
+
+
+class DecoderAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_attn, self.c_proj = nn.Linear(HIDDEN, 3 * HIDDEN), nn.Linear(HIDDEN, HIDDEN)
+        self.register_buffer("bias", torch.tril(torch.ones(MAX_LEN, MAX_LEN, dtype=torch.bool)).view(1, 1, MAX_LEN, MAX_LEN))
+
+    def forward(self, x, mask_bias):
+        n, l, _ = x.shape
+        d = HIDDEN // HEADS
+        q, k, v = (t.view(n, l, HEADS, d).permute(0, 2, 1, 3) for t in self.c_attn(x).split(HIDDEN, dim=2))
+        w = q @ k.transpose(-1, -2) / math.sqrt(d)
+        w = torch.where(self.bias[:, :, :l, :l], w, torch.tensor(torch.finfo(w.dtype).min, dtype=w.dtype))
+        w = torch.softmax(w + mask_bias, dim=-1)
+        return self.c_proj((w @ v).permute(0, 2, 1, 3).reshape(n, l, HIDDEN))
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1, self.attn, self.ln2 = nn.LayerNorm(HIDDEN), DecoderAttention(), nn.LayerNorm(HIDDEN)
+        self.fc, self.proj = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+
+    def forward(self, x, mask_bias):
+        x = x + self.attn(self.ln1(x), mask_bias)
+        return x + self.proj(gelu_new(self.fc(self.ln2(x))))
+
+
+class Decoder(nn.Module):
+    """HF GPT2ForSequenceClassification's structure at tiny sizes (pad id 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.word, self.position = nn.Embedding(VOCAB, HIDDEN), nn.Embedding(MAX_LEN, HIDDEN)
+        self.blocks = nn.ModuleList(DecoderBlock() for _ in range(LAYERS))
+        self.ln_f, self.score = nn.LayerNorm(HIDDEN), nn.Linear(HIDDEN, CLASSES, bias=False)
+
+    def forward(self, input_ids, attention_mask, word=None):
+        n, l = input_ids.shape
+        x = (self.word(input_ids) if word is None else word) + self.position(torch.arange(l).unsqueeze(0))
+        mask_bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        for block in self.blocks:
+            x = block(x, mask_bias)
+        logits = self.score(self.ln_f(x))
+        last = (torch.eq(input_ids, 0).long().argmax(-1) - 1) % l
+        return logits[torch.arange(n), last]
+
+
+class InfMaskedLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(HIDDEN, HIDDEN) for _ in range(4))
+        self.ln1, self.ln2 = nn.LayerNorm(HIDDEN, eps=1e-12), nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.ffn1, self.ffn2 = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+
+    def forward(self, x, mask):
+        n, l, _ = x.shape
+        d = HIDDEN // HEADS
+        q, k, v = (m(x).view(n, -1, HEADS, d).transpose(1, 2) for m in (self.q, self.k, self.v))
+        scores = (q / math.sqrt(d)) @ k.transpose(2, 3)
+        scores = scores.masked_fill((mask == 0).view(n, 1, 1, l).expand_as(scores), -float("inf"))
+        ctx = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).contiguous().view(n, -1, HIDDEN)
+        x = self.ln1(self.o(ctx) + x)
+        return self.ln2(self.ffn2(nn.functional.gelu(self.ffn1(x))) + x)
+
+
+class InfMasked(nn.Module):
+    """DistilBERT's attention (masked_fill with -inf, as its older releases) with RoBERTa's position ids (pad id 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.word, self.position = nn.Embedding(VOCAB, HIDDEN, padding_idx=1), nn.Embedding(MAX_LEN + 2, HIDDEN, padding_idx=1)
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-12)
+        self.layers = nn.ModuleList(InfMaskedLayer() for _ in range(LAYERS))
+        self.pre, self.classifier = nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, CLASSES)
+
+    def forward(self, input_ids, attention_mask, word=None):
+        real = input_ids.ne(1).int()
+        positions = (torch.cumsum(real, dim=1).type_as(real) * real).long() + 1
+        x = self.ln((self.word(input_ids) if word is None else word) + self.position(positions))
+        for layer in self.layers:
+            x = layer(x, attention_mask)
+        return self.classifier(torch.relu(self.pre(x[:, 0])))
+
+
+def write_masked_models():
+    for name, build, pad in (("gpt2_op14", Decoder, 0), ("distilbert_op14", InfMasked, 1)):
+        torch.manual_seed(5)
+        model = build().eval()
+        r = np.random.RandomState(11)
+        ids = r.randint(3, VOCAB, size=(3, SEQ)).astype(np.int64)
+        mask = np.ones((3, SEQ), np.int64)
+        ids[1, 5:], mask[1, 5:] = pad, 0
+        ids[2, 7:], mask[2, 7:] = pad, 0
+        target = np.random.RandomState(0).randint(CLASSES, size=3)
+        d = os.path.join(OUT_ROOT, name)
+        os.makedirs(d)
+        path = os.path.join(d, "model.onnx")
+        t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+        axes = {0: "batch", 1: "sequence"}
+        torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"],
+                          output_names=["logits"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        md = model.double()
+        pick = (torch.arange(3), torch.from_numpy(target))
+        word = md.word(t_ids).detach().requires_grad_(True)
+        logits = md(t_ids, t_mask, word=word)
+        (grad,) = torch.autograd.grad(logits[pick].sum(), word)
+        logits_zero = md(t_ids, t_mask, word=torch.zeros_like(word))
+        # Integrated gradients from the zero embedding, numpy's Gauss-Legendre nodes, explicit loop.
+        nodes, weights = np.polynomial.legendre.leggauss(MASKED_IG_STEPS)
+        ig = torch.zeros_like(word)
+        for node, weight in zip(nodes, weights):
+            point = (0.5 * (1 + node) * word).detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(md(t_ids, t_mask, word=point)[pick].sum(), point)
+            ig += 0.5 * weight * g
+        size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "output_zero": logits_zero,
+                        "embedding": word, "grad_embedding": grad, "ig_embedding": ig * word},
+                    {"opset": 14, "target": [int(t) for t in target], "pad": pad, "ig_steps": MASKED_IG_STEPS,
+                     "description": build.__doc__ + "; grad_embedding = d logit[target] / d word-embedding "
+                                    "output, float64 autograd; output_zero: the logits at the zero embedding; "
+                                    "ig_embedding: integrated gradients from the zero embedding, Gauss-Legendre "
+                                    "ig_steps"})
+        print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-import { differentiable, emitBackward } from './backward';
+import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
@@ -84,12 +84,13 @@ const PATH_PREFIX = 'path/';
 /**
  * Copies of the forward nodes that depend on the `replaced` tensors, reading their replacements
  * instead; their tensors get `prefix`. `side` maps the copies' other inputs (default: unchanged).
+ * Nodes computing only tensors in `before` are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name): { nodes: NodeProto[]; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, before = new Set<string>()): { nodes: NodeProto[]; ref: (n: string) => string } {
   const renamed = new Map(replaced);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
-    if (!(n.input ?? []).some((i) => renamed.has(i))) continue;
+    if (!(n.input ?? []).some((i) => renamed.has(i)) || (n.output ?? []).every((o) => !o || before.has(o))) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
     nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
@@ -101,8 +102,10 @@ function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: str
  * The path of integrated gradients inside the graph, from the tensors `starts` (the inputs, or a
  * layer for Captum's LayerIntegratedGradients), each with its reference value:
  * a_{s,n} = a⁰_n + α_s·(a_n − a⁰_n) for the S `alphas` (batch S·N, step-major), a copy of the
- * forward nodes after the starts on them (every other batch tensor they read — inputs fed as they
- * are, a skip connection around a layer — repeated S times), and the seed on each point scaled by
+ * forward nodes after the starts on them and of those after the inputs fed as they are (those
+ * inputs repeated S times, so that what is computed from the batch's size — a Range over the
+ * rows indexing a flattened batch — counts S·N rows), every other batch tensor they read (a
+ * skip connection around a layer) repeated S times, and the seed on each point scaled by
  * the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S
  * points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
@@ -122,7 +125,11 @@ function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string
     if (!repeated.has(name)) repeated.set(name, em.reshape(em.expand(em.unsqueeze(name, [0]), [steps, ...Array(rowOf(name).length + 1).fill(1)]), [-1, ...rowOf(name)]));
     return repeated.get(name)!;
   };
-  const { nodes, ref } = renamedPass(view, new Map(starts.map(([start], k) => [start, wrt[k]])), PATH_PREFIX, repeat);
+  const explained = new Set(spec.inputs ?? [spec.input]);
+  const fed = view.inputs.map((i) => i.name ?? '').filter((i) => !explained.has(i) && facts.batchAxis.get(i) === 0);
+  const before = new Set(starts.flatMap(([start]) => [...ancestors(view, start)]));
+  const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
+  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, before);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),

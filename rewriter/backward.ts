@@ -137,7 +137,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
     throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${reason}`);
   };
   return {
-    em, view, node, opset: view.opset, options: spec.options,
+    em, view, node, opset: view.opset, options: spec.options, batchBroadcasts: facts.batchBroadcasts,
     needsGrad: (i) => needs[i] ?? false,
     shape, batchAxis, constant,
     dtype: (name) => facts.dtypes.get(aliases.get(name) ?? name) ?? view.initializers.get(name)?.data_type ?? undefined,

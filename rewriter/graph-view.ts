@@ -7,7 +7,7 @@ export interface TensorFacts {
   shapes: Map<string, number[]>;
   dtypes: Map<string, number>;
   batchAxis: Map<string, number>;
-  /** Values of small integer tensors (shape arithmetic) observed when probing. */
+  /** Values of small integer tensors computed from shapes and constants only, observed when probing. */
   values: Map<string, number[]>;
   /**
    * Every batch axis holds the batch alone (size 1 at batch 1): activations of a one-row run then
@@ -140,4 +140,14 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
     pending = waiting;
   }
   return order;
+}
+
+/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
+export function valueDependent(view: GraphView): Set<string> {
+  const dep = new Set(view.inputs.map((i) => i.name ?? ''));
+  for (const n of view.nodes) {
+    if (n.op_type === 'Shape' || n.op_type === 'Size') continue;
+    if ((n.input ?? []).some((i) => dep.has(i))) for (const o of n.output ?? []) if (o) dep.add(o);
+  }
+  return dep;
 }

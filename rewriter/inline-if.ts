@@ -1,16 +1,6 @@
 import { GraphView } from './graph-view';
 import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
-/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
-export function valueDependent(view: GraphView): Set<string> {
-  const dep = new Set(view.inputs.map((i) => i.name ?? ''));
-  for (const n of view.nodes) {
-    if (n.op_type === 'Shape' || n.op_type === 'Size') continue;
-    if ((n.input ?? []).some((i) => dep.has(i))) for (const o of n.output ?? []) if (o) dep.add(o);
-  }
-  return dep;
-}
-
 /** A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept), its outputs copied to `outputs`. */
 function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { nodes: NodeProto[]; initializers: TensorProto[] } {
   const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
@@ -29,14 +19,13 @@ function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { 
  * input's values stays; the walk then reports that its outputs have no gradient.
  */
 export function inlineConstantIfs(view: GraphView, values: Map<string, number[]>): ModelProto | undefined {
-  const dep = valueDependent(view);
   let inlined = false;
   const graph = view.graph;
   const initializers: TensorProto[] = [];
   const nodes = (graph.node ?? []).flatMap((n) => {
     if (n.op_type !== 'If') return [n];
     const cond = n.input![0];
-    const value = view.constant(cond)?.values ?? (dep.has(cond) ? undefined : values.get(cond));
+    const value = view.constant(cond)?.values ?? values.get(cond);
     if (!value?.length) return [n];
     const branch = n.attribute?.find((a) => a.name === (value[0] ? 'then_branch' : 'else_branch'))?.g;
     if (!branch) return [n];

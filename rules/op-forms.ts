@@ -89,17 +89,22 @@ export function scatterAlongAxis(em: Emitter, g: string, axis: number, rank: num
 
 /** Contracts axis `axis` of `g` (length rows) with a constant rows×cols matrix M: result length cols there. */
 export function matmulAlongAxis(em: Emitter, g: string, axis: number, rank: number, matrix: ArrayLike<number>, rows: number, cols: number): string {
-  if (axis === rank - 1) return em.matmul(g, em.constFloat(matrix, [rows, cols]));
-  if (axis === rank - 2) {
-    // Mᵀ·g broadcasts over the leading axes: no transposes needed.
+  return contractAlongAxis(em, g, axis, rank, () => em.constFloat(matrix, [rows, cols]), () => {
     const t = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = matrix[r * cols + c];
-    return em.matmul(em.constFloat(t, [cols, rows]), g);
-  }
+    return em.constFloat(t, [cols, rows]);
+  });
+}
+
+/** Contracts axis `axis` of `g` with the matrix m() (rows × cols; mT() its transpose, built only when used). */
+export function contractAlongAxis(em: Emitter, g: string, axis: number, rank: number, m: () => string, mT: () => string): string {
+  if (axis === rank - 1) return em.matmul(g, m());
+  // Mᵀ·g broadcasts over the leading axes: no transposes needed.
+  if (axis === rank - 2) return em.matmul(mT(), g);
   const perm = Array.from({ length: rank }, (_, k) => k);
   perm[axis] = rank - 1;
   perm[rank - 1] = axis;
-  return em.transpose(em.matmul(em.transpose(g, perm), em.constFloat(matrix, [rows, cols])), perm);
+  return em.transpose(em.matmul(em.transpose(g, perm), m()), perm);
 }
 
 /** Rule of ops that only change the shape (Reshape, Flatten, Squeeze, Unsqueeze): dX = dY reshaped like X. */

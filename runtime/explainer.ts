@@ -13,6 +13,7 @@ import { parseModel } from '../rewriter/model-io';
 import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
+import { sharedReferenceFits } from '../rewriter/shared-reference';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtTensor } from './backend';
@@ -268,7 +269,11 @@ export class Explainer {
           if (second.batchDynamic) return { view: new GraphView(freed, this.label), ...second };
         }
         return { view, ...first };
-      })();
+      })().then((prepared) => {
+        // One shared reference row, unless the other batch inputs meet it where rows do not broadcast.
+        prepared.facts.batchBroadcasts &&= sharedReferenceFits(prepared.view, prepared.facts, this.explained.map((i) => i.name));
+        return prepared;
+      });
       this.prepared.set(key, p);
       p.catch(() => this.prepared.delete(key));
     }

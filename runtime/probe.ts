@@ -1,5 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, TensorFacts } from '../rewriter/graph-view';
+import { GraphView, TensorFacts, valueDependent } from '../rewriter/graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
@@ -148,12 +148,14 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
   }
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
+  // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's.
+  const fromValues = valueDependent(new GraphView(model, label));
   for (const [name, t] of Object.entries(one)) {
     const v = t as OrtTensor;
     facts.shapes.set(name, [...v.dims]);
     facts.dtypes.set(name, onnxType(v.type));
     facts.batchAxis.set(name, -1);
-    if ((v.type === 'int64' || v.type === 'int32' || v.type === 'bool') && v.size <= 4096) facts.values.set(name, tensorNumbers(v));
+    if ((v.type === 'int64' || v.type === 'int32' || v.type === 'bool') && v.size <= 4096 && !fromValues.has(name)) facts.values.set(name, tensorNumbers(v));
   }
   for (const i of inputs) {
     facts.shapes.set(i.name, [...i.dims]);

@@ -78,6 +78,14 @@ test('joint DeepLIFT: Σ over both inputs of the attributions = f(x) − f(x⁰)
   target.forEach((_, row) => assert.ok(Math.abs(sum(r.inputAttributions!.signal, row) + sum(r.inputAttributions!.tabular, row) - explained[row]) <= 1e-5));
 });
 
+test('DeepLIFT of one input with the other fed, zero baseline: sums to delta (the fed rows meet the reference pass in a Concat, which does not broadcast one reference row)', async () => {
+  for (const [name, other] of [['signal', 'tabular'], ['tabular', 'signal']] as const) {
+    const ex = await Explainer.load(MODEL, { wrt: name });
+    const r = await ex.attribute(inputs[name], { method: 'deeplift', target, feeds: { [other]: inputs[other] } });
+    r.delta!.forEach((d, row) => assert.ok(Math.abs(d) <= 1e-5 * Math.max(1, Math.abs(sum(r.attributions, row))), `${name}, row ${row}: delta ${d}`));
+  }
+});
+
 test('joint integrated gradients: each input on its own path, equal to the PyTorch Riemann sum; delta over both; chunked runs agree', async () => {
   const ex = await Explainer.load(MODEL, { wrt: 'all' });
   const options = { method: 'integrated-gradients', igMethod: META.ig_method, steps: META.ig_steps, target, baselines };

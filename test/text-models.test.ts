@@ -76,6 +76,36 @@ for (const opset of [13, 17]) {
   });
 }
 
+/**
+ * A GPT-2-style classifier (the last non-pad token's logits picked from the rows flattened with
+ * their batch at indices computed from the ids and the batch's size; finfo.min masks adding up to
+ * −Inf) and a DistilBERT-style one (masked_fill with −Inf, cumsum position ids).
+ */
+for (const name of ['gpt2_op14', 'distilbert_op14']) {
+  test(`${name}: gradient and integrated gradients at the word embedding equal PyTorch autograd; DeepLIFT sums to PyTorch's f(x) − f(0); LRP stays finite`, async () => {
+    const dir = path.join(TEXT, name);
+    const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+    const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+    assert.is(ex.tokens?.ids.name, 'input_ids', 'the word-embedding Gather is found');
+    const [ids, feeds, target] = [npy('input_ids'), { attention_mask: npy('attention_mask') }, meta.target];
+    const g = await ex.attribute(ids, { target, feeds });
+    const near = (got: ArrayLike<number>, want: string, tol: number) => assert.ok(relL2(got, npy(want).data as Float32Array) <= tol, `${want}: rel L2 ${relL2(got, npy(want).data as Float32Array)}`);
+    near(g.outputs.logits.data, 'output', 1e-5);
+    near(g.attributions.data, 'grad_embedding', 1e-4);
+    near((await ex.attribute(ids, { method: 'integrated-gradients', steps: meta.ig_steps, target, feeds })).attributions.data, 'ig_embedding', 1e-4);
+    const d = await ex.attribute(ids, { method: 'deeplift', target, feeds });
+    const [y, y0] = [npy('output').data as Float32Array, npy('output_zero').data as Float32Array];
+    [0, 1, 2].forEach((r) => {
+      const sum = d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0);
+      const want = y[r * 3 + target[r]] - y0[r * 3 + target[r]];
+      assert.ok(Math.abs(sum - want) <= 1e-5, `DeepLIFT row ${r}: Σ ${sum} vs PyTorch ${want}`);
+    });
+    await assertDeepliftSums(ex, ids, target, feeds);
+    assert.ok((await ex.attribute(ids, { method: 'lrp-epsilon', target, feeds })).attributions.data.every(Number.isFinite), 'LRP-ε relevance is finite');
+  });
+}
+
 test('bert_q8 (quantize_dynamic, transformers.js\' model_quantized.onnx): the embedding gradient equals PyTorch\'s straight-through estimator with per-row statistics; DeepLIFT sums to delta; rows do not depend on their batch', async () => {
   const { npy, meta, ex, ids, feeds } = await embeddingGradient('q8');
   const want = npy('grad_embedding').data as Float32Array;

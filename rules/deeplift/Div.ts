@@ -20,9 +20,9 @@ export const deepliftDiv: BackwardRule = {
     const split = productSplit(em, a, a0, r, r0);
     const mA = ctx.needsGrad(0) ? em.mul(dY[0]!, split.ofA) : null;
     const mR = em.mul(dY[0]!, split.ofR);
-    const { small, dx } = delta(em, b, b0);
+    const { moved, dx } = delta(em, b, b0);
     const bMid = midpoint(em, b, b0);
     const limit = em.neg(em.div(mR, em.mul(bMid, bMid)));
-    return [mA, em.where(small, limit, em.div(em.mul(mR, em.sub(r, r0)), dx))];
+    return [mA, em.where(moved, em.div(em.mul(mR, em.sub(r, r0)), dx), limit)];
   },
 };

@@ -16,7 +16,7 @@ export const deepliftLRN: BackwardRule = {
     const mP = em.mul(dY!, midpoint(em, x, x0));
     const dd = delta(em, d, d0);
     const limit = em.mul(em.scalar(-beta), power(em, midpoint(em, d, d0), -beta - 1));
-    const mD = em.mul(mP, em.where(dd.small, limit, em.div(em.sub(p, p0), dd.dx)));
+    const mD = em.mul(mP, em.where(dd.moved, em.div(em.sub(p, p0), dd.dx), limit));
     const mS = em.mul(em.scalar(alpha / size), windowSum(mD, true));
     return [em.add(em.mul(dY!, midpoint(em, p, p0)), em.mul(mS, em.add(x, x0)))];
   },

@@ -13,17 +13,20 @@ function logSumExp(ctx: RuleContext, x: string, axes: number[], p: string, p0: s
   const { em } = ctx;
   const x0 = ctx.ref(x);
   const lse = (v: string, shift: string) => em.add(shift, em.op('Log', [em.reduceSum(em.op('Exp', [em.sub(v, shift)]), axes)]));
-  const [cx, cx0] = [em.reduceSum(em.mul(p, x), axes), em.reduceSum(em.mul(p0, x0), axes)];
+  // Σ p·x with p = 0 counted as 0: a masked score x = −Inf has p = 0, and 0·(−Inf) is NaN.
+  const zero = em.scalar(0);
+  const mean = (q: string, v: string) => em.reduceSum(em.where(em.compare('Greater', q, zero), em.mul(q, v), zero), axes);
+  const [cx, cx0] = [mean(p, x), mean(p0, x0)];
   const [L, L0] = [lse(x, cx), lse(x0, cx0)];
   const back = (gL: string): string => {
     const c = maximum(em, cx, cx0);
     const [logS, logS0] = [em.sub(L, c), em.sub(L0, c)];
     const [s, s0] = [em.op('Exp', [logS]), em.op('Exp', [logS0])];
     const ds = delta(em, s, s0);
-    const gS = em.mul(gL, em.where(ds.small, em.op('Exp', [em.neg(midpoint(em, logS, logS0))]), em.div(em.sub(logS, logS0), ds.dx)));
+    const gS = em.mul(gL, em.where(ds.moved, em.div(em.sub(logS, logS0), ds.dx), em.op('Exp', [em.neg(midpoint(em, logS, logS0))])));
     const [e, e0] = [em.op('Exp', [em.sub(x, c)]), em.op('Exp', [em.sub(x0, c)])];
     const dx = delta(em, x, x0);
-    return em.mul(gS, em.where(dx.small, em.op('Exp', [em.sub(midpoint(em, x, x0), c)]), em.div(em.sub(e, e0), dx.dx)));
+    return em.mul(gS, em.where(dx.moved, em.div(em.sub(e, e0), dx.dx), em.op('Exp', [em.sub(midpoint(em, x, x0), c)])));
   };
   return { L, L0, back };
 }
@@ -39,7 +42,7 @@ function logSpace(ctx: RuleContext, g: string, softmax: boolean): string {
   if (softmax) {
     const [z, z0] = [em.sub(x, L), em.sub(ctx.ref(x), L0)];
     const dz = delta(em, z, z0);
-    gZ = em.mul(g, em.where(dz.small, em.op('Exp', [midpoint(em, z, z0)]), em.div(em.sub(y, ctx.ref(y)), dz.dx)));
+    gZ = em.mul(g, em.where(dz.moved, em.div(em.sub(y, ctx.ref(y)), dz.dx), em.op('Exp', [midpoint(em, z, z0)])));
   }
   return em.add(gZ, back(em.neg(em.reduceSum(gZ, axes))));
 }

@@ -1,19 +1,20 @@
 import { Emitter } from '../../rewriter/emitter';
 
 /**
- * δx = x − x⁰ and the positions where |δx| < 1e-7 (`small`). Callers divide by δx freely and pick
- * the limit with Where(small, limit, quotient): Where selects, so an Inf/NaN quotient at a small
- * position never reaches the result.
+ * δx = x − x⁰ and the positions where |δx| ≥ 1e-7 (`moved`). Callers divide by δx freely and pick
+ * the limit with Where(moved, quotient, limit): Where selects, so an Inf/NaN quotient where x
+ * barely moved never reaches the result. Where both passes hold the same infinity (a −Inf
+ * attention mask), δx is NaN and not `moved`: the limit is taken there too.
  */
-export function delta(em: Emitter, x: string, x0: string): { small: string; dx: string } {
+export function delta(em: Emitter, x: string, x0: string): { moved: string; dx: string } {
   const dx = em.sub(x, x0);
-  return { small: em.compare('Less', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
+  return { moved: em.compare('GreaterOrEqual', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
 }
 
-/** DeepLIFT's δy/δx, with `small` marking where the caller takes the limit (the gradient) instead. */
-export function ratio(em: Emitter, y: string, y0: string, x: string, x0: string): { small: string; ratio: string } {
-  const { small, dx } = delta(em, x, x0);
-  return { small, ratio: em.div(em.sub(y, y0), dx) };
+/** DeepLIFT's δy/δx, with `moved` false where the caller takes the limit (the gradient) instead. */
+export function ratio(em: Emitter, y: string, y0: string, x: string, x0: string): { moved: string; ratio: string } {
+  const { moved, dx } = delta(em, x, x0);
+  return { moved, ratio: em.div(em.sub(y, y0), dx) };
 }
 
 /** (a + a⁰) / 2. */

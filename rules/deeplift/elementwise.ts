@@ -1,5 +1,6 @@
 import { attrFloat, hasAttr } from '../../rewriter/attributes';
 import { Emitter } from '../../rewriter/emitter';
+import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 import { rescale } from './rescale';
@@ -17,8 +18,8 @@ function extremumStep(em: Emitter, acc: Pair, p: Pair, s: number): { next: Pair;
   const d = (a: string, b: string) => (s > 0 ? em.sub(b, a) : em.sub(a, b));
   const [dx, dx0] = [d(acc.x, p.x), d(acc.x0, p.x0)];
   const [r, r0] = [em.op('Relu', [dx]), em.op('Relu', [dx0])];
-  const { small, dx: dd } = delta(em, dx, dx0);
-  const m = em.where(small, em.mask('Greater', em.add(dx, dx0), em.scalar(0)), em.div(em.sub(r, r0), dd));
+  const { moved, dx: dd } = delta(em, dx, dx0);
+  const m = em.where(moved, em.div(em.sub(r, r0), dd), em.mask('Greater', em.add(dx, dx0), em.scalar(0)));
   const step = (a: string, relu: string) => (s > 0 ? em.add(a, relu) : em.sub(a, relu));
   return { next: { x: step(acc.x, r), x0: step(acc.x0, r0) }, m };
 }
@@ -77,8 +78,8 @@ const clip: BackwardRule = {
 };
 
 /**
- * Where(c, a, b) with c computed from the input: where c keeps its value on both passes, the
- * selected branch gets m = 1. Where it flips (c ≠ c⁰), δy = a − b⁰ (or b − a⁰) goes whole to the
+ * Where(c, a, b) with c computed from the input (its values, or only its shape): where c keeps its
+ * value on both passes, the selected branch gets m = 1. Where it flips (c ≠ c⁰), δy = a − b⁰ (or b − a⁰) goes whole to the
  * branch that moved more, m = δy/δ(branch); only if both moved less than 1e-7 does it keep the
  * gradient's routing (δy is then not attributed).
  */
@@ -93,9 +94,8 @@ const where: BackwardRule = {
     const dy = em.sub(y, ctx.ref(y));
     const [da, db] = [delta(em, a, ctx.ref(a)), delta(em, b, ctx.ref(b))];
     const useA = em.mask('GreaterOrEqual', em.op('Abs', [da.dx]), em.op('Abs', [db.dx]));
-    const notSmall = (small: string) => em.sub(em.scalar(1), em.cast(small, em.floatType));
-    const toA = em.compare('Greater', em.mul(em.mul(flip, useA), notSmall(da.small)), em.scalar(0.5));
-    const toB = em.compare('Greater', em.mul(em.mul(flip, em.sub(em.scalar(1), useA)), notSmall(db.small)), em.scalar(0.5));
+    const toA = em.compare('Greater', em.mul(em.mul(flip, useA), em.cast(da.moved, em.floatType)), em.scalar(0.5));
+    const toB = em.compare('Greater', em.mul(em.mul(flip, em.sub(em.scalar(1), useA)), em.cast(db.moved, em.floatType)), em.scalar(0.5));
     const zero = em.scalar(0);
     const mA = em.where(toA, em.div(dy, da.dx), em.where(toB, zero, s));
     const mB = em.where(toB, em.div(dy, db.dx), em.where(toA, zero, em.sub(em.scalar(1), s)));
@@ -107,12 +107,16 @@ const MULTI: Record<string, BackwardRule> = { Max: extremum(1), Min: extremum(-1
 
 /**
  * Element-wise ops: with one activation operand (Max(x, c), Pow(x, c), Clip with constant bounds)
- * the rescale rule; with several, the op's exact decomposition.
+ * the rescale rule; with several, the op's exact decomposition; Where by its condition.
  */
 export function elementwise(opType: string): BackwardRule {
   return {
     broadcastInputs: 'all',
     backward(ctx, dY) {
+      // Where with a condition that does not depend on the input selects linearly (δy = δa or δb):
+      // the gradient's routing. Otherwise its own rule, also with one activation operand: rescale's
+      // δy/δx would be NaN where a branch holds the same −Inf on both passes (masked attention scores).
+      if (opType === 'Where') return (ctx.ref(ctx.node.input![0]) === ctx.node.input![0] ? gradientOf(ctx) : where).backward(ctx, dY);
       const active = ctx.node.input!.filter((_, i) => ctx.needsGrad(i)).length;
       if (active <= 1) return rescale.backward(ctx, dY);
       const multi = MULTI[opType] ?? ctx.fail(`DeepLIFT has no rule for ${opType} of ${active} activations (only one operand may depend on the explained input)`);

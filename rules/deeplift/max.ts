@@ -56,8 +56,8 @@ export function maxRule({ opType, rule: gradient }: RuleEntry): BackwardRule {
       const plain = route(ctx, dY!, false);
       return node.input!.map((x, i) => {
         if (!ctx.needsGrad(i) || !routed[i]) return null;
-        const { small, dx } = delta(em, x, ctx.ref(x));
-        return em.where(small, plain[i]!, em.div(routed[i]!, dx));
+        const { moved, dx } = delta(em, x, ctx.ref(x));
+        return em.where(moved, em.div(routed[i]!, dx), plain[i]!);
       });
     },
   };

@@ -26,7 +26,7 @@ export function normalization(ctx: RuleContext, g: string, axes: number[], epsil
   const vDelta = delta(em, p.v, p0.v);
   const rhoMid = p.rhoAt(midpoint(em, p.v, p0.v));
   const limit = em.mul(mRho, em.mul(em.scalar(-0.5), em.mul(rhoMid, em.mul(rhoMid, rhoMid))));
-  const mV = em.where(vDelta.small, limit, em.div(em.mul(mRho, em.sub(p.rho, p0.rho)), vDelta.dx));
+  const mV = em.where(vDelta.moved, em.div(em.mul(mRho, em.sub(p.rho, p0.rho)), vDelta.dx), limit);
   mC = em.add(mC, em.mul(em.mul(mV, em.scalar(1 / n)), em.add(p.c, p0.c)));
   return em.sub(mC, em.reduceMean(mC, axes));
 }

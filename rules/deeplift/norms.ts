@@ -32,7 +32,7 @@ export const deepliftLpNormalization: BackwardRule = {
     const mRho = em.reduceSum(em.mul(dY!, split.ofR), [axis]);
     const dn = delta(em, n, n0);
     const nMid = midpoint(em, n, n0);
-    const mN = em.mul(mRho, em.where(dn.small, em.neg(em.op('Reciprocal', [em.mul(nMid, nMid)])), em.div(em.sub(rho, rho0), dn.dx)));
+    const mN = em.mul(mRho, em.where(dn.moved, em.div(em.sub(rho, rho0), dn.dx), em.neg(em.op('Reciprocal', [em.mul(nMid, nMid)]))));
     const viaNorm = p === 1 ? l1Multipliers(em, mN, x, x0) : l2Multipliers(em, mN, x, x0, n, n0);
     return [em.add(direct, viaNorm)];
   },

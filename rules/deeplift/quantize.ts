@@ -21,8 +21,8 @@ export const deepliftQuantize: BackwardRule = {
     const [q] = node.output!;
     const [actual, reference] = [(t: string) => t, (t: string) => ctx.ref(t)].map((pass) => ({ pass, ...dynamicQuantization(ctx, q, pass) }));
     const dequantized = ({ pass, scale, zeroPoint }: typeof actual) => em.mul(em.sub(em.cast(pass(q), em.floatType), zeroPoint), scale);
-    const { small, ratio: r } = ratio(em, dequantized(actual), dequantized(reference), x, ctx.ref(x));
+    const { moved, ratio: r } = ratio(em, dequantized(actual), dequantized(reference), x, ctx.ref(x));
     const atX = gradientOf(ctx).backward(ctx, dY)[0]!;
-    return [em.where(small, atX, em.mul(dY[0]!, em.div(r, actual.scale)))];
+    return [em.where(moved, em.mul(dY[0]!, em.div(r, actual.scale)), atX)];
   },
 };

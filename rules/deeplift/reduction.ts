@@ -18,9 +18,9 @@ export const deepliftReduceSumSquare = reduction(({ em }, g, x, x0) => em.mul(g,
 
 /** Multipliers of x for a signal g on n = Σ|x|: rescale rule for |x| (sign at the midpoint where |δx| < 1e-7). */
 export function l1Multipliers(em: Emitter, g: string, x: string, x0: string): string {
-  const { small, dx } = delta(em, x, x0);
+  const { moved, dx } = delta(em, x, x0);
   const r = em.div(em.sub(em.op('Abs', [x]), em.op('Abs', [x0])), dx);
-  return em.mul(g, em.where(small, em.sign(midpoint(em, x, x0)), r));
+  return em.mul(g, em.where(moved, r, em.sign(midpoint(em, x, x0))));
 }
 
 /**
@@ -29,9 +29,9 @@ export function l1Multipliers(em: Emitter, g: string, x: string, x0: string): st
  */
 export function l2Multipliers(em: Emitter, g: string, x: string, x0: string, n: string, n0: string): string {
   const [s, s0] = [em.mul(n, n), em.mul(n0, n0)];
-  const { small, dx } = delta(em, s, s0);
+  const { moved, dx } = delta(em, s, s0);
   const limit = em.div(em.scalar(0.5), em.op('Sqrt', [midpoint(em, s, s0)]));
-  return em.mul(em.mul(g, em.where(small, limit, em.div(em.sub(n, n0), dx))), em.add(x, x0));
+  return em.mul(em.mul(g, em.where(moved, em.div(em.sub(n, n0), dx), limit)), em.add(x, x0));
 }
 
 export const deepliftReduceL1 = reduction(({ em }, g, x, x0) => l1Multipliers(em, g, x, x0));

@@ -48,8 +48,8 @@ export const rescale: BackwardRule = {
     const float = (t: string) => (isFloatType(ctx.dtype(t)) ? [t, ctx.ref(t)] : [t, ctx.ref(t)].map((v) => em.cast(v, em.floatType)));
     const [yf, y0f] = float(y);
     const [xf, x0f] = float(x);
-    const { small, ratio: r } = ratio(em, yf, y0f, xf, x0f);
+    const { moved, ratio: r } = ratio(em, yf, y0f, xf, x0f);
     const atMid = gradientAtMidpoint(ctx, dY!, k);
-    return node.input!.map((_, i) => (i === k ? em.where(small, atMid, em.mul(dY!, r)) : null));
+    return node.input!.map((_, i) => (i === k ? em.where(moved, em.mul(dY!, r), atMid) : null));
   },
 };

@@ -2,6 +2,7 @@ import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
+import { deepliftGather, deepliftGatherElements } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
@@ -14,7 +15,7 @@ import { DequantizeLinear } from '../ops/DequantizeLinear';
 import { categoryTable, opKey } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
-/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, quantizers). */
+/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, quantizers, gathers at computed indices). */
 const EXACT: Record<string, BackwardRule> = {
   Div: deepliftDiv,
   Softmax: deepliftSoftmax,
@@ -33,6 +34,8 @@ const EXACT: Record<string, BackwardRule> = {
   QuantizeLinear: deepliftQuantize,
   // Linear in q given its scale (δu/δq = s with a constant scale; deepliftQuantize with a computed one).
   DequantizeLinear: DequantizeLinear.rule,
+  Gather: deepliftGather,
+  GatherElements: deepliftGatherElements,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];
@@ -45,7 +48,7 @@ export const deeplift: Method = {
   name: 'deeplift',
   reference: true,
   table: categoryTable({
-    shape: 'gradient',
+    shape: (e) => exact(e) ?? e.rule,
     linear: 'gradient',
     constant: 'gradient',
     weighted: bilinear,

@@ -14,7 +14,9 @@ function stabilize(em: Emitter, z: string, epsilon: number): string {
 /**
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
  * node's output (bias included). Products of two activations (attention, gates) split the
- * relevance half and half; a divisor that is an activation is treated as a constant.
+ * relevance half and half; a divisor that is an activation is treated as a constant. An operand
+ * of Add or Sub may be −Inf (an attention mask) where z is too and no relevance arrives: its share
+ * there is 0, not ∞·0.
  */
 function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   return {
@@ -28,6 +30,7 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       return node.input!.map((a, i) => {
         if (!ctx.needsGrad(i) || !grads[i] || (opType === 'Div' && i === 1)) return null;
         const r = em.mul(a, grads[i]!);
+        if (opType === 'Add' || opType === 'Sub') return em.where(em.compare('Equal', grads[i]!, em.scalar(0)), em.scalar(0), r);
         return product ? em.mul(r, em.scalar(0.5)) : r;
       });
     },

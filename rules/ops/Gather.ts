@@ -1,8 +1,12 @@
 import { attrInt } from '../../rewriter/attributes';
 import { normAxis, scatterAlongAxis } from '../op-forms';
+import { gatherBackAt } from '../runtime-gather';
 import { RuleEntry } from '../types';
 
-/** dX: dY with the index axes collapsed into one, scattered back to the gathered positions. */
+/**
+ * dX: dY with the index axes collapsed into one, scattered back to the gathered positions (a
+ * one-hot built at run time when the indices are computed, e.g. from token ids).
+ */
 export const Gather: RuleEntry = {
   opType: 'Gather', since: 1, category: 'shape',
   rule: {
@@ -10,11 +14,12 @@ export const Gather: RuleEntry = {
       const { em, node } = ctx;
       if (!ctx.needsGrad(0)) return [null, null];
       const [x, indices] = node.input!;
+      const idx = ctx.constant(indices)?.values;
+      if (!idx) return [gatherBackAt(ctx, dY!, indices), null];
       const xs = ctx.shape(x);
       const axis = normAxis(ctx, attrInt(node, 'axis', 0), xs.length);
       const b = ctx.batchAxis(x);
-      if (axis === b) ctx.fail('gathering along the batch axis is not supported');
-      const idx = ctx.constant(indices)?.values ?? ctx.fail('indices computed at run time are not supported');
+      if (axis === b) ctx.fail('constant indices along the batch axis pick rows of the batch, which is not supported');
       const map = idx.map((i) => (i < 0 ? i + xs[axis] : i));
       const collapsed = xs.map((d, k) => (k === axis ? map.length : k === b ? -1 : d));
       const out = ctx.shape(node.output![0]);

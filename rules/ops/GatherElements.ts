@@ -1,8 +1,12 @@
 import { attrInt } from '../../rewriter/attributes';
 import { gatherBack, normAxis, strides } from '../op-forms';
+import { gatherElementsBackAt } from '../runtime-gather';
 import { RuleEntry } from '../types';
 
-/** out[i] = x[i with axis replaced by indices[i]]: the constant indices give each output's source. */
+/**
+ * out[i] = x[i with axis replaced by indices[i]]: constant indices give each output's source;
+ * computed ones a one-hot at run time.
+ */
 export const GatherElements: RuleEntry = {
   opType: 'GatherElements', since: 11, category: 'shape',
   rule: {
@@ -10,7 +14,8 @@ export const GatherElements: RuleEntry = {
       const [x, indices] = ctx.node.input!;
       const xs = ctx.shape(x);
       const axis = normAxis(ctx, attrInt(ctx.node, 'axis', 0), xs.length);
-      const idx = ctx.requireConstant(indices, 'indices');
+      const idx = ctx.constant(indices);
+      if (!idx) return [gatherElementsBackAt(ctx, dY!, indices), null];
       const [is, xStrides] = [strides(idx.dims), strides(xs)];
       const source = idx.values.map((v, j) => xs.reduce((acc, _, k) => {
         const coord = k === axis ? (v < 0 ? v + xs[axis] : v) : Math.floor(j / is[k]) % idx.dims[k];

@@ -1,0 +1,37 @@
+import { gradientOf } from '../registry';
+import { gatherBackAt, gatherElementsBackAt } from '../runtime-gather';
+import { BackwardRule, RuleContext } from '../types';
+import { delta } from './delta';
+
+/**
+ * Gather and GatherElements with indices computed at run time. Where both passes pick the same
+ * position, δy is the picked δx and m routes as the gradient. Where the picks differ (indices
+ * computed from the explained input), δy = x[i] − x⁰[i⁰] goes whole to the input pass's pick,
+ * m = δy/δx[i]; where that moved less than 1e-7, to the reference pass's pick, m = δy/δx[i⁰]; if
+ * both moved less, δy is not attributed (as DeepLIFT's Where rule).
+ */
+function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {
+  return {
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      const [x, indices] = node.input!;
+      if (!ctx.needsGrad(0) || ctx.isConstant(indices)) return gradientOf(ctx).backward(ctx, [dY]);
+      const indices0 = ctx.ref(indices);
+      if (indices0 === indices) return [back(ctx, dY!, indices), null];
+      if (ctx.batchBroadcasts) ctx.fail('its indices are computed from the explained input, and the reference pass may run on one row against the batch; use integrated-gradients or gradient');
+      const [y, y0] = [node.output![0], ctx.ref(node.output![0])];
+      const pick = (data: string, at: string) => em.copyOf(node, [data, at])[0];
+      const dy = em.sub(y, y0);
+      const atPick = delta(em, y, pick(ctx.ref(x), indices));
+      const atPick0 = delta(em, pick(x, indices0), y0);
+      const [one, zero] = [em.scalar(1), em.scalar(0)];
+      const same = em.compare('Equal', dy, atPick.dx);
+      const m = em.where(same, one, em.where(atPick.moved, em.div(dy, atPick.dx), zero));
+      const m0 = em.where(same, zero, em.where(atPick.moved, zero, em.where(atPick0.moved, em.div(dy, atPick0.dx), zero)));
+      return [em.add(back(ctx, em.mul(dY!, m), indices), back(ctx, em.mul(dY!, m0), indices0)), null];
+    },
+  };
+}
+
+export const deepliftGather = runtimePick(gatherBackAt);
+export const deepliftGatherElements = runtimePick(gatherElementsBackAt);

@@ -1,0 +1,93 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
+import { tinyModel } from './support/tiny-model';
+
+/** Gathers at indices computed at run time: from the input's values, from the batch's size, or fed. */
+const [N, L, C] = [3, 4, 3];
+const W = Array.from({ length: C * 2 }, (_, k) => Math.sin(3 * k + 1));
+
+/**
+ * x [N, 4, 3] → the position of each row with the largest sum, picked from the rows flattened
+ * with their batch at ArgMax + Range(N)·4 (torch.onnx's logits[arange(N), i]) → Tanh(· W) [N, 2].
+ */
+const flatBatchPick = tinyModel([L, C], 13, (em, x) => {
+  const at = em.op('ArgMax', [em.reduceSum(x, [2], false)], { axis: 1, keepdims: 0 });
+  const rows = em.op('Range', [em.constInt([0], []), em.op('Gather', [em.op('Shape', [x]), em.constInt([0], [])], { axis: 0 }), em.constInt([1], [])]);
+  const index = em.add(at, em.mul(rows, em.constInt([L], [])));
+  const picked = em.op('Gather', [em.op('Flatten', [x], { axis: 2 }), index], { axis: 0 });
+  return em.op('Tanh', [em.matmul(picked, em.constFloat(W, [C, 2]))]);
+});
+
+/** x [N, 5] → GatherElements(Tanh(x), ArgMax(x) kept) [N, 1]: the indices follow the input's values on a per-row axis. */
+const argmaxElement = tinyModel([5], 13, (em, x) => em.op('GatherElements', [em.op('Tanh', [x]), em.op('ArgMax', [x], { axis: 1, keepdims: 1 })], { axis: 1 }));
+
+/** x [N, 4, 3] and fed int64 k [N, 2, 3] → Sigmoid(GatherElements(x, k, axis 1)) [N, 2, 3]. */
+function fedIndices(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'fed');
+  em.rename(em.op('Sigmoid', [em.op('GatherElements', ['x', 'k'], { axis: 1 })]), 'y');
+  const model: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: {
+      name: 'fed', node: em.nodes, initializer: em.initializers, output: [{ name: 'y' }],
+      input: [valueInfo('x', DataType.FLOAT, ['N', L, C]), valueInfo('k', DataType.INT64, ['N', 2, C])],
+    },
+  };
+  return encodeModel(model);
+}
+
+const random = (n: number, seed: number) => { const r = rng(seed); return Float32Array.from({ length: n }, () => r() * 4 - 2); };
+const outputOf = async (ex: Explainer, x: Float32Array, dims: number[], feeds = {}) => (await ex.forward({ data: x, dims }, feeds)).y.data;
+
+test('Gather from rows flattened with their batch at indices from ArgMax and Range: gradient = central differences; DeepLIFT sums to delta where the two passes pick the same or other positions', async () => {
+  const ex = await Explainer.load(flatBatchPick);
+  const x = random(N * L * C, 3);
+  const target = [0, 1, 0];
+  const g = await ex.attribute({ data: x, dims: [N, L, C] }, { target });
+  const row = (i: number) => Math.floor(i / (L * C));
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, L, C]), (i) => row(i) * 2 + target[row(i)]);
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  assert.ok(g.attributions.data.some((v) => v === 0) && g.attributions.data.some((v) => v !== 0), 'only the picked positions get a gradient');
+  const y = await outputOf(ex, x, [N, L, C]);
+  for (const [label, x0] of [['same picks', x.map((v) => v * 0.5)], ['other picks', random(N * L * C, 17)]] as const) {
+    const y0 = await outputOf(ex, Float32Array.from(x0), [N, L, C]);
+    const d = await ex.attribute({ data: x, dims: [N, L, C] }, { target, method: 'deeplift', baseline: { data: Float32Array.from(x0), dims: [N, L, C] } });
+    for (let r = 0; r < N; r++) {
+      const sum = d.attributions.data.subarray(r * L * C, (r + 1) * L * C).reduce((s, v) => s + v, 0);
+      const want = y[r * 2 + target[r]] - y0[r * 2 + target[r]];
+      assert.ok(Math.abs(sum - want) < 1e-5, `${label}, row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
+    }
+  }
+});
+
+test('GatherElements at indices from the input\'s ArgMax: gradient = central differences; DeepLIFT, whose reference row may broadcast, refuses in one line', async () => {
+  const ex = await Explainer.load(argmaxElement);
+  const x = random(N * 5, 5);
+  const g = await ex.attribute({ data: x, dims: [N, 5] }, { target: 0 });
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 5]), (i) => Math.floor(i / 5));
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  await rejects(() => ex.attribute({ data: x, dims: [N, 5] }, { target: 0, method: 'deeplift' }), /GatherElements.*indices are computed from the explained input.*integrated-gradients/);
+});
+
+test('GatherElements at fed indices (repeats and negative ones): gradient = central differences; DeepLIFT routes as the gradient and sums to delta', async () => {
+  const ex = await Explainer.load(fedIndices());
+  const x = random(N * L * C, 9);
+  const k = { data: BigInt64Array.from([0, 3, -1, 2, 2, 0, 1, 1, 1, -4, 3, 0, 3, 2, 0, 0, -2, 1].map(BigInt)), dims: [N, 2, C] };
+  const feeds = { k };
+  const target = [[1, 2], [0, 0], [1, 1]];
+  const g = await ex.attribute({ data: x, dims: [N, L, C] }, { target, feeds });
+  const row = (i: number) => Math.floor(i / (L * C));
+  const at = (r: number) => r * 2 * C + target[r][0] * C + target[r][1];
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, L, C], feeds), (i) => at(row(i)));
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [N, L, C] }, { target, feeds, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+});
+
+test.run();
