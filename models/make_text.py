@@ -444,7 +444,7 @@ class InfMasked(nn.Module):
 
 
 def write_masked_models():
-    for name, build, pad in (("gpt2_op14", Decoder, 0), ("distilbert_op14", InfMasked, 1)):
+    for name, build, pad, opset in (("gpt2_op14", Decoder, 0, 14), ("distilbert_op14", InfMasked, 1, 14), ("distilbert_op11", InfMasked, 1, 11)):
         torch.manual_seed(5)
         model = build().eval()
         r = np.random.RandomState(11)
@@ -458,7 +458,7 @@ def write_masked_models():
         path = os.path.join(d, "model.onnx")
         t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
         axes = {0: "batch", 1: "sequence"}
-        torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(model, (t_ids, t_mask), path, opset_version=opset, input_names=["input_ids", "attention_mask"],
                           output_names=["logits"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
         m = onnx.load(path)
         onnx.checker.check_model(m)
@@ -477,7 +477,7 @@ def write_masked_models():
             ig += 0.5 * weight * g
         size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "output_zero": logits_zero,
                         "embedding": word, "grad_embedding": grad, "ig_embedding": ig * word},
-                    {"opset": 14, "target": [int(t) for t in target], "pad": pad, "ig_steps": MASKED_IG_STEPS,
+                    {"opset": opset, "target": [int(t) for t in target], "pad": pad, "ig_steps": MASKED_IG_STEPS,
                      "description": build.__doc__ + "; grad_embedding = d logit[target] / d word-embedding "
                                     "output, float64 autograd; output_zero: the logits at the zero embedding; "
                                     "ig_embedding: integrated gradients from the zero embedding, Gauss-Legendre "

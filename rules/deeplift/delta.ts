@@ -1,14 +1,15 @@
 import { Emitter } from '../../rewriter/emitter';
 
 /**
- * δx = x − x⁰ and the positions where |δx| ≥ 1e-7 (`moved`). Callers divide by δx freely and pick
+ * δx = x − x⁰ and the positions where |δx| > 1e-7 (`moved`). Callers divide by δx freely and pick
  * the limit with Where(moved, quotient, limit): Where selects, so an Inf/NaN quotient where x
  * barely moved never reaches the result. Where both passes hold the same infinity (a −Inf
- * attention mask), δx is NaN and not `moved`: the limit is taken there too.
+ * attention mask), δx is NaN and not `moved` (Greater is false for NaN at every opset, unlike
+ * GreaterOrEqual's form before opset 12): the limit is taken there too.
  */
 export function delta(em: Emitter, x: string, x0: string): { moved: string; dx: string } {
   const dx = em.sub(x, x0);
-  return { moved: em.compare('GreaterOrEqual', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
+  return { moved: em.compare('Greater', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
 }
 
 /** DeepLIFT's δy/δx, with `moved` false where the caller takes the limit (the gradient) instead. */
