@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, subgraphReads, TensorFacts } from './graph-view';
+import { GraphView, subgraphReads, TensorFacts, valueDependent } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { RuleContext, RuleOptions } from '../rules/types';
@@ -119,6 +119,13 @@ function unbroadcast(em: Emitter, g: string, outShape: number[], inShape: number
   return em.squeeze(summed, Array.from({ length: lead }, (_, k) => k));
 }
 
+/** valueDependent per view, computed once for all the nodes of a walk. */
+const dependents = new WeakMap<GraphView, Set<string>>();
+const dependentsOf = (view: GraphView): Set<string> => {
+  if (!dependents.has(view)) dependents.set(view, valueDependent(view));
+  return dependents.get(view)!;
+};
+
 function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases = new Map<string, string>()): RuleContext {
   const { view, facts, em } = spec;
   const shape = (alias: string): number[] => {
@@ -138,6 +145,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
   };
   return {
     em, view, node, opset: view.opset, options: spec.options, batchBroadcasts: facts.batchBroadcasts,
+    valueDependent: (name) => dependentsOf(view).has(aliases.get(name) ?? name),
     needsGrad: (i) => needs[i] ?? false,
     shape, batchAxis, constant,
     dtype: (name) => facts.dtypes.get(aliases.get(name) ?? name) ?? view.initializers.get(name)?.data_type ?? undefined,

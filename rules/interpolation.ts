@@ -9,6 +9,9 @@ export interface ResizeMode {
   coord: string;
   /** nearest_mode; '' for the opset < 11 behaviour (truncate, ceil when downsampling). */
   nearest: string;
+  /** Cubic mode: cubic_coeff_a, and whether taps outside the input are dropped (exclude_outside). */
+  cubicA?: number;
+  excludeOutside?: boolean;
 }
 
 const f = Math.fround;
@@ -44,6 +47,13 @@ function nearestPixel(mode: string, v: number, downsampling: boolean): number {
   }
 }
 
+/** Keys' cubic convolution weights of the taps at ⌊c⌋ − 1 … ⌊c⌋ + 2 for fraction t (onnxruntime's GetCubicCoeffs). */
+function cubicWeights(t: number, a: number): number[] {
+  const far = (s: number) => ((a * s - 5 * a) * s + 8 * a) * s - 4 * a;
+  const near = (s: number) => ((a + 2) * s - (a + 3)) * s * s + 1;
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)];
+}
+
 /** Interpolation matrix A (outLen × inLen, row-major) of one axis: y = A·x along that axis. */
 export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number, outLen: number): Float64Array {
   const a = new Float64Array(outLen * inLen);
@@ -52,6 +62,18 @@ export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number,
     if (m.mode === 'nearest') {
       const i = Math.min(Math.max(nearestPixel(m.nearest, src, scale < 1), 0), inLen - 1);
       a[y * inLen + i] = 1;
+      continue;
+    }
+    if (m.mode === 'cubic') {
+      // Taps beyond the input read its edge, or are dropped with the rest renormalised (exclude_outside).
+      const base = Math.floor(src);
+      const w = cubicWeights(src - base, m.cubicA ?? -0.75);
+      const inside = w.map((_, k) => base - 1 + k >= 0 && base - 1 + k < inLen);
+      const total = m.excludeOutside ? w.reduce((s, v, k) => s + (inside[k] ? v : 0), 0) : 1;
+      w.forEach((v, k) => {
+        if (m.excludeOutside && !inside[k]) return;
+        a[y * inLen + Math.min(Math.max(base - 1 + k, 0), inLen - 1)] += v / total;
+      });
       continue;
     }
     const c = Math.max(0, Math.min(src, inLen - 1));
@@ -72,7 +94,7 @@ export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number,
  * interpolation matrix (dX = Aᵀ·dY along that axis).
  */
 export function resizeBackward(ctx: RuleContext, dY: string, scales: number[], m: ResizeMode): string {
-  if (m.mode !== 'nearest' && m.mode !== 'linear') ctx.fail(`${m.mode} mode is not supported`);
+  if (!['nearest', 'linear', 'cubic'].includes(m.mode)) ctx.fail(`${m.mode} mode is not supported`);
   if (m.coord === 'tf_crop_and_resize') ctx.fail('tf_crop_and_resize is not supported');
   const x = ctx.node.input![0];
   const xs = ctx.shape(x);

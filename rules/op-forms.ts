@@ -216,6 +216,14 @@ export function strides(shape: number[]): number[] {
   return s;
 }
 
+/**
+ * A piecewise-constant element-wise op (Sign, Round, Floor, Ceil): dX = 0 where it is
+ * differentiable; DeepLIFT's rescale rule still gives its finite difference δy/δx.
+ */
+export function stepRule(opType: string, since: number): RuleEntry {
+  return { opType, since, category: 'activation', rule: { backward: ({ em }, [dY]) => [em.mul(dY!, em.scalar(0))] } };
+}
+
 /** The rule of an element-wise function of one activation with derivative f′(x, y) (attributes from the node): dX = dY·f′. */
 export function derivativeRule(opType: string, since: number, derivative: (em: Emitter, x: string, y: string, node: NodeProto) => string): RuleEntry {
   return {

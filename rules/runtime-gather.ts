@@ -1,18 +1,17 @@
-import { attrInt } from '../rewriter/attributes';
+import { attrInt, attrString } from '../rewriter/attributes';
 import { contractAlongAxis, normAxis } from './op-forms';
 import { RuleContext } from './types';
 
+const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+
 /**
- * Positions 0…D−1 along `axis` of x (float [D]) and D (float scalar). Static unless the axis holds
- * the batch (rows flattened with their batch, as torch.onnx writes logits[arange(N), i]): then
- * counted at run time, a CumSum of ones along a one-wide slice of x.
+ * Positions 0…D−1 along `axis` of x, of static shape xs (float [D]), and D (float scalar). Static
+ * unless the axis holds the batch (rows flattened with their batch, as torch.onnx writes
+ * logits[arange(N), i]): then counted at run time, a CumSum of ones along a one-wide slice of x.
  */
-function axisPositions(ctx: RuleContext, x: string, axis: number): { positions: string; length: string } {
+function axisPositions(ctx: RuleContext, x: string, axis: number, xs: number[], batch: boolean): { positions: string; length: string } {
   const { em } = ctx;
-  const xs = ctx.shape(x);
-  if (ctx.batchAxis(x) !== axis) {
-    return { positions: em.constFloat(Array.from({ length: xs[axis] }, (_, k) => k), [xs[axis]]), length: em.scalar(xs[axis]) };
-  }
+  if (!batch) return { positions: em.constFloat(Array.from({ length: xs[axis] }, (_, k) => k), [xs[axis]]), length: em.scalar(xs[axis]) };
   if (ctx.opset < 11) ctx.fail('indices computed at run time along the batch axis need opset 11 or later (CumSum)');
   const others = xs.map((_, k) => k).filter((k) => k !== axis);
   const line = others.length ? em.slice(x, others.map(() => 0), others.map(() => 1), others) : x;
@@ -50,7 +49,7 @@ export function gatherBackAt(ctx: RuleContext, dY: string, indices: string): str
     if (by >= 0) merged[by < axis ? by : by < axis + r ? axis : by - r + 1] = -1;
     g = em.reshape(dY, merged);
   }
-  const { positions, length } = axisPositions(ctx, x, axis);
+  const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
   const flat = em.reshape(floatIndices(ctx, indices, length), [-1]);
   const m = em.mask('Equal', em.unsqueeze(flat, [1]), positions);
   return contractAlongAxis(em, g, axis, xs.length, () => m, () => em.transpose(m, [1, 0]));
@@ -68,9 +67,70 @@ export function gatherElementsBackAt(ctx: RuleContext, dY: string, indices: stri
   const axis = normAxis(ctx, attrInt(node, 'axis', 0), rank);
   const is = ctx.shape(node.input![1]);
   if (is.some((d, k) => k !== axis && d !== xs[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${xs}] off the gathered axis are not supported when computed at run time`);
-  const { positions, length } = axisPositions(ctx, x, axis);
+  const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
   const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, length), [rank]), positions);
   const summed = em.reduceSum(em.mul(em.unsqueeze(dY, [rank]), hits), [axis]);
   const perm = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? rank : k === rank ? axis : k));
   return em.squeeze(em.transpose(summed, perm), [rank]);
+}
+
+/**
+ * GatherND/ScatterND index tuples (batch_dims 0) as positions of x viewed as [D, P] (its first r
+ * axes flattened, r the tuples' length): the one-hot M[k, d] = [Σ_j t_kj·S_j = d] (K × D) and that
+ * view's shape (−1 for the batch). Negative entries count from the end of their axis.
+ */
+function tupleOneHot(ctx: RuleContext, x: string, indices: string): { m: string; view: number[] } {
+  const { em, node } = ctx;
+  const xs = ctx.shape(x);
+  const b = ctx.batchAxis(x);
+  const is = ctx.shape(indices);
+  const r = is[is.length - 1];
+  if (attrInt(node, 'batch_dims', 0) !== 0) ctx.fail('batch_dims with indices computed at run time is not supported');
+  if (b > 0 && b < r) ctx.fail(`index tuples of length ${r} run over the batch axis ${b}, which is not supported`);
+  const view = [b === 0 ? -1 : product(xs.slice(0, r)), b >= r ? -1 : product(xs.slice(r))];
+  const flat = b === 0 ? em.reshape(x, view) : x;
+  const { positions, length } = axisPositions(ctx, flat, 0, [product(xs.slice(0, r)), 1], b === 0);
+  const strides = xs.slice(0, r).map((_, j) => product(xs.slice(j + 1, r)));
+  // The batch axis's length is D / S_0.
+  const sizes = b === 0
+    ? em.concat([em.reshape(em.div(length, em.scalar(strides[0])), [1]), ...(r > 1 ? [em.constFloat(xs.slice(1, r), [r - 1])] : [])], 0)
+    : em.constFloat(xs.slice(0, r), [r]);
+  const t = em.cast(indices, em.floatType);
+  const entries = em.add(t, em.mul(em.mask('Less', t, em.scalar(0)), sizes));
+  const linear = em.reshape(em.reduceSum(em.mul(entries, em.constFloat(strides, [r])), [is.length - 1], false), [-1]);
+  return { m: em.mask('Equal', em.unsqueeze(linear, [1]), positions), view };
+}
+
+/** dY reshaped to [K, P], the rows of the index tuples (−1 where the batch is). */
+function tupleRows(ctx: RuleContext, g: string, indices: string, view: number[]): string {
+  const rows = ctx.batchAxis(indices) >= 0 ? -1 : product(ctx.shape(indices).slice(0, -1));
+  if (rows < 0 && view[1] < 0) ctx.fail('index tuples and the gathered slices both hold the batch, which is not supported');
+  return ctx.em.reshape(g, [rows, view[1]]);
+}
+
+/** dX of GatherND(x, indices) for indices computed at run time: Mᵀ·dY on x's [D, P] view. */
+export function gatherNDBackAt(ctx: RuleContext, dY: string, indices: string): string {
+  const { em, node } = ctx;
+  const x = node.input![0];
+  const { m, view } = tupleOneHot(ctx, x, indices);
+  return ctx.reshapeLike(em.matmul(em.transpose(m, [1, 0]), tupleRows(ctx, dY, indices, view)), x);
+}
+
+/**
+ * ScatterND(data, indices, updates) (reduction none or add): dData = dY where no tuple writes
+ * (everywhere for add), dUpdates = M·dY on data's [D, P] view.
+ */
+export function scatterNDBack(ctx: RuleContext, dY: string, indices: string): (string | null)[] {
+  const { em, node } = ctx;
+  const [data, , updates] = node.input!;
+  const reduction = attrString(node, 'reduction', 'none');
+  if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none and add are)`);
+  const { m, view } = tupleOneHot(ctx, data, indices);
+  const g = em.reshape(dY, view);
+  let dData: string | null = null;
+  if (ctx.needsGrad(0)) {
+    const written = em.unsqueeze(em.mask('Greater', em.reduceSum(m, [0], false), em.scalar(0)), [1]);
+    dData = reduction === 'add' ? dY : ctx.reshapeLike(em.mul(g, em.sub(em.scalar(1), written)), data);
+  }
+  return [dData, null, ctx.needsGrad(2) ? ctx.reshapeLike(em.matmul(m, g), updates) : null];
 }

@@ -28,6 +28,31 @@ const flatBatchPick = tinyModel([L, C], 13, (em, x) => {
 /** x [N, 5] → GatherElements(Tanh(x), ArgMax(x) kept) [N, 1]: the indices follow the input's values on a per-row axis. */
 const argmaxElement = tinyModel([5], 13, (em, x) => em.op('GatherElements', [em.op('Tanh', [x]), em.op('ArgMax', [x], { axis: 1, keepdims: 1 })], { axis: 1 }));
 
+/** The tuples (n, i_n) for each row n: i_n from `column` [N] (int64), n from a Range over the batch of x. */
+function rowTuples(em: Emitter, x: string, column: string): string {
+  const rows = em.op('Range', [em.constInt([0], []), em.op('Gather', [em.op('Shape', [x]), em.constInt([0], [])], { axis: 0 }), em.constInt([1], [])]);
+  return em.concat([em.unsqueeze(rows, [1]), em.unsqueeze(column, [1])], 1);
+}
+
+/** x [N, 4, 3] → GatherND(Tanh(x), (n, ArgMax of row n's sums)) [N, 3] → · W [N, 2]. */
+const tupleArgmaxPick = tinyModel([L, C], 13, (em, x) => {
+  const at = em.op('ArgMax', [em.reduceSum(x, [2], false)], { axis: 1, keepdims: 0 });
+  return em.matmul(em.op('GatherND', [em.op('Tanh', [x]), rowTuples(em, x, at)]), em.constFloat(W, [C, 2]));
+});
+
+/**
+ * torch.onnx's h[:, 1] = 2·h[:, 3] (slice assignment): ScatterND(h, (n, 1) for each row, 2·h[:, 3])
+ * with h = Tanh(x) [N, 4, 3], tuples from a Range over the batch → Sigmoid, mean over axis 1, · W.
+ */
+const sliceAssign = tinyModel([L, C], 13, (em, x) => {
+  const h = em.op('Tanh', [x]);
+  const one = em.op('Gather', [em.op('Shape', [x]), em.constInt([0], [])], { axis: 0 });
+  const ones = em.op('Expand', [em.constInt([1], []), em.unsqueeze(one, [0])]);
+  const updates = em.mul(em.squeeze(em.slice(h, [3], [4], [1]), [1]), em.scalar(2));
+  const written = em.op('ScatterND', [h, rowTuples(em, x, ones), updates]);
+  return em.matmul(em.reduceMean(em.op('Sigmoid', [written]), [1], false), em.constFloat(W, [C, 2]));
+});
+
 /** x [N, 4, 3] and fed int64 k [N, 2, 3] → Sigmoid(GatherElements(x, k, axis 1)) [N, 2, 3]. */
 function fedIndices(): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'fed');
@@ -73,6 +98,25 @@ test('GatherElements at indices from the input\'s ArgMax: gradient = central dif
   const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 5]), (i) => Math.floor(i / 5));
   assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
   await rejects(() => ex.attribute({ data: x, dims: [N, 5] }, { target: 0, method: 'deeplift' }), /GatherElements.*indices are computed from the explained input.*integrated-gradients/);
+});
+
+test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built from the batch\'s size: gradients = central differences; DeepLIFT sums to delta through the slice assignment and refuses the ArgMax tuples in one line', async () => {
+  const target = [1, 0, 1];
+  const row = (i: number) => Math.floor(i / (L * C));
+  for (const model of [tupleArgmaxPick, sliceAssign]) {
+    const ex = await Explainer.load(model);
+    const x = random(N * L * C, 21);
+    const g = await ex.attribute({ data: x, dims: [N, L, C] }, { target });
+    const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, L, C]), (i) => row(i) * 2 + target[row(i)]);
+    assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+    if (model === sliceAssign) {
+      const d = await ex.attribute({ data: x, dims: [N, L, C] }, { target, method: 'deeplift' });
+      for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+      assert.ok(g.attributions.data.every((v, i) => Math.floor(i / C) % L !== 1 || v === 0), 'the overwritten positions get no gradient');
+    } else {
+      await rejects(() => ex.attribute({ data: x, dims: [N, L, C] }, { target, method: 'deeplift' }), /GatherND.*indices are computed from the explained input/);
+    }
+  }
 });
 
 test('GatherElements at fed indices (repeats and negative ones): gradient = central differences; DeepLIFT routes as the gradient and sums to delta', async () => {

@@ -1,11 +1,12 @@
 import { gradientOf } from '../registry';
-import { gatherBackAt, gatherElementsBackAt } from '../runtime-gather';
+import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../runtime-gather';
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 
 /**
- * Gather and GatherElements with indices computed at run time. Where both passes pick the same
- * position, δy is the picked δx and m routes as the gradient. Where the picks differ (indices
+ * Gathers with indices computed at run time. Indices computed from the same values on both passes
+ * (token ids, shapes) pick the same positions: δy is the picked δx and m routes as the gradient.
+ * Where the picks may differ (indices
  * computed from the explained input), δy = x[i] − x⁰[i⁰] goes whole to the input pass's pick,
  * m = δy/δx[i]; where that moved less than 1e-7, to the reference pass's pick, m = δy/δx[i⁰]; if
  * both moved less, δy is not attributed (as DeepLIFT's Where rule).
@@ -17,7 +18,7 @@ function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => str
       const [x, indices] = node.input!;
       if (!ctx.needsGrad(0) || ctx.isConstant(indices)) return gradientOf(ctx).backward(ctx, [dY]);
       const indices0 = ctx.ref(indices);
-      if (indices0 === indices) return [back(ctx, dY!, indices), null];
+      if (indices0 === indices || !ctx.valueDependent(indices)) return [back(ctx, dY!, indices), null];
       if (ctx.batchBroadcasts) ctx.fail('its indices are computed from the explained input, and the reference pass may run on one row against the batch; use integrated-gradients or gradient');
       const [y, y0] = [node.output![0], ctx.ref(node.output![0])];
       const pick = (data: string, at: string) => em.copyOf(node, [data, at])[0];
@@ -35,3 +36,13 @@ function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => str
 
 export const deepliftGather = runtimePick(gatherBackAt);
 export const deepliftGatherElements = runtimePick(gatherElementsBackAt);
+export const deepliftGatherND = runtimePick(gatherNDBackAt);
+
+/** ScatterND is linear in data and updates for fixed tuples: the gradient, unless the tuples follow the input's values. */
+export const deepliftScatterND: BackwardRule = {
+  backward(ctx, dY) {
+    const indices = ctx.node.input![1];
+    if (ctx.ref(indices) !== indices && ctx.valueDependent(indices)) ctx.fail('its index tuples are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
+    return gradientOf(ctx).backward(ctx, dY);
+  },
+};

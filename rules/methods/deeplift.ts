@@ -2,7 +2,7 @@ import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
-import { deepliftGather, deepliftGatherElements } from '../deeplift/gather';
+import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftScatterND } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
@@ -36,6 +36,8 @@ const EXACT: Record<string, BackwardRule> = {
   DequantizeLinear: DequantizeLinear.rule,
   Gather: deepliftGather,
   GatherElements: deepliftGatherElements,
+  GatherND: deepliftGatherND,
+  ScatterND: deepliftScatterND,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];

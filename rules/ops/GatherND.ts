@@ -1,10 +1,11 @@
 import { attrInt } from '../../rewriter/attributes';
 import { gatherBack, strides } from '../op-forms';
+import { gatherNDBackAt } from '../runtime-gather';
 import { RuleEntry } from '../types';
 
 /**
- * out[b, q, rest] = x[b, indices[b, q, :], rest] (b: the first batch_dims axes): the constant
- * indices give each output's source.
+ * out[b, q, rest] = x[b, indices[b, q, :], rest] (b: the first batch_dims axes): constant
+ * indices give each output's source; computed ones a one-hot at run time.
  */
 export const GatherND: RuleEntry = {
   opType: 'GatherND', since: 11, category: 'shape',
@@ -13,7 +14,8 @@ export const GatherND: RuleEntry = {
       const [x, indices] = ctx.node.input!;
       const xs = ctx.shape(x);
       const b = attrInt(ctx.node, 'batch_dims', 0);
-      const idx = ctx.requireConstant(indices, 'indices');
+      const idx = ctx.constant(indices);
+      if (!idx) return [gatherNDBackAt(ctx, dY!, indices), null];
       const r = idx.dims[idx.dims.length - 1];
       const xStrides = strides(xs);
       const slice = xs.slice(b + r).reduce((p, d) => p * d, 1);

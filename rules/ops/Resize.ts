@@ -1,4 +1,4 @@
-import { attrInt, attrInts, attrString } from '../../rewriter/attributes';
+import { attrFloat, attrInt, attrInts, attrString } from '../../rewriter/attributes';
 import { resizeBackward } from '../interpolation';
 import { normAxis } from '../op-forms';
 import { RuleEntry } from '../types';
@@ -34,7 +34,8 @@ export const Resize: RuleEntry = {
       const mode = attrString(node, 'mode', 'nearest');
       const coord = opset >= 11 ? attrString(node, 'coordinate_transformation_mode', 'half_pixel') : 'asymmetric';
       const nearest = opset >= 11 ? attrString(node, 'nearest_mode', 'round_prefer_floor') : '';
-      return [resizeBackward(ctx, dY!, scales, { mode, coord, nearest })];
+      const cubic = { cubicA: attrFloat(node, 'cubic_coeff_a', -0.75), excludeOutside: attrInt(node, 'exclude_outside', 0) === 1 };
+      return [resizeBackward(ctx, dY!, scales, { mode, coord, nearest, ...cubic })];
     },
   },
 };

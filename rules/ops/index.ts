@@ -103,6 +103,12 @@ import { Cosh } from './Cosh';
 import { Shrink } from './Shrink';
 import { Sinh } from './Sinh';
 import { Softsign } from './Softsign';
+import { Sign } from './Sign';
+import { Round } from './Round';
+import { Floor } from './Floor';
+import { Ceil } from './Ceil';
+import { Mod } from './Mod';
+import { ScatterND } from './ScatterND';
 import { Tan } from './Tan';
 import { ThresholdedRelu } from './ThresholdedRelu';
 import { MsFastGelu } from './com.microsoft.FastGelu';
@@ -122,5 +128,6 @@ export const opRules: RuleEntry[] = [
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
+  Sign, Round, Floor, Ceil, Mod, ScatterND,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

@@ -1,4 +1,5 @@
 import { test } from 'uvu';
+import { float } from '../../rewriter/emitter';
 import { gradcheck, OpCase } from '../support/gradcheck';
 
 const floats = (v: number[]) => ({ shape: [v.length], value: v });
@@ -27,6 +28,14 @@ test('Resize linear downsampling and a size-1 output, opset 13', async () => {
   await resize(13, [none, none, ints([1, 2, 1, 3])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
 });
 test('Resize nearest with sizes, opset 13', () => resize(13, [none, none, ints([1, 2, 9, 4])], { mode: 'nearest', nearest_mode: 'floor', coordinate_transformation_mode: 'asymmetric' }));
+test('Resize cubic (Keys weights, edge taps or exclude_outside) with every coordinate mode, upsampling and downsampling, opset 11 and 13', async () => {
+  for (const coordinate_transformation_mode of ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel']) {
+    for (const [cubic_coeff_a, exclude_outside] of [[-0.75, 0], [-0.5, 1]]) {
+      await resize(11, [floats([]), floats([1, 1, 2.5, 1.6])], { mode: 'cubic', coordinate_transformation_mode, cubic_coeff_a: float(cubic_coeff_a), exclude_outside });
+    }
+  }
+  await resize(13, [none, floats([1, 1, 0.6, 0.7])], { mode: 'cubic', coordinate_transformation_mode: 'pytorch_half_pixel', cubic_coeff_a: float(-0.75) });
+});
 test('Resize with axes, opset 18', () => resize(18, [none, floats([1.5, 2])], { mode: 'linear', axes: [2, 3] }));
 test('Resize keep_aspect_ratio_policy not_larger, opset 18', () =>
   resize(18, [none, none, ints([6, 8])], { mode: 'nearest', axes: [2, 3], keep_aspect_ratio_policy: 'not_larger' }));
