@@ -79,8 +79,10 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
 
 /**
  * Feeds for the inputs other than the explained one, for n rows: given ones (one row is repeated
- * for every row), else defaults — ones for an integer input named like a mask, zeros otherwise —
- * with a note. Dynamic sizes of a default follow the explained input's dims of the same name.
+ * for every row), else defaults — ones for an integer input named like a mask, 0…L−1 along the
+ * last axis for one named like position ids (what transformers does when they are not given),
+ * zeros otherwise — with a note. Dynamic sizes of a default follow the explained input's dims of
+ * the same name.
  */
 export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, given: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
   const n = x.dims[0];
@@ -94,10 +96,14 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
       out[name] = t.dims[0] === n ? t : repeatRows(t, n);
       continue;
     }
-    const mask = !isFloatType(input.elemType) && /mask/i.test(name);
+    const integer = !isFloatType(input.elemType);
+    const mask = integer && /mask/i.test(name);
+    const positions = integer && !mask && /position/i.test(name) && rowDims.length > 0;
     const dims = [n, ...rowDims];
-    out[name] = makeOrtTensor(input.elemType, new Array(dims.reduce((a, b) => a * b, 1)).fill(mask ? 1 : 0), dims);
-    note(`${label}: input '${name}' not given: using ${mask ? 'ones' : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
+    const last = dims[dims.length - 1];
+    const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
+    out[name] = makeOrtTensor(input.elemType, values, dims);
+    note(`${label}: input '${name}' not given: using ${mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
   }
   return out;
 }

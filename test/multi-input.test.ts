@@ -54,4 +54,30 @@ test('an input not fed gets zeros (floats) with a note naming it', async () => {
   assert.equal(notes, ["<bytes>: input 'b' not given: using zeros [2,3] (give it with --feed b=FILE.npy)"]);
 });
 
+test('integer position ids not fed get 0…L−1 per row (transformers\' default) with a note; given ones are used as they are', async () => {
+  // y = x · (position_ids + 1) over the sequence [N, 4].
+  const positional = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'positions',
+      node: [
+        { op_type: 'Cast', input: ['position_ids'], output: ['p'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] },
+        { op_type: 'Add', input: ['p', 'one'], output: ['p1'] },
+        { op_type: 'Mul', input: ['x', 'p1'], output: ['y'] },
+      ],
+      initializer: [makeTensor('one', [], [1], DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 'L']), valueInfo('position_ids', DataType.INT64, ['N', 'L'])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 'L'])],
+    },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(positional, { warn: (m) => notes.push(m) });
+  const x = { data: Float32Array.from([1, 1, 1, 1, 2, 2, 2, 2]), dims: [2, 4] };
+  assert.equal(Array.from((await ex.forward(x)).y.data), [1, 2, 3, 4, 2, 4, 6, 8]);
+  assert.equal(notes, ["<bytes>: input 'position_ids' not given: using positions 0…3 [2,4] (give it with --feed position_ids=FILE.npy)"]);
+  const given = { position_ids: { data: BigInt64Array.from([3n, 2n, 1n, 0n]), dims: [1, 4] } };
+  assert.equal(Array.from((await ex.forward(x, given)).y.data), [4, 3, 2, 1, 8, 6, 4, 2]);
+});
+
 test.run();
