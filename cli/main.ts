@@ -627,7 +627,10 @@ export function shapeArg(p: Parsed, ex: Explainer): number[] {
     dims = intList(shapeFlag, '--shape');
   } else {
     const dynamic = ex.input.dims.map((d, k) => (k > 0 && d < 0 ? k : -1)).filter((k) => k >= 0);
-    if (dynamic.length) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has dynamic sizes on axes ${dynamic.join(', ')}; pass --shape (e.g. --shape 1,${ex.input.dims.slice(1).map((d) => (d < 0 ? 224 : d)).join(',')})`);
+    // Token ids are explained at their embedding [N, L, width]: the dynamic size is a sequence length.
+    const example = ex.input.dims.slice(1).map((d) => (d >= 0 ? d : ex.tokens ? 128 : 224)).join(',');
+    const what = ex.tokens ? ' for the token embedding: rows, tokens, width' : '';
+    if (dynamic.length) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has dynamic sizes on axes ${dynamic.join(', ')}; pass --shape${what} (e.g. --shape 1,${example})`);
     dims = [1, ...ex.input.dims.slice(1)];
   }
   ex.checkShape(dims);

@@ -160,6 +160,11 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   const bad = await runCli(['attribute', model, '--input', path.join(dir, 'ids.json'), '--baseline-token', '999']);
   assert.equal([bad.code, bad.err.length], [1, 1]);
   assert.match(bad.err[0], /^onnx-explain: error: .*baseline token 999 is outside the embedding table '.*' \(40 rows\)$/);
+  // rewrite of a dynamic-length text model asks for the embedding's shape with a sequence length.
+  const noShape = await runCli(['rewrite', model, '--out', path.join(dir, 'never.onnx')]);
+  assert.equal([noShape.code, noShape.err.length], [1, 1]);
+  assert.match(noShape.err[0], /^onnx-explain: error: .*pass --shape for the token embedding: rows, tokens, width \(e\.g\. --shape 1,128,16\)$/);
+  assert.not.ok(fs.existsSync(path.join(dir, 'never.onnx')));
 });
 
 test.run();
