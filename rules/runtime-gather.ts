@@ -45,7 +45,7 @@ export function gatherBackAt(ctx: RuleContext, dY: string, indices: string): str
   if (r > 1) {
     const ys = ctx.shape(y);
     const by = ctx.batchAxis(y);
-    const merged = [...ys.slice(0, axis), ys.slice(axis, axis + r).reduce((a, b) => a * b, 1), ...ys.slice(axis + r)];
+    const merged = [...ys.slice(0, axis), product(ys.slice(axis, axis + r)), ...ys.slice(axis + r)];
     if (by >= 0) merged[by < axis ? by : by < axis + r ? axis : by - r + 1] = -1;
     g = em.reshape(dY, merged);
   }

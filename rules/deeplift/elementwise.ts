@@ -78,10 +78,10 @@ const clip: BackwardRule = {
 };
 
 /**
- * Where(c, a, b) with c computed from the input (its values, or only its shape): where c keeps its
- * value on both passes, the selected branch gets m = 1. Where it flips (c ≠ c⁰), δy = a − b⁰ (or b − a⁰) goes whole to the
- * branch that moved more, m = δy/δ(branch); only if both moved less than 1e-7 does it keep the
- * gradient's routing (δy is then not attributed).
+ * Where(c, a, b) with c computed from the input (its values, or only its shape): where c keeps
+ * its value on both passes, the selected branch gets m = 1. Where it flips (c ≠ c⁰), δy = a − b⁰
+ * (or b − a⁰) goes whole to the branch that moved more, m = δy/δ(branch); only if both moved less
+ * than 1e-7 does it keep the gradient's routing (δy is then not attributed).
  */
 const where: BackwardRule = {
   broadcastInputs: 'all',
