@@ -443,8 +443,84 @@ class InfMasked(nn.Module):
         return self.classifier(torch.relu(self.pre(x[:, 0])))
 
 
+class RMSNorm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(HIDDEN) + 0.5)
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+
+
+LLAMA_HEADS, LLAMA_KV = 4, 2
+
+
+def rotate_half(x):
+    a, b = x.chunk(2, dim=-1)
+    return torch.cat((-b, a), dim=-1)
+
+
+class GroupedAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        d = HIDDEN // LLAMA_HEADS
+        self.q, self.o = nn.Linear(HIDDEN, HIDDEN, bias=False), nn.Linear(HIDDEN, HIDDEN, bias=False)
+        self.k, self.v = nn.Linear(HIDDEN, LLAMA_KV * d, bias=False), nn.Linear(HIDDEN, LLAMA_KV * d, bias=False)
+
+    def forward(self, x, cos, sin, mask_bias):
+        n, l, _ = x.shape
+        d = HIDDEN // LLAMA_HEADS
+        q = self.q(x).view(n, l, LLAMA_HEADS, d).transpose(1, 2)
+        k, v = (m(x).view(n, l, LLAMA_KV, d).transpose(1, 2) for m in (self.k, self.v))
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        repeat = LLAMA_HEADS // LLAMA_KV
+        k, v = (t[:, :, None].expand(n, LLAMA_KV, repeat, l, d).reshape(n, LLAMA_HEADS, l, d) for t in (k, v))
+        w = torch.softmax(q @ k.transpose(2, 3) / math.sqrt(d) + mask_bias, dim=-1)
+        return self.o((w @ v).transpose(1, 2).reshape(n, l, HIDDEN))
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm1, self.attn, self.norm2 = RMSNorm(), GroupedAttention(), RMSNorm()
+        self.gate, self.up, self.down = nn.Linear(HIDDEN, FFN, bias=False), nn.Linear(HIDDEN, FFN, bias=False), nn.Linear(FFN, HIDDEN, bias=False)
+
+    def forward(self, x, cos, sin, mask_bias):
+        x = x + self.attn(self.norm1(x), cos, sin, mask_bias)
+        h = self.norm2(x)
+        return x + self.down(nn.functional.silu(self.gate(h)) * self.up(h))
+
+
+class Llama(nn.Module):
+    """HF LlamaForSequenceClassification's structure (RMSNorm, rotary positions from the mask, grouped-query attention, SwiGLU; pad id 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.word = nn.Embedding(VOCAB, HIDDEN)
+        self.blocks = nn.ModuleList(LlamaBlock() for _ in range(LAYERS))
+        self.norm, self.score = RMSNorm(), nn.Linear(HIDDEN, CLASSES, bias=False)
+
+    def forward(self, input_ids, attention_mask, word=None):
+        n, l = input_ids.shape
+        x = self.word(input_ids) if word is None else word
+        d = HIDDEN // LLAMA_HEADS
+        positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+        angles = positions[..., None].float() / (10000 ** (torch.arange(0, d, 2).float() / d))
+        angles = torch.cat((angles, angles), dim=-1)
+        cos, sin = angles.cos()[:, None].to(x.dtype), angles.sin()[:, None].to(x.dtype)
+        i = torch.arange(l)
+        low = torch.finfo(x.dtype).min
+        mask_bias = torch.zeros(l, l, dtype=x.dtype).masked_fill(i[None, :] > i[:, None], low)[None, None]
+        mask_bias = mask_bias.masked_fill(attention_mask[:, None, None, :] == 0, low)
+        for block in self.blocks:
+            x = block(x, cos, sin, mask_bias)
+        logits = self.score(self.norm(x))
+        last = (torch.eq(input_ids, 0).int().argmax(-1) - 1) % l
+        return logits[torch.arange(n), last]
+
+
 def write_masked_models():
-    for name, build, pad, opset in (("gpt2_op14", Decoder, 0, 14), ("distilbert_op14", InfMasked, 1, 14), ("distilbert_op11", InfMasked, 1, 11)):
+    for name, build, pad, opset in (("gpt2_op14", Decoder, 0, 14), ("distilbert_op14", InfMasked, 1, 14), ("distilbert_op11", InfMasked, 1, 11), ("llama_op14", Llama, 0, 14)):
         torch.manual_seed(5)
         model = build().eval()
         r = np.random.RandomState(11)

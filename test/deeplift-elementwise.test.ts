@@ -99,5 +99,16 @@ layerNormStack('decomposed LayerNorms', 13, (em, h) => {
   const v = em.op('ReduceMean', [em.op('Pow', [c, em.scalar(2)])], { axes: [-1] });
   return em.op('Div', [c, em.op('Sqrt', [em.add(v, em.scalar(1e-6))])]);
 });
+// RMSNorm (Llama, T5) as torch.onnx writes x·rsqrt(mean(x²) + ε): Mul by Div(1, Sqrt(·)), by Reciprocal, or by Pow(·, −½).
+for (const [form, rsqrt] of [
+  ['Div(1, Sqrt)', (em: Emitter, v: string) => em.div(em.scalar(1), em.op('Sqrt', [v]))],
+  ['Reciprocal(Sqrt)', (em: Emitter, v: string) => em.op('Reciprocal', [em.op('Sqrt', [v])])],
+  ['Pow(v, -0.5)', (em: Emitter, v: string) => em.op('Pow', [v, em.scalar(-0.5)])],
+] as const) {
+  layerNormStack(`RMSNorms, x·${form}`, 13, (em, h) => {
+    const v = em.add(em.op('ReduceMean', [em.op('Pow', [h, em.scalar(2)])], { axes: [-1] }), em.scalar(1e-6));
+    return em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.mul(h, rsqrt(em, v)));
+  });
+}
 
 test.run();

@@ -81,7 +81,7 @@ for (const opset of [13, 17]) {
  * their batch at indices computed from the ids and the batch's size; finfo.min masks adding up to
  * −Inf) and a DistilBERT-style one (masked_fill with −Inf, cumsum position ids).
  */
-for (const name of ['gpt2_op14', 'distilbert_op14', 'distilbert_op11']) {
+for (const name of ['gpt2_op14', 'distilbert_op14', 'distilbert_op11', 'llama_op14']) {
   test(`${name}: gradient and integrated gradients at the word embedding equal PyTorch autograd; DeepLIFT sums to PyTorch's f(x) − f(0); LRP stays finite`, async () => {
     const dir = path.join(TEXT, name);
     const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));

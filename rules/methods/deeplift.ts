@@ -4,6 +4,7 @@ import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
 import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftScatterND } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
+import { deepliftMul } from '../deeplift/Mul';
 import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
@@ -54,7 +55,7 @@ export const deeplift: Method = {
     linear: 'gradient',
     constant: 'gradient',
     weighted: bilinear,
-    product: (e) => exact(e) ?? bilinear(e),
+    product: (e) => exact(e) ?? (e.opType === 'Mul' && !e.domain ? deepliftMul(bilinear(e)) : bilinear(e)),
     rectifier: () => rescale,
     activation: (e) => exact(e) ?? rescale,
     elementwise: (e) => elementwise(opKey(e.opType, e.domain)),
