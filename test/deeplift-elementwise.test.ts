@@ -110,5 +110,12 @@ for (const [form, rsqrt] of [
     return em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.mul(h, rsqrt(em, v)));
   });
 }
+// tf2onnx's LayerNorm (tf.nn.batch_normalization): x·s + (β − μ·s) with s = γ·rsqrt(v + ε).
+layerNormStack('LayerNorms as x·s + (β − μ·s), s = γ·Reciprocal(Sqrt(v + ε))', 13, (em, h) => {
+  const mean = em.op('ReduceMean', [h], { axes: [-1] });
+  const v = em.op('ReduceMean', [em.op('Pow', [em.sub(h, mean), em.scalar(2)])], { axes: [-1] });
+  const s = em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.op('Reciprocal', [em.op('Sqrt', [em.add(v, em.scalar(1e-6))])]));
+  return em.add(em.mul(h, s), em.sub(em.constFloat([0.1, 0, -0.2, 0.3, 0, 0.1, -0.1, 0], [8]), em.mul(mean, s)));
+});
 
 test.run();

@@ -1,18 +1,27 @@
 import { BackwardRule, RuleContext } from '../types';
 import { productSplit } from './delta';
 
-/** Whether `t` is a reciprocal of an activation: Reciprocal, Div of a constant, Pow by a constant negative exponent. */
+/**
+ * Whether `t` is a reciprocal of an activation: Reciprocal, Div of a constant, Pow by a constant
+ * negative exponent, or one of these scaled by a constant (tf2onnx's LayerNorm: γ·rsqrt(v + ε)).
+ */
 function isReciprocal(ctx: RuleContext, t: string): boolean {
   const p = ctx.view.producer.get(t);
   if (!p || p.domain) return false;
-  if (p.op_type === 'Reciprocal') return true;
-  if (p.op_type === 'Div') return ctx.isConstant(p.input![0]);
-  return p.op_type === 'Pow' && (ctx.constant(p.input![1])?.values ?? [0]).every((e) => e < 0);
+  const [a, b] = p.input ?? [];
+  switch (p.op_type) {
+    case 'Reciprocal': return true;
+    case 'Div': return ctx.isConstant(a);
+    case 'Pow': return (ctx.constant(b)?.values ?? [0]).every((e) => e < 0);
+    case 'Mul': return (ctx.isConstant(a) && isReciprocal(ctx, b)) || (ctx.isConstant(b) && isReciprocal(ctx, a));
+    default: return false;
+  }
 }
 
 /**
  * Mul of an activation a by the reciprocal r of another (RMSNorm's x·rsqrt(mean(x²) + ε) and T5's
- * LayerNorm as torch.onnx writes them: Div(1, Sqrt(·)), Reciprocal, Pow(·, −½)): the product split
+ * LayerNorm as torch.onnx writes them: Div(1, Sqrt(·)), Reciprocal, Pow(·, −½); tf2onnx's
+ * LayerNorm x·γ·rsqrt(v + ε) + (β − μ·γ·rsqrt(v + ε))): the product split
  * of Div, so that a reference row that makes r = ε^−½ does not give terms of that size which cancel
  * only up to rounding. Every other Mul of two activations keeps the product rule (`product`).
  */
