@@ -142,7 +142,7 @@ export function tensorValues(t: TensorProto): number[] {
     const buf = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
     const w = BYTES[type];
-    if (!w) throw new Error(`tensor '${t.name}': data type ${type} cannot be read`);
+    if (!w) throw new ExplainError(`tensor '${t.name}': data type ${type} cannot be read`);
     for (let i = 0; i < raw.length / w; i++) {
       const o = i * w;
       switch (type) {

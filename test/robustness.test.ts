@@ -7,7 +7,7 @@ import { AttributeProto, decodeModel, encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
-import { loadFixture } from './support/fixtures';
+import { EXPORTERS, loadFixture } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
 
 const dir = tempDir('robustness');
@@ -69,6 +69,12 @@ test('raw weight data that does not hold whole values of its type is refused in 
   t.raw_data = t.raw_data!.subarray(0, (t.raw_data!.length / 4 - ((t.raw_data!.length / 4) % 2 ? 0 : 1)) * 4);
   fs.writeFileSync(at('ragged.onnx'), encodeModel(m));
   await cliFails(['attribute', at('ragged.onnx'), '--input', X, '--out', at('never.npy')], new RegExp(`tensor '${t.name}': \\d+ bytes of raw data do not hold whole values of data type 11`));
+  // A data type without a width (0: undefined) where its values are read (a dynamically quantized model's scale).
+  const q = decodeModel(fs.readFileSync(path.join(EXPORTERS, 'dynq_cnn', 'model.onnx')));
+  const scale = q.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 0 && i.data_type === 1 && (i.dims ?? []).length === 0)!;
+  scale.data_type = 0;
+  fs.writeFileSync(at('untyped.onnx'), encodeModel(q));
+  await cliFails(['info', at('untyped.onnx')], new RegExp(`tensor '${scale.name}': data type 0 cannot be read`));
 });
 
 test('the process prints only our line: no onnxruntime log for a model that fails inside onnxruntime', () => {

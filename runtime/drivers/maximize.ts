@@ -1,6 +1,8 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
-import { ModelProto } from '../../rewriter/proto';
+import { TensorFacts } from '../../rewriter/graph-view';
+import { isFloatType, ModelProto } from '../../rewriter/proto';
+import { typeName } from '../ort-types';
 import type { Explainer } from '../explainer';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
@@ -58,7 +60,7 @@ export interface MaximizeResult {
 interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; describe: string }
 
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
-function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): Objective {
+function objectiveOf(ex: Explainer, o: MaximizeOptions, facts: TensorFacts): Objective {
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
@@ -77,11 +79,13 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, tensors: Set<string>): O
     };
   }
   const name = o.layer!;
-  const at = tensors.has(name) ? name : ex.view.nodes.find((n) => n.name === name)?.output?.[0];
-  if (!at || !tensors.has(at)) {
+  const at = facts.shapes.has(name) ? name : ex.view.nodes.find((n) => n.name === name)?.output?.[0];
+  if (!at || !facts.shapes.has(at)) {
     const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
     throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
   }
+  const dtype = facts.dtypes.get(at);
+  if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${name}' holds ${typeName(dtype ?? 0)} values, not activations to maximise (onnx-explain info --layers lists the float layers)`);
   const c = o.channel ?? 0;
   return {
     at, describe: `mean of channel ${c} of '${at}'`,
@@ -128,7 +132,7 @@ function regularizers(o: MaximizeOptions, nchw: boolean) {
  */
 export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDims: number[]): Promise<ModelProto> {
   const prepared = await ex.prepare(rowDims);
-  const obj = objectiveOf(ex, o, new Set(prepared.facts.shapes.keys()));
+  const obj = objectiveOf(ex, o, prepared.facts);
   const atShape = prepared.facts.shapes.get(obj.at)!;
   return buildMaximization({
     view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, rowDims.length === 3),
@@ -194,7 +198,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     }
     sizes.push(nchw ? [h, w] : []);
     const prepared = await ex.prepare(rowDims);
-    const obj = objectiveOf(ex, o, new Set(prepared.facts.shapes.keys()));
+    const obj = objectiveOf(ex, o, prepared.facts);
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, nchw),
