@@ -1,8 +1,8 @@
 import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, TensorFacts } from './graph-view';
-import { DataType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
+import { descendants, GraphView, TensorFacts } from './graph-view';
+import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
 
@@ -83,14 +83,14 @@ const PATH_PREFIX = 'path/';
 
 /**
  * Copies of the forward nodes that depend on the `replaced` tensors, reading their replacements
- * instead; their tensors get `prefix`. `side` maps the copies' other inputs (default: unchanged).
- * Nodes computing only tensors in `before` are not copied.
+ * instead; their tensors get `prefix`. `side` maps the copies' other inputs (default: unchanged);
+ * nodes `skip` names are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, before = new Set<string>()): { nodes: NodeProto[]; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
   const renamed = new Map(replaced);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
-    if (!(n.input ?? []).some((i) => renamed.has(i)) || (n.output ?? []).every((o) => !o || before.has(o))) continue;
+    if (!(n.input ?? []).some((i) => renamed.has(i)) || skip(n)) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
     nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
@@ -102,10 +102,11 @@ function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: str
  * The path of integrated gradients inside the graph, from the tensors `starts` (the inputs, or a
  * layer for Captum's LayerIntegratedGradients), each with its reference value:
  * a_{s,n} = a⁰_n + α_s·(a_n − a⁰_n) for the S `alphas` (batch S·N, step-major), a copy of the
- * forward nodes after the starts on them and of those after the inputs fed as they are (those
- * inputs repeated S times, so that what is computed from the batch's size — a Range over the
- * rows indexing a flattened batch — counts S·N rows), every other batch tensor they read (a
- * skip connection around a layer) repeated S times, and the seed on each point scaled by
+ * forward nodes after the starts on them and of the integer ones after the inputs fed as they are
+ * (those inputs repeated S times, so that what is computed from the batch's size — a Range over
+ * the rows indexing a flattened batch — counts S·N rows), every other batch tensor they read
+ * (features of a fed input, a skip connection around a layer) repeated S times, and the seed on
+ * each point scaled by
  * the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S
  * points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
@@ -128,8 +129,12 @@ function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string
   const explained = new Set(spec.inputs ?? [spec.input]);
   const fed = view.inputs.map((i) => i.name ?? '').filter((i) => !explained.has(i) && facts.batchAxis.get(i) === 0);
   const before = new Set(starts.flatMap(([start]) => [...ancestors(view, start)]));
+  const afterStarts = descendants(view, starts.map(([start]) => start));
+  const floatOnly = (n: NodeProto) => (n.output ?? []).every((o) => !o || isFloatType(facts.dtypes.get(o)));
+  // Not copied: what lies before a layer, and float tensors computed from the fed inputs alone (repeated instead).
+  const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
   const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
-  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, before);
+  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),

@@ -151,3 +151,10 @@ export function valueDependent(view: GraphView): Set<string> {
   }
   return dep;
 }
+
+/** Tensors computed from `sources` (through any op, Shape included). */
+export function descendants(view: GraphView, sources: string[]): Set<string> {
+  const seen = new Set(sources);
+  for (const n of view.nodes) if ((n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o) seen.add(o);
+  return seen;
+}

@@ -1,17 +1,10 @@
-import { GraphView, TensorFacts } from './graph-view';
+import { descendants, GraphView, TensorFacts } from './graph-view';
 
 /** Ops that broadcast a one-row operand against the N rows of another. */
 const BROADCASTING = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Where', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual',
   'And', 'Or', 'Xor', 'Max', 'Min', 'Sum', 'Mean', 'PRelu', 'MatMul', 'Expand',
 ]);
-
-/** Tensors computed from `sources` (through any op, Shape included). */
-function descendants(view: GraphView, sources: string[]): Set<string> {
-  const seen = new Set(sources);
-  for (const n of view.nodes) if ((n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o) seen.add(o);
-  return seen;
-}
 
 /**
  * Whether a reference pass on one shared row can run beside the N rows of the other batch inputs
