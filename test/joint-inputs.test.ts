@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer, TensorData } from '../runtime';
+import { integratedGradients } from '../rules/methods/integrated-gradients';
 import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { noisyCopies } from '../runtime/drivers/noise-tunnel';
 import { readNpy } from '../runtime/node/npy-file';
@@ -124,6 +125,10 @@ test('integrated gradients with the other input fed run batched (one run) and eq
   const r = await ex.attribute(inputs.signal, { method: 'integrated-gradients', steps, target, baseline: baselines.signal, feeds: { tabular: inputs.tabular }, progress: (_, total) => totals.push(total) });
   close(r.attributions, { data: want, dims: [3, 2, 12] }, 1e-5, 'signal');
   assert.equal(totals, [1], 'all rows and points in one run');
+  // Explaining tabular, the fed signal's Conv features are repeated over the points, not computed again per point.
+  const tab = await Explainer.load(MODEL, { wrt: 'tabular' });
+  const { model } = await tab.augmented([5], { target, feeds: { signal: inputs.signal } }, { method: integratedGradients, path: { steps } });
+  assert.is(model.graph!.node!.filter((n) => n.op_type === 'Conv').length, 1, 'one Conv: the fed branch runs once');
 });
 
 test('joint noise tunnel: smoothgrad of each input equals the mean of joint gradients at the seeded noisy copies of both inputs', async () => {
