@@ -21,9 +21,9 @@ function isReciprocal(ctx: RuleContext, t: string): boolean {
 /**
  * Mul of an activation a by the reciprocal r of another (RMSNorm's x·rsqrt(mean(x²) + ε) and T5's
  * LayerNorm as torch.onnx writes them: Div(1, Sqrt(·)), Reciprocal, Pow(·, −½); tf2onnx's
- * LayerNorm x·γ·rsqrt(v + ε) + (β − μ·γ·rsqrt(v + ε))): the product split
- * of Div, so that a reference row that makes r = ε^−½ does not give terms of that size which cancel
- * only up to rounding. Every other Mul of two activations keeps the product rule (`product`).
+ * LayerNorm x·γ·rsqrt(v + ε) + (β − μ·γ·rsqrt(v + ε))): the product split of Div, so that a
+ * reference row that makes r = ε^−½ does not give terms of that size which cancel only up to
+ * rounding. Every other Mul of two activations keeps the product rule (`product`).
  */
 export function deepliftMul(product: BackwardRule): BackwardRule {
   return {

@@ -1,5 +1,5 @@
 import { gradientOf } from '../registry';
-import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../runtime-gather';
+import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../computed-indices';
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 

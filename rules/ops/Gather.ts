@@ -1,6 +1,6 @@
 import { attrInt } from '../../rewriter/attributes';
 import { normAxis, scatterAlongAxis } from '../op-forms';
-import { gatherBackAt } from '../runtime-gather';
+import { gatherBackAt } from '../computed-indices';
 import { RuleEntry } from '../types';
 
 /**

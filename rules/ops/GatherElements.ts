@@ -1,6 +1,6 @@
 import { attrInt } from '../../rewriter/attributes';
 import { gatherBack, normAxis, strides } from '../op-forms';
-import { gatherElementsBackAt } from '../runtime-gather';
+import { gatherElementsBackAt } from '../computed-indices';
 import { RuleEntry } from '../types';
 
 /**

@@ -1,6 +1,6 @@
 import { attrInt } from '../../rewriter/attributes';
 import { gatherBack, strides } from '../op-forms';
-import { gatherNDBackAt } from '../runtime-gather';
+import { gatherNDBackAt } from '../computed-indices';
 import { RuleEntry } from '../types';
 
 /**

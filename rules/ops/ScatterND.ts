@@ -1,4 +1,4 @@
-import { scatterNDBack } from '../runtime-gather';
+import { scatterNDBack } from '../computed-indices';
 import { RuleEntry } from '../types';
 
 /**
