@@ -45,3 +45,11 @@ export const deepliftScatterND: BackwardRule = {
     return gradientOf(ctx).backward(ctx, dY);
   },
 };
+
+/** GridSample is linear in its input for a fixed grid: the gradient; a grid computed from the explained input samples other pixels on the reference pass. */
+export const deepliftGridSample: BackwardRule = {
+  backward(ctx, dY) {
+    if (ctx.needsGrad(1)) ctx.fail('its grid is computed from the explained input (a spatial transformer), so the two passes sample other pixels; use integrated-gradients or gradient');
+    return gradientOf(ctx).backward(ctx, dY);
+  },
+};

@@ -2,7 +2,7 @@ import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
-import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftScatterND } from '../deeplift/gather';
+import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatterND } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftMul } from '../deeplift/Mul';
 import { deepliftQuantize } from '../deeplift/quantize';
@@ -39,6 +39,7 @@ const EXACT: Record<string, BackwardRule> = {
   GatherElements: deepliftGatherElements,
   GatherND: deepliftGatherND,
   ScatterND: deepliftScatterND,
+  GridSample: deepliftGridSample,
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];
@@ -54,7 +55,7 @@ export const deeplift: Method = {
     shape: (e) => exact(e) ?? e.rule,
     linear: 'gradient',
     constant: 'gradient',
-    weighted: bilinear,
+    weighted: (e) => exact(e) ?? bilinear(e),
     product: (e) => exact(e) ?? (e.opType === 'Mul' && !e.domain ? deepliftMul(bilinear(e)) : bilinear(e)),
     rectifier: () => rescale,
     activation: (e) => exact(e) ?? rescale,
