@@ -110,6 +110,7 @@ import { Ceil } from './Ceil';
 import { Mod } from './Mod';
 import { ScatterND } from './ScatterND';
 import { GridSample } from './GridSample';
+import { AffineGrid } from './AffineGrid';
 import { Tan } from './Tan';
 import { ThresholdedRelu } from './ThresholdedRelu';
 import { MsFastGelu } from './com.microsoft.FastGelu';
@@ -129,6 +130,6 @@ export const opRules: RuleEntry[] = [
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
-  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample,
+  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];
