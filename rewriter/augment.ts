@@ -1,7 +1,7 @@
 import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, GraphView, TensorFacts } from './graph-view';
+import { descendants, fedBatchInputs, GraphView, TensorFacts } from './graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
@@ -106,9 +106,8 @@ function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: str
  * (those inputs repeated S times, so that what is computed from the batch's size — a Range over
  * the rows indexing a flattened batch — counts S·N rows), every other batch tensor they read
  * (features of a fed input, a skip connection around a layer) repeated S times, and the seed on
- * each point scaled by
- * the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n}); `sum` adds the S
- * points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
+ * each point scaled by the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n});
+ * `sum` adds the S points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
 function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string, string][]): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string[]; seed: string; sum: (g: string, start: string) => string } {
   const { view, facts, from } = spec;
@@ -119,15 +118,15 @@ function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string
     return em.reshape(points, [-1, ...rowOf(start)]);
   });
   const seed = em.reshape(em.mul(column(IO_NAMES.weights, rowOf(from).length + 1), em.unsqueeze(IO_NAMES.seed, [0])), [-1, ...rowOf(from)]);
-  const fromInput = differentiable(view, facts, spec.inputs ?? [spec.input]);
+  const explained = spec.inputs ?? [spec.input];
+  const fromInput = differentiable(view, facts, explained);
   const repeated = new Map<string, string>();
   const repeat = (name: string) => {
     if (!fromInput.has(name) && facts.batchAxis.get(name) !== 0) return name;
     if (!repeated.has(name)) repeated.set(name, em.reshape(em.expand(em.unsqueeze(name, [0]), [steps, ...Array(rowOf(name).length + 1).fill(1)]), [-1, ...rowOf(name)]));
     return repeated.get(name)!;
   };
-  const explained = new Set(spec.inputs ?? [spec.input]);
-  const fed = view.inputs.map((i) => i.name ?? '').filter((i) => !explained.has(i) && facts.batchAxis.get(i) === 0);
+  const fed = fedBatchInputs(view, facts, explained);
   const before = new Set(starts.flatMap(([start]) => [...ancestors(view, start)]));
   const afterStarts = descendants(view, starts.map(([start]) => start));
   const floatOnly = (n: NodeProto) => (n.output ?? []).every((o) => !o || isFloatType(facts.dtypes.get(o)));

@@ -124,6 +124,12 @@ export class Emitter {
     return this.cast(this.compare(op, a, b), this.floatType);
   }
 
+  /** ⌊v⌋ from a truncating Cast to int32 (Floor is not available on WebGPU). */
+  floor(v: string): string {
+    const t = this.cast(this.cast(v, DataType.INT32), this.floatType);
+    return this.sub(t, this.mask('Greater', t, v));
+  }
+
   /** Float sign with sign(0) = 0 (Sign is not available on WebGPU). */
   sign(x: string): string {
     const zero = this.scalar(0);

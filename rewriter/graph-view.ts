@@ -142,19 +142,19 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
   return order;
 }
 
-/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
-export function valueDependent(view: GraphView): Set<string> {
-  const dep = new Set(view.inputs.map((i) => i.name ?? ''));
-  for (const n of view.nodes) {
-    if (n.op_type === 'Shape' || n.op_type === 'Size') continue;
-    if ((n.input ?? []).some((i) => dep.has(i))) for (const o of n.output ?? []) if (o) dep.add(o);
-  }
-  return dep;
+/** Tensors computed from `sources`, through every node but those `reads` excludes. */
+export function descendants(view: GraphView, sources: string[], reads = (_n: NodeProto) => true): Set<string> {
+  const seen = new Set(sources);
+  for (const n of view.nodes) if (reads(n) && (n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o) seen.add(o);
+  return seen;
 }
 
-/** Tensors computed from `sources` (through any op, Shape included). */
-export function descendants(view: GraphView, sources: string[]): Set<string> {
-  const seen = new Set(sources);
-  for (const n of view.nodes) if ((n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o) seen.add(o);
-  return seen;
+/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
+export function valueDependent(view: GraphView): Set<string> {
+  return descendants(view, view.inputs.map((i) => i.name ?? ''), (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
+}
+
+/** The graph inputs other than the explained ones that hold the batch on axis 0 (token ids, masks, a second input fed as it is). */
+export function fedBatchInputs(view: GraphView, facts: TensorFacts, explained: string[]): string[] {
+  return view.inputs.map((i) => i.name ?? '').filter((i) => !explained.includes(i) && facts.batchAxis.get(i) === 0);
 }

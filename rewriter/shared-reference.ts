@@ -1,4 +1,4 @@
-import { descendants, GraphView, TensorFacts } from './graph-view';
+import { descendants, fedBatchInputs, GraphView, TensorFacts } from './graph-view';
 
 /** Ops that broadcast a one-row operand against the N rows of another. */
 const BROADCASTING = new Set([
@@ -14,7 +14,7 @@ const BROADCASTING = new Set([
  * reference pass then needs N rows.
  */
 export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explained: string[]): boolean {
-  const fed = view.inputs.map((i) => i.name ?? '').filter((i) => !explained.includes(i) && facts.batchAxis.get(i) === 0);
+  const fed = fedBatchInputs(view, facts, explained);
   if (!fed.length) return true;
   const fromExplained = descendants(view, explained);
   const fromFed = descendants(view, fed);

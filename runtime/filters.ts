@@ -1,8 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
-import { isFloatType } from '../rewriter/proto';
-import { typeName } from './ort-types';
 import { Explainer, TensorInput } from './explainer';
-import { tensorsAt } from './drivers/forward';
+import { requireFloatLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
 import { fillValues, internalBatch, Job, perturbedRows, PerturbationOptions } from './drivers/perturbation';
 import { TensorData } from './tensors';
@@ -85,8 +83,7 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   const shape = prepared.facts.shapes.get(options.layer);
   if (!shape) throw new ExplainError(`${ex.label}: no tensor named '${options.layer}' (onnx-explain info --layers lists the layers)`);
   if (shape.length < 2 || prepared.facts.batchAxis.get(options.layer) !== 0) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] has no channels after a batch axis`);
-  const dtype = prepared.facts.dtypes.get(options.layer);
-  if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${options.layer}' holds ${typeName(dtype ?? 0)} values, not activations to rank (onnx-explain info --layers lists the float layers)`);
+  requireFloatLayer(ex, prepared.facts, options.layer, 'rank');
   const k = options.top ?? 5;
   if (!Number.isInteger(k) || k < 1 || k > shape[1]) throw new ExplainError(`top: ${k} is not between 1 and the layer's ${shape[1]} channels`);
   const run = await tensorsAt(ex, rowDims, [options.layer]);

@@ -10,14 +10,17 @@ import { delta } from './delta';
  * whole to the input pass's pick, m = δy/δx[i]; where that moved less than 1e-7, to the reference
  * pass's pick, m = δy/δx[i⁰]; if both moved less, δy is not attributed (as DeepLIFT's Where rule).
  */
+/** Whether computed indices may pick other positions on the reference pass: computed there again, from the input's values. */
+const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !== indices && ctx.valueDependent(indices);
+
 function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {
   return {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [x, indices] = node.input!;
       if (!ctx.needsGrad(0) || ctx.isConstant(indices)) return gradientOf(ctx).backward(ctx, [dY]);
+      if (!picksMayDiffer(ctx, indices)) return [back(ctx, dY!, indices), null];
       const indices0 = ctx.ref(indices);
-      if (indices0 === indices || !ctx.valueDependent(indices)) return [back(ctx, dY!, indices), null];
       if (ctx.batchBroadcasts) ctx.fail('its indices are computed from the explained input, and the reference pass may run on one row against the batch; use integrated-gradients or gradient');
       const [y, y0] = [node.output![0], ctx.ref(node.output![0])];
       const pick = (data: string, at: string) => em.copyOf(node, [data, at])[0];
@@ -41,7 +44,7 @@ export const deepliftGatherND = runtimePick(gatherNDBackAt);
 export const deepliftScatterND: BackwardRule = {
   backward(ctx, dY) {
     const indices = ctx.node.input![1];
-    if (ctx.ref(indices) !== indices && ctx.valueDependent(indices)) ctx.fail('its index tuples are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
+    if (picksMayDiffer(ctx, indices)) ctx.fail('its index tuples are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
     return gradientOf(ctx).backward(ctx, dY);
   },
 };

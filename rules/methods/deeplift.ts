@@ -13,10 +13,11 @@ import { deepliftReduceL1, deepliftReduceL2, deepliftReduceProd, deepliftReduceS
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
 import { DequantizeLinear } from '../ops/DequantizeLinear';
+import { Mul } from '../ops/Mul';
 import { categoryTable, opKey } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
-/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, quantizers, gathers at computed indices). */
+/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, Mul by a reciprocal, quantizers, gathers at computed indices). */
 const EXACT: Record<string, BackwardRule> = {
   Div: deepliftDiv,
   Softmax: deepliftSoftmax,
@@ -40,6 +41,8 @@ const EXACT: Record<string, BackwardRule> = {
   GatherND: deepliftGatherND,
   ScatterND: deepliftScatterND,
   GridSample: deepliftGridSample,
+  // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
+  Mul: deepliftMul(bilinear(Mul)),
 };
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];
@@ -56,7 +59,7 @@ export const deeplift: Method = {
     linear: 'gradient',
     constant: 'gradient',
     weighted: (e) => exact(e) ?? bilinear(e),
-    product: (e) => exact(e) ?? (e.opType === 'Mul' && !e.domain ? deepliftMul(bilinear(e)) : bilinear(e)),
+    product: (e) => exact(e) ?? bilinear(e),
     rectifier: () => rescale,
     activation: (e) => exact(e) ?? rescale,
     elementwise: (e) => elementwise(opKey(e.opType, e.domain)),

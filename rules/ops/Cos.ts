@@ -3,13 +3,11 @@ import { RuleEntry } from '../types';
 
 /**
  * cos x from WebGPU-native ops (Sin and Cos are not on the measured list): r = x − 2πk with
- * k = round(x/2π) (Cast to int truncates; floor(v + ½) corrects negative v), then the Taylor series
+ * k = round(x/2π) = ⌊x/2π + ½⌋, then the Taylor series
  * of cos r on |r| ≤ π to r²⁰ (truncation error π²²/22! < 1e-10).
  */
 export function cosine(em: Emitter, x: string): string {
-  const v = em.add(em.mul(x, em.scalar(1 / (2 * Math.PI))), em.scalar(0.5));
-  const trunc = em.cast(em.cast(v, 6), em.floatType);
-  const k = em.sub(trunc, em.mask('Less', v, trunc));
+  const k = em.floor(em.add(em.mul(x, em.scalar(1 / (2 * Math.PI))), em.scalar(0.5)));
   const r = em.sub(x, em.mul(k, em.scalar(2 * Math.PI)));
   const r2 = em.mul(r, r);
   // Horner: Σ_n (−1)ⁿ r²ⁿ/(2n)!, n = 0..10.

@@ -1,18 +1,11 @@
 import { attrInt, attrString } from '../../rewriter/attributes';
-import { DataType } from '../../rewriter/proto';
 import { Emitter } from '../../rewriter/emitter';
 import { RuleEntry } from '../types';
 
-/** ⌊v⌋ from a truncating Cast (Floor is not native on WebGPU). */
-function floor(em: Emitter, v: string): string {
-  const t = em.cast(em.cast(v, DataType.INT32), em.floatType);
-  return em.sub(t, em.mask('Greater', t, v));
-}
-
 /** Round half to even (std::nearbyint, as onnxruntime's nearest mode). */
 function roundHalfEven(em: Emitter, v: string): string {
-  const r = floor(em, em.add(v, em.scalar(0.5)));
-  const odd = em.sub(r, em.mul(floor(em, em.mul(r, em.scalar(0.5))), em.scalar(2)));
+  const r = em.floor(em.add(v, em.scalar(0.5)));
+  const odd = em.sub(r, em.mul(em.floor(em.mul(r, em.scalar(0.5))), em.scalar(2)));
   return em.sub(r, em.mul(em.mask('Equal', em.sub(r, v), em.scalar(0.5)), odd));
 }
 
@@ -65,7 +58,7 @@ export const GridSample: RuleEntry = {
       if (mode === 'nearest') {
         taps = [tap(roundHalfEven(em, ix), roundHalfEven(em, iy))];
       } else {
-        const [x0, y0] = [floor(em, ix), floor(em, iy)];
+        const [x0, y0] = [em.floor(ix), em.floor(iy)];
         [fx, fy] = [em.sub(ix, x0), em.sub(iy, y0)];
         const [x1, y1] = [em.add(x0, one), em.add(y0, one)];
         const [gx, gy] = [em.sub(one, fx), em.sub(one, fy)];

@@ -1,6 +1,19 @@
+import { ExplainError } from '../../rewriter/errors';
+import { TensorFacts } from '../../rewriter/graph-view';
+import { isFloatType } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
+import { typeName } from '../ort-types';
 import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
+
+/**
+ * A layer of activations to rank or maximise (`use`): tensor `at`, named `layer` by the user;
+ * integers (a quantized layer) are refused in one line.
+ */
+export function requireFloatLayer(ex: Explainer, facts: TensorFacts, at: string, use: string, layer = at): void {
+  const dtype = facts.dtypes.get(at);
+  if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${layer}' holds ${typeName(dtype ?? 0)} values, not activations to ${use} (onnx-explain info --layers lists the float layers)`);
+}
 
 /**
  * Runs the model (batch-freed where possible) with the named tensors — outputs or intermediate

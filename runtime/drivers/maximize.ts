@@ -1,12 +1,12 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
 import { TensorFacts } from '../../rewriter/graph-view';
-import { isFloatType, ModelProto } from '../../rewriter/proto';
-import { typeName } from '../ort-types';
+import { ModelProto } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
+import { requireFloatLayer } from './forward';
 import { cachedLoopSession, hostData } from './loop-session';
 import { uniform } from '../random';
 import { blurPlanes, resizePlanes } from './upscale';
@@ -84,8 +84,7 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, facts: TensorFacts): Obj
     const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
     throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
   }
-  const dtype = facts.dtypes.get(at);
-  if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${name}' holds ${typeName(dtype ?? 0)} values, not activations to maximise (onnx-explain info --layers lists the float layers)`);
+  requireFloatLayer(ex, facts, at, 'maximise', name);
   const c = o.channel ?? 0;
   return {
     at, describe: `mean of channel ${c} of '${at}'`,
