@@ -25,4 +25,13 @@ test('Conv stride 1 (backward as a flipped Conv): dilation and asymmetric pads, 
   await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 2, 6, 5] }, { shape: [3, 2, 3, 2], value: w(36) }], attrs: { pads: [1, 0, 2, 1], dilations: [2, 1] } });
 });
 
+test('Conv strided, group 1: odd and even sizes, 7×7 stem, unequal strides and asymmetric pads, 1D, SAME_UPPER with an even kernel', async () => {
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 7, 7] }, { shape: [4, 4, 3, 3], value: w(144) }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 8, 6] }, { shape: [4, 4, 3, 3], value: w(144) }], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } });
+  await gradcheck({ op: 'Conv', opset: 11, inputs: [{ shape: [1, 1, 11, 10] }, { shape: [8, 1, 7, 7], value: w(392) }], attrs: { strides: [2, 2], pads: [3, 3, 3, 3] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 4, 8, 9] }, { shape: [4, 4, 3, 3], value: w(144) }], attrs: { strides: [2, 3], pads: [0, 1, 2, 0] } });
+  await gradcheck({ op: 'Conv', opset: 9, inputs: [{ shape: [1, 2, 12] }, { shape: [4, 2, 5], value: w(40) }], attrs: { strides: [2], pads: [2, 1] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 2, 9, 9] }, { shape: [4, 2, 4, 4], value: w(128) }], attrs: { strides: [2, 2], auto_pad: 'SAME_UPPER' } });
+});
+
 test.run();
