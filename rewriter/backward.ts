@@ -77,7 +77,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     if (!needs.some(Boolean)) continue;
     const rule = entry?.rule;
     if (!rule) {
-      throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, or explain a tensor computed before it`);
+      throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
     }
     const ctx = makeContext(spec, node, needs);
     const grads = rule.backward(ctx, dY);

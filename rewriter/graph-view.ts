@@ -97,8 +97,9 @@ export class GraphView {
   }
 
   nodeLabel(node: NodeProto): string {
-    const op = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.op_type}` : node.op_type;
-    return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opset})`;
+    const domain = node.domain && node.domain !== 'ai.onnx' ? node.domain : '';
+    const op = domain ? `${domain}.${node.op_type}` : node.op_type;
+    return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opsets.get(domain) ?? this.opset})`;
   }
 }
 

@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,6 +7,7 @@ import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
+import { tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 
 const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);
@@ -42,7 +42,7 @@ test('a model with dynamic H and W is explained per input shape, as the static m
 });
 
 test('rewrite needs --shape for dynamic sizes and names the axes; with --shape it writes the graph', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dyn-'));
+  const dir = tempDir('dynamic-shapes');
   const file = path.join(dir, 'm.onnx');
   fs.writeFileSync(file, model(['H', 'W']));
   const errors: string[] = [];

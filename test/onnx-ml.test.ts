@@ -79,7 +79,40 @@ test('LOGISTIC + Normalizer L1: the gradient of a probability equals central dif
 test('unsupported post transforms are refused in one line naming the node', async () => {
   const ex = await Explainer.load(pipeline('PROBIT')).catch((e: Error) => e);
   assert.instance(ex, Error);
-  assert.match((ex as Error).message, /^<bytes>: node 'LinearClassifier' \(ai\.onnx\.ml\.LinearClassifier, opset 13\): post_transform PROBIT is not supported \(NONE, LOGISTIC, SOFTMAX are\)$/);
+  assert.match((ex as Error).message, /^<bytes>: node 'LinearClassifier' \(ai\.onnx\.ml\.LinearClassifier, opset 1\): post_transform PROBIT is not supported \(NONE, LOGISTIC, SOFTMAX are\)$/);
+});
+
+/** Two depth-1 trees over features 0 and 2 voting for three classes (no ZipMap). */
+function treeEnsemble(): Uint8Array {
+  const node = ml('TreeEnsembleClassifier', ['X'], ['label', 'probabilities'], [
+    ints('nodes_treeids', [0, 0, 0, 1, 1, 1]), ints('nodes_nodeids', [0, 1, 2, 0, 1, 2]), ints('nodes_featureids', [0, 0, 0, 2, 0, 0]),
+    { name: 'nodes_modes', type: AttrType.STRINGS, strings: ['BRANCH_LEQ', 'LEAF', 'LEAF', 'BRANCH_LEQ', 'LEAF', 'LEAF'].map((m) => new TextEncoder().encode(m)) },
+    attr('nodes_values', floats([0.5, 0, 0, -0.2, 0, 0])), ints('nodes_truenodeids', [1, 0, 0, 1, 0, 0]), ints('nodes_falsenodeids', [2, 0, 0, 2, 0, 0]),
+    ints('class_treeids', [0, 0, 1, 1]), ints('class_nodeids', [1, 2, 1, 2]), ints('class_ids', [0, 1, 1, 2]), attr('class_weights', floats([0.7, 0.6, 0.4, 0.9])),
+    ints('classlabels_int64s', [0, 1, 2]),
+  ]);
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 3 }],
+    graph: { name: 'trees', node: [node], input: [valueInfo('X', DataType.FLOAT, ['N', F])], output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 3])] },
+  });
+}
+
+test('tree ensemble: feature ablation equals a loop of onnxruntime forwards with one feature zeroed; gradient methods are refused naming the node and the forward-only methods', async () => {
+  const model = treeEnsemble();
+  const ex = await Explainer.load(model);
+  const targets = [1, 2, 0];
+  const r = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'feature-ablation' });
+  const base = (await run(model, x)).probabilities;
+  const want = new Float32Array(3 * F);
+  for (let f = 0; f < F; f++) {
+    const ablated = x.map((v, i) => (i % F === f ? 0 : v));
+    const p = (await run(model, ablated)).probabilities;
+    targets.forEach((t, row) => { want[row * F + f] = base[row * 3 + t] - p[row * 3 + t]; });
+  }
+  assert.equal(Array.from(r.attributions.data), Array.from(want));
+  assert.ok(want.some((v) => v !== 0));
+  const err = await ex.attribute({ data: x, dims: [3, F] }, { target: targets }).catch((e: Error) => e);
+  assert.match((err as Error).message, /no backward rule for node 'TreeEnsembleClassifier' \(ai\.onnx\.ml\.TreeEnsembleClassifier, opset 3\); .* or use a method that only runs the model forward \(occlusion, feature-ablation\)$/);
 });
 
 test.run();

@@ -26,8 +26,14 @@ export async function runCli(argv: string[]): Promise<CliRun> {
   }
 }
 
+const tempDirs: string[] = [];
+process.on('exit', () => tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** A fresh folder under the system's temp folder, removed when the test process exits. */
 export function tempDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `onnx-explain-${tag}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `onnx-explain-${tag}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 export interface FileState { sha: string; size: number; mtimeMs: number }
