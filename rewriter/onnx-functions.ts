@@ -4,9 +4,10 @@ import { GraphView } from './graph-view';
 import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
-import { readInStandardOps } from './standard-form';
+import { rotaryEmbedding } from './rotary';
+import { readInStandardOps, StandardForm } from './standard-form';
 
-const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization']);
+const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization', 'RotaryEmbedding']);
 const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
 /** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
 const LOWEST = -3.4028234663852886e38;
@@ -23,7 +24,8 @@ const LOWEST = -3.4028234663852886e38;
  * Past key/value state, nonpad_kv_seqlen, softcap and the present/qk outputs are refused naming the node.
  */
 export function expandFunctionOps(model: ModelProto, label: string): ModelProto {
-  return readInStandardOps(model, label, 'function', isFunction, (em, view, n, fail) => (n.op_type === 'Attention' ? attention(em, view, n, fail) : rmsNormalization(em, view, n, fail)));
+  const read: Record<string, StandardForm> = { Attention: attention, RMSNormalization: rmsNormalization, SimplifiedLayerNormalization: rmsNormalization, RotaryEmbedding: rotaryEmbedding };
+  return readInStandardOps(model, label, 'function', isFunction, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));
 }
 
 /** RMSNormalization, and onnxruntime's SimplifiedLayerNormalization (the same op, written before opset 23 by its optimiser). */
