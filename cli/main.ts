@@ -110,11 +110,13 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
-                        (default zeros); joint attribution: NAME=B.npy,NAME2=B2.npy per input
+                        (default zeros); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
+                        deeplift-shap and gradient-shap: K rows, the baseline distribution
   --noise-tunnel K      ${NOISE_TUNNELS.join(' | ')}: Captum's NoiseTunnel around the method (mean,
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
-  --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15)
-  --samples S           noisy copies per row (default 5)
+  --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
+                        gradient-shap: default 0)
+  --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below);
@@ -610,12 +612,12 @@ function reportDelta(delta: Float32Array, totals: number[], reference: boolean):
   });
 }
 
-/** The noise tunnel's convergence deltas, one per noisy sample (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
+/** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
 function reportSampleDeltas(delta: Float32Array, rows: number): void {
   const samples = delta.length / rows;
   for (let row = 0; row < rows; row++) {
     const own = Array.from(delta.subarray(row * samples, (row + 1) * samples), Math.abs);
-    console.log(`row ${row}: convergence delta of its ${samples} noisy samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
+    console.log(`row ${row}: convergence delta of its ${samples} samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
   }
 }
 

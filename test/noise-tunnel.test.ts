@@ -99,7 +99,7 @@ test('noise tunnel around DeepLIFT (baseline kept clean) and around integrated g
   assert.is(plain.delta, undefined, 'no delta for methods without one');
   const cli = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'integrated-gradients', '--steps', '8', '--noise-tunnel', 'smoothgrad', '--samples', '3', '--target', fx.meta.target.join(','), '--no-cache']);
   assert.is(cli.code, 0, cli.err.join('|'));
-  assert.is(cli.out.filter((l) => /^row \d: convergence delta of its 3 noisy samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, 3, cli.out.join('\n'));
+  assert.is(cli.out.filter((l) => /^row \d: convergence delta of its 3 samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, 3, cli.out.join('\n'));
 });
 
 test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; bad values are one-line errors', async () => {

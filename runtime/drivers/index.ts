@@ -8,6 +8,7 @@ import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
+import { deepliftShap, gradientShap } from './shap';
 import { Driver } from './types';
 
 /** The driver of every method name the Explainer accepts. */
@@ -17,6 +18,8 @@ export const drivers: Record<string, Driver> = {
   'feature-ablation': featureAblation,
   'layer-activation': layerActivation,
   'integrated-gradients': integratedGradients,
+  'deeplift-shap': deepliftShap,
+  'gradient-shap': gradientShap,
 };
 
 /** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */
@@ -24,6 +27,6 @@ export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-  if (!options.noiseTunnel && (options.noiseStd !== undefined || options.samples !== undefined)) throw new ExplainError('--noise-std and --samples set the noise tunnel: they need --noise-tunnel');
+  if (!options.noiseTunnel && !driver.samplesItself && (options.noiseStd !== undefined || options.samples !== undefined)) throw new ExplainError('--noise-std and --samples set the noise tunnel: they need --noise-tunnel');
   return options.noiseTunnel ? noiseTunnel(driver) : driver;
 }

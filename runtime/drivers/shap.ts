@@ -1,0 +1,148 @@
+import { ExplainError } from '../../rewriter/errors';
+import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
+import { OrtTensor } from '../backend';
+import { requireFinite } from '../finite';
+import { uniform } from '../random';
+import { perRow } from '../targets';
+import { floatTensor, fromNdarray, pickRows, TensorData } from '../tensors';
+import { backprop } from './backprop';
+import { tensorsAt } from './forward';
+import { noisyCopies } from './noise-tunnel';
+import { OutputSeed, outputSeed } from './seed';
+import { Driver } from './types';
+
+/**
+ * The baseline distribution: the K rows of `baseline` ([K, …], or one row without the batch axis);
+ * one zero row by default (text models: the input and baselines are embeddings). The methods
+ * attribute to the input, not to a layer.
+ */
+function distribution(ex: Explainer, x: OrtTensor, options: AttributeOptions): OrtTensor {
+  if (options.layer) throw new ExplainError(`--layer: method '${options.method}' attributes to the input only`);
+  const rowDims = x.dims.slice(1);
+  const per = rowDims.reduce((a, d) => a * d, 1);
+  if (!options.baseline) return floatTensor(new Float32Array(per), [1, ...rowDims]);
+  const b = fromNdarray(options.baseline);
+  const dims = b.dims.length === rowDims.length ? [1, ...b.dims] : [...b.dims];
+  if (dims.length !== rowDims.length + 1 || dims.slice(1).some((d, i) => d !== rowDims[i]) || dims[0] < 1) {
+    throw new ExplainError(`${ex.label}: baseline has shape [${b.dims}]; expected K rows of the input's row shape [K, ${rowDims}]`);
+  }
+  const data = Float32Array.from(b.data as ArrayLike<number>);
+  if (data.length !== dims[0] * per) throw new ExplainError(`${ex.label}: baseline has ${data.length} values but shape [${b.dims}]`);
+  requireFinite(data, `${ex.label}: baseline`);
+  return floatTensor(data, dims);
+}
+
+/** Draws per expanded row j (input row ⌊j/draws⌋), computed run by run over at most internalBatchSize rows. */
+type Expanded = (rows: number[], j0: number, j1: number) => Promise<{ attributions: TensorData; delta?: Float32Array }>;
+
+/** Runs `run` over the n·draws expanded rows and returns each input row's mean attribution (Captum's mean over samples or baselines). */
+async function meanOverDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions, { output, targets }: OutputSeed, draws: number, run: Expanded): Promise<AttributionResult> {
+  const limit = options.internalBatchSize;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
+  const n = x.dims[0];
+  const total = n * draws;
+  const step = Math.min(total, limit ?? total);
+  let sums: Float64Array | undefined;
+  let dims: number[] = [];
+  let delta: Float32Array | undefined;
+  for (let j0 = 0; j0 < total; j0 += step) {
+    const j1 = Math.min(total, j0 + step);
+    const rows = Array.from({ length: j1 - j0 }, (_, k) => Math.floor((j0 + k) / draws));
+    const r = await run(rows, j0, j1);
+    const per = r.attributions.data.length / rows.length;
+    dims = [n, ...r.attributions.dims.slice(1)];
+    const sum = (sums ??= new Float64Array(n * per));
+    rows.forEach((row, k) => { for (let i = 0; i < per; i++) sum[row * per + i] += r.attributions.data[k * per + i]; });
+    if (r.delta) (delta ??= new Float32Array(total)).set(r.delta, j0);
+    options.progress?.(j1, total);
+  }
+  const outputs = await (await tensorsAt(ex, x.dims.slice(1), [...new Set([...ex.outputNames, output])], options.onehotAxis, options.feeds))(x);
+  return { attributions: { dims, data: Float32Array.from(sums!, (v) => v / draws) }, outputs, targets, delta };
+}
+
+/** Options of one inner run over expanded rows: their targets, contrasts and the model's other inputs. */
+function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, rows: number[], targets: number[], method: string): AttributeOptions {
+  const contrast = perRow(options.contrast, x.dims[0], 'contrast');
+  const side = ex.sideFeeds(x, options.feeds);
+  return {
+    ...options, method, progress: undefined, baseline: undefined,
+    target: rows.map((r) => targets[r]), contrast: contrast && rows.map((r) => contrast[r]),
+    feeds: Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)])),
+  };
+}
+
+/**
+ * Captum's DeepLiftShap: DeepLIFT of every input row against every row of the baseline
+ * distribution (expanded row j = r·K + k), averaged over the K baselines; the convergence delta is
+ * DeepLIFT's, one per expanded row (so each row's attributions sum to f(x) − mean_k f(b_k)).
+ */
+export const deepliftShap: Driver = {
+  async attribute(ex, x, options) {
+    const dist = distribution(ex, x, options);
+    const k = dist.dims[0];
+    const explained = await outputSeed(ex, x, options);
+    return meanOverDraws(ex, x, options, explained, k, async (rows, j0) => backprop.attribute(ex, pickRows(x, rows), {
+      ...innerOptions(ex, x, options, rows, explained.targets, 'deeplift'),
+      baseline: pickRows(dist, rows.map((_, i) => (j0 + i) % k)),
+    }));
+  },
+};
+
+/**
+ * Captum's GradientShap (NoiseTunnel over InputBaselineXGradient, baselines drawn from the
+ * distribution): per input row, `samples` draws j of x̃ = x + noise (as the noise tunnel's,
+ * --noise-std a fraction of the row's range, default 0), a baseline row b and α uniform in [0, 1)
+ * (drawn from the seeded generator, the index and then α per draw); the attribution is the mean of
+ * ∂f/∂x at b + α(x̃ − b) times (x̃ − b). The delta per draw is Σ attribution − (f(x̃) − f(b)).
+ */
+export const gradientShap: Driver = {
+  samplesItself: true,
+  async attribute(ex, x, options) {
+    const dist = distribution(ex, x, options);
+    const samples = options.samples ?? 5;
+    const noiseStd = options.noiseStd ?? 0;
+    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
+    if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
+    const rowDims = x.dims.slice(1);
+    const per = rowDims.reduce((a, d) => a * d, 1);
+    const n = x.dims[0];
+    const seed = options.seed ?? 0;
+    const noisy = noisyCopies({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, seed);
+    const next = uniform(seed + 1);
+    const draws = Array.from({ length: n * samples }, () => ({ k: Math.min(dist.dims[0] - 1, Math.floor(next() * dist.dims[0])), alpha: next() }));
+    const explained = await outputSeed(ex, x, options);
+    const { from, seed: weights } = explained;
+    const fromRow = weights.length / n;
+    const values = await tensorsAt(ex, rowDims, [from], options.onehotAxis, options.feeds);
+    const base = dist.data as Float32Array;
+    return meanOverDraws(ex, x, options, explained, samples, async (rows, j0, j1) => {
+      const m = j1 - j0;
+      const [point, step, start] = [new Float32Array(m * per), new Float32Array(m * per), new Float32Array(m * per)];
+      for (let i = 0; i < m; i++) {
+        const { k, alpha } = draws[j0 + i];
+        for (let e = 0; e < per; e++) {
+          const [xe, be] = [noisy[(j0 + i) * per + e], base[k * per + e]];
+          start[i * per + e] = be;
+          step[i * per + e] = xe - be;
+          point[i * per + e] = be + alpha * (xe - be);
+        }
+      }
+      const inner = innerOptions(ex, x, options, rows, explained.targets, 'gradient');
+      const g = await backprop.attribute(ex, floatTensor(point, [m, ...rowDims]), inner);
+      const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * step[e]) };
+      const side = inner.feeds as Record<string, OrtTensor>;
+      const [atX, atB] = [await values(floatTensor(noisy.slice(j0 * per, j1 * per), [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
+      const value = (t: TensorData, i: number) => {
+        let s = 0;
+        for (let e = 0; e < fromRow; e++) s += weights[rows[i] * fromRow + e] * t.data[i * fromRow + e];
+        return s;
+      };
+      const delta = Float32Array.from(rows, (_, i) => {
+        let s = 0;
+        for (let e = 0; e < per; e++) s += attributions.data[i * per + e];
+        return s - (value(atX[from], i) - value(atB[from], i));
+      });
+      return { attributions, delta };
+    });
+  },
+};
