@@ -116,7 +116,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
                         gradient-shap: default 0)
-  --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5)
+  --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
+                        shapley-value-sampling: orders of the groups per row (default 25)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below);
@@ -128,10 +129,11 @@ ${COMMON_HELP}
 Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
   --window W            occlusion window per input dimension without the batch, e.g. 3,15,15
   --stride S            occlusion stride: one value or one per dimension (default 1)
-  --feature-mask M.npy  feature-ablation groups: integer ids broadcastable to the input
+  --feature-mask M.npy  feature-ablation and Shapley groups: integer ids broadcastable to the input
   --fill V              what replaces occluded features: a number (default 0) or random (seeded);
                         --baseline B.npy fills with the baseline instead
-  --seed N              seed of the random fill and of the noise tunnel (default 0)
+  --seed N              seed of the random fill, the noise tunnel, gradient-shap's draws and the
+                        Shapley orders (default 0)
   --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients and
                         the noise tunnel the most model rows (points or copies × rows) per run
                         (default all in one run)
@@ -434,14 +436,16 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 
 /** Flags that only some methods read: given with another method, they are a mistake. */
 const METHOD_FLAGS: Record<string, string[]> = {
-  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation'], fill: ['occlusion', 'feature-ablation'],
+  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'shapley-values', 'shapley-value-sampling'],
+  fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients'], 'ig-method': ['integrated-gradients'],
 };
 
 function checkMethodFlags(p: Parsed, method: string): void {
   for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
-    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${users.join(' and ')}, not to method '${method}'`);
+    const list = users.length > 1 ? `${users.slice(0, -1).join(', ')} and ${users[users.length - 1]}` : users[0];
+    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${list}, not to method '${method}'`);
   }
 }
 

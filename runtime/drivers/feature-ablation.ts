@@ -47,10 +47,14 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
  */
 export const featureAblation: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
-    // Without a mask every feature is its own group, as Captum.
-    const jobs = options.featureMask
-      ? maskGroups(options.featureMask, [...x.dims])
-      : Array.from({ length: x.size }, (_, i) => ({ row: Math.floor(i / (x.size / x.dims[0])), indices: Int32Array.of(i % (x.size / x.dims[0])) }));
-    return sweep(ex, x, options, jobs, false);
+    return sweep(ex, x, options, featureGroups(x, options), false);
   },
 };
+
+/** The feature groups of every row: the mask's, or (as Captum without a mask) each feature alone. */
+export function featureGroups(x: OrtTensor, options: AttributeOptions): Job[] {
+  const per = x.size / x.dims[0];
+  return options.featureMask
+    ? maskGroups(options.featureMask, [...x.dims])
+    : Array.from({ length: x.size }, (_, i) => ({ row: Math.floor(i / per), indices: Int32Array.of(i % per) }));
+}

@@ -9,6 +9,7 @@ import { layerActivation } from './layer-activation';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
 import { deepliftShap, gradientShap } from './shap';
+import { shapleyValues, shapleyValueSampling } from './shapley';
 import { Driver } from './types';
 
 /** The driver of every method name the Explainer accepts. */
@@ -20,6 +21,8 @@ export const drivers: Record<string, Driver> = {
   'integrated-gradients': integratedGradients,
   'deeplift-shap': deepliftShap,
   'gradient-shap': gradientShap,
+  'shapley-values': shapleyValues,
+  'shapley-value-sampling': shapleyValueSampling,
 };
 
 /** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */
@@ -27,6 +30,7 @@ export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-  if (!options.noiseTunnel && !driver.samplesItself && (options.noiseStd !== undefined || options.samples !== undefined)) throw new ExplainError('--noise-std and --samples set the noise tunnel: they need --noise-tunnel');
+  const stray = (['noiseStd', 'samples'] as const).filter((o) => options[o] !== undefined && !driver.sampling?.includes(o));
+  if (!options.noiseTunnel && stray.length) throw new ExplainError(`${stray.map((o) => (o === 'samples' ? '--samples' : '--noise-std')).join(' and ')} ${stray.length > 1 ? 'set' : 'sets'} the noise tunnel: ${stray.length > 1 ? 'they need' : 'it needs'} --noise-tunnel`);
   return options.noiseTunnel ? noiseTunnel(driver) : driver;
 }

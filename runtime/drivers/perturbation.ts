@@ -25,16 +25,20 @@ export interface PerturbationOptions {
 /** One perturbed copy of row `row`: the features at `indices` (flat, within the row) replaced. */
 export interface Job { row: number; indices: Int32Array }
 
-/**
- * Runs every job's perturbed input through the model in batches of `internalBatchSize` rows and
- * gives each perturbed feature f(x)[t] − f(x_perturbed)[t] (f: Σ seed · explained tensor).
- * `average`: a feature's attribution is the mean over the jobs that perturb it (occlusion, Captum's
- * weights); otherwise the sum (feature ablation, where groups do not overlap).
- */
-export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean): Promise<AttributionResult> {
+/** The explained value f = Σ seed · explained tensor on x and on perturbed copies of its rows. */
+export interface Perturber {
+  targets: number[];
+  /** The model's (float) outputs and the explained tensor on x, as the backprop methods report them. */
+  outputs: AttributionResult['outputs'];
+  /** f(x) per row. */
+  original: Float64Array;
+  /** f at each of `count` jobs' perturbed rows (`jobAt(j)`: built when its run comes), in runs of internalBatchSize rows. */
+  values(count: number, jobAt: (j: number) => Job): Promise<Float64Array>;
+}
+
+export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<Perturber> {
   const rowDims = x.dims.slice(1);
   const n = x.dims[0];
-  const per = x.size / n;
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const names = [...new Set([...ex.outputNames, output, from])];
@@ -49,25 +53,45 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
     return v;
   };
   const fill = fillValues(ex, x, options);
+  return {
+    targets,
+    outputs: Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]])),
+    original: Float64Array.from({ length: n }, (_, r) => explained(base[from].data, r, r)),
+    async values(count, jobAt) {
+      const result = new Float64Array(count);
+      for (let start = 0; start < count; start += batch) {
+        const chunk = Array.from({ length: Math.min(batch, count - start) }, (_, k) => jobAt(start + k));
+        const rows = chunk.map((job) => job.row);
+        const out = (await run(perturbedRows(x, chunk, fill), Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)]))))[from].data;
+        chunk.forEach((job, slot) => { result[start + slot] = explained(out, slot, job.row); });
+        options.progress?.(Math.min(start + batch, count), count);
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * Runs every job's perturbed input through the model in batches of `internalBatchSize` rows and
+ * gives each perturbed feature f(x)[t] − f(x_perturbed)[t] (f: Σ seed · explained tensor).
+ * `average`: a feature's attribution is the mean over the jobs that perturb it (occlusion, Captum's
+ * weights); otherwise the sum (feature ablation, where groups do not overlap).
+ */
+export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean): Promise<AttributionResult> {
+  const per = x.size / x.dims[0];
+  const p = await perturber(ex, x, options);
+  const after = await p.values(jobs.length, (j) => jobs[j]);
   const attributions = new Float32Array(x.size);
   const counts = new Float32Array(average ? x.size : 0);
-  for (let start = 0; start < jobs.length; start += batch) {
-    const chunk = jobs.slice(start, start + batch);
-    const rows = chunk.map((job) => job.row);
-    const out = (await run(perturbedRows(x, chunk, fill), Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)]))))[from].data;
-    chunk.forEach((job, slot) => {
-      const diff = explained(base[from].data, job.row, job.row) - explained(out, slot, job.row);
-      for (const i of job.indices) {
-        attributions[job.row * per + i] += diff;
-        if (average) counts[job.row * per + i] += 1;
-      }
-    });
-    options.progress?.(Math.min(start + batch, jobs.length), jobs.length);
-  }
+  jobs.forEach((job, j) => {
+    const diff = p.original[job.row] - after[j];
+    for (const i of job.indices) {
+      attributions[job.row * per + i] += diff;
+      if (average) counts[job.row * per + i] += 1;
+    }
+  });
   if (average) attributions.forEach((a, i) => { if (counts[i] > 0) attributions[i] = a / counts[i]; });
-  // The model's (float) outputs and the explained tensor, as the backprop methods report them.
-  const outputs = Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]]));
-  return { attributions: { data: attributions, dims: [...x.dims] }, outputs, targets };
+  return { attributions: { data: attributions, dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
 }
 
 /** Rows per forward run of a sweep (default 16). */

@@ -96,7 +96,7 @@ export const deepliftShap: Driver = {
  * ∂f/∂x at b + α(x̃ − b) times (x̃ − b). The delta per draw is Σ attribution − (f(x̃) − f(b)).
  */
 export const gradientShap: Driver = {
-  samplesItself: true,
+  sampling: ['samples', 'noiseStd'],
   async attribute(ex, x, options) {
     const dist = distribution(ex, x, options);
     const samples = options.samples ?? 5;

@@ -10,8 +10,8 @@ export interface Driver {
   attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
   /** Whether it attributes jointly to several inputs (the Explainer's `explained`; Captum's tuple of inputs). */
   joint?: boolean;
-  /** Whether it draws samples itself (--samples, --noise-std; GradientShap) rather than only inside the noise tunnel. */
-  samplesItself?: boolean;
+  /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
+  sampling?: ('samples' | 'noiseStd')[];
   /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
   graph?(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<ModelProto>;
 }

@@ -1,0 +1,115 @@
+import { ExplainError } from '../../rewriter/errors';
+import type { AttributeOptions, AttributionResult } from '../explainer';
+import { OrtTensor } from '../backend';
+import { uniform } from '../random';
+import { featureGroups } from './feature-ablation';
+import { Job, perturber } from './perturbation';
+import { Driver } from './types';
+
+/** Exact Shapley values enumerate 2^G coalitions per row: at most this many groups. */
+const MAX_EXACT_GROUPS = 16;
+
+/** The groups of each row, in mask-id order. */
+function rowGroups(x: OrtTensor, options: AttributeOptions): Job[][] {
+  const byRow: Job[][] = Array.from({ length: x.dims[0] }, () => []);
+  for (const job of featureGroups(x, options)) byRow[job.row].push(job);
+  return byRow;
+}
+
+/** The perturbed row in which only the groups of row `row` flagged in `kept` keep x's values; the others take the fill. */
+function coalition(groups: Job[], row: number, kept: (g: number) => boolean): Job {
+  const replaced = groups.filter((_, g) => !kept(g));
+  const indices = new Int32Array(replaced.reduce((a, j) => a + j.indices.length, 0));
+  let at = 0;
+  for (const j of replaced) { indices.set(j.indices, at); at += j.indices.length; }
+  return { row, indices };
+}
+
+/** Each feature gets its group's value φ (per row, in group order). */
+function spread(x: OrtTensor, byRow: Job[][], phi: Float64Array[]): Float32Array {
+  const per = x.size / x.dims[0];
+  const out = new Float32Array(x.size);
+  byRow.forEach((groups, r) => groups.forEach((job, g) => { for (const i of job.indices) out[r * per + i] = phi[r][g]; }));
+  return out;
+}
+
+/**
+ * Captum's ShapleyValues, exact: φ_g = Σ over coalitions S without g of
+ * |S|!(G − |S| − 1)!/G! · (f(S ∪ {g}) − f(S)), where f(S) is the model with the groups outside S
+ * replaced by the fill (zeros, a constant, or the baseline). Enumerates the 2^G coalitions of each
+ * row (the full one is x); Σ_g φ_g = f(x) − f(∅) exactly.
+ */
+export const shapleyValues: Driver = {
+  async attribute(ex, x, options): Promise<AttributionResult> {
+    const byRow = rowGroups(x, options);
+    const most = Math.max(...byRow.map((g) => g.length));
+    if (most > MAX_EXACT_GROUPS) throw new ExplainError(`shapley-values: ${most} feature groups need 2^${most} forward runs per row (at most ${MAX_EXACT_GROUPS} groups); give a coarser feature mask or use shapley-value-sampling`);
+    const p = await perturber(ex, x, options);
+    const jobs = byRow.flatMap((groups, r) => Array.from({ length: 2 ** groups.length - 1 }, (_, s) => ({ r, s })));
+    const values = await p.values(jobs.length, (j) => coalition(byRow[jobs[j].r], jobs[j].r, (g) => ((jobs[j].s >> g) & 1) === 1));
+    let at = 0;
+    const phi = byRow.map((groups, r) => {
+      const count = groups.length;
+      const v = Float64Array.from({ length: 2 ** count }, (_, s) => (s === 2 ** count - 1 ? p.original[r] : values[at + s]));
+      at += 2 ** count - 1;
+      const factorial = (k: number): number => (k <= 1 ? 1 : k * factorial(k - 1));
+      const weight = (size: number) => (factorial(size) * factorial(count - size - 1)) / factorial(count);
+      const bits = (s: number) => s.toString(2).replace(/0/g, '').length;
+      return Float64Array.from(groups, (_, g) => {
+        let sum = 0;
+        for (let s = 0; s < 2 ** count; s++) if (!((s >> g) & 1)) sum += weight(bits(s)) * (v[s | (1 << g)] - v[s]);
+        return sum;
+      });
+    });
+    return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
+  },
+};
+
+/**
+ * Captum's ShapleyValueSampling: `samples` random orders of each row's groups (default 25, Captum's
+ * n_samples; Fisher–Yates from the seeded generator of runtime/random.ts, row by row); along an
+ * order the groups join one by one, starting from every group replaced by the fill, and each gets
+ * the change of f when it joins; φ is the mean over the orders. Each order ends at x, so
+ * Σ_g φ_g = f(x) − f(∅) exactly. One forward for the empty coalition and G − 1 per order and row.
+ */
+export const shapleyValueSampling: Driver = {
+  async attribute(ex, x, options): Promise<AttributionResult> {
+    const samples = options.samples ?? 25;
+    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
+    const byRow = rowGroups(x, options);
+    const next = uniform(options.seed ?? 0);
+    const orders = byRow.map((groups) => Array.from({ length: samples }, () => {
+      const order = groups.map((_, g) => g);
+      for (let i = order.length - 1; i > 0; i--) {
+        const k = Math.floor(next() * (i + 1));
+        [order[i], order[k]] = [order[k], order[i]];
+      }
+      return order;
+    }));
+    const p = await perturber(ex, x, options);
+    // Per row: the empty coalition, then the first k groups of each order for k = 1 … G − 1.
+    const jobs = byRow.flatMap((groups, r) => [{ r, o: 0, k: 0 }, ...orders[r].flatMap((_, o) => Array.from({ length: groups.length - 1 }, (_, k) => ({ r, o, k: k + 1 })))]);
+    const values = await p.values(jobs.length, (j) => {
+      const { r, o, k } = jobs[j];
+      const kept = new Set(orders[r][o].slice(0, k));
+      return coalition(byRow[r], r, (g) => kept.has(g));
+    });
+    let at = 0;
+    const phi = byRow.map((groups, r) => {
+      const count = groups.length;
+      const empty = values[at++];
+      const sums = new Float64Array(count);
+      for (const order of orders[r]) {
+        let before = empty;
+        order.forEach((g, k) => {
+          const after = k === count - 1 ? p.original[r] : values[at++];
+          sums[g] += after - before;
+          before = after;
+        });
+      }
+      return sums.map((v) => v / samples);
+    });
+    return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
+  },
+  sampling: ['samples'],
+};

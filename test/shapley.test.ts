@@ -1,0 +1,102 @@
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { writeNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadFixture, relL2, tensorValues } from './support/fixtures';
+
+const out = tempDir('shapley');
+const fx = loadFixture('mlp');
+const [N, F] = fx.input.dims;
+const target = fx.meta.target;
+/** Four groups of the 20 features (ids 3, 0, 2, 1 in blocks of 5), the same for every row. */
+const GROUPS = 4;
+const maskIds = Array.from({ length: F }, (_, i) => [3, 0, 2, 1][Math.floor(i / 5)]);
+const featureMask = { data: Int32Array.from(maskIds), dims: [F] };
+const baseline = { data: Float32Array.from({ length: F }, (_, i) => Math.sin(i) * 0.3), dims: [1, F] };
+
+/** Every permutation of 0 … n − 1. */
+function permutations(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, k) => [...p.slice(0, k), n - 1, ...p.slice(k)]));
+}
+
+/** The explained logit of each row with the groups outside `kept` taken from the baseline, by plain forward runs. */
+async function coalitionValue(ex: Explainer, kept: Set<number>[]): Promise<number[]> {
+  const data = Float32Array.from({ length: N * F }, (_, j) => (kept[Math.floor(j / F)].has(maskIds[j % F]) ? fx.input.data[j] : baseline.data[j % F]));
+  const logits = await tensorValues(ex, { data, dims: [N, F] }, 'output');
+  const classes = logits.length / N;
+  return target.map((t, r) => logits[r * classes + t]);
+}
+
+test('shapley-values equal the mean marginal contribution over all 24 orders of the 4 groups, by forward runs; each row sums to f(x) − f(baseline)', async () => {
+  const ex = await Explainer.load(fx.model);
+  const want = new Float64Array(N * GROUPS);
+  const orders = permutations(GROUPS);
+  for (const order of orders) {
+    const kept = Array.from({ length: N }, () => new Set<number>());
+    let before = await coalitionValue(ex, kept);
+    for (const g of order) {
+      kept.forEach((s) => s.add(g));
+      const after = await coalitionValue(ex, kept);
+      for (let r = 0; r < N; r++) want[r * GROUPS + g] += (after[r] - before[r]) / orders.length;
+      before = after;
+    }
+  }
+  const expected = Float32Array.from({ length: N * F }, (_, j) => want[Math.floor(j / F) * GROUPS + maskIds[j % F]]);
+  for (const internalBatchSize of [undefined, 5]) {
+    const r = await ex.attribute(fx.input, { method: 'shapley-values', target, featureMask, baseline, internalBatchSize });
+    assert.ok(relL2(r.attributions.data, expected) < 1e-6, `internalBatchSize ${internalBatchSize}: rel L2 ${relL2(r.attributions.data, expected)}`);
+  }
+  const full = await coalitionValue(ex, Array.from({ length: N }, () => new Set([0, 1, 2, 3])));
+  const empty = await coalitionValue(ex, Array.from({ length: N }, () => new Set<number>()));
+  const r = await ex.attribute(fx.input, { method: 'shapley-values', target, featureMask, baseline });
+  for (let row = 0; row < N; row++) {
+    const sum = [0, 1, 2, 3].reduce((a, g) => a + r.attributions.data[row * F + maskIds.indexOf(g)], 0);
+    assert.ok(Math.abs(sum - (full[row] - empty[row])) < 1e-5, `row ${row}: Σφ ${sum} vs ${full[row] - empty[row]}`);
+  }
+  assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+});
+
+test('shapley-value-sampling: seeded, sums to f(x) − f(baseline) per order, approaches the exact values; without a mask each feature is a group', async () => {
+  const ex = await Explainer.load(fx.model);
+  const exact = await ex.attribute(fx.input, { method: 'shapley-values', target, featureMask, baseline });
+  const a = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 6, seed: 3 });
+  const b = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 6, seed: 3, internalBatchSize: 4 });
+  assert.equal(Array.from(a.attributions.data), Array.from(b.attributions.data), 'same seed, same result whatever the batch');
+  const other = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 6, seed: 4 });
+  assert.ok(relL2(a.attributions.data, other.attributions.data) > 1e-4, 'another seed, other orders');
+  const groupSum = (d: Float32Array, row: number) => [0, 1, 2, 3].reduce((s, g) => s + d[row * F + maskIds.indexOf(g)], 0);
+  for (let row = 0; row < N; row++) assert.ok(Math.abs(groupSum(a.attributions.data, row) - groupSum(exact.attributions.data, row)) < 1e-5, `row ${row}: efficiency`);
+  const many = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 400 });
+  assert.ok(relL2(many.attributions.data, exact.attributions.data) < 0.05, `400 orders vs exact: rel L2 ${relL2(many.attributions.data, exact.attributions.data)}`);
+  // Without a mask: 20 single-feature groups.
+  const single = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, samples: 2 });
+  const logits = await tensorValues(ex, fx.input, 'output');
+  const zero = await tensorValues(ex, { data: new Float32Array(N * F), dims: [N, F] }, 'output');
+  const classes = logits.length / N;
+  for (let row = 0; row < N; row++) {
+    const sum = single.attributions.data.subarray(row * F, (row + 1) * F).reduce((s, v) => s + v, 0);
+    const t = target[row];
+    assert.ok(Math.abs(sum - (logits[row * classes + t] - zero[row * classes + t])) < 1e-5, `row ${row}: Σφ without a mask`);
+  }
+});
+
+test('CLI: shapley-values with --feature-mask and --baseline equals the API; too many groups and a stray --noise-std are one-line errors', async () => {
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const [maskFile, baselineFile, file] = ['mask.npy', 'baseline.npy', 'shapley.npy'].map((f) => path.join(out, f));
+  writeNpy(maskFile, Float32Array.from(maskIds), [F]);
+  writeNpy(baselineFile, baseline.data, baseline.dims);
+  const r = await runCli(['attribute', fx.model, '--input', input, '--method', 'shapley-values', '--feature-mask', maskFile, '--baseline', baselineFile, '--target', target.join(','), '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'shapley-values', target, featureMask, baseline });
+  const { readNpy } = await import('../runtime/node/npy-file');
+  assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6);
+  const many = await runCli(['attribute', fx.model, '--input', input, '--method', 'shapley-values']);
+  assert.equal(many.err, ['onnx-explain: error: shapley-values: 20 feature groups need 2^20 forward runs per row (at most 16 groups); give a coarser feature mask or use shapley-value-sampling']);
+  const stray = await runCli(['attribute', fx.model, '--input', input, '--method', 'shapley-value-sampling', '--noise-std', '0.1']);
+  assert.equal(stray.err, ['onnx-explain: error: --noise-std sets the noise tunnel: it needs --noise-tunnel']);
+});
+
+test.run();
