@@ -126,14 +126,16 @@ ${VIS_HELP}
 ${RUN_HELP}
 ${COMMON_HELP}
 
-Occlusion and feature ablation (batched forwards; a progress bar on a terminal):
+Perturbation methods (occlusion, feature ablation and permutation, Shapley values; batched
+forwards; a progress bar on a terminal):
   --window W            occlusion window per input dimension without the batch, e.g. 3,15,15
   --stride S            occlusion stride: one value or one per dimension (default 1)
-  --feature-mask M.npy  feature-ablation and Shapley groups: integer ids broadcastable to the input
+  --feature-mask M.npy  feature-ablation, feature-permutation and Shapley groups: integer ids
+                        broadcastable to the input
   --fill V              what replaces occluded features: a number (default 0) or random (seeded);
                         --baseline B.npy fills with the baseline instead
-  --seed N              seed of the random fill, the noise tunnel, gradient-shap's draws and the
-                        Shapley orders (default 0)
+  --seed N              seed of the random fill, the noise tunnel, gradient-shap's draws, the
+                        Shapley orders and the feature permutations (default 0)
   --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients and
                         the noise tunnel the most model rows (points or copies × rows) per run
                         (default all in one run)
@@ -436,7 +438,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 
 /** Flags that only some methods read: given with another method, they are a mistake. */
 const METHOD_FLAGS: Record<string, string[]> = {
-  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'shapley-values', 'shapley-value-sampling'],
+  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients'], 'ig-method': ['integrated-gradients'],

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
 
 /** Feature ablation by brute force: per row and group id, replace the group, one forward, the score drop on each of its features. */
@@ -67,6 +68,47 @@ test('feature ablation errors: a mask that does not broadcast, non-integer ids',
       assert.match((e as Error).message, message);
     }
   }
+});
+
+test('feature permutation: each group takes another row\'s values (seeded permutations, never the identity); equals a loop of forwards; one-line errors', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const [n, per] = fx.input.dims;
+  const groupOf = (i: number) => Math.floor(i / 4);
+  const featureMask = { data: Int32Array.from({ length: per }, (_, i) => groupOf(i)), dims: [per] };
+  const r = await ex.attribute(fx.input, { method: 'feature-permutation', target: fx.meta.target, featureMask, seed: 9, internalBatchSize: 4 });
+  // The documented draws: per group in id order, Fisher–Yates over the rows from uniform(seed), again while the identity.
+  const next = uniform(9);
+  const score = async (v: Float32Array, row: number) => (await ex.forward({ data: v, dims: [1, per] }))[ex.outputNames[0]].data[fx.meta.target[row]];
+  const want = new Float32Array(n * per);
+  for (let g = 0; g < per / 4; g++) {
+    let order: number[];
+    do {
+      order = Array.from({ length: n }, (_, k) => k);
+      for (let i = n - 1; i > 0; i--) {
+        const k = Math.floor(next() * (i + 1));
+        [order[i], order[k]] = [order[k], order[i]];
+      }
+    } while (order.every((v, i) => v === i));
+    for (let row = 0; row < n; row++) {
+      const xr = fx.input.data.slice(row * per, (row + 1) * per);
+      const permuted = Float32Array.from(xr, (v, i) => (groupOf(i) === g ? fx.input.data[order[row] * per + i] : v));
+      const diff = (await score(xr, row)) - (await score(permuted, row));
+      for (let i = 0; i < per; i++) if (groupOf(i) === g) want[row * per + i] = diff;
+    }
+  }
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+  assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+  const same = { data: new Float32Array(n * per).fill(0.3), dims: [n, per] };
+  const zero = await ex.attribute(same, { method: 'feature-permutation', target: fx.meta.target });
+  assert.ok(zero.attributions.data.every((v) => v === 0), 'identical rows: permuting changes nothing');
+  for (const [options, re] of [
+    [{ baseline: same }, /feature-permutation fills with other rows' values: it takes no baseline or fill/],
+    [{ featureMask: { data: new Int32Array(n * per), dims: [n, per] } }, /the feature mask must be shared by the rows/],
+  ] as [object, RegExp][]) {
+    await ex.attribute(fx.input, { method: 'feature-permutation', ...options }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
+  }
+  await ex.attribute({ data: fx.input.data.slice(0, per), dims: [1, per] }, { method: 'feature-permutation' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /needs two rows or more \(the input has 1\)/));
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
+import { uniform } from '../random';
 import { Job, sweep } from './perturbation';
 import { Driver } from './types';
 
@@ -58,3 +59,39 @@ export function featureGroups(x: OrtTensor, options: AttributeOptions): Job[] {
     ? maskGroups(options.featureMask, [...x.dims])
     : Array.from({ length: x.size }, (_, i) => ({ row: Math.floor(i / per), indices: Int32Array.of(i % per) }));
 }
+
+/**
+ * Captum's FeaturePermutation: each feature group takes, in every row at once, the values of another
+ * row of the batch (a permutation of the rows per group, Fisher–Yates from the seeded generator,
+ * drawn again while it is the identity); each row's features in the group get f(x) − f(x with the
+ * group permuted). The mask is shared by the rows; the batch needs two rows or more.
+ */
+export const featurePermutation: Driver = {
+  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
+    const n = x.dims[0];
+    if (n < 2) throw new ExplainError(`feature-permutation permutes features between the rows of the batch: it needs two rows or more (the input has ${n})`);
+    if (options.baseline || options.fill !== undefined) throw new ExplainError('feature-permutation fills with other rows\' values: it takes no baseline or fill');
+    if (options.featureMask && options.featureMask.dims.length === x.dims.length && options.featureMask.dims[0] !== 1) throw new ExplainError('feature-permutation: the feature mask must be shared by the rows (no batch axis, or one row)');
+    const groups = featureGroups(x, options).filter((job) => job.row === 0);
+    const next = uniform(options.seed ?? 0);
+    const sources = new Map<Job, number>();
+    const jobs = groups.flatMap((group) => {
+      let order: number[];
+      do {
+        order = Array.from({ length: n }, (_, r) => r);
+        for (let i = n - 1; i > 0; i--) {
+          const k = Math.floor(next() * (i + 1));
+          [order[i], order[k]] = [order[k], order[i]];
+        }
+      } while (order.every((r, i) => r === i));
+      return order.map((source, row) => {
+        const job = { row, indices: group.indices };
+        sources.set(job, source);
+        return job;
+      });
+    });
+    const per = x.size / n;
+    const xs = x.data as Float32Array;
+    return sweep(ex, x, options, jobs, false, (job) => Float32Array.from(job.indices, (i) => xs[sources.get(job)! * per + i]));
+  },
+};

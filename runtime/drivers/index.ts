@@ -3,7 +3,7 @@ import { ExplainError } from '../../rewriter/errors';
 import { methodNames } from '../../rules/methods';
 import type { AttributeOptions } from '../explainer';
 import { backprop } from './backprop';
-import { featureAblation } from './feature-ablation';
+import { featureAblation, featurePermutation } from './feature-ablation';
 import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
 import { noiseTunnel } from './noise-tunnel';
@@ -17,6 +17,7 @@ export const drivers: Record<string, Driver> = {
   ...Object.fromEntries([...methodNames, ...Object.keys(mapMethods)].map((m) => [m, backprop])),
   occlusion,
   'feature-ablation': featureAblation,
+  'feature-permutation': featurePermutation,
   'layer-activation': layerActivation,
   'integrated-gradients': integratedGradients,
   'deeplift-shap': deepliftShap,

@@ -36,7 +36,8 @@ export interface Perturber {
   values(count: number, jobAt: (j: number) => Job): Promise<Float64Array>;
 }
 
-export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<Perturber> {
+/** `fill`: the replacement values of a job's features (by default the fill or baseline options give). */
+export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeOptions, fill = fillValues(ex, x, options)): Promise<Perturber> {
   const rowDims = x.dims.slice(1);
   const n = x.dims[0];
   const batch = internalBatch(options);
@@ -52,7 +53,6 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
     for (let k = 0; k < classes; k++) v += seed[row * classes + k] * values[slot * classes + k];
     return v;
   };
-  const fill = fillValues(ex, x, options);
   return {
     targets,
     outputs: Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]])),
@@ -77,9 +77,9 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
  * `average`: a feature's attribution is the mean over the jobs that perturb it (occlusion, Captum's
  * weights); otherwise the sum (feature ablation, where groups do not overlap).
  */
-export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean): Promise<AttributionResult> {
+export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean, fill?: (job: Job) => ArrayLike<number>): Promise<AttributionResult> {
   const per = x.size / x.dims[0];
-  const p = await perturber(ex, x, options);
+  const p = await perturber(ex, x, options, fill);
   const after = await p.values(jobs.length, (j) => jobs[j]);
   const attributions = new Float32Array(x.size);
   const counts = new Float32Array(average ? x.size : 0);
