@@ -19,3 +19,13 @@ export function normals(n: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** A random order of 0 … n − 1: Fisher–Yates from the end, position i swapped with ⌊u·(i + 1)⌋. */
+export function shuffled(n: number, next: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const k = Math.floor(next() * (i + 1));
+    [order[i], order[k]] = [order[k], order[i]];
+  }
+  return order;
+}

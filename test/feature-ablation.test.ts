@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
-import { uniform } from '../runtime/random';
+import { shuffled, uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
 
 /** Feature ablation by brute force: per row and group id, replace the group, one forward, the score drop on each of its features. */
@@ -77,19 +77,14 @@ test('feature permutation: each group takes another row\'s values (seeded permut
   const groupOf = (i: number) => Math.floor(i / 4);
   const featureMask = { data: Int32Array.from({ length: per }, (_, i) => groupOf(i)), dims: [per] };
   const r = await ex.attribute(fx.input, { method: 'feature-permutation', target: fx.meta.target, featureMask, seed: 9, internalBatchSize: 4 });
-  // The documented draws: per group in id order, Fisher–Yates over the rows from uniform(seed), again while the identity.
+  // The documented draws: per group in id order, a shuffle of the rows from uniform(seed), again while the identity.
   const next = uniform(9);
   const score = async (v: Float32Array, row: number) => (await ex.forward({ data: v, dims: [1, per] }))[ex.outputNames[0]].data[fx.meta.target[row]];
   const want = new Float32Array(n * per);
   for (let g = 0; g < per / 4; g++) {
     let order: number[];
-    do {
-      order = Array.from({ length: n }, (_, k) => k);
-      for (let i = n - 1; i > 0; i--) {
-        const k = Math.floor(next() * (i + 1));
-        [order[i], order[k]] = [order[k], order[i]];
-      }
-    } while (order.every((v, i) => v === i));
+    do order = shuffled(n, next);
+    while (order.every((v, i) => v === i));
     for (let row = 0; row < n; row++) {
       const xr = fx.input.data.slice(row * per, (row + 1) * per);
       const permuted = Float32Array.from(xr, (v, i) => (groupOf(i) === g ? fx.input.data[order[row] * per + i] : v));

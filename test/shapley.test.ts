@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
+import { shuffled, uniform } from '../runtime/random';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 
@@ -29,6 +30,17 @@ async function coalitionValue(ex: Explainer, kept: Set<number>[]): Promise<numbe
   const classes = logits.length / N;
   return target.map((t, r) => logits[r * classes + t]);
 }
+
+test('shuffled: every order of 4 about equally often (24 orders, 48,000 draws)', () => {
+  const next = uniform(1);
+  const counts = new Map<string, number>();
+  for (let k = 0; k < 48000; k++) {
+    const key = shuffled(4, next).join();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  assert.is(counts.size, 24);
+  for (const [order, c] of counts) assert.ok(Math.abs(c - 2000) < 200, `${order}: ${c} of 48000`);
+});
 
 test('shapley-values equal the mean marginal contribution over all 24 orders of the 4 groups, by forward runs; each row sums to f(x) − f(baseline)', async () => {
   const ex = await Explainer.load(fx.model);

@@ -1,7 +1,7 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { uniform } from '../random';
+import { shuffled, uniform } from '../random';
 import { Job, sweep } from './perturbation';
 import { Driver } from './types';
 
@@ -77,13 +77,8 @@ export const featurePermutation: Driver = {
     const sources = new Map<Job, number>();
     const jobs = groups.flatMap((group) => {
       let order: number[];
-      do {
-        order = Array.from({ length: n }, (_, r) => r);
-        for (let i = n - 1; i > 0; i--) {
-          const k = Math.floor(next() * (i + 1));
-          [order[i], order[k]] = [order[k], order[i]];
-        }
-      } while (order.every((r, i) => r === i));
+      do order = shuffled(n, next);
+      while (order.every((r, i) => r === i));
       return order.map((source, row) => {
         const job = { row, indices: group.indices };
         sources.set(job, source);

@@ -1,7 +1,7 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult } from '../explainer';
 import { OrtTensor } from '../backend';
-import { uniform } from '../random';
+import { shuffled, uniform } from '../random';
 import { featureGroups } from './feature-ablation';
 import { Job, perturber } from './perturbation';
 import { Driver } from './types';
@@ -78,14 +78,7 @@ export const shapleyValueSampling: Driver = {
     if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
-    const orders = byRow.map((groups) => Array.from({ length: samples }, () => {
-      const order = groups.map((_, g) => g);
-      for (let i = order.length - 1; i > 0; i--) {
-        const k = Math.floor(next() * (i + 1));
-        [order[i], order[k]] = [order[k], order[i]];
-      }
-      return order;
-    }));
+    const orders = byRow.map((groups) => Array.from({ length: samples }, () => shuffled(groups.length, next)));
     const p = await perturber(ex, x, options);
     // Per row: the empty coalition, then the first k groups of each order for k = 1 … G − 1.
     const jobs = byRow.flatMap((groups, r) => [{ r, o: 0, k: 0 }, ...orders[r].flatMap((_, o) => Array.from({ length: groups.length - 1 }, (_, k) => ({ r, o, k: k + 1 })))]);
