@@ -24,11 +24,18 @@ const FIXTURES: Record<string, { dir: string; layer: string }> = {
 const METHODS = [...Object.keys(drivers), 'smoothgrad', 'layer-deeplift', 'maximize'];
 /** Options the methods need beyond a target, sized for the fixtures' [3, 16, 16] rows. */
 const PATCHES = { data: Array.from({ length: 256 }, (_, i) => 4 * Math.floor(i / 64) + Math.floor((i % 16) / 4)), dims: [1, 1, 16, 16] };
+const QUADRANTS = { data: Array.from({ length: 256 }, (_, i) => 2 * Math.floor(i / 128) + Math.floor((i % 16) / 8)), dims: [1, 1, 16, 16] };
+const BASELINES = { data: Array.from({ length: 2 * 768 }, (_, i) => Math.sin(i) * 0.5), dims: [2, 3, 16, 16] };
 function methodOptions(name: string): Record<string, object> {
   const { layer } = FIXTURES[name];
   return {
     occlusion: { window: [3, 4, 4], stride: [3, 4, 4], fill: 'random', seed: 7 },
     'feature-ablation': { featureMask: PATCHES },
+    'feature-permutation': { featureMask: PATCHES, seed: 4 },
+    'shapley-values': { featureMask: QUADRANTS },
+    'shapley-value-sampling': { featureMask: QUADRANTS, samples: 2, seed: 6 },
+    'deeplift-shap': { baseline: BASELINES },
+    'gradient-shap': { baseline: BASELINES, samples: 2, seed: 3 },
     'grad-cam': { layer },
     'guided-grad-cam': { layer },
     'layer-activation': { layer },
