@@ -76,6 +76,35 @@ test('GradientShap = a loop of gradients at b + α(x̃ − b) times (x̃ − b) 
   assert.ok(relL2(mc.attributions.data, ig.attributions.data) < 0.02, `2000 draws vs integrated gradients: rel L2 ${relL2(mc.attributions.data, ig.attributions.data)}`);
 });
 
+test('with a layer: LayerDeepLiftShap = the mean of layer DeepLIFT per baseline; LayerGradientShap = a loop of layer gradients times A(x̃) − A(b)', async () => {
+  const ex = await Explainer.load(fx.model);
+  const target = fx.meta.target;
+  const layer = '/body/body.1/Relu_output_0';
+  const each = await Promise.all(Array.from({ length: K }, (_, k) => ex.attribute(fx.input, { method: 'deeplift', target, baseline: row(dist, k), layer })));
+  const size = each[0].attributions.data.length;
+  const d = await ex.attribute(fx.input, { method: 'deeplift-shap', target, baseline: dist, layer });
+  assert.equal(d.attributions.dims, each[0].attributions.dims);
+  assert.ok(relL2(d.attributions.data, Float32Array.from({ length: size }, (_, i) => each.reduce((s, r) => s + r.attributions.data[i], 0) / K)) < 1e-6);
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  const [samples, seed] = [3, 8];
+  const noisy = noisyCopies(fx.input, samples, 0, seed);
+  const next = uniform(seed + 1);
+  const per = size / N;
+  const want = new Float32Array(size);
+  const atX = await tensorValues(ex, { data: noisy, dims: [N * samples, F] }, layer);
+  const atB = await tensorValues(ex, dist, layer);
+  for (let j = 0; j < N * samples; j++) {
+    const [k, alpha] = [Math.floor(next() * K), next()];
+    const n = Math.floor(j / samples);
+    const point = Float32Array.from({ length: F }, (_, i) => dist.data[k * F + i] + alpha * (noisy[j * F + i] - dist.data[k * F + i]));
+    const g = await ex.attribute({ data: point, dims: [1, F] }, { method: 'gradient', target: [target[n]], layer });
+    for (let i = 0; i < per; i++) want[n * per + i] += (g.attributions.data[i] * (atX[j * per + i] - atB[k * per + i])) / samples;
+  }
+  const r = await ex.attribute(fx.input, { method: 'gradient-shap', target, baseline: dist, samples, seed, layer });
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
+  assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+});
+
 test('CLI: --method gradient-shap / deeplift-shap with a baseline distribution file equals the API; a baseline of another row shape is one error line', async () => {
   const input = path.join(path.dirname(fx.model), 'input.npy');
   const baseline = path.join(out, 'dist.npy');
@@ -91,9 +120,6 @@ test('CLI: --method gradient-shap / deeplift-shap with a baseline distribution f
     assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6, method);
     assert.is(r.out.filter((l) => /^row \d: convergence delta of its 3 samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, N, r.out.join('\n'));
   }
-  const layer = await runCli(['attribute', fx.model, '--input', input, '--method', 'gradient-shap', '--layer', '/body/body.1/Relu_output_0']);
-  assert.is(layer.code, 1);
-  assert.equal(layer.err, ["onnx-explain: error: --layer: method 'gradient-shap' attributes to the input only"]);
   const wrong = path.join(out, 'wrong.npy');
   writeNpy(wrong, new Float32Array(2 * (F + 1)), [2, F + 1]);
   const bad = await runCli(['attribute', fx.model, '--input', input, '--method', 'deeplift-shap', '--baseline', wrong]);

@@ -13,11 +13,9 @@ import { Driver } from './types';
 
 /**
  * The baseline distribution: the K rows of `baseline` ([K, …], or one row without the batch axis);
- * one zero row by default (text models: the input and baselines are embeddings). The methods
- * attribute to the input, not to a layer.
+ * one zero row by default (text models: the input and baselines are embeddings).
  */
 function distribution(ex: Explainer, x: OrtTensor, options: AttributeOptions): OrtTensor {
-  if (options.layer) throw new ExplainError(`--layer: method '${options.method}' attributes to the input only`);
   const rowDims = x.dims.slice(1);
   const per = rowDims.reduce((a, d) => a * d, 1);
   if (!options.baseline) return floatTensor(new Float32Array(per), [1, ...rowDims]);
@@ -74,7 +72,8 @@ function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, ro
 /**
  * Captum's DeepLiftShap: DeepLIFT of every input row against every row of the baseline
  * distribution (expanded row j = r·K + k), averaged over the K baselines; the convergence delta is
- * DeepLIFT's, one per expanded row (so each row's attributions sum to f(x) − mean_k f(b_k)).
+ * DeepLIFT's, one per expanded row (so each row's attributions sum to f(x) − mean_k f(b_k)). With
+ * a layer, layer DeepLIFT's (Captum's LayerDeepLiftShap).
  */
 export const deepliftShap: Driver = {
   async attribute(ex, x, options) {
@@ -93,7 +92,8 @@ export const deepliftShap: Driver = {
  * distribution): per input row, `samples` draws j of x̃ = x + noise (as the noise tunnel's,
  * --noise-std a fraction of the row's range, default 0), a baseline row b and α uniform in [0, 1)
  * (drawn from the seeded generator, the index and then α per draw); the attribution is the mean of
- * ∂f/∂x at b + α(x̃ − b) times (x̃ − b). The delta per draw is Σ attribution − (f(x̃) − f(b)).
+ * ∂f/∂x at b + α(x̃ − b) times (x̃ − b); with a layer A, ∂f/∂A there times A(x̃) − A(b) (Captum's
+ * LayerGradientShap). The delta per draw is Σ attribution − (f(x̃) − f(b)).
  */
 export const gradientShap: Driver = {
   sampling: ['samples', 'noiseStd'],
@@ -113,7 +113,8 @@ export const gradientShap: Driver = {
     const explained = await outputSeed(ex, x, options);
     const { from, seed: weights } = explained;
     const fromRow = weights.length / n;
-    const values = await tensorsAt(ex, rowDims, [from], options.onehotAxis, options.feeds);
+    const layer = options.layer;
+    const values = await tensorsAt(ex, rowDims, layer ? [from, layer] : [from], options.onehotAxis, options.feeds);
     const base = dist.data as Float32Array;
     return meanOverDraws(ex, x, options, explained, samples, async (rows, j0, j1) => {
       const m = j1 - j0;
@@ -129,9 +130,12 @@ export const gradientShap: Driver = {
       }
       const inner = innerOptions(ex, x, options, rows, explained.targets, 'gradient');
       const g = await backprop.attribute(ex, floatTensor(point, [m, ...rowDims]), inner);
-      const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * step[e]) };
       const side = inner.feeds as Record<string, OrtTensor>;
       const [atX, atB] = [await values(floatTensor(noisy.slice(j0 * per, j1 * per), [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
+      // With a layer: ∂f/∂A at the point times A(x̃) − A(b) (Captum's LayerGradientShap).
+      const change = layer ? atX[layer].data.map((v, e) => v - atB[layer].data[e]) : step;
+      const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * change[e]) };
+      const size = attributions.data.length / m;
       const value = (t: TensorData, i: number) => {
         let s = 0;
         for (let e = 0; e < fromRow; e++) s += weights[rows[i] * fromRow + e] * t.data[i * fromRow + e];
@@ -139,7 +143,7 @@ export const gradientShap: Driver = {
       };
       const delta = Float32Array.from(rows, (_, i) => {
         let s = 0;
-        for (let e = 0; e < per; e++) s += attributions.data[i * per + e];
+        for (let e = 0; e < size; e++) s += attributions.data[i * size + e];
         return s - (value(atX[from], i) - value(atB[from], i));
       });
       return { attributions, delta };
