@@ -519,8 +519,88 @@ class Llama(nn.Module):
         return logits[torch.arange(n), last]
 
 
+DEBERTA_BUCKETS, DEBERTA_MAX_RELATIVE = 4, 16
+
+
+def log_bucket_position(relative, buckets, max_position):
+    """HF DeBERTa-v2's make_log_bucket_position: relative distances beyond buckets/2 on a log scale."""
+    sign = torch.sign(relative)
+    mid = buckets // 2
+    inside = (relative < mid) & (relative > -mid)
+    magnitude = torch.where(inside, torch.tensor(mid - 1).type_as(relative), torch.abs(relative))
+    log_pos = torch.ceil(torch.log(magnitude / mid) / torch.log(torch.tensor((max_position - 1) / mid)) * (mid - 1)) + mid
+    return torch.where(magnitude <= mid, relative.type_as(log_pos), log_pos * sign)
+
+
+class DisentangledAttention(nn.Module):
+    """HF DeBERTa-v2's DisentangledSelfAttention (share_att_key, c2p and p2c, log buckets)."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(HIDDEN, HIDDEN) for _ in range(4))
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-7)
+
+    def heads(self, x):
+        n, l, _ = x.shape
+        return x.view(n, l, HEADS, -1).permute(0, 2, 1, 3).contiguous().view(-1, l, HIDDEN // HEADS)
+
+    def forward(self, h, mask, rel_emb):
+        q, k, v = self.heads(self.q(h)), self.heads(self.k(h)), self.heads(self.v(h))
+        scale = torch.sqrt(torch.tensor(q.size(-1), dtype=torch.float) * 3)
+        scores = torch.bmm(q, k.transpose(-1, -2) / scale.to(dtype=q.dtype))
+        ids = torch.arange(q.size(-2), dtype=torch.long)
+        rel = log_bucket_position(ids[:, None] - ids[None, :], DEBERTA_BUCKETS, DEBERTA_MAX_RELATIVE).to(torch.long)[None, None]
+        span = DEBERTA_BUCKETS
+        table = rel_emb[0:span * 2, :].unsqueeze(0)
+        pos_q = self.heads(self.q(table)).repeat(q.size(0) // HEADS, 1, 1)
+        pos_k = self.heads(self.k(table)).repeat(q.size(0) // HEADS, 1, 1)
+        c2p = torch.gather(torch.bmm(q, pos_k.transpose(-1, -2)), dim=-1,
+                           index=torch.clamp(rel + span, 0, span * 2 - 1).squeeze(0).expand([q.size(0), q.size(1), rel.size(-1)]))
+        p2c = torch.gather(torch.bmm(k, pos_q.transpose(-1, -2)), dim=-1,
+                           index=torch.clamp(-rel + span, 0, span * 2 - 1).squeeze(0).expand([q.size(0), k.size(-2), k.size(-2)])).transpose(-1, -2)
+        scores = (scores + c2p / scale.to(dtype=q.dtype) + p2c / scale.to(dtype=q.dtype)).view(-1, HEADS, q.size(-2), q.size(-2))
+        probs = torch.softmax(scores.masked_fill(~(mask.bool()), torch.finfo(q.dtype).min), dim=-1)
+        n = h.size(0)
+        context = torch.bmm(probs.view(-1, q.size(-2), q.size(-2)), v).view(n, HEADS, -1, HIDDEN // HEADS)
+        return self.ln(self.o(context.permute(0, 2, 1, 3).contiguous().view(n, -1, HIDDEN)) + h)
+
+
+class DebertaLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn, self.up, self.down = DisentangledAttention(), nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+        self.ln = nn.LayerNorm(HIDDEN, eps=1e-7)
+
+    def forward(self, h, mask, rel_emb):
+        a = self.attn(h, mask, rel_emb)
+        return self.ln(self.down(nn.functional.gelu(self.up(a))) + a)
+
+
+class Deberta(nn.Module):
+    """HF DebertaV2ForSequenceClassification's structure (embedding LayerNorm times the mask, relative
+    position buckets gathered at indices computed from the length, c2p and p2c disentangled attention,
+    masked_fill(finfo.min), context pooler on the first token; pad id 0)."""
+
+    def __init__(self):
+        super().__init__()
+        self.word, self.ln = nn.Embedding(VOCAB, HIDDEN), nn.LayerNorm(HIDDEN, eps=1e-7)
+        self.rel, self.rel_ln = nn.Embedding(2 * DEBERTA_BUCKETS, HIDDEN), nn.LayerNorm(HIDDEN, eps=1e-7)
+        self.layers = nn.ModuleList(DebertaLayer() for _ in range(LAYERS))
+        self.pool, self.classifier = nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, CLASSES)
+
+    def forward(self, input_ids, attention_mask, word=None):
+        x = self.word(input_ids) if word is None else word
+        h = self.ln(x) * attention_mask.unsqueeze(2).to(x.dtype)
+        extended = attention_mask.unsqueeze(1).unsqueeze(2)
+        mask = extended * extended.squeeze(-2).unsqueeze(-1)
+        rel_emb = self.rel_ln(self.rel.weight)
+        for layer in self.layers:
+            h = layer(h, mask, rel_emb)
+        return self.classifier(nn.functional.gelu(self.pool(h[:, 0])))
+
+
 def write_masked_models():
-    for name, build, pad, opset in (("gpt2_op14", Decoder, 0, 14), ("distilbert_op14", InfMasked, 1, 14), ("distilbert_op11", InfMasked, 1, 11), ("llama_op14", Llama, 0, 14)):
+    for name, build, pad, opset in (("gpt2_op14", Decoder, 0, 14), ("distilbert_op14", InfMasked, 1, 14), ("distilbert_op11", InfMasked, 1, 11), ("llama_op14", Llama, 0, 14), ("deberta_op14", Deberta, 0, 14)):
         torch.manual_seed(5)
         model = build().eval()
         r = np.random.RandomState(11)

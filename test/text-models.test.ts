@@ -79,9 +79,10 @@ for (const opset of [13, 17]) {
 /**
  * A GPT-2-style classifier (the last non-pad token's logits picked from the rows flattened with
  * their batch at indices computed from the ids and the batch's size; finfo.min masks adding up to
- * −Inf) and a DistilBERT-style one (masked_fill with −Inf, cumsum position ids).
+ * −Inf), a DistilBERT-style one (masked_fill with −Inf, cumsum position ids), a Llama-style one and a
+ * DeBERTa-style one (c2p/p2c GatherElements at indices computed from the length).
  */
-for (const name of ['gpt2_op14', 'distilbert_op14', 'distilbert_op11', 'llama_op14']) {
+for (const name of ['gpt2_op14', 'distilbert_op14', 'distilbert_op11', 'llama_op14', 'deberta_op14']) {
   test(`${name}: gradient and integrated gradients at the word embedding equal PyTorch autograd; DeepLIFT sums to PyTorch's f(x) − f(0); LRP stays finite`, async () => {
     const dir = path.join(TEXT, name);
     const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));
