@@ -120,6 +120,8 @@ test('CLI: --method gradient-shap / deeplift-shap with a baseline distribution f
     assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6, method);
     assert.is(r.out.filter((l) => /^row \d: convergence delta of its 3 samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, N, r.out.join('\n'));
   }
+  const tunnel = await runCli(['attribute', fx.model, '--input', input, '--method', 'gradient-shap', '--noise-tunnel', 'smoothgrad']);
+  assert.equal(tunnel.err, ["onnx-explain: error: --noise-tunnel: method 'gradient-shap' draws its own samples (--samples); it does not go inside the noise tunnel"]);
   const wrong = path.join(out, 'wrong.npy');
   writeNpy(wrong, new Float32Array(2 * (F + 1)), [2, F + 1]);
   const bad = await runCli(['attribute', fx.model, '--input', input, '--method', 'deeplift-shap', '--baseline', wrong]);
