@@ -2,8 +2,11 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { kernelCoalitions } from '../runtime/drivers/shapley';
 import { writeNpy } from '../runtime/node/npy-file';
+import { weightedLeastSquares } from '../runtime/least-squares';
 import { shuffled, uniform } from '../runtime/random';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 
@@ -16,6 +19,21 @@ const GROUPS = 4;
 const maskIds = Array.from({ length: F }, (_, i) => [3, 0, 2, 1][Math.floor(i / 5)]);
 const featureMask = { data: Int32Array.from(maskIds), dims: [F] };
 const baseline = { data: Float32Array.from({ length: F }, (_, i) => Math.sin(i) * 0.3), dims: [1, F] };
+
+/** Sum of the four groups' values of a row (each feature holds its group's φ). */
+const groupSum = (d: Float32Array, row: number) => [0, 1, 2, 3].reduce((s, g) => s + d[row * F + maskIds.indexOf(g)], 0);
+
+/** Each row's attributions sum to f(x) − f(0) of its target logit, by plain forward runs. */
+async function assertSumsToChange(ex: Explainer, data: Float32Array, tol: number, what: string): Promise<void> {
+  const logits = await tensorValues(ex, fx.input, 'output');
+  const zero = await tensorValues(ex, { data: new Float32Array(N * F), dims: [N, F] }, 'output');
+  const classes = logits.length / N;
+  for (let row = 0; row < N; row++) {
+    const sum = data.subarray(row * F, (row + 1) * F).reduce((a, v) => a + v, 0);
+    const t = target[row];
+    assert.ok(Math.abs(sum - (logits[row * classes + t] - zero[row * classes + t])) < tol, `row ${row}: Σφ ${sum} ${what}`);
+  }
+}
 
 /** Every permutation of 0 … n − 1. */
 function permutations(n: number): number[][] {
@@ -79,20 +97,12 @@ test('shapley-value-sampling: seeded, sums to f(x) − f(baseline) per order, ap
   assert.equal(Array.from(a.attributions.data), Array.from(b.attributions.data), 'same seed, same result whatever the batch');
   const other = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 6, seed: 4 });
   assert.ok(relL2(a.attributions.data, other.attributions.data) > 1e-4, 'another seed, other orders');
-  const groupSum = (d: Float32Array, row: number) => [0, 1, 2, 3].reduce((s, g) => s + d[row * F + maskIds.indexOf(g)], 0);
   for (let row = 0; row < N; row++) assert.ok(Math.abs(groupSum(a.attributions.data, row) - groupSum(exact.attributions.data, row)) < 1e-5, `row ${row}: efficiency`);
   const many = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, featureMask, baseline, samples: 400 });
   assert.ok(relL2(many.attributions.data, exact.attributions.data) < 0.05, `400 orders vs exact: rel L2 ${relL2(many.attributions.data, exact.attributions.data)}`);
   // Without a mask: 20 single-feature groups.
   const single = await ex.attribute(fx.input, { method: 'shapley-value-sampling', target, samples: 2 });
-  const logits = await tensorValues(ex, fx.input, 'output');
-  const zero = await tensorValues(ex, { data: new Float32Array(N * F), dims: [N, F] }, 'output');
-  const classes = logits.length / N;
-  for (let row = 0; row < N; row++) {
-    const sum = single.attributions.data.subarray(row * F, (row + 1) * F).reduce((s, v) => s + v, 0);
-    const t = target[row];
-    assert.ok(Math.abs(sum - (logits[row * classes + t] - zero[row * classes + t])) < 1e-5, `row ${row}: Σφ without a mask`);
-  }
+  await assertSumsToChange(ex, single.attributions.data, 1e-5, 'without a mask');
 });
 
 test('CLI: shapley-values with --feature-mask and --baseline equals the API; too many groups and a stray --noise-std are one-line errors', async () => {
@@ -109,6 +119,70 @@ test('CLI: shapley-values with --feature-mask and --baseline equals the API; too
   assert.equal(many.err, ['onnx-explain: error: shapley-values: 20 feature groups need 2^20 forward runs per row (at most 16 groups); give a coarser feature mask or use shapley-value-sampling']);
   const stray = await runCli(['attribute', fx.model, '--input', input, '--method', 'shapley-value-sampling', '--noise-std', '0.1']);
   assert.equal(stray.err, ['onnx-explain: error: --noise-std sets the noise tunnel: it needs --noise-tunnel']);
+});
+
+test('weighted least squares: exact fits recovered with any weights; minimum-norm coefficients where columns repeat (hand-computed), through the n × n form too', () => {
+  const rows = [[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1], [1, 1, 1]];
+  const y = rows.map((r) => 0.5 + 2 * r[0] - r[1] + 3 * r[2]);
+  const beta = weightedLeastSquares(rows, y, [1, 5, 0.5, 1e6, 2]);
+  [2, -1, 3].forEach((b, j) => assert.ok(Math.abs(beta[j] - b) < 1e-9, `β${j} ${beta[j]}`));
+  // Columns 0 and 1 equal: y = 1 + 2·a is split evenly between them.
+  const twins = weightedLeastSquares([[1, 1], [0, 0], [1, 1]], [3, 1, 3], [1, 1, 1]);
+  assert.ok(Math.abs(twins[0] - 1) < 1e-9 && Math.abs(twins[1] - 1) < 1e-9, `${twins}`);
+  // Two rows, three columns: β₁ + β₂ − β₃ = −2 at least norm is (−2/3, −2/3, 2/3).
+  const wide = weightedLeastSquares([[1, 1, 0], [0, 0, 1]], [3, 5], [1, 1]);
+  [-2 / 3, -2 / 3, 2 / 3].forEach((b, j) => assert.ok(Math.abs(wide[j] - b) < 1e-9, `β${j} ${wide[j]}`));
+});
+
+/** A linear model, logits = x·W + c: its Shapley values are the groups' sums of W[:, t]·(x − baseline). */
+function linearModel(w: number[]): Uint8Array {
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'linear',
+      node: [{ op_type: 'MatMul', input: ['x', 'w'], output: ['xw'], name: 'mm' }, { op_type: 'Add', input: ['xw', 'c'], output: ['logits'], name: 'add' }],
+      initializer: [makeTensor('w', [F, 5], w, DataType.FLOAT), makeTensor('c', [5], [0.1, -0.2, 0.3, 0, 0.5], DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', F])], output: [valueInfo('logits', DataType.FLOAT, ['N', 5])],
+    },
+  });
+}
+
+test('kernelCoalitions: the ends first, then k groups with probability ∝ (G − 1)/(k(G − k)), every k-subset alike', () => {
+  const [G, draws] = [8, 56000];
+  const z = kernelCoalitions(G, draws + 2, uniform(4));
+  assert.ok(z[0].every((v) => v === 1) && z[1].every((v) => v === 0));
+  const sizes = new Float64Array(G + 1);
+  const perGroup = new Float64Array(G);
+  for (const c of z.slice(2)) {
+    sizes[c.reduce((a, v) => a + v, 0)] += 1;
+    c.forEach((v, g) => { perGroup[g] += v; });
+  }
+  const kernel = Array.from({ length: G - 1 }, (_, i) => (G - 1) / ((i + 1) * (G - i - 1)));
+  const total = kernel.reduce((a, v) => a + v, 0);
+  assert.is(sizes[0] + sizes[G], 0);
+  kernel.forEach((p, i) => assert.ok(Math.abs(sizes[i + 1] / draws - p / total) < 0.01, `k = ${i + 1}: ${sizes[i + 1] / draws} vs ${p / total}`));
+  const mean = perGroup.reduce((a, v) => a + v, 0) / G;
+  perGroup.forEach((c, g) => assert.ok(Math.abs(c / mean - 1) < 0.03, `group ${g}: ${c} vs ${mean}`));
+});
+
+test('kernel-shap: a linear model\'s Shapley values exactly; on the MLP it approaches shapley-values and sums to f(x) − f(∅); fewer coalitions than groups stay finite and sum', async () => {
+  const w = Array.from({ length: F * 5 }, (_, i) => Math.cos(i * 0.7));
+  const linear = await Explainer.load(linearModel(w));
+  const r = await linear.attribute(fx.input, { method: 'kernel-shap', target, featureMask, baseline, samples: 40, seed: 2 });
+  const want = Float32Array.from({ length: N * F }, (_, j) => {
+    const [row, i] = [Math.floor(j / F), j % F];
+    let sum = 0;
+    for (let k = 0; k < F; k++) if (maskIds[k] === maskIds[i]) sum += w[k * 5 + target[row]] * (fx.input.data[row * F + k] - baseline.data[k]);
+    return sum;
+  });
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `linear: rel L2 ${relL2(r.attributions.data, want)}`);
+  const ex = await Explainer.load(fx.model);
+  const exact = await ex.attribute(fx.input, { method: 'shapley-values', target, featureMask, baseline });
+  const many = await ex.attribute(fx.input, { method: 'kernel-shap', target, featureMask, baseline, samples: 2000 });
+  assert.ok(relL2(many.attributions.data, exact.attributions.data) < 0.05, `2000 coalitions vs exact: rel L2 ${relL2(many.attributions.data, exact.attributions.data)}`);
+  for (let row = 0; row < N; row++) assert.ok(Math.abs(groupSum(many.attributions.data, row) - groupSum(exact.attributions.data, row)) < 1e-4, `row ${row}: Σφ`);
+  const few = await ex.attribute(fx.input, { method: 'kernel-shap', target, samples: 10 });
+  await assertSumsToChange(ex, few.attributions.data, 1e-3, 'with 10 coalitions of 20 features');
 });
 
 test.run();

@@ -9,7 +9,7 @@ import { layerActivation } from './layer-activation';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
 import { deepliftShap, gradientShap } from './shap';
-import { shapleyValues, shapleyValueSampling } from './shapley';
+import { kernelShap, shapleyValues, shapleyValueSampling } from './shapley';
 import { Driver } from './types';
 
 /** The driver of every method name the Explainer accepts. */
@@ -24,6 +24,7 @@ export const drivers: Record<string, Driver> = {
   'gradient-shap': gradientShap,
   'shapley-values': shapleyValues,
   'shapley-value-sampling': shapleyValueSampling,
+  'kernel-shap': kernelShap,
 };
 
 /** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */

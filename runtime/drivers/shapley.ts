@@ -3,6 +3,7 @@ import type { AttributeOptions, AttributionResult } from '../explainer';
 import { OrtTensor } from '../backend';
 import { shuffled, uniform } from '../random';
 import { featureGroups } from './feature-ablation';
+import { weightedLeastSquares } from '../least-squares';
 import { Job, perturber } from './perturbation';
 import { Driver } from './types';
 
@@ -101,6 +102,59 @@ export const shapleyValueSampling: Driver = {
         });
       }
       return sums.map((v) => v / samples);
+    });
+    return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
+  },
+  sampling: ['samples'],
+};
+
+/** KernelShap's weight of the two end coalitions (all groups, none): Captum's "infinite" weight. */
+const END_WEIGHT = 1e6;
+
+/**
+ * KernelShap's coalitions of `count` groups as 0/1 vectors: all groups, none, then `samples` − 2
+ * of k groups, k drawn with probability ∝ (G − 1)/(k(G − k)) for k = 1 … G − 1 (one u), the
+ * groups by a shuffle. With one group every draw is the whole.
+ */
+export function kernelCoalitions(count: number, samples: number, next: () => number): Uint8Array[] {
+  const weights = Array.from({ length: Math.max(0, count - 1) }, (_, i) => (count - 1) / ((i + 1) * (count - i - 1)));
+  const total = weights.reduce((a, v) => a + v, 0);
+  return Array.from({ length: samples }, (_, s) => {
+    const z = new Uint8Array(count);
+    if (s === 0 || (s > 1 && count === 1)) z.fill(1);
+    else if (s > 1) {
+      let u = next() * total;
+      let k = 1;
+      while (k < count - 1 && u >= weights[k - 1]) u -= weights[k++ - 1];
+      for (const g of shuffled(count, next).slice(0, k)) z[g] = 1;
+    }
+    return z;
+  });
+}
+
+/**
+ * Captum's KernelShap (Lundberg & Lee 2017: LIME with the Shapley kernel). Per row, `samples`
+ * coalitions (default 25; `kernelCoalitions`, from the seeded generator row by row). The ends
+ * weigh 10⁶, the others 1, and the attributions are
+ * the coefficients of the weighted least-squares fit of f(S) on the coalitions' 0/1 vectors with
+ * an intercept (sklearn's LinearRegression, minimum-norm where the coalitions leave it open).
+ */
+export const kernelShap: Driver = {
+  async attribute(ex, x, options): Promise<AttributionResult> {
+    const samples = options.samples ?? 25;
+    if (!Number.isInteger(samples) || samples < 2) throw new ExplainError(`--samples: ${samples} coalitions; kernel-shap needs at least 2 (all groups and none)`);
+    const byRow = rowGroups(x, options);
+    const next = uniform(options.seed ?? 0);
+    const coalitions = byRow.map((groups) => kernelCoalitions(groups.length, samples, next));
+    const p = await perturber(ex, x, options);
+    // The full coalition is x itself; every other one is a forward row.
+    const jobs = coalitions.flatMap((row, r) => row.map((z, s) => ({ r, z, s })).filter(({ s }) => s > 0));
+    const values = await p.values(jobs.length, (j) => coalition(byRow[jobs[j].r], jobs[j].r, (g) => jobs[j].z[g] === 1));
+    let at = 0;
+    const phi = coalitions.map((row, r) => {
+      const y = Float64Array.from(row, (_, s) => (s === 0 ? p.original[r] : values[at++]));
+      const w = Float64Array.from(row, (z) => (z.every((v) => v === 1) || z.every((v) => v === 0) ? END_WEIGHT : 1));
+      return weightedLeastSquares(row, y, w);
     });
     return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
   },

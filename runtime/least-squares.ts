@@ -1,0 +1,78 @@
+/**
+ * Weighted least squares with an intercept, as sklearn's LinearRegression(fit_intercept=True) with
+ * sample_weight: the columns and y are centred on their weighted means, and the coefficients are
+ * the minimum-norm solution of √w·X_c β = √w·y_c (scipy's lstsq: singular values below
+ * ε·max(n, p)·σ_max dropped), computed from the smaller of XᵀWX (p × p) and √W X Xᵀ √W (n × n).
+ */
+export function weightedLeastSquares(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+  const n = rows.length;
+  const p = rows[0]?.length ?? 0;
+  const total = Array.from(w).reduce((a, v) => a + v, 0);
+  const mean = new Float64Array(p);
+  let yMean = 0;
+  rows.forEach((r, i) => {
+    for (let j = 0; j < p; j++) mean[j] += (w[i] * r[j]) / total;
+    yMean += (w[i] * y[i]) / total;
+  });
+  // A = √W X_c (n × p), b = √W y_c.
+  const a = rows.map((r, i) => Float64Array.from({ length: p }, (_, j) => Math.sqrt(w[i]) * (r[j] - mean[j])));
+  const b = Float64Array.from({ length: n }, (_, i) => Math.sqrt(w[i]) * (y[i] - yMean));
+  const tolerance = (eigenvalues: Float64Array) => (Number.EPSILON * Math.max(n, p)) ** 2 * Math.max(0, ...eigenvalues);
+  if (p <= n) {
+    // β = (AᵀA)⁺ Aᵀb.
+    const gram = Array.from({ length: p }, (_, j) => Float64Array.from({ length: p }, (_, k) => a.reduce((s, r) => s + r[j] * r[k], 0)));
+    const atb = Float64Array.from({ length: p }, (_, j) => a.reduce((s, r, i) => s + r[j] * b[i], 0));
+    return pseudoSolve(gram, atb, tolerance);
+  }
+  // β = Aᵀ (AAᵀ)⁺ b: the minimum-norm solution from the n × n system.
+  const gram = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, k) => a[i].reduce((s, v, j) => s + v * a[k][j], 0)));
+  const u = pseudoSolve(gram, b, tolerance);
+  return Float64Array.from({ length: p }, (_, j) => a.reduce((s, r, i) => s + r[j] * u[i], 0));
+}
+
+/** M⁺v for a symmetric positive semi-definite M, by cyclic Jacobi eigen-decomposition; eigenvalues at or below tolerance(λ) are dropped. */
+function pseudoSolve(m: Float64Array[], v: Float64Array, tolerance: (eigenvalues: Float64Array) => number): Float64Array {
+  const size = m.length;
+  const a = m.map((row) => Float64Array.from(row));
+  const vectors = Array.from({ length: size }, (_, i) => Float64Array.from({ length: size }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < size; i++) for (let j = i + 1; j < size; j++) off += a[i][j] * a[i][j];
+    if (off < 1e-30 * Math.max(1e-300, a.reduce((s, row, i) => s + row[i] * row[i], 0))) break;
+    for (let p = 0; p < size; p++) {
+      for (let q = p + 1; q < size; q++) {
+        if (a[p][q] === 0) continue;
+        // The rotation that zeroes a[p][q] (Golub & Van Loan, Algorithm 8.4.1).
+        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < size; k++) {
+          const [akp, akq] = [a[k][p], a[k][q]];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < size; k++) {
+          const [apk, aqk] = [a[p][k], a[q][k]];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < size; k++) {
+          const [vkp, vkq] = [vectors[k][p], vectors[k][q]];
+          vectors[k][p] = c * vkp - s * vkq;
+          vectors[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const eigenvalues = Float64Array.from({ length: size }, (_, i) => a[i][i]);
+  const cut = tolerance(eigenvalues);
+  const out = new Float64Array(size);
+  for (let e = 0; e < size; e++) {
+    if (!(eigenvalues[e] > cut)) continue;
+    let proj = 0;
+    for (let k = 0; k < size; k++) proj += vectors[k][e] * v[k];
+    for (let k = 0; k < size; k++) out[k] += (vectors[k][e] * proj) / eigenvalues[e];
+  }
+  return out;
+}
