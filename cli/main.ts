@@ -117,8 +117,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
                         gradient-shap: default 0)
   --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
-                        shapley-value-sampling: orders of the groups per row, kernel-shap:
-                        coalitions per row (default 25)
+                        shapley-value-sampling: orders of the groups per row, kernel-shap and
+                        lime: coalitions per row (default 25, 50)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
   --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below);
@@ -127,16 +127,17 @@ ${VIS_HELP}
 ${RUN_HELP}
 ${COMMON_HELP}
 
-Perturbation methods (occlusion, feature ablation and permutation, Shapley values, KernelShap; batched
+Perturbation methods (occlusion, feature ablation and permutation, Shapley values, KernelShap, LIME; batched
 forwards; a progress bar on a terminal):
   --window W            occlusion window per input dimension without the batch, e.g. 3,15,15
   --stride S            occlusion stride: one value or one per dimension (default 1)
-  --feature-mask M.npy  feature-ablation, feature-permutation, Shapley and KernelShap groups: integer ids
+  --feature-mask M.npy  feature-ablation, feature-permutation, Shapley, KernelShap and LIME groups: integer ids
                         broadcastable to the input
   --fill V              what replaces occluded features: a number (default 0) or random (seeded);
                         --baseline B.npy fills with the baseline instead
   --seed N              seed of the random fill, the noise tunnel, gradient-shap's draws, the
-                        Shapley orders and coalitions and the feature permutations (default 0)
+                        Shapley orders, KernelShap's and LIME's coalitions and the feature
+                        permutations (default 0)
   --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients and
                         the noise tunnel the most model rows (points or copies × rows) per run
                         (default all in one run)
@@ -439,8 +440,8 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 
 /** Flags that only some methods read: given with another method, they are a mistake. */
 const METHOD_FLAGS: Record<string, string[]> = {
-  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap'],
-  fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap'],
+  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
+  fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients'], 'ig-method': ['integrated-gradients'],
 };

@@ -5,18 +5,10 @@
  * ε·max(n, p)·σ_max dropped), computed from the smaller of XᵀWX (p × p) and √W X Xᵀ √W (n × n).
  */
 export function weightedLeastSquares(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
-  const n = rows.length;
-  const p = rows[0]?.length ?? 0;
-  const total = Array.from(w).reduce((a, v) => a + v, 0);
-  const mean = new Float64Array(p);
-  let yMean = 0;
-  rows.forEach((r, i) => {
-    for (let j = 0; j < p; j++) mean[j] += (w[i] * r[j]) / total;
-    yMean += (w[i] * y[i]) / total;
-  });
+  const { n, p, xc, yc } = centred(rows, y, w);
   // A = √W X_c (n × p), b = √W y_c.
-  const a = rows.map((r, i) => Float64Array.from({ length: p }, (_, j) => Math.sqrt(w[i]) * (r[j] - mean[j])));
-  const b = Float64Array.from({ length: n }, (_, i) => Math.sqrt(w[i]) * (y[i] - yMean));
+  const a = xc.map((r, i) => r.map((v) => Math.sqrt(w[i]) * v));
+  const b = yc.map((v, i) => Math.sqrt(w[i]) * v);
   const tolerance = (eigenvalues: Float64Array) => (Number.EPSILON * Math.max(n, p)) ** 2 * Math.max(0, ...eigenvalues);
   if (p <= n) {
     // β = (AᵀA)⁺ Aᵀb.
@@ -28,6 +20,50 @@ export function weightedLeastSquares(rows: ArrayLike<number>[], y: ArrayLike<num
   const gram = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, k) => a[i].reduce((s, v, j) => s + v * a[k][j], 0)));
   const u = pseudoSolve(gram, b, tolerance);
   return Float64Array.from({ length: p }, (_, j) => a.reduce((s, r, i) => s + r[j] * u[i], 0));
+}
+
+/**
+ * Weighted Lasso with an intercept, as sklearn's Lasso(alpha) with sample_weight: minimises
+ * Σ w_i (y_i − b − x_i·β)² / (2 Σ w) + α‖β‖₁ by cyclic coordinate descent on the columns centred on
+ * their weighted means, until no coefficient moves by more than 1e-12 of the largest (sklearn stops
+ * earlier, at its duality-gap tolerance 1e-4).
+ */
+export function weightedLasso(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<number>, alpha: number): Float64Array {
+  const { n, p, xc, yc, total } = centred(rows, y, w);
+  const beta = new Float64Array(p);
+  const residual = Float64Array.from(yc);
+  const scale = Float64Array.from({ length: p }, (_, j) => xc.reduce((s, r, i) => s + w[i] * r[j] * r[j], 0) / total);
+  for (let sweep = 0; sweep < 100000; sweep++) {
+    let moved = 0;
+    for (let j = 0; j < p; j++) {
+      if (scale[j] === 0) continue;
+      let rho = 0;
+      for (let i = 0; i < n; i++) rho += w[i] * xc[i][j] * (residual[i] + xc[i][j] * beta[j]);
+      rho /= total;
+      const next = (Math.sign(rho) * Math.max(Math.abs(rho) - alpha, 0)) / scale[j];
+      if (next !== beta[j]) {
+        for (let i = 0; i < n; i++) residual[i] -= xc[i][j] * (next - beta[j]);
+        moved = Math.max(moved, Math.abs(next - beta[j]));
+        beta[j] = next;
+      }
+    }
+    if (moved <= 1e-12 * Math.max(1e-300, ...Array.from(beta, Math.abs))) break;
+  }
+  return beta;
+}
+
+/** Rows and y centred on their weighted means (the intercept's part of the fit). */
+function centred(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<number>): { n: number; p: number; xc: Float64Array[]; yc: Float64Array; total: number } {
+  const n = rows.length;
+  const p = rows[0]?.length ?? 0;
+  const total = Array.from(w).reduce((a, v) => a + v, 0);
+  const mean = new Float64Array(p);
+  let yMean = 0;
+  rows.forEach((r, i) => {
+    for (let j = 0; j < p; j++) mean[j] += (w[i] * r[j]) / total;
+    yMean += (w[i] * y[i]) / total;
+  });
+  return { n, p, total, xc: rows.map((r) => Float64Array.from({ length: p }, (_, j) => r[j] - mean[j])), yc: Float64Array.from({ length: n }, (_, i) => y[i] - yMean) };
 }
 
 /** M⁺v for a symmetric positive semi-definite M, by cyclic Jacobi eigen-decomposition; eigenvalues at or below tolerance(λ) are dropped. */

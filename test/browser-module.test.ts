@@ -35,6 +35,7 @@ function methodOptions(name: string): Record<string, object> {
     'shapley-values': { featureMask: QUADRANTS },
     'shapley-value-sampling': { featureMask: QUADRANTS, samples: 2, seed: 6 },
     'kernel-shap': { featureMask: QUADRANTS, samples: 12, seed: 8 },
+    lime: { featureMask: QUADRANTS, samples: 12, seed: 9 },
     'deeplift-shap': { baseline: BASELINES },
     'gradient-shap': { baseline: BASELINES, samples: 2, seed: 3 },
     'grad-cam': { layer },

@@ -142,7 +142,7 @@ test('CLI: occlusion to .npy equals the API; method-specific flags with another 
   assert.ok(relL2(readNpy(out).data as Float32Array, api.attributions.data) < 1e-6);
   for (const [args, message] of [
     [['--method', 'gradient', '--window', '3,5,5'], /--window applies to occlusion, not to method 'gradient'/],
-    [['--method', 'occlusion', '--window', '3,5,5', '--feature-mask', inputFile], /--feature-mask applies to feature-ablation, feature-permutation, shapley-values, shapley-value-sampling and kernel-shap, not to method 'occlusion'/],
+    [['--method', 'occlusion', '--window', '3,5,5', '--feature-mask', inputFile], /--feature-mask applies to feature-ablation, feature-permutation, shapley-values, shapley-value-sampling, kernel-shap and lime, not to method 'occlusion'/],
     [['--method', 'deeplift', '--no-relu'], /--no-relu applies to grad-cam and cam, not to method 'deeplift'/],
   ] as [string[], RegExp][]) {
     const e = await runCli(['attribute', fx.model, '--input', inputFile, ...args]);

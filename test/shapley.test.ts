@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { kernelCoalitions } from '../runtime/drivers/shapley';
 import { writeNpy } from '../runtime/node/npy-file';
-import { weightedLeastSquares } from '../runtime/least-squares';
+import { weightedLasso, weightedLeastSquares } from '../runtime/least-squares';
 import { shuffled, uniform } from '../runtime/random';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { runCli, tempDir } from './support/cli-harness';
@@ -183,6 +183,42 @@ test('kernel-shap: a linear model\'s Shapley values exactly; on the MLP it appro
   for (let row = 0; row < N; row++) assert.ok(Math.abs(groupSum(many.attributions.data, row) - groupSum(exact.attributions.data, row)) < 1e-4, `row ${row}: Σφ`);
   const few = await ex.attribute(fx.input, { method: 'kernel-shap', target, samples: 10 });
   await assertSumsToChange(ex, few.attributions.data, 1e-3, 'with 10 coalitions of 20 features');
+});
+
+test('weighted Lasso: soft-thresholded coefficients on an orthogonal design (hand-computed), whatever the common weight', () => {
+  // Centred columns (±½) are orthogonal with Σw·x²/Σw = ¼; ρ = (½, −¼) for y = 3 + 2a − b.
+  const rows = [[1, 0], [0, 1], [1, 1], [0, 0]];
+  const y = rows.map(([a, b]) => 3 + 2 * a - b);
+  for (const [alpha, want] of [[0, [2, -1]], [0.1, [1.6, -0.6]], [0.3, [0.8, 0]]] as [number, number[]][]) {
+    const beta = weightedLasso(rows, y, [7, 7, 7, 7], alpha);
+    want.forEach((b, j) => assert.ok(Math.abs(beta[j] - b) < 1e-9, `α ${alpha}: β${j} ${beta[j]} vs ${b}`));
+  }
+});
+
+test('lime = the weighted Lasso of a loop of forwards over the documented coalitions (each group kept with probability ½, exp(−d²/2) cosine kernel)', async () => {
+  const ex = await Explainer.load(fx.model);
+  const samples = 30;
+  const r = await ex.attribute(fx.input, { method: 'lime', target, featureMask, baseline, samples, seed: 6 });
+  const next = uniform(6);
+  const want = new Float32Array(N * F);
+  for (let row = 0; row < N; row++) {
+    const xr = fx.input.data.subarray(row * F, (row + 1) * F);
+    const zs = Array.from({ length: samples }, () => Array.from({ length: GROUPS }, () => Number(next() < 0.5)));
+    const perturbed = zs.map((z) => Float32Array.from(xr, (v, i) => (z[maskIds[i]] ? v : baseline.data[i])));
+    const logits = await tensorValues(ex, { data: Float32Array.from(perturbed.flatMap((p) => Array.from(p))), dims: [samples, F] }, 'output');
+    const classes = logits.length / samples;
+    const y = zs.map((_, s) => logits[s * classes + target[row]]);
+    const w = perturbed.map((p) => {
+      let [dot, aa, bb] = [0, 0, 0];
+      p.forEach((v, i) => { dot += v * xr[i]; aa += xr[i] * xr[i]; bb += v * v; });
+      const d = 1 - dot / Math.max(Math.sqrt(aa * bb), 1e-8);
+      return Math.exp(-d * d / 2);
+    });
+    const beta = weightedLasso(zs, y, w, 0.01);
+    for (let i = 0; i < F; i++) want[row * F + i] = beta[maskIds[i]];
+  }
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
+  assert.ok(want.some((v) => Math.abs(v) > 1e-2));
 });
 
 test.run();

@@ -6,6 +6,7 @@ import { backprop } from './backprop';
 import { featureAblation, featurePermutation } from './feature-ablation';
 import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
+import { lime } from './lime';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
 import { deepliftShap, gradientShap } from './shap';
@@ -25,6 +26,7 @@ export const drivers: Record<string, Driver> = {
   'shapley-values': shapleyValues,
   'shapley-value-sampling': shapleyValueSampling,
   'kernel-shap': kernelShap,
+  lime,
 };
 
 /** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */

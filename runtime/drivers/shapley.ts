@@ -1,38 +1,13 @@
 import { ExplainError } from '../../rewriter/errors';
-import type { AttributeOptions, AttributionResult } from '../explainer';
-import { OrtTensor } from '../backend';
+import type { AttributionResult } from '../explainer';
 import { shuffled, uniform } from '../random';
-import { featureGroups } from './feature-ablation';
 import { weightedLeastSquares } from '../least-squares';
-import { Job, perturber } from './perturbation';
+import { coalition, rowGroups, spread } from './coalitions';
+import { perturber } from './perturbation';
 import { Driver } from './types';
 
 /** Exact Shapley values enumerate 2^G coalitions per row: at most this many groups. */
 const MAX_EXACT_GROUPS = 16;
-
-/** The groups of each row, in mask-id order. */
-function rowGroups(x: OrtTensor, options: AttributeOptions): Job[][] {
-  const byRow: Job[][] = Array.from({ length: x.dims[0] }, () => []);
-  for (const job of featureGroups(x, options)) byRow[job.row].push(job);
-  return byRow;
-}
-
-/** The perturbed row in which only the groups of row `row` flagged in `kept` keep x's values; the others take the fill. */
-function coalition(groups: Job[], row: number, kept: (g: number) => boolean): Job {
-  const replaced = groups.filter((_, g) => !kept(g));
-  const indices = new Int32Array(replaced.reduce((a, j) => a + j.indices.length, 0));
-  let at = 0;
-  for (const j of replaced) { indices.set(j.indices, at); at += j.indices.length; }
-  return { row, indices };
-}
-
-/** Each feature gets its group's value φ (per row, in group order). */
-function spread(x: OrtTensor, byRow: Job[][], phi: Float64Array[]): Float32Array {
-  const per = x.size / x.dims[0];
-  const out = new Float32Array(x.size);
-  byRow.forEach((groups, r) => groups.forEach((job, g) => { for (const i of job.indices) out[r * per + i] = phi[r][g]; }));
-  return out;
-}
 
 /**
  * Captum's ShapleyValues, exact: φ_g = Σ over coalitions S without g of

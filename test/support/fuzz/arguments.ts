@@ -21,7 +21,7 @@ export interface Base { name: string; model: string; input: string; dims: number
 export const METHODS = [
   'gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus',
   'cam', 'grad-cam', 'guided-grad-cam', 'occlusion', 'feature-ablation', 'layer-activation', 'integrated-gradients',
-  'deeplift-shap', 'gradient-shap', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap',
+  'deeplift-shap', 'gradient-shap', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime',
 ];
 const TARGETS = ['', '0,,1', '-1', '99999', '1.5', 'nan', ' 1', '0x1', '1e0', '1,2,3,4,5', '0', ',', '2147483648'];
 /** Multi-index targets (i:j over the explained tensor's non-batch axes); the malformed ones are BAD. */
@@ -144,6 +144,7 @@ const RELEVANT: Record<string, string[]> = {
   'shapley-values': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline'],
   'shapley-value-sampling': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
   'kernel-shap': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
+  lime: ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
 };
 
 /** Picture options, meaningful with --out .png. */
@@ -179,7 +180,7 @@ export function methodArgs(method: string, ctx: Ctx, graph = false): string[] {
   // rewrite and export-triton save one graph: the perturbation methods' options are not theirs.
   if (graph) return method === 'integrated-gradients' ? ['--steps', '4'] : [];
   if (method === 'occlusion') return ['--window', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(','), '--stride', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(',')];
-  if (['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap'].includes(method)) return ['--feature-mask', featureMask({ ...ctx, r: () => 0 }).value!];
+  if (['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'].includes(method)) return ['--feature-mask', featureMask({ ...ctx, r: () => 0 }).value!];
   if (method === 'gradient-shap') return ['--samples', '2'];
   if (method === 'integrated-gradients') return ['--steps', pick(r, ['2', '4', '8'])];
   return [];

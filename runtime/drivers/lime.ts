@@ -1,0 +1,62 @@
+import { ExplainError } from '../../rewriter/errors';
+import type { AttributionResult } from '../explainer';
+import { weightedLasso } from '../least-squares';
+import { uniform } from '../random';
+import { coalition, rowGroups, spread } from './coalitions';
+import { fillValues, Job, perturber } from './perturbation';
+import { Driver } from './types';
+
+/** Captum's Lime defaults: the Lasso's α and the width of the exponential cosine kernel. */
+const LASSO_ALPHA = 0.01;
+const KERNEL_WIDTH = 1;
+
+/** 1 − cos(a, b), with torch's CosineSimilarity guard max(‖a‖·‖b‖, 1e-8). */
+function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let [dot, aa, bb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return 1 - dot / Math.max(Math.sqrt(aa) * Math.sqrt(bb), 1e-8);
+}
+
+/**
+ * Captum's Lime with its defaults (Ribeiro et al. 2016): per row `samples` coalitions (default 50),
+ * each group kept with probability ½ (the seeded generator, row by row), the others replaced by
+ * the fill (zeros, a constant or the baseline); each weighs exp(−d²/2) with d the cosine distance
+ * between the row and its perturbed copy; the attributions are the coefficients of the weighted
+ * Lasso (α = 0.01, with an intercept) of f on the coalitions' 0/1 vectors.
+ */
+export const lime: Driver = {
+  async attribute(ex, x, options): Promise<AttributionResult> {
+    const samples = options.samples ?? 50;
+    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
+    const byRow = rowGroups(x, options);
+    const next = uniform(options.seed ?? 0);
+    const coalitions = byRow.map((groups) => Array.from({ length: samples }, () => Uint8Array.from(groups, () => Number(next() < 0.5))));
+    // Each perturbed row's replacement values, drawn once (a random fill) for the forward run and the kernel.
+    const fill = fillValues(ex, x, options);
+    const jobs = coalitions.flatMap((row, r) => row.map((z) => {
+      const job = coalition(byRow[r], r, (g) => z[g] === 1);
+      return { ...job, values: fill(job) };
+    }));
+    const p = await perturber(ex, x, options, (job) => (job as Job & { values: ArrayLike<number> }).values);
+    const values = await p.values(jobs.length, (j) => jobs[j]);
+    const per = x.size / x.dims[0];
+    const xs = x.data as Float32Array;
+    const phi = coalitions.map((row, r) => {
+      const original = xs.subarray(r * per, (r + 1) * per);
+      const w = Float64Array.from(row, (_, s) => {
+        const job = jobs[r * samples + s];
+        const perturbed = Float32Array.from(original);
+        job.indices.forEach((i, k) => { perturbed[i] = job.values[k]; });
+        const d = cosineDistance(original, perturbed);
+        return Math.exp(-(d * d) / (2 * KERNEL_WIDTH * KERNEL_WIDTH));
+      });
+      return weightedLasso(row, values.subarray(r * samples, (r + 1) * samples), w, LASSO_ALPHA);
+    });
+    return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
+  },
+  sampling: ['samples'],
+};
