@@ -1,9 +1,9 @@
-import { ExplainError } from '../../rewriter/errors';
 import type { AttributionResult } from '../explainer';
 import { weightedLasso } from '../least-squares';
 import { uniform } from '../random';
 import { coalition, rowGroups, spread } from './coalitions';
 import { fillValues, Job, perturber } from './perturbation';
+import { samplesOption } from './noise-tunnel';
 import { Driver } from './types';
 
 /** Captum's Lime defaults: the Lasso's α and the width of the exponential cosine kernel. */
@@ -30,8 +30,7 @@ function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
  */
 export const lime: Driver = {
   async attribute(ex, x, options): Promise<AttributionResult> {
-    const samples = options.samples ?? 50;
-    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
+    const samples = samplesOption(options, 50);
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const coalitions = byRow.map((groups) => Array.from({ length: samples }, () => Uint8Array.from(groups, () => Number(next() < 0.5))));

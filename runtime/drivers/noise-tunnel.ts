@@ -11,6 +11,13 @@ import { Driver } from './types';
 export const NOISE_TUNNELS = ['smoothgrad', 'smoothgrad_sq', 'vargrad'] as const;
 export type NoiseTunnel = (typeof NOISE_TUNNELS)[number];
 
+/** `--samples` (the noise tunnel's copies, or a sampling method's draws): an integer of at least `least`, `fallback` when not given. */
+export function samplesOption(options: AttributeOptions, fallback: number, least = 1): number {
+  const samples = options.samples ?? fallback;
+  if (!Number.isInteger(samples) || samples < least) throw new ExplainError(`--samples: ${samples} is not an integer ≥ ${least}`);
+  return samples;
+}
+
 /**
  * The noisy copies of x, row-major (row r's samples at r·samples … r·samples + samples − 1):
  * x_r + σ_r·z with σ_r = noiseStd·(max x_r − min x_r) and z standard normal, drawn in that order
@@ -53,9 +60,8 @@ export function noiseTunnel(inner: Driver): Driver {
     async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult> {
       const kind = options.noiseTunnel!;
       if (!NOISE_TUNNELS.includes(kind)) throw new ExplainError(`--noise-tunnel: '${kind}' is not one of ${NOISE_TUNNELS.join(', ')}`);
-      const samples = options.samples ?? 5;
+      const samples = samplesOption(options, 5);
       const noiseStd = options.noiseStd ?? 0.15;
-      if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
       if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
       const limit = options.internalBatchSize;
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);

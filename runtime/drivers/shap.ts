@@ -7,7 +7,7 @@ import { perRow } from '../targets';
 import { floatTensor, fromNdarray, pickRows, TensorData } from '../tensors';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
-import { noisyCopies } from './noise-tunnel';
+import { noisyCopies, samplesOption } from './noise-tunnel';
 import { OutputSeed, outputSeed } from './seed';
 import { Driver } from './types';
 
@@ -99,9 +99,8 @@ export const gradientShap: Driver = {
   sampling: ['samples', 'noiseStd'],
   async attribute(ex, x, options) {
     const dist = distribution(ex, x, options);
-    const samples = options.samples ?? 5;
+    const samples = samplesOption(options, 5);
     const noiseStd = options.noiseStd ?? 0;
-    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
     if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
     const rowDims = x.dims.slice(1);
     const per = rowDims.reduce((a, d) => a * d, 1);

@@ -4,6 +4,7 @@ import { shuffled, uniform } from '../random';
 import { weightedLeastSquares } from '../least-squares';
 import { coalition, rowGroups, spread } from './coalitions';
 import { perturber } from './perturbation';
+import { samplesOption } from './noise-tunnel';
 import { Driver } from './types';
 
 /** Exact Shapley values enumerate 2^G coalitions per row: at most this many groups. */
@@ -50,8 +51,7 @@ export const shapleyValues: Driver = {
  */
 export const shapleyValueSampling: Driver = {
   async attribute(ex, x, options): Promise<AttributionResult> {
-    const samples = options.samples ?? 25;
-    if (!Number.isInteger(samples) || samples < 1) throw new ExplainError(`--samples: ${samples} is not a positive integer`);
+    const samples = samplesOption(options, 25);
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const orders = byRow.map((groups) => Array.from({ length: samples }, () => shuffled(groups.length, next)));
@@ -116,8 +116,8 @@ export function kernelCoalitions(count: number, samples: number, next: () => num
  */
 export const kernelShap: Driver = {
   async attribute(ex, x, options): Promise<AttributionResult> {
-    const samples = options.samples ?? 25;
-    if (!Number.isInteger(samples) || samples < 2) throw new ExplainError(`--samples: ${samples} coalitions; kernel-shap needs at least 2 (all groups and none)`);
+    // The first two coalitions are all groups and none.
+    const samples = samplesOption(options, 25, 2);
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const coalitions = byRow.map((groups) => kernelCoalitions(groups.length, samples, next));
