@@ -96,12 +96,48 @@ export class GraphView {
     return c;
   }
 
+  /**
+   * A tensor's rank: where the graph declares it (or it is a constant), else followed through the
+   * ops that keep or set it (element-wise and normalisation ops, MatMul, Transpose, Reshape to a
+   * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
+   */
+  rank(name: string, depth = 0): number | undefined {
+    const known = this.constantDims(name)?.length ?? (this.declared(name)?.dims ? this.declared(name)!.dims!.length : undefined);
+    const node = this.producer.get(name);
+    if (known !== undefined || !node || depth > 64) return known;
+    const of = (i: number) => (node.input?.[i] ? this.rank(node.input[i], depth + 1) : undefined);
+    const axes = () => attrInts(node, 'axes') ?? this.constant(node.input?.[1] ?? '')?.values;
+    switch (node.op_type) {
+      case 'Reshape': return this.constant(node.input?.[1] ?? '')?.values.length;
+      case 'Transpose': return attrInts(node, 'perm')?.length ?? of(0);
+      case 'MatMul': case 'MatMulNBits': case 'FusedMatMul': {
+        const [a, b] = [of(0), node.op_type === 'MatMulNBits' ? 2 : of(1)];
+        return a === undefined || b === undefined ? undefined : Math.max(a, b) - (a === 1 || b === 1 ? 1 : 0);
+      }
+      case 'Gather': { const [d, i] = [of(0), of(1)]; return d === undefined || i === undefined ? undefined : d - 1 + i; }
+      case 'Unsqueeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r + a.length; }
+      case 'Squeeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r - a.length; }
+      default: {
+        if (!ELEMENTWISE.has(node.op_type ?? '') || node.output?.[0] !== name) return undefined;
+        const ranks = (node.input ?? []).filter(Boolean).map((_, i) => of(i));
+        return ranks.some((r) => r === undefined) ? undefined : Math.max(...(ranks as number[]));
+      }
+    }
+  }
+
   nodeLabel(node: NodeProto): string {
     const domain = node.domain && node.domain !== 'ai.onnx' ? node.domain : '';
     const op = domain ? `${domain}.${node.op_type}` : node.op_type;
     return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opsets.get(domain) ?? this.opset})`;
   }
 }
+
+/** Ops whose first output has the largest rank of their inputs (broadcasting element-wise ops and normalisations). */
+const ELEMENTWISE = new Set([
+  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Max', 'Min', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Neg', 'Sqrt', 'Exp', 'Log', 'Cast',
+  'Identity', 'Dropout', 'Softmax', 'Gelu', 'FastGelu', 'BiasGelu', 'QuickGelu', 'BiasAdd', 'LayerNormalization', 'SkipLayerNormalization',
+  'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization', 'RotaryEmbedding', 'Clip', 'LeakyRelu', 'HardSigmoid', 'HardSwish',
+]);
 
 /** A constant whose values are decoded on first read (rules often only ask whether weights are constant). */
 function lazyValues(dims: number[], read: () => number[]): Constant {

@@ -33,7 +33,7 @@ function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (wha
   const [x, scale] = n.input!;
   if ((n.output ?? []).slice(1).some(Boolean)) fail('the inv_std_var output is not supported');
   const axis = attrInt(n, 'axis', -1);
-  const rank = axis < 0 ? -axis : (view.declared(x)?.dims?.length ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
+  const rank = axis < 0 ? -axis : (view.rank(x) ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
   em.rename(rootMeanSquareNorm(em, x, scale, Array.from({ length: rank }, (_, k) => k - rank), attrFloat(n, 'epsilon', 1e-5)), n.output![0]);
 }
 
@@ -42,7 +42,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   if (pastKey || pastValue || nonpad || (n.output ?? []).slice(1).some(Boolean)) fail('past key/value state, nonpad_kv_seqlen and the present and qk_matmul outputs are not supported');
   if (attrFloat(n, 'softcap', 0) !== 0) fail('softcap is not supported');
   const [qHeads, kvHeads] = [attrInt(n, 'q_num_heads', 0), attrInt(n, 'kv_num_heads', 0)];
-  const flat = (view.declared(q)?.dims?.length ?? (qHeads ? 3 : 4)) === 3;
+  const flat = (view.rank(q) ?? (qHeads ? 3 : 4)) === 3;
   if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
   const heads = (t: string, count: number) => (flat ? splitHeads(em, t, count) : t);
   // Grouped-query attention: each K/V head serves qHeads/kvHeads consecutive query heads (4-D

@@ -58,11 +58,11 @@ function embedLayerNormalization(em: Emitter, n: NodeProto): void {
   if (maskIndex && mask) em.rename(em.cast(em.reduceSum(em.cast(mask, DataType.INT32), [1], false), DataType.INT32), maskIndex);
 }
 
-/** Rank of a tensor where the graph says it: an input's or value_info's dims, or EmbedLayerNormalization's mask_index. */
+/** Rank of a tensor where the graph says or implies it (GraphView.rank), or EmbedLayerNormalization's mask_index. */
 function declaredRank(view: GraphView, t: string): number | undefined {
   const producer = view.producer.get(t);
   if (producer && isFused(producer) && producer.op_type === 'EmbedLayerNormalization' && producer.output![1] === t) return 1;
-  return view.declared(t)?.dims?.length;
+  return view.rank(t);
 }
 
 /**

@@ -18,7 +18,7 @@ export function rotaryEmbedding(em: Emitter, view: GraphView, n: NodeProto, fail
   const [x, cosCache, sinCache, ids] = microsoft ? [n.input![0], n.input![2], n.input![3], n.input![1]] : n.input!;
   if (microsoft && (attrInt(n, 'is_packed_batching', 0) !== 0 || attrFloat(n, 'scale', 1) !== 1)) fail('packed batching and a scale other than 1 are not supported');
   const dims = (t: string) => view.constantDims(t) ?? view.declared(t)?.dims?.map((d) => toNumber(d.dim_value));
-  const rank = dims(x)?.length ?? fail(`the rank of its input '${x}' is not declared`);
+  const rank = view.rank(x) ?? fail(`the rank of its input '${x}' is neither declared nor implied by the ops before it`);
   const width = dims(cosCache)?.at(-1) || fail(`the width of cos_cache '${cosCache}' is not declared`);
   const heads = attrInt(n, 'num_heads', 0);
   const given = attrInt(n, 'rotary_embedding_dim', 0);
@@ -31,7 +31,7 @@ export function rotaryEmbedding(em: Emitter, view: GraphView, n: NodeProto, fail
   const y = flat ? em.reshape(x, [0, 0, ...(heads ? [heads, -1] : [-1, rotated])]) : x;
   const headSize = (flat ? (heads ? (dims(x)?.[2] ?? 0) / heads : rotated) : dims(x)?.[3]) ?? 0;
   if (given && !headSize) fail(`rotary_embedding_dim needs the head size, which the graph does not declare for '${x}'`);
-  const offset = !!ids && microsoft && (dims(ids)?.length ?? fail(`the rank of position_ids '${ids}' is not declared`)) < 2;
+  const offset = !!ids && microsoft && (view.rank(ids) ?? fail(`the rank of position_ids '${ids}' is neither declared nor implied by the ops before it`)) < 2;
   const interleaved = attrInt(n, 'interleaved', 0) !== 0;
   const angle = (cache: string) => {
     // onnxruntime's one-element position_ids: positions first … first + S − 1 for every row.

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AttrType, AttributeProto, DataType, encodeModel, makeTensor, NodeProto, TensorProto, valueInfo } from '../rewriter/proto';
+import { GraphView } from '../rewriter/graph-view';
 import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
@@ -18,7 +19,7 @@ const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand()
 const x = Float32Array.from(values(B * S * D, 1.5));
 const int = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
 
-interface Form { microsoft?: boolean; fourD?: boolean; attrs: AttributeProto[]; width: number; ids?: TensorProto | 'none' }
+interface Form { microsoft?: boolean; fourD?: boolean; attrs: AttributeProto[]; width: number; ids?: TensorProto | 'none'; undeclared?: boolean }
 
 /** Angles of position p and frequency k; caches [MAX, width] (or [B, S, width] without position ids). */
 const angle = (p: number, k: number) => p / 10 ** (k / 2) + 0.3;
@@ -62,7 +63,7 @@ function rotaryModel(form: Form): Uint8Array {
       ],
       input: [valueInfo('x', DataType.FLOAT, ['N', S, D]), ...fed],
       output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
-      value_info: [valueInfo('q_in', DataType.FLOAT, form.fourD ? ['N', HEADS, S, H] : ['N', S, HEADS * H])],
+      value_info: form.undeclared ? [] : [valueInfo('q_in', DataType.FLOAT, form.fourD ? ['N', HEADS, S, H] : ['N', S, HEADS * H])],
     },
   });
 }
@@ -77,6 +78,7 @@ async function kernelScores(model: Uint8Array, input: Float32Array, feeds: Recor
 const cases: [string, Form][] = [
   ['opset 23, [B, S, heads·H], halves, position ids per row', { attrs: [int('num_heads', HEADS)], width: H / 2 }],
   ['opset 23, [B, heads, S, H], interleaved, half of each head turned', { fourD: true, attrs: [int('interleaved', 1), int('rotary_embedding_dim', 2)], width: 1 }],
+  ['opset 23, [B, heads, S, H] behind a Transpose the graph gives no shape for (its rank from the perm)', { fourD: true, attrs: [], width: H / 2, undeclared: true }],
   ['opset 23, no position ids (caches per row and position)', { attrs: [int('num_heads', HEADS)], width: H / 2, ids: 'none' }],
   ['com.microsoft, [B, S, heads·H] without num_heads, one position id (the first position)', { microsoft: true, attrs: [], width: H / 2, ids: makeTensor('ids', [1], [3], DataType.INT64) }],
   ['com.microsoft, [B, heads, S, H], interleaved, one position id', { microsoft: true, fourD: true, attrs: [int('interleaved', 1)], width: H / 2, ids: makeTensor('ids', [1], [2], DataType.INT64) }],
@@ -100,6 +102,24 @@ for (const [what, form] of cases) {
     for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
   });
 }
+
+test('GraphView.rank follows undeclared tensors through MatMul, Gather, Unsqueeze, Reshape and element-wise ops', () => {
+  const node = (op_type: string, input: string[], output: string, attribute: AttributeProto[] = []): NodeProto => ({ op_type, input, output: [output], name: output, attribute });
+  const view = new GraphView({
+    ir_version: 8, opset_import: [{ domain: '', version: 11 }],
+    graph: {
+      name: 'ranks',
+      node: [
+        node('MatMul', ['x', 'w'], 'mm'), node('Gather', ['table', 'ids'], 'emb'), node('Add', ['mm', 'emb'], 'sum'),
+        node('Unsqueeze', ['sum'], 'un', [{ name: 'axes', type: AttrType.INTS, ints: [1] }]), node('Reshape', ['un', 'shape'], 'flat'), node('Relu', ['ids_f'], 'r'),
+      ],
+      initializer: [makeTensor('w', [8, 4], new Array(32).fill(0), DataType.FLOAT), makeTensor('table', [10, 4], new Array(40).fill(0), DataType.FLOAT), makeTensor('shape', [2], [0, -1], DataType.INT64)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 5, 8]), valueInfo('ids', DataType.INT64, ['N', 5]), { name: 'ids_f', type: { tensor_type: { elem_type: DataType.FLOAT } } }],
+      output: [],
+    },
+  }, 'ranks');
+  assert.equal(['mm', 'emb', 'sum', 'un', 'flat', 'r'].map((t) => view.rank(t)), [3, 3, 3, 4, 2, undefined]);
+});
 
 test('com.microsoft RotaryEmbedding with packed batching is refused in one line naming the node', async () => {
   await rejects(() => Explainer.load(rotaryModel({ microsoft: true, attrs: [int('is_packed_batching', 1)], width: H / 2 })), /node 'rotary' \(com\.microsoft\.RotaryEmbedding, opset 1\): packed batching and a scale other than 1 are not supported$/);
