@@ -7,15 +7,30 @@ export function firstLine(e: unknown): string {
 
 /** onnxruntime's message for a node that failed during a run. */
 const FAILED_NODE = /Non-zero status code returned while running (\S+) node\. Name:'([^']*)' Status Message: (.*)$/;
+/** Its messages for a node it rejects when it loads the model (shape or type inference): [op, node, what]. */
+const REJECTED_NODE: [RegExp, (m: RegExpExecArray) => [string, string, string]][] = [
+  [/Node \(([^)]*)\) Op \(([^)]*)\) \[(?:Shape|Type)InferenceError\] (.*)$/, (m) => [m[2], m[1], m[3]]],
+  [/In Node, \("([^"]*)", ([^,]*), [^)]*\) : .*, Error (.*)$/, (m) => [m[2], m[1], m[3]]],
+  [/(Type '[^']*' of input parameter \([^)]*\)) of operator \(([^)]*)\) in node \(([^)]*)\) is invalid/, (m) => [m[2], m[3], `${m[1]} is invalid`]],
+];
 
 /**
- * An error of a run, as the caller should see it: a node of the user's model that onnxruntime
- * cannot run (shapes or attributes that contradict each other, found only now that shape
- * inference replaced the probe's run) is the model's fault, named in one line; a failing emitted
- * node ('xpl/…', 'compose/…', or a node onnxruntime fused from one) stays an internal error.
+ * An error of a session's creation or run, as the caller should see it: a node of the user's
+ * model that onnxruntime rejects when it loads the model or cannot run (shapes, types or
+ * attributes that contradict each other, found only now that shape inference replaced the probe's
+ * run) is the model's fault, named in one line; a failing emitted node ('xpl/…', 'compose/…', or a
+ * node onnxruntime fused from one) stays an internal error.
  */
 export function runError(e: unknown, label: string): unknown {
-  const m = FAILED_NODE.exec(firstLine(e));
-  if (!m || /^(xpl|compose)\//.test(m[2])) return e;
-  return new ExplainError(`${label}: onnxruntime cannot run the model's node '${m[2]}' (${m[1]}): ${m[3]}`);
+  const line = firstLine(e);
+  const ours = (node: string) => /^(xpl|compose)\//.test(node);
+  const m = FAILED_NODE.exec(line);
+  if (m) return ours(m[2]) ? e : new ExplainError(`${label}: onnxruntime cannot run the model's node '${m[2]}' (${m[1]}): ${m[3]}`);
+  for (const [pattern, parts] of REJECTED_NODE) {
+    const r = pattern.exec(line);
+    if (!r) continue;
+    const [op, node, what] = parts(r);
+    return ours(node) ? e : new ExplainError(`${label}: onnxruntime rejects the model's node '${node}' (${op}): ${what}`);
+  }
+  return e;
 }

@@ -27,12 +27,12 @@ export class SessionPool {
   /** Alive entries, least recently used first. */
   private readonly alive: Entry[] = [];
 
-  /** `runError` turns a failed run's error into the one the caller sees. */
+  /** `runError` turns a failed creation's or run's error into the one the caller sees. */
   constructor(private readonly limit = Infinity, private readonly runError: (e: unknown) => unknown = (e) => e) {
     if (!(limit >= 1) || (limit !== Infinity && !Number.isInteger(limit))) throw new ExplainError(`maxSessions: ${limit} is not a positive integer`);
   }
 
-  /** Creates a session now (its errors are the caller's); it is re-created by `create` when needed again. */
+  /** Creates a session now (its errors, through `runError`, are the caller's); it is re-created by `create` when needed again. */
   async open(create: () => Promise<OrtSession>): Promise<PooledSession> {
     const entry: Entry = {
       create, busy: 1, inputNames: [], outputNames: [],
@@ -49,7 +49,7 @@ export class SessionPool {
       },
     };
     try {
-      const session = await this.acquire(entry);
+      const session = await this.acquire(entry).catch((e) => { throw this.runError(e); });
       Object.assign(entry, { inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
       return entry;
     } finally {

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { AttributeProto, decodeModel, encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { runError } from '../runtime/run-errors';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
@@ -87,6 +88,31 @@ test('the process prints only our line: no onnxruntime log for a model that fail
   const bad = run(['attribute', mutated('group0.onnx', 'Conv', { name: 'group', type: 2, i: 0 }), '--input', X]);
   assert.is(bad.status, 1);
   assert.is(bad.lines.length, 1, bad.lines.join('\n'));
+});
+
+test('a node onnxruntime rejects when it loads the model (shape inference) is the model\'s fault: one line naming it, exit 1, for every method family', async () => {
+  // The transformer's residual Add read as a Conv: onnxruntime's shape inference then rejects the MatMul after it.
+  const fx = loadFixture('transformer_op13');
+  const m = decodeModel(fs.readFileSync(fx.model));
+  m.graph!.node!.find((n) => n.name === '/body/Add')!.op_type = 'Conv';
+  fs.writeFileSync(at('add-as-conv.onnx'), encodeModel(m));
+  writeNpy(at('transformer-input.npy'), fx.input.data, fx.input.dims);
+  for (const method of ['gradient', 'deeplift', 'feature-ablation']) {
+    const r = run(['attribute', at('add-as-conv.onnx'), '--input', at('transformer-input.npy'), '--method', method, '--no-cache']);
+    assert.is(r.status, 1, `${method}: ${r.lines.join('|')}`);
+    assert.equal(r.lines, [`onnx-explain: error: ${at('add-as-conv.onnx')}: onnxruntime rejects the model's node '/body/fc1/MatMul' (MatMul): Incompatible dimensions for matrix multiplication`], method);
+  }
+});
+
+test('runError: load-time rejections of the model\'s nodes become one-line errors; emitted nodes stay internal', () => {
+  const rejected = [
+    ['Node (mm) Op (MatMul) [ShapeInferenceError] Incompatible dimensions', "m: onnxruntime rejects the model's node 'mm' (MatMul): Incompatible dimensions"],
+    ['This is an invalid model. In Node, ("cl", Clip, "", -1) : ("a": tensor(int64),) -> ("b",) , Error Bad input', "m: onnxruntime rejects the model's node 'cl' (Clip): Bad input"],
+    ["This is an invalid model. Type Error: Type 'tensor(int64)' of input parameter (t) of operator (Clip) in node (cl) is invalid.", "m: onnxruntime rejects the model's node 'cl' (Clip): Type 'tensor(int64)' of input parameter (t) is invalid"],
+  ];
+  for (const [message, want] of rejected) assert.is((runError(new Error(message), 'm') as Error).message, want);
+  const ours = new Error('Node (xpl/Conv_3) Op (Conv) [ShapeInferenceError] bad');
+  assert.is(runError(ours, 'm'), ours);
 });
 
 // ---- files ------------------------------------------------------------------------------------
