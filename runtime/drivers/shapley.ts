@@ -110,9 +110,9 @@ export function kernelCoalitions(count: number, samples: number, next: () => num
 /**
  * Captum's KernelShap (Lundberg & Lee 2017: LIME with the Shapley kernel). Per row, `samples`
  * coalitions (default 25; `kernelCoalitions`, from the seeded generator row by row). The ends
- * weigh 10⁶, the others 1, and the attributions are
- * the coefficients of the weighted least-squares fit of f(S) on the coalitions' 0/1 vectors with
- * an intercept (sklearn's LinearRegression, minimum-norm where the coalitions leave it open).
+ * weigh 10⁶, the others 1, and the attributions are the coefficients of the weighted
+ * least-squares fit of f(S) on the coalitions' 0/1 vectors with an intercept (sklearn's
+ * LinearRegression, minimum-norm where the coalitions leave it open).
  */
 export const kernelShap: Driver = {
   async attribute(ex, x, options): Promise<AttributionResult> {
