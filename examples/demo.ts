@@ -1,5 +1,7 @@
 /**
- * Demo: explain the bundled digits CNN (models/digits) with every method onnx-explain knows.
+ * Demo: explain the bundled digits CNN (models/digits) with every backprop method onnx-explain
+ * knows, integrated gradients and GradientShap, and the forward-only methods (occlusion, feature
+ * ablation, Shapley value sampling, KernelShap, LIME) over 4×4-pixel patches.
  *
  *   npm run demo        (= tsc -p tsconfig.json && node dist/examples/demo.js)
  *
@@ -9,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Explainer } from '../runtime';
+import { AttributeOptions, Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
 import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from '../runtime/plot';
@@ -41,10 +43,19 @@ async function main(): Promise<void> {
   const classes = logits.data.length / n;
   const predicted = Array.from({ length: n }, (_, r) => argmax(logits.data.subarray(r * classes, (r + 1) * classes)));
 
+  // 4×4-pixel patches: the feature groups of the forward-only methods.
+  const patches = { data: Int32Array.from({ length: pixels }, (_, i) => Math.floor(i / w / 4) * Math.ceil(w / 4) + Math.floor((i % w) / 4)), dims: [1, 1, h, w] };
+  const runs: [string, AttributeOptions][] = [
+    ...methodNames.map((m): [string, AttributeOptions] => [m, {}]),
+    ['integrated-gradients', {}], ['gradient-shap', { samples: 20 }],
+    ['occlusion', { window: [1, 4, 4], stride: [1, 2, 2] }], ['feature-ablation', { featureMask: patches }],
+    ['shapley-value-sampling', { featureMask: patches }], ['kernel-shap', { featureMask: patches, samples: 200 }], ['lime', { featureMask: patches, samples: 200 }],
+  ];
+  const methods = runs.map(([m]) => m);
   const sums: Record<string, number[]> = {};
   const written: string[] = [];
-  for (const method of methodNames) {
-    const { attributions } = await ex.attribute(input, { method, target: predicted });
+  for (const [method, options] of runs) {
+    const { attributions } = await ex.attribute(input, { ...options, method, target: predicted });
     const a = attributions.data;
     // Non-negative attributions (saliency, or any method that only produced values ≥ 0) get a sequential map.
     const signed = method !== 'saliency' && a.some((v) => v < 0);
@@ -66,12 +77,12 @@ async function main(): Promise<void> {
   }
 
   const col = (s: string, k: number): string => s.padStart(k);
-  const widths = methodNames.map((m) => Math.max(m.length, 10));
+  const widths = methods.map((m) => Math.max(m.length, 10));
   console.log(`digits CNN (${path.relative(process.cwd(), MODEL)}), ${n} samples, attributions for the predicted class`);
-  console.log(['sample', 'true', 'pred', ...methodNames.map((m, k) => col(`Σ ${m}`, widths[k] + 2))].join('  '));
+  console.log(['sample', 'true', 'pred', ...methods.map((m, k) => col(`Σ ${m}`, widths[k] + 2))].join('  '));
   for (let r = 0; r < n; r++) {
     console.log([col(String(r), 6), col(String(labels[r] ?? '?'), 4), col(String(predicted[r]), 4),
-      ...methodNames.map((m, k) => col(sums[m][r].toFixed(4), widths[k] + 2))].join('  '));
+      ...methods.map((m, k) => col(sums[m][r].toFixed(4), widths[k] + 2))].join('  '));
   }
   console.log('\nwrote:');
   for (const f of written) console.log(`  ${f}`);
