@@ -76,6 +76,24 @@ for (const opset of [13, 17]) {
   });
 }
 
+test('bert: DeepLiftShap from the pad token equals DeepLIFT from it; KernelShap and Shapley sampling over tokens sum to f(x) − f(pad tokens) at the embeddings', async () => {
+  const { meta, ex, ids, feeds } = await embeddingGradient(14);
+  const options = { target: meta.target, feeds, baselineToken: 0 };
+  const [shap, plain] = [await ex.attribute(ids, { ...options, method: 'deeplift-shap' }), await ex.attribute(ids, { ...options, method: 'deeplift' })];
+  assert.ok(relL2(shap.attributions.data, plain.attributions.data) < 1e-6, `rel L2 ${relL2(shap.attributions.data, plain.attributions.data)}`);
+  // One group per token (the mask broadcasts over the embedding axis); the fill is the pad token's embedding.
+  const featureMask = { data: Int32Array.from({ length: 8 }, (_, i) => i), dims: [1, 8, 1] };
+  for (const method of ['kernel-shap', 'shapley-value-sampling']) {
+    const r = await ex.attribute(ids, { ...options, method, featureMask, samples: 40 });
+    assert.equal(r.tokenScores!.dims, [3, 8]);
+    [0, 1, 2].forEach((row) => {
+      const sum = r.tokenScores!.data.subarray(row * 8, (row + 1) * 8).reduce((a, v) => a + v, 0) / 16;
+      const want = plain.tokenScores!.data.subarray(row * 8, (row + 1) * 8).reduce((a, v) => a + v, 0) - plain.delta![row];
+      assert.ok(Math.abs(sum - want) < 1e-3 * Math.max(1, Math.abs(want)), `${method} row ${row}: Σ ${sum} vs f(x) − f(pad) ${want}`);
+    });
+  }
+});
+
 /**
  * A GPT-2-style classifier (the last non-pad token's logits picked from the rows flattened with
  * their batch at indices computed from the ids and the batch's size; finfo.min masks adding up to
