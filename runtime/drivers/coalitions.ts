@@ -3,7 +3,7 @@ import { OrtTensor } from '../backend';
 import { featureGroups } from './feature-ablation';
 import { Job } from './perturbation';
 
-/** Coalitions of feature groups, shared by the Shapley, KernelShap and LIME drivers. */
+// Coalitions of feature groups, shared by the Shapley, KernelShap and LIME drivers.
 
 /** The groups of each row, in mask-id order. */
 export function rowGroups(x: OrtTensor, options: AttributeOptions): Job[][] {
