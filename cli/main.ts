@@ -62,8 +62,8 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
-  --steps N             integrated-gradients: points on the path (default 50)
-  --ig-method M         integrated-gradients quadrature: ${IG_METHODS.join(' | ')}
+  --steps N             integrated-gradients, internal-influence, layer-conductance: points on the path (default 50)
+  --ig-method M         their quadrature: ${IG_METHODS.join(' | ')}
                         (Captum's nodes and weights; default gausslegendre)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
@@ -443,7 +443,7 @@ const METHOD_FLAGS: Record<string, string[]> = {
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
-  steps: ['integrated-gradients'], 'ig-method': ['integrated-gradients'],
+  steps: ['integrated-gradients', 'internal-influence', 'layer-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance'],
 };
 
 function checkMethodFlags(p: Parsed, method: string): void {

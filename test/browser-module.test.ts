@@ -41,6 +41,8 @@ function methodOptions(name: string): Record<string, object> {
     'grad-cam': { layer },
     'guided-grad-cam': { layer },
     'layer-activation': { layer },
+    'internal-influence': { layer, steps: 4 },
+    'layer-conductance': { layer, steps: 4 },
     'integrated-gradients': { steps: 8 },
     smoothgrad: { method: 'gradient', noiseTunnel: 'smoothgrad', samples: 3, seed: 5 },
     'layer-deeplift': { method: 'deeplift', layer },

@@ -6,6 +6,7 @@ import { backprop } from './backprop';
 import { featureAblation, featurePermutation } from './feature-ablation';
 import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
+import { internalInfluence, layerConductance } from './layer-path';
 import { lime } from './lime';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
@@ -21,6 +22,8 @@ export const drivers: Record<string, Driver> = {
   'feature-permutation': featurePermutation,
   'layer-activation': layerActivation,
   'integrated-gradients': integratedGradients,
+  'internal-influence': internalInfluence,
+  'layer-conductance': layerConductance,
   'deeplift-shap': deepliftShap,
   'gradient-shap': gradientShap,
   'shapley-values': shapleyValues,

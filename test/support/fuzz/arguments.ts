@@ -22,6 +22,7 @@ export const METHODS = [
   'gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus',
   'cam', 'grad-cam', 'guided-grad-cam', 'occlusion', 'feature-ablation', 'layer-activation', 'integrated-gradients',
   'deeplift-shap', 'gradient-shap', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime',
+  'internal-influence', 'layer-conductance',
 ];
 const TARGETS = ['', '0,,1', '-1', '99999', '1.5', 'nan', ' 1', '0x1', '1e0', '1,2,3,4,5', '0', ',', '2147483648'];
 /** Multi-index targets (i:j over the explained tensor's non-batch axes); the malformed ones are BAD. */
@@ -145,6 +146,8 @@ const RELEVANT: Record<string, string[]> = {
   'shapley-value-sampling': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
   'kernel-shap': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
   lime: ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
+  'internal-influence': ['--layer', '--steps', '--ig-method', '--internal-batch-size', '--baseline'],
+  'layer-conductance': ['--layer', '--steps', '--ig-method', '--internal-batch-size', '--baseline'],
 };
 
 /** Picture options, meaningful with --out .png. */
@@ -177,6 +180,7 @@ export function methodArgs(method: string, ctx: Ctx, graph = false): string[] {
   const { b, r, layers } = ctx;
   const inner = layers.slice(0, -1);
   if (['grad-cam', 'guided-grad-cam', 'layer-activation'].includes(method) && inner.length) return ['--layer', pick(r, inner)];
+  if (['internal-influence', 'layer-conductance'].includes(method) && inner.length) return ['--layer', pick(r, inner), '--steps', '4'];
   // rewrite and export-triton save one graph: the perturbation methods' options are not theirs.
   if (graph) return method === 'integrated-gradients' ? ['--steps', '4'] : [];
   if (method === 'occlusion') return ['--window', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(','), '--stride', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(',')];

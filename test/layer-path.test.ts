@@ -1,0 +1,63 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
+import { loadFixture, relL2, tensorValues } from './support/fixtures';
+import { rejects } from './support/rejects';
+
+const fx = loadFixture('mlp');
+const [N, F] = fx.input.dims;
+const target = fx.meta.target;
+const layer = '/body/body.1/Relu_output_0';
+const baseline = { data: Float32Array.from({ length: F }, (_, i) => Math.cos(i) * 0.4), dims: [1, F] };
+
+/** The points b + α(x − b) of every row for each α, step-major (rows k·N + r). */
+function points(alphas: number[]): { data: Float32Array; dims: number[] } {
+  const data = new Float32Array(alphas.length * N * F);
+  alphas.forEach((a, k) => { for (let j = 0; j < N * F; j++) data[k * N * F + j] = baseline.data[j % F] + a * (fx.input.data[j] - baseline.data[j % F]); });
+  return { data, dims: [alphas.length * N, F] };
+}
+
+test('internal-influence = Σ w_k · the layer gradient at each point of the input path (explicit gradient runs), for two quadratures', async () => {
+  const ex = await Explainer.load(fx.model);
+  for (const [igMethod, steps] of [['gausslegendre', 12], ['riemann_left', 7]] as const) {
+    const { alphas, weights } = quadrature(igMethod, steps);
+    const g = await ex.attribute(points(alphas), { method: 'gradient', layer, target: alphas.flatMap(() => target) });
+    const size = g.attributions.data.length / (steps * N);
+    const want = Float32Array.from({ length: N * size }, (_, i) => weights.reduce((s, w, k) => s + w * g.attributions.data[k * N * size + i], 0));
+    const r = await ex.attribute(fx.input, { method: 'internal-influence', layer, target, baseline, steps, igMethod, internalBatchSize: 5 });
+    assert.equal(r.attributions.dims, [N, size]);
+    assert.ok(relL2(r.attributions.data, want) < 1e-6, `${igMethod}: rel L2 ${relL2(r.attributions.data, want)}`);
+  }
+});
+
+test('layer-conductance = Σ ∂f/∂A(x_k)·(A(x_{k+1}) − A(x_k)) over steps + 1 nodes (explicit runs); its delta is Σ − (f(x) − f(b)) and shrinks with the steps', async () => {
+  const ex = await Explainer.load(fx.model);
+  const steps = 10;
+  const { alphas } = quadrature('gausslegendre', steps + 1);
+  const g = await ex.attribute(points(alphas), { method: 'gradient', layer, target: alphas.flatMap(() => target) });
+  const values = await tensorValues(ex, points(alphas), layer);
+  const block = values.length / (steps + 1);
+  const want = new Float32Array(block);
+  for (let k = 0; k < steps; k++) for (let i = 0; i < block; i++) want[i] += g.attributions.data[k * block + i] * (values[(k + 1) * block + i] - values[k * block + i]);
+  const r = await ex.attribute(fx.input, { method: 'layer-conductance', layer, target, baseline, steps });
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
+  const logits = await tensorValues(ex, fx.input, 'output');
+  const atBaseline = await tensorValues(ex, baseline, 'output');
+  const classes = logits.length / N;
+  const size = block / N;
+  target.forEach((t, row) => {
+    const sum = want.subarray(row * size, (row + 1) * size).reduce((a, v) => a + v, 0);
+    assert.ok(Math.abs(r.delta![row] - (sum - (logits[row * classes + t] - atBaseline[t]))) < 1e-5, `row ${row}: delta`);
+  });
+  const fine = await ex.attribute(fx.input, { method: 'layer-conductance', layer, target, baseline, steps: 200 });
+  const worst = (d: Float32Array) => Math.max(...Array.from(d, Math.abs));
+  assert.ok(worst(fine.delta!) < worst(r.delta!) && worst(fine.delta!) < 1e-3, `|delta| ${worst(r.delta!)} at 10 steps, ${worst(fine.delta!)} at 200`);
+});
+
+test('internal-influence and layer-conductance without --layer are one-line errors', async () => {
+  const ex = await Explainer.load(fx.model);
+  await rejects(() => ex.attribute(fx.input, { method: 'layer-conductance' }), /^method 'layer-conductance' attributes to a layer: give --layer NAME \('onnx-explain info' lists them\)$/);
+});
+
+test.run();
