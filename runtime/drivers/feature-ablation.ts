@@ -47,6 +47,7 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
  * whole group is replaced; without a mask each feature is a group.
  */
 export const featureAblation: Driver = {
+  perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     return sweep(ex, x, options, featureGroups(x, options), false);
   },
@@ -67,6 +68,7 @@ export function featureGroups(x: OrtTensor, options: AttributeOptions): Job[] {
  * group permuted). The mask is shared by the rows; the batch needs two rows or more.
  */
 export const featurePermutation: Driver = {
+  perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const n = x.dims[0];
     if (n < 2) throw new ExplainError(`feature-permutation permutes features between the rows of the batch: it needs two rows or more (the input has ${n})`);

@@ -40,6 +40,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
 
 /** Occlusion (Zeiler & Fergus; Captum semantics): each feature gets the mean output drop over the windows covering it. */
 export const occlusion: Driver = {
+  perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const windows = occlusionWindows(x.dims.slice(1), options.window, options.stride);
     const jobs: Job[] = windows.flatMap(({ indices }) => Array.from({ length: x.dims[0] }, (_, row) => ({ row, indices })));

@@ -17,6 +17,7 @@ const MAX_EXACT_GROUPS = 16;
  * row (the full one is x); Σ_g φ_g = f(x) − f(∅) exactly.
  */
 export const shapleyValues: Driver = {
+  perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     const byRow = rowGroups(x, options);
     const most = Math.max(...byRow.map((g) => g.length));
@@ -50,6 +51,7 @@ export const shapleyValues: Driver = {
  * Σ_g φ_g = f(x) − f(∅) exactly. One forward for the empty coalition and G − 1 per order and row.
  */
 export const shapleyValueSampling: Driver = {
+  perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     const samples = samplesOption(options, 25);
     const byRow = rowGroups(x, options);
@@ -115,6 +117,7 @@ export function kernelCoalitions(count: number, samples: number, next: () => num
  * LinearRegression, minimum-norm where the coalitions leave it open).
  */
 export const kernelShap: Driver = {
+  perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     // The first two coalitions are all groups and none.
     const samples = samplesOption(options, 25, 2);

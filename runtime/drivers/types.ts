@@ -10,6 +10,8 @@ export interface Driver {
   attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
   /** Whether it attributes jointly to several inputs (the Explainer's `explained`; Captum's tuple of inputs). */
   joint?: boolean;
+  /** Whether it only perturbs the input and runs the model forward (no attribution to a layer). */
+  perturbsInput?: boolean;
   /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
   sampling?: ('samples' | 'noiseStd')[];
   /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
