@@ -47,7 +47,8 @@ export function weightedLasso(rows: ArrayLike<number>[], y: ArrayLike<number>, w
         beta[j] = next;
       }
     }
-    if (moved <= 1e-12 * Math.max(1e-300, ...Array.from(beta, Math.abs))) break;
+    // A reduce: β holds one entry per group, too many to spread into Math.max for an image without a mask.
+    if (moved <= 1e-12 * beta.reduce((m, b) => Math.max(m, Math.abs(b)), 1e-300)) break;
   }
   return beta;
 }

@@ -195,6 +195,14 @@ test('weighted Lasso: soft-thresholded coefficients on an orthogonal design (han
   }
 });
 
+test('weighted Lasso with one column per pixel of a 3×224×224 image (more than Math.max can take spread)', () => {
+  const p = 3 * 224 * 224;
+  const rows = [0, 1, 2].map((r) => Uint8Array.from({ length: p }, (_, j) => (j + r) % 2));
+  const beta = weightedLasso(rows, [1, 2, 1], [1, 1, 1], 0.01);
+  assert.is(beta.length, p);
+  assert.ok(beta.every(Number.isFinite));
+});
+
 test('lime = the weighted Lasso of a loop of forwards over the documented coalitions (each group kept with probability ½, exp(−d²/2) cosine kernel)', async () => {
   const ex = await Explainer.load(fx.model);
   const samples = 30;
