@@ -102,7 +102,7 @@ export class GraphView {
    * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
    */
   rank(name: string, depth = 0): number | undefined {
-    const known = this.constantDims(name)?.length ?? (this.declared(name)?.dims ? this.declared(name)!.dims!.length : undefined);
+    const known = this.constantDims(name)?.length ?? this.declared(name)?.dims?.length;
     const node = this.producer.get(name);
     if (known !== undefined || !node || depth > 64) return known;
     const of = (i: number) => (node.input?.[i] ? this.rank(node.input[i], depth + 1) : undefined);

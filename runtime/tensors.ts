@@ -58,6 +58,11 @@ export function pickRows(t: OrtTensor, rows: number[]): OrtTensor {
   return new (ortApi().Tensor)(t.type as 'float32', data, [rows.length, ...t.dims.slice(1)]);
 }
 
+/** The given rows of every feed. */
+export function pickFeeds(feeds: Record<string, OrtTensor>, rows: number[]): Record<string, OrtTensor> {
+  return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, pickRows(t, rows)]));
+}
+
 /** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
 export function splitFeeds(feeds: Record<string, OrtTensor>, n: number): Record<string, OrtTensor>[] {
   const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims[0] === 1 ? Array(n).fill(t) : splitRows(t)]));

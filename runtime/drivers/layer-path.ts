@@ -1,11 +1,12 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { floatTensor, pickRows, TensorData } from '../tensors';
+import { floatTensor, pickFeeds, TensorData } from '../tensors';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
 import { quadrature } from './integrated-gradients-quadrature';
-import { outputSeed } from './seed';
+import { explainedValue, outputSeed } from './seed';
+import { internalBatch } from './perturbation';
 import { Driver } from './types';
 
 interface InputPath {
@@ -37,8 +38,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const names = [...new Set([layer, explained.from, ...ex.outputNames, explained.output])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
   const total = alphas.length * n;
-  const step = options.internalBatchSize ?? total;
-  if (!Number.isInteger(step) || step < 1) throw new ExplainError(`internalBatchSize: ${step} is not a positive integer`);
+  const step = internalBatch(options, total);
   const [grads, values]: TensorData[][] = [[], []];
   for (let j0 = 0; j0 < total; j0 += step) {
     const rows = Array.from({ length: Math.min(step, total - j0) }, (_, i) => (j0 + i) % n);
@@ -48,7 +48,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
       for (let e = 0; e < per; e++) points[i * per + e] = bs[r * per + e] + alpha * (xs[r * per + e] - bs[r * per + e]);
     });
     const at = floatTensor(points, [rows.length, ...rowDims]);
-    const feeds = Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)]));
+    const feeds = pickFeeds(side, rows);
     const g = await backprop.attribute(ex, at, { ...options, method: 'gradient', baseline: undefined, progress: undefined, target: rows.map((r) => explained.targets[r]), feeds });
     grads.push(g.attributions);
     values.push((await run(at, feeds))[layer]);
@@ -63,7 +63,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   // f = Σ seed · explained tensor of each row.
   const width = explained.seed.length / n;
   const [atX, atB] = [await run(x, side), await run(base, side)];
-  const f = (t: TensorData, r: number) => explained.seed.subarray(r * width, (r + 1) * width).reduce((s, w, e) => s + w * t.data[r * width + e], 0);
+  const f = (t: TensorData, r: number) => explainedValue(explained.seed, width, t.data, r, r);
   return {
     grads: join(grads), values: join(values), size: grads[0].data.length / grads[0].dims[0], layerDims: grads[0].dims.slice(1),
     change: Float64Array.from({ length: n }, (_, r) => f(atX[explained.from], r) - f(atB[explained.from], r)),

@@ -3,8 +3,9 @@ import type { AttributeOptions, AttributionResult, Explainer } from '../explaine
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
 import { perRow } from '../targets';
-import { floatTensor, fromNdarray, pickRows, rowRange, TensorInput } from '../tensors';
+import { floatTensor, fromNdarray, pickFeeds, pickRows, rowRange, TensorInput } from '../tensors';
 import { tensorsAt } from './forward';
+import { internalBatch } from './perturbation';
 import { outputSeed } from './seed';
 import { Driver } from './types';
 
@@ -63,8 +64,6 @@ export function noiseTunnel(inner: Driver): Driver {
       const samples = samplesOption(options, 5);
       const noiseStd = options.noiseStd ?? 0.15;
       if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
-      const limit = options.internalBatchSize;
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
       const n = x.dims[0];
       const rowDims = x.dims.slice(1);
       const { output, targets } = await outputSeed(ex, x, options);
@@ -81,7 +80,7 @@ export function noiseTunnel(inner: Driver): Driver {
         return t && t.dims[0] === n && n > 1 ? pickRows(floatTensor(Float32Array.from(t.data as ArrayLike<number>), t.dims), rows) : t;
       };
       const total = n * samples;
-      const step = Math.min(total, limit ?? total);
+      const step = Math.min(total, internalBatch(options, total));
       const sums: Record<string, Float64Array> = {};
       const squares: Record<string, Float64Array> = {};
       const dims: Record<string, number[]> = {};
@@ -91,7 +90,7 @@ export function noiseTunnel(inner: Driver): Driver {
         const rows = Array.from({ length: s1 - s0 }, (_, k) => Math.floor((s0 + k) / samples));
         const r = await inner.attribute(ex, rowRange(noisy[ex.input.name], s0, s1), {
           ...options, noiseTunnel: undefined, progress: undefined,
-          feeds: { ...Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)])), ...Object.fromEntries(Object.entries(noisy).filter(([k]) => k !== ex.input.name).map(([k, t]) => [k, rowRange(t, s0, s1)])) },
+          feeds: { ...pickFeeds(side, rows), ...Object.fromEntries(Object.entries(noisy).filter(([k]) => k !== ex.input.name).map(([k, t]) => [k, rowRange(t, s0, s1)])) },
           target: rows.map((row) => targets[row]),
           contrast: contrast && rows.map((row) => contrast[row]),
           baseline: sampleRows(options.baseline, rows),

@@ -2,9 +2,9 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
-import { floatTensor, pickRows } from '../tensors';
+import { floatTensor, pickFeeds } from '../tensors';
 import { tensorsAt } from './forward';
-import { outputSeed } from './seed';
+import { explainedValue, outputSeed } from './seed';
 
 /** Options of the perturbation methods (occlusion, feature ablation). */
 export interface PerturbationOptions {
@@ -48,11 +48,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   const base = await run(x, side);
   const { targets, seed } = await outputSeed(ex, x, options, base[output]);
   const classes = seed.length / n;
-  const explained = (values: Float32Array, slot: number, row: number) => {
-    let v = 0;
-    for (let k = 0; k < classes; k++) v += seed[row * classes + k] * values[slot * classes + k];
-    return v;
-  };
+  const explained = (values: Float32Array, slot: number, row: number) => explainedValue(seed, classes, values, slot, row);
   return {
     targets,
     outputs: Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]])),
@@ -62,7 +58,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
       for (let start = 0; start < count; start += batch) {
         const chunk = Array.from({ length: Math.min(batch, count - start) }, (_, k) => jobAt(start + k));
         const rows = chunk.map((job) => job.row);
-        const out = (await run(perturbedRows(x, chunk, fill), Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)]))))[from].data;
+        const out = (await run(perturbedRows(x, chunk, fill), pickFeeds(side, rows)))[from].data;
         chunk.forEach((job, slot) => { result[start + slot] = explained(out, slot, job.row); });
         options.progress?.(Math.min(start + batch, count), count);
       }
@@ -94,9 +90,9 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   return { attributions: { data: attributions, dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
 }
 
-/** Rows per forward run of a sweep (default 16). */
-export function internalBatch(options: { internalBatchSize?: number }): number {
-  const batch = options.internalBatchSize ?? 16;
+/** Rows per forward run (internalBatchSize; by default 16, a sweep's, or `fallback`). */
+export function internalBatch(options: { internalBatchSize?: number }, fallback = 16): number {
+  const batch = options.internalBatchSize ?? fallback;
   if (!Number.isInteger(batch) || batch < 1) throw new ExplainError(`internalBatchSize: ${batch} is not a positive integer`);
   return batch;
 }

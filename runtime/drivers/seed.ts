@@ -33,3 +33,10 @@ export async function outputSeed(ex: Explainer, x: OrtTensor, options: Attribute
   const contrast = options.contrast === undefined ? undefined : await space.targets(options.contrast, n, rows, 'contrast');
   return { output, from, fromShape: prepared.facts.shapes.get(from)!, space, targets, seed: space.seed(targets, contrast, options.softmaxNormalize) };
 }
+
+/** Σ seed · values for input row `row`: its seed (`width` weights) against slot `slot` of `values` (`width` values per slot). */
+export function explainedValue(seed: Float32Array, width: number, values: ArrayLike<number>, slot: number, row: number): number {
+  let v = 0;
+  for (let k = 0; k < width; k++) v += seed[row * width + k] * values[slot * width + k];
+  return v;
+}

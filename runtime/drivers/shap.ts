@@ -4,11 +4,12 @@ import { OrtTensor } from '../backend';
 import { requireFinite } from '../finite';
 import { uniform } from '../random';
 import { perRow } from '../targets';
-import { floatTensor, fromNdarray, pickRows, TensorData } from '../tensors';
+import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorData } from '../tensors';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
 import { noisyCopies, samplesOption } from './noise-tunnel';
-import { OutputSeed, outputSeed } from './seed';
+import { explainedValue, OutputSeed, outputSeed } from './seed';
+import { internalBatch } from './perturbation';
 import { Driver } from './types';
 
 /**
@@ -35,11 +36,9 @@ type Expanded = (rows: number[], j0: number, j1: number) => Promise<{ attributio
 
 /** Runs `run` over the n·draws expanded rows and returns each input row's mean attribution (Captum's mean over samples or baselines). */
 async function meanOverDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions, { output, targets }: OutputSeed, draws: number, run: Expanded): Promise<AttributionResult> {
-  const limit = options.internalBatchSize;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
   const n = x.dims[0];
   const total = n * draws;
-  const step = Math.min(total, limit ?? total);
+  const step = Math.min(total, internalBatch(options, total));
   let sums: Float64Array | undefined;
   let dims: number[] = [];
   let delta: Float32Array | undefined;
@@ -65,7 +64,7 @@ function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, ro
   return {
     ...options, method, progress: undefined, baseline: undefined,
     target: rows.map((r) => targets[r]), contrast: contrast && rows.map((r) => contrast[r]),
-    feeds: Object.fromEntries(Object.entries(side).map(([k, t]) => [k, pickRows(t, rows)])),
+    feeds: pickFeeds(side, rows),
   };
 }
 
@@ -108,7 +107,7 @@ export const gradientShap: Driver = {
     const seed = options.seed ?? 0;
     const noisy = noisyCopies({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, seed);
     const next = uniform(seed + 1);
-    const draws = Array.from({ length: n * samples }, () => ({ k: Math.min(dist.dims[0] - 1, Math.floor(next() * dist.dims[0])), alpha: next() }));
+    const draws = Array.from({ length: n * samples }, () => ({ k: Math.floor(next() * dist.dims[0]), alpha: next() }));
     const explained = await outputSeed(ex, x, options);
     const { from, seed: weights } = explained;
     const fromRow = weights.length / n;
@@ -135,11 +134,7 @@ export const gradientShap: Driver = {
       const change = layer ? atX[layer].data.map((v, e) => v - atB[layer].data[e]) : step;
       const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * change[e]) };
       const size = attributions.data.length / m;
-      const value = (t: TensorData, i: number) => {
-        let s = 0;
-        for (let e = 0; e < fromRow; e++) s += weights[rows[i] * fromRow + e] * t.data[i * fromRow + e];
-        return s;
-      };
+      const value = (t: TensorData, i: number) => explainedValue(weights, fromRow, t.data, i, rows[i]);
       const delta = Float32Array.from(rows, (_, i) => {
         let s = 0;
         for (let e = 0; e < size; e++) s += attributions.data[i * size + e];
