@@ -30,12 +30,14 @@ export const shapleyValues: Driver = {
       const count = groups.length;
       const v = Float64Array.from({ length: 2 ** count }, (_, s) => (s === 2 ** count - 1 ? p.original[r] : values[at + s]));
       at += 2 ** count - 1;
+      // The weight of a coalition of each size, and each coalition's size, computed once.
       const factorial = (k: number): number => (k <= 1 ? 1 : k * factorial(k - 1));
-      const weight = (size: number) => (factorial(size) * factorial(count - size - 1)) / factorial(count);
-      const bits = (s: number) => s.toString(2).replace(/0/g, '').length;
+      const weight = Array.from({ length: count }, (_, size) => (factorial(size) * factorial(count - size - 1)) / factorial(count));
+      const size = new Uint8Array(2 ** count);
+      for (let s = 1; s < 2 ** count; s++) size[s] = size[s >> 1] + (s & 1);
       return Float64Array.from(groups, (_, g) => {
         let sum = 0;
-        for (let s = 0; s < 2 ** count; s++) if (!((s >> g) & 1)) sum += weight(bits(s)) * (v[s | (1 << g)] - v[s]);
+        for (let s = 0; s < 2 ** count; s++) if (!((s >> g) & 1)) sum += weight[size[s]] * (v[s | (1 << g)] - v[s]);
         return sum;
       });
     });
