@@ -3,6 +3,9 @@ import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../computed-
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 
+/** Whether computed indices may pick other positions on the reference pass: computed there again, from the input's values. */
+const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !== indices && ctx.valueDependent(indices);
+
 /**
  * Gathers with indices computed at run time. Indices computed from the same values on both passes
  * (token ids, shapes) pick the same positions: δy is the picked δx and m routes as the gradient.
@@ -10,9 +13,6 @@ import { delta } from './delta';
  * whole to the input pass's pick, m = δy/δx[i]; where that moved less than 1e-7, to the reference
  * pass's pick, m = δy/δx[i⁰]; if both moved less, δy is not attributed (as DeepLIFT's Where rule).
  */
-/** Whether computed indices may pick other positions on the reference pass: computed there again, from the input's values. */
-const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !== indices && ctx.valueDependent(indices);
-
 function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {
   return {
     backward(ctx, [dY]) {
