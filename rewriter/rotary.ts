@@ -22,9 +22,9 @@ export function rotaryEmbedding(em: Emitter, view: GraphView, n: NodeProto, fail
   const width = dims(cosCache)?.at(-1) || fail(`the width of cos_cache '${cosCache}' is not declared`);
   const heads = attrInt(n, 'num_heads', 0);
   const given = attrInt(n, 'rotary_embedding_dim', 0);
-  const rotated = given || 2 * width;
-  const half = rotated / 2;
-  if (rotated !== 2 * width) fail(`rotary_embedding_dim ${rotated} is not twice the caches' width ${width}`);
+  if (given && given !== 2 * width) fail(`rotary_embedding_dim ${given} is not twice the caches' width ${width}`);
+  // The turned features of each head: twice the caches' width.
+  const [half, rotated] = [width, 2 * width];
   // [B, S, heads·H] is read as [B, S, heads, H]; the angles broadcast over the heads' axis.
   const flat = rank === 3;
   if (flat && given && !heads) fail('a three-dimensional input with rotary_embedding_dim needs num_heads');
