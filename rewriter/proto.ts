@@ -103,6 +103,11 @@ const TYPED: Record<number, (b: ArrayBuffer) => ArrayLike<number>> = {
 /** Bytes per value of each data type raw_data may hold. */
 const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 16: 2 };
 
+/** Bytes per value of a data type (4 where unknown). */
+export function bytesPerValue(type: number | undefined): number {
+  return BYTES[type ?? 0] ?? 4;
+}
+
 let halfTable: Float32Array | undefined;
 
 /** Raw half or bfloat16 bytes as float32 values (a table lookup). */

@@ -22,6 +22,8 @@ export interface Backend {
    * 'gpu-buffer'`): onnxruntime-web; not onnxruntime-node 1.30, whose binding aborts the process.
    */
   deviceOutputs?: boolean;
+  /** Bytes the runs of one explanation may take by default (see rowsInMemory). */
+  memoryBudget: number;
   /** Intra-op threads of native sessions when the user sets none: one per physical core (onnxruntime-node). */
   cpuThreads?: number;
   /** CPU sessions can save onnxruntime's optimised graph (`optimizedModelFilePath`): onnxruntime-node. */

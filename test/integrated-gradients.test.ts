@@ -4,6 +4,8 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { backend } from '../runtime/backend';
+import { chunking } from '../runtime/drivers/integrated-gradients';
 import { IgMethod, quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
@@ -114,6 +116,31 @@ test('IG on cnn_maxpool and resnet_bn equals an explicit sum of gradients at the
         });
       }
     }
+  }
+});
+
+test('Without internalBatchSize, IG runs as many rows as fit the memory budget: three times the forward\'s tensors per row', async () => {
+  const fx = loadFixture('cnn_maxpool');
+  const ex = await Explainer.load(fx.model);
+  const one = { data: fx.input.data.slice(0, fx.input.data.length / fx.input.dims[0]), dims: [1, ...fx.input.dims.slice(1)] };
+  // The forward's tensors at batch 1, as onnxruntime computes them (the model input included).
+  let bytes = one.data.length * 4;
+  for (const node of ex.view.nodes) for (const o of node.output ?? []) bytes += (await tensorValues(ex, one, o)).length * 4;
+  const steps = 6;
+  const want = await explicitIg(ex, fx.input, new Float32Array(one.data.length), fx.meta.target, 'gausslegendre', steps);
+  const saved = backend().memoryBudget;
+  try {
+    for (const rows of [1, 4, 100]) {
+      backend().memoryBudget = 3 * bytes * (rows + 0.5);
+      let runs = 0;
+      const r = await ex.attribute(fx.input, { method: 'integrated-gradients', target: fx.meta.target, steps, progress: (_, total) => { runs = total; } });
+      const n = fx.input.dims[0];
+      const chunk = chunking(n, steps, rows, true);
+      assert.is(runs, Math.ceil(n / chunk.rows) * Math.ceil(steps / chunk.steps), `${rows} rows per run`);
+      assert.ok(relL2(r.attributions.data, want) < 1e-5, `${rows} rows per run`);
+    }
+  } finally {
+    backend().memoryBudget = saved;
   }
 });
 

@@ -10,6 +10,7 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator
 // Loop sessions keep their WebGPU outputs on the device (preferredOutputLocation 'gpu-buffer'):
 // the Adam state and iterate are fed back without a download. Works here; onnxruntime-node 1.30's
 // binding aborts the process on it, so the Node adapter never sets deviceOutputs.
-setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm', deviceOutputs: true });
+// 1 GiB for an explanation's runs: WASM's memory ends at 4 GiB.
+setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm', deviceOutputs: true, memoryBudget: 2 ** 30 });
 
 export { ort };

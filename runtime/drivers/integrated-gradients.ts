@@ -4,6 +4,7 @@ import { integratedGradients as method } from '../../rules/methods/integrated-gr
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { concatRows, floatTensor, rowRange } from '../tensors';
+import { rowsInMemory } from '../memory';
 import { outputSeed } from './seed';
 import { quadrature } from './integrated-gradients-quadrature';
 import { Driver } from './types';
@@ -12,7 +13,7 @@ function nodes(options: AttributeOptions) {
   return quadrature(options.igMethod ?? 'gausslegendre', options.steps ?? 50);
 }
 
-/** Model rows per run, and path points per run: at most `limit` rows in all (points × rows). */
+/** Model rows per run, and path points per run: at most `limit` rows in all (points × rows), all in one run without a limit. */
 export function chunking(n: number, steps: number, limit: number | undefined, batchDynamic: boolean): { rows: number; steps: number } {
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
   if (!batchDynamic) return { rows: 1, steps: 1 };
@@ -39,7 +40,7 @@ export const integratedGradients: Driver = {
     const { targets, seed: seedValues, fromShape } = await outputSeed(ex, x, options);
     const n = x.dims[0];
     const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
-    const chunk = chunking(n, alphas.length, options.internalBatchSize, prepared.batchDynamic);
+    const chunk = chunking(n, alphas.length, options.internalBatchSize ?? await rowsInMemory(ex, rowDims, options), prepared.batchDynamic);
     const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
     const references = ex.referenceFeeds(options, values, prepared.facts.batchBroadcasts);

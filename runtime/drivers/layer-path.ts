@@ -2,6 +2,7 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { floatTensor, pickFeeds, TensorData } from '../tensors';
+import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
 import { quadrature } from './integrated-gradients-quadrature';
@@ -38,7 +39,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const names = [...new Set([layer, explained.from, ...ex.outputNames, explained.output])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
   const total = alphas.length * n;
-  const step = internalBatch(options, total);
+  const step = Math.min(total, internalBatch(options, await rowsInMemory(ex, rowDims, options)));
   const [grads, values]: TensorData[][] = [[], []];
   for (let j0 = 0; j0 < total; j0 += step) {
     const rows = Array.from({ length: Math.min(step, total - j0) }, (_, i) => (j0 + i) % n);

@@ -4,6 +4,7 @@ import { OrtTensor } from '../backend';
 import { uniform } from '../random';
 import { perRow } from '../targets';
 import { floatTensor, fromNdarray, pickFeeds, pickRows, rowRange, TensorInput } from '../tensors';
+import { rowsInMemory } from '../memory';
 import { tensorsAt } from './forward';
 import { internalBatch } from './perturbation';
 import { outputSeed } from './seed';
@@ -80,7 +81,7 @@ export function noiseTunnel(inner: Driver): Driver {
         return t && t.dims[0] === n && n > 1 ? pickRows(floatTensor(Float32Array.from(t.data as ArrayLike<number>), t.dims), rows) : t;
       };
       const total = n * samples;
-      const step = Math.min(total, internalBatch(options, total));
+      const step = Math.min(total, internalBatch(options, await rowsInMemory(ex, rowDims, options)));
       const sums: Record<string, Float64Array> = {};
       const squares: Record<string, Float64Array> = {};
       const dims: Record<string, number[]> = {};

@@ -5,6 +5,7 @@ import { requireFinite } from '../finite';
 import { uniform } from '../random';
 import { perRow } from '../targets';
 import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorData } from '../tensors';
+import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
 import { noisyCopies, samplesOption } from './noise-tunnel';
@@ -38,7 +39,7 @@ type Expanded = (rows: number[], j0: number, j1: number) => Promise<{ attributio
 async function meanOverDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions, { output, targets }: OutputSeed, draws: number, run: Expanded): Promise<AttributionResult> {
   const n = x.dims[0];
   const total = n * draws;
-  const step = Math.min(total, internalBatch(options, total));
+  const step = Math.min(total, internalBatch(options, await rowsInMemory(ex, x.dims.slice(1), options)));
   let sums: Float64Array | undefined;
   let dims: number[] = [];
   let delta: Float32Array | undefined;

@@ -1,3 +1,4 @@
+import * as os from 'os';
 import { Backend, OrtApi, setBackend } from '../backend';
 import { physicalCores } from './cores';
 import { loadModel } from './model-file';
@@ -10,19 +11,21 @@ import { probeProvider } from './provider-probe';
  * slower), and the first session prints how to get the native binding.
  */
 function nodeBackend(): Backend {
+  const memoryBudget = os.totalmem() / 4;
   let native: OrtApi | undefined;
   try {
     native = require('onnxruntime-node') as OrtApi;
   } catch {
     // Not installed: onnxruntime-web below.
   }
-  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
+  if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', memoryBudget, loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
   const web = require('onnxruntime-web') as OrtApi;
   return {
     ort: web,
     // onnxruntime-web runs 'cpu' sessions on its WASM backend.
     providers: ['cpu', 'wasm'],
     fallback: 'cpu',
+    memoryBudget,
     loadModel,
     notice: 'onnx-explain: warning: onnxruntime-node is not installed (its install script fails without internet access to NuGet), running on onnxruntime-web\'s slower WASM backend; for the native binding run `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` (`=cuda12` for CUDA, with internet)',
   };
