@@ -40,11 +40,11 @@ export const deepliftGather = runtimePick(gatherBackAt);
 export const deepliftGatherElements = runtimePick(gatherElementsBackAt);
 export const deepliftGatherND = runtimePick(gatherNDBackAt);
 
-/** ScatterND is linear in data and updates for fixed tuples: the gradient, unless the tuples follow the input's values. */
-export const deepliftScatterND: BackwardRule = {
+/** ScatterND and ScatterElements are linear in data and updates for fixed indices: the gradient, unless the indices follow the input's values. */
+export const deepliftScatter: BackwardRule = {
   backward(ctx, dY) {
     const indices = ctx.node.input![1];
-    if (picksMayDiffer(ctx, indices)) ctx.fail('its index tuples are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
+    if (picksMayDiffer(ctx, indices)) ctx.fail('its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
     return gradientOf(ctx).backward(ctx, dY);
   },
 };

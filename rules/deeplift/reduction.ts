@@ -44,3 +44,19 @@ export const deepliftReduceL2 = reduction((ctx, g, x, x0) => {
 export const deepliftReduceProd: BackwardRule = {
   backward: (ctx) => ctx.fail('DeepLIFT has no rule for ReduceProd (a product of many activations); use gradient-based methods for this model'),
 };
+
+/**
+ * y = log S, S = Σx: the rescale rule for the log, m = δy/δS with δS = Σδx (limit 1/S at the
+ * midpoint), reaching every x alike (S is linear in x).
+ */
+export const deepliftReduceLogSum = reduction((ctx, g, x, x0) => {
+  const { em } = ctx;
+  const { axes, kept } = keptAxes(ctx);
+  const y = ctx.node.output![0];
+  const dS = em.reduceSum(em.sub(x, x0), axes);
+  const moved = em.compare('Greater', em.op('Abs', [dS]), em.scalar(1e-7));
+  const limit = em.div(em.scalar(1), midpoint(em, em.reduceSum(x, axes), em.reduceSum(x0, axes)));
+  const m = em.where(moved, em.div(em.sub(kept(y), kept(ctx.ref(y))), dS), limit);
+  // Spread over x's shape (x − x is NaN at ±Inf; Less(x, x) is 0 everywhere).
+  return em.add(em.mask('Less', x, x), em.mul(g, m));
+});

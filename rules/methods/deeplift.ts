@@ -2,14 +2,14 @@ import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
-import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatterND } from '../deeplift/gather';
+import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatter } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftMul } from '../deeplift/Mul';
 import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
 import { deepliftGroupNormalization, deepliftLpNormalization, deepliftSkipLayerNormalization } from '../deeplift/norms';
-import { deepliftReduceL1, deepliftReduceL2, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
+import { deepliftReduceL1, deepliftReduceL2, deepliftReduceLogSum, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
 import { DequantizeLinear } from '../ops/DequantizeLinear';
@@ -26,6 +26,7 @@ const EXACT: Record<string, BackwardRule> = {
   LayerNormalization: deepliftLayerNormalization,
   InstanceNormalization: deepliftInstanceNormalization,
   ReduceLogSumExp: deepliftReduceLogSumExp,
+  ReduceLogSum: deepliftReduceLogSum,
   ReduceSumSquare: deepliftReduceSumSquare,
   ReduceL1: deepliftReduceL1,
   ReduceL2: deepliftReduceL2,
@@ -39,7 +40,8 @@ const EXACT: Record<string, BackwardRule> = {
   Gather: deepliftGather,
   GatherElements: deepliftGatherElements,
   GatherND: deepliftGatherND,
-  ScatterND: deepliftScatterND,
+  ScatterND: deepliftScatter,
+  ScatterElements: deepliftScatter,
   GridSample: deepliftGridSample,
   // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
   Mul: deepliftMul(bilinear(Mul)),

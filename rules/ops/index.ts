@@ -109,6 +109,10 @@ import { Floor } from './Floor';
 import { Ceil } from './Ceil';
 import { Mod } from './Mod';
 import { ScatterND } from './ScatterND';
+import { ScatterElements } from './ScatterElements';
+import { CastLike } from './CastLike';
+import { ReduceLogSum } from './ReduceLogSum';
+import { Hardmax } from './Hardmax';
 import { GridSample } from './GridSample';
 import { AffineGrid } from './AffineGrid';
 import { Tan } from './Tan';
@@ -130,6 +134,6 @@ export const opRules: RuleEntry[] = [
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
-  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid,
+  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

@@ -1,0 +1,22 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { deeplift } from '../../rules/methods/deeplift';
+import { gradcheck } from '../support/gradcheck';
+import { sumcheck } from '../support/sumcheck';
+
+const ints = (dims: number[], v: number[]) => ({ shape: dims, value: v, int64: true });
+
+test('ScatterElements along axis 1 (one negative index), opset 13: data where not written, updates gathered', () =>
+  gradcheck({ op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [{ shape: [3, 4] }, ints([3, 2], [0, 2, 3, -3, 1, 0]), { shape: [3, 2] }] }));
+test('ScatterElements along axis 0 with fewer indices than the axis is long, opset 11', () =>
+  gradcheck({ op: 'ScatterElements', opset: 11, inputs: [{ shape: [4, 3] }, ints([2, 3], [3, 0, 1, 2, 3, 0]), { shape: [2, 3] }] }));
+test('ScatterElements: indices narrower than the data off the scatter axis are refused, naming the shapes', () =>
+  gradcheck({ op: 'ScatterElements', opset: 13, inputs: [{ shape: [4, 3] }, ints([2, 2], [3, 0, 1, 3]), { shape: [2, 2] }] }).then(
+    () => assert.unreachable('accepted'),
+    (e: Error) => assert.match(e.message, /indices of shape \[2,2\] narrower than the data \[4,3\] off the scatter axis/)));
+test('ScatterElements with reduction add and a repeated index (scatter_add), opset 16', () =>
+  gradcheck({ op: 'ScatterElements', opset: 16, attrs: { axis: 1, reduction: 'add' }, inputs: [{ shape: [2, 5] }, ints([2, 3], [4, 4, 0, 1, 2, 1]), { shape: [2, 3] }] }));
+test('DeepLIFT through ScatterElements with constant updates sums to delta', () =>
+  sumcheck(deeplift, { op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [{ shape: [3, 4] }, ints([3, 1], [2, 0, 3]), { shape: [3, 1], value: [0.5, -1, 2] }] }).then(() => undefined));
+
+test.run();
