@@ -20,12 +20,15 @@ export interface WalkSpec {
   ref?: (name: string) => string;
 }
 
-/** Tensors that depend on the given inputs through float-valued (or quantized) tensors. */
+/** Tensors that depend on the given inputs through float-valued (or quantized) tensors, not through steps. */
 export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[]): Set<string> {
   const diff = new Set(wrt);
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => diff.has(i))) continue;
-    const quantizer = gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '')?.quantizer;
+    const entry = gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '');
+    // Steps with float outputs (Hardmax) pass no gradient, as ArgMax's integers do not.
+    if (entry?.category === 'constant') continue;
+    const quantizer = entry?.quantizer;
     // A quantized (integer) value that is only reshaped keeps its gradient (QOperator models flatten uint8 tensors).
     const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && diff.has(n.input![0]);
     for (const o of n.output ?? []) if (o && (quantizer || moves || isFloatType(facts.dtypes.get(o)))) diff.add(o);
@@ -94,7 +97,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   return result;
 }
 
-const TYPE_NAMES: Record<number, string> = { 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean' };
+const TYPE_NAMES: Record<number, string> = { 1: 'float', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean', 10: 'float16', 11: 'double', 16: 'bfloat16' };
 const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float tensor' : TYPE_NAMES[t] ?? `of type ${t}`);
 
 /** Why `from` has no gradient: the nodes that read the explained input's path but output no float tensor. */

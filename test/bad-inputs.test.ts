@@ -26,8 +26,8 @@ const png = new PNG({ width: 4, height: 4 });
 png.data.fill(200);
 fs.writeFileSync(at('picture.png'), PNG.sync.write(png));
 fs.writeFileSync(at('empty.onnx'), '');
-fs.writeFileSync(at('hardmax.onnx'), tinyModel([4], 13, (em, x) => em.mul(em.op('Hardmax', [em.op('Relu', [x])]), em.scalar(2))));
-writeNpy(at('hardmax-input.npy'), Float32Array.from([0.1, -0.2, 0.3, 0.4]), [1, 4]);
+fs.writeFileSync(at('det.onnx'), tinyModel([4], 13, (em, x) => em.mul(em.unsqueeze(em.op('Det', [em.reshape(em.op('Relu', [x]), [-1, 2, 2])]), [1]), em.scalar(2))));
+writeNpy(at('det-input.npy'), Float32Array.from([0.1, -0.2, 0.3, 0.4]), [1, 4]);
 writeNpy(at('wrong-shape.npy'), new Float32Array(3 * 15 * 16).fill(0.1), [1, 3, 15, 16]);
 writeNpy(at('rank2.npy'), new Float32Array(16 * 16).fill(0.1), [16, 16]);
 writeNpy(at('rank5.npy'), new Float32Array(3 * 16 * 16).fill(0.1), [1, 1, 3, 16, 16]);
@@ -100,9 +100,9 @@ for (const [what, file, cause] of badModels) {
 }
 
 test('unknown op on the input path: one line naming node, op and opset', async () => {
-  const msg = await cliFails(['attribute', at('hardmax.onnx'), '--input', at('hardmax-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Hardmax, opset 13\); supported ops: /);
+  const msg = await cliFails(['attribute', at('det.onnx'), '--input', at('det-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Det, opset 13\); supported ops: /);
   assert.ok(msg.length < 2000, 'message length');
-  await cliFails(['rewrite', at('hardmax.onnx'), '--out', at('never.onnx')], /\(Hardmax, opset 13\)/);
+  await cliFails(['rewrite', at('det.onnx'), '--out', at('never.onnx')], /\(Det, opset 13\)/);
 });
 
 test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 1]): one line naming the node', async () => {

@@ -36,11 +36,11 @@ test('info cnn_maxpool: inputs, outputs, opset, op histogram, unsupported ops', 
 
 test('info names the ops without a rule', async () => {
   const { tinyModel } = await import('./support/tiny-model');
-  const file = path.join(dir, 'hardmax.onnx');
-  fs.writeFileSync(file, tinyModel([4], 13, (em, x) => em.op('Hardmax', [em.op('Relu', [x])])));
+  const file = path.join(dir, 'det.onnx');
+  fs.writeFileSync(file, tinyModel([4], 13, (em, x) => em.unsqueeze(em.op('Det', [em.reshape(em.op('Relu', [x]), [-1, 2, 2])]), [1])));
   const r = await runCli(['info', file]);
   assert.is(r.code, 0);
-  assert.is(r.out[r.out.length - 1], 'unsupported ops: Hardmax');
+  assert.is(r.out[r.out.length - 1], 'unsupported ops: Det');
 });
 
 test('attribute --out x.npy writes float32 attributions of the input shape equal to the API result', async () => {

@@ -120,17 +120,18 @@ test('an op without a backward rule fails naming the node, op type, opset and th
 for (const [what, body] of [
   ['a threshold', (em: Emitter, x: string) => em.mul(em.cast(em.compare('Greater', em.op('Relu', [x]), em.scalar(0.5)), DataType.FLOAT), em.scalar(3))],
   ['ArgMax', (em: Emitter, x: string) => em.cast(em.op('ArgMax', [x], { axis: 1, keepdims: 1 }), DataType.FLOAT)],
+  ['Hardmax', (em: Emitter, x: string) => em.mul(em.op('Hardmax', [em.op('Relu', [x])], { axis: 1 }), em.scalar(2))],
 ] as const) {
   test(`an output computed through ${what} has no gradient: one line naming the node, op and opset`, async () => {
     const ex = await Explainer.load(tinyModel([4], 13, body));
-    const step = ex.view.nodes.find((n) => n.op_type === 'Greater' || n.op_type === 'ArgMax')!;
+    const step = ex.view.nodes.find((n) => ['Greater', 'ArgMax', 'Hardmax'].includes(n.op_type ?? ''))!;
     for (const method of ['gradient', 'deeplift']) {
       const err = await ex.attribute({ data: Float32Array.from([0.1, -0.2, 0.7, 0.4]), dims: [1, 4] }, { target: 0, method }).then(() => undefined, (e) => e);
       assert.instance(err, ExplainError, `${method}: expected an ExplainError, got ${err}`);
       const msg = (err as Error).message;
       assert.not.match(msg, /\n/, 'one line');
       assert.ok(msg.includes(`node '${step.name}' (${step.op_type}, opset 13)`), msg);
-      assert.match(msg, /has no gradient with respect to 'x'.*(boolean|int64).*explain a tensor computed before/);
+      assert.match(msg, /has no gradient with respect to 'x'.*(boolean|int64|float).*explain a tensor computed before/);
     }
   });
 }
