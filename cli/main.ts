@@ -55,7 +55,8 @@ Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --versi
 const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
   --output NAME         tensor to explain: a model output (required when it has several float ones) or
                         any float tensor of the graph ('onnx-explain info' lists them)
-  --layer NAME          attributions with respect to this intermediate tensor (layer attribution)
+  --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
+                        feature-ablation and feature-permutation perturb its values)
   --explain-softmax     explain a final Softmax's output instead of its input logits
   --epsilon E           LRP ε (default 1e-6)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)

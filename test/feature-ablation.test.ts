@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { shuffled, uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { tinyModel } from './support/tiny-model';
 
 /** Feature ablation by brute force: per row and group id, replace the group, one forward, the score drop on each of its features. */
 async function bruteAblation(ex: Explainer, x: { data: Float32Array; dims: number[] }, groupOf: (r: number, i: number) => number, targets: number[], fill: number): Promise<Float32Array> {
@@ -104,6 +106,44 @@ test('feature permutation: each group takes another row\'s values (seeded permut
     await ex.attribute(fx.input, { method: 'feature-permutation', ...options }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));
   }
   await ex.attribute({ data: fx.input.data.slice(0, per), dims: [1, per] }, { method: 'feature-permutation' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /needs two rows or more \(the input has 1\)/));
+});
+
+test('with a layer (Captum\'s LayerFeatureAblation and LayerFeaturePermutation): the layer\'s values replaced for the rest of the model, skip connections kept; equals a loop in plain arithmetic', async () => {
+  const [n, d, k, c] = [3, 4, 6, 3];
+  const r = rng(11);
+  const w1 = Array.from({ length: d * k }, () => r() - 0.5);
+  const w2 = Array.from({ length: k * c }, () => r() - 0.5);
+  const w3 = Array.from({ length: d * c }, () => r() - 0.5);
+  let layer = '';
+  const ex = await Explainer.load(tinyModel([d], 13, (em, x) => {
+    layer = em.op('Relu', [em.add(em.matmul(x, em.constFloat(w1, [d, k])), em.constFloat([0.3, -0.1, 0.2, 0.1, -0.2, 0.4], [k]))]);
+    return em.add(em.matmul(layer, em.constFloat(w2, [k, c])), em.matmul(x, em.constFloat(w3, [d, c])));
+  }));
+  const x = Float32Array.from({ length: n * d }, () => 2 * r() - 1);
+  const targets = [0, 2, 1];
+  const h = (row: number) => Array.from({ length: k }, (_, j) => Math.max(0, [0.3, -0.1, 0.2, 0.1, -0.2, 0.4][j] + Array.from({ length: d }, (_, i) => x[row * d + i] * w1[i * k + j]).reduce((a, b) => a + b, 0)));
+  const score = (row: number, hv: number[]) => hv.reduce((a, v, j) => a + v * w2[j * c + targets[row]], 0) + Array.from({ length: d }, (_, i) => x[row * d + i] * w3[i * c + targets[row]]).reduce((a, b) => a + b, 0);
+  const groupOf = (j: number) => Math.floor(j / 2);
+  const featureMask = { data: Int32Array.from({ length: k }, (_, j) => groupOf(j)), dims: [k] };
+  const ablated = await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer, target: targets, featureMask, fill: 0.5, internalBatchSize: 2 });
+  assert.equal(ablated.attributions.dims, [n, k]);
+  const want = new Float32Array(n * k);
+  for (let row = 0; row < n; row++) for (let j = 0; j < k; j++) want[row * k + j] = score(row, h(row)) - score(row, h(row).map((v, i) => (groupOf(i) === groupOf(j) ? 0.5 : v)));
+  assert.ok(relL2(ablated.attributions.data, want) < 1e-5, `ablation: rel L2 ${relL2(ablated.attributions.data, want)}`);
+  const permuted = await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-permutation', layer, target: targets, featureMask, seed: 4 });
+  const next = uniform(4);
+  for (let g = 0; g < k / 2; g++) {
+    let order: number[];
+    do order = shuffled(n, next);
+    while (order.every((v, i) => v === i));
+    for (let row = 0; row < n; row++) {
+      const diff = score(row, h(row)) - score(row, h(row).map((v, j) => (groupOf(j) === g ? h(order[row])[j] : v)));
+      for (let j = 0; j < k; j++) if (groupOf(j) === g) want[row * k + j] = diff;
+    }
+  }
+  assert.ok(relL2(permuted.attributions.data, want) < 1e-5, `permutation: rel L2 ${relL2(permuted.attributions.data, want)}`);
+  assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+  await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'nope' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'nope': no such tensor/));
 });
 
 test.run();

@@ -44,51 +44,56 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
 
 /**
  * Feature ablation (Captum FeatureAblation): every feature of a group gets the output drop when the
- * whole group is replaced; without a mask each feature is a group.
+ * whole group is replaced; without a mask each feature is a group. With a layer, the features are
+ * the layer's activations (Captum's LayerFeatureAblation; the mask, fill and baseline then have
+ * the layer's shape).
  */
 export const featureAblation: Driver = {
-  perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
-    return sweep(ex, x, options, featureGroups(x, options), false);
+    return sweep(ex, x, options, (t) => featureGroups(t, options), false);
   },
 };
 
-/** The feature groups of every row: the mask's, or (as Captum without a mask) each feature alone. */
-export function featureGroups(x: OrtTensor, options: AttributeOptions): Job[] {
-  const per = x.size / x.dims[0];
+/** The feature groups of every row of t: the mask's, or (as Captum without a mask) each feature alone. */
+export function featureGroups(t: OrtTensor, options: AttributeOptions): Job[] {
+  const per = t.size / t.dims[0];
   return options.featureMask
-    ? maskGroups(options.featureMask, [...x.dims])
-    : Array.from({ length: x.size }, (_, i) => ({ row: Math.floor(i / per), indices: Int32Array.of(i % per) }));
+    ? maskGroups(options.featureMask, [...t.dims])
+    : Array.from({ length: t.size }, (_, i) => ({ row: Math.floor(i / per), indices: Int32Array.of(i % per) }));
 }
 
 /**
  * Captum's FeaturePermutation: each feature group takes, in every row at once, the values of another
  * row of the batch (a permutation of the rows per group, Fisher–Yates from the seeded generator,
  * drawn again while it is the identity); each row's features in the group get f(x) − f(x with the
- * group permuted). The mask is shared by the rows; the batch needs two rows or more.
+ * group permuted). The mask is shared by the rows; the batch needs two rows or more. With a layer,
+ * the layer's activations are permuted (Captum's LayerFeaturePermutation).
  */
 export const featurePermutation: Driver = {
-  perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const n = x.dims[0];
     if (n < 2) throw new ExplainError(`feature-permutation permutes features between the rows of the batch: it needs two rows or more (the input has ${n})`);
     if (options.baseline || options.fill !== undefined) throw new ExplainError('feature-permutation fills with other rows\' values: it takes no baseline or fill');
-    if (options.featureMask && options.featureMask.dims.length === x.dims.length && options.featureMask.dims[0] !== 1) throw new ExplainError('feature-permutation: the feature mask must be shared by the rows (no batch axis, or one row)');
-    const groups = featureGroups(x, options).filter((job) => job.row === 0);
-    const next = uniform(options.seed ?? 0);
     const sources = new Map<Job, number>();
-    const jobs = groups.flatMap((group) => {
-      let order: number[];
-      do order = shuffled(n, next);
-      while (order.every((r, i) => r === i));
-      return order.map((source, row) => {
-        const job = { row, indices: group.indices };
-        sources.set(job, source);
-        return job;
+    const jobsOf = (t: OrtTensor) => {
+      if (options.featureMask && options.featureMask.dims.length === t.dims.length && options.featureMask.dims[0] !== 1) throw new ExplainError('feature-permutation: the feature mask must be shared by the rows (no batch axis, or one row)');
+      const next = uniform(options.seed ?? 0);
+      return featureGroups(t, options).filter((job) => job.row === 0).flatMap((group) => {
+        let order: number[];
+        do order = shuffled(n, next);
+        while (order.every((r, i) => r === i));
+        return order.map((source, row) => {
+          const job = { row, indices: group.indices };
+          sources.set(job, source);
+          return job;
+        });
       });
-    });
-    const per = x.size / n;
-    const xs = x.data as Float32Array;
-    return sweep(ex, x, options, jobs, false, (job) => Float32Array.from(job.indices, (i) => xs[sources.get(job)! * per + i]));
+    };
+    const fromRows = (t: OrtTensor) => {
+      const per = t.size / n;
+      const values = t.data as Float32Array;
+      return (job: Job) => Float32Array.from(job.indices, (i) => values[sources.get(job)! * per + i]);
+    };
+    return sweep(ex, x, options, jobsOf, false, fromRows);
   },
 };

@@ -1,9 +1,10 @@
 import { ExplainError } from '../../rewriter/errors';
-import { TensorFacts } from '../../rewriter/graph-view';
-import { isFloatType } from '../../rewriter/proto';
+import { subgraphReads, TensorFacts } from '../../rewriter/graph-view';
+import { isFloatType, valueInfo } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { typeName } from '../ort-types';
+import { PooledSession } from '../session-pool';
 import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
 
 /**
@@ -25,10 +26,40 @@ export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[
   const model = prepared.view.model;
   const key = JSON.stringify(['tensors', prepared.view.inputs.map((i) => i.name), rowDims, names, onehotAxis]);
   const session = await ex.session(key, async () => ({ ...model, graph: { ...model.graph, output: names.map((name) => ({ name })) } }));
-  return async (x, side = ex.sideFeeds(x, feeds)) => {
-    const all = { [ex.input.name]: x, ...side };
-    const results = [];
-    for (const f of prepared.batchDynamic ? [all] : splitFeeds(all, x.dims[0])) results.push(await session.run(f));
-    return concatRows(results, names);
-  };
+  return async (x, side = ex.sideFeeds(x, feeds)) => runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side }, x.dims[0], names);
+}
+
+/** The feeds' rows as one batch, or one by one where the model fixes batch 1; the named outputs' rows joined. */
+async function runRows(session: PooledSession, batchDynamic: boolean, all: Record<string, OrtTensor>, n: number, names: string[]): Promise<Record<string, TensorData>> {
+  const results = [];
+  for (const f of batchDynamic ? [all] : splitFeeds(all, n)) results.push(await session.run(f));
+  return concatRows(results, names);
+}
+
+/** The graph input that takes a layer's values in tensorsFromLayer. */
+export const LAYER_VALUES = 'layer_values';
+
+/**
+ * Runs the model with tensor `layer` fed (input LAYER_VALUES, one row per row of x) instead of
+ * computed: every node that reads it reads the fed values, as Captum's forward hook replaces a
+ * module's output in its Layer* perturbation methods. Returns the named tensors.
+ */
+export async function tensorsFromLayer(ex: Explainer, rowDims: number[], layer: string, names: string[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<(x: OrtTensor, side: Record<string, OrtTensor>, values: OrtTensor) => Promise<Record<string, TensorData>>> {
+  const prepared = await ex.prepare(rowDims, onehotAxis, feeds);
+  const { view, facts } = prepared;
+  const reader = view.nodes.find((n) => subgraphReads(n).includes(layer));
+  if (reader) throw new ExplainError(`${ex.label}: layer '${layer}' is read inside the subgraph of ${view.nodeLabel(reader)}, where its values cannot be replaced`);
+  const model = view.model;
+  const dims = facts.shapes.get(layer)!;
+  const key = JSON.stringify(['from layer', layer, view.inputs.map((i) => i.name), rowDims, names, onehotAxis]);
+  const session = await ex.session(key, async () => ({
+    ...model,
+    graph: {
+      ...model.graph,
+      node: (model.graph!.node ?? []).map((n) => ((n.input ?? []).includes(layer) ? { ...n, input: n.input!.map((i) => (i === layer ? LAYER_VALUES : i)) } : n)),
+      input: [...(model.graph!.input ?? []), valueInfo(LAYER_VALUES, facts.dtypes.get(layer)!, [prepared.batchDynamic ? 'N' : 1, ...dims.slice(1)])],
+      output: names.map((name) => ({ name })),
+    },
+  }));
+  return async (x, side, values) => runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side, [LAYER_VALUES]: values }, x.dims[0], names);
 }

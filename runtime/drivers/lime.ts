@@ -41,7 +41,7 @@ export const lime: Driver = {
       const job = coalition(byRow[r], r, (g) => z[g] === 1);
       return { ...job, values: fill(job) };
     }));
-    const p = await perturber(ex, x, options, (job) => (job as Job & { values: ArrayLike<number> }).values);
+    const p = await perturber(ex, x, options, () => (job) => (job as Job & { values: ArrayLike<number> }).values);
     const values = await p.values(jobs.length, (j) => jobs[j]);
     const per = x.size / x.dims[0];
     const xs = x.data as Float32Array;

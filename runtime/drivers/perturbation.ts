@@ -2,8 +2,8 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
-import { floatTensor, pickFeeds } from '../tensors';
-import { tensorsAt } from './forward';
+import { floatTensor, pickFeeds, pickRows } from '../tensors';
+import { tensorsAt, tensorsFromLayer } from './forward';
 import { explainedValue, outputSeed } from './seed';
 
 /** Options of the perturbation methods (occlusion, feature ablation). */
@@ -25,8 +25,17 @@ export interface PerturbationOptions {
 /** One perturbed copy of row `row`: the features at `indices` (flat, within the row) replaced. */
 export interface Job { row: number; indices: Int32Array }
 
-/** The explained value f = Σ seed · explained tensor on x and on perturbed copies of its rows. */
+/** Replacement values of each job's features, given the perturbed tensor (x, or the layer's values). */
+export type FillOf = (perturbed: OrtTensor) => (job: Job) => ArrayLike<number>;
+
+/**
+ * The explained value f = Σ seed · explained tensor on x and with features of `perturbed` replaced:
+ * copies of x's rows, or with `layer`, copies of that layer's activations on x fed to the rest of
+ * the model (Captum's LayerFeatureAblation and LayerFeaturePermutation).
+ */
 export interface Perturber {
+  /** The tensor whose features the jobs index: x, or the layer's values on x. */
+  perturbed: OrtTensor;
   targets: number[];
   /** The model's (float) outputs and the explained tensor on x, as the backprop methods report them. */
   outputs: AttributionResult['outputs'];
@@ -36,20 +45,27 @@ export interface Perturber {
   values(count: number, jobAt: (j: number) => Job): Promise<Float64Array>;
 }
 
-/** `fill`: the replacement values of a job's features (by default the fill or baseline options give). */
-export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeOptions, fill = fillValues(ex, x, options)): Promise<Perturber> {
+/** `fillOf`: the replacement values of a job's features (by default the fill or baseline options give). */
+export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeOptions, fillOf: FillOf = (t) => fillValues(ex, t, options)): Promise<Perturber> {
   const rowDims = x.dims.slice(1);
   const n = x.dims[0];
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const { layer } = options;
+  if (layer !== undefined) ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, from);
   const names = [...new Set([...ex.outputNames, output, from])];
-  const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
+  const run = await tensorsAt(ex, rowDims, layer === undefined ? names : [...new Set([...names, layer])], options.onehotAxis, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);
   const base = await run(x, side);
+  const perturbed = layer === undefined ? x : floatTensor(base[layer].data, base[layer].dims);
+  const fromLayer = layer === undefined ? undefined : await tensorsFromLayer(ex, rowDims, layer, [from], options.onehotAxis, options.feeds);
+  const evaluate = (rows: number[], values: OrtTensor) => (fromLayer ? fromLayer(pickRows(x, rows), pickFeeds(side, rows), values) : run(values, pickFeeds(side, rows)));
+  const fill = fillOf(perturbed);
   const { targets, seed } = await outputSeed(ex, x, options, base[output]);
   const classes = seed.length / n;
   const explained = (values: Float32Array, slot: number, row: number) => explainedValue(seed, classes, values, slot, row);
   return {
+    perturbed,
     targets,
     outputs: Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]])),
     original: Float64Array.from({ length: n }, (_, r) => explained(base[from].data, r, r)),
@@ -58,7 +74,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
       for (let start = 0; start < count; start += batch) {
         const chunk = Array.from({ length: Math.min(batch, count - start) }, (_, k) => jobAt(start + k));
         const rows = chunk.map((job) => job.row);
-        const out = (await run(perturbedRows(x, chunk, fill), pickFeeds(side, rows)))[from].data;
+        const out = (await evaluate(rows, perturbedRows(perturbed, chunk, fill)))[from].data;
         chunk.forEach((job, slot) => { result[start + slot] = explained(out, slot, job.row); });
         options.progress?.(Math.min(start + batch, count), count);
       }
@@ -73,12 +89,14 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
  * `average`: a feature's attribution is the mean over the jobs that perturb it (occlusion, Captum's
  * weights); otherwise the sum (feature ablation, where groups do not overlap).
  */
-export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobs: Job[], average: boolean, fill?: (job: Job) => ArrayLike<number>): Promise<AttributionResult> {
-  const per = x.size / x.dims[0];
-  const p = await perturber(ex, x, options, fill);
+export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptions, jobsOf: (perturbed: OrtTensor) => Job[], average: boolean, fillOf?: FillOf): Promise<AttributionResult> {
+  const p = await perturber(ex, x, options, fillOf);
+  const { perturbed } = p;
+  const per = perturbed.size / perturbed.dims[0];
+  const jobs = jobsOf(perturbed);
   const after = await p.values(jobs.length, (j) => jobs[j]);
-  const attributions = new Float32Array(x.size);
-  const counts = new Float32Array(average ? x.size : 0);
+  const attributions = new Float32Array(perturbed.size);
+  const counts = new Float32Array(average ? perturbed.size : 0);
   jobs.forEach((job, j) => {
     const diff = p.original[job.row] - after[j];
     for (const i of job.indices) {
@@ -87,7 +105,7 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
     }
   });
   if (average) attributions.forEach((a, i) => { if (counts[i] > 0) attributions[i] = a / counts[i]; });
-  return { attributions: { data: attributions, dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
+  return { attributions: { data: attributions, dims: [...perturbed.dims] }, outputs: p.outputs, targets: p.targets };
 }
 
 /** Rows per forward run (internalBatchSize; by default 16, a sweep's, or `fallback`). */
