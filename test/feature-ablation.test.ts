@@ -144,6 +144,7 @@ test('with a layer (Captum\'s LayerFeatureAblation and LayerFeaturePermutation):
   assert.ok(relL2(permuted.attributions.data, want) < 1e-5, `permutation: rel L2 ${relL2(permuted.attributions.data, want)}`);
   assert.ok(want.some((v) => Math.abs(v) > 1e-3));
   await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'nope' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'nope': no such tensor/));
+  await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'y' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'y' is the explained tensor itself/));
 });
 
 test.run();

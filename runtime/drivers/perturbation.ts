@@ -52,7 +52,10 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const { layer } = options;
-  if (layer !== undefined) ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, from);
+  if (layer !== undefined) {
+    ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, from);
+    if (layer === from) throw new ExplainError(`${ex.label}: layer '${layer}' is the explained tensor itself; give a layer it is computed from`);
+  }
   const names = [...new Set([...ex.outputNames, output, from])];
   const run = await tensorsAt(ex, rowDims, layer === undefined ? names : [...new Set([...names, layer])], options.onehotAxis, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);
