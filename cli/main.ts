@@ -139,10 +139,9 @@ forwards; a progress bar on a terminal):
   --seed N              seed of the random fill, the noise tunnel, gradient-shap's draws, the
                         Shapley orders, KernelShap's and LIME's coalitions and the feature
                         permutations (default 0)
-  --internal-batch-size B  perturbed rows per forward run (default 16); for integrated-gradients,
-                        the noise tunnel, the Shap and the layer path methods the most model rows
-                        (points or copies × rows) per run (default: what fits in a quarter of
-                        the memory)
+  --internal-batch-size B  perturbed rows per forward run (default 16); for the other methods the
+                        most model rows (input rows, or points or copies × rows) per run
+                        (default: what fits in a quarter of the memory)
 
 ${ATTRIBUTE_DIR_HELP}`,
   visualize: `onnx-explain visualize MODEL --input X --methods M1,M2,... --out FIG.png [options]

@@ -45,10 +45,6 @@ export function rowRange(t: OrtTensor, start: number, end: number): OrtTensor {
   return new (ortApi().Tensor)(t.type as 'float32', (t.data as Float32Array).subarray(start * per, end * per), [end - start, ...t.dims.slice(1)]);
 }
 
-export function splitRows(t: OrtTensor): OrtTensor[] {
-  return Array.from({ length: t.dims[0] }, (_, r) => rowRange(t, r, r + 1));
-}
-
 /** The given rows of t, in that order. */
 export function pickRows(t: OrtTensor, rows: number[]): OrtTensor {
   const per = t.size / t.dims[0];
@@ -63,10 +59,14 @@ export function pickFeeds(feeds: Record<string, OrtTensor>, rows: number[]): Rec
   return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, pickRows(t, rows)]));
 }
 
+/** Runs of at most `size` rows of every feed (a one-row feed, like a shared baseline, goes whole to every run). */
+export function chunkFeeds(feeds: Record<string, OrtTensor>, n: number, size: number): Record<string, OrtTensor>[] {
+  return Array.from({ length: Math.ceil(n / size) }, (_, k) => Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, t.dims[0] === 1 && n > 1 ? t : rowRange(t, k * size, Math.min(n, (k + 1) * size))])));
+}
+
 /** Row r of every feed (a one-row feed, like a shared baseline, goes to every row). */
 export function splitFeeds(feeds: Record<string, OrtTensor>, n: number): Record<string, OrtTensor>[] {
-  const split = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims[0] === 1 ? Array(n).fill(t) : splitRows(t)]));
-  return Array.from({ length: n }, (_, r) => Object.fromEntries(Object.keys(feeds).map((k) => [k, split[k][r]])));
+  return chunkFeeds(feeds, n, 1);
 }
 
 /**

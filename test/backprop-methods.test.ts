@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { backend } from '../runtime/backend';
 import { fixtureNames, loadFixture, relL2 } from './support/fixtures';
 
 for (const name of fixtureNames()) {
@@ -26,5 +27,33 @@ for (const name of ['mlp', 'cnn_maxpool', 'resnet_bn', 'conv1d_onehot', 'batch1_
     assert.ok(relL2(lrp.attributions.data, ixg) <= 1e-3, `rel L2 ${relL2(lrp.attributions.data, ixg)}`);
   });
 }
+
+
+test('rows run in chunks of internalBatchSize, by default as many as fit the memory budget: the same attributions and deltas', async () => {
+  const fx = loadFixture('resnet_bn');
+  const ex = await Explainer.load(fx.model);
+  const n = fx.input.dims[0];
+  const per = fx.input.data.length / n;
+  const baseline = { data: Float32Array.from({ length: n * per }, (_, i) => Math.sin(i) * 0.1), dims: fx.input.dims };
+  for (const method of ['gradient', 'deeplift']) {
+    const options = { method, target: fx.meta.target, ...(method === 'deeplift' ? { baseline } : {}) };
+    const whole = await ex.attribute(fx.input, options);
+    let runs = 0;
+    const progress = (_: number, total: number) => { runs = total; };
+    const chunked = await ex.attribute(fx.input, { ...options, internalBatchSize: 2, progress });
+    assert.is(runs, Math.ceil(n / 2), `${method}: runs of 2 rows`);
+    assert.equal(Array.from(chunked.attributions.data), Array.from(whole.attributions.data), `${method}: attributions`);
+    if (method === 'deeplift') assert.equal(Array.from(chunked.delta!), Array.from(whole.delta!));
+    const saved = backend().memoryBudget;
+    backend().memoryBudget = 1;
+    try {
+      const oneByOne = await ex.attribute(fx.input, { ...options, progress });
+      assert.is(runs, n, `${method}: a budget below one row's tensors runs one row at a time`);
+      assert.ok(relL2(oneByOne.attributions.data, whole.attributions.data) < 1e-6, method);
+    } finally {
+      backend().memoryBudget = saved;
+    }
+  }
+});
 
 test.run();

@@ -3,15 +3,18 @@ import { methods } from '../../rules/methods';
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { concatRows, floatTensor, splitFeeds } from '../tensors';
+import { chunkFeeds, concatRows, floatTensor } from '../tensors';
+import { rowsInMemory } from '../memory';
 import { repeatedBaseline } from './repeated-baseline';
 import { largeForward } from '../session';
+import { internalBatch } from './perturbation';
 import { outputSeed } from './seed';
 import { Driver } from './types';
 
 /**
  * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
- * maps), with respect to the input or to a layer: one run per batch. The graph's inputs say
+ * maps), with respect to the input or to a layer: one run per batch, or per internalBatchSize rows
+ * (by default as many as fit in memory, rowsInMemory). The graph's inputs say
  * whether it takes a baseline, its outputs whether it reports a convergence delta.
  */
 export const backprop: Driver = {
@@ -39,7 +42,7 @@ export const backprop: Driver = {
     const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
     // The baselines checked above are the feeds where one row broadcasts; otherwise rows are repeated.
     if (takesBaseline) Object.assign(feeds, given && info.batchBroadcasts ? given : ex.referenceFeeds(options, values, info.batchBroadcasts));
-    const runs = info.batchDynamic ? [feeds] : splitFeeds(feeds, n);
+    const runs = chunkFeeds(feeds, n, info.batchDynamic ? internalBatch(options, await rowsInMemory(ex, rowDims, options)) : 1);
     const results = [];
     for (const f of runs) {
       results.push(await session.run(f));
