@@ -15,7 +15,7 @@ import { skip } from './support/skip';
 // examples/web driven end to end in headless Chromium: drop the digits model, pick an image, explain
 // with DeepLIFT on wasm; the drawn overlay, the downloads and the numbers shown are checked
 // against onnxruntime-node CPU and runtime/visualize's figure computed here.
-const TITLE = 'web page: drop a model and an image, DeepLIFT overlay drawn, downloads equal Node CPU';
+const TITLE = 'web page: drop a model and an image, DeepLIFT overlay drawn, downloads equal Node CPU; feature ablation over patches and Grad-CAM at a listed layer';
 const MODEL = path.join(ROOT, 'models', 'digits', 'model.onnx');
 const IMAGE = path.join(ROOT, 'examples', 'web', 'digit-3.png');
 
@@ -84,6 +84,31 @@ if (missing) {
       assert.ok(relL2(attributions.data as Float32Array, want.attributions.data) <= 1e-4, 'downloaded attributions equal Node CPU');
       const graph = decodeModel(await download(s, '#download-graph'));
       assert.equal(graph.graph!.output!.map((o) => o.name), ['logits', 'attribution', 'delta']);
+
+      // Forward-only methods get patches of an eighth of the image as their mask (16×16 → 2×2 pixels).
+      assert.is(await page.inputValue('#patch'), '2');
+      await page.selectOption('#method', 'feature-ablation');
+      await page.click('#explain');
+      await waitStatus(s, /^done$|error/);
+      assert.is(await page.textContent('#status'), 'done');
+      const patches = Int32Array.from({ length: 256 }, (_, i) => Math.floor(Math.floor(i / 16) / 2) * 8 + Math.floor((i % 16) / 2));
+      const ablation = await ex.attribute(tensor, { method: 'feature-ablation', featureMask: { data: patches, dims: [1, 1, 16, 16] } });
+      assert.ok(relL2(parseNpy(await download(s, '#download-attr')).data as Float32Array, ablation.attributions.data) <= 1e-4, 'feature ablation over 2×2 patches equals Node CPU');
+
+      // Grad-CAM at a layer picked from the list (3-D/4-D tensors), upsampled to the image and drawn.
+      const layers = await page.locator('#layer option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
+      const layer = (await ex.explainableTensors()).find((t) => t.op === 'Relu' && t.shape?.length === 4)!.name;
+      assert.ok(layers.includes(layer), `${layer} is listed among ${layers}`);
+      await page.selectOption('#layer', layer);
+      await page.selectOption('#method', 'grad-cam');
+      await page.click('#explain');
+      await waitStatus(s, /^done$|error/);
+      assert.is(await page.textContent('#status'), 'done');
+      const cam = await ex.attribute(tensor, { method: 'grad-cam', layer, upsample: true });
+      const shownCam = parseNpy(await download(s, '#download-attr'));
+      assert.equal(shownCam.dims, [1, 1, 16, 16]);
+      assert.ok(relL2(shownCam.data as Float32Array, cam.attributions.data) <= 1e-4, 'Grad-CAM equals Node CPU');
+      assert.not.match(await page.textContent('#stats') ?? '', 'not drawable');
       assert.equal(s.console.filter((l) => l.startsWith('pageerror')), []);
     } finally {
       await s.close();

@@ -37,6 +37,7 @@ async function loadModel(bytes, name) {
   state.input = state.result = undefined;
   const outputs = (state.ex.view.graph.output ?? []).map((o) => `  ${o.name} ${dimsText((o.type?.tensorType ?? o.type?.tensor_type)?.shape?.dim?.map((d) => Number(d.dim_value ?? -1)) ?? [])}`);
   $('model-info').textContent = `${name} (${(bytes.length / 1e6).toFixed(2)} MB)\ninput:\n  ${state.ex.input.name} ${dimsText(state.ex.input.dims)}\noutputs:\n${outputs.join('\n')}`;
+  await listLayers();
   const channels = state.ex.input.dims.length === 4 && (state.ex.input.dims[1] === 1 || state.ex.input.dims[3] === 1);
   $('preprocess').value = channels ? 'none' : 'torchvision';
   $('explain').disabled = true;
@@ -66,6 +67,39 @@ async function loadInput(kind, bytes) {
 }
 
 const output = () => state.ex.outputNames[0];
+
+/** The layer select: the 3-D and 4-D float tensors computed from the input (as `info --layers`); a patch of an eighth of the image. */
+async function listLayers() {
+  const select = $('layer');
+  select.length = 1;
+  const dims = state.ex.input.dims;
+  if (dims.slice(1).every((d) => d > 0)) {
+    for (const t of await state.ex.explainableTensors()) {
+      if (t.shape && (t.shape.length === 3 || t.shape.length === 4)) select.add(new Option(`${t.name} [N, ${t.shape.slice(1).join(', ')}] (${t.op})`, t.name));
+    }
+  }
+  $('patch').value = dims.length === 4 && dims[2] > 0 ? String(Math.max(1, Math.round(dims[2] / 8))) : '';
+}
+
+const FORWARD_ONLY = new Set(['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime']);
+const MAPS = new Set(['cam', 'grad-cam', 'guided-grad-cam']);
+
+/**
+ * Options the chosen method needs on an image [1, C, H, W]: square patches of `patch` pixels shared
+ * by the channels as the feature mask (occlusion: windows of a patch, strides of half a patch), and
+ * class activation maps upsampled to the image.
+ */
+function methodOptions(method) {
+  const dims = state.input.dims;
+  const p = Number($('patch').value);
+  const options = {};
+  if (MAPS.has(method)) options.upsample = true;
+  if (!FORWARD_ONLY.has(method) || dims.length !== 4 || !(p >= 1) || $('layer').value) return options;
+  const [, c, h, w] = dims;
+  if (method === 'occlusion') return { window: [c, Math.min(p, h), Math.min(p, w)], stride: [c, Math.max(1, Math.floor(p / 2)), Math.max(1, Math.floor(p / 2))] };
+  const across = Math.ceil(w / p);
+  return { featureMask: { data: Int32Array.from({ length: h * w }, (_, i) => Math.floor(Math.floor(i / w) / p) * across + Math.floor((i % w) / p)), dims: [1, 1, h, w] } };
+}
 
 async function showTop5() {
   await state.ex.forward(state.input);
@@ -100,7 +134,9 @@ async function baseline() {
 
 async function explain() {
   const ex = state.ex;
-  const options = { method: $('method').value, output: output(), baseline: await baseline() };
+  const method = $('method').value;
+  const options = { method, output: output(), baseline: await baseline(), ...methodOptions(method) };
+  if ($('layer').value) options.layer = $('layer').value;
   if ($('target').value !== '') options.target = Number($('target').value);
   status(`explaining with ${options.method} on ${ex.provider}…`);
   const t0 = performance.now();
