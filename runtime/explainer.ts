@@ -310,7 +310,10 @@ export class Explainer {
     const { facts } = prepared;
     const shape = facts.shapes.get(name);
     const where = `${this.label}: ${role} '${name}'`;
-    if (!shape) throw new ExplainError(`${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
+    if (!shape) {
+      const producer = this.view.producer.get(name);
+      throw new ExplainError(producer ? `${where}: an output of ${this.view.nodeLabel(producer)}, which is read as other ops here (its outputs are not kept); pick a tensor before or after it` : `${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
+    }
     const text = `[${shape.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
     if (prepared.batchDynamic ? facts.batchAxis.get(name) !== 0 : shape[0] !== 1) throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained`);

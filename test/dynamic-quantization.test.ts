@@ -79,6 +79,14 @@ test('dynamic quantization below opset 13 is refused naming the quantizer (per-r
   await rejects(() => Explainer.load(model(11)), /node 'a_q' \(DynamicQuantizeLinear, opset 11\): dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis \(opset 13\)/);
 });
 
+test('a layer that is an output of the quantizer (read as other ops) is refused in one line naming its node, for every layer method', async () => {
+  const ex = await Explainer.load(model());
+  for (const method of ['gradient', 'gradient-shap', 'internal-influence', 'feature-ablation', 'layer-activation']) {
+    await rejects(() => ex.attribute({ data: x, dims: [N, R, C] }, { method, layer: 'a_s', target: 0, ...(method === 'gradient-shap' ? { samples: 2 } : {}) }),
+      /layer 'a_s': an output of node 'a_q' \(DynamicQuantizeLinear, opset 13\), which is read as other ops here/);
+  }
+});
+
 test('an integer chain of another form is left as it is, and the walk names the op it cannot differentiate', async () => {
   const other = model(13, [
     { op_type: 'Cast', input: ['acc'], output: ['acc_f'], name: 'cast', attribute: [{ name: 'to', type: AttrType.INT, i: DataType.FLOAT }] },

@@ -36,6 +36,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const [xs, bs] = [x.data as Float32Array, base.data as Float32Array];
   const explained = await outputSeed(ex, x, options);
   const side = ex.sideFeeds(x, options.feeds);
+  ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, explained.from);
   const names = [...new Set([layer, explained.from, ...ex.outputNames, explained.output])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
   const total = alphas.length * n;

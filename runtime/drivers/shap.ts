@@ -113,6 +113,7 @@ export const gradientShap: Driver = {
     const { from, seed: weights } = explained;
     const fromRow = weights.length / n;
     const layer = options.layer;
+    if (layer !== undefined) ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, from);
     const values = await tensorsAt(ex, rowDims, layer ? [from, layer] : [from], options.onehotAxis, options.feeds);
     const base = dist.data as Float32Array;
     return meanOverDraws(ex, x, options, explained, samples, async (rows, j0, j1) => {

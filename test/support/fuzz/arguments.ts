@@ -40,7 +40,7 @@ const CHOICES: Record<string, string[]> = {
 
 interface Mutation { value?: string; bad: boolean }
 /** Everything a flag's value may be drawn from: the case's fixture and its folder. */
-export interface Ctx { r: Rand; b: Base; at: (f: string) => string; layers: string[] }
+export interface Ctx { r: Rand; b: Base; at: (f: string) => string; layers: string[]; method?: string }
 
 const number = (flag: string, { r }: Ctx, nonNegative = true): Mutation => {
   const value = pick(r, NUMBERS);
@@ -90,8 +90,8 @@ function featureMask({ r, b, at }: Ctx): Mutation {
   return { value: file, bad: k === 2 || k === 3 };
 }
 
-/** Baselines with extra axes, NaN, too many rows (BAD), or one good row. */
-function baseline({ r, b, at }: Ctx): Mutation {
+/** Baselines with extra axes, NaN, too many rows (BAD, except as the Shap methods' distribution), or one good row. */
+function baseline({ r, b, at, method }: Ctx): Mutation {
   const file = at('baseline.npy');
   const row = b.data.length / b.dims[0];
   const how = Math.floor(r() * 5);
@@ -100,7 +100,7 @@ function baseline({ r, b, at }: Ctx): Mutation {
   else if (how === 2) writeNpy(file, Float32Array.from({ length: row }, (_, i) => (i % 7 === 3 ? NaN : i === row - 1 ? (r(), NaN) : r())), [1, ...b.dims.slice(1)]);
   else if (how === 3) writeNpy(file, new Float32Array(row * (b.dims[0] + 1)), [b.dims[0] + 1, ...b.dims.slice(1)]);
   else writeNpy(file, Float32Array.from({ length: row }, () => r()), [1, ...b.dims.slice(1)]);
-  return { value: file, bad: how < 4 };
+  return { value: file, bad: how < 3 || (how === 3 && !['deeplift-shap', 'gradient-shap'].includes(method ?? '')) };
 }
 
 const flag = (): Mutation => ({ bad: false });
@@ -136,12 +136,12 @@ const RELEVANT: Record<string, string[]> = {
   deeplift: ['--baseline', '--maxpool-rule', '--softmax-normalize', '--onehot-axis', ...BACKPROP],
   'lrp-epsilon': LRP, 'lrp-alphabeta': LRP, 'lrp-zplus': LRP, cam: CAMS, 'grad-cam': CAMS, 'guided-grad-cam': CAMS,
   occlusion: ['--window', '--stride', '--fill', '--seed', '--internal-batch-size', '--baseline'],
-  'feature-ablation': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline'],
+  'feature-ablation': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline', '--layer'],
   'integrated-gradients': ['--steps', '--ig-method', '--internal-batch-size', '--baseline', ...BACKPROP],
   'layer-activation': ['--layer'],
   'deeplift-shap': ['--baseline', '--internal-batch-size', '--layer'],
   'gradient-shap': ['--baseline', '--samples', '--noise-std', '--seed', '--internal-batch-size', '--layer'],
-  'feature-permutation': ['--feature-mask', '--seed', '--internal-batch-size'],
+  'feature-permutation': ['--feature-mask', '--seed', '--internal-batch-size', '--layer'],
   'shapley-values': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline'],
   'shapley-value-sampling': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
   'kernel-shap': ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
@@ -197,7 +197,7 @@ export function tensorNames(model: string): string[] {
 
 /** A mutated attribute argument list (`out`: the .npy result to check, if the run writes one). */
 export function mutateArguments(r: Rand, b: Base, at: (f: string) => string, method: string): { argv: string[]; what: string; out?: string } {
-  const ctx: Ctx = { r, b, at, layers: tensorNames(b.model) };
+  const ctx: Ctx = { r, b, at, layers: tensorNames(b.model), method };
   const png = r() < 0.15;
   const out = at(png ? 'out.png' : 'out.npy');
   const argv = ['attribute', b.model, '--input', b.input, '--method', method, ...methodArgs(method, ctx), '--out', out];
