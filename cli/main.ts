@@ -8,7 +8,7 @@ import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderC
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
-import { ALL_INPUTS, ModelInput, modelInputs } from '../runtime/inputs';
+import { ALL_INPUTS, isCacheInput, ModelInput, modelInputs } from '../runtime/inputs';
 import { typeName } from '../runtime/ort-types';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -354,8 +354,9 @@ async function info(p: Parsed): Promise<void> {
   if ([...HALF].some((t) => types.has(t))) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
   if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
-  const floats = inputs.filter((i) => isFloatType(i.elemType));
+  const floats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
   const role = (i: ModelInput) => {
+    if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
     if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';

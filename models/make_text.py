@@ -164,6 +164,7 @@ def main():
     write_q8(model, (ids, mask, types), target)
     write_ort_optimized(model, (ids, mask, types), target, logits, grad)
     write_masked_models()
+    write_past_model()
 
 
 # ----------------------------------------------------------------------------
@@ -641,5 +642,97 @@ def write_masked_models():
         print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
 
 
+class PastAttention(nn.Module):
+    """GPT-2 attention with a generation cache: the keys and values of earlier positions come in as past_key/past_value [N, heads, P, d] and leave with the new ones appended."""
+
+    def __init__(self):
+        super().__init__()
+        self.c_attn, self.c_proj = nn.Linear(HIDDEN, 3 * HIDDEN), nn.Linear(HIDDEN, HIDDEN)
+        self.register_buffer("bias", torch.tril(torch.ones(MAX_LEN, MAX_LEN, dtype=torch.bool)).view(1, 1, MAX_LEN, MAX_LEN))
+
+    def forward(self, x, mask_bias, past_key, past_value):
+        n, l, _ = x.shape
+        d = HIDDEN // HEADS
+        q, k, v = (t.view(n, l, HEADS, d).permute(0, 2, 1, 3) for t in self.c_attn(x).split(HIDDEN, dim=2))
+        k, v = torch.cat([past_key, k], dim=2), torch.cat([past_value, v], dim=2)
+        p = past_key.shape[2]
+        w = q @ k.transpose(-1, -2) / math.sqrt(d)
+        w = torch.where(self.bias[:, :, p:p + l, :p + l], w, torch.tensor(torch.finfo(w.dtype).min, dtype=w.dtype))
+        w = torch.softmax(w + mask_bias, dim=-1)
+        return self.c_proj((w @ v).permute(0, 2, 1, 3).reshape(n, l, HIDDEN)), k, v
+
+
+class PastBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1, self.attn, self.ln2 = nn.LayerNorm(HIDDEN), PastAttention(), nn.LayerNorm(HIDDEN)
+        self.fc, self.proj = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN)
+
+    def forward(self, x, mask_bias, past_key, past_value):
+        a, k, v = self.attn(self.ln1(x), mask_bias, past_key, past_value)
+        x = x + a
+        return x + self.proj(gelu_new(self.fc(self.ln2(x)))), k, v
+
+
+class LanguageModelWithPast(nn.Module):
+    """HF GPT2LMHeadModel's structure with past_key_values, as optimum exports decoder_with_past: the LM head tied to the word embeddings, positions from the past length, the mask over past and new tokens."""
+
+    def __init__(self):
+        super().__init__()
+        self.word, self.position = nn.Embedding(VOCAB, HIDDEN), nn.Embedding(MAX_LEN, HIDDEN)
+        self.blocks = nn.ModuleList(PastBlock() for _ in range(LAYERS))
+        self.ln_f = nn.LayerNorm(HIDDEN)
+
+    def forward(self, input_ids, attention_mask, *past, word=None):
+        n, l = input_ids.shape
+        p = past[0].shape[2]
+        x = (self.word(input_ids) if word is None else word) + self.position(torch.arange(p, p + l).unsqueeze(0))
+        mask_bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        present = []
+        for i, block in enumerate(self.blocks):
+            x, k, v = block(x, mask_bias, past[2 * i], past[2 * i + 1])
+            present += [k, v]
+        return (self.ln_f(x) @ self.word.weight.t(), *present)
+
+
+def write_past_model():
+    """gpt2_past_op14: a decoder language model with generation-cache inputs, references with an empty past."""
+    name = "gpt2_past_op14"
+    torch.manual_seed(7)
+    model = LanguageModelWithPast().eval()
+    ids = np.random.RandomState(13).randint(3, VOCAB, size=(2, SEQ)).astype(np.int64)
+    mask = np.ones((2, SEQ), np.int64)
+    d = os.path.join(OUT_ROOT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    empty = [torch.zeros(2, HEADS, 0, HIDDEN // HEADS) for _ in range(2 * LAYERS)]
+    past_names = ["past_key_values.%d.%s" % (i, kv) for i in range(LAYERS) for kv in ("key", "value")]
+    present_names = ["present.%d.%s" % (i, kv) for i in range(LAYERS) for kv in ("key", "value")]
+    cache_axes = {0: "batch_size", 2: "past_sequence_length"}
+    torch.onnx.export(model, (t_ids, t_mask, *empty), path, opset_version=14,
+                      input_names=["input_ids", "attention_mask", *past_names], output_names=["logits", *present_names],
+                      dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
+                                    "attention_mask": {0: "batch_size", 1: "past_sequence_length + sequence_length"},
+                                    "logits": {0: "batch_size", 1: "sequence_length"},
+                                    **{k: cache_axes for k in past_names}, **{k: {0: "batch_size", 2: "past_sequence_length + 1"} for k in present_names}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    md = model.double()
+    # The next-token logits at the last position: target token per row.
+    target = np.random.RandomState(1).randint(VOCAB, size=2)
+    word = md.word(t_ids).detach().requires_grad_(True)
+    empty64 = [e.double() for e in empty]
+    logits = md(t_ids, t_mask, *empty64, word=word)[0]
+    (grad,) = torch.autograd.grad(logits[torch.arange(2), SEQ - 1, torch.from_numpy(target)].sum(), word)
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "position": SEQ - 1,
+                 "description": LanguageModelWithPast.__doc__ + " grad_embedding = d logits[row, position, target] / "
+                                "d word-embedding output with an empty past, float64 autograd"})
+    print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    write_past_model() if sys.argv[1:] == ["past"] else main()

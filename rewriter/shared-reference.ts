@@ -8,19 +8,22 @@ const BROADCASTING = new Set([
 
 /**
  * Whether a reference pass on one shared row can run beside the N rows of the other batch inputs
- * (token ids, masks, a second input fed as it is): every node that reads a tensor computed from
- * the explained inputs alone (one row on that pass) and one computed from another batch input (N
- * rows) broadcasts them. A Concat, a gather or a Reshape to a fed input's shape does not: the
- * reference pass then needs N rows.
+ * (token ids, masks, a generation cache, a second input fed as it is): every node that reads a
+ * tensor with one row on that pass (computed from the explained inputs, its rows not from another
+ * batch input) and one with the N rows of another batch input broadcasts them. A Concat, a gather
+ * or a Reshape to a fed input's shape does not: the reference pass then needs N rows. Rows follow
+ * batch axes: position embeddings computed from the ids' shape have none, and do not count.
  */
 export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explained: string[]): boolean {
   const fed = fedBatchInputs(view, facts, explained);
   if (!fed.length) return true;
+  const batched = (t: string) => (facts.batchAxis.get(t) ?? -1) >= 0;
+  const fedRows = new Set(fed);
+  for (const n of view.nodes) if ((n.input ?? []).some((i) => fedRows.has(i))) for (const o of n.output ?? []) if (o && batched(o)) fedRows.add(o);
   const fromExplained = descendants(view, explained);
-  const fromFed = descendants(view, fed);
   return view.nodes.every((n) => {
     const inputs = n.input ?? [];
-    const meet = inputs.some((i) => fromExplained.has(i) && !fromFed.has(i)) && inputs.some((i) => fromFed.has(i));
+    const meet = inputs.some((i) => fromExplained.has(i) && batched(i) && !fedRows.has(i)) && inputs.some((i) => fedRows.has(i));
     return !meet || (!n.domain && BROADCASTING.has(n.op_type ?? ''));
   });
 }

@@ -205,7 +205,8 @@ export class Explainer {
    */
   private defaultOutput(): string {
     const outputs = this.view.graph.output ?? [];
-    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined)).map((o) => o.name ?? '');
+    // A decoder's updated generation cache (present.*) is not what is explained.
+    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '')).map((o) => o.name ?? '');
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];

@@ -22,6 +22,16 @@ export function modelInputs(view: GraphView): ModelInput[] {
   });
 }
 
+/**
+ * A generation cache input (the past keys and values of a decoder exported with past, as optimum
+ * and transformers.js write them: past_key_values.0.key …): a float input named past… or …cache…
+ * with a dynamic length besides the batch. It is not explained, and by default it is empty along
+ * that length (a prompt with no past).
+ */
+export function isCacheInput(i: ModelInput): boolean {
+  return isFloatType(i.elemType) && /past|cache/i.test(i.name) && i.dims.length >= 3 && i.dims.slice(1).some((d) => d < 0);
+}
+
 /** `wrt` for joint attribution to every float input of the model. */
 export const ALL_INPUTS = 'all';
 
@@ -34,7 +44,7 @@ export const ALL_INPUTS = 'all';
 export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embedding?: Embedding } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
-  const floats = inputs.filter((i) => isFloatType(i.elemType));
+  const floats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list}); token ids are explained one input at a time`);
@@ -103,7 +113,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const last = dims[dims.length - 1];
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
     out[name] = makeOrtTensor(input.elemType, values, dims);
-    note(`${label}: input '${name}' not given: using ${mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
+    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? 'an empty generation cache' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
   }
   return out;
 }
@@ -114,6 +124,9 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
     if (name === explained.name) fail(`${label}: --feed ${name}: '${name}' is the explained input (give it with --input)`);
     if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${inputs.map((i) => i.name).join(', ')})`);
   }
+  // Caches left empty: a mask's length past the explained input's is that of the new tokens alone.
+  const caches = inputs.filter(isCacheInput);
+  const noPast = caches.length > 0 && caches.every((c) => !given[c.name]);
   const out: Record<string, number[]> = {};
   for (const input of inputs) {
     if (input === explained) continue;
@@ -121,7 +134,10 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
     out[input.name] = data ? [...data.dims.slice(1)] : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
-      return j > 0 ? rowDims[j - 1] : fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${k + 1}; give it with --feed ${input.name}=FILE.npy`);
+      if (j > 0) return rowDims[j - 1];
+      if (isCacheInput(input)) return 0;
+      if (noPast && /mask/i.test(input.name)) return rowDims[0];
+      return fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${k + 1}; give it with --feed ${input.name}=FILE.npy`);
     });
   }
   return out;

@@ -186,4 +186,27 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   assert.not.ok(fs.existsSync(path.join(dir, 'never.onnx')));
 });
 
+test('a decoder exported with past (generation-cache inputs, present outputs): the cache defaults to empty and the mask to the new tokens, logits are the default output; the next-token gradient equals PyTorch\'s; DeepLIFT sums to delta; info says so', async () => {
+  const dir = path.join(TEXT, 'gpt2_past_op14');
+  const npy = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const notes: string[] = [];
+  const ex = await Explainer.load(path.join(dir, 'model.onnx'), { warn: (m) => notes.push(m) });
+  assert.is(ex.tokens?.ids.name, 'input_ids');
+  const ids = npy('input_ids');
+  const target = meta.target.map((t: number) => [meta.position, t]);
+  const g = await ex.attribute(ids, { target });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  assert.ok(notes.some((m) => /input 'past_key_values\.1\.value' not given: using an empty generation cache \[2,2,0,8\]/.test(m)), notes.join('\n'));
+  assert.ok(notes.some((m) => /input 'attention_mask' not given: using ones \[2,8\]/.test(m)), notes.join('\n'));
+  for (const baselineToken of [undefined, 0]) {
+    const d = await ex.attribute(ids, { method: 'deeplift', target, baselineToken });
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
+  }
+  const info = await runCli(['info', path.join(dir, 'model.onnx')]);
+  assert.is(info.code, 0);
+  assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key \[batch_size, 2, past_sequence_length, 8\] float32: generation cache: empty by default/.test(l)), info.out.join('\n'));
+});
+
 test.run();
