@@ -123,7 +123,8 @@ function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string
   const repeated = new Map<string, string>();
   const repeat = (name: string) => {
     if (!fromInput.has(name) && facts.batchAxis.get(name) !== 0) return name;
-    if (!repeated.has(name)) repeated.set(name, em.reshape(em.expand(em.unsqueeze(name, [0]), [steps, ...Array(rowOf(name).length + 1).fill(1)]), [-1, ...rowOf(name)]));
+    // Tile is step-major and, unlike a Reshape to [-1, …], keeps an empty axis (a generation cache with no past) empty.
+    if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt([steps, ...rowOf(name).map(() => 1)])]));
     return repeated.get(name)!;
   };
   const fed = fedBatchInputs(view, facts, explained);

@@ -186,7 +186,7 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   assert.not.ok(fs.existsSync(path.join(dir, 'never.onnx')));
 });
 
-test('a decoder exported with past (generation-cache inputs, present outputs): the cache defaults to empty and the mask to the new tokens, logits are the default output; the next-token gradient equals PyTorch\'s; DeepLIFT sums to delta; info says so', async () => {
+test('a decoder exported with past (generation-cache inputs, present outputs): the cache defaults to empty and the mask to the new tokens, logits are the default output; the next-token gradient equals PyTorch\'s; DeepLIFT sums to delta; integrated gradients run; info says so', async () => {
   const dir = path.join(TEXT, 'gpt2_past_op14');
   const npy = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
@@ -204,6 +204,9 @@ test('a decoder exported with past (generation-cache inputs, present outputs): t
     const d = await ex.attribute(ids, { method: 'deeplift', target, baselineToken });
     d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `baseline token ${baselineToken}, row ${r}: delta ${delta}`));
   }
+  // Integrated gradients repeat the empty cache over the path's points (it stays empty).
+  const ig = await ex.attribute(ids, { method: 'integrated-gradients', target });
+  ig.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-4, `integrated gradients, row ${r}: delta ${delta}`));
   const info = await runCli(['info', path.join(dir, 'model.onnx')]);
   assert.is(info.code, 0);
   assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key \[batch_size, 2, past_sequence_length, 8\] float32: generation cache: empty by default/.test(l)), info.out.join('\n'));
