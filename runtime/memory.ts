@@ -3,8 +3,8 @@ import { backend } from './backend';
 import type { AttributeOptions, Explainer } from './explainer';
 
 /**
- * Model rows one run of a backward graph may take by default (integrated gradients' points, the
- * noise tunnel's and the Shap methods' samples, the layer path methods' points): the platform's
+ * Model rows one run of a backward graph may take by default (input rows, integrated gradients'
+ * points, the noise tunnel's and the Shap methods' samples, the layer path methods' points): the platform's
  * memory budget over three times the bytes of the forward's tensors per row (their probed shapes
  * at batch 1; the backward pass keeps the forward's activations and adds its own: measured 1.7×
  * on ResNet-18's integrated gradients, 3.2× on S3D's). At least 1.
