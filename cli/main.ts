@@ -355,7 +355,9 @@ async function info(p: Parsed): Promise<void> {
   if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
   const floats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  const merged = inputs.some((i) => /use_cache/i.test(i.name)) && !ex.inputs.some((i) => /use_cache/i.test(i.name));
   const role = (i: ModelInput) => {
+    if (!ex.view.nodes.some((n) => n.input?.includes(i.name)) && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;

@@ -723,14 +723,72 @@ def write_past_model():
     # The next-token logits at the last position: target token per row.
     target = np.random.RandomState(1).randint(VOCAB, size=2)
     word = md.word(t_ids).detach().requires_grad_(True)
-    empty64 = [e.double() for e in empty]
-    logits = md(t_ids, t_mask, *empty64, word=word)[0]
+    logits = md(t_ids, t_mask, *[e.double() for e in empty], word=word)[0]
     (grad,) = torch.autograd.grad(logits[torch.arange(2), SEQ - 1, torch.from_numpy(target)].sum(), word)
     size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
                 {"opset": 14, "target": [int(t) for t in target], "position": SEQ - 1,
                  "description": LanguageModelWithPast.__doc__ + " grad_embedding = d logits[row, position, target] / "
                                 "d word-embedding output with an empty past, float64 autograd"})
     print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+    write_merged_model(model.float(), m, ids, mask, empty, present_names)
+
+
+class FirstPass(nn.Module):
+    """The language model with its cache made empty inside: optimum's decoder_model (no past inputs)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        n = input_ids.shape[0]
+        empty = [torch.zeros(n, HEADS, 0, HIDDEN // HEADS) for _ in range(2 * LAYERS)]
+        return self.model(input_ids, attention_mask, *empty)
+
+
+def write_merged_model(model, with_past, ids, mask, empty, present_names):
+    """gpt2_merged_op14: optimum's decoder_model_merged form of gpt2_past_op14, an If on the input use_cache_branch between the pass with the cache (then) and the first pass (else)."""
+    name = "gpt2_merged_op14"
+    d = os.path.join(OUT_ROOT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    torch.onnx.export(FirstPass(model), (torch.from_numpy(ids), torch.from_numpy(mask)), path, opset_version=14,
+                      input_names=["input_ids", "attention_mask"], output_names=["logits", *present_names],
+                      dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"}, "attention_mask": {0: "batch_size", 1: "sequence_length"}})
+    first = onnx.load(path)
+
+    def branch(graph, prefix):
+        b = copy.deepcopy(graph)
+        own = {t.name for t in b.initializer} | {o for n in b.node for o in n.output}
+        rename = lambda t: prefix + t if t in own else t
+        for n in b.node:
+            n.input[:] = [rename(t) for t in n.input]
+            n.output[:] = [rename(t) for t in n.output]
+            n.name = prefix + n.name
+        for t in b.initializer:
+            t.name = prefix + t.name
+        outputs = []
+        for o in graph.output:
+            out = copy.deepcopy(o)
+            out.name = prefix + "out/" + o.name
+            outputs.append(out)
+            b.node.append(helper.make_node("Identity", [rename(o.name)], [out.name], name=prefix + "out/" + o.name))
+        del b.input[:], b.output[:], b.value_info[:]
+        b.output.extend(outputs)
+        b.name = prefix.strip("/")
+        return b
+
+    switch = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
+    outputs = list(with_past.graph.output)
+    node = helper.make_node("If", ["use_cache_branch"], [o.name for o in outputs], name="optimum::if",
+                            then_branch=branch(with_past.graph, "with_past/"), else_branch=branch(first.graph, "first_pass/"))
+    merged = helper.make_model(helper.make_graph([node], "merged", [*with_past.graph.input, switch], outputs), opset_imports=with_past.opset_import)
+    merged.ir_version = with_past.ir_version
+    onnx.checker.check_model(merged)
+    onnx.save(merged, path)
+    size = sum(os.path.getsize(os.path.join(d, fn)) for fn in os.listdir(d))
+    print("%-15s %6d B  If (then: with past, else: first pass)" % (name, size))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import { floatCastInputs } from './cast-input';
 import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
+import { firstPassOfMergedDecoder } from './merged-decoder';
 import { subgraphReads } from './graph-view';
 import { ModelProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
@@ -16,6 +17,7 @@ import { qoperatorToQdq } from './qoperator';
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   liftOldOpset, // opset 7/8 at opset 9
+  firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
   qoperatorToQdq, // QLinear ops as DequantizeLinear → float op → QuantizeLinear
   integerOpsToQdq, // dynamic quantization's integer ops as DequantizeLinear → float op

@@ -2,7 +2,7 @@ import { GraphView } from './graph-view';
 import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept), its outputs copied to `outputs`. */
-function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { nodes: NodeProto[]; initializers: TensorProto[] } {
+export function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { nodes: NodeProto[]; initializers: TensorProto[] } {
   const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
   const rename = (t: string) => (t && own.has(t) ? prefix + t : t);
   // Nested subgraphs may read the branch's tensors from their enclosing scope.

@@ -12,18 +12,23 @@ const BROADCASTING = new Set([
  * tensor with one row on that pass (computed from the explained inputs, its rows not from another
  * batch input) and one with the N rows of another batch input broadcasts them. A Concat, a gather
  * or a Reshape to a fed input's shape does not: the reference pass then needs N rows. Rows follow
- * batch axes: position embeddings computed from the ids' shape have none, and do not count.
+ * batch axes: position embeddings computed from the ids' length have none, and do not count.
  */
 export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explained: string[]): boolean {
   const fed = fedBatchInputs(view, facts, explained);
   if (!fed.length) return true;
   const batched = (t: string) => (facts.batchAxis.get(t) ?? -1) >= 0;
-  const fedRows = new Set(fed);
-  for (const n of view.nodes) if ((n.input ?? []).some((i) => fedRows.has(i))) for (const o of n.output ?? []) if (o && batched(o)) fedRows.add(o);
   const fromExplained = descendants(view, explained);
+  // N rows on that pass: the batch tensors it does not compute again (the fed inputs, tensors made
+  // from them or from their shapes alone, as an empty cache sized by the ids) and what they reach.
+  const many = new Set(fed);
+  for (const n of view.nodes) {
+    const carries = (n.input ?? []).some((i) => many.has(i));
+    for (const o of n.output ?? []) if (o && batched(o) && (carries || !fromExplained.has(o))) many.add(o);
+  }
   return view.nodes.every((n) => {
     const inputs = n.input ?? [];
-    const meet = inputs.some((i) => fromExplained.has(i) && batched(i) && !fedRows.has(i)) && inputs.some((i) => fedRows.has(i));
+    const meet = inputs.some((i) => fromExplained.has(i) && batched(i) && !many.has(i)) && inputs.some((i) => many.has(i));
     return !meet || (!n.domain && BROADCASTING.has(n.op_type ?? ''));
   });
 }

@@ -212,4 +212,25 @@ test('a decoder exported with past (generation-cache inputs, present outputs): t
   assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key \[batch_size, 2, past_sequence_length, 8\] float32: generation cache: empty by default/.test(l)), info.out.join('\n'));
 });
 
+test('optimum\'s merged decoder (an If on use_cache_branch between the cached pass and the first pass) is read as its first pass: the same gradient, DeepLIFT and IG as gpt2_past_op14; info marks the switch and caches unread', async () => {
+  const past = path.join(TEXT, 'gpt2_past_op14');
+  const npy = (name: string): NdArray => readNpy(path.join(past, `${name}.npy`));
+  const meta = JSON.parse(fs.readFileSync(path.join(past, 'meta.json'), 'utf8'));
+  const model = path.join(TEXT, 'gpt2_merged_op14', 'model.onnx');
+  const ex = await Explainer.load(model, { warn: () => undefined });
+  assert.is(ex.tokens?.ids.name, 'input_ids', 'the word embedding is found inside the first pass');
+  assert.not.ok(ex.inputs.some((i) => i.name === 'use_cache_branch'), 'the switch is no input of the reading');
+  const ids = npy('input_ids');
+  const target = meta.target.map((t: number) => [meta.position, t]);
+  const g = await ex.attribute(ids, { target });
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  for (const method of ['deeplift', 'integrated-gradients']) {
+    const r = await ex.attribute(ids, { method, target });
+    r.delta!.forEach((delta, row) => assert.ok(Math.abs(delta) <= 1e-4, `${method}, row ${row}: delta ${delta}`));
+  }
+  const info = await runCli(['info', model]);
+  assert.ok(info.out.some((l) => /^input: use_cache_branch \[1\] bool: not read \(an optimum merged decoder, read as its first pass/.test(l)), info.out.join('\n'));
+  assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key .*: not read/.test(l)), info.out.join('\n'));
+});
+
 test.run();
