@@ -24,7 +24,7 @@ import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import type { PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
-import { explainedInputs, inputTensor, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
+import { explainedInputs, inputTensor, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { fixedBatch, freeHardCodedBatch, InputSpec, probeFacts } from './probe';
 import { Progress } from './progress';
@@ -230,6 +230,8 @@ export class Explainer {
    * input shape.
    */
   prepare(rowDims: number[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<Prepared> {
+    const unread = Object.keys(feeds).find((name) => this.inputs.some((i) => i.name === name && isCacheInput(i)) && !this.view.nodes.some((n) => n.input?.includes(name)));
+    if (unread) throw new ExplainError(`${this.label}: --feed ${unread}: the model does not read this generation cache (an optimum merged decoder is read as its first pass); explain its decoder_with_past model to give a past`);
     const side = sideRowDims(this.inputs, this.input, rowDims, feeds, this.label);
     const specs: InputSpec[] = this.inputs.map((i) => ({ ...i, dims: [1, ...(i === this.input ? rowDims : side[i.name])] }));
     const key = `${JSON.stringify(specs.map((s) => [s.name, s.dims]))}/${onehotAxis ?? ''}`;

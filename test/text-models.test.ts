@@ -228,6 +228,10 @@ test('optimum\'s merged decoder (an If on use_cache_branch between the cached pa
     const r = await ex.attribute(ids, { method, target });
     r.delta!.forEach((delta, row) => assert.ok(Math.abs(delta) <= 1e-4, `${method}, row ${row}: delta ${delta}`));
   }
+  const { dims } = npy('input_ids');
+  await ex.attribute(ids, { target, feeds: { 'past_key_values.0.key': { data: new Float32Array(0), dims: [dims[0], 2, 0, 8] } } }).then(
+    () => assert.unreachable('a fed cache accepted'),
+    (e: Error) => assert.match(e.message, /--feed past_key_values\.0\.key: the model does not read this generation cache \(an optimum merged decoder is read as its first pass\)/));
   const info = await runCli(['info', model]);
   assert.ok(info.out.some((l) => /^input: use_cache_branch \[1\] bool: not read \(an optimum merged decoder, read as its first pass/.test(l)), info.out.join('\n'));
   assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key .*: not read/.test(l)), info.out.join('\n'));
