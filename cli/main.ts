@@ -63,9 +63,12 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
-  --steps N             integrated-gradients, internal-influence, layer-conductance: points on the path (default 50)
+  --steps N             integrated-gradients, internal-influence, layer-conductance, neuron-conductance:
+                        points on the path (default 50)
   --ig-method M         their quadrature: ${IG_METHODS.join(' | ')}
-                        (Captum's nodes and weights; default gausslegendre)
+                        (Captum's nodes and weights; default gausslegendre, riemann_trapezoid for
+                        neuron-conductance as in Captum)
+  --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
                         'all' (every float input), A,B or --wrt A --wrt B: joint attribution, one per input
@@ -180,7 +183,7 @@ ${COMMON_HELP}`,
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
-  steps: true, 'ig-method': true, wrt: true, feed: true,
+  steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true,
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
@@ -287,6 +290,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     lrpMaxpool: choice(p, 'lrp-maxpool', ['winner', 'epsilon']),
     onehotAxis: onehot === undefined ? undefined : int(onehot, '--onehot-axis'),
     layer: p.flags.get('layer') as string | undefined,
+    neuron: neuronArg(p),
     relu: p.flags.has('no-relu') ? false : undefined,
     upsample: p.flags.has('upsample') || undefined,
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
@@ -334,6 +338,15 @@ function targets(p: Parsed, flag: string): Target | undefined {
   });
   if (entries.some((e) => Array.isArray(e) !== Array.isArray(entries[0]))) throw new ExplainError(`--${flag}: '${v}' mixes class indices and multi-indices`);
   return entries.length === 1 ? (Array.isArray(entries[0]) ? [entries[0]] : entries[0]) : entries;
+}
+
+/** --neuron I (row-major flat index) or i:j:… (a multi-index over the layer's non-batch axes). */
+function neuronArg(p: Parsed): number | number[] | undefined {
+  const v = p.flags.get('neuron') as string | undefined;
+  if (v === undefined) return undefined;
+  const parts = intList(v.replace(/:/g, ','), '--neuron');
+  if (v.includes(',')) throw new ExplainError(`--neuron: '${v}' is not one index (I or i:j:…)`);
+  return v.includes(':') ? parts : parts[0];
 }
 
 /** How many of the explainable tensors nearest the end of the graph `info` lists. */
@@ -447,7 +460,7 @@ const METHOD_FLAGS: Record<string, string[]> = {
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
-  steps: ['integrated-gradients', 'internal-influence', 'layer-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance'],
+  steps: ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], neuron: ['neuron-conductance'],
 };
 
 function checkMethodFlags(p: Parsed, method: string): void {

@@ -74,6 +74,8 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   output?: string;
   /** Attributions with respect to this intermediate tensor instead of the model input (layer attribution). */
   layer?: string;
+  /** neuron-conductance: the neuron of `layer`, a multi-index over its non-batch axes or a row-major flat index. */
+  neuron?: number | number[];
   /** Explain a final Softmax's output itself instead of its input logits. */
   explainSoftmax?: boolean;
   /** Reference input for reference methods (and the fill of perturbation methods): one row for all, or one per row (default zeros). */

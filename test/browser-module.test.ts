@@ -43,6 +43,7 @@ function methodOptions(name: string): Record<string, object> {
     'layer-activation': { layer },
     'internal-influence': { layer, steps: 4 },
     'layer-conductance': { layer, steps: 4 },
+    'neuron-conductance': { layer, neuron: 0, steps: 4 },
     'integrated-gradients': { steps: 8 },
     smoothgrad: { method: 'gradient', noiseTunnel: 'smoothgrad', samples: 3, seed: 5 },
     'layer-deeplift': { method: 'deeplift', layer },

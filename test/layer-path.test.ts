@@ -60,4 +60,26 @@ test('internal-influence and layer-conductance without --layer are one-line erro
   await rejects(() => ex.attribute(fx.input, { method: 'layer-conductance' }), /^method 'layer-conductance' attributes to a layer: give --layer NAME \('onnx-explain info' lists them\)$/);
 });
 
+
+test('neuron-conductance: summed over every neuron of a layer that all paths cross, it is integrated gradients with the same quadrature (chain rule); multi-index and flat neurons agree; one-line errors', async () => {
+  const ex = await Explainer.load(fx.model);
+  const size = (await tensorValues(ex, { data: fx.input.data.slice(0, F), dims: [1, F] }, layer)).length;
+  for (const [igMethod, steps] of [['riemann_trapezoid', 6], ['gausslegendre', 5]] as const) {
+    const sum = new Float32Array(N * F);
+    for (let j = 0; j < size; j++) {
+      const r = await ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: j, target, baseline, steps, igMethod });
+      assert.equal(r.attributions.dims, [N, F]);
+      r.attributions.data.forEach((v, i) => { sum[i] += v; });
+    }
+    const ig = await ex.attribute(fx.input, { method: 'integrated-gradients', target, baseline, steps, igMethod });
+    assert.ok(relL2(sum, ig.attributions.data) < 1e-5, `${igMethod}: Σ_j conductance vs IG, rel L2 ${relL2(sum, ig.attributions.data)}`);
+  }
+  const flat = await ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: 3, target, baseline, steps: 4 });
+  const multi = await ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: [3], target, baseline, steps: 4 });
+  assert.equal(Array.from(multi.attributions.data), Array.from(flat.attributions.data));
+  await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, target }), /method 'neuron-conductance' needs the neuron of layer '\/body\/body\.1\/Relu_output_0' \[N, \d+\]: give --neuron/);
+  await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: size, target }), new RegExp(`--neuron ${size}: not an index of layer`));
+  await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: [0, 1], target }), /--neuron 0:1: not a neuron of layer/);
+});
+
 test.run();

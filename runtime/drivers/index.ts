@@ -6,7 +6,7 @@ import { backprop } from './backprop';
 import { featureAblation, featurePermutation } from './feature-ablation';
 import { integratedGradients } from './integrated-gradients';
 import { layerActivation } from './layer-activation';
-import { internalInfluence, layerConductance } from './layer-path';
+import { internalInfluence, layerConductance, neuronConductance } from './layer-path';
 import { lime } from './lime';
 import { noiseTunnel } from './noise-tunnel';
 import { occlusion } from './occlusion';
@@ -24,6 +24,7 @@ export const drivers: Record<string, Driver> = {
   'integrated-gradients': integratedGradients,
   'internal-influence': internalInfluence,
   'layer-conductance': layerConductance,
+  'neuron-conductance': neuronConductance,
   'deeplift-shap': deepliftShap,
   'gradient-shap': gradientShap,
   'shapley-values': shapleyValues,

@@ -11,6 +11,10 @@ import { internalBatch } from './perturbation';
 import { Driver } from './types';
 
 interface InputPath {
+  /** ∂A_j/∂x at each point for the neuron j asked for (neuron-conductance), step-major rows k·N + r. */
+  neuronGrads?: Float32Array;
+  /** The neuron's row-major index within A's row. */
+  neuron?: number;
   /** ∂f/∂A and A at each point, step-major rows k·N + r. */
   grads: Float32Array;
   values: Float32Array;
@@ -26,7 +30,7 @@ interface InputPath {
  * path (rows k·N + r, as Captum concatenates them), in runs of at most internalBatchSize rows; and
  * f(x) − f(b) for the convergence delta.
  */
-async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOptions, alphas: number[]): Promise<InputPath> {
+async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOptions, alphas: number[], withNeuron = false): Promise<InputPath> {
   const layer = options.layer;
   if (!layer) throw new ExplainError(`method '${options.method}' attributes to a layer: give --layer NAME ('onnx-explain info' lists them)`);
   const n = x.dims[0];
@@ -36,12 +40,14 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const [xs, bs] = [x.data as Float32Array, base.data as Float32Array];
   const explained = await outputSeed(ex, x, options);
   const side = ex.sideFeeds(x, options.feeds);
-  ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, explained.from);
+  const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
+  ex.checkLayer(prepared, layer, explained.from);
+  const neuron = withNeuron ? neuronIndex(options.neuron, prepared.facts.shapes.get(layer)!.slice(1), layer) : undefined;
   const names = [...new Set([layer, explained.from, ...ex.outputNames, explained.output])];
   const run = await tensorsAt(ex, rowDims, names, options.onehotAxis, options.feeds);
   const total = alphas.length * n;
   const step = Math.min(total, internalBatch(options, await rowsInMemory(ex, rowDims, options)));
-  const [grads, values]: TensorData[][] = [[], []];
+  const [grads, values, neuronGrads]: TensorData[][] = [[], [], []];
   for (let j0 = 0; j0 < total; j0 += step) {
     const rows = Array.from({ length: Math.min(step, total - j0) }, (_, i) => (j0 + i) % n);
     const points = new Float32Array(rows.length * per);
@@ -54,6 +60,11 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
     const g = await backprop.attribute(ex, at, { ...options, method: 'gradient', baseline: undefined, progress: undefined, target: rows.map((r) => explained.targets[r]), feeds });
     grads.push(g.attributions);
     values.push((await run(at, feeds))[layer]);
+    if (neuron !== undefined) {
+      // ∂A_j/∂x: the gradient of the layer's tensor at the neuron (what f's target, contrast and reduction say does not apply).
+      const explainNeuron = { ...options, method: 'gradient', layer: undefined, output: layer, explainSoftmax: false, contrast: undefined, reduce: undefined, reduceAxes: undefined, softmaxNormalize: undefined };
+      neuronGrads.push((await backprop.attribute(ex, at, { ...explainNeuron, baseline: undefined, progress: undefined, target: rows.map(() => neuron), feeds })).attributions);
+    }
     options.progress?.(j0 + rows.length, total);
   }
   const join = (parts: TensorData[]) => {
@@ -68,9 +79,23 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const f = (t: TensorData, r: number) => explainedValue(explained.seed, width, t.data, r, r);
   return {
     grads: join(grads), values: join(values), size: grads[0].data.length / grads[0].dims[0], layerDims: grads[0].dims.slice(1),
+    neuronGrads: neuron === undefined ? undefined : join(neuronGrads), neuron,
     change: Float64Array.from({ length: n }, (_, r) => f(atX[explained.from], r) - f(atB[explained.from], r)),
     result: { outputs: Object.fromEntries([...new Set([...ex.outputNames, explained.output])].map((k) => [k, atX[k]])), targets: explained.targets },
   };
+}
+
+/** The row-major index of `--neuron` (a multi-index over the layer's non-batch axes, or a flat index) in a row of shape `dims`. */
+function neuronIndex(neuron: number | number[] | undefined, dims: number[], layer: string): number {
+  const size = dims.reduce((a, b) => a * b, 1);
+  const shown = `[N, ${dims.join(', ')}]`;
+  if (neuron === undefined) throw new ExplainError(`method 'neuron-conductance' needs the neuron of layer '${layer}' ${shown}: give --neuron I (flat) or i:j:… (API neuron)`);
+  if (typeof neuron === 'number') {
+    if (!Number.isInteger(neuron) || neuron < 0 || neuron >= size) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (0…${size - 1})`);
+    return neuron;
+  }
+  if (neuron.length !== dims.length || neuron.some((v, k) => !Number.isInteger(v) || v < 0 || v >= dims[k])) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
+  return neuron.reduce((flat, v, k) => flat * dims[k] + v, 0);
 }
 
 /** Σ of each row's attributions minus f(x) − f(b). */
@@ -110,5 +135,31 @@ export const layerConductance: Driver = {
       for (let i = 0; i < block; i++) out[i] += path.grads[k * block + i] * (path.values[(k + 1) * block + i] - path.values[k * block + i]);
     }
     return { attributions: { data: out, dims: [x.dims[0], ...path.layerDims] }, ...path.result, delta: deltas(out, path.size, path.change) };
+  },
+};
+
+/**
+ * Captum's NeuronConductance: the conductance of each input feature through neuron j of layer A,
+ * Σ_k w_k·∂f/∂A_j(x_k)·∂A_j/∂x(x_k)·(x − b), x_k = b + α_k(x − b), with Captum's quadrature for it
+ * by default (riemann_trapezoid, 50 steps). No completeness property: no delta.
+ */
+export const neuronConductance: Driver = {
+  async attribute(ex, x, options) {
+    const { alphas, weights } = quadrature(options.igMethod ?? 'riemann_trapezoid', options.steps ?? 50);
+    const path = await alongInputPath(ex, x, options, alphas, true);
+    const n = x.dims[0];
+    const per = x.size / n;
+    const base = ex.baselineFor(options.baseline, x, false).data as Float32Array;
+    const out = new Float32Array(x.size);
+    weights.forEach((w, k) => {
+      for (let r = 0; r < n; r++) {
+        const row = k * n + r;
+        const mid = w * path.grads[row * path.size + path.neuron!];
+        for (let e = 0; e < per; e++) out[r * per + e] += mid * path.neuronGrads![row * per + e];
+      }
+    });
+    const xs = x.data as Float32Array;
+    for (let i = 0; i < x.size; i++) out[i] *= xs[i] - base[i];
+    return { attributions: { data: out, dims: [...x.dims] }, ...path.result };
   },
 };

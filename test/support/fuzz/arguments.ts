@@ -22,7 +22,7 @@ export const METHODS = [
   'gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus',
   'cam', 'grad-cam', 'guided-grad-cam', 'occlusion', 'feature-ablation', 'layer-activation', 'integrated-gradients',
   'deeplift-shap', 'gradient-shap', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime',
-  'internal-influence', 'layer-conductance',
+  'internal-influence', 'layer-conductance', 'neuron-conductance',
 ];
 const TARGETS = ['', '0,,1', '-1', '99999', '1.5', 'nan', ' 1', '0x1', '1e0', '1,2,3,4,5', '0', ',', '2147483648'];
 /** Multi-index targets (i:j over the explained tensor's non-batch axes); the malformed ones are BAD. */
@@ -112,6 +112,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--onehot-axis': (c) => { const m = number('--onehot-axis', c, false); return { value: m.value, bad: m.bad || !/^-?\d+$/.test(m.value!) }; },
   '--method': ({ r }) => { const value = pick(r, [...METHODS, 'bogus', '', 'DeepLIFT']); return { value, bad: !METHODS.includes(value) }; },
   '--baseline': baseline, '--output': (c) => (c.r() < 0.3 ? { value: pick(c.r, ['', 'bogus']), bad: true } : layer(c)),
+  '--neuron': ({ r }) => { const value = pick(r, ['0', '', 'x', '-1', '99999999', '1,2']); return { value, bad: value !== '0' }; },
   '--layer': layer, '--no-relu': flag, '--upsample': flag, '--interpolate': choice('--interpolate'),
   '--steps': count, '--ig-method': choice('--ig-method'), '--internal-batch-size': count,
   '--noise-tunnel': choice('--noise-tunnel'), '--noise-std': (c) => number('--noise-std', c), '--samples': count,
@@ -148,6 +149,7 @@ const RELEVANT: Record<string, string[]> = {
   lime: ['--feature-mask', '--fill', '--seed', '--samples', '--internal-batch-size', '--baseline'],
   'internal-influence': ['--layer', '--steps', '--ig-method', '--internal-batch-size', '--baseline'],
   'layer-conductance': ['--layer', '--steps', '--ig-method', '--internal-batch-size', '--baseline'],
+  'neuron-conductance': ['--layer', '--neuron', '--steps', '--ig-method', '--internal-batch-size', '--baseline'],
 };
 
 /** Picture options, meaningful with --out .png. */
@@ -181,6 +183,7 @@ export function methodArgs(method: string, ctx: Ctx, graph = false): string[] {
   const inner = layers.slice(0, -1);
   if (['grad-cam', 'guided-grad-cam', 'layer-activation'].includes(method) && inner.length) return ['--layer', pick(r, inner)];
   if (['internal-influence', 'layer-conductance'].includes(method) && inner.length) return ['--layer', pick(r, inner), '--steps', '4'];
+  if (method === 'neuron-conductance' && inner.length) return ['--layer', pick(r, inner), '--neuron', '0', '--steps', '4'];
   // rewrite and export-triton save one graph: the perturbation methods' options are not theirs.
   if (graph) return method === 'integrated-gradients' ? ['--steps', '4'] : [];
   if (method === 'occlusion') return ['--window', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(','), '--stride', b.dims.slice(1).map((d) => Math.max(1, Math.ceil(d / 2))).join(',')];
