@@ -158,7 +158,7 @@ test('options a run would ignore or choke on: maximize --channel with --target, 
   await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '2', '--starts', '1', '--steps', '5', '--lr', '1e300', '--out-dir', at('never')], /contrast: the z0 search diverged .*lower --lr/);
   for (const name of ['.', '..']) await cliFails(['export-triton', mlp.model, '--out', at('repo'), '--name', name], /is not '\.' or '\.\.'/);
   await cliFails(['rewrite', resnet.model, '--method', 'lrp-epsilon', '--epsilon=-1', '--out', at('never.onnx')], /epsilon -1 must be a finite number ≥ 0/);
-  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--method', 'guided-backprop', '--steps=-1', '--out', at('never.npy')], /--steps applies to integrated-gradients, internal-influence and layer-conductance, not to method 'guided-backprop'/);
+  await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--method', 'guided-backprop', '--steps=-1', '--out', at('never.npy')], /--steps applies to integrated-gradients, internal-influence, layer-conductance and neuron-conductance, not to method 'guided-backprop'/);
   await apiFails(async () => (await Explainer.load(resnet.model)).graph(resnet.input.dims.slice(1), { method: 'lrp-epsilon', epsilon: -1 }), /epsilon -1 must be a finite number ≥ 0/, 'graph()');
   assert.not.ok(fs.existsSync(at('never.npy')) || fs.existsSync(at('never')) || fs.existsSync(at('repo')) || fs.existsSync(at('never.onnx')), 'nothing written');
 });
