@@ -124,6 +124,16 @@ export class Emitter {
     return this.cast(this.compare(op, a, b), this.floatType);
   }
 
+  /** Zeros shaped like t: Less(t, t) is false for every value, ±Inf and NaN included (t − t is NaN there). */
+  zerosLike(t: string): string {
+    return this.mask('Less', t, t);
+  }
+
+  /** Ones shaped like t (see zerosLike). */
+  onesLike(t: string): string {
+    return this.add(this.zerosLike(t), this.scalar(1));
+  }
+
   /** ⌊v⌋ from a truncating Cast to int32 (Floor is not available on WebGPU). */
   floor(v: string): string {
     const t = this.cast(this.cast(v, DataType.INT32), this.floatType);

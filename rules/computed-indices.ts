@@ -15,8 +15,7 @@ function axisPositions(ctx: RuleContext, x: string, axis: number, xs: number[], 
   if (ctx.opset < 11) ctx.fail('indices computed at run time along the batch axis need opset 11 or later (CumSum)');
   const others = xs.map((_, k) => k).filter((k) => k !== axis);
   const line = others.length ? em.slice(x, others.map(() => 0), others.map(() => 1), others) : x;
-  // Less(v, v) is false for every value, ±Inf and NaN included.
-  const ones = em.add(em.mask('Less', line, line), em.scalar(1));
+  const ones = em.onesLike(line);
   const positions = em.reshape(em.sub(em.op('CumSum', [ones, em.constInt([axis], [])]), ones), [-1]);
   return { positions, length: em.reduceSum(ones, xs.map((_, k) => k), false) };
 }

@@ -57,6 +57,6 @@ export const deepliftReduceLogSum = reduction((ctx, g, x, x0) => {
   const moved = em.compare('Greater', em.op('Abs', [dS]), em.scalar(1e-7));
   const limit = em.div(em.scalar(1), midpoint(em, em.reduceSum(x, axes), em.reduceSum(x0, axes)));
   const m = em.where(moved, em.div(em.sub(kept(y), kept(ctx.ref(y))), dS), limit);
-  // Spread over x's shape (x − x is NaN at ±Inf; Less(x, x) is 0 everywhere).
-  return em.add(em.mask('Less', x, x), em.mul(g, m));
+  // Spread over x's shape.
+  return em.add(em.zerosLike(x), em.mul(g, m));
 });

@@ -49,8 +49,8 @@ export const GridSample: RuleEntry = {
         const clamp = (c: string, size: number) => em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]);
         const index = em.add(em.mul(clamp(cy, H), em.scalar(W)), clamp(cx, W));
         const inside = padding === 'zeros' ? em.mul(within(cx, W), within(cy, H)) : undefined;
-        // Nearest: weight 1 (Less(v, v) is false for every value).
-        const base = weight ?? em.add(em.mask('Less', ix, ix), one);
+        // Nearest: weight 1.
+        const base = weight ?? em.onesLike(ix);
         return { index, inside, weight: inside ? em.mul(base, inside) : base };
       };
       let taps: Tap[];

@@ -22,9 +22,7 @@ export const ScatterElements: RuleEntry = {
       if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none and add are)`);
       let dData: string | null = null;
       if (ctx.needsGrad(0)) {
-        // Less(v, v) is false for every value, ±Inf and NaN included: ones shaped like updates.
-        const ones = em.add(em.mask('Less', updates, updates), em.scalar(1));
-        const written = em.mask('Greater', gatherElementsBackAt(ctx, ones, indices), em.scalar(0));
+        const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(updates), indices), em.scalar(0));
         dData = reduction === 'add' ? dY! : em.mul(dY!, em.sub(em.scalar(1), written));
       }
       const dUpdates = ctx.needsGrad(2) ? em.op('GatherElements', [dY!, indices], { axis }) : null;
