@@ -20,6 +20,13 @@ export function samplesOption(options: AttributeOptions, fallback: number, least
   return samples;
 }
 
+/** `--noise-std` (σ as a fraction of each row's value range): at least 0, `fallback` when not given. */
+export function noiseStdOption(options: AttributeOptions, fallback: number): number {
+  const noiseStd = options.noiseStd ?? fallback;
+  if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
+  return noiseStd;
+}
+
 /**
  * The noisy copies of x, row-major (row r's samples at r·samples … r·samples + samples − 1):
  * x_r + σ_r·z with σ_r = noiseStd·(max x_r − min x_r) and z standard normal, drawn in that order
@@ -63,8 +70,7 @@ export function noiseTunnel(inner: Driver): Driver {
       const kind = options.noiseTunnel!;
       if (!NOISE_TUNNELS.includes(kind)) throw new ExplainError(`--noise-tunnel: '${kind}' is not one of ${NOISE_TUNNELS.join(', ')}`);
       const samples = samplesOption(options, 5);
-      const noiseStd = options.noiseStd ?? 0.15;
-      if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
+      const noiseStd = noiseStdOption(options, 0.15);
       const n = x.dims[0];
       const rowDims = x.dims.slice(1);
       const { output, targets } = await outputSeed(ex, x, options);

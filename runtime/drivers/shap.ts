@@ -8,7 +8,7 @@ import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorData } from '../te
 import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
-import { noisyCopies, samplesOption } from './noise-tunnel';
+import { noiseStdOption, noisyCopies, samplesOption } from './noise-tunnel';
 import { explainedValue, OutputSeed, outputSeed } from './seed';
 import { internalBatch } from './perturbation';
 import { Driver } from './types';
@@ -100,8 +100,7 @@ export const gradientShap: Driver = {
   async attribute(ex, x, options) {
     const dist = distribution(ex, x, options);
     const samples = samplesOption(options, 5);
-    const noiseStd = options.noiseStd ?? 0;
-    if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
+    const noiseStd = noiseStdOption(options, 0);
     const rowDims = x.dims.slice(1);
     const per = rowDims.reduce((a, d) => a * d, 1);
     const n = x.dims[0];
