@@ -1,6 +1,6 @@
 import { bytesPerValue } from '../rewriter/proto';
 import { backend } from './backend';
-import type { AttributeOptions, Explainer } from './explainer';
+import type { AttributeOptions, Explainer, Prepared } from './explainer';
 
 /**
  * Model rows one run of a backward graph may take by default (input rows, integrated gradients'
@@ -10,10 +10,21 @@ import type { AttributeOptions, Explainer } from './explainer';
  * on ResNet-18's integrated gradients, 3.2× on S3D's). At least 1.
  */
 export async function rowsInMemory(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<number> {
-  const { facts, view } = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
-  let bytes = 0;
-  for (const [name, dims] of facts.shapes) {
-    if (!view.initializers.has(name)) bytes += dims.reduce((a, b) => a * Math.max(1, b), 1) * bytesPerValue(facts.dtypes.get(name));
+  return Math.max(1, Math.floor(backend().memoryBudget / (3 * rowBytes(await ex.prepare(rowDims, options.onehotAxis, options.feeds)))));
+}
+
+/** Bytes of the forward's tensors per row, counted once per prepared graph (every backprop call asks). */
+const counted = new WeakMap<Prepared, number>();
+
+function rowBytes(prepared: Prepared): number {
+  let bytes = counted.get(prepared);
+  if (bytes === undefined) {
+    const { facts, view } = prepared;
+    bytes = 0;
+    for (const [name, dims] of facts.shapes) {
+      if (!view.initializers.has(name)) bytes += dims.reduce((a, b) => a * Math.max(1, b), 1) * bytesPerValue(facts.dtypes.get(name));
+    }
+    counted.set(prepared, bytes);
   }
-  return Math.max(1, Math.floor(backend().memoryBudget / (3 * bytes)));
+  return bytes;
 }
