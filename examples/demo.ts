@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttributeOptions, Explainer } from '../runtime';
+import { AttributeOptions, Explainer, patchMask } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
 import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from '../runtime/plot';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const predicted = Array.from({ length: n }, (_, r) => argmax(logits.data.subarray(r * classes, (r + 1) * classes)));
 
   // 4×4-pixel patches: the feature groups of the forward-only methods.
-  const patches = { data: Int32Array.from({ length: pixels }, (_, i) => Math.floor(i / w / 4) * Math.ceil(w / 4) + Math.floor((i % w) / 4)), dims: [1, 1, h, w] };
+  const patches = patchMask(h, w, 4);
   const runs: [string, AttributeOptions][] = [
     ...methodNames.map((m): [string, AttributeOptions] => [m, {}]),
     ['integrated-gradients', {}], ['gradient-shap', { samples: 20 }],

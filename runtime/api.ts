@@ -17,6 +17,7 @@ export type { ContrastLoadOptions, ContrastOptions, ContrastResult } from './con
 export { maximize, maximizationGraph } from './drivers/maximize';
 export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
 export { filterSensitivity } from './filters';
+export { patchMask } from './drivers/feature-ablation';
 export type { FilterOptions, FilterReport } from './filters';
 
 import { drivers } from './drivers';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime';
+import { Explainer, patchMask } from '../runtime';
 import { shuffled, uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
@@ -145,6 +145,20 @@ test('with a layer (Captum\'s LayerFeatureAblation and LayerFeaturePermutation):
   assert.ok(want.some((v) => Math.abs(v) > 1e-3));
   await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'nope' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'nope': no such tensor/));
   await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'y' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'y' is the explained tensor itself/));
+});
+
+test('patchMask: square patches numbered row-major, the last ones cropped at the border; bad sizes refused', () => {
+  const m = patchMask(5, 7, 2);
+  assert.equal(m.dims, [1, 1, 5, 7]);
+  assert.equal(Array.from(m.data), [
+    0, 0, 1, 1, 2, 2, 3,
+    0, 0, 1, 1, 2, 2, 3,
+    4, 4, 5, 5, 6, 6, 7,
+    4, 4, 5, 5, 6, 6, 7,
+    8, 8, 9, 9, 10, 10, 11,
+  ]);
+  assert.throws(() => patchMask(4, 4, 0), /patch mask: 4×4 pixels in patches of 0 must be positive integers/);
+  assert.throws(() => patchMask(4, 4, 1.5), /patches of 1\.5/);
 });
 
 test.run();

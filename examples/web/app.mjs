@@ -97,8 +97,7 @@ function methodOptions(method) {
   if (!FORWARD_ONLY.has(method) || dims.length !== 4 || !(p >= 1) || $('layer').value) return options;
   const [, c, h, w] = dims;
   if (method === 'occlusion') return { window: [c, Math.min(p, h), Math.min(p, w)], stride: [c, Math.max(1, Math.floor(p / 2)), Math.max(1, Math.floor(p / 2))] };
-  const across = Math.ceil(w / p);
-  return { featureMask: { data: Int32Array.from({ length: h * w }, (_, i) => Math.floor(Math.floor(i / w) / p) * across + Math.floor((i % w) / p)), dims: [1, 1, h, w] } };
+  return { featureMask: ox.patchMask(h, w, p) };
 }
 
 async function showTop5() {

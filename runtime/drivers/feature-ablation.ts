@@ -43,6 +43,17 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
 }
 
 /**
+ * A feature mask of square patches (superpixels) of `size` × `size` pixels over an image of
+ * `height` × `width`, numbered row-major (the last row and column of patches cropped at the border),
+ * shared by the channels and rows: [1, 1, height, width].
+ */
+export function patchMask(height: number, width: number, size: number): { data: Int32Array; dims: number[] } {
+  if (![height, width, size].every((v) => Number.isInteger(v) && v >= 1)) throw new ExplainError(`patch mask: ${height}×${width} pixels in patches of ${size} must be positive integers`);
+  const across = Math.ceil(width / size);
+  return { data: Int32Array.from({ length: height * width }, (_, i) => Math.floor(Math.floor(i / width) / size) * across + Math.floor((i % width) / size)), dims: [1, 1, height, width] };
+}
+
+/**
  * Feature ablation (Captum FeatureAblation): every feature of a group gets the output drop when the
  * whole group is replaced; without a mask each feature is a group. With a layer, the features are
  * the layer's activations (Captum's LayerFeatureAblation; the mask, fill and baseline then have
