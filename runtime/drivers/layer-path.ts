@@ -20,6 +20,8 @@ interface InputPath {
   values: Float32Array;
   /** Per row: A's size, and f(x) − f(b). */
   size: number;
+  /** The baseline b, one row per row of x. */
+  base: Float32Array;
   change: Float64Array;
   result: Pick<AttributionResult, 'outputs' | 'targets'>;
   layerDims: number[];
@@ -78,7 +80,7 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
   const [atX, atB] = [await run(x, side), await run(base, side)];
   const f = (t: TensorData, r: number) => explainedValue(explained.seed, width, t.data, r, r);
   return {
-    grads: join(grads), values: join(values), size: grads[0].data.length / grads[0].dims[0], layerDims: grads[0].dims.slice(1),
+    grads: join(grads), values: join(values), size: grads[0].data.length / grads[0].dims[0], layerDims: grads[0].dims.slice(1), base: bs,
     neuronGrads: neuron === undefined ? undefined : join(neuronGrads), neuron,
     change: Float64Array.from({ length: n }, (_, r) => f(atX[explained.from], r) - f(atB[explained.from], r)),
     result: { outputs: Object.fromEntries([...new Set([...ex.outputNames, explained.output])].map((k) => [k, atX[k]])), targets: explained.targets },
@@ -149,7 +151,6 @@ export const neuronConductance: Driver = {
     const path = await alongInputPath(ex, x, options, alphas, true);
     const n = x.dims[0];
     const per = x.size / n;
-    const base = ex.baselineFor(options.baseline, x, false).data as Float32Array;
     const out = new Float32Array(x.size);
     weights.forEach((w, k) => {
       for (let r = 0; r < n; r++) {
@@ -159,7 +160,7 @@ export const neuronConductance: Driver = {
       }
     });
     const xs = x.data as Float32Array;
-    for (let i = 0; i < x.size; i++) out[i] *= xs[i] - base[i];
+    for (let i = 0; i < x.size; i++) out[i] *= xs[i] - path.base[i];
     return { attributions: { data: out, dims: [...x.dims] }, ...path.result };
   },
 };
