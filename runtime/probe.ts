@@ -170,7 +170,9 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   } finally {
     await session.release();
   }
-  const batchDynamic = !!two && Object.keys(two).every((k) => facts.shapes.has(k));
+  // A tensor that grows on two axes with the batch (an outer product over the rows) mixes rows:
+  // they then run one by one, as in a model that fixes batch 1.
+  const batchDynamic = !!two && Object.entries(two).every(([k, t]) => facts.shapes.has(k) && grownAxes(facts.shapes.get(k)!, [...(t as OrtTensor).dims]) <= 1);
   if (batchDynamic && two) {
     for (const [name, t] of Object.entries(two)) {
       const v = t as OrtTensor;
@@ -183,6 +185,11 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     for (const i of inputs) facts.batchAxis.set(i.name, 0);
   }
   return { facts, batchDynamic };
+}
+
+/** How many axes differ between a tensor's shapes of the same rank at batch 1 and 2 (a rank change, a Squeeze of the batch at 1, counts none). */
+function grownAxes(at1: number[], at2: number[]): number {
+  return at1.length !== at2.length ? 0 : at1.filter((d, k) => d !== at2[k]).length;
 }
 
 function batchAxisOf(at1: number[], at2: number[]): number {

@@ -206,4 +206,12 @@ test('a non-finite result names the first node giving it: in the model (Log of a
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+
+test('a model that mixes rows (an outer product over the batch: y = x·xᵀ) runs its rows one by one: the gradient of y[r, 0] alone is 2·x_r (closed form)', async () => {
+  const ex = await Explainer.load(tinyModel([3], 13, (em, x) => em.matmul(x, em.transpose(x, [1, 0]))));
+  const x = Float32Array.from([0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5]);
+  const r = await ex.attribute({ data: x, dims: [3, 3] }, { target: 0 });
+  assert.equal(Array.from(r.attributions.data), Array.from(x, (v) => 2 * v));
+});
+
 test.run();
