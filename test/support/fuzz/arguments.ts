@@ -300,7 +300,8 @@ export function commandCase(r: Rand, b: Base, at: (f: string) => string, method:
       if (spoil === 3) { fs.writeFileSync(path.join(dir, 'x9.npy'), ''); what = 'an empty .npy '; }
       const outDir = at('outs');
       const argv = ['attribute', b.model, '--input-dir', dir, '--out-dir', outDir, '--method', method, ...methodArgs(method, ctx)];
-      const more = mutate(ctx, argv, {
+      // The method is known here: a baseline of N + 1 rows is the Shap methods' distribution.
+      const more = mutate({ ...ctx, method }, argv, {
         '--batch-size': count(['1', '2', '0', '-1', 'x']),
         '--input': ({ at: a }) => ({ value: a('x.npy'), bad: true }), '--target': target, '--baseline': baseline,
       });
