@@ -5,10 +5,11 @@ import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
 import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, positions, splitHeads } from './attention';
 import { layerNorm, rootMeanSquareNorm } from './norm-forms';
+import { groupQueryAttention } from './group-query-attention';
 import { rotaryEmbedding } from './rotary';
 
 const MS = 'com.microsoft';
-const FUSED = new Set(['Attention', 'MultiHeadAttention', 'EmbedLayerNormalization', 'FusedConv', 'FusedGemm', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding']);
+const FUSED = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'EmbedLayerNormalization', 'FusedConv', 'FusedGemm', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding']);
 const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
 
 /**
@@ -31,13 +32,13 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  *   HardSigmoid, Clip with their parameters); Conv attributes are written out in full.
  * - SkipSimplifiedLayerNormalization: the RMS normalisation of input + skip (+ bias), the sum also
  *   as its input_skip_bias_sum output.
- * - RotaryEmbedding (`rotary.ts`).
+ * - RotaryEmbedding (`rotary.ts`) and GroupQueryAttention (`group-query-attention.ts`).
  * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not); past and
  * present state are refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
   const read: Record<string, StandardForm> = {
-    Attention: attention, MultiHeadAttention: multiHeadAttention, EmbedLayerNormalization: (em, _view, n) => embedLayerNormalization(em, n),
+    Attention: attention, MultiHeadAttention: multiHeadAttention, GroupQueryAttention: groupQueryAttention, EmbedLayerNormalization: (em, _view, n) => embedLayerNormalization(em, n),
     FusedConv: fused('Conv'), FusedGemm: fused('Gemm'), SkipSimplifiedLayerNormalization: skipRmsNorm, RotaryEmbedding: rotaryEmbedding,
   };
   return readInStandardOps(model, label, 'unfused', isFused, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));

@@ -41,14 +41,26 @@ export function rotaryEmbedding(em: Emitter, view: GraphView, n: NodeProto, fail
     const aligned = flat ? em.unsqueeze(c, [offset ? 1 : 2]) : offset ? c : em.unsqueeze(c, [1]);
     return interleaved ? em.unsqueeze(aligned, [flat ? (offset ? 3 : 4) : (offset ? 2 : 4)]) : aligned;
   };
-  const [c, s] = [angle(cosCache), angle(sinCache)];
+  const out = turnFeatures(em, y, 4, angle(cosCache), angle(sinCache), half, interleaved, headSize);
+  em.rename(flat ? em.reshape(out, [0, 0, -1]) : out, n.output![0]);
+}
+
+/**
+ * (x₁, x₂) → (x₁·cos − x₂·sin, x₁·sin + x₂·cos) on the first 2·half features of t's last axis
+ * (t of the given rank): x₁, x₂ are the two halves of those features, or the even and odd ones when
+ * interleaved; c and s broadcast against [..., half] ([..., half, 1] when interleaved). The
+ * features from 2·half to headSize pass unchanged.
+ */
+export function turnFeatures(em: Emitter, t: string, rank: number, c: string, s: string, half: number, interleaved: boolean, headSize: number): string {
+  const rotated = 2 * half;
+  const last = rank - 1;
+  const keep = Array(last).fill(0);
   const tail = headSize > rotated;
-  const part = tail ? em.slice(y, [0], [rotated], [3]) : y;
-  const pairs = interleaved ? em.reshape(part, [0, 0, 0, half, 2]) : part;
-  const axis = interleaved ? 4 : 3;
+  const part = tail ? em.slice(t, [0], [rotated], [last]) : t;
+  const pairs = interleaved ? em.reshape(part, [...keep, half, 2]) : part;
+  const axis = interleaved ? rank : last;
   const [x1, x2] = [em.slice(pairs, [0], [interleaved ? 1 : half], [axis]), em.slice(pairs, [interleaved ? 1 : half], [interleaved ? 2 : rotated], [axis])];
   const turned = em.concat([em.sub(em.mul(c, x1), em.mul(s, x2)), em.add(em.mul(s, x1), em.mul(c, x2))], axis);
-  const whole = interleaved ? em.reshape(turned, [0, 0, 0, rotated]) : turned;
-  const out = tail ? em.concat([whole, em.slice(y, [rotated], [headSize], [3])], 3) : whole;
-  em.rename(flat ? em.reshape(out, [0, 0, -1]) : out, n.output![0]);
+  const whole = interleaved ? em.reshape(turned, [...keep, rotated]) : turned;
+  return tail ? em.concat([whole, em.slice(t, [rotated], [headSize], [last])], last) : whole;
 }

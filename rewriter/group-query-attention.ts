@@ -1,0 +1,100 @@
+import { defaultScale, positions } from './attention';
+import { attrFloat, attrInt } from './attributes';
+import { Emitter } from './emitter';
+import { GraphView } from './graph-view';
+import { DataType, NodeProto, toNumber } from './proto';
+import { turnFeatures } from './rotary';
+
+/** What a blocked key's score loses: finite, and its softmax weight is 0. */
+const BLOCKED = 1e30;
+
+/** Axis `axis` of t's shape (int64 [1]). */
+function dim(em: Emitter, t: string, axis: number): string {
+  return em.op('Gather', [em.op('Shape', [t]), em.constInt([axis])], { axis: 0 });
+}
+
+/**
+ * onnxruntime's com.microsoft GroupQueryAttention (the decoders onnxruntime-genai and optimum
+ * write: Llama, Mistral, Phi-3, Qwen 2) in standard ops, for caches that are separate from the
+ * present outputs. Query [B, S, heads·H] with key and value [B, S, kv_heads·H], or one packed
+ * [B, S, (heads + 2·kv_heads)·H]; query head h reads key/value head ⌊h / (heads / kv_heads)⌋.
+ * present = past ++ new along the sequence ([B, kv_heads, P + S, H]), the new keys turned first
+ * when do_rotary (positions P…P + S − 1; cos_cache and sin_cache [max, rotary_dim / 2], halves or
+ * interleaved pairs). Query i sees key j when j ≤ P + i (causal), j ≤ seqlens_k[b] (the row's last
+ * token, so right padding) and, with local_window_size w > 0, j > P + i − w. Scores are
+ * scale·QKᵀ (1/√H by default), capped to softcap·tanh(·/softcap) when softcap > 0. A query that
+ * sees no key (padding outside its window) gets zeros, as onnxruntime's default kernel; its softcap
+ * kernel gives such padded queries other values.
+ * A past of P positions is read as every row's past (rows whose past is padded are not); smooth
+ * softmax, head sinks, position_ids, attention_bias and the QK output are refused naming the node.
+ */
+export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+  const [query, key, value, pastKey, pastValue, seqlensK, , cosCache, sinCache, positionIds, attentionBias, headSink] = n.input ?? [];
+  const [output, presentKey, presentValue, qk] = n.output ?? [];
+  const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
+  const kvHeads = attrInt(n, 'kv_num_heads', 0) || fail('kv_num_heads is missing');
+  if (heads % kvHeads) fail(`num_heads ${heads} is not a multiple of kv_num_heads ${kvHeads}`);
+  if (attrInt(n, 'smooth_softmax', 0) || headSink) fail('smooth softmax and head sinks are not supported');
+  if (positionIds || attentionBias || qk) fail('position_ids, attention_bias and the QK output are not supported');
+  if (!seqlensK) fail('seqlens_k is missing');
+  if (!!pastKey !== !!pastValue) fail('give both past_key and past_value, or neither');
+  const group = heads / kvHeads;
+
+  // Q as [B, kv_heads, group, S, H] and K, V as [B, kv_heads, S, H] (given a group axis of 1 below, for MatMul to broadcast).
+  const toQ = (t: string) => em.transpose(em.reshape(t, [0, 0, kvHeads, group, -1]), [0, 2, 3, 1, 4]);
+  const toKV = (t: string) => em.transpose(em.reshape(t, [0, 0, kvHeads, -1]), [0, 2, 1, 3]);
+  let q: string;
+  let k: string;
+  let v: string;
+  if (!key && !value) {
+    const [pq, pk, pv] = em.split(em.reshape(query, [0, 0, heads + 2 * kvHeads, -1]), 2, [heads, kvHeads, kvHeads]);
+    [q, k, v] = [toQ(pq), toKV(pk), toKV(pv)];
+  } else if (key && value) {
+    [q, k, v] = [toQ(query), toKV(key), toKV(value)];
+  } else {
+    fail('give both key and value, or neither (packed query, key and value)');
+  }
+  const past = pastKey ? dim(em, pastKey, 2) : em.constInt([0]);
+  const here = positions(em, q, 3);
+  const at = em.add(here, em.reshape(past, []));
+
+  if (attrInt(n, 'do_rotary', 0)) {
+    if (!cosCache || !sinCache) fail('do_rotary needs cos_cache and sin_cache');
+    const width = view.constantDims(cosCache)?.at(-1) ?? view.declared(cosCache)?.dims?.map((d) => toNumber(d.dim_value)).at(-1);
+    if (!width) fail(`the width of cos_cache '${cosCache}' is not declared`);
+    const queryWidth = view.declared(query)?.dims?.map((d) => toNumber(d.dim_value)).at(-1);
+    // Without a declared width, the features past the turned ones are sliced to the end, whatever their count.
+    const headSize = queryWidth ? queryWidth / (key ? heads : heads + 2 * kvHeads) : Number.MAX_SAFE_INTEGER;
+    const interleaved = attrInt(n, 'rotary_interleaved', 0) !== 0;
+    const angle = (cache: string) => {
+      const c = em.op('Gather', [cache, at], { axis: 0 });
+      return interleaved ? em.unsqueeze(c, [2]) : c;
+    };
+    const [c, s] = [angle(cosCache), angle(sinCache)];
+    q = turnFeatures(em, q, 5, c, s, width, interleaved, headSize);
+    k = turnFeatures(em, k, 4, c, s, width, interleaved, headSize);
+  }
+  const [allK, allV] = pastKey ? [em.concat([pastKey, k], 2), em.concat([pastValue, v], 2)] : [k, v];
+  if (presentKey) em.rename(allK, presentKey);
+  if (presentValue) em.rename(allV, presentValue);
+
+  // 1 where query i may see key j, as [B, 1, 1, S, T] against the scores [B, kv_heads, group, S, T].
+  const keys = positions(em, allK, 2);
+  const queries = em.unsqueeze(at, [1]);
+  const window = attrInt(n, 'local_window_size', -1);
+  const keep = [
+    em.mask('LessOrEqual', em.unsqueeze(keys, [0]), queries),
+    em.mask('LessOrEqual', em.reshape(keys, [1, 1, 1, 1, -1]), em.reshape(em.cast(seqlensK, DataType.INT64), [-1, 1, 1, 1, 1])),
+    ...(window > 0 ? [em.mask('Greater', em.unsqueeze(keys, [0]), em.sub(queries, em.constInt([window], [])))] : []),
+  ].reduce((a, b) => em.mul(a, b));
+
+  const given = attrFloat(n, 'scale', 0);
+  let scores = em.mul(em.matmul(q, em.transpose(em.unsqueeze(allK, [2]), [0, 1, 2, 4, 3])), given ? em.scalar(given) : defaultScale(em, q, 4));
+  const cap = attrFloat(n, 'softcap', 0);
+  if (cap > 0) scores = em.mul(em.op('Tanh', [em.div(scores, em.scalar(cap))]), em.scalar(cap));
+  // Blocked keys get −10³⁰ before the softmax and weight 0 after it (all of them when a query sees none).
+  scores = em.add(scores, em.mul(em.sub(keep, em.scalar(1)), em.scalar(BLOCKED)));
+  const weights = em.mul(em.op('Softmax', [scores], { axis: -1 }), keep);
+  const context = em.matmul(weights, em.unsqueeze(allV, [2]));
+  em.rename(em.reshape(em.transpose(context, [0, 3, 1, 2, 4]), [0, 0, -1]), output);
+}
