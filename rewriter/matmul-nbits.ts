@@ -1,9 +1,10 @@
 import { attrInt } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
-import { DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
+import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
 const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulNBits';
+const isBlockGather = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'GatherBlockQuantized';
 
 /**
  * onnxruntime's weight-only block quantisation (com.microsoft.MatMulNBits: transformers.js'
@@ -13,13 +14,56 @@ const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 
  * a scale and a zero point (uint8 codes packed the same way per row, or floats; default
  * 2^(bits−1)); w[k, n] = (q − zp)·s of its block, or of the block g_idx[k] names. The activation
  * is not quantized, so the result is the operator's up to float rounding.
+ * Its embedding counterpart (com.microsoft.GatherBlockQuantized: Gemma's and transformers.js'
+ * quantized token tables) becomes a Gather from the table dequantized the same way.
  */
 export function matMulNBitsToMatMul(model: ModelProto, label: string): ModelProto {
-  if (!(model.graph?.node ?? []).some(isNBits)) return model;
+  if (!(model.graph?.node ?? []).some((n) => isNBits(n) || isBlockGather(n))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
-  const node = (model.graph!.node ?? []).flatMap((n) => (isNBits(n) ? floatForm(view, n, extra) : [n]));
+  const node = (model.graph!.node ?? []).flatMap((n) => (isNBits(n) ? floatForm(view, n, extra) : isBlockGather(n) ? gatherForm(view, n, extra) : [n]));
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
+}
+
+/** The bits-bit code at index i of a row of packed codes that starts at byte `start` (low bits first). */
+function code(packed: ArrayLike<number>, start: number, i: number, bits: number): number {
+  return (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & ((1 << bits) - 1);
+}
+
+/**
+ * GatherBlockQuantized with uint8 data [rows, bytes] (bits 4: two codes a byte, low first; or 8),
+ * gather_axis 0 and quantize_axis 1: table[r, c] = (q − zp)·s of block ⌊c / block_size⌋ of row
+ * r, zero points packed the same way (default 2^(bits−1)); other layouts are refused.
+ */
+function gatherForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
+  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+  const [data, indices, s, z] = n.input ?? [];
+  const [bits, block] = [attrInt(n, 'bits', 4), attrInt(n, 'block_size', 128)];
+  const packed = view.initializers.get(data) ?? fail('data must be a constant');
+  const dims = (packed.dims ?? []).map(Number);
+  if (packed.data_type !== DataType.UINT8 || dims.length !== 2 || ![4, 8].includes(bits)) fail(`data of type ${packed.data_type} and shape [${dims}] with bits ${bits} is not supported (uint8 [rows, bytes], bits 4 or 8)`);
+  if (attrInt(n, 'gather_axis', 0) !== 0 || ![1, -1].includes(attrInt(n, 'quantize_axis', 1))) fail('only gather_axis 0 and quantize_axis 1 are supported');
+  if (block <= 0) fail(`block_size ${block} is not positive`);
+  const [rows, rowBytes] = dims;
+  const cols = (rowBytes * 8) / bits;
+  const blocks = Math.ceil(cols / block);
+  const scales = (view.constant(s) ?? fail('the scales must be a constant')).values;
+  if (scales.length !== rows * blocks) fail(`the scales have ${scales.length} values where ${rows} rows of ${blocks} blocks need ${rows * blocks}`);
+  const zeros = z ? (view.constant(z) ?? fail('the zero points must be a constant')).values : undefined;
+  const zeroBytes = Math.ceil((blocks * bits) / 8);
+  if (zeros && zeros.length !== rows * zeroBytes) fail(`the zero points have ${zeros.length} values where ${rows * zeroBytes} are needed`);
+  const codes = tensorArray(packed);
+  const table = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const blk = Math.floor(c / block);
+      const zp = zeros ? code(zeros, r * zeroBytes, blk, bits) : 2 ** (bits - 1);
+      table[r * cols + c] = (code(codes, r * rowBytes, c, bits) - zp) * scales[r * blocks + blk];
+    }
+  }
+  const w = `${data}/dequantized`;
+  extra.push(makeTensor(w, [rows, cols], table, DataType.FLOAT));
+  return [{ op_type: 'Gather', input: [w, indices], output: [n.output![0]], name: n.name || n.output![0], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }];
 }
 
 function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
@@ -34,20 +78,17 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
   const blocks = Math.ceil(K / block);
   const rowBytes = (block * bits / 8) * blocks;
   if (codes.length !== N * rowBytes || scales.length !== N * blocks) fail(`B has ${codes.length} bytes and ${scales.length} scales where K ${K}, N ${N}, bits ${bits} and block_size ${block} need ${N * rowBytes} and ${N * blocks}`);
-  const mask = (1 << bits) - 1;
-  // The bits-bit code at index i of a row that starts at byte `start`.
-  const code = (packed: ArrayLike<number>, start: number, i: number) => (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & mask;
   const zeros = z ? constant(z, 'the zero points') : undefined;
   const zeroBytes = Math.ceil((blocks * bits) / 8);
   const packedZeros = zeros && view.initializers.get(z)?.data_type === DataType.UINT8;
   if (zeros && zeros.values.length !== N * (packedZeros ? zeroBytes : blocks)) fail(`the zero points have ${zeros.values.length} values where ${N * (packedZeros ? zeroBytes : blocks)} are needed`);
-  const zeroPoint = (row: number, blk: number) => (!zeros ? 2 ** (bits - 1) : packedZeros ? code(zeros.values, row * zeroBytes, blk) : zeros.values[row * blocks + blk]);
+  const zeroPoint = (row: number, blk: number) => (!zeros ? 2 ** (bits - 1) : packedZeros ? code(zeros.values, row * zeroBytes, blk, bits) : zeros.values[row * blocks + blk]);
   const groups = g ? constant(g, 'g_idx').values : undefined;
   const weights = new Float32Array(K * N);
   for (let row = 0; row < N; row++) {
     for (let k = 0; k < K; k++) {
       const blk = groups ? groups[k] : Math.floor(k / block);
-      weights[k * N + row] = (code(codes, row * rowBytes, k) - zeroPoint(row, blk)) * scales[row * blocks + blk];
+      weights[k * N + row] = (code(codes, row * rowBytes, k, bits) - zeroPoint(row, blk)) * scales[row * blocks + blk];
     }
   }
   const out = n.output![0];
