@@ -30,9 +30,13 @@ export function blockedWhere(em: Emitter, keep: string, value: number): string {
   return em.where(keep, em.scalar(0), em.scalar(value));
 }
 
-/** `value` where key j comes after query i (upper-left aligned), else 0: [S, T] for Q, K [B, heads, L, d]. */
-export function causalTerm(em: Emitter, q: string, k: string, value: number): string {
-  return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(positions(em, q, 2), [1])), value);
+/**
+ * `value` where key j comes after query i, else 0: [S, T] for Q, K [B, heads, L, d]. Query i sits
+ * at position i (upper-left aligned), or at past + i after a past of that many keys (int64 [1]).
+ */
+export function causalTerm(em: Emitter, q: string, k: string, value: number, past?: string): string {
+  const queries = past ? em.add(positions(em, q, 2), past) : positions(em, q, 2);
+  return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(queries, [1])), value);
 }
 
 /** softmax(scale·QKᵀ + Σ terms)·V for Q, K, V [B, heads, L, d]; terms broadcast to [B, heads, S, T]. */

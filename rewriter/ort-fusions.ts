@@ -33,8 +33,10 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  * - SkipSimplifiedLayerNormalization: the RMS normalisation of input + skip (+ bias), the sum also
  *   as its input_skip_bias_sum output.
  * - RotaryEmbedding (`rotary.ts`) and GroupQueryAttention (`group-query-attention.ts`).
- * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not); past and
- * present state are refused naming the node.
+ * A one-dimensional mask_index is read as lengths (its left-padding form [2B] is not).
+ * MultiHeadAttention's past_key and past_value come before the new keys and values (present = past
+ * ++ new) and put query i at P + i; Attention's stacked past and a past shared with present are
+ * refused naming the node.
  */
 export function unfuseTransformerOps(model: ModelProto, label: string): ModelProto {
   const read: Record<string, StandardForm> = {
@@ -69,12 +71,12 @@ function declaredRank(view: GraphView, t: string): number | undefined {
 /**
  * The term a key-padding mask adds to the scores [B, heads, S, T]: `filter` at masked keys, from
  * sequence lengths [B] (right padding: keys j ≥ length masked) or a raw mask [B, T] or [B, S, T]
- * (0 masked); `keys` [B, T, …] gives T.
+ * (0 masked); the keys K [B, heads, T, d] give T.
  */
-function paddingTerm(em: Emitter, view: GraphView, mask: string, keys: string, filter: number, fail: (what: string) => never): string {
+function paddingTerm(em: Emitter, view: GraphView, mask: string, k: string, filter: number, fail: (what: string) => never): string {
   const rank = declaredRank(view, mask) ?? fail(`the rank of the mask '${mask}' is not declared`);
   const raw = () => em.cast(mask, DataType.BOOL);
-  const keep = rank === 1 ? em.unsqueeze(em.compare('Less', em.unsqueeze(positions(em, keys, 1), [0]), em.unsqueeze(em.cast(mask, DataType.INT64), [1])), [1, 2])
+  const keep = rank === 1 ? em.unsqueeze(em.compare('Less', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(em.cast(mask, DataType.INT64), [1])), [1, 2])
     : rank === 2 ? em.unsqueeze(raw(), [1, 2])
       : rank === 3 ? em.unsqueeze(raw(), [1]) : fail(`a mask of rank ${rank} is not supported (1, 2 or 3)`);
   return blockedWhere(em, keep, filter);
@@ -82,45 +84,54 @@ function paddingTerm(em: Emitter, view: GraphView, mask: string, keys: string, f
 
 /**
  * What Attention and MultiHeadAttention add to the scores: the attention bias, the key-padding
- * mask's and (unidirectional) the causal mask's mask_filter_value (−10000 by default).
+ * mask's and (unidirectional) the causal mask's mask_filter_value (−10000 by default); after a
+ * past of P keys, query i sits at P + i.
  */
-function scoreTerms(em: Emitter, view: GraphView, n: NodeProto, t: { attentionBias?: string; mask?: string; keys: string; q: string; k: string }, fail: (what: string) => never): string[] {
+function scoreTerms(em: Emitter, view: GraphView, n: NodeProto, t: { attentionBias?: string; mask?: string; q: string; k: string; past?: string }, fail: (what: string) => never): string[] {
   const filter = attrFloat(n, 'mask_filter_value', -10000);
   return [
     ...(t.attentionBias ? [t.attentionBias] : []),
-    ...(t.mask ? [paddingTerm(em, view, t.mask, t.keys, filter, fail)] : []),
-    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, t.q, t.k, filter)] : []),
+    ...(t.mask ? [paddingTerm(em, view, t.mask, t.k, filter, fail)] : []),
+    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, t.q, t.k, filter, t.past)] : []),
   ];
 }
 
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [x, weights, bias, maskIndex, past, attentionBias, pastLength] = n.input ?? [];
-  if (past || pastLength || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches) are not supported');
+  // The stacked past [2, batch, …] has its rows on axis 1, where fed inputs have them on axis 0.
+  if (past || pastLength || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches stacked as [2, batch, …]) are not supported');
   if (attrInt(n, 'do_rotary', 0)) fail('rotary embeddings are not supported');
   const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
   const total = view.constantDims(weights)?.[1] ?? fail('the weights must be a constant [input, q + k + v]');
   const sizes = attrInts(n, 'qkv_hidden_sizes') ?? [total / 3, total / 3, total / 3];
   const projected = em.matmul(x, weights);
   const [q, k, v] = em.split(bias ? em.add(projected, bias) : projected, 2, sizes).map((t) => splitHeads(em, t, heads));
-  const terms = scoreTerms(em, view, n, { attentionBias, mask: maskIndex, keys: x, q, k }, fail);
+  const terms = scoreTerms(em, view, n, { attentionBias, mask: maskIndex, q, k }, fail);
   const scale = em.scalar(attrFloat(n, 'scale', 0) || 1 / Math.sqrt(sizes[0] / heads));
   em.rename(mergeHeads(em, attend(em, q, k, v, scale, terms)), n.output![0]);
 }
 
 /**
- * MultiHeadAttention with separate query, key and value [B, L, heads·d] (the packed and past-state
- * forms are refused): the bias [3·H] added to the three, a key-padding mask, attention bias,
- * unidirectional masking, scale 1/√d by default.
+ * MultiHeadAttention with separate query, key and value [B, L, heads·d] (the packed and
+ * cross-attention cache forms are refused): the bias [3·H] added to the three, past_key and
+ * past_value [B, heads, P, d] before the new keys and values (present_key and present_value), a
+ * key-padding mask, attention bias, unidirectional masking, scale 1/√d by default.
  */
 function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
-  const [query, key, value, bias, keyPadding, attentionBias, ...state] = n.input ?? [];
-  if (state.some(Boolean) || (n.output ?? []).slice(1).some(Boolean)) fail('past and present state (generation caches) are not supported');
+  const [query, key, value, bias, keyPadding, attentionBias, pastKey, pastValue, ...rest] = n.input ?? [];
+  if (rest.some(Boolean) || (n.output ?? []).slice(3).some(Boolean)) fail('a past shared with present (past_sequence_length, cache_indirection) is not supported');
+  if (!!pastKey !== !!pastValue) fail('give both past_key and past_value, or neither');
   if (!key || !value || declaredRank(view, key) === 5 || declaredRank(view, query) === 5) fail('packed query/key/value inputs are not supported (give query, key and value)');
   if (declaredRank(view, key) === 4) fail('key and value as [batch, heads, length, head size] (past-state form) are not supported');
   const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
   const biased = bias ? em.split(bias, 0, Array(3).fill((view.constantDims(bias)?.[0] ?? fail('the bias must be a constant [3·hidden]')) / 3)) : [];
-  const [q, k, v] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
-  const terms = scoreTerms(em, view, n, { attentionBias, mask: keyPadding, keys: key, q, k }, fail);
+  const [q, k0, v0] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
+  const [k, v] = pastKey ? [em.concat([pastKey, k0], 2), em.concat([pastValue, v0], 2)] : [k0, v0];
+  const past = pastKey ? em.op('Gather', [em.op('Shape', [pastKey]), em.constInt([2])], { axis: 0 }) : undefined;
+  const [, presentKey, presentValue] = n.output ?? [];
+  if (presentKey) em.rename(k, presentKey);
+  if (presentValue) em.rename(v, presentValue);
+  const terms = scoreTerms(em, view, n, { attentionBias, mask: keyPadding, q, k, past }, fail);
   const given = attrFloat(n, 'scale', 0);
   em.rename(mergeHeads(em, attend(em, q, k, v, given ? em.scalar(given) : defaultScale(em, q), terms)), n.output![0]);
 }
