@@ -19,9 +19,14 @@ export function positions(em: Emitter, like: string, axis: number): string {
   return em.op('Range', [em.constInt([0], []), length, em.constInt([1], [])]);
 }
 
+/** Axis `axis` of t's shape (int64 [1]). */
+export function dimOf(em: Emitter, t: string, axis: number): string {
+  return em.op('Gather', [em.op('Shape', [t]), em.constInt([axis])], { axis: 0 });
+}
+
 /** 1/√d for Q [B, heads, L, d] (d on axis `axis`), d read from its shape. */
 export function defaultScale(em: Emitter, q: string, axis = 3): string {
-  const d = em.op('Gather', [em.op('Shape', [q]), em.constInt([axis])], { axis: 0 });
+  const d = dimOf(em, q, axis);
   return em.op('Reciprocal', [em.op('Sqrt', [em.cast(d, DataType.FLOAT)])]);
 }
 

@@ -1,4 +1,4 @@
-import { defaultScale, positions } from './attention';
+import { defaultScale, dimOf, positions } from './attention';
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
@@ -7,11 +7,6 @@ import { turnFeatures } from './rotary';
 
 /** What a blocked key's score loses: finite, and its softmax weight is 0. */
 const BLOCKED = 1e30;
-
-/** Axis `axis` of t's shape (int64 [1]). */
-function dim(em: Emitter, t: string, axis: number): string {
-  return em.op('Gather', [em.op('Shape', [t]), em.constInt([axis])], { axis: 0 });
-}
 
 /**
  * onnxruntime's com.microsoft GroupQueryAttention (the decoders onnxruntime-genai and optimum
@@ -54,7 +49,7 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
   } else {
     fail('give both key and value, or neither (packed query, key and value)');
   }
-  const past = pastKey ? dim(em, pastKey, 2) : em.constInt([0]);
+  const past = pastKey ? dimOf(em, pastKey, 2) : em.constInt([0]);
   const here = positions(em, q, 3);
   const at = em.add(here, em.reshape(past, []));
 

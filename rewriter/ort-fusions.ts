@@ -3,7 +3,7 @@ import { Emitter, float } from './emitter';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
-import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, positions, splitHeads } from './attention';
+import { attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, positions, splitHeads } from './attention';
 import { layerNorm, rootMeanSquareNorm } from './norm-forms';
 import { groupQueryAttention } from './group-query-attention';
 import { rotaryEmbedding } from './rotary';
@@ -119,7 +119,8 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
  */
 function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [query, key, value, bias, keyPadding, attentionBias, pastKey, pastValue, ...rest] = n.input ?? [];
-  if (rest.some(Boolean) || (n.output ?? []).slice(3).some(Boolean)) fail('a past shared with present (past_sequence_length, cache_indirection) is not supported');
+  if (rest.some(Boolean)) fail('a past shared with present (past_sequence_length, cache_indirection) is not supported');
+  if (n.output?.[3]) fail('the QK output is not supported');
   if (!!pastKey !== !!pastValue) fail('give both past_key and past_value, or neither');
   if (!key || !value || declaredRank(view, key) === 5 || declaredRank(view, query) === 5) fail('packed query/key/value inputs are not supported (give query, key and value)');
   if (declaredRank(view, key) === 4) fail('key and value as [batch, heads, length, head size] (past-state form) are not supported');
@@ -127,7 +128,7 @@ function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (w
   const biased = bias ? em.split(bias, 0, Array(3).fill((view.constantDims(bias)?.[0] ?? fail('the bias must be a constant [3·hidden]')) / 3)) : [];
   const [q, k0, v0] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
   const [k, v] = pastKey ? [em.concat([pastKey, k0], 2), em.concat([pastValue, v0], 2)] : [k0, v0];
-  const past = pastKey ? em.op('Gather', [em.op('Shape', [pastKey]), em.constInt([2])], { axis: 0 }) : undefined;
+  const past = pastKey ? dimOf(em, pastKey, 2) : undefined;
   const [, presentKey, presentValue] = n.output ?? [];
   if (presentKey) em.rename(k, presentKey);
   if (presentValue) em.rename(v, presentValue);
