@@ -26,9 +26,9 @@ const BLOCKED = 1e30;
 export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [query, key, value, pastKey, pastValue, seqlensK, , cosCache, sinCache, positionIds, attentionBias, headSink] = n.input ?? [];
   const [output, presentKey, presentValue, qk] = n.output ?? [];
-  const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
-  const kvHeads = attrInt(n, 'kv_num_heads', 0) || fail('kv_num_heads is missing');
-  if (heads % kvHeads) fail(`num_heads ${heads} is not a multiple of kv_num_heads ${kvHeads}`);
+  const heads = attrInt(n, 'num_heads', 0);
+  const kvHeads = attrInt(n, 'kv_num_heads', 0);
+  if (heads <= 0 || kvHeads <= 0 || heads % kvHeads) fail(`num_heads ${heads} must be a positive multiple of kv_num_heads ${kvHeads}`);
   if (attrInt(n, 'smooth_softmax', 0) || headSink) fail('smooth softmax and head sinks are not supported');
   if (positionIds || attentionBias || qk) fail('position_ids, attention_bias and the QK output are not supported');
   if (!seqlensK) fail('seqlens_k is missing');

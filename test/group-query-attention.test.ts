@@ -208,7 +208,11 @@ test('com.microsoft GroupQueryAttention with a fed past (a generation step, rota
   for (const name of ['context', 'present.0.key', 'present.0.value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
 });
 
-test('com.microsoft GroupQueryAttention: smooth softmax and position_ids are refused in one line naming the node', async () => {
+test('com.microsoft GroupQueryAttention: head counts that do not group, smooth softmax and position_ids are refused in one line naming the node', async () => {
+  const odd = decodeModel(gqaModel({}));
+  const gqa = odd.graph!.node!.find((n) => n.op_type === 'GroupQueryAttention')!;
+  gqa.attribute = gqa.attribute!.map((a) => (a.name === 'kv_num_heads' ? { ...a, i: 3 } : a));
+  assert.throws(() => unfuseTransformerOps(odd, 'phi.onnx'), /^phi\.onnx: node 'attention' \(com\.microsoft\.GroupQueryAttention, opset 1\): num_heads 4 must be a positive multiple of kv_num_heads 3$/);
   const smooth = gqaModel({ extra: [int('smooth_softmax', 1)] });
   assert.throws(() => unfuseTransformerOps(decodeModel(smooth), 'phi.onnx'), /^phi\.onnx: node 'attention' \(com\.microsoft\.GroupQueryAttention, opset 1\): smooth softmax and head sinks are not supported$/);
   await rejects(() => Explainer.load(smooth), /smooth softmax/);
