@@ -44,8 +44,17 @@ export function causalTerm(em: Emitter, q: string, k: string, value: number, pas
   return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(queries, [1])), value);
 }
 
-/** softmax(scale·QKᵀ + Σ terms)·V for Q, K, V [B, heads, L, d]; terms broadcast to [B, heads, S, T]. */
-export function attend(em: Emitter, q: string, k: string, v: string, scale: string, terms: string[]): string {
-  const scores = terms.reduce((s, t) => em.add(s, t), em.mul(em.matmul(q, em.transpose(k, [0, 1, 3, 2])), scale));
+/** c·tanh(scores/c) for a softcap c > 0; the scores themselves otherwise. */
+export function capScores(em: Emitter, scores: string, c: number): string {
+  return c > 0 ? em.mul(em.op('Tanh', [em.div(scores, em.scalar(c))]), em.scalar(c)) : scores;
+}
+
+/**
+ * softmax(scale·QKᵀ + Σ terms)·V for Q, K, V [B, heads, L, d]; terms broadcast to [B, heads, S, T].
+ * With softcap c > 0 the scaled scores are capped to c·tanh(·/c) before the terms.
+ */
+export function attend(em: Emitter, q: string, k: string, v: string, scale: string, terms: string[], softcap = 0): string {
+  const scaled = em.mul(em.matmul(q, em.transpose(k, [0, 1, 3, 2])), scale);
+  const scores = terms.reduce((s, t) => em.add(s, t), capScores(em, scaled, softcap));
   return em.matmul(em.op('Softmax', [scores], { axis: -1 }), v);
 }

@@ -1,4 +1,4 @@
-import { defaultScale, dimOf, positions } from './attention';
+import { capScores, defaultScale, dimOf, positions } from './attention';
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
@@ -84,11 +84,9 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
   ].reduce((a, b) => em.mul(a, b));
 
   const given = attrFloat(n, 'scale', 0);
-  let scores = em.mul(em.matmul(q, em.transpose(em.unsqueeze(allK, [2]), [0, 1, 2, 4, 3])), given ? em.scalar(given) : defaultScale(em, q, 4));
-  const cap = attrFloat(n, 'softcap', 0);
-  if (cap > 0) scores = em.mul(em.op('Tanh', [em.div(scores, em.scalar(cap))]), em.scalar(cap));
+  const scaled = em.mul(em.matmul(q, em.transpose(em.unsqueeze(allK, [2]), [0, 1, 2, 4, 3])), given ? em.scalar(given) : defaultScale(em, q, 4));
   // Blocked keys get −10³⁰ before the softmax and weight 0 after it (all of them when a query sees none).
-  scores = em.add(scores, em.mul(em.sub(keep, em.scalar(1)), em.scalar(BLOCKED)));
+  const scores = em.add(capScores(em, scaled, attrFloat(n, 'softcap', 0)), em.mul(em.sub(keep, em.scalar(1)), em.scalar(BLOCKED)));
   const weights = em.mul(em.op('Softmax', [scores], { axis: -1 }), keep);
   const context = em.matmul(weights, em.unsqueeze(allV, [2]));
   em.rename(em.reshape(em.transpose(context, [0, 3, 1, 2, 4]), [0, 0, -1]), output);

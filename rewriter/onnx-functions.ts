@@ -1,7 +1,7 @@
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
-import { attend, blockedWhere, causalTerm, defaultScale, mergeHeads, splitHeads } from './attention';
+import { attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
@@ -20,8 +20,10 @@ const LOWEST = -3.4028234663852886e38;
  * - Attention: Q, K, V as [B, heads, L, d] or, with q_num_heads and kv_num_heads, [B, L, heads·d];
  *   grouped-query K and V heads repeated; softmax(scale·QKᵀ + mask)·V, scale 1/√d by default, a
  *   boolean attn_mask (true: attend) or a float one added, is_causal masking keys after the query
- *   (upper-left aligned). Masked scores get float32's lowest value.
- * Past key/value state, nonpad_kv_seqlen, softcap and the present/qk outputs are refused naming the node.
+ *   (upper-left aligned; after past_key and past_value of P positions, which come before the new
+ *   keys and values as present_key and present_value, query i sits at P + i). Masked scores get
+ *   float32's lowest value; softcap c > 0 caps the scaled scores to c·tanh(·/c) before the masks.
+ * nonpad_kv_seqlen and the qk_matmul output are refused naming the node.
  */
 export function expandFunctionOps(model: ModelProto, label: string): ModelProto {
   const read: Record<string, StandardForm> = { Attention: attention, RMSNormalization: rmsNormalization, SimplifiedLayerNormalization: rmsNormalization, RotaryEmbedding: rotaryEmbedding };
@@ -39,8 +41,11 @@ function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (wha
 
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [q, k, v, mask, pastKey, pastValue, nonpad] = n.input ?? [];
-  if (pastKey || pastValue || nonpad || (n.output ?? []).slice(1).some(Boolean)) fail('past key/value state, nonpad_kv_seqlen and the present and qk_matmul outputs are not supported');
-  if (attrFloat(n, 'softcap', 0) !== 0) fail('softcap is not supported');
+  const [y, presentKey, presentValue, qk] = n.output ?? [];
+  if (nonpad || qk) fail('nonpad_kv_seqlen and the qk_matmul output are not supported');
+  if (!!pastKey !== !!pastValue) fail('give both past_key and past_value, or neither');
+  const softcap = attrFloat(n, 'softcap', 0);
+  if (softcap < 0) fail(`softcap ${softcap} is negative`);
   const [qHeads, kvHeads] = [attrInt(n, 'q_num_heads', 0), attrInt(n, 'kv_num_heads', 0)];
   const flat = (view.rank(q) ?? (qHeads ? 3 : 4)) === 3;
   if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
@@ -52,18 +57,22 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const group = qCount && kvCount ? qCount / kvCount : 1;
   const repeat = (t: string) => {
     if (group === 1) return t;
-    const shape = em.op('Shape', [t]);
-    const dim = (i: number) => em.op('Gather', [shape, em.constInt([i])], { axis: 0 });
+    const dim = (i: number) => dimOf(em, t, i);
     return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), em.concat([dim(0), em.constInt([qCount]), dim(2), dim(3)], 0)]);
   };
-  const [qh, kh, vh] = [heads(q, qHeads), repeat(heads(k, kvHeads)), repeat(heads(v, kvHeads))];
+  // past_key and past_value [B, kv_heads, P, d] come before the new keys and values (present).
+  const [kAll, vAll] = [[k, pastKey], [v, pastValue]].map(([t, past]) => (past ? em.concat([past, heads(t, kvHeads)], 2) : heads(t, kvHeads)));
+  if (presentKey) em.rename(kAll, presentKey);
+  if (presentValue) em.rename(vAll, presentValue);
+  const [qh, kh, vh] = [heads(q, qHeads), repeat(kAll), repeat(vAll)];
   const terms: string[] = [];
   if (mask) {
     const type = view.declared(mask)?.elemType ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
     terms.push(type === DataType.BOOL ? blockedWhere(em, mask, LOWEST) : mask);
   }
-  if (attrInt(n, 'is_causal', 0)) terms.push(causalTerm(em, qh, kh, LOWEST));
+  // After a past of P keys, query i sits at P + i (onnxruntime's kernel; upper-left without a past).
+  if (attrInt(n, 'is_causal', 0)) terms.push(causalTerm(em, qh, kh, LOWEST, pastKey ? dimOf(em, pastKey, 2) : undefined));
   const given = attrFloat(n, 'scale', 0);
-  const context = attend(em, qh, kh, vh, given ? em.scalar(given) : defaultScale(em, qh), terms);
-  em.rename(flat ? mergeHeads(em, context) : context, n.output![0]);
+  const context = attend(em, qh, kh, vh, given ? em.scalar(given) : defaultScale(em, qh), terms, softcap);
+  em.rename(flat ? mergeHeads(em, context) : context, y);
 }

@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttrType, AttributeProto, DataType, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, valueInfo } from '../rewriter/proto';
+import { expandFunctionOps } from '../rewriter/onnx-functions';
+import { AttrType, AttributeProto, DataType, decodeModel, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
@@ -20,7 +21,7 @@ const x = Float32Array.from(values(B * S * D, 1.5));
 const int = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
 const ints = (name: string, v: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints: v });
 
-interface Form { attention: AttributeProto[]; fourD?: boolean; mask?: TensorProto; rmsAxis?: number }
+interface Form { attention: AttributeProto[]; fourD?: boolean; mask?: TensorProto; rmsAxis?: number; past?: boolean }
 
 function functionModel(form: Form): Uint8Array {
   const [qw, kw, vw] = [8, 4, 4];
@@ -35,7 +36,10 @@ function functionModel(form: Form): Uint8Array {
     }
   }
   nodes.push(
-    { op_type: 'Attention', input: ['q', 'k', 'v', ...(form.mask ? ['mask'] : [])], output: ['context'], name: 'attention', attribute: form.attention },
+    {
+      op_type: 'Attention', input: ['q', 'k', 'v', ...(form.mask || form.past ? [form.mask ? 'mask' : ''] : []), ...(form.past ? ['past_key', 'past_value'] : [])],
+      output: ['context', ...(form.past ? ['present_key', 'present_value'] : [])], name: 'attention', attribute: form.attention,
+    },
     ...(form.fourD ? [{ op_type: 'Transpose', input: ['context'], output: ['context_t'], name: 'ct', attribute: [ints('perm', [0, 2, 1, 3])] }, { op_type: 'Reshape', input: ['context_t', 'flat'], output: ['context3'], name: 'cr' }] : []),
     { op_type: 'ReduceMean', input: [form.fourD ? 'context3' : 'context', 'seq'], output: ['pooled'], name: 'pool', attribute: [int('keepdims', 0)] },
     { op_type: 'MatMul', input: ['pooled', 'head'], output: ['scores'], name: 'head' },
@@ -53,19 +57,26 @@ function functionModel(form: Form): Uint8Array {
         ...(form.fourD ? [makeTensor('flat', [3], [0, 0, -1], DataType.INT64)] : []),
         ...(form.mask ? [form.mask] : []),
       ],
-      input: [valueInfo('x', DataType.FLOAT, ['N', S, D])],
-      output: [valueInfo('scores', DataType.FLOAT, ['N', 3])],
+      input: [valueInfo('x', DataType.FLOAT, ['N', S, D]), ...(form.past ? ['past_key', 'past_value'].map((t) => valueInfo(t, DataType.FLOAT, ['N', heads.k, 'P', 2])) : [])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', 3]), ...(form.past ? ['present_key', 'present_value'].map((t) => valueInfo(t, DataType.FLOAT, ['N', heads.k, 'T', 2])) : [])],
       value_info: form.fourD ? [valueInfo('q', DataType.FLOAT, ['N', heads.q, S, 2]), valueInfo('k', DataType.FLOAT, ['N', heads.k, S, 2])] : [],
     },
   };
   return encodeModel(m);
 }
 
-async function kernelScores(model: Uint8Array, input: Float32Array): Promise<number[]> {
+/** The kernels' outputs, with past_key and past_value of `past` positions where the model takes them. */
+async function kernelOutputs(model: Uint8Array, input: Float32Array, past = 0): Promise<Record<string, Float32Array>> {
   const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
-  const out = Array.from((await s.run({ x: new ort.Tensor('float32', input, [B, S, D]) })).scores.data as Float32Array);
+  const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', input, [B, S, D]) };
+  for (const name of s.inputNames.filter((i) => i.startsWith('past'))) feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: B * 2 * past * 2 }, (_, i) => Math.sin(0.9 * i + name.length)), [B, 2, past, 2]);
+  const out = await s.run(feeds);
   await s.release();
-  return out;
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+async function kernelScores(model: Uint8Array, input: Float32Array): Promise<number[]> {
+  return Array.from((await kernelOutputs(model, input)).scores);
 }
 
 const boolMask: TensorProto = { name: 'mask', dims: [S, S], data_type: DataType.BOOL, raw_data: Uint8Array.from([1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1]) };
@@ -73,6 +84,7 @@ const cases: [string, Form][] = [
   ['3-D with grouped-query heads (4 query, 2 key/value), causal', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)] }],
   ['4-D heads from Reshape/Transpose, a boolean mask, scale 0.4; RMSNormalization over the last two axes', { attention: [{ name: 'scale', type: AttrType.FLOAT, f: 0.4 }], fourD: true, mask: boolMask, rmsAxis: -2 }],
   ['3-D with a float mask added', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [1, 1, S, S], values(S * S, 2), DataType.FLOAT) }],
+  ['3-D, causal, softcap 0.8', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1), { name: 'softcap', type: AttrType.FLOAT, f: 0.8 }] }],
 ];
 
 for (const [what, form] of cases) {
@@ -91,8 +103,24 @@ for (const [what, form] of cases) {
   });
 }
 
-test('opset-23 Attention with softcap is refused in one line naming the node', async () => {
-  await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), { name: 'softcap', type: AttrType.FLOAT, f: 30 }] })), /node 'attention' \(Attention, opset 23\): softcap is not supported/);
+test('opset-23 Attention with past_key and past_value (causal, grouped heads): with a past of 3 the reading gives onnxruntime\'s outputs and presents (query i at 3 + i); with the default empty past the gradient matches central differences and DeepLIFT sums to delta', async () => {
+  const model = functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)], past: true });
+  const kernel = await kernelOutputs(model, x, 3);
+  const read = await kernelOutputs(encodeModel(expandFunctionOps(decodeModel(model), 'dynamo.onnx')), x, 3);
+  for (const name of ['scores', 'present_key', 'present_value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
+  const ex = await Explainer.load(model, { warn: () => undefined });
+  const targets = [0, 2];
+  const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
+  assert.ok(relL2(r.outputs.scores.data, await kernelScores(model, x)) < 1e-6, 'outputs with an empty past');
+  const row = (i: number) => Math.floor(i / (S * D));
+  const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v), (i) => row(i) * 3 + targets[row(i)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
+test('opset-23 Attention with a negative softcap is refused in one line naming the node', async () => {
+  await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), { name: 'softcap', type: AttrType.FLOAT, f: -3 }] })), /node 'attention' \(Attention, opset 23\): softcap -3 is negative/);
 });
 
 test.run();
