@@ -79,6 +79,19 @@ async function kernelScores(model: Uint8Array, input: Float32Array): Promise<num
   return Array.from((await kernelOutputs(model, input)).scores);
 }
 
+/** The Explainer's outputs equal the kernels', its gradient their central differences (empty caches where the model takes a past), and DeepLIFT sums to delta. */
+async function againstKernels(model: Uint8Array, targets: number[]): Promise<void> {
+  const ex = await Explainer.load(model, { warn: () => undefined });
+  const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
+  const want = await kernelScores(model, x);
+  assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+  const row = (i: number) => Math.floor(i / (S * D));
+  const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v), (i) => row(i) * 3 + targets[row(i)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+}
+
 const boolMask: TensorProto = { name: 'mask', dims: [S, S], data_type: DataType.BOOL, raw_data: Uint8Array.from([1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1]) };
 const cases: [string, Form][] = [
   ['3-D with grouped-query heads (4 query, 2 key/value), causal', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)] }],
@@ -89,17 +102,7 @@ const cases: [string, Form][] = [
 
 for (const [what, form] of cases) {
   test(`opset-23 Attention and RMSNormalization, ${what}: outputs equal onnxruntime's kernels, the gradient their central differences, DeepLIFT sums to delta`, async () => {
-    const model = functionModel(form);
-    const ex = await Explainer.load(model);
-    const targets = [1, 2];
-    const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
-    const want = await kernelScores(model, x);
-    assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
-    const row = (i: number) => Math.floor(i / (S * D));
-    const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v), (i) => row(i) * 3 + targets[row(i)]);
-    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
-    const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
-    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+    await againstKernels(functionModel(form), [1, 2]);
   });
 }
 
@@ -108,15 +111,7 @@ test('opset-23 Attention with past_key and past_value (causal, grouped heads): w
   const kernel = await kernelOutputs(model, x, 3);
   const read = await kernelOutputs(encodeModel(expandFunctionOps(decodeModel(model), 'dynamo.onnx')), x, 3);
   for (const name of ['scores', 'present_key', 'present_value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
-  const ex = await Explainer.load(model, { warn: () => undefined });
-  const targets = [0, 2];
-  const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets });
-  assert.ok(relL2(r.outputs.scores.data, await kernelScores(model, x)) < 1e-6, 'outputs with an empty past');
-  const row = (i: number) => Math.floor(i / (S * D));
-  const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v), (i) => row(i) * 3 + targets[row(i)]);
-  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
-  const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, method: 'deeplift' });
-  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  await againstKernels(model, [0, 2]);
 });
 
 test('opset-23 Attention with a negative softcap is refused in one line naming the node', async () => {
