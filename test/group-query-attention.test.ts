@@ -5,9 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { unfuseTransformerOps } from '../rewriter/ort-fusions';
 import { AttributeProto, AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { nonNativeOps } from '../rewriter/webgpu-ops';
 import { Explainer } from '../runtime';
+import { isReferenceCopy, relL2 } from './support/fixtures';
 import { centralDifferences } from './support/central';
-import { relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
 import { runCli, tempDir } from './support/cli-harness';
 import { rejects } from './support/rejects';
@@ -131,6 +132,11 @@ for (const [what, form] of forms) {
     assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
     const d = await ex.attribute({ data: x, dims: [N, S, D] }, { target: targets, feeds, output: 'scores', method: 'deeplift' });
     for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+    for (const method of ['gradient', 'deeplift', 'guided-backprop']) {
+      const { model: augmented, prepared } = await ex.augmented([S, D], { method, target: 2, output: 'scores' });
+      const emitted = augmented.graph!.node!.slice(prepared.view.nodes.length).filter((n) => !isReferenceCopy(n));
+      assert.equal(nonNativeOps(emitted, 0, 14), [], `${method}: emitted ops not native on WebGPU`);
+    }
     assert.ok(notes.some((m) => /input 'past_key_values\.0\.key' not given: using an empty generation cache \[2,2,0,32\]/.test(m)), notes.join('\n'));
   });
 }
