@@ -116,7 +116,16 @@ export async function createSession(model: SessionModel, provider: Provider, war
       warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
     }
   }
-  return ort.InferenceSession.create(model.bytes, { ...base, executionProviders: [fallback] });
+  try {
+    return await ort.InferenceSession.create(model.bytes, { ...base, executionProviders: [fallback] });
+  } catch (e) {
+    // onnxruntime's optimiser can break a valid graph (its Pad fusion gives a pool pads larger than
+    // its kernel when the Pad also pads the batch axis): run such a graph unoptimised.
+    const line = firstLine(e);
+    if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !line.startsWith('Exception during initialization')) throw e;
+    warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split('was false. ').pop()!.slice(0, 200)}); it runs unoptimised`);
+    return ort.InferenceSession.create(model.bytes, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
+  }
 }
 
 /** The session option that hands onnxruntime the buffers a graph's weights lie in (none: the option is left out). */

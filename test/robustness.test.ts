@@ -3,12 +3,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttributeProto, decodeModel, encodeModel } from '../rewriter/proto';
+import * as ort from 'onnxruntime-node';
+import { AttributeProto, AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runError } from '../runtime/run-errors';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
-import { EXPORTERS, loadFixture } from './support/fixtures';
+import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
+import { centralDifferences } from './support/central';
 import { tinyModel } from './support/tiny-model';
 
 const dir = tempDir('robustness');
@@ -212,6 +214,39 @@ test('a model that mixes rows (an outer product over the batch: y = x·xᵀ) run
   const x = Float32Array.from([0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5]);
   const r = await ex.attribute({ data: x, dims: [3, 3] }, { target: 0 });
   assert.equal(Array.from(r.attributions.data), Array.from(x, (v) => 2 * v));
+});
+
+test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of kernel 2: the fused pool gets pads ≥ its kernel) runs unoptimised, with one warning; the gradient matches central differences of the unoptimised kernels', async () => {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'pad_pool',
+      node: [
+        { op_type: 'Pad', input: ['x', 'pads'], output: ['padded'], name: 'pad', attribute: [{ name: 'mode', type: AttrType.STRING, s: new TextEncoder().encode('constant') }] },
+        { op_type: 'AveragePool', input: ['padded'], output: ['pooled'], name: 'pool', attribute: [{ name: 'kernel_shape', type: AttrType.INTS, ints: [2, 2] }, { name: 'strides', type: AttrType.INTS, ints: [2, 2] }, { name: 'pads', type: AttrType.INTS, ints: [0, 0, 0, 0] }] },
+        { op_type: 'Flatten', input: ['pooled'], output: ['flat'], name: 'flat', attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+        { op_type: 'MatMul', input: ['flat', 'w'], output: ['y'], name: 'head' },
+      ],
+      initializer: [makeTensor('pads', [8], [0, 0, 0, 2, 0, 0, 0, 0], DataType.INT64), makeTensor('w', [2 * 2 * 3, 2], Array.from({ length: 24 }, (_, i) => Math.sin(i)), DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 2, 4, 4])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  };
+  const model = encodeModel(m);
+  await ort.InferenceSession.create(model, { logSeverityLevel: 4 }).then(
+    () => assert.unreachable('onnxruntime\'s optimiser accepts the graph: this test no longer shows the fallback'),
+    (e: Error) => assert.match(e.message, /Pad should be smaller than kernel/),
+  );
+  const warnings: string[] = [];
+  const ex = await Explainer.load(model, { warn: (w) => warnings.push(w) });
+  const x = Float32Array.from({ length: 32 }, (_, i) => Math.cos(i));
+  const r = await ex.attribute({ data: x, dims: [1, 2, 4, 4] }, { target: 1 });
+  assert.ok(warnings.some((w) => /^onnx-explain: warning: onnxruntime's graph optimiser failed on this graph \(Pad should be smaller than kernel\.\); it runs unoptimised$/.test(w)), warnings.join('\n'));
+  const plain = await ort.InferenceSession.create(model, { logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
+  const run = async (v: Float32Array) => (await plain.run({ x: new ort.Tensor('float32', v, [1, 2, 4, 4]) })).y.data as Float32Array;
+  const fd = await centralDifferences(x, 1e-2, run, () => 1);
+  assert.ok(relL2(r.attributions.data, fd) < 1e-4, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  await plain.release();
 });
 
 test.run();
