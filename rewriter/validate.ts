@@ -120,6 +120,8 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     const kernelAttr = attrInts(node, 'kernel_shape');
     const spatial = x ? x.length - 2 : w ? w.length - 2 : kernelAttr?.length;
     if (spatial === undefined) return [];
+    if (w && w.length < 3) fail(`weight has shape [${w}], needs rank ≥ 3 (out channels, in channels, spatial)`);
+    if (spatial < 1) fail('kernel_shape names no spatial axis');
     if (w && w.length !== spatial + 2) fail(`weight has shape [${w}], expected rank ${spatial + 2}`);
     if (kind === 'pool' && !kernelAttr) fail('kernel_shape is required');
     let kernel = ints(node, 'kernel_shape', spatial, 1, fail);

@@ -65,6 +65,15 @@ for (const [what, attr, op, cause] of cases) {
   });
 }
 
+test('a Conv of unknown input shape whose weight has no spatial axis (tf_resize\'s shape Concat read as a Conv: fuzz seed 1320) is refused in one line naming the node', async () => {
+  const fx = loadFixture('tf_resize', EXPORTERS);
+  const m = decodeModel(fs.readFileSync(fx.model));
+  m.graph!.node!.find((n) => n.name === 'Concat_13_node')!.op_type = 'Conv';
+  fs.writeFileSync(at('concat-as-conv.onnx'), encodeModel(m));
+  fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('tf-input.npy'));
+  await cliFails(['attribute', at('concat-as-conv.onnx'), '--input', at('tf-input.npy'), '--out', at('never.npy')], /node 'Concat_13_node' \(Conv, opset 13\): weight has shape \[\d+\], needs rank ≥ 3 \(out channels, in channels, spatial\)$/);
+});
+
 test('raw weight data that does not hold whole values of its type is refused in one line naming the tensor', async () => {
   const m = decodeModel(fs.readFileSync(cnn.model));
   const t = m.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 8)!;
