@@ -169,7 +169,7 @@ test('--out in a missing folder: the folder is created and the result written', 
 });
 
 // ---- accepted but wrong -----------------------------------------------------------------------
-test('values that used to be read as something else are refused: empty targets, a baseline with an extra axis, a negative epsilon', async () => {
+test('values that used to be read as something else are refused: empty targets, a baseline with an extra axis or for a method that takes none, a negative epsilon', async () => {
   writeNpy(at('baseline-extra-axis.npy'), new Float32Array(cnn.input.data.length / 3), [...cnn.input.dims.slice(1), 1]);
   await cliFails(['attribute', CNN, '--input', X, '--target', ''], /--target: '' is not a comma-separated list of integers/);
   await cliFails(['attribute', CNN, '--input', X, '--target', '0,,1'], /--target: '(0,,1)?' is not a comma-separated list of integers/);
@@ -179,6 +179,8 @@ test('values that used to be read as something else are refused: empty targets, 
   await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('baseline-extra-axis.npy')], /baseline has shape \[3,16,16,1\]; expected one row \[1, 3,16,16\]/);
   await cliFails(['attribute', CNN, '--input', X, '--target', '1', '--target', '2'], /option --target is given twice/);
   await cliFails(['attribute', CNN, '--input', X, '--method', 'gradient', '--baseline', X], /method 'gradient' takes no baseline/);
+  // Captum's LayerActivation has no baseline either (fuzz seed 1323: it was accepted and ignored).
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'layer-activation', '--layer', '/body/body.4/Relu_output_0', '--baseline', X], /method 'layer-activation' takes no baseline/);
   const ex = await Explainer.load(CNN);
   await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-epsilon', epsilon: -1 }), /epsilon -1/, 'API epsilon -1');
   await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-alphabeta', alpha: NaN }), /alpha NaN/, 'API alpha NaN');

@@ -13,6 +13,7 @@ function layerOf(ex: Explainer, options: AttributeOptions): string {
   // is checked and then ignored (a target too, as Captum's LayerActivation ignores its target).
   if (options.output !== undefined) ex.resolveOutput(options.output, options.explainSoftmax);
   if (options.contrast !== undefined) throw new ExplainError("method 'layer-activation' explains no output: a contrast class does not apply");
+  if (options.baseline || options.baselines) throw new ExplainError("baseline: method 'layer-activation' takes no baseline");
   return options.layer;
 }
 
