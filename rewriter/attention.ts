@@ -44,6 +44,11 @@ export function causalTerm(em: Emitter, q: string, k: string, value: number, pas
   return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(queries, [1])), value);
 }
 
+/** Keys and values [B, heads, L, d] after a past [B, heads, P, d] of each (present = past ++ new); as they are without one. */
+export function afterPast(em: Emitter, k: string, v: string, pastKey?: string, pastValue?: string): [string, string] {
+  return pastKey && pastValue ? [em.concat([pastKey, k], 2), em.concat([pastValue, v], 2)] : [k, v];
+}
+
 /** c·tanh(scores/c) for a softcap c > 0; the scores themselves otherwise. */
 export function capScores(em: Emitter, scores: string, c: number): string {
   return c > 0 ? em.mul(em.op('Tanh', [em.div(scores, em.scalar(c))]), em.scalar(c)) : scores;

@@ -1,4 +1,4 @@
-import { capScores, defaultScale, dimOf, positions } from './attention';
+import { afterPast, capScores, defaultScale, dimOf, positions } from './attention';
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
@@ -69,7 +69,7 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
     q = turnFeatures(em, q, 5, c, s, width, interleaved, headSize);
     k = turnFeatures(em, k, 4, c, s, width, interleaved, headSize);
   }
-  const [allK, allV] = pastKey ? [em.concat([pastKey, k], 2), em.concat([pastValue, v], 2)] : [k, v];
+  const [allK, allV] = afterPast(em, k, v, pastKey, pastValue);
   if (presentKey) em.rename(allK, presentKey);
   if (presentValue) em.rename(allV, presentValue);
 

@@ -1,7 +1,7 @@
 import { attrFloat, attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
-import { attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
+import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
@@ -60,8 +60,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
     const dim = (i: number) => dimOf(em, t, i);
     return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), em.concat([dim(0), em.constInt([qCount]), dim(2), dim(3)], 0)]);
   };
-  // past_key and past_value [B, kv_heads, P, d] come before the new keys and values (present).
-  const [kAll, vAll] = [[k, pastKey], [v, pastValue]].map(([t, past]) => (past ? em.concat([past, heads(t, kvHeads)], 2) : heads(t, kvHeads)));
+  const [kAll, vAll] = afterPast(em, heads(k, kvHeads), heads(v, kvHeads), pastKey, pastValue);
   if (presentKey) em.rename(kAll, presentKey);
   if (presentValue) em.rename(vAll, presentValue);
   const [qh, kh, vh] = [heads(q, qHeads), repeat(kAll), repeat(vAll)];

@@ -3,7 +3,7 @@ import { Emitter, float } from './emitter';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
-import { attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, positions, splitHeads } from './attention';
+import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, positions, splitHeads } from './attention';
 import { layerNorm, rootMeanSquareNorm } from './norm-forms';
 import { groupQueryAttention } from './group-query-attention';
 import { rotaryEmbedding } from './rotary';
@@ -127,7 +127,7 @@ function multiHeadAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (w
   const heads = attrInt(n, 'num_heads', 0) || fail('num_heads is missing');
   const biased = bias ? em.split(bias, 0, Array(3).fill((view.constantDims(bias)?.[0] ?? fail('the bias must be a constant [3·hidden]')) / 3)) : [];
   const [q, k0, v0] = [query, key, value].map((t, i) => splitHeads(em, bias ? em.add(t, biased[i]) : t, heads));
-  const [k, v] = pastKey ? [em.concat([pastKey, k0], 2), em.concat([pastValue, v0], 2)] : [k0, v0];
+  const [k, v] = afterPast(em, k0, v0, pastKey, pastValue);
   const past = pastKey ? dimOf(em, pastKey, 2) : undefined;
   const [, presentKey, presentValue] = n.output ?? [];
   if (presentKey) em.rename(k, presentKey);
