@@ -8,7 +8,7 @@ import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderC
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
-import { ALL_INPUTS, isCacheInput, ModelInput, modelInputs } from '../runtime/inputs';
+import { ALL_INPUTS, explainableFloats, isCacheInput, ModelInput, modelInputs } from '../runtime/inputs';
 import { typeName } from '../runtime/ort-types';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -367,7 +367,7 @@ async function info(p: Parsed): Promise<void> {
   if ([...HALF].some((t) => types.has(t))) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
   if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
-  const floats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  const floats = explainableFloats(inputs);
   const merged = inputs.some((i) => /use_cache/i.test(i.name)) && !ex.inputs.some((i) => /use_cache/i.test(i.name));
   const role = (i: ModelInput) => {
     // Token ids are read by the embedding Gather, which the explained view starts after.

@@ -32,6 +32,11 @@ export function isCacheInput(i: ModelInput): boolean {
   return isFloatType(i.elemType) && /past|cache/i.test(i.name) && i.dims.length >= 3 && i.dims.slice(1).some((d) => d < 0);
 }
 
+/** The float inputs that can be explained (generation caches are not). */
+export function explainableFloats(inputs: ModelInput[]): ModelInput[] {
+  return inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+}
+
 /** `wrt` for joint attribution to every float input of the model. */
 export const ALL_INPUTS = 'all';
 
@@ -44,7 +49,7 @@ export const ALL_INPUTS = 'all';
 export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embedding?: Embedding } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
-  const floats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  const floats = explainableFloats(inputs);
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list}); token ids are explained one input at a time`);
