@@ -119,8 +119,8 @@ export async function createSession(model: SessionModel, provider: Provider, war
   try {
     return await ort.InferenceSession.create(model.bytes, { ...base, executionProviders: [fallback] });
   } catch (e) {
-    // onnxruntime's optimiser can break a valid graph (its Pad fusion gives a pool pads larger than
-    // its kernel when the Pad also pads the batch axis): run such a graph unoptimised.
+    // onnxruntime's optimiser can break a valid graph (its Pad fusion moves a Pad's spatial pads
+    // into the next pool, which refuses pads as large as its kernel): run such a graph unoptimised.
     const line = firstLine(e);
     if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !line.startsWith('Exception during initialization')) throw e;
     warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split('was false. ').pop()!.slice(0, 200)}); it runs unoptimised`);
