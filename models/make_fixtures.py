@@ -341,6 +341,26 @@ def make_fig1():
     return Net(nn.Sequential(l1, l2, nn.ReLU(), l3))
 
 
+class FunctionBlock(nn.Module):
+    """Conv-BN-activation, exported as one model-local function."""
+
+    def __init__(self, cin, cout, act):
+        super().__init__()
+        self.conv, self.bn, self.act = nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), act
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+MODULE_FUNCTIONS = {FunctionBlock, nn.GELU, nn.LayerNorm}
+
+
+def make_module_functions():
+    return Net(nn.Sequential(
+        FunctionBlock(3, 8, nn.ReLU()), nn.MaxPool2d(2), FunctionBlock(8, 8, nn.ReLU()), FunctionBlock(8, 8, nn.GELU()),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(8), nn.Linear(8, 5)))
+
+
 def perturb_layernorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -391,9 +411,11 @@ def op_hist(m):
     return Counter(n.op_type for n in m.graph.node)
 
 
-def export(model, x, path, opset, dynamic=True, preserve=False):
+def export(model, x, path, opset, dynamic=True, preserve=False, functions=None):
     kw = dict(opset_version=opset, input_names=["input"], output_names=["output"],
               do_constant_folding=True)
+    if functions:
+        kw["export_modules_as_functions"] = functions
     if dynamic:
         kw["dynamic_axes"] = {"input": {0: "N"}, "output": {0: "N"}}
     if preserve:
@@ -417,7 +439,7 @@ SUMMARY = []
 
 
 def write_fixture(name, model, x, opset, num_classes, description, *, dynamic=True,
-                  preserve=False, deeplift=False, target=None, check=None):
+                  preserve=False, deeplift=False, target=None, check=None, functions=None):
     d = os.path.join(OUT_ROOT, name)
     os.makedirs(d, exist_ok=True)
     model.eval()
@@ -426,7 +448,7 @@ def write_fixture(name, model, x, opset, num_classes, description, *, dynamic=Tr
         target = np.random.RandomState(0).randint(num_classes, size=x.shape[0])
     target = np.asarray(target, dtype=np.int64)
     path = os.path.join(d, "model.onnx")
-    m = export(model, x, path, opset, dynamic=dynamic, preserve=preserve)
+    m = export(model, x, path, opset, dynamic=dynamic, preserve=preserve, functions=functions)
     if check is not None:
         check(m)
     with torch.no_grad():
@@ -664,6 +686,20 @@ def main():
     dl = np.load(os.path.join(OUT_ROOT, "fig1", "deeplift.npy"))
     assert np.allclose(dl[0], [1 / 3, 2 / 3]) and np.allclose(np.load(
         os.path.join(OUT_ROOT, "fig1", "grad.npy"))[0], 0), dl
+
+    # 12. module_functions ---------------------------------------------------------------
+    def chk_fn(mm):
+        names = {f.name: [n.op_type for n in f.node] for f in mm.functions}
+        assert {"GELU", "LayerNorm"} <= set(names) and ["Conv", "GELU"] in names.values(), names
+        calls = [c for op, c in op_hist(mm).items() if op.startswith("FunctionBlock")]
+        assert sorted(calls) == [1, 2], op_hist(mm)  # the two ReLU blocks call one function
+    m = seeded(make_module_functions, 12)
+    write_fixture("module_functions", m, randn(112, 3, 3, 12, 12), 15, 5,
+                  "torch.onnx's export_modules_as_functions: two Conv-BN-ReLU blocks (one function called twice) "
+                  "and a Conv-BN-GELU block, "
+                  "GELU and LayerNorm as model-local functions (GELU called inside a block), "
+                  "MaxPool, GlobalAveragePool, Flatten, Gemm in the main graph.",
+                  check=chk_fn, functions=MODULE_FUNCTIONS)
 
     # Summary --------------------------------------------------------------------------
     total = 0

@@ -7,6 +7,7 @@ import { subgraphReads } from './graph-view';
 import { ModelProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
+import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qoperatorToQdq } from './qoperator';
@@ -16,6 +17,7 @@ import { qoperatorToQdq } from './qoperator';
  * model as it is where it does not apply.
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
+  inlineLocalFunctions, // the model's own functions replaced by their bodies
   liftOldOpset, // opset 7/8 at opset 9
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32

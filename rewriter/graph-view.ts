@@ -19,9 +19,20 @@ export interface TensorFacts {
 
 export interface Constant { dims: number[]; values: number[] }
 
+/** The subgraphs of a control-flow node (If, Loop, Scan). */
+export function subgraphsOf(node: NodeProto): GraphProto[] {
+  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).filter((g): g is GraphProto => !!g);
+}
+
+/** The node with each subgraph replaced by `map` of it. */
+export function mapSubgraphs(node: NodeProto, map: (g: GraphProto) => GraphProto): NodeProto {
+  if (!subgraphsOf(node).length) return node;
+  return { ...node, attribute: node.attribute!.map((a) => ({ ...a, ...(a.g ? { g: map(a.g) } : {}), ...(a.graphs?.length ? { graphs: a.graphs.map(map) } : {}) })) };
+}
+
 /** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
 export function subgraphReads(node: NodeProto): string[] {
-  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g?.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+  return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
 }
 
 /** A read-only index over a model's main graph. */

@@ -1,4 +1,4 @@
-import { GraphView } from './graph-view';
+import { GraphView, mapSubgraphs } from './graph-view';
 import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept), its outputs copied to `outputs`. */
@@ -6,7 +6,7 @@ export function inlineBranch(branch: GraphProto, prefix: string, outputs: string
   const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
   const rename = (t: string) => (t && own.has(t) ? prefix + t : t);
   // Nested subgraphs may read the branch's tensors from their enclosing scope.
-  const renameReads = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => ({ ...n, input: (n.input ?? []).map(rename), attribute: n.attribute?.map((a) => ({ ...a, g: a.g && renameReads(a.g), graphs: a.graphs?.map(renameReads) })) })) });
+  const renameReads = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map(rename) }, renameReads)) });
   const nodes: NodeProto[] = renameReads(branch).node!.map((n) => ({ ...n, name: prefix + (n.name || n.output?.[0]), output: (n.output ?? []).map(rename) }));
   (branch.output ?? []).forEach((o, k) => nodes.push({ op_type: 'Identity', input: [rename(o.name ?? '')], output: [outputs[k]], name: `${prefix}output_${k}` }));
   return { nodes, initializers: (branch.initializer ?? []).map((t) => ({ ...t, name: prefix + t.name })) };

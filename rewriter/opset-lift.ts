@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt } from './attributes';
 import { ExplainError } from './errors';
-import { GraphView } from './graph-view';
+import { GraphView, mapSubgraphs, subgraphsOf } from './graph-view';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
 /** The first default-domain opset with Where, which every backward pass needs. */
@@ -26,9 +26,7 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   const extra: TensorProto[] = [];
   const lift = (graph: GraphProto): GraphProto => ({
     ...graph,
-    node: (graph.node ?? []).flatMap((n) => liftNode(n, view, opset, extra).map((m) => ({
-      ...m, attribute: m.attribute?.map((a) => ({ ...a, ...(a.g ? { g: lift(a.g) } : {}), ...(a.graphs?.length ? { graphs: a.graphs.map(lift) } : {}) })),
-    }))),
+    node: (graph.node ?? []).flatMap((n) => liftNode(n, view, opset, extra).map((m) => mapSubgraphs(m, lift))),
   });
   const graph = lift(model.graph!);
   return {
@@ -41,7 +39,7 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
 
 /** The op types of a graph's nodes, subgraphs included. */
 function opTypes(graph: GraphProto): string[] {
-  return (graph.node ?? []).flatMap((n) => [n.op_type ?? '', ...(n.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g ? opTypes(g) : []))]);
+  return (graph.node ?? []).flatMap((n) => [n.op_type ?? '', ...subgraphsOf(n).flatMap(opTypes)]);
 }
 
 function liftNode(node: NodeProto, view: GraphView, opset: number, extra: TensorProto[]): NodeProto[] {

@@ -1,0 +1,111 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { inlineLocalFunctions } from '../rewriter/local-functions';
+import { AttrType, AttributeProto, DataType, decodeModel, encodeModel, GraphProto, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
+
+/**
+ * Model-local functions as torch.onnx's export_modules_as_functions and onnxscript write them:
+ * a Block(x, w, [bias]) → (y, pre) function computing pre = Gemm(x, w, bias; alpha from the
+ * caller or its default 0.8) and y = Act(pre; kind from the caller), where Act picks Tanh or
+ * x·Sigmoid(x) by an If on its attribute (default SiLU). Block is called twice: with a bias, alpha
+ * 0.5 and kind 1, then without bias, alpha, kind or its second output.
+ */
+const [N, D, H, C] = [2, 4, 6, 3];
+const rand = rng(11);
+const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+const x = Float32Array.from(values(N * D, 1.5));
+const MOD = 'pkg.mod';
+const ref = (name: string, type: number, refName = name): AttributeProto => ({ name, type, ref_attr_name: refName });
+const branch = (name: string, nodes: NodeProto[], out: string): GraphProto => ({ name, node: nodes, output: [{ name: out, type: { tensor_type: { elem_type: DataType.FLOAT } } }] });
+
+const act = {
+  name: 'Act', domain: MOD, input: ['a'], output: ['b'], attribute_proto: [{ name: 'kind', type: AttrType.INT, i: 0 }],
+  opset_import: [{ domain: '', version: 17 }],
+  node: [
+    { op_type: 'Constant', output: ['k'], attribute: [ref('value_int', AttrType.INT, 'kind')] },
+    { op_type: 'Cast', input: ['k'], output: ['flag'], attribute: [{ name: 'to', type: AttrType.INT, i: DataType.BOOL }] },
+    {
+      op_type: 'If', input: ['flag'], output: ['b'], attribute: [
+        { name: 'then_branch', type: AttrType.GRAPH, g: branch('tanh', [{ op_type: 'Tanh', input: ['a'], output: ['t'] }], 't') },
+        { name: 'else_branch', type: AttrType.GRAPH, g: branch('silu', [{ op_type: 'Sigmoid', input: ['a'], output: ['s'] }, { op_type: 'Mul', input: ['a', 's'], output: ['t'] }], 't') },
+      ],
+    },
+  ],
+};
+const block = {
+  name: 'Block', domain: MOD, input: ['x', 'w', 'bias'], output: ['y', 'pre'], attribute: ['kind'], attribute_proto: [{ name: 'alpha', type: AttrType.FLOAT, f: 0.8 }],
+  opset_import: [{ domain: '', version: 17 }, { domain: MOD, version: 1 }],
+  node: [
+    { op_type: 'Gemm', input: ['x', 'w', 'bias'], output: ['pre'], attribute: [ref('alpha', AttrType.FLOAT)] },
+    { op_type: 'Act', domain: MOD, input: ['pre'], output: ['y'], attribute: [ref('kind', AttrType.INT)] },
+  ],
+};
+
+function model(functions: object[] = [act, block], nodes?: NodeProto[]): Uint8Array {
+  const m: ModelProto = {
+    ir_version: 10, opset_import: [{ domain: '', version: 17 }, { domain: MOD, version: 1 }], producer_name: 'functions', functions,
+    graph: {
+      name: 'g',
+      node: nodes ?? [
+        { op_type: 'Block', domain: MOD, name: 'block1', input: ['x', 'block1/pre', 'b1'], output: ['h', 'p'], attribute: [{ name: 'alpha', type: AttrType.FLOAT, f: 0.5 }, { name: 'kind', type: AttrType.INT, i: 1 }] },
+        { op_type: 'Block', domain: MOD, name: 'block2', input: ['h', 'w2'], output: ['logits', ''] },
+      ],
+      // An initializer named as block1's inner tensor would be: inlined names must not collide.
+      initializer: [makeTensor('block1/pre', [D, H], values(D * H), DataType.FLOAT), makeTensor('b1', [H], values(H, 0.5), DataType.FLOAT), makeTensor('w2', [H, C], values(H * C), DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', D])], output: [valueInfo('logits', DataType.FLOAT, ['N', C])],
+    },
+  };
+  return encodeModel(m);
+}
+
+async function kernelLogits(bytes: Uint8Array, input: Float32Array): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const out = await s.run({ x: new ort.Tensor('float32', input, [N, D]) });
+  await s.release();
+  return out.logits.data as Float32Array;
+}
+
+test('local functions inline to standard ops: no function call, attribute or import of their domain left, inner names fresh', () => {
+  const read = inlineLocalFunctions(decodeModel(model()), 'functions.onnx');
+  const all = (g: GraphProto): NodeProto[] => (g.node ?? []).flatMap((n) => [n, ...(n.attribute ?? []).flatMap((a) => (a.g ? all(a.g) : []))]);
+  const nodes = all(read.graph!);
+  assert.equal(nodes.filter((n) => n.domain).length, 0);
+  assert.equal((read.functions as unknown[]).length, 0);
+  assert.equal(read.opset_import!.map((o) => o.domain), ['']);
+  assert.ok(nodes.every((n) => (n.attribute ?? []).every((a) => !a.ref_attr_name)));
+  const outputs = nodes.flatMap((n) => n.output ?? []);
+  assert.equal(new Set(outputs).size, outputs.length, 'every tensor is written once');
+  assert.not.ok(outputs.includes('block1/pre'), 'the initializer keeps its name');
+  // Two Gemms, with the caller's alpha and the function's default; one without its bias input.
+  const gemms = nodes.filter((n) => n.op_type === 'Gemm');
+  assert.equal(gemms.map((g) => g.attribute![0].f).map((f) => Math.fround(f!)), [0.5, Math.fround(0.8)]);
+  assert.equal(gemms.map((g) => g.input![2]), ['b1', '']);
+});
+
+test('a model calling nested local functions (attributes from the caller, defaults, an absent input, an If on an attribute): outputs equal onnxruntime\'s, the gradient its central differences, DeepLIFT sums to delta', async () => {
+  const bytes = model();
+  const ex = await Explainer.load(bytes);
+  const targets = [2, 0];
+  const r = await ex.attribute({ data: x, dims: [N, D] }, { target: targets });
+  const want = await kernelLogits(bytes, x);
+  assert.ok(relL2(r.outputs.logits.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.logits.data, want)}`);
+  const fd = await centralDifferences(x, 1e-3, (v) => kernelLogits(bytes, v), (i) => Math.floor(i / D) * C + targets[Math.floor(i / D)]);
+  assert.ok(relL2(r.attributions.data, fd) < 1e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [N, D] }, { target: targets, method: 'deeplift', baseline: { data: x.map((v) => 0.3 - v), dims: [N, D] } });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
+test('a recursive local function and one at another opset are refused in one line naming the function', async () => {
+  const loop = { ...act, node: [{ op_type: 'Act', domain: MOD, input: ['a'], output: ['b'] }] };
+  await rejects(() => Explainer.load(model([loop], [{ op_type: 'Act', domain: MOD, input: ['x'], output: ['logits'] }])), /function pkg\.mod\.Act calls itself \(through pkg\.mod\.Act\)/);
+  const older = { ...act, opset_import: [{ domain: '', version: 13 }] };
+  await rejects(() => Explainer.load(model([older, block])), /function pkg\.mod\.Act imports ai\.onnx at opset 13, the rest of the model at opset 17/);
+});
+
+test.run();
