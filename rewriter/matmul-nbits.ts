@@ -5,6 +5,14 @@ import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, ten
 
 const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulNBits';
 const isBlockGather = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'GatherBlockQuantized';
+const isBnb4 = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulBnb4';
+
+/** bitsandbytes' 4-bit code books as onnxruntime's kernel holds them: FP4 (quant_type 0) and NF4 (1). */
+const BNB4_VALUES = [
+  [0, 5.208333333e-3, 0.66666667, 1, 0.33333333, 0.5, 0.16666667, 0.25, -0, -5.208333333e-3, -0.66666667, -1, -0.33333333, -0.5, -0.16666667, -0.25],
+  [-1, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0,
+    0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1],
+].map((book) => Float32Array.from(book));
 
 /**
  * onnxruntime's weight-only block quantisation (com.microsoft.MatMulNBits: transformers.js'
@@ -15,13 +23,14 @@ const isBlockGather = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_typ
  * 2^(bits−1)); w[k, n] = (q − zp)·s of its block, or of the block g_idx[k] names. The activation
  * is not quantized, so the result is the operator's up to float rounding.
  * Its embedding counterpart (com.microsoft.GatherBlockQuantized: Gemma's and transformers.js'
- * quantized token tables) becomes a Gather from the table dequantized the same way.
+ * quantized token tables) becomes a Gather from the table dequantized the same way, and the
+ * bitsandbytes form (com.microsoft.MatMulBnb4: transformers.js' model_bnb4.onnx) a MatMul.
  */
 export function matMulNBitsToMatMul(model: ModelProto, label: string): ModelProto {
-  if (!(model.graph?.node ?? []).some((n) => isNBits(n) || isBlockGather(n))) return model;
+  if (!(model.graph?.node ?? []).some((n) => isNBits(n) || isBlockGather(n) || isBnb4(n))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
-  const node = (model.graph!.node ?? []).flatMap((n) => (isNBits(n) ? floatForm(view, n, extra) : isBlockGather(n) ? gatherForm(view, n, extra) : [n]));
+  const node = (model.graph!.node ?? []).flatMap((n) => (isNBits(n) ? floatForm(view, n, extra) : isBlockGather(n) ? gatherForm(view, n, extra) : isBnb4(n) ? bnb4Form(view, n, extra) : [n]));
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
 }
 
@@ -100,4 +109,30 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
     { op_type: 'MatMul', input: [a, w], output: [`${out}/matmul`], name },
     { op_type: 'Add', input: [`${out}/matmul`, bias], output: [out], name: `${name}/bias` },
   ];
+}
+
+/**
+ * MatMulBnb4: B holds the N×K weight transposed ([N, K] row-major, as bitsandbytes quantizes it),
+ * two 4-bit codes a byte with the high nibble first, and one absmax per block of block_size
+ * consecutive values of that layout: w[k, n] = book[code of e]·absmax[⌊e / block_size⌋] with
+ * e = n·K + k. The product is A·w as the kernel computes it (which transposes B whatever transB says).
+ */
+function bnb4Form(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
+  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+  const [a, b, absmax] = n.input ?? [];
+  const [K, N, block, type] = [attrInt(n, 'K', 0), attrInt(n, 'N', 0), attrInt(n, 'block_size', 0), attrInt(n, 'quant_type', -1)];
+  if (K <= 0 || N <= 0 || block <= 0 || !BNB4_VALUES[type]) fail(`K ${K}, N ${N}, block_size ${block} and quant_type ${type} do not describe a weight (quant_type 0 for FP4 or 1 for NF4)`);
+  const codes = tensorArray(view.initializers.get(b) ?? fail('B must be a constant'));
+  const scales = (view.constant(absmax) ?? fail('absmax must be a constant')).values;
+  const [bytes, blocks] = [Math.ceil((N * K) / 2), Math.ceil((N * K) / block)];
+  if (codes.length !== bytes || scales.length !== blocks) fail(`B has ${codes.length} bytes and absmax ${scales.length} values where K ${K}, N ${N} and block_size ${block} need ${bytes} and ${blocks}`);
+  const book = BNB4_VALUES[type];
+  const weights = new Float32Array(K * N);
+  for (let e = 0; e < N * K; e++) {
+    const nibble = e % 2 ? codes[e >> 1] & 15 : codes[e >> 1] >> 4;
+    weights[(e % K) * N + Math.floor(e / K)] = book[nibble] * Math.fround(scales[Math.floor(e / block)]);
+  }
+  const w = `${b}/dequantized`;
+  extra.push(makeTensor(w, [K, N], weights, DataType.FLOAT));
+  return [{ op_type: 'MatMul', input: [a, w], output: [n.output![0]], name: n.name || n.output![0] }];
 }
