@@ -126,7 +126,7 @@ function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeP
   operands.forEach((t, k) => {
     const quantizer = view.producer.get(t);
     if (quantizer?.op_type !== 'DynamicQuantizeLinear') return;
-    if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(quantizer)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
+    needPerRowOpset(view, quantizer);
     operands[k] = dequantizedActivation(shared, t, quantizer.output![1], quantizer.output![2], added);
     activations++;
   });
@@ -208,6 +208,21 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
 }
 
+/** Dynamic quantization is read with per-row statistics, which need QuantizeLinear's axis (opset 13). */
+function needPerRowOpset(view: GraphView, n: NodeProto): void {
+  if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
+}
+
+/** The float MatMul of a dequantized activation and weight, then the bias Add where there is one. */
+export function floatMatMul(n: NodeProto, input: string, weights: string, bias?: string): NodeProto[] {
+  const [out, name] = [n.output![0], n.name || n.output![0]];
+  if (!bias) return [{ op_type: 'MatMul', input: [input, weights], output: [out], name }];
+  return [
+    { op_type: 'MatMul', input: [input, weights], output: [`${out}/matmul`], name },
+    { op_type: 'Add', input: [`${out}/matmul`, bias], output: [out], name: `${name}/bias` },
+  ];
+}
+
 /** A constant integer tensor dequantized, its scale and zero point per tensor or along its last axis. */
 function dequantizedConstant(view: GraphView, shared: Dequantized, q: string, s: string, z: string, fail: (what: string) => never): string {
   const t = view.initializers.get(q) ?? fail(`'${q}' must be a constant initializer`);
@@ -227,6 +242,24 @@ function dequantizedActivation(shared: Dequantized, q: string, s: string, z: str
 type MsForm = (view: GraphView, n: NodeProto, shared: Dequantized, fail: (what: string) => never) => NodeProto[];
 
 const MS_FORMS: Record<string, MsForm> = {
+  // A, B, b_scale, b_zero_point, bias: A quantized at run time as by DynamicQuantizeLinear, then the integer product.
+  DynamicQuantizeMatMul(view, n, shared, fail) {
+    const [a, b, bs, bz, bias] = n.input ?? [];
+    needPerRowOpset(view, n);
+    const q = `${n.output![0]}/quantized`;
+    const added: NodeProto[] = [{ op_type: 'DynamicQuantizeLinear', input: [a], output: [q, `${q}/scale`, `${q}/zero_point`], name: q }];
+    const input = dequantizedActivation(shared, q, `${q}/scale`, `${q}/zero_point`, added);
+    return [...added, ...floatMatMul(n, input, dequantizedConstant(view, shared, b, bs, bz ?? '', fail), bias)];
+  },
+  // A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias: onnxruntime's fusion of MatMulInteger, Cast and Mul.
+  MatMulIntegerToFloat(view, n, shared, fail) {
+    const [a, b, as, bs, az, bz, bias] = n.input ?? [];
+    const quantizer = view.producer.get(a);
+    if (quantizer?.op_type === 'DynamicQuantizeLinear') needPerRowOpset(view, quantizer);
+    const added: NodeProto[] = [];
+    const input = dequantizedActivation(shared, a, as, az ?? '', added);
+    return [...added, ...floatMatMul(n, input, dequantizedConstant(view, shared, b, bs, bz ?? '', fail), bias)];
+  },
   // input, weight, bias, input_scale, weight_scale, mask_index, input_zero_point, weight_zero_point, past.
   QAttention(view, n, shared, fail) {
     const [x, w, bias, xs, ws, mask, xz, wz, past] = n.input ?? [];

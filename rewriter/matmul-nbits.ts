@@ -1,5 +1,6 @@
 import { attrInt } from './attributes';
 import { ExplainError } from './errors';
+import { floatMatMul } from './dynamic-quantization';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
@@ -100,15 +101,9 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
       weights[k * N + row] = (code(codes, row * rowBytes, k, bits) - zeroPoint(row, blk)) * scales[row * blocks + blk];
     }
   }
-  const out = n.output![0];
   const w = `${b}/dequantized`;
   extra.push(makeTensor(w, [K, N], weights, DataType.FLOAT));
-  const name = n.name || out;
-  if (!bias) return [{ op_type: 'MatMul', input: [a, w], output: [out], name }];
-  return [
-    { op_type: 'MatMul', input: [a, w], output: [`${out}/matmul`], name },
-    { op_type: 'Add', input: [`${out}/matmul`, bias], output: [out], name: `${name}/bias` },
-  ];
+  return floatMatMul(n, a, w, bias);
 }
 
 /**
@@ -134,5 +129,5 @@ function bnb4Form(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProt
   }
   const w = `${b}/dequantized`;
   extra.push(makeTensor(w, [K, N], weights, DataType.FLOAT));
-  return [{ op_type: 'MatMul', input: [a, w], output: [n.output![0]], name: n.name || n.output![0] }];
+  return floatMatMul(n, a, w);
 }

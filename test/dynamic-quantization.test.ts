@@ -164,4 +164,64 @@ test('QEmbedLayerNormalization and QAttention (quantize_dynamic of an optimised 
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
 });
 
+/**
+ * The MatMuls of a dynamically quantized MLP as onnxruntime's optimiser saves them: x [N, 5] →
+ * DynamicQuantizeMatMul (int8 weights, per-column scales and zero points, bias) → Relu →
+ * DynamicQuantizeLinear → MatMulIntegerToFloat (uint8 weights, bias) → 3 scores. `float` writes the
+ * same function in standard ops: DynamicQuantizeLinear → DequantizeLinear → MatMul with the
+ * dequantized weights → Add.
+ */
+function fusedMlp(float: boolean): Uint8Array {
+  const [K, H, O] = [5, 4, 3];
+  const r = rng(21);
+  const w1 = Array.from({ length: K * H }, () => Math.floor(r() * 255) - 127);
+  const w2 = Array.from({ length: H * O }, () => Math.floor(r() * 256));
+  const [s1, z1, s2, z2] = [[0.011, 0.02, 0.007, 0.015], [3, -2, 0, 5], [0.013], [121]];
+  const dequantized = (w: number[], s: number[], z: number[], cols: number) => w.map((q, i) => (q - z[z.length === 1 ? 0 : i % cols]) * s[s.length === 1 ? 0 : i % cols]);
+  const bytes = (name: string, dims: number[], v: number[], type: number) => ({ name, dims, data_type: type, raw_data: Uint8Array.from(v, (q) => q & 255) });
+  const node = (op_type: string, input: string[], output: string[], domain = ''): NodeProto => ({ op_type, domain, input, output, name: output[0] });
+  const initializer = [
+    makeTensor('b1', [H], [0.1, -0.2, 0.05, 0.3], DataType.FLOAT), makeTensor('b2', [O], [0.02, -0.1, 0.2], DataType.FLOAT),
+    ...(float
+      ? [makeTensor('w1', [K, H], dequantized(w1, s1, z1, H), DataType.FLOAT), makeTensor('w2', [H, O], dequantized(w2, s2, z2, O), DataType.FLOAT)]
+      : [bytes('w1', [K, H], w1, DataType.INT8), makeTensor('s1', [H], s1, DataType.FLOAT), bytes('z1', [H], z1, DataType.INT8),
+        bytes('w2', [H, O], w2, DataType.UINT8), makeTensor('s2', [], s2, DataType.FLOAT), bytes('z2', [], z2, DataType.UINT8)]),
+  ];
+  const layer = (x: string, out: string, k: number) => [
+    node('DynamicQuantizeLinear', [x], [`${x}_q`, `${x}_s`, `${x}_z`]), node('DequantizeLinear', [`${x}_q`, `${x}_s`, `${x}_z`], [`${x}_dq`]),
+    node('MatMul', [`${x}_dq`, `w${k}`], [`${out}_mm`]), node('Add', [`${out}_mm`, `b${k}`], [out]),
+  ];
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'onnxruntime-optimised quantize_dynamic',
+    graph: {
+      name: 'fused-mlp', initializer,
+      node: [
+        ...(float ? layer('x', 'h', 1) : [node('DynamicQuantizeMatMul', ['x', 'w1', 's1', 'z1', 'b1'], ['h'], 'com.microsoft')]),
+        node('Relu', ['h'], ['a']),
+        ...(float ? layer('a', 'scores', 2) : [node('DynamicQuantizeLinear', ['a'], ['a_q', 'a_s', 'a_z']), node('MatMulIntegerToFloat', ['a_q', 'w2', 'a_s', 's2', 'a_z', 'z2', 'b2'], ['scores'], 'com.microsoft')]),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', K])],
+      output: [valueInfo('scores', DataType.FLOAT, ['N', O])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('DynamicQuantizeMatMul and MatMulIntegerToFloat (onnxruntime\'s fusions of dynamic quantization): onnxruntime\'s kernels row by row give our outputs; the gradient is that of the same function in standard ops; DeepLIFT sums to delta', async () => {
+  const model = fusedMlp(false);
+  const input = Float32Array.from({ length: 3 * 5 }, (_, i) => Math.sin(1.7 * i) * 2);
+  const kernels = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const alone: number[] = [];
+  for (const row of [0, 1, 2]) alone.push(...(await kernels.run({ x: new ort.Tensor('float32', input.slice(row * 5, row * 5 + 5), [1, 5]) })).scores.data as Float32Array);
+  await kernels.release();
+  const targets = [0, 2, 1];
+  const r = await (await Explainer.load(model)).attribute({ data: input, dims: [3, 5] }, { target: targets });
+  assert.ok(relL2(r.outputs.scores.data, alone) < 1e-6, `outputs vs the kernels row by row: ${relL2(r.outputs.scores.data, alone)}`);
+  const reference = await (await Explainer.load(fusedMlp(true))).attribute({ data: input, dims: [3, 5] }, { target: targets });
+  assert.ok(relL2(reference.outputs.scores.data, alone) < 1e-6, `the standard-ops form computes the same: ${relL2(reference.outputs.scores.data, alone)}`);
+  assert.ok(relL2(r.attributions.data, reference.attributions.data) < 1e-6, `gradient vs the standard-ops form: ${relL2(r.attributions.data, reference.attributions.data)}`);
+  const d = await (await Explainer.load(model)).attribute({ data: input, dims: [3, 5] }, { target: targets, method: 'deeplift', baseline: { data: input.map((v) => 0.5 - v), dims: [3, 5] } });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
 test.run();
