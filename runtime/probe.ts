@@ -1,3 +1,4 @@
+import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, TensorFacts, valueDependent } from '../rewriter/graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
@@ -217,9 +218,13 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   const nodes = (graph.node ?? []).map((n) => {
     const shape = n.op_type === 'Reshape' ? view.constant(n.input?.[1] ?? '') : undefined;
     if (!shape || shape.values[0] !== batch) return n;
+    // 0 copies the input's dim unless allowzero (torch.onnx's dynamo exporter sets it), which the
+    // copy drops where no other dim is 0.
+    const literalZeros = attrInt(n, 'allowzero', 0) === 1;
+    if (literalZeros && shape.values.includes(0)) return n;
     const name = `${n.input![1]}/batch_free`;
     extra.push(makeTensor(name, [shape.values.length], [0, ...shape.values.slice(1)], DataType.INT64));
-    return { ...n, input: [n.input![0], name] };
+    return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
   if (!extra.length && !staticBatch) return undefined;

@@ -3,7 +3,9 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AttrType, encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { loadModel } from '../runtime/node/model-file';
 import { loadFixture, relL2 } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
 
@@ -11,9 +13,10 @@ import { runCli, tempDir } from './support/cli-harness';
 
 const dir = tempDir('augmented');
 
+/** The CLI's augmented graph of a fixture (by name) or of a model file (a path ending in .onnx). */
 async function rewrite(fixture: string, method: string, ...extra: string[]): Promise<string> {
-  const out = path.join(dir, `${fixture}-${method}${extra.join('')}.onnx`);
-  const r = await runCli(['rewrite', loadFixture(fixture).model, '--method', method, '--out', out, ...extra]);
+  const out = path.join(dir, `${path.basename(fixture, '.onnx')}-${method}${extra.join('')}.onnx`);
+  const r = await runCli(['rewrite', fixture.endsWith('.onnx') ? fixture : loadFixture(fixture).model, '--method', method, '--out', out, ...extra]);
   assert.is(r.code, 0, `rewrite ${fixture} --method ${method}: ${r.err.join(' | ')}`);
   assert.ok(fs.existsSync(out), `${out} written`);
   assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
@@ -50,39 +53,51 @@ test('resnet_bn: saved gradient model reproduces PyTorch gradients and outputs a
   await s.release();
 });
 
-test('batch1_reshape: saved gradient model has a dynamic batch and matches per-row results at batch 3', async () => {
-  const fx = loadFixture('batch1_reshape');
-  assert.equal(fx.input.dims[0], 1);
-  const s = await ort.InferenceSession.create(await rewrite('batch1_reshape', 'gradient'), { logSeverityLevel: 3 });
-  for (const name of ['input', 'seed']) assert.is(typeof tensorShape(s, name, true)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, true)}`);
-  for (const name of ['output', 'attribution']) assert.is(typeof tensorShape(s, name, false)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, false)}`);
-  const row = fx.input.data;
-  const per = row.length;
-  const x = new Float32Array(3 * per);
-  x.set(row, 0);
-  for (let i = 0; i < per; i++) {
-    x[per + i] = -0.7 * row[i] + 0.05 * Math.sin(i);
-    x[2 * per + i] = row[i] + 0.3 * Math.cos(0.37 * i);
-  }
-  const targets = [4, 1, 3];
-  const dims = [3, ...fx.input.dims.slice(1)];
-  const out = await s.run({ input: new ort.Tensor('float32', x, dims), seed: oneHot(targets, 5) });
-  assert.equal([...out.attribution.dims], dims);
-  assert.equal([...out.output.dims], [3, 5]);
-  const a = out.attribution.data as Float32Array;
-  const y = out.output.data as Float32Array;
-  assert.ok(relL2(rows(a, 3, 0), fx.ref('grad.npy')!) <= 1e-4, `row 0 vs grad.npy: ${relL2(rows(a, 3, 0), fx.ref('grad.npy')!)}`);
-  assert.ok(relL2(rows(y, 3, 0), fx.ref('output.npy')!) <= 1e-5, 'row 0 outputs vs output.npy');
-  const ex = await Explainer.load(fx.model);
-  for (let r = 0; r < 3; r++) {
-    const one = await ex.attribute({ data: rows(x, 3, r), dims: [1, ...dims.slice(1)] }, { target: targets[r] });
-    assert.ok(relL2(rows(a, 3, r), one.attributions.data) <= 1e-4, `row ${r}: attribution vs Explainer.attribute: ${relL2(rows(a, 3, r), one.attributions.data)}`);
-    assert.ok(relL2(rows(y, 3, r), one.outputs.output.data) <= 1e-5, `row ${r}: outputs`);
-  }
-  // The rows must really differ (otherwise a batch-1 broadcast bug would go unnoticed).
-  assert.ok(relL2(rows(a, 3, 1), rows(a, 3, 2)) > 1e-2, 'rows differ');
-  await s.release();
-});
+/** batch1_reshape with allowzero on its Reshape, as torch.onnx's dynamo exporter writes views (opset 14, where allowzero came). */
+function allowzeroCopy(): string {
+  const m = loadModel(loadFixture('batch1_reshape').model);
+  m.opset_import = [{ domain: '', version: 14 }];
+  m.graph!.node = m.graph!.node!.map((n) => (n.op_type === 'Reshape' ? { ...n, attribute: [...(n.attribute ?? []), { name: 'allowzero', type: AttrType.INT, i: 1 }] } : n));
+  const file = path.join(dir, 'batch1_allowzero.onnx');
+  fs.writeFileSync(file, encodeModel(m));
+  return file;
+}
+
+for (const [form, model] of [['as exported', () => 'batch1_reshape'], ['with allowzero on the Reshape', allowzeroCopy]] as const) {
+  test(`batch1_reshape ${form}: saved gradient model has a dynamic batch and matches per-row results at batch 3`, async () => {
+    const fx = loadFixture('batch1_reshape');
+    assert.equal(fx.input.dims[0], 1);
+    const s = await ort.InferenceSession.create(await rewrite(model(), 'gradient'), { logSeverityLevel: 3 });
+    for (const name of ['input', 'seed']) assert.is(typeof tensorShape(s, name, true)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, true)}`);
+    for (const name of ['output', 'attribution']) assert.is(typeof tensorShape(s, name, false)[0], 'string', `${name}: batch is a dim_param, got ${tensorShape(s, name, false)}`);
+    const row = fx.input.data;
+    const per = row.length;
+    const x = new Float32Array(3 * per);
+    x.set(row, 0);
+    for (let i = 0; i < per; i++) {
+      x[per + i] = -0.7 * row[i] + 0.05 * Math.sin(i);
+      x[2 * per + i] = row[i] + 0.3 * Math.cos(0.37 * i);
+    }
+    const targets = [4, 1, 3];
+    const dims = [3, ...fx.input.dims.slice(1)];
+    const out = await s.run({ input: new ort.Tensor('float32', x, dims), seed: oneHot(targets, 5) });
+    assert.equal([...out.attribution.dims], dims);
+    assert.equal([...out.output.dims], [3, 5]);
+    const a = out.attribution.data as Float32Array;
+    const y = out.output.data as Float32Array;
+    assert.ok(relL2(rows(a, 3, 0), fx.ref('grad.npy')!) <= 1e-4, `row 0 vs grad.npy: ${relL2(rows(a, 3, 0), fx.ref('grad.npy')!)}`);
+    assert.ok(relL2(rows(y, 3, 0), fx.ref('output.npy')!) <= 1e-5, 'row 0 outputs vs output.npy');
+    const ex = await Explainer.load(fx.model);
+    for (let r = 0; r < 3; r++) {
+      const one = await ex.attribute({ data: rows(x, 3, r), dims: [1, ...dims.slice(1)] }, { target: targets[r] });
+      assert.ok(relL2(rows(a, 3, r), one.attributions.data) <= 1e-4, `row ${r}: attribution vs Explainer.attribute: ${relL2(rows(a, 3, r), one.attributions.data)}`);
+      assert.ok(relL2(rows(y, 3, r), one.outputs.output.data) <= 1e-5, `row ${r}: outputs`);
+    }
+    // The rows must really differ (otherwise a batch-1 broadcast bug would go unnoticed).
+    assert.ok(relL2(rows(a, 3, 1), rows(a, 3, 2)) > 1e-2, 'rows differ');
+    await s.release();
+  });
+}
 
 test('resnet_bn: saved deeplift model takes input, baseline and seed; delta ≈ 0', async () => {
   const fx = loadFixture('resnet_bn');
