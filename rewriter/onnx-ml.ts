@@ -1,4 +1,4 @@
-import { attrFloats, attrInts, attrString, attrStrings } from './attributes';
+import { attrFloats, attrInt, attrInts, attrString, attrStrings } from './attributes';
 import { Emitter } from './emitter';
 import { ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
@@ -6,16 +6,17 @@ import { readInStandardOps } from './standard-form';
 const ML = 'ai.onnx.ml';
 
 /**
- * skl2onnx's linear pipeline ops (ai.onnx.ml Scaler, Normalizer and LinearClassifier, as in
+ * skl2onnx's linear pipeline ops (ai.onnx.ml Scaler, Normalizer, LinearClassifier and LinearRegressor, as in
  * StandardScaler + LogisticRegression / LinearSVC exports) in standard ops, as onnxruntime's kernels
  * compute them: Scaler (x − offset)·scale; Normalizer x/max x, x/Σ|x| or x/√Σx² per row (a row
  * whose norm is 0 kept as it is); LinearClassifier scores x·Cᵀ + intercepts, then Sigmoid
  * (LOGISTIC) or Softmax (SOFTMAX), and its integer label the ArgMax's class (one score: its sign).
- * A LinearClassifier with string labels keeps its node for the labels. Other forms (PROBIT,
- * SOFTMAX_ZERO, a post transform on one score) are refused naming the node.
+ * A LinearClassifier with string labels keeps its node for the labels. LinearRegressor (linear
+ * regression exports) is x·Cᵀ + intercepts for its `targets` outputs, then the same transforms.
+ * Other forms (PROBIT, SOFTMAX_ZERO, a post transform on one class score) are refused naming the node.
  */
 export function onnxMlToStandard(model: ModelProto, label: string): ModelProto {
-  const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier'].includes(n.op_type ?? '');
+  const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier', 'LinearRegressor'].includes(n.op_type ?? '');
   return readInStandardOps(model, label, 'onnx-ml', isMl, (em, _view, n, fail) => standardForm(n, em, fail));
 }
 
@@ -38,12 +39,14 @@ function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => neve
     em.rename(em.div(x, em.where(zero, em.scalar(1), z)), y);
     return [];
   }
-  const coefficients = attrFloats(node, 'coefficients') ?? fail('has no coefficients');
+  const transform = attrString(node, 'post_transform', 'NONE');
+  if (node.op_type === 'LinearRegressor') {
+    em.rename(transformed(em, linearScores(em, x, node, attrInt(node, 'targets', 1), fail), transform, fail), y);
+    return [];
+  }
   const intercepts = attrFloats(node, 'intercepts') ?? fail('has no intercepts');
   const classes = intercepts.length;
-  const features = coefficients.length / classes;
-  const raw = em.op('Gemm', [x, em.constFloat(coefficients, [classes, features]), em.constFloat(intercepts, [classes])], { transB: 1 });
-  const transform = attrString(node, 'post_transform', 'NONE');
+  const raw = linearScores(em, x, node, classes, fail);
   const labels = attrInts(node, 'classlabels_ints');
   if (classes === 1) {
     if (transform !== 'NONE') fail(`post_transform ${transform} on one score is not supported`);
@@ -52,10 +55,23 @@ function standardForm(node: NodeProto, em: Emitter, fail: (what: string) => neve
     if (scores) em.rename(two ? em.concat([em.sub(em.scalar(1), raw), raw], 1) : raw, scores);
     if (labels && y) em.rename(em.where(em.compare('Greater', em.squeeze(raw, [1]), em.scalar(0)), em.constInt([two ? labels[1] : 1], []), em.constInt([two ? labels[0] : 0], [])), y);
   } else {
-    if (!['NONE', 'LOGISTIC', 'SOFTMAX'].includes(transform)) fail(`post_transform ${transform} is not supported (NONE, LOGISTIC, SOFTMAX are)`);
-    if (scores) em.rename(transform === 'LOGISTIC' ? em.op('Sigmoid', [raw]) : transform === 'SOFTMAX' ? em.op('Softmax', [raw], { axis: 1 }) : raw, scores);
+    if (scores) em.rename(transformed(em, raw, transform, fail), scores);
     if (labels && y) em.rename(em.op('Gather', [em.constInt(labels), em.op('ArgMax', [raw], { axis: 1, keepdims: 0 })], { axis: 0 }), y);
   }
   // String labels: the kernel still computes them; its scores go to an unused name.
   return labels || !y ? [] : [{ ...node, output: [y, `${scores || y}/kernel`] }];
+}
+
+/** The scores after the node's post_transform. */
+function transformed(em: Emitter, raw: string, transform: string, fail: (what: string) => never): string {
+  if (!['NONE', 'LOGISTIC', 'SOFTMAX'].includes(transform)) fail(`post_transform ${transform} is not supported (NONE, LOGISTIC, SOFTMAX are)`);
+  return transform === 'LOGISTIC' ? em.op('Sigmoid', [raw]) : transform === 'SOFTMAX' ? em.op('Softmax', [raw], { axis: 1 }) : raw;
+}
+
+/** x·Cᵀ + intercepts with the node's coefficients as C [rows, features] (intercepts default 0). */
+function linearScores(em: Emitter, x: string, node: NodeProto, rows: number, fail: (what: string) => never): string {
+  const coefficients = attrFloats(node, 'coefficients') ?? fail('has no coefficients');
+  const intercepts = attrFloats(node, 'intercepts') ?? new Array<number>(rows).fill(0);
+  if (rows < 1 || coefficients.length % rows || intercepts.length !== rows) fail(`${coefficients.length} coefficients and ${intercepts.length} intercepts do not make ${rows} rows`);
+  return em.op('Gemm', [x, em.constFloat(coefficients, [rows, coefficients.length / rows]), em.constFloat(intercepts, [rows])], { transB: 1 });
 }

@@ -82,6 +82,36 @@ test('unsupported post transforms are refused in one line naming the node', asyn
   assert.match((ex as Error).message, /^<bytes>: node 'LinearClassifier' \(ai\.onnx\.ml\.LinearClassifier, opset 1\): post_transform PROBIT is not supported \(NONE, LOGISTIC, SOFTMAX are\)$/);
 });
 
+/** StandardScaler → LinearRegression with two targets (post_transform as given). */
+function regression(transform: string): Uint8Array {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 1 }], producer_name: 'skl2onnx-style',
+    graph: {
+      name: 'regression',
+      node: [
+        ml('Scaler', ['X'], ['scaled'], [attr('offset', floats(offset)), attr('scale', floats(scale))]),
+        ml('LinearRegressor', ['scaled'], ['variable'], [attr('coefficients', floats(coefficients.slice(0, 2 * F))), attr('intercepts', floats(intercepts.slice(0, 2))), { name: 'targets', type: AttrType.INT, i: 2 }, attr('post_transform', strings([transform]))]),
+      ],
+      input: [valueInfo('X', DataType.FLOAT, ['N', F])], output: [valueInfo('variable', DataType.FLOAT, ['N', 2])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('Scaler → LinearRegressor (two targets): the standard form gives onnxruntime\'s kernels\' values (with and without LOGISTIC); the gradient is scale·C[t] (closed form); DeepLIFT sums to delta', async () => {
+  for (const transform of ['NONE', 'LOGISTIC']) {
+    const [want, got] = [await run(regression(transform), x), await run(standard(regression(transform)), x)];
+    assert.ok(relL2(Float32Array.from(got.variable), Float32Array.from(want.variable)) < 1e-6, `${transform}: ${got.variable} vs ${want.variable}`);
+  }
+  const ex = await Explainer.load(regression('NONE'));
+  const targets = [1, 0, 1];
+  const r = await ex.attribute({ data: x, dims: [3, F] }, { target: targets });
+  const slope = Float32Array.from(targets.flatMap((t) => scale.map((s, j) => s * coefficients[t * F + j])));
+  assert.ok(relL2(r.attributions.data, slope) < 1e-6, `rel L2 ${relL2(r.attributions.data, slope)}`);
+  const d = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+});
+
 /** Two depth-1 trees over features 0 and 2 voting for three classes (no ZipMap). */
 function treeEnsemble(): Uint8Array {
   const node = ml('TreeEnsembleClassifier', ['X'], ['label', 'probabilities'], [
