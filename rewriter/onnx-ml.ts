@@ -1,6 +1,7 @@
-import { attrFloats, attrInt, attrInts, attrString, attrStrings } from './attributes';
+import { attrFloat, attrFloats, attrInt, attrInts, attrString, attrStrings } from './attributes';
 import { Emitter } from './emitter';
-import { ModelProto, NodeProto } from './proto';
+import { GraphView } from './graph-view';
+import { DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
 
 const ML = 'ai.onnx.ml';
@@ -11,13 +12,18 @@ const ML = 'ai.onnx.ml';
  * compute them: Scaler (x − offset)·scale; Normalizer x/max x, x/Σ|x| or x/√Σx² per row (a row
  * whose norm is 0 kept as it is); LinearClassifier scores x·Cᵀ + intercepts, then Sigmoid
  * (LOGISTIC) or Softmax (SOFTMAX), and its integer label the ArgMax's class (one score: its sign).
+ * The column ops of its preprocessing (ColumnTransformer, SimpleImputer, Binarizer) become
+ * standard ops too: ArrayFeatureExtractor a Gather of the listed columns; Imputer a Where that
+ * takes the imputed value (one, or one per column) where x is the replaced value (or NaN, when
+ * that is NaN); Binarizer x > threshold as 1 or 0; FeatureVectorizer the Concat of each input's
+ * rows, flattened, cut or padded with zeros to its inputdimensions entry.
  * A LinearClassifier with string labels keeps its node for the labels. LinearRegressor (linear
  * regression exports) is x·Cᵀ + intercepts for its `targets` outputs, then the same transforms.
  * Other forms (PROBIT, SOFTMAX_ZERO, a post transform on one class score) are refused naming the node.
  */
 export function onnxMlToStandard(model: ModelProto, label: string): ModelProto {
-  const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier', 'LinearRegressor'].includes(n.op_type ?? '');
-  return readInStandardOps(model, label, 'onnx-ml', isMl, (em, _view, n, fail) => standardForm(n, em, fail));
+  const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier', 'LinearRegressor', ...Object.keys(COLUMN_OPS)].includes(n.op_type ?? '');
+  return readInStandardOps(model, label, 'onnx-ml', isMl, (em, view, n, fail) => (COLUMN_OPS[n.op_type!] ? (em.rename(COLUMN_OPS[n.op_type!](em, view, n, fail), n.output![0]), []) : standardForm(n, em, fail)));
 }
 
 /** Emits the node's standard form into `em`; returns what stays of the node itself (none, or its label part). */
@@ -75,3 +81,34 @@ function linearScores(em: Emitter, x: string, node: NodeProto, rows: number, fai
   if (rows < 1 || coefficients.length % rows || intercepts.length !== rows) fail(`${coefficients.length} coefficients and ${intercepts.length} intercepts do not make ${rows} rows`);
   return em.op('Gemm', [x, em.constFloat(coefficients, [rows, coefficients.length / rows]), em.constFloat(intercepts, [rows])], { transB: 1 });
 }
+
+type ColumnOp = (em: Emitter, view: GraphView, node: NodeProto, fail: (what: string) => never) => string;
+
+const COLUMN_OPS: Record<string, ColumnOp> = {
+  ArrayFeatureExtractor(em, view, n) {
+    const [x, columns] = n.input!;
+    const listed = view.constant(columns);
+    return em.op('Gather', [x, listed ? em.constInt(listed.values) : em.reshape(columns, [-1])], { axis: -1 });
+  },
+  Imputer(em, _view, n, fail) {
+    const x = n.input![0];
+    const imputed = attrFloats(n, 'imputed_value_floats') ?? fail('has no imputed_value_floats (integer imputation is not differentiable)');
+    const replaced = attrFloat(n, 'replaced_value_float', 0);
+    const values = em.constFloat(imputed, [imputed.length]);
+    // NaN is the one value that differs from itself.
+    return Number.isNaN(replaced) ? em.where(em.compare('Equal', x, x), x, values) : em.where(em.compare('Equal', x, em.scalar(replaced)), values, x);
+  },
+  // Relu(Sign(x − t)): element-wise steps, so DeepLIFT's rescale rule still sums to delta across the threshold.
+  Binarizer(em, _view, n) {
+    return em.op('Relu', [em.op('Sign', [em.sub(n.input![0], em.scalar(attrFloat(n, 'threshold', 0)))])]);
+  },
+  FeatureVectorizer(em, _view, n, fail) {
+    const sizes = attrInts(n, 'inputdimensions') ?? fail('has no inputdimensions');
+    if (sizes.length !== (n.input ?? []).length) fail(`has ${(n.input ?? []).length} inputs and ${sizes.length} inputdimensions`);
+    const rows = n.input!.map((x, k) => {
+      const flat = em.reshape(em.cast(x, DataType.FLOAT), [0, -1]);
+      return em.slice(em.pad(flat, [0, 0, 0, sizes[k]]), [0], [sizes[k]], [1]);
+    });
+    return em.concat(rows, 1);
+  },
+};

@@ -37,9 +37,9 @@ function pipeline(transform: string, opts: { normalizer?: string; classes?: numb
   return encodeModel(m);
 }
 
-async function run(model: Uint8Array, input: Float32Array): Promise<Record<string, number[]>> {
+async function run(model: Uint8Array, input: Float32Array, features = F): Promise<Record<string, number[]>> {
   const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
-  const out = await s.run({ X: new ort.Tensor('float32', input, [input.length / F, F]) });
+  const out = await s.run({ X: new ort.Tensor('float32', input, [input.length / features, features]) });
   await s.release();
   return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint>, Number)]));
 }
@@ -109,6 +109,57 @@ test('Scaler → LinearRegressor (two targets): the standard form gives onnxrunt
   const slope = Float32Array.from(targets.flatMap((t) => scale.map((s, j) => s * coefficients[t * F + j])));
   assert.ok(relL2(r.attributions.data, slope) < 1e-6, `rel L2 ${relL2(r.attributions.data, slope)}`);
   const d = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+});
+
+/**
+ * A ColumnTransformer-style preprocessing: columns 0, 2, 3 → SimpleImputer (NaN → per-column
+ * values) → StandardScaler; columns 1, 4 → Binarizer(0.3); column 5 → Imputer of 0.25; the three
+ * joined by FeatureVectorizer (the binarized pair padded to 3) → LinearClassifier (raw scores).
+ */
+function columnPipeline(): Uint8Array {
+  const C = 7;
+  const cols = (name: string, v: number[]) => ({ name, dims: [v.length], data_type: DataType.INT64, int64_data: v });
+  const f = (name: string, v: number) => ({ name, type: AttrType.FLOAT, f: v });
+  const nodes: NodeProto[] = [
+    ml('ArrayFeatureExtractor', ['X', 'numeric'], ['numeric_x'], []),
+    ml('Imputer', ['numeric_x'], ['imputed'], [attr('imputed_value_floats', floats([0.5, -0.2, 1])), f('replaced_value_float', NaN)]),
+    ml('Scaler', ['imputed'], ['scaled'], [attr('offset', floats(offset.slice(0, 3))), attr('scale', floats(scale.slice(0, 3)))]),
+    ml('ArrayFeatureExtractor', ['X', 'flags'], ['flags_x'], []),
+    ml('Binarizer', ['flags_x'], ['binarized'], [f('threshold', 0.3)]),
+    ml('ArrayFeatureExtractor', ['X', 'last'], ['last_x'], []),
+    ml('Imputer', ['last_x'], ['last_imputed'], [attr('imputed_value_floats', floats([9])), f('replaced_value_float', 0.25)]),
+    ml('FeatureVectorizer', ['scaled', 'binarized', 'last_imputed'], ['features'], [ints('inputdimensions', [3, 3, 1])]),
+    ml('LinearClassifier', ['features'], ['label', 'probabilities'], [
+      attr('coefficients', floats(Array.from({ length: 3 * C }, (_, i) => Math.sin(0.9 * i + 0.4)))), attr('intercepts', floats(intercepts)),
+      ints('classlabels_ints', [0, 1, 2]), attr('post_transform', strings(['NONE'])),
+    ]),
+  ].map((n, k) => ({ ...n, name: `${n.op_type}_${k}` }));
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 1 }], producer_name: 'skl2onnx-style',
+    graph: {
+      name: 'columns', node: nodes, initializer: [cols('numeric', [0, 2, 3]), cols('flags', [1, 4]), cols('last', [5])],
+      input: [valueInfo('X', DataType.FLOAT, ['N', 6])], output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 3])],
+    },
+  });
+}
+
+test('ArrayFeatureExtractor, Imputer (NaN and a value), Binarizer and FeatureVectorizer before a LinearClassifier: the standard form gives onnxruntime\'s kernels\' labels and scores, the gradient their central differences, DeepLIFT sums to delta', async () => {
+  const model = columnPipeline();
+  const rowsOf = (v: number[]) => Float32Array.from(v);
+  const missing = rowsOf([NaN, 0.9, -0.4, 1.2, -0.5, 0.25, 0.7, 0.1, NaN, -0.6, 0.8, 1.1, -1.3, -0.2, 0.4, NaN, 0.0, 0.25]);
+  const [want, got] = [await run(model, missing, 6), await run(standard(model), missing, 6)];
+  assert.equal(got.label, want.label);
+  assert.ok(relL2(Float32Array.from(got.probabilities), Float32Array.from(want.probabilities)) < 1e-6, `${got.probabilities} vs ${want.probabilities}`);
+  // Finite values away from the threshold and the replaced value, where the function is smooth.
+  const x6 = rowsOf([0.4, 0.9, -0.4, 1.2, -0.5, 0.6, 0.7, 0.1, 1.5, -0.6, 0.8, 1.1, -1.3, -0.2, 0.4, 0.35, 0.0, -0.7]);
+  const ex = await Explainer.load(model);
+  const targets = [2, 0, 1];
+  const r = await ex.attribute({ data: x6, dims: [3, 6] }, { target: targets });
+  const fd = await centralDifferences(x6, 1e-3, async (v) => (await run(model, v, 6)).probabilities, (i) => Math.floor(i / 6) * 3 + targets[Math.floor(i / 6)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `rel L2 ${relL2(r.attributions.data, fd)}`);
+  assert.ok([1, 4].every((c) => r.attributions.data[c] === 0), 'binarized columns have gradient 0');
+  const d = await ex.attribute({ data: x6, dims: [3, 6] }, { target: targets, method: 'deeplift' });
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
 });
 
