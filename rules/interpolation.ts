@@ -12,6 +12,8 @@ export interface ResizeMode {
   /** Cubic mode: cubic_coeff_a, and whether taps outside the input are dropped (exclude_outside). */
   cubicA?: number;
   excludeOutside?: boolean;
+  /** Antialiasing filter (Resize 18+), for linear and cubic. */
+  antialias?: boolean;
 }
 
 const f = Math.fround;
@@ -90,6 +92,35 @@ export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number,
 }
 
 /**
+ * Interpolation matrix of one axis for antialias (onnxruntime's Pillow-style filter): output i is
+ * centred at c = 0.5 + its source coordinate; input taps ⌊c ∓ support + 0.5⌋ … weigh
+ * filter((x − c + 0.5)·min(scale, 1)) with the filter's support widened by 1/scale when
+ * downsampling (triangle for linear, Keys' cubic of cubic_coeff_a for cubic), normalised to sum 1;
+ * taps outside the input are dropped (exclude_outside) or added to the edge tap.
+ */
+export function antialiasMatrix(m: ResizeMode, scale: number, inLen: number, outLen: number): Float64Array {
+  const a = new Float64Array(outLen * inLen);
+  const cubicA = m.cubicA ?? -0.75;
+  const filter = m.mode === 'cubic'
+    ? (x: number) => { const t = Math.abs(x); return t < 1 ? f(f(f(f(cubicA + 2) * t - f(cubicA + 3)) * t) * t + 1) : t < 2 ? f(f(f(f(t - 5) * t + 8) * t - 4) * cubicA) : 0; }
+    : (x: number) => Math.max(0, f(1 - Math.abs(x)));
+  const widen = f(1 / scale);
+  const support = widen >= 1 ? f(f((m.mode === 'cubic' ? 4 : 2) * 0.5) * widen) : (m.mode === 'cubic' ? 2 : 1);
+  const window = Math.ceil(support) * 2 + 1;
+  const shrink = widen >= 1 ? f(1 / widen) : 1;
+  for (let y = 0; y < outLen; y++) {
+    const center = f(0.5 + (widen === 1 ? y : originalCoordinate(m.coord, y, scale, outLen, inLen)));
+    const lo = Math.floor(f(f(center - support) + 0.5));
+    const hi = lo + Math.min(Math.max(Math.floor(f(f(center + support) + 0.5)) - lo, 0), window);
+    const taps: [number, number][] = [];
+    for (let x = m.excludeOutside ? Math.max(lo, 0) : lo; x < (m.excludeOutside ? Math.min(hi, inLen) : hi); x++) taps.push([x, filter(f(f(x - center) + 0.5) * shrink)]);
+    const total = taps.reduce((s, [, w]) => f(s + w), 0);
+    for (const [x, w] of taps) a[y * inLen + Math.min(Math.max(x, 0), inLen - 1)] += w / (total === 0 ? 1 : total);
+  }
+  return a;
+}
+
+/**
  * dX of a separable resize of X by per-axis scales: dY contracted with each resized axis's
  * interpolation matrix (dX = Aᵀ·dY along that axis).
  */
@@ -103,7 +134,7 @@ export function resizeBackward(ctx: RuleContext, dY: string, scales: number[], m
   xs.forEach((inLen, axis) => {
     const scale = f(scales[axis] ?? 1);
     if (scale === 1 && ys[axis] === inLen) return;
-    const a = interpolationMatrix(m, scale, inLen, ys[axis]);
+    const a = (m.antialias && m.mode !== 'nearest' ? antialiasMatrix : interpolationMatrix)(m, scale, inLen, ys[axis]);
     if (ys[axis] === inLen && a.every((v, k) => v === (Math.floor(k / inLen) === k % inLen ? 1 : 0))) return;
     if (axis === ctx.batchAxis(x)) ctx.fail('resizing the batch axis is not supported');
     g = matmulAlongAxis(ctx.em, g, axis, xs.length, a, ys[axis], inLen);

@@ -12,7 +12,6 @@ export const Resize: RuleEntry = {
       const x = node.input![0];
       const xs = ctx.shape(x);
       const rank = xs.length;
-      if (attrInt(node, 'antialias', 0)) ctx.fail('antialias is not supported');
       const axes = (attrInts(node, 'axes') ?? xs.map((_, k) => k)).map((a) => normAxis(ctx, a, rank));
       const scalesName = node.input![opset >= 11 ? 2 : 1];
       const given = scalesName ? ctx.requireConstant(scalesName, 'scales').values : [];
@@ -34,7 +33,7 @@ export const Resize: RuleEntry = {
       const mode = attrString(node, 'mode', 'nearest');
       const coord = opset >= 11 ? attrString(node, 'coordinate_transformation_mode', 'half_pixel') : 'asymmetric';
       const nearest = opset >= 11 ? attrString(node, 'nearest_mode', 'round_prefer_floor') : '';
-      const cubic = { cubicA: attrFloat(node, 'cubic_coeff_a', -0.75), excludeOutside: attrInt(node, 'exclude_outside', 0) === 1 };
+      const cubic = { cubicA: attrFloat(node, 'cubic_coeff_a', -0.75), excludeOutside: attrInt(node, 'exclude_outside', 0) === 1, antialias: attrInt(node, 'antialias', 0) === 1 };
       return [resizeBackward(ctx, dY!, scales, { mode, coord, nearest, ...cubic })];
     },
   },

@@ -49,5 +49,16 @@ test('Resize linear 3-D (trilinear) and 2-D inputs, opset 13', async () => {
   await gradcheck({ op: 'Resize', opset: 13, inputs: [{ shape: [1, 1, 3, 4, 2] }, none, floats([1, 1, 2, 0.75, 1.5])], attrs: { mode: 'linear' } });
   await gradcheck({ op: 'Resize', opset: 13, inputs: [{ shape: [3, 4] }, none, floats([1.5, 2])], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' } });
 });
+test('Resize antialias (Pillow-style filter as torchvision\'s antialiased resize exports), linear and cubic, downsampling and upsampling, with and without exclude_outside, opset 18', async () => {
+  const big = { shape: [1, 2, 9, 11] };
+  for (const mode of ['linear', 'cubic']) {
+    for (const exclude_outside of [0, 1]) {
+      for (const coordinate_transformation_mode of ['half_pixel', 'pytorch_half_pixel', 'align_corners']) {
+        await gradcheck({ op: 'Resize', opset: 18, inputs: [big, none, floats([1, 1, 0.4, 0.55])], attrs: { mode, antialias: 1, exclude_outside, coordinate_transformation_mode } });
+      }
+      await gradcheck({ op: 'Resize', opset: 18, inputs: [x, none, floats([1, 1, 1.7, 0.6])], attrs: { mode, antialias: 1, exclude_outside } });
+    }
+  }
+});
 
 test.run();
