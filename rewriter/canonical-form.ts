@@ -3,8 +3,8 @@ import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
 import { firstPassOfMergedDecoder } from './merged-decoder';
-import { subgraphReads } from './graph-view';
-import { ModelProto } from './proto';
+import { mapSubgraphs, subgraphReads } from './graph-view';
+import { GraphProto, ModelProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
 import { inlineLocalFunctions } from './local-functions';
@@ -18,6 +18,7 @@ import { qoperatorToQdq } from './qoperator';
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
+  withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
   liftOldOpset, // opset 7/8 at opset 9
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
@@ -42,4 +43,24 @@ function withoutUnusedInitializers(model: ModelProto): ModelProto {
   const read = new Set([...(graph.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]), ...[...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name)]);
   const initializer = (graph.initializer ?? []).filter((t) => read.has(t.name));
   return initializer.length === (graph.initializer ?? []).length ? model : { ...model, graph: { ...graph, initializer } };
+}
+
+/**
+ * Trailing optional inputs named '' are left out, which ONNX defines as the same: onnxruntime 1.30
+ * dereferences some of them (DFT-20's axis given as '' crashes the process).
+ */
+function withoutTrailingEmptyInputs(model: ModelProto): ModelProto {
+  let changed = false;
+  const graph = (g: GraphProto): GraphProto => ({
+    ...g,
+    node: (g.node ?? []).map((n) => {
+      const inputs = n.input ?? [];
+      let end = inputs.length;
+      while (end > 0 && !inputs[end - 1]) end--;
+      if (end < inputs.length) changed = true;
+      return mapSubgraphs(end < inputs.length ? { ...n, input: inputs.slice(0, end) } : n, graph);
+    }),
+  });
+  const read = graph(model.graph!);
+  return changed ? { ...model, graph: read } : model;
 }

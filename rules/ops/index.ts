@@ -105,6 +105,7 @@ import { Sinh } from './Sinh';
 import { Softsign } from './Softsign';
 import { Swish } from './Swish';
 import { STFT } from './STFT';
+import { DFT } from './DFT';
 import { Sign } from './Sign';
 import { Round } from './Round';
 import { Floor } from './Floor';
@@ -136,6 +137,6 @@ export const opRules: RuleEntry[] = [
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
-  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT,
+  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

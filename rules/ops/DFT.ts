@@ -1,0 +1,42 @@
+import { attrInt } from '../../rewriter/attributes';
+import { matmulAlongAxis, normAxis } from '../op-forms';
+import { RuleEntry } from '../types';
+
+/**
+ * DFT is linear in x [..., size (at axis), C] (C = 1 real, 2 complex): with n = dft_length (the
+ * first n samples, zero-padded past size), part p of bin k is Σ_m Σ_c A_pc[k, m]·x_c[m], where
+ * e^{σ·2πi·km/n}·scale gives A_re,re = A_im,im = cos, A_re,im = −σ·sin, A_im,re = σ·sin (σ = −1,
+ * scale 1 forward; σ = +1, scale 1/n inverse). dx_c = Σ_p A_pcᵀ·dy_p along the axis.
+ */
+export const DFT: RuleEntry = {
+  opType: 'DFT', since: 17, category: 'linear',
+  rule: {
+    backward(ctx, [dY]) {
+      const { em, node, opset } = ctx;
+      const [x, lengthT, axisT] = node.input!;
+      const xs = ctx.shape(x);
+      const rank = xs.length;
+      const axis = normAxis(ctx, opset >= 20 ? (axisT ? ctx.requireConstant(axisT, 'axis').values[0] : -2) : attrInt(node, 'axis', 1), rank);
+      if (axis === rank - 1 || axis === ctx.batchAxis(x)) ctx.fail(`axis ${axis} is the complex axis or the batch`);
+      const inverse = attrInt(node, 'inverse', 0) === 1;
+      if (inverse && attrInt(node, 'onesided', 0)) ctx.fail('an inverse one-sided DFT is not supported');
+      const [size, parts] = [xs[axis], xs[rank - 1]];
+      const n = lengthT ? ctx.requireConstant(lengthT, 'dft_length').values[0] : size;
+      const bins = ctx.shape(node.output![0])[axis];
+      const [sigma, scale] = inverse ? [1, 1 / n] : [-1, 1];
+      const matrix = (p: number, c: number) => {
+        const a = new Float64Array(bins * size);
+        for (let k = 0; k < bins; k++) {
+          for (let m = 0; m < Math.min(n, size); m++) {
+            const theta = (2 * Math.PI * ((k * m) % n)) / n;
+            a[k * size + m] = scale * (p === c ? Math.cos(theta) : (p === 1 ? sigma : -sigma) * Math.sin(theta));
+          }
+        }
+        return a;
+      };
+      const [re, im] = [0, 1].map((p) => em.slice(dY!, [p], [p + 1], [rank - 1]));
+      const dx = (c: number) => em.add(matmulAlongAxis(em, re, axis, rank, matrix(0, c), bins, size), matmulAlongAxis(em, im, axis, rank, matrix(1, c), bins, size));
+      return [parts === 2 ? em.concat([dx(0), dx(1)], rank - 1) : dx(0), null, null];
+    },
+  },
+};
