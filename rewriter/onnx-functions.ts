@@ -1,4 +1,4 @@
-import { attrFloat, attrInt } from './attributes';
+import { attrFloat, attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
@@ -7,7 +7,7 @@ import { DataType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
 import { readInStandardOps, StandardForm } from './standard-form';
 
-const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization', 'RotaryEmbedding']);
+const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization', 'RotaryEmbedding', 'MeanVarianceNormalization']);
 const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
 /** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
 const LOWEST = -3.4028234663852886e38;
@@ -24,9 +24,14 @@ const LOWEST = -3.4028234663852886e38;
  *   keys and values as present_key and present_value, query i sits at P + i). Masked scores get
  *   float32's lowest value; softcap c > 0 caps the scaled scores to c·tanh(·/c) before the masks.
  * nonpad_kv_seqlen and the qk_matmul output are refused naming the node.
+ * Also the older function op MeanVarianceNormalization (CoreML and Caffe converters), as its body:
+ * (x − E[x]) / (√(E[x²] − E[x]²) + 10⁻⁹) over `axes` (default 0, 2, 3).
  */
 export function expandFunctionOps(model: ModelProto, label: string): ModelProto {
-  const read: Record<string, StandardForm> = { Attention: attention, RMSNormalization: rmsNormalization, SimplifiedLayerNormalization: rmsNormalization, RotaryEmbedding: rotaryEmbedding };
+  const read: Record<string, StandardForm> = {
+    Attention: attention, RMSNormalization: rmsNormalization, SimplifiedLayerNormalization: rmsNormalization, RotaryEmbedding: rotaryEmbedding,
+    MeanVarianceNormalization: meanVarianceNormalization,
+  };
   return readInStandardOps(model, label, 'function', isFunction, (em, view, n, fail) => read[n.op_type!](em, view, n, fail));
 }
 
@@ -37,6 +42,14 @@ function rmsNormalization(em: Emitter, view: GraphView, n: NodeProto, fail: (wha
   const axis = attrInt(n, 'axis', -1);
   const rank = axis < 0 ? -axis : (view.rank(x) ?? fail(`axis ${axis} needs the input's rank, which the graph does not declare`)) - axis;
   em.rename(rootMeanSquareNorm(em, x, scale, Array.from({ length: rank }, (_, k) => k - rank), attrFloat(n, 'epsilon', 1e-5)), n.output![0]);
+}
+
+function meanVarianceNormalization(em: Emitter, _view: GraphView, n: NodeProto): void {
+  const x = n.input![0];
+  const axes = attrInts(n, 'axes') ?? [0, 2, 3];
+  const mean = em.reduceMean(x, axes);
+  const deviation = em.op('Sqrt', [em.sub(em.reduceMean(em.mul(x, x), axes), em.mul(mean, mean))]);
+  em.rename(em.div(em.sub(x, mean), em.add(deviation, em.scalar(1e-9))), n.output![0]);
 }
 
 function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {

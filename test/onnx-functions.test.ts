@@ -118,4 +118,43 @@ test('opset-23 Attention with a negative softcap is refused in one line naming t
   await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), { name: 'softcap', type: AttrType.FLOAT, f: -3 }] })), /node 'attention' \(Attention, opset 23\): softcap -3 is negative/);
 });
 
+/** x [N, 3, 4, 5] → MeanVarianceNormalization over `axes` → times a fixed map, mean over H, W → 2 scores. */
+function mvnModel(axes?: number[]): Uint8Array {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'coreml-style',
+    graph: {
+      name: 'mvn',
+      node: [
+        { op_type: 'MeanVarianceNormalization', input: ['x'], output: ['normed'], name: 'mvn', attribute: axes ? [ints('axes', axes)] : [] },
+        { op_type: 'Mul', input: ['normed', 'map'], output: ['weighted'], name: 'map' },
+        { op_type: 'ReduceMean', input: ['weighted'], output: ['pooled'], name: 'pool', attribute: [ints('axes', [2, 3]), int('keepdims', 0)] },
+        { op_type: 'MatMul', input: ['pooled', 'w'], output: ['scores'], name: 'head' },
+      ],
+      initializer: [makeTensor('w', [3, 2], [0.5, -0.3, 0.8, 0.2, -0.6, 0.9], DataType.FLOAT), makeTensor('map', [3, 4, 5], Array.from({ length: 60 }, (_, i) => Math.cos(0.3 * i)), DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3, 4, 5])], output: [valueInfo('scores', DataType.FLOAT, ['N', 2])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('MeanVarianceNormalization over H, W and over C, H, W: outputs equal onnxruntime\'s kernel, the gradient its central differences, DeepLIFT sums to delta', async () => {
+  for (const axes of [[2, 3], [1, 2, 3]]) {
+    const model = mvnModel(axes);
+    const input = Float32Array.from({ length: 2 * 60 }, (_, i) => Math.sin(0.61 * i) * (1 + (i % 7)));
+    const run = async (v: Float32Array) => {
+      const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+      const out = (await s.run({ x: new ort.Tensor('float32', v, [2, 3, 4, 5]) })).scores.data as Float32Array;
+      await s.release();
+      return out;
+    };
+    const ex = await Explainer.load(model);
+    const r = await ex.attribute({ data: input, dims: [2, 3, 4, 5] }, { target: [1, 0] });
+    assert.ok(relL2(r.outputs.scores.data, await run(input)) < 1e-5, `axes ${axes}: outputs ${relL2(r.outputs.scores.data, await run(input))}`);
+    const fd = await centralDifferences(input, 1e-2, run, (i) => Math.floor(i / 60) * 2 + [1, 0][Math.floor(i / 60)]);
+    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `axes ${axes}: gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: input, dims: [2, 3, 4, 5] }, { target: [1, 0], method: 'deeplift', baseline: { data: input.map((v) => 0.2 * v + 0.1), dims: [2, 3, 4, 5] } });
+    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `axes ${axes}: delta ${delta}`);
+  }
+});
+
 test.run();
