@@ -12,7 +12,7 @@ export type StandardForm = (em: Emitter, view: GraphView, node: NodeProto, fail:
 /**
  * The model with every node `select` picks replaced by its standard form, in place (so the order
  * stays topological); the model itself where none is picked. `fail` throws a one-line error
- * naming the node.
+ * naming the node; the emitted nodes are named `<node>/<op>_<k>`.
  */
 export function readInStandardOps(model: ModelProto, label: string, prefix: string, select: (n: NodeProto) => boolean, form: StandardForm): ModelProto {
   if (!(model.graph?.node ?? []).some(select)) return model;
@@ -23,7 +23,9 @@ export function readInStandardOps(model: ModelProto, label: string, prefix: stri
     const start = em.nodes.length;
     const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
     const kept = form(em, view, n, fail) ?? [];
-    return [...kept, ...em.nodes.slice(start)];
+    // Emitted nodes are named after the node they read, which later errors then name.
+    const source = n.name || n.output![0];
+    return [...kept, ...em.nodes.slice(start).map((m, k) => ({ ...m, name: `${source}/${m.op_type}_${k}` }))];
   });
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
 }
