@@ -78,6 +78,20 @@ export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry,
   return full;
 }
 /**
+ * Transpose of summing each pooling window of x (spatial sizes xsp) into y (ysp): every input
+ * element gets the sum of g over the windows that hold it, a ConvTranspose with a ones kernel per
+ * channel; a padded end that no window reaches stays zero.
+ */
+export function windowSumBackward(em: Emitter, g: string, geo: ConvGeometry, channels: number, xsp: number[], ysp: number[]): string {
+  const n = geo.kernel.length;
+  const size = geo.kernel.reduce((a, b) => a * b, 1);
+  const w = em.constFloat(new Float64Array(channels * size).fill(1), [channels, 1, ...geo.kernel]);
+  const full = ysp.map((o, i) => (o - 1) * geo.strides[i] + (geo.kernel[i] - 1) * geo.dilations[i] + 1);
+  const pads = [...geo.pads.slice(0, n), ...full.map((f, i) => Math.max(0, f - geo.pads[i] - xsp[i]))];
+  return scatterConv(em, g, w, { ...geo, pads, group: channels }, xsp, ysp);
+}
+
+/**
  * Sums slices of `g` along `axis` into a tensor of length `inLen` on that axis, slice j going to
  * index map[j] (or dropped when map[j] < 0): a MatMul with a constant one-hot matrix.
  */

@@ -181,6 +181,8 @@ test('values that used to be read as something else are refused: empty targets, 
   await cliFails(['attribute', CNN, '--input', X, '--method', 'gradient', '--baseline', X], /method 'gradient' takes no baseline/);
   // Captum's LayerActivation has no baseline either (fuzz seed 1323: it was accepted and ignored).
   await cliFails(['attribute', CNN, '--input', X, '--method', 'layer-activation', '--layer', '/body/body.4/Relu_output_0', '--baseline', X], /method 'layer-activation' takes no baseline/);
+  // Its target is ignored, but checked as for every method (fuzz seed 1336: --target -1 was accepted).
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'layer-activation', '--layer', '/body/body.4/Relu_output_0', '--target', '-1'], /target -1 is out of range for output '[^']+' with 6 classes \(0\.\.5\)/);
   const ex = await Explainer.load(CNN);
   await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-epsilon', epsilon: -1 }), /epsilon -1/, 'API epsilon -1');
   await apiFails(() => ex.attribute(cnn.input, { method: 'lrp-alphabeta', alpha: NaN }), /alpha NaN/, 'API alpha NaN');

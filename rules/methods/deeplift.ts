@@ -9,6 +9,7 @@ import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
 import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
 import { deepliftGroupNormalization, deepliftLpNormalization, deepliftSkipLayerNormalization } from '../deeplift/norms';
+import { deepliftLpPool } from '../deeplift/lp-pool';
 import { deepliftReduceL1, deepliftReduceL2, deepliftReduceLogSum, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
 import { rescale } from '../deeplift/rescale';
 import { deepliftLogSoftmax, deepliftReduceLogSumExp, deepliftSoftmax } from '../deeplift/Softmax';
@@ -31,6 +32,7 @@ const EXACT: Record<string, BackwardRule> = {
   ReduceL1: deepliftReduceL1,
   ReduceL2: deepliftReduceL2,
   ReduceProd: deepliftReduceProd,
+  LpPool: deepliftLpPool,
   GroupNormalization: deepliftGroupNormalization,
   LpNormalization: deepliftLpNormalization,
   'com.microsoft.SkipLayerNormalization': deepliftSkipLayerNormalization,

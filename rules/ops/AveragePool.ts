@@ -1,5 +1,5 @@
 import { attrInt, attrInts } from '../../rewriter/attributes';
-import { convGeometry, scatterConv } from '../op-forms';
+import { convGeometry, windowSumBackward } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
@@ -17,7 +17,7 @@ function divisors(o: number, x: number, k: number, s: number, d: number, padBegi
   });
 }
 
-/** dX = ConvTranspose(dY / count, ones kernel, group = C) with the forward geometry. */
+/** dX = the window sums' transpose of dY / count. */
 export const AveragePool: RuleEntry = {
   opType: 'AveragePool', since: 1, category: 'linear',
   rule: {
@@ -38,11 +38,7 @@ export const AveragePool: RuleEntry = {
       const scaled = table.every((v) => v === table[0])
         ? em.div(dY!, em.scalar(table[0]))
         : em.div(dY!, em.constFloat(table, [1, 1, ...ysp]));
-      const size = kernel.reduce((a, b) => a * b, 1);
-      const w = em.constFloat(new Float64Array(channels * size).fill(1), [channels, 1, ...kernel]);
-      const full = ysp.map((o, i) => (o - 1) * geo.strides[i] + (kernel[i] - 1) * geo.dilations[i] + 1);
-      const pads = [...geo.pads.slice(0, n), ...full.map((f, i) => Math.max(0, f - geo.pads[i] - xsp[i]))];
-      return [scatterConv(em, scaled, w, { ...geo, pads, group: channels }, xsp, ysp)];
+      return [windowSumBackward(em, scaled, geo, channels, xsp, ysp)];
     },
   },
 };
