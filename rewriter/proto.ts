@@ -84,6 +84,7 @@ export function toNumber(v: Int64 | undefined | null): number {
 /** TensorProto.DataType values used here. */
 export const DataType = {
   FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
+  UINT4: 21, INT4: 22,
 } as const;
 
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
@@ -134,12 +135,27 @@ function rawTyped(t: TensorProto): ArrayLike<number> | undefined {
  * tens of millions of values), else as numbers.
  */
 export function tensorArray(t: TensorProto): ArrayLike<number> {
-  return rawTyped(t) ?? tensorValues(t);
+  return nibbleValues(t) ?? rawTyped(t) ?? tensorValues(t);
+}
+
+/** 4-bit integers (UINT4, INT4, opset 21's blocked quantization): two a byte, the first in the low nibble. */
+function nibbleValues(t: TensorProto): Int8Array | Uint8Array | undefined {
+  const type = t.data_type;
+  if (type !== DataType.UINT4 && type !== DataType.INT4) return undefined;
+  // int32_data holds one packed byte per entry.
+  const bytes = t.raw_data?.length ? t.raw_data : (t.int32_data ?? []);
+  const count = tensorDims(t).reduce((a, d) => a * d, 1);
+  const out = type === DataType.INT4 ? new Int8Array(count) : new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = (bytes[i >> 1] >> (4 * (i & 1))) & 15;
+    out[i] = type === DataType.INT4 && v > 7 ? v - 16 : v;
+  }
+  return out;
 }
 
 /** Reads a (non-external) tensor's values as numbers. */
 export function tensorValues(t: TensorProto): number[] {
-  const typed = rawTyped(t);
+  const typed = nibbleValues(t) ?? rawTyped(t);
   if (typed) return Array.from(typed);
   const type = t.data_type ?? 0;
   const raw = t.raw_data;

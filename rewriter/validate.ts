@@ -30,7 +30,7 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
 }
 
 /** Bytes per element of the tensor types with a fixed width (TensorProto.DataType). */
-const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
 
 /**
  * Initializers whose data fits their shape and type, and float weights without NaN or ±Inf (every
@@ -45,9 +45,11 @@ export function validateWeights(view: GraphView): void {
     const width = WIDTH[t.data_type ?? 0];
     if (t.data_type === 8) continue; // STRING: no fixed width
     if (!width) fail(`has data type ${t.data_type}, which is not an ONNX tensor type`);
-    const stored = t.raw_data?.length ? t.raw_data.length / width
+    // 4-bit types pack two values a byte (raw, or one byte per int32_data entry).
+    const packed = width < 1;
+    const stored = t.raw_data?.length ? t.raw_data.length / (packed ? 1 : width)
       : Math.max(t.float_data?.length ?? 0, t.int32_data?.length ?? 0, t.int64_data?.length ?? 0, t.double_data?.length ?? 0, t.uint64_data?.length ?? 0);
-    if (stored !== count) fail(`holds ${stored} values for shape [${dims}]`);
+    if (stored !== (packed ? Math.ceil(count / 2) : count)) fail(`holds ${stored} ${packed ? 'bytes' : 'values'} for shape [${dims}]`);
     const k = firstNonFiniteWeight(t);
     if (k >= 0) fail(`holds a non-finite value at flat index ${k}`);
   }
