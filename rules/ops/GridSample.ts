@@ -9,16 +9,38 @@ function roundHalfEven(em: Emitter, v: string): string {
   return em.sub(r, em.mul(em.mask('Equal', em.sub(r, v), em.scalar(0.5)), odd));
 }
 
-/** One sampled pixel per output position: its flat index, whether it lies in the image (zeros padding), its weight. */
-interface Tap { index: string; inside?: string; weight: string }
+/** A tap's weight along one axis as a function of the fraction t, and its derivative. */
+interface Factor { weight: string; slope?: string }
 
 /**
- * 2-D GridSample (Spatial Transformer Networks) with linear or nearest interpolation and zeros or
- * border padding. The grid [N, Ho, Wo, 2] gives normalised (x, y) in [−1, 1]; x maps to
- * ((x + 1)/2)(W − 1) with align_corners, else ((x + 1)W − 1)/2. Each output is Σ w_t·X at its
- * taps (four for linear, one for nearest), so dX = Σ_t w_t·one-hot(tap)ᵀ·dY (a MatMul per row
- * with the one-hot [Ho·Wo, H·W] built in the graph) and, for linear, dgrid = dY·∂Y/∂x·∂x/∂grid
- * with ∂Y/∂x = (1 − wy)(X₁₀ − X₀₀) + wy(X₁₁ − X₀₁) (and likewise for y); nearest gives dgrid = 0.
+ * Keys' cubic weights (a = −0.75, onnxruntime's GsGetCubicCoeffs) of the taps at ⌊c⌋ − 1 … ⌊c⌋ + 2
+ * for fraction t, with their derivatives in t.
+ */
+function cubicFactors(em: Emitter, t: string): Factor[] {
+  const a = -0.75;
+  const poly = (s: string, c: number[]) => c.reduce((acc, k, i) => (i === 0 ? em.scalar(k) : em.add(em.mul(acc, s), em.scalar(k))), '');
+  const far = (s: string) => poly(s, [a, -5 * a, 8 * a, -4 * a]);
+  const farSlope = (s: string) => poly(s, [3 * a, -10 * a, 8 * a]);
+  const near = (s: string) => poly(s, [a + 2, -(a + 3), 0, 1]);
+  const nearSlope = (s: string) => poly(s, [3 * (a + 2), -2 * (a + 3), 0]);
+  const one = em.scalar(1);
+  const [p1, m1, m2] = [em.add(t, one), em.sub(one, t), em.sub(em.scalar(2), t)];
+  return [
+    { weight: far(p1), slope: farSlope(p1) }, { weight: near(t), slope: nearSlope(t) },
+    { weight: near(m1), slope: em.neg(nearSlope(m1)) }, { weight: far(m2), slope: em.neg(farSlope(m2)) },
+  ];
+}
+
+/**
+ * 2-D GridSample (Spatial Transformer Networks) with linear, nearest or cubic interpolation and
+ * zeros, border or reflection padding, as onnxruntime computes it. The grid [N, Ho, Wo, 2] gives
+ * normalised (x, y) in [−1, 1]; x maps to ((x + 1)/2)(W − 1) with align_corners, else
+ * ((x + 1)W − 1)/2. Each output is Σ w_t·X at its taps (one for nearest, 2×2 for linear, 4×4 for
+ * cubic, with weights from the fractions of the unpadded coordinate); a tap outside the image reads
+ * 0 (zeros), the nearest edge pixel (border) or its mirror image about the borders (reflection:
+ * [−½, W − ½], or [0, W − 1] with align_corners). So dX = Σ_t w_t·one-hot(tap)ᵀ·dY (a MatMul per
+ * row with the one-hot [Ho·Wo, H·W] built in the graph) and dgrid = dY·Σ_t (∂w_t/∂x)·X_t·∂x/∂grid
+ * (and likewise for y); nearest gives dgrid = 0.
  */
 export const GridSample: RuleEntry = {
   opType: 'GridSample', since: 16, category: 'weighted',
@@ -30,8 +52,8 @@ export const GridSample: RuleEntry = {
       if (xs.length !== 4) ctx.fail(`only 2-D sampling (4-D input) is supported, not rank ${xs.length}`);
       const mode = attrString(node, 'mode', ctx.opset >= 20 ? 'linear' : 'bilinear');
       const padding = attrString(node, 'padding_mode', 'zeros');
-      if (!['linear', 'bilinear', 'nearest'].includes(mode)) ctx.fail(`mode '${mode}' is not supported (linear and nearest are)`);
-      if (padding !== 'zeros' && padding !== 'border') ctx.fail(`padding_mode '${padding}' is not supported (zeros and border are)`);
+      if (!['linear', 'bilinear', 'nearest', 'cubic', 'bicubic'].includes(mode)) ctx.fail(`mode '${mode}' is not supported`);
+      if (!['zeros', 'border', 'reflection'].includes(padding)) ctx.fail(`padding_mode '${padding}' is not supported`);
       const align = attrInt(node, 'align_corners', 0) === 1;
       const [, C, H, W] = xs;
       const ys = ctx.shape(node.output![0]);
@@ -43,31 +65,44 @@ export const GridSample: RuleEntry = {
       };
       const [ix, iy] = [coordinate(0, W), coordinate(1, H)];
       const one = em.scalar(1);
-      // Border padding reads the nearest edge pixel: the tap's index is clamped into the image.
-      const tap = (cx: string, cy: string, weight?: string): Tap => {
-        const within = (c: string, size: number) => em.mul(em.mask('GreaterOrEqual', c, em.scalar(0)), em.mask('LessOrEqual', c, em.scalar(size - 1)));
-        const clamp = (c: string, size: number) => em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]);
-        const index = em.add(em.mul(clamp(cy, H), em.scalar(W)), clamp(cx, W));
-        const inside = padding === 'zeros' ? em.mul(within(cx, W), within(cy, H)) : undefined;
-        // Nearest: weight 1.
-        const base = weight ?? em.onesLike(ix);
-        return { index, inside, weight: inside ? em.mul(base, inside) : base };
+      // The pixel a tap at integer c reads along an axis of `size`, and whether it lies inside.
+      const read = (c: string, size: number): { at: string; inside?: string } => {
+        if (padding === 'zeros') return { at: em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]), inside: em.mul(em.mask('GreaterOrEqual', c, em.scalar(0)), em.mask('LessOrEqual', c, em.scalar(size - 1))) };
+        if (padding === 'border') return { at: em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]) };
+        // onnxruntime's GsReflect: folded n times by the range, back from the lower or upper border.
+        const [lo, hi] = align ? [0, size - 1] : [-0.5, size - 0.5];
+        const [below, above] = [em.compare('Less', c, em.scalar(lo)), em.compare('Greater', c, em.scalar(hi))];
+        const past = em.where(below, em.sub(em.scalar(lo), c), em.where(above, em.sub(c, em.scalar(hi)), em.scalar(0)));
+        const folds = em.floor(em.div(past, em.scalar(hi - lo)));
+        const rest = em.sub(past, em.mul(folds, em.scalar(hi - lo)));
+        const odd = em.compare('Equal', em.sub(folds, em.mul(em.floor(em.mul(folds, em.scalar(0.5))), em.scalar(2))), one);
+        const [fromLo, fromHi] = [em.add(em.scalar(lo), rest), em.sub(em.scalar(hi), rest)];
+        const mirrored = em.where(below, em.where(odd, fromHi, fromLo), em.where(above, em.where(odd, fromLo, fromHi), c));
+        return { at: em.op('Clip', [em.floor(mirrored), em.scalar(0), em.scalar(size - 1)]) };
       };
-      let taps: Tap[];
-      let fx = '', fy = '';
-      if (mode === 'nearest') {
-        taps = [tap(roundHalfEven(em, ix), roundHalfEven(em, iy))];
-      } else {
-        const [x0, y0] = [em.floor(ix), em.floor(iy)];
-        [fx, fy] = [em.sub(ix, x0), em.sub(iy, y0)];
-        const [x1, y1] = [em.add(x0, one), em.add(y0, one)];
-        const [gx, gy] = [em.sub(one, fx), em.sub(one, fy)];
-        taps = [tap(x0, y0, em.mul(gx, gy)), tap(x1, y0, em.mul(fx, gy)), tap(x0, y1, em.mul(gx, fy)), tap(x1, y1, em.mul(fx, fy))];
-      }
+      // Per axis: the taps' integer positions and weight factors.
+      const axis = (c: string): { taps: string[]; factors: Factor[] } => {
+        if (mode === 'nearest') return { taps: [roundHalfEven(em, c)], factors: [{ weight: em.onesLike(c) }] };
+        const base = em.floor(c);
+        const t = em.sub(c, base);
+        if (mode === 'cubic' || mode === 'bicubic') return { taps: [-1, 0, 1, 2].map((k) => em.add(base, em.scalar(k))), factors: cubicFactors(em, t) };
+        return { taps: [base, em.add(base, one)], factors: [{ weight: em.sub(one, t), slope: em.neg(one) }, { weight: t, slope: one }] };
+      };
+      const [ax, ay] = [axis(ix), axis(iy)];
+      const [rx, ry] = [ax.taps.map((c) => read(c, W)), ay.taps.map((c) => read(c, H))];
+      const taps = ry.flatMap((py, j) => rx.map((px, i) => {
+        const inside = px.inside && py.inside ? em.mul(px.inside, py.inside) : undefined;
+        const masked = (w: string) => (inside ? em.mul(w, inside) : w);
+        const [fx, fy] = [ax.factors[i], ay.factors[j]];
+        return {
+          index: em.add(em.mul(py.at, em.scalar(W)), px.at),
+          weight: masked(em.mul(fx.weight, fy.weight)),
+          slopes: fx.slope && fy.slope ? [masked(em.mul(fx.slope, fy.weight)), masked(em.mul(fx.weight, fy.slope))] : undefined,
+        };
+      }));
       const positions = em.constFloat(Array.from({ length: H * W }, (_, k) => k), [H * W]);
-      // One-hot [N, P, H·W] of each tap, its weight folded in for dX.
-      const hot = (t: Tap) => em.mask('Equal', em.unsqueeze(t.index, [2]), positions);
-      const hots = taps.map(hot);
+      // One-hot [N, P, H·W] of each tap.
+      const hots = taps.map((t) => em.mask('Equal', em.unsqueeze(t.index, [2]), positions));
       const g = em.reshape(dY!, [-1, C, P]);
       let dX: string | null = null;
       if (ctx.needsGrad(0)) {
@@ -76,19 +111,14 @@ export const GridSample: RuleEntry = {
       }
       if (!ctx.needsGrad(1)) return [dX, null];
       if (mode === 'nearest') return [dX, em.mul(grid, em.scalar(0))];
-      // X at each tap [N, C, P], 0 outside with zeros padding.
+      // Σ_t (∂w_t/∂x)·X_t [N, C, P], X at each tap read through its one-hot.
       const flat = em.reshape(x, [-1, C, H * W]);
-      const [v00, v10, v01, v11] = taps.map((t, k) => {
-        const v = em.matmul(flat, em.transpose(hots[k], [0, 2, 1]));
-        return t.inside ? em.mul(v, em.unsqueeze(t.inside, [1])) : v;
-      });
-      // The fractions [N, P] broadcast over the channels of [N, C, P].
-      const [ux, uy] = [em.unsqueeze(fx, [1]), em.unsqueeze(fy, [1])];
-      const dIx = em.add(em.mul(em.sub(one, uy), em.sub(v10, v00)), em.mul(uy, em.sub(v11, v01)));
-      const dIy = em.add(em.mul(em.sub(one, ux), em.sub(v01, v00)), em.mul(ux, em.sub(v11, v10)));
-      const scale = (size: number) => em.scalar(align ? (size - 1) / 2 : size / 2);
-      const along = (d: string, size: number) => em.mul(em.reduceSum(em.mul(g, d), [1], false), scale(size));
-      const dGrid = em.concat([em.unsqueeze(along(dIx, W), [2]), em.unsqueeze(along(dIy, H), [2])], 2);
+      const values = hots.map((h) => em.matmul(flat, em.transpose(h, [0, 2, 1])));
+      const along = (k: number, size: number) => {
+        const dI = em.sum(taps.map((t, i) => em.mul(values[i], em.unsqueeze(t.slopes![k], [1]))));
+        return em.mul(em.reduceSum(em.mul(g, dI), [1], false), em.scalar(align ? (size - 1) / 2 : size / 2));
+      };
+      const dGrid = em.concat([em.unsqueeze(along(0, W), [2]), em.unsqueeze(along(1, H), [2])], 2);
       return [dX, ctx.reshapeLike(dGrid, grid)];
     },
   },

@@ -22,7 +22,11 @@ function grid(align: boolean, seed: number): number[] {
   return out;
 }
 
-for (const [mode, padding, align, opset] of [['bilinear', 'zeros', 0, 16], ['bilinear', 'zeros', 1, 16], ['bilinear', 'border', 0, 16], ['linear', 'border', 1, 20], ['nearest', 'zeros', 0, 16], ['nearest', 'border', 1, 20]] as const) {
+for (const [mode, padding, align, opset] of [
+  ['bilinear', 'zeros', 0, 16], ['bilinear', 'zeros', 1, 16], ['bilinear', 'border', 0, 16], ['linear', 'border', 1, 20], ['nearest', 'zeros', 0, 16], ['nearest', 'border', 1, 20],
+  ['bilinear', 'reflection', 0, 16], ['linear', 'reflection', 1, 20], ['nearest', 'reflection', 0, 16],
+  ['bicubic', 'zeros', 0, 16], ['bicubic', 'border', 1, 16], ['cubic', 'reflection', 0, 20], ['cubic', 'reflection', 1, 20],
+] as const) {
   test(`GridSample ${mode}, ${padding} padding, align_corners ${align}, opset ${opset}: input and grid gradients = central differences`, () =>
     gradcheck({
       op: 'GridSample', opset, attrs: { mode, padding_mode: padding, align_corners: align },
@@ -30,7 +34,9 @@ for (const [mode, padding, align, opset] of [['bilinear', 'zeros', 0, 16], ['bil
     }));
 }
 
-test('DeepLIFT through GridSample with a constant grid sums to delta', () =>
-  sumcheck(deeplift, { op: 'GridSample', opset: 16, attrs: { align_corners: 0 }, inputs: [{ shape: [N, C, H, W] }, { shape: [N, HO, WO, 2], value: grid(false, 9) }] }).then(() => undefined));
+test('DeepLIFT through GridSample with a constant grid sums to delta (bilinear zeros, bicubic reflection)', async () => {
+  await sumcheck(deeplift, { op: 'GridSample', opset: 16, attrs: { align_corners: 0 }, inputs: [{ shape: [N, C, H, W] }, { shape: [N, HO, WO, 2], value: grid(false, 9) }] });
+  await sumcheck(deeplift, { op: 'GridSample', opset: 16, attrs: { align_corners: 0, mode: 'bicubic', padding_mode: 'reflection' }, inputs: [{ shape: [N, C, H, W] }, { shape: [N, HO, WO, 2], value: grid(false, 10) }] });
+});
 
 test.run();
