@@ -74,6 +74,17 @@ test('a Conv of unknown input shape whose weight has no spatial axis (tf_resize\
   await cliFails(['attribute', at('concat-as-conv.onnx'), '--input', at('tf-input.npy'), '--out', at('never.npy')], /node 'Concat_13_node' \(Conv, opset 13\): weight has shape \[\d+\], needs rank ≥ 3 \(out channels, in channels, spatial\)$/);
 });
 
+test('a ConvTranspose dilated 1000-fold upstream of one with output_shape, which onnxruntime\'s shape inference answers with a rank-3 tensor (fuzz seed 1341), is refused in one line naming the node', async () => {
+  const fx = loadFixture('convtranspose_head', EXPORTERS);
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const node = m.graph!.node!.find((n) => n.name === 'ConvTranspose_10_node')!;
+  node.attribute = [...node.attribute!.filter((a) => a.name !== 'dilations'), ints('dilations', [1, 1000])];
+  fs.writeFileSync(at('dilated-transpose.onnx'), encodeModel(m));
+  fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('head-input.npy'));
+  const cause = /node 'ConvTranspose_14_node' \(ConvTranspose, opset 11\): shape inference gives output shape \[1,3,32\] for input shape \[1,4,16,2014\]: its output_shape, pads and dilations do not fit that input$/;
+  for (const method of ['gradient', 'deeplift', 'lrp-alphabeta']) await cliFails(['attribute', at('dilated-transpose.onnx'), '--input', at('head-input.npy'), '--method', method, '--out', at('never.npy')], cause);
+});
+
 test('raw weight data that does not hold whole values of its type is refused in one line naming the tensor', async () => {
   const m = decodeModel(fs.readFileSync(cnn.model));
   const t = m.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 8)!;
