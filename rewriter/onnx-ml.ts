@@ -23,7 +23,11 @@ const ML = 'ai.onnx.ml';
  */
 export function onnxMlToStandard(model: ModelProto, label: string): ModelProto {
   const isMl = (n: NodeProto) => n.domain === ML && ['Scaler', 'Normalizer', 'LinearClassifier', 'LinearRegressor', ...Object.keys(COLUMN_OPS)].includes(n.op_type ?? '');
-  return readInStandardOps(model, label, 'onnx-ml', isMl, (em, view, n, fail) => (COLUMN_OPS[n.op_type!] ? (em.rename(COLUMN_OPS[n.op_type!](em, view, n, fail), n.output![0]), []) : standardForm(n, em, fail)));
+  return readInStandardOps(model, label, 'onnx-ml', isMl, (em, view, n, fail) => {
+    const column = COLUMN_OPS[n.op_type!];
+    if (!column) return standardForm(n, em, fail);
+    em.rename(column(em, view, n, fail), n.output![0]);
+  });
 }
 
 /** Emits the node's standard form into `em`; returns what stays of the node itself (none, or its label part). */
