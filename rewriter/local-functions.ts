@@ -24,8 +24,9 @@ const shown = (f: FunctionProto) => `${f.domain ? `${f.domain}.` : ''}${f.name}$
  * formal inputs and outputs become the caller's names (an input the caller leaves out is absent
  * inside), every other name gets a fresh prefix, and an attribute that refers to the function's
  * (`ref_attr_name`) takes the caller's value, else the function's default, else is left out.
- * Calls inside function bodies and inside subgraphs are inlined too. A function that imports an
- * opset at another version than the model's, or that calls itself, is refused naming it.
+ * Calls inside function bodies and inside subgraphs are inlined too; an output that is one of the
+ * inputs is passed on. A function that imports an opset at another version than the model's,
+ * calls itself, or declares an output nothing writes is refused naming it.
  */
 export function inlineLocalFunctions(model: ModelProto, label: string): ModelProto {
   const functions = (model.functions as FunctionProto[] | undefined) ?? [];
@@ -73,9 +74,17 @@ export function inlineLocalFunctions(model: ModelProto, label: string): ModelPro
     const prefix = `${call.name || f.name}/`;
     const names = new Map<string, string>();
     (f.input ?? []).forEach((formal, k) => names.set(formal, call.input?.[k] ?? ''));
-    (f.output ?? []).forEach((formal, k) => names.set(formal, call.output?.[k] || fresh(`${prefix}${formal}`)));
+    const written = new Set((f.node ?? []).flatMap((n) => n.output ?? []));
+    // An output that is one of the inputs is passed on by an Identity.
+    const passed: NodeProto[] = [];
+    (f.output ?? []).forEach((formal, k) => {
+      const actual = call.output?.[k];
+      if (written.has(formal)) names.set(formal, actual || fresh(`${prefix}${formal}`));
+      else if (names.get(formal) && actual) passed.push({ op_type: 'Identity', input: [names.get(formal)!], output: [actual], name: fresh(`${prefix}${formal}/passed`) });
+      else if (actual) throw new ExplainError(`${label}: function ${shown(f)} declares output '${formal}', which no node of its body writes (a broken export)`);
+    });
     const given = new Map([...(f.attribute_proto ?? []), ...(call.attribute ?? [])].map((a) => [a.name ?? '', a]));
-    return (f.node ?? []).map((n, k) => renameNode(n, names, prefix, given, `${prefix}${n.name || `${n.op_type}_${k}`}`));
+    return [...(f.node ?? []).map((n, k) => renameNode(n, names, prefix, given, `${prefix}${n.name || `${n.op_type}_${k}`}`)), ...passed];
   };
 
   const rename = (names: Map<string, string>, prefix: string) => (name: string) => {

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inlineLocalFunctions } from '../rewriter/local-functions';
-import { AttrType, AttributeProto, DataType, decodeModel, encodeModel, GraphProto, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { AttrType, AttributeProto, DataType, decodeModel, encodeModel, GraphProto, makeTensor, ModelProto, NodeProto, tensorArray, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
@@ -99,6 +99,31 @@ test('a model calling nested local functions (attributes from the caller, defaul
   assert.ok(relL2(r.attributions.data, fd) < 1e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
   const d = await ex.attribute({ data: x, dims: [N, D] }, { target: targets, method: 'deeplift', baseline: { data: x.map((v) => 0.3 - v), dims: [N, D] } });
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
+test('a function output that is one of its inputs is passed on; one that no node writes (torch 1.13\'s broken Swin export) is refused in one line naming the function', async () => {
+  const tee = { name: 'Tee', domain: MOD, input: ['a'], output: ['a', 'b'], opset_import: [{ domain: '', version: 17 }], node: [{ op_type: 'Tanh', input: ['a'], output: ['b'] }] };
+  const calls: NodeProto[] = [
+    { op_type: 'Tee', domain: MOD, name: 'tee', input: ['x'], output: ['same', 'squashed'] },
+    { op_type: 'Concat', input: ['same', 'squashed'], output: ['both'], name: 'both', attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+    { op_type: 'MatMul', input: ['both', 'w'], output: ['logits'], name: 'head' },
+  ];
+  const withHead = (fns: object[]) => {
+    const m = decodeModel(model(fns, calls));
+    m.graph!.initializer = [makeTensor('w', [2 * D, C], values(2 * D * C), DataType.FLOAT)];
+    return encodeModel(m);
+  };
+  const bytes = withHead([tee]);
+  const ex = await Explainer.load(bytes);
+  const r = await ex.attribute({ data: x, dims: [N, D] }, { target: [0, 1] });
+  const weights = Array.from(tensorArray(decodeModel(bytes).graph!.initializer!.find((t) => t.name === 'w')!));
+  // y_t = Σ_d x_d·w[d, t] + tanh(x_d)·w[D + d, t].
+  const want = Array.from(x, (v, i) => { const t = [0, 1][Math.floor(i / D)]; const d = i % D; return weights[d * C + t] + (1 - Math.tanh(v) ** 2) * weights[(D + d) * C + t]; });
+  assert.ok(relL2(r.attributions.data, Float32Array.from(want)) < 1e-6, `gradient vs closed form: ${relL2(r.attributions.data, Float32Array.from(want))}`);
+  const broken = { ...tee, output: ['a', 'b', 'never'] };
+  const m = decodeModel(withHead([broken]));
+  m.graph!.node![0].output = ['same', 'squashed', 'lost'];
+  await rejects(() => Explainer.load(encodeModel(m)), /function pkg\.mod\.Tee declares output 'never', which no node of its body writes \(a broken export\)$/);
 });
 
 test('a recursive local function and one at another opset are refused in one line naming the function', async () => {
