@@ -2,7 +2,7 @@ import { attrInt } from './attributes';
 import { ExplainError } from './errors';
 import { floatMatMul } from './dynamic-quantization';
 import { GraphView } from './graph-view';
-import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
+import { AttrType, DataType, makeTensor, ModelProto, NodeProto, packedCode, TensorProto, tensorArray } from './proto';
 
 const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulNBits';
 const isBlockGather = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'GatherBlockQuantized';
@@ -35,11 +35,6 @@ export function matMulNBitsToMatMul(model: ModelProto, label: string): ModelProt
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
 }
 
-/** The bits-bit code at index i of a row of packed codes that starts at byte `start` (low bits first). */
-function code(packed: ArrayLike<number>, start: number, i: number, bits: number): number {
-  return (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & ((1 << bits) - 1);
-}
-
 /**
  * GatherBlockQuantized with uint8 data [rows, bytes] (bits 4: two codes a byte, low first; or 8),
  * gather_axis 0 and quantize_axis 1: table[r, c] = (q − zp)·s of block ⌊c / block_size⌋ of row
@@ -67,8 +62,8 @@ function gatherForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePr
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const blk = Math.floor(c / block);
-      const zp = zeros ? code(zeros, r * zeroBytes, blk, bits) : 2 ** (bits - 1);
-      table[r * cols + c] = (code(codes, r * rowBytes, c, bits) - zp) * scales[r * blocks + blk];
+      const zp = zeros ? packedCode(zeros, r * zeroBytes, blk, bits) : 2 ** (bits - 1);
+      table[r * cols + c] = (packedCode(codes, r * rowBytes, c, bits) - zp) * scales[r * blocks + blk];
     }
   }
   const w = `${data}/dequantized`;
@@ -92,13 +87,13 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
   const zeroBytes = Math.ceil((blocks * bits) / 8);
   const packedZeros = zeros && view.initializers.get(z)?.data_type === DataType.UINT8;
   if (zeros && zeros.values.length !== N * (packedZeros ? zeroBytes : blocks)) fail(`the zero points have ${zeros.values.length} values where ${N * (packedZeros ? zeroBytes : blocks)} are needed`);
-  const zeroPoint = (row: number, blk: number) => (!zeros ? 2 ** (bits - 1) : packedZeros ? code(zeros.values, row * zeroBytes, blk, bits) : zeros.values[row * blocks + blk]);
+  const zeroPoint = (row: number, blk: number) => (!zeros ? 2 ** (bits - 1) : packedZeros ? packedCode(zeros.values, row * zeroBytes, blk, bits) : zeros.values[row * blocks + blk]);
   const groups = g ? constant(g, 'g_idx').values : undefined;
   const weights = new Float32Array(K * N);
   for (let row = 0; row < N; row++) {
     for (let k = 0; k < K; k++) {
       const blk = groups ? groups[k] : Math.floor(k / block);
-      weights[k * N + row] = (code(codes, row * rowBytes, k, bits) - zeroPoint(row, blk)) * scales[row * blocks + blk];
+      weights[k * N + row] = (packedCode(codes, row * rowBytes, k, bits) - zeroPoint(row, blk)) * scales[row * blocks + blk];
     }
   }
   const w = `${b}/dequantized`;

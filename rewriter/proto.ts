@@ -138,6 +138,11 @@ export function tensorArray(t: TensorProto): ArrayLike<number> {
   return nibbleValues(t) ?? rawTyped(t) ?? tensorValues(t);
 }
 
+/** The bits-bit code at index i of packed codes that start at byte `start` (low bits first). */
+export function packedCode(packed: ArrayLike<number>, start: number, i: number, bits: number): number {
+  return (packed[start + Math.floor((i * bits) / 8)] >> ((i * bits) % 8)) & ((1 << bits) - 1);
+}
+
 /** 4-bit integers (UINT4, INT4, opset 21's blocked quantization): two a byte, the first in the low nibble. */
 function nibbleValues(t: TensorProto): Int8Array | Uint8Array | undefined {
   const type = t.data_type;
@@ -147,7 +152,7 @@ function nibbleValues(t: TensorProto): Int8Array | Uint8Array | undefined {
   const count = tensorDims(t).reduce((a, d) => a * d, 1);
   const out = type === DataType.INT4 ? new Int8Array(count) : new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    const v = (bytes[i >> 1] >> (4 * (i & 1))) & 15;
+    const v = packedCode(bytes, 0, i, 4);
     out[i] = type === DataType.INT4 && v > 7 ? v - 16 : v;
   }
   return out;
