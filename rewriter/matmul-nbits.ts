@@ -4,9 +4,8 @@ import { floatMatMul } from './dynamic-quantization';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, makeTensor, ModelProto, NodeProto, packedCode, TensorProto, tensorArray } from './proto';
 
-const isNBits = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulNBits';
-const isBlockGather = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'GatherBlockQuantized';
-const isBnb4 = (n: NodeProto) => n.domain === 'com.microsoft' && n.op_type === 'MatMulBnb4';
+/** A block-quantized op read as float ops; the dequantized weights go to `extra`. */
+type BlockForm = (view: GraphView, n: NodeProto, extra: TensorProto[], fail: (what: string) => never) => NodeProto[];
 
 /** bitsandbytes' 4-bit code books as onnxruntime's kernel holds them: FP4 (quant_type 0) and NF4 (1). */
 const BNB4_VALUES = [
@@ -28,11 +27,21 @@ const BNB4_VALUES = [
  * bitsandbytes form (com.microsoft.MatMulBnb4: transformers.js' model_bnb4.onnx) a MatMul.
  */
 export function matMulNBitsToMatMul(model: ModelProto, label: string): ModelProto {
-  if (!(model.graph?.node ?? []).some((n) => isNBits(n) || isBlockGather(n) || isBnb4(n))) return model;
+  const formOf = (n: NodeProto) => (n.domain === 'com.microsoft' ? FORMS.get(n.op_type ?? '') : undefined);
+  if (!(model.graph?.node ?? []).some(formOf)) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
-  const node = (model.graph!.node ?? []).flatMap((n) => (isNBits(n) ? floatForm(view, n, extra) : isBlockGather(n) ? gatherForm(view, n, extra) : isBnb4(n) ? bnb4Form(view, n, extra) : [n]));
+  const node = (model.graph!.node ?? []).flatMap((n) => {
+    const form = formOf(n);
+    return form ? form(view, n, extra, (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); }) : [n];
+  });
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
+}
+
+/** A float initializer `<name>/dequantized` of the given values, added to `extra`; its name. */
+function dequantized(extra: TensorProto[], name: string, dims: number[], values: Float32Array): string {
+  extra.push(makeTensor(`${name}/dequantized`, dims, values, DataType.FLOAT));
+  return `${name}/dequantized`;
 }
 
 /**
@@ -40,8 +49,7 @@ export function matMulNBitsToMatMul(model: ModelProto, label: string): ModelProt
  * gather_axis 0 and quantize_axis 1: table[r, c] = (q − zp)·s of block ⌊c / block_size⌋ of row
  * r, zero points packed the same way (default 2^(bits−1)); other layouts are refused.
  */
-function gatherForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
-  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+const gatherForm: BlockForm = (view, n, extra, fail) => {
   const [data, indices, s, z] = n.input ?? [];
   const [bits, block] = [attrInt(n, 'bits', 4), attrInt(n, 'block_size', 128)];
   const packed = view.initializers.get(data) ?? fail('data must be a constant');
@@ -66,13 +74,11 @@ function gatherForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePr
       table[r * cols + c] = (packedCode(codes, r * rowBytes, c, bits) - zp) * scales[r * blocks + blk];
     }
   }
-  const w = `${data}/dequantized`;
-  extra.push(makeTensor(w, [rows, cols], table, DataType.FLOAT));
+  const w = dequantized(extra, data, [rows, cols], table);
   return [{ op_type: 'Gather', input: [w, indices], output: [n.output![0]], name: n.name || n.output![0], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }];
-}
+};
 
-function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
-  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+const floatForm: BlockForm = (view, n, extra, fail) => {
   const [a, b, s, z, g, bias] = n.input ?? [];
   const [K, N, bits, block] = [attrInt(n, 'K', 0), attrInt(n, 'N', 0), attrInt(n, 'bits', 4), attrInt(n, 'block_size', 0)];
   if (![2, 4, 8].includes(bits) || block <= 0 || K <= 0 || N <= 0) fail(`bits ${bits}, block_size ${block}, K ${K}, N ${N} do not describe a weight (bits 2, 4 or 8)`);
@@ -96,10 +102,8 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
       weights[k * N + row] = (packedCode(codes, row * rowBytes, k, bits) - zeroPoint(row, blk)) * scales[row * blocks + blk];
     }
   }
-  const w = `${b}/dequantized`;
-  extra.push(makeTensor(w, [K, N], weights, DataType.FLOAT));
-  return floatMatMul(n, a, w, bias);
-}
+  return floatMatMul(n, a, dequantized(extra, b, [K, N], weights), bias);
+};
 
 /**
  * MatMulBnb4: B holds the N×K weight transposed ([N, K] row-major, as bitsandbytes quantizes it),
@@ -107,8 +111,7 @@ function floatForm(view: GraphView, n: NodeProto, extra: TensorProto[]): NodePro
  * consecutive values of that layout: w[k, n] = book[code of e]·absmax[⌊e / block_size⌋] with
  * e = n·K + k. The product is A·w as the kernel computes it (which transposes B whatever transB says).
  */
-function bnb4Form(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProto[] {
-  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
+const bnb4Form: BlockForm = (view, n, extra, fail) => {
   const [a, b, absmax] = n.input ?? [];
   const [K, N, block, type] = [attrInt(n, 'K', 0), attrInt(n, 'N', 0), attrInt(n, 'block_size', 0), attrInt(n, 'quant_type', -1)];
   if (K <= 0 || N <= 0 || block <= 0 || !BNB4_VALUES[type]) fail(`K ${K}, N ${N}, block_size ${block} and quant_type ${type} do not describe a weight (quant_type 0 for FP4 or 1 for NF4)`);
@@ -122,7 +125,7 @@ function bnb4Form(view: GraphView, n: NodeProto, extra: TensorProto[]): NodeProt
     const nibble = e % 2 ? codes[e >> 1] & 15 : codes[e >> 1] >> 4;
     weights[(e % K) * N + Math.floor(e / K)] = book[nibble] * Math.fround(scales[Math.floor(e / block)]);
   }
-  const w = `${b}/dequantized`;
-  extra.push(makeTensor(w, [K, N], weights, DataType.FLOAT));
-  return floatMatMul(n, a, w);
-}
+  return floatMatMul(n, a, dequantized(extra, b, [K, N], weights));
+};
+
+const FORMS = new Map<string, BlockForm>([['MatMulNBits', floatForm], ['GatherBlockQuantized', gatherForm], ['MatMulBnb4', bnb4Form]]);
