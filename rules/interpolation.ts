@@ -49,11 +49,15 @@ function nearestPixel(mode: string, v: number, downsampling: boolean): number {
   }
 }
 
+/** Keys' cubic convolution kernel at distance x with coefficient a (0 from distance 2 on). */
+function keys(x: number, a: number): number {
+  const s = Math.abs(x);
+  return s < 1 ? ((a + 2) * s - (a + 3)) * s * s + 1 : s < 2 ? ((a * s - 5 * a) * s + 8 * a) * s - 4 * a : 0;
+}
+
 /** Keys' cubic convolution weights of the taps at ⌊c⌋ − 1 … ⌊c⌋ + 2 for fraction t (onnxruntime's GetCubicCoeffs). */
 function cubicWeights(t: number, a: number): number[] {
-  const far = (s: number) => ((a * s - 5 * a) * s + 8 * a) * s - 4 * a;
-  const near = (s: number) => ((a + 2) * s - (a + 3)) * s * s + 1;
-  return [far(t + 1), near(t), near(1 - t), far(2 - t)];
+  return [keys(t + 1, a), keys(t, a), keys(1 - t, a), keys(2 - t, a)];
 }
 
 /** Interpolation matrix A (outLen × inLen, row-major) of one axis: y = A·x along that axis. */
@@ -101,9 +105,7 @@ export function interpolationMatrix(m: ResizeMode, scale: number, inLen: number,
 export function antialiasMatrix(m: ResizeMode, scale: number, inLen: number, outLen: number): Float64Array {
   const a = new Float64Array(outLen * inLen);
   const cubicA = m.cubicA ?? -0.75;
-  const filter = m.mode === 'cubic'
-    ? (x: number) => { const t = Math.abs(x); return t < 1 ? f(f(f(f(cubicA + 2) * t - f(cubicA + 3)) * t) * t + 1) : t < 2 ? f(f(f(f(t - 5) * t + 8) * t - 4) * cubicA) : 0; }
-    : (x: number) => Math.max(0, f(1 - Math.abs(x)));
+  const filter = m.mode === 'cubic' ? (x: number) => f(keys(x, cubicA)) : (x: number) => Math.max(0, f(1 - Math.abs(x)));
   const widen = f(1 / scale);
   const support = widen >= 1 ? f(f((m.mode === 'cubic' ? 4 : 2) * 0.5) * widen) : (m.mode === 'cubic' ? 2 : 1);
   const window = Math.ceil(support) * 2 + 1;
