@@ -66,9 +66,10 @@ export const GridSample: RuleEntry = {
       const [ix, iy] = [coordinate(0, W), coordinate(1, H)];
       const one = em.scalar(1);
       // The pixel a tap at integer c reads along an axis of `size`, and whether it lies inside.
+      const clamp = (c: string, size: number) => em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]);
       const read = (c: string, size: number): { at: string; inside?: string } => {
-        if (padding === 'zeros') return { at: em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]), inside: em.mul(em.mask('GreaterOrEqual', c, em.scalar(0)), em.mask('LessOrEqual', c, em.scalar(size - 1))) };
-        if (padding === 'border') return { at: em.op('Clip', [c, em.scalar(0), em.scalar(size - 1)]) };
+        if (padding === 'zeros') return { at: clamp(c, size), inside: em.mul(em.mask('GreaterOrEqual', c, em.scalar(0)), em.mask('LessOrEqual', c, em.scalar(size - 1))) };
+        if (padding === 'border') return { at: clamp(c, size) };
         // onnxruntime's GsReflect: folded n times by the range, back from the lower or upper border.
         const [lo, hi] = align ? [0, size - 1] : [-0.5, size - 0.5];
         const [below, above] = [em.compare('Less', c, em.scalar(lo)), em.compare('Greater', c, em.scalar(hi))];
@@ -78,7 +79,7 @@ export const GridSample: RuleEntry = {
         const odd = em.compare('Equal', em.sub(folds, em.mul(em.floor(em.mul(folds, em.scalar(0.5))), em.scalar(2))), one);
         const [fromLo, fromHi] = [em.add(em.scalar(lo), rest), em.sub(em.scalar(hi), rest)];
         const mirrored = em.where(below, em.where(odd, fromHi, fromLo), em.where(above, em.where(odd, fromLo, fromHi), c));
-        return { at: em.op('Clip', [em.floor(mirrored), em.scalar(0), em.scalar(size - 1)]) };
+        return { at: clamp(em.floor(mirrored), size) };
       };
       // Per axis: the taps' integer positions and weight factors.
       const axis = (c: string): { taps: string[]; factors: Factor[] } => {
