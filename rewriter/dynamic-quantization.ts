@@ -25,7 +25,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   const nodes = model.graph?.node ?? [];
   // A quantized Gather table is read through DequantizeLinear: models without one, or an integer or
   // quantized fused op, are left without building a view.
-  if (!nodes.some((n) => (!n.domain && (n.op_type! in FLOAT_OP || n.op_type === 'DequantizeLinear')) || (n.domain === 'com.microsoft' && n.op_type! in MS_FORMS))) return model;
+  if (!nodes.some((n) => (!n.domain && (Object.hasOwn(FLOAT_OP, n.op_type!) || n.op_type === 'DequantizeLinear')) || (n.domain === 'com.microsoft' && Object.hasOwn(MS_FORMS, n.op_type!)))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
@@ -48,11 +48,11 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   };
   for (const n of view.nodes) {
     if (replaced.has(n)) continue;
-    const ms = n.domain === 'com.microsoft' ? MS_FORMS[n.op_type ?? ''] : undefined;
+    const ms = n.domain === 'com.microsoft' && Object.hasOwn(MS_FORMS, n.op_type!) ? MS_FORMS[n.op_type!] : undefined;
     const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
     const form = ms ? [[n, ms(view, n, shared, fail)] as [NodeProto, NodeProto[]]]
       : n.domain ? undefined
-        : n.op_type === 'Gather' ? gatherForm(view, n, shared) : n.op_type! in FLOAT_OP ? integerForm(view, n, shared) : undefined;
+        : n.op_type === 'Gather' ? gatherForm(view, n, shared) : Object.hasOwn(FLOAT_OP, n.op_type!) ? integerForm(view, n, shared) : undefined;
     if (form) for (const [old, now] of form) replaced.set(old, now);
   }
   if (!replaced.size) return model;
