@@ -361,6 +361,33 @@ def make_module_functions():
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(8), nn.Linear(8, 5)))
 
 
+class AudioBody(nn.Module):
+    """wav2vec2-style audio classifier on a raw waveform [N, T]."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv1d(1, 16, 10, 5, bias=False), nn.GroupNorm(16, 16), nn.GELU(),
+                                      nn.Conv1d(16, 16, 3, 2, bias=False), nn.GELU())
+        self.proj, self.ln = nn.Linear(16, 32), nn.LayerNorm(32)
+        self.pos = nn.utils.weight_norm(nn.Conv1d(32, 32, 8, padding=4, groups=4), name="weight", dim=2)
+        self.encoder = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, activation="gelu", batch_first=True)
+        self.head = nn.Linear(32, 5)
+        with torch.no_grad():
+            gn = self.features[1]
+            gn.weight.uniform_(0.5, 1.5)
+            gn.bias.uniform_(-0.2, 0.2)
+
+    def forward(self, x):
+        h = self.ln(self.proj(self.features(x.unsqueeze(1)).transpose(1, 2)))
+        p = self.pos(h.transpose(1, 2))[:, :, :-1]  # even kernel: the last step is dropped (SamePad)
+        h = self.encoder(h + nn.functional.gelu(p).transpose(1, 2))
+        return self.head(h.mean(1))
+
+
+def make_audio():
+    return Net(AudioBody())
+
+
 def perturb_layernorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -411,9 +438,9 @@ def op_hist(m):
     return Counter(n.op_type for n in m.graph.node)
 
 
-def export(model, x, path, opset, dynamic=True, preserve=False, functions=None):
+def export(model, x, path, opset, dynamic=True, preserve=False, functions=None, fold=True):
     kw = dict(opset_version=opset, input_names=["input"], output_names=["output"],
-              do_constant_folding=True)
+              do_constant_folding=fold)
     if functions:
         kw["export_modules_as_functions"] = functions
     if dynamic:
@@ -439,7 +466,7 @@ SUMMARY = []
 
 
 def write_fixture(name, model, x, opset, num_classes, description, *, dynamic=True,
-                  preserve=False, deeplift=False, target=None, check=None, functions=None):
+                  preserve=False, deeplift=False, target=None, check=None, functions=None, fold=True):
     d = os.path.join(OUT_ROOT, name)
     os.makedirs(d, exist_ok=True)
     model.eval()
@@ -448,7 +475,7 @@ def write_fixture(name, model, x, opset, num_classes, description, *, dynamic=Tr
         target = np.random.RandomState(0).randint(num_classes, size=x.shape[0])
     target = np.asarray(target, dtype=np.int64)
     path = os.path.join(d, "model.onnx")
-    m = export(model, x, path, opset, dynamic=dynamic, preserve=preserve, functions=functions)
+    m = export(model, x, path, opset, dynamic=dynamic, preserve=preserve, functions=functions, fold=fold)
     if check is not None:
         check(m)
     with torch.no_grad():
@@ -700,6 +727,22 @@ def main():
                   "GELU and LayerNorm as model-local functions (GELU called inside a block), "
                   "MaxPool, GlobalAveragePool, Flatten, Gemm in the main graph.",
                   check=chk_fn, functions=MODULE_FUNCTIONS)
+
+    # 13. audio ------------------------------------------------------------------------
+    def chk_audio(mm):
+        ops = op_hist(mm)
+        assert ops.get("InstanceNormalization") == 1 and ops.get("Conv") == 3, ops  # GroupNorm as InstanceNormalization
+        pos_w = next(n.input[1] for n in mm.graph.node if n.op_type == "Conv" and n.input[1] not in
+                     {i.name for i in mm.graph.initializer})
+        assert pos_w, "the weight-normalised Conv reads a computed weight"
+    m = seeded(make_audio, 13)
+    write_fixture("audio", m, randn(113, 3, 400), 14, 5,
+                  "wav2vec2-style audio classifier on a waveform [N,400]: Conv1d feature extractor with "
+                  "GroupNorm (torch.onnx: Reshape-InstanceNormalization-Reshape-Mul-Add) and erf GELU, Linear + "
+                  "LayerNorm, a weight-normalised grouped positional Conv1d (even kernel, last step sliced off) "
+                  "exported without constant folding, so its weight g·v/||v|| is computed in the graph, a "
+                  "TransformerEncoderLayer (batch_first, GELU), mean over time, Linear.",
+                  check=chk_audio, fold=False)
 
     # Summary --------------------------------------------------------------------------
     total = 0
