@@ -39,7 +39,7 @@ function placements(log: string): Map<string, string[]> {
 const CASES = [
   ['resnet_bn', 'gradient'], ['resnet_bn', 'deeplift'], ['cnn_maxpool', 'lrp-epsilon'], ['cnn_maxpool', 'guided-backprop'], ['transformer', 'deeplift'], ['conv1d_onehot', 'deeplift'],
   ['mobilenet', 'gradient'], ['paddle_op9', 'deeplift', 'exporters'], ['qdq_cnn', 'gradient', 'exporters'], ['tf_speech', 'deeplift', 'exporters'],
-  ['lstm_op13', 'gradient', 'recurrent'], ['gru_bi_op14', 'deeplift', 'recurrent'],
+  ['lstm_op13', 'gradient', 'recurrent'], ['gru_bi_op14', 'deeplift', 'recurrent'], ['audio', 'deeplift'],
 ];
 
 for (const [name, method, root = 'fixtures'] of CASES) {
