@@ -568,6 +568,8 @@ async function attribute(p: Parsed): Promise<void> {
       const value = space.values(scores.subarray(row * space.rowSize, (row + 1) * space.rowSize))[t];
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
+    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+    if (from !== output) console.log(`explained through the logits '${from}' that a Softmax turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
   for (const [input, t] of parts) {

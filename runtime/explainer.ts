@@ -246,7 +246,7 @@ export class Explainer {
         if (batch > 1) {
           // Everything below probes one row: a model that fixes a larger batch is batch-freed first.
           const freed = await freeHardCodedBatch(view, specs);
-          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
+          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image)`);
           view = new GraphView(freed, this.label);
         }
         let first = await probeFacts(view.model, specs, this.label);

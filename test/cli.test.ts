@@ -59,7 +59,11 @@ test('attribute --out x.npy writes float32 attributions of the input shape equal
     assert.ok(relL2(a.data as Float32Array, api.attributions.data) <= 1e-6, `${method}: rel L2 ${relL2(a.data as Float32Array, api.attributions.data)}`);
     r.out.slice(0, 3).forEach((line, row) => assert.ok(line.startsWith(`row ${row}: target ${fx.meta.target[row]}, output[`), line));
     if (method === 'deeplift') assert.ok(r.out.some((l) => /^row 0: convergence delta /.test(l)), 'delta reported');
+    assert.ok(r.out.includes(`explained through the logits '${fx.meta.logits_name_hint}' that a Softmax turns into 'output' (--explain-softmax explains 'output' itself)`), r.out.join('|'));
   }
+  const probabilities = await runCli(['attribute', fx.model, '--input', inputOf('cnn_maxpool'), '--explain-softmax', '--out', path.join(dir, 'attr-softmax.npy')]);
+  assert.is(probabilities.code, 0, probabilities.err.join('|'));
+  assert.not.ok(probabilities.out.some((l) => l.startsWith('explained through the logits')), probabilities.out.join('|'));
 });
 
 test('attribute --out x.png on resnet_bn writes a PNG figure: input and heat map at the display size', async () => {

@@ -23,7 +23,7 @@ export interface Fixture {
   name: string;
   model: string;
   input: NdArray & { data: Float32Array };
-  meta: { opset: number; target: number[]; softmax: boolean; batch_fixed: boolean };
+  meta: { opset: number; target: number[]; softmax: boolean; batch_fixed: boolean; logits_name_hint?: string };
   ref(file: string): Float32Array | undefined;
 }
 
