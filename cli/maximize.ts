@@ -7,7 +7,7 @@ import { presetNormalization } from '../runtime/image';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { linePlot } from '../runtime/plot';
+import { linePlot, upscale } from '../runtime/plot';
 import { num, Parsed, preprocessFlag } from './args';
 import { modelArg, provider } from './main';
 import { pictureOf } from './pictures';
@@ -16,8 +16,9 @@ export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer 
 
 Activation maximisation: gradient ascent with Adam from seeded noise on a class logit (--target)
 or on the mean activation of one channel (axis 1) of any tensor (--layer: tensor or node name).
-Writes IMG.npy (the input, model space), IMG.png (de-normalised with the preset), IMG.objective.json
-(objective and activation per step) and IMG.objective.png (their plot).
+Writes IMG.npy (the input, model space), IMG.png (de-normalised with the preset, each pixel an
+integer-sized block up to --display-size), IMG.objective.json (objective and activation per step)
+and IMG.objective.png (their plot).
 
   --output NAME         model output holding the class scores (when it has several)
   --preprocess P        torchvision (ImageNet mean/std; default for 3 channels) | none (pixels in [0,1])
@@ -30,6 +31,7 @@ Writes IMG.npy (the input, model space), IMG.png (de-normalised with the preset)
   --lp-weight W --p P   Lp regulariser: W·mean|x|^P (default 0, 6)
   --tv-weight W --tv-beta B      total variation: W·mean (|∇x|² + ε)^(B/2) (default 0, 2)
   --seed N              noise seed (default 0)
+  --display-size PX     IMG.png's longer side at most PX, by whole-pixel blocks (default 224; the model's size if larger)
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 /** The objective flags `maximize` and `rewrite --method maximize` share. */
@@ -37,7 +39,7 @@ export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, outpu
 
 export const MAXIMIZE_FLAGS = {
   ...OBJECTIVE_FLAGS, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
-  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, provider: true, help: false,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, help: false,
 };
 
 function numberFlags(p: Parsed) {
@@ -69,6 +71,8 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   if (files.some((f) => path.resolve(f) === path.resolve(model))) throw new ExplainError(`maximize: --out ${out} would overwrite the model ${model}`);
   const { number, integer } = numberFlags(p);
   const objective = objectiveFlags(p);
+  const display = integer('display-size') ?? 224;
+  if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const channels = ex.input.dims.length === 4 ? ex.input.dims[1] : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'none']);
@@ -88,7 +92,10 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   };
   const r = await maximize(ex, options);
   writeNpy(`${base}.npy`, r.image.data, r.image.dims);
-  if (r.image.dims.length === 4) writePng(`${base}.png`, pictureOf(r.image.data, r.image.dims, norm));
+  if (r.image.dims.length === 4) {
+    const side = Math.max(...r.image.dims.slice(2));
+    writePng(`${base}.png`, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
+  }
   const json = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
   fs.writeFileSync(`${base}.objective.json`, `${JSON.stringify(json)}\n`);
   writePng(`${base}.objective.png`, linePlot([{ y: r.objective }, { y: r.activation }], { width: 320, height: 160 }));

@@ -80,11 +80,15 @@ test('maximize writes the image (.npy, .png), the objective per step (.json) and
   const logit = (await ex.forward({ data: x.data as Float32Array, dims: x.dims })).logits.data[3];
   assert.ok(Math.abs(logit - json.final_activation) < 1e-3 * (1 + Math.abs(logit)));
   const png = PNG.sync.read(fs.readFileSync(`${base}.png`));
-  assert.equal([png.width, png.height], [16, 16]);
-  // De-normalised with the 'none' preset: the grey level is the pixel value.
+  assert.equal([png.width, png.height], [224, 224], 'each pixel a 14×14 block (default display size 224)');
+  // De-normalised with the 'none' preset: the grey level is the pixel value, over the whole block.
   const v = (x.data as Float32Array)[5 * 16 + 7];
-  assert.ok(Math.abs(png.data[(5 * 16 + 7) * 4] - Math.round(255 * v)) <= 1);
+  for (const [row, col] of [[5 * 14, 7 * 14], [5 * 14 + 13, 7 * 14 + 13]]) assert.ok(Math.abs(png.data[(row * 224 + col) * 4] - Math.round(255 * v)) <= 1);
   assert.ok(fs.existsSync(`${base}.objective.png`));
+  const exact = await runCli(['maximize', D, '--target', '3', '--stages', '1', '--steps', '2', '--display-size', '16', '--out', `${base}-16.png`]);
+  assert.is(exact.code, 0, exact.err.join('|'));
+  const small = PNG.sync.read(fs.readFileSync(`${base}-16.png`));
+  assert.equal([small.width, small.height], [16, 16]);
 });
 
 test('maximize: user mistakes are one-line errors', async () => {
@@ -93,6 +97,7 @@ test('maximize: user mistakes are one-line errors', async () => {
     [['--layer', 'nope', '--channel', '1'], /no tensor or node named 'nope'/],
     [['--layer', '/Relu_1_output_0', '--channel', '99'], /channel 99 is out of range/],
     [['--target', '10'], /target 10 is out of range/],
+    [['--target', '3', '--display-size', '0'], /--display-size: '0' is not a positive integer/],
   ] as const) {
     const r = await runCli(['maximize', D, ...args, '--stages', '1', '--steps', '1', '--out', path.join(tmp, 'm.npy')]);
     assert.is(r.code, 1, args.join(' '));
