@@ -24,15 +24,21 @@ export const ConvTranspose: RuleEntry = {
       const outputPadding = attrInts(node, 'output_padding') ?? Array(n).fill(0);
       const autoPad = attrString(node, 'auto_pad', 'NOTSET');
       let pads = attrInts(node, 'pads') ?? Array(2 * n).fill(0);
+      // An output_shape past the full extent: onnxruntime pads nothing and the end positions beyond
+      // it hold only the bias, so their dY is dropped.
+      const beyond = Array(n).fill(0);
       if (attrInts(node, 'output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
         pads = Array(2 * n).fill(0);
         for (let i = 0; i < n; i++) {
           const total = strides[i] * (xs[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - ys[i];
-          const half = Math.floor(total / 2);
-          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+          beyond[i] = Math.max(0, -total);
+          const half = Math.floor(Math.max(0, total) / 2);
+          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, Math.max(0, total) - half] : [Math.max(0, total) - half, half];
         }
       }
-      return [em.op('Conv', [dY!, w], { strides, dilations, pads, group: attrInt(node, 'group', 1) })];
+      const axes = beyond.flatMap((b, i) => (b > 0 ? [i + 2] : []));
+      const read = axes.length ? em.slice(dY!, axes.map(() => 0), axes.map((a) => ys[a - 2] - beyond[a - 2]), axes) : dY!;
+      return [em.op('Conv', [read, w], { strides, dilations, pads, group: attrInt(node, 'group', 1) })];
     },
   },
 };

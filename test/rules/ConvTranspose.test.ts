@@ -15,4 +15,12 @@ test('ConvTranspose with output_shape', () =>
 test('ConvTranspose SAME_UPPER', () =>
   gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [1, 1, 3, 3] }, { shape: [1, 1, 2, 2], value: w(4) }], attrs: { strides: [2, 2], auto_pad: 'SAME_UPPER' } }));
 
+for (const autoPad of ['SAME_UPPER', 'SAME_LOWER']) {
+  test(`ConvTranspose ${autoPad} with an odd total padding (onnxruntime's split)`, () =>
+    gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [1, 1, 3, 4] }, { shape: [1, 2, 3, 3], value: w(18) }], attrs: { strides: [2, 2], auto_pad: autoPad } }));
+}
+
+test('ConvTranspose with an output_shape one past the full extent (as an output_padding: the end positions hold only the bias)', () =>
+  gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [1, 1, 3, 3] }, { shape: [1, 2, 3, 3], value: w(18) }, { shape: [2], value: [0.1, -0.2] }], attrs: { strides: [2, 2], output_shape: [8, 7] } }));
+
 test.run();
