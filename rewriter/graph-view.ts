@@ -129,8 +129,10 @@ export class GraphView {
       case 'Unsqueeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r + a.length; }
       case 'Squeeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r - a.length; }
       default: {
-        if (!ELEMENTWISE.has(node.op_type ?? '') || node.output?.[0] !== name) return undefined;
-        const ranks = (node.input ?? []).filter(Boolean).map((_, i) => of(i));
+        if (node.output?.[0] !== name) return undefined;
+        if (SAME_RANK.has(node.op_type ?? '')) return of(0);
+        if (!ELEMENTWISE.has(node.op_type ?? '')) return undefined;
+        const ranks = (node.input ?? []).flatMap((name, i) => (name ? [of(i)] : []));
         return ranks.some((r) => r === undefined) ? undefined : Math.max(...(ranks as number[]));
       }
     }
@@ -148,6 +150,12 @@ const ELEMENTWISE = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Max', 'Min', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Neg', 'Sqrt', 'Exp', 'Log', 'Cast',
   'Identity', 'Dropout', 'Softmax', 'Gelu', 'FastGelu', 'BiasGelu', 'QuickGelu', 'BiasAdd', 'LayerNormalization', 'SkipLayerNormalization',
   'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization', 'RotaryEmbedding', 'Clip', 'LeakyRelu', 'HardSigmoid', 'HardSwish',
+]);
+
+/** Ops whose first output has their first input's rank (windows, resizing, padding, slicing). */
+const SAME_RANK = new Set([
+  'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'InstanceNormalization',
+  'LRN', 'Resize', 'Upsample', 'Pad', 'Slice',
 ]);
 
 /** A constant whose values are decoded on first read (rules often only ask whether weights are constant). */

@@ -209,6 +209,15 @@ function unique(axes: number[], fail: Fail): void {
   if (new Set(axes).size !== axes.length) fail(`axes [${axes}] repeat an axis`);
 }
 
+const upsampleModes = modes({ mode: ['nearest', 'linear', 'bilinear'] });
+
+/** Input i of the node, where given and of known rank, is a 1-D tensor. */
+function oneDimensional(node: NodeProto, i: number, shape: Shape | undefined, fail: Fail, view: GraphView): void {
+  const name = node.input?.[i];
+  const rank = name ? shape?.length ?? view.rank(name) : undefined;
+  if (rank !== undefined && rank !== 1) fail(`input ${i} ('${name}') has rank ${rank}; it must be a 1-D tensor`);
+}
+
 const resizeModes = modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] });
 const padModes = modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] });
 
@@ -302,8 +311,11 @@ const RULES: Record<string, Rule> = {
     const rest = [...x];
     return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
   },
-  Resize: (node, [x], fail, view) => {
+  Resize: (node, shapes, fail, view) => {
+    const [x] = shapes;
     resizeModes(node, [x], fail, view);
+    // roi, scales and sizes (scales alone at opset 10) are 1-D: onnxruntime 1.30 overruns its stack on others.
+    (view.opset >= 11 ? [1, 2, 3] : [1]).forEach((i) => oneDimensional(node, i, shapes[i], fail, view));
     // Output size from constant sizes (input 3), else scales (input 2; input 1 at opset 10), over every axis.
     const constant = (i: number) => (node.input?.[i] ? view.constant(node.input[i])?.values : undefined);
     const sizes = constant(3);
@@ -313,7 +325,10 @@ const RULES: Record<string, Rule> = {
     if (out.length !== x.length || out.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`output size [${out}] does not fit the input [${x}]`);
     return [out];
   },
-  Upsample: modes({ mode: ['nearest', 'linear', 'bilinear'] }),
+  Upsample: (node, shapes, fail, view) => {
+    oneDimensional(node, 1, shapes[1], fail, view);
+    return upsampleModes(node, shapes, fail, view);
+  },
   Pad: (node, [x], fail, view) => {
     padModes(node, [x], fail, view);
     // pads: an attribute before opset 11, then a constant input; axes (opset 18) an optional input.

@@ -85,6 +85,18 @@ test('a ConvTranspose dilated 1000-fold upstream of one with output_shape, which
   for (const method of ['gradient', 'deeplift', 'lrp-alphabeta']) await cliFails(['attribute', at('dilated-transpose.onnx'), '--input', at('head-input.npy'), '--method', method, '--out', at('never.npy')], cause);
 });
 
+test('a Resize whose scales input is an image tensor (onnxruntime 1.30 overruns its stack: fuzz seed 1355) is refused in one line naming the node', async () => {
+  const fx = loadFixture('tf_resize', EXPORTERS);
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const node = m.graph!.node!.find((n) => n.name === 'Resize_25_node')!;
+  node.input = [node.input![0], '', 'Resize_16'];
+  fs.writeFileSync(at('resize-scales-image.onnx'), encodeModel(m));
+  fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('tf-input.npy'));
+  const cause = /node 'Resize_25_node' \(Resize, opset 13\): input 2 \('Resize_16'\) has rank 4; it must be a 1-D tensor$/;
+  await cliFails(['attribute', at('resize-scales-image.onnx'), '--input', at('tf-input.npy'), '--out', at('never.npy')], cause);
+  await apiFails(async () => (await Explainer.load(at('resize-scales-image.onnx'))).forward(readNpy(at('tf-input.npy'))), cause, 'forward');
+});
+
 test('raw weight data that does not hold whole values of its type is refused in one line naming the tensor', async () => {
   const m = decodeModel(fs.readFileSync(cnn.model));
   const t = m.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 8)!;
