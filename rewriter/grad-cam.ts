@@ -2,6 +2,7 @@ import { checkFreeNames, IO_NAMES } from './augment';
 import { emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
+import { holdsRows } from './graph-view';
 import { ExplainError } from './errors';
 import { DataType, ModelProto } from './proto';
 import { gradient } from '../rules/methods/gradient';
@@ -17,7 +18,7 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   const layer = spec.options.layer;
   if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
   const shape = facts.shapes.get(layer)!;
-  if ((shape.length !== 3 && shape.length !== 4) || facts.batchAxis.get(layer) !== 0) {
+  if ((shape.length !== 3 && shape.length !== 4) || !holdsRows(facts, layer, spec.batchDynamic)) {
     throw new ExplainError(`${view.label}: Grad-CAM needs a 3-D or 4-D layer with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
   }
   const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: IO_NAMES.seed }).get(layer)!;

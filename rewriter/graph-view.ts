@@ -19,6 +19,15 @@ export interface TensorFacts {
 
 export interface Constant { dims: number[]; values: number[] }
 
+/**
+ * Whether a tensor holds one row per input row: size 1 on axis 0 at batch 1, and (where the batch
+ * varies) that axis is the batch alone — not the batch folded with another axis, as attention
+ * heads [N·heads, …] or sequence-first flattenings [T·N, …] are.
+ */
+export function holdsRows(facts: TensorFacts, name: string, batchDynamic = true): boolean {
+  return facts.shapes.get(name)?.[0] === 1 && (!batchDynamic || facts.batchAxis.get(name) === 0);
+}
+
 /** The subgraphs of a control-flow node (If, Loop, Scan). */
 export function subgraphsOf(node: NodeProto): GraphProto[] {
   return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).filter((g): g is GraphProto => !!g);

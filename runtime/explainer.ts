@@ -3,7 +3,7 @@ import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, TensorFacts } from '../rewriter/graph-view';
+import { GraphView, holdsRows, TensorFacts } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -321,7 +321,7 @@ export class Explainer {
     }
     const text = `[${shape.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
-    if (prepared.batchDynamic ? facts.batchAxis.get(name) !== 0 : shape[0] !== 1) throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained`);
+    if (!holdsRows(facts, name, prepared.batchDynamic)) throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained`);
     return shape;
   }
 
@@ -360,7 +360,7 @@ export class Explainer {
         if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
         reached.add(o);
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
-        if (!prepared || prepared.facts.batchAxis.get(o) === 0 || !prepared.batchDynamic) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
+        if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
       }
     }
     return list;

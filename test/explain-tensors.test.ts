@@ -92,6 +92,29 @@ test('errors name the tensor and its shape', async () => {
   await fails(['--output', meta.logits, '--method', 'layer-activation'], /needs a layer/);
 });
 
+test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
+  const fx = loadFixture('audio');
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const folded = '/body/encoder/self_attn/Reshape_3_output_0';
+  const rows = /'\/body\/encoder\/self_attn\/Reshape_3_output_0' (has shape|of shape) \[39,32\] at batch 1 (with no batch on axis 0|has no channels after a batch axis)/;
+  for (const args of [
+    ['attribute', fx.model, '--input', input, '--output', folded, '--target', '0', '--out', path.join(out, 'never.npy')],
+    ['attribute', fx.model, '--input', input, '--layer', folded, '--out', path.join(out, 'never.npy')],
+    ['attribute', fx.model, '--input', input, '--method', 'grad-cam', '--layer', folded, '--out', path.join(out, 'never.npy')],
+    ['filters', fx.model, '--input', input, '--layer', folded],
+    ['maximize', fx.model, '--layer', folded, '--channel', '0', '--stages', '1', '--steps', '1', '--out', path.join(out, 'never.npy')],
+  ]) {
+    const r = await runCli(args);
+    assert.is(r.code, 1, args.join(' '));
+    assert.is(r.err.length, 1, r.err.join('|'));
+    assert.match(r.err[0], rows);
+  }
+  assert.not.ok(fs.existsSync(path.join(out, 'never.npy')));
+  const listed = (await (await Explainer.load(fx.model)).explainableTensors([400])).map((t) => t.name);
+  for (const name of [folded, '/body/encoder/self_attn/Gemm_output_0']) assert.not.ok(listed.includes(name), `${name} is listed`);
+  for (const name of ['/body/ReduceMean_output_0', 'output']) assert.ok(listed.includes(name), `${name} is not listed`);
+});
+
 test('info lists the explainable tensors near the end of the graph with shapes', async () => {
   const r = await runCli(['info', MODEL]);
   assert.is(r.code, 0, r.err.join('|'));

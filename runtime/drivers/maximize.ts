@@ -1,6 +1,6 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
-import { TensorFacts } from '../../rewriter/graph-view';
+import { holdsRows, TensorFacts } from '../../rewriter/graph-view';
 import { ModelProto } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { Progress } from '../progress';
@@ -60,7 +60,7 @@ export interface MaximizeResult {
 interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; describe: string }
 
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
-function objectiveOf(ex: Explainer, o: MaximizeOptions, facts: TensorFacts): Objective {
+function objectiveOf(ex: Explainer, o: MaximizeOptions, { facts, batchDynamic }: { facts: TensorFacts; batchDynamic: boolean }): Objective {
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
@@ -85,6 +85,7 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, facts: TensorFacts): Obj
     throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
   }
   requireFloatLayer(ex, facts, at, 'maximise', name);
+  if (!holdsRows(facts, at, batchDynamic)) throw new ExplainError(`${ex.label}: layer '${name}' has shape [${facts.shapes.get(at)}] at batch 1 with no batch on axis 0; a channel's mean is taken per input row`);
   const c = o.channel ?? 0;
   return {
     at, describe: `mean of channel ${c} of '${at}'`,
@@ -131,7 +132,7 @@ function regularizers(o: MaximizeOptions, nchw: boolean) {
  */
 export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDims: number[]): Promise<ModelProto> {
   const prepared = await ex.prepare(rowDims);
-  const obj = objectiveOf(ex, o, prepared.facts);
+  const obj = objectiveOf(ex, o, prepared);
   const atShape = prepared.facts.shapes.get(obj.at)!;
   return buildMaximization({
     view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, rowDims.length === 3),
@@ -197,7 +198,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     }
     sizes.push(nchw ? [h, w] : []);
     const prepared = await ex.prepare(rowDims);
-    const obj = objectiveOf(ex, o, prepared.facts);
+    const obj = objectiveOf(ex, o, prepared);
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, nchw),
