@@ -22,7 +22,7 @@ import { runError } from './run-errors';
 import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
-import type { PerturbationOptions } from './drivers/perturbation';
+import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
@@ -507,6 +507,7 @@ export class Explainer {
    */
   async attribute(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions = {}): Promise<AttributionResult> {
     checkRuleOptions(options);
+    checkInternalBatchSize(options.internalBatchSize);
     ({ given, options } = this.byName(given, options));
     const input = fromNdarray(given);
     const driver = driverFor(options);

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, snapshot, tempDir } from './support/cli-harness';
-import { relL2 } from './support/fixtures';
+import { EXPORTERS, relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
@@ -104,6 +104,10 @@ test('maximize: user mistakes are one-line errors', async () => {
     assert.is(r.err.length, 1, r.err.join('|'));
     assert.match(r.err[0], pattern);
   }
+  // Class scores that are not float (fuzz seed 1363: a QLinearConv's uint8 output).
+  const q = await runCli(['maximize', path.join(EXPORTERS, 'qop_cnn', 'model.onnx'), '--target', '0', '--output', 'QLinearConv_10', '--stages', '1', '--steps', '1', '--out', path.join(tmp, 'q.npy')]);
+  assert.is(q.code, 1, q.err.join('|'));
+  assert.match(q.err[0], /class scores 'QLinearConv_10' \[N, 6, 6, 6\] is not a float tensor/);
   const r = await runCli(['maximize', D, '--target', '1', '--out', D.replace(/\.onnx$/, '.txt')]);
   assert.is(r.code, 1);
   assert.match(r.err[0], /--out IMG\.png or IMG\.npy is required/);

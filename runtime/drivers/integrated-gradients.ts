@@ -1,5 +1,4 @@
 import { IO_NAMES } from '../../rewriter/augment';
-import { ExplainError } from '../../rewriter/errors';
 import { integratedGradients as method } from '../../rules/methods/integrated-gradients';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
@@ -8,6 +7,7 @@ import { rowsInMemory } from '../memory';
 import { outputSeed } from './seed';
 import { quadrature } from './integrated-gradients-quadrature';
 import { Driver } from './types';
+import { checkInternalBatchSize } from './perturbation';
 
 function nodes(options: AttributeOptions) {
   return quadrature(options.igMethod ?? 'gausslegendre', options.steps ?? 50);
@@ -15,7 +15,7 @@ function nodes(options: AttributeOptions) {
 
 /** Model rows per run, and path points per run: at most `limit` rows in all (points × rows), all in one run without a limit. */
 export function chunking(n: number, steps: number, limit: number | undefined, batchDynamic: boolean): { rows: number; steps: number } {
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ExplainError(`internalBatchSize: ${limit} is not a positive integer`);
+  checkInternalBatchSize(limit);
   if (!batchDynamic) return { rows: 1, steps: 1 };
   const rows = Math.min(n, limit ?? n);
   const most = Math.max(1, Math.min(steps, Math.floor((limit ?? Infinity) / rows)));

@@ -1,8 +1,8 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
-import { holdsRows, TensorFacts } from '../../rewriter/graph-view';
+import { holdsRows } from '../../rewriter/graph-view';
 import { ModelProto } from '../../rewriter/proto';
-import type { Explainer } from '../explainer';
+import type { Explainer, Prepared } from '../explainer';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
@@ -60,12 +60,14 @@ export interface MaximizeResult {
 interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; describe: string }
 
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
-function objectiveOf(ex: Explainer, o: MaximizeOptions, { facts, batchDynamic }: { facts: TensorFacts; batchDynamic: boolean }): Objective {
+function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Objective {
+  const { facts, batchDynamic } = prepared;
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
   if (o.target !== undefined) {
     const { from } = ex.resolveOutput(o.output);
+    ex.checkTensor(prepared, from, 'class scores');
     const k = o.target;
     return {
       at: from, describe: `logit ${k}`,

@@ -111,11 +111,15 @@ export async function sweep(ex: Explainer, x: OrtTensor, options: AttributeOptio
   return { attributions: { data: attributions, dims: [...perturbed.dims] }, outputs: p.outputs, targets: p.targets };
 }
 
+/** A given internalBatchSize is a positive integer (every method checks it, also those that run once). */
+export function checkInternalBatchSize(size: number | undefined): void {
+  if (size !== undefined && (!Number.isInteger(size) || size < 1)) throw new ExplainError(`internalBatchSize: ${size} is not a positive integer`);
+}
+
 /** Rows per forward run (internalBatchSize; by default 16, a sweep's, or `fallback`). */
 export function internalBatch(options: { internalBatchSize?: number }, fallback = 16): number {
-  const batch = options.internalBatchSize ?? fallback;
-  if (!Number.isInteger(batch) || batch < 1) throw new ExplainError(`internalBatchSize: ${batch} is not a positive integer`);
-  return batch;
+  checkInternalBatchSize(options.internalBatchSize);
+  return options.internalBatchSize ?? fallback;
 }
 
 /** One row per job: the job's row of x with its features replaced by `fill`'s values. */
