@@ -32,11 +32,19 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
 /** Bytes per element of the tensor types with a fixed width (TensorProto.DataType). */
 const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
 
+/** The last TensorProto.DataType ONNX defines (FLOAT4E2M1); 0 declares no type. */
+const LAST_ONNX_TYPE = 23;
+
 /**
- * Initializers whose data fits their shape and type, and float weights without NaN or ±Inf (every
- * result computed from them would be silently wrong).
+ * Initializers whose data fits their shape and type, float weights without NaN or ±Inf (every
+ * result computed from them would be silently wrong), and declared tensor types that ONNX defines.
  */
 export function validateWeights(view: GraphView): void {
+  const { graph } = view;
+  for (const vi of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) {
+    const type = vi.type?.tensor_type?.elem_type ?? 0;
+    if (!Number.isInteger(type) || type < 0 || type > LAST_ONNX_TYPE) throw new ExplainError(`${view.label}: tensor '${vi.name}' is declared with data type ${type}, which is not an ONNX tensor type`);
+  }
   for (const t of view.initializers.values()) {
     const fail = (what: string): never => { throw new ExplainError(`${view.label}: initializer '${t.name}' ${what}`); };
     const dims = tensorDims(t);

@@ -127,6 +127,9 @@ export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'C
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
+/** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
+const MAX_FIXED_BATCH_VALUES = 2 ** 28;
+
 /** How an augmented graph is built besides the attribution options. */
 export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'>>;
 
@@ -244,7 +247,10 @@ export class Explainer {
         let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
         const batch = fixedBatch(view.graph, specs);
         if (batch > 1) {
-          // Everything below probes one row: a model that fixes a larger batch is batch-freed first.
+          // Everything below probes one row: a model that fixes a larger batch is batch-freed first,
+          // which runs that batch once (a declared batch of 2³¹−1 would fill memory for minutes).
+          const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
+          if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
           const freed = await freeHardCodedBatch(view, specs);
           if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image)`);
           view = new GraphView(freed, this.label);
@@ -287,7 +293,8 @@ export class Explainer {
 
   /** Weights and attributes checked against the shapes that follow from an input shape, before onnxruntime sees them. */
   private validate(dims: number[]): void {
-    if (!this.weightsChecked) validateWeights(this.view);
+    // The model's own weights: a reading may fold them away (opset 7's BatchNormalization with spatial 0).
+    if (!this.weightsChecked) validateWeights(new GraphView(this.model, this.label));
     this.weightsChecked = true;
     // Shapes follow from the batch the model fixes, where it fixes one (its Reshape constants may too).
     validateGraph(this.view, this.input.name, this.input.dims[0] > 0 ? [this.input.dims[0], ...dims.slice(1)] : dims);

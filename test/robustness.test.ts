@@ -230,6 +230,32 @@ test('NaN or ±Inf in the input, the baseline or the weights is refused naming w
   fs.writeFileSync(at('inf-weight.onnx'), encodeModel(m));
   await cliFails(['attribute', at('inf-weight.onnx'), '--input', X], /initializer 'body\.0\.weight' holds a non-finite value at flat index 3/);
   await cliFails(['rewrite', at('inf-weight.onnx'), '--out', at('never.onnx')], /body\.0\.weight/);
+  // Also a weight a reading folds away: opset 7's BatchNormalization with spatial 0 becomes a Mul
+  // and an Add of constants, where an infinite variance gave a finite 0 (fuzz seed 1371).
+  const zoo = loadFixture('zoo_resnet_op7', EXPORTERS);
+  const z = decodeModel(fs.readFileSync(zoo.model));
+  const bn = z.graph!.node!.find((n) => n.op_type === 'BatchNormalization' && (n.attribute ?? []).some((a) => a.name === 'spatial' && Number(a.i) === 0))!;
+  const variance = z.graph!.initializer!.find((t) => t.name === bn.input![4])!;
+  const v = new Float32Array(new Uint8Array(variance.raw_data!).slice().buffer);
+  v[2] = Infinity;
+  variance.raw_data = new Uint8Array(v.buffer);
+  fs.writeFileSync(at('inf-variance.onnx'), encodeModel(z));
+  fs.copyFileSync(path.join(path.dirname(zoo.model), 'input.npy'), at('zoo-input.npy'));
+  await cliFails(['attribute', at('inf-variance.onnx'), '--input', at('zoo-input.npy')], new RegExp(`initializer '${bn.input![4]}' holds a non-finite value at flat index 2`));
+});
+
+test('a declared batch of 2³¹−1 (fuzz seed 1367: a hang) and a declared tensor type ONNX does not define (fuzz seed 1376: onnxruntime\'s load error, exit 2) are refused in one line', async () => {
+  const fig1 = loadFixture('fig1');
+  const huge = decodeModel(fs.readFileSync(fig1.model));
+  huge.graph!.input![0].type!.tensor_type!.shape!.dim![0] = { dim_value: 2147483647 };
+  fs.writeFileSync(at('huge-batch.onnx'), encodeModel(huge));
+  fs.copyFileSync(path.join(path.dirname(fig1.model), 'input.npy'), at('fig1-input.npy'));
+  await cliFails(['attribute', at('huge-batch.onnx'), '--input', at('fig1-input.npy')], /input 'input' fixes batch 2147483647: 2147483647 rows of its inputs hold \d+ values, more than the 268435456 onnx-explain runs to check it; export it with a dynamic batch axis/);
+  const typed = decodeModel(fs.readFileSync(mlp.model));
+  typed.graph!.output![0].type!.tensor_type!.elem_type = 78;
+  fs.writeFileSync(at('type-78.onnx'), encodeModel(typed));
+  await cliFails(['attribute', at('type-78.onnx'), '--input', at('mlp-input.npy')], /tensor 'output' is declared with data type 78, which is not an ONNX tensor type/);
+  await apiFails(async () => (await Explainer.load(at('type-78.onnx'))).forward(mlp.input), /data type 78/, 'forward');
 });
 
 test('a non-finite result names the first node giving it: in the model (Log of a negative) or in the backward pass (LRP with ε = 0)', async () => {
