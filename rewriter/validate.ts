@@ -32,7 +32,7 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
 /** Bytes per element of the tensor types with a fixed width (TensorProto.DataType). */
 const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
 
-/** The last TensorProto.DataType ONNX defines (FLOAT4E2M1); 0 declares no type. */
+/** The last TensorProto.DataType ONNX defines (FLOAT4E2M1); 0 (UNDEFINED) declares none, which onnxruntime refuses. */
 const LAST_ONNX_TYPE = 23;
 
 /**
@@ -42,8 +42,9 @@ const LAST_ONNX_TYPE = 23;
 export function validateWeights(view: GraphView): void {
   const { graph } = view;
   for (const vi of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) {
-    const type = vi.type?.tensor_type?.elem_type ?? 0;
-    if (!Number.isInteger(type) || type < 0 || type > LAST_ONNX_TYPE) throw new ExplainError(`${view.label}: tensor '${vi.name}' is declared with data type ${type}, which is not an ONNX tensor type`);
+    if (!vi.type?.tensor_type) continue;
+    const type = vi.type.tensor_type.elem_type ?? 0;
+    if (!Number.isInteger(type) || type < 1 || type > LAST_ONNX_TYPE) throw new ExplainError(`${view.label}: tensor '${vi.name}' is declared with data type ${type}, which is not an ONNX tensor type`);
   }
   for (const t of view.initializers.values()) {
     const fail = (what: string): never => { throw new ExplainError(`${view.label}: initializer '${t.name}' ${what}`); };

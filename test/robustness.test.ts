@@ -244,17 +244,19 @@ test('NaN or ±Inf in the input, the baseline or the weights is refused naming w
   await cliFails(['attribute', at('inf-variance.onnx'), '--input', at('zoo-input.npy')], new RegExp(`initializer '${bn.input![4]}' holds a non-finite value at flat index 2`));
 });
 
-test('a declared batch of 2³¹−1 (fuzz seed 1367: a hang) and a declared tensor type ONNX does not define (fuzz seed 1376: onnxruntime\'s load error, exit 2) are refused in one line', async () => {
+test('a declared batch of 2³¹−1 (fuzz seed 1367: a hang) and a declared tensor type ONNX does not define or none (fuzz seeds 1376, 1385: onnxruntime\'s load error, exit 2) are refused in one line', async () => {
   const fig1 = loadFixture('fig1');
   const huge = decodeModel(fs.readFileSync(fig1.model));
   huge.graph!.input![0].type!.tensor_type!.shape!.dim![0] = { dim_value: 2147483647 };
   fs.writeFileSync(at('huge-batch.onnx'), encodeModel(huge));
   fs.copyFileSync(path.join(path.dirname(fig1.model), 'input.npy'), at('fig1-input.npy'));
   await cliFails(['attribute', at('huge-batch.onnx'), '--input', at('fig1-input.npy')], /input 'input' fixes batch 2147483647: 2147483647 rows of its inputs hold \d+ values, more than the 268435456 onnx-explain runs to check it; export it with a dynamic batch axis/);
-  const typed = decodeModel(fs.readFileSync(mlp.model));
-  typed.graph!.output![0].type!.tensor_type!.elem_type = 78;
-  fs.writeFileSync(at('type-78.onnx'), encodeModel(typed));
-  await cliFails(['attribute', at('type-78.onnx'), '--input', at('mlp-input.npy')], /tensor 'output' is declared with data type 78, which is not an ONNX tensor type/);
+  for (const type of [78, 0]) { // 0 (UNDEFINED): fuzz seed 1385
+    const typed = decodeModel(fs.readFileSync(mlp.model));
+    typed.graph!.output![0].type!.tensor_type!.elem_type = type;
+    fs.writeFileSync(at(`type-${type}.onnx`), encodeModel(typed));
+    await cliFails(['attribute', at(`type-${type}.onnx`), '--input', at('mlp-input.npy')], new RegExp(`tensor 'output' is declared with data type ${type}, which is not an ONNX tensor type`));
+  }
   await apiFails(async () => (await Explainer.load(at('type-78.onnx'))).forward(mlp.input), /data type 78/, 'forward');
 });
 
