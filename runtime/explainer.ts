@@ -454,7 +454,9 @@ export class Explainer {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache
           // held it (the two sessions round differently on extreme inputs).
-          await (await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })).release();
+          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })
+            .catch((e) => { throw runError(e, this.label); });
+          await writer.release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
           const stored = await this.cache!.store.get(cacheKey!);
           if (stored) return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };

@@ -12,6 +12,8 @@ const REJECTED_NODE: [RegExp, (m: RegExpExecArray) => [string, string, string]][
   [/Node \(([^)]*)\) Op \(([^)]*)\) \[(?:Shape|Type)InferenceError\] (.*)$/, (m) => [m[2], m[1], m[3]]],
   [/In Node, \("([^"]*)", ([^,]*), [^)]*\) : .*, Error (.*)$/, (m) => [m[2], m[1], m[3]]],
   [/(Type '[^']*' of input parameter \([^)]*\)) of operator \(([^)]*)\) in node \(([^)]*)\) is invalid/, (m) => [m[2], m[3], `${m[1]} is invalid`]],
+  // A graph output declared with another type than its node computes (no op type in the message).
+  [/Type Error: Type \((.*?)\) of output arg \((.*?)\) of node \((.*?)\) does not match expected type \((.*)\)/, (m) => ['', m[3], `output '${m[2]}' is declared ${m[1]}, but the node computes ${m[4]}`]],
 ];
 
 /**
@@ -30,7 +32,7 @@ export function runError(e: unknown, label: string): unknown {
     const r = pattern.exec(line);
     if (!r) continue;
     const [op, node, what] = parts(r);
-    return ours(node) ? e : new ExplainError(`${label}: onnxruntime rejects the model's node '${node}' (${op}): ${what}`);
+    return ours(node) ? e : new ExplainError(`${label}: onnxruntime rejects the model's node '${node}'${op ? ` (${op})` : ''}: ${what}`);
   }
   return e;
 }
