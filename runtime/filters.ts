@@ -1,7 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
-import { holdsRows } from '../rewriter/graph-view';
 import { Explainer, TensorInput } from './explainer';
-import { requireFloatLayer, tensorsAt } from './drivers/forward';
+import { requireActivationLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
 import { fillValues, internalBatch, Job, perturbedRows, PerturbationOptions } from './drivers/perturbation';
 import { TensorData } from './tensors';
@@ -83,8 +82,8 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   const prepared = await ex.prepare(rowDims);
   const shape = prepared.facts.shapes.get(options.layer);
   if (!shape) throw new ExplainError(`${ex.label}: no tensor named '${options.layer}' (onnx-explain info --layers lists the layers)`);
-  if (shape.length < 2 || !holdsRows(prepared.facts, options.layer, prepared.batchDynamic)) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] at batch 1 has no channels after a batch axis`);
-  requireFloatLayer(ex, prepared.facts, options.layer, 'rank');
+  if (shape.length < 2) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] has no channels after a batch axis`);
+  requireActivationLayer(ex, prepared, options.layer, 'rank');
   const k = options.top ?? 5;
   if (!Number.isInteger(k) || k < 1 || k > shape[1]) throw new ExplainError(`top: ${k} is not between 1 and the layer's ${shape[1]} channels`);
   const run = await tensorsAt(ex, rowDims, [options.layer]);

@@ -96,7 +96,7 @@ test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttenti
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');
   const folded = '/body/encoder/self_attn/Reshape_3_output_0';
-  const rows = /'\/body\/encoder\/self_attn\/Reshape_3_output_0' (has shape|of shape) \[39,32\] at batch 1 (with no batch on axis 0|has no channels after a batch axis)/;
+  const rows = /'\/body\/encoder\/self_attn\/Reshape_3_output_0' has shape \[39,32\] at batch 1 with no batch on axis 0/;
   for (const args of [
     ['attribute', fx.model, '--input', input, '--output', folded, '--target', '0', '--out', path.join(out, 'never.npy')],
     ['attribute', fx.model, '--input', input, '--layer', folded, '--out', path.join(out, 'never.npy')],

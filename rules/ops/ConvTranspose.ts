@@ -30,10 +30,11 @@ export const ConvTranspose: RuleEntry = {
       if (attrInts(node, 'output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
         pads = Array(2 * n).fill(0);
         for (let i = 0; i < n; i++) {
-          const total = strides[i] * (xs[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - ys[i];
-          beyond[i] = Math.max(0, -total);
-          const half = Math.floor(Math.max(0, total) / 2);
-          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, Math.max(0, total) - half] : [Math.max(0, total) - half, half];
+          const excess = strides[i] * (xs[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - ys[i];
+          beyond[i] = Math.max(0, -excess);
+          const total = Math.max(0, excess);
+          const half = Math.floor(total / 2);
+          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
         }
       }
       const axes = beyond.flatMap((b, i) => (b > 0 ? [i + 2] : []));

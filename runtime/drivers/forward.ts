@@ -1,5 +1,5 @@
 import { ExplainError } from '../../rewriter/errors';
-import { subgraphReads, TensorFacts } from '../../rewriter/graph-view';
+import { holdsRows, subgraphReads, TensorFacts } from '../../rewriter/graph-view';
 import { isFloatType, valueInfo } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
@@ -8,12 +8,13 @@ import { PooledSession } from '../session-pool';
 import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
 
 /**
- * A layer of activations to rank or maximise (`use`): tensor `at`, named `layer` by the user;
- * integers (a quantized layer) are refused in one line.
+ * A layer of activations to rank or maximise (`use`) per input row: tensor `at`, named `layer` by
+ * the user. Integers (a quantized layer) and tensors without one row per input row are refused in one line.
  */
-export function requireFloatLayer(ex: Explainer, facts: TensorFacts, at: string, use: string, layer = at): void {
+export function requireActivationLayer(ex: Explainer, { facts, batchDynamic }: { facts: TensorFacts; batchDynamic: boolean }, at: string, use: string, layer = at): void {
   const dtype = facts.dtypes.get(at);
   if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${layer}' holds ${typeName(dtype ?? 0)} values, not activations to ${use} (onnx-explain info --layers lists the float layers)`);
+  if (!holdsRows(facts, at, batchDynamic)) throw new ExplainError(`${ex.label}: layer '${layer}' has shape [${facts.shapes.get(at)}] at batch 1 with no batch on axis 0: no activations per input row to ${use}`);
 }
 
 /**

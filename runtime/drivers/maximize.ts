@@ -1,12 +1,11 @@
 import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
-import { holdsRows } from '../../rewriter/graph-view';
 import { ModelProto } from '../../rewriter/proto';
 import type { Explainer, Prepared } from '../explainer';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
-import { requireFloatLayer } from './forward';
+import { requireActivationLayer } from './forward';
 import { cachedLoopSession, hostData } from './loop-session';
 import { uniform } from '../random';
 import { blurPlanes, resizePlanes } from './upscale';
@@ -61,7 +60,7 @@ interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; des
 
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
 function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Objective {
-  const { facts, batchDynamic } = prepared;
+  const { facts } = prepared;
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
@@ -86,8 +85,7 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
     const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
     throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
   }
-  requireFloatLayer(ex, facts, at, 'maximise', name);
-  if (!holdsRows(facts, at, batchDynamic)) throw new ExplainError(`${ex.label}: layer '${name}' has shape [${facts.shapes.get(at)}] at batch 1 with no batch on axis 0; a channel's mean is taken per input row`);
+  requireActivationLayer(ex, prepared, at, 'maximise', name);
   const c = o.channel ?? 0;
   return {
     at, describe: `mean of channel ${c} of '${at}'`,
