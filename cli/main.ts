@@ -582,7 +582,12 @@ async function attribute(p: Parsed): Promise<void> {
     const per = t.data.length / rows;
     return total + t.data.subarray(row * per, (row + 1) * per).reduce((acc, v) => acc + v, 0);
   }, 0));
-  if (r.delta?.length === rows) reportDelta(r.delta, totals, methods[options.method ?? 'gradient']?.reference ?? true);
+  if (r.delta?.length === rows) {
+    const method = options.method ?? 'gradient';
+    const bypassed = options.layer !== undefined && await ex.layerBypassed(x.dims.slice(1), { ...options, layer: options.layer });
+    reportDelta(r.delta, totals, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed);
+    if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection or a normalisation's own input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
+  }
   else if (r.delta) reportSampleDeltas(r.delta, rows);
   if (r.tokenScores) printTokenTable(x, r.tokenScores);
   if (out && format === 'png') {
@@ -620,24 +625,27 @@ async function visualizeMethods(p: Parsed): Promise<void> {
 }
 
 /**
- * Prints the convergence delta per row. Reference methods (DeepLIFT) must sum to f(x) − f(x⁰):
- * a miss above 1e-4 of it (1e-4 absolute below 1) is a warning. LRP's Σ R − f(x) is what ε
- * stabilisers and biases absorb by design: reported as the share of f(x) conserved, not a failure.
+ * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss above
+ * 1e-4 of it (1e-4 absolute below 1) is a warning, unless `bypassed` (a layer that paths go
+ * around). A path integral's ('quadrature') is its approximation error. LRP's Σ R − f(x)
+ * ('conserved') is what ε stabilisers and biases absorb by design: reported as the share of f(x) conserved.
  */
-function reportDelta(delta: Float32Array, totals: number[], reference: boolean): void {
+function reportDelta(delta: Float32Array, totals: number[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
+  let large = false;
   delta.forEach((d, row) => {
     const total = totals[row];
     const target = total - d;
-    if (!reference) {
+    if (kind === 'conserved') {
       const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
       console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${target.toPrecision(6)}${share}; the rest, ${(-d).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
       return;
     }
     console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
-    if (Math.abs(d) > 1e-4 * Math.max(1, Math.abs(target))) {
-      console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than 1e-4 relative)`);
-    }
+    if (Math.abs(d) <= 1e-4 * Math.max(1, Math.abs(target))) return;
+    large = true;
+    if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than 1e-4 relative)`);
   });
+  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller');
 }
 
 /** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */

@@ -20,8 +20,11 @@ export interface WalkSpec {
   ref?: (name: string) => string;
 }
 
-/** Tensors that depend on the given inputs through float-valued (or quantized) tensors, not through steps. */
-export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[]): Set<string> {
+/**
+ * Tensors that depend on the given inputs through float-valued (or quantized) tensors, not through
+ * steps; and not through the `held` tensors (taken as constants).
+ */
+export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[], held = new Set<string>()): Set<string> {
   const diff = new Set(wrt);
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => diff.has(i))) continue;
@@ -31,7 +34,7 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     const quantizer = entry?.quantizer;
     // A quantized (integer) value that is only reshaped keeps its gradient (QOperator models flatten uint8 tensors).
     const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && diff.has(n.input![0]);
-    for (const o of n.output ?? []) if (o && (quantizer || moves || isFloatType(facts.dtypes.get(o)))) diff.add(o);
+    for (const o of n.output ?? []) if (o && !held.has(o) && (quantizer || moves || isFloatType(facts.dtypes.get(o)))) diff.add(o);
   }
   return diff;
 }

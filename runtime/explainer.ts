@@ -338,6 +338,17 @@ export class Explainer {
     if (!differentiable(prepared.view, prepared.facts, [layer]).has(from)) throw new ExplainError(`${this.label}: the explained tensor '${from}' does not depend on layer '${layer}' [N, ${shape.slice(1).join(', ')}]`);
   }
 
+  /**
+   * Whether the explained tensor also depends on the explained input through paths that avoid
+   * `layer` (a residual's skip, LayerNorm's own input): then attributions at the layer need not sum
+   * to f(x) − f(x⁰), for DeepLIFT as for Captum's layer methods.
+   */
+  async layerBypassed(rowDims: number[], options: AttributeOptions & { layer: string }): Promise<boolean> {
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
+    return differentiable(prepared.view, prepared.facts, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
+  }
+
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);

@@ -187,6 +187,27 @@ test('layer DeepLIFT: summation-to-delta at the layer (a cut of the graph), also
   }
 });
 
+test('a layer that a residual skip goes around: layerBypassed says so, and the CLI notes it instead of warning (fuzz seed 1426); a path method\'s delta is a quadrature note', async () => {
+  const fx = loadFixture('resnet_bn');
+  const rn = await Explainer.load(fx.model);
+  const rowDims = fx.input.dims.slice(1);
+  const stem = rn.view.nodes.find((n) => n.op_type === 'Relu')!.output![0];
+  const branch = rn.view.nodes.find((n) => n.op_type === 'Add')!.input![0];
+  assert.is(await rn.layerBypassed(rowDims, { layer: stem }), false);
+  assert.is(await rn.layerBypassed(rowDims, { layer: branch }), true);
+  const logits = rn.resolveOutput(undefined).from;
+  const [s] = await layerDeepliftSums(rn, fx.input, logits, branch, fx.meta.target);
+  assert.ok(Math.abs(s.total - s.change) > 1e-3 * Math.abs(s.change), `the branch alone does not sum to f(x) − f(x⁰): Σ ${s.total} vs ${s.change}`);
+  const cli = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'deeplift', '--layer', branch]);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  assert.equal(cli.warn, []);
+  assert.ok(cli.out.some((l) => l.startsWith(`layer '${branch}' is not on every path from the input to '${logits}'`)), cli.out.join('\n'));
+  const ig = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'integrated-gradients', '--steps', '2']);
+  assert.is(ig.code, 0, ig.err.join('|'));
+  assert.equal(ig.warn, []);
+  assert.ok(ig.out.includes('the delta is the error of the path integral\'s quadrature: more --steps make it smaller'), ig.out.join('\n'));
+});
+
 test('the layer-gradient graph is buildAugmented with a layer: Grad-CAM and friends reuse it', async () => {
   const ex = await Explainer.load(MODEL);
   const { model } = await ex.augmented([3, 8, 8], { output: meta.logits, layer: meta.layer });

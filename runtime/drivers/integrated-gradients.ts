@@ -85,6 +85,7 @@ export const integratedGradients: Driver = {
     return (await ex.augmented(rowDims, options, { method, path: { steps: nodes(options).alphas.length } })).model;
   },
   joint: true,
+  quadrature: true,
 };
 
 function rowSum(a: Float32Array, row: number, per: number): number {

@@ -138,6 +138,7 @@ export const layerConductance: Driver = {
     }
     return { attributions: { data: out, dims: [x.dims[0], ...path.layerDims] }, ...path.result, delta: deltas(out, path.size, path.change) };
   },
+  quadrature: true,
 };
 
 /**

@@ -14,6 +14,8 @@ export interface Driver {
   perturbsInput?: boolean;
   /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
   sampling?: ('samples' | 'noiseStd')[];
+  /** Its convergence delta is the error of a quadrature over the path (more steps shrink it), not a broken identity. */
+  quadrature?: boolean;
   /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
   graph?(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<ModelProto>;
 }
