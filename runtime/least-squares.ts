@@ -53,7 +53,11 @@ export function weightedLasso(rows: ArrayLike<number>[], y: ArrayLike<number>, w
   return beta;
 }
 
-/** Rows and y centred on their weighted means (the intercept's part of the fit). */
+/**
+ * Rows and y centred on their weighted means (the intercept's part of the fit). The means are taken
+ * of the differences from the first row, so a constant column or y centres to exact zeros (a
+ * baseline equal to the input gives exactly zero coefficients).
+ */
 function centred(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<number>): { n: number; p: number; xc: Float64Array[]; yc: Float64Array; total: number } {
   const n = rows.length;
   const p = rows[0]?.length ?? 0;
@@ -61,9 +65,11 @@ function centred(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<n
   const mean = new Float64Array(p);
   let yMean = 0;
   rows.forEach((r, i) => {
-    for (let j = 0; j < p; j++) mean[j] += (w[i] * r[j]) / total;
-    yMean += (w[i] * y[i]) / total;
+    for (let j = 0; j < p; j++) mean[j] += (w[i] * (r[j] - rows[0][j])) / total;
+    yMean += (w[i] * (y[i] - y[0])) / total;
   });
+  for (let j = 0; j < p; j++) mean[j] += rows[0][j];
+  yMean += y[0];
   return { n, p, total, xc: rows.map((r) => Float64Array.from({ length: p }, (_, j) => r[j] - mean[j])), yc: Float64Array.from({ length: n }, (_, i) => y[i] - yMean) };
 }
 

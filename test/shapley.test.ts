@@ -132,6 +132,11 @@ test('weighted least squares: exact fits recovered with any weights; minimum-nor
   // Two rows, three columns: β₁ + β₂ − β₃ = −2 at least norm is (−2/3, −2/3, 2/3).
   const wide = weightedLeastSquares([[1, 1, 0], [0, 0, 1]], [3, 5], [1, 1]);
   [-2 / 3, -2 / 3, 2 / 3].forEach((b, j) => assert.ok(Math.abs(wide[j] - b) < 1e-9, `β${j} ${wide[j]}`));
+  // A constant y (the baseline equals the input) gives exact zeros, by both forms and by the Lasso
+  // (a weighted mean of 0.1s is not 0.1 in floating point: fuzz seed 1432).
+  for (const fit of [weightedLeastSquares(rows, rows.map(() => 0.1), [0.3, 0.7, 0.1, 0.9, 0.2]), weightedLeastSquares([[1, 0, 1], [0, 1, 0]], [0.1, 0.1], [0.3, 0.7]), weightedLasso(rows, rows.map(() => 0.1), [0.3, 0.7, 0.1, 0.9, 0.2], 0.01)]) {
+    assert.equal(Array.from(fit), [0, 0, 0]);
+  }
 });
 
 /** A linear model, logits = x·W + c: its Shapley values are the groups' sums of W[:, t]·(x − baseline). */
