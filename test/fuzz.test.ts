@@ -21,6 +21,7 @@ test(`fuzz: ${CASES} mutated runs end with a finite result or one clean error li
   assert.ok(verdicts.length - results.length >= CASES * 0.3, `only ${verdicts.length - results.length} refusals`);
   assert.ok(results.filter((v) => v.c.family === 'zeros').length >= 5, 'x == baseline runs');
   assert.ok(results.filter((v) => v.c.repeat).length >= 20, 'repeated runs');
+  assert.ok(verdicts.filter((v) => v.result?.gradient === 'agrees').length >= 5, 'gradients of mutated models compared with central differences');
   // Every command and every method's argument list is exercised, and some of them succeed.
   const command = (v: Verdict) => (v.c.argv.includes('--input-dir') ? 'attribute-dir' : v.c.argv[0]);
   const commands = verdicts.filter((v) => v.c.family === 'command');

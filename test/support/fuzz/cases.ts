@@ -28,6 +28,8 @@ export interface FuzzCase {
   repeat?: boolean;
   /** Must end with the one-line error (a refusal), never a result. */
   refuse?: boolean;
+  /** An accepted mutated model: its gradient is checked against central differences (gradient-check.ts). */
+  gradcheck?: { model: string; input: string };
 }
 
 
@@ -230,6 +232,8 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
       const command = r();
       c.argv = command < 0.75 ? plain(at('model.onnx'), b.input) : command < 0.9 ? ['rewrite', at('model.onnx'), '--method', method, '--out', at('aug.onnx')] : ['info', at('model.onnx')];
       c.out = command < 0.75 ? out : undefined;
+      // Huge mutated values leave central differences in float32 no precision.
+      if (c.out && !/e\+(1\d|2\d|3\d)\b/.test(c.what)) c.gradcheck = { model: at('model.onnx'), input: b.input };
       // info describes a model; it need not refuse what attribute and rewrite refuse.
       if (c.argv[0] === 'info') c.refuse = false;
       c.repeat = r() < 0.3;
@@ -244,8 +248,10 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
       c.what += mutateInput(r, b, at);
       c.refuse = c.what.endsWith(BAD);
       c.protect.push(...fs.readdirSync(caseDir).map(at).filter((f) => fs.statSync(f).isFile()));
-      c.argv = plain(b.model, fs.readdirSync(caseDir).map(at).find((f) => /input\.(npy|png|jpg)$/.test(f)) ?? at('input.npy'));
+      const input = fs.readdirSync(caseDir).map(at).find((f) => /input\.(npy|png|jpg)$/.test(f)) ?? at('input.npy');
+      c.argv = plain(b.model, input);
       c.out = out;
+      if (input.endsWith('.npy') && !/e\+(1\d|2\d|3\d)\b/.test(c.what)) c.gradcheck = { model: b.model, input };
       c.repeat = r() < 0.3;
     } else if (family === 'argument' || family === 'command') {
       // Argument lists take the methods in turn, so every method's options are mutated in a short run.

@@ -113,6 +113,9 @@ export function summary(verdicts: Verdict[]): string {
   const bad = verdicts.filter((v) => v.problem);
   const results = verdicts.filter((v) => !v.problem && v.result?.code === 0).length;
   const lines = [`${verdicts.length} cases: ${results} results, ${verdicts.length - results - bad.length} one-line errors, ${bad.length} problems (${(100 * (verdicts.length - bad.length) / verdicts.length).toFixed(1)} % end well)`];
+  const gradients = verdicts.map((v) => v.result?.gradient).filter((g) => g);
+  const skipped = gradients.filter((g) => g!.startsWith('skipped')).length;
+  lines.push(`gradients of accepted mutated models vs central differences: ${gradients.filter((g) => g === 'agrees').length} agree, ${gradients.length - skipped - gradients.filter((g) => g === 'agrees').length} differ, ${skipped} skipped (kinks, steps, shapes)`);
   const byFamily = new Map<string, number>();
   for (const v of bad) byFamily.set(v.c.family, (byFamily.get(v.c.family) ?? 0) + 1);
   if (bad.length) lines.push(`problems by family: ${[...byFamily].map(([f, n]) => `${f} ${n}`).join(', ')}`);

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { readNpy } from '../../../runtime/node/npy-file';
 import { runCli } from '../cli-harness';
 import { FuzzCase } from './cases';
+import { GradientCheck, gradientCheck } from './gradient-check';
 
 export interface CaseResult {
   id: number;
@@ -19,6 +20,8 @@ export interface CaseResult {
   changed: string[];
   /** A problem found in the --out file: non-finite, non-zero for x == baseline, differs between runs. */
   outProblem?: string;
+  /** The central-difference check of an accepted mutated model's gradient, where one ran. */
+  gradient?: GradientCheck;
   ms: number;
 }
 
@@ -67,8 +70,10 @@ async function runCase(c: FuzzCase): Promise<CaseResult> {
   } else if (r.code === 0) {
     outProblem = checkOut(c, undefined);
   }
+  const gradient = r.code === 0 && !outProblem && c.gradcheck ? await gradientCheck(c.gradcheck.model, c.gradcheck.input, c.id) : undefined;
+  if (gradient?.startsWith('differs')) outProblem = gradient;
   const changed = c.protect.filter((f, k) => state(f) !== before[k]);
-  return { id: c.id, code: r.code, err: r.err, warn: r.warn, changed, outProblem, ms: Date.now() - t0 };
+  return { id: c.id, code: r.code, err: r.err, warn: r.warn, changed, outProblem, gradient, ms: Date.now() - t0 };
 }
 
 async function main(): Promise<void> {

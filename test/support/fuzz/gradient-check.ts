@@ -1,0 +1,88 @@
+/**
+ * An independent check of a mutated model that onnx-explain accepted: its gradient (the API's
+ * default method and target) against central differences of the model itself, run by onnxruntime
+ * as it is, with only the explained tensor added to its outputs, along a seeded ±1 direction v.
+ * A kink crossed within the step (ReLU, MaxPool's switch, Clip) shows as two step sizes that
+ * disagree: such a case is inconclusive, not a problem. Models whose forward is a step function
+ * (quantized activations, rounding) or half precision are not checked.
+ */
+import * as ort from 'onnxruntime-node';
+import * as fs from 'fs';
+import { DataType, decodeModel, encodeModel, ModelProto } from '../../../rewriter/proto';
+import { Explainer } from '../../../runtime';
+import { readNpy } from '../../../runtime/node/npy-file';
+import { rng } from '../gradcheck';
+
+const STEPS = /^(QuantizeLinear|DynamicQuantizeLinear|QLinear.*|ConvInteger|MatMulInteger|DynamicQuantizeMatMul|Round|Floor|Ceil|Sign)$/;
+const HALF = new Set([10, 16]);
+
+/** 'agrees', or why the case could not be compared ('skipped: …'), or the mismatch ('differs: …'). */
+export type GradientCheck = 'agrees' | `skipped: ${string}` | `differs: ${string}`;
+
+export async function gradientCheck(modelFile: string, inputFile: string, seed: number): Promise<GradientCheck> {
+  const model = decodeModel(fs.readFileSync(modelFile));
+  const graph = model.graph!;
+  if ((graph.node ?? []).some((n) => STEPS.test(n.op_type ?? '')) || (graph.initializer ?? []).some((t) => HALF.has(t.data_type ?? 0))) return 'skipped: steps or half precision';
+  const weights = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((i) => !weights.has(i.name));
+  if (inputs.length !== 1 || inputs[0].type?.tensor_type?.elem_type !== DataType.FLOAT) return 'skipped: not one float32 input';
+  const read = readNpy(inputFile);
+  const x = { data: Float32Array.from(read.data as Float32Array), dims: read.dims };
+  if (x.data.some((e) => !(Math.abs(e) < 1e4))) return 'skipped: huge input values';
+  let ex: Explainer;
+  let r;
+  try {
+    ex = await Explainer.load(modelFile);
+    r = await ex.attribute(x, { method: 'gradient' });
+  } catch {
+    return 'skipped: the gradient is refused (the case ran another method)';
+  }
+  const from = ex.resolveOutput(undefined).from;
+  const batchOne = Number(inputs[0].type?.tensor_type?.shape?.dim?.[0]?.dim_value ?? 0) === 1;
+  // ±1 on a few random features: a small move of every hidden unit, so few kinks are crossed.
+  const random = rng(seed);
+  const v = new Float32Array(x.data.length);
+  for (let k = 0; k < 32; k++) v[Math.floor(random() * v.length)] = random() < 0.5 ? -1 : 1;
+  const gv = r.attributions.data.reduce((s, g, i) => s + g * v[i], 0);
+  const h = 1e-3 * x.data.reduce((m, e) => Math.max(m, Math.abs(e)), 1);
+  let values: number[];
+  try {
+    values = await explainedValues(model, from, inputs[0].name!, x, r.targets, batchOne, [0, h, -h, h / 4, -h / 4].map((t) => Float32Array.from(x.data, (e, i) => e + t * v[i])));
+  } catch {
+    return 'skipped: the model as it is does not run at this shape (a declared batch the CLI frees)';
+  }
+  const [f0, plus, minus, plus4, minus4] = values;
+  const [coarse, fine] = [(plus - minus) / (2 * h), (plus4 - minus4) / (h / 2)];
+  // 2 % apart, beyond float32's rounding of f over the smaller step.
+  const rounding = (16 * 2 ** -23 * (Math.abs(f0) + x.dims[0])) / (h / 4);
+  const close = (a: number, b: number) => Math.abs(a - b) <= 2e-2 * Math.max(Math.abs(a), Math.abs(b)) + rounding;
+  // A kink within h/4 of x: the one-sided slopes differ (central differences there average them).
+  const smooth = close((plus4 - f0) / (h / 4), (f0 - minus4) / (h / 4)) && close(coarse, fine);
+  if (!smooth) return 'skipped: a kink within the step';
+  if (close(coarse, gv) || close(fine, gv)) return 'agrees';
+  return `differs: gradient · v ${gv.toPrecision(6)} but central differences ${coarse.toPrecision(6)} (h ${h.toPrecision(2)}) and ${fine.toPrecision(6)} (h/4) of '${from}'`;
+}
+
+/** Σ over rows of the explained tensor at each row's target, for each of the inputs `points`, run by onnxruntime on the model as it is. */
+async function explainedValues(model: ModelProto, from: string, input: string, x: { dims: number[] }, targets: number[], batchOne: boolean, points: Float32Array[]): Promise<number[]> {
+  ort.env.logLevel = 'fatal';
+  const session = await ort.InferenceSession.create(encodeModel({ ...model, graph: { ...model.graph, output: [{ name: from }] } }), { logSeverityLevel: 4 });
+  const n = x.dims[0];
+  try {
+    const values = [];
+    for (const data of points) {
+      const per = data.length / n;
+      let total = 0;
+      for (const [r0, r1] of batchOne ? Array.from({ length: n }, (_, k) => [k, k + 1]) : [[0, n]]) {
+        const feed = new ort.Tensor('float32', data.slice(r0 * per, r1 * per), [r1 - r0, ...x.dims.slice(1)]);
+        const out = (await session.run({ [input]: feed }))[from].data as Float32Array;
+        const width = out.length / (r1 - r0);
+        for (let k = r0; k < r1; k++) total += out[(k - r0) * width + targets[k]];
+      }
+      values.push(total);
+    }
+    return values;
+  } finally {
+    await session.release();
+  }
+}
