@@ -179,7 +179,10 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(d / strides[i]);
       const room = d + pads[i] + pads[i + spatial] - extent![i];
       if (room < 0) fail(`input spatial size ${d} (padded ${d + pads[i] + pads[i + spatial]}) is smaller than the ${autoPad === 'VALID' ? '' : 'dilated '}kernel ${extent![i]} on axis ${i + 2}`);
-      return (ceil ? Math.ceil(room / strides[i]) : Math.floor(room / strides[i])) + 1;
+      if (!ceil) return Math.floor(room / strides[i]) + 1;
+      // onnxruntime drops a last window that would start past the input and its begin padding.
+      const out = Math.ceil(room / strides[i]) + 1;
+      return (out - 1) * strides[i] >= d + pads[i] ? out - 1 : out;
     });
     return [[x[0], kind === 'conv' && w ? w[0] : x[1], ...size]];
   };

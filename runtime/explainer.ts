@@ -14,6 +14,7 @@ import { validateGraph, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
+import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtTensor } from './backend';
@@ -255,32 +256,35 @@ export class Explainer {
           if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image)`);
           view = new GraphView(freed, this.label);
         }
-        let first = await probeFacts(view.model, specs, this.label);
+        const probe = (model: ModelProto) => probeFacts(model, specs, this.label);
+        let first = await probe(view.model);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
         // then recurrent cells become their time steps.
         for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
           view = new GraphView(inlined, this.label);
-          first = await probeFacts(view.model, specs, this.label);
+          first = await probe(view.model);
         }
         const unrolled = unrollRecurrent(view, first.facts);
         if (unrolled) {
           view = new GraphView(unrolled, this.label);
-          first = await probeFacts(view.model, specs, this.label);
+          first = await probe(view.model);
         }
         // Dynamic quantization's statistics, taken over the whole batch, become per row.
         const perRow = quantizePerRow(view, first.facts);
         if (perRow) {
           view = new GraphView(perRow, this.label);
-          first = await probeFacts(view.model, specs, this.label);
+          first = await probe(view.model);
         }
         if (first.batchDynamic) return { view, ...first };
         const freed = await freeHardCodedBatch(view, specs);
         if (freed) {
-          const second = await probeFacts(freed, specs, this.label);
+          const second = await probe(freed);
           if (second.batchDynamic) return { view: new GraphView(freed, this.label), ...second };
         }
         return { view, ...first };
       })().then((prepared) => {
+        // Shapes show rows that mix as an outer product; rowMixingNode the values that mix.
+        if (prepared.batchDynamic && rowMixingNode(prepared.view, prepared.facts, this.explained.map((i) => i.name))) Object.assign(prepared, { facts: rowByRow(prepared.facts), batchDynamic: false });
         // One shared reference row, unless the other batch inputs meet it where rows do not broadcast.
         prepared.facts.batchBroadcasts &&= sharedReferenceFits(prepared.view, prepared.facts, this.explained.map((i) => i.name));
         return prepared;

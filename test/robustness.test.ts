@@ -286,6 +286,18 @@ test('a model that mixes rows (an outer product over the batch: y = x·xᵀ) run
   assert.equal(Array.from(r.attributions.data), Array.from(x, (v) => 2 * v));
 });
 
+test('a model whose values mix rows (a mean over the batch, a Softmax over axis 0: fuzz seed 1461) runs its rows one by one: y = g + mean₀(g) + g·softmax₀(g) alone is 3g, gradient 3·W[:, t]', async () => {
+  const w = Array.from({ length: 3 * 2 }, (_, i) => Math.sin(i + 1));
+  const ex = await Explainer.load(tinyModel([3], 13, (em, x) => {
+    const g = em.matmul(x, em.constFloat(w, [3, 2]));
+    return em.add(em.add(g, em.reduceMean(g, [0])), em.mul(g, em.op('Softmax', [g], { axis: 0 })));
+  }));
+  const x = Float32Array.from([0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5]);
+  const r = await ex.attribute({ data: x, dims: [3, 3] }, { target: [0, 1, 1] });
+  const expected = [0, 1, 1].flatMap((t) => [0, 1, 2].map((i) => 3 * w[i * 2 + t]));
+  r.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${i}: ${v} vs ${expected[i]}`));
+});
+
 test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of kernel 2: the fused pool gets pads ≥ its kernel) runs unoptimised, with one warning; the gradient matches central differences of the unoptimised kernels', async () => {
   const m: ModelProto = {
     ir_version: 8, opset_import: [{ domain: '', version: 13 }],

@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildAugmented } from '../../rewriter/augment';
 import { GraphView } from '../../rewriter/graph-view';
-import { encodeModel } from '../../rewriter/proto';
+import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../../rewriter/proto';
+import { Explainer } from '../../runtime';
 import { gradient } from '../../rules/methods/gradient';
 import { probeFacts } from '../../runtime/probe';
 import { gradcheck, OpCase, singleOpModel } from '../support/gradcheck';
@@ -69,6 +70,53 @@ test('MaxPool 1D ceil_mode, opset 13', () =>
 
 test('MaxPool 3D, opset 12', () =>
   gradcheck({ op: 'MaxPool', opset: 12, inputs: [{ shape: [1, 2, 4, 5, 5], data: distinct(201).slice(0, 200) }], attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 0, 1, 1] } }));
+
+// onnxruntime drops a ceil_mode window that would start past the input and its begin padding (here
+// the fifth along each axis, and the fourth of kernel 1 stride 3); its shape inference does so from
+// opset 22 on, where the gradient is checked; before, a graph built on the node cannot load, so the
+// walk refuses it in one line (fuzz seed 1 of the valid-attribute mutations).
+test('MaxPool ceil_mode whose last window would start in the end padding: gradient at opset 22, refused before', async () => {
+  await gradcheck({ op: 'MaxPool', opset: 22, inputs: [{ shape: [1, 2, 8, 8], data: distinct(129).slice(0, 128) }], attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 } });
+  await gradcheck({ op: 'MaxPool', opset: 22, inputs: [{ shape: [1, 2, 8, 8], data: distinct(129).slice(0, 128) }], attrs: { kernel_shape: [1, 1], strides: [3, 1], ceil_mode: 1 } });
+  const old: OpCase = { op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 2, 8, 8] }], attrs: { kernel_shape: [1, 1], strides: [3, 1], ceil_mode: 1 } };
+  try {
+    await analytic(old, distinct(129).slice(0, 128));
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.match((e as Error).message, /ceil_mode: the last window on spatial axis 0 would start past the input and its padding; onnxruntime runs 3 windows there but its shape inference before opset 22 counts 4/);
+  }
+});
+
+test('MaxPool auto_pad SAME with dilations: onnxruntime pads as if undilated (7 windows, its inference says 8): refused in one line', async () => {
+  const c: OpCase = { op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 2, 8, 8] }], attrs: { kernel_shape: [2, 2], strides: [1, 2], dilations: [2, 1], auto_pad: 'SAME_LOWER' } };
+  try {
+    await analytic(c, distinct(129).slice(0, 128));
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.match((e as Error).message, /auto_pad SAME_LOWER with dilations \[2,1\]: onnxruntime's pooling kernels pad as if the kernel were not dilated/);
+  }
+});
+
+test('a model whose MaxPool drops its last ceil_mode window feeds the right size on (opset 22): validated, explained, DeepLIFT sums', async () => {
+  // 8×8 → 4×4 (not 5×5) per channel, so the MatMul after the Flatten takes 2·4·4 = 32.
+  const weights = Array.from({ length: 32 * 3 }, (_, i) => Math.sin(i));
+  const model: ModelProto = {
+    ir_version: 10, opset_import: [{ domain: '', version: 22 }],
+    graph: {
+      name: 'ceil', input: [valueInfo('x', DataType.FLOAT, ['N', 2, 8, 8])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+      initializer: [makeTensor('w', [32, 3], weights, DataType.FLOAT)],
+      node: [
+        { op_type: 'MaxPool', input: ['x'], output: ['p'], name: 'pool', attribute: [{ name: 'kernel_shape', type: 7, ints: [2, 2] }, { name: 'strides', type: 7, ints: [2, 2] }, { name: 'pads', type: 7, ints: [0, 0, 1, 1] }, { name: 'ceil_mode', type: 2, i: 1 }] as never },
+        { op_type: 'Flatten', input: ['p'], output: ['f'], name: 'flat', attribute: [{ name: 'axis', type: 2, i: 1 }] as never },
+        { op_type: 'MatMul', input: ['f', 'w'], output: ['y'], name: 'mm' },
+      ],
+    },
+  };
+  const ex = await Explainer.load(encodeModel(model));
+  const x = { data: Float32Array.from(distinct(257).slice(0, 256)), dims: [2, 2, 8, 8] };
+  const r = await ex.attribute(x, { method: 'deeplift', target: [0, 2] });
+  for (const d of r.delta!) assert.ok(Math.abs(d) < 1e-5, `delta ${d}`);
+});
 
 const tieCases: [string, number, Record<string, number[] | number>][] = [
   ['kernel 3 stride 2 ceil_mode', 11, { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }],

@@ -14,10 +14,11 @@ import { writeRawNpy } from '../cli-harness';
 import { EXPORTERS, FIXTURES, fixtureNames, loadFixture } from '../fixtures';
 import { rng } from '../gradcheck';
 import { BAD, Base, commandCase, methodArgs, METHODS, mutateArguments, pick, Rand, tensorNames } from './arguments';
+import { mutateValid } from './valid-attributes';
 
 export interface FuzzCase {
   id: number;
-  family: 'attribute' | 'initializer' | 'graph' | 'bytes' | 'input' | 'argument' | 'command' | 'file' | 'zeros';
+  family: 'attribute' | 'valid' | 'initializer' | 'graph' | 'bytes' | 'input' | 'argument' | 'command' | 'file' | 'zeros';
   what: string;
   argv: string[];
   /** Files the run must leave byte-identical (model, input, baseline, link targets). */
@@ -221,16 +222,20 @@ export function makeCases(seed: number, count: number, dir: string): FuzzCase[] 
     const method = pick(r, METHODS);
     const needs = methodArgs(method, { r, b, at, layers: tensorNames(b.model) });
     const plain = (model: string, input: string) => ['attribute', model, '--input', input, '--method', method, ...needs, '--out', out];
-    const family = pick(r, ['attribute', 'attribute', 'initializer', 'graph', 'bytes', 'input', 'input', 'argument', 'argument', 'command', 'command', 'file', 'zeros'] as const);
+    const family = pick(r, ['attribute', 'valid', 'valid', 'initializer', 'graph', 'bytes', 'input', 'input', 'argument', 'argument', 'command', 'command', 'file', 'zeros'] as const);
     const c: FuzzCase = { id, family, what: `${b.name}: `, argv: [], protect: [b.model, b.input] };
-    if (family === 'attribute' || family === 'initializer' || family === 'graph') {
+    if (family === 'attribute' || family === 'valid' || family === 'initializer' || family === 'graph') {
       const m = decodeModel(fs.readFileSync(b.model));
-      c.what += family === 'attribute' ? mutateAttribute(r, m) : family === 'initializer' ? mutateInitializer(r, m, caseDir) : mutateGraph(r, m);
+      const mutated = { attribute: mutateAttribute, valid: (rr: Rand, mm: ModelProto) => mutateValid(rr, mm) ?? mutateAttribute(rr, mm), initializer: (rr: Rand, mm: ModelProto) => mutateInitializer(rr, mm, caseDir), graph: mutateGraph }[family];
+      c.what += mutated(r, m);
       c.refuse = c.what.endsWith(BAD);
       fs.writeFileSync(at('model.onnx'), encodeModel(m));
       c.protect.push(at('model.onnx'));
-      const command = r();
-      c.argv = command < 0.75 ? plain(at('model.onnx'), b.input) : command < 0.9 ? ['rewrite', at('model.onnx'), '--method', method, '--out', at('aug.onnx')] : ['info', at('model.onnx')];
+      // Valid mutations are attributed, half of them by DeepLIFT (its summation is judged).
+      const command = family === 'valid' ? 0 : r();
+      const deeplift = family === 'valid' && r() < 0.5;
+      c.argv = deeplift ? ['attribute', at('model.onnx'), '--input', b.input, '--method', 'deeplift', '--out', out]
+        : command < 0.75 ? plain(at('model.onnx'), b.input) : command < 0.9 ? ['rewrite', at('model.onnx'), '--method', method, '--out', at('aug.onnx')] : ['info', at('model.onnx')];
       c.out = command < 0.75 ? out : undefined;
       // Huge mutated values leave central differences in float32 no precision.
       if (c.out && !/e\+(1\d|2\d|3\d)\b/.test(c.what)) c.gradcheck = { model: at('model.onnx'), input: b.input };
