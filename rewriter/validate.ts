@@ -126,7 +126,7 @@ const AUTO_PAD = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
 
 /** Conv, ConvTranspose and the pools: kernel, strides, dilations, pads, auto_pad, group; output shape. */
 function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
-  return (node, [x, w], fail) => {
+  return (node, [x, w], fail, view) => {
     if (x && x.length < 3) fail(`input has shape [${x}], needs rank ≥ 3 (batch, channels, spatial)`);
     const kernelAttr = attrInts(node, 'kernel_shape');
     const spatial = x ? x.length - 2 : w ? w.length - 2 : kernelAttr?.length;
@@ -174,15 +174,22 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       return [[x[0], w[1] * group, ...size]];
     }
     if (!x || !kernel) return [];
+    // Where onnxruntime's pooling kernels and its shape inference disagree on the output size
+    // (checked on 1.30), every shape after the node is wrong in the graphs built on it: refused.
+    const disagree = (why: string) => fail(`${why}, so onnxruntime's shape inference disagrees with its kernel and graphs built on the node cannot run (checked on onnxruntime 1.30)`);
+    if (kind === 'pool' && samePad && dilations.some((d) => d > 1)) disagree(`auto_pad ${autoPad} with dilations [${dilations}]: onnxruntime's kernel pads as if the kernel were not dilated and runs fewer windows than SAME's ceil(x / stride)`);
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
     const size = x.slice(2).map((d, i) => {
-      if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(d / strides[i]);
+      if (samePad) return Math.ceil(d / strides[i]);
       const room = d + pads[i] + pads[i + spatial] - extent![i];
       if (room < 0) fail(`input spatial size ${d} (padded ${d + pads[i] + pads[i + spatial]}) is smaller than the ${autoPad === 'VALID' ? '' : 'dilated '}kernel ${extent![i]} on axis ${i + 2}`);
       if (!ceil) return Math.floor(room / strides[i]) + 1;
-      // onnxruntime drops a last window that would start past the input and its begin padding.
+      // onnxruntime's kernel drops a last window that would start past the input and its begin
+      // padding (PyTorch's rule); its shape inference does so from opset 22 on.
       const out = Math.ceil(room / strides[i]) + 1;
-      return (out - 1) * strides[i] >= d + pads[i] ? out - 1 : out;
+      if ((out - 1) * strides[i] < d + pads[i]) return out;
+      if (view.opset < 22) disagree(`ceil_mode: the last window on axis ${i + 2} would start past the input and its padding; the kernel runs ${out - 1} windows there, the shape inference before opset 22 counts ${out} (export with opset 22)`);
+      return out - 1;
     });
     return [[x[0], kind === 'conv' && w ? w[0] : x[1], ...size]];
   };

@@ -47,9 +47,6 @@ export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): C
   let pads = attrInts(node, 'pads') ?? Array(2 * n).fill(0);
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    // onnxruntime's pooling kernels pad as if undilated, then slide the dilated window: fewer
-    // windows than SAME's ceil(x / s), which its shape inference gives (checked on 1.30).
-    if (node.op_type?.endsWith('Pool') && dilations.some((d) => d > 1)) ctx.fail(`auto_pad ${autoPad} with dilations [${dilations}]: onnxruntime's pooling kernels pad as if the kernel were not dilated and run fewer windows than its shape inference counts, so a graph built on the node cannot load (give explicit pads)`);
     pads = Array(2 * n).fill(0);
     for (let i = 0; i < n; i++) {
       const out = Math.ceil(x[i] / strides[i]);
@@ -61,23 +58,9 @@ export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): C
   } else if (autoPad === 'VALID') {
     pads = Array(2 * n).fill(0);
   }
-  if (attrInt(node, 'ceil_mode', 0) === 1 && ctx.opset < 22) checkCeilWindows(ctx, x, { kernel, strides, dilations, pads });
   return { kernel, strides, dilations, pads, group: attrInt(node, 'group', 1) };
 }
 
-/**
- * onnxruntime's pooling kernels drop a ceil_mode window that would start past the input and its
- * begin padding (PyTorch's rule), but its shape inference drops it only from opset 22 on (before,
- * ceil((x + pads − extent) / s) + 1 with auto_pad's pads too): a graph built on such a node holds
- * two sizes for one tensor and does not load.
- */
-function checkCeilWindows(ctx: RuleContext, x: number[], g: Pick<ConvGeometry, 'kernel' | 'strides' | 'dilations' | 'pads'>): void {
-  const n = x.length;
-  x.forEach((d, i) => {
-    const inferred = Math.ceil((d + g.pads[i] + g.pads[i + n] - (g.kernel[i] - 1) * g.dilations[i] - 1) / g.strides[i]) + 1;
-    if ((inferred - 1) * g.strides[i] >= d + g.pads[i]) ctx.fail(`ceil_mode: the last window on spatial axis ${i} would start past the input and its padding; onnxruntime runs ${inferred - 1} windows there but its shape inference before opset 22 counts ${inferred}, so a graph built on the node cannot load (export with opset 22)`);
-  });
-}
 
 /**
  * ConvTranspose that scatters `dY` (spatial size y) back onto an input of spatial size x:
