@@ -183,6 +183,9 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
     graph: {
       ...graph,
       node: [...view.nodes, ...extra, ...em.nodes],
+      // Declared shapes of intermediate tensors are hints that an edited model may leave stale (fuzz
+      // seed 1471): onnxruntime then meets them in the emitted ops. Types stay, shapes are inferred.
+      value_info: graph.value_info?.map((vi) => (vi.type?.tensor_type ? { name: vi.name, type: { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } } : vi)),
       initializer: [...(graph.initializer ?? []), ...em.initializers],
       input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
       // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.

@@ -14,7 +14,7 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
   const shapes = new Map<string, number[]>([[input, dims]]);
   for (const [name, t] of view.initializers) shapes.set(name, tensorDims(t));
   for (const node of view.nodes) {
-    const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
+    const fail = failAt(view, node);
     const ins = (node.input ?? []).map((i) => (i ? shapes.get(i) : undefined));
     checkFloats(node, fail);
     const rule = RULES[node.op_type ?? ''];
@@ -26,6 +26,20 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
       if (s.reduce((a, d) => a * d, 1) > MAX_ELEMENTS) fail(`output '${o}' would have shape [${s}] (${s.reduce((a, d) => a * d, 1)} elements for one row)`);
       shapes.set(o, s);
     });
+  }
+}
+
+const failAt = (view: GraphView, node: NodeProto) => (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
+
+/**
+ * The pools again at the input shapes a probe measured, where validateGraph's propagation stopped
+ * before them (an op it does not know, as in quantized graphs): their windows against onnxruntime's
+ * shape inference.
+ */
+export function validatePools(view: GraphView, shapes: Map<string, number[]>): void {
+  for (const node of view.nodes) {
+    const x = shapes.get(node.input?.[0] ?? '');
+    if (x && ['MaxPool', 'AveragePool', 'LpPool'].includes(node.op_type ?? '')) RULES[node.op_type!](node, [x], failAt(view, node), view);
   }
 }
 
@@ -173,11 +187,11 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       if (autoPad !== 'NOTSET') return [];
       return [[x[0], w[1] * group, ...size]];
     }
-    if (!x || !kernel) return [];
     // Where onnxruntime's pooling kernels and its shape inference disagree on the output size
     // (checked on 1.30), every shape after the node is wrong in the graphs built on it: refused.
     const disagree = (why: string) => fail(`${why}, so onnxruntime's shape inference disagrees with its kernel and graphs built on the node cannot run (checked on onnxruntime 1.30)`);
     if (kind === 'pool' && samePad && dilations.some((d) => d > 1)) disagree(`auto_pad ${autoPad} with dilations [${dilations}]: onnxruntime's kernel pads as if the kernel were not dilated and runs fewer windows than SAME's ceil(x / stride)`);
+    if (!x || !kernel) return [];
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
     const size = x.slice(2).map((d, i) => {
       if (samePad) return Math.ceil(d / strides[i]);

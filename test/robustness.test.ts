@@ -286,6 +286,20 @@ test('a model that mixes rows (an outer product over the batch: y = x·xᵀ) run
   assert.equal(Array.from(r.attributions.data), Array.from(x, (v) => 2 * v));
 });
 
+test('an edited model whose value_info keeps the old shapes (a MaxPool given other strides: fuzz seed 1471) explains its layers: the augmented graph keeps types, not declared shapes', async () => {
+  const fx = loadFixture('module_functions');
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const pool = m.graph!.node!.find((n) => n.op_type === 'MaxPool')!;
+  pool.attribute = [...pool.attribute!.filter((a) => a.name !== 'strides' && a.name !== 'pads'), { name: 'strides', type: AttrType.INTS, ints: [3, 1] }, { name: 'pads', type: AttrType.INTS, ints: [1, 1, 0, 0] }] as AttributeProto[];
+  assert.ok(m.graph!.value_info!.some((vi) => Number(vi.type?.tensor_type?.shape?.dim?.[2]?.dim_value) === 6), 'the fixture declares the 6×6 map');
+  const ex = await Explainer.load(encodeModel(m));
+  const layer = '/body/body.3/act/FunctionBlock_output_0';
+  const r = await ex.attribute(fx.input, { method: 'guided-grad-cam', layer });
+  assert.equal(r.attributions.dims, fx.input.dims);
+  const cam = await ex.attribute(fx.input, { method: 'grad-cam', layer });
+  assert.equal(cam.attributions.dims, [fx.input.dims[0], 1, 4, 12]);
+});
+
 test('a model whose values mix rows (a mean over the batch, a Softmax over axis 0: fuzz seed 1461) runs its rows one by one: y = g + mean₀(g) + g·softmax₀(g) alone is 3g, gradient 3·W[:, t]', async () => {
   const w = Array.from({ length: 3 * 2 }, (_, i) => Math.sin(i + 1));
   const ex = await Explainer.load(tinyModel([3], 13, (em, x) => {
