@@ -433,6 +433,48 @@ def paddle_resize_op11(x):
     return g, g.dense(h, r.randn(64, 5) * 0.2, r.randn(5) * 0.1)
 
 
+def torch_interpolate(x, opset):
+    """F.interpolate(h, size=x.shape[-2:], mode='bilinear') as torch.onnx writes it before opset
+    11 (LR-ASPP and FPN heads): scales computed from shapes, Concat of a [1, 1] Constant and
+    Div(Cast(the input's H, W from Shape/Gather/Unsqueeze/Concat), Cast(Slice(Shape(h))))."""
+    r = rs(25)
+    g = Graph(opset, x, "input")
+    w, b = conv_weights(r, 4, 3, 3)
+    h = g.relu(g.conv(g.input_name, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))  # 4x4
+    w, b = conv_weights(r, 4, 4, 3)
+    h = g.relu(g.conv(h, g.const(w), g.const(b), strides=(2, 2), pads=(1, 1, 1, 1)))  # 2x2
+    shape_of = lambda t: g.op("Shape", [t], lambda a: torch.tensor(a.shape))
+    dims = [g.unary("Unsqueeze", g.op("Gather", [shape_of(g.input_name), g.const(k, TensorProto.INT64)], lambda a, i: a[i], axis=0), lambda a: a[None], axes=[0])
+            for k in (2, 3)]
+    size = g.unary("Cast", g.op("Concat", dims, lambda *a: torch.cat(a), axis=0), lambda a: a.to(torch.float64), to=FLOAT)
+    if opset < 10:
+        spatial = g.unary("Slice", shape_of(h), lambda a: a[2:], starts=[2], ends=[2**63 - 1], axes=[0])
+    else:
+        spatial = g.op("Slice", [shape_of(h), g.const([2], TensorProto.INT64), g.const([2**63 - 1], TensorProto.INT64), g.const([0], TensorProto.INT64)],
+                       lambda a, s, e, ax: a[2:])
+    here = g.unary("Cast", spatial, lambda a: a.to(torch.float64), to=FLOAT)
+    scales = g.op("Concat", [g.const([1.0, 1.0]), g.binary("Div", size, here)], lambda a, b_: torch.cat([a, b_]), axis=0)
+    up = g.op("Upsample" if opset < 10 else "Resize", [h, scales],
+              lambda a, s: resize(a, [a.shape[0], a.shape[1], x.shape[2], x.shape[3]], [float(v) for v in s], "linear", "asymmetric", ""),
+              mode="linear")
+    w, b = conv_weights(r, 3, 4, 1)
+    h = g.relu(g.binary("Add", g.conv(up, g.const(w), g.const(b)), g.input_name))
+    return g, g.softmax(g.gemm(g.flatten(g.gap(h)), r.randn(4, 3) * 0.5, r.randn(4) * 0.1))
+
+
+def torch_upsample_op9(x):
+    """torch.onnx at opset 9: Upsample (linear) whose scales are computed from shapes (Shape, Gather,
+    Unsqueeze, Concat, Cast, Slice, Div, Concat with a [1, 1] Constant), as F.interpolate to another
+    tensor's size writes it (LR-ASPP, FPN heads)."""
+    return torch_interpolate(x, 9)
+
+
+def torch_resize_op10(x):
+    """torch.onnx at opset 10: the same interpolation as a Resize (linear, asymmetric) with scales
+    computed from shapes."""
+    return torch_interpolate(x, 10)
+
+
 def convtranspose_head(x):
     """Upsampling heads as converters write them: ConvTranspose k4 s2 p1 (paddle2onnx
     conv2d_transpose), k3 s2 p1 with output_padding and groups, and one with an output_shape
@@ -867,6 +909,8 @@ MODELS = [
     ("tf_resize", tf_resize, (3, 72)),
     ("paddle_op9", paddle_op9, (3, 3, 8, 8)),
     ("paddle_resize_op11", paddle_resize_op11, (3, 3, 8, 8)),
+    ("torch_upsample_op9", torch_upsample_op9, (3, 3, 8, 8)),
+    ("torch_resize_op10", torch_resize_op10, (3, 3, 8, 8)),
     ("convtranspose_head", convtranspose_head, (3, 3, 8, 8)),
     ("qdq_cnn", qdq_cnn, (3, 3, 8, 8)),
     ("tf_speech", tf_speech, (3, 16, 20)),

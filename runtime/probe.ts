@@ -138,6 +138,13 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
   return (await inferredFacts(model, inputs)) ?? measuredFacts(model, inputs, label);
 }
 
+/**
+ * Types whose values the probe keeps where they follow only from shapes and constants: integers
+ * (shapes, indices) and floats (Upsample/Resize scales that torch.onnx computes from sizes before
+ * opset 11, windows built in the graph).
+ */
+const OBSERVED_TYPES = new Set(['int64', 'int32', 'bool', 'float32', 'float64']);
+
 async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
   let session: OrtSession | undefined;
   let one: OrtResults;
@@ -156,7 +163,7 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     facts.shapes.set(name, [...v.dims]);
     facts.dtypes.set(name, onnxType(v.type));
     facts.batchAxis.set(name, -1);
-    if ((v.type === 'int64' || v.type === 'int32' || v.type === 'bool') && v.size <= 4096 && !fromValues.has(name)) facts.values.set(name, tensorNumbers(v));
+    if (OBSERVED_TYPES.has(v.type) && v.size <= 4096 && !fromValues.has(name)) facts.values.set(name, tensorNumbers(v));
   }
   for (const i of inputs) {
     facts.shapes.set(i.name, [...i.dims]);

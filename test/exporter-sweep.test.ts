@@ -20,7 +20,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
  * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn', 'nbits_mlp'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'torch_upsample_op9', 'torch_resize_op10', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn', 'nbits_mlp'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
