@@ -7,7 +7,7 @@ export interface TensorFacts {
   shapes: Map<string, number[]>;
   dtypes: Map<string, number>;
   batchAxis: Map<string, number>;
-  /** Values of small integer tensors computed from shapes and constants only, observed when probing. */
+  /** Values of small tensors (integers, floats) computed from shapes and constants only, observed when probing. */
   values: Map<string, number[]>;
   /**
    * Every batch axis holds the batch alone (size 1 at batch 1): activations of a one-row run then

@@ -27,7 +27,7 @@ import { checkInternalBatchSize, type PerturbationOptions } from './drivers/pert
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
-import { fixedBatch, freeHardCodedBatch, InputSpec, probeFacts } from './probe';
+import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
@@ -256,7 +256,9 @@ export class Explainer {
           if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image)`);
           view = new GraphView(freed, this.label);
         }
-        const probe = (model: ModelProto) => probeFacts(model, specs, this.label);
+        // Each stage's graph follows from the model, the input shapes and the stages before it.
+        let stage = 0;
+        const probe = (model: ModelProto) => this.cachedProbe(model, specs, `${key}/${this.explained.map((i) => i.name)}/${stage++}`);
         let first = await probe(view.model);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
         // then recurrent cells become their time steps.
@@ -294,6 +296,23 @@ export class Explainer {
       p.catch(() => this.prepared.delete(key));
     }
     return p;
+  }
+
+  /** probeFacts, through the graph cache where there is one (the probe's runs are the larger part of a cached call on a large model). */
+  private async cachedProbe(model: ModelProto, specs: InputSpec[], stage: string): Promise<ProbeResult> {
+    const store = this.cache?.store;
+    const key = `${this.cache?.modelId}/probe/${stage}`;
+    const cached = store?.getProbe && await store.getProbe(key);
+    if (cached) {
+      try {
+        return decodeProbe(cached);
+      } catch {
+        // A damaged entry: probe again.
+      }
+    }
+    const result = await probeFacts(model, specs, this.label);
+    if (store?.putProbe) await store.putProbe(key, encodeProbe(result));
+    return result;
   }
 
   /** Weights and attributes checked against the shapes that follow from an input shape, before onnxruntime sees them. */

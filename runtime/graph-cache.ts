@@ -18,6 +18,12 @@ export interface GraphCache {
    * undefined when the storage cannot be written.
    */
   optimizedPath?(key: string): string | undefined;
+  /**
+   * What probing a model found for one input shape (runtime/probe.ts encodeProbe), so that a later
+   * run skips the probe's runs too. Optional: without them every process probes.
+   */
+  getProbe?(key: string): Promise<string | undefined>;
+  putProbe?(key: string, probe: string): Promise<void>;
 }
 
 export interface CachedGraph {

@@ -134,7 +134,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<{ 
  * from shape inference where it determines them all (inferredFacts), else measured by running the
  * model at that batch and twice it with all intermediate outputs exposed.
  */
-export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
+export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult> {
   return (await inferredFacts(model, inputs)) ?? measuredFacts(model, inputs, label);
 }
 
@@ -144,6 +144,29 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
  * opset 11, windows built in the graph).
  */
 const OBSERVED_TYPES = new Set(['int64', 'int32', 'bool', 'float32', 'float64']);
+
+export interface ProbeResult { facts: TensorFacts; batchDynamic: boolean }
+
+/** A probe's findings as text for a graph cache (non-finite observed values kept as strings). */
+export function encodeProbe({ facts, batchDynamic }: ProbeResult): string {
+  const finite = (v: number[]) => v.map((e) => (Number.isFinite(e) ? e : String(e)));
+  return JSON.stringify({
+    batchDynamic, batchBroadcasts: facts.batchBroadcasts,
+    tensors: [...facts.shapes].map(([name, dims]) => [name, dims, facts.dtypes.get(name), facts.batchAxis.get(name), facts.values.has(name) ? finite(facts.values.get(name)!) : null]),
+  });
+}
+
+export function decodeProbe(text: string): ProbeResult {
+  const { batchDynamic, batchBroadcasts, tensors } = JSON.parse(text) as { batchDynamic: boolean; batchBroadcasts: boolean; tensors: [string, number[], number | undefined, number | undefined, (number | string)[] | null][] };
+  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts };
+  for (const [name, dims, dtype, axis, values] of tensors) {
+    facts.shapes.set(name, dims);
+    if (dtype !== undefined && dtype !== null) facts.dtypes.set(name, dtype);
+    if (axis !== undefined && axis !== null) facts.batchAxis.set(name, axis);
+    if (values) facts.values.set(name, values.map(Number));
+  }
+  return { facts, batchDynamic };
+}
 
 async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
   let session: OrtSession | undefined;

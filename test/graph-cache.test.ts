@@ -3,6 +3,8 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer, folderCache, loadModel } from '../runtime';
+import type { GraphCache } from '../runtime/graph-cache';
+import { decodeProbe, encodeProbe, probeFacts } from '../runtime/probe';
 import { encodeModel } from '../rewriter/proto';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture } from './support/fixtures';
@@ -31,7 +33,7 @@ test('a second Explainer on the same folder cache reuses the graph: no rebuild, 
   const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, options);
   let first!: Awaited<ReturnType<Explainer['attribute']>>;
   assert.is(await builds(async () => { first = await (await Explainer.load(fx.model, { cache: folderCache(dir) })).attribute(fx.input, options); }), 1);
-  assert.equal(fs.readdirSync(dir).map((f) => path.extname(f)).sort(), ['.json', '.onnx']);
+  assert.equal(fs.readdirSync(dir).map((f) => f.replace(/^[0-9a-f]+/, '')).sort(), ['.json', '.onnx', '.probe.json']);
   // On the CPU the entry is onnxruntime's optimised graph (its layout-optimised Conv domain).
   const stored = loadModel(path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.onnx'))!));
   assert.ok((stored.opset_import ?? []).some((o) => o.domain === 'com.microsoft.nchwc'), 'the cached graph is onnxruntime\'s optimised one');
@@ -74,6 +76,50 @@ test('the cache key holds the model bytes and the graph options; a damaged entry
   assert.equal(Array.from(r.attributions.data), Array.from(fresh.attributions.data));
 });
 
+/** A folder cache that counts the probes it is asked to store (a probe ran) and returns. */
+function countingCache(dir: string): { cache: GraphCache; probes: () => number } {
+  const cache = folderCache(dir);
+  let n = 0;
+  const put = cache.putProbe!;
+  return { cache: { ...cache, putProbe: (key, probe) => { n++; return put(key, probe); } }, probes: () => n };
+}
+
+test('the probe is cached with the graphs: a later Explainer on another method neither probes nor differs', async () => {
+  const t = loadFixture('transformer_op13');
+  const dir = tempDir('cache-probe');
+  const { cache, probes } = countingCache(dir);
+  const first = await (await Explainer.load(t.model, { cache })).attribute(t.input, { method: 'gradient', target: t.meta.target });
+  assert.is(probes(), 1);
+  const [entry] = fs.readdirSync(dir).filter((f) => f.endsWith('.probe.json'));
+  const later = await (await Explainer.load(t.model, { cache })).attribute(t.input, { method: 'deeplift', target: t.meta.target });
+  assert.is(probes(), 1, 'the second Explainer probed again');
+  const fresh = await (await Explainer.load(t.model)).attribute(t.input, { method: 'deeplift', target: t.meta.target });
+  assert.equal(Array.from(later.attributions.data), Array.from(fresh.attributions.data));
+  assert.ok(first.attributions.data.length > 0);
+  // Another input shape is another probe; a damaged entry is probed again, with the same numbers.
+  const longer = { data: new Float32Array(t.input.data.length * 2), dims: [t.input.dims[0] * 2, ...t.input.dims.slice(1)] };
+  longer.data.set(t.input.data);
+  longer.data.set(t.input.data, t.input.data.length);
+  await (await Explainer.load(t.model, { cache })).attribute(longer, { method: 'deeplift', target: [...t.meta.target, ...t.meta.target] });
+  assert.is(probes(), 1, 'the batch is not part of the probe');
+  fs.writeFileSync(path.join(dir, entry), '{"key": "damaged"');
+  const again = await (await Explainer.load(t.model, { cache })).attribute(t.input, { method: 'deeplift', target: t.meta.target });
+  assert.is(probes(), 2);
+  assert.equal(Array.from(again.attributions.data), Array.from(fresh.attributions.data));
+});
+
+test('a probe read back from its text has the same shapes, types, batch axes and values (non-finite ones too)', async () => {
+  const t = loadFixture('misc_ops_op13');
+  const probed = await probeFacts(loadModel(t.model), [{ name: 'input', elemType: 1, dims: [1, ...t.input.dims.slice(1)] }], 'x');
+  probed.facts.shapes.set('made-up', [5]);
+  probed.facts.values.set('made-up', [1.5, NaN, Infinity, -Infinity, -0.25]);
+  const back = decodeProbe(encodeProbe(probed));
+  assert.is(back.batchDynamic, probed.batchDynamic);
+  assert.is(back.facts.batchBroadcasts, probed.facts.batchBroadcasts);
+  for (const m of ['shapes', 'dtypes', 'batchAxis', 'values'] as const) assert.equal([...back.facts[m]], [...probed.facts[m]], m);
+  assert.ok(probed.facts.values.size > 1 && probed.facts.shapes.size > 10 && probed.facts.batchAxis.size > 10);
+});
+
 test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --threads is checked', async () => {
   const dir = tempDir('cli-cache');
   const cacheDir = path.join(dir, 'graphs');
@@ -81,7 +127,7 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
   const args = ['attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--threads', '1'];
   const first = await runCli([...args, '--cache-dir', cacheDir]);
   assert.is(first.code, 0, first.err.join('|'));
-  assert.is(fs.readdirSync(cacheDir).length, 2);
+  assert.is(fs.readdirSync(cacheDir).length, 3);
   let second!: Awaited<ReturnType<typeof runCli>>;
   assert.is(await builds(async () => { second = await runCli([...args, '--cache-dir', cacheDir]); }), 0);
   assert.equal(second.out, first.out);

@@ -48,12 +48,17 @@ function codeVersion(): string {
 
 /**
  * Augmented graphs stored in a folder: <hash>.onnx (onnxruntime's optimised graph where it wrote
- * one, else ours) and <hash>.json per key, written through a temporary file and a rename
+ * one, else ours) and <hash>.json per key (<hash>.probe.json for a probe's findings), written through a temporary file and a rename
  * (concurrent processes never see half a file). Models are identified
  * by the SHA-256 of their bytes (the .onnx file; external data files are not hashed). Unreadable
  * entries count as missing; a folder that cannot be written leaves the graph uncached.
  */
 export function folderCache(dir: string = defaultCacheDir()): GraphCache {
+  const write = (file: string, data: string | Uint8Array) => {
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  };
   // onnxruntime's optimised graphs hold weights reordered for this CPU's vector width.
   const prefix = `${codeVersion()}; ${process.arch} ${os.cpus()[0]?.model ?? ''}`;
   const fileOf = (key: string) => path.join(dir, sha256(`${prefix}\n${key}`));
@@ -74,11 +79,6 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
     },
     async put(key, graph: CachedGraph) {
       const base = fileOf(key);
-      const write = (file: string, data: string | Uint8Array) => {
-        const tmp = `${file}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, data);
-        fs.renameSync(tmp, file);
-      };
       try {
         fs.mkdirSync(dir, { recursive: true });
         const optimized = optimizedTmp(key);
@@ -87,6 +87,22 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
         write(`${base}.json`, JSON.stringify({ key, info: graph.info }));
       } catch {
         // An unwritable cache folder only costs the next run the rebuild.
+      }
+    },
+    async getProbe(key) {
+      try {
+        const entry = JSON.parse(fs.readFileSync(`${fileOf(key)}.probe.json`, 'utf8')) as { key: string; probe: string };
+        return entry.key === key ? entry.probe : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async putProbe(key, probe) {
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+        write(`${fileOf(key)}.probe.json`, JSON.stringify({ key, probe }));
+      } catch {
+        // As for graphs: the next run probes again.
       }
     },
     optimizedPath(key) {
