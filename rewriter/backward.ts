@@ -34,7 +34,11 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     const quantizer = entry?.quantizer;
     // A quantized (integer) value that is only reshaped keeps its gradient (QOperator models flatten uint8 tensors).
     const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && diff.has(n.input![0]);
-    for (const o of n.output ?? []) if (o && !held.has(o) && (quantizer || moves || isFloatType(facts.dtypes.get(o)))) diff.add(o);
+    // A contrib op we have no rule for may compute quantized values (com.microsoft's QLinear and
+    // Nhwc ops): its integers stay on the path, so a gradient that reaches them names the node
+    // instead of silently passing nothing (standard ops without a rule are steps: NonZero, IsNaN).
+    const unknown = !entry && !!n.domain && n.domain !== 'ai.onnx';
+    for (const o of n.output ?? []) if (o && !held.has(o) && (quantizer || moves || unknown || isFloatType(facts.dtypes.get(o)))) diff.add(o);
   }
   return diff;
 }

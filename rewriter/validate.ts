@@ -194,7 +194,17 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     if (!x || !kernel) return [];
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
     const size = x.slice(2).map((d, i) => {
-      if (samePad) return Math.ceil(d / strides[i]);
+      if (samePad) {
+        const out = Math.ceil(d / strides[i]);
+        // SAME's total padding (out − 1)·stride + kernel − d is negative where the kernel is
+        // shorter than the stride's overhang: onnxruntime's MaxPool kernels (every opset) and
+        // AveragePool's before opset 19 stop ("padding values must be non-negative"); AveragePool
+        // 19–21 with ceil_mode counts one window more in its inference than its kernel runs.
+        const negative = (out - 1) * strides[i] + extent![i] < d;
+        const refused = node.op_type === 'MaxPool' || (node.op_type === 'AveragePool' && (view.opset < 19 || (view.opset < 22 && ceil)));
+        if (negative && refused) disagree(`auto_pad ${autoPad} with kernel ${extent![i]} and stride ${strides[i]} on axis ${i + 2} of size ${d}: SAME's padding is negative`);
+        return out;
+      }
       const room = d + pads[i] + pads[i + spatial] - extent![i];
       if (room < 0) fail(`input spatial size ${d} (padded ${d + pads[i] + pads[i + spatial]}) is smaller than the ${autoPad === 'VALID' ? '' : 'dilated '}kernel ${extent![i]} on axis ${i + 2}`);
       if (!ceil) return Math.floor(room / strides[i]) + 1;

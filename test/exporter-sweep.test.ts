@@ -166,6 +166,23 @@ test('qop_cnn: the QOperator model on onnxruntime\'s QLinear kernels gives the o
   assert.ok(info.out.includes('read in standard ops (the counts above): QLinearConv ×2, com.microsoft.QLinearAdd ×1, com.microsoft.QLinearGlobalAveragePool ×1, QLinearMatMul ×1'), info.out.join('\n'));
 });
 
+// A contrib op that we do not read but onnxruntime runs (its com.microsoft QLinearConv, as its NHWC
+// transformer writes) carries quantized values: the walk used to take its uint8 output as a step and
+// kept only the other paths' share (fuzz seed 1499: DeepLIFT missed f(x) − f(x⁰) by 15 %).
+test('qop_cnn with a com.microsoft QLinearConv: the backprop methods name the node, forward-only methods run', async () => {
+  const fx = loadFixture('qop_cnn', EXPORTERS);
+  const model = loadModel(fx.model);
+  const conv = model.graph!.node!.filter((n) => n.op_type === 'QLinearConv')[1];
+  conv.domain = 'com.microsoft';
+  model.opset_import = [...model.opset_import!.filter((o) => o.domain !== 'com.microsoft'), { domain: 'com.microsoft', version: 1 }];
+  const ex = await Explainer.load(encodeModel(model));
+  for (const method of ['gradient', 'deeplift']) {
+    await rejects(() => ex.attribute(fx.input, { method, target: fx.meta.target }), new RegExp(`no backward rule for node '${conv.name}' \\(com\\.microsoft\\.QLinearConv, opset 1\\)`));
+  }
+  const r = await ex.attribute(fx.input, { method: 'occlusion', target: fx.meta.target, window: [3, 2, 2], stride: [3, 2, 2] });
+  assert.ok(r.attributions.data.some((v) => v !== 0));
+});
+
 test('nbits_mlp: onnxruntime\'s MatMulNBits kernels give the outputs the dequantized weights are checked against; info names the op read; a malformed B is refused naming the node', async () => {
   const fx = loadFixture('nbits_mlp', EXPORTERS);
   const kernels = await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 });

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
-import { gradcheck } from '../support/gradcheck';
+import * as assert from 'uvu/assert';
+import { gradcheck, refusal } from '../support/gradcheck';
 
 const x = (shape: number[]) => ({ shape });
 
@@ -32,6 +33,18 @@ test('AveragePool dilations and ceil_mode, opset 19', async () => {
 test('AveragePool ceil_mode whose last window onnxruntime drops (it would start in the end padding), opset 22', async () => {
   await gradcheck({ op: 'AveragePool', opset: 22, inputs: [x([1, 2, 8, 8])], attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1, count_include_pad: 1 } });
   await gradcheck({ op: 'AveragePool', opset: 22, inputs: [x([1, 2, 16])], attrs: { kernel_shape: [1], strides: [2], auto_pad: 'SAME_LOWER', ceil_mode: 1 } });
+});
+
+// A kernel shorter than the stride's overhang: SAME's padding is negative. onnxruntime's AveragePool
+// kernels stop before opset 19, and at 19–21 with ceil_mode its inference counts one window more.
+test('AveragePool auto_pad SAME with negative padding: gradient where onnxruntime runs it (19 without ceil_mode, 22), refused elsewhere', async () => {
+  const attrs = { kernel_shape: [1, 1], strides: [2, 3], auto_pad: 'SAME_UPPER' };
+  await gradcheck({ op: 'AveragePool', opset: 19, inputs: [x([1, 2, 8, 8])], attrs });
+  await gradcheck({ op: 'AveragePool', opset: 22, inputs: [x([1, 2, 8, 8])], attrs: { ...attrs, ceil_mode: 1 } });
+  for (const [opset, ceil] of [[17, 0], [19, 1]]) {
+    assert.match(await refusal({ op: 'AveragePool', opset, inputs: [x([1, 2, 8, 8])], attrs: { ...attrs, ceil_mode: ceil } }),
+      /auto_pad SAME_UPPER with kernel 1 and stride 2 on axis 2 of size 8: SAME's padding is negative/);
+  }
 });
 
 test.run();

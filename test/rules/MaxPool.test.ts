@@ -7,7 +7,7 @@ import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../../
 import { Explainer } from '../../runtime';
 import { gradient } from '../../rules/methods/gradient';
 import { probeFacts } from '../../runtime/probe';
-import { gradcheck, OpCase, singleOpModel } from '../support/gradcheck';
+import { gradcheck, OpCase, refusal, singleOpModel } from '../support/gradcheck';
 
 /** n distinct values 0.05 apart (no near-ties for finite differences); n must be odd, not a multiple of 37. */
 const distinct = (n: number) => Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.05 - n * 0.025);
@@ -71,12 +71,6 @@ test('MaxPool 1D ceil_mode, opset 13', () =>
 test('MaxPool 3D, opset 12', () =>
   gradcheck({ op: 'MaxPool', opset: 12, inputs: [{ shape: [1, 2, 4, 5, 5], data: distinct(201).slice(0, 200) }], attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 0, 0, 1, 1] } }));
 
-/** The one-line error explaining a single-op model gives, through the Explainer (validation first). */
-async function refusal(c: OpCase): Promise<string> {
-  const ex = await Explainer.load(encodeModel(singleOpModel(c).model));
-  const shape = c.inputs[0].shape;
-  return ex.attribute({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), dims: shape }, { method: 'gradient', target: 0 }).then(() => 'accepted', (e: Error) => e.message);
-}
 
 // onnxruntime drops a ceil_mode window that would start past the input and its begin padding (here
 // the fifth along each axis, and the fourth of kernel 1 stride 3); its shape inference does so from
@@ -92,6 +86,17 @@ test('MaxPool ceil_mode whose last window would start in the end padding: gradie
 test('MaxPool auto_pad SAME with dilations: onnxruntime pads as if undilated (7 windows, its inference says 8): refused in one line', async () => {
   assert.match(await refusal({ op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 2, 8, 8] }], attrs: { kernel_shape: [2, 2], strides: [1, 2], dilations: [2, 1], auto_pad: 'SAME_LOWER' } }),
     /auto_pad SAME_LOWER with dilations \[2,1\]: onnxruntime's kernel pads as if the kernel were not dilated/);
+});
+
+// SAME asks for negative padding where the kernel is shorter than the stride's overhang: onnxruntime's
+// MaxPool kernel stops ("padding values must be non-negative") while its inference gives a shape
+// (fuzz seed 1495: kernel [1, 3], strides 3 on 8×8 built a backward graph that broke on that shape).
+test('MaxPool auto_pad SAME whose padding would be negative (kernel shorter than the stride): refused in one line', async () => {
+  for (const opset of [13, 22]) {
+    assert.match(await refusal({ op: 'MaxPool', opset, inputs: [{ shape: [1, 2, 8, 8] }], attrs: { kernel_shape: [1, 3], strides: [3, 3], auto_pad: 'SAME_UPPER' } }),
+      /auto_pad SAME_UPPER with kernel 1 and stride 3 on axis 2 of size 8: SAME's padding is negative/);
+  }
+  assert.is(await refusal({ op: 'MaxPool', opset: 13, inputs: [{ shape: [1, 2, 8, 8] }], attrs: { kernel_shape: [2, 3], strides: [3, 3], auto_pad: 'SAME_UPPER' } }), 'accepted');
 });
 
 test('a model whose MaxPool drops its last ceil_mode window feeds the right size on (opset 22): validated, explained, DeepLIFT sums', async () => {

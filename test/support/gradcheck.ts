@@ -7,6 +7,7 @@ import { DataType, encodeModel, makeTensor, ModelProto, NodeProto, TensorProto, 
 import { gradient } from '../../rules/methods/gradient';
 import { probeFacts, InputSpec } from '../../runtime/probe';
 import { relL2 } from './fixtures';
+import { Explainer } from '../../runtime';
 import { nonNativeOps } from '../../rewriter/webgpu-ops';
 
 export interface InputCase {
@@ -159,4 +160,11 @@ export function withNodeOutputs(c: OpCase, outputs: string[], ys = outputs.filte
   const base = singleOpModel(c);
   const g = base.model.graph!;
   return { ...base, ys, model: { ...base.model, graph: { ...g, node: [{ ...g.node![0], output: outputs }], output: ys.map((name) => ({ name })) } } };
+}
+
+/** The one-line error explaining a single-op model gives, through the Explainer (validation first), or 'accepted'. */
+export async function refusal(c: OpCase): Promise<string> {
+  const ex = await Explainer.load(encodeModel(singleOpModel(c).model));
+  const shape = c.inputs[0].shape;
+  return ex.attribute({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), dims: shape }, { method: 'gradient', target: 0 }).then(() => 'accepted', (e: Error) => e.message);
 }
