@@ -224,7 +224,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
-  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true }, command));
+  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, ...RUN_FLAGS }, command));
   if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
   if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
@@ -355,7 +355,8 @@ const EXPLAINABLE_SHOWN = 12;
 async function info(p: Parsed): Promise<void> {
   const file = modelArg(p, 'info');
   // Every float input is explained (jointly); a model without one is explained at its token ids.
-  const ex = await Explainer.load(file, { wrt: ALL_INPUTS }).catch(() => Explainer.load(file));
+  const { cache } = runOptions(p);
+  const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache }).catch(() => Explainer.load(file, { cache }));
   const { view } = ex;
   const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
   console.log(`model: ${ex.label}`);

@@ -142,6 +142,14 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
     if (saved === undefined) delete process.env.ONNX_EXPLAIN_CACHE_DIR;
     else process.env.ONNX_EXPLAIN_CACHE_DIR = saved;
   }
+  // info keeps its probe there too: the same lines from the cached probe.
+  const infoDir = path.join(dir, 'info');
+  const infos = [];
+  for (let i = 0; i < 2; i++) infos.push(await runCli(['info', fx.model, '--layers', '--cache-dir', infoDir]));
+  assert.equal(fs.readdirSync(infoDir).map((f) => f.replace(/^[0-9a-f]+/, '')), ['.probe.json']);
+  assert.is(infos[0].code, 0);
+  assert.equal(infos[1].out, infos[0].out);
+  assert.ok(infos[0].out.some((l) => /\[N, \d+, \d+, \d+\]/.test(l)), 'info lists tensors with their shapes');
   const bad = await runCli([...args.slice(0, -2), '--threads', '0', '--no-cache']);
   assert.is(bad.code, 1);
   assert.equal(bad.err, ["onnx-explain: error: --threads: '0' must be at least 1"]);
