@@ -78,11 +78,26 @@ test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved
   assert.ok(Math.abs(a[0]) < 1e-6 && Math.abs(a[1]) > 0.1, `attributions ${Array.from(a)}`);
 });
 
-test('DeepLIFT refuses ReduceProd with one line naming the node', async () => {
-  const err = await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [2, 3] }], attrs: { axes: [1] } }).then(() => undefined, (e) => e);
-  assert.instance(err, Error);
-  assert.match((err as Error).message, /node 'ReduceProd' \(ReduceProd, opset 13\): DeepLIFT has no rule for ReduceProd/);
-  assert.not.match((err as Error).message, /\n/);
+test('DeepLIFT ReduceProd sums to delta over one, several and all axes, with zeros among the factors', async () => {
+  await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [2, 3, 4] }], attrs: { axes: [2], keepdims: 0 } });
+  await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [2, 3, 5] }], attrs: { axes: [1, 2] } });
+  await sumcheck(deeplift, { op: 'ReduceProd', opset: 18, inputs: [{ shape: [1, 4, 3] }, { shape: [1], value: [1], int64: true }] });
+  await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [1, 5] }], attrs: { axes: [1] }, input: [0.5, 0, 2, -1.5, 1], baseline: [1, 0.3, 0, 0.7, -2] });
+});
+
+test('DeepLIFT ReduceProd of two factors is the product rule m₁ = (x₂ + x₂⁰)/2; of three, the mean of both telescoping orders', async () => {
+  const [x, b] = [[1.5, -2, 0.5], [0.5, 1, 2]];
+  // sumcheck seeds the output with a random r: compare each share of Σ attribution = r·δy.
+  const shares = (a: Float32Array, expected: number[]) => {
+    const total = a.reduce((t, v) => t + v, 0);
+    const dy = expected.reduce((t, v) => t + v, 0);
+    expected.forEach((e, i) => assert.ok(Math.abs(a[i] / total - e / dy) < 1e-5, `factor ${i}: share ${a[i] / total}, expected ${e / dy}`));
+  };
+  const two = await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [1, 2] }], attrs: { axes: [1] }, input: x.slice(0, 2), baseline: b.slice(0, 2) });
+  shares(two, [((x[1] + b[1]) / 2) * (x[0] - b[0]), ((x[0] + b[0]) / 2) * (x[1] - b[1])]);
+  const three = await sumcheck(deeplift, { op: 'ReduceProd', opset: 13, inputs: [{ shape: [1, 3] }], attrs: { axes: [1] }, input: x, baseline: b });
+  const m = [(x[1] * x[2] + b[1] * b[2]) / 2, (x[0] * b[2] + b[0] * x[2]) / 2, (x[0] * x[1] + b[0] * b[1]) / 2];
+  shares(three, m.map((mk, k) => mk * (x[k] - b[k])));
 });
 
 test.run();

@@ -41,9 +41,41 @@ export const deepliftReduceL2 = reduction((ctx, g, x, x0) => {
   return l2Multipliers(ctx.em, g, x, x0, kept(ctx.node.output![0]), kept(ctx.ref(ctx.node.output![0])));
 });
 
-export const deepliftReduceProd: BackwardRule = {
-  backward: (ctx) => ctx.fail('DeepLIFT has no rule for ReduceProd (a product of many activations); use gradient-based methods for this model'),
-};
+/**
+ * Exclusive running products along the last axis (length n) of a tensor of rank `rank`: ∏_{j<k} t_j,
+ * or ∏_{j>k} t_j when `reverse` — a scan by doubling (Hillis & Steele), log₂ n Mul steps.
+ */
+function exclusiveProducts(em: Emitter, t: string, rank: number, n: number, reverse: boolean): string {
+  const pads = (s: number) => Array.from({ length: 2 * rank }, (_, k) => (k === (reverse ? 2 * rank - 1 : rank - 1) ? s : 0));
+  const shift = (u: string, s: number) => em.pad(reverse ? em.slice(u, [s], [n], [rank - 1]) : em.slice(u, [0], [n - s], [rank - 1]), pads(s), 1);
+  let y = shift(t, 1);
+  for (let s = 1; s < n; s *= 2) y = em.mul(y, shift(y, s));
+  return y;
+}
+
+/**
+ * y = Π_k x_k over the reduced elements (in row-major order): the product rule of two factors
+ * (m₁ = (x₂ + x₂⁰)/2) extended to K. Either order of the telescoping sum
+ * δy = Σ_k (Π_{j<k} x_j)·δx_k·(Π_{j>k} x⁰_j) is exact; the multipliers are the mean of the forward
+ * and the reverse order, m_k = ½[Π_{j<k} x_j·Π_{j>k} x⁰_j + Π_{j<k} x⁰_j·Π_{j>k} x_j], which for
+ * K = 2 is the paper's product rule.
+ */
+export const deepliftReduceProd = reduction((ctx, g, x, x0) => {
+  const { em } = ctx;
+  const shape = ctx.shape(x);
+  const { axes } = keptAxes(ctx);
+  const others = shape.map((_, k) => k).filter((k) => !axes.includes(k));
+  const perm = [...others, ...axes];
+  const n = axes.reduce((p, a) => p * shape[a], 1);
+  // The reduced elements on one last axis: [kept axes (Reshape's 0 keeps the batch's), n].
+  const flat = (t: string) => em.reshape(em.transpose(t, perm), [...others.map(() => 0), n]);
+  const [f, f0] = [flat(x), flat(x0)];
+  const r = others.length + 1;
+  const m = em.mul(em.add(em.mul(exclusiveProducts(em, f, r, n, false), exclusiveProducts(em, f0, r, n, true)),
+    em.mul(exclusiveProducts(em, f0, r, n, false), exclusiveProducts(em, f, r, n, true))), em.scalar(0.5));
+  const back = em.transpose(em.reshape(m, [...others.map(() => 0), ...axes.map((a) => shape[a])]), perm.map((_, k) => perm.indexOf(k)));
+  return em.mul(g, back);
+});
 
 /**
  * y = log S, S = Σx: the rescale rule for the log, m = δy/δS with δS = Σδx (limit 1/S at the
