@@ -184,6 +184,11 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       if (hasAttr(node, 'output_shape')) return [];
       if (!x || !w || !kernel) return [];
       const size = x.slice(2).map((d, i) => strides[i] * (d - 1) + outPad[i] + extent![i] - pads[i] - pads[i + spatial]);
+      // Taps dilated farther apart than the input's stretched extent leave outputs between them
+      // that see no input; beyond 64 times the input's length on an axis they only cost time and
+      // memory (a fuzzed dilation of 65536 made a 400,000-wide map).
+      const sparse = size.findIndex((e, i) => dilations[i] > strides[i] * (x[i + 2] - 1) + 1 && e > 64 * x[i + 2]);
+      if (sparse >= 0) fail(`dilations [${dilations}] spread the kernel [${extent}] past the input [${x}]: ${size[sparse]} outputs on axis ${sparse + 2} for ${x[sparse + 2]} inputs`);
       if (autoPad !== 'NOTSET') return [];
       return [[x[0], w[1] * group, ...size]];
     }

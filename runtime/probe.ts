@@ -11,6 +11,9 @@ import { splitFeeds } from './tensors';
 
 export interface InputSpec { name: string; elemType: number; dims: number[] }
 
+/** What probing found: every tensor's shape, type and batch axis, observed values, and whether the graph takes any batch. */
+export interface ProbeResult { facts: TensorFacts; batchDynamic: boolean }
+
 /** Ops whose outputs are sequences, maps or optionals, which onnxruntime-node cannot return. */
 const NON_TENSOR_OPS = new Set(['ZipMap', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'Optional']);
 
@@ -95,7 +98,7 @@ function declaredAllows(vi: ValueInfoProto | undefined, dims: number[]): boolean
  * unknown or not the batch alone, a fixed input batch, a node that computes integers or booleans
  * (shape arithmetic, whose values a run observes), subgraphs.
  */
-async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<{ facts: TensorFacts; batchDynamic: boolean } | undefined> {
+async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<ProbeResult | undefined> {
   const graph = model.graph!;
   if (!inputs.every((i) => declaredAllows(graph.input?.find((vi) => vi.name === i.name), i.dims))) return undefined;
   if ((graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
@@ -145,8 +148,6 @@ export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: 
  */
 const OBSERVED_TYPES = new Set(['int64', 'int32', 'bool', 'float32', 'float64']);
 
-export interface ProbeResult { facts: TensorFacts; batchDynamic: boolean }
-
 /** A probe's findings as text for a graph cache (non-finite observed values kept as strings). */
 export function encodeProbe({ facts, batchDynamic }: ProbeResult): string {
   const finite = (v: number[]) => v.map((e) => (Number.isFinite(e) ? e : String(e)));
@@ -168,7 +169,7 @@ export function decodeProbe(text: string): ProbeResult {
   return { facts, batchDynamic };
 }
 
-async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<{ facts: TensorFacts; batchDynamic: boolean }> {
+async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult> {
   let session: OrtSession | undefined;
   let one: OrtResults;
   try {

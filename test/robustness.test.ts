@@ -11,6 +11,7 @@ import { runError } from '../runtime/run-errors';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { centralDifferences } from './support/central';
+import { refusal } from './support/gradcheck';
 import { tinyModel } from './support/tiny-model';
 
 const dir = tempDir('robustness');
@@ -74,15 +75,33 @@ test('a Conv of unknown input shape whose weight has no spatial axis (tf_resize\
   await cliFails(['attribute', at('concat-as-conv.onnx'), '--input', at('tf-input.npy'), '--out', at('never.npy')], /node 'Concat_13_node' \(Conv, opset 13\): weight has shape \[\d+\], needs rank ≥ 3 \(out channels, in channels, spatial\)$/);
 });
 
-test('a ConvTranspose dilated 1000-fold upstream of one with output_shape, which onnxruntime\'s shape inference answers with a rank-3 tensor (fuzz seed 1341), is refused in one line naming the node', async () => {
+/** convtranspose_head with one ConvTranspose dilated along the width; the path of the written model. */
+function dilatedHead(node: string, dilation: number): string {
   const fx = loadFixture('convtranspose_head', EXPORTERS);
   const m = decodeModel(fs.readFileSync(fx.model));
-  const node = m.graph!.node!.find((n) => n.name === 'ConvTranspose_10_node')!;
-  node.attribute = [...node.attribute!.filter((a) => a.name !== 'dilations'), ints('dilations', [1, 1000])];
-  fs.writeFileSync(at('dilated-transpose.onnx'), encodeModel(m));
+  const n = m.graph!.node!.find((e) => e.name === node)!;
+  n.attribute = [...n.attribute!.filter((a) => a.name !== 'dilations'), ints('dilations', [1, dilation])];
+  fs.writeFileSync(at(`dilated-${node}-${dilation}.onnx`), encodeModel(m));
   fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('head-input.npy'));
-  const cause = /node 'ConvTranspose_14_node' \(ConvTranspose, opset 11\): shape inference gives output shape \[1,3,32\] for input shape \[1,4,16,2014\]: its output_shape, pads and dilations do not fit that input$/;
-  for (const method of ['gradient', 'deeplift', 'lrp-alphabeta']) await cliFails(['attribute', at('dilated-transpose.onnx'), '--input', at('head-input.npy'), '--method', method, '--out', at('never.npy')], cause);
+  return at(`dilated-${node}-${dilation}.onnx`);
+}
+
+test('a ConvTranspose dilated 100-fold upstream of one with output_shape, which onnxruntime\'s shape inference answers with a rank-3 tensor (fuzz seed 1341), is refused in one line naming the node', async () => {
+  const model = dilatedHead('ConvTranspose_10_node', 100);
+  const cause = /node 'ConvTranspose_14_node' \(ConvTranspose, opset 11\): shape inference gives output shape \[1,3,32\] for input shape \[1,4,16,214\]: its output_shape, pads and dilations do not fit that input$/;
+  for (const method of ['gradient', 'deeplift', 'lrp-alphabeta']) await cliFails(['attribute', model, '--input', at('head-input.npy'), '--method', method, '--out', at('never.npy')], cause);
+});
+
+test('a ConvTranspose whose dilation spreads its taps past the input onto a map 64 times longer (fuzz seed 1514: 65536, half a minute and gigabytes for zeros) is refused in one line, for the layer methods too', async () => {
+  const model = dilatedHead('ConvTranspose_7_node', 65536);
+  const cause = /node 'ConvTranspose_7_node' \(ConvTranspose, opset 11\): dilations \[1,65536\] spread the kernel \[4,196609\] past the input \[1,6,4,4\]: 196613 outputs on axis 3 for 4 inputs$/;
+  for (const args of [['--method', 'gradient'], ['--method', 'layer-conductance', '--layer', 'GlobalAveragePool_16', '--steps', '4']]) {
+    await cliFails(['attribute', model, '--input', at('head-input.npy'), ...args, '--out', at('never.npy')], cause);
+  }
+  // Up to 64 times the input's length it runs: taps 20 apart on a 4-wide input make 44 outputs, 200 apart 404.
+  const op = (dilation: number) => ({ op: 'ConvTranspose', opset: 11, inputs: [{ shape: [1, 2, 4, 4] }, { shape: [2, 1, 3, 3], value: Array.from({ length: 18 }, (_, i) => Math.cos(i)) }], attrs: { dilations: [1, dilation] } });
+  assert.is(await refusal(op(20)), 'accepted');
+  assert.match(await refusal(op(200)), /dilations \[1,200\] spread the kernel \[3,401\] past the input \[1,2,4,4\]: 404 outputs on axis 3 for 4 inputs$/);
 });
 
 test('a Resize whose scales input is an image tensor (onnxruntime 1.30 overruns its stack: fuzz seed 1355) is refused in one line naming the node', async () => {

@@ -48,8 +48,8 @@ function codeVersion(): string {
 
 /**
  * Augmented graphs stored in a folder: <hash>.onnx (onnxruntime's optimised graph where it wrote
- * one, else ours) and <hash>.json per key (<hash>.probe.json for a probe's findings), written through a temporary file and a rename
- * (concurrent processes never see half a file). Models are identified
+ * one, else ours) and <hash>.json per key, <hash>.probe.json for a probe's findings, each written
+ * through a temporary file and a rename (concurrent processes never see half a file). Models are identified
  * by the SHA-256 of their bytes (the .onnx file; external data files are not hashed). Unreadable
  * entries count as missing; a folder that cannot be written leaves the graph uncached.
  */
