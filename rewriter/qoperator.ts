@@ -1,6 +1,6 @@
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
-import { AttributeProto, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+import { AttributeProto, AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
 /** Where a QLinear op's quantized operands, its output's scale and zero point, and its float op are. */
 interface QForm {
@@ -12,8 +12,8 @@ interface QForm {
   output: [number, number];
   /** Operands from this index on come in triples (QLinearConcat's inputs). */
   rest?: number;
-  /** Attributes that only say how the kernel stores data; 0 (their default) is required. */
-  layout?: string[];
+  /** The attribute that says the activations are channels-last (NHWC), as onnxruntime's NHWC transformer writes them. */
+  layout?: string;
 }
 
 const FORMS: Record<string, QForm> = {
@@ -21,8 +21,9 @@ const FORMS: Record<string, QForm> = {
   QLinearMatMul: { float: 'MatMul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
   'com.microsoft.QLinearAdd': { float: 'Add', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
   'com.microsoft.QLinearMul': { float: 'Mul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
-  'com.microsoft.QLinearGlobalAveragePool': { float: 'GlobalAveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: ['channels_last'] },
-  'com.microsoft.QLinearAveragePool': { float: 'AveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: ['channels_last'] },
+  'com.microsoft.QLinearConv': { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7], layout: 'channels_last' },
+  'com.microsoft.QLinearGlobalAveragePool': { float: 'GlobalAveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: 'channels_last' },
+  'com.microsoft.QLinearAveragePool': { float: 'AveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: 'channels_last' },
   'com.microsoft.QLinearSigmoid': { float: 'Sigmoid', operands: [[0, 1, 2]], output: [3, 4] },
   'com.microsoft.QLinearLeakyRelu': { float: 'LeakyRelu', operands: [[0, 1, 2]], output: [3, 4] },
   'com.microsoft.QLinearConcat': { float: 'Concat', operands: [], output: [0, 1], rest: 2 },
@@ -54,8 +55,12 @@ export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
 function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorProto[]): NodeProto[] {
   const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
   const ins = node.input ?? [];
-  for (const a of form.layout ?? []) if (toNumber(node.attribute?.find((x) => x.name === a)?.i ?? 0) !== 0) fail(`${a} = 1 is not supported`);
   const out = node.output![0];
+  // Channels-last activations (weights stay [M, C, kH, kW]): transposed to channels-first around the float op.
+  const channelsLast = !!form.layout && toNumber(node.attribute?.find((x) => x.name === form.layout)?.i ?? 0) !== 0;
+  const rank = channelsLast ? quantizedRank(view, node) : 0;
+  if (channelsLast && !(rank && rank >= 3)) fail(`${form.layout} = 1 with an input of unknown rank`);
+  const middle = Array.from({ length: Math.max(rank! - 2, 0) }, (_, k) => k + 1);
   const name = (hint: string) => `${out}/qdq/${hint}`;
   const operands = form.rest === undefined ? form.operands : Array.from({ length: (ins.length - form.rest) / 3 }, (_, k): [number, number, number] => [form.rest! + 3 * k, form.rest! + 3 * k + 1, form.rest! + 3 * k + 2]);
   const added: NodeProto[] = [];
@@ -75,14 +80,33 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
     added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq });
     return dq;
   });
+  const transpose = (x: string, perm: number[], hint: string) => {
+    added.push({ op_type: 'Transpose', input: [x], output: [name(hint)], name: name(hint), attribute: [{ name: 'perm', type: AttrType.INTS, ints: perm }] });
+    return name(hint);
+  };
   const inputs = [...floats];
+  if (channelsLast) inputs[0] = transpose(inputs[0], [0, rank! - 1, ...middle], 'nchw');
   if (form.float === 'Conv' && ins[8]) inputs.push(convBias(node, view, extra, name('bias'), fail));
   const y = name('y');
-  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => !(form.layout ?? []).includes(a.name ?? ''));
+  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => a.name !== form.layout);
   added.push({ op_type: form.float, input: inputs, output: [y], name: y, attribute });
   const [ys, yz] = form.output;
-  added.push({ op_type: 'QuantizeLinear', input: [y, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
+  const result = channelsLast ? transpose(y, [0, ...middle.map((k) => k + 1), 1], 'nhwc') : y;
+  added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
   return added;
+}
+
+/**
+ * The rank of a QLinear op's output: its weight's for a Conv, else its first operand's, followed
+ * through the quantized ops before it (which GraphView.rank does not know).
+ */
+function quantizedRank(view: GraphView, node: NodeProto, depth = 0): number | undefined {
+  const form = FORMS[keyOf(node)];
+  if (form?.float === 'Conv') return view.constantDims(node.input![3])?.length;
+  const first = node.input![form ? form.operands[0]?.[0] ?? form.rest! : 0];
+  const producer = view.producer.get(first);
+  const quantized = producer && (keyOf(producer) in FORMS || /^(Quantize|Dequantize)Linear$/.test(producer.op_type ?? ''));
+  return quantized && depth < 64 ? quantizedRank(view, producer, depth + 1) : view.rank(first);
 }
 
 /** QLinearConv's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
