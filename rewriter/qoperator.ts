@@ -29,6 +29,16 @@ const FORMS: Record<string, QForm> = {
   'com.microsoft.QLinearConcat': { float: 'Concat', operands: [], output: [0, 1], rest: 2 },
 };
 
+/**
+ * Standard ops that onnxruntime's quantiser leaves to run on the quantized values themselves (the
+ * ONNX Model Zoo's int8 ResNets max-pool uint8 maps): exact on the grid, so they are read as
+ * DequantizeLinear → the op → QuantizeLinear with the input's scale and zero point.
+ */
+const ON_QUANTIZED = new Set(['MaxPool', 'GlobalMaxPool', 'com.microsoft.NhwcMaxPool']);
+
+/** Ops that only move quantized values: a tensor keeps its producer's scale and zero point through them. */
+const MOVES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', ...ON_QUANTIZED]);
+
 const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op_type}` : n.op_type ?? '');
 
 /**
@@ -47,7 +57,9 @@ export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
   const extra: TensorProto[] = [];
   const nodes = (model.graph!.node ?? []).flatMap((n) => {
     const form = FORMS[keyOf(n)];
-    return form ? rewrite(n, form, view, extra) : [n];
+    if (form) return rewrite(n, form, view, extra);
+    const params = ON_QUANTIZED.has(keyOf(n)) && quantization(view, n.input![0]);
+    return params ? onQuantized(n, params) : [n];
   });
   return { ...model, graph: { ...model.graph, node: nodes, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
 }
@@ -94,6 +106,38 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const result = channelsLast ? transpose(y, [0, ...middle.map((k) => k + 1), 1], 'nhwc') : y;
   added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
   return added;
+}
+
+/** The scale and zero point of a quantized tensor: its QuantizeLinear's or QLinear op's, through ops that only move values. */
+function quantization(view: GraphView, name: string, depth = 0): [string, string | undefined] | undefined {
+  const p = view.producer.get(name);
+  if (!p || depth > 64) return undefined;
+  const form = FORMS[keyOf(p)];
+  if (form) return [p.input![form.output[0]], p.input![form.output[1]] || undefined];
+  if (!p.domain && p.op_type === 'QuantizeLinear') return [p.input![1], p.input![2] || undefined];
+  return MOVES.has(keyOf(p)) ? quantization(view, p.input![0], depth + 1) : undefined;
+}
+
+/**
+ * An op on quantized values as DequantizeLinear → the op → QuantizeLinear with the same scale and
+ * zero point; onnxruntime's channels-last NhwcMaxPool as a MaxPool between Transposes.
+ */
+function onQuantized(node: NodeProto, [scale, zero]: [string, string | undefined]): NodeProto[] {
+  const out = node.output![0];
+  const name = (hint: string) => `${out}/qdq/${hint}`;
+  const params = [scale, ...(zero ? [zero] : [])];
+  const nodes: NodeProto[] = [{ op_type: 'DequantizeLinear', input: [node.input![0], ...params], output: [name('x')], name: name('x') }];
+  const transpose = (x: string, perm: number[], hint: string) => {
+    nodes.push({ op_type: 'Transpose', input: [x], output: [name(hint)], name: name(hint), attribute: [{ name: 'perm', type: AttrType.INTS, ints: perm }] });
+    return name(hint);
+  };
+  const nhwc = node.op_type === 'NhwcMaxPool';
+  const spatial = Array.from({ length: (node.attribute?.find((a) => a.name === 'kernel_shape')?.ints?.length ?? 0) }, (_, k) => k + 1);
+  const x = nhwc ? transpose(name('x'), [0, spatial.length + 1, ...spatial], 'nchw') : name('x');
+  nodes.push({ ...node, op_type: nhwc ? 'MaxPool' : node.op_type, domain: nhwc ? '' : node.domain, input: [x, ...node.input!.slice(1)], output: [name('y')], name: name('y') });
+  const y = nhwc ? transpose(name('y'), [0, ...spatial.map((k) => k + 1), 1], 'nhwc') : name('y');
+  nodes.push({ op_type: 'QuantizeLinear', input: [y, ...params], output: [out], name: node.name || out });
+  return nodes;
 }
 
 /**

@@ -109,9 +109,9 @@ test('filters and maximize on a layer of quantized integers are refused in one l
   assert.equal(e.err, [`onnx-explain: error: ${fx.model}: layer 'QuantizeLinear_47' holds uint8 values, not activations to rank (onnx-explain info --layers lists the float layers)`]);
   const qop = loadFixture('qop_cnn', EXPORTERS);
   const never = path.join(tempDir('filters-maximize'), 'never.npy');
-  const m = await runCli(['maximize', qop.model, '--layer', 'QLinearConv_17', '--channel', '0', '--stages', '1', '--steps', '1', '--out', never]);
+  const m = await runCli(['maximize', qop.model, '--layer', 'QLinearConv_18', '--channel', '0', '--stages', '1', '--steps', '1', '--out', never]);
   assert.is(m.code, 1);
-  assert.equal(m.err, [`onnx-explain: error: ${qop.model}: layer 'QLinearConv_17' holds uint8 values, not activations to maximise (onnx-explain info --layers lists the float layers)`]);
+  assert.equal(m.err, [`onnx-explain: error: ${qop.model}: layer 'QLinearConv_18' holds uint8 values, not activations to maximise (onnx-explain info --layers lists the float layers)`]);
   assert.not.ok(fs.existsSync(never));
 });
 
