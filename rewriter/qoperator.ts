@@ -92,10 +92,7 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
     added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq });
     return dq;
   });
-  const transpose = (x: string, perm: number[], hint: string) => {
-    added.push({ op_type: 'Transpose', input: [x], output: [name(hint)], name: name(hint), attribute: [{ name: 'perm', type: AttrType.INTS, ints: perm }] });
-    return name(hint);
-  };
+  const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
   const inputs = [...floats];
   if (channelsLast) inputs[0] = transpose(inputs[0], [0, rank! - 1, ...middle], 'nchw');
   if (form.float === 'Conv' && ins[8]) inputs.push(convBias(node, view, extra, name('bias'), fail));
@@ -127,10 +124,7 @@ function onQuantized(node: NodeProto, [scale, zero]: [string, string | undefined
   const name = (hint: string) => `${out}/qdq/${hint}`;
   const params = [scale, ...(zero ? [zero] : [])];
   const nodes: NodeProto[] = [{ op_type: 'DequantizeLinear', input: [node.input![0], ...params], output: [name('x')], name: name('x') }];
-  const transpose = (x: string, perm: number[], hint: string) => {
-    nodes.push({ op_type: 'Transpose', input: [x], output: [name(hint)], name: name(hint), attribute: [{ name: 'perm', type: AttrType.INTS, ints: perm }] });
-    return name(hint);
-  };
+  const transpose = (x: string, perm: number[], hint: string) => transposed(nodes, x, perm, name(hint));
   const nhwc = node.op_type === 'NhwcMaxPool';
   const spatial = Array.from({ length: (node.attribute?.find((a) => a.name === 'kernel_shape')?.ints?.length ?? 0) }, (_, k) => k + 1);
   const x = nhwc ? transpose(name('x'), [0, spatial.length + 1, ...spatial], 'nchw') : name('x');
@@ -151,6 +145,12 @@ function quantizedRank(view: GraphView, node: NodeProto, depth = 0): number | un
   const producer = view.producer.get(first);
   const quantized = producer && (keyOf(producer) in FORMS || /^(Quantize|Dequantize)Linear$/.test(producer.op_type ?? ''));
   return quantized && depth < 64 ? quantizedRank(view, producer, depth + 1) : view.rank(first);
+}
+
+/** Appends a Transpose of x to `nodes`; returns its output `out`. */
+function transposed(nodes: NodeProto[], x: string, perm: number[], out: string): string {
+  nodes.push({ op_type: 'Transpose', input: [x], output: [out], name: out, attribute: [{ name: 'perm', type: AttrType.INTS, ints: perm }] });
+  return out;
 }
 
 /** QLinearConv's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
