@@ -8,8 +8,10 @@ interface QForm {
   float: string;
   /** [value, scale, zero point] input indices of each quantized operand (all remaining triples when `rest`). */
   operands: [number, number, number][];
-  /** Input indices of the output's scale and zero point. */
+  /** Input indices of the output's scale and zero point (a QGemm without them outputs floats). */
   output: [number, number];
+  /** Input index of an int32 bias, quantized with the scale x_scale·w_scale. */
+  bias?: number;
   /** Operands from this index on come in triples (QLinearConcat's inputs). */
   rest?: number;
   /** The attribute that says the activations are channels-last (NHWC), as onnxruntime's NHWC transformer writes them. */
@@ -17,11 +19,12 @@ interface QForm {
 }
 
 const FORMS: Record<string, QForm> = {
-  QLinearConv: { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
+  QLinearConv: { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7], bias: 8 },
   QLinearMatMul: { float: 'MatMul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
   'com.microsoft.QLinearAdd': { float: 'Add', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
   'com.microsoft.QLinearMul': { float: 'Mul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
-  'com.microsoft.QLinearConv': { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7], layout: 'channels_last' },
+  'com.microsoft.QLinearConv': { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7], bias: 8, layout: 'channels_last' },
+  'com.microsoft.QGemm': { float: 'Gemm', operands: [[0, 1, 2], [3, 4, 5]], output: [7, 8], bias: 6 },
   'com.microsoft.QLinearGlobalAveragePool': { float: 'GlobalAveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: 'channels_last' },
   'com.microsoft.QLinearAveragePool': { float: 'AveragePool', operands: [[0, 1, 2]], output: [3, 4], layout: 'channels_last' },
   'com.microsoft.QLinearSigmoid': { float: 'Sigmoid', operands: [[0, 1, 2]], output: [3, 4] },
@@ -79,10 +82,11 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const floats = operands.map(([v, s, z], k) => {
     const weights = view.constant(ins[v]);
     if (weights && view.initializers.has(ins[v])) {
-      // Constant weights, per tensor or per output channel (axis 0 of a Conv weight, the last axis of a MatMul's B).
+      // Constant weights, per tensor or per output channel (axis 0 of a Conv weight, the last axis of a MatMul's B, Gemm's N axis).
       const scale = view.constant(ins[s]) ?? fail('a constant operand needs a constant scale');
       const zero = ins[z] ? view.constant(ins[z]) ?? fail('a constant operand needs a constant zero point') : undefined;
-      const channelAxis = form.float === 'MatMul' ? weights.dims.length - 1 : 0;
+      const last = form.float === 'MatMul' || (form.float === 'Gemm' && toNumber(node.attribute?.find((a) => a.name === 'transB')?.i ?? 0) === 0);
+      const channelAxis = last ? weights.dims.length - 1 : 0;
       return constant(extra, name(`w${k}`), weights.dims, weights.values.map((q, i) => {
         const c = scale.values.length === 1 ? 0 : channelIndex(weights.dims, channelAxis, i);
         return (q - (zero?.values[zero.values.length === 1 ? 0 : c] ?? 0)) * scale.values[c];
@@ -95,11 +99,12 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
   const inputs = [...floats];
   if (channelsLast) inputs[0] = transpose(inputs[0], [0, rank! - 1, ...middle], 'nchw');
-  if (form.float === 'Conv' && ins[8]) inputs.push(convBias(node, view, extra, name('bias'), fail));
-  const y = name('y');
-  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => a.name !== form.layout);
-  added.push({ op_type: form.float, input: inputs, output: [y], name: y, attribute });
+  if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], view, extra, name('bias'), fail));
   const [ys, yz] = form.output;
+  const y = ins[ys] ? name('y') : out;
+  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => a.name !== form.layout);
+  added.push({ op_type: form.float, input: inputs, output: [y], name: ins[ys] ? y : node.name || out, attribute });
+  if (!ins[ys]) return added;
   const result = channelsLast ? transpose(y, [0, ...middle.map((k) => k + 1), 1], 'nhwc') : y;
   added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
   return added;
@@ -110,7 +115,7 @@ function quantization(view: GraphView, name: string, depth = 0): [string, string
   const p = view.producer.get(name);
   if (!p || depth > 64) return undefined;
   const form = FORMS[keyOf(p)];
-  if (form) return [p.input![form.output[0]], p.input![form.output[1]] || undefined];
+  if (form) return p.input![form.output[0]] ? [p.input![form.output[0]], p.input![form.output[1]] || undefined] : undefined;
   if (!p.domain && p.op_type === 'QuantizeLinear') return [p.input![1], p.input![2] || undefined];
   return MOVES.has(keyOf(p)) ? quantization(view, p.input![0], depth + 1) : undefined;
 }
@@ -153,11 +158,10 @@ function transposed(nodes: NodeProto[], x: string, perm: number[], out: string):
   return out;
 }
 
-/** QLinearConv's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
-function convBias(node: NodeProto, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
-  const ins = node.input!;
-  const [bias, xs, ws] = [ins[8], ins[1], ins[4]].map((i) => view.constant(i) ?? fail('the bias and the input and weight scales must be constants'));
-  return constant(extra, name, bias.dims, bias.values.map((b, c) => b * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
+/** A QLinearConv's or QGemm's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
+function quantizedBias(b: string, xScale: string, wScale: string, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
+  const [bias, xs, ws] = [b, xScale, wScale].map((i) => view.constant(i) ?? fail('the bias and the input and weight scales must be constants'));
+  return constant(extra, name, bias.dims, bias.values.map((q, c) => q * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
 }
 
 function constant(extra: TensorProto[], name: string, dims: number[], values: number[]): string {

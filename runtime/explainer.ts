@@ -439,6 +439,7 @@ export class Explainer {
 
   /** The one graph that computes a method (what `onnx-explain rewrite` saves), for one input row shape. */
   async graph(rowDims: number[], options: AttributeOptions = {}): Promise<ModelProto> {
+    checkRuleOptions(options);
     const driver = driverFor(options);
     if (!driver.graph) throw new ExplainError(`method '${options.method}' runs several graphs (or none); rewrite cannot save it as one`);
     return driver.graph(this, rowDims, options);

@@ -187,6 +187,46 @@ test('qop_cnn with a com.microsoft QLinearSoftmax on a residual branch: the back
   assert.ok(r.attributions.data.some((v) => v !== 0));
 });
 
+// onnxruntime's static quantiser writes a Gemm (a torchvision classifier's last layer) in QOperator
+// format as com.microsoft QGemm: int32 bias C, transB, and either a uint8 output (y_scale, y_zero_point)
+// or float. qop_cnn's QLinearMatMul written as a QGemm with a uint8 output gives onnxruntime's kernels
+// the same outputs and explains as the original; its QLinearMatMul → DequantizeLinear written as a QGemm
+// with a float output (no rounding to the output's grid) gives the kernel's outputs, the original's
+// gradient (the straight-through estimator passes that rounding) and DeepLIFT sums to delta.
+test('qop_cnn with its head as com.microsoft QGemm (uint8 or float output, transB, int32 bias): onnxruntime gives the same outputs, and the gradient and DeepLIFT are the original\'s', async () => {
+  const fx = loadFixture('qop_cnn', EXPORTERS);
+  const original = await Explainer.load(fx.model);
+  const expected = await Promise.all(['gradient', 'deeplift'].map((method) => original.attribute(fx.input, { method, target: fx.meta.target })));
+  const input = new ort.Tensor('float32', fx.input.data, fx.input.dims);
+  const reference = (await (await ort.InferenceSession.create(fx.model, { logSeverityLevel: 3 })).run({ input })).output.data as Float32Array;
+  for (const floatOutput of [false, true]) {
+    const model = loadModel(fx.model);
+    const nodes = model.graph!.node!;
+    const mm = nodes.find((n) => n.op_type === 'QLinearMatMul')!;
+    const dq = nodes.find((n) => n.op_type === 'DequantizeLinear' && n.input![0] === mm.output![0])!;
+    const [a, as, az, b, bs, bz, ys, yz] = mm.input!;
+    // B [K, N] transposed into an initializer [N, K] for transB = 1; a zero int32 bias of N values.
+    const w = model.graph!.initializer!.find((t) => t.name === b)!;
+    const [k, n] = w.dims!.map(Number);
+    const q = new Int8Array(w.raw_data!.buffer, w.raw_data!.byteOffset, k * n);
+    const transposed = Int8Array.from({ length: n * k }, (_, i) => q[(i % k) * n + Math.floor(i / k)]);
+    model.graph!.initializer!.push({ name: 'bT', dims: [n, k], data_type: DataType.INT8, raw_data: new Uint8Array(transposed.buffer) }, makeTensor('bias0', [n], new Int32Array(n), DataType.INT32));
+    const gemm = { op_type: 'QGemm', domain: 'com.microsoft', name: 'head', input: [a, as, az, 'bT', bs, bz, 'bias0', ...(floatOutput ? [] : [ys, yz])], output: [floatOutput ? dq.output![0] : mm.output![0]], attribute: [{ name: 'transB', type: AttrType.INT, i: 1 }] };
+    nodes.splice(nodes.indexOf(mm), floatOutput ? 2 : 1, gemm);
+    model.opset_import = [...model.opset_import!.filter((o) => o.domain !== 'com.microsoft'), { domain: 'com.microsoft', version: 1 }];
+    const bytes = encodeModel(model);
+    const kernels = (await (await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })).run({ input })).output.data as Float32Array;
+    if (!floatOutput) assert.equal(Array.from(kernels), Array.from(reference), 'QGemm kernel (uint8 output)');
+    const ex = await Explainer.load(bytes);
+    for (const [i, method] of ['gradient', 'deeplift'].entries()) {
+      const r = await ex.attribute(fx.input, { method, target: fx.meta.target });
+      assert.ok(relL2(r.outputs.output.data, kernels) <= 1e-6, `${method}, ${floatOutput ? 'float' : 'uint8'} output: outputs rel L2 ${relL2(r.outputs.output.data, kernels)}`);
+      if (method === 'deeplift' && floatOutput) r.delta!.forEach((d) => assert.ok(Math.abs(d) <= 1e-5, `DeepLIFT delta ${d}`));
+      else assert.ok(relL2(r.attributions.data, expected[i].attributions.data) <= 1e-6, `${method}, ${floatOutput ? 'float' : 'uint8'} output: rel L2 ${relL2(r.attributions.data, expected[i].attributions.data)}`);
+    }
+  }
+});
+
 // onnxruntime's optimiser (level 'all', saved with optimizedModelFilePath) writes QOperator models
 // channels-last: com.microsoft QLinearConv and QLinearGlobalAveragePool with channels_last = 1 and the
 // uint8 MaxPool as NhwcMaxPool, between Transposes. Read with Transposes around the float ops, the
