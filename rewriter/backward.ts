@@ -3,6 +3,7 @@ import { ExplainError } from './errors';
 import { GraphView, subgraphReads, TensorFacts, valueDependent } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
+import { QUANTIZED_MOVES } from './quantized-moves';
 import { RuleContext, RuleOptions } from '../rules/types';
 
 export interface WalkSpec {
@@ -32,8 +33,8 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     // Steps with float outputs (Hardmax) pass no gradient, as ArgMax's integers do not.
     if (entry?.category === 'constant') continue;
     const quantizer = entry?.quantizer;
-    // A quantized (integer) value that is only reshaped keeps its gradient (QOperator models flatten uint8 tensors).
-    const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && diff.has(n.input![0]);
+    // A quantized (integer) value that is only moved keeps its gradient.
+    const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && (n.input ?? []).some((i, k) => diff.has(i) && (k === 0 || n.op_type === 'Concat'));
     // A contrib op we have no rule for may compute quantized values (com.microsoft's QLinear and
     // Nhwc ops): its integers stay on the path, so a gradient that reaches them names the node
     // instead of silently passing nothing (standard ops without a rule are steps: NonZero, IsNaN).
@@ -42,9 +43,6 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
   }
   return diff;
 }
-
-/** Ops whose rules only reshape or permute the incoming gradient, whatever the data's type. */
-const QUANTIZED_MOVES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
 
 /** Tensors that `target` depends on. */
 export function ancestors(view: GraphView, target: string): Set<string> {

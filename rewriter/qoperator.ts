@@ -1,5 +1,6 @@
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
+import { QUANTIZED_MOVES } from './quantized-moves';
 import { AttributeProto, AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
 /** Where a QLinear op's quantized operands, its output's scale and zero point, and its float op are. */
@@ -33,14 +34,15 @@ const FORMS: Record<string, QForm> = {
 };
 
 /**
- * Standard ops that onnxruntime's quantiser leaves to run on the quantized values themselves (the
- * ONNX Model Zoo's int8 ResNets max-pool uint8 maps): exact on the grid, so they are read as
- * DequantizeLinear → the op → QuantizeLinear with the input's scale and zero point.
+ * Standard ops that onnxruntime's quantiser leaves to run on the quantized values themselves and
+ * that are not mere moves (the ONNX Model Zoo's int8 ResNets max-pool uint8 maps; its QResize):
+ * read as DequantizeLinear → the op → QuantizeLinear with the input's scale and zero point — exact
+ * for the pools; a linear Resize rounds as QuantizeLinear does (half to even).
  */
-const ON_QUANTIZED = new Set(['MaxPool', 'GlobalMaxPool', 'com.microsoft.NhwcMaxPool']);
+const ON_QUANTIZED = new Set(['MaxPool', 'GlobalMaxPool', 'com.microsoft.NhwcMaxPool', 'Resize', 'Upsample']);
 
-/** Ops that only move quantized values: a tensor keeps its producer's scale and zero point through them. */
-const MOVES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', ...ON_QUANTIZED]);
+/** Ops through which a tensor keeps its producer's scale and zero point. */
+const MOVES = new Set([...QUANTIZED_MOVES, ...ON_QUANTIZED]);
 
 const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.op_type}` : n.op_type ?? '');
 

@@ -187,6 +187,33 @@ test('qop_cnn with a com.microsoft QLinearSoftmax on a residual branch: the back
   assert.ok(r.attributions.data.some((v) => v !== 0));
 });
 
+// The quantiser leaves moves (Split, Concat, Pad, Slice, Gather, ...) and Resize to run on the uint8
+// values themselves; they used to cut the gradient as steps. Written as identities on qop_cnn's first
+// feature map, they give onnxruntime's outputs and the original's gradient and DeepLIFT attributions.
+test('qop_cnn with uint8 Split → Concat → Pad → Resize (identities) after its first QLinearConv: the original\'s outputs, gradient and DeepLIFT', async () => {
+  const fx = loadFixture('qop_cnn', EXPORTERS);
+  const original = await Explainer.load(fx.model);
+  const model = loadModel(fx.model);
+  const nodes = model.graph!.node!;
+  const conv = nodes.find((n) => n.op_type === 'QLinearConv')!;
+  const h = conv.output![0];
+  for (const n of nodes) if (n !== conv) n.input = n.input!.map((i) => (i === h ? 'moved' : i));
+  model.graph!.initializer!.push(makeTensor('halves', [2], [3, 3], DataType.INT64), makeTensor('no_pads', [8], new Array(8).fill(0), DataType.INT64), makeTensor('ones', [4], [1, 1, 1, 1], DataType.FLOAT), makeTensor('no_roi', [0], [], DataType.FLOAT));
+  nodes.splice(nodes.indexOf(conv) + 1, 0,
+    { op_type: 'Split', name: 'split', input: [h, 'halves'], output: ['a', 'b'], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+    { op_type: 'Concat', name: 'concat', input: ['a', 'b'], output: ['joined'], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+    { op_type: 'Pad', name: 'pad', input: ['joined', 'no_pads'], output: ['padded'] },
+    { op_type: 'Resize', name: 'resize', input: ['padded', 'no_roi', 'ones'], output: ['moved'], attribute: [{ name: 'mode', type: AttrType.STRING, s: new TextEncoder().encode('nearest') }] });
+  const ex = await Explainer.load(encodeModel(model));
+  for (const method of ['gradient', 'deeplift']) {
+    const [a, b] = [await original.attribute(fx.input, { method, target: fx.meta.target }), await ex.attribute(fx.input, { method, target: fx.meta.target })];
+    assert.equal(Array.from(b.outputs.output.data), Array.from(a.outputs.output.data), `${method}: outputs`);
+    assert.ok(relL2(b.attributions.data, a.attributions.data) <= 1e-6, `${method}: rel L2 ${relL2(b.attributions.data, a.attributions.data)}`);
+  }
+  const kernels = await ort.InferenceSession.create(encodeModel(model), { logSeverityLevel: 3 });
+  assert.ok(relL2((await kernels.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims) })).output.data as Float32Array, fx.ref('output.npy')!) <= 1e-5, 'onnxruntime on the edited model');
+});
+
 // onnxruntime's static quantiser writes a Gemm (a torchvision classifier's last layer) in QOperator
 // format as com.microsoft QGemm: int32 bias C, transB, and either a uint8 output (y_scale, y_zero_point)
 // or float. qop_cnn's QLinearMatMul written as a QGemm with a uint8 output gives onnxruntime's kernels
