@@ -77,7 +77,6 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const channelsLast = !!form.layout && toNumber(node.attribute?.find((x) => x.name === form.layout)?.i ?? 0) !== 0;
   const rank = channelsLast ? quantizedRank(view, node) : 0;
   if (channelsLast && !(rank && rank >= 3)) fail(`${form.layout} = 1 with an input of unknown rank`);
-  const middle = Array.from({ length: Math.max(rank! - 2, 0) }, (_, k) => k + 1);
   const name = (hint: string) => `${out}/qdq/${hint}`;
   const operands = form.rest === undefined ? form.operands : Array.from({ length: (ins.length - form.rest) / 3 }, (_, k): [number, number, number] => [form.rest! + 3 * k, form.rest! + 3 * k + 1, form.rest! + 3 * k + 2]);
   const added: NodeProto[] = [];
@@ -100,14 +99,14 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   });
   const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
   const inputs = [...floats];
-  if (channelsLast) inputs[0] = transpose(inputs[0], [0, rank! - 1, ...middle], 'nchw');
+  if (channelsLast) inputs[0] = transpose(inputs[0], toChannelsFirst(rank!), 'nchw');
   if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], view, extra, name('bias'), fail));
   const [ys, yz] = form.output;
   const y = ins[ys] ? name('y') : out;
   const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => a.name !== form.layout);
   added.push({ op_type: form.float, input: inputs, output: [y], name: ins[ys] ? y : node.name || out, attribute });
   if (!ins[ys]) return added;
-  const result = channelsLast ? transpose(y, [0, ...middle.map((k) => k + 1), 1], 'nhwc') : y;
+  const result = channelsLast ? transpose(y, toChannelsLast(rank!), 'nhwc') : y;
   added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
   return added;
 }
@@ -133,10 +132,10 @@ function onQuantized(node: NodeProto, [scale, zero]: [string, string | undefined
   const nodes: NodeProto[] = [{ op_type: 'DequantizeLinear', input: [node.input![0], ...params], output: [name('x')], name: name('x') }];
   const transpose = (x: string, perm: number[], hint: string) => transposed(nodes, x, perm, name(hint));
   const nhwc = node.op_type === 'NhwcMaxPool';
-  const spatial = Array.from({ length: (node.attribute?.find((a) => a.name === 'kernel_shape')?.ints?.length ?? 0) }, (_, k) => k + 1);
-  const x = nhwc ? transpose(name('x'), [0, spatial.length + 1, ...spatial], 'nchw') : name('x');
+  const rank = (node.attribute?.find((a) => a.name === 'kernel_shape')?.ints?.length ?? 0) + 2;
+  const x = nhwc ? transpose(name('x'), toChannelsFirst(rank), 'nchw') : name('x');
   nodes.push({ ...node, op_type: nhwc ? 'MaxPool' : node.op_type, domain: nhwc ? '' : node.domain, input: [x, ...node.input!.slice(1)], output: [name('y')], name: name('y') });
-  const y = nhwc ? transpose(name('y'), [0, ...spatial.map((k) => k + 1), 1], 'nhwc') : name('y');
+  const y = nhwc ? transpose(name('y'), toChannelsLast(rank), 'nhwc') : name('y');
   nodes.push({ op_type: 'QuantizeLinear', input: [y, ...params], output: [out], name: node.name || out });
   return nodes;
 }
@@ -153,6 +152,10 @@ function quantizedRank(view: GraphView, node: NodeProto, depth = 0): number | un
   const quantized = producer && (keyOf(producer) in FORMS || /^(Quantize|Dequantize)Linear$/.test(producer.op_type ?? ''));
   return quantized && depth < 64 ? quantizedRank(view, producer, depth + 1) : view.rank(first);
 }
+
+/** Transpose perms from channels-last [N, …spatial, C] to channels-first [N, C, …spatial] and back. */
+const toChannelsFirst = (rank: number) => [0, rank - 1, ...Array.from({ length: rank - 2 }, (_, k) => k + 1)];
+const toChannelsLast = (rank: number) => [0, ...Array.from({ length: rank - 2 }, (_, k) => k + 2), 1];
 
 /** Appends a Transpose of x to `nodes`; returns its output `out`. */
 function transposed(nodes: NodeProto[], x: string, perm: number[], out: string): string {

@@ -61,7 +61,6 @@ export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): C
   return { kernel, strides, dilations, pads, group: attrInt(node, 'group', 1) };
 }
 
-
 /**
  * ConvTranspose that scatters `dY` (spatial size y) back onto an input of spatial size x:
  * output_padding_i = x_i − ((y_i−1)·s_i + (k_i−1)·d_i + 1 − pad_begin_i − pad_end_i).
