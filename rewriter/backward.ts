@@ -28,8 +28,8 @@ export interface WalkSpec {
 export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[], held = new Set<string>()): Set<string> {
   const diff = new Set(wrt);
   for (const n of view.nodes) {
-    if (!(n.input ?? []).some((i) => diff.has(i))) continue;
     const entry = gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '');
+    if (!(n.input ?? []).some((i, k) => diff.has(i) && !entry?.fixedInputs?.includes(k))) continue;
     // Steps with float outputs (Hardmax) pass no gradient, as ArgMax's integers do not.
     if (entry?.category === 'constant') continue;
     const quantizer = entry?.quantizer;
@@ -77,8 +77,11 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
   if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with the branch taken`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
+  // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
+  // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.
+  const empty = (name: string) => !!facts.shapes.get(name)?.includes(0);
   for (const node of nodes.reverse()) {
-    const dY = (node.output ?? []).map((o) => (o ? gradOf(o) : null));
+    const dY = (node.output ?? []).map((o) => (o && !empty(o) ? gradOf(o) : null));
     if (dY.every((g) => g === null)) continue;
     const entry = table.entry(node.op_type ?? '', view.opset, node.domain);
     const needs = (node.input ?? []).map((i, k) => !!i && diff.has(i) && !entry?.fixedInputs?.includes(k));
@@ -110,9 +113,11 @@ function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onP
   const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)) && !(n.output ?? []).some((o) => diff.has(o)));
   const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
   if (!cut.length) return `${head}: ${inside ?? `it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`}`;
+  const held = (n: NodeProto) => !!gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '')?.fixedInputs;
   const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');
   const via = cut.slice(0, 3).map((n) => view.nodeLabel(n)).join(', ') + (cut.length > 3 ? ` and ${cut.length - 3} more` : '');
-  return `${head}: it depends on it only through ${via}, whose output is ${types} (a step, not differentiable)${inside ? `; ${inside}` : ''}; explain a tensor computed before ${cut.length > 1 || inside ? 'these nodes' : 'that node'}`;
+  const why = cut.every(held) ? `which ${cut.length > 1 ? 'hold their' : 'holds its'} scale and zero point fixed` : `whose output is ${types} (a step, not differentiable)`;
+  return `${head}: it depends on it only through ${via}, ${why}${inside ? `; ${inside}` : ''}; explain a tensor computed before ${cut.length > 1 || inside ? 'these nodes' : 'that node'}`;
 }
 
 /** Sums a gradient of the broadcast output shape back to the operand's shape. */

@@ -68,6 +68,15 @@ for (const c of cases) {
 test('DeepLIFT on a node whose input equals the reference uses the gradient limit (no NaN)', () =>
   sumcheck(deeplift, { op: 'Sigmoid', opset: 13, inputs: [{ shape: [1, 4] }], input: [0, 1, 2, 3], baseline: [0, 1, 2, 3] }).then(() => undefined));
 
+// onnx's test_softmax_large_number input; the reference is x scaled by 0.5 … 0.9 per element, so
+// the reference's softmax is one-hot and its log-sum-exp ≈ 10³ below x's.
+const large = [1, 2, 3, 4, 10000, 10001, 10002, 10003];
+const scaled = large.map((v, i) => v * (0.5 + 0.05 * ((i * 7) % 9)));
+for (const op of ['Softmax', 'LogSoftmax']) {
+  test(`DeepLIFT ${op} sums to delta at logits of 10⁴ whose reference is 10³ away (float32 rounding of x − c not magnified)`, () =>
+    sumcheck(deeplift, { op, opset: 13, inputs: [{ shape: [2, 4] }], input: large, baseline: scaled }).then(() => undefined));
+}
+
 test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {
   // Window 0: x = (1, 0), x⁰ = (1 − 1e-5, 3): x's winner has δx = 1e-5 while δy = −2, a multiplier
   // of −2e5 under eq. 11 as such; the window's δy goes to the reference's winner (δx = −3).

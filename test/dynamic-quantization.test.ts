@@ -87,6 +87,18 @@ test('a layer that is an output of the quantizer (read as other ops) is refused 
   }
 });
 
+test('an output reached only through a dequantizer\'s scale (held fixed) is refused, not explained as zeros', async () => {
+  const graph = {
+    name: 'scale only', initializer: [makeTensor('q', [1, 4], [1, 2, 3, 4], DataType.INT32)],
+    node: [{ op_type: 'DequantizeLinear', input: ['q', 'x'], output: ['v'], name: 'deq', attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] },
+      { op_type: 'Tanh', input: ['v'], output: ['y'], name: 'tanh' }],
+    input: [valueInfo('x', DataType.FLOAT, [1])], output: [{ name: 'y' }],
+  };
+  const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph }));
+  await rejects(() => ex.attribute({ data: Float32Array.from([0.1]), dims: [1] }, { target: 1 }),
+    /'y' has no gradient with respect to 'x': it depends on it only through node 'deq' \(DequantizeLinear, opset 13\), which holds its scale and zero point fixed/);
+});
+
 test('an integer chain of another form is left as it is, and the walk names the op it cannot differentiate', async () => {
   const other = model(13, [
     { op_type: 'Cast', input: ['acc'], output: ['acc_f'], name: 'cast', attribute: [{ name: 'to', type: AttrType.INT, i: DataType.FLOAT }] },

@@ -7,7 +7,9 @@ import { delta, maximum, midpoint } from './delta';
  * L = log Σ exp(x) over `axes` (kept) on both passes, given the softmax p (p⁰) of each pass, and the exact multipliers of x for a signal
  * gL on L: L = c + log s (rescale), s = Σ e (linear), e = exp(x − c) (rescale). The shift c is
  * shared by both passes (the larger softmax-weighted mean, within log n of each pass's maximum);
- * each pass's L is computed with its own shift, so log s = L − c never underflows.
+ * each pass's L is computed with its own shift, so log s = L − c never underflows. s is the sum of
+ * the very e that carry the contributions (not exp(L − c), which differs from it by the rounding
+ * of x − c: 10⁻³ relative at |x| = 10⁴, multiplied by δL/δs where the passes are far apart).
  */
 function logSumExp(ctx: RuleContext, x: string, axes: number[], p: string, p0: string) {
   const { em } = ctx;
@@ -21,10 +23,9 @@ function logSumExp(ctx: RuleContext, x: string, axes: number[], p: string, p0: s
   const back = (gL: string): string => {
     const c = maximum(em, cx, cx0);
     const [logS, logS0] = [em.sub(L, c), em.sub(L0, c)];
-    const [s, s0] = [em.op('Exp', [logS]), em.op('Exp', [logS0])];
-    const ds = delta(em, s, s0);
-    const gS = em.mul(gL, em.where(ds.moved, em.div(em.sub(logS, logS0), ds.dx), em.op('Exp', [em.neg(midpoint(em, logS, logS0))])));
     const [e, e0] = [em.op('Exp', [em.sub(x, c)]), em.op('Exp', [em.sub(x0, c)])];
+    const ds = delta(em, em.reduceSum(e, axes), em.reduceSum(e0, axes));
+    const gS = em.mul(gL, em.where(ds.moved, em.div(em.sub(logS, logS0), ds.dx), em.op('Exp', [em.neg(midpoint(em, logS, logS0))])));
     const dx = delta(em, x, x0);
     return em.mul(gS, em.where(dx.moved, em.div(em.sub(e, e0), dx.dx), em.op('Exp', [em.sub(midpoint(em, x, x0), c)])));
   };
