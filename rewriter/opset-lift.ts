@@ -9,8 +9,9 @@ export const LIFTED_OPSET = 9;
 const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
 
 /**
- * Opset 7 and 8 models (the ONNX Model Zoo's classic exports; onnxruntime runs nothing older)
- * bound to opset 9 with the same outputs. From 7 to 9 the default domain changed these ops'
+ * Opset 7 and 8 models (the ONNX Model Zoo's classic exports) bound to opset 9 with the same
+ * outputs; older ones are refused (onnxruntime has no kernels for Add, Mul, Greater, … before 7,
+ * and their legacy `broadcast`/`axis` forms and `consumed_inputs` are not read). From 7 to 9 the default domain changed these ops'
  * signatures only (ONNX Changelog): BatchNormalization lost `spatial` (1, its default, is opset 9's
  * behaviour; 0 becomes the per-activation Mul and Add it computes), Upsample's `scales` attribute
  * became an input, Scan's inputs changed (refused). Max, Min, Sum, Mean and MaxPool gained
@@ -21,6 +22,7 @@ const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
 export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   const entry = (model.opset_import ?? []).find((o) => isDefault(o.domain));
   const opset = entry ? toNumber(entry.version) : 1;
+  if (entry && opset < 7) throw new ExplainError(`${label}: default-domain opset ${opset} is older than onnxruntime's kernels for the ops an explanation needs (opset 7); convert the model first, e.g. onnx.version_converter.convert_version(model, 13)`);
   if (opset < 7 || opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).includes('ImageScaler'))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];

@@ -48,6 +48,11 @@ function twoOutputModel(): Uint8Array {
   return encodeModel(model);
 }
 fs.writeFileSync(at('two.onnx'), twoOutputModel());
+/** Elu at opset 6 (onnx's test_elu): onnxruntime runs it, but not the Mul(6)/Greater(6) of a backward pass. */
+fs.writeFileSync(at('opset6.onnx'), encodeModel({
+  ir_version: 3, opset_import: [{ domain: '', version: 6 }],
+  graph: { name: 'elu', node: [{ op_type: 'Elu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
+}));
 writeNpy(at('two-input.npy'), Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75]), [2, 4]);
 
 /** mlp/model.onnx with initializer 'body.0.weight' moved to external data at `location`. */
@@ -88,6 +93,7 @@ const badModels: [string, string, RegExp][] = [
   ['empty file', at('empty.onnx'), /empty\.onnx: empty file/],
   ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
   ['a folder', at('ext'), /ext: is a directory/],
+  ['opset 6', at('opset6.onnx'), /opset6\.onnx: default-domain opset 6 is older than onnxruntime's kernels for the ops an explanation needs \(opset 7\); convert the model first/],
 ];
 for (const [what, file, cause] of badModels) {
   test(`model: ${what} is rejected with one line`, async () => {
