@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { float } from '../rewriter/emitter';
 import { deeplift } from '../rules/methods/deeplift';
-import { OpCase } from './support/gradcheck';
+import { OpCase, rng } from './support/gradcheck';
 import { sumcheck } from './support/sumcheck';
 
 const cases: OpCase[] = [
@@ -75,6 +75,23 @@ const scaled = large.map((v, i) => v * (0.5 + 0.05 * ((i * 7) % 9)));
 for (const op of ['Softmax', 'LogSoftmax']) {
   test(`DeepLIFT ${op} sums to delta at logits of 10⁴ whose reference is 10³ away (float32 rounding of x − c not magnified)`, () =>
     sumcheck(deeplift, { op, opset: 13, inputs: [{ shape: [2, 4] }], input: large, baseline: scaled }).then(() => undefined));
+}
+
+// Relu, LeakyRelu, PRelu and max pooling are positively homogeneous, and so is DeepLIFT on them:
+// scaling x and x⁰ by 10⁻⁹ (the activations of an untrained network in eval mode) scales every
+// attribution by 10⁻⁹. A threshold on |δx| that is not relative takes the gradient at the midpoint
+// there and loses δy wherever x and x⁰ lie on both sides of a kink.
+const homogeneous = cases.filter((c) => ['Relu', 'LeakyRelu', 'PRelu', 'MaxPool'].includes(c.op));
+for (const c of homogeneous) {
+  test(`DeepLIFT ${c.op} attributions scale with x and x⁰ down to 10⁻⁹`, async () => {
+    const rand = rng(5);
+    const n = c.inputs[0].shape.reduce((a, b) => a * b, 1);
+    const [x, x0] = [0, 1].map(() => Array.from({ length: n }, () => rand() * 4 - 2));
+    const unit = await sumcheck(deeplift, { ...c, input: x, baseline: x0 });
+    const tiny = await sumcheck(deeplift, { ...c, input: x.map((v) => v * 1e-9), baseline: x0.map((v) => v * 1e-9) });
+    const scale = Math.max(...unit.map(Math.abs));
+    unit.forEach((a, i) => assert.ok(Math.abs(tiny[i] * 1e9 - a) < 1e-5 * scale, `element ${i}: ${tiny[i]} at 10⁻⁹, ${a} at 1`));
+  });
 }
 
 test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {

@@ -6,7 +6,7 @@ import { delta, midpoint, productSplit } from './delta';
  * y = a/b with b an activation, seen as a·r with r = 1/b: productSplit for a·r (the side with the
  * larger |b| scales δa: a LayerNorm decomposed by an exporter divides by √(v + ε), which is ε^½
  * on a constant reference row) and the rescale rule for r = 1/b (gradient −1/b_mid² where
- * |δb| < 1e-7). A constant b keeps the linear rule.
+ * b barely moved). A constant b keeps the linear rule.
  */
 export const deepliftDiv: BackwardRule = {
   broadcastInputs: 'all',

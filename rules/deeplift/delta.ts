@@ -1,15 +1,26 @@
 import { Emitter } from '../../rewriter/emitter';
 
 /**
- * δx = x − x⁰ and the positions where |δx| > 1e-7 (`moved`). Callers divide by δx freely and pick
- * the limit with Where(moved, quotient, limit): Where selects, so an Inf/NaN quotient where x
- * barely moved never reaches the result. Where both passes hold the same infinity (a −Inf
- * attention mask), δx is NaN and not `moved` (Greater is false for NaN at every opset, unlike
- * GreaterOrEqual's form before opset 12): the limit is taken there too.
+ * δx = x − x⁰ and the positions where it moved beyond float32 rounding at the operands' scale
+ * (`moved`). Callers divide by δx freely and pick the limit with Where(moved, quotient, limit):
+ * Where selects, so an Inf/NaN quotient where x barely moved never reaches the result. Where both
+ * passes hold the same infinity (a −Inf attention mask), δx is NaN and not `moved` (Greater is
+ * false for NaN at every opset, unlike GreaterOrEqual's form before opset 12): the limit is taken
+ * there too.
  */
 export function delta(em: Emitter, x: string, x0: string): { moved: string; dx: string } {
   const dx = em.sub(x, x0);
-  return { moved: em.compare('Greater', em.op('Abs', [dx]), em.scalar(1e-7)), dx };
+  return { moved: movedBeyondRounding(em, dx, x, x0), dx };
+}
+
+/**
+ * |δx| > 1e-7·(|x| + |x⁰|): relative, so a network whose activations are all ~1e-10 (an untrained
+ * one in eval mode) still takes δy/δx, where the gradient at the midpoint would lose δy across a
+ * kink; at the scale of x the threshold is a few ulps, below which the quotient is rounding noise.
+ */
+export function movedBeyondRounding(em: Emitter, dx: string, x: string, x0: string): string {
+  const scale = em.mul(em.add(em.op('Abs', [x]), em.op('Abs', [x0])), em.scalar(1e-7));
+  return em.compare('Greater', em.op('Abs', [dx]), scale);
 }
 
 /** DeepLIFT's δy/δx, with `moved` false where the caller takes the limit (the gradient) instead. */

@@ -11,7 +11,7 @@ interface Pair { x: string; x0: string }
 /**
  * One step of a pairwise extremum, acc' = acc + s·relu(s·(p − acc)) (s = 1: max(acc, p), s = −1:
  * min(acc, p)), decomposed exactly: linear parts and the rescale rule m = δrelu(d)/δd for the
- * relu, d = s·(p − acc) (its derivative at the midpoint where |δd| < 1e-7). Then m_p = m and
+ * relu, d = s·(p − acc) (its derivative at the midpoint where d barely moved). Then m_p = m and
  * m_acc = 1 − m, and m_acc·δacc + m_p·δp = δacc'. Symmetric: max(p, acc) gives the same multipliers.
  */
 function extremumStep(em: Emitter, acc: Pair, p: Pair, s: number): { next: Pair; m: string } {
@@ -80,8 +80,8 @@ const clip: BackwardRule = {
 /**
  * Where(c, a, b) with c computed from the input (its values, or only its shape): where c keeps
  * its value on both passes, the selected branch gets m = 1. Where it flips (c ≠ c⁰), δy = a − b⁰
- * (or b − a⁰) goes whole to the branch that moved more, m = δy/δ(branch); only if both moved less
- * than 1e-7 does it keep the gradient's routing (δy is then not attributed).
+ * (or b − a⁰) goes whole to the branch that moved more, m = δy/δ(branch); only if both barely
+ * moved does it keep the gradient's routing (δy is then not attributed).
  */
 const where: BackwardRule = {
   broadcastInputs: 'all',

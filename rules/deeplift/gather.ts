@@ -10,7 +10,7 @@ const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !
  * Gathers with indices computed at run time. Indices computed from the same values on both passes
  * (token ids, shapes) pick the same positions: δy is the picked δx and m routes as the gradient.
  * Where the picks may differ (indices computed from the explained input), δy = x[i] − x⁰[i⁰] goes
- * whole to the input pass's pick, m = δy/δx[i]; where that moved less than 1e-7, to the reference
+ * whole to the input pass's pick, m = δy/δx[i]; where that barely moved, to the reference
  * pass's pick, m = δy/δx[i⁰]; if both moved less, δy is not attributed (as DeepLIFT's Where rule).
  */
 function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {

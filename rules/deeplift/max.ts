@@ -23,7 +23,7 @@ const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPoo
  * when y < y⁰) its multiplier would exceed 1 — infinite at δx = 0 (a window of zeros after ReLU
  * whose reference is larger), and amplifying float32 rounding of δx otherwise — so that window's δy
  * goes to the reference's winner instead, whose |δx| ≥ |δy|; Σ C = δy stays exact. The gradient
- * where |δx| < 1e-7.
+ * where x barely moved.
  * shapley: the rule of SHAP/Captum, where the reference's winner also gets its share:
  * x's winner gets max(y, y⁰) − y⁰ and x⁰'s winner y − max(y, y⁰).
  */

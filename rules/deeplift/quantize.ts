@@ -10,7 +10,7 @@ import { rescale } from './rescale';
  * (dynamic quantization, one per row) they differ between the passes, so q may change where x
  * does not: the multiplier is m = δu/δx / s, u = (q − zp)·s the dequantized value on each pass,
  * and DequantizeLinear keeps its gradient m = s (it is linear in q given s). The pair's multiplier
- * is then δu/δx and summation to delta holds through it (the gradient at x where |δx| < 1e-7).
+ * is then δu/δx and summation to delta holds through it (the gradient at x where x barely moved).
  */
 export const deepliftQuantize: BackwardRule = {
   broadcastInputs: 'all',

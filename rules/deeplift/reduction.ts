@@ -1,7 +1,7 @@
 import { Emitter } from '../../rewriter/emitter';
 import { keptAxes } from '../op-forms';
 import { BackwardRule, RuleContext } from '../types';
-import { delta, midpoint } from './delta';
+import { delta, midpoint, movedBeyondRounding } from './delta';
 
 /** A rule from the multipliers of x given the signal with the reduced axes restored. */
 function reduction(multiplier: (ctx: RuleContext, g: string, x: string, x0: string) => string): BackwardRule {
@@ -16,7 +16,7 @@ function reduction(multiplier: (ctx: RuleContext, g: string, x: string, x0: stri
 /** y = Σx²: δ(x²)/δx = x + x⁰ exactly. */
 export const deepliftReduceSumSquare = reduction(({ em }, g, x, x0) => em.mul(g, em.add(x, x0)));
 
-/** Multipliers of x for a signal g on n = Σ|x|: rescale rule for |x| (sign at the midpoint where |δx| < 1e-7). */
+/** Multipliers of x for a signal g on n = Σ|x|: rescale rule for |x| (sign at the midpoint where x barely moved). */
 export function l1Multipliers(em: Emitter, g: string, x: string, x0: string): string {
   const { moved, dx } = delta(em, x, x0);
   const r = em.div(em.sub(em.op('Abs', [x]), em.op('Abs', [x0])), dx);
@@ -85,9 +85,10 @@ export const deepliftReduceLogSum = reduction((ctx, g, x, x0) => {
   const { em } = ctx;
   const { axes, kept } = keptAxes(ctx);
   const y = ctx.node.output![0];
+  const [S, S0] = [em.reduceSum(x, axes), em.reduceSum(x0, axes)];
   const dS = em.reduceSum(em.sub(x, x0), axes);
-  const moved = em.compare('Greater', em.op('Abs', [dS]), em.scalar(1e-7));
-  const limit = em.div(em.scalar(1), midpoint(em, em.reduceSum(x, axes), em.reduceSum(x0, axes)));
+  const moved = movedBeyondRounding(em, dS, S, S0);
+  const limit = em.div(em.scalar(1), midpoint(em, S, S0));
   const m = em.where(moved, em.div(em.sub(kept(y), kept(ctx.ref(y))), dS), limit);
   // Spread over x's shape.
   return em.add(em.zerosLike(x), em.mul(g, m));

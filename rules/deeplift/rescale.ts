@@ -6,7 +6,7 @@ import { midpoint, ratio } from './delta';
 
 /**
  * The op's gradient w.r.t. input k at the midpoint (x + x⁰)/2. An op the WebGPU backends lack is
- * not emitted again for the midpoint: its gradient at x is used, which differs by O(|δx|) < 1e-7 there.
+ * not emitted again for the midpoint: its gradient at x is used, which differs by O(|δx|) there.
  */
 function gradientAtMidpoint(ctx: RuleContext, dY: string, k: number): string {
   const { em, node } = ctx;
@@ -34,7 +34,7 @@ export function activeInput(ctx: RuleContext, what: string): number {
 /**
  * Rescale rule for element-wise functions of one activation x (DeepLIFT §2.3), whichever operand x
  * is, the others constant (Relu(x), Max(x, c), Pow(x, c), Clip(x, lo, hi)): m = δy/δx, and the
- * gradient at the midpoint (x + x⁰)/2 where |δx| < 1e-7 (the limit of δy/δx). A constant operand
+ * gradient at the midpoint (x + x⁰)/2 where x barely moved (the limit of δy/δx; see movedBeyondRounding). A constant operand
  * that broadcasts x to a larger output is summed back by the walk.
  */
 export const rescale: BackwardRule = {
