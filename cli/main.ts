@@ -34,6 +34,7 @@ import { readPerRow } from '../rewriter/dynamic-quantization';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 import { LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
+import { reportDelta, reportSampleDeltas } from './deltas';
 
 const methodNames = Object.keys(drivers);
 
@@ -58,7 +59,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
                         feature-ablation and feature-permutation perturb its values)
   --explain-softmax     explain a final Softmax's output instead of its input logits
-  --epsilon E           LRP ε (default 1e-6)
+  --epsilon E           LRP ε (default 1e-6; Captum's EpsilonRule uses 1e-9)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
@@ -561,12 +562,14 @@ async function attribute(p: Parsed): Promise<void> {
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
+  const explained: number[] = [];
   if (r.targets.length) {
     const space = await ex.targetSpaceFor([...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])], options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
     r.targets.forEach((t, row) => {
       const value = space.values(scores.subarray(row * space.rowSize, (row + 1) * space.rowSize))[t];
+      explained[row] = value;
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
     const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
@@ -586,7 +589,7 @@ async function attribute(p: Parsed): Promise<void> {
   if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(x.dims.slice(1), { ...options, layer: options.layer });
-    reportDelta(r.delta, totals, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed);
+    reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed);
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection or a normalisation's own input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);
@@ -623,39 +626,6 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   }
   writeFigure(out!, columns, x, shown, captions(ex, first!, options.output, options.explainSoftmax), ex.label, vis);
   console.log(`wrote ${out}`);
-}
-
-/**
- * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss above
- * 1e-4 of it (1e-4 absolute below 1) is a warning, unless `bypassed` (a layer that paths go
- * around). A path integral's ('quadrature') is its approximation error. LRP's Σ R − f(x)
- * ('conserved') is what ε stabilisers and biases absorb by design: reported as the share of f(x) conserved.
- */
-function reportDelta(delta: Float32Array, totals: number[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
-  let large = false;
-  delta.forEach((d, row) => {
-    const total = totals[row];
-    const target = total - d;
-    if (kind === 'conserved') {
-      const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
-      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${target.toPrecision(6)}${share}; the rest, ${(-d).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
-      return;
-    }
-    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
-    if (Math.abs(d) <= 1e-4 * Math.max(1, Math.abs(target))) return;
-    large = true;
-    if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than 1e-4 relative)`);
-  });
-  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller');
-}
-
-/** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
-function reportSampleDeltas(delta: Float32Array, rows: number): void {
-  const samples = delta.length / rows;
-  for (let row = 0; row < rows; row++) {
-    const own = Array.from(delta.subarray(row * samples, (row + 1) * samples), Math.abs);
-    console.log(`row ${row}: convergence delta of its ${samples} samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
-  }
 }
 
 /** The input shape from --shape, or the model's own where its sizes are static (batch 1). */

@@ -1,0 +1,44 @@
+/** The CLI's report of convergence deltas. */
+/**
+ * Whether a convergence delta d misses f(x) − f(x⁰) = `change`: by more than 1e-4 of it, or, where
+ * the change is small next to the explained values (fx = f(x)), whose float32 rounding bounds what
+ * it can show, more than 1e-6 of |f(x)| + |f(x⁰)|. Without fx, 1e-4 absolute below a change of 1.
+ */
+export function summationMissed(d: number, change: number, fx?: number): boolean {
+  const scale = fx === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (Math.abs(fx) + Math.abs(fx - change)));
+  return Math.abs(d) > 1e-4 * scale;
+}
+
+/**
+ * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss
+ * (summationMissed, with `explained` holding f(x) per row where known) is a warning, unless
+ * `bypassed` (a layer that paths go around). A path integral's ('quadrature') is its approximation
+ * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design: reported
+ * as the share of f(x) conserved.
+ */
+export function reportDelta(delta: Float32Array, totals: number[], explained: number[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
+  let large = false;
+  delta.forEach((d, row) => {
+    const total = totals[row];
+    const target = total - d;
+    if (kind === 'conserved') {
+      const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
+      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${target.toPrecision(6)}${share}; the rest, ${(-d).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
+      return;
+    }
+    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
+    if (!summationMissed(d, target, explained[row])) return;
+    large = true;
+    if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
+  });
+  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller');
+}
+
+/** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
+export function reportSampleDeltas(delta: Float32Array, rows: number): void {
+  const samples = delta.length / rows;
+  for (let row = 0; row < rows; row++) {
+    const own = Array.from(delta.subarray(row * samples, (row + 1) * samples), Math.abs);
+    console.log(`row ${row}: convergence delta of its ${samples} samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
+  }
+}

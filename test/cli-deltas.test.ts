@@ -1,0 +1,24 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { summationMissed } from '../cli/deltas';
+
+// Deltas measured (2026-12-03) on untrained torchvision models with the zero baseline.
+test('a miss of 3.6 % at logits of 10⁻⁹ warns (MobileNetV2 with an absolute threshold); 2·10⁻¹⁵ does not', () => {
+  assert.ok(summationMissed(1.2e-10, 3.31e-9, 3.31e-9));
+  assert.not.ok(summationMissed(2e-15, 3.31e-9, 3.31e-9));
+});
+
+test('where f(x) − f(x⁰) is at the rounding of the logits, a delta of a few of their ulps does not warn', () => {
+  assert.not.ok(summationMissed(-1.84e-13, -3.6e-21, 0.031)); // GoogLeNet
+  assert.not.ok(summationMissed(-4.0e-7, -4.24e-4, 0.7)); // Swin-T
+  assert.ok(summationMissed(-1e-4, -4.24e-4, 0.7));
+});
+
+test('at ordinary scales a miss is 1e-4 of f(x) − f(x⁰); without f(x), 1e-4 absolute below a change of 1', () => {
+  assert.not.ok(summationMissed(2.3e-5, 82.35, 111.7)); // ResNet-50
+  assert.ok(summationMissed(1e-2, 82.35, 111.7));
+  assert.ok(summationMissed(2e-4, 1.5));
+  assert.not.ok(summationMissed(9e-5, 0.01));
+});
+
+test.run();
