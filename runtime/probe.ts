@@ -66,11 +66,16 @@ function inferenceGraph(model: ModelProto, inputs: InputSpec[]): ModelProto {
   const rows = new Map(inputs.map((i) => [i.name, i.dims.slice(1)]));
   const declared = new Set((graph.input ?? []).map((vi) => vi.name));
   const weights = (graph.initializer ?? []).filter((t) => t.raw_data instanceof Uint8Array && t.raw_data.byteLength >= 1024);
+  const weightInput = (t: TensorProto) => valueInfo(t.name!, t.data_type!, (t.dims ?? []).map(toNumber));
+  // A weight the model also declares as an input (torch.onnx's keep_initializers_as_inputs) keeps
+  // its shape without its data: the declaration may give none.
+  const moved = new Map(weights.map((t) => [t.name, t]));
   const input = (graph.input ?? []).map((vi) => {
     const row = rows.get(vi.name ?? '');
-    return row ? valueInfo(vi.name!, vi.type!.tensor_type!.elem_type!, [BATCH, ...row]) : vi;
+    const weight = moved.get(vi.name);
+    return row ? valueInfo(vi.name!, vi.type!.tensor_type!.elem_type!, [BATCH, ...row]) : weight ? weightInput(weight) : vi;
   });
-  for (const t of weights) if (!declared.has(t.name)) input.push(valueInfo(t.name!, t.data_type!, (t.dims ?? []).map(toNumber)));
+  for (const t of weights) if (!declared.has(t.name)) input.push(weightInput(t));
   return {
     ...model,
     graph: {
@@ -106,6 +111,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
   try {
     session = await cpuSession(inferenceGraph(model, inputs));
     const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
+    const fromInputs = valueDependent(new GraphView(model));
     const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
     for (const meta of session.outputMetadata) {
       if (!meta.isTensor) return undefined;
@@ -115,6 +121,8 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
       // An unknown dim reads -1 in Node and 2³²−1 in the browser (unsigned in 32-bit WASM).
       const known = (d: number | string) => d === BATCH || (typeof d === 'number' && d >= 0 && d < 2 ** 31);
       if (!dims.every(known) || dims.filter((d) => d === BATCH).length > 1) return undefined;
+      // A tensor of unknown rank reads [] as a scalar does: one computed from the inputs is measured.
+      if (!dims.length && fromInputs.has(meta.name)) return undefined;
       facts.shapes.set(meta.name, dims.map((d) => (d === BATCH ? 1 : (d as number))));
       facts.dtypes.set(meta.name, dtype);
       facts.batchAxis.set(meta.name, dims.indexOf(BATCH));
@@ -260,9 +268,10 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
   if (!extra.length && !staticBatch) return undefined;
   const inputNames = new Set(inputs.map((i) => i.name));
+  const weights = new Set((graph.initializer ?? []).map((t) => t.name));
   const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
-    if (!tt) return vi;
+    if (!tt || weights.has(vi.name)) return vi;
     const dim = inputNames.has(vi.name ?? '') ? [{ dim_param: 'N' }, ...(tt.shape?.dim ?? []).slice(1)] : undefined;
     return { ...vi, type: { ...vi.type, tensor_type: { elem_type: tt.elem_type, shape: dim ? { dim } : undefined } } };
   };

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../cli/main';
 import { Emitter } from '../rewriter/emitter';
-import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { DataType, encodeModel, ModelProto, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { tempDir } from './support/cli-harness';
@@ -110,5 +110,28 @@ test('an export that fixes batch 2 and mixes its rows is refused in one line nam
     assert.match((e as Error).message, /fixes batch 2 and the graph does not give the same rows at another batch; export it with a dynamic batch axis .*, or with a leading batch axis if its first axis is not one/);
   }
 });
+
+/**
+ * torch.onnx's keep_initializers_as_inputs: every weight is also a graph input, here with the
+ * batch fixed at 1 as torch writes it without dynamic axes; the shapes declared as torch does, or
+ * not at all. Freeing the batch dropped those inputs' shapes, and onnxruntime reports a tensor of
+ * unknown rank as [] (a scalar): MaxPool was refused for an input of shape [].
+ */
+for (const shapes of ['declared', 'undeclared']) {
+  test(`weights that are also graph inputs (shapes ${shapes}) explain as the model without them`, async () => {
+    const fx = loadFixture('cnn_maxpool');
+    const original = loadModel(fx.model);
+    const g = original.graph!;
+    const weights = (g.initializer ?? []).map((t) => valueInfo(t.name!, t.data_type!, shapes === 'declared' ? (t.dims ?? []).map(Number) : undefined));
+    const fixed = (vi: ValueInfoProto) => ({ ...vi, type: { tensor_type: { ...vi.type!.tensor_type!, shape: { dim: [{ dim_value: 1 }, ...vi.type!.tensor_type!.shape!.dim!.slice(1)] } } } });
+    const asInputs: ModelProto = { ...original, graph: { ...g, input: [...(g.input ?? []).map(fixed), ...weights], output: (g.output ?? []).map(fixed) } };
+    const row = { data: (fx.input.data as Float32Array).slice(0, fx.input.data.length / fx.input.dims[0]), dims: [1, ...fx.input.dims.slice(1)] };
+    for (const method of ['gradient', 'deeplift'] as const) {
+      const a = await (await Explainer.load(encodeModel(asInputs))).attribute(row, { method, target: 4 });
+      const b = await (await Explainer.load(encodeModel(original))).attribute(row, { method, target: 4 });
+      assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, method);
+    }
+  });
+}
 
 test.run();
