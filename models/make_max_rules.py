@@ -22,7 +22,6 @@ torch.set_num_threads(2)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "max-rules")
-EPS = 1e-7  # the rewriter's "moved" threshold: below it the gradient is the limit
 
 
 class Net(nn.Module):
@@ -68,6 +67,11 @@ def pool(a, k, s, p):
     return y, win
 
 
+def moved_beyond_rounding(dx, a, a0):
+    """The rewriter's "moved" test (rules/deeplift/delta.ts): elsewhere the gradient is the limit."""
+    return np.abs(dx) > 1e-7 * (np.abs(a) + np.abs(a0))
+
+
 def max_rule(g, a, a0, k, s, p, rule):
     """Multipliers of a max pool's input from its output's multipliers g (DeepLIFT eq. 11 with the
     reference's winner taking δy where x's winner moved less than δy; or Captum's split)."""
@@ -89,13 +93,13 @@ def max_rule(g, a, a0, k, s, p, rule):
         else:
             routed[i] += g[o] * change
     dx = a - a0
-    moved = np.abs(dx) > EPS
+    moved = moved_beyond_rounding(dx, a, a0)
     return np.where(moved, routed / np.where(moved, dx, 1), plain), stuck_windows
 
 
 def relu_rule(g, h, h0):
     dx = h - h0
-    moved = np.abs(dx) > EPS
+    moved = moved_beyond_rounding(dx, h, h0)
     limit = ((h + h0) / 2 > 0).astype(np.float64)
     return g * np.where(moved, (np.maximum(h, 0) - np.maximum(h0, 0)) / np.where(moved, dx, 1), limit)
 
