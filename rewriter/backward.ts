@@ -88,6 +88,8 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     if (!needs.some(Boolean)) continue;
     const rule = entry?.rule;
     if (!rule) {
+      // onnxruntime's layout for the saving CPU's vector width (graph optimisation level 'all').
+      if (node.domain === 'com.microsoft.nchwc') throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}: onnxruntime writes these blocked-layout nodes when it saves a model optimised at level 'all', for the CPU that saved it; explain the model as exported, or one saved at level 'extended' or below`);
       throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
     }
     const ctx = makeContext(spec, node, needs);

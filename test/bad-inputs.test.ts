@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
-import { DataType, decodeModel, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { AttrType, DataType, decodeModel, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, oneLine, runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
@@ -53,6 +53,23 @@ fs.writeFileSync(at('opset6.onnx'), encodeModel({
   ir_version: 3, opset_import: [{ domain: '', version: 6 }],
   graph: { name: 'elu', node: [{ op_type: 'Elu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
 }));
+/** What onnxruntime saves at graph optimisation level 'all': a Relu between NCHWc reorders. */
+const NCHWC = 'com.microsoft.nchwc';
+fs.writeFileSync(at('nchwc.onnx'), encodeModel({
+  ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: NCHWC, version: 1 }],
+  graph: {
+    name: 'nchwc',
+    node: [
+      { op_type: 'ReorderInput', domain: NCHWC, input: ['x'], output: ['blocked'] },
+      { op_type: 'Relu', input: ['blocked'], output: ['r'] },
+      { op_type: 'ReorderOutput', domain: NCHWC, input: ['r'], output: ['c'], attribute: [{ name: 'channels', type: AttrType.INT, i: 16 }] },
+      { op_type: 'GlobalAveragePool', input: ['c'], output: ['p'] },
+      { op_type: 'Flatten', input: ['p'], output: ['y'] },
+    ],
+    input: [valueInfo('x', DataType.FLOAT, ['N', 16, 2, 2])], output: [{ name: 'y' }],
+  },
+}));
+writeNpy(at('nchwc-input.npy'), Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [1, 16, 2, 2]);
 writeNpy(at('two-input.npy'), Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75]), [2, 4]);
 
 /** mlp/model.onnx with initializer 'body.0.weight' moved to external data at `location`. */
@@ -109,6 +126,11 @@ test('unknown op on the input path: one line naming node, op and opset', async (
   const msg = await cliFails(['attribute', at('det.onnx'), '--input', at('det-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Det, opset 13\); supported ops: /);
   assert.ok(msg.length < 2000, 'message length');
   await cliFails(['rewrite', at('det.onnx'), '--out', at('never.onnx')], /\(Det, opset 13\)/);
+});
+
+test('a model onnxruntime saved at optimisation level \'all\' (NCHWc nodes): one line saying how to save it instead', async () => {
+  const cause = /nchwc\.onnx: no backward rule for node 'c' \(com\.microsoft\.nchwc\.ReorderOutput, opset 1\): .*optimised at level 'all'.*'extended' or below$/;
+  await cliFails(['attribute', at('nchwc.onnx'), '--input', at('nchwc-input.npy'), '--target', '3'], cause);
 });
 
 test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 1]): one line naming the node', async () => {
