@@ -116,7 +116,9 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
                         (default zeros); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
-                        deeplift-shap and gradient-shap: K rows, the baseline distribution
+                        deeplift-shap and gradient-shap: K rows, the baseline distribution;
+                        text models: token ids (.npy int64/int32 or JSON, e.g. [[101, 0, 0, 102]],
+                        Captum's ref_input_ids) whose embeddings are the reference
   --noise-tunnel K      ${NOISE_TUNNELS.join(' | ')}: Captum's NoiseTunnel around the method (mean,
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
@@ -498,6 +500,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
   const readBaseline = (file: string) => {
+    if (ex.tokens) return readArray(file);
     const b = readNpy(file);
     if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
     return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };

@@ -79,7 +79,11 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   neuron?: number | number[];
   /** Explain a final Softmax's output itself instead of its input logits. */
   explainSoftmax?: boolean;
-  /** Reference input for reference methods (and the fill of perturbation methods): one row for all, or one per row (default zeros). */
+  /**
+   * Reference input for reference methods (and the fill of perturbation methods): one row for all,
+   * or one per row (default zeros). Text models: an embedding, or token ids ([1 or N, L], Captum's
+   * `ref_input_ids`, e.g. [CLS] pad … pad [SEP]) whose embeddings are the reference.
+   */
   baseline?: TensorInput;
   /** Joint attribution: the reference of each explained input by name (as `baseline`; default zeros; `baseline` is the first input's). */
   baselines?: Record<string, TensorInput>;
@@ -558,8 +562,11 @@ export class Explainer {
     const driver = driverFor(options);
     if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
     if (options.baselines) this.checkBaselines(options);
-    if (this.tokens && options.baselineToken === undefined && options.baseline && isIndexData(fromNdarray(options.baseline))) throw new ExplainError(`${this.label}: a token-id baseline is given with --baseline-token ID (the baseline is the embedding)`);
-    const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, options.baselineToken) : undefined;
+    // Token ids have the ids' rank; an embedding baseline has the embedding's (its values may be whole numbers).
+    const baselineIds = options.baseline && fromNdarray(options.baseline);
+    const idsBaseline = this.tokens && baselineIds && isIndexData(baselineIds) && baselineIds.dims.length === input.dims?.length ? baselineIds : undefined;
+    if (idsBaseline && options.baselineToken !== undefined) throw new ExplainError(`${this.label}: the baseline is given twice, as token ids and as --baseline-token ${options.baselineToken}`);
+    const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, idsBaseline ?? options.baselineToken) : undefined;
     const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
     const x = this.toTensor(looked?.x ?? input);
     const result = await driver.attribute(this, x, run);

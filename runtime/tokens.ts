@@ -27,9 +27,10 @@ export function isIndexData(input: DenseInput): boolean {
 
 /**
  * Token ids [N, L] → their embeddings [N, L, ...] (the explained input), the ids fed as they are
- * alongside `feeds`, and the baseline of `baselineToken` (its embedding at every position).
+ * alongside `feeds`, and the baseline: a token's embedding at every position, or the embeddings of
+ * baseline ids [K, L] (one row, one per row, or deeplift-shap's and gradient-shap's distribution).
  */
-export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineToken?: number): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
+export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
   const { ids, embedding, table, width, rowDims } = tokens;
   if (!input?.data || !input.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
   if (!isIndexData(input)) throw new ExplainError(`${label}: input '${ids.name}' takes token ids (integers); got fractional values`);
@@ -42,16 +43,22 @@ export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, 
     if (!Number.isInteger(id) || id < 0 || id >= rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${embedding.table}' (${rows} rows)`);
     return table.subarray(id * width, (id + 1) * width);
   };
-  const data = new Float32Array(values.length * width);
-  values.forEach((id, k) => data.set(row(id, 'token id'), k * width));
-  const x = { data, dims: [...input.dims, ...rowDims] };
+  const embed = (list: number[], what: string) => {
+    const data = new Float32Array(list.length * width);
+    list.forEach((id, k) => data.set(row(id, what), k * width));
+    return data;
+  };
+  const x = { data: embed(values, 'token id'), dims: [...input.dims, ...rowDims] };
   let baseline: TensorData | undefined;
-  if (baselineToken !== undefined) {
+  if (typeof baselineTokens === 'number') {
     const length = input.dims.slice(1).reduce((a, b) => a * b, 1);
-    const b = new Float32Array(length * width);
-    const vector = row(baselineToken, 'baseline token');
-    for (let k = 0; k < length; k++) b.set(vector, k * width);
-    baseline = { data: b, dims: [1, ...input.dims.slice(1), ...rowDims] };
+    baseline = { data: embed(Array(length).fill(baselineTokens), 'baseline token'), dims: [1, ...input.dims.slice(1), ...rowDims] };
+  } else if (baselineTokens) {
+    const { dims } = baselineTokens;
+    if (dims.slice(1).join() !== input.dims.slice(1).join()) {
+      throw new ExplainError(`${label}: baseline token ids have shape [${dims}]; the ids have [${input.dims}]: give rows of ${input.dims.slice(1).join('×')} ids`);
+    }
+    baseline = { data: embed(Array.from(baselineTokens.data as ArrayLike<number | bigint>, Number), 'baseline token id'), dims: [...dims, ...rowDims] };
   }
   return { x, feeds: { ...feeds, [ids.name]: input }, baseline };
 }

@@ -158,6 +158,39 @@ test('the baseline token: pad positions get exactly zero; integrated gradients o
   ig.delta!.forEach((d, r) => assert.ok(Math.abs(d) < 1e-4, `IG row ${r}: delta ${d}`));
 });
 
+test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [SEP]) are embedded: DeepLIFT sums to f(x) − f(ref) of a forward on those ids; all-pad ids equal --baseline-token 0; two rows are deeplift-shap\'s distribution; the CLI reads them', async () => {
+  const { model, meta, ex, ids, feeds } = await embeddingGradient(14);
+  const keep = (id: number) => (id === 1 || id === 2 ? id : 0); // [CLS] = 1 and [SEP] = 2 stay, the rest is pad
+  const ref = { data: BigInt64Array.from(Array.from(ids.data as BigInt64Array, (id) => BigInt(keep(Number(id))))), dims: ids.dims };
+  const d = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baseline: ref });
+  const atRef = (await ex.attribute(ref, { target: meta.target, feeds })).outputs.logits.data;
+  const atX = d.outputs.logits.data;
+  const classes = atX.length / 3;
+  meta.target.forEach((t: number, r: number) => {
+    const sum = d.tokenScores!.data.subarray(r * 8, (r + 1) * 8).reduce((a, v) => a + v, 0);
+    const change = atX[r * classes + t] - atRef[r * classes + t];
+    assert.ok(Math.abs(sum - change) <= 1e-5 * Math.max(1, Math.abs(change)), `row ${r}: Σ ${sum}, f(x) − f(ref) ${change}`);
+  });
+  const pad = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baseline: { data: new BigInt64Array(8), dims: [1, 8] } });
+  const token = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baselineToken: 0 });
+  assert.equal(Array.from(pad.attributions.data), Array.from(token.attributions.data));
+  // Two rows of ids are deeplift-shap's baseline distribution: the mean of DeepLIFT from each.
+  const both = { data: BigInt64Array.from([...Array.from(ref.data.subarray(0, 8)), ...new BigInt64Array(8)]), dims: [2, 8] };
+  const shap = await ex.attribute(ids, { method: 'deeplift-shap', target: meta.target, feeds, baseline: both });
+  const first = await ex.attribute(ids, { method: 'deeplift', target: meta.target, feeds, baseline: { data: ref.data.slice(0, 8), dims: [1, 8] } });
+  assert.ok(relL2(shap.attributions.data, first.attributions.data.map((v, i) => (v + pad.attributions.data[i]) / 2)) < 1e-6, 'deeplift-shap over two id baselines');
+  const dir = tempDir('text-baseline-ids');
+  const file = (name: string, value: unknown) => { fs.writeFileSync(path.join(dir, name), JSON.stringify(value)); return path.join(dir, name); };
+  const row = Array.from(ids.data as BigInt64Array, Number).slice(0, 8);
+  const feedArgs = ['--feed', `attention_mask=${file('mask.json', [[1, 1, 1, 1, 1, 1, 1, 1]])}`];
+  const cli = await runCli(['attribute', model, '--input', file('ids.json', [row]), ...feedArgs, '--method', 'deeplift', '--baseline', file('ref.json', [row.map(keep)]), '--target', '0']);
+  assert.is(cli.code, 0, cli.err.join('\n'));
+  assert.ok(cli.out.some((l) => /^row 0: convergence delta -?\d\.\d+e-(\d\d|[6-9])/.test(l)), cli.out.join('\n'));
+  const bad = await runCli(['attribute', model, '--input', file('ids.json', [row]), '--method', 'deeplift', '--baseline', file('short.json', [row.slice(0, 7)])]);
+  assert.equal([bad.code, bad.err.length], [1, 1]);
+  assert.match(bad.err[0], /^onnx-explain: error: .*baseline token ids have shape \[1,7\]; the ids have \[1,8\]: give rows of 8 ids$/);
+});
+
 test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-token; a per-token table; unfed inputs noted', async () => {
   const { model, npy } = load(17);
   const dir = tempDir('text');
