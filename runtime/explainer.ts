@@ -228,7 +228,12 @@ export class Explainer {
   checkShape(dims: number[]): void {
     const want = this.input.dims;
     const show = `[${want.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
-    if (dims.length !== want.length) throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}`);
+    if (dims.length !== want.length) {
+      // Rows of exactly the declared shape: the model takes one sample without a batch axis.
+      const unbatched = dims.length === want.length + 1 && want.every((d, k) => d < 0 || d === dims[k + 1]);
+      const hint = unbatched ? `: the model takes one sample without a batch axis; export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)` : '';
+      throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);
+    }
     dims.forEach((d, k) => {
       if (k > 0 && want[k] > 0 && d !== want[k]) throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected ${show}`);
       if (d <= 0) throw new ExplainError(`${this.label}: input '${this.input.name}' has an empty dimension in shape [${dims}]`);

@@ -10,7 +10,7 @@ import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, oneLine, runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
-import { tinyModel } from './support/tiny-model';
+import { tinyGraph, tinyModel } from './support/tiny-model';
 
 const dir = tempDir('bad-inputs');
 const at = (...p: string[]) => path.join(dir, ...p);
@@ -70,6 +70,9 @@ fs.writeFileSync(at('nchwc.onnx'), encodeModel({
   },
 }));
 writeNpy(at('nchwc-input.npy'), Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [1, 16, 2, 2]);
+/** A model of one sample with no batch axis (input [4]). */
+fs.writeFileSync(at('unbatched.onnx'), encodeModel(tinyGraph([4], 13, (em, x) => em.op('Relu', [x])).model));
+writeNpy(at('unbatched-input.npy'), Float32Array.from([0.5, -1, 2, 0.25]), [1, 4]);
 writeNpy(at('two-input.npy'), Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75]), [2, 4]);
 
 /** mlp/model.onnx with initializer 'body.0.weight' moved to external data at `location`. */
@@ -126,6 +129,10 @@ test('unknown op on the input path: one line naming node, op and opset', async (
   const msg = await cliFails(['attribute', at('det.onnx'), '--input', at('det-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Det, opset 13\); supported ops: /);
   assert.ok(msg.length < 2000, 'message length');
   await cliFails(['rewrite', at('det.onnx'), '--out', at('never.onnx')], /\(Det, opset 13\)/);
+});
+
+test('rows of exactly the input shape of a model without a batch axis: one line saying to export it with one', async () => {
+  await cliFails(['attribute', at('unbatched.onnx'), '--input', at('unbatched-input.npy'), '--target', '0'], /unbatched\.onnx: input 'x' has shape \[1,4\], expected rank 1 \[4\]: the model takes one sample without a batch axis; export it with a leading batch axis/);
 });
 
 test('a model onnxruntime saved at optimisation level \'all\' (NCHWc nodes): one line saying how to save it instead', async () => {
