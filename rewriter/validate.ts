@@ -32,14 +32,19 @@ export function validateGraph(view: GraphView, input: string, dims: number[]): v
 const failAt = (view: GraphView, node: NodeProto) => (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
 
 /**
- * The pools again at the input shapes a probe measured, where validateGraph's propagation stopped
+ * Checks at the shapes a probe found. The pools again, where validateGraph's propagation stopped
  * before them (an op it does not know, as in quantized graphs): their windows against onnxruntime's
- * shape inference.
+ * shape inference. A ConvTranspose that onnxruntime 1.30's shape inference answers with another
+ * rank (some output_shape/dilations combinations): every graph built on its output fails that
+ * inference, whether the walk passes the node or starts at it (a layer).
  */
-export function validatePools(view: GraphView, shapes: Map<string, number[]>): void {
+export function validateProbed(view: GraphView, shapes: Map<string, number[]>): void {
   for (const node of view.nodes) {
     const x = shapes.get(node.input?.[0] ?? '');
-    if (x && ['MaxPool', 'AveragePool', 'LpPool'].includes(node.op_type ?? '')) RULES[node.op_type!](node, [x], failAt(view, node), view);
+    if (!x) continue;
+    if (['MaxPool', 'AveragePool', 'LpPool'].includes(node.op_type ?? '')) RULES[node.op_type!](node, [x], failAt(view, node), view);
+    const y = shapes.get(node.output?.[0] ?? '');
+    if (node.op_type === 'ConvTranspose' && y && y.length !== x.length) failAt(view, node)(`shape inference gives output shape [${y}] for input shape [${x}]: its output_shape, pads and dilations do not fit that input`);
   }
 }
 

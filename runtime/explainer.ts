@@ -10,7 +10,7 @@ import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { quantizePerRow, readPerRow } from '../rewriter/dynamic-quantization';
 import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
-import { validateGraph, validatePools, validateWeights } from '../rewriter/validate';
+import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
@@ -294,7 +294,7 @@ export class Explainer {
         }
         return { view, ...first };
       })().then((prepared) => {
-        validatePools(prepared.view, prepared.facts.shapes);
+        validateProbed(prepared.view, prepared.facts.shapes);
         // Shapes show rows that mix as an outer product; rowMixingNode the values that mix.
         if (prepared.batchDynamic && rowMixingNode(prepared.view, prepared.facts, this.explained.map((i) => i.name))) Object.assign(prepared, { facts: rowByRow(prepared.facts), batchDynamic: false });
         // One shared reference row, unless the other batch inputs meet it where rows do not broadcast.
