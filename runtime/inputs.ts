@@ -69,6 +69,9 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
     return isFloatType(input.elemType) ? { inputs: [input], joint: false } : tokenInput(input);
   }
   if (floats.length === 1) return { inputs: floats, joint: false };
+  // torch.onnx.export(..., export_params=False): the parameters are inputs and no initializer holds them.
+  const weightless = !view.initializers.size && floats.some((i) => /weight|bias/i.test(i.name));
+  if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${floats.length} float inputs: '${floats[0].name}', '${floats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);

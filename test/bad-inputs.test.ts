@@ -70,6 +70,14 @@ fs.writeFileSync(at('nchwc.onnx'), encodeModel({
   },
 }));
 writeNpy(at('nchwc-input.npy'), Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), [1, 16, 2, 2]);
+/** torch.onnx.export with export_params=False: the weight is an input and nothing initializes it. */
+fs.writeFileSync(at('weightless.onnx'), encodeModel({
+  ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+  graph: {
+    name: 'weightless', node: [{ op_type: 'MatMul', input: ['x', 'fc.weight'], output: ['y'] }],
+    input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('fc.weight', DataType.FLOAT, [4, 3])], output: [{ name: 'y' }],
+  },
+}));
 /** A model of one sample with no batch axis (input [4]). */
 fs.writeFileSync(at('unbatched.onnx'), encodeModel(tinyGraph([4], 13, (em, x) => em.op('Relu', [x])).model));
 writeNpy(at('unbatched-input.npy'), Float32Array.from([0.5, -1, 2, 0.25]), [1, 4]);
@@ -129,6 +137,10 @@ test('unknown op on the input path: one line naming node, op and opset', async (
   const msg = await cliFails(['attribute', at('det.onnx'), '--input', at('det-input.npy'), '--target', '0'], /no backward rule for node '[^']+' \(Det, opset 13\); supported ops: /);
   assert.ok(msg.length < 2000, 'message length');
   await cliFails(['rewrite', at('det.onnx'), '--out', at('never.onnx')], /\(Det, opset 13\)/);
+});
+
+test('a model exported without its weights (export_params=False): one line saying so', async () => {
+  await cliFails(['attribute', at('weightless.onnx'), '--input', at('two-input.npy')], /weightless\.onnx: the model holds no weights: its parameters are inputs \(2 float inputs: 'x', 'fc\.weight', …\), as torch\.onnx\.export writes with export_params=False; export it with its parameters$/);
 });
 
 test('rows of exactly the input shape of a model without a batch axis: one line saying to export it with one', async () => {
