@@ -566,8 +566,10 @@ async function attribute(p: Parsed): Promise<void> {
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
   const explained: number[] = [];
+  // A row of the explained tensor: token ids are explained at their embeddings.
+  const rowDims = [...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])];
   if (r.targets.length) {
-    const space = await ex.targetSpaceFor([...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])], options);
+    const space = await ex.targetSpaceFor(rowDims, options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
     r.targets.forEach((t, row) => {
@@ -591,7 +593,7 @@ async function attribute(p: Parsed): Promise<void> {
   }, 0));
   if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
-    const bypassed = options.layer !== undefined && await ex.layerBypassed(x.dims.slice(1), { ...options, layer: options.layer });
+    const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
     reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed);
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection or a normalisation's own input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }

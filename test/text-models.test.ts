@@ -158,7 +158,7 @@ test('the baseline token: pad positions get exactly zero; integrated gradients o
   ig.delta!.forEach((d, r) => assert.ok(Math.abs(d) < 1e-4, `IG row ${r}: delta ${d}`));
 });
 
-test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [SEP]) are embedded: DeepLIFT sums to f(x) − f(ref) of a forward on those ids; all-pad ids equal --baseline-token 0; two rows are deeplift-shap\'s distribution; the CLI reads them', async () => {
+test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [SEP]) are embedded: DeepLIFT sums to f(x) − f(ref) of a forward on those ids; all-pad ids equal --baseline-token 0; two rows are deeplift-shap\'s distribution; the CLI reads them, at a --layer too', async () => {
   const { model, meta, ex, ids, feeds } = await embeddingGradient(14);
   const keep = (id: number) => (id === 1 || id === 2 ? id : 0); // [CLS] = 1 and [SEP] = 2 stay, the rest is pad
   const ref = { data: BigInt64Array.from(Array.from(ids.data as BigInt64Array, (id) => BigInt(keep(Number(id))))), dims: ids.dims };
@@ -186,6 +186,10 @@ test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [S
   const cli = await runCli(['attribute', model, '--input', file('ids.json', [row]), ...feedArgs, '--method', 'deeplift', '--baseline', file('ref.json', [row.map(keep)]), '--target', '0']);
   assert.is(cli.code, 0, cli.err.join('\n'));
   assert.ok(cli.out.some((l) => /^row 0: convergence delta -?\d\.\d+e-(\d\d|[6-9])/.test(l)), cli.out.join('\n'));
+  // --layer on a text model from the CLI (its check for paths around the layer took the ids' row shape for the embeddings').
+  const atLayer = await runCli(['attribute', model, '--input', file('ids.json', [row]), ...feedArgs, '--method', 'deeplift', '--baseline', file('ref.json', [row.map(keep)]), '--layer', meta.ln, '--target', '0']);
+  assert.is(atLayer.code, 0, atLayer.err.join('\n'));
+  assert.ok(atLayer.out.some((l) => /^row 0: convergence delta -?\d\.\d+e-(\d\d|[5-9])/.test(l)), atLayer.out.join('\n'));
   const bad = await runCli(['attribute', model, '--input', file('ids.json', [row]), '--method', 'deeplift', '--baseline', file('short.json', [row.slice(0, 7)])]);
   assert.equal([bad.code, bad.err.length], [1, 1]);
   assert.match(bad.err[0], /^onnx-explain: error: .*baseline token ids have shape \[1,7\]; the ids have \[1,8\]: give rows of 8 ids$/);
