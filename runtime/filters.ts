@@ -77,6 +77,7 @@ function boxIndices(dims: number[], box: [number, number][]): Int32Array {
  * how many of the unoccluded top-k it keeps, and every channel's change (paper's Table 1).
  */
 export async function filterSensitivity(ex: Explainer, input: TensorInput, options: FilterOptions): Promise<FilterReport> {
+  if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);
   const prepared = await ex.prepare(rowDims);

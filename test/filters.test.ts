@@ -115,4 +115,11 @@ test('filters and maximize on a layer of quantized integers are refused in one l
   assert.not.ok(fs.existsSync(never));
 });
 
+test('filters on a text model (token ids) is refused in one line that points to attribute', async () => {
+  const text = path.resolve(__dirname, '../../models/text/bert_op14');
+  const e = await runCli(['filters', path.join(text, 'model.onnx'), '--input', path.join(text, 'input_ids.npy'), '--layer', '/ln/Add_1_output_0']);
+  assert.equal([e.code, e.err.length], [1, 1]);
+  assert.match(e.err[0], /^onnx-explain: error: .*model\.onnx: filter sensitivity takes a model with a float input \(an image or a signal\); this one takes token ids/);
+});
+
 test.run();
