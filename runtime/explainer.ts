@@ -81,7 +81,7 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   explainSoftmax?: boolean;
   /**
    * Reference input for reference methods (and the fill of perturbation methods): one row for all,
-   * or one per row (default zeros). Text models: an embedding, or token ids ([1 or N, L], Captum's
+   * or one per row (default zeros). Text models: an embedding, or token ids [K, L] (Captum's
    * `ref_input_ids`, e.g. [CLS] pad … pad [SEP]) whose embeddings are the reference.
    */
   baseline?: TensorInput;

@@ -11,7 +11,7 @@ const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !
  * (token ids, shapes) pick the same positions: δy is the picked δx and m routes as the gradient.
  * Where the picks may differ (indices computed from the explained input), δy = x[i] − x⁰[i⁰] goes
  * whole to the input pass's pick, m = δy/δx[i]; where that barely moved, to the reference
- * pass's pick, m = δy/δx[i⁰]; if both moved less, δy is not attributed (as DeepLIFT's Where rule).
+ * pass's pick, m = δy/δx[i⁰]; if both barely moved, δy is not attributed (as DeepLIFT's Where rule).
  */
 function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {
   return {

@@ -34,8 +34,9 @@ export function activeInput(ctx: RuleContext, what: string): number {
 /**
  * Rescale rule for element-wise functions of one activation x (DeepLIFT §2.3), whichever operand x
  * is, the others constant (Relu(x), Max(x, c), Pow(x, c), Clip(x, lo, hi)): m = δy/δx, and the
- * gradient at the midpoint (x + x⁰)/2 where x barely moved (the limit of δy/δx; see movedBeyondRounding). A constant operand
- * that broadcasts x to a larger output is summed back by the walk.
+ * gradient at the midpoint (x + x⁰)/2 where x barely moved (the limit of δy/δx; see
+ * movedBeyondRounding). A constant operand that broadcasts x to a larger output is summed back by
+ * the walk.
  */
 export const rescale: BackwardRule = {
   broadcastInputs: 'all',
