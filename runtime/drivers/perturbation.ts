@@ -52,8 +52,10 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   const batch = internalBatch(options);
   const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
   const { layer } = options;
+  const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
+  ex.checkTensor(prepared, from, 'explained tensor');
   if (layer !== undefined) {
-    ex.checkLayer(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, from);
+    ex.checkLayer(prepared, layer, from);
     if (layer === from) throw new ExplainError(`${ex.label}: layer '${layer}' is the explained tensor itself; give a layer it is computed from`);
   }
   const names = [...new Set([...ex.outputNames, output, from])];
