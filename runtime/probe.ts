@@ -111,7 +111,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
   try {
     session = await cpuSession(inferenceGraph(model, inputs));
     const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
-    const fromInputs = valueDependent(new GraphView(model));
+    let fromInputs: Set<string> | undefined;
     const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
     for (const meta of session.outputMetadata) {
       if (!meta.isTensor) return undefined;
@@ -122,7 +122,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
       const known = (d: number | string) => d === BATCH || (typeof d === 'number' && d >= 0 && d < 2 ** 31);
       if (!dims.every(known) || dims.filter((d) => d === BATCH).length > 1) return undefined;
       // A tensor of unknown rank reads [] as a scalar does: one computed from the inputs is measured.
-      if (!dims.length && fromInputs.has(meta.name)) return undefined;
+      if (!dims.length && (fromInputs ??= valueDependent(new GraphView(model))).has(meta.name)) return undefined;
       facts.shapes.set(meta.name, dims.map((d) => (d === BATCH ? 1 : (d as number))));
       facts.dtypes.set(meta.name, dtype);
       facts.batchAxis.set(meta.name, dims.indexOf(BATCH));
