@@ -662,6 +662,66 @@ def zoo_mnist_op8(x):
     return g, g.dense(h, r.randn(36, 10) * 0.3, r.randn(10) * 0.1)
 
 
+def torch_op6(x):
+    """PyTorch 0.3/0.4 at opset 6 (IR 3, every initializer also a graph input): Conv without bias
+    then Add of its [C] bias with the legacy broadcast=1, axis=1; BatchNormalization with is_test;
+    PRelu with one slope per channel ([C], the legacy per-channel form); a squeeze-excitation gate
+    ReduceMean(keepdims=0) -> Sigmoid multiplied in with broadcast=1, axis=0 ([N, C] aligned at
+    the batch axis); MaxPool; Dropout with is_test; Mul by a one-value tensor and Sub of a [W] row
+    with broadcast=1 and no axis (trailing alignment); Reshape; Gemm with broadcast=1; Softmax."""
+    r = rs(33)
+    g = Graph(6, x, "0")
+    chan = lambda v: v.reshape(1, -1, 1, 1)
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.conv(g.input_name, g.const(w), pads=(1, 1, 1, 1))
+    h = g.op("Add", [h, g.const(b)], lambda a, c: a + chan(c), broadcast=1, axis=1)
+    ps = bn_params(g, r, [6])
+    h = g.op("BatchNormalization", [h] + ps, lambda a, s, c, m, v: (a - chan(m)) / torch.sqrt(chan(v) + 1e-5) * chan(s) + chan(c),
+             epsilon=1e-5, momentum=0.9, is_test=1)
+    h = g.op("PRelu", [h, g.const(r.uniform(0.05, 0.3, 6))], lambda a, s: torch.where(a >= 0, a, a * chan(s)))
+    gate = g.unary("Sigmoid", g.op("ReduceMean", [h], lambda a: a.mean(dim=(2, 3)), axes=[2, 3], keepdims=0), torch.sigmoid)
+    h = g.op("Mul", [h, gate], lambda a, s: a * s.reshape(s.shape[0], -1, 1, 1), broadcast=1, axis=0)
+    h = g.op("MaxPool", [h], lambda a: F.max_pool2d(a, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 4x4
+    h = g.op("Dropout", [h], lambda a: a, ratio=0.5, is_test=1)
+    h = g.op("Mul", [h, g.const([1.5])], lambda a, s: a * s, broadcast=1)
+    h = g.op("Sub", [h, g.const(r.randn(4) * 0.2)], lambda a, c: a - c, broadcast=1)
+    h = g.op("Reshape", [h, g.const([0, -1], TensorProto.INT64)], lambda a, s: a.reshape(a.shape[0], -1))
+    w, c = g.const(r.randn(5, 96) * 0.3), g.const(r.randn(5) * 0.1)
+    h = g.op("Gemm", [h, w, c], lambda a, ww, cc: a @ ww.T + cc, alpha=1.0, beta=1.0, transB=1, broadcast=1)
+    return g, g.softmax(h), {"ir_version": 3, "inits_as_inputs": True}
+
+
+def caffe2_op1(x):
+    """The opset-1 forms of early converters (Caffe2, CNTK; IR 3, initializers as inputs):
+    consumed_inputs on Conv's successors, Pad with `paddings`, BatchNormalization with is_test,
+    Relu, Add of a [C] bias with broadcast=1, axis=1, Split with its sizes as a constant input,
+    Concat without axis (1 before opset 4), Selu with its opset-1 defaults, Tile with (tiles,
+    axis) inputs, Cast to 'FLOAT' by name, MaxPool, Reshape with `shape` as an attribute, Gemm
+    with broadcast=1, Softmax."""
+    r = rs(34)
+    g = Graph(1, x, "data")
+    chan = lambda v: v.reshape(1, -1, 1, 1)
+    h = g.op("Pad", [g.input_name], lambda a: F.pad(a, (1, 1, 1, 1)), paddings=[0, 0, 1, 1, 0, 0, 1, 1], mode="constant", value=0.0)
+    w, b = conv_weights(r, 6, 3, 3)
+    h = g.conv(h, g.const(w))  # 8x8
+    h = g.op("Add", [h, g.const(b)], lambda a, c: a + chan(c), broadcast=1, axis=1, consumed_inputs=[1, 0])
+    ps = bn_params(g, r, [6])
+    h = g.op("BatchNormalization", [h] + ps, lambda a, s, c, m, v: (a - chan(m)) / torch.sqrt(chan(v) + 1e-5) * chan(s) + chan(c),
+             epsilon=1e-5, momentum=0.9, is_test=1, consumed_inputs=[0, 0, 0, 1, 1])
+    h = g.op("Relu", [h], torch.relu, consumed_inputs=[1])
+    a, b2 = g.op("Split", [h, g.const([2, 4], TensorProto.INT64)], lambda t, s: torch.split(t, [2, 4], dim=1), n_out=2, axis=1)
+    a = g.op("Selu", [a], lambda t: torch.where(t > 0, 1.0507 * t, 1.0507 * 1.6732 * (torch.exp(t) - 1)))
+    h = g.op("Concat", [b2, a], lambda p, q: torch.cat([p, q], 1))
+    h = g.op("MaxPool", [h], lambda t: F.max_pool2d(t, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 3x3
+    tiles, axis = g.const(2.0), g.const(3.0)
+    h = g.op("Tile", [h, tiles, axis], lambda t, n, ax: t.repeat(1, 1, 1, 2))  # 3x6
+    h = g.op("Cast", [h], lambda t: t, to="FLOAT")
+    h = g.op("Reshape", [h], lambda t: t.reshape(t.shape[0], -1), shape=[0, -1], consumed_inputs=[0])
+    w, c = g.const(r.randn(5, 108) * 0.2), g.const(r.randn(5) * 0.1)
+    h = g.op("Gemm", [h, w, c], lambda t, ww, cc: t @ ww.T + cc, alpha=1.0, beta=1.0, transB=1, broadcast=1)
+    return g, g.softmax(h), {"ir_version": 3, "inits_as_inputs": True}
+
+
 def half_cnn(x):
     """onnxconverter-common's convert_float_to_float16: float16 input, output, weights and
     Constant node values; Conv, Relu, MaxPool, Mul by a Constant, Sigmoid, GlobalAveragePool,
@@ -921,6 +981,8 @@ MODELS = [
     ("logmel_clip", logmel_clip, (1, 1, 16, 20), power_spectrogram),
     ("zoo_resnet_op7", zoo_resnet_op7, (3, 3, 16, 16)),
     ("zoo_mnist_op8", zoo_mnist_op8, (1, 1, 12, 12)),
+    ("torch_op6", torch_op6, (3, 3, 8, 8)),
+    ("caffe2_op1", caffe2_op1, (3, 3, 6, 6)),
     ("half_cnn", half_cnn, (3, 3, 8, 8), half_inputs),
     ("half_mixed", half_mixed, (3, 3, 8, 8), half_inputs),
     ("tf_uint8", tf_uint8, (3, 8, 8, 3), pixels),

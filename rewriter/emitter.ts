@@ -11,7 +11,7 @@ export const float = (v: number): FloatAttr => ({ float: v });
 export const floats = (v: number[]): FloatsAttr => ({ floats: v });
 export const strings = (v: string[]): StringsAttr => ({ strings: v });
 
-function toAttribute(name: string, v: AttrValue): AttributeProto {
+export function toAttribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
   if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };

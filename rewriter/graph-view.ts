@@ -128,7 +128,9 @@ export class GraphView {
     const of = (i: number) => (node.input?.[i] ? this.rank(node.input[i], depth + 1) : undefined);
     const axes = () => attrInts(node, 'axes') ?? this.constant(node.input?.[1] ?? '')?.values;
     switch (node.op_type) {
-      case 'Reshape': return this.constant(node.input?.[1] ?? '')?.values.length;
+      case 'Reshape': return (attrInts(node, 'shape') ?? this.constant(node.input?.[1] ?? '')?.values)?.length;
+      case 'Gemm': case 'Flatten': return 2;
+      case 'Split': return of(0);
       case 'Transpose': return attrInts(node, 'perm')?.length ?? of(0);
       case 'MatMul': case 'MatMulNBits': case 'FusedMatMul': {
         const [a, b] = [of(0), node.op_type === 'MatMulNBits' ? 2 : of(1)];
@@ -139,6 +141,12 @@ export class GraphView {
       case 'Squeeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r - a.length; }
       default: {
         if (node.output?.[0] !== name) return undefined;
+        if (node.op_type?.startsWith('Reduce') && node.input?.length === 1) {
+          // axes as an attribute (ReduceSum before 13, the others before 18); none: all axes
+          const r = of(0);
+          const reduced = attrInts(node, 'axes')?.length ?? (attrInt(node, 'noop_with_empty_axes', 0) ? 0 : r);
+          return r === undefined || reduced === undefined ? undefined : attrInt(node, 'keepdims', 1) ? r : r - reduced;
+        }
         if (SAME_RANK.has(node.op_type ?? '')) return of(0);
         if (!ELEMENTWISE.has(node.op_type ?? '')) return undefined;
         const ranks = (node.input ?? []).flatMap((name, i) => (name ? [of(i)] : []));
@@ -159,12 +167,13 @@ const ELEMENTWISE = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Max', 'Min', 'Sum', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Neg', 'Sqrt', 'Exp', 'Log', 'Cast',
   'Identity', 'Dropout', 'Softmax', 'Gelu', 'FastGelu', 'BiasGelu', 'QuickGelu', 'BiasAdd', 'LayerNormalization', 'SkipLayerNormalization',
   'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RMSNormalization', 'RotaryEmbedding', 'Clip', 'LeakyRelu', 'HardSigmoid', 'HardSwish',
+  'PRelu', 'Elu', 'Selu', 'Softplus', 'Softsign', 'Abs', 'Reciprocal', 'LogSoftmax', 'Floor', 'Ceil', 'Round', 'Sign', 'Sin', 'Cos',
 ]);
 
 /** Ops whose first output has their first input's rank (windows, resizing, padding, slicing). */
 const SAME_RANK = new Set([
   'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'InstanceNormalization',
-  'LRN', 'Resize', 'Upsample', 'Pad', 'Slice',
+  'LRN', 'Resize', 'Upsample', 'Pad', 'Slice', 'Concat', 'Tile',
 ]);
 
 /** A constant whose values are decoded on first read (rules often only ask whether weights are constant). */

@@ -1,6 +1,7 @@
-import { attrFloat, attrFloats, attrInt } from './attributes';
+import { attrFloat, attrFloats, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView, mapSubgraphs, subgraphsOf } from './graph-view';
+import { Attrs, float, floats, toAttribute } from './emitter';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
 /** The first default-domain opset with Where, which every backward pass needs. */
@@ -9,21 +10,33 @@ export const LIFTED_OPSET = 9;
 const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
 
 /**
- * Opset 7 and 8 models (the ONNX Model Zoo's classic exports) bound to opset 9 with the same
- * outputs; older ones are refused (onnxruntime has no kernels for Add, Mul, Greater, … before 7,
- * and their legacy `broadcast`/`axis` forms and `consumed_inputs` are not read). From 7 to 9 the default domain changed these ops'
- * signatures only (ONNX Changelog): BatchNormalization lost `spatial` (1, its default, is opset 9's
- * behaviour; 0 becomes the per-activation Mul and Add it computes), Upsample's `scales` attribute
- * became an input, Scan's inputs changed (refused). Max, Min, Sum, Mean and MaxPool gained
- * broadcasting or an optional output, supersets of their old forms; other ops only gained types.
+ * Models below opset 9 (the ONNX Model Zoo's classic exports, PyTorch 0.3/0.4 and Caffe2 at opsets
+ * 1–8) bound to opset 9 with the same outputs, as onnx.version_converter's adapters do. From 1 to 9
+ * the default domain changed these ops' signatures (ONNX Changelog):
+ * - opset 2: Pad's `paddings` became `pads`; Split's sizes moved from an input to `split`;
+ *   LpPool's `p` became an integer;
+ * - opset 4: Concat's `axis` (default 1) became required;
+ * - opset 5: Reshape's `shape` attribute became an input;
+ * - opset 6: `consumed_inputs` was dropped everywhere; Cast's `to` became an enum; Tile's
+ *   (tiles, axis) became repeats; Selu's defaults got more digits;
+ * - opset 7: the arithmetic, logical and comparison ops dropped the legacy `broadcast`/`axis`
+ *   (B aligned at `axis`) for numpy broadcasting, so B gets trailing unit axes; PRelu's per-channel
+ *   slope [C] became a numpy broadcast ([C, 1, 1]); Gemm dropped `broadcast`, BatchNormalization
+ *   and Dropout `is_test`, the recurrent ops `output_sequence`; Upsample's height/width scales
+ *   became `scales`;
+ * - opset 9: BatchNormalization lost `spatial` (1, its default, is opset 9's behaviour; 0 becomes
+ *   the per-activation Mul and Add it computes), Upsample's `scales` became an input, Scan's
+ *   inputs changed (refused). Max, Min, Sum, Mean and MaxPool gained broadcasting or an optional
+ *   output, supersets of their old forms; other ops only gained types.
  * The experimental ImageScaler (gone after opset 9) becomes Mul and Add at any opset up to 9.
  * Other models are returned as they are.
  */
 export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   const entry = (model.opset_import ?? []).find((o) => isDefault(o.domain));
-  const opset = entry ? toNumber(entry.version) : 1;
-  if (entry && opset < 7) throw new ExplainError(`${label}: default-domain opset ${opset} is older than onnxruntime's kernels for the ops an explanation needs (opset 7); convert the model first, e.g. onnx.version_converter.convert_version(model, 13)`);
-  if (opset < 7 || opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).includes('ImageScaler'))) return model;
+  if (!entry) return model;
+  const opset = toNumber(entry.version);
+  if (opset < 1) throw new ExplainError(`${label}: default-domain opset ${opset} does not exist (opsets start at 1)`);
+  if (opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).includes('ImageScaler'))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const lift = (graph: GraphProto): GraphProto => ({
@@ -44,32 +57,153 @@ function opTypes(graph: GraphProto): string[] {
   return (graph.node ?? []).flatMap((n) => [n.op_type ?? '', ...subgraphsOf(n).flatMap(opTypes)]);
 }
 
+/** Ops whose second input was aligned to the first at `axis` when `broadcast` was 1, before opset 7. */
+const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
+
+/** Attributes removed at opset 7 (they were inputs to the legacy broadcast or training switches). */
+const REMOVED_AT_7: Record<string, string[]> = {
+  Gemm: ['broadcast'], BatchNormalization: ['is_test'], Dropout: ['is_test'],
+  RNN: ['output_sequence'], GRU: ['output_sequence'], LSTM: ['output_sequence'],
+};
+
+/** Cast's `to` before opset 6 (a type name). */
+const TYPE_NAMES: Record<string, number> = {
+  FLOAT: DataType.FLOAT, UINT8: DataType.UINT8, INT8: DataType.INT8, UINT16: DataType.UINT16, INT16: DataType.INT16,
+  INT32: DataType.INT32, INT64: DataType.INT64, BOOL: DataType.BOOL, FLOAT16: DataType.FLOAT16, DOUBLE: DataType.DOUBLE,
+  UINT32: DataType.UINT32, UINT64: DataType.UINT64,
+};
+
+interface Lifting {
+  view: GraphView;
+  opset: number;
+  fail(what: string): never;
+  /** A new initializer (float unless `type` says otherwise) named after the node's output. */
+  constant(suffix: string, dims: number[], values: ArrayLike<number>, type?: number): string;
+  /** `name` with trailing unit axes up to `rank` (an initializer reshaped, or Unsqueeze). */
+  padRank(name: string, rank: number, extra: NodeProto[]): string;
+}
+
 function liftNode(node: NodeProto, view: GraphView, opset: number, extra: TensorProto[]): NodeProto[] {
   if (!isDefault(node.domain)) return [node];
-  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
-  const constant = (name: string, dims: number[], values: ArrayLike<number>): string => {
-    extra.push(makeTensor(name, dims, values, DataType.FLOAT));
-    return name;
-  };
   const out = node.output![0];
-  const without = (name: string) => node.attribute?.filter((a) => a.name !== name);
+  const ctx: Lifting = {
+    view,
+    opset,
+    fail: (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); },
+    constant: (suffix, dims, values, type = DataType.FLOAT) => {
+      extra.push(makeTensor(`${out}/${suffix}`, dims, values, type));
+      return `${out}/${suffix}`;
+    },
+    padRank: (name, rank, before) => {
+      const have = view.rank(name) ?? ctx.fail(`the rank of '${name}' is unknown, so its legacy broadcast cannot be read`);
+      if (have >= rank) return name;
+      const units = Array.from({ length: rank - have }, () => 1);
+      const init = view.initializers.get(name);
+      if (init) {
+        extra.push({ ...init, name: `${name}/${out}/aligned`, dims: [...(init.dims ?? []), ...units] });
+        return `${name}/${out}/aligned`;
+      }
+      before.push({ op_type: 'Unsqueeze', name: `${node.name || out}/aligned`, input: [name], output: [`${name}/${out}/aligned`], attribute: [toAttribute('axes', units.map((_, i) => have + i))] });
+      return `${name}/${out}/aligned`;
+    },
+  };
+  let n = opset < 6 ? withAttrs(node, ['consumed_inputs'], {}) : node;
+  const before: NodeProto[] = [];
+  if (opset < 7) n = legacyForm(withAttrs(n, REMOVED_AT_7[n.op_type ?? ''] ?? [], {}), ctx, before);
+  return [...before, ...opsetNineForm(n, ctx)];
+}
+
+/** A node of opset 1–6 in its opset-7 form (`before`: the nodes it now reads). */
+function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodeProto {
+  const { view, opset, fail } = ctx;
+  const op = node.op_type ?? '';
+  if (LEGACY_BROADCAST.has(op)) {
+    const plain = withAttrs(node, ['broadcast', 'axis'], {});
+    if (attrInt(node, 'broadcast', 0) === 0 || !hasAttr(node, 'axis')) return plain;
+    const [a, b] = node.input!;
+    const rank = view.rank(a) ?? fail(`the rank of '${a}' is unknown, so its legacy broadcast at axis ${attrInt(node, 'axis', 0)} cannot be read`);
+    const axis = attrInt(node, 'axis', 0);
+    return { ...plain, input: [a, ctx.padRank(b, rank - (axis < 0 ? axis + rank : axis), before)] };
+  }
+  switch (op) {
+    case 'PRelu': {
+      // A slope of one value per channel (axis 1), the only legacy form besides a shared one.
+      const [x, slope] = node.input!;
+      const dims = view.constantDims(slope);
+      if (dims && dims.reduce((p, d) => p * d, 1) === 1) return node;
+      const rank = view.rank(x) ?? fail(`the rank of '${x}' is unknown, so the legacy per-channel slope cannot be read`);
+      return rank <= 2 ? node : { ...node, input: [x, ctx.padRank(slope, rank - 1, before)] };
+    }
+    case 'Upsample': {
+      if (hasAttr(node, 'scales')) return node;
+      const mode = attrString(node, 'mode', 'nearest');
+      const scales = [1, 1, attrFloat(node, 'height_scale', NaN), attrFloat(node, 'width_scale', NaN)];
+      if (scales.some(Number.isNaN)) fail('has no height_scale or width_scale');
+      return withAttrs(node, ['height_scale', 'width_scale', 'mode'], { scales: floats(scales), mode: mode === 'bilinear' ? 'linear' : mode });
+    }
+    case 'Selu':
+      return opset < 6 ? withDefaults(node, { alpha: float(1.6732), gamma: float(1.0507) }) : node;
+    case 'Cast': {
+      if (opset >= 6) return node;
+      const name = attrString(node, 'to', '').toUpperCase();
+      const to = TYPE_NAMES[name] ?? fail(`casts to '${name}', not a tensor type`);
+      return withAttrs(node, ['to'], { to });
+    }
+    case 'Tile': {
+      if (opset >= 6) return node;
+      const [x, tiles, axis] = node.input!;
+      const why = 'the legacy tiles and axis inputs are read only when they are constants and the input rank is known';
+      const [t, a, rank] = [view.constant(tiles) ?? fail(why), view.constant(axis) ?? fail(why), view.rank(x) ?? fail(why)];
+      const repeats = Array.from({ length: rank }, (_, i) => (i === (a.values[0] + rank) % rank ? t.values[0] : 1));
+      return { ...node, input: [x, ctx.constant('repeats', [rank], repeats, DataType.INT64)] };
+    }
+    case 'Concat':
+      return opset < 4 ? withDefaults(node, { axis: 1 }) : node;
+    case 'Reshape': {
+      if (opset >= 5) return node;
+      const shape = attrInts(node, 'shape') ?? fail('has no shape');
+      return { ...withAttrs(node, ['shape'], {}), input: [node.input![0], ctx.constant('shape', [shape.length], shape, DataType.INT64)] };
+    }
+    case 'Split': {
+      if (opset >= 2 || !node.input![1]) return node;
+      const sizes = view.constant(node.input![1]) ?? fail('the legacy split input is read only when it is a constant');
+      return { ...withAttrs(node, ['split'], { split: sizes.values }), input: [node.input![0]] };
+    }
+    case 'Pad': {
+      if (opset >= 2) return node;
+      const pads = attrInts(node, 'paddings') ?? fail('has no paddings');
+      return withAttrs(node, ['paddings'], { pads });
+    }
+    case 'LpPool': case 'GlobalLpPool': {
+      if (opset >= 2 || !hasAttr(node, 'p')) return node;
+      return withAttrs(node, ['p'], { p: Math.round(attrFloat(node, 'p', 2)) });
+    }
+    default:
+      return node;
+  }
+}
+
+/** A node of opset 7 or 8 in its opset-9 form; ImageScaler as Mul and Add. */
+function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
+  const { opset, fail } = ctx;
+  const out = node.output![0];
   switch (node.op_type) {
     case 'ImageScaler': {
       // y = scale · x + bias[c]
       const bias = attrFloats(node, 'bias') ?? [];
       return [
-        { op_type: 'Mul', input: [node.input![0], constant(`${out}/scale`, [], [attrFloat(node, 'scale', 1)])], output: [`${out}/scaled`], name: `${node.name || out}/scale` },
-        { op_type: 'Add', input: [`${out}/scaled`, constant(`${out}/bias`, [1, bias.length, 1, 1], bias)], output: [out], name: node.name || out },
+        { op_type: 'Mul', input: [node.input![0], ctx.constant('scale', [], [attrFloat(node, 'scale', 1)])], output: [`${out}/scaled`], name: `${node.name || out}/scale` },
+        { op_type: 'Add', input: [`${out}/scaled`, ctx.constant('bias', [1, bias.length, 1, 1], bias)], output: [out], name: node.name || out },
       ];
     }
     case 'BatchNormalization':
       if (opset >= 9) return [node];
-      if (attrInt(node, 'spatial', 1) !== 0) return [{ ...node, attribute: without('spatial') }];
-      return perActivation(node, view, constant, fail);
+      if (attrInt(node, 'spatial', 1) !== 0) return [withAttrs(node, ['spatial'], {})];
+      return perActivation(node, ctx);
     case 'Upsample': {
       if (opset >= 9) return [node];
       const scales = attrFloats(node, 'scales') ?? fail('has no scales');
-      return [{ ...node, input: [node.input![0], constant(`${out}/scales`, [scales.length], scales)], attribute: without('scales') }];
+      return [{ ...withAttrs(node, ['scales'], {}), input: [node.input![0], ctx.constant('scales', [scales.length], scales)] }];
     }
     case 'Scan':
       return opset >= 9 ? [node] : fail(`Scan's inputs changed at opset ${LIFTED_OPSET}, the first opset with Where, which the augmented graph needs; export the model at opset ${LIFTED_OPSET} or later`);
@@ -79,17 +213,29 @@ function liftNode(node: NodeProto, view: GraphView, opset: number, extra: Tensor
 }
 
 /** BatchNormalization with spatial = 0 (statistics per activation, shaped [C, D1, …]): y = x·k + (B − mean·k), k = scale/√(var + ε). */
-function perActivation(node: NodeProto, view: GraphView, constant: (name: string, dims: number[], values: ArrayLike<number>) => string, fail: (what: string) => never): NodeProto[] {
+function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
   const [x, ...params] = node.input!;
-  const [scale, bias, mean, variance] = params.map((p) => view.constant(p) ?? fail('spatial 0 needs constant scale, bias, mean and variance'));
-  if (node.output!.slice(1).some(Boolean)) fail('training-mode batch normalization is not supported');
+  const [scale, bias, mean, variance] = params.map((p) => ctx.view.constant(p) ?? ctx.fail('spatial 0 needs constant scale, bias, mean and variance'));
+  if (node.output!.slice(1).some(Boolean)) ctx.fail('training-mode batch normalization is not supported');
   const eps = attrFloat(node, 'epsilon', 1e-5);
   const k = scale.values.map((s, i) => s / Math.sqrt(variance.values[i] + eps));
   const shift = bias.values.map((b, i) => b - mean.values[i] * k[i]);
   const out = node.output![0];
   const dims = [1, ...scale.dims];
   return [
-    { op_type: 'Mul', input: [x, constant(`${out}/factor`, dims, k)], output: [`${out}/scaled`], name: `${node.name || out}/factor` },
-    { op_type: 'Add', input: [`${out}/scaled`, constant(`${out}/shift`, dims, shift)], output: [out], name: node.name || out },
+    { op_type: 'Mul', input: [x, ctx.constant('factor', dims, k)], output: [`${out}/scaled`], name: `${node.name || out}/factor` },
+    { op_type: 'Add', input: [`${out}/scaled`, ctx.constant('shift', dims, shift)], output: [out], name: node.name || out },
   ];
+}
+
+/** The node without the attributes `remove`, with `add`. */
+function withAttrs(node: NodeProto, remove: string[], add: Attrs): NodeProto {
+  const kept = (node.attribute ?? []).filter((a) => !remove.includes(a.name ?? '') && !(a.name! in add));
+  const added = Object.entries(add).map(([name, v]) => toAttribute(name, v!));
+  return kept.length === (node.attribute ?? []).length && !added.length ? node : { ...node, attribute: [...kept, ...added] };
+}
+
+/** The node with each of `defaults` it does not set. */
+function withDefaults(node: NodeProto, defaults: Attrs): NodeProto {
+  return withAttrs(node, [], Object.fromEntries(Object.entries(defaults).filter(([name]) => !hasAttr(node, name))));
 }

@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
-import { AttrType, DataType, decodeModel, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, oneLine, runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
@@ -48,10 +48,20 @@ function twoOutputModel(): Uint8Array {
   return encodeModel(model);
 }
 fs.writeFileSync(at('two.onnx'), twoOutputModel());
-/** Elu at opset 6 (onnx's test_elu): onnxruntime runs it, but not the Mul(6)/Greater(6) of a backward pass. */
-fs.writeFileSync(at('opset6.onnx'), encodeModel({
-  ir_version: 3, opset_import: [{ domain: '', version: 6 }],
-  graph: { name: 'elu', node: [{ op_type: 'Elu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
+/** Opset 1's Tile repeats a tensor `tiles` times along `axis`, both inputs: read only when they are constants. */
+fs.writeFileSync(at('opset1-tile.onnx'), encodeModel({
+  ir_version: 3, opset_import: [{ domain: '', version: 1 }],
+  graph: {
+    name: 'tile',
+    node: [{ op_type: 'Tile', name: 'tile', input: ['x', 'tiles', 'axis'], output: ['y'] }],
+    initializer: [makeTensor('axis', [], [1], DataType.INT64)],
+    input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('tiles', DataType.INT64, [])],
+    output: [{ name: 'y' }],
+  },
+}));
+fs.writeFileSync(at('opset0.onnx'), encodeModel({
+  ir_version: 3, opset_import: [{ domain: '', version: 0 }],
+  graph: { name: 'relu', node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
 }));
 /** What onnxruntime saves at graph optimisation level 'all': a Relu between NCHWc reorders. */
 const NCHWC = 'com.microsoft.nchwc';
@@ -121,7 +131,8 @@ const badModels: [string, string, RegExp][] = [
   ['empty file', at('empty.onnx'), /empty\.onnx: empty file/],
   ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
   ['a folder', at('ext'), /ext: is a directory/],
-  ['opset 6', at('opset6.onnx'), /opset6\.onnx: default-domain opset 6 is older than onnxruntime's kernels for the ops an explanation needs \(opset 7\); convert the model first/],
+  ['opset 0', at('opset0.onnx'), /opset0\.onnx: default-domain opset 0 does not exist \(opsets start at 1\)/],
+  ['opset-1 Tile with its tiles fed', at('opset1-tile.onnx'), /opset1-tile\.onnx: node 'tile' \(Tile, opset 1\): the legacy tiles and axis inputs are read only when they are constants and the input rank is known/],
 ];
 for (const [what, file, cause] of badModels) {
   test(`model: ${what} is rejected with one line`, async () => {

@@ -9,6 +9,7 @@ import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);
 const F = Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i * 0.3));
@@ -109,6 +110,24 @@ test('an export that fixes batch 2 and mixes its rows is refused in one line nam
   } catch (e) {
     assert.match((e as Error).message, /fixes batch 2 and the graph does not give the same rows at another batch; export it with a dynamic batch axis .*, or with a leading batch axis if its first axis is not one/);
   }
+});
+
+test('a fixed-batch export whose outputs are NaN at some inputs (Sqrt) is batch-freed; NaN on the explained input is named', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'sqrt');
+  em.rename(em.op('Gemm', [em.op('Sqrt', ['x']), em.constFloat(F, [4, 5])]), 'y');
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'sqrt', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [3, 4])], output: [{ name: 'y' }] },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  const x = Float32Array.from({ length: 12 }, (_, i) => 0.5 + i);
+  const r = await ex.attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: [1, 3] });
+  r.attributions.data.forEach((g, i) => {
+    const want = F[(i % 4) * 5 + [1, 3][Math.floor(i / 4)]] / (2 * Math.sqrt(x[i]));
+    assert.ok(Math.abs(g - want) <= 1e-6 * (1 + Math.abs(want)), `d y / d x[${i}]: ${g} vs ${want}`);
+  });
+  x[5] = -1;
+  await rejects(() => ex.attribute({ data: x, dims: [3, 4] }, { target: 0 }), /the model's node '.*' \(Sqrt\) gives NaN/);
 });
 
 /**

@@ -20,7 +20,7 @@ import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
  * onnxruntime's outputs equal the PyTorch float64 evaluation of the same graph, gradients equal its
  * autograd, and DeepLIFT sums to f(x) − f(x⁰).
  */
-const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'torch_upsample_op9', 'torch_resize_op10', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn', 'nbits_mlp'];
+const SWEEP = ['tf_mobilenet', 'tf_resize', 'paddle_op9', 'paddle_resize_op11', 'torch_upsample_op9', 'torch_resize_op10', 'convtranspose_head', 'qdq_cnn', 'tf_speech', 'logmel_topdb', 'logmel_clip', 'zoo_resnet_op7', 'zoo_mnist_op8', 'torch_op6', 'caffe2_op1', 'half_cnn', 'half_mixed', 'tf_uint8', 'qop_cnn', 'dynq_cnn', 'nbits_mlp'];
 
 function rowSums(a: Float32Array, n: number): number[] {
   const per = a.length / n;
@@ -49,7 +49,7 @@ for (const name of SWEEP) {
   });
 }
 
-test('opset 7 and 8 models are read at opset 9 (the first with Where); newer ones are left as they are', async () => {
+test('models below opset 9 are read at opset 9 (the first with Where) in their later forms; newer ones are left as they are', async () => {
   const fx = loadFixture('zoo_resnet_op7', EXPORTERS);
   const model = loadModel(fx.model);
   const lifted = liftOldOpset(model, fx.model);
@@ -59,6 +59,17 @@ test('opset 7 and 8 models are read at opset 9 (the first with Where); newer one
   for (const n of lifted.graph!.node!.filter((n) => ['BatchNormalization', 'Upsample'].includes(n.op_type!))) {
     assert.not.ok(n.attribute!.some((a) => a.name === 'spatial' || a.name === 'scales'), `${n.name}: opset-7 attributes removed`);
   }
+  const legacy = liftOldOpset(loadModel(loadFixture('torch_op6', EXPORTERS).model), 'torch_op6');
+  assert.is(toNumber(legacy.opset_import![0].version), 9);
+  const removed = ['broadcast', 'axis', 'is_test', 'consumed_inputs'];
+  for (const n of legacy.graph!.node!.filter((n) => n.op_type !== 'Softmax')) {
+    assert.not.ok(n.attribute?.some((a) => removed.includes(a.name!)), `${n.name}: legacy attributes removed`);
+  }
+  const dimsOf = (name: string) => legacy.graph!.initializer!.find((t) => t.name === name)!.dims!.map(Number);
+  const prelu = legacy.graph!.node!.find((n) => n.op_type === 'PRelu')!;
+  assert.equal(dimsOf(prelu.input![1]), [6, 1, 1], 'per-channel slope aligned with axis 1');
+  const gate = legacy.graph!.node!.find((n) => n.op_type === 'Unsqueeze')!;
+  assert.equal(gate.attribute!.find((a) => a.name === 'axes')!.ints!.map(Number), [2, 3], 'the [N, C] gate broadcast at axis 0 gets two trailing axes');
   const newer = loadModel(loadFixture('resnet_bn').model);
   assert.is(liftOldOpset(newer, 'resnet_bn'), newer);
   const scan: ModelProto = { ...model, opset_import: [{ domain: '', version: 8 }], graph: { ...model.graph!, node: [{ op_type: 'Scan', name: 'loop', input: ['', 'data'], output: ['y'] }] } };
