@@ -3,11 +3,15 @@
  * Whether a convergence delta d misses f(x) − f(x⁰) = `change`: by more than 1e-4 of it, or, where
  * the change is small next to the explained values (fx = f(x)), whose float32 rounding bounds what
  * it can show, more than 1e-6 of |f(x)| + |f(x⁰)|. Without fx, 1e-4 absolute below a change of 1.
+ * Never a miss below the smallest normal float32.
  */
 export function summationMissed(d: number, change: number, fx?: number): boolean {
   const scale = fx === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (Math.abs(fx) + Math.abs(fx - change)));
-  return Math.abs(d) > 1e-4 * scale;
+  return Math.abs(d) > Math.max(1e-4 * scale, FLT_MIN);
 }
+
+/** The smallest normal float32: below it values are subnormal and keep no relative precision. */
+const FLT_MIN = 2 ** -126;
 
 /**
  * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss

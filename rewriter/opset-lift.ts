@@ -154,7 +154,9 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
       const [x, tiles, axis] = node.input!;
       const why = 'the legacy tiles and axis inputs are read only when they are constants and the input rank is known';
       const [t, a, rank] = [view.constant(tiles) ?? fail(why), view.constant(axis) ?? fail(why), view.rank(x) ?? fail(why)];
-      const repeats = Array.from({ length: rank }, (_, i) => (i === (a.values[0] + rank) % rank ? t.values[0] : 1));
+      const [copies, at] = [t.values[0], a.values[0]];
+      if (!Number.isInteger(copies) || copies < 0 || !Number.isInteger(at) || at < -rank || at >= rank) fail(`tiles ${copies} along axis ${at} of a rank-${rank} input: tiles must be a count and axis one of its axes`);
+      const repeats = Array.from({ length: rank }, (_, i) => (i === (at + rank) % rank ? copies : 1));
       return { ...node, input: [x, ctx.constant('repeats', [rank], repeats, DataType.INT64)] };
     }
     case 'Concat':
@@ -167,6 +169,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
     case 'Split': {
       if (opset >= 2 || !node.input![1]) return node;
       const sizes = view.constant(node.input![1]) ?? fail('the legacy split input is read only when it is a constant');
+      if (!sizes.values.every((v) => Number.isInteger(v) && v >= 0)) fail(`split sizes [${sizes.values}] are not counts`);
       return { ...withAttrs(node, ['split'], { split: sizes.values }), input: [node.input![0]] };
     }
     case 'Pad': {

@@ -48,17 +48,21 @@ function twoOutputModel(): Uint8Array {
   return encodeModel(model);
 }
 fs.writeFileSync(at('two.onnx'), twoOutputModel());
-/** Opset 1's Tile repeats a tensor `tiles` times along `axis`, both inputs: read only when they are constants. */
-fs.writeFileSync(at('opset1-tile.onnx'), encodeModel({
-  ir_version: 3, opset_import: [{ domain: '', version: 1 }],
-  graph: {
-    name: 'tile',
-    node: [{ op_type: 'Tile', name: 'tile', input: ['x', 'tiles', 'axis'], output: ['y'] }],
-    initializer: [makeTensor('axis', [], [1], DataType.INT64)],
-    input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('tiles', DataType.INT64, [])],
-    output: [{ name: 'y' }],
-  },
-}));
+/** Opset 1's Tile repeats a tensor `tiles` times along `axis`, both inputs: read only when they are constant counts. */
+function opset1Tile(tiles?: number): Uint8Array {
+  return encodeModel({
+    ir_version: 3, opset_import: [{ domain: '', version: 1 }],
+    graph: {
+      name: 'tile',
+      node: [{ op_type: 'Tile', name: 'tile', input: ['x', 'tiles', 'axis'], output: ['y'] }],
+      initializer: [makeTensor('axis', [], [1], DataType.FLOAT), ...(tiles === undefined ? [] : [makeTensor('tiles', [], [tiles], DataType.FLOAT)])],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4]), ...(tiles === undefined ? [valueInfo('tiles', DataType.FLOAT, [])] : [])],
+      output: [{ name: 'y' }],
+    },
+  });
+}
+fs.writeFileSync(at('opset1-tile.onnx'), opset1Tile());
+fs.writeFileSync(at('opset1-tile-inf.onnx'), opset1Tile(Infinity));
 fs.writeFileSync(at('opset0.onnx'), encodeModel({
   ir_version: 3, opset_import: [{ domain: '', version: 0 }],
   graph: { name: 'relu', node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
@@ -132,6 +136,7 @@ const badModels: [string, string, RegExp][] = [
   ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
   ['a folder', at('ext'), /ext: is a directory/],
   ['opset 0', at('opset0.onnx'), /opset0\.onnx: default-domain opset 0 does not exist \(opsets start at 1\)/],
+  ['opset-1 Tile of Infinity copies', at('opset1-tile-inf.onnx'), /opset1-tile-inf\.onnx: node 'tile' \(Tile, opset 1\): tiles Infinity along axis 1 of a rank-2 input: tiles must be a count and axis one of its axes/],
   ['opset-1 Tile with its tiles fed', at('opset1-tile.onnx'), /opset1-tile\.onnx: node 'tile' \(Tile, opset 1\): the legacy tiles and axis inputs are read only when they are constants and the input rank is known/],
 ];
 for (const [what, file, cause] of badModels) {

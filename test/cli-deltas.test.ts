@@ -21,4 +21,9 @@ test('at ordinary scales a miss is 1e-4 of f(x) − f(x⁰); without f(x), 1e-4 
   assert.not.ok(summationMissed(9e-5, 0.01));
 });
 
+test('subnormal values (an input of 10⁻⁴⁰) keep no relative precision: a miss below the smallest normal float32 does not warn', () => {
+  assert.not.ok(summationMissed(9.184e-40, 2e-39, 3e-39)); // fuzz seed 1776, #903
+  assert.ok(summationMissed(2e-38, 2e-37, 3e-37));
+});
+
 test.run();
