@@ -696,7 +696,8 @@ def caffe2_op1(x):
     consumed_inputs on Conv's successors, Pad with `paddings`, BatchNormalization with is_test,
     Relu, Add of a [C] bias with broadcast=1, axis=1, Split with its sizes as a constant input,
     Concat without axis (1 before opset 4), Selu with its opset-1 defaults, Tile with (tiles,
-    axis) inputs, Cast to 'FLOAT' by name, MaxPool, Reshape with `shape` as an attribute, Gemm
+    axis) inputs, Cast to 'FLOAT' by name, MaxPool, the experimental Upsample with height_scale and
+    width_scale, Reshape with `shape` as an attribute, Gemm
     with broadcast=1, Softmax."""
     r = rs(34)
     g = Graph(1, x, "data")
@@ -713,11 +714,12 @@ def caffe2_op1(x):
     a = g.op("Selu", [a], lambda t: torch.where(t > 0, 1.0507 * t, 1.0507 * 1.6732 * (torch.exp(t) - 1)))
     h = g.op("Concat", [b2, a], lambda p, q: torch.cat([p, q], 1))
     h = g.op("MaxPool", [h], lambda t: F.max_pool2d(t, 2, 2), kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 0, 0])  # 3x3
+    h = g.op("Upsample", [h], lambda t: t.repeat_interleave(2, 2).repeat_interleave(2, 3), height_scale=2.0, width_scale=2.0, mode="nearest")  # 6x6
     tiles, axis = g.const(2.0), g.const(3.0)
-    h = g.op("Tile", [h, tiles, axis], lambda t, n, ax: t.repeat(1, 1, 1, 2))  # 3x6
+    h = g.op("Tile", [h, tiles, axis], lambda t, n, ax: t.repeat(1, 1, 1, 2))  # 6x12
     h = g.op("Cast", [h], lambda t: t, to="FLOAT")
     h = g.op("Reshape", [h], lambda t: t.reshape(t.shape[0], -1), shape=[0, -1], consumed_inputs=[0])
-    w, c = g.const(r.randn(5, 108) * 0.2), g.const(r.randn(5) * 0.1)
+    w, c = g.const(r.randn(5, 432) * 0.1), g.const(r.randn(5) * 0.1)
     h = g.op("Gemm", [h, w, c], lambda t, ww, cc: t @ ww.T + cc, alpha=1.0, beta=1.0, transB=1, broadcast=1)
     return g, g.softmax(h), {"ir_version": 3, "inits_as_inputs": True}
 
