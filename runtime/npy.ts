@@ -3,17 +3,17 @@ import { halfToFloat } from '../rewriter/proto';
 
 export interface NdArray { data: Float32Array | Float64Array | BigInt64Array | Int32Array; dims: number[]; dtype: 'float32' | 'float64' | 'int64' | 'int32' }
 
-const DESCR: Record<string, NdArray['dtype']> = { '<f2': 'float32', '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32', '|u1': 'float32', '|i1': 'float32', '<u2': 'float32', '<i2': 'float32' };
+const DESCR: Record<string, NdArray['dtype']> = { '<f2': 'float32', '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32', '|u1': 'float32', '|i1': 'float32', '<u2': 'float32', '<i2': 'float32', '|b1': 'float32' };
 
-/** Narrow types read as float32 values (all exact): half floats, and 8- and 16-bit integers such as uint8 images. */
+/** Narrow types read as float32 values (all exact): half floats, 8- and 16-bit integers such as uint8 images, booleans as 0/1 (a bool input's feed). */
 const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = {
   '<f2': (b) => Float32Array.from(new Uint16Array(b), halfToFloat), '|u1': (b) => new Uint8Array(b), '|i1': (b) => new Int8Array(b),
-  '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b),
+  '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b), '|b1': (b) => new Uint8Array(b),
 };
 
 const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
 
-/** Parses .npy bytes (float32, float64, int64 or int32; float16 and 8/16-bit integers read as float32; C order). */
+/** Parses .npy bytes (float32, float64, int64 or int32; float16, 8/16-bit integers and bool read as float32; C order). */
 export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   if (buf.length < 10 || latin1(buf, 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -25,7 +25,7 @@ export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   const dtype = DESCR[descr];
-  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${descr}' is not supported (use float16/32/64, int64, int32 or 8/16-bit integers, little-endian)`);
+  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${descr}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool, little-endian)`);
   if (fortran) throw new ExplainError(`${label}: .npy in Fortran order is not supported (save a C-order array)`);
   if (shapeText === undefined) throw new ExplainError(`${label}: .npy header has no shape`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);

@@ -9,7 +9,7 @@ import { integratedGradients } from '../rules/methods/integrated-gradients';
 import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { noisyCopies } from '../runtime/drivers/noise-tunnel';
 import { readNpy } from '../runtime/node/npy-file';
-import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
+import { cliFailsWith, runCli, tempDir, writeRawNpy } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
 
 /** models/make_multi_input.py: inputs signal [N,2,12] and tabular [N,5], PyTorch float64 references. */
@@ -225,6 +225,32 @@ test('joint attribution: one-line errors for what attributes to one tensor and f
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--out', path.join(out, 'f.png')], /a figure shows one input; save joint attributions as \.npy/, protect);
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--method', 'deeplift', '--baseline', 'other=b.npy'], /--baseline: 'other=b.npy' is not NAME=FILE for an explained input \(signal, tabular\)/, protect);
   await cliFailsWith(['attribute', MODEL, '--input', x], /several float inputs \('signal', 'tabular'\); choose the one to explain with --wrt NAME \(or all of them jointly with --wrt all\)/, protect);
+});
+
+test('a bool input is fed from a bool .npy (numpy\'s |b1): the mask selects which features reach the Gemm', async () => {
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75, 3, -2, 1, 0.125, 4, -0.5];
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: {
+      name: 'masked',
+      node: [
+        { op_type: 'Where', input: ['mask', 'x', 'zero'], output: ['kept'] },
+        { op_type: 'Gemm', input: ['kept', 'w'], output: ['y'] },
+      ],
+      initializer: [makeTensor('zero', [], [0], DataType.FLOAT), makeTensor('w', [4, 3], W, DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('mask', DataType.BOOL, ['N', 4])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+    },
+  });
+  const file = path.join(out, 'masked.onnx');
+  fs.writeFileSync(file, model);
+  const mask = [1, 0, 1, 1, 0, 0, 1, 0];
+  writeRawNpy(path.join(out, 'x.npy'), '<f4', [2, 4], new Uint8Array(Float32Array.from({ length: 8 }, (_, i) => i - 3).buffer));
+  writeRawNpy(path.join(out, 'mask.npy'), '|b1', [2, 4], Uint8Array.from(mask));
+  const run = await runCli(['attribute', file, '--input', path.join(out, 'x.npy'), '--feed', `mask=${path.join(out, 'mask.npy')}`, '--target', '1', '--out', path.join(out, 'masked-grad.npy')]);
+  assert.is(run.code, 0, run.err.join('\n'));
+  const g = readNpy(path.join(out, 'masked-grad.npy')).data as Float32Array;
+  assert.equal(Array.from(g), mask.map((m, i) => (m ? W[(i % 4) * 3 + 1] : 0)));
 });
 
 test('info lists every input with its role: both float inputs explained (one with --wrt, or jointly)', async () => {
