@@ -60,7 +60,7 @@ function opTypes(graph: GraphProto): string[] {
 /** Ops whose second input was aligned to the first at `axis` when `broadcast` was 1, before opset 7. */
 const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
 
-/** Attributes removed at opset 7 (they were inputs to the legacy broadcast or training switches). */
+/** Attributes dropped at opset 7 that change nothing at inference (Gemm's C broadcasts as before). */
 const REMOVED_AT_7: Record<string, string[]> = {
   Gemm: ['broadcast'], BatchNormalization: ['is_test'], Dropout: ['is_test'],
   RNN: ['output_sequence'], GRU: ['output_sequence'], LSTM: ['output_sequence'],
@@ -79,8 +79,8 @@ interface Lifting {
   fail(what: string): never;
   /** A new initializer (float unless `type` says otherwise) named after the node's output. */
   constant(suffix: string, dims: number[], values: ArrayLike<number>, type?: number): string;
-  /** `name` with trailing unit axes up to `rank` (an initializer reshaped, or Unsqueeze). */
-  padRank(name: string, rank: number, extra: NodeProto[]): string;
+  /** `name` with trailing unit axes up to `rank` (an initializer reshaped, or an Unsqueeze added to `before`). */
+  padRank(name: string, rank: number, before: NodeProto[]): string;
 }
 
 function liftNode(node: NodeProto, view: GraphView, opset: number, extra: TensorProto[]): NodeProto[] {
