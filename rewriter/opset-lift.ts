@@ -123,7 +123,10 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
     const [a, b] = node.input!;
     const rank = view.rank(a) ?? fail(`the rank of '${a}' is unknown, so its legacy broadcast at axis ${attrInt(node, 'axis', 0)} cannot be read`);
     const axis = attrInt(node, 'axis', 0);
-    return { ...plain, input: [a, ctx.padRank(b, rank - (axis < 0 ? axis + rank : axis), before)] };
+    const start = axis < 0 ? axis + rank : axis;
+    const bRank = view.rank(b);
+    if (start < 0 || start >= rank || (bRank !== undefined && start + bRank > rank)) fail(`legacy broadcast at axis ${axis} does not fit '${b}'${bRank === undefined ? '' : ` (rank ${bRank})`} into '${a}' (rank ${rank})`);
+    return { ...plain, input: [a, ctx.padRank(b, rank - start, before)] };
   }
   switch (op) {
     case 'PRelu': {

@@ -70,6 +70,9 @@ test('models below opset 9 are read at opset 9 (the first with Where) in their l
   assert.equal(dimsOf(prelu.input![1]), [6, 1, 1], 'per-channel slope aligned with axis 1');
   const gate = legacy.graph!.node!.find((n) => n.op_type === 'Unsqueeze')!;
   assert.equal(gate.attribute!.find((a) => a.name === 'axes')!.ints!.map(Number), [2, 3], 'the [N, C] gate broadcast at axis 0 gets two trailing axes');
+  const misaligned = loadModel(loadFixture('torch_op6', EXPORTERS).model);
+  misaligned.graph!.node!.find((n) => n.op_type === 'Add')!.attribute!.find((a) => a.name === 'axis')!.i = 4;
+  assert.throws(() => liftOldOpset(misaligned, 'torch_op6'), /torch_op6: node '.*' \(Add, opset 6\): legacy broadcast at axis 4 does not fit 'const_\d+' \(rank 1\) into 'Conv_\d+' \(rank 4\)/);
   const newer = loadModel(loadFixture('resnet_bn').model);
   assert.is(liftOldOpset(newer, 'resnet_bn'), newer);
   const scan: ModelProto = { ...model, opset_import: [{ domain: '', version: 8 }], graph: { ...model.graph!, node: [{ op_type: 'Scan', name: 'loop', input: ['', 'data'], output: ['y'] }] } };
