@@ -8,7 +8,7 @@ const DESCR: Record<string, NdArray['dtype']> = { '<f2': 'float32', '<f4': 'floa
 /** Narrow types read as float32 values (all exact): half floats, 8- and 16-bit integers such as uint8 images, booleans as 0/1 (a bool input's feed). */
 const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = {
   '<f2': (b) => Float32Array.from(new Uint16Array(b), halfToFloat), '|u1': (b) => new Uint8Array(b), '|i1': (b) => new Int8Array(b),
-  '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b), '|b1': (b) => new Uint8Array(b),
+  '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b), '|b1': (b) => Uint8Array.from(new Uint8Array(b), (v) => (v ? 1 : 0)),
 };
 
 const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));

@@ -246,7 +246,8 @@ test('a bool input is fed from a bool .npy (numpy\'s |b1): the mask selects whic
   fs.writeFileSync(file, model);
   const mask = [1, 0, 1, 1, 0, 0, 1, 0];
   writeRawNpy(path.join(out, 'x.npy'), '<f4', [2, 4], new Uint8Array(Float32Array.from({ length: 8 }, (_, i) => i - 3).buffer));
-  writeRawNpy(path.join(out, 'mask.npy'), '|b1', [2, 4], Uint8Array.from(mask));
+  writeRawNpy(path.join(out, 'mask.npy'), '|b1', [2, 4], Uint8Array.from(mask, (m) => m * 0x3f)); // any non-zero byte is True
+  assert.equal(Array.from(readNpy(path.join(out, 'mask.npy')).data as Float32Array), mask);
   const run = await runCli(['attribute', file, '--input', path.join(out, 'x.npy'), '--feed', `mask=${path.join(out, 'mask.npy')}`, '--target', '1', '--out', path.join(out, 'masked-grad.npy')]);
   assert.is(run.code, 0, run.err.join('\n'));
   const g = readNpy(path.join(out, 'masked-grad.npy')).data as Float32Array;

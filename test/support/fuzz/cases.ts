@@ -313,7 +313,7 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       const descr = pick(r, ['<f8', '<i8', '<i4', '>f4', '|b1', '<f2', '<c8']);
       const width = { '<f8': 8, '<i8': 8, '<i4': 4, '>f4': 4, '|b1': 1, '<f2': 2, '<c8': 8 }[descr]!;
       writeRawNpy(file, descr, b.dims, new Uint8Array(data.length * width).fill(0x3f));
-      return `input dtype ${descr}${descr === '<f8' || descr === '<f2' ? '' : BAD}`;
+      return `input dtype ${descr}${['<f8', '<f2', '|b1'].includes(descr) ? '' : BAD}`;
     }
     case 4: {
       writeNpy(file, data, b.dims);
