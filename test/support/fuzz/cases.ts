@@ -313,7 +313,7 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       const descr = pick(r, ['<f8', '<i8', '<i4', '>f4', '|b1', '<f2', '<c8']);
       const width = { '<f8': 8, '<i8': 8, '<i4': 4, '>f4': 4, '|b1': 1, '<f2': 2, '<c8': 8 }[descr]!;
       writeRawNpy(file, descr, b.dims, new Uint8Array(data.length * width).fill(0x3f));
-      return `input dtype ${descr}${['<f8', '<f2', '|b1'].includes(descr) ? '' : BAD}`;
+      return `input dtype ${descr}${['<f8', '<f2', '|b1'].includes(descr) ? ` ${CONSTANT_INPUT}` : BAD}`;
     }
     case 4: {
       writeNpy(file, data, b.dims);
@@ -373,6 +373,9 @@ function fileCase(r: Rand, b: Base, at: (f: string) => string, method: string): 
     default: fs.mkdirSync(at('input-dir.npy')); return { argv: attribute(model, at('input-dir.npy'), at('out.npy')), what: 'input is a folder' };
   }
 }
+
+/** Noted on cases whose input holds one value throughout (bytes filled with one pattern). */
+export const CONSTANT_INPUT = '(a constant input)';
 
 /** ' (values up to 2.0e+21)' where a mutated input still parses and holds values of 1e10 or more (float32 precision then runs out), else ''. */
 function hugeValues(file: string): string {
