@@ -210,10 +210,12 @@ test('attributes that only a run would trip on: a Softmax axis out of range, Red
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
-test('options a run would ignore or choke on: maximize --channel with --target, a regulariser that overflows, contrast --tolerance -1, export-triton --name ., rewrite --epsilon -1', async () => {
+test('options a run would ignore or choke on: maximize --channel with --target, a regulariser or a step size that overflows, contrast --tolerance -1, export-triton --name ., rewrite --epsilon -1', async () => {
   const cam = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
   await cliFails(['maximize', cam, '--target', '0', '--channel', '3', '--out', at('never.npy')], /--channel picks a channel of a --layer objective/);
   await cliFails(['maximize', cam, '--target', '0', '--stages', '1', '--steps', '2', '--lp-weight', '1e300', '--out', at('never.npy')], /the objective became -Infinity at step 1 .*lower the regulariser weights/);
+  const onehot = path.resolve(path.dirname(resnet.model), '../conv1d_onehot/model.onnx');
+  await cliFails(['maximize', onehot, '--layer', '/body/body.2/MaxPool_output_0', '--channel', '0', '--stages', '2', '--steps', '2', '--lr', '1e300', '--out', at('never.npy')], /maximize: the input became non-finite at step 2 \(learning rate 1e\+300\): lower the step size/); // fuzz seed 1746
   const cdeepex = path.resolve(path.dirname(resnet.model), '../../cdeepex/clean');
   const image = at('digit.npy');
   writeNpy(image, new Float32Array(256).fill(0.5), [1, 1, 16, 16]);
