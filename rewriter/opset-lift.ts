@@ -121,8 +121,8 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
     const plain = withAttrs(node, ['broadcast', 'axis'], {});
     if (attrInt(node, 'broadcast', 0) === 0 || !hasAttr(node, 'axis')) return plain;
     const [a, b] = node.input!;
-    const rank = view.rank(a) ?? fail(`the rank of '${a}' is unknown, so its legacy broadcast at axis ${attrInt(node, 'axis', 0)} cannot be read`);
     const axis = attrInt(node, 'axis', 0);
+    const rank = view.rank(a) ?? fail(`the rank of '${a}' is unknown, so its legacy broadcast at axis ${axis} cannot be read`);
     const start = axis < 0 ? axis + rank : axis;
     const bRank = view.rank(b);
     if (start < 0 || start >= rank || (bRank !== undefined && start + bRank > rank)) fail(`legacy broadcast at axis ${axis} does not fit '${b}'${bRank === undefined ? '' : ` (rank ${bRank})`} into '${a}' (rank ${rank})`);
@@ -142,7 +142,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
       const mode = attrString(node, 'mode', 'nearest');
       const scales = [1, 1, attrFloat(node, 'height_scale', NaN), attrFloat(node, 'width_scale', NaN)];
       if (scales.some(Number.isNaN)) fail('has no height_scale or width_scale');
-      return withAttrs(node, ['height_scale', 'width_scale', 'mode'], { scales: floats(scales), mode: mode === 'bilinear' ? 'linear' : mode });
+      return withAttrs(node, ['height_scale', 'width_scale'], { scales: floats(scales), mode: mode === 'bilinear' ? 'linear' : mode });
     }
     case 'Selu':
       return opset < 6 ? withDefaults(node, { alpha: float(1.6732), gamma: float(1.0507) }) : node;
@@ -150,7 +150,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
       if (opset >= 6) return node;
       const name = attrString(node, 'to', '').toUpperCase();
       const to = TYPE_NAMES[name] ?? fail(`casts to '${name}', not a tensor type`);
-      return withAttrs(node, ['to'], { to });
+      return withAttrs(node, [], { to });
     }
     case 'Tile': {
       if (opset >= 6) return node;
@@ -173,7 +173,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
       if (opset >= 2 || !node.input![1]) return node;
       const sizes = view.constant(node.input![1]) ?? fail('the legacy split input is read only when it is a constant');
       if (!sizes.values.every((v) => Number.isInteger(v) && v >= 0)) fail(`split sizes [${sizes.values}] are not counts`);
-      return { ...withAttrs(node, ['split'], { split: sizes.values }), input: [node.input![0]] };
+      return { ...withAttrs(node, [], { split: sizes.values }), input: [node.input![0]] };
     }
     case 'Pad': {
       if (opset >= 2) return node;
@@ -182,7 +182,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
     }
     case 'LpPool': case 'GlobalLpPool': {
       if (opset >= 2 || !hasAttr(node, 'p')) return node;
-      return withAttrs(node, ['p'], { p: Math.round(attrFloat(node, 'p', 2)) });
+      return withAttrs(node, [], { p: Math.round(attrFloat(node, 'p', 2)) });
     }
     default:
       return node;

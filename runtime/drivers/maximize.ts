@@ -2,6 +2,7 @@ import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
 import { ModelProto } from '../../rewriter/proto';
 import type { Explainer, Prepared } from '../explainer';
+import { firstNonFinite } from '../finite';
 import { Progress } from '../progress';
 import { floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
@@ -217,7 +218,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];
     x = await loop.result();
     // The last step's update is not evaluated by a further step: a step size that overshoots shows here.
-    if (!x.every(Number.isFinite)) throw new ExplainError(`maximize: the input became non-finite at step ${objective.length} (learning rate ${hyper.lr}): lower the step size`);
+    if (firstNonFinite(x) >= 0) throw new ExplainError(`maximize: the input became non-finite at step ${objective.length} (learning rate ${hyper.lr}): lower the step size`);
     if (k < stages - 1 && nchw) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
   }
   const last = sizes[sizes.length - 1];
