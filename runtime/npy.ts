@@ -13,7 +13,7 @@ const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = {
 
 const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
 
-/** Parses .npy bytes (float32, float64, int64 or int32; float16, 8/16-bit integers and bool read as float32; C order). */
+/** Parses .npy bytes (float32, float64, int64 or int32; float16, 8/16-bit integers and bool read as float32; either byte order; C or Fortran order, returned in C order). */
 export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   if (buf.length < 10 || latin1(buf, 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -21,22 +21,37 @@ export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
   const header = latin1(buf, start, Math.min(buf.length, start + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
+  const written = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
+  const bigEndian = written.startsWith('>');
+  const descr = bigEndian ? `<${written.slice(1)}` : written;
   const fortran = /'fortran_order':\s*True/.test(header);
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   const dtype = DESCR[descr];
-  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${descr}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool, little-endian)`);
-  if (fortran) throw new ExplainError(`${label}: .npy in Fortran order is not supported (save a C-order array)`);
+  if (!dtype) throw new ExplainError(`${label}: .npy dtype '${written}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool)`);
   if (shapeText === undefined) throw new ExplainError(`${label}: .npy header has no shape`);
   const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   const width = descr in NARROW ? Number(descr.slice(2)) : dtype === 'float32' || dtype === 'int32' ? 4 : 8;
   if (buf.length - offset < count * width) throw new ExplainError(`${label}: .npy is truncated (expected ${count} values of shape [${dims}])`);
-  const bytes = new Uint8Array(buf.subarray(offset, offset + count * width)).buffer;
-  if (descr in NARROW) return { data: Float32Array.from(NARROW[descr](bytes)), dims, dtype };
-  const data = dtype === 'float32' ? new Float32Array(bytes) : dtype === 'float64' ? new Float64Array(bytes) : dtype === 'int32' ? new Int32Array(bytes) : new BigInt64Array(bytes);
-  return { data, dims, dtype };
+  const raw = new Uint8Array(buf.subarray(offset, offset + count * width));
+  if (bigEndian) for (let i = 0; i < raw.length; i += width) raw.subarray(i, i + width).reverse();
+  const bytes = raw.buffer;
+  const data = descr in NARROW ? Float32Array.from(NARROW[descr](bytes))
+    : dtype === 'float32' ? new Float32Array(bytes) : dtype === 'float64' ? new Float64Array(bytes) : dtype === 'int32' ? new Int32Array(bytes) : new BigInt64Array(bytes);
+  return { data: fortran ? fromFortranOrder(data, dims) : data, dims, dtype };
+}
+
+/** Values stored with the first axis varying fastest, rearranged to C order (last axis fastest). */
+function fromFortranOrder<T extends NdArray['data']>(data: T, dims: number[]): T {
+  const out = data.slice() as T;
+  const index = dims.map(() => 0);
+  const stride = dims.map((_, k) => dims.slice(0, k).reduce((a, d) => a * d, 1));
+  for (let c = 0; c < data.length; c++) {
+    out[c] = data[index.reduce((f, i, k) => f + i * stride[k], 0)];
+    for (let k = dims.length - 1; k >= 0 && ++index[k] === dims[k]; k--) index[k] = 0;
+  }
+  return out;
 }
 
 /** A float32 array as .npy bytes (version 1.0, C order). */

@@ -313,7 +313,7 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       const descr = pick(r, ['<f8', '<i8', '<i4', '>f4', '|b1', '<f2', '<c8']);
       const width = { '<f8': 8, '<i8': 8, '<i4': 4, '>f4': 4, '|b1': 1, '<f2': 2, '<c8': 8 }[descr]!;
       writeRawNpy(file, descr, b.dims, new Uint8Array(data.length * width).fill(0x3f));
-      return `input dtype ${descr}${['<f8', '<f2', '|b1'].includes(descr) ? ` ${CONSTANT_INPUT}` : BAD}`;
+      return `input dtype ${descr}${['<f8', '<f2', '|b1', '>f4'].includes(descr) ? ` ${CONSTANT_INPUT}` : BAD}`;
     }
     case 4: {
       writeNpy(file, data, b.dims);
@@ -342,7 +342,7 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       writeRawNpy(file, '<f4', b.dims, new Uint8Array(data.buffer));
       const text = fs.readFileSync(file).toString('latin1').replace('False', 'True');
       fs.writeFileSync(file, Buffer.from(text, 'latin1'));
-      return `Fortran-order input${BAD}`;
+      return 'Fortran-order input (read transposed, as numpy.load reads it)';
     }
   }
 }
