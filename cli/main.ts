@@ -79,7 +79,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
                         Inputs not fed get zeros (ones for integer *mask* inputs), with a note
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
-  --layer NAME          grad-cam, guided-grad-cam: the 3-D/4-D layer (onnx-explain info --layers)
+  --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers)
   --no-relu             grad-cam: keep the map's negative part (ReLU is on by default)
   --upsample            resize the map to the input's spatial size (always on for --out .png)
   --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)`;
@@ -97,7 +97,7 @@ const HELP: Record<string, string> = {
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
 
-  --layers              also list the 3-D/4-D tensors computed from the input (candidate layers for
+  --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
                         grad-cam and filters) with their shapes
   --shape DIMS          input shape for --layers when the model's sizes are dynamic`,
   attribute: `onnx-explain attribute MODEL --input X [options]
@@ -427,9 +427,9 @@ async function info(p: Parsed): Promise<void> {
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
   if (p.flags.has('layers')) {
-    console.log('layers (3-D/4-D tensors computed from the input, channels on axis 1):');
+    console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
     for (const t of await ex.explainableTensors(shapeArg(p, ex).slice(1))) {
-      if (t.shape && (t.shape.length === 3 || t.shape.length === 4)) console.log(`  ${t.name}  [N, ${t.shape.slice(1).join(', ')}]  (${t.op})`);
+      if (t.shape && t.shape.length >= 3) console.log(`  ${t.name}  [N, ${t.shape.slice(1).join(', ')}]  (${t.op})`);
     }
   }
 }

@@ -12,7 +12,7 @@ tensor.retain_grad():
 - cam.npy               CAM (Zhou et al. 2016): sum_k w[target, k] * A_k, A = last conv map
 - gradcam_<layer>.npy   Grad-CAM without ReLU: sum_c mean_hw(d logit / d A_c) * A_c, shape (N,1,h,w)
 - gradcam_up.npy        ReLU(Grad-CAM at 'last') upsampled to the input size by F.interpolate
-                        (bilinear / linear, align_corners=False): Captum's LayerAttribution.interpolate
+                        (linear / bilinear / trilinear, align_corners=False): Captum's LayerAttribution.interpolate
 - guided_gradcam.npy    Captum GuidedGradCam: guided backprop * F.interpolate(ReLU(Grad-CAM at 'last'),
                         input size, mode='nearest')
 Deterministic (fixed seeds). Reuses make_fixtures.py's guided-backprop ReLU hooks.
@@ -71,9 +71,15 @@ MODELS = {
         nn.Conv1d(4, 8, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
         nn.Conv1d(8, 8, 3, padding=1), nn.ReLU(), nn.Conv1d(8, 8, 3, padding=1), nn.ReLU(),
         nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(8, 3))),
+    # A video net (N, C, T, H, W) as torchvision's r3d/mc3: Conv3d, MaxPool3d, global average pooling.
+    "cam_video": (13, (3, 3, 4, 8, 8), 5, False, lambda: nn.Sequential(
+        nn.Conv3d(3, 6, 3, padding=1), nn.ReLU(), nn.MaxPool3d((1, 2, 2)),
+        nn.Conv3d(6, 8, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2),
+        nn.Conv3d(8, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(8, 5))),
 }
 # Layers (indices into the body) whose Grad-CAM is saved; 'last' is the map CAM uses.
-LAYERS = {"cam_gap": {"last": 7, "mid": 4}, "cam_mean": {"last": 7, "mid": 4}, "cam_seq": {"last": 6, "mid": 4}}
+LAYERS = {"cam_gap": {"last": 7, "mid": 4}, "cam_mean": {"last": 7, "mid": 4}, "cam_seq": {"last": 6, "mid": 4},
+          "cam_video": {"last": 7, "mid": 4}}
 
 
 def hooked_forward(model, x, layers):
@@ -123,7 +129,7 @@ def make(name):
     assert torch.allclose(refs["gradcam_last"] * last[0, 0].numel(), cam, atol=1e-10)
     size = tuple(x.shape[2:])
     relu_last = F.relu(refs["gradcam_last"])
-    refs["gradcam_up"] = F.interpolate(relu_last, size=size, mode="bilinear" if len(size) == 2 else "linear", align_corners=False)
+    refs["gradcam_up"] = F.interpolate(relu_last, size=size, mode={1: "linear", 2: "bilinear", 3: "trilinear"}[len(size)], align_corners=False)
     guided, _ = mf.grad_ref(model, x, target, "guided")
     refs["guided_gradcam"] = torch.from_numpy(guided) * F.interpolate(relu_last, size=size, mode="nearest")
     model.float()

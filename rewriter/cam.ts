@@ -9,13 +9,13 @@ import { RuleOptions } from '../rules/types';
 
 /** Options of the class-activation-map methods (CAM, Grad-CAM, Guided Grad-CAM). */
 export interface CamOptions {
-  /** Grad-CAM: the 3-D or 4-D tensor (channels on axis 1) whose map is computed. */
+  /** Grad-CAM: the tensor of rank 3 or more (channels on axis 1) whose map is computed. */
   layer?: string;
   /** ReLU of the map (Grad-CAM default true; CAM default false, as Zhou et al.). */
   relu?: boolean;
   /** Resize the map to the input's spatial size (Captum LayerAttribution.interpolate). */
   upsample?: boolean;
-  /** How the map is resized: bilinear (default; linear for 3-D) or nearest (Guided Grad-CAM's default, as Captum). */
+  /** How the map is resized: bilinear (default; linear per spatial axis: linear for 3-D, trilinear for 5-D) or nearest (Guided Grad-CAM's default, as Captum). */
   interpolate?: 'bilinear' | 'nearest';
 }
 

@@ -18,8 +18,8 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   const layer = spec.options.layer;
   if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
   const shape = facts.shapes.get(layer)!;
-  if ((shape.length !== 3 && shape.length !== 4) || !holdsRows(facts, layer, spec.batchDynamic)) {
-    throw new ExplainError(`${view.label}: Grad-CAM needs a 3-D or 4-D layer with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
+  if (shape.length < 3 || !holdsRows(facts, layer, spec.batchDynamic)) {
+    throw new ExplainError(`${view.label}: Grad-CAM needs a layer of rank 3 or more (N, C, …: a sequence, image or video map) with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
   }
   const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: IO_NAMES.seed }).get(layer)!;
   const spatial = shape.slice(2).map((_, k) => k + 2);

@@ -95,7 +95,7 @@ if (missing) {
       const ablation = await ex.attribute(tensor, { method: 'feature-ablation', featureMask: { data: patches, dims: [1, 1, 16, 16] } });
       assert.ok(relL2(parseNpy(await download(s, '#download-attr')).data as Float32Array, ablation.attributions.data) <= 1e-4, 'feature ablation over 2×2 patches equals Node CPU');
 
-      // Grad-CAM at a layer picked from the list (3-D/4-D tensors), upsampled to the image and drawn.
+      // Grad-CAM at a layer picked from the list (tensors of rank 3 or more), upsampled to the image and drawn.
       const layers = await page.locator('#layer option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
       const layer = (await ex.explainableTensors()).find((t) => t.op === 'Relu' && t.shape?.length === 4)!.name;
       assert.ok(layers.includes(layer), `${layer} is listed among ${layers}`);

@@ -10,7 +10,7 @@ import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 
 const ROOT = path.resolve(__dirname, '../../models/cam-fixtures');
-const NAMES = ['cam_gap', 'cam_mean', 'cam_seq'];
+const NAMES = ['cam_gap', 'cam_mean', 'cam_seq', 'cam_video'];
 
 function camFixture(name: string) {
   const dir = path.join(ROOT, name);
@@ -70,9 +70,9 @@ for (const name of NAMES) {
     const perSmall = small.reduce((a, b) => a * b, 1);
     const want = new Float32Array(f.x.data.length);
     for (let r0 = 0; r0 < n; r0++) for (let ch = 0; ch < c; ch++) for (let i = 0; i < per; i++) {
-      const coords = size.length === 2 ? [Math.floor(i / size[1]), i % size[1]] : [i];
+      const coords = size.map((_, k) => Math.floor(i / size.slice(k + 1).reduce((a, b) => a * b, 1)) % size[k]);
       const src = coords.map((v, k) => Math.floor((v * small[k]) / size[k]));
-      const j = src.length === 2 ? src[0] * small[1] + src[1] : src[0];
+      const j = src.reduce((a, v, k) => a * small[k] + v, 0);
       want[(r0 * c + ch) * per + i] = guided[(r0 * c + ch) * per + i] * Math.max(0, (cam.data as Float32Array)[r0 * perSmall + j]);
     }
     assert.ok(relL2(r.attributions.data, want) < 1e-5, `vs guided × upsampled: rel L2 ${relL2(r.attributions.data, want)}`);
@@ -87,7 +87,7 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
     [camFixture('cam_gap').model, { method: 'grad-cam' }, /Grad-CAM needs a layer \(--layer NAME/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: 'nope' }, /layer 'nope': no such tensor in the main graph/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.7/Relu_output_0', output: '/body/body.4/Relu_output_0' }, /the explained tensor '\/body\/body\.4\/Relu_output_0' does not depend on layer '\/body\/body\.7\/Relu_output_0'/],
-    [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.9/Flatten_output_0' }, /Grad-CAM needs a 3-D or 4-D layer .* has shape \[1,16\]/],
+    [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.9/Flatten_output_0' }, /Grad-CAM needs a layer of rank 3 or more .* has shape \[1,16\]/],
   ];
   for (const [model, options, message] of cases) {
     const ex = await Explainer.load(model);
@@ -149,7 +149,7 @@ test('attribute --method grad-cam --out x.png overlays the upsampled map; --no-r
   assert.match(bad.err[0], /--interpolate: 'cubic' is not one of bilinear, nearest/);
 });
 
-test('info --layers lists the 3-D/4-D layers with their shapes', async () => {
+test('info --layers lists the layers of rank 3 or more with their shapes (a video map\'s too)', async () => {
   const f = camFixture('cam_gap');
   const r = await runCli(['info', f.model, '--layers']);
   assert.is(r.code, 0, r.err.join('|'));
@@ -157,6 +157,8 @@ test('info --layers lists the 3-D/4-D layers with their shapes', async () => {
   assert.ok(r.out.includes(`  ${f.meta.layers.mid}  [N, 16, 8, 8]  (Relu)`));
   const layers = r.out.slice(r.out.findIndex((l) => l.startsWith('layers (')));
   assert.not.ok(layers.some((l) => l.includes('Flatten_output_0')), 'no 2-D tensors among the layers');
+  const video = await runCli(['info', camFixture('cam_video').model, '--layers']);
+  assert.ok(video.out.includes(`  ${camFixture('cam_video').meta.layers.last}  [N, 8, 2, 2, 2]  (Relu)`), video.out.join('\n'));
 });
 
 test.run();

@@ -68,14 +68,14 @@ async function loadInput(kind, bytes) {
 
 const output = () => state.ex.outputNames[0];
 
-/** The layer select: the 3-D and 4-D float tensors computed from the input (as `info --layers`); a patch of an eighth of the image. */
+/** The layer select: the float tensors of rank 3 or more computed from the input (as `info --layers`); a patch of an eighth of the image. */
 async function listLayers() {
   const select = $('layer');
   select.length = 1;
   const dims = state.ex.input.dims;
   if (dims.slice(1).every((d) => d > 0)) {
     for (const t of await state.ex.explainableTensors()) {
-      if (t.shape && (t.shape.length === 3 || t.shape.length === 4)) select.add(new Option(`${t.name} [N, ${t.shape.slice(1).join(', ')}] (${t.op})`, t.name));
+      if (t.shape && t.shape.length >= 3) select.add(new Option(`${t.name} [N, ${t.shape.slice(1).join(', ')}] (${t.op})`, t.name));
     }
   }
   $('patch').value = dims.length === 4 && dims[2] > 0 ? String(Math.max(1, Math.round(dims[2] / 8))) : '';
