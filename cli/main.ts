@@ -14,7 +14,7 @@ import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
 import { drivers } from '../runtime/drivers';
-import { imageToTensor, Preprocess, Rgb } from '../runtime/image';
+import { attributionLayout, imageToTensor, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
@@ -499,6 +499,11 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
+  if (format === 'png') {
+    if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
+    // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.
+    if (!ex.tokens) attributionLayout(x.dims);
+  }
   const readBaseline = (file: string) => {
     if (ex.tokens) return readArray(file);
     const b = readNpy(file);
@@ -600,7 +605,6 @@ async function attribute(p: Parsed): Promise<void> {
   else if (r.delta) reportSampleDeltas(r.delta, rows);
   if (r.tokenScores) printTokenTable(x, r.tokenScores);
   if (out && format === 'png') {
-    if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out && r.inputAttributions) {

@@ -97,7 +97,7 @@ export function attributionLayout(dims: number[]): AttributionLayout {
     return { kind: 'image', layout: 'NCHW', channels: 1, height: a, width: b };
   }
   if (dims.length === 2) return { kind: 'sequence', channelsFirst: true, channels: 1, length: a };
-  throw new ExplainError(`cannot draw attributions of shape [${dims}]: expected an image ([N,C,H,W], [N,H,W]) or a sequence ([N,L], [N,C,L])`);
+  throw new ExplainError(`cannot draw attributions of shape [${dims}]: expected an image ([N,C,H,W], [N,H,W]) or a sequence ([N,L], [N,C,L]); save them as .npy`);
 }
 
 /** Row r summed over channels: a height×width map (images) or one value per position (sequences), as Captum sums over channels. */

@@ -149,6 +149,24 @@ test('attribute --method grad-cam --out x.png overlays the upsampled map; --no-r
   assert.match(bad.err[0], /--interpolate: 'cubic' is not one of bilinear, nearest/);
 });
 
+test('a video model: Grad-CAM to .npy; a PNG figure of its 5-D attributions is refused before any work, in one line', async () => {
+  const f = camFixture('cam_video');
+  const dir = tempDir('cam-video');
+  const npy = path.join(dir, 'gradcam.npy');
+  const r = await runCli(['attribute', f.model, '--input', f.inputFile, '--method', 'grad-cam', '--layer', f.meta.layers.last, '--upsample', '--target', f.meta.target.join(','), '--out', npy]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(relL2(readNpy(npy).data as Float32Array, f.ref('gradcam_up').data as Float32Array) < 1e-5);
+  for (const method of ['grad-cam', 'gradient']) {
+    const png = await runCli(['attribute', f.model, '--input', f.inputFile, '--method', method, '--layer', f.meta.layers.last, '--target', '1', '--out', path.join(dir, 'fig.png')].filter((a, k, all) => method === 'grad-cam' || (a !== '--layer' && all[k - 1] !== '--layer')));
+    assert.is(png.code, 1);
+    assert.equal(png.err, ['onnx-explain: error: cannot draw attributions of shape [3,3,4,8,8]: expected an image ([N,C,H,W], [N,H,W]) or a sequence ([N,L], [N,C,L]); save them as .npy']);
+    assert.equal(png.out, [], 'nothing computed');
+    assert.not.ok(fs.existsSync(path.join(dir, 'fig.png')));
+  }
+  const layerPng = await runCli(['attribute', f.model, '--input', f.inputFile, '--method', 'gradient', '--layer', f.meta.layers.last, '--out', path.join(dir, 'fig.png')]);
+  assert.equal([layerPng.code, layerPng.out, layerPng.err], [1, [], [`onnx-explain: error: --out ${path.join(dir, 'fig.png')}: a PNG figure shows input attributions; save layer attributions as .npy`]]);
+});
+
 test('info --layers lists the layers of rank 3 or more with their shapes (a video map\'s too)', async () => {
   const f = camFixture('cam_gap');
   const r = await runCli(['info', f.model, '--layers']);
