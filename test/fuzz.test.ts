@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { METHODS } from './support/fuzz/arguments';
+import { slopeVerdict, STEPS_OF_H } from './support/fuzz/gradient-check';
 import { fuzz, summary, Verdict } from './support/fuzz/run';
 
 // A seeded sample of the release fuzzer (npm run fuzz): mutated models, weights, bytes, inputs,
@@ -29,6 +30,23 @@ test(`fuzz: ${CASES} mutated runs end with a finite result or one clean error li
   assert.ok(new Set(commands.filter((v) => v.result?.code === 0).map(command)).size >= 5, 'commands that gave a result');
   const methodOf = (v: Verdict) => v.c.argv[v.c.argv.indexOf('--method') + 1];
   assert.equal([...new Set(verdicts.filter((v) => v.c.family === 'argument').map(methodOf))].sort(), [...METHODS].sort());
+});
+
+test('the fuzzer\'s central-difference verdict: agrees, differs, or is inconclusive at a kink or where the slopes move with the step', () => {
+  const h = 0.31;
+  const at = (f: (t: number) => number) => [0, ...STEPS_OF_H.flatMap((k) => [h * k, -h * k])].map(f);
+  // f(t) = 2t + t²: every central difference is exactly 2.
+  const smooth = at((t) => 2 * t + t * t);
+  assert.is(slopeVerdict(2, smooth, h, 1, 'y'), 'agrees');
+  assert.match(slopeVerdict(1.5, smooth, h, 1, 'y'), /^differs: gradient · v 1\.50000 but central differences 2\.00000 \(h·1\), 2\.00000 \(h·0\.25\), 2\.00000 \(h·0\.0625\)/);
+  // |t| (a kink at 0): one-sided slopes ±1, central differences 0.
+  assert.match(slopeVerdict(1, at(Math.abs), h, 1, 'y'), /^skipped: a kink/);
+  // Seed 1896 (a log of features far smaller than the step): central differences −0.00399 (h) and
+  // −0.00403 (h/4) agree with each other, −0.00564 (h/16) does not, the gradient is −0.0078 (the
+  // slope at steps of 10⁻³): inconclusive, not a mismatch.
+  const moving = [0, ...[-0.00399, -0.00403, -0.00564].flatMap((c, j) => [c * h * STEPS_OF_H[j], -c * h * STEPS_OF_H[j]])];
+  assert.match(slopeVerdict(-0.0078, moving, h, 1, 'y'), /^skipped: .*move with it/);
+  assert.is(slopeVerdict(-0.00564, moving, h, 1, 'y'), 'agrees');
 });
 
 test.run();
