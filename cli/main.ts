@@ -352,6 +352,9 @@ function neuronArg(p: Parsed): number | number[] | undefined {
   return v.includes(':') ? parts : parts[0];
 }
 
+/** Ops that the Explainer's canonicalisation writes out when what they depend on is known (rewriter/static-loops.ts). */
+const FLATTENED = /^(Loop|Sequence\w+|SplitToSequence|ConcatFromSequence)$/;
+
 /** How many of the explainable tensors nearest the end of the graph `info` lists. */
 const EXPLAINABLE_SHOWN = 12;
 
@@ -418,11 +421,17 @@ async function info(p: Parsed): Promise<void> {
   // Recurrent cells are unrolled into supported ops before the walk.
   const quantizers = view.nodes.filter((n) => readPerRow(view, n));
   const perRow = (op: string) => op === 'DynamicQuantizeLinear' && quantizers.length === histogram.get(op);
-  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op));
+  // Loops of known trip count and sequences of known positions become standard ops for an input shape.
+  const rowDims = ex.input.dims.slice(1);
+  const prepared = rowDims.every((d) => d > 0) ? await ex.prepare(rowDims).catch(() => undefined) : undefined;
+  const kept = new Set(prepared?.view.nodes.map(keyOf));
+  const flattened = prepared ? [...histogram.keys()].filter((op) => FLATTENED.test(op) && !kept.has(op)) : [];
+  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const cells = [...histogram.keys()].filter(isRecurrentOp);
   if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
+  if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);

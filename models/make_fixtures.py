@@ -388,6 +388,26 @@ def make_audio():
     return Net(AudioBody())
 
 
+class TensorSplitBody(nn.Module):
+    """Tokens with a class token split off by torch.tensor_split, as torchvision's MViT pools do
+    (torch.onnx 1.13: a Loop inserting one Slice per piece into a sequence, read by SequenceAt)."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        h = torch.tanh(self.proj(x))
+        cls, rest = torch.tensor_split(h, (1,), dim=1)
+        a, b, c = torch.tensor_split(rest, (1, 3), dim=1)
+        return self.head(torch.cat([cls[:, 0] + a[:, 0], (b * c).mean(1)], dim=-1))
+
+
+def make_tensor_split():
+    return Net(TensorSplitBody())
+
+
 def perturb_layernorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -743,6 +763,16 @@ def main():
                   "exported without constant folding, so its weight g·v/||v|| is computed in the graph, a "
                   "TransformerEncoderLayer (batch_first, GELU), mean over time, Linear.",
                   check=chk_audio, fold=False)
+
+    # 14. tensor_split -----------------------------------------------------------------
+    def chk_loops(mm):
+        ops = op_hist(mm)
+        assert ops.get("Loop") == 2 and ops.get("SequenceAt", 0) >= 3 and ops.get("SequenceEmpty") == 2, ops
+    m = seeded(make_tensor_split, 14)
+    write_fixture("tensor_split", m, randn(114, 3, 6, 8), 13, 4,
+                  "Tokens [N,6,8]: Linear, Tanh, torch.tensor_split at (1,) and then (1,3) on the token axis "
+                  "(each a Loop of Slices inserted into a sequence, read by SequenceAt), a product of two "
+                  "pieces, Concat, Linear.", check=chk_loops)
 
     # Summary --------------------------------------------------------------------------
     total = 0

@@ -21,6 +21,13 @@ export interface WalkSpec {
   ref?: (name: string) => string;
 }
 
+
+/** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
+const CONTROL_FLOW: Record<string, [string, string]> = {
+  If: ['an If is inlined only when its condition is constant or computed from shapes', 'the branch taken'],
+  Loop: ['a Loop is unrolled only when its trip count is known and its condition stays true', 'the loop written out'],
+  Scan: ['a Scan is not unrolled', 'the loop written out'],
+};
 /**
  * Tensors that depend on the given inputs through float-valued (or quantized) tensors, not through
  * steps; and not through the `held` tensors (taken as constants).
@@ -73,9 +80,10 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     return total;
   };
   const control = view.nodes.find((n) => (n.output ?? []).some((o) => onPath.has(o)) && subgraphReads(n).some((t) => diff.has(t)));
-  const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (an If is inlined only when its condition is constant or computed from shapes)`;
+  const [why, fix] = CONTROL_FLOW[control?.op_type ?? ''] ?? CONTROL_FLOW.Scan;
+  const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (${why})`;
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
-  if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with the branch taken`);
+  if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
   // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.

@@ -182,7 +182,7 @@ function lazyValues(dims: number[], read: () => number[]): Constant {
   return { dims, get values() { return (values ??= read()); } };
 }
 
-function constantNodeValue(node: NodeProto): Constant | undefined {
+export function constantNodeValue(node: NodeProto): Constant | undefined {
   const a = node.attribute?.[0];
   if (!a) return undefined;
   if (a.t) return { dims: tensorDims(a.t), values: tensorValues(a.t) };

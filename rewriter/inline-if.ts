@@ -1,15 +1,20 @@
 import { GraphView, mapSubgraphs } from './graph-view';
 import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
-/** A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept), its outputs copied to `outputs`. */
-export function inlineBranch(branch: GraphProto, prefix: string, outputs: string[]): { nodes: NodeProto[]; initializers: TensorProto[] } {
+/**
+ * A branch's nodes and initializers with its own tensor names prefixed (outer-scope names kept, its
+ * graph inputs read as `inputs` maps them), its outputs copied to `outputs` (where given); `results`
+ * are the tensors its outputs name, renamed.
+ */
+export function inlineBranch(branch: GraphProto, prefix: string, outputs: string[], inputs = new Map<string, string>()): { nodes: NodeProto[]; initializers: TensorProto[]; results: string[] } {
   const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
-  const rename = (t: string) => (t && own.has(t) ? prefix + t : t);
+  const rename = (t: string) => (t && own.has(t) ? prefix + t : inputs.get(t) ?? t);
   // Nested subgraphs may read the branch's tensors from their enclosing scope.
   const renameReads = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map(rename) }, renameReads)) });
   const nodes: NodeProto[] = renameReads(branch).node!.map((n) => ({ ...n, name: prefix + (n.name || n.output?.[0]), output: (n.output ?? []).map(rename) }));
-  (branch.output ?? []).forEach((o, k) => nodes.push({ op_type: 'Identity', input: [rename(o.name ?? '')], output: [outputs[k]], name: `${prefix}output_${k}` }));
-  return { nodes, initializers: (branch.initializer ?? []).map((t) => ({ ...t, name: prefix + t.name })) };
+  const results = (branch.output ?? []).map((o) => rename(o.name ?? ''));
+  results.forEach((r, k) => outputs[k] && nodes.push({ op_type: 'Identity', input: [r], output: [outputs[k]], name: `${prefix}output_${k}` }));
+  return { nodes, initializers: (branch.initializer ?? []).map((t) => ({ ...t, name: prefix + t.name })), results };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { attrInt, attrString } from '../rewriter/attributes';
+import { DataType } from '../rewriter/proto';
 import { contractAlongAxis, normAxis } from './op-forms';
 import { RuleContext } from './types';
 
@@ -9,15 +10,14 @@ const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
  * unless the axis holds the batch (rows flattened with their batch, as torch.onnx writes
  * logits[arange(N), i]): then counted at run time, a CumSum of ones along a one-wide slice of x.
  */
-function axisPositions(ctx: RuleContext, x: string, axis: number, xs: number[], batch: boolean): { positions: string; length: string } {
+function axisPositions(ctx: RuleContext, x: string, axis: number, xs: number[], batch: boolean): { positions: () => string; length: string } {
   const { em } = ctx;
-  if (!batch) return { positions: em.constFloat(Array.from({ length: xs[axis] }, (_, k) => k), [xs[axis]]), length: em.scalar(xs[axis]) };
+  if (!batch) return { positions: () => em.constFloat(Array.from({ length: xs[axis] }, (_, k) => k), [xs[axis]]), length: em.scalar(xs[axis]) };
   if (ctx.opset < 11) ctx.fail('indices computed at run time along the batch axis need opset 11 or later (CumSum)');
   const others = xs.map((_, k) => k).filter((k) => k !== axis);
   const line = others.length ? em.slice(x, others.map(() => 0), others.map(() => 1), others) : x;
   const ones = em.onesLike(line);
-  const positions = em.reshape(em.sub(em.op('CumSum', [ones, em.constInt([axis], [])]), ones), [-1]);
-  return { positions, length: em.reduceSum(ones, xs.map((_, k) => k), false) };
+  return { positions: () => em.reshape(em.sub(em.op('CumSum', [ones, em.constInt([axis], [])]), ones), [-1]), length: em.reduceSum(ones, xs.map((_, k) => k), false) };
 }
 
 /** Indices as floats (exact below 2²⁴), negative ones counted from the end (`length`). */
@@ -50,7 +50,7 @@ export function gatherBackAt(ctx: RuleContext, dY: string, indices: string): str
   }
   const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
   const flat = em.reshape(floatIndices(ctx, indices, length), [-1]);
-  const m = em.mask('Equal', em.unsqueeze(flat, [1]), positions);
+  const m = em.mask('Equal', em.unsqueeze(flat, [1]), positions());
   return contractAlongAxis(em, g, axis, xs.length, () => m, () => em.transpose(m, [1, 0]));
 }
 
@@ -67,7 +67,7 @@ export function gatherElementsBackAt(ctx: RuleContext, dY: string, indices: stri
   const is = ctx.shape(node.input![1]);
   if (is.some((d, k) => k !== axis && d !== xs[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${xs}] off the gathered axis are not supported when computed at run time`);
   const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
-  const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, length), [rank]), positions);
+  const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, length), [rank]), positions());
   const summed = em.reduceSum(em.mul(em.unsqueeze(dY, [rank]), hits), [axis]);
   const perm = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? rank : k === rank ? axis : k));
   return em.squeeze(em.transpose(summed, perm), [rank]);
@@ -76,9 +76,18 @@ export function gatherElementsBackAt(ctx: RuleContext, dY: string, indices: stri
 /**
  * GatherND/ScatterND index tuples (batch_dims 0) as positions of x viewed as [D, P] (its first r
  * axes flattened, r the tuples' length): the one-hot M[k, d] = [Σ_j t_kj·S_j = d] (K × D) and that
- * view's shape (−1 for the batch). Negative entries count from the end of their axis.
+ * view's shape (−1 for the batch).
  */
 function tupleOneHot(ctx: RuleContext, x: string, indices: string): { m: string; view: number[] } {
+  const { linear, positions, view } = tuplePositions(ctx, x, indices);
+  return { m: ctx.em.mask('Equal', ctx.em.unsqueeze(linear, [1]), positions()), view };
+}
+
+/**
+ * The index tuples' rows of x's [D, P] view (see tupleOneHot) as floats [K], exact below 2²⁴;
+ * negative entries count from the end of their axis. Also the view's row positions 0…D−1.
+ */
+function tuplePositions(ctx: RuleContext, x: string, indices: string): { linear: string; positions: () => string; view: number[] } {
   const { em, node } = ctx;
   const xs = ctx.shape(x);
   const b = ctx.batchAxis(x);
@@ -97,7 +106,7 @@ function tupleOneHot(ctx: RuleContext, x: string, indices: string): { m: string;
   const t = em.cast(indices, em.floatType);
   const entries = em.add(t, em.mul(em.mask('Less', t, em.scalar(0)), sizes));
   const linear = em.reshape(em.reduceSum(em.mul(entries, em.constFloat(strides, [r])), [is.length - 1], false), [-1]);
-  return { m: em.mask('Equal', em.unsqueeze(linear, [1]), positions), view };
+  return { linear, positions, view };
 }
 
 /** dY reshaped to [K, P], the rows of the index tuples (−1 where the batch is). */
@@ -116,20 +125,21 @@ export function gatherNDBackAt(ctx: RuleContext, dY: string, indices: string): s
 }
 
 /**
- * ScatterND(data, indices, updates) (reduction none or add): dData = dY where no tuple writes
- * (everywhere for add), dUpdates = M·dY on data's [D, P] view.
+ * ScatterND(data, indices, updates) (reduction none or add): dData = dY with zeros scattered where
+ * the tuples write (dY itself for add); dUpdates = the rows of dY's [D, P] view the tuples name,
+ * gathered (GatherElements with each tuple's row repeated over P; linear in the batch, where a
+ * one-hot of tuples × rows would grow with its square when both hold it, as torch.onnx's slice
+ * assignments h[:, a:b] = v on batched tensors do).
  */
 export function scatterNDBack(ctx: RuleContext, dY: string, indices: string): (string | null)[] {
   const { em, node } = ctx;
   const [data, , updates] = node.input!;
   const reduction = attrString(node, 'reduction', 'none');
   if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none and add are)`);
-  const { m, view } = tupleOneHot(ctx, data, indices);
+  const dData = !ctx.needsGrad(0) ? null : reduction === 'add' ? dY : em.op('ScatterND', [dY, indices, em.zerosLike(updates)]);
+  if (!ctx.needsGrad(2)) return [dData, null, null];
+  const { linear, view } = tuplePositions(ctx, data, indices);
   const g = em.reshape(dY, view);
-  let dData: string | null = null;
-  if (ctx.needsGrad(0)) {
-    const written = em.unsqueeze(em.mask('Greater', em.reduceSum(m, [0], false), em.scalar(0)), [1]);
-    dData = reduction === 'add' ? dY : ctx.reshapeLike(em.mul(g, em.sub(em.scalar(1), written)), data);
-  }
-  return [dData, null, ctx.needsGrad(2) ? ctx.reshapeLike(em.matmul(m, g), updates) : null];
+  const rows = em.add(em.unsqueeze(linear, [1]), em.zerosLike(em.slice(g, [0], [1], [0])));
+  return [dData, null, ctx.reshapeLike(em.op('GatherElements', [g, em.cast(rows, DataType.INT64)], { axis: 0 }), updates)];
 }

@@ -10,6 +10,7 @@ import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { quantizePerRow, readPerRow } from '../rewriter/dynamic-quantization';
 import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
+import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { cutAtEmbedding } from '../rewriter/embedding';
@@ -273,6 +274,11 @@ export class Explainer {
         // then recurrent cells become their time steps.
         for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
           view = new GraphView(inlined, this.label);
+          first = await probe(view.model);
+        }
+        // Loops of known trip count become their iterations, sequences of known positions their tensors.
+        for (let flat = staticLoopsAndSequences(view, first.facts.values, first.facts.shapes); flat; flat = staticLoopsAndSequences(view, first.facts.values, first.facts.shapes)) {
+          view = new GraphView(flat, this.label);
           first = await probe(view.model);
         }
         const unrolled = unrollRecurrent(view, first.facts);

@@ -1,7 +1,7 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, TensorFacts, valueDependent } from '../rewriter/graph-view';
-import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { GraphView, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
+import { DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
@@ -22,11 +22,26 @@ export function exposeAll(model: ModelProto): ModelProto {
   const graph = model.graph!;
   const outputs = (graph.output ?? []).filter(isTensorValue);
   const have = new Set(outputs.map((o) => o.name));
+  const nonTensor = nonTensorValues(graph);
   for (const n of graph.node ?? []) {
-    if (NON_TENSOR_OPS.has(n.op_type ?? '')) continue;
-    for (const o of n.output ?? []) if (o && !have.has(o)) { have.add(o); outputs.push({ name: o }); }
+    for (const o of n.output ?? []) if (o && !have.has(o) && !nonTensor.has(o)) { have.add(o); outputs.push({ name: o }); }
   }
   return { ...model, graph: { ...graph, output: outputs } };
+}
+
+/** The node outputs that are not tensors: of NON_TENSOR_OPS, control-flow outputs their subgraph declares so (a Loop carrying a sequence), Identities of them. */
+function nonTensorValues(graph: GraphProto): Set<string> {
+  const found = new Set<string>();
+  for (const n of graph.node ?? []) {
+    const body = subgraphsOf(n)[0];
+    // A Loop body's outputs start with its condition.
+    const offset = n.op_type === 'Loop' ? 1 : 0;
+    (n.output ?? []).forEach((o, k) => {
+      const declared = body?.output?.[k + offset];
+      if (NON_TENSOR_OPS.has(n.op_type ?? '') || (n.op_type === 'Identity' && found.has(n.input![0])) || (declared && !isTensorValue(declared))) found.add(o);
+    });
+  }
+  return found;
 }
 
 /** A session on the platform's always-available provider (probing needs no accelerator). */

@@ -42,9 +42,9 @@ const tupleArgmaxPick = tinyModel([L, C], 13, (em, x) => {
 
 /**
  * torch.onnx's h[:, 1] = 2·h[:, 3] (slice assignment): ScatterND(h, (n, 1) for each row, 2·h[:, 3])
- * with h = Tanh(x) [N, 4, 3], tuples from a Range over the batch → Sigmoid, mean over axis 1, · W.
+ * with h = Tanh(x) [N, l, C], tuples from a Range over the batch → Sigmoid, mean over axis 1, · W.
  */
-const sliceAssign = tinyModel([L, C], 13, (em, x) => {
+const sliceAssignOf = (l: number) => tinyModel([l, C], 13, (em, x) => {
   const h = em.op('Tanh', [x]);
   const one = em.op('Gather', [em.op('Shape', [x]), em.constInt([0], [])], { axis: 0 });
   const ones = em.op('Expand', [em.constInt([1], []), em.unsqueeze(one, [0])]);
@@ -52,6 +52,7 @@ const sliceAssign = tinyModel([L, C], 13, (em, x) => {
   const written = em.op('ScatterND', [h, rowTuples(em, x, ones), updates]);
   return em.matmul(em.reduceMean(em.op('Sigmoid', [written]), [1], false), em.constFloat(W, [C, 2]));
 });
+const sliceAssign = sliceAssignOf(L);
 
 /** x [N, 4, 3] and fed int64 k [N, 2, 3] → Sigmoid(GatherElements(x, k, axis 1)) [N, 2, 3]. */
 function fedIndices(): Uint8Array {
@@ -117,6 +118,20 @@ test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built fr
       await rejects(() => ex.attribute({ data: x, dims: [N, L, C] }, { target, method: 'deeplift' }), /GatherND.*indices are computed from the explained input/);
     }
   }
+});
+
+test('ScatterND\'s backward at tuples holding the batch is linear in it: 30,000 rows of 64 positions (a tuples × rows one-hot would hold 5.8·10¹⁰ values) give each row its own gradient', async () => {
+  const long = 64;
+  const ex = await Explainer.load(sliceAssignOf(long));
+  const big = 30000;
+  const per = long * C;
+  const x = random(big * per, 23);
+  const target = Array.from({ length: big }, (_, r) => r % 2);
+  const g = await ex.attribute({ data: x, dims: [big, long, C] }, { target });
+  const few = await ex.attribute({ data: x.subarray(0, N * per), dims: [N, long, C] }, { target: target.slice(0, N) });
+  assert.equal(Array.from(g.attributions.data.subarray(0, N * per)), Array.from(few.attributions.data));
+  const last = await ex.attribute({ data: x.subarray((big - 1) * per), dims: [1, long, C] }, { target: [target[big - 1]] });
+  assert.equal(Array.from(g.attributions.data.subarray((big - 1) * per)), Array.from(last.attributions.data));
 });
 
 test('GatherElements at fed indices (repeats and negative ones): gradient = central differences; DeepLIFT routes as the gradient and sums to delta', async () => {

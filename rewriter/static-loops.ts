@@ -1,0 +1,221 @@
+import { attrInt } from './attributes';
+import { Emitter } from './emitter';
+import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads } from './graph-view';
+import { inlineBranch } from './inline-if';
+import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+
+/** More iterations than this stay a Loop (each one is a copy of the body). */
+const MAX_ITERATIONS = 1024;
+
+/**
+ * Graph canonicalisation before the walk, for torch.onnx's export of torch.tensor_split (and other
+ * list code): a Loop whose trip count is known (a constant, or computed from shapes and observed
+ * when probing) and whose condition stays true becomes its iterations, and sequences whose
+ * positions are known become the tensors they hold (SequenceEmpty, SequenceConstruct,
+ * SequenceInsert, SequenceErase, SplitToSequence and Identity build them; SequenceAt,
+ * SequenceLength and ConcatFromSequence read them). Returns undefined when nothing changed.
+ */
+export function staticLoopsAndSequences(view: GraphView, values: Map<string, number[]>, shapes: Map<string, number[]>): ModelProto | undefined {
+  const known = (name: string) => (name ? view.constant(name)?.values ?? values.get(name) : undefined);
+  const unrolled = unrollLoops(view, known);
+  const graph = unrolled?.graph ?? view.graph;
+  const read = staticSequences(graph, view.opset, known, shapes);
+  if (!unrolled && !read) return undefined;
+  return { ...view.model, graph: withoutUnusedConstants(view.graph, read ?? graph) };
+}
+
+/**
+ * `after` without the initializers and Constant nodes that `before` read (or did not have) and
+ * nothing reads now (the iteration numbers and sequence positions): onnxruntime warns of each.
+ */
+function withoutUnusedConstants(before: GraphProto, after: GraphProto): GraphProto {
+  const reads = (g: GraphProto) => new Set([...(g.output ?? []).map((o) => o.name), ...(g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+  const [was, is] = [reads(before), reads(after)];
+  const had = new Set([...(before.initializer ?? []).map((t) => t.name), ...(before.node ?? []).filter((n) => n.op_type === 'Constant').map((n) => n.output![0])]);
+  const unused = (name = '') => !is.has(name) && (was.has(name) || !had.has(name));
+  return {
+    ...after,
+    node: (after.node ?? []).filter((n) => n.op_type !== 'Constant' || !unused(n.output![0])),
+    initializer: (after.initializer ?? []).filter((t) => !unused(t.name)),
+    input: (after.input ?? []).filter((i) => !((before.initializer ?? []).some((t) => t.name === i.name) && unused(i.name))),
+  };
+}
+
+type Known = (name: string) => number[] | undefined;
+
+function unrollLoops(view: GraphView, known: Known): { graph: GraphProto } | undefined {
+  const graph = view.graph;
+  const initializers: TensorProto[] = [];
+  // Loop outputs now named by their last iteration's tensors.
+  const alias = new Map<string, string>();
+  let changed = false;
+  const nodes = (graph.node ?? []).flatMap((n) => {
+    const trips = n.op_type === 'Loop' && !n.domain ? tripCount(view, n, known) : undefined;
+    if (trips === undefined) return [n];
+    changed = true;
+    const body = n.attribute!.find((a) => a.name === 'body')!.g!;
+    const [iterName, condName, ...carriedNames] = (body.input ?? []).map((i) => i.name ?? '');
+    const label = n.name || n.output![0];
+    let carried = (n.input ?? []).slice(2);
+    const scans: string[][] = [];
+    const out: NodeProto[] = [];
+    for (let i = 0; i < trips; i++) {
+      const prefix = `${label}/iteration_${i}/`;
+      // The iteration number and condition, of the rank the body declares (onnxruntime feeds that rank).
+      const dims = (input: string) => (body.input!.find((x) => x.name === input)?.type?.tensor_type?.shape?.dim?.length ? [1] : []);
+      const iteration = makeTensor(`${prefix}${iterName}`, dims(iterName), [i], DataType.INT64);
+      const condition: TensorProto = { name: `${prefix}${condName}`, dims: dims(condName), data_type: DataType.BOOL, raw_data: Uint8Array.of(1) };
+      initializers.push(iteration, condition);
+      const inputs = new Map([[iterName, iteration.name!], [condName, condition.name!], ...carriedNames.map((c, k) => [c, carried[k]] as [string, string])]);
+      const part = inlineBranch(body, prefix, [], inputs);
+      out.push(...part.nodes);
+      initializers.push(...part.initializers);
+      carried = part.results.slice(1, 1 + carriedNames.length);
+      part.results.slice(1 + carriedNames.length).forEach((s, k) => (scans[k] ??= []).push(s));
+    }
+    n.output!.slice(0, carriedNames.length).forEach((o, k) => o && alias.set(o, carried[k]));
+    // Scan outputs stack the iterations' values on a new first axis.
+    const em = new Emitter(view.opset, DataType.FLOAT, `${label}/scan`);
+    scans.forEach((values, k) => {
+      const o = n.output![carriedNames.length + k];
+      if (o) em.rename(em.concat(values.map((v) => em.unsqueeze(v, [0])), 0), o);
+    });
+    initializers.push(...em.initializers);
+    return [...out, ...em.nodes];
+  });
+  if (!changed) return undefined;
+  const renamed = renameReads({ ...graph, node: nodes }, alias);
+  // A graph output that was a Loop output keeps its name.
+  const tail = (graph.output ?? []).filter((o) => alias.has(o.name ?? '')).map((o) => ({ op_type: 'Identity', input: [alias.get(o.name!)!], output: [o.name!], name: `${o.name}/last_iteration` }));
+  return { graph: { ...renamed, node: [...renamed.node!, ...tail], initializer: [...(graph.initializer ?? []), ...initializers] } };
+}
+
+/**
+ * The iterations of a Loop that can be unrolled: its trip count M known and at most
+ * MAX_ITERATIONS, its initial condition absent or known true, and the body's condition output the
+ * body's condition input or a constant true (through Identity nodes); undefined otherwise.
+ */
+function tripCount(view: GraphView, n: NodeProto, known: Known): number | undefined {
+  const [m, cond] = n.input ?? [];
+  const trips = known(m ?? '');
+  if (trips?.length !== 1 || !(trips[0] >= 0 && trips[0] <= MAX_ITERATIONS)) return undefined;
+  if (cond && !known(cond)?.[0]) return undefined;
+  const body = n.attribute?.find((a) => a.name === 'body')?.g;
+  if (!body) return undefined;
+  const producer = new Map((body.node ?? []).flatMap((b) => (b.output ?? []).map((o) => [o, b] as const)));
+  let c = body.output?.[0]?.name ?? '';
+  for (let p = producer.get(c); p?.op_type === 'Identity'; p = producer.get(c)) c = p.input![0];
+  const inBody = producer.get(c);
+  const value = inBody ? (inBody.op_type === 'Constant' ? constantNodeValue(inBody) : undefined) : view.constant(c);
+  const stays = c === body.input?.[1]?.name || !!value?.values[0];
+  // Zero iterations of a Loop with scan outputs would give empty tensors of unknown shape.
+  const scans = (body.output?.length ?? 0) - (body.input?.length ?? 0);
+  return stays && !(trips[0] === 0 && scans > 0) ? trips[0] : undefined;
+}
+
+/** The graph with reads of the `alias` keys (subgraphs included) turned to their values. */
+function renameReads(graph: GraphProto, alias: Map<string, string>): GraphProto {
+  if (!alias.size) return graph;
+  const map = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map((i) => alias.get(i) ?? i) }, map)) });
+  return map(graph);
+}
+
+const SEQUENCE_OPS = new Set(['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'SequenceAt', 'SequenceLength', 'ConcatFromSequence']);
+
+/**
+ * Sequences of known contents (tensor names) replaced where they are read; the sequence ops nothing
+ * reads any more are dropped. Undefined when nothing changed.
+ */
+function staticSequences(graph: GraphProto, opset: number, known: Known, shapes: Map<string, number[]>): GraphProto | undefined {
+  const lists = new Map<string, string[]>();
+  const position = (name: string | undefined, length: number, fallback: number): number | undefined => {
+    const v = name ? known(name) : [fallback];
+    if (v?.length !== 1) return undefined;
+    const p = v[0] < 0 ? v[0] + length : v[0];
+    return p >= 0 && p <= length ? p : undefined;
+  };
+  const initializers: TensorProto[] = [];
+  let changed = false;
+  const nodes = (graph.node ?? []).flatMap((n) => {
+    if (n.domain || !(SEQUENCE_OPS.has(n.op_type ?? '') || (n.op_type === 'Identity' && lists.has(n.input![0])))) return [n];
+    const [s, arg] = n.input ?? [];
+    const list = lists.get(s);
+    const out = n.output![0];
+    const em = new Emitter(opset, DataType.FLOAT, `${n.name || out}/static`);
+    const replaced = (build: () => void): NodeProto[] => {
+      build();
+      changed = true;
+      initializers.push(...em.initializers);
+      return em.nodes;
+    };
+    switch (n.op_type) {
+      case 'SequenceEmpty': lists.set(out, []); break;
+      case 'SequenceConstruct': lists.set(out, [...n.input!]); break;
+      case 'Identity': lists.set(out, list!); break;
+      case 'SequenceInsert': {
+        const at = list && position(n.input![2] || undefined, list.length, list.length);
+        if (list && at !== undefined) lists.set(out, [...list.slice(0, at), arg, ...list.slice(at)]);
+        break;
+      }
+      case 'SequenceErase': {
+        const at = list && position(arg, list.length, list.length - 1);
+        if (list && at !== undefined && at < list.length) lists.set(out, list.filter((_, k) => k !== at));
+        break;
+      }
+      case 'SplitToSequence': {
+        const pieces = splitLengths(n, shapes.get(s), arg ? known(arg) : undefined, arg ? shapes.get(arg)?.length : undefined);
+        if (!pieces) break;
+        const { axis, lengths, squeeze } = pieces;
+        const parts = em.split(s, axis, lengths).map((p) => (squeeze ? em.squeeze(p, [axis]) : p));
+        changed = true;
+        initializers.push(...em.initializers);
+        lists.set(out, parts);
+        return [n, ...em.nodes];
+      }
+      case 'SequenceAt': {
+        const at = list && position(arg, list.length, 0);
+        if (list && at !== undefined && at < list.length) return replaced(() => em.rename(list[at], out));
+        break;
+      }
+      case 'SequenceLength':
+        if (list) return replaced(() => em.rename(em.constInt([list.length], []), out));
+        break;
+      case 'ConcatFromSequence':
+        if (list?.length) {
+          const axis = attrInt(n, 'axis', 0);
+          const stacked = attrInt(n, 'new_axis', 0) === 1;
+          return replaced(() => em.rename(em.concat(stacked ? list.map((t) => em.unsqueeze(t, [axis])) : list, axis), out));
+        }
+        break;
+    }
+    return [n];
+  });
+  if (!changed) return undefined;
+  return { ...graph, node: withoutUnreadSequences(graph, nodes, new Set(lists.keys())), initializer: [...(graph.initializer ?? []), ...initializers] };
+}
+
+/** SplitToSequence's pieces: lengths along the axis (its split input, or 1 each), and whether they lose the axis (keepdims 0 without split). */
+function splitLengths(n: NodeProto, shape: number[] | undefined, split: number[] | undefined, splitRank: number | undefined): { axis: number; lengths: number[]; squeeze: boolean } | undefined {
+  if (!shape) return undefined;
+  const axis = attrInt(n, 'axis', 0) < 0 ? attrInt(n, 'axis', 0) + shape.length : attrInt(n, 'axis', 0);
+  const size = shape[axis];
+  if (!(size > 0)) return undefined;
+  if (n.input![1] === undefined || n.input![1] === '') return { axis, lengths: Array(size).fill(1), squeeze: attrInt(n, 'keepdims', 1) === 0 };
+  if (!split?.length || split.some((v) => !(v > 0))) return undefined;
+  // A scalar split is a chunk length (the last chunk shorter); a 1-D one lists the lengths.
+  const lengths = splitRank === 0 ? Array.from({ length: Math.ceil(size / split[0]) }, (_, k) => Math.min(split[0], size - k * split[0])) : split;
+  return lengths.reduce((a, b) => a + b, 0) === size ? { axis, lengths, squeeze: false } : undefined;
+}
+
+/** The nodes without the sequence ops (and Identities of the `sequences`) whose outputs nothing reads, in turn. */
+function withoutUnreadSequences(graph: GraphProto, nodes: NodeProto[], sequences: Set<string>): NodeProto[] {
+  const outputs = new Set((graph.output ?? []).map((o) => o.name));
+  const droppable = (n: NodeProto) => SEQUENCE_OPS.has(n.op_type ?? '') || (n.op_type === 'Identity' && sequences.has(n.input![0]));
+  let kept = nodes;
+  for (;;) {
+    const read = new Set([...outputs, ...kept.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+    const next = kept.filter((n) => !droppable(n) || n.output!.some((o) => read.has(o)));
+    if (next.length === kept.length) return kept;
+    kept = next;
+  }
+}

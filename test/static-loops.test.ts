@@ -1,0 +1,123 @@
+import * as ort from 'onnxruntime-node';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { AttrType, DataType, encodeModel, GraphProto, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { loadFixture, relL2 } from './support/fixtures';
+import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
+import { runCli, tempDir } from './support/cli-harness';
+import { loadModel } from '../runtime/node/model-file';
+import * as path from 'path';
+
+const W = Array.from({ length: 3 * 2 }, (_, k) => Math.sin(2 * k + 1));
+const random = (n: number, seed: number) => { const r = rng(seed); return Float32Array.from({ length: n }, () => r() * 2 - 1); };
+
+/**
+ * x [N, 5, 3] → a Loop over the token axis (trip count Gather(Shape(x), 1), computed from the
+ * shape) carrying s = Tanh(s·w + x[:, i]) from s₀ = Tanh(x[:, 0]) and scanning every s; then
+ * (Σ of the scans + the final s) · W [N, 2]. With `stop`, the body's condition is ReduceSum(s) > 0
+ * (from the input's values): that Loop cannot be unrolled.
+ */
+function recurrence(stop = false): Uint8Array {
+  const body = new Emitter(13, DataType.FLOAT, 'body');
+  const xi = body.op('Gather', ['x', 'i'], { axis: 1 });
+  const next = body.op('Tanh', [body.add(body.mul('s', body.constFloat([0.5, -1, 2], [3])), xi)]);
+  const cond = stop ? body.op('Greater', [body.reduceSum(next, [0, 1], false), body.scalar(0)]) : body.op('Identity', ['cond']);
+  body.rename(cond, 'cond_out');
+  body.rename(next, 's_out');
+  body.rename(next, 'scan_out');
+  const loopBody: GraphProto = {
+    name: 'body', node: body.nodes, initializer: body.initializers,
+    input: [valueInfo('i', DataType.INT64, []), valueInfo('cond', DataType.BOOL, []), valueInfo('s', DataType.FLOAT, ['N', 3])],
+    output: [{ name: 'cond_out' }, { name: 's_out' }, { name: 'scan_out' }],
+  };
+  const em = new Emitter(13, DataType.FLOAT, 'outer');
+  const trips = em.op('Squeeze', [em.op('Gather', [em.op('Shape', ['x']), em.constInt([1], [1])], { axis: 0 }), em.constInt([0])]);
+  const s0 = em.op('Tanh', [em.squeeze(em.slice('x', [0], [1], [1]), [1])]);
+  const yes = 'outer/true';
+  em.nodes.push({ op_type: 'Loop', input: [trips, yes, s0], output: ['s_final', 'scans'], name: 'recurrence', attribute: [{ name: 'body', type: AttrType.GRAPH, g: loopBody }] });
+  em.rename(em.matmul(em.add(em.reduceSum('scans', [0], false), 's_final'), em.constFloat(W, [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: {
+      name: 'loop', node: em.nodes, output: [{ name: 'y' }], input: [valueInfo('x', DataType.FLOAT, ['N', 5, 3])],
+      initializer: [...em.initializers, { name: yes, dims: [], data_type: DataType.BOOL, raw_data: Uint8Array.of(1) }],
+    },
+  });
+}
+
+/**
+ * x [N, 6, 4] → SplitToSequence at [2, 4] on axis 1, Tanh(x[:, :1]) inserted at position 0, the
+ * last piece erased, ConcatFromSequence on axis 1 [N, 3, 4]; SplitToSequence of that into its 4
+ * columns (keepdims 0), stacked on a new axis 1 by ConcatFromSequence [N, 4, 3], times
+ * SequenceLength, plus Σ Sigmoid of SequenceAt(−1) of the first sequence → · W' [N, 2].
+ */
+function sequences(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'seq');
+  const pieces = em.op('SplitToSequence', ['x', em.constInt([2, 4])], { axis: 1 });
+  const withFirst = em.op('SequenceInsert', [pieces, em.op('Tanh', [em.slice('x', [0], [1], [1])]), em.constInt([0], [])]);
+  const two = em.op('SequenceErase', [withFirst, em.constInt([-1], [])]);
+  const joined = em.op('ConcatFromSequence', [two], { axis: 1 });
+  const columns = em.op('SplitToSequence', [joined], { axis: 2, keepdims: 0 });
+  const stacked = em.op('ConcatFromSequence', [columns], { axis: 1, new_axis: 1 });
+  const count = em.cast(em.op('SequenceLength', [columns]), DataType.FLOAT);
+  const last = em.op('SequenceAt', [withFirst, em.constInt([-1], [])]);
+  const mixed = em.add(em.mul(em.reduceSum(stacked, [1], false), count), em.reduceSum(em.reduceSum(em.op('Sigmoid', [last]), [2], false), [1]));
+  em.rename(em.matmul(mixed, em.constFloat([0.25, -0.5, 1.5, 0.75, -1, 0.5], [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'sequences', node: em.nodes, initializer: em.initializers, output: [{ name: 'y' }], input: [valueInfo('x', DataType.FLOAT, ['N', 6, 4])] },
+  });
+}
+
+/** The model's output 'y' by plain onnxruntime (the Loop and sequences as written). */
+async function plainOutput(model: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(model);
+  return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
+}
+
+for (const [label, model, row] of [['a Loop of known trip count with a carried state and a scan output', recurrence(), [5, 3]], ['sequences of known positions', sequences(), [6, 4]]] as const) {
+  test(`${label}: read in standard ops; gradient = central differences of the model run by onnxruntime as written; DeepLIFT sums to delta`, async () => {
+    const ex = await Explainer.load(model);
+    const n = 3;
+    const dims = [n, ...row];
+    const per = row[0] * row[1];
+    const x = random(n * per, 31);
+    const target = [1, 0, 1];
+    const g = await ex.attribute({ data: x, dims }, { target });
+    assert.ok(relL2(g.outputs.y.data, await plainOutput(model, x, dims)) < 1e-6, 'outputs equal the model\'s');
+    const fd = await centralDifferences(x, 1e-3, (v) => plainOutput(model, v, dims), (i) => Math.floor(i / per) * 2 + target[Math.floor(i / per)]);
+    assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: x, dims }, { target, method: 'deeplift' });
+    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  });
+}
+
+test('a Loop whose condition follows the input\'s values stays a Loop, and is refused in one line naming it', async () => {
+  const ex = await Explainer.load(recurrence(true));
+  await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its trip count is known and its condition stays true\); export the model with the loop written out$/);
+});
+
+test('torch.tensor_split (fixture tensor_split: two Loops into sequences): rewrite saves a graph without Loop or sequence ops that plain onnxruntime runs', async () => {
+  const fx = loadFixture('tensor_split');
+  const ops = new Set(loadModel(fx.model).graph!.node!.map((n) => n.op_type));
+  assert.ok(ops.has('Loop') && ops.has('SequenceAt'), 'the export has the Loops');
+  const out = path.join(tempDir('static-loops'), 'grad.onnx');
+  const r = await runCli(['rewrite', fx.model, '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const info = await runCli(['info', fx.model]);
+  assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
+  assert.ok(info.out.includes('loops and sequences, written out before the walk (trip counts and positions known at this input shape): SequenceEmpty ×2, Loop ×2, SequenceInsert ×2, SequenceAt ×5'), info.out.join('\n'));
+  const saved = loadModel(out).graph!.node!.map((n) => n.op_type ?? '');
+  assert.equal(saved.filter((op) => op === 'Loop' || op.startsWith('Sequence') || op.endsWith('Sequence')), []);
+  const session = await ort.InferenceSession.create(out);
+  const seed = new Float32Array(3 * 4);
+  fx.meta.target.forEach((t: number, row: number) => { seed[row * 4 + t] = 1; });
+  const got = await session.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', seed, [3, 4]) });
+  assert.ok(relL2(got.attribution.data as Float32Array, fx.ref('grad.npy')!) < 1e-4);
+});
+
+test.run();
