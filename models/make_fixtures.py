@@ -9,6 +9,7 @@ Requires torch (1.13), onnx (1.12) and numpy. Everything is deterministic
 (fixed torch / numpy seeds per model). See models/README.md for the layout.
 """
 import json
+from typing import List
 import math
 import os
 import shutil
@@ -408,6 +409,30 @@ def make_tensor_split():
     return Net(TensorSplitBody())
 
 
+class ScriptedLoopBody(nn.Module):
+    """A recurrence over the tokens written as a Python loop and scripted: torch.onnx keeps it as a
+    Loop (trip count from Shape) whose carried list becomes a sequence, stacked by ConcatFromSequence."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+        self.w = nn.Parameter(torch.randn(8) * 0.5)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.tanh(self.proj(x))
+        state = torch.tanh(h[:, 0])
+        states: List[torch.Tensor] = []
+        for i in range(h.size(1)):
+            state = torch.tanh(state * self.w + h[:, i])
+            states.append(state)
+        return self.head(torch.stack(states, 1).mean(1) + state)
+
+
+def make_scripted_loop():
+    return torch.jit.script(Net(ScriptedLoopBody()))
+
+
 def perturb_layernorm(model, gen):
     for m in model.modules():
         if isinstance(m, nn.LayerNorm):
@@ -773,6 +798,16 @@ def main():
                   "Tokens [N,6,8]: Linear, Tanh, torch.tensor_split at (1,) and then (1,3) on the token axis "
                   "(each a Loop of Slices inserted into a sequence, read by SequenceAt), a product of two "
                   "pieces, Concat, Linear.", check=chk_loops)
+
+    # 15. scripted_loop ----------------------------------------------------------------
+    def chk_scripted(mm):
+        ops = op_hist(mm)
+        assert ops.get("Loop") == 1 and ops.get("ConcatFromSequence") == 1, ops
+    m = seeded(make_scripted_loop, 15)
+    write_fixture("scripted_loop", m, randn(115, 3, 6, 8), 13, 3,
+                  "Tokens [N,6,8]: Linear, Tanh, a scripted Python loop over the tokens (a Loop whose trip "
+                  "count comes from Shape, carrying a Tanh recurrence and a list that becomes a sequence), "
+                  "ConcatFromSequence (torch.stack), mean, Linear.", check=chk_scripted)
 
     # Summary --------------------------------------------------------------------------
     total = 0

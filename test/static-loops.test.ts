@@ -101,23 +101,30 @@ test('a Loop whose condition follows the input\'s values stays a Loop, and is re
   await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its trip count is known and its condition stays true\); export the model with the loop written out$/);
 });
 
-test('torch.tensor_split (fixture tensor_split: two Loops into sequences): rewrite saves a graph without Loop or sequence ops that plain onnxruntime runs', async () => {
-  const fx = loadFixture('tensor_split');
-  const ops = new Set(loadModel(fx.model).graph!.node!.map((n) => n.op_type));
-  assert.ok(ops.has('Loop') && ops.has('SequenceAt'), 'the export has the Loops');
-  const out = path.join(tempDir('static-loops'), 'grad.onnx');
-  const r = await runCli(['rewrite', fx.model, '--out', out]);
-  assert.is(r.code, 0, r.err.join('|'));
-  const info = await runCli(['info', fx.model]);
-  assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
-  assert.ok(info.out.includes('loops and sequences, written out before the walk (trip counts and positions known at this input shape): SequenceEmpty ×2, Loop ×2, SequenceInsert ×2, SequenceAt ×5'), info.out.join('\n'));
-  const saved = loadModel(out).graph!.node!.map((n) => n.op_type ?? '');
-  assert.equal(saved.filter((op) => op === 'Loop' || op.startsWith('Sequence') || op.endsWith('Sequence')), []);
-  const session = await ort.InferenceSession.create(out);
-  const seed = new Float32Array(3 * 4);
-  fx.meta.target.forEach((t: number, row: number) => { seed[row * 4 + t] = 1; });
-  const got = await session.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', seed, [3, 4]) });
-  assert.ok(relL2(got.attribution.data as Float32Array, fx.ref('grad.npy')!) < 1e-4);
-});
+const EXPORTS: [string, string, string][] = [
+  ['tensor_split', 'torch.tensor_split (two Loops into sequences)', 'SequenceEmpty ×2, Loop ×2, SequenceInsert ×2, SequenceAt ×5'],
+  ['scripted_loop', 'a scripted Python loop (a Loop carrying a list, stacked by ConcatFromSequence)', 'SequenceEmpty ×1, Loop ×1, ConcatFromSequence ×1'],
+];
+for (const [name, what, written] of EXPORTS) {
+  test(`${what}, fixture ${name}: info names them written out; rewrite saves a graph without Loop or sequence ops that plain onnxruntime runs to the autograd gradient`, async () => {
+    const fx = loadFixture(name);
+    const ops = new Set(loadModel(fx.model).graph!.node!.map((n) => n.op_type));
+    assert.ok(ops.has('Loop'), 'the export has its Loop');
+    const info = await runCli(['info', fx.model]);
+    assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
+    assert.ok(info.out.includes(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${written}`), info.out.join('\n'));
+    const out = path.join(tempDir('static-loops'), `${name}.onnx`);
+    const r = await runCli(['rewrite', fx.model, '--out', out]);
+    assert.is(r.code, 0, r.err.join('|'));
+    const saved = loadModel(out).graph!.node!.map((n) => n.op_type ?? '');
+    assert.equal(saved.filter((op) => op === 'Loop' || op.startsWith('Sequence') || op.endsWith('Sequence')), []);
+    const session = await ort.InferenceSession.create(out);
+    const [n, classes] = [fx.input.dims[0], fx.ref('output.npy')!.length / fx.input.dims[0]];
+    const seed = new Float32Array(n * classes);
+    fx.meta.target.forEach((t: number, row: number) => { seed[row * classes + t] = 1; });
+    const got = await session.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', seed, [n, classes]) });
+    assert.ok(relL2(got.attribution.data as Float32Array, fx.ref('grad.npy')!) < 1e-4);
+  });
+}
 
 test.run();
