@@ -222,7 +222,7 @@ function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
 function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
   const [x, ...params] = node.input!;
   const [scale, bias, mean, variance] = params.map((p) => ctx.view.constant(p) ?? ctx.fail('spatial 0 needs constant scale, bias, mean and variance'));
-  if (node.output!.slice(1).some(Boolean)) ctx.fail('training-mode batch normalization is not supported');
+  if (node.output!.slice(1).some(Boolean)) ctx.fail('training-mode batch normalization (statistics of the batch, updated running means) is not supported: export the model in eval mode (model.eval(), torch.onnx.TrainingMode.EVAL)');
   const eps = attrFloat(node, 'epsilon', 1e-5);
   const k = scale.values.map((s, i) => s / Math.sqrt(variance.values[i] + eps));
   const shift = bias.values.map((b, i) => b - mean.values[i] * k[i]);

@@ -9,7 +9,7 @@ export const BatchNormalization: RuleEntry = {
       const { em, node } = ctx;
       const [x, scale, , , variance] = node.input!;
       if (attrInt(node, 'training_mode', 0) !== 0 || node.output!.slice(1).some(Boolean)) {
-        ctx.fail('training-mode batch normalization is not supported');
+        ctx.fail('training-mode batch normalization (statistics of the batch, updated running means) is not supported: export the model in eval mode (model.eval(), torch.onnx.TrainingMode.EVAL)');
       }
       if ([1, 2, 3, 4].some((i) => ctx.needsGrad(i))) ctx.fail('statistics or affine parameters computed from the input are not supported');
       const factor = em.div(scale, em.op('Sqrt', [em.add(variance, em.scalar(attrFloat(node, 'epsilon', 1e-5)))]));
