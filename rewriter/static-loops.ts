@@ -1,6 +1,6 @@
 import { attrInt } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads } from './graph-view';
+import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads, TensorFacts } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -15,11 +15,11 @@ const MAX_ITERATIONS = 1024;
  * SequenceInsert, SequenceErase, SplitToSequence and Identity build them; SequenceAt,
  * SequenceLength and ConcatFromSequence read them). Returns undefined when nothing changed.
  */
-export function staticLoopsAndSequences(view: GraphView, values: Map<string, number[]>, shapes: Map<string, number[]>): ModelProto | undefined {
-  const known = (name: string) => (name ? view.constant(name)?.values ?? values.get(name) : undefined);
+export function staticLoopsAndSequences(view: GraphView, facts: TensorFacts): ModelProto | undefined {
+  const known = (name: string) => (name ? view.constant(name)?.values ?? facts.values.get(name) : undefined);
   const unrolled = unrollLoops(view, known);
   const graph = unrolled?.graph ?? view.graph;
-  const read = staticSequences(graph, view.opset, known, shapes);
+  const read = staticSequences(graph, view.opset, known, facts);
   if (!unrolled && !read) return undefined;
   return { ...view.model, graph: withoutUnusedConstants(view.graph, read ?? graph) };
 }
@@ -126,7 +126,7 @@ const SEQUENCE_OPS = new Set(['SequenceEmpty', 'SequenceConstruct', 'SequenceIns
  * Sequences of known contents (tensor names) replaced where they are read; the sequence ops nothing
  * reads any more are dropped. Undefined when nothing changed.
  */
-function staticSequences(graph: GraphProto, opset: number, known: Known, shapes: Map<string, number[]>): GraphProto | undefined {
+function staticSequences(graph: GraphProto, opset: number, known: Known, facts: TensorFacts): GraphProto | undefined {
   const lists = new Map<string, string[]>();
   const position = (name: string | undefined, length: number, fallback: number): number | undefined => {
     const v = name ? known(name) : [fallback];
@@ -163,7 +163,7 @@ function staticSequences(graph: GraphProto, opset: number, known: Known, shapes:
         break;
       }
       case 'SplitToSequence': {
-        const pieces = splitLengths(n, shapes.get(s), arg ? known(arg) : undefined, arg ? shapes.get(arg)?.length : undefined);
+        const pieces = splitLengths(n, facts.shapes.get(s), arg ? known(arg) : undefined, arg ? facts.shapes.get(arg)?.length : undefined);
         if (!pieces) break;
         const { axis, lengths, squeeze } = pieces;
         const parts = em.split(s, axis, lengths).map((p) => (squeeze ? em.squeeze(p, [axis]) : p));

@@ -277,7 +277,7 @@ export class Explainer {
           first = await probe(view.model);
         }
         // Loops of known trip count become their iterations, sequences of known positions their tensors.
-        for (let flat = staticLoopsAndSequences(view, first.facts.values, first.facts.shapes); flat; flat = staticLoopsAndSequences(view, first.facts.values, first.facts.shapes)) {
+        for (let flat = staticLoopsAndSequences(view, first.facts); flat; flat = staticLoopsAndSequences(view, first.facts)) {
           view = new GraphView(flat, this.label);
           first = await probe(view.model);
         }

@@ -101,6 +101,18 @@ test('a Loop whose condition follows the input\'s values stays a Loop, and is re
   await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its trip count is known and its condition stays true\); export the model with the loop written out$/);
 });
 
+test('a SplitToSequence along the batch axis, written out at the probe\'s batch, fixes the batch: rows run one at a time, each with its own gradient', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'rows');
+  em.rename(em.op('Tanh', [em.op('ConcatFromSequence', [em.op('SplitToSequence', ['x'], { axis: 0 })], { axis: 0 })]), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'rows', node: em.nodes, initializer: em.initializers, output: [{ name: 'y' }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])] },
+  });
+  const x = random(12, 5);
+  const g = await (await Explainer.load(model)).attribute({ data: x, dims: [3, 4] }, { target: 0 });
+  assert.ok(relL2(g.attributions.data, x.map((v, i) => (i % 4 === 0 ? 1 - Math.tanh(v) ** 2 : 0))) < 1e-6);
+});
+
 const EXPORTS: [string, string, string][] = [
   ['tensor_split', 'torch.tensor_split (two Loops into sequences)', 'SequenceEmpty ×2, Loop ×2, SequenceInsert ×2, SequenceAt ×5'],
   ['scripted_loop', 'a scripted Python loop (a Loop carrying a list, stacked by ConcatFromSequence)', 'SequenceEmpty ×1, Loop ×1, ConcatFromSequence ×1'],
