@@ -353,7 +353,7 @@ function neuronArg(p: Parsed): number | number[] | undefined {
 }
 
 /** Ops that the Explainer's canonicalisation writes out when what they depend on is known (rewriter/static-loops.ts). */
-const FLATTENED = /^(Loop|Sequence\w+|SplitToSequence|ConcatFromSequence)$/;
+const FLATTENED = /^(Loop|Scan|Sequence\w+|SplitToSequence|ConcatFromSequence)$/;
 
 /** How many of the explainable tensors nearest the end of the graph `info` lists. */
 const EXPLAINABLE_SHOWN = 12;

@@ -1,4 +1,4 @@
-import { attrInt } from './attributes';
+import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads, TensorFacts } from './graph-view';
 import { inlineBranch } from './inline-if';
@@ -8,16 +8,17 @@ import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } 
 const MAX_ITERATIONS = 1024;
 
 /**
- * Graph canonicalisation before the walk, for torch.onnx's export of torch.tensor_split (and other
- * list code): a Loop whose trip count is known (a constant, or computed from shapes and observed
- * when probing) and whose condition stays true becomes its iterations, and sequences whose
- * positions are known become the tensors they hold (SequenceEmpty, SequenceConstruct,
- * SequenceInsert, SequenceErase, SplitToSequence and Identity build them; SequenceAt,
- * SequenceLength and ConcatFromSequence read them). Returns undefined when nothing changed.
+ * Graph canonicalisation before the walk, for torch.onnx's export of torch.tensor_split and of
+ * scripted loops (and other converters' loops): a Loop whose trip count is known (a constant, or
+ * computed from shapes and observed when probing) and whose condition stays true, and a Scan over
+ * a known length, become their iterations; sequences whose positions are known become the tensors
+ * they hold (SequenceEmpty, SequenceConstruct, SequenceInsert, SequenceErase, SplitToSequence and
+ * Identity build them; SequenceAt, SequenceLength and ConcatFromSequence read them). Returns
+ * undefined when nothing changed.
  */
 export function staticLoopsAndSequences(view: GraphView, facts: TensorFacts): ModelProto | undefined {
   const known = (name: string) => (name ? view.constant(name)?.values ?? facts.values.get(name) : undefined);
-  const unrolled = unrollLoops(view, known);
+  const unrolled = unrollLoops(view, known, facts);
   const graph = unrolled?.graph ?? view.graph;
   const read = staticSequences(graph, view.opset, known, facts);
   if (!unrolled && !read) return undefined;
@@ -43,59 +44,72 @@ function withoutUnusedConstants(before: GraphProto, after: GraphProto): GraphPro
 
 type Known = (name: string) => number[] | undefined;
 
-function unrollLoops(view: GraphView, known: Known): { graph: GraphProto } | undefined {
+/** How a Loop or Scan node unrolls: its body, iteration count, carried states, per-iteration feeds and scan outputs' stacking. */
+interface Unrolling {
+  body: GraphProto;
+  trips: number;
+  /** Body inputs that carry the states, and the node inputs that start them. */
+  states: string[];
+  initial: string[];
+  /** Index of the first carried state among the body's outputs (a Loop body's outputs start with its condition). */
+  firstState: number;
+  /** The other body inputs at iteration i, as [body input, tensor] (tensors made with `em` or added to `constants`). */
+  feeds(i: number, prefix: string, em: Emitter, constants: TensorProto[]): [string, string][];
+  /** Per scan output: the axis it is stacked on, and whether the iterations run backwards. */
+  scanOutputs(k: number): { axis: number; reverse: boolean };
+}
+
+function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): { graph: GraphProto } | undefined {
   const graph = view.graph;
   const initializers: TensorProto[] = [];
-  // Loop outputs now named by their last iteration's tensors.
+  // Loop and Scan outputs now named by their last iteration's tensors.
   const alias = new Map<string, string>();
   let changed = false;
   const nodes = (graph.node ?? []).flatMap((n) => {
-    const trips = n.op_type === 'Loop' && !n.domain ? tripCount(view, n, known) : undefined;
-    if (trips === undefined) return [n];
+    const plan = n.domain ? undefined : n.op_type === 'Loop' ? loopPlan(view, n, known) : n.op_type === 'Scan' ? scanPlan(view, n, facts) : undefined;
+    if (!plan) return [n];
     changed = true;
-    const body = n.attribute!.find((a) => a.name === 'body')!.g!;
-    const [iterName, condName, ...carriedNames] = (body.input ?? []).map((i) => i.name ?? '');
+    const { body, states } = plan;
     const label = n.name || n.output![0];
-    let carried = (n.input ?? []).slice(2);
+    const em = new Emitter(view.opset, DataType.FLOAT, `${label}/unrolled`);
+    let carried = plan.initial;
     const scans: string[][] = [];
     const out: NodeProto[] = [];
-    for (let i = 0; i < trips; i++) {
+    for (let i = 0; i < plan.trips; i++) {
       const prefix = `${label}/iteration_${i}/`;
-      // The iteration number and condition, of the rank the body declares (onnxruntime feeds that rank).
-      const dims = (input: string) => (body.input!.find((x) => x.name === input)?.type?.tensor_type?.shape?.dim?.length ? [1] : []);
-      const iteration = makeTensor(`${prefix}${iterName}`, dims(iterName), [i], DataType.INT64);
-      const condition: TensorProto = { name: `${prefix}${condName}`, dims: dims(condName), data_type: DataType.BOOL, raw_data: Uint8Array.of(1) };
-      initializers.push(iteration, condition);
-      const inputs = new Map([[iterName, iteration.name!], [condName, condition.name!], ...carriedNames.map((c, k) => [c, carried[k]] as [string, string])]);
+      const before = em.nodes.length;
+      const inputs = new Map([...plan.feeds(i, prefix, em, initializers), ...states.map((c, k) => [c, carried[k]] as [string, string])]);
+      out.push(...em.nodes.slice(before));
       const part = inlineBranch(body, prefix, [], inputs);
       out.push(...part.nodes);
       initializers.push(...part.initializers);
-      carried = part.results.slice(1, 1 + carriedNames.length);
-      part.results.slice(1 + carriedNames.length).forEach((s, k) => (scans[k] ??= []).push(s));
+      carried = part.results.slice(plan.firstState, plan.firstState + states.length);
+      part.results.slice(plan.firstState + states.length).forEach((r, k) => (scans[k] ??= []).push(r));
     }
-    n.output!.slice(0, carriedNames.length).forEach((o, k) => o && alias.set(o, carried[k]));
-    // Scan outputs stack the iterations' values on a new first axis.
-    const em = new Emitter(view.opset, DataType.FLOAT, `${label}/scan`);
+    n.output!.slice(0, states.length).forEach((o, k) => o && alias.set(o, carried[k]));
+    const stacked = em.nodes.length;
     scans.forEach((values, k) => {
-      const o = n.output![carriedNames.length + k];
-      if (o) em.rename(em.concat(values.map((v) => em.unsqueeze(v, [0])), 0), o);
+      const o = n.output![states.length + k];
+      const { axis, reverse } = plan.scanOutputs(k);
+      if (o) em.rename(em.concat((reverse ? [...values].reverse() : values).map((v) => em.unsqueeze(v, [axis])), axis), o);
     });
     initializers.push(...em.initializers);
-    return [...out, ...em.nodes];
+    return [...out, ...em.nodes.slice(stacked)];
   });
   if (!changed) return undefined;
   const renamed = renameReads({ ...graph, node: nodes }, alias);
-  // A graph output that was a Loop output keeps its name.
+  // A graph output that was a Loop or Scan output keeps its name.
   const tail = (graph.output ?? []).filter((o) => alias.has(o.name ?? '')).map((o) => ({ op_type: 'Identity', input: [alias.get(o.name!)!], output: [o.name!], name: `${o.name}/last_iteration` }));
   return { graph: { ...renamed, node: [...renamed.node!, ...tail], initializer: [...(graph.initializer ?? []), ...initializers] } };
 }
 
 /**
- * The iterations of a Loop that can be unrolled: its trip count M known and at most
- * MAX_ITERATIONS, its initial condition absent or known true, and the body's condition output the
- * body's condition input or a constant true (through Identity nodes); undefined otherwise.
+ * A Loop that can be unrolled: its trip count M known and at most MAX_ITERATIONS, its initial
+ * condition absent or known true, and the body's condition output the body's condition input or a
+ * constant true (through Identity nodes). Each iteration is fed its number and the condition, of
+ * the rank the body declares (onnxruntime feeds that rank); scan outputs stack on a new first axis.
  */
-function tripCount(view: GraphView, n: NodeProto, known: Known): number | undefined {
+function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | undefined {
   const [m, cond] = n.input ?? [];
   const trips = known(m ?? '');
   if (trips?.length !== 1 || !(trips[0] >= 0 && trips[0] <= MAX_ITERATIONS)) return undefined;
@@ -110,7 +124,51 @@ function tripCount(view: GraphView, n: NodeProto, known: Known): number | undefi
   const stays = c === body.input?.[1]?.name || !!value?.values[0];
   // Zero iterations of a Loop with scan outputs would give empty tensors of unknown shape.
   const scans = (body.output?.length ?? 0) - (body.input?.length ?? 0);
-  return stays && !(trips[0] === 0 && scans > 0) ? trips[0] : undefined;
+  if (!stays || (trips[0] === 0 && scans > 0)) return undefined;
+  const [iterName, condName, ...states] = (body.input ?? []).map((i) => i.name ?? '');
+  const dims = (input: string) => (body.input!.find((x) => x.name === input)?.type?.tensor_type?.shape?.dim?.length ? [1] : []);
+  return {
+    body, trips: trips[0], states, initial: (n.input ?? []).slice(2), firstState: 1,
+    feeds(i, prefix, _em, constants) {
+      const iteration = makeTensor(`${prefix}${iterName}`, dims(iterName), [i], DataType.INT64);
+      const condition: TensorProto = { name: `${prefix}${condName}`, dims: dims(condName), data_type: DataType.BOOL, raw_data: Uint8Array.of(1) };
+      constants.push(iteration, condition);
+      return [[iterName, iteration.name!], [condName, condition.name!]];
+    },
+    scanOutputs: () => ({ axis: 0, reverse: false }),
+  };
+}
+
+/**
+ * A Scan (opset 9 on) over a known length (its first scan input's size along its scan axis, at
+ * most MAX_ITERATIONS, not the batch axis): each iteration is fed its slices of the scan inputs
+ * (in their directions), and scan outputs stack on their axes, in their directions.
+ */
+function scanPlan(view: GraphView, n: NodeProto, facts: TensorFacts): Unrolling | undefined {
+  const body = n.attribute?.find((a) => a.name === 'body')?.g;
+  const scanned = attrInt(n, 'num_scan_inputs', 0);
+  if (view.opset < 9 || !body || scanned < 1) return undefined;
+  const inputs = n.input ?? [];
+  const stateCount = inputs.length - scanned;
+  const scanInputs = inputs.slice(stateCount);
+  const axes = attrInts(n, 'scan_input_axes') ?? scanInputs.map(() => 0);
+  const directions = attrInts(n, 'scan_input_directions') ?? scanInputs.map(() => 0);
+  const shape = facts.shapes.get(scanInputs[0]);
+  if (!shape) return undefined;
+  const axis = axes[0] < 0 ? axes[0] + shape.length : axes[0];
+  const trips = shape[axis];
+  if (!(trips >= 1 && trips <= MAX_ITERATIONS) || axis === facts.batchAxis.get(scanInputs[0])) return undefined;
+  const bodyInputs = (body.input ?? []).map((i) => i.name ?? '');
+  const outAxes = attrInts(n, 'scan_output_axes');
+  const outDirections = attrInts(n, 'scan_output_directions');
+  return {
+    body, trips, states: bodyInputs.slice(0, stateCount), initial: inputs.slice(0, stateCount), firstState: 0,
+    feeds: (i, _prefix, em) => scanInputs.map((x, j) => {
+      const at = directions[j] ? trips - 1 - i : i;
+      return [bodyInputs[stateCount + j], em.squeeze(em.slice(x, [at], [at + 1], [axes[j]]), [axes[j]])];
+    }),
+    scanOutputs: (k) => ({ axis: outAxes?.[k] ?? 0, reverse: !!outDirections?.[k] }),
+  };
 }
 
 /** The graph with reads of the `alias` keys (subgraphs included) turned to their values. */

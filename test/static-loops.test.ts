@@ -50,6 +50,34 @@ function recurrence(stop = false): Uint8Array {
 }
 
 /**
+ * x [N, 5, 3] → a Scan over the token axis backwards (scan_input_axes 1, directions 1) carrying
+ * s = Tanh(s·w + x_t) from s₀ = Tanh(x[:, 0]), its states stacked on axis 1 → mean over it + the
+ * final s → · W [N, 2] (tf2onnx's and skl2onnx's form of a loop over a tensor's axis).
+ */
+function scan(): Uint8Array {
+  const body = new Emitter(13, DataType.FLOAT, 'body');
+  const next = body.op('Tanh', [body.add(body.mul('s', body.constFloat([0.5, -1, 2], [3])), 'x_t')]);
+  body.rename(next, 's_out');
+  body.rename(next, 'scan_out');
+  const scanBody: GraphProto = {
+    name: 'body', node: body.nodes, initializer: body.initializers,
+    input: [valueInfo('s', DataType.FLOAT, ['N', 3]), valueInfo('x_t', DataType.FLOAT, ['N', 3])],
+    output: [{ name: 's_out' }, { name: 'scan_out' }],
+  };
+  const em = new Emitter(13, DataType.FLOAT, 'outer');
+  const s0 = em.op('Tanh', [em.squeeze(em.slice('x', [0], [1], [1]), [1])]);
+  em.nodes.push({
+    op_type: 'Scan', input: [s0, 'x'], output: ['s_final', 'states'], name: 'recurrence',
+    attribute: [{ name: 'body', type: AttrType.GRAPH, g: scanBody }, { name: 'num_scan_inputs', type: AttrType.INT, i: 1 }, { name: 'scan_input_axes', type: AttrType.INTS, ints: [1] }, { name: 'scan_input_directions', type: AttrType.INTS, ints: [1] }, { name: 'scan_output_axes', type: AttrType.INTS, ints: [1] }],
+  });
+  em.rename(em.matmul(em.add(em.reduceMean('states', [1], false), 's_final'), em.constFloat(W, [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'scan', node: em.nodes, output: [{ name: 'y' }], input: [valueInfo('x', DataType.FLOAT, ['N', 5, 3])], initializer: em.initializers },
+  });
+}
+
+/**
  * x [N, 6, 4] → SplitToSequence at [2, 4] on axis 1, Tanh(x[:, :1]) inserted at position 0, the
  * last piece erased, ConcatFromSequence on axis 1 [N, 3, 4]; SplitToSequence of that into its 4
  * columns (keepdims 0), stacked on a new axis 1 by ConcatFromSequence [N, 4, 3], times
@@ -79,7 +107,7 @@ async function plainOutput(model: Uint8Array, x: Float32Array, dims: number[]): 
   return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
 }
 
-for (const [label, model, row] of [['a Loop of known trip count with a carried state and a scan output', recurrence(), [5, 3]], ['sequences of known positions', sequences(), [6, 4]]] as const) {
+for (const [label, model, row] of [['a Loop of known trip count with a carried state and a scan output', recurrence(), [5, 3]], ['sequences of known positions', sequences(), [6, 4]], ['a Scan over a known length, backwards, with a stacked output', scan(), [5, 3]]] as const) {
   test(`${label}: read in standard ops; gradient = central differences of the model run by onnxruntime as written; DeepLIFT sums to delta`, async () => {
     const ex = await Explainer.load(model);
     const n = 3;
