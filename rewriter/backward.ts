@@ -4,7 +4,7 @@ import { GraphView, subgraphReads, TensorFacts, valueDependent } from './graph-v
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_MOVES } from './quantized-moves';
-import { RuleContext, RuleOptions } from '../rules/types';
+import { BackwardRule, RuleContext, RuleOptions } from '../rules/types';
 
 export interface WalkSpec {
   view: GraphView;
@@ -101,7 +101,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
       throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
     }
     const ctx = makeContext(spec, node, needs);
-    const grads = rule.backward(ctx, dY);
+    const grads = backwardOf(rule, ctx, dY, () => `${view.label}: ${view.nodeLabel(node)}`);
     (node.input ?? []).forEach((input, i) => {
       const g = grads[i];
       if (!needs[i] || !g) return;
@@ -113,6 +113,16 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   const result = new Map<string, string>();
   for (const w of spec.wrt) result.set(w, gradOf(w) ?? em.mul(w, em.scalar(0)));
   return result;
+}
+
+/** The rule's gradients; a constant it builds beyond JavaScript's array limits (absurd sizes) fails naming the node. */
+function backwardOf(rule: BackwardRule, ctx: RuleContext, dY: (string | null)[], where: () => string): ReturnType<BackwardRule['backward']> {
+  try {
+    return rule.backward(ctx, dY);
+  } catch (e) {
+    if (e instanceof RangeError) throw new ExplainError(`${where()}: its backward pass would build a constant larger than JavaScript arrays allow (${e.message})`);
+    throw e;
+  }
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'float', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'boolean', 10: 'float16', 11: 'double', 16: 'bfloat16' };

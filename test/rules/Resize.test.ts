@@ -1,4 +1,7 @@
 import { test } from 'uvu';
+import { Explainer } from '../../runtime';
+import { rejects } from '../support/rejects';
+import { tinyModel } from '../support/tiny-model';
 import { float } from '../../rewriter/emitter';
 import { gradcheck, OpCase } from '../support/gradcheck';
 
@@ -59,6 +62,13 @@ test('Resize antialias (Pillow-style filter as torchvision\'s antialiased resize
       await gradcheck({ op: 'Resize', opset: 18, inputs: [x, none, floats([1, 1, 1.7, 0.6])], attrs: { mode, antialias: 1, exclude_outside } });
     }
   }
+});
+
+
+test('Resize of an axis of 70,000 to 140,000 values: its backward\'s interpolation matrix (9.8·10⁹ entries) is refused in one line naming the node', async () => {
+  const model = tinyModel([1, 1, 70000], 13, (em, x) => em.op('Resize', [x, '', em.constFloat([1, 1, 1, 2], [4])], { mode: 'nearest' }));
+  await rejects(() => Explainer.load(model).then((ex) => ex.attribute({ data: new Float32Array(70000), dims: [1, 1, 1, 70000] }, { target: 0 })),
+    /node '.*' \(Resize, opset 13\): resizing axis 3 from 70000 to 140000 values needs a 140000×70000 interpolation matrix, more than the 67108864 entries the backward pass builds$/);
 });
 
 test.run();
