@@ -4,7 +4,7 @@ import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads, TensorFacts 
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
-/** More iterations than this stay a Loop (each one is a copy of the body). */
+/** More iterations than this stay a Loop or Scan (each one is a copy of the body). */
 const MAX_ITERATIONS = 1024;
 
 /**
