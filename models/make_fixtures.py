@@ -272,6 +272,25 @@ def make_batch4_reshape():
     return Net(FixedBatchBody())
 
 
+class ChannelShuffleBody(nn.Module):
+    """ShuffleNetV2's channel shuffle (x.size() unpacked, then view(batch, groups, ...))."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.group_conv, self.relu = nn.Conv2d(3, 6, 3), nn.Conv2d(6, 6, 3, groups=2), nn.ReLU()
+        self.fc = nn.Linear(6, 5)
+
+    def forward(self, x):
+        h = self.relu(self.conv(x))
+        batch, channels, height, width = h.size()
+        h = h.view(batch, 2, channels // 2, height, width).transpose(1, 2).contiguous().view(batch, -1, height, width)
+        return self.fc(self.relu(self.group_conv(h)).mean((2, 3)))
+
+
+def make_batch4_shuffle():
+    return Net(ChannelShuffleBody())
+
+
 class NhwcBody(nn.Module):
     def __init__(self):
         super().__init__()
@@ -726,6 +745,18 @@ def main():
                   "Conv-ReLU then x.view(x.size(0),-1) exported without dynamic axes on a batch of 4: "
                   "the input's batch and the Reshape's shape constant [4,-1] are fixed to 4.",
                   dynamic=False, check=chk_b4)
+
+    # 8c. batch4_shuffle_nofold: a fixed batch in Reshape shapes built from Constant nodes
+    def chk_b4s(mm):
+        ops = op_hist(mm)
+        assert mm.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
+        assert ops.get("Reshape") == 2 and ops.get("Concat") == 2 and ops.get("Unsqueeze", 0) >= 9, ops
+    m = seeded(make_batch4_shuffle, 18)
+    write_fixture("batch4_shuffle_nofold", m, randn(119, 4, 3, 10, 10), 13, 5,
+                  "ShuffleNetV2's channel shuffle (view(batch, 2, c/2, h, w), transpose, view(batch, -1, h, w)) "
+                  "exported on a batch of 4 without dynamic axes and without constant folding: the Reshape "
+                  "shapes are Concats of Unsqueezed Constant nodes holding 4.",
+                  dynamic=False, fold=False, check=chk_b4s)
 
     # 9. nhwc -------------------------------------------------------------------------
     def chk_nh(mm):

@@ -224,6 +224,27 @@ export function descendants(view: GraphView, sources: string[], reads = (_n: Nod
 }
 
 /** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
+/**
+ * The value of `name` where a constant, or a 1-D shape built from constants by the ops torch.onnx
+ * writes for view(4, ...) without constant folding: Unsqueeze of scalars, Concat on axis 0, Cast
+ * and Identity.
+ */
+export function shapeConstant(view: GraphView, name: string): Constant | undefined {
+  const c = view.constant(name);
+  const node = view.producer.get(name);
+  if (c || !node || node.domain) return c;
+  const ins = (node.input ?? []).map((i) => (i ? shapeConstant(view, i) : undefined));
+  if (ins.some((v) => !v)) return undefined;
+  const [first] = ins as Constant[];
+  switch (node.op_type) {
+    case 'Identity': return first;
+    case 'Cast': return first.values.every(Number.isInteger) ? first : undefined;
+    case 'Unsqueeze': return first.dims.length === 0 ? { dims: [1], values: first.values } : undefined;
+    case 'Concat': return ins.every((v) => v!.dims.length === 1) ? { dims: [ins.reduce((n, v) => n + v!.values.length, 0)], values: ins.flatMap((v) => v!.values) } : undefined;
+    default: return undefined;
+  }
+}
+
 export function valueDependent(view: GraphView): Set<string> {
   return descendants(view, view.inputs.map((i) => i.name ?? ''), (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
 }

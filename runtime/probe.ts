@@ -1,6 +1,6 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
+import { GraphView, shapeConstant, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
 import { DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
@@ -270,7 +270,7 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
   const nodes = (graph.node ?? []).map((n) => {
-    const shape = n.op_type === 'Reshape' ? view.constant(n.input?.[1] ?? '') : undefined;
+    const shape = n.op_type === 'Reshape' ? shapeConstant(view, n.input?.[1] ?? '') : undefined;
     if (!shape || shape.values[0] !== batch) return n;
     // 0 copies the input's dim unless allowzero (torch.onnx's dynamo exporter sets it), which the
     // copy drops where no other dim is 0.
