@@ -8,6 +8,7 @@ import { drivers } from '../runtime/drivers';
 import { methodNames } from '../rules/methods';
 import { BrowserSession, browserMissing, openPage } from '../examples/web/headless';
 import { ROOT } from '../examples/web/serve';
+import { loadModel } from '../runtime/node/model-file';
 import { relL2 } from './support/fixtures';
 import { skip } from './support/skip';
 
@@ -133,6 +134,34 @@ if (missing) {
       placements.forEach((lines, k) => assert.equal(offWebGpu(lines), [], `session ${k}`));
     });
   }
+
+  // A model read with its loops written out (torch.jit.script: a Loop carrying a sequence): the
+  // probe runs it as exported on WASM; the augmented graphs hold no Loop and run on WebGPU.
+  test('browser module: scripted_loop (a Loop carrying a sequence) × gradient, DeepLIFT, IG on wasm and webgpu equals Node CPU, every node on WebGpuExecutionProvider', async () => {
+    const dir = 'models/fixtures/scripted_loop';
+    const x = readNpy(path.join(ROOT, dir, 'input.npy'));
+    const target: number[] = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'meta.json'), 'utf8')).target;
+    const methods = ['gradient', 'deeplift', 'integrated-gradients'];
+    const options = { 'integrated-gradients': { steps: 4 } };
+    const ex = await Explainer.load(path.join(ROOT, dir, 'model.onnx'));
+    const modelNodes = new Set(loadModel(path.join(ROOT, dir, 'model.onnx')).graph!.node!.map((n) => n.name));
+    const want: Record<string, Float32Array> = {};
+    for (const method of methods) want[method] = (await ex.attribute({ data: x.data as Float32Array, dims: x.dims }, { method, target, ...(options as Record<string, object>)[method] })).attributions.data;
+    for (const provider of ['wasm', 'webgpu']) {
+      const from = session.console.length;
+      const run: PageRun = await session.page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.run(${JSON.stringify({ dir, provider, methods, options, target, verbose: provider === 'webgpu' })}))`);
+      assert.equal(run.warnings, []);
+      for (const method of methods) assert.ok(relL2(run.attributions[method], want[method]) <= 1e-4, `${provider} × ${method}: rel L2 ${relL2(run.attributions[method], want[method])}`);
+      // The model's own Gather h[:, 0] (and its copies on the reference and path points) runs on the
+      // CPU; every node onnx-explain adds runs on WebGPU.
+      if (provider === 'webgpu') {
+        const sessions = sessionLogs(session.console.slice(from));
+        assert.ok(sessions.length >= methods.length, `${sessions.length} WebGPU sessions`);
+        const own = (entry: string) => modelNodes.has((/\((.*)\)$/.exec(entry)?.[1] ?? '').replace(/^(ref|path)\//, ''));
+        sessions.forEach((lines, k) => assert.equal(offWebGpu(lines).filter((entry) => !own(entry)), [], `session ${k}`));
+      }
+    }
+  });
 
   test('browser module: webgpu without an adapter falls back to wasm with a warning', async () => {
     const page = await session.browser.newPage();
