@@ -39,6 +39,12 @@ export function mapSubgraphs(node: NodeProto, map: (g: GraphProto) => GraphProto
   return { ...node, attribute: node.attribute!.map((a) => ({ ...a, ...(a.g ? { g: map(a.g) } : {}), ...(a.graphs?.length ? { graphs: a.graphs.map(map) } : {}) })) };
 }
 
+/** The graph with every tensor its nodes read, in nested subgraphs too, turned to `rename` of it. */
+export function readsRenamed(graph: GraphProto, rename: (name: string) => string): GraphProto {
+  const map = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map(rename) }, map)) });
+  return map(graph);
+}
+
 /** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
 export function subgraphReads(node: NodeProto): string[] {
   return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
@@ -223,7 +229,6 @@ export function descendants(view: GraphView, sources: string[], reads = (_n: Nod
   return seen;
 }
 
-/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
 /**
  * The value of `name` where a constant, or a 1-D shape built from constants by the ops torch.onnx
  * writes for view(4, ...) without constant folding: Unsqueeze of scalars, Concat on axis 0, Cast
@@ -245,6 +250,7 @@ export function shapeConstant(view: GraphView, name: string): Constant | undefin
   }
 }
 
+/** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
 export function valueDependent(view: GraphView): Set<string> {
   return descendants(view, view.inputs.map((i) => i.name ?? ''), (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
 }

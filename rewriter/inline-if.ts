@@ -1,4 +1,4 @@
-import { GraphView, mapSubgraphs } from './graph-view';
+import { GraphView, readsRenamed } from './graph-view';
 import { GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /**
@@ -10,8 +10,7 @@ export function inlineBranch(branch: GraphProto, prefix: string, outputs: string
   const own = new Set<string>([...(branch.initializer ?? []).map((t) => t.name ?? ''), ...(branch.node ?? []).flatMap((n) => n.output ?? [])]);
   const rename = (t: string) => (t && own.has(t) ? prefix + t : inputs.get(t) ?? t);
   // Nested subgraphs may read the branch's tensors from their enclosing scope.
-  const renameReads = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map(rename) }, renameReads)) });
-  const nodes: NodeProto[] = renameReads(branch).node!.map((n) => ({ ...n, name: prefix + (n.name || n.output?.[0]), output: (n.output ?? []).map(rename) }));
+  const nodes: NodeProto[] = readsRenamed(branch, rename).node!.map((n) => ({ ...n, name: prefix + (n.name || n.output?.[0]), output: (n.output ?? []).map(rename) }));
   const results = (branch.output ?? []).map((o) => rename(o.name ?? ''));
   results.forEach((r, k) => outputs[k] && nodes.push({ op_type: 'Identity', input: [r], output: [outputs[k]], name: `${prefix}output_${k}` }));
   return { nodes, initializers: (branch.initializer ?? []).map((t) => ({ ...t, name: prefix + t.name })), results };

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, mapSubgraphs, subgraphReads, TensorFacts } from './graph-view';
+import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -19,7 +19,7 @@ const MAX_ITERATIONS = 1024;
 export function staticLoopsAndSequences(view: GraphView, facts: TensorFacts): ModelProto | undefined {
   const known = (name: string) => (name ? view.constant(name)?.values ?? facts.values.get(name) : undefined);
   const unrolled = unrollLoops(view, known, facts);
-  const graph = unrolled?.graph ?? view.graph;
+  const graph = unrolled ?? view.graph;
   const read = staticSequences(graph, view.opset, known, facts);
   if (!unrolled && !read) return undefined;
   return { ...view.model, graph: withoutUnusedConstants(view.graph, read ?? graph) };
@@ -59,7 +59,7 @@ interface Unrolling {
   scanOutputs(k: number): { axis: number; reverse: boolean };
 }
 
-function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): { graph: GraphProto } | undefined {
+function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphProto | undefined {
   const graph = view.graph;
   const initializers: TensorProto[] = [];
   // Loop and Scan outputs now named by their last iteration's tensors.
@@ -97,10 +97,10 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): { graph
     return [...out, ...em.nodes.slice(stacked)];
   });
   if (!changed) return undefined;
-  const renamed = renameReads({ ...graph, node: nodes }, alias);
+  const renamed = readsRenamed({ ...graph, node: nodes }, (t) => alias.get(t) ?? t);
   // A graph output that was a Loop or Scan output keeps its name.
   const tail = (graph.output ?? []).filter((o) => alias.has(o.name ?? '')).map((o) => ({ op_type: 'Identity', input: [alias.get(o.name!)!], output: [o.name!], name: `${o.name}/last_iteration` }));
-  return { graph: { ...renamed, node: [...renamed.node!, ...tail], initializer: [...(graph.initializer ?? []), ...initializers] } };
+  return { ...renamed, node: [...renamed.node!, ...tail], initializer: [...(graph.initializer ?? []), ...initializers] };
 }
 
 /**
@@ -169,13 +169,6 @@ function scanPlan(view: GraphView, n: NodeProto, facts: TensorFacts): Unrolling 
     }),
     scanOutputs: (k) => ({ axis: outAxes?.[k] ?? 0, reverse: !!outDirections?.[k] }),
   };
-}
-
-/** The graph with reads of the `alias` keys (subgraphs included) turned to their values. */
-function renameReads(graph: GraphProto, alias: Map<string, string>): GraphProto {
-  if (!alias.size) return graph;
-  const map = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs({ ...n, input: (n.input ?? []).map((i) => alias.get(i) ?? i) }, map)) });
-  return map(graph);
 }
 
 const SEQUENCE_OPS = new Set(['SequenceEmpty', 'SequenceConstruct', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'SequenceAt', 'SequenceLength', 'ConcatFromSequence']);

@@ -126,6 +126,11 @@ export function antialiasMatrix(m: ResizeMode, scale: number, inLen: number, out
 /** The most entries of one axis's dense interpolation matrix (2²⁶: 8192 × 8192, 256 MB as a float32 constant). */
 const MAX_MATRIX = 2 ** 26;
 
+/** Why an axis of inLen values cannot be resized to outLen (its matrix is too large for `builder`), or undefined. */
+function oversized(axis: number, inLen: number, outLen: number, builder: string): string | undefined {
+  return inLen * outLen > MAX_MATRIX ? `resizing axis ${axis} from ${inLen} to ${outLen} values needs a ${outLen}×${inLen} interpolation matrix, more than the ${MAX_MATRIX} entries ${builder} builds` : undefined;
+}
+
 /**
  * dX of a separable resize of X by per-axis scales: dY contracted with each resized axis's
  * interpolation matrix (dX = Aᵀ·dY along that axis).
@@ -140,7 +145,8 @@ export function resizeBackward(ctx: RuleContext, dY: string, scales: number[], m
   xs.forEach((inLen, axis) => {
     const scale = f(scales[axis] ?? 1);
     if (scale === 1 && ys[axis] === inLen) return;
-    if (inLen * ys[axis] > MAX_MATRIX) ctx.fail(`resizing axis ${axis} from ${inLen} to ${ys[axis]} values needs a ${ys[axis]}×${inLen} interpolation matrix, more than the ${MAX_MATRIX} entries the backward pass builds`);
+    const tooLarge = oversized(axis, inLen, ys[axis], 'the backward pass');
+    if (tooLarge) ctx.fail(tooLarge);
     const a = (m.antialias && m.mode !== 'nearest' ? antialiasMatrix : interpolationMatrix)(m, scale, inLen, ys[axis]);
     if (ys[axis] === inLen && a.every((v, k) => v === (Math.floor(k / inLen) === k % inLen ? 1 : 0))) return;
     if (axis === ctx.batchAxis(x)) ctx.fail('resizing the batch axis is not supported');
@@ -161,7 +167,8 @@ export function interpolateSpatial(em: Emitter, x: string, shape: number[], size
     const axis = k + 2;
     const inLen = shape[axis];
     if (outLen === inLen) return;
-    if (inLen * outLen > MAX_MATRIX) throw new ExplainError(`resizing a map's axis ${axis} from ${inLen} to ${outLen} values needs a ${outLen}×${inLen} interpolation matrix, more than the ${MAX_MATRIX} entries onnx-explain builds`);
+    const tooLarge = oversized(axis, inLen, outLen, 'onnx-explain');
+    if (tooLarge) throw new ExplainError(tooLarge);
     const a = interpolationMatrix(m, f(outLen / inLen), inLen, outLen);
     const t = new Float64Array(inLen * outLen);
     for (let r = 0; r < outLen; r++) for (let c = 0; c < inLen; c++) t[c * outLen + r] = a[r * inLen + c];
