@@ -165,6 +165,7 @@ def main():
     write_ort_optimized(model, (ids, mask, types), target, logits, grad)
     write_masked_models()
     write_past_model()
+    write_bag_models()
 
 
 # ----------------------------------------------------------------------------
@@ -791,6 +792,85 @@ def write_merged_model(model, with_past, ids, mask, empty, present_names):
     print("%-15s %6d B  If (then: with past, else: first pass)" % (name, size))
 
 
+class BagClassifier(nn.Module):
+    """torchtext's TextClassificationModel: nn.EmbeddingBag over [N, L] token ids (equal-length bags, offsets None), a hidden ReLU layer, a linear classifier."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.word = nn.EmbeddingBag(VOCAB, HIDDEN, mode=mode)
+        self.hidden, self.fc = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, CLASSES)
+        self.mode = mode
+
+    def head(self, bag):
+        return self.fc(torch.relu(self.hidden(bag)))
+
+    def forward(self, input_ids, weights=None):
+        return self.head(self.word(input_ids, per_sample_weights=weights))
+
+    def pooled(self, looked, weights=None):
+        """The bag from the looked-up rows [N, L, H], as EmbeddingBag reduces them."""
+        if self.mode == "max":
+            return looked.max(dim=1).values
+        if weights is not None:
+            looked = looked * weights.unsqueeze(-1)
+        return looked.sum(dim=1) if self.mode == "sum" else looked.mean(dim=1)
+
+
+class OffsetsBagClassifier(BagClassifier):
+    """The same over 1-D token ids with offsets (the PyTorch text classification tutorial's call)."""
+
+    def forward(self, text, offsets):
+        return self.head(self.word(text, offsets))
+
+
+def write_bag_models():
+    """bag_mean, bag_max, bag_sum_weights: torch.onnx's Loop form of EmbeddingBag over 2-D ids; bag_offsets: over 1-D ids with offsets."""
+    r = np.random.RandomState(17)
+    # Distinct ids per row: max mode has no ties between equal rows.
+    ids = np.stack([r.permutation(np.arange(3, VOCAB))[:SEQ] for _ in range(3)]).astype(np.int64)
+    weights = r.uniform(0.2, 1.5, size=ids.shape).astype(np.float32)
+    target = np.random.RandomState(0).randint(CLASSES, size=3)
+    pick = (torch.arange(3), torch.from_numpy(target))
+    for name, mode, with_weights in (("bag_mean", "mean", False), ("bag_max", "max", False), ("bag_sum_weights", "sum", True)):
+        torch.manual_seed(9)
+        model = BagClassifier(mode).eval()
+        d = os.path.join(OUT_ROOT, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        path = os.path.join(d, "model.onnx")
+        t_ids, t_w = torch.from_numpy(ids), torch.from_numpy(weights)
+        args, names = ((t_ids, t_w), ["input_ids", "per_sample_weights"]) if with_weights else ((t_ids,), ["input_ids"])
+        axes = {0: "batch", 1: "sequence"}
+        torch.onnx.export(model, args, path, opset_version=14, input_names=names, output_names=["logits"],
+                          dynamic_axes={**{k: axes for k in names}, "logits": {0: "batch"}})
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        assert "Loop" in {n.op_type for n in m.graph.node}
+        md = model.double()
+        w64 = t_w.double() if with_weights else None
+        word = md.word.weight[t_ids].detach().requires_grad_(True)
+        logits = md.head(md.pooled(word, w64))
+        assert torch.allclose(logits, md(t_ids, w64), atol=1e-12)
+        (grad,) = torch.autograd.grad(logits[pick].sum(), word)
+        arrays = {"input_ids": ids, "output": logits, "embedding": word, "grad_embedding": grad}
+        if with_weights:
+            arrays["per_sample_weights"] = weights
+        size = save(d, arrays, {"opset": 14, "target": [int(t) for t in target], "mode": mode,
+                                "description": BagClassifier.__doc__ + " EmbeddingBag mode '%s'%s; grad_embedding = "
+                                "d logit[target] / d looked-up rows [N, L, H], float64 autograd" % (mode, ", input 'per_sample_weights'" if with_weights else "")})
+        print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+    torch.manual_seed(9)
+    d = os.path.join(OUT_ROOT, "bag_offsets")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    text, offsets = torch.from_numpy(ids.reshape(-1)), torch.tensor([0, 5, 13], dtype=torch.int64)
+    torch.onnx.export(OffsetsBagClassifier("mean").eval(), (text, offsets), os.path.join(d, "model.onnx"), opset_version=14,
+                      input_names=["text", "offsets"], output_names=["logits"], dynamic_axes={"text": {0: "tokens"}, "offsets": {0: "bags"}, "logits": {0: "bags"}})
+    np.save(os.path.join(d, "text.npy"), text.numpy())
+    np.save(os.path.join(d, "offsets.npy"), offsets.numpy())
+    print("bag_offsets     1-D ids with offsets (refused, no batch axis)")
+
+
 if __name__ == "__main__":
     import sys
-    write_past_model() if sys.argv[1:] == ["past"] else main()
+    {"past": write_past_model, "bags": write_bag_models}.get(" ".join(sys.argv[1:]), main)()

@@ -1,4 +1,5 @@
 import { floatCastInputs } from './cast-input';
+import { embeddingBagsAsLookups } from './embedding-bag';
 import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
@@ -28,6 +29,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   unfuseTransformerOps, // onnxruntime's Attention and EmbedLayerNormalization as their definitions
   expandFunctionOps, // opset-23 Attention and RMSNormalization as their function bodies
   onnxMlToStandard, // skl2onnx's linear ops as standard ops
+  embeddingBagsAsLookups, // torch's EmbeddingBag Loops over 2-D ids as Gather + reduction
   floatCastInputs, // integer inputs read only through Casts to float as float32
 ];
 

@@ -50,6 +50,18 @@ export function subgraphReads(node: NodeProto): string[] {
   return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
 }
 
+/** `nodes` without those `droppable` picks whose outputs nothing reads (graph outputs, other nodes, subgraphs), in turn. */
+export function withoutUnreadNodes(graph: GraphProto, nodes: NodeProto[], droppable: (n: NodeProto) => boolean): NodeProto[] {
+  const outputs = new Set((graph.output ?? []).map((o) => o.name));
+  let kept = nodes;
+  for (;;) {
+    const read = new Set([...outputs, ...kept.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+    const next = kept.filter((n) => !droppable(n) || n.output!.some((o) => read.has(o)));
+    if (next.length === kept.length) return kept;
+    kept = next;
+  }
+}
+
 /** A read-only index over a model's main graph. */
 export class GraphView {
   readonly graph: GraphProto;

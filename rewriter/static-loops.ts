@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts } from './graph-view';
+import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts, withoutUnreadNodes } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -242,7 +242,9 @@ function staticSequences(graph: GraphProto, opset: number, known: Known, facts: 
     return [n];
   });
   if (!changed) return undefined;
-  return { ...graph, node: withoutUnreadSequences(graph, nodes, new Set(lists.keys())), initializer: [...(graph.initializer ?? []), ...initializers] };
+  const sequences = new Set(lists.keys());
+  const droppable = (n: NodeProto) => SEQUENCE_OPS.has(n.op_type ?? '') || (n.op_type === 'Identity' && sequences.has(n.input![0]));
+  return { ...graph, node: withoutUnreadNodes(graph, nodes, droppable), initializer: [...(graph.initializer ?? []), ...initializers] };
 }
 
 /** SplitToSequence's pieces: lengths along the axis (its split input, or 1 each), and whether they lose the axis (keepdims 0 without split). */
@@ -256,17 +258,4 @@ function splitLengths(n: NodeProto, shape: number[] | undefined, split: number[]
   // A scalar split is a chunk length (the last chunk shorter); a 1-D one lists the lengths.
   const lengths = splitRank === 0 ? Array.from({ length: Math.ceil(size / split[0]) }, (_, k) => Math.min(split[0], size - k * split[0])) : split;
   return lengths.reduce((a, b) => a + b, 0) === size ? { axis, lengths, squeeze: false } : undefined;
-}
-
-/** The nodes without the sequence ops (and Identities of the `sequences`) whose outputs nothing reads, in turn. */
-function withoutUnreadSequences(graph: GraphProto, nodes: NodeProto[], sequences: Set<string>): NodeProto[] {
-  const outputs = new Set((graph.output ?? []).map((o) => o.name));
-  const droppable = (n: NodeProto) => SEQUENCE_OPS.has(n.op_type ?? '') || (n.op_type === 'Identity' && sequences.has(n.input![0]));
-  let kept = nodes;
-  for (;;) {
-    const read = new Set([...outputs, ...kept.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
-    const next = kept.filter((n) => !droppable(n) || n.output!.some((o) => read.has(o)));
-    if (next.length === kept.length) return kept;
-    kept = next;
-  }
 }

@@ -1,4 +1,5 @@
 import { Embedding, embeddingsOf } from '../rewriter/embedding';
+import { embeddingBagOf } from '../rewriter/embedding-bag';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType, isFloatType, toNumber, ValueInfoProto } from '../rewriter/proto';
@@ -61,7 +62,7 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   }
   const tokenInput = (i: ModelInput) => {
     const embedding = embeddingsOf(view, i.name)[0];
-    if (!embedding) throw new ExplainError(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
+    if (!embedding) throw new ExplainError(bagWithOffsets(view, label) ?? `${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
     return { inputs: [i], joint: false, embedding };
   };
   if (wrt !== undefined) {
@@ -74,9 +75,18 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${floats.length} float inputs: '${floats[0].name}', '${floats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
-  if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
+  if (!tokens.length) fail(bagWithOffsets(view, label) ?? `${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
   const best = tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
   return { inputs: [best.input], joint: false, embedding: best.embedding };
+}
+
+/**
+ * Why token ids that only an EmbeddingBag Loop over 1-D ids with offsets looks up cannot be
+ * explained (the bags over 2-D ids are read as lookups by the canonical form); undefined if there is none.
+ */
+function bagWithOffsets(view: GraphView, label: string): string | undefined {
+  const bag = view.nodes.map((n) => embeddingBagOf(view, n)).find((b) => b);
+  return bag && `${label}: ${view.nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the tokens of every bag share one axis, so none holds one row per output row; export the model with 2-D ids [N, L] (offsets None: bags of equal length), whose lookups are explained per token`;
 }
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */

@@ -1,0 +1,154 @@
+import { attrInt, attrInts } from './attributes';
+import { toAttribute } from './emitter';
+import { constantNodeValue, GraphView, withoutUnreadNodes } from './graph-view';
+import { isFloatType, ModelProto, NodeProto } from './proto';
+import { readInStandardOps } from './standard-form';
+
+const BAG_REDUCTIONS = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax']);
+
+/** What a Loop computing torch's EmbeddingBag reads: bag b is reduce(table[ids[starts[b]:ends[b]]] · weights[…]). */
+export interface EmbeddingBag {
+  loop: NodeProto;
+  table: string;
+  /** The flat ids the bags slice, and per_sample_weights sliced alike (mode 'sum'). */
+  ids: string;
+  weights?: string;
+  starts: string;
+  ends: string;
+  reduction: string;
+}
+
+/**
+ * torch.onnx's export of nn.EmbeddingBag (opset 11 on) is a Loop over the bags: iteration b
+ * slices the flat ids from starts[b] to ends[b] (Gathers of two outer tensors at the iteration
+ * number), looks the slice up in the table, optionally multiplies per_sample_weights sliced alike,
+ * and reduces over the slice (sum, mean or max) into a scan output. Undefined for any other Loop.
+ */
+export function embeddingBagOf(view: GraphView, loop: NodeProto): EmbeddingBag | undefined {
+  const body = loop.attribute?.find((a) => a.name === 'body')?.g;
+  if (loop.op_type !== 'Loop' || loop.domain || !body || body.input?.length !== 2 || body.output?.length !== 2 || loop.output?.length !== 1) return undefined;
+  const [iteration] = body.input.map((i) => i.name ?? '');
+  const producer = new Map((body.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+  const inner = (name: string) => producer.has(name);
+  const node = (name: string | undefined, op: string) => (name !== undefined && producer.get(name)?.op_type === op ? producer.get(name) : undefined);
+  const values = (name: string | undefined) => {
+    const p = name === undefined ? undefined : producer.get(name);
+    return p ? (p.op_type === 'Constant' ? constantNodeValue(p)?.values : undefined) : view.constant(name ?? '')?.values;
+  };
+  const reduceAxes = (n: NodeProto) => attrInts(n, 'axes') ?? values(n.input?.[1]);
+  const reduce = producer.get(body.output[1].name ?? '');
+  if (!reduce || !BAG_REDUCTIONS.has(reduce.op_type ?? '') || attrInt(reduce, 'keepdims', 1) !== 0 || reduceAxes(reduce)?.join() !== '0') return undefined;
+  // The slice bounds: [Gather(outer, iteration)] unsqueezed to one element.
+  const bound = (name: string | undefined) => {
+    const g = node(node(name, 'Unsqueeze')?.input?.[0], 'Gather');
+    const axes = node(name, 'Unsqueeze') && (attrInts(node(name, 'Unsqueeze')!, 'axes') ?? values(node(name, 'Unsqueeze')!.input?.[1]));
+    return g && axes?.join() === '0' && attrInt(g, 'axis', 0) === 0 && g.input?.[1] === iteration && !inner(g.input[0]) ? g.input[0] : undefined;
+  };
+  const sliced = (name: string | undefined) => {
+    const s = node(name, 'Slice');
+    const [x, start, end, axes, steps] = s?.input ?? [];
+    if (!s || inner(x) || values(axes)?.join() !== '0' || (steps && values(steps)?.join() !== '1')) return undefined;
+    const [starts, ends] = [bound(start), bound(end)];
+    return starts && ends ? { x, starts, ends, start, end } : undefined;
+  };
+  let rows = reduce.input![0];
+  let weights: string | undefined;
+  const mul = node(rows, 'Mul');
+  if (mul) {
+    // per_sample_weights: Mul(rows, Unsqueeze(Slice(weights, same bounds), [1])), either order
+    const k = node(mul.input![0], 'Gather') ? 0 : 1;
+    const u = node(mul.input![1 - k], 'Unsqueeze');
+    const w = u && (attrInts(u, 'axes') ?? values(u.input?.[1]))?.join() === '1' ? sliced(u.input![0]) : undefined;
+    if (!w) return undefined;
+    [rows, weights] = [mul.input![k], w.x];
+    const lookup = sliced(node(rows, 'Gather')?.input?.[1]);
+    if (lookup?.start !== w.start || lookup.end !== w.end) return undefined;
+  }
+  const gather = node(rows, 'Gather');
+  const table = gather && attrInt(gather, 'axis', 0) === 0 ? view.initializers.get(gather.input![0]) : undefined;
+  const lookup = sliced(gather?.input?.[1]);
+  if (!table || !isFloatType(table.data_type) || table.dims?.length !== 2 || !lookup) return undefined;
+  return { loop, table: gather!.input![0], ids: lookup.x, weights, starts: lookup.starts, ends: lookup.ends, reduction: reduce.op_type! };
+}
+
+/**
+ * The tensor `name` traced back through Casts and Identities.
+ */
+function traced(view: GraphView, name: string): string {
+  let n = view.producer.get(name);
+  while (n && (n.op_type === 'Cast' || n.op_type === 'Identity')) {
+    name = n.input![0];
+    n = view.producer.get(name);
+  }
+  return name;
+}
+
+/**
+ * The [B, L] ids whose flattening the bag reads when torch exported 2-D input (bags of equal
+ * length L, offsets None): ids = Reshape(X, [-1]); starts = Concat(Range(0, B·L, L), …) with L read
+ * from Shape(X)[1] and B·L as ReduceProd(Shape(X)); ends = starts[1:]; the trip count Shape(ends)[0]
+ * (or Shape(X)[0]). Then bag b is row b of X. Undefined otherwise (1-D ids with offsets).
+ */
+function rowsOfBags(view: GraphView, bag: EmbeddingBag): { ids: string; weights?: string } | undefined {
+  const flat = (name: string) => {
+    const r = view.producer.get(traced(view, name));
+    return r?.op_type === 'Reshape' && view.constant(r.input![1])?.values.join() === '-1' && view.rank(r.input![0]) === 2 ? r.input![0] : undefined;
+  };
+  const x = flat(bag.ids);
+  const weights = bag.weights && flat(bag.weights);
+  if (!x || (bag.weights && !weights)) return undefined;
+  const shapeOf = (name: string) => {
+    const s = view.producer.get(traced(view, name));
+    return s?.op_type === 'Shape' && !s.attribute?.length ? traced(view, s.input![0]) : undefined;
+  };
+  // Gather(Shape(t), k) as [t, k], through Casts
+  const dimOf = (name: string): [string | undefined, number | undefined] => {
+    const g = view.producer.get(traced(view, name));
+    return g?.op_type === 'Gather' && view.constant(g.input![1])?.dims.length === 0 ? [shapeOf(g.input![0]), view.constant(g.input![1])?.values[0]] : [undefined, undefined];
+  };
+  const concat = view.producer.get(traced(view, bag.starts));
+  const range = concat?.op_type === 'Concat' && attrInt(concat, 'axis', 0) === 0 ? view.producer.get(traced(view, concat.input![0])) : undefined;
+  if (range?.op_type !== 'Range' || view.constant(traced(view, range.input![0]))?.values[0] !== 0) return undefined;
+  const total = view.producer.get(traced(view, range.input![1]));
+  const totalOk = total?.op_type === 'ReduceProd' && attrInt(total, 'keepdims', 1) === 0 && shapeOf(total.input![0]) === x;
+  const [lengthOf, lengthAxis] = dimOf(range.input![2]);
+  const ends = view.producer.get(traced(view, bag.ends));
+  const endsOk = ends?.op_type === 'Slice' && traced(view, ends.input![0]) === traced(view, bag.starts) && view.constant(ends.input![1])?.values.join() === '1'
+    && view.constant(ends.input![3] ?? '')?.values.join() === '0' && (!ends.input![4] || view.constant(ends.input![4])?.values.join() === '1')
+    && (view.constant(ends.input![2])?.values[0] ?? 0) >= 2 ** 31 - 1;
+  const [tripsOf, tripsAxis] = dimOf(bag.loop.input![0]);
+  const tripsOk = (tripsOf === traced(view, bag.ends) || tripsOf === x) && tripsAxis === 0;
+  return totalOk && lengthOf === x && lengthAxis === 1 && endsOk && tripsOk ? { ids: x, weights } : undefined;
+}
+
+/**
+ * torch's EmbeddingBag over 2-D ids (bags of equal length) read as the lookup it is: Gather of
+ * the table at the [B, L] ids, times the [B, L] per_sample_weights where given, reduced over the
+ * bag axis 1. Its token ids are then explained per token like nn.Embedding's. A bag Loop over
+ * 1-D ids with offsets (tokens of every bag on one axis, no batch axis) stays as it is.
+ */
+export function embeddingBagsAsLookups(model: ModelProto, label: string): ModelProto {
+  if (!(model.graph?.node ?? []).some((n) => n.op_type === 'Loop')) return model;
+  const view = new GraphView(model, label);
+  const bags = new Map(view.nodes.flatMap((n) => {
+    const bag = embeddingBagOf(view, n);
+    const rows = bag && rowsOfBags(view, bag);
+    return bag && rows ? [[n, { ...bag, ...rows }] as const] : [];
+  }));
+  if (!bags.size) return model;
+  const read = readInStandardOps(model, label, 'embedding-bag', (n) => bags.has(n), (em, _view, n) => {
+    const bag = bags.get(n)!;
+    // The lookup, named after the bag: the explained embedding of its token ids.
+    const looked = `${n.name || n.output![0]}/lookup`;
+    em.nodes.push({ op_type: 'Gather', input: [bag.table, bag.ids], output: [looked], attribute: [toAttribute('axis', 0)] });
+    const rows = bag.weights ? em.mul(looked, em.unsqueeze(bag.weights, [2])) : looked;
+    const out = bag.reduction === 'ReduceSum' ? em.reduceSum(rows, [1], false) : em.reduce(bag.reduction as 'ReduceMean' | 'ReduceMax', rows, [1], false);
+    em.rename(out, n.output![0]);
+  });
+  // The flat ids, offsets and trip count that only the Loops read.
+  const graph = read.graph!;
+  return { ...read, graph: { ...graph, node: withoutUnreadNodes(graph, graph.node ?? [], (n) => !n.domain && BAG_FEEDERS.has(n.op_type ?? '')) } };
+}
+
+/** Ops torch.onnx writes to compute a bag Loop's flat ids, bounds and trip count. */
+const BAG_FEEDERS = new Set(['Shape', 'Gather', 'Constant', 'Cast', 'ReduceProd', 'Range', 'Reshape', 'Unsqueeze', 'Concat', 'Slice']);
