@@ -6,7 +6,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
-import { IO_NAMES } from '../rewriter/augment';
 import { encodeModel } from '../rewriter/proto';
 import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
@@ -65,8 +64,8 @@ export async function profileGraphs(modelFile: string, cacheDir: string, methodL
       const classes = prepared.facts.shapes.get(from)!.slice(1);
       const seed = new Float32Array(batch * classes.reduce((a, b) => a * b, 1));
       for (let r = 0; r < batch; r++) seed[r * (seed.length / batch)] = 1;
-      const feeds: Record<string, ort.Tensor> = { [ex.input.name]: x, [IO_NAMES.seed]: new ort.Tensor('float32', seed, [batch, ...classes]) };
-      if (methods[method].reference) feeds[IO_NAMES.baseline] = new ort.Tensor('float32', new Float32Array(row), [1, ...rowDims]);
+      const feeds: Record<string, ort.Tensor> = { [ex.input.name]: x, [ex.io.seed]: new ort.Tensor('float32', seed, [batch, ...classes]) };
+      if (methods[method].reference) feeds[ex.io.baseline] = new ort.Tensor('float32', new Float32Array(row), [1, ...rowDims]);
       const events = await profiled(encodeModel(model), feeds, prefix);
       const emitted = (e: ProfEvent) => e.name.startsWith('xpl/');
       console.log(` batch ${batch} ${method} (${model.graph!.node!.length} nodes${methods[method].reference ? ', one shared baseline row' : ''}):`);

@@ -57,6 +57,8 @@ export interface AugmentSpec {
   path?: { steps: number };
   /** Tensor the output seed is applied to (the chosen output, or its pre-softmax logits). */
   from: string;
+  /** The graph's own input and output names (default: ioNames of the view). */
+  io?: IoNames;
   options: RuleOptions;
   /**
    * Reference methods: the reference input is a constant row instead of the `baseline` input —
@@ -75,6 +77,28 @@ export interface AugmentSpec {
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
+export type IoNames = typeof IO_NAMES;
+
+/**
+ * The augmented graphs' own input and output names for a model: IO_NAMES, each one the model
+ * already gives a tensor (or, for `baseline` and `attribution`, a `<name>:` prefix) suffixed `_1`,
+ * `_2`, … until free, so that a model whose input is called `weights` (EmbeddingBag's
+ * per_sample_weights) or `delta` is explained; integrated gradients' weights are then `weights_1`.
+ */
+export function ioNames(view: GraphView): IoNames {
+  const taken = [...view.producer.keys(), ...view.initializers.keys(), ...view.inputs.map((i) => i.name ?? '')];
+  const used = new Set(taken);
+  const free = (base: string) => {
+    let name = base;
+    for (let k = 1; used.has(name) || taken.some((t) => t.startsWith(`${name}:`)); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
+  return Object.fromEntries(Object.entries(IO_NAMES).map(([key, base]) => [key, free(base)])) as IoNames;
+}
+
+/** A graph spec's own input and output names: those it is given, else ioNames of its view. */
+export const ioOf = (spec: { view: GraphView; io?: IoNames }): IoNames => spec.io ?? ioNames(spec.view);
 
 /** A per-input name of joint attribution: `attribution:<input>`, `baseline:<input>`. */
 export const perInput = (io: string, input: string): string => `${io}:${input}`;
@@ -109,15 +133,15 @@ function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: str
  * each point scaled by the step's weight, so the walk's result at a point is w_s·∂f/∂a(a_{s,n});
  * `sum` adds the S points of each row: Σ_s w_s ∂f/∂a(a_{s,n}) (Sundararajan et al. 2017, eq. 3).
  */
-function pathPass(spec: AugmentSpec, em: Emitter, steps: number, starts: [string, string][]): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string[]; seed: string; sum: (g: string, start: string) => string } {
+function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, starts: [string, string][]): { view: GraphView; facts: TensorFacts; nodes: NodeProto[]; from: string; wrt: string[]; seed: string; sum: (g: string, start: string) => string } {
   const { view, facts, from } = spec;
   const rowOf = (name: string) => facts.shapes.get(name)!.slice(1);
   const column = (t: string, rank: number) => em.reshape(t, [steps, ...Array(rank).fill(1)]);
   const wrt = starts.map(([start, startRef]) => {
-    const points = em.add(em.unsqueeze(startRef, [0]), em.mul(column(IO_NAMES.alphas, rowOf(start).length + 1), em.unsqueeze(em.sub(start, startRef), [0])));
+    const points = em.add(em.unsqueeze(startRef, [0]), em.mul(column(io.alphas, rowOf(start).length + 1), em.unsqueeze(em.sub(start, startRef), [0])));
     return em.reshape(points, [-1, ...rowOf(start)]);
   });
-  const seed = em.reshape(em.mul(column(IO_NAMES.weights, rowOf(from).length + 1), em.unsqueeze(IO_NAMES.seed, [0])), [-1, ...rowOf(from)]);
+  const seed = em.reshape(em.mul(column(io.weights, rowOf(from).length + 1), em.unsqueeze(io.seed, [0])), [-1, ...rowOf(from)]);
   const explained = spec.inputs ?? [spec.input];
   const fromInput = differentiable(view, facts, explained);
   const repeated = new Map<string, string>();
@@ -201,14 +225,15 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
  */
 export function buildAugmented(spec: AugmentSpec): ModelProto {
   const { view, facts, method } = spec;
+  const io = ioOf(spec);
   const explained = spec.inputs ?? [spec.input];
-  const name = (io: string, input: string) => (spec.inputs ? perInput(io, input) : io);
+  const name = (base: string, input: string) => (spec.inputs ? perInput(base, input) : base);
   if (spec.inputs && spec.layer !== undefined) throw new ExplainError(`${view.label}: layer attribution attributes to one tensor; it cannot be joint over several inputs`);
-  checkFreeNames(view, [...Object.values(IO_NAMES), ...explained.flatMap((i) => [name(IO_NAMES.baseline, i), name(IO_NAMES.attribution, i)])]);
+  checkFreeNames(view, [...Object.values(io), ...explained.flatMap((i) => [name(io.baseline, i), name(io.attribution, i)])]);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const em = new Emitter(view.opset, floatType);
   const dims = (name: string, batch: string | number = 'N') => batchDims(facts, name, batch);
-  const extraInputs: ValueInfoProto[] = [valueInfo(IO_NAMES.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
+  const extraInputs: ValueInfoProto[] = [valueInfo(io.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];
   let ref: ((n: string) => string) | undefined;
   if (method.reference) {
@@ -216,7 +241,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     // and its activations broadcast against the N rows in the rules (where the model keeps the
     // batch on an axis of its own; otherwise the baseline has N rows).
     for (const input of explained) {
-      const baseline = name(IO_NAMES.baseline, input);
+      const baseline = name(io.baseline, input);
       const row = facts.shapes.get(input)!;
       const constant = spec.baselineRows?.[baseline] ?? (spec.zeroBaseline ? new Float32Array(row.reduce((a, b) => a * b, 1)) : undefined);
       if (constant && facts.batchBroadcasts) {
@@ -226,7 +251,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
         extraInputs.push(valueInfo(baseline, floatType, dims(input, batch)));
       }
     }
-    ({ nodes: refNodes, ref } = renamedPass(view, new Map(explained.map((i) => [i, name(IO_NAMES.baseline, i)])), REF_PREFIX));
+    ({ nodes: refNodes, ref } = renamedPass(view, new Map(explained.map((i) => [i, name(io.baseline, i)])), REF_PREFIX));
   }
   const wrt = spec.layer !== undefined ? [spec.layer] : explained;
   const grads = new Map<string, string>();
@@ -234,9 +259,9 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   if (spec.path) {
     if (!ref) throw new ExplainError(`${view.label}: a path method needs a baseline`);
     const steps = spec.path.steps;
-    extraInputs.push(valueInfo(IO_NAMES.alphas, floatType, [steps]), valueInfo(IO_NAMES.weights, floatType, [steps]));
+    extraInputs.push(valueInfo(io.alphas, floatType, [steps]), valueInfo(io.weights, floatType, [steps]));
     const interpolation = em.nodes.length;
-    const path = pathPass(spec, em, steps, wrt.map((w) => [w, ref!(w)]));
+    const path = pathPass(spec, io, em, steps, wrt.map((w) => [w, ref!(w)]));
     pathNodes = [...em.nodes.splice(interpolation), ...path.nodes];
     const g = emitBackward({
       view: path.view, facts: path.facts, em, table: method.table, options: spec.options, wrt: path.wrt, from: path.from,
@@ -246,7 +271,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   } else {
     const g = emitBackward({
       view, facts, em, table: method.table, options: spec.options, wrt, from: spec.from, ref,
-      seed: method.start ? method.start(em, { seed: IO_NAMES.seed, from: spec.from }) : IO_NAMES.seed,
+      seed: method.start ? method.start(em, { seed: io.seed, from: spec.from }) : io.seed,
     });
     for (const w of wrt) grads.set(w, g.get(w)!);
   }
@@ -254,14 +279,14 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
   const sums: string[] = [];
   for (const w of wrt) {
-    const attribution = em.rename(method.attribution(em, { grad: grads.get(w)!, input: w, baseline: ref?.(w) }), name(IO_NAMES.attribution, w));
+    const attribution = em.rename(method.attribution(em, { grad: grads.get(w)!, input: w, baseline: ref?.(w) }), name(io.attribution, w));
     outputs.push(valueInfo(attribution, floatType, dims(w)));
     if (method.explained) sums.push(rowSum(attribution, w));
   }
   if (method.explained) {
     const explainedValue = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
-    em.rename(em.sub(em.sum(sums), rowSum(em.mul(IO_NAMES.seed, explainedValue), spec.from)), IO_NAMES.delta);
-    outputs.push(valueInfo(IO_NAMES.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
+    em.rename(em.sub(em.sum(sums), rowSum(em.mul(io.seed, explainedValue), spec.from)), io.delta);
+    outputs.push(valueInfo(io.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
   return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);
 }

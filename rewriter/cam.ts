@@ -1,5 +1,5 @@
 import { attrFloat, attrInt, attrInts } from './attributes';
-import { batchDims, checkFreeNames, extendModel, IO_NAMES } from './augment';
+import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
@@ -29,6 +29,8 @@ export interface MapSpec {
   /** Forward tensors to output besides the model outputs (an explained intermediate tensor). */
   expose?: string[];
   options: CamOptions & RuleOptions;
+  /** The graph's own input and output names (default: ioNames of the view). */
+  io?: IoNames;
 }
 
 /** The pieces CAM reads: the last convolutional map A [N,K,…] and the linear layer's class weights W [C,K]. */
@@ -92,23 +94,25 @@ export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[]
 /** The model with input `seed` and output `attribution` (`result`, of shape `dims` at batch 1) added. */
 export function mapModel(spec: MapSpec, em: Emitter, result: string, dims: number[]): ModelProto {
   const { view, facts } = spec;
-  em.rename(result, IO_NAMES.attribution);
+  const io = ioOf(spec);
+  em.rename(result, io.attribution);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const batch = dims.map((v, k) => (k === 0 && spec.batchDynamic ? 'N' : v));
   const exposed = (spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, batchDims(facts, name)));
-  return extendModel(view, spec.batchDynamic, em, [valueInfo(IO_NAMES.seed, floatType, batchDims(facts, spec.from))], [...exposed, valueInfo(IO_NAMES.attribution, floatType, batch)]);
+  return extendModel(view, spec.batchDynamic, em, [valueInfo(io.seed, floatType, batchDims(facts, spec.from))], [...exposed, valueInfo(io.attribution, floatType, batch)]);
 }
 
 /** CAM (Zhou et al. 2016): M = Σ_k (Σ_c seed_c · W[c, k]) · A_k, shape (N, 1, …): the class weights of the seeded logits over the last map. */
 export function buildCam(spec: MapSpec): ModelProto {
   const { view, facts } = spec;
-  checkFreeNames(view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  const io = ioOf(spec);
+  checkFreeNames(view, [io.seed, io.attribution]);
   const head = camHead(view, facts, spec.from);
   const fromShape = facts.shapes.get(spec.from)!;
   if (fromShape.length !== 2 || fromShape[1] !== head.classes) throw new ExplainError(`${view.label}: CAM needs the explained tensor '${spec.from}' to be the linear layer's [N, ${head.classes}] output; it has shape [${fromShape}]`);
   const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const mapShape = facts.shapes.get(head.map)!;
-  const perRow = em.matmul(IO_NAMES.seed, em.constFloat(head.weights, [head.classes, head.channels]));
+  const perRow = em.matmul(io.seed, em.constFloat(head.weights, [head.classes, head.channels]));
   const weights = em.reshape(perRow, [0, head.channels, ...mapShape.slice(2).map(() => 1)]);
   const map = em.reduceSum(em.mul(weights, head.map), [1]);
   const out = mapTail(spec, em, map, [mapShape[0], 1, ...mapShape.slice(2)], spec.options.relu ?? false, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');

@@ -1,4 +1,4 @@
-import { checkFreeNames, IO_NAMES } from './augment';
+import { checkFreeNames, ioOf } from './augment';
 import { emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
@@ -21,7 +21,7 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   if (shape.length < 3 || !holdsRows(facts, layer, spec.batchDynamic)) {
     throw new ExplainError(`${view.label}: Grad-CAM needs a layer of rank 3 or more (N, C, …: a sequence, image or video map) with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
   }
-  const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: IO_NAMES.seed }).get(layer)!;
+  const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: ioOf(spec).seed }).get(layer)!;
   const spatial = shape.slice(2).map((_, k) => k + 2);
   const map = em.reduceSum(em.mul(em.reduceMean(grad, spatial), layer), [1]);
   return { map, shape: [shape[0], 1, ...shape.slice(2)] };
@@ -29,7 +29,7 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
 
 /** Grad-CAM at `layer`: ReLU by default, optionally resized to the input (bilinear by default). */
 export function buildGradCam(spec: MapSpec): ModelProto {
-  checkFreeNames(spec.view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  checkFreeNames(spec.view, [ioOf(spec).seed, ioOf(spec).attribution]);
   const em = new Emitter(spec.view.opset, spec.facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const out = mapTail(spec, em, map, shape, spec.options.relu ?? true, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
@@ -41,11 +41,11 @@ export function buildGradCam(spec: MapSpec): ModelProto {
  * resized to the input (nearest by default, as Captum), broadcast over the input's channels.
  */
 export function buildGuidedGradCam(spec: MapSpec): ModelProto {
-  checkFreeNames(spec.view, [IO_NAMES.seed, IO_NAMES.attribution]);
+  checkFreeNames(spec.view, [ioOf(spec).seed, ioOf(spec).attribution]);
   const { view, facts } = spec;
   const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
-  const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: IO_NAMES.seed }).get(spec.input)!;
+  const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: ioOf(spec).seed }).get(spec.input)!;
   return mapModel(spec, em, em.mul(guided, up.map), facts.shapes.get(spec.input)!);
 }

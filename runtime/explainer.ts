@@ -1,4 +1,4 @@
-import { AugmentSpec, buildAugmented, IO_NAMES, Method, perInput } from '../rewriter/augment';
+import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
@@ -159,6 +159,8 @@ export class Explainer {
   readonly explained: ModelInput[];
   readonly joint: boolean;
   readonly tokens?: Tokens;
+  /** The augmented graphs' own input and output names (`seed`, `attribution`, …; suffixed where the model uses one). */
+  readonly io: IoNames;
   /** Warnings raised so far (also sent to options.warn / console.warn). */
   readonly warnings: string[] = [];
 
@@ -178,6 +180,7 @@ export class Explainer {
     this.input = this.explained[0];
     this.joint = chosen.joint;
     if (embedding) this.tokens = tokenTable(original, chosen.inputs[0], embedding);
+    this.io = ioNames(this.view);
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
@@ -446,7 +449,7 @@ export class Explainer {
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
     if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
     const expose = this.outputNames.includes(output) ? [] : [output];
-    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options };
+    const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options, io: this.io };
     if (map) return { model: map(spec), prepared, from };
     const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline });
     return { model, prepared, from };
@@ -616,7 +619,7 @@ export class Explainer {
 
   /** The names of the attribution outputs: `attribution`, or `attribution:<name>` per input for joint attribution. */
   get attributionNames(): string[] {
-    return this.joint ? this.explained.map((i) => perInput(IO_NAMES.attribution, i.name)) : [IO_NAMES.attribution];
+    return this.joint ? this.explained.map((i) => perInput(this.io.attribution, i.name)) : [this.io.attribution];
   }
 
   /**
@@ -625,16 +628,16 @@ export class Explainer {
    * of that input in `values`.
    */
   referenceFeeds(options: AttributeOptions, values: Record<string, OrtTensor>, shareable: boolean): Record<string, OrtTensor> {
-    if (!this.joint) return { [IO_NAMES.baseline]: this.baselineFor(options.baseline, values[this.input.name], shareable) };
+    if (!this.joint) return { [this.io.baseline]: this.baselineFor(options.baseline, values[this.input.name], shareable) };
     return Object.fromEntries(this.explained.map((i) => {
       const given = options.baselines?.[i.name] ?? (i === this.input ? options.baseline : undefined);
-      return [perInput(IO_NAMES.baseline, i.name), this.baselineFor(given, values[i.name], shareable, i.name)];
+      return [perInput(this.io.baseline, i.name), this.baselineFor(given, values[i.name], shareable, i.name)];
     }));
   }
 
   /** A run's outputs split into the attributions (per explained input when joint), delta and the model's outputs. */
   splitOutputs(all: Record<string, TensorData>): Pick<AttributionResult, 'attributions' | 'inputAttributions' | 'outputs' | 'delta'> {
-    const { [IO_NAMES.delta]: delta, ...rest } = all;
+    const { [this.io.delta]: delta, ...rest } = all;
     const names = this.attributionNames;
     const outputs = Object.fromEntries(Object.entries(rest).filter(([k]) => !names.includes(k)));
     const inputAttributions = this.joint ? Object.fromEntries(this.explained.map((i, k) => [i.name, all[names[k]]])) : undefined;

@@ -1,4 +1,3 @@
-import { IO_NAMES } from '../rewriter/augment';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { ModelProto } from '../rewriter/proto';
@@ -70,17 +69,17 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
   const augmented = oneGraph ? (await ex.augmented(rowDims, options)).model : undefined;
   const takes = new Set((augmented?.graph?.input ?? []).map((i) => i.name));
   const values: OrtFeeds = { [ex.input.name]: x, ...ex.sideFeeds(x, options.feeds) };
-  const takesBaseline = [...takes].some((n) => n === IO_NAMES.baseline || n?.startsWith(`${IO_NAMES.baseline}:`));
+  const takesBaseline = [...takes].some((n) => n === ex.io.baseline || n?.startsWith(`${ex.io.baseline}:`));
   // One reference per explained input, in the order of ex.explained.
   const references = takesBaseline || options.baseline || options.baselines ? ex.referenceFeeds(options, values, false) : {};
   const feeds: OrtFeeds = { ...values, ...references };
-  if (takes.has(IO_NAMES.seed)) {
+  if (takes.has(ex.io.seed)) {
     const { from } = ex.resolveOutput(options.output, options.explainSoftmax);
     const shape = prepared.facts.shapes.get(from)!;
     const classes = shape.slice(1).reduce((a, d) => a * d, 1);
     const seed = new Float32Array(x.dims[0] * classes);
     targets.forEach((t, r) => { seed[r * classes + t] = 1; });
-    feeds[IO_NAMES.seed] = floatTensor(seed, [x.dims[0], ...shape.slice(1)]);
+    feeds[ex.io.seed] = floatTensor(seed, [x.dims[0], ...shape.slice(1)]);
   }
   const model = prepared.view.model;
   for (const f of prepared.batchDynamic ? [feeds] : splitFeeds(feeds, x.dims[0])) {

@@ -1,4 +1,3 @@
-import { IO_NAMES } from '../../rewriter/augment';
 import { methods } from '../../rules/methods';
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
@@ -37,9 +36,9 @@ export const backprop: Driver = {
     const sharedBaseline = large && !!given && Object.values(given).every((b) => b.dims[0] === 1);
     const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest, sharedBaseline]);
     const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows, sharedBaseline });
-    const takesBaseline = session.inputNames.some((name) => name === IO_NAMES.baseline || name.startsWith(`${IO_NAMES.baseline}:`));
+    const takesBaseline = session.inputNames.some((name) => name === ex.io.baseline || name.startsWith(`${ex.io.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
-    const feeds: Record<string, OrtTensor> = { ...values, [IO_NAMES.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
+    const feeds: Record<string, OrtTensor> = { ...values, [ex.io.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };
     // The baselines checked above are the feeds where one row broadcasts; otherwise rows are repeated.
     if (takesBaseline) Object.assign(feeds, given && info.batchBroadcasts ? given : ex.referenceFeeds(options, values, info.batchBroadcasts));
     const runs = chunkFeeds(feeds, n, info.batchDynamic ? internalBatch(options, await rowsInMemory(ex, rowDims, options)) : 1);

@@ -1,4 +1,3 @@
-import { IO_NAMES } from '../../rewriter/augment';
 import { integratedGradients as method } from '../../rules/methods/integrated-gradients';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
@@ -56,8 +55,8 @@ export const integratedGradients: Driver = {
       for (let s0 = 0; s0 < alphas.length; s0 += chunk.steps) {
         const pad = (v: number[]) => floatTensor(Float32Array.from({ length: chunk.steps }, (_, k) => v[s0 + k] ?? 0), [chunk.steps]);
         const result = await session.run({
-          ...Object.fromEntries(Object.entries({ ...values, ...references, [IO_NAMES.seed]: seed }).map(([k, t]) => [k, rows(t, r0, r1)])),
-          [IO_NAMES.alphas]: pad(alphas), [IO_NAMES.weights]: pad(weights),
+          ...Object.fromEntries(Object.entries({ ...values, ...references, [ex.io.seed]: seed }).map(([k, t]) => [k, rows(t, r0, r1)])),
+          [ex.io.alphas]: pad(alphas), [ex.io.weights]: pad(weights),
         });
         for (const name of names) {
           const t = result[name] as OrtTensor;
@@ -70,14 +69,14 @@ export const integratedGradients: Driver = {
         if (s0 === 0) {
           firsts.push(result);
           // f(x) − f(x⁰) of the seeded value: this chunk's Σ attribution − its delta.
-          const d = result[IO_NAMES.delta].data as Float32Array;
+          const d = result[ex.io.delta].data as Float32Array;
           for (let r = r0; r < r1; r++) explained[r] = names.reduce((e, name) => e + rowSum(result[name].data as Float32Array, r - r0, sums[name].per), 0) - d[r - r0];
         }
         options.progress?.(++done, runs);
       }
     }
     const delta = Float32Array.from(explained, (e, r) => names.reduce((total, name) => total + rowSum(sums[name].data, r, sums[name].per), 0) - e);
-    const others = Object.keys(firsts[0]).filter((k) => !names.includes(k) && k !== IO_NAMES.delta);
+    const others = Object.keys(firsts[0]).filter((k) => !names.includes(k) && k !== ex.io.delta);
     const all = { ...concatRows(firsts, others), ...Object.fromEntries(names.map((name) => [name, { data: sums[name].data, dims: sums[name].dims }])) };
     return { ...ex.splitOutputs(all), delta, targets };
   },

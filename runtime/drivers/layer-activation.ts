@@ -1,7 +1,7 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { batchDims, checkFreeNames, extendModel, IO_NAMES } from '../../rewriter/augment';
+import { batchDims, checkFreeNames, extendModel } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
 import { valueInfo } from '../../rewriter/proto';
 import { perRow } from '../targets';
@@ -37,9 +37,9 @@ export const layerActivation: Driver = {
     const layer = layerOf(ex, options);
     const { view, facts, batchDynamic } = await ex.prepare(rowDims, options.onehotAxis);
     ex.checkTensor({ view, facts, batchDynamic }, layer, 'layer');
-    checkFreeNames(view, [IO_NAMES.attribution]);
+    checkFreeNames(view, [ex.io.attribution]);
     const em = new Emitter(view.opset, facts.dtypes.get(layer)!);
-    em.rename(layer, IO_NAMES.attribution);
-    return extendModel(view, batchDynamic, em, [], [valueInfo(IO_NAMES.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
+    em.rename(layer, ex.io.attribution);
+    return extendModel(view, batchDynamic, em, [], [valueInfo(ex.io.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
   },
 };

@@ -1,7 +1,7 @@
 /**
  * An independent check of a mutated model that onnx-explain accepted: its gradient (the API's
  * default method and target) against central differences of the model itself, run by onnxruntime
- * as it is, with only the explained tensor added to its outputs, along a seeded ±1 direction v,
+ * as it is, with only the explained tensor added to its outputs, along a seeded direction v (a few features, each ± its size),
  * at three step sizes. A kink crossed within the step (ReLU, MaxPool's switch, Clip) shows as
  * one-sided slopes or step sizes that disagree: such a case is inconclusive, not a problem. Models
  * whose forward is a step function (quantized activations, rounding) or half precision are not checked.
@@ -43,12 +43,18 @@ export async function gradientCheck(modelFile: string, inputFile: string, seed: 
     return 'skipped: the gradient is refused (the case ran another method)';
   }
   const from = ex.resolveOutput(undefined).from;
-  // ±1 on a few random features: a small move of every hidden unit, so few kinks are crossed.
+  // A few random features, each moved in proportion to its size (down to 1 % of the largest): a
+  // small move of every hidden unit, so few kinks are crossed, also where the values span decades
+  // (a power spectrogram's small bins crossed a top_db clip at a step sized by the largest, seed 1990).
   const random = rng(seed);
+  const largest = x.data.reduce((m, e) => Math.max(m, Math.abs(e)), 1);
   const v = new Float32Array(x.data.length);
-  for (let k = 0; k < 32; k++) v[Math.floor(random() * v.length)] = random() < 0.5 ? -1 : 1;
+  for (let k = 0; k < 32; k++) {
+    const i = Math.floor(random() * v.length);
+    v[i] = (random() < 0.5 ? -1 : 1) * Math.max(Math.abs(x.data[i]), largest / 100) / largest;
+  }
   const gv = r.attributions.data.reduce((s, g, i) => s + g * v[i], 0);
-  const h = 1e-3 * x.data.reduce((m, e) => Math.max(m, Math.abs(e)), 1);
+  const h = 1e-3 * largest;
   let values: number[];
   try {
     values = await explainedValues(model, from, inputs[0].name!, x, r.targets, [0, ...STEPS_OF_H.flatMap((k) => [h * k, -h * k])].map((t) => Float32Array.from(x.data, (e, i) => e + t * v[i])));

@@ -1,0 +1,74 @@
+import * as ort from 'onnxruntime-node';
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { centralDifferences } from './support/central';
+import { relL2 } from './support/fixtures';
+import { runCli, tempDir } from './support/cli-harness';
+
+const W = Array.from({ length: 4 * 3 }, (_, k) => Math.sin(3 * k + 1));
+
+/**
+ * Inputs x and `weights` [N, 4]; `seed` = Tanh(x·weights), `alphas` = seed·W, output `delta` =
+ * Sigmoid(alphas) [N, 3]: every tensor named like one of the augmented graphs' own inputs and outputs.
+ */
+function model(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'm');
+  em.rename(em.op('Tanh', [em.mul('x', 'weights')]), 'seed');
+  em.rename(em.matmul('seed', em.constFloat(W, [4, 3])), 'alphas');
+  em.rename(em.op('Sigmoid', ['alphas']), 'delta');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: {
+      name: 'names', node: em.nodes, initializer: em.initializers, output: [valueInfo('delta', DataType.FLOAT, ['N', 3])],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('weights', DataType.FLOAT, ['N', 4])],
+    },
+  });
+}
+
+const x = { data: Float32Array.from({ length: 8 }, (_, k) => Math.cos(k + 0.5)), dims: [2, 4] };
+const weights = { data: Float32Array.from({ length: 8 }, (_, k) => 0.5 + 0.1 * k), dims: [2, 4] };
+
+test('a model whose tensors are called seed, alphas, delta and weights (an input): the graphs\' own names get suffixes; gradient, integrated gradients, DeepLIFT and joint attribution are right', async () => {
+  const bytes = model();
+  const ex = await Explainer.load(bytes, { wrt: 'x' });
+  assert.equal({ ...ex.io }, { seed: 'seed_1', baseline: 'baseline', attribution: 'attribution', delta: 'delta_1', alphas: 'alphas_1', weights: 'weights_1' });
+  const session = await ort.InferenceSession.create(bytes);
+  const f = async (v: Float32Array) => (await session.run({ x: new ort.Tensor('float32', v, [2, 4]), weights: new ort.Tensor('float32', weights.data, [2, 4]) })).delta.data as Float32Array;
+  const target = [1, 2];
+  const g = await ex.attribute(x, { target, feeds: { weights } });
+  assert.ok(relL2(g.outputs.delta.data, await f(x.data)) <= 1e-7, 'the model\'s output "delta" is returned');
+  const fd = await centralDifferences(x.data, 1e-3, f, (i) => (i < 4 ? target[0] : 3 + target[1]));
+  assert.ok(relL2(g.attributions.data, fd) <= 1e-3, `gradient vs central differences: ${relL2(g.attributions.data, fd)}`);
+  const y = await f(x.data);
+  const y0 = await f(new Float32Array(8));
+  for (const method of ['deeplift', 'integrated-gradients'] as const) {
+    const r = await ex.attribute(x, { method, target, feeds: { weights }, steps: 64 });
+    [0, 1].forEach((row) => {
+      const sum = r.attributions.data.subarray(row * 4, row * 4 + 4).reduce((s, v) => s + v, 0);
+      const want = y[row * 3 + target[row]] - y0[row * 3 + target[row]];
+      assert.ok(Math.abs(sum - want) <= (method === 'deeplift' ? 1e-6 : 1e-4), `${method} row ${row}: Σ ${sum} vs ${want}`);
+      assert.ok(Math.abs(r.delta![row] - (sum - want)) <= 1e-6, `${method} row ${row}: delta ${r.delta![row]}`);
+    });
+  }
+  const joint = await Explainer.load(bytes, { wrt: 'all' });
+  const d = await joint.attribute({ x, weights }, { method: 'deeplift', target });
+  const both = (row: number) => [d.inputAttributions!.x, d.inputAttributions!.weights].reduce((s, t) => s + t.data.subarray(row * 4, row * 4 + 4).reduce((a, v) => a + v, 0), 0);
+  const zero = (await session.run({ x: new ort.Tensor('float32', new Float32Array(8), [2, 4]), weights: new ort.Tensor('float32', new Float32Array(8), [2, 4]) })).delta.data as Float32Array;
+  [0, 1].forEach((row) => assert.ok(Math.abs(both(row) - (y[row * 3 + target[row]] - zero[row * 3 + target[row]])) <= 1e-6, `joint DeepLIFT row ${row}`));
+});
+
+test('rewrite names the suffixed inputs and outputs it saves', async () => {
+  const dir = tempDir('io-names');
+  const file = path.join(dir, 'model.onnx');
+  fs.writeFileSync(file, model());
+  const r = await runCli(['rewrite', file, '--wrt', 'x', '--method', 'integrated-gradients', '--shape', '1,4', '--out', path.join(dir, 'ig.onnx')]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  assert.match(r.out.join('\n'), /inputs x, weights, seed_1, baseline, alphas_1, weights_1; outputs delta, attribution, delta_1/);
+});
+
+test.run();
