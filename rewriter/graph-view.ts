@@ -72,6 +72,10 @@ export class GraphView {
   readonly opsets = new Map<string, number>();
   readonly inputs: ValueInfoProto[];
   private readonly constants = new Map<string, Constant>();
+  /** Declared value infos by name (the first of inputs, outputs, value_info), made on first use. */
+  private valueInfos?: Map<string, ValueInfoProto>;
+  /** Ranks of every node output, found in one pass over the nodes on first use. */
+  private ranks?: Map<string, number | undefined>;
 
   constructor(readonly model: ModelProto, readonly label = 'model') {
     this.graph = model.graph!;
@@ -100,7 +104,8 @@ export class GraphView {
   declared(name: string): { elemType?: number; dims?: DimProto[] } | undefined {
     const init = this.initializers.get(name);
     if (init) return { elemType: init.data_type, dims: tensorDims(init).map((d) => ({ dim_value: d })) };
-    const info = [...(this.graph.input ?? []), ...(this.graph.output ?? []), ...(this.graph.value_info ?? [])].find((vi) => vi.name === name)?.type?.tensor_type;
+    this.valueInfos ??= new Map([...(this.graph.value_info ?? []), ...(this.graph.output ?? []), ...(this.graph.input ?? [])].map((vi) => [vi.name ?? '', vi]));
+    const info = this.valueInfos.get(name)?.type?.tensor_type;
     return info && { elemType: info.elem_type, dims: info.shape?.dim };
   }
 
@@ -139,11 +144,20 @@ export class GraphView {
    * ops that keep or set it (element-wise and normalisation ops, MatMul, Transpose, Reshape to a
    * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
    */
-  rank(name: string, depth = 0): number | undefined {
-    const known = this.constantDims(name)?.length ?? this.declared(name)?.dims?.length;
-    const node = this.producer.get(name);
-    if (known !== undefined || !node || depth > 64) return known;
-    const of = (i: number) => (node.input?.[i] ? this.rank(node.input[i], depth + 1) : undefined);
+  rank(name: string): number | undefined {
+    const known = (t: string) => this.constantDims(t)?.length ?? this.declared(t)?.dims?.length;
+    if (!this.ranks) {
+      const ranks = new Map<string, number | undefined>();
+      const of = (t: string | undefined) => (!t ? undefined : ranks.has(t) ? ranks.get(t) : known(t));
+      for (const node of this.nodes) (node.output ?? []).forEach((o, k) => o && ranks.set(o, known(o) ?? this.derivedRank(node, k, of)));
+      this.ranks = ranks;
+    }
+    return this.ranks.has(name) ? this.ranks.get(name) : known(name);
+  }
+
+  /** The rank of output k of `node` from its inputs' ranks (`of`), where its op keeps or sets it. */
+  private derivedRank(node: NodeProto, k: number, rankOf: (t: string | undefined) => number | undefined): number | undefined {
+    const of = (i: number) => rankOf(node.input?.[i]);
     const axes = () => attrInts(node, 'axes') ?? this.constant(node.input?.[1] ?? '')?.values;
     switch (node.op_type) {
       case 'Reshape': return (attrInts(node, 'shape') ?? this.constant(node.input?.[1] ?? '')?.values)?.length;
@@ -158,7 +172,7 @@ export class GraphView {
       case 'Unsqueeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r + a.length; }
       case 'Squeeze': { const [r, a] = [of(0), axes()]; return r === undefined || !a ? undefined : r - a.length; }
       default: {
-        if (node.output?.[0] !== name) return undefined;
+        if (k !== 0) return undefined;
         if (node.op_type?.startsWith('Reduce') && node.input?.length === 1) {
           // axes as an attribute (ReduceSum before 13, the others before 18); none: all axes
           const r = of(0);
@@ -249,7 +263,20 @@ export function descendants(view: GraphView, sources: string[], reads = (_n: Nod
 export function shapeConstant(view: GraphView, name: string): Constant | undefined {
   const c = view.constant(name);
   const node = view.producer.get(name);
-  if (c || !node || node.domain) return c;
+  if (c || !node || node.domain || !SHAPE_BUILDERS.has(node.op_type ?? '')) return c;
+  const known = shapeConstants.get(view) ?? new Map<string, Constant | undefined>();
+  shapeConstants.set(view, known);
+  if (known.has(name)) return known.get(name);
+  const value = shapeBuilt(view, node);
+  known.set(name, value);
+  return value;
+}
+
+/** The ops shapeConstant reads through; its results per view (shared inputs are read once). */
+const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Concat']);
+const shapeConstants = new WeakMap<GraphView, Map<string, Constant | undefined>>();
+
+function shapeBuilt(view: GraphView, node: NodeProto): Constant | undefined {
   const ins = (node.input ?? []).map((i) => (i ? shapeConstant(view, i) : undefined));
   if (ins.some((v) => !v)) return undefined;
   const [first] = ins as Constant[];

@@ -95,6 +95,30 @@ test('an export that fixes batch 4 (input and Reshape [4,-1]) is explained at ba
   assert.is(model.graph!.input![0].type!.tensor_type!.shape!.dim![0].dim_param, 'N');
 });
 
+test('a deep residual export that fixes batch 1 and flattens through a computed shape: the shape and ranks are read in one pass (2⁴⁰ paths through the residual Adds)', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'deep');
+  const depth = 40;
+  const w = em.constFloat([0.01, -0.02, 0.015, 0.005], [4]);
+  let h = 'x';
+  for (let k = 0; k < depth; k++) h = em.add(h, em.mul(h, w));
+  const rows = em.unsqueeze(em.op('Gather', [em.op('Shape', [h]), em.constInt([0], [])], { axis: 0 }), [0]);
+  const flat = em.op('Reshape', [h, em.concat([rows, em.constInt([-1])], 0)]);
+  const cls = [0.3, -0.5, 0.8, 0.1, 0.2, -0.4, 0.6, 0.7, -0.9, 0.25, 0.5, -0.1];
+  em.rename(em.matmul(flat, em.constFloat(cls, [4, 3])), 'y');
+  const model: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'deep', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [1, 4])], output: [valueInfo('y', DataType.FLOAT, [1, 3])] },
+  };
+  const { GraphView } = await import('../rewriter/graph-view');
+  assert.is(new GraphView(model).rank(h), 2);
+  const ex = await Explainer.load(encodeModel(model));
+  const x = { data: Float32Array.of(0.5, -1, 2, 0.25, 1, 1, -1, 3), dims: [2, 4] };
+  const r = await ex.attribute(x, { target: [2, 0] });
+  // y = x·(1 + w)^depth · cls: ∂y_t/∂x_i = (1 + w_i)^depth · cls[i, t]
+  const want = [0, 1].flatMap((row) => [0.01, -0.02, 0.015, 0.005].map((wi, i) => (1 + wi) ** depth * cls[i * 3 + [2, 0][row]]));
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `gradient rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
 test('an export that fixes batch 2 and mixes its rows is refused in one line naming the fix', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'mix');
   const centred = em.op('Sub', ['x', em.op('ReduceMean', ['x'], { axes: [0], keepdims: 1 })]);
