@@ -4,6 +4,7 @@ import { GraphView, subgraphReads, TensorFacts, valueDependent } from './graph-v
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_MOVES } from './quantized-moves';
+import { sameType } from '../rules/ops/Cast';
 import { BackwardRule, RuleContext, RuleOptions } from '../rules/types';
 
 export interface WalkSpec {
@@ -41,7 +42,8 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     if (entry?.category === 'constant') continue;
     const quantizer = entry?.quantizer;
     // A quantized (integer) value that is only moved keeps its gradient.
-    const moves = !n.domain && QUANTIZED_MOVES.has(n.op_type ?? '') && (n.input ?? []).some((i, k) => diff.has(i) && (k === 0 || n.op_type === 'Concat'));
+    const moves = !n.domain && ((QUANTIZED_MOVES.has(n.op_type ?? '') && (n.input ?? []).some((i, k) => diff.has(i) && (k === 0 || n.op_type === 'Concat')))
+      || (n.op_type === 'Cast' && sameType(n, (t) => facts.dtypes.get(t))));
     // A contrib op we have no rule for may compute quantized values (com.microsoft's QLinear and
     // Nhwc ops): its integers stay on the path, so a gradient that reaches them names the node
     // instead of silently passing nothing (standard ops without a rule are steps: NonZero, IsNaN).
