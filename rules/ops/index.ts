@@ -7,6 +7,7 @@ import { AveragePool } from './AveragePool';
 import { BatchNormalization } from './BatchNormalization';
 import { Cast } from './Cast';
 import { Clip } from './Clip';
+import { Col2Im } from './Col2Im';
 import { Concat } from './Concat';
 import { Conv } from './Conv';
 import { ConvTranspose } from './ConvTranspose';
@@ -129,7 +130,7 @@ import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization
 
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
-  Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Concat, Conv, ConvTranspose, Cos,
+  Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Col2Im, Concat, Conv, ConvTranspose, Cos,
   CumSum, DepthToSpace, DequantizeLinear, Div, Dropout, Einsum, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, GatherElements,
   GatherND, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, GroupNormalization,
   HardSigmoid, HardSwish, Identity, InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less,
