@@ -15,10 +15,13 @@ export interface AdamSpec extends AdamOptions {
   grad: string;
   /** Climb the gradient (maximise) instead of descending it. */
   ascent: boolean;
+  /** The state's names (default ADAM_IO). */
+  names?: AdamNames;
 }
 
 /** Names of the Adam state: inputs m, v, the bias-corrected step size, and the updated tensors. */
 export const ADAM_IO = { m: 'adam_m', v: 'adam_v', step: 'adam_step', next: 'next', nextM: 'next_m', nextV: 'next_v' };
+export type AdamNames = typeof ADAM_IO;
 
 /**
  * One Adam step (Kingma & Ba 2015, Algorithm 1, with the bias correction folded into the step
@@ -29,18 +32,19 @@ export const ADAM_IO = { m: 'adam_m', v: 'adam_v', step: 'adam_step', next: 'nex
 export function withAdam(em: Emitter, spec: AdamSpec | undefined, paramDims: (number | string)[]): { inputs: ValueInfoProto[]; outputs: { name: string; dims: (number | string)[] }[] } {
   if (!spec) return { inputs: [], outputs: [] };
   const { param, grad } = spec;
+  const io = spec.names ?? ADAM_IO;
   const decay = (state: string, b: number, x: string) => em.add(em.mul(state, em.scalar(b)), em.mul(x, em.scalar(1 - b)));
-  const m = decay(ADAM_IO.m, spec.beta1, grad);
-  const v = decay(ADAM_IO.v, spec.beta2, em.mul(grad, grad));
-  const move = em.mul(ADAM_IO.step, em.div(m, em.add(em.op('Sqrt', [v]), em.scalar(spec.epsilon))));
+  const m = decay(io.m, spec.beta1, grad);
+  const v = decay(io.v, spec.beta2, em.mul(grad, grad));
+  const move = em.mul(io.step, em.div(m, em.add(em.op('Sqrt', [v]), em.scalar(spec.epsilon))));
   let next = spec.ascent ? em.add(param, move) : em.sub(param, move);
   if (spec.box) next = clamp(em, next, spec.box);
-  em.rename(next, ADAM_IO.next);
-  em.rename(m, ADAM_IO.nextM);
-  em.rename(v, ADAM_IO.nextV);
+  em.rename(next, io.next);
+  em.rename(m, io.nextM);
+  em.rename(v, io.nextV);
   return {
-    inputs: [valueInfo(ADAM_IO.m, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.v, DataType.FLOAT, paramDims), valueInfo(ADAM_IO.step, DataType.FLOAT, [1])],
-    outputs: [ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV].map((name) => ({ name, dims: paramDims })),
+    inputs: [valueInfo(io.m, DataType.FLOAT, paramDims), valueInfo(io.v, DataType.FLOAT, paramDims), valueInfo(io.step, DataType.FLOAT, [1])],
+    outputs: [io.next, io.nextM, io.nextV].map((name) => ({ name, dims: paramDims })),
   };
 }
 

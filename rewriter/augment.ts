@@ -1,7 +1,7 @@
 import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, fedBatchInputs, GraphView, TensorFacts } from './graph-view';
+import { descendants, fedBatchInputs, freeNames, GraphView, TensorFacts } from './graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
@@ -79,23 +79,8 @@ export interface AugmentSpec {
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
 export type IoNames = typeof IO_NAMES;
 
-/**
- * The augmented graphs' own input and output names for a model: IO_NAMES, each one the model
- * already gives a tensor (or, for `baseline` and `attribution`, a `<name>:` prefix) suffixed `_1`,
- * `_2`, … until free, so that a model whose input is called `weights` (EmbeddingBag's
- * per_sample_weights) or `delta` is explained; integrated gradients' weights are then `weights_1`.
- */
-export function ioNames(view: GraphView): IoNames {
-  const taken = [...view.producer.keys(), ...view.initializers.keys(), ...view.inputs.map((i) => i.name ?? '')];
-  const used = new Set(taken);
-  const free = (base: string) => {
-    let name = base;
-    for (let k = 1; used.has(name) || taken.some((t) => t.startsWith(`${name}:`)); k++) name = `${base}_${k}`;
-    used.add(name);
-    return name;
-  };
-  return Object.fromEntries(Object.entries(IO_NAMES).map(([key, base]) => [key, free(base)])) as IoNames;
-}
+/** The augmented graphs' own input and output names for a model: IO_NAMES made free of its tensor names. */
+export const ioNames = (view: GraphView): IoNames => freeNames(view, IO_NAMES);
 
 /** A graph spec's own input and output names: those it is given, else ioNames of its view. */
 export const ioOf = (spec: { view: GraphView; io?: IoNames }): IoNames => spec.io ?? ioNames(spec.view);

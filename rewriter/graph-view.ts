@@ -50,6 +50,24 @@ export function subgraphReads(node: NodeProto): string[] {
   return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
 }
 
+/**
+ * `names` (a derived graph's own inputs and outputs), each one the model already gives a tensor
+ * (or a `<name>:` prefix, as joint attribution's per-input names) suffixed `_1`, `_2`, … until
+ * free, so that a model whose input is called `weights` or whose output is called `activation`
+ * (a Keras Activation layer, as tf2onnx names outputs) is explained.
+ */
+export function freeNames<T extends Record<string, string>>(view: GraphView, names: T): T {
+  const taken = [...view.producer.keys(), ...view.initializers.keys(), ...view.inputs.map((i) => i.name ?? '')];
+  const used = new Set(taken);
+  const free = (base: string) => {
+    let name = base;
+    for (let k = 1; used.has(name) || taken.some((t) => t.startsWith(`${name}:`)); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
+  return Object.fromEntries(Object.entries(names).map(([key, base]) => [key, free(base)])) as T;
+}
+
 /** `nodes` without those `droppable` picks whose outputs nothing reads (graph outputs, other nodes, subgraphs), in turn. */
 export function withoutUnreadNodes(graph: GraphProto, nodes: NodeProto[], droppable: (n: NodeProto) => boolean): NodeProto[] {
   const outputs = new Set((graph.output ?? []).map((o) => o.name));

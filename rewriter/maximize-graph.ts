@@ -1,9 +1,9 @@
 import { emitBackward } from './backward';
 import { Emitter } from './emitter';
-import { GraphView, TensorFacts } from './graph-view';
-import { ADAM_IO, AdamOptions, withAdam } from './adam-step';
+import { freeNames, GraphView, TensorFacts } from './graph-view';
+import { ADAM_IO, AdamNames, AdamOptions, withAdam } from './adam-step';
 import { batchDims } from './augment';
-import { objectiveModel, reserveNames } from './objective-model';
+import { objectiveModel } from './objective-model';
 import { DataType, ModelProto, valueInfo } from './proto';
 import { lpNorm, totalVariation } from './regularizers';
 import { gradientRules } from '../rules/registry';
@@ -23,9 +23,15 @@ export interface MaximizeGraphSpec {
   adam?: AdamOptions;
   /** The seed built into the graph (shape of `at`, batch 1) instead of the `seed` input. */
   seed?: { values: Float32Array; dims: number[] };
+  /** The graph's own names (default: maximizeNames of the view). */
+  names?: MaximizeNames;
 }
 
 export const MAXIMIZE_IO = { seed: 'seed', objective: 'objective', activation: 'activation', gradient: 'gradient' };
+export type MaximizeNames = typeof MAXIMIZE_IO & AdamNames;
+
+/** The maximisation graph's own names for a model: MAXIMIZE_IO and ADAM_IO made free of its tensor names. */
+export const maximizeNames = (view: GraphView): MaximizeNames => freeNames(view, { ...MAXIMIZE_IO, ...ADAM_IO });
 
 /**
  * The activation-maximisation objective and its gradient as one graph:
@@ -36,10 +42,10 @@ export const MAXIMIZE_IO = { seed: 'seed', objective: 'objective', activation: '
  */
 export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   const { view, facts, input, at } = spec;
-  reserveNames(view, [...Object.values(MAXIMIZE_IO), ...Object.values(ADAM_IO)]);
+  const io = spec.names ?? maximizeNames(view);
   const shape = facts.shapes.get(input)!;
   const em = new Emitter(view.opset, DataType.FLOAT);
-  const seed = spec.seed ? em.constFloat(spec.seed.values, spec.seed.dims) : MAXIMIZE_IO.seed;
+  const seed = spec.seed ? em.constFloat(spec.seed.values, spec.seed.dims) : io.seed;
   const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed }).values();
   const atAxes = facts.shapes.get(at)!.slice(1).map((_, k) => k + 1);
   const activation = em.reduceSum(em.mul(seed, at), atAxes, false);
@@ -51,16 +57,16 @@ export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   };
   if (spec.lp && spec.lp.weight) subtract(lpNorm(em, input, shape, spec.lp.p, spec.lp.weight));
   if (spec.tv && spec.tv.weight) subtract(totalVariation(em, input, shape, spec.tv.axes, spec.tv.beta, spec.tv.weight));
-  em.rename(activation, MAXIMIZE_IO.activation);
-  em.rename(objective, MAXIMIZE_IO.objective);
-  em.rename(gradient, MAXIMIZE_IO.gradient);
+  em.rename(activation, io.activation);
+  em.rename(objective, io.objective);
+  em.rename(gradient, io.gradient);
   const inputDims = batchDims(facts, input);
-  const adam = withAdam(em, spec.adam && { ...spec.adam, param: input, grad: MAXIMIZE_IO.gradient, ascent: true }, inputDims);
-  const seedInput = spec.seed ? [] : [valueInfo(MAXIMIZE_IO.seed, DataType.FLOAT, batchDims(facts, at))];
+  const adam = withAdam(em, spec.adam && { ...spec.adam, param: input, grad: io.gradient, ascent: true, names: io }, inputDims);
+  const seedInput = spec.seed ? [] : [valueInfo(io.seed, DataType.FLOAT, batchDims(facts, at))];
   return objectiveModel(view, em, [valueInfo(input, DataType.FLOAT, inputDims), ...seedInput, ...adam.inputs], [
-    { name: MAXIMIZE_IO.objective, dims: ['N'] },
-    { name: MAXIMIZE_IO.activation, dims: ['N'] },
-    { name: MAXIMIZE_IO.gradient, dims: inputDims },
+    { name: io.objective, dims: ['N'] },
+    { name: io.activation, dims: ['N'] },
+    { name: io.gradient, dims: inputDims },
     ...adam.outputs,
   ]);
 }

@@ -9,6 +9,7 @@ import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
+import { maximize } from '../runtime/drivers/maximize';
 
 const W = Array.from({ length: 4 * 3 }, (_, k) => Math.sin(3 * k + 1));
 
@@ -69,6 +70,20 @@ test('rewrite names the suffixed inputs and outputs it saves', async () => {
   const r = await runCli(['rewrite', file, '--wrt', 'x', '--method', 'integrated-gradients', '--shape', '1,4', '--out', path.join(dir, 'ig.onnx')]);
   assert.is(r.code, 0, r.err.join('\n'));
   assert.match(r.out.join('\n'), /inputs x, weights, seed_1, baseline, alphas_1, weights_1; outputs delta, attribution, delta_1/);
+});
+
+test('maximize on a model whose output is called activation (a Keras Activation layer, as tf2onnx names outputs) and whose hidden tensor is called next (Adam\'s update)', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'k');
+  em.rename(em.op('Tanh', [em.matmul('x', em.constFloat(W, [4, 3]))]), 'next');
+  em.rename(em.matmul('next', em.constFloat([1, -1, 0.5, 0.2, 2, -0.3, -1, 0.4, 1.5], [3, 3])), 'activation');
+  const ex = await Explainer.load(encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'keras', node: em.nodes, initializer: em.initializers, output: [valueInfo('activation', DataType.FLOAT, ['N', 3])], input: [valueInfo('x', DataType.FLOAT, ['N', 4])] },
+  }));
+  const r = await maximize(ex, { target: 1, stages: 1, steps: 30, seed: 2 });
+  const check = (await ex.forward(r.image)).activation.data[1];
+  assert.ok(Math.abs(check - r.final) < 1e-5 * (1 + Math.abs(check)), `reported activation ${r.final} = a forward of the image ${check}`);
+  assert.ok(r.final > r.activation[0], `the logit grew (${r.activation[0]} → ${r.final})`);
 });
 
 test.run();

@@ -1,4 +1,4 @@
-import { ADAM_IO } from '../../rewriter/adam-step';
+import { ADAM_IO, AdamNames } from '../../rewriter/adam-step';
 import { OrtTensor } from '../backend';
 import { floatTensor } from '../tensors';
 import { hostData, LoopSession, release } from './loop-session';
@@ -22,14 +22,14 @@ export class AdamLoop {
   private readonly fetches = new Map<string, string[]>();
   private readonly hyper: AdamHyper;
 
-  constructor(private readonly session: LoopSession, private readonly param: string, x: OrtTensor, hyper: AdamHyper) {
+  constructor(private readonly session: LoopSession, private readonly param: string, x: OrtTensor, hyper: AdamHyper, private readonly io: AdamNames = ADAM_IO) {
     this.hyper = { ...hyper };
     const zeros = () => floatTensor(new Float32Array(x.size), [...x.dims]);
-    this.inputs = { [param]: x, [ADAM_IO.m]: zeros(), [ADAM_IO.v]: zeros(), [ADAM_IO.step]: floatTensor(this.step, [1]) };
+    this.inputs = { [param]: x, [this.io.m]: zeros(), [this.io.v]: zeros(), [this.io.step]: floatTensor(this.step, [1]) };
   }
 
   private get state(): OrtTensor[] {
-    return [this.inputs[this.param], this.inputs[ADAM_IO.m], this.inputs[ADAM_IO.v]];
+    return [this.inputs[this.param], this.inputs[this.io.m], this.inputs[this.io.v]];
   }
 
   /** The iterate on the host, for good: the device state is released and the loop is done. */
@@ -50,13 +50,13 @@ export class AdamLoop {
     this.t++;
     const { lr, beta1, beta2 } = this.hyper;
     this.step[0] = (lr * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
-    const names = [ADAM_IO.next, ADAM_IO.nextM, ADAM_IO.nextV];
+    const names = [this.io.next, this.io.nextM, this.io.nextV];
     const key = fetch.join('\n');
     let all = this.fetches.get(key);
     if (!all) this.fetches.set(key, (all = [...fetch, ...names]));
     const out = await this.session.run(Object.assign(this.inputs, feeds), all);
     this.state.forEach(release);
-    [this.inputs[this.param], this.inputs[ADAM_IO.m], this.inputs[ADAM_IO.v]] = names.map((k) => out[k]);
+    [this.inputs[this.param], this.inputs[this.io.m], this.inputs[this.io.v]] = names.map((k) => out[k]);
     return out;
   }
 }

@@ -1,4 +1,4 @@
-import { buildMaximization, MAXIMIZE_IO } from '../../rewriter/maximize-graph';
+import { buildMaximization, maximizeNames } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
 import { ModelProto } from '../../rewriter/proto';
 import type { Explainer, Prepared } from '../explainer';
@@ -201,21 +201,22 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const prepared = await ex.prepare(rowDims);
     const obj = objectiveOf(ex, o, prepared);
     const atShape = prepared.facts.shapes.get(obj.at)!;
+    const io = maximizeNames(prepared.view);
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, nchw),
-      adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box },
+      adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
     }));
-    const feeds = { [MAXIMIZE_IO.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
-    const loop = new AdamLoop(session, ex.input.name, floatTensor(x, [1, ...rowDims]), hyper);
+    const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
+    const loop = new AdamLoop(session, ex.input.name, floatTensor(x, [1, ...rowDims]), hyper, io);
     for (let t = 0; t < stepsAt(k); t++) {
-      const out = await loop.next(feeds, [MAXIMIZE_IO.objective, MAXIMIZE_IO.activation]);
-      objective.push((await hostData(out[MAXIMIZE_IO.objective]))[0]);
-      activation.push((await hostData(out[MAXIMIZE_IO.activation]))[0]);
+      const out = await loop.next(feeds, [io.objective, io.activation]);
+      objective.push((await hostData(out[io.objective]))[0]);
+      activation.push((await hostData(out[io.activation]))[0]);
       const now = objective[objective.length - 1];
       if (!Number.isFinite(now)) throw new ExplainError(`maximize: the objective became ${now} at step ${objective.length} (${obj.describe}; lp-weight ${o.lpWeight ?? 0}, tv-weight ${o.tvWeight ?? 0}): lower the regulariser weights or the step size`);
       o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${now.toPrecision(4)}`);
     }
-    if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [MAXIMIZE_IO.activation]))[MAXIMIZE_IO.activation]))[0];
+    if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [io.activation]))[io.activation]))[0];
     x = await loop.result();
     // The last step's update is not evaluated by a further step: a step size that overshoots shows here.
     if (firstNonFinite(x) >= 0) throw new ExplainError(`maximize: the input became non-finite at step ${objective.length} (learning rate ${hyper.lr}): lower the step size`);
