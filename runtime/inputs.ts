@@ -8,8 +8,12 @@ import { makeOrtTensor, onnxType, ortType } from './ort-types';
 import { InputSpec } from './probe';
 import { DenseInput } from './tensors';
 
-/** A graph input: its type and dims (-1 where dynamic), with the names of its dynamic dims. */
-export interface ModelInput extends InputSpec { params: (string | undefined)[] }
+/**
+ * A graph input: its type and dims (-1 where dynamic), with the names of its dynamic dims. An input
+ * without a batch axis in the model (isBatchless) is viewed with one added (rows: see
+ * rewriter/batchless-inputs.ts); `unbatched` holds its dims as the model declares them.
+ */
+export interface ModelInput extends InputSpec { params: (string | undefined)[]; unbatched?: number[] }
 
 export function modelInputs(view: GraphView): ModelInput[] {
   return view.inputs.map((vi: ValueInfoProto) => {
@@ -33,9 +37,20 @@ export function isCacheInput(i: ModelInput): boolean {
   return isFloatType(i.elemType) && /past|cache/i.test(i.name) && i.dims.length >= 3 && i.dims.slice(1).some((d) => d < 0);
 }
 
-/** The float inputs that can be explained (generation caches are not). */
+/** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
 export function explainableFloats(inputs: ModelInput[]): ModelInput[] {
-  return inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  return inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i) && !isBatchless(i, inputs));
+}
+
+/**
+ * An input without a batch axis, fed once for every row: a scalar (a temperature, TF1's keep_prob
+ * placeholder, a flag), or one whose first dim is fixed while another input's first dim (the
+ * batch) is dynamic (a per-model vector; position ids declared [1, L]).
+ */
+export function isBatchless(i: ModelInput, inputs: ModelInput[]): boolean {
+  if (i.unbatched) return true;
+  if (i.dims.length === 0) return true;
+  return i.dims[0] > 0 && inputs.some((o) => o !== i && o.dims.length > 0 && o.dims[0] < 0 && !isCacheInput(o));
 }
 
 /** `wrt` for joint attribution to every float input of the model. */
@@ -49,7 +64,11 @@ export const ALL_INPUTS = 'all';
  */
 export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embedding?: Embedding } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
-  const named = (name: string) => inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
+  const named = (name: string) => {
+    const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
+    if (isBatchless(input, inputs)) fail(`${label}: --wrt ${name}: input '${name}' [${input.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row (--feed ${name}=FILE), not explained`);
+    return input;
+  };
   const floats = explainableFloats(inputs);
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
@@ -69,10 +88,11 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
     const input = named(wrt);
     return isFloatType(input.elemType) ? { inputs: [input], joint: false } : tokenInput(input);
   }
-  if (floats.length === 1) return { inputs: floats, joint: false };
   // torch.onnx.export(..., export_params=False): the parameters are inputs and no initializer holds them.
-  const weightless = !view.initializers.size && floats.some((i) => /weight|bias/i.test(i.name));
-  if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${floats.length} float inputs: '${floats[0].name}', '${floats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
+  const allFloats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  const weightless = !view.initializers.size && allFloats.length > 1 && allFloats.some((i) => /weight|bias/i.test(i.name));
+  if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
+  if (floats.length === 1) return { inputs: floats, joint: false };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
   if (!tokens.length) fail(bagWithOffsets(view, label) ?? `${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
@@ -119,7 +139,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const input = inputs.find((i) => i.name === name)!;
     const data = given[name];
     if (data) {
-      const t = inputTensor(input, data, label);
+      const t = inputTensor(input, input.unbatched && data.dims.length === input.unbatched.length ? { data: data.data, dims: [1, ...data.dims] } as DenseInput : data, label);
       if (t.dims[0] !== n && t.dims[0] !== 1) fail(`${label}: --feed ${name} has ${t.dims[0]} rows; give one row or one per input row (${n})`);
       out[name] = t.dims[0] === n ? t : repeatRows(t, n);
       continue;
@@ -131,7 +151,8 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const last = dims[dims.length - 1];
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
     out[name] = makeOrtTensor(input.elemType, values, dims);
-    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? 'an empty generation cache' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${dims}] (give it with --feed ${name}=FILE.npy)`);
+    const shown = input.unbatched ? rowDims : dims;
+    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? 'an empty generation cache' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
   }
   return out;
 }
@@ -149,7 +170,8 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   for (const input of inputs) {
     if (input === explained) continue;
     const data = given[input.name];
-    out[input.name] = data ? [...data.dims.slice(1)] : input.dims.slice(1).map((d, k) => {
+    const givenRow = data && (input.unbatched && data.dims.length === input.unbatched.length ? data.dims : data.dims.slice(1));
+    out[input.name] = givenRow ? [...givenRow] : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
       if (j > 0) return rowDims[j - 1];

@@ -9,7 +9,7 @@ export function readNpy(file: string): NdArray {
 
 /**
  * An input array from a .npy file (floats as float32, integers kept) or a JSON list (nested lists
- * of numbers, e.g. token ids [[101, 2023, 102]]).
+ * of numbers, e.g. token ids [[101, 2023, 102]]) or number (a scalar).
  */
 export function readArray(file: string): { data: Float32Array | BigInt64Array | Int32Array | number[]; dims: number[] } {
   if (!/\.json$/i.test(file)) {
@@ -22,6 +22,8 @@ export function readArray(file: string): { data: Float32Array | BigInt64Array | 
   } catch {
     throw new ExplainError(`${file}: not a JSON list`);
   }
+  // A bare number is a scalar (an input without axes: a temperature, a flag).
+  if (typeof value === 'number' && Number.isFinite(value)) return { data: [value], dims: [] };
   const dims: number[] = [];
   for (let v = value; Array.isArray(v); v = v[0]) dims.push(v.length);
   const data = dims.length ? (value as unknown[]).flat(dims.length - 1) : [];

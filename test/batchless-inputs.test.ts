@@ -1,0 +1,86 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
+import { runCli, tempDir } from './support/cli-harness';
+
+const W = [0.5, -1, 2, 0.25, -0.75, 1.5, 1, 0.1, -0.3, 0.8, 0.6, -1.2];
+
+/**
+ * x [N, 4] → (x·W) / temperature + offsets [3], times flag: `temperature` a scalar, `offsets` a
+ * per-model vector (first dim fixed while x's is dynamic), `flag` a boolean scalar: inputs without a
+ * batch axis, as TF1's keep_prob placeholders, calibration temperatures and switches are.
+ */
+function model(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'b');
+  const scaled = em.div(em.matmul('x', em.constFloat(W, [4, 3])), 'temperature');
+  em.rename(em.mul(em.op('Tanh', [em.add(scaled, 'offsets')]), em.cast('flag', DataType.FLOAT)), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'batchless', node: em.nodes, initializer: em.initializers, output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('temperature', DataType.FLOAT, []), valueInfo('offsets', DataType.FLOAT, [3]), valueInfo('flag', DataType.BOOL, [])],
+    },
+  });
+}
+
+const x = { data: Float32Array.of(0.3, -0.5, 1, 0.2, -1.1, 0.6, 0.05, -0.4, 0.9, 0.9, -0.2, 0.1), dims: [3, 4] };
+const offsets = [0.1, -0.2, 0.3];
+const feeds = { temperature: { data: Float32Array.of(2), dims: [] }, offsets: { data: Float32Array.from(offsets), dims: [3] }, flag: { data: Float32Array.of(1), dims: [] } };
+/** ∂ tanh((x·W)_t / T + o_t) / ∂x_i = (1 − y_t²)·W[i, t] / T, with T = 2. */
+const gradient = (target: number[]) => target.flatMap((t, r) => {
+  const z = [0, 1, 2, 3].reduce((s, i) => s + x.data[r * 4 + i] * W[i * 3 + t], 0) / 2 + offsets[t];
+  return [0, 1, 2, 3].map((i) => (1 - Math.tanh(z) ** 2) * W[i * 3 + t] / 2);
+});
+
+test('inputs without a batch axis (a scalar, a per-model vector, a boolean switch) are fed once for every row: the explained input is found without --wrt; gradient, DeepLIFT, integrated gradients and occlusion are right; a row alone gives the same', async () => {
+  const ex = await Explainer.load(model());
+  assert.is(ex.input.name, 'x');
+  const target = [0, 2, 1];
+  const g = await ex.attribute(x, { target, feeds });
+  assert.ok(relL2(g.attributions.data, gradient(target)) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, gradient(target))}`);
+  for (const method of ['deeplift', 'integrated-gradients'] as const) {
+    const r = await ex.attribute(x, { method, target, feeds, steps: 64 });
+    r.delta!.forEach((d, row) => assert.ok(Math.abs(d) < (method === 'deeplift' ? 1e-6 : 1e-4), `${method} row ${row}: delta ${d}`));
+  }
+  const occlusion = await ex.attribute(x, { method: 'occlusion', target, feeds, window: [1], stride: [1] });
+  assert.ok(occlusion.attributions.data.every(Number.isFinite) && occlusion.attributions.data.some((v) => v !== 0), 'occlusion');
+  const alone = await ex.attribute({ data: x.data.slice(4, 8), dims: [1, 4] }, { target: target[1], feeds });
+  assert.ok(relL2(alone.attributions.data, g.attributions.data.slice(4, 8)) < 1e-7, 'row 1 alone');
+  // One row with the leading axis is the same feed.
+  const withAxis = await ex.attribute(x, { target, feeds: { ...feeds, temperature: { data: Float32Array.of(2), dims: [1] } } });
+  assert.equal(Array.from(withAxis.attributions.data), Array.from(g.attributions.data));
+});
+
+test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
+  await rejects(() => Explainer.load(model(), { wrt: 'temperature' }), /--wrt temperature: input 'temperature' \[\] has no batch axis: it is fed as it is for every row \(--feed temperature=FILE\), not explained/);
+  const notes: string[] = [];
+  const ex = await Explainer.load(model(), { warn: (m) => notes.push(m) });
+  const r = await ex.attribute(x, { target: [0, 0, 0], feeds: { temperature: feeds.temperature } });
+  assert.ok(r.attributions.data.every((v) => v === 0), 'flag false: y = 0 everywhere');
+  assert.ok(notes.some((m) => /input 'offsets' not given: using zeros \[3\]/.test(m)), notes.join('\n'));
+  assert.ok(notes.some((m) => /input 'flag' not given: using zeros \[\]/.test(m)), notes.join('\n'));
+});
+
+test('CLI: --feed reads a JSON number or list for them; info says they have no batch axis', async () => {
+  const dir = tempDir('batchless');
+  const file = path.join(dir, 'model.onnx');
+  fs.writeFileSync(file, model());
+  fs.writeFileSync(path.join(dir, 'x.json'), JSON.stringify([[0.3, -0.5, 1, 0.2]]));
+  fs.writeFileSync(path.join(dir, 't.json'), '2');
+  fs.writeFileSync(path.join(dir, 'o.json'), JSON.stringify(offsets));
+  fs.writeFileSync(path.join(dir, 'f.json'), '1');
+  const r = await runCli(['attribute', file, '--input', path.join(dir, 'x.json'), '--feed', `temperature=${path.join(dir, 't.json')}`, '--feed', `offsets=${path.join(dir, 'o.json')}`, '--feed', `flag=${path.join(dir, 'f.json')}`, '--method', 'deeplift', '--target', '2']);
+  assert.is(r.code, 0, r.err.join('\n'));
+  assert.ok(r.out.some((l) => /^row 0: convergence delta (-?\d\.\d+e-([7-9]|\d\d) |0\.000e\+0 )/.test(l)), r.out.join('\n'));
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.some((l) => /^input: temperature \[\] float32: no batch axis: fed with --feed temperature=FILE, one value for every row/.test(l)), info.out.join('\n'));
+  assert.ok(info.out.some((l) => /^input: x \[N, 4\] float32: explained$/.test(l)), info.out.join('\n'));
+});
+
+test.run();
