@@ -3,6 +3,7 @@ import { toAttribute } from './emitter';
 import { constantNodeValue, GraphView, withoutUnreadNodes } from './graph-view';
 import { isFloatType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
+import { conditionStaysTrue } from './static-loops';
 
 const BAG_REDUCTIONS = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax']);
 
@@ -22,12 +23,15 @@ export interface EmbeddingBag {
  * torch.onnx's export of nn.EmbeddingBag (opset 11 on) is a Loop over the bags: iteration b
  * slices the flat ids from starts[b] to ends[b] (Gathers of two outer tensors at the iteration
  * number), looks the slice up in the table, optionally multiplies per_sample_weights sliced alike,
- * and reduces over the slice (sum, mean or max) into a scan output. Undefined for any other Loop.
+ * and reduces over the slice (sum, mean or max) into a scan output; its condition stays true.
+ * Undefined for any other Loop.
  */
 export function embeddingBagOf(view: GraphView, loop: NodeProto): EmbeddingBag | undefined {
   const body = loop.attribute?.find((a) => a.name === 'body')?.g;
   if (loop.op_type !== 'Loop' || loop.domain || !body || body.input?.length !== 2 || body.output?.length !== 2 || loop.output?.length !== 1) return undefined;
   const [iteration] = body.input.map((i) => i.name ?? '');
+  const cond = loop.input?.[1];
+  if ((cond && !view.constant(cond)?.values[0]) || !conditionStaysTrue(view, body)) return undefined;
   const producer = new Map((body.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
   const inner = (name: string) => producer.has(name);
   const node = (name: string | undefined, op: string) => (name !== undefined && producer.get(name)?.op_type === op ? producer.get(name) : undefined);

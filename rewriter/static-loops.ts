@@ -116,15 +116,9 @@ function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | unde
   if (cond && !known(cond)?.[0]) return undefined;
   const body = n.attribute?.find((a) => a.name === 'body')?.g;
   if (!body) return undefined;
-  const producer = new Map((body.node ?? []).flatMap((b) => (b.output ?? []).map((o) => [o, b] as const)));
-  let c = body.output?.[0]?.name ?? '';
-  for (let p = producer.get(c); p?.op_type === 'Identity'; p = producer.get(c)) c = p.input![0];
-  const inBody = producer.get(c);
-  const value = inBody ? (inBody.op_type === 'Constant' ? constantNodeValue(inBody) : undefined) : view.constant(c);
-  const stays = c === body.input?.[1]?.name || !!value?.values[0];
   // Zero iterations of a Loop with scan outputs would give empty tensors of unknown shape.
   const scans = (body.output?.length ?? 0) - (body.input?.length ?? 0);
-  if (!stays || (trips[0] === 0 && scans > 0)) return undefined;
+  if (!conditionStaysTrue(view, body) || (trips[0] === 0 && scans > 0)) return undefined;
   const [iterName, condName, ...states] = (body.input ?? []).map((i) => i.name ?? '');
   const dims = (input: string) => (body.input!.find((x) => x.name === input)?.type?.tensor_type?.shape?.dim?.length ? [1] : []);
   return {
@@ -137,6 +131,19 @@ function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | unde
     },
     scanOutputs: () => ({ axis: 0, reverse: false }),
   };
+}
+
+/**
+ * Whether a Loop body's condition output is its condition input or a constant true (through
+ * Identity and Cast nodes, in the body or outside it): the loop then runs its trip count.
+ */
+export function conditionStaysTrue(view: GraphView, body: GraphProto): boolean {
+  const producer = new Map((body.node ?? []).flatMap((b) => (b.output ?? []).map((o) => [o, b] as const)));
+  let c = body.output?.[0]?.name ?? '';
+  for (let p = producer.get(c) ?? view.producer.get(c); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producer.get(c) ?? view.producer.get(c)) c = p.input![0];
+  const inBody = producer.get(c);
+  const value = inBody ? (inBody.op_type === 'Constant' ? constantNodeValue(inBody) : undefined) : view.constant(c);
+  return c === body.input?.[1]?.name || !!value?.values[0];
 }
 
 /**
