@@ -6,7 +6,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, Parsed, preprocessFlag } from './args';
-import { commonOptions, loadInput, modelArg, provider } from './main';
+import { commonOptions, loadInput, modelArg, modelOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -41,7 +41,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   if (fs.statSync(outDir).ino === fs.statSync(inDir).ino && fs.statSync(outDir).dev === fs.statSync(inDir).dev) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
   const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
-  const ex = await Explainer.load(model, { provider: provider(p) });
+  const ex = await Explainer.load(model, modelOptions(p));
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };

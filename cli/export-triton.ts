@@ -5,7 +5,7 @@ import { Explainer } from '../runtime';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
 import { int, Parsed } from './args';
-import { commonOptions, modelArg, provider, shapeArg, wrtArg } from './main';
+import { commonOptions, modelArg, modelOptions, shapeArg } from './main';
 
 export const EXPORT_TRITON_HELP = `onnx-explain export-triton MODEL --method M --out REPO [options]
 
@@ -39,7 +39,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   tritonConfig({ name, model: { graph: {} }, maxBatchSize: maxBatch });
   checkOutput(configFile, '--out', [model]);
   checkOutput(modelFile, '--out', [model]);
-  const ex = await Explainer.load(model, { provider: provider(p), wrt: wrtArg(p) });
+  const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   const { model: aug, prepared } = await ex.augmented(dims.slice(1), options);
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.

@@ -75,6 +75,8 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
                         'all' (every float input), A,B or --wrt A --wrt B: joint attribution, one per input
                         from one backward pass (Captum's tuple of inputs); --input gives the first of
                         them (graph order for all), --feed the others
+  --unbatched           the model takes one sample without a batch axis (exported from an unbatched
+                        example): give inputs with a leading batch axis; rows run one at a time
   --feed NAME=FILE      another input's values (.npy or a JSON list; one row or one per row); repeatable.
                         Inputs not fed get zeros (ones for integer *mask* inputs), with a note
 
@@ -186,7 +188,7 @@ ${COMMON_HELP}`,
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
-  steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true,
+  steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true, unbatched: false,
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
@@ -227,7 +229,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
-  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, ...RUN_FLAGS }, command));
+  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, ...RUN_FLAGS }, command));
   if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
   if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
@@ -362,7 +364,8 @@ async function info(p: Parsed): Promise<void> {
   const file = modelArg(p, 'info');
   // Every float input is explained (jointly); a model without one is explained at its token ids.
   const { cache } = runOptions(p);
-  const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache }).catch(() => Explainer.load(file, { cache }));
+  const unbatched = p.flags.has('unbatched');
+  const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache, unbatched }).catch(() => Explainer.load(file, { cache, unbatched }));
   const { view } = ex;
   const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
   console.log(`model: ${ex.label}`);
@@ -496,7 +499,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const baselineFlag = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
-  const ex = await Explainer.load(model, { provider: provider(p), ...runOptions(p), wrt: wrtArg(p) });
+  const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
@@ -523,6 +526,11 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   if (baselineFile) options.baseline = readBaseline(baselineFile);
   if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, readBaseline(file)]));
   return { ex, x, shown, options, out, format };
+}
+
+/** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */
+export function modelOptions(p: Parsed): ExplainerOptions {
+  return { provider: provider(p), wrt: wrtArg(p), unbatched: p.flags.has('unbatched') };
 }
 
 /** --wrt NAME, --wrt all, or --wrt A,B / --wrt A --wrt B (joint attribution to those inputs). */
@@ -680,7 +688,7 @@ async function rewrite(p: Parsed): Promise<void> {
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   checkOutput(out, '--out', [model]);
-  const ex = await Explainer.load(model, { provider: provider(p), wrt: wrtArg(p) });
+  const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
   const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);

@@ -1,5 +1,6 @@
-import { readsRenamed } from './graph-view';
-import { AttrType, DataType, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
+import { Emitter } from './emitter';
+import { GraphView, readsRenamed } from './graph-view';
+import { AttrType, DataType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
 
 /**
  * The model with each of the `names` inputs (inputs without a batch axis: a scalar, a per-model
@@ -20,4 +21,38 @@ export function withRowAxis(model: ModelProto, names: Set<string>): ModelProto {
   });
   const renamed = readsRenamed(graph, (t) => (names.has(t) ? row(t) : t));
   return { ...model, graph: { ...renamed, input, node: [...reads, ...(renamed.node ?? [])], initializer: [...(graph.initializer ?? []), index] } };
+}
+
+/**
+ * A model that takes one sample without a batch axis (exported from an unbatched example input,
+ * as torchvision's detection models are), viewed with one: every input x becomes [1, …x's dims],
+ * read through a Squeeze of that axis, and every tensor output y an Unsqueeze of it, [1, …y's dims].
+ * The names stay the model's. Batch handling then takes it as a model that fixes batch 1 (rows run
+ * one at a time), and its inputs are fed with that leading axis.
+ */
+export function withSampleAxis(model: ModelProto, label: string): ModelProto {
+  const view = new GraphView(model, label);
+  const graph = model.graph!;
+  const em = new Emitter(view.opset, DataType.FLOAT, 'unbatched');
+  const inner = (name: string) => `${name}/sample`;
+  const inputs = new Set(view.inputs.map((i) => i.name ?? ''));
+  const outputs = new Set((graph.output ?? []).filter(isTensorValue).map((o) => o.name ?? ''));
+  const withAxis = (vi: ValueInfoProto): ValueInfoProto => {
+    const tt = vi.type?.tensor_type;
+    return tt ? { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim: [{ dim_value: 1 }, ...(tt.shape?.dim ?? [])] } } } } : vi;
+  };
+  for (const x of inputs) em.rename(em.squeeze(x, [0]), inner(x));
+  const squeezes = em.nodes.splice(0);
+  const renamed = readsRenamed(graph, (t) => (inputs.has(t) || outputs.has(t) ? inner(t) : t));
+  const node = (renamed.node ?? []).map((n) => (n.output?.some((o) => outputs.has(o)) ? { ...n, output: n.output.map((o) => (outputs.has(o) ? inner(o) : o)) } : n));
+  // The output keeps its name; its node is named apart from the one that now computes `inner(y)`.
+  for (const y of outputs) em.nodes.push({ op_type: 'Identity', input: [em.unsqueeze(inner(y), [0])], output: [y], name: `${y}/with_batch_axis` });
+  return {
+    ...model,
+    graph: {
+      ...renamed, node: [...squeezes, ...node, ...em.nodes], initializer: [...(graph.initializer ?? []), ...em.initializers], value_info: [],
+      input: (graph.input ?? []).map((vi) => (inputs.has(vi.name ?? '') ? withAxis(vi) : vi)),
+      output: (graph.output ?? []).map((o) => (outputs.has(o.name ?? '') ? withAxis(o) : o)),
+    },
+  };
 }

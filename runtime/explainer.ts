@@ -13,7 +13,7 @@ import { parseModel } from '../rewriter/model-io';
 import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
-import { withRowAxis } from '../rewriter/batchless-inputs';
+import { withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
 import { cutAtEmbedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
 import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
@@ -64,6 +64,12 @@ export interface ExplainerOptions {
    * inputs), one attribution per input from one backward pass.
    */
   wrt?: string | string[];
+  /**
+   * The model takes one sample without a batch axis (exported from an unbatched example input, as
+   * torchvision's detection models are): it is viewed with one, so inputs are given as [N, …] and
+   * run one row at a time, and outputs come back as [N, …] (rewriter/batchless-inputs.ts).
+   */
+  unbatched?: boolean;
 }
 
 export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
@@ -168,14 +174,16 @@ export class Explainer {
   private constructor(
     readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
-    wrt?: string | string[], maxSessions?: number,
+    wrt?: string | string[], maxSessions?: number, unbatched = false,
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
-    const original = new GraphView(canonicalForm(model, label), label);
+    const read = canonicalForm(model, label);
+    const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     const declared = modelInputs(original);
     const chosen = explainedInputs(original, declared, wrt, label);
     const { embedding } = chosen;
+    if (embedding && unbatched) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
     const cut = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).
     const batchless = new Map(declared.filter((i) => isBatchless(i, declared) && !chosen.inputs.includes(i)).map((i) => [i.name, i.dims]));
@@ -194,7 +202,7 @@ export class Explainer {
     if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
     const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
     const cache = options.cache && { store: options.cache, modelId: await options.cache.modelId(source) };
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions);
+    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched);
   }
 
   warn(message: string): void {
@@ -240,7 +248,7 @@ export class Explainer {
     if (dims.length !== want.length) {
       // Rows of exactly the declared shape: the model takes one sample without a batch axis.
       const unbatched = dims.length === want.length + 1 && want.every((d, k) => d < 0 || d === dims[k + 1]);
-      const hint = unbatched ? `: the model takes one sample without a batch axis; export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)` : '';
+      const hint = unbatched ? `: the model takes one sample without a batch axis; explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)` : '';
       throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);
     }
     dims.forEach((d, k) => {

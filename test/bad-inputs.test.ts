@@ -159,8 +159,8 @@ test('a model exported without its weights (export_params=False): one line sayin
   await cliFails(['attribute', at('weightless.onnx'), '--input', at('two-input.npy')], /weightless\.onnx: the model holds no weights: its parameters are inputs \(2 float inputs: 'x', 'fc\.weight', …\), as torch\.onnx\.export writes with export_params=False; export it with its parameters$/);
 });
 
-test('rows of exactly the input shape of a model without a batch axis: one line saying to export it with one', async () => {
-  await cliFails(['attribute', at('unbatched.onnx'), '--input', at('unbatched-input.npy'), '--target', '0'], /unbatched\.onnx: input 'x' has shape \[1,4\], expected rank 1 \[4\]: the model takes one sample without a batch axis; export it with a leading batch axis/);
+test('rows of exactly the input shape of a model without a batch axis: one line saying to use --unbatched or export it with one', async () => {
+  await cliFails(['attribute', at('unbatched.onnx'), '--input', at('unbatched-input.npy'), '--target', '0'], /unbatched\.onnx: input 'x' has shape \[1,4\], expected rank 1 \[4\]: the model takes one sample without a batch axis; explain it as it is with --unbatched \(API: unbatched: true; rows run one at a time\), or export it with a leading batch axis/);
 });
 
 test('a model onnxruntime saved at optimisation level \'all\' (NCHWc nodes): one line saying how to save it instead', async () => {

@@ -83,4 +83,36 @@ test('CLI: --feed reads a JSON number or list for them; info says they have no b
   assert.ok(info.out.some((l) => /^input: x \[N, 4\] float32: explained$/.test(l)), info.out.join('\n'));
 });
 
+/** x [4] → tanh(x·W) [3]: a model that takes one sample without a batch axis. */
+function oneSample(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'u');
+  em.rename(em.op('Tanh', [em.matmul('x', em.constFloat(W, [4, 3]))]), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'one sample', node: em.nodes, initializer: em.initializers, output: [valueInfo('y', DataType.FLOAT, [3])], input: [valueInfo('x', DataType.FLOAT, [4])] },
+  });
+}
+
+test('--unbatched: a model that takes one sample without a batch axis is explained for rows given with one (each row run alone); without it, the shape error says so', async () => {
+  await rejects(async () => (await Explainer.load(oneSample())).attribute(x, {}), /input 'x' has shape \[3,4\], expected rank 1 \[4\]: the model takes one sample without a batch axis; explain it as it is with --unbatched/);
+  const ex = await Explainer.load(oneSample(), { unbatched: true });
+  const target = [0, 2, 1];
+  const g = await ex.attribute(x, { target });
+  const want = target.flatMap((t, r) => {
+    const z = [0, 1, 2, 3].reduce((s, i) => s + x.data[r * 4 + i] * W[i * 3 + t], 0);
+    return [0, 1, 2, 3].map((i) => (1 - Math.tanh(z) ** 2) * W[i * 3 + t]);
+  });
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+  assert.equal(g.outputs.y.dims, [3, 3]);
+  const d = await ex.attribute(x, { method: 'deeplift', target });
+  d.delta!.forEach((v, row) => assert.ok(Math.abs(v) < 1e-6, `DeepLIFT row ${row}: delta ${v}`));
+  const dir = tempDir('unbatched');
+  const file = path.join(dir, 'model.onnx');
+  fs.writeFileSync(file, oneSample());
+  fs.writeFileSync(path.join(dir, 'x.json'), JSON.stringify([[0.3, -0.5, 1, 0.2]]));
+  const r = await runCli(['attribute', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--method', 'integrated-gradients', '--target', '1']);
+  assert.is(r.code, 0, r.err.join('\n'));
+  assert.ok(r.out.some((l) => /^row 0: convergence delta/.test(l)), r.out.join('\n'));
+});
+
 test.run();
