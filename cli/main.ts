@@ -101,7 +101,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
 
   --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
                         grad-cam and filters) with their shapes
-  --shape DIMS          input shape for --layers when the model's sizes are dynamic`,
+  --shape DIMS          input shape for --layers when the model's sizes are dynamic
+  --unbatched           the model takes one sample without a batch axis (see attribute --help)`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
   --input X             .npy (float16/32/64, C order, batch first) or a PNG/JPEG image; for text
