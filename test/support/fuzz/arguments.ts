@@ -124,7 +124,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--preprocess': choice('--preprocess'), '--provider': choice('--provider'), '--maxpool-rule': choice('--maxpool-rule'), '--lrp-maxpool': choice('--lrp-maxpool'),
   '--wrt': ({ r }) => ({ value: pick(r, ['bogus', '']), bad: true }), '--feed': ({ at }) => ({ value: `x=${at('missing.npy')}`, bad: true }),
   '--shape': ({ r }) => ({ value: pick(r, ['1,2', '', '-1', '1,,2']), bad: true }),
-  '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }),
+  '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }), '--unbatched': flag,
   '--unknown': () => ({ bad: true }),
 };
 /** The options each method takes (most mutations use them; the others must be refused). */
