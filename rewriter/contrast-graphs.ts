@@ -1,34 +1,38 @@
 import { emitBackward } from './backward';
 import { Emitter } from './emitter';
-import { GraphView, TensorFacts } from './graph-view';
-import { ADAM_IO, AdamOptions, withAdam } from './adam-step';
+import { freeNames, GraphView, TensorFacts } from './graph-view';
+import { ADAM_IO, AdamNames, AdamOptions, withAdam } from './adam-step';
 import { batchDims } from './augment';
-import { objectiveModel, reserveNames } from './objective-model';
+import { objectiveModel } from './objective-model';
 import { DataType, ModelProto, valueInfo } from './proto';
 import { gradientRules } from '../rules/registry';
 
 export const RECONSTRUCTION_IO = { target: 'target', loss: 'loss', gradient: 'gradient' };
+export type ReconstructionNames = typeof RECONSTRUCTION_IO & AdamNames;
+
+/** The reconstruction graph's own names for a generator: RECONSTRUCTION_IO and ADAM_IO made free of its tensor names. */
+export const reconstructionNames = (view: GraphView): ReconstructionNames => freeNames(view, { ...RECONSTRUCTION_IO, ...ADAM_IO });
 
 /**
  * ‖G(z) − target‖² per row and its gradient 2·J_Gᵀ(G(z) − target) w.r.t. z, on the generator's
  * graph (CDeepEx step (a)). Inputs: z and `target`; outputs `loss`, `gradient` and G(z).
  */
-export function buildReconstruction(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; adam?: AdamOptions }): ModelProto {
+export function buildReconstruction(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; adam?: AdamOptions; names?: ReconstructionNames }): ModelProto {
   const { view, facts, latent, generated } = spec;
-  reserveNames(view, [...Object.values(RECONSTRUCTION_IO), ...Object.values(ADAM_IO)]);
+  const io = spec.names ?? reconstructionNames(view);
   const em = new Emitter(view.opset, DataType.FLOAT);
-  const diff = em.sub(generated, RECONSTRUCTION_IO.target);
+  const diff = em.sub(generated, io.target);
   const rowAxes = facts.shapes.get(generated)!.slice(1).map((_, k) => k + 1);
-  em.rename(em.reduceSum(em.mul(diff, diff), rowAxes, false), RECONSTRUCTION_IO.loss);
+  em.rename(em.reduceSum(em.mul(diff, diff), rowAxes, false), io.loss);
   const seed = em.mul(diff, em.scalar(2));
   const [grad] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [latent], from: generated, seed }).values();
-  em.rename(grad, RECONSTRUCTION_IO.gradient);
+  em.rename(grad, io.gradient);
   const zDims = batchDims(facts, latent);
   const xDims = batchDims(facts, generated);
-  const adam = withAdam(em, spec.adam && { ...spec.adam, param: latent, grad: RECONSTRUCTION_IO.gradient, ascent: false }, zDims);
-  return objectiveModel(view, em, [valueInfo(latent, DataType.FLOAT, zDims), valueInfo(RECONSTRUCTION_IO.target, DataType.FLOAT, xDims), ...adam.inputs], [
-    { name: RECONSTRUCTION_IO.loss, dims: ['N'] },
-    { name: RECONSTRUCTION_IO.gradient, dims: zDims },
+  const adam = withAdam(em, spec.adam && { ...spec.adam, param: latent, grad: io.gradient, ascent: false, names: io }, zDims);
+  return objectiveModel(view, em, [valueInfo(latent, DataType.FLOAT, zDims), valueInfo(io.target, DataType.FLOAT, xDims), ...adam.inputs], [
+    { name: io.loss, dims: ['N'] },
+    { name: io.gradient, dims: zDims },
     { name: generated, dims: xDims },
     ...adam.outputs,
   ]);
@@ -38,6 +42,10 @@ export const CONSTRAINED_IO = {
   z0: 'z0', classA: 'class_a', classB: 'class_b', others: 'others', lambda: 'lambda', rho: 'rho', muA: 'mu_a', muB: 'mu_b',
   objective: 'objective', gradient: 'gradient',
 };
+export type ConstrainedNames = typeof CONSTRAINED_IO;
+
+/** The constrained search graph's own names for a composed model: CONSTRAINED_IO made free of its tensor names. */
+export const constrainedNames = (view: GraphView): ConstrainedNames => freeNames(view, CONSTRAINED_IO);
 
 /**
  * The augmented Lagrangian of CDeepEx step (b) (Nocedal & Wright eq. 17.65 with the inequality
@@ -50,10 +58,9 @@ export const CONSTRAINED_IO = {
  * penalty ρ and class masks are inputs ([N,1] and [N,K]), so the loop never rebuilds the graph.
  * xGEMs: `others` all zero. Outputs `objective`, `gradient`, the logits and G(z).
  */
-export function buildConstrained(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; logits: string }): ModelProto {
+export function buildConstrained(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; logits: string; names?: ConstrainedNames }): ModelProto {
   const { view, facts, latent, generated, logits } = spec;
-  const io = CONSTRAINED_IO;
-  reserveNames(view, Object.values(io));
+  const io = spec.names ?? constrainedNames(view);
   const em = new Emitter(view.opset, DataType.FLOAT);
   const classAxis = [1];
   const pick = (onehot: string) => em.reduceSum(em.mul(logits, onehot), classAxis, true);

@@ -1,17 +1,7 @@
 import { ancestors } from './backward';
 import { Emitter } from './emitter';
-import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { DataType, ModelProto, ValueInfoProto, valueInfo } from './proto';
-
-/** Fails when the graph already uses a name the objective graph adds. */
-export function reserveNames(view: GraphView, names: string[]): void {
-  for (const n of names) {
-    if (view.producer.has(n) || view.initializers.has(n) || view.inputs.some((i) => i.name === n)) {
-      throw new ExplainError(`${view.label}: the model already has a tensor named '${n}', which the objective graph needs`);
-    }
-  }
-}
 
 /**
  * A model holding the forward nodes the named outputs need (the rest of the original graph is

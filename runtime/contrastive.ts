@@ -1,6 +1,6 @@
 import { ADAM_DEFAULTS } from './drivers/adam-loop';
 import { compose, RESIDUAL } from '../rewriter/compose';
-import { buildConstrained, buildReconstruction } from '../rewriter/contrast-graphs';
+import { buildConstrained, buildReconstruction, constrainedNames, reconstructionNames } from '../rewriter/contrast-graphs';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
@@ -121,9 +121,11 @@ export async function contrastModels(d: Explainer, g: Explainer, output?: string
   const logitShape = facts.shapes.get(logits)!;
   if (logitShape.length !== 2) throw new ExplainError(`${d.label}: output '${from}' has shape [${logitShape}]; class scores [N, classes] are needed`);
   const adam = { beta1: ADAM_DEFAULTS.beta1, beta2: ADAM_DEFAULTS.beta2, epsilon: ADAM_DEFAULTS.epsilon };
+  const names = { reconstruction: reconstructionNames(pg.view), constrained: constrainedNames(view) };
   return {
-    reconstruction: buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam }),
-    constrained: buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits }),
+    reconstruction: buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam, names: names.reconstruction }),
+    constrained: buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits, names: names.constrained }),
+    names,
     latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, generatedRow, classes: logitShape[1], batchStarts: pg.batchDynamic,
   };
 }

@@ -146,6 +146,27 @@ test('a generator with a flat output ([N, 256] for a [N, 1, 16, 16] classifier) 
   for (const k of ['explanation', 'z0', 'ze', 'logits'] as const) assert.ok(relL2(got[k].data, want[k].data) < 1e-6, `${k}: rel L2 ${relL2(got[k].data, want[k].data)}`);
 });
 
+test('a generator and a classifier whose tensors are called like the loop graphs\' own inputs and outputs (target, loss, next; objective, lambda) give the same explanation', async () => {
+  const renamed = (file: string, names: string[]) => {
+    const m = decodeModel(fs.readFileSync(file));
+    const graph = m.graph!;
+    const outputs = new Set((graph.output ?? []).map((o) => o.name));
+    const inner = graph.node!.map((n) => n.output![0]).filter((o) => !outputs.has(o)).slice(0, names.length);
+    const map = new Map(inner.map((o, k) => [o, names[k]]));
+    for (const n of graph.node!) {
+      n.input = n.input!.map((t) => map.get(t) ?? t);
+      n.output = n.output!.map((t) => map.get(t) ?? t);
+    }
+    return encodeModel(m);
+  };
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  const image = { data: Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256)), dims: [1, 1, 16, 16] };
+  const options = { trueClass: 1, probe: 8, starts: 2, reconstructionSteps: 60 };
+  const want = await (await ContrastiveExplainer.load(fs.readFileSync(model('clean', 'classifier')), fs.readFileSync(model('clean', 'generator')))).explain(image, options);
+  const got = await (await ContrastiveExplainer.load(renamed(model('clean', 'classifier'), ['objective', 'lambda']), renamed(model('clean', 'generator'), ['target', 'loss', 'next']))).explain(image, options);
+  for (const k of ['explanation', 'z0', 'ze', 'logits'] as const) assert.ok(relL2(got[k].data, want[k].data) < 1e-6, `${k}: rel L2 ${relL2(got[k].data, want[k].data)}`);
+});
+
 /** Runs one explanation and checks it against independent forwards of G and D. */
 async function checkExplanation(ce: ContrastiveExplainer, d: Explainer, gen: Explainer, index: number, probe: number, method: string) {
   const samples = readNpy(path.join(DIR, 'samples.npy'));

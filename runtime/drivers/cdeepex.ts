@@ -1,4 +1,4 @@
-import { CONSTRAINED_IO, RECONSTRUCTION_IO } from '../../rewriter/contrast-graphs';
+import { ConstrainedNames, ReconstructionNames } from '../../rewriter/contrast-graphs';
 import { RESIDUAL } from '../../rewriter/compose';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { OrtTensor } from '../backend';
@@ -22,6 +22,8 @@ export interface ContrastGraphs {
   classes: number;
   /** Starts of the z0 search run together (1 when the generator fixes batch 1). */
   batchStarts: boolean;
+  /** The two graphs' own input and output names. */
+  names: { reconstruction: ReconstructionNames; constrained: ConstrainedNames };
 }
 
 export interface SearchOptions {
@@ -61,6 +63,7 @@ export interface Reconstruction { z0: Float32Array; generated: Float32Array; los
  * best (smallest ‖G(z) − I‖²) first.
  */
 export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: SearchOptions): Promise<Reconstruction[]> {
+  const io = g.names.reconstruction;
   const L = g.latentRow.reduce((a, b) => a * b, 1);
   const P = image.length;
   const found: Reconstruction[] = [];
@@ -69,15 +72,15 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
   for (const rows of groups) {
     const target = new Float32Array(rows * P);
     for (let r = 0; r < rows; r++) target.set(image, r * P);
-    const feeds = { [RECONSTRUCTION_IO.target]: floatTensor(target, [rows, ...g.generatedRow]) };
+    const feeds = { [io.target]: floatTensor(target, [rows, ...g.generatedRow]) };
     const z = normals(rows * L, o.seed + done);
-    const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr });
+    const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr }, io);
     for (let t = 1; t <= o.reconstructionSteps; t++) {
-      const out = await loop.next(feeds, o.progress && t % 25 === 0 ? [RECONSTRUCTION_IO.loss] : []);
-      if (out[RECONSTRUCTION_IO.loss]) o.progress!(t, o.reconstructionSteps, `z0 search: ‖G(z) − I‖² ${Math.min(...await hostData(out[RECONSTRUCTION_IO.loss])).toPrecision(4)}`);
+      const out = await loop.next(feeds, o.progress && t % 25 === 0 ? [io.loss] : []);
+      if (out[io.loss]) o.progress!(t, o.reconstructionSteps, `z0 search: ‖G(z) − I‖² ${Math.min(...await hostData(out[io.loss])).toPrecision(4)}`);
     }
-    const out = await loop.evaluate(feeds, [RECONSTRUCTION_IO.loss, g.generated]);
-    const loss = (await hostData(out[RECONSTRUCTION_IO.loss])).slice();
+    const out = await loop.evaluate(feeds, [io.loss, g.generated]);
+    const loss = (await hostData(out[io.loss])).slice();
     const zs = await loop.result();
     const xs = (await hostData(out[g.generated])).slice();
     loss.forEach((v, r) => found.push({ z0: zs.slice(r * L, (r + 1) * L), generated: xs.slice(r * P, (r + 1) * P), loss: v }));
@@ -120,7 +123,7 @@ class ConstrainedProblem {
 
   constructor(readonly g: ContrastGraphs, readonly z0: Float32Array, residual: Float32Array, readonly a: number, readonly b: number, inequalities: boolean, penalty: number) {
     const K = g.classes;
-    const io = CONSTRAINED_IO;
+    const io = g.names.constrained;
     const oneHot = (k: number) => { const v = new Float32Array(K); v[k] = 1; return v; };
     this.others = new Float32Array(K);
     if (inequalities) this.others.forEach((_, i) => { this.others[i] = i === a || i === b ? 0 : 1; });
@@ -159,7 +162,7 @@ class ConstrainedProblem {
  * than 1e-3·(1 + ‖z‖) in the last iteration, or when the violation stopped shrinking at the largest penalty.
  */
 async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o: SearchOptions) {
-  const io = CONSTRAINED_IO;
+  const io = p.g.names.constrained;
   const { lambda, rho, muA, muB, others } = p;
   lambda[0] = 0; rho[0] = o.penalty; muA.fill(0); muB.fill(0);
   const evaluate = async (at: Float64Array) => {
