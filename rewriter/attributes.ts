@@ -26,7 +26,8 @@ export function attrFloats(node: NodeProto, name: string): number[] | undefined 
 
 export function attrString(node: NodeProto, name: string, fallback: string): string {
   const a = find(node, name);
-  return a?.s && a.s.length > 0 ? new TextDecoder().decode(a.s) : fallback;
+  // Bytes as decoded (a damaged file can leave a plain array where bytes belong).
+  return a?.s && a.s.length > 0 ? new TextDecoder().decode(Uint8Array.from(a.s)) : fallback;
 }
 
 export function attrTensorValues(node: NodeProto, name: string): number[] | undefined {

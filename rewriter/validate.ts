@@ -1,4 +1,4 @@
-import { attrFloat, attrInt, attrInts, hasAttr } from './attributes';
+import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
@@ -442,10 +442,10 @@ function modes(allowed: Record<string, string[]>): Rule {
   };
 }
 
-/** A string attribute as set (an empty string included), or undefined when absent. */
+/** A string attribute as set (an empty string included, as is one whose bytes are missing), or undefined when absent. */
 function stringAttr(node: NodeProto, name: string): string | undefined {
   const a = node.attribute?.find((x) => x.name === name);
-  return a ? new TextDecoder().decode(a.s ?? new Uint8Array()) : undefined;
+  return a ? attrString(node, name, '') : undefined;
 }
 
 function reduce(node: NodeProto, [x]: Shape[], fail: Fail, view: GraphView): Shape[] {

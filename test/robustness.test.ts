@@ -120,6 +120,17 @@ test('a Resize whose scales input is an image tensor (onnxruntime 1.30 overruns 
   await apiFails(async () => (await Explainer.load(at('resize-scales-image.onnx'))).forward(readNpy(at('tf-input.npy'))), cause, 'forward');
 });
 
+test('a string attribute whose bytes are missing (fuzz seed 2054: a Resize mode of type STRING without its bytes) is refused in one line naming the node', async () => {
+  const fx = loadFixture('paddle_resize_op11', EXPORTERS);
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const node = m.graph!.node!.find((n) => n.op_type === 'Resize')!;
+  node.attribute = [...(node.attribute ?? []).filter((a) => a.name !== 'coordinate_transformation_mode'), { name: 'coordinate_transformation_mode', type: AttrType.STRING }];
+  fs.writeFileSync(at('resize-empty-mode.onnx'), encodeModel(m));
+  fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('paddle-input.npy'));
+  const cause = new RegExp(`node '${node.name}' \\(Resize, opset 11\\): coordinate_transformation_mode '' is not one of `);
+  await cliFails(['attribute', at('resize-empty-mode.onnx'), '--input', at('paddle-input.npy'), '--out', at('never.npy')], cause);
+});
+
 test('raw weight data that does not hold whole values of its type is refused in one line naming the tensor', async () => {
   const m = decodeModel(fs.readFileSync(cnn.model));
   const t = m.graph!.initializer!.find((i) => (i.raw_data?.length ?? 0) > 8)!;
