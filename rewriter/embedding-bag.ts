@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { toAttribute } from './emitter';
-import { constantNodeValue, GraphView, withoutUnreadNodes } from './graph-view';
+import { constantNodeValue, GraphView, throughCasts, withoutUnreadNodes } from './graph-view';
 import { isFloatType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
 import { conditionStaysTrue } from './static-loops';
@@ -56,35 +56,22 @@ export function embeddingBagOf(view: GraphView, loop: NodeProto): EmbeddingBag |
     return starts && ends ? { x, starts, ends, start, end } : undefined;
   };
   let rows = reduce.input![0];
-  let weights: string | undefined;
+  let weighting: ReturnType<typeof sliced>;
   const mul = node(rows, 'Mul');
   if (mul) {
     // per_sample_weights: Mul(rows, Unsqueeze(Slice(weights, same bounds), [1])), either order
     const k = node(mul.input![0], 'Gather') ? 0 : 1;
     const u = node(mul.input![1 - k], 'Unsqueeze');
-    const w = u && (attrInts(u, 'axes') ?? values(u.input?.[1]))?.join() === '1' ? sliced(u.input![0]) : undefined;
-    if (!w) return undefined;
-    [rows, weights] = [mul.input![k], w.x];
-    const lookup = sliced(node(rows, 'Gather')?.input?.[1]);
-    if (lookup?.start !== w.start || lookup.end !== w.end) return undefined;
+    weighting = u && (attrInts(u, 'axes') ?? values(u.input?.[1]))?.join() === '1' ? sliced(u.input![0]) : undefined;
+    if (!weighting) return undefined;
+    rows = mul.input![k];
   }
   const gather = node(rows, 'Gather');
   const table = gather && attrInt(gather, 'axis', 0) === 0 ? view.initializers.get(gather.input![0]) : undefined;
   const lookup = sliced(gather?.input?.[1]);
   if (!table || !isFloatType(table.data_type) || table.dims?.length !== 2 || !lookup) return undefined;
-  return { loop, table: gather!.input![0], ids: lookup.x, weights, starts: lookup.starts, ends: lookup.ends, reduction: reduce.op_type! };
-}
-
-/**
- * The tensor `name` traced back through Casts and Identities.
- */
-function traced(view: GraphView, name: string): string {
-  let n = view.producer.get(name);
-  while (n && (n.op_type === 'Cast' || n.op_type === 'Identity')) {
-    name = n.input![0];
-    n = view.producer.get(name);
-  }
-  return name;
+  if (weighting && (lookup.start !== weighting.start || lookup.end !== weighting.end)) return undefined;
+  return { loop, table: gather!.input![0], ids: lookup.x, weights: weighting?.x, starts: lookup.starts, ends: lookup.ends, reduction: reduce.op_type! };
 }
 
 /**
@@ -94,34 +81,35 @@ function traced(view: GraphView, name: string): string {
  * (or Shape(X)[0]). Then bag b is row b of X. Undefined otherwise (1-D ids with offsets).
  */
 function rowsOfBags(view: GraphView, bag: EmbeddingBag): { ids: string; weights?: string } | undefined {
+  const traced = (name: string) => throughCasts(name, (t) => view.producer.get(t));
   const flat = (name: string) => {
-    const r = view.producer.get(traced(view, name));
+    const r = view.producer.get(traced(name));
     return r?.op_type === 'Reshape' && view.constant(r.input![1])?.values.join() === '-1' && view.rank(r.input![0]) === 2 ? r.input![0] : undefined;
   };
   const x = flat(bag.ids);
   const weights = bag.weights && flat(bag.weights);
   if (!x || (bag.weights && !weights)) return undefined;
   const shapeOf = (name: string) => {
-    const s = view.producer.get(traced(view, name));
-    return s?.op_type === 'Shape' && !s.attribute?.length ? traced(view, s.input![0]) : undefined;
+    const s = view.producer.get(traced(name));
+    return s?.op_type === 'Shape' && !s.attribute?.length ? traced(s.input![0]) : undefined;
   };
   // Gather(Shape(t), k) as [t, k], through Casts
   const dimOf = (name: string): [string | undefined, number | undefined] => {
-    const g = view.producer.get(traced(view, name));
+    const g = view.producer.get(traced(name));
     return g?.op_type === 'Gather' && view.constant(g.input![1])?.dims.length === 0 ? [shapeOf(g.input![0]), view.constant(g.input![1])?.values[0]] : [undefined, undefined];
   };
-  const concat = view.producer.get(traced(view, bag.starts));
-  const range = concat?.op_type === 'Concat' && attrInt(concat, 'axis', 0) === 0 ? view.producer.get(traced(view, concat.input![0])) : undefined;
-  if (range?.op_type !== 'Range' || view.constant(traced(view, range.input![0]))?.values[0] !== 0) return undefined;
-  const total = view.producer.get(traced(view, range.input![1]));
+  const concat = view.producer.get(traced(bag.starts));
+  const range = concat?.op_type === 'Concat' && attrInt(concat, 'axis', 0) === 0 ? view.producer.get(traced(concat.input![0])) : undefined;
+  if (range?.op_type !== 'Range' || view.constant(traced(range.input![0]))?.values[0] !== 0) return undefined;
+  const total = view.producer.get(traced(range.input![1]));
   const totalOk = total?.op_type === 'ReduceProd' && attrInt(total, 'keepdims', 1) === 0 && shapeOf(total.input![0]) === x;
   const [lengthOf, lengthAxis] = dimOf(range.input![2]);
-  const ends = view.producer.get(traced(view, bag.ends));
-  const endsOk = ends?.op_type === 'Slice' && traced(view, ends.input![0]) === traced(view, bag.starts) && view.constant(ends.input![1])?.values.join() === '1'
+  const ends = view.producer.get(traced(bag.ends));
+  const endsOk = ends?.op_type === 'Slice' && traced(ends.input![0]) === traced(bag.starts) && view.constant(ends.input![1])?.values.join() === '1'
     && view.constant(ends.input![3] ?? '')?.values.join() === '0' && (!ends.input![4] || view.constant(ends.input![4])?.values.join() === '1')
     && (view.constant(ends.input![2])?.values[0] ?? 0) >= 2 ** 31 - 1;
   const [tripsOf, tripsAxis] = dimOf(bag.loop.input![0]);
-  const tripsOk = (tripsOf === traced(view, bag.ends) || tripsOf === x) && tripsAxis === 0;
+  const tripsOk = (tripsOf === traced(bag.ends) || tripsOf === x) && tripsAxis === 0;
   return totalOk && lengthOf === x && lengthAxis === 1 && endsOk && tripsOk ? { ids: x, weights } : undefined;
 }
 

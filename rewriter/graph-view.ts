@@ -266,6 +266,12 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
   return order;
 }
 
+/** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
+export function throughCasts(name: string, producerOf: (t: string) => NodeProto | undefined): string {
+  for (let p = producerOf(name); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producerOf(name)) name = p.input![0];
+  return name;
+}
+
 /** Tensors computed from `sources`, through every node but those `reads` excludes. */
 export function descendants(view: GraphView, sources: string[], reads = (_n: NodeProto) => true): Set<string> {
   const seen = new Set(sources);

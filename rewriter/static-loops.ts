@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts, withoutUnreadNodes } from './graph-view';
+import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -139,8 +139,7 @@ function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | unde
  */
 export function conditionStaysTrue(view: GraphView, body: GraphProto): boolean {
   const producer = new Map((body.node ?? []).flatMap((b) => (b.output ?? []).map((o) => [o, b] as const)));
-  let c = body.output?.[0]?.name ?? '';
-  for (let p = producer.get(c) ?? view.producer.get(c); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producer.get(c) ?? view.producer.get(c)) c = p.input![0];
+  const c = throughCasts(body.output?.[0]?.name ?? '', (t) => producer.get(t) ?? view.producer.get(t));
   const inBody = producer.get(c);
   const value = inBody ? (inBody.op_type === 'Constant' ? constantNodeValue(inBody) : undefined) : view.constant(c);
   return c === body.input?.[1]?.name || !!value?.values[0];
