@@ -29,7 +29,8 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
 
 /** Grad-CAM at `layer`: ReLU by default, optionally resized to the input (bilinear by default). */
 export function buildGradCam(spec: MapSpec): ModelProto {
-  checkFreeNames(spec.view, [ioOf(spec).seed, ioOf(spec).attribution]);
+  const io = ioOf(spec);
+  checkFreeNames(spec.view, [io.seed, io.attribution]);
   const em = new Emitter(spec.view.opset, spec.facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const out = mapTail(spec, em, map, shape, spec.options.relu ?? true, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
@@ -41,11 +42,12 @@ export function buildGradCam(spec: MapSpec): ModelProto {
  * resized to the input (nearest by default, as Captum), broadcast over the input's channels.
  */
 export function buildGuidedGradCam(spec: MapSpec): ModelProto {
-  checkFreeNames(spec.view, [ioOf(spec).seed, ioOf(spec).attribution]);
+  const io = ioOf(spec);
+  checkFreeNames(spec.view, [io.seed, io.attribution]);
   const { view, facts } = spec;
   const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
-  const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: ioOf(spec).seed }).get(spec.input)!;
+  const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: io.seed }).get(spec.input)!;
   return mapModel(spec, em, em.mul(guided, up.map), facts.shapes.get(spec.input)!);
 }

@@ -444,8 +444,7 @@ function modes(allowed: Record<string, string[]>): Rule {
 
 /** A string attribute as set (an empty string included, as is one whose bytes are missing), or undefined when absent. */
 function stringAttr(node: NodeProto, name: string): string | undefined {
-  const a = node.attribute?.find((x) => x.name === name);
-  return a ? attrString(node, name, '') : undefined;
+  return hasAttr(node, name) ? attrString(node, name, '') : undefined;
 }
 
 function reduce(node: NodeProto, [x]: Shape[], fail: Fail, view: GraphView): Shape[] {

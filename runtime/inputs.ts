@@ -139,7 +139,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const input = inputs.find((i) => i.name === name)!;
     const data = given[name];
     if (data) {
-      const t = inputTensor(input, input.unbatched && data.dims.length === input.unbatched.length ? { data: data.data, dims: [1, ...data.dims] } as DenseInput : data, label);
+      const t = inputTensor(input, withRows(input, data), label);
       if (t.dims[0] !== n && t.dims[0] !== 1) fail(`${label}: --feed ${name} has ${t.dims[0]} rows; give one row or one per input row (${n})`);
       out[name] = t.dims[0] === n ? t : repeatRows(t, n);
       continue;
@@ -170,8 +170,7 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   for (const input of inputs) {
     if (input === explained) continue;
     const data = given[input.name];
-    const givenRow = data && (input.unbatched && data.dims.length === input.unbatched.length ? data.dims : data.dims.slice(1));
-    out[input.name] = givenRow ? [...givenRow] : input.dims.slice(1).map((d, k) => {
+    out[input.name] = data ? withRows(input, data).dims.slice(1) : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
       if (j > 0) return rowDims[j - 1];
@@ -181,6 +180,11 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
     });
   }
   return out;
+}
+
+/** A feed with its rows: one without a batch axis, given in the model's own shape, gets its leading row. */
+function withRows(input: ModelInput, data: DenseInput): DenseInput {
+  return input.unbatched && data.dims.length === input.unbatched.length ? ({ data: data.data, dims: [1, ...data.dims] } as DenseInput) : data;
 }
 
 function repeatRows(t: OrtTensor, n: number): OrtTensor {
