@@ -1,5 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
-import { GraphView } from '../rewriter/graph-view';
+import { GraphView, valueShaped } from '../rewriter/graph-view';
 import { HALF } from '../rewriter/half-precision';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
@@ -434,6 +434,8 @@ async function info(p: Parsed): Promise<void> {
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
+  const starts = [...new Set(valueShaped(view).values())];
+  if (starts.length) console.log(`shapes set by the inputs' values (backward passes stop before them; occlusion and feature-ablation run): after ${starts.map((n) => view.nodeLabel(n)).join(', ')}`);
   const cells = [...histogram.keys()].filter(isRecurrentOp);
   if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);

@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, subgraphReads, TensorFacts, valueDependent } from './graph-view';
+import { GraphView, subgraphReads, TensorFacts, valueDependent, valueShaped } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_MOVES } from './quantized-moves';
@@ -87,6 +87,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
   if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
+  refuseValueShaped(view, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
   // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.
   const empty = (name: string) => !!facts.shapes.get(name)?.includes(0);
@@ -115,6 +116,17 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   const result = new Map<string, string>();
   for (const w of spec.wrt) result.set(w, gradOf(w) ?? em.mul(w, em.scalar(0)));
   return result;
+}
+
+/** Tensors on the walk's path whose shapes follow from the inputs' values (the walk is built for the probe's shapes) are refused. */
+function refuseValueShaped(view: GraphView, path: string[]): void {
+  const shaped = valueShaped(view);
+  const first = path.find((t) => shaped.has(t));
+  if (!first) return;
+  const start = shaped.get(first)!;
+  const producer = view.producer.get(first)!;
+  const via = producer === start ? '' : ` (through ${view.nodeLabel(start)})`;
+  throw new ExplainError(`${view.label}: the shape of '${first}', an output of ${view.nodeLabel(producer)}, follows from the input's values${via}, and backward passes are built for shapes that follow from the input's shape alone; explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
 }
 
 /** The rule's gradients; a constant it builds beyond JavaScript's array limits (absurd sizes) fails naming the node. */

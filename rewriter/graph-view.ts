@@ -318,6 +318,38 @@ export function valueDependent(view: GraphView): Set<string> {
   return descendants(view, view.inputs.map((i) => i.name ?? ''), (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
 }
 
+/** Inputs whose values set an op's output shape, where they are not constants. */
+const SHAPE_SETTING: Record<string, number[]> = {
+  NonZero: [0], Compress: [1], Unique: [0], NonMaxSuppression: [0, 1, 2, 3, 4], TopK: [1], OneHot: [1],
+  Reshape: [1], Expand: [1], Tile: [1], Slice: [1, 2, 3, 4], Pad: [1, 3], Resize: [2, 3], Upsample: [1],
+  ConstantOfShape: [0], Range: [0, 1, 2], Split: [1], Squeeze: [1], Unsqueeze: [1], CenterCropPad: [1],
+  Col2Im: [1, 2], AffineGrid: [1], DFT: [1], STFT: [2], MaxUnpool: [2],
+  ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL1: [1], ReduceL2: [1],
+  ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1],
+};
+
+/**
+ * Tensors whose shape follows from the graph inputs' values (a NonZero of a comparison, a Reshape
+ * to sizes counted from a mask), each with the node where that starts: a probe's shapes hold for
+ * its own input values only. Shape and Size of such a tensor are values that follow from the inputs.
+ */
+export function valueShaped(view: GraphView): Map<string, NodeProto> {
+  const fromValues = new Set(view.inputs.map((i) => i.name ?? ''));
+  const shaped = new Map<string, NodeProto>();
+  for (const n of view.nodes) {
+    const ins = (n.input ?? []).filter(Boolean);
+    const readsShape = !n.domain && (n.op_type === 'Shape' || n.op_type === 'Size');
+    const setting = !n.domain && SHAPE_SETTING[n.op_type ?? '']?.some((k) => fromValues.has(n.input?.[k] ?? ''));
+    const start = ins.map((i) => shaped.get(i)).find(Boolean) ?? (setting ? n : undefined);
+    const valued = readsShape ? ins.some((i) => shaped.has(i)) : ins.some((i) => fromValues.has(i) || shaped.has(i));
+    for (const o of n.output ?? []) {
+      if (o && valued) fromValues.add(o);
+      if (o && start && !readsShape) shaped.set(o, start);
+    }
+  }
+  return shaped;
+}
+
 /** The graph inputs other than the explained ones that hold the batch on axis 0 (token ids, masks, a second input fed as it is). */
 export function fedBatchInputs(view: GraphView, facts: TensorFacts, explained: string[]): string[] {
   return view.inputs.map((i) => i.name ?? '').filter((i) => !explained.includes(i) && facts.batchAxis.get(i) === 0);

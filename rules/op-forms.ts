@@ -92,6 +92,16 @@ export function windowSumBackward(em: Emitter, g: string, geo: ConvGeometry, cha
 }
 
 /**
+ * dX of a constant-mode pad of x (shape xs) by begin/end per axis, negative ones cropping: dY
+ * cropped back to x where padded, zero-padded back where cropped.
+ */
+export function constantPadBack(em: Emitter, dY: string, xs: number[], begin: number[], end: number[]): string {
+  const cut = xs.map((_, k) => k).filter((k) => begin[k] > 0 || end[k] > 0);
+  const cropped = cut.length === 0 ? dY : em.slice(dY, cut.map((k) => Math.max(begin[k], 0)), cut.map((k) => xs[k] + begin[k] + end[k] - Math.max(end[k], 0)), cut);
+  return em.pad(cropped, [...begin.map((p) => Math.max(-p, 0)), ...end.map((p) => Math.max(-p, 0))]);
+}
+
+/**
  * Sums slices of `g` along `axis` into a tensor of length `inLen` on that axis, slice j going to
  * index map[j] (or dropped when map[j] < 0): a MatMul with a constant one-hot matrix.
  */

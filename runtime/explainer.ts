@@ -3,7 +3,7 @@ import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, holdsRows, TensorFacts } from '../rewriter/graph-view';
+import { GraphView, holdsRows, TensorFacts, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -426,12 +426,15 @@ export class Explainer {
     // What the walk differentiates (quantized integer values included); without shapes, a guess by op type.
     const diff = prepared && differentiable(prepared.view, prepared.facts, wrt);
     const reached = new Set(wrt);
+    // A shape that follows from the input's values holds for the probe's values only (the walk refuses them).
+    const shaped = valueShaped(this.view);
     const list: { name: string; op: string; shape?: number[] }[] = [];
     for (const n of this.view.nodes) {
       if (!(n.input ?? []).some((i) => reached.has(i))) continue;
       for (const o of n.output ?? []) {
         if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
         reached.add(o);
+        if (shaped.has(o)) continue;
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
         if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
       }

@@ -177,4 +177,24 @@ for (const shapes of ['declared', 'undeclared']) {
   });
 }
 
+test('a tensor whose shape follows from the input\'s values (NonZero → GatherND) is refused by backward methods, not explained from the probe\'s empty shape; occlusion runs', async () => {
+  // y = Σ x_i² over x_i > 0: the probe's zero input selects nothing, which the walk took for an empty path (zeros).
+  const em = new Emitter(13, DataType.FLOAT, 'nz');
+  const picks = em.transpose(em.op('NonZero', [em.compare('Greater', 'x', em.scalar(0))]), [1, 0]);
+  const g = em.op('GatherND', ['x', picks]);
+  em.rename(em.reshape(em.op('ReduceSum', [em.mul(g, g)], { keepdims: 1 }), [1, 1]), 'y');
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'nz', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [1, 6])], output: [{ name: 'y' }] },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  const x = { data: Float32Array.from([0.5, -1, 2, 0.3, -0.2, 1.5]), dims: [1, 6] };
+  for (const method of ['gradient', 'deeplift', 'integrated-gradients'] as const) {
+    await rejects(() => ex.attribute(x, { method, target: 0 }), /the shape of '.*GatherND.*', an output of node .*GatherND.*, follows from the input's values \(through node .*NonZero.*\)/);
+  }
+  assert.equal(await ex.explainableTensors(), []);
+  const occluded = await ex.attribute(x, { method: 'occlusion', target: 0, window: [1] });
+  assert.equal([...occluded.attributions.data].map((v) => +v.toFixed(5)), [0.25, 0, 4, 0.09, 0, 2.25]);
+});
+
 test.run();

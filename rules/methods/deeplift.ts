@@ -44,6 +44,7 @@ const EXACT: Record<string, BackwardRule> = {
   GatherND: deepliftGatherND,
   ScatterND: deepliftScatter,
   ScatterElements: deepliftScatter,
+  MaxUnpool: deepliftScatter,
   GridSample: deepliftGridSample,
   // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
   Mul: deepliftMul(bilinear(Mul)),

@@ -1,5 +1,5 @@
 import { attrInts, attrString } from '../../rewriter/attributes';
-import { intsOf, normAxis, scatterAlongAxis } from '../op-forms';
+import { constantPadBack, intsOf, normAxis, scatterAlongAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /** Input index output position j (input coordinate k = j − begin) reads in reflect/edge/wrap modes. */
@@ -33,12 +33,7 @@ export const Pad: RuleEntry = {
       const b = ctx.batchAxis(x);
       if (b >= 0 && (begin[b] !== 0 || end[b] !== 0)) ctx.fail('padding the batch axis is not supported');
       const mode = attrString(node, 'mode', 'constant');
-      if (mode === 'constant') {
-        const cut = xs.map((_, k) => k).filter((k) => begin[k] > 0 || end[k] > 0);
-        const cropped = cut.length === 0 ? dY! : em.slice(dY!, cut.map((k) => Math.max(begin[k], 0)),
-          cut.map((k) => xs[k] + begin[k] + end[k] - Math.max(end[k], 0)), cut);
-        return [em.pad(cropped, [...begin.map((p) => Math.max(-p, 0)), ...end.map((p) => Math.max(-p, 0))])];
-      }
+      if (mode === 'constant') return [constantPadBack(em, dY!, xs, begin, end)];
       if (!['reflect', 'edge', 'wrap'].includes(mode)) ctx.fail(`pad mode '${mode}' is not supported`);
       let g = dY!;
       xs.forEach((dim, a) => {

@@ -7,7 +7,9 @@ import { AveragePool } from './AveragePool';
 import { BatchNormalization } from './BatchNormalization';
 import { Cast } from './Cast';
 import { Clip } from './Clip';
+import { CenterCropPad } from './CenterCropPad';
 import { Col2Im } from './Col2Im';
+import { Compress } from './Compress';
 import { Concat } from './Concat';
 import { Conv } from './Conv';
 import { ConvTranspose } from './ConvTranspose';
@@ -49,6 +51,7 @@ import { LpNormalization } from './LpNormalization';
 import { MatMul } from './MatMul';
 import { Max } from './Max';
 import { MaxPool } from './MaxPool';
+import { MaxUnpool } from './MaxUnpool';
 import { Mean } from './Mean';
 import { Min } from './Min';
 import { Mish } from './Mish';
@@ -71,6 +74,7 @@ import { ReduceSumSquare } from './ReduceSumSquare';
 import { Relu } from './Relu';
 import { Reshape } from './Reshape';
 import { Resize } from './Resize';
+import { ReverseSequence } from './ReverseSequence';
 import { Selu } from './Selu';
 import { Sigmoid } from './Sigmoid';
 import { Sin } from './Sin';
@@ -140,5 +144,6 @@ export const opRules: RuleEntry[] = [
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
   Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT, LpPool,
+  CenterCropPad, Compress, MaxUnpool, ReverseSequence,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];

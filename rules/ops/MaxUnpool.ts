@@ -1,0 +1,18 @@
+import { RuleEntry } from '../types';
+
+/**
+ * y.flat[I.flat[j]] = x.flat[j], the indices (MaxPool's) counted over the whole tensor, batch
+ * and channels included: dX.flat[j] = dY.flat[I.flat[j]], a GatherElements on the flattened tensors.
+ */
+export const MaxUnpool: RuleEntry = {
+  opType: 'MaxUnpool', since: 9, category: 'shape',
+  rule: {
+    backward(ctx, [dY]) {
+      const { em, node } = ctx;
+      const [x, indices] = node.input!;
+      if (ctx.opset < 11) ctx.fail('its backward pass needs opset 11 or later (GatherElements)');
+      const picked = em.op('GatherElements', [em.reshape(dY!, [-1]), em.reshape(indices, [-1])], { axis: 0 });
+      return [ctx.reshapeLike(picked, x), null, null];
+    },
+  },
+};
