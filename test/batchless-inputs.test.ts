@@ -77,6 +77,8 @@ test('CLI: --feed reads a JSON number or list for them; info says they have no b
   fs.writeFileSync(path.join(dir, 'f.json'), '1');
   const r = await runCli(['attribute', file, '--input', path.join(dir, 'x.json'), '--feed', `temperature=${path.join(dir, 't.json')}`, '--feed', `offsets=${path.join(dir, 'o.json')}`, '--feed', `flag=${path.join(dir, 'f.json')}`, '--method', 'deeplift', '--target', '2']);
   assert.is(r.code, 0, r.err.join('\n'));
+  const missing = await runCli(['attribute', file, '--input', path.join(dir, 'x.json'), '--feed', `temperature=${path.join(dir, 'none.json')}`]);
+  assert.equal([missing.code, missing.err], [1, [`onnx-explain: error: ${path.join(dir, 'none.json')}: file not found`]]);
   assert.ok(r.out.some((l) => /^row 0: convergence delta (-?\d\.\d+e-([7-9]|\d\d) |0\.000e\+0 )/.test(l)), r.out.join('\n'));
   const info = await runCli(['info', file]);
   assert.ok(info.out.some((l) => /^input: temperature \[\] float32: no batch axis: fed with --feed temperature=FILE, one value for every row/.test(l)), info.out.join('\n'));

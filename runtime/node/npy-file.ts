@@ -16,9 +16,10 @@ export function readArray(file: string): { data: Float32Array | BigInt64Array | 
     const a = readNpy(file);
     return { data: a.dtype.startsWith('float') ? Float32Array.from(a.data as Float64Array) : (a.data as BigInt64Array | Int32Array), dims: a.dims };
   }
+  const text = new TextDecoder().decode(readRegularFile(file));
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(readRegularFile(file)));
+    value = JSON.parse(text);
   } catch {
     throw new ExplainError(`${file}: not a JSON list`);
   }
