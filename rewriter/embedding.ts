@@ -1,6 +1,6 @@
 import { attrInt } from './attributes';
 import { GraphView } from './graph-view';
-import { isFloatType, ModelProto, ValueInfoProto } from './proto';
+import { isFloatType, ModelProto, NodeProto, ValueInfoProto } from './proto';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
@@ -27,6 +27,16 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     if (table && isFloatType(table.data_type)) found.push({ output: n.output![0], table: data, rows: Number(table.dims?.[0] ?? 0) });
   }
   return found.sort((a, b) => b.rows - a.rows);
+}
+
+/**
+ * A float input that holds token ids: every node reading it is a Cast to an integer type, and the
+ * ids index an embedding table (tf2onnx's Keras Embedding, whose ids input is float32).
+ */
+export function holdsTokenIds(view: GraphView, input: string): boolean {
+  const readers = view.consumers.get(input) ?? [];
+  const toIntegers = (n: NodeProto) => n.op_type === 'Cast' && !n.domain && !isFloatType(attrInt(n, 'to', 0));
+  return readers.length > 0 && readers.every(toIntegers) && embeddingsOf(view, input).length > 0;
 }
 
 /**

@@ -28,7 +28,7 @@ import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
-import { isIndexData, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
+import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
@@ -554,7 +554,7 @@ export class Explainer {
   /** Runs the original model (its other inputs from `feeds`; token ids or their embeddings for text models). */
   async forward(given: TensorInput, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
     let input = fromNdarray(given);
-    if (this.tokens && isIndexData(input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
+    if (this.tokens && isTokenIds(this.tokens, input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
     const x = this.toTensor(input);
     this.validate([1, ...x.dims.slice(1)]);
     const fixed = this.input.dims[0];
@@ -594,7 +594,7 @@ export class Explainer {
     if (options.baselines) this.checkBaselines(options);
     // Token ids have the ids' rank; an embedding baseline has the embedding's (its values may be whole numbers).
     const baselineIds = options.baseline && fromNdarray(options.baseline);
-    const idsBaseline = this.tokens && baselineIds && isIndexData(baselineIds) && baselineIds.dims.length === input.dims?.length ? baselineIds : undefined;
+    const idsBaseline = this.tokens && baselineIds && isTokenIds(this.tokens, baselineIds) && baselineIds.dims.length === input.dims?.length ? baselineIds : undefined;
     if (idsBaseline && options.baselineToken !== undefined) throw new ExplainError(`${this.label}: the baseline is given twice, as token ids and as --baseline-token ${options.baselineToken}`);
     const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, idsBaseline ?? options.baselineToken) : undefined;
     const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;

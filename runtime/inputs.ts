@@ -1,4 +1,4 @@
-import { Embedding, embeddingsOf } from '../rewriter/embedding';
+import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { embeddingBagOf } from '../rewriter/embedding-bag';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
@@ -13,19 +13,29 @@ import { DenseInput } from './tensors';
  * without a batch axis in the model (isBatchless) is viewed with one added (rows: see
  * rewriter/batchless-inputs.ts); `unbatched` holds its dims as the model declares them.
  */
-export interface ModelInput extends InputSpec { params: (string | undefined)[]; unbatched?: number[] }
+export interface ModelInput extends InputSpec {
+  params: (string | undefined)[];
+  unbatched?: number[];
+  /** A float input that holds token ids (holdsTokenIds): explained as token ids, not as floats. */
+  floatIds?: boolean;
+}
 
 export function modelInputs(view: GraphView): ModelInput[] {
   return view.inputs.map((vi: ValueInfoProto) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
+    const elemType = vi.type?.tensor_type?.elem_type ?? 0;
     return {
       name: vi.name!,
-      elemType: vi.type?.tensor_type?.elem_type ?? 0,
+      elemType,
       dims: dims.map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1)),
       params: dims.map((d) => d.dim_param || undefined),
+      ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
     };
   });
 }
+
+/** Token ids: an integer input, or a float one that holds ids. */
+export const isIdsInput = (i: ModelInput): boolean => !isFloatType(i.elemType) || !!i.floatIds;
 
 /**
  * A generation cache input (the past keys and values of a decoder exported with past, as optimum
@@ -39,7 +49,7 @@ export function isCacheInput(i: ModelInput): boolean {
 
 /** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
 export function explainableFloats(inputs: ModelInput[]): ModelInput[] {
-  return inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i) && !isBatchless(i, inputs));
+  return inputs.filter((i) => !isIdsInput(i) && !isCacheInput(i) && !isBatchless(i, inputs));
 }
 
 /**
@@ -73,8 +83,8 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list}); token ids are explained one input at a time`);
-    const tokens = chosen.find((i) => !isFloatType(i.elemType));
-    if (tokens) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${tokens.name}' is an integer input; joint attribution takes float inputs (explain token ids alone with --wrt ${tokens.name})`);
+    const tokens = chosen.find(isIdsInput);
+    if (tokens) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${tokens.name}' holds token ids; joint attribution takes float inputs (explain token ids alone with --wrt ${tokens.name})`);
     const twice = chosen.find((i, k) => chosen.indexOf(i) !== k);
     if (twice) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${twice.name}' is named twice`);
     return { inputs: chosen, joint: true };
@@ -86,7 +96,7 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   };
   if (wrt !== undefined) {
     const input = named(wrt);
-    return isFloatType(input.elemType) ? { inputs: [input], joint: false } : tokenInput(input);
+    return isIdsInput(input) ? tokenInput(input) : { inputs: [input], joint: false };
   }
   // torch.onnx.export(..., export_params=False): the parameters are inputs and no initializer holds them.
   const allFloats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));

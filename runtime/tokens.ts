@@ -21,8 +21,15 @@ export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embeddin
   return { ids, embedding, table: Float32Array.from(tensorArray(t)), width: dims.slice(1).reduce((a, b) => a * b, 1), rowDims: dims.slice(1) };
 }
 
-export function isIndexData(input: DenseInput): boolean {
-  return input.data instanceof BigInt64Array || input.data instanceof Int32Array || (Array.isArray(input.data) && input.data.every(Number.isInteger));
+/**
+ * Whether `input` gives token ids rather than their embeddings: integer data, or whole numbers of
+ * the ids' rank for a float input that holds ids.
+ */
+export function isTokenIds(tokens: Tokens, input: DenseInput): boolean {
+  if (input.data instanceof BigInt64Array || input.data instanceof Int32Array) return true;
+  const whole = () => Array.from(input.data as ArrayLike<number>).every(Number.isInteger);
+  if (Array.isArray(input.data)) return whole();
+  return !!tokens.ids.floatIds && input.dims?.length === tokens.ids.dims.length && whole();
 }
 
 /**
@@ -33,7 +40,7 @@ export function isIndexData(input: DenseInput): boolean {
 export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
   const { ids, embedding, table, width, rowDims } = tokens;
   if (!input?.data || !input.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
-  if (!isIndexData(input)) throw new ExplainError(`${label}: input '${ids.name}' takes token ids (integers); got fractional values`);
+  if (!isTokenIds(tokens, input)) throw new ExplainError(`${label}: input '${ids.name}' takes token ids (integers); got fractional values`);
   if (feeds[ids.name]) throw new ExplainError(`${label}: --feed ${ids.name}: '${ids.name}' is the explained input (give it with --input)`);
   const values = Array.from(input.data as ArrayLike<number | bigint>, Number);
   const count = input.dims.reduce((a, b) => a * b, 1);

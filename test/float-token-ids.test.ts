@@ -1,0 +1,63 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { Explainer } from '../runtime';
+import { writeNpy } from '../runtime/node/npy-file';
+import { runCli, tempDir } from './support/cli-harness';
+import { rejects } from './support/rejects';
+
+const [V, D, C, L] = [12, 4, 3, 5];
+const E = Array.from({ length: V * D }, (_, i) => Math.sin(i * 0.9));
+const W = Array.from({ length: D * C }, (_, i) => Math.cos(i * 1.3));
+
+/** tf2onnx's Keras Embedding → GlobalAveragePooling1D → Dense: the ids come in as float32 and are Cast to int32. */
+function model(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'k');
+  const ids = em.cast('input_1', DataType.INT32);
+  const e = em.op('Gather', [em.constFloat(E, [V, D]), ids], { axis: 0 });
+  em.rename(em.matmul(em.reduceMean(e, [1], false), em.constFloat(W, [D, C])), 'dense');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'tf2onnx',
+    graph: { name: 'keras', node: em.nodes, initializer: em.initializers, input: [valueInfo('input_1', DataType.FLOAT, ['unk__6', L])], output: [valueInfo('dense', DataType.FLOAT, ['unk__7', C])] },
+  });
+}
+
+const ids = [[3, 7, 1, 0, 11], [5, 5, 9, 2, 0]];
+const x = { data: Float32Array.from(ids.flat()), dims: [2, L] };
+const target = 1;
+
+test('a float input that is only Cast to integers and indexes an embedding is explained as token ids: gradient W[:, t]/L, IG E[id]·W[:, t]/L per position', async () => {
+  const ex = await Explainer.load(model());
+  assert.is(ex.tokens?.ids.name, 'input_1');
+  const g = await ex.attribute(x, { method: 'gradient', target });
+  assert.equal(g.attributions.dims, [2, L, D]);
+  g.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - W[(k % D) * C + target] / L) < 1e-6, `gradient ${k}`));
+  const ig = await ex.attribute(x, { method: 'integrated-gradients', target });
+  ig.attributions.data.forEach((v, k) => {
+    const id = ids.flat()[Math.floor(k / D)];
+    assert.ok(Math.abs(v - E[id * D + (k % D)] * W[(k % D) * C + target] / L) < 1e-6, `IG ${k}`);
+  });
+  // From the pad token's embedding: DeepLIFT on this linear model sums to f(x) − f(x⁰) exactly.
+  const d = await ex.attribute(x, { method: 'deeplift', target, baselineToken: 0 });
+  d.delta!.forEach((v) => assert.ok(Math.abs(v) < 1e-6));
+  assert.equal(d.tokenScores!.dims, [2, L]);
+  await rejects(() => ex.attribute({ data: Float32Array.from([1.5, 2, 3, 4, 5]), dims: [1, L] }, { target }), /input 'input_1' takes token ids \(integers\); got fractional values/);
+  await rejects(() => Explainer.load(model(), { wrt: ['input_1'] }), /'input_1' holds token ids; joint attribution takes float inputs/);
+});
+
+test('CLI: info calls it token ids; attribute reads float32 ids from .npy', async () => {
+  const dir = tempDir('float-ids');
+  const file = path.join(dir, 'keras.onnx');
+  fs.writeFileSync(file, model());
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.some((l) => /^input: input_1 \[unk__6, 5\] float32: token ids: explained at the embedding output/.test(l)), info.out.join('\n'));
+  writeNpy(path.join(dir, 'ids.npy'), x.data, x.dims);
+  const r = await runCli(['attribute', file, '--input', path.join(dir, 'ids.npy'), '--method', 'integrated-gradients', '--target', String(target)]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  assert.ok(r.out.some((l) => /^row {2}position {2}token id {2}score$/.test(l)), r.out.join('\n'));
+});
+
+test.run();
