@@ -29,14 +29,17 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   return found.sort((a, b) => b.rows - a.rows);
 }
 
+const COMPARISONS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual']);
+
 /**
- * A float input that holds token ids: every node reading it is a Cast to an integer type, and the
- * ids index an embedding table (tf2onnx's Keras Embedding, whose ids input is float32).
+ * A float input that holds token ids: every node reading it is a Cast to an integer type or a
+ * comparison (a padding mask), and the ids index an embedding table (tf2onnx's Keras Embedding,
+ * whose ids input is float32; `mask_zero` compares them with 0).
  */
 export function holdsTokenIds(view: GraphView, input: string): boolean {
   const readers = view.consumers.get(input) ?? [];
-  const toIntegers = (n: NodeProto) => n.op_type === 'Cast' && !n.domain && !isFloatType(attrInt(n, 'to', 0));
-  return readers.length > 0 && readers.every(toIntegers) && embeddingsOf(view, input).length > 0;
+  const discrete = (n: NodeProto) => !n.domain && ((n.op_type === 'Cast' && !isFloatType(attrInt(n, 'to', 0))) || COMPARISONS.has(n.op_type ?? ''));
+  return readers.length > 0 && readers.every(discrete) && embeddingsOf(view, input).length > 0;
 }
 
 /**

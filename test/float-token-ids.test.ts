@@ -13,11 +13,15 @@ const [V, D, C, L] = [12, 4, 3, 5];
 const E = Array.from({ length: V * D }, (_, i) => Math.sin(i * 0.9));
 const W = Array.from({ length: D * C }, (_, i) => Math.cos(i * 1.3));
 
-/** tf2onnx's Keras Embedding → GlobalAveragePooling1D → Dense: the ids come in as float32 and are Cast to int32. */
-function model(): Uint8Array {
+/**
+ * tf2onnx's Keras Embedding → GlobalAveragePooling1D → Dense: the ids come in as float32 and are
+ * Cast to int32; with `masked`, mask_zero's mask (ids ≠ 0) multiplies the embeddings.
+ */
+function model(masked = false): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'k');
   const ids = em.cast('input_1', DataType.INT32);
-  const e = em.op('Gather', [em.constFloat(E, [V, D]), ids], { axis: 0 });
+  const looked = em.op('Gather', [em.constFloat(E, [V, D]), ids], { axis: 0 });
+  const e = masked ? em.mul(looked, em.unsqueeze(em.cast(em.op('Not', [em.compare('Equal', 'input_1', em.scalar(0))]), DataType.FLOAT), [2])) : looked;
   em.rename(em.matmul(em.reduceMean(e, [1], false), em.constFloat(W, [D, C])), 'dense');
   return encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'tf2onnx',
@@ -46,6 +50,13 @@ test('a float input that is only Cast to integers and indexes an embedding is ex
   assert.equal(d.tokenScores!.dims, [2, L]);
   await rejects(() => ex.attribute({ data: Float32Array.from([1.5, 2, 3, 4, 5]), dims: [1, L] }, { target }), /input 'input_1' takes token ids \(integers\); got fractional values/);
   await rejects(() => Explainer.load(model(), { wrt: ['input_1'] }), /'input_1' holds token ids; joint attribution takes float inputs/);
+});
+
+test('with a padding mask computed from the float ids (mask_zero) they are still token ids; masked positions get 0', async () => {
+  const ex = await Explainer.load(model(true));
+  assert.is(ex.tokens?.ids.name, 'input_1');
+  const g = await ex.attribute(x, { method: 'gradient', target });
+  g.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - (ids.flat()[Math.floor(k / D)] === 0 ? 0 : W[(k % D) * C + target] / L)) < 1e-6, `gradient ${k}`));
 });
 
 test('CLI: info calls it token ids; attribute reads float32 ids from .npy', async () => {
