@@ -516,7 +516,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
   if (format === 'png') {
-    if (options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
+    if (command !== 'visualize' && options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.
     if (!ex.tokens) attributionLayout(x.dims);
   }
@@ -645,6 +645,7 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   const names = ((p.flags.get('methods') as string | undefined) ?? 'gradient').split(',').map((m) => m.trim());
   const { ex, x, shown, options, out } = await request(p, 'visualize', ['png']);
   if (ex.joint) throw new ExplainError(`visualize: a figure shows one input; choose it with --wrt NAME`);
+  if (options.layer && !names.some((m) => m in mapMethods)) throw new ExplainError(`visualize: --layer picks the layer of the class activation maps (${Object.keys(mapMethods).join(', ')}); the other methods are drawn at the input`);
   const columns = [];
   let first;
   for (const method of names) {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
+import { channelsLast } from '../rewriter/image-layout';
 import { presetNormalization } from '../runtime/image';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
@@ -74,7 +75,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const channels = ex.input.dims.length === 4 ? ex.input.dims[1] : 1;
+  const channels = ex.input.dims.length === 4 ? ex.input.dims[channelsLast(ex.input.dims) ? 3 : 1] : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'none']);
   const norm = presetNormalization(preprocess, channels);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
@@ -93,7 +94,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const r = await maximize(ex, options);
   writeNpy(`${base}.npy`, r.image.data, r.image.dims);
   if (r.image.dims.length === 4) {
-    const side = Math.max(...r.image.dims.slice(2));
+    const side = Math.max(...r.sizes[r.sizes.length - 1]);
     writePng(`${base}.png`, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
   }
   const json = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };

@@ -3,6 +3,7 @@ import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
+import { channelsLast } from './image-layout';
 import { DataType, ModelProto, NodeProto, valueInfo } from './proto';
 import { interpolateSpatial } from '../rules/interpolation';
 import { RuleOptions } from '../rules/types';
@@ -48,6 +49,8 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const label = view.label;
   const what = (n: NodeProto | undefined) => (n ? `${n.op_type} node '${n.name || n.output?.[0]}'` : 'a graph input');
   let linear = view.producer.get(from);
+  // Output names given by Identity nodes (tf2onnx, torch.onnx's renamed outputs).
+  while (linear?.op_type === 'Identity') linear = view.producer.get(linear.input![0]);
   if (linear?.op_type === 'Add') {
     const mm = linear.input!.map((i) => view.producer.get(i)).find((n) => n?.op_type === 'MatMul');
     const bias = linear.input!.find((i) => view.producer.get(i) !== mm);
@@ -69,11 +72,15 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   let t = features;
   let node = view.producer.get(t);
   while (node && PASS_THROUGH.has(node.op_type ?? '')) { t = node.input![0]; node = view.producer.get(t); }
-  const map = node?.input?.[0] ?? '';
+  let map = node?.input?.[0] ?? '';
   const rank = facts.shapes.get(map)?.length ?? 0;
   const spatial = Array.from({ length: Math.max(0, rank - 2) }, (_, k) => k + 2);
   const meanAxes = node?.op_type === 'ReduceMean' ? (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort() : [];
-  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.join());
+  // tf2onnx's Keras GlobalAveragePooling2D: the map moved channels last, then averaged over its height and width.
+  const moved = view.producer.get(map);
+  const channelsLastMean = node?.op_type === 'ReduceMean' && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join() && meanAxes.join() === spatial.map((a) => a - 1).join();
+  if (channelsLastMean) map = moved!.input![0];
+  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && (channelsLastMean || meanAxes.join() === spatial.join()));
   if (!pooled) throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}`);
   if (facts.shapes.get(map)![1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${facts.shapes.get(map)![1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
   return { map, weights, classes, channels };
@@ -88,7 +95,9 @@ export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[]
   if (!upsample) return { map: out, shape };
   const input = spec.facts.shapes.get(spec.input)!;
   if (input.length !== shape.length) throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape [${shape}] to the input '${spec.input}' of shape [${input}] (different ranks)`);
-  return { map: interpolateSpatial(em, out, shape, input.slice(2), mode), shape: [shape[0], shape[1], ...input.slice(2)] };
+  // A channels-last image's height and width come before its channels.
+  const spatial = channelsLast(input) ? input.slice(1, 3) : input.slice(2);
+  return { map: interpolateSpatial(em, out, shape, spatial, mode), shape: [shape[0], shape[1], ...spatial] };
 }
 
 /** The model with input `seed` and output `attribution` (`result`, of shape `dims` at batch 1) added. */

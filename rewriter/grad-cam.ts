@@ -4,6 +4,7 @@ import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
 import { holdsRows } from './graph-view';
 import { ExplainError } from './errors';
+import { channelsLast } from './image-layout';
 import { DataType, ModelProto } from './proto';
 import { gradient } from '../rules/methods/gradient';
 import { guidedBackprop } from '../rules/methods/guided';
@@ -49,5 +50,7 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
   const { map, shape } = gradCamMap(spec, em);
   const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
   const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: io.seed }).get(spec.input)!;
-  return mapModel(spec, em, em.mul(guided, up.map), facts.shapes.get(spec.input)!);
+  // Over a channels-last image the map [N, 1, H, W] broadcasts as [N, H, W, 1].
+  const broadcast = channelsLast(facts.shapes.get(spec.input)!) ? em.transpose(up.map, [0, 2, 3, 1]) : up.map;
+  return mapModel(spec, em, em.mul(guided, broadcast), facts.shapes.get(spec.input)!);
 }

@@ -24,7 +24,7 @@ export function lpNorm(em: Emitter, x: string, shape: number[], p: number, weigh
 
 /**
  * Total variation of Mahendran & Vedaldi (2015), eq. 3, over the spatial axes of an [N, C, …]
- * input (one or two; `axes` must be all of them), as a mean over the positions where every forward
+ * input or a channels-last one (one or two; `axes` must be all of them), as a mean over the positions where every forward
  * difference exists, times `weight`: TV = w·mean_i (Σ_a d_a,i² + ε)^(β/2), d_a,i = x[i + e_a] − x[i].
  * The differences are one Conv of the channels folded into the batch ([N·C, 1, …]) with one ±1
  * kernel per axis, cropping to the common region by its size; with s_i the bracket and
@@ -32,9 +32,15 @@ export function lpNorm(em: Emitter, x: string, shape: number[], p: number, weigh
  * kernels (the Conv's adjoint).
  */
 export function totalVariation(em: Emitter, x: string, shape: number[], axes: number[], beta: number, weight = 1, eps = 1e-8): Regularized {
+  const rank = shape.length;
+  if (axes.length === rank - 2 && axes.every((a, k) => a === k + 1)) {
+    // Channels last ([N, H, W, C], tf2onnx's Keras images): the input moved to [N, C, H, W], the gradient moved back.
+    const moved = totalVariation(em, em.transpose(x, [0, rank - 1, ...axes]), [shape[0], shape[rank - 1], ...shape.slice(1, -1)], axes.map((a) => a + 1), beta, weight, eps);
+    return { value: moved.value, gradient: em.transpose(moved.gradient, [0, ...axes.map((a) => a + 1), 1]) };
+  }
   const spatial = shape.slice(2);
   const m = spatial.length;
-  if (m < 1 || m > 2 || axes.length !== m || axes.some((a, k) => a !== k + 2)) throw new Error(`total variation: axes [${axes}] must be all spatial axes (1 or 2) of an [N, C, …] input`);
+  if (m < 1 || m > 2 || axes.length !== m || axes.some((a, k) => a !== k + 2)) throw new Error(`total variation: axes [${axes}] must be all spatial axes (1 or 2) of an [N, C, …] or [N, …, C] input`);
   const channels = shape[1];
   const cropped = spatial.map((d) => d - 1);
   const n = channels * cropped.reduce((a, b) => a * b, 1);

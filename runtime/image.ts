@@ -1,4 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
+import { channelsLast } from '../rewriter/image-layout';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
@@ -88,8 +89,7 @@ export type AttributionLayout =
 export function attributionLayout(dims: number[]): AttributionLayout {
   const [, a, b, c] = dims;
   if (dims.length === 4) {
-    const nhwc = (c === 1 || c === 3) && a !== 1 && a !== 3;
-    return nhwc ? { kind: 'image', layout: 'NHWC', channels: c, height: a, width: b } : { kind: 'image', layout: 'NCHW', channels: a, height: b, width: c };
+    return channelsLast(dims) ? { kind: 'image', layout: 'NHWC', channels: c, height: a, width: b } : { kind: 'image', layout: 'NCHW', channels: a, height: b, width: c };
   }
   if (dims.length === 3) {
     if (a <= 8 && b >= 4 * a) return { kind: 'sequence', channelsFirst: true, channels: a, length: b };

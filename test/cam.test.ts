@@ -5,9 +5,10 @@ import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
-import { readNpy } from '../runtime/node/npy-file';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
+import { twinCnn } from './support/twin-cnn';
 
 const ROOT = path.resolve(__dirname, '../../models/cam-fixtures');
 const NAMES = ['cam_gap', 'cam_mean', 'cam_seq', 'cam_video'];
@@ -177,6 +178,32 @@ test('info --layers lists the layers of rank 3 or more with their shapes (a vide
   assert.not.ok(layers.some((l) => l.includes('Flatten_output_0')), 'no 2-D tensors among the layers');
   const video = await runCli(['info', camFixture('cam_video').model, '--layers']);
   assert.ok(video.out.includes(`  ${camFixture('cam_video').meta.layers.last}  [N, 8, 2, 2, 2]  (Relu)`), video.out.join('\n'));
+});
+
+test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to its height and width, and guided Grad-CAM, equal its channels-first twin\'s; visualize draws them beside input methods', async () => {
+  const [h, w] = [7, 5];
+  const data = Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 1.3));
+  const hwc = Float32Array.from({ length: 3 * h * w }, (_, i) => data[(i % 3) * h * w + Math.floor(i / 3)]);
+  const options = { method: 'grad-cam', layer: 'features', target: 2, upsample: true };
+  const first = await (await Explainer.load(twinCnn(false))).attribute({ data, dims: [1, 3, h, w] }, options);
+  const last = await (await Explainer.load(twinCnn(true))).attribute({ data: hwc, dims: [1, h, w, 3] }, options);
+  assert.equal(first.attributions.dims, [1, 1, h, w]);
+  assert.equal(last.attributions.dims, [1, 1, h, w]);
+  assert.ok(relL2(last.attributions.data, first.attributions.data) < 1e-6);
+  const cam = await Promise.all([[false, data, [1, 3, h, w]], [true, hwc, [1, h, w, 3]]].map(async ([hwcModel, x, dims]) => (await Explainer.load(twinCnn(hwcModel as boolean))).attribute({ data: x as Float32Array, dims: dims as number[] }, { ...options, method: 'cam' })));
+  assert.ok(relL2(cam[1].attributions.data, cam[0].attributions.data) < 1e-6, 'CAM reads the Transpose + ReduceMean pooling');
+  const guided = await Promise.all([[false, data, [1, 3, h, w]], [true, hwc, [1, h, w, 3]]].map(async ([hwcModel, x, dims]) => (await Explainer.load(twinCnn(hwcModel as boolean))).attribute({ data: x as Float32Array, dims: dims as number[] }, { ...options, method: 'guided-grad-cam' })));
+  assert.equal(guided[1].attributions.dims, [1, h, w, 3]);
+  assert.ok(relL2(guided[1].attributions.data, Float32Array.from(guided[1].attributions.data, (_, i) => guided[0].attributions.data[(i % 3) * h * w + Math.floor(i / 3)])) < 1e-6, 'guided Grad-CAM: the twin\'s, transposed');
+  const dir = tempDir('cam-hwc');
+  fs.writeFileSync(path.join(dir, 'm.onnx'), twinCnn(true));
+  writeNpy(path.join(dir, 'x.npy'), hwc, [1, h, w, 3]);
+  const figure = path.join(dir, 'fig.png');
+  const r = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient,grad-cam', '--layer', 'features', '--out', figure]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(fs.statSync(figure).size > 0);
+  const alone = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient', '--layer', 'features', '--out', figure]);
+  assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (cam, grad-cam, guided-grad-cam); the other methods are drawn at the input']]);
 });
 
 test.run();

@@ -14,6 +14,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { floatTensor } from '../runtime/tensors';
 import { FIXTURES, relL2 } from './support/fixtures';
 import { emittedNonNative } from './support/webgpu-native';
+import { twinCnn } from './support/twin-cnn';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
 const CLASSIFIER = path.join(DIR, 'clean', 'classifier.onnx');
@@ -118,6 +119,20 @@ test('models before opset 11 (an MLP at opset 9, a Conv1d at opset 10): the box 
     assert.ok(Math.abs(check - r.final) < 1e-4 * (1 + Math.abs(check)), `${name}: reported activation = a forward of the image`);
     assert.ok(r.final > r.activation[0], `${name}: the logit grew (${r.activation[0]} → ${r.final})`);
   }
+});
+
+test('a channels-last image model [N, H, W, 3] is maximised as its channels-first twin: the same image, transposed (stages, blur, TV, per-channel box)', async () => {
+  const options = { target: 1, stages: 3, steps: 10, startSize: 8, tvWeight: 0.05, low: [0, -1, 0], high: [1, 1, 2], seed: 5 };
+  const first = await maximize(await Explainer.load(twinCnn(false)), options);
+  const last = await maximize(await Explainer.load(twinCnn(true)), options);
+  const [h, w] = first.sizes[first.sizes.length - 1];
+  assert.equal(first.image.dims, [1, 3, h, w]);
+  assert.equal(last.image.dims, [1, h, w, 3]);
+  assert.equal(last.sizes, first.sizes);
+  let worst = 0;
+  for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) worst = Math.max(worst, Math.abs(last.image.data[i * 3 + c] - first.image.data[c * h * w + i]));
+  assert.ok(worst < 1e-5, `max difference ${worst}`);
+  assert.ok(Math.abs(last.final - first.final) < 1e-4 * (1 + Math.abs(first.final)));
 });
 
 test.run();

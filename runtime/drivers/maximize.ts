@@ -9,7 +9,8 @@ import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { requireActivationLayer } from './forward';
 import { cachedLoopSession, hostData } from './loop-session';
 import { uniform } from '../random';
-import { blurPlanes, resizePlanes } from './upscale';
+import { blurPlanes, planesOf, resizePlanes } from './upscale';
+import { channelsLast } from '../../rewriter/image-layout';
 
 export interface MaximizeOptions {
   /** Maximise this class's logit (Simonyan et al.'s class model)… */
@@ -117,12 +118,19 @@ function checkSchedule(o: { stages: number; steps: number; growth: number; upsca
   if (!(o.side <= MAX_SIDE)) fail(`the last stage's image side would be ${o.side} pixels (at most ${MAX_SIDE}: lower --upscale or --stages)`);
 }
 
+/** The axes of an image input's channels and of its height and width ([N, C, H, W] or channels last); none for other inputs. */
+function imageAxes(dims: number[]): { channel: number; spatial: [number, number] } | undefined {
+  if (dims.length !== 4) return undefined;
+  return channelsLast(dims) ? { channel: 3, spatial: [1, 2] } : { channel: 1, spatial: [2, 3] };
+}
+
 /** The Lp and TV terms of the objective (rewriter/regularizers.ts) with their defaults. */
-function regularizers(o: MaximizeOptions, nchw: boolean) {
-  if (o.tvWeight && !nchw) throw new ExplainError('maximize: total variation (--tv-weight) needs an image input [N, C, H, W]');
+function regularizers(o: MaximizeOptions, dims: number[]) {
+  const axes = imageAxes(dims)?.spatial;
+  if (o.tvWeight && !axes) throw new ExplainError('maximize: total variation (--tv-weight) needs an image input [N, C, H, W] or [N, H, W, C]');
   return {
     lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
-    tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: nchw ? [2, 3] : [] },
+    tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: axes ?? [] },
   };
 }
 
@@ -136,7 +144,7 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
   const obj = objectiveOf(ex, o, prepared);
   const atShape = prepared.facts.shapes.get(obj.at)!;
   return buildMaximization({
-    view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, rowDims.length === 3),
+    view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, ex.input.dims),
     seed: { values: obj.seedAt(atShape), dims: [1, ...atShape.slice(1)] },
   });
 }
@@ -152,19 +160,24 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
 export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
   const start = performance.now();
   const dims = ex.input.dims;
-  const nchw = dims.length === 4;
-  const planes = nchw ? dims[1] : 1;
-  if (nchw && planes <= 0) throw new ExplainError(`${ex.label}: the input's channel count must be fixed`);
-  const free = nchw && (dims[2] < 0 || dims[3] < 0);
+  // Images are optimised as planes [C, H, W] (blur, resize, the noise's channels); a channels-last model reads them as [H, W, C].
+  const image = imageAxes(dims);
+  const isImage = !!image;
+  const hwc = image?.channel === 3;
+  const [hAxis, wAxis] = image?.spatial ?? [2, 3];
+  const planes = image ? dims[image.channel] : 1;
+  if (isImage && planes <= 0) throw new ExplainError(`${ex.label}: the input's channel count must be fixed`);
+  const free = isImage && (dims[hAxis] < 0 || dims[wAxis] < 0);
   const stages = o.stages ?? 12;
   const upscale = o.upscale ?? 1.2;
   const startSize = o.startSize ?? 56;
-  if (!nchw && dims.slice(1).some((d) => d < 0)) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has free sizes [${dims}]; maximize needs fixed sizes or an NCHW image`);
-  const sizeAt = (k: number): number[] => (free ? [dims[2] > 0 ? dims[2] : Math.round(startSize * upscale ** k), dims[3] > 0 ? dims[3] : Math.round(startSize * upscale ** k)] : nchw ? [dims[2], dims[3]] : []);
+  if (!isImage && dims.slice(1).some((d) => d < 0)) throw new ExplainError(`${ex.label}: input '${ex.input.name}' has free sizes [${dims}]; maximize needs fixed sizes or an image input`);
+  const side = (d: number, k: number) => (d > 0 ? d : Math.round(startSize * upscale ** k));
+  const sizeAt = (k: number): number[] => (free ? [side(dims[hAxis], k), side(dims[wAxis], k)] : isImage ? [dims[hAxis], dims[wAxis]] : []);
   const low = o.low ?? [0], high = o.high ?? [1];
   const perChannel = (v: number[]) => (v.length === 1 ? v : v.length === planes ? v : (() => { throw new ExplainError(`maximize: ${v.length} range values for ${planes} channels`); })());
   const lo = perChannel(low), hi = perChannel(high);
-  const boxDims = nchw ? [1, lo.length, 1, 1] : [1];
+  const boxDims = isImage ? (hwc ? [1, 1, 1, lo.length] : [1, lo.length, 1, 1]) : [1];
   const box = { lo: { values: lo, dims: lo.length > 1 ? boxDims : [1] }, hi: { values: hi, dims: hi.length > 1 ? boxDims : [1] } };
   const hyper = { ...ADAM_DEFAULTS, lr: o.lr ?? ADAM_DEFAULTS.lr, beta1: o.beta1 ?? ADAM_DEFAULTS.beta1, beta2: o.beta2 ?? ADAM_DEFAULTS.beta2 };
   const steps = o.steps ?? 20;
@@ -176,9 +189,9 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   // Seeded noise in the middle fifth of the box (FeatureVis / Amirli start from faint noise).
   const rand = uniform(o.seed ?? 0);
   const [h0, w0] = sizeAt(0);
-  const rowSize = nchw ? planes * h0 * w0 : dims.slice(1).reduce((a, b) => a * b, 1);
+  const rowSize = isImage ? planes * h0 * w0 : dims.slice(1).reduce((a, b) => a * b, 1);
   let x: Float32Array = new Float32Array(rowSize);
-  const planeSize = nchw ? h0 * w0 : rowSize;
+  const planeSize = isImage ? h0 * w0 : rowSize;
   x.forEach((_, i) => {
     const c = Math.floor(i / planeSize) % lo.length;
     const l = lo[c], u = hi[hi.length > 1 ? c : 0];
@@ -192,22 +205,22 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   let final = 0;
   for (let k = 0; k < stages; k++) {
     const [h, w] = sizeAt(k);
-    const rowDims = nchw ? [planes, h, w] : dims.slice(1);
-    if (k > 0 && nchw) {
+    const rowDims = isImage ? (hwc ? [h, w, planes] : [planes, h, w]) : dims.slice(1);
+    if (k > 0 && isImage) {
       const [ph, pw] = sizes[k - 1];
       if (ph !== h || pw !== w) x = resizePlanes(x, planes, ph, pw, h, w);
     }
-    sizes.push(nchw ? [h, w] : []);
+    sizes.push(isImage ? [h, w] : []);
     const prepared = await ex.prepare(rowDims);
     const obj = objectiveOf(ex, o, prepared);
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const io = maximizeNames(prepared.view);
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
-      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, nchw),
+      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, dims),
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
     }));
     const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
-    const loop = new AdamLoop(session, ex.input.name, floatTensor(x, [1, ...rowDims]), hyper, io);
+    const loop = new AdamLoop(session, ex.input.name, floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]), hyper, io);
     for (let t = 0; t < stepsAt(k); t++) {
       const out = await loop.next(feeds, [io.objective, io.activation]);
       objective.push((await hostData(out[io.objective]))[0]);
@@ -217,11 +230,12 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
       o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${now.toPrecision(4)}`);
     }
     if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [io.activation]))[io.activation]))[0];
-    x = await loop.result();
-    // The last step's update is not evaluated by a further step: a step size that overshoots shows here.
+    x = hwc ? planesOf(await loop.result(), h, w, planes) : await loop.result();
+    // The hwc step's update is not evaluated by a further step: a step size that overshoots shows here.
     if (firstNonFinite(x) >= 0) throw new ExplainError(`maximize: the input became non-finite at step ${objective.length} (learning rate ${hyper.lr}): lower the step size`);
-    if (k < stages - 1 && nchw) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
+    if (k < stages - 1 && isImage) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
   }
-  const last = sizes[sizes.length - 1];
-  return { image: { data: x, dims: [1, ...(nchw ? [planes, ...last] : dims.slice(1))] }, objective, activation, final, sizes, timeMs: performance.now() - start };
+  const [h, w] = sizes[sizes.length - 1];
+  const data = hwc ? planesOf(x, h, w, planes, true) : x;
+  return { image: { data, dims: [1, ...(isImage ? (hwc ? [h, w, planes] : [planes, h, w]) : dims.slice(1))] }, objective, activation, final, sizes, timeMs: performance.now() - start };
 }

@@ -42,3 +42,13 @@ export function blurPlanes(x: Float32Array, planes: number, h: number, w: number
   };
   return pass(pass(x, 'x'), 'y');
 }
+
+/** A channels-last [H, W, C] row as C planes [C, H, W] (`back`: the planes as [H, W, C]). */
+export function planesOf(x: Float32Array, h: number, w: number, c: number, back = false): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) {
+    if (back) out[i * c + k] = x[k * h * w + i];
+    else out[k * h * w + i] = x[i * c + k];
+  }
+  return out;
+}
