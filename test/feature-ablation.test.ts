@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer, patchMask } from '../runtime';
+import { twinCnn } from './support/twin-cnn';
 import { shuffled, uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
@@ -159,6 +160,16 @@ test('patchMask: square patches numbered row-major, the last ones cropped at the
   ]);
   assert.throws(() => patchMask(4, 4, 0), /patch mask: 4×4 pixels in patches of 0 must be positive integers/);
   assert.throws(() => patchMask(4, 4, 1.5), /patches of 1\.5/);
+});
+
+test('a channels-last image with patchMask(…, true) [1, H, W, 1]: its twin\'s channels-first attributions, transposed', async () => {
+  const [h, w] = [6, 5];
+  const data = Float32Array.from({ length: 3 * h * w }, (_, i) => Math.cos(i * 0.7));
+  const hwc = Float32Array.from({ length: 3 * h * w }, (_, i) => data[(i % 3) * h * w + Math.floor(i / 3)]);
+  const first = await (await Explainer.load(twinCnn(false))).attribute({ data, dims: [1, 3, h, w] }, { method: 'feature-ablation', target: 0, featureMask: patchMask(h, w, 2) });
+  const last = await (await Explainer.load(twinCnn(true))).attribute({ data: hwc, dims: [1, h, w, 3] }, { method: 'feature-ablation', target: 0, featureMask: patchMask(h, w, 2, true) });
+  assert.equal(patchMask(h, w, 2, true).dims, [1, h, w, 1]);
+  last.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - first.attributions.data[(i % 3) * h * w + Math.floor(i / 3)]) < 1e-6, `feature ${i}`));
 });
 
 test.run();

@@ -85,9 +85,9 @@ const FORWARD_ONLY = new Set(['occlusion', 'feature-ablation', 'shapley-values',
 const MAPS = new Set(['cam', 'grad-cam', 'guided-grad-cam']);
 
 /**
- * Options the chosen method needs on an image [1, C, H, W]: square patches of `patch` pixels shared
- * by the channels as the feature mask (occlusion: windows of a patch, strides of half a patch), and
- * class activation maps upsampled to the image.
+ * Options the chosen method needs on an image [1, C, H, W] (or channels last, [1, H, W, C]): square
+ * patches of `patch` pixels shared by the channels as the feature mask (occlusion: windows of a
+ * patch, strides of half a patch), and class activation maps upsampled to the image.
  */
 function methodOptions(method) {
   const dims = state.input.dims;
@@ -95,9 +95,11 @@ function methodOptions(method) {
   const options = {};
   if (MAPS.has(method)) options.upsample = true;
   if (!FORWARD_ONLY.has(method) || dims.length !== 4 || !(p >= 1) || $('layer').value) return options;
-  const [, c, h, w] = dims;
-  if (method === 'occlusion') return { window: [c, Math.min(p, h), Math.min(p, w)], stride: [c, Math.max(1, Math.floor(p / 2)), Math.max(1, Math.floor(p / 2))] };
-  return { featureMask: ox.patchMask(h, w, p) };
+  const last = ox.channelsLast(dims);
+  const [c, h, w] = last ? [dims[3], dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
+  const [window, stride] = [[Math.min(p, h), Math.min(p, w)], [Math.max(1, Math.floor(p / 2)), Math.max(1, Math.floor(p / 2))]];
+  if (method === 'occlusion') return last ? { window: [...window, c], stride: [...stride, c] } : { window: [c, ...window], stride: [c, ...stride] };
+  return { featureMask: ox.patchMask(h, w, p, last) };
 }
 
 async function showTop5() {

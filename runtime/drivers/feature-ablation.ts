@@ -45,12 +45,14 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
 /**
  * A feature mask of square patches (superpixels) of `size` × `size` pixels over an image of
  * `height` × `width`, numbered row-major (the last row and column of patches cropped at the border),
- * shared by the channels and rows: [1, 1, height, width].
+ * shared by the channels and rows: [1, 1, height, width], or [1, height, width, 1] for a
+ * channels-last image.
  */
-export function patchMask(height: number, width: number, size: number): { data: Int32Array; dims: number[] } {
+export function patchMask(height: number, width: number, size: number, channelsLast = false): { data: Int32Array; dims: number[] } {
   if (![height, width, size].every((v) => Number.isInteger(v) && v >= 1)) throw new ExplainError(`patch mask: ${height}×${width} pixels in patches of ${size} must be positive integers`);
   const across = Math.ceil(width / size);
-  return { data: Int32Array.from({ length: height * width }, (_, i) => Math.floor(Math.floor(i / width) / size) * across + Math.floor((i % width) / size)), dims: [1, 1, height, width] };
+  const data = Int32Array.from({ length: height * width }, (_, i) => Math.floor(Math.floor(i / width) / size) * across + Math.floor((i % width) / size));
+  return { data, dims: channelsLast ? [1, height, width, 1] : [1, 1, height, width] };
 }
 
 /**
