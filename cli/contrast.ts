@@ -31,7 +31,7 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
   --retries N           restarts of the constrained search, from seeded prior samples D assigns
                         to B, when the search from z0 fails (default 3)
   --seed N              seed of the starts (default 0)
-  --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision
+  --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision | tf
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 export const CONTRAST_FLAGS = {
@@ -73,7 +73,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ExplainError(`--out-dir: ${dir} exists and is not a folder`);
-  const preprocess = preprocessFlag(p, 'none', ['torchvision', 'none']);
+  const preprocess = preprocessFlag(p, 'none', ['torchvision', 'tf', 'none']);
   const arr = readNpy(inputFile);
   if (arr.dtype === 'int64') throw new ExplainError(`${inputFile}: int64 array given, the input must be float`);
   const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });

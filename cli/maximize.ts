@@ -22,7 +22,7 @@ integer-sized block up to --display-size), IMG.objective.json (objective and act
 and IMG.objective.png (their plot).
 
   --output NAME         model output holding the class scores (when it has several)
-  --preprocess P        torchvision (ImageNet mean/std; default for 3 channels) | none (pixels in [0,1])
+  --preprocess P        torchvision (ImageNet mean/std; default for 3 channels) | tf ([-1,1]) | none (pixels in [0,1])
   --range LO,HI         box the input stays in, in model space (default: pixels 0..1 under the preset)
   --lr L --beta1 B1 --beta2 B2   Adam (default 0.05, 0.9, 0.999)
   --stages S            stages (default 12); --steps N Adam steps per early stage (default 20),
@@ -76,7 +76,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
   const ex = await Explainer.load(model, { provider: provider(p) });
   const channels = ex.input.dims.length === 4 ? ex.input.dims[channelsLast(ex.input.dims) ? 3 : 1] : 1;
-  const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'none']);
+  const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = presetNormalization(preprocess, channels);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
   let high = norm.mean.map((m, c) => (1 - m) / norm.std[c]);

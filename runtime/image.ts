@@ -3,7 +3,7 @@ import { channelsLast } from '../rewriter/image-layout';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
-export type Preprocess = 'torchvision' | 'none' | 'pixels';
+export type Preprocess = 'torchvision' | 'tf' | 'none' | 'pixels';
 export type Layout = 'NCHW' | 'NHWC';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -12,6 +12,8 @@ const STD = [0.229, 0.224, 0.225];
 /** Per-channel mean and std a preset normalises pixels in [0, 1] with (model value = (pixel − mean)/std). */
 export function presetNormalization(preprocess: Preprocess, channels: number): { mean: number[]; std: number[] } {
   if (preprocess === 'torchvision' && channels === 3) return { mean: MEAN, std: STD };
+  // Keras applications' preprocess_input(mode='tf'): pixels scaled to [-1, 1].
+  if (preprocess === 'tf') return { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
   return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
 }
 
@@ -52,8 +54,9 @@ export function imageLayout(dims: number[], label: string): { layout: Layout; he
 
 /**
  * Image → model input (batch 1). torchvision: resize shorter side to size/0.875, centre crop,
- * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); none: resize, [0,1] pixels;
- * pixels: resize, [0,255] values (models that read uint8 images).
+ * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); tf: resize,
+ * values in [-1, 1] (Keras applications' mode 'tf'); none: resize, [0,1] pixels; pixels: resize,
+ * [0,255] values (models that read uint8 images).
  */
 export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
   const { layout, height, width, channels } = imageLayout(dims, label);
@@ -71,7 +74,7 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
     const px = shown.data.subarray(i * 3, i * 3 + 3);
     for (let c = 0; c < channels; c++) {
       const v = channels === 1 ? 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2] : preprocess === 'torchvision' ? (px[c] - MEAN[c]) / STD[c] : px[c];
-      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? v * 255 : v;
+      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? v * 255 : preprocess === 'tf' ? 2 * v - 1 : v;
     }
   }
   return { tensor: { data, dims: layout === 'NCHW' ? [1, channels, h, w] : [1, h, w, channels] }, shown };

@@ -99,7 +99,7 @@ test('--help for each command prints its flags; top-level help lists the methods
   assert.ok(none.out.join('\n').includes('Usage:'));
 });
 
-test('a PNG input with --preprocess none runs on resnet_bn and equals the [0,1] pixel tensor', async () => {
+test('a PNG input with --preprocess none (tf) runs on resnet_bn and equals the [0,1] ([-1,1]) pixel tensor', async () => {
   const png = new PNG({ width: 16, height: 16 });
   for (let i = 0; i < 256; i++) {
     png.data[i * 4] = (i * 7) % 256;
@@ -111,15 +111,17 @@ test('a PNG input with --preprocess none runs on resnet_bn and equals the [0,1] 
   fs.writeFileSync(file, PNG.sync.write(png));
   const out = path.join(dir, 'img-attr.npy');
   const model = loadFixture('resnet_bn').model;
-  const r = await runCli(['attribute', model, '--input', file, '--preprocess', 'none', '--target', '2', '--out', out]);
-  assert.is(r.code, 0, r.err.join('|'));
-  assert.match(r.out[0], /^row 0: target 2, output\[2\] = /);
-  const x = new Float32Array(3 * 256);
-  for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) x[c * 256 + i] = png.data[i * 4 + c] / 255;
-  const api = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 3, 16, 16] }, { target: 2 });
-  const a = readNpy(out);
-  assert.equal(a.dims, [1, 3, 16, 16]);
-  assert.ok(relL2(a.data as Float32Array, api.attributions.data) <= 1e-5, `rel L2 ${relL2(a.data as Float32Array, api.attributions.data)}`);
+  for (const [preset, scale] of [['none', (v: number) => v], ['tf', (v: number) => 2 * v - 1]] as const) {
+    const r = await runCli(['attribute', model, '--input', file, '--preprocess', preset, '--method', 'input-x-gradient', '--target', '2', '--out', out]);
+    assert.is(r.code, 0, r.err.join('|'));
+    assert.match(r.out[0], /^row 0: target 2, output\[2\] = /);
+    const x = new Float32Array(3 * 256);
+    for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) x[c * 256 + i] = scale(png.data[i * 4 + c] / 255);
+    const api = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 3, 16, 16] }, { method: 'input-x-gradient', target: 2 });
+    const a = readNpy(out);
+    assert.equal(a.dims, [1, 3, 16, 16]);
+    assert.ok(relL2(a.data as Float32Array, api.attributions.data) <= 1e-5, `${preset}: rel L2 ${relL2(a.data as Float32Array, api.attributions.data)}`);
+  }
   const bad = await runCli(['attribute', model, '--input', file, '--preprocess', 'imagenet']);
   assert.is(bad.code, 1);
   assert.match(bad.err[0], /--preprocess: 'imagenet'/);
