@@ -116,6 +116,8 @@ const variants: Variant[] = [
   { op: 'GRU', opset: 11, what: 'linear_before_reset 1 without bias, sequence lengths, reverse', noBias: true, lens: [3, 4], attrs: { direction: 'reverse', linear_before_reset: 1 } },
   { op: 'RNN', opset: 14, what: 'Affine / ScaledTanh activations, bidirectional', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ScaledTanh', 'Affine']), activation_alpha: floats([1.5, 0.7]), activation_beta: floats([0.8, 0.1]) } },
   { op: 'RNN', opset: 14, what: 'Relu, Elu (default alpha)', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['Relu', 'Elu']) } },
+  { op: 'LSTM', opset: 14, what: 'clip 0.9 (TF1 cell_clip), peepholes', peepholes: true, attrs: { clip: float(0.9) } },
+  { op: 'GRU', opset: 14, what: 'clip 0.5, linear_before_reset 1', attrs: { clip: float(0.5), linear_before_reset: 1 } },
   { op: 'RNN', opset: 14, what: 'ThresholdedRelu, Softplus', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ThresholdedRelu', 'Softplus']), activation_alpha: floats([0.2]) } },
 ];
 
@@ -188,10 +190,10 @@ for (const v of variants) {
 }
 
 test('unsupported recurrent attributes name the node and the cause', async () => {
-  const c = variantCase({ op: 'LSTM', opset: 14, what: 'clip', attrs: { clip: float(2) } });
+  const c = variantCase({ op: 'LSTM', opset: 14, what: 'input_forget', attrs: { input_forget: 1 } });
   const base = batchFirst(c);
   const error = await unrolled(base).then(() => undefined, (e: Error) => e.message);
-  assert.match(error ?? 'no error', /node 'LSTM' \(LSTM, opset 14\): the clip attribute \(2\) is not supported/);
+  assert.match(error ?? 'no error', /node 'LSTM' \(LSTM, opset 14\): input_forget \(coupled input and forget gates\) is not supported/);
 });
 
 test.run();

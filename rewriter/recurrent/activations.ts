@@ -1,8 +1,8 @@
 import { Emitter, float } from '../emitter';
 import { ExplainError } from '../errors';
 
-/** One activation function of an RNN, GRU or LSTM node, with its alpha and beta. */
-export interface Activation { name: string; alpha: number; beta: number }
+/** One activation function of an RNN, GRU or LSTM node, with its alpha and beta, and the node's cell clip. */
+export interface Activation { name: string; alpha: number; beta: number; clip?: number }
 
 /**
  * Which activations take alpha and beta, and their defaults when the node's lists run out
@@ -14,8 +14,8 @@ const ARGS: Record<string, { alpha?: number; beta?: number }> = {
   leakyrelu: { alpha: 0.01 }, thresholdedrelu: { alpha: 0 }, elu: { alpha: 1 },
 };
 
-/** The node's `activations` with `activation_alpha` / `activation_beta` consumed in order, as the spec says. */
-export function parseActivations(names: string[], alphas: number[], betas: number[], where: string): Activation[] {
+/** The node's `activations` with `activation_alpha` / `activation_beta` consumed in order, as the spec says, and its `clip`. */
+export function parseActivations(names: string[], alphas: number[], betas: number[], where: string, clip?: number): Activation[] {
   let a = 0;
   let b = 0;
   return names.map((raw) => {
@@ -24,12 +24,14 @@ export function parseActivations(names: string[], alphas: number[], betas: numbe
     if (!args) throw new ExplainError(`${where}: unknown activation '${raw}' (expected one of Sigmoid, Tanh, Relu, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus)`);
     const alpha = args.alpha === undefined ? 0 : a < alphas.length ? alphas[a++] : args.alpha;
     const beta = args.beta === undefined ? 0 : b < betas.length ? betas[b++] : args.beta;
-    return { name, alpha, beta };
+    return { name, alpha, beta, ...(clip === undefined ? {} : { clip }) };
   });
 }
 
-/** f(x) in standard ops. */
-export function applyActivation(em: Emitter, f: Activation, x: string): string {
+/** f(x) in standard ops; with a cell clip c, f(min(max(x, −c), c)) (the spec clips every activation's input). */
+export function applyActivation(em: Emitter, f: Activation, input: string): string {
+  const c = f.clip;
+  const x = c === undefined ? input : em.opset >= 11 ? em.op('Clip', [input, em.scalar(-c), em.scalar(c)]) : em.op('Clip', [input], { min: float(-c), max: float(c) });
   switch (f.name) {
     case 'sigmoid': return em.op('Sigmoid', [x]);
     case 'tanh': return em.op('Tanh', [x]);

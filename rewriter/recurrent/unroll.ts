@@ -66,11 +66,12 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const direction = attrString(node, 'direction', 'forward');
   if ((direction === 'bidirectional' ? 2 : 1) !== directions || !['forward', 'reverse', 'bidirectional'].includes(direction)) fail(`direction '${direction}' does not match W's ${directions} direction(s)`);
   if (gh !== cell.gates * hidden) fail(`W has ${gh} rows, expected ${cell.gates} gates × hidden_size ${hidden}`);
-  if (hasAttr(node, 'clip')) fail(`the clip attribute (${attrFloat(node, 'clip', 0)}) is not supported; re-export without cell clipping`);
   if (attrInt(node, 'input_forget', 0)) fail('input_forget (coupled input and forget gates) is not supported');
   const names = attrStrings(node, 'activations') ?? [...DEFAULT_ACTIVATIONS[op], ...(directions === 2 ? DEFAULT_ACTIVATIONS[op] : [])];
   if (names.length !== cell.activations * directions) fail(`${names.length} activations given, ${op} needs ${cell.activations} per direction`);
-  const acts = parseActivations(names, attrFloats(node, 'activation_alpha') ?? [], attrFloats(node, 'activation_beta') ?? [], where);
+  const clip = hasAttr(node, 'clip') ? attrFloat(node, 'clip', 0) : undefined;
+  if (clip !== undefined && !(clip > 0)) fail(`clip ${clip} must be a positive threshold`);
+  const acts = parseActivations(names, attrFloats(node, 'activation_alpha') ?? [], attrFloats(node, 'activation_beta') ?? [], where, clip);
   if (attrInt(node, 'layout', 0) !== 0) fail('layout 1 (batch-first) is not supported');
   const linearBeforeReset = attrInt(node, 'linear_before_reset', 0) !== 0;
   const xShape = facts.shapes.get(x) ?? fail(`the shape of its input '${x}' is unknown`);
