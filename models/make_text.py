@@ -871,6 +871,65 @@ def write_bag_models():
     print("bag_offsets     1-D ids with offsets (refused, no batch axis)")
 
 
+EOS = 2
+
+
+class EosPooled(nn.Module):
+    """HF BartForSequenceClassification's pooling at tiny sizes: positions, one encoder layer, then the
+    hidden state at each row's last <eos> token (hidden[input_ids.eq(eos)].view(N, -1, H)[:, -1]:
+    a NonZero over the ids, so tensor shapes follow from the ids' values), a tanh dense layer and a
+    linear classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.word, self.position = nn.Embedding(VOCAB, HIDDEN), nn.Embedding(MAX_LEN, HIDDEN)
+        self.layer = Layer()
+        self.dense, self.fc = nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, CLASSES)
+
+    def encoded(self, input_ids, attention_mask, word):
+        positions = torch.arange(input_ids.shape[1]).unsqueeze(0)
+        bias = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * torch.finfo(torch.float32).min
+        return self.layer(word + self.position(positions), bias)
+
+    def head(self, input_ids, hidden):
+        eos = hidden[input_ids.eq(EOS), :].view(hidden.size(0), -1, hidden.size(-1))[:, -1, :]
+        return self.fc(torch.tanh(self.dense(eos)))
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(input_ids, self.encoded(input_ids, attention_mask, self.word(input_ids)))
+
+
+def write_eos_model():
+    """eos_pool_op14: a BART-style classifier pooling at its last <eos> (three per row, as MNLI pairs)."""
+    torch.manual_seed(11)
+    model = EosPooled().eval()
+    ids = np.array([[0, 5, 9, 12, EOS, EOS, 7, 30, 21, EOS],
+                    [0, 14, 6, EOS, EOS, 8, 11, EOS, 1, 1],
+                    [0, 33, 17, 25, 19, EOS, EOS, 4, EOS, 1]], dtype=np.int64)
+    mask = (ids != 1).astype(np.int64)
+    target = np.array([2, 0, 1])
+    d = os.path.join(OUT_ROOT, "eos_pool_op14")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    assert "NonZero" in {n.op_type for n in m.graph.node}
+    md = model.double()
+    word = md.word.weight[t_ids].detach().requires_grad_(True)
+    logits = md.head(t_ids, md.encoded(t_ids, t_mask, word))
+    assert torch.allclose(logits, md(t_ids, t_mask), atol=1e-12)
+    (grad,) = torch.autograd.grad(logits[torch.arange(3), torch.from_numpy(target)].sum(), word)
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "eos": EOS,
+                 "description": EosPooled.__doc__.replace("\n    ", " ") + " grad_embedding = d logit[target] / d word embeddings [N, L, H], float64 autograd"})
+    print("%-15s %6d B  %s" % ("eos_pool_op14", size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+
+
 if __name__ == "__main__":
     import sys
-    {"past": write_past_model, "bags": write_bag_models}.get(" ".join(sys.argv[1:]), main)()
+    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model}.get(" ".join(sys.argv[1:]), main)()

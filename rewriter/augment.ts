@@ -152,6 +152,8 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   for (const [copy, original] of copies) {
     for (const map of [pathFacts.shapes, pathFacts.dtypes, pathFacts.batchAxis, pathFacts.values] as Map<string, unknown>[]) if (map.has(original)) map.set(copy, map.get(original));
   }
+  // A fed input probed with its values stays so, repeated for the steps.
+  if (facts.exactInputs) pathFacts.exactInputs = [...facts.exactInputs, ...[...repeated].filter(([original]) => facts.exactInputs!.includes(original)).map(([, copy]) => copy)];
   const graph = view.graph;
   const inputs = [...wrt, ...repeated.values()].map((name) => ({ name }));
   const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), ...inputs] } }, view.label);

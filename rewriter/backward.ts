@@ -87,7 +87,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
   if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
-  refuseValueShaped(view, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
+  refuseValueShaped(view, facts, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
   // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.
   const empty = (name: string) => !!facts.shapes.get(name)?.includes(0);
@@ -118,9 +118,13 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   return result;
 }
 
-/** Tensors on the walk's path whose shapes follow from the inputs' values (the walk is built for the probe's shapes) are refused. */
-function refuseValueShaped(view: GraphView, path: string[]): void {
-  const shaped = valueShaped(view);
+/**
+ * Tensors on the walk's path whose shapes follow from the values of inputs the probe did not run
+ * with their given values (the walk is built for the probe's shapes) are refused.
+ */
+function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]): void {
+  const exact = new Set(facts.exactInputs ?? []);
+  const shaped = valueShaped(view, view.inputs.map((i) => i.name ?? '').filter((i) => !exact.has(i)));
   const first = path.find((t) => shaped.has(t));
   if (!first) return;
   const start = shaped.get(first)!;

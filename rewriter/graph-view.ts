@@ -15,6 +15,8 @@ export interface TensorFacts {
    * heads as [N·heads, …], windows).
    */
   batchBroadcasts: boolean;
+  /** Inputs the probe ran with their given values (their values set shapes: valueShaped), not zeros. */
+  exactInputs?: string[];
 }
 
 export interface Constant { dims: number[]; values: number[] }
@@ -329,12 +331,13 @@ const SHAPE_SETTING: Record<string, number[]> = {
 };
 
 /**
- * Tensors whose shape follows from the graph inputs' values (a NonZero of a comparison, a Reshape
- * to sizes counted from a mask), each with the node where that starts: a probe's shapes hold for
- * its own input values only. Shape and Size of such a tensor are values that follow from the inputs.
+ * Tensors whose shape follows from the values of graph inputs (`sources`, default all; a NonZero of
+ * a comparison, a Reshape to sizes counted from a mask), each with the node where that starts: a
+ * probe's shapes of these hold for its own input values only. Shape and Size of such a tensor are
+ * values that follow from the inputs.
  */
-export function valueShaped(view: GraphView): Map<string, NodeProto> {
-  const fromValues = new Set(view.inputs.map((i) => i.name ?? ''));
+export function valueShaped(view: GraphView, sources = view.inputs.map((i) => i.name ?? '')): Map<string, NodeProto> {
+  const fromValues = new Set(sources);
   const shaped = new Map<string, NodeProto>();
   for (const n of view.nodes) {
     const ins = (n.input ?? []).filter(Boolean);

@@ -20,6 +20,7 @@ import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtTensor } from './backend';
+import { makeOrtTensor } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
 import { driverFor } from './drivers';
@@ -37,7 +38,7 @@ import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
 import { createSession, GraphLevel, levelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
-import { concatRows, DenseInput, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
+import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
 
 export type { TensorData, TensorInput } from './tensors';
 
@@ -150,6 +151,14 @@ export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<PooledSession>>();
   private readonly graphs = new Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>();
+  /**
+   * The values of the fed inputs whose values set tensor shapes (shapeSetters: token ids that pick
+   * <eos> positions by a NonZero), per row, as the last call gave them: the probe runs with row 0's,
+   * and `key` (their digest) joins every graph's key. Calls that give them run one at a time.
+   */
+  private shapeFeeds?: { key: string; rows: Record<string, OrtTensor>[] };
+  private shapeSetterNames?: string[];
+  private shapeQueue: Promise<unknown> = Promise.resolve();
   private readonly pool: SessionPool;
   /** Intra-op threads where the user sets none: one for small models (threadsFor). */
   private readonly threads: number | undefined;
@@ -266,7 +275,8 @@ export class Explainer {
     if (unread) throw new ExplainError(`${this.label}: --feed ${unread}: the model does not read this generation cache (an optimum merged decoder is read as its first pass); explain its decoder_with_past model to give a past`);
     const side = sideRowDims(this.inputs, this.input, rowDims, feeds, this.label);
     const specs: InputSpec[] = this.inputs.map((i) => ({ ...i, dims: [1, ...(i === this.input ? rowDims : side[i.name])] }));
-    const key = `${JSON.stringify(specs.map((s) => [s.name, s.dims]))}/${onehotAxis ?? ''}`;
+    const shapeRows = this.shapeSetters().length ? this.shapeFeedsFor(specs) : undefined;
+    const key = `${JSON.stringify(specs.map((s) => [s.name, s.dims]))}/${onehotAxis ?? ''}${shapeRows ? `/${this.shapeFeeds!.key}` : ''}`;
     let p = this.prepared.get(key);
     if (!p) {
       p = (async () => {
@@ -284,7 +294,7 @@ export class Explainer {
         }
         // Each stage's graph follows from the model, the input shapes and the stages before it.
         let stage = 0;
-        const probe = (model: ModelProto) => this.cachedProbe(model, specs, `${key}/${this.explained.map((i) => i.name)}/${stage++}`);
+        const probe = (model: ModelProto) => this.cachedProbe(model, specs, `${key}/${this.explained.map((i) => i.name)}/${stage++}`, shapeRows?.[0]);
         let first = await probe(view.model);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
         // then recurrent cells become their time steps.
@@ -308,6 +318,7 @@ export class Explainer {
           view = new GraphView(perRow, this.label);
           first = await probe(view.model);
         }
+        if (shapeRows) await this.sameShapes(view.model, specs, first.facts, shapeRows);
         if (first.batchDynamic) return { view, ...first };
         const freed = await freeHardCodedBatch(view, specs);
         if (freed) {
@@ -329,8 +340,61 @@ export class Explainer {
     return p;
   }
 
+  /** The fed inputs whose values set tensor shapes (valueShaped): the probe runs with their given values. */
+  shapeSetters(): string[] {
+    const explained = new Set(this.explained.map((i) => i.name));
+    this.shapeSetterNames ??= this.inputs.filter((i) => !explained.has(i.name) && valueShaped(this.view, [i.name]).size > 0).map((i) => i.name);
+    return this.shapeSetterNames;
+  }
+
+  /**
+   * Remembers the shape setters' values for the rows of x (given in `feeds`, else their defaults)
+   * and runs `call` once the calls before it are done: graphs built meanwhile are for these values.
+   */
+  private withShapeFeeds<T>(x: OrtTensor, feeds: Record<string, DenseInput> | undefined, call: () => Promise<T>): Promise<T> {
+    const setters = this.shapeSetters();
+    if (!setters.length) return call();
+    const next = this.shapeQueue.then(async () => {
+      const side = this.sideFeeds(x, feeds);
+      const rows = splitFeeds(Object.fromEntries(setters.map((name) => [name, side[name]])), x.dims[0]);
+      const key = digestRows(rows);
+      // Graphs of other values are not used again soon: their sessions (each with its weights) go.
+      if (this.shapeFeeds && this.shapeFeeds.key !== key) await this.pool.releaseAll();
+      this.shapeFeeds = { key, rows };
+      return call();
+    });
+    this.shapeQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The shape setters' values per row for one input shape: the remembered ones, or the defaults for one row of zeros. */
+  private shapeFeedsFor(specs: InputSpec[]): Record<string, OrtTensor>[] {
+    const width = (name: string) => JSON.stringify(specs.find((s) => s.name === name)!.dims.slice(1));
+    const fits = this.shapeFeeds?.rows.every((row) => Object.entries(row).every(([name, t]) => JSON.stringify(t.dims.slice(1)) === width(name)));
+    if (!fits) {
+      const x = makeOrtTensor(this.input.elemType, new Array(specs.find((s) => s.name === this.input.name)!.dims.reduce((a, d) => a * d, 1)).fill(0), specs.find((s) => s.name === this.input.name)!.dims);
+      const side = this.sideFeeds(x, {});
+      const rows = [Object.fromEntries(this.shapeSetters().map((name) => [name, side[name]]))];
+      this.shapeFeeds = { key: digestRows(rows), rows };
+    }
+    return this.shapeFeeds!.rows;
+  }
+
+  /** Every row's shape setters give the shapes row 0's give (else the rows cannot share one graph). */
+  private async sameShapes(model: ModelProto, specs: InputSpec[], facts: TensorFacts, rows: Record<string, OrtTensor>[]): Promise<void> {
+    const shaped = [...valueShaped(new GraphView(model, this.label), this.shapeSetters()).keys()];
+    const seen = new Set([digestRows([rows[0]])]);
+    for (const [r, row] of rows.entries()) {
+      if (seen.has(digestRows([row]))) continue;
+      seen.add(digestRows([row]));
+      const other = (await probeFacts(model, specs, this.label, row)).facts;
+      const differs = shaped.find((t) => other.shapes.get(t)?.join() !== facts.shapes.get(t)?.join());
+      if (differs) throw new ExplainError(`${this.label}: rows 0 and ${r} give '${differs}' the shapes [${facts.shapes.get(differs)}] and [${other.shapes.get(differs)}]: its shape follows from the values of ${this.shapeSetters().map((n) => `'${n}'`).join(', ')} (e.g. how many <eos> tokens a row holds); explain rows that give the same shapes together`);
+    }
+  }
+
   /** probeFacts, through the graph cache where there is one (the probe's runs are the larger part of a cached call on a large model). */
-  private async cachedProbe(model: ModelProto, specs: InputSpec[], stage: string): Promise<ProbeResult> {
+  private async cachedProbe(model: ModelProto, specs: InputSpec[], stage: string, given?: Record<string, OrtTensor>): Promise<ProbeResult> {
     const store = this.cache?.store;
     const key = `${this.cache?.modelId}/probe/${stage}`;
     const cached = store?.getProbe && await store.getProbe(key);
@@ -341,7 +405,7 @@ export class Explainer {
         // A damaged entry: probe again.
       }
     }
-    const result = await probeFacts(model, specs, this.label);
+    const result = await probeFacts(model, specs, this.label, given);
     if (store?.putProbe) await store.putProbe(key, encodeProbe(result));
     return result;
   }
@@ -479,8 +543,9 @@ export class Explainer {
     return driver.graph(this, rowDims, options);
   }
 
-  /** One session per key (graph and shape), built on first use. */
-  session(key: string, build: () => Promise<ModelProto>): Promise<PooledSession> {
+  /** One session per key (graph and shape; and the shape setters' values where a graph depends on them), built on first use. */
+  session(name: string, build: () => Promise<ModelProto>, probed = true): Promise<PooledSession> {
+    const key = probed ? this.withShapeKey(name) : name;
     let s = this.sessions.get(key);
     if (!s) {
       s = build().then((m) => this.createSession(sessionModel(m)));
@@ -499,7 +564,8 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, key: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, name: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
+    const key = this.withShapeKey(name);
     let g = this.graphs.get(key);
     if (!g) {
       g = (async () => {
@@ -541,6 +607,11 @@ export class Explainer {
     return g;
   }
 
+  /** A graph's key with the digest of the shape setters' values it was built for (none without shape setters). */
+  private withShapeKey(key: string): string {
+    return this.shapeSetters().length && this.shapeFeeds ? `${key}/shapes:${this.shapeFeeds.key}` : key;
+  }
+
   /**
    * Releases every onnxruntime session this Explainer holds (forward, augmented graphs,
    * optimisation loops); each keeps its own copy of the weights in onnxruntime's memory (in a page,
@@ -560,7 +631,7 @@ export class Explainer {
     const fixed = this.input.dims[0];
     // A model that fixes a batch other than 1 runs other batches in its batch-freed form (prepare).
     if (fixed > 1 && x.dims[0] !== fixed) return (await tensorsAt(this, x.dims.slice(1), this.outputNames, undefined, feeds))(x);
-    const s = await this.session('forward', async () => this.view.model);
+    const s = await this.session('forward', async () => this.view.model, false);
     const all = this.feedsFor(x, feeds);
     // Dynamic quantization takes its statistics per row (as when each row runs alone): so do the rows here.
     const rowWise = fixed === 1 || this.view.nodes.some((n) => readPerRow(this.view, n));
@@ -599,7 +670,7 @@ export class Explainer {
     const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, idsBaseline ?? options.baselineToken) : undefined;
     const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
     const x = this.toTensor(looked?.x ?? input);
-    const result = await driver.attribute(this, x, run);
+    const result = await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run));
     const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
     if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);

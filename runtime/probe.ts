@@ -53,8 +53,8 @@ export function cpuSession(model: ModelProto): Promise<OrtSession> {
   return ort.InferenceSession.create(serialized.bytes, { logSeverityLevel: 4, executionProviders: [fallback], graphOptimizationLevel: 'disabled', ...externalData(serialized) });
 }
 
-/** Inputs of the given dims, with dim 0 multiplied by `scale`. */
-function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<string, OrtTensor> {
+/** Inputs of the given dims, with dim 0 multiplied by `scale`: zeros (or random floats), or the `given` row repeated. */
+function feeds(inputs: InputSpec[], scale: number, random: boolean, given: Record<string, OrtTensor> = {}): Record<string, OrtTensor> {
   const out: Record<string, OrtTensor> = {};
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
@@ -62,7 +62,8 @@ function feeds(inputs: InputSpec[], scale: number, random: boolean): Record<stri
     const dims = i.dims.map((d, k) => (k === 0 ? d * scale : d));
     const n = dims.reduce((a, b) => a * b, 1);
     const floaty = i.elemType === DataType.FLOAT || i.elemType === DataType.DOUBLE;
-    out[i.name] = makeOrtTensor(i.elemType, Array.from({ length: n }, () => (random && floaty ? rand() : 0)), dims);
+    const row = given[i.name] && Array.from(given[i.name].data as ArrayLike<number | bigint>, Number);
+    out[i.name] = makeOrtTensor(i.elemType, Array.from({ length: n }, (_, k) => (row ? row[k % row.length] : random && floaty ? rand() : 0)), dims);
   }
   return out;
 }
@@ -158,9 +159,11 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
 /**
  * Shapes, dtypes and batch axes of every tensor for the given input shapes (batch 1 as a rule):
  * from shape inference where it determines them all (inferredFacts), else measured by running the
- * model at that batch and twice it with all intermediate outputs exposed.
+ * model at that batch and twice it with all intermediate outputs exposed. Inputs in `given` (one
+ * row; inputs whose values set shapes) run with their values, the others with zeros.
  */
-export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult> {
+export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string, given: Record<string, OrtTensor> = {}): Promise<ProbeResult> {
+  if (Object.keys(given).length) return measuredFacts(model, inputs, label, given);
   return (await inferredFacts(model, inputs)) ?? measuredFacts(model, inputs, label);
 }
 
@@ -175,14 +178,14 @@ const OBSERVED_TYPES = new Set(['int64', 'int32', 'bool', 'float32', 'float64'])
 export function encodeProbe({ facts, batchDynamic }: ProbeResult): string {
   const finite = (v: number[]) => v.map((e) => (Number.isFinite(e) ? e : String(e)));
   return JSON.stringify({
-    batchDynamic, batchBroadcasts: facts.batchBroadcasts,
+    batchDynamic, batchBroadcasts: facts.batchBroadcasts, exactInputs: facts.exactInputs,
     tensors: [...facts.shapes].map(([name, dims]) => [name, dims, facts.dtypes.get(name), facts.batchAxis.get(name), facts.values.has(name) ? finite(facts.values.get(name)!) : null]),
   });
 }
 
 export function decodeProbe(text: string): ProbeResult {
-  const { batchDynamic, batchBroadcasts, tensors } = JSON.parse(text) as { batchDynamic: boolean; batchBroadcasts: boolean; tensors: [string, number[], number | undefined, number | undefined, (number | string)[] | null][] };
-  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts };
+  const { batchDynamic, batchBroadcasts, exactInputs, tensors } = JSON.parse(text) as { batchDynamic: boolean; batchBroadcasts: boolean; exactInputs?: string[]; tensors: [string, number[], number | undefined, number | undefined, (number | string)[] | null][] };
+  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts, ...(exactInputs ? { exactInputs } : {}) };
   for (const [name, dims, dtype, axis, values] of tensors) {
     facts.shapes.set(name, dims);
     if (dtype !== undefined && dtype !== null) facts.dtypes.set(name, dtype);
@@ -192,17 +195,17 @@ export function decodeProbe(text: string): ProbeResult {
   return { facts, batchDynamic };
 }
 
-async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult> {
+async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: string, given: Record<string, OrtTensor> = {}): Promise<ProbeResult> {
   let session: OrtSession | undefined;
   let one: OrtResults;
   try {
     session = await cpuSession(exposeAll(model));
-    one = await session.run(feeds(inputs, 1, false));
+    one = await session.run(feeds(inputs, 1, false, given));
   } catch (e) {
     await session?.release();
     throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
   }
-  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
+  const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true, ...(Object.keys(given).length ? { exactInputs: Object.keys(given) } : {}) };
   // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's.
   const fromValues = valueDependent(new GraphView(model, label));
   for (const [name, t] of Object.entries(one)) {
@@ -219,7 +222,7 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   }
   let two: OrtResults | undefined;
   try {
-    two = await session.run(feeds(inputs, 2, false));
+    two = await session.run(feeds(inputs, 2, false, given));
   } catch {
     two = undefined;
   } finally {

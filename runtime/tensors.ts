@@ -86,3 +86,23 @@ export function concatRows(results: OrtResults[], names: string[]): Record<strin
   }
   return out;
 }
+
+/** 64 bits of FNV-1a (two lanes) over the arrays' bytes, in name order, in hex: a key for values. */
+export function digest(arrays: Record<string, ArrayBufferView>): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const name of Object.keys(arrays).sort()) {
+    const v = arrays[name];
+    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    for (let i = 0; i < bytes.length; i++) {
+      a = Math.imul(a ^ bytes[i], 0x01000193);
+      b = Math.imul(b ^ bytes[i] ^ (i & 0xff), 0x01000193);
+    }
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The digest of feeds per row (row r's tensor `name` as `r/name`). */
+export function digestRows(rows: Record<string, OrtTensor>[]): string {
+  return digest(Object.fromEntries(rows.flatMap((row, r) => Object.entries(row).map(([name, t]) => [`${r}/${name}`, t.data as ArrayBufferView]))));
+}

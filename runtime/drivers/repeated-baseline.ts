@@ -1,4 +1,5 @@
 import { OrtTensor } from '../backend';
+import { digest } from '../tensors';
 
 /** The shared baseline rows of each owner's last call, per graph key. */
 const last = new WeakMap<object, Map<string, Record<string, Float32Array>>>();
@@ -30,18 +31,4 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   const [x, y] = [bits(a), bits(b)];
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
-}
-
-/** 64 bits of FNV-1a (two lanes) over the rows' bytes, in hex. */
-function digest(rows: Record<string, Float32Array>): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (const name of Object.keys(rows).sort()) {
-    const words = bits(rows[name]);
-    for (let i = 0; i < words.length; i++) {
-      a = Math.imul(a ^ words[i], 0x01000193);
-      b = Math.imul(b ^ words[i] ^ (i & 0xff), 0x01000193);
-    }
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

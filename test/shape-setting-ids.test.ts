@@ -1,0 +1,59 @@
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Explainer } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
+import { NdArray } from '../runtime/npy';
+import { runCli } from './support/cli-harness';
+import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
+
+/** A BART-style classifier pooling at each row's last <eos>: a NonZero over the ids sets tensor shapes (models/make_text.py eos). */
+const DIR = path.resolve(__dirname, '../../models/text/eos_pool_op14');
+const MODEL = path.join(DIR, 'model.onnx');
+const npy = (name: string): NdArray => readNpy(path.join(DIR, `${name}.npy`));
+const target = [2, 0, 1];
+
+/** Rows `order` of an [N, ...] array. */
+function rows(a: NdArray, order: number[]): NdArray {
+  const per = a.data.length / a.dims[0];
+  const data = new (a.data.constructor as new (n: number) => NdArray['data'])(order.length * per);
+  order.forEach((r, k) => (data as Float32Array).set((a.data as Float32Array).subarray(r * per, (r + 1) * per), k * per));
+  return { ...a, data, dims: [order.length, ...a.dims.slice(1)] };
+}
+
+test('token ids whose values set shapes (<eos> pooling by NonZero) are probed with their values: logits and the embedding gradient equal float64 autograd', async () => {
+  const ex = await Explainer.load(MODEL);
+  assert.equal(ex.shapeSetters(), ['input_ids']);
+  const g = await ex.attribute(npy('input_ids'), { target, feeds: { attention_mask: npy('attention_mask') } });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5);
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-5, `rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  // Another call with other ids (the rows reordered) builds its own graph: the stale one would pick the first call's positions.
+  const order = [2, 0, 1];
+  const again = await ex.attribute(rows(npy('input_ids'), order), { target: order.map((r) => target[r]), feeds: { attention_mask: rows(npy('attention_mask'), order) } });
+  assert.ok(relL2(again.attributions.data, rows(npy('grad_embedding'), order).data as Float32Array) <= 1e-5);
+});
+
+test('DeepLIFT from the pad token and integrated gradients sum to f(x) − f(x⁰) through the <eos> pooling', async () => {
+  const ex = await Explainer.load(MODEL);
+  const feeds = { attention_mask: npy('attention_mask') };
+  const d = await ex.attribute(npy('input_ids'), { method: 'deeplift', target, feeds, baselineToken: 1 });
+  d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${r}: delta ${v}`));
+  const ig = await ex.attribute(npy('input_ids'), { method: 'integrated-gradients', target, feeds, steps: 64 });
+  ig.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-3, `IG row ${r}: delta ${v}`));
+});
+
+test('rows whose ids give other shapes (a different number of <eos>) are refused in one line naming the rows', async () => {
+  const ex = await Explainer.load(MODEL);
+  const ids = npy('input_ids');
+  const fewer = { ...ids, data: BigInt64Array.from(ids.data as BigInt64Array, (v, i) => (i === 10 + 3 ? 5n : v)) };
+  await rejects(() => ex.attribute(fewer, { target, feeds: { attention_mask: npy('attention_mask') } }), /rows 0 and 1 give '.*' the shapes \[.*\] and \[.*\]: its shape follows from the values of 'input_ids'/);
+});
+
+test('CLI: attribute explains the ids per token with the mask fed', async () => {
+  const r = await runCli(['attribute', MODEL, '--input', path.join(DIR, 'input_ids.npy'), '--feed', `attention_mask=${path.join(DIR, 'attention_mask.npy')}`, '--method', 'deeplift', '--baseline-token', '1', '--target', target.join(',')]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  assert.ok(r.out.some((l) => /^row 2: convergence delta/.test(l)), r.out.join('\n'));
+});
+
+test.run();
