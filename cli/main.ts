@@ -435,8 +435,11 @@ async function info(p: Parsed): Promise<void> {
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
-  const starts = [...new Set(valueShaped(view).values())];
-  if (starts.length) console.log(`shapes set by the inputs' values (backward passes stop before them; occlusion and feature-ablation run): after ${starts.map((n) => view.nodeLabel(n)).join(', ')}`);
+  const startsFrom = (inputs: string[]) => [...new Set(valueShaped(view, inputs).values())].map((n) => view.nodeLabel(n)).join(', ');
+  const byExplained = startsFrom(ex.explained.map((i) => i.name));
+  if (byExplained) console.log(`shapes set by the explained input's values (backward passes stop before them; occlusion and feature-ablation run): after ${byExplained}`);
+  const setters = ex.shapeSetters();
+  if (setters.length) console.log(`shapes set by the values of ${setters.map((n) => `'${n}'`).join(', ')} (probed with the values given; every row must give row 0's shapes): after ${startsFrom(setters)}`);
   const cells = [...histogram.keys()].filter(isRecurrentOp);
   if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);

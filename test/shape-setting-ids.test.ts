@@ -50,10 +50,12 @@ test('rows whose ids give other shapes (a different number of <eos>) are refused
   await rejects(() => ex.attribute(fewer, { target, feeds: { attention_mask: npy('attention_mask') } }), /rows 0 and 1 give '.*' the shapes \[.*\] and \[.*\]: its shape follows from the values of 'input_ids'/);
 });
 
-test('CLI: attribute explains the ids per token with the mask fed', async () => {
+test('CLI: attribute explains the ids per token with the mask fed; info names the input whose values set shapes', async () => {
   const r = await runCli(['attribute', MODEL, '--input', path.join(DIR, 'input_ids.npy'), '--feed', `attention_mask=${path.join(DIR, 'attention_mask.npy')}`, '--method', 'deeplift', '--baseline-token', '1', '--target', target.join(',')]);
   assert.is(r.code, 0, r.err.join('\n'));
   assert.ok(r.out.some((l) => /^row 2: convergence delta/.test(l)), r.out.join('\n'));
+  const info = await runCli(['info', MODEL]);
+  assert.ok(info.out.includes("shapes set by the values of 'input_ids' (probed with the values given; every row must give row 0's shapes): after node '/NonZero' (NonZero, opset 14)"), info.out.join('\n'));
 });
 
 test.run();
