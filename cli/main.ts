@@ -84,7 +84,10 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
   --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers)
   --no-relu             grad-cam: keep the map's negative part (ReLU is on by default)
   --upsample            resize the map to the input's spatial size (always on for --out .png)
-  --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)`;
+  --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)
+  --token-grid H,W      grad-cam, guided-grad-cam on a transformer's token layer [N, tokens, channels] (ViT):
+                        its last H·W tokens are the patch grid, channels last (pytorch-grad-cam's
+                        reshape_transform); the tokens before them (class, distillation) are left out`;
 
 const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per physical core)
   --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder)
@@ -189,7 +192,7 @@ ${COMMON_HELP}`,
 
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
-  'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true,
+  'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true, 'token-grid': true,
   steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true, unbatched: false,
 };
 
@@ -301,6 +304,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     relu: p.flags.has('no-relu') ? false : undefined,
     upsample: p.flags.has('upsample') || undefined,
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
+    tokenGrid: p.flags.has('token-grid') ? tokenGridArg(p.flags.get('token-grid') as string) : undefined,
     steps: p.flags.has('steps') ? intList(p.flags.get('steps') as string, '--steps')[0] : undefined,
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
     feeds: feeds(p.flags.get('feed') as string | undefined),
@@ -345,6 +349,13 @@ function targets(p: Parsed, flag: string): Target | undefined {
   });
   if (entries.some((e) => Array.isArray(e) !== Array.isArray(entries[0]))) throw new ExplainError(`--${flag}: '${v}' mixes class indices and multi-indices`);
   return entries.length === 1 ? (Array.isArray(entries[0]) ? [entries[0]] : entries[0]) : entries;
+}
+
+/** --token-grid H,W: two positive integers. */
+function tokenGridArg(v: string): [number, number] {
+  const hw = intList(v, '--token-grid');
+  if (hw.length !== 2 || hw.some((d) => d < 1)) throw new ExplainError(`--token-grid: '${v}' is not H,W (two positive integers: the patch grid)`);
+  return [hw[0], hw[1]];
 }
 
 /** --neuron I (row-major flat index) or i:j:… (a multi-index over the layer's non-batch axes). */
@@ -484,7 +495,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 const METHOD_FLAGS: Record<string, string[]> = {
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
-  'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'],
+  'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], neuron: ['neuron-conductance'],
 };
 

@@ -18,6 +18,12 @@ export interface CamOptions {
   upsample?: boolean;
   /** How the map is resized: bilinear (default; linear per spatial axis: linear for 3-D, trilinear for 5-D) or nearest (Guided Grad-CAM's default, as Captum). */
   interpolate?: 'bilinear' | 'nearest';
+  /**
+   * Grad-CAM on a transformer's tokens [N, L, D] (ViT, DeiT): the last h·w tokens are an h × w grid
+   * of patches with their channels last, the tokens before them (class, distillation) left out, as
+   * pytorch-grad-cam's reshape_transform for ViT.
+   */
+  tokenGrid?: [number, number];
 }
 
 export interface MapSpec {

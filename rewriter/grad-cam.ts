@@ -19,6 +19,7 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   const layer = spec.options.layer;
   if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
   const shape = facts.shapes.get(layer)!;
+  if (spec.options.tokenGrid) return tokenGridMap(spec, em, layer, shape, spec.options.tokenGrid);
   if (shape.length < 3 || !holdsRows(facts, layer, spec.batchDynamic)) {
     throw new ExplainError(`${view.label}: Grad-CAM needs a layer of rank 3 or more (N, C, …: a sequence, image or video map) with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
   }
@@ -26,6 +27,23 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   const spatial = shape.slice(2).map((_, k) => k + 2);
   const map = em.reduceSum(em.mul(em.reduceMean(grad, spatial), layer), [1]);
   return { map, shape: [shape[0], 1, ...shape.slice(2)] };
+}
+
+/**
+ * Grad-CAM over the patch tokens of a token layer A [N, L, D]: the last h·w tokens as an h × w grid
+ * with channels last; Σ_d mean_t(∂y/∂A_{t,d}) · A_{t,d} per patch t, shaped (N, 1, h, w).
+ */
+function tokenGridMap(spec: MapSpec, em: Emitter, layer: string, shape: number[], [h, w]: [number, number]): { map: string; shape: number[] } {
+  const { view, facts } = spec;
+  const where = `${view.label}: Grad-CAM with a token grid of ${h}×${w}`;
+  if (![h, w].every((v) => Number.isInteger(v) && v >= 1)) throw new ExplainError(`${where}: the grid's height and width must be positive integers`);
+  if (shape.length !== 3 || !holdsRows(facts, layer, spec.batchDynamic)) throw new ExplainError(`${where} needs a token layer [N, tokens, channels] with the batch first; '${layer}' has shape [${shape}]`);
+  const lead = shape[1] - h * w;
+  if (lead < 0) throw new ExplainError(`${where}: '${layer}' [${shape}] holds ${shape[1]} tokens, fewer than the grid's ${h * w}`);
+  const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: ioOf(spec).seed }).get(layer)!;
+  const patches = (t: string) => (lead ? em.slice(t, [lead], [shape[1]], [1]) : t);
+  const map = em.reduceSum(em.mul(em.reduceMean(patches(grad), [1]), patches(layer)), [2], false);
+  return { map: em.reshape(map, [-1, 1, h, w]), shape: [shape[0], 1, h, w] };
 }
 
 /** Grad-CAM at `layer`: ReLU by default, optionally resized to the input (bilinear by default). */

@@ -4,10 +4,13 @@ import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 import { twinCnn } from './support/twin-cnn';
 
 const ROOT = path.resolve(__dirname, '../../models/cam-fixtures');
@@ -204,6 +207,40 @@ test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to it
   assert.ok(fs.statSync(figure).size > 0);
   const alone = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient', '--layer', 'features', '--out', figure]);
   assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (cam, grad-cam, guided-grad-cam); the other methods are drawn at the input']]);
+});
+
+/** A ViT in miniature: 2×2 patches of [N, 3, 8, 8] by a stride-2 Conv ('patches' [N, 4, 4, 4]), as tokens with a class token first ('tokens' [N, 17, 4]), Tanh(·W), the mean over the tokens, a linear head. */
+function tinyVit(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'vit');
+  const patches = em.rename(em.op('Conv', ['x', em.constFloat(Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.61) * 0.6), [4, 3, 2, 2])], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] }), 'patches');
+  const grid = em.transpose(em.reshape(patches, [0, 4, 16]), [0, 2, 1]);
+  const batch = em.op('Slice', [em.op('Shape', ['x']), em.constInt([0]), em.constInt([1]), em.constInt([0])]);
+  const cls = em.op('Expand', [em.constFloat([0.3, -0.2, 0.5, 0.1], [1, 1, 4]), em.concat([batch, em.constInt([1, 4])], 0)]);
+  const tokens = em.rename(em.concat([cls, grid], 1), 'tokens');
+  const mixed = em.op('Tanh', [em.matmul(tokens, em.constFloat(Array.from({ length: 16 }, (_, i) => Math.cos(i * 0.77)), [4, 4]))]);
+  em.rename(em.matmul(em.reduceMean(mixed, [1], false), em.constFloat(Array.from({ length: 12 }, (_, i) => Math.sin(i * 1.1 + 0.4)), [4, 3])), 'y');
+  return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'vit', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 8, 8])], output: [{ name: 'y' }] } });
+}
+
+test('Grad-CAM on a ViT\'s token layer with tokenGrid [4, 4] (class token left out) equals Grad-CAM on the patch map the tokens are, raw and upsampled; bad grids are refused in one line', async () => {
+  const ex = await Explainer.load(tinyVit());
+  const x = { data: Float32Array.from({ length: 2 * 3 * 64 }, (_, i) => Math.sin(i * 0.37)), dims: [2, 3, 8, 8] };
+  for (const upsample of [false, true]) {
+    const options = { method: 'grad-cam', target: [0, 2], relu: false, upsample };
+    const onMap = await ex.attribute(x, { ...options, layer: 'patches' });
+    const onTokens = await ex.attribute(x, { ...options, layer: 'tokens', tokenGrid: [4, 4] as [number, number] });
+    assert.equal(onTokens.attributions.dims, upsample ? [2, 1, 8, 8] : [2, 1, 4, 4]);
+    assert.ok(relL2(onTokens.attributions.data, onMap.attributions.data) < 1e-6, `upsample ${upsample}`);
+  }
+  await rejects(() => ex.attribute(x, { method: 'grad-cam', target: 0, layer: 'tokens', tokenGrid: [5, 4] }), /Grad-CAM with a token grid of 5×4: 'tokens' \[1,17,4\] holds 17 tokens, fewer than the grid's 20/);
+  await rejects(() => ex.attribute(x, { method: 'grad-cam', target: 0, layer: 'patches', tokenGrid: [4, 4] }), /needs a token layer \[N, tokens, channels\] with the batch first; 'patches' has shape \[1,4,4,4\]/);
+  const dir = tempDir('vit');
+  fs.writeFileSync(path.join(dir, 'vit.onnx'), tinyVit());
+  writeNpy(path.join(dir, 'x.npy'), x.data, x.dims);
+  const cli = await runCli(['attribute', path.join(dir, 'vit.onnx'), '--input', path.join(dir, 'x.npy'), '--method', 'grad-cam', '--layer', 'tokens', '--token-grid', '4,4', '--target', '0,2', '--out', path.join(dir, 'vit.png')]);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  const bad = await runCli(['attribute', path.join(dir, 'vit.onnx'), '--input', path.join(dir, 'x.npy'), '--method', 'grad-cam', '--layer', 'tokens', '--token-grid', '4']);
+  assert.equal(bad.err, ["onnx-explain: error: --token-grid: '4' is not H,W (two positive integers: the patch grid)"]);
 });
 
 test.run();

@@ -27,7 +27,7 @@ export const backprop: Driver = {
     const values = { [ex.input.name]: x, ...side };
     const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
-    const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate];
+    const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
     // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in
     // large graphs, where a session of its own takes longer to open than many runs of the reference
     // pass; there a one-row baseline gets a graph declaring one row (AugmentSpec.sharedBaseline).
