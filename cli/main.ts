@@ -710,7 +710,9 @@ async function rewrite(p: Parsed): Promise<void> {
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
-  const aug = p.flags.has('zero-baseline') ? (await ex.augmented(dims.slice(1), options, { zeroBaseline: true })).model : await ex.graph(dims.slice(1), options);
+  const aug = p.flags.has('zero-baseline') ? (await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options, { zeroBaseline: true }))).model : await ex.graph(dims.slice(1), options);
   saveModel(aug, out);
   console.log(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
+  const setters = ex.shapeSetters();
+  if (setters.length) console.log(`its shapes are those of the values of ${setters.map((n) => `'${n}'`).join(', ')} given with --feed (or their defaults): run it on values that give the same shapes`);
 }

@@ -156,7 +156,7 @@ export class Explainer {
    * <eos> positions by a NonZero), per row, as the last call gave them: the probe runs with row 0's,
    * and `key` (their digest) joins every graph's key. Calls that give them run one at a time.
    */
-  private shapeFeeds?: { key: string; rows: Record<string, OrtTensor>[] };
+  private shapeFeeds?: { key: string; rows: Record<string, OrtTensor>[]; defaults?: boolean };
   private shapeSetterNames?: string[];
   private shapeQueue: Promise<unknown> = Promise.resolve();
   private readonly pool: SessionPool;
@@ -294,7 +294,11 @@ export class Explainer {
         }
         // Each stage's graph follows from the model, the input shapes and the stages before it.
         let stage = 0;
-        const probe = (model: ModelProto) => this.cachedProbe(model, specs, `${key}/${this.explained.map((i) => i.name)}/${stage++}`, shapeRows?.[0]);
+        const probe = (model: ModelProto) => this.cachedProbe(model, specs, `${key}/${this.explained.map((i) => i.name)}/${stage++}`, shapeRows?.[0]).catch((e) => {
+          // Default values (zeros, ones for a mask) may select nothing where the model's shapes follow from them.
+          if (!(e instanceof ExplainError) || !this.shapeFeeds?.defaults) throw e;
+          throw new ExplainError(`${e.message}; its tensors' shapes follow from the values of ${this.shapeSetters().map((n) => `'${n}'`).join(', ')}, which were not given: give them (--feed NAME=FILE, API feeds)`);
+        });
         let first = await probe(view.model);
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
         // then recurrent cells become their time steps.
@@ -360,7 +364,7 @@ export class Explainer {
       const key = digestRows(rows);
       // Graphs of other values are not used again soon: their sessions (each with its weights) go.
       if (this.shapeFeeds && this.shapeFeeds.key !== key) await this.pool.releaseAll();
-      this.shapeFeeds = { key, rows };
+      this.shapeFeeds = { key, rows, defaults: setters.some((name) => !feeds?.[name]) };
       return call();
     });
     this.shapeQueue = next.catch(() => undefined);
@@ -375,7 +379,7 @@ export class Explainer {
       const x = makeOrtTensor(this.input.elemType, new Array(specs.find((s) => s.name === this.input.name)!.dims.reduce((a, d) => a * d, 1)).fill(0), specs.find((s) => s.name === this.input.name)!.dims);
       const side = this.sideFeeds(x, {});
       const rows = [Object.fromEntries(this.shapeSetters().map((name) => [name, side[name]]))];
-      this.shapeFeeds = { key: digestRows(rows), rows };
+      this.shapeFeeds = { key: digestRows(rows), rows, defaults: true };
     }
     return this.shapeFeeds!.rows;
   }
@@ -540,7 +544,13 @@ export class Explainer {
     checkRuleOptions(options);
     const driver = driverFor(options);
     if (!driver.graph) throw new ExplainError(`method '${options.method}' runs several graphs (or none); rewrite cannot save it as one`);
-    return driver.graph(this, rowDims, options);
+    return this.forFeeds(rowDims, options.feeds, () => driver.graph!(this, rowDims, options));
+  }
+
+  /** `call` with `feeds` (one row; defaults for the others) as the values of the inputs that set shapes (shapeSetters). */
+  forFeeds<T>(rowDims: number[], feeds: Record<string, DenseInput> | undefined, call: () => Promise<T>): Promise<T> {
+    const dims = [1, ...rowDims];
+    return this.withShapeFeeds(makeOrtTensor(this.input.elemType, new Array(dims.reduce((a, d) => a * d, 1)).fill(0), dims), feeds, call);
   }
 
   /** One session per key (graph and shape; and the shape setters' values where a graph depends on them), built on first use. */

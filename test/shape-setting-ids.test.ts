@@ -1,10 +1,12 @@
+import * as fs from 'fs';
+import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { NdArray } from '../runtime/npy';
-import { runCli } from './support/cli-harness';
+import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
 
@@ -56,6 +58,30 @@ test('CLI: attribute explains the ids per token with the mask fed; info names th
   assert.ok(r.out.some((l) => /^row 2: convergence delta/.test(l)), r.out.join('\n'));
   const info = await runCli(['info', MODEL]);
   assert.ok(info.out.includes("shapes set by the values of 'input_ids' (probed with the values given; every row must give row 0's shapes): after node '/NonZero' (NonZero, opset 14)"), info.out.join('\n'));
+});
+
+test('rewrite takes the ids that set shapes with --feed (refused without, saying so); plain onnxruntime runs the saved graph to autograd\'s gradient', async () => {
+  const dir = tempDir('eos-rewrite');
+  const out = path.join(dir, 'aug.onnx');
+  const missing = await runCli(['rewrite', MODEL, '--method', 'gradient', '--shape', '1,10,16', '--out', out]);
+  assert.is(missing.code, 1);
+  assert.match(missing.err[0], /its tensors' shapes follow from the values of 'input_ids', which were not given: give them \(--feed NAME=FILE, API feeds\)$/);
+  const row0 = (a: NdArray) => ({ ...a, data: a.data.slice(0, a.data.length / 3), dims: [1, ...a.dims.slice(1)] } as NdArray);
+  fs.writeFileSync(path.join(dir, 'ids.json'), JSON.stringify([Array.from(row0(npy('input_ids')).data as BigInt64Array, Number)]));
+  fs.writeFileSync(path.join(dir, 'mask.json'), JSON.stringify([Array.from(row0(npy('attention_mask')).data as BigInt64Array, Number)]));
+  const r = await runCli(['rewrite', MODEL, '--method', 'gradient', '--shape', '1,10,16', '--feed', `input_ids=${path.join(dir, 'ids.json')}`, '--feed', `attention_mask=${path.join(dir, 'mask.json')}`, '--out', out]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  const session = await ort.InferenceSession.create(out, { logSeverityLevel: 3 });
+  const seed = new Float32Array(3);
+  seed[target[0]] = 1;
+  const got = await session.run({
+    '/word/Gather_output_0': new ort.Tensor('float32', row0(npy('embedding')).data as Float32Array, [1, 10, 16]),
+    input_ids: new ort.Tensor('int64', row0(npy('input_ids')).data as BigInt64Array, [1, 10]),
+    attention_mask: new ort.Tensor('int64', row0(npy('attention_mask')).data as BigInt64Array, [1, 10]),
+    seed: new ort.Tensor('float32', seed, [1, 3]),
+  });
+  assert.ok(relL2(got.attribution.data as Float32Array, row0(npy('grad_embedding')).data as Float32Array) <= 1e-5);
+  await session.release();
 });
 
 test.run();
