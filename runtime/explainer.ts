@@ -359,29 +359,35 @@ export class Explainer {
     const setters = this.shapeSetters();
     if (!setters.length) return call();
     const next = this.shapeQueue.then(async () => {
-      const side = this.sideFeeds(x, feeds);
-      const rows = splitFeeds(Object.fromEntries(setters.map((name) => [name, side[name]])), x.dims[0]);
-      const key = digestRows(rows);
+      const values = this.shapeValues(x, feeds);
       // Graphs of other values are not used again soon: their sessions (each with its weights) go.
-      if (this.shapeFeeds && this.shapeFeeds.key !== key) await this.pool.releaseAll();
-      this.shapeFeeds = { key, rows, defaults: setters.some((name) => !feeds?.[name]) };
+      if (this.shapeFeeds && this.shapeFeeds.key !== values.key) await this.pool.releaseAll();
+      this.shapeFeeds = values;
       return call();
     });
     this.shapeQueue = next.catch(() => undefined);
     return next;
   }
 
+  /** The shape setters' values for the rows of x, per row: given in `feeds`, else their defaults. */
+  private shapeValues(x: OrtTensor, feeds: Record<string, DenseInput> | undefined): NonNullable<Explainer['shapeFeeds']> {
+    const setters = this.shapeSetters();
+    const side = this.sideFeeds(x, feeds);
+    const rows = splitFeeds(Object.fromEntries(setters.map((name) => [name, side[name]])), x.dims[0]);
+    return { key: digestRows(rows), rows, defaults: setters.some((name) => !feeds?.[name]) };
+  }
+
   /** The shape setters' values per row for one input shape: the remembered ones, or the defaults for one row of zeros. */
   private shapeFeedsFor(specs: InputSpec[]): Record<string, OrtTensor>[] {
     const width = (name: string) => JSON.stringify(specs.find((s) => s.name === name)!.dims.slice(1));
     const fits = this.shapeFeeds?.rows.every((row) => Object.entries(row).every(([name, t]) => JSON.stringify(t.dims.slice(1)) === width(name)));
-    if (!fits) {
-      const x = makeOrtTensor(this.input.elemType, new Array(specs.find((s) => s.name === this.input.name)!.dims.reduce((a, d) => a * d, 1)).fill(0), specs.find((s) => s.name === this.input.name)!.dims);
-      const side = this.sideFeeds(x, {});
-      const rows = [Object.fromEntries(this.shapeSetters().map((name) => [name, side[name]]))];
-      this.shapeFeeds = { key: digestRows(rows), rows, defaults: true };
-    }
+    if (!fits) this.shapeFeeds = this.shapeValues(this.zeros(specs.find((s) => s.name === this.input.name)!.dims), {});
     return this.shapeFeeds!.rows;
+  }
+
+  /** Zeros of the explained input's type. */
+  private zeros(dims: number[]): OrtTensor {
+    return makeOrtTensor(this.input.elemType, new Array(dims.reduce((a, d) => a * d, 1)).fill(0), dims);
   }
 
   /** Every row's shape setters give the shapes row 0's give (else the rows cannot share one graph). */
@@ -494,8 +500,8 @@ export class Explainer {
     // What the walk differentiates (quantized integer values included); without shapes, a guess by op type.
     const diff = prepared && differentiable(prepared.view, prepared.facts, wrt);
     const reached = new Set(wrt);
-    // A shape that follows from the input's values holds for the probe's values only (the walk refuses them).
-    const shaped = valueShaped(this.view);
+    // A shape that follows from the explained input's values holds for the probe's values only (the walk refuses them).
+    const shaped = valueShaped(this.view, wrt);
     const list: { name: string; op: string; shape?: number[] }[] = [];
     for (const n of this.view.nodes) {
       if (!(n.input ?? []).some((i) => reached.has(i))) continue;
@@ -549,8 +555,7 @@ export class Explainer {
 
   /** `call` with `feeds` (one row; defaults for the others) as the values of the inputs that set shapes (shapeSetters). */
   forFeeds<T>(rowDims: number[], feeds: Record<string, DenseInput> | undefined, call: () => Promise<T>): Promise<T> {
-    const dims = [1, ...rowDims];
-    return this.withShapeFeeds(makeOrtTensor(this.input.elemType, new Array(dims.reduce((a, d) => a * d, 1)).fill(0), dims), feeds, call);
+    return this.withShapeFeeds(this.zeros([1, ...rowDims]), feeds, call);
   }
 
   /** One session per key (graph and shape; and the shape setters' values where a graph depends on them), built on first use. */
