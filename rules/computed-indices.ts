@@ -129,17 +129,27 @@ export function gatherNDBackAt(ctx: RuleContext, dY: string, indices: string): s
  * the tuples write (dY itself for add); dUpdates = the rows of dY's [D, P] view the tuples name,
  * gathered (GatherElements with each tuple's row repeated over P; linear in the batch, where a
  * one-hot of tuples × rows would grow with its square when both hold it, as torch.onnx's slice
- * assignments h[:, a:b] = v on batched tensors do).
+ * assignments h[:, a:b] = v on batched tensors do). Reduction max or min: each position's dY goes
+ * to the values equal to it, data's and the updates written there, shared evenly between ties.
  */
 export function scatterNDBack(ctx: RuleContext, dY: string, indices: string): (string | null)[] {
   const { em, node } = ctx;
   const [data, , updates] = node.input!;
   const reduction = attrString(node, 'reduction', 'none');
-  if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none and add are)`);
+  // The rows of t (shaped like the data) that the tuples name, shaped like the updates.
+  const atTuples = (t: string) => {
+    const { linear, view } = tuplePositions(ctx, data, indices);
+    const g = em.reshape(t, view);
+    const rows = em.add(em.unsqueeze(linear, [1]), em.zerosLike(em.slice(g, [0], [1], [0])));
+    return ctx.reshapeLike(em.op('GatherElements', [g, em.cast(rows, DataType.INT64)], { axis: 0 }), updates);
+  };
+  if (reduction === 'max' || reduction === 'min') {
+    const y = node.output![0];
+    const won = em.mask('Equal', updates, atTuples(y));
+    const share = em.div(dY, em.add(em.mask('Equal', data, y), gatherNDBackAt(ctx, won, indices)));
+    return [ctx.needsGrad(0) ? em.mul(share, em.mask('Equal', data, y)) : null, null, ctx.needsGrad(2) ? em.mul(atTuples(share), won) : null];
+  }
+  if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
   const dData = !ctx.needsGrad(0) ? null : reduction === 'add' ? dY : em.op('ScatterND', [dY, indices, em.zerosLike(updates)]);
-  if (!ctx.needsGrad(2)) return [dData, null, null];
-  const { linear, view } = tuplePositions(ctx, data, indices);
-  const g = em.reshape(dY, view);
-  const rows = em.add(em.unsqueeze(linear, [1]), em.zerosLike(em.slice(g, [0], [1], [0])));
-  return [dData, null, ctx.reshapeLike(em.op('GatherElements', [g, em.cast(rows, DataType.INT64)], { axis: 0 }), updates)];
+  return [dData, null, ctx.needsGrad(2) ? atTuples(dY) : null];
 }

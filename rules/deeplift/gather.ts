@@ -1,3 +1,4 @@
+import { attrString } from '../../rewriter/attributes';
 import { gradientOf } from '../registry';
 import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../computed-indices';
 import { BackwardRule, RuleContext } from '../types';
@@ -40,10 +41,15 @@ export const deepliftGather = runtimePick(gatherBackAt);
 export const deepliftGatherElements = runtimePick(gatherElementsBackAt);
 export const deepliftGatherND = runtimePick(gatherNDBackAt);
 
-/** ScatterND and ScatterElements are linear in data and updates for fixed indices: the gradient, unless the indices follow the input's values. */
+/**
+ * ScatterND and ScatterElements (reduction none or add) are linear in data and updates for fixed
+ * indices: the gradient, unless the indices follow the input's values.
+ */
 export const deepliftScatter: BackwardRule = {
   backward(ctx, dY) {
     const indices = ctx.node.input![1];
+    const reduction = attrString(ctx.node, 'reduction', 'none');
+    if (reduction === 'max' || reduction === 'min') ctx.fail(`DeepLIFT has no rule for its reduction ${reduction} (a ${reduction} over the values written to each position); use integrated-gradients or gradient`);
     if (picksMayDiffer(ctx, indices)) ctx.fail('its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
     return gradientOf(ctx).backward(ctx, dY);
   },

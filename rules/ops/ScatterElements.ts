@@ -8,6 +8,9 @@ import { RuleEntry } from '../types';
  * updates: torch.onnx's scatter and scatter_add. dUpdates = GatherElements(dY, indices); dData =
  * dY where nothing was written (everywhere for add). The written positions are the scatter of
  * ones, computed as GatherElements' gradient (no ScatterElements: not on the default WebGPU bundle).
+ * Reduction max or min (scatter_reduce amax/amin, graph pooling): each output position's dY goes
+ * to the values equal to it — data's and the updates written there — shared evenly between ties,
+ * as ReduceMax's rule.
  */
 export const ScatterElements: RuleEntry = {
   opType: 'ScatterElements', since: 11, category: 'shape',
@@ -19,13 +22,20 @@ export const ScatterElements: RuleEntry = {
       const axis = normAxis(ctx, attrInt(node, 'axis', 0), ds.length);
       if (is.some((d, k) => k !== axis && d !== ds[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${ds}] off the scatter axis are not supported`);
       const reduction = attrString(node, 'reduction', 'none');
-      if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none and add are)`);
+      const gather = (t: string) => em.op('GatherElements', [t, indices], { axis });
+      if (reduction === 'max' || reduction === 'min') {
+        const y = node.output![0];
+        const won = em.mask('Equal', updates, gather(y));
+        const share = em.div(dY!, em.add(em.mask('Equal', data, y), gatherElementsBackAt(ctx, won, indices)));
+        return [ctx.needsGrad(0) ? em.mul(share, em.mask('Equal', data, y)) : null, null, ctx.needsGrad(2) ? em.mul(gather(share), won) : null];
+      }
+      if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
       let dData: string | null = null;
       if (ctx.needsGrad(0)) {
         const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(updates), indices), em.scalar(0));
         dData = reduction === 'add' ? dY! : em.mul(dY!, em.sub(em.scalar(1), written));
       }
-      const dUpdates = ctx.needsGrad(2) ? em.op('GatherElements', [dY!, indices], { axis }) : null;
+      const dUpdates = ctx.needsGrad(2) ? gather(dY!) : null;
       return [dData, null, dUpdates];
     },
   },

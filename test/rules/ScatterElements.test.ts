@@ -16,6 +16,14 @@ test('ScatterElements: indices narrower than the data off the scatter axis are r
     (e: Error) => assert.match(e.message, /indices of shape \[2,2\] narrower than the data \[4,3\] off the scatter axis/)));
 test('ScatterElements with reduction add and a repeated index (scatter_add), opset 16', () =>
   gradcheck({ op: 'ScatterElements', opset: 16, attrs: { axis: 1, reduction: 'add' }, inputs: [{ shape: [2, 5] }, ints([2, 3], [4, 4, 0, 1, 2, 1]), { shape: [2, 3] }] }));
+for (const reduction of ['max', 'min']) {
+  test(`ScatterElements with reduction ${reduction} (scatter_reduce a${reduction}) and a repeated index, opset 18: dY to the values that win`, () =>
+    gradcheck({ op: 'ScatterElements', opset: 18, attrs: { axis: 1, reduction }, inputs: [{ shape: [2, 5] }, ints([2, 4], [4, 4, 0, 1, 2, 1, 3, 1]), { shape: [2, 4] }], h: 1e-3 }));
+}
+test('DeepLIFT refuses ScatterElements with reduction max in one line', () =>
+  sumcheck(deeplift, { op: 'ScatterElements', opset: 18, attrs: { axis: 1, reduction: 'max' }, inputs: [{ shape: [2, 5] }, ints([2, 2], [4, 0, 1, 1]), { shape: [2, 2], value: [0.5, -1, 2, 0] }] }).then(
+    () => assert.unreachable('accepted'),
+    (e: Error) => assert.match(e.message, /DeepLIFT has no rule for its reduction max/)));
 test('DeepLIFT through ScatterElements with constant updates sums to delta', () =>
   sumcheck(deeplift, { op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [{ shape: [3, 4] }, ints([3, 1], [2, 0, 3]), { shape: [3, 1], value: [0.5, -1, 2] }] }).then(() => undefined));
 
