@@ -555,6 +555,9 @@ export class Explainer {
 
   /** `call` with `feeds` (one row; defaults for the others) as the values of the inputs that set shapes (shapeSetters). */
   forFeeds<T>(rowDims: number[], feeds: Record<string, DenseInput> | undefined, call: () => Promise<T>): Promise<T> {
+    if (!this.shapeSetters().length) return call();
+    // Sizes checked against the graph before a row of them is made.
+    this.validate([1, ...rowDims]);
     return this.withShapeFeeds(this.zeros([1, ...rowDims]), feeds, call);
   }
 

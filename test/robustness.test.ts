@@ -382,4 +382,11 @@ test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of
   await plain.release();
 });
 
+test('rewrite of a model whose row is 2³¹−1 values wide (fuzz seeds 2098–2099) builds its graph without making a row of that size first', async () => {
+  const file = at('wide.onnx');
+  fs.writeFileSync(file, tinyModel([2 ** 31 - 1], 13, (em, x) => em.op('Relu', [x])));
+  const r = await runCli(['rewrite', file, '--method', 'saliency', '--out', at('wide-aug.onnx')]);
+  assert.equal([r.code, r.err], [0, []]);
+});
+
 test.run();
