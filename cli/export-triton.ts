@@ -5,7 +5,7 @@ import { Explainer } from '../runtime';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
 import { int, Parsed } from './args';
-import { commonOptions, modelArg, modelOptions, shapeArg } from './main';
+import { commonOptions, modelArg, modelOptions, noteShapeSetters, shapeArg } from './main';
 
 export const EXPORT_TRITON_HELP = `onnx-explain export-triton MODEL --method M --out REPO [options]
 
@@ -41,11 +41,13 @@ export async function exportTriton(p: Parsed): Promise<void> {
   checkOutput(modelFile, '--out', [model]);
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
-  const { model: aug, prepared } = await ex.augmented(dims.slice(1), options);
+  // Inputs whose values set shapes (token ids picking <eos> positions) are probed with --feed's values.
+  const { model: aug, prepared } = await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options));
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
   const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
   writeFileAtomic(modelFile, encodeModel(aug));
   writeFileAtomic(configFile, new TextEncoder().encode(config));
   console.log(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
+  noteShapeSetters(ex);
 }

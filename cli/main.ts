@@ -674,6 +674,12 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   console.log(`wrote ${out}`);
 }
 
+/** After saving a graph: where inputs' values set its shapes, it holds for values that give the same shapes. */
+export function noteShapeSetters(ex: Explainer): void {
+  const setters = ex.shapeSetters();
+  if (setters.length) console.log(`its shapes are those of the values of ${setters.map((n) => `'${n}'`).join(', ')} given with --feed (or their defaults): run it on values that give the same shapes`);
+}
+
 /** The input shape from --shape, or the model's own where its sizes are static (batch 1). */
 export function shapeArg(p: Parsed, ex: Explainer): number[] {
   const shapeFlag = p.flags.get('shape') as string | undefined;
@@ -713,6 +719,5 @@ async function rewrite(p: Parsed): Promise<void> {
   const aug = p.flags.has('zero-baseline') ? (await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options, { zeroBaseline: true }))).model : await ex.graph(dims.slice(1), options);
   saveModel(aug, out);
   console.log(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
-  const setters = ex.shapeSetters();
-  if (setters.length) console.log(`its shapes are those of the values of ${setters.map((n) => `'${n}'`).join(', ')} given with --feed (or their defaults): run it on values that give the same shapes`);
+  noteShapeSetters(ex);
 }

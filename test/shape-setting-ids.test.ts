@@ -60,7 +60,7 @@ test('CLI: attribute explains the ids per token with the mask fed; info names th
   assert.ok(info.out.includes("shapes set by the values of 'input_ids' (probed with the values given; every row must give row 0's shapes): after node '/NonZero' (NonZero, opset 14)"), info.out.join('\n'));
 });
 
-test('rewrite takes the ids that set shapes with --feed (refused without, saying so); plain onnxruntime runs the saved graph to autograd\'s gradient', async () => {
+test('rewrite and export-triton take the ids that set shapes with --feed (refused without, saying so); plain onnxruntime runs the saved graph to autograd\'s gradient', async () => {
   const dir = tempDir('eos-rewrite');
   const out = path.join(dir, 'aug.onnx');
   const missing = await runCli(['rewrite', MODEL, '--method', 'gradient', '--shape', '1,10,16', '--out', out]);
@@ -82,6 +82,10 @@ test('rewrite takes the ids that set shapes with --feed (refused without, saying
   });
   assert.ok(relL2(got.attribution.data as Float32Array, row0(npy('grad_embedding')).data as Float32Array) <= 1e-5);
   await session.release();
+  const triton = await runCli(['export-triton', MODEL, '--method', 'gradient', '--shape', '1,10,16', '--feed', `input_ids=${path.join(dir, 'ids.json')}`, '--out', path.join(dir, 'repo')]);
+  assert.is(triton.code, 0, triton.err.join('\n'));
+  assert.ok(triton.out.includes("its shapes are those of the values of 'input_ids' given with --feed (or their defaults): run it on values that give the same shapes"), triton.out.join('\n'));
+  assert.ok(fs.statSync(path.join(dir, 'repo', 'model-gradient', '1', 'model.onnx')).size > 0);
 });
 
 test.run();
