@@ -930,6 +930,73 @@ def write_eos_model():
     print("%-15s %6d B  %s" % ("eos_pool_op14", size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
 
 
+PAD = 1
+
+
+def shift_tokens_right(ids, start):
+    """HF Bart's decoder inputs: the ids shifted one step right, the start token first."""
+    shifted = ids.new_zeros(ids.shape)
+    shifted[:, 1:] = ids[:, :-1].clone()
+    shifted[:, 0] = start
+    return shifted
+
+
+class MiniBart(nn.Module):
+    """HF BartForSequenceClassification's data flow at tiny sizes: one shared embedding for the
+    encoder's ids and the decoder's (the ids shifted right inside the model), learned positions,
+    torch's sequence-first encoder and decoder layers (padding masks, a causal mask), and the <eos>
+    pooling and head of EosPooled over the decoder's states."""
+
+    def __init__(self):
+        super().__init__()
+        self.shared, self.position = nn.Embedding(VOCAB, HIDDEN), nn.Embedding(MAX_LEN, HIDDEN)
+        self.encoder = nn.TransformerEncoderLayer(HIDDEN, HEADS, FFN, dropout=0.0)
+        self.decoder = nn.TransformerDecoderLayer(HIDDEN, HEADS, FFN, dropout=0.0)
+        self.dense, self.fc = nn.Linear(HIDDEN, HIDDEN), nn.Linear(HIDDEN, CLASSES)
+
+    def run(self, input_ids, attention_mask, encoder_words, decoder_words):
+        length = input_ids.shape[1]
+        positions = self.position(torch.arange(length)).unsqueeze(0)
+        padding = attention_mask == 0
+        memory = self.encoder((encoder_words + positions).transpose(0, 1), src_key_padding_mask=padding)
+        causal = torch.triu(torch.full((length, length), float("-inf")), diagonal=1)
+        hidden = self.decoder((decoder_words + positions).transpose(0, 1), memory, tgt_mask=causal, memory_key_padding_mask=padding).transpose(0, 1)
+        eos = hidden[input_ids.eq(EOS), :].view(hidden.size(0), -1, hidden.size(-1))[:, -1, :]
+        return self.fc(torch.tanh(self.dense(eos)))
+
+    def forward(self, input_ids, attention_mask):
+        return self.run(input_ids, attention_mask, self.shared(input_ids), self.shared(shift_tokens_right(input_ids, EOS)))
+
+
+def write_bart_model():
+    """bart_op14: MiniBart, explained at the encoder's lookup of the shared embedding."""
+    torch.manual_seed(13)
+    model = MiniBart().eval()
+    ids = np.array([[0, 5, 9, 12, EOS, EOS, 7, 30, 21, EOS],
+                    [0, 14, 6, EOS, EOS, 8, 11, EOS, PAD, PAD]], dtype=np.int64)
+    mask = (ids != PAD).astype(np.int64)
+    target = np.array([1, 2])
+    d = os.path.join(OUT_ROOT, "bart_op14")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    md = model.double()
+    word = md.shared.weight[t_ids].detach().requires_grad_(True)
+    logits = md.run(t_ids, t_mask, word, md.shared(shift_tokens_right(t_ids, EOS)))
+    assert torch.allclose(logits, md(t_ids, t_mask), atol=1e-12)
+    (grad,) = torch.autograd.grad(logits[torch.arange(2), torch.from_numpy(target)].sum(), word)
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "eos": EOS,
+                 "description": MiniBart.__doc__.replace("\n    ", " ") + " grad_embedding = d logit[target] / d the encoder's word embeddings [N, L, H] (the decoder's lookup held), float64 autograd"})
+    print("%-15s %6d B  %s" % ("bart_op14", size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+
+
 if __name__ == "__main__":
     import sys
-    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model}.get(" ".join(sys.argv[1:]), main)()
+    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model}.get(" ".join(sys.argv[1:]), main)()

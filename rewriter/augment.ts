@@ -91,15 +91,15 @@ const REF_PREFIX = 'ref/';
 const PATH_PREFIX = 'path/';
 
 /**
- * Copies of the forward nodes that depend on the `replaced` tensors, reading their replacements
- * instead; their tensors get `prefix`. `side` maps the copies' other inputs (default: unchanged);
- * nodes `skip` names are not copied.
+ * Copies of the forward nodes that depend on the `replaced` tensors (or read a tensor `sided`
+ * names), reading their replacements instead; their tensors get `prefix`. `side` maps the copies'
+ * other inputs (default: unchanged); nodes `skip` names are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto) => false, sided = (_name: string) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
   const renamed = new Map(replaced);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
-    if (!(n.input ?? []).some((i) => renamed.has(i)) || skip(n)) continue;
+    if (!(n.input ?? []).some((i) => renamed.has(i) || sided(i)) || skip(n)) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
     nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
@@ -131,9 +131,12 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const fromInput = differentiable(view, facts, explained);
   const repeated = new Map<string, string>();
   const repeat = (name: string) => {
-    if (!fromInput.has(name) && facts.batchAxis.get(name) !== 0) return name;
-    // Tile is step-major and, unlike a Reshape to [-1, …], keeps an empty axis (a generation cache with no past) empty.
-    if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt([steps, ...rowOf(name).map(() => 1)])]));
+    const batch = facts.batchAxis.get(name) ?? -1;
+    if (!fromInput.has(name) && batch < 0) return name;
+    // Along the tensor's own batch axis (axis 1 of a sequence-first [L, N, E] query, whose Shape sizes
+    // the keys' heads); Tile is step-major and, unlike a Reshape to [-1, …], keeps an empty axis (a
+    // generation cache with no past) empty.
+    if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt(facts.shapes.get(name)!.map((_, k) => (k === Math.max(batch, 0) ? steps : 1)))]));
     return repeated.get(name)!;
   };
   const fed = fedBatchInputs(view, facts, explained);
@@ -143,7 +146,9 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   // Not copied: what lies before a layer, and float tensors computed from the fed inputs alone (repeated instead).
   const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
   const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
-  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip);
+  // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
+  // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.
+  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => (facts.batchAxis.get(name) ?? -1) >= 0);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),

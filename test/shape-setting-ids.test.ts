@@ -88,4 +88,17 @@ test('rewrite and export-triton take the ids that set shapes with --feed (refuse
   assert.ok(fs.statSync(path.join(dir, 'repo', 'model-gradient', '1', 'model.onnx')).size > 0);
 });
 
+test('an encoder-decoder (Bart\'s data flow: shared embedding, ids shifted right inside, sequence-first attention, <eos> pooling): gradient equals float64 autograd; IG (whose path repeats the decoder\'s query for the keys\' head count) and DeepLIFT sum to f(x) − f(x⁰)', async () => {
+  const dir = path.resolve(__dirname, '../../models/text/bart_op14');
+  const bart = (name: string): NdArray => readNpy(path.join(dir, `${name}.npy`));
+  const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+  const options = { target: [1, 2], feeds: { attention_mask: bart('attention_mask') } };
+  const g = await ex.attribute(bart('input_ids'), options);
+  assert.ok(relL2(g.attributions.data, bart('grad_embedding').data as Float32Array) <= 1e-5);
+  const ig = await ex.attribute(bart('input_ids'), { ...options, method: 'integrated-gradients', steps: 64, baselineToken: 1 });
+  ig.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 2e-4, `IG row ${r}: delta ${v}`));
+  const d = await ex.attribute(bart('input_ids'), { ...options, method: 'deeplift', baselineToken: 1 });
+  d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${r}: delta ${v}`));
+});
+
 test.run();
