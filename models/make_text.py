@@ -871,6 +871,22 @@ def write_bag_models():
     print("bag_offsets     1-D ids with offsets (refused, no batch axis)")
 
 
+def export_ids_mask(model, name, ids, mask):
+    """Exports `model`(input_ids, attention_mask) at opset 14 with batch and sequence dynamic into
+    models/text/NAME (emptied first); returns the folder, the checked ONNX model and the inputs as tensors."""
+    d = os.path.join(OUT_ROOT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    return d, m, t_ids, t_mask
+
+
 EOS = 2
 
 
@@ -908,16 +924,7 @@ def write_eos_model():
                     [0, 33, 17, 25, 19, EOS, EOS, 4, EOS, 1]], dtype=np.int64)
     mask = (ids != 1).astype(np.int64)
     target = np.array([2, 0, 1])
-    d = os.path.join(OUT_ROOT, "eos_pool_op14")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    path = os.path.join(d, "model.onnx")
-    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
-    axes = {0: "batch", 1: "sequence"}
-    torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
+    d, m, t_ids, t_mask = export_ids_mask(model, "eos_pool_op14", ids, mask)
     assert "NonZero" in {n.op_type for n in m.graph.node}
     md = model.double()
     word = md.word.weight[t_ids].detach().requires_grad_(True)
@@ -976,16 +983,7 @@ def write_bart_model():
                     [0, 14, 6, EOS, EOS, 8, 11, EOS, PAD, PAD]], dtype=np.int64)
     mask = (ids != PAD).astype(np.int64)
     target = np.array([1, 2])
-    d = os.path.join(OUT_ROOT, "bart_op14")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    path = os.path.join(d, "model.onnx")
-    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
-    axes = {0: "batch", 1: "sequence"}
-    torch.onnx.export(model, (t_ids, t_mask), path, opset_version=14, input_names=["input_ids", "attention_mask"], output_names=["logits"],
-                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
+    d, m, t_ids, t_mask = export_ids_mask(model, "bart_op14", ids, mask)
     md = model.double()
     word = md.shared.weight[t_ids].detach().requires_grad_(True)
     logits = md.run(t_ids, t_mask, word, md.shared(shift_tokens_right(t_ids, EOS)))
