@@ -125,6 +125,22 @@ export function gatherNDBackAt(ctx: RuleContext, dY: string, indices: string): s
 }
 
 /**
+ * dData and dUpdates of a scatter with reduction max or min: each position's dY goes to the values
+ * equal to its result — data's and the updates written there — shared evenly between ties, as
+ * ReduceMax's rule. `atWrites` reads a data-shaped tensor at every update's position;
+ * `sumAtWrites` adds update-shaped values into the data's shape at those positions.
+ */
+export function scatterExtremumBack(ctx: RuleContext, dY: string, atWrites: (t: string) => string, sumAtWrites: (t: string) => string): (string | null)[] {
+  const { em, node } = ctx;
+  const [data, , updates] = node.input!;
+  const y = node.output![0];
+  const kept = em.mask('Equal', data, y);
+  const won = em.mask('Equal', updates, atWrites(y));
+  const share = em.div(dY, em.add(kept, sumAtWrites(won)));
+  return [ctx.needsGrad(0) ? em.mul(share, kept) : null, null, ctx.needsGrad(2) ? em.mul(atWrites(share), won) : null];
+}
+
+/**
  * ScatterND(data, indices, updates) (reduction none or add): dData = dY with zeros scattered where
  * the tuples write (dY itself for add); dUpdates = the rows of dY's [D, P] view the tuples name,
  * gathered (GatherElements with each tuple's row repeated over P; linear in the batch, where a
@@ -136,19 +152,18 @@ export function scatterNDBack(ctx: RuleContext, dY: string, indices: string): (s
   const { em, node } = ctx;
   const [data, , updates] = node.input!;
   const reduction = attrString(node, 'reduction', 'none');
-  // The rows of t (shaped like the data) that the tuples name, shaped like the updates.
+  // The rows of t (shaped like the data) that the tuples name, shaped like the updates; the tuples'
+  // rows of the [D, P] view are found once.
+  let at: { view: number[]; rows: string } | undefined;
   const atTuples = (t: string) => {
-    const { linear, view } = tuplePositions(ctx, data, indices);
-    const g = em.reshape(t, view);
-    const rows = em.add(em.unsqueeze(linear, [1]), em.zerosLike(em.slice(g, [0], [1], [0])));
-    return ctx.reshapeLike(em.op('GatherElements', [g, em.cast(rows, DataType.INT64)], { axis: 0 }), updates);
+    if (!at) {
+      const { linear, view } = tuplePositions(ctx, data, indices);
+      const first = em.slice(em.reshape(t, view), [0], [1], [0]);
+      at = { view, rows: em.cast(em.add(em.unsqueeze(linear, [1]), em.zerosLike(first)), DataType.INT64) };
+    }
+    return ctx.reshapeLike(em.op('GatherElements', [em.reshape(t, at.view), at.rows], { axis: 0 }), updates);
   };
-  if (reduction === 'max' || reduction === 'min') {
-    const y = node.output![0];
-    const won = em.mask('Equal', updates, atTuples(y));
-    const share = em.div(dY, em.add(em.mask('Equal', data, y), gatherNDBackAt(ctx, won, indices)));
-    return [ctx.needsGrad(0) ? em.mul(share, em.mask('Equal', data, y)) : null, null, ctx.needsGrad(2) ? em.mul(atTuples(share), won) : null];
-  }
+  if (reduction === 'max' || reduction === 'min') return scatterExtremumBack(ctx, dY, atTuples, (t) => gatherNDBackAt(ctx, t, indices));
   if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
   const dData = !ctx.needsGrad(0) ? null : reduction === 'add' ? dY : em.op('ScatterND', [dY, indices, em.zerosLike(updates)]);
   return [dData, null, ctx.needsGrad(2) ? atTuples(dY) : null];

@@ -1,5 +1,5 @@
 import { attrInt, attrString } from '../../rewriter/attributes';
-import { gatherElementsBackAt } from '../computed-indices';
+import { gatherElementsBackAt, scatterExtremumBack } from '../computed-indices';
 import { normAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
@@ -23,12 +23,7 @@ export const ScatterElements: RuleEntry = {
       if (is.some((d, k) => k !== axis && d !== ds[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${ds}] off the scatter axis are not supported`);
       const reduction = attrString(node, 'reduction', 'none');
       const gather = (t: string) => em.op('GatherElements', [t, indices], { axis });
-      if (reduction === 'max' || reduction === 'min') {
-        const y = node.output![0];
-        const won = em.mask('Equal', updates, gather(y));
-        const share = em.div(dY!, em.add(em.mask('Equal', data, y), gatherElementsBackAt(ctx, won, indices)));
-        return [ctx.needsGrad(0) ? em.mul(share, em.mask('Equal', data, y)) : null, null, ctx.needsGrad(2) ? em.mul(gather(share), won) : null];
-      }
+      if (reduction === 'max' || reduction === 'min') return scatterExtremumBack(ctx, dY!, gather, (t) => gatherElementsBackAt(ctx, t, indices));
       if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
       let dData: string | null = null;
       if (ctx.needsGrad(0)) {
