@@ -3,14 +3,14 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { ContrastiveExplainer } from '../runtime/contrastive';
 import { CONTRAST_METHODS } from '../runtime/drivers/cdeepex';
-import { presetNormalization } from '../runtime/image';
+import { channelSum, presetNormalization } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
 import { int, intList, num, Parsed, preprocessFlag } from './args';
 import { provider } from './main';
-import { channelSum, pictureOf } from './pictures';
+import { imageOf, pictureOf } from './pictures';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
 
@@ -96,10 +96,11 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   fs.writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
   const dims = r.explanation.dims;
   if (dims.length === 4) {
-    const norm = presetNormalization(preprocess, dims[1]);
-    const [h, w] = dims.slice(2);
+    const layout = imageOf(dims);
+    const norm = presetNormalization(preprocess, layout.channels);
+    const [h, w] = [layout.height, layout.width];
     const image = { data: Float32Array.from(arr.data as Float32Array), dims };
-    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum(r.explanation.data, dims), w, h)];
+    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum(r.explanation, 0, layout), w, h)];
     writePng(path.join(dir, 'contrast.png'), grid([cells.map((cell) => upscale(cell, Math.max(1, Math.floor(128 / Math.max(h, w)))))]));
   }
   console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations; ${Math.round(r.timeMs)} ms`);

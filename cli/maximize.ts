@@ -3,7 +3,6 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
-import { channelsLast } from '../rewriter/image-layout';
 import { presetNormalization } from '../runtime/image';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
@@ -11,7 +10,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { num, Parsed, preprocessFlag } from './args';
 import { modelArg, provider } from './main';
-import { pictureOf } from './pictures';
+import { imageOf, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
 
@@ -75,7 +74,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
   const ex = await Explainer.load(model, { provider: provider(p) });
-  const channels = ex.input.dims.length === 4 ? ex.input.dims[channelsLast(ex.input.dims) ? 3 : 1] : 1;
+  const channels = ex.input.dims.length === 4 ? imageOf(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = presetNormalization(preprocess, channels);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);

@@ -395,8 +395,9 @@ export class Explainer {
     const shaped = [...valueShaped(new GraphView(model, this.label), this.shapeSetters()).keys()];
     const seen = new Set([digestRows([rows[0]])]);
     for (const [r, row] of rows.entries()) {
-      if (seen.has(digestRows([row]))) continue;
-      seen.add(digestRows([row]));
+      const key = digestRows([row]);
+      if (seen.has(key)) continue;
+      seen.add(key);
       const other = (await probeFacts(model, specs, this.label, row)).facts;
       const differs = shaped.find((t) => other.shapes.get(t)?.join() !== facts.shapes.get(t)?.join());
       if (differs) throw new ExplainError(`${this.label}: rows 0 and ${r} give '${differs}' the shapes [${facts.shapes.get(differs)}] and [${other.shapes.get(differs)}]: its shape follows from the values of ${this.shapeSetters().map((n) => `'${n}'`).join(', ')} (e.g. how many <eos> tokens a row holds); explain rows that give the same shapes together`);

@@ -47,8 +47,8 @@ function crop(img: Rgb, width: number, height: number): Rgb {
 
 /** The model's image layout, size and channels from its input dims ([N,C,H,W] or [N,H,W,C], C = 3 or 1; -1 = dynamic). */
 export function imageLayout(dims: number[], label: string): { layout: Layout; height: number; width: number; channels: number } {
+  if (channelsLast(dims)) return { layout: 'NHWC', height: dims[1], width: dims[2], channels: dims[3] };
   if (dims.length === 4 && (dims[1] === 3 || dims[1] === 1)) return { layout: 'NCHW', height: dims[2], width: dims[3], channels: dims[1] };
-  if (dims.length === 4 && (dims[3] === 3 || dims[3] === 1)) return { layout: 'NHWC', height: dims[1], width: dims[2], channels: dims[3] };
   throw new ExplainError(`${label}: input shape [${dims.map((d) => (d < 0 ? '?' : d))}] is not an image ([N,C,H,W] or [N,H,W,C] with C = 3 or 1); pass --input as .npy`);
 }
 
