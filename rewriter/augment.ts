@@ -130,13 +130,13 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const explained = spec.inputs ?? [spec.input];
   const fromInput = differentiable(view, facts, explained);
   const repeated = new Map<string, string>();
+  const batchOf = (name: string) => facts.batchAxis.get(name) ?? -1;
   const repeat = (name: string) => {
-    const batch = facts.batchAxis.get(name) ?? -1;
-    if (!fromInput.has(name) && batch < 0) return name;
+    if (!fromInput.has(name) && batchOf(name) < 0) return name;
     // Along the tensor's own batch axis (axis 1 of a sequence-first [L, N, E] query, whose Shape sizes
     // the keys' heads); Tile is step-major and, unlike a Reshape to [-1, …], keeps an empty axis (a
     // generation cache with no past) empty.
-    if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt(facts.shapes.get(name)!.map((_, k) => (k === Math.max(batch, 0) ? steps : 1)))]));
+    if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt(facts.shapes.get(name)!.map((_, k) => (k === Math.max(batchOf(name), 0) ? steps : 1)))]));
     return repeated.get(name)!;
   };
   const fed = fedBatchInputs(view, facts, explained);
@@ -148,7 +148,7 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
   // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
   // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.
-  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => (facts.batchAxis.get(name) ?? -1) >= 0);
+  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => batchOf(name) >= 0);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
