@@ -92,13 +92,23 @@ test('Gather from rows flattened with their batch at indices from ArgMax and Ran
   }
 });
 
-test('GatherElements at indices from the input\'s ArgMax: gradient = central differences; DeepLIFT, whose reference row may broadcast, refuses in one line', async () => {
+test('GatherElements at indices from the input\'s ArgMax: gradient = central differences; DeepLIFT sums to delta from one shared reference row (picking within each row) and from per-row baselines', async () => {
   const ex = await Explainer.load(argmaxElement);
   const x = random(N * 5, 5);
   const g = await ex.attribute({ data: x, dims: [N, 5] }, { target: 0 });
   const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 5]), (i) => Math.floor(i / 5));
   assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
-  await rejects(() => ex.attribute({ data: x, dims: [N, 5] }, { target: 0, method: 'deeplift' }), /GatherElements.*indices are computed from the explained input.*integrated-gradients/);
+  const y = await outputOf(ex, x, [N, 5]);
+  const shared = random(5, 9);
+  for (const [label, x0, rows] of [['shared row', shared, 1], ['per-row baselines', random(N * 5, 11), N]] as const) {
+    const y0 = await outputOf(ex, Float32Array.from(x0), [rows, 5]);
+    const d = await ex.attribute({ data: x, dims: [N, 5] }, { target: 0, method: 'deeplift', baseline: { data: Float32Array.from(x0), dims: [rows, 5] } });
+    for (let r = 0; r < N; r++) {
+      const sum = d.attributions.data.subarray(r * 5, (r + 1) * 5).reduce((s, v) => s + v, 0);
+      const want = y[r] - y0[rows === 1 ? 0 : r];
+      assert.ok(Math.abs(sum - want) < 1e-6, `${label}, row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
+    }
+  }
 });
 
 test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built from the batch\'s size: gradients = central differences; DeepLIFT sums to delta through the slice assignment and refuses the ArgMax tuples in one line', async () => {

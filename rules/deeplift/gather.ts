@@ -1,4 +1,5 @@
-import { attrString } from '../../rewriter/attributes';
+import { attrInt, attrString } from '../../rewriter/attributes';
+import { normAxis } from '../op-forms';
 import { gradientOf } from '../registry';
 import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../computed-indices';
 import { BackwardRule, RuleContext } from '../types';
@@ -14,19 +15,21 @@ const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !
  * whole to the input pass's pick, m = δy/δx[i]; where that barely moved, to the reference
  * pass's pick, m = δy/δx[i⁰]; if both barely moved, δy is not attributed (as DeepLIFT's Where rule).
  */
-function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string): BackwardRule {
+function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string, picksWithinRows: (ctx: RuleContext) => boolean): BackwardRule {
   return {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [x, indices] = node.input!;
       if (!ctx.needsGrad(0) || ctx.isConstant(indices)) return gradientOf(ctx).backward(ctx, [dY]);
       if (!picksMayDiffer(ctx, indices)) return [back(ctx, dY!, indices), null];
-      const indices0 = ctx.ref(indices);
-      if (ctx.batchBroadcasts) ctx.fail('its indices are computed from the explained input, and the reference pass may run on one row against the batch; use integrated-gradients or gradient');
+      // A reference pass on one shared row picks within it for every row (not where the picks run across rows).
+      if (ctx.batchBroadcasts && !picksWithinRows(ctx)) ctx.fail('its indices are computed from the explained input and pick across the batch\'s rows, and the reference pass may run on one row; use integrated-gradients or gradient');
+      const rowsOf = (t0: string, like: string) => (ctx.batchBroadcasts ? em.op('Expand', [t0, em.op('Shape', [like])]) : t0);
+      const indices0 = rowsOf(ctx.ref(indices), indices);
       const [y, y0] = [node.output![0], ctx.ref(node.output![0])];
       const pick = (data: string, at: string) => em.copyOf(node, [data, at])[0];
       const dy = em.sub(y, y0);
-      const atPick = delta(em, y, pick(ctx.ref(x), indices));
+      const atPick = delta(em, y, pick(rowsOf(ctx.ref(x), x), indices));
       const atPick0 = delta(em, pick(x, indices0), y0);
       const [one, zero] = [em.scalar(1), em.scalar(0)];
       const same = em.compare('Equal', dy, atPick.dx);
@@ -37,9 +40,17 @@ function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => str
   };
 }
 
-export const deepliftGather = runtimePick(gatherBackAt);
-export const deepliftGatherElements = runtimePick(gatherElementsBackAt);
-export const deepliftGatherND = runtimePick(gatherNDBackAt);
+/** Whether the gathered axis is not the batch's: a shared reference row's picks then hold for every row. */
+const offBatchAxis = (ctx: RuleContext) => {
+  const x = ctx.node.input![0];
+  const b = ctx.batchAxis(x);
+  return b < 0 || normAxis(ctx, attrInt(ctx.node, 'axis', 0), ctx.shape(x).length) !== b;
+};
+
+export const deepliftGather = runtimePick(gatherBackAt, offBatchAxis);
+export const deepliftGatherElements = runtimePick(gatherElementsBackAt, offBatchAxis);
+// GatherND's tuples (batch_dims 0) hold the row.
+export const deepliftGatherND = runtimePick(gatherNDBackAt, () => false);
 
 /**
  * ScatterND and ScatterElements (reduction none or add) are linear in data and updates for fixed
