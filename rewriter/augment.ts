@@ -277,7 +277,9 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   }
   if (method.explained) {
     const explainedValue = method.explained(em, { from: spec.from, fromRef: ref?.(spec.from) });
-    em.rename(em.sub(em.sum(sums), rowSum(em.mul(io.seed, explainedValue), spec.from)), io.delta);
+    // Entries the seed leaves out count 0, even where the value is not finite (a −Inf-masked logit on both passes: −Inf − −Inf).
+    const seeded = em.where(em.compare('Equal', io.seed, em.scalar(0)), em.scalar(0), em.mul(io.seed, explainedValue));
+    em.rename(em.sub(em.sum(sums), rowSum(seeded, spec.from)), io.delta);
     outputs.push(valueInfo(io.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
   return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);

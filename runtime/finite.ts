@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { ModelProto } from '../rewriter/proto';
+import { ModelProto, NodeProto } from '../rewriter/proto';
 import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
@@ -33,27 +33,51 @@ export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number }): void
   if (o.onehotAxis !== undefined && !Number.isSafeInteger(o.onehotAxis)) throw new ExplainError(`onehotAxis ${o.onehotAxis} is not an integer`);
 }
 
-/**
- * The first node (in graph order, from node `from` on) whose output holds NaN or ±Inf for these
- * feeds, found by running the graph with every intermediate tensor exposed.
- */
-async function firstNonFiniteNode(model: ModelProto, feeds: OrtFeeds, from = 0): Promise<string | undefined> {
+type NodeValues = { node: NodeProto; name: string; data: Float32Array }[];
+
+/** Every node's float outputs for these feeds, in graph order from node `from` on (the graph run with every intermediate tensor exposed). */
+async function nodeValues(model: ModelProto, feeds: OrtFeeds, from = 0): Promise<NodeValues> {
   const view = new GraphView(model);
   const session = await cpuSession(exposeAll(model));
   try {
     const out = await session.run(feeds);
-    for (const node of view.nodes.slice(from)) {
-      for (const o of node.output ?? []) {
-        const t = out[o] as OrtTensor | undefined;
-        if (!t || (t.type !== 'float32' && t.type !== 'float64')) continue;
-        const k = firstNonFinite(t.data as Float32Array);
-        if (k >= 0) return `node '${node.name || o}' (${node.op_type}) gives ${(t.data as Float32Array)[k]} in '${o}'`;
-      }
-    }
-    return undefined;
+    return view.nodes.slice(from).flatMap((node) => (node.output ?? []).flatMap((name) => {
+      const t = out[name] as OrtTensor | undefined;
+      return t && (t.type === 'float32' || t.type === 'float64') ? [{ node, name, data: t.data as Float32Array }] : [];
+    }));
   } finally {
     await session.release();
   }
+}
+
+const nodeName = ({ node, name }: { node: NodeProto; name: string }) => `node '${node.name || name}' (${node.op_type})`;
+
+/**
+ * The first node whose output holds a non-finite value `counts`, said as "node 'n' (Op) gives v in 'o'".
+ * ±Inf inside a model whose outputs stay finite is meant (a −Inf attention mask): there only NaN counts.
+ */
+function firstGiving(values: NodeValues, counts: (v: number) => boolean): string | undefined {
+  for (const t of values) {
+    const k = t.data.findIndex(counts);
+    if (k >= 0) return `${nodeName(t)} gives ${t.data[k]} in '${t.name}'`;
+  }
+  return undefined;
+}
+
+const nonFinite = (v: number) => !Number.isFinite(v);
+
+/**
+ * The first node whose output differs between the input's and the baseline's pass by an infinite
+ * amount (a −Inf mask that covers other positions on each pass): δy/δx is not defined there.
+ */
+function infiniteDelta(onInput: NodeValues, onBaseline: NodeValues): string | undefined {
+  for (let i = 0; i < onInput.length; i++) {
+    const [a, b] = [onInput[i].data, onBaseline[i].data];
+    if (a.length !== b.length) continue;
+    const k = a.findIndex((v, j) => (Number.isFinite(v) !== Number.isFinite(b[j])) || (!Number.isFinite(v) && v !== b[j]));
+    if (k >= 0) return `the input's and the baseline's passes differ by an infinite amount at ${nodeName(onInput[i])} ('${onInput[i].name}' holds ${a[k]} against ${b[k]}: a mask computed from the explained input), where a reference method's δy/δx has no value; use integrated-gradients or gradient`;
+  }
+  return undefined;
 }
 
 /**
@@ -82,15 +106,24 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
     feeds[ex.io.seed] = floatTensor(seed, [x.dims[0], ...shape.slice(1)]);
   }
   const model = prepared.view.model;
+  // Non-finite values anywhere where the model's outputs are not all finite, else NaN only.
+  const outputs = new Set((model.graph?.output ?? []).map((o) => o.name));
+  const counting = (values: NodeValues) => (values.some((t) => outputs.has(t.name) && t.data.some(nonFinite)) ? nonFinite : Number.isNaN);
   for (const f of prepared.batchDynamic ? [feeds] : splitFeeds(feeds, x.dims[0])) {
     const inputs = Object.fromEntries(Object.keys(values).map((k) => [k, f[k]]));
-    const onInput = await firstNonFiniteNode(model, inputs);
-    if (onInput) return `the model's ${onInput} for this input`;
+    const onInput = await nodeValues(model, inputs);
+    const inModel = firstGiving(onInput, counting(onInput));
+    if (inModel) return `the model's ${inModel} for this input`;
     const atReference = Object.keys(references).map((k, i): [string, OrtTensor] => [ex.explained[i].name, f[k]]);
-    const onBaseline = atReference.length > 0 && (await firstNonFiniteNode(model, { ...inputs, ...Object.fromEntries(atReference) }));
-    if (onBaseline) return `the model's ${onBaseline} for the baseline`;
+    if (atReference.length) {
+      const onBaseline = await nodeValues(model, { ...inputs, ...Object.fromEntries(atReference) });
+      const inModel0 = firstGiving(onBaseline, counting(onBaseline));
+      if (inModel0) return `the model's ${inModel0} for the baseline`;
+      const apart = infiniteDelta(onInput, onBaseline);
+      if (apart) return apart;
+    }
     if (!augmented) continue;
-    const inBackward = await firstNonFiniteNode(augmented, Object.fromEntries(Object.entries(f).filter(([k]) => takes.has(k))), prepared.view.nodes.length);
+    const inBackward = firstGiving(await nodeValues(augmented, Object.fromEntries(Object.entries(f).filter(([k]) => takes.has(k))), prepared.view.nodes.length), nonFinite);
     if (inBackward) return `${inBackward} of the ${name} graph${name.startsWith('lrp') ? ' (a larger epsilon avoids divisions by zero)' : ''}`;
   }
   return 'no single node gives one on its own';

@@ -313,6 +313,39 @@ test('a non-finite result names the first node giving it: in the model (Log of a
   assert.ok(ok.attributions.data.every(Number.isFinite), 'default ε is finite');
 });
 
+test('a −Inf mask computed from the explained input (x.masked_fill(x < −0.5, −inf).softmax()) that covers other positions on the baseline\'s pass: DeepLIFT names the Where where the passes differ by an infinite amount, not the mask\'s constant; the gradient and a baseline masking the same positions are finite', async () => {
+  fs.writeFileSync(at('masked-softmax.onnx'), tinyModel([4], 13, (em, x) => {
+    const masked = em.where(em.compare('Less', x, em.scalar(-0.5)), em.scalar(-Infinity), x);
+    return em.op('Softmax', [masked], { axis: 1 });
+  }));
+  const ex = await Explainer.load(at('masked-softmax.onnx'));
+  const x = { data: Float32Array.from([0.3, -1, 0.8, 0.1]), dims: [1, 4] };
+  await apiFails(() => ex.attribute(x, { method: 'deeplift', target: 0, explainSoftmax: true }), /the input's and the baseline's passes differ by an infinite amount at node '[^']+' \(Where\) \('[^']+' holds -Infinity against 0: a mask computed from the explained input\).*use integrated-gradients or gradient/, 'DeepLIFT from zeros');
+  const g = await ex.attribute(x, { target: 0, explainSoftmax: true });
+  assert.ok(g.attributions.data.every(Number.isFinite) && g.attributions.data[1] === 0, 'the gradient is finite and zero at the masked position');
+  const x0 = { data: Float32Array.from([0.1, -2, 0.2, 0.4]), dims: [1, 4] };
+  const [y, y0] = [(await ex.forward(x)).y.data[0], (await ex.forward(x0)).y.data[0]];
+  // The softmax's probability, and the masked logits (the default: −Inf − −Inf at the masked one).
+  for (const [explainSoftmax, want] of [[true, y - y0], [false, x.data[0] - x0.data[0]]] as const) {
+    const d = await ex.attribute(x, { method: 'deeplift', target: 0, baseline: x0, explainSoftmax });
+    const sum = d.attributions.data.reduce((a, v) => a + v, 0);
+    assert.ok(Math.abs(sum - want) < 1e-6 && Math.abs(d.delta![0]) < 1e-6, `the same mask on both passes (softmax ${explainSoftmax}): Σ ${sum} vs f(x) − f(x⁰) ${want}, delta ${d.delta![0]}`);
+  }
+});
+
+test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer) is explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN in it, or ±Inf in a weight read otherwise, is refused', async () => {
+  const masked = (mask: number[]) => tinyModel([3], 13, (em, x) => em.op('Softmax', [em.add(x, em.constFloat(mask, [1, 3]))], { axis: 1 }));
+  const ex = await Explainer.load(masked([0, -Infinity, 0]));
+  const x = Float32Array.from([0.4, 2, -0.3]);
+  const g = (await ex.attribute({ data: x, dims: [1, 3] }, { target: 0, explainSoftmax: true })).attributions.data;
+  const p = 1 / (1 + Math.exp(x[2] - x[0]));
+  const want = [p * (1 - p), 0, -p * (1 - p)];
+  assert.ok(want.every((w, i) => Math.abs(g[i] - w) < 1e-6), `gradient ${Array.from(g)} vs ${want}`);
+  await apiFails(async () => Explainer.load(masked([0, NaN, 0])).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'a NaN mask');
+  const scaled = tinyModel([3], 13, (em, v) => em.mul(v, em.constFloat([1, -Infinity, 1], [1, 3])));
+  await apiFails(async () => Explainer.load(scaled).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'an infinite factor');
+});
+
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 
