@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, valueShaped } from '../rewriter/graph-view';
 import { HALF } from '../rewriter/half-precision';
@@ -122,7 +123,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
-                        (default zeros); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
+                        (default zeros), or a number (that value everywhere); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
                         deeplift-shap and gradient-shap: K rows, the baseline distribution;
                         text models: token ids (.npy int64/int32 or JSON, e.g. [[101, 0, 0, 102]],
                         Captum's ref_input_ids) whose embeddings are the reference
@@ -536,6 +537,10 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     if (!ex.tokens) attributionLayout(x.dims);
   }
   const readBaseline = (file: string) => {
+    // A number that names no file is a constant baseline (Captum's scalar `baselines`): one row of it.
+    const constant = !fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file)) ? Number(file) : undefined;
+    if (constant !== undefined && ex.tokens) throw new ExplainError(`--baseline ${file}: a text model's baseline is token ids (a file) or --baseline-token ID`);
+    if (constant !== undefined) return { data: new Float32Array(x.dims.slice(1).reduce((a, d) => a * d, 1)).fill(constant), dims: [1, ...x.dims.slice(1)] };
     if (ex.tokens) return readArray(file);
     const b = readNpy(file);
     if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
