@@ -79,7 +79,7 @@ export function validateWeights(view: GraphView): void {
       : Math.max(t.float_data?.length ?? 0, t.int32_data?.length ?? 0, t.int64_data?.length ?? 0, t.double_data?.length ?? 0, t.uint64_data?.length ?? 0);
     if (stored !== (packed ? Math.ceil(count / 2) : count)) fail(`holds ${stored} ${packed ? 'bytes' : 'values'} for shape [${dims}]`);
     const k = firstNonFiniteWeight(t);
-    if (k >= 0 && !(additiveMask(view, t.name!) && tensorValues(t).every((v) => v === 0 || v === Infinity || v === -Infinity))) fail(`holds a non-finite value at flat index ${k}`);
+    if (k >= 0 && !(additiveMask(view, t.name!) && tensorValues(t).every((v) => v === 0 || v === -Infinity))) fail(`holds a non-finite value at flat index ${k}`);
   }
 }
 
@@ -89,13 +89,13 @@ const CARRIES_MASK = new Set(['Slice', 'Reshape', 'Unsqueeze', 'Squeeze', 'Expan
 /**
  * Whether a tensor is read as an additive mask: a registered causal mask of −Inf above the diagonal
  * (torch's `torch.triu(torch.full((T, T), -inf), 1)` buffer), sliced and reshaped, then added to
- * scores or chosen by Where. Holding only 0 and ±Inf, its ±Inf are meant; any other weight must be finite.
+ * scores or chosen by Where. Holding only 0 and −Inf, its −Inf are meant; any other weight must be finite.
  */
 function additiveMask(view: GraphView, name: string): boolean {
   const readers = view.consumers.get(name) ?? [];
   return readers.length > 0 && readers.every((n) => {
     const at = n.input!.indexOf(name);
-    if (n.op_type === 'Add' || n.op_type === 'Max' || n.op_type === 'Min') return true;
+    if (n.op_type === 'Add') return true;
     if (n.op_type === 'Where') return at > 0;
     return CARRIES_MASK.has(n.op_type ?? '') && (at === 0 || n.op_type === 'Concat') && (n.output ?? []).every((o) => additiveMask(view, o));
   });

@@ -110,7 +110,9 @@ function mutateInitializer(r: Rand, m: ModelProto, dir: string): string {
     const at = Math.floor(r() * values.length);
     values[at] = v;
     t.raw_data = new Uint8Array(values.buffer);
-    return `initializer '${t.name}'[${at}] = ${v}${Number.isFinite(v) ? '' : BAD}`;
+    // −Inf among zeros is what a registered attention mask holds: explained where it is read as one, so not marked invalid.
+    const maskLike = v === -Infinity && values.every((w) => w === 0 || w === -Infinity);
+    return `initializer '${t.name}'[${at}] = ${v}${Number.isFinite(v) || maskLike ? '' : BAD}`;
   }
   if (how === 2) {
     const dims = [...(t.dims ?? [])] as (number | string)[];
