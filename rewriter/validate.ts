@@ -97,6 +97,9 @@ function additiveMask(view: GraphView, name: string): boolean {
     const at = n.input!.indexOf(name);
     if (n.op_type === 'Add') return true;
     if (n.op_type === 'Where') return at > 0;
+    // torch's baddbmm(mask, q, kᵀ) scales the mask by beta first.
+    const scale = n.op_type === 'Mul' ? view.constant(n.input![1 - at]) : undefined;
+    if (scale) return scale.values.every((v) => v > 0) && additiveMask(view, n.output![0]);
     return CARRIES_MASK.has(n.op_type ?? '') && (at === 0 || n.op_type === 'Concat') && (n.output ?? []).every((o) => additiveMask(view, o));
   });
 }

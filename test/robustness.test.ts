@@ -333,14 +333,20 @@ test('a −Inf mask computed from the explained input (x.masked_fill(x < −0.5,
   }
 });
 
-test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer) is explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN or +Inf in it, −Inf in a weight read otherwise or beside values other than 0 (a bias) is refused', async () => {
-  const masked = (mask: number[]) => tinyModel([3], 13, (em, x) => em.op('Softmax', [em.add(x, em.constFloat(mask, [1, 3]))], { axis: 1 }));
-  const ex = await Explainer.load(masked([0, -Infinity, 0]));
+test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer, also scaled first as by baddbmm) is explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN or +Inf in it, −Inf in a weight read otherwise or beside values other than 0 (a bias) is refused', async () => {
+  // beta scales the mask first as in torch's baddbmm(mask, q, kᵀ) (nn.MultiheadAttention's attn_mask).
+  const masked = (mask: number[], beta?: number) => tinyModel([3], 13, (em, x) => {
+    const m = em.constFloat(mask, [1, 3]);
+    return em.op('Softmax', [em.add(x, beta === undefined ? m : em.mul(m, em.scalar(beta)))], { axis: 1 });
+  });
   const x = Float32Array.from([0.4, 2, -0.3]);
-  const g = (await ex.attribute({ data: x, dims: [1, 3] }, { target: 0, explainSoftmax: true })).attributions.data;
   const p = 1 / (1 + Math.exp(x[2] - x[0]));
   const want = [p * (1 - p), 0, -p * (1 - p)];
-  assert.ok(want.every((w, i) => Math.abs(g[i] - w) < 1e-6), `gradient ${Array.from(g)} vs ${want}`);
+  for (const beta of [undefined, 1]) {
+    const ex = await Explainer.load(masked([0, -Infinity, 0], beta));
+    const g = (await ex.attribute({ data: x, dims: [1, 3] }, { target: 0, explainSoftmax: true })).attributions.data;
+    assert.ok(want.every((w, i) => Math.abs(g[i] - w) < 1e-6), `gradient ${Array.from(g)} vs ${want} (beta ${beta})`);
+  }
   await apiFails(async () => Explainer.load(masked([0, NaN, 0])).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'a NaN mask');
   const scaled = tinyModel([3], 13, (em, v) => em.mul(v, em.constFloat([0, -Infinity, 0], [1, 3])));
   await apiFails(async () => Explainer.load(scaled).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'an infinite factor');
