@@ -859,16 +859,28 @@ def write_bag_models():
                                 "description": BagClassifier.__doc__ + " EmbeddingBag mode '%s'%s; grad_embedding = "
                                 "d logit[target] / d looked-up rows [N, L, H], float64 autograd" % (mode, ", input 'per_sample_weights'" if with_weights else "")})
         print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
-    torch.manual_seed(9)
-    d = os.path.join(OUT_ROOT, "bag_offsets")
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    text, offsets = torch.from_numpy(ids.reshape(-1)), torch.tensor([0, 5, 13], dtype=torch.int64)
-    torch.onnx.export(OffsetsBagClassifier("mean").eval(), (text, offsets), os.path.join(d, "model.onnx"), opset_version=14,
-                      input_names=["text", "offsets"], output_names=["logits"], dynamic_axes={"text": {0: "tokens"}, "offsets": {0: "bags"}, "logits": {0: "bags"}})
-    np.save(os.path.join(d, "text.npy"), text.numpy())
-    np.save(os.path.join(d, "offsets.npy"), offsets.numpy())
-    print("bag_offsets     1-D ids with offsets (refused, no batch axis)")
+    # 1-D ids with offsets: one text of 24 distinct ids (no ties in max mode), bags of 5, 8 and 11 tokens; one sample.
+    text = torch.from_numpy(np.random.RandomState(23).permutation(np.arange(3, VOCAB))[:24].astype(np.int64))
+    offsets = torch.tensor([0, 5, 13], dtype=torch.int64)
+    target = [[1, int(target[1])]]
+    for name, mode in (("bag_offsets", "mean"), ("bag_offsets_max", "max")):
+        torch.manual_seed(9)
+        model = OffsetsBagClassifier(mode).eval()
+        d = os.path.join(OUT_ROOT, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        torch.onnx.export(model, (text, offsets), os.path.join(d, "model.onnx"), opset_version=14, input_names=["text", "offsets"],
+                          output_names=["logits"], dynamic_axes={"text": {0: "tokens"}, "offsets": {0: "bags"}, "logits": {0: "bags"}})
+        md = model.double()
+        word = md.word.weight[text].detach().requires_grad_(True)
+        bounds = offsets.tolist() + [len(text)]
+        logits = md.head(torch.stack([md.pooled(word[a:b].unsqueeze(0))[0] for a, b in zip(bounds, bounds[1:])]))
+        assert torch.allclose(logits, md(text, offsets), atol=1e-12)
+        (grad,) = torch.autograd.grad(logits[target[0][0], target[0][1]], word)
+        size = save(d, {"text": text.numpy(), "offsets": offsets.numpy(), "output": logits, "embedding": word, "grad_embedding": grad},
+                    {"opset": 14, "target": target, "mode": mode, "description": OffsetsBagClassifier.__doc__ + " EmbeddingBag mode '%s' over one "
+                     "text of three bags; grad_embedding = d logits[bag, class] / d looked-up rows [T, H], float64 autograd" % mode})
+        print("%-15s %6d B  1-D ids with offsets" % (name, size))
 
 
 def export_ids_mask(model, name, ids, mask):

@@ -1,6 +1,7 @@
+import { attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView, readsRenamed } from './graph-view';
-import { AttrType, DataType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
+import { AttrType, DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
 
 /**
  * The model with each of the `names` inputs (inputs without a batch axis: a scalar, a per-model
@@ -44,7 +45,16 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
   for (const x of inputs) em.rename(em.squeeze(x, [0]), inner(x));
   const squeezes = em.nodes.splice(0);
   const renamed = readsRenamed(graph, (t) => (inputs.has(t) || outputs.has(t) ? inner(t) : t));
-  const node = (renamed.node ?? []).map((n) => (n.output?.some((o) => outputs.has(o)) ? { ...n, output: n.output.map((o) => (outputs.has(o) ? inner(o) : o)) } : n));
+  const node = (renamed.node ?? []).flatMap((n) => {
+    // An embedding lookup of token ids reads the ids with the sample axis, so the embedding has it too (and is explained as a batch of one).
+    const ids = n.op_type === 'Gather' && !n.domain && attrInt(n, 'axis', 0) === 0 && isFloatType(view.initializers.get(n.input![0])?.data_type) ? [...inputs].find((x) => inner(x) === n.input![1]) : undefined;
+    if (ids) {
+      const start = em.nodes.length;
+      em.rename(em.squeeze(`${n.output![0]}/with_sample_axis`, [0]), n.output![0]);
+      return [{ ...n, input: [n.input![0], ids], output: [`${n.output![0]}/with_sample_axis`] }, ...em.nodes.splice(start)];
+    }
+    return [n.output?.some((o) => outputs.has(o)) ? { ...n, output: n.output.map((o) => (outputs.has(o) ? inner(o) : o)) } : n];
+  });
   // The output keeps its name; its node is named apart from the one that now computes `inner(y)`.
   for (const y of outputs) em.nodes.push({ op_type: 'Identity', input: [em.unsqueeze(inner(y), [0])], output: [y], name: `${y}/with_batch_axis` });
   return {

@@ -1,5 +1,5 @@
 import { attrInt, attrInts } from './attributes';
-import { toAttribute } from './emitter';
+import { Emitter, toAttribute } from './emitter';
 import { constantNodeValue, GraphView, throughCasts, withoutUnreadNodes } from './graph-view';
 import { isFloatType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
@@ -113,19 +113,36 @@ function rowsOfBags(view: GraphView, bag: EmbeddingBag): { ids: string; weights?
   return totalOk && lengthOf === x && lengthAxis === 1 && endsOk && tripsOk ? { ids: x, weights } : undefined;
 }
 
+/** A bag Loop as torch exported it: over 2-D ids (bag b is row b) or over 1-D ids with offsets (`flat`); undefined for any other Loop. */
+function bagForm(view: GraphView, n: NodeProto): (EmbeddingBag & { flat: boolean }) | undefined {
+  const bag = embeddingBagOf(view, n);
+  if (!bag) return undefined;
+  const rows = rowsOfBags(view, bag);
+  if (rows) return { ...bag, ...rows, flat: false };
+  return view.rank(bag.ids) === 1 ? { ...bag, flat: true } : undefined;
+}
+
+/** The first bag Loop over 1-D ids with offsets: their one text holds every bag, so it is one sample. */
+export function flatBag(model: ModelProto, label: string): EmbeddingBag | undefined {
+  if (!(model.graph?.node ?? []).some((n) => n.op_type === 'Loop')) return undefined;
+  const view = new GraphView(model, label);
+  return view.nodes.map((n) => bagForm(view, n)).find((b) => b?.flat);
+}
+
 /**
- * torch's EmbeddingBag over 2-D ids (bags of equal length) read as the lookup it is: Gather of
+ * torch's EmbeddingBag read as the lookup it is. Over 2-D ids (bags of equal length): Gather of
  * the table at the [B, L] ids, times the [B, L] per_sample_weights where given, reduced over the
- * bag axis 1. Its token ids are then explained per token like nn.Embedding's. A bag Loop over
- * 1-D ids with offsets (tokens of every bag on one axis, no batch axis) stays as it is.
+ * bag axis 1; its token ids are then explained per token like nn.Embedding's. Over 1-D ids with
+ * offsets (the text classification tutorial's `model(text, offsets)`): the lookup [T, H] of the
+ * flat ids, and bag b reduces the rows starts[b] ≤ t < ends[b] (a [B, T] membership matrix, fed
+ * offsets only): one text holds every bag, explained as one sample (`--unbatched`).
  */
 export function embeddingBagsAsLookups(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some((n) => n.op_type === 'Loop')) return model;
   const view = new GraphView(model, label);
   const bags = new Map(view.nodes.flatMap((n) => {
-    const bag = embeddingBagOf(view, n);
-    const rows = bag && rowsOfBags(view, bag);
-    return bag && rows ? [[n, { ...bag, ...rows }] as const] : [];
+    const bag = bagForm(view, n);
+    return bag ? [[n, bag] as const] : [];
   }));
   if (!bags.size) return model;
   const read = readInStandardOps(model, label, 'embedding-bag', (n) => bags.has(n), (em, _view, n) => {
@@ -133,6 +150,10 @@ export function embeddingBagsAsLookups(model: ModelProto, label: string): ModelP
     // The lookup, named after the bag: the explained embedding of its token ids.
     const looked = `${n.name || n.output![0]}/lookup`;
     em.nodes.push({ op_type: 'Gather', input: [bag.table, bag.ids], output: [looked], attribute: [toAttribute('axis', 0)] });
+    if (bag.flat) {
+      em.rename(segmentReduction(em, bag, bag.weights ? em.mul(looked, em.unsqueeze(bag.weights, [1])) : looked), n.output![0]);
+      return;
+    }
     const rows = bag.weights ? em.mul(looked, em.unsqueeze(bag.weights, [2])) : looked;
     const out = bag.reduction === 'ReduceSum' ? em.reduceSum(rows, [1], false) : em.reduce(bag.reduction as 'ReduceMean' | 'ReduceMax', rows, [1], false);
     em.rename(out, n.output![0]);
@@ -140,6 +161,28 @@ export function embeddingBagsAsLookups(model: ModelProto, label: string): ModelP
   // The flat ids, offsets and trip count that only the Loops read.
   const graph = read.graph!;
   return { ...read, graph: { ...graph, node: withoutUnreadNodes(graph, graph.node ?? [], (n) => !n.domain && BAG_FEEDERS.has(n.op_type ?? '')) } };
+}
+
+/**
+ * The bags of 1-D ids from the looked-up rows [T, H]: bag b (of the Loop's trip count B) holds the
+ * rows starts[b] ≤ t < ends[b]. Sum and mean are products with the [B, T] membership matrix (mean
+ * over its count); max takes the rows in the bag. An empty bag is zeros, as torch's.
+ */
+function segmentReduction(em: Emitter, bag: EmbeddingBag, rows: string): string {
+  const trips = em.unsqueeze(bag.loop.input![0], [0]);
+  const first = (t: string) => em.unsqueeze(em.op('Slice', [t, em.constInt([0]), trips, em.constInt([0])]), [1]);
+  const length = em.op('Gather', [em.op('Shape', [bag.ids]), em.constInt([0], [])], { axis: 0 });
+  const positions = em.unsqueeze(em.op('Range', [em.constInt([0], []), length, em.constInt([1], [])]), [0]);
+  const inBag = em.op('And', [em.op('GreaterOrEqual', [positions, first(bag.starts)]), em.op('Less', [positions, first(bag.ends)])]);
+  const member = em.cast(inBag, em.floatType);
+  const count = em.reduceSum(member, [1]);
+  const nonEmpty = em.compare('Greater', count, em.scalar(0));
+  if (bag.reduction === 'ReduceMax') {
+    const largest = em.reduce('ReduceMax', em.where(em.unsqueeze(inBag, [2]), em.unsqueeze(rows, [0]), em.scalar(-Infinity)), [1], false);
+    return em.where(nonEmpty, largest, em.scalar(0));
+  }
+  const sum = em.matmul(member, rows);
+  return bag.reduction === 'ReduceSum' ? sum : em.div(sum, em.add(count, em.cast(em.op('Not', [nonEmpty]), em.floatType)));
 }
 
 /** Ops torch.onnx writes to compute a bag Loop's flat ids, bounds and trip count. */

@@ -1,5 +1,4 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
-import { embeddingBagOf } from '../rewriter/embedding-bag';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType, isFloatType, toNumber, ValueInfoProto } from '../rewriter/proto';
@@ -91,7 +90,7 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   }
   const tokenInput = (i: ModelInput) => {
     const embedding = embeddingsOf(view, i.name)[0];
-    if (!embedding) throw new ExplainError(bagWithOffsets(view, label) ?? `${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
+    if (!embedding) throw new ExplainError(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
     return { inputs: [i], joint: false, embedding };
   };
   if (wrt !== undefined) {
@@ -105,18 +104,9 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (floats.length === 1) return { inputs: floats, joint: false };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
-  if (!tokens.length) fail(bagWithOffsets(view, label) ?? `${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
+  if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
   const best = tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
   return { inputs: [best.input], joint: false, embedding: best.embedding };
-}
-
-/**
- * Why token ids that only an EmbeddingBag Loop over 1-D ids with offsets looks up cannot be
- * explained (the bags over 2-D ids are read as lookups by the canonical form); undefined if there is none.
- */
-function bagWithOffsets(view: GraphView, label: string): string | undefined {
-  const bag = view.nodes.map((n) => embeddingBagOf(view, n)).find((b) => b);
-  return bag && `${label}: ${view.nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the tokens of every bag share one axis, so none holds one row per output row; export the model with 2-D ids [N, L] (offsets None: bags of equal length), whose lookups are explained per token`;
 }
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */
@@ -192,9 +182,14 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   return out;
 }
 
-/** A feed with its rows: one without a batch axis, given in the model's own shape, gets its leading row. */
+/**
+ * A feed with its rows: one without a batch axis, given in the model's own shape, gets its leading
+ * row; so does one given without the leading axis of one an input declares ([1, …], as --unbatched
+ * views every input).
+ */
 function withRows(input: ModelInput, data: DenseInput): DenseInput {
-  return input.unbatched && data.dims.length === input.unbatched.length ? ({ data: data.data, dims: [1, ...data.dims] } as DenseInput) : data;
+  const short = input.unbatched ? data.dims.length === input.unbatched.length : input.dims[0] === 1 && data.dims.length === input.dims.length - 1;
+  return short ? ({ data: data.data, dims: [1, ...data.dims] } as DenseInput) : data;
 }
 
 function repeatRows(t: OrtTensor, n: number): OrtTensor {

@@ -57,12 +57,42 @@ test('bag_mean: the CLI explains the token ids and saves a graph without the Loo
   assert.ok(info.out.some((l) => /^input: input_ids .*token ids: explained at the embedding output/.test(l)), info.out.join('\n'));
 });
 
-test('bag_offsets: a bag Loop over 1-D ids with offsets (no batch axis) is refused in one line naming it and saying how to export', async () => {
-  const { dir, model } = { dir: path.join(TEXT, 'bag_offsets'), model: path.join(TEXT, 'bag_offsets', 'model.onnx') };
+for (const name of ['bag_offsets', 'bag_offsets_max']) {
+  test(`${name}: a bag Loop over 1-D ids with offsets (one text of three bags) is explained as one sample (--unbatched): logits [1, bags, classes] and the gradient of bag 1's logit at the looked-up rows equal PyTorch autograd, the other bags' tokens get none; DeepLIFT and integrated gradients sum to delta`, async () => {
+    const { model, npy, meta } = fixture(name);
+    const ex = await Explainer.load(model, { unbatched: true });
+    assert.not.ok(ex.view.nodes.some((n) => n.op_type === 'Loop'), 'the Loop is gone');
+    // Inputs come with the sample axis (--unbatched); the offsets may come without it.
+    const text = { data: npy('text').data as BigInt64Array, dims: [1, ...npy('text').dims] };
+    const feeds = { offsets: npy('offsets') };
+    const target = meta.target as number[][];
+    const g = await ex.attribute(text, { target, feeds });
+    assert.equal(g.outputs.logits.dims, [1, ...npy('output').dims]);
+    assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
+    assert.equal(g.attributions.dims, [1, ...npy('embedding').dims]);
+    assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-5, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+    // Bag 1 holds tokens 5…12.
+    const scores = Array.from(g.tokenScores!.data);
+    assert.ok(scores.every((v, t) => (t >= 5 && t < 13) || v === 0) && scores.slice(5, 13).some((v) => v !== 0), `token scores ${scores}`);
+    for (const method of ['deeplift', 'integrated-gradients']) {
+      const d = await ex.attribute(text, { method, target, feeds, baselineToken: 0 });
+      const sum = d.attributions.data.reduce((a, v) => a + v, 0);
+      // Integrated gradients: the quadrature's error over the hidden ReLU's kinks.
+      const tolerance = method === 'deeplift' ? 1e-5 : 1e-2;
+      assert.ok(Math.abs(d.delta![0]) <= tolerance * Math.max(1, Math.abs(sum)), `${method}: delta ${d.delta![0]} of ${sum}`);
+    }
+  });
+}
+
+test('bag_offsets: without --unbatched the bag Loop over 1-D ids is refused in one line naming it and saying to explain the text as one sample', async () => {
+  const { dir, model } = fixture('bag_offsets');
   const r = await runCli(['attribute', model, '--input', path.join(dir, 'text.npy'), '--feed', `offsets=${path.join(dir, 'offsets.npy')}`]);
   assert.is(r.code, 1);
   assert.is(r.err.length, 1, r.err.join('\n'));
-  assert.match(r.err[0], /^onnx-explain: error: .*node '\/word\/Loop' \(Loop, opset 14\) is torch's EmbeddingBag over 1-D token ids with offsets: .*export the model with 2-D ids \[N, L\]/);
+  assert.match(r.err[0], /^onnx-explain: error: .*node '\/word\/Loop' \(Loop, opset 14\) is torch's EmbeddingBag over 1-D token ids with offsets: .*explain it with --unbatched/);
+  const ok = await runCli(['attribute', model, '--input', path.join(dir, 'text.npy'), '--feed', `offsets=${path.join(dir, 'offsets.npy')}`, '--unbatched', '--target', '2:0']);
+  assert.is(ok.code, 0, ok.err.join('\n'));
+  assert.ok(ok.out.some((l) => /^ {2}0 +20 +\d+ +-?\d/.test(l)), ok.out.join('\n'));
 });
 
 test.run();
