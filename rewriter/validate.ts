@@ -89,7 +89,8 @@ const CARRIES_MASK = new Set(['Slice', 'Reshape', 'Unsqueeze', 'Squeeze', 'Expan
 /**
  * Whether a tensor is read as an additive mask: a registered causal mask of −Inf above the diagonal
  * (torch's `torch.triu(torch.full((T, T), -inf), 1)` buffer), sliced and reshaped, then added to
- * scores or chosen by Where. Holding only 0 and −Inf, its −Inf are meant; any other weight must be finite.
+ * scores or chosen by Where, or the −Inf a Pad fills with before a max pool. Holding only 0 and −Inf,
+ * its −Inf are meant; any other weight must be finite.
  */
 function additiveMask(view: GraphView, name: string): boolean {
   const readers = view.consumers.get(name) ?? [];
@@ -97,6 +98,8 @@ function additiveMask(view: GraphView, name: string): boolean {
     const at = n.input!.indexOf(name);
     if (n.op_type === 'Add') return true;
     if (n.op_type === 'Where') return at > 0;
+    // A −Inf pad value before a max pool (timm's MaxPool2dSame).
+    if (n.op_type === 'Pad') return at === 2;
     // torch's baddbmm(mask, q, kᵀ) scales the mask by beta first.
     const scale = n.op_type === 'Mul' ? view.constant(n.input![1 - at]) : undefined;
     if (scale) return scale.values.every((v) => v > 0) && additiveMask(view, n.output![0]);

@@ -333,7 +333,7 @@ test('a −Inf mask computed from the explained input (x.masked_fill(x < −0.5,
   }
 });
 
-test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer, also scaled first as by baddbmm) is explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN or +Inf in it, −Inf in a weight read otherwise or beside values other than 0 (a bias) is refused', async () => {
+test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer, also scaled first as by baddbmm) and a −Inf pad value before a max pool are explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN or +Inf in it, −Inf in a weight read otherwise or beside values other than 0 (a bias) is refused', async () => {
   // beta scales the mask first as in torch's baddbmm(mask, q, kᵀ) (nn.MultiheadAttention's attn_mask).
   const masked = (mask: number[], beta?: number) => tinyModel([3], 13, (em, x) => {
     const m = em.constFloat(mask, [1, 3]);
@@ -348,6 +348,10 @@ test('a registered −Inf mask (an initializer added to the scores, as a causal-
     assert.ok(want.every((w, i) => Math.abs(g[i] - w) < 1e-6), `gradient ${Array.from(g)} vs ${want} (beta ${beta})`);
   }
   await apiFails(async () => Explainer.load(masked([0, NaN, 0])).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'a NaN mask');
+  // A −Inf pad value (an initializer) before a max pool: the max of [x0, x1, x2, −∞] windows of 2 is x's own pairs' max.
+  const padded = await Explainer.load(tinyModel([1, 3], 13, (em, v) => em.reshape(em.op('MaxPool', [em.op('Pad', [v, em.constInt([0, 0, 0, 0, 0, 1]), em.constFloat([-Infinity], [])])], { kernel_shape: [2], strides: [2], pads: [0, 0] }), [-1, 2])));
+  const pooled = await padded.attribute({ data: x, dims: [1, 1, 3] }, { target: 1 });
+  assert.equal(Array.from(pooled.attributions.data), [0, 0, 1], 'the last window [x2, −∞] passes x2');
   const scaled = tinyModel([3], 13, (em, v) => em.mul(v, em.constFloat([0, -Infinity, 0], [1, 3])));
   await apiFails(async () => Explainer.load(scaled).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'an infinite factor');
   for (const values of [[0.5, -Infinity, 1], [0, Infinity, 0]]) {

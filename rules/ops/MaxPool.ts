@@ -51,14 +51,18 @@ function windows(ctx: RuleContext): Windows {
   for (let k = 0; k < K; k++) w[k * K + k] = 1;
   const oneHot = em.constFloat(w, [K, 1, ...kernel]);
 
+  // ±Inf (a −Inf pad before the pool, timm's MaxPool2dSame) read as the largest finite floats: the
+  // one-hot Conv's 0·∞ would be NaN. (Before opset 11 a Pad's value is an attribute, which must be finite.)
+  const LARGEST = 3.4028234663852886e38;
+  const finite = (v: string) => (ctx.opset >= 11 ? em.op('Clip', [v, em.scalar(-LARGEST), em.scalar(LARGEST)]) : v);
   const read = (v: string, padValue: number) => {
-    const padded = em.reshape(em.pad(v, [0, 0, ...begin, 0, 0, ...end], padValue), [-1, 1, ...xsp.map((d, i) => begin[i] + d + end[i])]);
+    const padded = em.reshape(em.pad(finite(v), [0, 0, ...begin, 0, 0, ...end], padValue), [-1, 1, ...xsp.map((d, i) => begin[i] + d + end[i])]);
     const all = em.op('Conv', [padded, oneHot], { strides: geo.strides, dilations: geo.dilations });
     return em.reshape(all, [-1, channels, K, ...out]);
   };
 
   const values = read(x, -3.4e38);
-  const equal = em.mask('Equal', values, em.unsqueeze(y, [2]));
+  const equal = em.mask('Equal', values, em.unsqueeze(finite(y), [2]));
   let first: string;
   if (ctx.opset >= 11) {
     // Running count of matches over the offsets: the first match is where it is 1.
