@@ -36,13 +36,19 @@ const failAt = (view: GraphView, node: NodeProto) => (what: string): never => { 
  * before them (an op it does not know, as in quantized graphs): their windows against onnxruntime's
  * shape inference. A ConvTranspose that onnxruntime 1.30's shape inference answers with another
  * rank (some output_shape/dilations combinations): every graph built on its output fails that
- * inference, whether the walk passes the node or starts at it (a layer).
+ * inference, whether the walk passes the node or starts at it (a layer). A PRelu slope larger
+ * than its input (onnxruntime broadcasts both ways, ONNX one way).
  */
 export function validateProbed(view: GraphView, shapes: Map<string, number[]>): void {
   for (const node of view.nodes) {
     const x = shapes.get(node.input?.[0] ?? '');
     if (!x) continue;
     if (['MaxPool', 'AveragePool', 'LpPool'].includes(node.op_type ?? '')) RULES[node.op_type!](node, [x], failAt(view, node), view);
+    if (node.op_type === 'PRelu') {
+      // ONNX: the slope broadcasts to X one way; onnxruntime also broadcasts X to a larger slope, which then fixes a batch the input declares free.
+      const slope = shapes.get(node.input![1]) ?? view.constantDims(node.input![1]);
+      if (slope && (slope.length > x.length || slope.some((d, k) => d !== 1 && d !== x[x.length - slope.length + k]))) failAt(view, node)(`slope [${slope}] does not broadcast to the input [${x}] (ONNX PRelu broadcasts the slope to X only); a slope with one row per input row fixes the batch: export with a fixed batch or a per-channel slope`);
+    }
     const y = shapes.get(node.output?.[0] ?? '');
     if (node.op_type === 'ConvTranspose' && y && y.length !== x.length) failAt(view, node)(`shape inference gives output shape [${y}] for input shape [${x}]: its output_shape, pads and dilations do not fit that input`);
   }

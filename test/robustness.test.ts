@@ -360,6 +360,20 @@ test('a registered −Inf mask (an initializer added to the scores, as a causal-
   }
 });
 
+test('a PRelu slope with one row per input row in a model that declares its batch free (onnx\'s test_prelu_example exported with a dynamic batch) is refused in one line by every method: integrated gradients failed in its own Reshape (exit 2)', async () => {
+  const slope = Array.from({ length: 60 }, (_, k) => 0.1 + 0.01 * k);
+  fs.writeFileSync(at('prelu-rows.onnx'), tinyModel([4, 5], 13, (em, x) => em.op('PRelu', [x, em.constFloat(slope, [3, 4, 5])])));
+  writeNpy(at('prelu-input.npy'), Float32Array.from({ length: 60 }, (_, k) => Math.sin(k)), [3, 4, 5]);
+  for (const method of ['gradient', 'integrated-gradients']) {
+    await cliFails(['attribute', at('prelu-rows.onnx'), '--input', at('prelu-input.npy'), '--method', method, '--target', '0:1'], /node '[^']+' \(PRelu, opset 13\): slope \[3,4,5\] does not broadcast to the input \[1,4,5\]/);
+  }
+  // A per-channel slope broadcasts: explained (PRelu's gradient is 1 or the slope).
+  fs.writeFileSync(at('prelu-channels.onnx'), tinyModel([4, 5], 13, (em, x) => em.op('PRelu', [x, em.constFloat([0.1, 0.2, 0.3, 0.4], [4, 1])])));
+  const ex = await Explainer.load(at('prelu-channels.onnx'));
+  const g = await ex.attribute({ data: Float32Array.from([-1, ...Array(19).fill(0.5)]), dims: [1, 4, 5] }, { target: 0 });
+  assert.is(g.attributions.data[0], Math.fround(0.1));
+});
+
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 
