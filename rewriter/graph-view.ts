@@ -1,4 +1,4 @@
-import { attrFloat, attrFloats, attrInt, attrInts } from './attributes';
+import { attrFloat, attrFloats, attrInt, attrInts, attrTensorValues } from './attributes';
 import { ExplainError } from './errors';
 import { DimProto, GraphProto, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 
@@ -282,9 +282,10 @@ export function descendants(view: GraphView, sources: string[], reads = (_n: Nod
 }
 
 /**
- * The value of `name` where a constant, or a 1-D shape built from constants by the ops torch.onnx
- * writes for view(4, ...) without constant folding: Unsqueeze of scalars, Concat on axis 0, Cast
- * and Identity.
+ * The value of `name` where a constant, or a small tensor built from constants by the ops
+ * torch.onnx writes for view(4, ...) without constant folding (Unsqueeze of scalars, Concat on
+ * axis 0, Cast, Identity) and for F.pad's pads at opset 11 on (ConstantOfShape, Concat, Reshape
+ * to [-1, 2], a reversing Slice, Transpose, Reshape, Cast).
  */
 export function shapeConstant(view: GraphView, name: string): Constant | undefined {
   const c = view.constant(name);
@@ -299,20 +300,69 @@ export function shapeConstant(view: GraphView, name: string): Constant | undefin
 }
 
 /** The ops shapeConstant reads through; its results per view (shared inputs are read once). */
-const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Concat']);
+const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Slice', 'Transpose']);
 const shapeConstants = new WeakMap<GraphView, Map<string, Constant | undefined>>();
+/** Largest tensor shapeConstant builds. */
+const BUILT_LIMIT = 4096;
 
 function shapeBuilt(view: GraphView, node: NodeProto): Constant | undefined {
-  const ins = (node.input ?? []).map((i) => (i ? shapeConstant(view, i) : undefined));
-  if (ins.some((v) => !v)) return undefined;
+  const inputs = node.input ?? [];
+  const ins = inputs.map((i) => (i ? shapeConstant(view, i) : undefined));
+  if (ins.some((v, k) => inputs[k] && !v)) return undefined;
   const [first] = ins as Constant[];
+  const count = (dims: number[]) => dims.reduce((a, d) => a * d, 1);
   switch (node.op_type) {
     case 'Identity': return first;
     case 'Cast': return first.values.every(Number.isInteger) ? first : undefined;
     case 'Unsqueeze': return first.dims.length === 0 ? { dims: [1], values: first.values } : undefined;
     case 'Concat': return ins.every((v) => v!.dims.length === 1) ? { dims: [ins.reduce((n, v) => n + v!.values.length, 0)], values: ins.flatMap((v) => v!.values) } : undefined;
+    case 'ConstantOfShape': {
+      const dims = first.values;
+      if (dims.some((d) => !Number.isSafeInteger(d) || d < 0) || count(dims) > BUILT_LIMIT) return undefined;
+      return { dims, values: Array(count(dims)).fill(attrTensorValues(node, 'value')?.[0] ?? 0) };
+    }
+    case 'Reshape': {
+      const dims = ins[1]!.values.map((d, k) => (d === 0 && !attrInt(node, 'allowzero', 0) ? first.dims[k] : d));
+      const free = dims.indexOf(-1);
+      const rest = count(dims.filter((_, k) => k !== free));
+      if (free >= 0 && rest > 0) dims[free] = first.values.length / rest;
+      return dims.every((d) => Number.isSafeInteger(d) && d >= 0) && count(dims) === first.values.length ? { dims, values: first.values } : undefined;
+    }
+    case 'Transpose': {
+      const perm = attrInts(node, 'perm') ?? first.dims.map((_, k) => first.dims.length - 1 - k);
+      const dims = perm.map((p) => first.dims[p]);
+      return { dims, values: gatherAt(first, dims, (at) => perm.reduce((idx, p, k) => { idx[p] = at[k]; return idx; }, Array<number>(perm.length))) };
+    }
+    case 'Slice': {
+      // Inputs from opset 10 on, attributes before.
+      const [starts, ends, axes, steps] = node.input!.length > 1 ? [1, 2, 3, 4].map((k) => ins[k]?.values) : [attrInts(node, 'starts'), attrInts(node, 'ends'), attrInts(node, 'axes'), undefined];
+      if (!starts || !ends) return undefined;
+      const ranges = first.dims.map((d) => ({ start: 0, step: 1, size: d }));
+      for (const [i, a] of (axes ?? starts.map((_, k) => k)).entries()) {
+        const axis = a < 0 ? a + first.dims.length : a;
+        const d = first.dims[axis];
+        const step = steps?.[i] ?? 1;
+        if (d === undefined || !step) return undefined;
+        const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+        const [start, end] = step > 0 ? [clamp(starts[i], 0, d), clamp(ends[i], 0, d)] : [clamp(starts[i], 0, d - 1), clamp(ends[i], -1, d - 1)];
+        ranges[axis] = { start, step, size: Math.max(0, Math.ceil((end - start) / step)) };
+      }
+      const dims = ranges.map((r) => r.size);
+      return { dims, values: gatherAt(first, dims, (at) => at.map((k, axis) => ranges[axis].start + k * ranges[axis].step)) };
+    }
     default: return undefined;
   }
+}
+
+/** The values of a tensor of `dims` whose element at each index is `from`'s element at `source(index)` (row-major). */
+function gatherAt(from: Constant, dims: number[], source: (at: number[]) => number[]): number[] {
+  const total = dims.reduce((a, d) => a * d, 1);
+  const stride = (ds: number[]) => ds.map((_, k) => ds.slice(k + 1).reduce((a, d) => a * d, 1));
+  const [outStride, inStride] = [stride(dims), stride(from.dims)];
+  return Array.from({ length: total }, (_, flat) => {
+    const at = dims.map((d, k) => Math.floor(flat / outStride[k]) % d);
+    return from.values[source(at).reduce((a, v, k) => a + v * inStride[k], 0)];
+  });
 }
 
 /** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */

@@ -1,6 +1,6 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
-import { GraphView } from './graph-view';
+import { GraphView, shapeConstant } from './graph-view';
 import { AttrType, DataType, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
 
 /**
@@ -437,7 +437,7 @@ const RULES: Record<string, Rule> = {
   Pad: (node, [x], fail, view) => {
     padModes(node, [x], fail, view);
     // pads: an attribute before opset 11, then a constant input; axes (opset 18) an optional input.
-    const pads = attrInts(node, 'pads') ?? view.constant(node.input?.[1] ?? '')?.values;
+    const pads = attrInts(node, 'pads') ?? shapeConstant(view, node.input?.[1] ?? '')?.values;
     const axesGiven = node.input?.[3] ? view.constant(node.input[3])?.values : undefined;
     if (!x || !pads || (node.input?.[3] && !axesGiven)) return [];
     const axes = (axesGiven ?? x.map((_, k) => k)).map((a) => axisIn(a, x.length, 'axis', fail));

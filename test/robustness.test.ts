@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
 import { AttributeProto, AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
+import { GraphView, shapeConstant } from '../rewriter/graph-view';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runError } from '../runtime/run-errors';
@@ -73,6 +74,21 @@ test('a Conv of unknown input shape whose weight has no spatial axis (tf_resize\
   fs.writeFileSync(at('concat-as-conv.onnx'), encodeModel(m));
   fs.copyFileSync(path.join(path.dirname(fx.model), 'input.npy'), at('tf-input.npy'));
   await cliFails(['attribute', at('concat-as-conv.onnx'), '--input', at('tf-input.npy'), '--out', at('never.npy')], /node 'Concat_13_node' \(Conv, opset 13\): weight has shape \[\d+\], needs rank ≥ 3 \(out channels, in channels, spatial\)$/);
+});
+
+test('Conv pads 1000 after torch\'s F.pad, whose pads the graph computes (ConstantOfShape, Concat, Reshape, a reversing Slice, Transpose, Reshape, Cast: fuzz seeds 1881, 2029, 2142 ran for half a minute to minutes), is refused at once: validation reads the computed pads', async () => {
+  const fx = loadFixture('misc_ops_op11');
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const conv = m.graph!.node!.find((n) => n.name === '/body/conv/Conv')!;
+  conv.attribute = [...conv.attribute!.filter((a) => a.name !== 'pads'), ints('pads', [1000, 1000, 1000, 1000])];
+  fs.writeFileSync(at('computed-pad-conv.onnx'), encodeModel(m));
+  const started = Date.now();
+  await cliFails(['attribute', at('computed-pad-conv.onnx'), '--input', path.join(path.dirname(fx.model), 'input.npy'), '--no-cache', '--out', at('never.npy')], /node '\/body\/conv\/Conv' \(Conv, opset 11\): pads \[1000,1000,1000,1000\] reach past the dilated kernel \[3,3\] and grow the input \[1,4,12,12\] \d+-fold$/);
+  assert.ok(Date.now() - started < 10_000, `refused after ${Date.now() - started} ms`);
+  // The unmutated model's computed pads: F.pad(x, (1, 1, 2, 0)) (width 1 and 1, height 2 and 0) in ONNX's order.
+  const view = new GraphView(decodeModel(fs.readFileSync(fx.model)));
+  const pad = view.nodes.find((n) => n.op_type === 'Pad')!;
+  assert.equal(shapeConstant(view, pad.input![1]), { dims: [8], values: [0, 0, 2, 1, 0, 0, 0, 1] });
 });
 
 /** convtranspose_head with one ConvTranspose dilated along the width; the path of the written model. */
