@@ -3,10 +3,10 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer, TensorData } from '../runtime';
 import { checkOutput, fileError } from '../runtime/node/files';
-import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, Parsed, preprocessFlag } from './args';
-import { commonOptions, loadInput, modelArg, modelOptions } from './main';
+import { baselineArg, commonOptions, loadInput, modelArg, modelOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -45,11 +45,6 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };
-  if (baselineFile) {
-    const b = readNpy(baselineFile);
-    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
-    Object.assign(options, { baseline: { data: Float32Array.from(b.data as Float32Array), dims: b.dims } });
-  }
   const bar = progressBar(`attribute ${inDir}`);
   for (let start = 0; start < todo.length; start += batch) {
     const chunk = todo.slice(start, start + batch);
@@ -63,7 +58,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const per = rows[0].data.length;
     const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
-    const r = await ex.attribute(x, options);
+    const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile, x.dims.slice(1)) } : {}) });
     const size = r.attributions.data.length / rows.length;
     chunk.forEach((f, k) => {
       const out = outOf.get(f)!;

@@ -536,19 +536,24 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.
     if (!ex.tokens) attributionLayout(x.dims);
   }
-  const readBaseline = (file: string) => {
-    // A number that names no file is a constant baseline (Captum's scalar `baselines`): one row of it.
-    const constant = !fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file)) ? Number(file) : undefined;
-    if (constant !== undefined && ex.tokens) throw new ExplainError(`--baseline ${file}: a text model's baseline is token ids (a file) or --baseline-token ID`);
-    if (constant !== undefined) return { data: new Float32Array(x.dims.slice(1).reduce((a, d) => a * d, 1)).fill(constant), dims: [1, ...x.dims.slice(1)] };
-    if (ex.tokens) return readArray(file);
-    const b = readNpy(file);
-    if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
-    return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
-  };
+  const readBaseline = (file: string) => baselineArg(ex, file, x.dims.slice(1));
   if (baselineFile) options.baseline = readBaseline(baselineFile);
   if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, readBaseline(file)]));
   return { ex, x, shown, options, out, format };
+}
+
+/**
+ * --baseline FILE: token ids for a text model, else a float array; or a number that names no file,
+ * a constant baseline (Captum's scalar `baselines`): one row of that value shaped like `rowDims`.
+ */
+export function baselineArg(ex: Explainer, file: string, rowDims: number[]): DenseInput {
+  const constant = !fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file)) ? Number(file) : undefined;
+  if (constant !== undefined && ex.tokens) throw new ExplainError(`--baseline ${file}: a text model's baseline is token ids (a file) or --baseline-token ID`);
+  if (constant !== undefined) return { data: new Float32Array(rowDims.reduce((a, d) => a * d, 1)).fill(constant), dims: [1, ...rowDims] };
+  if (ex.tokens) return readArray(file);
+  const b = readNpy(file);
+  if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
+  return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
 }
 
 /** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */

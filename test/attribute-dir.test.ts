@@ -31,6 +31,18 @@ test('folder mode: one output per input, in batches, equal to each input explain
   }
 });
 
+test('folder mode with --baseline 0.5 (a constant baseline, as in attribute): each output equals its input explained alone from a row of 0.5', async () => {
+  const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out-half'), '--method', 'deeplift', '--target', '2', '--batch-size', '2', '--baseline', '0.5']);
+  assert.is(r.code, 0, r.err.join('|'));
+  const ex = await Explainer.load(fx.model);
+  const baseline = { data: new Float32Array(per).fill(0.5), dims: [1, ...rowDims] };
+  for (const k of [0, 4]) {
+    const alone = await ex.attribute({ data: rows[k], dims: [1, ...rowDims] }, { method: 'deeplift', target: 2, baseline });
+    const got = readNpy(at('out-half', `x${k}.npy`)).data as Float32Array;
+    assert.ok(relL2(got, alone.attributions.data) <= 1e-6, `x${k}: rel L2 ${relL2(got, alone.attributions.data)}`);
+  }
+});
+
 test('folder mode resumes: outputs that exist are skipped, the missing ones written', async () => {
   fs.rmSync(at('out', 'x1.npy'));
   fs.rmSync(at('out', 'x4.npy'));
