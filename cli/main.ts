@@ -123,7 +123,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
-                        (default zeros), or a number (that value everywhere); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
+                        (default zeros), or a number (that value everywhere, as Captum's scalar
+                        baselines); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
                         deeplift-shap and gradient-shap: K rows, the baseline distribution;
                         text models: token ids (.npy int64/int32 or JSON, e.g. [[101, 0, 0, 102]],
                         Captum's ref_input_ids) whose embeddings are the reference
