@@ -17,6 +17,8 @@ interface QForm {
   rest?: number;
   /** The attribute that says the activations are channels-last (NHWC), as onnxruntime's NHWC transformer writes them. */
   layout?: string;
+  /** Attributes of the QLinear op that its float op does not take. */
+  own?: string[];
 }
 
 const FORMS: Record<string, QForm> = {
@@ -31,6 +33,8 @@ const FORMS: Record<string, QForm> = {
   'com.microsoft.QLinearSigmoid': { float: 'Sigmoid', operands: [[0, 1, 2]], output: [3, 4] },
   'com.microsoft.QLinearLeakyRelu': { float: 'LeakyRelu', operands: [[0, 1, 2]], output: [3, 4] },
   'com.microsoft.QLinearConcat': { float: 'Concat', operands: [], output: [0, 1], rest: 2 },
+  // `opset` names the Softmax it computes: before 13 over the axes from `axis` on, flattened (softmaxAxis).
+  'com.microsoft.QLinearSoftmax': { float: 'Softmax', operands: [[0, 1, 2]], output: [3, 4], own: ['opset'] },
 };
 
 /**
@@ -103,12 +107,29 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], view, extra, name('bias'), fail));
   const [ys, yz] = form.output;
   const y = ins[ys] ? name('y') : out;
-  const attribute: AttributeProto[] = (node.attribute ?? []).filter((a) => a.name !== form.layout);
+  const kept = (node.attribute ?? []).filter((a) => a.name !== form.layout && !form.own?.includes(a.name ?? ''));
+  const attribute: AttributeProto[] = form.float === 'Softmax' ? [...kept.filter((a) => a.name !== 'axis'), { name: 'axis', type: AttrType.INT, i: softmaxAxis(node, view, fail) }] : kept;
   added.push({ op_type: form.float, input: inputs, output: [y], name: ins[ys] ? y : node.name || out, attribute });
   if (!ins[ys]) return added;
   const result = channelsLast ? transpose(y, toChannelsLast(rank!), 'nhwc') : y;
   added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
   return added;
+}
+
+/**
+ * The axis of the Softmax a QLinearSoftmax computes: that of its `opset` attribute (the quantiser
+ * writes the model's), whose default axis is 1 before opset 13 and −1 from 13 on. The model's Softmax
+ * at the model's opset computes the same where both opsets are from 13 on (one axis), both before
+ * (the axes from `axis` on, flattened), or the axis is the last one (where the two coincide).
+ */
+function softmaxAxis(node: NodeProto, view: GraphView, fail: (what: string) => never): number {
+  const attr = (name: string) => node.attribute?.find((a) => a.name === name)?.i;
+  const own = toNumber(attr('opset') ?? fail('its opset attribute is missing'));
+  const axis = toNumber(attr('axis') ?? (own >= 13 ? -1 : 1));
+  const rank = view.rank(node.input![0]);
+  const last = axis === -1 || (rank !== undefined && axis === rank - 1);
+  if (!last && (own >= 13) !== (view.opset >= 13)) fail(`its Softmax of opset ${own} over axis ${axis} differs from the model's opset ${view.opset} Softmax there`);
+  return axis;
 }
 
 /** The scale and zero point of a quantized tensor: its QuantizeLinear's or QLinear op's, through ops that only move values. */

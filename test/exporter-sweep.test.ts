@@ -180,24 +180,39 @@ test('qop_cnn: the QOperator model on onnxruntime\'s QLinear kernels gives the o
   assert.ok(info.out.includes('read in standard ops (the counts above): QLinearConv ×2, com.microsoft.QLinearAdd ×1, com.microsoft.QLinearGlobalAveragePool ×1, QLinearMatMul ×1'), info.out.join('\n'));
 });
 
-// A contrib op that we do not read but onnxruntime runs (its com.microsoft QLinearSoftmax) carries
-// quantized values: the walk used to take its uint8 output for a step and keep only the other paths'
-// share (fuzz seed 1499, with a com.microsoft QLinearConv, now read: DeepLIFT missed f(x) − f(x⁰) by 15 %).
-test('qop_cnn with a com.microsoft QLinearSoftmax on a residual branch: the backprop methods name the node, forward-only methods run', async () => {
+// onnxruntime's QOperator quantiser writes a Softmax as com.microsoft QLinearSoftmax (output scale
+// 1/256, zero point 0, `opset` the model's), read as DequantizeLinear → Softmax → QuantizeLinear.
+// Before it was read, the walk stopped there (and had once taken its uint8 output for a step and
+// kept only the other paths' share: fuzz seed 1499, DeepLIFT missed f(x) − f(x⁰) by 15 %).
+test('qop_cnn with a com.microsoft QLinearSoftmax over the channels on a residual branch: its reading gives onnxruntime\'s kernel probabilities within a step; gradient and DeepLIFT run through it, DeepLIFT summing to delta', async () => {
   const fx = loadFixture('qop_cnn', EXPORTERS);
   const model = loadModel(fx.model);
   const conv = model.graph!.node!.find((n) => n.op_type === 'QLinearConv')!;
   const soft = `${conv.output![0]}/softmax`;
   const add = model.graph!.node!.find((n) => n.op_type === 'QLinearAdd')!;
   const k = add.input!.indexOf(conv.output![0]);
-  add.input![k] = soft;
-  model.graph!.node!.splice(model.graph!.node!.indexOf(add), 0, { op_type: 'QLinearSoftmax', domain: 'com.microsoft', name: 'softmax', input: [conv.output![0], add.input![k + 1], add.input![k + 2], add.input![k + 1], add.input![k + 2]], output: [soft], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }, { name: 'opset', type: AttrType.INT, i: 13 }] });
-  const ex = await Explainer.load(encodeModel(model));
-  for (const method of ['gradient', 'deeplift']) {
-    await rejects(() => ex.attribute(fx.input, { method, target: fx.meta.target }), /no backward rule for node 'softmax' \(com\.microsoft\.QLinearSoftmax, opset 1\)/);
-  }
-  const r = await ex.attribute(fx.input, { method: 'occlusion', target: fx.meta.target, window: [3, 2, 2], stride: [3, 2, 2] });
-  assert.ok(r.attributions.data.some((v) => v !== 0));
+  const convOut = model.graph!.node!.find((n) => n.op_type === 'QLinearConv')!.input!.slice(6, 8);
+  model.graph!.initializer!.push(makeTensor('softmax_scale', [], [1 / 256], DataType.FLOAT), { name: 'softmax_zero', dims: [], data_type: DataType.UINT8, raw_data: Uint8Array.from([0]) });
+  add.input!.splice(k, 3, soft, 'softmax_scale', 'softmax_zero');
+  model.graph!.node!.splice(model.graph!.node!.indexOf(add), 0, { op_type: 'QLinearSoftmax', domain: 'com.microsoft', name: 'softmax', input: [conv.output![0], ...convOut, 'softmax_scale', 'softmax_zero'], output: [soft], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }, { name: 'opset', type: AttrType.INT, i: 13 }] });
+  // The probabilities as a second output.
+  model.graph!.node!.push({ op_type: 'DequantizeLinear', input: [soft, 'softmax_scale', 'softmax_zero'], output: ['probabilities'], name: 'probabilities' });
+  model.graph!.output!.push({ name: 'probabilities' });
+  const bytes = encodeModel(model);
+  const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const p = (await kernels.run({ input: new ort.Tensor('float32', fx.input.data, fx.input.dims) })).probabilities.data as Float32Array;
+  await kernels.release();
+  const ex = await Explainer.load(bytes, { warn: () => {} });
+  assert.not.ok(ex.view.nodes.some((n) => n.op_type === 'QLinearSoftmax'), 'read in standard ops');
+  // The kernel exponentiates through a table of the uint8 differences and normalises approximately:
+  // one probability in eight lands on a neighbouring step (once two steps off, 96 against 98 of 256).
+  const read = (await ex.forward(fx.input)).probabilities.data;
+  const steps = Array.from(read, (v, i) => Math.round(Math.abs(v - p[i]) * 256));
+  assert.ok(Math.max(...steps) <= 2 && steps.filter((d) => d).length < read.length / 4, `the reading vs onnxruntime's kernel: steps apart ${Math.max(...steps)} at ${steps.filter((d) => d).length} of ${read.length}`);
+  const g = await ex.attribute(fx.input, { target: fx.meta.target, output: 'output' });
+  assert.ok(g.attributions.data.every(Number.isFinite) && g.attributions.data.some((v) => v !== 0), 'a gradient through it');
+  const d = await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, output: 'output' });
+  d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `row ${r}: delta ${delta}`));
 });
 
 // The quantiser leaves moves (Split, Concat, Pad, Slice, Gather, ...) and Resize to run on the uint8
