@@ -213,6 +213,9 @@ test('qop_cnn with a com.microsoft QLinearSoftmax over the channels on a residua
   assert.ok(g.attributions.data.every(Number.isFinite) && g.attributions.data.some((v) => v !== 0), 'a gradient through it');
   const d = await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, output: 'output' });
   d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `row ${r}: delta ${delta}`));
+  // Its opset 11 Softmax over axis 1 normalises over channels and space together: not the opset-13 model's Softmax.
+  model.graph!.node!.find((n) => n.op_type === 'QLinearSoftmax')!.attribute![1].i = 11;
+  await rejects(() => Explainer.load(encodeModel(model)), /node 'softmax' \(com\.microsoft\.QLinearSoftmax, opset 1\): its Softmax of opset 11 over axis 1 differs from the model's opset 13 Softmax there/);
 });
 
 // The quantiser leaves moves (Split, Concat, Pad, Slice, Gather, ...) and Resize to run on the uint8
