@@ -58,7 +58,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const per = rows[0].data.length;
     const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
-    const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile, x.dims.slice(1)) } : {}) });
+    const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile) } : {}) });
     const size = r.attributions.data.length / rows.length;
     chunk.forEach((f, k) => {
       const out = outOf.get(f)!;

@@ -5,7 +5,7 @@ import { HALF } from '../rewriter/half-precision';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
-import { AttributeOptions, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
+import { AttributeOptions, AttributeRequest, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
 import { STRUCTURAL_OPS } from '../runtime/explainer';
@@ -508,7 +508,7 @@ function checkMethodFlags(p: Parsed, method: string): void {
   }
 }
 
-interface Request { ex: Explainer; x: TensorData; shown?: Rgb; options: AttributeOptions; out?: string; format?: string }
+interface Request { ex: Explainer; x: TensorData; shown?: Rgb; options: AttributeRequest; out?: string; format?: string }
 
 /** What attribute and visualize share: --out checked before any work, the model, the input (and its picture), options with the baseline. */
 async function request(p: Parsed, command: string, formats: string[]): Promise<Request> {
@@ -528,7 +528,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     if (format === 'png') throw new ExplainError(`--out ${out}: a figure shows one input; save joint attributions as .npy (one file per input)`);
     for (const input of ex.explained) checkOutput(jointOut(out, input.name), '--out', protect);
   }
-  const options: AttributeOptions = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  const options: AttributeRequest = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess);
@@ -537,20 +537,22 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.
     if (!ex.tokens) attributionLayout(x.dims);
   }
-  const readBaseline = (file: string) => baselineArg(ex, file, x.dims.slice(1));
-  if (baselineFile) options.baseline = readBaseline(baselineFile);
-  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, readBaseline(file)]));
+  if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
+  const perInput = (name: string, file: string) => {
+    const b = baselineArg(ex, file);
+    if (typeof b === 'number') throw new ExplainError(`--baseline ${name}=${file}: a per-input baseline is a file`);
+    return b;
+  };
+  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, perInput(name, file)]));
   return { ex, x, shown, options, out, format };
 }
 
 /**
  * --baseline FILE: token ids for a text model, else a float array; or a number that names no file,
- * a constant baseline (Captum's scalar `baselines`): one row of that value shaped like `rowDims`.
+ * a constant baseline (Captum's scalar `baselines`, which Explainer.attribute takes as a number).
  */
-export function baselineArg(ex: Explainer, file: string, rowDims: number[]): DenseInput {
-  const constant = !fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file)) ? Number(file) : undefined;
-  if (constant !== undefined && ex.tokens) throw new ExplainError(`--baseline ${file}: a text model's baseline is token ids (a file) or --baseline-token ID`);
-  if (constant !== undefined) return { data: new Float32Array(rowDims.reduce((a, d) => a * d, 1)).fill(constant), dims: [1, ...rowDims] };
+export function baselineArg(ex: Explainer, file: string): DenseInput | number {
+  if (!fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file))) return Number(file);
   if (ex.tokens) return readArray(file);
   const b = readNpy(file);
   if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);

@@ -1,6 +1,6 @@
 /** The platform-independent public API: what the Node entry (runtime/index) and the browser module both export. */
 export { Explainer } from './explainer';
-export type { AttributeOptions, AttributionResult, ExplainerOptions, TensorData, TensorInput } from './explainer';
+export type { AttributeOptions, AttributeRequest, AttributionResult, ExplainerOptions, TensorData, TensorInput } from './explainer';
 export { parseNpy, encodeNpy } from './npy';
 export type { Provider, SessionOptions } from './session';
 export type { GraphCache, CachedGraph, GraphInfo } from './graph-cache';

@@ -117,6 +117,9 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   baselineToken?: number;
 }
 
+/** What Explainer.attribute takes: AttributeOptions, with `baseline` also a number (that value at every feature, as Captum's scalar baselines). */
+export type AttributeRequest = Omit<AttributeOptions, 'baseline'> & { baseline?: TensorInput | number };
+
 export interface AttributionResult {
   /** Attributions to the (first) explained input, or to the layer. */
   attributions: TensorData;
@@ -476,7 +479,7 @@ export class Explainer {
    * `layer` (a residual's skip, LayerNorm's own input): then attributions at the layer need not sum
    * to f(x) − f(x⁰), for DeepLIFT as for Captum's layer methods.
    */
-  async layerBypassed(rowDims: number[], options: AttributeOptions & { layer: string }): Promise<boolean> {
+  async layerBypassed(rowDims: number[], options: AttributeRequest & { layer: string }): Promise<boolean> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     return differentiable(prepared.view, prepared.facts, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
@@ -489,7 +492,7 @@ export class Explainer {
   }
 
   /** The target space of `options.output` for one input row shape (labels and values of targets). */
-  async targetSpaceFor(rowDims: number[], options: AttributeOptions): Promise<TargetSpace> {
+  async targetSpaceFor(rowDims: number[], options: AttributeRequest): Promise<TargetSpace> {
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     return this.targetSpace(await this.prepare(rowDims, options.onehotAxis, options.feeds), output, from, options);
   }
@@ -677,10 +680,12 @@ export class Explainer {
    * Attributions for the rows of `given`: the explained input's tensor, or a record of input
    * tensors by name (Captum's tuple: the explained inputs, and others instead of `feeds`).
    */
-  async attribute(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions = {}): Promise<AttributionResult> {
-    checkRuleOptions(options);
-    checkInternalBatchSize(options.internalBatchSize);
-    ({ given, options } = this.byName(given, options));
+  async attribute(given: TensorInput | Record<string, TensorInput>, request: AttributeRequest = {}): Promise<AttributionResult> {
+    checkRuleOptions(request);
+    checkInternalBatchSize(request.internalBatchSize);
+    let options: AttributeOptions;
+    ({ given, options } = this.byName(given, { ...request, baseline: typeof request.baseline === 'number' ? undefined : request.baseline }));
+    if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, fromNdarray(given).dims.slice(1));
     const input = fromNdarray(given);
     const driver = driverFor(options);
     if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
@@ -703,6 +708,13 @@ export class Explainer {
   }
 
   /** `given` as a record of input tensors: the explained input's is the input, the others join the feeds. */
+  /** A number as a baseline: one row of that value (Captum's scalar `baselines`); a text model's baseline is token ids or a token. */
+  private constantRow(value: number, rowDims: number[]): DenseInput {
+    if (this.tokens) throw new ExplainError(`${this.label}: baseline ${value}: a text model's baseline is token ids or baselineToken (--baseline-token ID)`);
+    if (!Number.isFinite(value)) throw new ExplainError(`${this.label}: baseline ${value} is not a finite number`);
+    return { data: new Float32Array(rowDims.reduce((a, d) => a * d, 1)).fill(value), dims: [1, ...rowDims] };
+  }
+
   private byName(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions): { given: TensorInput; options: AttributeOptions } {
     const g = given as { dims?: unknown; shape?: unknown };
     if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };

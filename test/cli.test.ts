@@ -66,7 +66,7 @@ test('attribute --out x.npy writes float32 attributions of the input shape equal
   assert.not.ok(probabilities.out.some((l) => l.startsWith('explained through the logits')), probabilities.out.join('|'));
 });
 
-test('--baseline 0.5 (a number naming no file) is a constant baseline, as Captum\'s scalar baselines: DeepLIFT and occlusion equal the API with a row of 0.5; on a text model it says to give token ids or --baseline-token', async () => {
+test('--baseline 0.5 (a number naming no file) and the API\'s baseline: 0.5 are a constant baseline, as Captum\'s scalar baselines: DeepLIFT and occlusion equal the API with a row of 0.5; on a text model it says to give token ids or --baseline-token', async () => {
   const fx = loadFixture('cnn_maxpool');
   const row = fx.input.dims.slice(1);
   const constant = { data: new Float32Array(row.reduce((a, d) => a * d, 1)).fill(0.5), dims: [1, ...row] };
@@ -79,11 +79,14 @@ test('--baseline 0.5 (a number naming no file) is a constant baseline, as Captum
     const zero = await ex.attribute(fx.input, { method, target: fx.meta.target, ...(method === 'occlusion' ? { window: [3, 4, 4], stride: [3, 4, 4] } : {}) });
     const a = readNpy(out).data as Float32Array;
     assert.ok(relL2(a, api.attributions.data) <= 1e-6 && relL2(a, zero.attributions.data) > 1e-2, `${method}: rel L2 to the API's ${relL2(a, api.attributions.data)}, to zeros' ${relL2(a, zero.attributions.data)}`);
+    // The API takes the number too.
+    const numeric = await ex.attribute(fx.input, { method, target: fx.meta.target, baseline: 0.5, ...(method === 'occlusion' ? { window: [3, 4, 4], stride: [3, 4, 4] } : {}) });
+    assert.ok(relL2(numeric.attributions.data, api.attributions.data) <= 1e-6, `${method}: baseline 0.5 in the API, rel L2 ${relL2(numeric.attributions.data, api.attributions.data)}`);
   }
   const text = path.join(__dirname, '..', '..', 'models', 'text', 'distilbert_op14');
   const r = await runCli(['attribute', path.join(text, 'model.onnx'), '--input', path.join(text, 'input_ids.npy'), '--feed', `attention_mask=${path.join(text, 'attention_mask.npy')}`, '--method', 'deeplift', '--baseline', '0']);
   assert.is(r.code, 1);
-  assert.equal(r.err, ['onnx-explain: error: --baseline 0: a text model\'s baseline is token ids (a file) or --baseline-token ID']);
+  assert.equal(r.err, [`onnx-explain: error: ${path.join(text, 'model.onnx')}: baseline 0: a text model's baseline is token ids or baselineToken (--baseline-token ID)`]);
 });
 
 test('attribute --out x.png on resnet_bn writes a PNG figure: input and heat map at the display size', async () => {
