@@ -19,6 +19,8 @@ interface QForm {
   layout?: string;
   /** Attributes of the QLinear op that its float op does not take. */
   own?: string[];
+  /** Input indices passed to the float op as they are, before the operands (QLinearWhere's condition). */
+  plain?: number[];
 }
 
 const FORMS: Record<string, QForm> = {
@@ -35,6 +37,7 @@ const FORMS: Record<string, QForm> = {
   'com.microsoft.QLinearConcat': { float: 'Concat', operands: [], output: [0, 1], rest: 2 },
   // `opset` names the Softmax it computes: before 13 over the axes from `axis` on, flattened (softmaxAxis).
   'com.microsoft.QLinearSoftmax': { float: 'Softmax', operands: [[0, 1, 2]], output: [3, 4], own: ['opset'] },
+  'com.microsoft.QLinearWhere': { float: 'Where', operands: [[1, 2, 3], [4, 5, 6]], output: [7, 8], plain: [0] },
 };
 
 /**
@@ -102,7 +105,7 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
     return dq;
   });
   const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
-  const inputs = [...floats];
+  const inputs = [...(form.plain ?? []).map((i) => ins[i]), ...floats];
   if (channelsLast) inputs[0] = transpose(inputs[0], toChannelsFirst(rank!), 'nchw');
   if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], view, extra, name('bias'), fail));
   const [ys, yz] = form.output;

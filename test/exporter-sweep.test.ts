@@ -218,6 +218,29 @@ test('qop_cnn with a com.microsoft QLinearSoftmax over the channels on a residua
   await rejects(() => Explainer.load(encodeModel(model)), /node 'softmax' \(com\.microsoft\.QLinearSoftmax, opset 1\): its Softmax of opset 11 over axis 1 differs from the model's opset 13 Softmax there/);
 });
 
+// onnxruntime's QOperator quantiser writes a Where as com.microsoft QLinearWhere (condition, two quantized branches, the output's scale).
+test('com.microsoft QLinearWhere is read as Where of the dequantized branches, requantized: onnxruntime\'s kernel outputs exactly; the gradient goes to the chosen branch (x where x > 0.3, else −x: ±1 by the straight-through estimator)', async () => {
+  const u8 = (name: string, v: number) => ({ name, dims: [], data_type: DataType.UINT8, raw_data: Uint8Array.from([v]) });
+  const initializer = [makeTensor('xs', [], [0.02], DataType.FLOAT), u8('xz', 128), makeTensor('ys', [], [0.03], DataType.FLOAT), u8('yz', 100), makeTensor('zs', [], [0.025], DataType.FLOAT), u8('zz', 120), makeTensor('t', [], [0.3], DataType.FLOAT)];
+  const node = [
+    { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['qx'], name: 'qx' },
+    { op_type: 'Neg', input: ['x'], output: ['nx'], name: 'neg' },
+    { op_type: 'QuantizeLinear', input: ['nx', 'ys', 'yz'], output: ['qy'], name: 'qy' },
+    { op_type: 'Greater', input: ['x', 't'], output: ['c'], name: 'gt' },
+    { op_type: 'QLinearWhere', domain: 'com.microsoft', input: ['c', 'qx', 'xs', 'xz', 'qy', 'ys', 'yz', 'zs', 'zz'], output: ['qz'], name: 'where' },
+    { op_type: 'DequantizeLinear', input: ['qz', 'zs', 'zz'], output: ['y'], name: 'dq' },
+  ];
+  const bytes = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], graph: { name: 'where', node, initializer, input: [valueInfo('x', DataType.FLOAT, ['N', 8])], output: [{ name: 'y' }] } });
+  const x = Float32Array.from({ length: 16 }, (_, k) => 1.5 * Math.sin(k * 1.3));
+  const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const y = (await kernels.run({ x: new ort.Tensor('float32', x, [2, 8]) })).y.data as Float32Array;
+  await kernels.release();
+  const ex = await Explainer.load(bytes);
+  assert.equal(Array.from((await ex.forward({ data: x, dims: [2, 8] })).y.data), Array.from(y));
+  const g = (await ex.attribute({ data: x, dims: [2, 8] }, { target: [1, 5] })).attributions.data;
+  assert.equal(Array.from(g), Array.from({ length: 16 }, (_, k) => (k === 1 ? 1 : k === 13 ? -1 : 0)), `x1 = ${x[1]} takes x, x13 = ${x[13]} takes −x`);
+});
+
 // The quantiser leaves moves (Split, Concat, Pad, Slice, Gather, ...) and Resize to run on the uint8
 // values themselves; they used to cut the gradient as steps. Written as identities on qop_cnn's first
 // feature map, they give onnxruntime's outputs and the original's gradient and DeepLIFT attributions.
