@@ -117,4 +117,28 @@ test('--unbatched: a model that takes one sample without a batch axis is explain
   assert.ok(r.out.some((l) => /^row 0: convergence delta/.test(l)), r.out.join('\n'));
 });
 
+/** ids [L] int64 → an embedding table [10, 3] → Tanh → mean over the tokens → · W [3, 2]: one text, no batch axis. */
+function oneText(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'text');
+  const table = em.constFloat(Array.from({ length: 30 }, (_, k) => Math.sin(k + 1)), [10, 3]);
+  const pooled = em.reduceMean(em.op('Tanh', [em.op('Gather', [table, 'ids'], { axis: 0 })]), [0], false);
+  em.rename(em.matmul(pooled, em.constFloat([0.5, -1, 2, 0.25, -0.75, 1.5], [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'text', node: em.nodes, initializer: em.initializers, input: [valueInfo('ids', DataType.INT64, ['L'])], output: [{ name: 'y' }] },
+  });
+}
+
+test('--unbatched on token ids an embedding reads as they come (ids [L]): the lookup reads them with the sample axis, so they are explained per token: gradient = closed form at the looked-up rows, DeepLIFT sums to delta', async () => {
+  const ex = await Explainer.load(oneText(), { unbatched: true });
+  const ids = [3, 7, 1, 7];
+  const g = await ex.attribute({ data: BigInt64Array.from(ids.map(BigInt)), dims: [1, 4] }, { target: 1 });
+  const W1 = [-1, 0.25, 1.5];
+  const want = ids.flatMap((id) => [0, 1, 2].map((j) => (1 - Math.tanh(Math.sin(id * 3 + j + 1)) ** 2) * W1[j] / 4));
+  assert.equal(g.attributions.dims, [1, 4, 3]);
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+  const d = await ex.attribute({ data: BigInt64Array.from(ids.map(BigInt)), dims: [1, 4] }, { method: 'deeplift', target: 1, baselineToken: 0 });
+  assert.ok(Math.abs(d.delta![0]) < 1e-6, `delta ${d.delta![0]}`);
+});
+
 test.run();
