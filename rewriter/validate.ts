@@ -102,7 +102,8 @@ function additiveMask(view: GraphView, name: string): boolean {
   const readers = view.consumers.get(name) ?? [];
   return readers.length > 0 && readers.every((n) => {
     const at = n.input!.indexOf(name);
-    if (n.op_type === 'Add') return true;
+    // Shape and Size read no values.
+    if (n.op_type === 'Add' || n.op_type === 'Shape' || n.op_type === 'Size') return true;
     if (n.op_type === 'Where') return at > 0;
     // A −Inf pad value before a max pool (timm's MaxPool2dSame).
     if (n.op_type === 'Pad') return at === 2;

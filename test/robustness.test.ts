@@ -351,9 +351,10 @@ test('a −Inf mask computed from the explained input (x.masked_fill(x < −0.5,
 
 test('a registered −Inf mask (an initializer added to the scores, as a causal-mask buffer, also scaled first as by baddbmm) and a −Inf pad value before a max pool are explained: softmax(x + [0, −∞, 0])\'s gradient is the two-way softmax\'s Jacobian (closed form); a NaN or +Inf in it, −Inf in a weight read otherwise or beside values other than 0 (a bias) is refused', async () => {
   // beta scales the mask first as in torch's baddbmm(mask, q, kᵀ) (nn.MultiheadAttention's attn_mask).
+  // Expand to the mask's own shape (Shape reads no values) leaves the probabilities as they are.
   const masked = (mask: number[], beta?: number) => tinyModel([3], 13, (em, x) => {
     const m = em.constFloat(mask, [1, 3]);
-    return em.op('Softmax', [em.add(x, beta === undefined ? m : em.mul(m, em.scalar(beta)))], { axis: 1 });
+    return em.op('Expand', [em.op('Softmax', [em.add(x, beta === undefined ? m : em.mul(m, em.scalar(beta)))], { axis: 1 }), em.op('Shape', [m])]);
   });
   const x = Float32Array.from([0.4, 2, -0.3]);
   const p = 1 / (1 + Math.exp(x[2] - x[0]));
