@@ -311,6 +311,8 @@ function shapeBuilt(view: GraphView, node: NodeProto): Constant | undefined {
   if (ins.some((v, k) => inputs[k] && !v)) return undefined;
   const [first] = ins as Constant[];
   const count = (dims: number[]) => dims.reduce((a, d) => a * d, 1);
+  // Rearranging reads only small tensors (shapes, pads), not weights.
+  if (['Reshape', 'Slice', 'Transpose'].includes(node.op_type ?? '') && first.values.length > BUILT_LIMIT) return undefined;
   switch (node.op_type) {
     case 'Identity': return first;
     case 'Cast': return first.values.every(Number.isInteger) ? first : undefined;

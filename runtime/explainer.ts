@@ -685,8 +685,8 @@ export class Explainer {
     checkInternalBatchSize(request.internalBatchSize);
     let options: AttributeOptions;
     ({ given, options } = this.byName(given, { ...request, baseline: typeof request.baseline === 'number' ? undefined : request.baseline }));
-    if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, fromNdarray(given).dims.slice(1));
     const input = fromNdarray(given);
+    if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, input.dims.slice(1));
     const driver = driverFor(options);
     if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
     if (options.baselines) this.checkBaselines(options);
@@ -707,7 +707,6 @@ export class Explainer {
     return { ...result, ...scores, ...(this.warnings.length ? { warnings: [...this.warnings] } : {}) };
   }
 
-  /** `given` as a record of input tensors: the explained input's is the input, the others join the feeds. */
   /** A number as a baseline: one row of that value (Captum's scalar `baselines`); a text model's baseline is token ids or a token. */
   private constantRow(value: number, rowDims: number[]): DenseInput {
     if (this.tokens) throw new ExplainError(`${this.label}: baseline ${value}: a text model's baseline is token ids or baselineToken (--baseline-token ID)`);
@@ -715,6 +714,7 @@ export class Explainer {
     return { data: new Float32Array(rowDims.reduce((a, d) => a * d, 1)).fill(value), dims: [1, ...rowDims] };
   }
 
+  /** `given` as a record of input tensors: the explained input's is the input, the others join the feeds. */
   private byName(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions): { given: TensorInput; options: AttributeOptions } {
     const g = given as { dims?: unknown; shape?: unknown };
     if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };

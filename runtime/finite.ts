@@ -82,8 +82,8 @@ function infiniteDelta(onInput: NodeValues, onBaseline: NodeValues): string | un
 
 /**
  * Where a NaN or ±Inf in a result comes from: the first node giving one in the model on the input,
- * on the baseline, or in the one-graph method's backward pass (perturbation methods run the model
- * itself, so the first two cover them).
+ * on the baseline, the first where the two passes differ by an infinite amount, or in the one-graph
+ * method's backward pass (perturbation methods run the model itself, so the first two cover them).
  */
 export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOptions, targets: number[]): Promise<string> {
   const rowDims = x.dims.slice(1);
