@@ -191,13 +191,14 @@ export class Explainer {
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
-    const bag = unbatched ? undefined : flatBag(model, label);
-    if (bag) throw new ExplainError(`${label}: ${new GraphView(model, label).nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the text holds the tokens of every bag, one sample; explain it with --unbatched (API: unbatched: true; logits [1, bags, classes], target BAG:CLASS), or export the model with 2-D ids [N, L] (offsets None), whose rows are explained as a batch`);
     const read = canonicalForm(model, label);
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     const declared = modelInputs(original);
     const chosen = explainedInputs(original, declared, wrt, label);
     const { embedding } = chosen;
+    // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
+    const bag = embedding && !unbatched ? flatBag(model, label) : undefined;
+    if (bag) throw new ExplainError(`${label}: ${new GraphView(model, label).nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the text holds the tokens of every bag, one sample; explain it with --unbatched (API: unbatched: true; logits [1, bags, classes], target BAG:CLASS), or export the model with 2-D ids [N, L] (offsets None), whose rows are explained as a batch`);
     if (embedding && unbatched && !original.inputs.some((i) => i.name === original.producer.get(embedding.output)?.input?.[1])) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
     const cut = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).
