@@ -144,10 +144,14 @@ type Shape = number[] | undefined;
 type Fail = (what: string) => never;
 type Rule = (node: NodeProto, ins: Shape[], fail: Fail, view: GraphView) => Shape[];
 
-/** Float attributes must be finite, except Clip's bounds (±∞ means unbounded). */
+/**
+ * Float attributes must be finite, except Clip's bounds (±∞ means unbounded) and a Constant's
+ * value_float(s), which may be a mask's −∞ (as a masked_fill value; torch writes it as a tensor).
+ */
 function checkFloats(node: NodeProto, fail: Fail): void {
   for (const a of node.attribute ?? []) {
     if (node.op_type === 'Clip') continue;
+    if (node.op_type === 'Constant' && [a.f, ...(a.floats ?? [])].every((f) => f === undefined || f === null || Number.isFinite(f) || f === -Infinity)) continue;
     if (a.type === AttrType.FLOAT && a.f !== undefined && a.f !== null && !Number.isFinite(a.f)) fail(`attribute ${a.name} is ${a.f}`);
     if (a.type === AttrType.FLOATS && (a.floats ?? []).some((f) => !Number.isFinite(f))) fail(`attribute ${a.name} has a non-finite value`);
   }

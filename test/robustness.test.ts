@@ -371,6 +371,14 @@ test('a registered −Inf mask (an initializer added to the scores, as a causal-
   assert.equal(Array.from(pooled.attributions.data), [0, 0, 1], 'the last window [x2, −∞] passes x2');
   const scaled = tinyModel([3], 13, (em, v) => em.mul(v, em.constFloat([0, -Infinity, 0], [1, 3])));
   await apiFails(async () => Explainer.load(scaled).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, 'an infinite factor');
+  // A Constant node's value_float −∞ as the fill of a masked_fill (another exporter's form of the scalar): explained; NaN there is refused.
+  const filled = (fill: number) => tinyModel([3], 13, (em, v) => em.op('Softmax', [em.where(em.compare('Less', v, em.scalar(0)), em.op('Constant', [], { value_float: { float: fill } }), v)], { axis: 1 }));
+  const fillGrad = (await (await Explainer.load(filled(-Infinity))).attribute({ data: x, dims: [1, 3] }, { target: 0, explainSoftmax: true })).attributions.data;
+  // x2 < 0 is masked: the softmax of x0 and x1.
+  const q = 1 / (1 + Math.exp(x[1] - x[0]));
+  const wantFilled = [q * (1 - q), -q * (1 - q), 0];
+  assert.ok(wantFilled.every((w, i) => Math.abs(fillGrad[i] - w) < 1e-6), `Constant −∞ fill: gradient ${Array.from(fillGrad)} vs ${wantFilled}`);
+  await apiFails(async () => Explainer.load(filled(NaN)).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /\(Constant, opset 13\): attribute value_float is NaN/, 'a NaN fill');
   for (const values of [[0.5, -Infinity, 1], [0, Infinity, 0]]) {
     const bias = tinyModel([3], 13, (em, v) => em.add(v, em.constFloat(values, [1, 3])));
     await apiFails(async () => Explainer.load(bias).then((e) => e.attribute({ data: x, dims: [1, 3] }, { target: 0 })), /initializer '[^']+' holds a non-finite value at flat index 1/, `an added [${values}]`);
