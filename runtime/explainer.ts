@@ -699,8 +699,10 @@ export class Explainer {
     const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
     const x = this.toTensor(looked?.x ?? input);
     const result = await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run));
-    const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []], ...Object.entries(result.outputs).map(([k, t]) => [`output '${k}'`, t.data])] as [string, ArrayLike<number>][];
-    const found = bad.find(([, data]) => firstNonFinite(data) >= 0);
+    // Outputs may hold −Inf where the model masks (logits of classes it rules out); NaN and +Inf never.
+    const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []]] as [string, ArrayLike<number>][];
+    const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, (v: number) => Number.isNaN(v) || v === Infinity));
+    const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}'`]);
     if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
     // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).
     const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();

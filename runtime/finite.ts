@@ -54,7 +54,7 @@ const nodeName = ({ node, name }: { node: NodeProto; name: string }) => `node '$
 
 /**
  * The first node whose output holds a non-finite value `counts`, said as "node 'n' (Op) gives v in 'o'".
- * ±Inf inside a model whose outputs stay finite is meant (a −Inf attention mask): there only NaN counts.
+ * ±Inf inside a model whose outputs hold neither NaN nor +Inf is meant (a −Inf attention mask, masked classes): there only NaN counts.
  */
 function firstGiving(values: NodeValues, counts: (v: number) => boolean): string | undefined {
   for (const t of values) {
@@ -97,8 +97,8 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
   // One reference per explained input, in the order of ex.explained.
   const references = takesBaseline || options.baseline || options.baselines ? ex.referenceFeeds(options, values, false) : {};
   const feeds: OrtFeeds = { ...values, ...references };
+  const { from } = ex.resolveOutput(options.output, options.explainSoftmax);
   if (takes.has(ex.io.seed)) {
-    const { from } = ex.resolveOutput(options.output, options.explainSoftmax);
     const shape = prepared.facts.shapes.get(from)!;
     const classes = shape.slice(1).reduce((a, d) => a * d, 1);
     const seed = new Float32Array(x.dims[0] * classes);
@@ -106,12 +106,20 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
     feeds[ex.io.seed] = floatTensor(seed, [x.dims[0], ...shape.slice(1)]);
   }
   const model = prepared.view.model;
-  // Non-finite values anywhere where the model's outputs are not all finite, else NaN only.
+  // Non-finite values anywhere where the model's outputs hold NaN or +Inf, else NaN only (−Inf outputs are masked classes).
   const outputs = new Set((model.graph?.output ?? []).map((o) => o.name));
-  const counting = (values: NodeValues) => (values.some((t) => outputs.has(t.name) && t.data.some(nonFinite)) ? nonFinite : Number.isNaN);
+  const counting = (values: NodeValues) => (values.some((t) => outputs.has(t.name) && t.data.some((v) => Number.isNaN(v) || v === Infinity)) ? nonFinite : Number.isNaN);
+  let first = 0;
   for (const f of prepared.batchDynamic ? [feeds] : splitFeeds(feeds, x.dims[0])) {
     const inputs = Object.fromEntries(Object.keys(values).map((k) => [k, f[k]]));
     const onInput = await nodeValues(model, inputs);
+    const rows = f[ex.input.name].dims[0];
+    const explained = options.reduce ? undefined : onInput.find((t) => t.name === from);
+    for (let r = 0; explained && r < rows; r++) {
+      const [t, v] = [targets[first + r], explained.data[r * (explained.data.length / rows) + targets[first + r]]];
+      if (v === -Infinity) return `row ${first + r}: the explained value '${from}'[${t}] is -Infinity (a class the model masks); explain another target`;
+    }
+    first += rows;
     const inModel = firstGiving(onInput, counting(onInput));
     if (inModel) return `the model's ${inModel} for this input`;
     const atReference = Object.keys(references).map((k, i): [string, OrtTensor] => [ex.explained[i].name, f[k]]);

@@ -385,6 +385,21 @@ test('a registered −Inf mask (an initializer added to the scores, as a causal-
   }
 });
 
+test('logits with a class masked to −Inf as the model\'s output (x·W + [0, −∞, 0]) are explained: the gradient is W\'s column, DeepLIFT sums to delta; a masked target says so in one line, and a +Inf output is still refused', async () => {
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75];
+  const ex = await Explainer.load(tinyModel([2], 13, (em, v) => em.add(em.matmul(v, em.constFloat(W, [2, 3])), em.constFloat([0, -Infinity, 0], [1, 3]))));
+  const x = { data: Float32Array.from([0.3, -0.8, 1.2, 0.4]), dims: [2, 2] };
+  const g = await ex.attribute(x, { target: 2 });
+  assert.equal(Array.from(g.attributions.data), [W[2], W[5], W[2], W[5]].map(Math.fround));
+  assert.equal(g.outputs.y.data[1], -Infinity);
+  const d = await ex.attribute(x, { method: 'deeplift', target: 0 });
+  d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) < 1e-6, `row ${r}: delta ${delta}`));
+  await apiFails(() => ex.attribute(x, { method: 'deeplift', target: 1 }), /row 0: the explained value 'y'\[1\] is -Infinity \(a class the model masks\); explain another target/, 'a masked target');
+  // −log|x| reaches +Inf at x = 0 on another class than the target's, whose gradient is finite: refused for the output, naming the Log.
+  const log = await Explainer.load(tinyModel([2], 13, (em, v) => em.mul(em.op('Log', [em.op('Abs', [em.matmul(v, em.constFloat([1, 0, 0, 1], [2, 2]))])]), em.scalar(-1))));
+  await apiFails(() => log.attribute({ data: Float32Array.from([0, 1]), dims: [1, 2] }, { target: 1, method: 'gradient' }), /hold non-finite values: the model's node '[^']+' \(Log\) gives -Infinity/, 'a +Inf output');
+});
+
 test('a PRelu slope with one row per input row in a model that declares its batch free (onnx\'s test_prelu_example exported with a dynamic batch) is refused in one line by every method: integrated gradients failed in its own Reshape (exit 2)', async () => {
   const slope = Array.from({ length: 60 }, (_, k) => 0.1 + 0.01 * k);
   fs.writeFileSync(at('prelu-rows.onnx'), tinyModel([4, 5], 13, (em, x) => em.op('PRelu', [x, em.constFloat(slope, [3, 4, 5])])));
