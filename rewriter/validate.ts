@@ -13,12 +13,18 @@ import { AttrType, DataType, NodeProto, TensorProto, tensorDims, tensorValues } 
 export function validateGraph(view: GraphView, input: string, dims: number[]): void {
   const shapes = new Map<string, number[]>([[input, dims]]);
   for (const [name, t] of view.initializers) shapes.set(name, tensorDims(t));
+  // Constant nodes' values (scalars of an exported GELU, masks) have their shapes as initializers do.
+  for (const n of view.nodes) if (n.op_type === 'Constant' && !n.domain && view.constant(n.output![0])) shapes.set(n.output![0], view.constant(n.output![0])!.dims);
+  // The values of whole Shape outputs of known shapes (Reshape(y, Shape(x)), as torch writes GroupNorm).
+  const sizes = new Map<string, number[]>();
+  const valueOf = (name: string) => view.constant(name)?.values ?? sizes.get(name);
   for (const node of view.nodes) {
     const fail = failAt(view, node);
     const ins = (node.input ?? []).map((i) => (i ? shapes.get(i) : undefined));
     checkFloats(node, fail);
     const rule = RULES[node.op_type ?? ''];
-    const outs = rule ? rule(node, ins, fail, view) : [];
+    const outs = rule ? rule(node, ins, fail, view, valueOf) : [];
+    if (node.op_type === 'Shape' && !node.domain && !node.attribute?.length && ins[0]) sizes.set(node.output![0], ins[0]);
     (node.output ?? []).forEach((o, k) => {
       const s = outs[k];
       if (!o || !s) return;
@@ -142,7 +148,7 @@ const MAX_INT = 2 ** 31 - 1;
 
 type Shape = number[] | undefined;
 type Fail = (what: string) => never;
-type Rule = (node: NodeProto, ins: Shape[], fail: Fail, view: GraphView) => Shape[];
+type Rule = (node: NodeProto, ins: Shape[], fail: Fail, view: GraphView, valueOf?: (name: string) => number[] | undefined) => Shape[];
 
 /**
  * Float attributes must be finite, except Clip's bounds (±∞ means unbounded) and a Constant's
@@ -390,8 +396,8 @@ const RULES: Record<string, Rule> = {
     for (const s of ins) if (s!.length !== rank || s!.some((d, k) => k !== axis && d !== ins[0]![k])) fail(`input shapes ${ins.map((t) => `[${t}]`).join(', ')} differ off axis ${axis}`);
     return [ins[0]!.map((d, k) => (k === axis ? ins.reduce((a, s) => a + s![k], 0) : d))];
   },
-  Reshape: (node, [x], fail, view) => {
-    const target = view.constant(node.input?.[1] ?? '')?.values;
+  Reshape: (node, [x], fail, view, valueOf) => {
+    const target = (valueOf ?? ((n: string) => view.constant(n)?.values))(node.input?.[1] ?? '');
     if (!x || !target) return [];
     const count = x.reduce((a, d) => a * d, 1);
     const out = target.map((d, k) => (d === 0 && !attrInt(node, 'allowzero', 0) ? x[k] : d));

@@ -91,6 +91,17 @@ test('Conv pads 1000 after torch\'s F.pad, whose pads the graph computes (Consta
   assert.equal(shapeConstant(view, pad.input![1]), { dims: [8], values: [0, 0, 2, 1, 0, 0, 0, 1] });
 });
 
+test('Conv pads 65536 behind a GroupNorm (Reshape to Shape(x)) and an exported GELU (Constant scalars) on the audio fixture (fuzz seed 2217: killed for memory after a minute and a half) is refused at once: validation follows Shape values and Constant nodes', async () => {
+  const fx = loadFixture('audio');
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const conv = m.graph!.node!.find((n) => n.name === '/body/features/features.3/Conv')!;
+  conv.attribute = [...conv.attribute!.filter((a) => a.name !== 'pads'), ints('pads', [0, 65536])];
+  fs.writeFileSync(at('audio-pads.onnx'), encodeModel(m));
+  const started = Date.now();
+  await cliFails(['attribute', at('audio-pads.onnx'), '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'cam', '--no-cache', '--out', at('never.npy')], /node '\/body\/features\/features\.3\/Conv' \(Conv, opset 14\): pads \[0,65536\] reach past the dilated kernel \[3\] and grow the input \[1,16,79\] \d+-fold$/);
+  assert.ok(Date.now() - started < 10_000, `refused after ${Date.now() - started} ms`);
+});
+
 /** convtranspose_head with one ConvTranspose dilated along the width; the path of the written model. */
 function dilatedHead(node: string, dilation: number): string {
   const fx = loadFixture('convtranspose_head', EXPORTERS);
