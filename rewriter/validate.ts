@@ -321,8 +321,9 @@ function axesOf(node: NodeProto, view: GraphView): number[] | undefined {
   return attrInts(node, 'axes') ?? view.constant(node.input?.[1] ?? '')?.values;
 }
 
-function unique(axes: number[], fail: Fail): void {
-  if (new Set(axes).size !== axes.length) fail(`axes [${axes}] repeat an axis`);
+/** The axes as given, normalised for their rank, name no axis twice (the wording of the rules' check). */
+function unique(norm: number[], given: number[], rank: number, fail: Fail): void {
+  if (new Set(norm).size !== norm.length) fail(`axes [${given}] name an axis twice (rank ${rank})`);
 }
 
 const upsampleModes = modes({ mode: ['nearest', 'linear', 'bilinear'] });
@@ -415,7 +416,7 @@ const RULES: Record<string, Rule> = {
     if (!x) return [];
     if (!axes) return [x.filter((d) => d !== 1)];
     const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));
-    unique(norm, fail);
+    unique(norm, axes, x.length, fail);
     return [x.filter((_, k) => !norm.includes(k))];
   },
   Unsqueeze: (node, [x], fail, view) => {
@@ -423,7 +424,7 @@ const RULES: Record<string, Rule> = {
     if (!x || !axes) return [];
     const rank = x.length + axes.length;
     const norm = axes.map((a) => axisIn(a, rank, 'axis', fail));
-    unique(norm, fail);
+    unique(norm, axes, rank, fail);
     const rest = [...x];
     return [Array.from({ length: rank }, (_, k) => (norm.includes(k) ? 1 : rest.shift()!))];
   },
@@ -495,6 +496,6 @@ function reduce(node: NodeProto, [x]: Shape[], fail: Fail, view: GraphView): Sha
   const keep = attrInt(node, 'keepdims', 1) === 1;
   if (!axes?.length) return attrInt(node, 'noop_with_empty_axes', 0) ? [x] : [keep ? x.map(() => 1) : []];
   const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));
-  unique(norm, fail);
+  unique(norm, axes, x.length, fail);
   return [keep ? x.map((d, k) => (norm.includes(k) ? 1 : d)) : x.filter((_, k) => !norm.includes(k))];
 }
