@@ -28,7 +28,7 @@ import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
-import { checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
+import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
 import { explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
@@ -701,7 +701,7 @@ export class Explainer {
     const result = await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run));
     // Outputs may hold −Inf where the model masks (logits of classes it rules out); NaN and +Inf never.
     const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []]] as [string, ArrayLike<number>][];
-    const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, (v: number) => Number.isNaN(v) || v === Infinity));
+    const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, brokenOutput));
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}'`]);
     if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
     // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).

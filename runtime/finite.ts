@@ -66,6 +66,9 @@ function firstGiving(values: NodeValues, counts: (v: number) => boolean): string
 
 const nonFinite = (v: number) => !Number.isFinite(v);
 
+/** What an output may not hold: NaN or +Inf (−Inf is a class the model masks). */
+export const brokenOutput = (v: number) => Number.isNaN(v) || v === Infinity;
+
 /**
  * The first node whose output differs between the input's and the baseline's pass by an infinite
  * amount (a −Inf mask that covers other positions on each pass): δy/δx is not defined there.
@@ -108,7 +111,7 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
   const model = prepared.view.model;
   // Non-finite values anywhere where the model's outputs hold NaN or +Inf, else NaN only (−Inf outputs are masked classes).
   const outputs = new Set((model.graph?.output ?? []).map((o) => o.name));
-  const counting = (values: NodeValues) => (values.some((t) => outputs.has(t.name) && t.data.some((v) => Number.isNaN(v) || v === Infinity)) ? nonFinite : Number.isNaN);
+  const counting = (values: NodeValues) => (values.some((t) => outputs.has(t.name) && t.data.some(brokenOutput)) ? nonFinite : Number.isNaN);
   let first = 0;
   for (const f of prepared.batchDynamic ? [feeds] : splitFeeds(feeds, x.dims[0])) {
     const inputs = Object.fromEntries(Object.keys(values).map((k) => [k, f[k]]));
