@@ -899,6 +899,16 @@ def export_ids_mask(model, name, ids, mask):
     return d, m, t_ids, t_mask
 
 
+def save_ids_mask(d, m, ids, mask, target, logits, word, doc, wrt):
+    """Writes an export_ids_mask fixture's arrays and meta (grad_embedding = d logit[target] / d `word`,
+    float64 autograd; `wrt` says what `word` is) and reports its size and ops."""
+    (grad,) = torch.autograd.grad(logits[torch.arange(len(target)), torch.from_numpy(target)].sum(), word)
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "eos": EOS,
+                 "description": doc.replace("\n    ", " ") + " grad_embedding = d logit[target] / d " + wrt + ", float64 autograd"})
+    print("%-15s %6d B  %s" % (os.path.basename(d), size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+
+
 EOS = 2
 
 
@@ -942,11 +952,7 @@ def write_eos_model():
     word = md.word.weight[t_ids].detach().requires_grad_(True)
     logits = md.head(t_ids, md.encoded(t_ids, t_mask, word))
     assert torch.allclose(logits, md(t_ids, t_mask), atol=1e-12)
-    (grad,) = torch.autograd.grad(logits[torch.arange(3), torch.from_numpy(target)].sum(), word)
-    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
-                {"opset": 14, "target": [int(t) for t in target], "eos": EOS,
-                 "description": EosPooled.__doc__.replace("\n    ", " ") + " grad_embedding = d logit[target] / d word embeddings [N, L, H], float64 autograd"})
-    print("%-15s %6d B  %s" % ("eos_pool_op14", size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+    save_ids_mask(d, m, ids, mask, target, logits, word, EosPooled.__doc__, "word embeddings [N, L, H]")
 
 
 PAD = 1
@@ -1000,11 +1006,7 @@ def write_bart_model():
     word = md.shared.weight[t_ids].detach().requires_grad_(True)
     logits = md.run(t_ids, t_mask, word, md.shared(shift_tokens_right(t_ids, EOS)))
     assert torch.allclose(logits, md(t_ids, t_mask), atol=1e-12)
-    (grad,) = torch.autograd.grad(logits[torch.arange(2), torch.from_numpy(target)].sum(), word)
-    size = save(d, {"input_ids": ids, "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad},
-                {"opset": 14, "target": [int(t) for t in target], "eos": EOS,
-                 "description": MiniBart.__doc__.replace("\n    ", " ") + " grad_embedding = d logit[target] / d the encoder's word embeddings [N, L, H] (the decoder's lookup held), float64 autograd"})
-    print("%-15s %6d B  %s" % ("bart_op14", size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+    save_ids_mask(d, m, ids, mask, target, logits, word, MiniBart.__doc__, "the encoder's word embeddings [N, L, H] (the decoder's lookup held)")
 
 
 if __name__ == "__main__":
