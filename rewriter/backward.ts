@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, subgraphReads, TensorFacts, valueDependent, valueShaped } from './graph-view';
+import { descendants, GraphView, subgraphReads, TensorFacts, valueDependent, valueShaped } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_MOVES } from './quantized-moves';
@@ -88,6 +88,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   refuseValueShaped(view, facts, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
+  if (spec.ref) refuseSteps(spec, spec.ref, diff, nodes);
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
   // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.
   const empty = (name: string) => !!facts.shapes.get(name)?.includes(0);
@@ -131,6 +132,26 @@ function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]):
   const producer = view.producer.get(first)!;
   const via = producer === start ? '' : ` (through ${view.nodeLabel(start)})`;
   throw new ExplainError(`${view.label}: the shape of '${first}', an output of ${view.nodeLabel(producer)}, follows from the input's values${via}, and backward passes are built for shapes that follow from the input's shape alone; explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
+}
+
+/**
+ * With a reference pass, every change between the passes must reach the inputs through multipliers.
+ * A float operand computed from the explained input only through a step (ArgMax or a comparison
+ * cast to floats, Hardmax, a Where between constants) changes between the passes but carries none:
+ * the attributions would not sum to f(x) − f(x⁰), so it is refused, naming the step.
+ */
+function refuseSteps({ view, facts, wrt }: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
+  const fromValues = descendants(view, wrt, (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
+  const stepped = (t: string) => !!t && !diff.has(t) && ref(t) !== t && fromValues.has(t);
+  for (const node of nodes) {
+    const fixed = gradientRules.entry(node.op_type ?? '', view.opset, node.domain ?? '')?.fixedInputs ?? [];
+    const k = (node.input ?? []).findIndex((t, i) => !fixed.includes(i) && isFloatType(facts.dtypes.get(t)) && stepped(t));
+    if (k < 0) continue;
+    const read = node.input![k];
+    let step = view.producer.get(read)!;
+    while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
+    throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} reads '${read}', a step function of the explained input (through ${view.nodeLabel(step)}): it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
+  }
 }
 
 /** The rule's gradients; a constant it builds beyond JavaScript's array limits (absurd sizes) fails naming the node. */

@@ -54,6 +54,24 @@ const sliceAssignOf = (l: number) => tinyModel([l, C], 13, (em, x) => {
 });
 const sliceAssign = sliceAssignOf(L);
 
+/**
+ * A mixture-of-experts router: TopK(x, 2) [N, 6] → Softmax of the values, times the experts' outputs
+ * Tanh(x)·E picked at the TopK indices (GatherElements) → · W [N, 2]. The indices follow the input.
+ */
+const E = Array.from({ length: 6 * 6 }, (_, k) => Math.cos(5 * k + 2) * 0.6);
+const topkRouter = tinyModel([6], 13, (em, x) => {
+  const [values, indices] = em.opN('TopK', [x, em.constInt([2], [1])], 2, { axis: 1 });
+  const experts = em.op('Tanh', [em.matmul(x, em.constFloat(E, [6, 6]))]);
+  const picked = em.op('GatherElements', [experts, indices], { axis: 1 });
+  return em.matmul(em.mul(em.op('Softmax', [values], { axis: 1 }), picked), em.constFloat(W.slice(0, 4), [2, 2]));
+});
+
+/** Tanh(x) [N, 5] plus a step of x read as floats: its ArgMax cast to float, or Where(x > 0, 1, 0). */
+const steps = {
+  ArgMax: tinyModel([5], 13, (em, x) => em.add(em.op('Tanh', [x]), em.cast(em.op('ArgMax', [x], { axis: 1, keepdims: 1 }), DataType.FLOAT))),
+  Greater: tinyModel([5], 13, (em, x) => em.mul(em.op('Tanh', [x]), em.where(em.compare('Greater', x, em.scalar(0)), em.scalar(1), em.scalar(0.5)))),
+};
+
 /** x [N, 4, 3] and fed int64 k [N, 2, 3] → Sigmoid(GatherElements(x, k, axis 1)) [N, 2, 3]. */
 function fedIndices(): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'fed');
@@ -143,6 +161,36 @@ test('ScatterND\'s backward at tuples holding the batch is linear in it: 30,000 
   const last = await ex.attribute({ data: x.subarray((big - 1) * per), dims: [1, long, C] }, { target: [target[big - 1]] });
   assert.equal(Array.from(g.attributions.data.subarray((big - 1) * per)), Array.from(last.attributions.data));
 });
+
+test('TopK whose indices route to experts (a mixture-of-experts gate): gradient = central differences; DeepLIFT sums to delta through the max rule on the values and the gather at the indices, from a shared row and per-row baselines', async () => {
+  const ex = await Explainer.load(topkRouter);
+  const x = random(N * 6, 31);
+  const target = [1, 0, 1];
+  const g = await ex.attribute({ data: x, dims: [N, 6] }, { target });
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 6]), (i) => Math.floor(i / 6) * 2 + target[Math.floor(i / 6)]);
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  const y = await outputOf(ex, x, [N, 6]);
+  for (const [label, x0, rows] of [['shared row', random(6, 33), 1], ['per-row baselines', random(N * 6, 35), N]] as const) {
+    const y0 = await outputOf(ex, Float32Array.from(x0), [rows, 6]);
+    const d = await ex.attribute({ data: x, dims: [N, 6] }, { target, method: 'deeplift', baseline: { data: Float32Array.from(x0), dims: [rows, 6] } });
+    for (let r = 0; r < N; r++) {
+      const sum = d.attributions.data.subarray(r * 6, (r + 1) * 6).reduce((s, v) => s + v, 0);
+      const want = y[r * 2 + target[r]] - y0[(rows === 1 ? 0 : r) * 2 + target[r]];
+      assert.ok(Math.abs(sum - want) < 1e-5, `${label}, row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
+    }
+  }
+});
+
+for (const [step, model] of Object.entries(steps)) {
+  test(`a float read of a step of the input (${step}): the gradient = central differences; DeepLIFT, whose attributions could not sum to delta, refuses naming the step`, async () => {
+    const ex = await Explainer.load(model);
+    const x = random(N * 5, 41);
+    const g = await ex.attribute({ data: x, dims: [N, 5] }, { target: 2 });
+    const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 5]), (i) => Math.floor(i / 5) * 5 + 2);
+    assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+    await rejects(() => ex.attribute({ data: x, dims: [N, 5] }, { target: 2, method: 'deeplift' }), new RegExp(`a step function of the explained input \\(through node '[^']*' \\(${step}, opset 13\\)\\).*would not sum to f\\(x\\) − f\\(x⁰\\); use integrated-gradients or gradient`));
+  });
+}
 
 test('GatherElements at fed indices (repeats and negative ones): gradient = central differences; DeepLIFT routes as the gradient and sums to delta', async () => {
   const ex = await Explainer.load(fedIndices());

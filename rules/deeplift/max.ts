@@ -32,7 +32,6 @@ export function maxRule({ opType, rule: gradient }: RuleEntry): BackwardRule {
     broadcastInputs: gradient.broadcastInputs,
     backward(ctx, [dY]) {
       const { em, node } = ctx;
-      if (node.output!.slice(1).some((o) => o && ctx.view.consumers.has(o))) ctx.fail('DeepLIFT max rule: the Indices output must be unused');
       const y = node.output![0];
       const y0 = ctx.ref(y);
       const shapley = ctx.options.maxpoolRule === 'shapley';
