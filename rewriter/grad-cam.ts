@@ -21,13 +21,17 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
   const shape = facts.shapes.get(layer)!;
   if (spec.options.tokenGrid) return tokenGridMap(spec, em, layer, shape, spec.options.tokenGrid);
   if (shape.length < 3 || !holdsRows(facts, layer, spec.batchDynamic)) {
-    throw new ExplainError(`${view.label}: Grad-CAM needs a layer of rank 3 or more (N, C, …: a sequence, image or video map) with the batch first and channels on axis 1; '${layer}' has shape [${shape}]`);
+    throw new ExplainError(`${view.label}: Grad-CAM needs a layer of rank 3 or more (N, C, …: a sequence, image or video map) with the batch first and channels on axis 1; '${layer}' has shape ${shapeShown(spec, layer, shape)}`);
   }
   const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: ioOf(spec).seed }).get(layer)!;
   const spatial = shape.slice(2).map((_, k) => k + 2);
   const map = em.reduceSum(em.mul(em.reduceMean(grad, spatial), layer), [1]);
   return { map, shape: [shape[0], 1, ...shape.slice(2)] };
 }
+
+/** A layer's shape as the user sees it: [N, …] where it holds the rows, else as probed. */
+const shapeShown = ({ facts, batchDynamic }: MapSpec, layer: string, shape: number[]) =>
+  `[${holdsRows(facts, layer, batchDynamic) ? ['N', ...shape.slice(1)].join(', ') : shape.join(', ')}]`;
 
 /**
  * Grad-CAM over the patch tokens of a token layer A [N, L, D]: the last h·w tokens as an h × w grid
@@ -37,7 +41,7 @@ function tokenGridMap(spec: MapSpec, em: Emitter, layer: string, shape: number[]
   const { view, facts } = spec;
   const where = `${view.label}: Grad-CAM with a token grid of ${h}×${w}`;
   if (![h, w].every((v) => Number.isInteger(v) && v >= 1)) throw new ExplainError(`${where}: the grid's height and width must be positive integers`);
-  if (shape.length !== 3 || !holdsRows(facts, layer, spec.batchDynamic)) throw new ExplainError(`${where} needs a token layer [N, tokens, channels] with the batch first; '${layer}' has shape [${shape}]`);
+  if (shape.length !== 3 || !holdsRows(facts, layer, spec.batchDynamic)) throw new ExplainError(`${where} needs a token layer [N, tokens, channels] with the batch first; '${layer}' has shape ${shapeShown(spec, layer, shape)}`);
   const lead = shape[1] - h * w;
   if (lead < 0) throw new ExplainError(`${where}: '${layer}' [${shape}] holds ${shape[1]} tokens, fewer than the grid's ${h * w}`);
   const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: ioOf(spec).seed }).get(layer)!;
