@@ -1,12 +1,13 @@
 /** The CLI's report of convergence deltas. */
 /**
  * Whether a convergence delta d misses f(x) − f(x⁰) = `change`: by more than 1e-4 of it, or, where
- * the change is small next to the explained values (fx = f(x)), whose float32 rounding bounds what
- * it can show, more than 1e-6 of |f(x)| + |f(x⁰)|. Without fx, 1e-4 absolute below a change of 1.
- * Never a miss below the smallest normal float32.
+ * the change is small next to the explained value's magnitude (|f(x)|; for a sum or mean over a
+ * tensor, the same reduction of its entries' magnitudes), whose float32 rounding bounds what it can
+ * show, more than 1e-6 of that magnitude plus |f(x⁰)|. Without it, 1e-4 absolute below a change of
+ * 1. Never a miss below the smallest normal float32.
  */
-export function summationMissed(d: number, change: number, fx?: number): boolean {
-  const scale = fx === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (Math.abs(fx) + Math.abs(fx - change)));
+export function summationMissed(d: number, change: number, magnitude?: number, fx = magnitude): boolean {
+  const scale = magnitude === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (magnitude + Math.abs(fx! - change)));
   return Math.abs(d) > Math.max(1e-4 * scale, FLT_MIN);
 }
 
@@ -15,12 +16,12 @@ const FLT_MIN = 2 ** -126;
 
 /**
  * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss
- * (summationMissed, with `explained` holding f(x) per row where known) is a warning, unless
+ * (summationMissed, with `explained` holding f(x) and its magnitude per row where known) is a warning, unless
  * `bypassed` (a layer that paths go around). A path integral's ('quadrature') is its approximation
  * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design: reported
  * as the share of f(x) conserved.
  */
-export function reportDelta(delta: Float32Array, totals: number[], explained: number[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
+export function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
   let large = false;
   delta.forEach((d, row) => {
     const total = totals[row];
@@ -31,7 +32,7 @@ export function reportDelta(delta: Float32Array, totals: number[], explained: nu
       return;
     }
     console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
-    if (!summationMissed(d, target, explained[row])) return;
+    if (!summationMissed(d, target, explained[row]?.magnitude, explained[row]?.value)) return;
     large = true;
     if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
   });

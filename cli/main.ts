@@ -619,7 +619,7 @@ async function attribute(p: Parsed): Promise<void> {
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const r = await ex.attribute(x, options);
-  const explained: number[] = [];
+  const explained: { value: number; magnitude: number }[] = [];
   // A row of the explained tensor: token ids are explained at their embeddings.
   const rowDims = [...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])];
   if (r.targets.length) {
@@ -627,8 +627,9 @@ async function attribute(p: Parsed): Promise<void> {
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
     r.targets.forEach((t, row) => {
-      const value = space.values(scores.subarray(row * space.rowSize, (row + 1) * space.rowSize))[t];
-      explained[row] = value;
+      const own = scores.subarray(row * space.rowSize, (row + 1) * space.rowSize);
+      const value = space.values(own)[t];
+      explained[row] = { value, magnitude: space.values(own.map(Math.abs))[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
     const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);

@@ -21,6 +21,13 @@ test('at ordinary scales a miss is 1e-4 of f(x) − f(x⁰); without f(x), 1e-4 
   assert.not.ok(summationMissed(9e-5, 0.01));
 });
 
+test('a mean over a tensor whose entries are of order 1 but whose mean is 10⁻⁸ (a ViT token after LayerNorm): the rounding scale is the mean of the entries\' magnitudes, not the mean', () => {
+  // BEiT-style ViT (held out, 2026-12-04): mean = 6.05e-9, mean |entry| 0.8, f(x) − f(x⁰) 1.86e-8, all attributions 0.
+  assert.not.ok(summationMissed(-1.863e-8, 1.863e-8, 0.8, 6.05e-9));
+  assert.ok(summationMissed(-1.863e-8, 1.863e-8, 6.05e-9));
+  assert.ok(summationMissed(-1e-5, 1.863e-8, 0.8, 6.05e-9));
+});
+
 test('subnormal values (an input of 10⁻⁴⁰) keep no relative precision: a miss below the smallest normal float32 does not warn', () => {
   assert.not.ok(summationMissed(9.184e-40, 2e-39, 3e-39)); // fuzz seed 1776, #903
   assert.ok(summationMissed(2e-38, 2e-37, 3e-37));
