@@ -100,7 +100,11 @@ export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[]
   const out = relu ? em.op('Relu', [map]) : map;
   if (!upsample) return { map: out, shape };
   const input = spec.facts.shapes.get(spec.input)!;
-  if (input.length !== shape.length) throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape [${shape}] to the input '${spec.input}' of shape [${input}] (different ranks)`);
+  if (input.length !== shape.length) {
+    const rows = (dims: number[]) => `[N, ${dims.slice(1).join(', ')}]`;
+    const tokens = shape.length === 3 && input.length === 4 ? '; a token layer [N, tokens, channels] is mapped onto the image with --token-grid H,W' : '';
+    throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape ${rows(shape)} to the input '${spec.input}' of shape ${rows(input)} (different ranks)${tokens}`);
+  }
   // A channels-last image's height and width come before its channels.
   const spatial = channelsLast(input) ? input.slice(1, 3) : input.slice(2);
   return { map: interpolateSpatial(em, out, shape, spatial, mode), shape: [shape[0], shape[1], ...spatial] };

@@ -43,7 +43,7 @@ function tokenGridMap(spec: MapSpec, em: Emitter, layer: string, shape: number[]
   if (![h, w].every((v) => Number.isInteger(v) && v >= 1)) throw new ExplainError(`${where}: the grid's height and width must be positive integers`);
   if (shape.length !== 3 || !holdsRows(facts, layer, spec.batchDynamic)) throw new ExplainError(`${where} needs a token layer [N, tokens, channels] with the batch first; '${layer}' has shape ${shapeShown(spec, layer, shape)}`);
   const lead = shape[1] - h * w;
-  if (lead < 0) throw new ExplainError(`${where}: '${layer}' [${shape}] holds ${shape[1]} tokens, fewer than the grid's ${h * w}`);
+  if (lead < 0) throw new ExplainError(`${where}: '${layer}' ${shapeShown(spec, layer, shape)} holds ${shape[1]} tokens, fewer than the grid's ${h * w}`);
   const grad = emitBackward({ view, facts, em, table: gradient.table, options: spec.options, wrt: [layer], from: spec.from, seed: ioOf(spec).seed }).get(layer)!;
   const patches = (t: string) => (lead ? em.slice(t, [lead], [shape[1]], [1]) : t);
   const map = em.reduceSum(em.mul(em.reduceMean(patches(grad), [1]), patches(layer)), [2], false);

@@ -232,7 +232,8 @@ test('Grad-CAM on a ViT\'s token layer with tokenGrid [4, 4] (class token left o
     assert.equal(onTokens.attributions.dims, upsample ? [2, 1, 8, 8] : [2, 1, 4, 4]);
     assert.ok(relL2(onTokens.attributions.data, onMap.attributions.data) < 1e-6, `upsample ${upsample}`);
   }
-  await rejects(() => ex.attribute(x, { method: 'grad-cam', target: 0, layer: 'tokens', tokenGrid: [5, 4] }), /Grad-CAM with a token grid of 5×4: 'tokens' \[1,17,4\] holds 17 tokens, fewer than the grid's 20/);
+  await rejects(() => ex.attribute(x, { method: 'grad-cam', target: 0, layer: 'tokens', tokenGrid: [5, 4] }), /Grad-CAM with a token grid of 5×4: 'tokens' \[N, 17, 4\] holds 17 tokens, fewer than the grid's 20/);
+  await rejects(() => ex.attribute(x, { method: 'guided-grad-cam', target: 0, layer: 'tokens' }), /cannot upsample a map of shape \[N, 1, 4\] to the input 'x' of shape \[N, 3, 8, 8\] \(different ranks\); a token layer \[N, tokens, channels\] is mapped onto the image with --token-grid H,W/);
   await rejects(() => ex.attribute(x, { method: 'grad-cam', target: 0, layer: 'patches', tokenGrid: [4, 4] }), /needs a token layer \[N, tokens, channels\] with the batch first; 'patches' has shape \[N, 4, 4, 4\]/);
   const dir = tempDir('vit');
   fs.writeFileSync(path.join(dir, 'vit.onnx'), tinyVit());
