@@ -373,7 +373,7 @@ export function valueDependent(view: GraphView): Set<string> {
 }
 
 /** Inputs whose values set an op's output shape, where they are not constants. */
-const SHAPE_SETTING: Record<string, number[]> = {
+export const SHAPE_SETTING: Record<string, number[]> = {
   NonZero: [0], Compress: [1], Unique: [0], NonMaxSuppression: [0, 1, 2, 3, 4], TopK: [1], OneHot: [1],
   Reshape: [1], Expand: [1], Tile: [1], Slice: [1, 2, 3, 4], Pad: [1, 3], Resize: [2, 3], Upsample: [1],
   ConstantOfShape: [0], Range: [0, 1, 2], Split: [1], Squeeze: [1], Unsqueeze: [1], CenterCropPad: [1],

@@ -1,4 +1,4 @@
-import { descendants, fedBatchInputs, GraphView, TensorFacts } from './graph-view';
+import { descendants, fedBatchInputs, GraphView, SHAPE_SETTING, TensorFacts } from './graph-view';
 
 /** Ops that broadcast a one-row operand against the N rows of another. */
 const BROADCASTING = new Set([
@@ -11,7 +11,8 @@ const BROADCASTING = new Set([
  * (token ids, masks, a generation cache, a second input fed as it is): every node that reads a
  * tensor with one row on that pass (computed from the explained inputs, its rows not from another
  * batch input) and one with the N rows of another batch input broadcasts them. A Concat, a gather
- * or a Reshape to a fed input's shape does not: the reference pass then needs N rows. Rows follow
+ * or a Reshape to a fed input's shape does not, nor a Reshape of N rows to a shape read from one
+ * row (or of one row to N rows' shape): the reference pass then needs N rows. Rows follow
  * batch axes: position embeddings computed from the ids' length have none, and do not count.
  */
 export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explained: string[]): boolean {
@@ -26,9 +27,21 @@ export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explain
     const carries = (n.input ?? []).some((i) => many.has(i));
     for (const o of n.output ?? []) if (o && batched(o) && (carries || !fromExplained.has(o))) many.add(o);
   }
+  // Shape values read from a tensor of one row on that pass, or of N rows (HF T5's
+  // `attn.view(batch_size, -1, inner)` with batch_size from the embeddings, on rows a mask made N).
+  const shapeRows = new Map<string, 'one' | 'many'>();
+  for (const n of view.nodes) {
+    const [first] = n.input ?? [];
+    const read = !n.domain && (n.op_type === 'Shape' || n.op_type === 'Size');
+    const rows = read ? (many.has(first) ? 'many' : fromExplained.has(first) && batched(first) ? 'one' : undefined) : (n.input ?? []).map((i) => shapeRows.get(i)).find(Boolean);
+    if (rows) for (const o of n.output ?? []) if (o && !batched(o)) shapeRows.set(o, rows);
+  }
   return view.nodes.every((n) => {
     const inputs = n.input ?? [];
-    const meet = inputs.some((i) => fromExplained.has(i) && batched(i) && !many.has(i)) && inputs.some((i) => many.has(i));
-    return !meet || (!n.domain && BROADCASTING.has(n.op_type ?? ''));
+    const one = inputs.some((i) => fromExplained.has(i) && batched(i) && !many.has(i));
+    const meet = one && inputs.some((i) => many.has(i));
+    const sized = n.domain ? [] : (SHAPE_SETTING[n.op_type ?? ''] ?? []).map((k) => shapeRows.get(inputs[k] ?? ''));
+    const resized = (one && sized.includes('many')) || (inputs.some((i) => many.has(i)) && sized.includes('one'));
+    return (!meet || (!n.domain && BROADCASTING.has(n.op_type ?? ''))) && (!resized || n.op_type === 'Expand');
   });
 }

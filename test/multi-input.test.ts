@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { rejects } from './support/rejects';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { Emitter } from '../rewriter/emitter';
 
 /** y[n, k] = Σ_j W[k, j]·(a[n, j]·b[n, j] + a[n, j]): two float inputs. */
 const W = [0.5, -1, 2, 1.5, 0.25, -0.75];
@@ -78,6 +79,45 @@ test('integer position ids not fed get 0…L−1 per row (transformers\' default
   assert.equal(notes, ["<bytes>: input 'position_ids' not given: using positions 0…3 [2,4] (give it with --feed position_ids=FILE.npy)"]);
   const given = { position_ids: { data: BigInt64Array.from([3n, 2n, 1n, 0n]), dims: [1, 4] } };
   assert.equal(Array.from((await ex.forward(x, given)).y.data), [4, 3, 2, 1, 8, 6, 4, 2]);
+});
+
+/**
+ * HF T5's attention in miniature: x [N, 4, 2] (explained) and a fed int64 mask m [N, 4]; scores
+ * x·xᵀ plus (1 − m)·(−10⁴) [N, 1, 4], softmax, times x, then reshaped to [batch, 8] with the batch
+ * read from x's shape (T5's `unshape` with batch_size from the hidden states), · V → y [N, 2].
+ * On a reference pass of one shared row the scores take the mask's N rows, while x's shape says 1.
+ */
+function maskedAttention(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 't5');
+  const bias = em.unsqueeze(em.mul(em.sub(em.scalar(1), em.cast('m', DataType.FLOAT)), em.scalar(-1e4)), [1]);
+  const scores = em.add(em.matmul('x', em.transpose('x', [0, 2, 1])), bias);
+  const mixed = em.matmul(em.op('Softmax', [scores], { axis: 2 }), 'x');
+  const batch = em.op('Slice', [em.op('Shape', ['x']), em.constInt([0]), em.constInt([1]), em.constInt([0])]);
+  const flat = em.op('Reshape', [mixed, em.concat([batch, em.constInt([8])], 0)]);
+  em.rename(em.matmul(em.op('Tanh', [flat]), em.constFloat(Array.from({ length: 16 }, (_, i) => Math.sin(i * 0.9)), [8, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 't5', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4, 2]), valueInfo('m', DataType.INT64, ['N', 4])], output: [{ name: 'y' }] },
+  });
+}
+
+test('DeepLIFT from the default baseline (one zero row) where a fed mask gives the scores N rows and a Reshape reads the batch from the explained input (T5): the reference pass runs on N rows; sums to f(x) − f(x⁰)', async () => {
+  const ex = await Explainer.load(maskedAttention());
+  const x = { data: Float32Array.from({ length: 24 }, (_, i) => Math.sin(i * 1.3) * 1.5), dims: [3, 4, 2] };
+  const m = { data: BigInt64Array.from([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0].map(BigInt)), dims: [3, 4] };
+  const target = [0, 1, 1];
+  // The default baseline (zeros) is one row built into the graph.
+  const shared = await ex.attribute(x, { method: 'deeplift', target, feeds: { m } });
+  const zeros = { data: new Float32Array(24), dims: [3, 4, 2] };
+  const perRow = await ex.attribute(x, { method: 'deeplift', target, feeds: { m }, baseline: zeros });
+  const y = (await ex.forward(x, { m })).y.data;
+  const y0 = (await ex.forward(zeros, { m })).y.data;
+  for (let r = 0; r < 3; r++) {
+    const sum = shared.attributions.data.subarray(r * 8, (r + 1) * 8).reduce((s, v) => s + v, 0);
+    const want = y[r * 2 + target[r]] - y0[r * 2 + target[r]];
+    assert.ok(Math.abs(sum - want) < 1e-5, `row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
+  }
+  assert.equal(Array.from(shared.attributions.data), Array.from(perRow.attributions.data));
 });
 
 test.run();
