@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, GraphView, subgraphReads, TensorFacts, valueDependent, valueShaped } from './graph-view';
+import { GraphView, subgraphReads, TensorFacts, valueDependent, valueDescendants, valueShaped } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_MOVES } from './quantized-moves';
@@ -141,7 +141,7 @@ function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]):
  * the attributions would not sum to f(x) − f(x⁰), so it is refused, naming the step.
  */
 function refuseSteps({ view, facts, wrt }: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
-  const fromValues = descendants(view, wrt, (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
+  const fromValues = valueDescendants(view, wrt);
   const stepped = (t: string) => !!t && !diff.has(t) && ref(t) !== t && fromValues.has(t);
   for (const node of nodes) {
     const fixed = gradientRules.entry(node.op_type ?? '', view.opset, node.domain ?? '')?.fixedInputs ?? [];

@@ -274,11 +274,16 @@ export function throughCasts(name: string, producerOf: (t: string) => NodeProto 
   return name;
 }
 
-/** Tensors computed from `sources`, through every node but those `reads` excludes. */
-export function descendants(view: GraphView, sources: string[], reads = (_n: NodeProto) => true): Set<string> {
+/** Tensors computed from `sources`, through every node but those `reads` excludes, and not through `held`. */
+export function descendants(view: GraphView, sources: string[], reads = (_n: NodeProto) => true, held = new Set<string>()): Set<string> {
   const seen = new Set(sources);
-  for (const n of view.nodes) if (reads(n) && (n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o) seen.add(o);
+  for (const n of view.nodes) if (reads(n) && (n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o && !held.has(o)) seen.add(o);
   return seen;
+}
+
+/** Tensors whose values follow from the values of `sources` (Shape and Size read only shapes), not through `held`. */
+export function valueDescendants(view: GraphView, sources: string[], held?: Set<string>): Set<string> {
+  return descendants(view, sources, (n) => n.op_type !== 'Shape' && n.op_type !== 'Size', held);
 }
 
 /**
@@ -369,7 +374,7 @@ function gatherAt(from: Constant, dims: number[], source: (at: number[]) => numb
 
 /** Tensors whose values depend on the graph inputs' values (Shape and Size read only shapes). */
 export function valueDependent(view: GraphView): Set<string> {
-  return descendants(view, view.inputs.map((i) => i.name ?? ''), (n) => n.op_type !== 'Shape' && n.op_type !== 'Size');
+  return valueDescendants(view, view.inputs.map((i) => i.name ?? ''));
 }
 
 /** Inputs whose values set an op's output shape, where they are not constants. */

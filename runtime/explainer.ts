@@ -3,7 +3,7 @@ import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, holdsRows, TensorFacts, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -483,7 +483,8 @@ export class Explainer {
   async layerBypassed(rowDims: number[], options: AttributeRequest & { layer: string }): Promise<boolean> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    return differentiable(prepared.view, prepared.facts, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
+    // Any path of values counts, steps included (a mask computed from the input around the layer).
+    return valueDescendants(prepared.view, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */

@@ -208,6 +208,19 @@ test('a layer that a residual skip goes around: layerBypassed says so, and the C
   assert.ok(ig.out.includes('the delta is the error of the path integral\'s quadrature: more --steps make it smaller'), ig.out.join('\n'));
 });
 
+test('a layer that a mask computed from the input goes around (frames padded with zeros: Tanh(x·W + b) times x\'s nonzero frames): layerBypassed says so, though the mask is a step', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'frames');
+  const h = em.rename(em.op('Tanh', [em.add(em.matmul('x', em.constFloat([0.5, -1, 2, 0.3, -0.7, 1.1], [3, 2])), em.constFloat([0.4, -0.6], [2]))]), 'h');
+  const frames = em.cast(em.compare('Greater', em.reduceSum(em.op('Abs', ['x']), [2]), em.scalar(0)), DataType.FLOAT);
+  em.rename(em.reduceSum(em.mul(h, frames), [1], false), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'frames', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4, 3])], output: [{ name: 'y' }] } });
+  const ex = await Explainer.load(model);
+  assert.is(await ex.layerBypassed([4, 3], { layer: 'h' }), true);
+  const x = { data: Float32Array.from({ length: 12 }, (_, i) => (i < 9 ? Math.sin(i + 1) : 0)), dims: [1, 4, 3] };
+  const [s] = await layerDeepliftSums(ex, x, 'y', 'h', [0]);
+  assert.ok(Math.abs(s.total - s.change) > 1e-2, `the layer alone does not sum to f(x) − f(x⁰): Σ ${s.total} vs ${s.change}`);
+});
+
 test('the layer-gradient graph is buildAugmented with a layer: Grad-CAM and friends reuse it', async () => {
   const ex = await Explainer.load(MODEL);
   const { model } = await ex.augmented([3, 8, 8], { output: meta.logits, layer: meta.layer });
