@@ -465,7 +465,14 @@ export class Explainer {
     }
     const text = `[${shape.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
-    if (!holdsRows(facts, name, prepared.batchDynamic)) throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained`);
+    if (!holdsRows(facts, name, prepared.batchDynamic)) {
+      // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
+      const floats = (t: string) => (prepared.view.producer.get(t)?.input ?? []).filter((i) => i && facts.shapes.has(i) && isFloatType(facts.dtypes.get(i)));
+      let rows: string | undefined;
+      for (let t: string | undefined = name; t && !rows; t = floats(t)[0]) rows = floats(t).find((i) => holdsRows(facts, i, prepared.batchDynamic));
+      const before = rows ? `; explain '${rows}' [${facts.shapes.get(rows)!.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}], which it is computed from (--output)` : '';
+      throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
+    }
     return shape;
   }
 

@@ -9,6 +9,7 @@ import { Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 const DIR = path.resolve(__dirname, '../../models/layers/threshold_if');
 const MODEL = path.join(DIR, 'model.onnx');
@@ -90,6 +91,19 @@ test('errors name the tensor and its shape', async () => {
   await fails(['--output', meta.logits, '--layer', 'label'], /layer 'label' \[N\] is not a float tensor/);
   await fails(['--output', meta.layer, '--layer', meta.logits], /does not depend on layer '[^']+' \[N, 5\]/);
   await fails(['--output', meta.logits, '--method', 'layer-activation'], /needs a layer/);
+});
+
+test('a batch-1 export whose output squeezed the batch away ([2] from [1, 2]) is refused naming the tensor before the squeeze, which explains as asked', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'squeezed');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1];
+  const rows = em.rename(em.matmul('x', em.constFloat(W, [3, 2])), 'rows');
+  em.rename(em.squeeze(rows, [0]), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'squeezed', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [1, 3])], output: [{ name: 'y' }] } });
+  const ex = await Explainer.load(model);
+  const x = { data: Float32Array.from([1, -2, 0.5]), dims: [1, 3] };
+  await rejects(() => ex.attribute(x, { target: 1 }), /explained tensor 'y' has shape \[2\] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained; explain 'rows' \[N, 2\], which it is computed from \(--output\)/);
+  const g = await ex.attribute(x, { target: 1, output: 'rows' });
+  assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround));
 });
 
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
