@@ -119,6 +119,7 @@ const variants: Variant[] = [
   { op: 'LSTM', opset: 14, what: 'clip 0.9 (TF1 cell_clip), peepholes', peepholes: true, attrs: { clip: float(0.9) } },
   { op: 'GRU', opset: 14, what: 'clip 0.5, linear_before_reset 1', attrs: { clip: float(0.5), linear_before_reset: 1 } },
   { op: 'RNN', opset: 14, what: 'ThresholdedRelu, Softplus', dirs: 2, attrs: { direction: 'bidirectional', activations: strings(['ThresholdedRelu', 'Softplus']), activation_alpha: floats([0.2]) } },
+  { op: 'LSTM', opset: 14, what: 'input_forget 1 (coupled gates, f = 1 − i), peepholes, bidirectional', dirs: 2, peepholes: true, attrs: { direction: 'bidirectional', input_forget: 1 } },
 ];
 
 function variantCase(v: Variant): OpCase {
@@ -189,11 +190,14 @@ for (const v of variants) {
   });
 }
 
-test('unsupported recurrent attributes name the node and the cause', async () => {
-  const c = variantCase({ op: 'LSTM', opset: 14, what: 'input_forget', attrs: { input_forget: 1 } });
-  const base = batchFirst(c);
-  const error = await unrolled(base).then(() => undefined, (e: Error) => e.message);
-  assert.match(error ?? 'no error', /node 'LSTM' \(LSTM, opset 14\): input_forget \(coupled input and forget gates\) is not supported/);
+test('a cell whose weights are computed (W a graph input) is refused naming the node and the cause', async () => {
+  const base = batchFirst(variantCase({ op: 'LSTM', opset: 14, what: 'W fed' }));
+  const g = base.model.graph!;
+  const w = g.node!.find((n) => n.op_type === 'LSTM')!.input![1];
+  const dims = g.initializer!.find((t) => t.name === w)!.dims!.map(Number);
+  const fed = { ...base, xs: [...base.xs, { name: w, elemType: DataType.FLOAT, dims }], model: { ...base.model, graph: { ...g, initializer: g.initializer!.filter((t) => t.name !== w), input: [...g.input!, valueInfo(w, DataType.FLOAT, dims)] } } };
+  const error = await unrolled(fed).then(() => undefined, (e: Error) => e.message);
+  assert.match(error ?? 'no error', new RegExp(`node 'LSTM' \\(LSTM, opset 14\\): W '${w}' must be a constant \\(an initializer\\) to unroll the cell`));
 });
 
 test.run();

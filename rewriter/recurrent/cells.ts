@@ -8,7 +8,7 @@ export interface State { h?: string; c?: string }
 export interface DirectionWeights { w: number[]; r: number[]; wb: number[]; rb: number[]; p?: number[] }
 
 /** What a cell's step reads: the emitter, the direction's activations and constants built once per direction. */
-export interface StepContext { em: Emitter; hidden: number; acts: Activation[]; consts: Record<string, string>; linearBeforeReset: boolean }
+export interface StepContext { em: Emitter; hidden: number; acts: Activation[]; consts: Record<string, string>; linearBeforeReset: boolean; inputForget?: boolean }
 
 /**
  * A recurrent cell (ONNX RNN, GRU, LSTM equations): how many gate blocks W stacks, the bias added to
@@ -44,7 +44,10 @@ export const RNN_CELL: Cell = {
   step: ({ em, acts, consts }, xw, prev) => ({ h: applyActivation(em, acts[0], plus(em, xw, prev.h && em.matmul(prev.h, consts.rT))) }),
 };
 
-/** LSTM, gates i, o, f, c: Cₜ = f ⊙ Cₜ₋₁ + i ⊙ g(c̃), Hₜ = o ⊙ h(Cₜ), peepholes on Cₜ₋₁ (i, f) and Cₜ (o). */
+/**
+ * LSTM, gates i, o, f, c: Cₜ = f ⊙ Cₜ₋₁ + i ⊙ g(c̃), Hₜ = o ⊙ h(Cₜ), peepholes on Cₜ₋₁ (i, f) and Cₜ (o);
+ * `input_forget` couples the gates, f = 1 − i (onnxruntime's kernels; the f block of W, R, B and P is unused).
+ */
 export const LSTM_CELL: Cell = {
   gates: 4,
   activations: 3,
@@ -54,14 +57,16 @@ export const LSTM_CELL: Cell = {
     if (d.p) ['pi', 'po', 'pf'].forEach((k, g) => { consts[k] = em.constFloat(d.p!.slice(g * hidden, (g + 1) * hidden), [hidden]); });
     return consts;
   },
-  step: ({ em, hidden, acts: [f, g, h], consts }, xw, prev) => {
+  step: ({ em, hidden, acts: [f, g, h], consts, inputForget }, xw, prev) => {
     let [gi, go, gf, gc] = em.split(plus(em, xw, prev.h && em.matmul(prev.h, consts.rT)), 2, [hidden, hidden, hidden, hidden]);
     if (consts.pi && prev.c) {
       gi = em.add(gi, em.mul(prev.c, consts.pi));
       gf = em.add(gf, em.mul(prev.c, consts.pf));
     }
-    const kept = em.mul(applyActivation(em, f, gi), applyActivation(em, g, gc));
-    const c = prev.c ? em.add(em.mul(applyActivation(em, f, gf), prev.c), kept) : kept;
+    const input = applyActivation(em, f, gi);
+    const kept = em.mul(input, applyActivation(em, g, gc));
+    const forget = () => (inputForget ? em.sub(em.scalar(1), input) : applyActivation(em, f, gf));
+    const c = prev.c ? em.add(em.mul(forget(), prev.c), kept) : kept;
     if (consts.po) go = em.add(go, em.mul(c, consts.po));
     return { h: em.mul(applyActivation(em, f, go), applyActivation(em, h, c)), c };
   },

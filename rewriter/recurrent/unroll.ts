@@ -66,7 +66,6 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const direction = attrString(node, 'direction', 'forward');
   if ((direction === 'bidirectional' ? 2 : 1) !== directions || !['forward', 'reverse', 'bidirectional'].includes(direction)) fail(`direction '${direction}' does not match W's ${directions} direction(s)`);
   if (gh !== cell.gates * hidden) fail(`W has ${gh} rows, expected ${cell.gates} gates × hidden_size ${hidden}`);
-  if (attrInt(node, 'input_forget', 0)) fail('input_forget (coupled input and forget gates) is not supported');
   const names = attrStrings(node, 'activations') ?? [...DEFAULT_ACTIVATIONS[op], ...(directions === 2 ? DEFAULT_ACTIVATIONS[op] : [])];
   if (names.length !== cell.activations * directions) fail(`${names.length} activations given, ${op} needs ${cell.activations} per direction`);
   const clip = hasAttr(node, 'clip') ? attrFloat(node, 'clip', 0) : undefined;
@@ -74,6 +73,7 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const acts = parseActivations(names, attrFloats(node, 'activation_alpha') ?? [], attrFloats(node, 'activation_beta') ?? [], where, clip);
   if (attrInt(node, 'layout', 0) !== 0) fail('layout 1 (batch-first) is not supported');
   const linearBeforeReset = attrInt(node, 'linear_before_reset', 0) !== 0;
+  const inputForget = attrInt(node, 'input_forget', 0) !== 0;
   const xShape = facts.shapes.get(x) ?? fail(`the shape of its input '${x}' is unknown`);
   const steps = xShape[0];
   const b = bName ? constant(bName, 'B').values : undefined;
@@ -105,7 +105,7 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
     const wT = transposed(weights.w, gh, inputSize);
     const projected = em.add(em.matmul(seq, em.constFloat(wT.values, wT.dims)), em.constFloat(cell.inputBias(weights, hidden, linearBeforeReset), [gh]));
     const perStep = steps === 1 ? [projected] : em.split(projected, 0, new Array(steps).fill(1));
-    const ctx = { em, hidden, acts: acts.slice(d * cell.activations, (d + 1) * cell.activations), consts: cell.constants(em, weights, hidden, linearBeforeReset), linearBeforeReset };
+    const ctx = { em, hidden, acts: acts.slice(d * cell.activations, (d + 1) * cell.activations), consts: cell.constants(em, weights, hidden, linearBeforeReset), linearBeforeReset, inputForget };
     const reverse = direction === 'reverse' || d === 1;
     let state: State = { h: initial(h0Name, d), c: initial(c0Name, d) };
     const outputs: string[] = new Array(steps);
