@@ -203,7 +203,7 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     one = await session.run(feeds(inputs, 1, false, given));
   } catch (e) {
     await session?.release();
-    throw new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')}: ${firstLine(e)}`);
+    throw cannotRun(label, inputs.map((i) => i.dims), e);
   }
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true, ...(Object.keys(given).length ? { exactInputs: Object.keys(given) } : {}) };
   // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's.
@@ -303,7 +303,23 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   try {
     return (await sameRowByRow(model, candidate, inputs, batch)) ? candidate : undefined;
   } catch {
+    await runsAsGiven(model, inputs, batch, view.label);
     return undefined;
+  }
+}
+
+const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${dims.map((d) => `[${d}]`).join(', ')}: ${firstLine(e)}`);
+
+/** Fails saying why where the model does not run at its own fixed batch (an op onnxruntime has no kernel for). */
+async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number, label: string): Promise<void> {
+  let session: OrtSession | undefined;
+  try {
+    session = await cpuSession(model);
+    await session.run(feeds(inputs, batch, false));
+  } catch (e) {
+    throw cannotRun(label, inputs.map((i) => [batch, ...i.dims.slice(1)]), e);
+  } finally {
+    await session?.release();
   }
 }
 

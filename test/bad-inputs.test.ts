@@ -184,6 +184,19 @@ test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
+test('a model that fixes batch 2 with an op onnxruntime has no kernel for (torch\'s ATen fallback): one line saying onnxruntime cannot run it, not that its rows mix', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'aten');
+  em.rename(em.reduceSum(em.op('ATen', ['x'], { operator: 'special_i0' }), [1]), 'y');
+  em.nodes.find((n) => n.op_type === 'ATen')!.domain = 'org.pytorch.aten';
+  const model: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'org.pytorch.aten', version: 1 }], producer_name: 'pytorch',
+    graph: { name: 'aten', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [2, 4])], output: [{ name: 'y' }] },
+  };
+  fs.writeFileSync(at('aten.onnx'), encodeModel(model));
+  writeNpy(at('aten-input.npy'), new Float32Array(8).fill(0.5), [2, 4]);
+  await cliFails(['attribute', at('aten.onnx'), '--input', at('aten-input.npy'), '--target', '0', '--out', at('never.npy')], /aten\.onnx: onnxruntime cannot run the model for input shape \[2,4\]: .*org\.pytorch\.aten:ATen/);
+});
+
 test('attributes that only a run would trip on: a Softmax axis out of range, ReduceMean axes naming an axis twice, Pad constants that blow up a tensor', async () => {
   const transformer = loadFixture('transformer');
   const m = decodeModel(fs.readFileSync(transformer.model));
