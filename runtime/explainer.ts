@@ -469,7 +469,7 @@ export class Explainer {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
       const floats = (t: string) => (prepared.view.producer.get(t)?.input ?? []).filter((i) => i && facts.shapes.has(i) && isFloatType(facts.dtypes.get(i)));
       let rows: string | undefined;
-      for (let t: string | undefined = name; t && !rows; t = floats(t)[0]) rows = floats(t).find((i) => holdsRows(facts, i, prepared.batchDynamic));
+      for (let t: string | undefined = name; t && !rows; t = floats(t)[0]) rows = floats(t).find((i) => prepared.view.producer.has(i) && holdsRows(facts, i, prepared.batchDynamic));
       const before = rows ? `; explain '${rows}' [${facts.shapes.get(rows)!.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}], which it is computed from (--output)` : '';
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }

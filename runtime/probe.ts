@@ -1,7 +1,7 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, shapeConstant, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
-import { DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
@@ -220,6 +220,11 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     facts.dtypes.set(i.name, i.elemType);
     facts.batchAxis.set(i.name, -1);
   }
+  const heavy = tooLarge(one, inputs, label);
+  if (heavy) {
+    await session.release();
+    throw heavy;
+  }
   let two: OrtResults | undefined;
   try {
     two = await session.run(feeds(inputs, 2, false, given));
@@ -306,6 +311,21 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     await runsAsGiven(model, inputs, batch, view.label);
     return undefined;
   }
+}
+
+/**
+ * The probe keeps every tensor of a run at batch 1, then at batch 2: where those at batch 1 alone
+ * pass the platform's memory budget (a quarter of the machine's memory in Node), the error that
+ * says so (a Pad of 65,536 rows on the batch axis ran the machine out of memory, silently).
+ */
+function tooLarge(one: OrtResults, inputs: InputSpec[], label: string): ExplainError | undefined {
+  const tensors = Object.entries(one).map(([name, t]) => ({ name, dims: [...(t as OrtTensor).dims], bytes: (t as OrtTensor).size * bytesPerValue(onnxType((t as OrtTensor).type)) }));
+  const total = tensors.reduce((a, t) => a + t.bytes, 0);
+  const budget = backend().memoryBudget;
+  if (total <= budget) return undefined;
+  const largest = tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a));
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  return new ExplainError(`${label}: the model's tensors at input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')} hold ${gb(total)} (the largest, '${largest.name}' [${largest.dims}], ${gb(largest.bytes)}), more than the ${gb(budget)} onnx-explain may hold to read their shapes; explain it at a smaller input shape`);
 }
 
 const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${dims.map((d) => `[${d}]`).join(', ')}: ${firstLine(e)}`);

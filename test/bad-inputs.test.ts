@@ -7,6 +7,9 @@ import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
 import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { backend } from '../runtime/backend';
+import { makeOrtTensor } from '../runtime/ort-types';
+import { probeFacts } from '../runtime/probe';
 import { writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, oneLine, runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
@@ -195,6 +198,21 @@ test('a model that fixes batch 2 with an op onnxruntime has no kernel for (torch
   fs.writeFileSync(at('aten.onnx'), encodeModel(model));
   writeNpy(at('aten-input.npy'), new Float32Array(8).fill(0.5), [2, 4]);
   await cliFails(['attribute', at('aten.onnx'), '--input', at('aten-input.npy'), '--target', '0', '--out', at('never.npy')], /aten\.onnx: onnxruntime cannot run the model for input shape \[2,4\]: .*org\.pytorch\.aten:ATen/);
+});
+
+test('a probe whose run at batch 1 holds more than the memory budget (a Pad of 65,536 rows on the batch axis took all memory, fuzz seed 2290): one line naming the largest tensor, before the run at batch 2', async () => {
+  const { model, xs } = tinyGraph(['N', 2, 3], 13, (em, x) => em.op('Tanh', [em.pad(x, [2, 0, 0, 0, 0, 0])]));
+  // Given values make the probe run the model (shapes alone may be inferred without a run).
+  const given = { x: makeOrtTensor(DataType.FLOAT, new Float32Array(6), [1, 2, 3]) };
+  const platform = backend();
+  const budget = platform.memoryBudget;
+  platform.memoryBudget = 64;
+  try {
+    await apiFails(() => probeFacts(model, xs, 'padded.onnx', given), /^padded\.onnx: the model's tensors at input shape \[1,2,3\] hold 0\.0 GiB \(the largest, '[^']+' \[3,2,3\], 0\.0 GiB\), more than the 0\.0 GiB onnx-explain may hold to read their shapes; explain it at a smaller input shape$/, 'probe');
+  } finally {
+    platform.memoryBudget = budget;
+  }
+  assert.equal((await probeFacts(model, xs, 'padded.onnx', given)).facts.shapes.get('y'), [3, 2, 3], 'within the budget');
 });
 
 test('attributes that only a run would trip on: a Softmax axis out of range, ReduceMean axes naming an axis twice, Pad constants that blow up a tensor', async () => {
