@@ -264,7 +264,9 @@ export class Explainer {
     if (dims.length !== want.length) {
       // Rows of exactly the declared shape: the model takes one sample without a batch axis.
       const unbatched = dims.length === want.length + 1 && want.every((d, k) => d < 0 || d === dims[k + 1]);
-      const hint = unbatched ? `: the model takes one sample without a batch axis; explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)` : '';
+      const hint = unbatched ? `: the model takes one sample without a batch axis; explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)`
+        // The shape of token ids: the explained input is their embedding (rewrite --shape N,L,H).
+        : this.tokens && dims.length === this.tokens.ids.dims.length ? `: '${this.input.name}' is the embedding that the token ids '${this.tokens.ids.name}' look up, shape [${[...dims, ...this.tokens.rowDims]}]` : '';
       throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);
     }
     dims.forEach((d, k) => {

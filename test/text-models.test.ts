@@ -220,6 +220,10 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   const noShape = await runCli(['rewrite', model, '--out', path.join(dir, 'never.onnx')]);
   assert.equal([noShape.code, noShape.err.length], [1, 1]);
   assert.match(noShape.err[0], /^onnx-explain: error: .*pass --shape for the token embedding: rows, tokens, width \(e\.g\. --shape 1,128,16\)$/);
+  // --shape with the ids' shape: the error says the shape is the embedding's.
+  const idsShape = await runCli(['rewrite', model, '--out', path.join(dir, 'never.onnx'), '--shape', '2,8']);
+  assert.equal([idsShape.code, idsShape.err.length], [1, 1]);
+  assert.match(idsShape.err[0], /has shape \[2,8\], expected rank 3 \[\?, \?, 16\]: '[^']+' is the embedding that the token ids 'input_ids' look up, shape \[2,8,16\]$/);
   assert.not.ok(fs.existsSync(path.join(dir, 'never.onnx')));
 });
 
