@@ -145,7 +145,8 @@ ${COMMON_HELP}
 
 Perturbation methods (occlusion, feature ablation and permutation, Shapley values, KernelShap, LIME; batched
 forwards; a progress bar on a terminal):
-  --window W            occlusion window per input dimension without the batch, e.g. 3,15,15
+  --window W            occlusion window per input dimension without the batch, e.g. 3,15,15 (text models:
+                        per token axis, each token's whole embedding occluded)
   --stride S            occlusion stride: one value or one per dimension (default 1)
   --feature-mask M.npy  feature-ablation, feature-permutation, Shapley, KernelShap and LIME groups: integer ids
                         broadcastable to the input

@@ -158,6 +158,17 @@ test('the baseline token: pad positions get exactly zero; integrated gradients o
   ig.delta!.forEach((d, r) => assert.ok(Math.abs(d) < 1e-4, `IG row ${r}: delta ${d}`));
 });
 
+test('occlusion of a text model with a window over the tokens alone covers each token\'s whole embedding: equal to the window [w, width] (Captum\'s sliding_window_shapes=(w, hidden))', async () => {
+  const { ex, ids, feeds, meta } = await embeddingGradient(14);
+  const width = ex.tokens!.rowDims;
+  for (const [window, stride] of [[[1], 1], [[2], [1]]] as [number[], number | number[]][]) {
+    const short = await ex.attribute(ids, { method: 'occlusion', target: meta.target, feeds, window, stride });
+    const full = await ex.attribute(ids, { method: 'occlusion', target: meta.target, feeds, window: [...window, ...width], stride: Array.isArray(stride) ? [...stride, ...width] : stride });
+    assert.equal(Array.from(short.attributions.data), Array.from(full.attributions.data), `window [${window}]`);
+    assert.ok(short.attributions.data.some((v) => v !== 0));
+  }
+});
+
 test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [SEP]) are embedded: DeepLIFT sums to f(x) − f(ref) of a forward on those ids; all-pad ids equal --baseline-token 0; two rows are deeplift-shap\'s distribution; the CLI reads them, at a --layer too', async () => {
   const { model, meta, ex, ids, feeds } = await embeddingGradient(14);
   const keep = (id: number) => (id === 1 || id === 2 ? id : 0); // [CLS] = 1 and [SEP] = 2 stay, the rest is pad

@@ -42,7 +42,11 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
 export const occlusion: Driver = {
   perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
-    const windows = occlusionWindows(x.dims.slice(1), options.window, options.stride);
+    const dims = x.dims.slice(1);
+    // Text models: a window over the tokens alone covers each token's whole embedding (Captum's (w, hidden)).
+    const width = ex.tokens && options.window?.length === dims.length - ex.tokens.rowDims.length ? ex.tokens.rowDims : [];
+    const stride = Array.isArray(options.stride) && width.length ? [...options.stride, ...width] : options.stride;
+    const windows = occlusionWindows(dims, options.window && [...options.window, ...width], stride);
     const jobs: Job[] = windows.flatMap(({ indices }) => Array.from({ length: x.dims[0] }, (_, row) => ({ row, indices })));
     return sweep(ex, x, options, () => jobs, true);
   },
