@@ -2,7 +2,7 @@ import { attrFloat, attrInt, attrInts } from './attributes';
 import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, TensorFacts } from './graph-view';
+import { GraphView, rowsText, TensorFacts } from './graph-view';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto, NodeProto, valueInfo } from './proto';
 import { interpolateSpatial } from '../rules/interpolation';
@@ -101,9 +101,8 @@ export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[]
   if (!upsample) return { map: out, shape };
   const input = spec.facts.shapes.get(spec.input)!;
   if (input.length !== shape.length) {
-    const rows = (dims: number[]) => `[N, ${dims.slice(1).join(', ')}]`;
     const tokens = shape.length === 3 && input.length === 4 ? '; a token layer [N, tokens, channels] is mapped onto the image with --token-grid H,W' : '';
-    throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape ${rows(shape)} to the input '${spec.input}' of shape ${rows(input)} (different ranks)${tokens}`);
+    throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape ${rowsText(shape)} to the input '${spec.input}' of shape ${rowsText(input)} (different ranks)${tokens}`);
   }
   // A channels-last image's height and width come before its channels.
   const spatial = channelsLast(input) ? input.slice(1, 3) : input.slice(2);

@@ -2,7 +2,7 @@ import { checkFreeNames, ioOf } from './augment';
 import { emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
-import { holdsRows } from './graph-view';
+import { holdsRows, rowsText } from './graph-view';
 import { ExplainError } from './errors';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto } from './proto';
@@ -30,8 +30,7 @@ function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] 
 }
 
 /** A layer's shape as the user sees it: [N, …] where it holds the rows, else as probed. */
-const shapeShown = ({ facts, batchDynamic }: MapSpec, layer: string, shape: number[]) =>
-  `[${holdsRows(facts, layer, batchDynamic) ? ['N', ...shape.slice(1)].join(', ') : shape.join(', ')}]`;
+const shapeShown = ({ facts, batchDynamic }: MapSpec, layer: string, shape: number[]) => (holdsRows(facts, layer, batchDynamic) ? rowsText(shape) : `[${shape.join(', ')}]`);
 
 /**
  * Grad-CAM over the patch tokens of a token layer A [N, L, D]: the last h·w tokens as an h × w grid

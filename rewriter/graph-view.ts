@@ -30,6 +30,9 @@ export function holdsRows(facts: TensorFacts, name: string, batchDynamic = true)
   return facts.shapes.get(name)?.[0] === 1 && (!batchDynamic || facts.batchAxis.get(name) === 0);
 }
 
+/** A shape probed at batch 1 as the user sees it, with N for the batch: [N, 16, 8]. */
+export const rowsText = (dims: number[]) => `[${dims.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
+
 /** The subgraphs of a control-flow node (If, Loop, Scan). */
 export function subgraphsOf(node: NodeProto): GraphProto[] {
   return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).filter((g): g is GraphProto => !!g);

@@ -39,9 +39,10 @@ export function sharedReferenceFits(view: GraphView, facts: TensorFacts, explain
   return view.nodes.every((n) => {
     const inputs = n.input ?? [];
     const one = inputs.some((i) => fromExplained.has(i) && batched(i) && !many.has(i));
-    const meet = one && inputs.some((i) => many.has(i));
+    const nRows = inputs.some((i) => many.has(i));
+    const meet = one && nRows;
     const sized = n.domain ? [] : (SHAPE_SETTING[n.op_type ?? ''] ?? []).map((k) => shapeRows.get(inputs[k] ?? ''));
-    const resized = (one && sized.includes('many')) || (inputs.some((i) => many.has(i)) && sized.includes('one'));
+    const resized = (one && sized.includes('many')) || (nRows && sized.includes('one'));
     return (!meet || (!n.domain && BROADCASTING.has(n.op_type ?? ''))) && (!resized || n.op_type === 'Expand');
   });
 }

@@ -3,7 +3,7 @@ import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, holdsRows, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, rowsText, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -465,14 +465,14 @@ export class Explainer {
       const producer = this.view.producer.get(name);
       throw new ExplainError(producer ? `${where}: an output of ${this.view.nodeLabel(producer)}, which is read as other ops here (its outputs are not kept); pick a tensor before or after it` : `${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
     }
-    const text = `[${shape.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}]`;
+    const text = rowsText(shape);
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
       const floats = (t: string) => (prepared.view.producer.get(t)?.input ?? []).filter((i) => i && facts.shapes.has(i) && isFloatType(facts.dtypes.get(i)));
       let rows: string | undefined;
-      for (let t: string | undefined = name; t && !rows; t = floats(t)[0]) rows = floats(t).find((i) => prepared.view.producer.has(i) && holdsRows(facts, i, prepared.batchDynamic));
-      const before = rows ? `; explain '${rows}' [${facts.shapes.get(rows)!.map((d, k) => (k === 0 ? 'N' : d)).join(', ')}], which it is computed from (--output)` : '';
+      for (let ins = floats(name); ins.length && !rows; ins = floats(ins[0])) rows = ins.find((i) => prepared.view.producer.has(i) && holdsRows(facts, i, prepared.batchDynamic));
+      const before = rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '';
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }
     return shape;
@@ -481,7 +481,7 @@ export class Explainer {
   /** Checks a layer to attribute to: an explainable tensor that the explained tensor `from` depends on. */
   checkLayer(prepared: Prepared, layer: string, from: string): void {
     const shape = this.checkTensor(prepared, layer, 'layer');
-    if (!differentiable(prepared.view, prepared.facts, [layer]).has(from)) throw new ExplainError(`${this.label}: the explained tensor '${from}' does not depend on layer '${layer}' [N, ${shape.slice(1).join(', ')}]`);
+    if (!differentiable(prepared.view, prepared.facts, [layer]).has(from)) throw new ExplainError(`${this.label}: the explained tensor '${from}' does not depend on layer '${layer}' ${rowsText(shape)}`);
   }
 
   /**

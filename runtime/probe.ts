@@ -325,10 +325,13 @@ function tooLarge(one: OrtResults, inputs: InputSpec[], label: string): ExplainE
   if (total <= budget) return undefined;
   const largest = tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a));
   const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-  return new ExplainError(`${label}: the model's tensors at input shape ${inputs.map((i) => `[${i.dims}]`).join(', ')} hold ${gb(total)} (the largest, '${largest.name}' [${largest.dims}], ${gb(largest.bytes)}), more than the ${gb(budget)} onnx-explain may hold to read their shapes; explain it at a smaller input shape`);
+  return new ExplainError(`${label}: the model's tensors at input shape ${shapesText(inputs.map((i) => i.dims))} hold ${gb(total)} (the largest, '${largest.name}' [${largest.dims}], ${gb(largest.bytes)}), more than the ${gb(budget)} onnx-explain may hold to read their shapes; explain it at a smaller input shape`);
 }
 
-const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${dims.map((d) => `[${d}]`).join(', ')}: ${firstLine(e)}`);
+/** Input shapes as the probe's errors give them: [1,3,8,8], [1,8]. */
+const shapesText = (dims: number[][]) => dims.map((d) => `[${d}]`).join(', ');
+
+const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${shapesText(dims)}: ${firstLine(e)}`);
 
 /** Fails saying why where the model does not run at its own fixed batch (an op onnxruntime has no kernel for). */
 async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number, label: string): Promise<void> {

@@ -58,17 +58,15 @@ export const LSTM_CELL: Cell = {
     return consts;
   },
   step: ({ em, hidden, acts: [f, g, h], consts, inputForget }, xw, prev) => {
-    let [gi, go, gf, gc] = em.split(plus(em, xw, prev.h && em.matmul(prev.h, consts.rT)), 2, [hidden, hidden, hidden, hidden]);
-    if (consts.pi && prev.c) {
-      gi = em.add(gi, em.mul(prev.c, consts.pi));
-      gf = em.add(gf, em.mul(prev.c, consts.pf));
-    }
-    const input = applyActivation(em, f, gi);
+    const [gi, go, gf, gc] = em.split(plus(em, xw, prev.h && em.matmul(prev.h, consts.rT)), 2, [hidden, hidden, hidden, hidden]);
+    const peephole = (gate: string, p: string) => (consts[p] && prev.c ? em.add(gate, em.mul(prev.c, consts[p])) : gate);
+    const input = applyActivation(em, f, peephole(gi, 'pi'));
     const kept = em.mul(input, applyActivation(em, g, gc));
-    const forget = () => (inputForget ? em.sub(em.scalar(1), input) : applyActivation(em, f, gf));
+    // Coupled gates read no forget block (nor its peephole).
+    const forget = () => (inputForget ? em.sub(em.scalar(1), input) : applyActivation(em, f, peephole(gf, 'pf')));
     const c = prev.c ? em.add(em.mul(forget(), prev.c), kept) : kept;
-    if (consts.po) go = em.add(go, em.mul(c, consts.po));
-    return { h: em.mul(applyActivation(em, f, go), applyActivation(em, h, c)), c };
+    const output = consts.po ? em.add(go, em.mul(c, consts.po)) : go;
+    return { h: em.mul(applyActivation(em, f, output), applyActivation(em, h, c)), c };
   },
 };
 
