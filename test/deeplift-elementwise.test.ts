@@ -1,9 +1,11 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { Emitter, float } from '../rewriter/emitter';
 import { deeplift } from '../rules/methods/deeplift';
 import { gradcheckModel, rng } from './support/gradcheck';
 import { sumcheckModel } from './support/sumcheck';
-import { tinyGraph } from './support/tiny-model';
+import { tinyGraph, tinyModel } from './support/tiny-model';
+import { Explainer } from '../runtime';
 
 /** Random weights in [-1, 1]. */
 function weights(em: Emitter, dims: number[], seed: number): string {
@@ -70,6 +72,12 @@ check('TopK values of an activation (constant k)', [2, 6], 11, (em, x) =>
   em.opN('TopK', [em.op('Tanh', [em.matmul(x, weights(em, [6, 6], 8))]), em.constInt([3])], 2, { axis: -1 })[0]);
 check('Einsum of two activations (attention scores)', [1, 3, 4], 13, (em, x) =>
   em.op('Einsum', [em.matmul(x, weights(em, [4, 4], 9)), em.op('Sigmoid', [x])], { equation: 'bid,bjd->bij' }));
+check('Einsum of three activations (causal linear attention: queries, summed keys·values, normaliser)', [1, 3, 4], 13, (em, x) => {
+  const kv = em.op('CumSum', [em.op('Einsum', [em.op('Elu', [x]), x], { equation: 'bld,ble->blde' }), em.constInt([1])]);
+  return em.op('Einsum', [em.op('Sigmoid', [x]), kv, em.reduceSum(x, [2], false)], { equation: 'bld,blde,bl->ble' });
+});
+check('Einsum of four activations (a degree-3 polynomial along the path)', [2, 5], 13, (em, x) =>
+  em.op('Einsum', [x, em.op('Tanh', [x]), em.matmul(x, weights(em, [5, 5], 10)), em.op('Sigmoid', [x])], { equation: 'bi,bi,bj,bj->bij' }));
 check('com.microsoft FusedMatMul of two activations', [2, 3, 4], 13, (em, x) =>
   contrib(em, em.op('FusedMatMul', [x, em.op('Tanh', [x])], { transB: 1, alpha: float(0.5) })));
 check('com.microsoft SkipLayerNormalization of two activations (residual)', [2, 3, 4], 17, (em, x) =>
@@ -116,6 +124,26 @@ layerNormStack('LayerNorms as x·s + (β − μ·s), s = γ·Reciprocal(Sqrt(v +
   const v = em.op('ReduceMean', [em.op('Pow', [em.sub(h, mean), em.scalar(2)])], { axes: [-1] });
   const s = em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.op('Reciprocal', [em.op('Sqrt', [em.add(v, em.scalar(1e-6))])]));
   return em.add(em.mul(h, s), em.sub(em.constFloat([0.1, 0, -0.2, 0.3, 0, 0.1, -0.1, 0], [8]), em.mul(mean, s)));
+});
+
+
+test('DeepLIFT of a product of three activations gives each factor its Shapley value', async () => {
+  // y = Σ_i a_i·b_i·c_i with a, b, c the rows of x: a_i's share of δ(abc) is
+  // δa·[(b⁰c⁰ + bc)/3 + (bc⁰ + b⁰c)/6], and so for b and c.
+  const model = tinyModel([3, 4], 13, (em, x) => {
+    const row = (k: number) => em.squeeze(em.slice(x, [k], [k + 1], [1]), [1]);
+    return em.unsqueeze(em.op('Einsum', [row(0), row(1), row(2)], { equation: 'bi,bi,bi->b' }), [1]);
+  });
+  const x = [0.5, -1.2, 2, 0.3, 1.5, 0.7, -0.4, 1.1, -2, 0.9, 1.3, -0.6];
+  const x0 = [0.1, 0.4, -0.3, 1, -0.5, 0.2, 0.6, -1, 0.8, -0.7, 0.25, 0.5];
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 3, 4] }, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from(x0), dims: [1, 3, 4] } });
+  const expected = x.map((_, k) => {
+    const [f, i] = [Math.floor(k / 4), k % 4];
+    const [p, q] = [0, 1, 2].filter((g) => g !== f).map((g) => [x[4 * g + i], x0[4 * g + i]]);
+    return (x[k] - x0[k]) * ((q[1] * p[1] + q[0] * p[0]) / 3 + (p[0] * q[1] + p[1] * q[0]) / 6);
+  });
+  r.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-6, `x[${k}]: ${v} ≠ Shapley ${expected[k]}`));
 });
 
 test.run();

@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
-import { tinyModel } from './support/tiny-model';
+import { Emitter } from '../rewriter/emitter';
+import { encodeModel } from '../rewriter/proto';
+import { tinyGraph, tinyModel } from './support/tiny-model';
 
 // One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.
 const x = [1.5, -0.5, 2];
@@ -58,6 +60,26 @@ test('LRP passes relevance through Relu unchanged', async () => {
   const r = await ex.attribute({ data: Float32Array.from(xr), dims: [1, 3] }, { method: 'lrp-epsilon', target: 0, epsilon: 1e-9 });
   // z_0 > 0, so relu(z_0) = z_0 and the relevance below the Relu is x_i·w_i0 (z_0 / z_0).
   assert.ok(z0 > 0 && near(r.attributions.data, xr.map((xi, i) => xi * w(i, 0))), `got ${Array.from(r.attributions.data)}`);
+});
+
+
+test('LRP-ε conserves relevance through products of n activations, a divisor that is an activation and Gemm with an activation summand', async () => {
+  // A batch-1 model (Gemm's operands hold the row); no biases: Σ R at the input = f(x) (up to ε), whatever the product's number of factors.
+  const proj = (em: Emitter, v: string, k: number) => em.matmul(v, em.constFloat(Array.from({ length: 16 }, (_, i) => Math.sin(3 * i + k)), [4, 4]));
+  const bodies: Record<string, (em: Emitter, v: string) => string> = {
+    'Einsum of three': (em, v) => em.op('Einsum', [proj(em, v, 1), proj(em, v, 2), proj(em, v, 3)], { equation: 'bi,bi,bj->bj' }),
+    'Mul of two': (em, v) => em.mul(proj(em, v, 1), proj(em, v, 2)),
+    'Div by an activation': (em, v) => em.div(proj(em, v, 1), em.add(em.mul(proj(em, v, 2), proj(em, v, 2)), em.scalar(1))),
+    'Gemm of two with an activation C': (em, v) => em.op('Gemm', [proj(em, v, 1), em.reshape(em.op('Tile', [proj(em, v, 2), em.constInt([1, 4])]), [4, 4]), proj(em, v, 3)]),
+  };
+  const missed: string[] = [];
+  for (const [name, body] of Object.entries(bodies)) {
+    const ex = await Explainer.load(encodeModel(tinyGraph([1, 4], 13, body).model));
+    const r = await ex.attribute({ data: Float32Array.from([0.7, -1.2, 0.4, 1.5]), dims: [1, 4] }, { method: 'lrp-epsilon', target: 2, epsilon: 1e-9 });
+    const y = r.outputs[ex.outputNames[0]].data[2];
+    if (!(Math.abs(r.delta![0]) <= 1e-5 * Math.max(1, Math.abs(y)))) missed.push(`${name}: Σ R − f(x) = ${r.delta![0]} for f(x) = ${y}`);
+  }
+  assert.equal(missed, []);
 });
 
 test.run();

@@ -1,3 +1,4 @@
+import { leggauss } from '../gauss-legendre';
 import { BackwardRule, RuleEntry } from '../types';
 import { midpoint } from './delta';
 
@@ -6,6 +7,12 @@ import { midpoint } from './delta';
  * operand replaced by its midpoint (a + a⁰)/2. For y = a·b this is the element-wise product rule
  * m_a = b⁰ + δb/2, m_b = a⁰ + δa/2; for matrix products its bilinear form. Exact (Σ C = δy) for
  * two activation operands; with one the op is linear and keeps its gradient.
+ *
+ * With n > 2 activation operands (an Einsum such as 'bld,blde,bl->ble') each operand's gradient is
+ * a polynomial of degree n − 1 in t along x⁰ + t·δx, so Gauss–Legendre with ⌈n/2⌉ nodes on [0, 1]
+ * integrates it exactly: m_i = ∫₀¹ ∂y/∂x_i(x⁰ + t·δx) dt, the factors' Shapley values (Aumann–
+ * Shapley on a multilinear map), which Σ_i m_i·δx_i = δy by the fundamental theorem. For n = 2 it is
+ * the midpoint above.
  */
 export function bilinear({ opType, rule }: RuleEntry): BackwardRule {
   return {
@@ -15,15 +22,21 @@ export function bilinear({ opType, rule }: RuleEntry): BackwardRule {
       // Gemm's C is added, not multiplied.
       const active = node.input!.filter((_, i) => ctx.needsGrad(i) && !(opType === 'Gemm' && i === 2)).length;
       if (active <= 1) return rule.backward(ctx, dY);
-      if (active > 2) ctx.fail(`DeepLIFT's product rule takes two activations; this ${opType} has ${active} (feed constants as initializers)`);
-      const aliases: Record<string, string> = {};
-      const inputs = node.input!.map((x, i) => {
-        if (!ctx.needsGrad(i)) return x;
-        const mid = midpoint(em, x, ctx.ref(x));
-        aliases[mid] = x;
-        return mid;
-      });
-      return rule.backward(ctx.withNode({ ...node, input: inputs }, aliases), dY);
+      const { nodes, weights } = leggauss(Math.ceil(active / 2));
+      const at = (t: number) => {
+        const aliases: Record<string, string> = {};
+        const inputs = node.input!.map((x, i) => {
+          if (!ctx.needsGrad(i)) return x;
+          const x0 = ctx.ref(x);
+          const point = t === 0.5 ? midpoint(em, x, x0) : em.add(x0, em.mul(em.sub(x, x0), em.scalar(t)));
+          aliases[point] = x;
+          return point;
+        });
+        return rule.backward(ctx.withNode({ ...node, input: inputs }, aliases), dY);
+      };
+      const [first, ...rest] = nodes.map((x, k) => ({ grads: at((1 + x) / 2), weight: weights[k] / 2 }));
+      if (!rest.length) return first.grads;
+      return first.grads.map((g, i) => g && [first, ...rest].map((p) => em.mul(p.grads[i]!, em.scalar(p.weight))).reduce((a, b) => em.add(a, b)));
     },
   };
 }

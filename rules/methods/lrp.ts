@@ -13,8 +13,9 @@ function stabilize(em: Emitter, z: string, epsilon: number): string {
 
 /**
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
- * node's output (bias included). Products of two activations (attention, gates) split the
- * relevance half and half; a divisor that is an activation is treated as a constant. An operand
+ * node's output (bias included). Products of n activations (attention, gates) give each factor
+ * 1/n of the relevance; a divisor that is an activation is treated as a constant, so the dividend
+ * keeps all of it. An operand
  * of Add or Sub may be −Inf (an attention mask) where z is too and no relevance arrives: its share
  * there is 0, not ∞·0.
  */
@@ -25,13 +26,14 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       const { em, node } = ctx;
       const s = em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
-      const active = node.input!.filter((_, i) => ctx.needsGrad(i)).length;
-      const product = ['weighted', 'product'].includes(category) && active > 1;
+      // Σ_i a_i·∂z/∂a_i = n·z for a product of n activation factors; Gemm's C is a summand.
+      const isFactor = (i: number) => ctx.needsGrad(i) && !(opType === 'Gemm' && i === 2) && !(opType === 'Div' && i === 1);
+      const factors = ['weighted', 'product'].includes(category) ? node.input!.filter((_, i) => isFactor(i)).length : 1;
       return node.input!.map((a, i) => {
         if (!ctx.needsGrad(i) || !grads[i] || (opType === 'Div' && i === 1)) return null;
         const r = em.mul(a, grads[i]!);
         if (opType === 'Add' || opType === 'Sub') return em.where(em.compare('Equal', grads[i]!, em.scalar(0)), em.scalar(0), r);
-        return product ? em.mul(r, em.scalar(0.5)) : r;
+        return factors > 1 && isFactor(i) ? em.mul(r, em.scalar(1 / factors)) : r;
       });
     },
   };
