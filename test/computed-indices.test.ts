@@ -66,6 +66,19 @@ const topkRouter = tinyModel([6], 13, (em, x) => {
   return em.matmul(em.mul(em.op('Softmax', [values], { axis: 1 }), picked), em.constFloat(W.slice(0, 4), [2, 2]));
 });
 
+/**
+ * Top-k gates written into a dense [N, 6] gate by ScatterElements at the TopK indices (Shazeer et
+ * al.'s noisy top-k gating, torch's zeros_like(logits).scatter(1, top_idx, top_gates)), times the
+ * experts Tanh(x)·E → · W [N, 2]; written into zeros (ConstantOfShape) or into an activation.
+ */
+const scatterGate = (into: 'zeros' | 'activation') => tinyModel([6], 13, (em, x) => {
+  const logits = em.matmul(x, em.constFloat(E.map((v) => -v), [6, 6]));
+  const [values, indices] = em.opN('TopK', [logits, em.constInt([2], [1])], 2, { axis: 1 });
+  const data = into === 'zeros' ? em.op('ConstantOfShape', [em.op('Shape', [logits])]) : em.mul(em.op('Tanh', [x]), em.scalar(0.1));
+  const gates = em.op('ScatterElements', [data, indices, em.op('Softmax', [values], { axis: 1 })], { axis: 1 });
+  return em.matmul(em.mul(gates, em.op('Tanh', [em.matmul(x, em.constFloat(E, [6, 6]))])), em.constFloat(W.concat(W).slice(0, 12), [6, 2]));
+});
+
 /** Tanh(x) [N, 5] plus a step of x read as floats: its ArgMax cast to float, or Where(x > 0, 1, 0). */
 const steps = {
   ArgMax: tinyModel([5], 13, (em, x) => em.add(em.op('Tanh', [x]), em.cast(em.op('ArgMax', [x], { axis: 1, keepdims: 1 }), DataType.FLOAT))),
@@ -162,8 +175,9 @@ test('ScatterND\'s backward at tuples holding the batch is linear in it: 30,000 
   assert.equal(Array.from(g.attributions.data.subarray((big - 1) * per)), Array.from(last.attributions.data));
 });
 
-test('TopK whose indices route to experts (a mixture-of-experts gate): gradient = central differences; DeepLIFT sums to delta through the max rule on the values and the gather at the indices, from a shared row and per-row baselines', async () => {
-  const ex = await Explainer.load(topkRouter);
+/** Gradient = central differences; DeepLIFT sums to delta from a shared reference row and from per-row baselines that pick other positions. */
+async function routedSums(model: Uint8Array): Promise<void> {
+  const ex = await Explainer.load(model);
   const x = random(N * 6, 31);
   const target = [1, 0, 1];
   const g = await ex.attribute({ data: x, dims: [N, 6] }, { target });
@@ -179,6 +193,33 @@ test('TopK whose indices route to experts (a mixture-of-experts gate): gradient 
       assert.ok(Math.abs(sum - want) < 1e-5, `${label}, row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
     }
   }
+}
+
+test('TopK whose indices route to experts (a mixture-of-experts gate): gradient = central differences; DeepLIFT sums to delta through the max rule on the values and the gather at the indices, from a shared row and per-row baselines', () => routedSums(topkRouter));
+
+for (const into of ['zeros', 'activation'] as const) {
+  test(`top-k gates scattered into ${into} at the TopK indices (ScatterElements): gradient = central differences; DeepLIFT sums to delta where the passes write other positions`, async () => {
+    await routedSums(scatterGate(into));
+    // The shared reference row picks other experts than some row of x (so the pick rule, not the gradient's routing, is what sums).
+    const top2 = (v: Float32Array, r: number) => {
+      const logits = Array.from({ length: 6 }, (_, j) => v.subarray(r * 6, r * 6 + 6).reduce((s, xi, i) => s - xi * E[i * 6 + j], 0));
+      return logits.map((l, j) => [l, j]).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, j]) => j).sort().join();
+    };
+    const [x, x0] = [random(N * 6, 31), random(6, 33)];
+    assert.ok([0, 1, 2].some((r) => top2(x, r) !== top2(x0, 0)), 'some row picks other experts than the reference');
+  });
+}
+
+test('a scatter-add at indices from the input (the passes add at other positions): gradient = central differences; DeepLIFT refuses in one line', async () => {
+  const ex = await Explainer.load(tinyModel([6], 16, (em, x) => {
+    const [values, indices] = em.opN('TopK', [x, em.constInt([2], [1])], 2, { axis: 1 });
+    return em.op('ScatterElements', [em.op('Tanh', [x]), indices, em.op('Sigmoid', [values])], { axis: 1, reduction: 'add' });
+  }));
+  const x = random(N * 6, 37);
+  const g = await ex.attribute({ data: x, dims: [N, 6] }, { target: 3 });
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, 6]), (i) => Math.floor(i / 6) * 6 + 3);
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  await rejects(() => ex.attribute({ data: x, dims: [N, 6] }, { target: 3, method: 'deeplift' }), /\(ScatterElements, opset 16\): its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient$/);
 });
 
 for (const [step, model] of Object.entries(steps)) {

@@ -2,6 +2,7 @@ import { attrInt, attrString } from '../../rewriter/attributes';
 import { normAxis } from '../op-forms';
 import { gradientOf } from '../registry';
 import { gatherBackAt, gatherElementsBackAt, gatherNDBackAt } from '../computed-indices';
+import { Emitter } from '../../rewriter/emitter';
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 
@@ -9,11 +10,29 @@ import { delta } from './delta';
 const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !== indices && ctx.valueDependent(indices);
 
 /**
+ * Where the two passes may pick other elements, δy = x[i] − x⁰[i⁰] goes whole to the input pass's
+ * pick, m = δy/δx[i] (`pickedRef`: x⁰[i]); where that barely moved, to the reference pass's pick,
+ * m⁰ = δy/δx[i⁰] (`pickedInput`: x[i⁰]); if both barely moved, δy is not attributed (as DeepLIFT's
+ * Where rule). Returns the two multipliers per element of y.
+ */
+function pickShares(em: Emitter, y: string, y0: string, pickedRef: string, pickedInput: string): { m: string; m0: string } {
+  const dy = em.sub(y, y0);
+  const atPick = delta(em, y, pickedRef);
+  const atPick0 = delta(em, pickedInput, y0);
+  const [one, zero] = [em.scalar(1), em.scalar(0)];
+  const same = em.compare('Equal', dy, atPick.dx);
+  const m = em.where(same, one, em.where(atPick.moved, em.div(dy, atPick.dx), zero));
+  const m0 = em.where(same, zero, em.where(atPick.moved, zero, em.where(atPick0.moved, em.div(dy, atPick0.dx), zero)));
+  return { m, m0 };
+}
+
+/** A reference-pass tensor with one row per input row (the shared reference row expanded to the batch). */
+const rowsOf = (ctx: RuleContext, t0: string, like: string) => (ctx.batchBroadcasts ? ctx.em.op('Expand', [t0, ctx.em.op('Shape', [like])]) : t0);
+
+/**
  * Gathers with indices computed at run time. Indices computed from the same values on both passes
  * (token ids, shapes) pick the same positions: δy is the picked δx and m routes as the gradient.
- * Where the picks may differ (indices computed from the explained input), δy = x[i] − x⁰[i⁰] goes
- * whole to the input pass's pick, m = δy/δx[i]; where that barely moved, to the reference
- * pass's pick, m = δy/δx[i⁰]; if both barely moved, δy is not attributed (as DeepLIFT's Where rule).
+ * Where the picks may differ (indices computed from the explained input), pickShares.
  */
 function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => string, picksWithinRows: (ctx: RuleContext) => boolean): BackwardRule {
   return {
@@ -24,17 +43,10 @@ function runtimePick(back: (ctx: RuleContext, g: string, indices: string) => str
       if (!picksMayDiffer(ctx, indices)) return [back(ctx, dY!, indices), null];
       // A reference pass on one shared row picks within it for every row (not where the picks run across rows).
       if (ctx.batchBroadcasts && !picksWithinRows(ctx)) ctx.fail('its indices are computed from the explained input and pick across the batch\'s rows, and the reference pass may run on one row; use integrated-gradients or gradient');
-      const rowsOf = (t0: string, like: string) => (ctx.batchBroadcasts ? em.op('Expand', [t0, em.op('Shape', [like])]) : t0);
-      const indices0 = rowsOf(ctx.ref(indices), indices);
-      const [y, y0] = [node.output![0], ctx.ref(node.output![0])];
+      const indices0 = rowsOf(ctx, ctx.ref(indices), indices);
       const pick = (data: string, at: string) => em.copyOf(node, [data, at])[0];
-      const dy = em.sub(y, y0);
-      const atPick = delta(em, y, pick(rowsOf(ctx.ref(x), x), indices));
-      const atPick0 = delta(em, pick(x, indices0), y0);
-      const [one, zero] = [em.scalar(1), em.scalar(0)];
-      const same = em.compare('Equal', dy, atPick.dx);
-      const m = em.where(same, one, em.where(atPick.moved, em.div(dy, atPick.dx), zero));
-      const m0 = em.where(same, zero, em.where(atPick.moved, zero, em.where(atPick0.moved, em.div(dy, atPick0.dx), zero)));
+      const y = node.output![0];
+      const { m, m0 } = pickShares(em, y, ctx.ref(y), pick(rowsOf(ctx, ctx.ref(x), x), indices), pick(x, indices0));
       return [em.add(back(ctx, em.mul(dY!, m), indices), back(ctx, em.mul(dY!, m0), indices0)), null];
     },
   };
@@ -63,6 +75,41 @@ export const deepliftScatter: BackwardRule = {
     if (reduction === 'max' || reduction === 'min') ctx.fail(`DeepLIFT has no rule for its reduction ${reduction} (a ${reduction} over the values written to each position); use integrated-gradients or gradient`);
     if (picksMayDiffer(ctx, indices)) ctx.fail('its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
     return gradientOf(ctx).backward(ctx, dY);
+  },
+};
+
+/**
+ * ScatterElements (reduction none) at indices computed from the input (a top-k gate written into
+ * zeros, k-winners-take-all): each output element is a pick — the update written there, or data
+ * where nothing is — so δy is split by pickShares. The reference value of the input pass's pick
+ * is upd⁰ written at the input pass's indices where they write, data⁰ elsewhere; and the other way
+ * round. Indices are taken as distinct, as ONNX requires for reduction none (TopK's are).
+ */
+export const deepliftScatterElements: BackwardRule = {
+  backward(ctx, [dY]) {
+    const { em, node } = ctx;
+    const [data, indices, updates] = node.input!;
+    if (attrString(node, 'reduction', 'none') !== 'none' || !picksMayDiffer(ctx, indices)) return deepliftScatter.backward(ctx, [dY]);
+    const axis = normAxis(ctx, attrInt(node, 'axis', 0), ctx.shape(data).length);
+    if (axis === ctx.batchAxis(data)) ctx.fail('its indices are computed from the explained input and write across the batch\'s rows; use integrated-gradients or gradient');
+    const indices0 = rowsOf(ctx, ctx.ref(indices), indices);
+    const [data0, updates0] = [rowsOf(ctx, ctx.ref(data), data), rowsOf(ctx, ctx.ref(updates), updates)];
+    // Written at `at`: `values` there (a scatter as GatherElements' gradient), `elsewhere` off them.
+    const scattered = (values: string, at: string, elsewhere: string) => {
+      const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(values), at), em.scalar(0));
+      return { written, value: em.add(em.mul(written, gatherElementsBackAt(ctx, values, at)), em.mul(em.sub(em.scalar(1), written), elsewhere)) };
+    };
+    const [pass, pass0] = [scattered(updates0, indices, data0), scattered(updates, indices0, data)];
+    const y = node.output![0];
+    const { m, m0 } = pickShares(em, y, ctx.ref(y), pass.value, pass0.value);
+    const [g, g0] = [em.mul(dY!, m), em.mul(dY!, m0)];
+    const notWritten = (t: string, written: string) => em.mul(t, em.sub(em.scalar(1), written));
+    const gather = (t: string, at: string) => em.op('GatherElements', [t, at], { axis });
+    return [
+      ctx.needsGrad(0) ? em.add(notWritten(g, pass.written), notWritten(g0, pass0.written)) : null,
+      null,
+      ctx.needsGrad(2) ? em.add(gather(g, indices), gather(g0, indices0)) : null,
+    ];
   },
 };
 

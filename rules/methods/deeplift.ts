@@ -2,7 +2,7 @@ import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
-import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatter } from '../deeplift/gather';
+import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatter, deepliftScatterElements } from '../deeplift/gather';
 import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftMul } from '../deeplift/Mul';
 import { deepliftQuantize } from '../deeplift/quantize';
@@ -43,7 +43,7 @@ const EXACT: Record<string, BackwardRule> = {
   GatherElements: deepliftGatherElements,
   GatherND: deepliftGatherND,
   ScatterND: deepliftScatter,
-  ScatterElements: deepliftScatter,
+  ScatterElements: deepliftScatterElements,
   MaxUnpool: deepliftScatter,
   GridSample: deepliftGridSample,
   // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
