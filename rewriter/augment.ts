@@ -142,9 +142,14 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const fed = fedBatchInputs(view, facts, explained);
   const before = new Set(starts.flatMap(([start]) => [...ancestors(view, start)]));
   const afterStarts = descendants(view, starts.map(([start]) => start));
+  // What computing the explained tensor from the starts reads (not what computes the starts).
+  const readPast = ancestors(view, from, new Set(starts.map(([start]) => start)));
   const floatOnly = (n: NodeProto) => (n.output ?? []).every((o) => !o || isFloatType(facts.dtypes.get(o)));
-  // Not copied: what lies before a layer, and float tensors computed from the fed inputs alone (repeated instead).
-  const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
+  // Not copied: what lies before a layer, unless it is integer and read past the layer (a batch size
+  // taken before the layer for a Reshape after it: copied from the repeated tensors, it counts S·N
+  // rows), and float tensors computed from the fed inputs alone (repeated instead).
+  const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) && (floatOnly(n) || !(n.output ?? []).some((o) => readPast.has(o)))
+    || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
   const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
   // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
   // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.

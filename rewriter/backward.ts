@@ -54,11 +54,12 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
 }
 
 /** Tensors that `target` depends on. */
-export function ancestors(view: GraphView, target: string): Set<string> {
+export function ancestors(view: GraphView, target: string, held = new Set<string>()): Set<string> {
   const seen = new Set<string>([target]);
   const stack = [target];
   while (stack.length) {
-    const n = view.producer.get(stack.pop()!);
+    const t = stack.pop()!;
+    const n = held.has(t) ? undefined : view.producer.get(t);
     for (const i of n?.input ?? []) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
   }
   return seen;

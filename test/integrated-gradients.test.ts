@@ -241,4 +241,26 @@ test('layer integrated gradients on a CNN equal the PyTorch reference (zero base
   assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
 });
 
+test('layer integrated gradients where a Reshape after the layer reads a batch size taken before it (LeViT\'s B, N, C = t.shape): the path counts S·N rows there', async () => {
+  // t = Tanh(x) [N, 4, 3]; B = Shape(t)[0] shapes a Reshape before the layer h = Relu(t'·W) and one
+  // after it, y = Reshape(h, [B, 12])·W2: linear in h, so layer IG = (h − h⁰)·∂y/∂h exactly.
+  const rand = rng(10);
+  const [W, W2] = [Array.from({ length: 9 }, () => rand() * 2 - 1), Array.from({ length: 24 }, () => rand() * 2 - 1)];
+  const model = tinyModel([4, 3], 13, (em, x) => {
+    const t = em.op('Tanh', [x]);
+    const batch = em.op('Gather', [em.op('Shape', [t]), em.constInt([0])], { axis: 0 });
+    const rows = em.op('Reshape', [t, em.concat([batch, em.constInt([4, 3])], 0)]);
+    const h = em.op('Relu', [em.matmul(rows, em.constFloat(W, [3, 3]))]);
+    return em.matmul(em.op('Reshape', [h, em.concat([batch, em.constInt([12])], 0)]), em.constFloat(W2, [12, 2]));
+  });
+  const ex = await Explainer.load(model);
+  const layer = ex.view.nodes.find((n) => n.op_type === 'Relu')!.output![0];
+  const x = Float32Array.from({ length: 24 }, () => rand() * 2 - 1);
+  const r = await ex.attribute({ data: x, dims: [2, 4, 3] }, { method: 'integrated-gradients', layer, target: [1, 0], steps: 4 });
+  const activation = async (v: Float32Array) => (await ex.attribute({ data: v, dims: [2, 4, 3] }, { method: 'layer-activation', layer })).attributions.data;
+  const [h, h0] = [await activation(x), await activation(new Float32Array(24))];
+  const want = Array.from(h, (v, i) => (v - h0[i]) * W2[(i % 12) * 2 + (i < 12 ? 1 : 0)]);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `${Array.from(r.attributions.data)} vs ${want}`);
+});
+
 test.run();
