@@ -90,7 +90,7 @@ function infiniteDelta(onInput: NodeValues, onBaseline: NodeValues): string | un
  */
 export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOptions, targets: number[]): Promise<string> {
   const rowDims = x.dims.slice(1);
-  const prepared = await ex.prepare(rowDims, options.onehotAxis);
+  const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   const name = options.method ?? 'gradient';
   const oneGraph = name in methods || name in mapMethods;
   const augmented = oneGraph ? (await ex.augmented(rowDims, options)).model : undefined;

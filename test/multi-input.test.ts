@@ -38,6 +38,14 @@ test('several float inputs: --wrt picks one, --feed gives the others (per row or
   assert.ok(d.delta!.every((v) => Math.abs(v) < 1e-5), `delta ${Array.from(d.delta!)}`);
 });
 
+test('layer-activation reads the fed inputs (it computed the layer from zeros, with a note, whatever was fed)', async () => {
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { wrt: 'a', warn: (m) => notes.push(m) });
+  const r = await ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { method: 'layer-activation', layer: 'h', feeds: { b: { data: Float32Array.from(b), dims: [2, 3] } } });
+  assert.equal(Array.from(r.attributions.data), a.map((v, i) => Math.fround(Math.fround(v * b[i]) + v)));
+  assert.equal(notes, []);
+});
+
 test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed with other rows: one-line errors', async () => {
   await rejects(() => Explainer.load(model), /several float inputs \('a', 'b'\); choose the one to explain with --wrt NAME/);
   await rejects(() => Explainer.load(model, { wrt: 'c' }), /--wrt c: the model has no input named 'c' \(inputs: 'a', 'b'\)/);

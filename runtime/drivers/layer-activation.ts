@@ -23,12 +23,12 @@ export const layerActivation: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const layer = layerOf(ex, options);
     const rowDims = x.dims.slice(1);
-    ex.checkTensor(await ex.prepare(rowDims, options.onehotAxis), layer, 'layer');
+    ex.checkTensor(await ex.prepare(rowDims, options.onehotAxis, options.feeds), layer, 'layer');
     if (options.target !== undefined) {
       const space = await ex.targetSpaceFor(rowDims, options);
       for (const t of perRow(options.target, x.dims[0], 'target')!) space.flat(t, 'target');
     }
-    const values = await (await tensorsAt(ex, rowDims, [...new Set([...ex.outputNames, layer])], options.onehotAxis))(x);
+    const values = await (await tensorsAt(ex, rowDims, [...new Set([...ex.outputNames, layer])], options.onehotAxis, options.feeds))(x);
     const outputs = Object.fromEntries(ex.outputNames.filter((name) => values[name]).map((name) => [name, values[name]]));
     return { attributions: values[layer], outputs, targets: [] };
   },
