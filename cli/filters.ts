@@ -7,7 +7,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot } from '../runtime/plot';
 import { intList, num, Parsed, preprocessFlag } from './args';
-import { loadInput, modelArg, provider } from './main';
+import { feedFiles, feeds, loadInput, modelArg, provider, wrtArg } from './main';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
 
@@ -25,11 +25,13 @@ activation, and how occluding parts of the input changes them.
   --seed N              seed of the random fill
   --json FILE           the report (means, top-k, per occlusion: top-k, shared, change per channel)
   --internal-batch-size B  occluded inputs per forward run (default 16)
+  --wrt NAME            the input to rank and occlude, for models with several (as for attribute)
+  --feed NAME=FILE.npy  the values of the model's other inputs (as for attribute)
   --provider P          execution provider`;
 
 export const FILTERS_FLAGS = {
   input: true, layer: true, top: true, out: true, occlude: true, window: true, stride: true, fill: true, seed: true, baseline: true,
-  json: true, 'internal-batch-size': true, preprocess: true, provider: true, help: false,
+  json: true, 'internal-batch-size': true, preprocess: true, provider: true, wrt: true, feed: true, help: false,
 };
 
 /** '0:8,0:8;8:16,8:16' → boxes of [start, end) ranges. */
@@ -67,8 +69,11 @@ export async function filters(p: Parsed): Promise<void> {
   if (out && !/\.png$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .png`);
   const json = p.flags.get('json') as string | undefined;
   const baselineFile = p.flags.get('baseline') as string | undefined;
-  if (out) checkOutput(out, '--out', [model, inputFile, baselineFile, json]);
-  if (json) checkOutput(json, '--json', [model, inputFile, baselineFile, out]);
+  const wrt = wrtArg(p);
+  if (Array.isArray(wrt) || wrt === 'all') throw new ExplainError('filters: --wrt takes one input (the one to rank and occlude)');
+  const protect = [model, inputFile, baselineFile, ...feedFiles(p)];
+  if (out) checkOutput(out, '--out', [...protect, json]);
+  if (json) checkOutput(json, '--json', [...protect, out]);
   const occlude = p.flags.get('occlude') as string | undefined;
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
   if (occlude !== undefined && occlude.trim() === '') throw new ExplainError("--occlude: empty (use 'grid' or boxes like 0:8,0:8;8:16,8:16)");
@@ -89,6 +94,7 @@ export async function filters(p: Parsed): Promise<void> {
     fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
     seed: ints('seed')?.[0],
     internalBatchSize: ints('internal-batch-size')?.[0],
+    feeds: feeds(p.flags.get('feed') as string | undefined),
     progress: progressBar('filters'),
   };
   if (baselineFile) {
@@ -96,7 +102,7 @@ export async function filters(p: Parsed): Promise<void> {
     if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
-  const ex = await Explainer.load(model, { provider: provider(p) });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt });
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const { x } = await loadInput(ex, inputFile, preprocess);
   const report = await filterSensitivity(ex, x, options);

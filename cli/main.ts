@@ -315,7 +315,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
 }
 
 /** --feed NAME=FILE[,NAME=FILE...]: each file read as .npy or a JSON list. */
-function feeds(flag: string | undefined): Record<string, DenseInput> | undefined {
+export function feeds(flag: string | undefined): Record<string, DenseInput> | undefined {
   if (flag === undefined) return undefined;
   return Object.fromEntries(flag.split(',').map((item) => {
     const [name, file] = item.split(/=(.*)/s, 2);
@@ -594,7 +594,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
 }
 
 /** The files of --feed NAME=FILE (protected from --out). */
-function feedFiles(p: Parsed): string[] {
+export function feedFiles(p: Parsed): string[] {
   const flag = p.flags.get('feed') as string | undefined;
   return flag === undefined ? [] : flag.split(',').map((item) => item.split(/=(.*)/s, 2)[1]);
 }

@@ -3,7 +3,7 @@ import { Explainer, TensorInput } from './explainer';
 import { requireActivationLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
 import { fillValues, internalBatch, Job, perturbedRows, PerturbationOptions } from './drivers/perturbation';
-import { TensorData } from './tensors';
+import { DenseInput, pickFeeds, TensorData } from './tensors';
 
 export interface FilterOptions extends Pick<PerturbationOptions, 'window' | 'stride' | 'fill' | 'seed' | 'internalBatchSize'> {
   /** The layer whose channels (axis 1) are ranked. */
@@ -14,6 +14,8 @@ export interface FilterOptions extends Pick<PerturbationOptions, 'window' | 'str
   boxes?: [number, number][][];
   /** Fill of the occluded regions (instead of `fill`). */
   baseline?: TensorInput;
+  /** Values of the model's other inputs (as attribute's `feeds`): one row for all rows, or one per row. */
+  feeds?: Record<string, DenseInput>;
   progress?: (done: number, total: number) => void;
 }
 
@@ -80,15 +82,16 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);
-  const prepared = await ex.prepare(rowDims);
+  const prepared = await ex.prepare(rowDims, undefined, options.feeds);
   const shape = prepared.facts.shapes.get(options.layer);
   if (!shape) throw new ExplainError(`${ex.label}: no tensor named '${options.layer}' (onnx-explain info --layers lists the layers)`);
   if (shape.length < 2) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] has no channels after a batch axis`);
   requireActivationLayer(ex, prepared, options.layer, 'rank');
   const k = options.top ?? 5;
   if (!Number.isInteger(k) || k < 1 || k > shape[1]) throw new ExplainError(`top: ${k} is not between 1 and the layer's ${shape[1]} channels`);
-  const run = await tensorsAt(ex, rowDims, [options.layer]);
-  const rows: FilterRow[] = channelMeans((await run(x))[options.layer]).map((means) => ({ means, top: topK(means, k) }));
+  const run = await tensorsAt(ex, rowDims, [options.layer], undefined, options.feeds);
+  const side = ex.sideFeeds(x, options.feeds);
+  const rows: FilterRow[] = channelMeans((await run(x, side))[options.layer]).map((means) => ({ means, top: topK(means, k) }));
   const regions: { region: Occluded['region']; indices: Int32Array }[] = options.boxes
     ? options.boxes.map((box) => ({ region: box, indices: boxIndices(rowDims, box) }))
     : options.window ? occlusionWindows(rowDims, options.window, options.stride).map((w) => ({ region: w.start, indices: w.indices })) : [];
@@ -99,7 +102,7 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   rows.forEach((r) => { r.occluded = []; });
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
-    const means = channelMeans((await run(perturbedRows(x, chunk, fill)))[options.layer]);
+    const means = channelMeans((await run(perturbedRows(x, chunk, fill), pickFeeds(side, chunk.map((job) => job.row))))[options.layer]);
     chunk.forEach((job, slot) => {
       const row = rows[job.row];
       const top = topK(means[slot], k);

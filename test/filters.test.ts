@@ -4,9 +4,9 @@ import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeModel, encodeModel } from '../rewriter/proto';
+import { DataType, decodeModel, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer, filterSensitivity } from '../runtime';
-import { readNpy } from '../runtime/node/npy-file';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture } from './support/fixtures';
 
@@ -100,6 +100,38 @@ test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line e
     assert.is(e.err.length, 1);
     assert.match(e.err[0], message);
   }
+});
+
+test('filters on a model with two inputs: --wrt picks the one to occlude, --feed gives the other (per row), in the API and the CLI', async () => {
+  // h = Relu(a ⊙ b) [N, 3, 4]: channel means and the change of occluding a's first two columns, by hand.
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 11 }],
+    graph: {
+      name: 'two', node: [{ op_type: 'Mul', input: ['a', 'b'], output: ['ab'] }, { op_type: 'Relu', input: ['ab'], output: ['h'] }, { op_type: 'ReduceSum', input: ['h'], output: ['y'], attribute: [{ name: 'axes', type: 7, ints: [2] }] }],
+      input: [valueInfo('a', DataType.FLOAT, ['N', 3, 4]), valueInfo('b', DataType.FLOAT, ['N', 3, 4])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+    },
+  });
+  const a = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i + 1));
+  const b = Float32Array.from({ length: 24 }, (_, i) => Math.cos(2 * i));
+  const mean = (f: (i: number) => number, r: number, c: number) => [0, 1, 2, 3].reduce((s, j) => s + Math.max(0, f(r * 12 + c * 4 + j) * b[r * 12 + c * 4 + j]), 0) / 4;
+  const occluded = (i: number) => (i % 4 < 2 ? 0 : a[i]);
+  const ex = await Explainer.load(model, { wrt: 'a' });
+  const report = await filterSensitivity(ex, { data: a, dims: [2, 3, 4] }, { layer: 'h', top: 3, boxes: [[[0, 3], [0, 2]]], feeds: { b: { data: b, dims: [2, 3, 4] } } });
+  report.rows.forEach((row, r) => [0, 1, 2].forEach((c) => {
+    assert.ok(Math.abs(row.means[c] - mean((i) => a[i], r, c)) < 1e-6, `row ${r}, channel ${c}: mean ${row.means[c]}`);
+    assert.ok(Math.abs(row.occluded![0].change[c] - (mean(occluded, r, c) - mean((i) => a[i], r, c))) < 1e-6, `row ${r}, channel ${c}: change ${row.occluded![0].change[c]}`);
+  }));
+  const dir = tempDir('filters-two');
+  const [file, aFile, bFile] = ['two.onnx', 'a.npy', 'b.npy'].map((f) => path.join(dir, f));
+  fs.writeFileSync(file, model);
+  writeNpy(aFile, a, [2, 3, 4]);
+  writeNpy(bFile, b, [2, 3, 4]);
+  const r = await runCli(['filters', file, '--input', aFile, '--wrt', 'a', '--feed', `b=${bFile}`, '--layer', 'h', '--top', '3']);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(r.err, []);
+  assert.match(r.out[1], new RegExp(`^row 0: ${ranked([0, 1, 2].map((c) => mean((i) => a[i], 0, c)), 3)[0]} `));
+  const joint = await runCli(['filters', file, '--input', aFile, '--wrt', 'all', '--layer', 'h']);
+  assert.equal([joint.code, joint.err], [1, ['onnx-explain: error: filters: --wrt takes one input (the one to rank and occlude)']]);
 });
 
 test('filters and maximize on a layer of quantized integers are refused in one line', async () => {
