@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
@@ -9,7 +8,8 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { num, Parsed, preprocessFlag } from './args';
-import { modelArg, provider } from './main';
+import { feedFiles, feeds, modelArg, provider, wrtArg } from './main';
+import { checkOutput } from '../runtime/node/files';
 import { imageOf, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
@@ -32,6 +32,8 @@ and IMG.objective.png (their plot).
   --tv-weight W --tv-beta B      total variation: W·mean (|∇x|² + ε)^(B/2) (default 0, 2)
   --seed N              noise seed (default 0)
   --display-size PX     IMG.png's longer side at most PX, by whole-pixel blocks (default 224; the model's size if larger)
+  --wrt NAME            the input optimised, for models with several (as for attribute)
+  --feed NAME=FILE.npy  the values of the model's other inputs, held fixed (one row)
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 /** The objective flags `maximize` and `rewrite --method maximize` share. */
@@ -39,7 +41,7 @@ export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, outpu
 
 export const MAXIMIZE_FLAGS = {
   ...OBJECTIVE_FLAGS, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
-  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, help: false,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, wrt: true, feed: true, help: false,
 };
 
 function numberFlags(p: Parsed) {
@@ -68,12 +70,14 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   if (!out || !/\.(npy|png)$/i.test(out)) throw new ExplainError(`maximize: --out IMG.png or IMG.npy is required${out ? ` ('${out}' has another extension)` : ''}`);
   const base = out.replace(/\.(npy|png)$/i, '');
   const files = [`${base}.npy`, `${base}.png`, `${base}.objective.json`, `${base}.objective.png`];
-  if (files.some((f) => path.resolve(f) === path.resolve(model))) throw new ExplainError(`maximize: --out ${out} would overwrite the model ${model}`);
+  for (const f of files) checkOutput(f, '--out', [model, ...feedFiles(p)]);
+  const wrt = wrtArg(p);
+  if (Array.isArray(wrt) || wrt === 'all') throw new ExplainError('maximize: --wrt takes one input (the one optimised)');
   const { number, integer } = numberFlags(p);
   const objective = objectiveFlags(p);
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
-  const ex = await Explainer.load(model, { provider: provider(p) });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt });
   const channels = ex.input.dims.length === 4 ? imageOf(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = presetNormalization(preprocess, channels);
@@ -88,7 +92,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
     ...objective,
     lr: number('lr'), beta1: number('beta1'), beta2: number('beta2'), stages: integer('stages'), steps: integer('steps'), growth: number('growth'),
     startSize: integer('start-size'), upscale: number('upscale'), blur: number('blur'), seed: integer('seed'), low, high,
-    progress: progressBar('maximize'),
+    feeds: feeds(p.flags.get('feed') as string | undefined), progress: progressBar('maximize'),
   };
   const r = await maximize(ex, options);
   writeNpy(`${base}.npy`, r.image.data, r.image.dims);

@@ -6,6 +6,7 @@ import { DataType, ModelProto, ValueInfoProto, valueInfo } from './proto';
 /**
  * A model holding the forward nodes the named outputs need (the rest of the original graph is
  * dropped) and the emitted objective/gradient nodes; `outputs` (float) name emitted or forward tensors.
+ * Its inputs are `inputs` and the model's other inputs that the kept nodes read (a mask, a second input).
  */
 export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoProto[], outputs: { name: string; dims: (number | string)[] }[]): ModelProto {
   const needed = new Set<string>();
@@ -23,6 +24,8 @@ export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoPr
   for (const t of needed) if (view.producer.has(t)) for (const a of ancestors(view, t)) keep.add(a);
   const nodes = [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.nodes];
   const read = new Set(nodes.flatMap((n) => n.input ?? []));
+  const given = new Set(inputs.map((i) => i.name));
+  const others = (view.graph.input ?? []).filter((i) => read.has(i.name ?? '') && !given.has(i.name) && !view.initializers.has(i.name ?? ''));
   return {
     ...view.model,
     graph: {
@@ -30,7 +33,7 @@ export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoPr
       value_info: [],
       node: nodes,
       initializer: [...(view.graph.initializer ?? []).filter((t) => read.has(t.name ?? '')), ...em.initializers],
-      input: inputs,
+      input: [...inputs, ...others],
       output: outputs.map((o) => valueInfo(o.name, DataType.FLOAT, o.dims)),
     },
   };

@@ -4,7 +4,7 @@ import { ModelProto } from '../../rewriter/proto';
 import type { Explainer, Prepared } from '../explainer';
 import { firstNonFinite } from '../finite';
 import { Progress } from '../progress';
-import { floatTensor, TensorData } from '../tensors';
+import { DenseInput, floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { requireActivationLayer } from './forward';
 import { cachedLoopSession, hostData } from './loop-session';
@@ -42,6 +42,8 @@ export interface MaximizeOptions {
   low?: number[];
   high?: number[];
   seed?: number;
+  /** Values of the model's other inputs (as attribute's `feeds`; one row): held while the explained input is optimised. */
+  feeds?: Record<string, DenseInput>;
   progress?: Progress;
 }
 
@@ -140,7 +142,7 @@ function regularizers(o: MaximizeOptions, dims: number[]) {
  * seed built in. The Adam step is the loop's, not part of it.
  */
 export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDims: number[]): Promise<ModelProto> {
-  const prepared = await ex.prepare(rowDims);
+  const prepared = await ex.prepare(rowDims, undefined, o.feeds);
   const obj = objectiveOf(ex, o, prepared);
   const atShape = prepared.facts.shapes.get(obj.at)!;
   return buildMaximization({
@@ -211,16 +213,17 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
       if (ph !== h || pw !== w) x = resizePlanes(x, planes, ph, pw, h, w);
     }
     sizes.push(isImage ? [h, w] : []);
-    const prepared = await ex.prepare(rowDims);
+    const prepared = await ex.prepare(rowDims, undefined, o.feeds);
     const obj = objectiveOf(ex, o, prepared);
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const io = maximizeNames(prepared.view);
+    const initial = floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]);
     const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, dims),
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
     }));
-    const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]) };
-    const loop = new AdamLoop(session, ex.input.name, floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]), hyper, io);
+    const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]), ...ex.sideFeeds(initial, o.feeds) };
+    const loop = new AdamLoop(session, ex.input.name, initial, hyper, io);
     for (let t = 0; t < stepsAt(k); t++) {
       const out = await loop.next(feeds, [io.objective, io.activation]);
       objective.push((await hostData(out[io.objective]))[0]);
