@@ -94,16 +94,17 @@ export const deepliftScatterElements: BackwardRule = {
     if (axis === ctx.batchAxis(data)) ctx.fail('its indices are computed from the explained input and write across the batch\'s rows; use integrated-gradients or gradient');
     const indices0 = rowsOf(ctx, ctx.ref(indices), indices);
     const [data0, updates0] = [rowsOf(ctx, ctx.ref(data), data), rowsOf(ctx, ctx.ref(updates), updates)];
-    // Written at `at`: `values` there (a scatter as GatherElements' gradient), `elsewhere` off them.
+    // Written at `at`: `values` there (a scatter as GatherElements' gradient), `elsewhere` off them
+    // (selected, not blended: data may be −Inf where the updates go, as in a top-k mask).
     const scattered = (values: string, at: string, elsewhere: string) => {
-      const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(values), at), em.scalar(0));
-      return { written, value: em.add(em.mul(written, gatherElementsBackAt(ctx, values, at)), em.mul(em.sub(em.scalar(1), written), elsewhere)) };
+      const written = em.compare('Greater', gatherElementsBackAt(ctx, em.onesLike(values), at), em.scalar(0));
+      return { written, value: em.where(written, gatherElementsBackAt(ctx, values, at), elsewhere) };
     };
     const [pass, pass0] = [scattered(updates0, indices, data0), scattered(updates, indices0, data)];
     const y = node.output![0];
     const { m, m0 } = pickShares(em, y, ctx.ref(y), pass.value, pass0.value);
     const [g, g0] = [em.mul(dY!, m), em.mul(dY!, m0)];
-    const notWritten = (t: string, written: string) => em.mul(t, em.sub(em.scalar(1), written));
+    const notWritten = (t: string, written: string) => em.where(written, em.scalar(0), t);
     const gather = (t: string, at: string) => em.op('GatherElements', [t, at], { axis });
     return [
       ctx.needsGrad(0) ? em.add(notWritten(g, pass.written), notWritten(g0, pass0.written)) : null,
