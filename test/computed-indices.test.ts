@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
-import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
@@ -209,6 +209,23 @@ for (const into of ['zeros', 'activation'] as const) {
     assert.ok([0, 1, 2].some((r) => top2(x, r) !== top2(x0, 0)), 'some row picks other experts than the reference');
   });
 }
+
+test('top-k logits kept in a −Inf mask by ScatterElements, then Softmax: DeepLIFT sums to delta where both passes keep the same positions (blending the written values with the −Inf fill made 0·∞)', async () => {
+  const ex = await Explainer.load(tinyModel([6], 13, (em, x) => {
+    const logits = em.matmul(x, em.constFloat(E.map((v) => -v), [6, 6]));
+    const [values, indices] = em.opN('TopK', [logits, em.constInt([3], [1])], 2, { axis: 1 });
+    const masked = em.op('ScatterElements', [em.op('ConstantOfShape', [em.op('Shape', [logits])], { value: makeTensor('value', [1], [-Infinity], DataType.FLOAT) }), indices, values], { axis: 1 });
+    return em.matmul(em.op('Softmax', [masked], { axis: 1 }), em.constFloat(W.concat(W).slice(0, 12), [6, 2]));
+  }));
+  const x = random(N * 6, 39);
+  const x0 = x.map((v) => 0.97 * v);
+  const [y, y0] = [await outputOf(ex, x, [N, 6]), await outputOf(ex, x0, [N, 6])];
+  const d = await ex.attribute({ data: x, dims: [N, 6] }, { target: 1, method: 'deeplift', baseline: { data: x0, dims: [N, 6] } });
+  for (let r = 0; r < N; r++) {
+    const sum = d.attributions.data.subarray(r * 6, (r + 1) * 6).reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(sum - (y[r * 2 + 1] - y0[r * 2 + 1])) < 1e-6, `row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${y[r * 2 + 1] - y0[r * 2 + 1]}`);
+  }
+});
 
 test('a scatter-add at indices from the input (the passes add at other positions): gradient = central differences; DeepLIFT refuses in one line', async () => {
   const ex = await Explainer.load(tinyModel([6], 16, (em, x) => {
