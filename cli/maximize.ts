@@ -3,13 +3,13 @@ import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
 import { presetNormalization } from '../runtime/image';
+import { checkOutput } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, provider, wrtArg } from './main';
-import { checkOutput } from '../runtime/node/files';
 import { imageOf, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]

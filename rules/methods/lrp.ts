@@ -15,9 +15,8 @@ function stabilize(em: Emitter, z: string, epsilon: number): string {
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
  * node's output (bias included). Products of n activations (attention, gates) give each factor
  * 1/n of the relevance; a divisor that is an activation is treated as a constant, so the dividend
- * keeps all of it. An operand
- * of Add or Sub may be −Inf (an attention mask) where z is too and no relevance arrives: its share
- * there is 0, not ∞·0.
+ * keeps all of it. An operand of Add or Sub may be −Inf (an attention mask) where z is too and no
+ * relevance arrives: its share there is 0, not ∞·0.
  */
 function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   return {
