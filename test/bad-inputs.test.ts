@@ -369,6 +369,18 @@ test('rewrite --out equal to the model path leaves the model unchanged', async (
   assert.equal(fs.readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary files');
 });
 
+test('a command that fails leaves no folder behind for its --out; one that succeeds makes it; a file in the folder\'s place is one line', async () => {
+  const fresh = at('made-on-write');
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99', '--out', path.join(fresh, 'sub', 'a.npy')], /target 99 is out of range/);
+  await cliFails(['export-triton', resnet.model, '--method', 'nope', '--out', path.join(fresh, 'repo')], /nope/);
+  assert.not.ok(fs.existsSync(fresh), 'no folder left by the failed commands');
+  const ok = await runCli(['attribute', resnet.model, '--input', RESNET_INPUT, '--out', path.join(fresh, 'sub', 'a.npy')]);
+  assert.is(ok.code, 0, ok.err.join('|'));
+  assert.ok(fs.statSync(path.join(fresh, 'sub', 'a.npy')).isFile());
+  fs.writeFileSync(at('plain-file'), 'x');
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--out', path.join(at('plain-file'), 'a.npy')], /--out .*a\.npy: cannot create its folder \(.*plain-file is a file\)/);
+});
+
 test('attribute --out equal to the input (or baseline) file leaves it unchanged', async () => {
   const input = at('own-input.npy');
   fs.copyFileSync(MLP_INPUT, input);

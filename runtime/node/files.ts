@@ -36,17 +36,16 @@ export function readRegularFile(file: string): Buffer {
 }
 
 /**
- * Checks, before any work, that `out` can be written without touching the user's other files:
- * creates its folder, refuses a folder or special file in its place, and refuses a path that is the
- * same file as one of `inputs` (compared by device and inode, so symbolic and hard links count).
+ * Checks, before any work, that `out` can be written without touching the user's other files: its
+ * folder exists or can be made (the nearest existing ancestor is a folder; it is made when the file
+ * is written, so a command that fails leaves no folder behind), no folder or special file is in its
+ * place, and it is not the same file as one of `inputs` (compared by device and inode, so symbolic
+ * and hard links count).
  */
 export function checkOutput(out: string, flag: string, inputs: (string | undefined)[]): void {
-  const dir = path.dirname(path.resolve(out));
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new ExplainError(`${flag} ${out}: cannot create its folder (${fileError(e, dir).message})`);
-  }
+  let existing = path.dirname(path.resolve(out));
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) throw new ExplainError(`${flag} ${out}: cannot create its folder (${existing} is a file)`);
   let target: fs.Stats | undefined;
   try {
     target = fs.statSync(out);
@@ -69,12 +68,14 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
 }
 
 /**
- * Writes a file through a temporary file in the same folder and a rename: a reader never sees half
- * a file, and a link at `file` is replaced, never written through.
+ * Writes a file through a temporary file in the same folder (made if missing) and a rename: a
+ * reader never sees half a file, and a link at `file` is replaced, never written through.
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
   try {
+    fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(tmp, bytes, { flag: 'wx' });
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { PNG } from 'pngjs';
 import { writeFileAtomic } from './files';
 
@@ -12,7 +10,6 @@ export function encodePng(image: { width: number; height: number; data: Uint8Arr
 
 /** Writes RGBA pixels (a Canvas, a heat map) as a PNG file, creating its folder. */
 export function writePng(file: string, image: { width: number; height: number; data: Uint8Array }): string {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   writeFileAtomic(file, encodePng(image));
   return file;
 }
