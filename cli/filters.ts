@@ -7,7 +7,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot } from '../runtime/plot';
 import { intList, num, Parsed, preprocessFlag } from './args';
-import { feedFiles, feeds, loadInput, modelArg, provider, wrtArg } from './main';
+import { feedFiles, feeds, loadInput, modelArg, provider, singleWrtArg } from './main';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
 
@@ -69,8 +69,7 @@ export async function filters(p: Parsed): Promise<void> {
   if (out && !/\.png$/i.test(out)) throw new ExplainError(`--out: '${out}' must end in .png`);
   const json = p.flags.get('json') as string | undefined;
   const baselineFile = p.flags.get('baseline') as string | undefined;
-  const wrt = wrtArg(p);
-  if (Array.isArray(wrt) || wrt === 'all') throw new ExplainError('filters: --wrt takes one input (the one to rank and occlude)');
+  const wrt = singleWrtArg(p, 'filters', 'the one to rank and occlude');
   const protect = [model, inputFile, baselineFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', [...protect, json]);
   if (json) checkOutput(json, '--json', [...protect, out]);

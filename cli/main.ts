@@ -571,6 +571,13 @@ export function wrtArg(p: Parsed): string | string[] | undefined {
   return v?.includes(',') ? v.split(',').map((s) => s.trim()) : v;
 }
 
+/** --wrt for a command that works on one input (`role` says what it does with it): a name, not a list or 'all'. */
+export function singleWrtArg(p: Parsed, command: string, role: string): string | undefined {
+  const wrt = wrtArg(p);
+  if (Array.isArray(wrt) || wrt === 'all') throw new ExplainError(`${command}: --wrt takes one input (${role})`);
+  return wrt;
+}
+
 /**
  * --baseline FILE, or under joint attribution a list of NAME=FILE (one per explained input; a bare
  * FILE is the first input's).

@@ -9,7 +9,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { num, Parsed, preprocessFlag } from './args';
-import { feedFiles, feeds, modelArg, provider, wrtArg } from './main';
+import { feedFiles, feeds, modelArg, provider, singleWrtArg } from './main';
 import { imageOf, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
@@ -71,8 +71,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const base = out.replace(/\.(npy|png)$/i, '');
   const files = [`${base}.npy`, `${base}.png`, `${base}.objective.json`, `${base}.objective.png`];
   for (const f of files) checkOutput(f, '--out', [model, ...feedFiles(p)]);
-  const wrt = wrtArg(p);
-  if (Array.isArray(wrt) || wrt === 'all') throw new ExplainError('maximize: --wrt takes one input (the one optimised)');
+  const wrt = singleWrtArg(p, 'maximize', 'the one optimised');
   const { number, integer } = numberFlags(p);
   const objective = objectiveFlags(p);
   const display = integer('display-size') ?? 224;

@@ -4,6 +4,9 @@ import { NodeProto } from '../rewriter/proto';
 import { BackwardRule, RuleContext, RuleEntry } from './types';
 
 /** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
+/** Whether operand i of a weighted or product op multiplies the others (Gemm's C is added to their product). */
+export const multiplies = (opType: string, i: number): boolean => !(opType === 'Gemm' && i === 2);
+
 export function normAxis(ctx: Pick<RuleContext, 'fail'>, axis: number, rank: number): number {
   if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank) ctx.fail(`axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;

@@ -1,4 +1,5 @@
 import { leggauss } from '../gauss-legendre';
+import { multiplies } from '../op-forms';
 import { BackwardRule, RuleEntry } from '../types';
 import { midpoint } from './delta';
 
@@ -19,8 +20,7 @@ export function bilinear({ opType, rule }: RuleEntry): BackwardRule {
     broadcastInputs: rule.broadcastInputs,
     backward(ctx, dY) {
       const { em, node } = ctx;
-      // Gemm's C is added, not multiplied.
-      const active = node.input!.filter((_, i) => ctx.needsGrad(i) && !(opType === 'Gemm' && i === 2)).length;
+      const active = node.input!.filter((_, i) => ctx.needsGrad(i) && multiplies(opType, i)).length;
       if (active <= 1) return rule.backward(ctx, dY);
       const { nodes, weights } = leggauss(Math.ceil(active / 2));
       const at = (t: number) => {
@@ -34,9 +34,9 @@ export function bilinear({ opType, rule }: RuleEntry): BackwardRule {
         });
         return rule.backward(ctx.withNode({ ...node, input: inputs }, aliases), dY);
       };
-      const [first, ...rest] = nodes.map((x, k) => ({ grads: at((1 + x) / 2), weight: weights[k] / 2 }));
-      if (!rest.length) return first.grads;
-      return first.grads.map((g, i) => g && [first, ...rest].map((p) => em.mul(p.grads[i]!, em.scalar(p.weight))).reduce((a, b) => em.add(a, b)));
+      const points = nodes.map((x, k) => ({ grads: at((1 + x) / 2), weight: weights[k] / 2 }));
+      if (points.length === 1) return points[0].grads;
+      return points[0].grads.map((g, i) => g && points.map((p) => em.mul(p.grads[i]!, em.scalar(p.weight))).reduce((a, b) => em.add(a, b)));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
 import { attrInt } from '../../rewriter/attributes';
-import { reduceAxes } from '../op-forms';
+import { multiplies, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
@@ -25,11 +25,12 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       const { em, node } = ctx;
       const s = em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
-      // Σ_i a_i·∂z/∂a_i = n·z for a product of n activation factors; Gemm's C is a summand.
-      const isFactor = (i: number) => ctx.needsGrad(i) && !(opType === 'Gemm' && i === 2) && !(opType === 'Div' && i === 1);
+      const divisor = (i: number) => opType === 'Div' && i === 1;
+      // Σ_i a_i·∂z/∂a_i = n·z for a product of n activation factors.
+      const isFactor = (i: number) => ctx.needsGrad(i) && multiplies(opType, i) && !divisor(i);
       const factors = ['weighted', 'product'].includes(category) ? node.input!.filter((_, i) => isFactor(i)).length : 1;
       return node.input!.map((a, i) => {
-        if (!ctx.needsGrad(i) || !grads[i] || (opType === 'Div' && i === 1)) return null;
+        if (!ctx.needsGrad(i) || !grads[i] || divisor(i)) return null;
         const r = em.mul(a, grads[i]!);
         if (opType === 'Add' || opType === 'Sub') return em.where(em.compare('Equal', grads[i]!, em.scalar(0)), em.scalar(0), r);
         return factors > 1 && isFactor(i) ? em.mul(r, em.scalar(1 / factors)) : r;

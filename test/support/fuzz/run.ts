@@ -52,7 +52,7 @@ function judge(c: FuzzCase, r: CaseResult | undefined, native: string, ended: st
   // for a constant input to a model that normalises its input: there x − mean is rounding noise,
   // amplified by 1/√ε into f(x) but not attributable to any feature (seed 1809: the audio model).
   // So it is at the other end: a weight of 1e-30 (seed 2371) leaves terms that a later bias keeps no
-  // digit of; and for an input whose mutated bytes hold 2e8 beside pixels of order 1 (seed 2373:
+  // digit of, and for an input whose mutated bytes hold 2e8 beside pixels of order 1 (seed 2373:
   // hard-swish's product of two cancelling 10⁸-sized terms).
   const missed = r.warn.find((l) => l.includes('attributions miss f(x) − f(x⁰)'));
   const extreme = /e\+(1\d|2\d|3\d)\b|e-(2\d|3\d|4\d)\b/.test(c.what) || hugeInput(c);
