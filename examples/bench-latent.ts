@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildMaximization, MAXIMIZE_IO } from '../rewriter/maximize-graph';
 import { ContrastiveExplainer, Explainer } from '../runtime';
+import type { Provider } from '../runtime/session';
 import { ADAM_DEFAULTS, AdamLoop } from '../runtime/drivers/adam-loop';
 import { hostData, LoopSession } from '../runtime/drivers/loop-session';
 import { readNpy } from '../runtime/node/npy-file';
@@ -23,8 +24,8 @@ async function time(f: () => Promise<unknown>): Promise<number> {
 }
 
 /** Median step and forward times (interleaved) for maximising logit 0 of `model` at row shape `row`. */
-async function maximizationStep(model: string, row: number[], runs: number): Promise<{ forward: number; step: number }> {
-  const ex = await Explainer.load(model);
+async function maximizationStep(model: string, row: number[], runs: number, provider: Provider): Promise<{ forward: number; step: number }> {
+  const ex = await Explainer.load(model, { provider });
   const prepared = await ex.prepare(row);
   const { from } = ex.resolveOutput(undefined);
   const graph = buildMaximization({
@@ -51,20 +52,20 @@ async function maximizationStep(model: string, row: number[], runs: number): Pro
   return { forward: median(f), step: median(s) };
 }
 
-export async function benchLatent(resnet: string): Promise<void> {
+export async function benchLatent(resnet: string, provider: Provider): Promise<void> {
   console.log('');
   console.log('optimisation loops (targets: one maximisation step ≤ 2.5× a forward; CDeepEx ≤ 0.5 s per digits explanation)');
   for (const [name, model, row, runs] of [
     ['digits CNN 16×16', path.join(DIGITS, 'clean', 'classifier.onnx'), [1, 16, 16], 200],
     ['ResNet-18 224×224', resnet, [3, 224, 224], 7],
   ] as const) {
-    const r = await maximizationStep(model, [...row], runs);
+    const r = await maximizationStep(model, [...row], runs, provider);
     const ratio = r.step / r.forward;
     console.log(`maximisation step, ${name}: forward ${r.forward.toFixed(2)} ms, step ${r.step.toFixed(2)} ms, ${ratio.toFixed(2)}× ${ratio <= 2.5 ? 'PASS' : 'OVER'} (≤ 2.5×)`);
   }
   const classifier = path.join(DIGITS, 'biased', 'classifier.onnx');
-  const ce = await ContrastiveExplainer.load(classifier, path.join(DIGITS, 'biased', 'generator.onnx'));
-  const d = await Explainer.load(classifier);
+  const ce = await ContrastiveExplainer.load(classifier, path.join(DIGITS, 'biased', 'generator.onnx'), { provider });
+  const d = await Explainer.load(classifier, { provider });
   const samples = readNpy(path.join(DIGITS, 'samples.npy'));
   const count = JSON.parse(fs.readFileSync(path.join(DIGITS, 'sample-labels.json'), 'utf8')).labels.length;
   for (const method of ['cdeepex', 'xgems']) {

@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
  *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--threads N [--cpu-time]]
- *                 [--profile] [--no-latent] [--no-captum]
+ *                 [--provider cpu|webgpu|cuda] [--profile] [--no-latent] [--no-captum]
  *
  * Models: the default torchvision exports (eval mode, BatchNorm folded into Conv, opset 13) with
  * random weights, written once into bench-cache/ by models/export_torchvision.py. Without Python's
@@ -14,6 +14,8 @@
  * input row.
  * --profile prints where onnxruntime spends the time of each augmented graph (its profiler).
  * Then, where Captum is importable, the same cases timed with Captum (examples/bench-captum.ts).
+ * --provider: every session, the plain forward's too, on that onnxruntime-node execution provider
+ * (WebGPU in NCHW layout, as the Explainer creates it); the bench stops if the Explainer fell back.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -22,7 +24,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
-import { sessionOptions } from '../runtime/session';
+import { executionProvider, Provider, PROVIDERS, sessionOptions } from '../runtime/session';
 import { benchLatent } from './bench-latent';
 import { captumComparison } from './bench-captum';
 import { pythonImports } from './python';
@@ -84,6 +86,24 @@ const THREADS = Number(argValue('--threads') ?? 0) || undefined;
 const CPU_TIME = process.argv.includes('--cpu-time');
 /** The plain forward runs with the options the Explainer's sessions get (threads, spinning). */
 const SESSION = sessionOptions({ logSeverityLevel: 3, ...(THREADS ? { intraOpNumThreads: THREADS } : {}) });
+const PROVIDER = (argValue('--provider') ?? 'cpu') as Provider;
+if (!PROVIDERS.includes(PROVIDER) || PROVIDER === 'wasm') {
+  console.error(`bench: --provider is cpu, webgpu or cuda, not ${PROVIDER}`);
+  process.exit(1);
+}
+
+/** The plain forward session and the Explainer of a model, both on PROVIDER. */
+const plainSession = (file: string) =>
+  ort.InferenceSession.create(file, { ...SESSION, executionProviders: [executionProvider(PROVIDER)] }).catch((e: Error) => {
+    console.error(`bench: the ${PROVIDER} execution provider does not start here (${e.message.split('\n')[0]})`);
+    process.exit(1);
+  });
+const explainer = (file: string) => Explainer.load(file, { sessionOptions: SESSION, provider: PROVIDER });
+
+/** Stops the bench where an Explainer's sessions fell back from PROVIDER (its times would be another provider's). */
+function checkProvider(ex: Explainer): void {
+  if (ex.executionProvider !== PROVIDER) throw new Error(`sessions run on ${ex.executionProvider}, not ${PROVIDER}: ${ex.warnings.join('; ')}`);
+}
 
 async function timeIt(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -130,13 +150,14 @@ function cases(methodList: string[], batches: number[], baselines: Baseline[]): 
 }
 
 async function benchModel(model: BenchModel, todo: Case[], runs: number): Promise<{ rows: Row[]; firstCall: number }> {
-  const plain = await ort.InferenceSession.create(model.file, SESSION);
-  const ex = await Explainer.load(model.file, { sessionOptions: SESSION });
+  const plain = await plainSession(model.file);
+  const ex = await explainer(model.file);
   const inputName = ex.input.name;
   const targets = (b: number) => Array.from({ length: b }, (_, r) => (r * 97 + 7) % CLASSES);
   const rows: Row[] = [];
   // The first call pays probe + rewrite + session creation.
   const firstCall = await timeIt(() => ex.attribute(tensor(1, 1), { method: 'gradient', target: 7 }));
+  checkProvider(ex);
   for (const c of todo) {
     const x = tensor(c.batch, 1);
     // The shared row is the same on every call; per-row baselines are new on every call (as
@@ -207,13 +228,15 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} CPU (${SESSION.intraOpNumThreads} intra-op threads on ${os.cpus().length} CPUs); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
+  const where = PROVIDER === 'cpu' ? 'CPU' : `${PROVIDER} EP`;
+  console.log(`224×224 inputs, onnxruntime-node ${ort.env.versions?.node ?? ''} ${where} (${SESSION.intraOpNumThreads} intra-op threads on ${os.cpus().length} CPUs); medians of ${runs} interleaved runs, ${CPU_TIME ? 'process CPU time' : 'wall-clock time'}; ratio = attribution / forward of the same run`);
   printRows(rows);
   console.log(`first gradient call (probe + rewrite + session, one batch-1 run; no disk cache): ${firstCalls.join(', ')}`);
-  if (!process.argv.includes('--no-captum')) captumComparison(rows, ROOT, runs, SESSION.intraOpNumThreads ?? 1);
+  if (PROVIDER !== 'cpu') console.log(`\nCaptum comparison: skipped (it runs on the CPU; this run is on ${where})`);
+  else if (!process.argv.includes('--no-captum')) captumComparison(rows, ROOT, runs, SESSION.intraOpNumThreads ?? 1);
   if (!argValue('--methods') || wanted.includes('occlusion')) await occlusionCost(models[0].file);
   if (!argValue('--methods') || wanted.includes('integrated-gradients')) await benchIg(models[0].file);
-  if (!process.argv.includes('--no-latent')) await benchLatent(models[0].file);
+  if (!process.argv.includes('--no-latent')) await benchLatent(models[0].file, PROVIDER);
   if (process.argv.includes('--profile')) {
     for (const m of models) await profileGraphs(m.file, CACHE, methodList, batches);
   }
@@ -225,8 +248,8 @@ async function main(): Promise<void> {
  * one batch-1 forward (the unoccluded scores) plus W / B batch-B forwards, nothing more.
  */
 async function occlusionCost(file: string): Promise<void> {
-  const plain = await ort.InferenceSession.create(file, SESSION);
-  const ex = await Explainer.load(file, { sessionOptions: SESSION });
+  const plain = await plainSession(file);
+  const ex = await explainer(file);
   const batch = 16;
   const options = { method: 'occlusion', target: 7, window: [3, 56, 56], stride: [3, 28, 28], internalBatchSize: batch };
   const windows = 7 * 7;
@@ -234,6 +257,7 @@ async function occlusionCost(file: string): Promise<void> {
   const xb = tensor(batch, 1);
   const feed = (t: ort.Tensor) => ({ [ex.input.name]: t });
   await ex.attribute(x, options); // sessions built
+  checkProvider(ex);
   for (let i = 0; i < 2; i++) await plain.run(feed(xb));
   const f1: number[] = [], fb: number[] = [], occ: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -251,11 +275,12 @@ async function occlusionCost(file: string): Promise<void> {
 
 /** IG-50 at batch 1 (all points in one run) against the plain forward, interleaved. */
 async function benchIg(file: string): Promise<void> {
-  const plain = await ort.InferenceSession.create(file, SESSION);
-  const ex = await Explainer.load(file, { sessionOptions: SESSION });
+  const plain = await plainSession(file);
+  const ex = await explainer(file);
   const x = tensor(1, 1);
   const opts = { method: 'integrated-gradients', target: [7], steps: IG.steps };
   const build = await timeIt(() => ex.attribute(x, opts));
+  checkProvider(ex);
   const f: number[] = [];
   const a: number[] = [];
   for (let i = 0; i < IG.runs; i++) {

@@ -79,6 +79,11 @@ export function threadsFor(model: ModelProto): number | undefined {
  */
 const WEBGPU = { name: 'webgpu', preferredLayout: 'NCHW' } as const;
 
+/** The `executionProviders` entry sessions on `provider` are created with. */
+export function executionProvider(provider: Provider): string | typeof WEBGPU {
+  return provider === 'webgpu' ? WEBGPU : provider;
+}
+
 /** Providers that failed to load in this process: not tried again. */
 const unavailable = new Set<string>();
 let noticeGiven = false;
@@ -109,7 +114,7 @@ export async function createSession(model: SessionModel, provider: Provider, war
       const refused = await probe?.(provider);
       if (refused) throw new Error(refused);
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
-      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [provider === 'webgpu' ? WEBGPU : provider] });
+      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [executionProvider(provider)] });
     } catch (e) {
       unavailable.add(provider);
       const reason = firstLine(e).slice(0, 200);
