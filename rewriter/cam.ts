@@ -40,8 +40,11 @@ export interface MapSpec {
   io?: IoNames;
 }
 
-/** The pieces CAM reads: the last convolutional map A [N,K,…] and the linear layer's class weights W [C,K]. */
-export interface CamHead { map: string; weights: Float32Array; classes: number; channels: number }
+/**
+ * The pieces CAM reads: the last map A, [N,K,…] (or [N,…,K] where its channels are last: `channelsLast`),
+ * and the linear layer's class weights W [C,K].
+ */
+export interface CamHead { map: string; weights: Float32Array; classes: number; channels: number; channelsLast: boolean }
 
 const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Dropout']);
 
@@ -49,7 +52,8 @@ const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Drop
  * Finds CAM's structure above the explained tensor (Zhou et al. 2016): one linear layer — Gemm, or
  * MatMul (+ Add of a bias) — with constant weights, over global average pooling (GlobalAveragePool,
  * or ReduceMean over every spatial axis) of a map with channels on axis 1, possibly through
- * Flatten/Reshape/Squeeze. Fails naming what is missing.
+ * Flatten/Reshape/Squeeze; or a ReduceMean over every axis between the batch and the channels of a
+ * channels-last map (a transformer's mean over its tokens [N, L, K]). Fails naming what is missing.
  */
 export function camHead(view: GraphView, facts: TensorFacts, from: string): CamHead {
   const label = view.label;
@@ -86,10 +90,15 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const moved = view.producer.get(map);
   const channelsLastMean = node?.op_type === 'ReduceMean' && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join() && meanAxes.join() === spatial.map((a) => a - 1).join();
   if (channelsLastMean) map = moved!.input![0];
-  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && (channelsLastMean || meanAxes.join() === spatial.join()));
-  if (!pooled) throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}`);
-  if (facts.shapes.get(map)![1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${facts.shapes.get(map)![1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
-  return { map, weights, classes, channels };
+  const shape = facts.shapes.get(map) ?? [];
+  const tokensMean = node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.map((a) => a - 1).join() && shape[rank - 1] === channels;
+  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && (channelsLastMean || tokensMean || meanAxes.join() === spatial.join()));
+  if (!pooled) {
+    const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';
+    throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}`);
+  }
+  if (!tokensMean && shape[1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${shape[1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
+  return { map, weights, classes, channels, channelsLast: tokensMean };
 }
 
 /**
@@ -131,8 +140,15 @@ export function buildCam(spec: MapSpec): ModelProto {
   const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const mapShape = facts.shapes.get(head.map)!;
   const perRow = em.matmul(io.seed, em.constFloat(head.weights, [head.classes, head.channels]));
-  const weights = em.reshape(perRow, [0, head.channels, ...mapShape.slice(2).map(() => 1)]);
-  const map = em.reduceSum(em.mul(weights, head.map), [1]);
-  const out = mapTail(spec, em, map, [mapShape[0], 1, ...mapShape.slice(2)], spec.options.relu ?? false, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
+  const rank = mapShape.length;
+  if (head.channelsLast && spec.options.upsample) {
+    throw new ExplainError(`${view.label}: CAM cannot upsample the map of the channels-last tensor '${head.map}' ${rowsText(mapShape)}: which input axes its positions span is not known`);
+  }
+  // Channels last: W·A summed over the last axis, which then moves to axis 1 as the map's one channel.
+  const positions = head.channelsLast ? mapShape.slice(1, -1) : mapShape.slice(2);
+  const weights = em.reshape(perRow, head.channelsLast ? [0, ...positions.map(() => 1), head.channels] : [0, head.channels, ...positions.map(() => 1)]);
+  const summed = em.reduceSum(em.mul(weights, head.map), [head.channelsLast ? rank - 1 : 1]);
+  const map = head.channelsLast ? em.transpose(summed, [0, rank - 1, ...positions.map((_, k) => k + 1)]) : summed;
+  const out = mapTail(spec, em, map, [mapShape[0], 1, ...positions], spec.options.relu ?? false, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
   return mapModel(spec, em, out.map, out.shape);
 }
