@@ -7,6 +7,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { Explainer } from '../runtime';
 import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 /** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
 const TEXT = path.resolve(__dirname, '../../models/text');
@@ -167,6 +168,7 @@ test('occlusion of a text model with a window over the tokens alone covers each 
     assert.equal(Array.from(short.attributions.data), Array.from(full.attributions.data), `window [${window}]`);
     assert.ok(short.attributions.data.some((v) => v !== 0));
   }
+  await rejects(() => ex.attribute(ids, { method: 'occlusion', target: meta.target, feeds }), /occlusion needs a window over the tokens \(e\.g\. --window 3: three tokens, each with its whole embedding\), or one per dimension of the embedded row \[\d+,\d+\]/);
 });
 
 test('bert: token ids as the baseline (Captum\'s ref_input_ids: [CLS] pad … [SEP]) are embedded: DeepLIFT sums to f(x) − f(ref) of a forward on those ids; all-pad ids equal --baseline-token 0; two rows are deeplift-shap\'s distribution; the CLI reads them, at a --layer too', async () => {

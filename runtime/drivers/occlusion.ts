@@ -43,6 +43,9 @@ export const occlusion: Driver = {
   perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const dims = x.dims.slice(1);
+    if (!options.window && ex.tokens) {
+      throw new ExplainError(`occlusion needs a window over the tokens (e.g. --window 3: three tokens, each with its whole embedding), or one per dimension of the embedded row [${dims}]`);
+    }
     // Text models: a window over the tokens alone covers each token's whole embedding (Captum's (w, hidden)).
     const width = ex.tokens && options.window?.length === dims.length - ex.tokens.rowDims.length ? ex.tokens.rowDims : [];
     const stride = Array.isArray(options.stride) && width.length ? [...options.stride, ...width] : options.stride;
