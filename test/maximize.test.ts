@@ -162,4 +162,23 @@ test('a model with a second input (a fed mask, int64): maximised with that input
   assert.equal(Array.from(readNpy(path.join(dir, 'img.npy')).data as Float32Array), Array.from(r.image.data));
 });
 
+test('one Explainer maximised with a second input fed at two widths: each call builds its own step graph (the cached one was for the first width, and onnxruntime refused the seed)', async () => {
+  // y = [Relu(x·W), z]: the explained tensor's width follows z's.
+  const em = new Emitter(13, DataType.FLOAT, 'widths');
+  em.rename(em.concat([em.op('Relu', [em.matmul('x', em.constFloat(Array.from({ length: 12 }, (_, k) => Math.cos(k)), [4, 3]))]), 'z'], 1), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'widths', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('z', DataType.FLOAT, ['N', 'K'])], output: [{ name: 'y' }] },
+  });
+  const ex = await Explainer.load(model, { wrt: 'x' });
+  const alone = await Explainer.load(model, { wrt: 'x' });
+  const z = (k: number) => ({ data: Float32Array.from({ length: k }, (_, i) => i), dims: [1, k] });
+  const options = { target: 0, stages: 1, steps: 20, seed: 2 };
+  await maximize(ex, { ...options, feeds: { z: z(2) } });
+  const wide = await maximize(ex, { ...options, feeds: { z: z(5) } });
+  const fresh = await maximize(alone, { ...options, feeds: { z: z(5) } });
+  assert.equal(Array.from(wide.image.data), Array.from(fresh.image.data));
+  assert.equal(wide.final, fresh.final);
+});
+
 test.run();

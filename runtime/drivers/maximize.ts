@@ -7,7 +7,7 @@ import { Progress } from '../progress';
 import { DenseInput, floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { requireActivationLayer } from './forward';
-import { cachedLoopSession, hostData } from './loop-session';
+import { cachedLoopSession, hostData, objectKey } from './loop-session';
 import { uniform } from '../random';
 import { blurPlanes, planesOf, resizePlanes } from './upscale';
 import { channelsLast } from '../../rewriter/image-layout';
@@ -218,7 +218,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const io = maximizeNames(prepared.view);
     const initial = floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]);
-    const session = await cachedLoopSession(ex, `maximize/${rowDims}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
+    const session = await cachedLoopSession(ex, `maximize/${objectKey(prepared)}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, dims),
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
     }));
