@@ -27,11 +27,12 @@ activation, and how occluding parts of the input changes them.
   --internal-batch-size B  occluded inputs per forward run (default 16)
   --wrt NAME            the input to rank and occlude, for models with several (as for attribute)
   --feed NAME=FILE.npy  the values of the model's other inputs (as for attribute)
+  --unbatched           the model takes one sample without a batch axis (see attribute --help)
   --provider P          execution provider`;
 
 export const FILTERS_FLAGS = {
   input: true, layer: true, top: true, out: true, occlude: true, window: true, stride: true, fill: true, seed: true, baseline: true,
-  json: true, 'internal-batch-size': true, preprocess: true, provider: true, wrt: true, feed: true, help: false,
+  json: true, 'internal-batch-size': true, preprocess: true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
 };
 
 /** '0:8,0:8;8:16,8:16' → boxes of [start, end) ranges. */
@@ -101,7 +102,7 @@ export async function filters(p: Parsed): Promise<void> {
     if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
-  const ex = await Explainer.load(model, { provider: provider(p), wrt });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
   const { x } = await loadInput(ex, inputFile, preprocess);
   const report = await filterSensitivity(ex, x, options);

@@ -34,6 +34,7 @@ and IMG.objective.png (their plot).
   --display-size PX     IMG.png's longer side at most PX, by whole-pixel blocks (default 224; the model's size if larger)
   --wrt NAME            the input optimised, for models with several (as for attribute)
   --feed NAME=FILE.npy  the values of the model's other inputs, held fixed (one row)
+  --unbatched           the model takes one sample without a batch axis (see attribute --help)
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 /** The objective flags `maximize` and `rewrite --method maximize` share. */
@@ -41,7 +42,7 @@ export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, outpu
 
 export const MAXIMIZE_FLAGS = {
   ...OBJECTIVE_FLAGS, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
-  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, wrt: true, feed: true, help: false,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
 };
 
 function numberFlags(p: Parsed) {
@@ -76,7 +77,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const objective = objectiveFlags(p);
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
-  const ex = await Explainer.load(model, { provider: provider(p), wrt });
+  const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
   const channels = ex.input.dims.length === 4 ? imageOf(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = presetNormalization(preprocess, channels);

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
 import { relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
 import { runCli, tempDir } from './support/cli-harness';
@@ -115,6 +116,45 @@ test('--unbatched: a model that takes one sample without a batch axis is explain
   const r = await runCli(['attribute', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--method', 'integrated-gradients', '--target', '1']);
   assert.is(r.code, 0, r.err.join('\n'));
   assert.ok(r.out.some((l) => /^row 0: convergence delta/.test(l)), r.out.join('\n'));
+});
+
+/** x [3, 4, 4] → Unsqueeze → 1×1 Conv (2 channels, no bias) → Relu ('map' [1, 2, 4, 4]) → Squeeze → mean over height and width → · V [2, 2]: one image, no batch axis. */
+const K = [0.8, -0.5, 0.3, -0.6, 0.9, 0.4];
+function oneImage(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'img');
+  const conv = em.op('Conv', [em.unsqueeze('x', [0]), em.constFloat(K, [2, 3, 1, 1])], { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 });
+  const map = em.rename(em.op('Relu', [conv]), 'map');
+  em.rename(em.matmul(em.reduceMean(em.op('Squeeze', [map, em.constInt([0])]), [1, 2], false), em.constFloat([1, -1, 0.5, 2], [2, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'one image', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [3, 4, 4])], output: [{ name: 'y' }] },
+  });
+}
+
+test('filters and maximize take --unbatched: channel means of a layer with the sample axis equal the 1×1 Conv by hand; the maximised image has the rows axis and beats random images', async () => {
+  const dir = tempDir('unbatched-image');
+  const file = path.join(dir, 'img.onnx');
+  fs.writeFileSync(file, oneImage());
+  const x = Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.9));
+  fs.writeFileSync(path.join(dir, 'x.json'), JSON.stringify([[0, 1, 2].map((c) => [0, 1, 2, 3].map((h) => [0, 1, 2, 3].map((w) => x[c * 16 + h * 4 + w])))]));
+  const json = path.join(dir, 'f.json');
+  const f = await runCli(['filters', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--preprocess', 'none', '--layer', 'map', '--top', '1', '--json', json]);
+  assert.is(f.code, 0, f.err.join('\n'));
+  const means = [0, 1].map((k) => Array.from({ length: 16 }, (_, i) => Math.max(0, [0, 1, 2].reduce((a, c) => a + K[k * 3 + c] * x[c * 16 + i], 0))).reduce((a, b) => a + b, 0) / 16);
+  const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+  assert.ok(relL2(report.rows[0].means, means) < 1e-6, `${report.rows[0].means} vs ${means}`);
+  const without = await runCli(['filters', file, '--input', path.join(dir, 'x.json'), '--preprocess', 'none', '--layer', 'map']);
+  assert.ok(/--unbatched/.test(without.err.join('\n')), without.err.join('\n'));
+  const img = path.join(dir, 'max.npy');
+  const m = await runCli(['maximize', file, '--unbatched', '--target', '1', '--stages', '1', '--steps', '60', '--range', '-1,1', '--out', img]);
+  assert.is(m.code, 0, m.err.join('\n'));
+  const image = readNpy(img);
+  assert.equal(image.dims, [1, 3, 4, 4]);
+  const ex = await Explainer.load(oneImage(), { unbatched: true });
+  const reached = (await ex.forward({ data: Float32Array.from(image.data as Float32Array), dims: [1, 3, 4, 4] })).y.data[1];
+  let best = -Infinity;
+  for (let k = 0; k < 50; k++) best = Math.max(best, (await ex.forward({ data: Float32Array.from({ length: 48 }, (_, i) => Math.sin(i * 12.9898 + k * 78.233) * 43758.5453 % 1), dims: [1, 3, 4, 4] })).y.data[1]);
+  assert.ok(reached > best, `maximised ${reached} vs best of 50 random images in [-1, 1] ${best}`);
 });
 
 /** ids [L] int64 → an embedding table [10, 3] → Tanh → mean over the tokens → · W [3, 2]: one text, no batch axis. */
