@@ -119,37 +119,51 @@ function declaredAllows(vi: ValueInfoProto | undefined, dims: number[]): boolean
  * unknown or not the batch alone, a fixed input batch, a node that computes integers or booleans
  * (shape arithmetic, whose values a run observes), subgraphs.
  */
-async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<ProbeResult | undefined> {
+async function inferredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult | undefined> {
   const graph = model.graph!;
   if (!inputs.every((i) => declaredAllows(graph.input?.find((vi) => vi.name === i.name), i.dims))) return undefined;
   if ((graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
   let session: OrtSession | undefined;
+  let heavy: ExplainError | undefined;
   try {
     session = await cpuSession(inferenceGraph(model, inputs));
     const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
     let fromInputs: Set<string> | undefined;
     const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
+    // Every tensor counts towards the memory check, its unknown dims as 1 (a bound from below), also
+    // where the shapes are then measured.
+    const sized: SizedTensor[] = [];
+    let complete = true;
     for (const meta of session.outputMetadata) {
-      if (!meta.isTensor) return undefined;
+      if (!meta.isTensor) { complete = false; continue; }
       const dtype = onnxType(meta.type);
-      if (!isFloatType(dtype) && producers.get(meta.name) !== 'Constant') return undefined;
       const dims = meta.shape;
       // An unknown dim reads -1 in Node and 2³²−1 in the browser (unsigned in 32-bit WASM).
       const known = (d: number | string) => d === BATCH || (typeof d === 'number' && d >= 0 && d < 2 ** 31);
-      if (!dims.every(known) || dims.filter((d) => d === BATCH).length > 1) return undefined;
+      const atOne = dims.every(known) ? dims.map((d) => (d === BATCH ? 1 : (d as number))) : undefined;
+      const shown = dims.map((d) => (d === BATCH ? 1 : known(d) ? d : '?'));
+      sized.push({ name: meta.name, dims: shown, bytes: shown.reduce((a: number, d) => a * (typeof d === 'number' ? d : 1), 1) * bytesPerValue(dtype), lowerBound: !atOne });
+      if (!isFloatType(dtype) && producers.get(meta.name) !== 'Constant') complete = false;
+      if (!atOne || dims.filter((d) => d === BATCH).length > 1) complete = false;
       // A tensor of unknown rank reads [] as a scalar does: one computed from the inputs is measured.
-      if (!dims.length && (fromInputs ??= valueDependent(new GraphView(model))).has(meta.name)) return undefined;
-      facts.shapes.set(meta.name, dims.map((d) => (d === BATCH ? 1 : (d as number))));
+      if (complete && !dims.length && (fromInputs ??= valueDependent(new GraphView(model))).has(meta.name)) complete = false;
+      if (!complete) continue;
+      facts.shapes.set(meta.name, atOne!);
       facts.dtypes.set(meta.name, dtype);
       facts.batchAxis.set(meta.name, dims.indexOf(BATCH));
     }
+    // Found before any run, which would hold them all (a mutated Pad of 8.5 million rows took minutes to fail).
+    heavy = tooLarge(sized, inputs, label);
+    if (heavy) throw heavy;
+    if (!complete) return undefined;
     for (const i of inputs) {
       facts.shapes.set(i.name, [...i.dims]);
       facts.dtypes.set(i.name, i.elemType);
       facts.batchAxis.set(i.name, 0);
     }
     return { facts, batchDynamic: true };
-  } catch {
+  } catch (e) {
+    if (e === heavy) throw e;
     return undefined;
   } finally {
     await session?.release();
@@ -164,7 +178,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[]): Promise<Pr
  */
 export async function probeFacts(model: ModelProto, inputs: InputSpec[], label: string, given: Record<string, OrtTensor> = {}): Promise<ProbeResult> {
   if (Object.keys(given).length) return measuredFacts(model, inputs, label, given);
-  return (await inferredFacts(model, inputs)) ?? measuredFacts(model, inputs, label);
+  return (await inferredFacts(model, inputs, label)) ?? measuredFacts(model, inputs, label);
 }
 
 /**
@@ -220,7 +234,7 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     facts.dtypes.set(i.name, i.elemType);
     facts.batchAxis.set(i.name, -1);
   }
-  const heavy = tooLarge(one, inputs, label);
+  const heavy = tooLarge(Object.entries(one).map(([name, t]) => sizeOf(name, t as OrtTensor)), inputs, label);
   if (heavy) {
     await session.release();
     throw heavy;
@@ -313,19 +327,24 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   }
 }
 
+/** A tensor's shape and bytes at batch 1; `lowerBound`: some dims unknown ('?', counted as 1). */
+interface SizedTensor { name: string; dims: (number | string)[]; bytes: number; lowerBound?: boolean }
+
+const sizeOf = (name: string, t: OrtTensor): SizedTensor => ({ name, dims: [...t.dims], bytes: t.size * bytesPerValue(onnxType(t.type)) });
+
 /**
  * The probe keeps every tensor of a run at batch 1, then at batch 2: where those at batch 1 alone
  * pass the platform's memory budget (a quarter of the machine's memory in Node), the error that
  * says so (a Pad of 65,536 rows on the batch axis ran the machine out of memory, silently).
  */
-function tooLarge(one: OrtResults, inputs: InputSpec[], label: string): ExplainError | undefined {
-  const tensors = Object.entries(one).map(([name, t]) => ({ name, dims: [...(t as OrtTensor).dims], bytes: (t as OrtTensor).size * bytesPerValue(onnxType((t as OrtTensor).type)) }));
+function tooLarge(tensors: SizedTensor[], inputs: InputSpec[], label: string): ExplainError | undefined {
   const total = tensors.reduce((a, t) => a + t.bytes, 0);
   const budget = backend().memoryBudget;
   if (total <= budget) return undefined;
   const largest = tensors.reduce((a, t) => (t.bytes > a.bytes ? t : a));
   const gb = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-  return new ExplainError(`${label}: the model's tensors at input shape ${shapesText(inputs.map((i) => i.dims))} hold ${gb(total)} (the largest, '${largest.name}' [${largest.dims}], ${gb(largest.bytes)}), more than the ${gb(budget)} onnx-explain may hold to read their shapes; explain it at a smaller input shape`);
+  const atLeast = tensors.some((t) => t.lowerBound && t.bytes > 0) ? 'at least ' : '';
+  return new ExplainError(`${label}: the model's tensors at input shape ${shapesText(inputs.map((i) => i.dims))} hold ${atLeast}${gb(total)} (the largest, '${largest.name}' [${largest.dims}], ${gb(largest.bytes)}), more than the ${gb(budget)} onnx-explain may hold to read their shapes; explain it at a smaller input shape`);
 }
 
 /** Input shapes as the probe's errors give them: [1,3,8,8], [1,8]. */
