@@ -130,8 +130,7 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.op_type] as const)));
     let fromInputs: Set<string> | undefined;
     const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true };
-    // Every tensor counts towards the memory check, its unknown dims as 1 (a bound from below), also
-    // where the shapes are then measured.
+    // Every tensor counts towards the memory check, its unknown dims as 1 (a bound from below).
     const sized: SizedTensor[] = [];
     let complete = true;
     for (const meta of session.outputMetadata) {
@@ -152,10 +151,13 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[], label: stri
       facts.dtypes.set(meta.name, dtype);
       facts.batchAxis.set(meta.name, dims.indexOf(BATCH));
     }
-    // Found before any run, which would hold them all (a mutated Pad of 8.5 million rows took minutes to fail).
-    heavy = tooLarge(sized, inputs, label);
-    if (heavy) throw heavy;
-    if (!complete) return undefined;
+    if (!complete) {
+      // The shapes are then measured by a run, which would hold them all: refused before it (a
+      // mutated Pad of 8.5 million rows took minutes to fail). Known shapes alone run nothing.
+      heavy = tooLarge(sized, inputs, label);
+      if (heavy) throw heavy;
+      return undefined;
+    }
     for (const i of inputs) {
       facts.shapes.set(i.name, [...i.dims]);
       facts.dtypes.set(i.name, i.elemType);

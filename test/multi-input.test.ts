@@ -46,6 +46,37 @@ test('layer-activation reads the fed inputs (it computed the layer from zeros, w
   assert.equal(notes, []);
 });
 
+/** x [N, 3] ⊙ the last state of an RNN (tanh, H = 3, no bias) over a fed sequence z [N, T, 2] ('h'), then · V: prepared graphs unroll the RNN to z's length. */
+const RW = [0.5, -0.4, 0.3, 0.8, -0.6, 0.2];
+const RR = [0.1, -0.2, 0.3, 0.4, 0.05, -0.3, -0.1, 0.2, 0.15];
+function sideRnn(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'rnn');
+  const rnn = em.opN('RNN', [em.transpose('z', [1, 0, 2]), em.constFloat(RW, [1, 3, 2]), em.constFloat(RR, [1, 3, 3])], 2, { hidden_size: 3 });
+  const h = em.rename(em.mul('x', em.op('Squeeze', [rnn[1], em.constInt([0])])), 'h');
+  em.rename(em.matmul(h, em.constFloat([1, -1, 0.5, 2, -0.5, 1], [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'side rnn', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('z', DataType.FLOAT, ['N', 'T', 2])], output: [{ name: 'y' }] },
+  });
+}
+
+test('one Explainer, a fed sequence of two lengths: the forward-only sessions (layer-activation, occlusion) are built per prepared graph (they were keyed by the explained input\'s shape, and the second length ran the first length\'s unrolled graph)', async () => {
+  const ex = await Explainer.load(sideRnn(), { wrt: 'x' });
+  const x = { data: Float32Array.from([0.7, -1.2, 0.4]), dims: [1, 3] };
+  for (const T of [3, 5]) {
+    const z = Array.from({ length: T * 2 }, (_, i) => Math.sin(i * 0.8 + T));
+    const feeds = { z: { data: Float32Array.from(z), dims: [1, T, 2] } };
+    let state = [0, 0, 0];
+    for (let t = 0; t < T; t++) state = [0, 1, 2].map((k) => Math.tanh(RW[k * 2] * z[t * 2] + RW[k * 2 + 1] * z[t * 2 + 1] + [0, 1, 2].reduce((a, j) => a + RR[k * 3 + j] * state[j], 0)));
+    const layer = await ex.attribute(x, { method: 'layer-activation', layer: 'h', feeds });
+    const want = state.map((v, k) => x.data[k] * v);
+    assert.ok(layer.attributions.data.every((v, k) => Math.abs(v - want[k]) < 1e-6), `T = ${T}: ${Array.from(layer.attributions.data)} vs ${want}`);
+    const occluded = await ex.attribute(x, { method: 'occlusion', target: 0, window: [1], feeds });
+    const fresh = await (await Explainer.load(sideRnn(), { wrt: 'x' })).attribute(x, { method: 'occlusion', target: 0, window: [1], feeds });
+    assert.equal(Array.from(occluded.attributions.data), Array.from(fresh.attributions.data), `T = ${T}`);
+  }
+});
+
 test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed with other rows: one-line errors', async () => {
   await rejects(() => Explainer.load(model), /several float inputs \('a', 'b'\); choose the one to explain with --wrt NAME/);
   await rejects(() => Explainer.load(model, { wrt: 'c' }), /--wrt c: the model has no input named 'c' \(inputs: 'a', 'b'\)/);

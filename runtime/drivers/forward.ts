@@ -3,6 +3,7 @@ import { holdsRows, subgraphReads, TensorFacts } from '../../rewriter/graph-view
 import { isFloatType, valueInfo } from '../../rewriter/proto';
 import type { Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
+import { objectKey } from '../object-key';
 import { typeName } from '../ort-types';
 import { PooledSession } from '../session-pool';
 import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
@@ -25,7 +26,7 @@ export function requireActivationLayer(ex: Explainer, { facts, batchDynamic }: {
 export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<(x: OrtTensor, side?: Record<string, OrtTensor>) => Promise<Record<string, TensorData>>> {
   const prepared = await ex.prepare(rowDims, onehotAxis, feeds);
   const model = prepared.view.model;
-  const key = JSON.stringify(['tensors', prepared.view.inputs.map((i) => i.name), rowDims, names, onehotAxis]);
+  const key = JSON.stringify(['tensors', objectKey(prepared), names]);
   const session = await ex.session(key, async () => ({ ...model, graph: { ...model.graph, output: names.map((name) => ({ name })) } }));
   return async (x, side = ex.sideFeeds(x, feeds)) => runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side }, x.dims[0], names);
 }
@@ -52,7 +53,7 @@ export async function tensorsFromLayer(ex: Explainer, rowDims: number[], layer: 
   if (reader) throw new ExplainError(`${ex.label}: layer '${layer}' is read inside the subgraph of ${view.nodeLabel(reader)}, where its values cannot be replaced`);
   const model = view.model;
   const dims = facts.shapes.get(layer)!;
-  const key = JSON.stringify(['from layer', layer, view.inputs.map((i) => i.name), rowDims, names, onehotAxis]);
+  const key = JSON.stringify(['from layer', objectKey(prepared), layer, names]);
   const session = await ex.session(key, async () => ({
     ...model,
     graph: {

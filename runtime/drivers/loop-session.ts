@@ -49,15 +49,6 @@ export class LoopSession {
 }
 
 const cache = new WeakMap<object, Map<string, Promise<LoopSession>>>();
-const ids = new WeakMap<object, number>();
-let lastId = 0;
-
-/** A number per object, for the keys of graphs built from it (a Prepared: one per input and fed shapes). */
-export function objectKey(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = ++lastId));
-  return id;
-}
 
 /** The loop session of one graph, built once per owner (an Explainer) and key. */
 export function cachedLoopSession(owner: LoopOwner, key: string, build: () => ModelProto): Promise<LoopSession> {
