@@ -99,13 +99,14 @@ const HELP: Record<string, string> = {
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
   'export-triton': `${EXPORT_TRITON_HELP}\n${COMMON_HELP}`,
-  info: `onnx-explain info MODEL [--layers [--shape DIMS]]
+  info: `onnx-explain info MODEL [--layers [--shape DIMS] [--feed NAME=FILE]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
 
   --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
                         grad-cam and filters) with their shapes
   --shape DIMS          input shape for --layers when the model's sizes are dynamic
+  --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
@@ -237,7 +238,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
-  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, ...RUN_FLAGS }, command));
+  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, command));
   if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
   if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
@@ -460,9 +461,15 @@ async function info(p: Parsed): Promise<void> {
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
+  if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
   if (p.flags.has('layers')) {
     console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
-    for (const t of await ex.explainableTensors(shapeArg(p, ex).slice(1))) {
+    const rows = shapeArg(p, ex).slice(1);
+    const given = feeds(p.flags.get('feed') as string | undefined);
+    // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
+    const failed = await ex.forFeeds(rows, given, () => ex.prepare(rows, undefined, given)).then(() => undefined, (e: Error) => e.message);
+    if (failed) console.log(`  none listed: no shapes at input shape [${rows}]: ${failed}`);
+    for (const t of failed ? [] : await ex.forFeeds(rows, given, () => ex.explainableTensors(rows, given))) {
       if (t.shape && t.shape.length >= 3) console.log(`  ${t.name}  [N, ${t.shape.slice(1).join(', ')}]  (${t.op})`);
     }
   }

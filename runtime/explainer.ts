@@ -510,10 +510,10 @@ export class Explainer {
 
   /**
    * The float tensors computed from the explained inputs, in graph order (candidates for `output` and
-   * `layer`), with their shapes at batch 1 for `rowDims` (default: the input's, when static).
+   * `layer`), with their shapes at batch 1 for `rowDims` (default: the input's, when static) and the fed inputs.
    */
-  async explainableTensors(rowDims = this.input.dims.slice(1)): Promise<{ name: string; op: string; shape?: number[] }[]> {
-    const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims).catch(() => undefined) : undefined;
+  async explainableTensors(rowDims = this.input.dims.slice(1), feeds?: Record<string, DenseInput>): Promise<{ name: string; op: string; shape?: number[] }[]> {
+    const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims, undefined, feeds).catch(() => undefined) : undefined;
     const wrt = this.explained.map((i) => i.name);
     // What the walk differentiates (quantized integer values included); without shapes, a guess by op type.
     const diff = prepared && differentiable(prepared.view, prepared.facts, wrt);
