@@ -117,7 +117,8 @@ function declaredAllows(vi: ValueInfoProto | undefined, dims: number[]): boolean
  * Shapes, dtypes and batch axes from onnxruntime's shape inference alone: a session is created on
  * a weightless copy (inferenceGraph) and never run. Undefined where a run is needed: a dim left
  * unknown or not the batch alone, a fixed input batch, a node that computes integers or booleans
- * (shape arithmetic, whose values a run observes), subgraphs.
+ * (shape arithmetic, whose values a run observes), subgraphs. Throws where that run would hold
+ * more than the memory budget by the shapes inferred so far (tooLarge).
  */
 async function inferredFacts(model: ModelProto, inputs: InputSpec[], label: string): Promise<ProbeResult | undefined> {
   const graph = model.graph!;
