@@ -106,7 +106,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
                         grad-cam and filters) with their shapes
   --shape DIMS          input shape for --layers when the model's sizes are dynamic
-  --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes)
+  --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes;
+                        fed ids also give the sequence length in place of --shape)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
@@ -464,8 +465,10 @@ async function info(p: Parsed): Promise<void> {
   if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
   if (p.flags.has('layers')) {
     console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
-    const rows = shapeArg(p, ex).slice(1);
     const given = feeds(p.flags.get('feed') as string | undefined);
+    // Fed token ids give the embedded row's length: [L, width].
+    const ids = ex.tokens && !p.flags.has('shape') ? given?.[ex.tokens.ids.name] : undefined;
+    const rows = ids ? [...ids.dims.slice(1), ...ex.tokens!.rowDims] : shapeArg(p, ex).slice(1);
     // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
     const failed = await ex.forFeeds(rows, given, () => ex.prepare(rows, undefined, given)).then(() => undefined, (e: Error) => e.message);
     if (failed) console.log(`  none listed: no shapes at input shape [${rows}]: ${failed}`);

@@ -101,7 +101,7 @@ test('an encoder-decoder (Bart\'s data flow: shared embedding, ids shifted right
   d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${r}: delta ${v}`));
 });
 
-test('info --layers on it: without the ids the list says why it is empty (their values set shapes) and names --feed; with one row of ids fed it lists the layers with their shapes; --feed without --layers is one line', async () => {
+test('info --layers on it: without the ids the list says why it is empty (their values set shapes) and names --feed; with one row of ids fed it lists the layers with their shapes (their length in place of --shape); --feed without --layers is one line', async () => {
   const dir = tempDir('eos-info');
   const one = (name: string) => { const file = path.join(dir, `${name}.json`); fs.writeFileSync(file, JSON.stringify([Array.from(rows(npy(name), [0]).data as BigInt64Array, Number)])); return file; };
   const bare = await runCli(['info', MODEL, '--layers', '--shape', '1,10,16']);
@@ -110,6 +110,8 @@ test('info --layers on it: without the ids the list says why it is empty (their 
   const fed = await runCli(['info', MODEL, '--layers', '--shape', '1,10,16', '--feed', `input_ids=${one('input_ids')}`, '--feed', `attention_mask=${one('attention_mask')}`]);
   assert.is(fed.code, 0, fed.err.join('\n'));
   assert.ok(fed.out.includes('  /layer/Reshape_output_0  [N, 10, 2, 8]  (Reshape)'), fed.out.join('\n'));
+  const unshaped = await runCli(['info', MODEL, '--layers', '--feed', `input_ids=${one('input_ids')}`, '--feed', `attention_mask=${one('attention_mask')}`]);
+  assert.equal(unshaped.out.filter((l) => l.startsWith('  /')), fed.out.filter((l) => l.startsWith('  /')), 'the fed ids give the length');
   const stray = await runCli(['info', MODEL, '--feed', `input_ids=${one('input_ids')}`]);
   assert.equal([stray.code, stray.err], [1, ['onnx-explain: error: info: --feed applies only with --layers']]);
 });
