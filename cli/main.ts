@@ -380,6 +380,7 @@ const EXPLAINABLE_SHOWN = 12;
 
 async function info(p: Parsed): Promise<void> {
   const file = modelArg(p, 'info');
+  if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
   // Every float input is explained (jointly); a model without one is explained at its token ids.
   const { cache } = runOptions(p);
   const unbatched = p.flags.has('unbatched');
@@ -462,7 +463,6 @@ async function info(p: Parsed): Promise<void> {
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
-  if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
   if (p.flags.has('layers')) {
     console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
     const given = feeds(p.flags.get('feed') as string | undefined);
