@@ -85,7 +85,7 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   let map = node?.input?.[0] ?? '';
   const rank = facts.shapes.get(map)?.length ?? 0;
   const spatial = Array.from({ length: Math.max(0, rank - 2) }, (_, k) => k + 2);
-  const meanAxes = node?.op_type === 'ReduceMean' ? (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort() : [];
+  const meanAxes = node?.op_type === 'ReduceMean' ? meanAxesOf(view, node, rank) : [];
   // tf2onnx's Keras GlobalAveragePooling2D: the map moved channels last, then averaged over its height and width.
   const moved = view.producer.get(map);
   const channelsLastMean = node?.op_type === 'ReduceMean' && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join() && meanAxes.join() === spatial.map((a) => a - 1).join();
@@ -95,10 +95,36 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && (channelsLastMean || tokensMean || meanAxes.join() === spatial.join()));
   if (!pooled) {
     const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';
-    throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}`);
+    throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}${poolingAbove(view, facts, node, what)}`);
   }
   if (!tokensMean && shape[1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${shape[1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
   return { map, weights, classes, channels, channelsLast: tokensMean };
+}
+
+/**
+ * Where a pooling sits a few single-input nodes above `node` (ConvNeXt's LayerNorm, a head's
+ * activation): the ops between, which CAM cannot pass; else ''.
+ */
+function poolingAbove(view: GraphView, facts: TensorFacts, node: NodeProto | undefined, what: (n: NodeProto) => string): string {
+  const between: string[] = [];
+  for (let n = node; n && between.length < 8; n = view.producer.get(n.input?.[0] ?? '')) {
+    if (n.op_type === 'GlobalAveragePool' || (n.op_type === 'ReduceMean' && spatialMean(view, facts, n))) {
+      return `; the pooling ${what(n)} above it is followed by ${between.reverse().join(', ')}, which CAM cannot pass (only ${[...PASS_THROUGH].join(', ')})`;
+    }
+    if (!PASS_THROUGH.has(n.op_type ?? '')) between.push(n.op_type ?? '');
+  }
+  return '';
+}
+
+/** The axes a ReduceMean averages (attribute, or input from opset 18), non-negative and sorted. */
+function meanAxesOf(view: GraphView, node: NodeProto, rank: number): number[] {
+  return (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort();
+}
+
+/** Whether a ReduceMean averages every spatial axis (2, 3, …) of a map of rank 3 or more. */
+function spatialMean(view: GraphView, facts: TensorFacts, node: NodeProto): boolean {
+  const rank = facts.shapes.get(node.input![0])?.length ?? 0;
+  return rank >= 3 && meanAxesOf(view, node, rank).join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
 }
 
 /**

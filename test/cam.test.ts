@@ -90,10 +90,19 @@ function meanOverChannels(): Uint8Array {
   return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'm', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2, 3, 4])], output: [{ name: 'y' }] } });
 }
 
+/** x [N, 2, 3, 3] → GlobalAveragePool → Tanh → Flatten → · W [2, 3]: an activation between the pooling and the linear layer. */
+function activationAfterPooling(): Uint8Array {
+  const em = new Emitter(13, DataType.FLOAT, 'm');
+  const pooled = em.op('Flatten', [em.op('Tanh', [em.op('GlobalAveragePool', ['x'])])], { axis: 1 });
+  em.rename(em.matmul(pooled, em.constFloat([1, -1, 0.5, 2, -0.5, 1], [2, 3])), 'y');
+  return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'm', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2, 3, 3])], output: [{ name: 'y' }] } });
+}
+
 test('CAM errors name what is missing; Grad-CAM errors name the layer', async () => {
   const cases: [string | Uint8Array, object, RegExp][] = [
     [loadFixture('cnn_maxpool').model, { method: 'cam' }, /CAM needs global average pooling \(GlobalAveragePool, or ReduceMean over the spatial axes\) before the linear layer Gemm node '.*'; its input comes from MaxPool node/],
     [loadFixture('mlp').model, { method: 'cam' }, /CAM needs global average pooling .* its input comes from Relu node/],
+    [activationAfterPooling(), { method: 'cam' }, /its input comes from Tanh node '[^']+'; the pooling GlobalAveragePool node '[^']+' above it is followed by Tanh, which CAM cannot pass \(only Flatten, Reshape, Squeeze, Identity, Dropout\)$/],
     [meanOverChannels(), { method: 'cam' }, /CAM needs global average pooling .* its input comes from ReduceMean node '.*', which averages axes 1,3 of 'x' \[N, 2, 3, 4\]/],
     [camFixture('cam_gap').model, { method: 'grad-cam' }, /Grad-CAM needs a layer \(--layer NAME/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: 'nope' }, /layer 'nope': no such tensor in the main graph/],
