@@ -167,14 +167,17 @@ export function buildCam(spec: MapSpec): ModelProto {
   const mapShape = facts.shapes.get(head.map)!;
   const perRow = em.matmul(io.seed, em.constFloat(head.weights, [head.classes, head.channels]));
   const rank = mapShape.length;
-  if (head.channelsLast && spec.options.upsample) {
-    throw new ExplainError(`${view.label}: CAM cannot upsample the map of the channels-last tensor '${head.map}' ${rowsText(mapShape)}: which input axes its positions span is not known`);
-  }
   // Channels last: W·A summed over the last axis, which then moves to axis 1 as the map's one channel.
   const positions = head.channelsLast ? mapShape.slice(1, -1) : mapShape.slice(2);
+  // A token map is at the input's positions already where the input is laid out as it is ([N, L, D]).
+  const inputPositions = facts.shapes.get(spec.input)!.slice(1, -1);
+  const asInput = head.channelsLast && inputPositions.join() === positions.join();
+  if (head.channelsLast && spec.options.upsample && !asInput) {
+    throw new ExplainError(`${view.label}: CAM cannot upsample the map of the channels-last tensor '${head.map}' ${rowsText(mapShape)}: which input axes its positions span is not known`);
+  }
   const weights = em.reshape(perRow, head.channelsLast ? [0, ...positions.map(() => 1), head.channels] : [0, head.channels, ...positions.map(() => 1)]);
   const summed = em.reduceSum(em.mul(weights, head.map), [head.channelsLast ? rank - 1 : 1]);
   const map = head.channelsLast ? em.transpose(summed, [0, rank - 1, ...positions.map((_, k) => k + 1)]) : summed;
-  const out = mapTail(spec, em, map, [mapShape[0], 1, ...positions], spec.options.relu ?? false, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
+  const out = mapTail(spec, em, map, [mapShape[0], 1, ...positions], spec.options.relu ?? false, !!spec.options.upsample && !asInput, spec.options.interpolate ?? 'bilinear');
   return mapModel(spec, em, out.map, out.shape);
 }

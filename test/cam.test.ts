@@ -262,7 +262,7 @@ test('Grad-CAM on a ViT\'s token layer with tokenGrid [4, 4] (class token left o
   assert.equal(bad.err, ["onnx-explain: error: --token-grid: '4' is not H,W (two positive integers: the patch grid)"]);
 });
 
-test('CAM over a mean of channels-last tokens [N, L, K] (a transformer\'s pooling): M[l] = Σ_k W[k, t]·A[l, k] at each token, whose mean is the logit; upsampling it is refused in one line', async () => {
+test('CAM over a mean of channels-last tokens [N, L, K] (a transformer\'s pooling): M[l] = Σ_k W[k, t]·A[l, k] at each token, whose mean is the logit; upsampling it is refused in one line, except where the input has the same positions', async () => {
   const ex = await Explainer.load(tinyVit());
   const x = { data: Float32Array.from({ length: 2 * 3 * 64 }, (_, i) => Math.sin(i * 0.37)), dims: [2, 3, 8, 8] };
   const target = [0, 2];
@@ -280,6 +280,14 @@ test('CAM over a mean of channels-last tokens [N, L, K] (a transformer\'s poolin
     assert.ok(Math.abs(mean - cam.outputs.y.data[n * 3 + target[n]]) < 1e-6, `row ${n}: mean ${mean}`);
   }
   await rejects(() => ex.attribute(x, { method: 'cam', target: 0, upsample: true }), /CAM cannot upsample the map of the channels-last tensor 'mixed' \[N, 17, 4\]: which input axes its positions span is not known/);
+  // A sequence input [N, L, D] laid out as its tokens: the map is at the input's positions already.
+  const em = new Emitter(13, DataType.FLOAT, 'seq');
+  em.rename(em.matmul(em.reduceMean(em.op('Tanh', [em.matmul('x', em.constFloat(Array.from({ length: 15 }, (_, i) => Math.sin(i)), [3, 5]))]), [1], false), em.constFloat(Array.from({ length: 10 }, (_, i) => Math.cos(i)), [5, 2])), 'y');
+  const seq = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'seq', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4, 3])], output: [{ name: 'y' }] } }));
+  const s = { data: Float32Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7)), dims: [1, 4, 3] };
+  const plain = await seq.attribute(s, { method: 'cam', target: 1 });
+  const up = await seq.attribute(s, { method: 'cam', target: 1, upsample: true });
+  assert.equal([up.attributions.dims, Array.from(up.attributions.data)], [[1, 1, 4], Array.from(plain.attributions.data)]);
 });
 
 test.run();
