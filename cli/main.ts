@@ -470,11 +470,13 @@ async function info(p: Parsed): Promise<void> {
     const ids = ex.tokens && !p.flags.has('shape') ? given?.[ex.tokens.ids.name] : undefined;
     const rows = ids ? [...ids.dims.slice(1), ...ex.tokens!.rowDims] : shapeArg(p, ex).slice(1);
     // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
-    const failed = await ex.forFeeds(rows, given, () => ex.prepare(rows, undefined, given)).then(() => undefined, (e: Error) => e.message);
-    if (failed) console.log(`  none listed: no shapes at input shape [${rows}]: ${failed}`);
-    for (const t of failed ? [] : await ex.forFeeds(rows, given, () => ex.explainableTensors(rows, given))) {
-      if (t.shape && t.shape.length >= 3) console.log(`  ${t.name}  [N, ${t.shape.slice(1).join(', ')}]  (${t.op})`);
-    }
+    const listed = await ex.forFeeds(rows, given, async () => {
+      await ex.prepare(rows, undefined, given);
+      return ex.explainableTensors(rows, given);
+    }).catch((e: Error) => e);
+    if (listed instanceof Error) console.log(`  none listed: no shapes at input shape [${rows}]: ${listed.message}`);
+    const layers = listed instanceof Error ? [] : listed.filter((t) => t.shape && t.shape.length >= 3);
+    for (const t of layers) console.log(`  ${t.name}  [N, ${t.shape!.slice(1).join(', ')}]  (${t.op})`);
   }
 }
 

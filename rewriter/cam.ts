@@ -86,13 +86,15 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const rank = facts.shapes.get(map)?.length ?? 0;
   const spatial = Array.from({ length: Math.max(0, rank - 2) }, (_, k) => k + 2);
   const meanAxes = node?.op_type === 'ReduceMean' ? meanAxesOf(view, node, rank) : [];
+  // A ReduceMean over the axes between the batch and the last one: a channels-last map's pooling.
+  const lastMean = node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.map((a) => a - 1).join();
   // tf2onnx's Keras GlobalAveragePooling2D: the map moved channels last, then averaged over its height and width.
   const moved = view.producer.get(map);
-  const channelsLastMean = node?.op_type === 'ReduceMean' && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join() && meanAxes.join() === spatial.map((a) => a - 1).join();
+  const channelsLastMean = lastMean && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join();
   if (channelsLastMean) map = moved!.input![0];
   const shape = facts.shapes.get(map) ?? [];
-  const tokensMean = node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.map((a) => a - 1).join() && shape[rank - 1] === channels;
-  const pooled = node?.op_type === 'GlobalAveragePool' || (node?.op_type === 'ReduceMean' && rank >= 3 && (channelsLastMean || tokensMean || meanAxes.join() === spatial.join()));
+  const tokensMean = lastMean && shape[rank - 1] === channels;
+  const pooled = (!!node && isPooling(view, facts, node)) || channelsLastMean || tokensMean;
   if (!pooled) {
     const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';
     throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}${poolingAbove(view, facts, node, what)}`);
@@ -108,7 +110,7 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
 function poolingAbove(view: GraphView, facts: TensorFacts, node: NodeProto | undefined, what: (n: NodeProto) => string): string {
   const between: string[] = [];
   for (let n = node; n && between.length < 8; n = view.producer.get(n.input?.[0] ?? '')) {
-    if (n.op_type === 'GlobalAveragePool' || (n.op_type === 'ReduceMean' && spatialMean(view, facts, n))) {
+    if (isPooling(view, facts, n)) {
       return `; the pooling ${what(n)} above it is followed by ${between.reverse().join(', ')}, which CAM cannot pass (only ${[...PASS_THROUGH].join(', ')})`;
     }
     if (!PASS_THROUGH.has(n.op_type ?? '')) between.push(n.op_type ?? '');
@@ -121,10 +123,11 @@ function meanAxesOf(view: GraphView, node: NodeProto, rank: number): number[] {
   return (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort();
 }
 
-/** Whether a ReduceMean averages every spatial axis (2, 3, …) of a map of rank 3 or more. */
-function spatialMean(view: GraphView, facts: TensorFacts, node: NodeProto): boolean {
+/** Global average pooling: GlobalAveragePool, or a ReduceMean over every spatial axis (2, 3, …) of a map of rank 3 or more. */
+function isPooling(view: GraphView, facts: TensorFacts, node: NodeProto): boolean {
+  if (node.op_type === 'GlobalAveragePool') return true;
   const rank = facts.shapes.get(node.input![0])?.length ?? 0;
-  return rank >= 3 && meanAxesOf(view, node, rank).join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
+  return node.op_type === 'ReduceMean' && rank >= 3 && meanAxesOf(view, node, rank).join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
 }
 
 /**
