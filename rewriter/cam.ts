@@ -93,7 +93,7 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const channelsLastMean = lastMean && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join();
   if (channelsLastMean) map = moved!.input![0];
   const shape = facts.shapes.get(map) ?? [];
-  const tokensMean = lastMean && shape[rank - 1] === channels;
+  const tokensMean = lastMean && !channelsLastMean && shape[rank - 1] === channels;
   const pooled = (!!node && isPooling(view, facts, node)) || channelsLastMean || tokensMean;
   if (!pooled) {
     const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';

@@ -290,4 +290,17 @@ test('CAM over a mean of channels-last tokens [N, L, K] (a transformer\'s poolin
   assert.equal([up.attributions.dims, Array.from(up.attributions.data)], [[1, 1, 4], Array.from(plain.attributions.data)]);
 });
 
+test('a Keras-style pooling (Transpose to channels last, mean over height and width) of a map whose width equals its channel count: CAM is Σ_k W[k, t]·A_k over the channels-first map', async () => {
+  // A [N, 8, 4, 8]: 8 channels, height 4, width 8 — the width could pass for the channel axis of a token map.
+  const em = new Emitter(13, DataType.FLOAT, 'keras');
+  const W = Array.from({ length: 24 }, (_, i) => Math.sin(i * 0.9));
+  em.rename(em.matmul(em.reduceMean(em.transpose('x', [0, 2, 3, 1]), [1, 2], false), em.constFloat(W, [8, 3])), 'y');
+  const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'keras', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 8, 4, 8])], output: [{ name: 'y' }] } }));
+  const x = { data: Float32Array.from({ length: 256 }, (_, i) => Math.cos(i * 0.31)), dims: [1, 8, 4, 8] };
+  const r = await ex.attribute(x, { method: 'cam', target: 2 });
+  assert.equal(r.attributions.dims, [1, 1, 4, 8]);
+  const want = Array.from({ length: 32 }, (_, p) => Array.from({ length: 8 }, (_, k) => W[k * 3 + 2] * x.data[k * 32 + p]).reduce((a, b) => a + b, 0));
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
+});
+
 test.run();
