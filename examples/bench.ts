@@ -238,6 +238,8 @@ async function main(): Promise<void> {
   if (!argValue('--methods') || wanted.includes('integrated-gradients')) await benchIg(models[0].file);
   if (!process.argv.includes('--no-latent')) await benchLatent(models[0].file, PROVIDER);
   if (process.argv.includes('--profile')) {
+    // profileGraphs creates CPU sessions and reads their kernel events (the GPU EP's are another kind).
+    if (PROVIDER !== 'cpu') console.log(`\n--profile: the graphs are profiled on the CPU, not on ${where}`);
     for (const m of models) await profileGraphs(m.file, CACHE, methodList, batches);
   }
   console.log(`\ntotal ${((performance.now() - tStart) / 1000).toFixed(1)} s; load average ${load()} (timings are only comparable on a quiet machine)`);
