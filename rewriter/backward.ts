@@ -109,6 +109,8 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     const grads = backwardOf(rule, ctx, dY, () => `${view.label}: ${view.nodeLabel(node)}`);
     (node.input ?? []).forEach((input, i) => {
       const g = grads[i];
+      // A rule that leaves out an input it was asked for would drop that input's share silently.
+      if (needs[i] && g === undefined) throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: its input ${i} ('${input}') depends on the explained input, and its ${node.op_type} rule gives no gradient for that input`);
       if (!needs[i] || !g) return;
       const broadcast = rule.broadcastInputs === 'all' || rule.broadcastInputs?.includes(i);
       const shaped = broadcast ? unbroadcast(em, g, facts.shapes.get(node.output![0])!, ctx.shape(input)) : g;

@@ -3,9 +3,10 @@ import { Emitter } from '../rewriter/emitter';
 import { NodeProto } from '../rewriter/proto';
 import { BackwardRule, RuleContext, RuleEntry } from './types';
 
+/** Whether operand i of a weighted or product op multiplies the others (Gemm's C and a Conv's bias are added to their product). */
+export const multiplies = (opType: string, i: number): boolean => !(i === 2 && ['Gemm', 'Conv', 'ConvTranspose'].includes(opType));
+
 /** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
-/** Whether operand i of a weighted or product op multiplies the others (Gemm's C is added to their product). */
-export const multiplies = (opType: string, i: number): boolean => !(opType === 'Gemm' && i === 2);
 
 export function normAxis(ctx: Pick<RuleContext, 'fail'>, axis: number, rank: number): number {
   if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank) ctx.fail(`axis ${axis} is out of range for rank ${rank}`);
@@ -80,6 +81,33 @@ export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry,
   if (outputPadding.some((p) => p < 0)) return em.slice(full, Array(n).fill(0), x, Array.from({ length: n }, (_, i) => i + 2));
   return full;
 }
+/**
+ * dW of Y = Conv(X, W) for weights computed from the input: dW[m, c, k] = Σ_{n,o} dY[n, m, o]·Xpad[n, c, o·s + k·d]
+ * (c within m's group), itself a Conv — the padded X with batch and channels swapped as its input
+ * ([C/g, g·N, …]: group j reads its N rows of channel c), dY with batch and channels swapped as its
+ * weights ([M, N, …]), the forward's dilations as strides and its strides as dilations — cropped to
+ * the kernel (the stride's leftover positions reach past it) and swapped back to [M, C/g, k…].
+ */
+export function convWeightGrad(em: Emitter, x: string, dY: string, g: ConvGeometry, xs: number[], ys: number[]): string {
+  const n = g.kernel.length;
+  const spatial = g.kernel.map((_, i) => i + 2);
+  const swap = [1, 0, ...spatial];
+  const padded = g.pads.some((p) => p !== 0) ? em.pad(x, [0, 0, ...g.pads.slice(0, n), 0, 0, ...g.pads.slice(n)]) : x;
+  const inner = spatial.map((a) => xs[a] + g.pads[a - 2] + g.pads[a - 2 + n]);
+  const channels = xs[1] / g.group;
+  const rows = g.group === 1 ? em.transpose(padded, swap)
+    : em.reshape(em.transpose(em.reshape(padded, [0, g.group, channels, ...inner]), [2, 1, 0, ...spatial.map((a) => a + 1)]), [channels, -1, ...inner]);
+  const full = em.op('Conv', [rows, em.transpose(dY, swap)], { strides: g.dilations, dilations: g.strides, pads: Array(2 * n).fill(0), group: g.group });
+  const reach = inner.map((p, i) => Math.floor((p - (ys[i] - 1) * g.strides[i] - 1) / g.dilations[i]) + 1);
+  const cropped = reach.some((r, i) => r > g.kernel[i]) ? em.slice(full, Array(n).fill(0), g.kernel, spatial) : full;
+  return em.transpose(cropped, swap);
+}
+
+/** dB of a Conv's or ConvTranspose's bias computed from the input: dY summed over all but the channels. */
+export function convBiasGrad(em: Emitter, dY: string, rank: number): string {
+  return em.reduceSum(dY, Array.from({ length: rank }, (_, k) => k).filter((k) => k !== 1), false);
+}
+
 /**
  * Transpose of summing each pooling window of x (spatial sizes xsp) into y (ysp): every input
  * element gets the sum of g over the windows that hold it, a ConvTranspose with a ones kernel per

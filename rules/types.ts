@@ -58,8 +58,10 @@ export interface RuleContext {
 }
 
 /**
- * The backward rule of one op: returns one gradient (or null) per input. Inputs listed in
- * broadcastInputs get a gradient in the output's shape; the walk sums it back to the input's shape.
+ * The backward rule of one op: returns one gradient per input, null where it deliberately passes
+ * none (an input that needs no gradient, LRP's divisor); an input that needs one and is left out
+ * (undefined) is refused by the walk. Inputs listed in broadcastInputs get a gradient in the
+ * output's shape; the walk sums it back to the input's shape.
  */
 export interface BackwardRule {
   broadcastInputs?: number[] | 'all';

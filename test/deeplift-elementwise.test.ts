@@ -78,6 +78,14 @@ check('Einsum of three activations (causal linear attention: queries, summed key
 });
 check('Einsum of four activations (a degree-3 polynomial along the path)', [2, 5], 13, (em, x) =>
   em.op('Einsum', [x, em.op('Tanh', [x]), em.matmul(x, weights(em, [5, 5], 10)), em.op('Sigmoid', [x])], { equation: 'bi,bi,bj,bj->bij' }));
+check('Conv of an activation by weights and bias computed from the input (a Siamese cross-correlation)', [1, 2, 7, 7], 13, (em, x) => {
+  const features = em.op('Tanh', [em.op('Conv', [x, weights(em, [3, 2, 3, 3], 11)], { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 })]);
+  const template = em.reshape(em.slice(features, [0, 0, 1, 2], [1, 3, 4, 5], [0, 1, 2, 3]), [1, 3, 3, 3]);
+  const bias = em.reshape(em.reduceSum(em.op('Sigmoid', [x]), [1, 2, 3], false), [1]);
+  return em.op('Conv', [em.op('Relu', [features]), template, bias], { strides: [2, 1], pads: [1, 0, 0, 1], dilations: [1, 2], group: 1 });
+});
+check('grouped ConvTranspose of an activation by weights computed from the input', [1, 4, 3, 3], 13, (em, x) =>
+  em.op('ConvTranspose', [em.op('Sigmoid', [x]), em.reshape(em.op('Tanh', [x]), [4, 1, 3, 3])], { strides: [2, 2], pads: [1, 1, 0, 0], dilations: [1, 1], group: 2, output_padding: [1, 0] }));
 check('com.microsoft FusedMatMul of two activations', [2, 3, 4], 13, (em, x) =>
   contrib(em, em.op('FusedMatMul', [x, em.op('Tanh', [x])], { transB: 1, alpha: float(0.5) })));
 check('com.microsoft SkipLayerNormalization of two activations (residual)', [2, 3, 4], 17, (em, x) =>

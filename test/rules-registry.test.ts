@@ -3,7 +3,7 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExplainError } from '../rewriter/errors';
-import { gradientRules } from '../rules/registry';
+import { gradientRules, RuleTable } from '../rules/registry';
 import { opRules } from '../rules/ops';
 import { methodNames, methods } from '../rules/methods';
 import { opKey } from '../rules/registry';
@@ -11,7 +11,10 @@ import { CATEGORIES, RuleEntry } from '../rules/types';
 import { Explainer } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
 import { DataType } from '../rewriter/proto';
-import { tinyModel } from './support/tiny-model';
+import { tinyGraph, tinyModel } from './support/tiny-model';
+import { buildAugmented } from '../rewriter/augment';
+import { GraphView } from '../rewriter/graph-view';
+import { probeFacts } from '../runtime/probe';
 
 const OPS_DIR = path.resolve(__dirname, '../../rules/ops');
 
@@ -88,6 +91,15 @@ test('every method table resolves Conv, Relu and Gemm at opset 13', () => {
     assert.is(m.name, name, `methods['${name}'].name`);
     for (const op of ['Conv', 'Relu', 'Gemm']) assert.ok(m.table.lookup(op, 13), `${name}: no rule for ${op} at opset 13`);
   }
+});
+
+test('a rule that leaves out an input depending on the explained input is refused in one line, not summed as zero', async () => {
+  const dropsB: RuleEntry[] = opRules.map((e) => (e.opType === 'Mul' ? { ...e, rule: { backward: (_ctx, [dY]) => [dY] } } : e));
+  const method = { ...methods.gradient, table: new RuleTable(dropsB) };
+  const { model, xs } = tinyGraph([1, 4], 13, (em, x) => em.mul(x, em.op('Tanh', [x])));
+  const { facts } = await probeFacts(model, xs, 'tiny');
+  const build = () => buildAugmented({ view: new GraphView(model, 'tiny'), facts, batchDynamic: false, method, input: 'x', from: 'y', options: {} });
+  assert.throws(build, (e: Error) => e instanceof ExplainError && /^tiny: node '[^']+' \(Mul, opset 13\): its input 1 \('[^']+'\) depends on the explained input, and its Mul rule gives no gradient for that input$/.test(e.message));
 });
 
 test('an op without a backward rule fails naming the node, op type, opset and the supported ops', async () => {

@@ -40,6 +40,8 @@ const CASES = [
   ['resnet_bn', 'gradient'], ['resnet_bn', 'deeplift'], ['cnn_maxpool', 'lrp-epsilon'], ['cnn_maxpool', 'guided-backprop'], ['transformer', 'deeplift'], ['conv1d_onehot', 'deeplift'],
   ['mobilenet', 'gradient'], ['paddle_op9', 'deeplift', 'exporters'], ['qdq_cnn', 'gradient', 'exporters'], ['tf_speech', 'deeplift', 'exporters'],
   ['lstm_op13', 'gradient', 'recurrent'], ['gru_bi_op14', 'deeplift', 'recurrent'], ['audio', 'deeplift'],
+  // Conv and ConvTranspose weights computed from the input (their dW is a Conv with batch and channels swapped).
+  ['siamese', 'deeplift', 'multi'],
 ];
 
 for (const [name, method, root = 'fixtures'] of CASES) {

@@ -1,10 +1,12 @@
 import { attrInt, attrInts, attrString } from '../../rewriter/attributes';
+import { convBiasGrad, convWeightGrad } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
  * dX = Conv(dY, W) with the forward's strides, dilations, group and pads (W [C_in, C_out/g, k…] is
  * read by Conv as [M = C_in, C_out/g, k…]); output_padding only adds end positions Conv ignores.
- * Pads implied by output_shape / auto_pad are recovered from the shapes (ONNX spec split).
+ * Pads implied by output_shape / auto_pad are recovered from the shapes (ONNX spec split). Weights
+ * computed from the input get dW of that Conv with dY as its input and X as its output's gradient.
  */
 export const ConvTranspose: RuleEntry = {
   opType: 'ConvTranspose', since: 1, category: 'weighted',
@@ -12,7 +14,6 @@ export const ConvTranspose: RuleEntry = {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [x, w] = node.input!;
-      if (ctx.needsGrad(1)) ctx.fail('weights computed from the input are not supported');
       const xs = ctx.shape(x).slice(2);
       // Of the rank of xs: validateProbed refuses the other ranks onnxruntime's inference gives.
       const ys = ctx.shape(node.output![0]).slice(2);
@@ -38,7 +39,12 @@ export const ConvTranspose: RuleEntry = {
       }
       const axes = beyond.flatMap((b, i) => (b > 0 ? [i + 2] : []));
       const read = axes.length ? em.slice(dY!, axes.map(() => 0), axes.map((a) => ys[a - 2] - beyond[a - 2]), axes) : dY!;
-      return [em.op('Conv', [read, w], { strides, dilations, pads, group: attrInt(node, 'group', 1) })];
+      const geometry = { kernel, strides, dilations, pads, group: attrInt(node, 'group', 1) };
+      return [
+        ctx.needsGrad(0) ? em.op('Conv', [read, w], { strides, dilations, pads, group: geometry.group }) : null,
+        ctx.needsGrad(1) ? convWeightGrad(em, read, x, geometry, [0, ctx.shape(node.output![0])[1], ...ys.map((y, i) => y - beyond[i])], xs) : null,
+        ctx.needsGrad(2) ? convBiasGrad(em, dY!, xs.length + 2) : null,
+      ];
     },
   },
 };

@@ -13,8 +13,8 @@ function sourceIndex(mode: string, k: number, dim: number): number {
 }
 
 /**
- * constant: dX = dY cropped to X (and zero-padded back where the pads were negative);
- * reflect/edge/wrap: every output position scatters back to the input index it copied.
+ * constant: dX = dY cropped to X (and zero-padded back where the pads were negative), the fill value
+ * the rest of dY; reflect/edge/wrap: every output position scatters back to the input index it copied.
  */
 export const Pad: RuleEntry = {
   opType: 'Pad', since: 1, category: 'shape',
@@ -33,7 +33,12 @@ export const Pad: RuleEntry = {
       const b = ctx.batchAxis(x);
       if (b >= 0 && (begin[b] !== 0 || end[b] !== 0)) ctx.fail('padding the batch axis is not supported');
       const mode = attrString(node, 'mode', 'constant');
-      if (mode === 'constant') return [constantPadBack(em, dY!, xs, begin, end)];
+      if (mode === 'constant') {
+        const dX = constantPadBack(em, dY!, xs, begin, end);
+        // A fill value computed from the input (opset 11+) gets the gradient of the positions it fills.
+        const all = (t: string) => em.reduceSum(t, xs.map((_, k) => k), false);
+        return [dX, null, ctx.needsGrad(2) ? em.sub(all(dY!), all(dX)) : null];
+      }
       if (!['reflect', 'edge', 'wrap'].includes(mode)) ctx.fail(`pad mode '${mode}' is not supported`);
       let g = dY!;
       xs.forEach((dim, a) => {

@@ -3,7 +3,10 @@ import { resizeBackward } from '../interpolation';
 import { normAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
-/** dX through the per-axis interpolation matrices (scales, or sizes turned into scales). */
+/**
+ * dX through the per-axis interpolation matrices (scales, or sizes turned into scales); roi only
+ * moves tf_crop_and_resize's samples, which are refused, so it gets nothing.
+ */
 export const Resize: RuleEntry = {
   opType: 'Resize', since: 10, category: 'linear',
   rule: {
@@ -34,7 +37,7 @@ export const Resize: RuleEntry = {
       const coord = opset >= 11 ? attrString(node, 'coordinate_transformation_mode', 'half_pixel') : 'asymmetric';
       const nearest = opset >= 11 ? attrString(node, 'nearest_mode', 'round_prefer_floor') : '';
       const cubic = { cubicA: attrFloat(node, 'cubic_coeff_a', -0.75), excludeOutside: attrInt(node, 'exclude_outside', 0) === 1, antialias: attrInt(node, 'antialias', 0) === 1 };
-      return [resizeBackward(ctx, dY!, scales, { mode, coord, nearest, ...cubic })];
+      return [resizeBackward(ctx, dY!, scales, { mode, coord, nearest, ...cubic }), null, null, null];
     },
   },
 };

@@ -19,5 +19,9 @@ test('Pad with axes input, opset 18', () =>
   gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [], omitted: true }, ints([-1, 2])], attrs: { mode: 'reflect' } }));
 test('Pad wrap, opset 19', () =>
   gradcheck({ op: 'Pad', opset: 19, inputs: [x, ints([0, 0, 2, 3, 0, 0, 1, 5])], attrs: { mode: 'wrap' } }));
+test('Pad constant with a fill value computed from the input (and negative pads), opset 11 and 18', async () => {
+  await gradcheck({ op: 'Pad', opset: 11, inputs: [x, ints([0, 0, -1, 2, 0, 0, 1, -2]), { shape: [] }] });
+  await gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [] }, ints([-1, 2])] });
+});
 
 test.run();

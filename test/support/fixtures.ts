@@ -13,8 +13,10 @@ export const FIXTURES = path.resolve(__dirname, '../../../models/fixtures');
 export const EXPORTERS = path.resolve(__dirname, '../../../models/exporters');
 /** Token classifiers with LSTM / GRU / RNN cells (models/make_recurrent.py); input.npy holds token ids. */
 export const RECURRENT = path.resolve(__dirname, '../../../models/recurrent');
+/** Models with several inputs or inputs feeding several branches (models/make_multi_input.py, make_siamese.py). */
+export const MULTI = path.resolve(__dirname, '../../../models/multi');
 /** Fixture folders by the short names tests pass between processes. */
-export const FIXTURE_ROOTS: Record<string, string> = { fixtures: FIXTURES, exporters: EXPORTERS, recurrent: RECURRENT };
+export const FIXTURE_ROOTS: Record<string, string> = { fixtures: FIXTURES, exporters: EXPORTERS, recurrent: RECURRENT, multi: MULTI };
 
 /** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
 export const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));
