@@ -36,12 +36,13 @@ test('Conv strided, group 1: odd and even sizes, 7×7 stem, unequal strides and 
 
 // Weights and bias as graph inputs: computed from the explained input (a Siamese tracker's
 // cross-correlation with the template's features, dynamic filters), each gets its gradient.
-test('Conv with weights and bias from the input: stride, asymmetric pads and dilation; groups; 1D; depthwise SAME_UPPER; batch 2', async () => {
+test('Conv with weights and bias from the input: stride, asymmetric pads and dilation; groups; 1D; depthwise SAME_UPPER; batch 2; 3D', async () => {
   await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 2, 7, 6] }, { shape: [3, 2, 3, 3] }, { shape: [3] }], attrs: { strides: [2, 1], pads: [1, 0, 0, 1], dilations: [1, 2] } });
   await gradcheck({ op: 'Conv', opset: 11, inputs: [{ shape: [2, 4, 9, 8] }, { shape: [6, 2, 3, 2] }], attrs: { group: 2, strides: [2, 3], pads: [1, 2, 0, 1], dilations: [2, 1] } });
   await gradcheck({ op: 'Conv', opset: 9, inputs: [{ shape: [1, 4, 11] }, { shape: [4, 4, 5], value: w(80) }, { shape: [4] }], attrs: { strides: [2] } });
   await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 3, 6, 5] }, { shape: [3, 1, 3, 3] }], attrs: { group: 3, strides: [2, 2], auto_pad: 'SAME_UPPER' } });
   await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 3, 8, 8], value: w(192) }, { shape: [2, 3, 4, 4] }], attrs: { strides: [3, 3] } });
+  await gradcheck({ op: 'Conv', opset: 13, inputs: [{ shape: [1, 2, 4, 5, 4] }, { shape: [4, 1, 2, 3, 2] }], attrs: { group: 2, strides: [1, 2, 1], pads: [0, 1, 1, 1, 0, 0] } });
 });
 
 test.run();
