@@ -28,7 +28,7 @@ import { driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
-import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFinite, requireFinite } from './finite';
+import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
 import { explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
@@ -713,7 +713,7 @@ export class Explainer {
     const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []]] as [string, ArrayLike<number>][];
     const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, brokenOutput));
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}'`]);
-    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFinite(this, x, run, result.targets)}`);
+    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFiniteIn(this, x, driver.parts?.(this, x, run) ?? [{ options: run }], result.targets)}`);
     // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).
     const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();
     const scores = perToken ? { tokenScores: tokenScores(result.attributions, this.tokens!.width) } : {};

@@ -84,11 +84,23 @@ function infiniteDelta(onInput: NodeValues, onBaseline: NodeValues): string | un
 }
 
 /**
- * Where a NaN or ±Inf in a result comes from: the first node giving one in the model on the input,
- * on the baseline, the first where the two passes differ by an infinite amount, or in the one-graph
- * method's backward pass (perturbation methods run the model itself, so the first two cover them).
+ * Where a NaN or ±Inf in a result comes from, searched in each of `runs` (a method's one-graph runs,
+ * e.g. DeepLiftShap's DeepLIFT against each baseline row, each with a label).
  */
-export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOptions, targets: number[]): Promise<string> {
+export async function locateNonFiniteIn(ex: Explainer, x: OrtTensor, runs: { options: AttributeOptions; label?: string }[], targets: number[]): Promise<string> {
+  for (const { options, label } of runs) {
+    const found = await locateNonFinite(ex, x, options, targets);
+    if (found) return label ? `${found} (${label})` : found;
+  }
+  return 'no single node gives one on its own';
+}
+
+/**
+ * The first node giving a NaN or ±Inf in the model on the input, on the baseline, the first where
+ * the two passes differ by an infinite amount, or in the one-graph method's backward pass
+ * (perturbation methods run the model itself, so the first two cover them).
+ */
+async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOptions, targets: number[]): Promise<string | undefined> {
   const rowDims = x.dims.slice(1);
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   const name = options.method ?? 'gradient';
@@ -137,5 +149,5 @@ export async function locateNonFinite(ex: Explainer, x: OrtTensor, options: Attr
     const inBackward = firstGiving(await nodeValues(augmented, Object.fromEntries(Object.entries(f).filter(([k]) => takes.has(k))), prepared.view.nodes.length), nonFinite);
     if (inBackward) return `${inBackward} of the ${name} graph${name.startsWith('lrp') ? ' (a larger epsilon avoids divisions by zero)' : ''}`;
   }
-  return 'no single node gives one on its own';
+  return undefined;
 }

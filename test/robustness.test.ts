@@ -411,6 +411,14 @@ test('logits with a class masked to −Inf as the model\'s output (x·W + [0, �
   await apiFails(() => log.attribute({ data: Float32Array.from([0, 1]), dims: [1, 2] }, { target: 1, method: 'gradient' }), /hold non-finite values: the model's node '[^']+' \(Log\) gives -Infinity/, 'a +Inf output');
 });
 
+test('DeepLiftShap with a NaN from one baseline row names the node and the row (it said only that no single node gives one)', async () => {
+  // √(Relu(v)): where v and v⁰ are both 0 the multiplier is the gradient there, 1/(2√0), and its product with Relu's 0 is NaN.
+  const ex = await Explainer.load(tinyModel([2], 13, (em, v) => em.op('Sqrt', [em.op('Relu', [v])])));
+  const x = { data: Float32Array.from([1, -1]), dims: [1, 2] };
+  const baselines = { data: Float32Array.from([2, 3, 0.5, -2]), dims: [2, 2] };
+  await apiFails(() => ex.attribute(x, { method: 'deeplift-shap', target: 1, baseline: baselines }), /hold non-finite values: node '[^']+' \(Div\) gives NaN in '[^']+' of the deeplift graph \(DeepLIFT against baseline row 1\)$/, 'row 1 gives the NaN');
+});
+
 test('a PRelu slope with one row per input row in a model that declares its batch free (onnx\'s test_prelu_example exported with a dynamic batch) is refused in one line by every method: integrated gradients failed in its own Reshape (exit 2)', async () => {
   const slope = Array.from({ length: 60 }, (_, k) => 0.1 + 0.01 * k);
   fs.writeFileSync(at('prelu-rows.onnx'), tinyModel([4, 5], 13, (em, x) => em.op('PRelu', [x, em.constFloat(slope, [3, 4, 5])])));

@@ -76,6 +76,10 @@ function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, ro
  * a layer, layer DeepLIFT's (Captum's LayerDeepLiftShap).
  */
 export const deepliftShap: Driver = {
+  parts(ex, x, options) {
+    const dist = distribution(ex, x, options);
+    return Array.from({ length: dist.dims[0] }, (_, k) => ({ options: { ...options, method: 'deeplift', baseline: pickRows(dist, [k]) }, label: `DeepLIFT against baseline row ${k}` }));
+  },
   async attribute(ex, x, options) {
     const dist = distribution(ex, x, options);
     const k = dist.dims[0];

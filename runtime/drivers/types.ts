@@ -16,6 +16,11 @@ export interface Driver {
   sampling?: ('samples' | 'noiseStd')[];
   /** Its convergence delta is the error of a quadrature over the path (more steps shrink it), not a broken identity. */
   quadrature?: boolean;
+  /**
+   * The one-graph runs it is made of, where a NaN or ±Inf in its result is looked for (DeepLiftShap:
+   * DeepLIFT against each baseline row); by default the method's own options.
+   */
+  parts?(ex: Explainer, x: OrtTensor, options: AttributeOptions): { options: AttributeOptions; label: string }[];
   /** The single graph computing the method for one input row shape, where there is one (`rewrite`). */
   graph?(ex: Explainer, rowDims: number[], options: AttributeOptions): Promise<ModelProto>;
 }
