@@ -91,7 +91,8 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
                         reshape_transform); the tokens before them (class, distillation) are left out`;
 
 const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per physical core)
-  --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder)
+  --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder;
+                        at most 4 GiB or ${'$'}ONNX_EXPLAIN_CACHE_MAX_MB, least recently used entries removed first)
   --no-cache            neither read nor write cached graphs`;
 
 const HELP: Record<string, string> = {

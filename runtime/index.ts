@@ -5,7 +5,7 @@ export * from './api';
 export { readNpy, writeNpy } from './node/npy-file';
 export { loadModel, saveModel } from './node/model-file';
 export { writePng, encodePng } from './node/png-file';
-export { defaultCacheDir, folderCache } from './node/graph-cache';
+export { defaultCacheDir, defaultCacheLimit, folderCache } from './node/graph-cache';
 export { tritonConfig } from './triton';
 export type { TritonSpec } from './triton';
 export { asNdarray } from './tensors';

@@ -155,4 +155,51 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
   assert.equal(bad.err, ["onnx-explain: error: --threads: '0' must be at least 1"]);
 });
 
+
+test('the folder is kept within its size and entry limits, least recently used entries first, never the one just written; stale temporary files go; a bad limit is one line', async () => {
+  const methodsRun = ['gradient', 'deeplift', 'lrp-epsilon'];
+  // Entry sizes from a first folder (the same keys give the same files).
+  const sizing = tempDir('cache-sizes');
+  for (const method of methodsRun) await (await Explainer.load(fx.model, { cache: folderCache(sizing) })).attribute(fx.input, { ...options, method });
+  const total = fs.readdirSync(sizing).reduce((a, f) => a + fs.statSync(path.join(sizing, f)).size, 0);
+  // One byte too few for all three graphs: one entry must go, the least recently used.
+  const dir = tempDir('cache-limit');
+  const cache = folderCache(dir, { maxBytes: total - 1 });
+  const entries = () => fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.probe.json')).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).key as string);
+  const run = (method: string) => Explainer.load(fx.model, { cache }).then((ex) => ex.attribute(fx.input, { ...options, method }));
+  await run('gradient');
+  await run('deeplift');
+  assert.is(await builds(() => run('gradient').then(() => undefined)), 0, 'a cached read');
+  const stale = path.join(dir, `${'a'.repeat(64)}.onnx.tmp-99999`);
+  const fresh = path.join(dir, `${'b'.repeat(64)}.onnx.tmp-99998`);
+  fs.writeFileSync(stale, 'left by a killed process');
+  fs.writeFileSync(fresh, 'being written');
+  const hourAgo = new Date(Date.now() - 2 * 3600_000);
+  fs.utimesSync(stale, hourAgo, hourAgo);
+  await run('lrp-epsilon');
+  const kept = entries();
+  assert.is(kept.length, 2, `kept ${kept}`);
+  assert.ok(kept.some((k) => k.includes('gradient')) && kept.some((k) => k.includes('lrp-epsilon')), `the read gradient graph and the new one stay: ${kept}`);
+  assert.not.ok(fs.existsSync(stale), 'a stale temporary file is removed');
+  assert.ok(fs.existsSync(fresh), 'a recent one is another process\'s');
+  // A limit below one entry keeps the entry just written (and its probe goes).
+  const tiny = tempDir('cache-tiny');
+  await (await Explainer.load(fx.model, { cache: folderCache(tiny, { maxBytes: 0 }) })).attribute(fx.input, options);
+  assert.equal(fs.readdirSync(tiny).map((f) => f.replace(/^[0-9a-f]+/, '')).sort(), ['.json', '.onnx']);
+  // An entry limit: a graph and the probe it read (touched) stay, the older graph goes.
+  const few = tempDir('cache-entries');
+  for (const method of ['gradient', 'deeplift']) await (await Explainer.load(fx.model, { cache: folderCache(few, { maxEntries: 2 }) })).attribute(fx.input, { ...options, method });
+  const left = fs.readdirSync(few).sort();
+  assert.is(left.length, 3, `${left}`);
+  assert.ok(left.some((f) => f.endsWith('.probe.json')) && JSON.parse(fs.readFileSync(path.join(few, left.find((f) => f.endsWith('.json') && !f.endsWith('.probe.json'))!), 'utf8')).key.includes('deeplift'));
+  process.env.ONNX_EXPLAIN_CACHE_MAX_MB = 'lots';
+  try {
+    const r = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--out', path.join(tiny, 'a.npy')]);
+    assert.is(r.code, 1);
+    assert.equal(r.err, ["onnx-explain: error: ONNX_EXPLAIN_CACHE_MAX_MB 'lots' is not a number of megabytes"]);
+  } finally {
+    delete process.env.ONNX_EXPLAIN_CACHE_MAX_MB;
+  }
+});
+
 test.run();

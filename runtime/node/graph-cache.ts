@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
+import { ExplainError } from '../../rewriter/errors';
 
 /**
  * The cache folder for onnx-explain: $ONNX_EXPLAIN_CACHE_DIR if set, else the OS's cache folder:
@@ -19,6 +20,73 @@ export function defaultCacheDir(): string {
 }
 
 const sha256 = (data: string | Uint8Array) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** The cache's default size limit: $ONNX_EXPLAIN_CACHE_MAX_MB megabytes if set, else 4 GiB. */
+export function defaultCacheLimit(): number {
+  const given = process.env.ONNX_EXPLAIN_CACHE_MAX_MB;
+  if (given === undefined || given === '') return 4 * 2 ** 30;
+  const mb = Number(given);
+  if (!/^\s*[0-9.]+\s*$/.test(given) || !Number.isFinite(mb)) throw new ExplainError(`ONNX_EXPLAIN_CACHE_MAX_MB '${given}' is not a number of megabytes`);
+  return mb * 2 ** 20;
+}
+
+/** A temporary file another process left behind (it was killed between write and rename) after this long. */
+const STALE_MS = 3600_000;
+
+/** Entries a folder keeps at most by default, which also bounds the time a trim takes (one stat per file). */
+const MAX_ENTRIES = 2000;
+
+/**
+ * Keeps the folder within `maxBytes` and `maxEntries`: entries (a graph's .onnx and .json, a
+ * probe's .probe.json) are removed least recently used first (a read touches its entry), never
+ * `keep`, the one just written; temporary files older than an hour are removed. Files vanishing
+ * meanwhile (another process trimming too) are skipped.
+ */
+function trim(dir: string, { maxBytes, maxEntries }: Limits, keep: string): void {
+  const entries = new Map<string, { files: string[]; bytes: number; used: number }>();
+  const now = Date.now();
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    const entry = /^([0-9a-f]{64})\.(onnx|json|probe\.json)$/.exec(name)?.[1];
+    if (!entry) {
+      if (/\.(tmp|optimized)-\d+$/.test(name) && now - st.mtimeMs > STALE_MS) fs.rmSync(file, { force: true });
+      continue;
+    }
+    const e = entries.get(entry) ?? { files: [], bytes: 0, used: 0 };
+    e.files.push(file);
+    e.bytes += st.size;
+    e.used = Math.max(e.used, st.mtimeMs);
+    entries.set(entry, e);
+  }
+  let total = [...entries.values()].reduce((a, e) => a + e.bytes, 0);
+  let count = entries.size;
+  for (const [name, e] of [...entries].sort((a, b) => a[1].used - b[1].used)) {
+    if (total <= maxBytes && count <= maxEntries) break;
+    if (name === keep) continue;
+    for (const f of e.files) fs.rmSync(f, { force: true });
+    total -= e.bytes;
+    count--;
+  }
+}
+
+/** A cache folder's limits: its total size in bytes and its number of entries. */
+export interface Limits { maxBytes: number; maxEntries: number }
+
+/** Marks an entry used now (the least recently used go first when the folder is trimmed). */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch {
+    // A read-only folder: trimming then goes by the time entries were written.
+  }
+}
 
 /**
  * What every entry depends on besides its key: onnxruntime's version and onnx-explain's code
@@ -51,9 +119,14 @@ function codeVersion(): string {
  * one, else ours) and <hash>.json per key, <hash>.probe.json for a probe's findings, each written
  * through a temporary file and a rename (concurrent processes never see half a file). Models are identified
  * by the SHA-256 of their bytes (the .onnx file; external data files are not hashed). Unreadable
- * entries count as missing; a folder that cannot be written leaves the graph uncached.
+ * entries count as missing; a folder that cannot be written leaves the graph uncached. After each
+ * write the folder is trimmed to `maxBytes` (default: defaultCacheLimit()) and `maxEntries` (2,000),
+ * least recently used entries first: entries of other models, shapes or onnx-explain versions would
+ * otherwise stay forever.
  */
-export function folderCache(dir: string = defaultCacheDir()): GraphCache {
+export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaultCacheLimit(), maxEntries = MAX_ENTRIES }: Partial<Limits> = {}): GraphCache {
+  if (!(maxBytes >= 0) || !(maxEntries >= 0)) throw new ExplainError(`cache limits ${maxBytes} bytes and ${maxEntries} entries must be numbers ≥ 0`);
+  const limits = { maxBytes, maxEntries };
   const write = (file: string, data: string | Uint8Array) => {
     const tmp = `${file}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, data);
@@ -72,7 +145,9 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
       try {
         const info = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as { key: string; info: GraphInfo };
         if (info.key !== key) return undefined;
-        return { model: fs.readFileSync(`${base}.onnx`), info: info.info };
+        const model = fs.readFileSync(`${base}.onnx`);
+        touch(`${base}.json`);
+        return { model, info: info.info };
       } catch {
         return undefined;
       }
@@ -85,6 +160,7 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
         if (fs.existsSync(optimized)) fs.renameSync(optimized, `${base}.onnx`);
         else write(`${base}.onnx`, graph.model);
         write(`${base}.json`, JSON.stringify({ key, info: graph.info }));
+        trim(dir, limits, path.basename(base));
       } catch {
         // An unwritable cache folder only costs the next run the rebuild.
       }
@@ -92,7 +168,9 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
     async getProbe(key) {
       try {
         const entry = JSON.parse(fs.readFileSync(`${fileOf(key)}.probe.json`, 'utf8')) as { key: string; probe: string };
-        return entry.key === key ? entry.probe : undefined;
+        if (entry.key !== key) return undefined;
+        touch(`${fileOf(key)}.probe.json`);
+        return entry.probe;
       } catch {
         return undefined;
       }
@@ -101,6 +179,7 @@ export function folderCache(dir: string = defaultCacheDir()): GraphCache {
       try {
         fs.mkdirSync(dir, { recursive: true });
         write(`${fileOf(key)}.probe.json`, JSON.stringify({ key, probe }));
+        trim(dir, limits, path.basename(fileOf(key)));
       } catch {
         // As for graphs: the next run probes again.
       }
