@@ -27,8 +27,11 @@ export interface GraphCache {
 }
 
 export interface CachedGraph {
-  /** The augmented model (ONNX bytes), ready for a session. */
-  model: Uint8Array;
+  /**
+   * The augmented model (ONNX bytes), ready for a session; a folder cache gives its file's path,
+   * which onnxruntime-node reads itself (a ResNet-18 gradient graph: 0.7 s instead of 1.1 s).
+   */
+  model: Uint8Array | string;
   /** What running it needs besides the graph. */
   info: GraphInfo;
 }

@@ -1,8 +1,8 @@
 import { DataType, encodeModel, ModelProto, TensorProto } from '../rewriter/proto';
 
-/** A graph as onnxruntime takes it: its bytes, and the in-memory files its weights are read from. */
+/** A graph as onnxruntime takes it: its bytes (or, in Node, a file onnxruntime reads), and the in-memory files its weights are read from. */
 export interface SessionModel {
-  bytes: Uint8Array;
+  bytes: Uint8Array | string;
   /** onnxruntime's `externalData` session option (web and Node): buffers shared, never copied. */
   externalData: { path: string; data: Uint8Array }[];
 }
@@ -19,7 +19,7 @@ const SHAPE_TYPES = new Set<number>([DataType.INT64, DataType.INT32]);
  * rewriter/proto.ts), so the probe, forward and every augmented graph of one model read their
  * weights from that one buffer, and the graph bytes themselves stay small.
  */
-export function sessionModel(model: ModelProto): SessionModel {
+export function sessionModel(model: ModelProto): SessionModel & { bytes: Uint8Array } {
   const files = new Map<ArrayBufferLike, string>();
   const external = (t: TensorProto): TensorProto => {
     const raw = t.raw_data;
@@ -38,7 +38,7 @@ export function sessionModel(model: ModelProto): SessionModel {
   return { bytes, externalData: [...files].map(([buffer, path]) => ({ path, data: new Uint8Array(buffer) })) };
 }
 
-/** Graph bytes that carry their weights inline (a cached graph). */
-export function inlineModel(bytes: Uint8Array): SessionModel {
+/** Graph bytes that carry their weights inline, or the file holding them (a cached graph). */
+export function inlineModel(bytes: Uint8Array | string): SessionModel {
   return { bytes, externalData: [] };
 }

@@ -93,13 +93,19 @@ export function providerInUse(provider: Provider): string {
   return unavailable.has(provider) ? backend().fallback : provider;
 }
 
+/** A session on the model's bytes, or on the file onnxruntime-node reads itself (a cached graph). */
+function open(model: SessionModel, options: OrtCommon.InferenceSession.SessionOptions): Promise<OrtSession> {
+  const { ort } = backend();
+  return typeof model.bytes === 'string' ? ort.InferenceSession.create(model.bytes, options) : ort.InferenceSession.create(model.bytes, options);
+}
+
 /**
  * An onnxruntime session on the requested execution provider; when that provider cannot be created
  * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's
  * fallback (cpu in Node, wasm in the browser).
  */
 export async function createSession(model: SessionModel, provider: Provider, warn: (m: string) => void, tuning: SessionTuning = {}): Promise<OrtSession> {
-  const { ort, providers, fallback, deviceOutputs, notice, probe } = backend();
+  const { providers, fallback, deviceOutputs, notice, probe } = backend();
   if (notice && !noticeGiven) {
     noticeGiven = true;
     warn(notice);
@@ -114,7 +120,7 @@ export async function createSession(model: SessionModel, provider: Provider, war
       const refused = await probe?.(provider);
       if (refused) throw new Error(refused);
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
-      return await ort.InferenceSession.create(model.bytes, { ...base, ...device, executionProviders: [executionProvider(provider)] });
+      return await open(model, { ...base, ...device, executionProviders: [executionProvider(provider)] });
     } catch (e) {
       unavailable.add(provider);
       const reason = firstLine(e).slice(0, 200);
@@ -122,14 +128,14 @@ export async function createSession(model: SessionModel, provider: Provider, war
     }
   }
   try {
-    return await ort.InferenceSession.create(model.bytes, { ...base, executionProviders: [fallback] });
+    return await open(model, { ...base, executionProviders: [fallback] });
   } catch (e) {
     // onnxruntime's optimiser can break a valid graph (its Pad fusion moves a Pad's spatial pads
     // into the next pool, which refuses pads as large as its kernel): run such a graph unoptimised.
     const line = firstLine(e);
     if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !line.startsWith('Exception during initialization')) throw e;
     warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split('was false. ').pop()!.slice(0, 200)}); it runs unoptimised`);
-    return ort.InferenceSession.create(model.bytes, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
+    return open(model, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
   }
 }
 

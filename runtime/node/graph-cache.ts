@@ -144,10 +144,9 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
       const base = fileOf(key);
       try {
         const info = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as { key: string; info: GraphInfo };
-        if (info.key !== key) return undefined;
-        const model = fs.readFileSync(`${base}.onnx`);
+        if (info.key !== key || !fs.statSync(`${base}.onnx`).isFile()) return undefined;
         touch(`${base}.json`);
-        return { model, info: info.info };
+        return { model: `${base}.onnx`, info: info.info };
       } catch {
         return undefined;
       }
