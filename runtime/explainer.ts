@@ -631,7 +631,13 @@ export class Explainer {
           await writer.release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
           const stored = await this.cache!.store.get(cacheKey!);
-          if (stored) return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
+          if (stored) {
+            try {
+              return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
+            } catch {
+              // Another process trimmed the entry meanwhile: the graph in memory serves.
+            }
+          }
         }
         const session = await this.createSession(sessionModel(model), info.level);
         if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });

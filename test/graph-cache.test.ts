@@ -7,7 +7,7 @@ import type { GraphCache } from '../runtime/graph-cache';
 import { decodeProbe, encodeProbe, probeFacts } from '../runtime/probe';
 import { encodeModel } from '../rewriter/proto';
 import { runCli, tempDir } from './support/cli-harness';
-import { loadFixture } from './support/fixtures';
+import { loadFixture, relL2 } from './support/fixtures';
 
 const fx = loadFixture('resnet_bn');
 const options = { method: 'deeplift', target: fx.meta.target };
@@ -155,6 +155,23 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
   assert.equal(bad.err, ["onnx-explain: error: --threads: '0' must be at least 1"]);
 });
 
+
+test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {
+  const dir = tempDir('cache-race');
+  const base = folderCache(dir);
+  const cache: GraphCache = {
+    ...base,
+    async get(key) {
+      const g = await base.get(key);
+      // As another process's trim would: the entry goes after it was found.
+      if (g && typeof g.model === 'string') fs.rmSync(g.model);
+      return g;
+    },
+  };
+  const r = await (await Explainer.load(fx.model, { cache })).attribute(fx.input, options);
+  const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, options);
+  assert.ok(relL2(r.attributions.data, fresh.attributions.data) < 1e-6);
+});
 
 test('the folder is kept within its size and entry limits, least recently used entries first, never the one just written; stale temporary files go; a bad limit is one line', async () => {
   const methodsRun = ['gradient', 'deeplift', 'lrp-epsilon'];
