@@ -7,7 +7,6 @@ import { BackwardRule, RuleContext, RuleEntry } from './types';
 export const multiplies = (opType: string, i: number): boolean => !(i === 2 && ['Gemm', 'Conv', 'ConvTranspose'].includes(opType));
 
 /** Normalises a possibly negative axis; one outside [−rank, rank) fails naming the node. */
-
 export function normAxis(ctx: Pick<RuleContext, 'fail'>, axis: number, rank: number): number {
   if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank) ctx.fail(`axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
@@ -81,20 +80,22 @@ export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry,
   if (outputPadding.some((p) => p < 0)) return em.slice(full, Array(n).fill(0), x, Array.from({ length: n }, (_, i) => i + 2));
   return full;
 }
+
 /**
- * dW of Y = Conv(X, W) for weights computed from the input: dW[m, c, k] = Σ_{n,o} dY[n, m, o]·Xpad[n, c, o·s + k·d]
+ * dW of Y = Conv(X, W) (X with xChannels channels and spatial sizes xs, Y with ys) for weights
+ * computed from the input: dW[m, c, k] = Σ_{n,o} dY[n, m, o]·Xpad[n, c, o·s + k·d]
  * (c within m's group), itself a Conv — the padded X with batch and channels swapped as its input
  * ([C/g, g·N, …]: group j reads its N rows of channel c), dY with batch and channels swapped as its
  * weights ([M, N, …]), the forward's dilations as strides and its strides as dilations — cropped to
  * the kernel (the stride's leftover positions reach past it) and swapped back to [M, C/g, k…].
  */
-export function convWeightGrad(em: Emitter, x: string, dY: string, g: ConvGeometry, xs: number[], ys: number[]): string {
+export function convWeightGrad(em: Emitter, x: string, dY: string, g: ConvGeometry, xChannels: number, xs: number[], ys: number[]): string {
   const n = g.kernel.length;
   const spatial = g.kernel.map((_, i) => i + 2);
   const swap = [1, 0, ...spatial];
   const padded = g.pads.some((p) => p !== 0) ? em.pad(x, [0, 0, ...g.pads.slice(0, n), 0, 0, ...g.pads.slice(n)]) : x;
-  const inner = spatial.map((a) => xs[a] + g.pads[a - 2] + g.pads[a - 2 + n]);
-  const channels = xs[1] / g.group;
+  const inner = xs.map((d, i) => d + g.pads[i] + g.pads[i + n]);
+  const channels = xChannels / g.group;
   const rows = g.group === 1 ? em.transpose(padded, swap)
     : em.reshape(em.transpose(em.reshape(padded, [0, g.group, channels, ...inner]), [2, 1, 0, ...spatial.map((a) => a + 1)]), [channels, -1, ...inner]);
   const full = em.op('Conv', [rows, em.transpose(dY, swap)], { strides: g.dilations, dilations: g.strides, pads: Array(2 * n).fill(0), group: g.group });

@@ -607,14 +607,19 @@ export class Explainer {
       g = (async () => {
         const level = this.sessionOptions.graphOptimizationLevel ?? 'all';
         const cacheKey = this.cache && `${this.cache.modelId}/${this.explained.map((i) => i.name).join(',')}${this.joint ? '/joint' : ''}/${this.provider}/${level}/${key}`;
-        const cached: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
-        if (cached) {
+        // The session of a stored entry; undefined where there is none or it cannot be opened (damaged,
+        // or removed meanwhile by another process's trim): the graph is then built, or the one in memory serves.
+        const fromCache = async (): Promise<{ session: PooledSession; info: GraphInfo } | undefined> => {
+          const stored: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
+          if (!stored) return undefined;
           try {
-            return { session: await this.createSession(inlineModel(cached.model), cached.info.level), info: cached.info };
+            return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
           } catch {
-            // A damaged entry is rebuilt (and replaced) below.
+            return undefined;
           }
-        }
+        };
+        const cached = await fromCache();
+        if (cached) return cached;
         const { model, prepared, from } = await this.augmented(rowDims, options, build);
         const { facts, batchDynamic } = prepared;
         const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model) };
@@ -630,14 +635,8 @@ export class Explainer {
             .catch((e) => { throw runError(e, this.label); });
           await writer.release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
-          const stored = await this.cache!.store.get(cacheKey!);
-          if (stored) {
-            try {
-              return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
-            } catch {
-              // Another process trimmed the entry meanwhile: the graph in memory serves.
-            }
-          }
+          const stored = await fromCache();
+          if (stored) return stored;
         }
         const session = await this.createSession(sessionModel(model), info.level);
         if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });

@@ -50,7 +50,7 @@ export const Conv: RuleEntry = {
       const ys = ctx.shape(ctx.node.output![0]).slice(2);
       return [
         ctx.needsGrad(0) ? inputGrad(ctx, dY!, xs, ws, g, ys) : null,
-        ctx.needsGrad(1) ? convWeightGrad(ctx.em, x, dY!, g, xs, ys) : null,
+        ctx.needsGrad(1) ? convWeightGrad(ctx.em, x, dY!, g, xs[1], xs.slice(2), ys) : null,
         ctx.needsGrad(2) ? convBiasGrad(ctx.em, dY!, xs.length) : null,
       ];
     },

@@ -42,7 +42,7 @@ export const ConvTranspose: RuleEntry = {
       const geometry = { kernel, strides, dilations, pads, group: attrInt(node, 'group', 1) };
       return [
         ctx.needsGrad(0) ? em.op('Conv', [read, w], { strides, dilations, pads, group: geometry.group }) : null,
-        ctx.needsGrad(1) ? convWeightGrad(em, read, x, geometry, [0, ctx.shape(node.output![0])[1], ...ys.map((y, i) => y - beyond[i])], xs) : null,
+        ctx.needsGrad(1) ? convWeightGrad(em, read, x, geometry, ctx.shape(node.output![0])[1], ys.map((y, i) => y - beyond[i]), xs) : null,
         ctx.needsGrad(2) ? convBiasGrad(em, dY!, xs.length + 2) : null,
       ];
     },
