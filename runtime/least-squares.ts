@@ -74,7 +74,7 @@ function centred(rows: ArrayLike<number>[], y: ArrayLike<number>, w: ArrayLike<n
 }
 
 /** M⁺v for a symmetric positive semi-definite M, by cyclic Jacobi eigen-decomposition; eigenvalues at or below tolerance(λ) are dropped. */
-function pseudoSolve(m: Float64Array[], v: Float64Array, tolerance: (eigenvalues: Float64Array) => number): Float64Array {
+export function pseudoSolve(m: Float64Array[], v: Float64Array, tolerance: (eigenvalues: Float64Array) => number): Float64Array {
   const size = m.length;
   const a = m.map((row) => Float64Array.from(row));
   const vectors = Array.from({ length: size }, (_, i) => Float64Array.from({ length: size }, (_, j) => (i === j ? 1 : 0)));

@@ -5,6 +5,7 @@ import { OrtTensor } from '../backend';
 import { Progress } from '../progress';
 import { floatTensor } from '../tensors';
 import { hostData, LoopSession } from './loop-session';
+import { gaussNewton, Linearisation } from './gauss-newton';
 import { lbfgs } from './lbfgs';
 import { normals } from '../random';
 
@@ -22,6 +23,8 @@ export interface ContrastGraphs {
   classes: number;
   /** Starts of the z0 search run together (1 when the generator fixes batch 1). */
   batchStarts: boolean;
+  /** Rows of the constrained graph run together (false when the generator or the classifier fixes batch 1). */
+  batchConstrained: boolean;
   /** The two graphs' own input and output names. */
   names: { reconstruction: ReconstructionNames; constrained: ConstrainedNames };
 }
@@ -35,7 +38,7 @@ export interface SearchOptions {
   seed: number;
   /** Largest accepted constraint violation, in log-likelihood units (default 1e-3). */
   tolerance: number;
-  /** Augmented-Lagrangian iterations (default 40) and most graph runs of each inner L-BFGS solve (default 40). */
+  /** Augmented-Lagrangian iterations (default 40) and most graph runs of each inner solve (default 40). */
   maxOuter: number;
   innerSteps: number;
   /** Restarts of the constrained search when the one from z0 fails (default 3; see constrainedSearch). */
@@ -55,6 +58,8 @@ const PENALTY_MAX = 1e4;
 const STALL_LIMIT = 8;
 /** Seeded prior samples ranked as restart points. */
 const ANCHORS = 64;
+/** ρ of the rows that probe a logit difference's gradient: its h² term is then below float32's resolution. */
+const PROBE_RHO = 1e-20;
 
 export interface Reconstruction { z0: Float32Array; generated: Float32Array; loss: number }
 
@@ -120,8 +125,10 @@ class ConstrainedProblem {
   readonly others: Float32Array;
   private readonly z: Float32Array;
   private readonly feeds: Record<string, OrtTensor>;
+  /** The point `value` last evaluated and its logits, which `linearise` at the same point reuses. */
+  private seen?: { at: Float64Array; logits: Float32Array };
 
-  constructor(readonly g: ContrastGraphs, readonly z0: Float32Array, residual: Float32Array, readonly a: number, readonly b: number, inequalities: boolean, penalty: number) {
+  constructor(readonly g: ContrastGraphs, readonly z0: Float32Array, private readonly residual: Float32Array, readonly a: number, readonly b: number, inequalities: boolean, penalty: number) {
     const K = g.classes;
     const io = g.names.constrained;
     const oneHot = (k: number) => { const v = new Float32Array(K); v[k] = 1; return v; };
@@ -150,18 +157,92 @@ class ConstrainedProblem {
   async logits(at: ArrayLike<number>): Promise<Float32Array> {
     return (await this.run(at, [this.g.logits]))[this.g.logits];
   }
+
+  /** L_A at z from the logits there (float64 on the host; the graph's `objective` in float32). */
+  async value(at: Float64Array): Promise<number> {
+    const l = await this.logits(at);
+    this.seen = { at, logits: l };
+    return this.lagrangian(at, l);
+  }
+
+  private lagrangian(at: Float64Array, l: Float32Array): number {
+    const rho = this.rho[0];
+    const h = l[this.a] - l[this.b];
+    let v = this.lambda[0] * h + (rho / 2) * h * h;
+    for (let k = 0; k < at.length; k++) v += (at[k] - this.z0[k]) ** 2;
+    for (let i = 0; i < l.length; i++) {
+      if (!this.others[i]) continue;
+      for (const [mu, ref] of [[this.muA, this.a], [this.muB, this.b]] as const) v += (Math.max(0, mu[i] + rho * (l[i] - l[ref])) ** 2 - mu[i] ** 2) / (2 * rho);
+    }
+    return v;
+  }
+
+  /**
+   * L_A, its gradient and the gradient rows of the equality and of the active inequalities at z,
+   * from one batched run: row 0 is the subproblem itself, row 1 + j probes ∇(ℓ_A − ℓ_k) for class k
+   * (class_b = e_k, λ = 1, ρ ≈ 0, no inequalities: its gradient is 2(z − z0) + ∇(ℓ_A − ℓ_k)).
+   */
+  async linearise(at: Float64Array): Promise<Linearisation> {
+    const l = this.seen?.at === at ? this.seen.logits : await this.logits(at);
+    const rho = this.rho[0];
+    const active: { k: number; ref: number }[] = [];
+    for (let i = 0; i < l.length; i++) {
+      if (!this.others[i]) continue;
+      if (this.muA[i] + rho * (l[i] - l[this.a]) > 0) active.push({ k: i, ref: this.a });
+      if (this.muB[i] + rho * (l[i] - l[this.b]) > 0) active.push({ k: i, ref: this.b });
+    }
+    const probes = [this.b, ...new Set(active.map((c) => c.k))];
+    const grads = await this.probeGradients(at, probes);
+    const diff = (k: number) => grads.get(k)!; // ∇(ℓ_A − ℓ_k)
+    const db = diff(this.b);
+    const rows = [db, ...active.map(({ k, ref }) => (ref === this.a ? diff(k).map((v) => -v) : db.map((v, j) => v - diff(k)[j])))];
+    return { value: this.lagrangian(at, l), grad: grads.get(-1)!, rows, rho };
+  }
+
+  /** ∇L_A (key −1) and ∇(ℓ_A − ℓ_k) for each probed k, in one run of 1 + probes rows (one run per row where the graph fixes batch 1). */
+  private async probeGradients(at: Float64Array, probes: number[]): Promise<Map<number, Float64Array>> {
+    const io = this.g.names.constrained;
+    const K = this.g.classes;
+    const all = [-1, ...probes];
+    const batches = this.g.batchConstrained ? [all] : all.map((k) => [k]);
+    const out = new Map<number, Float64Array>();
+    const L = at.length;
+    const P = this.residual.length;
+    for (const batch of batches) {
+      const n = batch.length;
+      const rows = (size: number, row: (k: number) => ArrayLike<number>) => { const t = new Float32Array(n * size); batch.forEach((k, r) => t.set(row(k), r * size)); return t; };
+      const oneHot = (c: number) => { const v = new Float32Array(K); v[c] = 1; return v; };
+      const none = new Float32Array(K);
+      const own = (k: number) => k < 0;
+      const feeds: Record<string, OrtTensor> = {
+        [this.g.latent]: floatTensor(rows(L, () => at), [n, ...this.g.latentRow]),
+        [RESIDUAL]: floatTensor(rows(P, () => this.residual), [n, ...this.g.imageRow]),
+        [io.z0]: floatTensor(rows(L, () => this.z0), [n, ...this.g.latentRow]),
+        [io.classA]: floatTensor(rows(K, () => oneHot(this.a)), [n, K]),
+        [io.classB]: floatTensor(rows(K, (k) => oneHot(own(k) ? this.b : k)), [n, K]),
+        [io.others]: floatTensor(rows(K, (k) => (own(k) ? this.others : none)), [n, K]),
+        [io.lambda]: floatTensor(rows(1, (k) => [own(k) ? this.lambda[0] : 1]), [n, 1]),
+        [io.rho]: floatTensor(rows(1, (k) => [own(k) ? this.rho[0] : PROBE_RHO]), [n, 1]),
+        [io.muA]: floatTensor(rows(K, (k) => (own(k) ? this.muA : none)), [n, K]),
+        [io.muB]: floatTensor(rows(K, (k) => (own(k) ? this.muB : none)), [n, K]),
+      };
+      const g = await hostData((await this.g.constrained.run(feeds, [io.gradient]))[io.gradient]);
+      batch.forEach((k, r) => out.set(k, Float64Array.from({ length: L }, (_, j) => g[r * L + j] - (own(k) ? 0 : 2 * (at[j] - this.z0[j])))));
+    }
+    return out;
+  }
 }
 
 /**
  * (b) ze = argmin ‖z − z0‖² s.t. llh_A = llh_B (and, for CDeepEx, llh_A ≥ llh_i, llh_B ≥ llh_i),
  * with x(z) = G(z) + residual, by the augmented-Lagrangian method (Nocedal & Wright, Framework
  * 17.3, inequalities as in §17.4), started at `start`: each outer iteration minimises
- * L_A(z; λ, μ, ρ) with L-BFGS (warm start at the previous z, at most `innerSteps` graph runs), then
+ * L_A(z; λ, μ, ρ) with the inner solver (warm start at the previous z, at most `innerSteps` graph runs), then
  * sets λ ← λ + ρh, μ_i ← max(0, μ_i + ρg_i), and multiplies ρ by 10 (up to 1e4) when the violation
  * did not shrink at least 4×. It stops when the violation is within the tolerance and z moved less
  * than 1e-3·(1 + ‖z‖) in the last iteration, or when the violation stopped shrinking at the largest penalty.
  */
-async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o: SearchOptions) {
+async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o: SearchOptions, inner: InnerSolver) {
   const io = p.g.names.constrained;
   const { lambda, rho, muA, muB, others } = p;
   lambda[0] = 0; rho[0] = o.penalty; muA.fill(0); muB.fill(0);
@@ -172,10 +253,11 @@ async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o
   let current: Float64Array = Float64Array.from(start);
   let previousViolation = Infinity;
   let stalled = 0;
-  let outer = 0, inner = 0;
+  let outer = 0, evals = 0;
   for (outer = 1; outer <= o.maxOuter; outer++) {
-    const solved = await lbfgs(evaluate, current, { maxEvals: o.innerSteps, gradTol: 1e-5 });
-    inner += solved.evals;
+    const budget = { maxEvals: o.innerSteps, gradTol: 1e-5 };
+    const solved = inner === 'gauss-newton' && rho[0] < PENALTY_MAX ? await gaussNewton((x) => p.value(x), (x) => p.linearise(x), current, budget) : await lbfgs(evaluate, current, budget);
+    evals += solved.evals;
     const moved = Math.hypot(...solved.x.map((v, k) => v - current[k]));
     current = solved.x;
     if (moved === 0) {
@@ -205,7 +287,7 @@ async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o
     }
     previousViolation = Math.min(violation, previousViolation);
   }
-  return { ze: Float32Array.from(current), outer: Math.min(outer, o.maxOuter), inner };
+  return { ze: Float32Array.from(current), outer: Math.min(outer, o.maxOuter), inner: evals };
 }
 
 /**
@@ -226,36 +308,48 @@ async function restartPoints(p: ConstrainedProblem, o: SearchOptions): Promise<F
   return ranked.sort((u, v) => u.key - v.key).map((r) => r.z);
 }
 
+/**
+ * The inner solver of the augmented Lagrangian: L-BFGS, or Gauss–Newton on the penalty terms while
+ * the penalty grows (L-BFGS once it is at its largest: there Gauss–Newton's steps across the
+ * piecewise-linear networks' kinks stall and inflate the multipliers).
+ */
+type InnerSolver = 'lbfgs' | 'gauss-newton';
+
 export interface ConstrainedResult { ze: Float32Array; logits: Float32Array; generated: Float32Array; outer: number; inner: number; report: ConstraintReport }
 
 /**
- * (b) The constrained search: the augmented Lagrangian from z0; when its end point misses a
- * constraint, it is restarted (λ, μ, ρ reset; the objective still ‖z − z0‖²) from `restartPoints`:
+ * (b) The constrained search: the augmented Lagrangian from z0, once with each inner solver (they
+ * end at different local minima where the path from z0 crosses other classes' regions: the
+ * Gauss–Newton steps keep every linearised constraint in view, the L-BFGS ones trade one against
+ * another); when the L-BFGS one misses a constraint, it is restarted (λ, μ, ρ reset; the objective still ‖z − z0‖²) from `restartPoints`:
  * `retries` of them, and further ones (up to 4·retries) until one end point meets every
  * constraint. Kept: the end point nearest z0 among those that meet them, else the least violating.
  */
 export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, residual: Float32Array, a: number, b: number, inequalities: boolean, o: SearchOptions): Promise<ConstrainedResult> {
   const p = new ConstrainedProblem(g, z0, residual, a, b, inequalities, o.penalty);
   let outer = 0, inner = 0;
-  const search = async (start: Float32Array): Promise<ConstrainedResult> => {
-    const r = await augmentedLagrangian(p, start, o);
+  const search = async (start: Float32Array, solver: InnerSolver = 'lbfgs'): Promise<ConstrainedResult> => {
+    const r = await augmentedLagrangian(p, start, o, solver);
     outer += r.outer;
     inner += r.inner;
     const out = await p.run(r.ze, [g.logits, g.generated]);
     const logits = out[g.logits].slice();
     return { ze: r.ze, logits, generated: out[g.generated].slice(), outer, inner, report: constraintReport(logits, a, b, inequalities, o.tolerance) };
   };
-  let best = await search(z0);
-  if (best.report.satisfied || o.retries === 0) return best;
   const violation = (r: ConstraintReport) => Math.max(Math.abs(r.equality), inequalities ? r.inequality : -Infinity);
   const distance = (r: ConstrainedResult) => Math.hypot(...r.ze.map((v, j) => v - z0[j]));
+  const nearer = (r: ConstrainedResult, best: ConstrainedResult) =>
+    r.report.satisfied ? !best.report.satisfied || distance(r) < distance(best) : !best.report.satisfied && violation(r.report) < violation(best.report);
+  const fromZ0 = await search(z0);
+  const second = await search(z0, 'gauss-newton');
+  let best = nearer(second, fromZ0) ? second : fromZ0;
+  if (fromZ0.report.satisfied || o.retries === 0) return { ...best, outer, inner };
   const starts = await restartPoints(p, o);
   inner += starts.length;
   for (const [k, start] of starts.slice(0, 4 * o.retries).entries()) {
     if (k >= o.retries && best.report.satisfied) break;
     const r = await search(start);
-    const better = r.report.satisfied ? !best.report.satisfied || distance(r) < distance(best) : !best.report.satisfied && violation(r.report) < violation(best.report);
-    if (better) best = r;
+    if (nearer(r, best)) best = r;
   }
   return { ...best, outer, inner };
 }
