@@ -1,6 +1,7 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
+import { upgradeOpset } from './opset-upgrade';
 import { DataType, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto, valueInfo } from './proto';
 
 export interface ComposeSpec {
@@ -48,18 +49,15 @@ const count = (row: number[]) => row.reduce((a, b) => a * b, 1);
  * One graph computing D(G(z)): the generator's nodes, then the classifier's nodes reading G's
  * output (reshaped when only the layout differs, e.g. a flat [N, 256] generator for a [N, 1, 16, 16]
  * classifier). Classifier tensors whose names the generator already uses get the prefix
- * 'classifier/'. Both graphs must bind the same default-domain opset (node forms differ between
- * opsets). Outputs: G(z) and the classifier's outputs.
+ * 'classifier/'. The one of the two with the earlier default-domain opset is rebound to the
+ * other's first. Outputs: G(z) and the classifier's outputs.
  */
 export function compose(spec: ComposeSpec): Composed {
-  const { generator: g, classifier: d } = spec;
+  const [g, d] = sameOpset(spec.generator, spec.classifier);
   const z = soleFloatInput(g, 'generator');
   const dIn = soleFloatInput(d, 'classifier');
   if ((g.graph.output ?? []).length !== 1) {
     throw new ExplainError(`${g.label}: the generator must have exactly one output; it has ${(g.graph.output ?? []).map((o) => `'${o.name}'`).join(', ')}`);
-  }
-  if (g.opset !== d.opset) {
-    throw new ExplainError(`${g.label}: generator opset ${g.opset} differs from classifier ${d.label} opset ${d.opset}; export both at the same opset`);
   }
   const gOut = g.graph.output![0];
   const gRow = spec.generatedRow ?? declaredRow(gOut);
@@ -122,6 +120,12 @@ export function compose(spec: ComposeSpec): Composed {
     outputs: dOutputs.map((o) => o.name!),
     classifierName: (name) => renamed.get(name) ?? name,
   };
+}
+
+/** The generator and the classifier bound to the later of their two default-domain opsets (opset-upgrade.ts). */
+function sameOpset(g: GraphView, d: GraphView): [GraphView, GraphView] {
+  const lift = (v: GraphView, to: number) => (v.opset < to ? new GraphView(upgradeOpset(v.model, to, v.label), v.label) : v);
+  return [lift(g, d.opset), lift(d, g.opset)];
 }
 
 function mergeOpsets(a: GraphView, b: GraphView): { domain: string; version: number }[] {

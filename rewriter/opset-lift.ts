@@ -235,7 +235,7 @@ function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
 }
 
 /** The node without the attributes `remove`, with `add`. */
-function withAttrs(node: NodeProto, remove: string[], add: Attrs): NodeProto {
+export function withAttrs(node: NodeProto, remove: string[], add: Attrs): NodeProto {
   const kept = (node.attribute ?? []).filter((a) => !remove.includes(a.name ?? '') && !(a.name! in add));
   const added = Object.entries(add).map(([name, v]) => toAttribute(name, v!));
   return kept.length === (node.attribute ?? []).length && !added.length ? node : { ...node, attribute: [...kept, ...added] };

@@ -15,7 +15,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { probeFacts } from '../runtime/probe';
 import { floatTensor } from '../runtime/tensors';
 import { relL2 } from './support/fixtures';
-import { tinyModel } from './support/tiny-model';
+import { tinyGraph, tinyModel } from './support/tiny-model';
 import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
@@ -118,6 +118,23 @@ test('compose: clashing names are renamed and the composed graph computes D(G(z)
   const want = (await d.forward(x)).logits;
   assert.ok(relL2(both['classifier/logits'].data, want.data) < 1e-6);
   assert.ok(relL2(both.logits.data, x.data) < 1e-7, 'G(z) stays an output');
+});
+
+test('compose: a generator at opset 9 (Unsqueeze, Upsample, Softmax in their old forms) is rebound to the classifier\'s opset 13 and computes D(G(z))', async () => {
+  // G: z [N, 12] → MatMul → [N, 64] → Softmax over the 64 (opset-9 meaning) → Reshape [N, 8, 8] → Unsqueeze axes=[1] → Upsample ×2 nearest.
+  const gModel = tinyGraph(['N', 12], 9, (em, x) => {
+    const h = em.op('Softmax', [em.matmul(x, em.constFloat(Array.from({ length: 12 * 64 }, (_, k) => Math.sin(0.7 * k)), [12, 64]))], { axis: 1 });
+    const sq = em.op('Unsqueeze', [em.op('Reshape', [h, em.constInt([-1, 8, 8])])], { axes: [1] });
+    return em.op('Upsample', [em.op('Mul', [sq, em.scalar(50)]), em.constFloat([1, 1, 2, 2], [4])], { mode: 'nearest' });
+  }).model;
+  const gEx = await Explainer.load(encodeModel(gModel));
+  const d = await Explainer.load(model('clean', 'classifier'));
+  const composed = compose({ generator: new GraphView(gModel, 'G'), classifier: d.view, generatedRow: [1, 16, 16] });
+  assert.is(composed.model.opset_import!.find((o) => !o.domain)!.version, 13);
+  const z = { data: Float32Array.from({ length: 24 }, (_, k) => Math.cos(k)), dims: [2, 12] };
+  const both = await (await Explainer.load(encodeModel(composed.model))).forward(z);
+  const want = (await d.forward((await gEx.forward(z)).y)).logits;
+  assert.ok(relL2(both.logits.data, want.data) < 1e-6, `${both.logits.data} vs ${want.data}`);
 });
 
 test('compose: a flat generator output is reshaped to the classifier input; a mismatch is a one-line error naming both shapes', () => {

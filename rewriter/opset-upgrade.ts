@@ -1,0 +1,128 @@
+import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
+import { ExplainError } from './errors';
+import { GraphView, mapSubgraphs } from './graph-view';
+import { toAttribute } from './emitter';
+import { liftOldOpset, withAttrs } from './opset-lift';
+import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+
+const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
+
+/** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */
+const REDUCE_AXES_INPUT: Record<string, number> = {
+  ReduceSum: 13, ReduceMean: 18, ReduceMax: 18, ReduceMin: 18, ReduceProd: 18, ReduceL1: 18, ReduceL2: 18,
+  ReduceLogSum: 18, ReduceLogSumExp: 18, ReduceSumSquare: 18,
+};
+
+/** Ops whose meaning changed at an opset in a way not rewritten here (ONNX Changelog). */
+const NOT_UPGRADED: Record<string, number> = { GroupNormalization: 21, DFT: 20, Scan: 9 };
+
+/**
+ * A model rebound from its default-domain opset to a later one, `target`, with the same outputs —
+ * as onnx.version_converter does — so that it can share a graph with a model of that opset (a
+ * CDeepEx generator and classifier exported apart). Below opset 9 it is lifted to 9 first
+ * (opset-lift.ts). From 9 the default domain changed these signatures:
+ * - 10: Slice's starts/ends/axes became inputs; TopK's k an input; Upsample was deprecated (from
+ *   11 it is written as Resize: asymmetric coordinates, nearest taps floored — what Upsample and
+ *   Resize-10 compute);
+ * - 11: Pad's pads and value became inputs, Clip's min and max; Resize gained roi and the
+ *   coordinate modes (Resize-10 is Resize-11 with asymmetric coordinates and floored taps);
+ *   Scatter became ScatterElements;
+ * - 12: Dropout's ratio became an input (unused at inference);
+ * - 13: Squeeze's, Unsqueeze's and ReduceSum's axes and Split's split became inputs; Softmax,
+ *   LogSoftmax and Hardmax stopped flattening their input into [outer, inner] at `axis` (default 1),
+ *   so those are written as Flatten, the op on axis 1 and a Reshape back, unless `axis` is the last;
+ * - 18: the other reductions' axes became inputs.
+ * GroupNormalization (its scale per channel from 21), DFT (its axis an input from 20) and Scan
+ * before 9 are refused when the range crosses their change; other ops only gained types or
+ * attributes whose defaults keep the old behaviour.
+ */
+export function upgradeOpset(model: ModelProto, target: number, label: string): ModelProto {
+  const lifted = liftOldOpset(model, label);
+  const entry = (lifted.opset_import ?? []).find((o) => isDefault(o.domain));
+  const from = Number(entry?.version ?? target);
+  if (from >= target) return lifted;
+  const view = new GraphView(lifted, label);
+  const extra: TensorProto[] = [];
+  const upgrade = (graph: GraphProto): GraphProto => ({
+    ...graph,
+    node: (graph.node ?? []).flatMap((n) => upgradeNode(n, view, from, target, extra).map((m) => mapSubgraphs(m, upgrade))),
+  });
+  const graph = upgrade(lifted.graph!);
+  return {
+    ...lifted,
+    opset_import: (lifted.opset_import ?? []).map((o) => (isDefault(o.domain) ? { ...o, version: target } : o)),
+    graph: { ...graph, initializer: [...(graph.initializer ?? []), ...extra] },
+  };
+}
+
+function upgradeNode(node: NodeProto, view: GraphView, from: number, target: number, extra: TensorProto[]): NodeProto[] {
+  if (!isDefault(node.domain)) return [node];
+  const op = node.op_type ?? '';
+  const crosses = (version: number) => from < version && version <= target;
+  const out = node.output![0];
+  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
+  const ints = (suffix: string, values: number[]) => {
+    extra.push(makeTensor(`${out}/${suffix}`, [values.length], values, DataType.INT64));
+    return `${out}/${suffix}`;
+  };
+  const floats = (suffix: string, values: number[], dims = [values.length]) => {
+    extra.push(makeTensor(`${out}/${suffix}`, dims, values, DataType.FLOAT));
+    return `${out}/${suffix}`;
+  };
+  const scalar = (suffix: string, value: number) => floats(suffix, [value], []);
+  const inputs = node.input ?? [];
+  /** The node with attribute `name` moved to input position `at` (an int64 constant; '' where the attribute is absent). */
+  const attrToInput = (n: NodeProto, name: string, at: number): NodeProto => {
+    const values = attrInts(n, name);
+    const moved = [...(n.input ?? [])];
+    while (moved.length < at) moved.push('');
+    moved[at] = values ? ints(name, values) : '';
+    while (moved.length && moved[moved.length - 1] === '') moved.pop();
+    return { ...withAttrs(n, [name], {}), input: moved };
+  };
+  if (op in NOT_UPGRADED && crosses(NOT_UPGRADED[op])) fail(`${op} changed its meaning at opset ${NOT_UPGRADED[op]}, which this model would have to be rebound to (opset ${from} → ${target}); export it at opset ${target}`);
+  let n = node;
+  if (op === 'Slice' && crosses(10)) {
+    n = attrToInput(attrToInput(attrToInput(n, 'starts', 1), 'ends', 2), 'axes', 3);
+  } else if (op === 'TopK' && crosses(10)) {
+    n = { ...withAttrs(n, ['k'], {}), input: [inputs[0], ints('k', [attrInt(n, 'k', 1)])] };
+  } else if ((op === 'Upsample' && target >= 11) || (op === 'Resize' && crosses(11))) {
+    // Upsample (7–10) and Resize-10: scales only, asymmetric coordinates, nearest taps floored.
+    const mode = attrString(n, 'mode', 'nearest');
+    n = {
+      ...withAttrs(n, ['mode', 'scales'], { mode, coordinate_transformation_mode: 'asymmetric', ...(mode === 'nearest' ? { nearest_mode: 'floor' } : {}) }),
+      op_type: 'Resize',
+      // roi is required at 11 and 12 (empty: unused by these modes), optional from 13.
+      input: [inputs[0], target < 13 ? floats('roi', []) : '', inputs[1]],
+    };
+  } else if (op === 'Pad' && crosses(11)) {
+    const pads = attrInts(n, 'pads') ?? fail('Pad without pads');
+    n = { ...withAttrs(n, ['pads', 'value'], {}), input: [inputs[0], ints('pads', pads), scalar('value', attrFloat(n, 'value', 0))] };
+  } else if (op === 'Clip' && crosses(11)) {
+    const bound = (name: string) => (hasAttr(n, name) ? scalar(name, attrFloat(n, name, 0)) : '');
+    n = { ...withAttrs(n, ['min', 'max'], {}), input: [inputs[0], bound('min'), bound('max')].filter((v, k, all) => v || all.slice(k).some(Boolean)) };
+  } else if (op === 'Scatter' && crosses(11)) {
+    n = { ...n, op_type: 'ScatterElements' };
+  } else if (op === 'Dropout' && crosses(12)) {
+    n = withAttrs(n, ['ratio'], {});
+  } else if ((op === 'Squeeze' || op === 'Unsqueeze') && crosses(13)) {
+    n = attrToInput(n, 'axes', 1);
+  } else if (op === 'Split' && crosses(13)) {
+    n = attrToInput(n, 'split', 1);
+  } else if (op in REDUCE_AXES_INPUT && crosses(REDUCE_AXES_INPUT[op])) {
+    n = attrToInput(n, 'axes', 1);
+  } else if ((op === 'Softmax' || op === 'LogSoftmax' || op === 'Hardmax') && crosses(13)) {
+    const axis = attrInt(n, 'axis', 1);
+    const rank = view.rank(inputs[0]);
+    if (rank !== undefined && (axis === rank - 1 || axis === -1)) return [withAttrs(n, [], { axis: -1 })];
+    // The old meaning: the op over the input flattened into [outer, inner] at `axis`.
+    const [shape, flat, flatOut] = ['shape', 'flat', 'flat_out'].map((s) => `${out}/${s}`);
+    return [
+      { op_type: 'Shape', name: shape, input: [inputs[0]], output: [shape] },
+      { op_type: 'Flatten', name: flat, input: [inputs[0]], output: [flat], attribute: [toAttribute('axis', axis)] },
+      { ...withAttrs(n, [], { axis: 1 }), input: [flat], output: [flatOut] },
+      { op_type: 'Reshape', name: `${out}/reshape`, input: [flatOut, shape], output: [out] },
+    ];
+  }
+  return [n];
+}
