@@ -31,7 +31,7 @@ const NOT_UPGRADED: Record<string, number> = { GroupNormalization: 21, DFT: 20, 
  * - 13: Squeeze's, Unsqueeze's and ReduceSum's axes and Split's split became inputs; Softmax,
  *   LogSoftmax and Hardmax stopped flattening their input into [outer, inner] at `axis` (default 1),
  *   so those are written as Flatten, the op on axis 1 and a Reshape back, unless `axis` is the last;
- * - 18: the other reductions' axes became inputs.
+ * - 18: the other reductions' axes became inputs; Split without sizes needs `num_outputs`.
  * GroupNormalization (its scale per channel from 21), DFT (its axis an input from 20) and Scan
  * before 9 are refused when the range crosses their change; other ops only gained types or
  * attributes whose defaults keep the old behaviour.
@@ -123,6 +123,10 @@ function upgradeNode(node: NodeProto, view: GraphView, from: number, target: num
       { ...withAttrs(n, [], { axis: 1 }), input: [flat], output: [flatOut] },
       { op_type: 'Reshape', name: `${out}/reshape`, input: [flatOut, shape], output: [out] },
     ];
+  }
+  if (op === 'Split' && crosses(18) && !(n.input ?? [])[1]) {
+    // From 18 an even split names its number of outputs.
+    n = withAttrs(n, [], { num_outputs: (n.output ?? []).length });
   }
   return [n];
 }

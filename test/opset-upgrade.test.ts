@@ -27,6 +27,8 @@ const CASES: UpgradeCase[] = [
   { name: 'Dropout-10 (ratio attribute)', opset: 10, row: [5], body: (em, x) => raw(em, 'Dropout', [x], { ratio: float(0.3) }) },
   { name: 'Squeeze-11 and Unsqueeze-11 (axes attributes)', opset: 11, row: [1, 4, 1], body: (em, x) => raw(em, 'Unsqueeze', [raw(em, 'Squeeze', [x], { axes: [1, -1] })], { axes: [0, 3] }) },
   { name: 'Split-11 (split attribute)', opset: 11, row: [7], body: (em, x) => { const [a, b] = em.opN('Split', [x], 2, { axis: 1, split: [3, 4] }); return em.op('Concat', [b, a], { axis: 1 }); } },
+  { name: 'Split-11 into equal parts', opset: 11, row: [6], body: (em, x) => { const [a, b, c] = em.opN('Split', [x], 3, { axis: 1 }); return em.op('Concat', [c, a, b], { axis: 1 }); } },
+  { name: 'Split-13 into equal parts (no sizes input)', opset: 13, row: [6], body: (em, x) => { const [a, b] = em.opN('Split', [x], 2, { axis: 1 }); return em.op('Concat', [b, a], { axis: 1 }); }, target: [18, 21] },
   { name: 'ReduceSum-11 (axes attribute)', opset: 11, row: [3, 4], body: (em, x) => raw(em, 'ReduceSum', [x], { axes: [1], keepdims: 0 }) },
   { name: 'ReduceSum-11 over every axis', opset: 11, row: [3, 4], body: (em, x) => raw(em, 'ReduceSum', [x], {}) },
   { name: 'ReduceMean-13 and ReduceMax-13 (axes attributes)', opset: 13, row: [3, 4], body: (em, x) => raw(em, 'ReduceMax', [raw(em, 'ReduceMean', [x], { axes: [2] })], { axes: [-2], keepdims: 0 }), target: [18, 21] },

@@ -51,12 +51,18 @@ for (const [name, method, root = 'fixtures'] of CASES) {
     continue;
   }
   test(title, async () => {
-    const child = spawnSync(process.execPath, [CHILD, name, method, root], {
+    const runChild = () => spawnSync(process.execPath, [CHILD, name, method, root], {
       env: { ...process.env, VK_ICD_FILENAMES: ICD }, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000,
     });
+    let child = runChild();
+    // Once in a dozen full runs the verbose log of a large graph came back without any placement
+    // line at all (not a placement elsewhere): such a run is repeated once; a log that names
+    // placements but not WebGPU fails at once.
+    if (child.status === 0 && !child.stderr.includes('VerifyEachNodeIsAssignedToAnEp')) child = runChild();
     assert.is(child.status, 0, child.stderr.split('\n').filter((l) => l.includes('child failed')).join('\n'));
     const placement = placements(child.stderr);
-    assert.ok(placement.has('WebGpuExecutionProvider'), 'WebGPU EP took nodes');
+    const seen = child.stderr.split('\n').filter((l) => l.includes('VerifyEachNodeIsAssignedToAnEp')).slice(0, 3).map((l) => l.slice(0, 160));
+    assert.ok(placement.has('WebGpuExecutionProvider'), `WebGPU EP took nodes (stderr ${child.stderr.length} bytes; placement lines: ${JSON.stringify(seen)})`);
     const fx = loadFixture(name, FIXTURE_ROOTS[root]);
     const ex = await Explainer.load(fx.model);
     // The emitted backward nodes; the model's own nodes and their reference-pass copies run where
