@@ -47,8 +47,8 @@ const count = (row: number[]) => row.reduce((a, b) => a * b, 1);
 
 /**
  * One graph computing D(G(z)): the generator's nodes, then the classifier's nodes reading G's
- * output (reshaped when only the layout differs, e.g. a flat [N, 256] generator for a [N, 1, 16, 16]
- * classifier). Classifier tensors whose names the generator already uses get the prefix
+ * output (reshaped where that keeps the values in place: a flat [N, 256] generator for a
+ * [N, 1, 16, 16] classifier, or unit axes; [N, 16, 16, 3] for [N, 3, 16, 16] is refused). Classifier tensors whose names the generator already uses get the prefix
  * 'classifier/'. The one of the two with the earlier default-domain opset is rebound to the
  * other's first. Outputs: G(z) and the classifier's outputs.
  */
@@ -66,6 +66,10 @@ export function compose(spec: ComposeSpec): Composed {
   const reshapable = !fits && gRow.every((v) => v > 0) && dRow.every((v) => v > 0) && count(gRow) === count(dRow);
   if (!fits && !reshapable) {
     throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} but classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}`);
+  }
+  if (reshapable && !keepsOrder(gRow, dRow)) {
+    // [H, W, 3] read as [3, H, W] would scramble the pixels: a reshape serves a flat output or unit axes only.
+    throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} and classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}: the same values in another layout (e.g. channels last and first), which a reshape would scramble; export the generator in the classifier's layout`);
   }
 
   const taken = new Set<string>([...g.producer.keys(), ...g.initializers.keys(), z.name!, ...g.nodes.map((n) => n.name ?? '')]);
@@ -120,6 +124,12 @@ export function compose(spec: ComposeSpec): Composed {
     outputs: dOutputs.map((o) => o.name!),
     classifierName: (name) => renamed.get(name) ?? name,
   };
+}
+
+/** Whether reading a row of shape `a` as shape `b` keeps every value in place: one of them flat, or the two equal but for unit axes. */
+function keepsOrder(a: number[], b: number[]): boolean {
+  const real = (row: number[]) => row.filter((v) => v !== 1).join(',');
+  return a.length === 1 || b.length === 1 || real(a) === real(b);
 }
 
 /** The generator and the classifier bound to the later of their two default-domain opsets (opset-upgrade.ts). */

@@ -144,6 +144,13 @@ test('compose: a flat generator output is reshaped to the classifier input; a mi
   assert.ok(ok.model.graph!.node!.some((n) => n.op_type === 'Reshape' && n.output![0].startsWith('compose/')));
   const big = decodeModel(tinyModel([12], 13, (em, x) => em.matmul(x, em.constFloat(new Float32Array(12 * 784), [12, 784]))));
   assert.throws(() => compose({ generator: new GraphView(big, 'G.onnx'), classifier: d, generatedRow: [1, 28, 28] }), /G\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier D\.onnx input 'input' takes \[N, 1, 16, 16\]/);
+  // Channels last [16, 16, 1] holds the values in the classifier's order; [16, 16, 3] against [3, 16, 16] would not.
+  const nhwc = (c: number) => decodeModel(tinyModel([12], 13, (em, x) => em.reshape(em.matmul(x, em.constFloat(new Float32Array(12 * 256 * c), [12, 256 * c])), [-1, 16, 16, c])));
+  assert.ok(compose({ generator: new GraphView(nhwc(1), 'G.onnx'), classifier: d, generatedRow: [16, 16, 1] }).model.graph!.node!.some((n) => n.op_type === 'Reshape' && n.output![0].startsWith('compose/')));
+  const rgb = new GraphView(decodeModel(fs.readFileSync(path.resolve(__dirname, '../../models/fixtures/cnn_maxpool/model.onnx'))), 'D3.onnx');
+  const rgbRow = rgb.inputs[0].type!.tensor_type!.shape!.dim!.slice(1).map((v) => Number(v.dim_value));
+  assert.throws(() => compose({ generator: new GraphView(nhwc(rgbRow[0]), 'G.onnx'), classifier: rgb, generatedRow: [rgbRow[1], rgbRow[2], rgbRow[0]] }),
+    (e: Error) => /the same values in another layout \(e\.g\. channels last and first\), which a reshape would scramble/.test(e.message));
 });
 
 test('a generator with a flat output ([N, 256] for a [N, 1, 16, 16] classifier) gives the same explanation', async () => {
