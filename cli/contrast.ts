@@ -94,13 +94,13 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     iterations: r.iterations,
   };
   fs.writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
-  const dims = r.explanation.dims;
+  const dims = r.generatedZ0.dims;
   if (dims.length === 4) {
     const layout = imageOf(dims);
     const norm = presetNormalization(preprocess, layout.channels);
     const [h, w] = [layout.height, layout.width];
     const image = { data: Float32Array.from(arr.data as Float32Array), dims };
-    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum(r.explanation, 0, layout), w, h)];
+    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum({ data: r.explanation.data, dims }, 0, layout), w, h)];
     writePng(path.join(dir, 'contrast.png'), grid([cells.map((cell) => upscale(cell, Math.max(1, Math.floor(128 / Math.max(h, w)))))]));
   }
   console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations; ${Math.round(r.timeMs)} ms`);

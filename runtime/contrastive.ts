@@ -8,6 +8,7 @@ import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, 
 import { LoopSession } from './drivers/loop-session';
 import { Explainer, ExplainerOptions, TensorData, TensorInput } from './explainer';
 import { probeFacts } from './probe';
+import { fromNdarray } from './tensors';
 
 export interface ContrastOptions extends Partial<SearchOptions> {
   /** The class the classifier gives the input (A) and the class asked about (B): "why A and not B?". */
@@ -72,17 +73,20 @@ export class ContrastiveExplainer {
     }
     if (options.trueClass === options.probe) throw new ExplainError(`the true class and the probe are both ${options.probe}; they must differ`);
     const size = g.imageRow.reduce((a, b) => a * b, 1);
-    if (!input?.data || input.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${input?.data?.length ?? 0} values`);
-    const image = Float32Array.from(input.data as ArrayLike<number>);
+    const given = input ? fromNdarray(input) : undefined;
+    if (!given?.data || given.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${given?.data?.length ?? 0} values`);
+    const image = Float32Array.from(given.data as ArrayLike<number>);
     const [rec] = await reconstruct(g, image, o);
     if (!Number.isFinite(rec.loss)) throw new ExplainError(`contrast: the z0 search diverged (‖G(z) − I‖² = ${rec.loss} after ${o.reconstructionSteps} steps of size ${o.lr}); lower --lr`);
     const residual = image.map((v, k) => v - rec.generated[k]);
     const search = await constrainedSearch(g, rec.z0, residual, options.trueClass, options.probe, method.inequalities, o);
     if (![...search.ze, ...search.logits].every(Number.isFinite)) throw new ExplainError(`contrast: the constrained search diverged (a non-finite ze or logit after ${search.outer} outer iterations)`);
     const rowDims = [1, ...g.imageRow];
+    // E in the input's own shape ([16, 16] given for a [N, 1, 16, 16] classifier stays [16, 16]).
+    const inputDims = given.dims?.length && given.dims.reduce((a, b) => a * b, 1) === size ? [...given.dims] : rowDims;
     const zDims = [1, ...g.latentRow];
     return {
-      explanation: { data: rec.generated.map((v, k) => v - search.generated[k]), dims: rowDims },
+      explanation: { data: rec.generated.map((v, k) => v - search.generated[k]), dims: inputDims },
       logits: { data: search.logits, dims: [1, g.classes] },
       z0: { data: rec.z0, dims: zDims },
       ze: { data: search.ze, dims: zDims },

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import ndarray from 'ndarray';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -222,6 +223,20 @@ for (const method of ['cdeepex', 'xgems']) {
     for (const [index, probe] of [[15, 8], [30, 5], [46, 4]]) await checkExplanation(ce, d, gen, index, probe, method);
   });
 }
+
+test('explain takes an ndarray view (a transposed one is read through its strides) and returns E in the input\'s shape', async () => {
+  const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  const image = Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256));
+  const options = { trueClass: 3, probe: 8, method: 'xgems' };
+  const plain = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, options);
+  // The same image stored transposed, viewed back through swapped strides.
+  const stored = Float32Array.from({ length: 256 }, (_, k) => image[(k % 16) * 16 + Math.floor(k / 16)]);
+  const view = ndarray(stored, [16, 16]).transpose(1, 0);
+  const viewed = await ce.explain(view, options);
+  assert.equal(viewed.explanation.dims, [16, 16]);
+  assert.equal(Array.from(viewed.explanation.data), Array.from(plain.explanation.data));
+});
 
 test('cdeepex on biased digits where both searches from z0 stall at a third class: a restart meets every constraint', async () => {
   const d = await Explainer.load(model('biased', 'classifier'));

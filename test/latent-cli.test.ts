@@ -40,6 +40,20 @@ test('contrast writes explanation, logits, z0, ze, result.json and the picture; 
   assert.ok(png.width > 4 * 16 && png.height >= 16);
 });
 
+test('contrast: explanation.npy takes the input file\'s shape ([16, 16] given: [16, 16], the same values as for [1, 1, 16, 16])', async () => {
+  const flat = path.join(tmp, 'three-2d.npy');
+  writeNpy(flat, Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256)), [16, 16]);
+  const [a, b] = [path.join(tmp, 'c4'), path.join(tmp, 'c2')];
+  for (const [input, out] of [[sample, a], [flat, b]]) {
+    const r = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', input, '--true', '3', '--probe', '8', '--out-dir', out, '--method', 'xgems']);
+    assert.is(r.code, 0, r.err.join('|'));
+  }
+  const [e4, e2] = [readNpy(path.join(a, 'explanation.npy')), readNpy(path.join(b, 'explanation.npy'))];
+  assert.equal(e4.dims, [1, 1, 16, 16]);
+  assert.equal(e2.dims, [16, 16]);
+  assert.equal(Array.from(e2.data as Float32Array), Array.from(e4.data as Float32Array));
+});
+
 test('contrast: a generator whose output does not fit the classifier is a one-line error', async () => {
   const big = path.join(tmp, 'g28.onnx');
   fs.writeFileSync(big, tinyModel([12], 13, (em, x) => em.reshape(em.matmul(x, em.constFloat(new Float32Array(12 * 784), [12, 784])), [-1, 1, 28, 28])));
