@@ -9,6 +9,7 @@ import { LoopSession } from './drivers/loop-session';
 import { Explainer, ExplainerOptions, TensorData, TensorInput } from './explainer';
 import { probeFacts } from './probe';
 import { fromNdarray } from './tensors';
+import { requireFinite } from './finite';
 
 export interface ContrastOptions extends Partial<SearchOptions> {
   /** The class the classifier gives the input (A) and the class asked about (B): "why A and not B?". */
@@ -76,6 +77,7 @@ export class ContrastiveExplainer {
     const given = input ? fromNdarray(input) : undefined;
     if (!given?.data || given.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${given?.data?.length ?? 0} values`);
     const image = Float32Array.from(given.data as ArrayLike<number>);
+    requireFinite(image, `${label}: the input image`);
     const [rec] = await reconstruct(g, image, o);
     if (!Number.isFinite(rec.loss)) throw new ExplainError(`contrast: the z0 search diverged (‖G(z) − I‖² = ${rec.loss} after ${o.reconstructionSteps} steps of size ${o.lr}); lower --lr`);
     const residual = image.map((v, k) => v - rec.generated[k]);

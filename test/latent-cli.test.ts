@@ -79,6 +79,15 @@ test('contrast: user mistakes are one-line errors and no input file is touched',
     assert.is(r.err.length, 1, r.err.join('|'));
     assert.match(r.err[0], pattern);
   }
+  // A NaN pixel: named, not reported as a diverging z0 search.
+  const nan = path.join(tmp, 'nan.npy');
+  const pixels = Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256));
+  pixels[40] = NaN;
+  writeNpy(nan, pixels, [1, 1, 16, 16]);
+  const r = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', nan, '--true', '3', '--probe', '8', '--out-dir', path.join(tmp, 'bad')]);
+  assert.is(r.code, 1);
+  assert.equal(r.err.length, 1, r.err.join('|'));
+  assert.match(r.err[0], /the input image holds NaN at flat index 40; only finite values can be explained/);
   assert.equal(snapshot([D, G, sample]), before);
 });
 
