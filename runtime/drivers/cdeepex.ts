@@ -237,8 +237,8 @@ class ConstrainedProblem {
  * (b) ze = argmin ‖z − z0‖² s.t. llh_A = llh_B (and, for CDeepEx, llh_A ≥ llh_i, llh_B ≥ llh_i),
  * with x(z) = G(z) + residual, by the augmented-Lagrangian method (Nocedal & Wright, Framework
  * 17.3, inequalities as in §17.4), started at `start`: each outer iteration minimises
- * L_A(z; λ, μ, ρ) with the inner solver (warm start at the previous z, at most `innerSteps` graph runs), then
- * sets λ ← λ + ρh, μ_i ← max(0, μ_i + ρg_i), and multiplies ρ by 10 (up to 1e4) when the violation
+ * L_A(z; λ, μ, ρ) with the inner solver (warm start at the previous z, at most `innerSteps`
+ * graph runs), then sets λ ← λ + ρh, μ_i ← max(0, μ_i + ρg_i), and multiplies ρ by 10 (up to 1e4) when the violation
  * did not shrink at least 4×. It stops when the violation is within the tolerance and z moved less
  * than 1e-3·(1 + ‖z‖) in the last iteration, or when the violation stopped shrinking at the largest penalty.
  */
@@ -321,9 +321,10 @@ export interface ConstrainedResult { ze: Float32Array; logits: Float32Array; gen
  * (b) The constrained search: the augmented Lagrangian from z0, once with each inner solver (they
  * end at different local minima where the path from z0 crosses other classes' regions: the
  * Gauss–Newton steps keep every linearised constraint in view, the L-BFGS ones trade one against
- * another); when the L-BFGS one misses a constraint, it is restarted (λ, μ, ρ reset; the objective still ‖z − z0‖²) from `restartPoints`:
- * `retries` of them, and further ones (up to 4·retries) until one end point meets every
- * constraint. Kept: the end point nearest z0 among those that meet them, else the least violating.
+ * another); when the L-BFGS one misses a constraint, it is restarted (λ, μ, ρ reset; the
+ * objective still ‖z − z0‖²) from `restartPoints`: `retries` of them, and further ones (up to
+ * 4·retries) until one end point meets every constraint. Kept: the end point nearest z0 among
+ * those that meet them, else the least violating.
  */
 export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, residual: Float32Array, a: number, b: number, inequalities: boolean, o: SearchOptions): Promise<ConstrainedResult> {
   const p = new ConstrainedProblem(g, z0, residual, a, b, inequalities, o.penalty);
