@@ -19,8 +19,10 @@ export interface Composed {
   latent: string;
   /** G(z) in the composed graph. */
   generated: string;
-  /** The tensor the classifier reads (G(z), reshaped and plus the residual where asked). */
+  /** The tensor the classifier reads (G(z), reshaped or transposed, plus the residual where asked). */
   classifierInput: string;
+  /** Where G's row is channels-last and D's channels-first or back: D's row axis i is G's axis layout[i]. */
+  layout?: number[];
   /** Classifier output names, renamed as in the composed graph. */
   outputs: string[];
   /** Maps a classifier tensor name to its name in the composed graph. */
@@ -48,7 +50,8 @@ const count = (row: number[]) => row.reduce((a, b) => a * b, 1);
 /**
  * One graph computing D(G(z)): the generator's nodes, then the classifier's nodes reading G's
  * output (reshaped where that keeps the values in place: a flat [N, 256] generator for a
- * [N, 1, 16, 16] classifier, or unit axes; [N, 16, 16, 3] for [N, 3, 16, 16] is refused). Classifier tensors whose names the generator already uses get the prefix
+ * [N, 1, 16, 16] classifier, or unit axes; transposed where one is channels-last and the other
+ * channels-first, [N, 16, 16, 3] for [N, 3, 16, 16]). Classifier tensors whose names the generator already uses get the prefix
  * 'classifier/'. The one of the two with the earlier default-domain opset is rebound to the
  * other's first. Outputs: G(z) and the classifier's outputs.
  */
@@ -67,9 +70,10 @@ export function compose(spec: ComposeSpec): Composed {
   if (!fits && !reshapable) {
     throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} but classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}`);
   }
-  if (reshapable && !keepsOrder(gRow, dRow)) {
-    // [H, W, 3] read as [3, H, W] would scramble the pixels: a reshape serves a flat output or unit axes only.
-    throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} and classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}: the same values in another layout (e.g. channels last and first), which a reshape would scramble; export the generator in the classifier's layout`);
+  // A reshape serves a flat output or unit axes; [H, W, 3] for [3, H, W] is transposed (a reshape would scramble the pixels).
+  const layout = reshapable && !keepsOrder(gRow, dRow) ? layoutPermutation(gRow, dRow) : undefined;
+  if (reshapable && !keepsOrder(gRow, dRow) && !layout) {
+    throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} and classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}: the same number of values in another arrangement, which neither a reshape nor a channels-last/first transpose reads; export the generator in the classifier's layout`);
   }
 
   const taken = new Set<string>([...g.producer.keys(), ...g.initializers.keys(), z.name!, ...g.nodes.map((n) => n.name ?? '')]);
@@ -87,7 +91,8 @@ export function compose(spec: ComposeSpec): Composed {
 
   const em = new Emitter(g.opset, DataType.FLOAT, 'compose');
   let fed = gOut.name!;
-  if (reshapable) fed = em.reshape(fed, [-1, ...dRow]);
+  if (layout) fed = em.transpose(fed, [0, ...layout.map((a) => a + 1)]);
+  else if (reshapable) fed = em.reshape(fed, [-1, ...dRow]);
   const extraInputs: ValueInfoProto[] = [];
   if (spec.residual) {
     if (taken.has(RESIDUAL) || d.producer.has(RESIDUAL) || d.initializers.has(RESIDUAL)) throw new ExplainError(`${d.label}: a tensor is already named '${RESIDUAL}', which the composed graph needs`);
@@ -120,7 +125,7 @@ export function compose(spec: ComposeSpec): Composed {
     },
   };
   return {
-    model, latent: z.name!, generated: gOut.name!, classifierInput,
+    model, latent: z.name!, generated: gOut.name!, classifierInput, layout,
     outputs: dOutputs.map((o) => o.name!),
     classifierName: (name) => renamed.get(name) ?? name,
   };
@@ -130,6 +135,15 @@ export function compose(spec: ComposeSpec): Composed {
 function keepsOrder(a: number[], b: number[]): boolean {
   const real = (row: number[]) => row.filter((v) => v !== 1).join(',');
   return a.length === 1 || b.length === 1 || real(a) === real(b);
+}
+
+/** The row permutation that reads a channels-last row as channels-first or back (to[i] = from[perm[i]]), if that is how the two differ. */
+function layoutPermutation(from: number[], to: number[]): number[] | undefined {
+  const k = from.length - 1;
+  if (k < 1 || to.length !== from.length) return undefined;
+  const lastToFirst = [k, ...Array.from({ length: k }, (_, i) => i)];
+  const firstToLast = [...Array.from({ length: k }, (_, i) => i + 1), 0];
+  return [lastToFirst, firstToLast].find((perm) => perm.every((a, i) => from[a] === to[i]));
 }
 
 /** The generator and the classifier bound to the later of their two default-domain opsets (opset-upgrade.ts). */

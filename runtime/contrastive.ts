@@ -132,7 +132,7 @@ export async function contrastModels(d: Explainer, g: Explainer, output?: string
     reconstruction: buildReconstruction({ view: pg.view, facts: pg.facts, latent: composed.latent, generated: gOut, adam, names: names.reconstruction }),
     constrained: buildConstrained({ view, facts, latent: composed.latent, generated: composed.generated, logits, names: names.constrained }),
     names,
-    latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, generatedRow, classes: logitShape[1], batchStarts: pg.batchDynamic, batchConstrained: pg.batchDynamic && pd.batchDynamic,
+    latent: composed.latent, generated: composed.generated, logits, latentRow, imageRow: dRow, generatedRow, layout: composed.layout, classes: logitShape[1], batchStarts: pg.batchDynamic, batchConstrained: pg.batchDynamic && pd.batchDynamic,
   };
 }
 

@@ -106,3 +106,16 @@ export function digest(arrays: Record<string, ArrayBufferView>): string {
 export function digestRows(rows: Record<string, OrtTensor>[]): string {
   return digest(Object.fromEntries(rows.flatMap((row, r) => Object.entries(row).map(([name, t]) => [`${r}/${name}`, t.data as ArrayBufferView]))));
 }
+
+/** A row of shape `dims` with its axes permuted: output axis i is input axis perm[i] (Transpose's perm, without a batch). */
+export function permuteRow(data: Float32Array, dims: number[], perm: number[]): Float32Array {
+  const outDims = perm.map((a) => dims[a]);
+  const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
+  const out = new Float32Array(data.length);
+  const index = new Array(outDims.length).fill(0);
+  for (let n = 0; n < out.length; n++) {
+    out[n] = data[index.reduce((p, v, i) => p + v * strides[perm[i]], 0)];
+    for (let k = outDims.length - 1; k >= 0 && ++index[k] === outDims[k]; k--) index[k] = 0;
+  }
+  return out;
+}

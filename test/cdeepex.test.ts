@@ -21,6 +21,8 @@ import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
 const model = (variant: string, which: string) => path.join(DIR, variant, `${which}.onnx`);
+/** A 3-channel classifier [N, 3, 16, 16] (random weights). */
+const RGB = path.resolve(__dirname, '../../models/fixtures/cnn_maxpool/model.onnx');
 const ref = (name: string) => { const a = readNpy(path.join(DIR, 'reference', `${name}.npy`)); return { data: Float32Array.from(a.data as Float32Array), dims: a.dims }; };
 
 let graphs: Promise<{ g: ContrastGraphs; d: Explainer; gen: Explainer }> | undefined;
@@ -145,13 +147,36 @@ test('compose: a flat generator output is reshaped to the classifier input; a mi
   assert.ok(ok.model.graph!.node!.some((n) => n.op_type === 'Reshape' && n.output![0].startsWith('compose/')));
   const big = decodeModel(tinyModel([12], 13, (em, x) => em.matmul(x, em.constFloat(new Float32Array(12 * 784), [12, 784]))));
   assert.throws(() => compose({ generator: new GraphView(big, 'G.onnx'), classifier: d, generatedRow: [1, 28, 28] }), /G\.onnx output 'y' has shape \[N, 1, 28, 28\] but classifier D\.onnx input 'input' takes \[N, 1, 16, 16\]/);
-  // Channels last [16, 16, 1] holds the values in the classifier's order; [16, 16, 3] against [3, 16, 16] would not.
-  const nhwc = (c: number) => decodeModel(tinyModel([12], 13, (em, x) => em.reshape(em.matmul(x, em.constFloat(new Float32Array(12 * 256 * c), [12, 256 * c])), [-1, 16, 16, c])));
+  // Channels last [16, 16, 1] holds the values in the classifier's order (a reshape); [16, 16, 3] against
+  // [3, 16, 16] is transposed (below); [8, 32, 3] against [3, 16, 16] is refused.
+  const nhwc = (c: number, h = 16, w = 16) => decodeModel(tinyModel([12], 13, (em, x) => em.reshape(em.matmul(x, em.constFloat(new Float32Array(12 * 256 * c), [12, 256 * c])), [-1, h, w, c])));
   assert.ok(compose({ generator: new GraphView(nhwc(1), 'G.onnx'), classifier: d, generatedRow: [16, 16, 1] }).model.graph!.node!.some((n) => n.op_type === 'Reshape' && n.output![0].startsWith('compose/')));
-  const rgb = new GraphView(decodeModel(fs.readFileSync(path.resolve(__dirname, '../../models/fixtures/cnn_maxpool/model.onnx'))), 'D3.onnx');
-  const rgbRow = rgb.inputs[0].type!.tensor_type!.shape!.dim!.slice(1).map((v) => Number(v.dim_value));
-  assert.throws(() => compose({ generator: new GraphView(nhwc(rgbRow[0]), 'G.onnx'), classifier: rgb, generatedRow: [rgbRow[1], rgbRow[2], rgbRow[0]] }),
-    (e: Error) => /the same values in another layout \(e\.g\. channels last and first\), which a reshape would scramble/.test(e.message));
+  const rgb = new GraphView(decodeModel(fs.readFileSync(RGB)), 'D3.onnx');
+  assert.throws(() => compose({ generator: new GraphView(nhwc(3, 8, 32), 'G.onnx'), classifier: rgb, generatedRow: [8, 32, 3] }),
+    (e: Error) => /the same number of values in another arrangement, which neither a reshape nor a channels-last\/first transpose reads/.test(e.message));
+});
+
+test('a channels-last generator ([N, 16, 16, 3]) for a channels-first classifier ([N, 3, 16, 16]): composed through a Transpose, the explanation in the classifier\'s layout', async () => {
+  const weights = Array.from({ length: 12 * 768 }, (_, k) => Math.sin(0.37 * k) * 0.3);
+  const gModel = tinyGraph(['N', 12], 13, (em, x) => em.op('Sigmoid', [em.reshape(em.matmul(x, em.constFloat(weights, [12, 768])), [-1, 16, 16, 3])])).model;
+  const gen = await Explainer.load(encodeModel(gModel));
+  const d = await Explainer.load(RGB);
+  const ce = await ContrastiveExplainer.load(RGB, encodeModel(gModel));
+  const image = Float32Array.from({ length: 768 }, (_, k) => 0.5 + 0.4 * Math.sin(0.11 * k));
+  // Its output is a Softmax: the search reads the logits before it.
+  const probs0 = Array.from((await d.forward({ data: image, dims: [1, 3, 16, 16] })).output.data);
+  const order = [...probs0.keys()].sort((i, j) => probs0[j] - probs0[i]);
+  const r = await ce.explain({ data: image, dims: [1, 3, 16, 16] }, { trueClass: order[0], probe: order[1], method: 'xgems' });
+  // Independent: G's channels-last rows transposed to [3, 16, 16] on the host.
+  const chw = (hwc: Float32Array) => Float32Array.from({ length: 768 }, (_, k) => hwc[(k % 256) * 3 + Math.floor(k / 256)]);
+  const g0 = chw((await gen.forward(r.z0)).y.data);
+  const ge = chw((await gen.forward(r.ze)).y.data);
+  assert.ok(Math.abs(r.residual - image.reduce((s, v, k) => s + (v - g0[k]) ** 2, 0)) < 1e-3 * (1 + r.residual), 'residual = ‖I − G(z0)‖² in one layout');
+  assert.ok(relL2(r.explanation.data, g0.map((v, k) => v - ge[k])) < 1e-5, 'E = G(z0) − G(ze), channels first');
+  const probs = (await d.forward({ data: ge.map((v, k) => v + image[k] - g0[k]), dims: [1, 3, 16, 16] })).output.data;
+  const top = Math.max(...r.logits.data);
+  const exp = r.logits.data.map((v) => Math.exp(v - top));
+  assert.ok(relL2(exp.map((v) => v / exp.reduce((a, b) => a + b, 0)), probs) < 1e-5, 'softmax of the logits at x(ze)');
 });
 
 test('a generator with a flat output ([N, 256] for a [N, 1, 16, 16] classifier) gives the same explanation', async () => {

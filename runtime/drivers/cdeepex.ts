@@ -3,7 +3,7 @@ import { RESIDUAL } from '../../rewriter/compose';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { OrtTensor } from '../backend';
 import { Progress } from '../progress';
-import { floatTensor } from '../tensors';
+import { floatTensor, permuteRow } from '../tensors';
 import { hostData, LoopSession } from './loop-session';
 import { gaussNewton, Linearisation } from './gauss-newton';
 import { lbfgs } from './lbfgs';
@@ -20,6 +20,8 @@ export interface ContrastGraphs {
   /** The classifier's input row (images, the explanation), and G's output row: the same values, reshaped where the layouts differ. */
   imageRow: number[];
   generatedRow: number[];
+  /** Where G writes channels-last and D reads channels-first or back: D's row axis i is G's axis layout[i] (compose's Transpose). */
+  layout?: number[];
   classes: number;
   /** Starts of the z0 search run together (1 when the generator fixes batch 1). */
   batchStarts: boolean;
@@ -76,7 +78,8 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
   let done = 0;
   for (const rows of groups) {
     const target = new Float32Array(rows * P);
-    for (let r = 0; r < rows; r++) target.set(image, r * P);
+    const own = toGenerated(g, image);
+    for (let r = 0; r < rows; r++) target.set(own, r * P);
     const feeds = { [io.target]: floatTensor(target, [rows, ...g.generatedRow]) };
     const z = normals(rows * L, o.seed + done);
     const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr }, io);
@@ -88,10 +91,21 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
     const loss = (await hostData(out[io.loss])).slice();
     const zs = await loop.result();
     const xs = (await hostData(out[g.generated])).slice();
-    loss.forEach((v, r) => found.push({ z0: zs.slice(r * L, (r + 1) * L), generated: xs.slice(r * P, (r + 1) * P), loss: v }));
+    loss.forEach((v, r) => found.push({ z0: zs.slice(r * L, (r + 1) * L), generated: toImage(g, xs.slice(r * P, (r + 1) * P)), loss: v }));
     done += rows;
   }
   return found.sort((a, b) => a.loss - b.loss);
+}
+
+/** G's output row in D's layout (the image's), and an image in G's layout. */
+function toImage(g: ContrastGraphs, generated: Float32Array): Float32Array {
+  return g.layout ? permuteRow(generated, g.generatedRow, g.layout) : generated;
+}
+
+function toGenerated(g: ContrastGraphs, image: Float32Array): Float32Array {
+  if (!g.layout) return image;
+  const inverse = g.layout.map((_, i) => g.layout!.indexOf(i));
+  return permuteRow(image, g.imageRow, inverse);
 }
 
 export interface ConstraintReport {
@@ -335,7 +349,7 @@ export async function constrainedSearch(g: ContrastGraphs, z0: Float32Array, res
     inner += r.inner;
     const out = await p.run(r.ze, [g.logits, g.generated]);
     const logits = out[g.logits].slice();
-    return { ze: r.ze, logits, generated: out[g.generated].slice(), outer, inner, report: constraintReport(logits, a, b, inequalities, o.tolerance) };
+    return { ze: r.ze, logits, generated: toImage(g, out[g.generated].slice()), outer, inner, report: constraintReport(logits, a, b, inequalities, o.tolerance) };
   };
   const violation = (r: ConstraintReport) => Math.max(Math.abs(r.equality), inequalities ? r.inequality : -Infinity);
   const distance = (r: ConstrainedResult) => Math.hypot(...r.ze.map((v, j) => v - z0[j]));
