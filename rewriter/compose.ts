@@ -51,9 +51,9 @@ const count = (row: number[]) => row.reduce((a, b) => a * b, 1);
  * One graph computing D(G(z)): the generator's nodes, then the classifier's nodes reading G's
  * output (reshaped where that keeps the values in place: a flat [N, 256] generator for a
  * [N, 1, 16, 16] classifier, or unit axes; transposed where one is channels-last and the other
- * channels-first, [N, 16, 16, 3] for [N, 3, 16, 16]). Classifier tensors whose names the generator already uses get the prefix
- * 'classifier/'. The one of the two with the earlier default-domain opset is rebound to the
- * other's first. Outputs: G(z) and the classifier's outputs.
+ * channels-first, [N, 16, 16, 3] for [N, 3, 16, 16]). Classifier tensors whose names the generator
+ * already uses get the prefix 'classifier/'. The one of the two with the earlier default-domain
+ * opset is rebound to the other's first. Outputs: G(z) and the classifier's outputs.
  */
 export function compose(spec: ComposeSpec): Composed {
   const [g, d] = sameOpset(spec.generator, spec.classifier);
@@ -71,8 +71,9 @@ export function compose(spec: ComposeSpec): Composed {
     throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} but classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}`);
   }
   // A reshape serves a flat output or unit axes; [H, W, 3] for [3, H, W] is transposed (a reshape would scramble the pixels).
-  const layout = reshapable && !keepsOrder(gRow, dRow) ? layoutPermutation(gRow, dRow) : undefined;
-  if (reshapable && !keepsOrder(gRow, dRow) && !layout) {
+  const rearranged = reshapable && !keepsOrder(gRow, dRow);
+  const layout = rearranged ? layoutPermutation(gRow, dRow) : undefined;
+  if (rearranged && !layout) {
     throw new ExplainError(`generator ${g.label} output '${gOut.name}' has shape ${show(gRow)} and classifier ${d.label} input '${dIn.name}' takes ${show(dRow)}: the same number of values in another arrangement, which neither a reshape nor a channels-last/first transpose reads; export the generator in the classifier's layout`);
   }
 

@@ -7,7 +7,7 @@ import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, t
 /** The first default-domain opset with Where, which every backward pass needs. */
 export const LIFTED_OPSET = 9;
 
-const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
+export const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
 
 /**
  * Models below opset 9 (the ONNX Model Zoo's classic exports, PyTorch 0.3/0.4 and Caffe2 at opsets
@@ -73,12 +73,28 @@ const TYPE_NAMES: Record<string, number> = {
   UINT32: DataType.UINT32, UINT64: DataType.UINT64,
 };
 
-interface Lifting {
+/** What rebinding one node to a later opset needs (here and in opset-upgrade.ts). */
+export interface NodeRebinding {
+  /** Fails naming the node. */
+  fail(what: string): never;
+  /** A new initializer (float unless `type` says otherwise) named after the node's output, added to `extra`. */
+  constant(suffix: string, dims: number[], values: ArrayLike<number>, type?: number): string;
+}
+
+export function nodeRebinding(node: NodeProto, view: GraphView, extra: TensorProto[]): NodeRebinding {
+  const out = node.output![0];
+  return {
+    fail: (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); },
+    constant: (suffix, dims, values, type = DataType.FLOAT) => {
+      extra.push(makeTensor(`${out}/${suffix}`, dims, values, type));
+      return `${out}/${suffix}`;
+    },
+  };
+}
+
+interface Lifting extends NodeRebinding {
   view: GraphView;
   opset: number;
-  fail(what: string): never;
-  /** A new initializer (float unless `type` says otherwise) named after the node's output. */
-  constant(suffix: string, dims: number[], values: ArrayLike<number>, type?: number): string;
   /** `name` with trailing unit axes up to `rank` (an initializer reshaped, or an Unsqueeze added to `before`). */
   padRank(name: string, rank: number, before: NodeProto[]): string;
 }
@@ -89,11 +105,7 @@ function liftNode(node: NodeProto, view: GraphView, opset: number, extra: Tensor
   const ctx: Lifting = {
     view,
     opset,
-    fail: (what) => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); },
-    constant: (suffix, dims, values, type = DataType.FLOAT) => {
-      extra.push(makeTensor(`${out}/${suffix}`, dims, values, type));
-      return `${out}/${suffix}`;
-    },
+    ...nodeRebinding(node, view, extra),
     padRank: (name, rank, before) => {
       const have = view.rank(name) ?? ctx.fail(`the rank of '${name}' is unknown, so its legacy broadcast cannot be read`);
       if (have >= rank) return name;

@@ -1,11 +1,8 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
-import { ExplainError } from './errors';
 import { GraphView, mapSubgraphs } from './graph-view';
 import { toAttribute } from './emitter';
-import { liftOldOpset, withAttrs } from './opset-lift';
-import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
-
-const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
+import { isDefault, liftOldOpset, nodeRebinding, withAttrs } from './opset-lift';
+import { DataType, GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */
 const REDUCE_AXES_INPUT: Record<string, number> = {
@@ -60,16 +57,9 @@ function upgradeNode(node: NodeProto, view: GraphView, from: number, target: num
   const op = node.op_type ?? '';
   const crosses = (version: number) => from < version && version <= target;
   const out = node.output![0];
-  const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${what}`); };
-  const ints = (suffix: string, values: number[]) => {
-    extra.push(makeTensor(`${out}/${suffix}`, [values.length], values, DataType.INT64));
-    return `${out}/${suffix}`;
-  };
-  const floats = (suffix: string, values: number[], dims = [values.length]) => {
-    extra.push(makeTensor(`${out}/${suffix}`, dims, values, DataType.FLOAT));
-    return `${out}/${suffix}`;
-  };
-  const scalar = (suffix: string, value: number) => floats(suffix, [value], []);
+  const { fail, constant } = nodeRebinding(node, view, extra);
+  const ints = (suffix: string, values: number[]) => constant(suffix, [values.length], values, DataType.INT64);
+  const scalar = (suffix: string, value: number) => constant(suffix, [], [value]);
   const inputs = node.input ?? [];
   /** The node with attribute `name` moved to input position `at` (an int64 constant; '' where the attribute is absent). */
   const attrToInput = (n: NodeProto, name: string, at: number): NodeProto => {
@@ -93,7 +83,7 @@ function upgradeNode(node: NodeProto, view: GraphView, from: number, target: num
       ...withAttrs(n, ['mode', 'scales'], { mode, coordinate_transformation_mode: 'asymmetric', ...(mode === 'nearest' ? { nearest_mode: 'floor' } : {}) }),
       op_type: 'Resize',
       // roi is required at 11 and 12 (empty: unused by these modes), optional from 13.
-      input: [inputs[0], target < 13 ? floats('roi', []) : '', inputs[1]],
+      input: [inputs[0], target < 13 ? constant('roi', [0], []) : '', inputs[1]],
     };
   } else if (op === 'Pad' && crosses(11)) {
     const pads = attrInts(n, 'pads') ?? fail('Pad without pads');

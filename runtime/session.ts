@@ -96,6 +96,7 @@ export function providerInUse(provider: Provider): string {
 /** A session on the model's bytes, or on the file onnxruntime-node reads itself (a cached graph). */
 function open(model: SessionModel, options: OrtCommon.InferenceSession.SessionOptions): Promise<OrtSession> {
   const { ort } = backend();
+  // Two calls: onnxruntime's create has one overload for a path and one for bytes, none for either.
   return typeof model.bytes === 'string' ? ort.InferenceSession.create(model.bytes, options) : ort.InferenceSession.create(model.bytes, options);
 }
 
