@@ -73,8 +73,9 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
   --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
-                        'all' (every float input), A,B or --wrt A --wrt B: joint attribution, one per input
-                        from one backward pass (Captum's tuple of inputs); --input gives the first of
+                        'all' (every float input), A,B or --wrt A --wrt B (float inputs or token ids, each
+                        at its embedding): joint attribution, one per input from one backward pass
+                        (Captum's tuple of inputs, or of embedding layers); --input gives the first of
                         them (graph order for all), --feed the others
   --unbatched           the model takes one sample without a batch axis (exported from an unbatched
                         example): give inputs with a leading batch axis; rows run one at a time
@@ -540,7 +541,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   if (out) checkOutput(out, '--out', protect);
   if (out && ex.joint) {
     if (format === 'png') throw new ExplainError(`--out ${out}: a figure shows one input; save joint attributions as .npy (one file per input)`);
-    for (const input of ex.explained) checkOutput(jointOut(out, input.name), '--out', protect);
+    for (const name of ex.explainedNames) checkOutput(jointOut(out, name), '--out', protect);
   }
   const options: AttributeRequest = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
@@ -553,7 +554,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   }
   if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
   const perInput = (name: string, file: string) => {
-    const b = baselineArg(ex, file);
+    const b = baselineArg(ex, file, name);
     if (typeof b === 'number') throw new ExplainError(`--baseline ${name}=${file}: a per-input baseline is a file`);
     return b;
   };
@@ -562,12 +563,14 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 }
 
 /**
- * --baseline FILE: token ids for a text model, else a float array; or a number that names no file,
- * a constant baseline (Captum's scalar `baselines`, which Explainer.attribute takes as a number).
+ * --baseline FILE (or NAME=FILE: `input`'s): token ids for a text model's input, else a float array;
+ * or a number that names no file, a constant baseline (Captum's scalar `baselines`, which
+ * Explainer.attribute takes as a number).
  */
-export function baselineArg(ex: Explainer, file: string): DenseInput | number {
+export function baselineArg(ex: Explainer, file: string, input?: string): DenseInput | number {
   if (!fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file))) return Number(file);
-  if (ex.tokens) return readArray(file);
+  const ids = input === undefined ? !!ex.tokens : [...ex.tokenInputs.values()].some((t) => t.ids.name === input);
+  if (ids) return readArray(file);
   const b = readNpy(file);
   if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
   return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
@@ -601,11 +604,11 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
   const baselineFiles: Record<string, string> = {};
   for (const item of flag.split(',')) {
     const [name, file] = item.split(/=(.*)/s, 2);
-    if (file !== undefined && ex.explained.some((i) => i.name === name)) {
+    if (file !== undefined && ex.explainedNames.includes(name)) {
       if (baselineFiles[name]) throw new ExplainError(`--baseline: the baseline of '${name}' is given twice`);
       baselineFiles[name] = file;
     } else if (file !== undefined || baselineFile !== undefined) {
-      throw new ExplainError(`--baseline: '${item}' is not NAME=FILE for an explained input (${ex.explained.map((i) => i.name).join(', ')}), nor the one bare FILE of '${ex.input.name}'`);
+      throw new ExplainError(`--baseline: '${item}' is not NAME=FILE for an explained input (${ex.explainedNames.join(', ')}), nor the one bare FILE of '${ex.explainedNames[0]}'`);
     } else {
       baselineFile = item;
     }
@@ -674,7 +677,11 @@ async function attribute(p: Parsed): Promise<void> {
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);
-  if (r.tokenScores) printTokenTable(x, r.tokenScores);
+  if (r.tokenScores && !r.inputTokenScores) printTokenTable(x, r.tokenScores);
+  for (const [name, scores] of Object.entries(r.inputTokenScores ?? {})) {
+    console.log(`input '${name}':`);
+    printTokenTable(name === ex.explainedNames[0] ? x : options.feeds![name], scores);
+  }
   if (out && format === 'png') {
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
     console.log(`wrote ${out}`);

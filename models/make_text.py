@@ -67,15 +67,15 @@ class Bert(nn.Module):
         self.classifier = nn.Linear(HIDDEN, CLASSES)
         self.register_buffer("position_ids", torch.arange(MAX_LEN).unsqueeze(0))
 
-    def embeddings(self, input_ids, token_type_ids, word=None):
+    def embeddings(self, input_ids, token_type_ids, word=None, segment=None):
         if word is None:
             word = self.word(input_ids)
         positions = self.position_ids[:, :input_ids.shape[1]]
-        return self.ln(word + self.position(positions) + self.segment(token_type_ids))
+        return self.ln(word + self.position(positions) + (self.segment(token_type_ids) if segment is None else segment))
 
-    def forward(self, input_ids, attention_mask, token_type_ids, word=None, h=None):
+    def forward(self, input_ids, attention_mask, token_type_ids, word=None, h=None, segment=None):
         if h is None:
-            h = self.embeddings(input_ids, token_type_ids, word)
+            h = self.embeddings(input_ids, token_type_ids, word, segment)
         mask_bias = (1.0 - attention_mask[:, None, None, :].to(h.dtype)) * -10000.0
         for layer in self.layers:
             h = layer(h, mask_bias)
@@ -137,6 +137,20 @@ def main():
         (g,) = torch.autograd.grad(md(t_ids, t_mask, t_types, h=point)[pick].sum(), point)
         ig_ln += 0.5 * weight * g
     ig_ln = ig_ln * (ln_x - ln_0)
+    # Joint attribution to the word and segment (token type) embeddings, Captum's
+    # LayerIntegratedGradients(model, [model.word, model.segment]) from ids 0 and token types 0.
+    segment = md.segment(t_types).detach().requires_grad_(True)
+    (grad_segment,) = torch.autograd.grad(md(t_ids, t_mask, t_types, segment=segment)[pick].sum(), segment)
+    word_0, segment_0 = md.word(torch.zeros_like(t_ids)).detach(), md.segment(torch.zeros_like(t_types)).detach()
+    ig_word, ig_segment = torch.zeros_like(word), torch.zeros_like(segment)
+    for node, weight in zip(nodes, weights):
+        a = 0.5 * (1 + node)
+        w = (word_0 + a * (word - word_0)).detach().requires_grad_(True)
+        t = (segment_0 + a * (segment - segment_0)).detach().requires_grad_(True)
+        g_w, g_t = torch.autograd.grad(md(t_ids, t_mask, t_types, word=w, segment=t)[pick].sum(), (w, t))
+        ig_word += 0.5 * weight * g_w
+        ig_segment += 0.5 * weight * g_t
+    ig_word, ig_segment = ig_word * (word - word_0), ig_segment * (segment - segment_0)
     model.float()
     for opset in (13, 14, 15, 16, 17):
         d = os.path.join(OUT_ROOT, "bert_op%d" % opset)
@@ -153,13 +167,16 @@ def main():
         assert "Erf" in ops and ("LayerNormalization" in ops) == (opset >= 17), ops
         ln_name = [n for n in m.graph.node if n.name.startswith("/ln/")][-1].output[0]
         size = save(d, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "output": logits,
-                        "embedding": word, "grad_embedding": grad, "grad_ln": grad_ln, "ig_ln": ig_ln},
+                        "embedding": word, "grad_embedding": grad, "grad_ln": grad_ln, "ig_ln": ig_ln,
+                        "grad_segment": grad_segment, "ig_joint_word": ig_word, "ig_joint_segment": ig_segment},
                     {"opset": opset, "target": [int(t) for t in target], "vocab": VOCAB, "hidden": HIDDEN,
                      "ln": ln_name, "ln_ig_steps": LN_IG_STEPS,
                      "description": "BERT-style classifier (2 layers, 2 heads, hidden 16); grad_embedding = "
                                     "d logit[target] / d word-embedding output, float64 autograd; grad_ln, ig_ln: "
                                     "the gradient and integrated gradients (baseline token 0, Gauss-Legendre "
-                                    "ln_ig_steps) at the embeddings' LayerNorm output `ln`"})
+                                    "ln_ig_steps) at the embeddings' LayerNorm output `ln`; grad_segment = d logit[target] / "
+                                    "d segment-embedding output; ig_joint_word, ig_joint_segment: integrated gradients "
+                                    "(ln_ig_steps) to the word and segment embeddings jointly, from ids 0 and token types 0"})
         print("bert_op%d %6d B  %s" % (opset, size, ", ".join(sorted(ops))))
     write_q8(model, (ids, mask, types), target)
     write_ort_optimized(model, (ids, mask, types), target, logits, grad)

@@ -14,7 +14,7 @@ import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
 import { withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
-import { cutAtEmbedding } from '../rewriter/embedding';
+import { cutAtEmbedding, Embedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
 import { flatBag } from '../rewriter/embedding-bag';
 import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
@@ -136,6 +136,8 @@ export interface AttributionResult {
   delta?: Float32Array;
   /** Text models: one score per token, the attributions summed over the embedding axis [N, L]. */
   tokenScores?: TensorData;
+  /** Joint attribution to token ids: `tokenScores` of each token-id input, by name. */
+  inputTokenScores?: Record<string, TensorData>;
   /** Warnings raised so far by this Explainer (e.g. an execution provider that fell back). */
   warnings?: string[];
 }
@@ -179,6 +181,8 @@ export class Explainer {
   readonly explained: ModelInput[];
   readonly joint: boolean;
   readonly tokens?: Tokens;
+  /** The token ids of every explained input that holds them (joint attribution may join several), by the embedding explained for them. */
+  readonly tokenInputs: Map<string, Tokens>;
   /** The augmented graphs' own input and output names (`seed`, `attribution`, …; suffixed where the model uses one). */
   readonly io: IoNames;
   /** Warnings raised so far (also sent to options.warn / console.warn). */
@@ -195,20 +199,22 @@ export class Explainer {
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     const declared = modelInputs(original);
     const chosen = explainedInputs(original, declared, wrt, label);
-    const { embedding } = chosen;
+    const lookups = Object.values(chosen.embeddings);
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
-    const bag = embedding && !unbatched ? flatBag(model, label) : undefined;
+    const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;
     if (bag) throw new ExplainError(`${label}: ${new GraphView(model, label).nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the text holds the tokens of every bag, one sample; explain it with --unbatched (API: unbatched: true; logits [1, bags, classes], target BAG:CLASS), or export the model with 2-D ids [N, L] (offsets None), whose rows are explained as a batch`);
-    if (embedding && unbatched && !original.inputs.some((i) => i.name === original.producer.get(embedding.output)?.input?.[1])) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
-    const cut = embedding ? new GraphView(cutAtEmbedding(original, embedding, original.inputs.find((i) => i.name === chosen.inputs[0].name)!), label) : original;
+    const readsInput = (e: Embedding) => original.inputs.some((i) => i.name === original.producer.get(e.output)?.input?.[1]);
+    if (unbatched && lookups.some((e) => !readsInput(e))) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
+    const cut = Object.entries(chosen.embeddings).reduce((v, [ids, e]) => new GraphView(cutAtEmbedding(v, e, original.inputs.find((i) => i.name === ids)!), label), original);
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).
     const batchless = new Map(declared.filter((i) => isBatchless(i, declared) && !chosen.inputs.includes(i)).map((i) => [i.name, i.dims]));
     this.view = batchless.size ? new GraphView(withRowAxis(cut.model, new Set(batchless.keys())), label) : cut;
     this.inputs = modelInputs(this.view).map((i) => (batchless.has(i.name) ? { ...i, unbatched: batchless.get(i.name) } : i));
-    this.explained = embedding ? this.inputs.filter((i) => i.name === embedding.output) : chosen.inputs.map((c) => this.inputs.find((i) => i.name === c.name)!);
+    this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings[c.name]?.output ?? c.name))!);
     this.input = this.explained[0];
     this.joint = chosen.joint;
-    if (embedding) this.tokens = tokenTable(original, chosen.inputs[0], embedding);
+    this.tokenInputs = new Map(chosen.inputs.filter((c) => chosen.embeddings[c.name]).map((c) => [chosen.embeddings[c.name].output, tokenTable(original, c, chosen.embeddings[c.name])]));
+    this.tokens = this.tokenInputs.get(this.input.name);
     this.io = ioNames(this.view);
   }
 
@@ -667,6 +673,7 @@ export class Explainer {
   async forward(given: TensorInput, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
     let input = fromNdarray(given);
     if (this.tokens && isTokenIds(this.tokens, input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
+    ({ feeds } = this.lookUpJoint(feeds));
     const x = this.toTensor(input);
     this.validate([1, ...x.dims.slice(1)]);
     const fixed = this.input.dims[0];
@@ -705,15 +712,21 @@ export class Explainer {
     if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, input.dims.slice(1));
     const driver = driverFor(options);
     if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
-    if (options.baselines) this.checkBaselines(options);
+    if (options.baselines) {
+      this.checkBaselines(options);
+      // The first input's baseline by name is its baseline.
+      const { [this.nameOf(this.input)]: first, ...others } = options.baselines;
+      if (first) options = { ...options, baseline: first, baselines: others };
+    }
     // Token ids have the ids' rank; an embedding baseline has the embedding's (its values may be whole numbers).
     const baselineIds = options.baseline && fromNdarray(options.baseline);
     const idsBaseline = this.tokens && baselineIds && isTokenIds(this.tokens, baselineIds) && baselineIds.dims.length === input.dims?.length ? baselineIds : undefined;
     if (idsBaseline && options.baselineToken !== undefined) throw new ExplainError(`${this.label}: the baseline is given twice, as token ids and as --baseline-token ${options.baselineToken}`);
     const looked = this.tokens ? lookUp(this.tokens, input, options.feeds, this.label, idsBaseline ?? options.baselineToken) : undefined;
-    const run = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
+    const firstRun = looked ? { ...options, feeds: looked.feeds, baseline: looked.baseline ?? options.baseline } : options;
+    const run = { ...firstRun, ...this.lookUpJoint(firstRun.feeds, firstRun.baselines) };
     const x = this.toTensor(looked?.x ?? input);
-    const result = await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run));
+    const result = this.byInputName(await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run)));
     // Outputs may hold −Inf where the model masks (logits of classes it rules out); NaN and +Inf never.
     const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []]] as [string, ArrayLike<number>][];
     const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, brokenOutput));
@@ -736,8 +749,10 @@ export class Explainer {
   private byName(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions): { given: TensorInput; options: AttributeOptions } {
     const g = given as { dims?: unknown; shape?: unknown };
     if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };
-    const { [this.input.name]: x, ...others } = given as Record<string, TensorInput>;
-    if (!x) throw new ExplainError(`${this.label}: the inputs given by name (${Object.keys(given).join(', ')}) lack the explained input '${this.input.name}'`);
+    // Token ids by their input's name (the explained input is their embedding).
+    const key = this.nameOf(this.input) in given ? this.nameOf(this.input) : this.input.name;
+    const { [key]: x, ...others } = given as Record<string, TensorInput>;
+    if (!x) throw new ExplainError(`${this.label}: the inputs given by name (${Object.keys(given).join(', ')}) lack the explained input '${this.nameOf(this.input)}'`);
     const twice = Object.keys(others).find((k) => options.feeds?.[k]);
     if (twice) throw new ExplainError(`${this.label}: input '${twice}' is given both by name and in feeds`);
     return { given: x, options: { ...options, feeds: { ...options.feeds, ...Object.fromEntries(Object.entries(others).map(([k, t]) => [k, fromNdarray(t)])) } } };
@@ -745,15 +760,62 @@ export class Explainer {
 
   /** Fails for what attributes to one tensor only, under joint attribution. */
   refuseJoint(what: string): never {
-    throw new ExplainError(`${this.label}: ${what} attributes to one tensor; explain one input with --wrt NAME (joint attribution covers ${this.explained.map((i) => `'${i.name}'`).join(', ')})`);
+    throw new ExplainError(`${this.label}: ${what} attributes to one tensor; explain one input with --wrt NAME (joint attribution covers ${this.explainedNames.map((n) => `'${n}'`).join(', ')})`);
+  }
+
+  /** The name results give an explained input: its token ids' input name where it is their embedding. */
+  nameOf(input: ModelInput): string {
+    return this.tokenInputs.get(input.name)?.ids.name ?? input.name;
+  }
+
+  /** The explained inputs by the names results give them (nameOf). */
+  get explainedNames(): string[] {
+    return this.explained.map((i) => this.nameOf(i));
+  }
+
+  /**
+   * Joint attribution to token ids after the first explained input: their ids, given among the
+   * feeds by input name (and their baselines, token ids or embeddings, by the same name), become
+   * the embeddings explained for them; the ids are also fed as they are.
+   */
+  private lookUpJoint(feeds: Record<string, DenseInput> = {}, baselines?: Record<string, TensorInput>): { feeds: Record<string, DenseInput>; baselines?: Record<string, TensorInput> } {
+    const later = this.explained.slice(1).filter((i) => this.tokenInputs.has(i.name));
+    if (!later.length) return { feeds, baselines };
+    const out = { ...feeds };
+    const refs = { ...baselines };
+    for (const input of later) {
+      const tokens = this.tokenInputs.get(input.name)!;
+      const name = tokens.ids.name;
+      const ids = out[name];
+      if (!ids) throw new ExplainError(`${this.label}: token ids '${name}' are explained jointly: give them with --feed ${name}=FILE (API: attribute({ ${this.nameOf(this.input)}: …, ${name}: … }))`);
+      delete out[name];
+      const given = refs[name] && fromNdarray(refs[name]);
+      delete refs[name];
+      const asIds = given && isTokenIds(tokens, given) && given.dims.length === ids.dims.length ? given : undefined;
+      const looked = lookUp(tokens, ids, out, this.label, asIds);
+      Object.assign(out, looked.feeds, { [input.name]: looked.x });
+      if (looked.baseline ?? given) refs[input.name] = (looked.baseline ?? given)!;
+    }
+    return { feeds: out, baselines: baselines && refs };
+  }
+
+  /** A result's attributions by the names of the inputs given (token ids, not their embeddings), with per-token scores for each. */
+  private byInputName(result: AttributionResult): AttributionResult {
+    if (!result.inputAttributions || !this.tokenInputs.size) return result;
+    const entries = Object.entries(result.inputAttributions);
+    const inputTokenScores = Object.fromEntries(entries.filter(([k]) => this.tokenInputs.has(k)).map(([k, t]) => [this.tokenInputs.get(k)!.ids.name, tokenScores(t, this.tokenInputs.get(k)!.width)]));
+    const inputAttributions = Object.fromEntries(entries.map(([k, t]) => [this.tokenInputs.get(k)?.ids.name ?? k, t]));
+    return { ...result, inputAttributions, inputTokenScores };
   }
 
   private checkBaselines(options: AttributeOptions): void {
-    if (!this.joint) throw new ExplainError(`${this.label}: baselines by input name are for joint attribution (--wrt all or a list); give the baseline of '${this.input.name}' with --baseline B.npy`);
+    const first = this.nameOf(this.input);
+    if (!this.joint) throw new ExplainError(`${this.label}: baselines by input name are for joint attribution (--wrt all or a list); give the baseline of '${first}' with --baseline B.npy`);
     for (const name of Object.keys(options.baselines!)) {
-      if (!this.explained.some((i) => i.name === name)) throw new ExplainError(`${this.label}: --baseline ${name}=FILE: '${name}' is not an explained input (${this.explained.map((i) => i.name).join(', ')})`);
+      if (!this.explainedNames.includes(name)) throw new ExplainError(`${this.label}: --baseline ${name}=FILE: '${name}' is not an explained input (${this.explainedNames.join(', ')})`);
     }
-    if (options.baseline && options.baselines![this.input.name]) throw new ExplainError(`${this.label}: the baseline of '${this.input.name}' is given twice (as the baseline and by name)`);
+    if (options.baseline && options.baselines![first]) throw new ExplainError(`${this.label}: the baseline of '${first}' is given twice (as the baseline and by name)`);
+    if (options.baselineToken !== undefined && this.tokens && options.baselines![first]) throw new ExplainError(`${this.label}: the baseline of '${first}' is given twice (by name and as --baseline-token ${options.baselineToken})`);
   }
 
   /** The names of the attribution outputs: `attribution`, or `attribution:<name>` per input for joint attribution. */

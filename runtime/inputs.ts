@@ -69,44 +69,42 @@ export const ALL_INPUTS = 'all';
  * The inputs attributions are computed for. One input: `wrt`, else the one float input, else the
  * integer input that indexes the largest embedding table (token ids); integer inputs are explained
  * at their embedding output (Captum's LayerIntegratedGradients convention). Several (joint, as
- * Captum's tuple of inputs): `wrt` 'all' (every float input) or a list of float inputs.
+ * Captum's tuple of inputs, or its LayerIntegratedGradients over a list of embedding layers): `wrt`
+ * 'all' (every float input) or a list of inputs, float or token ids. `embeddings` holds the lookup
+ * of each token-id input explained, by input name.
  */
-export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embedding?: Embedding } {
+export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => {
     const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
     if (isBatchless(input, inputs)) fail(`${label}: --wrt ${name}: input '${name}' [${input.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row (--feed ${name}=FILE), not explained`);
     return input;
   };
+  const lookupOf = (i: ModelInput) => embeddingsOf(view, i.name)[0] ?? fail(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
   const floats = explainableFloats(inputs);
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
-    if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list}); token ids are explained one input at a time`);
-    const tokens = chosen.find(isIdsInput);
-    if (tokens) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${tokens.name}' holds token ids; joint attribution takes float inputs (explain token ids alone with --wrt ${tokens.name})`);
+    const ids = inputs.filter((i) => isIdsInput(i) && embeddingsOf(view, i.name).length);
+    const joinIds = ids.length > 1 ? `; to join token ids, name them: --wrt ${ids.map((i) => i.name).join(',')}` : '';
+    if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list})${joinIds}`);
     const twice = chosen.find((i, k) => chosen.indexOf(i) !== k);
     if (twice) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${twice.name}' is named twice`);
-    return { inputs: chosen, joint: true };
+    return { inputs: chosen, joint: true, embeddings: Object.fromEntries(chosen.filter(isIdsInput).map((i) => [i.name, lookupOf(i)])) };
   }
-  const tokenInput = (i: ModelInput) => {
-    const embedding = embeddingsOf(view, i.name)[0];
-    if (!embedding) throw new ExplainError(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
-    return { inputs: [i], joint: false, embedding };
-  };
+  const tokenInput = (i: ModelInput) => ({ inputs: [i], joint: false, embeddings: { [i.name]: lookupOf(i) } });
   if (wrt !== undefined) {
     const input = named(wrt);
-    return isIdsInput(input) ? tokenInput(input) : { inputs: [input], joint: false };
+    return isIdsInput(input) ? tokenInput(input) : { inputs: [input], joint: false, embeddings: {} };
   }
   // torch.onnx.export(..., export_params=False): the parameters are inputs and no initializer holds them.
   const allFloats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
   const weightless = !view.initializers.size && allFloats.length > 1 && allFloats.some((i) => /weight|bias/i.test(i.name));
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
-  if (floats.length === 1) return { inputs: floats, joint: false };
+  if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
-  const tokens = inputs.map((i) => ({ input: i, embedding: embeddingsOf(view, i.name)[0] })).filter((t) => t.embedding);
+  const tokens = inputs.filter((i) => embeddingsOf(view, i.name).length);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
-  const best = tokens.sort((a, b) => b.embedding!.rows - a.embedding!.rows)[0];
-  return { inputs: [best.input], joint: false, embedding: best.embedding };
+  return tokenInput(tokens.sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);
 }
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */

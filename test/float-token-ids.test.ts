@@ -49,7 +49,11 @@ test('a float input that is only Cast to integers and indexes an embedding is ex
   d.delta!.forEach((v) => assert.ok(Math.abs(v) < 1e-6));
   assert.equal(d.tokenScores!.dims, [2, L]);
   await rejects(() => ex.attribute({ data: Float32Array.from([1.5, 2, 3, 4, 5]), dims: [1, L] }, { target }), /input 'input_1' takes token ids \(integers\); got fractional values/);
-  await rejects(() => Explainer.load(model(), { wrt: ['input_1'] }), /'input_1' holds token ids; joint attribution takes float inputs/);
+  // Joint attribution takes them as token ids too (by the input's name).
+  const joint = await (await Explainer.load(model(), { wrt: ['input_1'] })).attribute(x, { target });
+  assert.equal(Object.keys(joint.inputAttributions!), ['input_1']);
+  assert.equal(Array.from(joint.inputAttributions!.input_1.data), Array.from(g.attributions.data));
+  assert.equal(joint.inputTokenScores!.input_1.dims, [2, L]);
 });
 
 test('with a padding mask computed from the float ids (mask_zero) they are still token ids; masked positions get 0', async () => {

@@ -291,4 +291,63 @@ test('optimum\'s merged decoder (an If on use_cache_branch between the cached pa
   assert.ok(info.out.some((l) => /^input: past_key_values\.0\.key .*: not read/.test(l)), info.out.join('\n'));
 });
 
+for (const opset of [13, 17]) {
+  test(`bert opset ${opset}: joint attribution to input_ids and token_type_ids (Captum's LayerIntegratedGradients over [word, segment] embeddings): gradients and integrated gradients from ids 0 and token types 0 equal PyTorch; DeepLIFT sums to delta over both`, async () => {
+    const { model, npy, meta } = load(opset);
+    const ex = await Explainer.load(model, { wrt: ['input_ids', 'token_type_ids'] });
+    assert.equal(ex.explainedNames, ['input_ids', 'token_type_ids']);
+    const given = { input_ids: npy('input_ids'), attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') };
+    const g = await ex.attribute(given, { target: meta.target });
+    assert.equal(Object.keys(g.inputAttributions!), ['input_ids', 'token_type_ids']);
+    for (const [name, file] of [['input_ids', 'grad_embedding'], ['token_type_ids', 'grad_segment']]) {
+      const err = relL2(g.inputAttributions![name].data, npy(file).data as Float32Array);
+      assert.ok(err <= 1e-4, `${name} gradient rel L2 ${err}`);
+    }
+    const zeros = { data: new BigInt64Array(24), dims: [3, 8] };
+    const ig = await ex.attribute(given, { method: 'integrated-gradients', steps: meta.ln_ig_steps, target: meta.target, baselines: { input_ids: zeros, token_type_ids: zeros } });
+    for (const [name, file] of [['input_ids', 'ig_joint_word'], ['token_type_ids', 'ig_joint_segment']]) {
+      const want = npy(file).data as Float32Array;
+      const err = relL2(ig.inputAttributions![name].data, want);
+      assert.ok(err <= 1e-4, `${name} IG rel L2 ${err}`);
+      assert.equal(ig.inputTokenScores![name].dims, [3, 8]);
+      assert.ok(relL2(ig.inputTokenScores![name].data, Array.from({ length: 24 }, (_, k) => want.subarray(k * 16, (k + 1) * 16).reduce((a, v) => a + v, 0))) <= 1e-4, `${name} token scores`);
+    }
+    // Token types equal to their baseline's (all but row 2's last four) get exactly zero.
+    const types = npy('token_type_ids').data as BigInt64Array;
+    ig.inputTokenScores!.token_type_ids.data.forEach((v, k) => types[k] === 0n && assert.is(v, 0, `token ${k}`));
+    // The same baseline as --baseline-token 0 and token types given as an embedding (the segment table's row 0 at every token).
+    const row0 = await ex.attribute(given, { method: 'integrated-gradients', steps: meta.ln_ig_steps, target: meta.target, baselineToken: 0, baselines: { token_type_ids: { data: new BigInt64Array(8), dims: [1, 8] } } });
+    assert.ok(relL2(row0.inputAttributions!.input_ids.data, ig.inputAttributions!.input_ids.data) < 1e-6, 'baselineToken 0 = ids 0');
+    const d = await ex.attribute(given, { method: 'deeplift', target: meta.target, baselines: { input_ids: zeros, token_type_ids: zeros } });
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `joint DeepLIFT row ${r}: delta ${delta}`));
+  });
+}
+
+test('CLI: --wrt input_ids,token_type_ids writes one file per token input and a token table for each; token ids not fed, or not in the table, fail in one line', async () => {
+  const { model, npy, meta } = load(14);
+  const dir = tempDir('text-joint-ids');
+  const out = path.join(dir, 'a.npy');
+  const inputs = (name: string) => path.join(TEXT, 'bert_op14', `${name}.npy`);
+  const zeros = path.join(dir, 'zeros.json');
+  fs.writeFileSync(zeros, JSON.stringify(Array.from({ length: 3 }, () => Array(8).fill(0))));
+  const args = ['attribute', model, '--wrt', 'input_ids,token_type_ids', '--input', inputs('input_ids'), '--method', 'integrated-gradients', '--steps', String(meta.ln_ig_steps), '--target', meta.target.join(','), '--baseline', `input_ids=${zeros},token_type_ids=${zeros}`];
+  const cli = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')},token_type_ids=${inputs('token_type_ids')}`, '--out', out]);
+  assert.is(cli.code, 0, cli.err.join('\n'));
+  for (const [name, file] of [['input_ids', 'ig_joint_word'], ['token_type_ids', 'ig_joint_segment']]) {
+    const err = relL2(readNpy(path.join(dir, `a.${name}.npy`)).data as Float32Array, npy(file).data as Float32Array);
+    assert.ok(err <= 1e-4, `${name}: rel L2 ${err}`);
+    assert.ok(cli.out.includes(`input '${name}':`), cli.out.join('\n'));
+  }
+  // Row 2's token types: four of type 1 after four of type 0.
+  assert.ok(cli.out.some((l) => /^ +2 +7 +1 +-?\d/.test(l)), cli.out.join('\n'));
+  const unfed = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')}`]);
+  assert.equal([unfed.code, unfed.err.length], [1, 1]);
+  assert.match(unfed.err[0], /^onnx-explain: error: .*token ids 'token_type_ids' are explained jointly: give them with --feed token_type_ids=FILE/);
+  const big = path.join(dir, 'types.json');
+  fs.writeFileSync(big, JSON.stringify([Array(8).fill(5)]));
+  const outside = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')},token_type_ids=${big}`]);
+  assert.equal([outside.code, outside.err.length], [1, 1]);
+  assert.match(outside.err[0], /^onnx-explain: error: .*token id 5 is outside the embedding table '.*' \(2 rows\)$/);
+});
+
 test.run();
