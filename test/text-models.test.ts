@@ -53,6 +53,9 @@ for (const opset of [13, 14, 15, 16, 17]) {
     assert.equal(ixg.tokenScores!.dims, [3, 8]);
     assert.ok(relL2(ixg.tokenScores!.data, perToken) <= 1e-4, `token scores rel L2 ${relL2(ixg.tokenScores!.data, perToken)}`);
     await assertDeepliftSums(ex, ids, meta.target, feeds);
+    // Inputs by name take the token ids under their own input's name.
+    const byName = await ex.attribute({ input_ids: ids, ...feeds }, { method: 'input-x-gradient', target: meta.target });
+    assert.equal(Array.from(byName.attributions.data), Array.from(ixg.attributions.data));
   });
 }
 
