@@ -4,7 +4,7 @@ import type { Preprocess } from '../runtime/image';
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
 /** Flags that may be given several times: their values are joined with commas. */
-const REPEATABLE = new Set(['feed', 'wrt']);
+const REPEATABLE = new Set(['feed', 'wrt', 'generator-feed']);
 
 /** --name value / --name=value / boolean --flag; `known` maps each flag to whether it takes a value. */
 export function parseArgs(argv: string[], known: Record<string, boolean>, command: string): Parsed {

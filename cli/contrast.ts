@@ -9,7 +9,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
 import { int, intList, num, Parsed, preprocessFlag } from './args';
-import { provider } from './main';
+import { feedFiles, feeds, provider } from './main';
 import { imageOf, pictureOf } from './pictures';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
@@ -22,6 +22,9 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
 
   --method M            cdeepex (default) | xgems (only llh_A = llh_B, no inequalities)
   --output NAME         classifier output holding the class scores (when it has several)
+  --generator-feed NAME=FILE  a conditional generator G(z, y): hold its input NAME at one row read
+                        from FILE (.npy or JSON; its class label or code), every input but z held
+                        (repeatable, or NAME=FILE,NAME2=FILE2)
   --starts N            seeded starts of the z0 search (default 8)
   --steps N             Adam steps of the z0 search (default 300)
   --lr L                Adam step size of the z0 search (default 0.05)
@@ -35,7 +38,7 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 export const CONTRAST_FLAGS = {
-  classifier: true, generator: true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,
+  classifier: true, generator: true, 'generator-feed': true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,
   steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, retries: true, seed: true, preprocess: true, provider: true, help: false,
 };
 
@@ -69,14 +72,15 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     return v;
   };
   const written = OUTPUTS.map((f) => path.resolve(dir, f));
-  for (const own of [classifier, generator, inputFile]) {
+  const generatorFeeds = feeds(p.flags.get('generator-feed') as string | undefined, '--generator-feed');
+  for (const own of [classifier, generator, inputFile, ...feedFiles(p, 'generator-feed')]) {
     if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
   }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ExplainError(`--out-dir: ${dir} exists and is not a folder`);
   const preprocess = preprocessFlag(p, 'none', ['torchvision', 'tf', 'none']);
   const arr = readNpy(inputFile);
   if (arr.dtype === 'int64') throw new ExplainError(`${inputFile}: int64 array given, the input must be float`);
-  const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined });
+  const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined, generatorFeeds });
   const r = await ce.explain({ data: Float32Array.from(arr.data as Float32Array), dims: arr.dims }, {
     trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
     maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: p.flags.has('seed') ? int(p.flags.get('seed') as string, '--seed') : undefined, progress: progressBar(method),

@@ -191,7 +191,7 @@ Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs
 Loop methods save the graph one optimisation step runs (README: "Saved loop graphs"):
   rewrite MODEL --method maximize (--target K | --layer NAME --channel C) [--lp-weight W --p P
       --tv-weight W --tv-beta B] --out OBJ.onnx      input → objective, activation, gradient
-  rewrite --classifier D --generator G --method cdeepex|xgems --out AL.onnx
+  rewrite --classifier D --generator G --method cdeepex|xgems [--generator-feed NAME=FILE] --out AL.onnx
       z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient
       (∂/∂z), D's logits, G(z)
 ${COMMON_HELP}`,
@@ -319,11 +319,11 @@ export function commonOptions(p: Parsed): AttributeOptions {
 }
 
 /** --feed NAME=FILE[,NAME=FILE...]: each file read as .npy or a JSON list. */
-export function feeds(flag: string | undefined): Record<string, DenseInput> | undefined {
+export function feeds(flag: string | undefined, what = '--feed'): Record<string, DenseInput> | undefined {
   if (flag === undefined) return undefined;
   return Object.fromEntries(flag.split(',').map((item) => {
     const [name, file] = item.split(/=(.*)/s, 2);
-    if (!name || !file) throw new ExplainError(`--feed: '${item}' is not NAME=FILE`);
+    if (!name || !file) throw new ExplainError(`${what}: '${item}' is not NAME=FILE`);
     return [name, readArray(file)];
   }));
 }
@@ -616,9 +616,9 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
   return { baselineFile, baselineFiles };
 }
 
-/** The files of --feed NAME=FILE (protected from --out). */
-export function feedFiles(p: Parsed): string[] {
-  const flag = p.flags.get('feed') as string | undefined;
+/** The files of --feed NAME=FILE (or another such flag; protected from --out). */
+export function feedFiles(p: Parsed, flagName = 'feed'): string[] {
+  const flag = p.flags.get(flagName) as string | undefined;
   return flag === undefined ? [] : flag.split(',').map((item) => item.split(/=(.*)/s, 2)[1]);
 }
 

@@ -1,14 +1,14 @@
 import { ExplainError } from '../rewriter/errors';
 import { ModelProto } from '../rewriter/proto';
-import { contrastModels } from '../runtime/contrastive';
+import { contrastModels, loadGenerator } from '../runtime/contrastive';
 import { maximizationGraph } from '../runtime/drivers/maximize';
 import { Explainer } from '../runtime';
 import { Parsed } from './args';
-import { modelArg, provider, shapeArg } from './main';
+import { feedFiles, feeds, modelArg, provider, shapeArg } from './main';
 import { objectiveFlags, OBJECTIVE_FLAGS } from './maximize';
 
 /** Flags `rewrite` takes for the loop methods, besides its own. */
-export const LOOP_REWRITE_FLAGS = { ...OBJECTIVE_FLAGS, classifier: true, generator: true };
+export const LOOP_REWRITE_FLAGS = { ...OBJECTIVE_FLAGS, classifier: true, generator: true, 'generator-feed': true };
 
 /** The graph one step of an optimisation loop runs, and the files it was built from. */
 type LoopGraph = (p: Parsed) => Promise<{ model: ModelProto; sources: string[] }>;
@@ -20,9 +20,9 @@ const contrastGraph: LoopGraph = async (p) => {
     if (typeof v !== 'string') throw new ExplainError(`rewrite: --method ${p.flags.get('method')} needs --${flag}`);
     return v;
   });
-  const options = { provider: provider(p) };
-  const models = await contrastModels(await Explainer.load(classifier, options), await Explainer.load(generator, options), p.flags.get('output') as string | undefined);
-  return { model: models.constrained, sources: [classifier, generator] };
+  const options = { provider: provider(p), generatorFeeds: feeds(p.flags.get('generator-feed') as string | undefined, '--generator-feed') };
+  const models = await contrastModels(await Explainer.load(classifier, options), await loadGenerator(generator, options), p.flags.get('output') as string | undefined);
+  return { model: models.constrained, sources: [classifier, generator, ...feedFiles(p, 'generator-feed')] };
 };
 
 /** `rewrite --method M` for the loop methods (runtime/drivers): the objective and its gradient as one graph. */

@@ -35,7 +35,8 @@ const CLASSIFIER_PREFIX = 'classifier/';
 function soleFloatInput(view: GraphView, role: string): ValueInfoProto {
   const vi = view.inputs[0];
   if (view.inputs.length !== 1 || !isFloatType(vi.type?.tensor_type?.elem_type)) {
-    throw new ExplainError(`${view.label}: the ${role} must have exactly one float input; it has ${view.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+    const hold = role === 'generator' && view.inputs.length > 1 ? ` (a conditional generator's other inputs are held with --generator-feed NAME=FILE; API: generatorFeeds)` : '';
+    throw new ExplainError(`${view.label}: the ${role} must have exactly one float input; it has ${view.inputs.map((i) => `'${i.name}'`).join(', ')}${hold}`);
   }
   return vi;
 }

@@ -6,7 +6,8 @@ import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
 import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, reconstruct, SearchOptions } from './drivers/cdeepex';
 import { LoopSession } from './drivers/loop-session';
-import { Explainer, ExplainerOptions, TensorData, TensorInput } from './explainer';
+import { Explainer, ExplainerOptions, modelLabel, readModel, TensorData, TensorInput } from './explainer';
+import { HeldValue, holdInputs } from '../rewriter/held-inputs';
 import { probeFacts } from './probe';
 import { fromNdarray } from './tensors';
 import { requireFinite } from './finite';
@@ -38,6 +39,11 @@ export interface ContrastResult {
 export interface ContrastLoadOptions extends ExplainerOptions {
   /** The classifier output holding the class scores (required when it has several). */
   output?: string;
+  /**
+   * A conditional generator's inputs other than the latent z, held at these values in every graph
+   * (its class or code y of G(z, y)): one row each, by input name (rewriter/held-inputs.ts).
+   */
+  generatorFeeds?: Record<string, TensorInput>;
 }
 
 const DEFAULTS: Omit<SearchOptions, 'progress'> = {
@@ -55,7 +61,7 @@ export class ContrastiveExplainer {
 
   static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
     const d = await Explainer.load(classifier, options);
-    const g = await Explainer.load(generator, options);
+    const g = await loadGenerator(generator, options);
     return new ContrastiveExplainer(await prepareContrastGraphs(d, g, options.output), d, g);
   }
 
@@ -144,6 +150,16 @@ export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?:
     reconstruction: await LoopSession.create(m.reconstruction, g),
     constrained: await LoopSession.create(m.constrained, d),
   };
+}
+
+/** The generator, with the inputs of `generatorFeeds` held at their values. */
+export async function loadGenerator(source: string | Uint8Array, options: ContrastLoadOptions): Promise<Explainer> {
+  const feeds = options.generatorFeeds ?? {};
+  if (!Object.keys(feeds).length) return Explainer.load(source, options);
+  const label = modelLabel(source);
+  const view = new GraphView(readModel(source, options.baseDir), label);
+  const values = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, fromNdarray(t) as HeldValue]));
+  return Explainer.fromModel(holdInputs(view, values, 'generator'), label, { ...options, cache: undefined });
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

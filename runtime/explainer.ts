@@ -220,11 +220,14 @@ export class Explainer {
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
   static async load(source: string | Uint8Array, options: ExplainerOptions = {}): Promise<Explainer> {
-    const { loadModel } = backend();
-    if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
-    const model = loadModel ? loadModel(source, { baseDir: options.baseDir }) : parseModel(source as Uint8Array, '<bytes>');
-    const cache = options.cache && { store: options.cache, modelId: await options.cache.modelId(source) };
-    return new Explainer(model, typeof source === 'string' ? source : '<bytes>', options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched);
+    const cacheId = options.cache && await options.cache.modelId(source);
+    return Explainer.fromModel(readModel(source, options.baseDir), modelLabel(source), options, cacheId);
+  }
+
+  /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
+  static fromModel(model: ModelProto, label: string, options: ExplainerOptions = {}, modelId?: string): Explainer {
+    const cache = options.cache && modelId !== undefined ? { store: options.cache, modelId } : undefined;
+    return new Explainer(model, label, options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched);
   }
 
   warn(message: string): void {
@@ -876,3 +879,13 @@ export class Explainer {
     return floatTensor(rows, x.dims);
   }
 }
+
+/** A model from bytes, or from a path where the platform has files (Node). */
+export function readModel(source: string | Uint8Array, baseDir?: string): ModelProto {
+  const { loadModel } = backend();
+  if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
+  return loadModel ? loadModel(source, { baseDir }) : parseModel(source as Uint8Array, '<bytes>');
+}
+
+/** How messages name a model: its path, or '<bytes>'. */
+export const modelLabel = (source: string | Uint8Array): string => (typeof source === 'string' ? source : '<bytes>');

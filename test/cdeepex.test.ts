@@ -16,7 +16,9 @@ import { readNpy } from '../runtime/node/npy-file';
 import { probeFacts } from '../runtime/probe';
 import { floatTensor } from '../runtime/tensors';
 import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 import { tinyGraph, tinyModel } from './support/tiny-model';
+import { conditionalGenerator } from './support/conditional-generator';
 import { emittedNonNative } from './support/webgpu-native';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
@@ -248,6 +250,39 @@ for (const method of ['cdeepex', 'xgems']) {
     for (const [index, probe] of [[15, 8], [30, 5], [46, 4]]) await checkExplanation(ce, d, gen, index, probe, method);
   });
 }
+
+test('a conditional generator G(z, y, scale) with y and scale held (--generator-feed): constraints hold on independent forwards of G(·, y) and D; a latent not left alone, or an input not held, is one line', async () => {
+  const cond = conditionalGenerator();
+  const classifier = fs.readFileSync(model('clean', 'classifier'));
+  const held = { y: { data: BigInt64Array.from([7n]), dims: [1] }, scale: { data: Float32Array.from([0.9]), dims: [] } };
+  const ce = await ContrastiveExplainer.load(classifier, cond, { generatorFeeds: held });
+  const samples = readNpy(path.join(DIR, 'samples.npy'));
+  const image = Float32Array.from((samples.data as Float32Array).subarray(15 * 256, 16 * 256));
+  const d = await Explainer.load(classifier);
+  const a = Array.from((await d.forward({ data: image, dims: [1, 1, 16, 16] })).logits.data).reduce((best, v, k, all) => (v > all[best] ? k : best), 0);
+  const r = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe: 8 });
+  assert.ok(r.constraints.satisfied, JSON.stringify(r.constraints));
+  // G(·, y = 7, scale = 0.9) run on the original conditional graph, fed y and scale.
+  const gen = await Explainer.load(cond, { wrt: 'z', warn: () => {} });
+  const at = async (z: { data: Float32Array; dims: number[] }) => (await gen.forward(z, { y: held.y, scale: held.scale })).image.data;
+  const [g0, ge] = [await at(r.z0), await at(r.ze)];
+  assert.ok(relL2(r.explanation.data, g0.map((v, k) => v - ge[k])) < 1e-5, 'E = G(z0, y) − G(ze, y)');
+  const logits = (await d.forward({ data: ge.map((v, k) => v + image[k] - g0[k]), dims: [1, 1, 16, 16] })).logits.data;
+  assert.ok(relL2(r.logits.data, logits) < 1e-5, 'logits at x(ze)');
+  const lse = Math.log(logits.reduce((acc, v) => acc + Math.exp(v), 0));
+  const llh = Array.from(logits, (v) => v - lse);
+  assert.ok(Math.abs(llh[a] - llh[8]) <= 1e-3, `llh_A = llh_B: ${llh[a]} vs ${llh[8]}`);
+  llh.forEach((v, i) => assert.ok(v <= Math.min(llh[a], llh[8]) + 1e-3, `class ${i} above A and B`));
+  assert.ok(Math.abs(r.residual - image.reduce((acc, v, k) => acc + (v - g0[k]) ** 2, 0)) < 1e-3 * (1 + r.residual), 'residual = ‖I − G(z0, y)‖²');
+  // Another class code gives another reconstruction.
+  const other = await (await ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, y: { data: BigInt64Array.from([2n]), dims: [1] } } })).explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe: 8 });
+  assert.ok(relL2(other.generatedZ0.data, r.generatedZ0.data) > 1e-6);
+  await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { y: held.y } }), /holding 'y' leaves the generator the inputs 'z', 'scale'; hold all but its latent input/);
+  await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, z: zeros([1, 12]) } }), /leaves the generator no input/);
+  await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, y: { data: Float32Array.from([1.5]), dims: [1] } } }), /input 'y' takes integers; the value held for it has fractional values/);
+  await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, y: { data: BigInt64Array.from([1n, 2n]), dims: [2] } } }), /input 'y' takes rows of \[\]; the value held for it has shape \[2\] \(give one row\)/);
+  await rejects(() => ContrastiveExplainer.load(classifier, cond), /the generator must have exactly one float input; it has 'z', 'y', 'scale'.*--generator-feed/);
+});
 
 test('explain takes an ndarray view (a transposed one is read through its strides) and returns E in the input\'s shape', async () => {
   const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));

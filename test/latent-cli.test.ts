@@ -8,6 +8,7 @@ import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
+import { conditionalGenerator } from './support/conditional-generator';
 
 const DIR = path.resolve(__dirname, '../../models/cdeepex');
 const D = path.join(DIR, 'clean', 'classifier.onnx');
@@ -89,6 +90,25 @@ test('contrast: user mistakes are one-line errors and no input file is touched',
   assert.equal(r.err.length, 1, r.err.join('|'));
   assert.match(r.err[0], /the input image holds NaN at flat index 40; only finite values can be explained/);
   assert.equal(snapshot([D, G, sample]), before);
+});
+
+test('contrast --generator-feed holds a conditional generator\'s other inputs (a class label, a scalar); rewrite takes it too; without it the error says how', async () => {
+  const cond = path.join(tmp, 'conditional.onnx');
+  fs.writeFileSync(cond, conditionalGenerator());
+  const [y, scale] = [path.join(tmp, 'y.json'), path.join(tmp, 'scale.json')];
+  fs.writeFileSync(y, '[7]');
+  fs.writeFileSync(scale, '0.9');
+  const out = path.join(tmp, 'cond');
+  const r = await runCli(['contrast', '--classifier', D, '--generator', cond, '--generator-feed', `y=${y}`, '--generator-feed', `scale=${scale}`, '--input', sample, '--true', '3', '--probe', '8', '--out-dir', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8')).constraints.satisfied);
+  const saved = path.join(tmp, 'al.onnx');
+  const w = await runCli(['rewrite', '--classifier', D, '--generator', cond, '--generator-feed', `y=${y},scale=${scale}`, '--method', 'cdeepex', '--out', saved]);
+  assert.is(w.code, 0, w.err.join('|'));
+  assert.match(w.out[0], /^wrote .*al\.onnx: inputs z, residual, z0, /);
+  const bare = await runCli(['contrast', '--classifier', D, '--generator', cond, '--input', sample, '--true', '3', '--probe', '8', '--out-dir', path.join(tmp, 'never')]);
+  assert.equal([bare.code, bare.err.length], [1, 1], bare.err.join('|'));
+  assert.match(bare.err[0], /^onnx-explain: error: .*it has 'z', 'y', 'scale' \(a conditional generator's other inputs are held with --generator-feed NAME=FILE; API: generatorFeeds\)$/);
 });
 
 test('maximize writes the image (.npy, .png), the objective per step (.json) and its plot', async () => {
