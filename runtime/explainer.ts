@@ -207,7 +207,10 @@ export class Explainer {
     if (unbatched && lookups.some((e) => !readsInput(e))) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
     const cut = Object.entries(chosen.embeddings).reduce((v, [ids, e]) => new GraphView(cutAtEmbedding(v, e, original.inputs.find((i) => i.name === ids)!), label), original);
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).
-    const batchless = new Map(declared.filter((i) => isBatchless(i, declared) && !chosen.inputs.includes(i)).map((i) => [i.name, i.dims]));
+    // So is an input whose fixed first dim is not the batch the explained input fixes (a weight matrix [3, 4] beside rows [2, 3]).
+    const batch = chosen.inputs[0].dims[0];
+    const otherFirstDim = (i: ModelInput) => batch > 0 && i.dims.length > 0 && i.dims[0] > 0 && i.dims[0] !== batch;
+    const batchless = new Map(declared.filter((i) => (isBatchless(i, declared) || otherFirstDim(i)) && !chosen.inputs.includes(i)).map((i) => [i.name, i.dims]));
     this.view = batchless.size ? new GraphView(withRowAxis(cut.model, new Set(batchless.keys())), label) : cut;
     this.inputs = modelInputs(this.view).map((i) => (batchless.has(i.name) ? { ...i, unbatched: batchless.get(i.name) } : i));
     this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings[c.name]?.output ?? c.name))!);

@@ -14,7 +14,6 @@ import { DenseInput } from './tensors';
  */
 export interface ModelInput extends InputSpec {
   params: (string | undefined)[];
-  unbatched?: number[];
   /** A float input that holds token ids (holdsTokenIds): explained as token ids, not as floats. */
   floatIds?: boolean;
 }

@@ -9,7 +9,13 @@ import { externalData } from './session';
 import { sessionModel } from './session-model';
 import { splitFeeds } from './tensors';
 
-export interface InputSpec { name: string; elemType: number; dims: number[] }
+export interface InputSpec {
+  name: string;
+  elemType: number;
+  dims: number[];
+  /** An input without a batch axis in the model, viewed with one of rows whose first the graph reads (rewriter/batchless-inputs.ts): its dims as declared. */
+  unbatched?: number[];
+}
 
 /** What probing found: every tensor's shape, type and batch axis, observed values, and whether the graph takes any batch. */
 export interface ProbeResult { facts: TensorFacts; batchDynamic: boolean }
@@ -63,7 +69,10 @@ function feeds(inputs: InputSpec[], scale: number, random: boolean, given: Recor
     const n = dims.reduce((a, b) => a * b, 1);
     const floaty = i.elemType === DataType.FLOAT || i.elemType === DataType.DOUBLE;
     const row = given[i.name] && Array.from(given[i.name].data as ArrayLike<number | bigint>, Number);
-    out[i.name] = makeOrtTensor(i.elemType, Array.from({ length: n }, (_, k) => (row ? row[k % row.length] : random && floaty ? rand() : 0)), dims);
+    const values = Array.from({ length: n }, (_, k) => (row ? row[k % row.length] : random && floaty ? rand() : 0));
+    // The graph reads the first row of an input without a batch axis: every row holds the same values, as when each row runs alone.
+    const width = i.unbatched && dims.length ? n / dims[0] : n;
+    out[i.name] = makeOrtTensor(i.elemType, values.map((v, k) => values[k % width]), dims);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
@@ -56,6 +56,27 @@ test('inputs without a batch axis (a scalar, a per-model vector, a boolean switc
   // One row with the leading axis is the same feed.
   const withAxis = await ex.attribute(x, { target, feeds: { ...feeds, temperature: { data: Float32Array.of(2), dims: [1] } } });
   assert.equal(Array.from(withAxis.attributions.data), Array.from(g.attributions.data));
+});
+
+test('a fixed-batch model (rows [2, 3]) with a weight matrix [3, 4] and a bias [1] as inputs (onnx2c\'s Gemm tests, exporters that keep weights as inputs): those are fed once for every row, as their first dims are not the batch; gradient = the weight\'s column, DeepLIFT sums to delta', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'g');
+  em.rename(em.op('Gemm', ['A', 'B', 'C'], { beta: float(3.2) }), 'Y');
+  const gemm = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'gemm', node: em.nodes, initializer: em.initializers, output: [valueInfo('Y', DataType.FLOAT, [2, 4])],
+      input: [valueInfo('A', DataType.FLOAT, [2, 3]), valueInfo('B', DataType.FLOAT, [3, 4]), valueInfo('C', DataType.FLOAT, [1])],
+    },
+  });
+  const B = Float32Array.from({ length: 12 }, (_, k) => Math.cos(k));
+  const weights = { B: { data: B, dims: [3, 4] }, C: { data: Float32Array.of(0.5), dims: [1] } };
+  const ex = await Explainer.load(gemm, { wrt: 'A' });
+  const A = { data: Float32Array.of(0.2, -0.4, 0.9, 1.1, 0.3, -0.7), dims: [2, 3] };
+  const g = await ex.attribute(A, { target: [1, 3], feeds: weights });
+  assert.equal(Array.from(g.attributions.data), [B[1], B[5], B[9], B[3], B[7], B[11]]);
+  const d = await ex.attribute(A, { method: 'deeplift', target: [1, 3], feeds: weights });
+  d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `row ${r}: delta ${v}`));
+  assert.ok(Math.abs(g.outputs.Y.data[1] - (0.2 * B[1] - 0.4 * B[5] + 0.9 * B[9] + 1.6)) < 1e-5, 'Y[0, 1] = A[0]·B[:, 1] + 3.2·C');
 });
 
 test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
