@@ -102,6 +102,9 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter((i) => embeddingsOf(view, i.name).length);
+  // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).
+  const unbatched = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
+  if (!tokens.length && unbatched.length) fail(`${label}: the model's float inputs (${unbatched.map((i) => `'${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}]`).join(', ')}) have no batch axis: a model that takes one sample is explained with --unbatched (API: unbatched: true), rows given with a leading axis`);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
   return tokenInput(tokens.sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);
 }

@@ -137,6 +137,16 @@ test('--unbatched: a model that takes one sample without a batch axis is explain
   const r = await runCli(['attribute', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--method', 'integrated-gradients', '--target', '1']);
   assert.is(r.code, 0, r.err.join('\n'));
   assert.ok(r.out.some((l) => /^row 0: convergence delta/.test(l)), r.out.join('\n'));
+  // A scalar input (tf2onnx's [] placeholder): the error says --unbatched, and info names it explained with it.
+  const em = new Emitter(13, DataType.FLOAT, 's');
+  em.rename(em.op('Abs', ['a']), 'y');
+  const scalar = path.join(dir, 'scalar.onnx');
+  fs.writeFileSync(scalar, encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'scalar', node: em.nodes, input: [valueInfo('a', DataType.FLOAT, [])], output: [valueInfo('y', DataType.FLOAT, [])] } }));
+  await rejects(() => Explainer.load(scalar), /the model's float inputs \('a' \[\]\) have no batch axis: a model that takes one sample is explained with --unbatched/);
+  const abs = await (await Explainer.load(scalar, { unbatched: true })).attribute({ data: Float32Array.of(-1.5, 2), dims: [2] });
+  assert.equal(Array.from(abs.attributions.data), [-1, 1]);
+  const info = await runCli(['info', scalar, '--unbatched']);
+  assert.ok(info.out.includes('input: a [] float32: explained, one sample without a batch axis (--unbatched)'), info.out.join('\n'));
 });
 
 /** x [3, 4, 4] → Unsqueeze → 1×1 Conv (2 channels, no bias) → Relu ('map' [1, 2, 4, 4]) → Squeeze → mean over height and width → · V [2, 2]: one image, no batch axis. */
