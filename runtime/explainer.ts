@@ -223,8 +223,8 @@ export class Explainer {
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
   static async load(source: string | Uint8Array, options: ExplainerOptions = {}): Promise<Explainer> {
-    const cacheId = options.cache && await options.cache.modelId(source);
-    return Explainer.fromModel(readModel(source, options.baseDir), modelLabel(source), options, cacheId);
+    const model = readModel(source, options.baseDir);
+    return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source));
   }
 
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
