@@ -43,6 +43,23 @@ test('info names the ops without a rule', async () => {
   assert.is(r.out[r.out.length - 1], 'unsupported ops: Det');
 });
 
+test('the CLI opts out of onnxruntime\'s telemetry (no session file or debug log left in the temp folder) unless ORT_DISABLE_TELEMETRY says otherwise', () => {
+  const fx = loadFixture('cnn_maxpool');
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const leftIn = (value: string | undefined) => {
+    const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    if (value === undefined) delete env.ORT_DISABLE_TELEMETRY;
+    else env.ORT_DISABLE_TELEMETRY = value;
+    const r = spawnSync(process.execPath, [bin, 'attribute', fx.model, '--input', inputOf('cnn_maxpool'), '--no-cache'], { env, encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    return fs.readdirSync(tmp);
+  };
+  assert.equal(leftIn(undefined), []);
+  // onnxruntime-node 1.30 writes them where its telemetry is on (this checks the opt-out is what keeps them away).
+  assert.ok(leftIn('0').some((f) => /^mat-debug-\d+\.log$/.test(f)), 'onnxruntime leaves a debug log with telemetry on');
+});
+
 test('attribute --out x.npy writes float32 attributions of the input shape equal to the API result', async () => {
   const fx = loadFixture('cnn_maxpool');
   for (const [method, extra] of [['gradient', []], ['deeplift', []], ['lrp-epsilon', ['--epsilon', '0.01']]] as [string, string[]][]) {

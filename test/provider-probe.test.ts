@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,6 +28,25 @@ if (!fs.existsSync(LAVAPIPE)) {
     assert.is(lines.length, 1, gpu.stderr);
     assert.match(lines[0], /^onnx-explain: warning: execution provider 'webgpu' is unavailable .*falling back to cpu$/);
     assert.is(gpu.stdout, run('cpu').stdout);
+  });
+}
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const quiet = '--provider webgpu on SwiftShader with XDG_RUNTIME_DIR unset (a server, CI): nothing on stderr, the private folder removed at exit';
+if (!fs.existsSync(SWIFTSHADER)) {
+  skip(test, quiet, `${SWIFTSHADER} not found (apt-get install chromium)`);
+} else {
+  test(quiet, () => {
+    const fx = loadFixture('mlp');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-explain-xdg-test-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER, TMPDIR: tmp };
+    delete env.XDG_RUNTIME_DIR;
+    const run = spawnSync(process.execPath, [BIN, 'attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--provider', 'webgpu', '--no-cache'], { env, encoding: 'utf8', timeout: 300_000 });
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stderr, '');
+    assert.match(run.stdout, /attribution \(gradient\)/);
+    assert.equal(fs.readdirSync(tmp).filter((f) => f.startsWith('onnx-explain-runtime-')), []);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 }
 

@@ -1,4 +1,7 @@
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../../rewriter/proto';
 
 /**
@@ -45,6 +48,7 @@ export function probeProvider(provider: string): Promise<string | undefined> {
       const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
       child.on('close', (code, signal) => {
         clearTimeout(timer);
+        if (code === 0) privateRuntimeDir();
         resolve(code === 0 ? undefined : reason.trim() || (signal ? `its start was ended by ${signal}` : `its start failed (exit ${code})`));
       });
       child.on('error', (e) => { clearTimeout(timer); resolve(e.message); });
@@ -52,4 +56,18 @@ export function probeProvider(provider: string): Promise<string | undefined> {
     verdicts.set(provider, verdict);
   }
   return verdict;
+}
+
+/**
+ * Dawn's Vulkan stack (SwiftShader, Mesa) prints "error: XDG_RUNTIME_DIR is invalid or not set in
+ * the environment." on stderr, twice, where the variable is missing (a server, a container, CI),
+ * though the run succeeds: before the provider starts here the process gets a private one (created
+ * with mode 0700, removed at exit).
+ */
+function privateRuntimeDir(): void {
+  const dir = process.env.XDG_RUNTIME_DIR;
+  if (dir && fs.existsSync(dir)) return;
+  const made = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-explain-runtime-'));
+  process.env.XDG_RUNTIME_DIR = made;
+  process.once('exit', () => fs.rmSync(made, { recursive: true, force: true }));
 }
