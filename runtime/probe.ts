@@ -1,6 +1,6 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, shapeConstant, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
+import { GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
 import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
@@ -324,10 +324,13 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     const dim = inputNames.has(vi.name ?? '') ? [{ dim_param: 'N' }, ...(tt.shape?.dim ?? []).slice(1)] : undefined;
     return { ...vi, type: { ...vi.type, tensor_type: { elem_type: tt.elem_type, shape: dim ? { dim } : undefined } } };
   };
+  // If/Loop/Scan bodies declare their outputs at the fixed batch too: those shapes go (their types stay).
+  const shapeless = (vi: ValueInfoProto): ValueInfoProto => ({ ...vi, type: vi.type?.tensor_type ? { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } : vi.type });
+  const freeBody = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(n, freeBody)), output: (g.output ?? []).map(shapeless), value_info: [] });
   const candidate: ModelProto = {
     ...model,
     graph: {
-      ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...extra], value_info: [],
+      ...graph, node: nodes.map((n) => mapSubgraphs(n, freeBody)), initializer: [...(graph.initializer ?? []), ...extra], value_info: [],
       input: (graph.input ?? []).map(freeBatch), output: (graph.output ?? []).map(freeBatch),
     },
   };

@@ -136,6 +136,24 @@ test('an export that fixes batch 2 and mixes its rows is refused in one line nam
   }
 });
 
+test('an export that fixes batch 2 inside If branches too (their outputs declared [2, 3]) is batch-freed: the If on a shape condition is inlined and the gradient is right', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'cond');
+  const y = em.op('Relu', ['x']);
+  const wide = em.op('Greater', [em.op('Gather', [em.op('Shape', ['x']), em.constInt([1], [])], { axis: 0 }), em.constInt([2], [])]);
+  const declared = (name: string) => valueInfo(name, DataType.FLOAT, [2, 3]);
+  const branch = (name: string, factor: number) => ({ name, node: [{ op_type: 'Mul', input: [y, `${name}_factor`], output: [`${name}_out`] }], initializer: [{ name: `${name}_factor`, dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(Float32Array.of(factor).buffer) }], output: [declared(`${name}_out`)] });
+  em.nodes.push({ op_type: 'If', input: [wide], output: ['out'], name: 'if', attribute: [{ name: 'then_branch', type: 5, g: branch('then', 2) }, { name: 'else_branch', type: 5, g: branch('else', -1) }] });
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'cond', node: em.nodes, initializer: em.initializers, input: [declared('x')], output: [declared('out')] },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  const x = Float32Array.of(1, -2, 3, -4, 5, 6);
+  const g = await ex.attribute({ data: x, dims: [2, 3] }, { target: [0, 2] });
+  assert.equal(Array.from(g.attributions.data), [2, 0, 0, 0, 0, 2]);
+  assert.equal(Array.from(g.outputs.out.data), Array.from(x, (v) => 2 * Math.max(v, 0)));
+});
+
 test('a fixed-batch export whose outputs are NaN at some inputs (Sqrt) is batch-freed; NaN on the explained input is named', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'sqrt');
   em.rename(em.op('Gemm', [em.op('Sqrt', ['x']), em.constFloat(F, [4, 5])]), 'y');
