@@ -3,7 +3,7 @@ import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
-import { DataType, ModelProto, NodeProto, toNumber } from './proto';
+import { DataType, isFloatType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
 import { readInStandardOps, StandardForm } from './standard-form';
 
@@ -80,6 +80,7 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   const terms: string[] = [];
   if (mask) {
     const type = view.declared(mask)?.elemType ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
+    if (type !== DataType.BOOL && !isFloatType(type)) fail(`attn_mask '${mask}' has ONNX type ${type}; the Attention op takes a boolean mask or a float one added to the scores`);
     terms.push(type === DataType.BOOL ? blockedWhere(em, mask, LOWEST) : mask);
   }
   // After a past of P keys, query i sits at P + i (onnxruntime's kernel; upper-left without a past).

@@ -114,8 +114,10 @@ test('opset-23 Attention with past_key and past_value (causal, grouped heads): w
   await againstKernels(model, [0, 2]);
 });
 
-test('opset-23 Attention with a negative softcap is refused in one line naming the node', async () => {
+test('opset-23 Attention with a negative softcap, or an integer attn_mask (burn-onnx\'s fixture; the op takes boolean or float masks), is refused in one line naming the node', async () => {
   await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2), { name: 'softcap', type: AttrType.FLOAT, f: -3 }] })), /node 'attention' \(Attention, opset 23\): softcap -3 is negative/);
+  const intMask = makeTensor('mask', [S, S], new Array(S * S).fill(1), DataType.INT32);
+  await rejects(() => Explainer.load(functionModel({ attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: intMask })), /node 'attention' \(Attention, opset 23\): attn_mask 'mask' has ONNX type 6; the Attention op takes a boolean mask or a float one added to the scores/);
 });
 
 /** x [N, 3, 4, 5] → MeanVarianceNormalization over `axes` → times a fixed map, mean over H, W → 2 scores. */
