@@ -24,7 +24,7 @@ export interface WalkSpec {
 
 /** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
 const CONTROL_FLOW: Record<string, [string, string]> = {
-  If: ['an If is inlined only when its condition is constant or computed from shapes', 'the branch taken'],
+  If: ['an If is inlined only when its condition is constant, computed from shapes or from a fed input without a batch axis', 'the branch taken'],
   Loop: ['a Loop is unrolled only when its trip count is known and its condition stays true', 'the loop written out'],
   Scan: ['a Scan is unrolled only over a known length (at most 1,024) that is not the batch axis', 'the loop written out'],
 };

@@ -1,6 +1,6 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent } from '../rewriter/graph-view';
+import { GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent, valueDescendants } from '../rewriter/graph-view';
 import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
@@ -232,8 +232,11 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
     throw cannotRun(label, inputs.map((i) => i.dims), e);
   }
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true, ...(Object.keys(given).length ? { exactInputs: Object.keys(given) } : {}) };
-  // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's.
-  const fromValues = valueDependent(new GraphView(model, label));
+  // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's —
+  // but for inputs given without a batch axis, whose one value every row shares.
+  const shared = new Set(inputs.filter((i) => i.unbatched && given[i.name]).map((i) => i.name));
+  const view = new GraphView(model, label);
+  const fromValues = valueDescendants(view, view.inputs.map((i) => i.name ?? '').filter((name) => !shared.has(name)));
   for (const [name, t] of Object.entries(one)) {
     const v = t as OrtTensor;
     facts.shapes.set(name, [...v.dims]);

@@ -79,6 +79,34 @@ test('a fixed-batch model (rows [2, 3]) with a weight matrix [3, 4] and a bias [
   assert.ok(Math.abs(g.outputs.Y.data[1] - (0.2 * B[1] - 0.4 * B[5] + 0.9 * B[9] + 1.6)) < 1e-5, 'Y[0, 1] = A[0]·B[:, 1] + 3.2·C');
 });
 
+test('an If on a boolean input without a batch axis (TF1\'s is_training placeholder through tf2onnx): its given value, or false by default, picks the branch that is explained; gradient, DeepLIFT and the outputs follow it', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'tf1');
+  const scaled = (name: string, factor: number) => ({ name, node: [{ op_type: 'Mul', input: ['x', `${name}_f`], output: [`${name}_out`] }], initializer: [{ name: `${name}_f`, dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(Float32Array.of(factor).buffer) }], output: [valueInfo(`${name}_out`, DataType.FLOAT, ['N', 4])] });
+  em.nodes.push({ op_type: 'If', input: ['is_training'], output: ['h'], name: 'cond', attribute: [{ name: 'then_branch', type: 5, g: scaled('train', 0.5) }, { name: 'else_branch', type: 5, g: scaled('infer', 2) }] });
+  em.rename(em.op('Tanh', [em.matmul('h', em.constFloat(W, [4, 3]))]), 'y');
+  const tf1 = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'tf1', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('is_training', DataType.BOOL, [])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])] },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(tf1, { warn: (m) => notes.push(m) });
+  const target = [0, 2, 1];
+  /** ∂ tanh(c·x·W)_t / ∂x_i = c·(1 − y_t²)·W[i, t]. */
+  const want = (c: number) => target.flatMap((t, r) => {
+    const z = c * [0, 1, 2, 3].reduce((acc, i) => acc + x.data[r * 4 + i] * W[i * 3 + t], 0);
+    return [0, 1, 2, 3].map((i) => c * (1 - Math.tanh(z) ** 2) * W[i * 3 + t]);
+  });
+  const flag = (v: number) => ({ is_training: { data: [v], dims: [] } });
+  const cases: [Record<string, { data: number[]; dims: number[] }>, number][] = [[{}, 2], [flag(1), 0.5], [flag(0), 2]];
+  for (const [feeds, c] of cases) {
+    const g = await ex.attribute(x, { target, feeds });
+    assert.ok(relL2(g.attributions.data, want(c)) < 1e-6, `factor ${c}: gradient rel L2 ${relL2(g.attributions.data, want(c))}`);
+    const d = await ex.attribute(x, { method: 'deeplift', target, feeds });
+    d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `factor ${c}, row ${r}: delta ${v}`));
+  }
+  assert.ok(notes.some((m) => /input 'is_training' not given: using zeros/.test(m)), notes.join('\n'));
+});
+
 test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
   await rejects(() => Explainer.load(model(), { wrt: 'temperature' }), /--wrt temperature: input 'temperature' \[\] has no batch axis: it is fed as it is for every row \(--feed temperature=FILE\), not explained/);
   const notes: string[] = [];
