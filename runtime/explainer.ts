@@ -367,12 +367,13 @@ export class Explainer {
 
   /**
    * The fed inputs whose values set tensor shapes (valueShaped), or, without a batch axis (one value
-   * for every row), an If's condition (TF1's is_training placeholder): the probe runs with their
-   * given values, so the If becomes the branch they take.
+   * for every row), an If's condition (TF1's is_training placeholder) or a Loop's trip count or
+   * first condition: the probe runs with their given values, so the If becomes the branch they
+   * take and the Loop its iterations.
    */
   shapeSetters(): string[] {
     const explained = new Set(this.explained.map((i) => i.name));
-    const conditions = this.view.nodes.filter((n) => n.op_type === 'If' && !n.domain).map((n) => n.input![0]);
+    const conditions = this.view.nodes.flatMap((n) => (n.domain ? [] : n.op_type === 'If' ? [n.input![0]] : n.op_type === 'Loop' ? (n.input ?? []).slice(0, 2).filter(Boolean) : []));
     const steers = (name: string) => conditions.some((c) => c === name || valueDescendants(this.view, [name]).has(c));
     this.shapeSetterNames ??= this.inputs.filter((i) => !explained.has(i.name) && (valueShaped(this.view, [i.name]).size > 0 || (i.unbatched && steers(i.name)))).map((i) => i.name);
     return this.shapeSetterNames;

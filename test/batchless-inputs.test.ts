@@ -107,6 +107,36 @@ test('an If on a boolean input without a batch axis (TF1\'s is_training placehol
   assert.ok(notes.some((m) => /input 'is_training' not given: using zeros/.test(m)), notes.join('\n'));
 });
 
+test('a Loop whose trip count is a fed input without a batch axis runs the iterations given: x·1.5ⁿ through tanh, gradient and DeepLIFT for n = 0, 2, 3', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'loop');
+  const body = {
+    name: 'body', node: [{ op_type: 'Identity', input: ['cond_in'], output: ['cond_out'] }, { op_type: 'Mul', input: ['h_in', 'growth'], output: ['h_out'] }],
+    initializer: [{ name: 'growth', dims: [1], data_type: DataType.FLOAT, raw_data: new Uint8Array(Float32Array.of(1.5).buffer) }],
+    input: [valueInfo('i', DataType.INT64, []), valueInfo('cond_in', DataType.BOOL, []), valueInfo('h_in', DataType.FLOAT, ['N', 4])],
+    output: [valueInfo('cond_out', DataType.BOOL, []), valueInfo('h_out', DataType.FLOAT, ['N', 4])],
+  };
+  em.nodes.push({ op_type: 'Loop', input: ['steps', '', 'x'], output: ['h'], name: 'repeat', attribute: [{ name: 'body', type: 5, g: body }] });
+  em.rename(em.op('Tanh', [em.matmul('h', em.constFloat(W, [4, 3]))]), 'y');
+  const looped = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'loop', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo('steps', DataType.INT64, [])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])] },
+  });
+  const ex = await Explainer.load(looped, { warn: () => {} });
+  const target = [0, 2, 1];
+  for (const n of [0, 2, 3]) {
+    const c = 1.5 ** n;
+    const want = target.flatMap((t, r) => {
+      const z = c * [0, 1, 2, 3].reduce((acc, i) => acc + x.data[r * 4 + i] * W[i * 3 + t], 0);
+      return [0, 1, 2, 3].map((i) => c * (1 - Math.tanh(z) ** 2) * W[i * 3 + t]);
+    });
+    const feeds = { steps: { data: BigInt64Array.of(BigInt(n)), dims: [] } };
+    const g = await ex.attribute(x, { target, feeds });
+    assert.ok(relL2(g.attributions.data, want) < 1e-5, `n = ${n}: gradient rel L2 ${relL2(g.attributions.data, want)}`);
+    const d = await ex.attribute(x, { method: 'deeplift', target, feeds });
+    d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `n = ${n}, row ${r}: delta ${v}`));
+  }
+});
+
 test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
   await rejects(() => Explainer.load(model(), { wrt: 'temperature' }), /--wrt temperature: input 'temperature' \[\] has no batch axis: it is fed as it is for every row \(--feed temperature=FILE\), not explained/);
   const notes: string[] = [];
