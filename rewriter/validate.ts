@@ -269,7 +269,9 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       if (view.opset < 22) disagree(`ceil_mode: the last window on axis ${i + 2} would start past the input and its padding; the kernel runs ${out - 1} windows there, the shape inference before opset 22 counts ${out} (export with opset 22)`);
       return out - 1;
     });
-    return [[x[0], kind === 'conv' && w ? w[0] : x[1], ...size]];
+    // A Conv's output channels are its weight's (unknown where the weight's shape is).
+    if (kind === 'conv' && !w) return [];
+    return [[x[0], kind === 'conv' ? w![0] : x[1], ...size]];
   };
 }
 
@@ -344,6 +346,8 @@ const RULES: Record<string, Rule> = {
   MaxPool: windowed('pool'),
   AveragePool: windowed('pool'),
   LpPool: windowed('pool'),
+  // The shape is input 0's value (weights written as ConstantOfShape: onnx's light models).
+  ConstantOfShape: (node, _ins, _fail, _view, valueOf) => [valueOf?.(node.input?.[0] ?? '')],
   GlobalAveragePool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
   GlobalMaxPool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
   ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'HardSigmoid',

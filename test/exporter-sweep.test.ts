@@ -88,6 +88,34 @@ test('models below opset 9 are read at opset 9 (the first with Where) in their l
   assert.ok(lines.includes('opsets: ai.onnx 7 (read as opset 9, the first with Where, which augmented graphs need)'), lines.slice(0, 3).join('\n'));
 });
 
+test('weights computed by ConstantOfShape (onnx\'s "light" zoo models: AlexNet, ResNet-50, VGG-19, …) are read with their shapes: the Conv\'s channels come from its weight (they were taken as the input\'s, and the Reshape after it was refused); outputs and gradients equal those of the same model with the weights as initializers', async () => {
+  const weights = (constantOfShape: boolean): ModelProto => {
+    const nodes = [];
+    const initializer = [makeTensor('bias', [4], [0.1, -0.2, 0.3, 0], DataType.FLOAT), makeTensor('flat', [2], [0, -1], DataType.INT64), makeTensor('fc', [36, 2], Array.from({ length: 72 }, (_, k) => Math.sin(k)), DataType.FLOAT)];
+    if (constantOfShape) {
+      initializer.push(makeTensor('w_shape', [4], [4, 3, 3, 3], DataType.INT64));
+      nodes.push({ op_type: 'ConstantOfShape', input: ['w_shape'], output: ['w'], name: 'w', attribute: [{ name: 'value', type: AttrType.TENSOR, t: makeTensor('value', [1], [0.05], DataType.FLOAT) }] });
+    } else {
+      initializer.push(makeTensor('w', [4, 3, 3, 3], new Array(108).fill(0.05), DataType.FLOAT));
+    }
+    nodes.push(
+      { op_type: 'Conv', input: ['x', 'w', 'bias'], output: ['c'], name: 'conv', attribute: [{ name: 'kernel_shape', type: AttrType.INTS, ints: [3, 3] }, { name: 'strides', type: AttrType.INTS, ints: [2, 2] }] },
+      { op_type: 'Relu', input: ['c'], output: ['r'], name: 'relu' },
+      { op_type: 'Reshape', input: ['r', 'flat'], output: ['f'], name: 'flatten' },
+      { op_type: 'MatMul', input: ['f', 'fc'], output: ['y'], name: 'fc' },
+    );
+    return { ir_version: 4, opset_import: [{ domain: '', version: 9 }], graph: { name: 'light', node: nodes, initializer, input: [valueInfo('x', DataType.FLOAT, [1, 3, 7, 7])], output: [valueInfo('y', DataType.FLOAT, [1, 2])] } };
+  };
+  const x = { data: Float32Array.from({ length: 147 }, (_, k) => Math.cos(k * 0.7)), dims: [1, 3, 7, 7] };
+  const [light, plain] = await Promise.all([true, false].map((c) => Explainer.load(encodeModel(weights(c)))));
+  const [a, b] = [await light.attribute(x, { target: 1 }), await plain.attribute(x, { target: 1 })];
+  assert.equal(Array.from(a.outputs.y.data), Array.from(b.outputs.y.data));
+  assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-7, `gradient rel L2 ${relL2(a.attributions.data, b.attributions.data)}`);
+  const session = await ort.InferenceSession.create(encodeModel(weights(true)));
+  const y = (await session.run({ x: new ort.Tensor('float32', x.data, x.dims) })).y.data as Float32Array;
+  assert.ok(relL2(a.outputs.y.data, y) < 1e-6, 'onnxruntime\'s outputs');
+});
+
 test('half_cnn: a float16 .npy input gives the float32 attributions; info names the widening', async () => {
   const fx = loadFixture('half_cnn', EXPORTERS);
   const bits = Uint16Array.from(fx.input.data, (v) => toHalfBits(v));
