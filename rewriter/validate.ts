@@ -417,7 +417,8 @@ const RULES: Record<string, Rule> = {
   },
   Squeeze: (node, [x], fail, view) => {
     const axes = axesOf(node, view);
-    if (!x) return [];
+    // Axes given as a computed input: which ones is not known here.
+    if (!x || (!axes && node.input?.[1])) return [];
     if (!axes) return [x.filter((d) => d !== 1)];
     const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));
     unique(norm, axes, x.length, fail);
@@ -496,7 +497,7 @@ function stringAttr(node: NodeProto, name: string): string | undefined {
 function reduce(node: NodeProto, [x]: Shape[], fail: Fail, view: GraphView): Shape[] {
   flag(node, 'keepdims', fail);
   const axes = axesOf(node, view);
-  if (!x) return [];
+  if (!x || (!axes && node.input?.[1])) return [];
   const keep = attrInt(node, 'keepdims', 1) === 1;
   if (!axes?.length) return attrInt(node, 'noop_with_empty_axes', 0) ? [x] : [keep ? x.map(() => 1) : []];
   const norm = axes.map((a) => axisIn(a, x.length, 'axis', fail));

@@ -116,6 +116,36 @@ test('weights computed by ConstantOfShape (onnx\'s "light" zoo models: AlexNet, 
   assert.ok(relL2(a.outputs.y.data, y) < 1e-6, 'onnxruntime\'s outputs');
 });
 
+test('a ReduceSum and a Squeeze whose axes input is computed (the last axis, from the rank) are not taken as reducing every axis by the shape check (which then refused the Reshape after them)', async () => {
+  const last = [
+    { op_type: 'Shape', input: ['x'], output: ['shape'], name: 'shape' },
+    { op_type: 'Size', input: ['shape'], output: ['rank'], name: 'rank' },
+    { op_type: 'Sub', input: ['rank', 'one'], output: ['last0'], name: 'last0' },
+    { op_type: 'Unsqueeze', input: ['last0', 'zero'], output: ['last'], name: 'last' },
+  ];
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'axes', node: [
+        ...last,
+        { op_type: 'ReduceSum', input: ['x', 'last'], output: ['s'], name: 'sum', attribute: [{ name: 'keepdims', type: AttrType.INT, i: 1 }] },
+        { op_type: 'Squeeze', input: ['s', 'last'], output: ['q'], name: 'squeeze' },
+        { op_type: 'Reshape', input: ['q', 'to'], output: ['r'], name: 'reshape' },
+        { op_type: 'ReduceMax', input: ['r'], output: ['y'], name: 'max', attribute: [{ name: 'axes', type: AttrType.INTS, ints: [1, 2] }, { name: 'keepdims', type: AttrType.INT, i: 0 }] },
+      ],
+      initializer: [makeTensor('one', [], [1], DataType.INT64), makeTensor('zero', [1], [0], DataType.INT64), makeTensor('to', [3], [-1, 2, 2], DataType.INT64)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4, 5])], output: [{ name: 'y' }],
+    },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  const x = { data: Float32Array.from({ length: 20 }, (_, k) => Math.sin(k)), dims: [1, 4, 5] };
+  const g = await ex.attribute(x, {});
+  // y = max over the four row sums of x: the gradient is 1 on the winning row's five entries.
+  const sums = [0, 1, 2, 3].map((r) => x.data.slice(r * 5, r * 5 + 5).reduce((a, v) => a + v, 0));
+  const win = sums.indexOf(Math.max(...sums));
+  assert.equal(Array.from(g.attributions.data), Array.from({ length: 20 }, (_, k) => (Math.floor(k / 5) === win ? 1 : 0)));
+});
+
 test('half_cnn: a float16 .npy input gives the float32 attributions; info names the widening', async () => {
   const fx = loadFixture('half_cnn', EXPORTERS);
   const bits = Uint16Array.from(fx.input.data, (v) => toHalfBits(v));
