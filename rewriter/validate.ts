@@ -351,7 +351,9 @@ const RULES: Record<string, Rule> = {
   GlobalAveragePool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
   GlobalMaxPool: (_n, [x]) => [x?.map((d, k) => (k < 2 ? d : 1))],
   ...Object.fromEntries(['Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Elu', 'Selu', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'HardSigmoid',
-    'HardSwish', 'Softplus', 'Dropout', 'Identity', 'Cast', 'Clip', 'BatchNormalization', 'InstanceNormalization', 'Sign', 'Floor', 'Ceil'].map((op) => [op, same])),
+    'HardSwish', 'Softplus', 'Dropout', 'Identity', 'Cast', 'Clip', 'BatchNormalization', 'InstanceNormalization', 'Sign', 'Floor', 'Ceil',
+    // Quantized graphs (QDQ) keep shapes through their quantize/dequantize pairs.
+    'QuantizeLinear', 'DequantizeLinear', 'Gelu', 'Mish', 'Softsign', 'Celu', 'ThresholdedRelu', 'Shrink', 'Round'].map((op) => [op, same])),
   ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'PRelu', 'Equal', 'Greater', 'Less'].map((op) => [op, elementwise])),
   Softmax: sameWithAxis,
   LogSoftmax: sameWithAxis,

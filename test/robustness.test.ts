@@ -102,6 +102,17 @@ test('Conv pads 65536 behind a GroupNorm (Reshape to Shape(x)) and an exported G
   assert.ok(Date.now() - started < 10_000, `refused after ${Date.now() - started} ms`);
 });
 
+test('Conv pads 1000 in a QDQ model (fuzz seed 2537: half a minute) is refused at once: shapes pass the quantize/dequantize pairs', async () => {
+  const fx = loadFixture('qdq_cnn', EXPORTERS);
+  const m = decodeModel(fs.readFileSync(fx.model));
+  const conv = m.graph!.node!.find((n) => n.name === 'Conv_15_node')!;
+  conv.attribute = [...conv.attribute!.filter((a) => a.name !== 'pads'), ints('pads', [1000, 1000, 1000, 1000])];
+  fs.writeFileSync(at('qdq-pads.onnx'), encodeModel(m));
+  const started = Date.now();
+  await cliFails(['attribute', at('qdq-pads.onnx'), '--input', path.join(path.dirname(fx.model), 'input.npy'), '--no-cache', '--out', at('never.npy')], /node 'Conv_15_node' \(Conv, opset \d+\): pads \[1000,1000,1000,1000\] reach past the dilated kernel \[3,3\] and grow the input \[1,\d+,\d+,\d+\] \d+-fold$/);
+  assert.ok(Date.now() - started < 10_000, `refused after ${Date.now() - started} ms`);
+});
+
 /** convtranspose_head with one ConvTranspose dilated along the width; the path of the written model. */
 function dilatedHead(node: string, dilation: number): string {
   const fx = loadFixture('convtranspose_head', EXPORTERS);
