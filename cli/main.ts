@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, valueShaped } from '../rewriter/graph-view';
+import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
@@ -409,7 +410,9 @@ async function info(p: Parsed): Promise<void> {
     if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';
-    return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
+    // Other token ids with their own embedding (token types, positions) join the explained ones.
+    const joins = ex.tokens && !isFloatType(i.elemType) && embeddingsOf(original, i.name).length ? `; or explained jointly with --wrt ${ex.tokens.ids.name},${i.name}` : '';
+    return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})${joins}`;
   };
   original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {

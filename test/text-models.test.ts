@@ -343,6 +343,9 @@ test('CLI: --wrt input_ids,token_type_ids writes one file per token input and a 
   }
   // Row 2's token types: four of type 1 after four of type 0.
   assert.ok(cli.out.some((l) => /^ +2 +7 +1 +-?\d/.test(l)), cli.out.join('\n'));
+  const info = await runCli(['info', model]);
+  assert.ok(info.out.includes('input: token_type_ids [batch, sequence] int64: fed with --feed token_type_ids=FILE (default zeros); or explained jointly with --wrt input_ids,token_type_ids'), info.out.join('\n'));
+  assert.ok(info.out.includes('input: attention_mask [batch, sequence] int64: fed with --feed attention_mask=FILE (default ones)'), info.out.join('\n'));
   const unfed = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')}`]);
   assert.equal([unfed.code, unfed.err.length], [1, 1]);
   assert.match(unfed.err[0], /^onnx-explain: error: .*token ids 'token_type_ids' are explained jointly: give them with --feed token_type_ids=FILE/);
