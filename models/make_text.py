@@ -108,7 +108,10 @@ def save(d, arrays, meta):
 
 
 def main():
-    shutil.rmtree(OUT_ROOT, ignore_errors=True)
+    # The folders `make_text.py eos` and `make_text.py bart` write stay (main does not rewrite them).
+    for name in os.listdir(OUT_ROOT) if os.path.isdir(OUT_ROOT) else []:
+        if name not in ("eos_pool_op14", "bart_op14"):
+            shutil.rmtree(os.path.join(OUT_ROOT, name))
     torch.manual_seed(3)
     model = Bert().eval()
     with torch.no_grad():
