@@ -10,7 +10,8 @@ const root = path.resolve(__dirname, '..');
 const pattern = process.argv[2] ?? '.*\\.test\\.js$';
 // CLI runs in the tests keep their graph cache in a folder of their own, removed at the end.
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-explain-test-cache-'));
-const env = { ...process.env, ONNX_EXPLAIN_CACHE_DIR: cacheDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) };
+// onnxruntime's telemetry would leave a session file and a debug log in the temp folder per test process.
+const env = { ORT_DISABLE_TELEMETRY: '1', ...process.env, ONNX_EXPLAIN_CACHE_DIR: cacheDir, ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}) };
 const child = spawn(process.execPath, [path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js'), path.join(root, 'dist/test'), pattern], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let text = '';
 child.stdout.on('data', (chunk) => { process.stdout.write(chunk); text += chunk; });
