@@ -308,13 +308,20 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
   const extra: TensorProto[] = [];
   const nodes = (graph.node ?? []).map((n) => {
     const shape = n.op_type === 'Reshape' ? shapeConstant(view, n.input?.[1] ?? '') : undefined;
-    if (!shape || shape.values[0] !== batch) return n;
+    const first = shape?.values[0] ?? 0;
+    // A first dim of B, or (B > 1) of B·k: the batch merged with the heads, as torch's dynamo
+    // exporter writes attention at a static batch ([B·heads, L, d] and back to [B, heads, L, d]).
+    const merged = batch > 1 && first > batch && first % batch === 0;
+    if (!shape || (first !== batch && !merged)) return n;
     // 0 copies the input's dim unless allowzero (torch.onnx's dynamo exporter sets it), which the
-    // copy drops where no other dim is 0.
+    // copy drops where no other dim is 0. For B > 1 where no other dim is −1, −1 lets the batch
+    // through whatever the input's first dim holds (B·heads into B, heads).
     const literalZeros = attrInt(n, 'allowzero', 0) === 1;
     if (literalZeros && shape.values.includes(0)) return n;
+    const inferred = batch > 1 && !shape.values.includes(-1);
+    if (merged && !inferred) return n;
     const name = `${n.input![1]}/batch_free`;
-    extra.push(makeTensor(name, [shape.values.length], [0, ...shape.values.slice(1)], DataType.INT64));
+    extra.push(makeTensor(name, [shape.values.length], [inferred ? -1 : 0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);

@@ -154,6 +154,28 @@ test('an export that fixes batch 2 inside If branches too (their outputs declare
   assert.equal(Array.from(g.outputs.out.data), Array.from(x, (v) => 2 * Math.max(v, 0)));
 });
 
+test('a static-batch attention export (torch dynamo at batch 4: Reshape to [B·heads, L, d] and back to [B, heads, L, d]) is batch-freed: the same gradients as its dynamic-batch twin, at batch 4 and for one row', async () => {
+  const attention = (batch: number | string): ModelProto => {
+    const em = new Emitter(13, DataType.FLOAT, 'sdpa');
+    const merged = em.reshape('x', [typeof batch === 'number' ? batch * 2 : -1, 3, 5]);
+    const scores = em.op('Softmax', [em.matmul(merged, em.op('Transpose', [merged], { perm: [0, 2, 1] }))], { axis: -1 });
+    const context = em.reshape(em.matmul(scores, merged), [typeof batch === 'number' ? batch : -1, 2, 3, 5]);
+    em.rename(em.reduceSum(em.mul(context, em.constFloat(Array.from({ length: 30 }, (_, k) => Math.sin(k)), [2, 3, 5])), [2, 3], false), 'y');
+    return {
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+      graph: { name: 'sdpa', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [batch, 2, 3, 5])], output: [valueInfo('y', DataType.FLOAT, [batch, 2])] },
+    };
+  };
+  const [fixed, dynamic] = await Promise.all([attention(4), attention('N')].map((m) => Explainer.load(encodeModel(m))));
+  const x = { data: Float32Array.from({ length: 120 }, (_, k) => Math.cos(k * 0.37)), dims: [4, 2, 3, 5] };
+  const target = [0, 1, 1, 0];
+  const [a, b] = [await fixed.attribute(x, { target }), await dynamic.attribute(x, { target })];
+  assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, `batch 4: rel L2 ${relL2(a.attributions.data, b.attributions.data)}`);
+  const row = { data: x.data.slice(30, 60), dims: [1, 2, 3, 5] };
+  const one = await fixed.attribute(row, { target: 1 });
+  assert.ok(relL2(one.attributions.data, b.attributions.data.slice(30, 60)) < 1e-6, 'one row');
+});
+
 test('a fixed-batch export whose outputs are NaN at some inputs (Sqrt) is batch-freed; NaN on the explained input is named', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'sqrt');
   em.rename(em.op('Gemm', [em.op('Sqrt', ['x']), em.constFloat(F, [4, 5])]), 'y');
