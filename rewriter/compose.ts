@@ -2,7 +2,7 @@ import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { upgradeOpset } from './opset-upgrade';
-import { DataType, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto, valueInfo } from './proto';
+import { DataType, declaredDims, isFloatType, ModelProto, NodeProto, toNumber, ValueInfoProto, valueInfo } from './proto';
 
 export interface ComposeSpec {
   generator: GraphView;
@@ -41,9 +41,7 @@ function soleFloatInput(view: GraphView, role: string): ValueInfoProto {
   return vi;
 }
 
-function declaredRow(vi: ValueInfoProto): number[] {
-  return (vi.type?.tensor_type?.shape?.dim ?? []).slice(1).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
-}
+const declaredRow = (vi: ValueInfoProto): number[] => declaredDims(vi).slice(1);
 
 const show = (row: number[]) => `[N, ${row.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
 const count = (row: number[]) => row.reduce((a, b) => a * b, 1);

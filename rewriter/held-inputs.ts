@@ -1,14 +1,13 @@
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
-import { DataType, isFloatType, makeTensor, ModelProto, toNumber, ValueInfoProto } from './proto';
+import { DataType, declaredDims, isFloatType, makeTensor, ModelProto } from './proto';
 
 /** A held input's value: one row (with or without its leading axis of 1), or the whole tensor of an input without a batch axis. */
 export interface HeldValue { data: ArrayLike<number | bigint>; dims: readonly number[] }
 
 const HELD_TYPES = new Set<number>([DataType.FLOAT, DataType.INT64, DataType.INT32, DataType.DOUBLE]);
 
-const declaredDims = (vi: ValueInfoProto) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
 const show = (dims: readonly number[]) => `[${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
 
 /**
@@ -24,7 +23,7 @@ export function holdInputs(view: GraphView, values: Record<string, HeldValue>, r
   if (free.length !== 1) throw new ExplainError(`${view.label}: holding ${Object.keys(values).map((n) => `'${n}'`).join(', ')} leaves the ${role} ${free.length ? `the inputs ${free.map((i) => `'${i.name}'`).join(', ')}` : 'no input'}; hold all but its latent input (inputs: ${names})`);
   if (view.opset < 8) throw new ExplainError(`${view.label}: holding inputs needs opset 8 or later (Expand); the ${role} has opset ${view.opset}`);
   const batchFrom = free[0].name!;
-  const batchDynamic = declaredDims(free[0])[0] !== undefined && declaredDims(free[0])[0] < 0;
+  const batchDynamic = (declaredDims(free[0])[0] ?? 0) < 0;
   const em = new Emitter(view.opset, DataType.FLOAT, 'held');
   let batch: string | undefined;
   const held = new Set<string>();

@@ -239,6 +239,11 @@ export function makeTensor(name: string, dims: number[], values: ArrayLike<numbe
   return { name, dims, data_type: dataType, raw_data: raw };
 }
 
+/** A value's declared dims, −1 where dynamic (a dim_param, or no value). */
+export function declaredDims(vi: ValueInfoProto): number[] {
+  return (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
+}
+
 export function valueInfo(name: string, elemType: number, dims?: (number | string)[]): ValueInfoProto {
   const tensor_type: { elem_type: number; shape?: { dim: DimProto[] } } = { elem_type: elemType };
   if (dims) tensor_type.shape = { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) };

@@ -372,10 +372,14 @@ export class Explainer {
    * take and the Loop its iterations.
    */
   shapeSetters(): string[] {
+    if (this.shapeSetterNames) return this.shapeSetterNames;
     const explained = new Set(this.explained.map((i) => i.name));
     const conditions = this.view.nodes.flatMap((n) => (n.domain ? [] : n.op_type === 'If' ? [n.input![0]] : n.op_type === 'Loop' ? (n.input ?? []).slice(0, 2).filter(Boolean) : []));
-    const steers = (name: string) => conditions.some((c) => c === name || valueDescendants(this.view, [name]).has(c));
-    this.shapeSetterNames ??= this.inputs.filter((i) => !explained.has(i.name) && (valueShaped(this.view, [i.name]).size > 0 || (i.unbatched && steers(i.name)))).map((i) => i.name);
+    const steers = (name: string) => {
+      const reached = valueDescendants(this.view, [name]);
+      return conditions.some((c) => c === name || reached.has(c));
+    };
+    this.shapeSetterNames = this.inputs.filter((i) => !explained.has(i.name) && (valueShaped(this.view, [i.name]).size > 0 || (i.unbatched && steers(i.name)))).map((i) => i.name);
     return this.shapeSetterNames;
   }
 

@@ -1,7 +1,7 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { DataType, isFloatType, toNumber, ValueInfoProto } from '../rewriter/proto';
+import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, ortType } from './ort-types';
 import { InputSpec } from './probe';
@@ -25,7 +25,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
     return {
       name: vi.name!,
       elemType,
-      dims: dims.map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1)),
+      dims: declaredDims(vi),
       params: dims.map((d) => d.dim_param || undefined),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
     };
@@ -79,11 +79,17 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
     if (isBatchless(input, inputs)) fail(`${label}: --wrt ${name}: input '${name}' [${input.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row (--feed ${name}=FILE), not explained`);
     return input;
   };
-  const lookupOf = (i: ModelInput) => embeddingsOf(view, i.name)[0] ?? fail(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
+  // Each input's largest embedding lookup, searched for once.
+  const found = new Map<string, Embedding | undefined>();
+  const embeddingOf = (i: ModelInput) => {
+    if (!found.has(i.name)) found.set(i.name, embeddingsOf(view, i.name)[0]);
+    return found.get(i.name);
+  };
+  const lookupOf = (i: ModelInput) => embeddingOf(i) ?? fail(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
   const floats = explainableFloats(inputs);
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
     const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
-    const ids = inputs.filter((i) => isIdsInput(i) && embeddingsOf(view, i.name).length);
+    const ids = inputs.filter((i) => isIdsInput(i) && embeddingOf(i));
     const joinIds = ids.length > 1 ? `; to join token ids, name them: --wrt ${ids.map((i) => i.name).join(',')}` : '';
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list})${joinIds}`);
     const twice = chosen.find((i, k) => chosen.indexOf(i) !== k);
@@ -101,10 +107,9 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
-  const tokens = inputs.filter((i) => embeddingsOf(view, i.name).length);
+  const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).
-  const unbatched = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
-  if (!tokens.length && unbatched.length) fail(`${label}: the model's float inputs (${unbatched.map((i) => `'${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}]`).join(', ')}) have no batch axis: a model that takes one sample is explained with --unbatched (API: unbatched: true), rows given with a leading axis`);
+  if (!tokens.length && allFloats.length) fail(`${label}: the model's float inputs (${allFloats.map((i) => `'${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}]`).join(', ')}) have no batch axis: a model that takes one sample is explained with --unbatched (API: unbatched: true), rows given with a leading axis`);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
   return tokenInput(tokens.sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);
 }
