@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the uvu suite (dist/test/**/*.test.js) and ends with one line CI reads:
-// "N passed, N failed, N skipped". uvu's own summary (Total / Passed / Skipped) is passed through.
+// "N passed, N failed, N skipped". uvu's own summary (Total / Passed / Skipped) is passed through, and
+// each failure is repeated just above that line, so a log cut to its end still names it.
 const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
@@ -26,6 +27,26 @@ child.on('close', (code, signal) => {
     return;
   }
   const failed = total - passed;
+  if (failed) console.log(failureRecap(plain));
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exitCode = failed || code ? 1 : 0;
 });
+
+// uvu prints a failure under its file as ` FAIL  "name"`, the message (and diff), then the stack.
+function failureRecap(plain) {
+  const out = ['failed tests:'];
+  let file = '';
+  let state = 'none';
+  let kept = 0;
+  for (const line of plain.split('\n')) {
+    if (/^\S.*\.test\.js$/.test(line) || /^\s+Total:/.test(line)) { file = line; state = 'none'; continue; }
+    const fail = /^\s+FAIL\s+(".*")\s*$/.exec(line);
+    if (fail) { out.push(`  ${file}: ${fail[1]}`); state = 'message'; kept = 0; continue; }
+    if (state === 'none' || !line.trim()) continue;
+    if (/^\s+at /.test(line)) {
+      state = 'stack';
+      if (line.includes(`${path.sep}dist${path.sep}test${path.sep}`)) { out.push(`    ${line.trim()}`); state = 'none'; }
+    } else if (state === 'message' && kept++ < 12) out.push(`    ${line.trim()}`);
+  }
+  return out.join('\n');
+}
