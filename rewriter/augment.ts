@@ -1,7 +1,7 @@
 import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, fedBatchInputs, freeNames, GraphView, TensorFacts } from './graph-view';
+import { descendants, freeNames, GraphView, subgraphReads, TensorFacts } from './graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
@@ -139,7 +139,6 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
     if (!repeated.has(name)) repeated.set(name, em.op('Tile', [name, em.constInt(facts.shapes.get(name)!.map((_, k) => (k === Math.max(batchOf(name), 0) ? steps : 1)))]));
     return repeated.get(name)!;
   };
-  const fed = fedBatchInputs(view, facts, explained);
   const before = new Set(starts.flatMap(([start]) => [...ancestors(view, start)]));
   const afterStarts = descendants(view, starts.map(([start]) => start));
   // What computing the explained tensor from the starts reads (not what computes the starts).
@@ -150,7 +149,7 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   // rows), and float tensors computed from the fed inputs alone (repeated instead).
   const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) && (floatOnly(n) || !(n.output ?? []).some((o) => readPast.has(o)))
     || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
-  const replaced = new Map([...starts.map(([start], k): [string, string] => [start, wrt[k]]), ...fed.map((i): [string, string] => [i, repeat(i)])]);
+  const replaced = new Map(starts.map(([start], k): [string, string] => [start, wrt[k]]));
   // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
   // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.
   const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => batchOf(name) >= 0);
@@ -199,20 +198,35 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
  */
 export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
+  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs];
+  const added = liveNodes([...extra, ...em.nodes], output.map((o) => o.name!));
+  const read = new Set([...output.map((o) => o.name), ...added.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
   return {
     ...view.model,
     graph: {
       ...graph,
-      node: [...view.nodes, ...extra, ...em.nodes],
+      node: [...view.nodes, ...added],
       // Declared shapes of intermediate tensors are hints that an edited model may leave stale (fuzz
       // seed 1471): onnxruntime then meets them in the emitted ops. Types stay, shapes are inferred.
       value_info: graph.value_info?.map((vi) => (vi.type?.tensor_type ? { name: vi.name, type: { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } } : vi)),
-      initializer: [...(graph.initializer ?? []), ...em.initializers],
+      initializer: [...(graph.initializer ?? []), ...em.initializers.filter((t) => read.has(t.name!))],
       input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
       // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.
-      output: [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs],
+      output,
     },
   };
+}
+
+/** `nodes` (in graph order) less those whose outputs nothing later reads, nor `outputs` names: a rule's unused intermediate, a path copy of the logits' Gemm. */
+function liveNodes(nodes: NodeProto[], outputs: string[]): NodeProto[] {
+  const needed = new Set(outputs);
+  const live: NodeProto[] = [];
+  for (const n of [...nodes].reverse()) {
+    if (!(n.output ?? []).some((o) => o && needed.has(o))) continue;
+    live.push(n);
+    for (const i of [...(n.input ?? []), ...subgraphReads(n)]) needed.add(i);
+  }
+  return live.reverse();
 }
 
 /**

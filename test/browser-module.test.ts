@@ -59,6 +59,7 @@ function fixture(name: string): { model: string; input: TensorData; target: numb
 }
 
 interface PageRun { attributions: Record<string, number[]>; warnings: string[] }
+interface TextRun { logits: number[]; gradient: number[]; igWord: number[]; igSegment: number[]; delta: number[]; warnings: string[] }
 const MARK = 'onnx-explain-test: webgpu session';
 
 /** In the page (test/support/browser-harness.mjs): every method on one fixture. */
@@ -112,6 +113,8 @@ function offWebGpu(lines: string[]): string[] {
 const missing = browserMissing();
 if (missing) {
   for (const name of Object.keys(FIXTURES)) for (const provider of ['wasm', 'webgpu']) skip(test, `browser module: ${name} × every method on ${provider}`, missing);
+  skip(test, 'browser module: scripted_loop (a Loop carrying a sequence) on wasm and webgpu', missing);
+  skip(test, 'browser module: bert_op17 (int64 token inputs) on wasm and webgpu', missing);
   skip(test, 'browser module: webgpu without an adapter falls back to wasm with a warning', missing);
 } else {
   let session: BrowserSession;
@@ -157,6 +160,33 @@ if (missing) {
       if (provider === 'webgpu') {
         const sessions = sessionLogs(session.console.slice(from));
         assert.ok(sessions.length >= methods.length, `${sessions.length} WebGPU sessions`);
+        const own = (entry: string) => modelNodes.has((/\((.*)\)$/.exec(entry)?.[1] ?? '').replace(/^(ref|path)\//, ''));
+        sessions.forEach((lines, k) => assert.equal(offWebGpu(lines).filter((entry) => !own(entry)), [], `session ${k}`));
+      }
+    }
+  });
+
+  // A text model (transformers.js's use: token ids, an attention mask and token types as int64
+  // inputs): the word-embedding gradient and joint integrated gradients to both token inputs against
+  // PyTorch's float64 autograd (models/make_text.py), DeepLIFT's sums, and WebGPU placement.
+  test('browser module: bert_op17 (int64 token inputs) × gradient at the word embedding, joint IG and DeepLIFT to input_ids and token_type_ids on wasm and webgpu equal PyTorch, every added node on WebGpuExecutionProvider', async () => {
+    const dir = 'models/text/bert_op17';
+    const meta = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'meta.json'), 'utf8'));
+    const npy = (name: string) => readNpy(path.join(ROOT, dir, `${name}.npy`)).data as Float32Array;
+    const modelNodes = new Set(loadModel(path.join(ROOT, dir, 'model.onnx')).graph!.node!.map((n) => n.name));
+    for (const provider of ['wasm', 'webgpu']) {
+      const from = session.console.length;
+      const run: TextRun = await session.page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.runText(${JSON.stringify({ dir, provider, target: meta.target, steps: meta.ln_ig_steps, verbose: provider === 'webgpu' })}))`);
+      assert.equal(run.warnings, []);
+      const near = (got: number[], want: Float32Array, what: string, tol: number) => assert.ok(relL2(got, want) <= tol, `${provider} × ${what}: rel L2 ${relL2(got, want)}`);
+      near(run.logits, npy('output'), 'logits', 1e-5);
+      near(run.gradient, npy('grad_embedding'), 'word-embedding gradient', 1e-4);
+      near(run.igWord, npy('ig_joint_word'), 'joint IG at the word embedding', 1e-4);
+      near(run.igSegment, npy('ig_joint_segment'), 'joint IG at the segment embedding', 1e-4);
+      run.delta.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `${provider} × joint DeepLIFT row ${r}: delta ${delta}`));
+      if (provider === 'webgpu') {
+        const sessions = sessionLogs(session.console.slice(from));
+        assert.ok(sessions.length >= 3, `${sessions.length} WebGPU sessions`);
         const own = (entry: string) => modelNodes.has((/\((.*)\)$/.exec(entry)?.[1] ?? '').replace(/^(ref|path)\//, ''));
         sessions.forEach((lines, k) => assert.equal(offWebGpu(lines).filter((entry) => !own(entry)), [], `session ${k}`));
       }

@@ -1,15 +1,17 @@
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeModel, toNumber } from '../rewriter/proto';
+import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
 import { Explainer } from '../runtime';
 import { EXPORTERS, FIXTURES, fixtureNames, isReferenceCopy, loadFixture } from './support/fixtures';
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
+import { integratedGradients } from '../rules/methods/integrated-gradients';
+import { deadNodes } from './support/dead-nodes';
 
 
 for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixtureNames(EXPORTERS).map((n) => [n, EXPORTERS])]) {
-  test(`${name}: every method's augmented graph adds only WebGPU-native ops and loads in onnxruntime`, async () => {
+  test(`${name}: every method's augmented graph (and the integrated-gradients path graph) adds only WebGPU-native ops, each one read, and loads in onnxruntime`, async () => {
     const fx = loadFixture(name, root);
     const ex = await Explainer.load(fx.model);
     const rowDims = fx.input.dims.slice(1);
@@ -30,6 +32,7 @@ for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixt
         assert.is(copy.op_type, orig?.op_type, `${name}/${method}: '${copy.output![0]}' (${copy.op_type}) is not a copy of a forward node`);
       }
       assert.equal(nonNativeOps(emitted, 0, opsetOf(model)), [], `${name}/${method}: emitted ops not native on WebGPU at opset ${opsetOf(model)}`);
+      assert.equal(deadNodes(model, original), [], `${name}/${method}: added nodes nothing reads`);
       for (const n of added) assert.ok(!n.domain || n.domain === 'ai.onnx', `${name}/${method}: node ${n.name} in domain ${n.domain}`);
       assert.is(opsetOf(model), Math.max(opsetOf(ex.model), 9), `${name}/${method}: opset import unchanged (7 and 8 read as 9)`);
       // onnxruntime checks every node against its schema at the model's opset when creating a session.
@@ -42,6 +45,12 @@ for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixt
       assert.ok(session!.outputNames.includes('attribution'), `${name}/${method}: 'attribution' output`);
       await session!.release();
     }
+    // The integrated-gradients path graph: the forward copied on the path, the backward and the sum.
+    const path = await ex.augmented(rowDims, { target: fx.meta.target[0] }, { method: integratedGradients, path: { steps: 4 } });
+    const after = path.model.graph!.node!.slice(path.prepared.view.nodes.length);
+    const pathCopy = (n: NodeProto) => isReferenceCopy(n) || (n.output ?? []).every((o) => !o || o.startsWith('path/'));
+    assert.equal(nonNativeOps(after.filter((n) => !pathCopy(n)), 0, opsetOf(path.model)), [], `${name}/integrated-gradients: emitted ops not native on WebGPU`);
+    assert.equal(deadNodes(path.model, path.prepared.view.nodes.length), [], `${name}/integrated-gradients: added nodes nothing reads`);
   });
 }
 

@@ -36,3 +36,30 @@ export async function run({ dir, provider, methods, options, target, verbose }) 
   }
   return { attributions, warnings: [...ex.warnings] };
 }
+
+/**
+ * A text model in `dir` (models/text/bert_*): the gradient at the word embedding with the attention
+ * mask and token types fed, and joint integrated gradients and DeepLIFT to input_ids and
+ * token_type_ids from ids 0 and token types 0.
+ */
+export async function runText({ dir, provider, target, steps, verbose }) {
+  if (verbose) logPlacements();
+  const npy = async (name) => m.parseNpy(new Uint8Array(await (await fetch(`/${dir}/${name}.npy`)).arrayBuffer()));
+  const bytes = new Uint8Array(await (await fetch(`/${dir}/model.onnx`)).arrayBuffer());
+  const given = { input_ids: await npy('input_ids'), attention_mask: await npy('attention_mask'), token_type_ids: await npy('token_type_ids') };
+  const ex = await m.Explainer.load(bytes, { provider });
+  const g = await ex.attribute(given.input_ids, { target, feeds: { attention_mask: given.attention_mask, token_type_ids: given.token_type_ids } });
+  const joint = await m.Explainer.load(bytes, { provider, wrt: ['input_ids', 'token_type_ids'] });
+  const zeros = { data: new BigInt64Array(given.input_ids.data.length), dims: given.input_ids.dims };
+  const baselines = { input_ids: zeros, token_type_ids: zeros };
+  const ig = await joint.attribute(given, { method: 'integrated-gradients', steps, target, baselines });
+  const d = await joint.attribute(given, { method: 'deeplift', target, baselines });
+  return {
+    logits: Array.from(g.outputs.logits.data),
+    gradient: Array.from(g.attributions.data),
+    igWord: Array.from(ig.inputAttributions.input_ids.data),
+    igSegment: Array.from(ig.inputAttributions.token_type_ids.data),
+    delta: Array.from(d.delta),
+    warnings: [...ex.warnings, ...joint.warnings],
+  };
+}
