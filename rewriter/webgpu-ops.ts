@@ -7,6 +7,8 @@ export const WEBGPU_NATIVE = new Set([
   'LessOrEqual', 'ReduceSum', 'ReduceMean', 'Expand', 'Tile', 'Pad', 'Slice', 'Resize', 'Einsum', 'Transpose',
   'Reshape', 'Flatten', 'Concat', 'Split', 'Squeeze', 'Unsqueeze', 'GatherElements', 'ScatterND', 'CumSum',
   'ArgMax', 'Cast', 'If', 'Identity',
+  // On float data with int64 indices (DeepLIFT's picks copy a model's Gather): both backends, measured 2026-12-05.
+  'Gather',
 ]);
 
 /** Native only from an opset on: onnxruntime's WebGPU EP places Clip with attribute bounds (before opset 11) on the CPU. */

@@ -11,6 +11,8 @@ import { ROOT } from '../examples/web/serve';
 import { loadModel } from '../runtime/node/model-file';
 import { relL2 } from './support/fixtures';
 import { skip } from './support/skip';
+import { indexMath } from './support/webgpu-native';
+import { decodeModel } from '../rewriter/proto';
 
 // dist/browser/onnx-explain.mjs in headless Chromium against onnxruntime-node CPU: every method on
 // two fixtures, on WASM and on WebGPU (SwiftShader: correctness only), plus WebGPU placement from
@@ -59,7 +61,8 @@ function fixture(name: string): { model: string; input: TensorData; target: numb
 }
 
 interface PageRun { attributions: Record<string, number[]>; warnings: string[] }
-interface TextRun { logits: number[]; gradient: number[]; igWord: number[]; igSegment: number[]; delta: number[]; warnings: string[] }
+/** One run of a text model in the page: an explainer (joint over `wrt`), options, and the reference files its attributions match (by input name; '' for one input). */
+interface TextCase { wrt?: string[]; zeroIds?: boolean; options: { method?: string; steps?: number; baselineToken?: number }; want?: Record<string, string> }
 const MARK = 'onnx-explain-test: webgpu session';
 
 /** In the page (test/support/browser-harness.mjs): every method on one fixture. */
@@ -114,7 +117,7 @@ const missing = browserMissing();
 if (missing) {
   for (const name of Object.keys(FIXTURES)) for (const provider of ['wasm', 'webgpu']) skip(test, `browser module: ${name} × every method on ${provider}`, missing);
   skip(test, 'browser module: scripted_loop (a Loop carrying a sequence) on wasm and webgpu', missing);
-  skip(test, 'browser module: bert_op17 (int64 token inputs) on wasm and webgpu', missing);
+  for (const name of ['bert_op17', 'gpt2_op14']) skip(test, `browser module: ${name} (int64 token inputs) on wasm and webgpu`, missing);
   skip(test, 'browser module: webgpu without an adapter falls back to wasm with a warning', missing);
 } else {
   let session: BrowserSession;
@@ -166,32 +169,64 @@ if (missing) {
     }
   });
 
-  // A text model (transformers.js's use: token ids, an attention mask and token types as int64
-  // inputs): the word-embedding gradient and joint integrated gradients to both token inputs against
-  // PyTorch's float64 autograd (models/make_text.py), DeepLIFT's sums, and WebGPU placement.
-  test('browser module: bert_op17 (int64 token inputs) × gradient at the word embedding, joint IG and DeepLIFT to input_ids and token_type_ids on wasm and webgpu equal PyTorch, every added node on WebGpuExecutionProvider', async () => {
-    const dir = 'models/text/bert_op17';
-    const meta = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'meta.json'), 'utf8'));
-    const npy = (name: string) => readNpy(path.join(ROOT, dir, `${name}.npy`)).data as Float32Array;
-    const modelNodes = new Set(loadModel(path.join(ROOT, dir, 'model.onnx')).graph!.node!.map((n) => n.name));
-    for (const provider of ['wasm', 'webgpu']) {
-      const from = session.console.length;
-      const run: TextRun = await session.page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.runText(${JSON.stringify({ dir, provider, target: meta.target, steps: meta.ln_ig_steps, verbose: provider === 'webgpu' })}))`);
-      assert.equal(run.warnings, []);
-      const near = (got: number[], want: Float32Array, what: string, tol: number) => assert.ok(relL2(got, want) <= tol, `${provider} × ${what}: rel L2 ${relL2(got, want)}`);
-      near(run.logits, npy('output'), 'logits', 1e-5);
-      near(run.gradient, npy('grad_embedding'), 'word-embedding gradient', 1e-4);
-      near(run.igWord, npy('ig_joint_word'), 'joint IG at the word embedding', 1e-4);
-      near(run.igSegment, npy('ig_joint_segment'), 'joint IG at the segment embedding', 1e-4);
-      run.delta.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `${provider} × joint DeepLIFT row ${r}: delta ${delta}`));
-      if (provider === 'webgpu') {
-        const sessions = sessionLogs(session.console.slice(from));
-        assert.ok(sessions.length >= 3, `${sessions.length} WebGPU sessions`);
-        const own = (entry: string) => modelNodes.has((/\((.*)\)$/.exec(entry)?.[1] ?? '').replace(/^(ref|path)\//, ''));
-        sessions.forEach((lines, k) => assert.equal(offWebGpu(lines).filter((entry) => !own(entry)), [], `session ${k}`));
+  // Text models (transformers.js's use: token ids, an attention mask and token types as int64
+  // inputs) against PyTorch's float64 autograd (models/make_text.py) and DeepLIFT's sums, with
+  // WebGPU placement. GPT-2 pools its last non-pad token: DeepLIFT from pad ids copies that Gather.
+  const TEXT_CASES: { dir: string; inputs: string[]; runs: TextCase[] }[] = [
+    {
+      dir: 'models/text/bert_op17', inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
+      runs: [
+        { options: {}, want: { '': 'grad_embedding' } },
+        { wrt: ['input_ids', 'token_type_ids'], zeroIds: true, options: { method: 'integrated-gradients', steps: 8 }, want: { input_ids: 'ig_joint_word', token_type_ids: 'ig_joint_segment' } },
+        { wrt: ['input_ids', 'token_type_ids'], zeroIds: true, options: { method: 'deeplift' } },
+      ],
+    },
+    {
+      dir: 'models/text/gpt2_op14', inputs: ['input_ids', 'attention_mask'],
+      runs: [
+        { options: {}, want: { '': 'grad_embedding' } },
+        { options: { method: 'integrated-gradients', steps: 16 }, want: { '': 'ig_embedding' } },
+        { options: { method: 'deeplift', baselineToken: 0 } },
+      ],
+    },
+  ];
+  for (const { dir, inputs, runs } of TEXT_CASES) {
+    test(`browser module: ${path.basename(dir)} (int64 token inputs) × ${runs.map((r) => `${r.options.method ?? 'gradient'}${r.wrt ? ' joint' : ''}`).join(', ')} on wasm and webgpu equal PyTorch, DeepLIFT sums to delta, every added node on WebGpuExecutionProvider but maths on integer tensors`, async () => {
+      const meta = JSON.parse(fs.readFileSync(path.join(ROOT, dir, 'meta.json'), 'utf8'));
+      const npy = (name: string) => readNpy(path.join(ROOT, dir, `${name}.npy`)).data as Float32Array;
+      const modelNodes = new Set(loadModel(path.join(ROOT, dir, 'model.onnx')).graph!.node!.map((n) => n.name));
+      const pageRuns = runs.map(({ wrt, zeroIds, options }) => ({ wrt, zeroIds, options: { target: meta.target, ...options } }));
+      for (const provider of ['wasm', 'webgpu']) {
+        const from = session.console.length;
+        await session.page.evaluate("import('/test/support/browser-harness.mjs').then((h) => h.takeGraphs())");
+        const run: { results: { logits: number[]; attributions: number[] | Record<string, number[]>; delta: number[] }[]; warnings: string[] } = await session.page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.runTokens(${JSON.stringify({ dir, provider, inputs, runs: pageRuns, verbose: provider === 'webgpu' })}))`);
+        assert.equal(run.warnings, []);
+        const near = (got: number[], want: Float32Array, what: string, tol: number) => assert.ok(relL2(got, want) <= tol, `${dir} ${provider} × ${what}: rel L2 ${relL2(got, want)}`);
+        near(run.results[0].logits, npy('output'), 'logits', 1e-5);
+        runs.forEach(({ want, options }, k) => {
+          const got = run.results[k];
+          for (const [name, file] of Object.entries(want ?? {})) near(name ? (got.attributions as Record<string, number[]>)[name] : got.attributions as number[], npy(file), `${options.method ?? 'gradient'} ${name}`, 1e-4);
+          if (options.method === 'deeplift') got.delta.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `${dir} ${provider} × DeepLIFT row ${r}: delta ${delta}`));
+        });
+        if (provider === 'webgpu') {
+          const sessions = sessionLogs(session.console.slice(from));
+          assert.ok(sessions.length >= runs.length, `${sessions.length} WebGPU sessions`);
+          const own = (entry: string) => modelNodes.has((/\((.*)\)$/.exec(entry)?.[1] ?? '').replace(/^(ref|path)\//, ''));
+          // Maths on the model's own integer and boolean tensors (a pick's index, the causal mask) stays on
+          // the CPU with them: onnxruntime's WebGPU kernels take no int64.
+          const graphs: string[] = await session.page.evaluate("import('/test/support/browser-harness.mjs').then((h) => h.takeGraphs())");
+          assert.is(graphs.length, sessions.length);
+          const ex = await Explainer.load(path.join(ROOT, dir, 'model.onnx'));
+          const { view, facts } = await ex.prepare([readNpy(path.join(ROOT, dir, 'input_ids.npy')).dims[1], ...ex.tokens!.rowDims]);
+          sessions.forEach((lines, k) => {
+            const indices = indexMath(decodeModel(Buffer.from(graphs[k], 'base64')), view.nodes.length, facts.dtypes);
+            const allowed = (entry: string) => own(entry) || indices.has(/\((.*)\)$/.exec(entry)?.[1] ?? '');
+            assert.equal(offWebGpu(lines).filter((entry) => !allowed(entry)), [], `${dir} session ${k}`);
+          });
+        }
       }
-    }
-  });
+    });
+  }
 
   test('browser module: webgpu without an adapter falls back to wasm with a warning', async () => {
     const page = await session.browser.newPage();

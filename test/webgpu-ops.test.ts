@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeModel, NodeProto, toNumber } from '../rewriter/proto';
+import * as path from 'path';
+import { encodeModel, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
-import { Explainer } from '../runtime';
+import { Explainer, readNpy } from '../runtime';
 import { EXPORTERS, FIXTURES, fixtureNames, isReferenceCopy, loadFixture } from './support/fixtures';
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 import { integratedGradients } from '../rules/methods/integrated-gradients';
@@ -46,11 +47,34 @@ for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixt
       await session!.release();
     }
     // The integrated-gradients path graph: the forward copied on the path, the backward and the sum.
-    const path = await ex.augmented(rowDims, { target: fx.meta.target[0] }, { method: integratedGradients, path: { steps: 4 } });
-    const after = path.model.graph!.node!.slice(path.prepared.view.nodes.length);
-    const pathCopy = (n: NodeProto) => isReferenceCopy(n) || (n.output ?? []).every((o) => !o || o.startsWith('path/'));
-    assert.equal(nonNativeOps(after.filter((n) => !pathCopy(n)), 0, opsetOf(path.model)), [], `${name}/integrated-gradients: emitted ops not native on WebGPU`);
-    assert.equal(deadNodes(path.model, path.prepared.view.nodes.length), [], `${name}/integrated-gradients: added nodes nothing reads`);
+    assertEmitted(`${name}/integrated-gradients`, await ex.augmented(rowDims, { target: fx.meta.target[0] }, { method: integratedGradients, path: { steps: 4 } }));
+  });
+}
+
+/** What a graph adds after the model's nodes, but for copies of them (reference pass, path points), is WebGPU-native and read by something. */
+function assertEmitted(label: string, { model, prepared }: { model: ModelProto; prepared: { view: { nodes: NodeProto[] } } }): void {
+  const original = prepared.view.nodes.length;
+  const copy = (n: NodeProto) => isReferenceCopy(n) || (n.output ?? []).every((o) => !o || o.startsWith('path/'));
+  const opset = toNumber((model.opset_import ?? []).find((o) => !o.domain)?.version ?? 0);
+  assert.equal(nonNativeOps(model.graph!.node!.slice(original).filter((n) => !copy(n)), 0, opset), [], `${label}: emitted ops not native on WebGPU at opset ${opset}`);
+  assert.equal(deadNodes(model, original), [], `${label}: added nodes nothing reads`);
+}
+
+// Text models (models/make_text.py: torch.onnx exports of BERT-, DistilBERT-, DeBERTa-, GPT-2- and
+// Llama-style classifiers, an ORT-optimised and a dynamically quantised BERT), explained at the word
+// embedding: DeepLIFT's picks at a GPT-2's last token copy its Gather.
+const TEXT = path.resolve(__dirname, '../../models/text');
+for (const name of ['bert_op13', 'bert_op17', 'bert_ort_opt', 'bert_q8', 'deberta_op14', 'distilbert_op11', 'gpt2_op14', 'gpt2_past_op14', 'llama_op14', 'bag_mean']) {
+  test(`text model ${name}: gradient, DeepLIFT, LRP-ε and the integrated-gradients path add only WebGPU-native ops, each one read, and load in onnxruntime`, async () => {
+    const ex = await Explainer.load(path.join(TEXT, name, 'model.onnx'), { warn: () => {} });
+    const rowDims = [readNpy(path.join(TEXT, name, 'input_ids.npy')).dims[1], ...ex.tokens!.rowDims];
+    for (const method of ['gradient', 'deeplift', 'lrp-epsilon']) {
+      const built = await ex.augmented(rowDims, { method, target: 0 });
+      assertEmitted(`${name}/${method}`, built);
+      const session = await ort.InferenceSession.create(encodeModel(built.model), { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+      await session.release();
+    }
+    assertEmitted(`${name}/integrated-gradients`, await ex.augmented(rowDims, { target: 0 }, { method: integratedGradients, path: { steps: 4 } }));
   });
 }
 

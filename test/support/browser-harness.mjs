@@ -5,15 +5,18 @@ export const MARK = 'onnx-explain-test: webgpu session';
 
 /**
  * Makes every onnxruntime session asked for webgpu log at level 0 (onnxruntime's log goes to the
- * console), between console lines `${MARK} begin` and `${MARK} end`.
+ * console), between console lines `${MARK} begin` and `${MARK} end`, and keeps its model's bytes
+ * for `takeGraphs`.
  */
 let logging = false;
+let graphs = [];
 function logPlacements() {
   if (logging) return;
   logging = true;
   const create = m.ort.InferenceSession.create;
   m.ort.InferenceSession.create = async (bytes, options) => {
     if (!options?.executionProviders?.some((p) => (p.name ?? p) === 'webgpu')) return create.call(m.ort.InferenceSession, bytes, options);
+    graphs.push(bytes);
     console.log(`${MARK} begin`);
     try {
       return await create.call(m.ort.InferenceSession, bytes, { ...options, logSeverityLevel: 0 });
@@ -21,6 +24,13 @@ function logPlacements() {
       console.log(`${MARK} end`);
     }
   };
+}
+
+/** The models of the webgpu sessions created since the last call, as base64 (in creation order). */
+export function takeGraphs() {
+  const taken = graphs.map((bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join('')));
+  graphs = [];
+  return taken;
 }
 
 export async function run({ dir, provider, methods, options, target, verbose }) {
@@ -38,28 +48,27 @@ export async function run({ dir, provider, methods, options, target, verbose }) 
 }
 
 /**
- * A text model in `dir` (models/text/bert_*): the gradient at the word embedding with the attention
- * mask and token types fed, and joint integrated gradients and DeepLIFT to input_ids and
- * token_type_ids from ids 0 and token types 0.
+ * A text model in `dir` (models/text/*): its inputs from the .npy files named by `inputs`; each run
+ * loads an explainer (joint over `wrt` when given, token ids from a baseline of zero ids when
+ * `zeroIds`) and attributes with `options`. Returns each run's logits, attributions (by input name
+ * for joint runs) and DeepLIFT deltas.
  */
-export async function runText({ dir, provider, target, steps, verbose }) {
+export async function runTokens({ dir, provider, inputs, runs, verbose }) {
   if (verbose) logPlacements();
   const npy = async (name) => m.parseNpy(new Uint8Array(await (await fetch(`/${dir}/${name}.npy`)).arrayBuffer()));
   const bytes = new Uint8Array(await (await fetch(`/${dir}/model.onnx`)).arrayBuffer());
-  const given = { input_ids: await npy('input_ids'), attention_mask: await npy('attention_mask'), token_type_ids: await npy('token_type_ids') };
-  const ex = await m.Explainer.load(bytes, { provider });
-  const g = await ex.attribute(given.input_ids, { target, feeds: { attention_mask: given.attention_mask, token_type_ids: given.token_type_ids } });
-  const joint = await m.Explainer.load(bytes, { provider, wrt: ['input_ids', 'token_type_ids'] });
-  const zeros = { data: new BigInt64Array(given.input_ids.data.length), dims: given.input_ids.dims };
-  const baselines = { input_ids: zeros, token_type_ids: zeros };
-  const ig = await joint.attribute(given, { method: 'integrated-gradients', steps, target, baselines });
-  const d = await joint.attribute(given, { method: 'deeplift', target, baselines });
-  return {
-    logits: Array.from(g.outputs.logits.data),
-    gradient: Array.from(g.attributions.data),
-    igWord: Array.from(ig.inputAttributions.input_ids.data),
-    igSegment: Array.from(ig.inputAttributions.token_type_ids.data),
-    delta: Array.from(d.delta),
-    warnings: [...ex.warnings, ...joint.warnings],
-  };
+  const given = Object.fromEntries(await Promise.all(inputs.map(async (name) => [name, await npy(name)])));
+  const { input_ids: ids, ...feeds } = given;
+  const results = [];
+  const warnings = [];
+  for (const { wrt, zeroIds, options } of runs) {
+    const ex = await m.Explainer.load(bytes, { provider, ...(wrt ? { wrt } : {}) });
+    const zeros = { data: new BigInt64Array(ids.data.length), dims: ids.dims };
+    const baselines = zeroIds ? { baselines: Object.fromEntries(wrt.map((name) => [name, zeros])) } : {};
+    const r = wrt ? await ex.attribute(given, { ...options, ...baselines }) : await ex.attribute(ids, { ...options, feeds });
+    const attributions = r.inputAttributions ? Object.fromEntries(Object.entries(r.inputAttributions).map(([name, t]) => [name, Array.from(t.data)])) : Array.from(r.attributions.data);
+    results.push({ logits: Array.from(r.outputs.logits.data), attributions, delta: r.delta ? Array.from(r.delta) : [] });
+    warnings.push(...ex.warnings);
+  }
+  return { results, warnings };
 }
