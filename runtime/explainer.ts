@@ -147,6 +147,16 @@ export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'C
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
+/** Whether `f` throws. */
+function throws(f: () => void): boolean {
+  try {
+    f();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
 const MAX_FIXED_BATCH_VALUES = 2 ** 28;
 
@@ -459,7 +469,16 @@ export class Explainer {
     if (!this.weightsChecked) validateWeights(new GraphView(this.model, this.label));
     this.weightsChecked = true;
     // Shapes follow from the batch the model fixes, where it fixes one (its Reshape constants may too).
-    validateGraph(this.view, this.input.name, this.input.dims[0] > 0 ? [this.input.dims[0], ...dims.slice(1)] : dims);
+    const at = (d: number[]) => validateGraph(this.view, this.input.name, this.input.dims[0] > 0 ? [this.input.dims[0], ...d.slice(1)] : d);
+    try {
+      at(dims);
+    } catch (e) {
+      // A first axis that is not a batch (a TDNN's time steps, which the model unsqueezes a batch
+      // onto) fails at one row where more rows pass; a batch axis never decides that.
+      const more = this.input.dims[0] < 0 && dims[0] === 1 && e instanceof ExplainError && !throws(() => at([64, ...dims.slice(1)]));
+      if (more) throw new ExplainError(`${e.message}, at one row of the input's first axis, where 64 rows pass: if that axis is not a batch (time steps, a sequence), explain the input as one sample with --unbatched (API: unbatched: true)`);
+      throw e;
+    }
   }
 
   /**

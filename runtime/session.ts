@@ -100,6 +100,9 @@ function open(model: SessionModel, options: OrtCommon.InferenceSession.SessionOp
   return typeof model.bytes === 'string' ? ort.InferenceSession.create(model.bytes, options) : ort.InferenceSession.create(model.bytes, options);
 }
 
+/** onnxruntime's messages for a graph its optimiser broke (the probe ran the model itself unoptimised). */
+const OPTIMISER_BROKE = /^(Exception during initialization|This is an invalid model\. In Node)/;
+
 /**
  * An onnxruntime session on the requested execution provider; when that provider cannot be created
  * (CUDA libraries not installed, no WebGPU adapter) warns in one line and uses the platform's
@@ -132,11 +135,13 @@ export async function createSession(model: SessionModel, provider: Provider, war
     return await open(model, { ...base, executionProviders: [fallback] });
   } catch (e) {
     // onnxruntime's optimiser can break a valid graph (its Pad fusion moves a Pad's spatial pads
-    // into the next pool, which refuses pads as large as its kernel): run such a graph unoptimised.
+    // into the next pool, which refuses pads as large as its kernel; its QDQ bias quantisation adds
+    // a Round to an opset-10 graph, which has none): run such a graph unoptimised.
     const line = firstLine(e);
-    if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !line.startsWith('Exception during initialization')) throw e;
-    warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split('was false. ').pop()!.slice(0, 200)}); it runs unoptimised`);
-    return open(model, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
+    if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !OPTIMISER_BROKE.test(line)) throw e;
+    const session = await open(model, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
+    warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split(/was false\. |This is an invalid model\. /).pop()!.slice(0, 200)}); it runs unoptimised`);
+    return session;
   }
 }
 

@@ -23,13 +23,14 @@ export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embeddin
 
 /**
  * Whether `input` gives token ids rather than their embeddings: integer data, or whole numbers of
- * the ids' rank for a float input that holds ids.
+ * the ids' rank (the embeddings have the table's row axes besides) — a float input that holds ids,
+ * or ids read from a narrow-typed file (a uint8 .npy reads as float32).
  */
 export function isTokenIds(tokens: Tokens, input: DenseInput): boolean {
   if (input.data instanceof BigInt64Array || input.data instanceof Int32Array) return true;
   const whole = () => Array.from(input.data as ArrayLike<number>).every(Number.isInteger);
   if (Array.isArray(input.data)) return whole();
-  return !!tokens.ids.floatIds && input.dims?.length === tokens.ids.dims.length && whole();
+  return (!!tokens.ids.floatIds || tokens.rowDims.length > 0) && input.dims?.length === tokens.ids.dims.length && whole();
 }
 
 /**

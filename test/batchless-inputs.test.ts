@@ -137,6 +137,25 @@ test('a Loop whose trip count is a fed input without a batch axis runs the itera
   }
 });
 
+test('a first axis that is not a batch (a TDNN\'s time steps, unsqueezed into one sample): one row fails the Conv\'s window, so the error says --unbatched; with it, the gradient of y[t, c] is the kernel W[c, :, t\' − t]', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'tdnn');
+  const kernel = Array.from({ length: 2 * 3 * 3 }, (_, k) => Math.sin(k + 1));
+  const frames = em.transpose(em.unsqueeze('x', [0]), [0, 2, 1]);
+  const conv = em.op('Conv', [frames, em.constFloat(kernel, [2, 3, 3])], { kernel_shape: [3], strides: [1], pads: [0, 0], dilations: [1], group: 1 });
+  em.rename(em.transpose(em.op('Squeeze', [conv, em.constInt([0])]), [1, 0]), 'y');
+  const tdnn = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'tdnn', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['T', 3])], output: [valueInfo('y', DataType.FLOAT, ['T2', 2])] } });
+  const x5 = { data: Float32Array.from({ length: 15 }, (_, k) => Math.cos(k)), dims: [5, 3] };
+  const rowwise = await Explainer.load(tdnn);
+  await rejects(() => rowwise.attribute(x5, { target: 0 }), /input spatial size 1 \(padded 1\) is smaller than the dilated kernel 3 on axis 2, at one row of the input's first axis, where 64 rows pass: if that axis is not a batch \(time steps, a sequence\), explain the input as one sample with --unbatched/);
+  const g = await (await Explainer.load(tdnn, { unbatched: true })).attribute({ data: x5.data, dims: [1, 5, 3] }, { target: [[1, 0]] });
+  // y[1, 0] = Σ_f,j W[0, f, j]·x[1 + j, f].
+  const want = Array.from({ length: 15 }, (_, k) => {
+    const [t, f] = [Math.floor(k / 3), k % 3];
+    return t >= 1 && t <= 3 ? kernel[f * 3 + (t - 1)] : 0;
+  });
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+});
+
 test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
   await rejects(() => Explainer.load(model(), { wrt: 'temperature' }), /--wrt temperature: input 'temperature' \[\] has no batch axis: it is fed as it is for every row \(--feed temperature=FILE\), not explained/);
   const notes: string[] = [];

@@ -67,4 +67,43 @@ for (const c of cases) {
   });
 }
 
+/**
+ * An opset-10 QDQ Conv (input and int8 weights dequantized, a float bias, its output quantized)
+ * explained at its float output: onnxruntime's optimiser quantises the bias with a Round, which opset 10 lacks, and then
+ * rejects its own graph (tract's qtdnn test model). The graph runs unoptimised, with a warning.
+ */
+test('an opset-10 QDQ Conv whose bias onnxruntime\'s optimiser breaks (a Round at opset 10) runs unoptimised with one warning: gradient = the dequantized kernel (straight through)', async () => {
+  const kernel = Array.from({ length: 3 * 2 * 3 }, (_, k) => ((k * 37) % 19) - 9);
+  const one = (name: string, v: number, type: number) => ({ name, dims: [], data_type: type, ...(type === DataType.FLOAT ? { float_data: [v] } : { int32_data: [v] }) });
+  const model = encodeModel({
+    ir_version: 5, opset_import: [{ domain: '', version: 10 }],
+    graph: {
+      name: 'qconv',
+      node: [
+        { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['xq'] },
+        { op_type: 'DequantizeLinear', input: ['xq', 'xs', 'xz'], output: ['xd'] },
+        { op_type: 'DequantizeLinear', input: ['wq', 'ws', 'xz'], output: ['wd'] },
+        { op_type: 'Conv', input: ['xd', 'wd', 'b'], output: ['y'], attribute: [{ name: 'kernel_shape', type: 7, ints: [3] }, { name: 'strides', type: 7, ints: [1] }, { name: 'pads', type: 7, ints: [0, 0] }] },
+        { op_type: 'QuantizeLinear', input: ['y', 'xs', 'xz'], output: ['yq'] },
+        { op_type: 'DequantizeLinear', input: ['yq', 'xs', 'xz'], output: ['out'] },
+      ],
+      initializer: [one('xs', 0.03125, DataType.FLOAT), one('xz', 0, DataType.INT8), one('ws', 0.0625, DataType.FLOAT), { name: 'wq', dims: [3, 2, 3], data_type: DataType.INT8, int32_data: kernel }, makeTensor('b', [3], [0.5, -0.25, 1], DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 2, 5])],
+      output: [valueInfo('out', DataType.FLOAT, ['N', 3, 3])],
+    },
+  });
+  const warnings: string[] = [];
+  const ex = await Explainer.load(model, { warn: (m) => warnings.push(m) });
+  const input = { data: Float32Array.from({ length: 10 }, (_, k) => 0.1 * Math.sin(k)), dims: [1, 2, 5] };
+  const g = await ex.attribute(input, { output: 'y', target: [[2, 1]] });
+  // ∂y[c = 2, t = 1] / ∂x[f, t'] = 0.0625·kernel[2, f, t' − 1].
+  const want = Array.from({ length: 10 }, (_, k) => {
+    const [f, t] = [Math.floor(k / 5), k % 5];
+    return t >= 1 && t <= 3 ? 0.0625 * kernel[12 + f * 3 + (t - 1)] : 0;
+  });
+  assert.equal(Array.from(g.attributions.data), want);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], /onnxruntime's graph optimiser failed on this graph \(.*No Op registered for Round.*\); it runs unoptimised/);
+});
+
 test.run();

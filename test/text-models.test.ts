@@ -326,6 +326,14 @@ for (const opset of [13, 17]) {
   });
 }
 
+test('token ids given as whole float32 values of the ids\' rank (a uint8 .npy reads so) are ids: the same gradient as int64 ids', async () => {
+  const { ex, ids, feeds, meta } = await embeddingGradient(13);
+  const asFloats = { data: Float32Array.from(ids.data as BigInt64Array, Number), dims: ids.dims };
+  const [want, got] = [await ex.attribute(ids, { target: meta.target, feeds }), await ex.attribute(asFloats, { target: meta.target, feeds })];
+  assert.equal(Array.from(got.attributions.data), Array.from(want.attributions.data));
+  assert.equal(Array.from(got.tokenScores!.data), Array.from(want.tokenScores!.data));
+});
+
 test('CLI: --wrt input_ids,token_type_ids writes one file per token input and a token table for each; token ids not fed, or not in the table, fail in one line', async () => {
   const { model, npy, meta } = load(14);
   const dir = tempDir('text-joint-ids');
