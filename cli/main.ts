@@ -443,16 +443,19 @@ async function info(p: Parsed): Promise<void> {
     onPath.add(keyOf(n));
     for (const o of n.output ?? []) data.add(o);
   }
+  const rowDims = ex.input.dims.slice(1);
+  let unprepared: string | undefined;
+  const prepared = rowDims.every((d) => d > 0) ? await ex.prepare(rowDims).catch((e) => { unprepared = firstLine(e); return undefined; }) : undefined;
   const tensors = await ex.explainableTensors();
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
   console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
   for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
+  // Shapes come from running one row; where the declared row cannot run, say why (a first axis that is no batch).
+  if (unprepared && shown.some((t) => !t.shape)) console.log(`shapes unknown: one row of the input does not run: ${unprepared}`);
   // Recurrent cells are unrolled into supported ops before the walk.
   const quantizers = view.nodes.filter((n) => readPerRow(view, n));
   const perRow = (op: string) => op === 'DynamicQuantizeLinear' && quantizers.length === histogram.get(op);
   // Loops of known trip count and sequences of known positions become standard ops for an input shape.
-  const rowDims = ex.input.dims.slice(1);
-  const prepared = rowDims.every((d) => d > 0) ? await ex.prepare(rowDims).catch(() => undefined) : undefined;
   const kept = new Set(prepared?.view.nodes.map(keyOf));
   const flattened = prepared ? [...histogram.keys()].filter((op) => FLATTENED.test(op) && !kept.has(op)) : [];
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));

@@ -137,7 +137,7 @@ test('a Loop whose trip count is a fed input without a batch axis runs the itera
   }
 });
 
-test('a first axis that is not a batch (a TDNN\'s time steps, unsqueezed into one sample): one row fails the Conv\'s window, so the error says --unbatched; with it, the gradient of y[t, c] is the kernel W[c, :, t\' − t]', async () => {
+test('a first axis that is not a batch (a TDNN\'s time steps, unsqueezed into one sample): one row fails the Conv\'s window, so the error and info say --unbatched; with it, the gradient of y[t, c] is the kernel W[c, :, t\' − t]', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'tdnn');
   const kernel = Array.from({ length: 2 * 3 * 3 }, (_, k) => Math.sin(k + 1));
   const frames = em.transpose(em.unsqueeze('x', [0]), [0, 2, 1]);
@@ -147,6 +147,11 @@ test('a first axis that is not a batch (a TDNN\'s time steps, unsqueezed into on
   const x5 = { data: Float32Array.from({ length: 15 }, (_, k) => Math.cos(k)), dims: [5, 3] };
   const rowwise = await Explainer.load(tdnn);
   await rejects(() => rowwise.attribute(x5, { target: 0 }), /input spatial size 1 \(padded 1\) is smaller than the dilated kernel 3 on axis 2, at one row of the input's first axis, where 64 rows pass: if that axis is not a batch \(time steps, a sequence\), explain the input as one sample with --unbatched/);
+  // info lists the layers without shapes and says why.
+  const file = path.join(tempDir('tdnn'), 'tdnn.onnx');
+  fs.writeFileSync(file, tdnn);
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.some((l) => /^shapes unknown: one row of the input does not run: .*smaller than the dilated kernel 3 .*--unbatched/.test(l)), info.out.join('\n'));
   const g = await (await Explainer.load(tdnn, { unbatched: true })).attribute({ data: x5.data, dims: [1, 5, 3] }, { target: [[1, 0]] });
   // y[1, 0] = Σ_f,j W[0, f, j]·x[1 + j, f].
   const want = Array.from({ length: 15 }, (_, k) => {
