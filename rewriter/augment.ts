@@ -2,7 +2,7 @@ import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { descendants, freeNames, GraphView, subgraphReads, TensorFacts } from './graph-view';
-import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto, valueInfo } from './proto';
+import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, shapeless, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
 
@@ -208,7 +208,7 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
       node: [...view.nodes, ...added],
       // Declared shapes of intermediate tensors are hints that an edited model may leave stale (fuzz
       // seed 1471): onnxruntime then meets them in the emitted ops. Types stay, shapes are inferred.
-      value_info: graph.value_info?.map((vi) => (vi.type?.tensor_type ? { name: vi.name, type: { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } } : vi)),
+      value_info: graph.value_info?.map(shapeless),
       initializer: [...(graph.initializer ?? []), ...em.initializers.filter((t) => read.has(t.name!))],
       input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
       // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.

@@ -244,6 +244,11 @@ export function declaredDims(vi: ValueInfoProto): number[] {
   return (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined && d.dim_value !== null && toNumber(d.dim_value) > 0 ? toNumber(d.dim_value) : -1));
 }
 
+/** A value info with its element type kept and its declared shape dropped (left to inference). */
+export function shapeless(vi: ValueInfoProto): ValueInfoProto {
+  return { ...vi, type: vi.type?.tensor_type ? { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } : vi.type };
+}
+
 export function valueInfo(name: string, elemType: number, dims?: (number | string)[]): ValueInfoProto {
   const tensor_type: { elem_type: number; shape?: { dim: DimProto[] } } = { elem_type: elemType };
   if (dims) tensor_type.shape = { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) };

@@ -1,7 +1,7 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent, valueDescendants } from '../rewriter/graph-view';
-import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, shapeless, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
@@ -335,7 +335,6 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     return { ...vi, type: { ...vi.type, tensor_type: { elem_type: tt.elem_type, shape: dim ? { dim } : undefined } } };
   };
   // If/Loop/Scan bodies declare their outputs at the fixed batch too: those shapes go (their types stay).
-  const shapeless = (vi: ValueInfoProto): ValueInfoProto => ({ ...vi, type: vi.type?.tensor_type ? { tensor_type: { elem_type: vi.type.tensor_type.elem_type } } : vi.type });
   const freeBody = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(n, freeBody)), output: (g.output ?? []).map(shapeless), value_info: [] });
   const candidate: ModelProto = {
     ...model,

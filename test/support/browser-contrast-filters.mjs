@@ -1,13 +1,13 @@
 // Runs in the test page (served from the repository root): ContrastiveExplainer and
 // filterSensitivity of the browser module, results as plain arrays.
 import * as m from '/dist/browser/onnx-explain.mjs';
+import { fetched } from '/test/support/browser-harness.mjs';
 
-const bytesOf = async (file) => new Uint8Array(await (await fetch(`/${file}`)).arrayBuffer());
 const plain = (t) => ({ data: Array.from(t.data), dims: [...t.dims] });
 
 export async function filters({ model, input, provider, options }) {
-  const x = m.parseNpy(await bytesOf(input));
-  const ex = await m.Explainer.load(await bytesOf(model), { provider });
+  const x = m.parseNpy(await fetched(`/${input}`));
+  const ex = await m.Explainer.load(await fetched(`/${model}`), { provider });
   const r = await m.filterSensitivity(ex, { data: x.data, dims: x.dims }, options);
   const rows = r.rows.map((row) => ({
     means: Array.from(row.means), top: row.top,
@@ -17,9 +17,9 @@ export async function filters({ model, input, provider, options }) {
 }
 
 export async function contrast({ classifier, generator, samples, index, provider, options }) {
-  const images = m.parseNpy(await bytesOf(samples));
+  const images = m.parseNpy(await fetched(`/${samples}`));
   const image = Float32Array.from(images.data.subarray(index * 256, (index + 1) * 256));
-  const ce = await m.ContrastiveExplainer.load(await bytesOf(classifier), await bytesOf(generator), { provider });
+  const ce = await m.ContrastiveExplainer.load(await fetched(`/${classifier}`), await fetched(`/${generator}`), { provider });
   const r = await ce.explain({ data: image, dims: [1, 1, 16, 16] }, options);
   return {
     explanation: plain(r.explanation), logits: plain(r.logits), z0: plain(r.z0), ze: plain(r.ze),

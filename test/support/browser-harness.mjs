@@ -26,6 +26,11 @@ function logPlacements() {
   };
 }
 
+/** A file served from the repository, as bytes. */
+export async function fetched(url) {
+  return new Uint8Array(await (await fetch(url)).arrayBuffer());
+}
+
 /** The models of the webgpu sessions created since the last call, as base64 (in creation order). */
 export function takeGraphs() {
   const taken = graphs.map((bytes) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join('')));
@@ -36,8 +41,8 @@ export function takeGraphs() {
 export async function run({ dir, provider, methods, options, target, verbose }) {
   if (verbose) logPlacements();
   const base = `/${dir}`;
-  const bytes = new Uint8Array(await (await fetch(`${base}/model.onnx`)).arrayBuffer());
-  const x = m.parseNpy(new Uint8Array(await (await fetch(`${base}/input.npy`)).arrayBuffer()));
+  const bytes = await fetched(`${base}/model.onnx`);
+  const x = m.parseNpy(await fetched(`${base}/input.npy`));
   const ex = await m.Explainer.load(bytes, { provider });
   const attributions = {};
   for (const method of methods) {
@@ -55,8 +60,8 @@ export async function run({ dir, provider, methods, options, target, verbose }) 
  */
 export async function runTokens({ dir, provider, inputs, runs, verbose }) {
   if (verbose) logPlacements();
-  const npy = async (name) => m.parseNpy(new Uint8Array(await (await fetch(`/${dir}/${name}.npy`)).arrayBuffer()));
-  const bytes = new Uint8Array(await (await fetch(`/${dir}/model.onnx`)).arrayBuffer());
+  const npy = async (name) => m.parseNpy(await fetched(`/${dir}/${name}.npy`));
+  const bytes = await fetched(`/${dir}/model.onnx`);
   const given = Object.fromEntries(await Promise.all(inputs.map(async (name) => [name, await npy(name)])));
   const { input_ids: ids, ...feeds } = given;
   const results = [];
