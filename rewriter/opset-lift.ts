@@ -28,7 +28,14 @@ export const isDefault = (domain?: string | null) => !domain || domain === 'ai.o
  *   the per-activation Mul and Add it computes), Upsample's `scales` became an input, Scan's
  *   inputs changed (refused). Max, Min, Sum, Mean and MaxPool gained broadcasting or an optional
  *   output, supersets of their old forms; other ops only gained types.
- * The experimental ImageScaler (gone after opset 9) becomes Mul and Add at any opset up to 9.
+ * MeanVarianceNormalization's opset-1 attributes become axes: statistics over N, H, W per channel, or
+ * over N, C, H, W with across_channels (onnxruntime's kernel of opsets 1–8 pools the batch, as opset
+ * 9's default axes do); without normalize_variance it only subtracts the mean.
+ * The experimental ops that onnxruntime still runs (gone after opset 9; ONNX's
+ * docs/ManagingExperimentalOps.md) become standard ops at any opset up to 9: ImageScaler
+ * scale·x + bias[c], Affine alpha·x + beta, Scale scale·x, ScaledTanh alpha·tanh(beta·x),
+ * ParametricSoftplus alpha·softplus(beta·x), Crop a Slice of H and W (border [left, top, right,
+ * bottom]; with scale [h, w], h rows from top and w columns from left).
  * Other models are returned as they are.
  */
 export function liftOldOpset(model: ModelProto, label: string): ModelProto {
@@ -36,7 +43,7 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   if (!entry) return model;
   const opset = toNumber(entry.version);
   if (opset < 1) throw new ExplainError(`${label}: default-domain opset ${opset} does not exist (opsets start at 1)`);
-  if (opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).includes('ImageScaler'))) return model;
+  if (opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).some((t) => t in EXPERIMENTAL))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const lift = (graph: GraphProto): GraphProto => ({
@@ -201,17 +208,63 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
   }
 }
 
-/** A node of opset 7 or 8 in its opset-9 form; ImageScaler as Mul and Add. */
+/** Experimental ops of opsets 1–9 as standard ops: a chain of unary steps from the node's input to its output. */
+const EXPERIMENTAL: Record<string, (node: NodeProto, ctx: Lifting) => Step[]> = {
+  ImageScaler: (n, ctx) => {
+    const bias = attrFloats(n, 'bias') ?? [];
+    return [mulBy(ctx, 'scale', attrFloat(n, 'scale', 1)), { op_type: 'Add', input: [ctx.constant('bias', [1, bias.length, 1, 1], bias)] }];
+  },
+  Affine: (n, ctx) => [mulBy(ctx, 'alpha', attrFloat(n, 'alpha', 1)), { op_type: 'Add', input: [ctx.constant('beta', [], [attrFloat(n, 'beta', 0)])] }],
+  Scale: (n, ctx) => [mulBy(ctx, 'scale', attrFloat(n, 'scale', 1))],
+  ScaledTanh: (n, ctx) => scaledActivation(n, ctx, 'Tanh'),
+  ParametricSoftplus: (n, ctx) => scaledActivation(n, ctx, 'Softplus'),
+  Crop: (n, ctx) => {
+    const border = attrInts(n, 'border') ?? [];
+    if (border.length < 4) ctx.fail(`border must list four values (left, top, right, bottom), got ${border.length}`);
+    const [left, top, right, bottom] = border;
+    const scale = attrInts(n, 'scale');
+    const end = (margin: number) => (margin > 0 ? -margin : Number.MAX_SAFE_INTEGER);
+    const ends = scale ? [top + scale[0], left + scale[1]] : [end(bottom), end(right)];
+    return [{ op_type: 'Slice', input: [], attribute: [toAttribute('axes', [2, 3]), toAttribute('starts', [top, left]), toAttribute('ends', ends)] }];
+  },
+};
+
+/** One node of a chain: its input is the previous step's output, then `input`. */
+type Step = Pick<NodeProto, 'op_type' | 'input' | 'attribute'>;
+
+const mulBy = (ctx: Lifting, suffix: string, factor: number): Step => ({ op_type: 'Mul', input: [ctx.constant(suffix, [], [factor])] });
+
+/** alpha·f(beta·x); onnxruntime's kernels require both attributes. */
+function scaledActivation(n: NodeProto, ctx: Lifting, f: string): Step[] {
+  if (!hasAttr(n, 'alpha') || !hasAttr(n, 'beta')) ctx.fail('needs both alpha and beta (onnxruntime requires them)');
+  return [mulBy(ctx, 'beta', attrFloat(n, 'beta', 1)), { op_type: f }, mulBy(ctx, 'alpha', attrFloat(n, 'alpha', 1))];
+}
+
+/** The steps as nodes from the node's input to its output; the last keeps the node's name. */
+function chain(node: NodeProto, steps: Step[]): NodeProto[] {
+  const [out, name] = [node.output![0], node.name || node.output![0]];
+  return steps.map((s, i) => ({
+    ...s,
+    input: [i ? `${out}/${i}` : node.input![0], ...(s.input ?? [])],
+    output: [i === steps.length - 1 ? out : `${out}/${i + 1}`],
+    name: i === steps.length - 1 ? name : `${name}/${i + 1}`,
+  }));
+}
+
+/** A node of opset 7 or 8 in its opset-9 form; experimental ops in standard ones. */
 function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
   const { opset, fail } = ctx;
-  const out = node.output![0];
+  const experimental = EXPERIMENTAL[node.op_type ?? ''];
+  if (experimental) return chain(node, experimental(node, ctx));
   switch (node.op_type) {
-    case 'ImageScaler': {
-      // y = scale · x + bias[c]
-      const bias = attrFloats(node, 'bias') ?? [];
+    case 'MeanVarianceNormalization': {
+      if (opset >= 9) return [node];
+      const axes = attrInt(node, 'across_channels', 0) ? [0, 1, 2, 3] : [0, 2, 3];
+      if (attrInt(node, 'normalize_variance', 1)) return [withAttrs(node, ['across_channels', 'normalize_variance'], { axes })];
+      const [x, out, name] = [node.input![0], node.output![0], node.name || node.output![0]];
       return [
-        { op_type: 'Mul', input: [node.input![0], ctx.constant('scale', [], [attrFloat(node, 'scale', 1)])], output: [`${out}/scaled`], name: `${node.name || out}/scale` },
-        { op_type: 'Add', input: [`${out}/scaled`, ctx.constant('bias', [1, bias.length, 1, 1], bias)], output: [out], name: node.name || out },
+        { op_type: 'ReduceMean', input: [x], output: [`${out}/mean`], name: `${name}/mean`, attribute: [toAttribute('axes', axes), toAttribute('keepdims', 1)] },
+        { op_type: 'Sub', input: [x, `${out}/mean`], output: [out], name },
       ];
     }
     case 'BatchNormalization':
@@ -238,12 +291,8 @@ function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
   const eps = attrFloat(node, 'epsilon', 1e-5);
   const k = scale.values.map((s, i) => s / Math.sqrt(variance.values[i] + eps));
   const shift = bias.values.map((b, i) => b - mean.values[i] * k[i]);
-  const out = node.output![0];
   const dims = [1, ...scale.dims];
-  return [
-    { op_type: 'Mul', input: [x, ctx.constant('factor', dims, k)], output: [`${out}/scaled`], name: `${node.name || out}/factor` },
-    { op_type: 'Add', input: [`${out}/scaled`, ctx.constant('shift', dims, shift)], output: [out], name: node.name || out },
-  ];
+  return chain({ ...node, input: [x] }, [{ op_type: 'Mul', input: [ctx.constant('factor', dims, k)] }, { op_type: 'Add', input: [ctx.constant('shift', dims, shift)] }]);
 }
 
 /** The node without the attributes `remove`, with `add`. */
