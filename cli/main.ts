@@ -404,6 +404,7 @@ async function info(p: Parsed): Promise<void> {
   const role = (i: ModelInput) => {
     // Token ids are read by the embedding Gather, which the explained view starts after.
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    if (i.elemType === DataType.STRING) return `left out with the nodes and outputs computed from it${leftOut.length ? ` (${leftOut.join(', ')})` : ''}: onnx-explain feeds numeric tensors only`;
     if (!ex.view.nodes.some((n) => n.input?.includes(i.name)) && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (unbatched && ex.explained.some((e) => e.name === i.name)) return 'explained, one sample without a batch axis (--unbatched)';
@@ -414,7 +415,8 @@ async function info(p: Parsed): Promise<void> {
     const joins = ex.tokens && !isFloatType(i.elemType) && embeddingsOf(original, i.name).length ? `; or explained jointly with --wrt ${ex.tokens.ids.name},${i.name}` : '';
     return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})${joins}`;
   };
-  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
+  const leftOut = (original.graph.output ?? []).map((o) => o.name ?? '').filter((o) => !view.graph.output?.some((v) => v.name === o));
+  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {
     if (!isTensorValue(o)) {
       console.log(`output: ${o.name} (${Object.keys(o.type ?? {})[0]?.replace('_type', '') ?? 'not a tensor'} from ${view.producer.get(o.name ?? '')?.op_type ?? 'the graph'}: not explained)`);

@@ -12,6 +12,7 @@ import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qoperatorToQdq } from './qoperator';
+import { withoutStringInputs } from './string-inputs';
 
 /**
  * The readings a model goes through before anything else sees it, in order; each returns the
@@ -20,6 +21,7 @@ import { qoperatorToQdq } from './qoperator';
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
+  withoutStringInputs, // string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32

@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
+import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { floats, strings } from '../rewriter/emitter';
@@ -6,6 +8,7 @@ import { onnxMlToStandard } from '../rewriter/onnx-ml';
 import { AttrType, DataType, decodeModel, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
+import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
 
 const F = 4;
@@ -74,6 +77,51 @@ test('LOGISTIC + Normalizer L1: the gradient of a probability equals central dif
   assert.ok(relL2(r.attributions.data, fd) < 2e-3, `rel L2 ${relL2(r.attributions.data, fd)}`);
   const d = await ex.attribute({ data: x, dims: [3, F] }, { target: targets, method: 'deeplift' });
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+});
+
+/**
+ * ML.NET's multiclass export: every column of the training data is an input, so the string Label
+ * (mapped to keys for a Label output) comes beside the float Features; the scores read only the features.
+ */
+function mlnetStyle(labelOnly = false): Uint8Array {
+  const m: ModelProto = {
+    ir_version: 6, opset_import: [{ domain: '', version: 11 }, { domain: 'ai.onnx.ml', version: 2 }], producer_name: 'ML.NET',
+    graph: {
+      name: 'mlnet',
+      node: [
+        ml('LabelEncoder', ['Label'], ['keys'], [{ name: 'keys_strings', type: AttrType.STRINGS, strings: ['a', 'b', 'c'].map((k) => new TextEncoder().encode(k)) }, ints('values_int64s', [1, 2, 3]), { name: 'default_int64', type: AttrType.INT, i: -1 }]),
+        { op_type: 'Cast', input: ['keys'], output: ['Label.onnx'], name: 'cast', attribute: [{ name: 'to', type: AttrType.INT, i: DataType.UINT32 }] },
+        ...(labelOnly ? [] : [
+          ml('Scaler', ['Features'], ['scaled'], [attr('offset', floats(offset)), attr('scale', floats(scale))]),
+          ml('LinearClassifier', ['scaled'], ['predicted', 'Score'], [attr('coefficients', floats(coefficients)), attr('intercepts', floats(intercepts)), ints('classlabels_ints', [1, 2, 3]), attr('post_transform', strings(['SOFTMAX']))]),
+          { op_type: 'Identity', input: ['Score'], output: ['Score.onnx'], name: 'score' },
+        ]),
+      ],
+      input: [{ ...valueInfo('Label', DataType.FLOAT, [1, 1]), type: { tensor_type: { elem_type: DataType.STRING, shape: { dim: [{ dim_value: 1 }, { dim_value: 1 }] } } } }, valueInfo('Features', DataType.FLOAT, [1, F])],
+      output: [valueInfo('Label.onnx', DataType.UINT32, [1, 1]), ...(labelOnly ? [] : [valueInfo('Score.onnx', DataType.FLOAT, [1, 3])])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('ML.NET-style string Label input: left out with the Label output it computes; the scores are explained (onnxruntime\'s kernels given a label; the gradient of a logit is scale·C[t]); a model whose every output reads a string is refused in one line', async () => {
+  const model = mlnetStyle();
+  const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const row = x.subarray(0, F);
+  const want = (await s.run({ Label: new ort.Tensor('string', ['b'], [1, 1]), Features: new ort.Tensor('float32', row, [1, F]) }))['Score.onnx'].data as Float32Array;
+  const ex = await Explainer.load(model);
+  assert.equal(ex.outputNames, ['Score.onnx']);
+  const r = await ex.attribute({ data: row, dims: [1, F] }, { target: 2, explainSoftmax: true });
+  assert.ok(relL2(r.outputs['Score.onnx'].data, want) < 1e-6, `${r.outputs['Score.onnx'].data} vs ${want}`);
+  const g = await ex.attribute({ data: row, dims: [1, F] }, { target: 2 });
+  assert.ok(relL2(g.attributions.data, scale.map((k, j) => k * coefficients[2 * F + j])) < 1e-6, `${g.attributions.data}`);
+  const refused = await Explainer.load(mlnetStyle(true)).catch((e: Error) => e);
+  assert.instance(refused, Error);
+  assert.match((refused as Error).message, /^<bytes>: every output is computed from the string input 'Label'; onnx-explain feeds numeric tensors only$/);
+  const file = path.join(tempDir('mlnet'), 'mlnet.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.includes('input: Label [1, 1] string: left out with the nodes and outputs computed from it (Label.onnx): onnx-explain feeds numeric tensors only'), info.out.join('\n'));
 });
 
 test('unsupported post transforms are refused in one line naming the node', async () => {
