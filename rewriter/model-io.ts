@@ -13,10 +13,10 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
   } catch (e) {
     throw new ExplainError(`${label}: not an ONNX model or truncated file (${(e as Error).message})`);
   }
-  const graph = model.graph;
-  if (!graph || !graph.node?.length || !model.opset_import?.length || toNumber(model.ir_version) <= 0) {
-    throw new ExplainError(`${label}: not an ONNX model (no graph, nodes, opset_import or ir_version)`);
-  }
+  const missing = [!model.graph && 'graph', !model.opset_import?.length && 'opset_import', !(toNumber(model.ir_version) > 0) && 'ir_version'].filter(Boolean);
+  if (missing.length) throw new ExplainError(`${label}: not an ONNX model (no ${missing.join(', no ')})`);
+  const graph = model.graph!;
+  if (!graph.node?.length) throw new ExplainError(`${label}: the graph has no nodes (its outputs are its inputs or constants): nothing to explain`);
   for (const t of graph.initializer ?? []) {
     if (t.data_location !== 1) continue;
     if (!readExternal) throw new ExplainError(`${label}: initializer '${t.name}' uses external data; load the model from a path, or pass baseDir with its bytes (Node)`);

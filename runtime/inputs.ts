@@ -36,13 +36,21 @@ export function modelInputs(view: GraphView): ModelInput[] {
 export const isIdsInput = (i: ModelInput): boolean => !isFloatType(i.elemType) || !!i.floatIds;
 
 /**
- * A generation cache input (the past keys and values of a decoder exported with past, as optimum
- * and transformers.js write them: past_key_values.0.key …): a float input named past… or …cache…
- * with a dynamic length besides the batch. It is not explained, and by default it is empty along
- * that length (a prompt with no past).
+ * A generation cache input, a float input of rank 3 or more named past… or …cache…: the past keys
+ * and values of a decoder exported with past, as optimum and transformers.js write them
+ * (past_key_values.0.key …), with a dynamic length besides the batch, by default empty along it (a
+ * prompt with no past); or the fixed-size state of a hybrid decoder's convolution or recurrent layer
+ * (LFM2's past_conv.0, Qwen3.5's past_key_values.0.conv_state and .recurrent_state, as
+ * onnxruntime-genai writes them), by default zeros (the state before the first token). It is not explained.
  */
 export function isCacheInput(i: ModelInput): boolean {
-  return isFloatType(i.elemType) && /past|cache/i.test(i.name) && i.dims.length >= 3 && i.dims.slice(1).some((d) => d < 0);
+  if (!isFloatType(i.elemType) || !/past|cache/i.test(i.name) || i.dims.length < 3) return false;
+  return i.dims.slice(1).some((d) => d < 0) || isStateInput(i);
+}
+
+/** A cache input holding a fixed-size convolution or recurrent state. */
+export function isStateInput(i: ModelInput): boolean {
+  return /state|conv|ssm/i.test(i.name) && i.dims.slice(1).every((d) => d > 0);
 }
 
 /** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
@@ -157,7 +165,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
-    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? 'an empty generation cache' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
+    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? (isStateInput(input) ? 'a zero state (before the first token)' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
   }
   return out;
 }
@@ -179,6 +187,8 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
       if (j > 0) return rowDims[j - 1];
+      // The batch inside an input fed once for every row (M-RoPE's position ids [3, batch, L]): one, which the model broadcasts.
+      if (j === 0 && input.unbatched) return 1;
       if (isCacheInput(input)) return 0;
       if (noPast && /mask/i.test(input.name)) return rowDims[0];
       return fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${k + 1}; give it with --feed ${input.name}=FILE.npy`);

@@ -70,6 +70,11 @@ fs.writeFileSync(at('opset0.onnx'), encodeModel({
   ir_version: 3, opset_import: [{ domain: '', version: 0 }],
   graph: { name: 'relu', node: [{ op_type: 'Relu', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
 }));
+// onnxruntime-genai's dummy test models: a graph whose output is its input.
+fs.writeFileSync(at('no-nodes.onnx'), encodeModel({
+  ir_version: 7, opset_import: [{ domain: '', version: 14 }],
+  graph: { name: 'passthrough', node: [], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [valueInfo('x', DataType.FLOAT, ['N', 4])] },
+}));
 /** What onnxruntime saves at graph optimisation level 'all': a Relu between NCHWc reorders. */
 const NCHWC = 'com.microsoft.nchwc';
 fs.writeFileSync(at('nchwc.onnx'), encodeModel({
@@ -138,6 +143,7 @@ const badModels: [string, string, RegExp][] = [
   ['empty file', at('empty.onnx'), /empty\.onnx: empty file/],
   ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
   ['a folder', at('ext'), /ext: is a directory/],
+  ['a graph with no nodes', at('no-nodes.onnx'), /no-nodes\.onnx: the graph has no nodes \(its outputs are its inputs or constants\): nothing to explain$/],
   ['opset 0', at('opset0.onnx'), /opset0\.onnx: default-domain opset 0 does not exist \(opsets start at 1\)/],
   ['opset-1 Tile of Infinity copies', at('opset1-tile-inf.onnx'), /opset1-tile-inf\.onnx: node 'tile' \(Tile, opset 1\): tiles Infinity along axis 1 of a rank-2 input: tiles must be a count and axis one of its axes/],
   ['opset-1 Tile with its tiles fed', at('opset1-tile.onnx'), /opset1-tile\.onnx: node 'tile' \(Tile, opset 1\): the legacy tiles and axis inputs are read only when they are constants and the input rank is known/],

@@ -1,7 +1,8 @@
+import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rejects } from './support/rejects';
-import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
+import { DataType, decodeModel, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
 
@@ -118,6 +119,71 @@ test('integer position ids not fed get 0…L−1 per row (transformers\' default
   assert.equal(notes, ["<bytes>: input 'position_ids' not given: using positions 0…3 [2,4] (give it with --feed position_ids=FILE.npy)"]);
   const given = { position_ids: { data: BigInt64Array.from([3n, 2n, 1n, 0n]), dims: [1, 4] } };
   assert.equal(Array.from((await ex.forward(x, given)).y.data), [4, 3, 2, 1, 8, 6, 4, 2]);
+});
+
+test('M-RoPE position ids [3, batch, L] (Qwen2-VL and Qwen3.5 decoders as onnxruntime-genai writes them) not fed get 0…L−1 in each section, one batch row the model broadcasts; outputs equal onnxruntime\'s with the ids of every row, the gradient its closed form', async () => {
+  // logits = (x · Σ_sections table[position_ids]) · W over [N, L, 2] → [N, L, 3].
+  const table = Array.from({ length: 16 }, (_, i) => Math.cos(0.7 * i) + 0.5);
+  const w = [0.5, -1, 2, 1.5, 0.25, -0.75];
+  const rope = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'mrope',
+      node: [
+        { op_type: 'Gather', input: ['table', 'position_ids'], output: ['pe'] },
+        { op_type: 'ReduceSum', input: ['pe', 'axis0'], output: ['pe_sum'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Mul', input: ['inputs_embeds', 'pe_sum'], output: ['h'] },
+        { op_type: 'MatMul', input: ['h', 'w'], output: ['logits'] },
+      ],
+      initializer: [makeTensor('table', [8, 2], table, DataType.FLOAT), makeTensor('axis0', [1], [0], DataType.INT64), makeTensor('w', [2, 3], w, DataType.FLOAT)],
+      input: [valueInfo('inputs_embeds', DataType.FLOAT, ['batch', 'sequence_len', 2]), valueInfo('position_ids', DataType.INT64, [3, 'batch', 'sequence_len'])],
+      output: [valueInfo('logits', DataType.FLOAT, ['batch', 'sequence_len', 3])],
+    },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(rope, { warn: (m) => notes.push(m) });
+  const x = Float32Array.from({ length: 2 * 4 * 2 }, (_, i) => Math.sin(i + 0.3));
+  const r = await ex.attribute({ data: x, dims: [2, 4, 2] }, { target: [[3, 1], [2, 0]] });
+  assert.equal(notes, ["<bytes>: input 'position_ids' not given: using positions 0…3 [3,1,4] (give it with --feed position_ids=FILE.npy)"]);
+  const ids = BigInt64Array.from({ length: 3 * 2 * 4 }, (_, k) => BigInt(k % 4));
+  const s = await ort.InferenceSession.create(rope, { logSeverityLevel: 3 });
+  const want = (await s.run({ inputs_embeds: new ort.Tensor('float32', x, [2, 4, 2]), position_ids: new ort.Tensor('int64', ids, [3, 2, 4]) })).logits.data as Float32Array;
+  assert.equal(Array.from(r.outputs.logits.data), Array.from(want));
+  // ∂logits[n, t, c]/∂x[n, t, j] = 3·table[t, j]·w[j, c], zero at other positions.
+  const grad = [[3, 1], [2, 0]].flatMap(([t, c]) => Array.from({ length: 8 }, (_, k) => (Math.floor(k / 2) === t ? 3 * table[t * 2 + (k % 2)] * w[(k % 2) * 3 + c] : 0)));
+  assert.ok(Array.from(r.attributions.data).every((v, k) => Math.abs(v - grad[k]) < 1e-5), `${Array.from(r.attributions.data)} vs ${grad}`);
+});
+
+test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\'s past_key_values.0.conv_state) are caches, zeros by default with a note, not explained beside the token ids', async () => {
+  // logits = embedding[input_ids] · W + Σ past_conv.0 over its middle axis (a state that reaches the output).
+  const hybrid = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'hybrid',
+      node: [
+        { op_type: 'Gather', input: ['embed', 'input_ids'], output: ['embeddings'] },
+        { op_type: 'MatMul', input: ['embeddings', 'w'], output: ['mixed'] },
+        { op_type: 'ReduceSum', input: ['past_conv.0', 'axes'], output: ['state'], attribute: [{ name: 'keepdims', type: 2, i: 1 }] },
+        { op_type: 'Add', input: ['mixed', 'state'], output: ['logits'] },
+        { op_type: 'Identity', input: ['past_conv.0'], output: ['present_conv.0'] },
+      ],
+      initializer: [makeTensor('embed', [5, 2], Array.from({ length: 10 }, (_, i) => 0.1 * i - 0.3), DataType.FLOAT), makeTensor('w', [2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT), makeTensor('axes', [1], [1], DataType.INT64)],
+      input: [valueInfo('input_ids', DataType.INT64, ['batch', 'sequence_length']), valueInfo('past_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3])],
+      output: [valueInfo('logits', DataType.FLOAT, ['batch', 'sequence_length', 3]), valueInfo('present_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3])],
+    },
+  });
+  // The state's middle dim is fixed in real exports ([batch, hidden, kernel]).
+  const fixed = decodeModel(hybrid);
+  fixed.graph!.input![1] = valueInfo('past_conv.0', DataType.FLOAT, ['batch', 4, 3]);
+  fixed.graph!.output![1] = valueInfo('present_conv.0', DataType.FLOAT, ['batch', 4, 3]);
+  const notes: string[] = [];
+  const ex = await Explainer.load(encodeModel(fixed), { warn: (m) => notes.push(m) });
+  assert.equal(ex.tokens?.ids.name, 'input_ids');
+  const r = await ex.attribute({ data: BigInt64Array.from([1n, 3n, 4n]), dims: [1, 3] }, { output: 'logits', target: [[2, 1]] });
+  assert.equal(notes, ["<bytes>: input 'past_conv.0' not given: using a zero state (before the first token) [1,4,3] (give it with --feed past_conv.0=FILE.npy)"]);
+  assert.equal(r.attributions.dims, [1, 3, 2]);
 });
 
 /**
