@@ -1,10 +1,11 @@
 import { ExplainError } from './errors';
 import { decodeModel, ModelProto, TensorProto, toNumber } from './proto';
+import { denseSparseTensors } from './sparse-tensors';
 
 /** Fills an initializer stored as external data (the Node adapter reads it from the model's folder). */
 export type ExternalDataReader = (t: TensorProto, label: string) => void;
 
-/** Decodes and checks an ONNX model; external-data tensors are read through `readExternal`. */
+/** Decodes and checks an ONNX model; external-data tensors are read through `readExternal`; sparse tensors are made dense. */
 export function parseModel(bytes: Uint8Array, label: string, readExternal?: ExternalDataReader): ModelProto {
   if (bytes.length === 0) throw new ExplainError(`${label}: empty file, not an ONNX model`);
   let model: ModelProto;
@@ -24,5 +25,5 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
     delete t.external_data;
     t.data_location = 0;
   }
-  return model;
+  return denseSparseTensors(model, label);
 }
