@@ -109,6 +109,7 @@ import { Shrink } from './Shrink';
 import { Sinh } from './Sinh';
 import { Softsign } from './Softsign';
 import { Swish } from './Swish';
+import { TensorScatter } from './TensorScatter';
 import { STFT } from './STFT';
 import { DFT } from './DFT';
 import { LpPool } from './LpPool';
@@ -144,6 +145,6 @@ export const opRules: RuleEntry[] = [
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
   Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT, LpPool,
-  CenterCropPad, Compress, MaxUnpool, ReverseSequence,
+  CenterCropPad, Compress, MaxUnpool, ReverseSequence, TensorScatter,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
 ];
