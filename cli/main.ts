@@ -406,7 +406,7 @@ async function info(p: Parsed): Promise<void> {
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
     if (i.elemType === DataType.STRING) return `left out with the nodes and outputs computed from it${leftOut.length ? ` (${leftOut.join(', ')})` : ''}: onnx-explain feeds numeric tensors only`;
     if (!ex.view.nodes.some((n) => n.input?.includes(i.name)) && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
-    if (isCacheInput(i) && isStateInput(i)) return `recurrent state: zeros by default (before the first token; --feed ${i.name}=FILE gives one)`;
+    if (isCacheInput(i) && isStateInput(i)) return `fixed-size cache or state: zeros by default (before the first token; --feed ${i.name}=FILE gives one)`;
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (unbatched && ex.explained.some((e) => e.name === i.name)) return 'explained, one sample without a batch axis (--unbatched)';
     if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;

@@ -41,16 +41,18 @@ export const isIdsInput = (i: ModelInput): boolean => !isFloatType(i.elemType) |
  * (past_key_values.0.key …), with a dynamic length besides the batch, by default empty along it (a
  * prompt with no past); or the fixed-size state of a hybrid decoder's convolution or recurrent layer
  * (LFM2's past_conv.0, Qwen3.5's past_key_values.0.conv_state and .recurrent_state, as
- * onnxruntime-genai writes them), by default zeros (the state before the first token). It is not explained.
+ * onnxruntime-genai writes them) or a static KV cache of the maximum length, by default zeros (before
+ * the first token). It is not explained.
  */
 export function isCacheInput(i: ModelInput): boolean {
   if (!isFloatType(i.elemType) || !/past|cache/i.test(i.name) || i.dims.length < 3) return false;
   return i.dims.slice(1).some((d) => d < 0) || isStateInput(i);
 }
 
-/** A cache input holding a fixed-size convolution or recurrent state. */
+/** A cache input of fixed size: a convolution or recurrent state, or a static KV cache (opset 24's TensorScatter writes into it). */
 export function isStateInput(i: ModelInput): boolean {
-  return /state|conv|ssm/i.test(i.name) && i.dims.slice(1).every((d) => d > 0);
+  const kv = /[._](key|value)$/i.test(i.name) && i.dims.length >= 4;
+  return (kv || /state|conv|ssm/i.test(i.name)) && i.dims.slice(1).every((d) => d > 0);
 }
 
 /** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
@@ -165,7 +167,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
-    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? (isStateInput(input) ? 'a zero state (before the first token)' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
+    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
   }
   return out;
 }

@@ -155,7 +155,7 @@ test('M-RoPE position ids [3, batch, L] (Qwen2-VL and Qwen3.5 decoders as onnxru
   assert.ok(Array.from(r.attributions.data).every((v, k) => Math.abs(v - grad[k]) < 1e-5), `${Array.from(r.attributions.data)} vs ${grad}`);
 });
 
-test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\'s past_key_values.0.conv_state) are caches, zeros by default with a note, not explained beside the token ids', async () => {
+test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\'s past_key_values.0.conv_state) and static KV caches are caches, zeros by default with a note, not explained beside the token ids', async () => {
   // logits = embedding[input_ids] · W + Σ past_conv.0 over its middle axis (a state that reaches the output).
   const hybrid = encodeModel({
     ir_version: 8,
@@ -168,10 +168,11 @@ test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\
         { op_type: 'ReduceSum', input: ['past_conv.0', 'axes'], output: ['state'], attribute: [{ name: 'keepdims', type: 2, i: 1 }] },
         { op_type: 'Add', input: ['mixed', 'state'], output: ['logits'] },
         { op_type: 'Identity', input: ['past_conv.0'], output: ['present_conv.0'] },
+        { op_type: 'Identity', input: ['past_key_values.0.key'], output: ['present.0.key'] },
       ],
       initializer: [makeTensor('embed', [5, 2], Array.from({ length: 10 }, (_, i) => 0.1 * i - 0.3), DataType.FLOAT), makeTensor('w', [2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT), makeTensor('axes', [1], [1], DataType.INT64)],
-      input: [valueInfo('input_ids', DataType.INT64, ['batch', 'sequence_length']), valueInfo('past_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3])],
-      output: [valueInfo('logits', DataType.FLOAT, ['batch', 'sequence_length', 3]), valueInfo('present_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3])],
+      input: [valueInfo('input_ids', DataType.INT64, ['batch', 'sequence_length']), valueInfo('past_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3]), valueInfo('past_key_values.0.key', DataType.FLOAT, ['batch', 1, 6, 2])],
+      output: [valueInfo('logits', DataType.FLOAT, ['batch', 'sequence_length', 3]), valueInfo('present_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3]), valueInfo('present.0.key', DataType.FLOAT, ['batch', 1, 6, 2])],
     },
   });
   // The state's middle dim is fixed in real exports ([batch, hidden, kernel]).
@@ -182,7 +183,10 @@ test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\
   const ex = await Explainer.load(encodeModel(fixed), { warn: (m) => notes.push(m) });
   assert.equal(ex.tokens?.ids.name, 'input_ids');
   const r = await ex.attribute({ data: BigInt64Array.from([1n, 3n, 4n]), dims: [1, 3] }, { output: 'logits', target: [[2, 1]] });
-  assert.equal(notes, ["<bytes>: input 'past_conv.0' not given: using a zero state (before the first token) [1,4,3] (give it with --feed past_conv.0=FILE.npy)"]);
+  assert.equal(notes, [
+    "<bytes>: input 'past_conv.0' not given: using zeros, a fixed-size cache before the first token, [1,4,3] (give it with --feed past_conv.0=FILE.npy)",
+    "<bytes>: input 'past_key_values.0.key' not given: using zeros, a fixed-size cache before the first token, [1,1,6,2] (give it with --feed past_key_values.0.key=FILE.npy)",
+  ]);
   assert.equal(r.attributions.dims, [1, 3, 2]);
 });
 
