@@ -10,6 +10,7 @@ import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
 import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
+import { scatterAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qoperatorToQdq } from './qoperator';
 import { withoutStringInputs } from './string-inputs';
@@ -23,6 +24,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
   withoutStringInputs, // string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
+  scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
   qoperatorToQdq, // QLinear ops as DequantizeLinear → float op → QuantizeLinear

@@ -60,7 +60,7 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
 }
 
 /** The op types of a graph's nodes, subgraphs included. */
-function opTypes(graph: GraphProto): string[] {
+export function opTypes(graph: GraphProto): string[] {
   return (graph.node ?? []).flatMap((n) => [n.op_type ?? '', ...subgraphsOf(n).flatMap(opTypes)]);
 }
 

@@ -1,7 +1,7 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { GraphView, mapSubgraphs } from './graph-view';
 import { toAttribute } from './emitter';
-import { isDefault, liftOldOpset, nodeRebinding, withAttrs } from './opset-lift';
+import { isDefault, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
 import { DataType, GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */
@@ -50,6 +50,20 @@ export function upgradeOpset(model: ModelProto, target: number, label: string): 
     opset_import: (lifted.opset_import ?? []).map((o) => (isDefault(o.domain) ? { ...o, version: target } : o)),
     graph: { ...graph, initializer: [...(graph.initializer ?? []), ...extra] },
   };
+}
+
+/** Where a model of opset 9 or 10 with the deprecated Scatter is read at opset 11 (see scatterAtOpset11). */
+export const SCATTER_OPSET = 11;
+
+/**
+ * A model of opset 9 or 10 that holds the deprecated Scatter (torch.onnx's scatter below opset 11),
+ * rebound to opset 11, where it is ScatterElements: its gradient gathers with GatherElements, which
+ * opset 11 brought.
+ */
+export function scatterAtOpset11(model: ModelProto, label: string): ModelProto {
+  const opset = Number((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
+  if (opset < 9 || opset >= SCATTER_OPSET || !opTypes(model.graph!).includes('Scatter')) return model;
+  return upgradeOpset(model, SCATTER_OPSET, label);
 }
 
 function upgradeNode(node: NodeProto, view: GraphView, from: number, target: number, extra: TensorProto[]): NodeProto[] {

@@ -10,6 +10,7 @@ import { AttrType, DataType, encodeModel, makeTensor, ModelProto, toNumber, valu
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { readNpy } from '../runtime/node/npy-file';
+import { centralDifferences } from './support/central';
 import { runCli, tempDir, writeRawNpy } from './support/cli-harness';
 import { rejects } from './support/rejects';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
@@ -86,6 +87,36 @@ test('models below opset 9 are read at opset 9 (the first with Where) in their l
     console.log = log;
   }
   assert.ok(lines.includes('opsets: ai.onnx 7 (read as opset 9, the first with Where, which augmented graphs need)'), lines.slice(0, 3).join('\n'));
+});
+
+test('Scatter, its name before opset 11 (torch.onnx\'s scatter at opsets 9 and 10), is read at opset 11 as ScatterElements: outputs and the gradient equal onnxruntime\'s Scatter kernel and its central differences; info says why', async () => {
+  // y = (scatter(x, 1, idx, u))² · W: x [1, 4], constant indices and updates.
+  for (const opset of [9, 10]) {
+    const model = encodeModel({
+      ir_version: 5, opset_import: [{ domain: '', version: opset }],
+      graph: {
+        name: 'scatter',
+        node: [
+          { op_type: 'Scatter', input: ['x', 'idx', 'u'], output: ['s'], name: 'scatter', attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+          { op_type: 'Mul', input: ['s', 's'], output: ['sq'], name: 'square' },
+          { op_type: 'MatMul', input: ['sq', 'w'], output: ['y'], name: 'head' },
+        ],
+        initializer: [makeTensor('idx', [1, 2], [0, 2], DataType.INT64), makeTensor('u', [1, 2], [0.5, -1], DataType.FLOAT), makeTensor('w', [4, 2], [1, -0.5, 0.3, 2, -1.2, 0.7, 0.4, 1.1], DataType.FLOAT)],
+        input: [valueInfo('x', DataType.FLOAT, [1, 4])], output: [valueInfo('y', DataType.FLOAT, [1, 2])],
+      },
+    });
+    const x = Float32Array.from([0.3, -1.2, 0.8, 1.5]);
+    const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+    const run = async (v: Float32Array) => (await session.run({ x: new ort.Tensor('float32', v, [1, 4]) })).y.data as Float32Array;
+    const r = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 4] }, { target: 1 });
+    assert.ok(relL2(r.outputs.y.data, await run(x)) < 1e-6, `opset ${opset}: outputs`);
+    const fd = await centralDifferences(x, 1e-2, run, () => 1);
+    assert.ok(relL2(r.attributions.data, fd) < 1e-4, `opset ${opset}: gradient ${r.attributions.data} vs ${fd}`);
+    const file = path.join(tempDir('scatter'), `scatter${opset}.onnx`);
+    fs.writeFileSync(file, model);
+    const info = await runCli(['info', file]);
+    assert.ok(info.out.includes(`opsets: ai.onnx ${opset} (read as opset 11, where Scatter is ScatterElements, whose gradient needs GatherElements)`), info.out.slice(0, 3).join('\n'));
+  }
 });
 
 test('weights computed by ConstantOfShape (onnx\'s "light" zoo models: AlexNet, ResNet-50, VGG-19, …) are read with their shapes: the Conv\'s channels come from its weight (they were taken as the input\'s, and the Reshape after it was refused); outputs and gradients equal those of the same model with the weights as initializers', async () => {
