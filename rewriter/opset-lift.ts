@@ -225,6 +225,10 @@ const EXPERIMENTAL: Record<string, (node: NodeProto, ctx: Lifting) => Step[]> = 
     const scale = attrInts(n, 'scale');
     const end = (margin: number) => (margin > 0 ? -margin : Number.MAX_SAFE_INTEGER);
     const ends = scale ? [top + scale[0], left + scale[1]] : [end(bottom), end(right)];
+    // onnxruntime's kernel refuses a crop larger than the image; where the graph declares its size, so do we.
+    const [height, width] = (ctx.view.declared(n.input![0])?.dims ?? []).slice(2).map((d) => toNumber(d.dim_value));
+    const [tall, wide] = scale ? [top + scale[0], left + scale[1]] : [top + bottom, left + right];
+    if ((height && tall > height) || (width && wide > width)) ctx.fail(`the crop (border [${border}]${scale ? `, scale [${scale}]` : ''}) does not fit the ${height}×${width} input`);
     return [{ op_type: 'Slice', input: [], attribute: [toAttribute('axes', [2, 3]), toAttribute('starts', [top, left]), toAttribute('ends', ends)] }];
   },
 };
