@@ -33,6 +33,7 @@ const EXACT: Record<string, BackwardRule> = {
   ReduceL2: deepliftReduceL2,
   ReduceProd: deepliftReduceProd,
   LpPool: deepliftLpPool,
+  GlobalLpPool: deepliftLpPool,
   GroupNormalization: deepliftGroupNormalization,
   LpNormalization: deepliftLpNormalization,
   'com.microsoft.SkipLayerNormalization': deepliftSkipLayerNormalization,

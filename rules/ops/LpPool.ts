@@ -1,14 +1,15 @@
 import { attrInt, attrInts } from '../../rewriter/attributes';
-import { convGeometry, windowSumBackward } from '../op-forms';
+import { convGeometry, expandTo, windowSumBackward } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /**
  * y = S^{1/p} with S = Σ_window u and u = |x|ᵖ: dX = m_u·(window sums' transpose of dY·m_S), given
- * the multipliers m_S of S (per window) and m_u of x.
+ * the multipliers m_S of S (per window) and m_u of x. GlobalLpPool's one window is every position.
  */
 export function lpPoolBack(ctx: RuleContext, dY: string, mS: string, mU: string): string {
   const { em, node } = ctx;
   const xs = ctx.shape(node.input![0]);
+  if (node.op_type === 'GlobalLpPool') return em.mul(expandTo(em, em.mul(dY, mS), [...xs.slice(0, 2), ...xs.slice(2).map(() => 1)], ctx.broadcastShape(node.input![0])), mU);
   const kernel = attrInts(node, 'kernel_shape') ?? ctx.fail('kernel_shape is missing');
   return em.mul(windowSumBackward(em, em.mul(dY, mS), convGeometry(ctx, xs.slice(2), kernel), xs[1], xs.slice(2), ctx.shape(node.output![0]).slice(2)), mU);
 }

@@ -32,6 +32,7 @@ import { GatherND } from './GatherND';
 import { Gelu } from './Gelu';
 import { Gemm } from './Gemm';
 import { GlobalAveragePool } from './GlobalAveragePool';
+import { GlobalLpPool } from './GlobalLpPool';
 import { GlobalMaxPool } from './GlobalMaxPool';
 import { Greater } from './Greater';
 import { GreaterOrEqual } from './GreaterOrEqual';
@@ -137,7 +138,7 @@ import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization
 export const opRules: RuleEntry[] = [
   Abs, Add, ArgMax, ArgMin, AveragePool, BatchNormalization, Cast, Clip, Col2Im, Concat, Conv, ConvTranspose, Cos,
   CumSum, DepthToSpace, DequantizeLinear, Div, Dropout, Einsum, Elu, Equal, Erf, Exp, Expand, Flatten, Gather, GatherElements,
-  GatherND, Gelu, Gemm, GlobalAveragePool, GlobalMaxPool, Greater, GreaterOrEqual, GroupNormalization,
+  GatherND, Gelu, Gemm, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, Greater, GreaterOrEqual, GroupNormalization,
   HardSigmoid, HardSwish, Identity, InstanceNormalization, LRN, LayerNormalization, LeakyRelu, Less,
   LessOrEqual, Log, LogSoftmax, LpNormalization, MatMul, Max, MaxPool, Mean, Min, Mish, Mul, Neg, PRelu, Pad,
   Pow, QuantizeLinear, Reciprocal, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd,
