@@ -14,11 +14,14 @@ import { DenseInput } from './tensors';
  */
 export interface ModelInput extends InputSpec {
   params: (string | undefined)[];
+  /** The model returns updated caches (an output named present…, past…, …cache… or …state…): see isCacheInput. */
+  cacheOutputs?: boolean;
   /** A float input that holds token ids (holdsTokenIds): explained as token ids, not as floats. */
   floatIds?: boolean;
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
+  const cacheOutputs = (view.graph.output ?? []).some((o) => /present|past|cache|state/i.test(o.name ?? ''));
   return view.inputs.map((vi: ValueInfoProto) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
     const elemType = vi.type?.tensor_type?.elem_type ?? 0;
@@ -27,6 +30,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
       elemType,
       dims: declaredDims(vi),
       params: dims.map((d) => d.dim_param || undefined),
+      ...(cacheOutputs ? { cacheOutputs } : {}),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
     };
   });
@@ -36,7 +40,8 @@ export function modelInputs(view: GraphView): ModelInput[] {
 export const isIdsInput = (i: ModelInput): boolean => !isFloatType(i.elemType) || !!i.floatIds;
 
 /**
- * A generation cache input, a float input of rank 3 or more named past… or …cache…: the past keys
+ * A generation cache input, a float input of rank 3 or more named past… or …cache… of a model that
+ * returns updated caches (a time-series model's past_values is its data, not a cache): the past keys
  * and values of a decoder exported with past, as optimum and transformers.js write them
  * (past_key_values.0.key …), with a dynamic length besides the batch, by default empty along it (a
  * prompt with no past); or the fixed-size state of a hybrid decoder's convolution or recurrent layer
@@ -45,7 +50,7 @@ export const isIdsInput = (i: ModelInput): boolean => !isFloatType(i.elemType) |
  * the first token). It is not explained.
  */
 export function isCacheInput(i: ModelInput): boolean {
-  if (!isFloatType(i.elemType) || !/past|cache/i.test(i.name) || i.dims.length < 3) return false;
+  if (!i.cacheOutputs || !isFloatType(i.elemType) || !/past|cache/i.test(i.name) || i.dims.length < 3) return false;
   return i.dims.slice(1).some((d) => d < 0) || isStateInput(i);
 }
 
