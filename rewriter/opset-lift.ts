@@ -223,6 +223,7 @@ const EXPERIMENTAL: Record<string, (node: NodeProto, ctx: Lifting) => Step[]> = 
     if (border.length < 4) ctx.fail(`border must list four values (left, top, right, bottom), got ${border.length}`);
     const [left, top, right, bottom] = border;
     const scale = attrInts(n, 'scale');
+    if ([left, top, right, bottom].some((b) => b < 0) || (scale && (scale.length < 2 || scale.some((d) => d < 1)))) ctx.fail(`border [${border}] must not be negative, and scale [${scale ?? []}] must give a height and a width`);
     const end = (margin: number) => (margin > 0 ? -margin : Number.MAX_SAFE_INTEGER);
     const ends = scale ? [top + scale[0], left + scale[1]] : [end(bottom), end(right)];
     // onnxruntime's kernel refuses a crop larger than the image; where the graph declares its size, so do we.

@@ -83,6 +83,8 @@ test('MeanVarianceNormalization at opset 7 (across_channels, normalize_variance)
 test('ScaledTanh without alpha and beta, and a Crop larger than its declared input, are refused naming the node, as onnxruntime\'s kernels refuse them', async () => {
   await rejects(() => Explainer.load(model([node('ScaledTanh', 'x', 'tanh', [f('alpha', 2)])], 6, 7)), /node 'tanh' \(ScaledTanh, opset 7\): needs both alpha and beta/);
   await rejects(() => Explainer.load(model([node('Crop', 'x', 'crop', [ints('border', [1, 4, 0, 3])])], 6, 7)), /node 'crop' \(Crop, opset 7\): the crop \(border \[1,4,0,3\]\) does not fit the 6×7 input/);
+  await rejects(() => Explainer.load(model([node('Crop', 'x', 'crop', [ints('border', [-1, 0, 0, 0])])], 6, 7)), /node 'crop' \(Crop, opset 7\): border \[-1,0,0,0\] must not be negative/);
+  await rejects(() => Explainer.load(model([node('Crop', 'x', 'crop', [ints('border', [0, 0, 0, 0]), ints('scale', [-2, 3])])], 6, 7)), /scale \[-2,3\] must give a height and a width/);
 });
 
 test.run();
