@@ -31,6 +31,8 @@ function dense(s: SparseTensorProto, label: string): TensorProto {
   const fail = (what: string): never => { throw new ExplainError(`${label}: sparse tensor '${values.name}' [${dims}]: ${what}`); };
   const at = positions(s, dims, fail);
   if (at.some((p) => !Number.isInteger(p) || p < 0 || p >= size)) fail('an index lies outside the tensor');
+  const count = (values.dims ?? []).map(toNumber).reduce((a, b) => a * b, 1);
+  if (count !== at.length) fail(`${count} values for ${at.length} indices`);
   const base: TensorProto = { name: values.name, dims, data_type: values.data_type };
   const raw = values.raw_data;
   if (raw?.length) {
@@ -41,6 +43,7 @@ function dense(s: SparseTensorProto, label: string): TensorProto {
     return { ...base, raw_data: out };
   }
   const field = TYPED_FIELDS.find((f) => (values[f]?.length ?? 0) > 0);
+  if (field && values[field]!.length !== at.length) fail(`${values[field]!.length} values for ${at.length} indices`);
   const data: unknown[] = new Array(size).fill(0);
   if (field) at.forEach((p, k) => { data[p] = values[field]![k]; });
   return { ...base, [field ?? 'float_data']: data };

@@ -16,8 +16,8 @@ const kernel = Array.from({ length: 3 * 2 * 9 }, (_, i) => (i % 4 === 1 ? 0.3 * 
 const nonzero = kernel.flatMap((v, i) => (v ? [i] : []));
 const coordinates = nonzero.flatMap((i) => [Math.floor(i / 18), Math.floor(i / 9) % 2, Math.floor(i / 3) % 3, i % 3]);
 
-function model(coordinateIndices: boolean, outside = false): Uint8Array {
-  const at = coordinateIndices ? coordinates : nonzero.map((i, k) => (outside && k === 0 ? 54 : i));
+function model(coordinateIndices: boolean, outside = false, extraIndex = false): Uint8Array {
+  const at = [...(coordinateIndices ? coordinates : nonzero.map((i, k) => (outside && k === 0 ? 54 : i))), ...(extraIndex ? [0] : [])];
   const m: ModelProto = {
     ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-graphsurgeon',
     graph: {
@@ -33,7 +33,7 @@ function model(coordinateIndices: boolean, outside = false): Uint8Array {
       ],
       sparse_initializer: [{
         values: makeTensor('w_sparse', [nonzero.length], nonzero.map((i) => kernel[i]), DataType.FLOAT),
-        indices: makeTensor('w_indices', coordinateIndices ? [nonzero.length, 4] : [nonzero.length], at, DataType.INT64),
+        indices: makeTensor('w_indices', coordinateIndices ? [nonzero.length, 4] : [at.length], at, DataType.INT64),
         dims: [3, 2, 3, 3],
       }],
       input: [valueInfo('x', DataType.FLOAT, ['N', 2, 5, 5])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
@@ -59,8 +59,9 @@ test('sparse initializers (flat and coordinate indices) and a Constant\'s sparse
   }
 });
 
-test('a sparse index outside its tensor is refused in one line naming the tensor', async () => {
+test('a sparse index outside its tensor, or more indices than values, is refused in one line naming the tensor', async () => {
   await rejects(() => Explainer.load(model(false, true)), /^<bytes>: sparse tensor 'w_sparse' \[3,2,3,3\]: an index lies outside the tensor$/);
+  await rejects(() => Explainer.load(model(false, false, true)), new RegExp(`^<bytes>: sparse tensor 'w_sparse' \\[3,2,3,3\\]: ${nonzero.length} values for ${nonzero.length + 1} indices$`));
 });
 
 test.run();
