@@ -43,7 +43,7 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   if (!entry) return model;
   const opset = toNumber(entry.version);
   if (opset < 1) throw new ExplainError(`${label}: default-domain opset ${opset} does not exist (opsets start at 1)`);
-  if (opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).some((t) => t in EXPERIMENTAL))) return model;
+  if (opset > LIFTED_OPSET || (opset === LIFTED_OPSET && !opTypes(model.graph!).some((t) => EXPERIMENTAL.has(t)))) return model;
   const view = new GraphView(model, label);
   const extra: TensorProto[] = [];
   const lift = (graph: GraphProto): GraphProto => ({
@@ -209,7 +209,7 @@ function legacyForm(node: NodeProto, ctx: Lifting, before: NodeProto[]): NodePro
 }
 
 /** Experimental ops of opsets 1–9 as standard ops: a chain of unary steps from the node's input to its output. */
-const EXPERIMENTAL: Record<string, (node: NodeProto, ctx: Lifting) => Step[]> = {
+const EXPERIMENTAL = new Map<string, (node: NodeProto, ctx: Lifting) => Step[]>(Object.entries({
   ImageScaler: (n, ctx) => {
     const bias = attrFloats(n, 'bias') ?? [];
     return [mulBy(ctx, 'scale', attrFloat(n, 'scale', 1)), { op_type: 'Add', input: [ctx.constant('bias', [1, bias.length, 1, 1], bias)] }];
@@ -229,10 +229,10 @@ const EXPERIMENTAL: Record<string, (node: NodeProto, ctx: Lifting) => Step[]> = 
     // onnxruntime's kernel refuses a crop larger than the image; where the graph declares its size, so do we.
     const [height, width] = (ctx.view.declared(n.input![0])?.dims ?? []).slice(2).map((d) => toNumber(d.dim_value));
     const [tall, wide] = scale ? [top + scale[0], left + scale[1]] : [top + bottom, left + right];
-    if ((height && tall > height) || (width && wide > width)) ctx.fail(`the crop (border [${border}]${scale ? `, scale [${scale}]` : ''}) does not fit the ${height}×${width} input`);
+    if ((height && tall > height) || (width && wide > width)) ctx.fail(`the crop (border [${border}]${scale ? `, scale [${scale}]` : ''}) does not fit the ${height || '?'}×${width || '?'} input`);
     return [{ op_type: 'Slice', input: [], attribute: [toAttribute('axes', [2, 3]), toAttribute('starts', [top, left]), toAttribute('ends', ends)] }];
   },
-};
+}));
 
 /** One node of a chain: its input is the previous step's output, then `input`. */
 type Step = Pick<NodeProto, 'op_type' | 'input' | 'attribute'>;
@@ -259,7 +259,7 @@ function chain(node: NodeProto, steps: Step[]): NodeProto[] {
 /** A node of opset 7 or 8 in its opset-9 form; experimental ops in standard ones. */
 function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
   const { opset, fail } = ctx;
-  const experimental = EXPERIMENTAL[node.op_type ?? ''];
+  const experimental = EXPERIMENTAL.get(node.op_type ?? '');
   if (experimental) return chain(node, experimental(node, ctx));
   switch (node.op_type) {
     case 'MeanVarianceNormalization': {
