@@ -14,14 +14,15 @@ import { DenseInput } from './tensors';
  */
 export interface ModelInput extends InputSpec {
   params: (string | undefined)[];
-  /** The model returns updated caches (an output named present…, past…, …cache… or …state…): see isCacheInput. */
+  /** The model returns updated caches (an output named …present…, …cache… or past…): see isCacheInput. */
   cacheOutputs?: boolean;
   /** A float input that holds token ids (holdsTokenIds): explained as token ids, not as floats. */
   floatIds?: boolean;
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
-  const cacheOutputs = (view.graph.output ?? []).some((o) => /present|past|cache|state/i.test(o.name ?? ''));
+  // Not …state…: encoders (a time-series transformer beside its past_values) return last_hidden_state.
+  const cacheOutputs = (view.graph.output ?? []).some((o) => /present|cache|^past/i.test(o.name ?? ''));
   return view.inputs.map((vi: ValueInfoProto) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
     const elemType = vi.type?.tensor_type?.elem_type ?? 0;

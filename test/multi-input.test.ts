@@ -190,7 +190,7 @@ test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\
   assert.equal(r.attributions.dims, [1, 3, 2]);
 });
 
-test('a time-series model\'s past_values [batch, seq, 3] (no cache outputs) is its explained input, not a generation cache (it was refused: "no float input")', async () => {
+test('a time-series model\'s past_values [batch, seq, 3] (its outputs: a prediction and last_hidden_state, no caches) is its explained input, not a generation cache (it was refused: "no float input")', async () => {
   const series = encodeModel({
     ir_version: 8,
     opset_import: [{ domain: '', version: 13 }],
@@ -199,14 +199,15 @@ test('a time-series model\'s past_values [batch, seq, 3] (no cache outputs) is i
       node: [
         { op_type: 'MatMul', input: ['past_values', 'w'], output: ['m'] },
         { op_type: 'ReduceMean', input: ['m'], output: ['prediction'], attribute: [{ name: 'axes', type: 7, ints: [1] }, { name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Identity', input: ['m'], output: ['last_hidden_state'] },
       ],
       initializer: [makeTensor('w', [3, 2], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT)],
       input: [valueInfo('past_values', DataType.FLOAT, ['batch', 'seq', 3])],
-      output: [valueInfo('prediction', DataType.FLOAT, ['batch', 2])],
+      output: [valueInfo('prediction', DataType.FLOAT, ['batch', 2]), valueInfo('last_hidden_state', DataType.FLOAT, ['batch', 'seq', 2])],
     },
   });
   const ex = await Explainer.load(series);
-  const r = await ex.attribute({ data: Float32Array.from({ length: 10 * 3 }, (_, i) => Math.sin(i)), dims: [2, 5, 3] }, { target: [1, 0] });
+  const r = await ex.attribute({ data: Float32Array.from({ length: 10 * 3 }, (_, i) => Math.sin(i)), dims: [2, 5, 3] }, { output: 'prediction', target: [1, 0] });
   // ∂prediction[n, t]/∂x[n, s, j] = w[j, t] / 5.
   const want = [1, 0].flatMap((t) => Array.from({ length: 15 }, (_, k) => [0.5, -1, 2, 1.5, 0.25, -0.75][(k % 3) * 2 + t] / 5));
   assert.ok(Array.from(r.attributions.data).every((v, k) => Math.abs(v - want[k]) < 1e-6), `${Array.from(r.attributions.data)}`);
