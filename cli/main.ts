@@ -406,6 +406,8 @@ async function info(p: Parsed): Promise<void> {
   const role = (i: ModelInput) => {
     // Token ids are read by the embedding Gather, which the explained view starts after.
     if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    const categories = ex.inputs.find((e) => e.name === i.name)?.categories;
+    if (categories) return `a string column (categories ${categories.map((c) => `'${c}'`).join(', ')}): fed with --feed ${i.name}=FILE.json, a JSON list of strings (default: empty strings, in no category)`;
     if (i.elemType === DataType.STRING) return `left out with the nodes and outputs computed from it${leftOut.length ? ` (${leftOut.join(', ')})` : ''}: onnx-explain feeds numeric tensors only`;
     if (!ex.view.nodes.some((n) => n.input?.includes(i.name)) && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
     if (isCacheInput(i) && isStateInput(i)) return `fixed-size cache or state: zeros by default (before the first token; --feed ${i.name}=FILE gives one)`;

@@ -13,6 +13,7 @@ import { liftOldOpset } from './opset-lift';
 import { scatterAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qoperatorToQdq } from './qoperator';
+import { stringCategoriesAsCodes } from './string-categories';
 import { withoutStringInputs } from './string-inputs';
 
 /**
@@ -22,7 +23,8 @@ import { withoutStringInputs } from './string-inputs';
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
-  withoutStringInputs, // string inputs (ML.NET's Label column) left out with what they compute
+  stringCategoriesAsCodes, // string columns read only by categorical encoders as int64 codes
+  withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
   scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)

@@ -2,6 +2,7 @@ import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
+import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, ortType } from './ort-types';
 import { InputSpec } from './probe';
@@ -18,6 +19,8 @@ export interface ModelInput extends InputSpec {
   cacheOutputs?: boolean;
   /** A float input that holds token ids (holdsTokenIds): explained as token ids, not as floats. */
   floatIds?: boolean;
+  /** A string column read as int64 codes (rewriter/string-categories.ts): its vocabulary; fed as strings. */
+  categories?: string[];
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
@@ -33,6 +36,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
       params: dims.map((d) => d.dim_param || undefined),
       ...(cacheOutputs ? { cacheOutputs } : {}),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
+      ...(typeof vi.doc_string === 'string' && vi.doc_string.startsWith(CATEGORIES) ? { categories: JSON.parse(vi.doc_string.slice(CATEGORIES.length)) as string[] } : {}),
     };
   });
 }
@@ -141,9 +145,20 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
     if (input.elemType !== DataType.FLOAT) throw new ExplainError(`${label}: input '${input.name}' has ONNX type ${input.elemType}; only float32 float inputs are supported`);
     return makeOrtTensor(DataType.FLOAT, data.data as ArrayLike<number>, [...data.dims]);
   }
+  if (input.categories) return makeOrtTensor(DataType.INT64, categoryCodes(input, data, label), [...data.dims]);
   const values = Array.from(data.data as ArrayLike<number | bigint>, Number);
   if (!integers && values.some((v) => !Number.isInteger(v))) throw new ExplainError(`${label}: input '${input.name}' takes integers (ONNX type ${ortType(input.elemType)}), got fractional values`);
   return makeOrtTensor(input.elemType, values, [...data.dims]);
+}
+
+/** A string column's values as the codes of its vocabulary (one past the last for a string not in it). */
+function categoryCodes(input: ModelInput, data: DenseInput, label: string): number[] {
+  const vocabulary = input.categories!;
+  return Array.from(data.data as ArrayLike<unknown>, (v) => {
+    if (typeof v !== 'string') throw new ExplainError(`${label}: input '${input.name}' is a string column: give its values as strings (a JSON list), not ${typeof v === 'bigint' ? 'integers' : typeof v}s`);
+    const k = vocabulary.indexOf(v);
+    return k < 0 ? vocabulary.length : k;
+  });
 }
 
 /**
@@ -170,10 +185,12 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const positions = integer && !mask && /position/i.test(name) && rowDims.length > 0;
     const dims = [n, ...rowDims];
     const last = dims[dims.length - 1];
-    const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (mask ? 1 : positions ? k % last : 0));
+    const unknown = input.categories?.length;
+    const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (unknown ?? (mask ? 1 : positions ? k % last : 0)));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
-    note(`${label}: input '${name}' not given: using ${isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros'} [${shown}] (give it with --feed ${name}=FILE.npy)`);
+    const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros';
+    note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${unknown !== undefined ? '.json, a list of strings' : '.npy'})`);
   }
   return out;
 }

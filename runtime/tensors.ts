@@ -3,7 +3,7 @@ import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
 export interface TensorData { data: Float32Array; dims: number[] }
-export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float64Array | number[] | BigInt64Array | Int32Array; dims: number[] } | NdArray;
+export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float64Array | number[] | BigInt64Array | Int32Array | string[]; dims: number[] } | NdArray;
 
 /**
  * Accepts an `ndarray` (scijs) as { data, dims }: a C-contiguous float32 view is taken as it is

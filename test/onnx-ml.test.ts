@@ -10,6 +10,7 @@ import { Explainer } from '../runtime';
 import { centralDifferences } from './support/central';
 import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 const F = 4;
 const scale = [0.5, 2, 1.5, 0.8];
@@ -122,6 +123,62 @@ test('ML.NET-style string Label input: left out with the Label output it compute
   fs.writeFileSync(file, model);
   const info = await runCli(['info', file]);
   assert.ok(info.out.includes('input: Label [1, 1] string: left out with the nodes and outputs computed from it (Label.onnx): onnx-explain feeds numeric tensors only'), info.out.join('\n'));
+});
+
+/**
+ * A scikit-learn pipeline with string columns as skl2onnx writes it (Titanic-style): numeric age and
+ * fare, a one-hot encoded sex (unknown categories ignored) and an ordinal-encoded port, concatenated,
+ * scaled and classified (SOFTMAX) into two classes.
+ */
+function categoricalPipeline(): Uint8Array {
+  const bytes = (v: string[]) => v.map((k) => new TextEncoder().encode(k));
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 2 }], producer_name: 'skl2onnx',
+    graph: {
+      name: 'titanic',
+      node: [
+        ml('OneHotEncoder', ['sex'], ['sex_hot'], [{ name: 'cats_strings', type: AttrType.STRINGS, strings: bytes(['female', 'male']) }, { name: 'zeros', type: AttrType.INT, i: 1 }]),
+        { op_type: 'Reshape', input: ['sex_hot', 'two'], output: ['sex_flat'], name: 'flat' },
+        ml('LabelEncoder', ['port'], ['port_code'], [{ name: 'keys_strings', type: AttrType.STRINGS, strings: bytes(['C', 'Q', 'S']) }, attr('values_floats', floats([0.5, 1.5, -1])), { name: 'default_float', type: AttrType.FLOAT, f: 0.25 }]),
+        { op_type: 'Concat', input: ['age', 'fare', 'sex_flat', 'port_code'], output: ['X'], name: 'concat', attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] },
+        ml('Scaler', ['X'], ['scaled'], [attr('offset', floats([30, 20, 0.5, 0.5, 0])), attr('scale', floats([0.05, 0.1, 2, 2, 1]))]),
+        ml('LinearClassifier', ['scaled'], ['label', 'probabilities'], [attr('coefficients', floats([0.8, -0.3, 1.2, 0.4, -0.5, 0.2, 0.9, -1.1, 0.6, 0.3])), attr('intercepts', floats([0.1, -0.1])), ints('classlabels_ints', [0, 1]), attr('post_transform', strings(['SOFTMAX']))]),
+      ],
+      initializer: [{ name: 'two', dims: [2], data_type: DataType.INT64, int64_data: [-1, 2] }],
+      input: [
+        valueInfo('age', DataType.FLOAT, ['N', 1]), valueInfo('fare', DataType.FLOAT, ['N', 1]),
+        ...['sex', 'port'].map((name) => ({ name, type: { tensor_type: { elem_type: DataType.STRING, shape: { dim: [{ dim_param: 'N' }, { dim_value: 1 }] } } } })),
+      ],
+      output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 2])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('string columns read by OneHotEncoder and LabelEncoder (skl2onnx\'s categorical features) are fed as strings: onnxruntime\'s kernels\' probabilities, unknown categories included; the numeric columns\' gradient is scale·C[t]; DeepLIFT sums; unfed, they are empty strings with a note (such models were refused)', async () => {
+  const model = categoricalPipeline();
+  const [age, fare, sex, port] = [[22, 38, 54], [7.25, 71.3, 8.05], ['male', 'female', 'other'], ['S', 'C', 'X']];
+  const s = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  const want = (await s.run({
+    age: new ort.Tensor('float32', Float32Array.from(age), [3, 1]), fare: new ort.Tensor('float32', Float32Array.from(fare), [3, 1]),
+    sex: new ort.Tensor('string', sex, [3, 1]), port: new ort.Tensor('string', port, [3, 1]),
+  })).probabilities.data as Float32Array;
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { wrt: 'age', warn: (m) => notes.push(m) });
+  const feeds = { fare: { data: Float32Array.from(fare), dims: [3, 1] }, sex: { data: sex, dims: [3, 1] }, port: { data: port, dims: [3, 1] } };
+  const r = await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds, explainSoftmax: true });
+  assert.ok(relL2(r.outputs.probabilities.data, want) < 1e-6, `${r.outputs.probabilities.data} vs ${want}`);
+  const g = await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds });
+  assert.ok(Array.from(g.attributions.data).every((v) => Math.abs(v - 0.05 * 0.2) < 1e-7), `${g.attributions.data}`);
+  const d = await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds, method: 'deeplift', explainSoftmax: true });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
+  await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds: { fare: feeds.fare } });
+  assert.ok(notes.includes("<bytes>: input 'sex' not given: using empty strings (in no category) [3,1] (give it with --feed sex=FILE.json, a list of strings)"), notes.join('\n'));
+  await rejects(() => ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds: { ...feeds, sex: { data: Float32Array.from([1, 0, 1]), dims: [3, 1] } } }), /input 'sex' is a string column: give its values as strings \(a JSON list\), not numbers/);
+  const file = path.join(tempDir('categorical'), 'titanic.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.includes("input: sex [N, 1] string: a string column (categories 'female', 'male'): fed with --feed sex=FILE.json, a JSON list of strings (default: empty strings, in no category)"), info.out.join('\n'));
 });
 
 test('unsupported post transforms are refused in one line naming the node', async () => {

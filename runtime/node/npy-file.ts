@@ -11,7 +11,7 @@ export function readNpy(file: string): NdArray {
  * An input array from a .npy file (floats as float32, integers kept) or a JSON list (nested lists
  * of numbers, e.g. token ids [[101, 2023, 102]]) or number (a scalar).
  */
-export function readArray(file: string): { data: Float32Array | BigInt64Array | Int32Array | number[]; dims: number[] } {
+export function readArray(file: string): { data: Float32Array | BigInt64Array | Int32Array | number[] | string[]; dims: number[] } {
   if (!/\.json$/i.test(file)) {
     const a = readNpy(file);
     return { data: a.dtype.startsWith('float') ? Float32Array.from(a.data as Float64Array) : (a.data as BigInt64Array | Int32Array), dims: a.dims };
@@ -28,10 +28,12 @@ export function readArray(file: string): { data: Float32Array | BigInt64Array | 
   const dims: number[] = [];
   for (let v = value; Array.isArray(v); v = v[0]) dims.push(v.length);
   const data = dims.length ? (value as unknown[]).flat(dims.length - 1) : [];
-  if (!dims.length || data.length !== dims.reduce((a, b) => a * b, 1) || !data.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw new ExplainError(`${file}: expected a (nested, rectangular) JSON list of numbers`);
+  // Strings are a string column's values (rewriter/string-categories.ts).
+  const strings = data.length > 0 && data.every((v) => typeof v === 'string');
+  if (!dims.length || data.length !== dims.reduce((a, b) => a * b, 1) || !(strings || data.every((v) => typeof v === 'number' && Number.isFinite(v)))) {
+    throw new ExplainError(`${file}: expected a (nested, rectangular) JSON list of numbers, or of strings for a string column`);
   }
-  return { data: data as number[], dims };
+  return { data: data as number[] | string[], dims };
 }
 
 /** Writes a float32 array as .npy. */

@@ -1,0 +1,84 @@
+import { attrFloat, attrFloats, attrInt, attrInts, attrStrings } from './attributes';
+import { subgraphReads } from './graph-view';
+import { DataType, isFloatType, makeTensor, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto';
+
+const ML = 'ai.onnx.ml';
+
+/** Where a categorical input's vocabulary is kept: its ValueInfo's doc_string, after this prefix (JSON). */
+export const CATEGORIES = 'onnx-explain categories: ';
+
+/** A string encoder's keys and the table row (output values) of a key's position, or of an unknown string. */
+interface Encoder { keys: string[]; row(k: number | undefined): number[]; width: number; type: number }
+
+/** The encoder a node applies to a string input, where it is one onnx-explain reads (else undefined). */
+function encoderOf(n: NodeProto): Encoder | undefined {
+  if (n.domain !== ML) return undefined;
+  if (n.op_type === 'OneHotEncoder') {
+    const keys = attrStrings(n, 'cats_strings');
+    if (!keys) return undefined;
+    // Unknown strings give all zeros (zeros = 1, skl2onnx's handle_unknown='ignore'; with zeros = 0 onnxruntime fails instead).
+    return { keys, width: keys.length, type: DataType.FLOAT, row: (k) => keys.map((_, j) => (j === k ? 1 : 0)) };
+  }
+  if (n.op_type === 'CategoryMapper') {
+    const [keys, values] = [attrStrings(n, 'cats_strings'), attrInts(n, 'cats_int64s')];
+    if (!keys || !values) return undefined;
+    return { keys, width: 1, type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : values[k]] };
+  }
+  if (n.op_type === 'LabelEncoder') {
+    const classes = attrStrings(n, 'classes_strings');
+    if (classes) return { keys: classes, width: 1, type: DataType.INT64, row: (k) => [k ?? attrInt(n, 'default_int64', -1)] };
+    const keys = attrStrings(n, 'keys_strings');
+    const [ints, floats] = [attrInts(n, 'values_int64s'), attrFloats(n, 'values_floats')];
+    if (!keys || (!ints && !floats)) return undefined;
+    if (ints) return { keys, width: 1, type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : ints[k]] };
+    return { keys, width: 1, type: DataType.FLOAT, row: (k) => [k === undefined ? attrFloat(n, 'default_float', -0) : floats![k]] };
+  }
+  return undefined;
+}
+
+/**
+ * String inputs read only by categorical encoders (ai.onnx.ml OneHotEncoder, LabelEncoder,
+ * CategoryMapper: scikit-learn pipelines' string columns as skl2onnx writes them), where a float
+ * output is computed from them, as int64 codes:
+ * code v is the v-th string of the input's vocabulary (every encoder's keys, in order; kept in the
+ * input's doc_string after CATEGORIES), one past the last is an unknown string. Each encoder becomes a
+ * Gather of its outputs for every code (a one-hot row, its value or its default), the same values
+ * onnxruntime's kernels give. Feeds of such an input are strings, mapped to codes when fed.
+ */
+export function stringCategoriesAsCodes(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const readers = (name: string) => (graph.node ?? []).filter((n) => n.input?.includes(name) || subgraphReads(n).includes(name));
+  // Whether a float output is computed from the input (ML.NET's string Label only gives its key output: left out, string-inputs.ts).
+  const floatOutputs = new Set((graph.output ?? []).filter((o) => isFloatType(o.type?.tensor_type?.elem_type)).map((o) => o.name ?? ''));
+  const reachesFloatOutput = (name: string) => {
+    const derived = new Set([name]);
+    for (const n of graph.node ?? []) if ([...(n.input ?? []), ...subgraphReads(n)].some((t) => derived.has(t))) for (const o of n.output ?? []) derived.add(o);
+    return [...floatOutputs].some((o) => derived.has(o));
+  };
+  const converted = new Map<string, { vocabulary: string[]; encoders: Map<NodeProto, Encoder> }>();
+  for (const vi of graph.input ?? []) {
+    if (vi.type?.tensor_type?.elem_type !== DataType.STRING || !reachesFloatOutput(vi.name ?? '')) continue;
+    const users = readers(vi.name ?? '');
+    const encoders = new Map(users.map((n) => [n, encoderOf(n)] as const));
+    if (!users.length || [...encoders.values()].some((e) => !e)) continue;
+    const vocabulary = [...new Set([...encoders.values()].flatMap((e) => e!.keys))];
+    converted.set(vi.name ?? '', { vocabulary, encoders: encoders as Map<NodeProto, Encoder> });
+  }
+  if (!converted.size) return model;
+  const tables: TensorProto[] = [];
+  const node = (graph.node ?? []).map((n): NodeProto => {
+    const input = converted.get(n.input?.[0] ?? '');
+    const encoder = input?.encoders.get(n);
+    if (!input || !encoder) return n;
+    const rows = [...input.vocabulary.map((s) => encoder.keys.indexOf(s)), -1].flatMap((k) => encoder.row(k < 0 ? undefined : k));
+    const table = makeTensor(`${n.output![0]}/table`, encoder.width > 1 || n.op_type === 'OneHotEncoder' ? [input.vocabulary.length + 1, encoder.width] : [input.vocabulary.length + 1], rows, encoder.type);
+    tables.push(table);
+    return { op_type: 'Gather', input: [table.name!, n.input![0]], output: [n.output![0]], name: n.name || n.output![0], attribute: [{ name: 'axis', type: 2, i: 0 }] };
+  });
+  const input = (graph.input ?? []).map((vi): ValueInfoProto => {
+    const c = converted.get(vi.name ?? '');
+    if (!c) return vi;
+    return { ...vi, doc_string: `${CATEGORIES}${JSON.stringify(c.vocabulary)}`, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.INT64 } } };
+  });
+  return { ...model, graph: { ...graph, node, input, initializer: [...(graph.initializer ?? []), ...tables] } };
+}
