@@ -7,6 +7,9 @@ const ML = 'ai.onnx.ml';
 /** Where a categorical input's vocabulary is kept: its ValueInfo's doc_string, after this prefix (JSON). */
 export const CATEGORIES = 'onnx-explain categories: ';
 
+/** Ops that move a string tensor's elements without reading them (its first input; indices and shapes constant or not): they move codes alike. */
+const MOVES = new Set(['ArrayFeatureExtractor', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Transpose', 'Slice', 'Gather', 'Expand', 'Tile']);
+
 /** A string encoder's keys and the table row (output values) of a key's position, or of an unknown string. */
 interface Encoder { keys: string[]; row(k: number | undefined): number[]; width: number; type: number }
 
@@ -38,8 +41,9 @@ function encoderOf(n: NodeProto): Encoder | undefined {
 
 /**
  * String inputs read only by categorical encoders (ai.onnx.ml OneHotEncoder, LabelEncoder,
- * CategoryMapper: scikit-learn pipelines' string columns as skl2onnx writes them), where a float
- * output is computed from them, as int64 codes:
+ * CategoryMapper: scikit-learn pipelines' string columns as skl2onnx writes them), directly or
+ * through ops that only move elements (ArrayFeatureExtractor picking columns, reshapes), where a
+ * float output is computed from them, as int64 codes:
  * code v is the v-th string of the input's vocabulary (every encoder's keys, in order; kept in the
  * input's doc_string after CATEGORIES), one past the last is an unknown string. Each encoder becomes a
  * Gather of its outputs for every code (a one-hot row, its value or its default), the same values
@@ -55,19 +59,31 @@ export function stringCategoriesAsCodes(model: ModelProto): ModelProto {
     for (const n of graph.node ?? []) if ([...(n.input ?? []), ...subgraphReads(n)].some((t) => derived.has(t))) for (const o of n.output ?? []) derived.add(o);
     return [...floatOutputs].some((o) => derived.has(o));
   };
-  const converted = new Map<string, { vocabulary: string[]; encoders: Map<NodeProto, Encoder> }>();
+  const outputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  // Each convertible input's vocabulary and the encoders its region (the input and what moving ops make of it) reaches.
+  const converted = new Map<string, { vocabulary: string[]; encoders: Map<NodeProto, Encoder>; region: string[] }>();
   for (const vi of graph.input ?? []) {
     if (vi.type?.tensor_type?.elem_type !== DataType.STRING || !reachesFloatOutput(vi.name ?? '')) continue;
-    const users = readers(vi.name ?? '');
-    const encoders = new Map(users.map((n) => [n, encoderOf(n)] as const));
-    if (!users.length || [...encoders.values()].some((e) => !e)) continue;
-    const vocabulary = [...new Set([...encoders.values()].flatMap((e) => e!.keys))];
-    converted.set(vi.name ?? '', { vocabulary, encoders: encoders as Map<NodeProto, Encoder> });
+    const encoders = new Map<NodeProto, Encoder>();
+    const region = [vi.name ?? ''];
+    let convertible = true;
+    for (let k = 0; k < region.length && convertible; k++) {
+      const users = readers(region[k]);
+      if (!users.length || outputs.has(region[k])) convertible = false;
+      for (const n of users) {
+        const encoder = encoderOf(n);
+        if (encoder) encoders.set(n, encoder);
+        else if (MOVES.has(n.op_type ?? '') && n.input!.indexOf(region[k]) === 0 && n.input!.lastIndexOf(region[k]) === 0) region.push(...(n.output ?? []).slice(0, 1));
+        else convertible = false;
+      }
+    }
+    if (!convertible) continue;
+    converted.set(vi.name ?? '', { vocabulary: [...new Set([...encoders.values()].flatMap((e) => e.keys))], encoders, region });
   }
   if (!converted.size) return model;
   const tables: TensorProto[] = [];
   const node = (graph.node ?? []).map((n): NodeProto => {
-    const input = converted.get(n.input?.[0] ?? '');
+    const input = [...converted.values()].find((c) => c.encoders.has(n));
     const encoder = input?.encoders.get(n);
     if (!input || !encoder) return n;
     const rows = [...input.vocabulary.map((s) => encoder.keys.indexOf(s)), -1].flatMap((k) => encoder.row(k < 0 ? undefined : k));
@@ -75,10 +91,13 @@ export function stringCategoriesAsCodes(model: ModelProto): ModelProto {
     tables.push(table);
     return { op_type: 'Gather', input: [table.name!, n.input![0]], output: [n.output![0]], name: n.name || n.output![0], attribute: [{ name: 'axis', type: 2, i: 0 }] };
   });
+  // The region's tensors now hold codes: their declared string types go.
+  const regions = new Set([...converted.values()].flatMap((c) => c.region));
+  const valueInfo = (graph.value_info ?? []).filter((vi) => !regions.has(vi.name ?? ''));
   const input = (graph.input ?? []).map((vi): ValueInfoProto => {
     const c = converted.get(vi.name ?? '');
     if (!c) return vi;
     return { ...vi, doc_string: `${CATEGORIES}${JSON.stringify(c.vocabulary)}`, type: { ...vi.type, tensor_type: { ...vi.type!.tensor_type, elem_type: DataType.INT64 } } };
   });
-  return { ...model, graph: { ...graph, node, input, initializer: [...(graph.initializer ?? []), ...tables] } };
+  return { ...model, graph: { ...graph, node, input, value_info: valueInfo, initializer: [...(graph.initializer ?? []), ...tables] } };
 }

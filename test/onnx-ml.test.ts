@@ -130,13 +130,17 @@ test('ML.NET-style string Label input: left out with the Label output it compute
  * fare, a one-hot encoded sex (unknown categories ignored) and an ordinal-encoded port, concatenated,
  * scaled and classified (SOFTMAX) into two classes.
  */
-function categoricalPipeline(): Uint8Array {
+function categoricalPipeline(combined = false): Uint8Array {
   const bytes = (v: string[]) => v.map((k) => new TextEncoder().encode(k));
+  const stringType = (dims: (number | string)[]) => ({ tensor_type: { elem_type: DataType.STRING, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } });
+  // Combined: one string tensor [N, 2] whose columns ArrayFeatureExtractor picks (a ColumnTransformer over a string frame).
+  const picks: NodeProto[] = combined ? ['sex', 'port'].map((c, k) => ({ ...ml('ArrayFeatureExtractor', ['cats', `col${k}`], [c], []), name: `pick_${c}` })) : [];
   const m: ModelProto = {
     ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 2 }], producer_name: 'skl2onnx',
     graph: {
       name: 'titanic',
       node: [
+        ...picks,
         ml('OneHotEncoder', ['sex'], ['sex_hot'], [{ name: 'cats_strings', type: AttrType.STRINGS, strings: bytes(['female', 'male']) }, { name: 'zeros', type: AttrType.INT, i: 1 }]),
         { op_type: 'Reshape', input: ['sex_hot', 'two'], output: ['sex_flat'], name: 'flat' },
         ml('LabelEncoder', ['port'], ['port_code'], [{ name: 'keys_strings', type: AttrType.STRINGS, strings: bytes(['C', 'Q', 'S']) }, attr('values_floats', floats([0.5, 1.5, -1])), { name: 'default_float', type: AttrType.FLOAT, f: 0.25 }]),
@@ -144,12 +148,16 @@ function categoricalPipeline(): Uint8Array {
         ml('Scaler', ['X'], ['scaled'], [attr('offset', floats([30, 20, 0.5, 0.5, 0])), attr('scale', floats([0.05, 0.1, 2, 2, 1]))]),
         ml('LinearClassifier', ['scaled'], ['label', 'probabilities'], [attr('coefficients', floats([0.8, -0.3, 1.2, 0.4, -0.5, 0.2, 0.9, -1.1, 0.6, 0.3])), attr('intercepts', floats([0.1, -0.1])), ints('classlabels_ints', [0, 1]), attr('post_transform', strings(['SOFTMAX']))]),
       ],
-      initializer: [{ name: 'two', dims: [2], data_type: DataType.INT64, int64_data: [-1, 2] }],
+      initializer: [
+        { name: 'two', dims: [2], data_type: DataType.INT64, int64_data: [-1, 2] },
+        ...(combined ? [0, 1].map((k) => ({ name: `col${k}`, dims: [1], data_type: DataType.INT64, int64_data: [k] })) : []),
+      ],
       input: [
         valueInfo('age', DataType.FLOAT, ['N', 1]), valueInfo('fare', DataType.FLOAT, ['N', 1]),
-        ...['sex', 'port'].map((name) => ({ name, type: { tensor_type: { elem_type: DataType.STRING, shape: { dim: [{ dim_param: 'N' }, { dim_value: 1 }] } } } })),
+        ...(combined ? [{ name: 'cats', type: stringType(['N', 2]) }] : ['sex', 'port'].map((name) => ({ name, type: stringType(['N', 1]) }))),
       ],
       output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 2])],
+      value_info: combined ? ['sex', 'port'].map((name) => ({ name, type: stringType(['N', 1]) })) : [],
     },
   };
   return encodeModel(m);
@@ -179,6 +187,16 @@ test('string columns read by OneHotEncoder and LabelEncoder (skl2onnx\'s categor
   fs.writeFileSync(file, model);
   const info = await runCli(['info', file]);
   assert.ok(info.out.includes("input: sex [N, 1] string: a string column (categories 'female', 'male'): fed with --feed sex=FILE.json, a JSON list of strings (default: empty strings, in no category)"), info.out.join('\n'));
+  // The same columns in one string tensor, picked by ArrayFeatureExtractor: one vocabulary for both.
+  const combined = categoricalPipeline(true);
+  const cats = ['male', 'S', 'female', 'C', 'other', 'X'];
+  const wantCombined = (await (await ort.InferenceSession.create(combined, { logSeverityLevel: 3 })).run({
+    age: new ort.Tensor('float32', Float32Array.from(age), [3, 1]), fare: new ort.Tensor('float32', Float32Array.from(fare), [3, 1]), cats: new ort.Tensor('string', cats, [3, 2]),
+  })).probabilities.data as Float32Array;
+  assert.ok(relL2(wantCombined, want) < 1e-6, 'the combined model is the same pipeline');
+  const exCombined = await Explainer.load(combined, { wrt: 'age' });
+  const rc = await exCombined.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, explainSoftmax: true, feeds: { fare: feeds.fare, cats: { data: cats, dims: [3, 2] } } });
+  assert.ok(relL2(rc.outputs.probabilities.data, want) < 1e-6, `combined: ${rc.outputs.probabilities.data} vs ${want}`);
 });
 
 test('unsupported post transforms are refused in one line naming the node', async () => {
