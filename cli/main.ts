@@ -644,7 +644,8 @@ export function jointOut(out: string, input: string): string {
 /** Text models: one line per token (row, position, id, score = attribution summed over the embedding). */
 function printTokenTable(ids: TensorInput, scores: TensorData): void {
   const [n, length] = [scores.dims[0], scores.data.length / scores.dims[0]];
-  const id = Array.from(ids.data as ArrayLike<number | bigint>, Number);
+  // A string column's values are shown as given.
+  const id = Array.from(ids.data as ArrayLike<number | bigint | string>, (v) => (typeof v === 'string' ? v : Number(v)));
   console.log('row  position  token id  score');
   for (let r = 0; r < n; r++) {
     for (let k = 0; k < length; k++) console.log(`${String(r).padStart(3)}  ${String(k).padStart(8)}  ${String(id[r * length + k]).padStart(8)}  ${scores.data[r * length + k].toPrecision(6)}`);

@@ -151,13 +151,20 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
   return makeOrtTensor(input.elemType, values, [...data.dims]);
 }
 
-/** A string column's values as the codes of its vocabulary (one past the last for a string not in it). */
-function categoryCodes(input: ModelInput, data: DenseInput, label: string): number[] {
+/**
+ * A string column's values as the codes of its vocabulary (one past the last for a string not in
+ * it); numbers are taken as codes already (graphs saved by rewrite take them).
+ */
+export function categoryCodes(input: ModelInput, data: DenseInput, label: string): number[] {
   const vocabulary = input.categories!;
   return Array.from(data.data as ArrayLike<unknown>, (v) => {
-    if (typeof v !== 'string') throw new ExplainError(`${label}: input '${input.name}' is a string column: give its values as strings (a JSON list), not ${typeof v === 'bigint' ? 'integers' : typeof v}s`);
-    const k = vocabulary.indexOf(v);
-    return k < 0 ? vocabulary.length : k;
+    if (typeof v === 'string') {
+      const k = vocabulary.indexOf(v);
+      return k < 0 ? vocabulary.length : k;
+    }
+    const code = Number(v);
+    if (!Number.isInteger(code) || code < 0 || code > vocabulary.length) throw new ExplainError(`${label}: input '${input.name}' is a string column: give its values as strings (a JSON list), or as codes 0…${vocabulary.length} of its categories (${vocabulary.length}: in none); got ${code}`);
+    return code;
   });
 }
 

@@ -2,7 +2,7 @@ import { Embedding } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { tensorArray, tensorDims } from '../rewriter/proto';
-import { ModelInput } from './inputs';
+import { categoryCodes, ModelInput } from './inputs';
 import { TensorData, DenseInput } from './tensors';
 
 /** A text model's token input and the embedding table its ids index. */
@@ -38,9 +38,12 @@ export function isTokenIds(tokens: Tokens, input: DenseInput): boolean {
  * alongside `feeds`, and the baseline: a token's embedding at every position, or the embeddings of
  * baseline ids [K, L] (one row, one per row, or deeplift-shap's and gradient-shap's distribution).
  */
-export function lookUp(tokens: Tokens, input: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
+export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
   const { ids, embedding, table, width, rowDims } = tokens;
-  if (!input?.data || !input.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
+  if (!given?.data || !given.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
+  // A string column explained at its one-hot rows: its strings as their codes.
+  const strings = ids.categories && Array.isArray(given.data) && typeof given.data[0] === 'string';
+  const input: DenseInput = strings ? { data: BigInt64Array.from(categoryCodes(ids, given, label), BigInt), dims: [...given.dims] } : given;
   if (!isTokenIds(tokens, input)) throw new ExplainError(`${label}: input '${ids.name}' takes token ids (integers); got fractional values`);
   if (feeds[ids.name]) throw new ExplainError(`${label}: --feed ${ids.name}: '${ids.name}' is the explained input (give it with --input)`);
   const values = Array.from(input.data as ArrayLike<number | bigint>, Number);

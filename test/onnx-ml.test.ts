@@ -182,7 +182,10 @@ test('string columns read by OneHotEncoder and LabelEncoder (skl2onnx\'s categor
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
   await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds: { fare: feeds.fare } });
   assert.ok(notes.includes("<bytes>: input 'sex' not given: using empty strings (in no category) [3,1] (give it with --feed sex=FILE.json, a list of strings)"), notes.join('\n'));
-  await rejects(() => ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds: { ...feeds, sex: { data: Float32Array.from([1, 0, 1]), dims: [3, 1] } } }), /input 'sex' is a string column: give its values as strings \(a JSON list\), not numbers/);
+  // Codes (what graphs saved by rewrite take) are accepted as they are: 'male', 'female', 'other' are 1, 0, 2.
+  const coded = await ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, explainSoftmax: true, feeds: { ...feeds, sex: { data: Float32Array.from([1, 0, 2]), dims: [3, 1] } } });
+  assert.equal(Array.from(coded.outputs.probabilities.data), Array.from(r.outputs.probabilities.data));
+  await rejects(() => ex.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, feeds: { ...feeds, sex: { data: Float32Array.from([1, 0.5, 3]), dims: [3, 1] } } }), /input 'sex' is a string column: give its values as strings \(a JSON list\), or as codes 0…2 of its categories \(2: in none\); got 0\.5/);
   const file = path.join(tempDir('categorical'), 'titanic.onnx');
   fs.writeFileSync(file, model);
   const info = await runCli(['info', file]);
@@ -197,6 +200,28 @@ test('string columns read by OneHotEncoder and LabelEncoder (skl2onnx\'s categor
   const exCombined = await Explainer.load(combined, { wrt: 'age' });
   const rc = await exCombined.attribute({ data: Float32Array.from(age), dims: [3, 1] }, { target: 1, explainSoftmax: true, feeds: { fare: feeds.fare, cats: { data: cats, dims: [3, 2] } } });
   assert.ok(relL2(rc.outputs.probabilities.data, want) < 1e-6, `combined: ${rc.outputs.probabilities.data} vs ${want}`);
+});
+
+test('a model whose only input is a string column is explained at its one-hot rows (Captum\'s layer attribution at an embedding): DeepLIFT from the zero row gives each category its coefficient', async () => {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'ai.onnx.ml', version: 1 }], producer_name: 'skl2onnx',
+    graph: {
+      name: 'only-categories',
+      node: [
+        ml('OneHotEncoder', ['sex'], ['sex_hot'], [{ name: 'cats_strings', type: AttrType.STRINGS, strings: ['female', 'male', 'other'].map((k) => new TextEncoder().encode(k)) }, { name: 'zeros', type: AttrType.INT, i: 1 }]),
+        { op_type: 'Reshape', input: ['sex_hot', 'three'], output: ['X'], name: 'flat' },
+        ml('LinearClassifier', ['X'], ['label', 'probabilities'], [attr('coefficients', floats([0.8, -0.3, 1.2, 0.2, 0.9, -1.1])), attr('intercepts', floats([0.1, -0.1])), ints('classlabels_ints', [0, 1]), attr('post_transform', strings(['SOFTMAX']))]),
+      ],
+      initializer: [{ name: 'three', dims: [2], data_type: DataType.INT64, int64_data: [-1, 3] }],
+      input: [{ name: 'sex', type: { tensor_type: { elem_type: DataType.STRING, shape: { dim: [{ dim_param: 'N' }, { dim_value: 1 }] } } } }],
+      output: [valueInfo('label', DataType.INT64, ['N']), valueInfo('probabilities', DataType.FLOAT, ['N', 2])],
+    },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  assert.is(ex.tokens?.ids.name, 'sex');
+  const d = await ex.attribute({ data: ['male', 'female', 'unknown'], dims: [3, 1] }, { target: 1, method: 'deeplift' });
+  // Per row, the one-hot's attributions: the target's coefficient at the category's position (none for an unknown string).
+  assert.equal(Array.from(d.attributions.data).map((v) => Math.round(v * 1e6) / 1e6), [0, 0.9, 0, 0.2, 0, 0, 0, 0, 0]);
 });
 
 test('unsupported post transforms are refused in one line naming the node', async () => {
