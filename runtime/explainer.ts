@@ -265,13 +265,20 @@ export class Explainer {
   }
 
   /**
-   * What is explained when no output is named: the model's one float output; for classifiers
-   * whose probabilities also leave through a ZipMap (skl2onnx), the ZipMap's input tensor.
+   * What is explained when no output is named: the model's one float output (copies of inputs
+   * aside); for classifiers whose probabilities also leave through a ZipMap (skl2onnx), the
+   * ZipMap's input tensor.
    */
   private defaultOutput(): string {
     const outputs = this.view.graph.output ?? [];
+    // Nor is a copy of an input (ML.NET returns its input columns: FeatureVector.output).
+    const inputs = new Set(this.view.inputs.map((i) => i.name ?? ''));
+    const copied = (name: string): boolean => {
+      const n = this.view.producer.get(name);
+      return !!n && n.op_type === 'Identity' && !n.domain && (inputs.has(n.input![0]) || copied(n.input![0]));
+    };
     // A decoder's updated generation cache (present.*) is not what is explained.
-    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '')).map((o) => o.name ?? '');
+    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '') && !copied(o.name ?? '')).map((o) => o.name ?? '');
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];

@@ -1,7 +1,7 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
+import { DataType, declaredDims, isFloatType, NodeProto, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, ortType } from './ort-types';
@@ -21,6 +21,16 @@ export interface ModelInput extends InputSpec {
   floatIds?: boolean;
   /** A string column read as int64 codes (rewriter/string-categories.ts): its vocabulary; fed as strings. */
   categories?: string[];
+  /** Read only by Identity copies that are graph outputs (ML.NET's Target column → Target.output): fed zeros, never explained. */
+  copiedOnly?: boolean;
+}
+
+/** Whether tensor `name` is read only by Identity nodes whose outputs are graph outputs copied likewise, if read at all. */
+export function copiedToOutputsOnly(view: GraphView, name: string): boolean {
+  const outputs = new Set((view.graph.output ?? []).map((o) => o.name ?? ''));
+  const readers = view.nodes.filter((n) => n.input?.includes(name));
+  const copy = (n: NodeProto) => n.op_type === 'Identity' && !n.domain && outputs.has(n.output![0]) && (view.nodes.every((m) => !m.input?.includes(n.output![0])) || copiedToOutputsOnly(view, n.output![0]));
+  return readers.length > 0 && readers.every(copy);
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
@@ -36,6 +46,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
       params: dims.map((d) => d.dim_param || undefined),
       ...(cacheOutputs ? { cacheOutputs } : {}),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
+      ...(isFloatType(elemType) && copiedToOutputsOnly(view, vi.name!) ? { copiedOnly: true } : {}),
       ...(typeof vi.doc_string === 'string' && vi.doc_string.startsWith(CATEGORIES) ? { categories: JSON.parse(vi.doc_string.slice(CATEGORIES.length)) as string[] } : {}),
     };
   });
@@ -67,7 +78,7 @@ export function isStateInput(i: ModelInput): boolean {
 
 /** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
 export function explainableFloats(inputs: ModelInput[]): ModelInput[] {
-  return inputs.filter((i) => !isIdsInput(i) && !isCacheInput(i) && !isBatchless(i, inputs));
+  return inputs.filter((i) => !isIdsInput(i) && !isCacheInput(i) && !i.copiedOnly && !isBatchless(i, inputs));
 }
 
 /**
@@ -196,6 +207,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (unknown ?? (mask ? 1 : positions ? k % last : 0)));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
+    if (input.copiedOnly) continue;
     const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros';
     note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${unknown !== undefined ? '.json, a list of strings' : '.npy'})`);
   }

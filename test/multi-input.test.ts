@@ -168,9 +168,10 @@ test('fixed-size convolution and recurrent states (LFM2\'s past_conv.0, Qwen3.5\
         { op_type: 'ReduceSum', input: ['past_conv.0', 'axes'], output: ['state'], attribute: [{ name: 'keepdims', type: 2, i: 1 }] },
         { op_type: 'Add', input: ['mixed', 'state'], output: ['logits'] },
         { op_type: 'Identity', input: ['past_conv.0'], output: ['present_conv.0'] },
-        { op_type: 'Identity', input: ['past_key_values.0.key'], output: ['present.0.key'] },
+        // Written back (a copy alone would mark the input as copied only, fed without a note).
+        { op_type: 'Mul', input: ['past_key_values.0.key', 'one'], output: ['present.0.key'] },
       ],
-      initializer: [makeTensor('embed', [5, 2], Array.from({ length: 10 }, (_, i) => 0.1 * i - 0.3), DataType.FLOAT), makeTensor('w', [2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT), makeTensor('axes', [1], [1], DataType.INT64)],
+      initializer: [makeTensor('embed', [5, 2], Array.from({ length: 10 }, (_, i) => 0.1 * i - 0.3), DataType.FLOAT), makeTensor('w', [2, 3], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT), makeTensor('axes', [1], [1], DataType.INT64), makeTensor('one', [], [1], DataType.FLOAT)],
       input: [valueInfo('input_ids', DataType.INT64, ['batch', 'sequence_length']), valueInfo('past_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3]), valueInfo('past_key_values.0.key', DataType.FLOAT, ['batch', 1, 6, 2])],
       output: [valueInfo('logits', DataType.FLOAT, ['batch', 'sequence_length', 3]), valueInfo('present_conv.0', DataType.FLOAT, ['batch', 'sequence_length_state', 3]), valueInfo('present.0.key', DataType.FLOAT, ['batch', 1, 6, 2])],
     },

@@ -224,6 +224,28 @@ test('a model whose only input is a string column is explained at its one-hot ro
   assert.equal(Array.from(d.attributions.data).map((v) => Math.round(v * 1e6) / 1e6), [0, 0.9, 0, 0.2, 0, 0, 0, 0, 0]);
 });
 
+test('ML.NET-style regression (its Target column copied to Target.output, its features to FeatureVector.output): the features and Score.output are explained without --wrt or --output, the Target fed zeros without a note', async () => {
+  const m: ModelProto = {
+    ir_version: 6, opset_import: [{ domain: '', version: 11 }, { domain: 'ai.onnx.ml', version: 2 }], producer_name: 'ML.NET',
+    graph: {
+      name: 'mlnet-regression',
+      node: [
+        ml('LinearRegressor', ['FeatureVector'], ['Score'], [attr('coefficients', floats([0.5, -2, 1.5])), attr('intercepts', floats([0.3]))]),
+        ...['FeatureVector', 'Target', 'Score'].map((t): NodeProto => ({ op_type: 'Identity', input: [t], output: [`${t}.output`], name: `copy_${t}` })),
+      ],
+      input: [valueInfo('FeatureVector', DataType.FLOAT, ['N', 3]), valueInfo('Target', DataType.FLOAT, ['N', 1])],
+      output: [valueInfo('FeatureVector.output', DataType.FLOAT, ['N', 3]), valueInfo('Target.output', DataType.FLOAT, ['N', 1]), valueInfo('Score.output', DataType.FLOAT, ['N', 1])],
+    },
+  };
+  const notes: string[] = [];
+  const ex = await Explainer.load(encodeModel(m), { warn: (w) => notes.push(w) });
+  assert.is(ex.input.name, 'FeatureVector');
+  const r = await ex.attribute({ data: Float32Array.from([1, 2, 3, -1, 0.5, 2]), dims: [2, 3] }, { target: 0 });
+  assert.ok(r.outputs['Score.output'], 'Score.output explained');
+  assert.equal(Array.from(r.attributions.data), [0.5, -2, 1.5, 0.5, -2, 1.5]);
+  assert.equal(notes, []);
+});
+
 test('unsupported post transforms are refused in one line naming the node', async () => {
   const ex = await Explainer.load(pipeline('PROBIT')).catch((e: Error) => e);
   assert.instance(ex, Error);
