@@ -1,7 +1,7 @@
 import { ancestors, differentiable, emitBackward } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, freeNames, GraphView, subgraphReads, TensorFacts } from './graph-view';
+import { descendants, freeNames, GraphView, nodeReads, TensorFacts } from './graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, shapeless, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
@@ -200,7 +200,7 @@ export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter,
   const graph = view.graph;
   const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs];
   const added = liveNodes([...extra, ...em.nodes], output.map((o) => o.name!));
-  const read = new Set([...output.map((o) => o.name), ...added.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+  const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
   return {
     ...view.model,
     graph: {
@@ -224,7 +224,7 @@ function liveNodes(nodes: NodeProto[], outputs: string[]): NodeProto[] {
   for (const n of [...nodes].reverse()) {
     if (!(n.output ?? []).some((o) => o && needed.has(o))) continue;
     live.push(n);
-    for (const i of [...(n.input ?? []), ...subgraphReads(n)]) needed.add(i);
+    for (const i of nodeReads(n)) needed.add(i);
   }
   return live.reverse();
 }

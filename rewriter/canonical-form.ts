@@ -4,7 +4,7 @@ import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
 import { firstPassOfMergedDecoder } from './merged-decoder';
-import { mapSubgraphs, subgraphReads } from './graph-view';
+import { mapSubgraphs, nodeReads } from './graph-view';
 import { GraphProto, ModelProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
@@ -48,7 +48,7 @@ export function canonicalForm(model: ModelProto, label: string): ModelProto {
 /** Initializers a reading left unread (integer weights it dequantized) dropped; graph inputs and outputs kept. */
 function withoutUnusedInitializers(model: ModelProto): ModelProto {
   const graph = model.graph!;
-  const read = new Set([...(graph.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]), ...[...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name)]);
+  const read = new Set([...(graph.node ?? []).flatMap(nodeReads), ...[...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name)]);
   const initializer = (graph.initializer ?? []).filter((t) => read.has(t.name));
   return initializer.length === (graph.initializer ?? []).length ? model : { ...model, graph: { ...graph, initializer } };
 }

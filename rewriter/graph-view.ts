@@ -52,7 +52,12 @@ export function readsRenamed(graph: GraphProto, rename: (name: string) => string
 
 /** Tensors the subgraphs of a control-flow node (If, Loop, Scan) read, at any depth. */
 export function subgraphReads(node: NodeProto): string[] {
-  return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+  return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap(nodeReads));
+}
+
+/** What a node reads: its inputs and its subgraphs' reads. */
+export function nodeReads(n: NodeProto): string[] {
+  return [...(n.input ?? []), ...subgraphReads(n)];
 }
 
 /**
@@ -78,7 +83,7 @@ export function withoutUnreadNodes(graph: GraphProto, nodes: NodeProto[], droppa
   const outputs = new Set((graph.output ?? []).map((o) => o.name));
   let kept = nodes;
   for (;;) {
-    const read = new Set([...outputs, ...kept.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+    const read = new Set([...outputs, ...kept.flatMap(nodeReads)]);
     const next = kept.filter((n) => !droppable(n) || n.output!.some((o) => read.has(o)));
     if (next.length === kept.length) return kept;
     kept = next;
@@ -282,6 +287,16 @@ export function descendants(view: GraphView, sources: string[], reads = (_n: Nod
   const seen = new Set(sources);
   for (const n of view.nodes) if (reads(n) && (n.input ?? []).some((i) => seen.has(i))) for (const o of n.output ?? []) if (o && !held.has(o)) seen.add(o);
   return seen;
+}
+
+/**
+ * Tensors computed from `sources` (themselves included) in a graph not yet viewed, read directly or
+ * inside subgraphs (descendants follows a GraphView's main-graph inputs only).
+ */
+export function computedFrom(graph: GraphProto, sources: string[]): Set<string> {
+  const derived = new Set(sources);
+  for (const n of graph.node ?? []) if (nodeReads(n).some((t) => derived.has(t))) for (const o of n.output ?? []) derived.add(o);
+  return derived;
 }
 
 /** Tensors whose values follow from the values of `sources` (Shape and Size read only shapes), not through `held`. */

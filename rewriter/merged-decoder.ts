@@ -1,4 +1,4 @@
-import { subgraphReads } from './graph-view';
+import { nodeReads } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -22,7 +22,7 @@ export function firstPassOfMergedDecoder(model: ModelProto): ModelProto {
     initializers.push(...part.initializers);
     return part.nodes;
   });
-  const read = new Set(node.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+  const read = new Set(node.flatMap(nodeReads));
   const input = (graph.input ?? []).filter((i) => read.has(i.name ?? '') || !switches.has(i.name));
   return { ...model, graph: { ...graph, node, input, initializer: [...(graph.initializer ?? []), ...initializers] } };
 }

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, readsRenamed, subgraphReads, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
+import { constantNodeValue, GraphView, nodeReads, readsRenamed, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
@@ -30,7 +30,7 @@ export function staticLoopsAndSequences(view: GraphView, facts: TensorFacts): Mo
  * nothing reads now (the iteration numbers and sequence positions): onnxruntime warns of each.
  */
 function withoutUnusedConstants(before: GraphProto, after: GraphProto): GraphProto {
-  const reads = (g: GraphProto) => new Set([...(g.output ?? []).map((o) => o.name), ...(g.node ?? []).flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)])]);
+  const reads = (g: GraphProto) => new Set([...(g.output ?? []).map((o) => o.name), ...(g.node ?? []).flatMap(nodeReads)]);
   const [was, is] = [reads(before), reads(after)];
   const had = new Set([...(before.initializer ?? []).map((t) => t.name), ...(before.node ?? []).filter((n) => n.op_type === 'Constant').map((n) => n.output![0])]);
   const unused = (name = '') => !is.has(name) && (was.has(name) || !had.has(name));

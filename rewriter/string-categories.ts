@@ -1,6 +1,7 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrStrings } from './attributes';
-import { subgraphReads } from './graph-view';
+import { computedFrom, nodeReads } from './graph-view';
 import { DataType, isFloatType, makeTensor, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto';
+
 
 const ML = 'ai.onnx.ml';
 
@@ -10,8 +11,8 @@ export const CATEGORIES = 'onnx-explain categories: ';
 /** Ops that move a string tensor's elements without reading them (its first input; indices and shapes constant or not): they move codes alike. */
 const MOVES = new Set(['ArrayFeatureExtractor', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Transpose', 'Slice', 'Gather', 'Expand', 'Tile']);
 
-/** A string encoder's keys and the table row (output values) of a key's position, or of an unknown string. */
-interface Encoder { keys: string[]; row(k: number | undefined): number[]; width: number; type: number }
+/** A string encoder's keys, its output type and the axes it adds, and the table row (output values) of a key's position, or of an unknown string. */
+interface Encoder { keys: string[]; row(k: number | undefined): number[]; dims: number[]; type: number }
 
 /** The encoder a node applies to a string input, where it is one onnx-explain reads (else undefined). */
 function encoderOf(n: NodeProto): Encoder | undefined {
@@ -20,21 +21,21 @@ function encoderOf(n: NodeProto): Encoder | undefined {
     const keys = attrStrings(n, 'cats_strings');
     if (!keys) return undefined;
     // Unknown strings give all zeros (zeros = 1, skl2onnx's handle_unknown='ignore'; with zeros = 0 onnxruntime fails instead).
-    return { keys, width: keys.length, type: DataType.FLOAT, row: (k) => keys.map((_, j) => (j === k ? 1 : 0)) };
+    return { keys, dims: [keys.length], type: DataType.FLOAT, row: (k) => keys.map((_, j) => (j === k ? 1 : 0)) };
   }
   if (n.op_type === 'CategoryMapper') {
     const [keys, values] = [attrStrings(n, 'cats_strings'), attrInts(n, 'cats_int64s')];
     if (!keys || !values) return undefined;
-    return { keys, width: 1, type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : values[k]] };
+    return { keys, dims: [], type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : values[k]] };
   }
   if (n.op_type === 'LabelEncoder') {
     const classes = attrStrings(n, 'classes_strings');
-    if (classes) return { keys: classes, width: 1, type: DataType.INT64, row: (k) => [k ?? attrInt(n, 'default_int64', -1)] };
+    if (classes) return { keys: classes, dims: [], type: DataType.INT64, row: (k) => [k ?? attrInt(n, 'default_int64', -1)] };
     const keys = attrStrings(n, 'keys_strings');
     const [ints, floats] = [attrInts(n, 'values_int64s'), attrFloats(n, 'values_floats')];
     if (!keys || (!ints && !floats)) return undefined;
-    if (ints) return { keys, width: 1, type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : ints[k]] };
-    return { keys, width: 1, type: DataType.FLOAT, row: (k) => [k === undefined ? attrFloat(n, 'default_float', -0) : floats![k]] };
+    if (ints) return { keys, dims: [], type: DataType.INT64, row: (k) => [k === undefined ? attrInt(n, 'default_int64', -1) : ints[k]] };
+    return { keys, dims: [], type: DataType.FLOAT, row: (k) => [k === undefined ? attrFloat(n, 'default_float', -0) : floats![k]] };
   }
   return undefined;
 }
@@ -51,12 +52,11 @@ function encoderOf(n: NodeProto): Encoder | undefined {
  */
 export function stringCategoriesAsCodes(model: ModelProto): ModelProto {
   const graph = model.graph!;
-  const readers = (name: string) => (graph.node ?? []).filter((n) => n.input?.includes(name) || subgraphReads(n).includes(name));
+  const readers = (name: string) => (graph.node ?? []).filter((n) => nodeReads(n).includes(name));
   // Whether a float output is computed from the input (ML.NET's string Label only gives its key output: left out, string-inputs.ts).
   const floatOutputs = new Set((graph.output ?? []).filter((o) => isFloatType(o.type?.tensor_type?.elem_type)).map((o) => o.name ?? ''));
   const reachesFloatOutput = (name: string) => {
-    const derived = new Set([name]);
-    for (const n of graph.node ?? []) if ([...(n.input ?? []), ...subgraphReads(n)].some((t) => derived.has(t))) for (const o of n.output ?? []) derived.add(o);
+    const derived = computedFrom(graph, [name]);
     return [...floatOutputs].some((o) => derived.has(o));
   };
   const outputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
@@ -87,7 +87,7 @@ export function stringCategoriesAsCodes(model: ModelProto): ModelProto {
     const encoder = input?.encoders.get(n);
     if (!input || !encoder) return n;
     const rows = [...input.vocabulary.map((s) => encoder.keys.indexOf(s)), -1].flatMap((k) => encoder.row(k < 0 ? undefined : k));
-    const table = makeTensor(`${n.output![0]}/table`, encoder.width > 1 || n.op_type === 'OneHotEncoder' ? [input.vocabulary.length + 1, encoder.width] : [input.vocabulary.length + 1], rows, encoder.type);
+    const table = makeTensor(`${n.output![0]}/table`, [input.vocabulary.length + 1, ...encoder.dims], rows, encoder.type);
     tables.push(table);
     return { op_type: 'Gather', input: [table.name!, n.input![0]], output: [n.output![0]], name: n.name || n.output![0], attribute: [{ name: 'axis', type: 2, i: 0 }] };
   });

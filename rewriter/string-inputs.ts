@@ -1,5 +1,5 @@
 import { ExplainError } from './errors';
-import { subgraphReads } from './graph-view';
+import { computedFrom, nodeReads } from './graph-view';
 import { DataType, ModelProto } from './proto';
 
 /**
@@ -12,12 +12,8 @@ export function withoutStringInputs(model: ModelProto, label: string): ModelProt
   const graph = model.graph!;
   const strings = (graph.input ?? []).filter((i) => i.type?.tensor_type?.elem_type === DataType.STRING);
   if (!strings.length) return model;
-  const derived = new Set(strings.map((i) => i.name ?? ''));
-  const node = (graph.node ?? []).filter((n) => {
-    const reads = [...(n.input ?? []), ...subgraphReads(n)].some((t) => derived.has(t));
-    if (reads) for (const o of n.output ?? []) derived.add(o);
-    return !reads;
-  });
+  const derived = computedFrom(graph, strings.map((i) => i.name ?? ''));
+  const node = (graph.node ?? []).filter((n) => !nodeReads(n).some((t) => derived.has(t)));
   const output = (graph.output ?? []).filter((o) => !derived.has(o.name ?? ''));
   const names = strings.map((i) => `'${i.name}'`).join(', ');
   if (!output.length) throw new ExplainError(`${label}: every output is computed from the string input${strings.length > 1 ? 's' : ''} ${names}; onnx-explain feeds numeric tensors only`);

@@ -1,7 +1,7 @@
 import { attrFloat, attrFloats, attrInt, attrString, attrStrings, attrTensorValues, hasAttr } from '../attributes';
 import { Emitter } from '../emitter';
 import { ExplainError } from '../errors';
-import { GraphView, subgraphReads, TensorFacts } from '../graph-view';
+import { GraphView, nodeReads, TensorFacts } from '../graph-view';
 import { DataType, ModelProto, NodeProto, TensorProto } from '../proto';
 import { parseActivations } from './activations';
 import { Cell, DirectionWeights, GRU_CELL, LSTM_CELL, RNN_CELL, State, transposed } from './cells';
@@ -31,7 +31,7 @@ export function unrollRecurrent(view: GraphView, facts: TensorFacts): ModelProto
     return em.nodes;
   });
   // The cells' weights now live in the unrolled constants: drop those nothing else reads.
-  const read = new Set(node.flatMap((n) => [...(n.input ?? []), ...subgraphReads(n)]));
+  const read = new Set(node.flatMap(nodeReads));
   const unused = (name = '') => replacedInputs.has(name) && view.initializers.has(name) && !read.has(name);
   return {
     ...view.model,
