@@ -1,7 +1,7 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
-import { DataType, declaredDims, isFloatType, NodeProto, ValueInfoProto } from '../rewriter/proto';
+import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, ortType } from './ort-types';
@@ -25,12 +25,12 @@ export interface ModelInput extends InputSpec {
   copiedOnly?: boolean;
 }
 
-/** Whether tensor `name` is read only by Identity nodes whose outputs are graph outputs copied likewise, if read at all. */
+/** Whether tensor `name` is read, and only by Identity nodes whose outputs are graph outputs, read (if at all) likewise. */
 export function copiedToOutputsOnly(view: GraphView, name: string): boolean {
   const outputs = new Set((view.graph.output ?? []).map((o) => o.name ?? ''));
-  const readers = view.nodes.filter((n) => n.input?.includes(name));
-  const copy = (n: NodeProto) => n.op_type === 'Identity' && !n.domain && outputs.has(n.output![0]) && (view.nodes.every((m) => !m.input?.includes(n.output![0])) || copiedToOutputsOnly(view, n.output![0]));
-  return readers.length > 0 && readers.every(copy);
+  const readers = (t: string) => view.nodes.filter((n) => n.input?.includes(t));
+  const copiesOnly = (t: string): boolean => readers(t).every((n) => n.op_type === 'Identity' && !n.domain && outputs.has(n.output![0]) && copiesOnly(n.output![0]));
+  return readers(name).length > 0 && copiesOnly(name);
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
