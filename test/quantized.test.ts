@@ -5,9 +5,10 @@ import { Explainer } from '../runtime';
 
 /**
  * x → QuantizeLinear → DequantizeLinear on [N, 2, 5]: per tensor (int8, opset 10) or per channel
- * along axis 1 (uint8, opset 13). Output element k is seeded by target k, one row per element.
+ * along axis 1 (uint8, opset 13); with `clip`, a Clip of the integers between them (Brevitas' QCDQ
+ * export of fewer bits). Output element k is seeded by target k, one row per element.
  */
-function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: number): Uint8Array {
+function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: number, clip?: [number, number]): Uint8Array {
   const perChannel = scale.length > 1;
   const dims = perChannel ? [scale.length] : [];
   const attribute = perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [];
@@ -17,11 +18,15 @@ function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: num
     graph: {
       name: 'qdq',
       node: [
-        { op_type: 'QuantizeLinear', input: ['x', 's', 'zp'], output: ['q'], attribute },
+        { op_type: 'QuantizeLinear', input: ['x', 's', 'zp'], output: [clip ? 'q0' : 'q'], attribute },
+        ...(clip ? [{ op_type: 'Clip', input: ['q0', 'lo', 'hi'], output: ['q'] }] : []),
         { op_type: 'DequantizeLinear', input: ['q', 's', 'zp'], output: ['d'], attribute },
         { op_type: 'Flatten', input: ['d'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
       ],
-      initializer: [makeTensor('s', dims, scale, DataType.FLOAT), { name: 'zp', dims, data_type: type, int32_data: zeroPoint }],
+      initializer: [
+        makeTensor('s', dims, scale, DataType.FLOAT), { name: 'zp', dims, data_type: type, int32_data: zeroPoint },
+        ...(clip ? clip.map((v, k) => ({ name: ['lo', 'hi'][k], dims: [], data_type: type, int32_data: [v] })) : []),
+      ],
       input: [valueInfo('x', DataType.FLOAT, ['N', 2, 5])],
       output: [valueInfo('y', DataType.FLOAT, ['N', 10])],
     },
@@ -34,6 +39,9 @@ const roundHalfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v
 const cases = [
   { name: 'per tensor, int8, opset 10', opset: 10, scale: [0.1], zeroPoint: [0], type: DataType.INT8, range: [-128, 127] },
   { name: 'per channel, uint8 with zero points, opset 13', opset: 13, scale: [0.1, 0.25], zeroPoint: [100, 3], type: DataType.UINT8, range: [0, 255] },
+  // QCDQ: the Clip's bounds are the range; the estimator passes where round(x/s) + zp lies in it.
+  { name: '4-bit narrow range in int8 (QCDQ Clip −7..7), opset 13', opset: 13, scale: [1.5], zeroPoint: [0], type: DataType.INT8, range: [-7, 7], clip: [-7, 7] as [number, number] },
+  { name: '4-bit unsigned per channel in uint8 (QCDQ Clip 0..15) with zero points, opset 13', opset: 13, scale: [1.25, 4], zeroPoint: [6, 1], type: DataType.UINT8, range: [0, 15], clip: [0, 15] as [number, number] },
 ];
 // Both channels reach past both saturation ends (−12.8..12.7 and −10..15.5 for channel 0,
 // −0.75..63 for channel 1); no value is within 0.01 steps of a rounding boundary.
@@ -42,7 +50,7 @@ const x0 = [0.52, -0.33, 0.07, 9.04, -2.21, 0.13, -1.34, 5.12, 1.01, 8.46];
 
 for (const c of cases) {
   test(`QuantizeLinear → DequantizeLinear, ${c.name}: straight-through gradient, DeepLIFT exact per element`, async () => {
-    const ex = await Explainer.load(qdqModel(c.opset, c.scale, c.zeroPoint, c.type));
+    const ex = await Explainer.load(qdqModel(c.opset, c.scale, c.zeroPoint, c.type, c.clip));
     const rows = { data: Float32Array.from({ length: 100 }, (_, i) => x[i % 10]), dims: [10, 2, 5] };
     const target = Array.from({ length: 10 }, (_, k) => k);
     const param = (p: number[], k: number) => p[p.length > 1 ? Math.floor(k / 5) : 0];

@@ -6,7 +6,8 @@ import { midpoint, ratio } from './delta';
 
 /**
  * The op's gradient w.r.t. input k at the midpoint (x + x⁰)/2. An op the WebGPU backends lack is
- * not emitted again for the midpoint: its gradient at x is used, which differs by O(|δx|) there.
+ * not emitted again for the midpoint: its gradient at x is used, which differs by O(|δx|) there;
+ * nor is one on quantized integers, which have no midpoint (where they did not move it is x).
  */
 function gradientAtMidpoint(ctx: RuleContext, dY: string, k: number): string {
   const { em, node } = ctx;
@@ -16,7 +17,7 @@ function gradientAtMidpoint(ctx: RuleContext, dY: string, k: number): string {
     return em.where(em.compare('Greater', em.add(node.input![0], ctx.ref(node.input![0])), zero), dY, zero);
   }
   const rule = gradientOf(ctx);
-  if (!webgpuNative(node.op_type ?? '', ctx.opset) || node.domain) return rule.backward(ctx, [dY])[k]!;
+  if (!webgpuNative(node.op_type ?? '', ctx.opset) || node.domain || !isFloatType(ctx.dtype(node.input![k]))) return rule.backward(ctx, [dY])[k]!;
   const x = midpoint(em, node.input![k], ctx.ref(node.input![k]));
   const inputs = node.input!.map((t, i) => (i === k ? x : t));
   const y = em.copyOf(node, inputs);

@@ -1,16 +1,21 @@
 import { attrFloat, hasAttr } from '../../rewriter/attributes';
+import { Emitter } from '../../rewriter/emitter';
+import { isFloatType, NodeProto } from '../../rewriter/proto';
 import { RuleEntry } from '../types';
 
 /**
  * dX = dY where min < x < max strictly (PyTorch hardtanh); bounds are attributes before opset 11,
- * optional inputs after. dMin = dY where x < min, dMax = dY where x > max.
+ * optional inputs after. dMin = dY where x < min, dMax = dY where x > max. On a quantized (integer)
+ * tensor q = round(v) the bounds are included, compared in float: with QuantizeLinear's estimator
+ * the pair passes dY where round(v) lies in [min, max], as Brevitas' clamp after its rounding does.
  */
 export const Clip: RuleEntry = {
   opType: 'Clip', since: 1, category: 'elementwise',
   rule: {
     broadcastInputs: [1, 2],
-    backward({ em, node, opset, needsGrad }, [dY]) {
+    backward({ em, node, opset, needsGrad, dtype }, [dY]) {
       const x = node.input![0];
+      if (!isFloatType(dtype(x))) return quantizedClamp(em, node, dY!);
       const bound = (name: string, i: number): string | undefined => {
         if (opset >= 11) return node.input![i] || undefined;
         return hasAttr(node, name) ? em.scalar(attrFloat(node, name, 0)) : undefined;
@@ -26,3 +31,10 @@ export const Clip: RuleEntry = {
     },
   },
 };
+
+/** dX of a Clip on quantized integers (opset 12 on): dY where min ≤ x ≤ max. */
+function quantizedClamp(em: Emitter, node: NodeProto, dY: string): [string] {
+  const [x, lo, hi] = node.input!.map((t) => t && em.cast(t, em.floatType));
+  const masks = [lo && em.mask('GreaterOrEqual', x, lo), hi && em.mask('LessOrEqual', x, hi)].filter((m): m is string => !!m);
+  return [masks.reduce((d, m) => em.mul(d, m), dY)];
+}
