@@ -84,7 +84,7 @@ export function toNumber(v: Int64 | undefined | null): number {
 /** TensorProto.DataType values used here. */
 export const DataType = {
   FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
-  UINT4: 21, INT4: 22,
+  FLOAT8E4M3FN: 17, FLOAT8E4M3FNUZ: 18, FLOAT8E5M2: 19, FLOAT8E5M2FNUZ: 20, UINT4: 21, INT4: 22,
 } as const;
 
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
@@ -102,7 +102,7 @@ const TYPED: Record<number, (b: ArrayBuffer) => ArrayLike<number>> = {
 };
 
 /** Bytes per value of each data type raw_data may hold. */
-const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 16: 2 };
+const BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 16: 2, 17: 1, 18: 1, 19: 1, 20: 1 };
 
 /** Bytes per value of a data type (4 where unknown). */
 export function bytesPerValue(type: number | undefined): number {
@@ -135,7 +135,43 @@ function rawTyped(t: TensorProto): ArrayLike<number> | undefined {
  * tens of millions of values), else as numbers.
  */
 export function tensorArray(t: TensorProto): ArrayLike<number> {
-  return nibbleValues(t) ?? rawTyped(t) ?? tensorValues(t);
+  return nibbleValues(t) ?? float8Values(t) ?? rawTyped(t) ?? tensorValues(t);
+}
+
+/**
+ * The float8 formats (ONNX's FLOAT8E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ): exponent bits, bias, and
+ * whether they are "fnuz" (0x80 the only NaN, no −0, no infinities) or E4M3FN (S.1111.111 NaN, no
+ * infinities); E5M2 is IEEE-like.
+ */
+const FLOAT8: Record<number, { exponent: number; bias: number; kind: 'fn' | 'fnuz' | 'ieee' }> = {
+  17: { exponent: 4, bias: 7, kind: 'fn' }, 18: { exponent: 4, bias: 8, kind: 'fnuz' }, 19: { exponent: 5, bias: 15, kind: 'ieee' }, 20: { exponent: 5, bias: 16, kind: 'fnuz' },
+};
+
+const float8Tables = new Map<number, Float32Array>();
+
+/** The 256 values of a float8 format's bytes. */
+function float8Table(type: number): Float32Array {
+  const { exponent, bias, kind } = FLOAT8[type];
+  const mantissa = 7 - exponent;
+  const top = (1 << exponent) - 1;
+  return Float32Array.from({ length: 256 }, (_, b) => {
+    const sign = b & 0x80 ? -1 : 1;
+    const e = (b >> mantissa) & top;
+    const m = b & ((1 << mantissa) - 1);
+    if (kind === 'fnuz' && b === 0x80) return NaN;
+    if (kind === 'fn' && (b & 0x7f) === 0x7f) return NaN;
+    if (kind === 'ieee' && e === top) return m ? NaN : sign * Infinity;
+    return sign * (e ? 1 + m / (1 << mantissa) : m / (1 << mantissa)) * 2 ** ((e || 1) - bias);
+  });
+}
+
+/** Float8 values (raw bytes, or one byte per int32_data entry). */
+function float8Values(t: TensorProto): Float32Array | undefined {
+  const type = t.data_type ?? 0;
+  if (!FLOAT8[type]) return undefined;
+  if (!float8Tables.has(type)) float8Tables.set(type, float8Table(type));
+  const table = float8Tables.get(type)!;
+  return Float32Array.from(t.raw_data?.length ? t.raw_data : (t.int32_data ?? []), (b) => table[b & 0xff]);
 }
 
 /** The bits-bit code at index i of packed codes that start at byte `start` (low bits first). */
@@ -160,7 +196,7 @@ function nibbleValues(t: TensorProto): Int8Array | Uint8Array | undefined {
 
 /** Reads a (non-external) tensor's values as numbers. */
 export function tensorValues(t: TensorProto): number[] {
-  const typed = nibbleValues(t) ?? rawTyped(t);
+  const typed = nibbleValues(t) ?? float8Values(t) ?? rawTyped(t);
   if (typed) return Array.from(typed);
   const type = t.data_type ?? 0;
   const raw = t.raw_data;

@@ -61,7 +61,7 @@ export function validateProbed(view: GraphView, shapes: Map<string, number[]>): 
 }
 
 /** Bytes per element of the tensor types with a fixed width (TensorProto.DataType). */
-const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
+const WIDTH: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2, 17: 1, 18: 1, 19: 1, 20: 1, 21: 0.5, 22: 0.5, 23: 0.5 };
 
 /** The last TensorProto.DataType ONNX defines (FLOAT4E2M1); 0 (UNDEFINED) declares none, which onnxruntime refuses. */
 const LAST_ONNX_TYPE = 23;
@@ -133,7 +133,7 @@ const EXPONENT: Record<number, { width: number; high: number; low: number }> = {
 function firstNonFiniteWeight(t: TensorProto): number {
   const raw = t.raw_data;
   const bits = EXPONENT[t.data_type ?? 0];
-  if (!bits) return -1;
+  if (!bits) return FLOAT8_TYPES.includes(t.data_type ?? 0) ? tensorValues(t).findIndex((v) => !Number.isFinite(v)) : -1;
   if (raw?.length) {
     const { width, high, low } = bits;
     for (let i = width - 1; i < raw.length; i += width) if ((raw[i] & high) === high && (raw[i - 1] & low) === low) return (i + 1) / width - 1;
@@ -141,6 +141,8 @@ function firstNonFiniteWeight(t: TensorProto): number {
   }
   return tensorValues(t).findIndex((v) => !Number.isFinite(v));
 }
+
+const FLOAT8_TYPES = [17, 18, 19, 20];
 
 /** Largest tensor (elements for one input row) and attribute value accepted. */
 const MAX_ELEMENTS = 2 ** 31 - 1;

@@ -248,6 +248,11 @@ export class Explainer {
     this.warnSink(message);
   }
 
+  /** A warning not already given (each session of a graph onnxruntime's optimiser breaks gives it again). */
+  private warnOnce(message: string): void {
+    if (!this.warnings.includes(message)) this.warn(message);
+  }
+
   /** The execution provider the sessions run on: the requested one, or the platform's fallback after it failed. */
   get executionProvider(): string {
     return providerInUse(this.provider);
@@ -641,7 +646,7 @@ export class Explainer {
   }
 
   private createSession(model: SessionModel, level?: GraphLevel): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warn(w), { options: this.sessionOptions, threads: this.threads, level }));
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level }));
   }
 
   /**
@@ -680,7 +685,7 @@ export class Explainer {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache
           // held it (the two sessions round differently on extreme inputs).
-          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warn(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })
+          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })
             .catch((e) => { throw runError(e, this.label); });
           await writer.release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
@@ -734,7 +739,7 @@ export class Explainer {
 
   /** The model's other inputs for the rows of x: given, or defaults with a note (see runtime/inputs.ts). */
   sideFeeds(x: OrtTensor, given: Record<string, DenseInput> = {}): Record<string, OrtTensor> {
-    return sideFeeds(this.inputs, this.input, x, given, this.label, (m) => this.warnings.includes(m) || this.warn(m));
+    return sideFeeds(this.inputs, this.input, x, given, this.label, (m) => this.warnOnce(m));
   }
 
   /** Feeds of every model input for the rows of x. */

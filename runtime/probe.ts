@@ -8,6 +8,7 @@ import { firstLine } from './run-errors';
 import { externalData } from './session';
 import { sessionModel } from './session-model';
 import { splitFeeds } from './tensors';
+import { exposedTensor, floatCopies, unreturnableTensors } from './unreturnable';
 
 export interface InputSpec {
   name: string;
@@ -23,16 +24,21 @@ export interface ProbeResult { facts: TensorFacts; batchDynamic: boolean }
 /** Ops whose outputs are sequences, maps or optionals, which onnxruntime-node cannot return. */
 const NON_TENSOR_OPS = new Set(['ZipMap', 'SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'Optional']);
 
-/** A copy of the model (sharing weights) with every tensor a node computes exposed as a graph output. */
+/**
+ * A copy of the model (sharing weights) with every tensor a node computes exposed as a graph
+ * output; one of a type a run cannot return, as its float copy (exposedTensor names the tensor).
+ */
 export function exposeAll(model: ModelProto): ModelProto {
   const graph = model.graph!;
   const outputs = (graph.output ?? []).filter(isTensorValue);
   const have = new Set(outputs.map((o) => o.name));
   const nonTensor = nonTensorValues(graph);
+  const added: string[] = [];
   for (const n of graph.node ?? []) {
-    for (const o of n.output ?? []) if (o && !have.has(o) && !nonTensor.has(o)) { have.add(o); outputs.push({ name: o }); }
+    for (const o of n.output ?? []) if (o && !have.has(o) && !nonTensor.has(o)) { have.add(o); added.push(o); }
   }
-  return { ...model, graph: { ...graph, output: outputs } };
+  const copies = floatCopies(graph, added);
+  return { ...model, graph: { ...graph, node: [...(graph.node ?? []), ...copies.nodes], output: [...outputs, ...copies.outputs.map((name) => ({ name }))] } };
 }
 
 /** The node outputs that are not tensors: of NON_TENSOR_OPS, control-flow outputs their subgraph declares so (a Loop carrying a sequence), Identities of them. */
@@ -133,6 +139,8 @@ async function inferredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   const graph = model.graph!;
   if (!inputs.every((i) => declaredAllows(graph.input?.find((vi) => vi.name === i.name), i.dims))) return undefined;
   if ((graph.node ?? []).some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return undefined;
+  // Float8 and 4-bit tensors are measured (their type is the model's, not their float copy's).
+  if (unreturnableTensors(graph).size) return undefined;
   let session: OrtSession | undefined;
   let heavy: ExplainError | undefined;
   try {
@@ -237,12 +245,14 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   const shared = new Set(inputs.filter((i) => i.unbatched && given[i.name]).map((i) => i.name));
   const view = new GraphView(model, label);
   const fromValues = valueDescendants(view, view.inputs.map((i) => i.name ?? '').filter((name) => !shared.has(name)));
-  for (const [name, t] of Object.entries(one)) {
+  const narrow = unreturnableTensors(model.graph!);
+  for (const [key, t] of Object.entries(one)) {
     const v = t as OrtTensor;
+    const name = exposedTensor(key);
     facts.shapes.set(name, [...v.dims]);
-    facts.dtypes.set(name, onnxType(v.type));
+    facts.dtypes.set(name, narrow.get(name) ?? onnxType(v.type));
     facts.batchAxis.set(name, -1);
-    if (OBSERVED_TYPES.has(v.type) && v.size <= 4096 && !fromValues.has(name)) facts.values.set(name, tensorNumbers(v));
+    if (OBSERVED_TYPES.has(v.type) && v.size <= 4096 && !fromValues.has(name) && !narrow.has(name)) facts.values.set(name, tensorNumbers(v));
   }
   for (const i of inputs) {
     facts.shapes.set(i.name, [...i.dims]);
@@ -264,9 +274,10 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   }
   // A tensor that grows on two axes with the batch (an outer product over the rows) mixes rows:
   // they then run one by one, as in a model that fixes batch 1.
-  const batchDynamic = !!two && Object.entries(two).every(([k, t]) => facts.shapes.has(k) && grownAxes(facts.shapes.get(k)!, [...(t as OrtTensor).dims]) <= 1);
+  const batchDynamic = !!two && Object.entries(two).every(([k, t]) => facts.shapes.has(exposedTensor(k)) && grownAxes(facts.shapes.get(exposedTensor(k))!, [...(t as OrtTensor).dims]) <= 1);
   if (batchDynamic && two) {
-    for (const [name, t] of Object.entries(two)) {
+    for (const [key, t] of Object.entries(two)) {
+      const name = exposedTensor(key);
       const v = t as OrtTensor;
       const axis = batchAxisOf(facts.shapes.get(name)!, [...v.dims]);
       facts.batchAxis.set(name, axis);

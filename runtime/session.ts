@@ -100,8 +100,11 @@ function open(model: SessionModel, options: OrtCommon.InferenceSession.SessionOp
   return typeof model.bytes === 'string' ? ort.InferenceSession.create(model.bytes, options) : ort.InferenceSession.create(model.bytes, options);
 }
 
-/** onnxruntime's messages for a graph its optimiser broke (the probe ran the model itself unoptimised). */
-const OPTIMISER_BROKE = /^(Exception during initialization|This is an invalid model\. In Node)/;
+/**
+ * onnxruntime's messages for a graph its optimiser broke (the probe ran the model itself
+ * unoptimised); a type error in a node without a name is one the optimiser made.
+ */
+const OPTIMISER_BROKE = /^(Exception during initialization|This is an invalid model\. (In Node|Type Error: .* in node \(\) is invalid))/;
 
 /**
  * An onnxruntime session on the requested execution provider; when that provider cannot be created
@@ -136,11 +139,15 @@ export async function createSession(model: SessionModel, provider: Provider, war
   } catch (e) {
     // onnxruntime's optimiser can break a valid graph (its Pad fusion moves a Pad's spatial pads
     // into the next pool, which refuses pads as large as its kernel; its QDQ bias quantisation adds
-    // a Round to an opset-10 graph, which has none): run such a graph unoptimised.
+    // a Round to an opset-10 graph, which has none; it fuses a float8 DequantizeLinear and a
+    // MatMul of the transposed weights into a MatMulIntegerToFloat, which takes no float8): run
+    // such a graph unoptimised.
     const line = firstLine(e);
     if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !OPTIMISER_BROKE.test(line)) throw e;
     const session = await open(model, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });
-    warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${line.split(/was false\. |This is an invalid model\. /).pop()!.slice(0, 200)}); it runs unoptimised`);
+    // The input's name left out: the reference pass's copy of a graph fails the same way.
+    const what = line.split(/was false\. |This is an invalid model\. /).pop()!.replace(/ of input parameter \([^)]*\)/, ' of an input').slice(0, 200);
+    warn(`onnx-explain: warning: onnxruntime's graph optimiser failed on this graph (${what}); it runs unoptimised`);
     return session;
   }
 }

@@ -13,7 +13,7 @@ function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: num
   const dims = perChannel ? [scale.length] : [];
   const attribute = perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [];
   return encodeModel({
-    ir_version: 7,
+    ir_version: opset >= 21 ? 10 : opset >= 19 ? 9 : 7,
     opset_import: [{ domain: '', version: opset }],
     graph: {
       name: 'qdq',
@@ -36,12 +36,27 @@ function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: num
 /** ONNX rounding: halves to even. */
 const roundHalfEven = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
 
+/** Float8 E4M3FN rounding (to nearest, ties to an even mantissa; saturating at ±448): its 126 non-negative finite values searched. */
+const E4M3 = Array.from({ length: 127 }, (_, b) => ((b >> 3) ? 1 + (b & 7) / 8 : (b & 7) / 8) * 2 ** (((b >> 3) || 1) - 7));
+function roundE4M3(v: number): number {
+  const a = Math.min(Math.abs(v), 448);
+  let best = 0;
+  for (let b = 1; b < E4M3.length; b++) {
+    const d = Math.abs(E4M3[b] - a) - Math.abs(E4M3[best] - a);
+    if (d < 0 || (d === 0 && b % 2 === 0)) best = b;
+  }
+  return Math.sign(v) * E4M3[best];
+}
+
 const cases = [
   { name: 'per tensor, int8, opset 10', opset: 10, scale: [0.1], zeroPoint: [0], type: DataType.INT8, range: [-128, 127] },
   { name: 'per channel, uint8 with zero points, opset 13', opset: 13, scale: [0.1, 0.25], zeroPoint: [100, 3], type: DataType.UINT8, range: [0, 255] },
   // QCDQ: the Clip's bounds are the range; the estimator passes where round(x/s) + zp lies in it.
   { name: '4-bit narrow range in int8 (QCDQ Clip −7..7), opset 13', opset: 13, scale: [1.5], zeroPoint: [0], type: DataType.INT8, range: [-7, 7], clip: [-7, 7] as [number, number] },
   { name: '4-bit unsigned per channel in uint8 (QCDQ Clip 0..15) with zero points, opset 13', opset: 13, scale: [1.25, 4], zeroPoint: [6, 1], type: DataType.UINT8, range: [0, 15], clip: [0, 15] as [number, number] },
+  { name: 'int4 activations per tensor, opset 21', opset: 21, scale: [2], zeroPoint: [0], type: DataType.INT4, range: [-8, 7] },
+  // Float8 (NVIDIA ModelOpt's FP8): no rounding margin, the estimator passes where |x/s| ≤ 448.
+  { name: 'float8 E4M3FN per tensor, opset 19', opset: 19, scale: [0.03], zeroPoint: [0], type: DataType.FLOAT8E4M3FN, range: [-448, 448], float8: true },
 ];
 // Both channels reach past both saturation ends (−12.8..12.7 and −10..15.5 for channel 0,
 // −0.75..63 for channel 1); no value is within 0.01 steps of a rounding boundary.
@@ -55,6 +70,7 @@ for (const c of cases) {
     const target = Array.from({ length: 10 }, (_, k) => k);
     const param = (p: number[], k: number) => p[p.length > 1 ? Math.floor(k / 5) : 0];
     const dq = (v: number, k: number) => {
+      if (c.float8) return roundE4M3(v / param(c.scale, k)) * param(c.scale, k);
       const q = Math.min(Math.max(roundHalfEven(v / param(c.scale, k)) + param(c.zeroPoint, k), c.range[0]), c.range[1]);
       return (q - param(c.zeroPoint, k)) * param(c.scale, k);
     };
@@ -63,7 +79,7 @@ for (const c of cases) {
     let saturated = 0;
     for (let r = 0; r < 10; r++) {
       for (let k = 0; k < 10; k++) {
-        const raw = roundHalfEven(x[k] / param(c.scale, k)) + param(c.zeroPoint, k);
+        const raw = c.float8 ? x[k] / param(c.scale, k) : roundHalfEven(x[k] / param(c.scale, k)) + param(c.zeroPoint, k);
         const inside = raw >= c.range[0] && raw <= c.range[1] ? 1 : 0;
         if (r === k && !inside) saturated++;
         assert.ok(Math.abs(g.attributions.data[r * 10 + k] - (r === k ? inside : 0)) < 1e-6, `gradient row ${r} element ${k}: ${g.attributions.data[r * 10 + k]}, expected ${r === k ? inside : 0}`);
@@ -112,6 +128,59 @@ test('an opset-10 QDQ Conv whose bias onnxruntime\'s optimiser breaks (a Round a
   assert.equal(Array.from(g.attributions.data), want);
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0], /onnxruntime's graph optimiser failed on this graph \(.*No Op registered for Round.*\); it runs unoptimised/);
+});
+
+/**
+ * Float8 weights (NVIDIA ModelOpt's FP8: E4M3FN weights dequantized into a MatMul, the activations
+ * quantized and dequantized) on x [N, 4] → MatMul [4, 3] → Relu → MatMul [3, 1]. onnxruntime's
+ * optimiser fuses the backward MatMul of the transposed float8 weights into a MatMulIntegerToFloat,
+ * which takes no float8, and rejects its own graph: it runs unoptimised, with one warning.
+ */
+test('float8 E4M3FN weights and activations (opset 19): onnxruntime\'s optimiser breaks the backward graph, which runs unoptimised with one warning; gradient = straight-through estimate of the float8 network, DeepLIFT sums to delta', async () => {
+  // E4M3FN bytes of ±0.5, ±1, ±1.5, ±2, 3 (sign, 4 exponent bits biased by 7, 3 mantissa bits).
+  const byte: Record<number, number> = { 0.5: 0x30, 1: 0x38, 1.5: 0x3c, 2: 0x40, 3: 0x44, [-0.5]: 0xb0, [-1]: 0xb8, [-1.5]: 0xbc, [-2]: 0xc0 };
+  const w1 = [1, -1, 2, 0.5, 1.5, -2, -0.5, 3, 1, 2, -1.5, 0.5];
+  const w2 = [1.5, -2, 1];
+  const fp8 = (name: string, dims: number[], v: number[]) => ({ name, dims, data_type: DataType.FLOAT8E4M3FN, raw_data: Uint8Array.from(v, (e) => byte[e]) });
+  const model = encodeModel({
+    ir_version: 9, opset_import: [{ domain: '', version: 19 }],
+    graph: {
+      name: 'fp8',
+      node: [
+        { op_type: 'QuantizeLinear', input: ['x', 's', 'zp'], output: ['q'] },
+        { op_type: 'DequantizeLinear', input: ['q', 's', 'zp'], output: ['d'] },
+        { op_type: 'DequantizeLinear', input: ['w1q', 'ws', 'zp'], output: ['w1'] },
+        { op_type: 'MatMul', input: ['d', 'w1'], output: ['h'] },
+        { op_type: 'Relu', input: ['h'], output: ['r'] },
+        { op_type: 'DequantizeLinear', input: ['w2q', 'ws', 'zp'], output: ['w2'] },
+        { op_type: 'MatMul', input: ['r', 'w2'], output: ['y'] },
+      ],
+      initializer: [
+        makeTensor('s', [], [0.0625], DataType.FLOAT), makeTensor('ws', [], [0.25], DataType.FLOAT), { name: 'zp', dims: [], data_type: DataType.FLOAT8E4M3FN, raw_data: new Uint8Array([0]) },
+        fp8('w1q', [4, 3], w1), fp8('w2q', [3, 1], w2),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 1])],
+    },
+  });
+  const warnings: string[] = [];
+  const ex = await Explainer.load(model, { warn: (m) => warnings.push(m) });
+  // 448·0.0625 = 28 bounds the activations: the last one saturates.
+  const x = [3.1, -7.3, 12.9, 40];
+  const input = { data: Float32Array.from(x), dims: [1, 4] };
+  const g = await ex.attribute(input, { target: 0 });
+  const d = x.map((v) => roundE4M3(v / 0.0625) * 0.0625);
+  const h = [0, 1, 2].map((j) => d.reduce((a, v, i) => a + v * 0.25 * w1[i * 3 + j], 0));
+  const want = x.map((v, i) => (Math.abs(v / 0.0625) <= 448 ? [0, 1, 2].reduce((a, j) => a + (h[j] > 0 ? 0.25 * w1[i * 3 + j] * 0.25 * w2[j] : 0), 0) : 0));
+  assert.ok(h.some((v) => v > 0) && h.some((v) => v < 0), `h ${h}`);
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(g.attributions.data[i] - want[i]) < 1e-6, `gradient ${i}: ${g.attributions.data[i]}, expected ${want[i]}`);
+  assert.is(want[3], 0);
+  const y = [0, 1, 2].reduce((a, j) => a + Math.max(h[j], 0) * 0.25 * w2[j], 0);
+  assert.ok(Math.abs(g.outputs.y.data[0] - y) < 1e-5, `y ${g.outputs.y.data[0]}, expected ${y}`);
+  const dl = await ex.attribute(input, { target: 0, method: 'deeplift' });
+  assert.ok(Math.abs(dl.delta![0]) < 1e-5, `delta ${dl.delta![0]}`);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], /onnxruntime's graph optimiser failed on this graph \(.*MatMulIntegerToFloat.*\); it runs unoptimised/);
 });
 
 test.run();
