@@ -12,6 +12,7 @@ import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
 import { scatterAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
+import { qonnxQuantToQcdq } from './qonnx-quant';
 import { qoperatorToQdq } from './qoperator';
 import { stringCategoriesAsCodes } from './string-categories';
 import { withoutStringInputs } from './string-inputs';
@@ -29,6 +30,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
+  qonnxQuantToQcdq, // QONNX's IntQuant (Brevitas, FINN) as QuantizeLinear → Clip → DequantizeLinear
   qoperatorToQdq, // QLinear ops as DequantizeLinear → float op → QuantizeLinear
   integerOpsToQdq, // dynamic quantization's integer ops as DequantizeLinear → float op
   matMulNBitsToMatMul, // block-quantized weights dequantized

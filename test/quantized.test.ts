@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { rejects } from './support/rejects';
 
 /**
  * x → QuantizeLinear → DequantizeLinear on [N, 2, 5]: per tensor (int8, opset 10) or per channel
@@ -181,6 +182,64 @@ test('float8 E4M3FN weights and activations (opset 19): onnxruntime\'s optimiser
   assert.ok(Math.abs(dl.delta![0]) < 1e-5, `delta ${dl.delta![0]}`);
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0], /onnxruntime's graph optimiser failed on this graph \(.*MatMulIntegerToFloat.*\); it runs unoptimised/);
+});
+
+/**
+ * QONNX's IntQuant (Brevitas' export_qonnx, FINN; domain qonnx.custom_op.general), which
+ * onnxruntime cannot run, on x [N, 4] at opset 11: activations signed 4-bit with zero point 2 and
+ * weights [4, 3] narrow signed 4-bit with one scale per column, then MatMul.
+ */
+function qonnxModel(rounding = 'ROUND', bits = 4): Uint8Array {
+  const quant = (input: string, output: string, scale: string, zero: string, narrow: number) => ({
+    op_type: 'Quant', domain: 'qonnx.custom_op.general', input: [input, scale, zero, 'bits'], output: [output], name: output,
+    attribute: [{ name: 'signed', type: 2, i: 1 }, { name: 'narrow', type: 2, i: narrow }, { name: 'rounding_mode', type: 3, s: new TextEncoder().encode(rounding) }],
+  });
+  return encodeModel({
+    ir_version: 7, opset_import: [{ domain: '', version: 11 }, { domain: 'qonnx.custom_op.general', version: 1 }],
+    graph: {
+      name: 'qonnx',
+      node: [quant('x', 'xq', 's', 'z', 0), quant('w', 'wq', 'ws', 'wz', 1), { op_type: 'MatMul', input: ['xq', 'wq'], output: ['y'], name: 'matmul' }],
+      initializer: [
+        makeTensor('s', [], [0.5], DataType.FLOAT), makeTensor('z', [], [2], DataType.FLOAT), makeTensor('bits', [], [bits], DataType.FLOAT),
+        makeTensor('w', [4, 3], QONNX_W, DataType.FLOAT), makeTensor('ws', [1, 3], [0.1, 0.25, 0.05], DataType.FLOAT), makeTensor('wz', [], [0], DataType.FLOAT),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+    },
+  });
+}
+const QONNX_W = [0.31, -0.52, 0.12, -0.07, 0.9, -0.33, 0.55, 2.4, 0.02, -0.8, -0.11, 0.21];
+
+/** qonnx's int_quant: x/s + z clamped to [lo, hi], rounded half to even, then (· − z)·s. */
+const intQuant = (v: number, s: number, z: number, lo: number, hi: number) => (roundHalfEven(Math.min(Math.max(v / s + z, lo), hi)) - z) * s;
+
+test('QONNX IntQuant (Brevitas export_qonnx) at opset 11: read at opset 13 as QuantizeLinear → Clip → DequantizeLinear, outputs equal qonnx\'s int_quant, the gradient is the straight-through estimate, DeepLIFT sums to delta', async () => {
+  const ex = await Explainer.load(qonnxModel());
+  // x/0.5 + 2 against [−8, 7]: 5.3 and −6.2 saturate, −4.7 rounds to −7 (inside), 1.9 and 0.26 inside.
+  const x = [5.3, -4.7, 1.9, 0.26, -6.2, 0.7, -1.1, 2.45];
+  const input = { data: Float32Array.from(x), dims: [2, 4] };
+  const wq = QONNX_W.map((v, k) => intQuant(v, [0.1, 0.25, 0.05][k % 3], 0, -7, 7));
+  const r = await ex.attribute(input, { target: [1, 2] });
+  for (let row = 0; row < 2; row++) {
+    const xq = x.slice(row * 4, row * 4 + 4).map((v) => intQuant(v, 0.5, 2, -8, 7));
+    for (let j = 0; j < 3; j++) {
+      const y = xq.reduce((a, v, i) => a + v * wq[i * 3 + j], 0);
+      assert.ok(Math.abs(r.outputs.y.data[row * 3 + j] - y) < 1e-5, `y[${row}, ${j}] ${r.outputs.y.data[row * 3 + j]}, expected ${y}`);
+    }
+    const t = [1, 2][row];
+    for (let i = 0; i < 4; i++) {
+      const rounded = roundHalfEven(x[row * 4 + i] / 0.5 + 2);
+      const want = rounded >= -8 && rounded <= 7 ? wq[i * 3 + t] : 0;
+      assert.ok(Math.abs(r.attributions.data[row * 4 + i] - want) < 1e-6, `gradient [${row}, ${i}] ${r.attributions.data[row * 4 + i]}, expected ${want}`);
+    }
+  }
+  const d = await ex.attribute(input, { target: [1, 2], method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
+test('QONNX IntQuant forms without a QuantizeLinear equivalent are refused in one line naming the node', async () => {
+  await rejects(() => Explainer.load(qonnxModel('FLOOR')), /node 'xq' \(qonnx\.custom_op\.general\.Quant.*rounding_mode FLOOR is not supported/);
+  await rejects(() => Explainer.load(qonnxModel('ROUND', 12)), /node 'xq' .*a bit width of 12 is not supported \(2 to 8\)/);
 });
 
 test.run();
