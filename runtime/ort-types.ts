@@ -4,6 +4,8 @@ import { ortApi, OrtTensor } from './backend';
 const byOrtType: Record<string, number> = {
   float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, int64: DataType.INT64,
   int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8,
+  // onnxruntime's 16-bit quantization (QInt16/QUInt16 activations) computes these.
+  int16: DataType.INT16, uint16: DataType.UINT16, uint32: DataType.UINT32,
 };
 const byOnnxType = Object.fromEntries(Object.entries(byOrtType).map(([k, v]) => [v, k])) as Record<number, OrtTensor['type']>;
 
@@ -34,6 +36,9 @@ export function makeOrtTensor(type: number, data: ArrayLike<number>, dims: numbe
     case 'bool': return new Tensor(t, Uint8Array.from(data), dims);
     case 'uint8': return new Tensor(t, Uint8Array.from(data), dims);
     case 'int8': return new Tensor(t, Int8Array.from(data), dims);
+    case 'int16': return new Tensor(t, Int16Array.from(data), dims);
+    case 'uint16': return new Tensor(t, Uint16Array.from(data), dims);
+    case 'uint32': return new Tensor(t, Uint32Array.from(data), dims);
     default: throw new Error(`cannot build a ${t} tensor`);
   }
 }

@@ -56,6 +56,9 @@ const cases = [
   { name: '4-bit narrow range in int8 (QCDQ Clip −7..7), opset 13', opset: 13, scale: [1.5], zeroPoint: [0], type: DataType.INT8, range: [-7, 7], clip: [-7, 7] as [number, number] },
   { name: '4-bit unsigned per channel in uint8 (QCDQ Clip 0..15) with zero points, opset 13', opset: 13, scale: [1.25, 4], zeroPoint: [6, 1], type: DataType.UINT8, range: [0, 15], clip: [0, 15] as [number, number] },
   { name: 'int4 activations per tensor, opset 21', opset: 21, scale: [2], zeroPoint: [0], type: DataType.INT4, range: [-8, 7] },
+  // onnxruntime's 16-bit activations (QuantType.QInt16 / QUInt16, as QNN models take them).
+  { name: 'int16 per tensor, opset 21', opset: 21, scale: [0.001], zeroPoint: [0], type: DataType.INT16, range: [-32768, 32767] },
+  { name: 'uint16 per channel with zero points, opset 21', opset: 21, scale: [0.001, 0.002], zeroPoint: [30000, 100], type: DataType.UINT16, range: [0, 65535] },
   // Float8 (NVIDIA ModelOpt's FP8): no rounding margin, the estimator passes where |x/s| ≤ 448.
   { name: 'float8 E4M3FN per tensor, opset 19', opset: 19, scale: [0.03], zeroPoint: [0], type: DataType.FLOAT8E4M3FN, range: [-448, 448], float8: true },
 ];
