@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrTensorValues } from './attributes';
 import { ExplainError } from './errors';
-import { DimProto, GraphProto, ModelProto, NodeProto, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { DimProto, GraphProto, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 
 /** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
 export interface TensorFacts {
@@ -382,8 +382,7 @@ function shapeBuilt(view: GraphView, node: NodeProto): Constant | undefined {
 /** The values of a tensor of `dims` whose element at each index is `from`'s element at `source(index)` (row-major). */
 function gatherAt(from: Constant, dims: number[], source: (at: number[]) => number[]): number[] {
   const total = dims.reduce((a, d) => a * d, 1);
-  const stride = (ds: number[]) => ds.map((_, k) => ds.slice(k + 1).reduce((a, d) => a * d, 1));
-  const [outStride, inStride] = [stride(dims), stride(from.dims)];
+  const [outStride, inStride] = [rowMajorStrides(dims), rowMajorStrides(from.dims)];
   return Array.from({ length: total }, (_, flat) => {
     const at = dims.map((d, k) => Math.floor(flat / outStride[k]) % d);
     return from.values[source(at).reduce((a, v, k) => a + v * inStride[k], 0)];

@@ -250,6 +250,11 @@ export function tensorDims(t: TensorProto): number[] {
   return (t.dims ?? []).map(toNumber);
 }
 
+/** Row-major strides of a shape: how many elements one step along each axis skips. */
+export function rowMajorStrides(dims: readonly number[]): number[] {
+  return dims.map((_, k) => dims.slice(k + 1).reduce((a, d) => a * d, 1));
+}
+
 /** Builds a TensorProto from numbers (float32, float64 or int64). */
 export function makeTensor(name: string, dims: number[], values: ArrayLike<number>, dataType: number): TensorProto {
   let raw: Uint8Array;

@@ -1,5 +1,5 @@
 import { ExplainError } from './errors';
-import { AttrType, AttributeProto, ModelProto, NodeProto, TensorProto, tensorValues, toNumber } from './proto';
+import { AttrType, AttributeProto, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorValues, toNumber } from './proto';
 
 interface SparseTensorProto { values?: TensorProto; indices?: TensorProto; dims?: TensorProto['dims'] }
 
@@ -55,6 +55,6 @@ function positions(s: SparseTensorProto, dims: number[], fail: (what: string) =>
   const shape = (s.indices?.dims ?? []).map(toNumber);
   if (shape.length <= 1) return indices;
   if (shape.length !== 2 || shape[1] !== dims.length) fail(`indices [${shape}] are neither [NNZ] nor [NNZ, ${dims.length}]`);
-  const strides = dims.map((_, j) => dims.slice(j + 1).reduce((a, b) => a * b, 1));
+  const strides = rowMajorStrides(dims);
   return Array.from({ length: shape[0] }, (_, k) => strides.reduce((p, stride, j) => p + indices[k * dims.length + j] * stride, 0));
 }

@@ -1,4 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
+import { rowMajorStrides } from '../rewriter/proto';
 import { Explainer, TensorInput } from './explainer';
 import { requireActivationLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
@@ -63,7 +64,7 @@ function boxIndices(dims: number[], box: [number, number][]): Int32Array {
     if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < b && b <= dims[lead + k])) throw new ExplainError(`occlusion box ${box.map((r) => r.join(':')).join(',')}: range ${a}:${b} does not fit dimension ${lead + k} of the row shape [${dims}]`);
   });
   const ranges: [number, number][] = [...dims.slice(0, lead).map((d): [number, number] => [0, d]), ...box];
-  const strides = dims.map((_, k) => dims.slice(k + 1).reduce((p, q) => p * q, 1));
+  const strides = rowMajorStrides(dims);
   const out: number[] = [];
   const walk = (k: number, offset: number) => {
     if (k === dims.length) { out.push(offset); return; }

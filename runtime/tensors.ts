@@ -1,4 +1,5 @@
 import ndarray, { NdArray } from 'ndarray';
+import { rowMajorStrides } from '../rewriter/proto';
 import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
@@ -17,8 +18,8 @@ export function fromNdarray(input: TensorInput): DenseInput {
   if (!a || (input as { dims?: unknown }).dims || !Array.isArray(a.shape) || !Array.isArray(a.stride)) return input as DenseInput;
   const dims = [...a.shape];
   const expected = dims.reduce((p, d) => p * d, 1);
-  // Row-major strides: each axis steps over the product of the axes after it.
-  const contiguous = a.offset === 0 && dims.every((d, i) => d === 1 || a.stride![i] === dims.slice(i + 1).reduce((p, e) => p * e, 1));
+  const rowMajor = rowMajorStrides(dims);
+  const contiguous = a.offset === 0 && dims.every((d, i) => d === 1 || a.stride![i] === rowMajor[i]);
   const data = a.data as ArrayLike<number>;
   if (contiguous && data.length === expected) return { data: data instanceof Float32Array ? data : Float32Array.from(data), dims };
   const out = new Float32Array(expected);
@@ -110,7 +111,7 @@ export function digestRows(rows: Record<string, OrtTensor>[]): string {
 /** A row of shape `dims` with its axes permuted: output axis i is input axis perm[i] (Transpose's perm, without a batch). */
 export function permuteRow(data: Float32Array, dims: number[], perm: number[]): Float32Array {
   const outDims = perm.map((a) => dims[a]);
-  const strides = dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
+  const strides = rowMajorStrides(dims);
   const out = new Float32Array(data.length);
   const index = new Array(outDims.length).fill(0);
   for (let n = 0; n < out.length; n++) {

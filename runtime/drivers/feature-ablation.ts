@@ -1,4 +1,5 @@
 import { ExplainError } from '../../rewriter/errors';
+import { rowMajorStrides } from '../../rewriter/proto';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { shuffled, uniform } from '../random';
@@ -17,7 +18,7 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
   }
   const values = Array.from(mask.data as ArrayLike<number | bigint>, Number);
   if (values.some((v) => !Number.isInteger(v))) throw new ExplainError(`feature mask of shape ${show} holds non-integer values; it must hold integer group ids`);
-  const maskStrides = dims.map((_, k) => dims.slice(k + 1).reduce((a, b) => a * b, 1));
+  const maskStrides = rowMajorStrides(dims);
   const n = xDims[0];
   const per = xDims.slice(1).reduce((a, b) => a * b, 1);
   const jobs: Job[] = [];

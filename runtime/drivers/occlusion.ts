@@ -1,4 +1,5 @@
 import { ExplainError } from '../../rewriter/errors';
+import { rowMajorStrides } from '../../rewriter/proto';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { Job, sweep } from './perturbation';
@@ -21,7 +22,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
   });
   const counts = dims.map((d, k) => Math.ceil((d - window[k]) / strides[k]) + 1);
   const total = counts.reduce((a, b) => a * b, 1);
-  const rowStrides = dims.map((_, k) => dims.slice(k + 1).reduce((a, b) => a * b, 1));
+  const rowStrides = rowMajorStrides(dims);
   const windows: { start: number[]; indices: Int32Array }[] = [];
   for (let w = 0; w < total; w++) {
     let rest = w;
