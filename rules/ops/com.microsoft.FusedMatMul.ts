@@ -3,18 +3,19 @@ import { RuleEntry } from '../types';
 
 /**
  * Y = α·A'·B' with A' = transA ? Aᵀ : A (last two axes), B' likewise: dA' = α·dY·B'ᵀ and
- * dB' = α·A'ᵀ·dY, transposed back for a transposed operand. Batch axes must match the output's.
+ * dB' = α·A'ᵀ·dY, transposed back for a transposed operand. Batch axes broadcast as MatMul's (a
+ * tied LM head's weight [V, H] against hidden states [B, S, H]); the walk sums them.
  */
 export const MsFusedMatMul: RuleEntry = {
   opType: 'FusedMatMul', domain: 'com.microsoft', since: 1, category: 'weighted',
   rule: {
+    broadcastInputs: 'all',
     backward(ctx, [dY]) {
       const { em, node, needsGrad } = ctx;
       const [a, b] = node.input!;
       const [sa, sb, sy] = [ctx.shape(a), ctx.shape(b), ctx.shape(node.output![0])];
       if (attrInt(node, 'transBatchA', 0) || attrInt(node, 'transBatchB', 0)) ctx.fail('transBatchA/transBatchB are not supported');
-      const batchOf = (s: number[]) => s.slice(0, -2).join(',');
-      if (sa.length < 2 || sb.length < 2 || batchOf(sa) !== batchOf(sy) || batchOf(sb) !== batchOf(sy)) ctx.fail('operands need rank ≥ 2 and the output\'s batch axes');
+      if (sa.length < 2 || sb.length < 2) ctx.fail('operands of rank 1 are not supported');
       const swap = (x: string, rank: number) => em.transpose(x, [...Array.from({ length: rank - 2 }, (_, k) => k), rank - 1, rank - 2]);
       const [tA, tB] = [attrInt(node, 'transA', 0), attrInt(node, 'transB', 0)];
       const alpha = attrFloat(node, 'alpha', 1);

@@ -17,6 +17,11 @@ test('com.microsoft FusedMatMul transB, alpha 0.5', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], attrs: { transB: 1, alpha: float(0.5) } })));
 test('com.microsoft FusedMatMul transA', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 13, inputs: [{ shape: [4, 3] }, { shape: [4, 5] }], attrs: { transA: 1 } })));
+// Broadcast batch axes, as a tied LM head's FusedMatMul(hidden [B, S, H], embeddings [V, H], transB) has.
+test('com.microsoft FusedMatMul transB, a weight [5, 4] broadcast against [2, 3, 4]', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4], value: Array.from({ length: 20 }, (_, k) => Math.sin(1.3 * k)) }], attrs: { transB: 1 } })));
+test('com.microsoft FusedMatMul transA, batch [2, 1] against [3]', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 1, 4, 3] }, { shape: [3, 4, 5] }], attrs: { transA: 1, alpha: float(-0.7) } })));
 test('com.microsoft SkipLayerNormalization with bias', () =>
   gradcheck(ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }, bias], attrs: { epsilon: float(1e-5) } })));
 test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
