@@ -20,6 +20,11 @@ test('com.microsoft FusedMatMul transA', () =>
 // Broadcast batch axes, as a tied LM head's FusedMatMul(hidden [B, S, H], embeddings [V, H], transB) has.
 test('com.microsoft FusedMatMul transB, a weight [5, 4] broadcast against [2, 3, 4]', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4], value: Array.from({ length: 20 }, (_, k) => Math.sin(1.3 * k)) }], attrs: { transB: 1 } })));
+// onnxruntime's fusion of a Transpose that moves a seq-first operand's batch axis ([L, N, d] → [N, L, d]).
+test('com.microsoft FusedMatMul transBatchA', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [3, 2, 4] }, { shape: [2, 4, 5] }], attrs: { transBatchA: 1 } })));
+test('com.microsoft FusedMatMul transBatchB and transB, transBatchA and transA, rank 4', () =>
+  gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [4, 2, 3, 5] }, { shape: [6, 2, 3, 4] }], attrs: { transBatchA: 1, transA: 1, transBatchB: 1, transB: 1, alpha: float(0.5) } })));
 test('com.microsoft FusedMatMul transA, batch [2, 1] against [3]', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 1, 4, 3] }, { shape: [3, 4, 5] }], attrs: { transA: 1, alpha: float(-0.7) } })));
 test('com.microsoft SkipLayerNormalization with bias', () =>
