@@ -332,7 +332,7 @@ export class Explainer {
           const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
           if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
           const freed = await freeHardCodedBatch(view, specs);
-          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image)`);
+          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
           view = new GraphView(freed, this.label);
         }
         // Each stage's graph follows from the model, the input shapes and the stages before it.
