@@ -1,4 +1,5 @@
 import { floatCastInputs } from './cast-input';
+import { contribQdqAsStandard } from './contrib-quantizers';
 import { embeddingBagsAsLookups } from './embedding-bag';
 import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
@@ -28,6 +29,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
   scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
+  contribQdqAsStandard, // com.microsoft QuantizeLinear/DequantizeLinear as the standard ops (at opset 21 for 16/4 bits)
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32
   qonnxQuantToQcdq, // QONNX's IntQuant (Brevitas, FINN) as QuantizeLinear → Clip → DequantizeLinear

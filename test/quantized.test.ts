@@ -9,19 +9,19 @@ import { rejects } from './support/rejects';
  * along axis 1 (uint8, opset 13); with `clip`, a Clip of the integers between them (Brevitas' QCDQ
  * export of fewer bits). Output element k is seeded by target k, one row per element.
  */
-function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: number, clip?: [number, number]): Uint8Array {
+function qdqModel(opset: number, scale: number[], zeroPoint: number[], type: number, clip?: [number, number], contrib = false): Uint8Array {
   const perChannel = scale.length > 1;
   const dims = perChannel ? [scale.length] : [];
   const attribute = perChannel ? [{ name: 'axis', type: 2, i: 1 }] : [];
   return encodeModel({
     ir_version: opset >= 21 ? 10 : opset >= 19 ? 9 : 7,
-    opset_import: [{ domain: '', version: opset }],
+    opset_import: [{ domain: '', version: opset }, ...(contrib ? [{ domain: 'com.microsoft', version: 1 }] : [])],
     graph: {
       name: 'qdq',
       node: [
-        { op_type: 'QuantizeLinear', input: ['x', 's', 'zp'], output: [clip ? 'q0' : 'q'], attribute },
+        { op_type: 'QuantizeLinear', ...(contrib ? { domain: 'com.microsoft' } : {}), input: ['x', 's', 'zp'], output: [clip ? 'q0' : 'q'], attribute },
         ...(clip ? [{ op_type: 'Clip', input: ['q0', 'lo', 'hi'], output: ['q'] }] : []),
-        { op_type: 'DequantizeLinear', input: ['q', 's', 'zp'], output: ['d'], attribute },
+        { op_type: 'DequantizeLinear', ...(contrib ? { domain: 'com.microsoft' } : {}), input: ['q', 's', 'zp'], output: ['d'], attribute },
         { op_type: 'Flatten', input: ['d'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
       ],
       initializer: [
@@ -59,6 +59,9 @@ const cases = [
   // onnxruntime's 16-bit activations (QuantType.QInt16 / QUInt16, as QNN models take them).
   { name: 'int16 per tensor, opset 21', opset: 21, scale: [0.001], zeroPoint: [0], type: DataType.INT16, range: [-32768, 32767] },
   { name: 'uint16 per channel with zero points, opset 21', opset: 21, scale: [0.001, 0.002], zeroPoint: [30000, 100], type: DataType.UINT16, range: [0, 65535] },
+  // onnxruntime's contrib quantizers (its quantiser's 16-bit types below opset 21, use_qdq_contrib_ops).
+  { name: 'com.microsoft QuantizeLinear/DequantizeLinear, int16 per tensor, opset 17', opset: 17, scale: [0.001], zeroPoint: [0], type: DataType.INT16, range: [-32768, 32767], contrib: true },
+  { name: 'com.microsoft QuantizeLinear/DequantizeLinear, uint8 per channel with zero points, opset 11', opset: 11, scale: [0.1, 0.25], zeroPoint: [100, 3], type: DataType.UINT8, range: [0, 255], contrib: true },
   // Float8 (NVIDIA ModelOpt's FP8): no rounding margin, the estimator passes where |x/s| ≤ 448.
   { name: 'float8 E4M3FN per tensor, opset 19', opset: 19, scale: [0.03], zeroPoint: [0], type: DataType.FLOAT8E4M3FN, range: [-448, 448], float8: true },
 ];
@@ -69,7 +72,7 @@ const x0 = [0.52, -0.33, 0.07, 9.04, -2.21, 0.13, -1.34, 5.12, 1.01, 8.46];
 
 for (const c of cases) {
   test(`QuantizeLinear → DequantizeLinear, ${c.name}: straight-through gradient, DeepLIFT exact per element`, async () => {
-    const ex = await Explainer.load(qdqModel(c.opset, c.scale, c.zeroPoint, c.type, c.clip));
+    const ex = await Explainer.load(qdqModel(c.opset, c.scale, c.zeroPoint, c.type, c.clip, c.contrib));
     const rows = { data: Float32Array.from({ length: 100 }, (_, i) => x[i % 10]), dims: [10, 2, 5] };
     const target = Array.from({ length: 10 }, (_, k) => k);
     const param = (p: number[], k: number) => p[p.length > 1 ? Math.floor(k / 5) : 0];

@@ -1,0 +1,37 @@
+import { mapSubgraphs, subgraphsOf } from './graph-view';
+import { isDefault } from './opset-lift';
+import { upgradeOpset } from './opset-upgrade';
+import { DataType, GraphProto, ModelProto, NodeProto, toNumber } from './proto';
+
+/** The opset whose QuantizeLinear and DequantizeLinear take 16- and 4-bit types; an axis came in 13. */
+export const WIDE_QDQ_OPSET = 21;
+const AXIS_QDQ_OPSET = 13;
+const WIDE = new Set<number>([DataType.INT16, DataType.UINT16, DataType.INT4, DataType.UINT4]);
+
+const isContribQdq = (n: NodeProto) => n.domain === 'com.microsoft' && (n.op_type === 'QuantizeLinear' || n.op_type === 'DequantizeLinear');
+
+/**
+ * onnxruntime's com.microsoft QuantizeLinear and DequantizeLinear — its quantiser writes them for
+ * 16-bit (QInt16/QUInt16 activations, as QNN models take them) and 4-bit types below opset 21, and
+ * with use_qdq_contrib_ops — are the standard ops of the same inputs and axis: read as those, the
+ * model rebound to opset 21 where a 16- or 4-bit zero point needs it, else to 13 (per-axis scales).
+ */
+export function contribQdqAsStandard(model: ModelProto, label: string): ModelProto {
+  const graph = model.graph!;
+  const contrib = allNodes(graph).filter(isContribQdq);
+  if (!contrib.length) return model;
+  const types = new Map<string, number>([
+    ...(graph.initializer ?? []).map((t): [string, number] => [t.name!, t.data_type ?? 0]),
+    ...allNodes(graph).filter((n) => n.op_type === 'Constant').map((n): [string, number] => [n.output![0], n.attribute?.find((a) => a.name === 'value')?.t?.data_type ?? 0]),
+  ]);
+  const needed = contrib.some((n) => WIDE.has(types.get(n.input?.[2] ?? '') ?? 0)) ? WIDE_QDQ_OPSET : AXIS_QDQ_OPSET;
+  const opset = toNumber((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
+  const read = opset < needed ? upgradeOpset(model, needed, label) : model;
+  const standard = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(isContribQdq(n) ? { ...n, domain: '' } : n, standard)) });
+  return { ...read, ir_version: Math.max(toNumber(read.ir_version), needed === WIDE_QDQ_OPSET ? 10 : 7), graph: standard(read.graph!) };
+}
+
+/** A graph's nodes, its subgraphs' included. */
+function allNodes(graph: GraphProto): NodeProto[] {
+  return (graph.node ?? []).flatMap((n) => [n, ...subgraphsOf(n).flatMap(allNodes)]);
+}
