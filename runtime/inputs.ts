@@ -25,12 +25,21 @@ export interface ModelInput extends InputSpec {
   copiedOnly?: boolean;
 }
 
-/** Whether tensor `name` is read, and only by Identity nodes whose outputs are graph outputs, read (if at all) likewise. */
+/**
+ * Whether tensor `name` is read, and only by Identity nodes whose outputs are graph outputs, read (if
+ * at all) likewise — in a model that computes some other output (a model that only passes its
+ * inputs through is explained at those copies).
+ */
 export function copiedToOutputsOnly(view: GraphView, name: string): boolean {
   const outputs = new Set((view.graph.output ?? []).map((o) => o.name ?? ''));
   const readers = (t: string) => view.nodes.filter((n) => n.input?.includes(t));
   const copiesOnly = (t: string): boolean => readers(t).every((n) => n.op_type === 'Identity' && !n.domain && outputs.has(n.output![0]) && copiesOnly(n.output![0]));
-  return readers(name).length > 0 && copiesOnly(name);
+  const inputs = new Set(view.inputs.map((i) => i.name));
+  const copyOfInput = (t: string): boolean => {
+    const p = view.producer.get(t);
+    return inputs.has(t) || (p?.op_type === 'Identity' && !p.domain && copyOfInput(p.input![0]));
+  };
+  return readers(name).length > 0 && copiesOnly(name) && [...outputs].some((o) => !copyOfInput(o));
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {

@@ -246,6 +246,22 @@ test('ML.NET-style regression (its Target column copied to Target.output, its fe
   assert.equal(notes, []);
 });
 
+// burn-onnx's identity test models: with nothing computed, the copy is the model.
+test('a model that only copies its input to its output (Identity) is explained there, not taken for an ML.NET column copy', async () => {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 16 }],
+    graph: {
+      name: 'passthrough',
+      node: [{ op_type: 'Identity', input: ['x'], output: ['y'], name: 'copy' }],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 4])],
+    },
+  };
+  const ex = await Explainer.load(encodeModel(m));
+  const r = await ex.attribute({ data: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), dims: [2, 4] }, { target: [2, 1] });
+  assert.equal(Array.from(r.attributions.data), [0, 0, 1, 0, 0, 1, 0, 0]);
+});
+
 test('unsupported post transforms are refused in one line naming the node', async () => {
   const ex = await Explainer.load(pipeline('PROBIT')).catch((e: Error) => e);
   assert.instance(ex, Error);
