@@ -1,7 +1,8 @@
+import { attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, subgraphReads, TensorFacts, valueDependent, valueDescendants, valueShaped } from './graph-view';
-import { isFloatType, NodeProto } from './proto';
+import { FLOAT8_TYPES, isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from './quantized-moves';
 import { sameType } from '../rules/ops/Cast';
@@ -41,10 +42,11 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     // Steps with float outputs (Hardmax) pass no gradient, as ArgMax's integers do not.
     if (entry?.category === 'constant') continue;
     const quantizer = entry?.quantizer;
-    // A quantized (integer) value that is only moved, or clamped, keeps its gradient.
+    // A quantized (integer) value that is only moved, or clamped, keeps its gradient; so does a value
+    // rounded to float8 by a Cast.
     const moves = !n.domain && ((QUANTIZED_MOVES.has(n.op_type ?? '') && (n.input ?? []).some((i, k) => diff.has(i) && (k === 0 || n.op_type === 'Concat')))
       || (QUANTIZED_CLAMPS.has(n.op_type ?? '') && diff.has(n.input![0]))
-      || (n.op_type === 'Cast' && sameType(n, (t) => facts.dtypes.get(t))));
+      || (n.op_type === 'Cast' && (sameType(n, (t) => facts.dtypes.get(t)) || FLOAT8_TYPES.has(attrInt(n, 'to', 0)))));
     // A contrib op we have no rule for may compute quantized values (com.microsoft's QLinear and
     // Nhwc ops): its integers stay on the path, so a gradient that reaches them names the node
     // instead of silently passing nothing (standard ops without a rule are steps: NonZero, IsNaN).

@@ -89,6 +89,9 @@ export const DataType = {
 
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
+/** The float8 types (opset 19): E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ. */
+export const FLOAT8_TYPES: ReadonlySet<number> = new Set([DataType.FLOAT8E4M3FN, DataType.FLOAT8E4M3FNUZ, DataType.FLOAT8E5M2, DataType.FLOAT8E5M2FNUZ]);
+
 export function isFloatType(t: number | undefined): boolean {
   return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === DataType.BFLOAT16;
 }

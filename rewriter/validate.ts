@@ -1,7 +1,7 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView, shapeConstant } from './graph-view';
-import { AttrType, DataType, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
+import { AttrType, DataType, FLOAT8_TYPES, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
 
 /**
  * Checks node attributes against the ONNX operator specs and the tensor shapes that follow from
@@ -133,7 +133,7 @@ const EXPONENT: Record<number, { width: number; high: number; low: number }> = {
 function firstNonFiniteWeight(t: TensorProto): number {
   const raw = t.raw_data;
   const bits = EXPONENT[t.data_type ?? 0];
-  if (!bits) return FLOAT8_TYPES.includes(t.data_type ?? 0) ? tensorValues(t).findIndex((v) => !Number.isFinite(v)) : -1;
+  if (!bits) return FLOAT8_TYPES.has(t.data_type ?? 0) ? tensorValues(t).findIndex((v) => !Number.isFinite(v)) : -1;
   if (raw?.length) {
     const { width, high, low } = bits;
     for (let i = width - 1; i < raw.length; i += width) if ((raw[i] & high) === high && (raw[i - 1] & low) === low) return (i + 1) / width - 1;
@@ -141,8 +141,6 @@ function firstNonFiniteWeight(t: TensorProto): number {
   }
   return tensorValues(t).findIndex((v) => !Number.isFinite(v));
 }
-
-const FLOAT8_TYPES = [17, 18, 19, 20];
 
 /** Largest tensor (elements for one input row) and attribute value accepted. */
 const MAX_ELEMENTS = 2 ** 31 - 1;

@@ -190,6 +190,33 @@ test('float8 E4M3FN weights and activations (opset 19): onnxruntime\'s optimiser
   assert.match(warnings[0], /onnxruntime's graph optimiser failed on this graph \(.*MatMulIntegerToFloat.*\); it runs unoptimised/);
 });
 
+/** x [N, 4] → Cast to float8 E4M3FN → Cast to float32 (a simulated float8 rounding). */
+test('a Cast to float8 and back passes the gradient (as PyTorch autograd does) and DeepLIFT is exact through its rounding', async () => {
+  const cast = (input: string, output: string, to: number) => ({ op_type: 'Cast', input: [input], output: [output], name: output, attribute: [{ name: 'to', type: 2, i: to }] });
+  const model = encodeModel({
+    ir_version: 9, opset_import: [{ domain: '', version: 19 }],
+    graph: {
+      name: 'float8-cast', node: [cast('x', 'c', DataType.FLOAT8E4M3FN), cast('c', 'y', DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [valueInfo('y', DataType.FLOAT, ['N', 4])],
+    },
+  });
+  const ex = await Explainer.load(model);
+  // Values between float8 steps (0.2 → 0.203125, 13.7 → 14, −3.3 → −3.25), one past 448.
+  const x = [0.2, 13.7, -3.3, 500];
+  const input = { data: Float32Array.from([...x, ...x, ...x, ...x]), dims: [4, 4] };
+  const target = [0, 1, 2, 3];
+  const g = await ex.attribute(input, { target });
+  const d = await ex.attribute(input, { target, method: 'deeplift' });
+  for (let r = 0; r < 4; r++) {
+    for (let k = 0; k < 4; k++) {
+      assert.is(g.attributions.data[r * 4 + k], r === k ? 1 : 0, `gradient [${r}, ${k}]`);
+      const want = r === k ? roundE4M3(x[k]) : 0;
+      assert.ok(Math.abs(d.attributions.data[r * 4 + k] - want) < 1e-6, `DeepLIFT [${r}, ${k}] ${d.attributions.data[r * 4 + k]}, expected ${want}`);
+    }
+  }
+  assert.is(roundE4M3(500), 448);
+});
+
 /**
  * QONNX's IntQuant (Brevitas' export_qonnx, FINN; domain qonnx.custom_op.general), which
  * onnxruntime cannot run, on x [N, 4] at opset 11: activations signed 4-bit with zero point 2 and

@@ -1,5 +1,6 @@
 import { Method } from '../../rewriter/augment';
 import { bilinear } from '../deeplift/bilinear';
+import { deepliftCast } from '../deeplift/cast';
 import { deepliftDiv } from '../deeplift/Div';
 import { elementwise } from '../deeplift/elementwise';
 import { deepliftGather, deepliftGatherElements, deepliftGatherND, deepliftGridSample, deepliftScatter, deepliftScatterElements } from '../deeplift/gather';
@@ -18,7 +19,7 @@ import { Mul } from '../ops/Mul';
 import { categoryTable, opKey } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
-/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, Mul by a reciprocal, quantizers, gathers at computed indices). */
+/** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, Mul by a reciprocal, quantizers and float8 casts, gathers at computed indices). */
 const EXACT: Record<string, BackwardRule> = {
   Div: deepliftDiv,
   Softmax: deepliftSoftmax,
@@ -38,6 +39,7 @@ const EXACT: Record<string, BackwardRule> = {
   LpNormalization: deepliftLpNormalization,
   'com.microsoft.SkipLayerNormalization': deepliftSkipLayerNormalization,
   QuantizeLinear: deepliftQuantize,
+  Cast: deepliftCast,
   // Linear in q given its scale (δu/δq = s with a constant scale; deepliftQuantize with a computed one).
   DequantizeLinear: DequantizeLinear.rule,
   Gather: deepliftGather,
