@@ -1,12 +1,12 @@
 import { attrInt } from '../rewriter/attributes';
 import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from '../rewriter/quantized-moves';
-import { DataType, GraphProto, NodeProto } from '../rewriter/proto';
+import { DataType, FLOAT8_TYPES, GraphProto, NodeProto } from '../rewriter/proto';
 
 /**
  * ONNX types a run cannot hand back to Node (float8, 4-bit integers, float4): onnxruntime-node
  * throws "Unsupported data type" for float8 and runs out of memory converting int4.
  */
-const UNRETURNABLE = new Set([17, 18, 19, 20, DataType.UINT4, DataType.INT4, 23]);
+const UNRETURNABLE = new Set([...FLOAT8_TYPES, DataType.UINT4, DataType.INT4, 23]);
 
 /** Suffix of the float copy under which the probe exposes such a tensor. */
 const AS_FLOAT = '::onnx_explain_as_float';
