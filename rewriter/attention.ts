@@ -35,6 +35,9 @@ export function blockedWhere(em: Emitter, keep: string, value: number): string {
   return em.where(keep, em.scalar(0), em.scalar(value));
 }
 
+/** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
+export const LOWEST = -3.4028234663852886e38;
+
 /**
  * `value` where key j comes after query i, else 0: [S, T] for Q, K [B, heads, L, d]. Query i sits
  * at position i (upper-left aligned), or at past + i after a past of that many keys (int64 [1]).

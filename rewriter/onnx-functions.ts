@@ -1,7 +1,7 @@
 import { attrFloat, attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
-import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, splitHeads } from './attention';
+import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, LOWEST, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, isFloatType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
@@ -9,8 +9,6 @@ import { readInStandardOps, StandardForm } from './standard-form';
 
 const FUNCTIONS = new Set(['Attention', 'RMSNormalization', 'SimplifiedLayerNormalization', 'RotaryEmbedding', 'MeanVarianceNormalization']);
 const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '');
-/** The masked score: float32's lowest value, as PyTorch's masked_fill (−inf would make 0·∞ and ∞ − ∞ in the walk). */
-const LOWEST = -3.4028234663852886e38;
 
 /**
  * ONNX function ops of opset 23–24 that newer exporters write (torch.onnx's dynamo exporter for

@@ -3,7 +3,7 @@ import { Emitter, float } from './emitter';
 import { GraphView } from './graph-view';
 import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
-import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, mergeHeads, positions, splitHeads } from './attention';
+import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, LOWEST, mergeHeads, positions, splitHeads } from './attention';
 import { layerNorm, rootMeanSquareNorm } from './norm-forms';
 import { groupQueryAttention } from './group-query-attention';
 import { rotaryEmbedding } from './rotary';
@@ -84,15 +84,16 @@ function paddingTerm(em: Emitter, view: GraphView, mask: string, k: string, filt
 
 /**
  * What Attention and MultiHeadAttention add to the scores: the attention bias, the key-padding
- * mask's and (unidirectional) the causal mask's mask_filter_value (−10000 by default); after a
- * past of P keys, query i sits at P + i.
+ * mask's mask_filter_value (−10000 by default) and (unidirectional) the causal mask, which
+ * onnxruntime's kernels apply in full whatever mask_filter_value is; after a past of P keys, query
+ * i sits at P + i.
  */
 function scoreTerms(em: Emitter, view: GraphView, n: NodeProto, t: { attentionBias?: string; mask?: string; q: string; k: string; past?: string }, fail: (what: string) => never): string[] {
   const filter = attrFloat(n, 'mask_filter_value', -10000);
   return [
     ...(t.attentionBias ? [t.attentionBias] : []),
     ...(t.mask ? [paddingTerm(em, view, t.mask, t.k, filter, fail)] : []),
-    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, t.q, t.k, filter, t.past)] : []),
+    ...(attrInt(n, 'unidirectional', 0) ? [causalTerm(em, t.q, t.k, LOWEST, t.past)] : []),
   ];
 }
 

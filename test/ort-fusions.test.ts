@@ -94,6 +94,9 @@ const cases: [string, Form][] = [
   ['sequence lengths [B] (right padding)', { mask: { dims: [B], data: [4, 2] } }],
   ['raw mask [B, S, T]', { mask: { dims: [B, S, S], data: values(B * S * S).map((v, i) => (v > -0.3 || i % S === 0 ? 1 : 0)) } }],
   ['unidirectional with a raw mask, mask_filter_value −1e9', { mask: { dims: [B, S], data: [1, 1, 1, 1, 1, 1, 1, 0] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }, { name: 'mask_filter_value', type: AttrType.FLOAT, f: -1e9 }] }],
+  // onnxruntime's kernels mask future keys in full, whatever mask_filter_value says (it sets the padding mask's).
+  ['unidirectional with a raw mask, mask_filter_value −3', { mask: { dims: [B, S], data: [1, 1, 1, 1, 1, 1, 1, 0] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }, { name: 'mask_filter_value', type: AttrType.FLOAT, f: -3 }] }],
+  ['MultiHeadAttention unidirectional, mask_filter_value −2', { separate: true, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }, { name: 'mask_filter_value', type: AttrType.FLOAT, f: -2 }] }],
   ['qkv_hidden_sizes 4, 4, 8, scale 0.3, attention bias, no mask', { sizes: [4, 4, 8], attrs: [{ name: 'scale', type: AttrType.FLOAT, f: 0.3 }], attentionBias: true }],
   ['MultiHeadAttention with bias and a key-padding mask [B, T]', { separate: true, mask: { dims: [B, S], data: [1, 1, 0, 1, 1, 1, 1, 0] } }],
   ['MultiHeadAttention with key lengths [B], unidirectional, attention bias', { separate: true, mask: { dims: [B], data: [3, 4] }, attrs: [{ name: 'unidirectional', type: AttrType.INT, i: 1 }], attentionBias: true }],
