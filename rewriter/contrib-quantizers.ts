@@ -1,5 +1,6 @@
-import { mapSubgraphs, subgraphsOf } from './graph-view';
-import { isDefault } from './opset-lift';
+import { elementTypes } from './element-types';
+import { allNodes, mapSubgraphs } from './graph-view';
+import { defaultOpset } from './opset-lift';
 import { upgradeOpset } from './opset-upgrade';
 import { DataType, GraphProto, ModelProto, NodeProto, toNumber } from './proto';
 
@@ -20,18 +21,9 @@ export function contribQdqAsStandard(model: ModelProto, label: string): ModelPro
   const graph = model.graph!;
   const contrib = allNodes(graph).filter(isContribQdq);
   if (!contrib.length) return model;
-  const types = new Map<string, number>([
-    ...(graph.initializer ?? []).map((t): [string, number] => [t.name!, t.data_type ?? 0]),
-    ...allNodes(graph).filter((n) => n.op_type === 'Constant').map((n): [string, number] => [n.output![0], n.attribute?.find((a) => a.name === 'value')?.t?.data_type ?? 0]),
-  ]);
+  const types = elementTypes(graph);
   const needed = contrib.some((n) => WIDE.has(types.get(n.input?.[2] ?? '') ?? 0)) ? WIDE_QDQ_OPSET : AXIS_QDQ_OPSET;
-  const opset = toNumber((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
-  const read = opset < needed ? upgradeOpset(model, needed, label) : model;
+  const read = defaultOpset(model) < needed ? upgradeOpset(model, needed, label) : model;
   const standard = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(isContribQdq(n) ? { ...n, domain: '' } : n, standard)) });
   return { ...read, ir_version: Math.max(toNumber(read.ir_version), needed === WIDE_QDQ_OPSET ? 10 : 7), graph: standard(read.graph!) };
-}
-
-/** A graph's nodes, its subgraphs' included. */
-function allNodes(graph: GraphProto): NodeProto[] {
-  return (graph.node ?? []).flatMap((n) => [n, ...subgraphsOf(n).flatMap(allNodes)]);
 }

@@ -55,6 +55,11 @@ export function subgraphReads(node: NodeProto): string[] {
   return subgraphsOf(node).flatMap((g) => (g.node ?? []).flatMap(nodeReads));
 }
 
+/** A graph's nodes, its subgraphs' included (each node before its subgraphs' nodes). */
+export function allNodes(graph: GraphProto): NodeProto[] {
+  return (graph.node ?? []).flatMap((n) => [n, ...subgraphsOf(n).flatMap(allNodes)]);
+}
+
 /** What a node reads: its inputs and its subgraphs' reads. */
 export function nodeReads(n: NodeProto): string[] {
   return [...(n.input ?? []), ...subgraphReads(n)];

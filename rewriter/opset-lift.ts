@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
-import { GraphView, mapSubgraphs, subgraphsOf } from './graph-view';
+import { allNodes, GraphView, mapSubgraphs } from './graph-view';
 import { Attrs, float, floats, toAttribute } from './emitter';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
@@ -59,9 +59,14 @@ export function liftOldOpset(model: ModelProto, label: string): ModelProto {
   };
 }
 
+/** The model's default-domain opset (0 where it imports none). */
+export function defaultOpset(model: ModelProto): number {
+  return toNumber((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
+}
+
 /** The op types of a graph's nodes, subgraphs included. */
 export function opTypes(graph: GraphProto): string[] {
-  return (graph.node ?? []).flatMap((n) => [n.op_type ?? '', ...subgraphsOf(n).flatMap(opTypes)]);
+  return allNodes(graph).map((n) => n.op_type ?? '');
 }
 
 /** Ops whose second input was aligned to the first at `axis` when `broadcast` was 1, before opset 7. */

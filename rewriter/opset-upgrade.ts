@@ -1,7 +1,7 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { GraphView, mapSubgraphs } from './graph-view';
 import { toAttribute } from './emitter';
-import { isDefault, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
+import { defaultOpset, isDefault, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
 import { DataType, GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */
@@ -61,7 +61,7 @@ export const SCATTER_OPSET = 11;
  * opset 11 brought.
  */
 export function scatterAtOpset11(model: ModelProto, label: string): ModelProto {
-  const opset = Number((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
+  const opset = defaultOpset(model);
   if (opset < 9 || opset >= SCATTER_OPSET || !opTypes(model.graph!).includes('Scatter')) return model;
   return upgradeOpset(model, SCATTER_OPSET, label);
 }

@@ -1,7 +1,7 @@
 import { attrInt, attrString } from './attributes';
-import { isDefault } from './opset-lift';
+import { defaultOpset } from './opset-lift';
 import { upgradeOpset } from './opset-upgrade';
-import { DataType, ModelProto, NodeProto, toNumber } from './proto';
+import { DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
 
 /** The opset a model with QONNX quantizers is read at, at least: QuantizeLinear's axis and Clip of int8 came in 13 and 12. */
@@ -23,8 +23,7 @@ const isQuant = (n: NodeProto) => QONNX_DOMAINS.has(n.domain ?? '') && (n.op_typ
  */
 export function qonnxQuantToQcdq(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some(isQuant)) return model;
-  const opset = toNumber((model.opset_import ?? []).find((o) => isDefault(o.domain))?.version ?? 0);
-  const read = opset < QONNX_OPSET ? upgradeOpset(model, QONNX_OPSET, label) : model;
+  const read = defaultOpset(model) < QONNX_OPSET ? upgradeOpset(model, QONNX_OPSET, label) : model;
   return readInStandardOps(read, label, 'qonnx', isQuant, (em, view, n, fail) => {
     const [x, s, z, b] = n.input ?? [];
     const constant = (t: string | undefined, what: string) => (t && view.constant(t)) || fail(`its ${what} must be a constant`);

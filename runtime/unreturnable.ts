@@ -1,5 +1,4 @@
-import { attrInt } from '../rewriter/attributes';
-import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from '../rewriter/quantized-moves';
+import { elementTypes } from '../rewriter/element-types';
 import { DataType, FLOAT8_TYPES, GraphProto, NodeProto } from '../rewriter/proto';
 
 /**
@@ -11,29 +10,9 @@ const UNRETURNABLE = new Set([...FLOAT8_TYPES, DataType.UINT4, DataType.INT4, 23
 /** Suffix of the float copy under which the probe exposes such a tensor. */
 const AS_FLOAT = '::onnx_explain_as_float';
 
-/** The type a node gives its first output where it follows from the node alone or its input 0. */
-function outputType(n: NodeProto, types: Map<string, number>): number | undefined {
-  const [x, , zeroPoint] = n.input ?? [];
-  if (n.domain) return undefined;
-  switch (n.op_type) {
-    case 'Constant': return (n.attribute ?? []).find((a) => a.name === 'value')?.t?.data_type;
-    case 'Cast': return attrInt(n, 'to', 0);
-    case 'CastLike': return types.get(n.input![1]);
-    case 'QuantizeLinear': return attrInt(n, 'output_dtype', 0) || types.get(zeroPoint);
-    default: return QUANTIZED_MOVES.has(n.op_type ?? '') || QUANTIZED_CLAMPS.has(n.op_type ?? '') ? types.get(x) : undefined;
-  }
-}
-
-/** Tensors of the graph whose type a run cannot return, with that type (as initializers, declarations and the nodes that make them say). */
+/** Tensors of the graph whose type a run cannot return, with that type. */
 export function unreturnableTensors(graph: GraphProto): Map<string, number> {
-  const types = new Map<string, number>();
-  for (const t of graph.initializer ?? []) types.set(t.name!, t.data_type ?? 0);
-  for (const vi of [...(graph.value_info ?? []), ...(graph.output ?? [])]) if (vi.type?.tensor_type?.elem_type) types.set(vi.name!, vi.type.tensor_type.elem_type);
-  for (const n of graph.node ?? []) {
-    const type = outputType(n, types);
-    if (type) for (const o of n.op_type === 'Split' ? n.output ?? [] : [n.output?.[0] ?? '']) if (o) types.set(o, type);
-  }
-  return new Map([...types].filter(([, t]) => UNRETURNABLE.has(t)));
+  return new Map([...elementTypes(graph)].filter(([, t]) => UNRETURNABLE.has(t)));
 }
 
 /** A Cast to float of each such tensor computed by a node, exposed instead of it. */

@@ -2,7 +2,7 @@ import { Emitter } from '../../rewriter/emitter';
 import { RuleEntry } from '../types';
 
 /** Swaps the last two axes. */
-function swapLast(em: Emitter, x: string, rank: number): string {
+export function swapLast(em: Emitter, x: string, rank: number): string {
   return em.transpose(x, [...Array.from({ length: rank - 2 }, (_, k) => k), rank - 1, rank - 2]);
 }
 

@@ -1,5 +1,6 @@
 import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { RuleEntry } from '../types';
+import { swapLast } from './MatMul';
 
 /** transBatch's reading of an operand of rank r: axes [1, …, r − 2, 0, r − 1] (the first axis moved behind the batch axes). */
 const batchFirst = (r: number) => [...Array.from({ length: r - 2 }, (_, k) => k + 1), 0, r - 1];
@@ -31,13 +32,12 @@ export const MsFusedMatMul: RuleEntry = {
       };
       const a = operand(0, attrInt(node, 'transBatchA', 0));
       const b = operand(1, attrInt(node, 'transBatchB', 0));
-      const swap = (x: string, rank: number) => em.transpose(x, [...Array.from({ length: rank - 2 }, (_, k) => k), rank - 1, rank - 2]);
       const [tA, tB] = [attrInt(node, 'transA', 0), attrInt(node, 'transB', 0)];
       const alpha = attrFloat(node, 'alpha', 1);
       const g = alpha === 1 ? dY! : em.mul(dY!, em.scalar(alpha));
-      const dA = needsGrad(0) ? em.matmul(g, tB ? b.t : swap(b.t, b.s.length)) : null;
-      const dB = needsGrad(1) ? em.matmul(tA ? a.t : swap(a.t, a.s.length), g) : null;
-      return [dA && a.back(tA ? swap(dA, sy.length) : dA), dB && b.back(tB ? swap(dB, sy.length) : dB)];
+      const dA = needsGrad(0) ? em.matmul(g, tB ? b.t : swapLast(em, b.t, b.s.length)) : null;
+      const dB = needsGrad(1) ? em.matmul(tA ? a.t : swapLast(em, a.t, a.s.length), g) : null;
+      return [dA && a.back(tA ? swapLast(em, dA, sy.length) : dA), dB && b.back(tB ? swapLast(em, dB, sy.length) : dB)];
     },
   },
 };
