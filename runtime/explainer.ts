@@ -29,7 +29,7 @@ import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
+import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { Progress } from './progress';
@@ -277,13 +277,8 @@ export class Explainer {
   private defaultOutput(): string {
     const outputs = this.view.graph.output ?? [];
     // Nor is a copy of an input (ML.NET returns its input columns: FeatureVector.output).
-    const inputs = new Set(this.view.inputs.map((i) => i.name ?? ''));
-    const copied = (name: string): boolean => {
-      const n = this.view.producer.get(name);
-      return !!n && n.op_type === 'Identity' && !n.domain && (inputs.has(n.input![0]) || copied(n.input![0]));
-    };
     // A decoder's updated generation cache (present.*) is not what is explained.
-    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '') && !copied(o.name ?? '')).map((o) => o.name ?? '');
+    const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '') && !copiesInput(this.view, o.name ?? '')).map((o) => o.name ?? '');
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];

@@ -35,11 +35,13 @@ export function copiedToOutputsOnly(view: GraphView, name: string): boolean {
   const readers = (t: string) => view.nodes.filter((n) => n.input?.includes(t));
   const copiesOnly = (t: string): boolean => readers(t).every((n) => n.op_type === 'Identity' && !n.domain && outputs.has(n.output![0]) && copiesOnly(n.output![0]));
   const inputs = new Set(view.inputs.map((i) => i.name));
-  const copyOfInput = (t: string): boolean => {
-    const p = view.producer.get(t);
-    return inputs.has(t) || (p?.op_type === 'Identity' && !p.domain && copyOfInput(p.input![0]));
-  };
-  return readers(name).length > 0 && copiesOnly(name) && [...outputs].some((o) => !copyOfInput(o));
+  return readers(name).length > 0 && copiesOnly(name) && [...outputs].some((o) => !inputs.has(o) && !copiesInput(view, o));
+}
+
+/** Whether a tensor is an Identity copy of a graph input (through any chain of copies). */
+export function copiesInput(view: GraphView, name: string): boolean {
+  const n = view.producer.get(name);
+  return !!n && n.op_type === 'Identity' && !n.domain && (view.inputs.some((i) => i.name === n.input![0]) || copiesInput(view, n.input![0]));
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
