@@ -1,9 +1,12 @@
 import { afterPast, capScores, defaultScale, dimOf, positions } from './attention';
-import { attrFloat, attrInt } from './attributes';
+import { attrFloat, attrInt, attrString } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { DataType, NodeProto, toNumber } from './proto';
 import { turnFeatures } from './rotary';
+
+/** The attributes the reading reads; a node with any other is refused. */
+const READ = new Set(['num_heads', 'kv_num_heads', 'scale', 'softcap', 'do_rotary', 'rotary_interleaved', 'local_window_size', 'causal', 'smooth_softmax', 'qk_output', 'sliding_window_cache', 'kv_cache_bit_width', 'k_quant_type', 'v_quant_type']);
 
 /** What a blocked key's score loses: finite, and its softmax weight is 0. */
 const BLOCKED = 1e30;
@@ -15,22 +18,30 @@ const BLOCKED = 1e30;
  * [B, S, (heads + 2·kv_heads)·H]; query head h reads key/value head ⌊h / (heads / kv_heads)⌋.
  * present = past ++ new along the sequence ([B, kv_heads, P + S, H]), the new keys turned first
  * when do_rotary (positions P…P + S − 1; cos_cache and sin_cache [max, rotary_dim / 2], halves or
- * interleaved pairs). Query i sees key j when j ≤ P + i (causal), j ≤ seqlens_k[b] (the row's last
- * token, so right padding) and, with local_window_size w > 0, j > P + i − w. Scores are
- * scale·QKᵀ (1/√H by default), capped to softcap·tanh(·/softcap) when softcap > 0. A query that
- * sees no key (padding outside its window) gets zeros, as onnxruntime's default kernel; its softcap
- * kernel gives such padded queries other values.
+ * interleaved pairs). Query i sees key j when j ≤ P + i (causal; any j when causal = 0),
+ * j ≤ seqlens_k[b] (the row's last token, so right padding) and, with local_window_size w > 0,
+ * j > min(P + i, seqlens_k[b]) − w (a padded query has its row's last window, as in onnxruntime's
+ * reference kernel; its flash path, taken by default without softcap, gives such queries other
+ * values). Scores are scale·QKᵀ (1/√H by default), capped to softcap·tanh(·/softcap) when
+ * softcap > 0.
  * A past of P positions is read as every row's past (rows whose past is padded are not); smooth
- * softmax, head sinks, position_ids, attention_bias and the QK output are refused naming the node.
+ * softmax, head sinks, position_ids, attention_bias, the QK output, a sliding-window cache,
+ * quantized caches, QK normalisation and attributes it does not know are refused naming the node.
  */
 export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
-  const [query, key, value, pastKey, pastValue, seqlensK, , cosCache, sinCache, positionIds, attentionBias, headSink] = n.input ?? [];
+  const [query, key, value, pastKey, pastValue, seqlensK, , cosCache, sinCache, positionIds, attentionBias, headSink, ...later] = n.input ?? [];
   const [output, presentKey, presentValue, qk] = n.output ?? [];
   const heads = attrInt(n, 'num_heads', 0);
   const kvHeads = attrInt(n, 'kv_num_heads', 0);
   if (heads <= 0 || kvHeads <= 0 || heads % kvHeads) fail(`num_heads ${heads} must be a positive multiple of kv_num_heads ${kvHeads}`);
-  if (attrInt(n, 'smooth_softmax', 0) || headSink) fail('smooth softmax and head sinks are not supported');
+  const unread = (n.attribute ?? []).map((a) => a.name ?? '').filter((a) => !READ.has(a));
+  if (unread.length) fail(`attribute '${unread[0]}' is not read`);
+  // onnxruntime's kernels smooth the softmax only when smooth_softmax is 1 (its schema default is −1).
+  if (attrInt(n, 'smooth_softmax', 0) === 1 || headSink) fail('smooth softmax and head sinks are not supported');
   if (positionIds || attentionBias || qk) fail('position_ids, attention_bias and the QK output are not supported');
+  if (attrInt(n, 'sliding_window_cache', 0)) fail('a sliding-window cache (sliding_window_cache = 1) is not supported');
+  if (attrString(n, 'k_quant_type', 'NONE') !== 'NONE' || attrString(n, 'v_quant_type', 'NONE') !== 'NONE' || later.some(Boolean)) fail('quantized caches (k_scale, v_scale) and QK normalisation (q_norm_weight, k_norm_weight) are not supported');
+  const causal = attrInt(n, 'causal', 1) !== 0;
   if (!seqlensK) fail('seqlens_k is missing');
   if (!!pastKey !== !!pastValue) fail('give both past_key and past_value, or neither');
   const group = heads / kvHeads;
@@ -76,11 +87,13 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
   // 1 where query i may see key j, as [B, 1, 1, S, T] against the scores [B, kv_heads, group, S, T].
   const keys = positions(em, allK, 2);
   const queries = em.unsqueeze(at, [1]);
+  const rowKeys = em.reshape(keys, [1, 1, 1, 1, -1]);
+  const last = em.reshape(em.cast(seqlensK, DataType.INT64), [-1, 1, 1, 1, 1]);
   const window = attrInt(n, 'local_window_size', -1);
   const keep = [
-    em.mask('LessOrEqual', em.unsqueeze(keys, [0]), queries),
-    em.mask('LessOrEqual', em.reshape(keys, [1, 1, 1, 1, -1]), em.reshape(em.cast(seqlensK, DataType.INT64), [-1, 1, 1, 1, 1])),
-    ...(window > 0 ? [em.mask('Greater', em.unsqueeze(keys, [0]), em.sub(queries, em.constInt([window], [])))] : []),
+    ...(causal ? [em.mask('LessOrEqual', em.unsqueeze(keys, [0]), queries)] : []),
+    em.mask('LessOrEqual', rowKeys, last),
+    ...(window > 0 ? [inWindow(em, em.unsqueeze(keys, [0]), queries, rowKeys, last, window)] : []),
   ].reduce((a, b) => em.mul(a, b));
 
   const given = attrFloat(n, 'scale', 0);
@@ -90,4 +103,15 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
   const weights = em.mul(em.op('Softmax', [scores], { axis: -1 }), keep);
   const context = em.matmul(weights, em.unsqueeze(allV, [2]));
   em.rename(em.reshape(em.transpose(context, [0, 3, 1, 2, 4]), [0, 0, -1]), output);
+}
+
+/**
+ * 1 where key j lies in the window of w keys that ends at query i, min(P + i, seqlens_k[b]): a padded
+ * query's window is its row's last token's, as onnxruntime's kernel caps the causal length at the
+ * row's length. j > min(a, b) − w holds where j > a − w or j > b − w.
+ */
+function inWindow(em: Emitter, keys: string, queries: string, rowKeys: string, last: string, w: number): string {
+  const width = em.constInt([w], []);
+  const either = em.add(em.mask('Greater', keys, em.sub(queries, width)), em.mask('Greater', rowKeys, em.sub(last, width)));
+  return em.mask('Greater', either, em.scalar(0.5));
 }

@@ -24,7 +24,7 @@ const [D, HEADS, KV, H] = [8, 4, 2, 32];
 const rand = rng(23);
 const values = (n: number, scale = 1) => Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
 
-interface Form { full?: boolean; packed?: boolean; rotary?: { dim: number; interleaved?: boolean }; window?: number; softcap?: number; scale?: number; extra?: AttributeProto[] }
+interface Form { full?: boolean; reference?: boolean; packed?: boolean; rotary?: { dim: number; interleaved?: boolean }; window?: number; softcap?: number; scale?: number; extra?: AttributeProto[] }
 
 const int = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
 const real = (name: string, f: number): AttributeProto => ({ name, type: AttrType.FLOAT, f });
@@ -107,37 +107,52 @@ const forms: [string, Form][] = [
   ['packed query, key and value, scale 0.2', { packed: true, scale: 0.2 }],
   ['rotary over 16 of 32 features (halves)', { rotary: { dim: 16 } }],
   ['rotary over all features, interleaved pairs', { rotary: { dim: 32, interleaved: true } }],
-  ['local window 2, padded rows', { window: 2 }],
-  // onnxruntime's softcap kernel gives padded queries other values than its default path: no padding here.
-  ['local window 2 and softcap 0.7, no padding', { window: 2, softcap: 0.7, full: true }],
+  // A padded query has its row's last window, as onnxruntime's reference kernel caps the causal
+  // length at the row's (its flash path, which it takes by default without softcap, does not).
+  ['local window 2, padded rows, onnxruntime\'s reference kernel', { window: 2, reference: true }],
+  ['local window 2 and softcap 0.7, padded rows', { window: 2, softcap: 0.7 }],
+  ['local window 3 and softcap 0.7, no padding', { window: 3, softcap: 0.7, full: true }],
+  // smooth_softmax −1 is the schema's default: off.
+  ['causal 0 (bidirectional), padded rows, smooth_softmax −1', { extra: [int('causal', 0), int('smooth_softmax', -1)] }],
 ];
+
+/** The reading against onnxruntime's kernel: outputs and presents, the gradient against central differences, DeepLIFT's delta, WebGPU-native emitted ops. */
+async function compareWithKernel(model: Uint8Array, run: Run, rows: number[]): Promise<void> {
+  const kernel = await outputs(model, run);
+  const read = await outputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'gqa.onnx')), run);
+  for (const name of ['context', 'present.0.key', 'present.0.value', 'scores']) {
+    assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
+  }
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { warn: (m) => notes.push(m) });
+  const targets = [2, 0];
+  const feeds = { mask: { data: Float32Array.from(rows), dims: [N, S] } };
+  const r = await ex.attribute({ data: x, dims: [N, S, D] }, { target: targets, feeds, output: 'scores' });
+  const row = (i: number) => Math.floor(i / (S * D));
+  const fd = await centralDifferences(x, 1e-3, async (v) => (await outputs(model, { ...run, x: v })).scores, (i) => row(i) * 3 + targets[row(i)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [N, S, D] }, { target: targets, feeds, output: 'scores', method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+  for (const method of ['gradient', 'deeplift', 'guided-backprop']) {
+    const { model: augmented, prepared } = await ex.augmented([S, D], { method, target: 2, output: 'scores' });
+    const emitted = augmented.graph!.node!.slice(prepared.view.nodes.length).filter((n) => !isReferenceCopy(n));
+    assert.equal(nonNativeOps(emitted, 0, 14), [], `${method}: emitted ops not native on WebGPU`);
+  }
+  assert.ok(notes.some((m) => /input 'past_key_values\.0\.key' not given: using an empty generation cache \[2,2,0,32\]/.test(m)), notes.join('\n'));
+}
 
 for (const [what, form] of forms) {
   test(`com.microsoft GroupQueryAttention, ${what}: the standard-op reading gives onnxruntime's outputs and presents, the gradient its central differences, DeepLIFT sums to delta`, async () => {
     const model = gqaModel(form);
     const rows = form.full ? Array(N * S).fill(1) : mask;
     const run: Run = { x, n: N, s: S, mask: rows };
-    const kernel = await outputs(model, run);
-    const read = await outputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'gqa.onnx')), run);
-    for (const name of ['context', 'present.0.key', 'present.0.value', 'scores']) {
-      assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
+    // Read when a session is made.
+    if (form.reference) process.env.ORT_GQA_DISABLE_FLASH_ATTENTION = '1';
+    try {
+      await compareWithKernel(model, run, rows);
+    } finally {
+      delete process.env.ORT_GQA_DISABLE_FLASH_ATTENTION;
     }
-    const notes: string[] = [];
-    const ex = await Explainer.load(model, { warn: (m) => notes.push(m) });
-    const targets = [2, 0];
-    const feeds = { mask: { data: Float32Array.from(rows), dims: [N, S] } };
-    const r = await ex.attribute({ data: x, dims: [N, S, D] }, { target: targets, feeds, output: 'scores' });
-    const row = (i: number) => Math.floor(i / (S * D));
-    const fd = await centralDifferences(x, 1e-3, async (v) => (await outputs(model, { ...run, x: v })).scores, (i) => row(i) * 3 + targets[row(i)]);
-    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
-    const d = await ex.attribute({ data: x, dims: [N, S, D] }, { target: targets, feeds, output: 'scores', method: 'deeplift' });
-    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
-    for (const method of ['gradient', 'deeplift', 'guided-backprop']) {
-      const { model: augmented, prepared } = await ex.augmented([S, D], { method, target: 2, output: 'scores' });
-      const emitted = augmented.graph!.node!.slice(prepared.view.nodes.length).filter((n) => !isReferenceCopy(n));
-      assert.equal(nonNativeOps(emitted, 0, 14), [], `${method}: emitted ops not native on WebGPU`);
-    }
-    assert.ok(notes.some((m) => /input 'past_key_values\.0\.key' not given: using an empty generation cache \[2,2,0,32\]/.test(m)), notes.join('\n'));
   });
 }
 
@@ -214,7 +229,7 @@ test('com.microsoft GroupQueryAttention with a fed past (a generation step, rota
   for (const name of ['context', 'present.0.key', 'present.0.value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
 });
 
-test('com.microsoft GroupQueryAttention: head counts that do not group, smooth softmax and position_ids are refused in one line naming the node', async () => {
+test('com.microsoft GroupQueryAttention: head counts that do not group, smooth softmax, position_ids, a sliding-window cache, quantized caches and unknown attributes are refused in one line naming the node', async () => {
   const odd = decodeModel(gqaModel({}));
   const gqa = odd.graph!.node!.find((n) => n.op_type === 'GroupQueryAttention')!;
   gqa.attribute = gqa.attribute!.map((a) => (a.name === 'kv_num_heads' ? { ...a, i: 3 } : a));
@@ -226,6 +241,13 @@ test('com.microsoft GroupQueryAttention: head counts that do not group, smooth s
   const node = m.graph!.node!.find((n) => n.op_type === 'GroupQueryAttention')!;
   node.input = [...node.input!, '', '', 'mask'];
   assert.throws(() => unfuseTransformerOps(m, 'phi.onnx'), /position_ids, attention_bias and the QK output are not supported$/);
+  const windowed = decodeModel(gqaModel({ window: 2, extra: [int('sliding_window_cache', 1)] }));
+  assert.throws(() => unfuseTransformerOps(windowed, 'phi.onnx'), /: a sliding-window cache \(sliding_window_cache = 1\) is not supported$/);
+  const unknown = decodeModel(gqaModel({ extra: [int('qk_norm', 1)] }));
+  assert.throws(() => unfuseTransformerOps(unknown, 'phi.onnx'), /^phi\.onnx: node 'attention' \(com\.microsoft\.GroupQueryAttention, opset 1\): attribute 'qk_norm' is not read$/);
+  const scaled = decodeModel(gqaModel({}));
+  scaled.graph!.node!.find((n) => n.op_type === 'GroupQueryAttention')!.input!.push('', '', '', '', '', 'one');
+  assert.throws(() => unfuseTransformerOps(scaled, 'phi.onnx'), /: quantized caches \(k_scale, v_scale\) and QK normalisation \(q_norm_weight, k_norm_weight\) are not supported$/);
 });
 
 test.run();

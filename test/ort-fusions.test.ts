@@ -103,21 +103,24 @@ const cases: [string, Form][] = [
 ];
 
 for (const [what, form] of cases) {
-  test(`com.microsoft Attention, ${what}: outputs equal onnxruntime's kernel, the gradient its central differences, DeepLIFT sums to delta`, async () => {
-    const model = attentionModel(form);
-    const ex = await Explainer.load(model);
-    const feeds = form.mask ? { mask: { data: Float32Array.from(form.mask.data), dims: form.mask.dims } } : undefined;
-    const targets = [2, 0];
-    const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds });
-    const want = await kernelScores(model, x, form);
-    assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+  test(`com.microsoft Attention, ${what}: outputs equal onnxruntime's kernel, the gradient its central differences, DeepLIFT sums to delta`, () => explainsAsKernel(form));
+}
 
-    const row = (i: number) => Math.floor(i / (S * D));
-    const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v, form), (i) => row(i) * 3 + targets[row(i)]);
-    assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
-    const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds, method: 'deeplift' });
-    for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
-  });
+/** The Explainer on the model of `form` against onnxruntime's kernel: outputs, the gradient against central differences, DeepLIFT's delta. */
+async function explainsAsKernel(form: Form): Promise<void> {
+  const model = attentionModel(form);
+  const ex = await Explainer.load(model);
+  const feeds = form.mask ? { mask: { data: Float32Array.from(form.mask.data), dims: form.mask.dims } } : undefined;
+  const targets = [2, 0];
+  const r = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds });
+  const want = await kernelScores(model, x, form);
+  assert.ok(relL2(r.outputs.scores.data, want) < 1e-6, `outputs: rel L2 ${relL2(r.outputs.scores.data, want)}`);
+
+  const row = (i: number) => Math.floor(i / (S * D));
+  const fd = await centralDifferences(x, 1e-3, (v) => kernelScores(model, v, form), (i) => row(i) * 3 + targets[row(i)]);
+  assert.ok(relL2(r.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [B, S, D] }, { target: targets, feeds, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
 }
 
 const unidirectional = [{ name: 'unidirectional', type: AttrType.INT, i: 1 }];
@@ -250,5 +253,77 @@ test('com.microsoft Attention with past state (stacked [2, batch, …]) is refus
   assert.throws(() => unfuseTransformerOps(withPast, 'gpt.onnx'), /^gpt\.onnx: node 'attention' \(com\.microsoft\.Attention, opset 1\): past and present state \(generation caches stacked as \[2, batch, …\]\) are not supported$/);
   await rejects(() => Explainer.load(encodeModel(withPast)), /past and present state/);
 });
+
+test('com.microsoft Attention, mask_index of B end then B start positions [2B] (padding on both sides), or [3B + 2] (whose first B entries onnxruntime\'s CPU kernel reads as ends): the reading gives the kernel\'s outputs', async () => {
+  for (const data of [[4, 3, 1, 0], [3, 2, 0, 1], [2, 4, 1, 1, 0, 2, 0, 0]]) {
+    const form: Form = { mask: { dims: [data.length], data } };
+    const model = attentionModel(form);
+    const read = (await kernelOutputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'attention.onnx')), x, form)).scores;
+    const kernel = await kernelScores(model, x, form);
+    assert.ok(relL2(read, kernel) < 1e-6, `[${data}]: rel L2 ${relL2(read, kernel)}`);
+  }
+});
+
+/** The model with its MultiHeadAttention's query cut to the first `positions` positions (cross-attention to longer keys). */
+function shortQueries(model: Uint8Array, positions: number): Uint8Array {
+  const m = decodeModel(model);
+  const g = m.graph!;
+  const attention = g.node!.find((n) => n.op_type === 'MultiHeadAttention')!;
+  attention.input![0] = 'q_short';
+  const cut: NodeProto = { op_type: 'Slice', input: ['q', 'cut_start', 'cut_end', 'cut_axis'], output: ['q_short'], name: 'cut' };
+  g.node!.splice(g.node!.indexOf(attention), 0, cut);
+  g.initializer!.push(makeTensor('cut_start', [1], [0], DataType.INT64), makeTensor('cut_end', [1], [positions], DataType.INT64), makeTensor('cut_axis', [1], [1], DataType.INT64));
+  return encodeModel(m);
+}
+
+test('com.microsoft MultiHeadAttention, unidirectional with more keys than queries (cross-attention, no past): the reading gives onnxruntime\'s outputs, whose causal mask spares the last query', async () => {
+  for (const positions of [1, 2]) {
+    const model = shortQueries(attentionModel({ separate: true, attrs: unidirectional }), positions);
+    const kernel = await kernelScores(model, x, {});
+    const read = Array.from((await kernelOutputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'cross.onnx')), x, {})).scores);
+    assert.ok(relL2(read, kernel) < 1e-6, `${positions} queries: rel L2 ${relL2(read, kernel)}`);
+  }
+});
+
+/** token ids [B, S] → com.microsoft.EmbedLayerNormalization with a segment table but no segment ids, no mask, and its mask_index output. */
+function embeddingModel(): Uint8Array {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }], producer_name: 'ort-optimizer-style',
+    graph: {
+      name: 'embed',
+      node: [{ op_type: 'EmbedLayerNormalization', domain: 'com.microsoft', input: ['ids', '', 'words', 'places', 'segments', 'gamma', 'beta'], output: ['embedded', 'mask_index'], name: 'embed' }],
+      initializer: [
+        makeTensor('words', [5, D], values(5 * D), DataType.FLOAT), makeTensor('places', [S, D], values(S * D), DataType.FLOAT), makeTensor('segments', [2, D], values(2 * D, 2), DataType.FLOAT),
+        makeTensor('gamma', [D], values(D).map((v) => 1 + v), DataType.FLOAT), makeTensor('beta', [D], values(D, 0.2), DataType.FLOAT),
+      ],
+      input: [valueInfo('ids', DataType.INT32, ['N', S])],
+      output: [valueInfo('embedded', DataType.FLOAT, ['N', S, D]), valueInfo('mask_index', DataType.INT32, ['N'])],
+    },
+  };
+  return encodeModel(m);
+}
+
+test('com.microsoft EmbedLayerNormalization with a segment table but no segment ids, and mask_index without a mask: the reading gives onnxruntime\'s outputs (segment row 0 added, mask_index 0)', async () => {
+  const model = embeddingModel();
+  const run = async (bytes: Uint8Array) => {
+    const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+    const out = await s.run({ ids: new ort.Tensor('int32', Int32Array.from([1, 4, 0, 2, 3, 3, 1, 0]), [B, S]) });
+    await s.release();
+    return { embedded: Array.from(out.embedded.data as Float32Array), maskIndex: Array.from(out.mask_index.data as Int32Array) };
+  };
+  const [kernel, read] = [await run(model), await run(encodeModel(unfuseTransformerOps(decodeModel(model), 'embed.onnx')))];
+  assert.ok(relL2(read.embedded, kernel.embedded) < 1e-6, `embedded: rel L2 ${relL2(read.embedded, kernel.embedded)}`);
+  assert.equal(read.maskIndex, kernel.maskIndex);
+});
+
+test('com.microsoft MultiHeadAttention with past_key and past_value but no present outputs (onnxruntime\'s CPU kernel then ignores the past) is refused in one line naming the node', async () => {
+  const m = decodeModel(attentionModel({ separate: true, past: 2 }));
+  m.graph!.node!.find((n) => n.op_type === 'MultiHeadAttention')!.output = ['context'];
+  m.graph!.output = m.graph!.output!.slice(0, 1);
+  assert.throws(() => unfuseTransformerOps(m, 'mha.onnx'), /^mha\.onnx: node 'attention' \(com\.microsoft\.MultiHeadAttention, opset 1\): past_key and past_value without the present_key and present_value outputs are not supported \(onnxruntime's CPU kernel then ignores the past\)$/);
+  await rejects(() => Explainer.load(encodeModel(m)), /without the present_key and present_value outputs/);
+});
+
+test('com.microsoft MultiHeadAttention with a value wider than query and key (bias [4 + 4 + 8]): outputs equal onnxruntime\'s kernel, the gradient its central differences, DeepLIFT sums to delta', () => explainsAsKernel({ separate: true, sizes: [4, 4, 8] }));
 
 test.run();
