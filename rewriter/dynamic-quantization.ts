@@ -1,4 +1,5 @@
 import { attrInt } from './attributes';
+import { elementTypes } from './element-types';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
@@ -30,6 +31,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
   const dequantized = new Map<string, string>();
+  let types: Map<string, number> | undefined;
   const shared: Dequantized = {
     table(name, values, dims) {
       if (!dequantized.has(name)) {
@@ -43,6 +45,9 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
       const dq = `${q}/dequantized`;
       if (dequantized.has(q)) return { name: dq, nodes: [] };
       dequantized.set(q, dq);
+      // An int8 activation gets its zero point 0 written out: from a DequantizeLinear without one,
+      // onnxruntime's optimiser requantizes to uint8 (clamping negative values) when it moves the pair.
+      if (!z && (types ??= elementTypes(view.graph)).get(q) === DataType.INT8) extra.push(makeTensor(z = `${q}/zero_point`, [], [0], DataType.INT8));
       return { name: dq, nodes: [{ op_type: 'DequantizeLinear', input: [q, s, z], output: [dq], name: dq }] };
     },
   };
@@ -175,8 +180,10 @@ export function readPerRow(view: GraphView, n: NodeProto): boolean {
  * run alone: x_min = min(0, min of the row), x_max = max(0, max of the row), scale
  * (x_max − x_min)/255 (1 where the row is all zeros, as onnxruntime), zero point
  * round(clip(−x_min/scale, 0, 255)), then QuantizeLinear / DequantizeLinear along the batch axis.
- * Only quantizers read by DequantizeLinear alone (the form integerOpsToQdq leaves) change; the
- * scale and zero point feed nothing that is differentiated. Undefined when nothing changes.
+ * A tensor without a batch axis (a model that fixes its batch) is quantized as one, as onnxruntime
+ * does, in the same explicit form. Only quantizers read by DequantizeLinear alone (the form
+ * integerOpsToQdq leaves) change; the scale and zero point feed nothing that is differentiated.
+ * Undefined when nothing changes.
  */
 export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto | undefined {
   const em = new Emitter(view.opset, DataType.FLOAT, 'per-row');
@@ -184,11 +191,12 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   for (const n of view.nodes) {
     const [x] = n.input ?? [];
     const axis = facts.batchAxis.get(x) ?? -1;
-    if (!readPerRow(view, n) || axis < 0) continue;
+    const shape = facts.shapes.get(x);
+    if (!readPerRow(view, n) || !shape) continue;
     const [y, s, z] = n.output!;
     const readers = [y, s, z].flatMap((t) => view.consumers.get(t) ?? []);
     const start = em.nodes.length;
-    const rest = (facts.shapes.get(x) ?? []).map((_, k) => k).filter((k) => k !== axis);
+    const rest = shape.map((_, k) => k).filter((k) => k !== axis);
     const zero = em.scalar(0);
     // A row of one value ([N] input) is its own extreme (a reduction over no axes would take them all).
     const extreme = (op: 'ReduceMax' | 'ReduceMin') => (rest.length ? em.reduce(op, x, rest, false) : x);
@@ -197,7 +205,7 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
     const range = em.sub(high, low);
     const scale = em.where(em.compare('Equal', range, zero), em.scalar(1), em.div(range, em.scalar(255)));
     const zp = em.op('Cast', [em.op('Round', [em.op('Clip', [em.sub(zero, em.div(low, scale)), zero, em.scalar(255)])])], { to: DataType.UINT8 });
-    const alongBatch = [{ name: 'axis', type: AttrType.INT, i: axis }];
+    const alongBatch = axis < 0 ? [] : [{ name: 'axis', type: AttrType.INT, i: axis }];
     em.nodes.push({ op_type: 'QuantizeLinear', input: [x, scale, zp], output: [y], name: n.name || y, attribute: alongBatch });
     replaced.set(n, em.nodes.slice(start));
     for (const r of readers) replaced.set(r, [{ ...r, input: [y, scale, zp], attribute: alongBatch }]);

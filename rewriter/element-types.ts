@@ -24,7 +24,7 @@ function outputType(n: NodeProto, types: Map<string, number>): number | undefine
 export function elementTypes(graph: GraphProto): Map<string, number> {
   const types = new Map<string, number>();
   for (const t of graph.initializer ?? []) types.set(t.name!, t.data_type ?? 0);
-  for (const vi of [...(graph.value_info ?? []), ...(graph.output ?? [])]) if (vi.type?.tensor_type?.elem_type) types.set(vi.name!, vi.type.tensor_type.elem_type);
+  for (const vi of [...(graph.input ?? []), ...(graph.value_info ?? []), ...(graph.output ?? [])]) if (vi.type?.tensor_type?.elem_type) types.set(vi.name!, vi.type.tensor_type.elem_type);
   for (const n of allNodes(graph)) {
     const type = outputType(n, types);
     if (type) for (const o of n.op_type === 'Split' ? n.output ?? [] : [n.output?.[0] ?? '']) if (o) types.set(o, type);

@@ -277,6 +277,8 @@ export function makeTensor(name: string, dims: number[], values: ArrayLike<numbe
     raw = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
   } else if (dataType === DataType.INT32) {
     raw = new Uint8Array(Int32Array.from(values).buffer);
+  } else if (dataType === DataType.INT8 || dataType === DataType.UINT8) {
+    raw = new Uint8Array((dataType === DataType.INT8 ? Int8Array : Uint8Array).from(values).buffer);
   } else {
     throw new Error(`makeTensor: unsupported data type ${dataType}`);
   }

@@ -1,7 +1,7 @@
 import { attrInt, attrString } from './attributes';
 import { defaultOpset } from './opset-lift';
 import { upgradeOpset } from './opset-upgrade';
-import { DataType, ModelProto, NodeProto } from './proto';
+import { DataType, makeTensor, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
 
 /** The opset a model with QONNX quantizers is read at, at least: QuantizeLinear's axis and Clip of int8 came in 13 and 12. */
@@ -45,7 +45,7 @@ export function qonnxQuantToQcdq(model: ModelProto, label: string): ModelProto {
     const type = signed ? DataType.INT8 : DataType.UINT8;
     const typed = (hint: string, values: number[], dims: number[]) => {
       const name = em.fresh(hint);
-      em.initializers.push({ name, dims, data_type: type, int32_data: values });
+      em.initializers.push(makeTensor(name, dims, values, type));
       return name;
     };
     const perAxis = axes.length === 1;

@@ -57,11 +57,15 @@ const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domai
  * onnxruntime's QOperator quantization format (QLinearConv, QLinearMatMul and the com.microsoft
  * QLinear elementwise and pooling ops, as in the ONNX Model Zoo's int8 models) in QDQ form:
  * DequantizeLinear of each operand, the float op with the same attributes, QuantizeLinear with the
- * output's scale and zero point — the definition of each QLinear op. Constant weights and the
- * int32 bias (scale x_scale·w_scale, zero point 0) are dequantized into float initializers. The
- * existing QuantizeLinear/DequantizeLinear rules (straight-through estimator) then apply. The float
- * op accumulates in float32 where the kernels accumulate integers, so an output may differ from
- * the kernel's by one quantization step where it lies within float rounding of a step boundary.
+ * output's scale and zero point — the definition of each QLinear op. Constant weights stay
+ * integers read through DequantizeLinear (per output channel along its axis; dequantized into a
+ * float initializer where that axis needs opset 13), which lets onnxruntime's optimiser fuse the
+ * group back into the integer kernel with the same weights (from float weights it requantized
+ * them, several steps off). The int32 bias (scale x_scale·w_scale, zero point 0) becomes a float
+ * initializer. The existing QuantizeLinear/DequantizeLinear rules (straight-through estimator)
+ * then apply. Unfused, the float op accumulates in float32 where the kernels accumulate integers,
+ * so an output may differ from the kernel's by one quantization step where it lies within float
+ * rounding of a step boundary.
  */
 export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some((n) => keyOf(n) in FORMS)) return model;
@@ -95,6 +99,11 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
       const zero = ins[z] ? view.constant(ins[z]) ?? fail('a constant operand needs a constant zero point') : undefined;
       const last = form.float === 'MatMul' || (form.float === 'Gemm' && toNumber(node.attribute?.find((a) => a.name === 'transB')?.i ?? 0) === 0);
       const channelAxis = last ? weights.dims.length - 1 : 0;
+      if (scale.values.length === 1 || view.opset >= 13) {
+        const dq = name(`w${k}`);
+        added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq, attribute: scale.values.length === 1 ? [] : [{ name: 'axis', type: AttrType.INT, i: channelAxis }] });
+        return dq;
+      }
       return constant(extra, name(`w${k}`), weights.dims, weights.values.map((q, i) => {
         const c = scale.values.length === 1 ? 0 : channelIndex(weights.dims, channelAxis, i);
         return (q - (zero?.values[zero.values.length === 1 ? 0 : c] ?? 0)) * scale.values[c];
@@ -107,7 +116,9 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
   const inputs = [...(form.plain ?? []).map((i) => ins[i]), ...floats];
   if (channelsLast) inputs[0] = transpose(inputs[0], toChannelsFirst(rank!), 'nchw');
-  if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], view, extra, name('bias'), fail));
+  // QGemm's C sits in the accumulator, which alpha scales with A·B: the float Gemm adds alpha·C.
+  const alpha = form.float === 'Gemm' ? node.attribute?.find((a) => a.name === 'alpha')?.f ?? 1 : 1;
+  if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], alpha, view, extra, name('bias'), fail));
   const [ys, yz] = form.output;
   const y = ins[ys] ? name('y') : out;
   const kept = (node.attribute ?? []).filter((a) => a.name !== form.layout && !form.own?.includes(a.name ?? ''));
@@ -120,15 +131,16 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
 }
 
 /**
- * The axis of the Softmax a QLinearSoftmax computes: that of its `opset` attribute (the quantiser
- * writes the model's), whose default axis is 1 before opset 13 and −1 from 13 on. The model's Softmax
- * at the model's opset computes the same where both opsets are from 13 on (one axis), both before
- * (the axes from `axis` on, flattened), or the axis is the last one (where the two coincide).
+ * The axis of the Softmax a QLinearSoftmax computes (−1 by default), as the Softmax of its `opset`
+ * attribute (the quantiser writes the model's) computes it there. The model's Softmax at the
+ * model's opset computes the same where both opsets are from 13 on (one axis), both before (the
+ * axes from `axis` on, flattened), or the axis is the last one (where the two coincide).
  */
 function softmaxAxis(node: NodeProto, view: GraphView, fail: (what: string) => never): number {
   const attr = (name: string) => node.attribute?.find((a) => a.name === name)?.i;
   const own = toNumber(attr('opset') ?? fail('its opset attribute is missing'));
-  const axis = toNumber(attr('axis') ?? (own >= 13 ? -1 : 1));
+  // onnxruntime's kernel defaults to the last axis whatever `opset` says (its schema's default).
+  const axis = toNumber(attr('axis') ?? -1);
   const rank = view.rank(node.input![0]);
   const last = axis === -1 || (rank !== undefined && axis === rank - 1);
   if (!last && (own >= 13) !== (view.opset >= 13)) fail(`its Softmax of opset ${own} over axis ${axis} differs from the model's opset ${view.opset} Softmax there`);
@@ -187,10 +199,10 @@ function transposed(nodes: NodeProto[], x: string, perm: number[], out: string):
   return out;
 }
 
-/** A QLinearConv's or QGemm's int32 bias as floats: B·x_scale·w_scale (per output channel where w_scale is). */
-function quantizedBias(b: string, xScale: string, wScale: string, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
+/** A QLinearConv's or QGemm's int32 bias as floats: factor·B·x_scale·w_scale (per output channel where w_scale is). */
+function quantizedBias(b: string, xScale: string, wScale: string, factor: number, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
   const [bias, xs, ws] = [b, xScale, wScale].map((i) => view.constant(i) ?? fail('the bias and the input and weight scales must be constants'));
-  return constant(extra, name, bias.dims, bias.values.map((q, c) => q * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
+  return constant(extra, name, bias.dims, bias.values.map((q, c) => factor * q * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
 }
 
 function constant(extra: TensorProto[], name: string, dims: number[], values: number[]): string {

@@ -354,20 +354,17 @@ export class Explainer {
           view = new GraphView(unrolled, this.label);
           first = await probe(view.model);
         }
-        // Dynamic quantization's statistics, taken over the whole batch, become per row.
-        const perRow = quantizePerRow(view, first.facts);
-        if (perRow) {
-          view = new GraphView(perRow, this.label);
-          first = await probe(view.model);
-        }
         if (shapeRows) await this.sameShapes(view.model, specs, first.facts, shapeRows);
-        if (first.batchDynamic) return { view, ...first };
-        const freed = await freeHardCodedBatch(view, specs);
-        if (freed) {
-          const second = await probe(freed);
-          if (second.batchDynamic) return { view: new GraphView(freed, this.label), ...second };
-        }
-        return { view, ...first };
+        const batched = async (): Promise<{ view: GraphView } & ProbeResult> => {
+          if (first.batchDynamic) return { view, ...first };
+          const freed = await freeHardCodedBatch(view, specs);
+          const second = freed && await probe(freed);
+          return second && second.batchDynamic ? { view: new GraphView(freed, this.label), ...second } : { view, ...first };
+        };
+        // Dynamic quantization's statistics, taken over the whole batch, become per row (per tensor where the batch stays fixed).
+        const settled = await batched();
+        const perRow = quantizePerRow(settled.view, settled.facts);
+        return perRow ? { view: new GraphView(perRow, this.label), ...(await probe(perRow)) } : settled;
       })().then((prepared) => {
         validateProbed(prepared.view, prepared.facts.shapes);
         // Shapes show rows that mix as an outer product; rowMixingNode the values that mix.

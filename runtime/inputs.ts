@@ -23,6 +23,8 @@ export interface ModelInput extends InputSpec {
   categories?: string[];
   /** Read only by Identity copies that are graph outputs (ML.NET's Target column → Target.output): fed zeros, never explained. */
   copiedOnly?: boolean;
+  /** The model declares no shape for it (not even a rank): `dims` is then empty. */
+  rankUnknown?: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
       ...(cacheOutputs ? { cacheOutputs } : {}),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
       ...(isFloatType(elemType) && copiedToOutputsOnly(view, vi.name!) ? { copiedOnly: true } : {}),
+      ...(vi.type?.tensor_type && !vi.type.tensor_type.shape ? { rankUnknown: true } : {}),
       ...(typeof vi.doc_string === 'string' && vi.doc_string.startsWith(CATEGORIES) ? { categories: JSON.parse(vi.doc_string.slice(CATEGORIES.length)) as string[] } : {}),
     };
   });
@@ -115,9 +118,19 @@ export const ALL_INPUTS = 'all';
  * of each token-id input explained, by input name.
  */
 export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
+  const chosen = chooseInputs(view, inputs, wrt, label);
+  const shapeless = chosen.inputs.find((i) => i.rankUnknown);
+  if (shapeless) fail(noShape(shapeless, label));
+  return chosen;
+}
+
+const noShape = (i: ModelInput, label: string) => `${label}: input '${i.name}' declares no shape, so its rank is unknown: declare its shape in the model (its exporter's input shapes, or onnx.tools.update_model_dims.update_inputs_outputs_dims)`;
+
+function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => {
     const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
+    if (input.rankUnknown) fail(noShape(input, label));
     if (isBatchless(input, inputs)) fail(`${label}: --wrt ${name}: input '${name}' [${input.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row (--feed ${name}=FILE), not explained`);
     return input;
   };
@@ -151,6 +164,8 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).
+  const shapeless = allFloats.find((i) => i.rankUnknown);
+  if (!tokens.length && shapeless) fail(noShape(shapeless, label));
   if (!tokens.length && allFloats.length) fail(`${label}: the model's float inputs (${allFloats.map((i) => `'${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}]`).join(', ')}) have no batch axis: a model that takes one sample is explained with --unbatched (API: unbatched: true), rows given with a leading axis`);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
   return tokenInput(tokens.sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);

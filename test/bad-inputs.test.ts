@@ -105,6 +105,9 @@ fs.writeFileSync(at('unbatched.onnx'), encodeModel(tinyGraph([4], 13, (em, x) =>
 writeNpy(at('unbatched-input.npy'), Float32Array.from([0.5, -1, 2, 0.25]), [1, 4]);
 writeNpy(at('two-input.npy'), Float32Array.from([0.5, -1, 2, 0.25, 1, 1, -0.5, 0.75]), [2, 4]);
 
+/** A model whose input declares its type but no shape (not even a rank). */
+fs.writeFileSync(at('shapeless.onnx'), encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'shapeless', node: [{ op_type: 'Relu', input: ['x'], output: ['y'], name: 'relu' }], input: [{ name: 'x', type: { tensor_type: { elem_type: DataType.FLOAT } } }], output: [{ name: 'y' }] } }));
+
 /** mlp/model.onnx with initializer 'body.0.weight' moved to external data at `location`. */
 function externalModel(file: string, location: string, dataFile: string | undefined, offset = 0): void {
   const model = decodeModel(fs.readFileSync(mlp.model));
@@ -170,6 +173,13 @@ test('a model exported without its weights (export_params=False): one line sayin
 
 test('rows of exactly the input shape of a model without a batch axis: one line saying to use --unbatched or export it with one', async () => {
   await cliFails(['attribute', at('unbatched.onnx'), '--input', at('unbatched-input.npy'), '--target', '0'], /unbatched\.onnx: input 'x' has shape \[1,4\], expected rank 1 \[4\]: the model takes one sample without a batch axis; explain it as it is with --unbatched \(API: unbatched: true; rows run one at a time\), or export it with a leading batch axis/);
+});
+
+// It had been taken for a scalar: 'no batch axis' (or, for token ids, an embedding of rank 1).
+test('an input that declares no shape (its rank unknown): one line saying so', async () => {
+  const cause = /shapeless\.onnx: input 'x' declares no shape, so its rank is unknown: declare its shape in the model/;
+  await cliFails(['attribute', at('shapeless.onnx'), '--input', at('two-input.npy'), '--target', '0'], cause);
+  await apiFails(() => Explainer.load(at('shapeless.onnx')), cause, 'shapeless input');
 });
 
 test('a model onnxruntime saved at optimisation level \'all\' (NCHWc nodes): one line saying how to save it instead', async () => {

@@ -1,7 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttrType, DataType, encodeModel, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { canonicalForm } from '../rewriter/canonical-form';
+import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
@@ -188,7 +189,7 @@ test('QEmbedLayerNormalization and QAttention (quantize_dynamic of an optimised 
  * same function in standard ops: DynamicQuantizeLinear → DequantizeLinear → MatMul with the
  * dequantized weights → Add.
  */
-function fusedMlp(float: boolean): Uint8Array {
+function fusedMlp(float: boolean, batch: number | string = 'N'): Uint8Array {
   const [K, H, O] = [5, 4, 3];
   const r = rng(21);
   const w1 = Array.from({ length: K * H }, () => Math.floor(r() * 255) - 127);
@@ -217,8 +218,8 @@ function fusedMlp(float: boolean): Uint8Array {
         node('Relu', ['h'], ['a']),
         ...(float ? layer('a', 'scores', 2) : [node('DynamicQuantizeLinear', ['a'], ['a_q', 'a_s', 'a_z']), node('MatMulIntegerToFloat', ['a_q', 'w2', 'a_s', 's2', 'a_z', 'z2', 'b2'], ['scores'], 'com.microsoft')]),
       ],
-      input: [valueInfo('x', DataType.FLOAT, ['N', K])],
-      output: [valueInfo('scores', DataType.FLOAT, ['N', O])],
+      input: [valueInfo('x', DataType.FLOAT, [batch, K])],
+      output: [valueInfo('scores', DataType.FLOAT, [batch, O])],
     },
   };
   return encodeModel(m);
@@ -239,6 +240,44 @@ test('DynamicQuantizeMatMul and MatMulIntegerToFloat (onnxruntime\'s fusions of 
   assert.ok(relL2(r.attributions.data, reference.attributions.data) < 1e-6, `gradient vs the standard-ops form: ${relL2(r.attributions.data, reference.attributions.data)}`);
   const d = await (await Explainer.load(model)).attribute({ data: input, dims: [3, 5] }, { target: targets, method: 'deeplift', baseline: { data: input.map((v) => 0.5 - v), dims: [3, 5] } });
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
+// Declared at batch 1, the model had no batch axis to take statistics along, so its quantizer stayed
+// as it was and the gradient was refused at its DequantizeLinear (a scale computed from the input).
+test('DynamicQuantizeMatMul and MatMulIntegerToFloat in a model that fixes batch 1: explained as the batch-free model is, row by row', async () => {
+  const input = Float32Array.from({ length: 2 * 5 }, (_, i) => Math.cos(1.3 * i) * 2);
+  const targets = [1, 2];
+  const [fixed, free] = await Promise.all([fusedMlp(false, 1), fusedMlp(false)].map((m) => Explainer.load(m, { warn: () => {} })));
+  for (const method of ['gradient', 'deeplift']) {
+    const [a, b] = [await fixed.attribute({ data: input, dims: [2, 5] }, { target: targets, method }), await free.attribute({ data: input, dims: [2, 5] }, { target: targets, method })];
+    assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, `${method}: rel L2 ${relL2(a.attributions.data, b.attributions.data)}`);
+  }
+});
+
+// A DequantizeLinear without a zero point outputs from uint8 at onnxruntime's optimiser's hands: when it
+// moved the pair around a Reshape it requantized the int8 activations to uint8, clamping the negative ones.
+test('MatMulIntegerToFloat with an int8 activation [1, S, K] and no zero point: the reading at onnxruntime\'s full optimisation gives the kernel\'s outputs', async () => {
+  const i8 = (name: string, dims: number[], v: number[]) => ({ name, dims, data_type: DataType.INT8, raw_data: Uint8Array.from(v, (q) => q & 255) });
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'int8-activation',
+      node: [{ op_type: 'MatMulIntegerToFloat', domain: 'com.microsoft', input: ['a', 'w', 'a_scale', 'w_scale', '', '', 'bias'], output: ['y'], name: 'mm' }],
+      initializer: [i8('w', [2, 3], [17, -90, 45, 120, -3, -64]), makeTensor('a_scale', [], [0.04], DataType.FLOAT), makeTensor('w_scale', [], [0.01], DataType.FLOAT), makeTensor('bias', [3], [0.1, -0.2, 0.3], DataType.FLOAT)],
+      input: [valueInfo('a', DataType.INT8, [1, 3, 2])],
+      output: [valueInfo('y', DataType.FLOAT, [1, 3, 3])],
+    },
+  };
+  const a = new ort.Tensor('int8', Int8Array.from([-100, 30, 7, -1, 127, -128]), [1, 3, 2]);
+  const run = async (bytes: Uint8Array, graphOptimizationLevel: 'disabled' | 'all') => {
+    const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, graphOptimizationLevel });
+    const y = Array.from((await s.run({ a })).y.data as Float32Array);
+    await s.release();
+    return y;
+  };
+  const kernel = await run(encodeModel(m), 'disabled');
+  const read = await run(encodeModel(canonicalForm(decodeModel(encodeModel(m)), 'int8.onnx')), 'all');
+  assert.ok(relL2(read, kernel) < 1e-6, `${read} against ${kernel}`);
 });
 
 test.run();

@@ -396,6 +396,61 @@ test('qop_cnn with its head as com.microsoft QGemm (uint8 or float output, trans
   }
 });
 
+// QGemm's kernel adds its int32 C in the accumulator, before alpha: y = alpha·(A·B + C) (it had read alpha·A·B + C).
+// QLinearSoftmax's kernel takes the last axis by default whatever its `opset` (it had read axis 1 before opset 13).
+test('com.microsoft QGemm with alpha 0.5 and an int32 C, and QLinearSoftmax of opset 12 without an axis: the readings give onnxruntime\'s kernels\' outputs', async () => {
+  const u8 = (name: string, v: number) => ({ name, dims: [], data_type: DataType.UINT8, raw_data: Uint8Array.from([v]) });
+  const weights = Int8Array.from({ length: 12 }, (_, k) => Math.round(60 * Math.sin(k * 2.1)));
+  const initializer = [
+    makeTensor('xs', [], [0.02], DataType.FLOAT), u8('xz', 128), makeTensor('ws', [], [0.01], DataType.FLOAT), { name: 'wz', dims: [], data_type: DataType.INT8, raw_data: Uint8Array.from([0]) },
+    { name: 'w', dims: [4, 3], data_type: DataType.INT8, raw_data: new Uint8Array(weights.buffer) }, makeTensor('c', [4], [900, -1500, 300, 2500], DataType.INT32),
+    makeTensor('ss', [], [0.05], DataType.FLOAT), u8('sz', 120), makeTensor('ps', [], [1 / 256], DataType.FLOAT), u8('pz', 0), makeTensor('shape', [3], [0, 2, 2], DataType.INT64),
+  ];
+  const node = [
+    { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['qx'], name: 'qx' },
+    { op_type: 'QGemm', domain: 'com.microsoft', input: ['qx', 'xs', 'xz', 'w', 'ws', 'wz', 'c'], output: ['y'], name: 'gemm', attribute: [{ name: 'transB', type: AttrType.INT, i: 1 }, { name: 'alpha', type: AttrType.FLOAT, f: 0.5 }] },
+    { op_type: 'QuantizeLinear', input: ['y', 'ss', 'sz'], output: ['qy'], name: 'qy' },
+    { op_type: 'Reshape', input: ['qy', 'shape'], output: ['grid'], name: 'grid' },
+    { op_type: 'QLinearSoftmax', domain: 'com.microsoft', input: ['grid', 'ss', 'sz', 'ps', 'pz'], output: ['qp'], name: 'softmax', attribute: [{ name: 'opset', type: AttrType.INT, i: 12 }] },
+    { op_type: 'DequantizeLinear', input: ['qp', 'ps', 'pz'], output: ['p'], name: 'p' },
+  ];
+  const bytes = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 12 }, { domain: 'com.microsoft', version: 1 }], graph: { name: 'qgemm', node, initializer, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [{ name: 'y' }, { name: 'p' }] } });
+  const x = Float32Array.from({ length: 6 }, (_, k) => 1.2 * Math.cos(k * 1.7));
+  const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const want = await kernels.run({ x: new ort.Tensor('float32', x, [2, 3]) });
+  await kernels.release();
+  const got = await (await Explainer.load(bytes, { warn: () => {} })).forward({ data: x, dims: [2, 3] });
+  assert.ok(relL2(got.y.data, want.y.data as Float32Array) <= 1e-6, `QGemm: ${Array.from(got.y.data)} against ${Array.from(want.y.data as Float32Array)}`);
+  const steps = Array.from(got.p.data, (v, i) => Math.round(Math.abs(v - (want.p.data as Float32Array)[i]) * 256));
+  assert.ok(Math.max(...steps) <= 2, `QLinearSoftmax: steps apart ${steps}`);
+});
+
+// From float weights between DequantizeLinear and QuantizeLinear, onnxruntime's optimiser fused the
+// reading back into a QLinearConv with weights it requantized itself (per tensor, to its own scale):
+// outputs several steps off. Integer weights through DequantizeLinear fuse back to the same kernel.
+test('a QLinearConv whose int8 weights do not span ±127: its reading, run as the Explainer runs it (optimisation \'all\'), gives the kernel\'s outputs exactly', async () => {
+  const u8 = (name: string, v: number) => ({ name, dims: [], data_type: DataType.UINT8, raw_data: Uint8Array.from([v]) });
+  const weights = Int8Array.from({ length: 18 }, (_, k) => Math.round(50 * Math.sin(k * 1.9) + 20 * Math.cos(k)));
+  const initializer = [
+    makeTensor('xs', [], [0.021], DataType.FLOAT), u8('xz', 128), makeTensor('ws', [], [0.013], DataType.FLOAT), { name: 'wz', dims: [], data_type: DataType.INT8, raw_data: Uint8Array.from([0]) },
+    { name: 'w', dims: [2, 1, 3, 3], data_type: DataType.INT8, raw_data: new Uint8Array(weights.buffer) }, makeTensor('ys', [], [0.0037], DataType.FLOAT), u8('yz', 110),
+  ];
+  const ints = (name: string, v: number[]) => ({ name, type: AttrType.INTS, ints: v });
+  const node = [
+    { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['qx'], name: 'qx' },
+    { op_type: 'QLinearConv', input: ['qx', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz'], output: ['qy'], name: 'conv', attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [1, 1])] },
+    { op_type: 'DequantizeLinear', input: ['qy', 'ys', 'yz'], output: ['y'], name: 'y' },
+  ];
+  const bytes = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'qconv', node, initializer, input: [valueInfo('x', DataType.FLOAT, ['N', 1, 4, 4])], output: [{ name: 'y' }] } });
+  const x = Float32Array.from({ length: 32 }, (_, k) => 1.3 * Math.sin(k * 0.77));
+  const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const want = Array.from((await kernels.run({ x: new ort.Tensor('float32', x, [2, 1, 4, 4]) })).y.data as Float32Array);
+  await kernels.release();
+  const got = Array.from((await (await Explainer.load(bytes)).forward({ data: x, dims: [2, 1, 4, 4] })).y.data);
+  const steps = got.map((v, i) => Math.round(Math.abs(v - want[i]) / 0.0037));
+  assert.equal(Math.max(...steps), 0, `steps apart: ${steps}`);
+});
+
 // onnxruntime's optimiser (level 'all', saved with optimizedModelFilePath) writes QOperator models
 // channels-last: com.microsoft QLinearConv and QLinearGlobalAveragePool with channels_last = 1 and the
 // uint8 MaxPool as NhwcMaxPool, between Transposes. Read with Transposes around the float ops, the
