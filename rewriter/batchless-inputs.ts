@@ -40,7 +40,8 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
   const outputs = new Set((graph.output ?? []).filter(isTensorValue).map((o) => o.name ?? ''));
   const withAxis = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
-    return tt ? { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim: [{ dim_value: 1 }, ...(tt.shape?.dim ?? [])] } } } } : vi;
+    // An input that declares no shape keeps none (its rank is unknown).
+    return tt?.shape ? { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim: [{ dim_value: 1 }, ...(tt.shape.dim ?? [])] } } } } : vi;
   };
   for (const x of inputs) em.rename(em.squeeze(x, [0]), inner(x));
   const squeezes = em.nodes.splice(0);

@@ -1,4 +1,4 @@
-import { afterPast, capScores, defaultScale, dimOf, positions } from './attention';
+import { capScores, defaultScale, dimOf, positions } from './attention';
 import { attrFloat, attrInt, attrString } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
@@ -16,17 +16,18 @@ const BLOCKED = 1e30;
  * write: Llama, Mistral, Phi-3, Qwen 2) in standard ops, for caches that are separate from the
  * present outputs. Query [B, S, heads·H] with key and value [B, S, kv_heads·H], or one packed
  * [B, S, (heads + 2·kv_heads)·H]; query head h reads key/value head ⌊h / (heads / kv_heads)⌋.
- * present = past ++ new along the sequence ([B, kv_heads, P + S, H]), the new keys turned first
- * when do_rotary (positions P…P + S − 1; cos_cache and sin_cache [max, rotary_dim / 2], halves or
- * interleaved pairs). Query i sees key j when j ≤ P + i (causal; any j when causal = 0),
- * j ≤ seqlens_k[b] (the row's last token, so right padding) and, with local_window_size w > 0,
- * j > min(P + i, seqlens_k[b]) − w (a padded query has its row's last window, as in onnxruntime's
- * reference kernel; its flash path, taken by default without softcap, gives such queries other
- * values). Scores are scale·QKᵀ (1/√H by default), capped to softcap·tanh(·/softcap) when
- * softcap > 0.
- * A past of P positions is read as every row's past (rows whose past is padded are not); smooth
- * softmax, head sinks, position_ids, attention_bias, the QK output, a sliding-window cache,
- * quantized caches, QK normalisation and attributes it does not know are refused naming the node.
+ * Row b's past is the first p_b = seqlens_k[b] + 1 − S positions of the past buffer [B, kv_heads,
+ * P, H] (P where the row is full; 0 in a prompt): present holds it, then the S new keys and values
+ * ([B, kv_heads, P + S, H]; past ++ new where every row is full), the new keys turned first when
+ * do_rotary (positions p_b…p_b + S − 1; cos_cache and sin_cache [max, rotary_dim / 2], halves or
+ * interleaved pairs). Query i sits at a = p_b + i and sees key j when j ≤ a (causal; any j when
+ * causal = 0), j ≤ seqlens_k[b] (the row's last token, so right padding) and, with
+ * local_window_size w > 0, j > min(a, seqlens_k[b]) − w (a padded query has its row's last window,
+ * as in onnxruntime's reference kernel; its flash path, taken by default without softcap, gives
+ * such queries other values). Scores are scale·QKᵀ (1/√H by default), capped to
+ * softcap·tanh(·/softcap) when softcap > 0. Smooth softmax, head sinks, position_ids,
+ * attention_bias, the QK output, a sliding-window cache, quantized caches, QK normalisation and
+ * attributes it does not know are refused naming the node.
  */
 export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: string) => never): void {
   const [query, key, value, pastKey, pastValue, seqlensK, , cosCache, sinCache, positionIds, attentionBias, headSink, ...later] = n.input ?? [];
@@ -60,9 +61,13 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
   } else {
     fail('give both key and value, or neither (packed query, key and value)');
   }
-  const past = pastKey ? dimOf(em, pastKey, 2) : em.constInt([0]);
   const here = positions(em, q, 3);
-  const at = em.add(here, em.reshape(past, []));
+  const last = em.cast(seqlensK, DataType.INT64);
+  // Row b's past: seqlens_k[b] + 1 − S positions (0 in a prompt, whose padded rows give less).
+  const sinceStart = em.sub(em.add(last, em.constInt([1], [])), dimOf(em, q, 3));
+  const rowPast = em.where(em.compare('Less', sinceStart, em.constInt([0], [])), em.constInt([0], []), sinceStart);
+  // Query i of row b at rowPast[b] + i: [B, S].
+  const at = em.add(em.unsqueeze(rowPast, [1]), em.unsqueeze(here, [0]));
 
   if (attrInt(n, 'do_rotary', 0)) {
     if (!cosCache || !sinCache) fail('do_rotary needs cos_cache and sin_cache');
@@ -72,28 +77,24 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
     // Without a declared width, the features past the turned ones are sliced to the end, whatever their count.
     const headSize = queryWidth ? queryWidth / (key ? heads : heads + 2 * kvHeads) : Number.MAX_SAFE_INTEGER;
     const interleaved = attrInt(n, 'rotary_interleaved', 0) !== 0;
-    const angle = (cache: string) => {
-      const c = em.op('Gather', [cache, at], { axis: 0 });
-      return interleaved ? em.unsqueeze(c, [2]) : c;
-    };
-    const [c, s] = [angle(cosCache), angle(sinCache)];
-    q = turnFeatures(em, q, 5, c, s, width, interleaved, headSize);
-    k = turnFeatures(em, k, 4, c, s, width, interleaved, headSize);
+    // The angles at each row's positions [B, S, half], as [B, 1, 1, S, half] against Q and [B, 1, S, half] against K (a trailing 1 when interleaved).
+    const angles = (cache: string, axes: number[]) => em.unsqueeze(em.op('Gather', [cache, at], { axis: 0 }), interleaved ? [...axes, axes.length + 3] : axes);
+    q = turnFeatures(em, q, 5, angles(cosCache, [1, 2]), angles(sinCache, [1, 2]), width, interleaved, headSize);
+    k = turnFeatures(em, k, 4, angles(cosCache, [1]), angles(sinCache, [1]), width, interleaved, headSize);
   }
-  const [allK, allV] = afterPast(em, k, v, pastKey, pastValue);
+  const [allK, allV] = pastKey && pastValue ? [k, v].map((t, i) => afterRowPast(em, [pastKey, pastValue][i], t, rowPast)) : [k, v];
   if (presentKey) em.rename(allK, presentKey);
   if (presentValue) em.rename(allV, presentValue);
 
   // 1 where query i may see key j, as [B, 1, 1, S, T] against the scores [B, kv_heads, group, S, T].
-  const keys = positions(em, allK, 2);
-  const queries = em.unsqueeze(at, [1]);
-  const rowKeys = em.reshape(keys, [1, 1, 1, 1, -1]);
-  const last = em.reshape(em.cast(seqlensK, DataType.INT64), [-1, 1, 1, 1, 1]);
+  const rowKeys = em.reshape(positions(em, allK, 2), [1, 1, 1, 1, -1]);
+  const queries = em.reshape(at, [0, 1, 1, -1, 1]);
+  const lastKey = em.reshape(last, [-1, 1, 1, 1, 1]);
   const window = attrInt(n, 'local_window_size', -1);
   const keep = [
-    ...(causal ? [em.mask('LessOrEqual', em.unsqueeze(keys, [0]), queries)] : []),
-    em.mask('LessOrEqual', rowKeys, last),
-    ...(window > 0 ? [inWindow(em, em.unsqueeze(keys, [0]), queries, rowKeys, last, window)] : []),
+    ...(causal ? [em.mask('LessOrEqual', rowKeys, queries)] : []),
+    em.mask('LessOrEqual', rowKeys, lastKey),
+    ...(window > 0 ? [inWindow(em, rowKeys, queries, lastKey, window)] : []),
   ].reduce((a, b) => em.mul(a, b));
 
   const given = attrFloat(n, 'scale', 0);
@@ -110,8 +111,24 @@ export function groupQueryAttention(em: Emitter, view: GraphView, n: NodeProto, 
  * query's window is its row's last token's, as onnxruntime's kernel caps the causal length at the
  * row's length. j > min(a, b) − w holds where j > a − w or j > b − w.
  */
-function inWindow(em: Emitter, keys: string, queries: string, rowKeys: string, last: string, w: number): string {
+function inWindow(em: Emitter, keys: string, queries: string, last: string, w: number): string {
   const width = em.constInt([w], []);
-  const either = em.add(em.mask('Greater', keys, em.sub(queries, width)), em.mask('Greater', rowKeys, em.sub(last, width)));
+  const either = em.add(em.mask('Greater', keys, em.sub(queries, width)), em.mask('Greater', keys, em.sub(last, width)));
   return em.mask('Greater', either, em.scalar(0.5));
+}
+
+/**
+ * present = the row's past, then its S new keys or values, at positions rowPast[b] … rowPast[b] + S − 1
+ * of a buffer of P + S ([B, kv_heads, P + S, H] from past [B, kv_heads, P, H] and new [B, kv_heads,
+ * S, H]), as onnxruntime writes a row whose past is shorter than the buffer (its padding is
+ * overwritten); the positions after its new ones hold zeros, where the kernel leaves its buffer as
+ * it was allocated. Where every row's past is P, past ++ new.
+ */
+function afterRowPast(em: Emitter, past: string, fresh: string, rowPast: string): string {
+  const slots = em.reshape(positions(em, em.concat([past, fresh], 2), 2), [1, -1, 1]);
+  const start = em.reshape(rowPast, [-1, 1, 1]);
+  // [B, 1, P + S, P] and [B, 1, P + S, S]: 1 where slot t keeps past position p (t = p < rowPast[b]), takes new position s (t = rowPast[b] + s).
+  const keeps = em.mul(em.mask('Equal', slots, em.reshape(positions(em, past, 2), [1, 1, -1])), em.mask('Less', slots, start));
+  const takes = em.mask('Equal', slots, em.add(start, em.reshape(positions(em, fresh, 2), [1, 1, -1])));
+  return em.add(em.matmul(em.unsqueeze(keeps, [1]), past), em.matmul(em.unsqueeze(takes, [1]), fresh));
 }

@@ -1,5 +1,6 @@
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
+import { upgradeOpset } from './opset-upgrade';
 import { QUANTIZED_MOVES } from './quantized-moves';
 import { AttributeProto, AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
@@ -57,19 +58,22 @@ const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domai
  * onnxruntime's QOperator quantization format (QLinearConv, QLinearMatMul and the com.microsoft
  * QLinear elementwise and pooling ops, as in the ONNX Model Zoo's int8 models) in QDQ form:
  * DequantizeLinear of each operand, the float op with the same attributes, QuantizeLinear with the
- * output's scale and zero point — the definition of each QLinear op. Constant weights stay
- * integers read through DequantizeLinear (per output channel along its axis; dequantized into a
- * float initializer where that axis needs opset 13), which lets onnxruntime's optimiser fuse the
- * group back into the integer kernel with the same weights (from float weights it requantized
- * them, several steps off). The int32 bias (scale x_scale·w_scale, zero point 0) becomes a float
- * initializer. The existing QuantizeLinear/DequantizeLinear rules (straight-through estimator)
- * then apply. Unfused, the float op accumulates in float32 where the kernels accumulate integers,
- * so an output may differ from the kernel's by one quantization step where it lies within float
+ * output's scale and zero point — the definition of each QLinear op. Constant weights and the
+ * int32 bias (scale x_scale·w_scale, zero point 0) stay integers read through DequantizeLinear (per
+ * output channel along its axis), as onnxruntime's QDQ format writes them, which lets its optimiser
+ * fuse the group back into the integer kernel with the same weights (from float weights it
+ * requantized them, several steps off; a float bias it quantized with a Round, which opset 10
+ * lacks). A model with per-channel weights below opset 13 (DequantizeLinear's axis) is rebound to
+ * 13 first. The existing QuantizeLinear/DequantizeLinear rules (straight-through estimator) then
+ * apply. Unfused, the float op accumulates in float32 where the kernels accumulate integers, so an
+ * output may differ from the kernel's by one quantization step where it lies within float
  * rounding of a step boundary.
  */
 export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some((n) => keyOf(n) in FORMS)) return model;
-  const view = new GraphView(model, label);
+  const given = new GraphView(model, label);
+  const view = given.opset < AXIS_OPSET && given.nodes.some((n) => perChannelWeights(given, n)) ? new GraphView(upgradeOpset(model, AXIS_OPSET, label), label) : given;
+  model = view.model;
   const extra: TensorProto[] = [];
   const nodes = (model.graph!.node ?? []).flatMap((n) => {
     const form = FORMS[keyOf(n)];
@@ -92,25 +96,13 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const operands = form.rest === undefined ? form.operands : Array.from({ length: (ins.length - form.rest) / 3 }, (_, k): [number, number, number] => [form.rest! + 3 * k, form.rest! + 3 * k + 1, form.rest! + 3 * k + 2]);
   const added: NodeProto[] = [];
   const floats = operands.map(([v, s, z], k) => {
-    const weights = view.constant(ins[v]);
-    if (weights && view.initializers.has(ins[v])) {
-      // Constant weights, per tensor or per output channel (axis 0 of a Conv weight, the last axis of a MatMul's B, Gemm's N axis).
-      const scale = view.constant(ins[s]) ?? fail('a constant operand needs a constant scale');
-      const zero = ins[z] ? view.constant(ins[z]) ?? fail('a constant operand needs a constant zero point') : undefined;
-      const last = form.float === 'MatMul' || (form.float === 'Gemm' && toNumber(node.attribute?.find((a) => a.name === 'transB')?.i ?? 0) === 0);
-      const channelAxis = last ? weights.dims.length - 1 : 0;
-      if (scale.values.length === 1 || view.opset >= 13) {
-        const dq = name(`w${k}`);
-        added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq, attribute: scale.values.length === 1 ? [] : [{ name: 'axis', type: AttrType.INT, i: channelAxis }] });
-        return dq;
-      }
-      return constant(extra, name(`w${k}`), weights.dims, weights.values.map((q, i) => {
-        const c = scale.values.length === 1 ? 0 : channelIndex(weights.dims, channelAxis, i);
-        return (q - (zero?.values[zero.values.length === 1 ? 0 : c] ?? 0)) * scale.values[c];
-      }));
-    }
-    const dq = name(`x${k}`);
-    added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq });
+    // Constant weights, per tensor or per output channel (axis 0 of a Conv weight, the last axis of a MatMul's B, Gemm's N axis).
+    const weights = view.initializers.has(ins[v]);
+    const perChannel = weights && (view.constant(ins[s]) ?? fail('a constant operand needs a constant scale')).values.length > 1;
+    const last = form.float === 'MatMul' || (form.float === 'Gemm' && toNumber(node.attribute?.find((a) => a.name === 'transB')?.i ?? 0) === 0);
+    const dq = name(`${weights ? 'w' : 'x'}${k}`);
+    const axis = perChannel ? [{ name: 'axis', type: AttrType.INT, i: last ? view.constantDims(ins[v])!.length - 1 : 0 }] : [];
+    added.push({ op_type: 'DequantizeLinear', input: [ins[v], ins[s], ...(ins[z] ? [ins[z]] : [])], output: [dq], name: dq, attribute: axis });
     return dq;
   });
   const transpose = (x: string, perm: number[], hint: string) => transposed(added, x, perm, name(hint));
@@ -118,7 +110,11 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   if (channelsLast) inputs[0] = transpose(inputs[0], toChannelsFirst(rank!), 'nchw');
   // QGemm's C sits in the accumulator, which alpha scales with A·B: the float Gemm adds alpha·C.
   const alpha = form.float === 'Gemm' ? node.attribute?.find((a) => a.name === 'alpha')?.f ?? 1 : 1;
-  if (form.bias !== undefined && ins[form.bias]) inputs.push(quantizedBias(ins[form.bias], ins[operands[0][1]], ins[operands[1][1]], alpha, view, extra, name('bias'), fail));
+  if (form.bias !== undefined && ins[form.bias]) {
+    const [xs, ws] = [operands[0][1], operands[1][1]].map((i) => view.constant(ins[i]) ?? fail('with a bias, the input and weight scales must be constants'));
+    const scales = ws.values.map((w) => alpha * xs.values[0] * w);
+    inputs.push(quantizedBias(ins[form.bias], scales, added, extra, name('bias')));
+  }
   const [ys, yz] = form.output;
   const y = ins[ys] ? name('y') : out;
   const kept = (node.attribute ?? []).filter((a) => a.name !== form.layout && !form.own?.includes(a.name ?? ''));
@@ -199,19 +195,27 @@ function transposed(nodes: NodeProto[], x: string, perm: number[], out: string):
   return out;
 }
 
-/** A QLinearConv's or QGemm's int32 bias as floats: factor·B·x_scale·w_scale (per output channel where w_scale is). */
-function quantizedBias(b: string, xScale: string, wScale: string, factor: number, view: GraphView, extra: TensorProto[], name: string, fail: (what: string) => never): string {
-  const [bias, xs, ws] = [b, xScale, wScale].map((i) => view.constant(i) ?? fail('the bias and the input and weight scales must be constants'));
-  return constant(extra, name, bias.dims, bias.values.map((q, c) => factor * q * xs.values[0] * ws.values[ws.values.length === 1 ? 0 : c]));
+/**
+ * A QLinearConv's or QGemm's int32 bias B at `scales` (one, or one per output channel), read
+ * through DequantizeLinear (appended to `dequantized`) as onnxruntime's QDQ format writes it.
+ */
+function quantizedBias(b: string, scales: number[], dequantized: NodeProto[], extra: TensorProto[], name: string): string {
+  const perChannel = scales.length > 1;
+  const scale = constant(extra, `${name}/scale`, perChannel ? [scales.length] : [], scales);
+  dequantized.push({ op_type: 'DequantizeLinear', input: [b, scale], output: [name], name, attribute: perChannel ? [{ name: 'axis', type: AttrType.INT, i: 0 }] : [] });
+  return name;
+}
+
+/** The opset from which DequantizeLinear takes an axis (per-channel scales). */
+const AXIS_OPSET = 13;
+
+/** Whether a QLinear op has constant weights with a scale per channel. */
+function perChannelWeights(view: GraphView, n: NodeProto): boolean {
+  const form = FORMS[keyOf(n)];
+  return !!form && form.operands.some(([v, s]) => view.initializers.has(n.input![v]) && (view.constant(n.input![s])?.values.length ?? 1) > 1);
 }
 
 function constant(extra: TensorProto[], name: string, dims: number[], values: number[]): string {
   extra.push(makeTensor(name, dims, Float32Array.from(values), DataType.FLOAT));
   return name;
-}
-
-/** The index along `axis` of flat element i of a C-order tensor of `dims`. */
-function channelIndex(dims: number[], axis: number, i: number): number {
-  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  return Math.floor(i / inner) % dims[axis];
 }

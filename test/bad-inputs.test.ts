@@ -180,6 +180,7 @@ test('an input that declares no shape (its rank unknown): one line saying so', a
   const cause = /shapeless\.onnx: input 'x' declares no shape, so its rank is unknown: declare its shape in the model/;
   await cliFails(['attribute', at('shapeless.onnx'), '--input', at('two-input.npy'), '--target', '0'], cause);
   await apiFails(() => Explainer.load(at('shapeless.onnx')), cause, 'shapeless input');
+  await apiFails(() => Explainer.load(at('shapeless.onnx'), { unbatched: true }), cause, 'shapeless input, unbatched');
 });
 
 test('a model onnxruntime saved at optimisation level \'all\' (NCHWc nodes): one line saying how to save it instead', async () => {

@@ -427,28 +427,36 @@ test('com.microsoft QGemm with alpha 0.5 and an int32 C, and QLinearSoftmax of o
 
 // From float weights between DequantizeLinear and QuantizeLinear, onnxruntime's optimiser fused the
 // reading back into a QLinearConv with weights it requantized itself (per tensor, to its own scale):
-// outputs several steps off. Integer weights through DequantizeLinear fuse back to the same kernel.
-test('a QLinearConv whose int8 weights do not span ±127: its reading, run as the Explainer runs it (optimisation \'all\'), gives the kernel\'s outputs exactly', async () => {
+// outputs several steps off. From a float bias it wrote a Round, which opset 10 lacks (the reading
+// ran unoptimised, with a warning). Integer weights and bias through DequantizeLinear fuse back to
+// the same kernel.
+test('QLinearConvs whose int8 weights do not span ±127 (per tensor at opset 13; per channel with an int32 bias at opset 10): their readings, run as the Explainer runs them (optimisation \'all\'), give the kernel\'s outputs exactly', async () => {
   const u8 = (name: string, v: number) => ({ name, dims: [], data_type: DataType.UINT8, raw_data: Uint8Array.from([v]) });
   const weights = Int8Array.from({ length: 18 }, (_, k) => Math.round(50 * Math.sin(k * 1.9) + 20 * Math.cos(k)));
-  const initializer = [
-    makeTensor('xs', [], [0.021], DataType.FLOAT), u8('xz', 128), makeTensor('ws', [], [0.013], DataType.FLOAT), { name: 'wz', dims: [], data_type: DataType.INT8, raw_data: Uint8Array.from([0]) },
-    { name: 'w', dims: [2, 1, 3, 3], data_type: DataType.INT8, raw_data: new Uint8Array(weights.buffer) }, makeTensor('ys', [], [0.0037], DataType.FLOAT), u8('yz', 110),
-  ];
   const ints = (name: string, v: number[]) => ({ name, type: AttrType.INTS, ints: v });
-  const node = [
-    { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['qx'], name: 'qx' },
-    { op_type: 'QLinearConv', input: ['qx', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz'], output: ['qy'], name: 'conv', attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [1, 1])] },
-    { op_type: 'DequantizeLinear', input: ['qy', 'ys', 'yz'], output: ['y'], name: 'y' },
-  ];
-  const bytes = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'qconv', node, initializer, input: [valueInfo('x', DataType.FLOAT, ['N', 1, 4, 4])], output: [{ name: 'y' }] } });
-  const x = Float32Array.from({ length: 32 }, (_, k) => 1.3 * Math.sin(k * 0.77));
-  const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
-  const want = Array.from((await kernels.run({ x: new ort.Tensor('float32', x, [2, 1, 4, 4]) })).y.data as Float32Array);
-  await kernels.release();
-  const got = Array.from((await (await Explainer.load(bytes)).forward({ data: x, dims: [2, 1, 4, 4] })).y.data);
-  const steps = got.map((v, i) => Math.round(Math.abs(v - want[i]) / 0.0037));
-  assert.equal(Math.max(...steps), 0, `steps apart: ${steps}`);
+  for (const [opset, perChannel] of [[13, false], [10, true]] as const) {
+    const initializer = [
+      makeTensor('xs', [], [0.021], DataType.FLOAT), u8('xz', 128), makeTensor('ws', perChannel ? [2] : [], perChannel ? [0.013, 0.007] : [0.013], DataType.FLOAT),
+      { name: 'wz', dims: perChannel ? [2] : [], data_type: DataType.INT8, raw_data: new Uint8Array(perChannel ? 2 : 1) },
+      { name: 'w', dims: [2, 1, 3, 3], data_type: DataType.INT8, raw_data: new Uint8Array(weights.buffer) }, makeTensor('ys', [], [0.0037], DataType.FLOAT), u8('yz', 110),
+      makeTensor('b', [2], [1500, -900], DataType.INT32),
+    ];
+    const node = [
+      { op_type: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['qx'], name: 'qx' },
+      { op_type: 'QLinearConv', input: ['qx', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz', ...(perChannel ? ['b'] : [])], output: ['qy'], name: 'conv', attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [1, 1])] },
+      { op_type: 'DequantizeLinear', input: ['qy', 'ys', 'yz'], output: ['y'], name: 'y' },
+    ];
+    const bytes = encodeModel({ ir_version: 7, opset_import: [{ domain: '', version: opset }], graph: { name: 'qconv', node, initializer, input: [valueInfo('x', DataType.FLOAT, ['N', 1, 4, 4])], output: [{ name: 'y' }] } });
+    const x = Float32Array.from({ length: 32 }, (_, k) => 1.3 * Math.sin(k * 0.77));
+    const kernels = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+    const want = Array.from((await kernels.run({ x: new ort.Tensor('float32', x, [2, 1, 4, 4]) })).y.data as Float32Array);
+    await kernels.release();
+    const warnings: string[] = [];
+    const got = Array.from((await (await Explainer.load(bytes, { warn: (m) => warnings.push(m) })).forward({ data: x, dims: [2, 1, 4, 4] })).y.data);
+    const steps = got.map((v, i) => Math.round(Math.abs(v - want[i]) / 0.0037));
+    assert.equal(Math.max(...steps), 0, `opset ${opset}: steps apart: ${steps}`);
+    assert.equal(warnings, [], `opset ${opset}: run as optimised`);
+  }
 });
 
 // onnxruntime's optimiser (level 'all', saved with optimizedModelFilePath) writes QOperator models

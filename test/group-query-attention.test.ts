@@ -220,13 +220,19 @@ test('an onnxruntime-genai-style decoder with GroupQueryAttention, explained at 
   assert.ok(info.out.includes(`input: input_ids [N, S] int64: token ids: explained at the embedding output 'h0' (--wrt input_ids)`), info.out.join('\n'));
 });
 
-test('com.microsoft GroupQueryAttention with a fed past (a generation step, rotary at positions P…): the reading gives onnxruntime\'s outputs', async () => {
-  const model = gqaModel({ rotary: { dim: 16 }, window: 3 });
-  const p = 4;
-  const run: Run = { x: x.subarray(0, N * D), n: N, s: 1, p, mask: Array(N * (p + 1)).fill(1), past: [Float32Array.from(values(N * KV * p * H)), Float32Array.from(values(N * KV * p * H))] };
-  const kernel = await outputs(model, run);
-  const read = await outputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'gqa.onnx')), run);
-  for (const name of ['context', 'present.0.key', 'present.0.value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}: rel L2 ${relL2(read[name], kernel[name])}`);
+// Row 1's past holds 2 tokens in a buffer of 4 (seqlens_k 2): its new key goes to position 2 and its
+// query turns at position 2 (it had been read at position 4, after the padding).
+test('com.microsoft GroupQueryAttention with a fed past (a generation step, rotary at positions P…), every row\'s past full or one row\'s past padded: the reading gives onnxruntime\'s outputs and presents', async () => {
+  for (const interleaved of [false, true]) {
+    const model = gqaModel({ rotary: { dim: 16, interleaved }, window: 3 });
+    const p = 4;
+    for (const mask of [Array(N * (p + 1)).fill(1), [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]]) {
+      const run: Run = { x: x.subarray(0, N * D), n: N, s: 1, p, mask, past: [Float32Array.from(values(N * KV * p * H)), Float32Array.from(values(N * KV * p * H))] };
+      const kernel = await outputs(model, run);
+      const read = await outputs(encodeModel(unfuseTransformerOps(decodeModel(model), 'gqa.onnx')), run);
+      for (const name of ['context', 'present.0.key', 'present.0.value']) assert.ok(relL2(read[name], kernel[name]) < 1e-6, `${name}, mask ${mask}: rel L2 ${relL2(read[name], kernel[name])}`);
+    }
+  }
 });
 
 test('com.microsoft GroupQueryAttention: head counts that do not group, smooth softmax, position_ids, a sliding-window cache, quantized caches and unknown attributes are refused in one line naming the node', async () => {
