@@ -3,6 +3,8 @@ import { elementTypes } from './element-types';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
+import { defaultOpset } from './opset-lift';
+import { upgradeOpset } from './opset-upgrade';
 import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
 /** The float op each integer op computes between its dequantized operands. */
@@ -27,7 +29,10 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   // A quantized Gather table is read through DequantizeLinear: models without one, or an integer or
   // quantized fused op, are left without building a view.
   if (!nodes.some((n) => (!n.domain && (Object.hasOwn(FLOAT_OP, n.op_type!) || n.op_type === 'DequantizeLinear')) || (n.domain === 'com.microsoft' && Object.hasOwn(MS_FORMS, n.op_type!)))) return model;
-  const view = new GraphView(model, label);
+  // Per-row statistics (quantizePerRow) need QuantizeLinear's axis: a model that quantizes at run time is rebound to that opset.
+  const dynamic = nodes.some((n) => (!n.domain && n.op_type === 'DynamicQuantizeLinear') || (n.domain === 'com.microsoft' && n.op_type === 'DynamicQuantizeMatMul'));
+  const view = new GraphView(dynamic && defaultOpset(model) < PER_ROW_OPSET ? upgradeOpset(model, PER_ROW_OPSET, label) : model, label);
+  model = view.model;
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
   const dequantized = new Map<string, string>();
@@ -61,7 +66,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
     if (form) for (const [old, now] of form) replaced.set(old, now);
   }
   if (!replaced.size) return model;
-  const node = nodes.flatMap((n) => replaced.get(n) ?? [n]);
+  const node = (model.graph!.node ?? []).flatMap((n) => replaced.get(n) ?? [n]);
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...extra] } };
 }
 
@@ -131,7 +136,6 @@ function integerForm(view: GraphView, n: NodeProto, shared: Dequantized): [NodeP
   operands.forEach((t, k) => {
     const quantizer = view.producer.get(t);
     if (quantizer?.op_type !== 'DynamicQuantizeLinear') return;
-    needPerRowOpset(view, quantizer);
     operands[k] = dequantizedActivation(shared, t, quantizer.output![1], quantizer.output![2], added);
     activations++;
   });
@@ -216,10 +220,8 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
 }
 
-/** Dynamic quantization is read with per-row statistics, which need QuantizeLinear's axis (opset 13). */
-function needPerRowOpset(view: GraphView, n: NodeProto): void {
-  if (view.opset < 13) throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis (opset 13); quantize an export at opset 13 or later`);
-}
+/** The opset of QuantizeLinear's axis, which per-row statistics need. */
+const PER_ROW_OPSET = 13;
 
 /** The float MatMul of a dequantized activation and weight, then the bias Add where there is one. */
 export function floatMatMul(n: NodeProto, input: string, weights: string, bias?: string): NodeProto[] {
@@ -253,7 +255,6 @@ const MS_FORMS: Record<string, MsForm> = {
   // A, B, b_scale, b_zero_point, bias: A quantized at run time as by DynamicQuantizeLinear, then the integer product.
   DynamicQuantizeMatMul(view, n, shared, fail) {
     const [a, b, bs, bz, bias] = n.input ?? [];
-    needPerRowOpset(view, n);
     const q = `${n.output![0]}/quantized`;
     const added: NodeProto[] = [{ op_type: 'DynamicQuantizeLinear', input: [a], output: [q, `${q}/scale`, `${q}/zero_point`], name: q }];
     const input = dequantizedActivation(shared, q, `${q}/scale`, `${q}/zero_point`, added);
@@ -262,8 +263,6 @@ const MS_FORMS: Record<string, MsForm> = {
   // A, B, a_scale, b_scale, a_zero_point, b_zero_point, bias: onnxruntime's fusion of MatMulInteger, Cast and Mul.
   MatMulIntegerToFloat(view, n, shared, fail) {
     const [a, b, as, bs, az, bz, bias] = n.input ?? [];
-    const quantizer = view.producer.get(a);
-    if (quantizer?.op_type === 'DynamicQuantizeLinear') needPerRowOpset(view, quantizer);
     const added: NodeProto[] = [];
     const input = dequantizedActivation(shared, a, as, az ?? '', added);
     return [...added, ...floatMatMul(n, input, dequantizedConstant(view, shared, b, bs, bz ?? '', fail), bias)];

@@ -76,8 +76,14 @@ test('MatMulInteger of two dynamically quantized activations: onnxruntime row by
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
 });
 
-test('dynamic quantization below opset 13 is refused naming the quantizer (per-row statistics need QuantizeLinear\'s axis)', async () => {
-  await rejects(() => Explainer.load(model(11)), /node 'a_q' \(DynamicQuantizeLinear, opset 11\): dynamic quantization is explained with per-row statistics, which need QuantizeLinear's axis \(opset 13\)/);
+// It was refused: per-row statistics need QuantizeLinear's axis (opset 13).
+test('dynamic quantization below opset 13 (a quantize_dynamic of an opset-11 export): rebound to opset 13, explained as the opset-13 model is', async () => {
+  const targets = [1, 0, 2];
+  for (const method of ['gradient', 'deeplift']) {
+    const [old, now] = await Promise.all([model(11), model()].map(async (m) => (await Explainer.load(m)).attribute({ data: x, dims: [N, R, C] }, { target: targets, method })));
+    assert.ok(relL2(old.outputs.y.data, now.outputs.y.data) < 1e-6, `${method}: outputs`);
+    assert.ok(relL2(old.attributions.data, now.attributions.data) < 1e-6, `${method}: rel L2 ${relL2(old.attributions.data, now.attributions.data)}`);
+  }
 });
 
 test('a layer that is an output of the quantizer (read as other ops) is refused in one line naming its node, for every layer method and as the explained tensor', async () => {
