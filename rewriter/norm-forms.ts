@@ -9,8 +9,12 @@ export function layerNorm(em: Emitter, x: string, gamma: string, beta: string, e
   return em.add(em.mul(em.div(centred, em.op('Sqrt', [em.add(variance, em.scalar(epsilon))])), gamma), beta);
 }
 
+/** √(mean(x², axes) + ε), the reduced axes kept. */
+export function rootMeanSquare(em: Emitter, x: string, axes: number[], epsilon: number): string {
+  return em.op('Sqrt', [em.add(em.reduceMean(em.mul(x, x), axes), em.scalar(epsilon))]);
+}
+
 /** x / √(mean(x², axes) + ε) · scale. */
 export function rootMeanSquareNorm(em: Emitter, x: string, scale: string, axes: number[], epsilon: number): string {
-  const rms = em.op('Sqrt', [em.add(em.reduceMean(em.mul(x, x), axes), em.scalar(epsilon))]);
-  return em.mul(em.div(x, rms), scale);
+  return em.mul(em.div(x, rootMeanSquare(em, x, axes, epsilon)), scale);
 }

@@ -4,7 +4,7 @@ import { GraphView } from './graph-view';
 import { AttrType, DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps, StandardForm } from './standard-form';
 import { afterPast, attend, blockedWhere, defaultScale, dimOf, LOWEST, mergeHeads, positions, splitHeads } from './attention';
-import { layerNorm, rootMeanSquareNorm } from './norm-forms';
+import { layerNorm, rootMeanSquare } from './norm-forms';
 import { groupQueryAttention } from './group-query-attention';
 import { rotaryEmbedding } from './rotary';
 
@@ -31,7 +31,7 @@ const isFused = (n: NodeProto) => n.domain === MS && FUSED.has(n.op_type ?? '');
  *   (plus FusedConv's sum input Z) or Gemm, then its activation (Relu, Tanh, Sigmoid, LeakyRelu,
  *   HardSigmoid, Clip with their parameters); Conv attributes are written out in full.
  * - SkipSimplifiedLayerNormalization: the RMS normalisation of input + skip (+ bias), the sum also
- *   as its input_skip_bias_sum output.
+ *   as its input_skip_bias_sum output, 1/RMS as inv_std_var and zeros as mean (as the kernel).
  * - RotaryEmbedding (`rotary.ts`) and GroupQueryAttention (`group-query-attention.ts`).
  * MultiHeadAttention's past_key and past_value come before the new keys and values (present = past
  * ++ new) and put query i at P + i; a past without the present outputs (which onnxruntime's CPU
@@ -216,11 +216,14 @@ function fused(op: 'Conv' | 'Gemm'): StandardForm {
   };
 }
 
-function skipRmsNorm(em: Emitter, _view: GraphView, n: NodeProto, fail: (what: string) => never): void {
+function skipRmsNorm(em: Emitter, _view: GraphView, n: NodeProto): void {
   const [input, skip, gamma, bias] = n.input ?? [];
   const [output, mean, invStd, sum] = n.output ?? [];
-  if (mean || invStd) fail('the mean and inv_std_var outputs are not supported');
   const s = bias ? em.add(em.add(input, skip), bias) : em.add(input, skip);
   if (sum) em.rename(s, sum);
-  em.rename(rootMeanSquareNorm(em, s, gamma, [-1], attrFloat(n, 'epsilon', 1e-12)), output);
+  const rms = rootMeanSquare(em, s, [-1], attrFloat(n, 'epsilon', 1e-12));
+  em.rename(em.mul(em.div(s, rms), gamma), output);
+  if (invStd) em.rename(em.op('Reciprocal', [rms]), invStd);
+  // The kernel writes zeros to the mean output, which RMS normalisation does not take.
+  if (mean) em.rename(em.mul(rms, em.scalar(0)), mean);
 }

@@ -316,6 +316,33 @@ test('com.microsoft EmbedLayerNormalization with a segment table but no segment 
   assert.equal(read.maskIndex, kernel.maskIndex);
 });
 
+// They were refused as not supported.
+test('com.microsoft SkipSimplifiedLayerNormalization\'s mean and inv_std_var outputs: the reading gives onnxruntime\'s (zeros and 1/RMS, keeping the last axis)', async () => {
+  const m: ModelProto = {
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'rms-stats',
+      node: [
+        { op_type: 'Tanh', input: ['x'], output: ['skip'], name: 'skip' },
+        { op_type: 'SkipSimplifiedLayerNormalization', domain: 'com.microsoft', input: ['x', 'skip', 'g'], output: ['n', 'mean', 'inv'], name: 'skip_rms', attribute: [{ name: 'epsilon', type: AttrType.FLOAT, f: 1e-3 }] },
+      ],
+      initializer: [makeTensor('g', [D], values(D).map((v) => v + 1), DataType.FLOAT)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', S, D])],
+      output: [valueInfo('n', DataType.FLOAT, ['N', S, D]), valueInfo('mean', DataType.FLOAT, ['N', S, 1]), valueInfo('inv', DataType.FLOAT, ['N', S, 1])],
+    },
+  };
+  const run = async (bytes: Uint8Array) => {
+    const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+    const out = await s.run({ x: new ort.Tensor('float32', x, [B, S, D]) });
+    await s.release();
+    return Object.fromEntries(['n', 'mean', 'inv'].map((k) => [k, { data: Array.from(out[k].data as Float32Array), dims: out[k].dims }]));
+  };
+  const [kernel, read] = [await run(encodeModel(m)), await run(encodeModel(unfuseTransformerOps(m, 'rms.onnx')))];
+  for (const k of ['n', 'inv']) assert.ok(relL2(read[k].data, kernel[k].data) < 1e-6, `${k}: rel L2 ${relL2(read[k].data, kernel[k].data)}`);
+  assert.equal(read.mean, kernel.mean);
+  assert.equal(read.inv.dims, kernel.inv.dims);
+});
+
 test('com.microsoft MultiHeadAttention with past_key and past_value but no present outputs (onnxruntime\'s CPU kernel then ignores the past) is refused in one line naming the node', async () => {
   const m = decodeModel(attentionModel({ separate: true, past: 2 }));
   m.graph!.node!.find((n) => n.op_type === 'MultiHeadAttention')!.output = ['context'];
