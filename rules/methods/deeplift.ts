@@ -49,6 +49,7 @@ const EXACT: Record<string, BackwardRule> = {
   ScatterElements: deepliftScatterElements,
   MaxUnpool: deepliftScatter,
   GridSample: deepliftGridSample,
+  'com.microsoft.GridSample': deepliftGridSample,
   // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
   Mul: deepliftMul(bilinear(Mul)),
 };

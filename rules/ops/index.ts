@@ -131,6 +131,7 @@ import { ThresholdedRelu } from './ThresholdedRelu';
 import { MsFastGelu } from './com.microsoft.FastGelu';
 import { MsFusedMatMul } from './com.microsoft.FusedMatMul';
 import { MsGelu } from './com.microsoft.Gelu';
+import { MsGridSample } from './com.microsoft.GridSample';
 import { MsQuickGelu } from './com.microsoft.QuickGelu';
 import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization';
 
@@ -147,5 +148,5 @@ export const opRules: RuleEntry[] = [
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
   Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT, LpPool,
   CenterCropPad, Compress, MaxUnpool, ReverseSequence, TensorScatter,
-  MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsQuickGelu, MsSkipLayerNormalization,
+  MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsGridSample, MsQuickGelu, MsSkipLayerNormalization,
 ];

@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import { float } from '../../rewriter/emitter';
 import { ModelProto } from '../../rewriter/proto';
+import { deeplift } from '../../rules/methods/deeplift';
 import { gradcheck, gradcheckModel, OpCase, singleOpModel, withNodeOutputs } from '../support/gradcheck';
+import { sumcheck } from '../support/sumcheck';
 
 // The ops onnxruntime's transformer optimiser writes (contrib domain com.microsoft, version 1).
 const ms = (c: Omit<OpCase, 'domain'>): OpCase => ({ ...c, domain: 'com.microsoft' });
@@ -32,6 +34,19 @@ test('com.microsoft SkipLayerNormalization with bias', () =>
 test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
   const c = ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }], attrs: { epsilon: float(1e-5) } });
   return gradcheckModel(withNodeOutputs(c, ['y0', '', '', 'y3']), c);
+});
+
+// Exporters before opset 16 wrote GridSample in the contrib domain (torch.onnx's and mmcv's custom
+// symbolic): onnxruntime's CPU kernel computes the standard op. Grid points away from pixel
+// centres (the kinks of linear sampling), one outside the image.
+const gridPoints = { shape: [2, 2, 3, 2], value: [-0.93, -0.72, 0.31, 0.52, 1.13, -0.27, 0.55, 0.07, -0.45, 0.93, 0.08, -0.33, 0.71, 0.69, -0.21, 0.28, 0.93, -0.91, -0.67, 0.4, 0.3, 0.73, -0.1, -0.5] };
+const image = { shape: [2, 2, 4, 5] };
+for (const [mode, padding, align] of [['bilinear', 'zeros', 0], ['bilinear', 'border', 1], ['bilinear', 'reflection', 0], ['bicubic', 'zeros', 0], ['bicubic', 'reflection', 1]] as const) {
+  test(`com.microsoft GridSample ${mode}, ${padding} padding, align_corners ${align}: input and grid gradients = central differences of onnxruntime's kernel`, () =>
+    gradcheck(ms({ op: 'GridSample', opset: 13, inputs: [image, { shape: gridPoints.shape, data: gridPoints.value }], attrs: { mode, padding_mode: padding, align_corners: align }, h: 1e-3 })));
+}
+test('DeepLIFT through com.microsoft GridSample with a constant grid sums to delta', async () => {
+  await sumcheck(deeplift, ms({ op: 'GridSample', opset: 13, inputs: [image, gridPoints], attrs: { mode: 'bicubic', padding_mode: 'border' } }));
 });
 
 /**
