@@ -197,7 +197,7 @@ export class GraphView {
       case 'Gemm': case 'Flatten': return 2;
       case 'Split': return of(0);
       case 'Transpose': return attrInts(node, 'perm')?.length ?? of(0);
-      case 'MatMul': case 'MatMulNBits': case 'FusedMatMul': {
+      case 'MatMul': case 'MatMulNBits': case 'FusedMatMul': case 'TransposeMatMul': {
         const [a, b] = [of(0), node.op_type === 'MatMulNBits' ? 2 : of(1)];
         return a === undefined || b === undefined ? undefined : Math.max(a, b) - (a === 1 || b === 1 ? 1 : 0);
       }

@@ -134,6 +134,7 @@ import { MsGelu } from './com.microsoft.Gelu';
 import { MsGridSample } from './com.microsoft.GridSample';
 import { MsQuickGelu } from './com.microsoft.QuickGelu';
 import { MsSkipLayerNormalization } from './com.microsoft.SkipLayerNormalization';
+import { MsTransposeMatMul } from './com.microsoft.TransposeMatMul';
 
 /** Every op rule file's entries; test/rules-registry.test.ts checks that none is missing. */
 export const opRules: RuleEntry[] = [
@@ -148,5 +149,5 @@ export const opRules: RuleEntry[] = [
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
   Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT, LpPool,
   CenterCropPad, Compress, MaxUnpool, ReverseSequence, TensorScatter,
-  MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsGridSample, MsQuickGelu, MsSkipLayerNormalization,
+  MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsGridSample, MsQuickGelu, MsSkipLayerNormalization, MsTransposeMatMul,
 ];

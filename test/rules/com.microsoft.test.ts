@@ -29,6 +29,8 @@ test('com.microsoft FusedMatMul transBatchB and transB, transBatchA and transA, 
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [4, 2, 3, 5] }, { shape: [6, 2, 3, 4] }], attrs: { transBatchA: 1, transA: 1, transBatchB: 1, transB: 1, alpha: float(0.5) } })));
 test('com.microsoft FusedMatMul transA, batch [2, 1] against [3]', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 1, 4, 3] }, { shape: [3, 4, 5] }], attrs: { transA: 1, alpha: float(-0.7) } })));
+test('com.microsoft TransposeMatMul (FusedMatMul\'s former name) transA, alpha −0.7', () =>
+  gradcheck(ms({ op: 'TransposeMatMul', opset: 13, inputs: [{ shape: [2, 4, 3] }, { shape: [2, 4, 5] }], attrs: { transA: 1, alpha: float(-0.7) } })));
 test('com.microsoft SkipLayerNormalization with bias', () =>
   gradcheck(ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }, bias], attrs: { epsilon: float(1e-5) } })));
 test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
