@@ -118,8 +118,21 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
   const [ys, yz] = form.output;
   const y = ins[ys] ? name('y') : out;
   const kept = (node.attribute ?? []).filter((a) => a.name !== form.layout && !form.own?.includes(a.name ?? ''));
-  const attribute: AttributeProto[] = form.float === 'Softmax' ? [...kept.filter((a) => a.name !== 'axis'), { name: 'axis', type: AttrType.INT, i: softmaxAxis(node, view, fail) }] : kept;
-  added.push({ op_type: form.float, input: inputs, output: [y], name: ins[ys] ? y : node.name || out, attribute });
+  const softmax = form.float === 'Softmax' ? softmaxAxis(node, view, fail) : undefined;
+  const attribute: AttributeProto[] = softmax ? [...kept.filter((a) => a.name !== 'axis'), { name: 'axis', type: AttrType.INT, i: softmax.flattened ? 1 : softmax.axis }] : kept;
+  const yName = ins[ys] ? y : node.name || out;
+  if (softmax?.flattened) {
+    // The axes from `axis` on as one (Flatten), the Softmax over it, the input's shape back.
+    const [flat, soft, shape] = [name('flat'), name('softmax'), name('shape')];
+    added.push(
+      { op_type: 'Flatten', input: [inputs[0]], output: [flat], name: flat, attribute: [{ name: 'axis', type: AttrType.INT, i: softmax.axis }] },
+      { op_type: 'Softmax', input: [flat], output: [soft], name: soft, attribute },
+      { op_type: 'Shape', input: [inputs[0]], output: [shape], name: shape },
+      { op_type: 'Reshape', input: [soft, shape], output: [y], name: yName },
+    );
+  } else {
+    added.push({ op_type: form.float, input: inputs, output: [y], name: yName, attribute });
+  }
   if (!ins[ys]) return added;
   const result = channelsLast ? transpose(y, toChannelsLast(rank!), 'nhwc') : y;
   added.push({ op_type: 'QuantizeLinear', input: [result, ins[ys], ...(ins[yz] ? [ins[yz]] : [])], output: [out], name: node.name || out });
@@ -130,17 +143,18 @@ function rewrite(node: NodeProto, form: QForm, view: GraphView, extra: TensorPro
  * The axis of the Softmax a QLinearSoftmax computes (−1 by default), as the Softmax of its `opset`
  * attribute (the quantiser writes the model's) computes it there. The model's Softmax at the
  * model's opset computes the same where both opsets are from 13 on (one axis), both before (the
- * axes from `axis` on, flattened), or the axis is the last one (where the two coincide).
+ * axes from `axis` on, flattened), or the axis is the last one (where the two coincide); an older
+ * `opset`'s in a model from 13 on (one rebound to 13) is `flattened` by hand.
  */
-function softmaxAxis(node: NodeProto, view: GraphView, fail: (what: string) => never): number {
+function softmaxAxis(node: NodeProto, view: GraphView, fail: (what: string) => never): { axis: number; flattened: boolean } {
   const attr = (name: string) => node.attribute?.find((a) => a.name === name)?.i;
   const own = toNumber(attr('opset') ?? fail('its opset attribute is missing'));
   // onnxruntime's kernel defaults to the last axis whatever `opset` says (its schema's default).
   const axis = toNumber(attr('axis') ?? -1);
   const rank = view.rank(node.input![0]);
   const last = axis === -1 || (rank !== undefined && axis === rank - 1);
-  if (!last && (own >= 13) !== (view.opset >= 13)) fail(`its Softmax of opset ${own} over axis ${axis} differs from the model's opset ${view.opset} Softmax there`);
-  return axis;
+  if (!last && own >= 13 && view.opset < 13) fail(`its Softmax of opset ${own} over axis ${axis} differs from the model's opset ${view.opset} Softmax there`);
+  return { axis, flattened: !last && own < 13 && view.opset >= 13 };
 }
 
 /** The scale and zero point of a quantized tensor: its QuantizeLinear's or QLinear op's, through ops that only move values. */
