@@ -3,8 +3,7 @@ import { ExplainError } from '../rewriter/errors';
 import { GraphView, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
-import { SCATTER_OPSET } from '../rewriter/opset-upgrade';
-import { QONNX_OPSET } from '../rewriter/qonnx-quant';
+import { QDQ_AXIS_OPSET, SCATTER_OPSET } from '../rewriter/opset-upgrade';
 import { WIDE_QDQ_OPSET } from '../rewriter/contrib-quantizers';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
@@ -395,7 +394,7 @@ async function info(p: Parsed): Promise<void> {
   const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
   console.log(`model: ${ex.label}`);
   const original = new GraphView(ex.model, ex.label);
-  const why = { [SCATTER_OPSET]: 'where Scatter is ScatterElements, whose gradient needs GatherElements', [QONNX_OPSET]: 'where QuantizeLinear takes an axis, as its QONNX or com.microsoft quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
+  const why = { [SCATTER_OPSET]: 'where Scatter is ScatterElements, whose gradient needs GatherElements', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
   const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, ${why})` : '';
   console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
   console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());

@@ -1,12 +1,10 @@
 import { elementTypes } from './element-types';
 import { allNodes, mapSubgraphs } from './graph-view';
-import { defaultOpset } from './opset-lift';
-import { upgradeOpset } from './opset-upgrade';
+import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { DataType, GraphProto, ModelProto, NodeProto, toNumber } from './proto';
 
-/** The opset whose QuantizeLinear and DequantizeLinear take 16- and 4-bit types; an axis came in 13. */
+/** The opset whose QuantizeLinear and DequantizeLinear take 16- and 4-bit types. */
 export const WIDE_QDQ_OPSET = 21;
-const AXIS_QDQ_OPSET = 13;
 const WIDE = new Set<number>([DataType.INT16, DataType.UINT16, DataType.INT4, DataType.UINT4]);
 
 const isContribQdq = (n: NodeProto) => n.domain === 'com.microsoft' && (n.op_type === 'QuantizeLinear' || n.op_type === 'DequantizeLinear');
@@ -22,8 +20,8 @@ export function contribQdqAsStandard(model: ModelProto, label: string): ModelPro
   const contrib = allNodes(graph).filter(isContribQdq);
   if (!contrib.length) return model;
   const types = elementTypes(graph);
-  const needed = contrib.some((n) => WIDE.has(types.get(n.input?.[2] ?? '') ?? 0)) ? WIDE_QDQ_OPSET : AXIS_QDQ_OPSET;
-  const read = defaultOpset(model) < needed ? upgradeOpset(model, needed, label) : model;
+  const needed = contrib.some((n) => WIDE.has(types.get(n.input?.[2] ?? '') ?? 0)) ? WIDE_QDQ_OPSET : QDQ_AXIS_OPSET;
+  const read = upgradeOpset(model, needed, label);
   const standard = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(isContribQdq(n) ? { ...n, domain: '' } : n, standard)) });
   return { ...read, ir_version: Math.max(toNumber(read.ir_version), needed === WIDE_QDQ_OPSET ? 10 : 7), graph: standard(read.graph!) };
 }

@@ -3,8 +3,7 @@ import { elementTypes } from './element-types';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
-import { defaultOpset } from './opset-lift';
-import { upgradeOpset } from './opset-upgrade';
+import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
 
 /** The float op each integer op computes between its dequantized operands. */
@@ -31,7 +30,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   if (!nodes.some((n) => (!n.domain && (Object.hasOwn(FLOAT_OP, n.op_type!) || n.op_type === 'DequantizeLinear')) || (n.domain === 'com.microsoft' && Object.hasOwn(MS_FORMS, n.op_type!)))) return model;
   // Per-row statistics (quantizePerRow) need QuantizeLinear's axis: a model that quantizes at run time is rebound to that opset.
   const dynamic = nodes.some((n) => (!n.domain && n.op_type === 'DynamicQuantizeLinear') || (n.domain === 'com.microsoft' && n.op_type === 'DynamicQuantizeMatMul'));
-  const view = new GraphView(dynamic && defaultOpset(model) < PER_ROW_OPSET ? upgradeOpset(model, PER_ROW_OPSET, label) : model, label);
+  const view = new GraphView(dynamic ? upgradeOpset(model, QDQ_AXIS_OPSET, label) : model, label);
   model = view.model;
   const extra: TensorProto[] = [];
   const replaced = new Map<NodeProto, NodeProto[]>();
@@ -220,8 +219,6 @@ export function quantizePerRow(view: GraphView, facts: TensorFacts): ModelProto 
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...em.initializers] } };
 }
 
-/** The opset of QuantizeLinear's axis, which per-row statistics need. */
-const PER_ROW_OPSET = 13;
 
 /** The float MatMul of a dequantized activation and weight, then the bias Add where there is one. */
 export function floatMatMul(n: NodeProto, input: string, weights: string, bias?: string): NodeProto[] {

@@ -52,6 +52,9 @@ export function upgradeOpset(model: ModelProto, target: number, label: string): 
   };
 }
 
+/** Where QuantizeLinear and DequantizeLinear take an axis (per-channel and per-row scales): readings that need one rebind a model to it. */
+export const QDQ_AXIS_OPSET = 13;
+
 /** Where a model of opset 9 or 10 with the deprecated Scatter is read at opset 11 (see scatterAtOpset11). */
 export const SCATTER_OPSET = 11;
 

@@ -92,10 +92,11 @@ function paddingTerm(em: Emitter, view: GraphView, mask: string, k: string, filt
 function keptBetween(em: Emitter, index: string, k: string): string {
   const rows = dimOf(em, k, 0);
   const ends = em.op('Slice', [index, em.constInt([0]), rows, em.constInt([0])]);
+  const zeros = em.sub(ends, ends);
   // Past its B ends, the index padded with B zeros holds the starts, or zeros when it has none.
   const twice = em.add(rows, rows);
-  const following = em.op('Slice', [em.concat([index, em.sub(ends, ends)], 0), rows, twice, em.constInt([0])]);
-  const starts = em.where(em.compare('Equal', dimOf(em, index, 0), twice), following, em.sub(ends, ends));
+  const following = em.op('Slice', [em.concat([index, zeros], 0), rows, twice, em.constInt([0])]);
+  const starts = em.where(em.compare('Equal', dimOf(em, index, 0), twice), following, zeros);
   const keys = em.unsqueeze(positions(em, k, 2), [0]);
   const both = em.mul(em.mask('GreaterOrEqual', keys, em.unsqueeze(starts, [1])), em.mask('Less', keys, em.unsqueeze(ends, [1])));
   return em.unsqueeze(em.compare('Greater', both, em.scalar(0.5)), [1, 2]);

@@ -1,11 +1,7 @@
 import { attrInt, attrString } from './attributes';
-import { defaultOpset } from './opset-lift';
-import { upgradeOpset } from './opset-upgrade';
+import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { DataType, makeTensor, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
-
-/** The opset a model with QONNX quantizers is read at, at least: QuantizeLinear's axis and Clip of int8 came in 13 and 12. */
-export const QONNX_OPSET = 13;
 
 /** Domains QONNX's quantizer is written in (Brevitas' export_qonnx, FINN, hls4ml). */
 const QONNX_DOMAINS = new Set(['qonnx.custom_op.general', 'onnx.brevitas', 'finn.custom_op.general']);
@@ -19,11 +15,12 @@ const isQuant = (n: NodeProto) => QONNX_DOMAINS.has(n.domain ?? '') && (n.op_typ
  * rounding_mode ROUND does, and for whole bounds and zero points clamping before or after rounding
  * gives the same integers. The scale, zero point and bit width must be constants: 2 to 8 bits, a
  * whole zero point, the scale one value or one per index of one axis. A model of an earlier
- * default-domain opset (Brevitas and FINN's older exports) is read at QONNX_OPSET.
+ * default-domain opset (Brevitas and FINN's older exports) is read at QDQ_AXIS_OPSET (QuantizeLinear's
+ * axis; Clip of int8 came in 12).
  */
 export function qonnxQuantToQcdq(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some(isQuant)) return model;
-  const read = defaultOpset(model) < QONNX_OPSET ? upgradeOpset(model, QONNX_OPSET, label) : model;
+  const read = upgradeOpset(model, QDQ_AXIS_OPSET, label);
   return readInStandardOps(read, label, 'qonnx', isQuant, (em, view, n, fail) => {
     const [x, s, z, b] = n.input ?? [];
     const constant = (t: string | undefined, what: string) => (t && view.constant(t)) || fail(`its ${what} must be a constant`);

@@ -1,6 +1,6 @@
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
-import { upgradeOpset } from './opset-upgrade';
+import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { QUANTIZED_MOVES } from './quantized-moves';
 import { AttributeProto, AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 
@@ -72,7 +72,7 @@ const keyOf = (n: NodeProto) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domai
 export function qoperatorToQdq(model: ModelProto, label: string): ModelProto {
   if (!(model.graph?.node ?? []).some((n) => keyOf(n) in FORMS)) return model;
   const given = new GraphView(model, label);
-  const view = given.opset < AXIS_OPSET && given.nodes.some((n) => perChannelWeights(given, n)) ? new GraphView(upgradeOpset(model, AXIS_OPSET, label), label) : given;
+  const view = given.opset < QDQ_AXIS_OPSET && given.nodes.some((n) => perChannelWeights(given, n)) ? new GraphView(upgradeOpset(model, QDQ_AXIS_OPSET, label), label) : given;
   model = view.model;
   const extra: TensorProto[] = [];
   const nodes = (model.graph!.node ?? []).flatMap((n) => {
@@ -219,9 +219,6 @@ function quantizedBias(b: string, scales: number[], dequantized: NodeProto[], ex
   dequantized.push({ op_type: 'DequantizeLinear', input: [b, scale], output: [name], name, attribute: perChannel ? [{ name: 'axis', type: AttrType.INT, i: 0 }] : [] });
   return name;
 }
-
-/** The opset from which DequantizeLinear takes an axis (per-channel scales). */
-const AXIS_OPSET = 13;
 
 /** Whether a QLinear op has constant weights with a scale per channel. */
 function perChannelWeights(view: GraphView, n: NodeProto): boolean {
