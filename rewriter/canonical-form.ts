@@ -1,5 +1,6 @@
 import { floatCastInputs } from './cast-input';
 import { contribQdqAsStandard } from './contrib-quantizers';
+import { convTransposeSameAsPads } from './conv-transpose-pads';
 import { embeddingBagsAsLookups } from './embedding-bag';
 import { integerOpsToQdq } from './dynamic-quantization';
 import { readInFloat32 } from './half-precision';
@@ -29,6 +30,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
   scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
+  convTransposeSameAsPads, // SAME-padded ConvTranspose with an output_padding at explicit pads (onnx's shape inference sizes it otherwise than the kernel)
   contribQdqAsStandard, // com.microsoft QuantizeLinear/DequantizeLinear as the standard ops (at opset 21 for 16/4 bits)
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)
   readInFloat32, // float16/bfloat16 widened and float64 narrowed to float32

@@ -228,6 +228,7 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       const outPad = ints(node, 'output_padding', spatial, 0, fail) ?? Array(spatial).fill(0);
       if (outPad.some((p, i) => p >= Math.max(strides[i], dilations[i]))) fail(`output_padding [${outPad}] must be smaller than the stride or dilation`);
       if (hasAttr(node, 'output_shape')) return [];
+      if (samePad && outPad.some((p) => p !== 0)) fail(`auto_pad ${autoPad} with output_padding [${outPad}] and weights of unknown shape: onnx's shape inference sizes the output otherwise than onnxruntime's kernel (checked on 1.30); give kernel_shape or explicit pads`);
       if (!x || !w || !kernel) return [];
       const size = x.slice(2).map((d, i) => strides[i] * (d - 1) + outPad[i] + extent![i] - pads[i] - pads[i + spatial]);
       // Taps dilated farther apart than the input's stretched extent leave outputs between them
