@@ -94,6 +94,16 @@ for (const c of homogeneous) {
   });
 }
 
+// Zero vectors along the normalised axis (a position whose post-ReLU channels are all 0, the zero
+// baseline): onnxruntime's LpNormalization gives 0 for them, and F.normalize's ReduceL2 meets √0.
+const zeroVectors = { input: [0, 0, 0, 1, -2, 0.5, 0, 0, 0, 0.3, 0.1, -1], baseline: [0, 0, 0, 0, 0, 0, 0.2, -0.4, 1, 0.6, 0.1, 0.2] };
+for (const p of [1, 2]) {
+  test(`DeepLIFT LpNormalization p = ${p} sums to delta with zero vectors in x, in x⁰ and in both`, () =>
+    sumcheck(deeplift, { op: 'LpNormalization', opset: 13, inputs: [{ shape: [4, 3] }], attrs: { p, axis: 1 }, ...zeroVectors }).then(() => undefined));
+}
+test('DeepLIFT ReduceL2 sums to delta with zero vectors in x, in x⁰ and in both', () =>
+  sumcheck(deeplift, { op: 'ReduceL2', opset: 13, inputs: [{ shape: [4, 3] }], attrs: { axes: [1], keepdims: 1 }, ...zeroVectors }).then(() => undefined));
+
 test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {
   // Window 0: x = (1, 0), x⁰ = (1 − 1e-5, 3): x's winner has δx = 1e-5 while δy = −2, a multiplier
   // of −2e5 under eq. 11 as such; the window's δy goes to the reference's winner (δx = −3).

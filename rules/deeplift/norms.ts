@@ -17,22 +17,23 @@ export const deepliftGroupNormalization: BackwardRule = {
 
 /**
  * LpNormalization y = x·ρ, ρ = 1/n: productSplit for x·ρ, rescale rule for ρ(n) (limit
- * −1/n_mid²), then n = Σ|x| or √Σx² as ReduceL1/ReduceL2.
+ * −1/n_mid²), then n = Σ|x| or √Σx² as ReduceL1/ReduceL2. A zero vector (y = 0, as onnxruntime
+ * computes it) takes ρ = 1: any finite value keeps x·ρ = 0, and the split stays exact.
  */
 export const deepliftLpNormalization: BackwardRule = {
   backward(ctx, [dY]) {
     const { em, node } = ctx;
     const x = node.input![0];
     const x0 = ctx.ref(x);
-    const { axis, p, norm } = lpParts(ctx);
+    const { axis, p, norm, nonZero } = lpParts(ctx);
     const [n, n0] = [norm(x), norm(x0)];
-    const [rho, rho0] = [em.op('Reciprocal', [n]), em.op('Reciprocal', [n0])];
+    const [rho, rho0] = [em.op('Reciprocal', [nonZero(n)]), em.op('Reciprocal', [nonZero(n0)])];
     const split = productSplit(em, x, x0, rho, rho0);
     const direct = em.mul(dY!, split.ofA);
     const mRho = em.reduceSum(em.mul(dY!, split.ofR), [axis]);
     const dn = delta(em, n, n0);
     const nMid = midpoint(em, n, n0);
-    const mN = em.mul(mRho, em.where(dn.moved, em.div(em.sub(rho, rho0), dn.dx), em.neg(em.op('Reciprocal', [em.mul(nMid, nMid)]))));
+    const mN = em.mul(mRho, em.where(dn.moved, em.div(em.sub(rho, rho0), dn.dx), em.neg(em.op('Reciprocal', [nonZero(em.mul(nMid, nMid))]))));
     const viaNorm = p === 1 ? l1Multipliers(em, mN, x, x0) : l2Multipliers(em, mN, x, x0, n, n0);
     return [em.add(direct, viaNorm)];
   },

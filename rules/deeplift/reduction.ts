@@ -25,12 +25,14 @@ export function l1Multipliers(em: Emitter, g: string, x: string, x0: string): st
 
 /**
  * Multipliers of x for a signal g on n = √S, S = Σx² (n, n⁰ given): rescale rule for the root,
- * m_S = δn/δS (limit 1/(2√S_mid)), then δ(x²)/δx = x + x⁰.
+ * m_S = δn/δS (limit 1/(2√S_mid); where x and x⁰ are both zero vectors x + x⁰ = 0, and the limit
+ * is taken as 1/2 to stay finite), then δ(x²)/δx = x + x⁰.
  */
 export function l2Multipliers(em: Emitter, g: string, x: string, x0: string, n: string, n0: string): string {
   const [s, s0] = [em.mul(n, n), em.mul(n0, n0)];
   const { moved, dx } = delta(em, s, s0);
-  const limit = em.div(em.scalar(0.5), em.op('Sqrt', [midpoint(em, s, s0)]));
+  const sMid = midpoint(em, s, s0);
+  const limit = em.div(em.scalar(0.5), em.op('Sqrt', [em.add(sMid, em.mask('Equal', sMid, em.scalar(0)))]));
   return em.mul(em.mul(g, em.where(moved, em.div(em.sub(n, n0), dx), limit)), em.add(x, x0));
 }
 

@@ -9,19 +9,25 @@ export function lpParts(ctx: RuleContext) {
   const p = attrInt(node, 'p', 2);
   if (p !== 1 && p !== 2) ctx.fail(`p = ${p} (only 1 and 2 exist)`);
   const norm = (t: string) => (p === 1 ? em.reduceSum(em.op('Abs', [t]), [axis]) : em.op('Sqrt', [em.reduceSum(em.mul(t, t), [axis])]));
-  return { axis, p, norm };
+  // onnxruntime's kernel gives y = 0 for a zero vector: 1/n is then any finite value (y = x·(1/n) = 0).
+  const nonZero = (n: string) => em.add(n, em.mask('Equal', n, em.scalar(0)));
+  return { axis, p, norm, nonZero };
 }
 
-/** y = x/n: dX = (g − d·Σ(g·y))/n with d = y for p = 2 (∂n/∂x = x/n) and sign(x) for p = 1. */
+/**
+ * y = x/n: dX = (g − d·Σ(g·y))/n with d = y for p = 2 (∂n/∂x = x/n) and sign(x) for p = 1; 0 for a
+ * zero vector (its y is 0 and has no derivative; PyTorch's norm takes 0 there too).
+ */
 export const LpNormalization: RuleEntry = {
   opType: 'LpNormalization', since: 1, category: 'normalization',
   rule: {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [x, y] = [node.input![0], node.output![0]];
-      const { axis, p, norm } = lpParts(ctx);
+      const { axis, p, norm, nonZero } = lpParts(ctx);
       const d = p === 2 ? y : em.sign(x);
-      return [em.div(em.sub(dY!, em.mul(d, em.reduceSum(em.mul(dY!, y), [axis]))), norm(x))];
+      const n = norm(x);
+      return [em.mul(em.div(em.sub(dY!, em.mul(d, em.reduceSum(em.mul(dY!, y), [axis]))), nonZero(n)), em.mask('Greater', n, em.scalar(0)))];
     },
   },
 };
