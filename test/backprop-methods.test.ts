@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { backend } from '../runtime/backend';
 import { fixtureNames, loadFixture, relL2 } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
 
 for (const name of fixtureNames()) {
   const fx = loadFixture(name);
@@ -28,6 +29,15 @@ for (const name of ['mlp', 'cnn_maxpool', 'resnet_bn', 'conv1d_onehot', 'batch1_
   });
 }
 
+test('guided backprop selects at Relu (as PyTorch\'s threshold backward): an infinite signal where y = 0 gives 0, not NaN', async () => {
+  // y = Σ w·√relu(x): the signal into Relu is w/(2√relu(x)), infinite where x ≤ 0.
+  const w = [0.5, -1, 2, 1.5];
+  const ex = await Explainer.load(tinyModel([4], 13, (em, x) => em.reduceSum(em.mul(em.op('Sqrt', [em.op('Relu', [x])]), em.constFloat(w, [4])), [1], true)));
+  const x = [-1, 4, 0, 0.25];
+  const { attributions } = await ex.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'guided-backprop', target: 0 });
+  const expected = x.map((v, i) => (v > 0 ? Math.max(0, w[i] / (2 * Math.sqrt(v))) : 0));
+  assert.equal(Array.from(attributions.data), expected);
+});
 
 test('rows run in chunks of internalBatchSize, by default as many as fit the memory budget: the same attributions and deltas', async () => {
   const fx = loadFixture('resnet_bn');

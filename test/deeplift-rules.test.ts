@@ -104,6 +104,13 @@ for (const p of [1, 2]) {
 test('DeepLIFT ReduceL2 sums to delta with zero vectors in x, in x⁰ and in both', () =>
   sumcheck(deeplift, { op: 'ReduceL2', opset: 13, inputs: [{ shape: [4, 3] }], attrs: { axes: [1], keepdims: 1 }, ...zeroVectors }).then(() => undefined));
 
+// Sqrt (and Pow below 1) at x = x⁰ = 0 — post-ReLU zeros against the zero baseline — have an
+// infinite gradient at the midpoint, which multiplies δx = 0.
+for (const c of [{ op: 'Sqrt', opset: 13, inputs: [{ shape: [2, 3] }] }, { op: 'Pow', opset: 13, inputs: [{ shape: [2, 3] }, { shape: [], value: [0.5] }] }]) {
+  test(`DeepLIFT ${c.op} sums to delta where x = x⁰ = 0 (infinite slope)`, () =>
+    sumcheck(deeplift, { ...c, input: [0, 1, 0, 2, 0.5, 0], baseline: [0, 0, 0, 0.5, 0, 0] }).then(() => undefined));
+}
+
 test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {
   // Window 0: x = (1, 0), x⁰ = (1 − 1e-5, 3): x's winner has δx = 1e-5 while δy = −2, a multiplier
   // of −2e5 under eq. 11 as such; the window's δy goes to the reference's winner (δx = −3).

@@ -33,6 +33,13 @@ export function activeInput(ctx: RuleContext, what: string): number {
 }
 
 /**
+ * Ops whose derivative is infinite at points where they are finite (Sqrt at 0, Pow with an exponent
+ * below 1, Asin at ±1): an infinite gradient at the midpoint there multiplies δx = 0 (x = x⁰ at the
+ * singular point, else the quotient is taken) and is taken as 0.
+ */
+const UNBOUNDED_SLOPE = new Set(['Sqrt', 'Pow', 'Asin', 'Acos', 'Acosh', 'Atanh', 'Log', 'Reciprocal', 'Tan']);
+
+/**
  * Rescale rule for element-wise functions of one activation x (DeepLIFT §2.3), whichever operand x
  * is, the others constant (Relu(x), Max(x, c), Pow(x, c), Clip(x, lo, hi)): m = δy/δx, and the
  * gradient at the midpoint (x + x⁰)/2 where x barely moved (the limit of δy/δx; see
@@ -51,7 +58,8 @@ export const rescale: BackwardRule = {
     const [yf, y0f] = float(y);
     const [xf, x0f] = float(x);
     const { moved, ratio: r } = ratio(em, yf, y0f, xf, x0f);
-    const atMid = gradientAtMidpoint(ctx, dY!, k);
+    const mid = gradientAtMidpoint(ctx, dY!, k);
+    const atMid = UNBOUNDED_SLOPE.has(node.op_type ?? '') ? em.where(em.compare('Less', em.op('Abs', [mid]), em.scalar(Infinity)), mid, em.scalar(0)) : mid;
     return node.input!.map((_, i) => (i === k ? em.where(moved, em.mul(dY!, r), atMid) : null));
   },
 };

@@ -2,9 +2,15 @@ import { Method } from '../../rewriter/augment';
 import { categoryTable, Decision } from '../registry';
 import { BackwardRule, Category } from '../types';
 
-/** Guided backprop (FeatureVis Fig. 2): the signal passes Relu where x > 0 (⇔ y > 0) and the signal > 0. */
+/**
+ * Guided backprop (FeatureVis Fig. 2): the signal passes Relu where x > 0 (⇔ y > 0) and the signal
+ * > 0 — selected, not multiplied by a mask, so an infinite signal where y = 0 (Sqrt after Relu) gives 0 as PyTorch's.
+ */
 const guidedRelu: BackwardRule = {
-  backward: ({ em, node }, [dY]) => [em.mul(em.op('Relu', [dY!]), em.mask('Greater', node.output![0], em.scalar(0)))],
+  backward: ({ em, node }, [dY]) => {
+    const zero = em.scalar(0);
+    return [em.where(em.compare('Greater', node.output![0], zero), em.op('Relu', [dY!]), zero)];
+  },
 };
 
 /** Deconvnet (FeatureVis Fig. 2): Relu of the backward signal itself, whatever x was. */
