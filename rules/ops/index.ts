@@ -123,6 +123,7 @@ import { ScatterND } from './ScatterND';
 import { ScatterElements } from './ScatterElements';
 import { CastLike } from './CastLike';
 import { ReduceLogSum } from './ReduceLogSum';
+import { EyeLike } from './EyeLike';
 import { Hardmax } from './Hardmax';
 import { GridSample } from './GridSample';
 import { AffineGrid } from './AffineGrid';
@@ -147,7 +148,7 @@ export const opRules: RuleEntry[] = [
   ReduceSum, ReduceSumSquare, Relu, Reshape, Resize, Selu, Sigmoid, Sin, Slice, Softmax, Softplus,
   SpaceToDepth, Split, Sqrt, Squeeze, Sub, Sum, Tanh, Tile, TopK, Transpose, Trilu, Unsqueeze, Upsample,
   Where, Acos, Acosh, Asin, Asinh, Atan, Atanh, Celu, Cosh, Shrink, Sinh, Softsign, Tan, ThresholdedRelu,
-  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, Swish, STFT, DFT, LpPool,
+  Sign, Round, Floor, Ceil, Mod, ScatterND, GridSample, AffineGrid, ScatterElements, CastLike, ReduceLogSum, Hardmax, EyeLike, Swish, STFT, DFT, LpPool,
   CenterCropPad, Compress, MaxUnpool, ReverseSequence, TensorScatter,
   MsBiasAdd, MsBiasGelu, MsFastGelu, MsFusedMatMul, MsGelu, MsGridSample, MsQuickGelu, MsSkipLayerNormalization, MsTransposeMatMul,
 ];
