@@ -178,10 +178,13 @@ function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onP
   const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)) && !(n.output ?? []).some((o) => diff.has(o)));
   const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
   if (!cut.length) return `${head}: ${inside ?? `it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`}`;
-  const held = (n: NodeProto) => !!gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '')?.fixedInputs;
+  const entry = (n: NodeProto) => gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '');
+  const held = (n: NodeProto) => !!entry(n)?.fixedInputs;
   const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');
   const via = cut.slice(0, 3).map((n) => view.nodeLabel(n)).join(', ') + (cut.length > 3 ? ` and ${cut.length - 3} more` : '');
-  const why = cut.every(held) ? `which ${cut.length > 1 ? 'hold their' : 'holds its'} scale and zero point fixed` : `whose output is ${types} (a step, not differentiable)`;
+  const why = cut.every(held) ? `which ${cut.length > 1 ? 'hold their' : 'holds its'} scale and zero point fixed`
+    : cut.every((n) => entry(n)?.shapeOnly) ? `whose values follow from ${cut.length > 1 ? 'their inputs\' shapes' : 'its input\'s shape'} alone`
+      : `whose output is ${types} (a step, not differentiable)`;
   return `${head}: it depends on it only through ${via}, ${why}${inside ? `; ${inside}` : ''}; explain a tensor computed before ${cut.length > 1 || inside ? 'these nodes' : 'that node'}`;
 }
 

@@ -113,5 +113,7 @@ export interface RuleEntry {
    * without gradient). Rules see needsGrad false for them.
    */
   fixedInputs?: number[];
+  /** The op's output values follow from its input's shape alone (EyeLike): said so where nothing else carries a gradient. */
+  shapeOnly?: boolean;
   rule: BackwardRule;
 }

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { float } from '../../rewriter/emitter';
-import { gradcheckModel } from '../support/gradcheck';
+import { gradcheckModel, refusal } from '../support/gradcheck';
 import { tinyGraph } from '../support/tiny-model';
 
 // EyeLike's values depend only on its input's shape: a model adding it to a float branch has that branch's gradient.
@@ -10,5 +11,10 @@ for (const k of [0, 1, -2]) {
     return gradcheckModel(graph, { op: 'EyeLike', opset: 13, inputs: [{ shape: [3, 4] }] });
   });
 }
+
+test('an output computed only through EyeLike is refused saying its values follow from the shape', async () => {
+  const message = await refusal({ op: 'EyeLike', opset: 13, inputs: [{ shape: [1, 4] }], attrs: { k: 1 } });
+  assert.match(message, /only through node 'EyeLike' \(EyeLike, opset 13\), whose values follow from its input's shape alone; explain a tensor computed before that node$/);
+});
 
 test.run();
