@@ -19,16 +19,17 @@ const NOT_UPGRADED: Record<string, number> = { GroupNormalization: 21, DFT: 20, 
  * CDeepEx generator and classifier exported apart). Below opset 9 it is lifted to 9 first
  * (opset-lift.ts). From 9 the default domain changed these signatures:
  * - 10: Slice's starts/ends/axes became inputs; TopK's k an input; Upsample was deprecated (from
- *   11 it is written as Resize: asymmetric coordinates, nearest taps floored — what Upsample and
- *   Resize-10 compute);
+ *   11 it is written as Resize: asymmetric coordinates, nearest taps floored, or ceiled along the
+ *   axes Resize-10 downsamples — what onnxruntime computes for Upsample and Resize-10);
  * - 11: Pad's pads and value became inputs, Clip's min and max; Resize gained roi and the
- *   coordinate modes (Resize-10 is Resize-11 with asymmetric coordinates and floored taps);
+ *   coordinate modes;
  *   Scatter became ScatterElements;
  * - 12: Dropout's ratio became an input (unused at inference);
  * - 13: Squeeze's, Unsqueeze's and ReduceSum's axes and Split's split became inputs; Softmax,
  *   LogSoftmax and Hardmax stopped flattening their input into [outer, inner] at `axis` (default 1),
  *   so those are written as Flatten, the op on axis 1 and a Reshape back, unless `axis` is the last;
- * - 18: the other reductions' axes became inputs; Split without sizes needs `num_outputs`.
+ * - 18: the other reductions' axes became inputs; Split without sizes needs `num_outputs`;
+ * - 20: GridSample's modes bilinear and bicubic were renamed linear and cubic.
  * GroupNormalization (its scale per channel from 21), DFT (its axis an input from 20) and Scan
  * before 9 are refused when the range crosses their change; other ops only gained types or
  * attributes whose defaults keep the old behaviour.
@@ -94,14 +95,30 @@ function upgradeNode(node: NodeProto, view: GraphView, from: number, target: num
   } else if (op === 'TopK' && crosses(10)) {
     n = { ...withAttrs(n, ['k'], {}), input: [inputs[0], ints('k', [attrInt(n, 'k', 1)])] };
   } else if ((op === 'Upsample' && target >= 11) || (op === 'Resize' && crosses(11))) {
-    // Upsample (7–10) and Resize-10: scales only, asymmetric coordinates, nearest taps floored.
+    // Upsample (7–10) and Resize-10: scales only, asymmetric coordinates; onnxruntime floors the
+    // nearest tap, or ceils it along an axis it downsamples (scale < 1).
     const mode = attrString(n, 'mode', 'nearest');
-    n = {
-      ...withAttrs(n, ['mode', 'scales'], { mode, coordinate_transformation_mode: 'asymmetric', ...(mode === 'nearest' ? { nearest_mode: 'floor' } : {}) }),
-      op_type: 'Resize',
+    const resize = (x: string, scales: string, nearest: 'floor' | 'ceil', output: string, name = n.name): NodeProto => ({
+      ...withAttrs(n, ['mode', 'scales'], { mode, coordinate_transformation_mode: 'asymmetric', ...(mode === 'nearest' ? { nearest_mode: nearest } : {}) }),
+      op_type: 'Resize', name, output: [output, ...(n.output ?? []).slice(1)],
       // roi is required at 11 and 12 (empty: unused by these modes), optional from 13.
-      input: [inputs[0], target < 13 ? constant('roi', [0], []) : '', inputs[1]],
-    };
+      input: [x, target < 13 ? constant('roi', [0], []) : '', scales],
+    });
+    const scales = mode === 'nearest' && op === 'Resize' ? view.constant(inputs[1])?.values ?? fail('nearest Resize-10 with computed scales: onnxruntime ceils the taps along the axes it downsamples, which opset 11 cannot say without knowing them') : [];
+    const down = scales.map((v) => v < 1);
+    if (!down.some(Boolean)) return [resize(inputs[0], inputs[1], 'floor', out)];
+    if (down.every((d, i) => d || scales[i] === 1)) return [resize(inputs[0], inputs[1], 'ceil', out)];
+    // Both kinds of axes: nearest resizing is separable, the upsampled axes first, then the others.
+    const up = `${out}/upsampled`;
+    return [
+      resize(inputs[0], constant('scales_up', [scales.length], scales.map((v) => Math.max(v, 1))), 'floor', up),
+      resize(up, constant('scales_down', [scales.length], scales.map((v) => Math.min(v, 1))), 'ceil', out, `${n.name ?? out}/downsample`),
+    ];
+  } else if (op === 'GridSample' && crosses(20)) {
+    // GridSample-20 renamed its modes (and its default, the same interpolation).
+    const mode = attrString(n, 'mode', '');
+    const renamed = ({ bilinear: 'linear', bicubic: 'cubic' } as Record<string, string>)[mode];
+    if (renamed) n = withAttrs(n, [], { mode: renamed });
   } else if (op === 'Pad' && crosses(11)) {
     const pads = attrInts(n, 'pads') ?? fail('Pad without pads');
     n = { ...withAttrs(n, ['pads', 'value'], {}), input: [inputs[0], ints('pads', pads), scalar('value', attrFloat(n, 'value', 0))] };

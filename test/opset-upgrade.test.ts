@@ -17,6 +17,13 @@ const CASES: UpgradeCase[] = [
   { name: 'Upsample-9 nearest', opset: 9, row: [2, 3, 4], body: (em, x) => raw(em, 'Upsample', [x, em.constFloat([1, 1, 2, 3], [4])], { mode: 'nearest' }), target: [11, 13, 17] },
   { name: 'Upsample-9 linear', opset: 9, row: [2, 3, 4], body: (em, x) => raw(em, 'Upsample', [x, em.constFloat([1, 1, 2, 1.5], [4])], { mode: 'linear' }), target: [11, 13, 17] },
   { name: 'Resize-10 nearest', opset: 10, row: [2, 3, 4], body: (em, x) => raw(em, 'Resize', [x, em.constFloat([1, 1, 2.5, 2], [4])], { mode: 'nearest' }) },
+  { name: 'Resize-10 nearest downsampling (onnxruntime ceils those taps)', opset: 10, row: [2, 5, 7], body: (em, x) => raw(em, 'Resize', [x, em.constFloat([1, 1, 0.6, 0.75], [4])], { mode: 'nearest' }) },
+  { name: 'Resize-10 nearest up- and downsampling', opset: 10, row: [2, 5, 7], body: (em, x) => raw(em, 'Resize', [x, em.constFloat([1, 1, 2.5, 0.75], [4])], { mode: 'nearest' }) },
+  { name: 'GridSample-16 bilinear and bicubic (renamed at 20)', opset: 16, row: [2, 4, 5], body: (em, x) => {
+    // the grid holds the two rows the test runs
+    const grid = em.constFloat(Array.from({ length: 48 }, (_, k) => Math.sin(k) * 1.1), [2, 3, 4, 2]);
+    return em.add(raw(em, 'GridSample', [x, grid], { mode: 'bilinear', padding_mode: 'border' }), raw(em, 'GridSample', [x, grid], { mode: 'bicubic', align_corners: 1 }));
+  }, target: [18, 20, 21] },
   { name: 'Resize-10 linear', opset: 10, row: [2, 3, 4], body: (em, x) => raw(em, 'Resize', [x, em.constFloat([1, 1, 2, 3], [4])], { mode: 'linear' }) },
   { name: 'Pad-9 (pads and value attributes)', opset: 9, row: [2, 3, 3], body: (em, x) => raw(em, 'Pad', [x], { pads: [0, 0, 1, 2, 0, 0, 2, 0], value: float(0.5) }) },
   { name: 'Pad-9 reflect', opset: 9, row: [2, 4, 4], body: (em, x) => raw(em, 'Pad', [x], { pads: [0, 0, 1, 2, 0, 0, 2, 1], mode: 'reflect' }) },
@@ -61,6 +68,11 @@ for (const c of CASES) {
     }
   });
 }
+
+test('upgradeOpset: a nearest Resize-10 whose scales are computed is refused in one line (which axes it downsamples is unknown)', () => {
+  const { model } = tinyGraph(['N', 2, 4, 4], 10, (em, x) => raw(em, 'Resize', [x, em.add(em.constFloat([1, 1, 0.5, 1], [4]), em.constFloat([0, 0, 0, 1], [4]))], { mode: 'nearest' }));
+  assert.throws(() => upgradeOpset(model, 13, 'rs'), (e: Error) => /^rs: .*nearest Resize-10 with computed scales: onnxruntime ceils the taps along the axes it downsamples/.test(e.message) && !e.message.includes('\n'));
+});
 
 test('upgradeOpset: GroupNormalization-18 rebound to 21 is refused in one line naming the node', () => {
   const { model } = tinyGraph(['N', 4, 3], 18, (em, x) => raw(em, 'GroupNormalization', [x, em.constFloat([1, 2], [2]), em.constFloat([0, 1], [2])], { num_groups: 2 }));
