@@ -391,7 +391,11 @@ async function info(p: Parsed): Promise<void> {
   const unbatched = p.flags.has('unbatched');
   const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache, unbatched }).catch(() => Explainer.load(file, { cache, unbatched }));
   const { view } = ex;
-  const dims = (vi: (typeof view.inputs)[number]) => (vi.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ');
+  // '[]' is a scalar's declared shape; a tensor that declares none says so.
+  const dims = (vi: (typeof view.inputs)[number]) => {
+    const shape = vi.type?.tensor_type?.shape;
+    return shape ? `[${(shape.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ')}]` : '(shape not declared)';
+  };
   console.log(`model: ${ex.label}`);
   const original = new GraphView(ex.model, ex.label);
   const why = { [SCATTER_OPSET]: 'where Scatter is ScatterElements, whose gradient needs GatherElements', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
@@ -424,14 +428,14 @@ async function info(p: Parsed): Promise<void> {
     return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})${joins}`;
   };
   const leftOut = (original.graph.output ?? []).map((o) => o.name ?? '').filter((o) => !view.graph.output?.some((v) => v.name === o));
-  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} [${dims(vi)}] ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
+  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} ${dims(vi)} ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {
     if (!isTensorValue(o)) {
       console.log(`output: ${o.name} (${Object.keys(o.type ?? {})[0]?.replace('_type', '') ?? 'not a tensor'} from ${view.producer.get(o.name ?? '')?.op_type ?? 'the graph'}: not explained)`);
       continue;
     }
     const { from } = ex.resolveOutput(o.name);
-    console.log(`output: ${o.name} [${dims(o)}]${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
+    console.log(`output: ${o.name} ${dims(o)}${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
   }
   const outputs = view.graph.output ?? [];
   const chosen = outputs.length > 1 ? (() => { try { return ex.resolveOutput(undefined); } catch { return undefined; } })() : undefined;

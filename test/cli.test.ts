@@ -6,12 +6,24 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { encodeModel } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
+import { tinyGraph } from './support/tiny-model';
 
 const dir = tempDir('cli');
 const inputOf = (name: string) => path.join(path.dirname(loadFixture(name).model), 'input.npy');
+
+test('info: an output that declares no shape says so (it printed [], a scalar\'s shape)', async () => {
+  const { model } = tinyGraph(['N', 4], 13, (em, x) => em.op('Tanh', [x]));
+  model.graph!.output = [{ name: 'y', type: { tensor_type: { elem_type: 1 } } }];
+  const file = path.join(dir, 'undeclared-output.onnx');
+  fs.writeFileSync(file, encodeModel(model));
+  const r = await runCli(['info', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.match(r.out.join('\n'), /^input: x \[N, 4\] float32: explained\noutput: y \(shape not declared\)$/m);
+});
 
 test('info cnn_maxpool: inputs, outputs, opset, op histogram, unsupported ops', async () => {
   const fx = loadFixture('cnn_maxpool');
