@@ -111,6 +111,18 @@ for (const c of [{ op: 'Sqrt', opset: 13, inputs: [{ shape: [2, 3] }] }, { op: '
     sumcheck(deeplift, { ...c, input: [0, 1, 0, 2, 0.5, 0], baseline: [0, 0, 0, 0.5, 0, 0] }).then(() => undefined));
 }
 
+// x's winner did not move but y fell (a row of post-ReLU zeros, ties among them, against a reference
+// with a larger maximum): its multiplier would be δy/0, so δy goes to the reference's winner.
+const stuckRows = { input: [0.5, 0, 0, 0, 0, 0], baseline: [0.5, 1, 0, 0, 0.3, 0] };
+for (const c of [
+  { op: 'ReduceMax', opset: 13, inputs: [{ shape: [2, 3] }], attrs: { axes: [1], keepdims: 0 }, ...stuckRows },
+  { op: 'ReduceMax', opset: 18, inputs: [{ shape: [2, 3] }, { shape: [1], value: [1], int64: true }], ...stuckRows },
+  { op: 'ReduceMin', opset: 13, inputs: [{ shape: [2, 3] }], attrs: { axes: [1] }, input: stuckRows.input.map((v) => -v), baseline: stuckRows.baseline.map((v) => -v) },
+  { op: 'TopK', opset: 11, inputs: [{ shape: [2, 3] }, { shape: [1], value: [1], int64: true }], outputs: 2, ...stuckRows },
+]) {
+  test(`DeepLIFT ${c.op} (opset ${c.opset}) sums to delta where x's winner did not move and y fell`, () => sumcheck(deeplift, c).then(() => undefined));
+}
+
 test('DeepLIFT max rule stays well-conditioned when the winner on x barely moved but y fell', async () => {
   // Window 0: x = (1, 0), x⁰ = (1 − 1e-5, 3): x's winner has δx = 1e-5 while δy = −2, a multiplier
   // of −2e5 under eq. 11 as such; the window's δy goes to the reference's winner (δx = −3).

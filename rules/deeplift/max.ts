@@ -1,5 +1,7 @@
 import { globalMaxPoolGather } from '../ops/GlobalMaxPool';
 import { maxPoolGather } from '../ops/MaxPool';
+import { reduceExtremumStuck } from '../ops/ReduceMax';
+import { topKGather } from '../ops/TopK';
 import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { delta, maximum } from './delta';
@@ -14,8 +16,15 @@ function route(ctx: RuleContext, g: string, onReference: boolean): (string | nul
   return rule.backward(ctx.withNode(ref, aliases), [g]);
 }
 
-/** Per pooling op, the values of an X-shaped tensor at each window's winner on x. */
-const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather };
+/** Per selection op, the values of an X-shaped tensor at each output's winner on x. */
+const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather, TopK: topKGather };
+
+/** Per output, 1 where x's winner moved less than |δy| (δy = change), else 0; reductions split δy among tied winners: any of them. */
+function stuckWinner(ctx: RuleContext, opType: string, dx: string, change: string): string {
+  if (opType === 'ReduceMax' || opType === 'ReduceMin') return reduceExtremumStuck(ctx, dx, change);
+  const gather = GATHER[opType] ?? ctx.fail(`the max rule knows no winners of ${opType}`);
+  return ctx.em.mask('Less', ctx.em.op('Abs', [gather(ctx, dx)]), ctx.em.op('Abs', [change]));
+}
 
 /**
  * Max rule (DeepLIFT eq. 11) for the selection ops (MaxPool, ReduceMax, TopK, ...): the input that wins on x gets
@@ -41,16 +50,13 @@ export function maxRule({ opType, rule: gradient }: RuleEntry): BackwardRule {
         const onX = route(ctx, em.mul(dY!, em.sub(upper, y0)), false);
         const onRef = route(ctx, em.mul(dY!, em.sub(y, upper)), true);
         routed = onX.map((g, i) => (g && onRef[i] ? em.add(g, onRef[i]!) : g));
-      } else if (GATHER[opType]) {
+      } else {
         const x = node.input![0];
         const change = em.sub(y, y0);
-        const atWinner = GATHER[opType](ctx, delta(em, x, ctx.ref(x)).dx);
-        const stuck = em.mask('Less', em.op('Abs', [atWinner]), em.op('Abs', [change]));
+        const stuck = stuckWinner(ctx, opType, delta(em, x, ctx.ref(x)).dx, change);
         const share = em.mul(dY!, change);
         const onX = route(ctx, em.mul(share, em.sub(em.scalar(1), stuck)), false)[0]!;
         routed = [em.add(onX, route(ctx, em.mul(share, stuck), true)[0]!)];
-      } else {
-        routed = route(ctx, em.mul(dY!, em.sub(y, y0)), false);
       }
       const plain = route(ctx, dY!, false);
       return node.input!.map((x, i) => {
