@@ -1,7 +1,8 @@
 import { attrInts, attrString, hasAttr } from './attributes';
-import { GraphView, mapSubgraphs } from './graph-view';
-import { withAttrs } from './opset-lift';
+import { allNodes, GraphView, mapSubgraphs } from './graph-view';
+import { isDefault, withAttrs } from './opset-lift';
 import { GraphProto, ModelProto, NodeProto } from './proto';
+import { splitPadding } from '../rules/op-forms';
 
 /**
  * A ConvTranspose with auto_pad SAME_UPPER/SAME_LOWER and an output_padding, with its pads written
@@ -14,12 +15,14 @@ import { GraphProto, ModelProto, NodeProto } from './proto';
  * is not known (no kernel_shape, weights computed) is left as it is and refused by validation.
  */
 export function convTransposeSameAsPads(model: ModelProto, label: string): ModelProto {
+  // Most models hold none: they are left without building a view.
+  if (!allNodes(model.graph!).some(padsSameWithOutputPadding)) return model;
   const view = new GraphView(model, label);
   let changed = false;
   const read = (graph: GraphProto): GraphProto => ({
     ...graph,
     node: (graph.node ?? []).map((n) => {
-      const explicit = n.op_type === 'ConvTranspose' ? explicitPads(n, view) : undefined;
+      const explicit = explicitPads(n, view);
       if (explicit) changed = true;
       return mapSubgraphs(explicit ?? n, read);
     }),
@@ -28,10 +31,15 @@ export function convTransposeSameAsPads(model: ModelProto, label: string): Model
   return changed ? { ...model, graph } : model;
 }
 
-function explicitPads(node: NodeProto, view: GraphView): NodeProto | undefined {
+function padsSameWithOutputPadding(node: NodeProto): boolean {
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  const outputPadding = attrInts(node, 'output_padding') ?? [];
-  if ((autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') || hasAttr(node, 'output_shape') || !outputPadding.some((p) => p !== 0)) return undefined;
+  return node.op_type === 'ConvTranspose' && isDefault(node.domain) && (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') && !hasAttr(node, 'output_shape') && (attrInts(node, 'output_padding') ?? []).some((p) => p !== 0);
+}
+
+function explicitPads(node: NodeProto, view: GraphView): NodeProto | undefined {
+  if (!padsSameWithOutputPadding(node)) return undefined;
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  const outputPadding = attrInts(node, 'output_padding')!;
   const kernel = attrInts(node, 'kernel_shape') ?? view.constantDims(node.input?.[1] ?? '')?.slice(2);
   if (!kernel || kernel.length !== outputPadding.length) return undefined;
   const n = kernel.length;
@@ -39,9 +47,7 @@ function explicitPads(node: NodeProto, view: GraphView): NodeProto | undefined {
   const dilations = attrInts(node, 'dilations') ?? Array(n).fill(1);
   const pads = Array(2 * n).fill(0);
   kernel.forEach((k, i) => {
-    const total = Math.max(0, (k - 1) * dilations[i] + 1 + outputPadding[i] - strides[i]);
-    const half = Math.floor(total / 2);
-    [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+    [pads[i], pads[i + n]] = splitPadding(Math.max(0, (k - 1) * dilations[i] + 1 + outputPadding[i] - strides[i]), autoPad);
   });
   return withAttrs(node, ['auto_pad'], { pads });
 }

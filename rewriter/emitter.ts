@@ -124,6 +124,11 @@ export class Emitter {
     return this.cast(this.compare(op, a, b), this.floatType);
   }
 
+  /** t with each 0 replaced by 1: a divisor or log argument whose zero entries the caller's result does not depend on. */
+  zeroAsOne(t: string): string {
+    return this.add(t, this.mask('Equal', t, this.scalar(0)));
+  }
+
   /** Zeros shaped like t: Less(t, t) is false for every value, ±Inf and NaN included (t − t is NaN there). */
   zerosLike(t: string): string {
     return this.mask('Less', t, t);

@@ -41,6 +41,12 @@ export interface ConvGeometry {
   group: number;
 }
 
+/** A total padding split as auto_pad splits it: [begin, end], the odd one at the end for SAME_UPPER, at the start otherwise. */
+export function splitPadding(total: number, autoPad: string): [number, number] {
+  const half = Math.floor(total / 2);
+  return autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+}
+
 /** Conv/pool attributes with auto_pad resolved to explicit pads for input spatial size `x`. */
 export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): ConvGeometry {
   const n = kernel.length;
@@ -54,9 +60,7 @@ export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): C
     for (let i = 0; i < n; i++) {
       const out = Math.ceil(x[i] / strides[i]);
       const total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - x[i]);
-      const small = Math.floor(total / 2);
-      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + n] = total - pads[i];
+      [pads[i], pads[i + n]] = splitPadding(total, autoPad);
     }
   } else if (autoPad === 'VALID') {
     pads = Array(2 * n).fill(0);
@@ -213,10 +217,10 @@ export function expandTo(em: Emitter, g: string, gShape: number[], target: numbe
  * A reduction's axes (sorted) and a function restoring them (as size 1) on a tensor of the
  * output's shape, so that it broadcasts against the input.
  */
-export function keptAxes(ctx: RuleContext): { axes: number[]; kept: (t: string) => string } {
+export function keptAxes(ctx: RuleContext): { axes: number[]; keep: boolean; kept: (t: string) => string } {
   const axes = reduceAxes(ctx, ctx.shape(ctx.node.input![0]).length).sort((a, b) => a - b);
   const keep = attrInt(ctx.node, 'keepdims', 1) === 1;
-  return { axes, kept: (t) => (keep ? t : ctx.em.unsqueeze(t, axes)) };
+  return { axes, keep, kept: (t) => (keep ? t : ctx.em.unsqueeze(t, axes)) };
 }
 
 /**

@@ -25,15 +25,15 @@ export const deepliftLpNormalization: BackwardRule = {
     const { em, node } = ctx;
     const x = node.input![0];
     const x0 = ctx.ref(x);
-    const { axis, p, norm, nonZero } = lpParts(ctx);
+    const { axis, p, norm } = lpParts(ctx);
     const [n, n0] = [norm(x), norm(x0)];
-    const [rho, rho0] = [em.op('Reciprocal', [nonZero(n)]), em.op('Reciprocal', [nonZero(n0)])];
+    const [rho, rho0] = [em.op('Reciprocal', [em.zeroAsOne(n)]), em.op('Reciprocal', [em.zeroAsOne(n0)])];
     const split = productSplit(em, x, x0, rho, rho0);
     const direct = em.mul(dY!, split.ofA);
     const mRho = em.reduceSum(em.mul(dY!, split.ofR), [axis]);
     const dn = delta(em, n, n0);
     const nMid = midpoint(em, n, n0);
-    const mN = em.mul(mRho, em.where(dn.moved, em.div(em.sub(rho, rho0), dn.dx), em.neg(em.op('Reciprocal', [nonZero(em.mul(nMid, nMid))]))));
+    const mN = em.mul(mRho, em.where(dn.moved, em.div(em.sub(rho, rho0), dn.dx), em.neg(em.op('Reciprocal', [em.zeroAsOne(em.mul(nMid, nMid))]))));
     const viaNorm = p === 1 ? l1Multipliers(em, mN, x, x0) : l2Multipliers(em, mN, x, x0, n, n0);
     return [em.add(direct, viaNorm)];
   },

@@ -32,7 +32,7 @@ export function l2Multipliers(em: Emitter, g: string, x: string, x0: string, n: 
   const [s, s0] = [em.mul(n, n), em.mul(n0, n0)];
   const { moved, dx } = delta(em, s, s0);
   const sMid = midpoint(em, s, s0);
-  const limit = em.div(em.scalar(0.5), em.op('Sqrt', [em.add(sMid, em.mask('Equal', sMid, em.scalar(0)))]));
+  const limit = em.div(em.scalar(0.5), em.op('Sqrt', [em.zeroAsOne(sMid)]));
   return em.mul(em.mul(g, em.where(moved, em.div(em.sub(n, n0), dx), limit)), em.add(x, x0));
 }
 

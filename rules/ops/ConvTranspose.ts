@@ -1,5 +1,5 @@
 import { attrInt, attrInts, attrString } from '../../rewriter/attributes';
-import { convBiasGrad, convWeightGrad } from '../op-forms';
+import { convBiasGrad, convWeightGrad, splitPadding } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
@@ -32,9 +32,7 @@ export const ConvTranspose: RuleEntry = {
         for (let i = 0; i < n; i++) {
           const excess = strides[i] * (xs[i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1 - ys[i];
           beyond[i] = Math.max(0, -excess);
-          const total = Math.max(0, excess);
-          const half = Math.floor(total / 2);
-          [pads[i], pads[i + n]] = autoPad === 'SAME_UPPER' ? [half, total - half] : [total - half, half];
+          [pads[i], pads[i + n]] = splitPadding(Math.max(0, excess), autoPad);
         }
       }
       const axes = beyond.flatMap((b, i) => (b > 0 ? [i + 2] : []));

@@ -9,9 +9,7 @@ export function lpParts(ctx: RuleContext) {
   const p = attrInt(node, 'p', 2);
   if (p !== 1 && p !== 2) ctx.fail(`p = ${p} (only 1 and 2 exist)`);
   const norm = (t: string) => (p === 1 ? em.reduceSum(em.op('Abs', [t]), [axis]) : em.op('Sqrt', [em.reduceSum(em.mul(t, t), [axis])]));
-  // onnxruntime's kernel gives y = 0 for a zero vector: 1/n is then any finite value (y = x·(1/n) = 0).
-  const nonZero = (n: string) => em.add(n, em.mask('Equal', n, em.scalar(0)));
-  return { axis, p, norm, nonZero };
+  return { axis, p, norm };
 }
 
 /**
@@ -24,10 +22,10 @@ export const LpNormalization: RuleEntry = {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [x, y] = [node.input![0], node.output![0]];
-      const { axis, p, norm, nonZero } = lpParts(ctx);
+      const { axis, p, norm } = lpParts(ctx);
       const d = p === 2 ? y : em.sign(x);
       const n = norm(x);
-      return [em.mul(em.div(em.sub(dY!, em.mul(d, em.reduceSum(em.mul(dY!, y), [axis]))), nonZero(n)), em.mask('Greater', n, em.scalar(0)))];
+      return [em.mul(em.div(em.sub(dY!, em.mul(d, em.reduceSum(em.mul(dY!, y), [axis]))), em.zeroAsOne(n)), em.mask('Greater', n, em.scalar(0)))];
     },
   },
 };

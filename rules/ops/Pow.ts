@@ -17,7 +17,7 @@ export const Pow: RuleEntry = {
         dA = em.mul(em.mul(dY!, scale), em.op('Pow', [a, power]));
       }
       const dB = needsGrad(1)
-        ? em.mul(em.mul(dY!, node.output![0]), em.op('Log', [em.add(a, em.mask('Equal', a, em.scalar(0)))]))
+        ? em.mul(em.mul(dY!, node.output![0]), em.op('Log', [em.zeroAsOne(a)]))
         : null;
       return [dA, dB];
     },

@@ -1,4 +1,3 @@
-import { attrInt } from '../../rewriter/attributes';
 import { keptAxes } from '../op-forms';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 
@@ -15,10 +14,10 @@ export const reduceExtremum: BackwardRule = {
 /** Per output, 1 where a winner (an element equal to y, among which dY is split) moved less than |change|, else 0. */
 export function reduceExtremumStuck(ctx: RuleContext, dx: string, change: string): string {
   const { em, node } = ctx;
-  const { axes, kept } = keptAxes(ctx);
+  const { axes, keep, kept } = keptAxes(ctx);
   const hits = em.mask('Equal', node.input![0], kept(node.output![0]));
   const short = em.mask('Less', em.op('Abs', [dx]), em.op('Abs', [kept(change)]));
-  return em.mask('Greater', em.reduceSum(em.mul(hits, short), axes, attrInt(node, 'keepdims', 1) === 1), em.scalar(0));
+  return em.mask('Greater', em.reduceSum(em.mul(hits, short), axes, keep), em.scalar(0));
 }
 
 export const ReduceMax: RuleEntry = { opType: 'ReduceMax', since: 1, category: 'selection', rule: reduceExtremum };

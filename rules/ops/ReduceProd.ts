@@ -4,5 +4,5 @@ import { RuleEntry } from '../types';
 /** y = Πx: ∂y/∂x = y/x, the product of the other elements (taken as y/1 = 0 where x = 0). */
 export const ReduceProd: RuleEntry = {
   opType: 'ReduceProd', since: 1, category: 'reduction',
-  rule: reductionRule(({ em }, x, y) => em.div(y, em.add(x, em.mask('Equal', x, em.scalar(0))))),
+  rule: reductionRule(({ em }, x, y) => em.div(y, em.zeroAsOne(x))),
 };
