@@ -199,7 +199,7 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
 export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
   const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs];
-  const added = liveNodes([...extra, ...em.nodes], output.map((o) => o.name!));
+  const added = liveNodes([...extra, ...em.folded(em.nodes, output.map((o) => o.name!))], output.map((o) => o.name!));
   const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
   return {
     ...view.model,

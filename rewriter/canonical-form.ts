@@ -12,6 +12,7 @@ import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
 import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
+import { lowerNewOpset } from './opset-lower';
 import { scatterAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qonnxQuantToQcdq } from './qonnx-quant';
@@ -43,6 +44,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   onnxMlToStandard, // skl2onnx's linear ops as standard ops
   embeddingBagsAsLookups, // torch's EmbeddingBag Loops over 2-D ids as Gather + reduction
   floatCastInputs, // integer inputs read only through Casts to float as float32
+  lowerNewOpset, // opset 22+ at opset 21 where nothing newer is used (the WebGPU backends' kernels end at 21 for many ops)
 ];
 
 /** The model in the canonical form the rewriter reads. */

@@ -99,7 +99,8 @@ export function compose(spec: ComposeSpec): Composed {
     fed = em.add(fed, RESIDUAL);
     extraInputs.push(valueInfo(RESIDUAL, DataType.FLOAT, ['N', ...(dRow.every((v) => v > 0) ? dRow : gRow)]));
   }
-  const classifierInput = em.rename(fed, rename(dIn.name!));
+  // G's output itself where nothing comes between (no copy: JSEP has no Identity kernel).
+  const classifierInput = fed === gOut.name ? fed : em.rename(fed, rename(dIn.name!));
   renamed.set(dIn.name!, classifierInput);
 
   const dNodes: NodeProto[] = d.nodes.map((n) => ({
@@ -118,7 +119,7 @@ export function compose(spec: ComposeSpec): Composed {
     producer_name: 'onnx-explain compose',
     graph: {
       name: 'composed',
-      node: [...g.nodes, ...em.nodes, ...dNodes],
+      node: [...g.nodes, ...em.folded(), ...dNodes],
       initializer: [...(g.graph.initializer ?? []), ...em.initializers, ...dInits],
       input: [...(g.graph.input ?? []), ...extraInputs],
       output: [gOut, ...dOutputs],

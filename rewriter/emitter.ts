@@ -29,6 +29,8 @@ export function toAttribute(name: string, v: AttrValue): AttributeProto {
 export class Emitter {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
+  /** The Identity nodes `rename` added, which `folded` removes where it can. */
+  private readonly renames = new Set<NodeProto>();
   private counter = 0;
   private readonly scalars = new Map<number, string>();
 
@@ -58,10 +60,42 @@ export class Emitter {
     return outputs;
   }
 
-  /** Gives tensor x the fixed name `name` (an Identity node), e.g. for a graph output. */
+  /** Gives tensor x the fixed name `name` (an Identity node until `folded`), e.g. for a graph output. */
   rename(x: string, name: string): string {
-    this.nodes.push({ op_type: 'Identity', input: [x], output: [name], name });
+    const copy = { op_type: 'Identity', input: [x], output: [name], name };
+    this.renames.add(copy);
+    this.nodes.push(copy);
     return name;
+  }
+
+  /**
+   * `nodes` (this emitter's, or a run of them) with each `rename` of a tensor they compute folded
+   * into its producer, which then writes the new name (its readers read it): onnxruntime-web's
+   * default WebGPU backend (JSEP) has no Identity kernel and would run the copy on the CPU. A copy of
+   * a tensor `nodes` do not compute (an input, a weight, the model's own) stays, as does one of a
+   * tensor named in `keep` (another output).
+   */
+  folded(nodes: NodeProto[] = this.nodes, keep: Iterable<string> = []): NodeProto[] {
+    // A subgraph reads outer names implicitly: no renaming around one.
+    if (nodes.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return nodes;
+    const computed = new Set(nodes.flatMap((n) => n.output ?? []));
+    const kept = new Set(keep);
+    const alias = new Map<string, string>();
+    for (const n of nodes) {
+      const x = n.input![0];
+      if (this.renames.has(n) && computed.has(x) && !kept.has(x) && !alias.has(x)) alias.set(x, n.output![0]);
+    }
+    if (!alias.size) return nodes;
+    const named = (t: string): string => (alias.has(t) ? named(alias.get(t)!) : t);
+    const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    return nodes
+      .filter((n) => !(this.renames.has(n) && alias.get(n.input![0]) === n.output![0]))
+      .map((n) => {
+        // A second name for a computed tensor: its single-output producer again, under that name.
+        const again = this.renames.has(n) && alias.has(n.input![0]) ? producer.get(n.input![0]) : undefined;
+        const node = again && again.output!.length === 1 && !this.renames.has(again) ? { ...again, output: n.output, name: n.name } : n;
+        return { ...node, input: (node.input ?? []).map(named), output: (node.output ?? []).map(named) };
+      });
   }
 
   /** A float constant of the graph's float type (scalars are shared). */

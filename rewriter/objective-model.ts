@@ -22,7 +22,7 @@ export function objectiveModel(view: GraphView, em: Emitter, inputs: ValueInfoPr
   }
   const keep = new Set<string>();
   for (const t of needed) if (view.producer.has(t)) for (const a of ancestors(view, t)) keep.add(a);
-  const nodes = [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.nodes];
+  const nodes = [...view.nodes.filter((n) => (n.output ?? []).some((o) => keep.has(o))), ...em.folded(em.nodes, outputs.map((o) => o.name))];
   const read = new Set(nodes.flatMap((n) => n.input ?? []));
   const given = new Set(inputs.map((i) => i.name));
   const others = (view.graph.input ?? []).filter((i) => read.has(i.name ?? '') && !given.has(i.name) && !view.initializers.has(i.name ?? ''));

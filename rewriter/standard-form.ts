@@ -25,7 +25,7 @@ export function readInStandardOps(model: ModelProto, label: string, prefix: stri
     const kept = form(em, view, n, fail) ?? [];
     // Emitted nodes are named after the node they read, which later errors then name.
     const source = n.name || n.output![0];
-    return [...kept, ...em.nodes.slice(start).map((m, k) => ({ ...m, name: `${source}/${m.op_type}_${k}` }))];
+    return [...kept, ...em.folded(em.nodes.slice(start)).map((m, k) => ({ ...m, name: `${source}/${m.op_type}_${k}` }))];
   });
   return { ...model, graph: { ...model.graph, node, initializer: [...(model.graph!.initializer ?? []), ...em.initializers] } };
 }

@@ -94,7 +94,7 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
       if (o) em.rename(em.concat((reverse ? [...values].reverse() : values).map((v) => em.unsqueeze(v, [axis])), axis), o);
     });
     initializers.push(...em.initializers);
-    return [...out, ...em.nodes.slice(stacked)];
+    return [...out, ...em.folded(em.nodes.slice(stacked))];
   });
   if (!changed) return undefined;
   const renamed = readsRenamed({ ...graph, node: nodes }, (t) => alias.get(t) ?? t);

@@ -74,6 +74,7 @@ export function convGeometry(ctx: RuleContext, x: number[], kernel: number[]): C
  */
 export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry, x: number[], y: number[]): string {
   const n = g.kernel.length;
+  if (n === 3 && g.group === 1 && em.opset >= 10) return stuffedConv(em, dY, w, g, x, y);
   const outputPadding = x.map((xi, i) => xi - ((y[i] - 1) * g.strides[i] + (g.kernel[i] - 1) * g.dilations[i] + 1 - g.pads[i] - g.pads[i + n]));
   const attrs = {
     strides: g.strides, dilations: g.dilations, pads: g.pads, group: g.group,
@@ -83,6 +84,29 @@ export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry,
   // A window that ran past the input's end (ceil_mode) scatters beyond it: crop.
   if (outputPadding.some((p) => p < 0)) return em.slice(full, Array(n).fill(0), x, Array.from({ length: n }, (_, i) => i + 2));
   return full;
+}
+
+/**
+ * scatterConv for 3-D kernels, whose ConvTranspose neither onnxruntime-web WebGPU backend runs
+ * (JSEP: "only 2-dimensional", native: "Conv2d or Conv1d"): dY with s−1 zeros after each element
+ * (a unit axis padded to s and merged), padded by d·(k−1) − p_begin before and x − (y−1)·s − 1 +
+ * p_begin after (a negative amount crops), convolved with W's channels swapped and its kernel
+ * flipped — the same sums, plus products with the inserted zeros.
+ */
+function stuffedConv(em: Emitter, dY: string, w: string, g: ConvGeometry, x: number[], y: number[]): string {
+  const n = g.kernel.length;
+  const spatial = g.kernel.map((_, i) => i + 2);
+  const stuffed = g.strides.every((s) => s === 1) ? dY
+    : em.reshape(em.pad(em.reshape(dY, [0, -1, ...y.flatMap((d) => [d, 1])]), [0, 0, ...y.flatMap(() => [0, 0]), 0, 0, ...g.strides.flatMap((s) => [0, s - 1])]), [0, -1, ...y.map((d, i) => d * g.strides[i])]);
+  const before = g.kernel.map((k, i) => g.dilations[i] * (k - 1) - g.pads[i]);
+  // The stuffed axis already ends in s − 1 zeros.
+  const after = x.map((d, i) => d - (y[i] - 1) * g.strides[i] - 1 + g.pads[i] - (g.strides[i] - 1));
+  const padded = em.pad(stuffed, [0, 0, ...before.map((p) => Math.max(0, p)), 0, 0, ...after.map((p) => Math.max(0, p))]);
+  const lengths = y.map((d, i) => d * g.strides[i] + Math.max(0, before[i]) + Math.max(0, after[i]));
+  const cropped = [...before, ...after].some((p) => p < 0)
+    ? em.slice(padded, before.map((p) => Math.max(0, -p)), lengths.map((l, i) => l - Math.max(0, -after[i])), spatial) : padded;
+  const flipped = em.slice(em.transpose(w, [1, 0, ...spatial]), g.kernel.map(() => -1), g.kernel.map((k) => -k - 1), spatial, g.kernel.map(() => -1));
+  return em.op('Conv', [cropped, flipped], { strides: Array(n).fill(1), dilations: g.dilations, pads: Array(2 * n).fill(0), group: 1 });
 }
 
 /**
@@ -121,9 +145,15 @@ export function convBiasGrad(em: Emitter, dY: string, rank: number): string {
 export function windowSumBackward(em: Emitter, g: string, geo: ConvGeometry, channels: number, xsp: number[], ysp: number[]): string {
   const n = geo.kernel.length;
   const size = geo.kernel.reduce((a, b) => a * b, 1);
-  const w = em.constFloat(new Float64Array(channels * size).fill(1), [channels, 1, ...geo.kernel]);
   const full = ysp.map((o, i) => (o - 1) * geo.strides[i] + (geo.kernel[i] - 1) * geo.dilations[i] + 1);
   const pads = [...geo.pads.slice(0, n), ...full.map((f, i) => Math.max(0, f - geo.pads[i] - xsp[i]))];
+  if (n === 3) {
+    // Channels folded into the batch: one kernel, group 1 (no grouped 3-D kernels on WebGPU).
+    const w = em.constFloat(new Float64Array(size).fill(1), [1, 1, ...geo.kernel]);
+    const placed = scatterConv(em, em.reshape(g, [-1, 1, ...ysp]), w, { ...geo, pads, group: 1 }, xsp, ysp);
+    return em.reshape(placed, [-1, channels, ...xsp]);
+  }
+  const w = em.constFloat(new Float64Array(channels * size).fill(1), [channels, 1, ...geo.kernel]);
   return scatterConv(em, g, w, { ...geo, pads, group: channels }, xsp, ysp);
 }
 

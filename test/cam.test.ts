@@ -9,11 +9,11 @@ import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
-import { loadFixture, relL2 } from './support/fixtures';
+import { CAM_FIXTURES, loadFixture, relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
 import { twinCnn } from './support/twin-cnn';
 
-const ROOT = path.resolve(__dirname, '../../models/cam-fixtures');
+const ROOT = CAM_FIXTURES;
 const NAMES = ['cam_gap', 'cam_mean', 'cam_seq', 'cam_video'];
 
 function camFixture(name: string) {

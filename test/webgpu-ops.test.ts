@@ -78,7 +78,7 @@ for (const name of ['bert_op13', 'bert_op17', 'bert_ort_opt', 'bert_q8', 'debert
 }
 
 // The ops the runtime notes measured as not native on one or both WebGPU backends.
-const NOT_NATIVE = ['Sign', 'OneHot', 'LogSoftmax', 'Loop', 'Sum', 'Mean', 'ConstantOfShape', 'ScatterElements', 'TopK', 'PRelu', 'Min', 'Max'];
+const NOT_NATIVE = ['Sign', 'OneHot', 'LogSoftmax', 'Loop', 'Sum', 'Mean', 'ConstantOfShape', 'ScatterElements', 'TopK', 'PRelu', 'Min', 'Max', 'Identity'];
 
 test('the WebGPU list excludes every op measured as not native, and nonNativeOps reports them only after the original nodes, by opset', () => {
   assert.equal(NOT_NATIVE.filter((op) => WEBGPU_NATIVE.has(op)), []);
@@ -88,6 +88,11 @@ test('the WebGPU list excludes every op measured as not native, and nonNativeOps
   // Clip's attribute form (before opset 11) is placed on the CPU by onnxruntime's WebGPU EP.
   assert.equal(nonNativeOps([{ op_type: 'Clip' }], 0, 9), ['Clip']);
   assert.equal(nonNativeOps([{ op_type: 'Clip' }], 0, 11), []);
+  // Kernels registered up to opset 21 or 22 (onnxruntime-web 1.30).
+  const newer = ['Conv', 'ConvTranspose', 'MaxPool', 'Reshape', 'Transpose', 'Pad'].map((op_type) => ({ op_type }));
+  assert.equal(nonNativeOps(newer, 0, 21), []);
+  assert.equal(nonNativeOps(newer, 0, 22), ['Conv', 'ConvTranspose', 'MaxPool']);
+  assert.equal(nonNativeOps(newer, 0, 23), ['Conv', 'ConvTranspose', 'MaxPool', 'Reshape', 'Transpose', 'Pad']);
 });
 
 test.run();

@@ -28,7 +28,7 @@ export function unrollRecurrent(view: GraphView, facts: TensorFacts): ModelProto
     const em = unroll(view, facts, n);
     added.push(...em.initializers);
     (n.input ?? []).forEach((i) => replacedInputs.add(i));
-    return em.nodes;
+    return em.folded();
   });
   // The cells' weights now live in the unrolled constants: drop those nothing else reads.
   const read = new Set(node.flatMap(nodeReads));

@@ -15,8 +15,10 @@ export const EXPORTERS = path.resolve(__dirname, '../../../models/exporters');
 export const RECURRENT = path.resolve(__dirname, '../../../models/recurrent');
 /** Models with several inputs or inputs feeding several branches (models/make_multi_input.py, make_siamese.py). */
 export const MULTI = path.resolve(__dirname, '../../../models/multi');
+/** Models with class-activation-map references (models/make_cam_fixtures.py): a video net among them. */
+export const CAM_FIXTURES = path.resolve(__dirname, '../../../models/cam-fixtures');
 /** Fixture folders by the short names tests pass between processes. */
-export const FIXTURE_ROOTS: Record<string, string> = { fixtures: FIXTURES, exporters: EXPORTERS, recurrent: RECURRENT, multi: MULTI };
+export const FIXTURE_ROOTS: Record<string, string> = { fixtures: FIXTURES, exporters: EXPORTERS, recurrent: RECURRENT, multi: MULTI, cam: CAM_FIXTURES };
 
 /** Reference-pass nodes are copies of the forward graph (outputs renamed ref/...), not emitted backward ops. */
 export const isReferenceCopy = (n: NodeProto) => (n.output ?? []).length > 0 && (n.output ?? []).every((o) => !o || o.startsWith('ref/'));
