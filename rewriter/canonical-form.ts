@@ -1,5 +1,6 @@
 import { floatCastInputs } from './cast-input';
 import { contribQdqAsStandard } from './contrib-quantizers';
+import { explicitConvAttributes } from './conv-attributes';
 import { convTransposeSameAsPads } from './conv-transpose-pads';
 import { embeddingBagsAsLookups } from './embedding-bag';
 import { integerOpsToQdq } from './dynamic-quantization';
@@ -44,6 +45,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   onnxMlToStandard, // skl2onnx's linear ops as standard ops
   embeddingBagsAsLookups, // torch's EmbeddingBag Loops over 2-D ids as Gather + reduction
   floatCastInputs, // integer inputs read only through Casts to float as float32
+  explicitConvAttributes, // Conv/ConvTranspose defaults written out (onnxruntime-web's JSEP kernels reject them left out)
   lowerNewOpset, // opset 22+ at opset 21 where nothing newer is used (the WebGPU backends' kernels end at 21 for many ops)
 ];
 

@@ -203,7 +203,7 @@ function staticSequences(graph: GraphProto, opset: number, known: Known, facts: 
       build();
       changed = true;
       initializers.push(...em.initializers);
-      return em.nodes;
+      return em.folded();
     };
     switch (n.op_type) {
       case 'SequenceEmpty': lists.set(out, []); break;

@@ -32,7 +32,27 @@ export function webgpuNative(opType: string, opset: number): boolean {
   return WEBGPU_NATIVE.has(opType) && opset >= (NATIVE_SINCE[opType] ?? 1) && opset <= (NATIVE_UNTIL[opType] ?? Infinity);
 }
 
-/** Op types a rewrite added (nodes after the original graph's) that are not WebGPU-native at `opset`. */
-export function nonNativeOps(augmentedNodes: { op_type?: string }[], originalCount: number, opset: number): string[] {
-  return [...new Set(augmentedNodes.slice(originalCount).map((n) => n.op_type ?? '').filter((op) => !webgpuNative(op, opset)))];
+/**
+ * The attributes of a Conv or ConvTranspose that the default bundle's JSEP kernels need written out
+ * ("strides should be 2D" where a default applies): pads too unless auto_pad or output_shape sets them.
+ */
+export function jsepExplicit(node: { op_type?: string; attribute?: { name?: string; s?: Uint8Array }[] }): string[] {
+  if (node.op_type !== 'Conv' && node.op_type !== 'ConvTranspose') return [];
+  const attr = (name: string) => (node.attribute ?? []).find((a) => a.name === name);
+  const autoPad = new TextDecoder().decode(attr('auto_pad')?.s ?? new Uint8Array());
+  const padsSet = (autoPad && autoPad !== 'NOTSET') || !!attr('output_shape');
+  return ['strides', 'dilations', 'group', ...(padsSet ? [] : ['pads'])];
+}
+
+/**
+ * Op types a rewrite added (nodes after the original graph's) that are not WebGPU-native at `opset`,
+ * and native ones that leave an attribute JSEP needs to its default ("Conv without strides").
+ */
+export function nonNativeOps(augmentedNodes: { op_type?: string; attribute?: { name?: string; s?: Uint8Array }[] }[], originalCount: number, opset: number): string[] {
+  return [...new Set(augmentedNodes.slice(originalCount).flatMap((n) => {
+    const op = n.op_type ?? '';
+    if (!webgpuNative(op, opset)) return [op];
+    const implicit = jsepExplicit(n).filter((a) => !(n.attribute ?? []).some((x) => x.name === a));
+    return implicit.length ? [`${op} without ${implicit.join(', ')}`] : [];
+  }))];
 }

@@ -2,7 +2,9 @@ import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as path from 'path';
-import { encodeModel, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
+import { canonicalForm } from '../rewriter/canonical-form';
+import { decodeModel, encodeModel, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
+import { tinyModel } from './support/tiny-model';
 import { methodNames } from '../rules/methods';
 import { Explainer, readNpy } from '../runtime';
 import { EXPORTERS, FIXTURES, fixtureNames, isReferenceCopy, loadFixture } from './support/fixtures';
@@ -82,17 +84,41 @@ const NOT_NATIVE = ['Sign', 'OneHot', 'LogSoftmax', 'Loop', 'Sum', 'Mean', 'Cons
 
 test('the WebGPU list excludes every op measured as not native, and nonNativeOps reports them only after the original nodes, by opset', () => {
   assert.equal(NOT_NATIVE.filter((op) => WEBGPU_NATIVE.has(op)), []);
-  const nodes = [{ op_type: 'Max' }, { op_type: 'Conv' }, ...NOT_NATIVE.map((op_type) => ({ op_type })), { op_type: 'Where' }, { op_type: 'Sign' }];
+  const explicit = ['strides', 'dilations', 'pads', 'group'].map((name) => ({ name }));
+  const nodes = [{ op_type: 'Max' }, { op_type: 'Conv', attribute: explicit }, ...NOT_NATIVE.map((op_type) => ({ op_type })), { op_type: 'Where' }, { op_type: 'Sign' }];
   assert.equal(nonNativeOps(nodes, 2, 13), NOT_NATIVE);
   assert.equal(nonNativeOps(nodes, nodes.length, 13), []);
   // Clip's attribute form (before opset 11) is placed on the CPU by onnxruntime's WebGPU EP.
   assert.equal(nonNativeOps([{ op_type: 'Clip' }], 0, 9), ['Clip']);
   assert.equal(nonNativeOps([{ op_type: 'Clip' }], 0, 11), []);
   // Kernels registered up to opset 21 or 22 (onnxruntime-web 1.30).
-  const newer = ['Conv', 'ConvTranspose', 'MaxPool', 'Reshape', 'Transpose', 'Pad'].map((op_type) => ({ op_type }));
+  const newer = ['Conv', 'ConvTranspose', 'MaxPool', 'Reshape', 'Transpose', 'Pad'].map((op_type) => ({ op_type, attribute: explicit }));
   assert.equal(nonNativeOps(newer, 0, 21), []);
   assert.equal(nonNativeOps(newer, 0, 22), ['Conv', 'ConvTranspose', 'MaxPool']);
   assert.equal(nonNativeOps(newer, 0, 23), ['Conv', 'ConvTranspose', 'MaxPool', 'Reshape', 'Transpose', 'Pad']);
+  // JSEP rejects a Conv that leaves strides or dilations to their defaults; pads may come from auto_pad.
+  assert.equal(nonNativeOps([{ op_type: 'Conv', attribute: [{ name: 'pads' }] }], 0, 13), ['Conv without strides, dilations, group']);
+  const autoPad = { name: 'auto_pad', s: new TextEncoder().encode('SAME_UPPER') };
+  assert.equal(nonNativeOps([{ op_type: 'ConvTranspose', attribute: [...explicit.filter((a) => a.name !== 'pads'), autoPad] }], 0, 13), []);
+});
+
+test('Conv and ConvTranspose defaults are written out on reading (JSEP rejects them left out), outputs unchanged; LRP\'s copies carry them', async () => {
+  const bytes = tinyModel([2, 6, 6], 13, (em, x) => {
+    const conv = em.op('Conv', [x, em.constFloat(Array.from({ length: 36 }, (_, k) => Math.sin(k)), [2, 2, 3, 3])], {});
+    return em.op('ConvTranspose', [em.op('Relu', [conv]), em.constFloat(Array.from({ length: 16 }, (_, k) => Math.cos(k)), [2, 2, 2, 2])], { strides: [2, 2] });
+  });
+  const read = canonicalForm(decodeModel(bytes), 'tiny');
+  for (const n of read.graph!.node!.filter((m) => m.op_type!.startsWith('Conv'))) {
+    assert.equal(n.attribute!.map((a) => a.name).sort(), ['dilations', 'group', 'pads', 'strides'], n.op_type!);
+  }
+  const x = new ort.Tensor('float32', Float32Array.from({ length: 144 }, (_, k) => Math.sin(3 * k)), [2, 2, 6, 6]);
+  const [a, b] = await Promise.all([bytes, encodeModel(read)].map(async (m) => (await (await ort.InferenceSession.create(m)).run({ x })).y.data as Float32Array));
+  assert.equal(Array.from(b), Array.from(a));
+  const ex = await Explainer.load(bytes);
+  for (const method of ['lrp-zplus', 'lrp-alphabeta']) {
+    const { model, prepared } = await ex.augmented([2, 6, 6], { method, target: 0 });
+    assert.equal(nonNativeOps(model.graph!.node!.slice(prepared.view.nodes.length).filter((n) => !isReferenceCopy(n)), 0, 13), [], method);
+  }
 });
 
 test.run();

@@ -19,7 +19,7 @@ function flippedConv(ctx: RuleContext, dY: string, w: string, ws: number[], g: C
   const spatial = g.kernel.map((_, i) => i + 2);
   const swapped = depthwise ? w : em.transpose(w, [1, 0, ...spatial]);
   const flipped = em.slice(swapped, g.kernel.map(() => -1), g.kernel.map((k) => -k - 1), spatial, g.kernel.map(() => -1));
-  return em.op('Conv', [dY, flipped], { dilations: g.dilations, pads, group: g.group });
+  return em.op('Conv', [dY, flipped], { strides: g.strides, dilations: g.dilations, pads, group: g.group });
 }
 
 /** dX = ConvTranspose(dY, W) with the forward's strides, pads, dilations and group. */

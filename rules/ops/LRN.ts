@@ -17,7 +17,7 @@ export function lrnParts(ctx: RuleContext) {
   // Σ over channels c − before … c + after (spec); `adjoint` swaps the sides (the transposed sum).
   const windowSum = (v: string, adjoint = false) => {
     const pads = adjoint ? [after, 0, before, 0] : [before, 0, after, 0];
-    const summed = em.op('Conv', [em.reshape(v, [-1, 1, shape[1], shape.slice(2).reduce((a, b) => a * b, 1)]), ones], { pads });
+    const summed = em.op('Conv', [em.reshape(v, [-1, 1, shape[1], shape.slice(2).reduce((a, b) => a * b, 1)]), ones], { strides: [1, 1], dilations: [1, 1], pads, group: 1 });
     return ctx.reshapeLike(summed, x);
   };
   // d = bias + α/size · Σ x² (the denominator's base).

@@ -57,7 +57,7 @@ function windows(ctx: RuleContext): Windows {
   const finite = (v: string) => (ctx.opset >= 11 ? em.op('Clip', [v, em.scalar(-LARGEST), em.scalar(LARGEST)]) : v);
   const read = (v: string, padValue: number) => {
     const padded = em.reshape(em.pad(finite(v), [0, 0, ...begin, 0, 0, ...end], padValue), [-1, 1, ...xsp.map((d, i) => begin[i] + d + end[i])]);
-    const all = em.op('Conv', [padded, oneHot], { strides: geo.strides, dilations: geo.dilations });
+    const all = em.op('Conv', [padded, oneHot], { strides: geo.strides, dilations: geo.dilations, pads: Array(2 * kernel.length).fill(0), group: 1 });
     return em.reshape(all, [-1, channels, K, ...out]);
   };
 
