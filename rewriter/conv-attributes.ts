@@ -1,8 +1,8 @@
-import { attrInts, hasAttr } from './attributes';
+import { attrInts } from './attributes';
 import { allNodes, GraphView, mapSubgraphs } from './graph-view';
 import { isDefault, withAttrs } from './opset-lift';
 import { GraphProto, ModelProto, NodeProto } from './proto';
-import { jsepExplicit } from './webgpu-ops';
+import { jsepImplicit } from './webgpu-ops';
 
 /**
  * Conv and ConvTranspose nodes with their default strides, dilations, group and (without auto_pad
@@ -12,8 +12,8 @@ import { jsepExplicit } from './webgpu-ops';
  * weights of undeclared rank) is left as it is.
  */
 export function explicitConvAttributes(model: ModelProto, label: string): ModelProto {
-  const lacking = (n: NodeProto) => isDefault(n.domain) && jsepExplicit(n).some((a) => !hasAttr(n, a));
-  if (!allNodes(model.graph!).some(lacking)) return model;
+  const missing = (n: NodeProto) => (isDefault(n.domain) ? jsepImplicit(n) : []);
+  if (!allNodes(model.graph!).some((n) => missing(n).length)) return model;
   const view = new GraphView(model, label);
   const spatialRank = (n: NodeProto): number | undefined => {
     const kernel = attrInts(n, 'kernel_shape');
@@ -24,10 +24,10 @@ export function explicitConvAttributes(model: ModelProto, label: string): ModelP
   const read = (graph: GraphProto): GraphProto => ({
     ...graph,
     node: (graph.node ?? []).map((n) => {
-      const missing = lacking(n) ? jsepExplicit(n).filter((a) => !hasAttr(n, a)) : [];
-      const r = missing.length ? spatialRank(n) : undefined;
+      const absent = missing(n);
+      const r = absent.length ? spatialRank(n) : undefined;
       const defaults: Record<string, number | number[]> = r ? { strides: Array(r).fill(1), dilations: Array(r).fill(1), group: 1, pads: Array(2 * r).fill(0) } : {};
-      return mapSubgraphs(r ? withAttrs(n, [], Object.fromEntries(missing.map((a) => [a, defaults[a]]))) : n, read);
+      return mapSubgraphs(r ? withAttrs(n, [], Object.fromEntries(absent.map((a) => [a, defaults[a]]))) : n, read);
     }),
   });
   return { ...model, graph: read(model.graph!) };

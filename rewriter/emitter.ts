@@ -78,16 +78,15 @@ export class Emitter {
   folded(nodes: NodeProto[] = this.nodes, keep: Iterable<string> = []): NodeProto[] {
     // A subgraph reads outer names implicitly: no renaming around one.
     if (nodes.some((n) => (n.attribute ?? []).some((a) => a.g || a.graphs?.length))) return nodes;
-    const computed = new Set(nodes.flatMap((n) => n.output ?? []));
+    const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
     const kept = new Set(keep);
     const alias = new Map<string, string>();
     for (const n of nodes) {
       const x = n.input![0];
-      if (this.renames.has(n) && computed.has(x) && !kept.has(x) && !alias.has(x)) alias.set(x, n.output![0]);
+      if (this.renames.has(n) && producer.has(x) && !kept.has(x) && !alias.has(x)) alias.set(x, n.output![0]);
     }
     if (!alias.size) return nodes;
     const named = (t: string): string => (alias.has(t) ? named(alias.get(t)!) : t);
-    const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
     return nodes
       .filter((n) => !(this.renames.has(n) && alias.get(n.input![0]) === n.output![0]))
       .map((n) => {

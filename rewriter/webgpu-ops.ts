@@ -1,3 +1,6 @@
+import { attrString, hasAttr } from './attributes';
+import { NodeProto } from './proto';
+
 /**
  * Ops both onnxruntime-web WebGPU backends run natively (measured; see the README). Not Identity:
  * the default bundle's JSEP backend has no kernel for it at any opset (the emitter folds renames).
@@ -36,23 +39,26 @@ export function webgpuNative(opType: string, opset: number): boolean {
  * The attributes of a Conv or ConvTranspose that the default bundle's JSEP kernels need written out
  * ("strides should be 2D" where a default applies): pads too unless auto_pad or output_shape sets them.
  */
-export function jsepExplicit(node: { op_type?: string; attribute?: { name?: string; s?: Uint8Array }[] }): string[] {
+export function jsepExplicit(node: NodeProto): string[] {
   if (node.op_type !== 'Conv' && node.op_type !== 'ConvTranspose') return [];
-  const attr = (name: string) => (node.attribute ?? []).find((a) => a.name === name);
-  const autoPad = new TextDecoder().decode(attr('auto_pad')?.s ?? new Uint8Array());
-  const padsSet = (autoPad && autoPad !== 'NOTSET') || !!attr('output_shape');
+  const padsSet = attrString(node, 'auto_pad', 'NOTSET') !== 'NOTSET' || hasAttr(node, 'output_shape');
   return ['strides', 'dilations', 'group', ...(padsSet ? [] : ['pads'])];
+}
+
+/** The attributes JSEP needs that `node` leaves to their defaults. */
+export function jsepImplicit(node: NodeProto): string[] {
+  return jsepExplicit(node).filter((a) => !hasAttr(node, a));
 }
 
 /**
  * Op types a rewrite added (nodes after the original graph's) that are not WebGPU-native at `opset`,
  * and native ones that leave an attribute JSEP needs to its default ("Conv without strides").
  */
-export function nonNativeOps(augmentedNodes: { op_type?: string; attribute?: { name?: string; s?: Uint8Array }[] }[], originalCount: number, opset: number): string[] {
+export function nonNativeOps(augmentedNodes: NodeProto[], originalCount: number, opset: number): string[] {
   return [...new Set(augmentedNodes.slice(originalCount).flatMap((n) => {
     const op = n.op_type ?? '';
     if (!webgpuNative(op, opset)) return [op];
-    const implicit = jsepExplicit(n).filter((a) => !(n.attribute ?? []).some((x) => x.name === a));
+    const implicit = jsepImplicit(n);
     return implicit.length ? [`${op} without ${implicit.join(', ')}`] : [];
   }))];
 }

@@ -86,6 +86,12 @@ export function scatterConv(em: Emitter, dY: string, w: string, g: ConvGeometry,
   return full;
 }
 
+/** Weights w [a, b, k…] with the kernel flipped on every spatial axis (Slice, step −1), and a/b swapped where `swap`: a ConvTranspose's weights as a Conv's. */
+export function flippedKernel(em: Emitter, w: string, kernel: number[], swap: boolean): string {
+  const spatial = kernel.map((_, i) => i + 2);
+  return em.slice(swap ? em.transpose(w, [1, 0, ...spatial]) : w, kernel.map(() => -1), kernel.map((k) => -k - 1), spatial, kernel.map(() => -1));
+}
+
 /**
  * scatterConv for 3-D kernels, whose ConvTranspose neither onnxruntime-web WebGPU backend runs
  * (JSEP: "only 2-dimensional", native: "Conv2d or Conv1d"): dY with s−1 zeros after each element
@@ -105,8 +111,7 @@ function stuffedConv(em: Emitter, dY: string, w: string, g: ConvGeometry, x: num
   const lengths = y.map((d, i) => d * g.strides[i] + Math.max(0, before[i]) + Math.max(0, after[i]));
   const cropped = [...before, ...after].some((p) => p < 0)
     ? em.slice(padded, before.map((p) => Math.max(0, -p)), lengths.map((l, i) => l - Math.max(0, -after[i])), spatial) : padded;
-  const flipped = em.slice(em.transpose(w, [1, 0, ...spatial]), g.kernel.map(() => -1), g.kernel.map((k) => -k - 1), spatial, g.kernel.map(() => -1));
-  return em.op('Conv', [cropped, flipped], { strides: Array(n).fill(1), dilations: g.dilations, pads: Array(2 * n).fill(0), group: 1 });
+  return em.op('Conv', [cropped, flippedKernel(em, w, g.kernel, true)], { strides: Array(n).fill(1), dilations: g.dilations, pads: Array(2 * n).fill(0), group: 1 });
 }
 
 /**

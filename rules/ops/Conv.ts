@@ -1,4 +1,4 @@
-import { convBiasGrad, convGeometry, ConvGeometry, convWeightGrad, scatterConv } from '../op-forms';
+import { convBiasGrad, convGeometry, ConvGeometry, convWeightGrad, flippedKernel, scatterConv } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /**
@@ -16,10 +16,7 @@ function flippedConv(ctx: RuleContext, dY: string, w: string, ws: number[], g: C
   const channels = depthwise ? [ws[0]] : [ws[0], ws[1]];
   if (ctx.opset < 10 || g.strides.some((s) => s !== 1) || (g.group !== 1 && !depthwise) || pads.some((p) => p < 0)
     || channels.some((c) => c % 4 !== 0) || !ctx.isConstant(w)) return undefined;
-  const spatial = g.kernel.map((_, i) => i + 2);
-  const swapped = depthwise ? w : em.transpose(w, [1, 0, ...spatial]);
-  const flipped = em.slice(swapped, g.kernel.map(() => -1), g.kernel.map((k) => -k - 1), spatial, g.kernel.map(() => -1));
-  return em.op('Conv', [dY, flipped], { strides: g.strides, dilations: g.dilations, pads, group: g.group });
+  return em.op('Conv', [dY, flippedKernel(em, w, g.kernel, !depthwise)], { strides: g.strides, dilations: g.dilations, pads, group: g.group });
 }
 
 /** dX = ConvTranspose(dY, W) with the forward's strides, pads, dilations and group. */
