@@ -1,5 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { channelsLast } from '../rewriter/image-layout';
+import { pillowLuma, pillowResize } from './pillow-resize';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
@@ -17,34 +18,6 @@ export function presetNormalization(preprocess: Preprocess, channels: number): {
   return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
 }
 
-/** Bilinear resize (half-pixel centres, as torchvision/PIL without antialias). */
-function resize(img: Rgb, width: number, height: number): Rgb {
-  const out = new Float32Array(width * height * 3);
-  const sx = img.width / width;
-  const sy = img.height / height;
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), img.height - 1);
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, img.height - 1), wy = fy - y0;
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), img.width - 1);
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, img.width - 1), wx = fx - x0;
-      for (let c = 0; c < 3; c++) {
-        const p = (yy: number, xx: number) => img.data[(yy * img.width + xx) * 3 + c];
-        out[(y * width + x) * 3 + c] = (1 - wy) * ((1 - wx) * p(y0, x0) + wx * p(y0, x1)) + wy * ((1 - wx) * p(y1, x0) + wx * p(y1, x1));
-      }
-    }
-  }
-  return { width, height, data: out };
-}
-
-function crop(img: Rgb, width: number, height: number): Rgb {
-  const left = Math.floor((img.width - width) / 2);
-  const top = Math.floor((img.height - height) / 2);
-  const out = new Float32Array(width * height * 3);
-  for (let y = 0; y < height; y++) out.set(img.data.subarray(((y + top) * img.width + left) * 3, ((y + top) * img.width + left + width) * 3), y * width * 3);
-  return { width, height, data: out };
-}
-
 /** The model's image layout, size and channels from its input dims ([N,C,H,W] or [N,H,W,C], C = 3 or 1; -1 = dynamic). */
 export function imageLayout(dims: number[], label: string): { layout: Layout; height: number; width: number; channels: number } {
   if (channelsLast(dims)) return { layout: 'NHWC', height: dims[1], width: dims[2], channels: dims[3] };
@@ -52,29 +25,51 @@ export function imageLayout(dims: number[], label: string): { layout: Layout; he
   throw new ExplainError(`${label}: input shape [${dims.map((d) => (d < 0 ? '?' : d))}] is not an image ([N,C,H,W] or [N,H,W,C] with C = 3 or 1); pass --input as .npy`);
 }
 
+/** Python's round() of a whole or half number: halves to even. */
+const roundHalfEven = (v: number) => (v - Math.floor(v) === 0.5 && Math.floor(v) % 2 === 0 ? Math.floor(v) : Math.round(v));
+
 /**
- * Image → model input (batch 1). torchvision: resize shorter side to size/0.875, centre crop,
- * ImageNet mean/std (RGB models; grayscale models get the crop and [0,1] luminance); tf: resize,
- * values in [-1, 1] (Keras applications' mode 'tf'); none: resize, [0,1] pixels; pixels: resize,
- * [0,255] values (models that read uint8 images).
+ * Image → model input (batch 1), as Pillow and torchvision's transforms make it from the same file:
+ * Pillow's bilinear resize (antialiased when shrinking) of the 8-bit pixels, grayscale models
+ * reading `convert('L')` of them first. torchvision: `Resize(round(size/0.875))` of the shorter
+ * side (the longer one truncated, as torchvision computes it; grown to the crop where shorter),
+ * `CenterCrop`, `ToTensor` and the ImageNet `Normalize` in float32 (RGB models; grayscale models
+ * get [0,1] luminance); tf: resize to the model's size, values in [-1, 1] (Keras applications' mode
+ * 'tf'); none: resize, [0,1] pixels; pixels: resize, [0,255] values (models that read uint8 images).
  */
 export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
   const { layout, height, width, channels } = imageLayout(dims, label);
   const h = height > 0 ? height : img.height;
   const w = width > 0 ? width : img.width;
-  let shown: Rgb;
+  const rgb = new Uint8Array(img.data.length);
+  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(Math.min(Math.max(img.data[i], 0), 1) * 255);
+  const bands = channels === 1 ? 1 : 3;
+  const pixels = bands === 1 ? pillowLuma(rgb) : rgb;
+  let [rw, rh] = [w, h];
   if (preprocess === 'torchvision') {
-    const scale = Math.round(Math.min(h, w) / 0.875) / Math.min(img.width, img.height);
-    shown = crop(resize(img, Math.max(w, Math.round(img.width * scale)), Math.max(h, Math.round(img.height * scale))), w, h);
-  } else {
-    shown = resize(img, w, h);
+    const side = Math.round(Math.min(h, w) / 0.875);
+    const [short, long] = [Math.min(img.width, img.height), Math.max(img.width, img.height)];
+    const stretched = Math.trunc((side * long) / short);
+    [rw, rh] = img.width <= img.height ? [side, stretched] : [stretched, side];
+    [rw, rh] = [Math.max(rw, w), Math.max(rh, h)];
   }
+  const resized = pillowResize(pixels, [img.height, img.width, bands], rw, rh);
+  const top = roundHalfEven((rh - h) / 2);
+  const left = roundHalfEven((rw - w) / 2);
   const data = new Float32Array(h * w * channels);
-  for (let i = 0; i < h * w; i++) {
-    const px = shown.data.subarray(i * 3, i * 3 + 3);
-    for (let c = 0; c < channels; c++) {
-      const v = channels === 1 ? 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2] : preprocess === 'torchvision' ? (px[c] - MEAN[c]) / STD[c] : px[c];
-      data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? v * 255 : preprocess === 'tf' ? 2 * v - 1 : v;
+  const shown: Rgb = { width: w, height: h, data: new Float32Array(h * w * 3) };
+  const f = Math.fround;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      for (let c = 0; c < 3; c++) {
+        const level = resized[((y + top) * rw + x + left) * bands + Math.min(c, bands - 1)];
+        shown.data[i * 3 + c] = level / 255;
+        if (c >= channels) continue;
+        const v = f(level / 255);
+        data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? level
+          : preprocess === 'tf' ? 2 * v - 1 : preprocess === 'torchvision' && channels === 3 ? f(f(v - f(MEAN[c])) / f(STD[c])) : v;
+      }
     }
   }
   return { tensor: { data, dims: layout === 'NCHW' ? [1, channels, h, w] : [1, h, w, channels] }, shown };

@@ -1,8 +1,8 @@
-import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { readRegularFile } from './files';
 import { ExplainError } from '../../rewriter/errors';
 import { Rgb } from '../image';
+import { decodeJpeg } from './jpeg';
 
 export function readImage(file: string): Rgb {
   const buf = readRegularFile(file);
@@ -13,7 +13,7 @@ export function readImage(file: string): Rgb {
       ({ width, height } = png);
       rgba = png.data;
     } else if (buf[0] === 0xff && buf[1] === 0xd8) {
-      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true });
+      const img = decodeJpeg(buf);
       ({ width, height } = img);
       rgba = img.data;
     } else {

@@ -1,0 +1,77 @@
+import * as path from 'path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { imageToTensor, Preprocess } from '../runtime/image';
+import { readImage } from '../runtime/node/image-file';
+import { readNpy } from '../runtime/node/npy-file';
+import { browserMissing, openPage } from '../examples/web/headless';
+import { skip } from './support/skip';
+
+/** models/make_image_inputs.py: a photo crop as PNG and 4:2:0 JPEG, and what Pillow + torchvision make of each. */
+const DIR = path.resolve(__dirname, '../../models/image-inputs');
+const CASES: [string, number[], Preprocess][] = [
+  ['torchvision_32x32', [1, 3, 32, 32], 'torchvision'],
+  ['torchvision_24x32', [1, 3, 24, 32], 'torchvision'],
+  ['gray_32x32', [1, 1, 32, 32], 'torchvision'],
+  ['none_20x28', [1, 3, 20, 28], 'none'],
+];
+
+function differences(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
+  assert.is(a.length, b.length);
+  let max = 0, sum = 0;
+  for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i] - b[i]); max = Math.max(max, d); sum += d; }
+  return { max, mean: sum / a.length };
+}
+
+for (const [name, dims, preset] of CASES) {
+  test(`a PNG read with --preprocess ${preset} at [${dims}] is the tensor Pillow and torchvision make of it (${name})`, () => {
+    const { tensor } = imageToTensor(readImage(path.join(DIR, 'photo.png')), dims, preset, 'photo.png');
+    const want = readNpy(path.join(DIR, `photo.${name}.npy`));
+    assert.equal(tensor.dims, want.dims);
+    // Shrinking 161×119 to 37 rows needs Pillow's antialiasing: a plain bilinear lookup is ~100 levels off at edges.
+    assert.ok(differences(tensor.data, want.data as Float32Array).max <= 1e-6, name);
+  });
+}
+
+test('a 4:2:0 JPEG decodes as libjpeg does under Pillow, within its IDCT rounding', () => {
+  const img = readImage(path.join(DIR, 'photo420.jpg'));
+  const want = readNpy(path.join(DIR, 'photo420.rgb.npy'));
+  assert.equal([img.height, img.width, 3], want.dims);
+  const levels = Float32Array.from(img.data, (v) => Math.round(v * 255));
+  const d = differences(levels, want.data as Float32Array);
+  // Repeating each chroma sample instead of libjpeg's triangle upsampling is 20–30 levels off at colour edges.
+  assert.ok(d.max <= 3 && d.mean <= 0.25, JSON.stringify(d));
+});
+
+for (const [name, dims, preset] of CASES) {
+  test(`a 4:2:0 JPEG read with --preprocess ${preset} at [${dims}] is torchvision's tensor within the decoders' rounding (${name})`, () => {
+    const { tensor } = imageToTensor(readImage(path.join(DIR, 'photo420.jpg')), dims, preset, 'photo420.jpg');
+    const d = differences(tensor.data, readNpy(path.join(DIR, `photo420.${name}.npy`)).data as Float32Array);
+    const level = preset === 'torchvision' && dims[1] === 3 ? 1 / 255 / 0.225 : 1 / 255;
+    assert.ok(d.max <= 2 * level && d.mean <= 0.2 * level, JSON.stringify(d));
+  });
+}
+
+const BROWSER = "in Chromium, decodeImage of the JPEG is Pillow's decoding and imageToTensor of it torchvision's tensor";
+const missing = browserMissing();
+if (missing) {
+  skip(test, BROWSER, missing);
+} else {
+  test(BROWSER, async () => {
+    const s = await openPage('/examples/web/');
+    try {
+      const [levels, tensor] = await s.page.evaluate(`(async () => {
+        const m = await import('/dist/browser/onnx-explain.mjs');
+        const img = await m.decodeImage(await (await fetch('/models/image-inputs/photo420.jpg')).blob());
+        return [Array.from(img.data, (v) => Math.round(v * 255)), Array.from(m.imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'photo').tensor.data)];
+      })()`) as number[][];
+      // Both decode with libjpeg-turbo.
+      assert.equal(levels, Array.from(readNpy(path.join(DIR, 'photo420.rgb.npy')).data as Float32Array, Number));
+      assert.ok(differences(tensor, readNpy(path.join(DIR, 'photo420.torchvision_32x32.npy')).data as Float32Array).max <= 1e-6);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+test.run();
