@@ -6,13 +6,15 @@ Run from the repository root:
     /usr/bin/python3 models/make_image_inputs.py
 
 A 161×119 crop of scikit-learn's bundled `china.jpg` photo, saved as PNG (lossless) and as a 4:2:0
-JPEG (quality 85, Pillow's default chroma subsampling); `photo420.rgb.npy` is Pillow's decoding of
-that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
+JPEG (quality 85, Pillow's default chroma subsampling) that embeds an ICC profile (sRGB primaries,
+linear tone curves: a colour-managed decoder changes every pixel, Pillow ignores it, as phone photos'
+Display P3 profiles); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
 torchvision `Resize(round(min(h, w)/0.875))`, `CenterCrop((h, w))`, `ToTensor`, ImageNet
 `Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; and Pillow's
 `resize((w, h), BILINEAR)` / 255 for `--preprocess none`. Deterministic (Pillow 9.4, torchvision 0.14).
 """
 import os
+import struct
 
 import numpy as np
 import torchvision.transforms as T
@@ -20,10 +22,39 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 OUT = 'models/image-inputs'
+
+
+def linear_srgb_profile():
+    """An ICC v2 display profile: D50-adapted sRGB primaries, tone curves of gamma 1."""
+    def fixed(v):
+        return struct.pack('>i', int(round(v * 65536)))
+
+    def xyz(x, y, z):
+        return b'XYZ ' + bytes(4) + fixed(x) + fixed(y) + fixed(z)
+
+    text = b'linear sRGB\0'
+    desc = b'desc' + bytes(4) + struct.pack('>I', len(text)) + text + bytes(8 + 2 + 1 + 67)
+    gamma1 = b'curv' + bytes(4) + struct.pack('>IH', 1, 256) + bytes(2)
+    tags = [(b'desc', desc), (b'wtpt', xyz(0.9642, 1.0, 0.8249)), (b'rXYZ', xyz(0.4361, 0.2225, 0.0139)),
+            (b'gXYZ', xyz(0.3851, 0.7169, 0.0971)), (b'bXYZ', xyz(0.1431, 0.0606, 0.7141)),
+            (b'rTRC', gamma1), (b'gTRC', gamma1), (b'bTRC', gamma1), (b'cprt', b'text' + bytes(4) + b'none' + bytes(4))]
+    start = 128 + 4 + 12 * len(tags)
+    table, data = b'', b''
+    for signature, body in tags:
+        data += bytes(-(start + len(data)) % 4)
+        table += signature + struct.pack('>II', start + len(data), len(body))
+        data += body
+    body = struct.pack('>I', len(tags)) + table + data
+    header = (struct.pack('>I', 128 + len(body)) + b'none' + bytes([2, 0x10, 0, 0]) + b'mntrRGB XYZ ' + bytes(12) + b'acspAPPL'
+              + bytes(24) + fixed(0.9642) + fixed(1.0) + fixed(0.8249) + bytes(48))
+    assert len(header) == 128
+    return header + body
+
+
 os.makedirs(OUT, exist_ok=True)
 photo = Image.fromarray(load_sample_image('china.jpg')[140:259, 200:361])
 photo.save(f'{OUT}/photo.png')
-photo.save(f'{OUT}/photo420.jpg', quality=85, subsampling=2)
+photo.save(f'{OUT}/photo420.jpg', quality=85, subsampling=2, icc_profile=linear_srgb_profile())
 np.save(f'{OUT}/photo420.rgb.npy', np.asarray(Image.open(f'{OUT}/photo420.jpg').convert('RGB')))
 
 NORMALIZE = T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])

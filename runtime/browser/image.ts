@@ -1,8 +1,12 @@
 import { Rgb } from '../image';
 
-/** Decodes an image file (PNG, JPEG, WebP, … whatever the browser decodes) into RGB in [0, 1]. */
+/**
+ * Decodes an image file (PNG, JPEG, WebP, … whatever the browser decodes) into RGB in [0, 1]: the
+ * file's own values, as Pillow reads them, without the colour management a browser applies for
+ * display (an embedded ICC profile, as phone photos' Display P3, or a PNG gamma).
+ */
 export async function decodeImage(file: Blob): Promise<Rgb> {
-  const bitmap = await createImageBitmap(file);
+  const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none' });
   const { width, height } = bitmap;
   const context = new OffscreenCanvas(width, height).getContext('2d')!;
   context.drawImage(bitmap, 0, 0);
