@@ -46,7 +46,7 @@ export function num(text: string, what: string): number {
 }
 
 /** --preprocess: one of `allowed` (all by default), else `fallback`. */
-export function preprocessFlag(p: Parsed, fallback: Preprocess, allowed: Preprocess[] = ['torchvision', 'tf', 'none', 'pixels']): Preprocess {
+export function preprocessFlag(p: Parsed, fallback: Preprocess, allowed: Preprocess[] = ['torchvision', 'tf', 'caffe', 'none', 'pixels']): Preprocess {
   const v = (p.flags.get('preprocess') as Preprocess | undefined) ?? fallback;
   if (!allowed.includes(v)) throw new ExplainError(`--preprocess: '${v}' is not ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
   return v;

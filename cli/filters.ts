@@ -14,7 +14,7 @@ export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [
 Filter sensitivity (Amirli 2021, §4.2–4.3): the channels (axis 1) of a layer with the largest mean
 activation, and how occluding parts of the input changes them.
 
-  --input X             .npy or image (as for attribute; --preprocess torchvision | tf | none | pixels)
+  --input X             .npy or image (as for attribute; --preprocess torchvision | tf | caffe | none | pixels)
   --layer NAME          the layer (onnx-explain info --layers lists them)
   --top K               how many channels to report (default 5)
   --out CHART.png       bar chart of every channel's mean activation (one colour per input row)

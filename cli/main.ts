@@ -118,9 +118,10 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
 
   --input X             .npy (float16/32/64, C order, batch first) or a PNG/JPEG image; for text
                         models token ids as .npy (int64/int32) or a JSON list, e.g. [[1, 17, 5, 2]]
-  --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (resize,
-                        [-1,1]: Keras applications' mode 'tf') | none ([0,1] pixels) | pixels ([0,255]; the
-                        default for uint8 image inputs)
+  --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (Keras
+                        load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less
+                        the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels) | pixels
+                        ([0,255]; the default for uint8 image inputs)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
                         a multi-index over the explained tensor's non-batch axes is written i:j
                         (3:17 for all rows, 3:17,4:2,0:9 one per row)

@@ -10,8 +10,9 @@ JPEG (quality 85, Pillow's default chroma subsampling) that embeds an ICC profil
 linear tone curves: a colour-managed decoder changes every pixel, Pillow ignores it, as phone photos'
 Display P3 profiles); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
 torchvision `Resize(round(min(h, w)/0.875))`, `CenterCrop((h, w))`, `ToTensor`, ImageNet
-`Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; and Pillow's
-`resize((w, h), BILINEAR)` / 255 for `--preprocess none`. Deterministic (Pillow 9.4, torchvision 0.14).
+`Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; Pillow's
+`resize((w, h), BILINEAR)` / 255 for `--preprocess none`; and Keras' `load_img(target_size=…)`
+(Pillow's NEAREST resize) with `preprocess_input`'s arithmetic in modes 'tf' and 'caffe'. Deterministic (Pillow 9.4, torchvision 0.14).
 """
 import os
 import struct
@@ -68,3 +69,13 @@ for source in ['photo.png', 'photo420.jpg']:
     np.save(f'{OUT}/{stem}.gray_32x32.npy', gray(im).numpy()[None])
     plain = np.asarray(im.resize((28, 20), Image.BILINEAR), dtype=np.float32).transpose(2, 0, 1)[None] / 255
     np.save(f'{OUT}/{stem}.none_20x28.npy', plain)
+    # Keras: load_img(target_size=(20, 28)) resizes with NEAREST; img_to_array gives float32 [H, W, 3];
+    # preprocess_input's numpy code for mode 'tf' and 'caffe' (channels_last), then NCHW.
+    x = np.asarray(im.resize((28, 20), Image.NEAREST), dtype=np.float32)
+    tf = x / 127.5
+    tf -= 1.0
+    np.save(f'{OUT}/{stem}.tf_20x28.npy', tf.transpose(2, 0, 1)[None])
+    caffe = x[..., ::-1].copy()
+    for c, mean in enumerate([103.939, 116.779, 123.68]):
+        caffe[..., c] -= mean
+    np.save(f'{OUT}/{stem}.caffe_20x28.npy', caffe.transpose(2, 0, 1)[None])

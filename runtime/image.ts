@@ -1,10 +1,10 @@
 import { ExplainError } from '../rewriter/errors';
 import { channelsLast } from '../rewriter/image-layout';
-import { pillowLuma, pillowResize } from './pillow-resize';
+import { pillowLuma, pillowNearest, pillowResize } from './pillow-resize';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
-export type Preprocess = 'torchvision' | 'tf' | 'none' | 'pixels';
+export type Preprocess = 'torchvision' | 'tf' | 'caffe' | 'none' | 'pixels';
 export type Layout = 'NCHW' | 'NHWC';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -28,17 +28,32 @@ export function imageLayout(dims: number[], label: string): { layout: Layout; he
 /** Python's round() of a whole or half number: halves to even. */
 const roundHalfEven = (v: number) => (v - Math.floor(v) === 0.5 && Math.floor(v) % 2 === 0 ? Math.floor(v) : Math.round(v));
 
+const f = Math.fround;
+/** Keras applications' `preprocess_input(mode='caffe')` means, subtracted from the channels it reverses to BGR. */
+const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];
+
+/** Channel c's model value from `level(k)`, the pixel's 8-bit level of RGB channel k (or its luma), in float32 as each pipeline computes it. */
+const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channels: number) => number> = {
+  torchvision: (level, c, channels) => (channels === 3 ? f(f(f(level(c) / 255) - f(MEAN[c])) / f(STD[c])) : f(level(c) / 255)),
+  tf: (level, c) => f(f(level(c) / 127.5) - 1),
+  caffe: (level, c) => f(level(2 - c) - f(CAFFE_BGR_MEAN[c])),
+  none: (level, c) => f(level(c) / 255),
+  pixels: (level, c) => level(c),
+};
+
 /**
- * Image → model input (batch 1), as Pillow and torchvision's transforms make it from the same file:
- * Pillow's bilinear resize (antialiased when shrinking) of the 8-bit pixels, grayscale models
- * reading `convert('L')` of them first. torchvision: `Resize(round(size/0.875))` of the shorter
- * side (the longer one truncated, as torchvision computes it; grown to the crop where shorter),
- * `CenterCrop`, `ToTensor` and the ImageNet `Normalize` in float32 (RGB models; grayscale models
- * get [0,1] luminance); tf: resize to the model's size, values in [-1, 1] (Keras applications' mode
- * 'tf'); none: resize, [0,1] pixels; pixels: resize, [0,255] values (models that read uint8 images).
+ * Image → model input (batch 1), as the Python pipeline of each preset makes it from the same file
+ * (Pillow 9, torchvision, Keras), grayscale models reading Pillow's `convert('L')` first.
+ * torchvision: `Resize(round(size/0.875))` of the shorter side (the longer one truncated, as
+ * torchvision computes it; grown to the crop where shorter) with Pillow's bilinear filter
+ * (antialiased when shrinking), `CenterCrop`, `ToTensor`, the ImageNet `Normalize` (RGB models);
+ * tf and caffe: Keras' `load_img(target_size=…)` (Pillow's nearest resize to the model's size) and
+ * `preprocess_input` in that mode ([-1, 1]; BGR less the ImageNet means, 0–255 scale); none and
+ * pixels: Pillow's bilinear resize to the model's size, [0,1] or [0,255] values.
  */
 export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
   const { layout, height, width, channels } = imageLayout(dims, label);
+  if (preprocess === 'caffe' && channels !== 3) throw new ExplainError(`${label}: --preprocess caffe reverses three colour channels to BGR; the model's input has ${channels}`);
   const h = height > 0 ? height : img.height;
   const w = width > 0 ? width : img.width;
   const rgb = new Uint8Array(img.data.length);
@@ -53,23 +68,19 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
     [rw, rh] = img.width <= img.height ? [side, stretched] : [stretched, side];
     [rw, rh] = [Math.max(rw, w), Math.max(rh, h)];
   }
-  const resized = pillowResize(pixels, [img.height, img.width, bands], rw, rh);
+  const resize = preprocess === 'tf' || preprocess === 'caffe' ? pillowNearest : pillowResize;
+  const resized = resize(pixels, [img.height, img.width, bands], rw, rh);
   const top = roundHalfEven((rh - h) / 2);
   const left = roundHalfEven((rw - w) / 2);
   const data = new Float32Array(h * w * channels);
   const shown: Rgb = { width: w, height: h, data: new Float32Array(h * w * 3) };
-  const f = Math.fround;
+  const value = VALUE[preprocess];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      for (let c = 0; c < 3; c++) {
-        const level = resized[((y + top) * rw + x + left) * bands + Math.min(c, bands - 1)];
-        shown.data[i * 3 + c] = level / 255;
-        if (c >= channels) continue;
-        const v = f(level / 255);
-        data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = preprocess === 'pixels' ? level
-          : preprocess === 'tf' ? 2 * v - 1 : preprocess === 'torchvision' && channels === 3 ? f(f(v - f(MEAN[c])) / f(STD[c])) : v;
-      }
+      const level = (k: number) => resized[((y + top) * rw + x + left) * bands + Math.min(k, bands - 1)];
+      for (let c = 0; c < 3; c++) shown.data[i * 3 + c] = level(c) / 255;
+      for (let c = 0; c < channels; c++) data[layout === 'NCHW' ? c * h * w + i : i * channels + c] = value(level, c, channels);
     }
   }
   return { tensor: { data, dims: layout === 'NCHW' ? [1, channels, h, w] : [1, h, w, channels] }, shown };

@@ -70,3 +70,21 @@ export function pillowLuma(rgb: Uint8Array): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = (rgb[3 * i] * 19595 + rgb[3 * i + 1] * 38470 + rgb[3 * i + 2] * 7471 + 0x8000) >>> 16;
   return out;
 }
+
+/**
+ * `Image.resize((width, height), NEAREST)` (Keras' `load_img(target_size=…)` default): output i reads
+ * input ⌊(i + ½)·in/out⌋, the position summed up step by step as ImagingScaleAffine does.
+ */
+export function pillowNearest(src: Uint8Array, [h, w, bands]: [number, number, number], width: number, height: number): Uint8Array {
+  const sources = (inSize: number, outSize: number) => {
+    const step = inSize / outSize;
+    let at = step * 0.5;
+    return Array.from({ length: outSize }, () => { const i = Math.trunc(at); at += step; return i; });
+  };
+  const [xs, ys] = [sources(w, width), sources(h, height)];
+  const dst = new Uint8Array(width * height * bands);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) dst.set(src.subarray((ys[y] * w + xs[x]) * bands, (ys[y] * w + xs[x] + 1) * bands), (y * width + x) * bands);
+  }
+  return dst;
+}

@@ -153,7 +153,7 @@ test('--help for each command prints its flags; top-level help lists the methods
   assert.ok(none.out.join('\n').includes('Usage:'));
 });
 
-test('a PNG input with --preprocess none (tf) runs on resnet_bn and equals the [0,1] ([-1,1]) pixel tensor', async () => {
+test('a PNG input with --preprocess none (tf, caffe) runs on resnet_bn and equals the [0,1] ([-1,1], BGR less the means) pixel tensor', async () => {
   const png = new PNG({ width: 16, height: 16 });
   for (let i = 0; i < 256; i++) {
     png.data[i * 4] = (i * 7) % 256;
@@ -165,12 +165,15 @@ test('a PNG input with --preprocess none (tf) runs on resnet_bn and equals the [
   fs.writeFileSync(file, PNG.sync.write(png));
   const out = path.join(dir, 'img-attr.npy');
   const model = loadFixture('resnet_bn').model;
-  for (const [preset, scale] of [['none', (v: number) => v], ['tf', (v: number) => 2 * v - 1]] as const) {
+  const caffeMean = [103.939, 116.779, 123.68];
+  const presets = [['none', (i: number, c: number) => png.data[i * 4 + c] / 255], ['tf', (i: number, c: number) => png.data[i * 4 + c] / 127.5 - 1],
+    ['caffe', (i: number, c: number) => png.data[i * 4 + 2 - c] - caffeMean[c]]] as const;
+  for (const [preset, value] of presets) {
     const r = await runCli(['attribute', model, '--input', file, '--preprocess', preset, '--method', 'input-x-gradient', '--target', '2', '--out', out]);
     assert.is(r.code, 0, r.err.join('|'));
     assert.match(r.out[0], /^row 0: target 2, output\[2\] = /);
     const x = new Float32Array(3 * 256);
-    for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) x[c * 256 + i] = scale(png.data[i * 4 + c] / 255);
+    for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) x[c * 256 + i] = value(i, c);
     const api = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 3, 16, 16] }, { method: 'input-x-gradient', target: 2 });
     const a = readNpy(out);
     assert.equal(a.dims, [1, 3, 16, 16]);
