@@ -768,10 +768,10 @@ export class Explainer {
     const x = this.toTensor(looked?.x ?? input);
     const result = this.byInputName(await this.withShapeFeeds(x, run.feeds, () => driver.attribute(this, x, run)));
     // Outputs may hold −Inf where the model masks (logits of classes it rules out); NaN and +Inf never.
-    const bad = [['the attributions', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}'`, t.data]), ['delta', result.delta ?? []]] as [string, ArrayLike<number>][];
+    const bad = [['the attributions hold', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}' hold`, t.data]), ['delta holds', result.delta ?? []]] as [string, ArrayLike<number>][];
     const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, brokenOutput));
-    const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}'`]);
-    if (found) throw new ExplainError(`${this.label}: ${found[0]} hold non-finite values: ${await locateNonFiniteIn(this, x, driver.parts?.(this, x, run) ?? [{ options: run }], result.targets)}`);
+    const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}' holds`]);
+    if (found) throw new ExplainError(`${this.label}: ${found[0]} non-finite values: ${await locateNonFiniteIn(this, x, driver.parts?.(this, x, run) ?? [{ options: run }], result.targets)}`);
     // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).
     const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();
     const scores = perToken ? { tokenScores: tokenScores(result.attributions, this.tokens!.width) } : {};
