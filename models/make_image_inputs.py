@@ -8,7 +8,7 @@ Run from the repository root:
 A 161×119 crop of scikit-learn's bundled `china.jpg` photo, saved as PNG (lossless) and as a 4:2:0
 JPEG (quality 85, Pillow's default chroma subsampling) that embeds an ICC profile (sRGB primaries,
 linear tone curves: a colour-managed decoder changes every pixel, Pillow ignores it, as phone photos'
-Display P3 profiles); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
+Display P3 profiles), and as an RGBA PNG whose colours are the photo's (`photo_alpha.png`); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
 torchvision `Resize(round(min(h, w)/0.875))`, `CenterCrop((h, w))`, `ToTensor`, ImageNet
 `Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; Pillow's
 `resize((w, h), BILINEAR)` / 255 for `--preprocess none`; and Keras' `load_img(target_size=…)`
@@ -55,6 +55,11 @@ def linear_srgb_profile():
 os.makedirs(OUT, exist_ok=True)
 photo = Image.fromarray(load_sample_image('china.jpg')[140:259, 200:361])
 photo.save(f'{OUT}/photo.png')
+# The same pixels with an alpha channel (transparent top rows, every opacity below): Pillow's
+# convert('RGB') keeps the stored colours, so its tensors are photo.png's.
+alpha = ((np.arange(161)[None] * 7 + np.arange(119)[:, None] * 3) % 256).astype(np.uint8)
+alpha[:16] = 0
+Image.fromarray(np.dstack([np.asarray(photo), alpha])).save(f'{OUT}/photo_alpha.png')
 photo.save(f'{OUT}/photo420.jpg', quality=85, subsampling=2, icc_profile=linear_srgb_profile())
 np.save(f'{OUT}/photo420.rgb.npy', np.asarray(Image.open(f'{OUT}/photo420.jpg').convert('RGB')))
 

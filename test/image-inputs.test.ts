@@ -40,6 +40,11 @@ test('--preprocess caffe on a one-channel model is refused naming the channels',
     /^gray\.onnx: --preprocess caffe reverses three colour channels to BGR; the model's input has 1$/);
 });
 
+test('an RGBA PNG reads its stored colours, as Pillow\'s convert(\'RGB\'), whatever their opacity', () => {
+  const d = differences(readImage(path.join(DIR, 'photo_alpha.png')).data, readImage(path.join(DIR, 'photo.png')).data);
+  assert.ok(d.max === 0, JSON.stringify(d));
+});
+
 test('a 4:2:0 JPEG decodes as libjpeg does under Pillow, within its IDCT rounding', () => {
   const img = readImage(path.join(DIR, 'photo420.jpg'));
   const want = readNpy(path.join(DIR, 'photo420.rgb.npy'));
@@ -59,7 +64,7 @@ for (const [name, dims, preset] of CASES) {
   });
 }
 
-const BROWSER = "in Chromium, decodeImage of the JPEG is Pillow's decoding and imageToTensor of it torchvision's tensor";
+const BROWSER = "in Chromium, decodeImage gives Pillow's pixels (the JPEG with its ICC profile, the RGBA PNG's colours) and imageToTensor torchvision's tensor";
 const missing = browserMissing();
 if (missing) {
   skip(test, BROWSER, missing);
@@ -67,14 +72,21 @@ if (missing) {
   test(BROWSER, async () => {
     const s = await openPage('/examples/web/');
     try {
-      const [levels, tensor] = await s.page.evaluate(`(async () => {
+      const { levels, tensor, alpha } = await s.page.evaluate(`(async () => {
         const m = await import('/dist/browser/onnx-explain.mjs');
-        const img = await m.decodeImage(await (await fetch('/models/image-inputs/photo420.jpg')).blob());
-        return [Array.from(img.data, (v) => Math.round(v * 255)), Array.from(m.imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'photo').tensor.data)];
-      })()`) as number[][];
+        const decoded = async (file) => m.decodeImage(await (await fetch('/models/image-inputs/' + file)).blob());
+        const levels = (img) => Array.from(img.data, (v) => Math.round(v * 255));
+        const img = await decoded('photo420.jpg');
+        const tensor = Array.from(m.imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'photo').tensor.data);
+        return { levels: levels(img), tensor, alpha: levels(await decoded('photo_alpha.png')) };
+      })()`) as { levels: number[]; tensor: number[]; alpha: number[] };
       // Both decode with libjpeg-turbo; the file's ICC profile must not be applied.
       const d = differences(levels, readNpy(path.join(DIR, 'photo420.rgb.npy')).data as Float32Array);
       assert.ok(d.max === 0, JSON.stringify(d));
+      // A 2D canvas premultiplies by alpha: transparent pixels came back black.
+      const photo = Array.from(readImage(path.join(DIR, 'photo.png')).data, (v) => Math.round(v * 255));
+      const a = differences(alpha, photo);
+      assert.ok(a.max === 0, `RGBA PNG: ${JSON.stringify(a)}`);
       assert.ok(differences(tensor, readNpy(path.join(DIR, 'photo420.torchvision_32x32.npy')).data as Float32Array).max <= 1e-6);
     } finally {
       await s.close();
