@@ -1,5 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
-import type { Preprocess } from '../runtime/image';
+import { givenNormalization, Normalization, Preprocess, presetNormalization } from '../runtime/image';
 
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
@@ -51,3 +51,19 @@ export function preprocessFlag(p: Parsed, fallback: Preprocess, allowed: Preproc
   if (!allowed.includes(v)) throw new ExplainError(`--preprocess: '${v}' is not ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`);
   return v;
 }
+
+/** --mean M[,M…] --std S[,S…]: torchvision's Normalize(mean, std) for image inputs (both or neither). */
+export function normalizationFlags(p: Parsed): Normalization | undefined {
+  const [mean, std] = (['mean', 'std'] as const).map((flag) => p.flags.get(flag) as string | undefined);
+  if (mean === undefined && std === undefined) return undefined;
+  if (mean === undefined || std === undefined) throw new ExplainError(`--${mean === undefined ? 'mean' : 'std'} is missing: --mean and --std come together, as torchvision's Normalize(mean, std)`);
+  const list = (text: string, flag: string) => text.split(',').map((t) => num(t, `--${flag}`));
+  return { mean: list(mean, 'mean'), std: list(std, 'std') };
+}
+
+/** The normalisation images are shown and bounded with: --mean/--std where given, else the preset's. */
+export function normalizationOf(p: Parsed, preprocess: Preprocess, channels: number, label: string): Normalization {
+  const given = normalizationFlags(p);
+  return given ? givenNormalization(given, preprocess, channels, label) : presetNormalization(preprocess, channels);
+}
+

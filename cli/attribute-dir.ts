@@ -5,7 +5,7 @@ import { Explainer, TensorData } from '../runtime';
 import { checkOutput, fileError } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { int, Parsed, preprocessFlag } from './args';
+import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
 import { baselineArg, commonOptions, loadInput, modelArg, modelOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
@@ -50,7 +50,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const chunk = todo.slice(start, start + batch);
     const rows: TensorData[] = [];
     for (const f of chunk) {
-      const { x } = await loadInput(ex, path.join(inDir, f), preprocess);
+      const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalizationFlags(p));
       if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
       if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`${path.join(inDir, f)}: shape [${x.dims}] differs from [${rows[0].dims}] of ${chunk[0]} (one batch needs one shape)`);
       rows.push(x);

@@ -3,12 +3,12 @@ import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { ContrastiveExplainer } from '../runtime/contrastive';
 import { CONTRAST_METHODS } from '../runtime/drivers/cdeepex';
-import { channelSum, presetNormalization } from '../runtime/image';
+import { channelSum } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
-import { int, intList, num, Parsed, preprocessFlag } from './args';
+import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
 import { imageOf, pictureOf } from './pictures';
 
@@ -35,11 +35,12 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
                         to B, when the search from z0 fails (default 3)
   --seed N              seed of the starts (default 0)
   --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision | tf
+  --mean M --std S      the images are shown as (model value) · S + M instead (one value, or one per channel)
   --provider P          cpu | cuda | webgpu (default cpu)`;
 
 export const CONTRAST_FLAGS = {
   classifier: true, generator: true, 'generator-feed': true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,
-  steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, retries: true, seed: true, preprocess: true, provider: true, help: false,
+  steps: true, lr: true, tolerance: true, 'max-outer': true, inner: true, retries: true, seed: true, preprocess: true, mean: true, std: true, provider: true, help: false,
 };
 
 const OUTPUTS = ['explanation.npy', 'logits.npy', 'z0.npy', 'ze.npy', 'result.json', 'contrast.png'];
@@ -101,7 +102,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const dims = r.generatedZ0.dims;
   if (dims.length === 4) {
     const layout = imageOf(dims);
-    const norm = presetNormalization(preprocess, layout.channels);
+    const norm = normalizationOf(p, preprocess, layout.channels, classifier);
     const [h, w] = [layout.height, layout.width];
     const image = { data: Float32Array.from(arr.data as Float32Array), dims };
     const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum({ data: r.explanation.data, dims }, 0, layout), w, h)];

@@ -6,7 +6,7 @@ import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot } from '../runtime/plot';
-import { intList, num, Parsed, preprocessFlag } from './args';
+import { intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, loadInput, modelArg, provider, singleWrtArg } from './main';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
@@ -14,7 +14,8 @@ export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [
 Filter sensitivity (Amirli 2021, §4.2–4.3): the channels (axis 1) of a layer with the largest mean
 activation, and how occluding parts of the input changes them.
 
-  --input X             .npy or image (as for attribute; --preprocess torchvision | tf | caffe | none | pixels)
+  --input X             .npy or image (as for attribute; --preprocess torchvision | tf | caffe | none | pixels,
+                        --mean/--std)
   --layer NAME          the layer (onnx-explain info --layers lists them)
   --top K               how many channels to report (default 5)
   --out CHART.png       bar chart of every channel's mean activation (one colour per input row)
@@ -32,7 +33,7 @@ activation, and how occluding parts of the input changes them.
 
 export const FILTERS_FLAGS = {
   input: true, layer: true, top: true, out: true, occlude: true, window: true, stride: true, fill: true, seed: true, baseline: true,
-  json: true, 'internal-batch-size': true, preprocess: true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
+  json: true, 'internal-batch-size': true, preprocess: true, mean: true, std: true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
 };
 
 /** '0:8,0:8;8:16,8:16' → boxes of [start, end) ranges. */
@@ -104,7 +105,7 @@ export async function filters(p: Parsed): Promise<void> {
   }
   const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
-  const { x } = await loadInput(ex, inputFile, preprocess);
+  const { x } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   const report = await filterSensitivity(ex, x, options);
   printReport(report, options.top ?? 5);
   if (out) {

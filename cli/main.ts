@@ -18,7 +18,7 @@ import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
 import { drivers } from '../runtime/drivers';
-import { attributionLayout, imageToTensor, Preprocess, Rgb } from '../runtime/image';
+import { attributionLayout, imageToTensor, Normalization, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
@@ -26,7 +26,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { int, intList, num, parseArgs, Parsed, preprocessFlag } from './args';
+import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
 import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
@@ -122,6 +122,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less
                         the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels) | pixels
                         ([0,255]; the default for uint8 image inputs)
+  --mean M --std S      image inputs normalised as torchvision's Normalize(M, S) instead of the preset's
+                        (with torchvision or none; one value, or one per channel: --mean 0.1307 --std 0.3081)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
                         a multi-index over the explained tensor's non-batch axes is written i:j
                         (3:17 for all rows, 3:17,4:2,0:9 one per row)
@@ -246,8 +248,8 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     return 0;
   }
   if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, command));
-  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
-  if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
+  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+  if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
   if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
   if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
@@ -504,11 +506,12 @@ async function info(p: Parsed): Promise<void> {
   }
 }
 
-export async function loadInput(ex: Explainer, file: string, preprocess: Preprocess): Promise<{ x: TensorData; shown?: Rgb }> {
+export async function loadInput(ex: Explainer, file: string, preprocess: Preprocess, normalization?: Normalization): Promise<{ x: TensorData; shown?: Rgb }> {
   if (/\.(png|jpe?g)$/i.test(file)) {
-    const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label);
+    const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label, normalization);
     return { x: tensor, shown };
   }
+  if (normalization) throw new ExplainError(`--mean/--std normalise image files (PNG, JPEG); ${file} is read as it is`);
   const x = readArray(file);
   if (x.dims.length === (ex.tokens?.ids ?? ex.input).dims.length - 1) x.dims = [1, ...x.dims];
   // Token ids stay integers (the Explainer checks them against the input's type); floats are float32.
@@ -568,7 +571,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const options: AttributeRequest = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
-  const { x, shown } = await loadInput(ex, inputFile, preprocess);
+  const { x, shown } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   if (format === 'png') {
     if (command !== 'visualize' && options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.

@@ -2,13 +2,12 @@ import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
-import { presetNormalization } from '../runtime/image';
 import { checkOutput } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
-import { num, Parsed, preprocessFlag } from './args';
+import { normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, provider, singleWrtArg } from './main';
 import { imageOf, pictureOf } from './pictures';
 
@@ -22,6 +21,8 @@ and IMG.objective.png (their plot).
 
   --output NAME         model output holding the class scores (when it has several)
   --preprocess P        torchvision (ImageNet mean/std; default for 3 channels) | tf ([-1,1]) | none (pixels in [0,1])
+  --mean M --std S      the model's own normalisation in place of the preset's (torchvision's Normalize(M, S),
+                        one value or one per channel): sets the default --range and IMG.png's colours
   --range LO,HI         box the input stays in, in model space (default: pixels 0..1 under the preset)
   --lr L --beta1 B1 --beta2 B2   Adam (default 0.05, 0.9, 0.999)
   --stages S            stages (default 12); --steps N Adam steps per early stage (default 20),
@@ -41,7 +42,7 @@ and IMG.objective.png (their plot).
 export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, output: true, 'lp-weight': true, p: true, 'tv-weight': true, 'tv-beta': true };
 
 export const MAXIMIZE_FLAGS = {
-  ...OBJECTIVE_FLAGS, out: true, preprocess: true, range: true, lr: true, beta1: true, beta2: true,
+  ...OBJECTIVE_FLAGS, out: true, preprocess: true, mean: true, std: true, range: true, lr: true, beta1: true, beta2: true,
   stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
 };
 
@@ -80,7 +81,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
   const channels = ex.input.dims.length === 4 ? imageOf(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
-  const norm = presetNormalization(preprocess, channels);
+  const norm = normalizationOf(p, preprocess, channels, ex.label);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
   let high = norm.mean.map((m, c) => (1 - m) / norm.std[c]);
   if (p.flags.has('range')) {

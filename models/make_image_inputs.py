@@ -10,7 +10,8 @@ JPEG (quality 85, Pillow's default chroma subsampling) that embeds an ICC profil
 linear tone curves: a colour-managed decoder changes every pixel, Pillow ignores it, as phone photos'
 Display P3 profiles), and as an RGBA PNG whose colours are the photo's (`photo_alpha.png`); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
 torchvision `Resize(round(min(h, w)/0.875))`, `CenterCrop((h, w))`, `ToTensor`, ImageNet
-`Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; Pillow's
+`Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; the same two of the PNG with
+CIFAR-10's and MNIST's `Normalize` (`--mean/--std`); Pillow's
 `resize((w, h), BILINEAR)` / 255 for `--preprocess none`; and Keras' `load_img(target_size=…)`
 (Pillow's NEAREST resize) with `preprocess_input`'s arithmetic in modes 'tf' and 'caffe'. Deterministic (Pillow 9.4, torchvision 0.14).
 """
@@ -72,6 +73,12 @@ for source in ['photo.png', 'photo420.jpg']:
         np.save(f'{OUT}/{stem}.torchvision_{h}x{w}.npy', tv(im).numpy()[None])
     gray = T.Compose([T.Grayscale(), T.Resize(37), T.CenterCrop(32), T.ToTensor()])
     np.save(f'{OUT}/{stem}.gray_32x32.npy', gray(im).numpy()[None])
+    if stem == 'photo':
+        # Other normalisations (--mean/--std): CIFAR-10's, and MNIST's on a one-channel model.
+        cifar = T.Compose([T.Resize(37), T.CenterCrop(32), T.ToTensor(), T.Normalize([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])])
+        np.save(f'{OUT}/{stem}.cifar_32x32.npy', cifar(im).numpy()[None])
+        mnist = T.Compose([T.Grayscale(), T.Resize(37), T.CenterCrop(32), T.ToTensor(), T.Normalize([0.1307], [0.3081])])
+        np.save(f'{OUT}/{stem}.mnist_32x32.npy', mnist(im).numpy()[None])
     plain = np.asarray(im.resize((28, 20), Image.BILINEAR), dtype=np.float32).transpose(2, 0, 1)[None] / 255
     np.save(f'{OUT}/{stem}.none_20x28.npy', plain)
     # Keras: load_img(target_size=(20, 28)) resizes with NEAREST; img_to_array gives float32 [H, W, 3];

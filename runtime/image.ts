@@ -10,6 +10,28 @@ export type Layout = 'NCHW' | 'NHWC';
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
+/** Per-channel mean and std that pixels in [0, 1] are normalised with: model value = (pixel − mean)/std. */
+export interface Normalization { mean: number[]; std: number[] }
+
+/**
+ * A normalisation given for an image model (torchvision's `Normalize(mean, std)`: MNIST's 0.1307 and
+ * 0.3081, CIFAR's, CLIP's), one value for every channel or one per channel, as per-channel lists.
+ */
+function channelNormalization(n: Normalization, channels: number, label: string): Normalization {
+  const each = (values: number[], what: string) => {
+    if (values.length !== 1 && values.length !== channels) throw new ExplainError(`${label}: ${what} has ${values.length} values; give one, or one per channel (${channels})`);
+    if (values.some((v) => !Number.isFinite(v) || (what === 'std' && v <= 0))) throw new ExplainError(`${label}: ${what} [${values}] must be finite${what === 'std' ? ' and positive' : ''}`);
+    return Array.from({ length: channels }, (_, c) => values[values.length === 1 ? 0 : c]);
+  };
+  return { mean: each(n.mean, 'mean'), std: each(n.std, 'std') };
+}
+
+/** A given normalisation, per channel, in place of the preset's (torchvision's or none's: the presets of [0, 1] pixels). */
+export function givenNormalization(n: Normalization, preprocess: Preprocess, channels: number, label: string): Normalization {
+  if (preprocess !== 'torchvision' && preprocess !== 'none') throw new ExplainError(`${label}: a mean and std normalise pixels in [0, 1]: give them with --preprocess torchvision or none, not ${preprocess}`);
+  return channelNormalization(n, channels, label);
+}
+
 /** Per-channel mean and std a preset normalises pixels in [0, 1] with (model value = (pixel − mean)/std). */
 export function presetNormalization(preprocess: Preprocess, channels: number): { mean: number[]; std: number[] } {
   if (preprocess === 'torchvision' && channels === 3) return { mean: MEAN, std: STD };
@@ -49,11 +71,13 @@ const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channe
  * (antialiased when shrinking), `CenterCrop`, `ToTensor`, the ImageNet `Normalize` (RGB models);
  * tf and caffe: Keras' `load_img(target_size=…)` (Pillow's nearest resize to the model's size) and
  * `preprocess_input` in that mode ([-1, 1]; BGR less the ImageNet means, 0–255 scale); none and
- * pixels: Pillow's bilinear resize to the model's size, [0,1] or [0,255] values.
+ * pixels: Pillow's bilinear resize to the model's size, [0,1] or [0,255] values. A `normalization`
+ * (torchvision and none) replaces the preset's: (pixel − mean)/std per channel.
  */
-export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string): { tensor: TensorData; shown: Rgb } {
+export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, label: string, normalization?: Normalization): { tensor: TensorData; shown: Rgb } {
   const { layout, height, width, channels } = imageLayout(dims, label);
   if (preprocess === 'caffe' && channels !== 3) throw new ExplainError(`${label}: --preprocess caffe reverses three colour channels to BGR; the model's input has ${channels}`);
+  const norm = normalization && givenNormalization(normalization, preprocess, channels, label);
   const h = height > 0 ? height : img.height;
   const w = width > 0 ? width : img.width;
   const rgb = new Uint8Array(img.data.length);
@@ -74,7 +98,8 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
   const left = roundHalfEven((rw - w) / 2);
   const data = new Float32Array(h * w * channels);
   const shown: Rgb = { width: w, height: h, data: new Float32Array(h * w * 3) };
-  const value = VALUE[preprocess];
+  // torchvision's Normalize of ToTensor's values, in float32.
+  const value = norm ? (level: (k: number) => number, c: number) => f(f(f(level(c) / 255) - f(norm.mean[c])) / f(norm.std[c])) : VALUE[preprocess];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;

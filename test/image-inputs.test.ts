@@ -6,6 +6,9 @@ import { readImage } from '../runtime/node/image-file';
 import { readNpy } from '../runtime/node/npy-file';
 import { browserMissing, openPage } from '../examples/web/headless';
 import { skip } from './support/skip';
+import { loadFixture } from './support/fixtures';
+import { runCli, tempDir } from './support/cli-harness';
+import { Explainer } from '../runtime';
 
 /** models/make_image_inputs.py: a photo crop as PNG and 4:2:0 JPEG, and what Pillow + torchvision make of each. */
 const DIR = path.resolve(__dirname, '../../models/image-inputs');
@@ -34,6 +37,49 @@ for (const [name, dims, preset] of CASES) {
     assert.ok(differences(tensor.data, want.data as Float32Array).max <= 1e-6, name);
   });
 }
+
+const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616] };
+const MNIST = { mean: [0.1307], std: [0.3081] };
+
+test("a mean and std replace the preset's normalisation as torchvision's Normalize (CIFAR-10's on RGB, MNIST's on luminance)", () => {
+  const img = readImage(path.join(DIR, 'photo.png'));
+  for (const [name, dims, norm] of [['cifar_32x32', [1, 3, 32, 32], CIFAR], ['mnist_32x32', [1, 1, 32, 32], MNIST]] as const) {
+    const { tensor } = imageToTensor(img, [...dims], 'torchvision', 'photo.png', { mean: [...norm.mean], std: [...norm.std] });
+    assert.ok(differences(tensor.data, readNpy(path.join(DIR, `photo.${name}.npy`)).data as Float32Array).max <= 1e-6, name);
+  }
+  assert.throws(() => imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'm.onnx', { mean: [0.5, 0.5], std: [0.5] }), /^m\.onnx: mean has 2 values; give one, or one per channel \(3\)$/);
+  assert.throws(() => imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'm.onnx', { mean: [0.5], std: [0] }), /^m\.onnx: std \[0\] must be finite and positive$/);
+  assert.throws(() => imageToTensor(img, [1, 3, 32, 32], 'tf', 'm.onnx', MNIST), /give them with --preprocess torchvision or none, not tf$/);
+});
+
+test('the CLI takes --mean/--std for image inputs (attribute), refuses them alone, for arrays and with Keras presets, and maximize bounds its image by them', async () => {
+  const dir = tempDir('image-normalization');
+  const png = path.join(DIR, 'photo.png');
+  const model = loadFixture('resnet_bn').model;
+  const out = path.join(dir, 'a.npy');
+  const r = await runCli(['attribute', model, '--input', png, '--mean', CIFAR.mean.join(','), '--std', CIFAR.std.join(','), '--method', 'gradient', '--target', '1', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const ex = await Explainer.load(model);
+  const { tensor } = imageToTensor(readImage(png), ex.input.dims, 'torchvision', 'photo.png', CIFAR);
+  const want = await ex.attribute(tensor, { method: 'gradient', target: 1 });
+  assert.ok(differences(readNpy(out).data as Float32Array, want.attributions.data).max <= 1e-6);
+  for (const [args, message] of [
+    [['--mean', '0.5'], /^onnx-explain: error: --std is missing: --mean and --std come together/],
+    [['--mean', '0.5', '--std', '0.2', '--preprocess', 'caffe'], /give them with --preprocess torchvision or none, not caffe$/],
+  ] as const) {
+    const bad = await runCli(['attribute', model, '--input', png, ...args, '--out', path.join(dir, 'never.npy')]);
+    assert.is(bad.code, 1);
+    assert.match(bad.err.join('\n'), message);
+  }
+  const npy = await runCli(['attribute', model, '--input', path.join(path.dirname(model), 'input.npy'), '--mean', '0.5', '--std', '0.2']);
+  assert.match(npy.err.join('\n'), /--mean\/--std normalise image files \(PNG, JPEG\); .*input\.npy is read as it is$/);
+  // The digits model reads [0, 1] pixels; with mean 0.5 and std 0.25 its pixels span [-2, 2] instead.
+  const img = path.join(dir, 'max.npy');
+  const m = await runCli(['maximize', path.resolve(__dirname, '../../models/digits/model.onnx'), '--target', '3', '--stages', '2', '--steps', '30', '--mean', '0.5', '--std', '0.25', '--out', img]);
+  assert.is(m.code, 0, m.err.join('|'));
+  const values = Array.from(readNpy(img).data as Float32Array);
+  assert.ok(Math.min(...values) >= -2 - 1e-6 && Math.max(...values) <= 2 + 1e-6 && values.some((v) => v < 0 || v > 1), `range [${Math.min(...values)}, ${Math.max(...values)}]`);
+});
 
 test('--preprocess caffe on a one-channel model is refused naming the channels', () => {
   assert.throws(() => imageToTensor(readImage(path.join(DIR, 'photo.png')), [1, 1, 32, 32], 'caffe', 'gray.onnx'),
