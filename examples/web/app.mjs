@@ -58,7 +58,9 @@ async function loadInput(kind, bytes) {
     try { state.shown = ox.tensorToRgb(state.input, label); } catch { state.shown = undefined; }
   } else {
     const rgb = await ox.decodeImage(new Blob([bytes]));
-    const { tensor, shown } = ox.imageToTensor(rgb, state.ex.input.dims, $('preprocess').value, label);
+    const values = (id) => $(id).value.split(',').filter((v) => v.trim()).map(Number);
+    const normalization = $('mean').value.trim() || $('std').value.trim() ? { mean: values('mean'), std: values('std') } : undefined;
+    const { tensor, shown } = ox.imageToTensor(rgb, state.ex.input.dims, $('preprocess').value, label, normalization);
     state.input = tensor;
     state.shown = shown;
   }
