@@ -8,7 +8,8 @@ Run from the repository root:
 A 161×119 crop of scikit-learn's bundled `china.jpg` photo, saved as PNG (lossless) and as a 4:2:0
 JPEG (quality 85, Pillow's default chroma subsampling) that embeds an ICC profile (sRGB primaries,
 linear tone curves: a colour-managed decoder changes every pixel, Pillow ignores it, as phone photos'
-Display P3 profiles), and as an RGBA PNG whose colours are the photo's (`photo_alpha.png`); `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
+Display P3 profiles), and as an RGBA PNG whose colours are the photo's (`photo_alpha.png`); a corner
+of it as an RGB PNG with a transparent colour (`corner_trns.png`, a tRNS chunk) and Pillow's RGB of it; `photo420.rgb.npy` is Pillow's decoding of that JPEG (libjpeg-turbo). For each case, the model input the usual pipelines give:
 torchvision `Resize(round(min(h, w)/0.875))`, `CenterCrop((h, w))`, `ToTensor`, ImageNet
 `Normalize` on RGB; `Grayscale()` first, without Normalize, for a one-channel model; the same two of the PNG with
 CIFAR-10's and MNIST's `Normalize` (`--mean/--std`); Pillow's
@@ -61,6 +62,11 @@ photo.save(f'{OUT}/photo.png')
 alpha = ((np.arange(161)[None] * 7 + np.arange(119)[:, None] * 3) % 256).astype(np.uint8)
 alpha[:16] = 0
 Image.fromarray(np.dstack([np.asarray(photo), alpha])).save(f'{OUT}/photo_alpha.png')
+# An RGB PNG whose tRNS chunk marks one colour transparent (a flat band on top): Pillow keeps that colour.
+corner = np.asarray(photo)[:30, :40].copy()
+corner[:8] = (41, 20, 15)
+Image.fromarray(corner).save(f'{OUT}/corner_trns.png', transparency=(41, 20, 15))
+np.save(f'{OUT}/corner_trns.rgb.npy', np.asarray(Image.open(f'{OUT}/corner_trns.png').convert('RGB')))
 photo.save(f'{OUT}/photo420.jpg', quality=85, subsampling=2, icc_profile=linear_srgb_profile())
 np.save(f'{OUT}/photo420.rgb.npy', np.asarray(Image.open(f'{OUT}/photo420.jpg').convert('RGB')))
 

@@ -91,6 +91,12 @@ test('an RGBA PNG reads its stored colours, as Pillow\'s convert(\'RGB\'), whate
   assert.ok(d.max === 0, JSON.stringify(d));
 });
 
+test("an RGB PNG with a transparent colour (tRNS) keeps that colour, as Pillow's convert('RGB')", () => {
+  const levels = Float32Array.from(readImage(path.join(DIR, 'corner_trns.png')).data, (v) => Math.round(v * 255));
+  const d = differences(levels, readNpy(path.join(DIR, 'corner_trns.rgb.npy')).data as Float32Array);
+  assert.ok(d.max === 0, JSON.stringify(d));
+});
+
 test('a 4:2:0 JPEG decodes as libjpeg does under Pillow, within its IDCT rounding', () => {
   const img = readImage(path.join(DIR, 'photo420.jpg'));
   const want = readNpy(path.join(DIR, 'photo420.rgb.npy'));
@@ -110,7 +116,7 @@ for (const [name, dims, preset] of CASES) {
   });
 }
 
-const BROWSER = "in Chromium, decodeImage gives Pillow's pixels (the JPEG with its ICC profile, the RGBA PNG's colours) and imageToTensor torchvision's tensor";
+const BROWSER = "in Chromium, decodeImage gives Pillow's pixels (the JPEG with its ICC profile, the RGBA PNG's and the tRNS PNG's colours) and imageToTensor torchvision's tensor";
 const missing = browserMissing();
 if (missing) {
   skip(test, BROWSER, missing);
@@ -118,14 +124,14 @@ if (missing) {
   test(BROWSER, async () => {
     const s = await openPage('/examples/web/');
     try {
-      const { levels, tensor, alpha } = await s.page.evaluate(`(async () => {
+      const { levels, tensor, alpha, trns } = await s.page.evaluate(`(async () => {
         const m = await import('/dist/browser/onnx-explain.mjs');
         const decoded = async (file) => m.decodeImage(await (await fetch('/models/image-inputs/' + file)).blob());
         const levels = (img) => Array.from(img.data, (v) => Math.round(v * 255));
         const img = await decoded('photo420.jpg');
         const tensor = Array.from(m.imageToTensor(img, [1, 3, 32, 32], 'torchvision', 'photo').tensor.data);
-        return { levels: levels(img), tensor, alpha: levels(await decoded('photo_alpha.png')) };
-      })()`) as { levels: number[]; tensor: number[]; alpha: number[] };
+        return { levels: levels(img), tensor, alpha: levels(await decoded('photo_alpha.png')), trns: levels(await decoded('corner_trns.png')) };
+      })()`) as { levels: number[]; tensor: number[]; alpha: number[]; trns: number[] };
       // Both decode with libjpeg-turbo; the file's ICC profile must not be applied.
       const d = differences(levels, readNpy(path.join(DIR, 'photo420.rgb.npy')).data as Float32Array);
       assert.ok(d.max === 0, JSON.stringify(d));
@@ -133,6 +139,8 @@ if (missing) {
       const photo = Array.from(readImage(path.join(DIR, 'photo.png')).data, (v) => Math.round(v * 255));
       const a = differences(alpha, photo);
       assert.ok(a.max === 0, `RGBA PNG: ${JSON.stringify(a)}`);
+      const t = differences(trns, readNpy(path.join(DIR, 'corner_trns.rgb.npy')).data as Float32Array);
+      assert.ok(t.max === 0, `tRNS PNG: ${JSON.stringify(t)}`);
       assert.ok(differences(tensor, readNpy(path.join(DIR, 'photo420.torchvision_32x32.npy')).data as Float32Array).max <= 1e-6);
     } finally {
       await s.close();

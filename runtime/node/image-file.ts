@@ -9,7 +9,7 @@ export function readImage(file: string): Rgb {
   let width: number, height: number, rgba: Uint8Array;
   try {
     if ([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((b, k) => buf[k] === b)) {
-      const png = PNG.sync.read(buf);
+      const png = PNG.sync.read(withoutTransparentColour(buf));
       ({ width, height } = png);
       rgba = png.data;
     } else if (buf[0] === 0xff && buf[1] === 0xd8) {
@@ -27,3 +27,19 @@ export function readImage(file: string): Rgb {
   for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
   return { width, height, data };
 }
+
+/**
+ * The PNG less its tRNS chunk when it is grayscale or RGB (colour type 0 or 2, at byte 25 in IHDR):
+ * pngjs blacks out the colour that chunk marks transparent, which Pillow's convert('RGB') keeps.
+ */
+function withoutTransparentColour(buf: Buffer): Buffer {
+  if (buf[25] !== 0 && buf[25] !== 2) return buf;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let at = 8; at + 8 <= buf.length;) {
+    const size = 12 + view.getUint32(at);
+    if (String.fromCharCode(...buf.subarray(at + 4, at + 8)) === 'tRNS') return Buffer.concat([buf.subarray(0, at), buf.subarray(at + size)]);
+    at += size;
+  }
+  return buf;
+}
+
