@@ -33,7 +33,7 @@ export function givenNormalization(n: Normalization, preprocess: Preprocess, cha
 }
 
 /** Per-channel mean and std a preset normalises pixels in [0, 1] with (model value = (pixel − mean)/std). */
-export function presetNormalization(preprocess: Preprocess, channels: number): { mean: number[]; std: number[] } {
+export function presetNormalization(preprocess: Preprocess, channels: number): Normalization {
   if (preprocess === 'torchvision' && channels === 3) return { mean: MEAN, std: STD };
   // Keras applications' preprocess_input(mode='tf'): pixels scaled to [-1, 1].
   if (preprocess === 'tf') return { mean: Array(channels).fill(0.5), std: Array(channels).fill(0.5) };
@@ -54,9 +54,12 @@ const f = Math.fround;
 /** Keras applications' `preprocess_input(mode='caffe')` means, subtracted from the channels it reverses to BGR. */
 const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];
 
+/** torchvision's `Normalize` of `ToTensor`'s value of an 8-bit level, in float32. */
+const normalize = (level: number, mean: number, std: number) => f(f(f(level / 255) - f(mean)) / f(std));
+
 /** Channel c's model value from `level(k)`, the pixel's 8-bit level of RGB channel k (or its luma), in float32 as each pipeline computes it. */
 const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channels: number) => number> = {
-  torchvision: (level, c, channels) => (channels === 3 ? f(f(f(level(c) / 255) - f(MEAN[c])) / f(STD[c])) : f(level(c) / 255)),
+  torchvision: (level, c, channels) => (channels === 3 ? normalize(level(c), MEAN[c], STD[c]) : f(level(c) / 255)),
   tf: (level, c) => f(f(level(c) / 127.5) - 1),
   caffe: (level, c) => f(level(2 - c) - f(CAFFE_BGR_MEAN[c])),
   none: (level, c) => f(level(c) / 255),
@@ -98,8 +101,7 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
   const left = roundHalfEven((rw - w) / 2);
   const data = new Float32Array(h * w * channels);
   const shown: Rgb = { width: w, height: h, data: new Float32Array(h * w * 3) };
-  // torchvision's Normalize of ToTensor's values, in float32.
-  const value = norm ? (level: (k: number) => number, c: number) => f(f(f(level(c) / 255) - f(norm.mean[c])) / f(norm.std[c])) : VALUE[preprocess];
+  const value = norm ? (level: (k: number) => number, c: number) => normalize(level(c), norm.mean[c], norm.std[c]) : VALUE[preprocess];
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
