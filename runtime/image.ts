@@ -71,7 +71,8 @@ const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channe
  * (Pillow 9, torchvision, Keras), grayscale models reading Pillow's `convert('L')` first.
  * torchvision: `Resize(round(size/0.875))` of the shorter side (the longer one truncated, as
  * torchvision computes it; grown to the crop where shorter) with Pillow's bilinear filter
- * (antialiased when shrinking), `CenterCrop`, `ToTensor`, the ImageNet `Normalize` (RGB models);
+ * (antialiased when shrinking), `CenterCrop`, `ToTensor`, the ImageNet `Normalize` (RGB models;
+ * a model of free height or width reads the image at its size, `ToTensor` and `Normalize` alone);
  * tf and caffe: Keras' `load_img(target_size=…)` (Pillow's nearest resize to the model's size) and
  * `preprocess_input` in that mode ([-1, 1]; BGR less the ImageNet means, 0–255 scale); none and
  * pixels: Pillow's bilinear resize to the model's size, [0,1] or [0,255] values. A `normalization`
@@ -88,7 +89,8 @@ export function imageToTensor(img: Rgb, dims: number[], preprocess: Preprocess, 
   const bands = channels === 1 ? 1 : 3;
   const pixels = bands === 1 ? pillowLuma(rgb) : rgb;
   let [rw, rh] = [w, h];
-  if (preprocess === 'torchvision') {
+  // A model of free height or width takes the image at its own size: no zoom to crop back.
+  if (preprocess === 'torchvision' && height > 0 && width > 0) {
     const side = Math.round(Math.min(h, w) / 0.875);
     const [short, long] = [Math.min(img.width, img.height), Math.max(img.width, img.height)];
     const stretched = Math.trunc((side * long) / short);

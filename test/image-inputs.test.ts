@@ -38,6 +38,17 @@ for (const [name, dims, preset] of CASES) {
   });
 }
 
+test('a model of free height and width reads the image at its own size with ToTensor and Normalize alone (no zoom cropped back)', () => {
+  const img = readImage(path.join(DIR, 'photo.png'));
+  const { tensor } = imageToTensor(img, [1, 3, -1, -1], 'torchvision', 'free.onnx');
+  assert.equal(tensor.dims, [1, 3, img.height, img.width]);
+  const [mean, std, f] = [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225], Math.fround];
+  const want = new Float32Array(tensor.data.length);
+  const hw = img.height * img.width;
+  for (let i = 0; i < hw; i++) for (let c = 0; c < 3; c++) want[c * hw + i] = f(f(f(Math.round(img.data[i * 3 + c] * 255) / 255) - f(mean[c])) / f(std[c]));
+  assert.ok(differences(tensor.data, want).max === 0);
+});
+
 const CIFAR = { mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616] };
 const MNIST = { mean: [0.1307], std: [0.3081] };
 
