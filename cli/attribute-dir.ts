@@ -43,6 +43,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   const ex = await Explainer.load(model, modelOptions(p));
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
+  const normalization = normalizationFlags(p);
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };
   const bar = progressBar(`attribute ${inDir}`);
@@ -50,7 +51,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const chunk = todo.slice(start, start + batch);
     const rows: TensorData[] = [];
     for (const f of chunk) {
-      const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalizationFlags(p));
+      const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalization);
       if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
       if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`${path.join(inDir, f)}: shape [${x.dims}] differs from [${rows[0].dims}] of ${chunk[0]} (one batch needs one shape)`);
       rows.push(x);

@@ -4,6 +4,13 @@ import { pillowLuma, pillowNearest, pillowResize } from './pillow-resize';
 import { TensorData } from './tensors';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
+
+/** A decoded image's 8-bit RGBA as Rgb (alpha left out, as Pillow's convert('RGB')). */
+export function rgbFromRgba(rgba: ArrayLike<number>, width: number, height: number): Rgb {
+  const data = new Float32Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
+  return { width, height, data };
+}
 export type Preprocess = 'torchvision' | 'tf' | 'caffe' | 'none' | 'pixels';
 export type Layout = 'NCHW' | 'NHWC';
 

@@ -1,4 +1,4 @@
-import { Rgb } from '../image';
+import { Rgb, rgbFromRgba } from '../image';
 
 /**
  * Decodes an image file (PNG, JPEG, WebP, … whatever the browser decodes) into RGB in [0, 1]: the
@@ -12,9 +12,7 @@ export async function decodeImage(file: Blob): Promise<Rgb> {
   const { width, height } = bitmap;
   const rgba = straightPixels(bitmap) ?? canvasPixels(bitmap);
   bitmap.close();
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
-  return { width, height, data };
+  return rgbFromRgba(rgba, width, height);
 }
 
 /** The bitmap's RGBA as uploaded to a WebGL 2 texture and read back: colours not premultiplied by alpha. */

@@ -1,7 +1,7 @@
 import { PNG } from 'pngjs';
 import { readRegularFile } from './files';
 import { ExplainError } from '../../rewriter/errors';
-import { Rgb } from '../image';
+import { Rgb, rgbFromRgba } from '../image';
 import { decodeJpeg } from './jpeg';
 
 export function readImage(file: string): Rgb {
@@ -23,9 +23,7 @@ export function readImage(file: string): Rgb {
     if (e instanceof ExplainError) throw e;
     throw new ExplainError(`${file}: cannot decode image (${(e as Error).message})`);
   }
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) data[i * 3 + c] = rgba[i * 4 + c] / 255;
-  return { width, height, data };
+  return rgbFromRgba(rgba, width, height);
 }
 
 /**

@@ -21,13 +21,14 @@ export function decodeJpeg(buf: Uint8Array): { width: number; height: number; da
   };
   const [cb, cr] = [plane(1), plane(2)];
   const data = new Uint8Array(width * height * 4);
-  const fix = (x: number) => Math.floor(x * 65536 + 0.5);
+  // jdcolor.c's factors in 16-bit fixed point, FIX(x) = ⌊x·2¹⁶ + ½⌋.
+  const [crR, cbG, crG, cbB] = [1.402, 0.34414, 0.71414, 1.772].map((x) => Math.floor(x * 65536 + 0.5));
   const clamp = (x: number) => Math.min(Math.max(x, 0), 255);
   for (let i = 0; i < width * height; i++) {
     const [y, b, r] = [raw.data[i * 4], cb[i] - 128, cr[i] - 128];
-    data[i * 4] = clamp(y + Math.floor((fix(1.402) * r + 32768) / 65536));
-    data[i * 4 + 1] = clamp(y + Math.floor((-fix(0.34414) * b + 32768 - fix(0.71414) * r) / 65536));
-    data[i * 4 + 2] = clamp(y + Math.floor((fix(1.772) * b + 32768) / 65536));
+    data[i * 4] = clamp(y + Math.floor((crR * r + 32768) / 65536));
+    data[i * 4 + 1] = clamp(y + Math.floor((-cbG * b + 32768 - crG * r) / 65536));
+    data[i * 4 + 2] = clamp(y + Math.floor((cbB * b + 32768) / 65536));
     data[i * 4 + 3] = 255;
   }
   return { width, height, data };
