@@ -64,6 +64,7 @@ export function categoryTable(decisions: Record<Category, Decision>): RuleTable 
     const decision = decisions[e.category];
     if (decision === 'gradient') return [e];
     const rule = decision(e);
-    return rule ? [{ ...e, rule }] : [];
+    const fixedInputs = e.fixedInputs?.filter((k) => !rule?.differentiates?.includes(k));
+    return rule ? [{ ...e, rule, fixedInputs }] : [];
   }));
 }

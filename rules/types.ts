@@ -65,6 +65,8 @@ export interface RuleContext {
  */
 export interface BackwardRule {
   broadcastInputs?: number[] | 'all';
+  /** Inputs its entry holds fixed that this rule differentiates (DeepLIFT carries a dynamic quantizer's change of scale). */
+  differentiates?: number[];
   backward(ctx: RuleContext, dY: (string | null)[]): (string | null | undefined)[];
 }
 

@@ -76,6 +76,49 @@ test('MatMulInteger of two dynamically quantized activations: onnxruntime row by
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
 });
 
+/**
+ * A Keras Dense → ReLU → BatchNormalization head through quantize_dynamic: a unit dead on both passes
+ * holds BatchNormalization's constant, and the next DynamicQuantizeLinear requantizes that unmoved
+ * value with each pass's own scale, so its dequantized value moves where its input does not.
+ */
+function batchNormHead(): Uint8Array {
+  const node = (op_type: string, input: string[], output: string[]): NodeProto => ({ op_type, input, output, name: output[0] });
+  const w1 = [0.9, -0.4, 0.3, -1.2, 0.5, 0.8, -0.7, 0.2, 0.6, -0.3, 1.1, -0.9];
+  const w2 = [0.7, -0.5, 1.3, 0.2, -0.8, 0.4, 0.9, -1.1];
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'tf2onnx + quantize_dynamic-style',
+    graph: {
+      name: 'bn-head',
+      initializer: [makeTensor('w1', [3, 4], w1, DataType.FLOAT), makeTensor('bn', [4], [0.35, -0.2, 0.6, 0.15], DataType.FLOAT), makeTensor('w2', [4, 2], w2, DataType.FLOAT)],
+      node: [
+        node('MatMul', ['x', 'w1'], ['h']), node('Relu', ['h'], ['a']), node('Add', ['a', 'bn'], ['b']),
+        node('DynamicQuantizeLinear', ['b'], ['b_q', 'b_s', 'b_z']), node('DequantizeLinear', ['b_q', 'b_s', 'b_z'], ['b_dq']),
+        node('MatMul', ['b_dq', 'w2'], ['y']),
+      ],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  });
+}
+
+// Summation lost 13–25 % on such an export (a tf2onnx Keras CNN through quantize_dynamic): δu of the
+// unmoved units was dropped, and where only the zero point moved (a mirrored baseline), all of it.
+test('DeepLIFT through dynamic quantization whose scale moves where the input does not (a dead unit\'s BatchNormalization constant, a mirrored baseline): summation holds; the scale\'s share goes to the row\'s extremes', async () => {
+  const ex = await Explainer.load(batchNormHead());
+  const x = { data: Float32Array.from([1.2, -0.7, 0.4, -0.3, 0.9, 1.5, 0.8, 0.2, -1.1]), dims: [3, 3] };
+  // Row 0's units 1 and 3 are dead on both passes (h < 0), so b holds bn there on both.
+  const baselines = [x.data.map((v) => 0.6 * v), x.data.map((v, i) => (i % 3 === 0 ? v : 0.5 - v)), new Float32Array(9)];
+  for (const data of baselines) {
+    const d = await ex.attribute(x, { method: 'deeplift', target: [0, 1, 1], baseline: { data, dims: [3, 3] } });
+    const y = d.outputs.y.data;
+    for (let r = 0; r < 3; r++) assert.ok(Math.abs(d.delta![r]) < 1e-6 * (1 + Math.abs(y[2 * r]) + Math.abs(y[2 * r + 1])), `row ${r}: delta ${d.delta![r]}`);
+  }
+  // x equal to its baseline except where the row's extreme moves: the scale's share (unmoved units) sits on the moved elements.
+  const same = await ex.attribute(x, { method: 'deeplift', target: [0, 1, 1], baseline: { data: x.data.map((v, i) => (i === 0 ? 0.2 : v)), dims: [3, 3] } });
+  assert.ok(Math.abs(same.delta![0]) < 1e-6, `delta ${same.delta![0]}`);
+  assert.equal(Array.from(same.attributions.data.subarray(1)), new Array(8).fill(0));
+});
+
 // It was refused: per-row statistics need QuantizeLinear's axis (opset 13).
 test('dynamic quantization below opset 13 (a quantize_dynamic of an opset-11 export): rebound to opset 13, explained as the opset-13 model is', async () => {
   const targets = [1, 0, 2];
