@@ -11,8 +11,7 @@ import { methods } from '../rules/methods';
 import { AttributeOptions, AttributeRequest, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
-import { STRUCTURAL_OPS } from '../runtime/explainer';
-import { ALL_INPUTS, explainableFloats, isBatchless, isCacheInput, isStateInput, ModelInput, modelInputs } from '../runtime/inputs';
+import { ALL_INPUTS, explainableFloats, explainedInputs, isBatchless, isCacheInput, isStateInput, ModelInput, modelInputs, STRUCTURAL_OPS } from '../runtime/inputs';
 import { typeName } from '../runtime/ort-types';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -410,6 +409,7 @@ async function info(p: Parsed): Promise<void> {
   if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
   const floats = explainableFloats(inputs);
+  const byDefault = (() => { try { return explainedInputs(original, inputs, undefined, ex.label).inputs.map((i) => i.name); } catch { return []; } })();
   const merged = inputs.some((i) => /use_cache/i.test(i.name)) && !ex.inputs.some((i) => /use_cache/i.test(i.name));
   const role = (i: ModelInput) => {
     // Token ids are read by the embedding Gather, which the explained view starts after.
@@ -424,6 +424,7 @@ async function info(p: Parsed): Promise<void> {
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (unbatched && ex.explained.some((e) => e.name === i.name)) return 'explained, one sample without a batch axis (--unbatched)';
     if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
+    if (isFloatType(i.elemType) && floats.length > 1 && byDefault.length) return byDefault.includes(i.name) ? 'explained (the others fed; --wrt all joins them)' : `fed with --feed ${i.name}=FILE (default zeros): only ArgMax, comparisons or shapes read it`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';
     // Other token ids with their own embedding (token types, positions) join the explained ones.

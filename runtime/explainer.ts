@@ -29,7 +29,7 @@ import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims } from './inputs';
+import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { Progress } from './progress';
@@ -141,9 +141,6 @@ export interface AttributionResult {
   /** Warnings raised so far by this Explainer (e.g. an execution provider that fell back). */
   warnings?: string[];
 }
-
-/** Ops whose outputs are shapes, indices, booleans or (ZipMap) maps: never differentiated. */
-export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
@@ -515,9 +512,17 @@ export class Explainer {
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
-      const floats = (t: string) => (prepared.view.producer.get(t)?.input ?? []).filter((i) => i && facts.shapes.has(i) && isFloatType(facts.dtypes.get(i)));
+      // The nearest tensor it is computed from (breadth first, through ArgMax and comparisons too: an accuracy) that holds rows and has a gradient.
+      const diff = differentiable(prepared.view, facts, this.explained.map((i) => i.name));
+      const queue = [name];
       let rows: string | undefined;
-      for (let ins = floats(name); ins.length && !rows; ins = floats(ins[0])) rows = ins.find((i) => prepared.view.producer.has(i) && holdsRows(facts, i, prepared.batchDynamic));
+      for (let k = 0; k < queue.length && !rows; k++) {
+        for (const i of prepared.view.producer.get(queue[k])?.input ?? []) {
+          if (!i || queue.includes(i) || !prepared.view.producer.has(i)) continue;
+          if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic)) rows = rows ?? i;
+          queue.push(i);
+        }
+      }
       const before = rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '';
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }

@@ -1,6 +1,6 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView } from '../rewriter/graph-view';
+import { descendants, GraphView } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
@@ -126,6 +126,14 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
 
 const noShape = (i: ModelInput, label: string) => `${label}: input '${i.name}' declares no shape, so its rank is unknown: declare its shape in the model (its exporter's input shapes, or onnx.tools.update_model_dims.update_inputs_outputs_dims)`;
 
+/** Ops whose outputs are shapes, indices, booleans or (ZipMap) maps: never differentiated. */
+export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
+
+/** Whether any node but a structural one (ArgMax, comparisons, shapes) reads `name`'s values, directly or through such a node. */
+function computesWith(view: GraphView, name: string): boolean {
+  return descendants(view, [name], (n) => !STRUCTURAL_OPS.has(n.op_type ?? '')).size > 1;
+}
+
 function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => {
@@ -161,6 +169,9 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   const weightless = !view.initializers.size && allFloats.length > 1 && allFloats.some((i) => /weight|bias/i.test(i.name));
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
+  // TF1's label placeholder beside the images (y_ → ArgMax → Equal → accuracy) is fed, not explained.
+  const reaching = floats.filter((i) => computesWith(view, i.name));
+  if (floats.length > 1 && reaching.length === 1) return { inputs: reaching, joint: false, embeddings: {} };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).

@@ -106,6 +106,27 @@ test('a batch-1 export whose output squeezed the batch away ([2] from [1, 2]) is
   assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround));
 });
 
+test('a TF1 training graph (labels y_ beside images x, accuracy its only output) explains x, feeds y_, and points a scalar accuracy at the probabilities', async () => {
+  const em = new Emitter(10, DataType.FLOAT, 'tf1');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9];
+  const logits = em.rename(em.matmul('x:0', em.constFloat(W, [4, 2])), 'add:0');
+  const y = em.rename(em.op('Softmax', [logits], { axis: 1 }), 'y:0');
+  const hits = em.cast(em.compare('Equal', em.op('ArgMax', [y], { axis: 1, keepdims: 0 }), em.op('ArgMax', ['y_:0'], { axis: 1, keepdims: 0 })), DataType.FLOAT);
+  em.rename(em.op('ReduceMean', [hits], { keepdims: 0 }), 'accuracy:0');
+  const model = encodeModel({ ir_version: 5, opset_import: [{ domain: '', version: 10 }], graph: { name: 'tf1', node: em.nodes, initializer: em.initializers, input: [valueInfo('y_:0', DataType.FLOAT, [-1, 2]), valueInfo('x:0', DataType.FLOAT, [-1, 4])], output: [valueInfo('accuracy:0', DataType.FLOAT, [])] } });
+  const file = path.join(out, 'tf1.onnx');
+  fs.writeFileSync(file, model);
+  const ex = await Explainer.load(model, { warn: () => {} });
+  assert.equal(ex.input.name, 'x:0');
+  const x = { data: Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2]), dims: [2, 4] };
+  await rejects(() => ex.attribute(x), /explained tensor 'accuracy:0' has shape \[\] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained; explain 'y:0' \[N, 2\], which it is computed from \(--output\)/);
+  const g = await ex.attribute(x, { output: 'y:0', target: [1, 1] });
+  assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5], W[7], W[1], W[3], W[5], W[7]].map(Math.fround));
+  const info = await runCli(['info', file]);
+  assert.match(info.out.join('\n'), /input: y_:0 \[-1, 2\] float32: fed with --feed y_:0=FILE \(default zeros\): only ArgMax, comparisons or shapes read it/);
+  assert.match(info.out.join('\n'), /input: x:0 \[-1, 4\] float32: explained \(the others fed; --wrt all joins them\)/);
+});
+
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');
