@@ -25,8 +25,9 @@ const shown = (f: FunctionProto) => `${f.domain ? `${f.domain}.` : ''}${f.name}$
  * inside), every other name gets a fresh prefix, and an attribute that refers to the function's
  * (`ref_attr_name`) takes the caller's value, else the function's default, else is left out.
  * Calls inside function bodies and inside subgraphs are inlined too; an output that is one of the
- * inputs is passed on. A function that imports an opset at another version than the model's,
- * calls itself, or declares an output nothing writes is refused naming it.
+ * inputs is passed on. A body that imports an opset at another version than the model's is read at
+ * the model's (skl2onnx writes its KNNImputer functions at 21 in a model at 22), as onnxruntime
+ * reads it. A function that calls itself or declares an output nothing writes is refused naming it.
  */
 export function inlineLocalFunctions(model: ModelProto, label: string): ModelProto {
   const functions = (model.functions as FunctionProto[] | undefined) ?? [];
@@ -62,9 +63,8 @@ export function inlineLocalFunctions(model: ModelProto, label: string): ModelPro
     for (const o of f.opset_import ?? []) {
       const [domain, version] = [domainOf(o.domain), toNumber(o.version)];
       if (functionDomains.has(domain)) continue;
-      const declared = imported.get(domain);
-      if (declared === undefined) imported.set(domain, version);
-      else if (declared !== version) throw new ExplainError(`${label}: function ${shown(f)} imports ${domain || 'ai.onnx'} at opset ${version}, the rest of the model at opset ${declared}; re-export the model with one opset`);
+      // A body that imports another version is read at the model's, as onnxruntime reads it.
+      if (!imported.has(domain)) imported.set(domain, version);
     }
     return body(n, f).flatMap((m) => inlineNode(m, [...stack, f]));
   };
