@@ -401,7 +401,8 @@ async function info(p: Parsed): Promise<void> {
   console.log(`model: ${ex.label}`);
   const original = new GraphView(ex.model, ex.label);
   const why = { [SCATTER_OPSET]: 'where Scatter is ScatterElements, whose gradient needs GatherElements', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
-  const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, ${why})` : '';
+  const lowered = `the newest at which onnxruntime-web's WebGPU kernels run every op; it uses nothing newer`;
+  const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, ${view.opset < original.opset ? lowered : why})` : '';
   console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
   console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
   const types = new Set([...original.initializers.values()].map((t) => t.data_type ?? 0));

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lowerNewOpset, WEBGPU_OPSET } from '../rewriter/opset-lower';
@@ -7,6 +8,7 @@ import { defaultOpset } from '../rewriter/opset-lift';
 import { AttrType, encodeModel, ModelProto, NodeProto } from '../rewriter/proto';
 import { nonNativeOps } from '../rewriter/webgpu-ops';
 import { Explainer } from '../runtime';
+import { runCli, tempDir } from './support/cli-harness';
 import { FIXTURES, loadFixture, relL2 } from './support/fixtures';
 
 // onnxruntime-web 1.30's WebGPU backends register Conv, ConvTranspose, the pools, Reshape, Transpose, …
@@ -37,6 +39,14 @@ for (const opset of [22, 23, 24]) {
     }
   });
 }
+
+// It gave the reason of a model rebound up to opset 21 ("where QuantizeLinear takes 16- and 4-bit types").
+test('info says why a model at opset 22 is read at 21', async () => {
+  const file = path.join(tempDir('opset-lower'), 'resnet_bn_22.onnx');
+  fs.writeFileSync(file, encodeModel(atOpset(original, 22)));
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.includes(`opsets: ai.onnx 22 (read as opset 21, the newest at which onnxruntime-web's WebGPU kernels run every op; it uses nothing newer)`), info.out.slice(0, 3).join('\n'));
+});
 
 test('a model that uses an op, attribute or element type from after opset 21 keeps its opset', () => {
   const last = (nodes: NodeProto[]) => nodes[nodes.length - 1].output![0];
