@@ -85,7 +85,8 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
                         Inputs not fed get zeros (ones for integer *mask* inputs), with a note
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
-  --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers)
+  --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers;
+                        default: the last convolution's feature map)
   --no-relu             grad-cam: keep the map's negative part (ReLU is on by default)
   --upsample            resize the map to the input's spatial size (always on for --out .png)
   --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)

@@ -1,8 +1,8 @@
 import { checkFreeNames, ioOf } from './augment';
-import { emitBackward } from './backward';
+import { differentiable, emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
-import { holdsRows, rowsText } from './graph-view';
+import { GraphView, holdsRows, rowsText, TensorFacts } from './graph-view';
 import { ExplainError } from './errors';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto } from './proto';
@@ -17,7 +17,7 @@ import { guidedBackprop } from '../rules/methods/guided';
 function gradCamMap(spec: MapSpec, em: Emitter): { map: string; shape: number[] } {
   const { view, facts } = spec;
   const layer = spec.options.layer;
-  if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them)`);
+  if (layer === undefined) throw new ExplainError(`${view.label}: Grad-CAM needs a layer (--layer NAME; onnx-explain info --layers lists them): no convolution's feature map [N, C, …] leads to '${spec.from}'`);
   const shape = facts.shapes.get(layer)!;
   if (spec.options.tokenGrid) return tokenGridMap(spec, em, layer, shape, spec.options.tokenGrid);
   if (shape.length < 3 || !holdsRows(facts, layer, spec.batchDynamic)) {
@@ -74,4 +74,30 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
   // Over a channels-last image the map [N, 1, H, W] broadcasts as [N, H, W, 1].
   const broadcast = channelsLast(facts.shapes.get(spec.input)!) ? em.transpose(up.map, [0, 2, 3, 1]) : up.map;
   return mapModel(spec, em, em.mul(guided, broadcast), facts.shapes.get(spec.input)!);
+}
+
+/** Ops after a convolution that keep its feature map as it is laid out: activations, normalisations, residual Adds, gates. */
+const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Mul', 'Sum']);
+
+/**
+ * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] (spatial size
+ * above 1) that `from` depends on, taken on through the activations, normalisations, residual
+ * additions and gates that follow it while they keep its shape — a ResNet's layer4 output, the layer
+ * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`.
+ */
+export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): string | undefined {
+  const same = (a: string, b: string) => facts.shapes.get(a)?.join() === facts.shapes.get(b)?.join();
+  const leads = (t: string) => differentiable(view, facts, [t]).has(from);
+  const map = (t: string) => {
+    const shape = facts.shapes.get(t);
+    return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && leads(t);
+  };
+  const conv = [...view.nodes].reverse().find((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]));
+  if (!conv) return undefined;
+  let layer = conv.output![0];
+  for (;;) {
+    const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]));
+    if (next.length !== 1) return layer;
+    layer = next[0].output![0];
+  }
 }

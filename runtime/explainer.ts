@@ -1,6 +1,7 @@
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
+import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, holdsRows, rowsText, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
@@ -153,6 +154,9 @@ function throws(f: () => void): boolean {
     return true;
   }
 }
+
+/** The class activation maps that read a layer (defaultCamLayer's where none is given). */
+const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
 const MAX_FIXED_BATCH_VALUES = 2 ** 28;
@@ -605,6 +609,11 @@ export class Explainer {
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
+    if (map && GRAD_CAMS.has(options.method!) && options.layer === undefined && !this.joint) {
+      const layer = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
+      if (layer) this.warnOnce(`${options.method}: layer '${layer}', the last convolution's feature map (--layer picks another)`);
+      options = { ...options, layer };
+    }
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
     if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
     const expose = this.outputNames.includes(output) ? [] : [output];

@@ -104,7 +104,7 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
     [loadFixture('mlp').model, { method: 'cam' }, /CAM needs global average pooling .* its input comes from Relu node/],
     [activationAfterPooling(), { method: 'cam' }, /its input comes from Tanh node '[^']+'; the pooling GlobalAveragePool node '[^']+' above it is followed by Tanh, which CAM cannot pass \(only Flatten, Reshape, Squeeze, Identity, Dropout\)$/],
     [meanOverChannels(), { method: 'cam' }, /CAM needs global average pooling .* its input comes from ReduceMean node '.*', which averages axes 1,3 of 'x' \[N, 2, 3, 4\]/],
-    [camFixture('cam_gap').model, { method: 'grad-cam' }, /Grad-CAM needs a layer \(--layer NAME/],
+    [loadFixture('mlp').model, { method: 'grad-cam' }, /Grad-CAM needs a layer \(--layer NAME; onnx-explain info --layers lists them\): no convolution's feature map \[N, C, …\] leads to '[^']+'$/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: 'nope' }, /layer 'nope': no such tensor in the main graph/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.7/Relu_output_0', output: '/body/body.4/Relu_output_0' }, /the explained tensor '\/body\/body\.4\/Relu_output_0' does not depend on layer '\/body\/body\.7\/Relu_output_0'/],
     [camFixture('cam_gap').model, { method: 'grad-cam', layer: '/body/body.9/Flatten_output_0' }, /Grad-CAM needs a layer of rank 3 or more .* has shape \[N, 16\]/],
@@ -117,6 +117,24 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
       assert.unreachable(`no error for ${model} ${JSON.stringify(options)}`);
     } catch (e) {
       assert.match((e as Error).message, message, (e as Error).message);
+    }
+  }
+});
+
+// Grad-CAM and guided Grad-CAM without --layer were refused, as Captum's LayerGradCam needs one.
+test('Grad-CAM without a layer takes the last convolution\'s feature map through its activation, normalisation and residual Add (a ResNet block\'s output), says which, and equals Grad-CAM at that layer', async () => {
+  const cases: [string, { data: Float32Array; dims: number[] }, string][] = [
+    [camFixture('cam_gap').model, camFixture('cam_gap').x, '/body/body.7/Relu_output_0'],
+    [loadFixture('resnet_bn').model, loadFixture('resnet_bn').input, '/body/body.4/relu2/Relu_output_0'],
+    [loadFixture('mobilenet').model, loadFixture('mobilenet').input, '/body/pw/pw.1/HardSwish_output_0'],
+  ];
+  for (const [model, x, layer] of cases) {
+    for (const method of ['grad-cam', 'guided-grad-cam']) {
+      const ex = await Explainer.load(model, { warn: () => {} });
+      const chosen = await ex.attribute(x, { method, target: 1 });
+      assert.equal(ex.warnings, [`${method}: layer '${layer}', the last convolution's feature map (--layer picks another)`]);
+      const given = await ex.attribute(x, { method, target: 1, layer });
+      assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
     }
   }
 });
