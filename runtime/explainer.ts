@@ -13,7 +13,7 @@ import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
 import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
-import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, toNumber } from '../rewriter/proto';
+import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
 import { withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
 import { cutAtEmbedding, Embedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
@@ -153,6 +153,15 @@ function throws(f: () => void): boolean {
   } catch {
     return true;
   }
+}
+
+/** Ops that draw random values on every run (ONNX's generators). */
+const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
+
+/** The nodes that draw random values and the tensors whose values follow from theirs. */
+function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string> } {
+  const drawn = view.nodes.filter((n) => RANDOM_OPS.has(n.op_type ?? '') && !n.domain);
+  return { drawn, random: valueDescendants(view, drawn.flatMap((n) => n.output ?? [])) };
 }
 
 /** The class activation maps that read a layer (defaultCamLayer's where none is given). */
@@ -516,21 +525,37 @@ export class Explainer {
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
-      // The nearest tensor it is computed from (breadth first, through ArgMax and comparisons too: an accuracy) that holds rows and has a gradient.
-      const diff = differentiable(prepared.view, facts, this.explained.map((i) => i.name));
-      const queue = [name];
-      let rows: string | undefined;
-      for (let k = 0; k < queue.length && !rows; k++) {
-        for (const i of prepared.view.producer.get(queue[k])?.input ?? []) {
-          if (!i || queue.includes(i) || !prepared.view.producer.has(i)) continue;
-          if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic)) rows = rows ?? i;
-          queue.push(i);
-        }
-      }
+      const rows = this.nearestBefore(prepared, name, () => true);
       const before = rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '';
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }
+    // A stochastic policy's sampled action: mean + std·RandomNormalLike.
+    const { drawn, random } = drawnValues(prepared.view);
+    if (random.has(name)) {
+      const source = drawn.find((n) => valueDescendants(prepared.view, n.output ?? []).has(name))!;
+      const fixed = this.nearestBefore(prepared, name, (t) => !random.has(t));
+      const before = fixed ? `; explain '${fixed}' ${rowsText(facts.shapes.get(fixed)!)}, which it is computed from (--output)` : '';
+      throw new ExplainError(`${where} depends on ${this.view.nodeLabel(source)}, which draws new values on every run, so no two runs (the input's and the reference's, a path's points, perturbations) compute the same function${before}`);
+    }
     return shape;
+  }
+
+  /**
+   * The nearest tensor `name` is computed from (breadth first, through ArgMax and comparisons too: an
+   * accuracy) that holds rows, has a gradient with respect to the explained inputs, and `accept`s.
+   */
+  private nearestBefore(prepared: Prepared, name: string, accept: (t: string) => boolean): string | undefined {
+    const { view, facts } = prepared;
+    const diff = differentiable(view, facts, this.explained.map((i) => i.name));
+    const queue = [name];
+    for (let k = 0; k < queue.length; k++) {
+      for (const i of view.producer.get(queue[k])?.input ?? []) {
+        if (!i || queue.includes(i) || !view.producer.has(i)) continue;
+        if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return i;
+        queue.push(i);
+      }
+    }
+    return undefined;
   }
 
   /** Checks a layer to attribute to: an explainable tensor that the explained tensor `from` depends on. */
@@ -575,13 +600,14 @@ export class Explainer {
     const reached = new Set(wrt);
     // A shape that follows from the explained input's values holds for the probe's values only (the walk refuses them).
     const shaped = valueShaped(this.view, wrt);
+    const { random } = drawnValues(this.view);
     const list: { name: string; op: string; shape?: number[] }[] = [];
     for (const n of this.view.nodes) {
       if (!(n.input ?? []).some((i) => reached.has(i))) continue;
       for (const o of n.output ?? []) {
         if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
         reached.add(o);
-        if (shaped.has(o)) continue;
+        if (shaped.has(o) || random.has(o)) continue;
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
         if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
       }

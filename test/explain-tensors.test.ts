@@ -127,6 +127,24 @@ test('a TF1 training graph (labels y_ beside images x, accuracy its only output)
   assert.match(info.out.join('\n'), /input: x:0 \[-1, 4\] float32: explained \(the others fed; --wrt all joins them\)/);
 });
 
+// It was explained, and DeepLIFT missed f(x) − f(x⁰) by the two passes' different draws (a Stable-Baselines3 policy export).
+test('a stochastic policy\'s sampled action (mean + std·RandomNormalLike) is refused for every method, naming the generator and the mean before it, and is not listed; the mean explains as asked', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'policy');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9];
+  const mean = em.rename(em.matmul('obs', em.constFloat(W, [4, 2])), 'mean');
+  em.rename(em.add(mean, em.mul(em.op('RandomNormalLike', [mean]), em.scalar(0.3))), 'action');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'policy', node: em.nodes, initializer: em.initializers, input: [valueInfo('obs', DataType.FLOAT, ['N', 4])], output: [valueInfo('action', DataType.FLOAT, ['N', 2])] } });
+  const ex = await Explainer.load(model);
+  const x = { data: Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2]), dims: [2, 4] };
+  for (const method of ['gradient', 'deeplift', 'integrated-gradients', 'occlusion']) {
+    await rejects(() => ex.attribute(x, { method, target: 0, window: [1], stride: [1] }), /explained tensor 'action' depends on node '[^']+' \(RandomNormalLike, opset 13\), which draws new values on every run, so no two runs .* compute the same function; explain 'mean' \[N, 2\], which it is computed from \(--output\)$/);
+  }
+  const listed = (await ex.explainableTensors()).map((t) => t.name);
+  assert.ok(listed.includes('mean') && !listed.includes('action'), listed.join());
+  const g = await ex.attribute(x, { output: 'mean', target: [1, 1] });
+  assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5], W[7], W[1], W[3], W[5], W[7]].map(Math.fround));
+});
+
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');
