@@ -119,6 +119,24 @@ test('DeepLIFT through dynamic quantization whose scale moves where the input do
   assert.equal(Array.from(same.attributions.data.subarray(1)), new Array(8).fill(0));
 });
 
+// A saturated Tanh's −1 and 1 put −x_min/s on the tie 127.5 (zero point 128); a row minimum 2·10⁻⁷
+// above −1 rounds it to 127, so the extreme's code moves by a level where its input barely does.
+test('DeepLIFT through dynamic quantization across a zero point on a rounding tie (a saturated Tanh\'s ±1): summation holds', async () => {
+  const node = (op_type: string, input: string[], output: string[]): NodeProto => ({ op_type, input, output, name: output[0] });
+  const W = [0.6, -1.1, 0.4, 1.3, 0.2, -0.7, -0.5, 0.9, 1.2, 0.8, -0.3, 0.5, -1.4, 0.1, 0.9];
+  const bytes = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'tie', initializer: [makeTensor('w', [5, 3], W, DataType.FLOAT)],
+      node: [node('DynamicQuantizeLinear', ['x'], ['q', 's', 'z']), node('DequantizeLinear', ['q', 's', 'z'], ['u']), node('MatMul', ['u', 'w'], ['y'])],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 5])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+    },
+  });
+  const x = { data: Float32Array.from([-0.999999821, 0.990772307, 1, 0.993086755, -0.967883766]), dims: [1, 5] };
+  const d = await (await Explainer.load(bytes)).attribute(x, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from([-1, 0.0585027188, 1, 0.96838069, -0.861479163]), dims: [1, 5] } });
+  assert.ok(Math.abs(d.delta![0]) < 1e-6, `delta ${d.delta![0]}`);
+});
+
 // It was refused: per-row statistics need QuantizeLinear's axis (opset 13).
 test('dynamic quantization below opset 13 (a quantize_dynamic of an opset-11 export): rebound to opset 13, explained as the opset-13 model is', async () => {
   const targets = [1, 0, 2];

@@ -20,13 +20,15 @@ function roundHalfEven(em: Emitter, v: string): string {
  * rescale rule on its integer values. With a scale s and zero point z computed from the input
  * (dynamic quantization, one per row from the row's extremes) they differ between the passes, so
  * the dequantized u = (q − z)·s may change where x does not (a BatchNormalization's constant output
- * for a dead unit, the [CLS] token a baseline keeps). δu splits exactly at ũ = s·round(x⁰/s), x⁰ on
- * x's scale: x carries u − ũ (m = (u − ũ)/δx; ũ = u where x barely moved), and the scale carries
- * Σ dU·(ũ − u⁰) over its row (m = that/δs), which the walk takes on to the row's extremes through the
- * scale's own ops (ReduceMax's max rule, …). ũ leaves out z, so ũ = u⁰ where s = s⁰ even when z moved
- * (the row's extremes shifted by the same amount; z only bounds the codes, and each pass's own z keeps
- * its row inside them); ũ = u⁰ where s moved only by rounding. DequantizeLinear keeps its gradient m = s for q (it is linear in q given s),
- * so the pair's multipliers sum to δu, and summation to delta holds through it.
+ * for a dead unit, the [CLS] token a baseline keeps). δu splits exactly at ũ = s·c, c = round(x⁰/s)
+ * (x⁰ on x's scale; ũ = u, c = q − z where x barely moved): x carries u − ũ (m = (u − ũ)/δx), the
+ * scale carries its share with the gradient Σ dU·c over its row as multiplier, which the walk takes
+ * on to the row's extremes through the scale's own ops (ReduceMax's max rule, …), and what is left
+ * of Σ dU·(ũ − u⁰) — codes on a rounding tie that a change of s or z flipped (a saturated Tanh's
+ * ±1 puts −x_min/s on 127.5) — is shared among the row's elements in proportion to |δx|, as a
+ * multiplier through a rounding-sized δs would amplify rounding. DequantizeLinear keeps its gradient
+ * m = s for q (it is linear in q given s), so the pair's multipliers sum to δu, and summation to
+ * delta holds through it.
  */
 export const deepliftQuantize: BackwardRule = {
   broadcastInputs: [0],
@@ -38,26 +40,26 @@ export const deepliftQuantize: BackwardRule = {
     const [q] = node.output!;
     const onX = dynamicQuantization(ctx, q);
     const onRef = dynamicQuantization(ctx, q, (t) => ctx.ref(t));
-    const dequantized = (codes: string, { scale, zeroPoint }: typeof onX) => em.mul(em.sub(em.cast(codes, em.floatType), zeroPoint), scale);
-    const u = dequantized(q, onX);
-    const u0 = dequantized(ctx.ref(q), onRef);
+    const codesOf = (t: string, { zeroPoint }: typeof onX) => em.sub(em.cast(t, em.floatType), zeroPoint);
+    const u = em.mul(codesOf(q, onX), onX.scale);
+    const u0 = em.mul(codesOf(ctx.ref(q), onRef), onRef.scale);
     const { moved, dx } = delta(em, x, ctx.ref(x));
-    // Where s moved only by rounding, u⁰ itself (the scale then carries nothing, not rounding noise over a tiny δs).
-    const rescaled = em.where(delta(em, onX.scale, onRef.scale).moved, em.mul(roundHalfEven(em, em.div(ctx.ref(x), onX.scale)), onX.scale), u0);
-    const uTilde = em.where(moved, rescaled, u);
+    const codes = em.where(moved, roundHalfEven(em, em.div(ctx.ref(x), onX.scale)), codesOf(q, onX));
+    const uTilde = em.mul(codes, onX.scale);
     // dY is dQ = s·dU (DequantizeLinear's gradient).
     const dU = em.div(dY[0]!, onX.scale);
     const atX = gradientOf(ctx).backward(ctx, dY)[0]!;
-    const dX = em.where(moved, em.div(em.mul(dU, em.sub(u, uTilde)), dx), atX);
-    if (!ctx.needsGrad(1)) return [dX, null, null];
-    // Σ over the scale's row (every axis but QuantizeLinear's, or all for one scale).
+    const own = em.where(moved, em.div(em.mul(dU, em.sub(u, uTilde)), dx), atX);
+    // Σ over the scale's row (every axis but QuantizeLinear's, or all for one scale), kept for broadcasting.
     const rank = ctx.shape(x).length;
     const axis = ctx.shape(s).length === 1 && rank > 0 ? normAxis(ctx, attrInt(node, 'axis', 1), rank) : -1;
     const others = Array.from({ length: rank }, (_, k) => k).filter((k) => k !== axis);
-    const perRow = (t: string) => (others.length ? em.reduceSum(t, others, false) : t);
-    const scaleShare = perRow(em.mul(dU, em.sub(uTilde, u0)));
-    // Not the gradient where s barely moved: its extremes may have moved far, each way (a mirrored baseline).
-    const ds = delta(em, s, ctx.ref(s));
-    return [dX, em.where(ds.moved, em.div(scaleShare, ds.dx), em.scalar(0)), null];
+    const perRow = (t: string, keep: boolean) => (others.length ? em.reduceSum(t, others, keep) : t);
+    const gradient = (keep: boolean) => perRow(em.mul(dU, codes), keep);
+    const flipped = em.sub(perRow(em.mul(dU, em.sub(uTilde, u0)), true), em.mul(gradient(true), em.sub(onX.scale, onRef.scale)));
+    const moves = perRow(em.op('Abs', [dx]), true);
+    const spread = em.where(em.compare('Greater', moves, em.scalar(0)), em.div(em.mul(flipped, em.sign(dx)), moves), em.scalar(0));
+    const dX = em.add(own, spread);
+    return [dX, ctx.needsGrad(1) ? gradient(false) : null, null];
   },
 };
