@@ -55,11 +55,12 @@ export const deepliftQuantize: BackwardRule = {
     const axis = ctx.shape(s).length === 1 && rank > 0 ? normAxis(ctx, attrInt(node, 'axis', 1), rank) : -1;
     const others = Array.from({ length: rank }, (_, k) => k).filter((k) => k !== axis);
     const perRow = (t: string, keep: boolean) => (others.length ? em.reduceSum(t, others, keep) : t);
-    const gradient = (keep: boolean) => perRow(em.mul(dU, codes), keep);
-    const flipped = em.sub(perRow(em.mul(dU, em.sub(uTilde, u0)), true), em.mul(gradient(true), em.sub(onX.scale, onRef.scale)));
+    const gradient = perRow(em.mul(dU, codes), true);
+    const flipped = em.sub(perRow(em.mul(dU, em.sub(uTilde, u0)), true), em.mul(gradient, em.sub(onX.scale, onRef.scale)));
     const moves = perRow(em.op('Abs', [dx]), true);
     const spread = em.where(em.compare('Greater', moves, em.scalar(0)), em.div(em.mul(flipped, em.sign(dx)), moves), em.scalar(0));
     const dX = em.add(own, spread);
-    return [dX, ctx.needsGrad(1) ? gradient(false) : null, null];
+    // The scale's own shape: one per row along the axis, or one.
+    return [dX, ctx.needsGrad(1) ? em.reshape(gradient, axis < 0 ? [] : [-1]) : null, null];
   },
 };
