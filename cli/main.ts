@@ -109,7 +109,7 @@ const HELP: Record<string, string> = {
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
 
   --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
-                        grad-cam and filters) with their shapes
+                        grad-cam and filters) with their shapes, Grad-CAM's default marked
   --shape DIMS          input shape for --layers when the model's sizes are dynamic
   --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes;
                         fed ids also give the sequence length in place of --shape)
@@ -501,11 +501,14 @@ async function info(p: Parsed): Promise<void> {
     // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
     const listed = await ex.forFeeds(rows, given, async () => {
       await ex.prepare(rows, undefined, given);
-      return ex.explainableTensors(rows, given);
+      // Where the explained tensor is not chosen yet (several outputs), no default is marked.
+      const camDefault = await ex.camLayer(rows, { feeds: given }).catch(() => undefined);
+      return { tensors: await ex.explainableTensors(rows, given), camDefault };
     }).catch((e: Error) => e);
     if (listed instanceof Error) console.log(`  none listed: no shapes at input shape [${rows}]: ${listed.message}`);
-    const layers = listed instanceof Error ? [] : listed.filter((t) => t.shape && t.shape.length >= 3);
-    for (const t of layers) console.log(`  ${t.name}  [N, ${t.shape!.slice(1).join(', ')}]  (${t.op})`);
+    const layers = listed instanceof Error ? [] : listed.tensors.filter((t) => t.shape && t.shape.length >= 3);
+    const marked = listed instanceof Error ? undefined : listed.camDefault;
+    for (const t of layers) console.log(`  ${t.name}  [N, ${t.shape!.slice(1).join(', ')}]  (${t.op})${t.name === marked ? '  Grad-CAM\'s default' : ''}`);
   }
 }
 

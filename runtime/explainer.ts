@@ -576,6 +576,13 @@ export class Explainer {
     return valueDescendants(prepared.view, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
   }
 
+  /** Grad-CAM's layer where none is given (defaultCamLayer) for the tensor `options` explain, at one input row shape. */
+  async camLayer(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
+    return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
+  }
+
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);

@@ -205,16 +205,16 @@ test('a video model: Grad-CAM to .npy; a PNG figure of its 5-D attributions is r
   assert.equal([layerPng.code, layerPng.out, layerPng.err], [1, [], [`onnx-explain: error: --out ${path.join(dir, 'fig.png')}: a PNG figure shows input attributions; save layer attributions as .npy`]]);
 });
 
-test('info --layers lists the layers of rank 3 or more with their shapes (a video map\'s too)', async () => {
+test('info --layers lists the layers of rank 3 or more with their shapes (a video map\'s too), Grad-CAM\'s default marked', async () => {
   const f = camFixture('cam_gap');
   const r = await runCli(['info', f.model, '--layers']);
   assert.is(r.code, 0, r.err.join('|'));
-  assert.ok(r.out.includes(`  ${f.meta.layers.last}  [N, 16, 4, 4]  (Relu)`), r.out.join('\n'));
+  assert.ok(r.out.includes(`  ${f.meta.layers.last}  [N, 16, 4, 4]  (Relu)  Grad-CAM's default`), r.out.join('\n'));
   assert.ok(r.out.includes(`  ${f.meta.layers.mid}  [N, 16, 8, 8]  (Relu)`));
   const layers = r.out.slice(r.out.findIndex((l) => l.startsWith('layers (')));
   assert.not.ok(layers.some((l) => l.includes('Flatten_output_0')), 'no 2-D tensors among the layers');
   const video = await runCli(['info', camFixture('cam_video').model, '--layers']);
-  assert.ok(video.out.includes(`  ${camFixture('cam_video').meta.layers.last}  [N, 8, 2, 2, 2]  (Relu)`), video.out.join('\n'));
+  assert.ok(video.out.includes(`  ${camFixture('cam_video').meta.layers.last}  [N, 8, 2, 2, 2]  (Relu)  Grad-CAM's default`), video.out.join('\n'));
 });
 
 test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to its height and width, and guided Grad-CAM, equal its channels-first twin\'s; visualize draws them beside input methods', async () => {
