@@ -170,8 +170,8 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
   // TF1's label placeholder beside the images (y_ → ArgMax → Equal → accuracy) is fed, not explained.
-  const reaching = floats.filter((i) => computesWith(view, i.name));
-  if (floats.length > 1 && reaching.length === 1) return { inputs: reaching, joint: false, embeddings: {} };
+  const computing = floats.filter((i) => computesWith(view, i.name));
+  if (floats.length > 1 && computing.length === 1) return { inputs: computing, joint: false, embeddings: {} };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).
