@@ -155,6 +155,18 @@ function throws(f: () => void): boolean {
   }
 }
 
+/**
+ * Where `input` holds the batch on axis 1 (torch's nn.LSTM, GRU or Transformer without batch_first:
+ * [L, N, …]), which an output declares as its first axis by the same name, the refusal's advice.
+ */
+function seqFirstBatch(view: GraphView, input: string): string | undefined {
+  const dims = view.declared(input)?.dims ?? [];
+  const batch = dims[1]?.dim_param;
+  if (!batch || dims[0]?.dim_param === batch) return undefined;
+  const output = (view.graph.output ?? []).find((o) => view.declared(o.name ?? '')?.dims?.[0]?.dim_param === batch);
+  return output && `; input '${input}' holds its rows on axis 1 ('${batch}', the first axis of output '${output.name}'): a sequence-first model (torch's LSTM, GRU or Transformer without batch_first) — export it batch-first (batch_first=True, or the input transposed inside the model), or explain one sample [L, 1, …] with --unbatched`;
+}
+
 /** Ops that draw random values on every run (ONNX's generators). */
 const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
 
@@ -526,7 +538,7 @@ export class Explainer {
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
       const rows = this.nearestBefore(prepared, name, () => true);
-      const before = rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '';
+      const before = seqFirstBatch(this.view, this.input.name) ?? (rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '');
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }
     // A stochastic policy's sampled action: mean + std·RandomNormalLike.

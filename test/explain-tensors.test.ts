@@ -145,6 +145,18 @@ test('a stochastic policy\'s sampled action (mean + std·RandomNormalLike) is re
   assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5], W[7], W[1], W[3], W[5], W[7]].map(Math.fround));
 });
 
+// Its refusal pointed at a tensor of the sequence's steps as if it held the rows.
+test('a sequence-first model ([T, N, F] in, [N, C] out, as torch\'s LSTM without batch_first) is refused saying its rows are on axis 1; one sample explains with unbatched', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'seq');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1];
+  em.rename(em.matmul(em.reduceSum('x', [0], false), em.constFloat(W, [3, 2])), 'logits');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'seq', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['T', 'N', 3])], output: [valueInfo('logits', DataType.FLOAT, ['N', 2])] } });
+  const x = { data: Float32Array.from({ length: 4 * 2 * 3 }, (_, i) => Math.sin(i)), dims: [4, 2, 3] };
+  await rejects(async () => (await Explainer.load(model)).attribute(x, { target: 0 }), /input 'x' holds its rows on axis 1 \('N', the first axis of output 'logits'\): a sequence-first model .* or explain one sample \[L, 1, …\] with --unbatched$/);
+  const one = await (await Explainer.load(model, { unbatched: true })).attribute({ data: x.data.subarray(0, 12), dims: [1, 4, 1, 3] }, { target: [[0, 1]] });
+  assert.equal(Array.from(one.attributions.data), [0, 1, 2, 3].flatMap(() => [W[1], W[3], W[5]]).map(Math.fround));
+});
+
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');
