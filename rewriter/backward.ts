@@ -106,6 +106,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     if (!rule) {
       // onnxruntime's layout for the saving CPU's vector width (graph optimisation level 'all').
       if (node.domain === 'com.microsoft.nchwc') throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}: onnxruntime writes these blocked-layout nodes when it saves a model optimised at level 'all', for the CPU that saved it; explain the model as exported, or one saved at level 'extended' or below`);
+      if (node.domain === 'ai.onnx.ml' && /^TreeEnsemble/.test(node.op_type ?? '')) throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} is a tree ensemble, piecewise constant in its input: no gradient or multiplier passes it; use a method that only runs the model forward (feature-ablation, shapley-value-sampling, kernel-shap, lime, occlusion)`);
       throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
     }
     const ctx = makeContext(spec, node, needs);
