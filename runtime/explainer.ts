@@ -304,6 +304,9 @@ export class Explainer {
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];
+    // An intermediate tensor exported beside the output it feeds (torch's `input.20` beside `output`, logits beside probabilities) is not the default.
+    const last = candidates.filter((c) => !candidates.some((d) => d !== c && valueDescendants(this.view, [c]).has(d)));
+    if (last.length === 1) return last[0];
     if (outputs.length === 1) return outputs[0].name ?? '';
     throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${outputs.map((o) => o.name).join(', ')})`);
   }

@@ -40,8 +40,9 @@ fs.copyFileSync(mlp.model, at('mine.onnx'));
 /** x [N,4] → a = x·W, b = Relu(a): two outputs. */
 function twoOutputModel(): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'two');
-  const a = em.rename(em.matmul('x', em.constFloat(Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)), [4, 3])), 'a');
-  em.rename(em.op('Relu', [a]), 'b');
+  em.rename(em.matmul('x', em.constFloat(Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)), [4, 3])), 'a');
+  // Two heads on x: neither output is computed from the other (an intermediate beside the output it feeds is no choice).
+  em.rename(em.op('Relu', [em.matmul('x', em.constFloat(Array.from({ length: 12 }, (_, i) => Math.cos(i + 1)), [4, 3]))]), 'b');
   const model: ModelProto = {
     ir_version: 8,
     opset_import: [{ domain: '', version: 13 }],

@@ -157,6 +157,22 @@ test('a sequence-first model ([T, N, F] in, [N, C] out, as torch\'s LSTM without
   assert.equal(Array.from(one.attributions.data), [0, 1, 2, 3].flatMap(() => [W[1], W[3], W[5]]).map(Math.fround));
 });
 
+// They asked for --output: torch exports an intermediate returned beside the output (`input.20` beside `output`).
+test('outputs that feed another output (features beside logits beside probabilities) leave the last as the default, explained through its Softmax; independent heads still need --output', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'heads');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1];
+  const feat = em.rename(em.op('Relu', ['x']), 'feat');
+  const logits = em.rename(em.matmul(feat, em.constFloat(W, [3, 2])), 'logits');
+  em.rename(em.op('Softmax', [logits], { axis: -1 }), 'probs');
+  em.rename(em.matmul('x', em.constFloat(W, [3, 2])), 'other');
+  const graph = (outputs: string[]) => encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'heads', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: outputs.map((o) => valueInfo(o, DataType.FLOAT, o === 'feat' ? ['N', 3] : ['N', 2])) } });
+  const ex = await Explainer.load(graph(['feat', 'logits', 'probs']));
+  assert.equal(ex.resolveOutput(undefined), { output: 'probs', from: 'logits' });
+  const x = { data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] };
+  assert.equal(Array.from((await ex.attribute(x, { target: 1 })).attributions.data), [W[1], W[3], W[5]].map(Math.fround));
+  await rejects(async () => (await Explainer.load(graph(['probs', 'other']))).attribute(x, { target: 1 }), /several outputs; choose one with --output \(probs, other\)/);
+});
+
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');
