@@ -173,7 +173,7 @@ const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike',
 /** The nodes that draw random values and the tensors whose values follow from theirs. */
 function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string> } {
   const drawn = view.nodes.filter((n) => RANDOM_OPS.has(n.op_type ?? '') && !n.domain);
-  return { drawn, random: valueDescendants(view, drawn.flatMap((n) => n.output ?? [])) };
+  return { drawn, random: drawn.length ? valueDescendants(view, drawn.flatMap((n) => n.output ?? [])) : new Set() };
 }
 
 /** The class activation maps that read a layer (defaultCamLayer's where none is given). */
@@ -305,7 +305,10 @@ export class Explainer {
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];
     // An intermediate tensor exported beside the output it feeds (torch's `input.20` beside `output`, logits beside probabilities) is not the default.
-    const last = candidates.filter((c) => !candidates.some((d) => d !== c && valueDescendants(this.view, [c]).has(d)));
+    const last = candidates.filter((c) => {
+      const after = valueDescendants(this.view, [c]);
+      return !candidates.some((d) => d !== c && after.has(d));
+    });
     if (last.length === 1) return last[0];
     if (outputs.length === 1) return outputs[0].name ?? '';
     throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${outputs.map((o) => o.name).join(', ')})`);
@@ -540,37 +543,35 @@ export class Explainer {
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
-      const rows = this.nearestBefore(prepared, name, () => true);
-      const before = seqFirstBatch(this.view, this.input.name) ?? (rows ? `; explain '${rows}' ${rowsText(facts.shapes.get(rows)!)}, which it is computed from (--output)` : '');
+      const before = seqFirstBatch(this.view, this.input.name) ?? this.explainInstead(prepared, name, () => true);
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }
     // A stochastic policy's sampled action: mean + std·RandomNormalLike.
     const { drawn, random } = drawnValues(prepared.view);
     if (random.has(name)) {
       const source = drawn.find((n) => valueDescendants(prepared.view, n.output ?? []).has(name))!;
-      const fixed = this.nearestBefore(prepared, name, (t) => !random.has(t));
-      const before = fixed ? `; explain '${fixed}' ${rowsText(facts.shapes.get(fixed)!)}, which it is computed from (--output)` : '';
-      throw new ExplainError(`${where} depends on ${this.view.nodeLabel(source)}, which draws new values on every run, so no two runs (the input's and the reference's, a path's points, perturbations) compute the same function${before}`);
+      throw new ExplainError(`${where} depends on ${this.view.nodeLabel(source)}, which draws new values on every run, so no two runs (the input's and the reference's, a path's points, perturbations) compute the same function${this.explainInstead(prepared, name, (t) => !random.has(t))}`);
     }
     return shape;
   }
 
   /**
-   * The nearest tensor `name` is computed from (breadth first, through ArgMax and comparisons too: an
-   * accuracy) that holds rows, has a gradient with respect to the explained inputs, and `accept`s.
+   * A refusal's advice: the nearest tensor `name` is computed from (breadth first, through ArgMax and
+   * comparisons too: an accuracy) that holds rows, has a gradient with respect to the explained
+   * inputs, and `accept`s; '' where there is none.
    */
-  private nearestBefore(prepared: Prepared, name: string, accept: (t: string) => boolean): string | undefined {
+  private explainInstead(prepared: Prepared, name: string, accept: (t: string) => boolean): string {
     const { view, facts } = prepared;
     const diff = differentiable(view, facts, this.explained.map((i) => i.name));
     const queue = [name];
     for (let k = 0; k < queue.length; k++) {
       for (const i of view.producer.get(queue[k])?.input ?? []) {
         if (!i || queue.includes(i) || !view.producer.has(i)) continue;
-        if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return i;
+        if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return `; explain '${i}' ${rowsText(facts.shapes.get(i)!)}, which it is computed from (--output)`;
         queue.push(i);
       }
     }
-    return undefined;
+    return '';
   }
 
   /** Checks a layer to attribute to: an explainable tensor that the explained tensor `from` depends on. */

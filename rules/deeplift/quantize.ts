@@ -54,10 +54,10 @@ export const deepliftQuantize: BackwardRule = {
     const rank = ctx.shape(x).length;
     const axis = ctx.shape(s).length === 1 && rank > 0 ? normAxis(ctx, attrInt(node, 'axis', 1), rank) : -1;
     const others = Array.from({ length: rank }, (_, k) => k).filter((k) => k !== axis);
-    const perRow = (t: string, keep: boolean) => (others.length ? em.reduceSum(t, others, keep) : t);
-    const gradient = perRow(em.mul(dU, codes), true);
-    const flipped = em.sub(perRow(em.mul(dU, em.sub(uTilde, u0)), true), em.mul(gradient, em.sub(onX.scale, onRef.scale)));
-    const moves = perRow(em.op('Abs', [dx]), true);
+    const perRow = (t: string) => (others.length ? em.reduceSum(t, others, true) : t);
+    const gradient = perRow(em.mul(dU, codes));
+    const flipped = em.sub(perRow(em.mul(dU, em.sub(uTilde, u0))), em.mul(gradient, em.sub(onX.scale, onRef.scale)));
+    const moves = perRow(em.op('Abs', [dx]));
     const spread = em.where(em.compare('Greater', moves, em.scalar(0)), em.div(em.mul(flipped, em.sign(dx)), moves), em.scalar(0));
     const dX = em.add(own, spread);
     // The scale's own shape: one per row along the axis, or one.
