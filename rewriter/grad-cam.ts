@@ -5,7 +5,7 @@ import { Emitter } from './emitter';
 import { GraphView, holdsRows, rowsText, TensorFacts } from './graph-view';
 import { ExplainError } from './errors';
 import { channelsLast } from './image-layout';
-import { DataType, ModelProto } from './proto';
+import { DataType, ModelProto, NodeProto } from './proto';
 import { gradient } from '../rules/methods/gradient';
 import { guidedBackprop } from '../rules/methods/guided';
 
@@ -79,11 +79,17 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
 /** Ops after a convolution that keep its feature map as it is laid out: activations, normalisations, residual Adds, gates. */
 const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Mul', 'Sum']);
 
+/** Ops whose output holds each value of their input apart (kept shapes, or a reshaping of them). */
+const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose']);
+
 /**
  * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] (spatial size
  * above 1) that `from` depends on, taken on through the activations, normalisations, residual
  * additions and gates that follow it while they keep its shape — a ResNet's layer4 output, the layer
- * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`.
+ * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`. A map that `from`
+ * is read from value by value (a segmentation logit's own convolution, through its bias and
+ * activation) is passed over for the convolution before it: its gradient there is one channel at
+ * one position, so Grad-CAM would return that channel's own map, scaled.
  */
 export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): string | undefined {
   const same = (a: string, b: string) => facts.shapes.get(a)?.join() === facts.shapes.get(b)?.join();
@@ -92,11 +98,17 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     const shape = facts.shapes.get(t);
     return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && leads(t);
   };
-  const conv = [...view.nodes].reverse().find((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]));
+  const passesValues = (n: NodeProto, t: string) => !n.domain && (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t));
+  const valueByValue = new Map<string, boolean>();
+  const readValueByValue = (t: string): boolean => {
+    if (!valueByValue.has(t)) valueByValue.set(t, t === from || (view.consumers.get(t) ?? []).some((n) => passesValues(n, t) && readValueByValue(n.output![0])));
+    return valueByValue.get(t)!;
+  };
+  const conv = [...view.nodes].reverse().find((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   if (!conv) return undefined;
   let layer = conv.output![0];
   for (;;) {
-    const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]));
+    const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]) && !readValueByValue(n.output![0]));
     if (next.length !== 1) return layer;
     layer = next[0].output![0];
   }
