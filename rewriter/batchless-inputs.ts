@@ -18,7 +18,10 @@ export function withRowAxis(model: ModelProto, names: Set<string>): ModelProto {
   const input = (graph.input ?? []).map((vi): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
     if (!names.has(vi.name ?? '') || !tt) return vi;
-    return { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim: [{ dim_param: `${vi.name}_rows` }, ...(tt.shape?.dim ?? [])] } } } };
+    // Its own symbolic sizes get names of their own: fed once for every row, a size it shares by name with
+    // the batch (a recurrent state [2, batch, H]) is one, not the batch onnxruntime would hold it to.
+    const dims = (tt.shape?.dim ?? []).map((d, k) => (d.dim_param ? { dim_param: `${vi.name}_dim${k}` } : d));
+    return { ...vi, type: { ...vi.type, tensor_type: { ...tt, shape: { dim: [{ dim_param: `${vi.name}_rows` }, ...dims] } } } };
   });
   const renamed = readsRenamed(graph, (t) => (names.has(t) ? row(t) : t));
   return { ...model, graph: { ...renamed, input, node: [...reads, ...(renamed.node ?? [])], initializer: [...(graph.initializer ?? []), index] } };

@@ -313,39 +313,69 @@ export function valueDescendants(view: GraphView, sources: string[], held?: Set<
  * The value of `name` where a constant, or a small tensor built from constants by the ops
  * torch.onnx writes for view(4, ...) without constant folding (Unsqueeze of scalars, Concat on
  * axis 0, Cast, Identity) and for F.pad's pads at opset 11 on (ConstantOfShape, Concat, Reshape
- * to [-1, 2], a reversing Slice, Transpose, Reshape, Cast).
+ * to [-1, 2], a reversing Slice, Transpose, Reshape, Cast). `limit` bounds the elements it
+ * rearranges (weights: see weightConstant).
  */
-export function shapeConstant(view: GraphView, name: string): Constant | undefined {
+export function shapeConstant(view: GraphView, name: string, limit = BUILT_LIMIT): Constant | undefined {
   const c = view.constant(name);
   const node = view.producer.get(name);
   if (c || !node || node.domain || !SHAPE_BUILDERS.has(node.op_type ?? '')) return c;
   const known = shapeConstants.get(view) ?? new Map<string, Constant | undefined>();
   shapeConstants.set(view, known);
-  if (known.has(name)) return known.get(name);
-  const value = shapeBuilt(view, node);
-  known.set(name, value);
+  const key = `${limit}\u0000${name}`;
+  if (known.has(key)) return known.get(key);
+  const value = shapeBuilt(view, node, limit);
+  known.set(key, value);
   return value;
 }
 
+/**
+ * A weight computed from initializers by the same rearranging ops, at any size: torch.onnx without
+ * constant folding (or inside an If branch) writes an LSTM's W as its gates' Slices, Concat and
+ * Unsqueeze of the parameter.
+ */
+export function weightConstant(view: GraphView, name: string): Constant | undefined {
+  return shapeConstant(view, name, Infinity);
+}
+
 /** The ops shapeConstant reads through; its results per view (shared inputs are read once). */
-const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Slice', 'Transpose']);
+const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Squeeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Slice', 'Transpose']);
 const shapeConstants = new WeakMap<GraphView, Map<string, Constant | undefined>>();
 /** Largest tensor shapeConstant builds. */
 const BUILT_LIMIT = 4096;
 
-function shapeBuilt(view: GraphView, node: NodeProto): Constant | undefined {
+function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant | undefined {
   const inputs = node.input ?? [];
-  const ins = inputs.map((i) => (i ? shapeConstant(view, i) : undefined));
+  const ins = inputs.map((i) => (i ? shapeConstant(view, i, limit) : undefined));
   if (ins.some((v, k) => inputs[k] && !v)) return undefined;
   const [first] = ins as Constant[];
   const count = (dims: number[]) => dims.reduce((a, d) => a * d, 1);
   // Rearranging reads only small tensors (shapes, pads), not weights.
-  if (['Reshape', 'Slice', 'Transpose'].includes(node.op_type ?? '') && first.values.length > BUILT_LIMIT) return undefined;
+  if (['Reshape', 'Slice', 'Transpose', 'Concat'].includes(node.op_type ?? '') && first.values.length > limit) return undefined;
   switch (node.op_type) {
     case 'Identity': return first;
     case 'Cast': return first.values.every(Number.isInteger) ? first : undefined;
-    case 'Unsqueeze': return first.dims.length === 0 ? { dims: [1], values: first.values } : undefined;
-    case 'Concat': return ins.every((v) => v!.dims.length === 1) ? { dims: [ins.reduce((n, v) => n + v!.values.length, 0)], values: ins.flatMap((v) => v!.values) } : undefined;
+    case 'Unsqueeze': case 'Squeeze': {
+      const given = attrInts(node, 'axes') ?? ins[1]?.values;
+      const rank = first.dims.length + (node.op_type === 'Unsqueeze' ? given?.length ?? NaN : 0);
+      const axes = given?.map((a) => (a < 0 ? a + rank : a));
+      if (node.op_type === 'Squeeze') return { dims: first.dims.filter((d, k) => (axes ? !axes.includes(k) : d !== 1)), values: first.values };
+      if (!axes) return undefined;
+      const dims = [...first.dims];
+      for (const a of [...axes].sort((p, q) => p - q)) dims.splice(a, 0, 1);
+      return { dims, values: first.values };
+    }
+    case 'Concat': {
+      const parts = ins as Constant[];
+      const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + first.dims.length : attrInt(node, 'axis', 0);
+      if (parts.some((v) => v.dims.length !== first.dims.length || v.dims.some((d, k) => k !== axis && d !== first.dims[k]))) return undefined;
+      // Each part contributes its block of dims[axis..] per index of the axes before `axis`.
+      const outer = count(first.dims.slice(0, axis));
+      const blocks = parts.map((v) => v.values.length / (outer || 1));
+      const values: number[] = [];
+      for (let o = 0; o < outer; o++) parts.forEach((v, i) => { for (let k = 0; k < blocks[i]; k++) values.push(v.values[o * blocks[i] + k]); });
+      return { dims: first.dims.map((d, k) => (k === axis ? parts.reduce((n, v) => n + v.dims[axis], 0) : d)), values };
+    }
     case 'ConstantOfShape': {
       const dims = first.values;
       if (dims.some((d) => !Number.isSafeInteger(d) || d < 0) || count(dims) > BUILT_LIMIT) return undefined;

@@ -1,6 +1,6 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
-import { descendants, GraphView } from '../rewriter/graph-view';
+import { computedFrom, descendants, GraphView } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
@@ -44,6 +44,21 @@ export function copiedToOutputsOnly(view: GraphView, name: string): boolean {
 export function copiesInput(view: GraphView, name: string): boolean {
   const n = view.producer.get(name);
   return !!n && n.op_type === 'Identity' && !n.domain && (view.inputs.some((i) => i.name === n.input![0]) || copiesInput(view, n.input![0]));
+}
+
+/**
+ * Whether an output is a recurrent state handed back for the next call: named after a float input
+ * (not explained) it is computed from (Silero VAD's `state` → `stateN`, `h` → `hn`, `h0` → `h_out`),
+ * of that input's rank and fixed sizes as the model declares them.
+ */
+export function carriesState(view: GraphView, output: string, inputs: ModelInput[], explained: ModelInput[]): boolean {
+  const out = (view.graph.output ?? []).find((o) => o.name === output)?.type?.tensor_type?.shape?.dim?.map((d) => Number(d.dim_value ?? 0)) ?? [];
+  return inputs.some((i) => {
+    const stem = i.name.toLowerCase().replace(/_?(0|in|input)$/, '');
+    const dims = i.unbatched ?? i.dims;
+    return !!stem && !explained.includes(i) && isFloatType(i.elemType) && output.toLowerCase().startsWith(stem)
+      && dims.length === out.length && dims.every((d, k) => d <= 0 || !out[k] || d === out[k]) && computedFrom(view.graph, [i.name]).has(output);
+  });
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
@@ -272,7 +287,7 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
       if (j === 0 && input.unbatched) return 1;
       if (isCacheInput(input)) return 0;
       if (noPast && /mask/i.test(input.name)) return rowDims[0];
-      return fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${k + 1}; give it with --feed ${input.name}=FILE.npy`);
+      return fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${input.unbatched ? k : k + 1}; give it with --feed ${input.name}=FILE.npy`);
     });
   }
   return out;

@@ -173,6 +173,29 @@ test('outputs that feed another output (features beside logits beside probabilit
   await rejects(async () => (await Explainer.load(graph(['probs', 'other']))).attribute(x, { target: 1 }), /several outputs; choose one with --output \(probs, other\)/);
 });
 
+// They asked for --output: Silero VAD returns its next LSTM state (`stateN`, `hn`, `cn`) beside the speech probability.
+test('a recurrent state handed back (state → stateN, h0 → hn) is not the default output; the state is fed zeros once for every row; an unnamed dynamic size in it is named at the model\'s own axis', async () => {
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9, -0.4, 0.6, -0.8, 1.3];
+  const model = (state: string, next: string, batch: string) => {
+    const em = new Emitter(13, DataType.FLOAT, 'vad');
+    const out = em.rename(em.op('Tanh', [em.add(em.matmul('x', em.constFloat(W, [3, 4])), em.op('Gather', [state, em.constInt([0], [])], { axis: 0 }))]), 'output');
+    em.rename(em.add(state, em.unsqueeze(out, [0])), next);
+    return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'vad', node: em.nodes, initializer: em.initializers,
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo(state, DataType.FLOAT, [2, batch, 4])],
+      output: [valueInfo('output', DataType.FLOAT, ['N', 4]), valueInfo(next, DataType.FLOAT, [2, 'N', 4])] } });
+  };
+  const x = { data: Float32Array.from([1, 2, 0.5, -0.3, 0.1, 0.7]), dims: [2, 3] };
+  for (const [state, next] of [['state', 'stateN'], ['h0', 'hn']]) {
+    const ex = await Explainer.load(model(state, next, 'N'), { warn: () => {} });
+    assert.equal(ex.resolveOutput(undefined).output, 'output');
+    const r = await ex.attribute(x, { target: 2 });
+    const y = r.outputs.output.data;
+    const want = [0, 1].flatMap((row) => [0, 1, 2].map((i) => Math.fround(W[i * 4 + 2] * (1 - y[row * 4 + 2] ** 2))));
+    assert.ok(relL2(r.attributions.data, Float32Array.from(want)) < 1e-6, `${state}: rel L2 ${relL2(r.attributions.data, Float32Array.from(want))}`);
+  }
+  await rejects(async () => (await Explainer.load(model('state', 'stateN', ''))).attribute(x, { target: 2 }), /input 'state' has a dynamic size '\?' on axis 1; give it with --feed state=FILE\.npy/);
+});
+
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
   const fx = loadFixture('audio');
   const input = path.join(path.dirname(fx.model), 'input.npy');

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { deeplift } from '../rules/methods/deeplift';
 import { float, floats, strings } from '../rewriter/emitter';
 import { GraphView } from '../rewriter/graph-view';
-import { AttrType, DataType, encodeModel, ModelProto, NodeProto, valueInfo } from '../rewriter/proto';
+import { AttrType, DataType, encodeModel, ModelProto, NodeProto, tensorValues, valueInfo } from '../rewriter/proto';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { nonNativeOps } from '../rewriter/webgpu-ops';
 import { Explainer } from '../runtime';
@@ -197,7 +197,41 @@ test('a cell whose weights are computed (W a graph input) is refused naming the 
   const dims = g.initializer!.find((t) => t.name === w)!.dims!.map(Number);
   const fed = { ...base, xs: [...base.xs, { name: w, elemType: DataType.FLOAT, dims }], model: { ...base.model, graph: { ...g, initializer: g.initializer!.filter((t) => t.name !== w), input: [...g.input!, valueInfo(w, DataType.FLOAT, dims)] } } };
   const error = await unrolled(fed).then(() => undefined, (e: Error) => e.message);
-  assert.match(error ?? 'no error', new RegExp(`node 'LSTM' \\(LSTM, opset 14\\): W '${w}' must be a constant \\(an initializer\\) to unroll the cell`));
+  assert.match(error ?? 'no error', new RegExp(`node 'LSTM' \\(LSTM, opset 14\\): W '${w}' must be a constant \\(an initializer, or made from initializers by Slice, Concat, Reshape, Transpose, Squeeze or Unsqueeze\\) to unroll the cell`));
+});
+
+// torch.onnx without constant folding (Silero VAD's If branches) writes nn.LSTM's W and R as its gates' Slices of the
+// [4H, I] parameter, reordered (i, f, g, o → i, o, f, g) by a Concat and given their direction axis by an Unsqueeze:
+// such a cell was refused as having computed weights.
+test('a cell whose W and R are Slices, Concat and Unsqueeze of initializers (torch.onnx unfolded) is unrolled to the folded cell\'s numbers', async () => {
+  const base = batchFirst(variantCase({ op: 'LSTM', opset: 14, what: 'W built' }));
+  const g = base.model.graph!;
+  const lstm = g.node!.find((n) => n.op_type === 'LSTM')!;
+  const nodes: NodeProto[] = [];
+  const initializer = g.initializer!.filter((t) => t.name !== lstm.input![1] && t.name !== lstm.input![2]);
+  const int64 = (name: string, values: number[]) => initializer.push({ name, data_type: DataType.INT64, dims: [values.length], int64_data: values });
+  int64('axis0', [0]);
+  for (const [k, cols] of [[1, I], [2, H]]) {
+    const folded = g.initializer!.find((t) => t.name === lstm.input![k])!;
+    const values = tensorValues(folded);
+    const rows = Array.from({ length: 4 }, (_, gate) => values.slice(gate * H * cols, (gate + 1) * H * cols));
+    // The parameter in torch's gate order (i, f, g, o); ONNX's is (i, o, f, c).
+    initializer.push({ name: `param${k}`, data_type: DataType.FLOAT, dims: [4 * H, cols], float_data: [rows[0], rows[2], rows[3], rows[1]].flat() });
+    for (const [j, gate] of [0, 3, 1, 2].entries()) {
+      int64(`start${k}_${j}`, [gate * H]);
+      int64(`end${k}_${j}`, [(gate + 1) * H]);
+      nodes.push({ op_type: 'Slice', input: [`param${k}`, `start${k}_${j}`, `end${k}_${j}`, 'axis0'], output: [`gate${k}_${j}`], name: `slice${k}_${j}` });
+    }
+    nodes.push({ op_type: 'Concat', input: [0, 1, 2, 3].map((j) => `gate${k}_${j}`), output: [`cat${k}`], name: `cat${k}`, attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] });
+    nodes.push({ op_type: 'Unsqueeze', input: [`cat${k}`, 'axis0'], output: [lstm.input![k]], name: `unsqueeze${k}` });
+  }
+  const built = { ...base, model: { ...base.model, graph: { ...g, node: [...nodes, ...g.node!], initializer } } };
+  const flat = await unrolled(built);
+  assert.ok(!flat.graph!.node!.some((n) => n.op_type === 'LSTM'), 'the cell is unrolled');
+  const x = { data: Float32Array.from({ length: N * L * I }, (_, k) => Math.sin(k * 0.7)), dims: [N, L, I] };
+  const [want, got] = await Promise.all([base.model, built.model].map(async (m) => (await Explainer.load(encodeModel(m))).attribute(x, { output: base.ys[0], target: [[L - 1, 0, 1]] })));
+  assert.ok(relL2(got.attributions.data, want.attributions.data) < 1e-6, `rel L2 ${relL2(got.attributions.data, want.attributions.data)}`);
+  assert.ok(relL2(got.outputs[base.ys[0]].data, want.outputs[base.ys[0]].data) < 1e-6);
 });
 
 test.run();

@@ -1,7 +1,7 @@
 import { attrFloat, attrFloats, attrInt, attrString, attrStrings, attrTensorValues, hasAttr } from '../attributes';
 import { Emitter } from '../emitter';
 import { ExplainError } from '../errors';
-import { GraphView, nodeReads, TensorFacts } from '../graph-view';
+import { GraphView, nodeReads, TensorFacts, weightConstant } from '../graph-view';
 import { DataType, ModelProto, NodeProto, TensorProto } from '../proto';
 import { parseActivations } from './activations';
 import { Cell, DirectionWeights, GRU_CELL, LSTM_CELL, RNN_CELL, State, transposed } from './cells';
@@ -58,7 +58,7 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const where = `${view.label}: ${view.nodeLabel(node)}`;
   const fail = (why: string): never => { throw new ExplainError(`${where}: ${why}`); };
   const [x, wName, rName, bName, lensName, h0Name, c0Name, pName] = node.input ?? [];
-  const constant = (name: string, what: string) => view.constant(name) ?? fail(`${what} '${name}' must be a constant (an initializer) to unroll the cell`);
+  const constant = (name: string, what: string) => weightConstant(view, name) ?? fail(`${what} '${name}' must be a constant (an initializer, or made from initializers by Slice, Concat, Reshape, Transpose, Squeeze or Unsqueeze) to unroll the cell`);
   const w = constant(wName, 'W');
   const r = constant(rName, 'R');
   const [directions, gh, inputSize] = w.dims;
