@@ -177,9 +177,58 @@ export function constantPadBack(em: Emitter, dY: string, xs: number[], begin: nu
  * index map[j] (or dropped when map[j] < 0): a MatMul with a constant one-hot matrix.
  */
 export function scatterAlongAxis(em: Emitter, g: string, axis: number, rank: number, map: number[], inLen: number): string {
-  const matrix = new Float64Array(map.length * inLen);
-  map.forEach((src, j) => { if (src >= 0) matrix[j * inLen + src] += 1; });
-  return matmulAlongAxis(em, g, axis, rank, matrix, map.length, inLen);
+  const plan = map.length * inLen > DENSE_SCATTER ? scatterPieces(map) : undefined;
+  if (!plan) return denseScatter(em, g, axis, rank, map, 0, map.length, 0, inLen);
+  const pads = (lo: number, hi: number) => Array.from({ length: 2 * rank }, (_, k) => (k === axis ? lo : k === rank + axis ? inLen - 1 - hi : 0));
+  const parts = plan.map(({ from, to, lo, hi, run }) => {
+    const rows = em.slice(g, [from], [to], [axis]);
+    return em.pad(run ? rows : denseScatter(em, rows, axis, rank, map, from, to, lo, hi + 1), pads(lo, hi));
+  });
+  return parts.reduce((sum, part) => em.add(sum, part));
+}
+
+/** Largest dense scatter matrix (elements) before a long axis is cut into runs (a reflect Pad of a waveform). */
+const DENSE_SCATTER = 1 << 22;
+/** Shortest run of consecutive sources taken as a Slice of its own. */
+const SCATTER_RUN = 16;
+
+interface ScatterPiece { from: number; to: number; lo: number; hi: number; run: boolean }
+
+/**
+ * The rows of a scatter cut into runs that read consecutive sources (a Slice, padded into place)
+ * and the groups of rows between them (each a small dense matrix over the sources [lo, hi] it
+ * reads); undefined where a group's matrix is itself too large (a permutation).
+ */
+function scatterPieces(map: number[]): ScatterPiece[] | undefined {
+  const pieces: ScatterPiece[] = [];
+  let rest = -1;
+  const closeRest = (to: number) => {
+    if (rest < 0) return true;
+    const sources = map.slice(rest, to).filter((s) => s >= 0);
+    const [from, lo, hi] = [rest, Math.min(...sources), Math.max(...sources)];
+    rest = -1;
+    if (!sources.length) return true;
+    pieces.push({ from, to, lo, hi, run: false });
+    return (to - from) * (hi - lo + 1) <= DENSE_SCATTER;
+  };
+  for (let j = 0; j < map.length;) {
+    let k = j + 1;
+    if (map[j] >= 0) while (k < map.length && map[k] === map[k - 1] + 1) k++;
+    if (map[j] >= 0 && k - j >= SCATTER_RUN) {
+      if (!closeRest(j)) return undefined;
+      pieces.push({ from: j, to: k, lo: map[j], hi: map[k - 1], run: true });
+    } else if (rest < 0) rest = j;
+    j = k;
+  }
+  return closeRest(map.length) ? pieces : undefined;
+}
+
+/** Rows [from, to) of the scatter as one dense matrix (those rows × sources [lo, hi)) contracted with g (holding those rows along axis). */
+function denseScatter(em: Emitter, g: string, axis: number, rank: number, map: number[], from: number, to: number, lo: number, hi: number): string {
+  const cols = hi - lo;
+  const matrix = new Float64Array((to - from) * cols);
+  for (let j = from; j < to; j++) if (map[j] >= 0) matrix[(j - from) * cols + map[j] - lo] += 1;
+  return matmulAlongAxis(em, g, axis, rank, matrix, to - from, cols);
 }
 
 /** Contracts axis `axis` of `g` (length rows) with a constant rows×cols matrix M: result length cols there. */

@@ -24,4 +24,12 @@ test('Pad constant with a fill value computed from the input (and negative pads)
   await gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [] }, ints([-1, 2])] });
 });
 
+// A reflect Pad of a waveform (an STFT's centring: 48,000 samples) built a dense 48,300 × 48,000 scatter matrix and was
+// refused: past 4M elements the backward is a Slice of the unpadded run plus small matrices for the borders.
+const long = { shape: [1, 2100], range: [-1, 1] as [number, number] };
+for (const [mode, pads] of [['reflect', [0, 300, 0, 200]], ['edge', [0, 150, 0, 400]], ['wrap', [0, 250, 0, 90]]] as [string, number[]][]) {
+  test(`Pad ${mode} of a long axis (the scatter cut into a Slice and border matrices), opset 19`, () =>
+    gradcheck({ op: 'Pad', opset: 19, inputs: [long, ints(pads)], attrs: { mode } }));
+}
+
 test.run();
