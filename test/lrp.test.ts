@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { encodeModel } from '../rewriter/proto';
 import { tinyGraph, tinyModel } from './support/tiny-model';
 
@@ -80,6 +80,25 @@ test('LRP-ε conserves relevance through products of n activations, a divisor th
     if (!(Math.abs(r.delta![0]) <= 1e-5 * Math.max(1, Math.abs(y)))) missed.push(`${name}: Σ R − f(x) = ${r.delta![0]} for f(x) = ${y}`);
   }
   assert.equal(missed, []);
+});
+
+// An LSTM's gates took half of every product's relevance and passed it through their pre-activations, whose z is
+// near 0 where the bias cancels the input: relevance grew to 10¹⁵ on Keras LSTMs over 30 steps (f(x) of order 1).
+test('LRP-ε: a gate (Sigmoid, HardSigmoid, one minus a gate) multiplying a signal is a constant weight: the signal keeps the relevance, R_i = x_i·ws_i·g', async () => {
+  const ws = [0.7, -0.4, 0.9];
+  const wg = [0.3, 0.5, -0.2];
+  const dot = (v: number[]) => x.reduce((s, xi, i) => s + xi * v[i], 0);
+  const gates: [string, (em: Emitter, a: string) => string, (a: number) => number][] = [
+    ['Sigmoid', (em, a) => em.op('Sigmoid', [a]), (a) => 1 / (1 + Math.exp(-a))],
+    ['HardSigmoid', (em, a) => em.op('HardSigmoid', [a], { alpha: float(0.2), beta: float(0.5) }), (a) => Math.min(1, Math.max(0, 0.2 * a + 0.5))],
+    ['1 − Sigmoid', (em, a) => em.sub(em.scalar(1), em.op('Sigmoid', [a])), (a) => 1 - 1 / (1 + Math.exp(-a))],
+  ];
+  for (const [what, gate, value] of gates) {
+    const m = tinyModel([3], 13, (em, input) => em.mul(gate(em, em.matmul(input, em.constFloat(wg, [3, 1]))), em.matmul(input, em.constFloat(ws, [3, 1]))));
+    const r = await (await Explainer.load(m)).attribute({ data: Float32Array.from(x), dims: [1, 3] }, { method: 'lrp-epsilon', target: 0 });
+    const g = value(dot(wg));
+    assert.ok(near(r.attributions.data, x.map((xi, i) => xi * ws[i] * g)), `${what}: ${Array.from(r.attributions.data)}`);
+  }
 });
 
 test.run();

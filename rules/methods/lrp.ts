@@ -1,6 +1,7 @@
 import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
 import { attrInt } from '../../rewriter/attributes';
+import { GraphView } from '../../rewriter/graph-view';
 import { multiplies, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
@@ -13,10 +14,12 @@ function stabilize(em: Emitter, z: string, epsilon: number): string {
 
 /**
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
- * node's output (bias included). Products of n activations (attention, gates) give each factor
- * 1/n of the relevance; a divisor that is an activation is treated as a constant, so the dividend
- * keeps all of it. An operand of Add or Sub may be −Inf (an attention mask) where z is too and no
- * relevance arrives: its share there is 0, not ∞·0.
+ * node's output (bias included). Products of n activations (attention) give each factor 1/n of the
+ * relevance; a divisor that is an activation is treated as a constant, so the dividend keeps all of
+ * it, and so is a gate multiplying a signal (LSTM and GRU gates, squeeze-and-excitation, Swish's
+ * sigmoid): the signal keeps all of it (Arras et al. 2017, "signal-take-all"). An operand of Add or
+ * Sub may be −Inf (an attention mask) where z is too and no relevance arrives: its share there is
+ * 0, not ∞·0.
  */
 function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   return {
@@ -25,9 +28,11 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       const { em, node } = ctx;
       const s = em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
-      const divisor = (i: number) => opType === 'Div' && i === 1;
+      const multiplied = (i: number) => ctx.needsGrad(i) && multiplies(opType, i);
+      const gated = opType === 'Mul' && node.input!.some((t, i) => multiplied(i) && !isGate(ctx.view, t));
+      const divisor = (i: number) => (opType === 'Div' && i === 1) || (gated && isGate(ctx.view, node.input![i]));
       // Σ_i a_i·∂z/∂a_i = n·z for a product of n activation factors.
-      const isFactor = (i: number) => ctx.needsGrad(i) && multiplies(opType, i) && !divisor(i);
+      const isFactor = (i: number) => multiplied(i) && !divisor(i);
       const factors = ['weighted', 'product'].includes(category) ? node.input!.filter((_, i) => isFactor(i)).length : 1;
       return node.input!.map((a, i) => {
         if (!ctx.needsGrad(i) || !grads[i] || divisor(i)) return null;
@@ -37,6 +42,14 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       });
     },
   };
+}
+
+/** A gate: a Sigmoid or HardSigmoid output, or one minus a gate (GRU's 1 − z). */
+function isGate(view: GraphView, t: string): boolean {
+  const node = view.producer.get(t);
+  if (!node || node.domain) return false;
+  if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
+  return node.op_type === 'Sub' && view.constant(node.input![0])?.values.every((v) => v === 1) === true && isGate(view, node.input![1]);
 }
 
 /**
