@@ -18,6 +18,7 @@ import { scatterAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qonnxQuantToQcdq } from './qonnx-quant';
 import { qoperatorToQdq } from './qoperator';
+import { sliceIndicesAsVectors } from './slice-indices';
 import { stringCategoriesAsCodes } from './string-categories';
 import { withoutStringInputs } from './string-inputs';
 
@@ -28,6 +29,7 @@ import { withoutStringInputs } from './string-inputs';
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
+  sliceIndicesAsVectors, // Slice's scalar starts/ends/axes/steps as 1-D tensors
   stringCategoriesAsCodes, // string columns read only by categorical encoders as int64 codes
   withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9

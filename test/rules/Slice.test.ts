@@ -1,4 +1,8 @@
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../../rewriter/proto';
+import { Explainer } from '../../runtime';
 import { gradcheck, gradcheckModel } from '../support/gradcheck';
 import { tinyGraph } from '../support/tiny-model';
 
@@ -30,5 +34,18 @@ for (const [axis, dims] of [[1, [20, 10, 5]], [2, [20, 5, 10]]] as const) {
     return gradcheckModel(graph, { op: 'Slice', opset: 13, inputs: [{ shape: [...dims] }] });
   });
 }
+
+// torch's dynamo export writes some Slices with scalar starts and ends: onnxruntime folds them when optimising a
+// model whose data is constant, but rejects them where they run ("Starts must be a 1-D array": an ECG BiLSTM's probe).
+test('Slice with scalar starts and ends (dynamo export) on data from the input: read as 1-D, gradient is the slice mask', async () => {
+  const em = new Emitter(18, DataType.FLOAT, 'scalars');
+  const start = em.constInt([1], []);
+  const end = em.constInt([4], []);
+  em.rename(em.op('Slice', ['x', start, end, em.constInt([1])]), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 18 }], graph: { name: 'scalars', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 6])], output: [{ name: 'y' }] } });
+  const r = await (await Explainer.load(model)).attribute({ data: Float32Array.from([1, 2, 3, 4, 5, 6]), dims: [1, 6] }, { target: 2 });
+  assert.equal(Array.from(r.attributions.data), [0, 0, 0, 1, 0, 0]);
+  assert.equal(Array.from(r.outputs.y.data), [2, 3, 4]);
+});
 
 test.run();
