@@ -11,7 +11,7 @@ import { methods } from '../rules/methods';
 import { AttributeOptions, AttributeRequest, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
-import { ALL_INPUTS, explainableFloats, explainedInputs, isBatchless, isCacheInput, isStateInput, ModelInput, modelInputs, STRUCTURAL_OPS } from '../runtime/inputs';
+import { ALL_INPUTS, defaultKind, explainableFloats, explainedInputs, isBatchless, isCacheInput, isStateInput, ModelInput, modelInputs, STRUCTURAL_OPS } from '../runtime/inputs';
 import { typeName } from '../runtime/ort-types';
 import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
@@ -425,14 +425,15 @@ async function info(p: Parsed): Promise<void> {
     if (isCacheInput(i) && isStateInput(i)) return `fixed-size cache or state: zeros by default (before the first token; --feed ${i.name}=FILE gives one)`;
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
     if (unbatched && ex.explained.some((e) => e.name === i.name)) return 'explained, one sample without a batch axis (--unbatched)';
-    if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})`;
+    if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${defaultText(i)})`;
     if (isFloatType(i.elemType) && floats.length > 1 && byDefault.length) return byDefault.includes(i.name) ? 'explained (the others fed; --wrt all joins them)' : `fed with --feed ${i.name}=FILE (default zeros): only ArgMax, comparisons or shapes read it`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';
     // Other token ids with their own embedding (token types, positions) join the explained ones.
     const joins = ex.tokens && !isFloatType(i.elemType) && embeddingsOf(original, i.name).length ? `; or explained jointly with --wrt ${ex.tokens.ids.name},${i.name}` : '';
-    return `fed with --feed ${i.name}=FILE (default ${/mask/i.test(i.name) ? 'ones' : 'zeros'})${joins}`;
+    return `fed with --feed ${i.name}=FILE (default ${defaultText(i)})${joins}`;
   };
+  const defaultText = (i: ModelInput) => ({ ones: 'ones', positions: 'positions 0…L−1', lengths: 'whole sequences', zeros: 'zeros' })[defaultKind(i)];
   const leftOut = (original.graph.output ?? []).map((o) => o.name ?? '').filter((o) => !view.graph.output?.some((v) => v.name === o));
   original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} ${dims(vi)} ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {

@@ -250,20 +250,32 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
       out[name] = t.dims[0] === n ? t : repeatRows(t, n);
       continue;
     }
-    const integer = !isFloatType(input.elemType);
-    const mask = integer && /mask/i.test(name);
-    const positions = integer && !mask && /position/i.test(name) && rowDims.length > 0;
+    const kind = defaultKind(input, rowDims);
+    const [mask, positions] = [kind === 'ones', kind === 'positions'];
+    const lengths = kind === 'lengths' && x.dims.length > 2 ? x.dims[1] : undefined;
     const dims = [n, ...rowDims];
     const last = dims[dims.length - 1];
     const unknown = input.categories?.length;
-    const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (unknown ?? (mask ? 1 : positions ? k % last : 0)));
+    const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (unknown ?? lengths ?? (mask ? 1 : positions ? k % last : 0)));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
     if (input.copiedOnly) continue;
-    const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : 'zeros';
+    const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : lengths !== undefined ? `whole sequences, length ${lengths},` : 'zeros';
     note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${unknown !== undefined ? '.json, a list of strings' : '.npy'})`);
   }
   return out;
+}
+
+/**
+ * What an unfed integer input holds: a mask ones, position ids 0…L−1 per row, per-row sequence
+ * lengths (a packed LSTM's `lengths` [N]) the explained input's length on axis 1 (every row
+ * whole); anything else zeros.
+ */
+export function defaultKind(input: ModelInput, rowDims = input.dims.slice(1)): 'ones' | 'positions' | 'lengths' | 'zeros' {
+  if (isFloatType(input.elemType)) return 'zeros';
+  if (/mask/i.test(input.name)) return 'ones';
+  if (/position/i.test(input.name) && rowDims.length > 0) return 'positions';
+  return /len/i.test(input.name) && rowDims.length === 0 && !input.unbatched ? 'lengths' : 'zeros';
 }
 
 /** Row dims (without the batch) of the inputs other than the explained one, for its row dims `rowDims`. */

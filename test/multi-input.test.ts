@@ -1,7 +1,10 @@
+import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
+import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rejects } from './support/rejects';
+import { runCli, tempDir } from './support/cli-harness';
 import { DataType, decodeModel, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
@@ -119,6 +122,35 @@ test('integer position ids not fed get 0…L−1 per row (transformers\' default
   assert.equal(notes, ["<bytes>: input 'position_ids' not given: using positions 0…3 [2,4] (give it with --feed position_ids=FILE.npy)"]);
   const given = { position_ids: { data: BigInt64Array.from([3n, 2n, 1n, 0n]), dims: [1, 4] } };
   assert.equal(Array.from((await ex.forward(x, given)).y.data), [4, 3, 2, 1, 8, 6, 4, 2]);
+});
+
+// A packed LSTM's `lengths` [N] (torch's pack_padded_sequence, exported with its lengths input) was fed zeros: empty sequences.
+test('integer per-row lengths [N] not fed are the explained input\'s length on axis 1 (every row whole), with a note; info says so', async () => {
+  // y = Σ_t x[n, t, :] · lengths[n] over [N, 5, 2].
+  const packed = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'packed',
+      node: [
+        { op_type: 'ReduceSum', input: ['x', 'axes'], output: ['s'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Cast', input: ['lengths'], output: ['l'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] },
+        { op_type: 'Mul', input: ['s', 'l'], output: ['y'] },
+      ],
+      initializer: [makeTensor('axes', [2], [1, 2], DataType.INT64)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 'T', 2]), valueInfo('lengths', DataType.INT64, ['N'])],
+      output: [valueInfo('y', DataType.FLOAT, ['N'])],
+    },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(packed, { warn: (m) => notes.push(m) });
+  const r = await ex.attribute({ data: new Float32Array(20).fill(1), dims: [2, 5, 2] }, { target: 0 });
+  assert.equal(Array.from(r.attributions.data), new Array(20).fill(5));
+  assert.equal(notes, ["<bytes>: input 'lengths' not given: using whole sequences, length 5, [2] (give it with --feed lengths=FILE.npy)"]);
+  const dir = tempDir('lengths');
+  fs.writeFileSync(path.join(dir, 'packed.onnx'), packed);
+  const info = await runCli(['info', path.join(dir, 'packed.onnx')]);
+  assert.ok(info.out.includes('input: lengths [N] int64: fed with --feed lengths=FILE (default whole sequences)'), info.out.join('\n'));
 });
 
 test('M-RoPE position ids [3, batch, L] (Qwen2-VL and Qwen3.5 decoders as onnxruntime-genai writes them) not fed get 0…L−1 in each section, one batch row the model broadcasts; outputs equal onnxruntime\'s with the ids of every row, the gradient its closed form', async () => {
