@@ -21,6 +21,7 @@ import { qoperatorToQdq } from './qoperator';
 import { sliceIndicesAsVectors } from './slice-indices';
 import { stringCategoriesAsCodes } from './string-categories';
 import { withoutStringInputs } from './string-inputs';
+import { zeroInitialStatesDropped } from './zero-initial-states';
 
 /**
  * The readings a model goes through before anything else sees it, in order; each returns the
@@ -28,6 +29,7 @@ import { withoutStringInputs } from './string-inputs';
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
+  zeroInitialStatesDropped, // recurrent cells' all-zero constant initial states left out (the spec's default)
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
   sliceIndicesAsVectors, // Slice's scalar starts/ends/axes/steps as 1-D tensors
   stringCategoriesAsCodes, // string columns read only by categorical encoders as int64 codes

@@ -234,4 +234,18 @@ test('a cell whose W and R are Slices, Concat and Unsqueeze of initializers (tor
   assert.ok(relL2(got.outputs[base.ys[0]].data, want.outputs[base.ys[0]].data) < 1e-6);
 });
 
+// tf2onnx writes a Keras LSTM's zero state at a static batch as an initializer [1, 8, H]: the model was tied to batch 8.
+test('a cell whose initial states are constant zeros at the export\'s batch is read without them (the spec\'s default): explained at another batch', async () => {
+  const base = batchFirst(variantCase({ op: 'LSTM', opset: 14, what: 'zero states' }));
+  const g = base.model.graph!;
+  const zeros = [{ name: 'h0', data_type: DataType.FLOAT, dims: [1, N, H], float_data: new Array(N * H).fill(0) }, { name: 'c0', data_type: DataType.FLOAT, dims: [1, N, H], float_data: new Array(N * H).fill(0) }];
+  const node = g.node!.map((n) => (n.op_type === 'LSTM' ? { ...n, input: [...n.input!.slice(0, 5), 'h0', 'c0'] } : n));
+  const stated = encodeModel({ ...base.model, graph: { ...g, node, initializer: [...g.initializer!, ...zeros] } });
+  const x = { data: Float32Array.from({ length: N * L * I }, (_, k) => Math.cos(k * 0.9)), dims: [N, L, I] };
+  const want = await (await Explainer.load(encodeModel(base.model))).attribute(x, { output: base.ys[0], target: [[L - 1, 0, 2]] });
+  const row = { data: x.data.slice(0, L * I), dims: [1, L, I] };
+  const got = await (await Explainer.load(stated)).attribute(row, { output: base.ys[0], target: [[L - 1, 0, 2]] });
+  assert.ok(relL2(got.attributions.data, want.attributions.data.slice(0, L * I)) < 1e-6, `rel L2 ${relL2(got.attributions.data, want.attributions.data.slice(0, L * I))}`);
+});
+
 test.run();
