@@ -37,7 +37,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { createSession, GraphLevel, levelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -695,15 +695,15 @@ export class Explainer {
     const key = probed ? this.withShapeKey(name) : name;
     let s = this.sessions.get(key);
     if (!s) {
-      s = build().then((m) => this.createSession(sessionModel(m)));
+      s = build().then((m) => this.createSession(sessionModel(m), undefined, parallelFor(m)));
       this.sessions.set(key, s);
       s.catch(() => this.sessions.delete(key));
     }
     return s;
   }
 
-  private createSession(model: SessionModel, level?: GraphLevel): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level }));
+  private createSession(model: SessionModel, level?: GraphLevel, parallel?: boolean): Promise<PooledSession> {
+    return this.pool.open(() => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level, parallel }));
   }
 
   /**
@@ -724,7 +724,7 @@ export class Explainer {
           const stored: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
           if (!stored) return undefined;
           try {
-            return { session: await this.createSession(inlineModel(stored.model), stored.info.level), info: stored.info };
+            return { session: await this.createSession(inlineModel(stored.model), stored.info.level, stored.info.parallel), info: stored.info };
           } catch {
             return undefined;
           }
@@ -733,7 +733,7 @@ export class Explainer {
         if (cached) return cached;
         const { model, prepared, from } = await this.augmented(rowDims, options, build);
         const { facts, batchDynamic } = prepared;
-        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model) };
+        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model), parallel: parallelFor(model) };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
@@ -742,14 +742,14 @@ export class Explainer {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache
           // held it (the two sessions round differently on extreme inputs).
-          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level })
+          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level, parallel: info.parallel })
             .catch((e) => { throw runError(e, this.label); });
           await writer.release();
           await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
           const stored = await fromCache();
           if (stored) return stored;
         }
-        const session = await this.createSession(sessionModel(model), info.level);
+        const session = await this.createSession(sessionModel(model), info.level, info.parallel);
         if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });
         return { session, info };
       })();

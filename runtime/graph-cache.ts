@@ -46,4 +46,6 @@ export interface GraphInfo {
   batchBroadcasts: boolean;
   /** The optimisation level its sessions default to (levelFor: 'basic' for large graphs). */
   level?: GraphLevel;
+  /** Its CPU sessions default to onnxruntime's parallel executor (parallelFor: large graphs). */
+  parallel?: boolean;
 }
