@@ -30,7 +30,7 @@ import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { carriesState, copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
+import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { Progress } from './progress';
@@ -245,7 +245,7 @@ export class Explainer {
     const batchless = new Map(declared.filter((i) => (isBatchless(i, declared) || otherFirstDim(i)) && !chosen.inputs.includes(i)).map((i) => [i.name, i]));
     this.view = batchless.size ? new GraphView(withRowAxis(cut.model, new Set(batchless.keys())), label) : cut;
     // Such an input's sizes keep the names the model gives them (the view names them apart).
-    this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return own ? { ...i, unbatched: own.dims, params: [i.params[0], ...own.params] } : i; });
+    this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return own ? { ...i, unbatched: own.dims, params: [i.params[0], ...own.params], handedBack: own.handedBack } : i; });
     this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings[c.name]?.output ?? c.name))!);
     this.input = this.explained[0];
     this.joint = chosen.joint;
@@ -302,7 +302,7 @@ export class Explainer {
     // Nor is a copy of an input (ML.NET returns its input columns: FeatureVector.output).
     // A decoder's updated generation cache (present.*) and a recurrent model's next state are not what is explained.
     const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '') && !copiesInput(this.view, o.name ?? '')
-      && !carriesState(this.view, o.name ?? '', this.inputs, this.explained)).map((o) => o.name ?? '');
+      && !this.inputs.some((i) => i.handedBack === o.name)).map((o) => o.name ?? '');
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];

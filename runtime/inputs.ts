@@ -25,6 +25,8 @@ export interface ModelInput extends InputSpec {
   copiedOnly?: boolean;
   /** The model declares no shape for it (not even a rank): `dims` is then empty. */
   rankUnknown?: boolean;
+  /** A recurrent state the model hands back as this output for the next call: fed (zeros by default), never explained. */
+  handedBack?: string;
 }
 
 /**
@@ -47,26 +49,27 @@ export function copiesInput(view: GraphView, name: string): boolean {
 }
 
 /**
- * Whether an output is a recurrent state handed back for the next call: named after a float input
- * (not explained) it is computed from (Silero VAD's `state` → `stateN`, `h` → `hn`, `h0` → `h_out`),
- * of that input's rank and fixed sizes as the model declares them.
+ * Whether graph output `output` is input `input` handed back for the next call (a recurrent state):
+ * named after it (Silero VAD's `state` → `stateN`, `h` → `hn`, `h0` → `h_out`), of its rank and fixed
+ * sizes, computed from it.
  */
-export function carriesState(view: GraphView, output: string, inputs: ModelInput[], explained: ModelInput[]): boolean {
-  const out = (view.graph.output ?? []).find((o) => o.name === output)?.type?.tensor_type?.shape?.dim?.map((d) => Number(d.dim_value ?? 0)) ?? [];
-  return inputs.some((i) => {
-    const stem = i.name.toLowerCase().replace(/_?(0|in|input)$/, '');
-    const dims = i.unbatched ?? i.dims;
-    return !!stem && !explained.includes(i) && isFloatType(i.elemType) && output.toLowerCase().startsWith(stem)
-      && dims.length === out.length && dims.every((d, k) => d <= 0 || !out[k] || d === out[k]) && computedFrom(view.graph, [i.name]).has(output);
-  });
+function handsBack(view: GraphView, output: ValueInfoProto, input: ValueInfoProto): boolean {
+  const sizes = (vi: ValueInfoProto) => vi.type?.tensor_type?.shape?.dim?.map((d) => Number(d.dim_value ?? 0)) ?? [];
+  const [out, dims] = [sizes(output), sizes(input)];
+  const stem = (input.name ?? '').toLowerCase().replace(/_?(0|in|input)$/, '');
+  return !!stem && isFloatType(input.type?.tensor_type?.elem_type ?? undefined) && (output.name ?? '').toLowerCase().startsWith(stem)
+    && dims.length === out.length && dims.every((d, k) => !d || !out[k] || d === out[k]) && computedFrom(view.graph, [input.name ?? '']).has(output.name ?? '');
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
   // Not …state…: encoders (a time-series transformer beside its past_values) return last_hidden_state.
   const cacheOutputs = (view.graph.output ?? []).some((o) => /present|cache|^past/i.test(o.name ?? ''));
+  const signals = view.inputs.some((vi) => isFloatType(vi.type?.tensor_type?.elem_type ?? undefined) && !(view.graph.output ?? []).some((o) => handsBack(view, o, vi)));
   return view.inputs.map((vi: ValueInfoProto) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
     const elemType = vi.type?.tensor_type?.elem_type ?? 0;
+    // A model whose every float input comes back (an autoencoder's `x` → `x_hat`) hands back no state.
+    const handedBack = signals ? (view.graph.output ?? []).find((o) => handsBack(view, o, vi))?.name : undefined;
     return {
       name: vi.name!,
       elemType,
@@ -76,6 +79,7 @@ export function modelInputs(view: GraphView): ModelInput[] {
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
       ...(isFloatType(elemType) && copiedToOutputsOnly(view, vi.name!) ? { copiedOnly: true } : {}),
       ...(vi.type?.tensor_type && !vi.type.tensor_type.shape ? { rankUnknown: true } : {}),
+      ...(handedBack ? { handedBack } : {}),
       ...(typeof vi.doc_string === 'string' && vi.doc_string.startsWith(CATEGORIES) ? { categories: JSON.parse(vi.doc_string.slice(CATEGORIES.length)) as string[] } : {}),
     };
   });
@@ -107,7 +111,7 @@ export function isStateInput(i: ModelInput): boolean {
 
 /** The float inputs that can be explained (generation caches and inputs without a batch axis are not). */
 export function explainableFloats(inputs: ModelInput[]): ModelInput[] {
-  return inputs.filter((i) => !isIdsInput(i) && !isCacheInput(i) && !i.copiedOnly && !isBatchless(i, inputs));
+  return inputs.filter((i) => !isIdsInput(i) && !isCacheInput(i) && !i.copiedOnly && !i.handedBack && !isBatchless(i, inputs));
 }
 
 /**
@@ -260,7 +264,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
     if (input.copiedOnly) continue;
-    const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : mask ? 'ones' : positions ? `positions 0…${last - 1}` : lengths !== undefined ? `whole sequences, length ${lengths},` : 'zeros';
+    const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : input.handedBack ? 'zeros, the state before the first call,' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : lengths !== undefined ? `whole sequences, length ${lengths},` : 'zeros';
     note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${unknown !== undefined ? '.json, a list of strings' : '.npy'})`);
   }
   return out;
@@ -298,6 +302,8 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
       // The batch inside an input fed once for every row (M-RoPE's position ids [3, batch, L]): one, which the model broadcasts.
       if (j === 0 && input.unbatched) return 1;
       if (isCacheInput(input)) return 0;
+      // A recurrent state's unnamed batch (Silero VAD's [2, ?, 128]): one row, fed once for every row.
+      if (input.handedBack && input.unbatched) return 1;
       if (noPast && /mask/i.test(input.name)) return rowDims[0];
       return fail(`${label}: input '${input.name}' has a dynamic size '${input.params[k + 1] ?? '?'}' on axis ${input.unbatched ? k : k + 1}; give it with --feed ${input.name}=FILE.npy`);
     });

@@ -174,14 +174,14 @@ test('outputs that feed another output (features beside logits beside probabilit
 });
 
 // They asked for --output: Silero VAD returns its next LSTM state (`stateN`, `hn`, `cn`) beside the speech probability.
-test('a recurrent state handed back (state → stateN, h0 → hn) is not the default output; the state is fed zeros once for every row; an unnamed dynamic size in it is named at the model\'s own axis', async () => {
+test('a recurrent state handed back (state → stateN, h0 → hn) is not the default output nor explained; it is fed zeros once for every row, its unnamed batch as one row; an unnamed size of another unbatched input is named at the model\'s own axis', async () => {
   const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9, -0.4, 0.6, -0.8, 1.3];
-  const model = (state: string, next: string, batch: string) => {
+  const model = (state: string, next: string, batch: string | number, rows: string | number = 'N') => {
     const em = new Emitter(13, DataType.FLOAT, 'vad');
     const out = em.rename(em.op('Tanh', [em.add(em.matmul('x', em.constFloat(W, [3, 4])), em.op('Gather', [state, em.constInt([0], [])], { axis: 0 }))]), 'output');
     em.rename(em.add(state, em.unsqueeze(out, [0])), next);
     return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'vad', node: em.nodes, initializer: em.initializers,
-      input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo(state, DataType.FLOAT, [2, batch, 4])],
+      input: [valueInfo('x', DataType.FLOAT, [rows, 3]), valueInfo(state, DataType.FLOAT, [2, batch, 4])],
       output: [valueInfo('output', DataType.FLOAT, ['N', 4]), valueInfo(next, DataType.FLOAT, [2, 'N', 4])] } });
   };
   const x = { data: Float32Array.from([1, 2, 0.5, -0.3, 0.1, 0.7]), dims: [2, 3] };
@@ -193,7 +193,14 @@ test('a recurrent state handed back (state → stateN, h0 → hn) is not the def
     const want = [0, 1].flatMap((row) => [0, 1, 2].map((i) => Math.fround(W[i * 4 + 2] * (1 - y[row * 4 + 2] ** 2))));
     assert.ok(relL2(r.attributions.data, Float32Array.from(want)) < 1e-6, `${state}: rel L2 ${relL2(r.attributions.data, Float32Array.from(want))}`);
   }
-  await rejects(async () => (await Explainer.load(model('state', 'stateN', ''))).attribute(x, { target: 2 }), /input 'state' has a dynamic size '\?' on axis 1; give it with --feed state=FILE\.npy/);
+  // Silero VAD's own export declares the state's batch unnamed ([2, ?, 128]): one row too.
+  const unnamed = await (await Explainer.load(model('state', 'stateN', ''), { warn: () => {} })).attribute(x, { target: 2 });
+  assert.equal(Array.from(unnamed.attributions.data), Array.from((await (await Explainer.load(model('state', 'stateN', 'N'), { warn: () => {} })).attribute(x, { target: 2 })).attributions.data));
+  // An export at batch 1 ([1, 3] beside a state [2, 1, 4]) had two float inputs to choose from.
+  const fixed = await (await Explainer.load(model('state', 'stateN', 1, 1), { warn: () => {} })).attribute({ data: x.data.slice(0, 3), dims: [1, 3] }, { target: 2 });
+  assert.equal(Array.from(fixed.attributions.data), Array.from(unnamed.attributions.data.slice(0, 3)));
+  // Another input without a batch axis, with an unnamed size, is asked for (naming the model's own axis).
+  await rejects(async () => (await Explainer.load(model('bias', 'stateN', ''))).attribute(x, { output: 'output', target: 2 }), /input 'bias' has a dynamic size '\?' on axis 1; give it with --feed bias=FILE\.npy/);
 });
 
 test('a tensor whose axis 0 folds the batch with time (torch\'s MultiheadAttention flattens [T·N, E]: fuzz seed 1347) is refused as output, layer, filters layer and maximize objective, and not listed', async () => {
