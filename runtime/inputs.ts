@@ -62,6 +62,13 @@ function handsBack(view: GraphView, output: ValueInfoProto, input: ValueInfoProt
 }
 
 export function modelInputs(view: GraphView): ModelInput[] {
+  const inputs = declaredInputs(view);
+  // A state is read without the batch axis the signal has (Silero's [2, batch, 128] beside [batch, L]).
+  const signal = inputs.find((i) => isFloatType(i.elemType) && !i.handedBack);
+  return inputs.map((i) => (i.handedBack && !isBatchless(i, inputs) && i.dims[0] === signal?.dims[0] ? { ...i, handedBack: undefined } : i));
+}
+
+function declaredInputs(view: GraphView): ModelInput[] {
   // Not …state…: encoders (a time-series transformer beside its past_values) return last_hidden_state.
   const cacheOutputs = (view.graph.output ?? []).some((o) => /present|cache|^past/i.test(o.name ?? ''));
   const signals = view.inputs.some((vi) => isFloatType(vi.type?.tensor_type?.elem_type ?? undefined) && !(view.graph.output ?? []).some((o) => handsBack(view, o, vi)));
