@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
+import { modelInputs } from '../runtime/inputs';
+import { GraphView } from '../rewriter/graph-view';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
@@ -199,6 +201,11 @@ test('a recurrent state handed back (state → stateN, h0 → hn) is not the def
   // An export at batch 1 ([1, 3] beside a state [2, 1, 4]) had two float inputs to choose from.
   const fixed = await (await Explainer.load(model('state', 'stateN', 1, 1), { warn: () => {} })).attribute({ data: x.data.slice(0, 3), dims: [1, 3] }, { target: 2 });
   assert.equal(Array.from(fixed.attributions.data), Array.from(unnamed.attributions.data.slice(0, 3)));
+  // No state: an input with the signal's batch axis (an inpainting model's image → image_out beside its mask), nor an autoencoder's only input.
+  const inpaint = new Emitter(13, DataType.FLOAT, 'inpaint');
+  inpaint.rename(inpaint.mul('image', 'mask'), 'image_out');
+  const graph = (inputs: string[]) => new GraphView({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'g', node: inpaint.nodes, input: inputs.map((n) => valueInfo(n, DataType.FLOAT, ['N', 3])), output: [valueInfo('image_out', DataType.FLOAT, ['N', 3])] } });
+  assert.equal(modelInputs(graph(['image', 'mask'])).map((i) => i.handedBack), [undefined, undefined]);
   // Another input without a batch axis, with an unnamed size, is asked for (naming the model's own axis).
   await rejects(async () => (await Explainer.load(model('bias', 'stateN', ''))).attribute(x, { output: 'output', target: 2 }), /input 'bias' has a dynamic size '\?' on axis 1; give it with --feed bias=FILE\.npy/);
 });
