@@ -71,12 +71,13 @@ export function modelInputs(view: GraphView): ModelInput[] {
 function declaredInputs(view: GraphView): ModelInput[] {
   // Not …state…: encoders (a time-series transformer beside its past_values) return last_hidden_state.
   const cacheOutputs = (view.graph.output ?? []).some((o) => /present|cache|^past/i.test(o.name ?? ''));
-  const signals = view.inputs.some((vi) => isFloatType(vi.type?.tensor_type?.elem_type ?? undefined) && !(view.graph.output ?? []).some((o) => handsBack(view, o, vi)));
-  return view.inputs.map((vi: ValueInfoProto) => {
+  const backs = view.inputs.map((vi) => (view.graph.output ?? []).find((o) => handsBack(view, o, vi))?.name);
+  // A model whose every float input comes back (an autoencoder's `x` → `x_hat`) hands back no state.
+  const signals = view.inputs.some((vi, k) => isFloatType(vi.type?.tensor_type?.elem_type ?? undefined) && !backs[k]);
+  return view.inputs.map((vi: ValueInfoProto, k) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
     const elemType = vi.type?.tensor_type?.elem_type ?? 0;
-    // A model whose every float input comes back (an autoencoder's `x` → `x_hat`) hands back no state.
-    const handedBack = signals ? (view.graph.output ?? []).find((o) => handsBack(view, o, vi))?.name : undefined;
+    const handedBack = signals ? backs[k] : undefined;
     return {
       name: vi.name!,
       elemType,
