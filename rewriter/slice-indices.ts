@@ -1,5 +1,5 @@
 import { GraphView } from './graph-view';
-import { DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
+import { DataType, makeTensor, ModelProto, TensorProto } from './proto';
 
 /**
  * Slice's starts, ends, axes and steps given as scalars (torch's dynamo export writes them so) as
@@ -8,9 +8,10 @@ import { DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './prot
  * unoptimised probe or when its data is computed.
  */
 export function sliceIndicesAsVectors(model: ModelProto, label: string): ModelProto {
-  const scalarIndex = (n: NodeProto, view: GraphView) => (n.input ?? []).some((t, i) => i > 0 && t && view.constant(t)?.dims.length === 0);
+  if (!(model.graph?.node ?? []).some((n) => n.op_type === 'Slice')) return model;
   const view = new GraphView(model, label);
-  const slices = view.nodes.filter((n) => n.op_type === 'Slice' && !n.domain && view.opset >= 10 && scalarIndex(n, view));
+  const scalar = (t: string, i: number) => i > 0 && !!t && view.constant(t)?.dims.length === 0;
+  const slices = view.nodes.filter((n) => n.op_type === 'Slice' && !n.domain && view.opset >= 10 && n.input!.some(scalar));
   if (!slices.length) return model;
   const added = new Map<string, TensorProto>();
   const vector = (t: string) => {
@@ -20,7 +21,7 @@ export function sliceIndicesAsVectors(model: ModelProto, label: string): ModelPr
     return name;
   };
   const node = view.nodes.map((n) => (!slices.includes(n) ? n : {
-    ...n, input: n.input!.map((t, i) => (i > 0 && t && view.constant(t)?.dims.length === 0 ? vector(t) : t)),
+    ...n, input: n.input!.map((t, i) => (scalar(t, i) ? vector(t) : t)),
   }));
   const graph = model.graph!;
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...added.values()] } };
