@@ -279,6 +279,13 @@ export function extremumGrad(ctx: RuleContext, dY: string): (string | null)[] {
   return hits.map((h, i) => (ctx.needsGrad(i) ? em.mul(share, h) : null));
 }
 
+/** round(v) with halves to even (QuantizeLinear's rounding, std::nearbyint) from Floor, which every backend runs natively. */
+export function roundHalfEven(em: Emitter, v: string): string {
+  const r = em.floor(em.add(v, em.scalar(0.5)));
+  const odd = em.sub(r, em.mul(em.floor(em.mul(r, em.scalar(0.5))), em.scalar(2)));
+  return em.sub(r, em.mul(em.mask('Equal', em.sub(r, v), em.scalar(0.5)), odd));
+}
+
 /** m·a + (1−m)·b for a float 0/1 mask m: an exact select at every opset (Where needs opset 9). */
 export function blend(em: Emitter, m: string, a: string, b: string): string {
   return em.add(em.mul(m, a), em.mul(em.sub(em.scalar(1), m), b));

@@ -1,19 +1,10 @@
 import { attrInt } from '../../rewriter/attributes';
-import { Emitter } from '../../rewriter/emitter';
-import { normAxis } from '../op-forms';
+import { normAxis, roundHalfEven } from '../op-forms';
 import { dynamicQuantization, dynamicScale } from '../quantization';
 import { gradientOf } from '../registry';
 import { BackwardRule } from '../types';
 import { delta } from './delta';
 import { rescale } from './rescale';
-
-/** round(v), halves to even (QuantizeLinear's rounding) from Floor's native form. */
-function roundHalfEven(em: Emitter, v: string): string {
-  const up = em.floor(em.add(v, em.scalar(0.5)));
-  const half = em.mask('Equal', em.sub(up, v), em.scalar(0.5));
-  const odd = em.sub(up, em.mul(em.floor(em.mul(up, em.scalar(0.5))), em.scalar(2)));
-  return em.sub(up, em.mul(half, odd));
-}
 
 /**
  * QuantizeLinear under DeepLIFT. With a constant scale it is an element-wise function of x: the

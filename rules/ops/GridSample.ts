@@ -1,13 +1,7 @@
 import { attrInt, attrString } from '../../rewriter/attributes';
 import { Emitter } from '../../rewriter/emitter';
+import { roundHalfEven } from '../op-forms';
 import { RuleEntry } from '../types';
-
-/** Round half to even (std::nearbyint, as onnxruntime's nearest mode). */
-function roundHalfEven(em: Emitter, v: string): string {
-  const r = em.floor(em.add(v, em.scalar(0.5)));
-  const odd = em.sub(r, em.mul(em.floor(em.mul(r, em.scalar(0.5))), em.scalar(2)));
-  return em.sub(r, em.mul(em.mask('Equal', em.sub(r, v), em.scalar(0.5)), odd));
-}
 
 /** A tap's weight along one axis as a function of the fraction t, and its derivative. */
 interface Factor { weight: string; slope?: string }
