@@ -1,8 +1,9 @@
-import { attrFloat, attrFloats, attrInt, attrString, attrStrings, attrTensorValues, hasAttr } from '../attributes';
+import { attrFloat, attrFloats, attrInt, attrString, attrStrings, hasAttr } from '../attributes';
 import { Emitter } from '../emitter';
 import { ExplainError } from '../errors';
 import { GraphView, nodeReads, TensorFacts, weightConstant } from '../graph-view';
 import { DataType, ModelProto, NodeProto, TensorProto } from '../proto';
+import { isZeros } from '../zero-initial-states';
 import { parseActivations } from './activations';
 import { Cell, DirectionWeights, GRU_CELL, LSTM_CELL, RNN_CELL, State, transposed } from './cells';
 
@@ -132,12 +133,4 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   emit(hName, () => em.concat(hs, 0));
   emit(cName, () => em.concat(cs, 0));
   return em;
-}
-
-/** Whether a tensor is all zeros by construction: a zero constant, or ConstantOfShape with a zero (or default) value. */
-function isZeros(view: GraphView, name: string): boolean {
-  const constant = view.constant(name);
-  if (constant) return constant.values.every((v) => v === 0);
-  const producer = view.producer.get(name);
-  return producer?.op_type === 'ConstantOfShape' && (attrTensorValues(producer, 'value') ?? [0]).every((v) => v === 0);
 }
