@@ -63,21 +63,20 @@ function handsBack(view: GraphView, output: ValueInfoProto, input: ValueInfoProt
 
 export function modelInputs(view: GraphView): ModelInput[] {
   const inputs = declaredInputs(view);
-  // A state is read without the batch axis the signal has (Silero's [2, batch, 128] beside [batch, L]).
+  // A state is read beside a signal that does not come back, without the batch axis the signal has
+  // (Silero's [2, batch, 128] beside [batch, L]); an autoencoder's only input `x` → `x_hat` is none.
   const signal = inputs.find((i) => isFloatType(i.elemType) && !i.handedBack);
-  return inputs.map((i) => (i.handedBack && !isBatchless(i, inputs) && i.dims[0] === signal?.dims[0] ? { ...i, handedBack: undefined } : i));
+  const state = (i: ModelInput) => !!signal && (isBatchless(i, inputs) || i.dims[0] !== signal.dims[0]);
+  return inputs.map((i) => (i.handedBack && !state(i) ? { ...i, handedBack: undefined } : i));
 }
 
 function declaredInputs(view: GraphView): ModelInput[] {
   // Not …state…: encoders (a time-series transformer beside its past_values) return last_hidden_state.
   const cacheOutputs = (view.graph.output ?? []).some((o) => /present|cache|^past/i.test(o.name ?? ''));
-  const backs = view.inputs.map((vi) => (view.graph.output ?? []).find((o) => handsBack(view, o, vi))?.name);
-  // A model whose every float input comes back (an autoencoder's `x` → `x_hat`) hands back no state.
-  const signals = view.inputs.some((vi, k) => isFloatType(vi.type?.tensor_type?.elem_type ?? undefined) && !backs[k]);
-  return view.inputs.map((vi: ValueInfoProto, k) => {
+  return view.inputs.map((vi: ValueInfoProto) => {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
     const elemType = vi.type?.tensor_type?.elem_type ?? 0;
-    const handedBack = signals ? backs[k] : undefined;
+    const handedBack = (view.graph.output ?? []).find((o) => handsBack(view, o, vi))?.name;
     return {
       name: vi.name!,
       elemType,
