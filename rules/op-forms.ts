@@ -205,7 +205,8 @@ function scatterPieces(map: number[]): ScatterPiece[] | undefined {
   const closeRest = (to: number) => {
     if (rest < 0) return true;
     const sources = map.slice(rest, to).filter((s) => s >= 0);
-    const [from, lo, hi] = [rest, Math.min(...sources), Math.max(...sources)];
+    // Not Math.min(...sources): a group of 10⁵ rows or more overflows the call stack.
+    const [from, lo, hi] = [rest, sources.reduce((a, b) => Math.min(a, b), Infinity), sources.reduce((a, b) => Math.max(a, b), -Infinity)];
     rest = -1;
     if (!sources.length) return true;
     pieces.push({ from, to, lo, hi, run: false });
