@@ -355,14 +355,15 @@ function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant |
   switch (node.op_type) {
     case 'Identity': return first;
     case 'Cast': return first.values.every(Number.isInteger) ? first : undefined;
-    case 'Unsqueeze': case 'Squeeze': {
+    case 'Squeeze': {
+      const axes = (attrInts(node, 'axes') ?? ins[1]?.values)?.map((a) => (a < 0 ? a + first.dims.length : a));
+      return { dims: first.dims.filter((d, k) => (axes ? !axes.includes(k) : d !== 1)), values: first.values };
+    }
+    case 'Unsqueeze': {
       const given = attrInts(node, 'axes') ?? ins[1]?.values;
-      const rank = first.dims.length + (node.op_type === 'Unsqueeze' ? given?.length ?? NaN : 0);
-      const axes = given?.map((a) => (a < 0 ? a + rank : a));
-      if (node.op_type === 'Squeeze') return { dims: first.dims.filter((d, k) => (axes ? !axes.includes(k) : d !== 1)), values: first.values };
-      if (!axes) return undefined;
+      if (!given) return undefined;
       const dims = [...first.dims];
-      for (const a of [...axes].sort((p, q) => p - q)) dims.splice(a, 0, 1);
+      for (const a of given.map((a) => (a < 0 ? a + first.dims.length + given.length : a)).sort((p, q) => p - q)) dims.splice(a, 0, 1);
       return { dims, values: first.values };
     }
     case 'Concat': {
