@@ -126,7 +126,7 @@ export interface AttributionResult {
   attributions: TensorData;
   /** Joint attribution (`wrt` 'all' or a list): the attributions to every explained input, by name (Captum's tuple). */
   inputAttributions?: Record<string, TensorData>;
-  /** The model's float outputs (and the explained tensor when it is not one) from the same run. */
+  /** The model's float outputs and the explained tensor (the logits before a final Softmax, an intermediate tensor) from the same run. */
   outputs: Record<string, TensorData>;
   /** Per row: the flat index of the explained value (over the explained tensor's non-reduced, non-batch axes). */
   targets: number[];
@@ -667,7 +667,7 @@ export class Explainer {
     }
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
     if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
-    const expose = this.outputNames.includes(output) ? [] : [output];
+    const expose = [...new Set([output, from])].filter((name) => !this.outputNames.includes(name));
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options, io: this.io };
     if (map) return { model: map(spec), prepared, from };
     const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline });

@@ -374,14 +374,16 @@ test('a classifier whose probabilities leave through a ZipMap (skl2onnx) explain
   assert.equal(ex.outputNames, ['label']);
   const r = await ex.attribute({ data: x, dims: [2, 4] }, { target: [2, 0] });
   // ∂logit_t/∂x_i = Σ_j W1[i,j] · [h_j > 0] · W2[j,t], h = x·W1 + b1
-  const want = [2, 0].flatMap((t, row) => {
-    const h = b1.map((b, j) => b + [0, 1, 2, 3].reduce((s, i) => s + x[row * 4 + i] * w1[i * 6 + j], 0));
-    return [0, 1, 2, 3].map((i) => h.reduce((s, hj, j) => s + (hj > 0 ? w1[i * 6 + j] * w2[j * 3 + t] : 0), 0));
-  });
+  const hs = [0, 1].map((row) => b1.map((b, j) => b + [0, 1, 2, 3].reduce((s, i) => s + x[row * 4 + i] * w1[i * 6 + j], 0)));
+  const want = [2, 0].flatMap((t, row) => [0, 1, 2, 3].map((i) => hs[row].reduce((s, hj, j) => s + (hj > 0 ? w1[i * 6 + j] * w2[j * 3 + t] : 0), 0)));
   assert.ok(relL2(r.attributions.data, Float32Array.from(want)) < 1e-6, `rel L2 ${relL2(r.attributions.data, Float32Array.from(want))}`);
-  assert.equal(Object.keys(r.outputs), ['probabilities'], 'the explained probabilities are returned (float outputs only)');
+  // Float outputs only, and the explained logits (the Softmax's input), which no output holds.
+  const [probabilities, logits] = Object.keys(r.outputs);
+  assert.equal([probabilities, Object.keys(r.outputs).length], ['probabilities', 2]);
+  const z = hs.flatMap((h) => [0, 1, 2].map((t) => h.reduce((s, hj, j) => s + Math.max(hj, 0) * w2[j * 3 + t], 0)));
+  assert.ok(relL2(r.outputs[logits].data, Float32Array.from(z)) < 1e-6, 'the explained logits');
   const saved = await ort.InferenceSession.create(encodeModel(await ex.graph([4], {})), { logSeverityLevel: 3 });
-  assert.equal([...saved.outputNames], ['label', 'probabilities', 'attribution']);
+  assert.equal([...saved.outputNames], ['label', 'probabilities', logits, 'attribution']);
   const run = await saved.run({ X: new ort.Tensor('float32', x, [2, 4]), seed: new ort.Tensor('float32', Float32Array.from([0, 0, 1, 1, 0, 0]), [2, 3]) });
   assert.ok(relL2(run.attribution.data as Float32Array, Float32Array.from(want)) < 1e-6, 'saved graph');
   await saved.release();

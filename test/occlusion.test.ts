@@ -69,6 +69,17 @@ test('occlusion of softmax probabilities (explainSoftmax) on cnn_maxpool, 2-D wi
   const r = await ex.attribute(fx.input, { method: 'occlusion', target: fx.meta.target, explainSoftmax: true, window: [1, 6, 6], stride: [1, 5, 5], fill: 0.5 });
   const want = await bruteOcclusion(ex, fx.input, [1, 6, 6], [1, 5, 5], fx.meta.target, () => 0.5, logit);
   assert.ok(relL2(r.attributions.data, want) < 1e-5, `cnn_maxpool rel L2 ${relL2(r.attributions.data, want)}`);
+  // Without explainSoftmax the logits are explained, and returned beside the probabilities: softmax(logits) = probabilities.
+  const { output, from } = ex.resolveOutput(undefined);
+  const plain = await ex.attribute(fx.input, { method: 'occlusion', target: fx.meta.target, window: [1, 6, 6], stride: [1, 5, 5] });
+  assert.equal(Object.keys(plain.outputs).sort(), [output, from].sort());
+  const z = plain.outputs[from].data;
+  const classes = z.length / fx.input.dims[0];
+  const softmax = Float32Array.from(z, (v, i) => {
+    const row = z.subarray(i - (i % classes), i - (i % classes) + classes);
+    return Math.exp(v) / row.reduce((a, b) => a + Math.exp(b), 0);
+  });
+  assert.ok(relL2(softmax, plain.outputs[output].data) < 1e-6, 'the returned logits are the Softmax input');
   const seq = loadFixture('conv1d_onehot');
   const ex2 = await Explainer.load(seq.model);
   const r2 = await ex2.attribute(seq.input, { method: 'occlusion', target: seq.meta.target, window: [4, 7], stride: [4, 3], internalBatchSize: 64 });

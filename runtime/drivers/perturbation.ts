@@ -72,7 +72,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   return {
     perturbed,
     targets,
-    outputs: Object.fromEntries([...new Set([...ex.outputNames, output])].filter((name) => base[name]).map((name) => [name, base[name]])),
+    outputs: Object.fromEntries(names.filter((name) => base[name]).map((name) => [name, base[name]])),
     original: Float64Array.from({ length: n }, (_, r) => explained(base[from].data, r, r)),
     async values(count, jobAt) {
       const result = new Float64Array(count);
