@@ -146,6 +146,12 @@ export interface AttributionResult {
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 /** Whether `f` throws. */
+/** For a shape given as that of token ids (one row's when it lacks the batch axis): the embedding's shape to give instead. */
+function embeddingHint(input: string, tokens: NonNullable<Explainer['tokens']>, dims: number[]): string {
+  const ids = [...Array(tokens.ids.dims.length - dims.length).fill(1), ...dims];
+  return `: '${input}' is the embedding that the token ids '${tokens.ids.name}' look up; give its shape, the ids' and then the width (for ids of shape [${ids}]: ${[...ids, ...tokens.rowDims]})`;
+}
+
 function throws(f: () => void): boolean {
   try {
     f();
@@ -324,8 +330,8 @@ export class Explainer {
       // Rows of exactly the declared shape: the model takes one sample without a batch axis.
       const unbatched = dims.length === want.length + 1 && want.every((d, k) => d < 0 || d === dims[k + 1]);
       const hint = unbatched ? `: the model takes one sample without a batch axis; explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)`
-        // The shape of token ids: the explained input is their embedding (rewrite --shape N,L,H).
-        : this.tokens && dims.length === this.tokens.ids.dims.length ? `: '${this.input.name}' is the embedding that the token ids '${this.tokens.ids.name}' look up, shape [${[...dims, ...this.tokens.rowDims]}]` : '';
+        // The shape of token ids (or of one row of them): the explained input is their embedding (rewrite --shape N,L,H).
+        : this.tokens && dims.length <= this.tokens.ids.dims.length ? embeddingHint(this.input.name, this.tokens, dims) : '';
       throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);
     }
     dims.forEach((d, k) => {

@@ -239,7 +239,11 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   // --shape with the ids' shape: the error says the shape is the embedding's.
   const idsShape = await runCli(['rewrite', model, '--out', path.join(dir, 'never.onnx'), '--shape', '2,8']);
   assert.equal([idsShape.code, idsShape.err.length], [1, 1]);
-  assert.match(idsShape.err[0], /has shape \[2,8\], expected rank 3 \[\?, \?, 16\]: '[^']+' is the embedding that the token ids 'input_ids' look up, shape \[2,8,16\]$/);
+  assert.match(idsShape.err[0], /has shape \[2,8\], expected rank 3 \[\?, \?, 16\]: '[^']+' is the embedding that the token ids 'input_ids' look up; give its shape, the ids' and then the width \(for ids of shape \[2,8\]: 2,8,16\)$/);
+  // One row's sequence length alone: the example gives it a batch of one.
+  const length = await runCli(['rewrite', model, '--out', path.join(dir, 'never.onnx'), '--shape', '8']);
+  assert.equal([length.code, length.err.length], [1, 1]);
+  assert.match(length.err[0], /has shape \[8\], expected rank 3 .*\(for ids of shape \[1,8\]: 1,8,16\)$/);
   assert.not.ok(fs.existsSync(path.join(dir, 'never.onnx')));
 });
 
