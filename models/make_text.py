@@ -815,16 +815,20 @@ def write_merged_model(model, with_past, ids, mask, empty, present_names):
 class BagClassifier(nn.Module):
     """torchtext's TextClassificationModel: nn.EmbeddingBag over [N, L] token ids (equal-length bags, offsets None), a hidden ReLU layer, a linear classifier."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, flat_rows=False):
         super().__init__()
         self.word = nn.EmbeddingBag(VOCAB, HIDDEN, mode=mode)
         self.hidden, self.fc = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, CLASSES)
-        self.mode = mode
+        self.mode, self.flat_rows = mode, flat_rows
 
     def head(self, bag):
         return self.fc(torch.relu(self.hidden(bag)))
 
     def forward(self, input_ids, weights=None):
+        if self.flat_rows:
+            # DLRM's form: the [N, L] ids flattened, bag b starting at b·L.
+            n, length = input_ids.size(0), input_ids.size(1)
+            return self.head(self.word(input_ids.flatten(), torch.arange(0, n * length, length)))
         return self.head(self.word(input_ids, per_sample_weights=weights))
 
     def pooled(self, looked, weights=None):
@@ -844,16 +848,17 @@ class OffsetsBagClassifier(BagClassifier):
 
 
 def write_bag_models():
-    """bag_mean, bag_max, bag_sum_weights: torch.onnx's Loop form of EmbeddingBag over 2-D ids; bag_offsets: over 1-D ids with offsets."""
+    """bag_mean, bag_max, bag_sum_weights: torch.onnx's Loop form of EmbeddingBag over 2-D ids; bag_flat_rows: 2-D ids flattened
+    with offsets b·L; bag_offsets: over 1-D ids with offsets."""
     r = np.random.RandomState(17)
     # Distinct ids per row: max mode has no ties between equal rows.
     ids = np.stack([r.permutation(np.arange(3, VOCAB))[:SEQ] for _ in range(3)]).astype(np.int64)
     weights = r.uniform(0.2, 1.5, size=ids.shape).astype(np.float32)
     target = np.random.RandomState(0).randint(CLASSES, size=3)
     pick = (torch.arange(3), torch.from_numpy(target))
-    for name, mode, with_weights in (("bag_mean", "mean", False), ("bag_max", "max", False), ("bag_sum_weights", "sum", True)):
+    for name, mode, with_weights in (("bag_mean", "mean", False), ("bag_max", "max", False), ("bag_sum_weights", "sum", True), ("bag_flat_rows", "mean", False)):
         torch.manual_seed(9)
-        model = BagClassifier(mode).eval()
+        model = BagClassifier(mode, flat_rows=name == "bag_flat_rows").eval()
         d = os.path.join(OUT_ROOT, name)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
@@ -877,7 +882,7 @@ def write_bag_models():
             arrays["per_sample_weights"] = weights
         size = save(d, arrays, {"opset": 14, "target": [int(t) for t in target], "mode": mode,
                                 "description": BagClassifier.__doc__ + " EmbeddingBag mode '%s'%s; grad_embedding = "
-                                "d logit[target] / d looked-up rows [N, L, H], float64 autograd" % (mode, ", input 'per_sample_weights'" if with_weights else "")})
+                                "d logit[target] / d looked-up rows [N, L, H], float64 autograd" % (mode, ", input 'per_sample_weights'" if with_weights else ", the ids flattened with offsets b*L" if model.flat_rows else "")})
         print("%-15s %6d B  %s" % (name, size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
     # 1-D ids with offsets: one text of 24 distinct ids (no ties in max mode), bags of 5, 8 and 11 tokens; one sample.
     text = torch.from_numpy(np.random.RandomState(23).permutation(np.arange(3, VOCAB))[:24].astype(np.int64))

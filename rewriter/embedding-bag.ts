@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter, toAttribute } from './emitter';
-import { constantNodeValue, GraphView, throughCasts, withoutUnreadNodes } from './graph-view';
+import { constantNodeValue, GraphView, shapeConstant, throughCasts, withoutUnreadNodes } from './graph-view';
 import { isFloatType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
 import { conditionStaysTrue } from './static-loops';
@@ -84,7 +84,7 @@ function rowsOfBags(view: GraphView, bag: EmbeddingBag): { ids: string; weights?
   const traced = (name: string) => throughCasts(name, (t) => view.producer.get(t));
   const flat = (name: string) => {
     const r = view.producer.get(traced(name));
-    return r?.op_type === 'Reshape' && view.constant(r.input![1])?.values.join() === '-1' && view.rank(r.input![0]) === 2 ? r.input![0] : undefined;
+    return r?.op_type === 'Reshape' && shapeConstant(view, r.input![1])?.values.join() === '-1' && view.rank(r.input![0]) === 2 ? r.input![0] : undefined;
   };
   const x = flat(bag.ids);
   const weights = bag.weights && flat(bag.weights);
@@ -101,8 +101,12 @@ function rowsOfBags(view: GraphView, bag: EmbeddingBag): { ids: string; weights?
   const concat = view.producer.get(traced(bag.starts));
   const range = concat?.op_type === 'Concat' && attrInt(concat, 'axis', 0) === 0 ? view.producer.get(traced(concat.input![0])) : undefined;
   if (range?.op_type !== 'Range' || view.constant(traced(range.input![0]))?.values[0] !== 0) return undefined;
+  // B·L: ReduceProd(Shape(ids)) as torch writes it for offsets None, or Gather(Shape, 0) · Gather(Shape, 1)
+  // (a model's own arange(0, ids.numel(), L) beside ids.flatten()).
   const total = view.producer.get(traced(range.input![1]));
-  const totalOk = total?.op_type === 'ReduceProd' && attrInt(total, 'keepdims', 1) === 0 && shapeOf(total.input![0]) === x;
+  const dims = total?.op_type === 'Mul' ? total.input!.map(dimOf) : [];
+  const totalOk = (total?.op_type === 'ReduceProd' && attrInt(total, 'keepdims', 1) === 0 && shapeOf(total.input![0]) === x)
+    || (dims.every(([t]) => t === x) && dims.map(([, k]) => k).sort().join() === '0,1');
   const [lengthOf, lengthAxis] = dimOf(range.input![2]);
   const ends = view.producer.get(traced(bag.ends));
   const endsOk = ends?.op_type === 'Slice' && traced(ends.input![0]) === traced(bag.starts) && view.constant(ends.input![1])?.values.join() === '1'

@@ -347,6 +347,7 @@ const BUILT_LIMIT = 4096;
 function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant | undefined {
   const inputs = node.input ?? [];
   const ins = inputs.map((i) => (i ? shapeConstant(view, i, limit) : undefined));
+  if (node.op_type === 'Slice' && !ins[0]) return emptySliceOfShape(view, node, ins);
   if (ins.some((v, k) => inputs[k] && !v)) return undefined;
   const [first] = ins as Constant[];
   const count = (dims: number[]) => dims.reduce((a, d) => a * d, 1);
@@ -394,25 +395,39 @@ function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant |
       const dims = perm.map((p) => first.dims[p]);
       return { dims, values: gatherAt(first, dims, (at) => perm.reduce((idx, p, k) => { idx[p] = at[k]; return idx; }, Array<number>(perm.length))) };
     }
-    case 'Slice': {
-      // Inputs from opset 10 on, attributes before.
-      const [starts, ends, axes, steps] = node.input!.length > 1 ? [1, 2, 3, 4].map((k) => ins[k]?.values) : [attrInts(node, 'starts'), attrInts(node, 'ends'), attrInts(node, 'axes'), undefined];
-      if (!starts || !ends) return undefined;
-      const ranges = first.dims.map((d) => ({ start: 0, step: 1, size: d }));
-      for (const [i, a] of (axes ?? starts.map((_, k) => k)).entries()) {
-        const axis = a < 0 ? a + first.dims.length : a;
-        const d = first.dims[axis];
-        const step = steps?.[i] ?? 1;
-        if (d === undefined || !step) return undefined;
-        const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
-        const [start, end] = step > 0 ? [clamp(starts[i], 0, d), clamp(ends[i], 0, d)] : [clamp(starts[i], 0, d - 1), clamp(ends[i], -1, d - 1)];
-        ranges[axis] = { start, step, size: Math.max(0, Math.ceil((end - start) / step)) };
-      }
-      const dims = ranges.map((r) => r.size);
-      return { dims, values: gatherAt(first, dims, (at) => at.map((k, axis) => ranges[axis].start + k * ranges[axis].step)) };
-    }
+    case 'Slice': return sliced(node, first, ins);
     default: return undefined;
   }
+}
+
+/** Slice of `first` with the node's starts, ends, axes and steps (inputs from opset 10 on, attributes before). */
+function sliced(node: NodeProto, first: Constant, ins: (Constant | undefined)[]): Constant | undefined {
+  const [starts, ends, axes, steps] = node.input!.length > 1 ? [1, 2, 3, 4].map((k) => ins[k]?.values) : [attrInts(node, 'starts'), attrInts(node, 'ends'), attrInts(node, 'axes'), undefined];
+  if (!starts || !ends) return undefined;
+  const ranges = first.dims.map((d) => ({ start: 0, step: 1, size: d }));
+  for (const [i, a] of (axes ?? starts.map((_, k) => k)).entries()) {
+    const axis = a < 0 ? a + first.dims.length : a;
+    const d = first.dims[axis];
+    const step = steps?.[i] ?? 1;
+    if (d === undefined || !step) return undefined;
+    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+    const [start, end] = step > 0 ? [clamp(starts[i], 0, d), clamp(ends[i], 0, d)] : [clamp(starts[i], 0, d - 1), clamp(ends[i], -1, d - 1)];
+    ranges[axis] = { start, step, size: Math.max(0, Math.ceil((end - start) / step)) };
+  }
+  const dims = ranges.map((r) => r.size);
+  return { dims, values: gatherAt(first, dims, (at) => at.map((k, axis) => ranges[axis].start + k * ranges[axis].step)) };
+}
+
+/**
+ * A Slice of Shape(x) that keeps none of x's dims, whatever they are: torch's flatten() writes its
+ * Reshape's shape as Concat(Slice(Shape(x), 0, 0), [-1]).
+ */
+function emptySliceOfShape(view: GraphView, node: NodeProto, ins: (Constant | undefined)[]): Constant | undefined {
+  const shape = view.producer.get(node.input![0]);
+  const rank = shape?.op_type === 'Shape' && !shape.attribute?.length ? view.rank(shape.input![0]) : undefined;
+  if (node.input!.slice(1).some((i, k) => i && !ins[k + 1])) return undefined;
+  const kept = rank === undefined ? undefined : sliced(node, { dims: [rank], values: Array(rank).fill(0) }, ins);
+  return kept?.dims[0] === 0 ? kept : undefined;
 }
 
 /** The values of a tensor of `dims` whose element at each index is `from`'s element at `source(index)` (row-major). */

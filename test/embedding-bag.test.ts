@@ -17,7 +17,7 @@ const fixture = (name: string) => {
   return { dir, model: path.join(dir, 'model.onnx'), npy, meta: JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) };
 };
 
-for (const name of ['bag_mean', 'bag_max', 'bag_sum_weights']) {
+for (const name of ['bag_mean', 'bag_max', 'bag_sum_weights', 'bag_flat_rows']) {
   test(`${name}: the bag Loop over 2-D ids is read as a lookup per token: logits and the gradient at the looked-up rows equal PyTorch autograd; DeepLIFT sums to delta; rows alone give the same`, async () => {
     const { model, npy, meta } = fixture(name);
     const ex = await Explainer.load(model, { wrt: 'input_ids' });
