@@ -1,6 +1,7 @@
 import { attrInt, attrString } from '../rewriter/attributes';
 import { DataType } from '../rewriter/proto';
-import { contractAlongAxis, normAxis } from './op-forms';
+import { Constant } from '../rewriter/graph-view';
+import { contractAlongAxis, lastWritesOnly, normAxis } from './op-forms';
 import { RuleContext } from './types';
 
 const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
@@ -25,6 +26,23 @@ function floatIndices(ctx: RuleContext, indices: string, length: string): string
   const { em } = ctx;
   const f = em.cast(indices, em.floatType);
   return em.add(f, em.mul(em.mask('Less', f, em.scalar(0)), length));
+}
+
+/**
+ * 1 where no later index along `axis` (of `length` positions) names the same position, else 0,
+ * shaped like the indices: the writes a scatter without reduction keeps (onnxruntime's last).
+ */
+export function lastAlongAxis(ctx: RuleContext, indices: string, axis: number, length: number): string {
+  const { em } = ctx;
+  const k = ctx.shape(indices)[axis];
+  const f = floatIndices(ctx, indices, em.scalar(length));
+  // [.., K, K', ..]: index k equals index k' and k' comes later.
+  const later = Array<number>(ctx.shape(indices).length + 1).fill(1);
+  later[axis] = k;
+  later[axis + 1] = k;
+  const after = em.constFloat(Array.from({ length: k * k }, (_, i) => (i % k > Math.floor(i / k) ? 1 : 0)), later);
+  const repeats = em.reduceSum(em.mul(em.mask('Equal', em.unsqueeze(f, [axis + 1]), em.unsqueeze(f, [axis])), after), [axis + 1], false);
+  return em.mask('Equal', repeats, em.scalar(0));
 }
 
 /**
@@ -166,5 +184,20 @@ export function scatterNDBack(ctx: RuleContext, dY: string, indices: string): (s
   if (reduction === 'max' || reduction === 'min') return scatterExtremumBack(ctx, dY, atTuples, (t) => gatherNDBackAt(ctx, t, indices));
   if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
   const dData = !ctx.needsGrad(0) ? null : reduction === 'add' ? dY : em.op('ScatterND', [dY, indices, em.zerosLike(updates)]);
-  return [dData, null, ctx.needsGrad(2) ? atTuples(dY) : null];
+  const tuples = reduction === 'none' && ctx.needsGrad(2) ? ctx.constant(indices) : undefined;
+  const dUpdates = !ctx.needsGrad(2) ? null : tuples ? lastWritesOnly(ctx, atTuples(dY), tuplesAt(tuples, ctx.shape(data)), tupleMaskDims(tuples, ctx.shape(data))) : atTuples(dY);
+  return [dData, null, dUpdates];
 }
+
+/** The flat position in the [∏ dims[:r], …] view of data of each constant index tuple (of length r). */
+function tuplesAt(tuples: Constant, dims: number[]): number[] {
+  const r = tuples.dims[tuples.dims.length - 1];
+  const strides = dims.slice(0, r).map((_, j) => product(dims.slice(j + 1, r)));
+  return Array.from({ length: tuples.values.length / r }, (_, t) => strides.reduce((acc, s, j) => {
+    const v = tuples.values[t * r + j];
+    return acc + (v < 0 ? v + dims[j] : v) * s;
+  }, 0));
+}
+
+/** A per-tuple mask's shape against the updates (the tuples' shape, then 1 per axis of the written slices). */
+const tupleMaskDims = (tuples: Constant, dims: number[]) => [...tuples.dims.slice(0, -1), ...dims.slice(tuples.dims[tuples.dims.length - 1]).map(() => 1)];

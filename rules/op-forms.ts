@@ -1,6 +1,7 @@
 import { attrInt, attrInts, attrString } from '../rewriter/attributes';
 import { Emitter } from '../rewriter/emitter';
 import { NodeProto } from '../rewriter/proto';
+import { Constant } from '../rewriter/graph-view';
 import { BackwardRule, RuleContext, RuleEntry } from './types';
 
 /** Whether operand i of a weighted or product op multiplies the others (Gemm's C and a Conv's bias are added to their product). */
@@ -359,6 +360,27 @@ export function gatherBack(ctx: RuleContext, dY: string, source: number[]): stri
   source.forEach((s, j) => { matrix[j * inSize + s] += 1; });
   const flat = ctx.em.matmul(ctx.em.reshape(dY, [1, source.length]), ctx.em.constFloat(matrix, [source.length, inSize]));
   return ctx.reshapeLike(flat, x);
+}
+
+/** The flat position in a tensor of shape `dims` that each element of constant `indices` names along `axis` (GatherElements, ScatterElements). */
+export function elementPositions(indices: Constant, dims: number[], axis: number): number[] {
+  const [is, ds] = [strides(indices.dims), strides(dims)];
+  return indices.values.map((v, j) => dims.reduce((acc, _, k) => {
+    const coord = k === axis ? (v < 0 ? v + dims[axis] : v) : Math.floor(j / is[k]) % indices.dims[k];
+    return acc + coord * ds[k];
+  }, 0));
+}
+
+/**
+ * A scatter without reduction that writes a position more than once keeps one of the writes:
+ * onnxruntime the last in index order (ONNX leaves it open). The gradient of that write alone:
+ * dUpdates times a 0/1 mask of the last write to each position, shaped `dims` (broadcast over
+ * the slices ScatterND writes); the gradient itself where no position repeats.
+ */
+export function lastWritesOnly(ctx: RuleContext, dUpdates: string, positions: number[], dims: number[]): string {
+  const last = new Map(positions.map((p, j) => [p, j]));
+  if (last.size === positions.length) return dUpdates;
+  return ctx.em.mul(dUpdates, ctx.em.constFloat(positions.map((p, j) => (last.get(p) === j ? 1 : 0)), dims));
 }
 
 /** Row-major strides of a shape. */

@@ -7,7 +7,7 @@ import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
 import { rejects } from './support/rejects';
-import { tinyModel } from './support/tiny-model';
+import { tinyGraph, tinyModel } from './support/tiny-model';
 
 /** Gathers at indices computed at run time: from the input's values, from the batch's size, or fed. */
 const [N, L, C] = [3, 4, 3];
@@ -238,6 +238,48 @@ test('a scatter-add at indices from the input (the passes add at other positions
   assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
   await rejects(() => ex.attribute({ data: x, dims: [N, 6] }, { target: 3, method: 'deeplift' }), /\(ScatterElements, opset 16\): its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient$/);
 });
+
+/**
+ * Scatters without reduction that write a position twice (torch.onnx's scatter_add below opset 16):
+ * onnxruntime keeps the last write. x [N, 6] → Tanh(x) with Sigmoid(x·E[:, :4]) written at columns
+ * 1, 3, 1, 5 (the indices Expanded to the batch: computed at run time) → · W [N, 2]; the same
+ * through ScatterND's constant tuples on the transposed [6, N] rows (0, 2, 0); and a fixed-shape
+ * ScatterElements whose constant indices repeat per row, explained unbatched.
+ */
+const repeatedWrites = {
+  elements: tinyModel([6], 13, (em, x) => {
+    const updates = em.op('Sigmoid', [em.matmul(x, em.constFloat(E.slice(0, 24), [6, 4]))]);
+    const indices = em.op('Expand', [em.constInt([1, 3, 1, 5], [1, 4]), em.op('Shape', [updates])]);
+    return em.matmul(em.op('ScatterElements', [em.op('Tanh', [x]), indices, updates], { axis: 1 }), em.constFloat(W.concat(W), [6, 2]));
+  }),
+  nd: tinyModel([6], 13, (em, x) => {
+    const t = em.transpose(x, [1, 0]);
+    const updates = em.op('Sigmoid', [em.slice(em.matmul(em.constFloat(E, [6, 6]), t), [0], [3], [0])]);
+    const written = em.op('ScatterND', [em.op('Tanh', [t]), em.constInt([0, 2, 0], [3, 1]), updates]);
+    return em.matmul(em.transpose(written, [1, 0]), em.constFloat(W.concat(W), [6, 2]));
+  }),
+  fixed: encodeModel(tinyGraph([4, 6], 13, (em, x) => {
+    const updates = em.op('Sigmoid', [em.slice(x, [0], [3], [1])]);
+    const indices = em.constInt([0, 4, 0, 2, 2, 5, 1, 1, 1, 3, 5, 3], [4, 3]);
+    return em.matmul(em.op('ScatterElements', [em.op('Tanh', [x]), indices, updates], { axis: 1 }), em.constFloat(W.concat(W), [6, 2]));
+  }).model),
+};
+
+for (const [form, model] of Object.entries(repeatedWrites)) {
+  test(`a scatter without reduction that writes a position twice (${form}): only the write onnxruntime keeps (the last) gets the gradient = central differences; DeepLIFT sums to delta`, async () => {
+    const unbatched = form === 'fixed';
+    const ex = await Explainer.load(model, { unbatched });
+    const dims = unbatched ? [1, 4, 6] : [N, 6];
+    const rows = unbatched ? 4 : N;
+    const x = random(rows * 6, 43);
+    const target = unbatched ? [[2, 1]] : 1;
+    const g = await ex.attribute({ data: x, dims }, { target });
+    const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, dims), (i) => (unbatched ? 2 * 2 + 1 : Math.floor(i / 6) * 2 + 1));
+    assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+    const d = await ex.attribute({ data: x, dims }, { target, method: 'deeplift' });
+    d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) < 1e-6, `row ${r}: delta ${delta}`));
+  });
+}
 
 for (const [step, model] of Object.entries(steps)) {
   test(`a float read of a step of the input (${step}): the gradient = central differences; DeepLIFT, whose attributions could not sum to delta, refuses naming the step`, async () => {

@@ -1,5 +1,5 @@
 import { attrInt } from '../../rewriter/attributes';
-import { gatherBack, normAxis, strides } from '../op-forms';
+import { elementPositions, gatherBack, normAxis } from '../op-forms';
 import { gatherElementsBackAt } from '../computed-indices';
 import { RuleEntry } from '../types';
 
@@ -16,12 +16,7 @@ export const GatherElements: RuleEntry = {
       const axis = normAxis(ctx, attrInt(ctx.node, 'axis', 0), xs.length);
       const idx = ctx.constant(indices);
       if (!idx) return [gatherElementsBackAt(ctx, dY!, indices), null];
-      const [is, xStrides] = [strides(idx.dims), strides(xs)];
-      const source = idx.values.map((v, j) => xs.reduce((acc, _, k) => {
-        const coord = k === axis ? (v < 0 ? v + xs[axis] : v) : Math.floor(j / is[k]) % idx.dims[k];
-        return acc + coord * xStrides[k];
-      }, 0));
-      return [gatherBack(ctx, dY!, source), null];
+      return [gatherBack(ctx, dY!, elementPositions(idx, xs, axis)), null];
     },
   },
 };

@@ -1,17 +1,35 @@
 import { attrInt, attrString } from '../../rewriter/attributes';
-import { gatherElementsBackAt, scatterExtremumBack } from '../computed-indices';
-import { normAxis } from '../op-forms';
-import { RuleEntry } from '../types';
+import { gatherElementsBackAt, lastAlongAxis, scatterExtremumBack } from '../computed-indices';
+import { elementPositions, lastWritesOnly, normAxis } from '../op-forms';
+import { RuleContext, RuleEntry } from '../types';
 
 /**
  * data with the elements at `indices` along `axis` replaced by (reduction add: increased by)
  * updates: torch.onnx's scatter and scatter_add. dUpdates = GatherElements(dY, indices); dData =
  * dY where nothing was written (everywhere for add). The written positions are the scatter of
  * ones, computed as GatherElements' gradient (no ScatterElements: not on the default WebGPU bundle).
+ * Without reduction, indices that name a position twice along the axis write it twice, and
+ * onnxruntime keeps the last write: only that update gets dY (torch.onnx writes scatter_add so
+ * below opset 16, where the other repeats are lost).
  * Reduction max or min (scatter_reduce amax/amin, graph pooling): each output position's dY goes
  * to the values equal to it — data's and the updates written there — shared evenly between ties,
  * as ReduceMax's rule.
  */
+/**
+ * dUpdates of the writes onnxruntime keeps: constant indices give a constant mask; computed ones
+ * compare each index with the later ones along the axis (K² per line, where that fits).
+ */
+function lastWritesOf(ctx: RuleContext, dUpdates: string, indices: string, ds: number[], axis: number): string {
+  const idx = ctx.constant(indices);
+  if (idx) return lastWritesOnly(ctx, dUpdates, elementPositions(idx, ds, axis), idx.dims);
+  const is = ctx.shape(indices);
+  const fits = ctx.batchAxis(indices) !== axis && is.reduce((a, d) => a * d, is[axis]) <= MAX_PAIRS;
+  return fits ? ctx.em.mul(dUpdates, lastAlongAxis(ctx, indices, axis, ds[axis])) : dUpdates;
+}
+
+/** Largest pairwise comparison of computed indices (elements) that lastWritesOf builds. */
+const MAX_PAIRS = 2 ** 22;
+
 export const ScatterElements: RuleEntry = {
   opType: 'ScatterElements', since: 11, category: 'shape',
   rule: {
@@ -30,7 +48,7 @@ export const ScatterElements: RuleEntry = {
         const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(updates), indices), em.scalar(0));
         dData = reduction === 'add' ? dY! : em.mul(dY!, em.sub(em.scalar(1), written));
       }
-      const dUpdates = ctx.needsGrad(2) ? gather(dY!) : null;
+      const dUpdates = !ctx.needsGrad(2) ? null : reduction === 'add' ? gather(dY!) : lastWritesOf(ctx, gather(dY!), indices, ds, axis);
       return [dData, null, dUpdates];
     },
   },
