@@ -362,7 +362,7 @@ export class Explainer {
           // which runs that batch once (a declared batch of 2³¹−1 would fill memory for minutes).
           const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
           if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
-          const freed = await freeHardCodedBatch(view, specs);
+          const freed = await freeHardCodedBatch(view, specs, shapeRows?.[0]);
           if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
           view = new GraphView(freed, this.label);
         }
@@ -393,7 +393,7 @@ export class Explainer {
         if (shapeRows) await this.sameShapes(view.model, specs, first.facts, shapeRows);
         const batched = async (): Promise<{ view: GraphView } & ProbeResult> => {
           if (first.batchDynamic) return { view, ...first };
-          const freed = await freeHardCodedBatch(view, specs);
+          const freed = await freeHardCodedBatch(view, specs, shapeRows?.[0]);
           const second = freed && await probe(freed);
           return second && second.batchDynamic ? { view: new GraphView(freed, this.label), ...second } : { view, ...first };
         };

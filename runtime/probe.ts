@@ -313,7 +313,7 @@ export function fixedBatch(graph: GraphView['graph'], inputs: InputSpec[]): numb
  * the batch (0) instead of fixing it to B. Returned only when the copy gives the original's
  * outputs for B rows (2 rows of batch-1 runs where B is 1), and row by row at batch 1.
  */
-export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): Promise<ModelProto | undefined> {
+export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], given: Record<string, OrtTensor> = {}): Promise<ModelProto | undefined> {
   const { model, graph } = view;
   const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
@@ -355,9 +355,9 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[]): 
     },
   };
   try {
-    return (await sameRowByRow(model, candidate, inputs, batch)) ? candidate : undefined;
+    return (await sameRowByRow(model, candidate, inputs, batch, given)) ? candidate : undefined;
   } catch {
-    await runsAsGiven(model, inputs, batch, view.label);
+    await runsAsGiven(model, inputs, batch, view.label, given);
     return undefined;
   }
 }
@@ -388,11 +388,11 @@ const shapesText = (dims: number[][]) => dims.map((d) => `[${d}]`).join(', ');
 const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${shapesText(dims)}: ${firstLine(e)}`);
 
 /** Fails saying why where the model does not run at its own fixed batch (an op onnxruntime has no kernel for). */
-async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number, label: string): Promise<void> {
+async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number, label: string, given: Record<string, OrtTensor>): Promise<void> {
   let session: OrtSession | undefined;
   try {
     session = await cpuSession(model);
-    await session.run(feeds(inputs, batch, false));
+    await session.run(feeds(inputs, batch, false, given));
   } catch (e) {
     throw cannotRun(label, inputs.map((i) => [batch, ...i.dims.slice(1)]), e);
   } finally {
@@ -400,7 +400,7 @@ async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number
   }
 }
 
-async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[], batch: number): Promise<boolean> {
+async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[], batch: number, given: Record<string, OrtTensor>): Promise<boolean> {
   const outName = original.graph!.output![0].name!;
   const sFree = await cpuSession(candidate);
   const sOrig = await cpuSession(original);
@@ -409,7 +409,7 @@ async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs:
   const close = (got: number[], want: number[]) => got.length === want.length && got.every((v, k) => v === want[k] || (Number.isNaN(v) && Number.isNaN(want[k])) || Math.abs(v - want[k]) <= 1e-5 * (1 + Math.abs(v)));
   const output = async (s: OrtSession, f: Record<string, OrtTensor>) => tensorNumbers((await s.run(f))[outName] as OrtTensor);
   try {
-    const all = feeds(inputs, rows, true);
+    const all = feeds(inputs, rows, true, given);
     const split = splitFeeds(all, rows);
     const single = [split[0], split[rows - 1]];
     const want = batch === 1 ? (await Promise.all(single.map((f) => output(sOrig, f)))).flat() : await output(sOrig, all);

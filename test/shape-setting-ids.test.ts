@@ -9,6 +9,8 @@ import { NdArray } from '../runtime/npy';
 import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 
 /** A BART-style classifier pooling at each row's last <eos>: a NonZero over the ids sets tensor shapes (models/make_text.py eos). */
 const DIR = path.resolve(__dirname, '../../models/text/eos_pool_op14');
@@ -117,3 +119,18 @@ test('info --layers on it: without the ids the list says why it is empty (their 
 });
 
 test.run();
+
+test('a model that fixes batch 1 whose fed scalar sets a shape (ConstantOfShape(n − 1)): the batch-freeing check runs with the fed value, not zeros', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 't');
+  const size = em.concat([em.constInt([1], [1]), em.reshape(em.op('Sub', ['n', em.constInt([1], [])]), [1])], 0);
+  em.rename(em.concat([em.op('Tanh', ['x']), em.op('ConstantOfShape', [size])], 1), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'padded', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [1, 3]), valueInfo('n', DataType.INT64, [])], output: [{ name: 'y' }] },
+  });
+  const ex = await Explainer.load(model);
+  const x = Float32Array.of(0.3, -0.5, 0.9);
+  const g = await ex.attribute({ data: x, dims: [1, 3] }, { target: 0, feeds: { n: { data: BigInt64Array.of(3n), dims: [] } } });
+  assert.equal(g.outputs.y.dims, [1, 5]);
+  assert.ok(Math.abs(g.attributions.data[0] - (1 - Math.tanh(0.3) ** 2)) < 1e-6 && g.attributions.data[1] === 0, `${g.attributions.data}`);
+});
