@@ -146,6 +146,9 @@ export interface AttributionResult {
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 /** Whether `f` throws. */
+/** Ops whose integer output picks from the scores they read. */
+const PICKS = new Set(['ArgMax', 'ArgMin', 'Multinomial', 'Hardmax']);
+
 /** For a shape given as that of token ids (one row's when it lacks the batch axis): the embedding's shape to give instead. */
 function embeddingHint(input: string, tokens: NonNullable<Explainer['tokens']>, dims: number[]): string {
   const ids = [...Array(tokens.ids.dims.length - dims.length).fill(1), ...dims];
@@ -307,8 +310,10 @@ export class Explainer {
     const outputs = this.view.graph.output ?? [];
     // Nor is a copy of an input (ML.NET returns its input columns: FeatureVector.output).
     // A decoder's updated generation cache (present.*) and a recurrent model's next state are not what is explained.
+    // Nor a constant (Unity ML-Agents' version_number beside the actions).
+    const computed = valueDescendants(this.view, this.inputs.map((i) => i.name));
     const floats = outputs.filter((o) => isFloatType(o.type?.tensor_type?.elem_type ?? undefined) && !/^present/i.test(o.name ?? '') && !copiesInput(this.view, o.name ?? '')
-      && !this.inputs.some((i) => i.handedBack === o.name)).map((o) => o.name ?? '');
+      && !this.inputs.some((i) => i.handedBack === o.name) && computed.has(o.name ?? '')).map((o) => o.name ?? '');
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];
@@ -318,8 +323,13 @@ export class Explainer {
       return !candidates.some((d) => d !== c && after.has(d));
     });
     if (last.length === 1) return last[0];
+    if (candidates.length) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${candidates.join(', ')})`);
     if (outputs.length === 1) return outputs[0].name ?? '';
-    throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${outputs.map((o) => o.name).join(', ')})`);
+    // Only constants and what picks from scores (a policy's sampled or arg-max action): the scores.
+    const steps = this.view.nodes.filter((n) => PICKS.has(n.op_type ?? '') && computed.has(n.input![0]) && outputs.some((o) => n.output!.some((t) => t === o.name || valueDescendants(this.view, [t]).has(o.name ?? ''))));
+    const read = [...new Set(steps.map((n) => n.input![0]))];
+    const what = read.length ? `the outputs pick from scores (${[...new Set(steps.map((n) => n.op_type))].join(', ')}): explain them, --output ${read.map((r) => `'${r}'`).join(' or ')}, or` : 'explain';
+    throw new ExplainError(`${this.label}: no output of the model is a float tensor computed from its inputs; ${what} a tensor 'onnx-explain info' lists with --output`);
   }
 
   /** Checks a concrete input shape (batch included) against the model's input. */

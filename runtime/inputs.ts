@@ -278,13 +278,14 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
 }
 
 /**
- * What an unfed integer input holds: a mask ones, position ids 0…L−1 per row, per-row sequence
- * lengths (a packed LSTM's `lengths` [N]) the explained input's length on axis 1 (every row
- * whole); anything else zeros.
+ * What an unfed input holds: a mask ones (float too: Unity ML-Agents' `action_masks` allow an
+ * action with 1, and an additive mask of ones shifts every score alike), integer position ids
+ * 0…L−1 per row, per-row sequence lengths (a packed LSTM's `lengths` [N]) the explained input's
+ * length on axis 1 (every row whole); anything else zeros.
  */
 export function defaultKind(input: ModelInput, rowDims = input.dims.slice(1)): 'ones' | 'positions' | 'lengths' | 'zeros' {
-  if (isFloatType(input.elemType)) return 'zeros';
   if (/mask/i.test(input.name)) return 'ones';
+  if (isFloatType(input.elemType)) return 'zeros';
   if (/position/i.test(input.name) && rowDims.length > 0) return 'positions';
   return /len/i.test(input.name) && rowDims.length === 0 && !input.unbatched ? 'lengths' : 'zeros';
 }

@@ -175,6 +175,29 @@ test('outputs that feed another output (features beside logits beside probabilit
   await rejects(async () => (await Explainer.load(graph(['probs', 'other']))).attribute(x, { target: 1 }), /several outputs; choose one with --output \(probs, other\)/);
 });
 
+// Unity ML-Agents' exports: constants (version_number) and sampled or arg-max actions as outputs, a float action mask (1 = allowed).
+test('a policy whose outputs are constants and actions picked from scores names the scores in its refusal; an unfed float mask is ones', async () => {
+  const em = new Emitter(9, DataType.FLOAT, 'agent');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1];
+  // masked = logits · mask − (1 − mask) · 10⁸
+  const masked = em.sub(em.mul(em.matmul('obs', em.constFloat(W, [3, 2])), 'action_masks'), em.mul(em.sub(em.scalar(1), 'action_masks'), em.scalar(1e8)));
+  const probs = em.rename(em.op('Softmax', [masked], { axis: 1 }), 'probs');
+  em.rename(em.op('Concat', [em.op('ArgMax', [probs], { axis: 1 })], { axis: 1 }), 'deterministic_discrete_actions');
+  em.rename(em.op('Identity', [em.constFloat([3], [1])]), 'version_number');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 9 }],
+    graph: { name: 'agent', node: em.nodes, initializer: em.initializers, input: [valueInfo('obs', DataType.FLOAT, ['N', 3]), valueInfo('action_masks', DataType.FLOAT, ['N', 2])],
+      output: [valueInfo('version_number', DataType.FLOAT, [1]), valueInfo('deterministic_discrete_actions', DataType.INT64, ['N', 1])] },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { wrt: 'obs', warn: (m) => notes.push(m) });
+  const x = { data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] };
+  await rejects(() => ex.attribute(x, { target: 1 }), /no output of the model is a float tensor computed from its inputs; the outputs pick from scores \(ArgMax\): explain them, --output 'probs', or a tensor 'onnx-explain info' lists with --output$/);
+  const g = await ex.attribute(x, { target: 1, output: 'probs' });
+  assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround), 'the logits allowed by a mask of ones');
+  assert.ok(notes.some((n) => /input 'action_masks' not given: using ones \[1,2\]/.test(n)), notes.join('\n'));
+});
+
 // They asked for --output: Silero VAD returns its next LSTM state (`stateN`, `hn`, `cn`) beside the speech probability.
 test('a recurrent state handed back (state → stateN, h0 → hn) is not the default output nor explained; it is fed zeros once for every row, its unnamed batch as one row; an unnamed size of another unbatched input is named at the model\'s own axis', async () => {
   const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9, -0.4, 0.6, -0.8, 1.3];
