@@ -61,6 +61,8 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
   });
   // The output keeps its name; its node is named apart from the one that now computes `inner(y)`.
   for (const y of outputs) em.nodes.push({ op_type: 'Identity', input: [em.unsqueeze(inner(y), [0])], output: [y], name: `${y}/with_batch_axis` });
+  // A final Softmax's logits with the axis too: what is explained (resolveOutput).
+  for (const logits of finalSoftmaxInputs(view, outputs)) em.rename(em.unsqueeze(logits, [0]), withBatchAxis(logits));
   return {
     ...model,
     graph: {
@@ -69,4 +71,16 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
       output: (graph.output ?? []).map((o) => (outputs.has(o.name ?? '') ? withAxis(o) : o)),
     },
   };
+}
+
+/** The name of an unbatched model's tensor viewed with the sample axis (withSampleAxis). */
+export const withBatchAxis = (name: string) => `${name}/with_batch_axis`;
+
+/** The inputs of the Softmax or LogSoftmax nodes that compute outputs (through Identity copies). */
+function finalSoftmaxInputs(view: GraphView, outputs: Set<string>): string[] {
+  return [...outputs].flatMap((y) => {
+    let n = view.producer.get(y);
+    while (n?.op_type === 'Identity') n = view.producer.get(n.input![0]);
+    return n && !n.domain && (n.op_type === 'Softmax' || n.op_type === 'LogSoftmax') ? [n.input![0]] : [];
+  });
 }

@@ -14,7 +14,7 @@ import { parseModel } from '../rewriter/model-io';
 import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
-import { withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
+import { withBatchAxis, withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
 import { cutAtEmbedding, Embedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
 import { flatBag } from '../rewriter/embedding-bag';
@@ -539,10 +539,18 @@ export class Explainer {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
-    let producer = this.view.producer.get(chosen);
-    while (producer?.op_type === 'Identity') producer = this.view.producer.get(producer.input![0]);
-    const from = (producer?.op_type === 'Softmax' || producer?.op_type === 'LogSoftmax') && !explainSoftmax ? producer.input![0] : chosen;
-    return { output: chosen, from };
+    const copied = (name: string) => {
+      let n = this.view.producer.get(name);
+      while (n?.op_type === 'Identity') n = this.view.producer.get(n.input![0]);
+      return n;
+    };
+    const producer = copied(chosen);
+    const softmax = (n: NodeProto | undefined) => (n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax') && !explainSoftmax;
+    if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
+    // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
+    const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
+    const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;
+    return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
   }
 
   /**

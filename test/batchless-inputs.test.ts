@@ -231,6 +231,26 @@ test('--unbatched: a model that takes one sample without a batch axis is explain
   assert.ok(info.out.includes('input: a [] float32: explained, one sample without a batch axis (--unbatched)'), info.out.join('\n'));
 });
 
+test('--unbatched on a model ending in Softmax (torch dynamo\'s policy [54] → [108]) explains the logits, as batched models do; their view gets the sample axis at opsets 11 and 13', async () => {
+  for (const opset of [11, 13]) {
+    const em = new Emitter(opset, DataType.FLOAT, 'p');
+    em.rename(em.op('Softmax', [em.matmul('x', em.constFloat(W, [4, 3]))], { axis: 0 }), 'probs');
+    const model = encodeModel({
+      ir_version: 8, opset_import: [{ domain: '', version: opset }],
+      graph: { name: 'policy', node: em.nodes, initializer: em.initializers, output: [valueInfo('probs', DataType.FLOAT, [3])], input: [valueInfo('x', DataType.FLOAT, [4])] },
+    });
+    const ex = await Explainer.load(model, { unbatched: true });
+    assert.ok(ex.resolveOutput(undefined).from.endsWith('/with_batch_axis'), ex.resolveOutput(undefined).from);
+    const g = await ex.attribute(x, { target: 2 });
+    assert.equal(Array.from(g.attributions.data), [0, 1, 2].flatMap(() => [0, 1, 2, 3].map((i) => Math.fround(W[i * 3 + 2]))), `opset ${opset}: the logit's gradient`);
+    const z = (r: number) => [0, 1, 2].map((t) => [0, 1, 2, 3].reduce((a, i) => a + x.data[r * 4 + i] * W[i * 3 + t], 0));
+    const p = (r: number) => z(r).map((v) => Math.exp(v) / z(r).reduce((a, u) => a + Math.exp(u), 0));
+    assert.ok(relL2(g.outputs.probs.data, [0, 1, 2].flatMap(p)) < 1e-6, 'the probabilities are the model\'s');
+    const d = await ex.attribute(x, { method: 'deeplift', target: 2 });
+    d.delta!.forEach((v, row) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${row}: delta ${v}`));
+  }
+});
+
 /** x [3, 4, 4] → Unsqueeze → 1×1 Conv (2 channels, no bias) → Relu ('map' [1, 2, 4, 4]) → Squeeze → mean over height and width → · V [2, 2]: one image, no batch axis. */
 const K = [0.8, -0.5, 0.3, -0.6, 0.9, 0.4];
 function oneImage(): Uint8Array {
