@@ -1,4 +1,4 @@
-import { ancestors, differentiable, emitBackward } from './backward';
+import { ancestors, differentiable, emitBackward, gradientPath } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { descendants, freeNames, GraphView, nodeReads, TensorFacts } from './graph-view';
@@ -269,6 +269,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   let pathNodes: NodeProto[] = [];
   if (spec.path) {
     if (!ref) throw new ExplainError(`${view.label}: a path method needs a baseline`);
+    gradientPath({ view, facts, wrt, from: spec.from });
     const steps = spec.path.steps;
     extraInputs.push(valueInfo(io.alphas, floatType, [steps]), valueInfo(io.weights, floatType, [steps]));
     const interpolation = em.nodes.length;

@@ -69,14 +69,30 @@ export function ancestors(view: GraphView, target: string, held = new Set<string
 }
 
 /**
+ * The tensors differentiable with respect to `wrt` and the ancestors of `from`; fails saying why
+ * where `from` has no gradient (a step between them, a subgraph that reads them). Path methods
+ * check the model itself before walking their renamed copy of it, so the error names its tensors.
+ */
+export function gradientPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>): { diff: Set<string>; onPath: Set<string> } {
+  const { view, facts } = spec;
+  const diff = differentiable(view, facts, spec.wrt);
+  const onPath = ancestors(view, spec.from);
+  const control = view.nodes.find((n) => (n.output ?? []).some((o) => onPath.has(o)) && subgraphReads(n).some((t) => diff.has(t)));
+  const [why, fix] = CONTROL_FLOW[control?.op_type ?? ''] ?? CONTROL_FLOW.Scan;
+  const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (${why})`;
+  if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
+  if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
+  return { diff, onPath };
+}
+
+/**
  * Emits the backward pass from `seed` (applied to `from`) to each `wrt` input: visits the nodes
  * on the path in reverse topological order, asks each node's rule for its input gradients,
  * sums broadcast gradients back to operand shapes and accumulates fan-out with Add.
  */
 export function emitBackward(spec: WalkSpec): Map<string, string> {
   const { view, facts, em, table } = spec;
-  const diff = differentiable(view, facts, spec.wrt);
-  const onPath = ancestors(view, spec.from);
+  const { diff, onPath } = gradientPath(spec);
   const pending = new Map<string, string[]>([[spec.from, [spec.seed]]]);
   const gradOf = (name: string): string | null => {
     const list = pending.get(name);
@@ -85,11 +101,6 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     pending.set(name, [total]);
     return total;
   };
-  const control = view.nodes.find((n) => (n.output ?? []).some((o) => onPath.has(o)) && subgraphReads(n).some((t) => diff.has(t)));
-  const [why, fix] = CONTROL_FLOW[control?.op_type ?? ''] ?? CONTROL_FLOW.Scan;
-  const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (${why})`;
-  if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
-  if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
   refuseValueShaped(view, facts, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
   if (spec.ref) refuseSteps(spec, spec.ref, diff, nodes);
@@ -175,7 +186,7 @@ const TYPE_NAMES: Record<number, string> = { 1: 'float', 2: 'uint8', 3: 'int8', 
 const dataTypeName = (t: number | undefined) => (t === undefined ? 'not a float tensor' : TYPE_NAMES[t] ?? `of type ${t}`);
 
 /** Why `from` has no gradient: the nodes that read the explained input's path but output no float tensor. */
-function noGradient({ view, facts, wrt, from }: WalkSpec, diff: Set<string>, onPath: Set<string>, inside?: string): string {
+function noGradient({ view, facts, wrt, from }: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>, diff: Set<string>, onPath: Set<string>, inside?: string): string {
   const cut = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o)) && (n.input ?? []).some((i) => diff.has(i)) && !(n.output ?? []).some((o) => diff.has(o)));
   const head = `'${from}' has no gradient with respect to ${wrt.map((w) => `'${w}'`).join(', ')}`;
   if (!cut.length) return `${head}: ${inside ?? `it does not depend on ${wrt.length > 1 ? 'them' : 'it'}`}`;

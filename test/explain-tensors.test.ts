@@ -89,6 +89,8 @@ test('errors name the tensor and its shape', async () => {
   await fails(['--output', meta.features, '--reduce', 'sum', '--reduce-axes', '0'], /--reduce-axes 0 is not a non-batch axis of '[^']+' \[N, 6, 8, 8\]/);
   await fails(['--output', meta.logits, '--target', '2:3,1'], /mixes class indices and multi-indices/);
   await fails(['--output', 'score'], /'score' has no gradient with respect to 'input': it depends on it only through node '[^']*' \(Greater, opset 13\), whose output is boolean/);
+  // Path methods name the model's tensors, not those of the path's renamed copy.
+  await fails(['--output', 'score', '--method', 'integrated-gradients'], /: 'score' has no gradient with respect to 'input': it depends on it only through node '[^'/]*' \(Greater, opset 13\), whose output is boolean/);
   await fails(['--output', 'nothing'], /no output or tensor named 'nothing'/);
   await fails(['--output', meta.logits, '--layer', 'label'], /layer 'label' \[N\] is not a float tensor/);
   await fails(['--output', meta.layer, '--layer', meta.logits], /does not depend on layer '[^']+' \[N, 5\]/);
