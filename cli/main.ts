@@ -611,7 +611,8 @@ export function baselineArg(ex: Explainer, file: string, input?: string): DenseI
 
 /** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */
 export function modelOptions(p: Parsed): ExplainerOptions {
-  return { provider: provider(p), wrt: wrtArg(p), unbatched: p.flags.has('unbatched') };
+  const fed = ((p.flags.get('feed') as string | undefined) ?? '').split(',').map((item) => item.split('=')[0]).filter(Boolean);
+  return { provider: provider(p), wrt: wrtArg(p), unbatched: p.flags.has('unbatched'), fed };
 }
 
 /** --wrt NAME, --wrt all, or --wrt A,B / --wrt A --wrt B (joint attribution to those inputs). */

@@ -33,6 +33,7 @@ import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requ
 import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
+import { rowBytes, weightBytes } from './memory';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
@@ -67,6 +68,8 @@ export interface ExplainerOptions {
    * inputs), one attribution per input from one backward pass.
    */
   wrt?: string | string[];
+  /** Inputs the calls feed (`feeds`): the default input to explain is the one float input left (CLI: the --feed names). */
+  fed?: string[];
   /**
    * The model takes one sample without a batch axis (exported from an unbatched example input, as
    * torchvision's detection models are): it is viewed with one, so inputs are given as [N, …] and
@@ -146,6 +149,9 @@ export interface AttributionResult {
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
 /** Whether `f` throws. */
+/** Largest forward activations and weights (bytes at batch 1) whose graphs cache onnxruntime's optimised form. */
+const MAX_OPTIMIZED_BYTES = 2 ** 30;
+
 /** Ops whose integer output picks from the scores they read. */
 const PICKS = new Set(['ArgMax', 'ArgMin', 'Multinomial', 'Hardmax']);
 
@@ -232,14 +238,14 @@ export class Explainer {
   private constructor(
     readonly model: ModelProto, readonly label: string, readonly provider: Provider, private readonly warnSink: (m: string) => void,
     private readonly sessionOptions: SessionOptions = {}, private readonly cache?: { store: GraphCache; modelId: string },
-    wrt?: string | string[], maxSessions?: number, unbatched = false,
+    wrt?: string | string[], maxSessions?: number, unbatched = false, fed: string[] = [],
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
     const read = canonicalForm(model, label);
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     const declared = modelInputs(original);
-    const chosen = explainedInputs(original, declared, wrt, label);
+    const chosen = explainedInputs(original, declared, wrt, label, fed);
     const lookups = Object.values(chosen.embeddings);
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
     const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;
@@ -272,7 +278,7 @@ export class Explainer {
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
   static fromModel(model: ModelProto, label: string, options: ExplainerOptions = {}, modelId?: string): Explainer {
     const cache = options.cache && modelId !== undefined ? { store: options.cache, modelId } : undefined;
-    return new Explainer(model, label, options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched);
+    return new Explainer(model, label, options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched, options.fed);
   }
 
   warn(message: string): void {
@@ -761,7 +767,11 @@ export class Explainer {
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).
-        const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels && toNumber(model.ir_version ?? 0) >= 4 ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
+        // Nor where it could pass protobuf's 2 GB: onnxruntime folds what follows from constants
+        // alone (a reference pass from a built-in zero baseline) into weights of the activations' size
+        // (a 720×1280 segmentation model's DeepLIFT graph: 5.5 GB, which protobuf refused, on stderr).
+        const small = rowBytes(prepared) + weightBytes(this.view.graph) < MAX_OPTIMIZED_BYTES;
+        const optimized = cacheKey && this.provider === 'cpu' && backend().optimizedModels && toNumber(model.ir_version ?? 0) >= 4 && small ? this.cache!.store.optimizedPath?.(cacheKey) : undefined;
         if (optimized) {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache

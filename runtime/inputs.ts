@@ -143,8 +143,8 @@ export const ALL_INPUTS = 'all';
  * 'all' (every float input) or a list of inputs, float or token ids. `embeddings` holds the lookup
  * of each token-id input explained, by input name.
  */
-export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
-  const chosen = chooseInputs(view, inputs, wrt, label);
+export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[] = []): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
+  const chosen = chooseInputs(view, inputs, wrt, label, fed);
   const shapeless = chosen.inputs.find((i) => i.rankUnknown);
   if (shapeless) fail(noShape(shapeless, label));
   return chosen;
@@ -160,7 +160,7 @@ function computesWith(view: GraphView, name: string): boolean {
   return descendants(view, [name], (n) => !STRUCTURAL_OPS.has(n.op_type ?? '')).size > 1;
 }
 
-function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
+function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[]): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => {
     const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
@@ -195,6 +195,8 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   const weightless = !view.initializers.size && allFloats.length > 1 && allFloats.some((i) => /weight|bias/i.test(i.name));
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
   if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
+  const unfed = floats.filter((i) => !fed.includes(i.name));
+  if (floats.length > 1 && unfed.length === 1) return { inputs: unfed, joint: false, embeddings: {} };
   // TF1's label placeholder beside the images (y_ → ArgMax → Equal → accuracy) is fed, not explained.
   const computing = floats.filter((i) => computesWith(view, i.name));
   if (floats.length > 1 && computing.length === 1) return { inputs: computing, joint: false, embeddings: {} };

@@ -1,4 +1,4 @@
-import { bytesPerValue } from '../rewriter/proto';
+import { bytesPerValue, GraphProto } from '../rewriter/proto';
 import { backend } from './backend';
 import type { AttributeOptions, Explainer, Prepared } from './explainer';
 
@@ -16,7 +16,7 @@ export async function rowsInMemory(ex: Explainer, rowDims: number[], options: At
 /** Bytes of the forward's tensors per row, counted once per prepared graph (every backprop call asks). */
 const counted = new WeakMap<Prepared, number>();
 
-function rowBytes(prepared: Prepared): number {
+export function rowBytes(prepared: Prepared): number {
   let bytes = counted.get(prepared);
   if (bytes === undefined) {
     const { facts, view } = prepared;
@@ -27,4 +27,9 @@ function rowBytes(prepared: Prepared): number {
     counted.set(prepared, bytes);
   }
   return bytes;
+}
+
+/** Bytes of a graph's initializers. */
+export function weightBytes(graph: GraphProto): number {
+  return (graph.initializer ?? []).reduce((a, t) => a + (t.dims ?? []).reduce((p: number, d) => p * Number(d), 1) * bytesPerValue(t.data_type ?? undefined), 0);
 }

@@ -8,6 +8,7 @@ import { runCli, tempDir } from './support/cli-harness';
 import { DataType, decodeModel, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
+import { readNpy } from '../runtime/node/npy-file';
 
 /** y[n, k] = Σ_j W[k, j]·(a[n, j]·b[n, j] + a[n, j]): two float inputs. */
 const W = [0.5, -1, 2, 1.5, 0.25, -0.75];
@@ -88,6 +89,21 @@ test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed wi
   const x = { data: Float32Array.from(a), dims: [2, 3] };
   await rejects(() => ex.attribute(x, { target: 0, feeds: { c: x } }), /--feed c: the model has no input named 'c'/);
   await rejects(() => ex.attribute(x, { target: 0, feeds: { b: { data: new Float32Array(9), dims: [3, 3] } } }), /--feed b has 3 rows; give one row or one per input row \(2\)/);
+});
+
+test('several float inputs, all but one fed (CLI --feed, API fed): the one left is explained without --wrt', async () => {
+  const ex = await Explainer.load(model, { fed: ['b'] });
+  assert.equal(ex.input.name, 'a');
+  await rejects(() => Explainer.load(model, { fed: ['c'] }), /several float inputs \('a', 'b'\); choose the one to explain with --wrt NAME/);
+  const dir = tempDir('fed');
+  const file = path.join(dir, 'two.onnx');
+  fs.writeFileSync(file, model);
+  fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify([a.slice(0, 3)]));
+  fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify([b.slice(0, 3)]));
+  const r = await runCli(['attribute', file, '--input', path.join(dir, 'b.json'), '--feed', `a=${path.join(dir, 'a.json')}`, '--target', '1', '--out', path.join(dir, 'g.npy')]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  // ∂y_1/∂b_j = W[1, j]·a_j
+  assert.equal(Array.from(readNpy(path.join(dir, 'g.npy')).data as Float32Array), [0, 1, 2].map((j) => Math.fround(W[3 + j] * a[j])));
 });
 
 test('an input not fed gets zeros (floats) with a note naming it', async () => {
