@@ -32,7 +32,7 @@ import { checkInternalBatchSize, type PerturbationOptions } from './drivers/pert
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
 import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
-import { decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
+import { batchConstants, decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { rowBytes, weightBytes } from './memory';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
@@ -379,7 +379,10 @@ export class Explainer {
           const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
           if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
           const freed = await freeHardCodedBatch(view, specs, shapeRows?.[0]);
-          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
+          // Constants of that many rows the export folded (an arange over the batch, a weight of that size).
+          const tied = batchConstants(view, batch).slice(0, 3).map(({ name, c }) => `'${name}' [${c.dims}]`);
+          const because = tied.length ? ` (constants of ${batch} rows: ${tied.join(', ')})` : '';
+          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch${because}; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
           view = new GraphView(freed, this.label);
         }
         // Each stage's graph follows from the model, the input shapes and the stages before it.

@@ -1,7 +1,7 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent, valueDescendants } from '../rewriter/graph-view';
-import { bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, shapeless, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
+import { Constant, GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent, valueDescendants } from '../rewriter/graph-view';
+import { AttrType, bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, shapeless, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, tensorNumbers } from './ort-types';
 import { firstLine } from './run-errors';
@@ -336,7 +336,8 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
-  if (!extra.length && !staticBatch) return undefined;
+  const rows = batch > 1 ? batchRowConstants(view, batch, inputs[0].name) : undefined;
+  if (!extra.length && !staticBatch && !rows) return undefined;
   const inputNames = new Set(inputs.map((i) => i.name));
   const weights = new Set((graph.initializer ?? []).map((t) => t.name));
   const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
@@ -347,19 +348,62 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   };
   // If/Loop/Scan bodies declare their outputs at the fixed batch too: those shapes go (their types stay).
   const freeBody = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(n, freeBody)), output: (g.output ?? []).map(shapeless), value_info: [] });
+  const kept = rows ? nodes.filter((n) => !rows.replaced.has(n.output?.[0] ?? '')) : nodes;
   const candidate: ModelProto = {
     ...model,
     graph: {
-      ...graph, node: nodes.map((n) => mapSubgraphs(n, freeBody)), initializer: [...(graph.initializer ?? []), ...extra], value_info: [],
+      ...graph, node: [...(rows?.nodes ?? []), ...kept.map((n) => mapSubgraphs(n, freeBody))], value_info: [],
+      initializer: [...(graph.initializer ?? []).filter((t) => !rows?.replaced.has(t.name ?? '')), ...extra, ...(rows?.initializers ?? [])],
       input: (graph.input ?? []).map(freeBatch), output: (graph.output ?? []).map(freeBatch),
     },
   };
   try {
-    return (await sameRowByRow(model, candidate, inputs, batch, given)) ? candidate : undefined;
+    return (await sameRowByRow(model, candidate, inputs, batch, given, !!rows)) ? candidate : undefined;
   } catch {
     await runsAsGiven(model, inputs, batch, view.label, given);
     return undefined;
   }
+}
+
+/**
+ * Constants that hold the fixed batch B as B equal rows, folded at export (a torch.zeros(N, …)
+ * state, zeros_like of an activation, an index expanded to the batch): each becomes its first row
+ * Expanded to the batch of `input`. Rank 2 and up (B equal values are a weight's as likely), and
+ * not graph inputs (IR 3's initializers, which a caller may feed).
+ */
+function batchRowConstants(view: GraphView, batch: number, input: string): { nodes: NodeProto[]; initializers: TensorProto[]; replaced: Set<string> } | undefined {
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  const replaced = new Set<string>();
+  const rowsName = 'batch_free/rows';
+  for (const { name, type, c } of batchConstants(view, batch)) {
+    if (c.dims.length < 2) continue;
+    const per = c.values.length / batch;
+    if (c.values.some((v, k) => v !== c.values[k % per])) continue;
+    if (!replaced.size) {
+      initializers.push(makeTensor('batch_free/first', [1], [0], DataType.INT64), makeTensor('batch_free/one', [1], [1], DataType.INT64));
+      nodes.push({ op_type: 'Shape', input: [input], output: ['batch_free/shape'] }, { op_type: 'Slice', input: ['batch_free/shape', 'batch_free/first', 'batch_free/one', 'batch_free/first'], output: [rowsName] });
+    }
+    replaced.add(name);
+    initializers.push(makeTensor(`${name}/row`, [1, ...c.dims.slice(1)], c.values.slice(0, per), type), makeTensor(`${name}/rest`, [c.dims.length - 1], c.dims.slice(1), DataType.INT64));
+    nodes.push({ op_type: 'Concat', input: [rowsName, `${name}/rest`], output: [`${name}/dims`], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] });
+    nodes.push({ op_type: 'Expand', input: [`${name}/row`, `${name}/dims`], output: [name] });
+  }
+  return replaced.size ? { nodes, initializers, replaced } : undefined;
+}
+
+/** The constants (initializers and Constant outputs, not graph inputs) whose first axis has the fixed batch's size. */
+export function batchConstants(view: GraphView, batch: number): { name: string; type: number; c: Constant }[] {
+  const graph = view.graph;
+  const fed = new Set((graph.input ?? []).map((i) => i.name));
+  const typed = [
+    ...(graph.initializer ?? []).map((t) => [t.name ?? '', t.data_type ?? undefined] as const),
+    ...(graph.node ?? []).filter((n) => n.op_type === 'Constant').map((n) => [n.output![0], n.attribute?.find((a) => a.name === 'value')?.t?.data_type ?? undefined] as const),
+  ];
+  return typed.flatMap(([name, type]) => {
+    const c = type === undefined || fed.has(name) ? undefined : view.constant(name);
+    return c && type !== undefined && c.dims.length > 0 && c.dims[0] === batch ? [{ name, type, c }] : [];
+  });
 }
 
 /** A tensor's shape and bytes at batch 1; `lowerBound`: some dims unknown ('?', counted as 1). */
@@ -400,7 +444,8 @@ async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number
   }
 }
 
-async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[], batch: number, given: Record<string, OrtTensor>): Promise<boolean> {
+/** `anyBatch`: the candidate also runs at one row more than the model's batch, its first and last rows as alone (constants Expanded to the batch). */
+async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs: InputSpec[], batch: number, given: Record<string, OrtTensor>, anyBatch: boolean): Promise<boolean> {
   const outName = original.graph!.output![0].name!;
   const sFree = await cpuSession(candidate);
   const sOrig = await cpuSession(original);
@@ -416,7 +461,12 @@ async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs:
     const got = await output(sFree, all);
     const per = want.length / rows;
     const ends = [...want.slice(0, per), ...want.slice((rows - 1) * per)];
-    return close(got, want) && close((await Promise.all(single.map((f) => output(sFree, f)))).flat(), ends);
+    if (!close(got, want) || !close((await Promise.all(single.map((f) => output(sFree, f)))).flat(), ends)) return false;
+    if (!anyBatch) return true;
+    const more = splitFeeds(feeds(inputs, rows + 1, true, given), rows + 1);
+    const alone = (await Promise.all([more[0], more[rows]].map((f) => output(sFree, f)))).flat();
+    const together = await output(sFree, feeds(inputs, rows + 1, true, given));
+    return close([...together.slice(0, per), ...together.slice(rows * per)], alone);
   } finally {
     await sFree.release();
     await sOrig.release();

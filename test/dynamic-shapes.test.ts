@@ -136,6 +136,29 @@ test('an export that fixes batch 2 and mixes its rows is refused in one line nam
   }
 });
 
+test('an export that fixes batch 2 in folded constants of two equal rows (a zeros(N, …) state, an index expanded to the batch) is batch-freed at any batch; with a constant of two other rows the refusal names the constants', async () => {
+  const S = [0.5, -1, 2, 0.25];
+  const model = (rows: number[][]) => {
+    const em = new Emitter(13, DataType.FLOAT, 'state');
+    // y = Tanh(x ⊙ S + zeros) · F, S and the zeros given as [2, 4] constants, then a per-row offset [2, 1].
+    const h = em.add(em.mul('x', em.constFloat([...S, ...S], [2, 4])), em.constFloat(new Array(8).fill(0), [2, 4]));
+    em.rename(em.add(em.op('Gemm', [em.op('Tanh', [h]), em.constFloat(F, [4, 5])]), em.constFloat(rows.flat(), [2, rows[0].length])), 'y');
+    return encodeModel({
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+      graph: { name: 'state', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [2, 4])], output: [{ name: 'y' }] },
+    });
+  };
+  const ex = await Explainer.load(model([[0], [0]]));
+  const x = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 0.5));
+  const g = await ex.attribute({ data: x, dims: [3, 4] }, { target: [0, 3, 1] });
+  // ∂y_t/∂x_j = S_j · (1 − tanh²(x_j S_j)) · F[j, t]
+  const want = [0, 3, 1].flatMap((t, r) => S.map((s, j) => s * (1 - Math.tanh(x[r * 4 + j] * s) ** 2) * F[j * 5 + t]));
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `rel L2 ${relL2(g.attributions.data, want)}`);
+  const d = await ex.attribute({ data: x, dims: [3, 4] }, { target: 2, method: 'deeplift' });
+  d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `row ${r}: delta ${v}`));
+  await rejects(async () => (await Explainer.load(model([[0], [5]]))).attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: 0 }), /fixes batch 2 and the graph does not give the same rows at another batch \(constants of 2 rows: '[^']+' \[2,4\], '[^']+' \[2,4\], '[^']+' \[2,1\]\); export it/);
+});
+
 test('an export that fixes batch 2 inside If branches too (their outputs declared [2, 3]) is batch-freed: the If on a shape condition is inlined and the gradient is right', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'cond');
   const y = em.op('Relu', ['x']);
