@@ -246,6 +246,9 @@ export class Explainer {
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     const declared = modelInputs(original);
     const chosen = explainedInputs(original, declared, wrt, label, fed);
+    // --wrt all leaves out float inputs without a batch axis (a policy's observation vector beside per-move rows): said so.
+    const left = wrt === 'all' && !unbatched ? declared.filter((i) => isFloatType(i.elemType) && i.dims.length > 0 && isBatchless(i, declared) && !isCacheInput(i) && !i.handedBack) : [];
+    for (const i of left) this.warn(`${label}: --wrt all: input '${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row, not explained (--unbatched explains the model as one sample)`);
     const lookups = Object.values(chosen.embeddings);
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
     const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;

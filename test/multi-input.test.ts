@@ -106,6 +106,21 @@ test('several float inputs, all but one fed (CLI --feed, API fed): the one left 
   assert.equal(Array.from(readNpy(path.join(dir, 'g.npy')).data as Float32Array), [0, 1, 2].map((j) => Math.fround(W[3 + j] * a[j])));
 });
 
+test('--wrt all with a float input without a batch axis (a policy\'s observation vector beside per-move rows): explained without it, with a note saying so', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'moves');
+  em.rename(em.op('Gemm', [em.add('a', 'c'), em.constFloat(W, [2, 3])], { transB: 1 }), 'y');
+  const withObs = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'moves', node: em.nodes, initializer: em.initializers, input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('c', DataType.FLOAT, [3])], output: [{ name: 'y' }] },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(withObs, { wrt: 'all', warn: (m) => notes.push(m) });
+  assert.equal(ex.explained.map((i) => i.name), ['a']);
+  assert.equal(notes, ["<bytes>: --wrt all: input 'c' [3] has no batch axis: it is fed as it is for every row, not explained (--unbatched explains the model as one sample)"]);
+  const g = await ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 1, feeds: { c: { data: Float32Array.from(b.slice(0, 3)), dims: [3] } } });
+  assert.equal(Array.from(g.attributions.data), [0, 1].flatMap(() => W.slice(3).map(Math.fround)));
+});
+
 test('an input not fed gets zeros (floats) with a note naming it', async () => {
   const notes: string[] = [];
   const ex = await Explainer.load(model, { wrt: 'a', warn: (m) => notes.push(m) });
