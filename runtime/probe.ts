@@ -336,8 +336,8 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
-  const rows = batch > 1 ? batchRowConstants(view, batch, inputs[0].name) : undefined;
-  if (!extra.length && !staticBatch && !rows) return undefined;
+  const equalRows = batch > 1 ? batchRowConstants(view, batch, inputs[0].name, false) : undefined;
+  if (!extra.length && !staticBatch && !equalRows) return undefined;
   const inputNames = new Set(inputs.map((i) => i.name));
   const weights = new Set((graph.initializer ?? []).map((t) => t.name));
   const freeBatch = (vi: ValueInfoProto): ValueInfoProto => {
@@ -348,46 +348,79 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   };
   // If/Loop/Scan bodies declare their outputs at the fixed batch too: those shapes go (their types stay).
   const freeBody = (g: GraphProto): GraphProto => ({ ...g, node: (g.node ?? []).map((n) => mapSubgraphs(n, freeBody)), output: (g.output ?? []).map(shapeless), value_info: [] });
-  const kept = rows ? nodes.filter((n) => !rows.replaced.has(n.output?.[0] ?? '')) : nodes;
-  const candidate: ModelProto = {
-    ...model,
-    graph: {
-      ...graph, node: [...(rows?.nodes ?? []), ...kept.map((n) => mapSubgraphs(n, freeBody))], value_info: [],
-      initializer: [...(graph.initializer ?? []).filter((t) => !rows?.replaced.has(t.name ?? '')), ...extra, ...(rows?.initializers ?? [])],
-      input: (graph.input ?? []).map(freeBatch), output: (graph.output ?? []).map(freeBatch),
-    },
+  let threw = false;
+  const attempt = async (rows: BatchRows | undefined): Promise<ModelProto | undefined> => {
+    const kept = rows ? nodes.filter((n) => !rows.replaced.has(n.output?.[0] ?? '')) : nodes;
+    const candidate: ModelProto = {
+      ...model,
+      graph: {
+        ...graph, node: [...(rows?.nodes ?? []), ...kept.map((n) => mapSubgraphs(n, freeBody))], value_info: [],
+        initializer: [...(graph.initializer ?? []).filter((t) => !rows?.replaced.has(t.name ?? '')), ...extra, ...(rows?.initializers ?? [])],
+        input: (graph.input ?? []).map(freeBatch), output: (graph.output ?? []).map(freeBatch),
+      },
+    };
+    try {
+      return (await sameRowByRow(model, candidate, inputs, batch, given, !!rows)) ? candidate : undefined;
+    } catch {
+      threw = true;
+      return undefined;
+    }
   };
-  try {
-    return (await sameRowByRow(model, candidate, inputs, batch, given, !!rows)) ? candidate : undefined;
-  } catch {
-    await runsAsGiven(model, inputs, batch, view.label, given);
-    return undefined;
-  }
+  // Then integer constants whose rows step by a constant too (an arange over the batch).
+  const steps = batch > 1 && view.opset >= 11 ? batchRowConstants(view, batch, inputs[0].name, true) : undefined;
+  const freed = (await attempt(equalRows)) ?? (steps && steps.replaced.size > (equalRows?.replaced.size ?? 0) ? await attempt(steps) : undefined);
+  if (!freed && threw) await runsAsGiven(model, inputs, batch, view.label, given);
+  return freed;
 }
+
+/** Constants that hold the fixed batch, rewritten to follow the input's batch (batchRowConstants). */
+interface BatchRows { nodes: NodeProto[]; initializers: TensorProto[]; replaced: Set<string> }
+
+/** Ops that read a stepped constant as data (its values, not a shape or an index list). */
+const DATA_READERS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Concat', 'Cast']);
 
 /**
  * Constants that hold the fixed batch B as B equal rows, folded at export (a torch.zeros(N, …)
  * state, zeros_like of an activation, an index expanded to the batch): each becomes its first row
  * Expanded to the batch of `input`. Rank 2 and up (B equal values are a weight's as likely), and
- * not graph inputs (IR 3's initializers, which a caller may feed).
+ * not graph inputs (IR 3's initializers, which a caller may feed). `stepped`: also integer
+ * constants whose rows step by a constant, read as data (an arange over the batch).
  */
-function batchRowConstants(view: GraphView, batch: number, input: string): { nodes: NodeProto[]; initializers: TensorProto[]; replaced: Set<string> } | undefined {
+function batchRowConstants(view: GraphView, batch: number, input: string, stepped: boolean): BatchRows | undefined {
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   const replaced = new Set<string>();
   const rowsName = 'batch_free/rows';
   for (const { name, type, c } of batchConstants(view, batch)) {
-    if (c.dims.length < 2) continue;
     const per = c.values.length / batch;
-    if (c.values.some((v, k) => v !== c.values[k % per])) continue;
+    const step = c.values.slice(per, 2 * per).map((v, k) => v - c.values[k]);
+    const equal = c.dims.length >= 2 && step.every((d) => d === 0);
+    // k·step on row 0: an arange over the batch (DLRM's offsets, DGCNN's kNN index base), integers read as data only.
+    const steps = stepped && !equal && !isFloatType(type) && c.values.every((v, k) => v === c.values[k % per] + Math.floor(k / per) * step[k % per])
+      && view.nodes.every((n) => !n.input?.includes(name) || DATA_READERS.has(n.op_type ?? ''));
+    if (!equal && !steps) continue;
     if (!replaced.size) {
       initializers.push(makeTensor('batch_free/first', [1], [0], DataType.INT64), makeTensor('batch_free/one', [1], [1], DataType.INT64));
       nodes.push({ op_type: 'Shape', input: [input], output: ['batch_free/shape'] }, { op_type: 'Slice', input: ['batch_free/shape', 'batch_free/first', 'batch_free/one', 'batch_free/first'], output: [rowsName] });
     }
     replaced.add(name);
-    initializers.push(makeTensor(`${name}/row`, [1, ...c.dims.slice(1)], c.values.slice(0, per), type), makeTensor(`${name}/rest`, [c.dims.length - 1], c.dims.slice(1), DataType.INT64));
-    nodes.push({ op_type: 'Concat', input: [rowsName, `${name}/rest`], output: [`${name}/dims`], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] });
-    nodes.push({ op_type: 'Expand', input: [`${name}/row`, `${name}/dims`], output: [name] });
+    const rest = c.dims.slice(1);
+    initializers.push(makeTensor(`${name}/row`, [1, ...rest], c.values.slice(0, per), type));
+    if (equal) {
+      initializers.push(makeTensor(`${name}/rest`, [rest.length], rest, DataType.INT64));
+      nodes.push({ op_type: 'Concat', input: [rowsName, `${name}/rest`], output: [`${name}/dims`], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] });
+      nodes.push({ op_type: 'Expand', input: [`${name}/row`, `${name}/dims`], output: [name] });
+      continue;
+    }
+    // row 0 + k·step for rows k = 0…N−1: Range(0, N) as [N, 1, …], cast to the constant's type.
+    initializers.push(makeTensor(`${name}/step`, [1, ...rest], step, type), makeTensor(`${name}/scalar`, [0], [], DataType.INT64),
+      makeTensor(`${name}/zero`, [], [0], DataType.INT64), makeTensor(`${name}/unit`, [], [1], DataType.INT64), makeTensor(`${name}/column`, [c.dims.length], [-1, ...rest.map(() => 1)], DataType.INT64));
+    nodes.push({ op_type: 'Reshape', input: [rowsName, `${name}/scalar`], output: [`${name}/count`] });
+    nodes.push({ op_type: 'Range', input: [`${name}/zero`, `${name}/count`, `${name}/unit`], output: [`${name}/k`] });
+    nodes.push({ op_type: 'Reshape', input: [`${name}/k`, `${name}/column`], output: [`${name}/k_column`] });
+    nodes.push({ op_type: 'Cast', input: [`${name}/k_column`], output: [`${name}/k_typed`], attribute: [{ name: 'to', type: AttrType.INT, i: type }] });
+    nodes.push({ op_type: 'Mul', input: [`${name}/k_typed`, `${name}/step`], output: [`${name}/steps`] });
+    nodes.push({ op_type: 'Add', input: [`${name}/row`, `${name}/steps`], output: [name] });
   }
   return replaced.size ? { nodes, initializers, replaced } : undefined;
 }

@@ -136,12 +136,14 @@ test('an export that fixes batch 2 and mixes its rows is refused in one line nam
   }
 });
 
-test('an export that fixes batch 2 in folded constants of two equal rows (a zeros(N, …) state, an index expanded to the batch) is batch-freed at any batch; with a constant of two other rows the refusal names the constants', async () => {
+test('an export that fixes batch 2 in folded constants of two equal rows (a zeros(N, …) state, an index expanded to the batch) or of integer rows stepping by a constant (an arange over the batch into the flattened rows) is batch-freed at any batch; with a float constant of two other rows the refusal names the constants', async () => {
   const S = [0.5, -1, 2, 0.25];
   const model = (rows: number[][]) => {
     const em = new Emitter(13, DataType.FLOAT, 'state');
-    // y = Tanh(x ⊙ S + zeros) · F, S and the zeros given as [2, 4] constants, then a per-row offset [2, 1].
-    const h = em.add(em.mul('x', em.constFloat([...S, ...S], [2, 4])), em.constFloat(new Array(8).fill(0), [2, 4]));
+    // x's rows picked back from x flattened, at arange(N)·4 + 0…3; y = Tanh(x ⊙ S + zeros) · F, S and
+    // the zeros given as [2, 4] constants, then a per-row offset [2, 1].
+    const picked = em.op('Gather', [em.reshape('x', [-1]), em.add(em.constInt([0, 4], [2, 1]), em.constInt([0, 1, 2, 3], [4]))], { axis: 0 });
+    const h = em.add(em.mul(picked, em.constFloat([...S, ...S], [2, 4])), em.constFloat(new Array(8).fill(0), [2, 4]));
     em.rename(em.add(em.op('Gemm', [em.op('Tanh', [h]), em.constFloat(F, [4, 5])]), em.constFloat(rows.flat(), [2, rows[0].length])), 'y');
     return encodeModel({
       ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
@@ -156,7 +158,7 @@ test('an export that fixes batch 2 in folded constants of two equal rows (a zero
   assert.ok(relL2(g.attributions.data, want) < 1e-6, `rel L2 ${relL2(g.attributions.data, want)}`);
   const d = await ex.attribute({ data: x, dims: [3, 4] }, { target: 2, method: 'deeplift' });
   d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `row ${r}: delta ${v}`));
-  await rejects(async () => (await Explainer.load(model([[0], [5]]))).attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: 0 }), /fixes batch 2 and the graph does not give the same rows at another batch \(constants of 2 rows: '[^']+' \[2,4\], '[^']+' \[2,4\], '[^']+' \[2,1\]\); export it/);
+  await rejects(async () => (await Explainer.load(model([[0], [5]]))).attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: 0 }), /fixes batch 2 and the graph does not give the same rows at another batch \(constants of 2 rows: '[^']+' \[2,1\], '[^']+' \[2,4\], '[^']+' \[2,4\]\); export it/);
 });
 
 test('an export that fixes batch 2 inside If branches too (their outputs declared [2, 3]) is batch-freed: the If on a shape condition is inlined and the gradient is right', async () => {
