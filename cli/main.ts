@@ -392,7 +392,9 @@ async function info(p: Parsed): Promise<void> {
   // Every float input is explained (jointly); a model without one is explained at its token ids.
   const { cache } = runOptions(p);
   const unbatched = p.flags.has('unbatched');
-  const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache, unbatched }).catch(() => Explainer.load(file, { cache, unbatched }));
+  // Asked for every input by info itself, not by the user: no note on those --wrt all leaves out.
+  const warn = (m: string) => { if (!/: --wrt all: /.test(m)) console.warn(m); };
+  const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache, unbatched, warn }).catch(() => Explainer.load(file, { cache, unbatched }));
   const { view } = ex;
   // '[]' is a scalar's declared shape; a tensor that declares none says so.
   const dims = (vi: (typeof view.inputs)[number]) => {
