@@ -79,16 +79,19 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
 /** Ops after a convolution that keep its feature map as it is laid out: activations, normalisations, residual Adds, gates. */
 const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Mul', 'Sum']);
 
-/** Ops whose output holds each value of their input apart (kept shapes, or a reshaping of them). */
-const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose']);
+/**
+ * Ops whose output holds each value of their input apart (kept shapes, or a reshaping of them), or
+ * a few neighbours of it (an upsampling: torchvision's segmentation heads resize their logits).
+ */
+const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Resize', 'Upsample']);
 
 /**
  * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] (spatial size
  * above 1) that `from` depends on, taken on through the activations, normalisations, residual
  * additions and gates that follow it while they keep its shape — a ResNet's layer4 output, the layer
  * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`. A map that `from`
- * is read from value by value (a segmentation logit's own convolution, through its bias and
- * activation) is passed over for the convolution before it: its gradient there is one channel at
+ * is read from value by value (a segmentation logit's own convolution, through its bias,
+ * activation and upsampling) is passed over for the convolution before it: its gradient there is one channel at
  * one position, so Grad-CAM would return that channel's own map, scaled.
  */
 export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): string | undefined {

@@ -141,19 +141,25 @@ test('Grad-CAM without a layer takes the last convolution\'s feature map through
 
 // A segmentation head's own convolution was the default layer: the explained logit is read from it value by value, so its
 // gradient is one channel at one position and Grad-CAM returned that channel's map (PaddleOCR's DB text detector).
-test('Grad-CAM without a layer on a dense output passes over the map the explained pixel is read from (its bias, activation, reshape) for the convolution before it', async () => {
-  const em = new Emitter(13, DataType.FLOAT, 'seg');
-  const act = em.op('Relu', [em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] })]);
-  const head = em.op('Conv', [act, em.constFloat([0.7, -0.4, 0.2, 0.9, -0.3, 0.5, 0.8, -0.6], [2, 4, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] });
-  em.rename(em.op('Flatten', [em.op('Sigmoid', [em.add(head, em.constFloat([0.1, -0.2], [1, 2, 1, 1]))])], { axis: 1 }), 'y');
-  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'seg', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
-  const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
-  const ex = await Explainer.load(model, { warn: () => {} });
-  const chosen = await ex.attribute(x, { method: 'grad-cam', target: 36 + 15, relu: false });
-  assert.equal(ex.warnings, [`grad-cam: layer '${act}', the last convolution's feature map (--layer picks another)`]);
-  const given = await ex.attribute(x, { method: 'grad-cam', target: 36 + 15, relu: false, layer: act });
-  assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
-});
+// torchvision's segmentation heads (FCN, DeepLabV3, LR-ASPP) upsample their logits to the input size with a bilinear Resize.
+for (const upsampled of [false, true]) {
+  test(`Grad-CAM without a layer on a dense output passes over the map the explained pixel is read from (its bias, activation, reshape${upsampled ? ', a bilinear upsampling' : ''}) for the convolution before it`, async () => {
+    const em = new Emitter(13, DataType.FLOAT, 'seg');
+    const act = em.op('Relu', [em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] })]);
+    const head = em.op('Conv', [act, em.constFloat([0.7, -0.4, 0.2, 0.9, -0.3, 0.5, 0.8, -0.6], [2, 4, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] });
+    const logits = em.op('Sigmoid', [em.add(head, em.constFloat([0.1, -0.2], [1, 2, 1, 1]))]);
+    const dense = upsampled ? em.op('Resize', [logits, '', em.constFloat([1, 1, 2, 2], [4])], { mode: 'linear' }) : logits;
+    em.rename(em.op('Flatten', [dense], { axis: 1 }), 'y');
+    const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'seg', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
+    const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
+    const ex = await Explainer.load(model, { warn: () => {} });
+    const target = upsampled ? 144 + 12 * 5 + 7 : 36 + 15;
+    const chosen = await ex.attribute(x, { method: 'grad-cam', target, relu: false });
+    assert.equal(ex.warnings, [`grad-cam: layer '${act}', the last convolution's feature map (--layer picks another)`]);
+    const given = await ex.attribute(x, { method: 'grad-cam', target, relu: false, layer: act });
+    assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
+  });
+}
 
 test('Grad-CAM of an intermediate tensor (a pooled feature): is A_k/(h·w) and is reported among the outputs', async () => {
   const f = camFixture('cam_gap');

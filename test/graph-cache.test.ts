@@ -44,6 +44,18 @@ test('a second Explainer on the same folder cache reuses the graph: no rebuild, 
   assert.equal(second.outputs, first.outputs);
 });
 
+test('Grad-CAM\'s default layer is named again when its graph comes from the cache', async () => {
+  const dir = tempDir('cache-cam');
+  const notes = async () => {
+    const ex = await Explainer.load(fx.model, { cache: folderCache(dir), warn: () => {} });
+    await ex.attribute(fx.input, { method: 'grad-cam', target: fx.meta.target });
+    return ex.warnings.filter((w) => /^grad-cam: layer '/.test(w));
+  };
+  const first = await notes();
+  assert.is(first.length, 1);
+  assert.is(await builds(async () => assert.equal(await notes(), first)), 0);
+});
+
 test('the call that fills the cache runs the graph the later calls read (bit-identical even where rounding shows)', async () => {
   // An input with one value of 7e24 (a fuzz case): onnxruntime's optimised graph, read back, rounds
   // differently from the session that optimised it, so every call runs the stored graph.
