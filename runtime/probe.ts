@@ -425,7 +425,10 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
   return replaced.size ? { nodes, initializers, replaced } : undefined;
 }
 
-/** The constants (initializers and Constant outputs, not graph inputs) whose first axis has the fixed batch's size. */
+/** Ops whose inputs after the first are weights (a Conv's kernel of B output channels is no batch). */
+const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'LSTM', 'GRU', 'RNN', 'BatchNormalization', 'InstanceNormalization', 'LayerNormalization', 'PRelu']);
+
+/** The constants (initializers and Constant outputs, not graph inputs nor weights) whose first axis has the fixed batch's size. */
 export function batchConstants(view: GraphView, batch: number): { name: string; type: number; c: Constant }[] {
   const graph = view.graph;
   const fed = new Set((graph.input ?? []).map((i) => i.name));
@@ -434,7 +437,8 @@ export function batchConstants(view: GraphView, batch: number): { name: string; 
     ...(graph.node ?? []).filter((n) => n.op_type === 'Constant').map((n) => [n.output![0], n.attribute?.find((a) => a.name === 'value')?.t?.data_type ?? undefined] as const),
   ];
   return typed.flatMap(([name, type]) => {
-    const c = type === undefined || fed.has(name) ? undefined : view.constant(name);
+    const weight = (view.consumers.get(name) ?? []).some((n) => WEIGHTED.has(n.op_type ?? '') && n.input!.indexOf(name) > 0);
+    const c = type === undefined || fed.has(name) || weight ? undefined : view.constant(name);
     return c && type !== undefined && c.dims.length > 0 && c.dims[0] === batch ? [{ name, type, c }] : [];
   });
 }

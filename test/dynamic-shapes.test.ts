@@ -161,6 +161,20 @@ test('an export that fixes batch 2 in folded constants of two equal rows (a zero
   await rejects(async () => (await Explainer.load(model([[0], [5]]))).attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: 0 }), /fixes batch 2 and the graph does not give the same rows at another batch \(constants of 2 rows: '[^']+' \[2,1\], '[^']+' \[2,4\], '[^']+' \[2,4\]\); export it/);
 });
 
+test('a batch that holds the rows of two inputs (torch.cat then torch.chunk on dim 0, as RAFT writes) is refused in one line naming the Slice, not as a missing constant', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'halves');
+  const both = em.concat(['x', em.op('Tanh', ['x'])], 0);
+  const n = em.op('Gather', [em.op('Shape', ['x']), em.constInt([0], [1])], { axis: 0 });
+  const half = (from: string, to: string) => em.op('Slice', [both, from, to, em.constInt([0], [1])]);
+  em.rename(em.matmul(em.add(half(em.constInt([0], [1]), n), half(n, em.mul(n, em.constInt([2], [1])))), em.constFloat(F, [4, 5])), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'halves', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
+  });
+  const x = { data: Float32Array.from({ length: 8 }, (_, i) => Math.sin(i)), dims: [2, 4] };
+  await rejects(async () => (await Explainer.load(model)).attribute(x, { target: 0 }), /\(Slice, opset 13\): slices the batch axis at positions computed from the batch's size \(a batch that holds the rows of two inputs, as torch\.cat then torch\.chunk on dim 0 write\), which is not supported; export the model with a static batch of 1/);
+});
+
 test('an export that fixes batch 2 inside If branches too (their outputs declared [2, 3]) is batch-freed: the If on a shape condition is inlined and the gradient is right', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'cond');
   const y = em.op('Relu', ['x']);

@@ -1,3 +1,4 @@
+import { attrInts } from '../../rewriter/attributes';
 import { intsOf, normAxis, scatterAlongAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
@@ -24,6 +25,12 @@ export const Slice: RuleEntry = {
       const x = node.input![0];
       const xs = ctx.shape(x);
       const rank = xs.length;
+      // Bounds computed from the batch's size on the batch axis: a batch holding two inputs' rows (RAFT's torch.cat then torch.chunk on dim 0).
+      const computed = [1, 2].some((i) => node.input?.[i] && !ctx.isConstant(node.input[i]));
+      const given = node.input?.[3] ? ctx.constant(node.input[3])?.values : attrInts(node, 'axes');
+      if (computed && ctx.batchAxis(x) >= 0 && (given ?? [0]).some((a) => normAxis(ctx, a, rank) === ctx.batchAxis(x))) {
+        ctx.fail('slices the batch axis at positions computed from the batch\'s size (a batch that holds the rows of two inputs, as torch.cat then torch.chunk on dim 0 write), which is not supported; export the model with a static batch of 1 (its rows then run one at a time)');
+      }
       const starts = intsOf(ctx, 'starts', 1) ?? ctx.fail('starts are missing');
       const ends = intsOf(ctx, 'ends', 2) ?? ctx.fail('ends are missing');
       const axes = (intsOf(ctx, 'axes', 3) ?? starts.map((_, k) => k)).map((a) => normAxis(ctx, a, rank));
