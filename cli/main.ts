@@ -86,7 +86,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
   --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers;
-                        default: the last convolution's feature map)
+                        default: the map the global pooling reads, else the last convolution's)
   --no-relu             grad-cam: keep the map's negative part (ReLU is on by default)
   --upsample            resize the map to the input's spatial size (always on for --out .png)
   --interpolate M       bilinear (default) | nearest (guided-grad-cam's default, as Captum)

@@ -3,6 +3,7 @@ import { differentiable, emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
 import { GraphView, holdsRows, rowsText, TensorFacts } from './graph-view';
+import { attrInts } from './attributes';
 import { ExplainError } from './errors';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto, NodeProto } from './proto';
@@ -92,9 +93,11 @@ const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Id
  * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`. A map that `from`
  * is read from value by value (a segmentation logit's own convolution, through its bias,
  * activation and upsampling) is passed over for the convolution before it: its gradient there is one channel at
- * one position, so Grad-CAM would return that channel's own map, scaled.
+ * one position, so Grad-CAM would return that channel's own map, scaled. A classifier's global
+ * pooling over the spatial axes after that convolution (not a squeeze-and-excitation gate's, which
+ * comes before it) gives its input instead: the map its head reads.
  */
-export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): string | undefined {
+export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): { layer: string; source: string } | undefined {
   const same = (a: string, b: string) => facts.shapes.get(a)?.join() === facts.shapes.get(b)?.join();
   const leads = (t: string) => differentiable(view, facts, [t]).has(from);
   const map = (t: string) => {
@@ -107,12 +110,26 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     if (!valueByValue.has(t)) valueByValue.set(t, t === from || (view.consumers.get(t) ?? []).some((n) => passesValues(n, t) && readValueByValue(n.output![0])));
     return valueByValue.get(t)!;
   };
-  const conv = [...view.nodes].reverse().find((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
-  if (!conv) return undefined;
-  let layer = conv.output![0];
+  const nodes = view.nodes;
+  const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
+  const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
+  // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
+  const pool = last((n) => globalPool(n, facts) && map(n.input![0]));
+  if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
+  if (conv >= nodes.length) return undefined;
+  let layer = nodes[conv].output![0];
   for (;;) {
     const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]) && !readValueByValue(n.output![0]));
-    if (next.length !== 1) return layer;
+    if (next.length !== 1) return { layer, source: 'the last convolution\'s feature map' };
     layer = next[0].output![0];
   }
+}
+
+/** A pooling over every spatial axis of a map [N, C, …]: GlobalAveragePool, GlobalMaxPool, or a ReduceMean over axes 2… (torch's x.mean([2, 3])). */
+function globalPool(n: NodeProto, facts: TensorFacts): boolean {
+  if (n.domain) return false;
+  if (n.op_type === 'GlobalAveragePool' || n.op_type === 'GlobalMaxPool') return true;
+  const rank = facts.shapes.get(n.input?.[0] ?? '')?.length ?? 0;
+  const axes = n.op_type === 'ReduceMean' ? (attrInts(n, 'axes') ?? facts.values.get(n.input?.[1] ?? ''))?.map((a) => (a < 0 ? a + rank : a)) : undefined;
+  return rank >= 3 && !!axes && [...axes].sort().join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
 }

@@ -289,11 +289,6 @@ export class Explainer {
     this.warnSink(message);
   }
 
-  /** The note naming the layer a class activation map took by default. */
-  private noteCamLayer(method: string, layer: string): void {
-    this.warnOnce(`${method}: layer '${layer}', the last convolution's feature map (--layer picks another)`);
-  }
-
   /** A warning not already given (each session of a graph onnxruntime's optimiser breaks gives it again). */
   private warnOnce(message: string): void {
     if (!this.warnings.includes(message)) this.warn(message);
@@ -639,7 +634,7 @@ export class Explainer {
   async camLayer(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
+    return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from)?.layer;
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
@@ -694,24 +689,25 @@ export class Explainer {
    * (integrated gradients), or build the reference in (`zeroBaseline`, `baselineRows`) or declare it one row
    * (`sharedBaseline`).
    */
-  async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string; camLayer?: string }> {
+  async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string; camNote?: string }> {
     checkRuleOptions(options);
-    let camLayer: string | undefined;
+    let camNote: string | undefined;
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
     if (map && GRAD_CAMS.has(options.method!) && options.layer === undefined && !this.joint) {
-      camLayer = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
-      if (camLayer) this.noteCamLayer(options.method!, camLayer);
-      options = { ...options, layer: camLayer };
+      const chosen = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
+      camNote = chosen && `${options.method}: layer '${chosen.layer}', ${chosen.source} (--layer picks another)`;
+      if (camNote) this.warnOnce(camNote);
+      options = { ...options, layer: chosen?.layer };
     }
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
     if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
     const expose = [...new Set([output, from])].filter((name) => !this.outputNames.includes(name));
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options, io: this.io };
-    if (map) return { model: map(spec), prepared, from, camLayer };
+    if (map) return { model: map(spec), prepared, from, camNote };
     const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline });
     return { model, prepared, from };
   }
@@ -772,11 +768,11 @@ export class Explainer {
           }
         };
         const cached = await fromCache();
-        if (cached?.info.camLayer) this.noteCamLayer(options.method!, cached.info.camLayer);
+        if (cached?.info.camNote) this.warnOnce(cached.info.camNote);
         if (cached) return cached;
-        const { model, prepared, from, camLayer } = await this.augmented(rowDims, options, build);
+        const { model, prepared, from, camNote } = await this.augmented(rowDims, options, build);
         const { facts, batchDynamic } = prepared;
-        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model), parallel: parallelFor(model), camLayer };
+        const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model), parallel: parallelFor(model), camNote };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their
         // way), where the binding can write it (onnxruntime-node, not onnxruntime-web), and from IR 4
         // (below, onnxruntime lists the constants it folds as graph inputs, then wants them fed).

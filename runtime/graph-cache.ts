@@ -48,6 +48,6 @@ export interface GraphInfo {
   level?: GraphLevel;
   /** Its CPU sessions default to onnxruntime's parallel executor (parallelFor: large graphs). */
   parallel?: boolean;
-  /** The layer a class activation map took by default (said again when the graph comes from the cache). */
-  camLayer?: string;
+  /** The note naming the layer a class activation map took by default (given again when the graph comes from the cache). */
+  camNote?: string;
 }

@@ -122,17 +122,34 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
 });
 
 // Grad-CAM and guided Grad-CAM without --layer were refused, as Captum's LayerGradCam needs one.
-test('Grad-CAM without a layer takes the last convolution\'s feature map through its activation, normalisation and residual Add (a ResNet block\'s output), says which, and equals Grad-CAM at that layer', async () => {
-  const cases: [string, { data: Float32Array; dims: number[] }, string][] = [
+/**
+ * x [N, 3, 6, 6] → a squeeze-and-excitation gate (GlobalAveragePool → 1×1 Conv → Sigmoid, times x) → 3×3 Conv →
+ * SiLU (x·Sigmoid(x): two readers, where the walk along the convolution's map stopped) → the classifier's
+ * GlobalAveragePool (or ReduceMean over axes 2, 3) → Flatten → Gemm.
+ */
+function pooledClassifier(reduceMean: boolean): { model: Uint8Array; x: { data: Float32Array; dims: number[] }; layer: string } {
+  const em = new Emitter(13, DataType.FLOAT, 'pooled');
+  const gate = em.op('Sigmoid', [em.op('Conv', [em.op('GlobalAveragePool', ['x']), em.constFloat([0.5, -0.3, 0.8, 0.2, 0.9, -0.6, -0.4, 0.7, 0.1], [3, 3, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] })]);
+  const conv = em.op('Conv', [em.mul('x', gate), em.constFloat(Array.from({ length: 4 * 27 }, (_, i) => Math.sin(i * 0.53) * 0.4), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+  const silu = em.mul(conv, em.op('Sigmoid', [conv]));
+  const pooled = reduceMean ? em.op('ReduceMean', [silu], { axes: [2, 3], keepdims: 0 }) : em.op('Flatten', [em.op('GlobalAveragePool', [silu])], { axis: 1 });
+  em.rename(em.op('Gemm', [pooled, em.constFloat([0.6, -0.2, 0.3, 0.9, -0.5, 0.4, 0.1, -0.8], [4, 2])]), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'pooled', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
+  return { model, x: { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.47)), dims: [2, 3, 6, 6] }, layer: silu };
+}
+
+test('Grad-CAM without a layer takes the map the classifier\'s global pooling reads (a ResNet block\'s output, an EfficientNet\'s SiLU, not a squeeze-and-excitation gate\'s), says which, and equals Grad-CAM at that layer', async () => {
+  const cases: [Uint8Array | string, { data: Float32Array; dims: number[] }, string][] = [
     [camFixture('cam_gap').model, camFixture('cam_gap').x, '/body/body.7/Relu_output_0'],
     [loadFixture('resnet_bn').model, loadFixture('resnet_bn').input, '/body/body.4/relu2/Relu_output_0'],
     [loadFixture('mobilenet').model, loadFixture('mobilenet').input, '/body/pw/pw.1/HardSwish_output_0'],
+    ...[false, true].map((mean): [Uint8Array, { data: Float32Array; dims: number[] }, string] => { const p = pooledClassifier(mean); return [p.model, p.x, p.layer]; }),
   ];
   for (const [model, x, layer] of cases) {
     for (const method of ['grad-cam', 'guided-grad-cam']) {
       const ex = await Explainer.load(model, { warn: () => {} });
       const chosen = await ex.attribute(x, { method, target: 1 });
-      assert.equal(ex.warnings, [`${method}: layer '${layer}', the last convolution's feature map (--layer picks another)`]);
+      assert.equal(ex.warnings, [`${method}: layer '${layer}', the feature map the global pooling reads (--layer picks another)`]);
       const given = await ex.attribute(x, { method, target: 1, layer });
       assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
     }
