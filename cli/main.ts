@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { isViewNode } from '../rewriter/batchless-inputs';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
@@ -452,7 +453,7 @@ async function info(p: Parsed): Promise<void> {
   if (chosen) console.log(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
   const histogram = new Map<string, number>();
   const keyOf = (n: NodeProto) => opKey(n.op_type ?? '', n.domain);
-  for (const n of view.nodes) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
+  for (const n of view.nodes) if (!isViewNode(n)) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
   console.log('ops:');
   for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
   const rewritten = new Map<string, number>();

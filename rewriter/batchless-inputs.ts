@@ -14,7 +14,7 @@ export function withRowAxis(model: ModelProto, names: Set<string>): ModelProto {
   const graph = model.graph!;
   const row = (name: string) => `${name}/row`;
   const index = makeTensor('batchless/first_row', [], [0], DataType.INT64);
-  const reads: NodeProto[] = [...names].map((name) => ({ op_type: 'Gather', input: [name, index.name!], output: [row(name)], name: row(name), attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }));
+  const reads: NodeProto[] = [...names].map((name) => ({ op_type: 'Gather', input: [name, index.name!], output: [row(name)], name: viewNode(row(name)), attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }));
   const input = (graph.input ?? []).map((vi): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
     if (!names.has(vi.name ?? '') || !tt) return vi;
@@ -55,18 +55,18 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
     if (ids) {
       const start = em.nodes.length;
       em.rename(em.squeeze(`${n.output![0]}/with_sample_axis`, [0]), n.output![0]);
-      return [{ ...n, input: [n.input![0], ids], output: [`${n.output![0]}/with_sample_axis`] }, ...em.nodes.splice(start)];
+      return [{ ...n, input: [n.input![0], ids], output: [`${n.output![0]}/with_sample_axis`] }, ...own(em.nodes.splice(start))];
     }
     return [n.output?.some((o) => outputs.has(o)) ? { ...n, output: n.output.map((o) => (outputs.has(o) ? inner(o) : o)) } : n];
   });
   // The output keeps its name; its node is named apart from the one that now computes `inner(y)`.
-  for (const y of outputs) em.nodes.push({ op_type: 'Identity', input: [em.unsqueeze(inner(y), [0])], output: [y], name: `${y}/with_batch_axis` });
+  for (const y of outputs) em.nodes.push({ op_type: 'Identity', input: [em.unsqueeze(inner(y), [0])], output: [y], name: y });
   // A final Softmax's logits with the axis too: what is explained (resolveOutput).
   for (const logits of finalSoftmaxInputs(view, outputs)) em.rename(em.unsqueeze(logits, [0]), withBatchAxis(logits));
   return {
     ...model,
     graph: {
-      ...renamed, node: [...squeezes, ...node, ...em.nodes], initializer: [...(graph.initializer ?? []), ...em.initializers], value_info: [],
+      ...renamed, node: [...own(squeezes), ...node, ...own(em.nodes)], initializer: [...(graph.initializer ?? []), ...em.initializers], value_info: [],
       input: (graph.input ?? []).map((vi) => (inputs.has(vi.name ?? '') ? withAxis(vi) : vi)),
       output: (graph.output ?? []).map((o) => (outputs.has(o.name ?? '') ? withAxis(o) : o)),
     },
@@ -84,3 +84,13 @@ function finalSoftmaxInputs(view: GraphView, outputs: Set<string>): string[] {
     return n && !n.domain && (n.op_type === 'Softmax' || n.op_type === 'LogSoftmax') ? [n.input![0]] : [];
   });
 }
+
+/** The prefix of the names of the nodes these views add (info counts the model's own ops). */
+const VIEW = 'batch_view/';
+const viewNode = (name: string) => `${VIEW}${name}`;
+
+/** Nodes a view emitted, named as its own. */
+const own = (list: NodeProto[]) => list.map((n) => ({ ...n, name: viewNode(n.name || n.output![0]) }));
+
+/** Whether a node is one the batch views added, not the model's. */
+export const isViewNode = (n: NodeProto) => !!n.name?.startsWith(VIEW);

@@ -14,7 +14,7 @@ import { parseModel } from '../rewriter/model-io';
 import { staticLoopsAndSequences } from '../rewriter/static-loops';
 import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
-import { withBatchAxis, withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
+import { isViewNode, withBatchAxis, withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
 import { cutAtEmbedding, Embedding } from '../rewriter/embedding';
 import { sharedReferenceFits } from '../rewriter/shared-reference';
 import { flatBag } from '../rewriter/embedding-bag';
@@ -670,6 +670,8 @@ export class Explainer {
         reached.add(o);
         if (shaped.has(o) || random.has(o)) continue;
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
+        // The batch views' own steps are not listed; the copies they name are (an output, a final Softmax's logits).
+        if (isViewNode(n) && n.op_type !== 'Identity') continue;
         if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
       }
     }

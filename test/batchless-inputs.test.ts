@@ -248,6 +248,13 @@ test('--unbatched on a model ending in Softmax (torch dynamo\'s policy [54] → 
     assert.ok(relL2(g.outputs.probs.data, [0, 1, 2].flatMap(p)) < 1e-6, 'the probabilities are the model\'s');
     const d = await ex.attribute(x, { method: 'deeplift', target: 2 });
     d.delta!.forEach((v, row) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${row}: delta ${v}`));
+    // info counts the model's own ops and lists the logits' view, not the view's own Squeeze and Unsqueeze.
+    const file = path.join(tempDir('unbatched-softmax'), 'policy.onnx');
+    fs.writeFileSync(file, model);
+    const info = await runCli(['info', file, '--unbatched']);
+    const ops = info.out.slice(info.out.indexOf('ops:') + 1).filter((l) => /^ {2}\S+ +\d+$/.test(l)).map((l) => l.trim().split(/ +/)[0]).sort();
+    assert.equal(ops, ['Identity', 'MatMul', 'Softmax'], info.out.join('\n'));
+    assert.ok(info.out.some((l) => /^ {2}\S+\/with_batch_axis \[N, 3\]/.test(l)) && !info.out.some((l) => /^ {2}unbatched\//.test(l)), info.out.join('\n'));
   }
 });
 
