@@ -27,8 +27,10 @@ export function reportDelta(delta: Float32Array, totals: number[], explained: { 
     const total = totals[row];
     const target = total - d;
     if (kind === 'conserved') {
-      const share = target !== 0 ? ` (${((100 * total) / target).toFixed(1)} % conserved)` : '';
-      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${target.toPrecision(6)}${share}; the rest, ${(-d).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
+      // f(x) as the run gave it: total − d cancels in float32 where the relevance is large.
+      const fx = explained[row]?.value ?? target;
+      const share = fx !== 0 ? ` (${((100 * total) / fx).toFixed(1)} % conserved)` : '';
+      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${fx.toPrecision(6)}${share}; the rest, ${(fx - total).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
       return;
     }
     console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);

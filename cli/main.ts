@@ -688,13 +688,16 @@ async function attribute(p: Parsed): Promise<void> {
     const space = await ex.targetSpaceFor(rowDims, options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
+    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+    // f(x) is the seeded tensor's: the logits behind a final Softmax, returned beside the probabilities.
+    const seeded = r.outputs[from]?.data ?? scores;
     r.targets.forEach((t, row) => {
-      const own = scores.subarray(row * space.rowSize, (row + 1) * space.rowSize);
-      const value = space.values(own)[t];
-      explained[row] = { value, magnitude: space.values(own.map(Math.abs))[t] };
+      const at = (v: Float32Array) => v.subarray(row * space.rowSize, (row + 1) * space.rowSize);
+      const value = space.values(at(scores))[t];
+      const own = at(seeded);
+      explained[row] = { value: space.values(own)[t], magnitude: space.values(own.map(Math.abs))[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
-    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
     if (from !== output) console.log(`explained through the logits '${from}' that a Softmax turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { summationMissed } from '../cli/deltas';
+import { reportDelta, summationMissed } from '../cli/deltas';
 
 // Deltas measured (2026-12-03) on untrained torchvision models with the zero baseline.
 test('a miss of 3.6 % at logits of 10⁻⁹ warns (MobileNetV2 with an absolute threshold); 2·10⁻¹⁵ does not', () => {
@@ -34,3 +34,16 @@ test('subnormal values (an input of 10⁻⁴⁰) keep no relative precision: a m
 });
 
 test.run();
+
+test('LRP\'s conservation line gives f(x) as the run gave it: Σ R − δ cancels in float32 where the relevance is large (an InstanceNorm style-transfer net: Σ R 5·10¹⁴, f(x) 315.87)', () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (m: string) => lines.push(m);
+  try {
+    const total = 4.95659e14;
+    reportDelta(Float32Array.of(total - 315.87), [total], [{ value: 315.87, magnitude: 315.87 }], 'conserved', false);
+  } finally {
+    console.log = log;
+  }
+  assert.match(lines[0], /^row 0: Σ relevance 4\.95659e\+14 of f\(x\) 315\.870 \(/);
+});
