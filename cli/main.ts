@@ -118,7 +118,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   attribute: `onnx-explain attribute MODEL --input X [options]
 
   --input X             .npy (float16/32/64, C order, batch first) or a PNG/JPEG image; for text
-                        models token ids as .npy (int64/int32) or a JSON list, e.g. [[1, 17, 5, 2]]
+                        models token ids as .npy (int64/int32) or a .json file of a list, e.g. [[1, 17, 5, 2]]
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (Keras
                         load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less
                         the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels) | pixels
@@ -449,8 +449,9 @@ async function info(p: Parsed): Promise<void> {
     console.log(`output: ${o.name} ${dims(o)}${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
   }
   const outputs = view.graph.output ?? [];
-  const chosen = outputs.length > 1 ? (() => { try { return ex.resolveOutput(undefined); } catch { return undefined; } })() : undefined;
-  if (chosen) console.log(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
+  const chosen = (() => { try { return ex.resolveOutput(undefined); } catch { return undefined; } })();
+  // Also a model's one output when another tensor is explained (the scores an ArgMax picks from).
+  if (chosen && (outputs.length > 1 || chosen.output !== outputs[0]?.name)) console.log(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
   const histogram = new Map<string, number>();
   const keyOf = (n: NodeProto) => opKey(n.op_type ?? '', n.domain);
   for (const n of view.nodes) if (!isViewNode(n)) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);

@@ -22,7 +22,7 @@ import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
 import { backend, OrtTensor } from './backend';
-import { makeOrtTensor } from './ort-types';
+import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
 import { driverFor } from './drivers';
@@ -333,10 +333,14 @@ export class Explainer {
     });
     if (last.length === 1) return last[0];
     if (candidates.length) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${candidates.join(', ')})`);
-    if (outputs.length === 1) return outputs[0].name ?? '';
-    // Only constants and what picks from scores (a policy's sampled or arg-max action): the scores.
+    // Only constants and what picks from scores (a classifier's ArgMax class id, a policy's sampled or arg-max action): the scores.
     const steps = this.view.nodes.filter((n) => PICKS.has(n.op_type ?? '') && computed.has(n.input![0]) && outputs.some((o) => n.output!.some((t) => t === o.name || valueDescendants(this.view, [t]).has(o.name ?? ''))));
     const read = [...new Set(steps.map((n) => n.input![0]))];
+    if (read.length === 1) {
+      this.warnOnce(`${this.label}: the model's outputs pick from the scores '${read[0]}' (${steps.map((n) => n.op_type).join(', ')}), which are explained (--output names another tensor)`);
+      return read[0];
+    }
+    if (outputs.length === 1) return outputs[0].name ?? '';
     const what = read.length ? `the outputs pick from scores (${[...new Set(steps.map((n) => n.op_type))].join(', ')}): explain them, --output ${read.map((r) => `'${r}'`).join(' or ')}, or` : 'explain';
     throw new ExplainError(`${this.label}: no output of the model is a float tensor computed from its inputs; ${what} a tensor 'onnx-explain info' lists with --output`);
   }
@@ -578,7 +582,7 @@ export class Explainer {
       throw new ExplainError(producer ? `${where}: an output of ${this.view.nodeLabel(producer)}, which is read as other ops here (its outputs are not kept); pick a tensor before or after it` : `${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
     }
     const text = rowsText(shape);
-    if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (ONNX type ${facts.dtypes.get(name)})`);
+    if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (${typeName(facts.dtypes.get(name) ?? 0)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
       const before = seqFirstBatch(this.view, this.input.name) ?? this.explainInstead(prepared, name, () => true);

@@ -184,20 +184,38 @@ test('a policy whose outputs are constants and actions picked from scores names 
   // masked = logits · mask − (1 − mask) · 10⁸
   const masked = em.sub(em.mul(em.matmul('obs', em.constFloat(W, [3, 2])), 'action_masks'), em.mul(em.sub(em.scalar(1), 'action_masks'), em.scalar(1e8)));
   const probs = em.rename(em.op('Softmax', [masked], { axis: 1 }), 'probs');
+  em.rename(em.op('Concat', [em.op('Multinomial', [em.rename(em.op('Log', [probs]), 'logp')], { sample_size: 1 })], { axis: 1 }), 'discrete_actions');
   em.rename(em.op('Concat', [em.op('ArgMax', [probs], { axis: 1 })], { axis: 1 }), 'deterministic_discrete_actions');
   em.rename(em.op('Identity', [em.constFloat([3], [1])]), 'version_number');
   const model = encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 9 }],
     graph: { name: 'agent', node: em.nodes, initializer: em.initializers, input: [valueInfo('obs', DataType.FLOAT, ['N', 3]), valueInfo('action_masks', DataType.FLOAT, ['N', 2])],
-      output: [valueInfo('version_number', DataType.FLOAT, [1]), valueInfo('deterministic_discrete_actions', DataType.INT64, ['N', 1])] },
+      output: [valueInfo('version_number', DataType.FLOAT, [1]), valueInfo('discrete_actions', DataType.INT32, ['N', 1]), valueInfo('deterministic_discrete_actions', DataType.INT64, ['N', 1])] },
   });
   const notes: string[] = [];
   const ex = await Explainer.load(model, { wrt: 'obs', warn: (m) => notes.push(m) });
   const x = { data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] };
-  await rejects(() => ex.attribute(x, { target: 1 }), /no output of the model is a float tensor computed from its inputs; the outputs pick from scores \(ArgMax\): explain them, --output 'probs', or a tensor 'onnx-explain info' lists with --output$/);
+  await rejects(() => ex.attribute(x, { target: 1 }), /no output of the model is a float tensor computed from its inputs; the outputs pick from scores \(Multinomial, ArgMax\): explain them, --output 'logp' or 'probs', or a tensor 'onnx-explain info' lists with --output$/);
   const g = await ex.attribute(x, { target: 1, output: 'probs' });
   assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround), 'the logits allowed by a mask of ones');
   assert.ok(notes.some((n) => /input 'action_masks' not given: using ones \[1,2\]/.test(n)), notes.join('\n'));
+});
+
+// tf2onnx's Keras classifiers that return the class id alone (PINTO's hand-gesture keypoint classifier: ArgMax → class_ids).
+test('a classifier whose one output is an ArgMax class id explains the scores it picks from (through their Softmax), says so, and info names them', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'ids');
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1];
+  const probs = em.op('Softmax', [em.matmul('x', em.constFloat(W, [3, 2]))], { axis: -1 });
+  em.rename(em.op('ArgMax', [probs], { axis: 1, keepdims: 0 }), 'class_ids');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'ids', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo('class_ids', DataType.INT64, ['N'])] } });
+  const ex = await Explainer.load(model, { warn: () => {} });
+  const g = await ex.attribute({ data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] }, { target: 1 });
+  assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround), 'the logit\'s gradient');
+  assert.equal(ex.warnings, [`<bytes>: the model's outputs pick from the scores '${probs}' (ArgMax), which are explained (--output names another tensor)`]);
+  const file = path.join(tempDir('argmax'), 'ids.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.includes(`explained without --output: ${probs} (its Softmax input '${ex.resolveOutput(undefined).from}')`), info.out.join('\n'));
 });
 
 // They asked for --output: Silero VAD returns its next LSTM state (`stateN`, `hn`, `cn`) beside the speech probability.
