@@ -101,4 +101,36 @@ test('LRP-ε: a gate (Sigmoid, HardSigmoid, one minus a gate) multiplying a sign
   }
 });
 
+
+// Relevance passed unchanged through an InstanceNorm reached 10¹⁷ in a style-transfer net: inputs near zero took the
+// relevance of normalised values that the centring had moved away from zero.
+for (const op of ['InstanceNormalization', 'LayerNormalization'] as const) {
+  test(`LRP-ε through ${op} with σ held constant (LN-rule): R_x = x/σ · (u − mean u), u = γ·R/(y + ε)`, async () => {
+    const [C, L] = [2, 4];
+    const gamma = op === 'InstanceNormalization' ? [1.5, -0.5] : [1.5, -0.5, 0.8, 1.1];
+    const beta = op === 'InstanceNormalization' ? [0.2, 0.1] : [0.2, 0.1, -0.3, 0.05];
+    const V = [0.7, -0.4, 0.9, 0.3, -0.8, 0.5, 0.2, -0.6];
+    const ex = await Explainer.load(encodeModel(tinyGraph(['N', C, L], 17, (em, input) => {
+      const norm = op === 'InstanceNormalization'
+        ? em.op(op, [input, em.constFloat(gamma, [C]), em.constFloat(beta, [C])], { epsilon: float(1e-5) })
+        : em.op(op, [input, em.constFloat(gamma, [L]), em.constFloat(beta, [L])], { axis: -1, epsilon: float(1e-5) });
+      return em.matmul(em.op('Flatten', [norm], { axis: 1 }), em.constFloat(V, [C * L, 1]));
+    }).model));
+    const xs = [0.3, -1.2, 0.05, 2.1, -0.4, 0.9, 1.6, -0.7];
+    const r = await ex.attribute({ data: Float32Array.from(xs), dims: [1, C, L] }, { method: 'lrp-epsilon', target: 0, epsilon: 1e-9 });
+    // Each channel's L values are normalised (InstanceNorm over its length, LayerNorm over the last axis: the same groups here).
+    const want = [0, 1].flatMap((c) => {
+      const row = xs.slice(c * L, (c + 1) * L);
+      const mu = row.reduce((a, v) => a + v, 0) / L;
+      const sigma = Math.sqrt(row.reduce((a, v) => a + (v - mu) ** 2, 0) / L + 1e-5);
+      const g = (k: number) => (op === 'InstanceNormalization' ? gamma[c] : gamma[k]);
+      // The MatMul has no bias: R_y = y·V/(Σ y·V)·f = y·V, so R_y/y = V; u = γ·V.
+      const u = row.map((_, k) => g(k) * V[c * L + k]);
+      const mean = u.reduce((a, v) => a + v, 0) / L;
+      return row.map((v, k) => (v / sigma) * (u[k] - mean));
+    });
+    assert.ok(near(r.attributions.data, want, 1e-4), `${Array.from(r.attributions.data)} vs ${want}`);
+  });
+}
+
 test.run();

@@ -118,7 +118,6 @@ test('info --layers on it: without the ids the list says why it is empty (their 
   assert.equal([stray.code, stray.out, stray.err], [1, [], ['onnx-explain: error: info: --feed applies only with --layers']]);
 });
 
-test.run();
 
 test('a model that fixes batch 1 whose fed scalar sets a shape (ConstantOfShape(n − 1)): the batch-freeing check runs with the fed value, not zeros', async () => {
   const em = new Emitter(13, DataType.FLOAT, 't');
@@ -134,3 +133,5 @@ test('a model that fixes batch 1 whose fed scalar sets a shape (ConstantOfShape(
   assert.equal(g.outputs.y.dims, [1, 5]);
   assert.ok(Math.abs(g.attributions.data[0] - (1 - Math.tanh(0.3) ** 2)) < 1e-6 && g.attributions.data[1] === 0, `${g.attributions.data}`);
 });
+
+test.run();

@@ -1,8 +1,8 @@
 import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
-import { attrInt } from '../../rewriter/attributes';
+import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { GraphView } from '../../rewriter/graph-view';
-import { multiplies, reduceAxes } from '../op-forms';
+import { multiplies, normAxis, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 
@@ -67,6 +67,34 @@ const passThrough: BackwardRule = {
     return node.input!.map((a, i) => (active.includes(i) ? em.mul(a, s) : null));
   },
 };
+
+/**
+ * InstanceNormalization and LayerNormalization as the linear map they are with their σ held
+ * constant (Ali et al. 2022's LN-rule): y = γ·(x − μ(x))/σ + β, so the ε rule gives
+ * R_x = x/σ · (u − mean(u)) with u = γ·R/(y + ε·sign y), the means over the normalised axes.
+ * Passing R through unchanged gave it to inputs near zero whose normalised value is not (the
+ * centring moves them), and the layer before divided by them (relevance of 10¹⁷ through a
+ * style-transfer net). Other normalisations pass the relevance through.
+ */
+function normalizationRule({ opType }: RuleEntry): BackwardRule {
+  if (opType !== 'InstanceNormalization' && opType !== 'LayerNormalization') return passThrough;
+  return {
+    backward(ctx, [R]) {
+      const { em, node } = ctx;
+      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1))) return passThrough.backward(ctx, [R]);
+      const [x, scale] = node.input!;
+      const rank = ctx.shape(x).length;
+      const from = opType === 'InstanceNormalization' ? 2 : normAxis(ctx, attrInt(node, 'axis', -1), rank);
+      const axes = Array.from({ length: rank - from }, (_, k) => k + from);
+      const centred = em.sub(x, em.reduceMean(x, axes));
+      const sigma = em.op('Sqrt', [em.add(em.reduceMean(em.mul(centred, centred), axes), em.scalar(attrFloat(node, 'epsilon', 1e-5)))]);
+      // InstanceNormalization's scale is per channel (axis 1), LayerNormalization's over the normalised axes.
+      const gamma = opType === 'InstanceNormalization' ? em.reshape(scale, [1, -1, ...axes.map(() => 1)]) : scale;
+      const u = em.mul(gamma, em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6)));
+      return [em.mul(em.div(x, sigma), em.sub(u, em.reduceMean(u, axes))), ...node.input!.slice(1).map(() => null)];
+    },
+  };
+}
 
 /** Element-wise ops of several activations (Max, Min, Where, Clip): the selected operand takes the relevance. */
 function elementwiseRule({ rule }: RuleEntry): BackwardRule {
@@ -143,7 +171,7 @@ function lrpMethod(name: string, weighted: (e: RuleEntry) => BackwardRule): Meth
     weighted,
     rectifier: () => passThrough,
     activation: () => passThrough,
-    normalization: () => passThrough,
+    normalization: normalizationRule,
     elementwise: elementwiseRule,
     reduction: reductionRule,
     // The winner takes the relevance (gradient routing); --lrp-maxpool epsilon: the ε rule.
