@@ -155,6 +155,9 @@ const MAX_OPTIMIZED_BYTES = 2 ** 30;
 /** Ops whose integer output picks from the scores they read. */
 const PICKS = new Set(['ArgMax', 'ArgMin', 'Multinomial', 'Hardmax']);
 
+/** Ops that carry a pick to an output as it is. */
+const CARRIES = new Set(['Identity', 'Cast', 'Concat', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
 /** For a shape given as that of token ids (one row's when it lacks the batch axis): the embedding's shape to give instead. */
 function embeddingHint(input: string, tokens: NonNullable<Explainer['tokens']>, dims: number[]): string {
   const ids = [...Array(tokens.ids.dims.length - dims.length).fill(1), ...dims];
@@ -334,7 +337,14 @@ export class Explainer {
     if (last.length === 1) return last[0];
     if (candidates.length) throw new ExplainError(`${this.label}: the model has several outputs; choose one with --output (${candidates.join(', ')})`);
     // Only constants and what picks from scores (a classifier's ArgMax class id, a policy's sampled or arg-max action): the scores.
-    const steps = this.view.nodes.filter((n) => PICKS.has(n.op_type ?? '') && computed.has(n.input![0]) && outputs.some((o) => n.output!.some((t) => t === o.name || valueDescendants(this.view, [t]).has(o.name ?? ''))));
+    // An output that is a pick as it is, copied, cast or reshaped (ML-Agents concatenates its one action).
+    const pickOf = (t: string): NodeProto | undefined => {
+      const n = this.view.producer.get(t);
+      if (!n || n.domain) return undefined;
+      if (PICKS.has(n.op_type ?? '')) return computed.has(n.input![0]) && this.view.producer.has(n.input![0]) ? n : undefined;
+      return CARRIES.has(n.op_type ?? '') && (n.op_type !== 'Concat' || n.input!.length === 1) ? pickOf(n.input![0]) : undefined;
+    };
+    const steps = outputs.flatMap((o): NodeProto[] => { const n = pickOf(o.name ?? ''); return n ? [n] : []; });
     const read = [...new Set(steps.map((n) => n.input![0]))];
     if (read.length === 1) {
       this.warnOnce(`${this.label}: the model's outputs pick from the scores '${read[0]}' (${steps.map((n) => n.op_type).join(', ')}), which are explained (--output names another tensor)`);
