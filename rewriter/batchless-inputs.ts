@@ -1,6 +1,6 @@
 import { attrInt } from './attributes';
 import { Emitter } from './emitter';
-import { GraphView, readsRenamed } from './graph-view';
+import { GraphView, producerPastCopies, readsRenamed } from './graph-view';
 import { AttrType, DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
 
 /**
@@ -79,8 +79,7 @@ export const withBatchAxis = (name: string) => `${name}/with_batch_axis`;
 /** The inputs of the Softmax or LogSoftmax nodes that compute outputs (through Identity copies). */
 function finalSoftmaxInputs(view: GraphView, outputs: Set<string>): string[] {
   return [...outputs].flatMap((y) => {
-    let n = view.producer.get(y);
-    while (n?.op_type === 'Identity') n = view.producer.get(n.input![0]);
+    const n = producerPastCopies(view, y);
     return n && !n.domain && (n.op_type === 'Softmax' || n.op_type === 'LogSoftmax') ? [n.input![0]] : [];
   });
 }

@@ -2,7 +2,7 @@ import { attrFloat, attrInt, attrInts } from './attributes';
 import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, rowsText, TensorFacts } from './graph-view';
+import { GraphView, producerPastCopies, rowsText, TensorFacts } from './graph-view';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto, NodeProto, valueInfo } from './proto';
 import { interpolateSpatial } from '../rules/interpolation';
@@ -58,9 +58,7 @@ const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Drop
 export function camHead(view: GraphView, facts: TensorFacts, from: string): CamHead {
   const label = view.label;
   const what = (n: NodeProto | undefined) => (n ? `${n.op_type} node '${n.name || n.output?.[0]}'` : 'a graph input');
-  let linear = view.producer.get(from);
-  // Output names given by Identity nodes (tf2onnx, torch.onnx's renamed outputs).
-  while (linear?.op_type === 'Identity') linear = view.producer.get(linear.input![0]);
+  let linear = producerPastCopies(view, from);
   if (linear?.op_type === 'Add') {
     const mm = linear.input!.map((i) => view.producer.get(i)).find((n) => n?.op_type === 'MatMul');
     const bias = linear.input!.find((i) => view.producer.get(i) !== mm);

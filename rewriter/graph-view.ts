@@ -282,6 +282,13 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
 }
 
 /** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
+/** The node that computes `name`, past Identity copies (output names given by Identity nodes: tf2onnx, torch.onnx). */
+export function producerPastCopies(view: GraphView, name: string): NodeProto | undefined {
+  let n = view.producer.get(name);
+  while (n?.op_type === 'Identity') n = view.producer.get(n.input![0]);
+  return n;
+}
+
 export function throughCasts(name: string, producerOf: (t: string) => NodeProto | undefined): string {
   for (let p = producerOf(name); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producerOf(name)) name = p.input![0];
   return name;

@@ -4,7 +4,7 @@ import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, holdsRows, rowsText, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -148,7 +148,6 @@ export interface AttributionResult {
 
 export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: boolean }
 
-/** Whether `f` throws. */
 /** Largest forward activations and weights (bytes at batch 1) whose graphs cache onnxruntime's optimised form. */
 const MAX_OPTIMIZED_BYTES = 2 ** 30;
 
@@ -164,6 +163,7 @@ function embeddingHint(input: string, tokens: NonNullable<Explainer['tokens']>, 
   return `: '${input}' is the embedding that the token ids '${tokens.ids.name}' look up; give its shape, the ids' and then the width (for ids of shape [${ids}]: ${[...ids, ...tokens.rowDims]})`;
 }
 
+/** Whether `f` throws. */
 function throws(f: () => void): boolean {
   try {
     f();
@@ -396,10 +396,12 @@ export class Explainer {
           const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
           if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
           const freed = await freeHardCodedBatch(view, specs, shapeRows?.[0]);
-          // Constants of that many rows the export folded (an arange over the batch, a weight of that size).
-          const tied = batchConstants(view, batch).slice(0, 3).map(({ name, c }) => `'${name}' [${c.dims}]`);
-          const because = tied.length ? ` (constants of ${batch} rows: ${tied.join(', ')})` : '';
-          if (!freed) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch${because}; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
+          if (!freed) {
+            // Constants of that many rows the export folded (a Reshape to [B·P, −1], a Split of the batch).
+            const tied = batchConstants(view, batch).slice(0, 3).map(({ name, c }) => `'${name}' [${c.dims}]`);
+            const because = tied.length ? ` (constants of ${batch} rows: ${tied.join(', ')})` : '';
+            throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch${because}; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
+          }
           view = new GraphView(freed, this.label);
         }
         // Each stage's graph follows from the model, the input shapes and the stages before it.
@@ -565,11 +567,7 @@ export class Explainer {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
-    const copied = (name: string) => {
-      let n = this.view.producer.get(name);
-      while (n?.op_type === 'Identity') n = this.view.producer.get(n.input![0]);
-      return n;
-    };
+    const copied = (name: string) => producerPastCopies(this.view, name);
     const producer = copied(chosen);
     const softmax = (n: NodeProto | undefined) => (n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax') && !explainSoftmax;
     if (softmax(producer)) return { output: chosen, from: producer!.input![0] };

@@ -397,7 +397,7 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
     const equal = c.dims.length >= 2 && step.every((d) => d === 0);
     // k·step on row 0: an arange over the batch (DLRM's offsets, DGCNN's kNN index base), integers read as data only.
     const steps = stepped && !equal && !isFloatType(type) && c.values.every((v, k) => v === c.values[k % per] + Math.floor(k / per) * step[k % per])
-      && view.nodes.every((n) => !n.input?.includes(name) || DATA_READERS.has(n.op_type ?? ''));
+      && (view.consumers.get(name) ?? []).every((n) => DATA_READERS.has(n.op_type ?? ''));
     if (!equal && !steps) continue;
     if (!replaced.size) {
       initializers.push(makeTensor('batch_free/first', [1], [0], DataType.INT64), makeTensor('batch_free/one', [1], [1], DataType.INT64));
@@ -500,9 +500,10 @@ async function sameRowByRow(original: ModelProto, candidate: ModelProto, inputs:
     const ends = [...want.slice(0, per), ...want.slice((rows - 1) * per)];
     if (!close(got, want) || !close((await Promise.all(single.map((f) => output(sFree, f)))).flat(), ends)) return false;
     if (!anyBatch) return true;
-    const more = splitFeeds(feeds(inputs, rows + 1, true, given), rows + 1);
+    const grown = feeds(inputs, rows + 1, true, given);
+    const more = splitFeeds(grown, rows + 1);
     const alone = (await Promise.all([more[0], more[rows]].map((f) => output(sFree, f)))).flat();
-    const together = await output(sFree, feeds(inputs, rows + 1, true, given));
+    const together = await output(sFree, grown);
     return close([...together.slice(0, per), ...together.slice(rows * per)], alone);
   } finally {
     await sFree.release();

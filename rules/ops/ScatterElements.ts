@@ -4,18 +4,6 @@ import { elementPositions, lastWritesOnly, normAxis } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /**
- * data with the elements at `indices` along `axis` replaced by (reduction add: increased by)
- * updates: torch.onnx's scatter and scatter_add. dUpdates = GatherElements(dY, indices); dData =
- * dY where nothing was written (everywhere for add). The written positions are the scatter of
- * ones, computed as GatherElements' gradient (no ScatterElements: not on the default WebGPU bundle).
- * Without reduction, indices that name a position twice along the axis write it twice, and
- * onnxruntime keeps the last write: only that update gets dY (torch.onnx writes scatter_add so
- * below opset 16, where the other repeats are lost).
- * Reduction max or min (scatter_reduce amax/amin, graph pooling): each output position's dY goes
- * to the values equal to it — data's and the updates written there — shared evenly between ties,
- * as ReduceMax's rule.
- */
-/**
  * dUpdates of the writes onnxruntime keeps: constant indices give a constant mask; computed ones
  * compare each index with the later ones along the axis (K² per line, where that fits).
  */
@@ -30,6 +18,18 @@ function lastWritesOf(ctx: RuleContext, dUpdates: string, indices: string, ds: n
 /** Largest pairwise comparison of computed indices (elements) that lastWritesOf builds. */
 const MAX_PAIRS = 2 ** 22;
 
+/**
+ * data with the elements at `indices` along `axis` replaced by (reduction add: increased by)
+ * updates: torch.onnx's scatter and scatter_add. dUpdates = GatherElements(dY, indices); dData =
+ * dY where nothing was written (everywhere for add). The written positions are the scatter of
+ * ones, computed as GatherElements' gradient (no ScatterElements: not on the default WebGPU bundle).
+ * Without reduction, indices that name a position twice along the axis write it twice, and
+ * onnxruntime keeps the last write: only that update gets dY (torch.onnx writes scatter_add so
+ * below opset 16, where the other repeats are lost).
+ * Reduction max or min (scatter_reduce amax/amin, graph pooling): each output position's dY goes
+ * to the values equal to it — data's and the updates written there — shared evenly between ties,
+ * as ReduceMax's rule.
+ */
 export const ScatterElements: RuleEntry = {
   opType: 'ScatterElements', since: 11, category: 'shape',
   rule: {
