@@ -84,7 +84,7 @@ test('LRP-ε conserves relevance through products of n activations, a divisor th
 
 // An LSTM's gates took half of every product's relevance and passed it through their pre-activations, whose z is
 // near 0 where the bias cancels the input: relevance grew to 10¹⁵ on Keras LSTMs over 30 steps (f(x) of order 1).
-test('LRP-ε: a gate (Sigmoid, HardSigmoid, one minus a gate) multiplying a signal is a constant weight: the signal keeps the relevance, R_i = x_i·ws_i·g', async () => {
+test('LRP-ε: a gate (Sigmoid, HardSigmoid, a part of one, one minus a gate) multiplying a signal is a constant weight: the signal keeps the relevance, R_i = x_i·ws_i·g', async () => {
   const ws = [0.7, -0.4, 0.9];
   const wg = [0.3, 0.5, -0.2];
   const dot = (v: number[]) => x.reduce((s, xi, i) => s + xi * v[i], 0);
@@ -92,6 +92,8 @@ test('LRP-ε: a gate (Sigmoid, HardSigmoid, one minus a gate) multiplying a sign
     ['Sigmoid', (em, a) => em.op('Sigmoid', [a]), (a) => 1 / (1 + Math.exp(-a))],
     ['HardSigmoid', (em, a) => em.op('HardSigmoid', [a], { alpha: float(0.2), beta: float(0.5) }), (a) => Math.min(1, Math.max(0, 0.2 * a + 0.5))],
     ['1 − Sigmoid', (em, a) => em.sub(em.scalar(1), em.op('Sigmoid', [a])), (a) => 1 - 1 / (1 + Math.exp(-a))],
+    // An unrolled LSTM's i, o and f gates: one Sigmoid over the block, split.
+    ['Split of a Sigmoid', (em, a) => em.split(em.op('Sigmoid', [em.concat([a, em.mul(a, em.scalar(2))], 1)]), 1, [1, 1])[0], (a) => 1 / (1 + Math.exp(-a))],
   ];
   for (const [what, gate, value] of gates) {
     const m = tinyModel([3], 13, (em, input) => em.mul(gate(em, em.matmul(input, em.constFloat(wg, [3, 1]))), em.matmul(input, em.constFloat(ws, [3, 1]))));

@@ -7,7 +7,11 @@ export interface State { h?: string; c?: string }
 /** One direction's weights as the spec lays them out: W [G·H, I], R [G·H, H], Wb and Rb [G·H], peepholes P [3H] (row-major values). */
 export interface DirectionWeights { w: number[]; r: number[]; wb: number[]; rb: number[]; p?: number[] }
 
-/** What a cell's step reads: the emitter, the direction's activations and constants built once per direction. */
+/**
+ * What a cell's step reads: the emitter, the activations of the directions it steps together and
+ * their constants, built once (stacked on a leading direction axis when there are several: a step's
+ * tensors are then [D, N, ·] and its MatMuls batched over the directions).
+ */
 export interface StepContext { em: Emitter; hidden: number; acts: Activation[]; consts: Record<string, string>; linearBeforeReset: boolean; inputForget?: boolean }
 
 /**
@@ -19,7 +23,7 @@ export interface Cell {
   gates: number;
   activations: number;
   inputBias(d: DirectionWeights, hidden: number, linearBeforeReset: boolean): number[];
-  constants(em: Emitter, d: DirectionWeights, hidden: number, linearBeforeReset: boolean): Record<string, string>;
+  constants(em: Emitter, ds: DirectionWeights[], hidden: number, linearBeforeReset: boolean): Record<string, string>;
   step(s: StepContext, xw: string, prev: State): State;
 }
 
@@ -30,7 +34,17 @@ export function transposed(m: number[], rows: number, cols: number, firstRow = 0
   return { values: out, dims: [cols, nRows] };
 }
 
-const constMatrix = (em: Emitter, t: { values: Float64Array; dims: number[] }) => em.constFloat(t.values, t.dims);
+/** The directions' matrices as one constant: [rows, cols] for one direction, [D, rows, cols] for several. */
+function constMatrices(em: Emitter, ts: { values: Float64Array; dims: number[] }[]): string {
+  if (ts.length === 1) return em.constFloat(ts[0].values, ts[0].dims);
+  return em.constFloat(ts.flatMap((t) => Array.from(t.values)), [ts.length, ...ts[0].dims]);
+}
+
+/** The directions' vectors as one constant: [H] for one direction, [D, 1, H] for several (broadcast over the rows). */
+function constVectors(em: Emitter, vs: number[][]): string {
+  return em.constFloat(vs.flat(), vs.length === 1 ? [vs[0].length] : [vs.length, 1, vs[0].length]);
+}
+
 const sumBias = (d: DirectionWeights) => d.wb.map((v, k) => v + d.rb[k]);
 /** x + y where y may be zero (undefined). */
 const plus = (em: Emitter, x: string, y?: string) => (y ? em.add(x, y) : x);
@@ -40,7 +54,7 @@ export const RNN_CELL: Cell = {
   gates: 1,
   activations: 1,
   inputBias: sumBias,
-  constants: (em, d, hidden) => ({ rT: constMatrix(em, transposed(d.r, hidden, hidden)) }),
+  constants: (em, ds, hidden) => ({ rT: constMatrices(em, ds.map((d) => transposed(d.r, hidden, hidden))) }),
   step: ({ em, acts, consts }, xw, prev) => ({ h: applyActivation(em, acts[0], plus(em, xw, prev.h && em.matmul(prev.h, consts.rT))) }),
 };
 
@@ -52,19 +66,29 @@ export const LSTM_CELL: Cell = {
   gates: 4,
   activations: 3,
   inputBias: sumBias,
-  constants: (em, d, hidden) => {
-    const consts: Record<string, string> = { rT: constMatrix(em, transposed(d.r, 4 * hidden, hidden)) };
-    if (d.p) ['pi', 'po', 'pf'].forEach((k, g) => { consts[k] = em.constFloat(d.p!.slice(g * hidden, (g + 1) * hidden), [hidden]); });
+  constants: (em, ds, hidden) => {
+    const consts: Record<string, string> = { rT: constMatrices(em, ds.map((d) => transposed(d.r, 4 * hidden, hidden))) };
+    if (ds[0].p) ['pi', 'po', 'pf'].forEach((k, g) => { consts[k] = constVectors(em, ds.map((d) => d.p!.slice(g * hidden, (g + 1) * hidden))); });
     return consts;
   },
   step: ({ em, hidden, acts: [f, g, h], consts, inputForget }, xw, prev) => {
-    const [gi, go, gf, gc] = em.split(plus(em, xw, prev.h && em.matmul(prev.h, consts.rT)), 2, [hidden, hidden, hidden, hidden]);
+    const gates = plus(em, xw, prev.h && em.matmul(prev.h, consts.rT));
+    const cell = (input: string, forget: () => string, gc: string) => {
+      const kept = em.mul(input, applyActivation(em, g, gc));
+      return prev.c ? em.add(em.mul(forget(), prev.c), kept) : kept;
+    };
+    if (!consts.pi && !inputForget) {
+      // Gates i, o, f through f as one block: one activation (and one rule) for the three.
+      const [iof, gc] = em.split(gates, 2, [3 * hidden, hidden]);
+      const [input, output, forget] = em.split(applyActivation(em, f, iof), 2, [hidden, hidden, hidden]);
+      const c = cell(input, () => forget, gc);
+      return { h: em.mul(output, applyActivation(em, h, c)), c };
+    }
+    const [gi, go, gf, gc] = em.split(gates, 2, [hidden, hidden, hidden, hidden]);
     const peephole = (gate: string, p: string) => (consts[p] && prev.c ? em.add(gate, em.mul(prev.c, consts[p])) : gate);
     const input = applyActivation(em, f, peephole(gi, 'pi'));
-    const kept = em.mul(input, applyActivation(em, g, gc));
     // Coupled gates read no forget block (nor its peephole).
-    const forget = () => (inputForget ? em.sub(em.scalar(1), input) : applyActivation(em, f, peephole(gf, 'pf')));
-    const c = prev.c ? em.add(em.mul(forget(), prev.c), kept) : kept;
+    const c = cell(input, () => (inputForget ? em.sub(em.scalar(1), input) : applyActivation(em, f, peephole(gf, 'pf'))), gc);
     const output = consts.po ? em.add(go, em.mul(c, consts.po)) : go;
     return { h: em.mul(applyActivation(em, f, output), applyActivation(em, h, c)), c };
   },
@@ -78,29 +102,33 @@ export const GRU_CELL: Cell = {
   gates: 3,
   activations: 2,
   inputBias: (d, hidden, linearBeforeReset) => sumBias(d).map((v, k) => (linearBeforeReset && k >= 2 * hidden ? d.wb[k] : v)),
-  constants: (em, d, hidden, linearBeforeReset) => {
-    if (!linearBeforeReset) return { rzrT: constMatrix(em, transposed(d.r, 3 * hidden, hidden, 0, 2 * hidden)), rhT: constMatrix(em, transposed(d.r, 3 * hidden, hidden, 2 * hidden, hidden)) };
-    const consts: Record<string, string> = { rT: constMatrix(em, transposed(d.r, 3 * hidden, hidden)) };
-    const rbh = d.rb.slice(2 * hidden);
-    if (rbh.some((v) => v !== 0)) consts.rbh = em.constFloat(rbh, [hidden]);
+  constants: (em, ds, hidden, linearBeforeReset) => {
+    if (!linearBeforeReset) {
+      return {
+        rzrT: constMatrices(em, ds.map((d) => transposed(d.r, 3 * hidden, hidden, 0, 2 * hidden))),
+        rhT: constMatrices(em, ds.map((d) => transposed(d.r, 3 * hidden, hidden, 2 * hidden, hidden))),
+      };
+    }
+    const consts: Record<string, string> = { rT: constMatrices(em, ds.map((d) => transposed(d.r, 3 * hidden, hidden))) };
+    const rbh = ds.map((d) => d.rb.slice(2 * hidden));
+    if (rbh.some((v) => v.some((x) => x !== 0))) consts.rbh = constVectors(em, rbh);
     return consts;
   },
   step: ({ em, hidden, acts: [f, g], consts, linearBeforeReset }, xw, prev) => {
-    const [xz, xr, xh] = em.split(xw, 2, [hidden, hidden, hidden]);
-    let hz: string | undefined;
-    let hr: string | undefined;
-    const reset = () => applyActivation(em, f, plus(em, xr, hr));
+    const [xzr, xh] = em.split(xw, 2, [2 * hidden, hidden]);
+    let hzr: string | undefined;
+    let hh: string | undefined;
+    if (prev.h && linearBeforeReset) [hzr, hh] = em.split(em.matmul(prev.h, consts.rT), 2, [2 * hidden, hidden]);
+    else if (prev.h) hzr = em.matmul(prev.h, consts.rzrT);
+    // Gates z and r through f as one block: one activation (and one rule) for the two.
+    const [z, reset] = em.split(applyActivation(em, f, plus(em, xzr, hzr)), 2, [hidden, hidden]);
     let candidate: string;
     if (linearBeforeReset) {
-      let hh: string | undefined;
-      if (prev.h) [hz, hr, hh] = em.split(em.matmul(prev.h, consts.rT), 2, [hidden, hidden, hidden]);
       const recurrent = hh && consts.rbh ? em.add(hh, consts.rbh) : hh ?? consts.rbh;
-      candidate = applyActivation(em, g, plus(em, xh, recurrent && em.mul(reset(), recurrent)));
+      candidate = applyActivation(em, g, plus(em, xh, recurrent && em.mul(reset, recurrent)));
     } else {
-      if (prev.h) [hz, hr] = em.split(em.matmul(prev.h, consts.rzrT), 2, [hidden, hidden]);
-      candidate = applyActivation(em, g, plus(em, xh, prev.h && em.matmul(em.mul(reset(), prev.h), consts.rhT)));
+      candidate = applyActivation(em, g, plus(em, xh, prev.h && em.matmul(em.mul(reset, prev.h), consts.rhT)));
     }
-    const z = applyActivation(em, f, plus(em, xz, hz));
     const fresh = em.mul(em.sub(em.scalar(1), z), candidate);
     return { h: plus(em, fresh, prev.h && em.mul(z, prev.h)) };
   },

@@ -90,46 +90,56 @@ function unroll(view: GraphView, facts: TensorFacts, node: NodeProto): Emitter {
   const lensF = masked ? em.unsqueeze(em.cast(lensName, em.floatType), [0, 2]) : undefined;
   // A zero initial state (torch.onnx writes ConstantOfShape zeros of the input's batch) is left out:
   // onnxruntime then infers every state's shape from X's and plans their memory in linear time.
-  const initial = (name: string | undefined, d: number) => (name && !isZeros(view, name) ? em.slice(name, [d], [d + 1], [0]) : undefined);
-
-  const ys: string[] = [];
-  const hs: string[] = [];
-  const cs: string[] = [];
-  for (let d = 0; d < directions; d++) {
+  const initial = (name: string | undefined, ds: number[]) => {
+    if (!name || isZeros(view, name)) return undefined;
+    return ds.length === directions ? name : em.slice(name, [ds[0]], [ds[0] + 1], [0]);
+  };
+  const dirWeights = Array.from({ length: directions }, (_, d): DirectionWeights => {
     // Direction d's part of a tensor holding k values per direction (zeros when the input is absent).
     const part = (v: readonly number[] | undefined, k: number) => (v ? Array.from(v.slice(d * k, (d + 1) * k)) : new Array(k).fill(0));
     const bias = part(b, 2 * gh);
-    const weights: DirectionWeights = {
-      w: part(w.values, gh * inputSize), r: part(r.values, gh * hidden),
-      wb: bias.slice(0, gh), rb: bias.slice(gh), p: p && part(p, 3 * hidden),
-    };
+    return { w: part(w.values, gh * inputSize), r: part(r.values, gh * hidden), wb: bias.slice(0, gh), rb: bias.slice(gh), p: p && part(p, 3 * hidden) };
+  });
+  // Each direction's input projection X·Wᵀ + biases for all steps at once, split into the steps.
+  const perStep = dirWeights.map((weights) => {
     const wT = transposed(weights.w, gh, inputSize);
     const projected = em.add(em.matmul(seq, em.constFloat(wT.values, wT.dims)), em.constFloat(cell.inputBias(weights, hidden, linearBeforeReset), [gh]));
-    const perStep = steps === 1 ? [projected] : em.split(projected, 0, new Array(steps).fill(1));
-    const ctx = { em, hidden, acts: acts.slice(d * cell.activations, (d + 1) * cell.activations), consts: cell.constants(em, weights, hidden, linearBeforeReset), linearBeforeReset, inputForget };
-    const reverse = direction === 'reverse' || d === 1;
-    let state: State = { h: initial(h0Name, d), c: initial(c0Name, d) };
-    const outputs: string[] = new Array(steps);
+    return steps === 1 ? [projected] : em.split(projected, 0, new Array(steps).fill(1));
+  });
+  const reverse = (d: number) => direction === 'reverse' || d === 1;
+  const actsOf = (d: number) => acts.slice(d * cell.activations, (d + 1) * cell.activations);
+  // Directions with the same activations step together: one node per gate for both (the graph, and
+  // onnxruntime's time to open it, grow with the nodes), their weights stacked on a direction axis.
+  const together = directions === 2 && JSON.stringify(actsOf(0)) === JSON.stringify(actsOf(1));
+  const groups = together ? [[0, 1]] : Array.from({ length: directions }, (_, d) => [d]);
+  const [yName, hName, cName] = node.output ?? [];
+  const outputs: string[][] = Array.from({ length: directions }, () => new Array(steps));
+  const hs: string[] = [];
+  const cs: string[] = [];
+  for (const ds of groups) {
+    const ctx = { em, hidden, acts: actsOf(ds[0]), consts: cell.constants(em, ds.map((d) => dirWeights[d]), hidden, linearBeforeReset), linearBeforeReset, inputForget };
+    let state: State = { h: initial(h0Name, ds), c: initial(c0Name, ds) };
     for (let k = 0; k < steps; k++) {
-      const t = reverse ? steps - 1 - k : k;
-      const next = cell.step(ctx, perStep[t], state);
-      if (!lensF) {
-        state = next;
-        outputs[t] = next.h!;
-        continue;
+      const ts = ds.map((d) => (reverse(d) ? steps - 1 - k : k));
+      const xs = ds.map((d, j) => perStep[d][ts[j]]);
+      const next = cell.step(ctx, xs.length === 1 ? xs[0] : em.concat(xs, 0), state);
+      let out = next.h!;
+      if (!lensF) state = next;
+      else {
+        const live = em.compare('Less', ds.length === 1 ? em.scalar(ts[0]) : em.constFloat(ts, [ds.length, 1, 1]), lensF);
+        const keep = (fresh: string | undefined, old: string | undefined) => fresh && em.where(live, fresh, old ?? em.scalar(0));
+        out = keep(next.h, undefined)!;
+        state = { h: keep(next.h, state.h), c: keep(next.c, state.c) };
       }
-      const live = em.compare('Less', em.scalar(t), lensF);
-      const keep = (fresh: string | undefined, old: string | undefined) => fresh && em.where(live, fresh, old ?? em.scalar(0));
-      outputs[t] = keep(next.h, undefined)!;
-      state = { h: keep(next.h, state.h), c: keep(next.c, state.c) };
+      if (!yName) continue;
+      const perDirection = ds.length === 1 ? [out] : em.split(out, 0, [1, 1]);
+      ds.forEach((d, j) => { outputs[d][ts[j]] = perDirection[j]; });
     }
-    ys.push(em.unsqueeze(em.concat(outputs, 0), [1]));
     hs.push(state.h!);
     if (state.c) cs.push(state.c);
   }
-  const [yName, hName, cName] = node.output ?? [];
   const emit = (name: string | undefined, value: () => string) => { if (name) em.rename(value(), name); };
-  emit(yName, () => em.concat(ys, 1));
+  emit(yName, () => em.concat(outputs.map((o) => em.unsqueeze(em.concat(o, 0), [1])), 1));
   emit(hName, () => em.concat(hs, 0));
   emit(cName, () => em.concat(cs, 0));
   return em;

@@ -44,11 +44,12 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   };
 }
 
-/** A gate: a Sigmoid or HardSigmoid output, or one minus a gate (GRU's 1 − z). */
+/** A gate: a Sigmoid or HardSigmoid output, a part of one (the gates of an unrolled cell, activated as one block), or one minus a gate (GRU's 1 − z). */
 function isGate(view: GraphView, t: string): boolean {
   const node = view.producer.get(t);
   if (!node || node.domain) return false;
   if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
+  if (node.op_type === 'Split' || node.op_type === 'Slice') return isGate(view, node.input![0]);
   return node.op_type === 'Sub' && view.constant(node.input![0])?.values.every((v) => v === 1) === true && isGate(view, node.input![1]);
 }
 
