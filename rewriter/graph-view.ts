@@ -346,7 +346,7 @@ export function weightConstant(view: GraphView, name: string): Constant | undefi
 }
 
 /** The ops shapeConstant reads through; its results per view (shared inputs are read once). */
-const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Squeeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Slice', 'Transpose']);
+const SHAPE_BUILDERS = new Set(['Identity', 'Cast', 'Unsqueeze', 'Squeeze', 'Concat', 'ConstantOfShape', 'Reshape', 'Slice', 'Transpose', 'Equal', 'Where', 'Add', 'Sub', 'Mul']);
 const shapeConstants = new WeakMap<GraphView, Map<string, Constant | undefined>>();
 /** Largest tensor shapeConstant builds. */
 const BUILT_LIMIT = 4096;
@@ -403,8 +403,21 @@ function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant |
       return { dims, values: gatherAt(first, dims, (at) => perm.reduce((idx, p, k) => { idx[p] = at[k]; return idx; }, Array<number>(perm.length))) };
     }
     case 'Slice': return sliced(node, first, ins);
+    // torch.onnx's expand(…, −1, …): Where(Equal(shape, −1 · ones), ones, shape).
+    case 'Equal': return elementwise(ins as Constant[], ([a, b]) => Number(a === b));
+    case 'Add': return elementwise(ins as Constant[], ([a, b]) => a + b);
+    case 'Sub': return elementwise(ins as Constant[], ([a, b]) => a - b);
+    case 'Mul': return elementwise(ins as Constant[], ([a, b]) => a * b);
+    case 'Where': return elementwise(ins as Constant[], ([c, a, b]) => (c ? a : b));
     default: return undefined;
   }
+}
+
+/** An element-wise function of operands that each hold one value or as many as the largest (shape vectors). */
+function elementwise(ins: Constant[], f: (values: number[]) => number): Constant | undefined {
+  const widest = ins.reduce((a, v) => (v.values.length > a.values.length ? v : a));
+  if (ins.some((v) => v.values.length !== 1 && v.values.length !== widest.values.length)) return undefined;
+  return { dims: widest.dims, values: widest.values.map((_, k) => f(ins.map((v) => v.values[v.values.length === 1 ? 0 : k]))) };
 }
 
 /** Slice of `first` with the node's starts, ends, axes and steps (inputs from opset 10 on, attributes before). */

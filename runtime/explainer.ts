@@ -394,13 +394,15 @@ export class Explainer {
           // Everything below probes one row: a model that fixes a larger batch is batch-freed first,
           // which runs that batch once (a declared batch of 2³¹−1 would fill memory for minutes).
           const values = batch * specs.reduce((sum, s) => sum + s.dims.reduce((a, d) => a * d, 1), 0);
-          if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
+          // A text model's input is the embedding its ids look up: the ids are what the user gave.
+          const fixer = this.tokens ? `token ids input '${this.tokens.ids.name}'` : `input '${this.input.name}'`;
+          if (values > MAX_FIXED_BATCH_VALUES) throw new ExplainError(`${this.label}: ${fixer} fixes batch ${batch}: ${batch} rows of its inputs hold ${values} values, more than the ${MAX_FIXED_BATCH_VALUES} onnx-explain runs to check it; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes)`);
           const freed = await freeHardCodedBatch(view, specs, shapeRows?.[0]);
           if (!freed) {
             // Constants of that many rows the export folded (a Reshape to [B·P, −1], a Split of the batch).
             const tied = batchConstants(view, batch).slice(0, 3).map(({ name, c }) => `'${name}' [${c.dims}]`);
             const because = tied.length ? ` (constants of ${batch} rows: ${tied.join(', ')})` : '';
-            throw new ExplainError(`${this.label}: input '${this.input.name}' fixes batch ${batch} and the graph does not give the same rows at another batch${because}; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
+            throw new ExplainError(`${this.label}: ${fixer} fixes batch ${batch} and the graph does not give the same rows at another batch${because}; export it with a dynamic batch axis (torch.onnx.export's dynamic_axes), or with a leading batch axis if its first axis is not one (a model that takes one unbatched image, a seq-first [L, N, …] input); --unbatched (API unbatched: true) explains the whole tensor as one row`);
           }
           view = new GraphView(freed, this.label);
         }

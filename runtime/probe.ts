@@ -309,15 +309,26 @@ export function fixedBatch(graph: GraphView['graph'], inputs: InputSpec[]): numb
 
 /**
  * For exports that fix the batch (to 1 or to the dummy input's batch B, in the input's shape or in
- * Reshape shape constants): a copy whose input batch is dynamic and whose Reshape constants copy
- * the batch (0) instead of fixing it to B. Returned only when the copy gives the original's
+ * Reshape and Expand shape constants): a copy whose input batch is dynamic and whose Reshape
+ * constants copy the batch (0) instead of fixing it to B, its Expands broadcasting it (1). Returned only when the copy gives the original's
  * outputs for B rows (2 rows of batch-1 runs where B is 1), and row by row at batch 1.
  */
 export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], given: Record<string, OrtTensor> = {}): Promise<ModelProto | undefined> {
   const { model, graph } = view;
   const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
-  const nodes = (graph.node ?? []).map((n) => {
+  let expandRows = false;
+  const nodes = (graph.node ?? []).flatMap<NodeProto>((n): NodeProto | NodeProto[] => {
+    if (n.op_type === 'Expand') {
+      // torch's expand(B, …) at a static batch B (a relative-position bias to the batch): to the input's batch.
+      const to = batch > 1 ? shapeConstant(view, n.input![1]) : undefined;
+      if (to?.values[0] !== batch) return n;
+      const name = `${n.input![1]}/batch_free`;
+      extra.push(makeTensor(`${name}/rest`, [to.values.length - 1], to.values.slice(1), DataType.INT64));
+      const rows = expandRows ? [] : batchOf(inputs[0].name, 'batch_free/expand', extra);
+      expandRows = true;
+      return [...rows, { op_type: 'Concat', input: ['batch_free/expand/rows', `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
+    }
     const shape = n.op_type === 'Reshape' ? shapeConstant(view, n.input?.[1] ?? '') : undefined;
     const first = shape?.values[0] ?? 0;
     // A first dim of B, or (B > 1) of B·k: the batch merged with the heads, as torch's dynamo
@@ -373,6 +384,15 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   return freed;
 }
 
+/** Nodes giving the batch of `input` as [N] in `${prefix}/rows` (their index constants added to `initializers`). */
+function batchOf(input: string, prefix: string, initializers: TensorProto[]): NodeProto[] {
+  initializers.push(makeTensor(`${prefix}/first`, [1], [0], DataType.INT64), makeTensor(`${prefix}/one`, [1], [1], DataType.INT64));
+  return [
+    { op_type: 'Shape', input: [input], output: [`${prefix}/shape`] },
+    { op_type: 'Slice', input: [`${prefix}/shape`, `${prefix}/first`, `${prefix}/one`, `${prefix}/first`], output: [`${prefix}/rows`] },
+  ];
+}
+
 /** Constants that hold the fixed batch, rewritten to follow the input's batch (batchRowConstants). */
 interface BatchRows { nodes: NodeProto[]; initializers: TensorProto[]; replaced: Set<string> }
 
@@ -399,10 +419,7 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
     const steps = stepped && !equal && !isFloatType(type) && c.values.every((v, k) => v === c.values[k % per] + Math.floor(k / per) * step[k % per])
       && (view.consumers.get(name) ?? []).every((n) => DATA_READERS.has(n.op_type ?? ''));
     if (!equal && !steps) continue;
-    if (!replaced.size) {
-      initializers.push(makeTensor('batch_free/first', [1], [0], DataType.INT64), makeTensor('batch_free/one', [1], [1], DataType.INT64));
-      nodes.push({ op_type: 'Shape', input: [input], output: ['batch_free/shape'] }, { op_type: 'Slice', input: ['batch_free/shape', 'batch_free/first', 'batch_free/one', 'batch_free/first'], output: [rowsName] });
-    }
+    if (!replaced.size) nodes.push(...batchOf(input, 'batch_free', initializers));
     replaced.add(name);
     const rest = c.dims.slice(1);
     initializers.push(makeTensor(`${name}/row`, [1, ...rest], c.values.slice(0, per), type));

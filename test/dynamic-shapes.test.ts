@@ -13,6 +13,7 @@ import { rejects } from './support/rejects';
 
 const W = Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i * 0.7) * 0.4);
 const F = Array.from({ length: 4 * 5 }, (_, i) => Math.cos(i * 0.3));
+const T4 = Array.from({ length: 5 * 4 }, (_, i) => Math.sin(i * 1.3) * 0.5);
 
 /** Conv(3→4, 3×3, stride 2, pad 1) → Relu → GlobalAveragePool → Flatten → Gemm(4→5), input [N,3,H,W]. */
 function model(spatial: (number | string)[]): Uint8Array {
@@ -159,6 +160,38 @@ test('an export that fixes batch 2 in folded constants of two equal rows (a zero
   const d = await ex.attribute({ data: x, dims: [3, 4] }, { target: 2, method: 'deeplift' });
   d.delta!.forEach((v, r) => assert.ok(Math.abs(v) < 1e-6, `row ${r}: delta ${v}`));
   await rejects(async () => (await Explainer.load(model([[0], [5]]))).attribute({ data: x.subarray(0, 8), dims: [2, 4] }, { target: 0 }), /fixes batch 2 and the graph does not give the same rows at another batch \(constants of 2 rows: '[^']+' \[2,1\], '[^']+' \[2,4\], '[^']+' \[2,4\]\); export it/);
+});
+
+// A static-batch MPNet export was refused: torch writes expand(B, −1, L, L) of its relative-position bias as an
+// Expand to Where(Equal(shape, −1 · ones), ones, shape) with the shape [B, −1, L, L] a constant.
+test('an export that fixes batch 2 in an Expand of a computed tensor to the batch (torch\'s expand(B, −1) through Where and Equal) is batch-freed: the Expand follows the input\'s batch', async () => {
+  const T = [0.3, -0.2, 0.5, 0.1, -0.4, 0.6, 0.2, -0.1, 0.7, 0.05, -0.3, 0.4];
+  const em = new Emitter(13, DataType.FLOAT, 'expand');
+  const bias = em.op('Gather', [em.constFloat(T, [3, 4]), em.constInt([1], [1])], { axis: 0 });
+  const given = em.constInt([2, -1], [2]);
+  const ones = em.constInt([1, 1], [2]);
+  const shape = em.op('Where', [em.op('Equal', [given, em.mul(ones, em.constInt([-1], [1]))]), ones, given]);
+  em.rename(em.op('Gemm', [em.op('Tanh', [em.add('x', em.op('Expand', [bias, shape]))]), em.constFloat(F, [4, 5])]), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'expand', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [2, 4])], output: [{ name: 'y' }] },
+  });
+  const x = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 0.5));
+  const g = await (await Explainer.load(model)).attribute({ data: x, dims: [3, 4] }, { target: [0, 3, 1] });
+  // ∂y_t/∂x_j = (1 − tanh²(x_j + T[1, j])) · F[j, t]
+  const want = [0, 3, 1].flatMap((t, r) => [0, 1, 2, 3].map((j) => (1 - Math.tanh(x[r * 4 + j] + T[4 + j]) ** 2) * F[j * 5 + t]));
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `rel L2 ${relL2(g.attributions.data, want)}`);
+});
+
+test('a text model that fixes batch 2 in a constant of two other rows is refused naming its token ids, not the embedding they look up', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'text');
+  const looked = em.op('Gather', [em.constFloat(T4, [5, 4]), 'ids'], { axis: 0 });
+  em.rename(em.op('Gemm', [em.add(em.op('ReduceMean', [looked], { axes: [1], keepdims: 0 }), em.constFloat([0, 1, 2, 3, 4, 5, 6, 7], [2, 4])), em.constFloat(F, [4, 5])]), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+    graph: { name: 'text', node: em.nodes, initializer: em.initializers, input: [valueInfo('ids', DataType.INT64, [2, 3])], output: [{ name: 'y' }] },
+  });
+  await rejects(async () => (await Explainer.load(model)).attribute({ data: BigInt64Array.from([1n, 2n, 3n, 4n, 0n, 1n]), dims: [2, 3] }, { target: 0 }), /: token ids input 'ids' fixes batch 2 and the graph does not give the same rows at another batch/);
 });
 
 test('a batch that holds the rows of two inputs (torch.cat then torch.chunk on dim 0, as RAFT writes) is refused in one line naming the Slice, not as a missing constant', async () => {
