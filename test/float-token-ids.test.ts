@@ -56,6 +56,25 @@ test('a float input that is only Cast to integers and indexes an embedding is ex
   assert.equal(joint.inputTokenScores!.input_1.dims, [2, L]);
 });
 
+// HF Funnel casts its int64 attention_mask to float at the input (type_as): read as a float input, the mask
+// was explained in place of the ids.
+test('int64 token ids beside an int64 mask the model only casts to float: the ids are explained, the mask fed (masked positions get 0)', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'funnel');
+  const looked = em.op('Gather', [em.constFloat(E, [V, D]), 'input_ids'], { axis: 0 });
+  const masked = em.mul(looked, em.unsqueeze(em.cast('attention_mask', DataType.FLOAT), [2]));
+  em.rename(em.matmul(em.reduceMean(masked, [1], false), em.constFloat(W, [D, C])), 'logits');
+  const funnel = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'pytorch',
+    graph: { name: 'funnel', node: em.nodes, initializer: em.initializers, input: [valueInfo('input_ids', DataType.INT64, ['N', L]), valueInfo('attention_mask', DataType.INT64, ['N', L])], output: [valueInfo('logits', DataType.FLOAT, ['N', C])] },
+  });
+  const ex = await Explainer.load(funnel);
+  assert.is(ex.tokens?.ids.name, 'input_ids');
+  const mask = [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]];
+  const g = await ex.attribute({ data: BigInt64Array.from(ids.flat().map(BigInt)), dims: [2, L] }, { target, feeds: { attention_mask: { data: BigInt64Array.from(mask.flat().map(BigInt)), dims: [2, L] } } });
+  // ∂logit_t/∂e[p, j] = mask[p] · W[j, t] / L
+  g.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - mask.flat()[Math.floor(k / D)] * W[(k % D) * C + target] / L) < 1e-6, `gradient ${k}`));
+});
+
 test('with a padding mask computed from the float ids (mask_zero) they are still token ids; masked positions get 0', async () => {
   const ex = await Explainer.load(model(true));
   assert.is(ex.tokens?.ids.name, 'input_1');
