@@ -284,7 +284,7 @@ export class Explainer {
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
   static fromModel(model: ModelProto, label: string, options: ExplainerOptions = {}, modelId?: string): Explainer {
     const cache = options.cache && modelId !== undefined ? { store: options.cache, modelId } : undefined;
-    return new Explainer(model, label, options.provider ?? 'cpu', options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched, options.fed);
+    return new Explainer(model, label, options.provider ?? (backend().fallback as Provider), options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched, options.fed);
   }
 
   warn(message: string): void {

@@ -119,6 +119,7 @@ if (missing) {
   skip(test, 'browser module: scripted_loop (a Loop carrying a sequence) on wasm and webgpu', missing);
   for (const name of ['bert_op17', 'gpt2_op14']) skip(test, `browser module: ${name} (int64 token inputs) on wasm and webgpu`, missing);
   skip(test, 'browser module: webgpu without an adapter falls back to wasm with a warning', missing);
+  skip(test, 'browser module: an Explainer loaded without a provider runs on wasm, with no warning', missing);
 } else {
   let session: BrowserSession;
   test.before(async () => { session = await openPage(); });
@@ -140,6 +141,17 @@ if (missing) {
       placements.forEach((lines, k) => assert.equal(offWebGpu(lines), [], `session ${k}`));
     });
   }
+
+  // The default provider was 'cpu', which the browser has not: every result carried a fallback warning.
+  test('browser module: an Explainer loaded without a provider runs on wasm, with no warning', async () => {
+    const fx = fixture('resnet_bn');
+    const args = JSON.stringify({ dir: FIXTURES.resnet_bn.dir, methods: ['gradient'], options: {}, target: fx.target });
+    const run: PageRun & { executionProvider: string } = await session.page.evaluate(`import('/test/support/browser-harness.mjs').then((h) => h.run(${args}))`);
+    assert.equal(run.warnings, []);
+    assert.is(run.executionProvider, 'wasm');
+    const want = (await (await Explainer.load(fx.model)).attribute(fx.input, { target: fx.target })).attributions.data;
+    assert.ok(relL2(run.attributions.gradient, want) <= 1e-5, `rel L2 ${relL2(run.attributions.gradient, want)}`);
+  });
 
   // A model read with its loops written out (torch.jit.script: a Loop carrying a sequence): the
   // probe runs it as exported on WASM; the augmented graphs hold no Loop and run on WebGPU.

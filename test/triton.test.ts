@@ -72,6 +72,18 @@ test('export-triton writes a model repository whose config.pbtxt parses against 
   assert.equal((config.output as Tensor[]).map((t) => t.name), model.graph!.output!.map((o) => o.name), 'the graph\'s outputs');
 });
 
+// The README says exports that fix their batch are batch-freed for Triton too: their outputs lost the declared shape
+// with the fixed batch, and export-triton refused ("has no tensor type and shape Triton can declare").
+test('export-triton of an export that fixes batch 4 (batch-freed): the outputs are declared with the probed shapes and the batch dynamic', async () => {
+  const fx = loadFixture('batch4_reshape');
+  const r = await runCli(['export-triton', fx.model, '--method', 'gradient', '--out', path.join(dir, 'repo'), '--name', 'fixed4']);
+  assert.is(r.code, 0, r.err.join('|'));
+  const config = readConfig(path.join(dir, 'repo', 'fixed4', 'config.pbtxt'));
+  assert.is(config.max_batch_size, 32);
+  const classes = (await (await Explainer.load(fx.model)).attribute(fx.input, { target: 0 })).outputs.output.dims[1];
+  assert.equal((config.output as Tensor[]).map((t) => [t.name, t.dims]), [['output', [classes]], ['attribution', fx.input.dims.slice(1)]]);
+});
+
 test('the exported model answers a batch formed from separate requests as each request alone (what dynamic batching does)', async () => {
   const fx = loadFixture('resnet_bn');
   const file = path.join(dir, 'repo', 'resnet_deeplift', '1', 'model.onnx');

@@ -49,7 +49,7 @@ export async function run({ dir, provider, methods, options, target, verbose }) 
     const r = method === 'maximize' ? await m.maximize(ex, options[method]) : await ex.attribute({ data: x.data, dims: x.dims }, { method, target, ...options[method] });
     attributions[method] = Array.from((r.attributions ?? r.image).data);
   }
-  return { attributions, warnings: [...ex.warnings] };
+  return { attributions, warnings: [...ex.warnings], executionProvider: ex.executionProvider };
 }
 
 /**
