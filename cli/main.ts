@@ -551,12 +551,18 @@ const METHOD_FLAGS: Record<string, string[]> = {
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], neuron: ['neuron-conductance'],
+  epsilon: ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], 'lrp-maxpool': ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'],
+  'maxpool-rule': ['deeplift', 'deeplift-shap'],
+  // And any method inside --noise-tunnel, whose noise it seeds.
+  seed: ['occlusion', 'feature-permutation', 'shapley-value-sampling', 'kernel-shap', 'lime', 'gradient-shap'],
 };
 
 function checkMethodFlags(p: Parsed, method: string): void {
   for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
+    if (flag === 'seed' && p.flags.has('noise-tunnel')) continue;
     const list = users.length > 1 ? `${users.slice(0, -1).join(', ')} and ${users[users.length - 1]}` : users[0];
-    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${list}, not to method '${method}'`);
+    const also = flag === 'seed' ? ' (or to any method with --noise-tunnel)' : '';
+    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${list}${also}, not to method '${method}'`);
   }
 }
 

@@ -571,10 +571,12 @@ export class Explainer {
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
     const copied = (name: string) => producerPastCopies(this.view, name);
     const producer = copied(chosen);
-    const softmax = (n: NodeProto | undefined) => (n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax') && !explainSoftmax;
-    if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
+    const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax';
     // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
     const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
+    if (explainSoftmax && !isSoftmax(producer) && !isSoftmax(sample)) throw new ExplainError(`${this.label}: explainSoftmax (--explain-softmax): '${chosen}' is not a Softmax's output; it is explained as it is`);
+    const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
+    if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
     const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;
     return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
   }
