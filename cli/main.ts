@@ -74,7 +74,8 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
                         (Captum's nodes and weights; default gausslegendre, riemann_trapezoid for
                         neuron-conductance as in Captum)
   --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
-  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning)
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning; wasm: where
+                        onnxruntime-node's native binding is missing)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
                         'all' (every float input), A,B or --wrt A --wrt B (float inputs or token ids, each
                         at its embedding): joint attribution, one per input from one backward pass
@@ -83,7 +84,7 @@ const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default
   --unbatched           the model takes one sample without a batch axis (exported from an unbatched
                         example): give inputs with a leading batch axis; rows run one at a time
   --feed NAME=FILE      another input's values (.npy or a JSON list; one row or one per row); repeatable.
-                        Inputs not fed get zeros (ones for integer *mask* inputs), with a note
+                        Inputs not fed get zeros (ones for inputs named *mask*), with a note
 
 Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewrite):
   --layer NAME          grad-cam, guided-grad-cam: the layer, rank 3 or more (onnx-explain info --layers;
@@ -114,10 +115,12 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --shape DIMS          input shape for --layers when the model's sizes are dynamic
   --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes;
                         fed ids also give the sequence length in place of --shape)
-  --unbatched           the model takes one sample without a batch axis (see attribute --help)`,
+  --unbatched           the model takes one sample without a batch axis (see attribute --help)
+  --threads N           onnxruntime intra-op threads for the probe (default: one per physical core)
+  --cache-dir DIR       keep the probe between runs (see attribute --help); --no-cache: neither read nor write it`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
-  --input X             .npy (float16/32/64, C order, batch first) or a PNG/JPEG image; for text
+  --input X             .npy (float16/32/64 or 8/16-bit integers, C or Fortran order, batch first) or a PNG/JPEG image; for text
                         models token ids as .npy (int64/int32) or a .json file of a list, e.g. [[1, 17, 5, 2]]
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (Keras
                         load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less

@@ -5,6 +5,8 @@ export * from './api';
 export { readNpy, writeNpy } from './node/npy-file';
 export { loadModel, saveModel } from './node/model-file';
 export { writePng, encodePng } from './node/png-file';
+export { readImage } from './node/image-file';
+export { imageToTensor, tensorToRgb } from './image';
 export { defaultCacheDir, defaultCacheLimit, folderCache } from './node/graph-cache';
 export { tritonConfig } from './triton';
 export type { TritonSpec } from './triton';

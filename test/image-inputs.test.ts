@@ -1,14 +1,14 @@
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { imageToTensor, Preprocess } from '../runtime/image';
-import { readImage } from '../runtime/node/image-file';
+import type { Preprocess } from '../runtime/image';
 import { readNpy } from '../runtime/node/npy-file';
 import { browserMissing, openPage } from '../examples/web/headless';
 import { skip } from './support/skip';
 import { loadFixture } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
-import { Explainer } from '../runtime';
+// The public API's (Node) image helpers, as the README names them.
+import { Explainer, imageToTensor, readImage } from '../runtime';
 
 /** models/make_image_inputs.py: a photo crop as PNG and 4:2:0 JPEG, and what Pillow + torchvision make of each. */
 const DIR = path.resolve(__dirname, '../../models/image-inputs');
