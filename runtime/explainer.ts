@@ -1,3 +1,4 @@
+import { attrInt } from '../rewriter/attributes';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
@@ -656,7 +657,17 @@ export class Explainer {
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);
-    return new TargetSpace(output, shape.slice(1), this.label, options.reduce, options.reduceAxes);
+    return new TargetSpace(output, shape.slice(1), this.label, options.reduce, options.reduceAxes, this.predictsMin(from));
+  }
+
+  /** Whether the model's own prediction is this tensor's smallest value: an ArgMin reads it, or the tensor it copies (a k-means' distances). */
+  private predictsMin(tensor: string): boolean {
+    for (let t: string | undefined = tensor; t;) {
+      if ((this.view.consumers.get(t) ?? []).some((n) => !n.domain && n.op_type === 'ArgMin' && attrInt(n, 'axis', 0) !== 0)) return true;
+      const p = this.view.producer.get(t);
+      t = p && !p.domain && p.op_type === 'Identity' ? p.input![0] : undefined;
+    }
+    return false;
   }
 
   /** The target space of `options.output` for one input row shape (labels and values of targets). */

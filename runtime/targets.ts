@@ -34,7 +34,8 @@ export class TargetSpace {
   private readonly reduced: boolean[];
   private readonly scale: number;
 
-  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, reduce?: 'sum' | 'mean', reduceAxes?: number[]) {
+  /** `predictsMin`: the model predicts the smallest value (an ArgMin of the tensor), the default target per row. */
+  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, reduce?: 'sum' | 'mean', reduceAxes?: number[], private readonly predictsMin = false) {
     const rank = rowDims.length + 1;
     this.reduced = rowDims.map(() => false);
     if (reduce) {
@@ -107,12 +108,13 @@ export class TargetSpace {
     return out;
   }
 
-  /** Flat targets per row: given, or each row's argmax of the explained values of `tensorRows`. */
+  /** Flat targets per row: given, or each row's argmax (argmin where the model predicts the smallest) of the explained values of `tensorRows`. */
   targets(target: Target | undefined, n: number, rowsOf: () => Promise<ArrayLike<number>>, what = 'target'): Promise<number[]> | number[] {
     const given = perRow(target, n, what);
     if (given) return given.map((t) => this.flat(t, what));
     if (this.size === 1) return Array(n).fill(0);
-    return rowsOf().then((data) => Array.from({ length: n }, (_, r) => argmax(this.values(Array.prototype.slice.call(data, r * this.rowSize, (r + 1) * this.rowSize)))));
+    const sign = this.predictsMin ? -1 : 1;
+    return rowsOf().then((data) => Array.from({ length: n }, (_, r) => argmax(this.values(Array.prototype.slice.call(data, r * this.rowSize, (r + 1) * this.rowSize)).map((v) => sign * v))));
   }
 
   /**

@@ -75,6 +75,22 @@ test('CLI: --target i:j:k, --reduce mean --reduce-axes, printed values equal the
   assert.is(Number(/= (\S+)$/.exec(occluded.out[0])![1]), Number(/= (\S+)$/.exec(r.out[0])![1]), 'occlusion prints the same value of the tensor');
 });
 
+// ML.NET's k-means returns distances and their ArgMin: the default target was the farthest cluster.
+test('the default target follows the model\'s own prediction: the smallest score where an ArgMin reads it (k-means distances), else the largest', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'kmeans');
+  const score = em.matmul('x', em.constFloat([1, -2, 0.5, 3, 0.2, -1], [2, 3]));
+  em.rename(em.op('ArgMin', [score], { axis: 1, keepdims: 0 }), 'label');
+  em.rename(em.op('Identity', [score]), 'score');
+  const graph = { name: 'kmeans', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2])], output: [{ name: 'label' }, valueInfo('score', DataType.FLOAT, ['N', 3])] };
+  const x = { data: Float32Array.from([0.5, 1, -1, 0.3, 2, -0.7]), dims: [3, 2] };
+  const scores = [0, 1, 2].map((r) => [0, 1, 2].map((c) => x.data[2 * r] * [1, -2, 0.5][c] + x.data[2 * r + 1] * [3, 0.2, -1][c]));
+  const pick = (f: (a: number, b: number) => boolean) => scores.map((row) => row.reduce((best, v, k) => (f(v, row[best]) ? k : best), 0));
+  const kmeans = await (await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph }))).attribute(x, { output: 'score' });
+  assert.equal(kmeans.targets, pick((a, b) => a < b));
+  const plain = await (await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { ...graph, node: graph.node.filter((n) => n.op_type !== 'ArgMin' && n.output![0] !== 'label'), output: graph.output.slice(1) } }))).attribute(x, {});
+  assert.equal(plain.targets, pick((a, b) => a > b));
+});
+
 test('errors name the tensor and its shape', async () => {
   const fails = async (args: string[], re: RegExp) => {
     const r = await runCli(['attribute', MODEL, '--input', INPUT, ...args]);
