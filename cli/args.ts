@@ -18,7 +18,7 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     if (flags.has(name) && !REPEATABLE.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
     if (!known[name]) { flags.set(name, true); continue; }
     const value = inline ?? argv[++i];
-    if (value === undefined || value === '') throw new ExplainError(`${command}: option --${name} needs a value`);
+    if (value === undefined) throw new ExplainError(`${command}: option --${name} needs a value`);
     const previous = flags.get(name);
     flags.set(name, REPEATABLE.has(name) && typeof previous === 'string' ? `${previous},${value}` : value);
   }

@@ -582,6 +582,9 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
+  if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
+  const explained = ex.resolveOutput(p.flags.get('output') as string | undefined);
+  if (p.flags.has('explain-softmax') && explained.from === explained.output) throw new ExplainError(`--explain-softmax: '${explained.output}' is not a Softmax's output; it is explained as it is`);
   const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', protect);

@@ -575,7 +575,6 @@ export class Explainer {
     const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax';
     // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
     const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
-    if (explainSoftmax && !isSoftmax(producer) && !isSoftmax(sample)) throw new ExplainError(`${this.label}: explainSoftmax (--explain-softmax): '${chosen}' is not a Softmax's output; it is explained as it is`);
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
     if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
     const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;

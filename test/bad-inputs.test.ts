@@ -397,15 +397,15 @@ test('CLI usage errors: unknown command, unknown flag, missing --input, --method
 });
 
 // The README says options the run would not use are refused: these were accepted and ignored.
-test('CLI: options the method or the model would not use are refused in one line (an empty value too); --seed applies to any method inside --noise-tunnel', async () => {
+test('CLI: options the method or the model would not use are refused in one line (an empty baseline too); --seed applies to any method inside --noise-tunnel', async () => {
   const run = ['attribute', mlp.model, '--input', MLP_INPUT];
   await cliFails([...run, '--epsilon', '0.1'], /--epsilon applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'gradient'/);
   await cliFails([...run, '--method', 'deeplift', '--alpha', '3'], /--alpha applies to lrp-alphabeta, not to method 'deeplift'/);
   await cliFails([...run, '--maxpool-rule', 'shapley'], /--maxpool-rule applies to deeplift and deeplift-shap, not to method 'gradient'/);
   await cliFails([...run, '--method', 'deeplift', '--lrp-maxpool', 'epsilon'], /--lrp-maxpool applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'deeplift'/);
   await cliFails([...run, '--seed', '4'], /--seed applies to occlusion, .* and gradient-shap \(or to any method with --noise-tunnel\), not to method 'gradient'/);
-  await cliFails([...run, '--explain-softmax'], /explainSoftmax \(--explain-softmax\): '[^']+' is not a Softmax's output; it is explained as it is/);
-  await cliFails([...run, '--baseline', ''], /option --baseline needs a value/);
+  await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output; it is explained as it is/);
+  await cliFails([...run, '--method', 'deeplift', '--baseline', ''], /--baseline: an empty value/);
   const tunnel = await runCli([...run, '--noise-tunnel', 'smoothgrad', '--seed', '4']);
   assert.is(tunnel.code, 0, tunnel.err.join('\n'));
 });
