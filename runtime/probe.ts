@@ -309,9 +309,10 @@ export function fixedBatch(graph: GraphView['graph'], inputs: InputSpec[]): numb
 
 /**
  * For exports that fix the batch (to 1 or to the dummy input's batch B, in the input's shape or in
- * Reshape and Expand shape constants): a copy whose input batch is dynamic and whose Reshape
- * constants copy the batch (0) instead of fixing it to B, its Expands broadcasting it (1). Returned only when the copy gives the original's
- * outputs for B rows (2 rows of batch-1 runs where B is 1), and row by row at batch 1.
+ * Reshape and Expand shape constants): a copy whose input batch is dynamic, whose Reshape constants
+ * copy the batch (0) instead of fixing it to B and whose Expands take the input's batch. Returned
+ * only when the copy gives the original's outputs for B rows (2 rows of batch-1 runs where B is 1),
+ * and row by row at batch 1.
  */
 export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], given: Record<string, OrtTensor> = {}): Promise<ModelProto | undefined> {
   const { model, graph } = view;
