@@ -4,7 +4,7 @@ import { ExplainError } from '../rewriter/errors';
 import { GraphView, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
-import { QDQ_AXIS_OPSET, SCATTER_OPSET } from '../rewriter/opset-upgrade';
+import { GATHER_ELEMENTS_OPSET, QDQ_AXIS_OPSET } from '../rewriter/opset-upgrade';
 import { WIDE_QDQ_OPSET } from '../rewriter/contrib-quantizers';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
@@ -407,7 +407,8 @@ async function info(p: Parsed): Promise<void> {
   };
   console.log(`model: ${ex.label}`);
   const original = new GraphView(ex.model, ex.label);
-  const why = { [SCATTER_OPSET]: 'where Scatter is ScatterElements, whose gradient needs GatherElements', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
+  const scatter = view.nodes.some((n) => n.op_type === 'ScatterElements');
+  const why = { [GATHER_ELEMENTS_OPSET]: scatter ? 'where Scatter is ScatterElements, whose gradient needs GatherElements' : 'the first with GatherElements, which MaxUnpool\'s gradient needs', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
   const lowered = `the newest at which onnxruntime-web's WebGPU kernels run every op; it uses nothing newer`;
   const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, ${view.opset < original.opset ? lowered : why})` : '';
   console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);

@@ -14,7 +14,7 @@ import { onnxMlToStandard } from './onnx-ml';
 import { inlineLocalFunctions } from './local-functions';
 import { liftOldOpset } from './opset-lift';
 import { lowerNewOpset } from './opset-lower';
-import { scatterAtOpset11 } from './opset-upgrade';
+import { gatherOpsAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qonnxQuantToQcdq } from './qonnx-quant';
 import { qoperatorToQdq } from './qoperator';
@@ -35,7 +35,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   stringCategoriesAsCodes, // string columns read only by categorical encoders as int64 codes
   withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9
-  scatterAtOpset11, // opset 9/10 with Scatter at opset 11, where it is ScatterElements
+  gatherOpsAtOpset11, // opset 9/10 with Scatter (ScatterElements at 11) or MaxUnpool at opset 11, whose GatherElements their gradients use
   convTransposeSameAsPads, // SAME-padded ConvTranspose with an output_padding at explicit pads (onnx's shape inference sizes it otherwise than the kernel)
   contribQdqAsStandard, // com.microsoft QuantizeLinear/DequantizeLinear as the standard ops (at opset 21 for 16/4 bits)
   firstPassOfMergedDecoder, // optimum's merged decoder as its first pass (no generation cache)

@@ -56,18 +56,21 @@ export function upgradeOpset(model: ModelProto, target: number, label: string): 
 /** Where QuantizeLinear and DequantizeLinear take an axis (per-channel and per-row scales): readings that need one rebind a model to it. */
 export const QDQ_AXIS_OPSET = 13;
 
-/** Where a model of opset 9 or 10 with the deprecated Scatter is read at opset 11 (see scatterAtOpset11). */
-export const SCATTER_OPSET = 11;
+/** Where a model of opset 9 or 10 is read when an op's gradient needs GatherElements (see gatherOpsAtOpset11). */
+export const GATHER_ELEMENTS_OPSET = 11;
+
+/** Ops of opsets 9–10 whose gradients gather with GatherElements: Scatter (ScatterElements from 11) and MaxUnpool. */
+const GATHERING_BACKWARD = ['Scatter', 'MaxUnpool'];
 
 /**
- * A model of opset 9 or 10 that holds the deprecated Scatter (torch.onnx's scatter below opset 11),
- * rebound to opset 11, where it is ScatterElements: its gradient gathers with GatherElements, which
- * opset 11 brought.
+ * A model of opset 9 or 10 that holds the deprecated Scatter (torch.onnx's scatter below opset 11,
+ * ScatterElements from 11) or MaxUnpool (MATLAB's SegNet exports at opset 8), rebound to opset 11:
+ * their gradients gather with GatherElements, which opset 11 brought.
  */
-export function scatterAtOpset11(model: ModelProto, label: string): ModelProto {
+export function gatherOpsAtOpset11(model: ModelProto, label: string): ModelProto {
   const opset = defaultOpset(model);
-  if (opset < 9 || opset >= SCATTER_OPSET || !opTypes(model.graph!).includes('Scatter')) return model;
-  return upgradeOpset(model, SCATTER_OPSET, label);
+  if (opset < 9 || opset >= GATHER_ELEMENTS_OPSET || !opTypes(model.graph!).some((op) => GATHERING_BACKWARD.includes(op))) return model;
+  return upgradeOpset(model, GATHER_ELEMENTS_OPSET, label);
 }
 
 function upgradeNode(node: NodeProto, view: GraphView, from: number, target: number, extra: TensorProto[]): NodeProto[] {

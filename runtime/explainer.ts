@@ -1,4 +1,4 @@
-import { attrInt } from '../rewriter/attributes';
+import { attrInt, attrInts } from '../rewriter/attributes';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
@@ -577,6 +577,11 @@ export class Explainer {
     const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
     if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
+    // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
+    const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;
+    const before = softmax(inner) ? copied(inner!.input![0]) : undefined;
+    const [p1, p2] = [before, producer].map((n) => (n?.op_type === 'Transpose' ? attrInts(n, 'perm') : undefined));
+    if (p1 && p2 && p1.length === p2.length && p2.every((p, k) => p1[p] === k)) return { output: chosen, from: before!.input![0] };
     const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;
     return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
   }

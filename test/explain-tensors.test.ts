@@ -91,6 +91,21 @@ test('the default target follows the model\'s own prediction: the smallest score
   assert.equal(plain.targets, pick((a, b) => a > b));
 });
 
+// MATLAB's exports end in Transpose → Softmax → Transpose (a softmax over channels last): the probabilities were explained.
+test('a final Softmax between Transposes that undo each other is explained through the logits before them, in the output\'s layout', async () => {
+  const C = [0.5, -1.5, 2, 0.25, -0.75, 1.25];
+  const em = new Emitter(13, DataType.FLOAT, 'matlab');
+  const z = em.mul('x', em.constFloat(C, [1, 2, 3]));
+  const probs = em.op('Softmax', [em.op('Transpose', [z], { perm: [0, 2, 1] })], { axis: -1 });
+  em.rename(em.op('Transpose', [probs], { perm: [0, 2, 1] }), 'y');
+  const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'matlab', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2, 3])], output: [{ name: 'y' }] } }));
+  const x = { data: Float32Array.from([0.3, -0.2, 0.9, 1.1, -0.4, 0.6]), dims: [1, 2, 3] };
+  const r = await ex.attribute(x, { target: [[1, 2]] });
+  // ∂z[1, 2]/∂x = C[1, 2] at (1, 2), 0 elsewhere.
+  assert.equal(Array.from(r.attributions.data), [0, 0, 0, 0, 0, C[5]]);
+  assert.equal(Object.keys(r.outputs).sort(), ['matlab/Mul_1', 'y'].sort());
+});
+
 test('errors name the tensor and its shape', async () => {
   const fails = async (args: string[], re: RegExp) => {
     const r = await runCli(['attribute', MODEL, '--input', INPUT, ...args]);
