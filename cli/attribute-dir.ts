@@ -42,7 +42,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   const ex = await Explainer.load(model, modelOptions(p));
-  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
+  const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
   const baselineFile = p.flags.get('baseline') as string | undefined;
   const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };

@@ -104,7 +104,7 @@ export async function filters(p: Parsed): Promise<void> {
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
   const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
-  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
+  const preprocess = preprocessFlag(p, ex.imagePreset);
   const { x } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   const report = await filterSensitivity(ex, x, options);
   printReport(report, options.top ?? 5);

@@ -124,8 +124,9 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         models token ids as .npy (int64/int32) or a .json file of a list, e.g. [[1, 17, 5, 2]]
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (Keras
                         load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less
-                        the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels) | pixels
-                        ([0,255]; the default for uint8 image inputs)
+                        the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels; the default
+                        where the model subtracts [0,1] means itself) | pixels ([0,255]; the default for
+                        integer image inputs and where the model subtracts mean pixels or scales by 1/255 itself)
   --mean M --std S      image inputs normalised as torchvision's Normalize(M, S) instead of the preset's
                         (with torchvision or none; one value, or one per channel: --mean 0.1307 --std 0.3081)
   --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
@@ -582,7 +583,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
-  const preprocess = preprocessFlag(p, ex.pixelInput ? 'pixels' : 'torchvision');
+  const preprocess = preprocessFlag(p, ex.imagePreset);
   if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
   const explained = ex.resolveOutput(p.flags.get('output') as string | undefined);
   if (p.flags.has('explain-softmax') && explained.from === explained.output) throw new ExplainError(`--explain-softmax: '${explained.output}' is not a Softmax's output; it is explained as it is`);

@@ -1,4 +1,5 @@
 import { attrInt, attrInts } from '../rewriter/attributes';
+import type { Preprocess } from './image';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
@@ -152,6 +153,26 @@ export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: b
 /** Largest forward activations and weights (bytes at batch 1) whose graphs cache onnxruntime's optimised form. */
 const MAX_OPTIMIZED_BYTES = 2 ** 30;
 
+/**
+ * The image scale a float input has where the graph normalises it itself: every op reading it (past
+ * Transposes, copies and casts) subtracts mean pixels (MATLAB's zerocenter and zscore), multiplies by
+ * at most 2/255 or divides by 100 or more (Keras' Rescaling): 'pixels'; subtracts means of [0, 1]
+ * values: 'none'. Undefined otherwise.
+ */
+function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undefined {
+  const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => (['Transpose', 'Identity', 'Cast'].includes(n.op_type ?? '') && !n.domain ? readers(n.output![0]) : [n]));
+  const scale = (n: NodeProto): 'pixels' | 'none' | undefined => {
+    const c = n.domain || n.input?.length !== 2 ? undefined : view.constant(n.input[1])?.values;
+    if (!c?.length) return undefined;
+    const mean = c.reduce((a, v) => a + v, 0) / c.length;
+    if (n.op_type === 'Sub' && c.every((v) => v >= 0 && v <= 255)) return mean > 1.5 ? 'pixels' : mean > 0.05 && c.every((v) => v <= 1) ? 'none' : undefined;
+    if (n.op_type === 'Mul') return c.every((v) => v > 0 && v <= 2 / 255) ? 'pixels' : undefined;
+    return n.op_type === 'Div' && c.every((v) => v >= 100) ? 'pixels' : undefined;
+  };
+  const scales = new Set(readers(input).map(scale));
+  return scales.size === 1 ? [...scales][0] : undefined;
+}
+
 /** Ops whose integer output picks from the scores they read. */
 const PICKS = new Set(['ArgMax', 'ArgMin', 'Multinomial', 'Hardmax']);
 
@@ -304,9 +325,15 @@ export class Explainer {
   }
 
   /** Whether the explained input is an integer image the model reads only through Casts to float (rewriter/cast-input.ts). */
-  get pixelInput(): boolean {
+  /**
+   * How an image file becomes this model's input by default: 'pixels' (0–255) for an integer input
+   * or one the graph itself scales from pixel values, 'none' ([0, 1]) for one the graph centres on
+   * [0, 1] means itself, else torchvision's preset.
+   */
+  get imagePreset(): Preprocess {
     const declared = (this.model.graph?.input ?? []).find((i) => i.name === this.input.name)?.type?.tensor_type?.elem_type;
-    return !this.tokens && !isFloatType(declared ?? DataType.FLOAT);
+    if (this.tokens) return 'torchvision';
+    return !isFloatType(declared ?? DataType.FLOAT) ? 'pixels' : inGraphScale(this.view, this.input.name) ?? 'torchvision';
   }
 
   /** The model's tensor outputs (a ZipMap's sequence of maps is none: onnxruntime-node cannot return it). */

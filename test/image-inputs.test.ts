@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +10,8 @@ import { loadFixture } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
 // The public API's (Node) image helpers, as the README names them.
 import { Explainer, imageToTensor, readImage } from '../runtime';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 
 /** models/make_image_inputs.py: a photo crop as PNG and 4:2:0 JPEG, and what Pillow + torchvision make of each. */
 const DIR = path.resolve(__dirname, '../../models/image-inputs');
@@ -90,6 +93,33 @@ test('the CLI takes --mean/--std for image inputs (attribute), refuses them alon
   assert.is(m.code, 0, m.err.join('|'));
   const values = Array.from(readNpy(img).data as Float32Array);
   assert.ok(Math.min(...values) >= -2 - 1e-6 && Math.max(...values) <= 2 + 1e-6 && values.some((v) => v < 0 || v > 1), `range [${Math.min(...values)}, ${Math.max(...values)}]`);
+});
+
+// MATLAB's imageInputLayer normalises 0–255 pixels in the graph (zerocenter: minus the mean image), as Keras'
+// Rescaling(1/255) does: a PNG read with torchvision's preset gave such models values near 0.
+test('a float image input the graph itself centres on mean pixels or scales by 1/255 takes [0, 255] pixels from an image by default; one it centres on [0, 1] means takes [0, 1] values; others torchvision\'s preset', async () => {
+  const model = (first: (em: Emitter) => string) => {
+    const em = new Emitter(13, DataType.FLOAT, 'pix');
+    em.rename(em.op('Flatten', [em.op('GlobalAveragePool', [first(em)])]), 'y');
+    return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'pix', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 32, 32])], output: [{ name: 'y' }] } });
+  };
+  const kinds: [string, (em: Emitter) => string, string][] = [
+    ['minus mean pixels', (em) => em.sub('x', em.constFloat([123.7, 116.3, 103.5], [1, 3, 1, 1])), 'pixels'],
+    ['times 1/255', (em) => em.mul('x', em.scalar(1 / 255)), 'pixels'],
+    ['NHWC, divided by 255', (em) => em.op('Transpose', [em.div(em.op('Transpose', ['x'], { perm: [0, 2, 3, 1] }), em.scalar(255))], { perm: [0, 3, 1, 2] }), 'pixels'],
+    ['minus [0, 1] means', (em) => em.sub('x', em.constFloat([0.485, 0.456, 0.406], [1, 3, 1, 1])), 'none'],
+    ['a convolution first', (em) => em.op('Conv', ['x', em.constFloat(new Array(27).fill(0.1), [1, 3, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1] }), 'torchvision'],
+  ];
+  for (const [what, first, preset] of kinds) assert.is((await Explainer.load(model(first))).imagePreset, preset, what);
+  // Through the CLI: input × ∂y₀/∂x = x/1024 on channel 0, up to 255/1024 for pixels (2.7/1024 with torchvision's preset).
+  const dir = tempDir('pixel-scale');
+  const file = path.join(dir, 'pix.onnx');
+  fs.writeFileSync(file, model(kinds[0][1]));
+  const out = path.join(dir, 'pix.npy');
+  const r = await runCli(['attribute', file, '--input', path.join(DIR, 'photo.png'), '--method', 'input-x-gradient', '--target', '0', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const max = (readNpy(out).data as Float32Array).reduce((a, v) => Math.max(a, v), 0);
+  assert.ok(max > 0.05, `largest attribution ${max}`);
 });
 
 test('--preprocess caffe on a one-channel model is refused naming the channels', () => {
