@@ -6,7 +6,7 @@ import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, valueDescendants, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -357,9 +357,10 @@ export class Explainer {
     const zipped = outputs.map((o) => this.view.producer.get(o.name ?? '')).filter((n) => n?.op_type === 'ZipMap').map((n) => n!.input![0]);
     const candidates = [...new Set([...floats, ...zipped])];
     if (candidates.length === 1) return candidates[0];
-    // An intermediate tensor exported beside the output it feeds (torch's `input.20` beside `output`, logits beside probabilities) is not the default.
+    // An intermediate tensor exported beside the output it feeds (torch's `input.20` beside `output`, logits beside probabilities),
+    // or a copy of one (ML.NET's Features column echoed beside the Score computed from it), is not the default.
     const last = candidates.filter((c) => {
-      const after = valueDescendants(this.view, [c]);
+      const after = valueDescendants(this.view, [throughCasts(c, (t) => this.view.producer.get(t))]);
       return !candidates.some((d) => d !== c && after.has(d));
     });
     if (last.length === 1) return last[0];

@@ -206,6 +206,10 @@ test('outputs that feed another output (features beside logits beside probabilit
   const x = { data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] };
   assert.equal(Array.from((await ex.attribute(x, { target: 1 })).attributions.data), [W[1], W[3], W[5]].map(Math.fround));
   await rejects(async () => (await Explainer.load(graph(['probs', 'other']))).attribute(x, { target: 1 }), /several outputs; choose one with --output \(probs, other\)/);
+  // A copy of an intermediate beside what is computed from it (ML.NET echoes its Features column beside the Score).
+  const echo = em.rename(em.op('Identity', [feat]), 'feat_echo');
+  const echoed = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'heads', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo(echo, DataType.FLOAT, ['N', 3]), valueInfo('logits', DataType.FLOAT, ['N', 2])] } });
+  assert.equal((await Explainer.load(echoed)).resolveOutput(undefined), { output: 'logits', from: 'logits' });
 });
 
 // Unity ML-Agents' exports: constants (version_number) and sampled or arg-max actions as outputs, a float action mask (1 = allowed).
