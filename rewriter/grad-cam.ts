@@ -81,10 +81,10 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
 const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Mul', 'Sum']);
 
 /**
- * Ops whose output holds each value of their input apart (kept shapes, or a reshaping of them), or
- * a few neighbours of it (an upsampling: torchvision's segmentation heads resize their logits).
+ * Ops whose output holds each value of their input apart (kept shapes, a reshaping or a part of
+ * them), or a few neighbours of it (an upsampling: torchvision's segmentation heads resize their logits).
  */
-const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Resize', 'Upsample']);
+const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Resize', 'Upsample', 'Slice', 'Split']);
 
 /**
  * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] (spatial size
@@ -104,10 +104,12 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     const shape = facts.shapes.get(t);
     return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && leads(t);
   };
-  const passesValues = (n: NodeProto, t: string) => !n.domain && (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t));
+  // A Concat places each input's values apart too (a detector's heads joined into one list of anchors).
+  const passesValues = (n: NodeProto, t: string) => !n.domain && (n.op_type === 'Concat' || (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t)));
+  const outputsOf = (n: NodeProto) => (n.op_type === 'Split' ? n.output! : [n.output![0]]);
   const valueByValue = new Map<string, boolean>();
   const readValueByValue = (t: string): boolean => {
-    if (!valueByValue.has(t)) valueByValue.set(t, t === from || (view.consumers.get(t) ?? []).some((n) => passesValues(n, t) && readValueByValue(n.output![0])));
+    if (!valueByValue.has(t)) valueByValue.set(t, t === from || (view.consumers.get(t) ?? []).some((n) => passesValues(n, t) && outputsOf(n).some(readValueByValue)));
     return valueByValue.get(t)!;
   };
   const nodes = view.nodes;

@@ -159,18 +159,22 @@ test('Grad-CAM without a layer takes the map the classifier\'s global pooling re
 // A segmentation head's own convolution was the default layer: the explained logit is read from it value by value, so its
 // gradient is one channel at one position and Grad-CAM returned that channel's map (PaddleOCR's DB text detector).
 // torchvision's segmentation heads (FCN, DeepLabV3, LR-ASPP) upsample their logits to the input size with a bilinear Resize.
-for (const upsampled of [false, true]) {
-  test(`Grad-CAM without a layer on a dense output passes over the map the explained pixel is read from (its bias, activation, reshape${upsampled ? ', a bilinear upsampling' : ''}) for the convolution before it`, async () => {
+// A TFLite BlazeFace (tf2onnx) concatenates its heads' anchors: the default was a head's convolution, its map zero at most anchors.
+for (const kind of ['dense', 'upsampled', 'concatenated heads'] as const) {
+  test(`Grad-CAM without a layer on a ${kind === 'concatenated heads' ? 'detector\'s concatenated anchors' : 'dense output'} passes over the map${kind === 'concatenated heads' ? 's' : ''} the explained value is read from (bias, activation, reshape${kind === 'upsampled' ? ', a bilinear upsampling' : kind === 'dense' ? '' : ', Transpose and Concat'}) for the convolution before`, async () => {
     const em = new Emitter(13, DataType.FLOAT, 'seg');
     const act = em.op('Relu', [em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] })]);
-    const head = em.op('Conv', [act, em.constFloat([0.7, -0.4, 0.2, 0.9, -0.3, 0.5, 0.8, -0.6], [2, 4, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] });
+    const conv1x1 = (w: number[], out: number) => em.op('Conv', [act, em.constFloat(w, [out, 4, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] });
+    const head = conv1x1([0.7, -0.4, 0.2, 0.9, -0.3, 0.5, 0.8, -0.6], 2);
     const logits = em.op('Sigmoid', [em.add(head, em.constFloat([0.1, -0.2], [1, 2, 1, 1]))]);
-    const dense = upsampled ? em.op('Resize', [logits, '', em.constFloat([1, 1, 2, 2], [4])], { mode: 'linear' }) : logits;
+    const anchors = (t: string) => em.reshape(em.op('Transpose', [t], { perm: [0, 2, 3, 1] }), [0, -1, 1]);
+    const dense = kind === 'upsampled' ? em.op('Resize', [logits, '', em.constFloat([1, 1, 2, 2], [4])], { mode: 'linear' })
+      : kind === 'concatenated heads' ? em.concat([anchors(logits), anchors(conv1x1([0.3, 0.6, -0.5, 0.4], 1))], 1) : logits;
     em.rename(em.op('Flatten', [dense], { axis: 1 }), 'y');
     const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'seg', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
     const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
     const ex = await Explainer.load(model, { warn: () => {} });
-    const target = upsampled ? 144 + 12 * 5 + 7 : 36 + 15;
+    const target = { dense: 36 + 15, upsampled: 144 + 12 * 5 + 7, 'concatenated heads': 72 + 20 }[kind];
     const chosen = await ex.attribute(x, { method: 'grad-cam', target, relu: false });
     assert.equal(ex.warnings, [`grad-cam: layer '${act}', the last convolution's feature map (--layer picks another)`]);
     const given = await ex.attribute(x, { method: 'grad-cam', target, relu: false, layer: act });
