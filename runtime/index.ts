@@ -11,3 +11,5 @@ export { defaultCacheDir, defaultCacheLimit, folderCache } from './node/graph-ca
 export { tritonConfig } from './triton';
 export type { TritonSpec } from './triton';
 export { asNdarray } from './tensors';
+/** The onnxruntime namespace the sessions run on (onnxruntime-node, or onnxruntime-web where the native binding is missing). */
+export { ortApi } from './backend';

@@ -461,6 +461,24 @@ test('--provider cuda does not fail: one-line warning and CPU fallback', async (
   await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--provider', 'tpu'], /--provider: 'tpu' is not one of cpu, cuda, webgpu/);
 });
 
+test('API: provider cuda without CUDA, with ortApi().env.logLevel raised first: the one warning goes to warn, stderr stays empty', () => {
+  const api = path.resolve(__dirname, '../runtime');
+  const script = `const { Explainer, ortApi, readNpy } = require(${JSON.stringify(api)});
+(async () => {
+  ortApi().env.logLevel = 'fatal';
+  const warns = [];
+  const ex = await Explainer.load(${JSON.stringify(mlp.model)}, { provider: 'cuda', warn: (m) => warns.push(m) });
+  await ex.attribute(readNpy(${JSON.stringify(MLP_INPUT)}), {});
+  console.log(JSON.stringify({ warnings: warns.length, provider: ex.executionProvider }));
+})();`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '');
+  const out = JSON.parse(r.stdout);
+  // Either CUDA works here (no warning) or the fallback's one warning went to warn.
+  assert.ok(out.provider === 'cuda' ? out.warnings === 0 : out.warnings === 1 && out.provider === 'cpu', r.stdout);
+});
+
 test('--provider cuda: the process stderr holds only the one warning line (no native log noise)', () => {
   const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
   const r = spawnSync(process.execPath, [bin, 'attribute', mlp.model, '--input', MLP_INPUT, '--provider', 'cuda'], { encoding: 'utf8', timeout: 30000 });
