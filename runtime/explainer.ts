@@ -727,6 +727,8 @@ export class Explainer {
       for (const o of n.output ?? []) {
         if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
         reached.add(o);
+        // Dropout's mask (float before opset 12) holds no value of the input: its gradient is 0.
+        if (n.op_type === 'Dropout' && o !== n.output![0]) continue;
         if (shaped.has(o) || random.has(o)) continue;
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
         // The batch views' own steps are not listed; the copies they name are (an output, a final Softmax's logits).

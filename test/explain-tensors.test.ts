@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { modelInputs } from '../runtime/inputs';
@@ -104,6 +104,16 @@ test('a final Softmax between Transposes that undo each other is explained throu
   // ∂z[1, 2]/∂x = C[1, 2] at (1, 2), 0 elsewhere.
   assert.equal(Array.from(r.attributions.data), [0, 0, 0, 0, 0, C[5]]);
   assert.equal(Object.keys(r.outputs).sort(), ['matlab/Mul_1', 'y'].sort());
+});
+
+// onnx-caffe2's SqueezeNet keeps Dropout's mask output (float before opset 12): info listed it as explainable.
+test('Dropout\'s mask output is not among the explainable tensors; its output is', async () => {
+  const em = new Emitter(9, DataType.FLOAT, 'drop');
+  const [kept, mask] = em.opN('Dropout', [em.op('Relu', ['x'])], 2, { ratio: float(0.5) });
+  em.rename(em.add(kept, mask), 'y');
+  const ex = await Explainer.load(encodeModel({ ir_version: 4, opset_import: [{ domain: '', version: 9 }], graph: { name: 'drop', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [{ name: 'y' }] } }));
+  const names = (await ex.explainableTensors()).map((t) => t.name);
+  assert.ok(names.includes(kept) && !names.includes(mask), names.join(', '));
 });
 
 test('errors name the tensor and its shape', async () => {
