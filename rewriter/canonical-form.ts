@@ -18,7 +18,7 @@ import { gatherOpsAtOpset11 } from './opset-upgrade';
 import { unfuseTransformerOps } from './ort-fusions';
 import { qonnxQuantToQcdq } from './qonnx-quant';
 import { qoperatorToQdq } from './qoperator';
-import { sliceIndicesAsVectors } from './slice-indices';
+import { sliceAttributesInInt32, sliceIndicesAsVectors } from './slice-indices';
 import { stringCategoriesAsCodes } from './string-categories';
 import { withoutStringInputs } from './string-inputs';
 import { zeroInitialStatesDropped } from './zero-initial-states';
@@ -32,6 +32,7 @@ const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   zeroInitialStatesDropped, // recurrent cells' all-zero constant initial states left out (the spec's default)
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
   sliceIndicesAsVectors, // Slice's scalar starts/ends/axes/steps as 1-D tensors
+  sliceAttributesInInt32, // opset-1 Slice bounds clamped to int32 (onnxruntime-web's JSEP truncates 2⁶³ − 1 to −1)
   stringCategoriesAsCodes, // string columns read only by categorical encoders as int64 codes
   withoutStringInputs, // other string inputs (ML.NET's Label column) left out with what they compute
   liftOldOpset, // opset 7/8 at opset 9

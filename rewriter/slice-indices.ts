@@ -1,5 +1,7 @@
+import { attrInts } from './attributes';
 import { GraphView } from './graph-view';
-import { DataType, makeTensor, ModelProto, TensorProto } from './proto';
+import { withAttrs } from './opset-lift';
+import { DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
 /**
  * Slice's starts, ends, axes and steps given as scalars (torch's dynamo export writes them so) as
@@ -25,4 +27,25 @@ export function sliceIndicesAsVectors(model: ModelProto, label: string): ModelPr
   }));
   const graph = model.graph!;
   return { ...model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...added.values()] } };
+}
+
+/** int32's range, which onnxruntime-web's WebGPU (JSEP) Slice reads the attribute form's bounds in. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Slice's `starts` and `ends` attributes (opsets 1–9) clamped to int32: onnxruntime-web's default
+ * WebGPU backend truncates torch's end of 2⁶³ − 1 to −1 and slices nothing. Clamped, a bound past
+ * the axis is still past it (the spec clamps to the axis), so the outputs are the same.
+ */
+export function sliceAttributesInInt32(model: ModelProto): ModelProto {
+  const clamped = (v: number) => Math.min(Math.max(v, -INT32_MAX - 1), INT32_MAX);
+  const bounds = (n: NodeProto) => ['starts', 'ends'].map((a) => attrInts(n, a));
+  const wide = (n: NodeProto) => n.op_type === 'Slice' && !n.domain && bounds(n).some((b) => b?.some((v) => v !== clamped(v)));
+  if (!(model.graph?.node ?? []).some(wide)) return model;
+  const node = model.graph!.node!.map((n) => {
+    if (!wide(n)) return n;
+    const [starts, ends] = bounds(n);
+    return withAttrs(n, [], { ...(starts ? { starts: starts.map(clamped) } : {}), ...(ends ? { ends: ends.map(clamped) } : {}) });
+  });
+  return { ...model, graph: { ...model.graph!, node } };
 }

@@ -1,16 +1,25 @@
 import { attrTensorValues } from './attributes';
-import { GraphView } from './graph-view';
+import { GraphView, nodeReads, withoutUnreadNodes } from './graph-view';
 import { ModelProto } from './proto';
 
 /** The initial-state inputs of the recurrent ops: initial_h (and LSTM's initial_c). */
 const INITIAL_STATES: Record<string, number[]> = { RNN: [5], GRU: [5], LSTM: [5, 6] };
 
-/** Whether a tensor is all zeros by construction: a zero constant, or ConstantOfShape with a zero (or default) value. */
+/** Ops that move their first input's values (or all inputs', Concat) without changing them: zeros stay zeros. */
+const VALUE_MOVES = new Set(['Identity', 'Cast', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Transpose', 'Expand', 'Tile', 'Slice', 'Split', 'Gather', 'Concat']);
+
+/**
+ * Whether a tensor is all zeros by construction: a zero constant, ConstantOfShape with a zero (or
+ * default) value, or a part or rearrangement of such (a stacked LSTM's per-layer Slice of torch's zero state).
+ */
 export function isZeros(view: GraphView, name: string): boolean {
   const constant = view.constant(name);
   if (constant) return constant.values.every((v) => v === 0);
   const producer = view.producer.get(name);
-  return producer?.op_type === 'ConstantOfShape' && (attrTensorValues(producer, 'value') ?? [0]).every((v) => v === 0);
+  if (!producer || producer.domain) return false;
+  if (producer.op_type === 'ConstantOfShape') return (attrTensorValues(producer, 'value') ?? [0]).every((v) => v === 0);
+  const moved = producer.op_type === 'Concat' ? producer.input ?? [] : [producer.input?.[0] ?? ''];
+  return VALUE_MOVES.has(producer.op_type ?? '') && moved.length > 0 && moved.every((t) => !!t && isZeros(view, t));
 }
 
 /**
@@ -23,12 +32,21 @@ export function zeroInitialStatesDropped(model: ModelProto, label: string): Mode
   if (!(model.graph?.node ?? []).some((n) => !n.domain && Object.hasOwn(INITIAL_STATES, n.op_type ?? ''))) return model;
   const view = new GraphView(model, label);
   const zeros = (t: string | undefined) => !!t && isZeros(view, t);
-  let changed = false;
+  const dropped = new Set<string>();
   const node = view.nodes.map((n) => {
     const states = (!n.domain && INITIAL_STATES[n.op_type ?? '']) || [];
     if (!states.some((k) => zeros(n.input?.[k]))) return n;
-    changed = true;
-    return { ...n, input: n.input!.map((t, k) => (states.includes(k) && zeros(t) ? '' : t)) };
+    return { ...n, input: n.input!.map((t, k) => (states.includes(k) && zeros(t) ? (dropped.add(t), '') : t)) };
   });
-  return changed ? { ...model, graph: { ...model.graph!, node } } : model;
+  if (!dropped.size) return model;
+  // What built the zero states and nothing else reads (torch's Shape, Gather, Concat, ConstantOfShape): left on the CPU by the WebGPU EP.
+  const builders = new Set<string>();
+  const collect = (t: string) => {
+    const p = view.producer.get(t);
+    if (!p || builders.has(t)) return;
+    p.output!.forEach((o) => builders.add(o));
+    nodeReads(p).forEach(collect);
+  };
+  dropped.forEach(collect);
+  return { ...model, graph: { ...model.graph!, node: withoutUnreadNodes(model.graph!, node, (n) => n.output!.some((o) => builders.has(o))) } };
 }

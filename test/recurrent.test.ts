@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { deeplift } from '../rules/methods/deeplift';
 import { float, floats, strings } from '../rewriter/emitter';
 import { GraphView } from '../rewriter/graph-view';
-import { AttrType, DataType, encodeModel, ModelProto, NodeProto, tensorValues, valueInfo } from '../rewriter/proto';
+import { AttrType, DataType, decodeModel, encodeModel, ModelProto, NodeProto, tensorValues, valueInfo } from '../rewriter/proto';
+import { canonicalForm } from '../rewriter/canonical-form';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
 import { nonNativeOps } from '../rewriter/webgpu-ops';
 import { Explainer } from '../runtime';
@@ -261,5 +262,16 @@ for (const op of ['LSTM', 'GRU'] as const) {
     assert.is(count('MatMul'), 2 + (L - 1) * (op === 'GRU' ? 2 : 1));
   });
 }
+
+// torch's zero state (Shape, Gather, Concat, ConstantOfShape of the batch), sliced per layer in a stacked LSTM, stayed
+// in the graph: onnxruntime-web's WebGPU EP ran those int64 nodes on the CPU in every session.
+test('torch\'s zero initial state, whole or sliced per layer and direction, is read as zeros, and the nodes building it go', async () => {
+  for (const name of ['lstm_op13', 'lstm2_op9', 'gru_bi_op14', 'rnn_relu_op11']) {
+    const read = canonicalForm(decodeModel(fs.readFileSync(load(name).model)), name);
+    const ops = read.graph!.node!.map((n) => n.op_type);
+    assert.not.ok(ops.includes('ConstantOfShape') || ops.includes('Shape'), `${name}: ${ops.join(' ')}`);
+    for (const cell of read.graph!.node!.filter((n) => ['LSTM', 'GRU', 'RNN'].includes(n.op_type!))) assert.ok(!cell.input![5] && !cell.input![6], `${name}: ${cell.name} keeps an initial state`);
+  }
+});
 
 test.run();

@@ -121,4 +121,17 @@ test('Conv and ConvTranspose defaults are written out on reading (JSEP rejects t
   }
 });
 
+// A stacked LSTM at opset 9 (torch writes its per-layer state Slices with ends 2⁶³ − 1) failed on the default bundle's
+// WebGPU backend: JSEP read the end as −1 and sliced nothing.
+test('opset-1 Slice bounds beyond int32 are clamped on reading (JSEP truncates 2⁶³ − 1 to −1), outputs unchanged', async () => {
+  const bytes = tinyModel([4, 3], 9, (em, x) => em.op('Relu', [em.op('Slice', [x], { starts: [-3], ends: [2 ** 40], axes: [1] })]));
+  const read = canonicalForm(decodeModel(bytes), 'tiny');
+  const slice = read.graph!.node!.find((n) => n.op_type === 'Slice')!;
+  assert.equal(slice.attribute!.filter((a) => a.name === 'ends').map((a) => (a.ints ?? []).map(toNumber)), [[2 ** 31 - 1]]);
+  assert.equal(slice.attribute!.filter((a) => a.name === 'starts').map((a) => (a.ints ?? []).map(toNumber)), [[-3]]);
+  const x = new ort.Tensor('float32', Float32Array.from({ length: 24 }, (_, k) => Math.sin(3 * k)), [2, 4, 3]);
+  const [a, b] = await Promise.all([bytes, encodeModel(read)].map(async (m) => (await (await ort.InferenceSession.create(m)).run({ x })).y.data as Float32Array));
+  assert.equal(Array.from(b), Array.from(a));
+});
+
 test.run();
