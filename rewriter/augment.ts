@@ -95,11 +95,11 @@ const PATH_PREFIX = 'path/';
  * names), reading their replacements instead; their tensors get `prefix`. `side` maps the copies'
  * other inputs (default: unchanged); nodes `skip` names are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto) => false, sided = (_name: string) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto, _renamed: Map<string, string>) => false, sided = (_name: string) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
   const renamed = new Map(replaced);
   const nodes: NodeProto[] = [];
   for (const n of view.nodes) {
-    if (!(n.input ?? []).some((i) => renamed.has(i) || sided(i)) || skip(n)) continue;
+    if (!(n.input ?? []).some((i) => renamed.has(i) || sided(i)) || skip(n, renamed)) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
     nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
@@ -146,10 +146,13 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const floatOnly = (n: NodeProto) => (n.output ?? []).every((o) => !o || isFloatType(facts.dtypes.get(o)));
   // Not copied: what lies before a layer, unless it is integer and read past the layer (a batch size
   // taken before the layer for a Reshape after it: copied from the repeated tensors, it counts S·N
-  // rows), and float tensors computed from the fed inputs alone (repeated instead).
-  const skip = (n: NodeProto) => (n.output ?? []).every((o) => !o || before.has(o)) && (floatOnly(n) || !(n.output ?? []).some((o) => readPast.has(o)))
-    || (!(n.input ?? []).some((i) => afterStarts.has(i)) && floatOnly(n));
+  // rows), and float tensors computed from the fed inputs alone (repeated instead) — unless they read
+  // an integer tensor the pass recomputed over the S·N rows (lengths sorted by a TopK over the rows,
+  // pack_padded_sequence with enforce_sorted=False: repeated, they kept the rows' first order).
   const replaced = new Map(starts.map(([start], k): [string, string] => [start, wrt[k]]));
+  const recomputed = (i: string, renamed: Map<string, string>) => renamed.has(i) && !replaced.has(i);
+  const skip = (n: NodeProto, renamed: Map<string, string>) => (n.output ?? []).every((o) => !o || before.has(o)) && (floatOnly(n) || !(n.output ?? []).some((o) => readPast.has(o)))
+    || (!(n.input ?? []).some((i) => afterStarts.has(i) || recomputed(i, renamed)) && floatOnly(n));
   // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
   // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.
   const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => batchOf(name) >= 0);

@@ -851,7 +851,8 @@ export class Explainer {
           const writer = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level, parallel: info.parallel })
             .catch((e) => { throw runError(e, this.label); });
           await writer.release();
-          await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info });
+          // Read as written: optimising the optimised graph again changes nothing but the time to open it.
+          await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info: { ...info, level: 'disabled' } });
           const stored = await fromCache();
           if (stored) return stored;
         }

@@ -44,7 +44,7 @@ export interface GraphInfo {
   batchDynamic: boolean;
   /** One shared baseline row broadcasts against the batch. */
   batchBroadcasts: boolean;
-  /** The optimisation level its sessions default to (levelFor: 'basic' for large graphs). */
+  /** The optimisation level its sessions default to (levelFor; 'disabled' for a graph stored as onnxruntime optimised it). */
   level?: GraphLevel;
   /** Its CPU sessions default to onnxruntime's parallel executor (parallelFor: large graphs). */
   parallel?: boolean;

@@ -3,6 +3,8 @@ import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { backend } from '../runtime/backend';
 import { chunking } from '../runtime/drivers/integrated-gradients';
@@ -261,6 +263,25 @@ test('layer integrated gradients where a Reshape after the layer reads a batch s
   const [h, h0] = [await activation(x), await activation(new Float32Array(24))];
   const want = Array.from(h, (v, i) => (v - h0[i]) * W2[(i % 12) * 2 + (i < 12 ? 1 : 0)]);
   assert.ok(relL2(r.attributions.data, want) < 1e-5, `${Array.from(r.attributions.data)} vs ${want}`);
+});
+
+// torch's pack_padded_sequence(enforce_sorted=False) sorts the rows by their lengths (TopK over the batch) and unsorts them
+// after the cell: the path pass sorted its S·N rows, but the lengths' Cast to float was repeated in the first order (delta 3·10⁻²).
+test('IG through rows sorted by a fed integer input (TopK over the batch, as packed sequences) and unsorted after: x·len per row, delta 0', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'packed');
+  const n = em.op('Gather', [em.op('Shape', ['lengths']), em.constInt([0], [1])], { axis: 0 });
+  const [sorted, perm] = em.opN('TopK', ['lengths', n], 2, { axis: 0, largest: 1, sorted: 1 });
+  const inverse = em.opN('TopK', [em.op('Neg', [perm]), n], 2, { axis: 0, largest: 1, sorted: 1 })[1];
+  const scaled = em.mul(em.op('Gather', ['x', perm], { axis: 0 }), em.unsqueeze(em.cast(sorted, DataType.FLOAT), [1]));
+  em.rename(em.op('Gather', [em.op('Tanh', [scaled]), inverse], { axis: 0 }), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'packed', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('lengths', DataType.INT64, ['N'])], output: [{ name: 'y' }] } });
+  const lengths = [2, 5, 3];
+  const x = { data: Float32Array.from([0.3, -0.2, 0.5, 0.1, 0.25, -0.15, -0.4, 0.2, 0.35]), dims: [3, 3] };
+  const r = await (await Explainer.load(model)).attribute(x, { method: 'integrated-gradients', target: 1, steps: 64, feeds: { lengths: { data: BigInt64Array.from(lengths.map(BigInt)), dims: [3] } } });
+  // y[r, 1] = tanh(len_r · x[r, 1]): the attribution is that value (from 0) at column 1, 0 elsewhere.
+  const want = [0, 1, 2].flatMap((row) => [0, Math.tanh(lengths[row] * x.data[row * 3 + 1]), 0]);
+  assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}: ${Array.from(r.attributions.data)}`);
+  r.delta!.forEach((d) => assert.ok(Math.abs(d) < 1e-5, `delta ${d}`));
 });
 
 test.run();

@@ -32,8 +32,10 @@ test('models under a million weights default to one thread', () => {
   assert.is(threadsFor(model(1_000_000)), undefined);
 });
 
-test("graphs over 10,000 nodes default to the basic optimisations; the user's level wins", async () => {
+test("graphs over 10,000 nodes default to the basic optimisations, over 30,000 to none; the user's level wins", async () => {
   const model = (n: number): ModelProto => ({ graph: { node: Array.from({ length: n }, () => ({ op_type: 'Relu' })) } });
+  assert.is(levelFor(model(30_001)), 'disabled');
+  assert.is(levelFor(model(30_000)), 'basic');
   assert.is(levelFor(model(10_001)), 'basic');
   assert.is(levelFor(model(10_000)), undefined);
   // Forward graphs over 2,500 nodes give augmented graphs over the limit (a shared baseline is then fed, not built in).
