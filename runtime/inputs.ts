@@ -305,7 +305,14 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   for (const input of inputs) {
     if (input === explained) continue;
     const data = given[input.name];
-    out[input.name] = data ? withRows(input, data).dims.slice(1) : input.dims.slice(1).map((d, k) => {
+    const rows = data && withRows(input, data);
+    // An input whose batch sits on another axis (an LSTM's h0 [layers, batch, H]) is fed once for every row: one there.
+    const batchAt = input.unbatched && rows ? input.params.findIndex((p, k) => k > 0 && p !== undefined && p === explained.params[0] && rows.dims[k] > 1) : -1;
+    if (batchAt > 0) {
+      const shown = input.unbatched!.map((d, k) => (k === batchAt - 1 ? 1 : d < 0 ? '?' : d));
+      fail(`${label}: --feed ${input.name}: '${input.name}' holds the batch on axis ${batchAt - 1} (${rows!.dims[batchAt]} rows there); it is fed once for every row: give one row there, shape [${shown}], or export it with the batch first`);
+    }
+    out[input.name] = rows ? rows.dims.slice(1) : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);
       if (j > 0) return rowDims[j - 1];

@@ -161,6 +161,19 @@ test('a first axis that is not a batch (a TDNN\'s time steps, unsqueezed into on
   assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
 });
 
+// An LSTM's h0 [layers, batch, H] fed per row (the batch on axis 1) gave "'logits' has shape [2, 3] at batch 1".
+test('an input holding the batch on another axis (h0 [2, N, 3]) fed with rows there is refused in one line saying to give one row; one row there is fed for every row', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'state');
+  em.rename(em.add('x', em.reduceSum('h0', [0], false)), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'state', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('h0', DataType.FLOAT, [2, 'N', 3])], output: [{ name: 'y' }] } });
+  const ex = await Explainer.load(model);
+  const x = { data: Float32Array.from([0.5, -1, 2, 0.25, 1.5, -0.5]), dims: [2, 3] };
+  const perRow = { data: new Float32Array(12).fill(0.1), dims: [2, 2, 3] };
+  await rejects(() => ex.attribute(x, { target: 1, feeds: { h0: perRow } }), /--feed h0: 'h0' holds the batch on axis 1 \(2 rows there\); it is fed once for every row: give one row there, shape \[2,1,3\], or export it with the batch first/);
+  const shared = await ex.attribute(x, { target: 1, method: 'input-x-gradient', feeds: { h0: { data: new Float32Array(6).fill(0.1), dims: [2, 1, 3] } } });
+  assert.equal(Array.from(shared.attributions.data), [0, -1, 0, 0, 1.5, 0]);
+});
+
 test('such an input is not explained: --wrt names it in one line; unfed, it is zeros of its own shape, with a note', async () => {
   await rejects(() => Explainer.load(model(), { wrt: 'temperature' }), /--wrt temperature: input 'temperature' \[\] has no batch axis: it is fed as it is for every row \(--feed temperature=FILE\), not explained/);
   const notes: string[] = [];
