@@ -1,7 +1,7 @@
-import { ancestors, differentiable, emitBackward, gradientPath } from './backward';
+import { differentiable, emitBackward, gradientPath } from './backward';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { descendants, freeNames, GraphView, nodeReads, TensorFacts } from './graph-view';
+import { ancestors, descendants, freeNames, GraphView, nodeReads, TensorFacts } from './graph-view';
 import { DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, shapeless, ValueInfoProto, valueInfo } from './proto';
 import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';

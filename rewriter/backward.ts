@@ -1,7 +1,7 @@
 import { attrInt } from './attributes';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
-import { GraphView, subgraphReads, TensorFacts, valueDependent, valueDescendants, valueShaped } from './graph-view';
+import { ancestors, GraphView, subgraphReads, TensorFacts, valueDependent, valueDescendants, valueShaped } from './graph-view';
 import { FLOAT8_TYPES, isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from './quantized-moves';
@@ -54,18 +54,6 @@ export function differentiable(view: GraphView, facts: TensorFacts, wrt: string[
     for (const o of n.output ?? []) if (o && !held.has(o) && (quantizer || moves || unknown || isFloatType(facts.dtypes.get(o)))) diff.add(o);
   }
   return diff;
-}
-
-/** Tensors that `target` depends on. */
-export function ancestors(view: GraphView, target: string, held = new Set<string>()): Set<string> {
-  const seen = new Set<string>([target]);
-  const stack = [target];
-  while (stack.length) {
-    const t = stack.pop()!;
-    const n = held.has(t) ? undefined : view.producer.get(t);
-    for (const i of n?.input ?? []) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
-  }
-  return seen;
 }
 
 /**

@@ -281,7 +281,6 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
   return order;
 }
 
-/** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
 /** The node that computes `name`, past Identity copies (output names given by Identity nodes: tf2onnx, torch.onnx). */
 export function producerPastCopies(view: GraphView, name: string): NodeProto | undefined {
   let n = view.producer.get(name);
@@ -289,9 +288,22 @@ export function producerPastCopies(view: GraphView, name: string): NodeProto | u
   return n;
 }
 
+/** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
 export function throughCasts(name: string, producerOf: (t: string) => NodeProto | undefined): string {
   for (let p = producerOf(name); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producerOf(name)) name = p.input![0];
   return name;
+}
+
+/** Tensors that `target` depends on. */
+export function ancestors(view: GraphView, target: string, held = new Set<string>()): Set<string> {
+  const seen = new Set<string>([target]);
+  const stack = [target];
+  while (stack.length) {
+    const t = stack.pop()!;
+    const n = held.has(t) ? undefined : view.producer.get(t);
+    for (const i of n?.input ?? []) if (i && !seen.has(i)) { seen.add(i); stack.push(i); }
+  }
+  return seen;
 }
 
 /** Tensors computed from `sources`, through every node but those `reads` excludes, and not through `held`. */

@@ -1,6 +1,5 @@
-import { ancestors } from './backward';
 import { Emitter } from './emitter';
-import { GraphView } from './graph-view';
+import { ancestors, GraphView } from './graph-view';
 import { DataType, ModelProto, ValueInfoProto, valueInfo } from './proto';
 
 /**

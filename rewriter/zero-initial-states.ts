@@ -1,5 +1,5 @@
 import { attrTensorValues } from './attributes';
-import { GraphView, nodeReads, withoutUnreadNodes } from './graph-view';
+import { ancestors, GraphView, withoutUnreadNodes } from './graph-view';
 import { ModelProto } from './proto';
 
 /** The initial-state inputs of the recurrent ops: initial_h (and LSTM's initial_c). */
@@ -40,13 +40,6 @@ export function zeroInitialStatesDropped(model: ModelProto, label: string): Mode
   });
   if (!dropped.size) return model;
   // What built the zero states and nothing else reads (torch's Shape, Gather, Concat, ConstantOfShape): left on the CPU by the WebGPU EP.
-  const builders = new Set<string>();
-  const collect = (t: string) => {
-    const p = view.producer.get(t);
-    if (!p || builders.has(t)) return;
-    p.output!.forEach((o) => builders.add(o));
-    nodeReads(p).forEach(collect);
-  };
-  dropped.forEach(collect);
+  const builders = new Set([...dropped].flatMap((t) => [...ancestors(view, t)]));
   return { ...model, graph: { ...model.graph!, node: withoutUnreadNodes(model.graph!, node, (n) => n.output!.some((o) => builders.has(o))) } };
 }

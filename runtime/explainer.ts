@@ -1,5 +1,4 @@
 import { attrInt, attrInts } from '../rewriter/attributes';
-import type { Preprocess } from './image';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
 import { differentiable } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
@@ -36,6 +35,7 @@ import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, M
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { batchConstants, decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { rowBytes, weightBytes } from './memory';
+import type { Preprocess } from './image';
 import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
@@ -324,7 +324,6 @@ export class Explainer {
     return providerInUse(this.provider);
   }
 
-  /** Whether the explained input is an integer image the model reads only through Casts to float (rewriter/cast-input.ts). */
   /**
    * How an image file becomes this model's input by default: 'pixels' (0–255) for an integer input
    * or one the graph itself scales from pixel values, 'none' ([0, 1]) for one the graph centres on

@@ -318,17 +318,15 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   const { model, graph } = view;
   const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
-  let expandRows = false;
-  const nodes = (graph.node ?? []).flatMap<NodeProto>((n): NodeProto | NodeProto[] => {
+  const expandBatch = batchOf(inputs[0].name, 'batch_free/expand');
+  const rewritten = (graph.node ?? []).flatMap<NodeProto>((n): NodeProto | NodeProto[] => {
     if (n.op_type === 'Expand') {
       // torch's expand(B, …) at a static batch B (a relative-position bias to the batch): to the input's batch.
       const to = batch > 1 ? shapeConstant(view, n.input![1]) : undefined;
       if (to?.values[0] !== batch) return n;
       const name = `${n.input![1]}/batch_free`;
       extra.push(makeTensor(`${name}/rest`, [to.values.length - 1], to.values.slice(1), DataType.INT64));
-      const rows = expandRows ? [] : batchOf(inputs[0].name, 'batch_free/expand', extra);
-      expandRows = true;
-      return [...rows, { op_type: 'Concat', input: ['batch_free/expand/rows', `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
+      return [{ op_type: 'Concat', input: [expandBatch.rows, `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
     }
     const shape = n.op_type === 'Reshape' ? shapeConstant(view, n.input?.[1] ?? '') : undefined;
     const first = shape?.values[0] ?? 0;
@@ -347,6 +345,10 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
     extra.push(makeTensor(name, [shape.values.length], [inferred ? -1 : 0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
+  // The Expands read the input's batch: computed once, first (it reads a graph input).
+  const expanding = rewritten.some((n) => n.input?.includes(expandBatch.rows));
+  if (expanding) extra.push(...expandBatch.initializers);
+  const nodes = expanding ? [...expandBatch.nodes, ...rewritten] : rewritten;
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
   const equalRows = batch > 1 ? batchRowConstants(view, batch, inputs[0].name, false) : undefined;
   if (!extra.length && !staticBatch && !equalRows) return undefined;
@@ -385,13 +387,17 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   return freed;
 }
 
-/** Nodes giving the batch of `input` as [N] in `${prefix}/rows` (their index constants added to `initializers`). */
-function batchOf(input: string, prefix: string, initializers: TensorProto[]): NodeProto[] {
-  initializers.push(makeTensor(`${prefix}/first`, [1], [0], DataType.INT64), makeTensor(`${prefix}/one`, [1], [1], DataType.INT64));
-  return [
-    { op_type: 'Shape', input: [input], output: [`${prefix}/shape`] },
-    { op_type: 'Slice', input: [`${prefix}/shape`, `${prefix}/first`, `${prefix}/one`, `${prefix}/first`], output: [`${prefix}/rows`] },
-  ];
+/** Nodes giving the batch of `input` as [N], the tensor `rows`, and their index constants. */
+function batchOf(input: string, prefix: string): { nodes: NodeProto[]; initializers: TensorProto[]; rows: string } {
+  const rows = `${prefix}/rows`;
+  return {
+    rows,
+    initializers: [makeTensor(`${prefix}/first`, [1], [0], DataType.INT64), makeTensor(`${prefix}/one`, [1], [1], DataType.INT64)],
+    nodes: [
+      { op_type: 'Shape', input: [input], output: [`${prefix}/shape`] },
+      { op_type: 'Slice', input: [`${prefix}/shape`, `${prefix}/first`, `${prefix}/one`, `${prefix}/first`], output: [rows] },
+    ],
+  };
 }
 
 /** Constants that hold the fixed batch, rewritten to follow the input's batch (batchRowConstants). */
@@ -411,7 +417,7 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   const replaced = new Set<string>();
-  const rowsName = 'batch_free/rows';
+  const { rows: rowsName, ...batchRows } = batchOf(input, 'batch_free');
   for (const { name, type, c } of batchConstants(view, batch)) {
     const per = c.values.length / batch;
     const step = c.values.slice(per, 2 * per).map((v, k) => v - c.values[k]);
@@ -420,7 +426,6 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
     const steps = stepped && !equal && !isFloatType(type) && c.values.every((v, k) => v === c.values[k % per] + Math.floor(k / per) * step[k % per])
       && (view.consumers.get(name) ?? []).every((n) => DATA_READERS.has(n.op_type ?? ''));
     if (!equal && !steps) continue;
-    if (!replaced.size) nodes.push(...batchOf(input, 'batch_free', initializers));
     replaced.add(name);
     const rest = c.dims.slice(1);
     initializers.push(makeTensor(`${name}/row`, [1, ...rest], c.values.slice(0, per), type));
@@ -440,7 +445,7 @@ function batchRowConstants(view: GraphView, batch: number, input: string, steppe
     nodes.push({ op_type: 'Mul', input: [`${name}/k_typed`, `${name}/step`], output: [`${name}/steps`] });
     nodes.push({ op_type: 'Add', input: [`${name}/row`, `${name}/steps`], output: [name] });
   }
-  return replaced.size ? { nodes, initializers, replaced } : undefined;
+  return replaced.size ? { nodes: [...batchRows.nodes, ...nodes], initializers: [...batchRows.initializers, ...initializers], replaced } : undefined;
 }
 
 /** Ops whose inputs after the first are weights (a Conv's kernel of B output channels is no batch). */
