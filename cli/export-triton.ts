@@ -1,7 +1,6 @@
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
-import { TensorFacts } from '../rewriter/graph-view';
-import { encodeModel, ModelProto } from '../rewriter/proto';
+import { encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
@@ -43,8 +42,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   // Inputs whose values set shapes (token ids picking <eos> positions) are probed with --feed's values.
-  const { model: built, prepared } = await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options));
-  const aug = withOutputShapes(built, prepared.facts);
+  const { model: aug, prepared } = await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options));
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
   const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
@@ -54,17 +52,3 @@ export async function exportTriton(p: Parsed): Promise<void> {
   noteShapeSetters(ex);
 }
 
-/**
- * Outputs declared without a shape (a batch-freed export's, whose fixed batch was dropped) get the
- * shape the probe saw, the batch axis a symbol: Triton's config declares every output's dims.
- */
-function withOutputShapes(model: ModelProto, facts: TensorFacts): ModelProto {
-  const output = (model.graph!.output ?? []).map((o) => {
-    const dims = facts.shapes.get(o.name ?? '');
-    if (o.type?.tensor_type?.shape?.dim || !dims) return o;
-    const batch = facts.batchAxis.get(o.name!) ?? -1;
-    const dim = dims.map((d, k) => (k === batch ? { dim_param: 'N' } : { dim_value: d }));
-    return { ...o, type: { tensor_type: { elem_type: o.type?.tensor_type?.elem_type ?? facts.dtypes.get(o.name!), shape: { dim } } } };
-  });
-  return { ...model, graph: { ...model.graph, output } };
-}

@@ -173,6 +173,18 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   return { view: pathView, facts: pathFacts, nodes, from: ref(from), wrt, seed, sum };
 }
 
+/**
+ * An output declared without a shape (a batch-freed export's, whose fixed batch was dropped) with
+ * the shape the probe saw, its batch axis N (1 where the batch is fixed): what serving configs
+ * (Triton's) declare.
+ */
+function withProbedShape(vi: ValueInfoProto, facts: TensorFacts, batchDynamic: boolean): ValueInfoProto {
+  const name = vi.name ?? '';
+  if (vi.type?.tensor_type?.shape?.dim || !facts.shapes.has(name)) return vi;
+  const dim = batchDims(facts, name, batchDynamic ? 'N' : 1).map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
+  return { ...vi, type: { tensor_type: { elem_type: vi.type?.tensor_type?.elem_type ?? facts.dtypes.get(name), shape: { dim } } } };
+}
+
 function withBatch(vi: ValueInfoProto, batchDynamic: boolean): ValueInfoProto {
   const tt = vi.type?.tensor_type;
   if (!batchDynamic || !tt?.shape?.dim?.length) return vi;
@@ -199,9 +211,9 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
  * The model with nodes appended (`extra`, then the emitter's): graph inputs are the model's plus
  * `inputs`, outputs the model's tensor outputs plus `outputs` (the batch axis dynamic where the model allows it).
  */
-export function extendModel(view: GraphView, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
+export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
-  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(o, batchDynamic)), ...outputs];
+  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(withProbedShape(o, facts, batchDynamic), batchDynamic)), ...outputs];
   const added = liveNodes([...extra, ...em.folded(em.nodes, output.map((o) => o.name!))], output.map((o) => o.name!));
   const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
   return {
@@ -305,5 +317,5 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     em.rename(em.sub(em.sum(sums), rowSum(seeded, spec.from)), io.delta);
     outputs.push(valueInfo(io.delta, floatType, spec.batchDynamic ? ['N'] : [1]));
   }
-  return extendModel(view, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);
+  return extendModel(view, facts, spec.batchDynamic, em, extraInputs, outputs, [...refNodes, ...pathNodes]);
 }

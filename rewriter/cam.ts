@@ -153,7 +153,7 @@ export function mapModel(spec: MapSpec, em: Emitter, result: string, dims: numbe
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
   const batch = dims.map((v, k) => (k === 0 && spec.batchDynamic ? 'N' : v));
   const exposed = (spec.expose ?? []).map((name) => valueInfo(name, facts.dtypes.get(name)!, batchDims(facts, name)));
-  return extendModel(view, spec.batchDynamic, em, [valueInfo(io.seed, floatType, batchDims(facts, spec.from))], [...exposed, valueInfo(io.attribution, floatType, batch)]);
+  return extendModel(view, facts, spec.batchDynamic, em, [valueInfo(io.seed, floatType, batchDims(facts, spec.from))], [...exposed, valueInfo(io.attribution, floatType, batch)]);
 }
 
 /** CAM (Zhou et al. 2016): M = Σ_k (Σ_c seed_c · W[c, k]) · A_k, shape (N, 1, …): the class weights of the seeded logits over the last map. */

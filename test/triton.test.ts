@@ -6,7 +6,7 @@ import { parse } from 'prototxt-parser';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeModel } from '../rewriter/proto';
-import { Explainer } from '../runtime';
+import { Explainer, tritonConfig } from '../runtime';
 import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 
@@ -82,6 +82,9 @@ test('export-triton of an export that fixes batch 4 (batch-freed): the outputs a
   assert.is(config.max_batch_size, 32);
   const classes = (await (await Explainer.load(fx.model)).attribute(fx.input, { target: 0 })).outputs.output.dims[1];
   assert.equal((config.output as Tensor[]).map((t) => [t.name, t.dims]), [['output', [classes]], ['attribution', fx.input.dims.slice(1)]]);
+  // The API's augmented graph declares them too.
+  const { model } = await (await Explainer.load(fx.model)).augmented(fx.input.dims.slice(1), { method: 'gradient' });
+  assert.match(tritonConfig({ name: 'fixed4', model, maxBatchSize: 8 }), new RegExp(`output \\{\\n  name: "output"\\n  data_type: TYPE_FP32\\n  dims: ${classes}\\n\\}`));
 });
 
 test('the exported model answers a batch formed from separate requests as each request alone (what dynamic batching does)', async () => {

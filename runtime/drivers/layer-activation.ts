@@ -40,6 +40,6 @@ export const layerActivation: Driver = {
     checkFreeNames(view, [ex.io.attribution]);
     const em = new Emitter(view.opset, facts.dtypes.get(layer)!);
     em.rename(layer, ex.io.attribution);
-    return extendModel(view, batchDynamic, em, [], [valueInfo(ex.io.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
+    return extendModel(view, facts, batchDynamic, em, [], [valueInfo(ex.io.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
   },
 };
