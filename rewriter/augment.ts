@@ -174,14 +174,16 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
 }
 
 /**
- * An output declared without a shape (a batch-freed export's, whose fixed batch was dropped) with
- * the shape the probe saw, its batch axis N (1 where the batch is fixed): what serving configs
- * (Triton's) declare.
+ * `vi` declared at the shape the probe saw, its batch axis N (the probed size where the batch is
+ * fixed): the graph is built for that shape (recurrent cells unrolled over its length, rules'
+ * reshapes at its sizes), so its inputs say so, and an output declared without a shape (a
+ * batch-freed export's, whose fixed batch was dropped) gets the shape serving configs (Triton's)
+ * declare.
  */
 function withProbedShape(vi: ValueInfoProto, facts: TensorFacts, batchDynamic: boolean): ValueInfoProto {
   const name = vi.name ?? '';
-  if (vi.type?.tensor_type?.shape?.dim || !facts.shapes.has(name)) return vi;
-  const dim = batchDims(facts, name, batchDynamic ? 'N' : 1).map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
+  if (!facts.shapes.has(name)) return vi;
+  const dim = (batchDynamic ? batchDims(facts, name, 'N') : facts.shapes.get(name)!).map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
   return { ...vi, type: { tensor_type: { elem_type: vi.type?.tensor_type?.elem_type ?? facts.dtypes.get(name), shape: { dim } } } };
 }
 
@@ -213,7 +215,7 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
  */
 export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
-  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withBatch(withProbedShape(o, facts, batchDynamic), batchDynamic)), ...outputs];
+  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => (o.type?.tensor_type?.shape?.dim ? withBatch(o, batchDynamic) : withProbedShape(o, facts, batchDynamic))), ...outputs];
   const added = liveNodes([...extra, ...em.folded(em.nodes, output.map((o) => o.name!))], output.map((o) => o.name!));
   const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
   return {
@@ -225,7 +227,7 @@ export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: b
       // seed 1471): onnxruntime then meets them in the emitted ops. Types stay, shapes are inferred.
       value_info: graph.value_info?.map(shapeless),
       initializer: [...(graph.initializer ?? []), ...em.initializers.filter((t) => read.has(t.name!))],
-      input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withBatch(i, batchDynamic) : i)), ...inputs],
+      input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withProbedShape(i, facts, batchDynamic) : i)), ...inputs],
       // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.
       output,
     },

@@ -60,6 +60,24 @@ test('a recurrent model at another sequence length: the cells are unrolled for t
   assert.ok(g.attributions.data.every(Number.isFinite));
 });
 
+test('a saved graph declares the sequence length its cells were unrolled for: onnxruntime refuses another one naming the input', async () => {
+  const { model, meta } = load('lstm_op13');
+  const ex = await Explainer.load(model);
+  const { model: aug } = await ex.augmented([6, 8], { target: meta.target });
+  const declared = (name: string) => aug.graph!.input!.find((i) => i.name === name)!.type!.tensor_type!.shape!.dim!.map((d) => d.dim_param || Number(d.dim_value));
+  assert.equal(declared(ex.input.name), ['N', 6, 8]);
+  assert.equal(declared('input_ids'), ['N', 6]);
+  const session = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
+  const run = (length: number) => session.run({
+    [ex.input.name]: new ort.Tensor('float32', new Float32Array(length * 8), [1, length, 8]), input_ids: new ort.Tensor('int64', new BigInt64Array(length), [1, length]),
+    seed: new ort.Tensor('float32', Float32Array.of(1, 0, 0), [1, 3]),
+  });
+  assert.equal(((await run(6)).attribution as ort.Tensor).dims, [1, 6, 8]);
+  const refused = await run(4).then(() => '', (e: Error) => e.message);
+  assert.match(refused, /invalid dimensions for input/);
+  await session.release();
+});
+
 test('a graph declaring a one-row baseline (large graphs: shapes onnxruntime can plan) gives the attributions of the graph taking one or N rows', async () => {
   const { model, npy, meta } = load('lstm_op13');
   const ex = await Explainer.load(model);
