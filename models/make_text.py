@@ -108,9 +108,9 @@ def save(d, arrays, meta):
 
 
 def main():
-    # The folders `make_text.py eos` and `make_text.py bart` write stay (main does not rewrite them).
+    # The folders `make_text.py eos`, `bart` and `hashed` write stay (main does not rewrite them).
     for name in os.listdir(OUT_ROOT) if os.path.isdir(OUT_ROOT) else []:
-        if name not in ("eos_pool_op14", "bart_op14"):
+        if name not in ("eos_pool_op14", "bart_op14", "hashed_ids_op14"):
             shutil.rmtree(os.path.join(OUT_ROOT, name))
     torch.manual_seed(3)
     model = Bert().eval()
@@ -1034,6 +1034,55 @@ def write_bart_model():
     save_ids_mask(d, m, ids, mask, target, logits, word, MiniBart.__doc__, "the encoder's word embeddings [N, L, H] (the decoder's lookup held)")
 
 
+HASH_PRIMES, HASH_BUCKETS = (31, 43, 59, 61), 60
+
+
+class HashedIds(Bert):
+    """CANINE's character embeddings in the BERT-style classifier: each id (a Unicode code point)
+    hashed by four primes ((id + 1) * prime mod 60) into four tables of HIDDEN / 4 columns, their
+    rows concatenated (HF CanineEmbeddings._embed_hash_buckets)."""
+
+    def __init__(self):
+        super().__init__()
+        del self.word
+        self.shards = nn.ModuleList(nn.Embedding(HASH_BUCKETS, HIDDEN // len(HASH_PRIMES)) for _ in HASH_PRIMES)
+
+    def hashed(self, ids):
+        return torch.cat([e(((ids + 1) * p) % HASH_BUCKETS) for e, p in zip(self.shards, HASH_PRIMES)], dim=-1)
+
+    def forward(self, input_ids, attention_mask, token_type_ids, word=None):
+        return super().forward(input_ids, attention_mask, token_type_ids, word=self.hashed(input_ids) if word is None else word)
+
+
+def write_hashed_model():
+    """hashed_ids_op14: CANINE-style hashed code points beside token types (both index tables)."""
+    torch.manual_seed(13)
+    model = HashedIds().eval()
+    ids, mask, types = make_inputs()
+    ids = np.where(mask == 1, np.random.RandomState(5).randint(32, 60000, size=ids.shape), 0)
+    ids[:, 0] = 0xE000  # CANINE's [CLS]
+    target = np.array([1, 2, 0])
+    d = os.path.join(OUT_ROOT, "hashed_ids_op14")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "model.onnx")
+    t_ids, t_mask, t_types = (torch.from_numpy(a) for a in (ids, mask, types))
+    axes = {0: "batch", 1: "sequence"}
+    torch.onnx.export(model, (t_ids, t_mask, t_types), path, opset_version=14, input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["logits"], dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": {0: "batch"}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    assert "Mod" in {n.op_type for n in m.graph.node}
+    md = model.double()
+    word = md.hashed(t_ids).detach().requires_grad_(True)
+    logits = md(t_ids, t_mask, t_types, word=word)
+    (grad,) = torch.autograd.grad(logits[torch.arange(3), torch.from_numpy(target)].sum(), word)
+    size = save(d, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types, "output": logits, "embedding": word, "grad_embedding": grad},
+                {"opset": 14, "target": [int(t) for t in target], "description": HashedIds.__doc__.replace("\n    ", " ") +
+                 " grad_embedding = d logit[target] / d the concatenated hashed embeddings [N, L, H], float64 autograd"})
+    print("%-15s %6d B  %s" % (os.path.basename(d), size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
+
+
 if __name__ == "__main__":
     import sys
-    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model}.get(" ".join(sys.argv[1:]), main)()
+    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model, "hashed": write_hashed_model}.get(" ".join(sys.argv[1:]), main)()

@@ -1,30 +1,80 @@
 import { attrInt } from './attributes';
 import { GraphView } from './graph-view';
-import { isFloatType, ModelProto, NodeProto, ValueInfoProto } from './proto';
+import { isFloatType, ModelProto, NodeProto, tensorDims, ValueInfoProto } from './proto';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
+/** Integer ops that map an index to another with a constant operand: hashing (CANINE's ((id + 1) · prime) mod buckets), offsets. */
+const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod']);
 
-export interface Embedding {
-  /** The Gather's output: one vector per index (the layer Captum's LayerIntegratedGradients uses). */
-  output: string;
-  /** The float table [rows, ...] it reads (an initializer). */
+/** One step from an id to the row it indexes: `op` of the index and a constant, the index first or second. */
+export interface IndexStep {
+  op: string;
+  operand: bigint;
+  indexFirst: boolean;
+}
+
+/** A float table [rows, ...] (an initializer) read at the row an id's `index` steps give (none: the id itself). */
+export interface Lookup {
   table: string;
   rows: number;
+  index: IndexStep[];
+}
+
+export interface Embedding {
+  /** One vector per id (the layer Captum's LayerIntegratedGradients uses): a Gather's output, or the Concat of a hashed id's lookups on their last axis. */
+  output: string;
+  lookups: Lookup[];
+  /** How many ids it tells apart: its table's rows (all its tables' where hashed). */
+  rows: number;
+}
+
+/** The row `steps` give for `id`, in int64 as onnxruntime computes it (Div truncates, Mod takes the divisor's sign). */
+export function indexOf(steps: IndexStep[], id: number): number {
+  let v = BigInt(id);
+  for (const { op, operand, indexFirst } of steps) {
+    const [a, b] = indexFirst ? [v, operand] : [operand, v];
+    if ((op === 'Div' || op === 'Mod') && b === 0n) return -1;
+    const r = a % (b || 1n);
+    v = op === 'Add' ? a + b : op === 'Sub' ? a - b : op === 'Mul' ? a * b : op === 'Div' ? a / b : r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
+  }
+  return Number(v);
+}
+
+/** `n` as a step of an index in `indices` with a constant integer scalar (Mod's C-style fmod left out). */
+function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>): IndexStep[] | undefined {
+  if (n.domain || !INDEX_ARITHMETIC.has(n.op_type ?? '') || (n.op_type === 'Mod' && attrInt(n, 'fmod', 0))) return undefined;
+  const [a, b] = n.input ?? [];
+  const indexFirst = indices.has(a);
+  const c = view.constant(indexFirst ? b : a);
+  if ((!indexFirst && !indices.has(b)) || !c || c.values.length !== 1 || !Number.isInteger(c.values[0])) return undefined;
+  return [...indices.get(indexFirst ? a : b)!, { op: n.op_type!, operand: BigInt(c.values[0]), indexFirst }];
 }
 
 /**
  * The embedding lookups of an integer input: Gather nodes reading a float table initializer at
- * indices that are the input's values (through casts and reshapes), largest table first.
+ * indices that are the input's values (through casts and reshapes) or constant integer arithmetic
+ * of them, and Concats of several such lookups of rank-2 tables on the last axis (hashed ids),
+ * largest first.
  */
 export function embeddingsOf(view: GraphView, input: string): Embedding[] {
-  const indices = new Set([input]);
+  const indices = new Map<string, IndexStep[]>([[input, []]]);
+  const lookups = new Map<string, Lookup & { rank2: boolean }>();
   const found: Embedding[] = [];
   for (const n of view.nodes) {
     const [data, idx] = n.input ?? [];
-    if (INDEX_MOVES.has(n.op_type ?? '') && indices.has(data)) indices.add(n.output![0]);
+    const out = n.output![0];
+    if (INDEX_MOVES.has(n.op_type ?? '') && indices.has(data)) indices.set(out, indices.get(data)!);
+    const steps = indexStep(view, n, indices);
+    if (steps) indices.set(out, steps);
     const table = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? view.initializers.get(data) : undefined;
-    if (table && isFloatType(table.data_type)) found.push({ output: n.output![0], table: data, rows: Number(table.dims?.[0] ?? 0) });
+    if (table && isFloatType(table.data_type)) {
+      const lookup = { table: data, rows: Number(table.dims?.[0] ?? 0), index: indices.get(idx)!, rank2: table.dims?.length === 2 };
+      lookups.set(out, lookup);
+      found.push({ output: out, lookups: [lookup], rows: lookup.rows });
+    }
+    const parts = n.op_type === 'Concat' && (n.input?.length ?? 0) > 1 && attrInt(n, 'axis', 0) === -1 ? (n.input ?? []).map((i) => lookups.get(i)) : [];
+    if (parts.length && parts.every((l) => l?.rank2)) found.push({ output: out, lookups: parts as Lookup[], rows: parts.reduce((s, l) => s + l!.rows, 0) });
   }
   return found.sort((a, b) => b.rows - a.rows);
 }
@@ -42,6 +92,12 @@ export function holdsTokenIds(view: GraphView, input: string): boolean {
   return readers.length > 0 && readers.every(discrete) && embeddingsOf(view, input).length > 0;
 }
 
+/** The dims of one id's vector: its table's row dims, or a hashed id's tables' widths summed. */
+export function vectorDims(view: GraphView, embedding: Embedding): number[] {
+  const dims = embedding.lookups.map((l) => tensorDims(view.initializers.get(l.table)!).slice(1));
+  return dims.length > 1 ? [dims.reduce((s, d) => s + d[0], 0)] : dims[0];
+}
+
 /**
  * The model with the embedding lookup cut out: its output becomes a float graph input (dims: the
  * index input's dims, then the table's row dims), so attributions to the embedding are input
@@ -49,8 +105,8 @@ export function holdsTokenIds(view: GraphView, input: string): boolean {
  */
 export function cutAtEmbedding(view: GraphView, embedding: Embedding, indexInput: ValueInfoProto): ModelProto {
   const graph = view.graph;
-  const table = view.initializers.get(embedding.table)!;
-  const dim = [...(indexInput.type?.tensor_type?.shape?.dim ?? []), ...(table.dims ?? []).slice(1).map((d) => ({ dim_value: d }))];
-  const input: ValueInfoProto = { name: embedding.output, type: { tensor_type: { elem_type: table.data_type, shape: { dim } } } };
+  const dim = [...(indexInput.type?.tensor_type?.shape?.dim ?? []), ...vectorDims(view, embedding).map((d) => ({ dim_value: d }))];
+  const elemType = view.initializers.get(embedding.lookups[0].table)!.data_type;
+  const input: ValueInfoProto = { name: embedding.output, type: { tensor_type: { elem_type: elemType, shape: { dim } } } };
   return { ...view.model, graph: { ...graph, node: (graph.node ?? []).filter((n) => n.output?.[0] !== embedding.output), input: [input, ...(graph.input ?? [])] } };
 }

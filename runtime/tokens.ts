@@ -1,4 +1,4 @@
-import { Embedding } from '../rewriter/embedding';
+import { Embedding, indexOf, IndexStep, vectorDims } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { tensorArray, tensorDims } from '../rewriter/proto';
@@ -9,16 +9,20 @@ import { TensorData, DenseInput } from './tensors';
 export interface Tokens {
   ids: ModelInput;
   embedding: Embedding;
-  table: Float32Array;
-  /** Length of one embedding vector (the product of the table's row dims). */
+  /** Each lookup's table, its rows `width` values long, read at the rows `index` gives for an id. */
+  tables: { name: string; values: Float32Array; rows: number; width: number; index: IndexStep[] }[];
+  /** Length of one embedding vector (the product of `rowDims`). */
   width: number;
   rowDims: number[];
 }
 
 export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embedding): Tokens {
-  const t = view.initializers.get(embedding.table)!;
-  const dims = tensorDims(t);
-  return { ids, embedding, table: Float32Array.from(tensorArray(t)), width: dims.slice(1).reduce((a, b) => a * b, 1), rowDims: dims.slice(1) };
+  const tables = embedding.lookups.map(({ table, rows, index }) => {
+    const t = view.initializers.get(table)!;
+    return { name: table, values: Float32Array.from(tensorArray(t)), rows, width: tensorDims(t).slice(1).reduce((a, b) => a * b, 1), index };
+  });
+  const rowDims = vectorDims(view, embedding);
+  return { ids, embedding, tables, width: rowDims.reduce((a, b) => a * b, 1), rowDims };
 }
 
 /**
@@ -39,7 +43,7 @@ export function isTokenIds(tokens: Tokens, input: DenseInput): boolean {
  * baseline ids [K, L] (one row, one per row, or deeplift-shap's and gradient-shap's distribution).
  */
 export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
-  const { ids, embedding, table, width, rowDims } = tokens;
+  const { ids, tables, width, rowDims } = tokens;
   if (!given?.data || !given.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
   // A string column explained at its one-hot rows: its strings as their codes.
   const strings = ids.categories && Array.isArray(given.data) && typeof given.data[0] === 'string';
@@ -49,14 +53,19 @@ export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, 
   const values = Array.from(input.data as ArrayLike<number | bigint>, Number);
   const count = input.dims.reduce((a, b) => a * b, 1);
   if (values.length !== count) throw new ExplainError(`${label}: input '${ids.name}' has ${values.length} values but shape [${input.dims}] needs ${count}`);
-  const rows = embedding.rows;
-  const row = (id: number, what: string) => {
-    if (!Number.isInteger(id) || id < 0 || id >= rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${embedding.table}' (${rows} rows)`);
-    return table.subarray(id * width, (id + 1) * width);
-  };
+  // An id's vector: its rows of the tables, side by side (a hashed id's, CANINE's).
   const embed = (list: number[], what: string) => {
     const data = new Float32Array(list.length * width);
-    list.forEach((id, k) => data.set(row(id, what), k * width));
+    list.forEach((id, k) => {
+      let at = k * width;
+      for (const t of tables) {
+        const row = Number.isInteger(id) ? indexOf(t.index, id) : -1;
+        const hashed = t.index.length ? ` (row ${row})` : '';
+        if (!Number.isInteger(row) || row < 0 || row >= t.rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${t.name}'${hashed} (${t.rows} rows)`);
+        data.set(t.values.subarray(row * t.width, (row + 1) * t.width), at);
+        at += t.width;
+      }
+    });
     return data;
   };
   const x = { data: embed(values, 'token id'), dims: [...input.dims, ...rowDims] };

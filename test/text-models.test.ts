@@ -4,6 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NdArray } from '../runtime/npy';
 import { readNpy } from '../runtime/node/npy-file';
+import * as ort from 'onnxruntime-node';
+import { indexOf } from '../rewriter/embedding';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
@@ -366,6 +369,49 @@ test('CLI: --wrt input_ids,token_type_ids writes one file per token input and a 
   const outside = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')},token_type_ids=${big}`]);
   assert.equal([outside.code, outside.err.length], [1, 1]);
   assert.match(outside.err[0], /^onnx-explain: error: .*token id 5 is outside the embedding table '.*' \(2 rows\)$/);
+});
+
+test('CANINE-style hashed ids (((id + 1) · prime) mod 60 into four tables, their rows concatenated) are the token ids: the gradient at the Concat equals PyTorch autograd; DeepLIFT sums to delta; token occlusion equals forwards on the occluded ids', async () => {
+  const dir = path.join(TEXT, 'hashed_ids_op14');
+  const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+  assert.is(ex.tokens?.ids.name, 'input_ids', 'the hashed ids, not the token types');
+  const [ids, feeds, target] = [npy('input_ids'), { attention_mask: npy('attention_mask'), token_type_ids: npy('token_type_ids') }, meta.target];
+  const g = await ex.attribute(ids, { target, feeds });
+  assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, 'logits');
+  assert.ok(relL2(g.attributions.data, npy('embedding').data as Float32Array) > 0.5, 'the gradient is not the embedding');
+  assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
+  const x = await ex.attribute(ids, { method: 'input-x-gradient', target, feeds });
+  const xg = (npy('embedding').data as Float32Array).map((v, k) => v * (npy('grad_embedding').data as Float32Array)[k]);
+  assert.ok(relL2(x.attributions.data, xg) <= 1e-4, 'input × gradient: the looked-up vectors are PyTorch\'s');
+  await assertDeepliftSums(ex, ids, target, feeds);
+  // Occluding token t with the pad id 0 against forwards on ids with id 0 there (each of its 16 embedding values gets the difference).
+  const occ = await ex.attribute(ids, { method: 'occlusion', window: [1], baselineToken: 0, target, feeds });
+  const base = (await ex.attribute(ids, { target, feeds })).outputs.logits.data;
+  for (const t of [0, 3, 7]) {
+    const occluded = BigInt64Array.from(ids.data as BigInt64Array, (v, k) => (k % 8 === t ? 0n : v));
+    const y = (await ex.attribute({ data: occluded, dims: ids.dims }, { target, feeds })).outputs.logits.data;
+    [0, 1, 2].forEach((r) => {
+      const want = 16 * (base[r * 3 + target[r]] - y[r * 3 + target[r]]);
+      assert.ok(Math.abs(occ.tokenScores!.data[r * 8 + t] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `row ${r} token ${t}: ${occ.tokenScores!.data[r * 8 + t]} vs ${want}`);
+    });
+  }
+});
+
+test('hashed ids\' rows: Add, Sub, Mul, Div and Mod of an int64 index with a constant give the rows onnxruntime computes (Div truncates, Mod takes the divisor\'s sign)', async () => {
+  const steps: [string, bigint, boolean][] = [['Add', 7n, true], ['Sub', 3n, false], ['Mul', -5n, true], ['Div', 4n, true], ['Mod', 6n, true], ['Mod', -6n, true]];
+  const ids = BigInt64Array.of(-13n, -1n, 0n, 5n, 17n, 1114111n);
+  const initializer = steps.map(([, c], k) => ({ name: `c${k}`, dims: [], data_type: DataType.INT64, int64_data: [Number(c)] }));
+  const node = steps.map(([op, , first], k) => ({ op_type: op, input: first ? ['ids', `c${k}`] : [`c${k}`, 'ids'], output: [`y${k}`] }));
+  const model = { ir_version: 8, opset_import: [{ domain: '', version: 14 }], graph: { name: 'steps', node, initializer, input: [valueInfo('ids', DataType.INT64, [6])], output: steps.map((_, k) => valueInfo(`y${k}`, DataType.INT64, [6])) } };
+  const session = await ort.InferenceSession.create(encodeModel(model));
+  const out = await session.run({ ids: new ort.Tensor('int64', ids, [6]) });
+  steps.forEach(([op, operand, indexFirst], k) => {
+    const want = Array.from((out[`y${k}`] as ort.Tensor).data as BigInt64Array, Number);
+    assert.equal(Array.from(ids, (id) => indexOf([{ op, operand, indexFirst }], Number(id))), want, op);
+  });
+  await session.release();
 });
 
 test.run();
