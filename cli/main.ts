@@ -435,6 +435,7 @@ async function info(p: Parsed): Promise<void> {
     if (unbatched && ex.explained.some((e) => e.name === i.name)) return 'explained, one sample without a batch axis (--unbatched)';
     if (i.handedBack) return `recurrent state, handed back as '${i.handedBack}': fed with --feed ${i.name}=FILE (default zeros, the state before the first call)`;
     if (isBatchless(i, inputs)) return `no batch axis: fed with --feed ${i.name}=FILE, one value for every row (default ${defaultText(i)})`;
+    if (read?.otherBatch) return `a batch axis of its own ('${i.params[0]}', as the output's): fed with --feed ${i.name}=FILE, all its rows for every row (default one row of ${defaultText(i)})`;
     if (isFloatType(i.elemType) && floats.length > 1 && byDefault.length) return byDefault.includes(i.name) ? 'explained (the others fed; --wrt all joins them)' : `fed with --feed ${i.name}=FILE (default zeros): only ArgMax, comparisons or shapes read it`;
     if (isFloatType(i.elemType)) return floats.length === 1 ? 'explained' : `explained with --wrt ${i.name} (the others fed), or jointly with --wrt all`;
     if (ex.explained.some((e) => e.name === i.name)) return 'explained as float32 values (the model reads it only through Casts to float)';

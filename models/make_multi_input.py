@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate models/multi/two_inputs/: a classifier with two float inputs (an image-like
 signal [N,2,12] and a tabular vector [N,5]), with PyTorch autograd references for joint
-attribution to both inputs.
+attribution to both inputs; and models/multi/clip_prompts/: a CLIP-style zero-shot scorer of
+images [N,3,16,16] against prompts [K,6] (logits [N,K]).
 
 Run from the repository root:
 
@@ -93,5 +94,49 @@ def main():
                                   "f(x) − f(x⁰) of the target logit"}, f, indent=1)
 
 
+class ClipPrompts(nn.Module):
+    """CLIP's zero-shot scores at tiny sizes: a CNN image encoder and a one-layer attention text
+    encoder (mean over the unmasked tokens), both L2-normalised, logits = 10 · images · promptsᵀ
+    [N, K]: the images' batch N and the prompts' K are two batch axes (optimum's CLIP export)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2, self.img = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 12, 3, stride=2, padding=1), nn.Linear(12, 16)
+        self.emb, self.pos = nn.Embedding(30, 16), nn.Parameter(torch.randn(1, 6, 16) * 0.1)
+        self.q, self.k, self.v, self.ln = nn.Linear(16, 16), nn.Linear(16, 16), nn.Linear(16, 16), nn.LayerNorm(16)
+
+    def forward(self, image, input_ids, attention_mask):
+        a = self.img(torch.relu(self.c2(torch.relu(self.c1(image)))).mean((2, 3)))
+        h, m = self.emb(input_ids) + self.pos, attention_mask.to(image.dtype)
+        att = self.q(h) @ self.k(h).transpose(1, 2) / 4.0 + (1.0 - m[:, None, :]) * -1e4
+        h = self.ln(h + torch.softmax(att, -1) @ self.v(h))
+        b = (h * m[:, :, None]).sum(1) / m.sum(1, keepdim=True)
+        return 10.0 * nn.functional.normalize(a, dim=-1) @ nn.functional.normalize(b, dim=-1).t()
+
+
+def clip_prompts():
+    torch.manual_seed(5)
+    net = ClipPrompts().eval()
+    out = os.path.join(HERE, "multi", "clip_prompts")
+    os.makedirs(out, exist_ok=True)
+    image = torch.randn(3, 3, 16, 16)
+    ids = torch.randint(1, 30, (3, 6))
+    mask = torch.tensor([[1] * 6, [1] * 4 + [0] * 2, [1] * 5 + [0]])
+    torch.onnx.export(net, (image, ids, mask), os.path.join(out, "model.onnx"), opset_version=17,
+                      input_names=["image", "input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "N"}, "input_ids": {0: "K"}, "attention_mask": {0: "K"}, "logits": {0: "N", 1: "K"}})
+    target = [0, 2, 1]
+    net64 = net.double()
+    x = image.double().requires_grad_(True)
+    logits = net64(x, ids, mask)
+    (grad,) = torch.autograd.grad(logits[torch.arange(3), target].sum(), x)
+    for name, a in {"image": image, "input_ids": ids, "attention_mask": mask, "logits": logits, "grad_image": grad}.items():
+        np.save(os.path.join(out, f"{name}.npy"), a.detach().numpy().astype(np.int64 if name in ("input_ids", "attention_mask") else np.float32))
+    with open(os.path.join(out, "meta.json"), "w") as f:
+        json.dump({"target": target, "description": ClipPrompts.__doc__.replace("\n    ", " ") +
+                   " grad_image = d logits[n, target[n]] / d image, float64 autograd, the three prompts fed"}, f, indent=1)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    {"clip": clip_prompts}.get(" ".join(sys.argv[1:]), main)()

@@ -285,10 +285,16 @@ export class Explainer {
     // So is an input whose fixed first dim is not the batch the explained input fixes (a weight matrix [3, 4] beside rows [2, 3]).
     const batch = chosen.inputs[0].dims[0];
     const otherFirstDim = (i: ModelInput) => batch > 0 && i.dims.length > 0 && i.dims[0] > 0 && i.dims[0] !== batch;
-    const batchless = new Map(declared.filter((i) => (isBatchless(i, declared) || otherFirstDim(i)) && !chosen.inputs.includes(i)).map((i) => [i.name, i]));
+    // So is an input whose dynamic first axis is named apart from the explained batch where an output declares both
+    // (CLIP's prompts: input_ids [text_batch, L] beside pixel_values [image_batch, …], logits [image_batch, text_batch]).
+    const batchName = chosen.inputs[0].params[0];
+    const outputAxes = (original.model.graph?.output ?? []).map((o) => (o.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param));
+    const otherBatch = (i: ModelInput) => batch < 0 && !!batchName && i.dims[0] < 0 && !!i.params[0] && i.params[0] !== batchName
+      && outputAxes.some((axes) => axes[0] === batchName && axes.slice(1).includes(i.params[0]));
+    const batchless = new Map(declared.filter((i) => (isBatchless(i, declared) || otherFirstDim(i) || otherBatch(i)) && !chosen.inputs.includes(i)).map((i) => [i.name, i]));
     this.view = batchless.size ? new GraphView(withRowAxis(cut.model, new Set(batchless.keys())), label) : cut;
     // Such an input's sizes keep the names the model gives them (the view names them apart).
-    this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return own ? { ...i, unbatched: own.dims, params: [i.params[0], ...own.params], handedBack: own.handedBack } : i; });
+    this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return own ? { ...i, unbatched: own.dims, params: [i.params[0], ...own.params], handedBack: own.handedBack, otherBatch: otherBatch(own) || undefined } : i; });
     this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings[c.name]?.output ?? c.name))!);
     this.input = this.explained[0];
     this.joint = chosen.joint;

@@ -27,6 +27,8 @@ export interface ModelInput extends InputSpec {
   rankUnknown?: boolean;
   /** A recurrent state the model hands back as this output for the next call: fed (zeros by default), never explained. */
   handedBack?: string;
+  /** A dynamic first axis named apart from the explained batch that an output also declares (CLIP's prompts [text_batch, L]): fed once for every row, one row of defaults unless fed. */
+  otherBatch?: boolean;
 }
 
 /**
@@ -318,6 +320,7 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
       if (j > 0) return rowDims[j - 1];
       // The batch inside an input fed once for every row (M-RoPE's position ids [3, batch, L]): one, which the model broadcasts.
       if (j === 0 && input.unbatched) return 1;
+      if (k === 0 && input.otherBatch) return 1;
       if (isCacheInput(input)) return 0;
       // A recurrent state's unnamed batch (Silero VAD's [2, ?, 128]): one row, fed once for every row.
       if (input.handedBack && input.unbatched) return 1;

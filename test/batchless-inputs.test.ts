@@ -334,4 +334,25 @@ test('--unbatched on token ids an embedding reads as they come (ids [L]): the lo
   assert.ok(Math.abs(d.delta![0]) < 1e-6, `delta ${d.delta![0]}`);
 });
 
+test('CLIP zero-shot: prompts [K, 6] beside images [N, …] with logits [N, K] are fed whole for every image (N = K paired image n with prompt n alone); the gradient equals PyTorch autograd at N = 3 and 2', async () => {
+  const dir = path.resolve(__dirname, '../../models/multi/clip_prompts');
+  const npy = (name: string) => readNpy(path.join(dir, `${name}.npy`));
+  const { target } = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+  const feeds = { input_ids: npy('input_ids'), attention_mask: npy('attention_mask') };
+  const image = npy('image');
+  const want = npy('grad_image').data as Float32Array;
+  const g = await ex.attribute(image, { target, feeds });
+  assert.equal(g.outputs.logits.dims, [3, 3]);
+  assert.ok(relL2(g.outputs.logits.data, npy('logits').data as Float32Array) <= 1e-5, 'logits');
+  assert.ok(relL2(g.attributions.data, want) <= 1e-5, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+  const two = { data: (image.data as Float32Array).subarray(0, 2 * 768), dims: [2, 3, 16, 16] };
+  const g2 = await ex.attribute(two, { target: target.slice(0, 2), feeds });
+  assert.ok(relL2(g2.attributions.data, want.subarray(0, 2 * 768)) <= 1e-5, `two images: rel L2 ${relL2(g2.attributions.data, want.subarray(0, 2 * 768))}`);
+  const d = await ex.attribute(image, { method: 'deeplift', target, feeds });
+  d.delta!.forEach((delta, r) => assert.ok(Math.abs(delta) <= 1e-5, `DeepLIFT row ${r}: delta ${delta}`));
+  const info = await runCli(['info', path.join(dir, 'model.onnx')]);
+  assert.ok(info.out.includes("input: input_ids [K, 6] int64: a batch axis of its own ('K', as the output's): fed with --feed input_ids=FILE, all its rows for every row (default one row of zeros)"), info.out.join('\n'));
+});
+
 test.run();
