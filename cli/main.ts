@@ -121,7 +121,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   attribute: `onnx-explain attribute MODEL --input X [options]
 
   --input X             .npy (float16/32/64 or 8/16-bit integers, C or Fortran order, batch first) or a PNG/JPEG image; for text
-                        models token ids as .npy (int64/int32) or a .json file of a list, e.g. [[1, 17, 5, 2]]
+                        models token ids as .npy (int64/int32) or a .json file of a list, e.g. [[1, 17, 5, 2]];
+                        NAME=X names the explained input (the other inputs: --feed)
   --preprocess P        for images: torchvision (resize, centre crop, ImageNet mean/std; default) | tf (Keras
                         load_img + preprocess_input mode 'tf': [-1,1]) | caffe (Keras mode 'caffe': BGR less
                         the ImageNet means, 0-255 scale; Keras ResNet50, VGG) | none ([0,1] pixels; the default
@@ -577,13 +578,13 @@ interface Request { ex: Explainer; x: TensorData; shown?: Rgb; options: Attribut
 /** What attribute and visualize share: --out checked before any work, the model, the input (and its picture), options with the baseline. */
 async function request(p: Parsed, command: string, formats: string[]): Promise<Request> {
   const model = modelArg(p, command);
-  const inputFile = p.flags.get('input') as string | undefined;
-  if (!inputFile) throw new ExplainError(`${command}: --input X.npy (or an image) is required`);
+  if (!p.flags.get('input')) throw new ExplainError(`${command}: --input X.npy (or an image) is required`);
   const out = p.flags.get('out') as string | undefined;
-  const baselineFlag = p.flags.get('baseline') as string | undefined;
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
+  const inputFile = explainedFile(ex, p.flags.get('input') as string, 'input');
+  const baselineFlag = ex.joint || p.flags.get('baseline') === undefined ? p.flags.get('baseline') as string | undefined : explainedFile(ex, p.flags.get('baseline') as string, 'baseline');
   const preprocess = preprocessFlag(p, ex.imagePreset);
   if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
   const explained = ex.resolveOutput(p.flags.get('output') as string | undefined);
@@ -612,6 +613,18 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   };
   if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, perInput(name, file)]));
   return { ex, x, shown, options, out, format };
+}
+
+/**
+ * --input or --baseline given as NAME=FILE, where no file has that name: FILE when NAME is the
+ * explained input; another input is fed (--feed), or explained jointly (--wrt A,B), in one line.
+ */
+function explainedFile(ex: Explainer, value: string, flag: string): string {
+  const [name, file] = value.split(/=(.*)/s, 2);
+  if (file === undefined || fs.existsSync(value) || !ex.inputs.some((i) => ex.nameOf(i) === name)) return value;
+  if (name === ex.explainedNames[0]) return file;
+  const joint = ex.joint ? `--${flag} gives '${ex.explainedNames[0]}', the first explained input; --feed ${name}=FILE the others` : `'${name}' is not the explained input ('${ex.explainedNames[0]}'): feed it with --feed ${name}=FILE, or explain it with --wrt ${name} (jointly: --wrt ${ex.explainedNames[0]},${name})`;
+  throw new ExplainError(`--${flag} ${value}: ${joint}`);
 }
 
 /**

@@ -886,8 +886,10 @@ export class Explainer {
     await Promise.all([this.pool.releaseAll(), ...loops]);
   }
 
-  /** Runs the original model (its other inputs from `feeds`; token ids or their embeddings for text models). */
-  async forward(given: TensorInput, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
+  /** Runs the original model (its other inputs from `feeds`, or all inputs by name as attribute takes them; token ids or their embeddings for text models). */
+  async forward(inputs: TensorInput | Record<string, TensorInput>, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
+    const { given, options } = this.byName(inputs, { feeds });
+    feeds = options.feeds!;
     let input = fromNdarray(given);
     if (this.tokens && isTokenIds(this.tokens, input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
     ({ feeds } = this.lookUpJoint(feeds));
@@ -928,7 +930,7 @@ export class Explainer {
     const input = fromNdarray(given);
     if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, input.dims.slice(1));
     const driver = driverFor(options);
-    if (this.joint && !driver.joint) this.refuseJoint(`method '${options.method}'`);
+    if (this.joint && (!driver.joint || options.layer !== undefined)) this.refuseJoint(driver.joint ? '--layer' : `method '${options.method}'`);
     if (options.baselines) {
       this.checkBaselines(options);
       // The first input's baseline by name is its baseline.
@@ -996,6 +998,11 @@ export class Explainer {
    * the embeddings explained for them; the ids are also fed as they are.
    */
   private lookUpJoint(feeds: Record<string, DenseInput> = {}, baselines?: Record<string, TensorInput>): { feeds: Record<string, DenseInput>; baselines?: Record<string, TensorInput> } {
+    const unfed = this.explained.slice(1).find((i) => !feeds[this.nameOf(i)]);
+    if (unfed) {
+      const name = this.nameOf(unfed);
+      throw new ExplainError(`${this.label}: ${this.tokenInputs.has(unfed.name) ? `token ids '${name}' are` : `input '${name}' is`} explained jointly: give ${this.tokenInputs.has(unfed.name) ? 'them' : 'it'} with --feed ${name}=FILE (API: attribute({ ${this.nameOf(this.input)}: …, ${name}: … }))`);
+    }
     const later = this.explained.slice(1).filter((i) => this.tokenInputs.has(i.name));
     if (!later.length) return { feeds, baselines };
     const out = { ...feeds };
@@ -1004,7 +1011,6 @@ export class Explainer {
       const tokens = this.tokenInputs.get(input.name)!;
       const name = tokens.ids.name;
       const ids = out[name];
-      if (!ids) throw new ExplainError(`${this.label}: token ids '${name}' are explained jointly: give them with --feed ${name}=FILE (API: attribute({ ${this.nameOf(this.input)}: …, ${name}: … }))`);
       delete out[name];
       const given = refs[name] && fromNdarray(refs[name]);
       delete refs[name];

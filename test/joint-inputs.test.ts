@@ -225,6 +225,25 @@ test('joint attribution: one-line errors for what attributes to one tensor and f
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--out', path.join(out, 'f.png')], /a figure shows one input; save joint attributions as \.npy/, protect);
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--method', 'deeplift', '--baseline', 'other=b.npy'], /--baseline: 'other=b.npy' is not NAME=FILE for an explained input \(signal, tabular\)/, protect);
   await cliFailsWith(['attribute', MODEL, '--input', x], /several float inputs \('signal', 'tabular'\); choose the one to explain with --wrt NAME \(or all of them jointly with --wrt all\)/, protect);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x], /input 'tabular' is explained jointly: give it with --feed tabular=FILE/, protect);
+  // NAME=FILE on --input and --baseline (the file exists: the model's input names the wrong one).
+  const tab = path.join(DIR, 'tabular.npy');
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'signal', '--input', `tabular=${tab}`], /--input tabular=.*: 'tabular' is not the explained input \('signal'\): feed it with --feed tabular=FILE, or explain it with --wrt tabular \(jointly: --wrt signal,tabular\)$/, [...protect, tab]);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'signal', '--input', x, '--feed', `tabular=${tab}`, '--method', 'deeplift', '--baseline', `tabular=${tab}`], /--baseline tabular=.*: 'tabular' is not the explained input/, [...protect, tab]);
+  await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', `tabular=${tab}`, '--feed', `tabular=${tab}`], /--input tabular=.*: --input gives 'signal', the first explained input; --feed tabular=FILE the others/, [...protect, tab]);
+});
+
+test('CLI: --input NAME=FILE and --baseline NAME=FILE name the explained input (the same numbers as the bare files); the API\'s forward takes inputs by name as attribute does', async () => {
+  const [x, tab, b] = ['signal', 'tabular', 'base_signal'].map((f) => path.join(DIR, `${f}.npy`));
+  const args = (input: string, baseline: string, file: string) => ['attribute', MODEL, '--wrt', 'signal', '--input', input, '--feed', `tabular=${tab}`, '--method', 'deeplift', '--baseline', baseline, '--target', target.join(','), '--out', path.join(out, file)];
+  const bare = await runCli(args(x, b, 'bare.npy'));
+  const named = await runCli(args(`signal=${x}`, `signal=${b}`, 'named.npy'));
+  assert.equal([bare.code, named.code], [0, 0], [...bare.err, ...named.err].join('\n'));
+  assert.equal(Array.from(readNpy(path.join(out, 'named.npy')).data as Float32Array), Array.from(readNpy(path.join(out, 'bare.npy')).data as Float32Array));
+  const ex = await Explainer.load(MODEL, { wrt: 'signal' });
+  const byName = await ex.forward({ signal: inputs.signal, tabular: inputs.tabular });
+  close(byName.logits, ref('logits'), 1e-6, 'forward by name');
+  assert.equal(Array.from(byName.logits.data), Array.from((await ex.forward(inputs.signal, { tabular: inputs.tabular })).logits.data));
 });
 
 test('a bool input is fed from a bool .npy (numpy\'s |b1): the mask selects which features reach the Gemm', async () => {
