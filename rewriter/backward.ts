@@ -69,6 +69,11 @@ export function gradientPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'fr
   const [why, fix] = CONTROL_FLOW[control?.op_type ?? ''] ?? CONTROL_FLOW.Scan;
   const inside = control && `${view.nodeLabel(control)} reads the input inside its subgraphs, which are not differentiated (${why})`;
   if (!diff.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient(spec, diff, onPath, inside)}`);
+  // Joint attribution: each input reaches `from` (autograd, and so Captum, refuses an input it never used).
+  for (const w of spec.wrt.length > 1 ? spec.wrt : []) {
+    const own = differentiable(view, facts, [w]);
+    if (!own.has(spec.from)) throw new ExplainError(`${view.label}: ${noGradient({ ...spec, wrt: [w] }, own, onPath, inside)}`);
+  }
   if (inside) throw new ExplainError(`${view.label}: ${inside}; export the model with ${fix}`);
   return { diff, onPath };
 }

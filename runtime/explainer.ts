@@ -31,7 +31,7 @@ import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { copiesInput, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
+import { computesWith, copiesInput, explainableFloats, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { batchConstants, decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { rowBytes, weightBytes } from './memory';
@@ -274,6 +274,8 @@ export class Explainer {
     // --wrt all leaves out float inputs without a batch axis (a policy's observation vector beside per-move rows): said so.
     const left = wrt === 'all' && !unbatched ? declared.filter((i) => isFloatType(i.elemType) && i.dims.length > 0 && isBatchless(i, declared) && !isCacheInput(i) && !i.handedBack) : [];
     for (const i of left) this.warn(`${label}: --wrt all: input '${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row, not explained (--unbatched explains the model as one sample)`);
+    const steering = wrt === 'all' ? explainableFloats(declared).filter((i) => !computesWith(original, i.name)) : [];
+    for (const i of steering) this.warn(`${label}: --wrt all: input '${i.name}' is read only by ArgMax, comparisons or shapes: it is fed, not explained`);
     const lookups = Object.values(chosen.embeddings);
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
     const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;

@@ -158,7 +158,7 @@ const noShape = (i: ModelInput, label: string) => `${label}: input '${i.name}' d
 export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
 
 /** Whether any node but a structural one (ArgMax, comparisons, shapes) reads `name`'s values, directly or through such a node. */
-function computesWith(view: GraphView, name: string): boolean {
+export function computesWith(view: GraphView, name: string): boolean {
   return descendants(view, [name], (n) => !STRUCTURAL_OPS.has(n.op_type ?? '')).size > 1;
 }
 
@@ -179,7 +179,7 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   const lookupOf = (i: ModelInput) => embeddingOf(i) ?? fail(`${label}: input '${i.name}' is an integer input that indexes no embedding table (a Gather from a float initializer); attributions need a float input or token ids (inputs: ${list})`);
   const floats = explainableFloats(inputs);
   if (Array.isArray(wrt) || (wrt === ALL_INPUTS && !inputs.some((i) => i.name === ALL_INPUTS))) {
-    const chosen = wrt === ALL_INPUTS ? floats : (wrt as string[]).map(named);
+    const chosen = wrt === ALL_INPUTS ? floats.filter((i) => computesWith(view, i.name)) : (wrt as string[]).map(named);
     const ids = inputs.filter((i) => isIdsInput(i) && embeddingOf(i));
     const joinIds = ids.length > 1 ? `; to join token ids, name them: --wrt ${ids.map((i) => i.name).join(',')}` : '';
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list})${joinIds}`);

@@ -55,7 +55,7 @@ export class TargetSpace {
   }
 
   shapeText(): string {
-    return `[N, ${this.rowDims.join(', ')}]`;
+    return `[${['N', ...this.rowDims].join(', ')}]`;
   }
 
   /** Target-space index of each position of a tensor row. */

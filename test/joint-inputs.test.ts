@@ -11,6 +11,7 @@ import { noisyCopies } from '../runtime/drivers/noise-tunnel';
 import { readNpy } from '../runtime/node/npy-file';
 import { cliFailsWith, runCli, tempDir, writeRawNpy } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 /** models/make_multi_input.py: inputs signal [N,2,12] and tabular [N,5], PyTorch float64 references. */
 const DIR = path.resolve(__dirname, '../../models/multi/two_inputs');
@@ -244,6 +245,38 @@ test('CLI: --input NAME=FILE and --baseline NAME=FILE name the explained input (
   const byName = await ex.forward({ signal: inputs.signal, tabular: inputs.tabular });
   close(byName.logits, ref('logits'), 1e-6, 'forward by name');
   assert.equal(Array.from(byName.logits.data), Array.from((await ex.forward(inputs.signal, { tabular: inputs.tabular })).logits.data));
+});
+
+test('an input read only through its shape: --wrt all leaves it out with a note, --wrt x,y refuses it naming the Shape (autograd refuses an unused input); a target of the wrong rank names an output [N]', async () => {
+  // y = (x·W) · (columns of s); z = Σ x [N].
+  const model = encodeModel({
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'shape-only',
+      node: [
+        { op_type: 'Shape', input: ['s'], output: ['shape'], name: 'shape_s' },
+        { op_type: 'Gather', input: ['shape', 'one'], output: ['cols'] },
+        { op_type: 'Cast', input: ['cols'], output: ['colsf'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] },
+        { op_type: 'MatMul', input: ['x', 'W'], output: ['xw'] },
+        { op_type: 'Mul', input: ['xw', 'colsf'], output: ['y'] },
+        { op_type: 'ReduceSum', input: ['x', 'axis1'], output: ['z'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      ],
+      initializer: [makeTensor('W', [3, 2], [0.5, -1, 2, 1.5, 0.25, -0.75], DataType.FLOAT), makeTensor('one', [], [1], DataType.INT64), makeTensor('axis1', [1], [1], DataType.INT64)],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('s', DataType.FLOAT, ['N', 'M'])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2]), valueInfo('z', DataType.FLOAT, ['N'])],
+    },
+  });
+  const x = { data: Float32Array.from([1, 2, 3]), dims: [1, 3] };
+  const s = { data: new Float32Array(4), dims: [1, 4] };
+  const notes: string[] = [];
+  const all = await Explainer.load(model, { wrt: 'all', warn: (m) => notes.push(m) });
+  assert.equal(all.explainedNames, ['x']);
+  assert.ok(notes.some((n) => /--wrt all: input 's' is read only by ArgMax, comparisons or shapes: it is fed, not explained/.test(n)), notes.join('\n'));
+  const g = await all.attribute({ x, s }, { target: 0, output: 'y' });
+  assert.equal(Array.from(g.attributions.data), [2, 8, 1]);
+  await rejects(async () => (await Explainer.load(model, { wrt: ['x', 's'] })).attribute({ x, s }, { target: 0, output: 'y' }), /'y' has no gradient with respect to 's': it depends on it only through node 'shape_s' \(Shape/);
+  await rejects(() => all.attribute({ x, s }, { target: [[0]], output: 'z' }), /'z' \[N\] takes 0/);
 });
 
 test('a bool input is fed from a bool .npy (numpy\'s |b1): the mask selects which features reach the Gemm', async () => {
