@@ -142,6 +142,44 @@ test('GatherElements at indices from the input\'s ArgMax: gradient = central dif
   }
 });
 
+/**
+ * xr, xi [N, 2, 8, 8] → four complex convolutions, each keeping of every K = 4 channels the one of
+ * largest magnitude r² + i² (ArgMax, then GatherElements of the real and imaginary parts: a complex
+ * max-pool over channels, as complex-valued nets write it) → the real part, flattened [N, 64].
+ */
+function complexMaxModel(): ModelProto {
+  const em = new Emitter(13, DataType.FLOAT, 'cmax');
+  const K = 4;
+  let [xr, xi, cin] = ['xr', 'xi', 2];
+  [4, 4, 4, 1].forEach((cout, layer) => {
+    const weight = (phase: number) => em.constFloat(Array.from({ length: cout * K * cin * 9 }, (_, k) => Math.sin(k * 0.71 + phase + layer) / Math.sqrt(cin * 9)), [cout * K, cin, 3, 3]);
+    const [wr, wi] = [weight(0), weight(2)];
+    const conv = (x: string, w: string) => em.op('Conv', [x, w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+    const [yr, yi] = [em.sub(conv(xr, wr), conv(xi, wi)), em.add(conv(xi, wr), conv(xr, wi))];
+    const grouped = (y: string) => em.reshape(y, [0, cout, K, 8, 8]);
+    const at = em.op('ArgMax', [grouped(em.add(em.mul(yr, yr), em.mul(yi, yi)))], { axis: 2, keepdims: 1 });
+    const pick = (y: string) => em.squeeze(em.op('GatherElements', [grouped(y), at], { axis: 2 }), [2]);
+    [xr, xi, cin] = [pick(yr), pick(yi), cout];
+  });
+  em.rename(em.op('Flatten', [xr], { axis: 1 }), 'y');
+  const input = (name: string) => valueInfo(name, DataType.FLOAT, ['N', 2, 8, 8]);
+  return { ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'cmax', node: em.nodes, initializer: em.initializers, input: [input('xr'), input('xi')], output: [{ name: 'y' }] } };
+}
+
+test('picks made by another tensor\'s values (a complex max by magnitude, four layers): DeepLIFT sums to f(x) − f(0) within float32 rounding of it (all of δy at a pick that barely moved made multipliers of 10⁴ that float32 cancelled)', async () => {
+  const ex = await Explainer.load(encodeModel(complexMaxModel()), { wrt: 'xr' });
+  const [xr, xi] = [random(2 * 128, 21), random(2 * 128, 22)];
+  const feeds = { xi: { data: xi, dims: [2, 2, 8, 8] } };
+  const d = await ex.attribute({ data: xr, dims: [2, 2, 8, 8] }, { method: 'deeplift', target: 36, feeds });
+  const y = (await ex.forward({ data: xr, dims: [2, 2, 8, 8] }, feeds)).y.data;
+  const y0 = (await ex.forward({ data: new Float32Array(2 * 128), dims: [2, 2, 8, 8] }, feeds)).y.data;
+  for (let r = 0; r < 2; r++) {
+    const a = d.attributions.data.subarray(r * 128, (r + 1) * 128);
+    const [sum, want] = [a.reduce((s, v) => s + v, 0), y[r * 64 + 36] - y0[r * 64 + 36]];
+    assert.ok(Math.abs(sum - want) <= 1e-5 * Math.abs(want), `row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want} (Σ|a| ${a.reduce((s, v) => s + Math.abs(v), 0)})`);
+  }
+});
+
 test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built from the batch\'s size: gradients = central differences; DeepLIFT sums to delta through the slice assignment and refuses the ArgMax tuples in one line', async () => {
   const target = [1, 0, 1];
   const row = (i: number) => Math.floor(i / (L * C));

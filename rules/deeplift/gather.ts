@@ -10,9 +10,11 @@ import { delta } from './delta';
 const picksMayDiffer = (ctx: RuleContext, indices: string) => ctx.ref(indices) !== indices && ctx.valueDependent(indices);
 
 /**
- * Where the two passes may pick other elements, δy = x[i] − x⁰[i⁰] goes whole to the input pass's
- * pick, m = δy/δx[i] (`pickedRef`: x⁰[i]); where that barely moved, to the reference pass's pick,
- * m⁰ = δy/δx[i⁰] (`pickedInput`: x[i⁰]); if both barely moved, δy is not attributed (as DeepLIFT's
+ * Where the two passes may pick other elements, δy = x[i] − x⁰[i⁰] goes whole to one pick: the
+ * input pass's, m = δy/δx[i] (`pickedRef`: x⁰[i]), or the reference pass's, m⁰ = δy/δx[i⁰]
+ * (`pickedInput`: x[i⁰]), whichever moved more (the smaller multiplier: picks made by another
+ * tensor's values, a complex max by magnitude, may leave one δx far below δy, and such multipliers
+ * compound over layers past float32); if both barely moved, δy is not attributed (as DeepLIFT's
  * Where rule). Returns the two multipliers per element of y.
  */
 function pickShares(em: Emitter, y: string, y0: string, pickedRef: string, pickedInput: string): { m: string; m0: string } {
@@ -21,8 +23,10 @@ function pickShares(em: Emitter, y: string, y0: string, pickedRef: string, picke
   const atPick0 = delta(em, pickedInput, y0);
   const [one, zero] = [em.scalar(1), em.scalar(0)];
   const same = em.compare('Equal', dy, atPick.dx);
-  const m = em.where(same, one, em.where(atPick.moved, em.div(dy, atPick.dx), zero));
-  const m0 = em.where(same, zero, em.where(atPick.moved, zero, em.where(atPick0.moved, em.div(dy, atPick0.dx), zero)));
+  // |δx[i]| where it moved (−1 where not) against |δx[i⁰]| where that moved (0 where not).
+  const atInput = em.compare('GreaterOrEqual', em.where(atPick.moved, em.op('Abs', [atPick.dx]), em.scalar(-1)), em.where(atPick0.moved, em.op('Abs', [atPick0.dx]), zero));
+  const m = em.where(same, one, em.where(atInput, em.div(dy, atPick.dx), zero));
+  const m0 = em.where(same, zero, em.where(atInput, zero, em.where(atPick0.moved, em.div(dy, atPick0.dx), zero)));
   return { m, m0 };
 }
 
