@@ -127,14 +127,16 @@ test('CAM errors name what is missing; Grad-CAM errors name the layer', async ()
  * SiLU (x·Sigmoid(x): two readers, where the walk along the convolution's map stopped) → the classifier's
  * GlobalAveragePool (or ReduceMean over axes 2, 3) → Flatten → Gemm.
  */
-function pooledClassifier(reduceMean: boolean): { model: Uint8Array; x: { data: Float32Array; dims: number[] }; layer: string } {
-  const em = new Emitter(13, DataType.FLOAT, 'pooled');
+function pooledClassifier(reduceMean: boolean, opset = 13): { model: Uint8Array; x: { data: Float32Array; dims: number[] }; layer: string } {
+  const em = new Emitter(opset, DataType.FLOAT, 'pooled');
   const gate = em.op('Sigmoid', [em.op('Conv', [em.op('GlobalAveragePool', ['x']), em.constFloat([0.5, -0.3, 0.8, 0.2, 0.9, -0.6, -0.4, 0.7, 0.1], [3, 3, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] })]);
   const conv = em.op('Conv', [em.mul('x', gate), em.constFloat(Array.from({ length: 4 * 27 }, (_, i) => Math.sin(i * 0.53) * 0.4), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
   const silu = em.mul(conv, em.op('Sigmoid', [conv]));
-  const pooled = reduceMean ? em.op('ReduceMean', [silu], { axes: [2, 3], keepdims: 0 }) : em.op('Flatten', [em.op('GlobalAveragePool', [silu])], { axis: 1 });
+  // From opset 18 the axes are an input (an initializer, as torch's dynamo export writes [-1, -2]).
+  const pooled = !reduceMean ? em.op('Flatten', [em.op('GlobalAveragePool', [silu])], { axis: 1 })
+    : opset >= 18 ? em.op('ReduceMean', [silu, em.constInt([-1, -2])], { keepdims: 0 }) : em.op('ReduceMean', [silu], { axes: [2, 3], keepdims: 0 });
   em.rename(em.op('Gemm', [pooled, em.constFloat([0.6, -0.2, 0.3, 0.9, -0.5, 0.4, 0.1, -0.8], [4, 2])]), 'y');
-  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'pooled', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'pooled', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
   return { model, x: { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.47)), dims: [2, 3, 6, 6] }, layer: silu };
 }
 
@@ -143,7 +145,7 @@ test('Grad-CAM without a layer takes the map the classifier\'s global pooling re
     [camFixture('cam_gap').model, camFixture('cam_gap').x, '/body/body.7/Relu_output_0'],
     [loadFixture('resnet_bn').model, loadFixture('resnet_bn').input, '/body/body.4/relu2/Relu_output_0'],
     [loadFixture('mobilenet').model, loadFixture('mobilenet').input, '/body/pw/pw.1/HardSwish_output_0'],
-    ...[false, true].map((mean): [Uint8Array, { data: Float32Array; dims: number[] }, string] => { const p = pooledClassifier(mean); return [p.model, p.x, p.layer]; }),
+    ...([[false, 13], [true, 13], [true, 18]] as const).map(([mean, opset]): [Uint8Array, { data: Float32Array; dims: number[] }, string] => { const p = pooledClassifier(mean, opset); return [p.model, p.x, p.layer]; }),
   ];
   for (const [model, x, layer] of cases) {
     for (const method of ['grad-cam', 'guided-grad-cam']) {
