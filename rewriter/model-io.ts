@@ -12,6 +12,11 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
   try {
     model = decodeModel(bytes);
   } catch (e) {
+    // What repositories and failed downloads leave in place of a model: a Git LFS or Xet pointer, a web page.
+    const head = String.fromCharCode(...bytes.subarray(0, 64));
+    if (head.startsWith('version https://git-lfs.github.com/spec/')) throw new ExplainError(`${label}: a Git LFS pointer, not the model itself (fetch it with 'git lfs pull')`);
+    if (head.startsWith('# xet version')) throw new ExplainError(`${label}: a Xet pointer, not the model itself (fetch the file through Xet or the hub)`);
+    if (/^\s*<(!doctype html|html)/i.test(head)) throw new ExplainError(`${label}: an HTML page, not an ONNX model (a download that saved a web page?)`);
     throw new ExplainError(`${label}: not an ONNX model or truncated file (${(e as Error).message})`);
   }
   const missing = [!model.graph && 'graph', !model.opset_import?.length && 'opset_import', !(toNumber(model.ir_version) > 0) && 'ir_version'].filter(Boolean);

@@ -29,6 +29,9 @@ const png = new PNG({ width: 4, height: 4 });
 png.data.fill(200);
 fs.writeFileSync(at('picture.png'), PNG.sync.write(png));
 fs.writeFileSync(at('empty.onnx'), '');
+fs.writeFileSync(at('lfs.onnx'), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 1048576\n');
+fs.writeFileSync(at('xet.onnx'), '# xet version 0\nfilesize = 1048576\n');
+fs.writeFileSync(at('page.onnx'), '<!DOCTYPE html>\n<html lang="en"><head><title>model.onnx</title></head></html>\n');
 fs.writeFileSync(at('det.onnx'), tinyModel([4], 13, (em, x) => em.mul(em.unsqueeze(em.op('Det', [em.reshape(em.op('Relu', [x]), [-1, 2, 2])]), [1]), em.scalar(2))));
 writeNpy(at('det-input.npy'), Float32Array.from([0.1, -0.2, 0.3, 0.4]), [1, 4]);
 writeNpy(at('wrong-shape.npy'), new Float32Array(3 * 15 * 16).fill(0.1), [1, 3, 15, 16]);
@@ -145,6 +148,9 @@ const badModels: [string, string, RegExp][] = [
   ['text file', at('notes.onnx'), /notes\.onnx: not an ONNX/],
   ['PNG file', at('picture.png'), /picture\.png: not an ONNX/],
   ['empty file', at('empty.onnx'), /empty\.onnx: empty file/],
+  ['a Git LFS pointer committed in place of the model', at('lfs.onnx'), /lfs\.onnx: a Git LFS pointer, not the model itself \(fetch it with 'git lfs pull'\)$/],
+  ['a Xet pointer', at('xet.onnx'), /xet\.onnx: a Xet pointer, not the model itself/],
+  ['a saved web page', at('page.onnx'), /page\.onnx: an HTML page, not an ONNX model/],
   ['missing file', at('missing.onnx'), /missing\.onnx: file not found/],
   ['a folder', at('ext'), /ext: is a directory/],
   ['a graph with no nodes', at('no-nodes.onnx'), /no-nodes\.onnx: the graph has no nodes \(its outputs are its inputs or constants\): nothing to explain$/],
