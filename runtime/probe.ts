@@ -340,8 +340,17 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
     const literalZeros = attrInt(n, 'allowzero', 0) === 1;
     if (literalZeros && shape.values.includes(0)) return n;
     const inferred = batch > 1 && !shape.values.includes(-1);
-    if (merged && !inferred) return n;
     const name = `${n.input![1]}/batch_free`;
+    if (batch > 1 && !inferred) {
+      // Another dim is −1 (PatchTST's channel-independent [B·C, n, P] → [B, C, −1]): the first dim
+      // from the input's batch (times k where the batch is merged), as the Expands above.
+      const k = first / batch;
+      extra.push(makeTensor(`${name}/rest`, [shape.values.length - 1], shape.values.slice(1), DataType.INT64));
+      const lead = k === 1 ? expandBatch.rows : `${name}/lead`;
+      const merge: NodeProto[] = k === 1 ? [] : [{ op_type: 'Mul', input: [expandBatch.rows, `${name}/k`], output: [lead] }];
+      if (k !== 1) extra.push(makeTensor(`${name}/k`, [1], [k], DataType.INT64));
+      return [...merge, { op_type: 'Concat', input: [lead, `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
+    }
     extra.push(makeTensor(name, [shape.values.length], [inferred ? -1 : 0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });

@@ -248,6 +248,28 @@ test('a static-batch attention export (torch dynamo at batch 4: Reshape to [B·h
   assert.ok(relL2(one.attributions.data, b.attributions.data.slice(30, 60)) < 1e-6, 'one row');
 });
 
+test('a static-batch channel-independent export (PatchTST: [B, C, L] → [B·C, −1, P] → [B, C, −1]) is batch-freed: the same gradients as its dynamic twin, at batch 2 and for one row', async () => {
+  const patches = (batch: number | string): ModelProto => {
+    const em = new Emitter(13, DataType.FLOAT, 'patches');
+    const dynamic = typeof batch !== 'number';
+    const perChannel = em.reshape('x', dynamic ? [-1, 2, 4] : [batch * 3, -1, 4]);
+    const mixed = em.op('Relu', [em.matmul(perChannel, em.constFloat(Array.from({ length: 16 }, (_, k) => Math.sin(k * 0.9)), [4, 4]))]);
+    const back = em.reshape(mixed, dynamic ? [-1, 3, 8] : [batch, 3, -1]);
+    em.rename(em.reduceSum(em.mul(back, back), [2], false), 'y');
+    return {
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'test',
+      graph: { name: 'patches', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [batch, 3, 8])], output: [valueInfo('y', DataType.FLOAT, [batch, 3])] },
+    };
+  };
+  const [fixed, dynamic] = await Promise.all([patches(2), patches('N')].map((m) => Explainer.load(encodeModel(m))));
+  const x = { data: Float32Array.from({ length: 48 }, (_, k) => Math.cos(k * 0.53)), dims: [2, 3, 8] };
+  const target = [2, 0];
+  const [a, b] = [await fixed.attribute(x, { target }), await dynamic.attribute(x, { target })];
+  assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, `batch 2: rel L2 ${relL2(a.attributions.data, b.attributions.data)}`);
+  const one = await fixed.attribute({ data: x.data.slice(24), dims: [1, 3, 8] }, { target: 0 });
+  assert.ok(relL2(one.attributions.data, b.attributions.data.slice(24)) < 1e-6, 'one row');
+});
+
 test('a fixed-batch export whose outputs are NaN at some inputs (Sqrt) is batch-freed; NaN on the explained input is named', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'sqrt');
   em.rename(em.op('Gemm', [em.op('Sqrt', ['x']), em.constFloat(F, [4, 5])]), 'y');
