@@ -116,7 +116,7 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
   const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
-  const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]));
+  const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n));
   if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
   let layer = nodes[conv].output![0];
@@ -125,6 +125,29 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     if (next.length !== 1) return { layer, source: 'the last convolution\'s feature map' };
     layer = next[0].output![0];
   }
+}
+
+/** Element-wise steps a normalisation's statistic passes through before it meets the map again. */
+const STAT_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Pow', 'Reciprocal', 'Unsqueeze', 'Cast', 'Identity']);
+
+/**
+ * A ReduceMean whose result is combined again with a tensor of its input's shape — a LayerNorm's
+ * mean or variance (decomposed before opset 17, and RMSNorm at every opset) over the last axis of
+ * [N, T, D] — is a normalisation's statistic, not a classifier's pooling.
+ */
+function normalisationStatistic(view: GraphView, facts: TensorFacts, pool: NodeProto): boolean {
+  const full = facts.shapes.get(pool.input![0])?.join();
+  const seen = new Set<string>();
+  const walk = (t: string, depth: number): boolean => {
+    if (depth > 6 || seen.has(t)) return false;
+    seen.add(t);
+    return (view.consumers.get(t) ?? []).some((n) => {
+      if (n.domain || !STAT_OPS.has(n.op_type ?? '')) return false;
+      if (n.input!.some((i) => i !== t && facts.shapes.get(i)?.join() === full)) return true;
+      return walk(n.output![0], depth + 1);
+    });
+  };
+  return walk(pool.output![0], 0);
 }
 
 /** A pooling over every spatial axis of a map [N, C, …]: GlobalAveragePool, GlobalMaxPool, or a ReduceMean over axes 2… (torch's x.mean([2, 3])). */

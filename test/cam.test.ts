@@ -184,6 +184,31 @@ for (const kind of ['dense', 'upsampled', 'concatenated heads'] as const) {
   });
 }
 
+// torch before opset 17 writes a transformer's LayerNorm out (ReduceMean, Sub, Pow, ReduceMean over the last axis of the
+// tokens [N, L, D]), and RMSNorm at every opset: a statistic's ReduceMean over axis 2 of a rank-3 tensor was taken for the
+// classifier's global pooling, and the default layer was a tensor inside the final norm (a map over the channels, [N, 1, D];
+// CaiT, ConViT, CrossViT, CvT, XCiT, TNT, wav2vec2-like models at opset 13) where opset 17's LayerNormalization left the patch embedding.
+for (const norm of ['LayerNorm at opset 13', 'LayerNormalization at opset 17', 'RMSNorm'] as const) {
+  test(`Grad-CAM without a layer on a token model with a final ${norm} takes the patch embedding, not a statistic of the norm`, async () => {
+    const opset = norm.endsWith('17') ? 17 : 13;
+    const em = new Emitter(opset, DataType.FLOAT, 'tok');
+    const patches = em.op('Conv', ['x', em.constFloat(Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 2, 2])], { kernel_shape: [2, 2], pads: [0, 0, 0, 0], strides: [2, 2] });
+    const tokens = em.transpose(em.reshape(patches, [0, 4, 4]), [0, 2, 1]);
+    const rms = (t: string) => em.div(t, em.op('Sqrt', [em.add(em.reduceMean(em.op('Pow', [t, em.scalar(2)]), [-1]), em.scalar(1e-5))]));
+    const normed = norm === 'RMSNorm' ? rms(tokens)
+      : opset === 13 ? rms(em.sub(tokens, em.reduceMean(tokens, [-1])))
+        : em.op('LayerNormalization', [tokens, em.constFloat([1, 1, 1, 1], [4]), em.constFloat([0, 0, 0, 0], [4])], { axis: -1 });
+    const first = em.op('Gather', [normed, em.constInt([0], [])], { axis: 1 });
+    em.rename(em.op('Gemm', [first, em.constFloat(Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.9)), [4, 3])]), 'y');
+    const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'tok', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 4, 4])], output: [{ name: 'y' }] } });
+    const x = { data: Float32Array.from({ length: 2 * 48 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 4, 4] };
+    const ex = await Explainer.load(model, { warn: () => {} });
+    const r = await ex.attribute(x, { method: 'grad-cam', target: 1 });
+    assert.equal(ex.warnings, [`grad-cam: layer '${patches}', the last convolution's feature map (--layer picks another)`]);
+    assert.equal(r.attributions.dims, [2, 1, 2, 2]);
+  });
+}
+
 test('Grad-CAM of an intermediate tensor (a pooled feature): is A_k/(h·w) and is reported among the outputs', async () => {
   const f = camFixture('cam_gap');
   const ex = await Explainer.load(f.model);
