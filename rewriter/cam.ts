@@ -64,15 +64,20 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
     const bias = linear.input!.find((i) => view.producer.get(i) !== mm);
     if (mm && bias !== undefined && view.constant(bias)) linear = mm;
   }
-  if (linear?.op_type !== 'Gemm' && linear?.op_type !== 'MatMul') {
-    throw new ExplainError(`${label}: CAM needs the explained tensor '${from}' to come from one linear layer (Gemm, or MatMul + Add); it comes from ${what(linear)}`);
+  // A 1×1 convolution over the pooled map [N, K, 1, …], then a Flatten (the nn.Conv2d(K, C, 1) head of BiT, DLA, DPN), is a linear layer.
+  let head = linear;
+  while (head && PASS_THROUGH.has(head.op_type ?? '')) head = view.producer.get(head.input![0]);
+  const pointwise = head?.op_type === 'Conv' && pointwiseHead(view, facts, head);
+  if (pointwise) linear = head;
+  if (!linear || (linear.op_type !== 'Gemm' && linear.op_type !== 'MatMul' && !pointwise)) {
+    throw new ExplainError(`${label}: CAM needs the explained tensor '${from}' to come from one linear layer (Gemm, MatMul + Add, or a 1×1 Conv of the pooled map); it comes from ${what(linear)}`);
   }
   const [features, weightName] = linear.input!;
   const w = view.constant(weightName);
-  if (!w || w.dims.length !== 2) throw new ExplainError(`${label}: CAM needs constant 2-D weights in the linear layer ${what(linear)}; '${weightName}' is computed`);
+  if (!w || w.dims.length !== (pointwise ? facts.shapes.get(features)!.length : 2)) throw new ExplainError(`${label}: CAM needs constant 2-D weights in the linear layer ${what(linear)}; '${weightName}' is computed`);
   if (linear.op_type === 'Gemm' && attrInt(linear, 'transA', 0)) throw new ExplainError(`${label}: CAM cannot read the linear layer ${what(linear)} with transA = 1`);
-  // W[c, k]: the weight of feature k in class c, times Gemm's alpha.
-  const transposed = linear.op_type === 'Gemm' && attrInt(linear, 'transB', 0) === 1;
+  // W[c, k]: the weight of feature k in class c, times Gemm's alpha (a 1×1 Conv's [C, K, 1, …] weights are W as they are).
+  const transposed = pointwise || (linear.op_type === 'Gemm' && attrInt(linear, 'transB', 0) === 1);
   const [classes, channels] = transposed ? w.dims : [w.dims[1], w.dims[0]];
   const alpha = linear.op_type === 'Gemm' ? attrFloat(linear, 'alpha', 1) : 1;
   const weights = new Float32Array(classes * channels);
@@ -99,6 +104,15 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   }
   if (!tokensMean && shape[1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${shape[1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
   return { map, weights, classes, channels, channelsLast: tokensMean };
+}
+
+/** A Conv that is a linear layer of a pooled map: every spatial size of its input 1, kernel 1, one group, constant bias or none. */
+function pointwiseHead(view: GraphView, facts: TensorFacts, conv: NodeProto): boolean {
+  const shape = facts.shapes.get(conv.input![0]);
+  const w = view.constant(conv.input![1]);
+  if (!shape || shape.length < 3 || shape.slice(2).some((d) => d !== 1) || !w || w.dims.slice(2).some((d) => d !== 1)) return false;
+  if (attrInt(conv, 'group', 1) !== 1 || (attrInts(conv, 'pads') ?? []).some((p) => p !== 0)) return false;
+  return conv.input!.length < 3 || !conv.input![2] || !!view.constant(conv.input![2]);
 }
 
 /**

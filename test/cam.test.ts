@@ -209,6 +209,24 @@ for (const norm of ['LayerNorm at opset 13', 'LayerNormalization at opset 17', '
   });
 }
 
+// BiT (timm's ResNetV2), DLA and DPN classify with a 1×1 Conv over the pooled map and a Flatten: CAM was refused as not
+// coming from one linear layer ("it comes from Flatten node").
+test('CAM reads a 1×1 Conv over global average pooling, then Flatten, as the linear layer (BiT, DLA): CAM/(h·w) = Grad-CAM without ReLU', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'pw');
+  const act = em.op('Relu', [em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] })]);
+  const pooled = em.op('GlobalAveragePool', [act]);
+  const head = em.op('Conv', [pooled, em.constFloat(Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.9)), [3, 4, 1, 1]), em.constFloat([0.1, -0.2, 0.3], [3])], { kernel_shape: [1, 1] });
+  em.rename(em.op('Flatten', [head], { axis: 1 }), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'pw', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
+  const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
+  const ex = await Explainer.load(model, { warn: () => {} });
+  const cam = (await ex.attribute(x, { method: 'cam', target: [1, 2] })).attributions;
+  const grad = (await ex.attribute(x, { method: 'grad-cam', target: [1, 2], relu: false })).attributions;
+  assert.equal(cam.dims, [2, 1, 6, 6]);
+  assert.ok(relL2(cam.data.map((v) => v / 36), grad.data) < 1e-6, `rel L2 ${relL2(cam.data.map((v) => v / 36), grad.data)}`);
+});
+
+
 test('Grad-CAM of an intermediate tensor (a pooled feature): is A_k/(h·w) and is reported among the outputs', async () => {
   const f = camFixture('cam_gap');
   const ex = await Explainer.load(f.model);
