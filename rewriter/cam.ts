@@ -150,12 +150,14 @@ export function mapTail(spec: MapSpec, em: Emitter, map: string, shape: number[]
   const out = relu ? em.op('Relu', [map]) : map;
   if (!upsample) return { map: out, shape };
   const input = spec.facts.shapes.get(spec.input)!;
-  if (input.length !== shape.length) {
+  // A raw waveform [N, L] (wav2vec2, HuBERT, wake-word CNNs) under a 1-D map [N, 1, T]: resized along L.
+  const waveform = input.length === 2 && shape.length === 3;
+  if (input.length !== shape.length && !waveform) {
     const tokens = shape.length === 3 && input.length === 4 ? '; a token layer [N, tokens, channels] is mapped onto the image with --token-grid H,W' : '';
     throw new ExplainError(`${spec.view.label}: cannot upsample a map of shape ${rowsText(shape)} to the input '${spec.input}' of shape ${rowsText(input)} (different ranks)${tokens}`);
   }
   // A channels-last image's height and width come before its channels.
-  const spatial = channelsLast(input) ? input.slice(1, 3) : input.slice(2);
+  const spatial = waveform ? input.slice(1) : channelsLast(input) ? input.slice(1, 3) : input.slice(2);
   return { map: interpolateSpatial(em, out, shape, spatial, mode), shape: [shape[0], shape[1], ...spatial] };
 }
 

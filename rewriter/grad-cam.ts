@@ -73,8 +73,10 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
   const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
   const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: io.seed }).get(spec.input)!;
   // Over a channels-last image the map [N, 1, H, W] broadcasts as [N, H, W, 1].
-  const broadcast = channelsLast(facts.shapes.get(spec.input)!) ? em.transpose(up.map, [0, 2, 3, 1]) : up.map;
-  return mapModel(spec, em, em.mul(guided, broadcast), facts.shapes.get(spec.input)!);
+  const inputShape = facts.shapes.get(spec.input)!;
+  // A waveform [N, L] takes the map [N, 1, L] as [N, L].
+  const broadcast = inputShape.length === 2 ? em.reshape(up.map, [0, inputShape[1]]) : channelsLast(inputShape) ? em.transpose(up.map, [0, 2, 3, 1]) : up.map;
+  return mapModel(spec, em, em.mul(guided, broadcast), inputShape);
 }
 
 /** Ops after a convolution that keep its feature map as it is laid out: activations, normalisations, residual Adds, gates. */

@@ -227,6 +227,36 @@ test('CAM reads a 1×1 Conv over global average pooling, then Flatten, as the li
 });
 
 
+test('Grad-CAM on a raw waveform [N, L] (wav2vec2, wake-word CNNs): the map [N, 1, T] upsamples along L as F.interpolate(linear); guided Grad-CAM = guided backprop × the nearest-resized map', async () => {
+  // x [N, 32] → Unsqueeze → Conv1d(1→4, 3, stride 2) → Relu → Conv1d(4→4, 3, stride 2) → Relu → GlobalAveragePool → Flatten → Gemm(4→3).
+  const em = new Emitter(13, DataType.FLOAT, 'wave');
+  const conv = (x: string, cin: number, phase: number) => em.op('Relu', [em.op('Conv', [x, em.constFloat(Array.from({ length: 4 * cin * 3 }, (_, i) => Math.sin(i * 0.83 + phase)), [4, cin, 3])], { kernel_shape: [3], pads: [1, 1], strides: [2] })]);
+  const layer = conv(conv(em.unsqueeze('x', [1]), 1, 0), 4, 1);
+  em.rename(em.op('Gemm', [em.op('Flatten', [em.op('GlobalAveragePool', [layer])], { axis: 1 }), em.constFloat(Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7)), [4, 3])]), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'wave', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 32])], output: [{ name: 'y' }] } });
+  const x = { data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.41) + 0.3 * Math.cos(i * 1.9)), dims: [2, 32] };
+  const ex = await Explainer.load(model, { warn: () => {} });
+  const target = [1, 2];
+  const map = (await ex.attribute(x, { method: 'grad-cam', target, layer })).attributions;
+  assert.equal(map.dims, [2, 1, 8]);
+  const resized = (mode: 'linear' | 'nearest') => Float32Array.from({ length: 64 }, (_, k) => {
+    const [r, i] = [Math.floor(k / 32), k % 32];
+    const at = (j: number) => map.data[r * 8 + j];
+    if (mode === 'nearest') return at(Math.floor(i / 4));
+    const src = Math.max(0, (i + 0.5) / 4 - 0.5);
+    const j = Math.min(Math.floor(src), 7);
+    return at(j) + (src - j) * (at(Math.min(j + 1, 7)) - at(j));
+  });
+  const up = (await ex.attribute(x, { method: 'grad-cam', target, layer, upsample: true })).attributions;
+  assert.equal(up.dims, [2, 1, 32]);
+  assert.ok(relL2(up.data, resized('linear')) < 1e-6, `upsampled: rel L2 ${relL2(up.data, resized('linear'))}`);
+  const guided = (await ex.attribute(x, { method: 'guided-backprop', target })).attributions;
+  const both = (await ex.attribute(x, { method: 'guided-grad-cam', target, layer })).attributions;
+  const want = guided.data.map((g, k) => g * resized('nearest')[k]);
+  assert.equal(both.dims, [2, 32]);
+  assert.ok(relL2(both.data, want) < 1e-6, `guided Grad-CAM: rel L2 ${relL2(both.data, want)}`);
+});
+
 test('Grad-CAM of an intermediate tensor (a pooled feature): is A_k/(h·w) and is reported among the outputs', async () => {
   const f = camFixture('cam_gap');
   const ex = await Explainer.load(f.model);
