@@ -256,6 +256,7 @@ export function categoryCodes(input: ModelInput, data: DenseInput, label: string
 export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, given: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
   const n = x.dims[0];
   const out: Record<string, OrtTensor> = {};
+  const notes: { name: string; what: string; shown: number[]; file: string }[] = [];
   for (const [name, rowDims] of Object.entries(sideRowDims(inputs, explained, x.dims.slice(1), given, label))) {
     const input = inputs.find((i) => i.name === name)!;
     const data = given[name];
@@ -276,7 +277,14 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const shown = input.unbatched ? rowDims : dims;
     if (input.copiedOnly) continue;
     const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : input.handedBack ? 'zeros, the state before the first call,' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : lengths !== undefined ? `whole sequences, length ${lengths},` : 'zeros';
-    note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${unknown !== undefined ? '.json, a list of strings' : '.npy'})`);
+    notes.push({ name, what, shown, file: unknown !== undefined ? '.json, a list of strings' : '.npy' });
+  }
+  // Many unfed inputs of one default (a skl2onnx pipeline's one-column inputs, a decoder's caches) share a line.
+  for (const what of new Set(notes.map((m) => m.what))) {
+    const alike = notes.filter((m) => m.what === what);
+    if (alike.length <= 3) for (const { name, shown, file } of alike) note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${file})`);
+    const names = alike.slice(0, 6).map((m) => `'${m.name}' [${m.shown}]`).join(', ') + (alike.length > 6 ? ` and ${alike.length - 6} more` : '');
+    if (alike.length > 3) note(`${label}: ${alike.length} inputs ${names} not given: using ${what} (give them with --feed NAME=FILE${alike[0].file})`);
   }
   return out;
 }

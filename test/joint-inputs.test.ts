@@ -279,6 +279,21 @@ test('an input read only through its shape: --wrt all leaves it out with a note,
   await rejects(() => all.attribute({ x, s }, { target: [[0]], output: 'z' }), /'z' \[N\] takes 0/);
 });
 
+test('many inputs not given (a skl2onnx pipeline\'s one-column inputs) are noted in one line per default, not one line each', async () => {
+  // y = x + Σ c_k, x and c_1 … c_8 [N, 1]: c_k fed by default, their default noted.
+  const names = Array.from({ length: 8 }, (_, k) => `c${k + 1}`);
+  const node = names.map((c, k) => ({ op_type: 'Add', input: [k ? `s${k}` : 'x', c], output: [k === names.length - 1 ? 'y' : `s${k + 1}`] }));
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'columns', node, input: ['x', ...names].map((n) => valueInfo(n, DataType.FLOAT, ['N', 1])), output: [valueInfo('y', DataType.FLOAT, ['N', 1])] },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { wrt: 'x', warn: (m) => notes.push(m) });
+  const g = await ex.attribute({ data: Float32Array.of(2), dims: [1, 1] }, { target: 0 });
+  assert.equal(Array.from(g.attributions.data), [1]);
+  assert.equal(notes, ["<bytes>: 8 inputs 'c1' [1,1], 'c2' [1,1], 'c3' [1,1], 'c4' [1,1], 'c5' [1,1], 'c6' [1,1] and 2 more not given: using zeros (give them with --feed NAME=FILE.npy)"]);
+});
+
 test('a bool input is fed from a bool .npy (numpy\'s |b1): the mask selects which features reach the Gemm', async () => {
   const W = [0.5, -1, 2, 1.5, 0.25, -0.75, 3, -2, 1, 0.125, 4, -0.5];
   const model = encodeModel({
