@@ -16,7 +16,11 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
     if (!(name in known)) throw new ExplainError(`${command}: unknown option --${name} (see onnx-explain ${command} --help)`);
     if (flags.has(name) && !REPEATABLE.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
-    if (!known[name]) { flags.set(name, true); continue; }
+    if (!known[name]) {
+      if (inline !== undefined) throw new ExplainError(`${command}: option --${name} takes no value (got '--${name}=${inline}')`);
+      flags.set(name, true);
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ExplainError(`${command}: option --${name} needs a value`);
     const previous = flags.get(name);

@@ -40,7 +40,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { checkThreads, createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -306,8 +306,10 @@ export class Explainer {
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
-  static async load(source: string | Uint8Array, options: ExplainerOptions = {}): Promise<Explainer> {
+  static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: ExplainerOptions = {}): Promise<Explainer> {
+    const source = modelSource(given);
     const model = readModel(source, options.baseDir);
+    checkThreads(options.sessionOptions?.intraOpNumThreads);
     return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source));
   }
 
@@ -1103,6 +1105,14 @@ export class Explainer {
 }
 
 /** A model from bytes, or from a path where the platform has files (Node). */
+/** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */
+export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof given === 'string' || given instanceof Uint8Array) return given;
+  if (given instanceof ArrayBuffer) return new Uint8Array(given);
+  if (ArrayBuffer.isView(given)) return new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+  throw new ExplainError(`the model must be a path or its bytes (a Uint8Array or ArrayBuffer), got ${given === null ? 'null' : typeof given}`);
+}
+
 export function readModel(source: string | Uint8Array, baseDir?: string): ModelProto {
   const { loadModel } = backend();
   if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);

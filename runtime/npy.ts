@@ -29,7 +29,9 @@ export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   const dtype = DESCR[descr];
   if (!dtype) throw new ExplainError(`${label}: .npy dtype '${written}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool)`);
   if (shapeText === undefined) throw new ExplainError(`${label}: .npy header has no shape`);
-  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dimTexts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dimTexts.some((d) => !/^\d+$/.test(d) || !Number.isSafeInteger(Number(d)))) throw new ExplainError(`${label}: .npy header shape (${shapeText}) is not a tuple of non-negative integers`);
+  const dims = dimTexts.map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
   const width = descr in NARROW ? Number(descr.slice(2)) : dtype === 'float32' || dtype === 'int32' ? 4 : 8;

@@ -1,6 +1,7 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import { backend, OrtSession } from './backend';
 import { firstLine } from './run-errors';
+import { ExplainError } from '../rewriter/errors';
 import { ModelProto } from '../rewriter/proto';
 import { SessionModel } from './session-model';
 
@@ -16,6 +17,14 @@ export type SessionOptions = Omit<OrtCommon.InferenceSession.SessionOptions, 'ex
 
 /** Defaults: every graph optimisation, and only fatal native log lines (errors are ours to report). */
 const DEFAULTS: SessionOptions = { logSeverityLevel: 4, graphOptimizationLevel: 'all' };
+
+/** Intra-op threads at most: past this onnxruntime only slows (1,000 on 2 cores: 49 s for an MLP). */
+const MAX_THREADS = 256;
+
+/** The user's intra-op thread count: 0 (onnxruntime's choice) to MAX_THREADS. */
+export function checkThreads(threads: number | undefined): void {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= MAX_THREADS)) throw new ExplainError(`--threads (intraOpNumThreads): ${threads} is not an integer from 0 (onnxruntime's choice) to ${MAX_THREADS}`);
+}
 
 /**
  * The user's options over our defaults. Native sessions get one intra-op thread per physical core

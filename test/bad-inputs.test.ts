@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -302,6 +303,51 @@ test('options a run would ignore or choke on: maximize --channel with --target, 
 });
 
 // ---- inputs and targets -----------------------------------------------------------------------
+test('bounds and headers a run would crash or hang on: a PNG header of 2³¹−1 squared pixels, PNG data short of its rows, .npy header dims that are not counts, JSON nested 100,000 deep, --steps, --samples and --threads past their bounds, a value given to a boolean flag', async () => {
+  const png = PNG.sync.write(Object.assign(new PNG({ width: 24, height: 20 }), { data: Buffer.alloc(24 * 20 * 4, 128) }));
+  const huge = Buffer.from(png);
+  huge.writeUInt32BE(2 ** 31 - 1, 16);
+  huge.writeUInt32BE(2 ** 31 - 1, 20);
+  fs.writeFileSync(at('huge-header.png'), huge);
+  await cliFails(['attribute', resnet.model, '--input', at('huge-header.png'), '--out', at('never.npy')], /huge-header\.png: a PNG of 2147483647×2147483647 pixels, more than 100 million \(a decompression bomb or a corrupt header\)$/);
+  // The IDAT of two rows of 20 (a complete zlib stream): pngjs read the other rows as zeros.
+  const at0 = png.indexOf('IDAT') - 4;
+  const rows = zlib.deflateSync(Buffer.alloc(2 * (1 + 24 * 4), 7));
+  const chunk = Buffer.alloc(12 + rows.length);
+  chunk.writeUInt32BE(rows.length, 0);
+  chunk.write('IDAT', 4, 'latin1');
+  rows.copy(chunk, 8);
+  fs.writeFileSync(at('short.png'), Buffer.concat([png.subarray(0, at0), chunk, png.subarray(at0 + 12 + png.readUInt32BE(at0))]));
+  await cliFails(['attribute', resnet.model, '--input', at('short.png'), '--out', at('never.npy')], /short\.png: a truncated PNG: its image data holds 194 of the 1940 bytes of 24×20 pixels$/);
+  for (const [name, shape] of [['negative', '(-3, 20)'], ['fraction', '(2.5, 20)'], ['hex', '(0x3, 20)']]) {
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`.padEnd(117, ' ') + '\n';
+    fs.writeFileSync(at(`${name}.npy`), Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 255, header.length >> 8]), Buffer.from(header, 'latin1'), Buffer.alloc(240)]));
+    await cliFails(['attribute', mlp.model, '--input', at(`${name}.npy`), '--out', at('never.npy')], new RegExp(`${name}\\.npy: \\.npy header shape \\(.*\\) is not a tuple of non-negative integers$`));
+  }
+  fs.writeFileSync(at('deep.json'), '['.repeat(100000) + ']'.repeat(100000));
+  await cliFails(['attribute', mlp.model, '--input', at('deep.json'), '--out', at('never.npy')], /deep\.json: a JSON list nested more than 32 deep$/);
+  const run = ['attribute', mlp.model, '--input', MLP_INPUT, '--out', at('never.npy')];
+  await cliFails([...run, '--method', 'integrated-gradients', '--steps', '2147483648'], /--steps: 2147483648 steps; gausslegendre needs an integer from 1 to 10000$/);
+  await cliFails([...run, '--method', 'integrated-gradients', '--ig-method', 'riemann_left', '--steps', '100001'], /riemann_left needs an integer from 2 to 10000$/);
+  for (const method of ['gradient-shap', 'kernel-shap', 'lime', 'shapley-value-sampling']) await cliFails([...run, '--method', method, '--samples', '1000000000'], /--samples: 1000000000 is not an integer from \d to 100000$/);
+  await cliFails([...run, '--noise-tunnel', 'smoothgrad', '--samples', '1000000000'], /--samples: 1000000000 is not an integer from 1 to 100000$/);
+  await cliFails([...run, '--threads', '100000'], /--threads \(intraOpNumThreads\): 100000 is not an integer from 0 \(onnxruntime's choice\) to 256$/);
+  await cliFails([...run, '--unbatched=0'], /option --unbatched takes no value \(got '--unbatched=0'\)$/);
+  await apiFails(() => Explainer.load(mlp.model, { sessionOptions: { intraOpNumThreads: -1 } }), /intraOpNumThreads\): -1 is not an integer/, 'load with -1 threads');
+  await apiFails(() => Explainer.load(null as unknown as string), /the model must be a path or its bytes \(a Uint8Array or ArrayBuffer\), got null/, 'load(null)');
+});
+
+test('API: a model as an ArrayBuffer (fetch().arrayBuffer()) or a DataView loads as its bytes; noise-tunnel copies drawn run by run equal those drawn at once', async () => {
+  const bytes = fs.readFileSync(mlp.model);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const x = { data: Float32Array.from({ length: 4 * 20 }, (_, k) => Math.sin(k)), dims: [4, 20] };
+  const want = await (await Explainer.load(mlp.model)).attribute(x, { target: 1, noiseTunnel: 'smoothgrad', samples: 7, internalBatchSize: 3 });
+  for (const given of [buffer, new DataView(buffer)]) {
+    const got = await (await Explainer.load(given)).attribute(x, { target: 1, noiseTunnel: 'smoothgrad', samples: 7 });
+    assert.equal(Array.from(got.attributions.data), Array.from(want.attributions.data));
+  }
+});
+
 test('input of the wrong shape / rank / dtype', async () => {
   await cliFails(['attribute', resnet.model, '--input', at('wrong-shape.npy')], /\[1,3,15,16\].*expected/);
   await cliFails(['attribute', resnet.model, '--input', at('rank2.npy')], /\[16,16\].*rank 4/);

@@ -112,7 +112,7 @@ test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; b
   assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6);
   for (const [args, re] of [
     [['--noise-tunnel', 'blur'], /--noise-tunnel: 'blur' is not one of smoothgrad, smoothgrad_sq, vargrad/],
-    [['--noise-tunnel', 'smoothgrad', '--samples', '0'], /--samples: 0 is not an integer ≥ 1/],
+    [['--noise-tunnel', 'smoothgrad', '--samples', '0'], /--samples: 0 is not an integer from 1 to 100000/],
     [['--noise-tunnel', 'smoothgrad', '--noise-std', '-1'], /--noise-std: -1 must be ≥ 0/],
   ] as [string[], RegExp][]) {
     const bad = await runCli(['attribute', fx.model, '--input', input, ...args]);

@@ -5,6 +5,9 @@ import { leggauss } from '../../rules/gauss-legendre';
 export const IG_METHODS = ['gausslegendre', 'riemann_left', 'riemann_right', 'riemann_middle', 'riemann_trapezoid'] as const;
 export type IgMethod = (typeof IG_METHODS)[number];
 
+/** Steps at most: Gauss–Legendre's nodes cost O(n²), and past this no integral changes in float32. */
+const MAX_STEPS = 10_000;
+
 /** numpy.linspace(a, b, n): n evenly spaced values, the last exactly b. */
 function linspace(a: number, b: number, n: number): number[] {
   const step = (b - a) / (n - 1);
@@ -21,7 +24,7 @@ function linspace(a: number, b: number, n: number): number[] {
 export function quadrature(method: IgMethod, n: number): { alphas: number[]; weights: number[] } {
   if (!IG_METHODS.includes(method)) throw new ExplainError(`--ig-method: '${method}' is not one of ${IG_METHODS.join(', ')}`);
   const min = method === 'gausslegendre' ? 1 : 2;
-  if (!Number.isInteger(n) || n < min) throw new ExplainError(`--steps: ${n} steps; ${method} needs an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min || n > MAX_STEPS) throw new ExplainError(`--steps: ${n} steps; ${method} needs an integer from ${min} to ${MAX_STEPS}`);
   if (method === 'gausslegendre') {
     const { nodes, weights } = leggauss(n);
     return { alphas: nodes.map((x) => 0.5 * (1 + x)), weights: weights.map((w) => 0.5 * w) };

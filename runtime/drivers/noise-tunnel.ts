@@ -3,7 +3,7 @@ import type { AttributeOptions, AttributionResult, Explainer } from '../explaine
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
 import { perRow } from '../targets';
-import { floatTensor, fromNdarray, pickFeeds, pickRows, rowRange, TensorInput } from '../tensors';
+import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorInput } from '../tensors';
 import { rowsInMemory } from '../memory';
 import { tensorsAt } from './forward';
 import { internalBatch } from './perturbation';
@@ -14,9 +14,12 @@ export const NOISE_TUNNELS = ['smoothgrad', 'smoothgrad_sq', 'vargrad'] as const
 export type NoiseTunnel = (typeof NOISE_TUNNELS)[number];
 
 /** `--samples` (the noise tunnel's copies, or a sampling method's draws): an integer of at least `least`, `fallback` when not given. */
+/** Draws per row at most: more takes days on any model (and held its copies at once). */
+const MAX_SAMPLES = 100_000;
+
 export function samplesOption(options: AttributeOptions, fallback: number, least = 1): number {
   const samples = options.samples ?? fallback;
-  if (!Number.isInteger(samples) || samples < least) throw new ExplainError(`--samples: ${samples} is not an integer ≥ ${least}`);
+  if (!Number.isInteger(samples) || samples < least || samples > MAX_SAMPLES) throw new ExplainError(`--samples: ${samples} is not an integer from ${least} to ${MAX_SAMPLES}`);
   return samples;
 }
 
@@ -33,24 +36,31 @@ export function noiseStdOption(options: AttributeOptions, fallback: number): num
  * by Box–Muller, z = √(−2 ln(1 − u₁))·cos(2π u₂), from the seeded uniform generator of runtime/random.ts.
  */
 export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, samples: number, noiseStd: number, seed: number): Float32Array {
-  const n = x.dims[0];
-  const per = x.data.length / n;
+  return noisyStream(x, samples, noiseStd, seed)(x.dims[0] * samples);
+}
+
+/** noisyCopies' copies in order, the next `count` at each call (so many samples of a large input are never held at once). */
+export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noiseStd: number, seed: number): (count: number) => Float32Array {
+  const per = x.data.length / x.dims[0];
   const next = uniform(seed);
-  const out = new Float32Array(n * samples * per);
-  for (let r = 0; r < n; r++) {
+  const sigmas = Array.from({ length: x.dims[0] }, (_, r) => {
     const row = x.data.subarray(r * per, (r + 1) * per);
     let lo = Infinity, hi = -Infinity;
     for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    const sigma = noiseStd * (hi - lo);
-    for (let s = 0; s < samples; s++) {
-      const o = (r * samples + s) * per;
+    return noiseStd * (hi - lo);
+  });
+  let copy = 0;
+  return (count) => {
+    const out = new Float32Array(count * per);
+    for (let c = 0; c < count; c++, copy++) {
+      const r = Math.floor(copy / samples);
       for (let i = 0; i < per; i++) {
         const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-        out[o + i] = row[i] + sigma * z;
+        out[c * per + i] = x.data[r * per + i] + sigmas[r] * z;
       }
     }
-  }
-  return out;
+    return out;
+  };
 }
 
 /**
@@ -76,10 +86,10 @@ export function noiseTunnel(inner: Driver): Driver {
       const { output, targets } = await outputSeed(ex, x, options);
       const side = ex.sideFeeds(x, options.feeds);
       const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
-      const noisy = Object.fromEntries(ex.explained.map((input, k) => {
+      const noisy = ex.explained.map((input, k) => {
         const t = values[input.name];
-        return [input.name, floatTensor(noisyCopies({ data: t.data as Float32Array, dims: t.dims }, samples, noiseStd, (options.seed ?? 0) + k), [n * samples, ...t.dims.slice(1)])];
-      }));
+        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noiseStd, (options.seed ?? 0) + k) };
+      });
       const contrast = perRow(options.contrast, n, 'contrast');
       // A baseline with one row per input row goes with each of that row's samples.
       const sampleRows = (b: TensorInput | undefined, rows: number[]) => {
@@ -95,9 +105,10 @@ export function noiseTunnel(inner: Driver): Driver {
       for (let s0 = 0; s0 < total; s0 += step) {
         const s1 = Math.min(total, s0 + step);
         const rows = Array.from({ length: s1 - s0 }, (_, k) => Math.floor((s0 + k) / samples));
-        const r = await inner.attribute(ex, rowRange(noisy[ex.input.name], s0, s1), {
+        const [first, ...others] = noisy.map((c) => floatTensor(c.next(s1 - s0), [s1 - s0, ...c.rowDims]));
+        const r = await inner.attribute(ex, first, {
           ...options, noiseTunnel: undefined, progress: undefined,
-          feeds: { ...pickFeeds(side, rows), ...Object.fromEntries(Object.entries(noisy).filter(([k]) => k !== ex.input.name).map(([k, t]) => [k, rowRange(t, s0, s1)])) },
+          feeds: { ...pickFeeds(side, rows), ...Object.fromEntries(others.map((t, k) => [noisy[k + 1].name, t])) },
           target: rows.map((row) => targets[row]),
           contrast: contrast && rows.map((row) => contrast[row]),
           baseline: sampleRows(options.baseline, rows),

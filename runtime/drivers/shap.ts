@@ -8,7 +8,7 @@ import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorData } from '../te
 import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
 import { tensorsAt } from './forward';
-import { noiseStdOption, noisyCopies, samplesOption } from './noise-tunnel';
+import { noiseStdOption, noisyStream, samplesOption } from './noise-tunnel';
 import { explainedValue, OutputSeed, outputSeed } from './seed';
 import { internalBatch } from './perturbation';
 import { Driver } from './types';
@@ -109,7 +109,7 @@ export const gradientShap: Driver = {
     const per = rowDims.reduce((a, d) => a * d, 1);
     const n = x.dims[0];
     const seed = options.seed ?? 0;
-    const noisy = noisyCopies({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, seed);
+    const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, seed);
     const next = uniform(seed + 1);
     const draws = Array.from({ length: n * samples }, () => ({ k: Math.floor(next() * dist.dims[0]), alpha: next() }));
     const explained = await outputSeed(ex, x, options);
@@ -121,11 +121,12 @@ export const gradientShap: Driver = {
     const base = dist.data as Float32Array;
     return meanOverDraws(ex, x, options, explained, samples, async (rows, j0, j1) => {
       const m = j1 - j0;
+      const copies = noisy(m);
       const [point, step, start] = [new Float32Array(m * per), new Float32Array(m * per), new Float32Array(m * per)];
       for (let i = 0; i < m; i++) {
         const { k, alpha } = draws[j0 + i];
         for (let e = 0; e < per; e++) {
-          const [xe, be] = [noisy[(j0 + i) * per + e], base[k * per + e]];
+          const [xe, be] = [copies[i * per + e], base[k * per + e]];
           start[i * per + e] = be;
           step[i * per + e] = xe - be;
           point[i * per + e] = be + alpha * (xe - be);
@@ -134,7 +135,7 @@ export const gradientShap: Driver = {
       const inner = innerOptions(ex, x, options, rows, explained.targets, 'gradient');
       const g = await backprop.attribute(ex, floatTensor(point, [m, ...rowDims]), inner);
       const side = inner.feeds as Record<string, OrtTensor>;
-      const [atX, atB] = [await values(floatTensor(noisy.slice(j0 * per, j1 * per), [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
+      const [atX, atB] = [await values(floatTensor(copies, [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
       // With a layer: ∂f/∂A at the point times A(x̃) − A(b) (Captum's LayerGradientShap).
       const change = layer ? atX[layer].data.map((v, e) => v - atB[layer].data[e]) : step;
       const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * change[e]) };

@@ -26,7 +26,10 @@ export function readArray(file: string): { data: Float32Array | BigInt64Array | 
   // A bare number is a scalar (an input without axes: a temperature, a flag).
   if (typeof value === 'number' && Number.isFinite(value)) return { data: [value], dims: [] };
   const dims: number[] = [];
-  for (let v = value; Array.isArray(v); v = v[0]) dims.push(v.length);
+  for (let v = value; Array.isArray(v); v = v[0]) {
+    dims.push(v.length);
+    if (dims.length > 32) throw new ExplainError(`${file}: a JSON list nested more than 32 deep`);
+  }
   const data = dims.length ? (value as unknown[]).flat(dims.length - 1) : [];
   // Strings are a string column's values (rewriter/string-categories.ts).
   const strings = data.length > 0 && data.every((v) => typeof v === 'string');
