@@ -6,6 +6,9 @@ export interface Parsed { positional: string[]; flags: Map<string, string | true
 /** Flags that may be given several times: their values are joined with commas. */
 const REPEATABLE = new Set(['feed', 'wrt', 'generator-feed']);
 
+/** Options naming a file or folder: an empty value names none (--out= wrote nothing and exited 0). */
+const PATHS = new Set(['out', 'out-dir', 'input', 'input-dir', 'json', 'cache-dir', 'classifier', 'generator']);
+
 /** --name value / --name=value / boolean --flag; `known` maps each flag to whether it takes a value. */
 export function parseArgs(argv: string[], known: Record<string, boolean>, command: string): Parsed {
   const positional: string[] = [];
@@ -23,6 +26,7 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ExplainError(`${command}: option --${name} needs a value`);
+    if (value === '' && PATHS.has(name)) throw new ExplainError(`${command}: option --${name} has an empty value (a file or folder name)`);
     const previous = flags.get(name);
     flags.set(name, REPEATABLE.has(name) && typeof previous === 'string' ? `${previous},${value}` : value);
   }

@@ -37,8 +37,9 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const outOf = new Map(names.map((f) => [f, path.join(outDir, `${f.replace(/\.[^.]+$/, '')}.npy`)]));
   const clash = names.find((f, k) => names.findIndex((g) => outOf.get(g) === outOf.get(f)) !== k);
   if (clash) throw new ExplainError(`--input-dir ${inDir}: two inputs would write ${outOf.get(clash)} (rename one of the files named ${path.basename(outOf.get(clash)!, '.npy')}.*)`);
-  fs.mkdirSync(outDir, { recursive: true });
-  if (fs.statSync(outDir).ino === fs.statSync(inDir).ino && fs.statSync(outDir).dev === fs.statSync(inDir).dev) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
+  // The folder is made with the first output, so a run that fails before leaves none behind.
+  const same = (a: fs.Stats, b: fs.Stats) => a.ino === b.ino && a.dev === b.dev;
+  if (fs.existsSync(outDir) && same(fs.statSync(outDir), fs.statSync(inDir))) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
   const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   const ex = await Explainer.load(model, modelOptions(p));
@@ -61,6 +62,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     rows.forEach((r, k) => x.data.set(r.data, k * per));
     const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile) } : {}) });
     const size = r.attributions.data.length / rows.length;
+    fs.mkdirSync(outDir, { recursive: true });
     chunk.forEach((f, k) => {
       const out = outOf.get(f)!;
       checkOutput(out, '--out-dir', [model, path.join(inDir, f), baselineFile]);

@@ -57,7 +57,8 @@ Usage:
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --version' prints the version.`;
 
-const COMMON_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)
+const METHOD_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)`;
+const COMMON_HELP = `${METHOD_HELP}
   --output NAME         tensor to explain: a model output (required when it has several float ones) or
                         any float tensor of the graph ('onnx-explain info' lists them)
   --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
@@ -188,7 +189,7 @@ channel-summed maps, 1-D inputs per-position bar plots.
   --out FIG.png         the figure
 ${VIS_HELP}
 ${RUN_HELP}
-${COMMON_HELP}`,
+${COMMON_HELP.slice(METHOD_HELP.length + 1)}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
@@ -295,6 +296,7 @@ const RUN_FLAGS = { threads: true, 'cache-dir': true, 'no-cache': false };
 function runOptions(p: Parsed): ExplainerOptions {
   const threads = p.flags.has('threads') ? intList(p.flags.get('threads') as string, '--threads')[0] : undefined;
   if (threads !== undefined && threads < 1) throw new ExplainError(`--threads: '${threads}' must be at least 1`);
+  if (p.flags.has('cache-dir') && p.flags.has('no-cache')) throw new ExplainError('--cache-dir and --no-cache: choose one (--no-cache reads and writes no cache)');
   const cache = p.flags.has('no-cache') ? undefined : folderCache((p.flags.get('cache-dir') as string | undefined) ?? defaultCacheDir());
   return { cache, sessionOptions: { intraOpNumThreads: threads } };
 }
@@ -394,7 +396,7 @@ const EXPLAINABLE_SHOWN = 12;
 
 async function info(p: Parsed): Promise<void> {
   const file = modelArg(p, 'info');
-  if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
+  for (const flag of ['feed', 'shape']) if (p.flags.has(flag) && !p.flags.has('layers')) throw new ExplainError(`info: --${flag} applies only with --layers`);
   // Every float input is explained (jointly); a model without one is explained at its token ids.
   const { cache } = runOptions(p);
   const unbatched = p.flags.has('unbatched');
@@ -584,6 +586,8 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const inputFile = explainedFile(ex, p.flags.get('input') as string, 'input');
+  if (p.flags.has('preprocess') && !/\.(png|jpe?g)$/i.test(inputFile)) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inputFile} is read as it is`);
+  if (p.flags.has('baseline-token') && !ex.tokens) throw new ExplainError(`--baseline-token applies to token ids; '${ex.input.name}' is explained as floats (give a --baseline)`);
   const baselineFlag = ex.joint || p.flags.get('baseline') === undefined ? p.flags.get('baseline') as string | undefined : explainedFile(ex, p.flags.get('baseline') as string, 'baseline');
   const preprocess = preprocessFlag(p, ex.imagePreset);
   if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
@@ -707,8 +711,11 @@ function printTokenTable(ids: TensorInput, scores: TensorData): void {
 async function attribute(p: Parsed): Promise<void> {
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   if (p.flags.has('input-dir')) return attributeDir(p);
+  for (const flag of ['out-dir', 'batch-size']) if (p.flags.has(flag)) throw new ExplainError(`--${flag} applies to folder mode (--input-dir DIR --out-dir OUT)`);
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
+  const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
+  if (drawing && format !== 'png') throw new ExplainError(`--${drawing} applies to figures (--out FIG.png)`);
   const r = await ex.attribute(x, options);
   const explained: { value: number; magnitude: number }[] = [];
   // A row of the explained tensor: token ids are explained at their embeddings.
@@ -767,6 +774,7 @@ async function attribute(p: Parsed): Promise<void> {
 }
 
 async function visualizeMethods(p: Parsed): Promise<void> {
+  if (p.flags.has('method')) throw new ExplainError('visualize: --methods M1,M2,… names the methods drawn (--method is attribute\'s)');
   const vis = visOptions(p);
   if (!p.flags.has('out')) throw new ExplainError('visualize: --out FIG.png is required');
   const names = ((p.flags.get('methods') as string | undefined) ?? 'gradient').split(',').map((m) => m.trim());
@@ -825,6 +833,8 @@ async function rewrite(p: Parsed): Promise<void> {
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
   checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
   checkOutput(out, '--out', [model]);
+  const method = (p.flags.get('method') as string | undefined) ?? 'gradient';
+  if (p.flags.has('zero-baseline') && !methods[method]?.reference) throw new ExplainError(`--zero-baseline builds in the reference of a method with a reference pass (${Object.keys(methods).filter((m) => methods[m].reference).join(', ')}), not of '${method}'`);
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);

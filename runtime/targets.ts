@@ -38,11 +38,13 @@ export class TargetSpace {
   constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, reduce?: 'sum' | 'mean', reduceAxes?: number[], private readonly predictsMin = false) {
     const rank = rowDims.length + 1;
     this.reduced = rowDims.map(() => false);
+    if (reduce !== undefined && reduce !== 'sum' && reduce !== 'mean') throw new ExplainError(`${label}: --reduce ${reduce} is not 'sum' or 'mean'`);
     if (reduce) {
       const axes = reduceAxes ?? rowDims.map((_, k) => k + 1);
       for (const a of axes) {
         const axis = a < 0 ? a + rank : a;
         if (!Number.isInteger(a) || axis < 1 || axis >= rank) throw new ExplainError(`${label}: --reduce-axes ${a} is not a non-batch axis of '${tensor}' ${this.shapeText()} (axes 1..${rank - 1})`);
+        if (this.reduced[axis - 1]) throw new ExplainError(`${label}: --reduce-axes names axis ${axis} twice`);
         this.reduced[axis - 1] = true;
       }
     } else if (reduceAxes) {

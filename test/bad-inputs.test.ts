@@ -458,6 +458,18 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails([...run, '--seed', '4'], /--seed applies to occlusion, .* and gradient-shap \(or to any method with --noise-tunnel\), not to method 'gradient'/);
   await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output; it is explained as it is/);
   await cliFails([...run, '--method', 'deeplift', '--baseline', ''], /--baseline: an empty value/);
+  // And options a run read and ignored (an ad-hoc sweep): drawing options without a figure, image options on arrays, …
+  await cliFails([...run, '--sign', 'positive', '--out', at('never.npy')], /--sign applies to figures \(--out FIG\.png\)$/);
+  await cliFails([...run, '--preprocess', 'tf'], /--preprocess prepares image files \(PNG, JPEG\); .*input\.npy is read as it is$/);
+  await cliFails([...run, '--method', 'deeplift', '--baseline-token', '3'], /--baseline-token applies to token ids; 'input' is explained as floats/);
+  await cliFails([...run, '--batch-size', '4'], /--batch-size applies to folder mode/);
+  await cliFails([...run, '--cache-dir', at('cache'), '--no-cache'], /--cache-dir and --no-cache: choose one/);
+  await cliFails([...run, '--out='], /option --out has an empty value/);
+  await cliFails([...run, '--reduce', 'sum', '--reduce-axes', '1,-1'], /--reduce-axes names axis 1 twice/);
+  await cliFails(['visualize', mlp.model, '--input', MLP_INPUT, '--method', 'deeplift', '--out', at('never.png')], /visualize: --methods M1,M2,… names the methods drawn \(--method is attribute's\)/);
+  await cliFails(['rewrite', mlp.model, '--method', 'gradient', '--zero-baseline', '--out', at('never.onnx')], /--zero-baseline builds in the reference of a method with a reference pass \(deeplift\), not of 'gradient'/);
+  await cliFails(['info', mlp.model, '--shape', '1,20'], /info: --shape applies only with --layers/);
+  await apiFails(async () => (await Explainer.load(mlp.model)).attribute({ data: new Float32Array(20), dims: [1, 20] }, { target: 0, reduce: 'max' as 'sum' }), /--reduce max is not 'sum' or 'mean'/, "reduce: 'max'");
   const tunnel = await runCli([...run, '--noise-tunnel', 'smoothgrad', '--seed', '4']);
   assert.is(tunnel.code, 0, tunnel.err.join('\n'));
 });
@@ -475,6 +487,10 @@ test('a command that fails leaves no folder behind for its --out; one that succe
   const fresh = at('made-on-write');
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99', '--out', path.join(fresh, 'sub', 'a.npy')], /target 99 is out of range/);
   await cliFails(['export-triton', resnet.model, '--method', 'nope', '--out', path.join(fresh, 'repo')], /nope/);
+  const inputs = at('folder-inputs');
+  fs.mkdirSync(inputs, { recursive: true });
+  writeNpy(path.join(inputs, 'a.npy'), new Float32Array(40), [2, 20]);
+  await cliFails(['attribute', mlp.model, '--input-dir', inputs, '--out-dir', path.join(fresh, 'dir')], /a\.npy: holds 2 rows; folder mode takes one input row per file/);
   assert.not.ok(fs.existsSync(fresh), 'no folder left by the failed commands');
   const ok = await runCli(['attribute', resnet.model, '--input', RESNET_INPUT, '--out', path.join(fresh, 'sub', 'a.npy')]);
   assert.is(ok.code, 0, ok.err.join('|'));
