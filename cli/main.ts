@@ -539,6 +539,12 @@ export async function loadInput(ex: Explainer, file: string, preprocess: Preproc
   return { x: (x.data instanceof Float32Array || !(x.data instanceof Array) ? x : { data: x.data, dims: x.dims }) as TensorData };
 }
 
+/** A number that float32 holds (±3.4·10³⁸; past it the run computes with ±Inf). */
+function float32(v: number, flag: string): number {
+  if (Math.abs(v) > 3.4028234663852886e38) throw new ExplainError(`${flag}: ${v} overflows float32`);
+  return v;
+}
+
 function perturbationOptions(p: Parsed): AttributeOptions {
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
   const fill = p.flags.get('fill') as string | undefined;
@@ -547,7 +553,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   return {
     window: ints('window'),
     stride: stride?.length === 1 ? stride[0] : stride,
-    fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
+    fill: fill === undefined || fill === 'random' ? fill : float32(num(fill, '--fill'), '--fill'),
     seed: ints('seed')?.[0],
     internalBatchSize: ints('internal-batch-size')?.[0],
     featureMask: maskFile ? readNpy(maskFile) : undefined,

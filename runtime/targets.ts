@@ -130,6 +130,7 @@ export class TargetSpace {
     const w = new Float64Array(this.size);
     for (let r = 0; r < n; r++) {
       w.fill(softmaxNormalize ? -((1 - (contrast ? 1 : 0)) / this.size) : 0);
+      if (contrast?.[r] === targets[r]) throw new ExplainError(`${this.label}: row ${r}: the contrast ${this.format(targets[r])} is the target, so e_target − e_contrast is zero: give another contrast, or a target for that row`);
       w[targets[r]] += 1;
       if (contrast) w[contrast[r]] -= 1;
       for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale;

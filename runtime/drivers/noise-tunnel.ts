@@ -57,6 +57,7 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
       for (let i = 0; i < per; i++) {
         const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
         out[c * per + i] = x.data[r * per + i] + sigmas[r] * z;
+        if (!Number.isFinite(out[c * per + i])) throw new ExplainError(`--noise-std ${noiseStd}: noise of σ = ${sigmas[r]} (the row's value range times --noise-std) overflows float32`);
       }
     }
     return out;
