@@ -32,7 +32,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   const method = options.method ?? 'gradient';
   const name = (p.flags.get('name') as string | undefined) ?? `${path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_')}-${method}`;
   const maxBatch = p.flags.has('max-batch') ? int(p.flags.get('max-batch') as string, '--max-batch') : 32;
-  if (maxBatch < 1) throw new ExplainError(`--max-batch: ${maxBatch} must be at least 1`);
+  if (maxBatch < 1 || maxBatch > 2 ** 31 - 1) throw new ExplainError(`--max-batch: ${maxBatch} must be from 1 to 2147483647 (Triton's int32)`);
   const configFile = path.join(repo, name, 'config.pbtxt');
   const modelFile = path.join(repo, name, '1', 'model.onnx');
   // Checks the name (and the batch size) before any work.

@@ -47,7 +47,8 @@ function parseBoxes(text: string): [number, number][][] {
 
 const fmt = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 
-function printReport(r: FilterReport, k: number): void {
+function printReport(r: FilterReport): void {
+  const k = r.rows[0].top.length;
   console.log(`layer ${r.layer} [N, ${r.shape.slice(1).join(', ')}]: top ${k} of ${r.shape[1]} channels by mean activation`);
   r.rows.forEach((row, n) => {
     console.log(`row ${n}: ${row.top.map((c) => `${c} (${row.means[c].toPrecision(4)})`).join(', ')}`);
@@ -107,7 +108,7 @@ export async function filters(p: Parsed): Promise<void> {
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const { x } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   const report = await filterSensitivity(ex, x, options);
-  printReport(report, options.top ?? 5);
+  printReport(report);
   if (out) {
     writePng(out, barPlot(report.rows.map((r) => ({ y: r.means })), { width: Math.max(480, 32 + 4 * report.shape[1] * report.rows.length), height: 240 }));
     console.log(`wrote ${out}`);

@@ -247,7 +247,8 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
-    return command ? 0 : 1;
+    if (!command) throw new ExplainError('no command given (the usage above; onnx-explain COMMAND --help for each)');
+    return 0;
   }
   if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: ${Object.keys(HELP).join(', ')}; see onnx-explain --help)`);
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -644,6 +645,7 @@ function explainedFile(ex: Explainer, value: string, flag: string): string {
  */
 export function baselineArg(ex: Explainer, file: string, input?: string): DenseInput | number {
   if (!fs.existsSync(file) && file.trim() !== '' && Number.isFinite(Number(file))) return Number(file);
+  if (!fs.existsSync(file) && /^[-+]?(nan|inf(inity)?)$/i.test(file.trim())) throw new ExplainError(`--baseline ${file}: not a finite number (nor a file)`);
   const ids = input === undefined ? !!ex.tokens : [...ex.tokenInputs.values()].some((t) => t.ids.name === input);
   if (ids) return readArray(file);
   const b = readNpy(file);

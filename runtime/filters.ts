@@ -88,7 +88,8 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   if (!shape) throw new ExplainError(`${ex.label}: no tensor named '${options.layer}' (onnx-explain info --layers lists the layers)`);
   if (shape.length < 2) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] has no channels after a batch axis`);
   requireActivationLayer(ex, prepared, options.layer, 'rank');
-  const k = options.top ?? 5;
+  // The default top 5, of a layer of fewer channels: all of them.
+  const k = options.top ?? Math.min(5, shape[1]);
   if (!Number.isInteger(k) || k < 1 || k > shape[1]) throw new ExplainError(`top: ${k} is not between 1 and the layer's ${shape[1]} channels`);
   const run = await tensorsAt(ex, rowDims, [options.layer], undefined, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);

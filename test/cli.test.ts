@@ -151,6 +151,7 @@ test('--help for each command prints its flags; top-level help lists the methods
   const none = await runCli([]);
   assert.is(none.code, 1, 'no command: usage and exit 1');
   assert.ok(none.out.join('\n').includes('Usage:'));
+  assert.equal(none.err, ['onnx-explain: error: no command given (the usage above; onnx-explain COMMAND --help for each)']);
 });
 
 test('a PNG input with --preprocess none (tf, caffe) runs on resnet_bn and equals the [0,1] ([-1,1], BGR less the means) pixel tensor', async () => {

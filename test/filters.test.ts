@@ -128,6 +128,9 @@ test('filters on a model with two inputs: --wrt picks the one to occlude, --feed
   writeNpy(bFile, b, [2, 3, 4]);
   const r = await runCli(['filters', file, '--input', aFile, '--wrt', 'a', '--feed', `b=${bFile}`, '--layer', 'h', '--top', '3']);
   assert.is(r.code, 0, r.err.join('|'));
+  // Without --top, the default top 5 of a layer of 3 channels is all 3 (it was refused as out of range).
+  const all = await runCli(['filters', file, '--input', aFile, '--wrt', 'a', '--feed', `b=${bFile}`, '--layer', 'h']);
+  assert.equal([all.code, all.out], [0, r.out]);
   assert.equal(r.err, []);
   assert.match(r.out[1], new RegExp(`^row 0: ${ranked([0, 1, 2].map((c) => mean((i) => a[i], 0, c)), 3)[0]} `));
   const joint = await runCli(['filters', file, '--input', aFile, '--wrt', 'all', '--layer', 'h']);
