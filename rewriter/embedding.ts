@@ -5,7 +5,7 @@ import { isFloatType, ModelProto, NodeProto, tensorDims, ValueInfoProto } from '
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
 /** Integer ops that map an index to another with a constant operand: hashing (CANINE's ((id + 1) · prime) mod buckets), offsets. */
-const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod']);
+const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Min', 'Max', 'Clip']);
 
 /** One step from an id to the row it indexes: `op` of the index and a constant, the index first or second. */
 export interface IndexStep {
@@ -34,21 +34,39 @@ export function indexOf(steps: IndexStep[], id: number): number {
   let v = BigInt(id);
   for (const { op, operand, indexFirst } of steps) {
     const [a, b] = indexFirst ? [v, operand] : [operand, v];
-    if ((op === 'Div' || op === 'Mod') && b === 0n) return -1;
+    if ((op === 'Div' || op === 'Mod' || op === 'Fmod') && b === 0n) return -1;
     const r = a % (b || 1n);
-    v = op === 'Add' ? a + b : op === 'Sub' ? a - b : op === 'Mul' ? a * b : op === 'Div' ? a / b : r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
+    v = op === 'Add' ? a + b : op === 'Sub' ? a - b : op === 'Mul' ? a * b : op === 'Div' ? a / b : op === 'Min' ? (a < b ? a : b) : op === 'Max' ? (a > b ? a : b) : op === 'Fmod' ? r : r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
   }
   return Number(v);
 }
 
-/** `n` as a step of an index in `indices` with a constant integer scalar (Mod's C-style fmod left out). */
+/** `n` as a step of an index in `indices` with constant integer scalars (Clip: a Max and a Min; Mod's C-style fmod as 'Fmod'). */
 function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>): IndexStep[] | undefined {
-  if (n.domain || !INDEX_ARITHMETIC.has(n.op_type ?? '') || (n.op_type === 'Mod' && attrInt(n, 'fmod', 0))) return undefined;
-  const [a, b] = n.input ?? [];
+  if (n.domain || !INDEX_ARITHMETIC.has(n.op_type ?? '')) return undefined;
+  const scalar = (name: string) => {
+    const c = view.constant(name);
+    return c && c.values.length === 1 && Number.isInteger(c.values[0]) ? BigInt(c.values[0]) : undefined;
+  };
+  const inputs = n.input ?? [];
+  if (n.op_type === 'Clip') {
+    if (!indices.has(inputs[0])) return undefined;
+    const steps = [...indices.get(inputs[0])!];
+    for (const [k, op] of [[1, 'Max'], [2, 'Min']] as const) {
+      if (!inputs[k]) continue;
+      const c = scalar(inputs[k]);
+      if (c === undefined) return undefined;
+      steps.push({ op, operand: c, indexFirst: true });
+    }
+    return steps;
+  }
+  if (inputs.length !== 2) return undefined;
+  const [a, b] = inputs;
   const indexFirst = indices.has(a);
-  const c = view.constant(indexFirst ? b : a);
-  if ((!indexFirst && !indices.has(b)) || !c || c.values.length !== 1 || !Number.isInteger(c.values[0])) return undefined;
-  return [...indices.get(indexFirst ? a : b)!, { op: n.op_type!, operand: BigInt(c.values[0]), indexFirst }];
+  const c = scalar(indexFirst ? b : a);
+  if ((!indexFirst && !indices.has(b)) || c === undefined) return undefined;
+  const op = n.op_type === 'Mod' && attrInt(n, 'fmod', 0) ? 'Fmod' : n.op_type!;
+  return [...indices.get(indexFirst ? a : b)!, { op, operand: c, indexFirst }];
 }
 
 /**

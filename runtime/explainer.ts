@@ -406,7 +406,12 @@ export class Explainer {
       throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);
     }
     dims.forEach((d, k) => {
-      if (k > 0 && want[k] > 0 && d !== want[k]) throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected ${show}`);
+      if (k > 0 && want[k] > 0 && d !== want[k]) {
+        // Token ids: name the model's ids input and its own dims, not the embedding cut out of it.
+        const ids = this.tokens && k < this.tokens.ids.dims.length ? this.tokens.ids : undefined;
+        if (ids) throw new ExplainError(`${this.label}: token ids '${ids.name}' have shape [${dims.slice(0, ids.dims.length)}], expected [${ids.dims.map((w, j) => (j === 0 || w < 0 ? '?' : w)).join(', ')}] (the model fixes axis ${k} at ${want[k]})`);
+        throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected ${show}`);
+      }
       if (d <= 0) throw new ExplainError(`${this.label}: input '${this.input.name}' has an empty dimension in shape [${dims}]`);
     });
   }

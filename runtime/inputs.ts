@@ -209,7 +209,10 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   if (!tokens.length && shapeless) fail(noShape(shapeless, label));
   if (!tokens.length && allFloats.length) fail(`${label}: the model's float inputs (${allFloats.map((i) => `'${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}]`).join(', ')}) have no batch axis: a model that takes one sample is explained with --unbatched (API: unbatched: true), rows given with a leading axis`);
   if (!tokens.length) fail(`${label}: the model has no float input and no integer input that indexes an embedding table (inputs: ${list})`);
-  return tokenInput(tokens.sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);
+  // Position ids (an input named like them, which an unfed input gets as 0…L−1) index a table of
+  // positions, not the tokens: a small vocabulary's table (characters, nucleotides) may be smaller.
+  const words = tokens.filter((i) => defaultKind(i) !== 'positions');
+  return tokenInput((words.length ? words : tokens).sort((a, b) => lookupOf(b).rows - lookupOf(a).rows)[0]);
 }
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */

@@ -399,11 +399,12 @@ test('CANINE-style hashed ids (((id + 1) · prime) mod 60 into four tables, thei
   }
 });
 
-test('hashed ids\' rows: Add, Sub, Mul, Div and Mod of an int64 index with a constant give the rows onnxruntime computes (Div truncates, Mod takes the divisor\'s sign)', async () => {
-  const steps: [string, bigint, boolean][] = [['Add', 7n, true], ['Sub', 3n, false], ['Mul', -5n, true], ['Div', 4n, true], ['Mod', 6n, true], ['Mod', -6n, true]];
+test('hashed ids\' rows: Add, Sub, Mul, Div, Mod (fmod 0 and 1), Min and Max of an int64 index with a constant give the rows onnxruntime computes (Div truncates, Mod takes the divisor\'s sign, fmod the dividend\'s)', async () => {
+  const steps: [string, bigint, boolean][] = [['Add', 7n, true], ['Sub', 3n, false], ['Mul', -5n, true], ['Div', 4n, true], ['Mod', 6n, true], ['Mod', -6n, true], ['Fmod', -6n, true], ['Min', 4n, true], ['Max', 2n, false]];
   const ids = BigInt64Array.of(-13n, -1n, 0n, 5n, 17n, 1114111n);
   const initializer = steps.map(([, c], k) => ({ name: `c${k}`, dims: [], data_type: DataType.INT64, int64_data: [Number(c)] }));
-  const node = steps.map(([op, , first], k) => ({ op_type: op, input: first ? ['ids', `c${k}`] : [`c${k}`, 'ids'], output: [`y${k}`] }));
+  // torch.fmod(ids, V) is Mod with fmod = 1 (C's remainder, the dividend's sign).
+  const node = steps.map(([op, , first], k) => ({ op_type: op === 'Fmod' ? 'Mod' : op, input: first ? ['ids', `c${k}`] : [`c${k}`, 'ids'], output: [`y${k}`], attribute: op === 'Fmod' ? [{ name: 'fmod', type: 2, i: 1 }] : [] }));
   const model = { ir_version: 8, opset_import: [{ domain: '', version: 14 }], graph: { name: 'steps', node, initializer, input: [valueInfo('ids', DataType.INT64, [6])], output: steps.map((_, k) => valueInfo(`y${k}`, DataType.INT64, [6])) } };
   const session = await ort.InferenceSession.create(encodeModel(model));
   const out = await session.run({ ids: new ort.Tensor('int64', ids, [6]) });
@@ -412,6 +413,37 @@ test('hashed ids\' rows: Add, Sub, Mul, Div and Mod of an int64 index with a con
     assert.equal(Array.from(ids, (id) => indexOf([{ op, operand, indexFirst }], Number(id))), want, op);
   });
   await session.release();
+});
+
+test('token ids beside position ids of a larger table (a small vocabulary, optimum\'s position_ids input): the token ids are explained, the positions default to 0…L−1; ids clamped (Clip) into the table are followed; a static length named at the ids', async () => {
+  // y = Σ_L (word[clip(ids, 0, 9)] + pos[position_ids]) [N, 4]: word 10 rows, positions 32 rows.
+  const table = (name: string, rows: number) => ({ name, dims: [rows, 4], data_type: DataType.FLOAT, float_data: Array.from({ length: rows * 4 }, (_, k) => Math.sin(k * 0.7 + rows)) });
+  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'positions',
+      node: [
+        { op_type: 'Clip', input: ['input_ids', 'lo', 'hi'], output: ['clipped'] },
+        { op_type: 'Gather', input: ['word', 'clipped'], output: ['words'] },
+        { op_type: 'Gather', input: ['pos', 'position_ids'], output: ['positions'] },
+        { op_type: 'Add', input: ['words', 'positions'], output: ['h'] },
+        { op_type: 'ReduceSum', input: ['h', 'axis'], output: ['y'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      ],
+      initializer: [table('word', 10), table('pos', 32), scalar('lo', 0), scalar('hi', 9), { name: 'axis', dims: [1], data_type: DataType.INT64, int64_data: [1] }],
+      input: [valueInfo('input_ids', DataType.INT64, ['N', 6]), valueInfo('position_ids', DataType.INT64, ['N', 6])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 4])],
+    },
+  });
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { warn: (m) => notes.push(m) });
+  assert.is(ex.tokens?.ids.name, 'input_ids');
+  const ids = { data: BigInt64Array.of(3n, 15n, 0n, 9n, 2n, 7n), dims: [1, 6] };
+  const g = await ex.attribute(ids, { target: 2, method: 'input-x-gradient' });
+  // The clamped id 15 reads row 9: input × gradient is that row's third value.
+  assert.ok(Math.abs(g.attributions.data[1 * 4 + 2] - Math.sin(9 * 4 * 0.7 + 2 * 0.7 + 10)) < 1e-6, `${g.attributions.data[6]}`);
+  assert.ok(notes.some((m) => /input 'position_ids' not given: using positions 0…5/.test(m)), notes.join('\n'));
+  await rejects(() => ex.attribute({ data: new BigInt64Array(4), dims: [1, 4] }, { target: 0 }), /token ids 'input_ids' have shape \[1,4\], expected \[\?, 6\] \(the model fixes axis 1 at 6\)$/);
 });
 
 test.run();
