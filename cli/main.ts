@@ -632,9 +632,13 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
  */
 function explainedFile(ex: Explainer, value: string, flag: string): string {
   const [name, file] = value.split(/=(.*)/s, 2);
-  if (file === undefined || fs.existsSync(value) || !ex.inputs.some((i) => ex.nameOf(i) === name)) return value;
+  const input = ex.inputs.find((i) => ex.nameOf(i) === name);
+  if (file === undefined || fs.existsSync(value) || !input) return value;
   if (name === ex.explainedNames[0]) return file;
-  const joint = ex.joint ? `--${flag} gives '${ex.explainedNames[0]}', the first explained input; --feed ${name}=FILE the others` : `'${name}' is not the explained input ('${ex.explainedNames[0]}'): feed it with --feed ${name}=FILE, or explain it with --wrt ${name} (jointly: --wrt ${ex.explainedNames[0]},${name})`;
+  // Another input that could be explained: a float input, or token ids that index a table (not a mask).
+  const explainable = isFloatType(input.elemType) || embeddingsOf(ex.view, name).length > 0;
+  const or = explainable ? `, or explain it with --wrt ${name} (jointly: --wrt ${ex.explainedNames[0]},${name})` : '';
+  const joint = ex.joint ? `--${flag} gives '${ex.explainedNames[0]}', the first explained input; --feed ${name}=FILE the others` : `'${name}' is not the explained input ('${ex.explainedNames[0]}'): feed it with --feed ${name}=FILE${or}`;
   throw new ExplainError(`--${flag} ${value}: ${joint}`);
 }
 

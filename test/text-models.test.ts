@@ -361,6 +361,11 @@ test('CLI: --wrt input_ids,token_type_ids writes one file per token input and a 
   const info = await runCli(['info', model]);
   assert.ok(info.out.includes('input: token_type_ids [batch, sequence] int64: fed with --feed token_type_ids=FILE (default zeros); or explained jointly with --wrt input_ids,token_type_ids'), info.out.join('\n'));
   assert.ok(info.out.includes('input: attention_mask [batch, sequence] int64: fed with --feed attention_mask=FILE (default ones)'), info.out.join('\n'));
+  // --input NAME=FILE naming another input offers --wrt only where it could be explained (token types, not a mask).
+  const maskGiven = await runCli(['attribute', model, '--input', `attention_mask=${inputs('attention_mask')}`]);
+  assert.match(maskGiven.err.join('\n'), /^onnx-explain: error: --input attention_mask=.*: 'attention_mask' is not the explained input \('input_ids'\): feed it with --feed attention_mask=FILE$/);
+  const typesGiven = await runCli(['attribute', model, '--input', `token_type_ids=${inputs('token_type_ids')}`]);
+  assert.match(typesGiven.err.join('\n'), /feed it with --feed token_type_ids=FILE, or explain it with --wrt token_type_ids \(jointly: --wrt input_ids,token_type_ids\)$/);
   const unfed = await runCli([...args, '--feed', `attention_mask=${inputs('attention_mask')}`]);
   assert.equal([unfed.code, unfed.err.length], [1, 1]);
   assert.match(unfed.err[0], /^onnx-explain: error: .*token ids 'token_type_ids' are explained jointly: give them with --feed token_type_ids=FILE/);
