@@ -1,16 +1,20 @@
 import { attrInt } from './attributes';
 import { GraphView } from './graph-view';
-import { isFloatType, ModelProto, NodeProto, tensorDims, ValueInfoProto } from './proto';
+import { isFloatType, ModelProto, NodeProto, tensorDims, toNumber, ValueInfoProto } from './proto';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
 /** Integer ops that map an index to another with a constant operand: hashing (CANINE's ((id + 1) · prime) mod buckets), offsets. */
 const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Min', 'Max', 'Clip']);
 
-/** One step from an id to the row it indexes: `op` of the index and a constant, the index first or second. */
+/**
+ * One step from an id to the row it indexes: `op` of the index and a constant, the index first or
+ * second; the constant is one value, or one per position along the ids' last axis (per-field
+ * offsets into one shared table: torchfm's FeaturesEmbedding, rtdl's category offsets).
+ */
 export interface IndexStep {
   op: string;
-  operand: bigint;
+  operand: bigint[];
   indexFirst: boolean;
 }
 
@@ -29,11 +33,15 @@ export interface Embedding {
   rows: number;
 }
 
-/** The row `steps` give for `id`, in int64 as onnxruntime computes it (Div truncates, Mod takes the divisor's sign). */
-export function indexOf(steps: IndexStep[], id: number): number {
+/**
+ * The row `steps` give for `id` at `column` of the ids' last axis, in int64 as onnxruntime computes
+ * it (Div truncates, Mod takes the divisor's sign, Fmod the dividend's).
+ */
+export function indexOf(steps: IndexStep[], id: number, column = 0): number {
   let v = BigInt(id);
   for (const { op, operand, indexFirst } of steps) {
-    const [a, b] = indexFirst ? [v, operand] : [operand, v];
+    const c = operand[operand.length === 1 ? 0 : column];
+    const [a, b] = indexFirst ? [v, c] : [c, v];
     if ((op === 'Div' || op === 'Mod' || op === 'Fmod') && b === 0n) return -1;
     const r = a % (b || 1n);
     v = op === 'Add' ? a + b : op === 'Sub' ? a - b : op === 'Mul' ? a * b : op === 'Div' ? a / b : op === 'Min' ? (a < b ? a : b) : op === 'Max' ? (a > b ? a : b) : op === 'Fmod' ? r : r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
@@ -41,13 +49,19 @@ export function indexOf(steps: IndexStep[], id: number): number {
   return Number(v);
 }
 
-/** `n` as a step of an index in `indices` with constant integer scalars (Clip: a Max and a Min; Mod's C-style fmod as 'Fmod'). */
-function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>): IndexStep[] | undefined {
+/**
+ * `n` as a step of an index in `indices` with a constant of integers (Clip: a Max and a Min; Mod's
+ * C-style fmod as 'Fmod'): a scalar, or, where the index is laid out as the ids (`columns` along
+ * their last axis), a vector of that length.
+ */
+function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>, columns: number | undefined): IndexStep[] | undefined {
   if (n.domain || !INDEX_ARITHMETIC.has(n.op_type ?? '')) return undefined;
-  const scalar = (name: string) => {
+  const integers = (name: string, perColumn: boolean) => {
     const c = view.constant(name);
-    return c && c.values.length === 1 && Number.isInteger(c.values[0]) ? BigInt(c.values[0]) : undefined;
+    const shaped = c && (c.values.length === 1 || (perColumn && c.values.length === columns && c.dims.slice(0, -1).every((d) => d === 1)));
+    return shaped && c.values.every(Number.isInteger) ? c.values.map(BigInt) : undefined;
   };
+  const scalar = (name: string) => integers(name, false);
   const inputs = n.input ?? [];
   if (n.op_type === 'Clip') {
     if (!indices.has(inputs[0])) return undefined;
@@ -63,7 +77,7 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   if (inputs.length !== 2) return undefined;
   const [a, b] = inputs;
   const indexFirst = indices.has(a);
-  const c = scalar(indexFirst ? b : a);
+  const c = integers(indexFirst ? b : a, columns !== undefined);
   if ((!indexFirst && !indices.has(b)) || c === undefined) return undefined;
   const op = n.op_type === 'Mod' && attrInt(n, 'fmod', 0) ? 'Fmod' : n.op_type!;
   return [...indices.get(indexFirst ? a : b)!, { op, operand: c, indexFirst }];
@@ -79,12 +93,19 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   const indices = new Map<string, IndexStep[]>([[input, []]]);
   const lookups = new Map<string, Lookup & { rank2: boolean }>();
   const found: Embedding[] = [];
+  // Indices laid out as the ids (through casts and steps, not reshapes) may take per-column constants.
+  const dims = view.inputs.find((i) => i.name === input)?.type?.tensor_type?.shape?.dim ?? [];
+  const columns = dims.length >= 2 ? toNumber(dims[dims.length - 1].dim_value) : 0;
+  const aligned = new Set([input]);
   for (const n of view.nodes) {
     const [data, idx] = n.input ?? [];
     const out = n.output![0];
     if (INDEX_MOVES.has(n.op_type ?? '') && indices.has(data)) indices.set(out, indices.get(data)!);
-    const steps = indexStep(view, n, indices);
+    if ((n.op_type === 'Cast' || n.op_type === 'Identity') && aligned.has(data)) aligned.add(out);
+    const fromAligned = (n.input ?? []).some((i) => aligned.has(i));
+    const steps = indexStep(view, n, indices, columns > 0 && fromAligned ? columns : undefined);
     if (steps) indices.set(out, steps);
+    if (steps && fromAligned) aligned.add(out);
     const table = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? view.initializers.get(data) : undefined;
     if (table && isFloatType(table.data_type)) {
       const lookup = { table: data, rows: Number(table.dims?.[0] ?? 0), index: indices.get(idx)!, rank2: table.dims?.length === 2 };

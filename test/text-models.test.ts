@@ -415,7 +415,7 @@ test('hashed ids\' rows: Add, Sub, Mul, Div, Mod (fmod 0 and 1), Min and Max of 
   const out = await session.run({ ids: new ort.Tensor('int64', ids, [6]) });
   steps.forEach(([op, operand, indexFirst], k) => {
     const want = Array.from((out[`y${k}`] as ort.Tensor).data as BigInt64Array, Number);
-    assert.equal(Array.from(ids, (id) => indexOf([{ op, operand, indexFirst }], Number(id))), want, op);
+    assert.equal(Array.from(ids, (id) => indexOf([{ op, operand: [operand], indexFirst }], Number(id))), want, op);
   });
   await session.release();
 });
@@ -449,6 +449,44 @@ test('token ids beside position ids of a larger table (a small vocabulary, optim
   assert.ok(Math.abs(g.attributions.data[1 * 4 + 2] - Math.sin(9 * 4 * 0.7 + 2 * 0.7 + 10)) < 1e-6, `${g.attributions.data[6]}`);
   assert.ok(notes.some((m) => /input 'position_ids' not given: using positions 0…5/.test(m)), notes.join('\n'));
   await rejects(() => ex.attribute({ data: new BigInt64Array(4), dims: [1, 4] }, { target: 0 }), /token ids 'input_ids' have shape \[1,4\], expected \[\?, 6\] \(the model fixes axis 1 at 6\)$/);
+});
+
+test('per-field offsets into one shared table (torchfm\'s FeaturesEmbedding: ids [N, F] + offsets [F]): each field\'s id looks up its own row; input × gradient sums to the linear logit', async () => {
+  // y = Flatten(table[ids + [0, 5, 12]]) · W: three fields of 5, 7 and 4 categories in a table of 16 rows.
+  const table = Array.from({ length: 16 * 4 }, (_, k) => Math.sin(k * 0.37 + 1));
+  const W = Array.from({ length: 12 * 2 }, (_, k) => Math.cos(k * 0.61));
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'fields',
+      node: [
+        { op_type: 'Add', input: ['fields', 'offsets'], output: ['rows'] },
+        { op_type: 'Gather', input: ['table', 'rows'], output: ['embedded'] },
+        { op_type: 'Flatten', input: ['embedded'], output: ['flat'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
+        { op_type: 'MatMul', input: ['flat', 'W'], output: ['y'] },
+      ],
+      initializer: [
+        { name: 'offsets', dims: [3], data_type: DataType.INT64, int64_data: [0, 5, 12] },
+        { name: 'table', dims: [16, 4], data_type: DataType.FLOAT, float_data: table },
+        { name: 'W', dims: [12, 2], data_type: DataType.FLOAT, float_data: W },
+      ],
+      input: [valueInfo('fields', DataType.INT64, ['N', 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  });
+  const ex = await Explainer.load(model);
+  const ids = { data: BigInt64Array.of(4n, 0n, 3n, 1n, 6n, 0n), dims: [2, 3] };
+  const r = await ex.attribute(ids, { method: 'input-x-gradient', target: 1 });
+  const rows = [4, 5, 15, 1, 11, 12];
+  rows.forEach((row, k) => {
+    const [n, f] = [Math.floor(k / 3), k % 3];
+    const want = [0, 1, 2, 3].map((e) => table[row * 4 + e] * W[(f * 4 + e) * 2 + 1]);
+    assert.ok(relL2(r.attributions.data.subarray(k * 4, k * 4 + 4), want) < 1e-6, `row ${n}, field ${f}`);
+  });
+  [0, 1].forEach((n) => {
+    const sum = r.tokenScores!.data.subarray(n * 3, n * 3 + 3).reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(sum - r.outputs.y.data[n * 2 + 1]) < 1e-5, `row ${n}: Σ ${sum} vs y ${r.outputs.y.data[n * 2 + 1]}`);
+  });
 });
 
 test.run();
