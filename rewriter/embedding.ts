@@ -26,9 +26,13 @@ export interface Lookup {
 }
 
 export interface Embedding {
-  /** One vector per id (the layer Captum's LayerIntegratedGradients uses): a Gather's output, or the Concat of a hashed id's lookups on their last axis. */
+  /**
+   * One vector per id (the layer Captum's LayerIntegratedGradients uses): a Gather's output, or the
+   * Concat of a hashed id's lookups on their last axis (CANINE), or their sum (hash embeddings).
+   */
   output: string;
   lookups: Lookup[];
+  summed?: boolean;
   /** How many ids it tells apart: its table's rows (all its tables' where hashed). */
   rows: number;
 }
@@ -86,7 +90,7 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
 /**
  * The embedding lookups of an integer input: Gather nodes reading a float table initializer at
  * indices that are the input's values (through casts and reshapes) or constant integer arithmetic
- * of them, and Concats of several such lookups of rank-2 tables on the last axis (hashed ids),
+ * of them, and Concats (on the last axis) or sums of several such lookups of rank-2 tables (hashed ids),
  * largest first.
  */
 export function embeddingsOf(view: GraphView, input: string): Embedding[] {
@@ -108,12 +112,18 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     if (steps && fromAligned) aligned.add(out);
     const table = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? view.initializers.get(data) : undefined;
     if (table && isFloatType(table.data_type)) {
-      const lookup = { table: data, rows: Number(table.dims?.[0] ?? 0), index: indices.get(idx)!, rank2: table.dims?.length === 2 };
+      const lookup = { table: data, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)!, rank2: table.dims?.length === 2 };
       lookups.set(out, lookup);
       found.push({ output: out, lookups: [lookup], rows: lookup.rows });
     }
-    const parts = n.op_type === 'Concat' && (n.input?.length ?? 0) > 1 && attrInt(n, 'axis', 0) === -1 ? (n.input ?? []).map((i) => lookups.get(i)) : [];
-    if (parts.length && parts.every((l) => l?.rank2)) found.push({ output: out, lookups: parts as Lookup[], rows: parts.reduce((s, l) => s + l!.rows, 0) });
+    // Lookups of the id joined: side by side on the last axis, or summed (rows of one width).
+    const summed = n.op_type === 'Add' || n.op_type === 'Sum';
+    const joined = !n.domain && (summed || (n.op_type === 'Concat' && attrInt(n, 'axis', 0) === -1)) && (n.input?.length ?? 0) > 1;
+    const parts = joined ? (n.input ?? []).map((i) => lookups.get(i)) : [];
+    const width = (l: Lookup) => tensorDims(view.initializers.get(l.table)!)[1];
+    if (parts.length && parts.every((l) => l?.rank2 && (!summed || width(l) === width(parts[0]!)))) {
+      found.push({ output: out, lookups: parts as Lookup[], rows: parts.reduce((s, l) => s + l!.rows, 0), ...(summed ? { summed } : {}) });
+    }
   }
   return found.sort((a, b) => b.rows - a.rows);
 }
@@ -134,7 +144,7 @@ export function holdsTokenIds(view: GraphView, input: string): boolean {
 /** The dims of one id's vector: its table's row dims, or a hashed id's tables' widths summed. */
 export function vectorDims(view: GraphView, embedding: Embedding): number[] {
   const dims = embedding.lookups.map((l) => tensorDims(view.initializers.get(l.table)!).slice(1));
-  return dims.length > 1 ? [dims.reduce((s, d) => s + d[0], 0)] : dims[0];
+  return dims.length > 1 && !embedding.summed ? [dims.reduce((s, d) => s + d[0], 0)] : dims[0];
 }
 
 /**

@@ -53,7 +53,7 @@ export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, 
   const values = Array.from(input.data as ArrayLike<number | bigint>, Number);
   const count = input.dims.reduce((a, b) => a * b, 1);
   if (values.length !== count) throw new ExplainError(`${label}: input '${ids.name}' has ${values.length} values but shape [${input.dims}] needs ${count}`);
-  // An id's vector: its rows of the tables, side by side (a hashed id's, CANINE's); its column on the
+  // An id's vector: its rows of the tables, side by side (a hashed id's, CANINE's) or summed; its column on the
   // ids' last axis picks a per-field offset.
   const columns = input.dims[input.dims.length - 1];
   const embed = (list: number[], what: string) => {
@@ -64,8 +64,12 @@ export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, 
         const row = Number.isInteger(id) ? indexOf(t.index, id, k % columns) : -1;
         const hashed = t.index.length ? ` (row ${row})` : '';
         if (!Number.isInteger(row) || row < 0 || row >= t.rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${t.name}'${hashed} (${t.rows} rows)`);
-        data.set(t.values.subarray(row * t.width, (row + 1) * t.width), at);
-        at += t.width;
+        const vector = t.values.subarray(row * t.width, (row + 1) * t.width);
+        if (tokens.embedding.summed) vector.forEach((v, e) => { data[at + e] += v; });
+        else {
+          data.set(vector, at);
+          at += t.width;
+        }
       }
     });
     return data;

@@ -489,4 +489,40 @@ test('per-field offsets into one shared table (torchfm\'s FeaturesEmbedding: ids
   });
 });
 
+test('hash embeddings: two lookups of the same ids summed (word[ids mod 7] + word2[(3·ids + 1) mod 5]) are one embedding, explained at the Add: input × gradient sums to the linear logit; a baseline token moves both', async () => {
+  const [t1, t2] = [Array.from({ length: 7 * 4 }, (_, k) => Math.sin(k * 0.53)), Array.from({ length: 5 * 4 }, (_, k) => Math.cos(k * 0.71))];
+  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'hash-sum',
+      node: [
+        { op_type: 'Mod', input: ['ids', 'seven'], output: ['h1'] },
+        { op_type: 'Mul', input: ['ids', 'three'], output: ['m'] },
+        { op_type: 'Add', input: ['m', 'one'], output: ['a'] },
+        { op_type: 'Mod', input: ['a', 'five'], output: ['h2'] },
+        { op_type: 'Gather', input: ['word', 'h1'], output: ['e1'] },
+        { op_type: 'Gather', input: ['word2', 'h2'], output: ['e2'] },
+        { op_type: 'Add', input: ['e1', 'e2'], output: ['e'] },
+        { op_type: 'ReduceSum', input: ['e', 'axis'], output: ['y'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      ],
+      initializer: [
+        { name: 'word', dims: [7, 4], data_type: DataType.FLOAT, float_data: t1 }, { name: 'word2', dims: [5, 4], data_type: DataType.FLOAT, float_data: t2 },
+        scalar('seven', 7), scalar('three', 3), scalar('one', 1), scalar('five', 5), { name: 'axis', dims: [1], data_type: DataType.INT64, int64_data: [1] },
+      ],
+      input: [valueInfo('ids', DataType.INT64, ['N', 'L'])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 4])],
+    },
+  });
+  const ex = await Explainer.load(model);
+  assert.is(ex.input.name, 'e');
+  const ids = [12, 40, 3];
+  const r = await ex.attribute({ data: BigInt64Array.from(ids, BigInt), dims: [1, 3] }, { method: 'input-x-gradient', target: 2 });
+  const want = ids.map((id) => t1[(id % 7) * 4 + 2] + t2[((3 * id + 1) % 5) * 4 + 2]);
+  assert.ok(relL2(r.tokenScores!.data, want) < 1e-6, `${Array.from(r.tokenScores!.data)} vs ${want}`);
+  const d = await ex.attribute({ data: BigInt64Array.from(ids, BigInt), dims: [1, 3] }, { method: 'deeplift', target: 2, baselineToken: 4 });
+  const base = t1[4 * 4 + 2] + t2[((3 * 4 + 1) % 5) * 4 + 2];
+  assert.ok(relL2(d.tokenScores!.data, want.map((w) => w - base)) < 1e-6, 'DeepLIFT from token 4: each token\'s difference');
+});
+
 test.run();
