@@ -22,10 +22,10 @@ function axisPositions(ctx: RuleContext, x: string, axis: number, xs: number[], 
 }
 
 /** Indices as floats (exact below 2²⁴), negative ones counted from the end (`length`). */
-function floatIndices(ctx: RuleContext, indices: string, length: string): string {
-  const { em } = ctx;
-  const f = em.cast(indices, em.floatType);
-  return em.add(f, em.mul(em.mask('Less', f, em.scalar(0)), length));
+function floatIndices(ctx: RuleContext, indices: string, positions: () => string): string {
+  // A Gather of the positions 0…D−1 (float data, int64 indices: native on WebGPU) rather than a Cast
+  // of the int64 indices, which WebGPU runs on the CPU; Gather counts negative indices from the end.
+  return ctx.em.op('Gather', [positions(), indices], { axis: 0 });
 }
 
 /**
@@ -35,7 +35,7 @@ function floatIndices(ctx: RuleContext, indices: string, length: string): string
 export function lastAlongAxis(ctx: RuleContext, indices: string, axis: number, length: number): string {
   const { em } = ctx;
   const k = ctx.shape(indices)[axis];
-  const f = floatIndices(ctx, indices, em.scalar(length));
+  const f = floatIndices(ctx, indices, () => em.constFloat(Array.from({ length }, (_, i) => i), [length]));
   // [.., K, K', ..]: index k equals index k' and k' comes later.
   const later = Array<number>(ctx.shape(indices).length + 1).fill(1);
   later[axis] = k;
@@ -66,8 +66,8 @@ export function gatherBackAt(ctx: RuleContext, dY: string, indices: string): str
     if (by >= 0) merged[by < axis ? by : by < axis + r ? axis : by - r + 1] = -1;
     g = em.reshape(dY, merged);
   }
-  const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
-  const flat = em.reshape(floatIndices(ctx, indices, length), [-1]);
+  const { positions } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
+  const flat = em.reshape(floatIndices(ctx, indices, positions), [-1]);
   const m = em.mask('Equal', em.unsqueeze(flat, [1]), positions());
   return contractAlongAxis(em, g, axis, xs.length, () => m, () => em.transpose(m, [1, 0]));
 }
@@ -84,8 +84,8 @@ export function gatherElementsBackAt(ctx: RuleContext, dY: string, indices: stri
   const axis = normAxis(ctx, attrInt(node, 'axis', 0), rank);
   const is = ctx.shape(node.input![1]);
   if (is.some((d, k) => k !== axis && d !== xs[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${xs}] off the gathered axis are not supported when computed at run time`);
-  const { positions, length } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
-  const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, length), [rank]), positions());
+  const { positions } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
+  const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, positions), [rank]), positions());
   const summed = em.reduceSum(em.mul(em.unsqueeze(dY, [rank]), hits), [axis]);
   const perm = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? rank : k === rank ? axis : k));
   return em.squeeze(em.transpose(summed, perm), [rank]);

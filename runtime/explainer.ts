@@ -768,6 +768,8 @@ export class Explainer {
    */
   async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string; camNote?: string }> {
     checkRuleOptions(options);
+    // As `attribute` and `rewrite --shape` check it: a token model's rows are its embedding's ([L, width]), not the ids'.
+    if (!this.joint) this.checkShape([1, ...rowDims]);
     let camNote: string | undefined;
     const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
     const method = map ? undefined : build.method ?? this.method(options.method);

@@ -180,6 +180,17 @@ test('picks made by another tensor\'s values (a complex max by magnitude, four l
   }
 });
 
+test('picks at run-time indices emit no int64 arithmetic (WebGPU runs it on the CPU, and JSEP computed DeepLIFT\'s picks wrong there): the indices are positions gathered as floats, a shared reference row broadcasts by a float Where', async () => {
+  const ex = await Explainer.load(argmaxElement);
+  for (const method of ['deeplift', 'gradient', 'lrp-epsilon']) {
+    const { model } = await ex.augmented([5], { method, target: 0 });
+    const producer = new Map(model.graph!.node!.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    const emitted = model.graph!.node!.filter((n) => (n.name || n.output![0]).startsWith('xpl'));
+    const int64 = emitted.filter((n) => n.op_type === 'Shape' || n.op_type === 'Expand' || (n.op_type === 'Cast' && !['Equal', 'Less', 'Greater'].includes(producer.get(n.input![0])?.op_type ?? '')));
+    assert.equal(int64.map((n) => `${n.op_type} ${n.name}`), [], method);
+  }
+});
+
 test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built from the batch\'s size: gradients = central differences; DeepLIFT sums to delta through the slice assignment and refuses the ArgMax tuples in one line', async () => {
   const target = [1, 0, 1];
   const row = (i: number) => Math.floor(i / (L * C));

@@ -391,6 +391,8 @@ test('CANINE-style hashed ids (((id + 1) · prime) mod 60 into four tables, thei
   const xg = (npy('embedding').data as Float32Array).map((v, k) => v * (npy('grad_embedding').data as Float32Array)[k]);
   assert.ok(relL2(x.attributions.data, xg) <= 1e-4, 'input × gradient: the looked-up vectors are PyTorch\'s');
   await assertDeepliftSums(ex, ids, target, feeds);
+  // A saved graph's rows are the embeddings' [L, 16]: the ids' [L] is refused naming them (was onnxruntime's rank error).
+  await rejects(() => ex.augmented([8], { target: 1 }), /input '\/Concat_output_0' has shape \[1,8\], expected rank 3 \[\?, \?, 16\]: .* is the embedding that the token ids 'input_ids' look up/);
   // Occluding token t with the pad id 0 against forwards on ids with id 0 there (each of its 16 embedding values gets the difference).
   const occ = await ex.attribute(ids, { method: 'occlusion', window: [1], baselineToken: 0, target, feeds });
   const base = (await ex.attribute(ids, { target, feeds })).outputs.logits.data;

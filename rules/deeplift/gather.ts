@@ -1,3 +1,4 @@
+import { DataType } from '../../rewriter/proto';
 import { attrInt, attrString } from '../../rewriter/attributes';
 import { normAxis } from '../op-forms';
 import { gradientOf } from '../registry';
@@ -31,7 +32,20 @@ function pickShares(em: Emitter, y: string, y0: string, pickedRef: string, picke
 }
 
 /** A reference-pass tensor with one row per input row (the shared reference row expanded to the batch). */
-const rowsOf = (ctx: RuleContext, t0: string, like: string) => (ctx.batchBroadcasts ? ctx.em.op('Expand', [t0, ctx.em.op('Shape', [like])]) : t0);
+const rowsOf = (ctx: RuleContext, t0: string, like: string) => {
+  if (!ctx.batchBroadcasts) return t0;
+  // Indices an ArgMax/ArgMin computes: that op again on its float input's reference rows broadcast to the batch
+  // (a float Where, native on WebGPU), where an Expand of the int64 indices would run on the CPU.
+  const made = ctx.view.producer.get(like);
+  if (made && (made.op_type === 'ArgMax' || made.op_type === 'ArgMin') && t0 === ctx.ref(like)) {
+    const [v, v0] = [made.input![0], ctx.ref(made.input![0])];
+    const rows = ctx.em.where(ctx.em.compare('Equal', v, v), v0, v0);
+    return ctx.em.copyOf(made, [rows])[0];
+  }
+  // Float tensors: a Where broadcasts the row to the batch without Shape and Expand.
+  if (([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE] as number[]).includes(ctx.dtype(like) ?? -1)) return ctx.em.where(ctx.em.compare('Equal', like, like), t0, t0);
+  return ctx.em.op('Expand', [t0, ctx.em.op('Shape', [like])]);
+};
 
 /**
  * Gathers with indices computed at run time. Indices computed from the same values on both passes
