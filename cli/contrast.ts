@@ -108,6 +108,11 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum({ data: r.explanation.data, dims }, 0, layout), w, h)];
     writePng(path.join(dir, 'contrast.png'), grid([cells.map((cell) => upscale(cell, Math.max(1, Math.floor(128 / Math.max(h, w)))))]));
   }
+  // CDeepEx asks why D said A and not B: where D says another class, the question is hypothetical.
+  const rowDims = r.generatedZ0.dims;
+  const scores = (await ce.classifier.forward({ data: Float32Array.from(arr.data as ArrayLike<number>), dims: rowDims }))[ce.classifier.resolveOutput(p.flags.get('output') as string | undefined).from]?.data;
+  const said = scores && scores.indexOf(Math.max(...scores));
+  if (said !== undefined && said !== trueClass) console.log(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
   console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);
   console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => fs.existsSync(path.join(dir, f))).join(',')}}`);
 }

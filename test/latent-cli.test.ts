@@ -39,6 +39,11 @@ test('contrast writes explanation, logits, z0, ze, result.json and the picture; 
   assert.ok(Math.abs(logits[3] - logits[8]) < 1e-3, `logits ${Array.from(logits)}`);
   const png = PNG.sync.read(fs.readFileSync(path.join(out, 'contrast.png')));
   assert.ok(png.width > 4 * 16 && png.height >= 16);
+  assert.not.ok(r.out.some((l) => l.startsWith('note:')), r.out.join('\n'));
+  // A true class D does not give the input: said on stdout (the question is hypothetical), no error.
+  const other = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', sample, '--true', '5', '--probe', '8', '--out-dir', path.join(tmp, 'c5')]);
+  assert.equal([other.code, other.err], [0, []]);
+  assert.ok(other.out.includes("note: D's answer for the input is 3, not 5 (--true): the explanation says what would make D say 5 and not 8"), other.out.join('\n'));
 });
 
 test('contrast: explanation.npy takes the input file\'s shape ([16, 16] given: [16, 16], the same values as for [1, 1, 16, 16])', async () => {
