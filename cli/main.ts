@@ -752,7 +752,7 @@ async function attribute(p: Parsed): Promise<void> {
   for (const [input, t] of parts) {
     let sum = 0, maxAbs = 0;
     for (const v of t.data) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
-    console.log(`attribution (${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+    console.log(`attribution (${options.noiseTunnel ? `${options.noiseTunnel} of ` : ''}${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   }
   const rows = x.dims[0];
   const totals = Array.from({ length: rows }, (_, row) => parts.reduce((total, [, t]) => {

@@ -108,6 +108,7 @@ test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; b
   const file = path.join(out, 'vargrad.npy');
   const r = await runCli(['attribute', fx.model, '--input', input, '--method', 'saliency', '--noise-tunnel', 'vargrad', '--samples', '3', '--noise-std', '0.1', '--seed', '7', '--target', fx.meta.target.join(','), '--out', file]);
   assert.is(r.code, 0, r.err.join('|'));
+  assert.ok(r.out.some((l) => l.startsWith('attribution (vargrad of saliency): shape')), r.out.join('\n'));
   const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'saliency', noiseTunnel: 'vargrad', samples: 3, noiseStd: 0.1, seed: 7, target: fx.meta.target });
   assert.ok(relL2(readNpy(file).data as Float32Array, api.attributions.data) < 1e-6);
   for (const [args, re] of [
