@@ -54,7 +54,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     for (const f of chunk) {
       const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalization);
       if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
-      if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`${path.join(inDir, f)}: shape [${x.dims}] differs from [${rows[0].dims}] of ${chunk[0]} (one batch needs one shape)`);
+      if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`--input-dir ${inDir}: ${chunk[0]} [${rows[0].dims}] and ${f} [${x.dims}] differ in shape, and one batch needs one shape (--batch-size 1 runs each alone)`);
       rows.push(x);
     }
     const per = rows[0].data.length;

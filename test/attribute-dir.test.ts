@@ -63,6 +63,12 @@ test('folder mode errors: output folder = input folder, no inputs, --input with 
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('empty'), '--out-dir', at('o2')], /--input-dir .*empty: no \.npy, \.png or \.jpg files/, protect);
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('o2'), '--input', at('in', 'x0.npy')], /replace --input\/--out/, protect);
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('missing'), '--out-dir', at('o2')], /missing: file not found/, protect);
+  // Two shapes in one batch: both files named (the message named the good one as the culprit).
+  fs.mkdirSync(at('mixed'));
+  writeNpy(at('mixed', 'a.npy'), new Float32Array(3 * 5 * 5), [1, 3, 5, 5]);
+  writeNpy(at('mixed', 'b.npy'), rows[0], [1, ...rowDims]);
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('mixed'), '--out-dir', at('o3')], /--input-dir .*mixed: a\.npy \[1,3,5,5\] and b\.npy \[1,3,16,16\] differ in shape, and one batch needs one shape \(--batch-size 1 runs each alone\)$/, protect);
+  assert.not.ok(fs.existsSync(at('o3')), 'no output folder left');
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
