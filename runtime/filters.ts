@@ -98,7 +98,9 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
     ? options.boxes.map((box) => ({ region: box, indices: boxIndices(rowDims, box) }))
     : options.window ? occlusionWindows(rowDims, options.window, options.stride).map((w) => ({ region: w.start, indices: w.indices })) : [];
   const batch = internalBatch(options);
-  if (!regions.length) return { layer: options.layer, shape, rows };
+  // The layer's shape at these rows (the probe saw one).
+  const atRows = [x.dims[0], ...shape.slice(1)];
+  if (!regions.length) return { layer: options.layer, shape: atRows, rows };
   const jobs: Job[] = regions.flatMap(({ indices }) => rows.map((_, row) => ({ row, indices })));
   const fill = fillValues(ex, x, options);
   rows.forEach((r) => { r.occluded = []; });
@@ -117,5 +119,5 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
     });
     options.progress?.(Math.min(start + batch, jobs.length), jobs.length);
   }
-  return { layer: options.layer, shape, rows };
+  return { layer: options.layer, shape: atRows, rows };
 }
