@@ -161,7 +161,9 @@ function refuseSteps({ view, facts, wrt }: WalkSpec, ref: (name: string) => stri
     const read = node.input![k];
     let step = view.producer.get(read)!;
     while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
-    throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} reads '${read}', a step function of ${wrt.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(step)}): it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
+    // Of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones).
+    const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(read)) : wrt;
+    throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} reads '${read}', a step function of ${through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(step)}): it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
   }
 }
 

@@ -341,6 +341,16 @@ for (const [step, model] of Object.entries(steps)) {
   });
 }
 
+test('DeepLIFT\'s refusal of a step under joint attribution names the inputs the step reads (a categorical one-hot), not every explained input', async () => {
+  // y = a·w + b + Cast(Equal(Round(b), 1))·3: the numeric a passes no step; b does too.
+  const em = new Emitter(13, DataType.FLOAT, 'step');
+  const onehot = em.op('Cast', [em.op('Equal', [em.op('Round', ['b']), em.scalar(1)])], { to: DataType.FLOAT });
+  em.rename(em.add(em.add(em.matmul('a', em.constFloat([1, -2, 0.5], [3, 1])), 'b'), em.mul(onehot, em.scalar(3))), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'step', node: em.nodes, initializer: em.initializers, input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('b', DataType.FLOAT, ['N', 1])], output: [{ name: 'y' }] } });
+  const ex = await Explainer.load(model, { wrt: ['a', 'b'] });
+  await rejects(() => ex.attribute({ a: { data: Float32Array.of(1, 2, 3), dims: [1, 3] }, b: { data: Float32Array.of(1), dims: [1, 1] } }, { target: 0, method: 'deeplift' }), /a step function of 'b' \(through node/);
+});
+
 test('GatherElements at fed indices (repeats and negative ones): gradient = central differences; DeepLIFT routes as the gradient and sums to delta', async () => {
   const ex = await Explainer.load(fedIndices());
   const x = random(N * L * C, 9);
