@@ -565,7 +565,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 const METHOD_FLAGS: Record<string, string[]> = {
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
-  'no-relu': ['grad-cam', 'cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
+  'no-relu': ['grad-cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
   steps: ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], neuron: ['neuron-conductance'],
   epsilon: ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], 'lrp-maxpool': ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'],
   'maxpool-rule': ['deeplift', 'deeplift-shap'],
@@ -728,6 +728,7 @@ async function attribute(p: Parsed): Promise<void> {
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
   if (drawing && format !== 'png') throw new ExplainError(`--${drawing} applies to figures (--out FIG.png)`);
+  if (p.flags.has('interpolate') && options.method !== 'guided-grad-cam' && !options.upsample) throw new ExplainError('--interpolate sets how --upsample (or a .png figure) resizes the map; the map is kept at its size');
   const r = await ex.attribute(x, options);
   const explained: { value: number; magnitude: number }[] = [];
   // A row of the explained tensor: token ids are explained at their embeddings.

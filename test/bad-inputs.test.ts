@@ -469,6 +469,10 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails(['visualize', mlp.model, '--input', MLP_INPUT, '--method', 'deeplift', '--out', at('never.png')], /visualize: --methods M1,M2,… names the methods drawn \(--method is attribute's\)/);
   await cliFails(['rewrite', mlp.model, '--method', 'gradient', '--zero-baseline', '--out', at('never.onnx')], /--zero-baseline builds in the reference of a method with a reference pass \(deeplift\), not of 'gradient'/);
   await cliFails(['info', mlp.model, '--shape', '1,20'], /info: --shape applies only with --layers/);
+  const camModel = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
+  const camRun = ['attribute', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--out', at('never.npy')];
+  await cliFails([...camRun, '--method', 'cam', '--no-relu'], /--no-relu applies to grad-cam, not to method 'cam'/);
+  await cliFails([...camRun, '--method', 'grad-cam', '--interpolate', 'nearest'], /--interpolate sets how --upsample \(or a \.png figure\) resizes the map; the map is kept at its size/);
   // Runs that gave all-zero attributions with exit 0: noise overflowing float32, a contrast equal to the target.
   await cliFails([...run, '--noise-tunnel', 'smoothgrad', '--noise-std', '1e300'], /--noise-std 1e\+300: noise of σ = .* overflows float32$/);
   await cliFails([...run, '--target', '1', '--contrast', '1'], /row 0: the contrast 1 is the target, so e_target − e_contrast is zero/);

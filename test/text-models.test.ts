@@ -263,6 +263,11 @@ test('a decoder exported with past (generation-cache inputs, present outputs): t
   assert.ok(relL2(g.outputs.logits.data, npy('output').data as Float32Array) <= 1e-5, `logits rel L2 ${relL2(g.outputs.logits.data, npy('output').data as Float32Array)}`);
   assert.ok(relL2(g.attributions.data, npy('grad_embedding').data as Float32Array) <= 1e-4, `gradient rel L2 ${relL2(g.attributions.data, npy('grad_embedding').data as Float32Array)}`);
   assert.ok(notes.some((m) => /4 inputs 'past_key_values\.0\.key' \[2,2,0,8\], .*'past_key_values\.1\.value' \[2,2,0,8\] not given: using an empty generation cache/.test(m)), notes.join('\n'));
+  // A saved graph declares the shapes it was built for, its outputs too (logits were [N, sequence_length, 40]).
+  const { model: saved } = await ex.augmented([8, 16], { target: target[0] });
+  const declared = (vi: { type?: { tensor_type?: { shape?: { dim?: { dim_param?: string; dim_value?: unknown }[] } } } }) => vi.type!.tensor_type!.shape!.dim!.map((d) => d.dim_param || Number(d.dim_value));
+  assert.equal(declared(saved.graph!.output!.find((o) => o.name === 'logits')!), ['N', 8, 40]);
+  assert.equal(declared(saved.graph!.input!.find((i) => i.name === 'attention_mask')!), ['N', 8]);
   assert.ok(notes.some((m) => /input 'attention_mask' not given: using ones \[2,8\]/.test(m)), notes.join('\n'));
   for (const baselineToken of [undefined, 0]) {
     const d = await ex.attribute(ids, { method: 'deeplift', target, baselineToken });
