@@ -8,6 +8,7 @@ import { weightedLasso, weightedLeastSquares } from '../runtime/least-squares';
 import { shuffled, uniform } from '../runtime/random';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { runCli, tempDir } from './support/cli-harness';
+import { tinyModel } from './support/tiny-model';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 
 const out = tempDir('shapley');
@@ -232,6 +233,20 @@ test('lime = the weighted Lasso of a loop of forwards over the documented coalit
   }
   assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
   assert.ok(want.some((v) => Math.abs(v) > 1e-2));
+});
+
+test('lime whose Lasso zeroes every coefficient of a row (scores varying by 10⁻⁴, below Captum\'s α) says so in a warning, not silently', async () => {
+  const model = tinyModel([4], 13, (em, x) => em.matmul(x, em.constFloat([1e-4, 2, -2e-4, -1, 3e-4, 1, 1e-4, 3], [4, 2])));
+  const notes: string[] = [];
+  const ex = await Explainer.load(model, { warn: (m) => notes.push(m) });
+  const x = { data: Float32Array.of(1, 2, 3, 4, 0.5, -1, 2, 1), dims: [2, 4] };
+  const small = await ex.attribute(x, { method: 'lime', target: 0, samples: 40 });
+  assert.ok(small.attributions.data.every((v) => v === 0));
+  assert.equal(notes, ["<bytes>: lime: the Lasso (α = 0.01, Captum's default) set every coefficient of rows 0, 1 to zero: the scores vary too little across its 40 samples for α; more --samples, or kernel-shap (no penalty)"]);
+  notes.length = 0;
+  const large = await ex.attribute(x, { method: 'lime', target: 1, samples: 40 });
+  assert.ok(large.attributions.data.some((v) => v !== 0));
+  assert.equal(notes, []);
 });
 
 test.run();
