@@ -61,6 +61,9 @@ function fixture(name: string): { model: string; input: TensorData; target: numb
 }
 
 interface PageRun { attributions: Record<string, number[]>; warnings: string[] }
+
+/** The warnings but LIME's note that its Lasso zeroed a row (these fixtures' logits vary too little for α, on Node too). */
+const notLime = (warnings: string[]) => warnings.filter((w) => !/: lime: the Lasso .* set every coefficient/.test(w));
 /** One run of a text model in the page: an explainer (joint over `wrt`), options, and the reference files its attributions match (by input name; '' for one input). */
 interface TextCase { wrt?: string[]; zeroIds?: boolean; options: { method?: string; steps?: number; baselineToken?: number }; want?: Record<string, string> }
 const MARK = 'onnx-explain-test: webgpu session';
@@ -129,13 +132,13 @@ if (missing) {
     test(`browser module: ${name} × every method on wasm equals Node CPU`, async () => {
       const run = await runInPage(session.page, name, 'wasm', false);
       assertSame(run.attributions, await cpuReference(name), `${name} wasm`);
-      assert.equal(run.warnings, []);
+      assert.equal(notLime(run.warnings), []);
     });
     test(`browser module: ${name} × every method on webgpu equals Node CPU, every node on WebGpuExecutionProvider`, async () => {
       const from = session.console.length;
       const run = await runInPage(session.page, name, 'webgpu', true);
       const placements = sessionLogs(session.console.slice(from));
-      assert.equal(run.warnings, [], 'no fallback');
+      assert.equal(notLime(run.warnings), [], 'no fallback');
       assertSame(run.attributions, await cpuReference(name), `${name} webgpu`);
       assert.ok(placements.length >= methodNames.length, `${placements.length} WebGPU sessions for ${methodNames.length} augmented-graph methods`);
       placements.forEach((lines, k) => assert.equal(offWebGpu(lines), [], `session ${k}`));
@@ -248,9 +251,10 @@ if (missing) {
     await page.goto(`${session.url}/test/support/blank.html`);
     const run = await runInPage(page, 'cam_gap', 'webgpu', false);
     await page.close();
-    assert.is(run.warnings.length, 1, run.warnings.join('\n'));
-    assert.match(run.warnings[0], /execution provider 'webgpu' is unavailable .*falling back to wasm/);
-    assert.ok(messages.includes(run.warnings[0]), 'the warning is also on the console');
+    const warnings = notLime(run.warnings);
+    assert.is(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /execution provider 'webgpu' is unavailable .*falling back to wasm/);
+    assert.ok(messages.includes(warnings[0]), 'the warning is also on the console');
     assertSame(run.attributions, await cpuReference('cam_gap'), 'cam_gap fallback');
   });
 }
