@@ -177,11 +177,12 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
  * `vi` declared at the shape the probe saw, its batch axis N (the probed size where the batch is
  * fixed): the graph is built for that shape (recurrent cells unrolled over its length, rules'
  * reshapes at its sizes), so its inputs and outputs say so (an output declared without a shape, a
- * batch-freed export's whose fixed batch was dropped, gets the shape serving configs declare).
+ * batch-freed export's whose fixed batch was dropped, gets the shape serving configs declare); one
+ * the probe did not see keeps its declared shape, its batch named N.
  */
 function withProbedShape(vi: ValueInfoProto, facts: TensorFacts, batchDynamic: boolean): ValueInfoProto {
   const name = vi.name ?? '';
-  if (!facts.shapes.has(name)) return vi;
+  if (!facts.shapes.has(name)) return withBatch(vi, batchDynamic);
   const dim = (batchDynamic ? batchDims(facts, name, 'N') : facts.shapes.get(name)!).map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d }));
   return { ...vi, type: { tensor_type: { elem_type: vi.type?.tensor_type?.elem_type ?? facts.dtypes.get(name), shape: { dim } } } };
 }
@@ -214,7 +215,7 @@ export function batchDims(facts: TensorFacts, name: string, batch: string | numb
  */
 export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: boolean, em: Emitter, inputs: ValueInfoProto[], outputs: ValueInfoProto[], extra: NodeProto[] = []): ModelProto {
   const graph = view.graph;
-  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => (facts.shapes.has(o.name ?? '') ? withProbedShape(o, facts, batchDynamic) : withBatch(o, batchDynamic))), ...outputs];
+  const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withProbedShape(o, facts, batchDynamic)), ...outputs];
   const added = liveNodes([...extra, ...em.folded(em.nodes, output.map((o) => o.name!))], output.map((o) => o.name!));
   const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
   return {
