@@ -318,15 +318,21 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
   const { model, graph } = view;
   const batch = fixedBatch(graph, inputs);
   const extra: TensorProto[] = [];
-  const expandBatch = batchOf(inputs[0].name, 'batch_free/expand');
+  const inputBatch = batchOf(inputs[0].name, 'batch_free/expand');
+  // `n` reading its shape (Expand's or Reshape's) as [N·k, …rest], N the input's batch.
+  const batchLed = (n: NodeProto, shape: number[], k: number): NodeProto[] => {
+    const name = `${n.input![1]}/batch_free`;
+    extra.push(makeTensor(`${name}/rest`, [shape.length - 1], shape.slice(1), DataType.INT64));
+    if (k !== 1) extra.push(makeTensor(`${name}/k`, [1], [k], DataType.INT64));
+    const lead = k === 1 ? inputBatch.rows : `${name}/lead`;
+    const merge: NodeProto[] = k === 1 ? [] : [{ op_type: 'Mul', input: [inputBatch.rows, `${name}/k`], output: [lead] }];
+    return [...merge, { op_type: 'Concat', input: [lead, `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
+  };
   const rewritten = (graph.node ?? []).flatMap<NodeProto>((n): NodeProto | NodeProto[] => {
     if (n.op_type === 'Expand') {
       // torch's expand(B, …) at a static batch B (a relative-position bias to the batch): to the input's batch.
       const to = batch > 1 ? shapeConstant(view, n.input![1]) : undefined;
-      if (to?.values[0] !== batch) return n;
-      const name = `${n.input![1]}/batch_free`;
-      extra.push(makeTensor(`${name}/rest`, [to.values.length - 1], to.values.slice(1), DataType.INT64));
-      return [{ op_type: 'Concat', input: [expandBatch.rows, `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
+      return to?.values[0] === batch ? batchLed(n, to.values, 1) : n;
     }
     const shape = n.op_type === 'Reshape' ? shapeConstant(view, n.input?.[1] ?? '') : undefined;
     const first = shape?.values[0] ?? 0;
@@ -340,24 +346,17 @@ export async function freeHardCodedBatch(view: GraphView, inputs: InputSpec[], g
     const literalZeros = attrInt(n, 'allowzero', 0) === 1;
     if (literalZeros && shape.values.includes(0)) return n;
     const inferred = batch > 1 && !shape.values.includes(-1);
+    // Another dim is −1 (PatchTST's channel-independent [B·C, n, P] → [B, C, −1]): the first dim
+    // from the input's batch (times k where the batch is merged), as the Expands above.
+    if (batch > 1 && !inferred) return batchLed(n, shape.values, first / batch);
     const name = `${n.input![1]}/batch_free`;
-    if (batch > 1 && !inferred) {
-      // Another dim is −1 (PatchTST's channel-independent [B·C, n, P] → [B, C, −1]): the first dim
-      // from the input's batch (times k where the batch is merged), as the Expands above.
-      const k = first / batch;
-      extra.push(makeTensor(`${name}/rest`, [shape.values.length - 1], shape.values.slice(1), DataType.INT64));
-      const lead = k === 1 ? expandBatch.rows : `${name}/lead`;
-      const merge: NodeProto[] = k === 1 ? [] : [{ op_type: 'Mul', input: [expandBatch.rows, `${name}/k`], output: [lead] }];
-      if (k !== 1) extra.push(makeTensor(`${name}/k`, [1], [k], DataType.INT64));
-      return [...merge, { op_type: 'Concat', input: [lead, `${name}/rest`], output: [name], attribute: [{ name: 'axis', type: AttrType.INT, i: 0 }] }, { ...n, input: [n.input![0], name] }];
-    }
     extra.push(makeTensor(name, [shape.values.length], [inferred ? -1 : 0, ...shape.values.slice(1)], DataType.INT64));
     return { ...n, input: [n.input![0], name], ...(literalZeros ? { attribute: n.attribute!.filter((a) => a.name !== 'allowzero') } : {}) };
   });
-  // The Expands read the input's batch: computed once, first (it reads a graph input).
-  const expanding = rewritten.some((n) => n.input?.includes(expandBatch.rows));
-  if (expanding) extra.push(...expandBatch.initializers);
-  const nodes = expanding ? [...expandBatch.nodes, ...rewritten] : rewritten;
+  // The shapes led by the input's batch read it: computed once, first (it reads a graph input).
+  const expanding = rewritten.some((n) => n.input?.includes(inputBatch.rows));
+  if (expanding) extra.push(...inputBatch.initializers);
+  const nodes = expanding ? [...inputBatch.nodes, ...rewritten] : rewritten;
   const staticBatch = (graph.input ?? []).some((vi) => inputs.some((i) => i.name === vi.name) && toNumber(vi.type?.tensor_type?.shape?.dim?.[0]?.dim_value) === batch);
   const equalRows = batch > 1 ? batchRowConstants(view, batch, inputs[0].name, false) : undefined;
   if (!extra.length && !staticBatch && !equalRows) return undefined;
