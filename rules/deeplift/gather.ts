@@ -34,17 +34,14 @@ function pickShares(em: Emitter, y: string, y0: string, pickedRef: string, picke
 /** A reference-pass tensor with one row per input row (the shared reference row expanded to the batch). */
 const rowsOf = (ctx: RuleContext, t0: string, like: string) => {
   if (!ctx.batchBroadcasts) return t0;
-  // Indices an ArgMax/ArgMin computes: that op again on its float input's reference rows broadcast to the batch
-  // (a float Where, native on WebGPU), where an Expand of the int64 indices would run on the CPU.
+  const { em } = ctx;
+  // A float row broadcast to the batch by a Where (native on WebGPU; Shape and Expand are not for int64).
+  const floatRows = (row: string, batch: string) => em.where(em.compare('Equal', batch, batch), row, row);
+  // Indices an ArgMax/ArgMin computes: that op again on its float input's reference rows.
   const made = ctx.view.producer.get(like);
-  if (made && (made.op_type === 'ArgMax' || made.op_type === 'ArgMin') && t0 === ctx.ref(like)) {
-    const [v, v0] = [made.input![0], ctx.ref(made.input![0])];
-    const rows = ctx.em.where(ctx.em.compare('Equal', v, v), v0, v0);
-    return ctx.em.copyOf(made, [rows])[0];
-  }
-  // Float tensors: a Where broadcasts the row to the batch without Shape and Expand.
-  if (([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE] as number[]).includes(ctx.dtype(like) ?? -1)) return ctx.em.where(ctx.em.compare('Equal', like, like), t0, t0);
-  return ctx.em.op('Expand', [t0, ctx.em.op('Shape', [like])]);
+  if (made && (made.op_type === 'ArgMax' || made.op_type === 'ArgMin') && t0 === ctx.ref(like)) return em.copyOf(made, [floatRows(ctx.ref(made.input![0]), made.input![0])])[0];
+  if (([DataType.FLOAT, DataType.FLOAT16, DataType.DOUBLE] as number[]).includes(ctx.dtype(like) ?? -1)) return floatRows(t0, like);
+  return em.op('Expand', [t0, em.op('Shape', [like])]);
 };
 
 /**
