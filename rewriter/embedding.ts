@@ -47,8 +47,16 @@ export function indexOf(steps: IndexStep[], id: number, column = 0): number {
     const c = operand[operand.length === 1 ? 0 : column];
     const [a, b] = indexFirst ? [v, c] : [c, v];
     if ((op === 'Div' || op === 'Mod' || op === 'Fmod') && b === 0n) return -1;
-    const r = a % (b || 1n);
-    v = op === 'Add' ? a + b : op === 'Sub' ? a - b : op === 'Mul' ? a * b : op === 'Div' ? a / b : op === 'Min' ? (a < b ? a : b) : op === 'Max' ? (a > b ? a : b) : op === 'Fmod' ? r : r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
+    switch (op) {
+      case 'Add': v = a + b; break;
+      case 'Sub': v = a - b; break;
+      case 'Mul': v = a * b; break;
+      case 'Div': v = a / b; break;
+      case 'Min': v = a < b ? a : b; break;
+      case 'Max': v = a > b ? a : b; break;
+      case 'Fmod': v = a % b; break;
+      default: v = ((a % b) + b) % b; // Mod: the divisor's sign
+    }
   }
   return Number(v);
 }
@@ -95,7 +103,8 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
  */
 export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   const indices = new Map<string, IndexStep[]>([[input, []]]);
-  const lookups = new Map<string, Lookup & { rank2: boolean }>();
+  const lookups = new Map<string, Lookup>();
+  const rowDims = (l: Lookup) => tensorDims(view.initializers.get(l.table)!).slice(1);
   const found: Embedding[] = [];
   // Indices laid out as the ids (through casts and steps, not reshapes) may take per-column constants.
   const dims = view.inputs.find((i) => i.name === input)?.type?.tensor_type?.shape?.dim ?? [];
@@ -112,7 +121,7 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     if (steps && fromAligned) aligned.add(out);
     const table = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? view.initializers.get(data) : undefined;
     if (table && isFloatType(table.data_type)) {
-      const lookup = { table: data, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)!, rank2: table.dims?.length === 2 };
+      const lookup = { table: data, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)! };
       lookups.set(out, lookup);
       found.push({ output: out, lookups: [lookup], rows: lookup.rows });
     }
@@ -120,8 +129,7 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     const summed = n.op_type === 'Add' || n.op_type === 'Sum';
     const joined = !n.domain && (summed || (n.op_type === 'Concat' && attrInt(n, 'axis', 0) === -1)) && (n.input?.length ?? 0) > 1;
     const parts = joined ? (n.input ?? []).map((i) => lookups.get(i)) : [];
-    const width = (l: Lookup) => tensorDims(view.initializers.get(l.table)!)[1];
-    if (parts.length && parts.every((l) => l?.rank2 && (!summed || width(l) === width(parts[0]!)))) {
+    if (parts.length && parts.every((l) => l && rowDims(l).length === 1 && (!summed || rowDims(l)[0] === rowDims(parts[0]!)[0]))) {
       found.push({ output: out, lookups: parts as Lookup[], rows: parts.reduce((s, l) => s + l!.rows, 0), ...(summed ? { summed } : {}) });
     }
   }
