@@ -7,6 +7,7 @@ import { channelSum } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
+import { argmax } from '../runtime/targets';
 import { grid, signedHeatmap, upscale } from '../runtime/plot';
 import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
@@ -111,7 +112,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   // CDeepEx asks why D said A and not B: where D says another class, the question is hypothetical.
   const rowDims = r.generatedZ0.dims;
   const scores = (await ce.classifier.forward({ data: Float32Array.from(arr.data as ArrayLike<number>), dims: rowDims }))[ce.classifier.resolveOutput(p.flags.get('output') as string | undefined).from]?.data;
-  const said = scores && scores.indexOf(Math.max(...scores));
+  const said = scores && argmax(scores);
   if (said !== undefined && said !== trueClass) console.log(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
   console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);
   console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => fs.existsSync(path.join(dir, f))).join(',')}}`);

@@ -3,6 +3,7 @@ import { ExplainError } from '../rewriter/errors';
 import { AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
+import { argmax } from '../runtime/targets';
 import { Figure, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
 import { num, Parsed } from './args';
 
@@ -39,7 +40,7 @@ export function captions(ex: Explainer, r: AttributionResult, outputName: string
   return Array.from({ length: rows }, (_, row) => {
     const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
     const probs = from !== output ? s : softmax(s);
-    const pred = probs.indexOf(Math.max(...probs));
+    const pred = argmax(probs);
     const t = r.targets[row];
     return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;
   });

@@ -1111,7 +1111,6 @@ export class Explainer {
   }
 }
 
-/** A model from bytes, or from a path where the platform has files (Node). */
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */
 export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof given === 'string' || given instanceof Uint8Array) return given;
@@ -1120,6 +1119,7 @@ export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBuff
   throw new ExplainError(`the model must be a path or its bytes (a Uint8Array or ArrayBuffer), got ${given === null ? 'null' : typeof given}`);
 }
 
+/** A model from bytes, or from a path where the platform has files (Node). */
 export function readModel(source: string | Uint8Array, baseDir?: string): ModelProto {
   const { loadModel } = backend();
   if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);

@@ -285,9 +285,12 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
   // Many unfed inputs of one default (a skl2onnx pipeline's one-column inputs, a decoder's caches) share a line.
   for (const what of new Set(notes.map((m) => m.what))) {
     const alike = notes.filter((m) => m.what === what);
-    if (alike.length <= 3) for (const { name, shown, file } of alike) note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${file})`);
-    const names = alike.slice(0, 6).map((m) => `'${m.name}' [${m.shown}]`).join(', ') + (alike.length > 6 ? ` and ${alike.length - 6} more` : '');
-    if (alike.length > 3) note(`${label}: ${alike.length} inputs ${names} not given: using ${what} (give them with --feed NAME=FILE${alike[0].file})`);
+    if (alike.length <= 3) {
+      for (const { name, shown, file } of alike) note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${file})`);
+    } else {
+      const names = alike.slice(0, 6).map((m) => `'${m.name}' [${m.shown}]`).join(', ') + (alike.length > 6 ? ` and ${alike.length - 6} more` : '');
+      note(`${label}: ${alike.length} inputs ${names} not given: using ${what} (give them with --feed NAME=FILE${alike[0].file})`);
+    }
   }
   return out;
 }

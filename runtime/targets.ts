@@ -148,7 +148,8 @@ export function perRow(v: Target | undefined, n: number, what: string): TargetIn
   return [...v];
 }
 
-function argmax(v: ArrayLike<number>): number {
+/** The index of the first largest value. */
+export function argmax(v: ArrayLike<number>): number {
   let best = 0;
   for (let k = 1; k < v.length; k++) if (v[k] > v[best]) best = k;
   return best;

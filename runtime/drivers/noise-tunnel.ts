@@ -13,10 +13,10 @@ import { Driver } from './types';
 export const NOISE_TUNNELS = ['smoothgrad', 'smoothgrad_sq', 'vargrad'] as const;
 export type NoiseTunnel = (typeof NOISE_TUNNELS)[number];
 
-/** `--samples` (the noise tunnel's copies, or a sampling method's draws): an integer of at least `least`, `fallback` when not given. */
 /** Draws per row at most: more takes days on any model (and held its copies at once). */
 const MAX_SAMPLES = 100_000;
 
+/** `--samples` (the noise tunnel's copies, or a sampling method's draws): an integer from `least` to MAX_SAMPLES, `fallback` when not given. */
 export function samplesOption(options: AttributeOptions, fallback: number, least = 1): number {
   const samples = options.samples ?? fallback;
   if (!Number.isInteger(samples) || samples < least || samples > MAX_SAMPLES) throw new ExplainError(`--samples: ${samples} is not an integer from ${least} to ${MAX_SAMPLES}`);
