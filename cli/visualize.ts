@@ -3,8 +3,7 @@ import { ExplainError } from '../rewriter/errors';
 import { AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
-import { argmax } from '../runtime/targets';
-import { Figure, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
+import { Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
 import { num, Parsed } from './args';
 
 export const VIS_FLAGS = { 'vis-method': true, sign: true, 'outlier-perc': true, 'display-size': true };
@@ -34,23 +33,7 @@ export function outFormat(out: string, formats: string[]): string {
 /** Per row: target, predicted class and its probability (softmax of logits unless the output is already a Softmax). */
 export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined, explainSoftmax: boolean | undefined): string[] {
   const { output, from } = ex.resolveOutput(outputName, explainSoftmax);
-  const scores = r.outputs[output];
-  const rows = r.attributions.dims[0];
-  const per = scores.data.length / rows;
-  return Array.from({ length: rows }, (_, row) => {
-    const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
-    const probs = from !== output ? s : softmax(s);
-    const pred = argmax(probs);
-    const t = r.targets[row];
-    return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;
-  });
-}
-
-function softmax(v: number[]): number[] {
-  const m = Math.max(...v);
-  const e = v.map((x) => Math.exp(x - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / z);
+  return rowCaptions(r.outputs[output], r.targets, from !== output);
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

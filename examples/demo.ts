@@ -5,16 +5,17 @@
  *
  *   npm run demo        (= tsc -p tsconfig.json && node dist/examples/demo.js)
  *
- * Writes out/demo/<method>.png: one row per sample digit, the digit (grayscale, ×8) next to its
- * attribution for the predicted class (signed methods: blue < 0 < red, symmetric range at the
- * 99th percentile of |a| per image; non-negative methods such as saliency: sequential map).
+ * Writes out/demo/<method>.png (one row per sample digit: the digit, then its attribution for the
+ * predicted class over it, captioned with the true label, the prediction and its probability, with a
+ * colour scale labelled in attribution values: red < 0 < green; saliency, never negative, in blues)
+ * and out/demo/methods.png, every method side by side (FeatureVis Fig. 3).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttributeOptions, Explainer, patchMask } from '../runtime';
+import { AttributeOptions, Explainer, patchMask, rowCaptions, tensorToRgb, visualize, VisColumn } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
-import { Canvas, colourBar, diverging, grid, gray, imageOf, inferno, symmetricScale, upscale } from '../runtime/plot';
+import { argmax } from '../runtime/targets';
 import { writePng } from '../runtime/node/png-file';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -22,13 +23,6 @@ const MODEL = path.join(ROOT, 'models/digits/model.onnx');
 const SAMPLE = path.join(ROOT, 'models/digits/sample.npy');
 const LABELS = path.join(ROOT, 'models/digits/sample-labels.json');
 const OUT_DIR = path.join(ROOT, 'out/demo');
-const ZOOM = 8;
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
-  return best;
-}
 
 async function main(): Promise<void> {
   const ex = await Explainer.load(MODEL);
@@ -38,10 +32,12 @@ async function main(): Promise<void> {
   const labels: number[] = JSON.parse(fs.readFileSync(LABELS, 'utf8')).labels;
   const [n, , h, w] = input.dims;
   const pixels = h * w;
+  const images = Array.from({ length: n }, (_, r) => tensorToRgb(input, 'sample', r));
 
   const logits = (await ex.forward(input))[ex.outputNames[0]];
   const classes = logits.data.length / n;
   const predicted = Array.from({ length: n }, (_, r) => argmax(logits.data.subarray(r * classes, (r + 1) * classes)));
+  const captions = rowCaptions(logits, predicted).map((c, r) => `sample ${r}, true ${labels[r] ?? '?'}: ${c.replace(/^row \d+: /, '')}`);
 
   // 4×4-pixel patches: the feature groups of the forward-only methods.
   const patches = patchMask(h, w, 4);
@@ -54,27 +50,20 @@ async function main(): Promise<void> {
   const methods = runs.map(([m]) => m);
   const sums: Record<string, number[]> = {};
   const written: string[] = [];
+  const write = (name: string, figure: Parameters<typeof visualize>[0], options: Parameters<typeof visualize>[1]) => {
+    const file = path.join(OUT_DIR, `${name}.png`);
+    writePng(file, visualize(figure, options));
+    written.push(path.relative(process.cwd(), file) || file);
+  };
+  const columns: VisColumn[] = [];
   for (const [method, options] of runs) {
     const { attributions } = await ex.attribute(input, { ...options, method, target: predicted });
-    const a = attributions.data;
-    // Non-negative attributions (saliency, or any method that only produced values ≥ 0) get a sequential map.
-    const signed = method !== 'saliency' && a.some((v) => v < 0);
-    sums[method] = [];
-    const rows: Canvas[][] = [];
-    for (let r = 0; r < n; r++) {
-      const digit = input.data.subarray(r * pixels, (r + 1) * pixels);
-      const attr = a.subarray(r * pixels, (r + 1) * pixels); // single channel
-      sums[method].push(attr.reduce((s, v) => s + v, 0));
-      const scale = symmetricScale(attr, 99);
-      const heat = signed ? imageOf(attr, w, h, diverging, scale) : imageOf(attr, w, h, inferno, scale);
-      rows.push([upscale(imageOf(digit, w, h, gray), ZOOM), upscale(heat, ZOOM)]);
-    }
-    // Colour bar under the heat-map column (range is per image, so the bar shows only the mapping).
-    rows.push([new Canvas(1, 1), signed ? colourBar(diverging, w * ZOOM, 10, -1, 1) : colourBar(inferno, w * ZOOM, 10, 0, 1)]);
-    const file = path.join(OUT_DIR, `${method}.png`);
-    writePng(file, grid(rows, { pad: 8 }));
-    written.push(path.relative(process.cwd(), file) || file);
+    sums[method] = Array.from({ length: n }, (_, r) => attributions.data.subarray(r * pixels, (r + 1) * pixels).reduce((s, v) => s + v, 0));
+    columns.push({ title: method, attributions });
+    const signed = attributions.data.some((v) => v < 0);
+    write(method, { columns: [columns[columns.length - 1]], images, captions }, { sign: signed ? 'all' : 'absolute' });
   }
+  write('methods', { columns, images, captions }, { sign: 'all', size: 112 });
 
   const col = (s: string, k: number): string => s.padStart(k);
   const widths = methods.map((m) => Math.max(m.length, 10));

@@ -4,7 +4,7 @@ export type { AttributeOptions, AttributeRequest, AttributionResult, ExplainerOp
 export { parseNpy, encodeNpy } from './npy';
 export type { Provider, SessionOptions } from './session';
 export type { GraphCache, CachedGraph, GraphInfo } from './graph-cache';
-export { visualize, VIS_METHODS, VIS_SIGNS } from './visualize';
+export { rowCaptions, visualize, VIS_METHODS, VIS_SIGNS } from './visualize';
 export type { Figure, VisColumn, VisualizeOptions } from './visualize';
 export { Canvas } from './plot';
 export { ExplainError } from '../rewriter/errors';

@@ -153,14 +153,6 @@ const BLUE_SIDE = stops([WHITE, [146, 197, 222], [67, 147, 195], [33, 102, 172],
 /** [-1, 1] → blue (negative) … white (0) … red (positive), after ColorBrewer RdBu. */
 export const diverging: ColourMap = (t) => (t >= 0 ? RED_SIDE(t) : BLUE_SIDE(-t));
 
-/** [0, 1] → black … purple … orange … pale yellow (matplotlib's inferno, approximated). */
-export const inferno: ColourMap = stops([
-  [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
-]);
-
-/** [0, 1] → white … dark red (sequential, zero is blank like the diverging map). */
-export const reds: ColourMap = stops([WHITE, [252, 187, 161], [251, 106, 74], [203, 24, 29], [103, 0, 13]]);
-
 // ---------------------------------------------------------------------------------------------
 // Arrays → images
 // ---------------------------------------------------------------------------------------------
@@ -175,7 +167,7 @@ export function percentile(values: ArrayLike<number>, q: number): number {
 }
 
 /** Scale for a symmetric colour range: the q-th percentile of |a| (falls back to max |a|, then 1). */
-export function symmetricScale(values: ArrayLike<number>, q = 99): number {
+function symmetricScale(values: ArrayLike<number>, q = 99): number {
   const abs = Array.from(values, Math.abs);
   const p = percentile(abs, q);
   if (p > 0) return p;
@@ -194,21 +186,6 @@ export function imageOf(values: ArrayLike<number>, width: number, height: number
 /** Heat map of signed values: diverging map, symmetric range at the q-th percentile of |a|. */
 export function signedHeatmap(values: ArrayLike<number>, width: number, height: number, q = 99): Canvas {
   return imageOf(values, width, height, diverging, symmetricScale(values, q));
-}
-
-/** Heat map of non-negative values: sequential map over [0, q-th percentile]. */
-export function magnitudeHeatmap(values: ArrayLike<number>, width: number, height: number, q = 99, map: ColourMap = inferno): Canvas {
-  return imageOf(values, width, height, map, symmetricScale(values, q));
-}
-
-/** Horizontal colour bar over the map's domain [from, to], with a 1px grey frame. */
-export function colourBar(map: ColourMap, width: number, height: number, from = -1, to = 1): Canvas {
-  const c = new Canvas(width, height);
-  for (let i = 0; i < width; i++) {
-    const col = map(from + ((to - from) * i) / Math.max(1, width - 1));
-    c.fillRect(i, 0, 1, height, col);
-  }
-  return c.strokeRect(0, 0, width, height, GREY);
 }
 
 /** Upscales a canvas by an integer factor (nearest neighbour). */

@@ -1,6 +1,7 @@
 import { ExplainError } from '../rewriter/errors';
 import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
 import { barPlot, BLACK, Canvas, ColourMap, grid, lerpColour, RGB, stops, WHITE } from './plot';
+import { argmax } from './targets';
 import { TensorData } from './tensors';
 
 /** Captum's `visualize_image_attr` methods and signs. */
@@ -125,6 +126,27 @@ function stacked(parts: Canvas[]): Canvas {
   let y = 0;
   for (const p of parts) { out.blit(p, 0, y); y += p.height + 4; }
   return out;
+}
+
+/**
+ * One caption per row (one target each): the target, the predicted class and their probabilities — the scores' softmax,
+ * or the scores themselves where they are probabilities already (`isProbability`).
+ */
+export function rowCaptions(scores: TensorData, targets: number[], isProbability = false): string[] {
+  const per = scores.data.length / targets.length;
+  return targets.map((t, row) => {
+    const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
+    const probs = isProbability ? s : softmax(s);
+    const pred = argmax(probs);
+    return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;
+  });
+}
+
+function softmax(v: number[]): number[] {
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / z);
 }
 
 /** What columns must share besides the rows (channels are summed away). */

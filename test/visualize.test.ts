@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExplainError } from '../runtime';
 import { attributionLayout, channelSum } from '../runtime/image';
-import { cumulativeSumThreshold, normalizeAttr, visualize } from '../runtime/visualize';
+import { cumulativeSumThreshold, normalizeAttr, rowCaptions, visualize } from '../runtime/visualize';
 import { runCli, tempDir } from './support/cli-harness';
 
 const dir = tempDir('visualize');
@@ -103,6 +103,14 @@ test('CLI visualize: one column per method on a 1-D genomics model; LRP reports 
   assert.is(lrp.code, 0);
   assert.equal(lrp.warn, []);
   assert.ok(lrp.out.some((l) => /^row 0: Σ relevance .* % conserved\); the rest, .*, is absorbed by biases and ε stabilisers$/.test(l)), lrp.out.join('\n'));
+});
+
+test('row captions: target and prediction with softmax probabilities of logits, or the scores as given', () => {
+  // softmax([0, ln 3]) = [0.25, 0.75]; softmax([ln 4, 0]) = [0.8, 0.2]
+  const logits = { data: Float32Array.of(0, Math.log(3), Math.log(4), 0), dims: [2, 2] };
+  assert.equal(rowCaptions(logits, [0, 0]), ['row 0: target 0 (p 0.25) pred 1 (p 0.75)', 'row 1: target 0 (p 0.80) pred 0 (p 0.80)']);
+  const probs = { data: Float32Array.of(0.1, 0.9), dims: [2] };
+  assert.equal(rowCaptions(probs, [0], true), ['row 0: target 0 (p 0.10) pred 1 (p 0.90)'], 'one row of an output without a batch axis');
 });
 
 test.run();
