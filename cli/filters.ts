@@ -5,7 +5,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { barPlot } from '../runtime/plot';
+import { barPlot, Canvas } from '../runtime/plot';
 import { intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, loadInput, modelArg, provider, singleWrtArg } from './main';
 
@@ -110,7 +110,9 @@ export async function filters(p: Parsed): Promise<void> {
   const report = await filterSensitivity(ex, x, options);
   printReport(report);
   if (out) {
-    writePng(out, barPlot(report.rows.map((r) => ({ y: r.means })), { width: Math.max(480, 32 + 4 * report.shape[1] * report.rows.length), height: 240 }));
+    const series = report.rows.map((r, k) => ({ y: r.means, label: report.rows.length > 1 ? `row ${k}` : undefined }));
+    const title = `mean activation per channel of '${report.layer}'`;
+    writePng(out, barPlot(series, { width: Math.max(480, 64 + 4 * report.shape[1] * report.rows.length, Canvas.textWidth(title) + 64), height: 240, title, xLabel: 'channel' }));
     console.log(`wrote ${out}`);
   }
   if (json) {

@@ -103,7 +103,9 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   }
   const json = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
   fs.writeFileSync(`${base}.objective.json`, `${JSON.stringify(json)}\n`);
-  writePng(`${base}.objective.png`, linePlot([{ y: r.objective }, { y: r.activation }], { width: 320, height: 160 }));
-  console.log(`maximised ${options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
+  const unit = options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`;
+  const series = [{ y: r.objective, label: 'objective (with regularisers)' }, { y: r.activation, label: options.target !== undefined ? unit : 'mean activation' }];
+  writePng(`${base}.objective.png`, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));
+  console.log(`maximised ${unit}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
   console.log(`wrote ${files.filter((f) => fs.existsSync(f)).join(', ')}`);
 }

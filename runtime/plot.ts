@@ -233,6 +233,10 @@ export interface PlotOptions {
   zeroLine?: boolean;
   background?: RGB;
   axisColour?: RGB;
+  /** Drawn above the plot area, at its left. */
+  title?: string;
+  /** Drawn under the x tick labels, at the right end of the axis. */
+  xLabel?: string;
 }
 
 export interface Series {
@@ -241,6 +245,8 @@ export interface Series {
   x?: ArrayLike<number>;
   colour?: RGB;
   thickness?: number;
+  /** Shown in a legend right of the title. */
+  label?: string;
 }
 
 /** Plot area with data→pixel mappings; draw more on `canvas` with `px`/`py`. */
@@ -260,20 +266,59 @@ function extent(values: number[], fallback: [number, number]): [number, number] 
   return [lo, hi];
 }
 
-/** Draws empty axes (left and bottom lines, tick marks, optional zero line) and returns the mappings. */
-export function axes(xRange: [number, number], yRange: [number, number], options: PlotOptions = {}): Axes {
+/** A value in at most `digits` significant digits: 0, 0.12, 340, 1.2e+5. */
+export function tickLabel(v: number, digits = 3): string {
+  if (v === 0) return '0';
+  return Math.abs(v) >= 0.01 && Math.abs(v) < 10 ** digits ? String(Number(v.toPrecision(digits))) : Number(v.toPrecision(2)).toExponential().replace('e+', 'e');
+}
+
+/** About `count` round tick values (1, 2 or 5 × 10^k apart) inside [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count: number): number[] {
+  if (!(count > 0) || !(hi > lo)) return [];
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(k * step);
+  return ticks;
+}
+
+const TEXT_LINE = Canvas.textHeight() + 4;
+
+/**
+ * Draws empty axes (left and bottom lines, tick marks at round values with their labels, optional
+ * zero line, title and x label; a legend of the labelled `series` right of the title) and returns the mappings.
+ */
+export function axes(xRange: [number, number], yRange: [number, number], options: PlotOptions = {}, series: Series[] = []): Axes {
   const width = options.width ?? 480, height = options.height ?? 240, m = options.margin ?? 16;
   const canvas = new Canvas(width, height, options.background ?? WHITE);
   const axis = options.axisColour ?? BLACK;
-  const left = m, top = m, right = width - m - 1, bottom = height - m - 1;
   const [x0, x1] = xRange, [y0, y1] = yRange;
+  const xTicks = niceTicks(x0, x1, options.xTicks ?? 5), yTicks = niceTicks(y0, y1, options.yTicks ?? 4);
+  const yLabelWidth = Math.max(0, ...yTicks.map((t) => Canvas.textWidth(tickLabel(t))));
+  const labelled = series.map((s, k) => ({ label: s.label, colour: s.colour ?? PALETTE[k % PALETTE.length] })).filter((s) => s.label);
+  const left = m + (yTicks.length ? yLabelWidth + 6 : 0), top = m + (options.title || labelled.length ? TEXT_LINE : 0);
+  const right = width - m - 1, bottom = height - m - 1 - (xTicks.length ? TEXT_LINE : 0) - (options.xLabel ? TEXT_LINE : 0);
   const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (right - left);
   const py = (y: number): number => bottom - ((y - y0) / (y1 - y0 || 1)) * (bottom - top);
   if ((options.zeroLine ?? true) && y0 < 0 && y1 > 0) canvas.line(left, py(0), right, py(0), LIGHT_GREY);
   canvas.line(left, top, left, bottom, axis).line(left, bottom, right, bottom, axis);
-  const xt = options.xTicks ?? 5, yt = options.yTicks ?? 4;
-  for (let k = 0; k <= xt && xt > 0; k++) { const x = left + ((right - left) * k) / xt; canvas.line(x, bottom, x, bottom + 4, axis); }
-  for (let k = 0; k <= yt && yt > 0; k++) { const y = bottom - ((bottom - top) * k) / yt; canvas.line(left - 4, y, left, y, axis); }
+  for (const t of xTicks) {
+    const x = px(t), text = tickLabel(t);
+    canvas.line(x, bottom, x, bottom + 3, axis).text(clamp(x - Canvas.textWidth(text) / 2, 0, width - Canvas.textWidth(text)), bottom + 5, text, axis);
+  }
+  for (const t of yTicks) {
+    const y = py(t), text = tickLabel(t);
+    canvas.line(left - 3, y, left, y, axis).text(left - 5 - Canvas.textWidth(text), Math.round(y - Canvas.textHeight() / 2), text, axis);
+  }
+  if (options.title) canvas.text(left, m - 2, options.title, axis);
+  let x = right;
+  for (const { label, colour } of [...labelled].reverse()) {
+    x -= Canvas.textWidth(label!);
+    canvas.text(x, m - 2, label!, axis).fillRect(x - 13, m - 1, 10, 3, colour);
+    x -= 24;
+  }
+  if (options.xLabel) canvas.text(right - Canvas.textWidth(options.xLabel), bottom + 5 + (xTicks.length ? TEXT_LINE : 0), options.xLabel, axis);
   return { canvas, left, top, right, bottom, xRange, yRange, px, py };
 }
 
@@ -282,7 +327,7 @@ export function linePlot(series: Series[], options: PlotOptions = {}): Canvas {
   const xsOf = (s: Series): number[] => (s.x ? Array.from(s.x) : Array.from({ length: s.y.length }, (_, i) => i));
   const xr = options.xRange ?? extent(series.flatMap(xsOf), [0, 1]);
   const yr = options.yRange ?? extent(series.flatMap((s) => Array.from(s.y)), [0, 1]);
-  const ax = axes(xr, yr, options);
+  const ax = axes(xr, yr, options, series);
   series.forEach((s, k) => {
     const colour = s.colour ?? PALETTE[k % PALETTE.length];
     const xs = xsOf(s);
@@ -304,7 +349,8 @@ export function barPlot(series: Series[], options: PlotOptions = {}): Canvas {
   const n = Math.max(0, ...series.map((s) => s.y.length));
   const all = series.flatMap((s) => Array.from(s.y));
   const [lo, hi] = options.yRange ?? extent([0, ...all], [0, 1]);
-  const ax = axes([0, Math.max(1, n)], [lo, hi], { xTicks: 0, ...options });
+  // Category i is centred on x = i, so ticks label categories.
+  const ax = axes([-0.5, Math.max(1, n) - 0.5], [lo, hi], options, series);
   const slot = (ax.right - ax.left) / Math.max(1, n);
   const gap = Math.max(1, Math.floor(slot * 0.15));
   const barW = Math.max(1, (slot - 2 * gap) / Math.max(1, series.length));

@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
-import { barPlot, BLACK, Canvas, ColourMap, grid, lerpColour, RGB, stops, WHITE } from './plot';
+import { barPlot, BLACK, Canvas, ColourMap, grid, lerpColour, RGB, stops, tickLabel, WHITE } from './plot';
 import { argmax } from './targets';
 import { TensorData } from './tensors';
 
@@ -98,8 +98,7 @@ function colourScale(sign: VisSign, threshold: number, width: number): Canvas {
   const out = new Canvas(width, 20);
   for (let i = 0; i < width; i++) out.fillRect(i, 0, 1, 8, map(from + ((1 - from) * i) / Math.max(1, width - 1)));
   out.strokeRect(0, 0, width, 8, [160, 160, 160]);
-  const label = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 0.01 && Math.abs(v) < 1000 ? String(Number(v.toPrecision(2))) : v.toExponential(1));
-  const ends = sign === 'all' ? [label(-threshold), '0', label(threshold)] : ['0', label(threshold)];
+  const ends = sign === 'all' ? [tickLabel(-threshold, 2), '0', tickLabel(threshold, 2)] : ['0', tickLabel(threshold, 2)];
   ends.forEach((text, k) => {
     const x = (k * (width - 1)) / (ends.length - 1) - (k === 0 ? 0 : k === ends.length - 1 ? Canvas.textWidth(text) : Canvas.textWidth(text) / 2);
     out.text(x, 12, text);

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { ExplainError } from '../runtime';
 import { attributionLayout, channelSum } from '../runtime/image';
 import { cumulativeSumThreshold, normalizeAttr, rowCaptions, visualize } from '../runtime/visualize';
+import { niceTicks, tickLabel } from '../runtime/plot';
 import { runCli, tempDir } from './support/cli-harness';
 
 const dir = tempDir('visualize');
@@ -111,6 +112,17 @@ test('row captions: target and prediction with softmax probabilities of logits, 
   assert.equal(rowCaptions(logits, [0, 0]), ['row 0: target 0 (p 0.25) pred 1 (p 0.75)', 'row 1: target 0 (p 0.80) pred 0 (p 0.80)']);
   const probs = { data: Float32Array.of(0.1, 0.9), dims: [2] };
   assert.equal(rowCaptions(probs, [0], true), ['row 0: target 0 (p 0.10) pred 1 (p 0.90)'], 'one row of an output without a batch axis');
+});
+
+test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, labels in a few digits', () => {
+  assert.equal(niceTicks(0, 452, 5), [0, 100, 200, 300, 400]);
+  assert.equal(niceTicks(-0.5, 31.5, 5), [0, 10, 20, 30], 'bar categories centred on integers');
+  assert.equal(niceTicks(4.5, 44.2, 4), [10, 20, 30, 40]);
+  assert.equal(niceTicks(-1e-3, 1e-3, 4).map((t) => tickLabel(t)), ['-1e-3', '-5e-4', '0', '5e-4', '1e-3']);
+  assert.equal(niceTicks(1, 1, 4), []);
+  assert.is(tickLabel(0.1 + 0.2), '0.3');
+  assert.is(tickLabel(123456), '1.2e5');
+  assert.is(tickLabel(-1.234, 2), '-1.2');
 });
 
 test.run();
