@@ -8,7 +8,7 @@ import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { argmax } from '../runtime/targets';
-import { grid, signedHeatmap, upscale } from '../runtime/plot';
+import { colourScale, diverging, grid, imageOf as heatOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
 import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
 import { imageOf, pictureOf } from './pictures';
@@ -106,8 +106,15 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     const norm = normalizationOf(p, preprocess, layout.channels, classifier);
     const [h, w] = [layout.height, layout.width];
     const image = { data: Float32Array.from(arr.data as Float32Array), dims };
-    const cells = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm), signedHeatmap(channelSum({ data: r.explanation.data, dims }, 0, layout), w, h)];
-    writePng(path.join(dir, 'contrast.png'), grid([cells.map((cell) => upscale(cell, Math.max(1, Math.floor(128 / Math.max(h, w)))))]));
+    const zoom = Math.max(1, Math.floor(128 / Math.max(h, w)));
+    const e = channelSum({ data: r.explanation.data, dims }, 0, layout);
+    const scale = symmetricScale(e);
+    const heat = upscale(heatOf(e, w, h, diverging, scale), zoom);
+    const pictures = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm)].map((c) => upscale(c, zoom));
+    const cells = [...['input I', 'G(z0)', 'G(ze)'].map((t, k) => titled(t, pictures[k])),
+      titled('E = G(z0) - G(ze)', grid([[heat], [colourScale(diverging, -1, 1, [tickLabel(-scale, 2), '0', tickLabel(scale, 2)], heat.width)]], { pad: 0 }))];
+    const caption = `why ${trueClass}, not ${probe}? red: ink that goes away on the way to ${probe}, blue: ink that must appear`;
+    writePng(path.join(dir, 'contrast.png'), grid([[titled(caption, grid([cells], { pad: 8 }))]]));
   }
   // CDeepEx asks why D said A and not B: where D says another class, the question is hypothetical.
   const rowDims = r.generatedZ0.dims;

@@ -167,7 +167,7 @@ export function percentile(values: ArrayLike<number>, q: number): number {
 }
 
 /** Scale for a symmetric colour range: the q-th percentile of |a| (falls back to max |a|, then 1). */
-function symmetricScale(values: ArrayLike<number>, q = 99): number {
+export function symmetricScale(values: ArrayLike<number>, q = 99): number {
   const abs = Array.from(values, Math.abs);
   const p = percentile(abs, q);
   if (p > 0) return p;
@@ -186,6 +186,25 @@ export function imageOf(values: ArrayLike<number>, width: number, height: number
 /** Heat map of signed values: diverging map, symmetric range at the q-th percentile of |a|. */
 export function signedHeatmap(values: ArrayLike<number>, width: number, height: number, q = 99): Canvas {
   return imageOf(values, width, height, diverging, symmetricScale(values, q));
+}
+
+/** A horizontal colour bar of `map` over [from, to], `labels` spread evenly under it (the first at its left end, the last at its right). */
+export function colourScale(map: ColourMap, from: number, to: number, labels: string[], width: number): Canvas {
+  const out = new Canvas(width, 20);
+  for (let i = 0; i < width; i++) out.fillRect(i, 0, 1, 8, map(from + ((to - from) * i) / Math.max(1, width - 1)));
+  out.strokeRect(0, 0, width, 8, GREY);
+  labels.forEach((text, k) => {
+    const x = (k * (width - 1)) / Math.max(1, labels.length - 1) - (k === 0 ? 0 : k === labels.length - 1 ? Canvas.textWidth(text) : Canvas.textWidth(text) / 2);
+    out.text(x, 12, text);
+  });
+  return out;
+}
+
+/** `body` under a title in the font at twice its size. */
+export function titled(title: string, body: Canvas): Canvas {
+  const out = new Canvas(Math.max(body.width, Canvas.textWidth(title, 2)), body.height + 14);
+  out.text(0, 0, title, BLACK, 2);
+  return out.blit(body, 0, 14);
 }
 
 /** Upscales a canvas by an integer factor (nearest neighbour). */

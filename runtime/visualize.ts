@@ -1,6 +1,6 @@
 import { ExplainError } from '../rewriter/errors';
 import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
-import { barPlot, BLACK, Canvas, ColourMap, grid, lerpColour, RGB, stops, tickLabel, WHITE } from './plot';
+import { barPlot, BLACK, Canvas, ColourMap, colourScale, grid, lerpColour, RGB, stops, tickLabel, titled, WHITE } from './plot';
 import { argmax } from './targets';
 import { TensorData } from './tensors';
 
@@ -91,19 +91,11 @@ function imagePanel(norm: Float32Array, w: number, h: number, image: Rgb | undef
   return factor > 1 ? new Canvas(w * factor, h * factor).blit(c, 0, 0, factor) : c;
 }
 
-/** A labelled colour bar for the sign's map: saturation values at the ends (and 0). */
-function colourScale(sign: VisSign, threshold: number, width: number): Canvas {
-  const map = COLOUR_MAPS[sign];
-  const from = sign === 'all' ? -1 : 0;
-  const out = new Canvas(width, 20);
-  for (let i = 0; i < width; i++) out.fillRect(i, 0, 1, 8, map(from + ((1 - from) * i) / Math.max(1, width - 1)));
-  out.strokeRect(0, 0, width, 8, [160, 160, 160]);
-  const ends = sign === 'all' ? [tickLabel(-threshold, 2), '0', tickLabel(threshold, 2)] : ['0', tickLabel(threshold, 2)];
-  ends.forEach((text, k) => {
-    const x = (k * (width - 1)) / (ends.length - 1) - (k === 0 ? 0 : k === ends.length - 1 ? Canvas.textWidth(text) : Canvas.textWidth(text) / 2);
-    out.text(x, 12, text);
-  });
-  return out;
+/** The sign's colour map under a panel, labelled with the attribution values at its ends (and 0). */
+function signScale(sign: VisSign, threshold: number, width: number): Canvas {
+  return sign === 'all'
+    ? colourScale(COLOUR_MAPS.all, -1, 1, [tickLabel(-threshold, 2), '0', tickLabel(threshold, 2)], width)
+    : colourScale(COLOUR_MAPS[sign], 0, 1, ['0', tickLabel(threshold, 2)], width);
 }
 
 /** Per-position bar plot for 1-D inputs (DeepLIFT's genomics figures): Σ over channels, green up, red down. */
@@ -112,12 +104,6 @@ function sequencePanel(summed: Float32Array, sign: VisSign, size: number): Canva
   const positive = Float32Array.from(kept, (v) => (v > 0 ? v : 0));
   const negative = Float32Array.from(kept, (v) => (v < 0 ? v : 0));
   return barPlot([{ y: positive, colour: [0, 128, 0] }, { y: negative, colour: [255, 0, 0] }], { width: Math.max(size * 2, Math.min(1600, kept.length * 6)), height: size / 2 });
-}
-
-function titled(title: string, body: Canvas): Canvas {
-  const out = new Canvas(Math.max(body.width, Canvas.textWidth(title, 2)), body.height + 14);
-  out.text(0, 0, title, BLACK, 2);
-  return out.blit(body, 0, 14);
 }
 
 function stacked(parts: Canvas[]): Canvas {
@@ -188,7 +174,7 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       }
       const { norm, threshold } = normalizeAttr(summed, sign, outlier);
       const panel = imagePanel(norm, layout.width, layout.height, image, method, sign, alpha, size);
-      cells.push(titled(col.title, stacked([panel, colourScale(sign, threshold, panel.width)])));
+      cells.push(titled(col.title, stacked([panel, signScale(sign, threshold, panel.width)])));
     }
     const caption = figure.captions?.[r];
     body.push(caption ? [titled(caption, grid([cells], { pad: 8 }))] : cells);

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { AttributeOptions, ContrastiveExplainer, Explainer } from '../../runtime';
 import { readNpy } from '../../runtime/node/npy-file';
 import { writePng } from '../../runtime/node/png-file';
-import { grid, imageOf, grayInk, signedHeatmap, upscale } from '../../runtime/plot';
+import { grid, imageOf, grayInk, signedHeatmap, titled, upscale } from '../../runtime/plot';
 
 const DIR = path.resolve(__dirname, '../../../models/cdeepex');
 const OUT = path.resolve(__dirname, '../../../out/cdeepex');
@@ -91,8 +91,10 @@ async function main(): Promise<void> {
     console.log(`| ${method} | ${held} | ${(100 * mean(t.share)).toFixed(1)} % | ${(100 * median(t.share)).toFixed(1)} % | ${t.added}/${t.n} | ${median(t.ms).toFixed(0)} ms, ${mean(t.ms).toFixed(0)} ms | ${median(t.cpuMs).toFixed(0)} ms, ${mean(t.cpuMs).toFixed(0)} ms |`);
   }
   fs.mkdirSync(OUT, { recursive: true });
+  const titles = ['I', 'G(z0)', 'G(ze)', 'E CDeepEx', 'E xGEMs', '-gradient', '-occlusion'];
+  if (figure.length) figure[0] = figure[0].map((cell, k) => titled(titles[k], cell));
   writePng(path.join(OUT, 'why-not-8.png'), grid(figure));
-  console.log(`wrote ${path.join(OUT, 'why-not-8.png')} (columns: I, G(z0), G(ze), E CDeepEx, E xGEMs, −gradient, −occlusion)`);
+  console.log(`wrote ${path.join(OUT, 'why-not-8.png')} (columns: ${titles.join(', ')}; red: ink that goes away on the way to ${probe}, blue: ink that must appear)`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
