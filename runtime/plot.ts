@@ -291,15 +291,20 @@ export function tickLabel(v: number, digits = 3): string {
   return Math.abs(v) >= 0.01 && Math.abs(v) < 10 ** digits ? String(Number(v.toPrecision(digits))) : Number(v.toPrecision(2)).toExponential().replace('e+', 'e');
 }
 
-/** About `count` round tick values (1, 2 or 5 × 10^k apart) inside [lo, hi]. */
+/** About `count` round tick values (1, 2 or 5 × 10^k apart) inside [lo, hi], at least two where the range holds two. */
 export function niceTicks(lo: number, hi: number, count: number): number[] {
   if (!(count > 0) || !(hi > lo)) return [];
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? raw;
-  const ticks: number[] = [];
-  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(k * step);
-  return ticks;
+  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10].map((f) => f * power);
+  const at = (step: number) => {
+    const ticks: number[] = [];
+    for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(k * step + 0);
+    return ticks;
+  };
+  let i = steps.findIndex((s) => s >= raw);
+  while (i > 0 && at(steps[i]).length < 2) i--;
+  return at(steps[i]);
 }
 
 const TEXT_LINE = Canvas.textHeight() + 4;

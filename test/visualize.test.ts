@@ -119,6 +119,7 @@ test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, lab
   assert.equal(niceTicks(-0.5, 31.5, 5), [0, 10, 20, 30], 'bar categories centred on integers');
   assert.equal(niceTicks(4.5, 44.2, 4), [10, 20, 30, 40]);
   assert.equal(niceTicks(-1e-3, 1e-3, 4).map((t) => tickLabel(t)), ['-1e-3', '-5e-4', '0', '5e-4', '1e-3']);
+  assert.equal(niceTicks(-0.19, 0.49, 3), [0, 0.2, 0.4], 'a step of 0.5 would leave one tick: the next smaller one');
   assert.equal(niceTicks(1, 1, 4), []);
   assert.is(tickLabel(0.1 + 0.2), '0.3');
   assert.is(tickLabel(123456), '1.2e5');

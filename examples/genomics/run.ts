@@ -70,13 +70,13 @@ function median(v: number[]): number {
 }
 
 /** One panel: per-position scores as bars over shaded motif bands. */
-function scorePanel(score: Float64Array, cls: Uint8Array, colour: RGB, width: number, height: number): Canvas {
+function scorePanel(score: Float64Array, cls: Uint8Array, colour: RGB, width: number, height: number, title: string): Canvas {
   const n = score.length;
   let lo = 0, hi = 0;
   for (const v of score) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   if (hi === lo) hi = lo + 1;
   const pad = 0.05 * (hi - lo);
-  const ax = axes([0, n], [lo - (lo < 0 ? pad : 0), hi + pad], { width, height, margin: 14, xTicks: 4, yTicks: 0, zeroLine: false });
+  const ax = axes([0, n], [lo - (lo < 0 ? pad : 0), hi + pad], { width, height, margin: 14, xTicks: 4, yTicks: 3, zeroLine: false, title, xLabel: 'position' });
   const c = ax.canvas;
   const slot = (ax.right - ax.left) / n;
   for (let p = 0; p < n; p++) {
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
 
   // 5. Figure: rows = methods, columns = the first 3 correctly predicted positives.
   const examples = [0, 1, 2].filter((k) => k < n);
-  const panels = runs.map((run, m) => examples.map((k) => scorePanel(run.scores[k], classes[k], PALETTE[m], 520, 150)));
+  const panels = runs.map((run, m) => examples.map((k) => scorePanel(run.scores[k], classes[k], PALETTE[m], 520, 170, `${run.title}, test row ${rows[k]}`)));
   const file = path.join(OUT_DIR, 'scores.png');
   writePng(file, grid(panels, { pad: 10 }));
   console.log(`\nwrote ${path.relative(process.cwd(), file) || file}: rows = ${runs.map((r) => r.key).join(' / ')};` +
