@@ -108,9 +108,9 @@ def save(d, arrays, meta):
 
 
 def main():
-    # The folders `make_text.py eos`, `bart` and `hashed` write stay (main does not rewrite them).
+    # The folders `make_text.py eos`, `bart`, `hashed` and `lookups` write stay (main does not rewrite them).
     for name in os.listdir(OUT_ROOT) if os.path.isdir(OUT_ROOT) else []:
-        if name not in ("eos_pool_op14", "bart_op14", "hashed_ids_op14"):
+        if name not in ("eos_pool_op14", "bart_op14", "hashed_ids_op14") and not name.startswith(("unk_", "half_")):
             shutil.rmtree(os.path.join(OUT_ROOT, name))
     torch.manual_seed(3)
     model = Bert().eval()
@@ -1083,6 +1083,102 @@ def write_hashed_model():
     print("%-15s %6d B  %s" % (os.path.basename(d), size, ", ".join(sorted({n.op_type for n in m.graph.node}))))
 
 
+UNK, LOOKUP_IG_STEPS = 3, 50
+
+
+class Looked(nn.Module):
+    """A small token classifier whose word-embedding lookup takes one of the forms exporters write:
+    `where` torch.where(ids < V, ids, unk), `full_like` the same with torch.full_like(ids, unk),
+    `masked_fill` ids.masked_fill(ids >= V, unk) (out-of-vocabulary ids mapped to the unknown token
+    in the graph); `half_table` a float16 table cast to float before the lookup, `half_rows` the
+    float16 rows cast to float after it (model.half() embeddings in a float model). Then positions,
+    LayerNorm, a GELU feed-forward block, the mean over the unmasked tokens and a linear classifier."""
+
+    def __init__(self, form):
+        super().__init__()
+        self.form = form
+        self.word, self.position = nn.Embedding(VOCAB, HIDDEN), nn.Embedding(MAX_LEN, HIDDEN)
+        if form.startswith("half"):
+            self.word.half()
+        self.ln = nn.LayerNorm(HIDDEN)
+        self.ffn1, self.ffn2, self.fc = nn.Linear(HIDDEN, FFN), nn.Linear(FFN, HIDDEN), nn.Linear(HIDDEN, CLASSES)
+
+    def lookup(self, ids):
+        dtype = self.position.weight.dtype
+        if self.form == "where":
+            return self.word(torch.where(ids < VOCAB, ids, UNK))
+        if self.form == "full_like":
+            return self.word(torch.where(ids < VOCAB, ids, torch.full_like(ids, UNK)))
+        if self.form == "masked_fill":
+            return self.word(ids.masked_fill(ids >= VOCAB, UNK))
+        if self.form == "half_table":
+            return nn.functional.embedding(ids, self.word.weight.to(dtype))
+        return self.word(ids).to(dtype)
+
+    def forward(self, input_ids, attention_mask, word=None):
+        word = self.lookup(input_ids) if word is None else word
+        h = self.ln(word.to(self.position.weight.dtype) + self.position(torch.arange(input_ids.shape[1]))[None])
+        h = h + self.ffn2(nn.functional.gelu(self.ffn1(h)))
+        m = attention_mask[:, :, None].to(h.dtype)
+        return self.fc((h * m).sum(1) / m.sum(1))
+
+
+def write_lookup_models():
+    """unk_* and half_*: Looked's forms (torch.onnx, opsets 14 and 17; half_table without constant folding,
+    which would fold the Cast into a float table), and half_table_bf16: half_table's graph with its table in
+    bfloat16 (torch 1.13 does not export one). References: float64 autograd at the lookup's output, and
+    integrated gradients from the pad token (id 0 at every position) with 50 Gauss-Legendre points."""
+    ids, mask, _ = make_inputs()
+    ids[0, 2], ids[0, 5], ids[2, 3] = VOCAB + 7, VOCAB, 60000  # out of the vocabulary: the unknown token's row
+    target = np.array([2, 0, 1])
+    t_ids, t_mask = torch.from_numpy(ids), torch.from_numpy(mask)
+    axes = {0: "batch", 1: "sequence"}
+    nodes, weights = np.polynomial.legendre.leggauss(LOOKUP_IG_STEPS)
+    pick = (torch.arange(3), torch.from_numpy(target))
+    for form, opset in (("where", 14), ("where", 17), ("full_like", 14), ("masked_fill", 17), ("half_table", 14), ("half_rows", 17), ("half_table_bf16", 14)):
+        name = "%s_op%d" % (form if form.startswith("half") else "unk_" + form, opset)
+        torch.manual_seed(21)
+        model = Looked(form.replace("_bf16", "")).eval()
+        inputs = t_ids.clamp(max=VOCAB - 1) if form.startswith("half") else t_ids  # nn.Embedding refuses ids past its table
+        d = os.path.join(OUT_ROOT, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        path = os.path.join(d, "model.onnx")
+        torch.onnx.export(model, (inputs, t_mask), path, opset_version=opset, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}}, do_constant_folding=not form.startswith("half_table"))
+        m = onnx.load(path)
+        if form == "half_table_bf16":
+            table = next(t for t in m.graph.initializer if t.name == "word.weight")
+            # The float16 table as bfloat16 (the values rounded to it), Cast to float as before.
+            bf16 = torch.from_numpy(numpy_helper.to_array(table).astype(np.float32)).to(torch.bfloat16)
+            bits = bf16.view(torch.int16).numpy().tobytes()
+            table.CopyFrom(helper.make_tensor("word.weight", TensorProto.BFLOAT16, list(bf16.shape), bits, raw=True))
+            onnx.save(m, path)
+        onnx.checker.check_model(m)
+        ops = [n.op_type for n in m.graph.node]
+        gather = next(n for n in m.graph.node if n.op_type == "Gather" and not n.name.startswith("/position/"))
+        assert ("Where" in ops) == (not form.startswith("half")), ops
+        md = model.double()
+        if form == "half_table_bf16":
+            md.word.weight.data = bf16.double()
+        word = md.lookup(inputs).double().detach().requires_grad_(True)
+        logits = md(inputs, t_mask, word=word)
+        (grad,) = torch.autograd.grad(logits[pick].sum(), word)
+        word_0 = md.lookup(torch.zeros_like(inputs)).double().detach()
+        ig = torch.zeros_like(word)
+        for node, weight in zip(nodes, weights):
+            point = (word_0 + 0.5 * (1 + node) * (word - word_0)).detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(md(inputs, t_mask, word=point)[pick].sum(), point)
+            ig += 0.5 * weight * g
+        ig = ig * (word - word_0)
+        size = save(d, {"input_ids": inputs.numpy(), "attention_mask": mask, "output": logits, "embedding": word, "grad_embedding": grad, "ig_embedding": ig},
+                    {"opset": opset, "target": [int(t) for t in target], "vocab": VOCAB, "unk": UNK, "pad": 0, "ig_steps": LOOKUP_IG_STEPS, "embedding_output": gather.output[0],
+                     "description": "Looked('%s'): " % form + Looked.__doc__.replace("\n    ", " ") + " grad_embedding = d logit[target] / d the looked-up rows "
+                                    "[N, L, H] (embedding_output), float64 autograd; ig_embedding: integrated gradients from the pad token's rows "
+                                    "(ig_steps Gauss-Legendre points)"})
+        print("%-20s %6d B  %s" % (name, size, ", ".join(sorted(set(ops)))))
+
+
 if __name__ == "__main__":
     import sys
-    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model, "hashed": write_hashed_model}.get(" ".join(sys.argv[1:]), main)()
+    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model, "hashed": write_hashed_model, "lookups": write_lookup_models}.get(" ".join(sys.argv[1:]), main)()

@@ -1,4 +1,4 @@
-import { attrInt } from './attributes';
+import { attrInt, attrTensorValues } from './attributes';
 import { GraphView } from './graph-view';
 import { isFloatType, ModelProto, NodeProto, tensorDims, toNumber, ValueInfoProto } from './proto';
 
@@ -6,16 +6,22 @@ import { isFloatType, ModelProto, NodeProto, tensorDims, toNumber, ValueInfoProt
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
 /** Integer ops that map an index to another with a constant operand: hashing (CANINE's ((id + 1) · prime) mod buckets), offsets. */
 const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Min', 'Max', 'Clip']);
+const COMPARISONS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual']);
+/** A comparison's negation (a Where that keeps the index where it fails); NotEqual is not an op, only a step. */
+const NEGATED: Record<string, string> = { Less: 'GreaterOrEqual', GreaterOrEqual: 'Less', Greater: 'LessOrEqual', LessOrEqual: 'Greater', Equal: 'NotEqual' };
 
 /**
  * One step from an id to the row it indexes: `op` of the index and a constant, the index first or
  * second; the constant is one value, or one per position along the ids' last axis (per-field
- * offsets into one shared table: torchfm's FeaturesEmbedding, rtdl's category offsets).
+ * offsets into one shared table: torchfm's FeaturesEmbedding, rtdl's category offsets). With
+ * `fill`, `op` is a comparison and the step keeps the index where it holds, else takes `fill`
+ * (`Where(ids < V, ids, unk)`: out-of-vocabulary ids mapped to the unknown token).
  */
 export interface IndexStep {
   op: string;
   operand: bigint[];
   indexFirst: boolean;
+  fill?: bigint;
 }
 
 /** A float table [rows, ...] (an initializer) read at the row an id's `index` steps give (none: the id itself). */
@@ -43,9 +49,14 @@ export interface Embedding {
  */
 export function indexOf(steps: IndexStep[], id: number, column = 0): number {
   let v = BigInt(id);
-  for (const { op, operand, indexFirst } of steps) {
+  for (const { op, operand, indexFirst, fill } of steps) {
     const c = operand[operand.length === 1 ? 0 : column];
     const [a, b] = indexFirst ? [v, c] : [c, v];
+    if (fill !== undefined) {
+      const holds = { Less: a < b, LessOrEqual: a <= b, Greater: a > b, GreaterOrEqual: a >= b, Equal: a === b, NotEqual: a !== b }[op];
+      if (!holds) v = fill;
+      continue;
+    }
     if ((op === 'Div' || op === 'Mod' || op === 'Fmod') && b === 0n) return -1;
     switch (op) {
       case 'Add': v = a + b; break;
@@ -67,7 +78,7 @@ export function indexOf(steps: IndexStep[], id: number, column = 0): number {
  * their last axis), a vector of that length.
  */
 function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>, columns: number | undefined): IndexStep[] | undefined {
-  if (n.domain || !INDEX_ARITHMETIC.has(n.op_type ?? '')) return undefined;
+  if (n.domain || !(INDEX_ARITHMETIC.has(n.op_type ?? '') || n.op_type === 'Where')) return undefined;
   const integers = (name: string, perColumn: boolean) => {
     const c = view.constant(name);
     const shaped = c && (c.values.length === 1 || (perColumn && c.values.length === columns && c.dims.slice(0, -1).every((d) => d === 1)));
@@ -75,6 +86,7 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   };
   const scalar = (name: string) => integers(name, false);
   const inputs = n.input ?? [];
+  if (n.op_type === 'Where') return whereStep(view, n, indices, integers, columns !== undefined);
   if (n.op_type === 'Clip') {
     if (!indices.has(inputs[0])) return undefined;
     const steps = [...indices.get(inputs[0])!];
@@ -96,9 +108,45 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
 }
 
 /**
- * The embedding lookups of an integer input: Gather nodes reading a float table initializer at
- * indices that are the input's values (through casts and reshapes) or constant integer arithmetic
- * of them, and Concats (on the last axis) or sums of several such lookups of rank-2 tables (hashed ids),
+ * A Where between an index and a constant id, on a comparison of that index with a constant (through
+ * Casts and Nots): `torch.where(ids < V, ids, unk)`, `ids.masked_fill(ids >= V, unk)`, the constant
+ * a scalar or `torch.full_like(ids, unk)`'s ConstantOfShape of the ids' Shape.
+ */
+function whereStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>, integers: (name: string, perColumn: boolean) => bigint[] | undefined, perColumn: boolean): IndexStep[] | undefined {
+  const [condition, whenTrue, whenFalse] = n.input ?? [];
+  const kept = indices.has(whenTrue) ? whenTrue : whenFalse;
+  const other = kept === whenTrue ? whenFalse : whenTrue;
+  const filled = view.producer.get(other);
+  const shapeOf = filled?.op_type === 'ConstantOfShape' ? view.producer.get(filled.input?.[0] ?? '') : undefined;
+  const fill = shapeOf?.op_type === 'Shape' && indices.has(shapeOf.input?.[0] ?? '') ? (attrTensorValues(filled!, 'value') ?? [0]) : view.constant(other)?.values;
+  if (!indices.has(kept) || fill?.length !== 1 || !Number.isInteger(fill[0])) return undefined;
+  let negated = kept === whenFalse;
+  let compared = view.producer.get(condition);
+  while (compared && !compared.domain && (compared.op_type === 'Not' || compared.op_type === 'Cast')) {
+    negated = negated !== (compared.op_type === 'Not');
+    compared = view.producer.get(compared.input?.[0] ?? '');
+  }
+  if (!compared || compared.domain || !COMPARISONS.has(compared.op_type ?? '')) return undefined;
+  const [a, b] = compared.input ?? [];
+  const indexFirst = indices.get(a) === indices.get(kept);
+  const c = integers(indexFirst ? b : a, perColumn);
+  if (indices.get(indexFirst ? a : b) !== indices.get(kept) || c === undefined) return undefined;
+  const op = negated ? NEGATED[compared.op_type!] : compared.op_type!;
+  return [...indices.get(kept)!, { op, operand: c, indexFirst, fill: BigInt(fill[0]) }];
+}
+
+/** The initializer a Gather reads as its table: its data, or what a Cast to float of it reads (a float16 or bfloat16 table in a float model). */
+function tableOf(view: GraphView, data: string): string | undefined {
+  const cast = view.producer.get(data);
+  const read = cast?.op_type === 'Cast' && !cast.domain && isFloatType(attrInt(cast, 'to', 0)) ? cast.input?.[0] ?? '' : data;
+  return view.initializers.has(read) ? read : undefined;
+}
+
+/**
+ * The embedding lookups of an integer input: Gather nodes reading a float table initializer (or its
+ * Cast to float) at indices that are the input's values (through casts and reshapes), constant
+ * integer arithmetic of them or a constant id where a comparison of them fails (an unknown token's),
+ * and Concats (on the last axis) or sums of several such lookups of rank-2 tables (hashed ids),
  * largest first.
  */
 export function embeddingsOf(view: GraphView, input: string): Embedding[] {
@@ -119,9 +167,10 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     const steps = indexStep(view, n, indices, columns > 0 && fromAligned ? columns : undefined);
     if (steps) indices.set(out, steps);
     if (steps && fromAligned) aligned.add(out);
-    const table = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? view.initializers.get(data) : undefined;
+    const name = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? tableOf(view, data) : undefined;
+    const table = name && view.initializers.get(name);
     if (table && isFloatType(table.data_type)) {
-      const lookup = { table: data, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)! };
+      const lookup = { table: name!, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)! };
       lookups.set(out, lookup);
       found.push({ output: out, lookups: [lookup], rows: lookup.rows });
     }
@@ -135,8 +184,6 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   }
   return found.sort((a, b) => b.rows - a.rows);
 }
-
-const COMPARISONS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual']);
 
 /**
  * A float input that holds token ids: every node reading it is a Cast to an integer type or a

@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { NdArray } from '../runtime/npy';
 import { readNpy } from '../runtime/node/npy-file';
 import * as ort from 'onnxruntime-node';
-import { indexOf } from '../rewriter/embedding';
+import { embeddingsOf, indexOf } from '../rewriter/embedding';
+import { GraphView } from '../rewriter/graph-view';
 import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { runCli, tempDir } from './support/cli-harness';
@@ -423,6 +424,63 @@ test('hashed ids\' rows: Add, Sub, Mul, Div, Mod (fmod 0 and 1), Min and Max of 
   steps.forEach(([op, operand, indexFirst], k) => {
     const want = Array.from((out[`y${k}`] as ort.Tensor).data as BigInt64Array, Number);
     assert.equal(Array.from(ids, (id) => indexOf([{ op, operand: [operand], indexFirst }], Number(id))), want, op);
+  });
+  await session.release();
+});
+
+// models/make_text.py lookups: out-of-vocabulary ids mapped to the unknown token (3) in the graph, and half-precision tables.
+for (const name of ['unk_where_op14', 'unk_where_op17', 'unk_full_like_op14', 'unk_masked_fill_op17', 'half_table_op14', 'half_table_bf16_op14', 'half_rows_op17']) {
+  test(`${name}: the token ids are explained at the looked-up rows: gradient, input × gradient and integrated gradients from the pad token equal PyTorch float64; DeepLIFT sums to delta`, async () => {
+    const dir = path.join(TEXT, name);
+    const npy = (file: string): NdArray => readNpy(path.join(dir, `${file}.npy`));
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+    const ex = await Explainer.load(path.join(dir, 'model.onnx'));
+    assert.is(ex.tokens?.ids.name, 'input_ids');
+    assert.is(ex.input.name, meta.embedding_output);
+    const [ids, feeds, target] = [npy('input_ids'), { attention_mask: npy('attention_mask') }, meta.target];
+    const near = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => assert.ok(relL2(got, want) <= 1e-5, `${what} rel L2 ${relL2(got, want)}`);
+    const g = await ex.attribute(ids, { target, feeds });
+    near(g.outputs.logits.data, npy('output').data as Float32Array, 'logits');
+    near(g.attributions.data, npy('grad_embedding').data as Float32Array, 'gradient');
+    // Out-of-vocabulary ids (unk_*: 47, 40, 60000) read the unknown token's row, as PyTorch's embedding.npy holds.
+    const x = await ex.attribute(ids, { method: 'input-x-gradient', target, feeds });
+    near(x.attributions.data, (npy('embedding').data as Float32Array).map((v, k) => v * (npy('grad_embedding').data as Float32Array)[k]), 'input × gradient');
+    const ig = await ex.attribute(ids, { method: 'integrated-gradients', steps: meta.ig_steps, baselineToken: meta.pad, target, feeds });
+    near(ig.attributions.data, npy('ig_embedding').data as Float32Array, 'integrated gradients');
+    await assertDeepliftSums(ex, ids, target, feeds);
+  });
+}
+
+test('an index kept where its comparison with a constant holds, else a constant id (Where, the condition through Not and Cast, the index either side of it, a scalar or full_like fill): the rows onnxruntime computes', async () => {
+  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
+  // [comparison, index first in it, negated by a Not, index in Where's false branch, fill as ConstantOfShape]
+  const forms: [string, boolean, boolean, boolean, boolean][] = [
+    ['Less', true, false, false, false], ['Less', false, true, false, true], ['GreaterOrEqual', true, false, true, false], ['Greater', false, false, false, false],
+    ['LessOrEqual', true, true, true, true], ['Equal', true, false, true, false], ['Equal', false, true, false, false],
+  ];
+  const node = forms.flatMap(([op, first, not, swapped, full], k) => [
+    { op_type: op, input: first ? ['ids', 'c'] : ['c', 'ids'], output: [`cmp${k}`] },
+    { op_type: not ? 'Not' : 'Cast', input: [`cmp${k}`], output: [`cond${k}`], attribute: not ? [] : [{ name: 'to', type: 2, i: DataType.BOOL }] },
+    ...(full ? [{ op_type: 'ConstantOfShape', input: ['shape'], output: [`fill${k}`], attribute: [{ name: 'value', type: 4, t: { dims: [1], data_type: DataType.INT64, int64_data: [3] } }] }] : []),
+    { op_type: 'Where', input: [`cond${k}`, ...(swapped ? [full ? `fill${k}` : 'unk', 'ids'] : ['ids', full ? `fill${k}` : 'unk'])], output: [`y${k}`] },
+    { op_type: 'Gather', input: ['table', `y${k}`], output: [`e${k}`] },
+  ]);
+  const model = {
+    ir_version: 8, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'unk', node: [{ op_type: 'Shape', input: ['ids'], output: ['shape'] }, ...node],
+      initializer: [scalar('c', 5), scalar('unk', 3), { name: 'table', dims: [12, 2], data_type: DataType.FLOAT, float_data: Array.from({ length: 24 }, (_, k) => k) }],
+      input: [valueInfo('ids', DataType.INT64, [6])], output: forms.flatMap((_, k) => [valueInfo(`y${k}`, DataType.INT64, [6]), valueInfo(`e${k}`, DataType.FLOAT, [6, 2])]),
+    },
+  };
+  const lookups = new Map(embeddingsOf(new GraphView(model), 'ids').map((e) => [e.output, e.lookups[0].index]));
+  const ids = BigInt64Array.of(0n, 4n, 5n, 6n, 9n, 11n);
+  const session = await ort.InferenceSession.create(encodeModel(model));
+  const out = await session.run({ ids: new ort.Tensor('int64', ids, [6]) });
+  forms.forEach((form, k) => {
+    const steps = lookups.get(`e${k}`);
+    assert.ok(steps, `${form}: found`);
+    assert.equal(Array.from(ids, (id) => indexOf(steps!, Number(id))), Array.from((out[`y${k}`] as ort.Tensor).data as BigInt64Array, Number), `${form}`);
   });
   await session.release();
 });
