@@ -102,6 +102,21 @@ test('noise tunnel around DeepLIFT (baseline kept clean) and around integrated g
   assert.is(cli.out.filter((l) => /^row \d: convergence delta of its 3 samples: max \|δ\| \S+, mean \|δ\| \S+$/.test(l)).length, 3, cli.out.join('\n'));
 });
 
+test('noise tunnel around DeepLiftShap: the mean of DeepLiftShap at the noisy copies against the whole distribution (K rows, here as many as the input\'s), K deltas per sample, whatever internalBatchSize', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const distribution = { data: Float32Array.from({ length: 60 }, (_, i) => Math.sin(i) * 0.3), dims: [3, 20] };
+  const noisy = noisyCopies(fx.input, 3, 0.1, 1);
+  const targets = fx.meta.target.flatMap((t) => [t, t, t]);
+  const each = await ex.attribute({ data: noisy, dims: [9, 20] }, { method: 'deeplift-shap', target: targets, baseline: distribution });
+  for (const internalBatchSize of [undefined, 2]) {
+    const r = await ex.attribute(fx.input, { method: 'deeplift-shap', target: fx.meta.target, baseline: distribution, noiseTunnel: 'smoothgrad', samples: 3, noiseStd: 0.1, seed: 1, internalBatchSize });
+    assert.ok(relL2(r.attributions.data, reduce(each.attributions.data, 3, 3, mean)) < 1e-5, `internalBatchSize ${internalBatchSize}`);
+    assert.is(r.delta!.length, 27, 'N × samples × K deltas');
+    assert.ok(r.delta!.every((d, k) => Math.abs(d - each.delta![k]) < 1e-6), 'in Captum\'s order (repeat_interleave)');
+  }
+});
+
 test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; bad values are one-line errors', async () => {
   const fx = loadFixture('mlp');
   const input = path.join(path.dirname(fx.model), 'input.npy');

@@ -71,8 +71,8 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
  * E[a²] − E[a]² (Smilkov et al. 2017; Adebayo et al. 2018). Joint attribution adds noise to every
  * explained input (the k-th drawn from seed + k) and aggregates each input's attributions; the
  * model's other inputs keep their rows. Methods with a convergence delta return one per noisy
- * sample (row r's samples at r·samples … r·samples + samples − 1), as Captum's
- * return_convergence_delta.
+ * sample (row r's samples at r·samples … r·samples + samples − 1; DeepLiftShap K per sample), as
+ * Captum's return_convergence_delta.
  */
 export function noiseTunnel(inner: Driver): Driver {
   return {
@@ -112,10 +112,14 @@ export function noiseTunnel(inner: Driver): Driver {
           feeds: { ...pickFeeds(side, rows), ...Object.fromEntries(others.map((t, k) => [noisy[k + 1].name, t])) },
           target: rows.map((row) => targets[row]),
           contrast: contrast && rows.map((row) => contrast[row]),
-          baseline: sampleRows(options.baseline, rows),
+          baseline: inner.baselineDistribution ? options.baseline : sampleRows(options.baseline, rows),
           baselines: options.baselines && Object.fromEntries(Object.entries(options.baselines).map(([k, b]) => [k, sampleRows(b, rows)!])),
         });
-        if (r.delta) (delta ??= new Float32Array(total)).set(r.delta, s0);
+        if (r.delta) {
+          // One delta per noisy row, or one per baseline row of each (DeepLiftShap's K).
+          const per = r.delta.length / (s1 - s0);
+          (delta ??= new Float32Array(total * per)).set(r.delta, s0 * per);
+        }
         for (const [name, a] of Object.entries(r.inputAttributions ?? { '': r.attributions })) {
           const per = a.data.length / rows.length;
           dims[name] = [n, ...a.dims.slice(1)];

@@ -76,6 +76,7 @@ function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, ro
  * a layer, layer DeepLIFT's (Captum's LayerDeepLiftShap).
  */
 export const deepliftShap: Driver = {
+  baselineDistribution: true,
   parts(ex, x, options) {
     const dist = distribution(ex, x, options);
     return Array.from({ length: dist.dims[0] }, (_, k) => ({ options: { ...options, method: 'deeplift', baseline: pickRows(dist, [k]) }, label: `DeepLIFT against baseline row ${k}` }));

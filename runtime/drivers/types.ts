@@ -14,6 +14,8 @@ export interface Driver {
   perturbsInput?: boolean;
   /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
   sampling?: ('samples' | 'noiseStd')[];
+  /** Its baseline is a distribution whose K rows every input row meets (DeepLiftShap), never one row per input row. */
+  baselineDistribution?: boolean;
   /** Its convergence delta is the error of a quadrature over the path (more steps shrink it), not a broken identity. */
   quadrature?: boolean;
   /**
