@@ -141,7 +141,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
                         (default zeros), or a number (that value everywhere, as Captum's scalar
-                        baselines); joint attribution: NAME=B.npy,NAME2=B2.npy per input;
+                        baselines); joint attribution: NAME=B.npy,NAME2=0.5 per input (a bare
+                        number: every float input's not named);
                         deeplift-shap and gradient-shap: K rows, the baseline distribution;
                         text models: token ids (.npy int64/int32 or JSON, e.g. [[101, 0, 0, 102]],
                         Captum's ref_input_ids) whose embeddings are the reference
@@ -617,12 +618,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     if (!ex.tokens) attributionLayout(x.dims);
   }
   if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
-  const perInput = (name: string, file: string) => {
-    const b = baselineArg(ex, file, name);
-    if (typeof b === 'number') throw new ExplainError(`--baseline ${name}=${file}: a per-input baseline is a file`);
-    return b;
-  };
-  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, perInput(name, file)]));
+  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, baselineArg(ex, file, name)]));
   return { ex, x, shown, options, out, format };
 }
 
@@ -678,7 +674,7 @@ export function singleWrtArg(p: Parsed, command: string, role: string): string |
 
 /**
  * --baseline FILE, or under joint attribution a list of NAME=FILE (one per explained input; a bare
- * FILE is the first input's).
+ * FILE is the first input's, a bare number every float input's not named).
  */
 function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?: string; baselineFiles: Record<string, string> } {
   if (flag === undefined || !ex.joint) return { baselineFile: flag, baselineFiles: {} };
@@ -690,7 +686,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
       if (baselineFiles[name]) throw new ExplainError(`--baseline: the baseline of '${name}' is given twice`);
       baselineFiles[name] = file;
     } else if (file !== undefined || baselineFile !== undefined) {
-      throw new ExplainError(`--baseline: '${item}' is not NAME=FILE for an explained input (${ex.explainedNames.join(', ')}), nor the one bare FILE of '${ex.explainedNames[0]}'`);
+      throw new ExplainError(`--baseline: '${item}' is not NAME=FILE for an explained input (${ex.explainedNames.join(', ')}), nor the one bare FILE of '${ex.explainedNames[0]}' (or number of all)`);
     } else {
       baselineFile = item;
     }

@@ -123,8 +123,12 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   baselineToken?: number;
 }
 
-/** What Explainer.attribute takes: AttributeOptions, with `baseline` also a number (that value at every feature, as Captum's scalar baselines). */
-export type AttributeRequest = Omit<AttributeOptions, 'baseline'> & { baseline?: TensorInput | number };
+/**
+ * What Explainer.attribute takes: AttributeOptions, with baselines also numbers (that value at every
+ * feature, as Captum's scalar baselines); under joint attribution a number as `baseline` is every
+ * explained float input's that `baselines` does not name (token ids keep theirs).
+ */
+export type AttributeRequest = Omit<AttributeOptions, 'baseline' | 'baselines'> & { baseline?: TensorInput | number; baselines?: Record<string, TensorInput | number> };
 
 export interface AttributionResult {
   /** Attributions to the (first) explained input, or to the layer. */
@@ -937,9 +941,21 @@ export class Explainer {
     checkRuleOptions(request);
     checkInternalBatchSize(request.internalBatchSize);
     let options: AttributeOptions;
-    ({ given, options } = this.byName(given, { ...request, baseline: typeof request.baseline === 'number' ? undefined : request.baseline }));
+    const { baseline, baselines, ...rest } = request;
+    ({ given, options } = this.byName(given, { ...rest, baseline: typeof baseline === 'number' ? undefined : baseline }));
     const input = fromNdarray(given);
-    if (typeof request.baseline === 'number') options.baseline = this.constantRow(request.baseline, input.dims.slice(1));
+    if (typeof baseline === 'number') options.baseline = this.constantRow(baseline, input.dims.slice(1));
+    const floats = this.explained.slice(1).filter((i) => !this.tokenInputs.has(i.name));
+    const constants = this.joint && typeof baseline === 'number' ? Object.fromEntries(floats.map((i) => [this.nameOf(i), baseline])) : {};
+    const named = { ...constants, ...baselines };
+    // A number is a row of that value at the input's row shape (an input left unfed is refused below).
+    const rowOf = (name: string, b: TensorInput | number) => {
+      if (typeof b !== 'number') return b;
+      if (name === this.nameOf(this.input)) return this.constantRow(b, input.dims.slice(1));
+      if (this.explained.some((i) => this.nameOf(i) === name && this.tokenInputs.has(i.name))) throw new ExplainError(`${this.label}: baseline ${b} of '${name}': the baseline of token ids is token ids or an embedding`);
+      return this.constantRow(b, options.feeds?.[name]?.dims.slice(1) ?? []);
+    };
+    if (Object.keys(named).length) options.baselines = Object.fromEntries(Object.entries(named).map(([name, b]) => [name, rowOf(name, b)]));
     const driver = driverFor(options);
     if (this.joint && (!driver.joint || options.layer !== undefined)) this.refuseJoint(driver.joint ? '--layer' : `method '${options.method}'`);
     if (options.baselines) {
@@ -1064,10 +1080,13 @@ export class Explainer {
    */
   referenceFeeds(options: AttributeOptions, values: Record<string, OrtTensor>, shareable: boolean): Record<string, OrtTensor> {
     if (!this.joint) return { [this.io.baseline]: this.baselineFor(options.baseline, values[this.input.name], shareable) };
-    return Object.fromEntries(this.explained.map((i) => {
+    const feeds = (share: boolean) => this.explained.map((i): [string, OrtTensor] => {
       const given = options.baselines?.[i.name] ?? (i === this.input ? options.baseline : undefined);
-      return [perInput(this.io.baseline, i.name), this.baselineFor(given, values[i.name], shareable, i.name)];
-    }));
+      return [perInput(this.io.baseline, i.name), this.baselineFor(given, values[i.name], share, i.name)];
+    });
+    const shared = feeds(shareable);
+    // The reference pass has one batch: where one input's baseline has a row per input row, every input's has.
+    return Object.fromEntries(new Set(shared.map(([, t]) => t.dims[0])).size > 1 ? feeds(false) : shared);
   }
 
   /** A run's outputs split into the attributions (per explained input when joint), delta and the model's outputs. */

@@ -17,10 +17,11 @@ import { rejects } from './support/rejects';
 const DIR = path.resolve(__dirname, '../../models/multi/two_inputs');
 const MODEL = path.join(DIR, 'model.onnx');
 const META = JSON.parse(fs.readFileSync(path.join(DIR, 'meta.json'), 'utf8'));
-const ref = (name: string): TensorData => {
-  const a = readNpy(path.join(DIR, `${name}.npy`));
+const read = (file: string): TensorData => {
+  const a = readNpy(file);
   return { data: Float32Array.from(a.data as Float32Array), dims: a.dims };
 };
+const ref = (name: string): TensorData => read(path.join(DIR, `${name}.npy`));
 const inputs = { signal: ref('signal'), tabular: ref('tabular') };
 const baselines = { signal: ref('base_signal'), tabular: ref('base_tabular') };
 const target: number[] = META.target;
@@ -86,6 +87,43 @@ test('DeepLIFT of one input with the other fed, zero baseline: sums to delta (th
     const r = await ex.attribute(inputs[name], { method: 'deeplift', target, feeds: { [other]: inputs[other] } });
     r.delta!.forEach((d, row) => assert.ok(Math.abs(d) <= 1e-5 * Math.max(1, Math.abs(sum(r.attributions, row))), `${name}, row ${row}: delta ${d}`));
   }
+});
+
+test('joint DeepLIFT and IG with one input\'s baseline per row and the other\'s one row or default: one reference batch, Σ = f(x) − f(x⁰) of plain forwards', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  const n = target.length;
+  const tabularRow = { data: baselines.tabular.data.slice(0, 5), dims: [1, 5] };
+  const at = async (signal: TensorData, tabular: TensorData) => (await ex.forward({ signal, tabular }))[ex.outputNames[0]];
+  const fx = await at(inputs.signal, inputs.tabular);
+  const zeros = { data: new Float32Array(n * 5), dims: [n, 5] };
+  const repeated = { data: Float32Array.from({ length: n * 5 }, (_, i) => tabularRow.data[i % 5]), dims: [n, 5] };
+  const signalRows = { data: inputs.signal.data.map((v, i) => 0.5 * v + 0.01 * (i % 7)), dims: inputs.signal.dims };
+  for (const [given, tabular] of [[{ tabular: tabularRow }, repeated], [{}, zeros]] as [Record<string, TensorData>, TensorData][]) {
+    const f0 = await at(signalRows, tabular);
+    const per = fx.data.length / n;
+    for (const [method, extra] of [['deeplift', {}], ['integrated-gradients', { steps: 64 }]] as [string, object][]) {
+      const r = await ex.attribute(inputs, { method, target, baselines: { signal: signalRows, ...given }, ...extra });
+      target.forEach((t, row) => {
+        const total = sum(r.inputAttributions!.signal, row) + sum(r.inputAttributions!.tabular, row);
+        const want = fx.data[row * per + t] - f0.data[row * per + t];
+        assert.ok(Math.abs(total - want) <= (method === 'deeplift' ? 1e-5 : 1e-3) * Math.max(1, Math.abs(want)), `${method} row ${row}: Σ ${total} vs ${want}`);
+      });
+    }
+  }
+});
+
+test('joint attribution with numbers as baselines: an unnamed number is every explained input\'s, a named one that input\'s (API and CLI)', async () => {
+  const ex = await Explainer.load(MODEL, { wrt: 'all' });
+  const row = (v: number, dims: number[]) => ({ data: new Float32Array(dims.reduce((a, d) => a * d, 1)).fill(v), dims });
+  const explicit = await ex.attribute(inputs, { method: 'deeplift', target, baselines: { signal: row(0.2, [1, 2, 12]), tabular: row(0.2, [1, 5]) } });
+  const scalar = await ex.attribute(inputs, { method: 'deeplift', target, baseline: 0.2 });
+  for (const name of ['signal', 'tabular']) close(scalar.inputAttributions![name], explicit.inputAttributions![name], 1e-6, `baseline 0.2: ${name}`);
+  const mixed = await ex.attribute(inputs, { method: 'deeplift', target, baseline: 0.2, baselines: { tabular: 0.3 } });
+  const want = await ex.attribute(inputs, { method: 'deeplift', target, baselines: { signal: row(0.2, [1, 2, 12]), tabular: row(0.3, [1, 5]) } });
+  close(mixed.inputAttributions!.tabular, want.inputAttributions!.tabular, 1e-6, 'tabular=0.3');
+  const cli = await runCli(['attribute', MODEL, '--wrt', 'all', '--input', path.join(DIR, 'signal.npy'), '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`, '--method', 'deeplift', '--target', target.join(','), '--baseline', '0.2,tabular=0.3', '--out', path.join(out, 'numbers.npy')]);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  close(read(path.join(out, 'numbers.tabular.npy')), want.inputAttributions!.tabular, 1e-6, 'CLI --baseline tabular=0.3');
 });
 
 test('joint integrated gradients: each input on its own path, equal to the PyTorch Riemann sum; delta over both; chunked runs agree', async () => {
