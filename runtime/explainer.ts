@@ -938,6 +938,7 @@ export class Explainer {
    * tensors by name (Captum's tuple: the explained inputs, and others instead of `feeds`).
    */
   async attribute(given: TensorInput | Record<string, TensorInput>, request: AttributeRequest = {}): Promise<AttributionResult> {
+    checkRequest(request);
     checkRuleOptions(request);
     checkInternalBatchSize(request.internalBatchSize);
     let options: AttributeOptions;
@@ -1114,6 +1115,9 @@ export class Explainer {
     const what = name === undefined ? 'baseline' : `baseline of '${name}'`;
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
+    if (baseline && (typeof baseline !== 'object' || !Array.isArray(baseline.dims) || !baseline.data || baseline.data instanceof BigInt64Array)) {
+      throw new ExplainError(`${this.label}: ${what} must be a float tensor ({ data, dims }, an onnxruntime Tensor or an ndarray)${name === undefined ? ' or a number' : ''}, got ${typeof baseline === 'string' ? JSON.stringify(baseline) : baseline.data instanceof BigInt64Array ? 'an int64 array' : typeof baseline}`);
+    }
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
     if (baseline) {
       const dims = [...baseline.dims];
@@ -1128,6 +1132,26 @@ export class Explainer {
     for (let r = 0; r < x.dims[0]; r++) rows.set(b, r * row);
     return floatTensor(rows, x.dims);
   }
+}
+
+/** Every option attribute takes (the compiler checks the list against AttributeRequest). */
+const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
+  method: true, target: true, contrast: true, reduce: true, reduceAxes: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
+  explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
+  noiseStd: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true,
+  window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
+};
+
+/** attribute's options are an object of known options: a misspelt one (`targets`, Captum's `n_steps`) would otherwise be ignored without a word. */
+function checkRequest(request: unknown): void {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new ExplainError(`attribute: the options must be an object ({ method, target, … }), got ${typeof request === 'string' ? JSON.stringify(request) : request === null ? 'null' : typeof request}`);
+  const unknown = Object.keys(request).filter((k) => !Object.prototype.hasOwnProperty.call(REQUEST_KEYS, k));
+  if (unknown.length) throw new ExplainError(`attribute: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${Object.keys(REQUEST_KEYS).join(', ')})`);
+  const { progress, seed, interpolate, baselineToken } = request as AttributeRequest;
+  if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
+  if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);
+  if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
 }
 
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */

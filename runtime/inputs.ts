@@ -218,6 +218,7 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */
 export function inputTensor(input: ModelInput, data: DenseInput, label: string): OrtTensor {
   if (!data || !data.dims || !data.data) throw new ExplainError(`${label}: input '${input.name}' must be a tensor with data and dims`);
+  if (!Array.from(data.dims).every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ExplainError(`${label}: input '${input.name}' has dims [${data.dims}]; they must be integers ≥ 0`);
   const count = data.dims.reduce((a, b) => a * b, 1);
   if (data.data.length !== count) throw new ExplainError(`${label}: input '${input.name}' has ${data.data.length} values but shape [${data.dims}] needs ${count}`);
   const integers = data.data instanceof BigInt64Array || data.data instanceof Int32Array;

@@ -83,7 +83,8 @@ export class TargetSpace {
         return acc * this.dims[k] + v;
       }, 0);
     }
-    if (!Number.isInteger(t) || t < 0 || t >= this.size) {
+    if (!Number.isInteger(t)) throw new ExplainError(`${this.label}: ${what} ${typeof t === 'string' ? JSON.stringify(t) : String(t)} is not an integer index`);
+    if (t < 0 || t >= this.size) {
       const kind = this.dims.length === 1 && this.rowDims.length === 1 ? `${this.size} classes` : `shape ${this.shapeText()}${this.reducedText()}, ${this.size} values per row`;
       throw new ExplainError(`${where} is out of range for output '${this.tensor}' with ${kind} (0..${this.size - 1})`);
     }
@@ -143,6 +144,7 @@ export class TargetSpace {
 export function perRow(v: Target | undefined, n: number, what: string): TargetIndex[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'number') return Array(n).fill(v);
+  if (!Array.isArray(v)) throw new ExplainError(`${what} ${typeof v === 'string' || (typeof v === 'object' && v !== null) ? JSON.stringify(v) : String(v)} is not an index: give an integer, a list with one per row, or multi-indices ([[3, 17]])`);
   if (v.length === 1 && Array.isArray(v[0])) return Array(n).fill(v[0]);
   if (v.length !== n) throw new ExplainError(`${what}: ${v.length} values given for ${n} input rows`);
   return [...v];

@@ -149,8 +149,16 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
   if (!(outlier >= 0 && outlier < 100)) throw new ExplainError(`visualize: outlier percentage ${outlier} must be in [0, 100)`);
   if (!(size >= 8 && size <= 4096)) throw new ExplainError(`visualize: display size ${size} must be between 8 and 4096 pixels`);
   const alpha = options.alpha ?? 0.5;
+  if (options.method !== undefined && !VIS_METHODS.includes(options.method)) throw new ExplainError(`visualize: method '${options.method}' is not one of ${VIS_METHODS.join(', ')}`);
+  if (!VIS_SIGNS.includes(sign)) throw new ExplainError(`visualize: sign '${sign}' is not one of ${VIS_SIGNS.join(', ')}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new ExplainError(`visualize: alpha ${alpha} must be in [0, 1]`);
+  if (options.maxRows !== undefined && !(Number.isInteger(options.maxRows) && options.maxRows >= 1)) throw new ExplainError(`visualize: maxRows ${options.maxRows} is not a positive integer`);
   const first = figure.columns[0]?.attributions;
   if (!first) throw new ExplainError('visualize: nothing to draw');
+  for (const col of figure.columns) {
+    const count = col.attributions.dims.reduce((a, d) => a * d, 1);
+    if (col.attributions.data.length !== count) throw new ExplainError(`visualize: column '${col.title}' has ${col.attributions.data.length} values but shape [${col.attributions.dims}] needs ${count}`);
+  }
   const layout = attributionLayout(first.dims);
   const rows = Math.min(first.dims[0], options.maxRows ?? 16);
   const images = layout.kind === 'image' ? figure.images : undefined;

@@ -54,7 +54,7 @@ async function main() {
   const files = packed.files.map((f) => f.path);
   const stray = files.filter((f) => /^(test|models|examples|dist\/test|dist\/examples)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));
   check(stray.length === 0, `tarball ${packed.filename}: ${files.length} files, ${(packed.size / 1e6).toFixed(1)} MB, no tests/fixtures/sources`, stray.join('\n'));
-  check(['dist/browser/onnx-explain.mjs', 'dist/browser/ort-wasm-simd-threaded.asyncify.wasm', 'dist/runtime/index.d.ts'].every((f) => files.includes(f)), 'tarball holds the browser bundle, its WASM and the type declarations');
+  check(['dist/browser/onnx-explain.mjs', 'dist/browser/ort-wasm-simd-threaded.asyncify.wasm', 'dist/runtime/index.d.ts', 'dist/runtime/browser/index.d.ts'].every((f) => files.includes(f)), 'tarball holds the browser bundle, its WASM and the type declarations');
 
   // The repository's own result, the reference for the installed package.
   fs.mkdirSync(app);

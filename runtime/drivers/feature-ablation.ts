@@ -11,8 +11,11 @@ import { Driver } from './types';
  * shape (with or without the batch axis; size-1 axes repeat), as Captum's feature_mask.
  */
 export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims: number[] }, xDims: number[]): Job[] {
+  if (!mask || !Array.isArray(mask.dims) || !mask.data || typeof mask.data.length !== 'number') throw new ExplainError('featureMask must be a tensor { data, dims } of integer group ids');
   const dims = mask.dims.length === xDims.length - 1 ? [1, ...mask.dims] : mask.dims;
   const show = `[${mask.dims}]`;
+  const count = mask.dims.reduce((a, d) => a * d, 1);
+  if (mask.data.length !== count) throw new ExplainError(`feature mask has ${mask.data.length} values but shape ${show} needs ${count}`);
   if (dims.length !== xDims.length || dims.some((d, k) => d !== 1 && d !== xDims[k])) {
     throw new ExplainError(`feature mask of shape ${show} does not broadcast to the input's shape [${xDims}]`);
   }

@@ -12,6 +12,7 @@ import { Driver } from './types';
  */
 export function occlusionWindows(dims: number[], window: number[] | undefined, stride: number | number[] | undefined): { start: number[]; indices: Int32Array }[] {
   if (!window) throw new ExplainError(`occlusion needs a window per input dimension without the batch (${dims.length} values, e.g. --window ${dims.map((d) => Math.min(d, 3)).join(',')})`);
+  if (!Array.isArray(window)) throw new ExplainError(`occlusion window ${JSON.stringify(window)} is not a list: give one size per input dimension without the batch (${dims.length} values, e.g. [${dims.map((d) => Math.min(d, 3)).join(', ')}])`);
   if (window.length !== dims.length) throw new ExplainError(`occlusion window [${window}] has ${window.length} values; the input's row shape [${dims}] has ${dims.length} dimensions`);
   const strides = typeof stride === 'number' || stride === undefined ? dims.map(() => stride ?? 1) : stride;
   if (strides.length !== dims.length) throw new ExplainError(`occlusion stride [${strides}] has ${strides.length} values; give one, or one per dimension of the row shape [${dims}]`);
@@ -50,7 +51,7 @@ export const occlusion: Driver = {
     // Text models: a window over the tokens alone covers each token's whole embedding (Captum's (w, hidden)).
     const width = ex.tokens && options.window?.length === dims.length - ex.tokens.rowDims.length ? ex.tokens.rowDims : [];
     const stride = Array.isArray(options.stride) && width.length ? [...options.stride, ...width] : options.stride;
-    const windows = occlusionWindows(dims, options.window && [...options.window, ...width], stride);
+    const windows = occlusionWindows(dims, Array.isArray(options.window) ? [...options.window, ...width] : options.window, stride);
     const jobs: Job[] = windows.flatMap(({ indices }) => Array.from({ length: x.dims[0] }, (_, row) => ({ row, indices })));
     return sweep(ex, x, options, () => jobs, true);
   },

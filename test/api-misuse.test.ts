@@ -1,0 +1,110 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ts from 'typescript';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AttributeRequest, Explainer, ExplainError, TensorInput, visualize, VisualizeOptions } from '../runtime';
+import { apiFailsWith } from './support/cli-harness';
+import { loadFixture } from './support/fixtures';
+
+// What a JavaScript caller (no compiler to catch it) gets for mistakes in the API's arguments: one
+// ExplainError line naming the argument — never a TypeError from inside, nor a result computed as
+// if the mistake were not there.
+const ROOT = path.resolve(__dirname, '../..');
+const fx = loadFixture('cnn_maxpool');
+const x = fx.input;
+const row = { data: x.data.slice(0, x.data.length / x.dims[0]), dims: [1, ...x.dims.slice(1)] };
+const fails = (run: () => Promise<unknown>, cause: RegExp, what: string) => apiFailsWith(run, cause, what, []);
+const loose = (o: Record<string, unknown>) => o as unknown as AttributeRequest;
+
+test('attribute refuses unknown option names and options that are not an object, rather than ignoring them', async () => {
+  const ex = await Explainer.load(fx.model);
+  await fails(() => ex.attribute(row, loose({ targets: 3 })), /unknown option 'targets'/, 'targets');
+  await fails(() => ex.attribute(row, loose({ method: 'integrated-gradients', n_steps: 8 })), /unknown option 'n_steps'/, "Captum's n_steps");
+  await fails(() => ex.attribute(row, 'deeplift' as unknown as AttributeRequest), /options must be an object.*"deeplift"/, 'a method name for the options');
+  await fails(() => ex.attribute(row, null as unknown as AttributeRequest), /options must be an object.*null/, 'null options');
+  await fails(() => ex.attribute(row, loose({ method: 'occlusion', window: [3, 4, 4], progress: 5 })), /progress must be a function/, 'progress');
+  await fails(() => ex.attribute(row, loose({ noiseTunnel: 'smoothgrad', seed: NaN })), /seed NaN is not an integer/, 'seed NaN');
+  await fails(() => ex.attribute(row, loose({ method: 'grad-cam', upsample: true, interpolate: 'bicubic' })), /interpolate 'bicubic'/, 'interpolate');
+  await fails(() => ex.attribute(row, loose({ method: 'integrated-gradients', baselineToken: '0' })), /baselineToken "0" is not a token id/, 'baselineToken as a string');
+  // Every documented option is still taken.
+  const r = await ex.attribute(row, { method: 'occlusion', window: [3, 4, 4], stride: 4, fill: 'random', seed: 2, internalBatchSize: 8, target: 1, progress: () => undefined });
+  assert.equal(r.targets, [1]);
+});
+
+test('targets that are not indices are named as such', async () => {
+  const ex = await Explainer.load(fx.model);
+  await fails(() => ex.attribute(x, loose({ target: '3' })), /target "3" is not an index/, "target '3' for several rows");
+  await fails(() => ex.attribute(row, loose({ target: '3' })), /target "3" is not an index/, "target '3' for one row");
+  await fails(() => ex.attribute(row, loose({ target: null })), /target null is not an index/, 'target null');
+  await fails(() => ex.attribute(row, loose({ target: 1, contrast: '2' })), /contrast "2" is not an index/, "contrast '2'");
+  await fails(() => ex.attribute(row, { target: 1.5 }), /target 1\.5 is not an integer index/, 'target 1.5');
+});
+
+test('tensor arguments: dims, window, baseline and feature mask of the wrong kind or length', async () => {
+  const ex = await Explainer.load(fx.model);
+  await fails(() => ex.attribute({ data: row.data, dims: row.dims.map(String) } as unknown as TensorInput), /dims \[1,3,16,16\]; they must be integers/, 'dims as strings');
+  await fails(() => ex.attribute({ data: row.data, dims: [-1, -3, 16, 16] }), /dims \[-1,-3,16,16\]; they must be integers/, 'negative dims');
+  await fails(() => ex.attribute(row, loose({ method: 'occlusion', window: 4 })), /occlusion window 4 is not a list/, 'window as a number');
+  await fails(() => ex.attribute(row, loose({ method: 'deeplift', baseline: '0.5' })), /baseline must be a float tensor.*"0\.5"/, 'baseline as a string');
+  await fails(() => ex.attribute(row, { method: 'deeplift', baseline: { data: new BigInt64Array(row.data.length), dims: row.dims } }), /baseline must be a float tensor.*int64/, 'baseline of int64');
+  const mask = { data: new Int32Array([0, 1, 2, 3]), dims: row.dims };
+  for (const method of ['feature-ablation', 'shapley-values', 'kernel-shap', 'lime']) {
+    await fails(() => ex.attribute(row, { method, featureMask: mask }), /feature mask has 4 values but shape \[1,3,16,16\] needs 768/, `${method}: a mask shorter than its dims`);
+  }
+  await fails(() => ex.attribute(row, loose({ method: 'feature-ablation', featureMask: new Int32Array(768) })), /featureMask must be a tensor \{ data, dims \}/, 'a mask without dims');
+});
+
+test('visualize refuses unknown methods and signs and attributions whose data do not fill their dims', () => {
+  const figure = { columns: [{ title: 't', attributions: row }] };
+  const throws = (run: () => unknown, cause: RegExp, what: string) => {
+    let err: unknown;
+    try { run(); } catch (e) { err = e; }
+    assert.instance(err, ExplainError, `${what}: ${err}`);
+    assert.match((err as Error).message, cause, what);
+  };
+  throws(() => visualize(figure, { method: 'heatmap' } as unknown as VisualizeOptions), /method 'heatmap' is not one of heat_map/, 'method typo (drew a blank picture)');
+  throws(() => visualize(figure, { sign: 'pos' } as unknown as VisualizeOptions), /sign 'pos' is not one of positive/, 'sign typo (a TypeError)');
+  throws(() => visualize(figure, { maxRows: -1 }), /maxRows -1/, 'maxRows');
+  throws(() => visualize(figure, { alpha: 7 }), /alpha 7/, 'alpha');
+  throws(() => visualize({ columns: [{ title: 't', attributions: { data: new Float32Array(3), dims: row.dims } }] }), /column 't' has 3 values but shape \[1,3,16,16\] needs 768/, 'short data');
+  assert.ok(visualize(figure, { method: 'heat_map', sign: 'all', alpha: 1, maxRows: 1 }).width > 0);
+});
+
+test('every package the published type declarations import is a dependency that brings its types', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const declarations = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? declarations(path.join(dir, e.name)) : e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : []));
+  const imported = new Set(['runtime', 'rewriter', 'rules'].flatMap((d) => declarations(path.join(ROOT, 'dist', d))).flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/from '([^.'][^']*)'|import\('([^.'][^']*)'\)/g)].map((m) => (m[1] ?? m[2]).split('/').slice(0, (m[1] ?? m[2]).startsWith('@') ? 2 : 1).join('/'))));
+  assert.ok(imported.has('ndarray'), 'the declarations name ndarray (TensorInput)');
+  for (const name of imported) {
+    // Where TypeScript finds the package's types from our declarations: its own, or an @types package (which must then be ours to install).
+    const found = ts.resolveModuleName(name, path.join(ROOT, 'dist/runtime/index.d.ts'), { moduleResolution: ts.ModuleResolutionKind.Node10 }, ts.sys).resolvedModule?.resolvedFileName ?? '';
+    const own = name in pkg.dependencies && found.endsWith('.d.ts') && !found.includes(`node_modules/@types/`);
+    assert.ok(own || `@types/${name}` in pkg.dependencies, `'${name}' (types: ${found || 'none'}): a user compiling with strict (skipLibCheck off) gets TS7016 in our .d.ts, and with skipLibCheck TensorInput becomes any; add @types/${name} to dependencies`);
+  }
+});
+
+test('onnx-explain/browser has type declarations: the README page code compiles in strict mode', () => {
+  // Inside the package, so that TypeScript resolves 'onnx-explain/browser' through package.json's exports (as a user's bundler project does).
+  const file = path.join(ROOT, 'dist/test/browser-types-check.ts');
+  fs.writeFileSync(file, [
+    "import { Explainer, encodeModel, decodeImage, rgbaImageData, visualize, ort } from 'onnx-explain/browser';",
+    "export async function page(bytes: Uint8Array, blob: Blob): Promise<ImageData> {",
+    "  ort.env.wasm.numThreads = 1;",
+    "  const ex = await Explainer.load(bytes, { provider: 'webgpu' });",
+    "  const r = await ex.attribute({ data: new Float32Array(3 * 224 * 224), dims: [1, 3, 224, 224] }, { method: 'deeplift', target: 207 });",
+    "  const aug: Uint8Array = encodeModel((await ex.augmented([3, 224, 224], { method: 'deeplift' })).model);",
+    "  const image = await decodeImage(blob);",
+    "  return rgbaImageData(visualize({ columns: [{ title: String(aug.length + image.width), attributions: r.attributions }] }));",
+    '}',
+  ].join('\n'));
+  try {
+    const program = ts.createProgram([file], { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [] });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.relative(ROOT, d.file.fileName) : ''}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    assert.equal(errors, []);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
+
+test.run();
