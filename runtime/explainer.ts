@@ -668,12 +668,18 @@ export class Explainer {
   private explainInstead(prepared: Prepared, name: string, accept: (t: string) => boolean): string {
     const { view, facts } = prepared;
     const diff = differentiable(view, facts, this.explained.map((i) => i.name));
-    const queue = [name];
-    for (let k = 0; k < queue.length; k++) {
-      for (const i of view.producer.get(queue[k])?.input ?? []) {
-        if (!i || queue.includes(i) || !view.producer.has(i)) continue;
-        if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return `; explain '${i}' ${rowsText(facts.shapes.get(i)!)}, which it is computed from (--output)`;
-        queue.push(i);
+    // First through float tensors only (the values it is computed from, not the indices an NMS or
+    // TopK picks them with: a detector's kept scores come from its pre-NMS scores, not its boxes),
+    // then through integer ones too (an accuracy through its ArgMax).
+    for (const floatsOnly of [true, false]) {
+      const queue = [name];
+      for (let k = 0; k < queue.length; k++) {
+        for (const i of view.producer.get(queue[k])?.input ?? []) {
+          if (!i || queue.includes(i) || !view.producer.has(i)) continue;
+          if (floatsOnly && !isFloatType(facts.dtypes.get(i))) continue;
+          if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return `; explain '${i}' ${rowsText(facts.shapes.get(i)!)}, which it is computed from (--output)`;
+          queue.push(i);
+        }
       }
     }
     return '';

@@ -155,7 +155,7 @@ export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: stri
 const noShape = (i: ModelInput, label: string) => `${label}: input '${i.name}' declares no shape, so its rank is unknown: declare its shape in the model (its exporter's input shapes, or onnx.tools.update_model_dims.update_inputs_outputs_dims)`;
 
 /** Ops whose outputs are shapes, indices, booleans or (ZipMap) maps: never differentiated. */
-export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or']);
+export const STRUCTURAL_OPS = new Set(['ZipMap', 'Constant', 'Shape', 'Size', 'ConstantOfShape', 'Range', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'NonMaxSuppression']);
 
 /** Whether any node but a structural one (ArgMax, comparisons, shapes) reads `name`'s values, directly or through such a node. */
 export function computesWith(view: GraphView, name: string): boolean {

@@ -151,6 +151,24 @@ test('a batch-1 export whose output squeezed the batch away ([2] from [1, 2]) is
   assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround));
 });
 
+test('a detector\'s kept scores after NonMaxSuppression point at its pre-NMS scores, not at the boxes the NMS indices reach sooner; info lists no NMS as unsupported', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'nms');
+  const predictions = em.rename(em.matmul('x', em.constFloat(Array.from({ length: 32 }, (_, i) => Math.sin(i)), [4, 8])), 'predictions');
+  const boxes = em.rename(em.unsqueeze(em.slice(predictions, [0], [4], [1]), [1]), 'boxes');
+  const scores = em.unsqueeze(em.op('Sigmoid', [em.slice(predictions, [4], [8], [1])]), [2]);
+  const kept = em.op('NonMaxSuppression', [boxes, scores, em.constInt([1], [1])]);
+  // The scores flattened (no row axis left) and picked at the kept classes.
+  const flat = em.op('Add', [em.op('Mul', [em.reshape(scores, [-1]), em.constFloat([1], [1])]), em.constFloat([0], [1])]);
+  em.rename(em.op('Gather', [flat, em.op('ReduceMax', [kept], { axes: [1], keepdims: 0 })], { axis: 0 }), 'kept_scores');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'nms', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'kept_scores' }] } });
+  const ex = await Explainer.load(model);
+  await rejects(() => ex.attribute({ data: Float32Array.from([1, -2, 0.5, 3]), dims: [1, 4] }), /explained tensor 'kept_scores' has shape \[\d+\] .* explain '[^']*' \[N, 4, 1\], which it is computed from \(--output\)/);
+  const file = path.join(out, 'nms.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.ok(!info.out.some((l) => /unsupported ops: .*NonMaxSuppression/.test(l)), info.out.join('\n'));
+});
+
 test('a TF1 training graph (labels y_ beside images x, accuracy its only output) explains x, feeds y_, and points a scalar accuracy at the probabilities', async () => {
   const em = new Emitter(10, DataType.FLOAT, 'tf1');
   const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9];
