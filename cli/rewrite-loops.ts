@@ -20,8 +20,8 @@ const contrastGraph: LoopGraph = async (p) => {
     if (typeof v !== 'string') throw new ExplainError(`rewrite: --method ${p.flags.get('method')} needs --${flag}`);
     return v;
   });
-  const options = { provider: provider(p), generatorFeeds: feeds(p.flags.get('generator-feed') as string | undefined, '--generator-feed') };
-  const models = await contrastModels(await Explainer.load(classifier, options), await loadGenerator(generator, options), p.flags.get('output') as string | undefined);
+  const generatorFeeds = feeds(p.flags.get('generator-feed') as string | undefined, '--generator-feed');
+  const models = await contrastModels(await Explainer.load(classifier, { provider: provider(p) }), await loadGenerator(generator, { provider: provider(p), generatorFeeds }), p.flags.get('output') as string | undefined);
   return { model: models.constrained, sources: [classifier, generator, ...feedFiles(p, 'generator-feed')] };
 };
 

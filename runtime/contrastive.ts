@@ -60,9 +60,10 @@ export class ContrastiveExplainer {
   private constructor(private readonly graphs: ContrastGraphs, readonly classifier: Explainer, readonly generator: Explainer) {}
 
   static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
-    const d = await Explainer.load(classifier, options);
-    const g = await loadGenerator(generator, options);
-    return new ContrastiveExplainer(await prepareContrastGraphs(d, g, options.output), d, g);
+    const { output, generatorFeeds, ...loadOptions } = options;
+    const d = await Explainer.load(classifier, loadOptions);
+    const g = await loadGenerator(generator, { ...loadOptions, generatorFeeds });
+    return new ContrastiveExplainer(await prepareContrastGraphs(d, g, output), d, g);
   }
 
   async explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
@@ -154,8 +155,8 @@ export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?:
 
 /** The generator, with the inputs of `generatorFeeds` held at their values. */
 export async function loadGenerator(source: string | Uint8Array, options: ContrastLoadOptions): Promise<Explainer> {
-  const feeds = options.generatorFeeds ?? {};
-  if (!Object.keys(feeds).length) return Explainer.load(source, options);
+  const { output: _output, generatorFeeds: feeds = {}, ...loadOptions } = options;
+  if (!Object.keys(feeds).length) return Explainer.load(source, loadOptions);
   const label = modelLabel(source);
   const view = new GraphView(readModel(source, options.baseDir), label);
   const values = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, fromNdarray(t) as HeldValue]));

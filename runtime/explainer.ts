@@ -311,6 +311,7 @@ export class Explainer {
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
   static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: ExplainerOptions = {}): Promise<Explainer> {
+    checkKnown('Explainer.load', options, LOAD_KEYS);
     const source = modelSource(given);
     const model = readModel(source, options.baseDir);
     checkThreads(options.sessionOptions?.intraOpNumThreads);
@@ -1148,11 +1149,20 @@ const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
 };
 
-/** attribute's options are an object of known options: a misspelt one (`targets`, Captum's `n_steps`) would otherwise be ignored without a word. */
+/** Every option Explainer.load takes. */
+const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
+  provider: true, baseDir: true, warn: true, sessionOptions: true, cache: true, maxSessions: true, wrt: true, fed: true, unbatched: true,
+};
+
+/** Options are an object of known options: a misspelt one (`targets`, Captum's `n_steps`, `provder`) would otherwise be ignored without a word. */
+function checkKnown(what: string, options: unknown, known: Record<string, true>): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ExplainError(`${what}: the options must be an object ({ ${Object.keys(known).slice(0, 2).join(', ')}, … }), got ${typeof options === 'string' ? JSON.stringify(options) : options === null ? 'null' : typeof options}`);
+  const unknown = Object.keys(options).filter((k) => !Object.prototype.hasOwnProperty.call(known, k));
+  if (unknown.length) throw new ExplainError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${Object.keys(known).join(', ')})`);
+}
+
 function checkRequest(request: unknown): void {
-  if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new ExplainError(`attribute: the options must be an object ({ method, target, … }), got ${typeof request === 'string' ? JSON.stringify(request) : request === null ? 'null' : typeof request}`);
-  const unknown = Object.keys(request).filter((k) => !Object.prototype.hasOwnProperty.call(REQUEST_KEYS, k));
-  if (unknown.length) throw new ExplainError(`attribute: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${Object.keys(REQUEST_KEYS).join(', ')})`);
+  checkKnown('attribute', request, REQUEST_KEYS);
   const { progress, seed, interpolate, baselineToken } = request as AttributeRequest;
   if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
   if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);

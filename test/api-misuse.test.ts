@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttributeRequest, Explainer, ExplainError, TensorInput, visualize, VisualizeOptions } from '../runtime';
+import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, Explainer, ExplainerOptions, ExplainError, TensorInput, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
 import { loadFixture } from './support/fixtures';
 
@@ -30,6 +30,15 @@ test('attribute refuses unknown option names and options that are not an object,
   // Every documented option is still taken.
   const r = await ex.attribute(row, { method: 'occlusion', window: [3, 4, 4], stride: 4, fill: 'random', seed: 2, internalBatchSize: 8, target: 1, progress: () => undefined });
   assert.equal(r.targets, [1]);
+});
+
+test('Explainer.load and ContrastiveExplainer.load refuse unknown option names (a misspelt provider ran on the default)', async () => {
+  await fails(() => Explainer.load(fx.model, { provder: 'cuda' } as unknown as ExplainerOptions), /Explainer\.load: unknown option 'provder' \(options: provider, /, 'provder');
+  await fails(() => Explainer.load(fx.model, 'cpu' as unknown as ExplainerOptions), /Explainer\.load: the options must be an object/, 'a provider name for the options');
+  const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
+  await fails(() => ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { outputs: 'logits' } as unknown as ContrastLoadOptions), /unknown option 'outputs'/, 'outputs');
+  const ce = await ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { output: 'logits', provider: 'cpu' });
+  assert.ok(ce.classifier && ce.generator);
 });
 
 test('targets that are not indices are named as such', async () => {
