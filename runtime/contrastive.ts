@@ -1,3 +1,4 @@
+import { checkKnown } from './known-options';
 import { ADAM_DEFAULTS } from './drivers/adam-loop';
 import { compose, RESIDUAL } from '../rewriter/compose';
 import { buildConstrained, buildReconstruction, constrainedNames, reconstructionNames } from '../rewriter/contrast-graphs';
@@ -67,6 +68,7 @@ export class ContrastiveExplainer {
   }
 
   async explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
+    checkKnown('ContrastiveExplainer.explain', options, { trueClass: true, probe: true, method: true, progress: true, ...Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, true])) });
     const start = performance.now();
     const g = this.graphs;
     const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };

@@ -5,6 +5,7 @@ import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
+import { checkKnown } from './known-options';
 import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
@@ -1153,13 +1154,6 @@ const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
 const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
   provider: true, baseDir: true, warn: true, sessionOptions: true, cache: true, maxSessions: true, wrt: true, fed: true, unbatched: true,
 };
-
-/** Options are an object of known options: a misspelt one (`targets`, Captum's `n_steps`, `provder`) would otherwise be ignored without a word. */
-function checkKnown(what: string, options: unknown, known: Record<string, true>): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new ExplainError(`${what}: the options must be an object ({ ${Object.keys(known).slice(0, 2).join(', ')}, … }), got ${typeof options === 'string' ? JSON.stringify(options) : options === null ? 'null' : typeof options}`);
-  const unknown = Object.keys(options).filter((k) => !Object.prototype.hasOwnProperty.call(known, k));
-  if (unknown.length) throw new ExplainError(`${what}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (options: ${Object.keys(known).join(', ')})`);
-}
 
 function checkRequest(request: unknown): void {
   checkKnown('attribute', request, REQUEST_KEYS);

@@ -1,3 +1,4 @@
+import { checkKnown } from './known-options';
 import { ExplainError } from '../rewriter/errors';
 import { rowMajorStrides } from '../rewriter/proto';
 import { Explainer, TensorInput } from './explainer';
@@ -79,7 +80,12 @@ function boxIndices(dims: number[], box: [number, number][]): Int32Array {
  * activation and, for each occluded input (a grid of windows or a list of boxes), its own top-k,
  * how many of the unoccluded top-k it keeps, and every channel's change (paper's Table 1).
  */
+const FILTER_KEYS: Record<keyof FilterOptions, true> = {
+  layer: true, top: true, boxes: true, baseline: true, feeds: true, progress: true, window: true, stride: true, fill: true, seed: true, internalBatchSize: true,
+};
+
 export async function filterSensitivity(ex: Explainer, input: TensorInput, options: FilterOptions): Promise<FilterReport> {
+  checkKnown('filterSensitivity', options, FILTER_KEYS);
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);

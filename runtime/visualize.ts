@@ -1,3 +1,4 @@
+import { checkKnown } from './known-options';
 import { ExplainError } from '../rewriter/errors';
 import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
 import { barPlot, BLACK, Canvas, ColourMap, colourScale, grid, lerpColour, RGB, stops, tickLabel, titled, WHITE } from './plot';
@@ -142,7 +143,10 @@ const extent = (l: AttributionLayout) => (l.kind === 'image' ? `image ${l.height
  * per batch row, an "input" column where images are given, then one panel per method, each with its
  * colour scale; images are channel-summed maps, 1-D inputs per-position bar plots.
  */
+const VISUALIZE_KEYS: Record<keyof VisualizeOptions, true> = { method: true, sign: true, outlierPerc: true, size: true, alpha: true, maxRows: true };
+
 export function visualize(figure: Figure, options: VisualizeOptions = {}): Canvas {
+  checkKnown('visualize', options, VISUALIZE_KEYS);
   const sign = options.sign ?? 'absolute';
   const size = options.size ?? 224;
   const outlier = options.outlierPerc ?? 2;

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, Explainer, ExplainerOptions, ExplainError, TensorInput, visualize, VisualizeOptions } from '../runtime';
+import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, maximize, MaximizeOptions, TensorInput, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
 import { loadFixture } from './support/fixtures';
 
@@ -32,13 +32,18 @@ test('attribute refuses unknown option names and options that are not an object,
   assert.equal(r.targets, [1]);
 });
 
-test('Explainer.load and ContrastiveExplainer.load refuse unknown option names (a misspelt provider ran on the default)', async () => {
+test('load, explain, maximize, filterSensitivity and visualize refuse unknown option names (a misspelt provider ran on the default)', async () => {
   await fails(() => Explainer.load(fx.model, { provder: 'cuda' } as unknown as ExplainerOptions), /Explainer\.load: unknown option 'provder' \(options: provider, /, 'provder');
   await fails(() => Explainer.load(fx.model, 'cpu' as unknown as ExplainerOptions), /Explainer\.load: the options must be an object/, 'a provider name for the options');
   const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
   await fails(() => ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { outputs: 'logits' } as unknown as ContrastLoadOptions), /unknown option 'outputs'/, 'outputs');
   const ce = await ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { output: 'logits', provider: 'cpu' });
-  assert.ok(ce.classifier && ce.generator);
+  const digit = { data: new Float32Array(256).fill(0.5), dims: [1, 1, 16, 16] };
+  await fails(() => ce.explain(digit, { trueClass: 1, probe: 8, max_outer: 3 } as unknown as ContrastOptions), /ContrastiveExplainer\.explain: unknown option 'max_outer' \(options: trueClass, probe, method, progress, starts, /, 'explain');
+  const ex = await Explainer.load(fx.model);
+  await fails(() => maximize(ex, { target: 1, learning_rate: 0.1 } as unknown as MaximizeOptions), /maximize: unknown option 'learning_rate'/, 'maximize');
+  await fails(() => filterSensitivity(ex, row, { layer: 'x', k: 3 } as unknown as FilterOptions), /filterSensitivity: unknown option 'k'/, 'filterSensitivity');
+  assert.throws(() => visualize({ columns: [{ title: 't', attributions: row }] }, { outlier_perc: 1 } as unknown as VisualizeOptions), /visualize: unknown option 'outlier_perc'/);
 });
 
 test('targets that are not indices are named as such', async () => {

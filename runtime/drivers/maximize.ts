@@ -1,3 +1,4 @@
+import { checkKnown } from '../known-options';
 import { buildMaximization, maximizeNames } from '../../rewriter/maximize-graph';
 import { ExplainError } from '../../rewriter/errors';
 import { ModelProto } from '../../rewriter/proto';
@@ -160,7 +161,13 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
  * their size; a Gaussian blur follows every stage but the last. The first half of the stages
  * runs `steps` Adam steps each, each later stage ×`growth` more (Amirli: 20 rising ×1.3).
  */
+const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
+  target: true, layer: true, channel: true, output: true, lr: true, beta1: true, beta2: true, stages: true, steps: true, growth: true, startSize: true,
+  upscale: true, blur: true, lpWeight: true, p: true, tvWeight: true, tvBeta: true, low: true, high: true, seed: true, feeds: true, progress: true,
+};
+
 export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
+  checkKnown('maximize', o, MAXIMIZE_KEYS);
   const start = performance.now();
   const dims = ex.input.dims;
   // Images are optimised as planes [C, H, W] (blur, resize, the noise's channels); a channels-last model reads them as [H, W, C].
