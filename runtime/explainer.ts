@@ -406,7 +406,10 @@ export class Explainer {
     if (dims.length !== want.length) {
       // Rows of exactly the declared shape: the model takes one sample without a batch axis.
       const unbatched = dims.length === want.length + 1 && want.every((d, k) => d < 0 || d === dims[k + 1]);
-      const hint = unbatched ? `: the model takes one sample without a batch axis; explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)`
+      const noBatch = 'explain it as it is with --unbatched (API: unbatched: true; rows run one at a time), or export it with a leading batch axis (torch.onnx.export with a batched example input and dynamic_axes)';
+      // A dynamic axis 0 may be a batch already: then the extra axis is the caller's (a row shape given with its batch).
+      const hint = unbatched && want[0] < 0 ? `: one axis too many — where axis 0 of the model's input is its batch, a row shape (augmented(), graph(), rewrite --shape) leaves the batch out; where the model takes one sample without a batch axis, ${noBatch}`
+        : unbatched ? `: the model takes one sample without a batch axis; ${noBatch}`
         // The shape of token ids (or of one row of them): the explained input is their embedding (rewrite --shape N,L,H).
         : this.tokens && dims.length <= this.tokens.ids.dims.length ? embeddingHint(this.input.name, this.tokens, dims) : '';
       throw new ExplainError(`${this.label}: input '${this.input.name}' has shape [${dims}], expected rank ${want.length} ${show}${hint}`);

@@ -46,6 +46,11 @@ test('load, explain, maximize, filterSensitivity and visualize refuse unknown op
   assert.throws(() => visualize({ columns: [{ title: 't', attributions: row }] }, { outlier_perc: 1 } as unknown as VisualizeOptions), /visualize: unknown option 'outlier_perc'/);
 });
 
+test('augmented() given a row shape with its batch (axis 0 of the model dynamic) says a row shape leaves the batch out', async () => {
+  const ex = await Explainer.load(fx.model);
+  await fails(() => ex.augmented([1, ...row.dims.slice(1)]), /one axis too many — where axis 0 of the model's input is its batch, a row shape \(augmented\(\), graph\(\), rewrite --shape\) leaves the batch out; where the model takes one sample/, 'row shape with the batch');
+});
+
 test('targets that are not indices are named as such', async () => {
   const ex = await Explainer.load(fx.model);
   await fails(() => ex.attribute(x, loose({ target: '3' })), /target "3" is not an index/, "target '3' for several rows");
