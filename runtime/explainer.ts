@@ -331,7 +331,7 @@ export class Explainer {
   }
 
   /** A warning not already given (each session of a graph onnxruntime's optimiser breaks gives it again). */
-  private warnOnce(message: string): void {
+  warnOnce(message: string): void {
     if (!this.warnings.includes(message)) this.warn(message);
   }
 

@@ -151,7 +151,8 @@ test('Grad-CAM without a layer takes the map the classifier\'s global pooling re
     for (const method of ['grad-cam', 'guided-grad-cam']) {
       const ex = await Explainer.load(model, { warn: () => {} });
       const chosen = await ex.attribute(x, { method, target: 1 });
-      assert.equal(ex.warnings, [`${method}: layer '${layer}', the feature map the global pooling reads (--layer picks another)`]);
+      // A row whose map is negative everywhere (zero after the ReLU) is noted too.
+      assert.equal(ex.warnings.filter((w) => !/the map is zero at every position for row/.test(w)), [`${method}: layer '${layer}', the feature map the global pooling reads (--layer picks another)`]);
       const given = await ex.attribute(x, { method, target: 1, layer });
       assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
     }
@@ -183,6 +184,25 @@ for (const kind of ['dense', 'upsampled', 'concatenated heads'] as const) {
     assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
   });
 }
+
+// A detector joining two levels' heads into one list of anchors: the default layer is one level's map, and an anchor of the
+// other level does not depend on it (the map was zero without a word; RetinaNet, FCOS, SSDlite, YOLO at P3 vs P4).
+test('Grad-CAM without a layer notes a row whose map is zero everywhere: negative before the ReLU, or a target that does not depend on the default layer', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'levels');
+  const conv = (t: string, w: number[], out: number, inC: number, k: number, stride = 1) => em.op('Conv', [t, em.constFloat(w, [out, inC, k, k])], { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], strides: [stride, stride] });
+  const p3 = em.op('Relu', [conv('x', Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), 4, 3, 3)]);
+  const p4 = em.op('Relu', [conv(p3, Array.from({ length: 144 }, (_, i) => Math.cos(i * 0.29) * 0.4), 4, 4, 3, 2)]);
+  const head = (t: string) => em.reshape(em.op('Transpose', [conv(t, [0.7, -0.4, 0.2, 0.9, -0.3, 0.5, 0.8, -0.6], 2, 4, 1)], { perm: [0, 2, 3, 1] }), [0, -1, 2]);
+  em.rename(em.concat([head(p3), head(p4)], 1), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'levels', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
+  const ex = await Explainer.load(model, { warn: () => {} });
+  const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
+  // The default is the second level's map (the last convolution); anchor 10 is the first level's (36 anchors at 6×6, then 9 at 3×3).
+  const r = await ex.attribute(x, { method: 'grad-cam', target: [[10, 1], [10, 1]], relu: false });
+  assert.equal(ex.warnings[0], `grad-cam: layer '${p4}', the last convolution's feature map (--layer picks another)`);
+  assert.ok(r.attributions.data.every((v) => v === 0), 'anchor 10 does not depend on the second level');
+  assert.ok(ex.warnings.some((w) => /^grad-cam: the map is zero at every position for rows 0, 1: negative everywhere before the ReLU \(--no-relu shows it\), or the target does not depend on the default layer/.test(w)), ex.warnings.join('\n'));
+});
 
 // torch before opset 17 writes a transformer's LayerNorm out (ReduceMean, Sub, Pow, ReduceMean over the last axis of the
 // tokens [N, L, D]), and RMSNorm at every opset: a statistic's ReduceMean over axis 2 of a rank-3 tensor was taken for the

@@ -2,7 +2,7 @@ import { methods } from '../../rules/methods';
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { chunkFeeds, concatRows, floatTensor } from '../tensors';
+import { chunkFeeds, concatRows, floatTensor, TensorData } from '../tensors';
 import { rowsInMemory } from '../memory';
 import { repeatedBaseline } from './repeated-baseline';
 import { largeForward } from '../session';
@@ -16,6 +16,17 @@ import { Driver } from './types';
  * (by default as many as fit in memory, rowsInMemory). The graph's inputs say
  * whether it takes a baseline, its outputs whether it reports a convergence delta.
  */
+/**
+ * A default Grad-CAM layer gives an all-zero map where the target's gradient-weighted channels are
+ * negative everywhere (the ReLU), or where the target does not depend on it at all: a detector that
+ * joins several levels' heads explains an anchor of another level than the default's.
+ */
+function noteZeroMaps(ex: Explainer, maps: TensorData, method: string): void {
+  const per = maps.data.length / maps.dims[0];
+  const zero = Array.from({ length: maps.dims[0] }, (_, r) => r).filter((r) => maps.data.subarray(r * per, (r + 1) * per).every((v) => v === 0));
+  if (zero.length) ex.warnOnce(`${method}: the map is zero at every position for row${zero.length > 1 ? 's' : ''} ${zero.join(', ')}: negative everywhere before the ReLU (--no-relu shows it), or the target does not depend on the default layer (a detector's heads at several levels: give --layer at the target's level; onnx-explain info --layers)`);
+}
+
 export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);
@@ -47,7 +58,9 @@ export const backprop: Driver = {
       results.push(await session.run(f));
       options.progress?.(results.length, runs.length);
     }
-    return { ...ex.splitOutputs(concatRows(results, Object.keys(results[0]))), targets };
+    const result = { ...ex.splitOutputs(concatRows(results, Object.keys(results[0]))), targets };
+    if (info.camNote) noteZeroMaps(ex, result.attributions, options.method!);
+    return result;
   },
   joint: true,
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
