@@ -8,10 +8,10 @@ import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { argmax } from '../runtime/targets';
-import { colourScale, diverging, grid, imageOf as heatOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
+import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
 import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
-import { imageOf, pictureOf } from './pictures';
+import { imageLayout, pictureOf } from './pictures';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
 
@@ -102,14 +102,14 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   fs.writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
   const dims = r.generatedZ0.dims;
   if (dims.length === 4) {
-    const layout = imageOf(dims);
+    const layout = imageLayout(dims);
     const norm = normalizationOf(p, preprocess, layout.channels, classifier);
     const [h, w] = [layout.height, layout.width];
     const image = { data: Float32Array.from(arr.data as Float32Array), dims };
     const zoom = Math.max(1, Math.floor(128 / Math.max(h, w)));
     const e = channelSum({ data: r.explanation.data, dims }, 0, layout);
     const scale = symmetricScale(e);
-    const heat = upscale(heatOf(e, w, h, diverging, scale), zoom);
+    const heat = upscale(imageOf(e, w, h, diverging, scale), zoom);
     const pictures = [pictureOf(image.data, dims, norm), pictureOf(r.generatedZ0.data, dims, norm), pictureOf(r.generatedZe.data, dims, norm)].map((c) => upscale(c, zoom));
     const cells = [...['input I', 'G(z0)', 'G(ze)'].map((t, k) => titled(t, pictures[k])),
       titled('E = G(z0) - G(ze)', grid([[heat], [colourScale(diverging, -1, 1, [tickLabel(-scale, 2), '0', tickLabel(scale, 2)], heat.width)]], { pad: 0 }))];

@@ -9,7 +9,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, provider, singleWrtArg } from './main';
-import { imageOf, pictureOf } from './pictures';
+import { imageLayout, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
 
@@ -79,7 +79,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
   const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
-  const channels = ex.input.dims.length === 4 ? imageOf(ex.input.dims).channels : 1;
+  const channels = ex.input.dims.length === 4 ? imageLayout(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = normalizationOf(p, preprocess, channels, ex.label);
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);

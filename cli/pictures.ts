@@ -2,7 +2,7 @@ import { AttributionLayout, attributionLayout } from '../runtime/image';
 import { Canvas } from '../runtime/plot';
 
 /** The layout of a rank-4 image tensor, [N, C, H, W] or channels last, with any channel count. */
-export function imageOf(dims: number[]): Extract<AttributionLayout, { kind: 'image' }> {
+export function imageLayout(dims: number[]): Extract<AttributionLayout, { kind: 'image' }> {
   return attributionLayout(dims) as Extract<AttributionLayout, { kind: 'image' }>;
 }
 
@@ -12,7 +12,7 @@ export function imageOf(dims: number[]): Extract<AttributionLayout, { kind: 'ima
  * first channel in grey.
  */
 export function pictureOf(data: ArrayLike<number>, dims: number[], norm: { mean: number[]; std: number[] }): Canvas {
-  const { channels: c, height: h, width: w, layout } = imageOf(dims);
+  const { channels: c, height: h, width: w, layout } = imageLayout(dims);
   const at = layout === 'NCHW' ? (ch: number, i: number) => ch * h * w + i : (ch: number, i: number) => i * c + ch;
   const canvas = new Canvas(w, h);
   const pixel = (ch: number, i: number) => Math.round(255 * Math.min(1, Math.max(0, data[at(ch, i)] * norm.std[ch] + norm.mean[ch])));

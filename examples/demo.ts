@@ -12,7 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AttributeOptions, Explainer, patchMask, rowCaptions, tensorToRgb, visualize, VisColumn } from '../runtime';
+import { AttributeOptions, Explainer, Figure, patchMask, rowCaptions, tensorToRgb, visualize, VisColumn, VisualizeOptions } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
 import { methodNames } from '../rules/methods';
 import { argmax } from '../runtime/targets';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const methods = runs.map(([m]) => m);
   const sums: Record<string, number[]> = {};
   const written: string[] = [];
-  const write = (name: string, figure: Parameters<typeof visualize>[0], options: Parameters<typeof visualize>[1]) => {
+  const write = (name: string, figure: Figure, options: VisualizeOptions) => {
     const file = path.join(OUT_DIR, `${name}.png`);
     writePng(file, visualize(figure, options));
     written.push(path.relative(process.cwd(), file) || file);
