@@ -957,17 +957,7 @@ export class Explainer {
     ({ given, options } = this.byName(given, { ...rest, baseline: typeof baseline === 'number' ? undefined : baseline }));
     const input = fromNdarray(given);
     if (typeof baseline === 'number') options.baseline = this.constantRow(baseline, input.dims.slice(1));
-    const floats = this.explained.slice(1).filter((i) => !this.tokenInputs.has(i.name));
-    const constants = this.joint && typeof baseline === 'number' ? Object.fromEntries(floats.map((i) => [this.nameOf(i), baseline])) : {};
-    const named = { ...constants, ...baselines };
-    // A number is a row of that value at the input's row shape (an input left unfed is refused below).
-    const rowOf = (name: string, b: TensorInput | number) => {
-      if (typeof b !== 'number') return b;
-      if (name === this.nameOf(this.input)) return this.constantRow(b, input.dims.slice(1));
-      if (this.explained.some((i) => this.nameOf(i) === name && this.tokenInputs.has(i.name))) throw new ExplainError(`${this.label}: baseline ${b} of '${name}': the baseline of token ids is token ids or an embedding`);
-      return this.constantRow(b, options.feeds?.[name]?.dims.slice(1) ?? []);
-    };
-    if (Object.keys(named).length) options.baselines = Object.fromEntries(Object.entries(named).map(([name, b]) => [name, rowOf(name, b)]));
+    options.baselines = this.namedBaselines(input, options.feeds, baseline, baselines);
     const driver = driverFor(options);
     if (this.joint && (!driver.joint || options.layer !== undefined)) this.refuseJoint(driver.joint ? '--layer' : `method '${options.method}'`);
     if (options.baselines) {
@@ -994,6 +984,24 @@ export class Explainer {
     const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();
     const scores = perToken ? { tokenScores: tokenScores(result.attributions, this.tokens!.width) } : {};
     return { ...result, ...scores, ...(this.warnings.length ? { warnings: [...this.warnings] } : {}) };
+  }
+
+  /**
+   * Joint attribution's baselines by input name, numbers made rows of that value at the input's row
+   * shape (an input left unfed is refused later); a bare number `baseline` is every explained float
+   * input's that `baselines` does not name.
+   */
+  private namedBaselines(input: DenseInput, feeds: Record<string, DenseInput> = {}, baseline?: TensorInput | number, baselines?: Record<string, TensorInput | number>): Record<string, TensorInput> | undefined {
+    const floats = this.explained.slice(1).filter((i) => !this.tokenInputs.has(i.name));
+    const constants = this.joint && typeof baseline === 'number' ? Object.fromEntries(floats.map((i) => [this.nameOf(i), baseline])) : {};
+    const named = Object.entries({ ...constants, ...baselines });
+    const rowOf = (name: string, b: TensorInput | number) => {
+      if (typeof b !== 'number') return b;
+      if (name === this.nameOf(this.input)) return this.constantRow(b, input.dims.slice(1));
+      if (this.explained.some((i) => this.nameOf(i) === name && this.tokenInputs.has(i.name))) throw new ExplainError(`${this.label}: baseline ${b} of '${name}': the baseline of token ids is token ids or an embedding`);
+      return this.constantRow(b, feeds[name]?.dims.slice(1) ?? []);
+    };
+    return named.length ? Object.fromEntries(named.map(([name, b]) => [name, rowOf(name, b)])) : undefined;
   }
 
   /** A number as a baseline: one row of that value (Captum's scalar `baselines`); a text model's baseline is token ids or a token. */
