@@ -7,11 +7,14 @@ import { readNpy } from '../runtime/node/npy-file';
 import * as ort from 'onnxruntime-node';
 import { embeddingsOf, indexOf } from '../rewriter/embedding';
 import { GraphView } from '../rewriter/graph-view';
-import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { runCli, tempDir } from './support/cli-harness';
 import { relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
+
+/** An int64 scalar initializer (a hand-built graph's constant operand). */
+const scalar = (name: string, v: number) => makeTensor(name, [], [v], DataType.INT64);
 
 /** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
 const TEXT = path.resolve(__dirname, '../../models/text');
@@ -452,7 +455,6 @@ for (const name of ['unk_where_op14', 'unk_where_op17', 'unk_full_like_op14', 'u
 }
 
 test('an index kept where its comparison with a constant holds, else a constant id (Where, the condition through Not and Cast, the index either side of it, a scalar or full_like fill): the rows onnxruntime computes', async () => {
-  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
   // [comparison, index first in it, negated by a Not, index in Where's false branch, fill as ConstantOfShape]
   const forms: [string, boolean, boolean, boolean, boolean][] = [
     ['Less', true, false, false, false], ['Less', false, true, false, true], ['GreaterOrEqual', true, false, true, false], ['Greater', false, false, false, false],
@@ -488,7 +490,6 @@ test('an index kept where its comparison with a constant holds, else a constant 
 test('token ids beside position ids of a larger table (a small vocabulary, optimum\'s position_ids input): the token ids are explained, the positions default to 0…L−1; ids clamped (Clip) into the table are followed; a static length named at the ids', async () => {
   // y = Σ_L (word[clip(ids, 0, 9)] + pos[position_ids]) [N, 4]: word 10 rows, positions 32 rows.
   const table = (name: string, rows: number) => ({ name, dims: [rows, 4], data_type: DataType.FLOAT, float_data: Array.from({ length: rows * 4 }, (_, k) => Math.sin(k * 0.7 + rows)) });
-  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
   const model = encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 14 }],
     graph: {
@@ -556,7 +557,6 @@ test('per-field offsets into one shared table (torchfm\'s FeaturesEmbedding: ids
 
 test('hash embeddings: two lookups of the same ids summed (word[ids mod 7] + word2[(3·ids + 1) mod 5]) are one embedding, explained at the Add: input × gradient sums to the linear logit; a baseline token moves both', async () => {
   const [t1, t2] = [Array.from({ length: 7 * 4 }, (_, k) => Math.sin(k * 0.53)), Array.from({ length: 5 * 4 }, (_, k) => Math.cos(k * 0.71))];
-  const scalar = (name: string, v: number) => ({ name, dims: [], data_type: DataType.INT64, int64_data: [v] });
   const model = encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 14 }],
     graph: {
