@@ -156,8 +156,8 @@ export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?:
 }
 
 /** The generator, with the inputs of `generatorFeeds` held at their values. */
-export async function loadGenerator(source: string | Uint8Array, options: ContrastLoadOptions): Promise<Explainer> {
-  const { output: _output, generatorFeeds: feeds = {}, ...loadOptions } = options;
+export async function loadGenerator(source: string | Uint8Array, options: Omit<ContrastLoadOptions, 'output'>): Promise<Explainer> {
+  const { generatorFeeds: feeds = {}, ...loadOptions } = options;
   if (!Object.keys(feeds).length) return Explainer.load(source, loadOptions);
   const label = modelLabel(source);
   const view = new GraphView(readModel(source, options.baseDir), label);
