@@ -17,7 +17,7 @@ export function parseArgs(argv: string[], known: Record<string, boolean>, comman
     const a = argv[i];
     if (!a.startsWith('--')) { positional.push(a); continue; }
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-    if (!(name in known)) throw new ExplainError(`${command}: unknown option --${name} (see onnx-explain ${command} --help)`);
+    if (!Object.hasOwn(known, name)) throw new ExplainError(`${command}: unknown option --${name} (see onnx-explain ${command} --help)`);
     if (flags.has(name) && !REPEATABLE.has(name)) throw new ExplainError(`${command}: option --${name} is given twice`);
     if (!known[name]) {
       if (inline !== undefined) throw new ExplainError(`${command}: option --${name} takes no value (got '--${name}=${inline}')`);

@@ -39,6 +39,7 @@ import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 import { LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
 import { reportDelta, reportSampleDeltas } from './deltas';
+import { lookupTable } from '../rewriter/lookup-table';
 
 const methodNames = Object.keys(drivers);
 
@@ -102,7 +103,7 @@ const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default:
                         at most 4 GiB or ${'$'}ONNX_EXPLAIN_CACHE_MAX_MB, least recently used entries removed first)
   --no-cache            neither read nor write cached graphs`;
 
-const HELP: Record<string, string> = {
+const HELP: Record<string, string> = lookupTable({
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
@@ -209,7 +210,7 @@ Loop methods save the graph one optimisation step runs (README: "Saved loop grap
       z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient
       (∂/∂z), D's logits, G(z)
 ${COMMON_HELP}`,
-};
+});
 
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
@@ -563,7 +564,7 @@ function perturbationOptions(p: Parsed): AttributeOptions {
 }
 
 /** Flags that only some methods read: given with another method, they are a mistake. */
-const METHOD_FLAGS: Record<string, string[]> = {
+const METHOD_FLAGS: Record<string, string[]> = lookupTable({
   window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
   'no-relu': ['grad-cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
@@ -572,7 +573,7 @@ const METHOD_FLAGS: Record<string, string[]> = {
   'maxpool-rule': ['deeplift', 'deeplift-shap'],
   // And any method inside --noise-tunnel, whose noise it seeds.
   seed: ['occlusion', 'feature-permutation', 'shapley-value-sampling', 'kernel-shap', 'lime', 'gradient-shap'],
-};
+});
 
 function checkMethodFlags(p: Parsed, method: string): void {
   for (const [flag, users] of Object.entries(METHOD_FLAGS)) {

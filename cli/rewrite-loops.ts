@@ -6,6 +6,7 @@ import { Explainer } from '../runtime';
 import { Parsed } from './args';
 import { feedFiles, feeds, modelArg, provider, shapeArg } from './main';
 import { objectiveFlags, OBJECTIVE_FLAGS } from './maximize';
+import { lookupTable } from '../rewriter/lookup-table';
 
 /** Flags `rewrite` takes for the loop methods, besides its own. */
 export const LOOP_REWRITE_FLAGS = { ...OBJECTIVE_FLAGS, classifier: true, generator: true, 'generator-feed': true };
@@ -26,7 +27,7 @@ const contrastGraph: LoopGraph = async (p) => {
 };
 
 /** `rewrite --method M` for the loop methods (runtime/drivers): the objective and its gradient as one graph. */
-export const LOOP_GRAPHS: Record<string, LoopGraph> = {
+export const LOOP_GRAPHS: Record<string, LoopGraph> = lookupTable({
   maximize: async (p) => {
     const model = modelArg(p, 'rewrite');
     const objective = objectiveFlags(p);
@@ -36,4 +37,4 @@ export const LOOP_GRAPHS: Record<string, LoopGraph> = {
   // One graph for both: xGEMs feeds `others` = 0 (no inequality terms).
   cdeepex: contrastGraph,
   xgems: contrastGraph,
-};
+});

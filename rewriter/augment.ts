@@ -7,8 +7,8 @@ import { RuleTable } from '../rules/registry';
 import { RuleOptions } from '../rules/types';
 
 /** What an attribution method adds on top of the backward walk. */
-export interface Method {
-  name: string;
+export interface Method<N extends string = string> {
+  name: N;
   table: RuleTable;
   /** The graph also runs the model on a `baseline` input and rules may read ref(name). */
   reference: boolean;

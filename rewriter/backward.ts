@@ -7,6 +7,7 @@ import { gradientRules, RuleTable } from '../rules/registry';
 import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from './quantized-moves';
 import { sameType } from '../rules/ops/Cast';
 import { BackwardRule, RuleContext, RuleOptions } from '../rules/types';
+import { lookupTable } from './lookup-table';
 
 export interface WalkSpec {
   view: GraphView;
@@ -24,11 +25,11 @@ export interface WalkSpec {
 }
 
 /** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
-const CONTROL_FLOW: Record<string, [string, string]> = {
+const CONTROL_FLOW: Record<string, [string, string]> = lookupTable({
   If: ['an If is inlined only when its condition is constant, computed from shapes or from a fed input without a batch axis', 'the branch taken'],
   Loop: ['a Loop is unrolled only when its trip count is known and its condition stays true', 'the loop written out'],
   Scan: ['a Scan is unrolled only over a known length (at most 1,024) that is not the batch axis', 'the loop written out'],
-};
+});
 
 /**
  * Tensors that depend on the given inputs through float-valued (or quantized) tensors, not through

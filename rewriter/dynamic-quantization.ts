@@ -5,9 +5,10 @@ import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
 import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, tensorArray } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** The float op each integer op computes between its dequantized operands. */
-const FLOAT_OP: Record<string, string> = { MatMulInteger: 'MatMul', ConvInteger: 'Conv' };
+const FLOAT_OP: Record<string, string> = lookupTable({ MatMulInteger: 'MatMul', ConvInteger: 'Conv' });
 
 /**
  * onnxruntime's dynamic quantisation (`quantize_dynamic`, transformers.js' `model_quantized.onnx`)
@@ -57,7 +58,7 @@ export function integerOpsToQdq(model: ModelProto, label: string): ModelProto {
   };
   for (const n of view.nodes) {
     if (replaced.has(n)) continue;
-    const ms = n.domain === 'com.microsoft' && Object.hasOwn(MS_FORMS, n.op_type!) ? MS_FORMS[n.op_type!] : undefined;
+    const ms = n.domain === 'com.microsoft' ? MS_FORMS[n.op_type!] : undefined;
     const fail = (what: string): never => { throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: ${what}`); };
     const form = ms ? [[n, ms(view, n, shared, fail)] as [NodeProto, NodeProto[]]]
       : n.domain ? undefined
@@ -248,7 +249,7 @@ function dequantizedActivation(shared: Dequantized, q: string, s: string, z: str
 
 type MsForm = (view: GraphView, n: NodeProto, shared: Dequantized, fail: (what: string) => never) => NodeProto[];
 
-const MS_FORMS: Record<string, MsForm> = {
+const MS_FORMS: Record<string, MsForm> = lookupTable({
   // A, B, b_scale, b_zero_point, bias: A quantized at run time as by DynamicQuantizeLinear, then the integer product.
   DynamicQuantizeMatMul(view, n, shared, fail) {
     const [a, b, bs, bz, bias] = n.input ?? [];
@@ -279,4 +280,4 @@ const MS_FORMS: Record<string, MsForm> = {
     const floats = [2, 3, 4, 5, 6].map((k, i) => (ins[k] ? dequantizedConstant(view, shared, ins[k], ins[8 + i], ins[13 + i] ?? '', fail) : ''));
     return [{ ...n, op_type: 'EmbedLayerNormalization', input: [ids, segments ?? '', ...floats, mask ?? ''] }];
   },
-};
+});

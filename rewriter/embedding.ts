@@ -1,6 +1,7 @@
 import { attrInt, attrTensorValues } from './attributes';
 import { GraphView } from './graph-view';
 import { isFloatType, ModelProto, NodeProto, tensorDims, toNumber, ValueInfoProto } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
@@ -8,7 +9,7 @@ const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten
 const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Min', 'Max', 'Clip']);
 const COMPARISONS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual']);
 /** A comparison's negation (a Where that keeps the index where it fails); NotEqual is not an op, only a step. */
-const NEGATED: Record<string, string> = { Less: 'GreaterOrEqual', GreaterOrEqual: 'Less', Greater: 'LessOrEqual', LessOrEqual: 'Greater', Equal: 'NotEqual' };
+const NEGATED: Record<string, string> = lookupTable({ Less: 'GreaterOrEqual', GreaterOrEqual: 'Less', Greater: 'LessOrEqual', LessOrEqual: 'Greater', Equal: 'NotEqual' });
 
 /**
  * One step from an id to the row it indexes: `op` of the index and a constant, the index first or

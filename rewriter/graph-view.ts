@@ -1,6 +1,7 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrTensorValues } from './attributes';
 import { ExplainError } from './errors';
 import { DimProto, GraphProto, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
 export interface TensorFacts {
@@ -478,14 +479,14 @@ export function valueDependent(view: GraphView): Set<string> {
 }
 
 /** Inputs whose values set an op's output shape, where they are not constants. */
-export const SHAPE_SETTING: Record<string, number[]> = {
+export const SHAPE_SETTING: Record<string, number[]> = lookupTable({
   NonZero: [0], Compress: [1], Unique: [0], NonMaxSuppression: [0, 1, 2, 3, 4], TopK: [1], OneHot: [1],
   Reshape: [1], Expand: [1], Tile: [1], Slice: [1, 2, 3, 4], Pad: [1, 3], Resize: [2, 3], Upsample: [1],
   ConstantOfShape: [0], Range: [0, 1, 2], Split: [1], Squeeze: [1], Unsqueeze: [1], CenterCropPad: [1],
   Col2Im: [1, 2], AffineGrid: [1], DFT: [1], STFT: [2], MaxUnpool: [2],
   ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL1: [1], ReduceL2: [1],
   ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1],
-};
+});
 
 /**
  * Tensors whose shape follows from the values of graph inputs (`sources`, default all; a NonZero of

@@ -3,6 +3,7 @@ import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
 import { DataType, ModelProto, NodeProto } from './proto';
 import { readInStandardOps } from './standard-form';
+import { lookupTable } from './lookup-table';
 
 const ML = 'ai.onnx.ml';
 
@@ -88,7 +89,7 @@ function linearScores(em: Emitter, x: string, node: NodeProto, rows: number, fai
 
 type ColumnOp = (em: Emitter, view: GraphView, node: NodeProto, fail: (what: string) => never) => string;
 
-const COLUMN_OPS: Record<string, ColumnOp> = {
+const COLUMN_OPS: Record<string, ColumnOp> = lookupTable({
   ArrayFeatureExtractor(em, view, n) {
     const [x, columns] = n.input!;
     const listed = view.constant(columns);
@@ -115,4 +116,4 @@ const COLUMN_OPS: Record<string, ColumnOp> = {
     });
     return em.concat(rows, 1);
   },
-};
+});

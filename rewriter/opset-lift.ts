@@ -3,6 +3,7 @@ import { ExplainError } from './errors';
 import { allNodes, GraphView, mapSubgraphs } from './graph-view';
 import { Attrs, float, floats, toAttribute } from './emitter';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** The first default-domain opset with Where, which every backward pass needs. */
 export const LIFTED_OPSET = 9;
@@ -79,11 +80,11 @@ const REMOVED_AT_7: Record<string, string[]> = {
 };
 
 /** Cast's `to` before opset 6 (a type name). */
-const TYPE_NAMES: Record<string, number> = {
+const TYPE_NAMES: Record<string, number> = lookupTable({
   FLOAT: DataType.FLOAT, UINT8: DataType.UINT8, INT8: DataType.INT8, UINT16: DataType.UINT16, INT16: DataType.INT16,
   INT32: DataType.INT32, INT64: DataType.INT64, BOOL: DataType.BOOL, FLOAT16: DataType.FLOAT16, DOUBLE: DataType.DOUBLE,
   UINT32: DataType.UINT32, UINT64: DataType.UINT64,
-};
+});
 
 /** What rebinding one node to a later opset needs (here and in opset-upgrade.ts). */
 export interface NodeRebinding {

@@ -3,15 +3,16 @@ import { GraphView, mapSubgraphs } from './graph-view';
 import { toAttribute } from './emitter';
 import { defaultOpset, isDefault, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
 import { DataType, GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */
-const REDUCE_AXES_INPUT: Record<string, number> = {
+const REDUCE_AXES_INPUT: Record<string, number> = lookupTable({
   ReduceSum: 13, ReduceMean: 18, ReduceMax: 18, ReduceMin: 18, ReduceProd: 18, ReduceL1: 18, ReduceL2: 18,
   ReduceLogSum: 18, ReduceLogSumExp: 18, ReduceSumSquare: 18,
-};
+});
 
 /** Ops whose meaning changed at an opset in a way not rewritten here (ONNX Changelog). */
-const NOT_UPGRADED: Record<string, number> = { GroupNormalization: 21, DFT: 20, Scan: 9 };
+const NOT_UPGRADED: Record<string, number> = lookupTable({ GroupNormalization: 21, DFT: 20, Scan: 9 });
 
 /**
  * A model rebound from its default-domain opset to a later one, `target`, with the same outputs —

@@ -3,6 +3,7 @@ import { GraphView } from './graph-view';
 import { QDQ_AXIS_OPSET, upgradeOpset } from './opset-upgrade';
 import { QUANTIZED_MOVES } from './quantized-moves';
 import { AttributeProto, AttrType, DataType, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** Where a QLinear op's quantized operands, its output's scale and zero point, and its float op are. */
 interface QForm {
@@ -24,7 +25,7 @@ interface QForm {
   plain?: number[];
 }
 
-const FORMS: Record<string, QForm> = {
+const FORMS: Record<string, QForm> = lookupTable({
   QLinearConv: { float: 'Conv', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7], bias: 8 },
   QLinearMatMul: { float: 'MatMul', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
   'com.microsoft.QLinearAdd': { float: 'Add', operands: [[0, 1, 2], [3, 4, 5]], output: [6, 7] },
@@ -39,7 +40,7 @@ const FORMS: Record<string, QForm> = {
   // `opset` names the Softmax it computes: before 13 over the axes from `axis` on, flattened (softmaxAxis).
   'com.microsoft.QLinearSoftmax': { float: 'Softmax', operands: [[0, 1, 2]], output: [3, 4], own: ['opset'] },
   'com.microsoft.QLinearWhere': { float: 'Where', operands: [[1, 2, 3], [4, 5, 6]], output: [7, 8], plain: [0] },
-};
+});
 
 /**
  * Standard ops that onnxruntime's quantiser leaves to run on the quantized values themselves and

@@ -2,6 +2,7 @@ import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes'
 import { ExplainError } from './errors';
 import { GraphView, shapeConstant } from './graph-view';
 import { AttrType, DataType, FLOAT8_TYPES, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
+import { lookupTable } from './lookup-table';
 
 /**
  * Checks node attributes against the ONNX operator specs and the tensor shapes that follow from
@@ -341,7 +342,7 @@ function oneDimensional(node: NodeProto, i: number, shape: Shape | undefined, fa
 const resizeModes = modes({ mode: ['nearest', 'linear', 'cubic'], coordinate_transformation_mode: ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_half_pixel_for_nearest', 'tf_crop_and_resize'], nearest_mode: ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] });
 const padModes = modes({ mode: ['constant', 'reflect', 'edge', 'wrap'] });
 
-const RULES: Record<string, Rule> = {
+const RULES: Record<string, Rule> = lookupTable({
   Conv: windowed('conv'),
   ConvTranspose: windowed('convT'),
   MaxPool: windowed('pool'),
@@ -479,7 +480,7 @@ const RULES: Record<string, Rule> = {
     if (x) axisIn(attrInt(node, 'axis', 0), x.length, 'axis', fail);
     return [];
   },
-};
+});
 
 /** String attributes limited to the values the op's spec lists. */
 function modes(allowed: Record<string, string[]>): Rule {

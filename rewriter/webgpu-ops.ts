@@ -1,5 +1,6 @@
 import { attrString, hasAttr } from './attributes';
 import { NodeProto } from './proto';
+import { lookupTable } from './lookup-table';
 
 /**
  * Ops both onnxruntime-web WebGPU backends run natively (measured; see the README). Not Identity:
@@ -18,17 +19,17 @@ export const WEBGPU_NATIVE = new Set([
 ]);
 
 /** Native only from an opset on: onnxruntime's WebGPU EP places Clip with attribute bounds (before opset 11) on the CPU. */
-const NATIVE_SINCE: Record<string, number> = { Clip: 11 };
+const NATIVE_SINCE: Record<string, number> = lookupTable({ Clip: 11 });
 
 /**
  * Native only up to an opset: onnxruntime-web 1.30 registers these kernels for the versions up to
  * 21 (or 22) only, on the native EP, on JSEP or on both (measured, README), and places a node of a
  * newer version on the CPU. `lowerNewOpset` reads such models at 21 where nothing newer is used.
  */
-const NATIVE_UNTIL: Record<string, number> = {
+const NATIVE_UNTIL: Record<string, number> = lookupTable({
   Conv: 21, ConvTranspose: 21, AveragePool: 21, MaxPool: 21, GlobalAveragePool: 21, GlobalMaxPool: 21, HardSigmoid: 21, HardSwish: 21, InstanceNormalization: 21,
   Flatten: 22, If: 22, Reshape: 22, Transpose: 22, Squeeze: 22, Unsqueeze: 22, Cast: 22, Pad: 22, BatchNormalization: 22,
-};
+});
 
 /** Whether an op of the default domain runs natively on WebGPU at the model's opset. */
 export function webgpuNative(opType: string, opset: number): boolean {

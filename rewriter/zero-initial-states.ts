@@ -1,9 +1,10 @@
 import { attrTensorValues } from './attributes';
 import { ancestors, GraphView, withoutUnreadNodes } from './graph-view';
 import { ModelProto } from './proto';
+import { lookupTable } from './lookup-table';
 
 /** The initial-state inputs of the recurrent ops: initial_h (and LSTM's initial_c). */
-const INITIAL_STATES: Record<string, number[]> = { RNN: [5], GRU: [5], LSTM: [5, 6] };
+const INITIAL_STATES: Record<string, number[]> = lookupTable({ RNN: [5], GRU: [5], LSTM: [5, 6] });
 
 /** Ops that move their first input's values (or all inputs', Concat) without changing them: zeros stay zeros. */
 const VALUE_MOVES = new Set(['Identity', 'Cast', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Transpose', 'Expand', 'Tile', 'Slice', 'Split', 'Gather', 'Concat']);

@@ -14,6 +14,7 @@ export { encodeModel } from '../rewriter/proto';
 export { methodNames, methods } from '../rules/methods';
 export { ContrastiveExplainer, contrastModels } from './contrastive';
 export type { ContrastLoadOptions, ContrastOptions, ContrastResult } from './contrastive';
+export type { ContrastMethod } from './drivers/cdeepex';
 export { maximize, maximizationGraph } from './drivers/maximize';
 export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
 export { filterSensitivity } from './filters';
@@ -21,9 +22,10 @@ export { patchMask } from './drivers/feature-ablation';
 export { channelsLast } from '../rewriter/image-layout';
 export type { FilterOptions, FilterReport } from './filters';
 
-import { drivers } from './drivers';
+import { type AttributionMethod, drivers } from './drivers';
+export type { AttributionMethod } from './drivers';
 
 /** Every method name Explainer.attribute accepts. */
-export function attributionMethods(): string[] {
-  return Object.keys(drivers);
+export function attributionMethods(): AttributionMethod[] {
+  return Object.keys(drivers) as AttributionMethod[];
 }

@@ -5,7 +5,7 @@ import { buildConstrained, buildReconstruction, constrainedNames, reconstruction
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
-import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, reconstruct, SearchOptions } from './drivers/cdeepex';
+import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, type ContrastMethod, reconstruct, SearchOptions } from './drivers/cdeepex';
 import { LoopSession } from './drivers/loop-session';
 import { Explainer, ExplainerOptions, modelLabel, readModel, TensorData, TensorInput } from './explainer';
 import { HeldValue, holdInputs } from '../rewriter/held-inputs';
@@ -17,8 +17,8 @@ export interface ContrastOptions extends Partial<SearchOptions> {
   /** The class the classifier gives the input (A) and the class asked about (B): "why A and not B?". */
   trueClass: number;
   probe: number;
-  /** `cdeepex` (default) or `xgems` (only llh_A = llh_B). */
-  method?: string;
+  /** `cdeepex` (default) or `xgems` (only llh_A = llh_B); any string is accepted by the compiler and checked when the call runs. */
+  method?: ContrastMethod | (string & {});
 }
 
 export interface ContrastResult {

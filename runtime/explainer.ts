@@ -27,7 +27,7 @@ import { backend, OrtTensor } from './backend';
 import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
-import { driverFor } from './drivers';
+import { type AttributionMethod, driverFor } from './drivers';
 import { takeLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
@@ -41,7 +41,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { checkThreads, createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { checkSessionOptions, createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -82,7 +82,12 @@ export interface ExplainerOptions {
 }
 
 export interface AttributeOptions extends RuleOptions, TargetOptions, PerturbationOptions, CamOptions {
-  method?: string;
+  /**
+   * One of `attributionMethods()` (default `gradient`), checked when the call runs: any string is
+   * accepted by the compiler, so that an options object written before the call (where TypeScript
+   * widens the name to `string`) can be passed.
+   */
+  method?: AttributionMethod | (string & {});
   /**
    * Class index for all rows, one per row, or omitted for the argmax of each row; a multi-index
    * (`[3, 17]` inside the list: `[[3, 17]]` for all rows) for tensors with several non-batch axes.
@@ -315,12 +320,12 @@ export class Explainer {
     checkKnown('Explainer.load', options, LOAD_KEYS);
     const source = modelSource(given);
     const model = readModel(source, options.baseDir);
-    checkThreads(options.sessionOptions?.intraOpNumThreads);
     return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source));
   }
 
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
   static fromModel(model: ModelProto, label: string, options: ExplainerOptions = {}, modelId?: string): Explainer {
+    checkSessionOptions(options.sessionOptions);
     const cache = options.cache && modelId !== undefined ? { store: options.cache, modelId } : undefined;
     return new Explainer(model, label, options.provider ?? (backend().fallback as Provider), options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched, options.fed);
   }
@@ -786,7 +791,7 @@ export class Explainer {
     // As `attribute` and `rewrite --shape` check it: a token model's rows are its embedding's ([L, width]), not the ids'.
     if (!this.joint) this.checkShape([1, ...rowDims]);
     let camNote: string | undefined;
-    const map = build.method ? undefined : (mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined);
+    const map = build.method ? undefined : mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined;
     const method = map ? undefined : build.method ?? this.method(options.method);
     const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);

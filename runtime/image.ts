@@ -2,6 +2,7 @@ import { ExplainError } from '../rewriter/errors';
 import { channelsLast } from '../rewriter/image-layout';
 import { pillowLuma, pillowNearest, pillowResize } from './pillow-resize';
 import { TensorData } from './tensors';
+import { lookupTable } from '../rewriter/lookup-table';
 
 export interface Rgb { width: number; height: number; data: Float32Array /* HWC, 0..1 */ }
 
@@ -65,13 +66,13 @@ const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];
 const normalize = (level: number, mean: number, std: number) => f(f(f(level / 255) - f(mean)) / f(std));
 
 /** Channel c's model value from `level(k)`, the pixel's 8-bit level of RGB channel k (or its luma), in float32 as each pipeline computes it. */
-const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channels: number) => number> = {
+const VALUE: Record<Preprocess, (level: (k: number) => number, c: number, channels: number) => number> = lookupTable({
   torchvision: (level, c, channels) => (channels === 3 ? normalize(level(c), MEAN[c], STD[c]) : f(level(c) / 255)),
   tf: (level, c) => f(f(level(c) / 127.5) - 1),
   caffe: (level, c) => f(level(2 - c) - f(CAFFE_BGR_MEAN[c])),
   none: (level, c) => f(level(c) / 255),
   pixels: (level, c) => level(c),
-};
+});
 
 /**
  * Image → model input (batch 1), as the Python pipeline of each preset makes it from the same file

@@ -1,15 +1,16 @@
 import { ExplainError } from '../rewriter/errors';
 import { halfToFloat } from '../rewriter/proto';
+import { lookupTable } from '../rewriter/lookup-table';
 
 export interface NdArray { data: Float32Array | Float64Array | BigInt64Array | Int32Array; dims: number[]; dtype: 'float32' | 'float64' | 'int64' | 'int32' }
 
-const DESCR: Record<string, NdArray['dtype']> = { '<f2': 'float32', '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32', '|u1': 'float32', '|i1': 'float32', '<u2': 'float32', '<i2': 'float32', '|b1': 'float32' };
+const DESCR: Record<string, NdArray['dtype']> = lookupTable({ '<f2': 'float32', '<f4': 'float32', '<f8': 'float64', '<i8': 'int64', '<i4': 'int32', '|u1': 'float32', '|i1': 'float32', '<u2': 'float32', '<i2': 'float32', '|b1': 'float32' });
 
 /** Narrow types read as float32 values (all exact): half floats, 8- and 16-bit integers such as uint8 images, booleans as 0/1 (a bool input's feed). */
-const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = {
+const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = lookupTable({
   '<f2': (b) => Float32Array.from(new Uint16Array(b), halfToFloat), '|u1': (b) => new Uint8Array(b), '|i1': (b) => new Int8Array(b),
   '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b), '|b1': (b) => Uint8Array.from(new Uint8Array(b), (v) => (v ? 1 : 0)),
-};
+});
 
 const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
 

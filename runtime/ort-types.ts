@@ -1,12 +1,13 @@
 import { DataType } from '../rewriter/proto';
 import { ortApi, OrtTensor } from './backend';
+import { lookupTable } from '../rewriter/lookup-table';
 
-const byOrtType: Record<string, number> = {
+const byOrtType: Record<string, number> = lookupTable({
   float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, int64: DataType.INT64,
   int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8,
   // onnxruntime's 16-bit quantization (QInt16/QUInt16 activations) computes these.
   int16: DataType.INT16, uint16: DataType.UINT16, uint32: DataType.UINT32,
-};
+});
 const byOnnxType = Object.fromEntries(Object.entries(byOrtType).map(([k, v]) => [v, k])) as Record<number, OrtTensor['type']>;
 
 export function onnxType(t: string): number {

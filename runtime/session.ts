@@ -21,9 +21,14 @@ const DEFAULTS: SessionOptions = { logSeverityLevel: 4, graphOptimizationLevel: 
 /** Intra-op threads at most: past this onnxruntime only slows (1,000 on 2 cores: 49 s for an MLP). */
 const MAX_THREADS = 256;
 
-/** The user's intra-op thread count: 0 (onnxruntime's choice) to MAX_THREADS. */
-export function checkThreads(threads: number | undefined): void {
+const LEVELS: GraphLevel[] = ['disabled', 'basic', 'extended', 'layout', 'all'];
+
+/** The user's session options that onnxruntime would reject with a TypeError of its own: the intra-op thread count (0, onnxruntime's choice, to MAX_THREADS) and the optimisation level. */
+export function checkSessionOptions(options: SessionOptions | undefined): void {
+  const threads = options?.intraOpNumThreads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= MAX_THREADS)) throw new ExplainError(`--threads (intraOpNumThreads): ${threads} is not an integer from 0 (onnxruntime's choice) to ${MAX_THREADS}`);
+  const level = options?.graphOptimizationLevel;
+  if (level !== undefined && !LEVELS.includes(level)) throw new ExplainError(`sessionOptions.graphOptimizationLevel: ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}`);
 }
 
 /**

@@ -448,6 +448,33 @@ test('CLI usage errors: unknown command, unknown flag, missing --input, --method
   assert.not.ok(fs.existsSync(at('never.onnx')), 'nothing written');
 });
 
+// Tables looked up by such names found Object.prototype's members: `--method constructor` failed with
+// "driver.attribute is not a function" (exit code 2), `--constructor 1` was taken, the command
+// `constructor` printed "[Function: Object]" and exited 0, a node of op type `toString` crashed the
+// reading of the model.
+test('names Object.prototype holds (constructor, toString, __proto__) are unknown names: as a command, an option, a method, a session option, an op type and an .npy dtype', async () => {
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    await cliFails([name], new RegExp(`unknown command '${name}'`));
+    await cliFails([name, '--help'], new RegExp(`unknown command '${name}'`));
+    await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, `--${name}`, '1'], new RegExp(`unknown option --${name}`));
+    await cliFails(['attribute', mlp.model, '--input', MLP_INPUT, '--method', name], new RegExp(`unknown method '${name}'`));
+    await cliFails(['rewrite', mlp.model, '--method', name, '--out', at('never.onnx')], new RegExp(`unknown method '${name}'`));
+    await cliFails(['visualize', mlp.model, '--input', MLP_INPUT, '--methods', name, '--out', at('never.png')], new RegExp(`unknown method '${name}'`));
+    const ex = await Explainer.load(mlp.model);
+    await apiFails(() => ex.attribute(mlp.input, { method: name }), new RegExp(`unknown method '${name}'`), `method ${name}`);
+    await apiFails(() => Explainer.load(mlp.model, { sessionOptions: { graphOptimizationLevel: name as 'all' } }), /graphOptimizationLevel: .* is not one of disabled, basic, extended, layout, all/, `level ${name}`);
+    fs.writeFileSync(at(`op-${name}.onnx`), tinyModel([4], 13, (em, x) => em.op(name, [em.op('Relu', [x])])));
+    for (const command of [['attribute', '--input', at('det-input.npy')], ['rewrite', '--out', at('never.onnx')]]) {
+      await cliFails([command[0], at(`op-${name}.onnx`), ...command.slice(1)], new RegExp(`No Op registered for ${name} with domain_version of 13`));
+    }
+    const info = await runCli(['info', at(`op-${name}.onnx`)]);
+    assert.ok(info.code === 0 && info.out.includes(`unsupported ops: ${name}`), `info lists ${name} as unsupported: ${info.err.join('|')}`);
+    writeRawNpy(at(`dtype-${name}.npy`), name, [1, 4], new Uint8Array(16));
+    await cliFails(['attribute', mlp.model, '--input', at(`dtype-${name}.npy`)], new RegExp(`dtype '${name}' is not supported`));
+  }
+  assert.not.ok(fs.existsSync(at('never.onnx')) || fs.existsSync(at('never.png')), 'nothing written');
+});
+
 // The README says options the run would not use are refused: these were accepted and ignored.
 test('CLI: options the method or the model would not use are refused in one line (an empty baseline too); --seed applies to any method inside --noise-tunnel', async () => {
   const run = ['attribute', mlp.model, '--input', MLP_INPUT];

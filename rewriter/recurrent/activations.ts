@@ -1,5 +1,6 @@
 import { Emitter, float } from '../emitter';
 import { ExplainError } from '../errors';
+import { lookupTable } from '../lookup-table';
 
 /** One activation function of an RNN, GRU or LSTM node, with its alpha and beta, and the node's cell clip. */
 export interface Activation { name: string; alpha: number; beta: number; clip?: number }
@@ -8,11 +9,11 @@ export interface Activation { name: string; alpha: number; beta: number; clip?: 
  * Which activations take alpha and beta, and their defaults when the node's lists run out
  * (onnxruntime's table; the ONNX spec leaves the defaults to the runtime).
  */
-const ARGS: Record<string, { alpha?: number; beta?: number }> = {
+const ARGS: Record<string, { alpha?: number; beta?: number }> = lookupTable({
   sigmoid: {}, tanh: {}, relu: {}, softsign: {}, softplus: {},
   affine: { alpha: 0, beta: 0 }, scaledtanh: { alpha: 0, beta: 0 }, hardsigmoid: { alpha: 0.2, beta: 0.5 },
   leakyrelu: { alpha: 0.01 }, thresholdedrelu: { alpha: 0 }, elu: { alpha: 1 },
-};
+});
 
 /** The node's `activations` with `activation_alpha` / `activation_beta` consumed in order, as the spec says, and its `clip`. */
 export function parseActivations(names: string[], alphas: number[], betas: number[], where: string, clip?: number): Activation[] {

@@ -6,11 +6,12 @@ import { DataType, ModelProto, NodeProto, TensorProto } from '../proto';
 import { isZeros } from '../zero-initial-states';
 import { parseActivations } from './activations';
 import { Cell, DirectionWeights, GRU_CELL, LSTM_CELL, RNN_CELL, State, transposed } from './cells';
+import { lookupTable } from '../lookup-table';
 
 /** Recurrent ops the canonizer replaces with their unrolled steps. */
-export const RECURRENT_CELLS: Record<string, Cell> = { RNN: RNN_CELL, GRU: GRU_CELL, LSTM: LSTM_CELL };
+export const RECURRENT_CELLS: Record<string, Cell> = lookupTable({ RNN: RNN_CELL, GRU: GRU_CELL, LSTM: LSTM_CELL });
 
-const DEFAULT_ACTIVATIONS: Record<string, string[]> = { RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] };
+const DEFAULT_ACTIVATIONS: Record<string, string[]> = lookupTable({ RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] });
 
 /**
  * Graph canonicalisation before the walk: every RNN, GRU and LSTM node of the main graph becomes

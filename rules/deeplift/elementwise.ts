@@ -4,6 +4,7 @@ import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext } from '../types';
 import { delta } from './delta';
 import { rescale } from './rescale';
+import { lookupTable } from '../../rewriter/lookup-table';
 
 /** A tensor on the input pass and the reference pass. */
 interface Pair { x: string; x0: string }
@@ -103,7 +104,7 @@ const where: BackwardRule = {
   },
 };
 
-const MULTI: Record<string, BackwardRule> = { Max: extremum(1), Min: extremum(-1), Clip: clip, Where: where };
+const MULTI: Record<string, BackwardRule> = lookupTable({ Max: extremum(1), Min: extremum(-1), Clip: clip, Where: where });
 
 /**
  * Element-wise ops: with one activation operand (Max(x, c), Pow(x, c), Clip with constant bounds)

@@ -5,6 +5,7 @@ import { topKGather } from '../ops/TopK';
 import { gradientOf } from '../registry';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { delta, maximum } from './delta';
+import { lookupTable } from '../../rewriter/lookup-table';
 
 /** The op's gradient (a routing to the winners) of signal g, optionally on the reference pass. */
 function route(ctx: RuleContext, g: string, onReference: boolean): (string | null | undefined)[] {
@@ -17,7 +18,7 @@ function route(ctx: RuleContext, g: string, onReference: boolean): (string | nul
 }
 
 /** Per selection op, the values of an X-shaped tensor at each output's winner on x. */
-const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = { MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather, TopK: topKGather };
+const GATHER: Record<string, (ctx: RuleContext, v: string) => string> = lookupTable({ MaxPool: maxPoolGather, GlobalMaxPool: globalMaxPoolGather, TopK: topKGather });
 
 /** Per output, 1 where x's winner moved less than |δy| (δy = change), else 0; reductions split δy among tied winners: any of them. */
 function stuckWinner(ctx: RuleContext, opType: string, dx: string, change: string): string {

@@ -18,9 +18,10 @@ import { DequantizeLinear } from '../ops/DequantizeLinear';
 import { Mul } from '../ops/Mul';
 import { categoryTable, opKey } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
+import { lookupTable } from '../../rewriter/lookup-table';
 
 /** Exact decompositions of the ops whose category has no common DeepLIFT rule (normalisations, reductions, Div, Mul by a reciprocal, quantizers and float8 casts, gathers at computed indices). */
-const EXACT: Record<string, BackwardRule> = {
+const EXACT: Record<string, BackwardRule> = lookupTable({
   Div: deepliftDiv,
   Softmax: deepliftSoftmax,
   LogSoftmax: deepliftLogSoftmax,
@@ -52,7 +53,7 @@ const EXACT: Record<string, BackwardRule> = {
   'com.microsoft.GridSample': deepliftGridSample,
   // The product rule, or Div's product split for a Mul by a reciprocal (RMSNorm).
   Mul: deepliftMul(bilinear(Mul)),
-};
+});
 
 const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, e.domain)];
 
@@ -60,7 +61,7 @@ const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, 
  * DeepLIFT (Shrikumar et al. 2016): multipliers through the chain rule, one rule per op category.
  * Linear and shape ops keep their gradient (m = w); attribution = m·(x − x⁰).
  */
-export const deeplift: Method = {
+export const deeplift: Method<'deeplift'> = {
   name: 'deeplift',
   reference: true,
   table: categoryTable({

@@ -27,13 +27,13 @@ function atRectifiers(rule: BackwardRule): Record<Category, Decision> {
   };
 }
 
-export const guidedBackprop: Method = {
+export const guidedBackprop: Method<'guided-backprop'> = {
   name: 'guided-backprop', reference: false,
   table: categoryTable(atRectifiers(guidedRelu)),
   attribution: (_em, { grad }) => grad,
 };
 
-export const deconvnet: Method = {
+export const deconvnet: Method<'deconvnet'> = {
   name: 'deconvnet', reference: false,
   table: categoryTable(atRectifiers(deconvRelu)),
   attribution: (_em, { grad }) => grad,

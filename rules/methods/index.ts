@@ -1,19 +1,15 @@
 import { Method } from '../../rewriter/augment';
+import { lookupTable } from '../../rewriter/lookup-table';
 import { deeplift } from './deeplift';
 import { gradient, inputXGradient, saliency } from './gradient';
 import { deconvnet, guidedBackprop } from './guided';
 import { lrpAlphaBeta, lrpEpsilon, lrpZPlus } from './lrp';
 
-export const methods: Record<string, Method> = {
-  [gradient.name]: gradient,
-  [saliency.name]: saliency,
-  [inputXGradient.name]: inputXGradient,
-  [deeplift.name]: deeplift,
-  [guidedBackprop.name]: guidedBackprop,
-  [deconvnet.name]: deconvnet,
-  [lrpEpsilon.name]: lrpEpsilon,
-  [lrpAlphaBeta.name]: lrpAlphaBeta,
-  [lrpZPlus.name]: lrpZPlus,
-};
+const backpropMethods = [gradient, saliency, inputXGradient, deeplift, guidedBackprop, deconvnet, lrpEpsilon, lrpAlphaBeta, lrpZPlus] as const;
 
-export const methodNames = Object.keys(methods);
+/** The methods that are one rule-modified backward pass. */
+export type BackpropMethodName = (typeof backpropMethods)[number]['name'];
+
+export const methods: Record<string, Method> = lookupTable(Object.fromEntries(backpropMethods.map((m) => [m.name, m])));
+
+export const methodNames: BackpropMethodName[] = backpropMethods.map((m) => m.name);

@@ -163,7 +163,7 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
   };
 }
 
-function lrpMethod(name: string, weighted: (e: RuleEntry) => BackwardRule): Method {
+function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => BackwardRule): Method<N> {
   const table = categoryTable({
     shape: 'gradient',
     constant: 'gradient',

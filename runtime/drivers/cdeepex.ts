@@ -8,6 +8,7 @@ import { hostData, LoopSession } from './loop-session';
 import { gaussNewton, Linearisation } from './gauss-newton';
 import { lbfgs } from './lbfgs';
 import { normals } from '../random';
+import { lookupTable } from '../../rewriter/lookup-table';
 
 /** What the two searches need of the prepared graphs (runtime/contrastive.ts builds them). */
 export interface ContrastGraphs {
@@ -51,10 +52,14 @@ export interface SearchOptions {
 }
 
 /** The CDeepEx/xGEMs variants: which constraints the constrained search keeps. */
-export const CONTRAST_METHODS: Record<string, { inequalities: boolean }> = {
+const contrastMethods = lookupTable({
   cdeepex: { inequalities: true },
   xgems: { inequalities: false },
-};
+});
+
+export type ContrastMethod = keyof typeof contrastMethods;
+
+export const CONTRAST_METHODS: Record<string, { inequalities: boolean }> = contrastMethods;
 
 const PENALTY_MAX = 1e4;
 const STALL_LIMIT = 8;

@@ -1,6 +1,7 @@
-import { mapMethods } from '../../rewriter/maps';
+import { MapMethodName, mapMethods } from '../../rewriter/maps';
 import { ExplainError } from '../../rewriter/errors';
-import { methodNames } from '../../rules/methods';
+import { lookupTable } from '../../rewriter/lookup-table';
+import { BackpropMethodName, methodNames } from '../../rules/methods';
 import type { AttributeOptions } from '../explainer';
 import { backprop } from './backprop';
 import { featureAblation, featurePermutation } from './feature-ablation';
@@ -14,9 +15,8 @@ import { deepliftShap, gradientShap } from './shap';
 import { kernelShap, shapleyValues, shapleyValueSampling } from './shapley';
 import { Driver } from './types';
 
-/** The driver of every method name the Explainer accepts. */
-export const drivers: Record<string, Driver> = {
-  ...Object.fromEntries([...methodNames, ...Object.keys(mapMethods)].map((m) => [m, backprop])),
+const driverTable = lookupTable({
+  ...(Object.fromEntries([...methodNames, ...Object.keys(mapMethods)].map((m) => [m, backprop])) as Record<BackpropMethodName | MapMethodName, Driver>),
   occlusion,
   'feature-ablation': featureAblation,
   'feature-permutation': featurePermutation,
@@ -31,7 +31,13 @@ export const drivers: Record<string, Driver> = {
   'shapley-value-sampling': shapleyValueSampling,
   'kernel-shap': kernelShap,
   lime,
-};
+} satisfies Record<string, Driver>);
+
+/** Every method name Explainer.attribute accepts. */
+export type AttributionMethod = keyof typeof driverTable;
+
+/** The driver of every method name the Explainer accepts. */
+export const drivers: Record<string, Driver> = driverTable;
 
 /** The driver of a method, inside Captum's NoiseTunnel when `noiseTunnel` is set. */
 export function driverFor(options: AttributeOptions): Driver {
