@@ -286,13 +286,13 @@ export class Explainer {
     for (const i of left) this.warn(`${label}: --wrt all: input '${i.name}' [${i.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row, not explained (--unbatched explains the model as one sample)`);
     const steering = wrt === 'all' ? explainableFloats(declared).filter((i) => !computesWith(original, i.name)) : [];
     for (const i of steering) this.warn(`${label}: --wrt all: input '${i.name}' is read only by ArgMax, comparisons or shapes: it is fed, not explained`);
-    const lookups = Object.values(chosen.embeddings);
+    const lookups = [...chosen.embeddings.values()];
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
     const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;
     if (bag) throw new ExplainError(`${label}: ${new GraphView(model, label).nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the text holds the tokens of every bag, one sample; explain it with --unbatched (API: unbatched: true; logits [1, bags, classes], target BAG:CLASS), or export the model with 2-D ids [N, L] (offsets None), whose rows are explained as a batch`);
     const readsInput = (e: Embedding) => original.inputs.some((i) => i.name === original.producer.get(e.output)?.input?.[1]);
     if (unbatched && lookups.some((e) => !readsInput(e))) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
-    const cut = Object.entries(chosen.embeddings).reduce((v, [ids, e]) => new GraphView(cutAtEmbedding(v, e, original.inputs.find((i) => i.name === ids)!), label), original);
+    const cut = [...chosen.embeddings].reduce((v, [ids, e]) => new GraphView(cutAtEmbedding(v, e, original.inputs.find((i) => i.name === ids)!), label), original);
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).
     // So is an input whose fixed first dim is not the batch the explained input fixes (a weight matrix [3, 4] beside rows [2, 3]).
     const batch = chosen.inputs[0].dims[0];
@@ -307,10 +307,10 @@ export class Explainer {
     this.view = batchless.size ? new GraphView(withRowAxis(cut.model, new Set(batchless.keys())), label) : cut;
     // Such an input's sizes keep the names the model gives them (the view names them apart).
     this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return own ? { ...i, unbatched: own.dims, params: [i.params[0], ...own.params], handedBack: own.handedBack, otherBatch: otherBatch(own) || undefined } : i; });
-    this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings[c.name]?.output ?? c.name))!);
+    this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings.get(c.name)?.output ?? c.name))!);
     this.input = this.explained[0];
     this.joint = chosen.joint;
-    this.tokenInputs = new Map(chosen.inputs.filter((c) => chosen.embeddings[c.name]).map((c) => [chosen.embeddings[c.name].output, tokenTable(original, c, chosen.embeddings[c.name])]));
+    this.tokenInputs = new Map(chosen.inputs.flatMap((c) => { const e = chosen.embeddings.get(c.name); return e ? [[e.output, tokenTable(original, c, e)] as const] : []; }));
     this.tokens = this.tokenInputs.get(this.input.name);
     this.io = ioNames(this.view);
   }

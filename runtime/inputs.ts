@@ -145,7 +145,7 @@ export const ALL_INPUTS = 'all';
  * 'all' (every float input) or a list of inputs, float or token ids. `embeddings` holds the lookup
  * of each token-id input explained, by input name.
  */
-export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[] = []): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
+export function explainedInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[] = []): { inputs: ModelInput[]; joint: boolean; embeddings: Map<string, Embedding> } {
   const chosen = chooseInputs(view, inputs, wrt, label, fed);
   const shapeless = chosen.inputs.find((i) => i.rankUnknown);
   if (shapeless) fail(noShape(shapeless, label));
@@ -162,7 +162,7 @@ export function computesWith(view: GraphView, name: string): boolean {
   return descendants(view, [name], (n) => !STRUCTURAL_OPS.has(n.op_type ?? '')).size > 1;
 }
 
-function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[]): { inputs: ModelInput[]; joint: boolean; embeddings: Record<string, Embedding> } {
+function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[]): { inputs: ModelInput[]; joint: boolean; embeddings: Map<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
   const named = (name: string) => {
     const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
@@ -185,23 +185,23 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
     if (!chosen.length) fail(`${label}: --wrt ${wrt}: the model has no float input (inputs: ${list})${joinIds}`);
     const twice = chosen.find((i, k) => chosen.indexOf(i) !== k);
     if (twice) fail(`${label}: --wrt ${(wrt as string[]).join(',')}: '${twice.name}' is named twice`);
-    return { inputs: chosen, joint: true, embeddings: Object.fromEntries(chosen.filter(isIdsInput).map((i) => [i.name, lookupOf(i)])) };
+    return { inputs: chosen, joint: true, embeddings: new Map(chosen.filter(isIdsInput).map((i) => [i.name, lookupOf(i)])) };
   }
-  const tokenInput = (i: ModelInput) => ({ inputs: [i], joint: false, embeddings: { [i.name]: lookupOf(i) } });
+  const tokenInput = (i: ModelInput) => ({ inputs: [i], joint: false, embeddings: new Map([[i.name, lookupOf(i)]]) });
   if (wrt !== undefined) {
     const input = named(wrt);
-    return isIdsInput(input) ? tokenInput(input) : { inputs: [input], joint: false, embeddings: {} };
+    return isIdsInput(input) ? tokenInput(input) : { inputs: [input], joint: false, embeddings: new Map<string, Embedding>() };
   }
   // torch.onnx.export(..., export_params=False): the parameters are inputs and no initializer holds them.
   const allFloats = inputs.filter((i) => isFloatType(i.elemType) && !isCacheInput(i));
   const weightless = !view.initializers.size && allFloats.length > 1 && allFloats.some((i) => /weight|bias/i.test(i.name));
   if (weightless) fail(`${label}: the model holds no weights: its parameters are inputs (${allFloats.length} float inputs: '${allFloats[0].name}', '${allFloats[1].name}', …), as torch.onnx.export writes with export_params=False; export it with its parameters`);
-  if (floats.length === 1) return { inputs: floats, joint: false, embeddings: {} };
+  if (floats.length === 1) return { inputs: floats, joint: false, embeddings: new Map<string, Embedding>() };
   const unfed = floats.filter((i) => !fed.includes(i.name));
-  if (floats.length > 1 && unfed.length === 1) return { inputs: unfed, joint: false, embeddings: {} };
+  if (floats.length > 1 && unfed.length === 1) return { inputs: unfed, joint: false, embeddings: new Map<string, Embedding>() };
   // TF1's label placeholder beside the images (y_ → ArgMax → Equal → accuracy) is fed, not explained.
   const computing = floats.filter((i) => computesWith(view, i.name));
-  if (floats.length > 1 && computing.length === 1) return { inputs: computing, joint: false, embeddings: {} };
+  if (floats.length > 1 && computing.length === 1) return { inputs: computing, joint: false, embeddings: new Map<string, Embedding>() };
   if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).

@@ -475,6 +475,32 @@ test('names Object.prototype holds (constructor, toString, __proto__) are unknow
   assert.not.ok(fs.existsSync(at('never.onnx')) || fs.existsSync(at('never.png')), 'nothing written');
 });
 
+// An input named toString took Function.prototype.toString for its token-id embedding ("Cannot read
+// properties of undefined (reading 'map')", exit code 2, for every command).
+test('tensors named as Object.prototype members (an input toString, constructor or __proto__; hasOwnProperty, valueOf) are explained as any others', async () => {
+  const W = Float32Array.from({ length: 12 }, (_, k) => Math.sin(k + 1));
+  const x = Float32Array.from([0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.2, 0.9]);
+  for (const name of ['toString', 'constructor', '__proto__']) {
+    const model: ModelProto = {
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g', initializer: [makeTensor('W', [4, 3], W, DataType.FLOAT)],
+        node: [{ op_type: 'Relu', input: [name], output: ['hasOwnProperty'] }, { op_type: 'MatMul', input: ['hasOwnProperty', 'W'], output: ['valueOf'] }],
+        input: [valueInfo(name, DataType.FLOAT, ['N', 4])], output: [valueInfo('valueOf', DataType.FLOAT, ['N', 3])],
+      },
+    };
+    const ex = await Explainer.load(encodeModel(model));
+    const expected = Array.from(x, (v, k) => (v > 0 ? W[(k % 4) * 3 + 1] : 0));
+    for (const method of ['gradient', 'deeplift', 'integrated-gradients', 'occlusion'] as const) {
+      const r = await ex.attribute({ data: x, dims: [2, 4] }, { method, target: 1, window: [1] });
+      const want = method === 'gradient' ? expected : expected.map((g, k) => g * x[k]);
+      assert.ok(relL2(r.attributions.data as Float32Array, Float32Array.from(want)) < 1e-5, `${name}: ${method}`);
+    }
+    const layer = await ex.attribute({ data: x, dims: [2, 4] }, { method: 'layer-activation', layer: 'hasOwnProperty' });
+    assert.equal(Array.from(layer.attributions.data as Float32Array), Array.from(x, (v) => Math.max(v, 0)), `${name}: layer hasOwnProperty`);
+  }
+});
+
 // The README says options the run would not use are refused: these were accepted and ignored.
 test('CLI: options the method or the model would not use are refused in one line (an empty baseline too); --seed applies to any method inside --noise-tunnel', async () => {
   const run = ['attribute', mlp.model, '--input', MLP_INPUT];
