@@ -2,7 +2,7 @@ import { checkKnown } from './known-options';
 import { ExplainError } from '../rewriter/errors';
 import { rowMajorStrides } from '../rewriter/proto';
 import { Explainer, TensorInput } from './explainer';
-import { requireActivationLayer, tensorsAt } from './drivers/forward';
+import { activationLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
 import { fillValues, internalBatch, Job, perturbedRows, PerturbationOptions } from './drivers/perturbation';
 import { DenseInput, pickFeeds, TensorData } from './tensors';
@@ -90,29 +90,28 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);
   const prepared = await ex.prepare(rowDims, undefined, options.feeds);
-  const shape = prepared.facts.shapes.get(options.layer);
-  if (!shape) throw new ExplainError(`${ex.label}: no tensor named '${options.layer}' (onnx-explain info --layers lists the layers)`);
+  const layer = activationLayer(ex, prepared, options.layer, 'rank');
+  const shape = prepared.facts.shapes.get(layer)!;
   if (shape.length < 2) throw new ExplainError(`${ex.label}: layer '${options.layer}' of shape [${shape}] has no channels after a batch axis`);
-  requireActivationLayer(ex, prepared, options.layer, 'rank');
   // The default top 5, of a layer of fewer channels: all of them.
   const k = options.top ?? Math.min(5, shape[1]);
   if (!Number.isInteger(k) || k < 1 || k > shape[1]) throw new ExplainError(`top: ${k} is not between 1 and the layer's ${shape[1]} channels`);
-  const run = await tensorsAt(ex, rowDims, [options.layer], undefined, options.feeds);
+  const run = await tensorsAt(ex, rowDims, [layer], undefined, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);
-  const rows: FilterRow[] = channelMeans((await run(x, side))[options.layer]).map((means) => ({ means, top: topK(means, k) }));
+  const rows: FilterRow[] = channelMeans((await run(x, side))[layer]).map((means) => ({ means, top: topK(means, k) }));
   const regions: { region: Occluded['region']; indices: Int32Array }[] = options.boxes
     ? options.boxes.map((box) => ({ region: box, indices: boxIndices(rowDims, box) }))
     : options.window ? occlusionWindows(rowDims, options.window, options.stride).map((w) => ({ region: w.start, indices: w.indices })) : [];
   const batch = internalBatch(options);
   // The layer's shape at these rows (the probe saw one).
   const atRows = [x.dims[0], ...shape.slice(1)];
-  if (!regions.length) return { layer: options.layer, shape: atRows, rows };
+  if (!regions.length) return { layer, shape: atRows, rows };
   const jobs: Job[] = regions.flatMap(({ indices }) => rows.map((_, row) => ({ row, indices })));
   const fill = fillValues(ex, x, options);
   rows.forEach((r) => { r.occluded = []; });
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
-    const means = channelMeans((await run(perturbedRows(x, chunk, fill), pickFeeds(side, chunk.map((job) => job.row))))[options.layer]);
+    const means = channelMeans((await run(perturbedRows(x, chunk, fill), pickFeeds(side, chunk.map((job) => job.row))))[layer]);
     chunk.forEach((job, slot) => {
       const row = rows[job.row];
       const top = topK(means[slot], k);
@@ -125,5 +124,5 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
     });
     options.progress?.(Math.min(start + batch, jobs.length), jobs.length);
   }
-  return { layer: options.layer, shape: atRows, rows };
+  return { layer, shape: atRows, rows };
 }

@@ -48,6 +48,14 @@ test('filters: top-k channels and their means equal a brute-force mean over the 
   });
 });
 
+test('filters --layer takes a node name for its output, as maximize does', async () => {
+  const ex = await Explainer.load(MODEL);
+  const node = ex.view.nodes.find((n) => n.output?.[0] === LAYER)!.name!;
+  const byTensor = await filterSensitivity(ex, input(), { layer: LAYER, top: 3 });
+  const byNode = await filterSensitivity(ex, input(), { layer: node, top: 3 });
+  assert.equal(byNode, byTensor);
+});
+
 test('filters with occluded boxes: each occlusion\'s top-k, shared count and per-channel change by brute force', async () => {
   const x = input();
   const boxes: [number, number][][] = [[[0, 8], [0, 8]], [[4, 16], [2, 9]]];
@@ -84,7 +92,7 @@ test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line e
   const img = PNG.sync.read(fs.readFileSync(png));
   assert.ok(img.width >= 480 && img.height === 240);
   const errors: [string[], RegExp][] = [
-    [['--layer', 'nope'], /no tensor named 'nope'/],
+    [['--layer', 'nope'], /no tensor or node named 'nope'/],
     [[], /--layer NAME is required/],
     [['--layer', LAYER, '--occlude', 'grid'], /--occlude grid needs --window/],
     [['--layer', LAYER, '--occlude', '0:8,x'], /'x' in '0:8,x' is not a range START:END/],

@@ -136,6 +136,31 @@ test('a channels-last image model [N, H, W, 3] is maximised as its channels-firs
   assert.ok(Math.abs(last.final - first.final) < 1e-4 * (1 + Math.abs(first.final)));
 });
 
+// low [0] with high per channel built both bounds' broadcast shape from low's length (onnxruntime
+// refused the graph: 3 values in a [1, 1, 1, 1] constant), and drew every channel's noise under high[0].
+test('a bound given once and the other per channel: the same image as both per channel; one stage runs --steps steps (it ran ×growth)', async () => {
+  const ex = await Explainer.load(twinCnn(false));
+  const options = { target: 1, stages: 1, steps: 6, startSize: 8, seed: 3 };
+  const once = await maximize(ex, { ...options, low: [0], high: [1, 2, 3] });
+  const both = await maximize(ex, { ...options, low: [0, 0, 0], high: [1, 2, 3] });
+  assert.equal(once.objective.length, 6, 'one stage: --steps Adam steps');
+  assert.equal(Array.from(once.image.data), Array.from(both.image.data));
+  const plane = 8 * 8;
+  for (let c = 0; c < 3; c++) {
+    const first = both.image.data.subarray(c * plane, (c + 1) * plane);
+    assert.ok(Math.max(...first) > 0.3 * (c + 1) && Math.max(...first) <= c + 1, `channel ${c} within its own box [0, ${c + 1}]`);
+  }
+  const fails = async (o: Record<string, unknown>, cause: RegExp) => {
+    const e = await maximize(ex, { ...options, ...o }).then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof Error && cause.test(e.message), `${JSON.stringify(o)}: ${e?.message}`);
+  };
+  // |x|^(p−1) is infinite at a pixel clamped to 0 (NaN at step 4, blamed on the weights); a side of 1 left TV dividing by 0 positions.
+  await fails({ lpWeight: 0.1, p: 0.5 }, /^maximize: p 0\.5 must be a finite number ≥ 1$/);
+  await fails({ tvWeight: 0.1, tvBeta: -1 }, /^maximize: tv-beta -1 must be a finite number > 0$/);
+  await fails({ tvWeight: 0.1, startSize: 1 }, /^maximize: a stage's image side would be 1 pixels \(at least 2 for total variation/);
+  await fails({ startSize: 0 }, /^maximize: a stage's image side would be 0 pixels/);
+});
+
 test('a model with a second input (a fed mask, int64): maximised with that input held as fed; the reported activation is a forward with it; the CLI takes --feed', async () => {
   // y = (Tanh(x·W) ⊙ Cast(mask))·V [N, 2]: a mask of zeros at half the features changes the optimum.
   const em = new Emitter(13, DataType.FLOAT, 'masked');

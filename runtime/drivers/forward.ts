@@ -9,13 +9,20 @@ import { PooledSession } from '../session-pool';
 import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
 
 /**
- * A layer of activations to rank or maximise (`use`) per input row: tensor `at`, named `layer` by
- * the user. Integers (a quantized layer) and tensors without one row per input row are refused in one line.
+ * The tensor of a layer of activations to rank or maximise (`use`) per input row, named `layer` by
+ * the user: a tensor, or a node (its first output). Integers (a quantized layer) and tensors without
+ * one row per input row are refused in one line.
  */
-export function requireActivationLayer(ex: Explainer, { facts, batchDynamic }: { facts: TensorFacts; batchDynamic: boolean }, at: string, use: string, layer = at): void {
+export function activationLayer(ex: Explainer, { facts, batchDynamic }: { facts: TensorFacts; batchDynamic: boolean }, layer: string, use: string): string {
+  const at = facts.shapes.has(layer) ? layer : ex.view.nodes.find((n) => n.name === layer)?.output?.[0];
+  if (!at || !facts.shapes.has(at)) {
+    const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
+    throw new ExplainError(`${ex.label}: no tensor or node named '${layer}' (tensors are e.g. ${some}; onnx-explain info --layers lists the layers)`);
+  }
   const dtype = facts.dtypes.get(at);
   if (!isFloatType(dtype)) throw new ExplainError(`${ex.label}: layer '${layer}' holds ${typeName(dtype ?? 0)} values, not activations to ${use} (onnx-explain info --layers lists the float layers)`);
   if (!holdsRows(facts, at, batchDynamic)) throw new ExplainError(`${ex.label}: layer '${layer}' has shape [${facts.shapes.get(at)}] at batch 1 with no batch on axis 0: no activations per input row to ${use}`);
+  return at;
 }
 
 /**

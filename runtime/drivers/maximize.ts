@@ -7,7 +7,7 @@ import { firstNonFinite } from '../finite';
 import { Progress } from '../progress';
 import { DenseInput, floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
-import { requireActivationLayer } from './forward';
+import { activationLayer } from './forward';
 import { cachedLoopSession, hostData } from './loop-session';
 import { objectKey } from '../object-key';
 import { uniform } from '../random';
@@ -66,7 +66,6 @@ interface Objective { at: string; seedAt: (shape: number[]) => Float32Array; des
 
 /** What is maximised: a class logit (e_k on the logits) or a channel's mean (1/(H·W) on channel c). */
 function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Objective {
-  const { facts } = prepared;
   if ((o.target === undefined) === (o.layer === undefined)) throw new ExplainError('maximize: give either a target class or a layer and channel');
   if (o.layer !== undefined && o.output !== undefined) throw new ExplainError('maximize: --output names the class scores of a --target; a --layer objective uses none');
   if (o.target !== undefined && o.channel !== undefined) throw new ExplainError('maximize: --channel picks a channel of a --layer objective; a --target objective uses none');
@@ -85,13 +84,7 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
       },
     };
   }
-  const name = o.layer!;
-  const at = facts.shapes.has(name) ? name : ex.view.nodes.find((n) => n.name === name)?.output?.[0];
-  if (!at || !facts.shapes.has(at)) {
-    const some = ex.view.nodes.slice(0, 6).map((n) => n.output?.[0]).join(', ');
-    throw new ExplainError(`${ex.label}: no tensor or node named '${name}' (tensors are e.g. ${some}; onnx-explain info lists the nodes)`);
-  }
-  requireActivationLayer(ex, prepared, at, 'maximise', name);
+  const at = activationLayer(ex, prepared, o.layer!, 'maximise');
   const c = o.channel ?? 0;
   return {
     at, describe: `mean of channel ${c} of '${at}'`,
@@ -109,12 +102,13 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
 const MAX_STEPS = 1_000_000;
 const MAX_SIDE = 4096;
 
-function checkSchedule(o: { stages: number; steps: number; growth: number; upscale: number; total: number; side: number; lr: number; beta1: number; beta2: number; lpWeight: number; tvWeight: number; blur: number }): void {
+function checkSchedule(o: { stages: number; steps: number; growth: number; upscale: number; total: number; side: number; smallest: number; lr: number; beta1: number; beta2: number; tvWeight: number; blur: number }): void {
   const fail = (m: string) => { throw new ExplainError(`maximize: ${m}`); };
   if (!Number.isInteger(o.stages) || o.stages < 1) fail(`stages ${o.stages} must be a positive integer`);
   if (!Number.isInteger(o.steps) || o.steps < 1) fail(`steps ${o.steps} must be a positive integer`);
   for (const [name, v] of [['growth', o.growth], ['upscale', o.upscale], ['lr', o.lr]] as const) if (!(Number.isFinite(v) && v > 0)) fail(`${name} ${v} must be a finite number > 0`);
-  for (const [name, v] of [['lp-weight', o.lpWeight], ['tv-weight', o.tvWeight], ['blur', o.blur]] as const) if (!(Number.isFinite(v) && v >= 0)) fail(`${name} ${v} must be a finite number ≥ 0`);
+  if (!(Number.isFinite(o.blur) && o.blur >= 0)) fail(`blur ${o.blur} must be a finite number ≥ 0`);
+  if (!(o.smallest >= (o.tvWeight ? 2 : 1))) fail(`a stage's image side would be ${o.smallest} pixels (at least ${o.tvWeight ? '2 for total variation' : 1}: raise --start-size or --upscale)`);
   if (o.blur > MAX_SIDE) fail(`blur σ ${o.blur} is wider than any image (at most ${MAX_SIDE} pixels)`);
   // Adam's moment decay rates (Kingma & Ba 2015, Alg. 1): β ∈ [0, 1).
   for (const [name, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) if (!(v >= 0 && v < 1)) fail(`${name} ${v} must be in [0, 1)`);
@@ -130,12 +124,15 @@ function imageAxes(dims: number[]): { channel: number; spatial: [number, number]
 
 /** The Lp and TV terms of the objective (rewriter/regularizers.ts) with their defaults. */
 function regularizers(o: MaximizeOptions, dims: number[]) {
-  const axes = imageAxes(dims)?.spatial;
-  if (o.tvWeight && !axes) throw new ExplainError('maximize: total variation (--tv-weight) needs an image input [N, C, H, W] or [N, H, W, C]');
-  return {
-    lp: { weight: o.lpWeight ?? 0, p: o.p ?? 6 },
-    tv: { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: axes ?? [] },
-  };
+  const fail = (m: string) => { throw new ExplainError(`maximize: ${m}`); };
+  const lp = { weight: o.lpWeight ?? 0, p: o.p ?? 6 };
+  const tv = { weight: o.tvWeight ?? 0, beta: o.tvBeta ?? 2, axes: imageAxes(dims)?.spatial ?? [] };
+  for (const [name, v] of [['lp-weight', lp.weight], ['tv-weight', tv.weight]] as const) if (!(Number.isFinite(v) && v >= 0)) fail(`${name} ${v} must be a finite number ≥ 0`);
+  // Mahendran & Vedaldi's α-norm needs α ≥ 1: below it |x|^(p−1) is infinite at a pixel the box clamps to 0 (NaN steps).
+  if (lp.weight && !(Number.isFinite(lp.p) && lp.p >= 1)) fail(`p ${lp.p} must be a finite number ≥ 1`);
+  if (tv.weight && !(Number.isFinite(tv.beta) && tv.beta > 0)) fail(`tv-beta ${tv.beta} must be a finite number > 0`);
+  if (tv.weight && !tv.axes.length) fail('total variation (--tv-weight) needs an image input [N, C, H, W] or [N, H, W, C]');
+  return { lp, tv };
 }
 
 /**
@@ -159,7 +156,7 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
  * gradient and the Adam step; rewriter/maximize-graph.ts). Stages: models with free spatial
  * sizes start at `startSize` and grow ×`upscale` per stage (bilinear), fixed-size models stay at
  * their size; a Gaussian blur follows every stage but the last. The first half of the stages
- * runs `steps` Adam steps each, each later stage ×`growth` more (Amirli: 20 rising ×1.3).
+ * (⌈stages/2⌉) runs `steps` Adam steps each, each later stage ×`growth` more (Amirli: 20 rising ×1.3).
  */
 const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
   target: true, layer: true, channel: true, output: true, lr: true, beta1: true, beta2: true, stages: true, steps: true, growth: true, startSize: true,
@@ -187,14 +184,17 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const low = o.low ?? [0], high = o.high ?? [1];
   const perChannel = (v: number[]) => (v.length === 1 ? v : v.length === planes ? v : (() => { throw new ExplainError(`maximize: ${v.length} range values for ${planes} channels`); })());
   const lo = perChannel(low), hi = perChannel(high);
-  const boxDims = isImage ? (hwc ? [1, 1, 1, lo.length] : [1, lo.length, 1, 1]) : [1];
-  const box = { lo: { values: lo, dims: lo.length > 1 ? boxDims : [1] }, hi: { values: hi, dims: hi.length > 1 ? boxDims : [1] } };
+  // Each bound broadcast on its own: one value for all channels, or one per channel.
+  const boxDims = (n: number) => (n > 1 ? (hwc ? [1, 1, 1, n] : [1, n, 1, 1]) : [1]);
+  const box = { lo: { values: lo, dims: boxDims(lo.length) }, hi: { values: hi, dims: boxDims(hi.length) } };
   const hyper = { ...ADAM_DEFAULTS, lr: o.lr ?? ADAM_DEFAULTS.lr, beta1: o.beta1 ?? ADAM_DEFAULTS.beta1, beta2: o.beta2 ?? ADAM_DEFAULTS.beta2 };
   const steps = o.steps ?? 20;
   const growth = o.growth ?? 1.3;
-  const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.floor(stages / 2) + 1));
+  const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.ceil(stages / 2) + 1));
   const total = Array.from({ length: stages }, (_, k) => stepsAt(k)).reduce((a, b) => a + b, 0);
-  checkSchedule({ stages, steps, growth, upscale, total, side: Math.max(0, ...sizeAt(stages - 1)), ...hyper, lpWeight: o.lpWeight ?? 0, tvWeight: o.tvWeight ?? 0, blur: o.blur ?? 1 });
+  const terms = regularizers(o, dims);
+  const sides = Array.from({ length: stages }, (_, k) => sizeAt(k)).flat();
+  checkSchedule({ stages, steps, growth, upscale, total, side: Math.max(0, ...sizeAt(stages - 1)), smallest: Math.min(Infinity, ...sides), ...hyper, tvWeight: terms.tv.weight, blur: o.blur ?? 1 });
 
   // Seeded noise in the middle fifth of the box (FeatureVis / Amirli start from faint noise).
   const rand = uniform(o.seed ?? 0);
@@ -203,8 +203,8 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   let x: Float32Array = new Float32Array(rowSize);
   const planeSize = isImage ? h0 * w0 : rowSize;
   x.forEach((_, i) => {
-    const c = Math.floor(i / planeSize) % lo.length;
-    const l = lo[c], u = hi[hi.length > 1 ? c : 0];
+    const c = Math.floor(i / planeSize);
+    const l = lo[lo.length > 1 ? c : 0], u = hi[hi.length > 1 ? c : 0];
     x[i] = l + (u - l) * (0.4 + 0.2 * rand());
   });
 
@@ -227,7 +227,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const io = maximizeNames(prepared.view);
     const initial = floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]);
     const session = await cachedLoopSession(ex, `maximize/${objectKey(prepared)}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
-      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...regularizers(o, dims),
+      view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...terms,
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
     }));
     const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]), ...ex.sideFeeds(initial, o.feeds) };
