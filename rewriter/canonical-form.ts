@@ -8,7 +8,7 @@ import { readInFloat32 } from './half-precision';
 import { matMulNBitsToMatMul } from './matmul-nbits';
 import { firstPassOfMergedDecoder } from './merged-decoder';
 import { mapSubgraphs, nodeReads } from './graph-view';
-import { GraphProto, ModelProto } from './proto';
+import { GraphProto, ModelProto, toNumber, ValueInfoProto } from './proto';
 import { expandFunctionOps } from './onnx-functions';
 import { onnxMlToStandard } from './onnx-ml';
 import { inlineLocalFunctions } from './local-functions';
@@ -29,6 +29,7 @@ import { zeroInitialStatesDropped } from './zero-initial-states';
  */
 const READINGS: ((model: ModelProto, label: string) => ModelProto)[] = [
   inlineLocalFunctions, // the model's own functions replaced by their bodies
+  zeroBatchFreed, // a batch axis declared of size 0 (tf2onnx's Keras models of unknown batch) free
   zeroInitialStatesDropped, // recurrent cells' all-zero constant initial states left out (the spec's default)
   withoutTrailingEmptyInputs, // optional inputs named '' at the end left out
   sliceIndicesAsVectors, // Slice's scalar starts/ends/axes/steps as 1-D tensors
@@ -86,4 +87,27 @@ function withoutTrailingEmptyInputs(model: ModelProto): ModelProto {
   });
   const read = graph(model.graph!);
   return changed ? { ...model, graph: read } : model;
+}
+
+/**
+ * A first axis declared of size 0 on the graph's data inputs (tf2onnx writes a Keras model's batch
+ * so when it did not know it; onnxruntime then runs the model on no rows only) is made free, on the
+ * outputs and value_info too; all-zero initial states of that batch ([1, 0, H]) are then dropped as
+ * any zero state.
+ */
+function zeroBatchFreed(model: ModelProto): ModelProto {
+  const graph = model.graph!;
+  const zero = (v: ValueInfoProto) => {
+    const d = v.type?.tensor_type?.shape?.dim?.[0];
+    return !!d && Object.hasOwn(d, 'dim_value') && toNumber(d.dim_value) === 0;
+  };
+  const weights = new Set((graph.initializer ?? []).map((t) => t.name));
+  if (!(graph.input ?? []).some((v) => !weights.has(v.name) && zero(v))) return model;
+  const freed = (v: ValueInfoProto): ValueInfoProto => {
+    if (!zero(v)) return v;
+    const tt = v.type!.tensor_type!;
+    return { ...v, type: { ...v.type, tensor_type: { ...tt, shape: { dim: [{ dim_param: 'batch' }, ...tt.shape!.dim!.slice(1)] } } } };
+  };
+  const inputs = (graph.input ?? []).map((v) => (weights.has(v.name) ? v : freed(v)));
+  return { ...model, graph: { ...graph, input: inputs, output: (graph.output ?? []).map(freed), value_info: (graph.value_info ?? []).map(freed) } };
 }

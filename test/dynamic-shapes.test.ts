@@ -30,6 +30,34 @@ function model(spatial: (number | string)[]): Uint8Array {
 
 const input = (h: number, w: number) => ({ data: Float32Array.from({ length: 2 * 3 * h * w }, (_, i) => Math.sin(i * 1.7)), dims: [2, 3, h, w] });
 
+// tf2onnx writes a Keras model's unknown batch as dim_value 0 (an LSTM's zero initial states then
+// [1, 0, H] constants): onnxruntime ran it on no rows only, and every command failed naming our own
+// embedding cut ("Got invalid dimensions").
+test('a batch axis declared of size 0 (tf2onnx) is free: an RNN with [1, 0, H] zero initial states is explained at any batch, against central differences', async () => {
+  const W = [0.5, -0.4, 0.3, 0.8, -0.6, 0.2], R = [0.1, -0.2, 0.3, 0.4, 0.05, -0.3, -0.1, 0.2, 0.15], V = [1, -1, 0.5];
+  const em = new Emitter(13, DataType.FLOAT, 'keras');
+  const rnn = em.opN('RNN', [em.transpose('x', [1, 0, 2]), em.constFloat(W, [1, 3, 2]), em.constFloat(R, [1, 3, 3]), '', '', em.constFloat([], [1, 0, 3])], 2, { hidden_size: 3 });
+  em.rename(em.matmul(em.op('Squeeze', [rnn[1], em.constInt([0])]), em.constFloat(V, [3, 1])), 'y');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'zero batch', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, [0, 4, 2])], output: [valueInfo('y', DataType.FLOAT, [0, 1])] },
+  });
+  const f = (z: number[]) => {
+    let h = [0, 0, 0];
+    for (let t = 0; t < 4; t++) h = [0, 1, 2].map((k) => Math.tanh(W[k * 2] * z[t * 2] + W[k * 2 + 1] * z[t * 2 + 1] + [0, 1, 2].reduce((a, j) => a + R[k * 3 + j] * h[j], 0)));
+    return h.reduce((a, v, k) => a + v * V[k], 0);
+  };
+  const x = Array.from({ length: 3 * 8 }, (_, i) => Math.sin(1.3 * i + 0.2));
+  const r = await (await Explainer.load(model)).attribute({ data: Float32Array.from(x), dims: [3, 4, 2] }, { target: 0 });
+  const want = x.map((_, i) => {
+    const row = Math.floor(i / 8), z = x.slice(row * 8, row * 8 + 8), k = i % 8, e = 1e-6;
+    const up = z.slice(), down = z.slice();
+    up[k] += e; down[k] -= e;
+    return (f(up) - f(down)) / (2 * e);
+  });
+  assert.ok(relL2(r.attributions.data as Float32Array, Float32Array.from(want)) < 1e-5, `${Array.from(r.attributions.data)} vs ${want}`);
+});
+
 test('a model with dynamic H and W is explained per input shape, as the static model of that shape', async () => {
   const dynamic = await Explainer.load(model(['H', 'W']));
   for (const [h, w] of [[8, 8], [11, 6]]) {
