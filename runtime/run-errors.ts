@@ -1,8 +1,13 @@
 import { ExplainError } from '../rewriter/errors';
 
-/** The first line of an error's message. */
+/**
+ * The first line of an error's message, with the axes onnxruntime lists below its "Got invalid
+ * dimensions for input" line (`index: 0 Got: 1 Expected: 0`), which say what is wrong.
+ */
 export function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0];
+  const [first, ...rest] = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim());
+  const axes = rest.filter((l) => /^index: \d+ Got: -?\d+ Expected: -?\d+$/.test(l));
+  return axes.length ? `${first}: ${axes.join('; ')}` : first;
 }
 
 /** onnxruntime's message for a node that failed during a run. */
