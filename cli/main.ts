@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { isViewNode } from '../rewriter/batchless-inputs';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, valueShaped } from '../rewriter/graph-view';
+import { GraphView, nodeReads, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
 import { GATHER_ELEMENTS_OPSET, QDQ_AXIS_OPSET } from '../rewriter/opset-upgrade';
@@ -477,7 +477,7 @@ async function info(p: Parsed): Promise<void> {
   const data = new Set(view.inputs.map((i) => i.name ?? ''));
   const onPath = new Set<string>();
   for (const n of view.nodes) {
-    if (structural.has(n.op_type ?? '') || !(n.input ?? []).some((i) => data.has(i))) continue;
+    if (structural.has(n.op_type ?? '') || !nodeReads(n).some((i) => data.has(i))) continue;
     onPath.add(keyOf(n));
     for (const o of n.output ?? []) data.add(o);
   }

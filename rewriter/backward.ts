@@ -27,7 +27,7 @@ export interface WalkSpec {
 /** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
 const CONTROL_FLOW: Record<string, [string, string]> = lookupTable({
   If: ['an If is inlined only when its condition is constant, computed from shapes or from a fed input without a batch axis', 'the branch taken'],
-  Loop: ['a Loop is unrolled only when its trip count is known and its condition stays true', 'the loop written out'],
+  Loop: ['a Loop is unrolled only when its iterations are known: a known trip count and a condition that stays true, or a condition computed from counters and constants', 'the loop written out'],
   Scan: ['a Scan is unrolled only over a known length (at most 1,024) that is not the batch axis', 'the loop written out'],
 });
 

@@ -2,6 +2,7 @@ import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { constantNodeValue, GraphView, nodeReads, readsRenamed, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
 import { inlineBranch } from './inline-if';
+import { loopTrips } from './loop-trips';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** More iterations than this stay a Loop or Scan (each one is a copy of the body). */
@@ -104,25 +105,28 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
 }
 
 /**
- * A Loop that can be unrolled: its trip count M known and at most MAX_ITERATIONS, its initial
- * condition absent or known true, and the body's condition output the body's condition input or a
- * constant true (through Identity nodes). Each iteration is fed its number and the condition, of
- * the rank the body declares (onnxruntime feeds that rank); scan outputs stack on a new first axis.
+ * A Loop that can be unrolled: its initial condition absent or known true, and the number of
+ * iterations known and at most MAX_ITERATIONS — its trip count M where the body's condition output
+ * is the body's condition input or a constant true (through Identity nodes), or as many as the
+ * condition computed from counters and constants allows (loopTrips; M then bounds it, or is
+ * absent). Each iteration is fed its number and the condition, of the rank the body declares
+ * (onnxruntime feeds that rank); scan outputs stack on a new first axis.
  */
 function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | undefined {
   const [m, cond] = n.input ?? [];
-  const trips = known(m ?? '');
-  if (trips?.length !== 1 || !(trips[0] >= 0 && trips[0] <= MAX_ITERATIONS)) return undefined;
-  if (cond && !known(cond)?.[0]) return undefined;
+  const given = m ? known(m) : [Infinity];
+  if (given?.length !== 1 || (cond && !known(cond)?.[0])) return undefined;
   const body = n.attribute?.find((a) => a.name === 'body')?.g;
   if (!body) return undefined;
+  const bound = Math.min(given[0], MAX_ITERATIONS + 1);
+  const trips = conditionStaysTrue(view, body) ? bound : loopTrips(view, n, body, known, bound);
   // Zero iterations of a Loop with scan outputs would give empty tensors of unknown shape.
   const scans = (body.output?.length ?? 0) - (body.input?.length ?? 0);
-  if (!conditionStaysTrue(view, body) || (trips[0] === 0 && scans > 0)) return undefined;
+  if (trips === undefined || !(trips >= 0 && trips <= MAX_ITERATIONS) || (trips === 0 && scans > 0)) return undefined;
   const [iterName, condName, ...states] = (body.input ?? []).map((i) => i.name ?? '');
   const dims = (input: string) => (body.input!.find((x) => x.name === input)?.type?.tensor_type?.shape?.dim?.length ? [1] : []);
   return {
-    body, trips: trips[0], states, initial: (n.input ?? []).slice(2), firstState: 1,
+    body, trips, states, initial: (n.input ?? []).slice(2), firstState: 1,
     feeds(i, prefix, _em, constants) {
       const iteration = makeTensor(`${prefix}${iterName}`, dims(iterName), [i], DataType.INT64);
       const condition: TensorProto = { name: `${prefix}${condName}`, dims: dims(condName), data_type: DataType.BOOL, raw_data: Uint8Array.of(1) };

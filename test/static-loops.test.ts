@@ -50,6 +50,38 @@ function recurrence(stop = false): Uint8Array {
 }
 
 /**
+ * The recurrence as TF2's while loop through tf2onnx (Keras RNNs it does not fuse): no trip count;
+ * a carried counter t from 0 and a carried limit T (the input's length, from its shape) decide the
+ * condition Less(t + 1, T), first computed outside as Less(0, T); the body gathers x at t.
+ */
+function whileLoop(): Uint8Array {
+  const body = new Emitter(13, DataType.FLOAT, 'body');
+  const xi = body.op('Gather', ['x', 't'], { axis: 1 });
+  const next = body.op('Tanh', [body.add(body.mul('s', body.constFloat([0.5, -1, 2], [3])), xi)]);
+  const t1 = body.add('t', body.constInt([1], []));
+  body.rename(body.op('Less', [body.op('Cast', [t1], { to: DataType.INT32 }), body.op('Cast', ['limit'], { to: DataType.INT32 })]), 'cond_out');
+  body.rename(t1, 't_out');
+  body.rename(body.op('Identity', ['limit']), 'limit_out');
+  body.rename(next, 's_out');
+  body.rename(body.op('Identity', [next]), 'scan_out');
+  const loopBody: GraphProto = {
+    name: 'body', node: body.nodes, initializer: body.initializers,
+    input: [valueInfo('iter', DataType.INT64, []), valueInfo('cond', DataType.BOOL, []), valueInfo('t', DataType.INT64, []), valueInfo('limit', DataType.INT64, []), valueInfo('s', DataType.FLOAT, ['N', 3])],
+    output: [{ name: 'cond_out' }, { name: 't_out' }, { name: 'limit_out' }, { name: 's_out' }, { name: 'scan_out' }],
+  };
+  const em = new Emitter(13, DataType.FLOAT, 'outer');
+  const limit = em.op('Squeeze', [em.op('Gather', [em.op('Shape', ['x']), em.constInt([1], [1])], { axis: 0 }), em.constInt([0])]);
+  const start = em.constInt([0], []);
+  const s0 = em.op('Tanh', [em.squeeze(em.slice('x', [0], [1], [1]), [1])]);
+  em.nodes.push({ op_type: 'Loop', input: ['', em.op('Less', [start, limit]), start, limit, s0], output: ['t_final', 'limit_final', 's_final', 'scans'], name: 'while', attribute: [{ name: 'body', type: AttrType.GRAPH, g: loopBody }] });
+  em.rename(em.matmul(em.add(em.reduceSum('scans', [0], false), 's_final'), em.constFloat(W, [3, 2])), 'y');
+  return encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
+    graph: { name: 'while', node: em.nodes, output: [{ name: 'y' }], input: [valueInfo('x', DataType.FLOAT, ['N', 5, 3])], initializer: em.initializers },
+  });
+}
+
+/**
  * x [N, 5, 3] → a Scan over the token axis backwards (scan_input_axes 1, directions 1) carrying
  * s = Tanh(s·w + x_t) from s₀ = Tanh(x[:, 0]), its states stacked on axis 1 → mean over it + the
  * final s → · W [N, 2] (tf2onnx's and skl2onnx's form of a loop over a tensor's axis).
@@ -107,7 +139,7 @@ async function plainOutput(model: Uint8Array, x: Float32Array, dims: number[]): 
   return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
 }
 
-for (const [label, model, row] of [['a Loop of known trip count with a carried state and a scan output', recurrence(), [5, 3]], ['sequences of known positions', sequences(), [6, 4]], ['a Scan over a known length, backwards, with a stacked output', scan(), [5, 3]]] as const) {
+for (const [label, model, row] of [['a Loop of known trip count with a carried state and a scan output', recurrence(), [5, 3]], ['a while loop without a trip count whose condition compares a carried counter with its limit (TF2 through tf2onnx)', whileLoop(), [5, 3]], ['sequences of known positions', sequences(), [6, 4]], ['a Scan over a known length, backwards, with a stacked output', scan(), [5, 3]]] as const) {
   test(`${label}: read in standard ops; gradient = central differences of the model run by onnxruntime as written; DeepLIFT sums to delta`, async () => {
     const ex = await Explainer.load(model);
     const n = 3;
@@ -126,7 +158,7 @@ for (const [label, model, row] of [['a Loop of known trip count with a carried s
 
 test('a Loop whose condition follows the input\'s values stays a Loop, and is refused in one line naming it', async () => {
   const ex = await Explainer.load(recurrence(true));
-  await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its trip count is known and its condition stays true\); export the model with the loop written out$/);
+  await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its iterations are known: a known trip count and a condition that stays true, or a condition computed from counters and constants\); export the model with the loop written out$/);
 });
 
 test('a SplitToSequence along the batch axis, written out at the probe\'s batch, fixes the batch: rows run one at a time, each with its own gradient', async () => {
