@@ -30,6 +30,8 @@ export interface Backend {
   optimizedModels?: boolean;
   /** A warning given once, with the first session (e.g. the native binding is missing). */
   notice?: string;
+  /** Where onnxruntime itself could not start (onnxruntime-web's runtime files not found): the message that says what to do, or undefined. */
+  startFailure?(e: unknown): string | undefined;
   /** Checks, without starting it here, that a provider can start: why not, or undefined. */
   probe?(provider: string): Promise<string | undefined>;
 }

@@ -316,9 +316,9 @@ export class Explainer {
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
-  static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView, options: ExplainerOptions = {}): Promise<Explainer> {
+  static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response, options: ExplainerOptions = {}): Promise<Explainer> {
     checkKnown('Explainer.load', options, LOAD_KEYS);
-    const source = modelSource(given);
+    const source = modelSource(await fetchedBytes(given));
     const model = readModel(source, options.baseDir);
     return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source));
   }
@@ -1180,12 +1180,22 @@ function checkRequest(request: unknown): void {
   if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
 }
 
+/** A Blob (a File from an <input>) or a fetch Response as its bytes; anything else as it is. */
+async function fetchedBytes<T>(given: T | Blob | Response): Promise<T | Uint8Array> {
+  if (typeof Blob !== 'undefined' && given instanceof Blob) return new Uint8Array(await given.arrayBuffer());
+  if (typeof Response !== 'undefined' && given instanceof Response) {
+    if (!given.ok) throw new ExplainError(`the model's response${given.url ? ` from ${given.url}` : ''} is HTTP ${given.status}${given.statusText ? ` ${given.statusText}` : ''}, not the model`);
+    return new Uint8Array(await given.arrayBuffer());
+  }
+  return given as T;
+}
+
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */
 export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof given === 'string' || given instanceof Uint8Array) return given;
   if (given instanceof ArrayBuffer) return new Uint8Array(given);
   if (ArrayBuffer.isView(given)) return new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
-  throw new ExplainError(`the model must be a path or its bytes (a Uint8Array or ArrayBuffer), got ${given === null ? 'null' : typeof given}`);
+  throw new ExplainError(`the model must be a path or its bytes (a Uint8Array, ArrayBuffer, Blob or Response), got ${given === null ? 'null' : typeof given === 'object' ? (given as object).constructor?.name ?? 'object' : typeof given}`);
 }
 
 /** A model from bytes, or from a path where the platform has files (Node). */

@@ -497,7 +497,10 @@ function tooLarge(tensors: SizedTensor[], inputs: InputSpec[], label: string): E
 /** Input shapes as the probe's errors give them: [1,3,8,8], [1,8]. */
 const shapesText = (dims: number[][]) => dims.map((d) => `[${d}]`).join(', ');
 
-const cannotRun = (label: string, dims: number[][], e: unknown) => new ExplainError(`${label}: onnxruntime cannot run the model for input shape ${shapesText(dims)}: ${firstLine(e)}`);
+function cannotRun(label: string, dims: number[][], e: unknown): ExplainError {
+  const start = backend().startFailure?.(e);
+  return new ExplainError(start ?? `${label}: onnxruntime cannot run the model for input shape ${shapesText(dims)}: ${firstLine(e)}`);
+}
 
 /** Fails saying why where the model does not run at its own fixed batch (an op onnxruntime has no kernel for). */
 async function runsAsGiven(model: ModelProto, inputs: InputSpec[], batch: number, label: string, given: Record<string, OrtTensor>): Promise<void> {

@@ -182,6 +182,8 @@ export async function createSession(model: SessionModel, provider: Provider, war
     // a Round to an opset-10 graph, which has none; it fuses a float8 DequantizeLinear and a
     // MatMul of the transposed weights into a MatMulIntegerToFloat, which takes no float8): run
     // such a graph unoptimised.
+    const start = backend().startFailure?.(e);
+    if (start) throw new ExplainError(start);
     const line = firstLine(e);
     if (options.graphOptimizationLevel || base.graphOptimizationLevel === 'disabled' || !OPTIMISER_BROKE.test(line)) throw e;
     const session = await open(model, { ...base, graphOptimizationLevel: 'disabled', executionProviders: [fallback] });

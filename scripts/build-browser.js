@@ -24,4 +24,23 @@ esbuild.buildSync({
   logLevel: 'warning',
   legalComments: 'none',
 });
+// onnxruntime-web names its own file for a proxy worker under file: URLs (`new t("ort.webgpu.min.mjs",
+// import.meta.url)`, t = URL): webpack 5 reads that as an asset of this module and fails ("Can't
+// resolve 'ort.webgpu.min.mjs'"). That code is this module now; webpackIgnore keeps webpack out.
+{
+  const file = path.join(out, 'onnx-explain.mjs');
+  const code = fs.readFileSync(file, 'utf8');
+  const from = /new (\w+)\("ort\.webgpu\.min\.mjs", import\.meta\.url\)/g;
+  const found = code.match(from) ?? [];
+  if (found.length !== 1) throw new Error(`build-browser: expected one reference to ort.webgpu.min.mjs in the bundle, found ${found.length}`);
+  fs.writeFileSync(file, code.replace(from, 'new $1(/* webpackIgnore: true */ /* @vite-ignore */ "onnx-explain.mjs", import.meta.url)'));
+}
 for (const f of WASM_FILES) fs.copyFileSync(path.join(ortDist, f), path.join(out, f));
+// Bundlers (webpack 5, Vite) read `new URL('<file>', import.meta.url)` as a file next to this module
+// and emit it with the page's bundle; one that is not here fails the page's build.
+{
+  const code = fs.readFileSync(path.join(out, 'onnx-explain.mjs'), 'utf8');
+  for (const [, comments, name] of code.matchAll(/new \w+\(((?:\/\*[^*]*\*\/\s*)*)"([^"]+)",\s*import\.meta\.url\)/g)) {
+    if (!comments.includes('webpackIgnore') && !fs.existsSync(path.join(out, name))) throw new Error(`build-browser: the bundle refers to ${name} next to itself, which is not in ${out}`);
+  }
+}

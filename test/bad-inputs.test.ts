@@ -334,7 +334,7 @@ test('bounds and headers a run would crash or hang on: a PNG header of 2³¹−1
   await cliFails([...run, '--threads', '100000'], /--threads \(intraOpNumThreads\): 100000 is not an integer from 0 \(onnxruntime's choice\) to 256$/);
   await cliFails([...run, '--unbatched=0'], /option --unbatched takes no value \(got '--unbatched=0'\)$/);
   await apiFails(() => Explainer.load(mlp.model, { sessionOptions: { intraOpNumThreads: -1 } }), /intraOpNumThreads\): -1 is not an integer/, 'load with -1 threads');
-  await apiFails(() => Explainer.load(null as unknown as string), /the model must be a path or its bytes \(a Uint8Array or ArrayBuffer\), got null/, 'load(null)');
+  await apiFails(() => Explainer.load(null as unknown as string), /the model must be a path or its bytes \(a Uint8Array, ArrayBuffer, Blob or Response\), got null/, 'load(null)');
 });
 
 test('API: a model as an ArrayBuffer (fetch().arrayBuffer()) or a DataView loads as its bytes; noise-tunnel copies drawn run by run equal those drawn at once', async () => {

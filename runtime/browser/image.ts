@@ -1,4 +1,5 @@
 import { Rgb, rgbFromRgba } from '../image';
+import { ExplainError } from '../../rewriter/errors';
 
 /**
  * Decodes an image file (PNG, JPEG, WebP, … whatever the browser decodes) into RGB in [0, 1]: the
@@ -8,7 +9,10 @@ import { Rgb, rgbFromRgba } from '../image';
  * multiplied by their opacity: transparent pixels lose theirs).
  */
 export async function decodeImage(file: Blob): Promise<Rgb> {
-  const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' }).catch((e: unknown) => {
+    const name = file instanceof File ? file.name : `a ${file.size}-byte ${file.type || 'blob'}`;
+    throw new ExplainError(`decodeImage: the browser cannot decode ${name} as an image (${(e as Error)?.message ?? e})`);
+  });
   const { width, height } = bitmap;
   const rgba = straightPixels(bitmap) ?? canvasPixels(bitmap);
   bitmap.close();
