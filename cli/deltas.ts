@@ -38,7 +38,7 @@ export function reportDelta(delta: Float32Array, totals: number[], explained: { 
     large = true;
     if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
   });
-  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller');
+  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller, unless f changes sharply right beside the baseline (a zero embedding into RMS normalisation, silence into a log front end), where another baseline (--baseline, --baseline-token) converges');
 }
 
 /** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
