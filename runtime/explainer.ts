@@ -984,7 +984,7 @@ export class Explainer {
     const bad = [['the attributions hold', result.attributions.data], ...Object.entries(result.inputAttributions ?? {}).map(([k, t]) => [`the attributions to '${k}' hold`, t.data]), ['delta holds', result.delta ?? []]] as [string, ArrayLike<number>][];
     const broken = Object.entries(result.outputs).find(([, t]) => Array.prototype.some.call(t.data, brokenOutput));
     const found = bad.find(([, data]) => firstNonFinite(data) >= 0) ?? (broken && [`output '${broken[0]}' holds`]);
-    if (found) throw new ExplainError(`${this.label}: ${found[0]} non-finite values: ${await locateNonFiniteIn(this, x, driver.parts?.(this, x, run) ?? [{ options: run }], result.targets)}`);
+    if (found) throw new ExplainError(`${this.label}: ${found[0]} non-finite values: ${await locateNonFiniteIn(this, x, driver.parts?.(this, x, run) ?? [{ options: run }], result.targets, driver.perturbs)}`);
     // Per-token scores where the attributions are shaped like the embeddings (the input, or a layer such as their LayerNorm).
     const perToken = this.tokens && result.attributions.dims.join() === x.dims.join();
     const scores = perToken ? { tokenScores: tokenScores(result.attributions, this.tokens!.width) } : {};

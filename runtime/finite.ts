@@ -87,12 +87,15 @@ function infiniteDelta(onInput: NodeValues, onBaseline: NodeValues): string | un
  * Where a NaN or ±Inf in a result comes from, searched in each of `runs` (a method's one-graph runs,
  * e.g. DeepLiftShap's DeepLIFT against each baseline row, each with a label).
  */
-export async function locateNonFiniteIn(ex: Explainer, x: OrtTensor, runs: { options: AttributeOptions; label?: string }[], targets: number[]): Promise<string> {
+export async function locateNonFiniteIn(ex: Explainer, x: OrtTensor, runs: { options: AttributeOptions; label?: string }[], targets: number[], perturbs = false): Promise<string> {
   for (const { options, label } of runs) {
     const found = await locateNonFinite(ex, x, options, targets);
     if (found) return label ? `${found} (${label})` : found;
   }
-  return 'no single node gives one on its own';
+  if (!perturbs) return 'no single node gives one on its own';
+  const { layer, fill, baseline } = runs[0].options;
+  const replaced = fill !== undefined ? `the fill ${fill}` : baseline ? 'the baseline' : 'zeros (the default baseline)';
+  return `the model gives none on the input or the baseline, so its runs on copies of ${layer ? `layer '${layer}'` : 'the input'} with features replaced by ${replaced} do (a value it divides by or takes the log of): choose another --fill or --baseline`;
 }
 
 /**

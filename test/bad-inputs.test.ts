@@ -366,6 +366,16 @@ test('a fed input of the wrong width: the line names the axis onnxruntime lists 
   await cliFails(['attribute', path.join(dir2, 'model.onnx'), '--input', path.join(dir2, 'signal.npy'), '--wrt', 'signal', '--feed', `tabular=${at('tabular-7.npy')}`], /Got invalid dimensions for input: tabular for the following indices: index: 1 Got: 7 Expected: 5$/);
 });
 
+// The fallback said only "no single node gives one on its own": a layer's zero fill divided by.
+test('perturbation methods whose perturbed copies give NaN or ±Inf (log of a zero fill, a layer filled with zeros that is divided by) say so and name the fill', async () => {
+  fs.writeFileSync(at('log.onnx'), tinyModel([4], 13, (em, x) => em.op('Log', [x])));
+  fs.writeFileSync(at('div.onnx'), tinyModel([4], 13, (em, x) => em.op('Div', [x, em.rename(em.add(em.op('Abs', [x]), em.scalar(0.5)), 'h')])));
+  writeNpy(at('positive.npy'), Float32Array.from([0.5, 1, 2, 3]), [1, 4]);
+  await cliFails(['attribute', at('log.onnx'), '--input', at('positive.npy'), '--method', 'occlusion', '--window', '1', '--target', '0'], /non-finite values: the model gives none on the input or the baseline, so its runs on copies of the input with features replaced by zeros \(the default baseline\) do .*: choose another --fill or --baseline$/);
+  await cliFails(['attribute', at('log.onnx'), '--input', at('positive.npy'), '--method', 'occlusion', '--window', '1', '--fill', '-1', '--target', '0'], /copies of the input with features replaced by the fill -1 do/);
+  await cliFails(['attribute', at('div.onnx'), '--input', at('positive.npy'), '--method', 'feature-ablation', '--layer', 'h', '--target', '0'], /copies of layer 'h' with features replaced by zeros/);
+});
+
 test('target out of range, negative, or the wrong number of per-row targets', async () => {
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99'], /target 99 is out of range.*7 classes/);
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '-1'], /target -1 is out of range/);

@@ -66,6 +66,7 @@ export function patchMask(height: number, width: number, size: number, channelsL
  * the layer's shape).
  */
 export const featureAblation: Driver = {
+  perturbs: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     return sweep(ex, x, options, (t) => featureGroups(t, options), false);
   },
@@ -87,6 +88,7 @@ export function featureGroups(t: OrtTensor, options: AttributeOptions): Job[] {
  * the layer's activations are permuted (Captum's LayerFeaturePermutation).
  */
 export const featurePermutation: Driver = {
+  perturbs: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const n = x.dims[0];
     if (n < 2) throw new ExplainError(`feature-permutation permutes features between the rows of the batch: it needs two rows or more (the input has ${n})`);

@@ -29,6 +29,7 @@ function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Lasso (α = 0.01, with an intercept) of f on the coalitions' 0/1 vectors.
  */
 export const lime: Driver = {
+  perturbs: true,
   perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     const samples = samplesOption(options, 50);

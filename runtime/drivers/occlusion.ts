@@ -42,6 +42,7 @@ export function occlusionWindows(dims: number[], window: number[] | undefined, s
 
 /** Occlusion (Zeiler & Fergus; Captum semantics): each feature gets the mean output drop over the windows covering it. */
 export const occlusion: Driver = {
+  perturbs: true,
   perturbsInput: true,
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const dims = x.dims.slice(1);

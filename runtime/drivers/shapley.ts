@@ -17,6 +17,7 @@ const MAX_EXACT_GROUPS = 16;
  * row (the full one is x); Σ_g φ_g = f(x) − f(∅) exactly.
  */
 export const shapleyValues: Driver = {
+  perturbs: true,
   perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     const byRow = rowGroups(x, options);
@@ -53,6 +54,7 @@ export const shapleyValues: Driver = {
  * Σ_g φ_g = f(x) − f(∅) exactly. One forward for the empty coalition and G − 1 per order and row.
  */
 export const shapleyValueSampling: Driver = {
+  perturbs: true,
   perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     const samples = samplesOption(options, 25);
@@ -119,6 +121,7 @@ export function kernelCoalitions(count: number, samples: number, next: () => num
  * LinearRegression, minimum-norm where the coalitions leave it open).
  */
 export const kernelShap: Driver = {
+  perturbs: true,
   perturbsInput: true,
   async attribute(ex, x, options): Promise<AttributionResult> {
     // The first two coalitions are all groups and none.

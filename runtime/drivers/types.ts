@@ -12,6 +12,8 @@ export interface Driver {
   joint?: boolean;
   /** Whether it only perturbs the input and runs the model forward (no attribution to a layer). */
   perturbsInput?: boolean;
+  /** Whether it runs the model on copies of the input (or of a layer's values) whose features are replaced by a fill or the baseline. */
+  perturbs?: boolean;
   /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
   sampling?: ('samples' | 'noiseStd')[];
   /** Its baseline is a distribution whose K rows every input row meets (DeepLiftShap), never one row per input row. */
