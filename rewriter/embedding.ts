@@ -16,13 +16,15 @@ const NEGATED: Record<string, string> = lookupTable({ Less: 'GreaterOrEqual', Gr
  * second; the constant is one value, or one per position along the ids' last axis (per-field
  * offsets into one shared table: torchfm's FeaturesEmbedding, rtdl's category offsets). With
  * `fill`, `op` is a comparison and the step keeps the index where it holds, else takes `fill`
- * (`Where(ids < V, ids, unk)`: out-of-vocabulary ids mapped to the unknown token).
+ * (`Where(ids < V, ids, unk)`: out-of-vocabulary ids mapped to the unknown token); with `shift`,
+ * the index moves by it where the comparison holds (`where(ids < 0, ids + V, ids)`).
  */
 export interface IndexStep {
   op: string;
   operand: bigint[];
   indexFirst: boolean;
   fill?: bigint;
+  shift?: bigint;
 }
 
 /** A float table [rows, ...] (an initializer) read at the row an id's `index` steps give (none: the id itself). */
@@ -50,12 +52,13 @@ export interface Embedding {
  */
 export function indexOf(steps: IndexStep[], id: number, column = 0): number {
   let v = BigInt(id);
-  for (const { op, operand, indexFirst, fill } of steps) {
+  for (const { op, operand, indexFirst, fill, shift } of steps) {
     const c = operand[operand.length === 1 ? 0 : column];
     const [a, b] = indexFirst ? [v, c] : [c, v];
-    if (fill !== undefined) {
+    if (fill !== undefined || shift !== undefined) {
       const holds = { Less: a < b, LessOrEqual: a <= b, Greater: a > b, GreaterOrEqual: a >= b, Equal: a === b, NotEqual: a !== b }[op];
-      if (!holds) v = fill;
+      if (fill !== undefined && !holds) v = fill;
+      if (shift !== undefined && holds) v += shift;
       continue;
     }
     if ((op === 'Div' || op === 'Mod' || op === 'Fmod') && b === 0n) return -1;
@@ -88,6 +91,10 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   const scalar = (name: string) => integers(name, false);
   const inputs = n.input ?? [];
   if (n.op_type === 'Where') return whereStep(view, n, indices, integers, columns !== undefined);
+  if (n.op_type === 'Add') {
+    const select = selectStep(view, n, indices, integers, columns !== undefined);
+    if (select) return select;
+  }
   if (n.op_type === 'Clip') {
     if (!indices.has(inputs[0])) return undefined;
     const steps = [...indices.get(inputs[0])!];
@@ -121,7 +128,15 @@ function whereStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   const shapeOf = filled?.op_type === 'ConstantOfShape' ? view.producer.get(filled.input?.[0] ?? '') : undefined;
   const fill = shapeOf?.op_type === 'Shape' && indices.has(shapeOf.input?.[0] ?? '') ? (attrTensorValues(filled!, 'value') ?? [0]) : view.constant(other)?.values;
   if (!indices.has(kept) || fill?.length !== 1 || !Number.isInteger(fill[0])) return undefined;
-  let negated = kept === whenFalse;
+  const test = comparisonOf(view, condition, kept === whenFalse, indices.get(kept)!, indices, integers, perColumn);
+  return test && [...indices.get(kept)!, { ...test, fill: BigInt(fill[0]) }];
+}
+
+/**
+ * The comparison `condition` makes of the index whose steps are `index` with a constant (through
+ * Casts and Nots; `negated` when the step keeps the index where it fails).
+ */
+function comparisonOf(view: GraphView, condition: string, negated: boolean, index: IndexStep[], indices: Map<string, IndexStep[]>, integers: (name: string, perColumn: boolean) => bigint[] | undefined, perColumn: boolean): Omit<IndexStep, 'fill' | 'shift'> | undefined {
   let compared = view.producer.get(condition);
   while (compared && !compared.domain && (compared.op_type === 'Not' || compared.op_type === 'Cast')) {
     negated = negated !== (compared.op_type === 'Not');
@@ -129,11 +144,36 @@ function whereStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   }
   if (!compared || compared.domain || !COMPARISONS.has(compared.op_type ?? '')) return undefined;
   const [a, b] = compared.input ?? [];
-  const indexFirst = indices.get(a) === indices.get(kept);
+  const indexFirst = indices.get(a) === index;
   const c = integers(indexFirst ? b : a, perColumn);
-  if (indices.get(indexFirst ? a : b) !== indices.get(kept) || c === undefined) return undefined;
-  const op = negated ? NEGATED[compared.op_type!] : compared.op_type!;
-  return [...indices.get(kept)!, { op, operand: c, indexFirst, fill: BigInt(fill[0]) }];
+  if (indices.get(indexFirst ? a : b) !== index || c === undefined) return undefined;
+  return { op: negated ? NEGATED[compared.op_type!] : compared.op_type!, operand: c, indexFirst };
+}
+
+/**
+ * tf2onnx's SelectV2 of integers written as arithmetic, Add(Mul(Cast(c), a), Mul(Cast(Not(c)), b)):
+ * Keras 3's Embedding wraps negative ids as `where(ids < 0, ids + V, ids)`. Where `b` is an index
+ * and `a` the same index plus a constant, a step that adds it where the comparison c holds.
+ */
+function selectStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep[]>, integers: (name: string, perColumn: boolean) => bigint[] | undefined, perColumn: boolean): IndexStep[] | undefined {
+  const castOf = (t: string) => { const c = view.producer.get(t); return c?.op_type === 'Cast' && !c.domain ? c.input![0] : undefined; };
+  const terms = (n.input ?? []).map((t) => {
+    const m = view.producer.get(t);
+    if (m?.op_type !== 'Mul' || m.domain || m.input?.length !== 2) return undefined;
+    const [x, y] = m.input;
+    const mask = castOf(x) !== undefined && indices.has(y) ? { mask: castOf(x)!, value: y } : castOf(y) !== undefined && indices.has(x) ? { mask: castOf(y)!, value: x } : undefined;
+    return mask;
+  });
+  if (terms.length !== 2 || !terms[0] || !terms[1]) return undefined;
+  const negation = (t: string) => { const p = view.producer.get(t); return p?.op_type === 'Not' && !p.domain ? p.input![0] : undefined; };
+  const holding = negation(terms[1].mask) === terms[0].mask ? terms[0] : negation(terms[0].mask) === terms[1].mask ? terms[1] : undefined;
+  const failing = holding === terms[0] ? terms[1] : terms[0];
+  if (!holding) return undefined;
+  const base = indices.get(failing.value)!, moved = indices.get(holding.value)!;
+  const shift = moved.at(-1);
+  if (moved.length !== base.length + 1 || !base.every((s, k) => moved[k] === s) || shift?.op !== 'Add' || shift.operand.length !== 1 || shift.fill !== undefined || shift.shift !== undefined) return undefined;
+  const test = comparisonOf(view, holding.mask, false, base, indices, integers, perColumn);
+  return test && [...base, { ...test, shift: shift.operand[0] }];
 }
 
 /** The initializer a Gather reads as its table: its data, or what a Cast to float of it reads (a float16 or bfloat16 table in a float model). */

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
-import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
@@ -54,6 +54,31 @@ test('a float input that is only Cast to integers and indexes an embedding is ex
   assert.equal(Object.keys(joint.inputAttributions!), ['input_1']);
   assert.equal(Array.from(joint.inputAttributions!.input_1.data), Array.from(g.attributions.data));
   assert.equal(joint.inputTokenScores!.input_1.dims, [2, L]);
+});
+
+// Keras 3's Embedding wraps negative ids (`where(ids < 0, ids + V, ids)`), which tf2onnx writes as
+// Add(Mul(Cast(c), ids + V), Mul(Cast(Not(c)), ids)): the ids were read as a float input and refused.
+test('Keras 3 through tf2onnx: the negative-id wrap written as arithmetic on a Cast comparison is read as token ids (a negative id reads row V + id)', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'k3');
+  const ids32 = em.cast('input_1', DataType.INT32);
+  const negative = em.compare('Less', em.cast(ids32, DataType.FLOAT), em.scalar(0));
+  em.initializers.push(makeTensor('k3/rows', [], [V], DataType.INT32));
+  const wrapped = em.add(em.mul(em.cast(negative, DataType.INT32), em.add(ids32, 'k3/rows')), em.mul(ids32, em.cast(em.op('Not', [negative]), DataType.INT32)));
+  em.rename(em.matmul(em.reduceMean(em.op('Gather', [em.constFloat(E, [V, D]), wrapped], { axis: 0 }), [1], false), em.constFloat(W, [D, C])), 'dense');
+  const keras3 = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'tf2onnx',
+    graph: { name: 'keras3', node: em.nodes, initializer: em.initializers, input: [valueInfo('input_1', DataType.FLOAT, ['unk__6', L])], output: [valueInfo('dense', DataType.FLOAT, ['unk__7', C])] },
+  });
+  const ex = await Explainer.load(keras3);
+  assert.is(ex.tokens?.ids.name, 'input_1');
+  const withNegative = [[3, 7, 1, 0, 11], [5, -1, 9, 2, 0]];
+  const xs = { data: Float32Array.from(withNegative.flat()), dims: [2, L] };
+  const ig = await ex.attribute(xs, { method: 'integrated-gradients', target });
+  ig.attributions.data.forEach((v, k) => {
+    const id = withNegative.flat()[Math.floor(k / D)];
+    const row = id < 0 ? V + id : id;
+    assert.ok(Math.abs(v - E[row * D + (k % D)] * W[(k % D) * C + target] / L) < 1e-6, `IG ${k}`);
+  });
 });
 
 // HF Funnel casts its int64 attention_mask to float at the input (type_as): read as a float input, the mask
