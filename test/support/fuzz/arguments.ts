@@ -49,7 +49,7 @@ const number = (flag: string, { r }: Ctx, nonNegative = true): Mutation => {
 };
 const count = ({ r }: Ctx): Mutation => (r() < 0.6 ? { value: pick(r, SMALL_COUNTS), bad: false } : { value: pick(r, BAD_COUNTS), bad: true });
 const choice = (flag: string) => ({ r }: Ctx): Mutation => {
-  const value = pick(r, ['', 'bogus', ...CHOICES[flag]]);
+  const value = pick(r, ['', 'bogus', 'constructor', ...CHOICES[flag]]);
   return { value, bad: !CHOICES[flag].includes(value) };
 };
 const layer = ({ r, layers }: Ctx): Mutation => {
@@ -110,7 +110,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--target': target, '--contrast': target,
   '--epsilon': (c) => number('--epsilon', c), '--alpha': (c) => number('--alpha', c, false), '--beta': (c) => number('--beta', c, false),
   '--onehot-axis': (c) => { const m = number('--onehot-axis', c, false); return { value: m.value, bad: m.bad || !/^-?\d+$/.test(m.value!) }; },
-  '--method': ({ r }) => { const value = pick(r, [...METHODS, 'bogus', '', 'DeepLIFT']); return { value, bad: !METHODS.includes(value) }; },
+  '--method': ({ r }) => { const value = pick(r, [...METHODS, 'bogus', '', 'DeepLIFT', 'toString']); return { value, bad: !METHODS.includes(value) }; },
   '--baseline': baseline, '--output': (c) => (c.r() < 0.3 ? { value: pick(c.r, ['', 'bogus']), bad: true } : layer(c)),
   '--neuron': ({ r }) => { const value = pick(r, ['0', '', 'x', '-1', '99999999', '1,2']); return { value, bad: value !== '0' }; },
   '--layer': layer, '--no-relu': flag, '--upsample': flag, '--interpolate': choice('--interpolate'),
@@ -122,7 +122,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--reduce': choice('--reduce'), '--reduce-axes': ({ r }) => { const value = pick(r, ['1', '-1', '2,3', '0', '9', 'a', '', '1,1']); return { value, bad: ['a', ''].includes(value) }; },
   '--explain-softmax': flag, '--softmax-normalize': flag, '--threads': count,
   '--preprocess': choice('--preprocess'), '--provider': choice('--provider'), '--maxpool-rule': choice('--maxpool-rule'), '--lrp-maxpool': choice('--lrp-maxpool'),
-  '--wrt': ({ r }) => ({ value: pick(r, ['bogus', '']), bad: true }), '--feed': ({ at }) => ({ value: `x=${at('missing.npy')}`, bad: true }),
+  '--wrt': ({ r }) => ({ value: pick(r, ['bogus', '', '__proto__']), bad: true }), '--feed': ({ at }) => ({ value: `x=${at('missing.npy')}`, bad: true }),
   '--shape': ({ r }) => ({ value: pick(r, ['1,2', '', '-1', '1,,2']), bad: true }),
   '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }), '--unbatched': flag,
   '--unknown': () => ({ bad: true }),

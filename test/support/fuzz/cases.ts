@@ -36,7 +36,8 @@ export interface FuzzCase {
 
 const INTS = [0, -1, -2, 1, 2, 3, 7, 1000, 65536, 2 ** 31 - 1, -(2 ** 31), '9223372036854775807', '-9223372036854775808'] as const;
 const FLOATS = [NaN, Infinity, -Infinity, -1, 0, 1e30, -1e-30, 0.5];
-const STRINGS = ['BOGUS', '', 'SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET', 'cubic', 'nearest', 'linear', 'reflect'];
+// Names Object.prototype holds stand for any name a model or user may give (they reached prototype members of lookup tables).
+const STRINGS = ['BOGUS', '', 'toString', 'SAME_UPPER', 'SAME_LOWER', 'VALID', 'NOTSET', 'cubic', 'nearest', 'linear', 'reflect'];
 /** Attributes each op may carry, by kind (ONNX operator specs). */
 const KNOWN: Record<string, string[]> = {
   Conv: ['pads', 'strides', 'dilations', 'kernel_shape', 'group', 'auto_pad'],
@@ -149,10 +150,10 @@ function mutateGraph(r: Rand, m: ModelProto): string {
       g.node = nodes.filter((n) => n !== node);
       return `node '${node.name}' (${node.op_type}) removed`;
     case 1:
-      node.op_type = pick(r, ['Relu', 'Cos', 'Conv', 'Identity', 'Foo', 'MaxPool', 'Softmax', 'Gemm']);
+      node.op_type = pick(r, ['Relu', 'Cos', 'Conv', 'Identity', 'Foo', 'constructor', 'MaxPool', 'Softmax', 'Gemm']);
       return `node '${node.name}' op_type -> ${node.op_type}`;
     case 2: {
-      const names = [...(g.initializer ?? []).map((t) => t.name!), ...nodes.flatMap((n) => n.output ?? []), 'nowhere'];
+      const names = [...(g.initializer ?? []).map((t) => t.name!), ...nodes.flatMap((n) => n.output ?? []), 'nowhere', 'hasOwnProperty'];
       if (!node.input?.length) return `node '${node.name}' unchanged`;
       const k = Math.floor(r() * node.input.length);
       node.input[k] = pick(r, names);
