@@ -75,15 +75,15 @@ function boxIndices(dims: number[], box: [number, number][]): Int32Array {
   return Int32Array.from(out);
 }
 
+const FILTER_KEYS: Record<keyof FilterOptions, true> = {
+  layer: true, top: true, boxes: true, baseline: true, feeds: true, progress: true, window: true, stride: true, fill: true, seed: true, internalBatchSize: true,
+};
+
 /**
  * Filter sensitivity (Amirli 2021, §4.2–4.3): the channels of `layer` with the largest mean
  * activation and, for each occluded input (a grid of windows or a list of boxes), its own top-k,
  * how many of the unoccluded top-k it keeps, and every channel's change (paper's Table 1).
  */
-const FILTER_KEYS: Record<keyof FilterOptions, true> = {
-  layer: true, top: true, boxes: true, baseline: true, feeds: true, progress: true, window: true, stride: true, fill: true, seed: true, internalBatchSize: true,
-};
-
 export async function filterSensitivity(ex: Explainer, input: TensorInput, options: FilterOptions): Promise<FilterReport> {
   checkKnown('filterSensitivity', options, FILTER_KEYS);
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);

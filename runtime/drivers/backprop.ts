@@ -11,12 +11,6 @@ import { outputSeed } from './seed';
 import { Driver } from './types';
 
 /**
- * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
- * maps), with respect to the input or to a layer: one run per batch, or per internalBatchSize rows
- * (by default as many as fit in memory, rowsInMemory). The graph's inputs say
- * whether it takes a baseline, its outputs whether it reports a convergence delta.
- */
-/**
  * A default Grad-CAM layer gives an all-zero map where the target's gradient-weighted channels are
  * negative everywhere (the ReLU), or where the target does not depend on it at all: a detector that
  * joins several levels' heads explains an anchor of another level than the default's.
@@ -27,6 +21,12 @@ function noteZeroMaps(ex: Explainer, maps: TensorData, method: string): void {
   if (zero.length) ex.warnOnce(`${method}: the map is zero at every position for row${zero.length > 1 ? 's' : ''} ${zero.join(', ')}: negative everywhere before the ReLU (--no-relu shows it), or the target does not depend on the default layer (a detector's heads at several levels: give --layer at the target's level; onnx-explain info --layers)`);
 }
 
+/**
+ * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
+ * maps), with respect to the input or to a layer: one run per batch, or per internalBatchSize rows
+ * (by default as many as fit in memory, rowsInMemory). The graph's inputs say
+ * whether it takes a baseline, its outputs whether it reports a convergence delta.
+ */
 export const backprop: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const rowDims = x.dims.slice(1);

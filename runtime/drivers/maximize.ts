@@ -150,6 +150,11 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
   });
 }
 
+const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
+  target: true, layer: true, channel: true, output: true, lr: true, beta1: true, beta2: true, stages: true, steps: true, growth: true, startSize: true,
+  upscale: true, blur: true, lpWeight: true, p: true, tvWeight: true, tvBeta: true, low: true, high: true, seed: true, feeds: true, progress: true,
+};
+
 /**
  * Activation maximisation (Simonyan et al. 2014; FeatureVis; Amirli 2021): gradient ascent from
  * seeded noise with Adam on one augmented graph per input size (objective, Lp/TV regularisers,
@@ -158,11 +163,6 @@ export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDi
  * their size; a Gaussian blur follows every stage but the last. The first half of the stages
  * (⌈stages/2⌉) runs `steps` Adam steps each, each later stage ×`growth` more (Amirli: 20 rising ×1.3).
  */
-const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
-  target: true, layer: true, channel: true, output: true, lr: true, beta1: true, beta2: true, stages: true, steps: true, growth: true, startSize: true,
-  upscale: true, blur: true, lpWeight: true, p: true, tvWeight: true, tvBeta: true, low: true, high: true, seed: true, feeds: true, progress: true,
-};
-
 export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
   checkKnown('maximize', o, MAXIMIZE_KEYS);
   const start = performance.now();
