@@ -161,8 +161,7 @@ function selectStep(view: GraphView, n: NodeProto, indices: Map<string, IndexSte
     const m = view.producer.get(t);
     if (m?.op_type !== 'Mul' || m.domain || m.input?.length !== 2) return undefined;
     const [x, y] = m.input;
-    const mask = castOf(x) !== undefined && indices.has(y) ? { mask: castOf(x)!, value: y } : castOf(y) !== undefined && indices.has(x) ? { mask: castOf(y)!, value: x } : undefined;
-    return mask;
+    return castOf(x) !== undefined && indices.has(y) ? { mask: castOf(x)!, value: y } : castOf(y) !== undefined && indices.has(x) ? { mask: castOf(y)!, value: x } : undefined;
   });
   if (terms.length !== 2 || !terms[0] || !terms[1]) return undefined;
   const negation = (t: string) => { const p = view.producer.get(t); return p?.op_type === 'Not' && !p.domain ? p.input![0] : undefined; };
@@ -171,7 +170,7 @@ function selectStep(view: GraphView, n: NodeProto, indices: Map<string, IndexSte
   if (!holding) return undefined;
   const base = indices.get(failing.value)!, moved = indices.get(holding.value)!;
   const shift = moved.at(-1);
-  if (moved.length !== base.length + 1 || !base.every((s, k) => moved[k] === s) || shift?.op !== 'Add' || shift.operand.length !== 1 || shift.fill !== undefined || shift.shift !== undefined) return undefined;
+  if (moved.length !== base.length + 1 || !base.every((s, k) => moved[k] === s) || shift?.op !== 'Add' || shift.operand.length !== 1) return undefined;
   const test = comparisonOf(view, holding.mask, false, base, indices, integers, perColumn);
   return test && [...base, { ...test, shift: shift.operand[0] }];
 }
