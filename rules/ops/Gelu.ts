@@ -1,12 +1,14 @@
 import { attrString } from '../../rewriter/attributes';
 import { Emitter } from '../../rewriter/emitter';
 import { RuleEntry } from '../types';
+import { sigmoidParts } from './Sigmoid';
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const TWO_SQRT_2_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
 
 /**
- * d/dx of x·Φ(x): Φ(x) + x·φ(x) (erf form); with approximate 'tanh', y = ½x(1 + tanh u),
- * u = √(2/π)(x + 0.044715x³): ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+ * d/dx of x·Φ(x): Φ(x) + x·φ(x) (erf form); with approximate 'tanh', y = ½x(1 + tanh u) = x·σ(2u),
+ * u = √(2/π)(x + 0.044715x³): σ(2u) + 2x·σ′(2u)·√(2/π)(1 + 3·0.044715x²) (σ and σ′ as
+ * in Sigmoid, which keep their digits where tanh u rounds to ±1).
  */
 export function geluGrad(em: Emitter, x: string, tanh: boolean): string {
   const half = em.scalar(0.5);
@@ -16,11 +18,10 @@ export function geluGrad(em: Emitter, x: string, tanh: boolean): string {
     const pdf = em.mul(em.scalar(1 / Math.sqrt(2 * Math.PI)), em.op('Exp', [em.mul(x2, em.scalar(-0.5))]));
     return em.add(cdf, em.mul(x, pdf));
   }
-  const u = em.mul(em.scalar(SQRT_2_OVER_PI), em.add(x, em.mul(em.scalar(0.044715), em.mul(x2, x))));
-  const t = em.op('Tanh', [u]);
-  const du = em.mul(em.scalar(SQRT_2_OVER_PI), em.add(em.scalar(1), em.mul(em.scalar(3 * 0.044715), x2)));
-  const outer = em.mul(half, em.add(em.scalar(1), t));
-  return em.add(outer, em.mul(em.mul(half, x), em.mul(em.sub(em.scalar(1), em.mul(t, t)), du)));
+  const twoU = em.mul(em.scalar(TWO_SQRT_2_OVER_PI), em.add(x, em.mul(em.scalar(0.044715), em.mul(x2, x))));
+  const s = sigmoidParts(em, twoU);
+  const du = em.mul(em.scalar(TWO_SQRT_2_OVER_PI), em.add(em.scalar(1), em.mul(em.scalar(3 * 0.044715), x2)));
+  return em.add(s.sigmoid, em.mul(x, em.mul(s.slope, du)));
 }
 
 export const Gelu: RuleEntry = {
