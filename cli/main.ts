@@ -18,6 +18,7 @@ import { Target } from '../runtime/targets';
 import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
 import { drivers } from '../runtime/drivers';
+import { misappliedOption, readsOption } from '../runtime/method-options';
 import { attributionLayout, imageToTensor, Normalization, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
@@ -563,24 +564,13 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   };
 }
 
-/** Flags that only some methods read: given with another method, they are a mistake. */
-const METHOD_FLAGS: Record<string, string[]> = lookupTable({
-  window: ['occlusion'], stride: ['occlusion'], 'feature-mask': ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
-  fill: ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'],
-  'no-relu': ['grad-cam'], upsample: ['cam', 'grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], 'token-grid': ['grad-cam', 'guided-grad-cam'],
-  steps: ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], 'ig-method': ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'], neuron: ['neuron-conductance'],
-  epsilon: ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], 'lrp-maxpool': ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'], alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'],
-  'maxpool-rule': ['deeplift', 'deeplift-shap'],
-  // And any method inside --noise-tunnel, whose noise it seeds.
-  seed: ['occlusion', 'feature-permutation', 'shapley-value-sampling', 'kernel-shap', 'lime', 'gradient-shap'],
-});
-
+/** A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`). */
 function checkMethodFlags(p: Parsed, method: string): void {
-  for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
-    if (flag === 'seed' && p.flags.has('noise-tunnel')) continue;
-    const list = users.length > 1 ? `${users.slice(0, -1).join(', ')} and ${users[users.length - 1]}` : users[0];
-    const also = flag === 'seed' ? ' (or to any method with --noise-tunnel)' : '';
-    if (p.flags.has(flag) && !users.includes(method)) throw new ExplainError(`--${flag} applies to ${list}${also}, not to method '${method}'`);
+  const option = (flag: string) => (flag === 'no-relu' ? 'relu' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const flag = (o: string) => `--${o === 'relu' ? 'no-relu' : o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const given of p.flags.keys()) {
+    const why = misappliedOption(option(given), method, p.flags.has('noise-tunnel'), flag);
+    if (why) throw new ExplainError(why);
   }
 }
 
@@ -796,7 +786,9 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   for (const method of names) {
     // Class activation maps need --layer and are upsampled to the input; other methods explain the input itself.
     const map = method in mapMethods;
-    const r = await ex.attribute(x, { ...options, method, layer: map ? options.layer : undefined, upsample: map || undefined });
+    // Options only some of the methods read go to those.
+    const own = Object.fromEntries(Object.entries(options).filter(([k]) => readsOption(k, method, options.noiseTunnel !== undefined)));
+    const r = await ex.attribute(x, { ...own, method, layer: map ? options.layer : undefined, upsample: map || undefined });
     first ??= r;
     columns.push({ title: method, attributions: r.attributions });
   }

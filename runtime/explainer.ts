@@ -5,6 +5,7 @@ import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
 import { ExplainError } from '../rewriter/errors';
+import { misappliedOption } from './method-options';
 import { checkKnown } from './known-options';
 import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
@@ -1173,7 +1174,11 @@ const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
 
 function checkRequest(request: unknown): void {
   checkKnown('attribute', request, REQUEST_KEYS);
-  const { progress, seed, interpolate, baselineToken } = request as AttributeRequest;
+  const { progress, seed, interpolate, baselineToken, method = 'gradient', noiseTunnel } = request as AttributeRequest;
+  for (const [key, value] of Object.entries(request as AttributeRequest)) {
+    const why = value === undefined ? undefined : misappliedOption(key, method, noiseTunnel !== undefined, (o) => `option '${o}'`);
+    if (why) throw new ExplainError(`attribute: ${why}`);
+  }
   if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
   if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);

@@ -32,6 +32,18 @@ test('attribute refuses unknown option names and options that are not an object,
   assert.equal(r.targets, [1]);
 });
 
+test('attribute refuses an option its method does not read, as the CLI and Captum (a keyword the method does not take) do', async () => {
+  const ex = await Explainer.load(fx.model);
+  await fails(() => ex.attribute(row, { method: 'gradient', steps: 8 }), /^attribute: option 'steps' applies to integrated-gradients, internal-influence, layer-conductance and neuron-conductance, not to method 'gradient'$/, 'steps with gradient');
+  await fails(() => ex.attribute(row, { method: 'deeplift', epsilon: 0.1 }), /option 'epsilon' applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'deeplift'/, 'epsilon with deeplift');
+  await fails(() => ex.attribute(row, { window: [3, 4, 4] }), /option 'window' applies to occlusion, not to method 'gradient'/, 'window with the default method');
+  await fails(() => ex.attribute(row, { method: 'integrated-gradients', upsample: true }), /option 'upsample' applies to cam, grad-cam and guided-grad-cam, not to method 'integrated-gradients'/, 'upsample with integrated-gradients');
+  await fails(() => ex.attribute(row, { seed: 3 }), /option 'seed' applies to .* \(or to any method with option 'noiseTunnel'\), not to method 'gradient'/, 'seed without a noise tunnel');
+  // Inside a noise tunnel any method reads the seed; an option left undefined is not given.
+  const r = await ex.attribute(row, { noiseTunnel: 'smoothgrad', seed: 3, samples: 2, steps: undefined, target: 1 });
+  assert.equal(r.targets, [1]);
+});
+
 test('load, explain, maximize, filterSensitivity and visualize refuse unknown option names (a misspelt provider ran on the default)', async () => {
   await fails(() => Explainer.load(fx.model, { provder: 'cuda' } as unknown as ExplainerOptions), /Explainer\.load: unknown option 'provder' \(options: provider, /, 'provder');
   await fails(() => Explainer.load(fx.model, 'cpu' as unknown as ExplainerOptions), /Explainer\.load: the options must be an object/, 'a provider name for the options');

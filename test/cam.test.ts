@@ -374,7 +374,8 @@ test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to it
   fs.writeFileSync(path.join(dir, 'm.onnx'), twinCnn(true));
   writeNpy(path.join(dir, 'x.npy'), hwc, [1, h, w, 3]);
   const figure = path.join(dir, 'fig.png');
-  const r = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient,grad-cam', '--layer', 'features', '--out', figure]);
+  // --steps goes to the one method that reads it; each map method gets the options it reads.
+  const r = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient,grad-cam,guided-grad-cam,integrated-gradients', '--steps', '8', '--layer', 'features', '--out', figure]);
   assert.is(r.code, 0, r.err.join('|'));
   assert.ok(fs.statSync(figure).size > 0);
   const alone = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient', '--layer', 'features', '--out', figure]);
