@@ -21,7 +21,7 @@ const FLT_MIN = 2 ** -126;
  * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design: reported
  * as the share of f(x) conserved.
  */
-export function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean): void {
+export async function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean, step?: () => Promise<string | undefined>): Promise<void> {
   let large = false;
   delta.forEach((d, row) => {
     const total = totals[row];
@@ -38,7 +38,11 @@ export function reportDelta(delta: Float32Array, totals: number[], explained: { 
     large = true;
     if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
   });
-  if (large && kind === 'quadrature' && !bypassed) console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller, unless f changes sharply right beside the baseline (a zero embedding into RMS normalisation, silence into a log front end), where another baseline (--baseline, --baseline-token) converges');
+  if (!large || kind !== 'quadrature' || bypassed) return;
+  const stepped = await step?.();
+  // A step on the path (a mask, a threshold) makes f jump where the path crosses it: no quadrature integrates a jump.
+  if (stepped) console.log(`the delta is the error of the path integral: ${stepped}, and where the path from the baseline crosses the step f jumps, which no number of --steps integrates; a baseline on the input's side of the step (for a mask, one that keeps what it masks) converges`);
+  else console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller, unless f changes sharply right beside the baseline (a zero embedding into RMS normalisation, silence into a log front end), where another baseline (--baseline, --baseline-token) converges');
 }
 
 /** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */

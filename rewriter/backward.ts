@@ -95,7 +95,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     pending.set(name, [total]);
     return total;
   };
-  const nodes = view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
+  const nodes = pathNodes(view, diff, onPath);
   refuseValueShaped(view, facts, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
   if (spec.ref) refuseSteps(spec, spec.ref, diff, nodes);
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
@@ -146,15 +146,16 @@ function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]):
   throw new ExplainError(`${view.label}: the shape of '${first}', an output of ${view.nodeLabel(producer)}, follows from the input's values${via}, and backward passes are built for shapes that follow from the input's shape alone; explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
 }
 
+/** An operand on the walk's path computed from the explained inputs `through` only through a step. */
+interface StepRead { node: NodeProto; read: string; step: NodeProto; through: string[] }
+
 /**
- * With a reference pass, every change between the passes must reach the inputs through multipliers.
- * A float operand computed from the explained input only through a step (ArgMax or a comparison
- * cast to floats, Hardmax, a Where between constants) changes between the passes but carries none:
- * the attributions would not sum to f(x) − f(x⁰), so it is refused, naming the step.
+ * The first float operand of `nodes` computed from the explained input only through a step (ArgMax
+ * or a comparison cast to floats, Hardmax, a Where between constants) that `moves` between passes.
  */
-function refuseSteps({ view, facts, wrt }: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
+function findStep({ view, facts, wrt }: Pick<WalkSpec, 'view' | 'facts' | 'wrt'>, diff: Set<string>, nodes: NodeProto[], moves: (t: string) => boolean): StepRead | undefined {
   const fromValues = valueDescendants(view, wrt);
-  const stepped = (t: string) => !!t && !diff.has(t) && ref(t) !== t && fromValues.has(t);
+  const stepped = (t: string) => !!t && !diff.has(t) && moves(t) && fromValues.has(t);
   for (const node of nodes) {
     const fixed = gradientRules.entry(node.op_type ?? '', view.opset, node.domain ?? '')?.fixedInputs ?? [];
     const k = (node.input ?? []).findIndex((t, i) => !fixed.includes(i) && isFloatType(facts.dtypes.get(t)) && stepped(t));
@@ -164,9 +165,33 @@ function refuseSteps({ view, facts, wrt }: WalkSpec, ref: (name: string) => stri
     while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
     // Of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones).
     const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(read)) : wrt;
-    throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} reads '${read}', a step function of ${through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(step)}): it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
+    return { node, read, step, through };
   }
+  return undefined;
 }
+
+/** "Node reads 't', a step function of 'x' (through Step)". */
+const stepRead = (view: GraphView, s: StepRead) => `${view.nodeLabel(s.node)} reads '${s.read}', a step function of ${s.through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(s.step)})`;
+
+/**
+ * With a reference pass, every change between the passes must reach the inputs through multipliers.
+ * A float operand computed through a step changes between the passes but carries none: the
+ * attributions would not sum to f(x) − f(x⁰), so it is refused, naming the step.
+ */
+function refuseSteps(spec: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
+  const s = findStep(spec, diff, nodes, (t) => ref(t) !== t);
+  if (s) throw new ExplainError(`${spec.view.label}: ${stepRead(spec.view, s)}: it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
+}
+
+/** Where `from` reads the explained input through a step on a gradient path (a path integral jumps where it crosses it), what reads it. */
+export function stepOnPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>): string | undefined {
+  const { diff, onPath } = gradientPath(spec);
+  const s = findStep(spec, diff, pathNodes(spec.view, diff, onPath), () => true);
+  return s && stepRead(spec.view, s);
+}
+
+/** The nodes on the walk's path: those with an output that `from` reads and that depends on the input. */
+const pathNodes = (view: GraphView, diff: Set<string>, onPath: Set<string>) => view.nodes.filter((n) => (n.output ?? []).some((o) => onPath.has(o) && diff.has(o)));
 
 /** The rule's gradients; a constant it builds beyond JavaScript's array limits (absurd sizes) fails naming the node. */
 function backwardOf(rule: BackwardRule, ctx: RuleContext, dY: (string | null)[], where: () => string): ReturnType<BackwardRule['backward']> {

@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../rewriter/attributes';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
-import { differentiable } from '../rewriter/backward';
+import { differentiable, stepOnPath } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
@@ -712,6 +712,13 @@ export class Explainer {
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     // Any path of values counts, steps included (a mask computed from the input around the layer).
     return valueDescendants(prepared.view, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
+  }
+
+  /** Where the explained tensor reads the explained input through a step on a gradient path: what reads it (a path integral cannot cross it). */
+  async inputStep(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { view, facts } = await this.prepare(rowDims, options.onehotAxis, options.feeds);
+    return stepOnPath({ view, facts, wrt: this.explained.map((i) => i.name), from });
   }
 
   /** Grad-CAM's layer where none is given (defaultCamLayer) for the tensor `options` explain, at one input row shape. */
