@@ -293,6 +293,12 @@ export function blend(em: Emitter, m: string, a: string, b: string): string {
   return em.add(em.mul(m, a), em.mul(em.sub(em.scalar(1), m), b));
 }
 
+/** exp(min(x, 0)·scale) for scale > 0: never overflows, so a branch blend leaves unselected stays finite. */
+export function expOfNegativePart(em: Emitter, x: string, scale = 1): string {
+  const m = em.neg(em.op('Relu', [em.neg(x)]));
+  return em.op('Exp', [scale === 1 ? m : em.mul(m, em.scalar(scale))]);
+}
+
 /** Axes (Log)Softmax normalises over: [axis..rank−1] before opset 13 (axis default 1), the one axis after (default −1). */
 export function softmaxAxes(ctx: RuleContext, rank: number): number[] {
   if (ctx.opset >= 13) return [normAxis(ctx, attrInt(ctx.node, 'axis', -1), rank)];

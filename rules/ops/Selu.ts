@@ -1,8 +1,8 @@
 import { attrFloat } from '../../rewriter/attributes';
-import { blend } from '../op-forms';
+import { blend, expOfNegativePart } from '../op-forms';
 import { RuleEntry } from '../types';
 
-/** dX = x > 0 ? γ·dY : γ·α·eˣ·dY, with γ·α·eˣ = Y + γ·α. */
+/** dX = x > 0 ? γ·dY : γ·α·eˣ·dY. */
 export const Selu: RuleEntry = {
   opType: 'Selu', since: 1, category: 'activation',
   rule: {
@@ -10,7 +10,7 @@ export const Selu: RuleEntry = {
       const alpha = attrFloat(node, 'alpha', 1.67326319217681884765625);
       const gamma = attrFloat(node, 'gamma', 1.05070102214813232421875);
       const pos = em.mask('Greater', node.input![0], em.scalar(0));
-      const neg = em.mul(dY!, em.add(node.output![0], em.scalar(gamma * alpha)));
+      const neg = em.mul(dY!, em.mul(em.scalar(gamma * alpha), expOfNegativePart(em, node.input![0])));
       return [blend(em, pos, em.mul(dY!, em.scalar(gamma)), neg)];
     },
   },

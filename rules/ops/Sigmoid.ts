@@ -1,4 +1,5 @@
 import { Emitter } from '../../rewriter/emitter';
+import { expOfNegativePart } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
@@ -10,7 +11,7 @@ export function sigmoidParts(em: Emitter, x: string): { sigmoid: string; slope: 
   const e = em.op('Exp', [em.neg(em.op('Abs', [x]))]);
   const r = em.div(em.scalar(1), em.add(em.scalar(1), e));
   return {
-    sigmoid: em.mul(em.op('Exp', [em.neg(em.op('Relu', [em.neg(x)]))]), r),
+    sigmoid: em.mul(expOfNegativePart(em, x), r),
     slope: em.mul(e, em.mul(r, r)),
   };
 }

@@ -42,12 +42,17 @@ export interface OpCase {
   h?: number;
   seed?: number;
   /**
-   * Closed-form derivative of a one-input element-wise op, in float64: each element is then checked
-   * to relative error `tol` against it in place of finite differences (which lose every digit where
-   * the op saturates).
+   * The exact gradient of a one-input op's loss Σ r·y with respect to its input x, in float64 (see
+   * `elementwise`): each element is then checked to relative error `tol` against it in place of
+   * finite differences (which lose every digit where the op saturates).
    */
-  derivative?: (x: number) => number;
+  exact?: (x: Float32Array, r: Float32Array) => number[];
+  /** The loss weights r of a one-output op (default random): a one-hot r explains one output element. */
+  weights?: number[];
 }
+
+/** `exact` of an element-wise op with derivative f′. */
+export const elementwise = (derivative: (x: number) => number) => (x: Float32Array, r: Float32Array): number[] => Array.from(x, (v, j) => r[j] * derivative(v));
 
 /** A small deterministic generator of uniform numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -89,10 +94,10 @@ export function singleOpModel(c: OpCase): { model: ModelProto; xs: InputSpec[]; 
   return { model, xs, ys };
 }
 
-/** Seeds every output with random weights r_k: loss = Σ_k Σ r_k·y_k, appended as tensor 'loss'. */
-function withLoss(model: ModelProto, ys: string[], shapes: number[][], opset: number, rand: () => number): { model: ModelProto; r: Float32Array[] } {
+/** Seeds every output with random weights r_k (or the given ones): loss = Σ_k Σ r_k·y_k, appended as tensor 'loss'. */
+function withLoss(model: ModelProto, ys: string[], shapes: number[][], opset: number, rand: () => number, weights?: number[]): { model: ModelProto; r: Float32Array[] } {
   const em = new Emitter(opset, DataType.FLOAT, 'loss');
-  const r = shapes.map((s) => Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1));
+  const r = shapes.map((s) => Float32Array.from(weights ?? { length: s.reduce((a, b) => a * b, 1) }, (v) => v ?? rand() * 2 - 1));
   const terms = ys.map((y, k) => em.reduceSum(em.mul(y, em.constFloat(r[k], shapes[k])), shapes[k].map((_, i) => i), false));
   em.rename(em.sum(terms), 'loss');
   const g = model.graph!;
@@ -127,7 +132,7 @@ export async function gradcheckModel(base: { model: ModelProto; xs: InputSpec[];
   const rand = rng(c.seed ?? 7);
   const probe = await probeFacts(runnable(base.model), base.xs, c.op);
   const yShapes = base.ys.map((y) => probe.facts.shapes.get(y)!);
-  const { model, r } = withLoss(base.model, base.ys, yShapes, c.opset, rand);
+  const { model, r } = withLoss(base.model, base.ys, yShapes, c.opset, rand, c.weights);
   // Read at opset 21 where the explainer reads it so (rewriter/opset-lower.ts).
   const view = new GraphView(lowerNewOpset(model), c.op);
   const { facts } = await probeFacts(runnable(model), base.xs, c.op);
@@ -150,10 +155,9 @@ export async function gradcheckModel(base: { model: ModelProto; xs: InputSpec[];
   const h = c.h ?? 1e-2;
   for (let i = 0; i < base.xs.length; i++) {
     const analytic = (got[perInput(IO_NAMES.attribution, base.xs[i].name)] as ort.Tensor).data as Float32Array;
-    if (c.derivative) {
-      values[i].forEach((x, j) => {
-        const expected = r[0][j] * c.derivative!(x);
-        assert.ok(Math.abs(analytic[j] - expected) <= (c.tol ?? 2e-3) * Math.abs(expected), `${c.op} at ${x}: ${analytic[j]} against ${expected}`);
+    if (c.exact) {
+      c.exact(values[i], r[0]).forEach((expected, j) => {
+        assert.ok(Math.abs(analytic[j] - expected) <= (c.tol ?? 2e-3) * Math.abs(expected), `${c.op} at x[${j}] = ${values[i][j]}: ${analytic[j]} against ${expected}`);
       });
       continue;
     }
