@@ -750,7 +750,7 @@ async function attribute(p: Parsed): Promise<void> {
   if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
-    await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, () => ex.inputStep(rowDims, options));
+    await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said);
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);

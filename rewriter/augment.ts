@@ -74,6 +74,8 @@ export interface AugmentSpec {
    * onnxruntime can plan the memory of large graphs (N against B is an unknown dimension).
    */
   sharedBaseline?: boolean;
+  /** Reference methods: the run found every step on the walk's path at one value on both passes (WalkSpec.stepsKept). */
+  stepsKept?: boolean;
 }
 
 export const IO_NAMES = { seed: 'seed', baseline: 'baseline', attribution: 'attribution', delta: 'delta', alphas: 'alphas', weights: 'weights' };
@@ -299,7 +301,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
     wrt.forEach((w, k) => grads.set(w, path.sum(g.get(path.wrt[k])!, w)));
   } else {
     const g = emitBackward({
-      view, facts, em, table: method.table, options: spec.options, wrt, from: spec.from, ref,
+      view, facts, em, table: method.table, options: spec.options, wrt, from: spec.from, ref, stepsKept: spec.stepsKept,
       seed: method.start ? method.start(em, { seed: io.seed, from: spec.from }) : io.seed,
     });
     for (const w of wrt) grads.set(w, g.get(w)!);

@@ -22,6 +22,8 @@ export interface WalkSpec {
   seed: string;
   /** Reference-pass name of a forward tensor (methods with a baseline). */
   ref?: (name: string) => string;
+  /** The run found every step on the path at the same value on both passes (checkStepsKept): none is refused. */
+  stepsKept?: boolean;
 }
 
 /** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
@@ -97,7 +99,7 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
   };
   const nodes = pathNodes(view, diff, onPath);
   refuseValueShaped(view, facts, nodes.flatMap((n) => (n.output ?? []).filter((o) => onPath.has(o) && diff.has(o))));
-  if (spec.ref) refuseSteps(spec, spec.ref, diff, nodes);
+  if (spec.ref && !spec.stepsKept) refuseSteps(spec, spec.ref, diff, nodes);
   // An empty tensor carries no gradient; passing one on would also reach MatMuls whose contracted
   // length is 0, which onnxruntime's CPU kernel leaves uninitialised instead of zero.
   const empty = (name: string) => !!facts.shapes.get(name)?.includes(0);
@@ -150,44 +152,48 @@ function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]):
 interface StepRead { node: NodeProto; read: string; step: NodeProto; through: string[] }
 
 /**
- * The first float operand of `nodes` computed from the explained input only through a step (ArgMax
- * or a comparison cast to floats, Hardmax, a Where between constants) that `moves` between passes.
+ * The float operands of `nodes` computed from the explained input only through a step (ArgMax or a
+ * comparison cast to floats, Hardmax, a Where between constants) that `moves` between passes.
  */
-function findStep({ view, facts, wrt }: Pick<WalkSpec, 'view' | 'facts' | 'wrt'>, diff: Set<string>, nodes: NodeProto[], moves: (t: string) => boolean): StepRead | undefined {
+function findSteps({ view, facts, wrt }: Pick<WalkSpec, 'view' | 'facts' | 'wrt'>, diff: Set<string>, nodes: NodeProto[], moves: (t: string) => boolean): StepRead[] {
   const fromValues = valueDescendants(view, wrt);
   const stepped = (t: string) => !!t && !diff.has(t) && moves(t) && fromValues.has(t);
-  for (const node of nodes) {
+  return nodes.flatMap((node) => {
     const fixed = gradientRules.entry(node.op_type ?? '', view.opset, node.domain ?? '')?.fixedInputs ?? [];
-    const k = (node.input ?? []).findIndex((t, i) => !fixed.includes(i) && isFloatType(facts.dtypes.get(t)) && stepped(t));
-    if (k < 0) continue;
-    const read = node.input![k];
-    let step = view.producer.get(read)!;
-    while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
-    // Of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones).
-    const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(read)) : wrt;
-    return { node, read, step, through };
-  }
-  return undefined;
+    return (node.input ?? []).filter((t, i) => !fixed.includes(i) && isFloatType(facts.dtypes.get(t)) && stepped(t)).map((read) => {
+      let step = view.producer.get(read)!;
+      while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
+      // Of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones).
+      const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(read)) : wrt;
+      return { node, read, step, through };
+    });
+  });
 }
 
 /** "Node reads 't', a step function of 'x' (through Step)". */
 const stepRead = (view: GraphView, s: StepRead) => `${view.nodeLabel(s.node)} reads '${s.read}', a step function of ${s.through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(s.step)})`;
 
+/** Why no multiplier passes a step that moves between the passes. */
+export const STEP_MOVES = 'no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰)';
+
 /**
  * With a reference pass, every change between the passes must reach the inputs through multipliers.
- * A float operand computed through a step changes between the passes but carries none: the
- * attributions would not sum to f(x) − f(x⁰), so it is refused, naming the step.
+ * A float operand computed through a step carries none: where the run cannot check that it keeps its
+ * value on both passes (stepsKept), it is refused, naming the step.
  */
 function refuseSteps(spec: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
-  const s = findStep(spec, diff, nodes, (t) => ref(t) !== t);
-  if (s) throw new ExplainError(`${spec.view.label}: ${stepRead(spec.view, s)}: it differs between the input's and the reference's passes, and no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰); use integrated-gradients or gradient`);
+  const [s] = findSteps(spec, diff, nodes, (t) => ref(t) !== t);
+  if (s) throw new ExplainError(`${spec.view.label}: ${stepRead(spec.view, s)}: it may differ between the input's and the reference's passes, and ${STEP_MOVES}; use integrated-gradients or gradient`);
 }
 
-/** Where `from` reads the explained input through a step on a gradient path (a path integral jumps where it crosses it), what reads it. */
-export function stepOnPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>): string | undefined {
+/**
+ * Where `from` reads the explained input through steps on a gradient path (a path integral jumps
+ * where it crosses one; DeepLIFT needs them kept on both passes): the operands read, and what reads the first.
+ */
+export function stepsOnPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>): { reads: string[]; said: string } | undefined {
   const { diff, onPath } = gradientPath(spec);
-  const s = findStep(spec, diff, pathNodes(spec.view, diff, onPath), () => true);
-  return s && stepRead(spec.view, s);
+  const found = findSteps(spec, diff, pathNodes(spec.view, diff, onPath), () => true);
+  return found.length ? { reads: [...new Set(found.map((s) => s.read))], said: stepRead(spec.view, found[0]) } : undefined;
 }
 
 /** The nodes on the walk's path: those with an output that `from` reads and that depends on the input. */

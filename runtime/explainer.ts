@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from '../rewriter/attributes';
 import { AugmentSpec, buildAugmented, IoNames, ioNames, Method, perInput } from '../rewriter/augment';
-import { differentiable, stepOnPath } from '../rewriter/backward';
+import { differentiable, stepsOnPath } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
@@ -234,12 +234,14 @@ const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 const MAX_FIXED_BATCH_VALUES = 2 ** 28;
 
 /** How an augmented graph is built besides the attribution options. */
-export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'>>;
+export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline' | 'stepsKept'>>;
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<PooledSession>>();
   private readonly graphs = new Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>();
+  /** stepsOnPath per prepared graph and explained tensor (every reference-method call asks). */
+  private readonly stepsFound = new WeakMap<Prepared, Map<string, ReturnType<typeof stepsOnPath>>>();
   /**
    * The values of the fed inputs whose values set tensor shapes (shapeSetters: token ids that pick
    * <eos> positions by a NonZero), per row, as the last call gave them: the probe runs with row 0's,
@@ -714,11 +716,14 @@ export class Explainer {
     return valueDescendants(prepared.view, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
   }
 
-  /** Where the explained tensor reads the explained input through a step on a gradient path: what reads it (a path integral cannot cross it). */
-  async inputStep(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
+  /** Where the explained tensor reads the explained input through steps on a gradient path (stepsOnPath): the operands read, and what reads the first. */
+  async inputSteps(rowDims: number[], options: AttributeRequest = {}): Promise<{ reads: string[]; said: string } | undefined> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
-    const { view, facts } = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    return stepOnPath({ view, facts, wrt: this.explained.map((i) => i.name), from });
+    const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
+    const found = this.stepsFound.get(prepared) ?? new Map<string, ReturnType<typeof stepsOnPath>>();
+    this.stepsFound.set(prepared, found);
+    if (!found.has(from)) found.set(from, stepsOnPath({ view: prepared.view, facts: prepared.facts, wrt: this.explained.map((i) => i.name), from }));
+    return found.get(from);
   }
 
   /** Grad-CAM's layer where none is given (defaultCamLayer) for the tensor `options` explain, at one input row shape. */
@@ -815,7 +820,7 @@ export class Explainer {
     const expose = [...new Set([output, from])].filter((name) => !this.outputNames.includes(name));
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options, io: this.io };
     if (map) return { model: map(spec), prepared, from, camNote };
-    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline });
+    const model = buildAugmented({ ...spec, method: method!, layer: options.layer, path: build.path, zeroBaseline: build.zeroBaseline, baselineRows: build.baselineRows, sharedBaseline: build.sharedBaseline, stepsKept: build.stepsKept });
     return { model, prepared, from };
   }
 
@@ -856,7 +861,7 @@ export class Explainer {
    * running it needs; taken from the graph cache when it holds it (no probe, no rewrite), else
    * built and stored there. `key` names everything the graph depends on besides the model.
    */
-  graphSession(rowDims: number[], options: AttributeOptions, name: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows' | 'sharedBaseline'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
+  graphSession(rowDims: number[], options: AttributeOptions, name: string, build: Pick<GraphBuild, 'zeroBaseline' | 'baselineRows' | 'sharedBaseline' | 'stepsKept'> = {}): Promise<{ session: PooledSession; info: GraphInfo }> {
     const key = this.withShapeKey(name);
     let g = this.graphs.get(key);
     if (!g) {

@@ -464,6 +464,29 @@ test('integrated gradients from a zero baseline that the mask masks: the delta n
   }
 });
 
+test('DeepLIFT through a mask computed from the input (maskedFrames): refused where the baseline masks other frames, naming the row; exact where it masks the same ones', async () => {
+  const ex = await Explainer.load(maskedFrames());
+  const frames = Float32Array.from({ length: 12 }, (_, i) => (i < 9 ? Math.sin(i + 1) : 0));
+  const x = { data: Float32Array.from([...frames, ...frames.map((v, i) => (i < 6 ? v : 0))]), dims: [2, 4, 3] };
+  await rejects(() => ex.attribute(x, { method: 'deeplift', target: 0 }), /: node '[^']+' \(Mul, opset 13\) reads '[^']+', a step function of 'x' \(through node '[^']+' \(Greater, opset 13\)\), which differs between the input's and the reference's passes on row 0, and no multiplier passes through a step, .*: give a baseline on which it keeps its value/);
+  // Row 1 keeps two frames: a baseline masking only the last frame keeps row 0's mask, not row 1's.
+  const half = { data: Float32Array.from(frames, (v) => v / 2), dims: [1, 4, 3] };
+  await rejects(() => ex.attribute(x, { method: 'deeplift', target: 0, baseline: half }), /differs between the input's and the reference's passes on row 1/);
+  const baseline = { data: x.data.map((v) => v / 2), dims: [2, 4, 3] };
+  const r = await ex.attribute(x, { method: 'deeplift', target: 0, baseline });
+  // y₀ = Σ_t m_t·tanh(z_t), z_t = x_t·W[:, 0] + 0.4, m_t the same on both passes: a_ti = m_t·W_i0·δtanh(z_t)/δz_t·δx_ti.
+  const W0 = [0.5, 2, -0.7];
+  const want = Array.from(x.data, (v, k) => {
+    const t = Math.floor(k / 3) * 3;
+    const z = (d: Float32Array | number[]) => W0.reduce((a, w, i) => a + w * d[t + i], 0.4);
+    const [zx, z0] = [z(x.data), z(baseline.data)];
+    const kept = [0, 1, 2].some((i) => x.data[t + i] !== 0);
+    return kept ? W0[k % 3] * ((Math.tanh(zx) - Math.tanh(z0)) / (zx - z0)) * (v - baseline.data[k]) : 0;
+  });
+  assert.ok(relL2(r.attributions.data as Float32Array, Float32Array.from(want)) < 1e-5, `rel L2 ${relL2(r.attributions.data as Float32Array, Float32Array.from(want))}`);
+  r.delta!.forEach((d, row) => assert.ok(Math.abs(d) < 1e-6, `row ${row}: delta ${d}`));
+});
+
 test('the layer-gradient graph is buildAugmented with a layer: Grad-CAM and friends reuse it', async () => {
   const ex = await Explainer.load(MODEL);
   const { model } = await ex.augmented([3, 8, 8], { output: meta.logits, layer: meta.layer });

@@ -8,6 +8,7 @@ import { repeatedBaseline } from './repeated-baseline';
 import { largeForward } from '../session';
 import { internalBatch } from './perturbation';
 import { outputSeed } from './seed';
+import { checkStepsKept } from './kept-steps';
 import { Driver } from './types';
 
 /**
@@ -38,6 +39,9 @@ export const backprop: Driver = {
     const values = { [ex.input.name]: x, ...side };
     const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
+    // Steps on the path (a mask computed from the input) are checked on this input and baseline; a walk to a layer or of several inputs refuses them.
+    const steps = reference && options.layer === undefined && !ex.joint ? await ex.inputSteps(rowDims, options) : undefined;
+    if (steps) await checkStepsKept(ex, x, options, steps);
     const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
     // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in
     // large graphs, where a session of its own takes longer to open than many runs of the reference
@@ -45,8 +49,8 @@ export const backprop: Driver = {
     const large = largeForward((await ex.prepare(rowDims, options.onehotAxis, options.feeds)).view.nodes.length);
     const again = zeroBaseline || large ? undefined : repeatedBaseline(ex, JSON.stringify(graphKey), given);
     const sharedBaseline = large && !!given && Object.values(given).every((b) => b.dims[0] === 1);
-    const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest, sharedBaseline]);
-    const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows, sharedBaseline });
+    const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest, sharedBaseline, !!steps]);
+    const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows, sharedBaseline, stepsKept: !!steps });
     const takesBaseline = session.inputNames.some((name) => name === ex.io.baseline || name.startsWith(`${ex.io.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);
     const feeds: Record<string, OrtTensor> = { ...values, [ex.io.seed]: floatTensor(seed, [n, ...fromShape.slice(1)]) };

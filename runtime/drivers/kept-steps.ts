@@ -1,0 +1,23 @@
+import { STEP_MOVES } from '../../rewriter/backward';
+import { ExplainError } from '../../rewriter/errors';
+import { OrtTensor } from '../backend';
+import type { AttributeOptions, Explainer } from '../explainer';
+import { tensorsAt } from './forward';
+
+/**
+ * DeepLIFT through steps computed from the input (a mask, as Keras' Masking writes it): exact where
+ * every step keeps its value on the input's and the reference's passes, so the baseline decides.
+ * Runs both and fails naming the first step operand and row that differ.
+ */
+export async function checkStepsKept(ex: Explainer, x: OrtTensor, options: AttributeOptions, steps: { reads: string[]; said: string }): Promise<void> {
+  const run = await tensorsAt(ex, x.dims.slice(1), steps.reads, options.onehotAxis, options.feeds);
+  const [atX, atRef] = [await run(x), await run(ex.baselineFor(options.baseline, x, false))];
+  for (const t of steps.reads) {
+    const [a, b] = [atX[t].data, atRef[t].data];
+    const k = Array.prototype.findIndex.call(a, (v: number, i: number) => v !== b[i]);
+    if (k < 0) continue;
+    const row = Math.floor(k / (a.length / x.dims[0]));
+    const which = t === steps.reads[0] ? ', which' : `; '${t}', another,`;
+    throw new ExplainError(`${ex.label}: ${steps.said}${which} differs between the input's and the reference's passes on row ${row}, and ${STEP_MOVES}: give a baseline on which it keeps its value (for a mask, one that masks what the input masks), or use integrated-gradients or gradient`);
+  }
+}
