@@ -769,7 +769,9 @@ export class Explainer {
     const shaped = valueShaped(this.view, wrt);
     const { random } = drawnValues(this.view);
     const list: { name: string; op: string; shape?: number[] }[] = [];
-    for (const n of this.view.nodes) {
+    // The prepared graph's walk (Loops written out: what follows them is reached), listing the model's own tensors by their op there.
+    const own = new Map(this.view.nodes.flatMap((n) => (n.output ?? []).map((o): [string, string] => [o, n.op_type ?? ''])));
+    for (const n of (prepared?.view ?? this.view).nodes) {
       if (!(n.input ?? []).some((i) => reached.has(i))) continue;
       for (const o of n.output ?? []) {
         if (!o || (diff ? !diff.has(o) : STRUCTURAL_OPS.has(n.op_type ?? ''))) continue;
@@ -780,7 +782,8 @@ export class Explainer {
         if (prepared && !isFloatType(prepared.facts.dtypes.get(o))) continue;
         // The batch views' own steps are not listed; the copies they name are (an output, a final Softmax's logits).
         if (isViewNode(n) && n.op_type !== 'Identity') continue;
-        if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: n.op_type ?? '', shape: prepared?.facts.shapes.get(o) });
+        if (!own.has(o)) continue;
+        if (!prepared || holdsRows(prepared.facts, o, prepared.batchDynamic)) list.push({ name: o, op: own.get(o)!, shape: prepared?.facts.shapes.get(o) });
       }
     }
     return list;
