@@ -42,7 +42,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { checkSessionOptions, createSession, GraphLevel, levelFor, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { checkSessionOptions, createSession, GraphLevel, levelFor, openingNote, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -886,6 +886,8 @@ export class Explainer {
         if (cached?.info.camNote) this.warnOnce(cached.info.camNote);
         if (cached) return cached;
         const { model, prepared, from, camNote } = await this.augmented(rowDims, options, build);
+        const opening = openingNote(model, options.method ?? 'gradient');
+        if (opening) this.warnOnce(opening);
         const { facts, batchDynamic } = prepared;
         const info: GraphInfo = { fromDims: facts.shapes.get(from)!, batchDynamic, batchBroadcasts: facts.batchBroadcasts, level: levelFor(model), parallel: parallelFor(model), camNote };
         // onnxruntime's optimised graph is kept for the CPU only (other providers partition it their

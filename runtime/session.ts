@@ -71,6 +71,16 @@ const LARGE_GRAPH = 10_000;
  */
 const HUGE_GRAPH = 30_000;
 
+/**
+ * A note for graphs onnxruntime takes minutes to open, even unoptimised: past HUGE_GRAPH nodes (a
+ * 512-step two-layer BiLSTM's DeepLIFT graph, 125,053 nodes, took more than 5 minutes).
+ */
+export function openingNote(model: ModelProto, method: string): string | undefined {
+  const nodes = model.graph?.node?.length ?? 0;
+  if (nodes <= HUGE_GRAPH) return undefined;
+  return `${method}: its graph has ${nodes.toLocaleString('en-US')} nodes (recurrent cells written out per step), which onnxruntime may take minutes to open; a shorter sequence, or the gradient's smaller graph, opens sooner`;
+}
+
 /** Whether a forward graph of this many nodes gives large augmented graphs (which have 3–10× its nodes). */
 export function largeForward(nodes: number): boolean {
   return nodes * 4 > LARGE_GRAPH;

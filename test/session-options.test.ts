@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { physicalCores } from '../runtime/node/cores';
 import { ModelProto } from '../rewriter/proto';
-import { createSession, largeForward, levelFor, parallelFor, sessionOptions, threadsFor } from '../runtime/session';
+import { createSession, largeForward, levelFor, openingNote, parallelFor, sessionOptions, threadsFor } from '../runtime/session';
 import { backend } from '../runtime/backend';
 import { sessionModel } from '../runtime/session-model';
 import { tinyGraph } from './support/tiny-model';
@@ -32,12 +32,15 @@ test('models under a million weights default to one thread', () => {
   assert.is(threadsFor(model(1_000_000)), undefined);
 });
 
-test("graphs over 10,000 nodes default to the basic optimisations, over 30,000 to none; the user's level wins", async () => {
+test("graphs over 10,000 nodes default to the basic optimisations, over 30,000 to none, with a note; the user's level wins", async () => {
   const model = (n: number): ModelProto => ({ graph: { node: Array.from({ length: n }, () => ({ op_type: 'Relu' })) } });
   assert.is(levelFor(model(30_001)), 'disabled');
   assert.is(levelFor(model(30_000)), 'basic');
   assert.is(levelFor(model(10_001)), 'basic');
   assert.is(levelFor(model(10_000)), undefined);
+  // Past 30,000 nodes a note says that opening may take minutes (a 125,053-node DeepLIFT graph ran 8 minutes without a word).
+  assert.is(openingNote(model(30_001), 'deeplift'), "deeplift: its graph has 30,001 nodes (recurrent cells written out per step), which onnxruntime may take minutes to open; a shorter sequence, or the gradient's smaller graph, opens sooner");
+  assert.is(openingNote(model(30_000), 'deeplift'), undefined);
   // Forward graphs over 2,500 nodes give augmented graphs over the limit (a shared baseline is then fed, not built in).
   assert.ok(largeForward(2_501) && !largeForward(2_500));
   const { ort } = backend();
