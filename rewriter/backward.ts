@@ -148,8 +148,8 @@ function refuseValueShaped(view: GraphView, facts: TensorFacts, path: string[]):
   throw new ExplainError(`${view.label}: the shape of '${first}', an output of ${view.nodeLabel(producer)}, follows from the input's values${via}, and backward passes are built for shapes that follow from the input's shape alone; explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
 }
 
-/** An operand on the walk's path computed from the explained inputs `through` only through a step. */
-interface StepRead { node: NodeProto; read: string; step: NodeProto; through: string[] }
+/** An operand of `node` on the walk's path computed from the explained inputs only through `step`. */
+interface StepRead { node: NodeProto; read: string; step: NodeProto }
 
 /**
  * The float operands of `nodes` computed from the explained input only through a step (ArgMax or a
@@ -163,15 +163,16 @@ function findSteps({ view, facts, wrt }: Pick<WalkSpec, 'view' | 'facts' | 'wrt'
     return (node.input ?? []).filter((t, i) => !fixed.includes(i) && isFloatType(facts.dtypes.get(t)) && stepped(t)).map((read) => {
       let step = view.producer.get(read)!;
       while (!(step.input ?? []).some((t) => diff.has(t))) step = view.producer.get((step.input ?? []).find(stepped)!)!;
-      // Of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones).
-      const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(read)) : wrt;
-      return { node, read, step, through };
+      return { node, read, step };
     });
   });
 }
 
-/** "Node reads 't', a step function of 'x' (through Step)". */
-const stepRead = (view: GraphView, s: StepRead) => `${view.nodeLabel(s.node)} reads '${s.read}', a step function of ${s.through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(s.step)})`;
+/** "Node reads 't', a step function of 'x' (through Step)": of several explained inputs, those the step reads (a one-hot of categorical columns, not the numeric ones). */
+function stepRead({ view, wrt }: Pick<WalkSpec, 'view' | 'wrt'>, s: StepRead): string {
+  const through = wrt.length > 1 ? wrt.filter((w) => valueDescendants(view, [w]).has(s.read)) : wrt;
+  return `${view.nodeLabel(s.node)} reads '${s.read}', a step function of ${through.map((w) => `'${w}'`).join(', ')} (through ${view.nodeLabel(s.step)})`;
+}
 
 /** Why no multiplier passes a step that moves between the passes. */
 export const STEP_MOVES = 'no multiplier passes through a step, so the attributions would not sum to f(x) − f(x⁰)';
@@ -183,7 +184,7 @@ export const STEP_MOVES = 'no multiplier passes through a step, so the attributi
  */
 function refuseSteps(spec: WalkSpec, ref: (name: string) => string, diff: Set<string>, nodes: NodeProto[]): void {
   const [s] = findSteps(spec, diff, nodes, (t) => ref(t) !== t);
-  if (s) throw new ExplainError(`${spec.view.label}: ${stepRead(spec.view, s)}: it may differ between the input's and the reference's passes, and ${STEP_MOVES}; use integrated-gradients or gradient`);
+  if (s) throw new ExplainError(`${spec.view.label}: ${stepRead(spec, s)}: it may differ between the input's and the reference's passes, and ${STEP_MOVES}; use integrated-gradients or gradient`);
 }
 
 /**
@@ -193,7 +194,7 @@ function refuseSteps(spec: WalkSpec, ref: (name: string) => string, diff: Set<st
 export function stepsOnPath(spec: Pick<WalkSpec, 'view' | 'facts' | 'wrt' | 'from'>): { reads: string[]; said: string } | undefined {
   const { diff, onPath } = gradientPath(spec);
   const found = findSteps(spec, diff, pathNodes(spec.view, diff, onPath), () => true);
-  return found.length ? { reads: [...new Set(found.map((s) => s.read))], said: stepRead(spec.view, found[0]) } : undefined;
+  return found.length ? { reads: [...new Set(found.map((s) => s.read))], said: stepRead(spec, found[0]) } : undefined;
 }
 
 /** The nodes on the walk's path: those with an output that `from` reads and that depends on the input. */
