@@ -473,6 +473,8 @@ test('DeepLIFT through a mask computed from the input (maskedFrames): refused wh
   const half = { data: Float32Array.from(frames, (v) => v / 2), dims: [1, 4, 3] };
   await rejects(() => ex.attribute(x, { method: 'deeplift', target: 0, baseline: half }), /differs between the input's and the reference's passes on row 1/);
   const baseline = { data: x.data.map((v) => v / 2), dims: [2, 4, 3] };
+  // DeepLiftShap pairs each row with each baseline row: row 0 (three frames) against baseline row 1 (two) flips.
+  await rejects(() => ex.attribute(x, { method: 'deeplift-shap', target: 0, baseline }), /differs between the input's and the reference's passes on row 0 against baseline row 1,/);
   const r = await ex.attribute(x, { method: 'deeplift', target: 0, baseline });
   // y₀ = Σ_t m_t·tanh(z_t), z_t = x_t·W[:, 0] + 0.4, m_t the same on both passes: a_ti = m_t·W_i0·δtanh(z_t)/δz_t·δx_ti.
   const W0 = [0.5, 2, -0.7];

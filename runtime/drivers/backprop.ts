@@ -29,7 +29,7 @@ function noteZeroMaps(ex: Explainer, maps: TensorData, method: string): void {
  * whether it takes a baseline, its outputs whether it reports a convergence delta.
  */
 export const backprop: Driver = {
-  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
+  async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions, rowLabel?: (row: number) => string) {
     const rowDims = x.dims.slice(1);
     const { output, from, fromShape, targets, seed } = await outputSeed(ex, x, options);
     // The zero reference (the default) is built into the graph: onnxruntime folds its pass once.
@@ -41,7 +41,7 @@ export const backprop: Driver = {
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
     // Steps on the path (a mask computed from the input) are checked on this input and baseline; a walk to a layer or of several inputs refuses them.
     const steps = reference && options.layer === undefined && !ex.joint ? await ex.inputSteps(rowDims, options) : undefined;
-    if (steps) await checkStepsKept(ex, x, options, steps);
+    if (steps) await checkStepsKept(ex, x, options, steps, rowLabel);
     const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
     // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in
     // large graphs, where a session of its own takes longer to open than many runs of the reference

@@ -114,7 +114,7 @@ export function noiseTunnel(inner: Driver): Driver {
           contrast: contrast && rows.map((row) => contrast[row]),
           baseline: inner.baselineDistribution ? options.baseline : sampleRows(options.baseline, rows),
           baselines: options.baselines && Object.fromEntries(Object.entries(options.baselines).map(([k, b]) => [k, sampleRows(b, rows)!])),
-        });
+        }, (i) => `noisy copy ${(s0 + i) % samples} of row ${rows[i]}`);
         if (r.delta) {
           // One delta per noisy row, or one per baseline row of each (DeepLiftShap's K).
           const per = r.delta.length / (s1 - s0);

@@ -81,14 +81,14 @@ export const deepliftShap: Driver = {
     const dist = distribution(ex, x, options);
     return Array.from({ length: dist.dims[0] }, (_, k) => ({ options: { ...options, method: 'deeplift', baseline: pickRows(dist, [k]) }, label: `DeepLIFT against baseline row ${k}` }));
   },
-  async attribute(ex, x, options) {
+  async attribute(ex, x, options, rowLabel = (r) => `row ${r}`) {
     const dist = distribution(ex, x, options);
     const k = dist.dims[0];
     const explained = await outputSeed(ex, x, options);
     return meanOverDraws(ex, x, options, explained, k, async (rows, j0) => backprop.attribute(ex, pickRows(x, rows), {
       ...innerOptions(ex, x, options, rows, explained.targets, 'deeplift'),
       baseline: pickRows(dist, rows.map((_, i) => (j0 + i) % k)),
-    }));
+    }, (i) => `${rowLabel(rows[i])} against baseline row ${(j0 + i) % k}`));
   },
 };
 

@@ -7,7 +7,8 @@ import { ModelProto } from '../../rewriter/proto';
  * augmented-graph run (backprop), batched path integrals, perturbation sweeps, optimisation loops.
  */
 export interface Driver {
-  attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions): Promise<AttributionResult>;
+  /** `rowLabel` names row r of x in messages where x expands the user's rows (DeepLiftShap's input and baseline row pairs, a noisy copy). */
+  attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions, rowLabel?: (row: number) => string): Promise<AttributionResult>;
   /** Whether it attributes jointly to several inputs (the Explainer's `explained`; Captum's tuple of inputs). */
   joint?: boolean;
   /** Whether it only perturbs the input and runs the model forward (no attribution to a layer). */
