@@ -109,13 +109,14 @@ const HELP: Record<string, string> = lookupTable({
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
   'export-triton': `${EXPORT_TRITON_HELP}\n${COMMON_HELP}`,
-  info: `onnx-explain info MODEL [--layers [--shape DIMS] [--feed NAME=FILE]]
+  info: `onnx-explain info MODEL [--shape DIMS] [--layers [--feed NAME=FILE]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
 
   --layers              also list the tensors of rank 3 or more computed from the input (candidate layers for
                         grad-cam and filters) with their shapes, Grad-CAM's default marked
-  --shape DIMS          input shape for --layers when the model's sizes are dynamic
+  --shape DIMS          input shape at which the explainable tensors, the loops written out and
+                        --layers are listed when the model's sizes are dynamic
   --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes;
                         fed ids also give the sequence length in place of --shape)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)
@@ -400,7 +401,7 @@ const EXPLAINABLE_SHOWN = 12;
 
 async function info(p: Parsed): Promise<void> {
   const file = modelArg(p, 'info');
-  for (const flag of ['feed', 'shape']) if (p.flags.has(flag) && !p.flags.has('layers')) throw new ExplainError(`info: --${flag} applies only with --layers`);
+  if (p.flags.has('feed') && !p.flags.has('layers')) throw new ExplainError('info: --feed applies only with --layers');
   // Every float input is explained (jointly); a model without one is explained at its token ids.
   const { cache } = runOptions(p);
   const unbatched = p.flags.has('unbatched');
@@ -482,10 +483,11 @@ async function info(p: Parsed): Promise<void> {
     onPath.add(keyOf(n));
     for (const o of n.output ?? []) data.add(o);
   }
-  const rowDims = ex.input.dims.slice(1);
+  const rowDims = p.flags.has('shape') ? shapeArg(p, ex).slice(1) : ex.input.dims.slice(1);
+  const sized = rowDims.every((d) => d > 0);
   let unprepared: string | undefined;
-  const prepared = rowDims.every((d) => d > 0) ? await ex.prepare(rowDims).catch((e) => { unprepared = firstLine(e); return undefined; }) : undefined;
-  const tensors = await ex.explainableTensors();
+  const prepared = sized ? await ex.prepare(rowDims).catch((e) => { unprepared = firstLine(e); return undefined; }) : undefined;
+  const tensors = await ex.explainableTensors(rowDims);
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
   console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
   for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
@@ -497,7 +499,9 @@ async function info(p: Parsed): Promise<void> {
   // Loops of known trip count and sequences of known positions become standard ops for an input shape.
   const kept = new Set(prepared?.view.nodes.map(keyOf));
   const flattened = prepared ? [...histogram.keys()].filter((op) => FLATTENED.test(op) && !kept.has(op)) : [];
-  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
+  // Without sizes they are written out at the input's shape when it is given.
+  const unsized = sized ? [] : [...histogram.keys()].filter((op) => FLATTENED.test(op));
+  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op) && !unsized.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
   console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
   const startsFrom = (inputs: string[]) => [...new Set(valueShaped(view, inputs).values())].map((n) => view.nodeLabel(n)).join(', ');
@@ -508,6 +512,7 @@ async function info(p: Parsed): Promise<void> {
   const cells = [...histogram.keys()].filter(isRecurrentOp);
   if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
+  if (unsized.length) console.log(`loops and sequences, written out before the walk where trip counts and positions follow from the input's shape, whose sizes are dynamic (--shape lists what follows them): ${unsized.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);

@@ -537,7 +537,7 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails([...run, '--reduce', 'sum', '--reduce-axes', '1,-1'], /--reduce-axes names axis 1 twice/);
   await cliFails(['visualize', mlp.model, '--input', MLP_INPUT, '--method', 'deeplift', '--out', at('never.png')], /visualize: --methods M1,M2,… names the methods drawn \(--method is attribute's\)/);
   await cliFails(['rewrite', mlp.model, '--method', 'gradient', '--zero-baseline', '--out', at('never.onnx')], /--zero-baseline builds in the reference of a method with a reference pass \(deeplift\), not of 'gradient'/);
-  await cliFails(['info', mlp.model, '--shape', '1,20'], /info: --shape applies only with --layers/);
+  await cliFails(['info', mlp.model, '--feed', `x=${MLP_INPUT}`], /info: --feed applies only with --layers/);
   const camModel = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
   const camRun = ['attribute', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--out', at('never.npy')];
   await cliFails([...camRun, '--method', 'cam', '--no-relu'], /--no-relu applies to grad-cam, not to method 'cam'/);
