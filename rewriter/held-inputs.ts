@@ -19,7 +19,7 @@ const show = (dims: readonly number[]) => `[${dims.map((d) => (d < 0 ? '?' : d))
  */
 export function holdInputs(view: GraphView, values: Record<string, HeldValue>, role: string): ModelProto {
   const names = view.inputs.map((i) => `'${i.name}'`).join(', ');
-  const free = view.inputs.filter((i) => !(i.name! in values));
+  const free = view.inputs.filter((i) => !Object.hasOwn(values, i.name!));
   if (free.length !== 1) throw new ExplainError(`${view.label}: holding ${Object.keys(values).map((n) => `'${n}'`).join(', ')} leaves the ${role} ${free.length ? `the inputs ${free.map((i) => `'${i.name}'`).join(', ')}` : 'no input'}; hold all but its latent input (inputs: ${names})`);
   if (view.opset < 8) throw new ExplainError(`${view.label}: holding inputs needs opset 8 or later (Expand); the ${role} has opset ${view.opset}`);
   const batchFrom = free[0].name!;

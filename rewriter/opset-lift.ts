@@ -74,10 +74,10 @@ export function opTypes(graph: GraphProto): string[] {
 const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
 
 /** Attributes dropped at opset 7 that change nothing at inference (Gemm's C broadcasts as before). */
-const REMOVED_AT_7: Record<string, string[]> = {
+const REMOVED_AT_7: Record<string, string[]> = lookupTable({
   Gemm: ['broadcast'], BatchNormalization: ['is_test'], Dropout: ['is_test'],
   RNN: ['output_sequence'], GRU: ['output_sequence'], LSTM: ['output_sequence'],
-};
+});
 
 /** Cast's `to` before opset 6 (a type name). */
 const TYPE_NAMES: Record<string, number> = lookupTable({
@@ -308,7 +308,7 @@ function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
 
 /** The node without the attributes `remove`, with `add`. */
 export function withAttrs(node: NodeProto, remove: string[], add: Attrs): NodeProto {
-  const kept = (node.attribute ?? []).filter((a) => !remove.includes(a.name ?? '') && !(a.name! in add));
+  const kept = (node.attribute ?? []).filter((a) => !remove.includes(a.name ?? '') && !Object.hasOwn(add, a.name!));
   const added = Object.entries(add).map(([name, v]) => toAttribute(name, v!));
   return kept.length === (node.attribute ?? []).length && !added.length ? node : { ...node, attribute: [...kept, ...added] };
 }

@@ -1,4 +1,5 @@
 import { attrInt } from './attributes';
+import { lookupTable } from './lookup-table';
 import { allNodes } from './graph-view';
 import { defaultOpset, isDefault } from './opset-lift';
 import { ModelProto, NodeProto, toNumber } from './proto';
@@ -9,9 +10,9 @@ export const WEBGPU_OPSET = 21;
 /** Default-domain ops that exist only after opset 21 (ONNX Changelog; the function ops among them are read as their bodies before this). */
 const AFTER_21 = new Set(['Attention', 'RMSNormalization', 'RotaryEmbedding', 'Swish', 'TensorScatter', 'CumProd', 'BitCast', 'CausalConvWithState', 'LinearAttention', 'SwiGLU']);
 /** Attributes added after opset 21 to ops that existed before. */
-const ATTRIBUTES_AFTER_21: Record<string, string[]> = {
+const ATTRIBUTES_AFTER_21: Record<string, string[]> = lookupTable({
   Cast: ['round_mode'], CastLike: ['round_mode'], DequantizeLinear: ['output_dtype'], QuantizeLinear: ['precision'], Range: ['stash_type'],
-};
+});
 /** Element types added after opset 21: float4e2m1, float8e8m0, uint2, int2 (TensorProto.DataType 23–26). */
 const FIRST_NEWER_TYPE = 23;
 

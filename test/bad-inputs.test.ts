@@ -467,7 +467,7 @@ test('CLI usage errors: unknown command, unknown flag, missing --input, --method
 // Tables looked up by such names found Object.prototype's members: `--method constructor` failed with
 // "driver.attribute is not a function" (exit code 2), `--constructor 1` was taken, the command
 // `constructor` printed "[Function: Object]" and exited 0, a node of op type `toString` crashed the
-// reading of the model.
+// reading of the model, and at opsets 6 and 22 the reading of its attributes.
 test('names Object.prototype holds (constructor, toString, __proto__) are unknown names: as a command, an option, a method, a session option, an op type and an .npy dtype', async () => {
   for (const name of ['constructor', 'toString', '__proto__']) {
     await cliFails([name], new RegExp(`unknown command '${name}'`));
@@ -482,6 +482,11 @@ test('names Object.prototype holds (constructor, toString, __proto__) are unknow
     fs.writeFileSync(at(`op-${name}.onnx`), tinyModel([4], 13, (em, x) => em.op(name, [em.op('Relu', [x])])));
     for (const command of [['attribute', '--input', at('det-input.npy')], ['rewrite', '--out', at('never.onnx')]]) {
       await cliFails([command[0], at(`op-${name}.onnx`), ...command.slice(1)], new RegExp(`No Op registered for ${name} with domain_version of 13`));
+    }
+    // Before opset 7 the lift reads attribute tables by op type (fuzz seed 2778: "remove.includes is not a function", exit code 2); after 21 the lowering does.
+    for (const opset of [6, 22]) {
+      fs.writeFileSync(at(`op-${name}-${opset}.onnx`), tinyModel([4], opset, (em, x) => em.op(name, [em.op('Relu', [x])])));
+      await cliFails(['attribute', at(`op-${name}-${opset}.onnx`), '--input', at('det-input.npy')], new RegExp(`${name}`));
     }
     const info = await runCli(['info', at(`op-${name}.onnx`)]);
     assert.ok(info.code === 0 && info.out.includes(`unsupported ops: ${name}`), `info lists ${name} as unsupported: ${info.err.join('|')}`);
