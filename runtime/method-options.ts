@@ -7,11 +7,12 @@ const FILLED = ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-valu
 /**
  * Options (as AttributeOptions names them) that only some methods read: given with another method
  * they are a mistake, as Captum's attribute() refuses a keyword its method does not take. Guided
- * Grad-CAM always upsamples its map: `upsample` says what it does anyway.
+ * Grad-CAM always upsamples its map, and CAM has no ReLU unless `relu` asks: `upsample` and
+ * `--no-relu` say what they do anyway.
  */
 const METHOD_OPTIONS: Record<string, string[]> = lookupTable({
   window: ['occlusion'], stride: ['occlusion'], featureMask: ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'], fill: FILLED,
-  relu: ['grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
+  relu: ['cam', 'grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
   steps: IG_PATHS, igMethod: IG_PATHS, neuron: ['neuron-conductance'],
   epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], maxpoolRule: ['deeplift', 'deeplift-shap'],
   // And any method inside a noise tunnel, whose noise it seeds.

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, maximize, MaximizeOptions, TensorInput, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
+import { readNpy } from '../runtime/node/npy-file';
 import { loadFixture } from './support/fixtures';
 
 // What a JavaScript caller (no compiler to catch it) gets for mistakes in the API's arguments: one
@@ -39,7 +40,11 @@ test('attribute refuses an option its method does not read, as the CLI and Captu
   await fails(() => ex.attribute(row, { window: [3, 4, 4] }), /option 'window' applies to occlusion, not to method 'gradient'/, 'window with the default method');
   await fails(() => ex.attribute(row, { method: 'integrated-gradients', upsample: true }), /option 'upsample' applies to cam, grad-cam and guided-grad-cam, not to method 'integrated-gradients'/, 'upsample with integrated-gradients');
   await fails(() => ex.attribute(row, { seed: 3 }), /option 'seed' applies to .* \(or to any method with option 'noiseTunnel'\), not to method 'gradient'/, 'seed without a noise tunnel');
-  // Inside a noise tunnel any method reads the seed; an option left undefined is not given.
+  // CAM reads relu (no ReLU by default); inside a noise tunnel any method reads the seed; an option left undefined is not given.
+  const cam = path.join(ROOT, 'models/cam-fixtures/cam_gap');
+  const camRow = readNpy(path.join(cam, 'input.npy'));
+  const maps = await (await Explainer.load(path.join(cam, 'model.onnx'))).attribute({ data: camRow.data as Float32Array, dims: camRow.dims }, { method: 'cam', relu: true });
+  assert.ok(Array.prototype.every.call(maps.attributions.data, (v: number) => v >= 0), 'CAM with relu: true');
   const r = await ex.attribute(row, { noiseTunnel: 'smoothgrad', seed: 3, samples: 2, steps: undefined, target: 1 });
   assert.equal(r.targets, [1]);
 });

@@ -545,7 +545,7 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails(['info', mlp.model, '--feed', `x=${MLP_INPUT}`], /info: --feed applies only with --layers/);
   const camModel = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
   const camRun = ['attribute', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--out', at('never.npy')];
-  await cliFails([...camRun, '--method', 'cam', '--no-relu'], /--no-relu applies to grad-cam, not to method 'cam'/);
+  await cliFails([...camRun, '--method', 'lrp-epsilon', '--no-relu'], /--no-relu applies to cam and grad-cam, not to method 'lrp-epsilon'/);
   await cliFails([...camRun, '--method', 'grad-cam', '--interpolate', 'nearest'], /--interpolate sets how --upsample \(or a \.png figure\) resizes the map; the map is kept at its size/);
   // Runs that gave all-zero attributions with exit 0: noise overflowing float32, a contrast equal to the target.
   await cliFails([...run, '--noise-tunnel', 'smoothgrad', '--noise-std', '1e300'], /--noise-std 1e\+300: noise of σ = .* overflows float32$/);

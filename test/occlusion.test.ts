@@ -154,7 +154,7 @@ test('CLI: occlusion to .npy equals the API; method-specific flags with another 
   for (const [args, message] of [
     [['--method', 'gradient', '--window', '3,5,5'], /--window applies to occlusion, not to method 'gradient'/],
     [['--method', 'occlusion', '--window', '3,5,5', '--feature-mask', inputFile], /--feature-mask applies to feature-ablation, feature-permutation, shapley-values, shapley-value-sampling, kernel-shap and lime, not to method 'occlusion'/],
-    [['--method', 'deeplift', '--no-relu'], /--no-relu applies to grad-cam, not to method 'deeplift'/],
+    [['--method', 'deeplift', '--no-relu'], /--no-relu applies to cam and grad-cam, not to method 'deeplift'/],
     // Occlusion at a layer used to run at the input and print "at layer" (found by the release fuzz, seed 1205).
     [['--method', 'occlusion', '--window', '3,5,5', '--layer', '/body/body.1/Relu_output_0'], /--layer: method 'occlusion' perturbs the input and attributes to it, not to a layer/],
     [['--method', 'kernel-shap', '--layer='], /--layer: method 'kernel-shap' perturbs the input and attributes to it, not to a layer/],
