@@ -3,14 +3,17 @@ import { expOfNegativePart } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
- * σ(x) = exp(min(x, 0))/d and σ′(x) = e/d², e = exp(−|x|), d = 1 + e, each to float precision:
+ * σ(x) = exp(min(x, 0))·r and σ′(x) = e·r², e = exp(−|x|), r = 1/(1 + e), each to float precision:
  * Y·(1 − Y) cancels once σ(x) rounds to 1 (0 past x ≈ 17), and onnxruntime's CPU Sigmoid is 0
  * below x = −18 (twice too large at −17). The walk drops the part a rule leaves unread.
  */
 export function sigmoidParts(em: Emitter, x: string): { sigmoid: string; slope: string } {
   const e = em.op('Exp', [em.neg(em.op('Abs', [x]))]);
-  const d = em.add(em.scalar(1), e);
-  return { sigmoid: em.div(expOfNegativePart(em, x), d), slope: em.div(e, em.mul(d, d)) };
+  const r = em.div(em.scalar(1), em.add(em.scalar(1), e));
+  return {
+    sigmoid: em.mul(expOfNegativePart(em, x), r),
+    slope: em.mul(e, em.mul(r, r)),
+  };
 }
 
 /** dX = dY·σ′(X). */
