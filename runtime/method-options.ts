@@ -15,8 +15,8 @@ const METHOD_OPTIONS: Record<string, string[]> = lookupTable({
   relu: ['cam', 'grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
   steps: IG_PATHS, igMethod: IG_PATHS, neuron: ['neuron-conductance'],
   epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], maxpoolRule: ['deeplift', 'deeplift-shap'],
-  // And any method inside a noise tunnel, whose noise it seeds.
-  seed: ['occlusion', 'feature-permutation', 'shapley-value-sampling', 'kernel-shap', 'lime', 'gradient-shap'],
+  // A random fill's, the draws', and any method's inside a noise tunnel, whose noise it seeds.
+  seed: [...FILLED, 'feature-permutation', 'gradient-shap'],
 });
 
 /** Whether `method` reads `option` (every method reads an option not in the table). */

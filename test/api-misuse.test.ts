@@ -40,6 +40,11 @@ test('attribute refuses an option its method does not read, as the CLI and Captu
   await fails(() => ex.attribute(row, { window: [3, 4, 4] }), /option 'window' applies to occlusion, not to method 'gradient'/, 'window with the default method');
   await fails(() => ex.attribute(row, { method: 'integrated-gradients', upsample: true }), /option 'upsample' applies to cam, grad-cam and guided-grad-cam, not to method 'integrated-gradients'/, 'upsample with integrated-gradients');
   await fails(() => ex.attribute(row, { seed: 3 }), /option 'seed' applies to .* \(or to any method with option 'noiseTunnel'\), not to method 'gradient'/, 'seed without a noise tunnel');
+  // A random fill reads the seed in every perturbation method (review: feature-ablation and shapley-values were refused it).
+  for (const method of ['feature-ablation', 'shapley-values'] as const) {
+    const run = (seed: number) => ex.attribute(row, { method, fill: 'random', seed, featureMask: { data: Int32Array.from({ length: row.data.length }, (_, i) => i % 3), dims: row.dims }, target: 1 });
+    assert.not.equal(Array.from((await run(5)).attributions.data), Array.from((await run(6)).attributions.data), `${method}: the seed draws the fill`);
+  }
   // CAM reads relu (no ReLU by default); inside a noise tunnel any method reads the seed; an option left undefined is not given.
   const cam = path.join(ROOT, 'models/cam-fixtures/cam_gap');
   const camRow = readNpy(path.join(cam, 'input.npy'));
