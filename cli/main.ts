@@ -499,11 +499,12 @@ async function info(p: Parsed): Promise<void> {
   // Loops of known trip count and sequences of known positions become standard ops for an input shape.
   const kept = new Set(prepared?.view.nodes.map(keyOf));
   const flattened = prepared ? [...histogram.keys()].filter((op) => FLATTENED.test(op) && !kept.has(op)) : [];
-  // Without sizes they are written out at the input's shape when it is given.
+  // Without sizes, whether they are written out shows at a given --shape.
   const unsized = sized ? [] : [...histogram.keys()].filter((op) => FLATTENED.test(op));
-  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op) && !unsized.includes(op));
+  const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
-  console.log(`unsupported ops: ${blocking.length ? blocking.join(', ') : 'none'}`);
+  const unsupported = blocking.map((op) => (unsized.includes(op) ? `${op} (unless written out at a --shape that gives its trip count or positions)` : op));
+  console.log(`unsupported ops: ${unsupported.length ? unsupported.join(', ') : 'none'}`);
   const startsFrom = (inputs: string[]) => [...new Set(valueShaped(view, inputs).values())].map((n) => view.nodeLabel(n)).join(', ');
   const byExplained = startsFrom(ex.explained.map((i) => i.name));
   if (byExplained) console.log(`shapes set by the explained input's values (backward passes stop before them; occlusion and feature-ablation run): after ${byExplained}`);
@@ -512,7 +513,6 @@ async function info(p: Parsed): Promise<void> {
   const cells = [...histogram.keys()].filter(isRecurrentOp);
   if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
-  if (unsized.length) console.log(`loops and sequences, written out before the walk where trip counts and positions follow from the input's shape, whose sizes are dynamic (--shape lists what follows them): ${unsized.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
