@@ -108,7 +108,8 @@ async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOp
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   const name = options.method ?? 'gradient';
   const oneGraph = name in methods || name in mapMethods;
-  const augmented = oneGraph ? (await ex.augmented(rowDims, options)).model : undefined;
+  // The run got here: steps on the path kept their values (checkStepsKept) or there are none.
+  const augmented = oneGraph ? (await ex.augmented(rowDims, options, { stepsKept: true })).model : undefined;
   const takes = new Set((augmented?.graph?.input ?? []).map((i) => i.name));
   const values: OrtFeeds = { [ex.input.name]: x, ...ex.sideFeeds(x, options.feeds) };
   const takesBaseline = [...takes].some((n) => n === ex.io.baseline || n?.startsWith(`${ex.io.baseline}:`));
