@@ -153,6 +153,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
                         gradient-shap: default 0)
+  --stdevs F            noise σ in the input's own units, as Captum's stdevs (instead of --noise-std)
   --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
                         shapley-value-sampling: orders of the groups per row, kernel-shap and
                         lime: coalitions per row (default 25, 50)
@@ -260,7 +261,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     return 0;
   }
   if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, command));
-  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, samples: true, ...RUN_FLAGS }, command));
+  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, command));
   if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
   if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -351,6 +352,7 @@ function noiseOptions(p: Parsed): AttributeOptions {
   return {
     noiseTunnel: choice(p, 'noise-tunnel', [...NOISE_TUNNELS]),
     noiseStd: p.flags.has('noise-std') ? num(p.flags.get('noise-std') as string, '--noise-std') : undefined,
+    stdevs: p.flags.has('stdevs') ? num(p.flags.get('stdevs') as string, '--stdevs') : undefined,
     samples: p.flags.has('samples') ? intList(p.flags.get('samples') as string, '--samples')[0] : undefined,
   };
 }

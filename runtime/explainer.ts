@@ -122,6 +122,8 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   noiseTunnel?: NoiseTunnel;
   /** Noise standard deviation as a fraction of each row's value range, max − min (default 0.15). */
   noiseStd?: number;
+  /** Noise standard deviation in the input's own units, as Captum's `stdevs` (instead of `noiseStd`). */
+  stdevs?: number;
   /** Noisy copies per row (default 5, as Captum's nt_samples). */
   samples?: number;
   /** Values of the model's other inputs (attention_mask, token_type_ids, ...): one row for all rows, or one per row. */
@@ -1180,7 +1182,7 @@ export class Explainer {
 const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
   method: true, target: true, contrast: true, reduce: true, reduceAxes: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
   explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
-  noiseStd: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true,
+  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true,
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
 };
 

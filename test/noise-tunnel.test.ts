@@ -6,6 +6,7 @@ import { noisyCopies } from '../runtime/drivers/noise-tunnel';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 const out = tempDir('noise-tunnel');
 
@@ -31,6 +32,29 @@ test('noise: σ is the given fraction of each row\'s range, seeded, normal', () 
       assert.ok(Math.abs(within / per - 0.6827) < 0.01, `row ${row}: P(|z| < 1) = ${within / per}`);
     }
   }
+});
+
+test('stdevs (Captum\'s σ in the input\'s units): the same draws as noiseStd at σ / range, for every row alike; one of the two; the CLI\'s --stdevs', async () => {
+  const data = Float32Array.from({ length: 2 * 50 }, (_, i) => (i < 50 ? (i % 5) - 2 : (i % 3) * 0.01)); // ranges 4 and 0.02
+  const x = { data, dims: [2, 50] };
+  const absolute = noisyCopies(x, 3, { stdevs: 0.3 }, 5);
+  const relative = [noisyCopies(x, 3, 0.3 / 4, 5), noisyCopies(x, 3, 0.3 / 0.02, 5)];
+  for (const [row, copies] of [[0, relative[0]], [1, relative[1]]] as const) {
+    const at = (a: Float32Array) => Array.from(a.subarray(row * 150, (row + 1) * 150));
+    assert.ok(at(absolute).every((v, i) => Math.abs(v - at(copies)[i]) < 1e-5), `row ${row}: σ = 0.3 for every row`);
+  }
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const row = { data: fx.input.data.slice(0, fx.input.data.length / fx.input.dims[0]), dims: [1, ...fx.input.dims.slice(1)] };
+  const range = Math.max(...row.data) - Math.min(...row.data);
+  const options = { noiseTunnel: 'smoothgrad' as const, samples: 4, seed: 2, target: 1 };
+  const a = await ex.attribute(row, { ...options, stdevs: 0.5 });
+  const b = await ex.attribute(row, { ...options, noiseStd: 0.5 / range });
+  assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-5, `stdevs vs noiseStd: ${relL2(a.attributions.data, b.attributions.data)}`);
+  await rejects(() => ex.attribute(row, { ...options, stdevs: 0.5, noiseStd: 0.1 }), /--noise-std and --stdevs both set the noise/);
+  await rejects(() => ex.attribute(row, { target: 1, stdevs: 0.5 }), /--stdevs sets the noise tunnel: it needs --noise-tunnel/);
+  const cli = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--noise-tunnel', 'smoothgrad', '--stdevs', '0.5', '--samples', '2']);
+  assert.is(cli.code, 0, cli.err.join('|'));
 });
 
 /** Attributions of `method` on every noisy copy (row-major: row r's samples together), computed without the noise tunnel. */

@@ -44,8 +44,9 @@ export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-  const stray = (['noiseStd', 'samples'] as const).filter((o) => options[o] !== undefined && !driver.sampling?.includes(o));
-  if (!options.noiseTunnel && stray.length) throw new ExplainError(`${stray.map((o) => (o === 'samples' ? '--samples' : '--noise-std')).join(' and ')} ${stray.length > 1 ? 'set' : 'sets'} the noise tunnel: ${stray.length > 1 ? 'they need' : 'it needs'} --noise-tunnel`);
+  const flags = { noiseStd: '--noise-std', stdevs: '--stdevs', samples: '--samples' };
+  const stray = (['noiseStd', 'stdevs', 'samples'] as const).filter((o) => options[o] !== undefined && !driver.sampling?.includes(o));
+  if (!options.noiseTunnel && stray.length) throw new ExplainError(`${stray.map((o) => flags[o]).join(' and ')} ${stray.length > 1 ? 'set' : 'sets'} the noise tunnel: ${stray.length > 1 ? 'they need' : 'it needs'} --noise-tunnel`);
   if (options.layer !== undefined && driver.perturbsInput) throw new ExplainError(`--layer: method '${name}' perturbs the input and attributes to it, not to a layer (feature-ablation and feature-permutation perturb a layer's values)`);
   if (options.noiseTunnel && driver.sampling) throw new ExplainError(`--noise-tunnel: method '${name}' draws its own samples (--samples); it does not go inside the noise tunnel`);
   return options.noiseTunnel ? noiseTunnel(driver) : driver;

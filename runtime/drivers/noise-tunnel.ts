@@ -23,8 +23,19 @@ export function samplesOption(options: AttributeOptions, fallback: number, least
   return samples;
 }
 
-/** `--noise-std` (σ as a fraction of each row's value range): at least 0, `fallback` when not given. */
-export function noiseStdOption(options: AttributeOptions, fallback: number): number {
+/** The noise's σ: a fraction of each row's value range (`noiseStd`), or `{ stdevs }` in the input's own units (Captum's `stdevs`). */
+export type NoiseScale = number | { stdevs: number };
+
+/**
+ * `--noise-std` (σ as a fraction of each row's value range) or `--stdevs` (σ itself, as Captum's
+ * `stdevs`): at least 0, one of them, `fallback` (a fraction) when neither is given.
+ */
+export function noiseStdOption(options: AttributeOptions, fallback: number): NoiseScale {
+  if (options.stdevs !== undefined) {
+    if (options.noiseStd !== undefined) throw new ExplainError('--noise-std and --stdevs both set the noise: give one (a fraction of each row\'s value range, or σ in the input\'s units)');
+    if (!(options.stdevs >= 0 && Number.isFinite(options.stdevs))) throw new ExplainError(`--stdevs: ${options.stdevs} must be a finite number ≥ 0 (σ in the input's units)`);
+    return { stdevs: options.stdevs };
+  }
   const noiseStd = options.noiseStd ?? fallback;
   if (!(noiseStd >= 0)) throw new ExplainError(`--noise-std: ${noiseStd} must be ≥ 0 (a fraction of each row's value range)`);
   return noiseStd;
@@ -32,23 +43,26 @@ export function noiseStdOption(options: AttributeOptions, fallback: number): num
 
 /**
  * The noisy copies of x, row-major (row r's samples at r·samples … r·samples + samples − 1):
- * x_r + σ_r·z with σ_r = noiseStd·(max x_r − min x_r) and z standard normal, drawn in that order
- * by Box–Muller, z = √(−2 ln(1 − u₁))·cos(2π u₂), from the seeded uniform generator of runtime/random.ts.
+ * x_r + σ_r·z with σ_r = noise·(max x_r − min x_r), or the `stdevs` given, and z standard normal, drawn
+ * in that order by Box–Muller, z = √(−2 ln(1 − u₁))·cos(2π u₂), from the seeded uniform generator of runtime/random.ts.
  */
-export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, samples: number, noiseStd: number, seed: number): Float32Array {
-  return noisyStream(x, samples, noiseStd, seed)(x.dims[0] * samples);
+export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number): Float32Array {
+  return noisyStream(x, samples, noise, seed)(x.dims[0] * samples);
 }
 
 /** noisyCopies' copies in order, the next `count` at each call (so many samples of a large input are never held at once). */
-export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noiseStd: number, seed: number): (count: number) => Float32Array {
+export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number): (count: number) => Float32Array {
   const per = x.data.length / x.dims[0];
   const next = uniform(seed);
   const sigmas = Array.from({ length: x.dims[0] }, (_, r) => {
+    if (typeof noise !== 'number') return noise.stdevs;
     const row = x.data.subarray(r * per, (r + 1) * per);
     let lo = Infinity, hi = -Infinity;
     for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-    return noiseStd * (hi - lo);
+    return noise * (hi - lo);
   });
+  const given = typeof noise === 'number' ? `--noise-std ${noise}: noise of σ = ` : '--stdevs: noise of σ = ';
+  const why = typeof noise === 'number' ? ' (the row\'s value range times --noise-std)' : '';
   let copy = 0;
   return (count) => {
     const out = new Float32Array(count * per);
@@ -57,7 +71,7 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
       for (let i = 0; i < per; i++) {
         const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
         out[c * per + i] = x.data[r * per + i] + sigmas[r] * z;
-        if (!Number.isFinite(out[c * per + i])) throw new ExplainError(`--noise-std ${noiseStd}: noise of σ = ${sigmas[r]} (the row's value range times --noise-std) overflows float32`);
+        if (!Number.isFinite(out[c * per + i])) throw new ExplainError(`${given}${sigmas[r]}${why} overflows float32`);
       }
     }
     return out;
@@ -81,7 +95,7 @@ export function noiseTunnel(inner: Driver): Driver {
       const kind = options.noiseTunnel!;
       if (!NOISE_TUNNELS.includes(kind)) throw new ExplainError(`--noise-tunnel: '${kind}' is not one of ${NOISE_TUNNELS.join(', ')}`);
       const samples = samplesOption(options, 5);
-      const noiseStd = noiseStdOption(options, 0.15);
+      const noise = noiseStdOption(options, 0.15);
       const n = x.dims[0];
       const rowDims = x.dims.slice(1);
       const { output, targets } = await outputSeed(ex, x, options);
@@ -89,7 +103,7 @@ export function noiseTunnel(inner: Driver): Driver {
       const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
       const noisy = ex.explained.map((input, k) => {
         const t = values[input.name];
-        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noiseStd, (options.seed ?? 0) + k) };
+        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, (options.seed ?? 0) + k) };
       });
       const contrast = perRow(options.contrast, n, 'contrast');
       // A baseline with one row per input row goes with each of that row's samples.

@@ -101,16 +101,16 @@ export const deepliftShap: Driver = {
  * LayerGradientShap). The delta per draw is Σ attribution − (f(x̃) − f(b)).
  */
 export const gradientShap: Driver = {
-  sampling: ['samples', 'noiseStd'],
+  sampling: ['samples', 'noiseStd', 'stdevs'],
   async attribute(ex, x, options) {
     const dist = distribution(ex, x, options);
     const samples = samplesOption(options, 5);
-    const noiseStd = noiseStdOption(options, 0);
+    const noise = noiseStdOption(options, 0);
     const rowDims = x.dims.slice(1);
     const per = rowDims.reduce((a, d) => a * d, 1);
     const n = x.dims[0];
     const seed = options.seed ?? 0;
-    const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noiseStd, seed);
+    const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noise, seed);
     const next = uniform(seed + 1);
     const draws = Array.from({ length: n * samples }, () => ({ k: Math.floor(next() * dist.dims[0]), alpha: next() }));
     const explained = await outputSeed(ex, x, options);

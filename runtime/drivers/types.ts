@@ -16,7 +16,7 @@ export interface Driver {
   /** Whether it runs the model on copies of the input (or of a layer's values) whose features are replaced by a fill or the baseline. */
   perturbs?: boolean;
   /** The sampling options it reads itself (GradientShap, Shapley sampling), which otherwise only the noise tunnel reads. */
-  sampling?: ('samples' | 'noiseStd')[];
+  sampling?: ('samples' | 'noiseStd' | 'stdevs')[];
   /** Its baseline is a distribution whose K rows every input row meets (DeepLiftShap), never one row per input row. */
   baselineDistribution?: boolean;
   /** Its convergence delta is the error of a quadrature over the path (more steps shrink it), not a broken identity. */
