@@ -1,5 +1,5 @@
 import { attrInt } from './attributes';
-import { constantNodeValue, GraphView } from './graph-view';
+import { constantNodeValue } from './graph-view';
 import { lookupTable } from './lookup-table';
 import { DataType, GraphProto, NodeProto, tensorValues } from './proto';
 
@@ -26,7 +26,7 @@ const INTEGER_TYPES = new Set<number>([DataType.INT8, DataType.INT16, DataType.I
  * is evaluated iteration by iteration, and the body runs until it is false. Undefined where the
  * condition reads anything else.
  */
-export function loopTrips(view: GraphView, loop: NodeProto, body: GraphProto, known: (name: string) => number[] | undefined, limit: number): number | undefined {
+export function loopTrips(loop: NodeProto, body: GraphProto, known: (name: string) => number[] | undefined, limit: number): number | undefined {
   const [iterName, condName, ...states] = (body.input ?? []).map((i) => i.name ?? '');
   const starts = (loop.input ?? []).slice(2);
   const nextState = new Map(states.map((s, k) => [s, body.output?.[1 + k]?.name ?? '']));

@@ -119,7 +119,7 @@ function loopPlan(view: GraphView, n: NodeProto, known: Known): Unrolling | unde
   const body = n.attribute?.find((a) => a.name === 'body')?.g;
   if (!body) return undefined;
   const bound = Math.min(given[0], MAX_ITERATIONS + 1);
-  const trips = conditionStaysTrue(view, body) ? bound : loopTrips(view, n, body, known, bound);
+  const trips = conditionStaysTrue(view, body) ? bound : loopTrips(n, body, known, bound);
   // Zero iterations of a Loop with scan outputs would give empty tensors of unknown shape.
   const scans = (body.output?.length ?? 0) - (body.input?.length ?? 0);
   if (trips === undefined || !(trips >= 0 && trips <= MAX_ITERATIONS) || (trips === 0 && scans > 0)) return undefined;
