@@ -11,10 +11,9 @@ const TWO_SQRT_2_OVER_PI = 2 * Math.sqrt(2 / Math.PI);
  * in Sigmoid, which keep their digits where tanh u rounds to ±1).
  */
 export function geluGrad(em: Emitter, x: string, tanh: boolean): string {
-  const half = em.scalar(0.5);
   const x2 = em.mul(x, x);
   if (!tanh) {
-    const cdf = em.mul(half, em.add(em.scalar(1), em.op('Erf', [em.mul(x, em.scalar(Math.SQRT1_2))])));
+    const cdf = em.mul(em.scalar(0.5), em.add(em.scalar(1), em.op('Erf', [em.mul(x, em.scalar(Math.SQRT1_2))])));
     const pdf = em.mul(em.scalar(1 / Math.sqrt(2 * Math.PI)), em.op('Exp', [em.mul(x2, em.scalar(-0.5))]));
     return em.add(cdf, em.mul(x, pdf));
   }

@@ -14,9 +14,10 @@ export const LogSoftmax: RuleEntry = {
       const axes = softmaxAxes(ctx, ctx.shape(node.input![0]).length);
       const p = em.op('Exp', [node.output![0]]);
       const total = em.reduceSum(dY!, axes, true);
-      const others = em.sub(em.scalar(1), em.mask('Greater', p, em.scalar(0.5)));
+      const confident = em.mask('Greater', p, em.scalar(0.5));
+      const others = em.sub(em.scalar(1), confident);
       const top = em.add(em.neg(em.reduceSum(em.mul(dY!, others), axes, true)), em.mul(total, em.reduceSum(em.mul(p, others), axes, true)));
-      return [blend(em, em.sub(em.scalar(1), others), top, em.sub(dY!, em.mul(p, total)))];
+      return [blend(em, confident, top, em.sub(dY!, em.mul(p, total)))];
     },
   },
 };

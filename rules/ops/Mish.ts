@@ -1,3 +1,4 @@
+import { expOfNegativePart } from '../op-forms';
 import { RuleEntry } from '../types';
 
 /**
@@ -11,7 +12,7 @@ export const Mish: RuleEntry = {
   rule: {
     backward({ em, node }, [dY]) {
       const x = node.input![0];
-      const a = em.op('Exp', [em.neg(em.op('Relu', [em.neg(x)]))]);
+      const a = expOfNegativePart(em, x);
       const b = em.op('Exp', [em.neg(em.op('Relu', [x]))]);
       const ab = em.mul(a, b);
       const q = em.add(em.add(em.mul(a, a), em.mul(ab, em.scalar(2))), em.mul(em.mul(b, b), em.scalar(2)));
