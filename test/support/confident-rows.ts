@@ -1,7 +1,7 @@
 import { OpCase } from './gradcheck';
 
 /** Softmax over rows of 4, in float64. */
-function softmaxRows(x: Float32Array): number[] {
+export function softmaxRows(x: Float32Array): number[] {
   return Array.from({ length: x.length / 4 }, (_, k) => k * 4).flatMap((o) => {
     const row = Array.from(x.subarray(o, o + 4));
     const top = Math.max(...row);
