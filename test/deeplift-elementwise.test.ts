@@ -76,6 +76,8 @@ check('Einsum of three activations (causal linear attention: queries, summed key
   const kv = em.op('CumSum', [em.op('Einsum', [em.op('Elu', [x]), x], { equation: 'bld,ble->blde' }), em.constInt([1])]);
   return em.op('Einsum', [em.op('Sigmoid', [x]), kv, em.reduceSum(x, [2], false)], { equation: 'bld,blde,bl->ble' });
 });
+check('Einsum of two activations, one with a subscript it alone sums away', [2, 3, 4], 13, (em, x) =>
+  em.op('Einsum', [em.op('Tanh', [x]), em.reduceSum(em.matmul(x, weights(em, [4, 2], 12)), [1], false)], { equation: 'nih,nj->nij' }));
 check('Einsum of four activations (a degree-3 polynomial along the path)', [2, 5], 13, (em, x) =>
   em.op('Einsum', [x, em.op('Tanh', [x]), em.matmul(x, weights(em, [5, 5], 10)), em.op('Sigmoid', [x])], { equation: 'bi,bi,bj,bj->bij' }));
 check('Conv of an activation by weights and bias computed from the input (a Siamese cross-correlation)', [1, 2, 7, 7], 13, (em, x) => {

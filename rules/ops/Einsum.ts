@@ -1,4 +1,5 @@
 import { attrString } from '../../rewriter/attributes';
+import { expandTo } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /** Operand and output subscripts of an equation ('...' kept as one token '.'); implicit outputs as numpy. */
@@ -12,37 +13,56 @@ function parse(equation: string): { terms: string[][]; out: string[] } {
   return { terms, out: [...(terms.some((t) => t.includes('.')) ? ['.'] : []), ...once] };
 }
 
-const spell = (t: string[]) => t.join('').replace('.', '...');
+/**
+ * The terms with each ellipsis written out as letters the equation does not use, aligned from the
+ * right as numpy broadcasts them (onnxruntime refuses an ellipsis that the output sums away, which
+ * a gradient equation needs where one operand has none).
+ */
+function explicit(terms: string[][], ranks: number[]): string[][] {
+  const letters = terms.flat().filter((c) => c !== '.');
+  const lengths = terms.map((t, i) => (t.includes('.') ? ranks[i] - t.length + 1 : 0));
+  const free = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'].filter((c) => !letters.includes(c));
+  const width = Math.max(...lengths);
+  return terms.map((t, i) => t.flatMap((c) => (c === '.' ? free.slice(width - lengths[i], width) : [c])));
+}
 
 /**
- * dX_i = Einsum(dY and the other operands → X_i's subscripts): exact when X_i repeats no
- * subscript (no diagonals), every subscript of X_i appears in the output or another operand, and
- * an ellipsis covers the same axes as the output's (no broadcast to sum back).
+ * dX_i = Einsum(dY and the other operands → X_i's subscripts), broadcast along the subscripts
+ * only X_i has (summed away in the forward): exact when X_i repeats no subscript (no diagonals)
+ * and no operand's ellipsis broadcasts a unit axis.
  */
 export const Einsum: RuleEntry = {
   opType: 'Einsum', since: 12, category: 'weighted',
   rule: {
     backward(ctx: RuleContext, [dY]) {
       const { em, node } = ctx;
-      const { terms, out } = parse(attrString(node, 'equation', ''));
-      const outRank = ctx.shape(node.output![0]).length;
-      const ellipsis = (t: string[], rank: number) => rank - t.filter((c) => c !== '.').length;
+      const parsed = parse(attrString(node, 'equation', ''));
+      const shapes = [...node.input!, node.output![0]].map((t) => ctx.shape(t));
+      const terms = explicit([...parsed.terms, parsed.out], shapes.map((s) => s.length));
+      const out = terms.pop()!;
+      const sizes = new Map<string, number>();
+      [...terms, out].forEach((t, i) => t.forEach((c, k) => {
+        const size = shapes[i][k];
+        const shown = parsed.terms.some((p) => p.includes(c)) ? `subscript '${c}'` : 'an axis of the ellipsis';
+        if (sizes.has(c) && sizes.get(c) !== size) ctx.fail(`${shown} has sizes ${sizes.get(c)} and ${size} (a broadcast); not supported`);
+        sizes.set(c, size);
+      }));
+      const spell = (t: string[]) => t.join('');
       return node.input!.map((x, i) => {
         if (!ctx.needsGrad(i)) return null;
         const term = terms[i];
         const others = terms.filter((_, j) => j !== i);
         if (new Set(term).size !== term.length) ctx.fail(`operand ${i} ('${spell(term)}') repeats a subscript (a diagonal)`);
-        const lost = term.filter((c) => c !== '.' && !out.includes(c) && !others.some((t) => t.includes(c)));
-        if (lost.length) ctx.fail(`subscript '${lost[0]}' of operand ${i} is summed away alone`);
-        if (term.includes('.')) {
-          const xs = ctx.shape(x);
-          const own = xs.slice(term.indexOf('.'), term.indexOf('.') + ellipsis(term, xs.length));
-          const ys = ctx.shape(node.output![0]);
-          const theirs = out.includes('.') ? ys.slice(out.indexOf('.'), out.indexOf('.') + ellipsis(out, outRank)) : [];
-          if (own.join() !== theirs.join()) ctx.fail(`the ellipsis of operand ${i} broadcasts; not supported`);
-        }
-        const equation = `${[out, ...others].map(spell).join(',')}->${spell(term)}`;
-        return em.op('Einsum', [dY!, ...node.input!.filter((_, j) => j !== i)], { equation });
+        const lost = term.filter((c) => !out.includes(c) && !others.some((t) => t.includes(c)));
+        const equation = `${[out, ...others].map(spell).join(',')}->${spell(term.filter((c) => !lost.includes(c)))}`;
+        const g = em.op('Einsum', [dY!, ...node.input!.filter((_, j) => j !== i)], { equation });
+        if (!lost.length) return g;
+        // A subscript only X_i has, summed away (torch.einsum('nchw,ck->nkw')): dX is constant along it.
+        const xs = shapes[i];
+        const axes = lost.map((c) => term.indexOf(c));
+        const expanded = expandTo(em, em.unsqueeze(g, axes), xs.map((d, k) => (axes.includes(k) ? 1 : d)), ctx.broadcastShape(x));
+        // Summing the batch axis away leaves a batch of 1: broadcast it back against X (as ReduceSum's rule).
+        return axes.includes(ctx.batchAxis(x)) ? em.add(expanded, em.mul(x, em.scalar(0))) : expanded;
       });
     },
   },

@@ -11,6 +11,12 @@ const cases: [string, number[][]][] = [
   ['bnd,nd->bn', [[2, 3, 4], [3, 4]]],
   ['ij,kj', [[3, 4], [2, 4]]],
   ['bi,bj->bij', [[2, 3], [2, 4]]],
+  // Subscripts one operand alone sums away (torch.einsum('nchw,ck->nkw')), also past an ellipsis and over a whole
+  // operand; an ellipsis one operand lacks (its gradient sums it away).
+  ['nchw,ck->nkw', [[2, 3, 4, 5], [3, 2]]],
+  ['...ij,jk->...k', [[2, 3, 4], [4, 5]]],
+  ['...ij,jk->...ik', [[2, 3, 4], [4, 5]]],
+  ['bi,k->bi', [[2, 3], [4]]],
 ];
 for (const [equation, shapes] of cases) {
   test(`Einsum '${equation}', both operands, opset 12`, () => gradcheck({ op: 'Einsum', opset: 12, inputs: shapes.map((shape) => ({ shape })), attrs: { equation } }));
