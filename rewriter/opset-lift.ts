@@ -36,7 +36,8 @@ export const isDefault = (domain?: string | null) => !domain || domain === 'ai.o
  * docs/ManagingExperimentalOps.md) become standard ops at any opset up to 9: ImageScaler
  * scale·x + bias[c], Affine alpha·x + beta, Scale scale·x, ScaledTanh alpha·tanh(beta·x),
  * ParametricSoftplus alpha·softplus(beta·x), Crop a Slice of H and W (border [left, top, right,
- * bottom]; with scale [h, w], h rows from top and w columns from left).
+ * bottom]; with scale [h, w], h rows from top and w columns from left), ConstantFill of a shape
+ * input (torch.onnx's opset-7/8 zero state of a recurrent layer) ConstantOfShape.
  * Other models are returned as they are.
  */
 export function liftOldOpset(model: ModelProto, label: string): ModelProto {
@@ -222,6 +223,15 @@ const EXPERIMENTAL = new Map<string, (node: NodeProto, ctx: Lifting) => Step[]>(
   },
   Affine: (n, ctx) => [mulBy(ctx, 'alpha', attrFloat(n, 'alpha', 1)), { op_type: 'Add', input: [ctx.constant('beta', [], [attrFloat(n, 'beta', 0)])] }],
   Scale: (n, ctx) => [mulBy(ctx, 'scale', attrFloat(n, 'scale', 1))],
+  // torch.onnx's opset-7/8 export of a recurrent layer's zero state for a dynamic batch:
+  // ConstantFill(shape, input_as_shape=1, value, dtype) is opset 9's ConstantOfShape.
+  ConstantFill: (n, ctx) => {
+    if (!attrInt(n, 'input_as_shape', 0) || hasAttr(n, 'extra_shape') || (n.input ?? []).length !== 1) ctx.fail('only the form with input_as_shape = 1 and no extra_shape is read (as opset 9\'s ConstantOfShape)');
+    const dtype = attrInt(n, 'dtype', DataType.FLOAT);
+    if (!([DataType.FLOAT, DataType.DOUBLE, DataType.INT32, DataType.INT64] as number[]).includes(dtype)) ctx.fail(`dtype ${dtype} is read only as float, double, int32 or int64`);
+    const value = makeTensor('value', [1], [attrFloat(n, 'value', 0)], dtype);
+    return [{ op_type: 'Cast', input: [], attribute: [toAttribute('to', DataType.INT64)] }, { op_type: 'ConstantOfShape', input: [], attribute: [toAttribute('value', value)] }];
+  },
   ScaledTanh: (n, ctx) => scaledActivation(n, ctx, 'Tanh'),
   ParametricSoftplus: (n, ctx) => scaledActivation(n, ctx, 'Softplus'),
   Crop: (n, ctx) => {

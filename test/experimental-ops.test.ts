@@ -80,6 +80,19 @@ test('MeanVarianceNormalization at opset 7 (across_channels, normalize_variance)
   }
 });
 
+test('ConstantFill from a shape (torch.onnx\'s opset-7/8 zero state of a recurrent layer): read as ConstantOfShape, the outputs and gradient equal those of the same constant added by Affine; other forms are refused naming the node', async () => {
+  const fill = (attrs: AttributeProto[]) => [
+    node('Shape', 'x', 'shape'),
+    node('ConstantFill', 'shape', 'fill', attrs),
+    { op_type: 'Add', input: ['x', 'fill'], output: ['sum'], name: 'sum' },
+  ];
+  const ex = await Explainer.load(model(fill([int('input_as_shape', 1), f('value', 0.5), int('dtype', DataType.FLOAT)]), 6, 7));
+  const same = await Explainer.load(model([node('Affine', 'x', 'sum', [f('alpha', 1), f('beta', 0.5)])], 6, 7));
+  const [r, s] = [await ex.attribute({ data: input, dims }, { target: [1] }), await same.attribute({ data: input, dims }, { target: [1] })];
+  assert.ok(relL2(r.outputs.scores.data, s.outputs.scores.data) < 1e-7 && relL2(r.attributions.data, s.attributions.data) < 1e-7, 'ConstantFill as ConstantOfShape');
+  await rejects(() => Explainer.load(model(fill([int('input_as_shape', 1), ints('extra_shape', [2])]), 6, 7)), /node 'fill' \(ConstantFill, opset 7\): only the form with input_as_shape = 1 and no extra_shape is read/);
+});
+
 test('ScaledTanh without alpha and beta, and a Crop larger than its declared input, are refused naming the node, as onnxruntime\'s kernels refuse them', async () => {
   await rejects(() => Explainer.load(model([node('ScaledTanh', 'x', 'tanh', [f('alpha', 2)])], 6, 7)), /node 'tanh' \(ScaledTanh, opset 7\): needs both alpha and beta/);
   await rejects(() => Explainer.load(model([node('Crop', 'x', 'crop', [ints('border', [1, 4, 0, 3])])], 6, 7)), /node 'crop' \(Crop, opset 7\): the crop \(border \[1,4,0,3\]\) does not fit the 6×7 input/);
