@@ -97,16 +97,16 @@ const PATH_PREFIX = 'path/';
  * names), reading their replacements instead; their tensors get `prefix`. `side` maps the copies'
  * other inputs (default: unchanged); nodes `skip` names are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto, _renamed: Map<string, string>) => false, sided = (_name: string) => false): { nodes: NodeProto[]; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto, _renamed: Map<string, string>) => false, sided = (_name: string) => false): { nodes: NodeProto[]; originals: Map<NodeProto, NodeProto>; ref: (n: string) => string } {
   const renamed = new Map(replaced);
-  const nodes: NodeProto[] = [];
+  const originals = new Map<NodeProto, NodeProto>();
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => renamed.has(i) || sided(i)) || skip(n, renamed)) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
     for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
-    nodes.push({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) });
+    originals.set({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) }, n);
   }
-  return { nodes, ref: (name) => renamed.get(name) ?? name };
+  return { nodes: [...originals.keys()], originals, ref: (name) => renamed.get(name) ?? name };
 }
 
 /**
@@ -157,7 +157,7 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
     || (!(n.input ?? []).some((i) => afterStarts.has(i) || recomputed(i, renamed)) && floatOnly(n));
   // Integer nodes reading a batch tensor that is not copied (a Shape of a decoder's query computed
   // from the fed ids alone, which sizes the heads of keys from the path) read it repeated: copied too.
-  const { nodes, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => batchOf(name) >= 0);
+  const { nodes, originals, ref } = renamedPass(view, replaced, PATH_PREFIX, repeat, skip, (name) => batchOf(name) >= 0);
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
@@ -171,6 +171,7 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const graph = view.graph;
   const inputs = [...wrt, ...repeated.values()].map((name) => ({ name }));
   const pathView = new GraphView({ ...view.model, graph: { ...graph, node: [...view.nodes, ...nodes], input: [...(graph.input ?? []), ...inputs] } }, view.label);
+  for (const [copy, original] of originals) pathView.copies.set(copy, original);
   const sum = (g: string, start: string) => em.reduceSum(em.reshape(g, [steps, -1, ...rowOf(start)]), [0], false);
   return { view: pathView, facts: pathFacts, nodes, from: ref(from), wrt, seed, sum };
 }

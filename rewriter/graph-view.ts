@@ -106,6 +106,8 @@ export class GraphView {
   readonly opsets = new Map<string, number>();
   readonly inputs: ValueInfoProto[];
   private readonly constants = new Map<string, Constant>();
+  /** Nodes of a pass copied from the model's (integrated gradients' path) by their originals, which messages name. */
+  readonly copies = new Map<NodeProto, NodeProto>();
   /** Declared value infos by name (the first of inputs, outputs, value_info), made on first use. */
   private valueInfos?: Map<string, ValueInfoProto>;
   /** Ranks of every node output, found in one pass over the nodes on first use. */
@@ -221,7 +223,8 @@ export class GraphView {
     }
   }
 
-  nodeLabel(node: NodeProto): string {
+  nodeLabel(copy: NodeProto): string {
+    const node = this.copies.get(copy) ?? copy;
     const domain = node.domain && node.domain !== 'ai.onnx' ? node.domain : '';
     const op = domain ? `${domain}.${node.op_type}` : node.op_type;
     return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opsets.get(domain) ?? this.opset})`;

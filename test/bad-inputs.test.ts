@@ -212,6 +212,14 @@ test('a node of the model that onnxruntime cannot run (a Conv bias of shape [8, 
   assert.not.ok(fs.existsSync(at('never.npy')), 'nothing written');
 });
 
+test('a node without a backward rule for its form is named as the model names it under integrated gradients too, not as its copy on the path', async () => {
+  const diagonal = tinyModel([3, 3], 13, (em, x) => em.op('Einsum', [em.op('Tanh', [x])], { equation: 'bii->bi' }, 'trace'));
+  const x = { data: new Float32Array(9).map((_, i) => i / 9), dims: [1, 3, 3] };
+  for (const method of ['gradient', 'integrated-gradients'] as const) {
+    await apiFails(async () => (await Explainer.load(diagonal)).attribute(x, { method, target: 0 }), /node 'tiny\/trace_\d+' \(Einsum, opset 13\): operand 0 \('bii'\) repeats a subscript/, method);
+  }
+});
+
 test('a model that fixes batch 2 with an op onnxruntime has no kernel for (torch\'s ATen fallback): one line saying onnxruntime cannot run it, not that its rows mix', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'aten');
   em.rename(em.reduceSum(em.op('ATen', ['x'], { operator: 'special_i0' }), [1]), 'y');
