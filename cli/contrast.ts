@@ -11,6 +11,7 @@ import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
 import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
+import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
@@ -37,7 +38,7 @@ ze.npy, result.json and contrast.png (I, G(z0), G(ze), E).
   --seed N              seed of the starts (default 0)
   --preprocess P        none (default: the input is shown as pixels in [0,1]) | torchvision | tf
   --mean M --std S      the images are shown as (model value) · S + M instead (one value, or one per channel)
-  --provider P          cpu | cuda | webgpu (default cpu)`;
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu)`;
 
 export const CONTRAST_FLAGS = {
   classifier: true, generator: true, 'generator-feed': true, input: true, true: true, probe: true, 'out-dir': true, method: true, output: true, starts: true,

@@ -8,6 +8,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
 import { intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, loadInput, modelArg, provider, singleWrtArg } from './main';
+import { PROVIDERS } from '../runtime/session';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
 
@@ -29,7 +30,7 @@ activation, and how occluding parts of the input changes them.
   --wrt NAME            the input to rank and occlude, for models with several (as for attribute)
   --feed NAME=FILE.npy  the values of the model's other inputs (as for attribute)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)
-  --provider P          execution provider`;
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu)`;
 
 export const FILTERS_FLAGS = {
   input: true, layer: true, top: true, out: true, occlude: true, window: true, stride: true, fill: true, seed: true, baseline: true,

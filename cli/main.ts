@@ -31,7 +31,7 @@ import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFla
 import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
-import { packageVersion } from './version';
+import { ownManifest } from '../runtime/node/manifest';
 import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribute-dir';
 import { mapMethods } from '../rewriter/maps';
 import { isRecurrentOp } from '../rewriter/recurrent/unroll';
@@ -59,9 +59,10 @@ Usage:
 Methods: ${methodNames.join(', ')}
 Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --version' prints the version.`;
 
-const METHOD_HELP = `  --method M            ${methodNames.join(' | ')} (default gradient)`;
-const COMMON_HELP = `${METHOD_HELP}
-  --output NAME         tensor to explain: a model output (required when it has several float ones) or
+const methodHelp = (methods: string[]) => `  --method M            ${methods.join(' | ')} (default gradient)`;
+/** The methods that run one graph, which rewrite and export-triton save. */
+const SAVED_METHODS = methodNames.filter((m) => drivers[m].graph);
+const COMMON_OPTIONS = `  --output NAME         tensor to explain: a model output (required when it has several float ones) or
                         any float tensor of the graph ('onnx-explain info' lists them)
   --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
                         feature-ablation and feature-permutation perturb its values)
@@ -99,7 +100,7 @@ Class activation maps (cam, grad-cam, guided-grad-cam; one graph, saved by rewri
                         its last H·W tokens are the patch grid, channels last (pytorch-grad-cam's
                         reshape_transform); the tokens before them (class, distillation) are left out`;
 
-const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per physical core)
+const RUN_HELP = `  --threads N           onnxruntime intra-op threads (default: one per physical core; one under a million weights)
   --cache-dir DIR       keep augmented graphs here between runs (default ${'$'}ONNX_EXPLAIN_CACHE_DIR or the OS cache folder;
                         at most 4 GiB or ${'$'}ONNX_EXPLAIN_CACHE_MAX_MB, least recently used entries removed first)
   --no-cache            neither read nor write cached graphs`;
@@ -108,7 +109,7 @@ const HELP: Record<string, string> = lookupTable({
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
-  'export-triton': `${EXPORT_TRITON_HELP}\n${COMMON_HELP}`,
+  'export-triton': `${EXPORT_TRITON_HELP}\n${methodHelp(SAVED_METHODS)}\n${COMMON_OPTIONS}`,
   info: `onnx-explain info MODEL [--shape DIMS] [--layers [--feed NAME=FILE]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
@@ -120,7 +121,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --feed NAME=FILE      another input's values for --layers (token ids whose values set shapes;
                         fed ids also give the sequence length in place of --shape)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)
-  --threads N           onnxruntime intra-op threads for the probe (default: one per physical core)
+  --threads N           onnxruntime intra-op threads for the probe (default: one per physical core; one under a
+                        million weights)
   --cache-dir DIR       keep the probe between runs (see attribute --help); --no-cache: neither read nor write it`,
   attribute: `onnx-explain attribute MODEL --input X [options]
 
@@ -156,14 +158,15 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --stdevs F            noise σ in the input's own units, as Captum's stdevs (instead of --noise-std)
   --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
                         shapley-value-sampling: orders of the groups per row, kernel-shap and
-                        lime: coalitions per row (default 25, 50)
+                        lime: coalitions per row (default 25, 25 and 50)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
-  --out FILE            .npy to save attributions (same shape as the input), .png for a figure (see below);
+  --out FILE            .npy to save attributions (the input's shape, or see --layer and CAM), .png for a figure (see below);
                         joint attribution writes OUT.<input>.npy per input
 ${VIS_HELP}
 ${RUN_HELP}
-${COMMON_HELP}
+${methodHelp(methodNames)}
+${COMMON_OPTIONS}
 
 Perturbation methods (occlusion, feature ablation and permutation, Shapley values, KernelShap, LIME; batched
 forwards; a progress bar on a terminal):
@@ -188,19 +191,23 @@ Draws a figure comparing methods (FeatureVis Fig. 3): one row per input row (inp
 per method with its colour scale, captioned with target, prediction and probability). Images get
 channel-summed maps, 1-D inputs per-position bar plots.
 
-  --input X             .npy or a PNG/JPEG image (as for attribute; also --preprocess, --baseline)
-  --methods M1,M2,...   the methods to compare (default gradient)
+  --input X             .npy or a PNG/JPEG image (as for attribute, with --preprocess, --mean, --std)
+  --baseline B          reference methods' baseline, as for attribute
+  --methods M1,M2,...   the methods to compare (default gradient); the perturbation methods read
+                        --window, --stride, --fill, --seed, --internal-batch-size and --feature-mask
+                        as attribute does
   --target K            class index for all rows, or one per row (default: argmax per row)
   --out FIG.png         the figure
 ${VIS_HELP}
 ${RUN_HELP}
-${COMMON_HELP.slice(METHOD_HELP.length + 1)}`,
+${COMMON_OPTIONS}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
 (same shape as the explained output: put 1 at the target class). Outputs: the model's outputs and
-'attribution' (same shape as the input). Joint attribution (--wrt all or A,B): one output
-'attribution:<input>' per input, and reference inputs 'baseline:<input>'.
+'attribution' (the input's shape; the layer's with --layer, (N, 1, h, w) for a class activation
+map). Joint attribution (--wrt all or A,B): one output 'attribution:<input>' per input, and
+reference inputs 'baseline:<input>'.
 
   --out AUG.onnx        where to write the augmented model (must differ from MODEL)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
@@ -212,7 +219,8 @@ Loop methods save the graph one optimisation step runs (README: "Saved loop grap
   rewrite --classifier D --generator G --method cdeepex|xgems [--generator-feed NAME=FILE] --out AL.onnx
       z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient
       (∂/∂z), D's logits, G(z)
-${COMMON_HELP}`,
+${methodHelp(SAVED_METHODS)}
+${COMMON_OPTIONS}`,
 });
 
 const COMMON_FLAGS = {
@@ -247,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runCommand(command: string, rest: string[]): Promise<number> {
   if (command === '--version' || command === '-V') {
-    console.log(packageVersion());
+    console.log(ownManifest().version);
     return 0;
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {

@@ -9,6 +9,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, provider, singleWrtArg } from './main';
+import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
@@ -36,7 +37,7 @@ and IMG.objective.png (their plot).
   --wrt NAME            the input optimised, for models with several (as for attribute)
   --feed NAME=FILE.npy  the values of the model's other inputs, held fixed (one row)
   --unbatched           the model takes one sample without a batch axis (see attribute --help)
-  --provider P          cpu | cuda | webgpu (default cpu)`;
+  --provider P          ${PROVIDERS.join(' | ')} (default cpu)`;
 
 /** The objective flags `maximize` and `rewrite --method maximize` share. */
 export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, output: true, 'lp-weight': true, p: true, 'tv-weight': true, 'tv-beta': true };

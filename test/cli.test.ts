@@ -4,7 +4,8 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime';
+import { AttributeOptions, Explainer } from '../runtime';
+import { drivers } from '../runtime/drivers';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { encodeModel } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
@@ -152,6 +153,22 @@ test('--help for each command prints its flags; top-level help lists the methods
   assert.is(none.code, 1, 'no command: usage and exit 1');
   assert.ok(none.out.join('\n').includes('Usage:'));
   assert.equal(none.err, ['onnx-explain: error: no command given (the usage above; onnx-explain COMMAND --help for each)']);
+});
+
+test('rewrite --help and export-triton --help list exactly the methods whose one graph can be saved', async () => {
+  const fx = loadFixture('resnet_bn');
+  const ex = await Explainer.load(fx.model);
+  const layer = '/body/body.4/relu2/Relu_output_0';
+  const saved: string[] = [];
+  for (const method of Object.keys(drivers)) {
+    const needs = { layer: method.startsWith('layer-') || method === 'internal-influence' || method === 'neuron-conductance' ? layer : undefined, neuron: method === 'neuron-conductance' ? 0 : undefined, window: method === 'occlusion' ? [1, 2, 2] : undefined };
+    const options = Object.fromEntries(Object.entries({ method, ...needs }).filter(([, v]) => v !== undefined)) as AttributeOptions;
+    if (await ex.graph(fx.input.dims.slice(1), options).then(() => true, (e: Error) => (assert.match(e.message, /cannot save it as one/, `${method}: ${e.message}`), false))) saved.push(method);
+  }
+  for (const command of ['rewrite', 'export-triton']) {
+    const line = (await runCli([command, '--help'])).out.join('\n').split('\n').find((l) => l.trim().startsWith('--method M'))!;
+    assert.equal(line.replace(/\(default gradient\)/, '').split(/--method M|\|/).map((m) => m.trim()).filter(Boolean), saved, command);
+  }
 });
 
 test('a PNG input with --preprocess none (tf, caffe) runs on resnet_bn and equals the [0,1] ([-1,1], BGR less the means) pixel tensor', async () => {

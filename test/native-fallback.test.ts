@@ -14,7 +14,7 @@ import { loadFixture, relL2 } from './support/fixtures';
 const ROOT = path.resolve(__dirname, '../..');
 const HOOK = path.join(__dirname, 'support', 'without-native-ort.js');
 const BIN = path.join(ROOT, 'bin', 'onnx-explain.js');
-const NOTICE = /^onnx-explain: warning: onnxruntime-node is not installed .*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node.*=cuda12/;
+const NOTICE = /^onnx-explain: warning: onnxruntime-node is not installed .*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1\.30\.0` .*=cuda12/;
 const METHODS = ['gradient', 'deeplift', 'guided-backprop', 'lrp-epsilon'] as const;
 const FIXTURES = ['cnn_maxpool', 'resnet_bn', 'mlp'];
 

@@ -1,6 +1,7 @@
 import * as os from 'os';
 import { Backend, OrtApi, setBackend } from '../backend';
 import { physicalCores } from './cores';
+import { ownManifest } from './manifest';
 import { loadModel } from './model-file';
 import { probeProvider } from './provider-probe';
 
@@ -27,7 +28,7 @@ function nodeBackend(): Backend {
     fallback: 'cpu',
     memoryBudget,
     loadModel,
-    notice: 'onnx-explain: warning: onnxruntime-node is not installed (its install script fails without internet access to NuGet), running on onnxruntime-web\'s slower WASM backend; for the native binding run `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` (`=cuda12` for CUDA, with internet)',
+    notice: `onnx-explain: warning: onnxruntime-node is not installed (its install script fails without internet access to NuGet), running on onnxruntime-web's slower WASM backend; for the native binding run \`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@${ownManifest().optionalDependencies?.['onnxruntime-node']}\` (\`=cuda12\` for CUDA, with internet)`,
   };
 }
 

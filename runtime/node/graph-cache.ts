@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 import { ExplainError } from '../../rewriter/errors';
+import { ownManifest } from './manifest';
 
 /**
  * The cache folder for onnx-explain: $ONNX_EXPLAIN_CACHE_DIR if set, else the OS's cache folder:
@@ -95,7 +96,7 @@ function touch(file: string): void {
  */
 function codeVersion(): string {
   const dist = path.resolve(__dirname, '..', '..');
-  const own = JSON.parse(fs.readFileSync(path.join(dist, '..', 'package.json'), 'utf8')).version as string;
+  const own = ownManifest().version;
   const stamps: string[] = [];
   const walk = (dir: string) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
