@@ -7,7 +7,7 @@
 //     install script fails and npm drops that optional dependency; the install must succeed;
 //  3. `npx onnx-explain --version` and `npx onnx-explain attribute` on a fixture: the numbers of
 //     this repository's own run, and stderr empty (native binding) or the one fallback notice;
-//  4. `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` adds the native binding: same
+//  4. `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@<pinned>` (the notice's command) adds the native binding: same
 //     numbers, stderr empty;
 //  5. `onnx-explain/browser` resolves to the bundle, which runs the fixture in headless Chromium
 //     (skipped, and said so, where chromium is missing).
