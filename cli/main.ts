@@ -143,6 +143,9 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         non-batch axes); --target then indexes the remaining axes
   --reduce-axes A,B     axes of the explained tensor to reduce (batch is 0; negative from the end),
                         e.g. --reduce mean --reduce-axes 2,3 --target C: channel C's mean activation
+  --reduce-weights W.npy weights of the tensor's values in the reduction (--reduce defaults to sum): a
+                        0/1 mask explains a class over the pixels predicted as it (Captum's segmentation
+                        wrapper); broadcastable to a row of the tensor, or one per row
   --contrast B          explain "target rather than B": seed e_target − e_B (one value or one per row)
   --baseline B.npy      reference input for deeplift and integrated-gradients: one row or one per row
                         (default zeros), or a number (that value everywhere, as Captum's scalar
@@ -269,7 +272,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     return 0;
   }
   if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, command));
-  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, command));
+  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, command));
   if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
   if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
   if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
@@ -368,8 +371,9 @@ function noiseOptions(p: Parsed): AttributeOptions {
 function reduceOptions(p: Parsed): AttributeOptions {
   const axes = p.flags.get('reduce-axes') as string | undefined;
   const reduce = choice(p, 'reduce', ['sum', 'mean']);
+  const weights = p.flags.get('reduce-weights') as string | undefined;
   if (axes !== undefined && !reduce) throw new ExplainError('--reduce-axes needs --reduce sum|mean');
-  return { reduce, reduceAxes: axes === undefined ? undefined : intList(axes, '--reduce-axes') };
+  return { reduce, reduceAxes: axes === undefined ? undefined : intList(axes, '--reduce-axes'), reduceWeights: weights === undefined ? undefined : readNpy(weights) };
 }
 
 /**
@@ -744,9 +748,9 @@ async function attribute(p: Parsed): Promise<void> {
     const seeded = r.outputs[from]?.data ?? scores;
     r.targets.forEach((t, row) => {
       const at = (v: Float32Array) => v.subarray(row * space.rowSize, (row + 1) * space.rowSize);
-      const value = space.values(at(scores))[t];
+      const value = space.values(at(scores), row)[t];
       const own = at(seeded);
-      explained[row] = { value: space.values(own)[t], magnitude: space.values(own.map(Math.abs))[t] };
+      explained[row] = { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
     if (from !== output) console.log(`explained through the logits '${from}' that a Softmax turns into '${output}' (--explain-softmax explains '${output}' itself)`);

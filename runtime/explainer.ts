@@ -738,7 +738,7 @@ export class Explainer {
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);
-    return new TargetSpace(output, shape.slice(1), this.label, options.reduce, options.reduceAxes, this.predictsMin(from));
+    return new TargetSpace(output, shape.slice(1), this.label, options, this.predictsMin(from));
   }
 
   /** Whether the model's own prediction is this tensor's smallest value: an ArgMin reads it, or the tensor it copies (a k-means' distances). */
@@ -1180,7 +1180,7 @@ export class Explainer {
 
 /** Every option attribute takes (the compiler checks the list against AttributeRequest). */
 const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
-  method: true, target: true, contrast: true, reduce: true, reduceAxes: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
+  method: true, target: true, contrast: true, reduce: true, reduceAxes: true, reduceWeights: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
   explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
   noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true,
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,

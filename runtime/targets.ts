@@ -16,6 +16,12 @@ export interface TargetOptions {
   reduce?: 'sum' | 'mean';
   /** Axes of the explained tensor (batch is 0; negative counts from the end) to reduce; default all but the batch. */
   reduceAxes?: number[];
+  /**
+   * Weights of the tensor's values in the reduction (reduce defaults to 'sum'): the explained value is
+   * Σ w·y, a masked sum where w is 0 or 1 (Captum's aggregation wrappers: a segmentation class over
+   * the pixels predicted as it). Broadcastable to a row of the tensor, or to every row ([N, …]).
+   */
+  reduceWeights?: { data: ArrayLike<number> | BigInt64Array; dims: number[] };
   /** DeepLIFT §2.5: mean-normalise the seed over the targets (seed e_t − 1/n). */
   softmaxNormalize?: boolean;
 }
@@ -33,9 +39,12 @@ export class TargetSpace {
   readonly rowSize: number;
   private readonly reduced: boolean[];
   private readonly scale: number;
+  private readonly weights?: { values: Float64Array; dims: number[] };
 
   /** `predictsMin`: the model predicts the smallest value (an ArgMin of the tensor), the default target per row. */
-  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, reduce?: 'sum' | 'mean', reduceAxes?: number[], private readonly predictsMin = false) {
+  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, options: TargetOptions = {}, private readonly predictsMin = false) {
+    const { reduceAxes, reduceWeights } = options;
+    const reduce = options.reduce ?? (reduceWeights ? 'sum' : undefined);
     const rank = rowDims.length + 1;
     this.reduced = rowDims.map(() => false);
     if (reduce !== undefined && reduce !== 'sum' && reduce !== 'mean') throw new ExplainError(`${label}: --reduce ${reduce} is not 'sum' or 'mean'`);
@@ -54,6 +63,42 @@ export class TargetSpace {
     this.size = this.dims.reduce((a, b) => a * b, 1);
     this.rowSize = rowDims.reduce((a, b) => a * b, 1);
     this.scale = reduce === 'mean' ? this.size / this.rowSize : 1;
+    if (reduceWeights) this.weights = this.checkWeights(reduceWeights);
+  }
+
+  private checkWeights(w: { data: ArrayLike<number> | BigInt64Array; dims: number[] }): { values: Float64Array; dims: number[] } {
+    const where = `${this.label}: reduceWeights`;
+    if (!w || !Array.isArray(w.dims) || !w.data || typeof w.data.length !== 'number') throw new ExplainError(`${where} must be a tensor { data, dims }`);
+    const count = w.dims.reduce((a, d) => a * d, 1);
+    if (w.data.length !== count) throw new ExplainError(`${where} has ${w.data.length} values but shape [${w.dims}] needs ${count}`);
+    const dims = w.dims.length === this.rowDims.length ? [1, ...w.dims] : w.dims;
+    if (dims.length !== this.rowDims.length + 1 || dims.slice(1).some((d, k) => d !== 1 && d !== this.rowDims[k])) throw new ExplainError(`${where} of shape [${w.dims}] does not broadcast to '${this.tensor}' ${this.shapeText()}`);
+    const values = Float64Array.from(w.data as ArrayLike<number | bigint>, Number);
+    if (!values.every(Number.isFinite)) throw new ExplainError(`${where} holds a value that is not finite`);
+    return { values, dims };
+  }
+
+  /** The weight of each position of row r (1 without weights). */
+  private rowWeights(r: number): Float64Array {
+    const out = new Float64Array(this.rowSize).fill(1);
+    if (!this.weights) return out;
+    const { values, dims } = this.weights;
+    const strides = dims.map((_, k) => dims.slice(k + 1).reduce((a, d) => a * d, 1));
+    for (let p = 0; p < this.rowSize; p++) {
+      let rest = p, m = dims[0] === 1 ? 0 : r * strides[0];
+      for (let k = this.rowDims.length - 1; k >= 0; k--) {
+        if (dims[k + 1] !== 1) m += (rest % this.rowDims[k]) * strides[k + 1];
+        rest = Math.floor(rest / this.rowDims[k]);
+      }
+      out[p] = values[m];
+    }
+    return out;
+  }
+
+  /** Checks that per-row weights have one row per input row. */
+  private checkRows(n: number): void {
+    const rows = this.weights?.dims[0] ?? 1;
+    if (rows !== 1 && rows !== n) throw new ExplainError(`${this.label}: reduceWeights of shape [${this.weights!.dims}] give ${rows} rows for ${n} input rows`);
   }
 
   shapeText(): string {
@@ -103,21 +148,23 @@ export class TargetSpace {
     return idx.join(':');
   }
 
-  /** The explained values of one tensor row (after the reduction): one per target index. */
-  values(row: ArrayLike<number>): Float64Array {
+  /** The explained values of row r of the tensor (after the reduction): one per target index. */
+  values(row: ArrayLike<number>, r: number): Float64Array {
     const out = new Float64Array(this.size);
     const proj = this.project();
-    for (let p = 0; p < this.rowSize; p++) out[proj[p]] += row[p] * this.scale;
+    const w = this.rowWeights(r);
+    for (let p = 0; p < this.rowSize; p++) out[proj[p]] += row[p] * this.scale * w[p];
     return out;
   }
 
   /** Flat targets per row: given, or each row's argmax (argmin where the model predicts the smallest) of the explained values of `tensorRows`. */
   targets(target: Target | undefined, n: number, rowsOf: () => Promise<ArrayLike<number>>, what = 'target'): Promise<number[]> | number[] {
     const given = perRow(target, n, what);
+    this.checkRows(n);
     if (given) return given.map((t) => this.flat(t, what));
     if (this.size === 1) return Array(n).fill(0);
     const sign = this.predictsMin ? -1 : 1;
-    return rowsOf().then((data) => Array.from({ length: n }, (_, r) => argmax(this.values(Array.prototype.slice.call(data, r * this.rowSize, (r + 1) * this.rowSize)).map((v) => sign * v))));
+    return rowsOf().then((data) => Array.from({ length: n }, (_, r) => argmax(this.values(Array.prototype.slice.call(data, r * this.rowSize, (r + 1) * this.rowSize), r).map((v) => sign * v))));
   }
 
   /**
@@ -126,15 +173,17 @@ export class TargetSpace {
    */
   seed(targets: number[], contrast?: number[], softmaxNormalize = false): Float32Array {
     const n = targets.length;
+    this.checkRows(n);
     const proj = this.project();
     const seed = new Float32Array(n * this.rowSize);
     const w = new Float64Array(this.size);
     for (let r = 0; r < n; r++) {
+      const weights = this.rowWeights(r);
       w.fill(softmaxNormalize ? -((1 - (contrast ? 1 : 0)) / this.size) : 0);
       if (contrast?.[r] === targets[r]) throw new ExplainError(`${this.label}: row ${r}: the contrast ${this.format(targets[r])} is the target, so e_target − e_contrast is zero: give another contrast, or a target for that row`);
       w[targets[r]] += 1;
       if (contrast) w[contrast[r]] -= 1;
-      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale;
+      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale * weights[p];
     }
     return seed;
   }

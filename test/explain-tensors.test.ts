@@ -52,6 +52,40 @@ test('multi-index target (a pixel of a feature map) and a channel mean (--reduce
   assert.ok(relL2(sum.attributions.data, scaled) < 1e-5, 'channel sum');
 });
 
+test('reduceWeights: a masked sum of the tensor (Captum\'s segmentation wrapper) vs autograd, per row; feature ablation of it vs forwards; the CLI prints Σ w·y', async () => {
+  const ex = await Explainer.load(MODEL);
+  const [c, i, j] = meta.pixel;
+  const pixel = new Float32Array(6 * 64);
+  pixel[(c * 8 + i) * 8 + j] = 1;
+  const channel = Float32Array.from({ length: 6 * 64 }, (_, p) => (Math.floor(p / 64) === meta.channel ? 1 : 0));
+  const one = await ex.attribute(input(), { output: meta.features, reduceWeights: { data: pixel, dims: [6, 8, 8] } });
+  assert.ok(relL2(one.attributions.data, ref('grad_pixel')) < 1e-5, `one-hot weights: rel L2 ${relL2(one.attributions.data, ref('grad_pixel'))}`);
+  assert.equal(one.targets, [0, 0, 0], 'the whole tensor reduced: one value per row');
+  const perRow = await ex.attribute(input(), { output: meta.features, reduceWeights: { data: Float32Array.from([...pixel, ...channel, ...new Float32Array(6 * 64)]), dims: [3, 6, 8, 8] } });
+  const row = (v: Float32Array, r: number) => v.subarray(r * v.length / 3, (r + 1) * v.length / 3);
+  assert.ok(relL2(row(perRow.attributions.data, 0), row(ref('grad_pixel'), 0)) < 1e-5, 'row 0: the pixel');
+  assert.ok(relL2(row(perRow.attributions.data, 1), row(ref('grad_channel_mean'), 1).map((v) => v * 64)) < 1e-5, 'row 1: the channel sum');
+  assert.ok(row(perRow.attributions.data, 2).every((v) => v === 0), 'row 2: zero weights');
+  // Feature ablation with one group: every feature gets Σ w·(y(x) − y(0)), from plain forwards.
+  const x = input();
+  const zero = { data: new Float32Array(x.data.length), dims: x.dims };
+  const [yx, y0] = [await tensorValues(ex, x, meta.features), await tensorValues(ex, zero, meta.features)];
+  const ablated = await ex.attribute(x, { output: meta.features, method: 'feature-ablation', featureMask: { data: new Int32Array(x.data.length / 3), dims: x.dims.slice(1) }, reduceWeights: { data: channel, dims: [1, 6, 8, 8] } });
+  for (let r = 0; r < 3; r++) {
+    const want = channel.reduce((a, w, p) => a + w * (yx[r * 384 + p] - y0[r * 384 + p]), 0);
+    assert.ok(row(ablated.attributions.data, r).every((v) => Math.abs(v - want) < 1e-5 * (1 + Math.abs(want))), `row ${r}: ${row(ablated.attributions.data, r)[0]} vs ${want}`);
+  }
+  await rejects(() => ex.attribute(x, { output: meta.features, reduceWeights: { data: pixel, dims: [6, 64] } }), /reduceWeights of shape \[6,64\] does not broadcast to 'onnx::ReduceMean_10' \[N, 6, 8, 8\]/);
+  await rejects(() => ex.attribute(x, { output: meta.features, reduceWeights: { data: new Float32Array(2 * 384), dims: [2, 6, 8, 8] } }), /reduceWeights of shape \[2,6,8,8\] give 2 rows for 3 input rows/);
+  const file = path.join(out, 'channel-weights.npy');
+  writeNpy(file, channel, [6, 8, 8]);
+  const cli = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--reduce-weights', file]);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  const printed = Number(/= (\S+)$/.exec(cli.out[1])![1]);
+  const want = channel.reduce((a, w, p) => a + w * yx[384 + p], 0);
+  assert.ok(Math.abs(printed - want) < 1e-4 * Math.abs(want), `printed ${printed} vs Σ w·y ${want}`);
+});
+
 test('CLI: --target i:j:k, --reduce mean --reduce-axes, printed values equal the tensor', async () => {
   const file = path.join(out, 'pixel.npy');
   const r = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--target', meta.pixel.join(':'), '--out', file]);
