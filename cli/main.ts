@@ -158,7 +158,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         mean of squares, variance of the attributions of noisy copies; --seed seeds it)
   --noise-std F         noise σ as a fraction of each row's value range max − min (default 0.15;
                         gradient-shap: default 0)
-  --stdevs F            noise σ in the input's own units, as Captum's stdevs (instead of --noise-std)
+  --stdevs F            noise σ in the input's own units, as Captum's stdevs (instead of --noise-std;
+                        Captum's NoiseTunnel defaults to 1)
   --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
                         shapley-value-sampling: orders of the groups per row, kernel-shap and
                         lime: coalitions per row (default 25, 25 and 50)
