@@ -1049,9 +1049,14 @@ export class Explainer {
     return { given: x, options: { ...options, feeds: { ...options.feeds, ...Object.fromEntries(Object.entries(others).map(([k, t]) => [k, fromNdarray(t)])) } } };
   }
 
-  /** Fails for what attributes to one tensor only, under joint attribution. */
+  /**
+   * Fails for what attributes to one tensor only, under joint attribution. With --wrt NAME the other
+   * inputs keep their values, also in a reference pass and along a path (Captum's tuple of inputs
+   * moves them all): the same for a layer's gradient, not for its DeepLIFT, IG or conductance.
+   */
   refuseJoint(what: string): never {
-    throw new ExplainError(`${this.label}: ${what} attributes to one tensor; explain one input with --wrt NAME (joint attribution covers ${this.explainedNames.map((n) => `'${n}'`).join(', ')})`);
+    const others = what === '--layer' ? ' (the others keep their values, in the reference and on the path too, where Captum moves every input of a tuple to its baseline)' : '';
+    throw new ExplainError(`${this.label}: ${what} attributes to one tensor; explain one input with --wrt NAME${others} (joint attribution covers ${this.explainedNames.map((n) => `'${n}'`).join(', ')})`);
   }
 
   /** The name results give an explained input: its token ids' input name where it is their embedding. */
