@@ -1,4 +1,5 @@
 import { attrInt } from './attributes';
+import { trainingMode } from '../rules/ops/BatchNormalization';
 import { differentiable } from './backward';
 import { GraphView, TensorFacts } from './graph-view';
 import { isFloatType, NodeProto } from './proto';
@@ -30,7 +31,7 @@ export function rowMixingNode(view: GraphView, facts: TensorFacts, inputs: strin
       case 'LayerNormalization': return norm(attrInt(n, 'axis', -1)) <= b;
       case 'LpNormalization': return norm(attrInt(n, 'axis', -1)) === b;
       case 'CumSum': return view.constant(n.input![1])?.values.some((a) => norm(a) === b) ?? true;
-      case 'BatchNormalization': return attrInt(n, 'training_mode', 0) === 1;
+      case 'BatchNormalization': return trainingMode(n, view.opset);
       default:
         return (n.output ?? []).some((o) => o && float(o) && facts.shapes.has(o) && axisOf(o) < 0);
     }

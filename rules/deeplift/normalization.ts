@@ -1,6 +1,7 @@
 import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { normAxis } from '../op-forms';
 import { BackwardRule, RuleContext } from '../types';
+import { BatchNormalization, perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 import { delta, midpoint, productSplit } from './delta';
 
 /**
@@ -50,5 +51,15 @@ export const deepliftInstanceNormalization: BackwardRule = {
     const gamma = em.reshape(node.input![1], [shape[1], ...shape.slice(2).map(() => 1)]);
     const axes = shape.slice(2).map((_, k) => k + 2);
     return [normalization(ctx, em.mul(dY!, gamma), axes, attrFloat(node, 'epsilon', 1e-5))];
+  },
+};
+
+/** Training mode: the normalisation over the statistics axes (batch and spatial, per channel); inference mode is linear. */
+export const deepliftBatchNormalization: BackwardRule = {
+  backward(ctx, dY) {
+    const { em, node } = ctx;
+    if (!trainingMode(node, ctx.opset)) return BatchNormalization.rule.backward(ctx, dY);
+    if (dY.slice(1).some(Boolean) || [1, 2].some((i) => ctx.needsGrad(i))) return BatchNormalization.rule.backward(ctx, dY);
+    return [normalization(ctx, em.mul(dY[0]!, perChannel(ctx, node.input![1])), statisticsAxes(ctx), attrFloat(node, 'epsilon', 1e-5)), null, null, null, null];
   },
 };

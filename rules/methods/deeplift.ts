@@ -8,7 +8,7 @@ import { deepliftLRN } from '../deeplift/LRN';
 import { deepliftMul } from '../deeplift/Mul';
 import { deepliftQuantize } from '../deeplift/quantize';
 import { maxRule } from '../deeplift/max';
-import { deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
+import { deepliftBatchNormalization, deepliftInstanceNormalization, deepliftLayerNormalization } from '../deeplift/normalization';
 import { deepliftGroupNormalization, deepliftLpNormalization, deepliftSkipLayerNormalization } from '../deeplift/norms';
 import { deepliftLpPool } from '../deeplift/lp-pool';
 import { deepliftReduceL1, deepliftReduceL2, deepliftReduceLogSum, deepliftReduceProd, deepliftReduceSumSquare } from '../deeplift/reduction';
@@ -28,6 +28,8 @@ const EXACT: Record<string, BackwardRule> = lookupTable({
   LRN: deepliftLRN,
   LayerNormalization: deepliftLayerNormalization,
   InstanceNormalization: deepliftInstanceNormalization,
+  // Linear in inference mode; in training mode (batch statistics) a normalisation.
+  BatchNormalization: deepliftBatchNormalization,
   ReduceLogSumExp: deepliftReduceLogSumExp,
   ReduceLogSum: deepliftReduceLogSum,
   ReduceSumSquare: deepliftReduceSumSquare,
@@ -66,7 +68,7 @@ export const deeplift: Method<'deeplift'> = {
   reference: true,
   table: categoryTable({
     shape: (e) => exact(e) ?? e.rule,
-    linear: 'gradient',
+    linear: (e) => exact(e) ?? e.rule,
     constant: 'gradient',
     weighted: (e) => exact(e) ?? bilinear(e),
     product: (e) => exact(e) ?? bilinear(e),

@@ -5,6 +5,7 @@ import { GraphView } from '../../rewriter/graph-view';
 import { multiplies, normAxis, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
+import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 
 /** z + ε·sign(z) with sign(0) = +1, as Captum. */
 function stabilize(em: Emitter, z: string, epsilon: number): string {
@@ -78,19 +79,22 @@ const passThrough: BackwardRule = {
  * style-transfer net). Other normalisations pass the relevance through.
  */
 function normalizationRule({ opType }: RuleEntry): BackwardRule {
-  if (opType !== 'InstanceNormalization' && opType !== 'LayerNormalization') return passThrough;
+  if (opType !== 'InstanceNormalization' && opType !== 'LayerNormalization' && opType !== 'BatchNormalization') return passThrough;
   return {
     backward(ctx, [R]) {
       const { em, node } = ctx;
-      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1))) return passThrough.backward(ctx, [R]);
+      // (Training-mode BatchNormalization's mean and var inputs reach only its running statistics.)
+      const affine = opType === 'BatchNormalization' ? [1, 2] : node.input!.slice(1).map((_, i) => i + 1);
+      if (node.domain || !ctx.needsGrad(0) || affine.some((i) => ctx.needsGrad(i))) return passThrough.backward(ctx, [R]);
       const [x, scale] = node.input!;
       const rank = ctx.shape(x).length;
-      const from = opType === 'InstanceNormalization' ? 2 : normAxis(ctx, attrInt(node, 'axis', -1), rank);
-      const axes = Array.from({ length: rank - from }, (_, k) => k + from);
+      const from = opType === 'InstanceNormalization' ? 2 : opType === 'LayerNormalization' ? normAxis(ctx, attrInt(node, 'axis', -1), rank) : 0;
+      // BatchNormalization in training mode: the batch's statistics, per channel.
+      const axes = opType === 'BatchNormalization' ? statisticsAxes(ctx) : Array.from({ length: rank - from }, (_, k) => k + from);
       const centred = em.sub(x, em.reduceMean(x, axes));
       const sigma = em.op('Sqrt', [em.add(em.reduceMean(em.mul(centred, centred), axes), em.scalar(attrFloat(node, 'epsilon', 1e-5)))]);
       // InstanceNormalization's scale is per channel (axis 1), LayerNormalization's over the normalised axes.
-      const gamma = opType === 'InstanceNormalization' ? em.reshape(scale, [1, -1, ...axes.map(() => 1)]) : scale;
+      const gamma = opType === 'InstanceNormalization' ? em.reshape(scale, [1, -1, ...axes.map(() => 1)]) : opType === 'BatchNormalization' ? perChannel(ctx, scale) : scale;
       const u = em.mul(gamma, em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6)));
       return [em.mul(em.div(x, sigma), em.sub(u, em.reduceMean(u, axes))), ...node.input!.slice(1).map(() => null)];
     },
@@ -167,7 +171,10 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
   const table = categoryTable({
     shape: 'gradient',
     constant: 'gradient',
-    linear: epsilonRule,
+    // BatchNormalization in training mode normalises as InstanceNormalization does (over the batch too).
+    linear: (e) => (e.opType !== 'BatchNormalization' ? epsilonRule(e) : {
+      backward: (ctx, R) => (trainingMode(ctx.node, ctx.opset) && !R.slice(1).some(Boolean) ? normalizationRule(e) : epsilonRule(e)).backward(ctx, R),
+    }),
     product: epsilonRule,
     weighted,
     rectifier: () => passThrough,
