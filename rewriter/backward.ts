@@ -231,6 +231,9 @@ function noGradient({ view, facts, wrt, from }: Pick<WalkSpec, 'view' | 'facts' 
 /** Sums a gradient of the broadcast output shape back to the operand's shape. */
 function unbroadcast(em: Emitter, g: string, outShape: number[], inShape: number[]): string {
   const lead = outShape.length - inShape.length;
+  // An operand of more axes than the output (MatMul's other operand 1-D: A [N, 3, 1, 5] · b [5] →
+  // [N, 3, 1]) shares the output's batch axes unbroadcast; its gradient is already its own shape.
+  if (lead < 0) return g;
   const axes: number[] = [];
   outShape.forEach((d, k) => {
     if (k < lead || (inShape[k - lead] === 1 && d !== 1)) axes.push(k);

@@ -17,6 +17,13 @@ const cases: [string, number[][]][] = [
   ['...ij,jk->...k', [[2, 3, 4], [4, 5]]],
   ['...ij,jk->...ik', [[2, 3, 4], [4, 5]]],
   ['bi,k->bi', [[2, 3], [4]]],
+  // A unit axis that broadcasts (multi-query attention's one key head), both ways; diagonals and traces.
+  ['bhqd,bhkd->bhqk', [[2, 4, 3, 5], [2, 1, 6, 5]]],
+  ['bhqk,bhkd->bhqd', [[2, 1, 3, 6], [2, 4, 6, 5]]],
+  ['nii->ni', [[2, 4, 4]]],
+  ['nii->n', [[2, 3, 3]]],
+  ['nii,nij->nj', [[2, 3, 3], [2, 3, 4]]],
+  ['nij,jj->ni', [[2, 3, 4], [4, 4]]],
 ];
 for (const [equation, shapes] of cases) {
   test(`Einsum '${equation}', both operands, opset 12`, () => gradcheck({ op: 'Einsum', opset: 12, inputs: shapes.map((shape) => ({ shape })), attrs: { equation } }));
