@@ -83,12 +83,16 @@ export function gatherElementsBackAt(ctx: RuleContext, dY: string, indices: stri
   const rank = xs.length;
   const axis = normAxis(ctx, attrInt(node, 'axis', 0), rank);
   const is = ctx.shape(node.input![1]);
-  if (is.some((d, k) => k !== axis && d !== xs[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${xs}] off the gathered axis are not supported when computed at run time`);
-  const { positions } = axisPositions(ctx, x, axis, xs, ctx.batchAxis(x) === axis);
+  const b = ctx.batchAxis(x);
+  if (b >= 0 && b !== axis && is[b] !== xs[b]) ctx.fail(`indices of shape [${is}] cover ${is[b]} of the ${xs[b]} rows of the batch axis ${b}, which is not supported`);
+  const { positions } = axisPositions(ctx, x, axis, xs, b === axis);
   const hits = em.mask('Equal', em.unsqueeze(floatIndices(ctx, indices, positions), [rank]), positions());
   const summed = em.reduceSum(em.mul(em.unsqueeze(dY, [rank]), hits), [axis]);
   const perm = Array.from({ length: rank + 1 }, (_, k) => (k === axis ? rank : k === rank ? axis : k));
-  return em.squeeze(em.transpose(summed, perm), [rank]);
+  const g = em.squeeze(em.transpose(summed, perm), [rank]);
+  // Indices narrower than x off the axis (torch.gather's index may be): zeros past them.
+  const short = xs.map((d, k) => (k === axis || k === b ? 0 : d - is[k]));
+  return short.some((d) => d > 0) ? em.pad(g, [...xs.map(() => 0), ...short]) : g;
 }
 
 /**

@@ -356,12 +356,26 @@ export function rearrangeBack(ctx: RuleContext, dY: string, split: number[], per
 /**
  * Gradient of a gather with constant indices: `source[j]` is the flat input index output element
  * j reads (one sample of batch 1). dX = dY·M with M[j, source[j]] = 1, a MatMul on flattened
- * tensors (at most 2²⁴ entries).
+ * tensors (at most 2²⁴ entries); a larger map as one Gather of dY per time an input element is read
+ * (the k-th reader of each element, or a zero appended to dY), summed.
  */
 export function gatherBack(ctx: RuleContext, dY: string, source: number[]): string {
   const x = ctx.node.input![0];
   const inSize = ctx.shape(x).reduce((a, b) => a * b, 1);
-  if (source.length * inSize > 2 ** 24) ctx.fail(`the gather map (${source.length} × ${inSize}) is too large`);
+  if (source.length * inSize > 2 ** 24) {
+    const readers: number[][] = [];
+    const count = new Array<number>(inSize).fill(0);
+    source.forEach((s, j) => {
+      const k = count[s]++;
+      if (!readers[k]) readers[k] = new Array<number>(inSize).fill(source.length);
+      readers[k][s] = j;
+    });
+    if (readers.length * inSize > 2 ** 24) ctx.fail(`the gather map (${source.length} × ${inSize}, elements read up to ${readers.length} times) is too large`);
+    const { em } = ctx;
+    const padded = em.concat([em.reshape(dY, [source.length]), em.constFloat([0], [1])], 0);
+    const parts = readers.map((r) => em.op('Gather', [padded, em.constInt(r)], { axis: 0 }));
+    return ctx.reshapeLike(parts.reduce((a, b) => em.add(a, b)), x);
+  }
   const matrix = new Float64Array(source.length * inSize);
   source.forEach((s, j) => { matrix[j * inSize + s] += 1; });
   const flat = ctx.em.matmul(ctx.em.reshape(dY, [1, source.length]), ctx.em.constFloat(matrix, [source.length, inSize]));

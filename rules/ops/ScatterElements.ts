@@ -36,9 +36,8 @@ export const ScatterElements: RuleEntry = {
     backward(ctx, [dY]) {
       const { em, node } = ctx;
       const [data, indices, updates] = node.input!;
-      const [ds, is] = [ctx.shape(data), ctx.shape(indices)];
+      const ds = ctx.shape(data);
       const axis = normAxis(ctx, attrInt(node, 'axis', 0), ds.length);
-      if (is.some((d, k) => k !== axis && d !== ds[k])) ctx.fail(`indices of shape [${is}] narrower than the data [${ds}] off the scatter axis are not supported`);
       const reduction = attrString(node, 'reduction', 'none');
       const gather = (t: string) => em.op('GatherElements', [t, indices], { axis });
       if (reduction === 'max' || reduction === 'min') return scatterExtremumBack(ctx, dY!, gather, (t) => gatherElementsBackAt(ctx, t, indices));
