@@ -138,10 +138,37 @@ function tupleRows(ctx: RuleContext, g: string, indices: string, view: number[])
   return ctx.em.reshape(g, [rows, view[1]]);
 }
 
+/**
+ * dX of GatherND(x, indices) with batch_dims B ≥ 1 for indices computed at run time (tf.gather_nd's
+ * batch_dims=1, the hidden state at each row's last step): per batch entry, the tuples' one-hot
+ * M[b, k, d] over x's indexed axes flattened (D), and dX[b] = M[b]ᵀ·dY[b] on [D, P] views.
+ */
+function gatherNDBatchBackAt(ctx: RuleContext, dY: string, indices: string, b: number): string {
+  const { em } = ctx;
+  const x = ctx.node.input![0];
+  const xs = ctx.shape(x);
+  // (`indices` may be the reference pass's, shaped as the node's.)
+  const is = ctx.shape(ctx.node.input![1]);
+  const r = is[is.length - 1];
+  const batch = ctx.batchAxis(x);
+  if (batch >= b) ctx.fail(`index tuples run over the batch axis ${batch} (batch_dims ${b}), which is not supported`);
+  const indexed = xs.slice(b, b + r);
+  const positions = product(indexed);
+  const strides = indexed.map((_, j) => product(indexed.slice(j + 1)));
+  const [k, p] = [product(is.slice(b, -1)), product(xs.slice(b + r))];
+  const t = em.cast(indices, em.floatType);
+  const entries = em.add(t, em.mul(em.mask('Less', t, em.scalar(0)), em.constFloat(indexed, [r])));
+  const linear = em.reshape(em.reduceSum(em.mul(entries, em.constFloat(strides, [r])), [is.length - 1], false), [-1, k, 1]);
+  const m = em.mask('Equal', linear, em.constFloat(Array.from({ length: positions }, (_, d) => d), [positions]));
+  return ctx.reshapeLike(em.matmul(em.transpose(m, [0, 2, 1]), em.reshape(dY, [-1, k, p])), x);
+}
+
 /** dX of GatherND(x, indices) for indices computed at run time: Mᵀ·dY on x's [D, P] view. */
 export function gatherNDBackAt(ctx: RuleContext, dY: string, indices: string): string {
   const { em, node } = ctx;
   const x = node.input![0];
+  const batchDims = attrInt(node, 'batch_dims', 0);
+  if (batchDims > 0 && node.op_type === 'GatherND') return gatherNDBatchBackAt(ctx, dY, indices, batchDims);
   const { m, view } = tupleOneHot(ctx, x, indices);
   return ctx.reshapeLike(em.matmul(em.transpose(m, [1, 0]), tupleRows(ctx, dY, indices, view)), x);
 }

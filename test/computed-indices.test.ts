@@ -210,6 +210,24 @@ test('GatherND at tuples (row, ArgMax) and ScatterND at tuples (row, 1) built fr
   }
 });
 
+/** x [N, 4, 3] → GatherND(Tanh(x), ArgMax of each row's sums [N, 1], batch_dims 1) [N, 3] → · W [N, 2] (tf.gather_nd(batch_dims=1)). */
+const batchDimsPick = tinyModel([L, C], 13, (em, x) => {
+  const at = em.op('ArgMax', [em.reduceSum(x, [2], false)], { axis: 1, keepdims: 1 });
+  return em.matmul(em.op('GatherND', [em.op('Tanh', [x]), at], { batch_dims: 1 }), em.constFloat(W, [C, 2]));
+});
+
+test('GatherND with batch_dims 1 at ArgMax indices (each row picks within itself): gradient = central differences; DeepLIFT sums to delta', async () => {
+  const target = [1, 0, 1];
+  const row = (i: number) => Math.floor(i / (L * C));
+  const ex = await Explainer.load(batchDimsPick);
+  const x = random(N * L * C, 21);
+  const g = await ex.attribute({ data: x, dims: [N, L, C] }, { target });
+  const fd = await centralDifferences(x, 1e-3, (v) => outputOf(ex, v, [N, L, C]), (i) => row(i) * 2 + target[row(i)]);
+  assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+  const d = await ex.attribute({ data: x, dims: [N, L, C] }, { target, method: 'deeplift' });
+  for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
+});
+
 test('ScatterND\'s backward at tuples holding the batch is linear in it: 30,000 rows of 64 positions (a tuples × rows one-hot would hold 5.8·10¹⁰ values) give each row its own gradient', async () => {
   const long = 64;
   const ex = await Explainer.load(sliceAssignOf(long));

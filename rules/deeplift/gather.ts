@@ -76,8 +76,11 @@ const offBatchAxis = (ctx: RuleContext) => {
 
 export const deepliftGather = runtimePick(gatherBackAt, offBatchAxis);
 export const deepliftGatherElements = runtimePick(gatherElementsBackAt, offBatchAxis);
-// GatherND's tuples (batch_dims 0) hold the row.
-export const deepliftGatherND = runtimePick(gatherNDBackAt, () => false);
+// GatherND's tuples hold the row with batch_dims 0; with batch_dims B the batch among the first B axes picks within rows.
+export const deepliftGatherND = runtimePick(gatherNDBackAt, (ctx) => {
+  const b = attrInt(ctx.node, 'batch_dims', 0);
+  return b > 0 && ctx.batchAxis(ctx.node.input![0]) < b;
+});
 
 /**
  * ScatterND and ScatterElements (reduction none or add) are linear in data and updates for fixed
