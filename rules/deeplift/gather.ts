@@ -90,6 +90,7 @@ export const deepliftScatter: BackwardRule = {
   backward(ctx, dY) {
     const indices = ctx.node.input![1];
     const reduction = attrString(ctx.node, 'reduction', 'none');
+    if (reduction === 'mul' && ctx.needsGrad(2)) ctx.fail('DeepLIFT has no rule for its reduction mul with updates that depend on the explained input (a product of the values written to each position); use integrated-gradients or gradient');
     if (reduction === 'max' || reduction === 'min') ctx.fail(`DeepLIFT has no rule for its reduction ${reduction} (a ${reduction} over the values written to each position); use integrated-gradients or gradient`);
     if (picksMayDiffer(ctx, indices)) ctx.fail('its indices are computed from the explained input, so the two passes may write other positions; use integrated-gradients or gradient');
     return gradientOf(ctx).backward(ctx, dY);

@@ -19,8 +19,27 @@ export const DFT: RuleEntry = {
       const axis = normAxis(ctx, opset >= 20 ? (axisT ? ctx.requireConstant(axisT, 'axis').values[0] : -2) : attrInt(node, 'axis', 1), rank);
       if (axis === rank - 1 || axis === ctx.batchAxis(x)) ctx.fail(`axis ${axis} is the complex axis or the batch`);
       const inverse = attrInt(node, 'inverse', 0) === 1;
-      if (inverse && attrInt(node, 'onesided', 0)) ctx.fail('an inverse one-sided DFT is not supported');
       const [size, parts] = [xs[axis], xs[rank - 1]];
+      if (inverse && attrInt(node, 'onesided', 0)) {
+        // numpy's irfft (onnxruntime's C2R): x holds bins 0…size−1 of a Hermitian spectrum of n, y is
+        // real [.., n, 1]: y_t = (1/n)·Σ_k w_k·(Re x_k·cos θ − Im x_k·sin θ), θ = 2π·kt/n, w_k = 2 for the
+        // bins whose mirror n − k is not given, else 1.
+        const n = lengthT ? ctx.requireConstant(lengthT, 'dft_length').values[0] : 2 * (size - 1);
+        const outLen = ctx.shape(node.output![0])[axis];
+        const matrix = (c: number) => {
+          const a = new Float64Array(outLen * size);
+          for (let t = 0; t < outLen; t++) {
+            for (let k = 0; k < size && k < n; k++) {
+              const w = (k >= 1 && n - k >= size ? 2 : 1) / n;
+              const theta = (2 * Math.PI * ((k * t) % n)) / n;
+              a[t * size + k] = w * (c === 0 ? Math.cos(theta) : -Math.sin(theta));
+            }
+          }
+          return a;
+        };
+        const dx = (c: number) => matmulAlongAxis(em, dY!, axis, rank, matrix(c), outLen, size);
+        return [parts === 2 ? em.concat([dx(0), dx(1)], rank - 1) : dx(0), null, null];
+      }
       const n = lengthT ? ctx.requireConstant(lengthT, 'dft_length').values[0] : size;
       const bins = ctx.shape(node.output![0])[axis];
       const [sigma, scale] = inverse ? [1, 1 / n] : [-1, 1];

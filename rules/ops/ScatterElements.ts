@@ -15,6 +15,30 @@ function lastWritesOf(ctx: RuleContext, dUpdates: string, indices: string, ds: n
   return fits ? ctx.em.mul(dUpdates, lastAlongAxis(ctx, indices, axis, ds[axis])) : dUpdates;
 }
 
+/**
+ * Reduction mul (paddle2onnx's put_along_axis reduce='mul'): y = data · Π of the updates written to
+ * each position. dData = dY · that product; dUpdate_j = dY · data · the product of the other updates
+ * written where j is, zero-safe: the product of the nonzero updates over u_j (u_j itself left out
+ * where it is 0), zero where another update there is 0.
+ */
+function scatterProductBack(ctx: RuleContext, dY: string, gather: (t: string) => string): (string | null)[] {
+  const { em, node } = ctx;
+  const [data, indices, updates] = node.input!;
+  // Sums of update-shaped values at the positions they are written to (GatherElements' gradient: no ScatterElements, not native on WebGPU).
+  const sumAt = (t: string) => gatherElementsBackAt(ctx, t, indices);
+  const zero = em.mask('Equal', updates, em.scalar(0));
+  const safe = em.add(updates, zero);
+  // Π of the nonzero updates at each position: the sign from the parity of the negative ones, the magnitude as exp Σ log.
+  const negatives = sumAt(em.mask('Less', safe, em.scalar(0)));
+  const odd = em.sub(negatives, em.mul(em.scalar(2), em.floor(em.mul(negatives, em.scalar(0.5)))));
+  const product = em.mul(em.sub(em.scalar(1), em.mul(em.scalar(2), odd)), em.op('Exp', [sumAt(em.op('Log', [em.op('Abs', [safe])]))]));
+  const zeros = sumAt(zero);
+  const dData = ctx.needsGrad(0) ? em.mul(dY, em.mul(product, em.mask('Equal', zeros, em.scalar(0)))) : null;
+  if (!ctx.needsGrad(2)) return [dData, null, null];
+  const others = em.mask('Equal', em.sub(gather(zeros), zero), em.scalar(0));
+  return [dData, null, em.mul(gather(em.mul(dY, data)), em.mul(em.div(gather(product), safe), others))];
+}
+
 /** Largest pairwise comparison of computed indices (elements) that lastWritesOf builds. */
 const MAX_PAIRS = 2 ** 22;
 
@@ -41,7 +65,8 @@ export const ScatterElements: RuleEntry = {
       const reduction = attrString(node, 'reduction', 'none');
       const gather = (t: string) => em.op('GatherElements', [t, indices], { axis });
       if (reduction === 'max' || reduction === 'min') return scatterExtremumBack(ctx, dY!, gather, (t) => gatherElementsBackAt(ctx, t, indices));
-      if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, max and min are)`);
+      if (reduction === 'mul') return scatterProductBack(ctx, dY!, gather);
+      if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported (none, add, mul, max and min are)`);
       let dData: string | null = null;
       if (ctx.needsGrad(0)) {
         const written = em.mask('Greater', gatherElementsBackAt(ctx, em.onesLike(updates), indices), em.scalar(0));

@@ -1,10 +1,40 @@
 import { attrFloat, attrInt } from '../../rewriter/attributes';
-import { RuleEntry } from '../types';
+import { RuleContext, RuleEntry } from '../types';
 import { swapLast } from './MatMul';
 
 /** transBatch's reading of an operand of rank r: axes [1, …, r − 2, 0, r − 1] (the first axis moved behind the batch axes). */
 const batchFirst = (r: number) => [...Array.from({ length: r - 2 }, (_, k) => k + 1), 0, r - 1];
 const inverse = (perm: number[]) => perm.map((_, k) => perm.indexOf(k));
+
+/**
+ * A 1-D operand (onnxruntime's MatMul+Mul fusion of h·w·s, w [K]) as MatMul's: A 1-D acts as [1, K],
+ * B 1-D as [K, 1]; its trans flag has nothing to swap. The other operand may be transposed.
+ */
+function vectorOperand(ctx: RuleContext, dY: string): (string | null)[] {
+  const { em, node, needsGrad } = ctx;
+  const [a, b] = node.input!;
+  if (attrInt(node, 'transBatchA', 0) || attrInt(node, 'transBatchB', 0)) ctx.fail('transBatch with an operand of rank 1 is not supported');
+  const [ra, rb] = [ctx.shape(a).length, ctx.shape(b).length];
+  // onnxruntime 1.30 reads such an A [.., K, M] as [.., M, K] (its memory reshaped, not transposed).
+  if (rb === 1 && ra > 1 && attrInt(node, 'transA', 0)) ctx.fail('transA with a 1-D B is not supported (onnxruntime reshapes A rather than transposing it)');
+  const [tA, tB] = [attrInt(node, 'transA', 0) === 1 && ra > 1, attrInt(node, 'transB', 0) === 1 && rb > 1];
+  const [aT, bT] = [tA ? swapLast(em, a, ra) : a, tB ? swapLast(em, b, rb) : b];
+  const r = Math.max(ra, rb, 2);
+  const alpha = attrFloat(node, 'alpha', 1);
+  const scaled = alpha === 1 ? dY : em.mul(dY, em.scalar(alpha));
+  const g = em.unsqueeze(scaled, [...(ra === 1 ? [r - 2] : []), ...(rb === 1 ? [r - 1] : [])]);
+  let dA: string | null = null;
+  let dB: string | null = null;
+  if (needsGrad(0)) {
+    dA = em.squeeze(em.matmul(g, rb === 1 ? em.unsqueeze(bT, [0]) : swapLast(em, bT, rb)), ra === 1 ? [r - 2] : []);
+    if (tA) dA = swapLast(em, dA, ra);
+  }
+  if (needsGrad(1)) {
+    dB = em.squeeze(em.matmul(ra === 1 ? em.unsqueeze(aT, [1]) : swapLast(em, aT, ra), g), rb === 1 ? [r - 1] : []);
+    if (tB) dB = swapLast(em, dB, rb);
+  }
+  return [dA, dB];
+}
 
 /**
  * Y = α·A'·B' with A' = transA ? Aᵀ : A (last two axes), B' likewise: dA' = α·dY·B'ᵀ and
@@ -20,10 +50,11 @@ export const MsFusedMatMul: RuleEntry = {
     backward(ctx, [dY]) {
       const { em, node, needsGrad } = ctx;
       const sy = ctx.shape(node.output![0]);
+      const [ra, rb] = [0, 1].map((k) => ctx.shape(node.input![k]).length);
+      if (ra === 1 || rb === 1) return vectorOperand(ctx, dY!);
       const operand = (k: number, batched: number) => {
         const t = node.input![k];
         const s = ctx.shape(t);
-        if (s.length < 2) ctx.fail('operands of rank 1 are not supported');
         if (!batched) return { t, s, back: (d: string) => d };
         const perm = batchFirst(s.length);
         const shape = perm.map((a) => s[a]);

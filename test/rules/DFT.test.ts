@@ -20,6 +20,11 @@ test('DFT with the axis as an input (default −2) and a one-sided real transfor
   await gradcheck({ op: 'DFT', opset: 20, inputs: [{ shape: [2, 5, 4, 2] }, length(5), { shape: [], value: [1], int64: true }], attrs: { inverse: 1 } });
 });
 
+test('DFT inverse one-sided (irfft: a Hermitian spectrum\'s first bins to a real signal), n even, odd (dft_length 9) and at opset 20', async () => {
+  await gradcheck({ op: 'DFT', opset: 17, inputs: [{ shape: [2, 5, 2] }], attrs: { axis: 1, inverse: 1, onesided: 1 } });
+  await gradcheck({ op: 'DFT', opset: 17, inputs: [{ shape: [2, 3, 5, 2] }, length(9)], attrs: { axis: 2, inverse: 1, onesided: 1 } });
+  await gradcheck({ op: 'DFT', opset: 20, inputs: [{ shape: [2, 4, 2] }], attrs: { inverse: 1, onesided: 1 } });
+});
 test('DFT-20 with its axis input named \'\' (onnxruntime 1.30 crashes on it): the trailing empty input is left out, and the gradient equals that of the same model without it', async () => {
   const model = (inputs: string[]): Uint8Array => encodeModel({
     ir_version: 10, opset_import: [{ domain: '', version: 20 }],

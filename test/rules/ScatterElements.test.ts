@@ -16,6 +16,12 @@ for (const reduction of ['add', 'max']) {
   test(`ScatterElements with narrower indices and reduction ${reduction}, opset 18`, () =>
     gradcheck({ op: 'ScatterElements', opset: 18, attrs: { axis: 1, reduction }, inputs: [{ shape: [3, 5] }, ints([2, 2], [4, 0, 1, 4]), { shape: [2, 2] }] }));
 }
+// Reduction mul (paddle2onnx's put_along_axis reduce='mul'): a position written twice, and updates that are 0 there
+// and alone (the product of the others, zero-safe).
+test('ScatterElements with reduction mul, a repeated index and zero updates, opset 16', async () => {
+  await gradcheck({ op: 'ScatterElements', opset: 16, attrs: { axis: 1, reduction: 'mul' }, inputs: [{ shape: [2, 5] }, ints([2, 3], [4, 4, 0, 1, 2, 1]), { shape: [2, 3] }] });
+  await gradcheck({ op: 'ScatterElements', opset: 16, attrs: { axis: 1, reduction: 'mul' }, inputs: [{ shape: [2, 5] }, ints([2, 3], [4, 4, 0, 1, 2, 1]), { shape: [2, 3], data: [0, 1.5, 0, -0.5, 0.7, 0] }] });
+});
 test('ScatterElements with reduction add and a repeated index (scatter_add), opset 16', () =>
   gradcheck({ op: 'ScatterElements', opset: 16, attrs: { axis: 1, reduction: 'add' }, inputs: [{ shape: [2, 5] }, ints([2, 3], [4, 4, 0, 1, 2, 1]), { shape: [2, 3] }] }));
 for (const reduction of ['max', 'min']) {

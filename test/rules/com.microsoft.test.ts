@@ -23,6 +23,11 @@ test('com.microsoft FusedMatMul transA', () =>
 test('com.microsoft FusedMatMul transB, a weight [5, 4] broadcast against [2, 3, 4]', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4], value: Array.from({ length: 20 }, (_, k) => Math.sin(1.3 * k)) }], attrs: { transB: 1 } })));
 // onnxruntime's fusion of a Transpose that moves a seq-first operand's batch axis ([L, N, d] → [N, L, d]).
+// A 1-D operand: onnxruntime's MatMul+Mul fusion of (h·w)·s with w [K] (extended optimisation), beside a transposed one.
+for (const [a, b, attrs] of [[[2, 3, 4], [4], { alpha: float(0.5) }], [[4], [2, 4, 5], { transA: 1 }], [[2, 3, 4], [4], { transB: 1 }], [[4], [2, 5, 4], { transB: 1, alpha: float(2) }], [[2, 3, 1, 5], [5], {}]] as [number[], number[], Record<string, unknown>][]) {
+  test(`com.microsoft FusedMatMul ${JSON.stringify(a)} × ${JSON.stringify(b)} ${JSON.stringify(attrs)}`, () =>
+    gradcheck(ms({ op: 'FusedMatMul', opset: 13, inputs: [{ shape: a }, { shape: b }], attrs: attrs as never })));
+}
 test('com.microsoft FusedMatMul transBatchA', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [3, 2, 4] }, { shape: [2, 4, 5] }], attrs: { transBatchA: 1 } })));
 test('com.microsoft FusedMatMul transBatchB and transB, transBatchA and transA, rank 4', () =>
