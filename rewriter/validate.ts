@@ -1,4 +1,4 @@
-import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
+import { attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView, shapeConstant } from './graph-view';
 import { AttrType, DataType, FLOAT8_TYPES, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
@@ -246,7 +246,6 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     if (kind === 'pool' && samePad && dilations.some((d) => d > 1)) disagree(`auto_pad ${autoPad} with dilations [${dilations}]: onnxruntime's kernel pads as if the kernel were not dilated and runs fewer windows than SAME's ceil(x / stride)`);
     if (!x || !kernel) return [];
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
-    const folded = ceil && view.opset < 22 ? foldedPad(view, node, spatial) : undefined;
     const size = x.slice(2).map((d, i) => {
       if (samePad) {
         const out = Math.ceil(d / strides[i]);
@@ -266,8 +265,7 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
       // padding (PyTorch's rule); its shape inference does so from opset 22 on.
       const out = Math.ceil(room / strides[i]) + 1;
       const lastStart = (out - 1) * strides[i] - pads[i];
-      if (lastStart < d - (folded?.[i + spatial] ?? 0)) return out;
-      if (lastStart < d) disagree(`ceil_mode: the last window on axis ${i + 2} starts in the end padding of the Pad before it, which onnxruntime's optimiser folds into the pool's pads; the kernel then runs ${out - 1} windows there, the shape inference counts ${out}`);
+      if (lastStart < d) return out;
       if (view.opset < 22) disagree(`ceil_mode: the last window on axis ${i + 2} would start past the input and its padding; the kernel runs ${out - 1} windows there, the shape inference before opset 22 counts ${out} (export with opset 22)`);
       return out - 1;
     });
@@ -275,25 +273,6 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     if (kind === 'conv' && !w) return [];
     return [[x[0], kind === 'conv' ? w![0] : x[1], ...size]];
   };
-}
-
-/**
- * The spatial pads [begins…, ends…] of the Pad before `node` where onnxruntime's optimiser
- * (PadFusion, from level 'basic') folds it into the node's pads: constant mode, a zero value,
- * constant pads only on spatial axes and none negative, its output read by `node` alone, which
- * sets pads explicitly (onnxruntime 1.30's pad_fusion.cc; its pool versions end before opset 22).
- */
-function foldedPad(view: GraphView, node: NodeProto, spatial: number): number[] | undefined {
-  const pad = view.producer.get(node.input?.[0] ?? '');
-  if (pad?.op_type !== 'Pad' || (stringAttr(pad, 'mode') ?? 'constant') !== 'constant' || !hasAttr(node, 'pads')) return undefined;
-  const out = pad.output?.[0] ?? '';
-  if ((view.consumers.get(out) ?? []).length !== 1 || (view.graph.output ?? []).some((o) => o.name === out) || pad.input?.[3]) return undefined;
-  const attributes = view.opset < 11;
-  const pads = attributes ? attrInts(pad, 'pads') : view.constant(pad.input?.[1] ?? '')?.values;
-  const value = attributes ? attrFloat(pad, 'value', 0) : pad.input?.[2] ? view.constant(pad.input[2])?.values[0] : 0;
-  const half = spatial + 2;
-  if (!pads || value !== 0 || pads.length !== 2 * half || pads.some((p) => p < 0) || pads[0] || pads[1] || pads[half] || pads[half + 1]) return undefined;
-  return [...pads.slice(2, half), ...pads.slice(half + 2)];
 }
 
 const same: Rule = (_node, [x]) => [x];

@@ -37,14 +37,18 @@ export function checkSessionOptions(options: SessionOptions | undefined): void {
  * 2-core machine, half the speed), and their pool threads stop spinning when a run returns
  * (`session.force_spinning_stop`): an Explainer holds several sessions, and the spinning workers
  * of the one that just ran took the cores from the next (ResNet-18 forward after a gradient run:
- * 21 ms instead of 11 ms on 2 cores).
+ * 21 ms instead of 11 ms on 2 cores). Every session leaves out onnxruntime's Pad_Fusion
+ * (`optimization.disable_specified_optimizers`): it folds a zero constant Pad into the next
+ * MaxPool's pads, which pad with −inf, so a window reaching the padding whose values are all
+ * negative lost the Pad's 0 (onnxruntime 1.30: Pad → MaxPool of −1s gave −6 for −2).
  */
 export function sessionOptions(options: SessionOptions = {}): SessionOptions {
   const threads = backend().cpuThreads;
-  if (!threads) return { ...DEFAULTS, ...options };
   const extra = (options.extra ?? {}) as Record<string, unknown>;
+  const optimization = { disable_specified_optimizers: 'Pad_Fusion', ...(extra.optimization ?? {}) as Record<string, unknown> };
+  if (!threads) return { ...DEFAULTS, ...options, extra: { ...extra, optimization } };
   const session = (extra.session ?? {}) as Record<string, unknown>;
-  return { ...DEFAULTS, intraOpNumThreads: threads, ...options, extra: { ...extra, session: { force_spinning_stop: '1', ...session } } };
+  return { ...DEFAULTS, intraOpNumThreads: threads, ...options, extra: { ...extra, optimization, session: { force_spinning_stop: '1', ...session } } };
 }
 
 /**

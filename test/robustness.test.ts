@@ -483,7 +483,7 @@ test('a model whose values mix rows (a mean over the batch, a Softmax over axis 
   r.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${i}: ${v} vs ${expected[i]}`));
 });
 
-test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of kernel 2: the fused pool gets pads ≥ its kernel) runs unoptimised, with one warning; the gradient matches central differences of the unoptimised kernels', async () => {
+test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of kernel 2: the pool that Pad_Fusion makes gets pads ≥ its kernel) runs with Pad_Fusion left out, and with it asked for, unoptimised with one warning; the gradient matches central differences of the unoptimised kernels', async () => {
   const m: ModelProto = {
     ir_version: 8, opset_import: [{ domain: '', version: 13 }],
     graph: {
@@ -504,16 +504,44 @@ test('a graph onnxruntime\'s optimiser breaks (Pad of 2 before an AveragePool of
     () => assert.unreachable('onnxruntime\'s optimiser accepts the graph: this test no longer shows the fallback'),
     (e: Error) => assert.match(e.message, /Pad should be smaller than kernel/),
   );
-  const warnings: string[] = [];
-  const ex = await Explainer.load(model, { warn: (w) => warnings.push(w) });
   const x = Float32Array.from({ length: 32 }, (_, i) => Math.cos(i));
-  const r = await ex.attribute({ data: x, dims: [1, 2, 4, 4] }, { target: 1 });
-  assert.ok(warnings.some((w) => /^onnx-explain: warning: onnxruntime's graph optimiser failed on this graph \(Pad should be smaller than kernel\.\); it runs unoptimised$/.test(w)), warnings.join('\n'));
   const plain = await ort.InferenceSession.create(model, { logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
   const run = async (v: Float32Array) => (await plain.run({ x: new ort.Tensor('float32', v, [1, 2, 4, 4]) })).y.data as Float32Array;
   const fd = await centralDifferences(x, 1e-2, run, () => 1);
-  assert.ok(relL2(r.attributions.data, fd) < 1e-4, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  for (const fused of [false, true]) {
+    const warnings: string[] = [];
+    const sessionOptions = fused ? { extra: { optimization: { disable_specified_optimizers: '' } } } : undefined;
+    const ex = await Explainer.load(model, { warn: (w) => warnings.push(w), sessionOptions });
+    const r = await ex.attribute({ data: x, dims: [1, 2, 4, 4] }, { target: 1 });
+    const fallback = /^onnx-explain: warning: onnxruntime's graph optimiser failed on this graph \(Pad should be smaller than kernel\.\); it runs unoptimised$/;
+    assert.is(warnings.some((w) => fallback.test(w)), fused, warnings.join('\n'));
+    assert.ok(relL2(r.attributions.data, fd) < 1e-4, `gradient vs central differences: rel L2 ${relL2(r.attributions.data, fd)}`);
+  }
   await plain.release();
+});
+
+test('a zero Pad before a MaxPool keeps its zeros (onnxruntime\'s Pad_Fusion, left out, moved them into the pool\'s −inf padding): the forward, integrated gradients\' delta and occlusion equal the unoptimised kernels', async () => {
+  const model = tinyModel([1, 4, 4], 13, (em, x) => em.reduceSum(em.op('MaxPool', [em.pad(x, [0, 0, 1, 0, 0, 0, 1, 0])], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] }), [1, 2, 3], false));
+  const ex = await Explainer.load(model);
+  const x = { data: Float32Array.from({ length: 16 }, (_, i) => -1 - 0.1 * Math.sin(i)), dims: [1, 1, 4, 4] };
+  const plain = await ort.InferenceSession.create(model, { logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
+  const run = async (v: Float32Array) => (await plain.run({ x: new ort.Tensor('float32', v, [1, 1, 4, 4]) })).y.data as Float32Array;
+  const want = (await run(x.data))[0];
+  assert.is(Object.values(await ex.forward(x))[0].data[0], want, 'forward');
+  const ig = await ex.attribute(x, { method: 'integrated-gradients', target: 0 });
+  assert.ok(Math.abs(ig.outputs.y.data[0] - want) < 1e-6 && Math.abs(ig.delta![0]) < 1e-3, `integrated gradients: f(x) ${ig.outputs.y.data[0]} (want ${want}), delta ${ig.delta![0]}`);
+  const o = await ex.attribute(x, { method: 'occlusion', window: [1, 4, 4], target: 0 });
+  assert.ok(Math.abs(o.attributions.data[0] - (want - (await run(new Float32Array(16)))[0])) < 1e-6, `occlusion ${o.attributions.data[0]}`);
+  await plain.release();
+  // With ceil_mode, a last window starting in the Pad's end padding: the fused pool's kernel ran one window fewer than
+  // its shape inference counted, and such models were refused; unfused, the gradient is that of the kernels.
+  const ceil = tinyModel([1, 4, 4], 13, (em, v) => em.reduceSum(em.op('MaxPool', [em.pad(v, [0, 0, 0, 0, 0, 0, 1, 1])], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceil_mode: 1 }), [1, 2, 3], false));
+  const unfused = await ort.InferenceSession.create(ceil, { logSeverityLevel: 4, graphOptimizationLevel: 'disabled' });
+  const ceilRun = async (v: Float32Array) => (await unfused.run({ x: new ort.Tensor('float32', v, [1, 1, 4, 4]) })).y.data as Float32Array;
+  const g = await (await Explainer.load(ceil)).attribute(x, { target: 0 });
+  const fd = await centralDifferences(x.data, 1e-3, ceilRun, () => 0);
+  assert.ok(relL2(g.attributions.data, fd) < 1e-3, `ceil_mode after a Pad: gradient vs central differences, rel L2 ${relL2(g.attributions.data, fd)}`);
+  await unfused.release();
 });
 
 test('rewrite of a model whose row is 2³¹−1 values wide (fuzz seeds 2098–2099) builds its graph without making a row of that size first', async () => {

@@ -14,7 +14,7 @@ import { tinyGraph } from './support/tiny-model';
 test('native sessions default to one intra-op thread per physical core, threads that stop spinning, every graph optimisation and quiet logs', () => {
   assert.equal(sessionOptions(), {
     logSeverityLevel: 4, graphOptimizationLevel: 'all', intraOpNumThreads: physicalCores(),
-    extra: { session: { force_spinning_stop: '1' } },
+    extra: { optimization: { disable_specified_optimizers: 'Pad_Fusion' }, session: { force_spinning_stop: '1' } },
   });
 });
 
@@ -22,8 +22,8 @@ test("the user's options win, and their other config entries are kept beside the
   const o = sessionOptions({ intraOpNumThreads: 1, graphOptimizationLevel: 'basic', extra: { session: { set_denormal_as_zero: '1' }, optimization: { x: '1' } } });
   assert.is(o.intraOpNumThreads, 1);
   assert.is(o.graphOptimizationLevel, 'basic');
-  assert.equal(o.extra, { session: { force_spinning_stop: '1', set_denormal_as_zero: '1' }, optimization: { x: '1' } });
-  assert.equal(sessionOptions({ extra: { session: { force_spinning_stop: '0' } } }).extra, { session: { force_spinning_stop: '0' } });
+  assert.equal(o.extra, { session: { force_spinning_stop: '1', set_denormal_as_zero: '1' }, optimization: { disable_specified_optimizers: 'Pad_Fusion', x: '1' } });
+  assert.equal(sessionOptions({ extra: { session: { force_spinning_stop: '0' } } }).extra, { session: { force_spinning_stop: '0' }, optimization: { disable_specified_optimizers: 'Pad_Fusion' } });
 });
 
 test('models under a million weights default to one thread', () => {
