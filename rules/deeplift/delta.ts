@@ -50,3 +50,8 @@ export function productSplit(em: Emitter, a: string, a0: string, r: string, r0: 
 export function maximum(em: Emitter, a: string, b: string): string {
   return em.add(a, em.op('Relu', [em.sub(b, a)]));
 }
+
+/** min(a, b) = a − relu(a − b). */
+export function minimum(em: Emitter, a: string, b: string): string {
+  return em.sub(a, em.op('Relu', [em.sub(a, b)]));
+}
