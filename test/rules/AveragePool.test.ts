@@ -53,14 +53,15 @@ test('AveragePool auto_pad SAME with negative padding: gradient where onnxruntim
 // 0. onnxruntime's optimiser folds the Pad into the pool's pads, after which its kernel drops a last
 // window that starts in that end padding while its shape inference keeps it (fuzz seed 1621):
 // refused in one line on 9×9; on 8×8 no window starts there, and d(Σy)/dx = 1/4 everywhere.
-test('Pad then AveragePool ceil_mode whose last window starts in the Pad\'s end padding: refused; accepted where none does', async () => {
+// onnxruntime's Pad_Fusion (left out) folded the Pad into the pool, whose kernel then ran a window fewer than its shape inference counted.
+test('Pad then AveragePool ceil_mode, also where the last window starts in the Pad\'s end padding: every pixel in one full window, gradient ¼', async () => {
   const padThenPool = (size: number) => tinyModel([1, size, size], 13, (em, x) =>
     em.op('AveragePool', [em.op('Pad', [x, em.constInt([0, 0, 1, 1, 0, 0, 1, 1])])], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceil_mode: 1 }));
   const run = async (size: number) => (await Explainer.load(padThenPool(size))).attribute({ data: new Float32Array(size * size).fill(0.5), dims: [1, 1, size, size] }, { reduce: 'sum' });
-  const message = await run(9).then(() => 'accepted', (e: Error) => e.message);
-  assert.match(message, /ceil_mode: the last window on axis 2 starts in the end padding of the Pad before it, which onnxruntime's optimiser folds into the pool's pads; the kernel then runs 5 windows there, the shape inference counts 6/);
-  const g = await run(8);
-  assert.ok(g.attributions.data.every((v) => Math.abs(v - 0.25) < 1e-7), `gradient ${Array.from(g.attributions.data)}`);
+  for (const size of [8, 9]) {
+    const g = await run(size);
+    assert.ok(g.attributions.data.every((v) => Math.abs(v - 0.25) < 1e-7), `${size}: gradient ${Array.from(g.attributions.data)}`);
+  }
 });
 
 test.run();
