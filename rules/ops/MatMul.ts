@@ -7,34 +7,26 @@ export function swapLast(em: Emitter, x: string, rank: number): string {
 }
 
 /**
- * numpy matmul: dA = dY·Bᵀ, dB = Aᵀ·dY on the last two axes. A 1-D A acts as [1, K] and a 1-D B as
- * [K, 1]; dY gets the axes they drop back, and each gradient is squeezed to the operand's matrix
- * axes. Batch axes stay broadcast; the walk sums them.
+ * numpy matmul's gradients of A (rank ra) and B (rank rb) where `needs` asks: dA = dY·Bᵀ,
+ * dB = Aᵀ·dY on the last two axes. A 1-D A acts as [1, K] and a 1-D B as [K, 1]; dY gets the axes
+ * they drop back, and each gradient is squeezed to the operand's matrix axes. Batch axes stay
+ * broadcast; the walk sums them.
  */
+export function matmulBack(em: Emitter, dY: string, [a, b]: string[], [ra, rb]: number[], needs: (i: number) => boolean): (string | null)[] {
+  const r = Math.max(ra, rb, 2);
+  const g = em.unsqueeze(dY, [...(ra === 1 ? [r - 2] : []), ...(rb === 1 ? [r - 1] : [])]);
+  const dA = needs(0) ? em.squeeze(em.matmul(g, rb === 1 ? em.unsqueeze(b, [0]) : swapLast(em, b, rb)), ra === 1 ? [r - 2] : []) : null;
+  const dB = needs(1) ? em.squeeze(em.matmul(ra === 1 ? em.unsqueeze(a, [1]) : swapLast(em, a, ra), g), rb === 1 ? [r - 1] : []) : null;
+  return [dA, dB];
+}
+
 export const MatMul: RuleEntry = {
   opType: 'MatMul', since: 1, category: 'weighted',
   rule: {
     broadcastInputs: 'all',
     backward(ctx, [dY]) {
-      const { em, node, needsGrad } = ctx;
-      const [a, b] = node.input!;
-      const sa = ctx.shape(a);
-      const sb = ctx.shape(b);
-      const ra = sa.length;
-      const rb = sb.length;
-      const r = Math.max(ra, rb, 2);
-      const g = em.unsqueeze(dY!, [...(ra === 1 ? [r - 2] : []), ...(rb === 1 ? [r - 1] : [])]);
-      let dA: string | null = null;
-      let dB: string | null = null;
-      if (needsGrad(0)) {
-        const bT = rb === 1 ? em.unsqueeze(b, [0]) : swapLast(em, b, rb);
-        dA = em.squeeze(em.matmul(g, bT), ra === 1 ? [r - 2] : []);
-      }
-      if (needsGrad(1)) {
-        const aT = ra === 1 ? em.unsqueeze(a, [1]) : swapLast(em, a, ra);
-        dB = em.squeeze(em.matmul(aT, g), rb === 1 ? [r - 1] : []);
-      }
-      return [dA, dB];
+      const inputs = ctx.node.input!;
+      return matmulBack(ctx.em, dY!, inputs, inputs.map((t) => ctx.shape(t).length), ctx.needsGrad);
     },
   },
 };

@@ -1,39 +1,26 @@
 import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { RuleContext, RuleEntry } from '../types';
-import { swapLast } from './MatMul';
+import { matmulBack, swapLast } from './MatMul';
 
 /** transBatch's reading of an operand of rank r: axes [1, …, r − 2, 0, r − 1] (the first axis moved behind the batch axes). */
 const batchFirst = (r: number) => [...Array.from({ length: r - 2 }, (_, k) => k + 1), 0, r - 1];
 const inverse = (perm: number[]) => perm.map((_, k) => perm.indexOf(k));
 
 /**
- * A 1-D operand (onnxruntime's MatMul+Mul fusion of h·w·s, w [K]) as MatMul's: A 1-D acts as [1, K],
- * B 1-D as [K, 1]; its trans flag has nothing to swap. The other operand may be transposed.
+ * A 1-D operand (onnxruntime's MatMul+Mul fusion of h·w·s, w [K]): MatMul's gradients of the
+ * operands as the product reads them, the other one transposed back where its trans flag says; a
+ * 1-D operand's flag has nothing to swap.
  */
-function vectorOperand(ctx: RuleContext, dY: string): (string | null)[] {
-  const { em, node, needsGrad } = ctx;
-  const [a, b] = node.input!;
+function vectorOperand(ctx: RuleContext, dY: string, ranks: number[]): (string | null)[] {
+  const { em, node } = ctx;
   if (attrInt(node, 'transBatchA', 0) || attrInt(node, 'transBatchB', 0)) ctx.fail('transBatch with an operand of rank 1 is not supported');
-  const [ra, rb] = [ctx.shape(a).length, ctx.shape(b).length];
   // onnxruntime 1.30 reads such an A [.., K, M] as [.., M, K] (its memory reshaped, not transposed).
-  if (rb === 1 && ra > 1 && attrInt(node, 'transA', 0)) ctx.fail('transA with a 1-D B is not supported (onnxruntime reshapes A rather than transposing it)');
-  const [tA, tB] = [attrInt(node, 'transA', 0) === 1 && ra > 1, attrInt(node, 'transB', 0) === 1 && rb > 1];
-  const [aT, bT] = [tA ? swapLast(em, a, ra) : a, tB ? swapLast(em, b, rb) : b];
-  const r = Math.max(ra, rb, 2);
+  if (ranks[1] === 1 && ranks[0] > 1 && attrInt(node, 'transA', 0)) ctx.fail('transA with a 1-D B is not supported (onnxruntime reshapes A rather than transposing it)');
+  const swapped = [attrInt(node, 'transA', 0), attrInt(node, 'transB', 0)].map((t, k) => t === 1 && ranks[k] > 1);
+  const read = node.input!.map((t, k) => (swapped[k] ? swapLast(em, t, ranks[k]) : t));
   const alpha = attrFloat(node, 'alpha', 1);
-  const scaled = alpha === 1 ? dY : em.mul(dY, em.scalar(alpha));
-  const g = em.unsqueeze(scaled, [...(ra === 1 ? [r - 2] : []), ...(rb === 1 ? [r - 1] : [])]);
-  let dA: string | null = null;
-  let dB: string | null = null;
-  if (needsGrad(0)) {
-    dA = em.squeeze(em.matmul(g, rb === 1 ? em.unsqueeze(bT, [0]) : swapLast(em, bT, rb)), ra === 1 ? [r - 2] : []);
-    if (tA) dA = swapLast(em, dA, ra);
-  }
-  if (needsGrad(1)) {
-    dB = em.squeeze(em.matmul(ra === 1 ? em.unsqueeze(aT, [1]) : swapLast(em, aT, ra), g), rb === 1 ? [r - 1] : []);
-    if (tB) dB = swapLast(em, dB, rb);
-  }
-  return [dA, dB];
+  const grads = matmulBack(em, alpha === 1 ? dY : em.mul(dY, em.scalar(alpha)), read, ranks, ctx.needsGrad);
+  return grads.map((g, k) => (g && swapped[k] ? swapLast(em, g, ranks[k]) : g));
 }
 
 /**
@@ -51,7 +38,7 @@ export const MsFusedMatMul: RuleEntry = {
       const { em, node, needsGrad } = ctx;
       const sy = ctx.shape(node.output![0]);
       const [ra, rb] = [0, 1].map((k) => ctx.shape(node.input![k]).length);
-      if (ra === 1 || rb === 1) return vectorOperand(ctx, dY!);
+      if (ra === 1 || rb === 1) return vectorOperand(ctx, dY!, [ra, rb]);
       const operand = (k: number, batched: number) => {
         const t = node.input![k];
         const s = ctx.shape(t);
