@@ -227,7 +227,9 @@ function windowed(kind: 'conv' | 'convT' | 'pool'): Rule {
     }
     if (kind === 'convT') {
       const outPad = ints(node, 'output_padding', spatial, 0, fail) ?? Array(spatial).fill(0);
-      if (outPad.some((p, i) => p >= Math.max(strides[i], dilations[i]))) fail(`output_padding [${outPad}] must be smaller than the stride or dilation`);
+      // ONNX allows output_padding below the stride or the dilation; onnxruntime's kernel (1.30) checks
+      // that a Conv of its output gives back the input, which holds only below the stride.
+      if (outPad.some((p, i) => p >= strides[i])) fail(`output_padding [${outPad}] must be smaller than the strides [${strides}] (onnxruntime's kernel refuses it otherwise, whatever the dilations)`);
       if (hasAttr(node, 'output_shape')) return [];
       if (samePad && outPad.some((p) => p !== 0)) fail(`auto_pad ${autoPad} with output_padding [${outPad}] and weights of unknown shape: onnx's shape inference sizes the output otherwise than onnxruntime's kernel (checked on 1.30); give kernel_shape or explicit pads`);
       if (!x || !w || !kernel) return [];

@@ -67,6 +67,14 @@ for (const [what, attr, op, cause] of cases) {
   });
 }
 
+test('ConvTranspose output_padding as large as its stride but below its dilation (ONNX allows it, onnxruntime\'s kernel refuses it) is refused in one line naming the node, also with a target given (the gradient graph failed first, exit 2)', async () => {
+  const model = tinyModel([1, 6, 6], 13, (em, x) => em.reduceSum(em.op('ConvTranspose', [x, em.constFloat([0.5, -1, 2], [1, 1, 3, 1])], { strides: [1, 1], dilations: [1, 2], output_padding: [0, 1], pads: [1, 0, 1, 0], kernel_shape: [3, 1], group: 1 }, 'deconv'), [1, 2, 3], false));
+  const x = { data: new Float32Array(36).fill(0.5), dims: [1, 1, 6, 6] };
+  for (const target of [undefined, 0]) {
+    await apiFails(async () => (await Explainer.load(model)).attribute(x, { target }), /node 'tiny\/deconv_\d+' \(ConvTranspose, opset 13\): output_padding \[0,1\] must be smaller than the strides \[1,1\]/, `target ${target}`);
+  }
+});
+
 test('a Conv of unknown input shape whose weight has no spatial axis (tf_resize\'s shape Concat read as a Conv: fuzz seed 1320) is refused in one line naming the node', async () => {
   const fx = loadFixture('tf_resize', EXPORTERS);
   const m = decodeModel(fs.readFileSync(fx.model));
