@@ -1,5 +1,6 @@
 import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { NodeProto } from '../../rewriter/proto';
+import { normalizeBackward } from '../op-forms';
 import { RuleContext, RuleEntry } from '../types';
 
 /**
@@ -28,7 +29,7 @@ export function perChannel(ctx: RuleContext, t: string): string {
 
 /**
  * Inference form: dX = dY · γ/√(σ²+ε), per channel (per activation when spatial = 0). Training
- * form (x̂ = (x − μ)/σ over the statistics axes): dX = γ/σ · (dY − mean(dY) − x̂ · mean(dY · x̂)).
+ * form: the normalisation's over the statistics axes (normalizeBackward, g = dY·γ).
  */
 export const BatchNormalization: RuleEntry = {
   opType: 'BatchNormalization', since: 1, category: 'linear',
@@ -36,21 +37,15 @@ export const BatchNormalization: RuleEntry = {
     backward(ctx, dY) {
       const { em, node } = ctx;
       const [x, scale, , , variance] = node.input!;
-      const epsilon = em.scalar(attrFloat(node, 'epsilon', 1e-5));
+      const epsilon = attrFloat(node, 'epsilon', 1e-5);
       if (trainingMode(node, ctx.opset)) {
         if (dY.slice(1).some(Boolean)) ctx.fail('gradients through the running-statistics outputs (training mode) are not supported');
         if ([1, 2].some((i) => ctx.needsGrad(i))) ctx.fail('scale or bias computed from the input is not supported');
-        const axes = statisticsAxes(ctx);
-        const centred = em.sub(x, em.reduceMean(x, axes));
-        const rho = em.op('Reciprocal', [em.op('Sqrt', [em.add(em.reduceMean(em.mul(centred, centred), axes), epsilon)])]);
-        const normed = em.mul(centred, rho);
-        const g = dY[0]!;
-        const inner = em.sub(em.sub(g, em.reduceMean(g, axes)), em.mul(normed, em.reduceMean(em.mul(g, normed), axes)));
         // The mean and var inputs (torch.onnx computes them from x) reach only the running statistics.
-        return [em.mul(em.mul(inner, rho), perChannel(ctx, scale)), null, null, null, null];
+        return [normalizeBackward(em, x, em.mul(dY[0]!, perChannel(ctx, scale)), statisticsAxes(ctx), epsilon), null, null, null, null];
       }
       if ([1, 2, 3, 4].some((i) => ctx.needsGrad(i))) ctx.fail('statistics or affine parameters computed from the input are not supported');
-      const factor = em.div(scale, em.op('Sqrt', [em.add(variance, epsilon)]));
+      const factor = em.div(scale, em.op('Sqrt', [em.add(variance, em.scalar(epsilon))]));
       return [em.mul(dY[0]!, perChannel(ctx, factor)), null, null, null, null];
     },
   },
