@@ -1,6 +1,7 @@
 import { attrInt, attrString } from '../rewriter/attributes';
 import { DataType } from '../rewriter/proto';
 import { Constant } from '../rewriter/graph-view';
+import { Emitter } from '../rewriter/emitter';
 import { contractAlongAxis, lastWritesOnly, normAxis } from './op-forms';
 import { RuleContext } from './types';
 
@@ -125,10 +126,17 @@ function tuplePositions(ctx: RuleContext, x: string, indices: string): { linear:
   const sizes = b === 0
     ? em.concat([em.reshape(em.div(length, em.scalar(strides[0])), [1]), ...(r > 1 ? [em.constFloat(xs.slice(1, r), [r - 1])] : [])], 0)
     : em.constFloat(xs.slice(0, r), [r]);
+  return { linear: em.reshape(flatTuples(em, indices, sizes, strides, is.length), [-1]), positions, view };
+}
+
+/**
+ * The index tuples on the last of `rank` axes of `indices` as row-major flat positions (floats),
+ * negative entries counted from the end of axes of `sizes`.
+ */
+function flatTuples(em: Emitter, indices: string, sizes: string, strides: number[], rank: number): string {
   const t = em.cast(indices, em.floatType);
   const entries = em.add(t, em.mul(em.mask('Less', t, em.scalar(0)), sizes));
-  const linear = em.reshape(em.reduceSum(em.mul(entries, em.constFloat(strides, [r])), [is.length - 1], false), [-1]);
-  return { linear, positions, view };
+  return em.reduceSum(em.mul(entries, em.constFloat(strides, [strides.length])), [rank - 1], false);
 }
 
 /** dY reshaped to [K, P], the rows of the index tuples (−1 where the batch is). */
@@ -156,9 +164,7 @@ function gatherNDBatchBackAt(ctx: RuleContext, dY: string, indices: string, b: n
   const positions = product(indexed);
   const strides = indexed.map((_, j) => product(indexed.slice(j + 1)));
   const [k, p] = [product(is.slice(b, -1)), product(xs.slice(b + r))];
-  const t = em.cast(indices, em.floatType);
-  const entries = em.add(t, em.mul(em.mask('Less', t, em.scalar(0)), em.constFloat(indexed, [r])));
-  const linear = em.reshape(em.reduceSum(em.mul(entries, em.constFloat(strides, [r])), [is.length - 1], false), [-1, k, 1]);
+  const linear = em.reshape(flatTuples(em, indices, em.constFloat(indexed, [r]), strides, is.length), [-1, k, 1]);
   const m = em.mask('Equal', linear, em.constFloat(Array.from({ length: positions }, (_, d) => d), [positions]));
   return ctx.reshapeLike(em.matmul(em.transpose(m, [0, 2, 1]), em.reshape(dY, [-1, k, p])), x);
 }
