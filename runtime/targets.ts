@@ -1,4 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
+import { broadcastRow } from './tensors';
 
 /** One row's target: a flat index over the explained axes, or one index per explained axis. */
 export type TargetIndex = number | number[];
@@ -78,21 +79,9 @@ export class TargetSpace {
     return { values, dims };
   }
 
-  /** The weight of each position of row r (1 without weights). */
-  private rowWeights(r: number): Float64Array {
-    const out = new Float64Array(this.rowSize).fill(1);
-    if (!this.weights) return out;
-    const { values, dims } = this.weights;
-    const strides = dims.map((_, k) => dims.slice(k + 1).reduce((a, d) => a * d, 1));
-    for (let p = 0; p < this.rowSize; p++) {
-      let rest = p, m = dims[0] === 1 ? 0 : r * strides[0];
-      for (let k = this.rowDims.length - 1; k >= 0; k--) {
-        if (dims[k + 1] !== 1) m += (rest % this.rowDims[k]) * strides[k + 1];
-        rest = Math.floor(rest / this.rowDims[k]);
-      }
-      out[p] = values[m];
-    }
-    return out;
+  /** The weight of each position of row r; undefined (every weight 1) without weights. */
+  private rowWeights(r: number): Float64Array | undefined {
+    return this.weights && broadcastRow(this.weights.values, this.weights.dims, this.rowDims, r);
   }
 
   /** Checks that per-row weights have one row per input row. */
@@ -153,7 +142,7 @@ export class TargetSpace {
     const out = new Float64Array(this.size);
     const proj = this.project();
     const w = this.rowWeights(r);
-    for (let p = 0; p < this.rowSize; p++) out[proj[p]] += row[p] * this.scale * w[p];
+    for (let p = 0; p < this.rowSize; p++) out[proj[p]] += row[p] * this.scale * (w ? w[p] : 1);
     return out;
   }
 
@@ -183,7 +172,7 @@ export class TargetSpace {
       if (contrast?.[r] === targets[r]) throw new ExplainError(`${this.label}: row ${r}: the contrast ${this.format(targets[r])} is the target, so e_target − e_contrast is zero: give another contrast, or a target for that row`);
       w[targets[r]] += 1;
       if (contrast) w[contrast[r]] -= 1;
-      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale * weights[p];
+      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale * (weights ? weights[p] : 1);
     }
     return seed;
   }

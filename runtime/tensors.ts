@@ -120,3 +120,21 @@ export function permuteRow(data: Float32Array, dims: number[], perm: number[]): 
   }
   return out;
 }
+
+/**
+ * Row r of `values` (shape `dims`: a leading batch axis of 1 or N, then axes of size 1 or of
+ * `rowDims`) broadcast to `rowDims`, row-major: a feature mask's or a weight map's values for row r.
+ */
+export function broadcastRow(values: ArrayLike<number>, dims: readonly number[], rowDims: readonly number[], r: number): Float64Array {
+  const strides = rowMajorStrides(dims);
+  const out = new Float64Array(rowDims.reduce((a, d) => a * d, 1));
+  for (let p = 0; p < out.length; p++) {
+    let rest = p, m = dims[0] === 1 ? 0 : r * strides[0];
+    for (let k = rowDims.length - 1; k >= 0; k--) {
+      if (dims[k + 1] !== 1) m += (rest % rowDims[k]) * strides[k + 1];
+      rest = Math.floor(rest / rowDims[k]);
+    }
+    out[p] = values[m];
+  }
+  return out;
+}

@@ -1,8 +1,8 @@
 import { ExplainError } from '../../rewriter/errors';
-import { rowMajorStrides } from '../../rewriter/proto';
 import type { AttributeOptions, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { shuffled, uniform } from '../random';
+import { broadcastRow } from '../tensors';
 import { Job, sweep } from './perturbation';
 import { Driver } from './types';
 
@@ -21,22 +21,12 @@ export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims
   }
   const values = Array.from(mask.data as ArrayLike<number | bigint>, Number);
   if (values.some((v) => !Number.isInteger(v))) throw new ExplainError(`feature mask of shape ${show} holds non-integer values; it must hold integer group ids`);
-  const maskStrides = rowMajorStrides(dims);
-  const n = xDims[0];
-  const per = xDims.slice(1).reduce((a, b) => a * b, 1);
   const jobs: Job[] = [];
-  for (let row = 0; row < n; row++) {
+  for (let row = 0; row < xDims[0]; row++) {
     const groups = new Map<number, number[]>();
-    for (let i = 0; i < per; i++) {
-      // Index of element (row, i) of x in the broadcast mask.
-      let rest = i;
-      let m = dims[0] === 1 ? 0 : row * maskStrides[0];
-      for (let k = xDims.length - 1; k >= 1; k--) {
-        const c = rest % xDims[k];
-        rest = Math.floor(rest / xDims[k]);
-        if (dims[k] !== 1) m += c * maskStrides[k];
-      }
-      const id = values[m];
+    const ids = broadcastRow(values, dims, xDims.slice(1), row);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
       const list = groups.get(id) ?? [];
       list.push(i);
       groups.set(id, list);
