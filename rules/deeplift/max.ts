@@ -36,16 +36,14 @@ function stuckWinner(ctx: RuleContext, opType: string, dx: string, change: strin
  * share, possible for k > 1 where the reference's j-th winner is one of x's earlier ones that did
  * not move (x = [3, 1, 0.5], x⁰ = [3, 0, 5], k = 2: δy₂ = −4 at position 0, δx = 0), passes it to
  * the position of largest |δx| along the axis (split among ties), which moved at least as much:
- * sorting is 1-Lipschitz in the max norm, |δy_j| ≤ max |δx|.
+ * sorting is 1-Lipschitz in the max norm, |δy_j| ≤ max |δx| (dx: δx of TopK's input).
  */
-function topKRouted(ctx: RuleContext, dY: string, shares: [string, boolean][]): string {
+function topKRouted(ctx: RuleContext, dY: string, shares: [string, boolean][], dx: string): string {
   const { em, node } = ctx;
-  const x = node.input![0];
-  const { dx } = delta(em, x, ctx.ref(x));
   const abs = (t: string) => em.op('Abs', [t]);
   const short = shares.map(([amount, onRef]) => em.mask('Less', abs(topKGather(onRef ? onReference(ctx) : ctx, dx)), abs(amount)));
   const kept = shares.map(([amount, onRef], k) => route(ctx, em.mul(dY, em.mul(amount, em.sub(em.scalar(1), short[k]))), onRef)[0]!);
-  const axis = normAxis(ctx, attrInt(node, 'axis', -1), ctx.shape(x).length);
+  const axis = normAxis(ctx, attrInt(node, 'axis', -1), ctx.shape(node.input![0]).length);
   const moved = abs(dx);
   const largest = em.mask('Equal', moved, em.reduce('ReduceMax', moved, [axis]));
   const passed = em.reduceSum(em.mul(dY, em.sum(shares.map(([amount], k) => em.mul(amount, short[k])))), [axis]);
@@ -70,25 +68,27 @@ export function maxRule({ opType, rule: gradient }: RuleEntry): BackwardRule {
       const { em, node } = ctx;
       const y = node.output![0];
       const y0 = ctx.ref(y);
+      // δx of the selected input (the others are indices or axes), for the winners' moves and the multipliers.
+      const x = node.input![0];
+      const dx0 = delta(em, x, ctx.ref(x));
       let shares: [string, boolean][];
       if (ctx.options.maxpoolRule === 'shapley') {
         const smallest = opType === 'ReduceMin' || (opType === 'TopK' && attrInt(node, 'largest', 1) === 0);
         const upper = (smallest ? minimum : maximum)(em, y, y0);
         shares = [[em.sub(upper, y0), false], [em.sub(y, upper), true]];
       } else {
-        const x = node.input![0];
         const change = em.sub(y, y0);
-        const stuck = stuckWinner(ctx, opType, delta(em, x, ctx.ref(x)).dx, change);
+        const stuck = stuckWinner(ctx, opType, dx0.dx, change);
         shares = [[em.mul(change, em.sub(em.scalar(1), stuck)), false], [em.mul(change, stuck), true]];
       }
-      const routed = opType === 'TopK' ? [topKRouted(ctx, dY!, shares)] : node.input!.map((_, i) => {
+      const routed = opType === 'TopK' ? [topKRouted(ctx, dY!, shares, dx0.dx)] : node.input!.map((_, i) => {
         const parts = shares.map(([amount, onRef]) => route(ctx, em.mul(dY!, amount), onRef)[i]).filter((g): g is string => !!g);
         return parts.length ? em.sum(parts) : null;
       });
       const plain = route(ctx, dY!, false);
-      return node.input!.map((x, i) => {
+      return node.input!.map((t, i) => {
         if (!ctx.needsGrad(i) || !routed[i]) return null;
-        const { moved, dx } = delta(em, x, ctx.ref(x));
+        const { moved, dx } = i === 0 ? dx0 : delta(em, t, ctx.ref(t));
         return em.where(moved, em.div(routed[i]!, dx), plain[i]!);
       });
     },
