@@ -2,6 +2,15 @@ import { attrInt } from '../../rewriter/attributes';
 import { matmulAlongAxis, normAxis } from '../op-forms';
 import { RuleEntry } from '../types';
 
+/** A [rows, size] matrix of entry(r, m, θ) with θ = 2π·(r·m mod n)/n, zero past the first n columns. */
+function trigMatrix(rows: number, size: number, n: number, entry: (r: number, m: number, theta: number) => number): Float64Array {
+  const a = new Float64Array(rows * size);
+  for (let r = 0; r < rows; r++) {
+    for (let m = 0; m < Math.min(n, size); m++) a[r * size + m] = entry(r, m, (2 * Math.PI * ((r * m) % n)) / n);
+  }
+  return a;
+}
+
 /**
  * DFT is linear in x [..., size (at axis), C] (C = 1 real, 2 complex): with n = dft_length (the
  * first n samples, zero-padded past size), part p of bin k is Σ_m Σ_c A_pc[k, m]·x_c[m], where
@@ -26,33 +35,14 @@ export const DFT: RuleEntry = {
         // bins whose mirror n − k is not given, else 1.
         const n = lengthT ? ctx.requireConstant(lengthT, 'dft_length').values[0] : 2 * (size - 1);
         const outLen = ctx.shape(node.output![0])[axis];
-        const matrix = (c: number) => {
-          const a = new Float64Array(outLen * size);
-          for (let t = 0; t < outLen; t++) {
-            for (let k = 0; k < size && k < n; k++) {
-              const w = (k >= 1 && n - k >= size ? 2 : 1) / n;
-              const theta = (2 * Math.PI * ((k * t) % n)) / n;
-              a[t * size + k] = w * (c === 0 ? Math.cos(theta) : -Math.sin(theta));
-            }
-          }
-          return a;
-        };
+        const matrix = (c: number) => trigMatrix(outLen, size, n, (_t, k, theta) => ((k >= 1 && n - k >= size ? 2 : 1) / n) * (c === 0 ? Math.cos(theta) : -Math.sin(theta)));
         const dx = (c: number) => matmulAlongAxis(em, dY!, axis, rank, matrix(c), outLen, size);
         return [parts === 2 ? em.concat([dx(0), dx(1)], rank - 1) : dx(0), null, null];
       }
       const n = lengthT ? ctx.requireConstant(lengthT, 'dft_length').values[0] : size;
       const bins = ctx.shape(node.output![0])[axis];
       const [sigma, scale] = inverse ? [1, 1 / n] : [-1, 1];
-      const matrix = (p: number, c: number) => {
-        const a = new Float64Array(bins * size);
-        for (let k = 0; k < bins; k++) {
-          for (let m = 0; m < Math.min(n, size); m++) {
-            const theta = (2 * Math.PI * ((k * m) % n)) / n;
-            a[k * size + m] = scale * (p === c ? Math.cos(theta) : (p === 1 ? sigma : -sigma) * Math.sin(theta));
-          }
-        }
-        return a;
-      };
+      const matrix = (p: number, c: number) => trigMatrix(bins, size, n, (_k, _m, theta) => scale * (p === c ? Math.cos(theta) : (p === 1 ? sigma : -sigma) * Math.sin(theta)));
       const [re, im] = [0, 1].map((p) => em.slice(dY!, [p], [p + 1], [rank - 1]));
       const dx = (c: number) => em.add(matmulAlongAxis(em, re, axis, rank, matrix(0, c), bins, size), matmulAlongAxis(em, im, axis, rank, matrix(1, c), bins, size));
       return [parts === 2 ? em.concat([dx(0), dx(1)], rank - 1) : dx(0), null, null];
