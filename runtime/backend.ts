@@ -15,8 +15,11 @@ export interface Backend {
   providers: readonly string[];
   /** Used, with a warning, when the requested provider cannot be created. */
   fallback: string;
-  /** Loads a model from a path or bytes, with external data (platforms with files; else bytes are parsed as they are). */
-  loadModel?(source: string | Uint8Array, options: { baseDir?: string }): ModelProto;
+  /**
+   * Loads a model from a path or bytes, with external data (platforms with files; else bytes are
+   * parsed as they are); `onExternal` sees the bytes of each tensor read from external data.
+   */
+  loadModel?(source: string | Uint8Array, options: { baseDir?: string; onExternal?: (bytes: Uint8Array) => void }): ModelProto;
   /**
    * Outputs may stay on the WebGPU device for the next run (`preferredOutputLocation:
    * 'gpu-buffer'`): onnxruntime-web; not onnxruntime-node 1.30, whose binding aborts the process.

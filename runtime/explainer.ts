@@ -324,8 +324,10 @@ export class Explainer {
   static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response, options: ExplainerOptions = {}): Promise<Explainer> {
     checkKnown('Explainer.load', options, LOAD_KEYS);
     const source = modelSource(await fetchedBytes(given));
-    const model = readModel(source, options.baseDir);
-    return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source));
+    // External data join the model's identity: re-saved weights leave the .onnx file as it was.
+    const external: Uint8Array[] = [];
+    const model = readModel(source, options.baseDir, (bytes) => external.push(bytes));
+    return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source, external));
   }
 
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
@@ -1228,10 +1230,10 @@ export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBuff
 }
 
 /** A model from bytes, or from a path where the platform has files (Node). */
-export function readModel(source: string | Uint8Array, baseDir?: string): ModelProto {
+export function readModel(source: string | Uint8Array, baseDir?: string, onExternal?: (bytes: Uint8Array) => void): ModelProto {
   const { loadModel } = backend();
   if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
-  return loadModel ? loadModel(source, { baseDir }) : parseModel(source as Uint8Array, '<bytes>');
+  return loadModel ? loadModel(source, { baseDir, onExternal }) : parseModel(source as Uint8Array, '<bytes>');
 }
 
 /** How messages name a model: its path, or '<bytes>'. */

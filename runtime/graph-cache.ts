@@ -6,8 +6,8 @@ import type { GraphLevel } from './session';
  * provides the storage (Node: runtime/node/graph-cache.ts, a folder); the core only composes keys.
  */
 export interface GraphCache {
-  /** Identifies a model's content (e.g. a hash of its bytes); part of every key. */
-  modelId(source: string | Uint8Array): Promise<string>;
+  /** Identifies a model's content (e.g. a hash of its bytes and of the tensors it keeps as external data); part of every key. */
+  modelId(source: string | Uint8Array, external?: Uint8Array[]): Promise<string>;
   get(key: string): Promise<CachedGraph | undefined>;
   /** Stores a graph after its session was created (with `optimizedPath(key)` when given). */
   put(key: string, graph: CachedGraph): Promise<void>;

@@ -234,4 +234,34 @@ test('the folder is kept within its size and entry limits, least recently used e
   }
 });
 
+test('weights kept as external data are part of the model\'s identity: re-saved weights (the .onnx file unchanged) are not explained with the cached graph of the old ones', async () => {
+  const mlp = loadFixture('mlp');
+  const dir = tempDir('cache-external');
+  const model = loadModel(mlp.model);
+  const tensors = model.graph!.initializer!.filter((t) => t.raw_data?.length);
+  let offset = 0;
+  const parts = tensors.map((t) => {
+    const bytes = Buffer.from(t.raw_data!);
+    t.external_data = [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.length) }];
+    t.data_location = 1;
+    delete t.raw_data;
+    offset += bytes.length;
+    return bytes;
+  });
+  const file = path.join(dir, 'model.onnx');
+  fs.writeFileSync(file, encodeModel(model));
+  const weights = (scale: number) => Buffer.concat(parts.map((b) => { const f = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)).map((v) => v * scale); return Buffer.from(f.buffer); }));
+  const cache = folderCache(path.join(dir, 'cache'));
+  const explain = async (withCache: boolean) => (await (await Explainer.load(file, withCache ? { cache } : {})).attribute(mlp.input, { target: mlp.meta.target })).attributions.data;
+  fs.writeFileSync(path.join(dir, 'weights.bin'), weights(1));
+  const before = await explain(true);
+  assert.ok(relL2(before, mlp.ref('grad.npy')!) <= 1e-4, 'the exported weights');
+  const onnxBytes = fs.readFileSync(file);
+  fs.writeFileSync(path.join(dir, 'weights.bin'), weights(-0.5));
+  assert.equal(fs.readFileSync(file), onnxBytes);
+  const after = await explain(true);
+  assert.equal(Array.from(after), Array.from(await explain(false)));
+  assert.ok(relL2(after, before) > 0.1, 'the new weights give another gradient');
+});
+
 test.run();

@@ -119,7 +119,7 @@ function codeVersion(): string {
  * Augmented graphs stored in a folder: <hash>.onnx (onnxruntime's optimised graph where it wrote
  * one, else ours) and <hash>.json per key, <hash>.probe.json for a probe's findings, each written
  * through a temporary file and a rename (concurrent processes never see half a file). Models are identified
- * by the SHA-256 of their bytes (the .onnx file; external data files are not hashed). Unreadable
+ * by the SHA-256 of their bytes (the .onnx file, then the tensors it keeps as external data). Unreadable
  * entries count as missing; a folder that cannot be written leaves the graph uncached. After each
  * write the folder is trimmed to `maxBytes` (default: defaultCacheLimit()) and `maxEntries` (2,000),
  * least recently used entries first: entries of other models, shapes or onnx-explain versions would
@@ -138,8 +138,10 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
   const fileOf = (key: string) => path.join(dir, sha256(`${prefix}\n${key}`));
   const optimizedTmp = (key: string) => `${fileOf(key)}.optimized-${process.pid}`;
   return {
-    async modelId(source) {
-      return sha256(typeof source === 'string' ? fs.readFileSync(source) : source);
+    async modelId(source, external = []) {
+      const hash = crypto.createHash('sha256').update(typeof source === 'string' ? fs.readFileSync(source) : source);
+      for (const bytes of external) hash.update(bytes);
+      return hash.digest('hex');
     },
     async get(key) {
       const base = fileOf(key);

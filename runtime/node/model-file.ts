@@ -5,10 +5,13 @@ import { parseModel } from '../../rewriter/model-io';
 import { encodeModel, ModelProto, TensorProto } from '../../rewriter/proto';
 import { readRegularFile, writeFileAtomic } from './files';
 
-/** Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default: the model's folder). */
-export function loadModel(source: string | Uint8Array, options: { baseDir?: string } = {}): ModelProto {
-  if (typeof source !== 'string') return parseModel(source, '<bytes>', options.baseDir ? externalReader(options.baseDir) : undefined);
-  return parseModel(readRegularFile(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source))));
+/**
+ * Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default:
+ * the model's folder), and `onExternal` sees the bytes of each.
+ */
+export function loadModel(source: string | Uint8Array, options: { baseDir?: string; onExternal?: (bytes: Uint8Array) => void } = {}): ModelProto {
+  if (typeof source !== 'string') return parseModel(source, '<bytes>', options.baseDir ? externalReader(options.baseDir, options.onExternal) : undefined);
+  return parseModel(readRegularFile(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source)), options.onExternal));
 }
 
 export function saveModel(model: ModelProto, file: string): void {
@@ -16,7 +19,7 @@ export function saveModel(model: ModelProto, file: string): void {
 }
 
 /** Reads external data confined to `baseDir` (no absolute locations, no escaping through .. or links). */
-function externalReader(baseDir: string) {
+function externalReader(baseDir: string, onExternal?: (bytes: Uint8Array) => void) {
   return (t: TensorProto, label: string): void => {
     const info = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = info.get('location');
@@ -53,6 +56,7 @@ function externalReader(baseDir: string) {
       const buf = new Uint8Array(length);
       fs.readSync(fd, buf, 0, length, offset);
       t.raw_data = buf;
+      onExternal?.(buf);
     } finally {
       fs.closeSync(fd);
     }
