@@ -103,8 +103,10 @@ function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: str
   for (const n of view.nodes) {
     if (!(n.input ?? []).some((i) => renamed.has(i) || sided(i)) || skip(n, renamed)) continue;
     const inputs = (n.input ?? []).map((i) => renamed.get(i) ?? side(i));
-    for (const o of n.output ?? []) if (o) renamed.set(o, prefix + o);
-    originals.set({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? renamed.get(o)! : o)) }, n);
+    // A replaced tensor keeps its replacement where its producer is copied for another output (a layer
+    // that is TopK's values, its indices read past it): the copy's own value of it goes unused.
+    for (const o of n.output ?? []) if (o && !replaced.has(o)) renamed.set(o, prefix + o);
+    originals.set({ ...n, name: n.name ? prefix + n.name : undefined, input: inputs, output: (n.output ?? []).map((o) => (o ? (replaced.has(o) ? prefix + o : renamed.get(o)!) : o)) }, n);
   }
   return { nodes: [...originals.keys()], originals, ref: (name) => renamed.get(name) ?? name };
 }

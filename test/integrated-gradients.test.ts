@@ -233,6 +233,28 @@ test('layer integrated gradients (Captum LayerIntegratedGradients): the layer is
   }
 });
 
+test('layer integrated gradients at one output of a node with an integer output (TopK\'s values, MaxPool\'s with Indices): the path reads the interpolated layer, not a copy of its node', async () => {
+  // y = L·W with L = TopK(x, 2) values or MaxPool(x) (kernel 2, stride 2): linear after the layer, so
+  // IG_j = (L_j − L⁰_j)·W[j,t] exactly, L⁰ being the layer at the zero baseline (0).
+  const rand = rng(45);
+  const W = Array.from({ length: 6 }, () => rand() * 2 - 1);
+  const x = Float32Array.from({ length: 8 }, () => rand() * 2 - 1);
+  const layers: [string, (em: Emitter, x: string) => string][] = [
+    ['TopK', (em, v) => em.opN('TopK', [v, em.constInt([2], [1])], 2, { axis: -1 })[0]],
+    ['MaxPool', (em, v) => em.reshape(em.opN('MaxPool', [em.reshape(v, [-1, 1, 4])], 2, { kernel_shape: [2], strides: [2], pads: [0, 0] })[0], [-1, 2])],
+  ];
+  for (const [op, layerOf] of layers) {
+    const model = tinyModel([4], 13, (em, v) => em.matmul(layerOf(em, v), em.constFloat(W, [2, 3])));
+    const ex = await Explainer.load(model);
+    const layer = ex.view.nodes.find((n) => n.op_type === op)!.output![0];
+    const values = op === 'TopK' ? [0, 1].map((row) => Array.from(x.subarray(row * 4, row * 4 + 4)).sort((a, b) => b - a).slice(0, 2)) : [0, 1].map((row) => [0, 2].map((k) => Math.max(x[row * 4 + k], x[row * 4 + k + 1])));
+    const targets = [1, 2];
+    const r = await ex.attribute({ data: x, dims: [2, 4] }, { method: 'integrated-gradients', layer, target: targets, steps: 4 });
+    const want = targets.flatMap((t, row) => values[row].map((v, j) => v * W[j * 3 + t]));
+    assert.ok(relL2(r.attributions.data, want) < 1e-6, `${op}: ${Array.from(r.attributions.data)} vs ${want}`);
+  }
+});
+
 test('layer integrated gradients on a CNN equal the PyTorch reference (zero baseline, Gauss–Legendre 8)', async () => {
   const dir = path.resolve(__dirname, '../../models/layers/threshold_if');
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
