@@ -665,14 +665,14 @@ export class Explainer {
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (${typeName(facts.dtypes.get(name) ?? 0)})`);
     if (!holdsRows(facts, name, prepared.batchDynamic)) {
       // A batch-1 export whose head squeezed the batch away (`model(x)[0]`, `.squeeze(0)`).
-      const before = seqFirstBatch(this.view, this.input.name) ?? this.explainInstead(prepared, name, () => true);
+      const before = seqFirstBatch(this.view, this.input.name) ?? this.explainInstead(prepared, name, () => true, role);
       throw new ExplainError(`${where} has shape [${shape}] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained${before}`);
     }
     // A stochastic policy's sampled action: mean + std·RandomNormalLike.
     const { drawn, random } = drawnValues(prepared.view);
     if (random.has(name)) {
       const source = drawn.find((n) => valueDescendants(prepared.view, n.output ?? []).has(name))!;
-      throw new ExplainError(`${where} depends on ${this.view.nodeLabel(source)}, which draws new values on every run, so no two runs (the input's and the reference's, a path's points, perturbations) compute the same function${this.explainInstead(prepared, name, (t) => !random.has(t))}`);
+      throw new ExplainError(`${where} depends on ${this.view.nodeLabel(source)}, which draws new values on every run, so no two runs (the input's and the reference's, a path's points, perturbations) compute the same function${this.explainInstead(prepared, name, (t) => !random.has(t), role)}`);
     }
     return shape;
   }
@@ -680,9 +680,9 @@ export class Explainer {
   /**
    * A refusal's advice: the nearest tensor `name` is computed from (breadth first, through ArgMax and
    * comparisons too: an accuracy) that holds rows, has a gradient with respect to the explained
-   * inputs, and `accept`s; '' where there is none.
+   * inputs, and `accept`s, to give as the same `role` (a layer, or the explained tensor); '' where there is none.
    */
-  private explainInstead(prepared: Prepared, name: string, accept: (t: string) => boolean): string {
+  private explainInstead(prepared: Prepared, name: string, accept: (t: string) => boolean, role: string): string {
     const { view, facts } = prepared;
     const diff = differentiable(view, facts, this.explained.map((i) => i.name));
     // First through float tensors only (the values it is computed from, not the indices an NMS or
@@ -694,7 +694,7 @@ export class Explainer {
         for (const i of view.producer.get(queue[k])?.input ?? []) {
           if (!i || queue.includes(i) || !view.producer.has(i)) continue;
           if (floatsOnly && !isFloatType(facts.dtypes.get(i))) continue;
-          if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return `; explain '${i}' ${rowsText(facts.shapes.get(i)!)}, which it is computed from (--output)`;
+          if (diff.has(i) && isFloatType(facts.dtypes.get(i)) && holdsRows(facts, i, prepared.batchDynamic) && accept(i)) return `; ${role === 'layer' ? 'attribute to' : 'explain'} '${i}' ${rowsText(facts.shapes.get(i)!)}, which it is computed from (${role === 'layer' ? '--layer' : '--output'})`;
           queue.push(i);
         }
       }

@@ -183,6 +183,12 @@ test('a batch-1 export whose output squeezed the batch away ([2] from [1, 2]) is
   await rejects(() => ex.attribute(x, { target: 1 }), /explained tensor 'y' has shape \[2\] at batch 1 with no batch on axis 0; only tensors with one row per input row can be explained; explain 'rows' \[N, 2\], which it is computed from \(--output\)/);
   const g = await ex.attribute(x, { target: 1, output: 'rows' });
   assert.equal(Array.from(g.attributions.data), [W[1], W[3], W[5]].map(Math.fround));
+  // Such a tensor as the layer: the advice names a layer (--layer), not a tensor to explain.
+  const em2 = new Emitter(13, DataType.FLOAT, 'squeezed-layer');
+  const squeezed = em2.rename(em2.squeeze(em2.rename(em2.matmul('x', em2.constFloat(W, [3, 2])), 'rows'), [0]), 'squeezed');
+  em2.rename(em2.unsqueeze(em2.op('Relu', [squeezed]), [0]), 'y');
+  const layered = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'squeezed-layer', node: em2.nodes, initializer: em2.initializers, input: [valueInfo('x', DataType.FLOAT, [1, 3])], output: [{ name: 'y' }] } }));
+  await rejects(() => layered.attribute(x, { target: 1, layer: 'squeezed' }), /layer 'squeezed' has shape \[2\] at batch 1 with no batch on axis 0; .*; attribute to 'rows' \[N, 2\], which it is computed from \(--layer\)/);
 });
 
 test('a detector\'s kept scores after NonMaxSuppression point at its pre-NMS scores, not at the boxes the NMS indices reach sooner; info lists no NMS as unsupported', async () => {
