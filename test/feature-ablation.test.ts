@@ -145,7 +145,11 @@ test('with a layer (Captum\'s LayerFeatureAblation and LayerFeaturePermutation):
   assert.ok(relL2(permuted.attributions.data, want) < 1e-5, `permutation: rel L2 ${relL2(permuted.attributions.data, want)}`);
   assert.ok(want.some((v) => Math.abs(v) > 1e-3));
   await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'nope' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'nope': no such tensor/));
-  await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'y' }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /layer 'y' is the explained tensor itself/));
+  // The explained tensor as its own layer (as Captum's LayerFeatureAblation at the output): each
+  // of its values ablated to 0 takes the target's value away, the others nothing.
+  const itself = await ex.attribute({ data: x, dims: [n, d] }, { method: 'feature-ablation', layer: 'y', target: targets });
+  assert.equal(itself.attributions.dims, [n, c]);
+  assert.ok(relL2(itself.attributions.data, targets.flatMap((t, row) => Array.from({ length: c }, (_, j) => (j === t ? score(row, h(row)) : 0)))) < 1e-6);
 });
 
 test('patchMask: square patches numbered row-major, the last ones cropped at the border; bad sizes refused', () => {

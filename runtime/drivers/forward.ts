@@ -60,15 +60,20 @@ export async function tensorsFromLayer(ex: Explainer, rowDims: number[], layer: 
   if (reader) throw new ExplainError(`${ex.label}: layer '${layer}' is read inside the subgraph of ${view.nodeLabel(reader)}, where its values cannot be replaced`);
   const model = view.model;
   const dims = facts.shapes.get(layer)!;
-  const key = JSON.stringify(['from layer', objectKey(prepared), layer, names]);
+  // The layer itself, asked for (the explained tensor as the layer), is the values given.
+  const computed = names.filter((name) => name !== layer);
+  const key = JSON.stringify(['from layer', objectKey(prepared), layer, computed]);
   const session = await ex.session(key, async () => ({
     ...model,
     graph: {
       ...model.graph,
       node: (model.graph!.node ?? []).map((n) => ((n.input ?? []).includes(layer) ? { ...n, input: n.input!.map((i) => (i === layer ? LAYER_VALUES : i)) } : n)),
       input: [...(model.graph!.input ?? []), valueInfo(LAYER_VALUES, facts.dtypes.get(layer)!, [prepared.batchDynamic ? 'N' : 1, ...dims.slice(1)])],
-      output: names.map((name) => ({ name })),
+      output: computed.map((name) => ({ name })),
     },
   }));
-  return async (x, side, values) => runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side, [LAYER_VALUES]: values }, x.dims[0], names);
+  return async (x, side, values) => ({
+    ...(computed.length ? await runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side, [LAYER_VALUES]: values }, x.dims[0], computed) : {}),
+    ...(computed.length < names.length ? { [layer]: { data: values.data as Float32Array, dims: [...values.dims] } } : {}),
+  });
 }

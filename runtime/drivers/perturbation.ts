@@ -54,10 +54,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   const { layer } = options;
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   ex.checkTensor(prepared, from, 'explained tensor');
-  if (layer !== undefined) {
-    ex.checkLayer(prepared, layer, from);
-    if (layer === from) throw new ExplainError(`${ex.label}: layer '${layer}' is the explained tensor itself; give a layer it is computed from`);
-  }
+  if (layer !== undefined) ex.checkLayer(prepared, layer, from);
   const names = [...new Set([...ex.outputNames, output, from])];
   const run = await tensorsAt(ex, rowDims, layer === undefined ? names : [...new Set([...names, layer])], options.onehotAxis, options.feeds);
   const side = ex.sideFeeds(x, options.feeds);
