@@ -307,6 +307,7 @@ function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
 /** BatchNormalization with spatial = 0 (statistics per activation, shaped [C, D1, …]): y = x·k + (B − mean·k), k = scale/√(var + ε). */
 function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
   const [x, ...params] = node.input!;
+  if (params.length !== 4) ctx.fail(`has ${node.input!.length} inputs; BatchNormalization takes 5 (X, scale, B, mean, var)`);
   const [scale, bias, mean, variance] = params.map((p) => ctx.view.constant(p) ?? ctx.fail('spatial 0 needs constant scale, bias, mean and variance'));
   if (node.output!.slice(1).some(Boolean)) ctx.fail('training-mode batch normalization (statistics of the batch, updated running means) is not supported: export the model in eval mode (model.eval(), torch.onnx.TrainingMode.EVAL)');
   const eps = attrFloat(node, 'epsilon', 1e-5);

@@ -74,6 +74,12 @@ test('models below opset 9 are read at opset 9 (the first with Where) in their l
   const misaligned = loadModel(loadFixture('torch_op6', EXPORTERS).model);
   misaligned.graph!.node!.find((n) => n.op_type === 'Add')!.attribute!.find((a) => a.name === 'axis')!.i = 4;
   assert.throws(() => liftOldOpset(misaligned, 'torch_op6'), /torch_op6: node '.*' \(Add, opset 6\): legacy broadcast at axis 4 does not fit 'const_\d+' \(rank 1\) into 'Conv_\d+' \(rank 4\)/);
+  // A per-activation BatchNormalization (spatial 0) missing an input: one line, not a TypeError (fuzz seed 2804).
+  const short = loadModel(fx.model);
+  const bn = short.graph!.node!.find((n) => n.op_type === 'BatchNormalization')!;
+  bn.attribute = [...bn.attribute!.filter((a) => a.name !== 'spatial'), { name: 'spatial', type: AttrType.INT, i: 0 }];
+  bn.input = bn.input!.slice(0, 4);
+  assert.throws(() => liftOldOpset(short, 'short.onnx'), /short.onnx: node '.*' \(BatchNormalization, opset 7\): has 4 inputs; BatchNormalization takes 5 \(X, scale, B, mean, var\)/);
   const newer = loadModel(loadFixture('resnet_bn').model);
   assert.is(liftOldOpset(newer, 'resnet_bn'), newer);
   const scan: ModelProto = { ...model, opset_import: [{ domain: '', version: 8 }], graph: { ...model.graph!, node: [{ op_type: 'Scan', name: 'loop', input: ['', 'data'], output: ['y'] }] } };
