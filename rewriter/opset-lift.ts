@@ -73,6 +73,8 @@ export function opTypes(graph: GraphProto): string[] {
 
 /** Ops whose second input was aligned to the first at `axis` when `broadcast` was 1, before opset 7. */
 const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
+/** The inputs the readings below take of these ops (besides LEGACY_BROADCAST's two and legacy Tile's three): fewer is a malformed node. */
+const READ_INPUTS: Record<string, number> = lookupTable({ PRelu: 2, BatchNormalization: 5, Upsample: 1, Reshape: 1, Tile: 2, Split: 1 });
 
 /** Attributes dropped at opset 7 that change nothing at inference (Gemm's C broadcasts as before). */
 const REMOVED_AT_7: Record<string, string[]> = lookupTable({
@@ -133,6 +135,10 @@ function liftNode(node: NodeProto, view: GraphView, opset: number, extra: Tensor
       return `${name}/${out}/aligned`;
     },
   };
+  const op = node.op_type ?? '';
+  const reads = LEGACY_BROADCAST.has(op) ? 2 : op === 'Tile' && opset < 6 ? 3 : READ_INPUTS[op] ?? 0;
+  const given = (node.input ?? []).filter(Boolean).length;
+  if (given < reads) ctx.fail(`has ${given} input${given === 1 ? '' : 's'}; ${op} at opset ${opset} takes ${reads}`);
   let n = opset < 6 ? withAttrs(node, ['consumed_inputs'], {}) : node;
   const before: NodeProto[] = [];
   if (opset < 7) n = legacyForm(withAttrs(n, REMOVED_AT_7[n.op_type ?? ''] ?? [], {}), ctx, before);
@@ -307,7 +313,6 @@ function opsetNineForm(node: NodeProto, ctx: Lifting): NodeProto[] {
 /** BatchNormalization with spatial = 0 (statistics per activation, shaped [C, D1, …]): y = x·k + (B − mean·k), k = scale/√(var + ε). */
 function perActivation(node: NodeProto, ctx: Lifting): NodeProto[] {
   const [x, ...params] = node.input!;
-  if (params.length !== 4) ctx.fail(`has ${node.input!.length} inputs; BatchNormalization takes 5 (X, scale, B, mean, var)`);
   const [scale, bias, mean, variance] = params.map((p) => ctx.view.constant(p) ?? ctx.fail('spatial 0 needs constant scale, bias, mean and variance'));
   if (node.output!.slice(1).some(Boolean)) ctx.fail('training-mode batch normalization (statistics of the batch, updated running means) is not supported: export the model in eval mode (model.eval(), torch.onnx.TrainingMode.EVAL)');
   const eps = attrFloat(node, 'epsilon', 1e-5);

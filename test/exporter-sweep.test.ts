@@ -74,12 +74,17 @@ test('models below opset 9 are read at opset 9 (the first with Where) in their l
   const misaligned = loadModel(loadFixture('torch_op6', EXPORTERS).model);
   misaligned.graph!.node!.find((n) => n.op_type === 'Add')!.attribute!.find((a) => a.name === 'axis')!.i = 4;
   assert.throws(() => liftOldOpset(misaligned, 'torch_op6'), /torch_op6: node '.*' \(Add, opset 6\): legacy broadcast at axis 4 does not fit 'const_\d+' \(rank 1\) into 'Conv_\d+' \(rank 4\)/);
-  // A per-activation BatchNormalization (spatial 0) missing an input: one line, not a TypeError (fuzz seed 2804).
+  // Nodes missing an input the readings take (a per-activation BatchNormalization, fuzz seed 2804;
+  // a legacy broadcast, PRelu or Tile): one line, not a TypeError or a tensor named 'undefined'.
   const short = loadModel(fx.model);
   const bn = short.graph!.node!.find((n) => n.op_type === 'BatchNormalization')!;
   bn.attribute = [...bn.attribute!.filter((a) => a.name !== 'spatial'), { name: 'spatial', type: AttrType.INT, i: 0 }];
   bn.input = bn.input!.slice(0, 4);
-  assert.throws(() => liftOldOpset(short, 'short.onnx'), /short.onnx: node '.*' \(BatchNormalization, opset 7\): has 4 inputs; BatchNormalization takes 5 \(X, scale, B, mean, var\)/);
+  assert.throws(() => liftOldOpset(short, 'short.onnx'), /short.onnx: node '.*' \(BatchNormalization, opset 7\): has 4 inputs; BatchNormalization at opset 7 takes 5$/);
+  for (const [op, opset, attribute, takes] of [['Add', 6, [{ name: 'broadcast', type: AttrType.INT, i: 1 }, { name: 'axis', type: AttrType.INT, i: 1 }], 2], ['PRelu', 6, [], 2], ['Tile', 5, [], 3]] as const) {
+    const one: ModelProto = { ...model, opset_import: [{ domain: '', version: opset }], graph: { ...model.graph!, node: [{ op_type: op, name: 'n', input: [model.graph!.input![0].name!], output: ['y'], attribute: [...attribute] }] } };
+    assert.throws(() => liftOldOpset(one, 'one.onnx'), new RegExp(`one.onnx: node 'n' \\(${op}, opset ${opset}\\): has 1 input; ${op} at opset ${opset} takes ${takes}$`));
+  }
   const newer = loadModel(loadFixture('resnet_bn').model);
   assert.is(liftOldOpset(newer, 'resnet_bn'), newer);
   const scan: ModelProto = { ...model, opset_import: [{ domain: '', version: 8 }], graph: { ...model.graph!, node: [{ op_type: 'Scan', name: 'loop', input: ['', 'data'], output: ['y'] }] } };
