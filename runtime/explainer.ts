@@ -42,7 +42,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { checkSessionOptions, createSession, GraphLevel, levelFor, openingNote, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { checkSessionOptions, createSession, GraphLevel, graphOptionsKey, levelFor, openingNote, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -874,7 +874,7 @@ export class Explainer {
     if (!g) {
       g = (async () => {
         const level = this.sessionOptions.graphOptimizationLevel ?? 'all';
-        const cacheKey = this.cache && `${this.cache.modelId}/${this.explained.map((i) => i.name).join(',')}${this.joint ? '/joint' : ''}/${this.provider}/${level}/${key}`;
+        const cacheKey = this.cache && `${this.cache.modelId}/${this.explained.map((i) => i.name).join(',')}${this.joint ? '/joint' : ''}/${this.provider}/${level}/${graphOptionsKey(this.sessionOptions)}/${key}`;
         // The session of a stored entry; undefined where there is none or it cannot be opened (damaged,
         // or removed meanwhile by another process's trim): the graph is then built, or the one in memory serves.
         const fromCache = async (): Promise<{ session: PooledSession; info: GraphInfo } | undefined> => {

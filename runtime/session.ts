@@ -31,6 +31,19 @@ export function checkSessionOptions(options: SessionOptions | undefined): void {
   if (level !== undefined && !LEVELS.includes(level)) throw new ExplainError(`sessionOptions.graphOptimizationLevel: ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}`);
 }
 
+/** Session options that only set threads, memory, logging or profiling: the graph onnxruntime optimises is the same whatever they are. */
+const RUN_ONLY_OPTIONS = new Set(['intraOpNumThreads', 'interOpNumThreads', 'executionMode', 'enableCpuMemArena', 'enableMemPattern', 'logId', 'logSeverityLevel', 'logVerbosityLevel', 'enableProfiling', 'profileFilePrefix', 'optimizedModelFilePath']);
+
+/**
+ * The user's session options that may change the graph onnxruntime optimises (its level, config
+ * entries such as `optimization.disable_specified_optimizers`, free dimension overrides), as a
+ * canonical text for a cached graph's key.
+ */
+export function graphOptionsKey(options: SessionOptions): string {
+  const canonical = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v);
+  return JSON.stringify(canonical(Object.fromEntries(Object.entries(options).filter(([k, v]) => !RUN_ONLY_OPTIONS.has(k) && v !== undefined))));
+}
+
 /**
  * The user's options over our defaults. Native sessions get one intra-op thread per physical core
  * as the OS counts them (runtime/node/cores.ts; onnxruntime's own count gave one thread on this

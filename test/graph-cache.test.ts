@@ -80,6 +80,12 @@ test('the cache key holds the model bytes and the graph options; a damaged entry
   assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache })).attribute(fx.input, { ...options, method: 'gradient' }); }), 1);
   assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache })).attribute(fx.input, { ...options, method: 'lrp-epsilon', epsilon: 0.1 }); }), 1);
   assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache })).attribute(fx.input, { ...options, method: 'lrp-epsilon', epsilon: 0.2 }); }), 1);
+  // Session options that change the graph onnxruntime optimises (Pad_Fusion back on) key other
+  // graphs; those that set threads or logging do not.
+  const fused = { extra: { optimization: { disable_specified_optimizers: '' } } };
+  assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache, sessionOptions: fused })).attribute(fx.input, options); }), 1);
+  assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache, sessionOptions: { ...fused, intraOpNumThreads: 1, logSeverityLevel: 3 } })).attribute(fx.input, options); }), 0);
+  assert.is(await builds(async () => { await (await Explainer.load(fx.model, { cache, sessionOptions: { intraOpNumThreads: 1 } })).attribute(fx.input, options); }), 0);
   // Other bytes (here only the producer name differs): another model.
   const bytes = encodeModel({ ...loadModel(fx.model), producer_name: 'another' });
   assert.is(await builds(async () => { await (await Explainer.load(bytes, { cache })).attribute(fx.input, options); }), 1);
