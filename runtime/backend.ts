@@ -8,6 +8,9 @@ export type OrtSession = OrtCommon.InferenceSession;
 export type OrtFeeds = Record<string, OrtTensor>;
 export type OrtResults = OrtCommon.InferenceSession.OnnxValueMapType;
 
+/** The bytes a model was read from: the file's as parsed (not read again), then its external tensors'. */
+export interface ModelBytes { model?: Uint8Array; external: Uint8Array[] }
+
 /** What a platform adapter (runtime/node, runtime/browser) provides to the core. */
 export interface Backend {
   ort: OrtApi;
@@ -17,9 +20,9 @@ export interface Backend {
   fallback: string;
   /**
    * Loads a model from a path or bytes, with external data (platforms with files; else bytes are
-   * parsed as they are); `onExternal` sees the bytes of each tensor read from external data.
+   * parsed as they are); `read` receives the bytes parsed and those of each external tensor.
    */
-  loadModel?(source: string | Uint8Array, options: { baseDir?: string; onExternal?: (bytes: Uint8Array) => void }): ModelProto;
+  loadModel?(source: string | Uint8Array, options: { baseDir?: string; read?: ModelBytes }): ModelProto;
   /**
    * Outputs may stay on the WebGPU device for the next run (`preferredOutputLocation:
    * 'gpu-buffer'`): onnxruntime-web; not onnxruntime-node 1.30, whose binding aborts the process.

@@ -24,7 +24,7 @@ import { flatBag } from '../rewriter/embedding-bag';
 import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
-import { backend, OrtTensor } from './backend';
+import { backend, ModelBytes, OrtTensor } from './backend';
 import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
@@ -325,9 +325,9 @@ export class Explainer {
     checkKnown('Explainer.load', options, LOAD_KEYS);
     const source = modelSource(await fetchedBytes(given));
     // External data join the model's identity: re-saved weights leave the .onnx file as it was.
-    const external: Uint8Array[] = [];
-    const model = readModel(source, options.baseDir, (bytes) => external.push(bytes));
-    return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(source, external));
+    const read: ModelBytes = { external: [] };
+    const model = readModel(source, options.baseDir, read);
+    return Explainer.fromModel(model, modelLabel(source), options, options.cache && await options.cache.modelId(read.model ?? source, read.external));
   }
 
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
@@ -1230,10 +1230,10 @@ export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBuff
 }
 
 /** A model from bytes, or from a path where the platform has files (Node). */
-export function readModel(source: string | Uint8Array, baseDir?: string, onExternal?: (bytes: Uint8Array) => void): ModelProto {
+export function readModel(source: string | Uint8Array, baseDir?: string, read?: ModelBytes): ModelProto {
   const { loadModel } = backend();
   if (typeof source === 'string' && !loadModel) throw new ExplainError(`${source}: this platform cannot read files; pass the model's bytes`);
-  return loadModel ? loadModel(source, { baseDir, onExternal }) : parseModel(source as Uint8Array, '<bytes>');
+  return loadModel ? loadModel(source, { baseDir, read }) : parseModel(source as Uint8Array, '<bytes>');
 }
 
 /** How messages name a model: its path, or '<bytes>'. */

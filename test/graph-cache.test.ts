@@ -270,4 +270,25 @@ test('weights kept as external data are part of the model\'s identity: re-saved 
   assert.ok(relL2(after, before) > 0.1, 'the new weights give another gradient');
 });
 
+test('the model is identified by the bytes parsed: a model file replaced between its reading and its hashing does not file the old graph under the new model', async () => {
+  const mlp = loadFixture('mlp');
+  const dir = tempDir('cache-replaced');
+  const file = path.join(dir, 'model.onnx');
+  const scaled = loadModel(mlp.model);
+  for (const t of scaled.graph!.initializer!.filter((t) => t.raw_data?.length)) {
+    const f = new Float32Array(Uint8Array.from(t.raw_data!).buffer).map((v) => v * 1.5);
+    t.raw_data = new Uint8Array(f.buffer);
+  }
+  const next = encodeModel(scaled);
+  fs.copyFileSync(mlp.model, file);
+  const store = folderCache(path.join(dir, 'cache'));
+  // Another process saves the next model while the first run hashes the file.
+  const racing: GraphCache = { ...store, modelId: async (source, external) => { fs.writeFileSync(file, next); return store.modelId(source, external); } };
+  const request = { method: 'deeplift', target: mlp.meta.target };
+  const first = await (await Explainer.load(file, { cache: racing })).attribute(mlp.input, request);
+  assert.equal(Array.from(first.attributions.data), Array.from((await (await Explainer.load(mlp.model)).attribute(mlp.input, request)).attributions.data));
+  const later = await (await Explainer.load(file, { cache: store })).attribute(mlp.input, request);
+  assert.equal(Array.from(later.attributions.data), Array.from((await (await Explainer.load(next)).attribute(mlp.input, request)).attributions.data));
+});
+
 test.run();

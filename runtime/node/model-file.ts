@@ -3,15 +3,19 @@ import * as path from 'path';
 import { ExplainError } from '../../rewriter/errors';
 import { parseModel } from '../../rewriter/model-io';
 import { encodeModel, ModelProto, TensorProto } from '../../rewriter/proto';
+import type { ModelBytes } from '../backend';
 import { readRegularFile, writeFileAtomic } from './files';
 
 /**
  * Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default:
- * the model's folder), and `onExternal` sees the bytes of each.
+ * the model's folder); `read` receives the bytes parsed and the external tensors' (a graph cache's
+ * identity of the model: reading the file again could see another model saved meanwhile).
  */
-export function loadModel(source: string | Uint8Array, options: { baseDir?: string; onExternal?: (bytes: Uint8Array) => void } = {}): ModelProto {
-  if (typeof source !== 'string') return parseModel(source, '<bytes>', options.baseDir ? externalReader(options.baseDir, options.onExternal) : undefined);
-  return parseModel(readRegularFile(source), source, externalReader(options.baseDir ?? path.dirname(path.resolve(source)), options.onExternal));
+export function loadModel(source: string | Uint8Array, options: { baseDir?: string; read?: ModelBytes } = {}): ModelProto {
+  const bytes = typeof source === 'string' ? readRegularFile(source) : source;
+  if (options.read) options.read.model = bytes;
+  const baseDir = options.baseDir ?? (typeof source === 'string' ? path.dirname(path.resolve(source)) : undefined);
+  return parseModel(bytes, typeof source === 'string' ? source : '<bytes>', baseDir === undefined ? undefined : externalReader(baseDir, options.read?.external));
 }
 
 export function saveModel(model: ModelProto, file: string): void {
@@ -19,7 +23,7 @@ export function saveModel(model: ModelProto, file: string): void {
 }
 
 /** Reads external data confined to `baseDir` (no absolute locations, no escaping through .. or links). */
-function externalReader(baseDir: string, onExternal?: (bytes: Uint8Array) => void) {
+function externalReader(baseDir: string, external?: Uint8Array[]) {
   return (t: TensorProto, label: string): void => {
     const info = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = info.get('location');
@@ -56,7 +60,7 @@ function externalReader(baseDir: string, onExternal?: (bytes: Uint8Array) => voi
       const buf = new Uint8Array(length);
       fs.readSync(fd, buf, 0, length, offset);
       t.raw_data = buf;
-      onExternal?.(buf);
+      external?.push(buf);
     } finally {
       fs.closeSync(fd);
     }
