@@ -1,6 +1,18 @@
 import { ExplainError } from './errors';
-import { decodeModel, ModelProto, TensorProto, toNumber } from './proto';
+import { decodeModel, GraphProto, ModelProto, TensorProto, toNumber } from './proto';
 import { denseSparseTensors } from './sparse-tensors';
+
+/** Every tensor a graph holds: its initializers and its nodes' tensor attributes, in subgraphs (If, Loop, Scan bodies) too. */
+function* allTensors(graph: GraphProto): Generator<TensorProto> {
+  yield* graph.initializer ?? [];
+  for (const n of graph.node ?? []) {
+    for (const a of n.attribute ?? []) {
+      if (a.t) yield a.t;
+      yield* a.tensors ?? [];
+      for (const g of [a.g, ...(a.graphs ?? [])]) if (g) yield* allTensors(g);
+    }
+  }
+}
 
 /** Fills an initializer stored as external data (the Node adapter reads it from the model's folder). */
 export type ExternalDataReader = (t: TensorProto, label: string) => void;
@@ -23,7 +35,7 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
   if (missing.length) throw new ExplainError(`${label}: not an ONNX model (no ${missing.join(', no ')})`);
   const graph = model.graph!;
   if (!graph.node?.length) throw new ExplainError(`${label}: the graph has no nodes (its outputs are its inputs or constants): nothing to explain`);
-  for (const t of graph.initializer ?? []) {
+  for (const t of allTensors(graph)) {
     if (t.data_location !== 1) continue;
     if (!readExternal) throw new ExplainError(`${label}: initializer '${t.name}' uses external data; load the model from a path, or pass baseDir with its bytes (Node)`);
     readExternal(t, label);

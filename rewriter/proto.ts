@@ -31,6 +31,7 @@ export interface AttributeProto {
   floats?: number[];
   ints?: Int64[];
   strings?: Uint8Array[];
+  tensors?: TensorProto[];
   graphs?: GraphProto[];
   [k: string]: unknown;
 }

@@ -440,6 +440,35 @@ test('valid external data (same folder, subfolder with offset) loads and gives t
   await apiFails(() => Explainer.load(fs.readFileSync(at('ext', 'ok.onnx'))), /baseDir/, 'bytes without baseDir');
 });
 
+test('external data of a Constant node\'s tensor and of an If branch\'s initializer are read from the model\'s folder, whatever the working folder', async () => {
+  // y = If(true) { x·W + b } with W a Constant node's value and b the branch's initializer, both in data.bin.
+  const W = [0.5, -1, 2, 0.25, 1.5, -0.75];
+  const b = [0.1, -0.2];
+  const bytes = Buffer.concat([Buffer.from(Float32Array.from(W).buffer), Buffer.from(Float32Array.from(b).buffer)]);
+  const external = (name: string, dims: number[], offset: number, length: number) => ({ name, dims, data_type: DataType.FLOAT, data_location: 1, external_data: [{ key: 'location', value: 'data.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(length) }] });
+  const branch = { name: 'then', node: [{ op_type: 'Add', input: ['xw', 'b'], output: ['out'] }], initializer: [external('b', [2], 24, 8)], output: [valueInfo('out', DataType.FLOAT, ['N', 2])] };
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'external-inside',
+      node: [
+        { op_type: 'Constant', output: ['W'], attribute: [{ name: 'value', type: AttrType.TENSOR, t: external('', [3, 2], 0, 24) }] },
+        { op_type: 'MatMul', input: ['x', 'W'], output: ['xw'] },
+        { op_type: 'If', input: ['cond'], output: ['y'], attribute: [{ name: 'then_branch', type: AttrType.GRAPH, g: branch }, { name: 'else_branch', type: AttrType.GRAPH, g: branch }] },
+      ],
+      initializer: [{ name: 'cond', dims: [], data_type: DataType.BOOL, raw_data: Uint8Array.from([1]) }],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  });
+  const folder = at('ext-inside');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), model);
+  fs.writeFileSync(path.join(folder, 'data.bin'), bytes);
+  const r = await (await Explainer.load(path.join(folder, 'model.onnx'))).attribute({ data: Float32Array.from([1, 2, 3]), dims: [1, 3] }, { target: 1 });
+  assert.equal(Array.from(r.attributions.data), [W[1], W[3], W[5]]);
+  assert.equal(Array.from(r.outputs.y.data), [0.5 + 4 + 4.5 + 0.1, -1 + 0.5 - 2.25 - 0.2].map(Math.fround));
+});
+
 test('external data: a file name that merely starts with ".." inside the folder is not an escape', async () => {
   externalModel(at('ext', 'dots.onnx'), '..weights.bin', at('ext', '..weights.bin'));
   const r = await runCli(['info', at('ext', 'dots.onnx')]);
