@@ -7,6 +7,41 @@ import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
 import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 
+const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMul', 'Einsum']);
+
+/**
+ * An Add of a constant (a bias) to the output of a weighted op with constant weights that nothing
+ * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
+ * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺).
+ */
+function isBiasAdd(view: GraphView, node: { op_type?: string | null; domain?: string | null; input?: string[] | null }): boolean {
+  if (node.op_type !== 'Add' || node.domain || node.input!.length !== 2) return false;
+  const [a, b] = node.input!;
+  const x = view.isConstant(a) ? b : view.isConstant(b) ? a : undefined;
+  if (x === undefined || view.isConstant(x)) return false;
+  const p = view.producer.get(x);
+  // The bias broadcasts to the layer's output, never the other way.
+  const [biasRank, rank] = [view.rank(x === a ? b : a) ?? Infinity, view.rank(x) ?? 1];
+  return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => view.isConstant(t))
+    && (view.consumers.get(x) ?? []).length === 1 && biasRank <= rank;
+}
+
+/** Add: a bias Add (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole layer; any other Add is a layer of the ε rule. */
+function addRule(entry: RuleEntry): BackwardRule {
+  const epsilon = epsilonRule(entry);
+  return {
+    broadcastInputs: entry.rule.broadcastInputs,
+    backward: (ctx, R) => (isBiasAdd(ctx.view, ctx.node) ? passThrough : epsilon).backward(ctx, R),
+  };
+}
+
+/** The bias Add that completes this weighted node's layer, if any. */
+function biasAddAfter(view: GraphView, node: { op_type?: string | null; output?: string[] | null }): string | undefined {
+  if (!WEIGHTED.has(node.op_type!)) return undefined;
+  const consumers = view.consumers.get(node.output![0]) ?? [];
+  return consumers.length === 1 && isBiasAdd(view, consumers[0]!) ? consumers[0]!.output![0] : undefined;
+}
+
 /** z + ε·sign(z) with sign(0) = +1, as Captum. */
 function stabilize(em: Emitter, z: string, epsilon: number): string {
   const sign = em.sub(em.mul(em.mask('GreaterOrEqual', z, em.scalar(0)), em.scalar(2)), em.scalar(1));
@@ -27,7 +62,8 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
     broadcastInputs: rule.broadcastInputs,
     backward(ctx, [R]) {
       const { em, node } = ctx;
-      const s = em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6));
+      const z = (category === 'weighted' && biasAddAfter(ctx.view, node)) || node.output![0];
+      const s = em.div(R!, stabilize(em, z, ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
       const multiplied = (i: number) => ctx.needsGrad(i) && multiplies(opType, i);
       const gated = opType === 'Mul' && node.input!.some((t, i) => multiplied(i) && !isGate(ctx.view, t));
@@ -139,9 +175,12 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
     broadcastInputs: entry.rule.broadcastInputs,
     backward(ctx, dY) {
       const { em, node } = ctx;
-      const [a, w] = node.input!;
+      // The constant weights are input 1 (x·W, Conv, Gemm) or, for MatMul and Einsum, input 0 (W·x).
+      const ai = ['MatMul', 'Einsum'].includes(opType) && node.input!.length === 2 && ctx.needsGrad(1) && !ctx.needsGrad(0) && ctx.isConstant(node.input![0]!) ? 1 : 0;
+      const wi = 1 - ai;
+      const [a, w] = [node.input![ai]!, node.input![wi]!];
       // The positive/negative forward passes re-run the op: contrib ops (no such copies) use the ε rule.
-      if (node.domain || !ctx.needsGrad(0) || node.input!.slice(1).some((_, i) => ctx.needsGrad(i + 1)) || !ctx.isConstant(w)) return fallback.backward(ctx, dY);
+      if (node.domain || !ctx.needsGrad(ai) || node.input!.some((_, i) => i !== ai && ctx.needsGrad(i)) || !ctx.isConstant(w)) return fallback.backward(ctx, dY);
       const R = dY[0]!;
       const pos = (t: string) => em.op('Relu', [t]);
       const neg = (t: string) => em.sub(t, pos(t));
@@ -152,17 +191,18 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
       const share = (pairs: [string, string][], scale: number): string | null => {
         if (scale === 0) return null;
         const terms = pairs.map(([x, weights]) => {
-          const inputs = [x, weights, ...rest];
+          const inputs = ai === 0 ? [x, weights, ...rest] : [weights, x];
           const [z] = em.copyOf(node, inputs);
           return { x, ctx: ctx.withNode({ ...node, input: inputs, output: [z] }, { [x]: a, [weights]: w, [z]: node.output![0] }), z };
         });
         const s = em.div(R, stabilize(em, em.sum(terms.map((t) => t.z)), eps));
-        const r = em.sum(terms.map((t) => em.mul(t.x, gradientOf(ctx).backward(t.ctx, [s])[0]!)));
+        const r = em.sum(terms.map((t) => em.mul(t.x, gradientOf(ctx).backward(t.ctx, [s])[ai]!)));
         return em.mul(r, em.scalar(scale));
       };
       const plus = share([[aPos, wPos], [aNeg, wNeg]], alpha);
       const minus = share([[aPos, wNeg], [aNeg, wPos]], beta);
-      return [plus && minus ? em.sub(plus, minus) : plus ?? (minus && em.neg(minus)), ...node.input!.slice(1).map(() => null)];
+      const ra = plus && minus ? em.sub(plus, minus) : plus ?? (minus && em.neg(minus));
+      return node.input!.map((_, i) => (i === ai ? ra : null));
     },
   };
 }
@@ -172,7 +212,7 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
     shape: 'gradient',
     constant: 'gradient',
     // BatchNormalization in training mode normalises as InstanceNormalization does (over the batch too).
-    linear: (e) => (e.opType !== 'BatchNormalization' ? epsilonRule(e) : {
+    linear: (e) => (e.opType === 'Add' ? addRule(e) : e.opType !== 'BatchNormalization' ? epsilonRule(e) : {
       backward: (ctx, R) => (trainingMode(ctx.node, ctx.opset) && !R.slice(1).some(Boolean) ? normalizationRule(e) : epsilonRule(e)).backward(ctx, R),
     }),
     product: epsilonRule,
