@@ -771,6 +771,8 @@ async function attribute(p: Parsed): Promise<void> {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
     await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said);
+    const scale = method === 'lrp-alphabeta' ? (options.alpha ?? 2) - (options.beta ?? 1) : 1;
+    if (scale !== 1) console.log(`α − β = ${scale}, not 1: each α-β layer scales the relevance it passes by ${scale}, so Σ relevance is not f(x) by design`);
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);

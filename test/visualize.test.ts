@@ -104,6 +104,11 @@ test('CLI visualize: one column per method on a 1-D genomics model; LRP reports 
   assert.is(lrp.code, 0);
   assert.equal(lrp.warn, []);
   assert.ok(lrp.out.some((l) => /^row 0: Σ relevance .* % conserved\); the rest, .*, is absorbed by biases and ε stabilisers$/.test(l)), lrp.out.join('\n'));
+  assert.not.ok(lrp.out.some((l) => /α − β/.test(l)));
+  // α − β other than 1 scales each layer's relevance: said, so the conservation line is not misread.
+  const scaled = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-alphabeta', '--alpha', '3', '--beta', '1']);
+  assert.is(scaled.code, 0);
+  assert.ok(scaled.out.includes('α − β = 2, not 1: each α-β layer scales the relevance it passes by 2, so Σ relevance is not f(x) by design'), scaled.out.join('\n'));
 });
 
 test('row captions: target and prediction with softmax probabilities of logits, or the scores as given', () => {
