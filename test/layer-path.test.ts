@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer } from '../runtime';
+import { AttrType, DataType, encodeModel, valueInfo } from '../rewriter/proto';
+import { Explainer, loadModel } from '../runtime';
 import { quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 import { rejects } from './support/rejects';
@@ -80,6 +81,20 @@ test('neuron-conductance: summed over every neuron of a layer that all paths cro
   await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, target }), /method 'neuron-conductance' needs the neuron of layer '\/body\/body\.1\/Relu_output_0' \[N, \d+\]: give --neuron/);
   await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: size, target }), new RegExp(`--neuron ${size}: not an index of layer`));
   await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer, neuron: [0, 1], target }), /--neuron 0:1: not a neuron of layer/);
+});
+
+test('internal-influence, layer-conductance and neuron-conductance on a model with an integer output beside the logits (an ArgMax label): the same attributions, the float outputs returned', async () => {
+  const model = loadModel(fx.model);
+  const logits = model.graph!.output![0].name!;
+  model.graph!.node!.push({ op_type: 'ArgMax', input: [logits], output: ['label'], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] });
+  model.graph!.output!.push(valueInfo('label', DataType.INT64, ['N']));
+  const [plain, labelled] = [await Explainer.load(fx.model), await Explainer.load(encodeModel(model))];
+  for (const method of ['internal-influence', 'layer-conductance', 'neuron-conductance']) {
+    const options = { method, layer, target, steps: 4, baseline, output: logits, ...(method === 'neuron-conductance' ? { neuron: 1 } : {}) };
+    const [a, b] = [await plain.attribute(fx.input, options), await labelled.attribute(fx.input, options)];
+    assert.equal(Array.from(b.attributions.data), Array.from(a.attributions.data), method);
+    assert.equal(Object.keys(b.outputs), [logits]);
+  }
 });
 
 test.run();

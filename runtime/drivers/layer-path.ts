@@ -83,7 +83,8 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
     grads: join(grads), values: join(values), size: grads[0].data.length / grads[0].dims[0], layerDims: grads[0].dims.slice(1), base: bs,
     neuronGrads: neuron === undefined ? undefined : join(neuronGrads), neuron,
     change: Float64Array.from({ length: n }, (_, r) => f(atX[explained.from], r) - f(atB[explained.from], r)),
-    result: { outputs: Object.fromEntries([...new Set([...ex.outputNames, explained.output])].map((k) => [k, atX[k]])), targets: explained.targets },
+    // Float outputs only, as tensorsAt gives them: a class id or a mask beside the logits is left out.
+    result: { outputs: Object.fromEntries([...new Set([...ex.outputNames, explained.output])].filter((k) => atX[k]).map((k) => [k, atX[k]])), targets: explained.targets },
   };
 }
 
