@@ -478,17 +478,23 @@ export class Explainer {
           throw new ExplainError(`${e.message}; its tensors' shapes follow from the values of ${this.shapeSetters().map((n) => `'${n}'`).join(', ')}, which were not given: give them (--feed NAME=FILE, API feeds)`);
         });
         let first = await probe(view.model);
-        // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn);
-        // then recurrent cells become their time steps.
-        for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
-          view = new GraphView(inlined, this.label);
-          first = await probe(view.model);
+        // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn),
+        // Loops of known trip count their iterations, sequences of known positions their tensors —
+        // until neither changes anything: an iteration's If on the iteration number (`if i % 2 == 0:`
+        // in a scripted loop) is known once its Loop is written out.
+        for (let changed = true; changed;) {
+          changed = false;
+          for (let inlined = inlineConstantIfs(view, first.facts.values); inlined; inlined = inlineConstantIfs(view, first.facts.values)) {
+            view = new GraphView(inlined, this.label);
+            first = await probe(view.model);
+          }
+          for (let flat = staticLoopsAndSequences(view, first.facts); flat; flat = staticLoopsAndSequences(view, first.facts)) {
+            view = new GraphView(flat, this.label);
+            first = await probe(view.model);
+            changed = true;
+          }
         }
-        // Loops of known trip count become their iterations, sequences of known positions their tensors.
-        for (let flat = staticLoopsAndSequences(view, first.facts); flat; flat = staticLoopsAndSequences(view, first.facts)) {
-          view = new GraphView(flat, this.label);
-          first = await probe(view.model);
-        }
+        // Then recurrent cells become their time steps.
         const unrolled = unrollRecurrent(view, first.facts);
         if (unrolled) {
           view = new GraphView(unrolled, this.label);

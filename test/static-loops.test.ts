@@ -214,4 +214,38 @@ test('info on a Loop whose trip count follows from a dynamic sequence axis: writ
   assert.ok(sized.out.includes('loops and sequences, written out before the walk (trip counts and positions known at this input shape): SequenceEmpty ×1, Loop ×1, ConcatFromSequence ×1'), sized.out.join('\n'));
 });
 
+test('an If on the iteration number inside a Loop of known trip count (a scripted `if i % 2 == 0:`) becomes its branch in each written-out iteration: gradient = the closed form', async () => {
+  // h₀ = x; h ← 2h on even i, tanh(h) on odd i, three times: y = 2·tanh(2x), ∂y/∂x = 4·(1 − tanh²(2x)).
+  const branch = (name: string, op: (em: Emitter) => string): GraphProto => {
+    const em = new Emitter(13, DataType.FLOAT, name);
+    em.rename(op(em), `${name}_h`);
+    return { name, node: em.nodes, initializer: em.initializers, output: [valueInfo(`${name}_h`, DataType.FLOAT, ['N', 2])] };
+  };
+  const body = new Emitter(13, DataType.FLOAT, 'body');
+  const even = body.op('Equal', [body.op('Mod', ['i', body.constInt([2], [])]), body.constInt([0], [])]);
+  body.nodes.push({ op_type: 'If', input: [even], output: ['h_out'], name: 'parity', attribute: [
+    { name: 'then_branch', type: AttrType.GRAPH, g: branch('double', (em) => em.mul('h', em.scalar(2))) },
+    { name: 'else_branch', type: AttrType.GRAPH, g: branch('squash', (em) => em.op('Tanh', ['h'])) },
+  ] });
+  body.rename(body.op('Identity', ['cond']), 'cond_out');
+  const loopBody: GraphProto = {
+    name: 'body', node: body.nodes, initializer: body.initializers,
+    input: [valueInfo('i', DataType.INT64, []), valueInfo('cond', DataType.BOOL, []), valueInfo('h', DataType.FLOAT, ['N', 2])],
+    output: [{ name: 'cond_out' }, { name: 'h_out' }],
+  };
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'loop-if', input: [valueInfo('x', DataType.FLOAT, ['N', 2])], output: [{ name: 'y' }],
+      node: [{ op_type: 'Loop', input: ['trips', 'yes', 'x'], output: ['y'], name: 'steps', attribute: [{ name: 'body', type: AttrType.GRAPH, g: loopBody }] }],
+      initializer: [{ name: 'trips', dims: [], data_type: DataType.INT64, int64_data: [3] }, { name: 'yes', dims: [], data_type: DataType.BOOL, raw_data: Uint8Array.of(1) }],
+    },
+  });
+  const x = Float32Array.from([0.3, -0.2, 0.1, 0.4]);
+  const r = await (await Explainer.load(model)).attribute({ data: x, dims: [2, 2] }, { target: [1, 0] });
+  const want = [0, 0, 0, 0];
+  for (const [row, t] of [[0, 1], [1, 0]]) want[row * 2 + t] = 4 * (1 - Math.tanh(2 * x[row * 2 + t]) ** 2);
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `${Array.from(r.attributions.data)} vs ${want}`);
+});
+
 test.run();
