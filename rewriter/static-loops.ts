@@ -1,6 +1,6 @@
 import { attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
-import { constantNodeValue, GraphView, nodeReads, readsRenamed, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
+import { constantNodeValue, GraphView, nodeReads, TensorFacts, throughCasts, withoutUnreadNodes } from './graph-view';
 import { inlineBranch } from './inline-if';
 import { loopTrips } from './loop-trips';
 import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
@@ -63,8 +63,6 @@ interface Unrolling {
 function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphProto | undefined {
   const graph = view.graph;
   const initializers: TensorProto[] = [];
-  // Loop and Scan outputs now named by their last iteration's tensors.
-  const alias = new Map<string, string>();
   let changed = false;
   const nodes = (graph.node ?? []).flatMap((n) => {
     const plan = n.domain ? undefined : n.op_type === 'Loop' ? loopPlan(view, n, known) : n.op_type === 'Scan' ? scanPlan(view, n, facts) : undefined;
@@ -87,7 +85,8 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
       carried = part.results.slice(plan.firstState, plan.firstState + states.length);
       part.results.slice(plan.firstState + states.length).forEach((r, k) => (scans[k] ??= []).push(r));
     }
-    n.output!.slice(0, states.length).forEach((o, k) => o && alias.set(o, carried[k]));
+    // The final carried states keep the node's output names (its readers, --output and --layer name them).
+    n.output!.slice(0, states.length).forEach((o, k) => o && out.push({ op_type: 'Identity', input: [carried[k]], output: [o], name: `${o}/last_iteration` }));
     const stacked = em.nodes.length;
     scans.forEach((values, k) => {
       const o = n.output![states.length + k];
@@ -98,10 +97,7 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
     return [...out, ...em.folded(em.nodes.slice(stacked))];
   });
   if (!changed) return undefined;
-  const renamed = readsRenamed({ ...graph, node: nodes }, (t) => alias.get(t) ?? t);
-  // A graph output that was a Loop or Scan output keeps its name.
-  const tail = (graph.output ?? []).filter((o) => alias.has(o.name ?? '')).map((o) => ({ op_type: 'Identity', input: [alias.get(o.name!)!], output: [o.name!], name: `${o.name}/last_iteration` }));
-  return { ...renamed, node: [...renamed.node!, ...tail], initializer: [...(graph.initializer ?? []), ...initializers] };
+  return { ...graph, node: nodes, initializer: [...(graph.initializer ?? []), ...initializers] };
 }
 
 /**

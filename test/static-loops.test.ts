@@ -156,6 +156,22 @@ for (const [label, model, row] of [['a Loop of known trip count with a carried s
   });
 }
 
+test('a Loop\'s and a Scan\'s final carried state, read by later nodes, keeps its name once written out: --output and --layer name it (gradient = central differences)', async () => {
+  for (const model of [recurrence(), whileLoop(), scan()]) {
+    const proto = loadModel(Buffer.from(model));
+    proto.graph!.output!.push({ name: 's_final' });
+    const session = await ort.InferenceSession.create(encodeModel(proto));
+    const x = random(2 * 15, 7);
+    const finalState = async (v: Float32Array) => (await session.run({ x: new ort.Tensor('float32', v, [2, 5, 3]) })).s_final.data as Float32Array;
+    const ex = await Explainer.load(model);
+    const g = await ex.attribute({ data: x, dims: [2, 5, 3] }, { output: 's_final', target: [2, 0] });
+    const fd = await centralDifferences(x, 1e-3, finalState, (i) => Math.floor(i / 15) * 3 + [2, 0][Math.floor(i / 15)]);
+    assert.ok(relL2(g.attributions.data, fd) < 2e-3, `gradient of s_final vs central differences: rel L2 ${relL2(g.attributions.data, fd)}`);
+    const layer = await ex.attribute({ data: x, dims: [2, 5, 3] }, { method: 'layer-activation', layer: 's_final' });
+    assert.ok(relL2(layer.attributions.data, await finalState(x)) < 1e-6);
+  }
+});
+
 test('a Loop whose condition follows the input\'s values stays a Loop, and is refused in one line naming it', async () => {
   const ex = await Explainer.load(recurrence(true));
   await rejects(() => ex.attribute({ data: random(15, 3), dims: [1, 5, 3] }, { target: 0 }), /node 'recurrence' \(Loop, opset 13\) reads the input inside its subgraphs, which are not differentiated \(a Loop is unrolled only when its iterations are known: a known trip count and a condition that stays true, or a condition computed from counters and constants\); export the model with the loop written out$/);
