@@ -268,18 +268,21 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
     return 0;
   }
   if (!(command in HELP)) throw new ExplainError(`unknown command '${command}' (commands: ${Object.keys(HELP).join(', ')}; see onnx-explain --help)`);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const [known, run] = COMMANDS[command];
+  let p: Parsed;
+  try {
+    p = parseArgs(rest, { ...known, help: false }, command);
+  } catch (e) {
+    // Help asked beside an option the command does not know still gets it.
+    if (!rest.includes('--help') && !rest.includes('-h')) throw e;
+    p = { positional: ['-h'], flags: new Map() };
+  }
+  // -h where it is no option's value (an output named '-h' is one).
+  if (p.flags.has('help') || p.positional.includes('-h')) {
     console.log(HELP[command]);
     return 0;
   }
-  if (command === 'info') await info(parseArgs(rest, { layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, command));
-  if (command === 'attribute') await attribute(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, command));
-  if (command === 'visualize') await visualizeMethods(parseArgs(rest, { ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, command));
-  if (command === 'filters') await filters(parseArgs(rest, FILTERS_FLAGS, command));
-  if (command === 'maximize') await maximizeCommand(parseArgs(rest, MAXIMIZE_FLAGS, command));
-  if (command === 'contrast') await contrastCommand(parseArgs(rest, CONTRAST_FLAGS, command));
-  if (command === 'rewrite') await rewrite(parseArgs(rest, { ...COMMON_FLAGS, ...LOOP_REWRITE_FLAGS, out: true, shape: true, 'zero-baseline': false }, command));
-  if (command === 'export-triton') await exportTriton(parseArgs(rest, { ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, command));
+  await run(p);
   return 0;
 }
 
@@ -310,6 +313,18 @@ export function provider(p: Parsed): Provider {
 
 /** Flags of commands that run graphs: threads and the graph cache. */
 const RUN_FLAGS = { threads: true, 'cache-dir': true, 'no-cache': false };
+
+/** Each command's options (true: takes a value) and what runs it. */
+const COMMANDS: Record<string, [Record<string, boolean>, (p: Parsed) => Promise<unknown>]> = lookupTable({
+  info: [{ layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, info],
+  attribute: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, attribute],
+  visualize: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, visualizeMethods],
+  filters: [FILTERS_FLAGS, filters],
+  maximize: [MAXIMIZE_FLAGS, maximizeCommand],
+  contrast: [CONTRAST_FLAGS, contrastCommand],
+  rewrite: [{ ...COMMON_FLAGS, ...LOOP_REWRITE_FLAGS, out: true, shape: true, 'zero-baseline': false }, rewrite],
+  'export-triton': [{ ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, exportTriton],
+});
 
 function runOptions(p: Parsed): ExplainerOptions {
   const threads = p.flags.has('threads') ? intList(p.flags.get('threads') as string, '--threads')[0] : undefined;

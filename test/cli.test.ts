@@ -131,6 +131,7 @@ test('attribute --out x.png on resnet_bn writes a PNG figure: input and heat map
 });
 
 test('--help for each command prints its flags; top-level help lists the methods', async () => {
+  const fx = loadFixture('mlp');
   const expectFlags: Record<string, string[]> = {
     info: ['onnx-explain info MODEL'],
     attribute: ['--input', '--method', '--target', '--output', '--out', '--preprocess', '--baseline', '--provider', '--epsilon', '--contrast', '--layer', '--reduce', '--reduce-axes'],
@@ -148,6 +149,13 @@ test('--help for each command prints its flags; top-level help lists the methods
     const r = await runCli(argv);
     assert.is(r.code, 0);
     for (const m of methodNames) assert.ok(r.out.join('\n').includes(m), `usage lists ${m}`);
+  }
+  // Help beside an unknown option; '-h' or '--help' as an option's value (a tensor named so) is that value.
+  assert.ok((await runCli(['attribute', '--bogus', '--help'])).out.join('\n').includes('--reduce-axes'));
+  for (const h of ['-h', '--help']) {
+    const named = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--output', h]);
+    assert.is(named.code, 1, `--output ${h}`);
+    assert.match(named.err.join('\n'), new RegExp(`no output or tensor named '${h}'`));
   }
   const none = await runCli([]);
   assert.is(none.code, 1, 'no command: usage and exit 1');
