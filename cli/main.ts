@@ -368,12 +368,27 @@ export function commonOptions(p: Parsed): AttributeOptions {
 /** --feed NAME=FILE[,NAME=FILE...]: each file read as .npy or a JSON list. */
 export function feeds(flag: string | undefined, what = '--feed'): Record<string, DenseInput> | undefined {
   if (flag === undefined) return undefined;
-  return Object.fromEntries(flag.split(',').map((item) => {
-    const [name, file] = item.split(/=(.*)/s, 2);
+  const given: Record<string, DenseInput> = Object.create(null);
+  for (const item of flag.split(',')) {
+    const [name, file] = namedValue(item, fileAfter);
     if (!name || !file) throw new ExplainError(`${what}: '${item}' is not NAME=FILE`);
-    return [name, readArray(file)];
-  }));
+    if (Object.hasOwn(given, name)) throw new ExplainError(`${what}: input '${name}' is given twice`);
+    given[name] = readArray(file);
+  }
+  return given;
 }
+
+/**
+ * NAME=VALUE split at the first '=' where `fits` (the name a model input, the value an existing
+ * file: TensorFlow's names may hold '='), else at the first.
+ */
+export function namedValue(item: string, fits: (name: string, value: string) => boolean): [string, string | undefined] {
+  for (let k = item.indexOf('='); k > 0; k = item.indexOf('=', k + 1)) if (fits(item.slice(0, k), item.slice(k + 1))) return [item.slice(0, k), item.slice(k + 1)];
+  const [name, value] = item.split(/=(.*)/s, 2);
+  return [name, value];
+}
+
+const fileAfter = (_name: string, file: string) => fs.existsSync(file);
 
 function noiseOptions(p: Parsed): AttributeOptions {
   return {
@@ -653,7 +668,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
  * explained input; another input is fed (--feed), or explained jointly (--wrt A,B), in one line.
  */
 function explainedFile(ex: Explainer, value: string, flag: string): string {
-  const [name, file] = value.split(/=(.*)/s, 2);
+  const [name, file] = namedValue(value, (n) => ex.inputs.some((i) => ex.nameOf(i) === n));
   const input = ex.inputs.find((i) => ex.nameOf(i) === name);
   if (file === undefined || fs.existsSync(value) || !input) return value;
   if (name === ex.explainedNames[0]) return file;
@@ -681,7 +696,7 @@ export function baselineArg(ex: Explainer, file: string, input?: string): DenseI
 
 /** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */
 export function modelOptions(p: Parsed): ExplainerOptions {
-  const fed = ((p.flags.get('feed') as string | undefined) ?? '').split(',').map((item) => item.split('=')[0]).filter(Boolean);
+  const fed = ((p.flags.get('feed') as string | undefined) ?? '').split(',').map((item) => namedValue(item, fileAfter)[0]).filter(Boolean);
   return { provider: provider(p), wrt: wrtArg(p), unbatched: p.flags.has('unbatched'), fed };
 }
 
@@ -707,7 +722,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
   let baselineFile: string | undefined;
   const baselineFiles: Record<string, string> = {};
   for (const item of flag.split(',')) {
-    const [name, file] = item.split(/=(.*)/s, 2);
+    const [name, file] = namedValue(item, (n) => ex.explainedNames.includes(n));
     if (file !== undefined && ex.explainedNames.includes(name)) {
       if (baselineFiles[name]) throw new ExplainError(`--baseline: the baseline of '${name}' is given twice`);
       baselineFiles[name] = file;
@@ -723,7 +738,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
 /** The files of --feed NAME=FILE (or another such flag; protected from --out). */
 export function feedFiles(p: Parsed, flagName = 'feed'): string[] {
   const flag = p.flags.get(flagName) as string | undefined;
-  return flag === undefined ? [] : flag.split(',').map((item) => item.split(/=(.*)/s, 2)[1]);
+  return flag === undefined ? [] : flag.split(',').map((item) => namedValue(item, fileAfter)[1]!);
 }
 
 /** Joint attribution's file for one input: OUT.npy → OUT.<input>.npy (characters other than letters, digits, '.', '-', '_' in the name become '_'). */

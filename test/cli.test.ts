@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { AttributeOptions, Explainer } from '../runtime';
 import { drivers } from '../runtime/drivers';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
-import { encodeModel } from '../rewriter/proto';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { methodNames } from '../rules/methods';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
@@ -229,6 +230,23 @@ test('a reader that stops early (info MODEL | head -1) ends the CLI quietly with
   assert.is(r.stdout, `model: ${model}\n`);
   assert.is(r.stderr, '');
   assert.is(r.status, 0);
+});
+
+test('input names holding \'=\' (TensorFlow\'s) in --input NAME=FILE and --feed NAME=FILE, split where the file exists; an input fed twice is one line', async () => {
+  // y = x ⊙ w with inputs named 'x=1' (explained) and 'w=2' (fed): ∂y_t/∂x_t = w_t.
+  const em = new Emitter(13, DataType.FLOAT, 'named');
+  em.rename(em.mul('x=1', 'w=2'), 'y');
+  const model = path.join(dir, 'named-inputs.onnx');
+  fs.writeFileSync(model, encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'named', node: em.nodes, input: [valueInfo('x=1', DataType.FLOAT, ['N', 2]), valueInfo('w=2', DataType.FLOAT, ['N', 2])], output: [{ name: 'y' }] } }));
+  const [x, w, out] = [path.join(dir, 'named-x.npy'), path.join(dir, 'named-w.npy'), path.join(dir, 'named-out.npy')];
+  writeNpy(x, Float32Array.from([0.5, -1]), [1, 2]);
+  writeNpy(w, Float32Array.from([3, -4]), [1, 2]);
+  const r = await runCli(['attribute', model, '--wrt', 'x=1', '--input', `x=1=${x}`, '--feed', `w=2=${w}`, '--target', '1', '--out', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(Array.from(readNpy(out).data as Float32Array), [0, -4]);
+  const twice = await runCli(['attribute', model, '--wrt', 'x=1', '--input', x, '--feed', `w=2=${w}`, '--feed', `w=2=${w}`]);
+  assert.is(twice.code, 1);
+  assert.equal(twice.err, ["onnx-explain: error: --feed: input 'w=2' is given twice"]);
 });
 
 test.run();
