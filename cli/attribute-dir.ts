@@ -6,7 +6,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
-import { baselineArg, commonOptions, loadInput, modelArg, modelOptions } from './main';
+import { baselineArg, commonOptions, loadInput, modelArg, modelOptions, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -42,7 +42,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   if (fs.existsSync(outDir) && same(fs.statSync(outDir), fs.statSync(inDir))) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
   const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
   if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
-  const ex = await Explainer.load(model, modelOptions(p));
+  const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
   const baselineFile = p.flags.get('baseline') as string | undefined;

@@ -326,7 +326,7 @@ const COMMANDS: Record<string, [Record<string, boolean>, (p: Parsed) => Promise<
   'export-triton': [{ ...COMMON_FLAGS, ...EXPORT_TRITON_FLAGS }, exportTriton],
 });
 
-function runOptions(p: Parsed): ExplainerOptions {
+export function runOptions(p: Parsed): ExplainerOptions {
   const threads = p.flags.has('threads') ? intList(p.flags.get('threads') as string, '--threads')[0] : undefined;
   if (threads !== undefined && threads < 1) throw new ExplainError(`--threads: '${threads}' must be at least 1`);
   if (p.flags.has('cache-dir') && p.flags.has('no-cache')) throw new ExplainError('--cache-dir and --no-cache: choose one (--no-cache reads and writes no cache)');

@@ -19,9 +19,12 @@ rows.forEach((r, k) => writeNpy(at('in', `x${k}.npy`), r, [1, ...rowDims]));
 fs.writeFileSync(at('in', 'notes.txt'), 'not an input');
 
 test('folder mode: one output per input, in batches, equal to each input explained alone', async () => {
-  const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2']);
+  const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2', '--cache-dir', at('cache'), '--threads', '1']);
   assert.is(r.code, 0, r.err.join('|'));
   assert.equal(fs.readdirSync(at('out')).sort(), ['x0.npy', 'x1.npy', 'x2.npy', 'x3.npy', 'x4.npy']);
+  // --cache-dir (and --threads) are read as in single-input mode: the graphs are kept there.
+  assert.ok(fs.readdirSync(at('cache')).some((f) => f.endsWith('.onnx')), 'graphs cached in --cache-dir');
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out2'), '--cache-dir', at('cache'), '--no-cache'], /--cache-dir and --no-cache/, [at('in', 'x0.npy')]);
   const ex = await Explainer.load(fx.model);
   for (let k = 0; k < 5; k++) {
     const alone = await ex.attribute({ data: rows[k], dims: [1, ...rowDims] }, { method: 'deeplift', target: 2 });
