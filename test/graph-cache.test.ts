@@ -3,6 +3,7 @@ import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer, folderCache, loadModel } from '../runtime';
+import { defaultCacheLimit } from '../runtime/node/graph-cache';
 import type { GraphCache } from '../runtime/graph-cache';
 import { decodeProbe, encodeProbe, probeFacts } from '../runtime/probe';
 import { encodeModel } from '../rewriter/proto';
@@ -237,6 +238,14 @@ test('the folder is kept within its size and entry limits, least recently used e
     assert.equal(r.err, ["onnx-explain: error: ONNX_EXPLAIN_CACHE_MAX_MB 'lots' is not a number of megabytes"]);
   } finally {
     delete process.env.ONNX_EXPLAIN_CACHE_MAX_MB;
+  }
+  for (const [given, bytes] of [['1e3', 1000 * 2 ** 20], ['2.5', 2.5 * 2 ** 20], ['.5E1', 5 * 2 ** 20]] as const) {
+    process.env.ONNX_EXPLAIN_CACHE_MAX_MB = given;
+    try {
+      assert.is(defaultCacheLimit(), bytes, given);
+    } finally {
+      delete process.env.ONNX_EXPLAIN_CACHE_MAX_MB;
+    }
   }
 });
 

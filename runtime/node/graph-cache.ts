@@ -27,7 +27,7 @@ export function defaultCacheLimit(): number {
   const given = process.env.ONNX_EXPLAIN_CACHE_MAX_MB;
   if (given === undefined || given === '') return 4 * 2 ** 30;
   const mb = Number(given);
-  if (!/^\s*[0-9.]+\s*$/.test(given) || !Number.isFinite(mb)) throw new ExplainError(`ONNX_EXPLAIN_CACHE_MAX_MB '${given}' is not a number of megabytes`);
+  if (!/^\s*(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(given) || !Number.isFinite(mb)) throw new ExplainError(`ONNX_EXPLAIN_CACHE_MAX_MB '${given}' is not a number of megabytes`);
   return mb * 2 ** 20;
 }
 
