@@ -638,7 +638,7 @@ export class Explainer {
   resolveOutput(output: string | undefined, explainSoftmax = false): { output: string; from: string } {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
-    if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: no output or tensor named '${chosen}' (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
+    if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
     const copied = (name: string) => producerPastCopies(this.view, name);
     const producer = copied(chosen);
     const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax';
@@ -655,6 +655,16 @@ export class Explainer {
     return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
   }
 
+  /** Why `name`, which no node of the main graph computes, is no tensor to explain: a node's name, a weight, an input; undefined otherwise. */
+  private notATensor(name: string): string | undefined {
+    const node = this.view.nodes.find((n) => n.name === name);
+    if (node?.output?.[0]) return `'${name}' is the name of ${this.view.nodeLabel(node)}, not a tensor: its output${node.output.length > 1 ? 's are' : ' is'} ${node.output.filter(Boolean).map((o) => `'${o}'`).join(', ')}`;
+    if (this.view.initializers.has(name) || this.view.constant(name)) return `'${name}' is a constant (a weight), not computed from the input`;
+    if (this.explained.some((i) => i.name === name)) return `'${name}' is the explained input itself, not a tensor computed from it`;
+    if (this.view.inputs.some((i) => i.name === name)) return `'${name}' is a model input, not computed from the explained input`;
+    return undefined;
+  }
+
   /**
    * Checks that a tensor can be explained or attributed to at this input shape: float, one row per
    * input row (batch on axis 0). `role` names it in errors; the walk says when it has no gradient.
@@ -665,7 +675,7 @@ export class Explainer {
     const where = `${this.label}: ${role} '${name}'`;
     if (!shape) {
       const producer = this.view.producer.get(name);
-      throw new ExplainError(producer ? `${where}: an output of ${this.view.nodeLabel(producer)}, which is read as other ops here (its outputs are not kept); pick a tensor before or after it` : `${where}: no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`);
+      throw new ExplainError(producer ? `${where}: an output of ${this.view.nodeLabel(producer)}, which is read as other ops here (its outputs are not kept); pick a tensor before or after it` : `${this.label}: ${role} ${this.notATensor(name) ?? `'${name}': no such tensor in the main graph (tensors inside If/Loop bodies cannot be explained)`}`);
     }
     const text = rowsText(shape);
     if (!isFloatType(facts.dtypes.get(name))) throw new ExplainError(`${where} ${text} is not a float tensor (${typeName(facts.dtypes.get(name) ?? 0)})`);
@@ -722,7 +732,9 @@ export class Explainer {
   async layerBypassed(rowDims: number[], options: AttributeRequest & { layer: string }): Promise<boolean> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    // Any path of values counts, steps included (a mask computed from the input around the layer).
+    // Any path of values counts, steps included (a mask computed from the input around the layer);
+    // the explained input itself is on every path.
+    if (this.explained.some((i) => i.name === options.layer)) return false;
     return valueDescendants(prepared.view, this.explained.map((i) => i.name), new Set([options.layer])).has(from);
   }
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
-import { Explainer } from '../runtime';
+import { Explainer, loadModel } from '../runtime';
 import { modelInputs } from '../runtime/inputs';
 import { GraphView } from '../rewriter/graph-view';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
@@ -170,6 +170,16 @@ test('errors name the tensor and its shape', async () => {
   await fails(['--output', meta.logits, '--layer', 'label'], /layer 'label' \[N\] is not a float tensor/);
   await fails(['--output', meta.layer, '--layer', meta.logits], /does not depend on layer '[^']+' \[N, 5\]/);
   await fails(['--output', meta.logits, '--method', 'layer-activation'], /needs a layer/);
+  // A node's name, a weight or the input where a tensor computed from the input is asked for: said so.
+  const model = loadModel(MODEL);
+  const node = model.graph!.node!.find((n) => n.name && n.output?.[0] === meta.logits) ?? model.graph!.node!.find((n) => n.name && !(n.output ?? []).includes(n.name))!;
+  await fails(['--output', node.name!], new RegExp(`'${node.name!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is the name of node .*, not a tensor: its output is '`));
+  const weight = model.graph!.initializer![0].name!;
+  await fails(['--output', meta.logits, '--layer', weight], /layer '[^']+' is a constant \(a weight\), not computed from the input/);
+  // The input as the layer is on every path: no note that attributions at it need not sum.
+  const at = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.logits, '--method', 'deeplift', '--layer', 'input']);
+  assert.is(at.code, 0, at.err.join('|'));
+  assert.not.ok(at.out.some((l) => /is not on every path/.test(l)), at.out.join('\n'));
 });
 
 test('a batch-1 export whose output squeezed the batch away ([2] from [1, 2]) is refused naming the tensor before the squeeze, which explains as asked', async () => {
