@@ -438,8 +438,8 @@ function neuronArg(p: Parsed): number | number[] | undefined {
   return v.includes(':') ? parts : parts[0];
 }
 
-/** Ops that the Explainer's canonicalisation writes out when what they depend on is known (rewriter/static-loops.ts). */
-const FLATTENED = /^(Loop|Scan|Sequence\w+|SplitToSequence|ConcatFromSequence)$/;
+/** Ops that the Explainer's canonicalisation writes out when what they depend on is known (rewriter/inline-if.ts, rewriter/static-loops.ts). */
+const FLATTENED = /^(If|Loop|Scan|Sequence\w+|SplitToSequence|ConcatFromSequence)$/;
 
 /** How many of the explainable tensors nearest the end of the graph `info` lists. */
 const EXPLAINABLE_SHOWN = 12;
@@ -548,7 +548,7 @@ async function info(p: Parsed): Promise<void> {
   const unsized = sized ? [] : [...histogram.keys()].filter((op) => FLATTENED.test(op));
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
-  const unsupported = blocking.map((op) => (unsized.includes(op) ? `${op} (unless written out at a --shape that gives its trip count or positions)` : op));
+  const unsupported = blocking.map((op) => (unsized.includes(op) ? `${op} (unless written out at a --shape that gives its ${op === 'If' ? 'condition' : 'trip count or positions'})` : op));
   console.log(`unsupported ops: ${unsupported.length ? unsupported.join(', ') : 'none'}`);
   const startsFrom = (inputs: string[]) => [...new Set(valueShaped(view, inputs).values())].map((n) => view.nodeLabel(n)).join(', ');
   const byExplained = startsFrom(ex.explained.map((i) => i.name));

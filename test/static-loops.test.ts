@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -259,6 +260,25 @@ test('an If on the iteration number inside a Loop of known trip count (a scripte
   });
   const x = Float32Array.from([0.3, -0.2, 0.1, 0.4]);
   const r = await (await Explainer.load(model)).attribute({ data: x, dims: [2, 2] }, { target: [1, 0] });
+  // info: neither the Loop nor its If is unsupported (both are written out).
+  const file = path.join(tempDir('loop-if'), 'model.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
+  // Nor an If on a constant condition in the main graph.
+  fs.writeFileSync(file, encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'if', input: [valueInfo('h', DataType.FLOAT, ['N', 2])], output: [{ name: 'y' }],
+      node: [{ op_type: 'If', input: ['yes'], output: ['y'], name: 'constant', attribute: [
+        { name: 'then_branch', type: AttrType.GRAPH, g: branch('double', (em) => em.mul('h', em.scalar(2))) },
+        { name: 'else_branch', type: AttrType.GRAPH, g: branch('squash', (em) => em.op('Tanh', ['h'])) },
+      ] }],
+      initializer: [{ name: 'yes', dims: [], data_type: DataType.BOOL, raw_data: Uint8Array.of(1) }],
+    },
+  }));
+  const constant = await runCli(['info', file]);
+  assert.ok(constant.out.includes('unsupported ops: none'), constant.out.join('\n'));
   const want = [0, 0, 0, 0];
   for (const [row, t] of [[0, 1], [1, 0]]) want[row * 2 + t] = 4 * (1 - Math.tanh(2 * x[row * 2 + t]) ** 2);
   assert.ok(relL2(r.attributions.data, want) < 1e-6, `${Array.from(r.attributions.data)} vs ${want}`);
