@@ -92,12 +92,22 @@ export const perInput = (io: string, input: string): string => `${io}:${input}`;
 const REF_PREFIX = 'ref/';
 const PATH_PREFIX = 'path/';
 
+/** `base` ('ref/'), or it numbered ('ref_1/', …) where the graph already holds a name it would give (a TF model's own 'ref/…'). */
+function freePrefix(view: GraphView, base: string): string {
+  const names = view.names();
+  for (let k = 0; ; k++) {
+    const prefix = k ? `${base.slice(0, -1)}_${k}/` : base;
+    if (![...names].some((name) => names.has(prefix + name))) return prefix;
+  }
+}
+
 /**
  * Copies of the forward nodes that depend on the `replaced` tensors (or read a tensor `sided`
  * names), reading their replacements instead; their tensors get `prefix`. `side` maps the copies'
  * other inputs (default: unchanged); nodes `skip` names are not copied.
  */
-function renamedPass(view: GraphView, replaced: Map<string, string>, prefix: string, side = (name: string) => name, skip = (_n: NodeProto, _renamed: Map<string, string>) => false, sided = (_name: string) => false): { nodes: NodeProto[]; originals: Map<NodeProto, NodeProto>; ref: (n: string) => string } {
+function renamedPass(view: GraphView, replaced: Map<string, string>, base: string, side = (name: string) => name, skip = (_n: NodeProto, _renamed: Map<string, string>) => false, sided = (_name: string) => false): { nodes: NodeProto[]; originals: Map<NodeProto, NodeProto>; ref: (n: string) => string } {
+  const prefix = freePrefix(view, base);
   const renamed = new Map(replaced);
   const originals = new Map<NodeProto, NodeProto>();
   for (const n of view.nodes) {
@@ -163,7 +173,7 @@ function pathPass(spec: AugmentSpec, io: IoNames, em: Emitter, steps: number, st
   const pathFacts: TensorFacts = { ...facts, shapes: new Map(facts.shapes), dtypes: new Map(facts.dtypes), batchAxis: new Map(facts.batchAxis), values: new Map(facts.values) };
   const copies: [string, string][] = [
     ...starts.map(([start], k): [string, string] => [wrt[k], start]), ...[...repeated].map(([original, copy]): [string, string] => [copy, original]),
-    ...nodes.flatMap((n) => (n.output ?? []).filter(Boolean).map((o): [string, string] => [o, o.slice(PATH_PREFIX.length)])),
+    ...[...originals].flatMap(([copy, n]) => (copy.output ?? []).map((o, k): [string, string] => [o, n.output![k]]).filter(([o]) => !!o)),
   ];
   for (const [copy, original] of copies) {
     for (const map of [pathFacts.shapes, pathFacts.dtypes, pathFacts.batchAxis, pathFacts.values] as Map<string, unknown>[]) if (map.has(original)) map.set(copy, map.get(original));
@@ -264,7 +274,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   if (spec.inputs && spec.layer !== undefined) throw new ExplainError(`${view.label}: layer attribution attributes to one tensor; it cannot be joint over several inputs`);
   checkFreeNames(view, [...Object.values(io), ...explained.flatMap((i) => [name(io.baseline, i), name(io.attribution, i)])]);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
-  const em = new Emitter(view.opset, floatType);
+  const em = new Emitter(view.opset, floatType, undefined, view.names());
   const dims = (name: string, batch: string | number = 'N') => batchDims(facts, name, batch);
   const extraInputs: ValueInfoProto[] = [valueInfo(io.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];

@@ -34,10 +34,13 @@ export class Emitter {
   private counter = 0;
   private readonly scalars = new Map<number, string>();
 
-  constructor(readonly opset: number, readonly floatType: number = DataType.FLOAT, private readonly prefix = 'xpl') {}
+  /** `taken`: the names of the graph the nodes join (GraphView.names), which fresh names skip. */
+  constructor(readonly opset: number, readonly floatType: number = DataType.FLOAT, private readonly prefix = 'xpl', private readonly taken: ReadonlySet<string> = new Set()) {}
 
   fresh(hint: string): string {
-    return `${this.prefix}/${hint}_${this.counter++}`;
+    let name: string;
+    do name = `${this.prefix}/${hint}_${this.counter++}`; while (this.taken.has(name));
+    return name;
   }
 
   op(opType: string, inputs: string[], attrs: Attrs = {}, hint = opType): string {

@@ -112,6 +112,7 @@ export class GraphView {
   private valueInfos?: Map<string, ValueInfoProto>;
   /** Ranks of every node output, found in one pass over the nodes on first use. */
   private ranks?: Map<string, number | undefined>;
+  private allNames?: Set<string>;
 
   constructor(readonly model: ModelProto, readonly label = 'model') {
     this.graph = model.graph!;
@@ -180,6 +181,12 @@ export class GraphView {
    * ops that keep or set it (element-wise and normalisation ops, MatMul, Transpose, Reshape to a
    * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
    */
+  /** Every name of the main graph: inputs, initializers, nodes and their outputs. */
+  names(): ReadonlySet<string> {
+    this.allNames ??= new Set([...this.inputs.map((i) => i.name ?? ''), ...this.initializers.keys(), ...this.nodes.flatMap((n) => [n.name ?? '', ...(n.output ?? [])])]);
+    return this.allNames;
+  }
+
   rank(name: string): number | undefined {
     const known = (t: string) => this.constantDims(t)?.length ?? this.declared(t)?.dims?.length;
     if (!this.ranks) {

@@ -3,7 +3,8 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttrType, encodeModel } from '../rewriter/proto';
+import { Emitter } from '../rewriter/emitter';
+import { AttrType, DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { loadFixture, relL2 } from './support/fixtures';
@@ -136,5 +137,37 @@ test('resnet_bn: --zero-baseline builds the zero reference in (no baseline input
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('a model whose own tensors bear the names the augmented graph would give (\'ref/h\', \'path/h\', \'xpl/Mul_0\': a TF model nesting one named ref): its graphs take other names; gradient, DeepLIFT and IG right, the saved graph valid', async () => {
+  // h = x·W, a = tanh(h) named 'ref/h', b = a·2 named 'path/h', y = b·b named 'xpl/Mul_0' → 'y'.
+  const W = [0.5, -1, 0.25, 2];
+  const em = new Emitter(13, DataType.FLOAT, 'model');
+  const h = em.rename(em.matmul('x', em.constFloat(W, [2, 2])), 'h');
+  const a = em.rename(em.op('Tanh', [h]), 'ref/h');
+  const b = em.rename(em.mul(a, em.scalar(2)), 'path/h');
+  em.rename(em.rename(em.mul(b, b), 'xpl/Mul_0'), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'names', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2])], output: [{ name: 'y' }] } });
+  const x = Float32Array.from([0.3, -0.4]);
+  const f = (v: number[], t: number) => { const hv = v[0] * W[t] + v[1] * W[2 + t]; return 4 * Math.tanh(hv) ** 2; };
+  const t = 1;
+  const hx = x[0] * W[t] + x[1] * W[2 + t];
+  const slope = 8 * Math.tanh(hx) * (1 - Math.tanh(hx) ** 2);
+  const ex = await Explainer.load(model);
+  const g = await ex.attribute({ data: x, dims: [1, 2] }, { target: t });
+  assert.ok(relL2(g.attributions.data, [slope * W[t], slope * W[2 + t]]) < 1e-6);
+  for (const method of ['deeplift', 'integrated-gradients']) {
+    const r = await ex.attribute({ data: x, dims: [1, 2] }, { method, target: t, baseline: 0.1 });
+    const sum = r.attributions.data[0] + r.attributions.data[1];
+    assert.ok(Math.abs(sum - (f(Array.from(x), t) - f([0.1, 0.1], t))) < 1e-5, `${method}: Σ ${sum}`);
+  }
+  const folder = tempDir('names');
+  const [file, out] = [path.join(folder, 'model.onnx'), path.join(folder, 'deeplift.onnx')];
+  fs.writeFileSync(file, model);
+  const cli = await runCli(['rewrite', file, '--method', 'deeplift', '--out', out]);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  const outputs = (loadModel(out).graph!.node ?? []).flatMap((n) => n.output ?? []).filter(Boolean);
+  assert.is(new Set(outputs).size, outputs.length, 'every tensor written once');
+  await ort.InferenceSession.create(out);
+});
 
 test.run();
