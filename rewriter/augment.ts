@@ -274,7 +274,7 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   if (spec.inputs && spec.layer !== undefined) throw new ExplainError(`${view.label}: layer attribution attributes to one tensor; it cannot be joint over several inputs`);
   checkFreeNames(view, [...Object.values(io), ...explained.flatMap((i) => [name(io.baseline, i), name(io.attribution, i)])]);
   const floatType = facts.dtypes.get(spec.input) ?? DataType.FLOAT;
-  const em = new Emitter(view.opset, floatType, undefined, view.names());
+  const em = Emitter.joining(view, floatType);
   const dims = (name: string, batch: string | number = 'N') => batchDims(facts, name, batch);
   const extraInputs: ValueInfoProto[] = [valueInfo(io.seed, facts.dtypes.get(spec.from) ?? floatType, dims(spec.from))];
   let refNodes: NodeProto[] = [];

@@ -180,7 +180,7 @@ export function buildCam(spec: MapSpec): ModelProto {
   const head = camHead(view, facts, spec.from);
   const fromShape = facts.shapes.get(spec.from)!;
   if (fromShape.length !== 2 || fromShape[1] !== head.classes) throw new ExplainError(`${view.label}: CAM needs the explained tensor '${spec.from}' to be the linear layer's [N, ${head.classes}] output; it has shape [${fromShape}]`);
-  const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT, undefined, view.names());
+  const em = Emitter.joining(view, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const mapShape = facts.shapes.get(head.map)!;
   const perRow = em.matmul(io.seed, em.constFloat(head.weights, [head.classes, head.channels]));
   const rank = mapShape.length;

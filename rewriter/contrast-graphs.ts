@@ -20,7 +20,7 @@ export const reconstructionNames = (view: GraphView): ReconstructionNames => fre
 export function buildReconstruction(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; adam?: AdamOptions; names?: ReconstructionNames }): ModelProto {
   const { view, facts, latent, generated } = spec;
   const io = spec.names ?? reconstructionNames(view);
-  const em = new Emitter(view.opset, DataType.FLOAT, undefined, view.names());
+  const em = Emitter.joining(view);
   const diff = em.sub(generated, io.target);
   const rowAxes = facts.shapes.get(generated)!.slice(1).map((_, k) => k + 1);
   em.rename(em.reduceSum(em.mul(diff, diff), rowAxes, false), io.loss);
@@ -61,7 +61,7 @@ export const constrainedNames = (view: GraphView): ConstrainedNames => freeNames
 export function buildConstrained(spec: { view: GraphView; facts: TensorFacts; latent: string; generated: string; logits: string; names?: ConstrainedNames }): ModelProto {
   const { view, facts, latent, generated, logits } = spec;
   const io = spec.names ?? constrainedNames(view);
-  const em = new Emitter(view.opset, DataType.FLOAT, undefined, view.names());
+  const em = Emitter.joining(view);
   const classAxis = [1];
   const pick = (onehot: string) => em.reduceSum(em.mul(logits, onehot), classAxis, true);
   const la = pick(io.classA);

@@ -37,6 +37,11 @@ export class Emitter {
   /** `taken`: the names of the graph the nodes join (GraphView.names), which fresh names skip. */
   constructor(readonly opset: number, readonly floatType: number = DataType.FLOAT, private readonly prefix = 'xpl', private readonly taken: ReadonlySet<string> = new Set()) {}
 
+  /** An emitter of nodes that join the graph of `view`, whose names its fresh names skip. */
+  static joining(view: { opset: number; names(): ReadonlySet<string> }, floatType: number = DataType.FLOAT): Emitter {
+    return new Emitter(view.opset, floatType, undefined, view.names());
+  }
+
   fresh(hint: string): string {
     let name: string;
     do name = `${this.prefix}/${hint}_${this.counter++}`; while (this.taken.has(name));

@@ -54,7 +54,7 @@ function tokenGridMap(spec: MapSpec, em: Emitter, layer: string, shape: number[]
 export function buildGradCam(spec: MapSpec): ModelProto {
   const io = ioOf(spec);
   checkFreeNames(spec.view, [io.seed, io.attribution]);
-  const em = new Emitter(spec.view.opset, spec.facts.dtypes.get(spec.input) ?? DataType.FLOAT, undefined, spec.view.names());
+  const em = Emitter.joining(spec.view, spec.facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const out = mapTail(spec, em, map, shape, spec.options.relu ?? true, !!spec.options.upsample, spec.options.interpolate ?? 'bilinear');
   return mapModel(spec, em, out.map, out.shape);
@@ -68,7 +68,7 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
   const io = ioOf(spec);
   checkFreeNames(spec.view, [io.seed, io.attribution]);
   const { view, facts } = spec;
-  const em = new Emitter(view.opset, facts.dtypes.get(spec.input) ?? DataType.FLOAT, undefined, view.names());
+  const em = Emitter.joining(view, facts.dtypes.get(spec.input) ?? DataType.FLOAT);
   const { map, shape } = gradCamMap(spec, em);
   const up = mapTail(spec, em, map, shape, true, true, spec.options.interpolate ?? 'nearest');
   const guided = emitBackward({ view, facts, em, table: guidedBackprop.table, options: spec.options, wrt: [spec.input], from: spec.from, seed: io.seed }).get(spec.input)!;

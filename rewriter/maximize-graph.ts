@@ -44,7 +44,7 @@ export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   const { view, facts, input, at } = spec;
   const io = spec.names ?? maximizeNames(view);
   const shape = facts.shapes.get(input)!;
-  const em = new Emitter(view.opset, DataType.FLOAT, undefined, view.names());
+  const em = Emitter.joining(view);
   const seed = spec.seed ? em.constFloat(spec.seed.values, spec.seed.dims) : io.seed;
   const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed }).values();
   const atAxes = facts.shapes.get(at)!.slice(1).map((_, k) => k + 1);

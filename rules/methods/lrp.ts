@@ -2,6 +2,7 @@ import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
 import { attrFloat, attrInt } from '../../rewriter/attributes';
 import { GraphView } from '../../rewriter/graph-view';
+import type { NodeProto } from '../../rewriter/proto';
 import { multiplies, normAxis, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleEntry } from '../types';
@@ -14,7 +15,7 @@ const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMu
  * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
  * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺).
  */
-function isBiasAdd(view: GraphView, node: { op_type?: string | null; domain?: string | null; input?: string[] | null }): boolean {
+function isBiasAdd(view: GraphView, node: NodeProto): boolean {
   if (node.op_type !== 'Add' || node.domain || node.input!.length !== 2) return false;
   const [a, b] = node.input!;
   const x = view.isConstant(a) ? b : view.isConstant(b) ? a : undefined;
@@ -36,7 +37,7 @@ function addRule(entry: RuleEntry): BackwardRule {
 }
 
 /** The bias Add that completes this weighted node's layer, if any. */
-function biasAddAfter(view: GraphView, node: { op_type?: string | null; output?: string[] | null }): string | undefined {
+function biasAddAfter(view: GraphView, node: NodeProto): string | undefined {
   if (!WEIGHTED.has(node.op_type!)) return undefined;
   const consumers = view.consumers.get(node.output![0]) ?? [];
   return consumers.length === 1 && isBiasAdd(view, consumers[0]!) ? consumers[0]!.output![0] : undefined;

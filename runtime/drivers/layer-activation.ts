@@ -38,7 +38,7 @@ export const layerActivation: Driver = {
     const { view, facts, batchDynamic } = await ex.prepare(rowDims, options.onehotAxis);
     ex.checkTensor({ view, facts, batchDynamic }, layer, 'layer');
     checkFreeNames(view, [ex.io.attribution]);
-    const em = new Emitter(view.opset, facts.dtypes.get(layer)!, undefined, view.names());
+    const em = Emitter.joining(view, facts.dtypes.get(layer)!);
     em.rename(layer, ex.io.attribution);
     return extendModel(view, facts, batchDynamic, em, [], [valueInfo(ex.io.attribution, facts.dtypes.get(layer)!, batchDims(facts, layer))]);
   },
