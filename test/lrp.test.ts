@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { Emitter, float } from '../rewriter/emitter';
-import { encodeModel } from '../rewriter/proto';
+import { decodeModel, encodeModel } from '../rewriter/proto';
 import { tinyGraph, tinyModel } from './support/tiny-model';
 
 // One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.
@@ -155,6 +155,37 @@ test('a layer exported as MatMul and a bias Add (torch\'s Linear on [N, T, d], t
       assert.ok(near(got, want, 1e-6), `${method} ε ${epsilon}: MatMul + Add ${got} vs Gemm ${want}`);
       const left = await at(leftWeights, [2, 3, 1], [[1, 0], [1, 0]]);
       assert.ok(near(left, want, 1e-6), `${method} ε ${epsilon}: W·x ${left} vs Gemm ${want}`);
+    }
+  }
+});
+
+test('LRP through the forms exporters write: GELU as x·(1 + erf(x/√2))·½ passes relevance as the GELU op does, x·(1/σ) (RMSNorm\'s x·rsqrt) as x/σ does, and a weight read through a Transpose (no constant folding) is a weight', async () => {
+  const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const b1 = [0.1, -0.3, 0.2, 0.05];
+  const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
+  const transpose = (m: number[], rows: number, cols: number) => Array.from({ length: rows * cols }, (_, k) => m[(k % rows) * cols + Math.floor(k / rows)]);
+  const input = [1.5, -0.5, 2, -1, 0.25, 0.75];
+  const net = (middle: (em: Emitter, h: string) => string, first?: (em: Emitter, v: string) => string, domains: { domain: string; version: number }[] = []) => encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => {
+    const h = first ? first(em, v) : em.add(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat(b1, [4]));
+    return em.add(em.matmul(middle(em, h), em.constFloat(W2, [4, 2])), em.constFloat([-0.1, 0.2], [2]));
+  }, domains).model);
+  const lrp = async (bytes: Uint8Array, method: string, epsilon: number) => Array.from((await (await Explainer.load(bytes)).attribute({ data: Float32Array.from(input), dims: [2, 1, 3] }, { method, target: [[0, 1], [0, 0]], epsilon })).attributions.data);
+  const gelu = net((em, h) => em.op('Gelu', [h], {}, 'Gelu'), undefined, [{ domain: 'com.microsoft', version: 1 }]);
+  const geluNode = (bytes: Uint8Array) => { const m = decodeModel(bytes); m.graph!.node!.find((n) => n.op_type === 'Gelu')!.domain = 'com.microsoft'; return encodeModel(m); };
+  const exportedGelu = net((em, h) => em.mul(em.mul(h, em.add(em.op('Erf', [em.div(h, em.scalar(Math.SQRT2))]), em.scalar(1))), em.scalar(0.5)));
+  const sigma = (em: Emitter, h: string) => em.op('Sqrt', [em.add(em.reduceMean(em.mul(h, h), [-1], true), em.scalar(1e-5))]);
+  const divided = net((em, h) => em.div(h, sigma(em, h)));
+  const reciprocal = net((em, h) => em.mul(h, em.op('Reciprocal', [sigma(em, h)])));
+  const folded = net((em, h) => em.op('Relu', [h]));
+  const transposed = net((em, h) => em.op('Relu', [h]), (em, v) => em.add(em.matmul(v, em.op('Transpose', [em.constFloat(transpose(W1, 3, 4), [4, 3])], { perm: [1, 0] })), em.constFloat(b1, [4])));
+  for (const method of ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus']) {
+    const [want, got] = [await lrp(geluNode(gelu), method, 1e-6), await lrp(exportedGelu, method, 1e-6)];
+    assert.ok(near(got, want, 1e-4), `${method} GELU: exported ${got} vs op ${want}`);
+    for (const epsilon of [1e-6, 0.1]) {
+      const [byDiv, byReciprocal] = [await lrp(divided, method, epsilon), await lrp(reciprocal, method, epsilon)];
+      assert.ok(near(byReciprocal, byDiv, 1e-5), `${method} ε ${epsilon}: x·(1/σ) ${byReciprocal} vs x/σ ${byDiv}`);
+      const [constant, throughTranspose] = [await lrp(folded, method, epsilon), await lrp(transposed, method, epsilon)];
+      assert.ok(near(throughTranspose, constant, 1e-6), `${method} ε ${epsilon}: W through a Transpose ${throughTranspose} vs W ${constant}`);
     }
   }
 });

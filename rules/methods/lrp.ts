@@ -5,7 +5,7 @@ import { GraphView } from '../../rewriter/graph-view';
 import type { NodeProto } from '../../rewriter/proto';
 import { multiplies, normAxis, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
-import { BackwardRule, RuleEntry } from '../types';
+import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 
 const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMul', 'Einsum']);
@@ -15,15 +15,17 @@ const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMu
  * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
  * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺).
  */
-function isBiasAdd(view: GraphView, node: NodeProto): boolean {
+function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
+  const { view } = ctx;
   if (node.op_type !== 'Add' || node.domain || node.input!.length !== 2) return false;
   const [a, b] = node.input!;
-  const x = view.isConstant(a) ? b : view.isConstant(b) ? a : undefined;
-  if (x === undefined || view.isConstant(x)) return false;
+  const fixed = (t: string) => !ctx.valueDependent(t);
+  const x = fixed(a) ? b : fixed(b) ? a : undefined;
+  if (x === undefined || fixed(x)) return false;
   const p = view.producer.get(x);
   // The bias broadcasts to the layer's output, never the other way.
   const [biasRank, rank] = [view.rank(x === a ? b : a) ?? Infinity, view.rank(x) ?? 1];
-  return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => view.isConstant(t))
+  return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => fixed(t))
     && (view.consumers.get(x) ?? []).length === 1 && biasRank <= rank;
 }
 
@@ -32,15 +34,15 @@ function addRule(entry: RuleEntry): BackwardRule {
   const epsilon = epsilonRule(entry);
   return {
     broadcastInputs: entry.rule.broadcastInputs,
-    backward: (ctx, R) => (isBiasAdd(ctx.view, ctx.node) ? passThrough : epsilon).backward(ctx, R),
+    backward: (ctx, R) => (isBiasAdd(ctx, ctx.node) ? passThrough : epsilon).backward(ctx, R),
   };
 }
 
 /** The bias Add that completes this weighted node's layer, if any. */
-function biasAddAfter(view: GraphView, node: NodeProto): string | undefined {
+function biasAddAfter(ctx: RuleContext, node: NodeProto): string | undefined {
   if (!WEIGHTED.has(node.op_type!)) return undefined;
-  const consumers = view.consumers.get(node.output![0]) ?? [];
-  return consumers.length === 1 && isBiasAdd(view, consumers[0]!) ? consumers[0]!.output![0] : undefined;
+  const consumers = ctx.view.consumers.get(node.output![0]) ?? [];
+  return consumers.length === 1 && isBiasAdd(ctx, consumers[0]!) ? consumers[0]!.output![0] : undefined;
 }
 
 /** z + ε·sign(z) with sign(0) = +1, as Captum. */
@@ -63,12 +65,14 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
     broadcastInputs: rule.broadcastInputs,
     backward(ctx, [R]) {
       const { em, node } = ctx;
-      const z = (category === 'weighted' && biasAddAfter(ctx.view, node)) || node.output![0];
+      const z = (category === 'weighted' && biasAddAfter(ctx, node)) || node.output![0];
       const s = em.div(R!, stabilize(em, z, ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
       const multiplied = (i: number) => ctx.needsGrad(i) && multiplies(opType, i);
       const gated = opType === 'Mul' && node.input!.some((t, i) => multiplied(i) && !isGate(ctx.view, t));
-      const divisor = (i: number) => (opType === 'Div' && i === 1) || (gated && isGate(ctx.view, node.input![i]));
+      // A factor that is a reciprocal of an activation (x · rsqrt(var + ε), RMSNorm's form) divides as Div's divisor does.
+      const reciprocal = (i: number) => opType === 'Mul' && multiplied(i) && isReciprocal(ctx, node.input![i]!) && node.input!.some((t, k) => k !== i && multiplied(k) && !isReciprocal(ctx, t));
+      const divisor = (i: number) => (opType === 'Div' && i === 1) || (gated && isGate(ctx.view, node.input![i])) || reciprocal(i);
       // Σ_i a_i·∂z/∂a_i = n·z for a product of n activation factors.
       const isFactor = (i: number) => multiplied(i) && !divisor(i);
       const factors = ['weighted', 'product'].includes(category) ? node.input!.filter((_, i) => isFactor(i)).length : 1;
@@ -82,12 +86,26 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
   };
 }
 
+/** 1/t, c/t, Reciprocal(t) or t^(−k) of an activation t. */
+function isReciprocal(ctx: RuleContext, t: string): boolean {
+  const node = ctx.view.producer.get(t);
+  if (!node || node.domain) return false;
+  if (node.op_type === 'Reciprocal') return true;
+  if (node.op_type === 'Div') return !ctx.valueDependent(node.input![0]!) && ctx.valueDependent(node.input![1]!);
+  if (node.op_type === 'Pow') return ctx.valueDependent(node.input![0]!) && ctx.view.constant(node.input![1]!)?.values.every((v) => v < 0) === true;
+  return false;
+}
+
 /** A gate: a Sigmoid or HardSigmoid output, a part of one (the gates of an unrolled cell, activated as one block), or one minus a gate (GRU's 1 − z). */
 function isGate(view: GraphView, t: string): boolean {
   const node = view.producer.get(t);
   if (!node || node.domain) return false;
   if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
   if (node.op_type === 'Split' || node.op_type === 'Slice') return isGate(view, node.input![0]);
+  // GELU's exported forms: x · (1 + erf(x/√2)) · ½ and x · (1 + tanh(…)) · ½; the 1 + erf / 1 + tanh factor is a gate.
+  const one = (t: string) => view.constant(t)?.values.every((v) => v === 1) === true;
+  const squashed = (t: string) => ['Erf', 'Tanh'].includes(view.producer.get(t)?.op_type ?? '') && !view.producer.get(t)!.domain;
+  if (node.op_type === 'Add' && node.input!.length === 2) return (one(node.input![0]) && squashed(node.input![1])) || (one(node.input![1]) && squashed(node.input![0]));
   return node.op_type === 'Sub' && view.constant(node.input![0])?.values.every((v) => v === 1) === true && isGate(view, node.input![1]);
 }
 
@@ -177,11 +195,11 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
     backward(ctx, dY) {
       const { em, node } = ctx;
       // The constant weights are input 1 (x·W, Conv, Gemm) or, for MatMul and Einsum, input 0 (W·x).
-      const ai = ['MatMul', 'Einsum'].includes(opType) && node.input!.length === 2 && ctx.needsGrad(1) && !ctx.needsGrad(0) && ctx.isConstant(node.input![0]!) ? 1 : 0;
+      const ai = ['MatMul', 'Einsum'].includes(opType) && node.input!.length === 2 && ctx.needsGrad(1) && !ctx.needsGrad(0) && !ctx.valueDependent(node.input![0]!) ? 1 : 0;
       const wi = 1 - ai;
       const [a, w] = [node.input![ai]!, node.input![wi]!];
       // The positive/negative forward passes re-run the op: contrib ops (no such copies) use the ε rule.
-      if (node.domain || !ctx.needsGrad(ai) || node.input!.some((_, i) => i !== ai && ctx.needsGrad(i)) || !ctx.isConstant(w)) return fallback.backward(ctx, dY);
+      if (node.domain || !ctx.needsGrad(ai) || node.input!.some((_, i) => i !== ai && ctx.needsGrad(i)) || ctx.valueDependent(w)) return fallback.backward(ctx, dY);
       const R = dY[0]!;
       const pos = (t: string) => em.op('Relu', [t]);
       const neg = (t: string) => em.sub(t, pos(t));
