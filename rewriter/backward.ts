@@ -268,7 +268,7 @@ function makeContext(spec: WalkSpec, node: NodeProto, needs: boolean[], aliases 
     throw new ExplainError(`${view.label}: ${view.nodeLabel(node)}: ${reason}`);
   };
   return {
-    em, view, node, opset: view.opset, options: spec.options, batchBroadcasts: facts.batchBroadcasts,
+    em, view, node, opset: view.opset, options: spec.options, batchBroadcasts: facts.batchBroadcasts, from: spec.from,
     valueDependent: (name) => dependentsOf(view).has(aliases.get(name) ?? name),
     needsGrad: (i) => needs[i] ?? false,
     shape, batchAxis, constant,

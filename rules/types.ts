@@ -42,6 +42,8 @@ export interface RuleContext {
   reshapeLike(x: string, like: string, layoutOf?: string): string;
   /** Shape of `like` with its batch axis set to 1, for Expand targets. */
   broadcastShape(like: string): number[];
+  /** The tensor the walk starts from (the explained tensor, where the seed enters). */
+  readonly from: string;
   /** Whether a tensor's values depend on the graph inputs' values, not only on their shapes. */
   valueDependent(name: string): boolean;
   /** The reference pass may run on one row that broadcasts against the batch (TensorFacts.batchBroadcasts). */

@@ -190,4 +190,25 @@ test('LRP through the forms exporters write: GELU as x·(1 + erf(x/√2))·½ pa
   }
 });
 
+test('a bias Add is not the layer\'s bias where the relevance enters at the layer\'s output (the MatMul output explained) or where the constant broadcasts that output to a larger shape', async () => {
+  // m = x·W [N, 1, 4], y = m + c; explained at m, LRP-ε of one bias-free layer: R_i = x_i·W[i, t] (Σ = m_t).
+  const W = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const x = [1.5, -0.5, 2];
+  let m = '';
+  const model = (constant: number[], dims: number[]) => encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => {
+    m = em.matmul(v, em.constFloat(W, [3, 4]));
+    return em.op('Flatten', [em.add(m, em.constFloat(constant, dims))], { axis: 1 });
+  }).model);
+  const want = (t: number) => x.map((xi, i) => xi * W[i * 4 + t]);
+  const bias = model([0.1, -0.3, 0.2, 0.05], [4]);
+  const atM = await (await Explainer.load(bias)).attribute({ data: Float32Array.from(x), dims: [1, 1, 3] }, { method: 'lrp-epsilon', output: m, target: [[0, 2]], epsilon: 1e-9 });
+  assert.ok(near(atM.attributions.data, want(2), 1e-6), `at m: ${Array.from(atM.attributions.data)} vs ${want(2)}`);
+  // A constant [1, 3, 4] (three positions) added to m [N, 1, 4]: y [N, 3, 4], flattened; target 5 = position 1, column 1.
+  const positions = model(Array.from({ length: 12 }, (_, k) => 0.05 * (k - 6)), [1, 3, 4]);
+  const spread = await (await Explainer.load(positions)).attribute({ data: Float32Array.from(x), dims: [1, 1, 3] }, { method: 'lrp-epsilon', target: 5, epsilon: 1e-9 });
+  assert.equal(spread.attributions.dims, [1, 1, 3]);
+  // The Add an ε layer of its own: R_m = m·y/y = m at that position, then R_i = x_i·W[i, 1].
+  assert.ok(near(spread.attributions.data, want(1), 1e-5), `broadcast: ${Array.from(spread.attributions.data)} vs ${want(1)}`);
+});
+
 test.run();

@@ -13,7 +13,9 @@ const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMu
 /**
  * An Add of a constant (a bias) to the output of a weighted op with constant weights that nothing
  * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
- * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺).
+ * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺). Not
+ * where the relevance enters at the layer's output (the explained tensor: the Add lies past it), nor
+ * where the constant broadcasts that output to a larger shape.
  */
 function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
   const { view } = ctx;
@@ -21,12 +23,10 @@ function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
   const [a, b] = node.input!;
   const fixed = (t: string) => !ctx.valueDependent(t);
   const x = fixed(a) ? b : fixed(b) ? a : undefined;
-  if (x === undefined || fixed(x)) return false;
+  if (x === undefined || fixed(x) || x === ctx.from) return false;
   const p = view.producer.get(x);
-  // The bias broadcasts to the layer's output, never the other way.
-  const [biasRank, rank] = [view.rank(x === a ? b : a) ?? Infinity, view.rank(x) ?? 1];
   return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => fixed(t))
-    && (view.consumers.get(x) ?? []).length === 1 && biasRank <= rank;
+    && (view.consumers.get(x) ?? []).length === 1 && ctx.shape(x).join() === ctx.shape(node.output![0]).join();
 }
 
 /** Add: a bias Add (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole layer; any other Add is a layer of the ε rule. */
