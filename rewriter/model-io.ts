@@ -2,13 +2,21 @@ import { ExplainError } from './errors';
 import { decodeModel, GraphProto, ModelProto, TensorProto, toNumber } from './proto';
 import { denseSparseTensors } from './sparse-tensors';
 
-/** Every tensor a graph holds: its initializers and its nodes' tensor attributes, in subgraphs (If, Loop, Scan bodies) too. */
+interface SparseParts { values?: TensorProto; indices?: TensorProto }
+
+/**
+ * Every tensor a graph holds: its initializers (sparse ones' values and indices too) and its nodes'
+ * tensor attributes, in subgraphs (If, Loop, Scan bodies) too.
+ */
 function* allTensors(graph: GraphProto): Generator<TensorProto> {
+  const parts = (sparse: SparseParts[]) => sparse.flatMap((t) => [t.values, t.indices]).filter((t): t is TensorProto => !!t);
   yield* graph.initializer ?? [];
+  yield* parts((graph.sparse_initializer ?? []) as SparseParts[]);
   for (const n of graph.node ?? []) {
     for (const a of n.attribute ?? []) {
       if (a.t) yield a.t;
       yield* a.tensors ?? [];
+      yield* parts([a.sparse_tensor, ...((a.sparse_tensors ?? []) as SparseParts[])].filter(Boolean) as SparseParts[]);
       for (const g of [a.g, ...(a.graphs ?? [])]) if (g) yield* allTensors(g);
     }
   }

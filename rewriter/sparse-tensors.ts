@@ -43,6 +43,7 @@ function dense(s: SparseTensorProto, label: string): TensorProto {
     return { ...base, raw_data: out };
   }
   const field = TYPED_FIELDS.find((f) => (values[f]?.length ?? 0) > 0);
+  if (!field && at.length) fail(`${at.length} indices but no values`);
   if (field && values[field]!.length !== at.length) fail(`${values[field]!.length} values for ${at.length} indices`);
   const data: unknown[] = new Array(size).fill(0);
   if (field) at.forEach((p, k) => { data[p] = values[field]![k]; });

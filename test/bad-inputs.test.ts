@@ -469,6 +469,26 @@ test('external data of a Constant node\'s tensor and of an If branch\'s initiali
   assert.equal(Array.from(r.outputs.y.data), [0.5 + 4 + 4.5 + 0.1, -1 + 0.5 - 2.25 - 0.2].map(Math.fround));
 });
 
+test('a sparse initializer whose values are external data is read from the model\'s folder (it was read as zeros); one with indices but no values is one line', async () => {
+  // W [3, 3] = [[1, 0, 2], [0, 3, 0], [4, 0, 0]] as values [1, 2, 3, 4] at flat indices [0, 2, 4, 6]; y = x·W.
+  const folder = at('sparse-external');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'values.bin'), Buffer.from(Float32Array.from([1, 2, 3, 4]).buffer));
+  const model = (values: Record<string, unknown>) => encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'sparse', node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y'] }],
+      sparse_initializer: [{ values: { name: 'W', dims: [4], data_type: DataType.FLOAT, ...values }, indices: { name: 'W_indices', dims: [4], data_type: DataType.INT64, int64_data: [0, 2, 4, 6] }, dims: [3, 3] }],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])],
+    },
+  });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), model({ data_location: 1, external_data: [{ key: 'location', value: 'values.bin' }, { key: 'length', value: '16' }] }));
+  const r = await (await Explainer.load(path.join(folder, 'model.onnx'))).attribute({ data: Float32Array.from([0.5, -1, 2]), dims: [1, 3] }, { target: 0 });
+  assert.equal(Array.from(r.attributions.data), [1, 0, 4]);
+  assert.equal(Array.from(r.outputs.y.data), [8.5, -3, 1]);
+  await apiFails(() => Explainer.load(model({})), /sparse tensor 'W' \[3,3\]: 4 indices but no values/, 'values missing');
+});
+
 test('external data: a file name that merely starts with ".." inside the folder is not an escape', async () => {
   externalModel(at('ext', 'dots.onnx'), '..weights.bin', at('ext', '..weights.bin'));
   const r = await runCli(['info', at('ext', 'dots.onnx')]);
