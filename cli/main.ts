@@ -722,7 +722,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
   let baselineFile: string | undefined;
   const baselineFiles: Record<string, string> = {};
   for (const item of flag.split(',')) {
-    const [name, file] = namedValue(item, (n) => ex.explainedNames.includes(n));
+    const [name, file] = fs.existsSync(item) ? [item, undefined] : namedValue(item, (n) => ex.explainedNames.includes(n));
     if (file !== undefined && ex.explainedNames.includes(name)) {
       if (baselineFiles[name]) throw new ExplainError(`--baseline: the baseline of '${name}' is given twice`);
       baselineFiles[name] = file;

@@ -263,6 +263,11 @@ test('joint attribution: one-line errors for what attributes to one tensor and f
   await cliFailsWith(['attribute', MODEL, '--wrt', 'signal,nope', '--input', x], /--wrt nope: the model has no input named 'nope'/, protect);
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--out', path.join(out, 'f.png')], /a figure shows one input; save joint attributions as \.npy/, protect);
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x, '--method', 'deeplift', '--baseline', 'other=b.npy'], /--baseline: 'other=b.npy' is not NAME=FILE for an explained input \(signal, tabular\)/, protect);
+  // A file whose name holds '=' is that file: the first input's baseline.
+  const odd = path.join(out, 'signal=copy.npy');
+  fs.copyFileSync(x, odd);
+  const named = await runCli(['attribute', MODEL, '--wrt', 'all', '--input', x, '--feed', `tabular=${path.join(DIR, 'tabular.npy')}`, '--method', 'deeplift', '--baseline', odd]);
+  assert.is(named.code, 0, named.err.join('|'));
   await cliFailsWith(['attribute', MODEL, '--input', x], /several float inputs \('signal', 'tabular'\); choose the one to explain with --wrt NAME \(or all of them jointly with --wrt all\)/, protect);
   await cliFailsWith(['attribute', MODEL, '--wrt', 'all', '--input', x], /input 'tabular' is explained jointly: give it with --feed tabular=FILE/, protect);
   // NAME=FILE on --input and --baseline (the file exists: the model's input names the wrong one).
