@@ -273,8 +273,9 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   try {
     p = parseArgs(rest, { ...known, help: false }, command);
   } catch (e) {
-    // Help asked beside an option the command does not know still gets it.
-    if (!rest.includes('--help') && !rest.includes('-h')) throw e;
+    // Help asked beside an option the command does not know still gets it (not '-h' as an option's value).
+    const value = (flag: string | undefined) => !!flag?.startsWith('--') && !flag.includes('=') && Object.hasOwn(known, flag.slice(2)) && known[flag.slice(2)];
+    if (!rest.some((a, i) => (a === '-h' || a === '--help') && !value(rest[i - 1]))) throw e;
     p = { positional: ['-h'], flags: new Map() };
   }
   // -h where it is no option's value (an output named '-h' is one).

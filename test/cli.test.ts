@@ -153,6 +153,8 @@ test('--help for each command prints its flags; top-level help lists the methods
   }
   // Help beside an unknown option; '-h' or '--help' as an option's value (a tensor named so) is that value.
   assert.ok((await runCli(['attribute', '--bogus', '--help'])).out.join('\n').includes('--reduce-axes'));
+  const bogus = await runCli(['attribute', fx.model, '--output', '-h', '--bogus']);
+  assert.equal([bogus.code, bogus.err], [1, ['onnx-explain: error: attribute: unknown option --bogus (see onnx-explain attribute --help)']]);
   for (const h of ['-h', '--help']) {
     const named = await runCli(['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--output', h]);
     assert.is(named.code, 1, `--output ${h}`);
