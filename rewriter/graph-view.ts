@@ -176,17 +176,17 @@ export class GraphView {
     return c;
   }
 
-  /**
-   * A tensor's rank: where the graph declares it (or it is a constant), else followed through the
-   * ops that keep or set it (element-wise and normalisation ops, MatMul, Transpose, Reshape to a
-   * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
-   */
   /** Every name of the main graph: inputs, initializers, nodes and their outputs. */
   names(): ReadonlySet<string> {
     this.allNames ??= new Set([...this.inputs.map((i) => i.name ?? ''), ...this.initializers.keys(), ...this.nodes.flatMap((n) => [n.name ?? '', ...(n.output ?? [])])]);
     return this.allNames;
   }
 
+  /**
+   * A tensor's rank: where the graph declares it (or it is a constant), else followed through the
+   * ops that keep or set it (element-wise and normalisation ops, MatMul, Transpose, Reshape to a
+   * constant shape, Gather, Squeeze/Unsqueeze with constant axes); undefined past anything else.
+   */
   rank(name: string): number | undefined {
     const known = (t: string) => this.constantDims(t)?.length ?? this.declared(t)?.dims?.length;
     if (!this.ranks) {

@@ -8,7 +8,8 @@ import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 
-const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'FusedMatMul', 'Einsum']);
+/** The standard ops that apply a weight operand to an activation (their layer's bias may be an Add after them). */
+const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Einsum']);
 
 /**
  * An Add of a constant (a bias) to the output of a weighted op with constant weights that nothing
@@ -40,7 +41,6 @@ function addRule(entry: RuleEntry): BackwardRule {
 
 /** The bias Add that completes this weighted node's layer, if any. */
 function biasAddAfter(ctx: RuleContext, node: NodeProto): string | undefined {
-  if (!WEIGHTED.has(node.op_type!)) return undefined;
   const consumers = ctx.view.consumers.get(node.output![0]) ?? [];
   return consumers.length === 1 && isBiasAdd(ctx, consumers[0]!) ? consumers[0]!.output![0] : undefined;
 }
@@ -102,11 +102,11 @@ function isGate(view: GraphView, t: string): boolean {
   if (!node || node.domain) return false;
   if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
   if (node.op_type === 'Split' || node.op_type === 'Slice') return isGate(view, node.input![0]);
-  // GELU's exported forms: x · (1 + erf(x/√2)) · ½ and x · (1 + tanh(…)) · ½; the 1 + erf / 1 + tanh factor is a gate.
   const one = (t: string) => view.constant(t)?.values.every((v) => v === 1) === true;
+  // GELU's exported forms: x · (1 + erf(x/√2)) · ½ and x · (1 + tanh(…)) · ½; the 1 + erf / 1 + tanh factor is a gate.
   const squashed = (t: string) => ['Erf', 'Tanh'].includes(view.producer.get(t)?.op_type ?? '') && !view.producer.get(t)!.domain;
   if (node.op_type === 'Add' && node.input!.length === 2) return (one(node.input![0]) && squashed(node.input![1])) || (one(node.input![1]) && squashed(node.input![0]));
-  return node.op_type === 'Sub' && view.constant(node.input![0])?.values.every((v) => v === 1) === true && isGate(view, node.input![1]);
+  return node.op_type === 'Sub' && one(node.input![0]) && isGate(view, node.input![1]);
 }
 
 /**

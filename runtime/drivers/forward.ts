@@ -62,6 +62,8 @@ export async function tensorsFromLayer(ex: Explainer, rowDims: number[], layer: 
   const dims = facts.shapes.get(layer)!;
   // The layer itself, asked for (the explained tensor as the layer), is the values given.
   const computed = names.filter((name) => name !== layer);
+  const given = (values: OrtTensor) => (computed.length < names.length ? { [layer]: { data: values.data as Float32Array, dims: [...values.dims] } } : {});
+  if (!computed.length) return async (_x, _side, values) => given(values);
   const key = JSON.stringify(['from layer', objectKey(prepared), layer, computed]);
   const session = await ex.session(key, async () => ({
     ...model,
@@ -72,8 +74,5 @@ export async function tensorsFromLayer(ex: Explainer, rowDims: number[], layer: 
       output: computed.map((name) => ({ name })),
     },
   }));
-  return async (x, side, values) => ({
-    ...(computed.length ? await runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side, [LAYER_VALUES]: values }, x.dims[0], computed) : {}),
-    ...(computed.length < names.length ? { [layer]: { data: values.data as Float32Array, dims: [...values.dims] } } : {}),
-  });
+  return async (x, side, values) => ({ ...(await runRows(session, prepared.batchDynamic, { [ex.input.name]: x, ...side, [LAYER_VALUES]: values }, x.dims[0], computed)), ...given(values) });
 }
