@@ -370,8 +370,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
 export function feeds(flag: string | undefined, what = '--feed'): Record<string, DenseInput> | undefined {
   if (flag === undefined) return undefined;
   const given: Record<string, DenseInput> = Object.create(null);
-  for (const item of flag.split(',')) {
-    const [name, file] = namedValue(item, fileAfter);
+  for (const { item, name, file } of feedItems(flag)) {
     if (!name || !file) throw new ExplainError(`${what}: '${item}' is not NAME=FILE`);
     if (Object.hasOwn(given, name)) throw new ExplainError(`${what}: input '${name}' is given twice`);
     given[name] = readArray(file);
@@ -389,7 +388,13 @@ export function namedValue(item: string, fits: (name: string, value: string) => 
   return [name, value];
 }
 
-const fileAfter = (_name: string, file: string) => fs.existsSync(file);
+/** The NAME=FILE items of --feed (or another such flag), split where the file exists. */
+function feedItems(flag: string): { item: string; name: string; file?: string }[] {
+  return flag.split(',').map((item) => {
+    const [name, file] = namedValue(item, (_name, value) => fs.existsSync(value));
+    return { item, name, file };
+  });
+}
 
 function noiseOptions(p: Parsed): AttributeOptions {
   return {
@@ -697,7 +702,7 @@ export function baselineArg(ex: Explainer, file: string, input?: string): DenseI
 
 /** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */
 export function modelOptions(p: Parsed): ExplainerOptions {
-  const fed = ((p.flags.get('feed') as string | undefined) ?? '').split(',').map((item) => namedValue(item, fileAfter)[0]).filter(Boolean);
+  const fed = feedItems((p.flags.get('feed') as string | undefined) ?? '').map((f) => f.name).filter(Boolean);
   return { provider: provider(p), wrt: wrtArg(p), unbatched: p.flags.has('unbatched'), fed };
 }
 
@@ -739,7 +744,7 @@ function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?:
 /** The files of --feed NAME=FILE (or another such flag; protected from --out). */
 export function feedFiles(p: Parsed, flagName = 'feed'): string[] {
   const flag = p.flags.get(flagName) as string | undefined;
-  return flag === undefined ? [] : flag.split(',').map((item) => namedValue(item, fileAfter)[1]!);
+  return flag === undefined ? [] : feedItems(flag).map((f) => f.file!);
 }
 
 /** Joint attribution's file for one input: OUT.npy → OUT.<input>.npy (characters other than letters, digits, '.', '-', '_' in the name become '_'). */
