@@ -135,7 +135,7 @@ for (const op of ['InstanceNormalization', 'LayerNormalization'] as const) {
   });
 }
 
-test('a layer exported as MatMul and a bias Add (torch\'s Linear on [N, T, d], tf2onnx\'s Dense) is one layer, as the same layer as Gemm, and a weight on the left (W·x) is a weight: equal relevance for every LRP method', async () => {
+test('a layer exported as MatMul and a bias Add (torch\'s Linear on [N, T, d], tf2onnx\'s Dense) or a Sub of the negated bias is one layer, as the same layer as Gemm, and a weight on the left (W·x) is a weight: equal relevance for every LRP method', async () => {
   // Two layers z1 = relu(x·W1 + b1), z2 = z1·W2 + b2 on one position; the Gemm form is the formulas' reference (tests above).
   const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
   const b1 = [0.1, -0.3, 0.2, 0.05];
@@ -144,6 +144,8 @@ test('a layer exported as MatMul and a bias Add (torch\'s Linear on [N, T, d], t
   const transpose = (m: number[], rows: number, cols: number) => Array.from({ length: rows * cols }, (_, k) => m[(k % rows) * cols + Math.floor(k / rows)]);
   const gemm = encodeModel(tinyGraph(['N', 3], 13, (em, v) => em.op('Gemm', [em.op('Relu', [em.op('Gemm', [v, em.constFloat(W1, [3, 4]), em.constFloat(b1, [4])])]), em.constFloat(W2, [4, 2]), em.constFloat(b2, [2])])).model);
   const matmulAdd = encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => em.add(em.matmul(em.op('Relu', [em.add(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat(b1, [4]))]), em.constFloat(W2, [4, 2])), em.constFloat(b2, [2]))).model);
+  const negated = (b: number[]) => b.map((v) => -v);
+  const matmulSub = encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => em.sub(em.matmul(em.op('Relu', [em.sub(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat(negated(b1), [4]))]), em.constFloat(W2, [4, 2])), em.constFloat(negated(b2), [2]))).model);
   // Column vectors: z1ᵀ = relu(W1ᵀ·xᵀ + b1ᵀ), the weight the MatMul's first operand.
   const leftWeights = encodeModel(tinyGraph(['N', 3, 1], 13, (em, v) => em.add(em.matmul(em.constFloat(transpose(W2, 4, 2), [2, 4]), em.op('Relu', [em.add(em.matmul(em.constFloat(transpose(W1, 3, 4), [4, 3]), v), em.constFloat(b1, [4, 1]))])), em.constFloat(b2, [2, 1]))).model);
   const input = [1.5, -0.5, 2, -1, 0.25, 0.75];
@@ -153,6 +155,8 @@ test('a layer exported as MatMul and a bias Add (torch\'s Linear on [N, T, d], t
       const want = await at(gemm, [2, 3], 1);
       const got = await at(matmulAdd, [2, 1, 3], [[0, 1], [0, 1]]);
       assert.ok(near(got, want, 1e-6), `${method} ε ${epsilon}: MatMul + Add ${got} vs Gemm ${want}`);
+      const subtracted = await at(matmulSub, [2, 1, 3], [[0, 1], [0, 1]]);
+      assert.ok(near(subtracted, want, 1e-6), `${method} ε ${epsilon}: MatMul − (−b) ${subtracted} vs Gemm ${want}`);
       const left = await at(leftWeights, [2, 3, 1], [[1, 0], [1, 0]]);
       assert.ok(near(left, want, 1e-6), `${method} ε ${epsilon}: W·x ${left} vs Gemm ${want}`);
     }

@@ -12,7 +12,7 @@ import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalizat
 const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Einsum']);
 
 /**
- * An Add of a constant (a bias) to the output of a weighted op with constant weights that nothing
+ * An Add of a constant (a bias), or a Sub of one from it, to the output of a weighted op with constant weights that nothing
  * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
  * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺). Not
  * where the relevance enters at the layer's output (the explained tensor: the Add lies past it), nor
@@ -20,18 +20,18 @@ const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Einsum']);
  */
 function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
   const { view } = ctx;
-  if (node.op_type !== 'Add' || node.domain || node.input!.length !== 2) return false;
+  if (!['Add', 'Sub'].includes(node.op_type!) || node.domain || node.input!.length !== 2) return false;
   const [a, b] = node.input!;
   const fixed = (t: string) => !ctx.valueDependent(t);
-  const x = fixed(a) ? b : fixed(b) ? a : undefined;
+  const x = fixed(b) ? a : fixed(a) && node.op_type === 'Add' ? b : undefined;
   if (x === undefined || fixed(x) || x === ctx.from) return false;
   const p = view.producer.get(x);
   return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => fixed(t))
     && (view.consumers.get(x) ?? []).length === 1 && ctx.shape(x).join() === ctx.shape(node.output![0]).join();
 }
 
-/** Add: a bias Add (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole layer; any other Add is a layer of the ε rule. */
-function addRule(entry: RuleEntry): BackwardRule {
+/** Add and Sub: a bias (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole layer; any other is a layer of the ε rule. */
+function additiveRule(entry: RuleEntry): BackwardRule {
   const epsilon = epsilonRule(entry);
   return {
     broadcastInputs: entry.rule.broadcastInputs,
@@ -231,7 +231,7 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
     shape: 'gradient',
     constant: 'gradient',
     // BatchNormalization in training mode normalises as InstanceNormalization does (over the batch too).
-    linear: (e) => (e.opType === 'Add' ? addRule(e) : e.opType !== 'BatchNormalization' ? epsilonRule(e) : {
+    linear: (e) => (['Add', 'Sub'].includes(e.opType) ? additiveRule(e) : e.opType !== 'BatchNormalization' ? epsilonRule(e) : {
       backward: (ctx, R) => (trainingMode(ctx.node, ctx.opset) && !R.slice(1).some(Boolean) ? normalizationRule(e) : epsilonRule(e)).backward(ctx, R),
     }),
     product: epsilonRule,
