@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { isViewNode } from '../rewriter/batchless-inputs';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, nodeReads, valueShaped } from '../rewriter/graph-view';
+import { GraphView, nodeReads, producerPastCopies, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
 import { GATHER_ELEMENTS_OPSET, QDQ_AXIS_OPSET } from '../rewriter/opset-upgrade';
@@ -66,7 +66,8 @@ const COMMON_OPTIONS = `  --output NAME         tensor to explain: a model outpu
                         any float tensor of the graph ('onnx-explain info' lists them)
   --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
                         feature-ablation and feature-permutation perturb its values)
-  --explain-softmax     explain a final Softmax's output instead of its input logits
+  --explain-softmax     explain a final Softmax's output instead of its input logits (LRP: also a
+                        final Sigmoid's, whose logit LRP explains by default)
   --epsilon E           LRP ε (default 1e-6; Captum's EpsilonRule uses 1e-9)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
@@ -646,8 +647,8 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const baselineFlag = ex.joint || p.flags.get('baseline') === undefined ? p.flags.get('baseline') as string | undefined : explainedFile(ex, p.flags.get('baseline') as string, 'baseline');
   const preprocess = preprocessFlag(p, ex.imagePreset);
   if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
-  const explained = ex.resolveOutput(p.flags.get('output') as string | undefined);
-  if (p.flags.has('explain-softmax') && explained.from === explained.output) throw new ExplainError(`--explain-softmax: '${explained.output}' is not a Softmax's output; it is explained as it is`);
+  const explained = ex.resolveOutput(p.flags.get('output') as string | undefined, false, p.flags.get('method') as string | undefined);
+  if (p.flags.has('explain-softmax') && explained.from === explained.output) throw new ExplainError(`--explain-softmax: '${explained.output}' is not a Softmax's output (nor, for LRP, a Sigmoid's); it is explained as it is`);
   const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', protect);
@@ -780,7 +781,7 @@ async function attribute(p: Parsed): Promise<void> {
     const space = await ex.targetSpaceFor(rowDims, options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
-    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
     // f(x) is the seeded tensor's: the logits behind a final Softmax, returned beside the probabilities.
     const seeded = r.outputs[from]?.data ?? scores;
     r.targets.forEach((t, row) => {
@@ -790,7 +791,7 @@ async function attribute(p: Parsed): Promise<void> {
       explained[row] = { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
-    if (from !== output) console.log(`explained through the logits '${from}' that a Softmax turns into '${output}' (--explain-softmax explains '${output}' itself)`);
+    if (from !== output) console.log(`explained through the logits '${from}' that a ${producerPastCopies(ex.view, output)?.op_type === 'Sigmoid' ? 'Sigmoid' : 'Softmax'} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
   for (const [input, t] of parts) {
@@ -809,7 +810,7 @@ async function attribute(p: Parsed): Promise<void> {
     await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said);
     const scale = method === 'lrp-alphabeta' ? (options.alpha ?? 2) - (options.beta ?? 1) : 1;
     if (scale !== 1) console.log(`α − β = ${scale}, not 1: each α-β layer scales the relevance it passes by ${scale}, so Σ relevance is not f(x) by design`);
-    if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
+    if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax, options.method).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);
   if (r.tokenScores && !r.inputTokenScores) printTokenTable(x, r.tokenScores);
@@ -818,7 +819,7 @@ async function attribute(p: Parsed): Promise<void> {
     printTokenTable(name === ex.explainedNames[0] ? x : options.feeds![name], scores);
   }
   if (out && format === 'png') {
-    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output, options.explainSoftmax), ex.label, vis);
+    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out && r.inputAttributions) {
     for (const [input, t] of parts) {
@@ -850,7 +851,7 @@ async function visualizeMethods(p: Parsed): Promise<void> {
     first ??= r;
     columns.push({ title: method, attributions: r.attributions });
   }
-  writeFigure(out!, columns, x, shown, captions(ex, first!, options.output, options.explainSoftmax), ex.label, vis);
+  writeFigure(out!, columns, x, shown, captions(ex, first!, options.output), ex.label, vis);
   console.log(`wrote ${out}`);
 }
 

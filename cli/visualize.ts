@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
+import { producerPastCopies } from '../rewriter/graph-view';
 import { AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
@@ -31,9 +32,10 @@ export function outFormat(out: string, formats: string[]): string {
 }
 
 /** Per row: target, predicted class and its probability (softmax of logits unless the output is already a Softmax). */
-export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined, explainSoftmax: boolean | undefined): string[] {
-  const { output, from } = ex.resolveOutput(outputName, explainSoftmax);
-  return rowCaptions(r.outputs[output], r.targets, from !== output);
+export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined): string[] {
+  // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities.
+  const { output, from } = ex.resolveOutput(outputName);
+  return rowCaptions(r.outputs[output], r.targets, from !== output || producerPastCopies(ex.view, output)?.op_type === 'Sigmoid');
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

@@ -20,6 +20,12 @@ export interface Method<N extends string = string> {
   /** Turns the output seed into the signal the walk starts from (e.g. LRP's relevance = seed · logits). */
   start?(em: Emitter, io: { seed: string; from: string }): string;
   /**
+   * Starts at the logit behind a final Sigmoid, as at the logits behind a final Softmax (LRP: a
+   * probability's relevance passed back through the Sigmoid keeps p's sign where the logit's is
+   * negative, so the features that lower the score would get positive relevance).
+   */
+  seedsLogit?: true;
+  /**
    * The quantity the attributions should sum to, per element of the seeded output (DeepLIFT:
    * f(x) − f(x⁰); LRP: f(x)). When given, the graph also outputs `delta` per row:
    * Σ attribution − Σ seed · explained.

@@ -633,15 +633,17 @@ export class Explainer {
 
   /**
    * Which tensor to explain (a model output, or any tensor of the graph) and the tensor the seed
-   * goes on: the pre-softmax logits when it is a Softmax's output, unless explainSoftmax.
+   * goes on: the pre-softmax logits when it is a Softmax's output, unless explainSoftmax; the logit
+   * behind a Sigmoid too for a method that seeds logits (LRP).
    */
-  resolveOutput(output: string | undefined, explainSoftmax = false): { output: string; from: string } {
+  resolveOutput(output: string | undefined, explainSoftmax = false, method?: string): { output: string; from: string } {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
     const copied = (name: string) => producerPastCopies(this.view, name);
     const producer = copied(chosen);
-    const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax';
+    const logitsToo = !!method && !!methods[method]?.seedsLogit;
+    const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax' || (logitsToo && n?.op_type === 'Sigmoid');
     // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
     const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
@@ -730,7 +732,7 @@ export class Explainer {
    * to f(x) − f(x⁰), for DeepLIFT as for Captum's layer methods.
    */
   async layerBypassed(rowDims: number[], options: AttributeRequest & { layer: string }): Promise<boolean> {
-    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     // Any path of values counts, steps included (a mask computed from the input around the layer);
     // the explained input itself is on every path.
@@ -740,7 +742,7 @@ export class Explainer {
 
   /** Where the explained tensor reads the explained input through steps on a gradient path (stepsOnPath): the operands read, and what reads the first. */
   async inputSteps(rowDims: number[], options: AttributeRequest = {}): Promise<{ reads: string[]; said: string } | undefined> {
-    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     const found = this.stepsFound.get(prepared) ?? new Map<string, ReturnType<typeof stepsOnPath>>();
     this.stepsFound.set(prepared, found);
@@ -750,14 +752,14 @@ export class Explainer {
 
   /** Grad-CAM's layer where none is given (defaultCamLayer) for the tensor `options` explain, at one input row shape. */
   async camLayer(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
-    const { from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from)?.layer;
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
-    const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the Softmax of '${output}')`);
+    const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the ${producerPastCopies(this.view, output)?.op_type ?? 'Softmax'} of '${output}')`);
     return new TargetSpace(output, shape.slice(1), this.label, options, this.predictsMin(from));
   }
 
@@ -773,7 +775,7 @@ export class Explainer {
 
   /** The target space of `options.output` for one input row shape (labels and values of targets). */
   async targetSpaceFor(rowDims: number[], options: AttributeRequest): Promise<TargetSpace> {
-    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     return this.targetSpace(await this.prepare(rowDims, options.onehotAxis, options.feeds), output, from, options);
   }
 
@@ -831,7 +833,7 @@ export class Explainer {
     let camNote: string | undefined;
     const map = build.method ? undefined : mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined;
     const method = map ? undefined : build.method ?? this.method(options.method);
-    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax);
+    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
     if (map && GRAD_CAMS.has(options.method!) && options.layer === undefined && !this.joint) {

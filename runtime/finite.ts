@@ -116,7 +116,7 @@ async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOp
   // One reference per explained input, in the order of ex.explained.
   const references = takesBaseline || options.baseline || options.baselines ? ex.referenceFeeds(options, values, false) : {};
   const feeds: OrtFeeds = { ...values, ...references };
-  const { from } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const { from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
   if (takes.has(ex.io.seed)) {
     const shape = prepared.facts.shapes.get(from)!;
     const classes = shape.slice(1).reduce((a, d) => a * d, 1);

@@ -116,12 +116,14 @@ function stacked(parts: Canvas[]): Canvas {
 
 /**
  * One caption per row (one target each): the target, the predicted class and their probabilities — the scores' softmax,
- * or the scores themselves where they are probabilities already (`isProbability`).
+ * or the scores themselves where they are probabilities already (`isProbability`). A row of one score (a
+ * binary classifier's Sigmoid, a regression) has no class to pick: its caption gives that score.
  */
 export function rowCaptions(scores: TensorData, targets: number[], isProbability = false): string[] {
   const per = scores.data.length / targets.length;
   return targets.map((t, row) => {
     const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
+    if (per === 1) return `row ${row}: target ${t} (${isProbability ? 'p' : 'value'} ${s[0].toFixed(isProbability ? 2 : 3)})`;
     const probs = isProbability ? s : softmax(s);
     const pred = argmax(probs);
     return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;

@@ -215,4 +215,27 @@ test('a bias Add is not the layer\'s bias where the relevance enters at the laye
   assert.ok(near(spread.attributions.data, want(1), 1e-5), `broadcast: ${Array.from(spread.attributions.data)} vs ${want(1)}`);
 });
 
+test('LRP starts at the logit behind a final Sigmoid (a binary classifier), as behind a Softmax: a row the model calls negative keeps the logit\'s signs; explainSoftmax starts at the probability', async () => {
+  const wb = [0.8, -1.2, 0.5];
+  const bias = 0.3;
+  const ex = await Explainer.load(tinyModel([3], 13, (em, input) => em.op('Sigmoid', [em.op('Gemm', [input, em.constFloat(wb, [3, 1]), em.constFloat([bias], [1])])])));
+  const rows = [[1, 0.5, 2], [-2, 0.5, 1]];
+  for (const method of ['lrp-epsilon', 'lrp-zplus']) {
+    const r = await ex.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 3] }, { method, target: 0, epsilon: 1e-9 });
+    const p = await ex.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 3] }, { method, target: 0, epsilon: 1e-9, explainSoftmax: true });
+    rows.forEach((row, n) => {
+      const logit = row.reduce((a, v, i) => a + v * wb[i], bias);
+      const prob = 1 / (1 + Math.exp(-logit));
+      const positive = row.reduce((a, v, i) => a + Math.max(0, v * wb[i]), 0);
+      // ε: R_i = x_i·w_i·z/z; z⁺: R_i = (x_i·w_i)⁺/Σ(x·w)⁺ · z (the bias left out).
+      const share = (v: number, i: number) => (method === 'lrp-epsilon' ? v * wb[i] / logit : Math.max(0, v * wb[i]) / positive);
+      const got = Array.from(r.attributions.data.subarray(3 * n, 3 * n + 3));
+      const want = row.map((v, i) => share(v, i) * logit);
+      assert.ok(near(got, want, 1e-5), `${method} row ${n} (logit ${logit}): ${got} vs ${want}`);
+      const atProbability = Array.from(p.attributions.data.subarray(3 * n, 3 * n + 3));
+      assert.ok(near(atProbability, row.map((v, i) => share(v, i) * prob), 1e-5), `${method} row ${n} at p: ${atProbability}`);
+    });
+  }
+});
+
 test.run();

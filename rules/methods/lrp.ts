@@ -248,7 +248,7 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
     },
   });
   return {
-    name, table, reference: false,
+    name, table, reference: false, seedsLogit: true,
     start: (em, { seed, from }) => em.mul(seed, from),
     attribution: (_em, { grad }) => grad,
     explained: (_em, { from }) => from,

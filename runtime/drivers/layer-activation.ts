@@ -12,7 +12,7 @@ function layerOf(ex: Explainer, options: AttributeOptions): string {
   if (options.layer === undefined) throw new ExplainError(`${ex.label}: method 'layer-activation' needs a layer (--layer NAME)`);
   // No output is explained, but one options object may serve several methods: a named output
   // (and in attribute, a target) is checked and then ignored, as Captum's LayerActivation ignores its target.
-  if (options.output !== undefined) ex.resolveOutput(options.output, options.explainSoftmax);
+  if (options.output !== undefined) ex.resolveOutput(options.output, options.explainSoftmax, options.method);
   if (options.contrast !== undefined) throw new ExplainError("method 'layer-activation' explains no output: a contrast class does not apply");
   if (options.baseline || options.baselines) throw new ExplainError("baseline: method 'layer-activation' takes no baseline");
   return options.layer;

@@ -50,7 +50,7 @@ export async function perturber(ex: Explainer, x: OrtTensor, options: AttributeO
   const rowDims = x.dims.slice(1);
   const n = x.dims[0];
   const batch = internalBatch(options);
-  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
   const { layer } = options;
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   ex.checkTensor(prepared, from, 'explained tensor');

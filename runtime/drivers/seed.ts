@@ -23,7 +23,7 @@ export interface OutputSeed {
  * of the chosen tensor's (reduced) values (`scores`, or one forward run when not given).
  */
 export async function outputSeed(ex: Explainer, x: OrtTensor, options: AttributeOptions, scores?: TensorData): Promise<OutputSeed> {
-  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax);
+  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
   const rowDims = x.dims.slice(1);
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
   const space = ex.targetSpace(prepared, output, from, options);
