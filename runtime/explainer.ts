@@ -930,7 +930,7 @@ export class Explainer {
             .catch((e) => { throw runError(e, this.label); });
           await writer.release();
           // Read as written: optimising the optimised graph again changes nothing but the time to open it.
-          await this.cache!.store.put(cacheKey!, { model: encodeModel(model), info: { ...info, level: 'disabled' } });
+          await this.cache!.store.put(cacheKey!, { model: optimized, info: { ...info, level: 'disabled' } });
           const stored = await fromCache();
           if (stored) return stored;
         }

@@ -29,7 +29,8 @@ export interface GraphCache {
 export interface CachedGraph {
   /**
    * The augmented model (ONNX bytes), ready for a session; a folder cache gives its file's path,
-   * which onnxruntime-node reads itself (a ResNet-18 gradient graph: 0.7 s instead of 1.1 s).
+   * which onnxruntime-node reads itself (a ResNet-18 gradient graph: 0.7 s instead of 1.1 s). Given
+   * to `put` as a path, it is the file onnxruntime wrote at optimizedPath's path, to keep as it is.
    */
   model: Uint8Array | string;
   /** What running it needs besides the graph. */

@@ -178,6 +178,23 @@ test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --thre
 });
 
 
+test('processes with one pid (containers sharing the folder) filling one entry at once: each writes onnxruntime\'s graph to a path of its own, and an entry whose optimised file another took is not stored as ours', async () => {
+  const dir = tempDir('cache-same-pid');
+  // Caches of one process share its pid, as two containers' processes may.
+  const [a, b] = [folderCache(dir), folderCache(dir)];
+  const key = 'model/x/cpu/all/{}/gradient';
+  assert.is.not(a.optimizedPath!(key), b.optimizedPath!(key));
+  // The other process renamed the file this one's session wrote: nothing is stored (before, our own graph under info level 'disabled').
+  const info = { fromDims: [10], batchDynamic: true, batchBroadcasts: true, level: 'disabled' as const };
+  await a.put(key, { model: a.optimizedPath!(key)!, info });
+  assert.is(await a.get(key), undefined);
+  assert.equal(fs.readdirSync(dir), []);
+  const results = await Promise.all([0, 1].map(async () => (await Explainer.load(fx.model, { cache: folderCache(dir) })).attribute(fx.input, options)));
+  const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, options);
+  for (const r of results) assert.equal(Array.from(r.attributions.data), Array.from(fresh.attributions.data));
+  assert.equal(fs.readdirSync(dir).filter((f) => /(tmp|optimized)-/.test(f)), [], 'no temporary file is left');
+});
+
 test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {
   const dir = tempDir('cache-race');
   const base = folderCache(dir);

@@ -56,7 +56,7 @@ function trim(dir: string, { maxBytes, maxEntries }: Limits, keep: string): void
     }
     const entry = /^([0-9a-f]{64})\.(onnx|json|probe\.json)$/.exec(name)?.[1];
     if (!entry) {
-      if (/\.(tmp|optimized)-\d+$/.test(name) && now - st.mtimeMs > STALE_MS) fs.rmSync(file, { force: true });
+      if (/\.(tmp|optimized)-\d+(-[0-9a-f]+)?$/.test(name) && now - st.mtimeMs > STALE_MS) fs.rmSync(file, { force: true });
       continue;
     }
     const e = entries.get(entry) ?? { files: [], bytes: 0, used: 0 };
@@ -128,15 +128,16 @@ function codeVersion(): string {
 export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaultCacheLimit(), maxEntries = MAX_ENTRIES }: Partial<Limits> = {}): GraphCache {
   if (!(maxBytes >= 0) || !(maxEntries >= 0)) throw new ExplainError(`cache limits ${maxBytes} bytes and ${maxEntries} entries must be numbers ≥ 0`);
   const limits = { maxBytes, maxEntries };
+  // Temporary names hold the pid and a random part: processes of two containers sharing the folder may have one pid.
+  const unique = () => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
   const write = (file: string, data: string | Uint8Array) => {
-    const tmp = `${file}.tmp-${process.pid}`;
+    const tmp = `${file}.tmp-${unique()}`;
     fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, file);
   };
   // onnxruntime's optimised graphs hold weights reordered for this CPU's vector width.
   const prefix = `${codeVersion()}; ${process.arch} ${os.cpus()[0]?.model ?? ''}`;
   const fileOf = (key: string) => path.join(dir, sha256(`${prefix}\n${key}`));
-  const optimizedTmp = (key: string) => `${fileOf(key)}.optimized-${process.pid}`;
   return {
     async modelId(source, external = []) {
       const hash = crypto.createHash('sha256').update(typeof source === 'string' ? fs.readFileSync(source) : source);
@@ -158,9 +159,11 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
       const base = fileOf(key);
       try {
         fs.mkdirSync(dir, { recursive: true });
-        const optimized = optimizedTmp(key);
-        if (fs.existsSync(optimized)) fs.renameSync(optimized, `${base}.onnx`);
-        else write(`${base}.onnx`, graph.model);
+        // A path is onnxruntime's optimised graph (optimizedPath), which becomes the entry: the entry's
+        // info describes that graph, so none is stored where the file is gone.
+        if (typeof graph.model !== 'string') write(`${base}.onnx`, graph.model);
+        else if (fs.existsSync(graph.model)) fs.renameSync(graph.model, `${base}.onnx`);
+        else return;
         write(`${base}.json`, JSON.stringify({ key, info: graph.info }));
         trim(dir, limits, path.basename(base));
       } catch {
@@ -190,7 +193,7 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
       try {
         fs.mkdirSync(dir, { recursive: true });
         fs.accessSync(dir, fs.constants.W_OK);
-        return optimizedTmp(key);
+        return `${fileOf(key)}.optimized-${unique()}`;
       } catch {
         return undefined;
       }
