@@ -2,16 +2,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer, TensorData } from '../runtime';
-import { checkOutput, fileError } from '../runtime/node/files';
+import { checkOutput, fileError, removeStaleTemporaries } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
-import { baselineArg, commonOptions, loadInput, modelArg, modelOptions, runOptions } from './main';
+import { baselineArg, commonOptions, jointOut, loadInput, modelArg, modelOptions, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
-  --out-dir OUT         one NAME.npy of attributions per input; inputs whose output exists are
-                        skipped, so an interrupted run resumes where it stopped
+  --out-dir OUT         one NAME.npy of attributions per input (joint attribution: NAME.INPUT.npy per
+                        explained input); inputs whose outputs exist are skipped, so an interrupted
+                        run resumes where it stopped
   --batch-size B        inputs per run (default 16): memory stays bounded by one batch`;
 
 /** Flags of the folder mode, besides attribute's own. */
@@ -29,7 +30,9 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const target = p.flags.get('target') as string | undefined;
   let names: string[];
   try {
-    names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f)).sort();
+    // Files, and links to files: a folder named x.npy is no input.
+    const isFile = (f: string) => fs.statSync(path.join(inDir, f), { throwIfNoEntry: false })?.isFile();
+    names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f) && isFile(f)).sort();
   } catch (e) {
     throw fileError(e, inDir);
   }
@@ -40,9 +43,12 @@ export async function attributeDir(p: Parsed): Promise<void> {
   // The folder is made with the first output, so a run that fails before leaves none behind.
   const same = (a: fs.Stats, b: fs.Stats) => a.ino === b.ino && a.dev === b.dev;
   if (fs.existsSync(outDir) && same(fs.statSync(outDir), fs.statSync(inDir))) throw new ExplainError(`--out-dir ${outDir} is the input folder; choose another`);
-  const todo = names.filter((f) => !fs.existsSync(outOf.get(f)!));
-  if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
+  // Joint attribution writes NAME.<input>.npy per explained input, as --out does; an input is done when all are there.
+  const outputs = (f: string) => (ex.joint ? ex.explainedNames.map((i) => jointOut(outOf.get(f)!, i)) : [outOf.get(f)!]);
+  const todo = names.filter((f) => !outputs(f).every((o) => fs.existsSync(o)));
+  if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
+  removeStaleTemporaries(outDir, new Set(names.flatMap((f) => outputs(f).map((o) => path.basename(o)))));
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
   const baselineFile = p.flags.get('baseline') as string | undefined;
@@ -61,14 +67,15 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
     const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile) } : {}) });
-    const size = r.attributions.data.length / rows.length;
+    const parts = ex.joint ? ex.explainedNames.map((i) => r.inputAttributions![i]) : [r.attributions];
     fs.mkdirSync(outDir, { recursive: true });
-    chunk.forEach((f, k) => {
-      const out = outOf.get(f)!;
+    chunk.forEach((f, k) => outputs(f).forEach((out, i) => {
+      const t = parts[i];
+      const size = t.data.length / rows.length;
       checkOutput(out, '--out-dir', [model, path.join(inDir, f), baselineFile]);
-      writeNpy(out, r.attributions.data.slice(k * size, (k + 1) * size), [1, ...r.attributions.dims.slice(1)]);
-    });
+      writeNpy(out, t.data.slice(k * size, (k + 1) * size), [1, ...t.dims.slice(1)]);
+    }));
     bar?.(start + chunk.length, todo.length);
   }
-  console.log(`wrote ${todo.length} attribution files to ${outDir}`);
+  console.log(`wrote ${todo.length * (ex.joint ? ex.explainedNames.length : 1)} attribution files to ${outDir}`);
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
@@ -17,6 +18,8 @@ const rows = Array.from({ length: 5 }, (_, k) => Float32Array.from(fx.input.data
 fs.mkdirSync(at('in'));
 rows.forEach((r, k) => writeNpy(at('in', `x${k}.npy`), r, [1, ...rowDims]));
 fs.writeFileSync(at('in', 'notes.txt'), 'not an input');
+// A folder named as an input is none (it stopped the run).
+fs.mkdirSync(at('in', 'folder.npy'));
 
 test('folder mode: one output per input, in batches, equal to each input explained alone', async () => {
   const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2', '--cache-dir', at('cache'), '--threads', '1']);
@@ -46,9 +49,14 @@ test('folder mode with --baseline 0.5 (a constant baseline, as in attribute): ea
   }
 });
 
-test('folder mode resumes: outputs that exist are skipped, the missing ones written', async () => {
+test('folder mode resumes: outputs that exist are skipped, the missing ones written, and the temporary file of a run killed while writing goes', async () => {
   fs.rmSync(at('out', 'x1.npy'));
   fs.rmSync(at('out', 'x4.npy'));
+  // A process that has ended left one temporary file; a running one (this) is writing another.
+  const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout.trim();
+  fs.writeFileSync(at('out', `.x1.npy.tmp-${ended}-1700000000000`), 'half');
+  const writing = at('out', `.x4.npy.tmp-${process.pid}-1700000000000`);
+  fs.writeFileSync(writing, 'being written');
   const kept = fs.statSync(at('out', 'x0.npy'));
   const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out'), '--method', 'deeplift', '--target', '2', '--batch-size', '2']);
   assert.is(r.code, 0, r.err.join('|'));
@@ -56,11 +64,12 @@ test('folder mode resumes: outputs that exist are skipped, the missing ones writ
   assert.ok(r.out.some((l) => l.startsWith('wrote 2 attribution files')), r.out.join('\n'));
   const again = fs.statSync(at('out', 'x0.npy'));
   assert.equal([again.ino, again.mtimeMs], [kept.ino, kept.mtimeMs], 'an existing output is not rewritten');
-  assert.equal(fs.readdirSync(at('out')).sort(), ['x0.npy', 'x1.npy', 'x2.npy', 'x3.npy', 'x4.npy']);
+  assert.equal(fs.readdirSync(at('out')).sort(), [path.basename(writing), 'x0.npy', 'x1.npy', 'x2.npy', 'x3.npy', 'x4.npy']);
+  fs.rmSync(writing);
 });
 
 test('folder mode errors: output folder = input folder, no inputs, --input with --input-dir', async () => {
-  const protect = fs.readdirSync(at('in')).map((f) => at('in', f));
+  const protect = fs.readdirSync(at('in')).map((f) => at('in', f)).filter((f) => fs.statSync(f).isFile());
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', path.join(dir, 'in', '.')], /--out-dir .* is the input folder/, protect);
   fs.mkdirSync(at('empty'));
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('empty'), '--out-dir', at('o2')], /--input-dir .*empty: no \.npy, \.png or \.jpg files/, protect);
@@ -75,5 +84,26 @@ test('folder mode errors: output folder = input folder, no inputs, --input with 
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('folder mode with joint attribution (--wrt all) writes NAME.INPUT.npy per explained input, as --out does, each equal to the input explained alone; a rerun skips inputs whose parts are all there', async () => {
+  const two = path.resolve(__dirname, '../../models/multi/two_inputs');
+  const signal = readNpy(path.join(two, 'signal.npy'));
+  const tabular = readNpy(path.join(two, 'tabular.npy'));
+  const width = signal.data.length / signal.dims[0];
+  fs.mkdirSync(at('joint-in'));
+  for (let k = 0; k < 3; k++) writeNpy(at('joint-in', `s${k}.npy`), (signal.data as Float32Array).slice(k * width, (k + 1) * width), [1, ...signal.dims.slice(1)]);
+  writeNpy(at('tab.npy'), (tabular.data as Float32Array).slice(0, tabular.data.length / tabular.dims[0]), [1, ...tabular.dims.slice(1)]);
+  const args = ['attribute', path.join(two, 'model.onnx'), '--wrt', 'all', '--feed', `tabular=${at('tab.npy')}`, '--method', 'deeplift', '--target', '1'];
+  const r = await runCli([...args, '--input-dir', at('joint-in'), '--out-dir', at('joint-out'), '--batch-size', '2']);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(fs.readdirSync(at('joint-out')).sort(), ['s0.signal.npy', 's0.tabular.npy', 's1.signal.npy', 's1.tabular.npy', 's2.signal.npy', 's2.tabular.npy']);
+  const alone = await runCli([...args, '--input', at('joint-in', 's1.npy'), '--out', at('alone.npy')]);
+  assert.is(alone.code, 0, alone.err.join('|'));
+  for (const input of ['signal', 'tabular']) assert.equal(Array.from(readNpy(at('joint-out', `s1.${input}.npy`)).data as Float32Array), Array.from(readNpy(at(`alone.${input}.npy`)).data as Float32Array), input);
+  fs.rmSync(at('joint-out', 's2.tabular.npy'));
+  const again = await runCli([...args, '--input-dir', at('joint-in'), '--out-dir', at('joint-out')]);
+  assert.ok(again.out.includes(`2 of 3 inputs already have an output in ${at('joint-out')}: skipped`), again.out.join('\n'));
+  assert.ok(fs.existsSync(at('joint-out', 's2.tabular.npy')));
+});
 
 test.run();

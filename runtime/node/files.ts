@@ -68,18 +68,41 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
 }
 
 /**
- * Writes a file through a temporary file in the same folder (made if missing) and a rename: a
- * reader never sees half a file, and a link at `file` is replaced, never written through.
+ * Writes a file through a temporary file in the same folder (made if missing), flushed to the disk,
+ * and a rename: a reader never sees half a file, nor does one after a power loss, and a link at
+ * `file` is replaced, never written through.
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(tmp, bytes, { flag: 'wx' });
+    const fd = fs.openSync(tmp, 'wx');
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw fileError(e, file);
+  }
+}
+
+/** Removes the temporary files writeFileAtomic left in `dir` for `names` (a process killed between writing and renaming), where that process is gone. */
+export function removeStaleTemporaries(dir: string, names: Set<string>): void {
+  const gone = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const m = /^\.(.+)\.tmp-(\d+)-\d+$/.exec(f);
+    if (m && names.has(m[1]) && gone(Number(m[2]))) fs.rmSync(path.join(dir, f), { force: true });
   }
 }
