@@ -1,6 +1,9 @@
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { encodeModel } from '../rewriter/proto';
+import { lookupTable } from '../rewriter/lookup-table';
+import { mapMethods } from '../rewriter/maps';
+import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
@@ -21,6 +24,18 @@ methods, 'baseline' with one row per input row; Triton concatenates requests alo
   --max-batch N         largest batch the dynamic batcher forms (default 32)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)`;
 
+/**
+ * The methods Triton serves: one graph whose inputs all hold one row per input row (a path's alphas
+ * and weights do not: integrated gradients is saved by rewrite).
+ */
+export const TRITON_METHODS = [...Object.keys(methods), ...Object.keys(mapMethods)];
+
+/** Why the methods rewrite saves as one graph are not served. */
+const UNSERVED: Record<string, string> = lookupTable({
+  'integrated-gradients': 'takes the path\'s alphas and weights, which are no rows for Triton to batch; onnx-explain rewrite saves its graph',
+  'layer-activation': 'is the model\'s own forward: serve the model with the layer as an output (onnx-explain rewrite saves that graph)',
+});
+
 /** Besides the common flags (main registers both). */
 export const EXPORT_TRITON_FLAGS = { out: true, name: true, 'max-batch': true, shape: true };
 
@@ -30,6 +45,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   if (!repo) throw new ExplainError('export-triton: --out REPO (the model repository folder) is required');
   const options = commonOptions(p);
   const method = options.method ?? 'gradient';
+  if (!TRITON_METHODS.includes(method)) throw new ExplainError(`export-triton: method '${method}' ${UNSERVED[method] ?? 'runs several graphs (or none), where Triton serves one'} (methods: ${TRITON_METHODS.join(', ')})`);
   const name = (p.flags.get('name') as string | undefined) ?? `${path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_')}-${method}`;
   const maxBatch = p.flags.has('max-batch') ? int(p.flags.get('max-batch') as string, '--max-batch') : 32;
   if (maxBatch < 1 || maxBatch > 2 ** 31 - 1) throw new ExplainError(`--max-batch: ${maxBatch} must be from 1 to 2147483647 (Triton's int32)`);

@@ -30,7 +30,7 @@ import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
 import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
-import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP } from './export-triton';
+import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
 import { ownManifest } from '../runtime/node/manifest';
 import { attributeDir, ATTRIBUTE_DIR_FLAGS, ATTRIBUTE_DIR_HELP } from './attribute-dir';
 import { mapMethods } from '../rewriter/maps';
@@ -110,7 +110,7 @@ const HELP: Record<string, string> = lookupTable({
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
-  'export-triton': `${EXPORT_TRITON_HELP}\n${methodHelp(SAVED_METHODS)}\n${COMMON_OPTIONS}`,
+  'export-triton': `${EXPORT_TRITON_HELP}\n${methodHelp(TRITON_METHODS)}\n${COMMON_OPTIONS}`,
   info: `onnx-explain info MODEL [--shape DIMS] [--layers [--feed NAME=FILE]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.

@@ -119,6 +119,13 @@ test('export-triton: a gradient method has no baseline input; bad names and batc
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--name', 'a b'], /model name 'a b' may use letters/, protect);
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--max-batch', '0'], /--max-batch: 0 must be from 1 to 2147483647/, protect);
   await cliFailsWith(['export-triton', fx.model], /--out REPO .* is required/, protect);
+  // Methods rewrite saves but Triton cannot batch, and methods of several graphs, are refused with the reason (help offered them).
+  await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'ig'), '--method', 'integrated-gradients'], /method 'integrated-gradients' takes the path's alphas and weights, which are no rows for Triton to batch; onnx-explain rewrite saves its graph \(methods: gradient, .*grad-cam\)$/, protect);
+  await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'occ'), '--method', 'occlusion'], /method 'occlusion' runs several graphs/, protect);
+  assert.not.ok(fs.existsSync(path.join(dir, 'ig')) || fs.existsSync(path.join(dir, 'occ')));
+  const help = await runCli(['export-triton', '--help']);
+  const offered = help.out.join('\n').match(/--method M +(.*) \(default gradient\)/)![1].split(' | ');
+  assert.equal(offered, ['gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus', 'cam', 'grad-cam', 'guided-grad-cam']);
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
