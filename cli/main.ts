@@ -727,7 +727,7 @@ export function singleWrtArg(p: Parsed, command: string, role: string): string |
 function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?: string; baselineFiles: Record<string, string> } {
   if (flag === undefined || !ex.joint) return { baselineFile: flag, baselineFiles: {} };
   let baselineFile: string | undefined;
-  const baselineFiles: Record<string, string> = {};
+  const baselineFiles: Record<string, string> = lookupTable({});
   for (const item of flag.split(',')) {
     const [name, file] = fs.existsSync(item) ? [item, undefined] : namedValue(item, (n) => ex.explainedNames.includes(n));
     if (file !== undefined && ex.explainedNames.includes(name)) {

@@ -1,5 +1,6 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
+import { lookupTable } from '../rewriter/lookup-table';
 import { computedFrom, descendants, GraphView } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
@@ -257,9 +258,11 @@ export function categoryCodes(input: ModelInput, data: DenseInput, label: string
  * zeros otherwise — with a note. Dynamic sizes of a default follow the explained input's dims of
  * the same name.
  */
-export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, given: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
+export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, feeds: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
   const n = x.dims[0];
-  const out: Record<string, OrtTensor> = {};
+  // Input names are the model's: `constructor` or `__proto__` are names like any other.
+  const given = lookupTable(feeds);
+  const out: Record<string, OrtTensor> = lookupTable({});
   const notes: { name: string; what: string; shown: number[]; file: string }[] = [];
   for (const [name, rowDims] of Object.entries(sideRowDims(inputs, explained, x.dims.slice(1), given, label))) {
     const input = inputs.find((i) => i.name === name)!;
@@ -310,7 +313,8 @@ export function defaultKind(input: ModelInput, rowDims = input.dims.slice(1)): '
 }
 
 /** Row dims (without the batch) of the inputs other than the explained one, for its row dims `rowDims`. */
-export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims: number[], given: Record<string, DenseInput>, label: string): Record<string, number[]> {
+export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims: number[], feeds: Record<string, DenseInput>, label: string): Record<string, number[]> {
+  const given = lookupTable(feeds);
   for (const name of Object.keys(given)) {
     if (name === explained.name) fail(`${label}: --feed ${name}: '${name}' is the explained input (give it with --input)`);
     if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${inputs.map((i) => i.name).join(', ')})`);
@@ -318,7 +322,7 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   // Caches left empty: a mask's length past the explained input's is that of the new tokens alone.
   const caches = inputs.filter(isCacheInput);
   const noPast = caches.length > 0 && caches.every((c) => !given[c.name]);
-  const out: Record<string, number[]> = {};
+  const out: Record<string, number[]> = lookupTable({});
   for (const input of inputs) {
     if (input === explained) continue;
     const data = given[input.name];

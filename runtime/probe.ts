@@ -1,5 +1,6 @@
 import { attrInt } from '../rewriter/attributes';
 import { ExplainError } from '../rewriter/errors';
+import { lookupTable } from '../rewriter/lookup-table';
 import { Constant, GraphView, mapSubgraphs, shapeConstant, subgraphsOf, TensorFacts, valueDependent, valueDescendants } from '../rewriter/graph-view';
 import { AttrType, bytesPerValue, DataType, GraphProto, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, shapeless, TensorProto, toNumber, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { backend, OrtResults, OrtSession, OrtTensor } from './backend';
@@ -66,8 +67,9 @@ export function cpuSession(model: ModelProto): Promise<OrtSession> {
 }
 
 /** Inputs of the given dims, with dim 0 multiplied by `scale`: zeros (or random floats), or the `given` row repeated. */
-function feeds(inputs: InputSpec[], scale: number, random: boolean, given: Record<string, OrtTensor> = {}): Record<string, OrtTensor> {
-  const out: Record<string, OrtTensor> = {};
+function feeds(inputs: InputSpec[], scale: number, random: boolean, fed: Record<string, OrtTensor> = {}): Record<string, OrtTensor> {
+  const given = lookupTable(fed);
+  const out: Record<string, OrtTensor> = lookupTable({});
   let seed = 12345;
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
   for (const i of inputs) {
@@ -242,7 +244,7 @@ async function measuredFacts(model: ModelProto, inputs: InputSpec[], label: stri
   const facts: TensorFacts = { shapes: new Map(), dtypes: new Map(), batchAxis: new Map(), values: new Map(), batchBroadcasts: true, ...(Object.keys(given).length ? { exactInputs: Object.keys(given) } : {}) };
   // Values computed from the inputs' values (token ids, masks) are the probe's, not the user's —
   // but for inputs given without a batch axis, whose one value every row shares.
-  const shared = new Set(inputs.filter((i) => i.unbatched && given[i.name]).map((i) => i.name));
+  const shared = new Set(inputs.filter((i) => i.unbatched && Object.hasOwn(given, i.name)).map((i) => i.name));
   const view = new GraphView(model, label);
   const fromValues = valueDescendants(view, view.inputs.map((i) => i.name ?? '').filter((name) => !shared.has(name)));
   const narrow = unreturnableTensors(model.graph!);

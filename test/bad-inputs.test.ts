@@ -582,6 +582,41 @@ test('tensors named as Object.prototype members (an input toString, constructor 
   }
 });
 
+// Side inputs were looked up in plain objects: an unfed 'constructor' found Object's constructor (exit 2 in every
+// command), a fed '__proto__' set the feeds' prototype, and a joint baseline of 'constructor' was "given twice".
+test('a second input named as an Object.prototype member (constructor, toString, __proto__) is fed, defaulted and explained jointly as any other; an output named __proto__, which onnxruntime\'s JavaScript API cannot return, is refused in one line', async () => {
+  const W = Float32Array.from({ length: 12 }, (_, k) => Math.sin(k + 1));
+  const x = Float32Array.from([0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.2, 0.9]);
+  const side = Float32Array.from([0.3, -0.2, 0.4, 1, 2, 3]);
+  const model = (name: string, output = 'y'): ModelProto => ({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'g', initializer: [makeTensor('W', [4, 3], W, DataType.FLOAT)],
+      node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['xw'] }, { op_type: 'Mul', input: ['xw', name], output: [output] }],
+      input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo(name, DataType.FLOAT, ['N', 3])], output: [valueInfo(output, DataType.FLOAT, ['N', 3])],
+    },
+  });
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    const ex = await Explainer.load(encodeModel(model(name)), { wrt: 'x', warn: () => {} });
+    // y_t = (x·W)_t · s_t: ∂y_1/∂x_k = W[k, 1]·s_1.
+    const fed = await ex.attribute({ x: { data: x, dims: [2, 4] }, [name]: { data: side, dims: [2, 3] } }, { target: 1 });
+    assert.ok(relL2(fed.attributions.data as Float32Array, Float32Array.from(x, (_, k) => W[(k % 4) * 3 + 1] * side[Math.floor(k / 4) * 3 + 1])) < 1e-6, `${name}: fed`);
+    const unfed = await ex.attribute({ data: x, dims: [2, 4] }, { target: 1 });
+    assert.equal(Array.from(unfed.attributions.data), new Array(8).fill(0), `${name}: unfed, zeros`);
+    const joint = await Explainer.load(encodeModel(model(name)), { wrt: 'all' });
+    const both = await joint.attribute({ x: { data: x, dims: [2, 4] }, [name]: { data: side, dims: [2, 3] } }, { method: 'deeplift', target: 1, baselines: { x: 0, [name]: 0.5 } });
+    const y = (xs: ArrayLike<number>, s: number[], row: number) => [0, 1, 2, 3].reduce((a, k) => a + xs[row * 4 + k] * W[k * 3 + 1], 0) * s[row];
+    for (const row of [0, 1]) {
+      const sum = [...both.inputAttributions!.x.data.subarray(row * 4, row * 4 + 4), both.inputAttributions![name].data[row * 3 + 1]].reduce((a, v) => a + v, 0);
+      assert.ok(Math.abs(sum - (y(x, [side[1], side[4]], row) - 0)) < 1e-5, `${name}: joint DeepLIFT row ${row} sums to f(x) − f(x⁰)`);
+    }
+  }
+  const bytes = encodeModel(model('s', '__proto__'));
+  fs.writeFileSync(at('proto-output.onnx'), bytes);
+  await apiFails(() => Explainer.load(bytes), /output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name/, 'output __proto__');
+  await cliFails(['info', at('proto-output.onnx')], /output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name .*; rename the output$/);
+});
+
 // The README says options the run would not use are refused: these were accepted and ignored.
 test('CLI: options the method or the model would not use are refused in one line (an empty baseline too); --seed applies to any method inside --noise-tunnel', async () => {
   const run = ['attribute', mlp.model, '--input', MLP_INPUT];
@@ -590,7 +625,7 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails([...run, '--maxpool-rule', 'shapley'], /--maxpool-rule applies to deeplift and deeplift-shap, not to method 'gradient'/);
   await cliFails([...run, '--method', 'deeplift', '--lrp-maxpool', 'epsilon'], /--lrp-maxpool applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'deeplift'/);
   await cliFails([...run, '--seed', '4'], /--seed applies to occlusion, .* and gradient-shap \(or to any method with --noise-tunnel\), not to method 'gradient'/);
-  await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output; it is explained as it is/);
+  await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output \(nor, for LRP, a Sigmoid's\); it is explained as it is/);
   await cliFails([...run, '--method', 'deeplift', '--baseline', ''], /--baseline: an empty value/);
   // And options a run read and ignored (an ad-hoc sweep): drawing options without a figure, image options on arrays, …
   await cliFails([...run, '--sign', 'positive', '--out', at('never.npy')], /--sign applies to figures \(--out FIG\.png\)$/);
