@@ -928,13 +928,16 @@ export class Explainer {
           // This session only writes onnxruntime's optimised graph; the runs, this call's included,
           // read that graph from the cache, so that a result does not depend on whether the cache
           // held it (the two sessions round differently on extreme inputs).
-          const writer = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level, parallel: info.parallel })
-            .catch((e) => { throw runError(e, this.label); });
-          await writer.release();
-          // Read as written: optimising the optimised graph again changes nothing but the time to open it.
-          await this.cache!.store.put(cacheKey!, { model: optimized, info: { ...info, level: 'disabled' } });
-          const stored = await fromCache();
-          if (stored) return stored;
+          const written = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level, parallel: info.parallel })
+            .then((writer) => writer.release().then(() => true), () => false);
+          // A writer that failed (a full disk, a folder whose access check passes only for root) leaves
+          // the graph uncached, its partial file to the cache's trim; the session below reports the model's own errors.
+          if (written) {
+            // Read as written: optimising the optimised graph again changes nothing but the time to open it.
+            await this.cache!.store.put(cacheKey!, { model: optimized, info: { ...info, level: 'disabled' } });
+            const stored = await fromCache();
+            if (stored) return stored;
+          }
         }
         const session = await this.createSession(sessionModel(model), info.level, info.parallel);
         if (cacheKey && !optimized) await this.cache!.store.put(cacheKey, { model: encodeModel(model), info });

@@ -195,6 +195,17 @@ test('processes with one pid (containers sharing the folder) filling one entry a
   assert.equal(fs.readdirSync(dir).filter((f) => /(tmp|optimized)-/.test(f)), [], 'no temporary file is left');
 });
 
+test('a cache folder onnxruntime cannot write its optimised graph to (a full disk; a folder whose access check passes only for root) leaves the graph uncached: the result as without the cache', async () => {
+  const dir = tempDir('cache-unwritable');
+  const base = folderCache(dir);
+  // A path onnxruntime cannot open for writing, as in /sys or on a full disk.
+  const cache: GraphCache = { ...base, optimizedPath: () => path.join(dir, 'no-such-folder', 'graph.onnx') };
+  const r = await (await Explainer.load(fx.model, { cache })).attribute(fx.input, options);
+  const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, options);
+  assert.equal(Array.from(r.attributions.data), Array.from(fresh.attributions.data));
+  assert.not.ok(fs.readdirSync(dir).some((f) => f.endsWith('.onnx')), 'no entry stored');
+});
+
 test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {
   const dir = tempDir('cache-race');
   const base = folderCache(dir);
