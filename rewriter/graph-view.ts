@@ -233,9 +233,15 @@ export class GraphView {
   nodeLabel(copy: NodeProto): string {
     const node = this.copies.get(copy) ?? copy;
     const domain = node.domain && node.domain !== 'ai.onnx' ? node.domain : '';
-    const op = domain ? `${domain}.${node.op_type}` : node.op_type;
-    return `node '${node.name || node.output?.[0]}' (${op}, opset ${this.opsets.get(domain) ?? this.opset})`;
+    const op = domain ? `${domain}.${node.op_type}` : node.op_type || 'no op type';
+    return `${namedNode(node)} (${op}, opset ${this.opsets.get(domain) ?? this.opset})`;
   }
+}
+
+/** "node 'NAME'" by its name, else its first output's; a node with neither says so. */
+function namedNode(node: NodeProto): string {
+  const name = node.name || node.output?.find(Boolean);
+  return name ? `node '${name}'` : 'a node without a name or output';
 }
 
 /** Ops whose first output has the largest rank of their inputs (broadcasting element-wise ops and normalisations). */
@@ -285,7 +291,7 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
     if (waiting.length === pending.length) {
       const n = waiting[0];
       const missing = (n.input ?? []).filter((x) => !available.has(x));
-      throw new ExplainError(`${label}: node '${n.name || n.output?.[0]}' (${n.op_type}) reads '${missing[0]}', which no node, input or initializer produces (or the graph has a cycle)`);
+      throw new ExplainError(`${label}: ${namedNode(n)} (${n.op_type || 'no op type'}) reads '${missing[0]}', which no node, input or initializer produces (or the graph has a cycle)`);
     }
     pending = waiting;
   }

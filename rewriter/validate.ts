@@ -1,8 +1,26 @@
 import { attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView, shapeConstant } from './graph-view';
-import { AttrType, DataType, FLOAT8_TYPES, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
+import { AttrType, DataType, declaredDims, FLOAT8_TYPES, NodeProto, TensorProto, tensorDims, tensorValues } from './proto';
 import { lookupTable } from './lookup-table';
+
+/**
+ * Declarations onnxruntime refuses when it loads the model, named here first (its messages name a
+ * C++ source line, or no tensor): a graph output that nothing computes, and an input whose
+ * initializer (its default value) has another shape than the input declares.
+ */
+export function validateDeclarations(view: GraphView): void {
+  const { graph, label } = view;
+  const known = new Set([...view.producer.keys(), ...view.initializers.keys(), ...(graph.input ?? []).map((i) => i.name)]);
+  const ghost = (graph.output ?? []).find((o) => !known.has(o.name));
+  if (ghost) throw new ExplainError(`${label}: output '${ghost.name}' is computed by no node, nor is it an input or initializer`);
+  for (const input of graph.input ?? []) {
+    const t = view.initializers.get(input.name ?? '');
+    if (!t || !input.type?.tensor_type?.shape) continue;
+    const [declared, held] = [declaredDims(input), tensorDims(t)];
+    if (declared.length !== held.length || declared.some((d, k) => d >= 0 && d !== held[k])) throw new ExplainError(`${label}: input '${input.name}' is declared [${declared.map((d) => (d < 0 ? '?' : d))}], but its initializer (the input's default value) holds [${held}]`);
+  }
+}
 
 /**
  * Checks node attributes against the ONNX operator specs and the tensor shapes that follow from

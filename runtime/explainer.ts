@@ -15,7 +15,7 @@ import { quantizePerRow, readPerRow } from '../rewriter/dynamic-quantization';
 import { canonicalForm } from '../rewriter/canonical-form';
 import { parseModel } from '../rewriter/model-io';
 import { staticLoopsAndSequences } from '../rewriter/static-loops';
-import { validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
+import { validateDeclarations, validateGraph, validateProbed, validateWeights } from '../rewriter/validate';
 import { DataType, encodeModel, isFloatType, isTensorValue, ModelProto, NodeProto, toNumber } from '../rewriter/proto';
 import { isViewNode, withBatchAxis, withRowAxis, withSampleAxis } from '../rewriter/batchless-inputs';
 import { cutAtEmbedding, Embedding } from '../rewriter/embedding';
@@ -286,6 +286,7 @@ export class Explainer {
     // onnxruntime's JavaScript API gathers results in a plain object, where that name sets the object's prototype instead.
     if ((read.graph?.output ?? []).some((o) => o.name === '__proto__')) throw new ExplainError(`${label}: output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name (its results object takes it for its prototype); rename the output`);
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
+    validateDeclarations(original);
     const declared = modelInputs(original);
     const chosen = explainedInputs(original, declared, wrt, label, fed);
     // --wrt all leaves out float inputs without a batch axis (a policy's observation vector beside per-move rows): said so.

@@ -1,11 +1,15 @@
 import { ExplainError } from '../rewriter/errors';
 
+/** The C++ source line and function onnxruntime puts before some messages ("/onnxruntime_src/…/graph.cc:1555 void onnxruntime::Graph::…() "). */
+const SOURCE_LOCATION = /\/\S+\.(?:cc|cpp|h):\d+ [^()]*\([^()]*\)(?: const)? /g;
+
 /**
- * The first line of an error's message, with the axes onnxruntime lists below its "Got invalid
+ * The first line of an error's message, without onnxruntime's source locations, with the axes onnxruntime lists below its "Got invalid
  * dimensions for input" line (`index: 0 Got: 1 Expected: 0`), which say what is wrong.
  */
 export function firstLine(e: unknown): string {
-  const [first, ...rest] = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim());
+  const [line, ...rest] = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim());
+  const first = line.replace(SOURCE_LOCATION, '');
   const axes = rest.filter((l) => /^index: \d+ Got: -?\d+ Expected: -?\d+$/.test(l));
   return axes.length ? `${first}: ${axes.join('; ')}` : first;
 }

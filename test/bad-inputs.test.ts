@@ -11,6 +11,7 @@ import { Explainer } from '../runtime';
 import { backend } from '../runtime/backend';
 import { makeOrtTensor } from '../runtime/ort-types';
 import { probeFacts } from '../runtime/probe';
+import { firstLine } from '../runtime/run-errors';
 import { writeNpy } from '../runtime/node/npy-file';
 import { apiFailsWith, cliFailsWith, oneLine, runCli, snapshot, tempDir, writeRawNpy } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
@@ -615,6 +616,24 @@ test('a second input named as an Object.prototype member (constructor, toString,
   fs.writeFileSync(at('proto-output.onnx'), bytes);
   await apiFails(() => Explainer.load(bytes), /output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name/, 'output __proto__');
   await cliFails(['info', at('proto-output.onnx')], /output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name .*; rename the output$/);
+});
+
+// onnxruntime refused these at load with exit 2 (an initializer's shape) or a C++ source line in the message (an
+// output nothing computes); a node without a name or output was named 'undefined'.
+test('declarations onnxruntime refuses are named in one line first: an output nothing computes, an input whose initializer has another shape; a nameless node is said to be one; onnxruntime\'s C++ source locations are cut from its messages', async () => {
+  const W = makeTensor('W', [3, 2], new Float32Array(6).fill(0.5), DataType.FLOAT);
+  const model = (graph: Partial<NonNullable<ModelProto['graph']>>): string => {
+    const file = at(`declared-${Object.keys(graph).join('-')}-${(graph.output ?? [])[1]?.name ?? ''}.onnx`);
+    fs.writeFileSync(file, encodeModel({
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+      graph: { name: 'g', initializer: [W], node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 2])], ...graph },
+    }));
+    return file;
+  };
+  await cliFails(['info', model({ output: [valueInfo('y', DataType.FLOAT, ['N', 2]), valueInfo('ghost', DataType.FLOAT, ['N', 2])] })], /: output 'ghost' is computed by no node, nor is it an input or initializer$/);
+  await cliFails(['attribute', model({ input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('W', DataType.FLOAT, [4, 2])] }), '--input', MLP_INPUT], /: input 'W' is declared \[4,2\], but its initializer \(the input's default value\) holds \[3,2\]$/);
+  await cliFails(['info', model({ node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y'] }, { input: ['nothing'] }] })], /: a node without a name or output \(no op type\) reads 'nothing', which no node, input or initializer produces/);
+  assert.is(firstLine(new Error('/onnxruntime_src/onnxruntime/core/graph/graph.cc:1555 void onnxruntime::Graph::InitializeStateFromModelFileGraphProto() This is an invalid model. Graph output (g) does not exist in the graph.')), 'This is an invalid model. Graph output (g) does not exist in the graph.');
 });
 
 // The README says options the run would not use are refused: these were accepted and ignored.
