@@ -166,7 +166,7 @@ test('--help for each command prints its flags; top-level help lists the methods
   assert.equal(none.err, ['onnx-explain: error: no command given (the usage above; onnx-explain COMMAND --help for each)']);
 });
 
-test('rewrite --help and export-triton --help list exactly the methods whose one graph can be saved', async () => {
+test('rewrite --help lists exactly the methods whose one graph can be saved, export-triton --help those of them whose graph takes rows only', async () => {
   const fx = loadFixture('resnet_bn');
   const ex = await Explainer.load(fx.model);
   const layer = '/body/body.4/relu2/Relu_output_0';
@@ -176,9 +176,16 @@ test('rewrite --help and export-triton --help list exactly the methods whose one
     const options = Object.fromEntries(Object.entries({ method, ...needs }).filter(([, v]) => v !== undefined)) as AttributeOptions;
     if (await ex.graph(fx.input.dims.slice(1), options).then(() => true, (e: Error) => (assert.match(e.message, /cannot save it as one/, `${method}: ${e.message}`), false))) saved.push(method);
   }
-  for (const command of ['rewrite', 'export-triton']) {
+  const offered = async (command: string) => {
     const line = (await runCli([command, '--help'])).out.join('\n').split('\n').find((l) => l.trim().startsWith('--method M'))!;
-    assert.equal(line.replace(/\(default gradient\)/, '').split(/--method M|\|/).map((m) => m.trim()).filter(Boolean), saved, command);
+    return line.replace(/\(default gradient\)/, '').split(/--method M|\|/).map((m) => m.trim()).filter(Boolean);
+  };
+  assert.equal(await offered('rewrite'), saved);
+  const served = await offered('export-triton');
+  assert.equal(served, saved.filter((m) => served.includes(m)), 'export-triton offers saved methods, in the same order');
+  for (const method of saved.filter((m) => !served.includes(m))) {
+    const r = await runCli(['export-triton', fx.model, '--method', method, '--out', path.join(dir, 'not-served')]);
+    assert.match(r.err.join('\n'), /rows for Triton to batch|the model's own forward/, method);
   }
 });
 
