@@ -89,7 +89,7 @@ const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'C
 const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Transpose', 'Resize', 'Upsample', 'Slice', 'Split']);
 
 /**
- * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] (spatial size
+ * Grad-CAM's layer where none is given: the last convolution's feature map [N, C, …] computed from `input` (spatial size
  * above 1) that `from` depends on, taken on through the activations, normalisations, residual
  * additions and gates that follow it while they keep its shape — a ResNet's layer4 output, the layer
  * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`. A map that `from`
@@ -99,12 +99,14 @@ const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Id
  * pooling over the spatial axes after that convolution (not a squeeze-and-excitation gate's, which
  * comes before it) gives its input instead: the map its head reads.
  */
-export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string): { layer: string; source: string } | undefined {
+export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynamic: boolean, from: string, input: string): { layer: string; source: string } | undefined {
+  // Only maps computed from the explained input (a two-branch model's other branch is no map of it).
+  const fromInput = differentiable(view, facts, [input]);
   const same = (a: string, b: string) => facts.shapes.get(a)?.join() === facts.shapes.get(b)?.join();
   const leads = (t: string) => differentiable(view, facts, [t]).has(from);
   const map = (t: string) => {
     const shape = facts.shapes.get(t);
-    return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && leads(t);
+    return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && fromInput.has(t) && leads(t);
   };
   // A Concat places each input's values apart too (a detector's heads joined into one list of anchors).
   const passesValues = (n: NodeProto, t: string) => !n.domain && (n.op_type === 'Concat' || (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t)));

@@ -757,7 +757,7 @@ export class Explainer {
   async camLayer(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
     const { from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from)?.layer;
+    return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from, this.input.name)?.layer;
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
@@ -840,7 +840,7 @@ export class Explainer {
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     this.targetSpace(prepared, output, from, options);
     if (map && GRAD_CAMS.has(options.method!) && options.layer === undefined && !this.joint) {
-      const chosen = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from);
+      const chosen = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from, this.input.name);
       camNote = chosen && `${options.method}: layer '${chosen.layer}', ${chosen.source} (--layer picks another)`;
       if (camNote) this.warnOnce(camNote);
       options = { ...options, layer: chosen?.layer };

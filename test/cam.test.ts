@@ -460,4 +460,28 @@ test('a Keras-style pooling (Transpose to channels last, mean over height and wi
   assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
 });
 
+
+// A two-input model (an EEG branch and an ECG branch, each Conv → Relu → GlobalAveragePool, concatenated
+// into one head): the default layer was the last pooled map in graph order whatever input was explained,
+// so `--wrt eeg` drew the ECG branch's map (Garyneil/emotion_rt). It is now a map computed from the explained input.
+test('Grad-CAM without a layer on a two-branch model takes a map of the explained input', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'two');
+  const branch = (x: string, cin: number, seed: number, name: string) => {
+    const act = em.rename(em.op('Relu', [em.op('Conv', [x, em.constFloat(Array.from({ length: 4 * cin * 3 }, (_, i) => Math.sin(i * seed) * 0.5), [4, cin, 3])], { kernel_shape: [3], pads: [1, 1], strides: [1] })]), name);
+    return em.op('Flatten', [em.op('GlobalAveragePool', [act])]);
+  };
+  const joined = em.op('Concat', [branch('a', 3, 0.37, 'mapA'), branch('b', 1, 0.71, 'mapB')], { axis: 1 });
+  em.rename(em.op('Gemm', [joined, em.constFloat(Array.from({ length: 24 }, (_, i) => Math.cos(i * 0.9)), [8, 3])]), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'two', node: em.nodes, initializer: em.initializers, input: [valueInfo('a', DataType.FLOAT, ['N', 3, 'T']), valueInfo('b', DataType.FLOAT, ['N', 1, 'T'])], output: [{ name: 'y' }] } });
+  const a = { data: Float32Array.from({ length: 2 * 3 * 10 }, (_, i) => Math.cos(i * 0.47)), dims: [2, 3, 10] };
+  const b = { data: Float32Array.from({ length: 2 * 10 }, (_, i) => Math.sin(i * 0.29)), dims: [2, 1, 10] };
+  for (const [wrt, x, feeds, layer] of [['a', a, { b }, 'mapA'], ['b', b, { a }, 'mapB']] as const) {
+    const ex = await Explainer.load(model, { warn: () => {}, wrt });
+    const chosen = await ex.attribute(x, { method: 'grad-cam', target: 1, feeds });
+    assert.equal(ex.warnings.filter((w) => !/the map is zero at every position for row/.test(w)), [`grad-cam: layer '${layer}', the feature map the global pooling reads (--layer picks another)`]);
+    const given = await ex.attribute(x, { method: 'grad-cam', target: 1, feeds, layer });
+    assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
+  }
+});
+
 test.run();
