@@ -376,4 +376,39 @@ test('info lists every input with its role: both float inputs explained (one wit
   assert.ok(r.out.includes('  /Tanh_output_0 [N, 6] (Tanh)') && r.out.includes('  /pool/MaxPool_output_0 [N, 3, 6] (MaxPool)'), r.out.join('\n'));
 });
 
+// Joint DeepLIFT refused every step on the path statically (a TF-Lattice ensemble's missing-value gates, Equal → Cast),
+// where one explained input runs both passes and checks that the step keeps its value.
+test('joint DeepLIFT through a mask computed from one input: exact where the mask keeps its value on both passes (all inputs at their baselines), refused naming the step and row where it does not', async () => {
+  const W = [0.5, -1, 2];
+  const V = [1.5, 0.25, -0.75];
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'masked', initializer: [makeTensor('W', [3, 1], Float32Array.from(W), DataType.FLOAT), makeTensor('V', [3, 1], Float32Array.from(V), DataType.FLOAT), makeTensor('five', [], Float32Array.from([5]), DataType.FLOAT)],
+      node: [
+        { op_type: 'Less', input: ['b', 'five'], output: ['kept'] }, { op_type: 'Cast', input: ['kept'], output: ['m'], attribute: [{ name: 'to', type: 2, i: DataType.FLOAT }] },
+        { op_type: 'Mul', input: ['a', 'm'], output: ['am'] }, { op_type: 'MatMul', input: ['am', 'W'], output: ['aw'] },
+        { op_type: 'MatMul', input: ['b', 'V'], output: ['bv'] }, { op_type: 'Add', input: ['aw', 'bv'], output: ['y'] },
+      ],
+      input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('b', DataType.FLOAT, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 1])],
+    },
+  });
+  const ex = await Explainer.load(model, { wrt: 'all' });
+  const a = { data: Float32Array.from([1, 2, -1, 0.5, -0.5, 3]), dims: [2, 3] };
+  const b = { data: Float32Array.from([0.5, -2, 4, 1, 3, -1]), dims: [2, 3] };
+  const r = await ex.attribute({ a, b }, { method: 'deeplift', target: 0 });
+  // Every b is below 5 on both passes (baselines 0): y = a·W + b·V, attributions a_i·W_i and b_j·V_j.
+  assert.ok(relL2(r.inputAttributions!.a.data, Float32Array.from(a.data, (v, k) => v * W[k % 3])) < 1e-6, 'a');
+  assert.ok(relL2(r.inputAttributions!.b.data, Float32Array.from(b.data, (v, k) => v * V[k % 3])) < 1e-6, 'b');
+  const moved = { data: Float32Array.from([0.5, -2, 4, 1, 7, -1]), dims: [2, 3] };
+  await rejects(() => ex.attribute({ a, b: moved }, { method: 'deeplift', target: 0 }), /differs between the input's and the reference's passes on row 1/);
+  // A baseline of b above 5 where the input is above 5 keeps the mask there.
+  const held = await ex.attribute({ a, b: moved }, { method: 'deeplift', target: 0, baselines: { b: { data: Float32Array.from([0, 0, 0, 0, 6, 0]), dims: [2, 3] } } });
+  const f = (as: ArrayLike<number>, bs: number[], row: number) => [0, 1, 2].reduce((acc, k) => acc + (bs[row * 3 + k] < 5 ? as[row * 3 + k] * W[k] : 0) + bs[row * 3 + k] * V[k], 0);
+  for (const row of [0, 1]) {
+    const total = [...held.inputAttributions!.a.data.subarray(row * 3, row * 3 + 3), ...held.inputAttributions!.b.data.subarray(row * 3, row * 3 + 3)].reduce((acc, v) => acc + v, 0);
+    assert.ok(Math.abs(total - (f(a.data, Array.from(moved.data), row) - f(new Float32Array(6), [0, 0, 0, 0, 6, 0], row))) < 1e-5, `row ${row}: ${total}`);
+  }
+});
+
 test.run();

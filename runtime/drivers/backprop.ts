@@ -39,8 +39,8 @@ export const backprop: Driver = {
     const values = { [ex.input.name]: x, ...side };
     const given = reference && (options.baseline || options.baselines) ? ex.referenceFeeds(options, values, true) : undefined; // checks their shapes
     const zeroBaseline = reference && Object.values(given ?? {}).every((b) => (b.data as Float32Array).every((v) => v === 0));
-    // Steps on the path (a mask computed from the input) are checked on this input and baseline; a walk to a layer or of several inputs refuses them.
-    const steps = reference && options.layer === undefined && !ex.joint ? await ex.inputSteps(rowDims, options) : undefined;
+    // Steps on the path (a mask computed from the input) are checked on this input and baseline (every explained input's); a walk to a layer refuses them.
+    const steps = reference && options.layer === undefined ? await ex.inputSteps(rowDims, options) : undefined;
     if (steps) await checkStepsKept(ex, x, options, steps, rowLabel);
     const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
     // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in

@@ -13,7 +13,11 @@ import { tensorsAt } from './forward';
 export async function checkStepsKept(ex: Explainer, x: OrtTensor, options: AttributeOptions, steps: { reads: string[]; said: string }, rowLabel: (row: number) => string = (row) => `row ${row}`): Promise<void> {
   const run = await tensorsAt(ex, x.dims.slice(1), steps.reads, options.onehotAxis, options.feeds);
   const { facts, batchDynamic } = await ex.prepare(x.dims.slice(1), options.onehotAxis, options.feeds);
-  const [atX, atRef] = [await run(x), await run(ex.baselineFor(options.baseline, x, false))];
+  const x0 = ex.baselineFor(options.baseline, x, false);
+  // Joint attribution's reference pass takes every explained input to its baseline.
+  const side = ex.sideFeeds(x, options.feeds);
+  const sideRef = Object.fromEntries(ex.explained.slice(1).map((i) => [i.name, ex.baselineFor(options.baselines?.[i.name], side[i.name], false, i.name)]));
+  const [atX, atRef] = [await run(x, side), await run(x0, { ...ex.sideFeeds(x0, options.feeds), ...sideRef })];
   for (const t of steps.reads) {
     const [a, b] = [atX[t].data, atRef[t].data];
     const k = Array.prototype.findIndex.call(a, (v: number, i: number) => v !== b[i]);
