@@ -1,7 +1,7 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
 import { ExplainError } from '../rewriter/errors';
 import { lookupTable } from '../rewriter/lookup-table';
-import { computedFrom, descendants, GraphView } from '../rewriter/graph-view';
+import { computedFrom, descendants, GraphView, nodeReads } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
@@ -24,6 +24,8 @@ export interface ModelInput extends InputSpec {
   categories?: string[];
   /** Read only by Identity copies that are graph outputs (ML.NET's Target column → Target.output): fed zeros, never explained. */
   copiedOnly?: boolean;
+  /** Read by no node (a skl2onnx pipeline's dropped columns): fed zeros without a note. */
+  unread?: boolean;
   /** The model declares no shape for it (not even a rank): `dims` is then empty. */
   rankUnknown?: boolean;
   /** A recurrent state the model hands back as this output for the next call: fed (zeros by default), never explained. */
@@ -88,6 +90,7 @@ function declaredInputs(view: GraphView): ModelInput[] {
       ...(cacheOutputs ? { cacheOutputs } : {}),
       ...(isFloatType(elemType) && holdsTokenIds(view, vi.name!) ? { floatIds: true } : {}),
       ...(isFloatType(elemType) && copiedToOutputsOnly(view, vi.name!) ? { copiedOnly: true } : {}),
+      ...(!view.nodes.some((n) => nodeReads(n).includes(vi.name!)) ? { unread: true } : {}),
       ...(vi.type?.tensor_type && !vi.type.tensor_type.shape ? { rankUnknown: true } : {}),
       ...(handedBack ? { handedBack } : {}),
       ...(typeof vi.doc_string === 'string' && vi.doc_string.startsWith(CATEGORIES) ? { categories: JSON.parse(vi.doc_string.slice(CATEGORIES.length)) as string[] } : {}),
@@ -282,7 +285,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     const values = Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, k) => (unknown ?? lengths ?? (mask ? 1 : positions ? k % last : 0)));
     out[name] = makeOrtTensor(input.elemType, values, dims);
     const shown = input.unbatched ? rowDims : dims;
-    if (input.copiedOnly) continue;
+    if (input.copiedOnly || input.unread) continue;
     const what = unknown !== undefined ? 'empty strings (in no category)' : isCacheInput(input) ? (isStateInput(input) ? 'zeros, a fixed-size cache before the first token,' : 'an empty generation cache') : input.handedBack ? 'zeros, the state before the first call,' : mask ? 'ones' : positions ? `positions 0…${last - 1}` : lengths !== undefined ? `whole sequences, length ${lengths},` : 'zeros';
     notes.push({ name, what, shown, file: unknown !== undefined ? '.json, a list of strings' : '.npy' });
   }

@@ -127,6 +127,17 @@ test('an input not fed gets zeros (floats) with a note naming it', async () => {
   const g = await ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 0 });
   assert.equal(Array.from(g.attributions.data), [0, 1].flatMap(() => [0, 1, 2].map((j) => W[j])));
   assert.equal(notes, ["<bytes>: input 'b' not given: using zeros [2,3] (give it with --feed b=FILE.npy)"]);
+  // An input no node reads (a skl2onnx pipeline's dropped columns) is fed zeros without asking for it.
+  const em = new Emitter(13, DataType.FLOAT, 'dropped');
+  em.rename(em.op('Gemm', ['a', em.constFloat(W, [2, 3])], { transB: 1 }), 'y');
+  const dropped = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'dropped', node: em.nodes, initializer: em.initializers, input: [valueInfo('a', DataType.FLOAT, ['N', 3]), valueInfo('unused', DataType.FLOAT, ['N', 1])], output: [{ name: 'y' }] },
+  });
+  const quiet: string[] = [];
+  const r = await (await Explainer.load(dropped, { wrt: 'a', warn: (m) => quiet.push(m) })).attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 0 });
+  assert.equal(Array.from(r.attributions.data), [0, 1].flatMap(() => [0, 1, 2].map((j) => Math.fround(W[j]))));
+  assert.equal(quiet, []);
 });
 
 test('integer position ids not fed get 0…L−1 per row (transformers\' default) with a note; given ones are used as they are', async () => {
