@@ -488,7 +488,7 @@ async function info(p: Parsed): Promise<void> {
     const categories = read?.categories;
     if (categories) return `a string column (categories ${categories.map((c) => `'${c}'`).join(', ')}): fed with --feed ${i.name}=FILE.json, a JSON list of strings (default: empty strings, in no category)`;
     if (i.elemType === DataType.STRING) return `left out with the nodes and outputs computed from it${leftOut.length ? ` (${leftOut.join(', ')})` : ''}: onnx-explain feeds numeric tensors only`;
-    if (read?.unread && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
+    if (!ex.view.nodes.some((n) => n.input?.includes(i.name)) && i.name !== ex.input.name) return `not read${merged ? ' (an optimum merged decoder, read as its first pass: no generation cache)' : ''}`;
     if (read?.copiedOnly) return 'only copied to outputs: fed zeros, not explained (--feed gives it)';
     if (isCacheInput(i) && isStateInput(i)) return `fixed-size cache or state: zeros by default (before the first token; --feed ${i.name}=FILE gives one)`;
     if (isCacheInput(i)) return `generation cache: empty by default (a prompt with no past; --feed ${i.name}=FILE gives one)`;
