@@ -1,6 +1,6 @@
 import { attrInt } from './attributes';
 import { Emitter } from './emitter';
-import { ExplainError } from './errors';
+import { ExplainError, shortList } from './errors';
 import { ancestors, GraphView, subgraphReads, TensorFacts, valueDependent, valueDescendants, valueShaped } from './graph-view';
 import { FLOAT8_TYPES, isFloatType, NodeProto } from './proto';
 import { gradientRules, RuleTable } from '../rules/registry';
@@ -221,7 +221,7 @@ function noGradient({ view, facts, wrt, from }: Pick<WalkSpec, 'view' | 'facts' 
   const entry = (n: NodeProto) => gradientRules.entry(n.op_type ?? '', view.opset, n.domain ?? '');
   const held = (n: NodeProto) => !!entry(n)?.fixedInputs;
   const types = [...new Set(cut.flatMap((n) => (n.output ?? []).map((o) => dataTypeName(facts.dtypes.get(o)))))].join('/');
-  const via = cut.slice(0, 3).map((n) => view.nodeLabel(n)).join(', ') + (cut.length > 3 ? ` and ${cut.length - 3} more` : '');
+  const via = shortList(cut.map((n) => view.nodeLabel(n)), 3);
   const why = cut.every(held) ? `which ${cut.length > 1 ? 'hold their' : 'holds its'} scale and zero point fixed`
     : cut.every((n) => entry(n)?.shapeOnly) ? `whose values follow from ${cut.length > 1 ? 'their inputs\' shapes' : 'its input\'s shape'} alone`
       : `whose output is ${types} (a step, not differentiable)`;

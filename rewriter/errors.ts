@@ -7,3 +7,8 @@ export class ExplainError extends Error {
     this.name = 'ExplainError';
   }
 }
+
+/** The first `shown` items, then how many more: a list of names that a message stays readable with. */
+export function shortList(items: string[], shown = 6): string {
+  return items.slice(0, shown).join(', ') + (items.length > shown ? ` and ${items.length - shown} more` : '');
+}

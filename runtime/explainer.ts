@@ -4,7 +4,7 @@ import { differentiable, stepsOnPath } from '../rewriter/backward';
 import { CamOptions, MapSpec } from '../rewriter/cam';
 import { defaultCamLayer } from '../rewriter/grad-cam';
 import { mapMethods } from '../rewriter/maps';
-import { ExplainError } from '../rewriter/errors';
+import { ExplainError, shortList } from '../rewriter/errors';
 import { misappliedOption } from './method-options';
 import { checkKnown } from './known-options';
 import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
@@ -642,7 +642,7 @@ export class Explainer {
   resolveOutput(output: string | undefined, explainSoftmax = false, method?: string): { output: string; from: string } {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
-    if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${names.join(', ')}; 'onnx-explain info' lists the explainable tensors)`);
+    if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${shortList(names)}; 'onnx-explain info' lists the explainable tensors)`);
     const copied = (name: string) => producerPastCopies(this.view, name);
     const producer = copied(chosen);
     const logitsToo = !!method && !!methods[method]?.seedsLogit;

@@ -1,5 +1,5 @@
 import { Embedding, embeddingsOf, holdsTokenIds } from '../rewriter/embedding';
-import { ExplainError } from '../rewriter/errors';
+import { ExplainError, shortList } from '../rewriter/errors';
 import { lookupTable } from '../rewriter/lookup-table';
 import { computedFrom, descendants, GraphView, nodeReads } from '../rewriter/graph-view';
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
@@ -206,7 +206,7 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
   // TF1's label placeholder beside the images (y_ → ArgMax → Equal → accuracy) is fed, not explained.
   const computing = floats.filter((i) => computesWith(view, i.name));
   if (floats.length > 1 && computing.length === 1) return { inputs: computing, joint: false, embeddings: new Map<string, Embedding>() };
-  if (floats.length > 1) fail(`${label}: the model has several float inputs (${floats.map((i) => `'${i.name}'`).join(', ')}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
+  if (floats.length > 1) fail(`${label}: the model has several float inputs (${shortList(floats.map((i) => `'${i.name}'`))}); choose the one to explain with --wrt NAME (or all of them jointly with --wrt all) and feed the others with --feed NAME=FILE.npy`);
   const tokens = inputs.filter(embeddingOf);
   // Float inputs that all lack a batch axis: a model of one sample (tf2onnx's scalar input []).
   const shapeless = allFloats.find((i) => i.rankUnknown);
@@ -295,7 +295,7 @@ export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTen
     if (alike.length <= 3) {
       for (const { name, shown, file } of alike) note(`${label}: input '${name}' not given: using ${what} [${shown}] (give it with --feed ${name}=FILE${file})`);
     } else {
-      const names = alike.slice(0, 6).map((m) => `'${m.name}' [${m.shown}]`).join(', ') + (alike.length > 6 ? ` and ${alike.length - 6} more` : '');
+      const names = shortList(alike.map((m) => `'${m.name}' [${m.shown}]`));
       note(`${label}: ${alike.length} inputs ${names} not given: using ${what} (give them with --feed NAME=FILE${alike[0].file})`);
     }
   }
@@ -320,7 +320,7 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
   const given = lookupTable(feeds);
   for (const name of Object.keys(given)) {
     if (name === explained.name) fail(`${label}: --feed ${name}: '${name}' is the explained input (give it with --input)`);
-    if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${inputs.map((i) => i.name).join(', ')})`);
+    if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${shortList(inputs.map((i) => i.name))})`);
   }
   // Caches left empty: a mask's length past the explained input's is that of the new tokens alone.
   const caches = inputs.filter(isCacheInput);

@@ -138,6 +138,12 @@ test('an input not fed gets zeros (floats) with a note naming it', async () => {
   const r = await (await Explainer.load(dropped, { wrt: 'a', warn: (m) => quiet.push(m) })).attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 0 });
   assert.equal(Array.from(r.attributions.data), [0, 1].flatMap(() => [0, 1, 2].map((j) => Math.fround(W[j]))));
   assert.equal(quiet, []);
+  // Names beyond six are counted, not listed (a TF-Lattice model's 85 inputs made a line of 1,889 characters).
+  const many = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'many', node: [{ op_type: 'Sum', input: Array.from({ length: 9 }, (_, k) => `in${k}`), output: ['y'] }], input: Array.from({ length: 9 }, (_, k) => valueInfo(`in${k}`, DataType.FLOAT, ['N', 2])), output: [{ name: 'y' }] },
+  });
+  await rejects(() => Explainer.load(many), /several float inputs \('in0', 'in1', 'in2', 'in3', 'in4', 'in5' and 3 more\); choose/);
 });
 
 test('integer position ids not fed get 0…L−1 per row (transformers\' default) with a note; given ones are used as they are', async () => {
