@@ -15,6 +15,8 @@ interface Entry extends PooledSession {
   create: () => Promise<OrtSession>;
   session?: Promise<OrtSession>;
   busy: number;
+  /** releaseAll() came while a run was in flight: the session goes when its runs end. */
+  releaseWhenIdle?: boolean;
 }
 
 /**
@@ -44,7 +46,7 @@ export class SessionPool {
         } catch (e) {
           throw this.runError(e);
         } finally {
-          entry.busy--;
+          this.idle(entry);
         }
       },
     };
@@ -53,13 +55,21 @@ export class SessionPool {
       Object.assign(entry, { inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
       return entry;
     } finally {
-      entry.busy--;
+      this.idle(entry);
     }
   }
 
-  /** Releases every session (entries stay usable). */
+  /** Releases every session (entries stay usable); one whose run is in flight goes when its runs end. */
   async releaseAll(): Promise<void> {
-    await Promise.all([...this.alive].map((e) => this.evict(e)));
+    for (const e of this.alive) e.releaseWhenIdle = e.busy > 0;
+    await Promise.all(this.alive.filter((e) => e.busy === 0).map((e) => this.evict(e)));
+  }
+
+  /** A run (or the opening) of `entry` ended. */
+  private idle(entry: Entry): void {
+    if (--entry.busy > 0 || !entry.releaseWhenIdle) return;
+    entry.releaseWhenIdle = false;
+    void this.evict(entry);
   }
 
   private acquire(entry: Entry): Promise<OrtSession> {

@@ -66,4 +66,22 @@ test('a failed creation is the caller\'s error and leaves the pool usable', asyn
   assert.equal(await c.run({}), { c: true });
 });
 
+// Explainer.release() during an attribute call released the session under its run: onnxruntime's "Session already disposed."
+test('releaseAll while a run is in flight: the run ends on its session, which goes when it ends; idle ones go at once', async () => {
+  const { alive, log, make } = fakes();
+  const pool = new SessionPool();
+  let open!: () => void;
+  const a = await pool.open(make('a', new Promise<void>((r) => { open = r; })));
+  await pool.open(make('b'));
+  const running = a.run({});
+  await pool.releaseAll();
+  assert.equal([...alive], ['a'], 'b idle: released; a running: kept');
+  open();
+  assert.equal(await running, { a: true }, 'the run ends on its live session');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(alive.size, 0, 'a released once its run ended');
+  assert.equal(log, ['+a', '+b', '-b', '-a']);
+  assert.equal(await a.run({}), { a: true }, 'usable again');
+});
+
 test.run();
