@@ -11,6 +11,10 @@ import { lookupTable } from './lookup-table';
  */
 export function validateDeclarations(view: GraphView): void {
   const { graph, label } = view;
+  // onnxruntime's C API takes names as C strings, cut at a NUL: feeds and fetches would name another tensor, or none.
+  const names = [...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name ?? '').concat(view.nodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])]), [...view.initializers.keys()]);
+  const cut = names.find((n) => n.includes('\0'));
+  if (cut !== undefined) throw new ExplainError(`${label}: tensor name ${JSON.stringify(cut)} holds a NUL character, where onnxruntime's API cuts names; rename it`);
   const known = new Set([...view.producer.keys(), ...view.initializers.keys(), ...(graph.input ?? []).map((i) => i.name)]);
   const ghost = (graph.output ?? []).find((o) => !known.has(o.name));
   if (ghost) throw new ExplainError(`${label}: output '${ghost.name}' is computed by no node, nor is it an input or initializer`);

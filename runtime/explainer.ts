@@ -1052,7 +1052,7 @@ export class Explainer {
       if (typeof b !== 'number') return b;
       if (name === this.nameOf(this.input)) return this.constantRow(b, input.dims.slice(1));
       if (this.explained.some((i) => this.nameOf(i) === name && this.tokenInputs.has(i.name))) throw new ExplainError(`${this.label}: baseline ${b} of '${name}': the baseline of token ids is token ids or an embedding`);
-      return this.constantRow(b, feeds[name]?.dims.slice(1) ?? []);
+      return this.constantRow(b, Object.hasOwn(feeds, name) ? feeds[name].dims.slice(1) : []);
     };
     return named.length ? Object.fromEntries(named.map(([name, b]) => [name, rowOf(name, b)])) : undefined;
   }

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter, float } from '../rewriter/emitter';
 import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
-import { Explainer } from '../runtime';
+import { Explainer, maximize } from '../runtime';
 import { backend } from '../runtime/backend';
 import { makeOrtTensor } from '../runtime/ort-types';
 import { probeFacts } from '../runtime/probe';
@@ -597,6 +597,7 @@ test('a second input named as an Object.prototype member (constructor, toString,
       input: [valueInfo('x', DataType.FLOAT, ['N', 4]), valueInfo(name, DataType.FLOAT, ['N', 3])], output: [valueInfo(output, DataType.FLOAT, ['N', 3])],
     },
   });
+  const joint = (name: string) => Explainer.load(encodeModel(model(name)), { wrt: 'all' });
   for (const name of ['constructor', 'toString', '__proto__']) {
     const ex = await Explainer.load(encodeModel(model(name)), { wrt: 'x', warn: () => {} });
     // y_t = (x·W)_t · s_t: ∂y_1/∂x_k = W[k, 1]·s_1.
@@ -604,14 +605,18 @@ test('a second input named as an Object.prototype member (constructor, toString,
     assert.ok(relL2(fed.attributions.data as Float32Array, Float32Array.from(x, (_, k) => W[(k % 4) * 3 + 1] * side[Math.floor(k / 4) * 3 + 1])) < 1e-6, `${name}: fed`);
     const unfed = await ex.attribute({ data: x, dims: [2, 4] }, { target: 1 });
     assert.equal(Array.from(unfed.attributions.data), new Array(8).fill(0), `${name}: unfed, zeros`);
-    const joint = await Explainer.load(encodeModel(model(name)), { wrt: 'all' });
-    const both = await joint.attribute({ x: { data: x, dims: [2, 4] }, [name]: { data: side, dims: [2, 3] } }, { method: 'deeplift', target: 1, baselines: { x: 0, [name]: 0.5 } });
+    const both = await (await joint(name)).attribute({ x: { data: x, dims: [2, 4] }, [name]: { data: side, dims: [2, 3] } }, { method: 'deeplift', target: 1, baselines: { x: 0, [name]: 0.5 } });
     const y = (xs: ArrayLike<number>, s: number[], row: number) => [0, 1, 2, 3].reduce((a, k) => a + xs[row * 4 + k] * W[k * 3 + 1], 0) * s[row];
     for (const row of [0, 1]) {
       const sum = [...both.inputAttributions!.x.data.subarray(row * 4, row * 4 + 4), both.inputAttributions![name].data[row * 3 + 1]].reduce((a, v) => a + v, 0);
       assert.ok(Math.abs(sum - (y(x, [side[1], side[4]], row) - 0)) < 1e-5, `${name}: joint DeepLIFT row ${row} sums to f(x) − f(x⁰)`);
     }
   }
+  // Activation maximisation feeds the other inputs through its Adam loop's record; a baseline number keyed by such a name is refused as any unknown name.
+  const proto = await Explainer.load(encodeModel(model('__proto__')), { wrt: 'x', warn: () => {} });
+  const maximized = await maximize(proto, { target: 1, stages: 1, steps: 2 });
+  assert.ok(maximized.objective.every(Number.isFinite), 'maximize');
+  await apiFails(() => joint('toString').then((ex) => ex.attribute({ x: { data: x, dims: [2, 4] }, toString: { data: side, dims: [2, 3] } }, { method: 'deeplift', baselines: { constructor: 0 } })), /'constructor' is not an explained input/, 'baselines keyed constructor');
   const bytes = encodeModel(model('s', '__proto__'));
   fs.writeFileSync(at('proto-output.onnx'), bytes);
   await apiFails(() => Explainer.load(bytes), /output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name/, 'output __proto__');
@@ -633,6 +638,7 @@ test('declarations onnxruntime refuses are named in one line first: an output no
   await cliFails(['info', model({ output: [valueInfo('y', DataType.FLOAT, ['N', 2]), valueInfo('ghost', DataType.FLOAT, ['N', 2])] })], /: output 'ghost' is computed by no node, nor is it an input or initializer$/);
   await cliFails(['attribute', model({ input: [valueInfo('x', DataType.FLOAT, ['N', 3]), valueInfo('W', DataType.FLOAT, [4, 2])] }), '--input', MLP_INPUT], /: input 'W' is declared \[4,2\], but its initializer \(the input's default value\) holds \[3,2\]$/);
   await cliFails(['info', model({ node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y'] }, { input: ['nothing'] }] })], /: a node without a name or output \(no op type\) reads 'nothing', which no node, input or initializer produces/);
+  await cliFails(['info', model({ node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y\0z'] }, { op_type: 'Identity', input: ['y\0z'], output: ['y'] }] })], /: tensor name "y\\u0000z" holds a NUL character, where onnxruntime's API cuts names; rename it$/);
   assert.is(firstLine(new Error('/onnxruntime_src/onnxruntime/core/graph/graph.cc:1555 void onnxruntime::Graph::InitializeStateFromModelFileGraphProto() This is an invalid model. Graph output (g) does not exist in the graph.')), 'This is an invalid model. Graph output (g) does not exist in the graph.');
 });
 

@@ -1,4 +1,5 @@
 import { ADAM_IO, AdamNames } from '../../rewriter/adam-step';
+import { lookupTable } from '../../rewriter/lookup-table';
 import { OrtTensor } from '../backend';
 import { floatTensor } from '../tensors';
 import { hostData, LoopSession, release } from './loop-session';
@@ -25,7 +26,8 @@ export class AdamLoop {
   constructor(private readonly session: LoopSession, private readonly param: string, x: OrtTensor, hyper: AdamHyper, private readonly io: AdamNames = ADAM_IO) {
     this.hyper = { ...hyper };
     const zeros = () => floatTensor(new Float32Array(x.size), [...x.dims]);
-    this.inputs = { [param]: x, [this.io.m]: zeros(), [this.io.v]: zeros(), [this.io.step]: floatTensor(this.step, [1]) };
+    // Prototype-free: a fed input named `__proto__` is assigned below as an entry, not as the record's prototype.
+    this.inputs = lookupTable({ [param]: x, [this.io.m]: zeros(), [this.io.v]: zeros(), [this.io.step]: floatTensor(this.step, [1]) });
   }
 
   private get state(): OrtTensor[] {
