@@ -18,10 +18,10 @@ const FLT_MIN = 2 ** -126;
  * Prints the convergence delta per row. DeepLIFT's must sum to f(x) − f(x⁰) ('exact'): a miss
  * (summationMissed, with `explained` holding f(x) and its magnitude per row where known) is a warning, unless
  * `bypassed` (a layer that paths go around). A path integral's ('quadrature') is its approximation
- * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design: reported
- * as the share of f(x) conserved.
+ * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design (`absorbed`
+ * says what for the rule): reported as the share of f(x) conserved.
  */
-export async function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean, step?: () => Promise<string | undefined>): Promise<void> {
+export async function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean, step?: () => Promise<string | undefined>, absorbed = 'is absorbed by biases and ε stabilisers'): Promise<void> {
   let large = false;
   delta.forEach((d, row) => {
     const total = totals[row];
@@ -30,7 +30,7 @@ export async function reportDelta(delta: Float32Array, totals: number[], explain
       // f(x) as the run gave it: total − d cancels in float32 where the relevance is large.
       const fx = explained[row]?.value ?? target;
       const share = fx !== 0 ? ` (${((100 * total) / fx).toFixed(1)} % conserved)` : '';
-      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${fx.toPrecision(6)}${share}; the rest, ${(fx - total).toPrecision(3)}, is absorbed by biases and ε stabilisers`);
+      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${fx.toPrecision(6)}${share}; the rest, ${(fx - total).toPrecision(3)}, ${absorbed}`);
       return;
     }
     console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);

@@ -784,14 +784,20 @@ async function attribute(p: Parsed): Promise<void> {
     const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
     // f(x) is the seeded tensor's: the logits behind a final Softmax, returned beside the probabilities.
     const seeded = r.outputs[from]?.data ?? scores;
+    // With a contrast or a mean-normalised seed, f(x) is Σ seed · from, not the target's value.
+    const contrast = options.contrast === undefined ? undefined : await space.targets(options.contrast, r.targets.length, async () => scores, 'contrast');
+    const seed = contrast || options.softmaxNormalize ? space.seed(r.targets, contrast, options.softmaxNormalize) : undefined;
     r.targets.forEach((t, row) => {
       const at = (v: Float32Array) => v.subarray(row * space.rowSize, (row + 1) * space.rowSize);
       const value = space.values(at(scores), row)[t];
       const own = at(seeded);
-      explained[row] = { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
+      const w = seed && at(seed);
+      explained[row] = w ? { value: own.reduce((a, v, k) => a + w[k] * v, 0), magnitude: own.reduce((a, v, k) => a + Math.abs(w[k] * v), 0) }
+        : { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
-    if (from !== output) console.log(`explained through the logits '${from}' that a ${producerPastCopies(ex.view, output)?.op_type === 'Sigmoid' ? 'Sigmoid' : 'Softmax'} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
+    const squash = producerPastCopies(ex.view, output)?.op_type;
+    if (from !== output) console.log(`explained through the logits '${from}' that a ${squash === 'Sigmoid' || squash === 'LogSoftmax' ? squash : 'Softmax'} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
   for (const [input, t] of parts) {
@@ -807,7 +813,10 @@ async function attribute(p: Parsed): Promise<void> {
   if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
-    await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said);
+    // α-β with β ≠ 0 also moves relevance where a neuron's inputs all push one way (z⁻ = 0 or z⁺ = 0): it passes α·R or −β·R, not R.
+    const oneSigned = method === 'lrp-alphabeta' && (options.beta ?? 1) !== 0;
+    const absorbed = oneSigned ? 'is the biases\' share, which α-β leaves out, less what neurons whose inputs all push one way add (they pass α·R or −β·R)' : undefined;
+    await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said, absorbed);
     const scale = method === 'lrp-alphabeta' ? (options.alpha ?? 2) - (options.beta ?? 1) : 1;
     if (scale !== 1) console.log(`α − β = ${scale}, not 1: each α-β layer scales the relevance it passes by ${scale}, so Σ relevance is not f(x) by design`);
     if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax, options.method).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
@@ -819,7 +828,8 @@ async function attribute(p: Parsed): Promise<void> {
     printTokenTable(name === ex.explainedNames[0] ? x : options.feeds![name], scores);
   }
   if (out && format === 'png') {
-    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.attributions }], x, shown, captions(ex, r, options.output), ex.label, vis);
+    // Token ids explained at their embeddings: one bar per token (the printed scores), not a position × embedding-dimension map.
+    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.tokenScores ?? r.attributions }], x, shown, captions(ex, r, options.output), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out && r.inputAttributions) {
     for (const [input, t] of parts) {
@@ -849,7 +859,7 @@ async function visualizeMethods(p: Parsed): Promise<void> {
     const own = Object.fromEntries(Object.entries(options).filter(([k]) => readsOption(k, method, options.noiseTunnel !== undefined)));
     const r = await ex.attribute(x, { ...own, method, layer: map ? options.layer : undefined, upsample: map || undefined });
     first ??= r;
-    columns.push({ title: method, attributions: r.attributions });
+    columns.push({ title: method, attributions: r.tokenScores ?? r.attributions });
   }
   writeFigure(out!, columns, x, shown, captions(ex, first!, options.output), ex.label, vis);
   console.log(`wrote ${out}`);

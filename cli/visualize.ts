@@ -35,7 +35,11 @@ export function outFormat(out: string, formats: string[]): string {
 export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined): string[] {
   // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities.
   const { output, from } = ex.resolveOutput(outputName);
-  return rowCaptions(r.outputs[output], r.targets, from !== output || producerPastCopies(ex.view, output)?.op_type === 'Sigmoid');
+  const scores = r.outputs[output];
+  const squash = producerPastCopies(ex.view, output)?.op_type;
+  // A LogSoftmax's output holds log-probabilities: captions give p = exp(log p).
+  const shown = from !== output && squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
+  return rowCaptions(shown, r.targets, from !== output || squash === 'Sigmoid');
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

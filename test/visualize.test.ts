@@ -3,11 +3,15 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExplainError } from '../runtime';
+import { encodeModel } from '../rewriter/proto';
+import { Explainer, ExplainError } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
+import { captions } from '../cli/visualize';
 import { attributionLayout, channelSum } from '../runtime/image';
 import { cumulativeSumThreshold, normalizeAttr, rowCaptions, visualize } from '../runtime/visualize';
 import { niceTicks, tickLabel } from '../runtime/plot';
 import { runCli, tempDir } from './support/cli-harness';
+import { tinyGraph } from './support/tiny-model';
 
 const dir = tempDir('visualize');
 const DIGITS = path.join(__dirname, '..', '..', 'models', 'digits');
@@ -109,6 +113,45 @@ test('CLI visualize: one column per method on a 1-D genomics model; LRP reports 
   const scaled = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-alphabeta', '--alpha', '3', '--beta', '1']);
   assert.is(scaled.code, 0);
   assert.ok(scaled.out.includes('α − β = 2, not 1: each α-β layer scales the relevance it passes by 2, so Σ relevance is not f(x) by design'), scaled.out.join('\n'));
+  // With a contrast, f(x) is z_t − z_c (the line compared Σ relevance with z_t alone: −96 % for 100 %).
+  const ex = await Explainer.load(path.join(DIGITS, 'model.onnx'));
+  const sample = readNpy(path.join(DIGITS, 'sample.npy'));
+  const logits = Object.values(await ex.forward({ data: sample.data as Float32Array, dims: sample.dims }))[0].data;
+  const contrasted = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-epsilon', '--target', '3', '--contrast', '8']);
+  assert.is(contrasted.code, 0, contrasted.err.join('|'));
+  for (let row = 0; row < 4; row++) {
+    const line = contrasted.out.find((l) => l.startsWith(`row ${row}: Σ relevance`))!;
+    const fx = Number(/of f\(x\) (\S+)/.exec(line)![1]);
+    assert.ok(Math.abs(fx - (logits[row * 10 + 3] - logits[row * 10 + 8])) < 1e-4, `row ${row}: ${line}`);
+  }
+  // α-β with β ≠ 0 says what its own weighting adds, not only what biases absorb.
+  const alphaBeta = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-alphabeta']);
+  assert.ok(alphaBeta.out.some((l) => /^row 0: Σ relevance .*; the rest, .*, is the biases' share, which α-β leaves out, less what neurons whose inputs all push one way add \(they pass α·R or −β·R\)$/.test(l)), alphaBeta.out.join('\n'));
+});
+
+test('figure captions give probabilities: of a LogSoftmax output, exp of its values; text models are drawn as one bar per token', async () => {
+  const logSoftmax = encodeModel(tinyGraph(['N', 3], 13, (em, v) => em.op('LogSoftmax', [em.op('Gemm', [v, em.constFloat([0.5, -1, 2, 1.5, 0.25, -0.75, 1, 0, -1], [3, 3])])], { axis: 1 })).model);
+  const lsEx = await Explainer.load(logSoftmax);
+  const x = { data: Float32Array.from([1, 2, -1, 0.5, -0.5, 3]), dims: [2, 3] };
+  const r = await lsEx.attribute(x, { target: 0 });
+  const logp = r.outputs.y.data;
+  assert.equal(captions(lsEx, r, undefined), [0, 1].map((row) => {
+    const p = [0, 1, 2].map((k) => Math.exp(logp[row * 3 + k]));
+    const pred = p.indexOf(Math.max(...p));
+    return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
+  }));
+  const bag = path.join(__dirname, '..', '..', 'models', 'text', 'bag_mean');
+  const figure = path.join(dir, 'tokens.png');
+  const t = await runCli(['attribute', path.join(bag, 'model.onnx'), '--input', path.join(bag, 'input_ids.npy'), '--out', figure]);
+  assert.is(t.code, 0, t.err.join('|'));
+  const text = await Explainer.load(path.join(bag, 'model.onnx'));
+  const ids = readNpy(path.join(bag, 'input_ids.npy'));
+  const g = await text.attribute({ data: ids.data as BigInt64Array, dims: ids.dims }, {});
+  assert.equal(attributionLayout(g.tokenScores!.dims).kind, 'sequence');
+  const drawn = PNG.sync.read(fs.readFileSync(figure));
+  const bars = visualize({ columns: [{ title: 'gradient', attributions: g.tokenScores! }], captions: captions(text, g, undefined) });
+  assert.equal([drawn.width, drawn.height], [bars.width, bars.height], 'the token scores\' bar plot, not a position × dimension map');
+  assert.equal(Buffer.from(drawn.data).equals(Buffer.from(bars.data)), true);
 });
 
 test('row captions: target and prediction with softmax probabilities of logits, or the scores as given', () => {
