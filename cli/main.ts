@@ -647,8 +647,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const baselineFlag = ex.joint || p.flags.get('baseline') === undefined ? p.flags.get('baseline') as string | undefined : explainedFile(ex, p.flags.get('baseline') as string, 'baseline');
   const preprocess = preprocessFlag(p, ex.imagePreset);
   if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
-  const explained = ex.resolveOutput(p.flags.get('output') as string | undefined, false, p.flags.get('method') as string | undefined);
-  if (p.flags.has('explain-softmax') && explained.from === explained.output) throw new ExplainError(`--explain-softmax: '${explained.output}' is not a Softmax's output (nor, for LRP, a Sigmoid's); it is explained as it is`);
+  ex.checkExplainSoftmax({ output: p.flags.get('output') as string | undefined, explainSoftmax: p.flags.has('explain-softmax'), method: p.flags.get('method') as string | undefined });
   const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', protect);

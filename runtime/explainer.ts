@@ -660,6 +660,13 @@ export class Explainer {
     return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
   }
 
+  /** Fails where `explainSoftmax` would change nothing: the explained tensor is no final Softmax's output (nor, for LRP, a Sigmoid's). */
+  checkExplainSoftmax(options: Pick<AttributeOptions, 'output' | 'explainSoftmax' | 'method'>): void {
+    if (!options.explainSoftmax) return;
+    const { output, from } = this.resolveOutput(options.output, false, options.method);
+    if (from === output) throw new ExplainError(`${this.label}: --explain-softmax: '${output}' is not a Softmax's output (nor, for LRP, a Sigmoid's); it is explained as it is without the option`);
+  }
+
   /** Why `name`, which no node of the main graph computes, is no tensor to explain: a node's name, a weight, an input; undefined otherwise. */
   private notATensor(name: string): string | undefined {
     const node = this.view.nodes.find((n) => n.name === name);
@@ -1012,6 +1019,7 @@ export class Explainer {
     if (typeof baseline === 'number') options.baseline = this.constantRow(baseline, input.dims.slice(1));
     options.baselines = this.namedBaselines(input, options.feeds, baseline, baselines);
     const driver = driverFor(options);
+    this.checkExplainSoftmax(options);
     if (this.joint && (!driver.joint || options.layer !== undefined)) this.refuseJoint(driver.joint ? '--layer' : `method '${options.method}'`);
     if (options.baselines) {
       this.checkBaselines(options);

@@ -650,7 +650,8 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails([...run, '--maxpool-rule', 'shapley'], /--maxpool-rule applies to deeplift and deeplift-shap, not to method 'gradient'/);
   await cliFails([...run, '--method', 'deeplift', '--lrp-maxpool', 'epsilon'], /--lrp-maxpool applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'deeplift'/);
   await cliFails([...run, '--seed', '4'], /--seed applies to occlusion, .* and gradient-shap \(or to any method with --noise-tunnel\), not to method 'gradient'/);
-  await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output \(nor, for LRP, a Sigmoid's\); it is explained as it is/);
+  await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output \(nor, for LRP, a Sigmoid's\); it is explained as it is without the option$/);
+  await apiFails(async () => (await Explainer.load(mlp.model)).attribute(mlp.input, { explainSoftmax: true }), /--explain-softmax: '[^']+' is not a Softmax's output/, 'API explainSoftmax without a Softmax');
   await cliFails([...run, '--method', 'deeplift', '--baseline', ''], /--baseline: an empty value/);
   // And options a run read and ignored (an ad-hoc sweep): drawing options without a figure, image options on arrays, …
   await cliFails([...run, '--sign', 'positive', '--out', at('never.npy')], /--sign applies to figures \(--out FIG\.png\)$/);
