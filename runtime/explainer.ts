@@ -1257,6 +1257,8 @@ async function fetchedBytes<T>(given: T | Blob | Response): Promise<T | Uint8Arr
 
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */
 export function modelSource(given: string | Uint8Array | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  // A Proxy of bytes (a Vue reactive() store's) passes instanceof, but typed-array getters refuse it as their receiver.
+  if (given instanceof Uint8Array && !ArrayBuffer.isView(given)) throw new ExplainError('the model\'s bytes are wrapped in a Proxy (a reactive store\'s?), which typed arrays cannot be read through: pass the Uint8Array itself (Vue: toRaw(bytes))');
   if (typeof given === 'string' || given instanceof Uint8Array) return given;
   if (given instanceof ArrayBuffer) return new Uint8Array(given);
   if (ArrayBuffer.isView(given)) return new Uint8Array(given.buffer, given.byteOffset, given.byteLength);

@@ -347,6 +347,9 @@ test('bounds and headers a run would crash or hang on: a PNG header of 2³¹−1
   await cliFails([...run, '--unbatched=0'], /option --unbatched takes no value \(got '--unbatched=0'\)$/);
   await apiFails(() => Explainer.load(mlp.model, { sessionOptions: { intraOpNumThreads: -1 } }), /intraOpNumThreads\): -1 is not an integer/, 'load with -1 threads');
   await apiFails(() => Explainer.load(null as unknown as string), /the model must be a path or its bytes \(a Uint8Array, ArrayBuffer, Blob or Response\), got null/, 'load(null)');
+  // A Vue reactive() store hands over a Proxy of the bytes: typed-array getters refuse it (a TypeError deep inside).
+  const reactive = new Proxy(new Uint8Array(fs.readFileSync(mlp.model)), { get: (t, k, r) => Reflect.get(t, k, r) });
+  await apiFails(() => Explainer.load(reactive), /the model's bytes are wrapped in a Proxy .*: pass the Uint8Array itself \(Vue: toRaw\(bytes\)\)$/, 'load(Proxy)');
 });
 
 test('API: a model as an ArrayBuffer (fetch().arrayBuffer()) or a DataView loads as its bytes; noise-tunnel copies drawn run by run equal those drawn at once', async () => {
