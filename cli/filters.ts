@@ -7,7 +7,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
 import { intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
-import { feedFiles, feeds, loadInput, modelArg, provider, singleWrtArg } from './main';
+import { feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
@@ -105,7 +105,7 @@ export async function filters(p: Parsed): Promise<void> {
     if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
     options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
   }
-  const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
+  const ex = await Explainer.load(model, { ...modelOptions(p), wrt });
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const { x } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   const report = await filterSensitivity(ex, x, options);

@@ -8,7 +8,7 @@ import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { normalizationOf, num, Parsed, preprocessFlag } from './args';
-import { feedFiles, feeds, modelArg, provider, singleWrtArg } from './main';
+import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
 
@@ -79,7 +79,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const objective = objectiveFlags(p);
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
-  const ex = await Explainer.load(model, { provider: provider(p), wrt, unbatched: p.flags.has('unbatched') });
+  const ex = await Explainer.load(model, { ...modelOptions(p), wrt });
   const channels = ex.input.dims.length === 4 ? imageLayout(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = normalizationOf(p, preprocess, channels, ex.label);

@@ -8,7 +8,7 @@ import { rejects } from './support/rejects';
 import { DataType, decodeModel, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
-import { readNpy } from '../runtime/node/npy-file';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
 
 /** y[n, k] = Σ_j W[k, j]·(a[n, j]·b[n, j] + a[n, j]): two float inputs. */
 const W = [0.5, -1, 2, 1.5, 0.25, -0.75];
@@ -331,6 +331,18 @@ test('DeepLIFT from the default baseline (one zero row) where a fed mask gives t
     assert.ok(Math.abs(sum - want) < 1e-5, `row ${r}: Σ attribution ${sum} vs f(x) − f(x⁰) ${want}`);
   }
   assert.equal(Array.from(shared.attributions.data), Array.from(perRow.attributions.data));
+});
+
+test('maximize and filters read --feed NAME=FILE as attribute does: the fed input is not the one to choose with --wrt', async () => {
+  const two = path.resolve(__dirname, '../../models/multi/two_inputs');
+  const tab = readNpy(path.join(two, 'tabular.npy'));
+  const dir = tempDir('fed-commands');
+  const row = path.join(dir, 'tab1.npy');
+  writeNpy(row, (tab.data as Float32Array).slice(0, tab.data.length / tab.dims[0]), [1, ...tab.dims.slice(1)]);
+  const m = await runCli(['maximize', path.join(two, 'model.onnx'), '--target', '0', '--stages', '1', '--steps', '2', '--feed', `tabular=${row}`, '--out', path.join(dir, 'm.npy')]);
+  assert.is(m.code, 0, m.err.join('|'));
+  const f = await runCli(['filters', path.join(two, 'model.onnx'), '--input', path.join(two, 'signal.npy'), '--feed', `tabular=${path.join(two, 'tabular.npy')}`, '--layer', '/conv/Conv_output_0']);
+  assert.is(f.code, 0, f.err.join('|'));
 });
 
 test.run();
