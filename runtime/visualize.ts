@@ -159,15 +159,23 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
   if (!VIS_SIGNS.includes(sign)) throw new ExplainError(`visualize: sign '${sign}' is not one of ${VIS_SIGNS.join(', ')}`);
   if (!(alpha >= 0 && alpha <= 1)) throw new ExplainError(`visualize: alpha ${alpha} must be in [0, 1]`);
   if (options.maxRows !== undefined && !(Number.isInteger(options.maxRows) && options.maxRows >= 1)) throw new ExplainError(`visualize: maxRows ${options.maxRows} is not a positive integer`);
+  if (!Array.isArray(figure?.columns)) throw new ExplainError('visualize: the figure\'s columns must be a list of { title, attributions }');
   const first = figure.columns[0]?.attributions;
   if (!first) throw new ExplainError('visualize: nothing to draw');
   for (const col of figure.columns) {
+    if (typeof col?.title !== 'string' || !Array.isArray(col.attributions?.dims) || !col.attributions.data) throw new ExplainError('visualize: each column is { title: string, attributions: { data, dims } }');
     const count = col.attributions.dims.reduce((a, d) => a * d, 1);
     if (col.attributions.data.length !== count) throw new ExplainError(`visualize: column '${col.title}' has ${col.attributions.data.length} values but shape [${col.attributions.dims}] needs ${count}`);
   }
   const layout = attributionLayout(first.dims);
   const rows = Math.min(first.dims[0], options.maxRows ?? 16);
   const images = layout.kind === 'image' ? figure.images : undefined;
+  // Each image is drawn under its row's map pixel for pixel.
+  if (layout.kind === 'image') images?.forEach((image, r) => {
+    if (image && (image.width !== layout.width || image.height !== layout.height || image.data?.length !== layout.width * layout.height * 3)) {
+      throw new ExplainError(`visualize: image ${r} is ${image.width}×${image.height} with ${image.data?.length} values; the maps are ${layout.width}×${layout.height}, so it must be that size with ${layout.width * layout.height * 3} values (RGB, height × width × 3)`);
+    }
+  });
   const method = options.method ?? (images?.some(Boolean) ? 'blended_heat_map' : 'heat_map');
   const body: Canvas[][] = [];
   for (let r = 0; r < rows; r++) {
@@ -190,7 +198,7 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       const panel = imagePanel(norm, layout.width, layout.height, image, method, sign, alpha, size);
       cells.push(titled(col.title, stacked([panel, signScale(sign, threshold, panel.width)])));
     }
-    const caption = figure.captions?.[r];
+    const caption = figure.captions?.[r] === undefined ? undefined : String(figure.captions[r]);
     body.push(caption ? [titled(caption, grid([cells], { pad: 8 }))] : cells);
   }
   return grid(body, { pad: 8 });

@@ -177,4 +177,15 @@ test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, lab
   assert.is(tickLabel(-1.234, 2), '-1.2');
 });
 
+// A 16×16 image under an 8×8 map was blended from its first 64 pixels; columns without a title or a list failed with TypeErrors.
+test('visualize checks the figure: images the maps\' size, columns a list of titled tensors', () => {
+  const map = { data: new Float32Array(64).fill(0.5), dims: [1, 1, 8, 8] };
+  const image = (w: number, h: number, n = w * h * 3) => ({ width: w, height: h, data: new Float32Array(n) });
+  assert.throws(() => visualize({ columns: [{ title: 'g', attributions: map }], images: [image(16, 16)] }), (e: Error) => e instanceof ExplainError && /image 0 is 16×16 with 768 values; the maps are 8×8, so it must be that size with 192 values/.test(e.message));
+  assert.throws(() => visualize({ columns: [{ title: 'g', attributions: map }], images: [image(8, 8, 64)] }), (e: Error) => e instanceof ExplainError && /image 0 is 8×8 with 64 values/.test(e.message));
+  assert.throws(() => visualize({ columns: null as never }), (e: Error) => e instanceof ExplainError && /columns must be a list/.test(e.message));
+  assert.throws(() => visualize({ columns: [{ attributions: map } as never] }), (e: Error) => e instanceof ExplainError && /each column is \{ title: string, attributions: \{ data, dims \} \}/.test(e.message));
+  assert.is(visualize({ columns: [{ title: 'g', attributions: map }], images: [image(8, 8)], captions: [7 as never] }).width > 0, true);
+});
+
 test.run();
