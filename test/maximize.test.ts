@@ -206,4 +206,17 @@ test('one Explainer maximised with a second input fed at two widths: each call b
   assert.equal(wide.final, fresh.final);
 });
 
+// A low above its high returned a constant image; a bare number, Infinity or a string as a bound failed with "undefined range values" or a NaN objective.
+test('maximize\'s box: low and high are lists of finite numbers with low below high in every channel', async () => {
+  const ex = await Explainer.load(CLASSIFIER);
+  const refused = async (box: object, cause: RegExp) => {
+    const e = await maximize(ex, { target: 0, stages: 1, steps: 1, ...box }).then(() => undefined, (err: Error) => err);
+    assert.ok(e?.name === 'ExplainError' && cause.test(e.message), `${JSON.stringify(box)}: ${e?.message}`);
+  };
+  await refused({ low: [2], high: [1] }, /channel 0's range \[2, 1\] holds no image: low must be below high/);
+  await refused({ high: 1 }, /high must be a list of finite numbers .*got 1$/);
+  await refused({ high: [Infinity] }, /high must be a list of finite numbers/);
+  await refused({ low: ['0'] }, /low must be a list of finite numbers/);
+});
+
 test.run();

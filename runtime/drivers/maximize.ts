@@ -182,8 +182,15 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const side = (d: number, k: number) => (d > 0 ? d : Math.round(startSize * upscale ** k));
   const sizeAt = (k: number): number[] => (free ? [side(dims[hAxis], k), side(dims[wAxis], k)] : isImage ? [dims[hAxis], dims[wAxis]] : []);
   const low = o.low ?? [0], high = o.high ?? [1];
-  const perChannel = (v: number[]) => (v.length === 1 ? v : v.length === planes ? v : (() => { throw new ExplainError(`maximize: ${v.length} range values for ${planes} channels`); })());
-  const lo = perChannel(low), hi = perChannel(high);
+  const perChannel = (v: number[], name: string) => {
+    if (!Array.isArray(v) || !v.every((b) => typeof b === 'number' && Number.isFinite(b))) throw new ExplainError(`maximize: ${name} must be a list of finite numbers (one for all channels, or one per channel), got ${JSON.stringify(v)}`);
+    if (v.length !== 1 && v.length !== planes) throw new ExplainError(`maximize: ${v.length} ${name} values for ${planes} channels`);
+    return v;
+  };
+  const lo = perChannel(low, 'low'), hi = perChannel(high, 'high');
+  // Each channel's box must hold an image: a low above its high clamps every pixel to one value.
+  const empty = Array.from({ length: planes }, (_, c) => c).find((c) => !(lo[lo.length === 1 ? 0 : c] < hi[hi.length === 1 ? 0 : c]));
+  if (empty !== undefined) throw new ExplainError(`maximize: channel ${empty}'s range [${lo[lo.length === 1 ? 0 : empty]}, ${hi[hi.length === 1 ? 0 : empty]}] holds no image: low must be below high`);
   // Each bound broadcast on its own: one value for all channels, or one per channel.
   const boxDims = (n: number) => (n > 1 ? (hwc ? [1, 1, 1, n] : [1, n, 1, 1]) : [1]);
   const box = { lo: { values: lo, dims: boxDims(lo.length) }, hi: { values: hi, dims: boxDims(hi.length) } };
