@@ -222,19 +222,21 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */
 export function inputTensor(input: ModelInput, data: DenseInput, label: string): OrtTensor {
   if (!data || !data.dims || !data.data) throw new ExplainError(`${label}: input '${input.name}' must be a tensor with data and dims`);
-  if (!Array.from(data.dims).every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ExplainError(`${label}: input '${input.name}' has dims [${data.dims}]; they must be integers ≥ 0`);
-  const count = data.dims.reduce((a, b) => a * b, 1);
-  if (data.data.length !== count) throw new ExplainError(`${label}: input '${input.name}' has ${data.data.length} values but shape [${data.dims}] needs ${count}`);
-  const integers = data.data instanceof BigInt64Array || data.data instanceof Int32Array;
+  if (typeof data.data.length !== 'number' || data.data instanceof DataView) throw new ExplainError(`${label}: input '${input.name}': data must be a typed array or a list of numbers`);
+  const dims = Array.from(data.dims);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ExplainError(`${label}: input '${input.name}' has dims [${dims}]; they must be integers ≥ 0`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (data.data.length !== count) throw new ExplainError(`${label}: input '${input.name}' has ${data.data.length} values but shape [${dims}] needs ${count}`);
+  const integers = data.data instanceof BigInt64Array || data.data instanceof BigUint64Array || data.data instanceof Int32Array;
   if (isFloatType(input.elemType)) {
-    if (integers) throw new ExplainError(`${label}: input '${input.name}' is float32, got an ${data.data instanceof Int32Array ? 'int32' : 'int64'} array`);
+    if (integers) throw new ExplainError(`${label}: input '${input.name}' is float32, got an ${data.data instanceof Int32Array ? 'int32' : data.data instanceof BigUint64Array ? 'uint64' : 'int64'} array`);
     if (input.elemType !== DataType.FLOAT) throw new ExplainError(`${label}: input '${input.name}' has ONNX type ${input.elemType}; only float32 float inputs are supported`);
-    return makeOrtTensor(DataType.FLOAT, data.data as ArrayLike<number>, [...data.dims]);
+    return makeOrtTensor(DataType.FLOAT, data.data as ArrayLike<number>, dims);
   }
-  if (input.categories) return makeOrtTensor(DataType.INT64, categoryCodes(input, data, label), [...data.dims]);
+  if (input.categories) return makeOrtTensor(DataType.INT64, categoryCodes(input, { ...data, dims }, label), dims);
   const values = Array.from(data.data as ArrayLike<number | bigint>, Number);
   if (!integers && values.some((v) => !Number.isInteger(v))) throw new ExplainError(`${label}: input '${input.name}' takes integers (ONNX type ${ortType(input.elemType)}), got fractional values`);
-  return makeOrtTensor(input.elemType, values, [...data.dims]);
+  return makeOrtTensor(input.elemType, values, dims);
 }
 
 /**

@@ -86,6 +86,11 @@ test('tensor arguments: dims, window, baseline and feature mask of the wrong kin
   const ex = await Explainer.load(fx.model);
   await fails(() => ex.attribute({ data: row.data, dims: row.dims.map(String) } as unknown as TensorInput), /dims \[1,3,16,16\]; they must be integers/, 'dims as strings');
   await fails(() => ex.attribute({ data: row.data, dims: [-1, -3, 16, 16] }), /dims \[-1,-3,16,16\]; they must be integers/, 'negative dims');
+  // uint64 data, a DataView and array-like dims reached a BigInt conversion, "undefined values" or dims.reduce.
+  await fails(() => ex.attribute({ data: new BigUint64Array(row.data.length), dims: row.dims } as unknown as TensorInput), /is float32, got an uint64 array/, 'uint64 data');
+  await fails(() => ex.attribute({ data: new DataView(new ArrayBuffer(4 * row.data.length)), dims: row.dims } as unknown as TensorInput), /data must be a typed array or a list of numbers/, 'a DataView');
+  const arrayLike = await ex.attribute({ data: row.data, dims: { ...row.dims, length: row.dims.length } as unknown as number[] });
+  assert.equal(arrayLike.attributions.dims, row.dims, 'array-like dims');
   await fails(() => ex.attribute(row, loose({ method: 'occlusion', window: 4 })), /occlusion window 4 is not a list/, 'window as a number');
   await fails(() => ex.attribute(row, loose({ method: 'deeplift', baseline: '0.5' })), /baseline must be a float tensor.*"0\.5"/, 'baseline as a string');
   await fails(() => ex.attribute(row, { method: 'deeplift', baseline: { data: new BigInt64Array(row.data.length), dims: row.dims } }), /baseline must be a float tensor.*int64/, 'baseline of int64');
