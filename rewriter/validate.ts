@@ -5,9 +5,10 @@ import { AttrType, DataType, declaredDims, FLOAT8_TYPES, NodeProto, TensorProto,
 import { lookupTable } from './lookup-table';
 
 /**
- * Declarations onnxruntime refuses when it loads the model, named here first (its messages name a
- * C++ source line, or no tensor): a graph output that nothing computes, and an input whose
- * initializer (its default value) has another shape than the input declares.
+ * Declarations onnxruntime refuses when it loads or runs the model, named here first (its messages
+ * name a C++ source line, or no tensor): names holding NUL, an output named `__proto__`, a graph
+ * output that nothing computes, and an input whose initializer (its default value) has another
+ * shape than the input declares.
  */
 export function validateDeclarations(view: GraphView): void {
   const { graph, label } = view;
@@ -15,6 +16,8 @@ export function validateDeclarations(view: GraphView): void {
   const names = [...(graph.input ?? []), ...(graph.output ?? [])].map((v) => v.name ?? '').concat(view.nodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])]), [...view.initializers.keys()]);
   const cut = names.find((n) => n.includes('\0'));
   if (cut !== undefined) throw new ExplainError(`${label}: tensor name ${JSON.stringify(cut)} holds a NUL character, where onnxruntime's API cuts names; rename it`);
+  // onnxruntime's JavaScript API gathers results in a plain object, where that name sets the object's prototype instead.
+  if ((graph.output ?? []).some((o) => o.name === '__proto__')) throw new ExplainError(`${label}: output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name (its results object takes it for its prototype); rename the output`);
   const known = new Set([...view.producer.keys(), ...view.initializers.keys(), ...(graph.input ?? []).map((i) => i.name)]);
   const ghost = (graph.output ?? []).find((o) => !known.has(o.name));
   if (ghost) throw new ExplainError(`${label}: output '${ghost.name}' is computed by no node, nor is it an input or initializer`);

@@ -283,8 +283,6 @@ export class Explainer {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
     this.threads = threadsFor(model);
     const read = canonicalForm(model, label);
-    // onnxruntime's JavaScript API gathers results in a plain object, where that name sets the object's prototype instead.
-    if ((read.graph?.output ?? []).some((o) => o.name === '__proto__')) throw new ExplainError(`${label}: output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name (its results object takes it for its prototype); rename the output`);
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);
     validateDeclarations(original);
     const declared = modelInputs(original);
