@@ -324,6 +324,7 @@ export class Explainer {
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
   static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response, options: ExplainerOptions = {}): Promise<Explainer> {
     checkKnown('Explainer.load', options, LOAD_KEYS);
+    checkLoadOptions(options);
     const source = modelSource(await fetchedBytes(given));
     // External data join the model's identity: re-saved weights leave the .onnx file as it was.
     const read: ModelBytes = { external: [] };
@@ -333,6 +334,7 @@ export class Explainer {
 
   /** An Explainer of a model already read (`label` names it in messages); a graph cache needs the model's id (GraphCache.modelId). */
   static fromModel(model: ModelProto, label: string, options: ExplainerOptions = {}, modelId?: string): Explainer {
+    checkLoadOptions(options);
     checkSessionOptions(options.sessionOptions);
     const cache = options.cache && modelId !== undefined ? { store: options.cache, modelId } : undefined;
     return new Explainer(model, label, options.provider ?? (backend().fallback as Provider), options.warn ?? ((m) => console.warn(m)), options.sessionOptions, cache, options.wrt, options.maxSessions, options.unbatched, options.fed);
@@ -1251,6 +1253,18 @@ async function fetchedBytes<T>(given: T | Blob | Response): Promise<T | Uint8Arr
     return new Uint8Array(await given.arrayBuffer());
   }
   return given as T;
+}
+
+/** The kinds of Explainer.load's options (a wrong kind failed as a TypeError deep inside: `cache: -1`, `warn: ''`, `fed: true`). */
+function checkLoadOptions(o: ExplainerOptions): void {
+  const strings = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.every((s) => typeof s === 'string'));
+  const wrong = (name: string, what: string) => { throw new ExplainError(`Explainer.load: ${name} must be ${what}`); };
+  if (o.warn !== undefined && typeof o.warn !== 'function') wrong('warn', 'a function of one message');
+  if (o.cache !== undefined && !['modelId', 'get', 'put'].every((f) => typeof (o.cache as unknown as Record<string, unknown>)?.[f] === 'function')) wrong('cache', 'a GraphCache (folderCache(dir), or an object with modelId, get and put)');
+  if (o.wrt !== undefined && !strings(o.wrt)) wrong('wrt', 'an input name, a list of them, or \'all\'');
+  if (o.fed !== undefined && !(Array.isArray(o.fed) && strings(o.fed))) wrong('fed', 'a list of input names');
+  if (o.baseDir !== undefined && typeof o.baseDir !== 'string') wrong('baseDir', 'a folder path');
+  if (o.unbatched !== undefined && typeof o.unbatched !== 'boolean') wrong('unbatched', 'true or false');
 }
 
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */

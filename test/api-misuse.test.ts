@@ -57,6 +57,10 @@ test('attribute refuses an option its method does not read, as the CLI and Captu
 test('load, explain, maximize, filterSensitivity and visualize refuse unknown option names (a misspelt provider ran on the default)', async () => {
   await fails(() => Explainer.load(fx.model, { provder: 'cuda' } as unknown as ExplainerOptions), /Explainer\.load: unknown option 'provder' \(options: provider, /, 'provder');
   await fails(() => Explainer.load(fx.model, 'cpu' as unknown as ExplainerOptions), /Explainer\.load: the options must be an object/, 'a provider name for the options');
+  // Options of the wrong kind failed as TypeErrors inside (options.cache.modelId is not a function, warnSink is not a function, fed.includes …).
+  for (const [given, cause] of [[{ cache: -1 }, /cache must be a GraphCache/], [{ warn: '' }, /warn must be a function/], [{ fed: true }, /fed must be a list of input names/], [{ wrt: Object.create(null) }, /wrt must be an input name/], [{ unbatched: 1 }, /unbatched must be true or false/]] as const) {
+    await fails(() => Explainer.load(fx.model, given as unknown as ExplainerOptions), cause, JSON.stringify(given));
+  }
   const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
   await fails(() => ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { outputs: 'logits' } as unknown as ContrastLoadOptions), /unknown option 'outputs'/, 'outputs');
   const ce = await ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'), { output: 'logits', provider: 'cpu' });
