@@ -86,6 +86,9 @@ const FILTER_KEYS: Record<keyof FilterOptions, true> = {
  */
 export async function filterSensitivity(ex: Explainer, input: TensorInput, options: FilterOptions): Promise<FilterReport> {
   checkKnown('filterSensitivity', options, FILTER_KEYS);
+  const isRange = (r: unknown) => Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === 'number');
+  if (options.boxes !== undefined && !(Array.isArray(options.boxes) && options.boxes.every((box) => Array.isArray(box) && box.every(isRange)))) throw new ExplainError(`filterSensitivity: boxes must be a list of boxes, each a list of [start, end) ranges over the input's trailing dimensions, got ${JSON.stringify(options.boxes)}`);
+  if (options.progress !== undefined && typeof options.progress !== 'function') throw new ExplainError('filterSensitivity: progress must be a function (done, total)');
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);

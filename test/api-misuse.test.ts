@@ -69,6 +69,11 @@ test('load, explain, maximize, filterSensitivity and visualize refuse unknown op
   const ex = await Explainer.load(fx.model);
   await fails(() => maximize(ex, { target: 1, learning_rate: 0.1 } as unknown as MaximizeOptions), /maximize: unknown option 'learning_rate'/, 'maximize');
   await fails(() => filterSensitivity(ex, row, { layer: 'x', k: 3 } as unknown as FilterOptions), /filterSensitivity: unknown option 'k'/, 'filterSensitivity');
+  // Boxes and a progress callback of the wrong kind failed as TypeErrors inside (boxIndices, progress is not a function).
+  for (const boxes of [[[[0, 2], 5, [0, 4]]], 'abc', {}]) {
+    await fails(() => filterSensitivity(ex, row, { layer: 'x', boxes } as unknown as FilterOptions), /filterSensitivity: boxes must be a list of boxes/, `boxes ${JSON.stringify(boxes)}`);
+  }
+  await fails(() => filterSensitivity(ex, row, { layer: 'x', progress: 1 } as unknown as FilterOptions), /filterSensitivity: progress must be a function/, 'progress 1');
   assert.throws(() => visualize({ columns: [{ title: 't', attributions: row }] }, { outlier_perc: 1 } as unknown as VisualizeOptions), /visualize: unknown option 'outlier_perc'/);
 });
 
