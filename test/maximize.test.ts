@@ -217,6 +217,7 @@ test('maximize\'s box: low and high are lists of finite numbers with low below h
   await refused({ high: 1 }, /high must be a list of finite numbers .*got 1$/);
   await refused({ high: [Infinity] }, /high must be a list of finite numbers/);
   await refused({ low: ['0'] }, /low must be a list of finite numbers/);
+  await refused({ progress: 1 }, /progress must be a function/);
 });
 
 test.run();

@@ -165,6 +165,7 @@ const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
  */
 export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
   checkKnown('maximize', o, MAXIMIZE_KEYS);
+  if (o.progress !== undefined && typeof o.progress !== 'function') throw new ExplainError('maximize: progress must be a function (done, total, line)');
   const start = performance.now();
   const dims = ex.input.dims;
   // Images are optimised as planes [C, H, W] (blur, resize, the noise's channels); a channels-last model reads them as [H, W, C].
