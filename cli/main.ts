@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import { isViewNode } from '../rewriter/batchless-inputs';
 import { ExplainError } from '../rewriter/errors';
-import { GraphView, nodeReads, producerPastCopies, valueShaped } from '../rewriter/graph-view';
+import { GraphView, nodeReads, valueShaped } from '../rewriter/graph-view';
 import { embeddingsOf } from '../rewriter/embedding';
 import { HALF } from '../rewriter/half-precision';
 import { GATHER_ELEMENTS_OPSET, QDQ_AXIS_OPSET } from '../rewriter/opset-upgrade';
@@ -780,7 +780,7 @@ async function attribute(p: Parsed): Promise<void> {
     const space = await ex.targetSpaceFor(rowDims, options);
     const scores = r.outputs[space.tensor].data;
     const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
-    const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
+    const { output, from, squash } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
     // f(x) is the seeded tensor's: the logits behind a final Softmax, returned beside the probabilities.
     const seeded = r.outputs[from]?.data ?? scores;
     // With a contrast or a mean-normalised seed, f(x) is Σ seed · from, not the target's value.
@@ -795,8 +795,7 @@ async function attribute(p: Parsed): Promise<void> {
         : { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
       console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
-    const squash = producerPastCopies(ex.view, output)?.op_type;
-    if (from !== output) console.log(`explained through the logits '${from}' that a ${squash === 'Sigmoid' || squash === 'LogSoftmax' ? squash : 'Softmax'} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
+    if (squash) console.log(`explained through the logits '${from}' that a ${squash} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
   for (const [input, t] of parts) {

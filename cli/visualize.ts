@@ -33,13 +33,11 @@ export function outFormat(out: string, formats: string[]): string {
 
 /** Per row: target, predicted class and its probability (softmax of logits unless the output is already a Softmax). */
 export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined): string[] {
-  // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities.
-  const { output, from } = ex.resolveOutput(outputName);
+  // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
+  const { output, squash } = ex.resolveOutput(outputName);
   const scores = r.outputs[output];
-  const squash = producerPastCopies(ex.view, output)?.op_type;
-  // A LogSoftmax's output holds log-probabilities: captions give p = exp(log p).
-  const shown = from !== output && squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
-  return rowCaptions(shown, r.targets, from !== output || squash === 'Sigmoid');
+  const shown = squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
+  return rowCaptions(shown, r.targets, !!squash || producerPastCopies(ex.view, output)?.op_type === 'Sigmoid');
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

@@ -238,6 +238,9 @@ const MAX_FIXED_BATCH_VALUES = 2 ** 28;
 /** How an augmented graph is built besides the attribution options. */
 export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline' | 'stepsKept'>>;
 
+/** The tensor explained: the one chosen (`output`) and the one seeded (`from`), the input of its final `squash` (Softmax, LogSoftmax, Sigmoid) where that is skipped. */
+export interface ExplainedTensor { output: string; from: string; squash?: string }
+
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
   private readonly sessions = new Map<string, Promise<PooledSession>>();
@@ -637,9 +640,9 @@ export class Explainer {
   /**
    * Which tensor to explain (a model output, or any tensor of the graph) and the tensor the seed
    * goes on: the pre-softmax logits when it is a Softmax's output, unless explainSoftmax; the logit
-   * behind a Sigmoid too for a method that seeds logits (LRP).
+   * behind a Sigmoid too for a method that seeds logits (LRP); `squash` names the op between them.
    */
-  resolveOutput(output: string | undefined, explainSoftmax = false, method?: string): { output: string; from: string } {
+  resolveOutput(output: string | undefined, explainSoftmax = false, method?: string): ExplainedTensor {
     const names = (this.view.graph.output ?? []).map((o) => o.name ?? '');
     const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${shortList(names)}; 'onnx-explain info' lists the explainable tensors)`);
@@ -650,14 +653,14 @@ export class Explainer {
     // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
     const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
-    if (softmax(producer)) return { output: chosen, from: producer!.input![0] };
+    if (softmax(producer)) return { output: chosen, from: producer!.input![0], squash: producer!.op_type! };
     // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
     const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;
     const before = softmax(inner) ? copied(inner!.input![0]) : undefined;
     const [p1, p2] = [before, producer].map((n) => (n?.op_type === 'Transpose' ? attrInts(n, 'perm') : undefined));
-    if (p1 && p2 && p1.length === p2.length && p2.every((p, k) => p1[p] === k)) return { output: chosen, from: before!.input![0] };
+    if (p1 && p2 && p1.length === p2.length && p2.every((p, k) => p1[p] === k)) return { output: chosen, from: before!.input![0], squash: inner!.op_type! };
     const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;
-    return { output: chosen, from: logits && this.view.producer.has(logits) ? logits : chosen };
+    return logits && this.view.producer.has(logits) ? { output: chosen, from: logits, squash: sample!.op_type! } : { output: chosen, from: chosen };
   }
 
   /** Fails where `explainSoftmax` would change nothing: the explained tensor is no final Softmax's output (nor, for LRP, a Sigmoid's). */
@@ -768,8 +771,8 @@ export class Explainer {
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
-  targetSpace(prepared: Prepared, output: string, from: string, options: TargetOptions): TargetSpace {
-    const shape = this.checkTensor(prepared, from, from === output ? 'explained tensor' : `explained tensor (input of the ${producerPastCopies(this.view, output)?.op_type ?? 'Softmax'} of '${output}')`);
+  targetSpace(prepared: Prepared, { output, from, squash }: ExplainedTensor, options: TargetOptions): TargetSpace {
+    const shape = this.checkTensor(prepared, from, squash ? `explained tensor (input of the ${squash} of '${output}')` : 'explained tensor');
     return new TargetSpace(output, shape.slice(1), this.label, options, this.predictsMin(from));
   }
 
@@ -785,8 +788,7 @@ export class Explainer {
 
   /** The target space of `options.output` for one input row shape (labels and values of targets). */
   async targetSpaceFor(rowDims: number[], options: AttributeRequest): Promise<TargetSpace> {
-    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
-    return this.targetSpace(await this.prepare(rowDims, options.onehotAxis, options.feeds), output, from, options);
+    return this.targetSpace(await this.prepare(rowDims, options.onehotAxis, options.feeds), this.resolveOutput(options.output, options.explainSoftmax, options.method), options);
   }
 
   /**
@@ -843,9 +845,10 @@ export class Explainer {
     let camNote: string | undefined;
     const map = build.method ? undefined : mapMethods[options.method ?? ''] as ((spec: MapSpec) => ModelProto) | undefined;
     const method = map ? undefined : build.method ?? this.method(options.method);
-    const { output, from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
+    const explained = this.resolveOutput(options.output, options.explainSoftmax, options.method);
+    const { output, from } = explained;
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
-    this.targetSpace(prepared, output, from, options);
+    this.targetSpace(prepared, explained, options);
     if (map && GRAD_CAMS.has(options.method!) && options.layer === undefined && !this.joint) {
       const chosen = defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from, this.input.name);
       camNote = chosen && `${options.method}: layer '${chosen.layer}', ${chosen.source} (--layer picks another)`;

@@ -23,10 +23,11 @@ export interface OutputSeed {
  * of the chosen tensor's (reduced) values (`scores`, or one forward run when not given).
  */
 export async function outputSeed(ex: Explainer, x: OrtTensor, options: AttributeOptions, scores?: TensorData): Promise<OutputSeed> {
-  const { output, from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
+  const explained = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
+  const { output, from } = explained;
   const rowDims = x.dims.slice(1);
   const prepared = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
-  const space = ex.targetSpace(prepared, output, from, options);
+  const space = ex.targetSpace(prepared, explained, options);
   const n = x.dims[0];
   const rows = async () => (scores ?? (await (await tensorsAt(ex, rowDims, [output], options.onehotAxis, options.feeds))(x))[output]).data;
   const targets = await space.targets(options.target, n, rows);
