@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../../rewriter/errors';
@@ -67,6 +68,9 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
   }
 }
 
+/** A temporary file's suffix: the pid and a random part (processes of two containers writing one folder may have one pid). */
+export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+
 /**
  * Writes a file through a temporary file in the same folder (made if missing), flushed to the disk,
  * and a rename: a reader never sees half a file, nor does one after a power loss, and a link at
@@ -74,7 +78,7 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
   try {
     fs.mkdirSync(dir, { recursive: true });
     const fd = fs.openSync(tmp, 'wx');
@@ -102,7 +106,7 @@ export function removeStaleTemporaries(dir: string, names: Set<string>): void {
     }
   };
   for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    const m = /^\.(.+)\.tmp-(\d+)-\d+$/.exec(f);
+    const m = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
     if (m && names.has(m[1]) && gone(Number(m[2]))) fs.rmSync(path.join(dir, f), { force: true });
   }
 }

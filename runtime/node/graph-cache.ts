@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 import { ExplainError } from '../../rewriter/errors';
+import { uniqueSuffix, writeFileAtomic } from './files';
 import { ownManifest } from './manifest';
 
 /**
@@ -128,13 +129,6 @@ function codeVersion(): string {
 export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaultCacheLimit(), maxEntries = MAX_ENTRIES }: Partial<Limits> = {}): GraphCache {
   if (!(maxBytes >= 0) || !(maxEntries >= 0)) throw new ExplainError(`cache limits ${maxBytes} bytes and ${maxEntries} entries must be numbers ≥ 0`);
   const limits = { maxBytes, maxEntries };
-  // Temporary names hold the pid and a random part: processes of two containers sharing the folder may have one pid.
-  const unique = () => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
-  const write = (file: string, data: string | Uint8Array) => {
-    const tmp = `${file}.tmp-${unique()}`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  };
   // onnxruntime's optimised graphs hold weights reordered for this CPU's vector width.
   const prefix = `${codeVersion()}; ${process.arch} ${os.cpus()[0]?.model ?? ''}`;
   const fileOf = (key: string) => path.join(dir, sha256(`${prefix}\n${key}`));
@@ -161,10 +155,10 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
         fs.mkdirSync(dir, { recursive: true });
         // A path is onnxruntime's optimised graph (optimizedPath), which becomes the entry: the entry's
         // info describes that graph, so none is stored where the file is gone.
-        if (typeof graph.model !== 'string') write(`${base}.onnx`, graph.model);
+        if (typeof graph.model !== 'string') writeFileAtomic(`${base}.onnx`, graph.model);
         else if (fs.existsSync(graph.model)) fs.renameSync(graph.model, `${base}.onnx`);
         else return;
-        write(`${base}.json`, JSON.stringify({ key, info: graph.info }));
+        writeFileAtomic(`${base}.json`, Buffer.from(JSON.stringify({ key, info: graph.info })));
         trim(dir, limits, path.basename(base));
       } catch {
         // An unwritable cache folder only costs the next run the rebuild.
@@ -183,7 +177,7 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
     async putProbe(key, probe) {
       try {
         fs.mkdirSync(dir, { recursive: true });
-        write(`${fileOf(key)}.probe.json`, JSON.stringify({ key, probe }));
+        writeFileAtomic(`${fileOf(key)}.probe.json`, Buffer.from(JSON.stringify({ key, probe })));
         trim(dir, limits, path.basename(fileOf(key)));
       } catch {
         // As for graphs: the next run probes again.
@@ -193,7 +187,7 @@ export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaul
       try {
         fs.mkdirSync(dir, { recursive: true });
         fs.accessSync(dir, fs.constants.W_OK);
-        return `${fileOf(key)}.optimized-${unique()}`;
+        return `${fileOf(key)}.optimized-${uniqueSuffix()}`;
       } catch {
         return undefined;
       }
