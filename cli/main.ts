@@ -461,6 +461,11 @@ async function info(p: Parsed): Promise<void> {
   const warn = (m: string) => { if (!/: --wrt all: /.test(m)) console.warn(m); };
   const ex = await Explainer.load(file, { wrt: ALL_INPUTS, cache, unbatched, warn }).catch(() => Explainer.load(file, { cache, unbatched }));
   const { view } = ex;
+  // --layers needs sizes: a dynamic input without --shape is refused before anything is printed.
+  const given = p.flags.has('layers') ? feeds(p.flags.get('feed') as string | undefined) : undefined;
+  // Fed token ids give the embedded row's length: [L, width].
+  const ids = ex.tokens && !p.flags.has('shape') ? given?.[ex.tokens.ids.name] : undefined;
+  const layerRows = !p.flags.has('layers') ? undefined : ids ? [...ids.dims.slice(1), ...ex.tokens!.rowDims] : shapeArg(p, ex).slice(1);
   // '[]' is a scalar's declared shape; a tensor that declares none says so.
   const dims = (vi: (typeof view.inputs)[number]) => {
     const shape = vi.type?.tensor_type?.shape;
@@ -568,12 +573,9 @@ async function info(p: Parsed): Promise<void> {
   if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
   if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
-  if (p.flags.has('layers')) {
+  if (layerRows) {
     console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
-    const given = feeds(p.flags.get('feed') as string | undefined);
-    // Fed token ids give the embedded row's length: [L, width].
-    const ids = ex.tokens && !p.flags.has('shape') ? given?.[ex.tokens.ids.name] : undefined;
-    const rows = ids ? [...ids.dims.slice(1), ...ex.tokens!.rowDims] : shapeArg(p, ex).slice(1);
+    const rows = layerRows;
     // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
     const listed = await ex.forFeeds(rows, given, async () => {
       await ex.prepare(rows, undefined, given);

@@ -7,7 +7,7 @@ import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo, ValueInfoProto } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
-import { tempDir } from './support/cli-harness';
+import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 import { rejects } from './support/rejects';
 
@@ -89,6 +89,21 @@ test('rewrite needs --shape for dynamic sizes and names the axes; with --shape i
     console.error = error;
     console.log = log;
   }
+});
+
+// info printed its whole report, then the error line: a failed command printed more than one line.
+test('info --layers on dynamic sizes without --shape prints only the error line; with --shape the layers', async () => {
+  const dir = tempDir('dynamic-layers');
+  const file = path.join(dir, 'm.onnx');
+  fs.writeFileSync(file, model(['H', 'W']));
+  const bare = await runCli(['info', file, '--layers']);
+  assert.equal([bare.code, bare.out], [1, []]);
+  assert.equal(bare.err.length, 1);
+  assert.match(bare.err[0], /^onnx-explain: error: .*input 'x' has dynamic sizes on axes 2, 3; pass --shape/);
+  const shaped = await runCli(['info', file, '--layers', '--shape', '1,3,9,7']);
+  assert.is(shaped.code, 0, shaped.err.join('|'));
+  assert.ok(shaped.out.some((l) => /\[N, 4, 5, 4\]\s+\(Conv\)/.test(l)), shaped.out.join('\n'));
+  assert.ok((await runCli(['info', file])).code === 0, 'without --layers no shape is needed');
 });
 
 test('a model whose input fixes batch 1 gets a dynamic batch in its augmented graph', async () => {
