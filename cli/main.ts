@@ -19,7 +19,7 @@ import { IG_METHODS } from '../runtime/drivers/integrated-gradients-quadrature';
 import { NOISE_TUNNELS } from '../runtime/drivers/noise-tunnel';
 import { drivers } from '../runtime/drivers';
 import { misappliedOption, readsOption } from '../runtime/method-options';
-import { attributionLayout, imageToTensor, Normalization, Preprocess, Rgb } from '../runtime/image';
+import { imageToTensor, Normalization, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
@@ -28,7 +28,7 @@ import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
-import { captions, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
+import { captions, checkFigure, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
 import { ownManifest } from '../runtime/node/manifest';
@@ -663,8 +663,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const { x, shown } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   if (format === 'png') {
     if (command !== 'visualize' && options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
-    // Input attributions (and maps upsampled to the input) have the input's rank: drawable or not, known before any work.
-    if (!ex.tokens) attributionLayout(x.dims);
+    checkFigure(visOptions(p), x, shown, ex.label, !!ex.tokens);
   }
   if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
   if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, baselineArg(ex, file, name)]));

@@ -4,15 +4,16 @@ import { producerPastCopies } from '../rewriter/graph-view';
 import { AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
-import { Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
+import { checkFigureKind, checkVisualizeOptions, Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
 import { num, Parsed } from './args';
 
 export const VIS_FLAGS = { 'vis-method': true, sign: true, 'outlier-perc': true, 'display-size': true };
 
 export const VIS_HELP = `  --vis-method M        for .png: ${VIS_METHODS.join(' | ')} (default blended_heat_map over images)
   --sign S              for .png: ${VIS_SIGNS.join(' | ')} (default absolute; all = diverging red-white-green)
-  --outlier-perc P      for .png: % of attribution mass saturated at the top of the scale (default 2, as Captum)
-  --display-size PX     for .png: panel size in pixels (default 224)`;
+  --outlier-perc P      for .png: % of attribution mass saturated at the top of the scale (default 2, as Captum;
+                        image maps: sequences are drawn as bars to scale)
+  --display-size PX     for .png: an image panel's longer side in pixels (default 224)`;
 
 export function visOptions(p: Parsed): VisualizeOptions {
   const pick = <T extends string>(flag: string, allowed: readonly T[]): T | undefined => {
@@ -21,7 +22,16 @@ export function visOptions(p: Parsed): VisualizeOptions {
     return v as T | undefined;
   };
   const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
-  return { method: pick('vis-method', VIS_METHODS), sign: pick('sign', VIS_SIGNS), outlierPerc: number('outlier-perc'), size: number('display-size') };
+  const options = { method: pick('vis-method', VIS_METHODS), sign: pick('sign', VIS_SIGNS), outlierPerc: number('outlier-perc'), size: number('display-size') };
+  checkVisualizeOptions(options);
+  return options;
+}
+
+/** What the figure of input x will draw, checked against its options before any attribution is computed. */
+export function checkFigure(options: VisualizeOptions, x: TensorData, shown: Rgb | undefined, label: string, tokens: boolean): void {
+  // Input attributions (and maps upsampled to the input) have the input's rank; token ids are drawn as one bar per token.
+  const kind = tokens ? 'sequence' : attributionLayout(x.dims).kind;
+  checkFigureKind(kind, kind === 'image' ? inputImages(x, shown, label) : undefined, Math.min(x.dims[0], options.maxRows ?? 16), options);
 }
 
 /** The output's format from its extension, checked before any work (the file itself: runtime/node/files checkOutput). */

@@ -138,6 +138,30 @@ export function stops(colours: readonly RGB[]): ColourMap {
   };
 }
 
+/**
+ * A matplotlib colour map made of evenly spaced colours (`LinearSegmentedColormap.from_list`, 256
+ * entries), in the bytes matplotlib draws: t picks entry ⌊256·t⌋ of its table, whose channels are
+ * truncated; the table is interpolated in matplotlib's own arithmetic (`_create_lookup_table`), so
+ * every byte is matplotlib's. Colours are given in bytes (a channel may be fractional).
+ */
+export function lookupMap(colours: readonly (readonly number[])[]): ColourMap {
+  const n = colours.length - 1;
+  // Knots and entries on matplotlib's scale of 255: x = 255·linspace(0, 1, n + 1), xind = 255·linspace(0, 1, 256).
+  const x = (k: number) => 255 * (k === n ? 1 : k * (1 / n));
+  const table = Array.from({ length: 256 }, (_, i): RGB => {
+    const entry = (c: number) => {
+      if (i === 0 || i === 255) return colours[i === 0 ? 0 : n][c] / 255;
+      const at = 255 * (i * (1 / 255));
+      let j = 1;
+      while (x(j) < at) j++;
+      const lo = colours[j - 1][c] / 255;
+      return ((at - x(j - 1)) / (x(j) - x(j - 1))) * (colours[j][c] / 255 - lo) + lo;
+    };
+    return [0, 1, 2].map((c) => Math.trunc(clamp(entry(c), 0, 1) * 255)) as unknown as RGB;
+  });
+  return (t) => table[Math.min(255, Math.floor(clamp(t, 0, 1) * 256))];
+}
+
 /** [0, 1] → black … white. */
 export const gray: ColourMap = (t) => {
   const v = Math.round(clamp(t, 0, 1) * 255);
@@ -207,10 +231,19 @@ export function titled(title: string, body: Canvas): Canvas {
   return out.blit(body, 0, 14);
 }
 
+/** Resizes a canvas to width × height, nearest neighbour (each pixel shows the source pixel under its centre). */
+export function resizeNearest(src: Canvas, width: number, height: number): Canvas {
+  const out = new Canvas(width, height);
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) out.setPixel(i, j, src.getPixel(Math.floor(((i + 0.5) * src.width) / width), Math.floor(((j + 0.5) * src.height) / height)));
+  }
+  return out;
+}
+
 /** Upscales a canvas by an integer factor (nearest neighbour). */
 export function upscale(src: Canvas, factor: number): Canvas {
   const f = Math.max(1, Math.round(factor));
-  return new Canvas(src.width * f, src.height * f).blit(src, 0, 0, f);
+  return resizeNearest(src, src.width * f, src.height * f);
 }
 
 export interface GridOptions { pad?: number; background?: RGB }
@@ -256,6 +289,8 @@ export interface PlotOptions {
   title?: string;
   /** Drawn under the x tick labels, at the right end of the axis. */
   xLabel?: string;
+  /** Bar plots: the series share each category's slot (values of one sign each) instead of standing side by side. */
+  overlay?: boolean;
 }
 
 export interface Series {
@@ -377,15 +412,17 @@ export function barPlot(series: Series[], options: PlotOptions = {}): Canvas {
   const ax = axes([-0.5, Math.max(1, n) - 0.5], [lo, hi], options, series);
   const slot = (ax.right - ax.left) / Math.max(1, n);
   const gap = Math.max(1, Math.floor(slot * 0.15));
-  const barW = Math.max(1, (slot - 2 * gap) / Math.max(1, series.length));
+  const side = options.overlay ? 1 : Math.max(1, series.length);
+  const barW = Math.max(1, (slot - 2 * gap) / side);
   const base = ax.py(clamp(0, lo, hi));
   series.forEach((s, k) => {
     const colour = s.colour ?? PALETTE[k % PALETTE.length];
     for (let i = 0; i < s.y.length; i++) {
-      if (!Number.isFinite(s.y[i])) continue;
-      const x = ax.left + i * slot + gap + k * barW;
+      if (!Number.isFinite(s.y[i]) || s.y[i] === 0) continue;
+      const x = ax.left + i * slot + gap + (options.overlay ? 0 : k * barW);
       const y = ax.py(clamp(s.y[i], lo, hi));
-      ax.canvas.fillRect(x + 1, Math.min(base, y), Math.max(1, barW - 1), Math.max(1, Math.abs(base - y)), colour);
+      // Bars stand on the axis line (drawn at `base`) from above or hang from it below, at least a pixel tall.
+      ax.canvas.fillRect(x + 1, s.y[i] > 0 ? Math.min(y, base - 1) : base + 1, Math.max(1, barW - 1), Math.max(1, Math.abs(base - y)), colour);
     }
   });
   ax.canvas.line(ax.left, base, ax.right, base, options.axisColour ?? BLACK);

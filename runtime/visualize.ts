@@ -1,7 +1,7 @@
 import { checkKnown } from './known-options';
 import { ExplainError } from '../rewriter/errors';
 import { AttributionLayout, attributionLayout, channelSum, Rgb } from './image';
-import { barPlot, BLACK, Canvas, ColourMap, colourScale, grid, lerpColour, RGB, stops, tickLabel, titled, WHITE } from './plot';
+import { barPlot, BLACK, Canvas, ColourMap, colourScale, grid, lerpColour, lookupMap, resizeNearest, RGB, tickLabel, titled, WHITE } from './plot';
 import { argmax } from './targets';
 import { TensorData } from './tensors';
 
@@ -16,9 +16,9 @@ export interface VisualizeOptions {
   method?: VisMethod;
   /** Default absolute (Captum's absolute_value). */
   sign?: VisSign;
-  /** Share of the attribution mass (cumulative, in %) saturated at the top of the colour scale (default 2, as Captum). */
+  /** Share of the attribution mass (cumulative, in %) saturated at the top of the colour scale (default 2, as Captum; images only). */
   outlierPerc?: number;
-  /** Display size of an image panel's longer side in pixels (default 224; nearest-neighbour upscaling). */
+  /** Display size of an image panel's longer side in pixels (default 224; nearest-neighbour resizing). */
   size?: number;
   /** Opacity of the heat map in blended_heat_map (default 0.5, Captum's alpha_overlay). */
   alpha?: number;
@@ -37,11 +37,14 @@ export interface Figure {
   captions?: string[];
 }
 
-// matplotlib's sequential maps (approximated) and Captum's red-white-green map for signed values.
-const GREENS = stops([[247, 252, 245], [199, 233, 192], [116, 196, 118], [35, 139, 69], [0, 68, 27]]);
-const REDS = stops([[255, 245, 240], [252, 187, 161], [251, 106, 74], [203, 24, 29], [103, 0, 13]]);
-const BLUES = stops([[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]]);
-const RED_WHITE_GREEN: ColourMap = (t) => (t >= 0 ? lerpColour(WHITE, [0, 128, 0], t) : lerpColour(WHITE, [255, 0, 0], -t));
+// Captum's colour maps: matplotlib's Greens, Reds and Blues (ColorBrewer's nine colours) for one sign,
+// its own red-white-green over [−1, 1] for both.
+const GREENS = lookupMap([[247, 252, 245], [229, 245, 224], [199, 233, 192], [161, 217, 155], [116, 196, 118], [65, 171, 93], [35, 139, 69], [0, 109, 44], [0, 68, 27]]);
+// matplotlib holds Reds' last two blues a rounding below 21/255 and 13/255.
+const REDS = lookupMap([[255, 245, 240], [254, 224, 210], [252, 187, 161], [252, 146, 114], [251, 106, 74], [239, 59, 44], [203, 24, 29], [165, 15, 0.08235294117647057 * 255], [103, 0, 0.05098039215686274 * 255]]);
+const BLUES = lookupMap([[247, 251, 255], [222, 235, 247], [198, 219, 239], [158, 202, 225], [107, 174, 214], [66, 146, 198], [33, 113, 181], [8, 81, 156], [8, 48, 107]]);
+const RED_WHITE_GREEN_01 = lookupMap([[255, 0, 0], WHITE, [0, 128, 0]]);
+const RED_WHITE_GREEN: ColourMap = (t) => RED_WHITE_GREEN_01((t + 1) / 2);
 const COLOUR_MAPS: Record<VisSign, ColourMap> = { all: RED_WHITE_GREEN, positive: GREENS, negative: REDS, absolute: BLUES };
 
 /** Captum's _cumulative_sum_threshold: the smallest sorted value where the running sum reaches `percentile` % of the total. */
@@ -71,25 +74,31 @@ export function normalizeAttr(summed: ArrayLike<number>, sign: VisSign, outlierP
   return { norm, threshold };
 }
 
-/** One rendered panel: pixels at display size plus the colour scale that goes under it. */
+/** The input's channel mean, stretched to its own range: the grey a blended map lies over (matplotlib's `imshow(…, cmap="gray")`). */
+function stretchedGrey(image: Rgb): Uint8Array {
+  const mean = Float32Array.from({ length: image.width * image.height }, (_, i) => [0, 1, 2].reduce((a, c) => a + Math.min(1, Math.max(0, image.data[i * 3 + c])), 0) / 3);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of mean) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return Uint8Array.from(mean, (v) => (hi > lo ? Math.min(255, Math.floor(((v - lo) / (hi - lo)) * 256)) : 0));
+}
+
+/** One rendered panel: pixels resized to `size` on the longer side. */
 function imagePanel(norm: Float32Array, w: number, h: number, image: Rgb | undefined, method: VisMethod, sign: VisSign, alpha: number, size: number): Canvas {
-  if ((method === 'masked_image' || method === 'alpha_scaling') && !image) throw new ExplainError(`visualize: ${method} needs the input image`);
-  if (method === 'masked_image' && sign === 'all') throw new ExplainError(`visualize: masked_image needs sign positive, negative or absolute (a mask cannot be signed)`);
   const map = COLOUR_MAPS[sign];
+  const grey = image && method === 'blended_heat_map' ? stretchedGrey(image) : undefined;
   const c = new Canvas(w, h);
   for (let i = 0; i < w * h; i++) {
     const v = norm[i];
     const px: RGB = image ? [image.data[i * 3], image.data[i * 3 + 1], image.data[i * 3 + 2]].map((x) => Math.round(255 * Math.min(1, Math.max(0, x)))) as unknown as RGB : WHITE;
-    const gray = Math.round((px[0] + px[1] + px[2]) / 3);
     let out: RGB;
-    if (method === 'heat_map') out = map(v);
-    else if (method === 'blended_heat_map') out = lerpColour([gray, gray, gray], map(v), image ? alpha : 1);
+    if (method === 'heat_map' || !grey && method === 'blended_heat_map') out = map(v);
+    else if (grey) out = lerpColour([grey[i], grey[i], grey[i]], map(v), alpha);
     else if (method === 'masked_image') out = lerpColour(BLACK, px, Math.abs(v));
     else out = lerpColour(WHITE, px, Math.abs(v));
     c.setPixel(i % w, Math.floor(i / w), out);
   }
-  const factor = Math.max(1, Math.floor(size / Math.max(w, h)));
-  return factor > 1 ? new Canvas(w * factor, h * factor).blit(c, 0, 0, factor) : c;
+  const scale = size / Math.max(w, h);
+  return resizeNearest(c, Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale)));
 }
 
 /** The sign's colour map under a panel, labelled with the attribution values at its ends (and 0). */
@@ -104,7 +113,7 @@ function sequencePanel(summed: Float32Array, sign: VisSign, size: number): Canva
   const kept = Float32Array.from(summed, (v) => (sign === 'all' ? v : sign === 'positive' ? Math.max(v, 0) : sign === 'negative' ? Math.min(v, 0) : Math.abs(v)));
   const positive = Float32Array.from(kept, (v) => (v > 0 ? v : 0));
   const negative = Float32Array.from(kept, (v) => (v < 0 ? v : 0));
-  return barPlot([{ y: positive, colour: [0, 128, 0] }, { y: negative, colour: [255, 0, 0] }], { width: Math.max(size * 2, Math.min(1600, kept.length * 6)), height: size / 2 });
+  return barPlot([{ y: positive, colour: [0, 128, 0] }, { y: negative, colour: [255, 0, 0] }], { width: Math.max(size * 2, Math.min(1600, kept.length * 6)), height: size / 2, overlay: true });
 }
 
 function stacked(parts: Canvas[]): Canvas {
@@ -140,25 +149,43 @@ function softmax(v: number[]): number[] {
 /** What columns must share besides the rows (channels are summed away). */
 const extent = (l: AttributionLayout) => (l.kind === 'image' ? `image ${l.height}x${l.width}` : `sequence ${l.length}`);
 
+const VISUALIZE_KEYS: Record<keyof VisualizeOptions, true> = { method: true, sign: true, outlierPerc: true, size: true, alpha: true, maxRows: true };
+
+/** The options' names and values, checked before any work (the CLI checks them before computing attributions). */
+export function checkVisualizeOptions(options: VisualizeOptions): void {
+  checkKnown('visualize', options, VISUALIZE_KEYS);
+  const { method, sign = 'absolute', outlierPerc = 2, size = 224, alpha = 0.5, maxRows } = options;
+  if (!(outlierPerc >= 0 && outlierPerc <= 100)) throw new ExplainError(`visualize: outlier percentage ${outlierPerc} must be in [0, 100]`);
+  if (!(size >= 8 && size <= 4096)) throw new ExplainError(`visualize: display size ${size} must be between 8 and 4096 pixels`);
+  if (method !== undefined && !VIS_METHODS.includes(method)) throw new ExplainError(`visualize: method '${method}' is not one of ${VIS_METHODS.join(', ')}`);
+  if (!VIS_SIGNS.includes(sign)) throw new ExplainError(`visualize: sign '${sign}' is not one of ${VIS_SIGNS.join(', ')}`);
+  // As Captum's visualize_image_attr: a mask or an opacity has no sign.
+  if ((method === 'masked_image' || method === 'alpha_scaling') && sign === 'all') throw new ExplainError(`visualize: ${method} needs sign positive, negative or absolute (a mask or an opacity cannot be signed)`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new ExplainError(`visualize: alpha ${alpha} must be in [0, 1]`);
+  if (maxRows !== undefined && !(Number.isInteger(maxRows) && maxRows >= 1)) throw new ExplainError(`visualize: maxRows ${maxRows} is not a positive integer`);
+}
+
+/** What a figure of this kind can draw: sequences are bars to scale; masks and opacities need each drawn row's image. */
+export function checkFigureKind(kind: AttributionLayout['kind'], images: readonly (Rgb | undefined)[] | undefined, rows: number, options: VisualizeOptions): void {
+  if (kind === 'sequence') {
+    const given = [options.method !== undefined && 'the method (--vis-method)', options.outlierPerc !== undefined && 'outlierPerc (--outlier-perc)'].filter(Boolean);
+    if (given.length) throw new ExplainError(`visualize: ${given.join(' and ')} appl${given.length > 1 ? 'y' : 'ies'} to image maps; a sequence is drawn as per-position bars to scale`);
+  } else if ((options.method === 'masked_image' || options.method === 'alpha_scaling') && !Array.from({ length: rows }, (_, r) => images?.[r]).every(Boolean)) {
+    throw new ExplainError(`visualize: ${options.method} needs the input image`);
+  }
+}
+
 /**
  * A figure like Captum's visualize_image_attr (and FeatureVis Fig. 3 for several methods): one row
  * per batch row, an "input" column where images are given, then one panel per method, each with its
  * colour scale; images are channel-summed maps, 1-D inputs per-position bar plots.
  */
-const VISUALIZE_KEYS: Record<keyof VisualizeOptions, true> = { method: true, sign: true, outlierPerc: true, size: true, alpha: true, maxRows: true };
-
 export function visualize(figure: Figure, options: VisualizeOptions = {}): Canvas {
-  checkKnown('visualize', options, VISUALIZE_KEYS);
+  checkVisualizeOptions(options);
   const sign = options.sign ?? 'absolute';
   const size = options.size ?? 224;
   const outlier = options.outlierPerc ?? 2;
-  if (!(outlier >= 0 && outlier < 100)) throw new ExplainError(`visualize: outlier percentage ${outlier} must be in [0, 100)`);
-  if (!(size >= 8 && size <= 4096)) throw new ExplainError(`visualize: display size ${size} must be between 8 and 4096 pixels`);
   const alpha = options.alpha ?? 0.5;
-  if (options.method !== undefined && !VIS_METHODS.includes(options.method)) throw new ExplainError(`visualize: method '${options.method}' is not one of ${VIS_METHODS.join(', ')}`);
-  if (!VIS_SIGNS.includes(sign)) throw new ExplainError(`visualize: sign '${sign}' is not one of ${VIS_SIGNS.join(', ')}`);
-  if (!(alpha >= 0 && alpha <= 1)) throw new ExplainError(`visualize: alpha ${alpha} must be in [0, 1]`);
-  if (options.maxRows !== undefined && !(Number.isInteger(options.maxRows) && options.maxRows >= 1)) throw new ExplainError(`visualize: maxRows ${options.maxRows} is not a positive integer`);
   if (!Array.isArray(figure?.columns)) throw new ExplainError('visualize: the figure\'s columns must be a list of { title, attributions }');
   const first = figure.columns[0]?.attributions;
   if (!first) throw new ExplainError('visualize: nothing to draw');
@@ -176,6 +203,7 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       throw new ExplainError(`visualize: image ${r} is ${image.width}×${image.height} with ${image.data?.length} values; the maps are ${layout.width}×${layout.height}, so it must be that size with ${layout.width * layout.height * 3} values (RGB, height × width × 3)`);
     }
   });
+  checkFigureKind(layout.kind, images, rows, options);
   const method = options.method ?? (images?.some(Boolean) ? 'blended_heat_map' : 'heat_map');
   const body: Canvas[][] = [];
   for (let r = 0; r < rows; r++) {
@@ -196,7 +224,9 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       }
       const { norm, threshold } = normalizeAttr(summed, sign, outlier);
       const panel = imagePanel(norm, layout.width, layout.height, image, method, sign, alpha, size);
-      cells.push(titled(col.title, stacked([panel, signScale(sign, threshold, panel.width)])));
+      // As Captum: a colour bar under heat maps only (masks and opacities use no colour map).
+      const heat = method === 'heat_map' || method === 'blended_heat_map';
+      cells.push(titled(col.title, heat ? stacked([panel, signScale(sign, threshold, panel.width)]) : panel));
     }
     const caption = figure.captions?.[r] === undefined ? undefined : String(figure.captions[r]);
     body.push(caption ? [titled(caption, grid([cells], { pad: 8 }))] : cells);

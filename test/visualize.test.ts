@@ -66,7 +66,76 @@ test('heat map pixels: the saturated pixel takes the top of the colour map, zero
   const signed = visualize({ columns: [{ title: 'g', attributions: { data: Float32Array.from(data, (v, i) => (i === 6 ? -3 : v)), dims: [1, 1, 4, 4] } }] }, { method: 'heat_map', sign: 'all', size: 64 });
   assert.equal(signed.getPixel(8 + 16 + 3, 22 + 16 + 3), [0, 128, 0], 'positive → green');
   assert.equal(signed.getPixel(8 + 32 + 3, 22 + 16 + 3), [255, 0, 0], 'negative → red');
-  assert.equal(signed.getPixel(8 + 3, 22 + 3), [255, 255, 255], 'zero → white');
+  assert.equal(signed.getPixel(8 + 3, 22 + 3), [254, 254, 254], 'zero → matplotlib\'s middle entry (128 of 256) of red-white-green');
+});
+
+// Bytes from matplotlib 3.6 (`cm.get_cmap(name)(t, bytes=True)`; Captum's red-white-green is
+// `LinearSegmentedColormap.from_list('RdWhGn', ['red', 'white', 'green'])` at (t + 1) / 2). The maps
+// were five-colour approximations of Greens, Reds and Blues: up to 18 levels off.
+test('colour maps are matplotlib\'s, in the bytes it draws: Greens, Reds, Blues for one sign, red-white-green for all', () => {
+  const ts = [0, 0.1, 0.25, 0.3333, 0.5, 0.62, 0.875, 0.99, 1];
+  const want = {
+    positive: [[247, 252, 245], [232, 246, 228], [198, 232, 191], [173, 222, 167], [115, 195, 117], [67, 172, 94], [0, 107, 43], [0, 70, 28], [0, 68, 27]],
+    negative: [[255, 245, 240], [254, 228, 216], [252, 186, 160], [252, 159, 129], [250, 105, 73], [239, 61, 45], [163, 14, 20], [106, 0, 13], [103, 0, 12]],
+    absolute: [[247, 251, 255], [227, 238, 248], [197, 218, 238], [171, 207, 229], [106, 173, 213], [67, 147, 198], [8, 80, 154], [8, 50, 110], [8, 48, 107]],
+  };
+  // outlierPerc 0 saturates at the largest |value| (1), so the map shows the values themselves; one pixel each.
+  for (const [sign, colours] of Object.entries(want) as ['positive' | 'negative' | 'absolute', number[][]][]) {
+    const data = Float32Array.from(ts, (t) => (sign === 'negative' ? -t : t));
+    const fig = visualize({ columns: [{ title: 'g', attributions: { data, dims: [1, 1, 1, ts.length] } }] }, { method: 'heat_map', sign, outlierPerc: 0, size: ts.length });
+    assert.equal(ts.map((_, k) => fig.getPixel(8 + k, 22)), colours, sign);
+  }
+  const tt = [-1, -0.5, -0.1, 0, 0.1, 0.5, 1];
+  const fig = visualize({ columns: [{ title: 'g', attributions: { data: Float32Array.from(tt), dims: [1, 1, 1, tt.length] } }] }, { method: 'heat_map', sign: 'all', outlierPerc: 0, size: 2 * tt.length });
+  assert.equal(tt.map((_, k) => fig.getPixel(8 + 2 * k, 22)), [[255, 0, 0], [255, 128, 128], [255, 230, 230], [254, 254, 254], [230, 242, 230], [126, 190, 126], [0, 128, 0]]);
+});
+
+// Captum draws blended_heat_map over imshow(mean(image, 2), cmap='gray'), which matplotlib stretches
+// to the grey's own range; the grey was drawn as it is (a photo's 42–231 stayed 42–231).
+test('blended_heat_map lies over the image\'s grey stretched to its own range; the display size sets the longer side, up or down', () => {
+  const image = { width: 2, height: 1, data: Float32Array.from([0.2, 0.2, 0.2, 0.6, 0.6, 0.6]) };
+  const fig = visualize({ columns: [{ title: 'g', attributions: { data: new Float32Array(2), dims: [1, 1, 1, 2] } }], images: [image] }, { size: 8 });
+  // Zero attributions: Blues' light end [247, 251, 255] at α 0.5 over black (the darkest grey) and white (the lightest).
+  const panelX = fig.width - 8 - 8;
+  assert.equal(fig.getPixel(panelX, 22), [124, 126, 128]);
+  assert.equal(fig.getPixel(panelX + 7, 22), [251, 253, 255]);
+  const ones = (h: number, w: number) => ({ title: 'g', attributions: { data: new Float32Array(h * w).fill(1), dims: [1, 1, h, w] } });
+  const panel = (fig: ReturnType<typeof visualize>) => {
+    let w = 0, h = 0;
+    while (String(fig.getPixel(8 + w, 22)) === '8,48,107') w++;
+    while (String(fig.getPixel(8, 22 + h)) === '8,48,107') h++;
+    return [w, h];
+  };
+  assert.equal(panel(visualize({ columns: [ones(4, 4)] }, { method: 'heat_map', size: 10 })), [10, 10], 'not a whole multiple (8)');
+  assert.equal(panel(visualize({ columns: [ones(30, 60)] }, { method: 'heat_map', size: 20 })), [20, 10], 'shrunk, not kept at 60');
+  assert.equal(panel(visualize({ columns: [ones(5, 3)] }, { method: 'heat_map', size: 100 })), [60, 100]);
+});
+
+test('Captum\'s rules for masks and opacities: no signed masked_image or alpha_scaling, no colour bar under them; outlierPerc 100 saturates at the smallest value', () => {
+  const col = { title: 'g', attributions: { data: Float32Array.from([1, 2, 3, 4]), dims: [1, 1, 2, 2] } };
+  const image = { width: 2, height: 2, data: new Float32Array(12).fill(0.5) };
+  assert.throws(() => visualize({ columns: [col], images: [image] }, { method: 'alpha_scaling', sign: 'all' }), (e: Error) => e instanceof ExplainError && /alpha_scaling needs sign positive, negative or absolute/.test(e.message));
+  const heat = visualize({ columns: [col], images: [image] }, { method: 'heat_map', size: 8 });
+  const masked = visualize({ columns: [col], images: [image] }, { method: 'masked_image', size: 8 });
+  assert.ok(masked.height < heat.height, `no colour bar: ${masked.height} vs ${heat.height}`);
+  const all = normalizeAttr([1, 2, 3, 4], 'absolute', 100);
+  assert.is(all.threshold, 1);
+  assert.equal(Array.from(all.norm), [1, 1, 1, 1]);
+  assert.not.throws(() => visualize({ columns: [col] }, { outlierPerc: 100 }));
+  assert.throws(() => visualize({ columns: [col] }, { outlierPerc: 100.5 }), (e: Error) => /must be in \[0, 100\]/.test(e.message));
+});
+
+test('sequences are bars to scale: a map\'s method or outlier percentage is refused; a bar of a pixel hangs under the axis, zeros draw nothing', () => {
+  const seq = (values: number[]) => ({ title: 's', attributions: { data: Float32Array.from(values), dims: [1, values.length] } });
+  assert.throws(() => visualize({ columns: [seq([1, 2, 3, 4])] }, { method: 'masked_image' }), (e: Error) => /the method \(--vis-method\) applies to image maps; a sequence is drawn as per-position bars/.test(e.message));
+  assert.throws(() => visualize({ columns: [seq([1, 2, 3, 4])] }, { outlierPerc: 30 }), (e: Error) => /outlierPerc \(--outlier-perc\) applies to image maps/.test(e.message));
+  const reds = (fig: ReturnType<typeof visualize>) => {
+    let n = 0;
+    for (let y = 0; y < fig.height; y++) for (let x = 0; x < fig.width; x++) if (String(fig.getPixel(x, y)) === '255,0,0') n++;
+    return n;
+  };
+  assert.ok(reds(visualize({ columns: [seq([1, -0.001, 1, 1])] }, { sign: 'all' })) > 0, 'the one-pixel negative bar hangs under the axis line, not behind it');
+  assert.is(reds(visualize({ columns: [seq([1, 0, 2, 0])] }, { sign: 'all' })), 0, 'no stray pixels for zeros');
 });
 
 test('columns share rows and spatial size, not channels: a one-channel map beside RGB attributions draws; other sizes fail', () => {
@@ -83,6 +152,24 @@ test('masked_image of signed attributions and images-only methods without an ima
   const image = { width: 2, height: 2, data: new Float32Array(12).fill(0.5) };
   assert.throws(() => visualize({ columns: [col], images: [image] }, { method: 'masked_image', sign: 'all' }), (e: Error) => e instanceof ExplainError && /masked_image needs sign/.test(e.message));
   assert.throws(() => visualize({ columns: [col] }, { method: 'alpha_scaling' }), (e: Error) => e instanceof ExplainError && /needs the input image/.test(e.message));
+});
+
+// These were checked when the figure was drawn: occlusion's rows were computed and printed, then exit 1.
+test('CLI: a figure\'s options are checked against what it draws before any attribution is computed', async () => {
+  const digits = ['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--out', path.join(dir, 'checked.png')];
+  const onehot = path.join(__dirname, '..', '..', 'models', 'fixtures', 'conv1d_onehot');
+  const sequence = ['attribute', path.join(onehot, 'model.onnx'), '--input', path.join(onehot, 'input.npy'), '--out', path.join(dir, 'checked.png')];
+  for (const [argv, message] of [
+    [[...digits, '--outlier-perc', '101'], 'visualize: outlier percentage 101 must be in [0, 100]'],
+    [[...digits, '--vis-method', 'alpha_scaling', '--sign', 'all'], 'visualize: alpha_scaling needs sign positive, negative or absolute (a mask or an opacity cannot be signed)'],
+    [[...sequence, '--vis-method', 'masked_image'], 'visualize: the method (--vis-method) applies to image maps; a sequence is drawn as per-position bars to scale'],
+  ] as [string[], string][]) {
+    const r = await runCli(argv);
+    assert.equal([r.code, r.out, r.err], [1, [], [`onnx-explain: error: ${message}`]], argv.join(' '));
+  }
+  assert.not.ok(fs.existsSync(path.join(dir, 'checked.png')));
+  const all = await runCli([...digits, '--outlier-perc', '100']);
+  assert.is(all.code, 0, all.err.join('|'));
 });
 
 test('CLI: the grayscale digits model writes a captioned PNG figure at display size; --out is checked before any work', async () => {
