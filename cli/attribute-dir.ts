@@ -6,7 +6,7 @@ import { checkOutput, fileError, removeStaleTemporaries } from '../runtime/node/
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
-import { baselineArg, commonOptions, jointOut, loadInput, modelArg, modelOptions, runOptions } from './main';
+import { attributeOptions, baselineArgs, baselineOptions, feedFiles, jointOut, loadInput, modelArg, modelOptions, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -27,7 +27,8 @@ export async function attributeDir(p: Parsed): Promise<void> {
   if (p.flags.has('input') || p.flags.has('out')) throw new ExplainError('attribute: --input-dir/--out-dir replace --input/--out; give one pair');
   const batch = p.flags.has('batch-size') ? int(p.flags.get('batch-size') as string, '--batch-size') : 16;
   if (batch < 1) throw new ExplainError(`--batch-size: ${batch} must be at least 1`);
-  const target = p.flags.get('target') as string | undefined;
+  // One target (a class or a multi-index) for every input: rows are files, in batches of any size.
+  for (const flag of ['target', 'contrast']) if ((p.flags.get(flag) as string | undefined)?.includes(',')) throw new ExplainError(`--${flag}: folder mode takes one ${flag} for every input (a class K or a multi-index i:j:…), not one per row`);
   let names: string[];
   try {
     // Files, and links to files: a folder named x.npy is no input.
@@ -51,8 +52,10 @@ export async function attributeDir(p: Parsed): Promise<void> {
   removeStaleTemporaries(outDir, new Set(names.flatMap((f) => outputs(f).map((o) => path.basename(o)))));
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
-  const baselineFile = p.flags.get('baseline') as string | undefined;
-  const options = { ...commonOptions(p), target: target === undefined ? undefined : int(target, '--target') };
+  const baselines = baselineArgs(ex, p);
+  const protect = [model, baselines.baselineFile, ...Object.values(baselines.baselineFiles), p.flags.get('feature-mask') as string | undefined, p.flags.get('reduce-weights') as string | undefined, ...feedFiles(p)];
+  // The folder's progress bar, not one per batch.
+  const options = { ...attributeOptions(p, 'attribute'), progress: undefined, ...baselineOptions(ex, baselines) };
   const bar = progressBar(`attribute ${inDir}`);
   for (let start = 0; start < todo.length; start += batch) {
     const chunk = todo.slice(start, start + batch);
@@ -66,13 +69,13 @@ export async function attributeDir(p: Parsed): Promise<void> {
     const per = rows[0].data.length;
     const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
-    const r = await ex.attribute(x, { ...options, ...(baselineFile ? { baseline: baselineArg(ex, baselineFile) } : {}) });
+    const r = await ex.attribute(x, options);
     const parts = ex.joint ? ex.explainedNames.map((i) => r.inputAttributions![i]) : [r.attributions];
     fs.mkdirSync(outDir, { recursive: true });
     chunk.forEach((f, k) => outputs(f).forEach((out, i) => {
       const t = parts[i];
       const size = t.data.length / rows.length;
-      checkOutput(out, '--out-dir', [model, path.join(inDir, f), baselineFile]);
+      checkOutput(out, '--out-dir', [path.join(inDir, f), ...protect]);
       writeNpy(out, t.data.slice(k * size, (k + 1) * size), [1, ...t.dims.slice(1)]);
     }));
     bar?.(start + chunk.length, todo.length);

@@ -28,7 +28,7 @@ import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
 import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
-import { captions, checkFigure, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
+import { captions, checkFigure, explainedLabel, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
 import { ownManifest } from '../runtime/node/manifest';
@@ -410,7 +410,7 @@ function reduceOptions(p: Parsed): AttributeOptions {
   const axes = p.flags.get('reduce-axes') as string | undefined;
   const reduce = choice(p, 'reduce', ['sum', 'mean']);
   const weights = p.flags.get('reduce-weights') as string | undefined;
-  if (axes !== undefined && !reduce) throw new ExplainError('--reduce-axes needs --reduce sum|mean');
+  if (axes !== undefined && !reduce && weights === undefined) throw new ExplainError('--reduce-axes needs --reduce sum|mean (or --reduce-weights, a weighted sum)');
   return { reduce, reduceAxes: axes === undefined ? undefined : intList(axes, '--reduce-axes'), reduceWeights: weights === undefined ? undefined : readNpy(weights) };
 }
 
@@ -646,18 +646,16 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const inputFile = explainedFile(ex, p.flags.get('input') as string, 'input');
   if (p.flags.has('preprocess') && !/\.(png|jpe?g)$/i.test(inputFile)) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inputFile} is read as it is`);
   if (p.flags.has('baseline-token') && !ex.tokens) throw new ExplainError(`--baseline-token applies to token ids; '${ex.input.name}' is explained as floats (give a --baseline)`);
-  const baselineFlag = ex.joint || p.flags.get('baseline') === undefined ? p.flags.get('baseline') as string | undefined : explainedFile(ex, p.flags.get('baseline') as string, 'baseline');
   const preprocess = preprocessFlag(p, ex.imagePreset);
-  if (baselineFlag === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
+  const { baselineFile, baselineFiles } = baselineArgs(ex, p);
   ex.checkExplainSoftmax({ output: p.flags.get('output') as string | undefined, explainSoftmax: p.flags.has('explain-softmax'), method: p.flags.get('method') as string | undefined });
-  const { baselineFile, baselineFiles } = baselineArgs(ex, baselineFlag);
   const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
   if (out) checkOutput(out, '--out', protect);
   if (out && ex.joint) {
     if (format === 'png') throw new ExplainError(`--out ${out}: a figure shows one input; save joint attributions as .npy (one file per input)`);
     for (const name of ex.explainedNames) checkOutput(jointOut(out, name), '--out', protect);
   }
-  const options: AttributeRequest = { ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'), baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined, ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command) };
+  const options = attributeOptions(p, command);
   // Class activation maps are drawn over the image at its size.
   if (format === 'png' && (options.method ?? '') in mapMethods) options.upsample = true;
   const { x, shown } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
@@ -665,9 +663,25 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
     if (command !== 'visualize' && options.layer && !((options.method ?? '') in mapMethods)) throw new ExplainError(`--out ${out}: a PNG figure shows input attributions; save layer attributions as .npy`);
     checkFigure(visOptions(p), x, shown, ex.label, !!ex.tokens);
   }
-  if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
-  if (Object.keys(baselineFiles).length) options.baselines = Object.fromEntries(Object.entries(baselineFiles).map(([name, file]) => [name, baselineArg(ex, file, name)]));
-  return { ex, x, shown, options, out, format };
+  return { ex, x, shown, options: { ...options, ...baselineOptions(ex, { baselineFile, baselineFiles }) }, out, format };
+}
+
+/** attribute's and visualize's options from their flags (folder mode's too), all but the baseline. */
+export function attributeOptions(p: Parsed, command: string): AttributeRequest {
+  return {
+    ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'),
+    baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined,
+    ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command),
+  };
+}
+
+/** The baselines that baselineArgs names, read: the explained input's, and each joint input's. */
+export function baselineOptions(ex: Explainer, { baselineFile, baselineFiles }: BaselineFiles): AttributeRequest {
+  const baselines = Object.entries(baselineFiles);
+  return {
+    ...(baselineFile ? { baseline: baselineArg(ex, baselineFile) } : {}),
+    ...(baselines.length ? { baselines: Object.fromEntries(baselines.map(([name, file]) => [name, baselineArg(ex, file, name)])) } : {}),
+  };
 }
 
 /**
@@ -724,7 +738,13 @@ export function singleWrtArg(p: Parsed, command: string, role: string): string |
  * --baseline FILE, or under joint attribution a list of NAME=FILE (one per explained input; a bare
  * FILE is the first input's, a bare number every float input's not named).
  */
-function baselineArgs(ex: Explainer, flag: string | undefined): { baselineFile?: string; baselineFiles: Record<string, string> } {
+interface BaselineFiles { baselineFile?: string; baselineFiles: Record<string, string> }
+
+/** --baseline: a file or a number for the explained input, or NAME=FILE per input under joint attribution. */
+export function baselineArgs(ex: Explainer, p: Parsed): BaselineFiles {
+  const given = p.flags.get('baseline') as string | undefined;
+  if (given === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');
+  const flag = ex.joint || given === undefined ? given : explainedFile(ex, given, 'baseline');
   if (flag === undefined || !ex.joint) return { baselineFile: flag, baselineFiles: {} };
   let baselineFile: string | undefined;
   const baselineFiles: Record<string, string> = lookupTable({});
@@ -780,7 +800,7 @@ async function attribute(p: Parsed): Promise<void> {
   if (r.targets.length) {
     const space = await ex.targetSpaceFor(rowDims, options);
     const scores = r.outputs[space.tensor].data;
-    const what = options.reduce ? `${options.reduce}(${space.tensor})` : space.tensor;
+    const what = explainedLabel(space.tensor, options);
     const { output, from, squash } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
     // f(x) is the seeded tensor's: the logits behind a final Softmax, returned beside the probabilities.
     const seeded = r.outputs[from]?.data ?? scores;
@@ -828,7 +848,7 @@ async function attribute(p: Parsed): Promise<void> {
   }
   if (out && format === 'png') {
     // Token ids explained at their embeddings: one bar per token (the printed scores), not a position × embedding-dimension map.
-    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.tokenScores ?? r.attributions }], x, shown, captions(ex, r, options.output), ex.label, vis);
+    writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.tokenScores ?? r.attributions }], x, shown, await captions(ex, r, options, rowDims), ex.label, vis);
     console.log(`wrote ${out}`);
   } else if (out && r.inputAttributions) {
     for (const [input, t] of parts) {
@@ -860,7 +880,7 @@ async function visualizeMethods(p: Parsed): Promise<void> {
     first ??= r;
     columns.push({ title: method, attributions: r.tokenScores ?? r.attributions });
   }
-  writeFigure(out!, columns, x, shown, captions(ex, first!, options.output), ex.label, vis);
+  writeFigure(out!, columns, x, shown, await captions(ex, first!, options, [...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])]), ex.label, vis);
   console.log(`wrote ${out}`);
 }
 

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { producerPastCopies } from '../rewriter/graph-view';
-import { AttributionResult, Explainer, TensorData } from '../runtime';
+import { AttributeRequest, AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
 import { checkFigureKind, checkVisualizeOptions, Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
@@ -41,13 +41,28 @@ export function outFormat(out: string, formats: string[]): string {
   return ext;
 }
 
-/** Per row: target, predicted class and its probability (softmax of logits unless the output is already a Softmax). */
-export function captions(ex: Explainer, r: AttributionResult, outputName: string | undefined): string[] {
+/** How the CLI names the explained value: the tensor, or its (weighted) reduction. */
+export function explainedLabel(tensor: string, options: AttributeRequest): string {
+  const reduce = options.reduce ?? (options.reduceWeights ? 'sum' : undefined);
+  return reduce ? `${reduce}(${options.reduceWeights ? 'w·' : ''}${tensor})` : tensor;
+}
+
+/**
+ * Per row: target, predicted class and its probability (softmax of logits unless the output is
+ * already a Softmax); where a target is no class of a score vector (a multi-index, a reduction), the
+ * explained value at it. `rowDims`: the explained tensor's row (token ids: their embeddings').
+ */
+export async function captions(ex: Explainer, r: AttributionResult, options: AttributeRequest, rowDims: number[]): Promise<string[]> {
+  const space = await ex.targetSpaceFor(rowDims, options);
+  const scores = r.outputs[space.tensor];
+  if (space.dims.length !== 1 || space.size !== space.rowSize || options.reduceWeights) {
+    const label = explainedLabel(space.tensor, options);
+    return r.targets.map((t, row) => `row ${row}: target ${space.format(t)} (${label}[${space.format(t)}] ${space.values(scores.data.subarray(row * space.rowSize, (row + 1) * space.rowSize), row)[t].toPrecision(3)})`);
+  }
   // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
-  const { output, squash } = ex.resolveOutput(outputName);
-  const scores = r.outputs[output];
+  const { squash } = ex.resolveOutput(options.output);
   const shown = squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
-  return rowCaptions(shown, r.targets, !!squash || producerPastCopies(ex.view, output)?.op_type === 'Sigmoid');
+  return rowCaptions(shown, r.targets, !!squash || producerPastCopies(ex.view, space.tensor)?.op_type === 'Sigmoid');
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

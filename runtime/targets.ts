@@ -72,7 +72,8 @@ export class TargetSpace {
     if (!w || !Array.isArray(w.dims) || !w.data || typeof w.data.length !== 'number') throw new ExplainError(`${where} must be a tensor { data, dims }`);
     const count = w.dims.reduce((a, d) => a * d, 1);
     if (w.data.length !== count) throw new ExplainError(`${where} has ${w.data.length} values but shape [${w.dims}] needs ${count}`);
-    const dims = w.dims.length === this.rowDims.length ? [1, ...w.dims] : w.dims;
+    // As numpy broadcasts: fewer axes than a row are its last ones; one more is the batch.
+    const dims = w.dims.length <= this.rowDims.length ? [...Array(this.rowDims.length + 1 - w.dims.length).fill(1), ...w.dims] : w.dims;
     if (dims.length !== this.rowDims.length + 1 || dims.slice(1).some((d, k) => d !== 1 && d !== this.rowDims[k])) throw new ExplainError(`${where} of shape [${w.dims}] does not broadcast to '${this.tensor}' ${this.shapeText()}`);
     const values = Float64Array.from(w.data as ArrayLike<number | bigint>, Number);
     if (!values.every(Number.isFinite)) throw new ExplainError(`${where} holds a value that is not finite`);
@@ -82,6 +83,16 @@ export class TargetSpace {
   /** The weight of each position of row r; undefined (every weight 1) without weights. */
   private rowWeights(r: number): Float64Array | undefined {
     return this.weights && broadcastRow(this.weights.values, this.weights.dims, this.rowDims, r);
+  }
+
+  /** Per-row weights picked for expanded rows (each an input row's index); undefined where one row of weights serves every row. */
+  weightsOfRows(rows: number[]): { data: Float64Array; dims: number[] } | undefined {
+    const w = this.weights;
+    if (!w || w.dims[0] === 1) return undefined;
+    const per = w.values.length / w.dims[0];
+    const data = new Float64Array(rows.length * per);
+    rows.forEach((r, k) => data.set(w.values.subarray(r * per, (r + 1) * per), k * per));
+    return { data, dims: [rows.length, ...w.dims.slice(1)] };
   }
 
   /** Checks that per-row weights have one row per input row. */

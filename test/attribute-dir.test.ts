@@ -37,6 +37,35 @@ test('folder mode: one output per input, in batches, equal to each input explain
   }
 });
 
+// Folder mode built its options from the common flags and an integer target only: reductions,
+// contrasts, the noise tunnel, perturbation windows and masks were dropped (exit 0, other numbers),
+// and a multi-index target was refused.
+test('folder mode reads every option attribute reads: its outputs equal attribute of the same rows in one --input file, bit for bit', async () => {
+  const stacked = at('stacked.npy');
+  const all = new Float32Array(5 * per);
+  rows.forEach((r, k) => all.set(r, k * per));
+  writeNpy(stacked, all, [5, ...rowDims]);
+  const mask = at('mask.npy');
+  writeNpy(mask, Float32Array.from({ length: per }, (_, i) => Math.floor((i % 256) / 64)), rowDims);
+  const sets = [
+    ['--method', 'gradient', '--target', '2', '--contrast', '1'],
+    ['--method', 'gradient', '--softmax-normalize', '--target', '3'],
+    ['--method', 'gradient', '--noise-tunnel', 'smoothgrad', '--stdevs', '0.3', '--samples', '3', '--seed', '4'],
+    ['--method', 'occlusion', '--window', '3,4,4', '--stride', '3,4,4', '--target', '1'],
+    ['--method', 'feature-ablation', '--feature-mask', mask, '--target', '0'],
+    ['--method', 'gradient', '--reduce', 'sum'],
+  ];
+  for (const [k, flags] of sets.entries()) {
+    const folder = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at(`opts${k}`), '--batch-size', '5', ...flags]);
+    assert.is(folder.code, 0, folder.err.join('|'));
+    const one = await runCli(['attribute', fx.model, '--input', stacked, '--out', at(`opts${k}.npy`), ...flags]);
+    assert.is(one.code, 0, one.err.join('|'));
+    const want = readNpy(at(`opts${k}.npy`)).data as Float32Array;
+    for (let r = 0; r < 5; r++) assert.equal(readNpy(at(`opts${k}`, `x${r}.npy`)).data, want.slice(r * per, (r + 1) * per), `${flags.join(' ')}: x${r}`);
+  }
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('opts-rows'), '--target', '1,2'], /--target: folder mode takes one target for every input \(a class K or a multi-index i:j:…\), not one per row/, [at('in', 'x0.npy')]);
+});
+
 test('folder mode with --baseline 0.5 (a constant baseline, as in attribute): each output equals its input explained alone from a row of 0.5', async () => {
   const r = await runCli(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('out-half'), '--method', 'deeplift', '--target', '2', '--batch-size', '2', '--baseline', '0.5']);
   assert.is(r.code, 0, r.err.join('|'));

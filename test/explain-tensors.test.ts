@@ -9,6 +9,7 @@ import { Explainer, loadModel } from '../runtime';
 import { modelInputs } from '../runtime/inputs';
 import { GraphView } from '../rewriter/graph-view';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
+import { captions } from '../cli/visualize';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 import { rejects } from './support/rejects';
@@ -76,6 +77,7 @@ test('reduceWeights: a masked sum of the tensor (Captum\'s segmentation wrapper)
     assert.ok(row(ablated.attributions.data, r).every((v) => Math.abs(v - want) < 1e-5 * (1 + Math.abs(want))), `row ${r}: ${row(ablated.attributions.data, r)[0]} vs ${want}`);
   }
   await rejects(() => ex.attribute(x, { output: meta.features, reduceWeights: { data: pixel, dims: [6, 64] } }), /reduceWeights of shape \[6,64\] does not broadcast to 'onnx::ReduceMean_10' \[N, 6, 8, 8\]/);
+  await rejects(() => ex.attribute(x, { output: meta.features, reduceWeights: { data: pixel.subarray(0, 48), dims: [6, 8] } }), /reduceWeights of shape \[6,8\] does not broadcast/);
   await rejects(() => ex.attribute(x, { output: meta.features, reduceWeights: { data: new Float32Array(2 * 384), dims: [2, 6, 8, 8] } }), /reduceWeights of shape \[2,6,8,8\] give 2 rows for 3 input rows/);
   const file = path.join(out, 'channel-weights.npy');
   writeNpy(file, channel, [6, 8, 8]);
@@ -84,6 +86,79 @@ test('reduceWeights: a masked sum of the tensor (Captum\'s segmentation wrapper)
   const printed = Number(/= (\S+)$/.exec(cli.out[1])![1]);
   const want = channel.reduce((a, w, p) => a + w * yx[384 + p], 0);
   assert.ok(Math.abs(printed - want) < 1e-4 * Math.abs(want), `printed ${printed} vs Σ w·y ${want}`);
+});
+
+// Methods that run expanded rows (noisy copies, path points, baseline draws) passed the input's
+// per-row weights to runs of n·samples rows: "give 3 rows for 15 input rows". The seed is linear in
+// the weights, so each row's attributions must equal that row of a run with its weights shared.
+test('per-row reduceWeights under the noise tunnel, GradientShap and the layer path methods equal each row\'s weights shared by every row; lower-rank weights broadcast as numpy', async () => {
+  const ex = await Explainer.load(MODEL);
+  const x = input();
+  const w = Float32Array.from({ length: 3 * 384 }, (_, p) => Math.sin(p * 0.37) + (p % 7 === 0 ? 1 : 0));
+  const perRowWeights = { data: w, dims: [3, 6, 8, 8] };
+  const shared = (r: number) => ({ data: w.subarray(r * 384, (r + 1) * 384), dims: [1, 6, 8, 8] });
+  const row = (v: Float32Array, r: number) => v.subarray(r * v.length / 3, (r + 1) * v.length / 3);
+  const cases: Record<string, object> = {
+    'smoothgrad of gradient': { method: 'gradient', noiseTunnel: 'smoothgrad', samples: 4, seed: 3 },
+    'vargrad of integrated gradients': { method: 'integrated-gradients', noiseTunnel: 'vargrad', samples: 3, steps: 4, internalBatchSize: 5 },
+    'gradient-shap': { method: 'gradient-shap', samples: 4, seed: 2, internalBatchSize: 5 },
+    'layer-conductance': { method: 'layer-conductance', layer: meta.layer, steps: 5, internalBatchSize: 4 },
+    'internal-influence': { method: 'internal-influence', layer: meta.layer, steps: 5 },
+  };
+  for (const [name, options] of Object.entries(cases)) {
+    const all = await ex.attribute(x, { output: meta.features, reduceWeights: perRowWeights, ...options });
+    for (let r = 0; r < 3; r++) {
+      const alone = await ex.attribute(x, { output: meta.features, reduceWeights: shared(r), ...options });
+      const err = relL2(row(all.attributions.data, r), row(alone.attributions.data, r));
+      assert.ok(err < 1e-6, `${name}, row ${r}: rel L2 ${err}`);
+    }
+  }
+  // Per-row contrasts likewise reach the layer path's runs.
+  const contrast = await ex.attribute(x, { output: 'logits', target: [1, 3, 4], contrast: [0, 2, 2], method: 'layer-conductance', layer: meta.layer, steps: 5 });
+  const single = await ex.attribute(x, { output: 'logits', target: [1, 3, 4], contrast: 2, method: 'layer-conductance', layer: meta.layer, steps: 5 });
+  assert.ok(relL2(row(contrast.attributions.data, 1), row(single.attributions.data, 1)) < 1e-6);
+  // A neuron's own gradient ignores f's reduction: weights one-hot on a pixel are that pixel's target.
+  const [c, i, j] = meta.pixel;
+  const pixel = new Float32Array(384);
+  pixel[(c * 8 + i) * 8 + j] = 1;
+  const neuron = { method: 'neuron-conductance', layer: meta.layer, neuron: [1, 5, 1], steps: 5 };
+  const weighted = await ex.attribute(x, { output: meta.features, reduceWeights: { data: pixel, dims: [6, 8, 8] }, ...neuron });
+  const targeted = await ex.attribute(x, { output: meta.features, target: [meta.pixel], ...neuron });
+  assert.ok(targeted.attributions.data.some((v) => v !== 0), 'the neuron is in the pixel\'s receptive field');
+  assert.ok(relL2(weighted.attributions.data, targeted.attributions.data) < 1e-6, `neuron conductance: rel L2 ${relL2(weighted.attributions.data, targeted.attributions.data)}`);
+  // [8, 8] weights broadcast over the 6 channels, [8] over channels and rows, as numpy.
+  const hw = Float32Array.from({ length: 64 }, (_, p) => Math.cos(p));
+  const low = await ex.attribute(x, { output: meta.features, reduceWeights: { data: hw, dims: [8, 8] } });
+  const full = await ex.attribute(x, { output: meta.features, reduceWeights: { data: Float32Array.from({ length: 384 }, (_, p) => hw[p % 64]), dims: [6, 8, 8] } });
+  assert.equal(low.attributions.data, full.attributions.data);
+  const last = await ex.attribute(x, { output: meta.features, reduceWeights: { data: hw.subarray(0, 8), dims: [8] } });
+  const lastFull = await ex.attribute(x, { output: meta.features, reduceWeights: { data: Float32Array.from({ length: 384 }, (_, p) => hw[p % 8]), dims: [6, 8, 8] } });
+  assert.equal(last.attributions.data, lastFull.attributions.data);
+});
+
+// Captions took the flat target into the whole unreduced row: "target 13 (p 0.04) pred 9" for 3:1.
+// The CLI refused --reduce-axes beside --reduce-weights (a weighted sum by default) and labelled Σ w·y as y[0].
+test('a figure\'s captions and the printed label of a multi-index or reduced target give the explained value at it; --reduce-weights with --reduce-axes alone is a weighted sum', async () => {
+  const ex = await Explainer.load(MODEL);
+  const x = input();
+  const feats = await tensorValues(ex, x, meta.features);
+  const [c, i, j] = meta.pixel;
+  const options = { output: meta.features, target: [meta.pixel] };
+  const r = await ex.attribute(x, options);
+  assert.equal(await captions(ex, r, options, x.dims.slice(1)), [0, 1, 2].map((row) => `row ${row}: target ${c}:${i}:${j} (${meta.features}[${c}:${i}:${j}] ${feats[row * 384 + (c * 8 + i) * 8 + j].toPrecision(3)})`));
+  const mean = { output: meta.features, reduce: 'mean' as const, reduceAxes: [2, 3], target: meta.channel };
+  const m = await ex.attribute(x, mean);
+  const channelMean = (row: number) => feats.subarray(row * 384 + meta.channel * 64, row * 384 + (meta.channel + 1) * 64).reduce((a, v) => a + v, 0) / 64;
+  assert.equal(await captions(ex, m, mean, x.dims.slice(1)), [0, 1, 2].map((row) => `row ${row}: target ${meta.channel} (mean(${meta.features})[${meta.channel}] ${channelMean(row).toPrecision(3)})`));
+  const weights = path.join(out, 'hw-weights.npy');
+  const hw = Float32Array.from({ length: 384 }, (_, p) => (Math.floor(p / 64) === 2 ? 1 : 0.5));
+  writeNpy(weights, hw, [6, 8, 8]);
+  const cli = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.features, '--reduce-weights', weights, '--reduce-axes', '2,3', '--target', '2']);
+  assert.is(cli.code, 0, cli.err.join('|'));
+  const sum = (row: number) => hw.reduce((a, w, p) => a + (Math.floor(p / 64) === 2 ? w * feats[row * 384 + p] : 0), 0);
+  const printed = /^row 1: target 2, sum\(w·onnx::ReduceMean_10\)\[2\] = (\S+)$/.exec(cli.out[1]);
+  assert.ok(printed, cli.out.join('\n'));
+  assert.ok(Math.abs(Number(printed![1]) - sum(1)) < 1e-4 * Math.abs(sum(1)), `${printed![1]} vs ${sum(1)}`);
 });
 
 test('CLI: --target i:j:k, --reduce mean --reduce-axes, printed values equal the tensor', async () => {

@@ -222,7 +222,7 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
   const x = { data: Float32Array.from([1, 2, -1, 0.5, -0.5, 3]), dims: [2, 3] };
   const r = await lsEx.attribute(x, { target: 0 });
   const logp = r.outputs.y.data;
-  assert.equal(captions(lsEx, r, undefined), [0, 1].map((row) => {
+  assert.equal(await captions(lsEx, r, { target: 0 }, [3]), [0, 1].map((row) => {
     const p = [0, 1, 2].map((k) => Math.exp(logp[row * 3 + k]));
     const pred = p.indexOf(Math.max(...p));
     return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
@@ -236,7 +236,7 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
   const g = await text.attribute({ data: ids.data as BigInt64Array, dims: ids.dims }, {});
   assert.equal(attributionLayout(g.tokenScores!.dims).kind, 'sequence');
   const drawn = PNG.sync.read(fs.readFileSync(figure));
-  const bars = visualize({ columns: [{ title: 'gradient', attributions: g.tokenScores! }], captions: captions(text, g, undefined) });
+  const bars = visualize({ columns: [{ title: 'gradient', attributions: g.tokenScores! }], captions: await captions(text, g, {}, [...ids.dims.slice(1), ...text.tokens!.rowDims]) });
   assert.equal([drawn.width, drawn.height], [bars.width, bars.height], 'the token scores\' bar plot, not a position × dimension map');
   assert.equal(Buffer.from(drawn.data).equals(Buffer.from(bars.data)), true);
 });

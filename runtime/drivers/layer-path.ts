@@ -1,9 +1,10 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
-import { floatTensor, pickFeeds, TensorData } from '../tensors';
+import { floatTensor, TensorData } from '../tensors';
 import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
+import { expandedRows } from './expanded-rows';
 import { tensorsAt } from './forward';
 import { quadrature } from './integrated-gradients-quadrature';
 import { explainedValue, outputSeed } from './seed';
@@ -58,13 +59,14 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
       for (let e = 0; e < per; e++) points[i * per + e] = bs[r * per + e] + alpha * (xs[r * per + e] - bs[r * per + e]);
     });
     const at = floatTensor(points, [rows.length, ...rowDims]);
-    const feeds = pickFeeds(side, rows);
-    const g = await backprop.attribute(ex, at, { ...options, method: 'gradient', baseline: undefined, progress: undefined, target: rows.map((r) => explained.targets[r]), feeds });
+    const expanded = expandedRows(ex, x, options, explained, rows);
+    const feeds = expanded.feeds as Record<string, OrtTensor>;
+    const g = await backprop.attribute(ex, at, { ...options, method: 'gradient', baseline: undefined, progress: undefined, ...expanded });
     grads.push(g.attributions);
     values.push((await run(at, feeds))[layer]);
     if (neuron !== undefined) {
       // ∂A_j/∂x: the gradient of the layer's tensor at the neuron (what f's target, contrast and reduction say does not apply).
-      const explainNeuron = { ...options, method: 'gradient', layer: undefined, output: layer, explainSoftmax: false, contrast: undefined, reduce: undefined, reduceAxes: undefined, softmaxNormalize: undefined };
+      const explainNeuron = { ...options, method: 'gradient', layer: undefined, output: layer, explainSoftmax: false, contrast: undefined, reduce: undefined, reduceAxes: undefined, reduceWeights: undefined, softmaxNormalize: undefined };
       neuronGrads.push((await backprop.attribute(ex, at, { ...explainNeuron, baseline: undefined, progress: undefined, target: rows.map(() => neuron), feeds })).attributions);
     }
     options.progress?.(j0 + rows.length, total);

@@ -2,9 +2,9 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
-import { perRow } from '../targets';
-import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorInput } from '../tensors';
+import { floatTensor, fromNdarray, pickRows, TensorInput } from '../tensors';
 import { rowsInMemory } from '../memory';
+import { expandedRows } from './expanded-rows';
 import { tensorsAt } from './forward';
 import { internalBatch } from './perturbation';
 import { outputSeed } from './seed';
@@ -98,14 +98,14 @@ export function noiseTunnel(inner: Driver): Driver {
       const noise = noiseStdOption(options, 0.15);
       const n = x.dims[0];
       const rowDims = x.dims.slice(1);
-      const { output, targets } = await outputSeed(ex, x, options);
+      const explained = await outputSeed(ex, x, options);
+      const { output, targets } = explained;
       const side = ex.sideFeeds(x, options.feeds);
       const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
       const noisy = ex.explained.map((input, k) => {
         const t = values[input.name];
         return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, (options.seed ?? 0) + k) };
       });
-      const contrast = perRow(options.contrast, n, 'contrast');
       // A baseline with one row per input row goes with each of that row's samples.
       const sampleRows = (b: TensorInput | undefined, rows: number[]) => {
         const t = b && fromNdarray(b);
@@ -121,11 +121,10 @@ export function noiseTunnel(inner: Driver): Driver {
         const s1 = Math.min(total, s0 + step);
         const rows = Array.from({ length: s1 - s0 }, (_, k) => Math.floor((s0 + k) / samples));
         const [first, ...others] = noisy.map((c) => floatTensor(c.next(s1 - s0), [s1 - s0, ...c.rowDims]));
+        const expanded = expandedRows(ex, x, options, explained, rows);
         const r = await inner.attribute(ex, first, {
-          ...options, noiseTunnel: undefined, progress: undefined,
-          feeds: { ...pickFeeds(side, rows), ...Object.fromEntries(others.map((t, k) => [noisy[k + 1].name, t])) },
-          target: rows.map((row) => targets[row]),
-          contrast: contrast && rows.map((row) => contrast[row]),
+          ...options, noiseTunnel: undefined, progress: undefined, ...expanded,
+          feeds: { ...expanded.feeds, ...Object.fromEntries(others.map((t, k) => [noisy[k + 1].name, t])) },
           baseline: inner.baselineDistribution ? options.baseline : sampleRows(options.baseline, rows),
           baselines: options.baselines && Object.fromEntries(Object.entries(options.baselines).map(([k, b]) => [k, sampleRows(b, rows)!])),
         }, (i) => `noisy copy ${(s0 + i) % samples} of row ${rows[i]}`);

@@ -3,10 +3,10 @@ import type { AttributeOptions, AttributionResult, Explainer } from '../explaine
 import { OrtTensor } from '../backend';
 import { requireFinite } from '../finite';
 import { uniform } from '../random';
-import { perRow } from '../targets';
-import { floatTensor, fromNdarray, pickFeeds, pickRows, TensorData } from '../tensors';
+import { floatTensor, fromNdarray, pickRows, TensorData } from '../tensors';
 import { rowsInMemory } from '../memory';
 import { backprop } from './backprop';
+import { expandedRows } from './expanded-rows';
 import { tensorsAt } from './forward';
 import { noiseStdOption, noisyStream, samplesOption } from './noise-tunnel';
 import { explainedValue, OutputSeed, outputSeed } from './seed';
@@ -58,17 +58,6 @@ async function meanOverDraws(ex: Explainer, x: OrtTensor, options: AttributeOpti
   return { attributions: { dims, data: Float32Array.from(sums!, (v) => v / draws) }, outputs, targets, delta };
 }
 
-/** Options of one inner run over expanded rows: their targets, contrasts and the model's other inputs. */
-function innerOptions(ex: Explainer, x: OrtTensor, options: AttributeOptions, rows: number[], targets: number[], method: string): AttributeOptions {
-  const contrast = perRow(options.contrast, x.dims[0], 'contrast');
-  const side = ex.sideFeeds(x, options.feeds);
-  return {
-    ...options, method, progress: undefined, baseline: undefined,
-    target: rows.map((r) => targets[r]), contrast: contrast && rows.map((r) => contrast[r]),
-    feeds: pickFeeds(side, rows),
-  };
-}
-
 /**
  * Captum's DeepLiftShap: DeepLIFT of every input row against every row of the baseline
  * distribution (expanded row j = r·K + k), averaged over the K baselines; the convergence delta is
@@ -86,7 +75,7 @@ export const deepliftShap: Driver = {
     const k = dist.dims[0];
     const explained = await outputSeed(ex, x, options);
     return meanOverDraws(ex, x, options, explained, k, async (rows, j0) => backprop.attribute(ex, pickRows(x, rows), {
-      ...innerOptions(ex, x, options, rows, explained.targets, 'deeplift'),
+      ...options, method: 'deeplift', progress: undefined, ...expandedRows(ex, x, options, explained, rows),
       baseline: pickRows(dist, rows.map((_, i) => (j0 + i) % k)),
     }, (i) => `${rowLabel(rows[i])} against baseline row ${(j0 + i) % k}`));
   },
@@ -133,7 +122,7 @@ export const gradientShap: Driver = {
           point[i * per + e] = be + alpha * (xe - be);
         }
       }
-      const inner = innerOptions(ex, x, options, rows, explained.targets, 'gradient');
+      const inner = { ...options, method: 'gradient', progress: undefined, baseline: undefined, ...expandedRows(ex, x, options, explained, rows) };
       const g = await backprop.attribute(ex, floatTensor(point, [m, ...rowDims]), inner);
       const side = inner.feeds as Record<string, OrtTensor>;
       const [atX, atB] = [await values(floatTensor(copies, [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
