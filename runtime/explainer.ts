@@ -166,6 +166,9 @@ export interface Prepared { view: GraphView; facts: TensorFacts; batchDynamic: b
 /** Largest forward activations and weights (bytes at batch 1) whose graphs cache onnxruntime's optimised form. */
 const MAX_OPTIMIZED_BYTES = 2 ** 30;
 
+/** The most values a mean or scale of an image input is read with (a mean image of 3×1024×1024 is 3M). */
+const MAX_SCALE_VALUES = 1 << 22;
+
 /**
  * The image scale a float input has where the graph normalises it itself: every op reading it (past
  * Transposes, copies and casts) subtracts mean pixels (MATLAB's zerocenter and zscore), multiplies by
@@ -175,7 +178,9 @@ const MAX_OPTIMIZED_BYTES = 2 ** 30;
 function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undefined {
   const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => (['Transpose', 'Identity', 'Cast'].includes(n.op_type ?? '') && !n.domain ? readers(n.output![0]) : [n]));
   const scale = (n: NodeProto): 'pixels' | 'none' | undefined => {
-    const c = n.domain || n.input?.length !== 2 ? undefined : view.constant(n.input[1])?.values;
+    // Only a Sub, Mul or Div's constant is read: a MatMul's weight (a gigabyte, as numbers) is not.
+    const k = n.domain || n.input?.length !== 2 || !['Sub', 'Mul', 'Div'].includes(n.op_type ?? '') ? undefined : view.constant(n.input[1]);
+    const c = k && k.dims.reduce((a, d) => a * d, 1) <= MAX_SCALE_VALUES ? k.values : undefined;
     if (!c?.length) return undefined;
     const mean = c.reduce((a, v) => a + v, 0) / c.length;
     if (n.op_type === 'Sub' && c.every((v) => v >= 0 && v <= 255)) return mean > 1.5 ? 'pixels' : mean > 0.05 && c.every((v) => v <= 1) ? 'none' : undefined;

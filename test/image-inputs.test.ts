@@ -111,6 +111,16 @@ test('a float image input the graph itself centres on mean pixels or scales by 1
     ['a convolution first', (em) => em.op('Conv', ['x', em.constFloat(new Array(27).fill(0.1), [1, 3, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1] }), 'torchvision'],
   ];
   for (const [what, first, preset] of kinds) assert.is((await Explainer.load(model(first))).imagePreset, preset, what);
+  // Every CLI attribute asks for the preset: a MatMul's weight (a gigabyte: exit 2, or a heap abort) is not read as numbers.
+  const matmul = await Explainer.load(model((em) => em.matmul('x', em.constFloat(new Array(32 * 16).fill(0.5), [32, 16]))));
+  const read: string[] = [];
+  const constant = matmul.view.constant.bind(matmul.view);
+  matmul.view.constant = (name: string) => {
+    const c = constant(name);
+    return c && { dims: c.dims, get values() { read.push(name); return c.values; } };
+  };
+  assert.is(matmul.imagePreset, 'torchvision');
+  assert.equal(read, [], 'no weight values read');
   // Through the CLI: input × ∂y₀/∂x = x/1024 on channel 0, up to 255/1024 for pixels (2.7/1024 with torchvision's preset).
   const dir = tempDir('pixel-scale');
   const file = path.join(dir, 'pix.onnx');
