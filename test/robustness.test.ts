@@ -9,6 +9,7 @@ import { GraphView, shapeConstant } from '../rewriter/graph-view';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runError } from '../runtime/run-errors';
+import { readRegularFile, writeFileAtomic } from '../runtime/node/files';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { centralDifferences } from './support/central';
@@ -557,6 +558,36 @@ test('rewrite of a model whose row is 2³¹−1 values wide (fuzz seeds 2098–2
   fs.writeFileSync(file, tinyModel([2 ** 31 - 1], 13, (em, x) => em.op('Relu', [x])));
   const r = await runCli(['rewrite', file, '--method', 'saliency', '--out', at('wide-aug.onnx')]);
   assert.equal([r.code, r.err], [0, []]);
+});
+
+// Node refuses one read or write of 2 GiB or more (readFileSync, readSync of a >2 GiB external
+// tensor, writeFileSync): such inputs, external data and outputs (a big layer's activations) failed,
+// the output after the whole computation. Sparse files: no disk used for reading.
+test('files over 2 GiB are read and written a gigabyte at a time; an ONNX file over protobuf\'s 2 GiB limit is refused naming it, unread', async () => {
+  const dir = tempDir('over-2-gib');
+  const size = 2 ** 31 + 16;
+  const sparse = (file: string) => {
+    const fd = fs.openSync(file, 'w');
+    fs.ftruncateSync(fd, size);
+    fs.writeSync(fd, Buffer.from([7]), 0, 1, size - 1);
+    fs.closeSync(fd);
+  };
+  sparse(path.join(dir, 'big.bin'));
+  const read = readRegularFile(path.join(dir, 'big.bin'));
+  assert.equal([read.length, read[size - 1], read[0]], [size, 7, 0]);
+  fs.rmSync(path.join(dir, 'big.bin'));
+  const bytes = Buffer.alloc(size);
+  bytes[size - 1] = 9;
+  writeFileAtomic(path.join(dir, 'out.bin'), bytes);
+  const fd = fs.openSync(path.join(dir, 'out.bin'), 'r');
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  fs.closeSync(fd);
+  assert.equal([fs.statSync(path.join(dir, 'out.bin')).size, last[0]], [size, 9]);
+  fs.rmSync(path.join(dir, 'out.bin'));
+  sparse(path.join(dir, 'inline.onnx'));
+  await cliFailsWith(['info', path.join(dir, 'inline.onnx')], new RegExp(`inline\\.onnx: ${size} bytes, over protobuf's 2 GiB limit for one message: a model this large keeps its weights as external data`), []);
+  fs.rmSync(path.join(dir, 'inline.onnx'));
 });
 
 test.run();

@@ -13,6 +13,23 @@ export function fileError(e: unknown, file: string): ExplainError {
   return e instanceof ExplainError ? e : new ExplainError(`${file}: ${why[code ?? ''] ?? `cannot be used (${code ?? (e as Error)?.message ?? e})`}`);
 }
 
+/** The most bytes one read or write moves: Node refuses 2 GiB and more, Linux moves at most 0x7ffff000 bytes. */
+const IO_CHUNK = 2 ** 30;
+
+/** Fills `buf` from `fd` (the file `label`) at `position`, a gigabyte at a time (a read may return fewer bytes than asked). */
+export function readFully(fd: number, buf: Uint8Array, position: number, label: string): void {
+  for (let done = 0; done < buf.length;) {
+    const n = fs.readSync(fd, buf, done, Math.min(IO_CHUNK, buf.length - done), position + done);
+    if (n === 0) throw new ExplainError(`${label}: ended ${buf.length - done} bytes early (changed while read?)`);
+    done += n;
+  }
+}
+
+/** Writes all of `bytes` to `fd`, a gigabyte at a time. */
+function writeFully(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, Math.min(IO_CHUNK, bytes.length - done));
+}
+
 /**
  * The bytes of a regular file. Opened without blocking and checked on the open descriptor, so a
  * FIFO, device or socket in place of a file is refused instead of waiting forever.
@@ -28,7 +45,10 @@ export function readRegularFile(file: string): Buffer {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw new ExplainError(`${file}: is a directory, not a file`);
     if (!st.isFile()) throw new ExplainError(`${file}: is not a regular file (a FIFO, device or socket)`);
-    return fs.readFileSync(fd);
+    // readFileSync refuses 2 GiB and more: read a gigabyte at a time.
+    const buf = Buffer.allocUnsafe(st.size);
+    readFully(fd, buf, 0, file);
+    return buf;
   } catch (e) {
     throw fileError(e, file);
   } finally {
@@ -83,7 +103,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     fs.mkdirSync(dir, { recursive: true });
     const fd = fs.openSync(tmp, 'wx');
     try {
-      fs.writeFileSync(fd, bytes);
+      writeFully(fd, bytes);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

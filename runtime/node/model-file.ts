@@ -4,7 +4,10 @@ import { ExplainError } from '../../rewriter/errors';
 import { parseModel } from '../../rewriter/model-io';
 import { encodeModel, ModelProto, TensorProto } from '../../rewriter/proto';
 import type { ModelBytes } from '../backend';
-import { readRegularFile, writeFileAtomic } from './files';
+import { readFully, readRegularFile, writeFileAtomic } from './files';
+
+/** Protobuf's limit on one message, so on an ONNX file without external data. */
+const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 
 /**
  * Loads an ONNX model from a path or bytes; external-data tensors are read from `baseDir` (default:
@@ -12,6 +15,8 @@ import { readRegularFile, writeFileAtomic } from './files';
  * identity of the model: reading the file again could see another model saved meanwhile).
  */
 export function loadModel(source: string | Uint8Array, options: { baseDir?: string; read?: ModelBytes } = {}): ModelProto {
+  const size = typeof source === 'string' ? fs.statSync(source, { throwIfNoEntry: false })?.size ?? 0 : source.length;
+  if (size > MAX_PROTOBUF_BYTES) throw new ExplainError(`${typeof source === 'string' ? source : '<bytes>'}: ${size} bytes, over protobuf's 2 GiB limit for one message: a model this large keeps its weights as external data (onnx.save_model(model, path, save_as_external_data=True))`);
   const bytes = typeof source === 'string' ? readRegularFile(source) : source;
   if (options.read) options.read.model = bytes;
   const baseDir = options.baseDir ?? (typeof source === 'string' ? path.dirname(path.resolve(source)) : undefined);
@@ -58,7 +63,7 @@ function externalReader(baseDir: string, external?: Uint8Array[]) {
     const fd = fs.openSync(file, 'r');
     try {
       const buf = new Uint8Array(length);
-      fs.readSync(fd, buf, 0, length, offset);
+      readFully(fd, buf, offset, file);
       t.raw_data = buf;
       external?.push(buf);
     } finally {
