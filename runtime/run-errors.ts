@@ -14,6 +14,9 @@ export function firstLine(e: unknown): string {
   return axes.length ? `${first}: ${axes.join('; ')}` : first;
 }
 
+/** onnxruntime's message where a run needs more memory than it can have. */
+const OUT_OF_MEMORY = /Failed to allocate memory for requested buffer of size (\d+)/;
+
 /** onnxruntime's message for a node that failed during a run. */
 const FAILED_NODE = /Non-zero status code returned while running (\S+) node\. Name:'([^']*)' Status Message: (.*)$/;
 /** Its messages for a node it rejects when it loads the model (shape or type inference): [op, node, what]. */
@@ -34,6 +37,8 @@ const REJECTED_NODE: [RegExp, (m: RegExpExecArray) => [string, string, string]][
  */
 export function runError(e: unknown, label: string): unknown {
   const line = firstLine(e);
+  const memory = OUT_OF_MEMORY.exec(line);
+  if (memory) return new ExplainError(`${label}: onnxruntime cannot allocate the ${(Number(memory[1]) / 2 ** 30).toPrecision(3)} GiB one run needs: give fewer rows per run (internalBatchSize, --internal-batch-size) or fewer input rows`);
   const ours = (node: string) => /^(xpl|compose)\//.test(node);
   const m = FAILED_NODE.exec(line);
   if (m) return ours(m[2]) ? e : new ExplainError(`${label}: onnxruntime cannot run the model's node '${m[2]}' (${m[1]}): ${m[3]}`);

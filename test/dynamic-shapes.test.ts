@@ -106,6 +106,14 @@ test('info --layers on dynamic sizes without --shape prints only the error line;
   assert.ok((await runCli(['info', file])).code === 0, 'without --layers no shape is needed');
 });
 
+// onnxruntime's allocation failure (a path of 10,000 points of a 1024×1024 image in one run: 117 GiB)
+// reached the CLI as an internal error (exit 2) quoting onnxruntime's arena.
+test('a run onnxruntime cannot allocate memory for is refused in one line saying how much and what to lower', async () => {
+  const ex = await Explainer.load(model(['H', 'W']));
+  const x = { data: new Float32Array(3 * 1024 * 1024).fill(0.5), dims: [1, 3, 1024, 1024] };
+  await rejects(() => ex.attribute(x, { method: 'integrated-gradients', steps: 10000, internalBatchSize: 10000, target: 1 }), /: onnxruntime cannot allocate the 117 GiB one run needs: give fewer rows per run \(internalBatchSize, --internal-batch-size\) or fewer input rows$/);
+});
+
 test('a model whose input fixes batch 1 gets a dynamic batch in its augmented graph', async () => {
   const fx = loadFixture('resnet_bn');
   const m = loadModel(fx.model);
