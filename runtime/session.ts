@@ -95,7 +95,7 @@ const HUGE_GRAPH = 30_000;
 export function openingNote(model: ModelProto, method: string): string | undefined {
   const nodes = model.graph?.node?.length ?? 0;
   if (nodes <= HUGE_GRAPH) return undefined;
-  return `${method}: its graph has ${nodes.toLocaleString('en-US')} nodes (recurrent cells written out per step), which onnxruntime may take minutes to open; a shorter sequence, or the gradient's smaller graph, opens sooner`;
+  return `${method}: its graph has ${nodes.toLocaleString('en-US')} nodes, which onnxruntime may take minutes to open; the gradient's smaller graph opens sooner (a recurrent model's, written out per step, at a shorter sequence too)`;
 }
 
 /** Whether a forward graph of this many nodes gives large augmented graphs (which have 3–10× its nodes). */
