@@ -4,10 +4,12 @@
  * the change is small next to the explained value's magnitude (|f(x)|; for a sum or mean over a
  * tensor, the same reduction of its entries' magnitudes), whose float32 rounding bounds what it can
  * show, more than 1e-6 of that magnitude plus |f(x⁰)|. Without it, 1e-4 absolute below a change of
- * 1. Never a miss below the smallest normal float32.
+ * 1. Nor within 1e-4 of Σ|a| (`spread`): contributions that large, summed in the forward's float32
+ * reductions (a mean over a 1024×1024 map), round its f(x) − f(x⁰) by as much. Never a miss below
+ * the smallest normal float32.
  */
-export function summationMissed(d: number, change: number, magnitude?: number, fx = magnitude): boolean {
-  const scale = magnitude === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (magnitude + Math.abs(fx! - change)));
+export function summationMissed(d: number, change: number, magnitude?: number, fx = magnitude, spread = 0): boolean {
+  const scale = Math.max(spread, magnitude === undefined ? Math.max(1, Math.abs(change)) : Math.max(Math.abs(change), 1e-2 * (magnitude + Math.abs(fx! - change))));
   return Math.abs(d) > Math.max(1e-4 * scale, FLT_MIN);
 }
 
@@ -21,10 +23,10 @@ const FLT_MIN = 2 ** -126;
  * error. LRP's Σ R − f(x) ('conserved') is what ε stabilisers and biases absorb by design (`absorbed`
  * says what for the rule): reported as the share of f(x) conserved.
  */
-export async function reportDelta(delta: Float32Array, totals: number[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean, step?: () => Promise<string | undefined>, absorbed = 'is absorbed by biases and ε stabilisers'): Promise<void> {
+export async function reportDelta(delta: Float32Array, totals: { sum: number; abs: number }[], explained: { value: number; magnitude: number }[], kind: 'exact' | 'quadrature' | 'conserved', bypassed: boolean, step?: () => Promise<string | undefined>, absorbed = 'is absorbed by biases and ε stabilisers'): Promise<void> {
   let large = false;
   delta.forEach((d, row) => {
-    const total = totals[row];
+    const total = totals[row].sum;
     const target = total - d;
     if (kind === 'conserved') {
       // f(x) as the run gave it: total − d cancels in float32 where the relevance is large.
@@ -34,7 +36,7 @@ export async function reportDelta(delta: Float32Array, totals: number[], explain
       return;
     }
     console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
-    if (!summationMissed(d, target, explained[row]?.magnitude, explained[row]?.value)) return;
+    if (!summationMissed(d, target, explained[row]?.magnitude, explained[row]?.value, totals[row].abs)) return;
     large = true;
     if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
   });

@@ -825,10 +825,12 @@ async function attribute(p: Parsed): Promise<void> {
     console.log(`attribution (${options.noiseTunnel ? `${options.noiseTunnel} of ` : ''}${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   }
   const rows = x.dims[0];
+  // Per row: Σ a and Σ |a| over every explained input.
   const totals = Array.from({ length: rows }, (_, row) => parts.reduce((total, [, t]) => {
     const per = t.data.length / rows;
-    return total + t.data.subarray(row * per, (row + 1) * per).reduce((acc, v) => acc + v, 0);
-  }, 0));
+    for (const v of t.data.subarray(row * per, (row + 1) * per)) { total.sum += v; total.abs += Math.abs(v); }
+    return total;
+  }, { sum: 0, abs: 0 }));
   if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
