@@ -38,7 +38,7 @@ import { isRecurrentOp } from '../rewriter/recurrent/unroll';
 import { readPerRow } from '../rewriter/dynamic-quantization';
 import { CONTRAST_FLAGS, CONTRAST_HELP, contrastCommand } from './contrast';
 import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
-import { LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
+import { checkRewriteFlags, LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
 import { reportDelta, reportSampleDeltas } from './deltas';
 import { lookupTable } from '../rewriter/lookup-table';
 
@@ -348,7 +348,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
   return {
     method: p.flags.get('method') as string | undefined,
     output: p.flags.get('output') as string | undefined,
-    explainSoftmax: p.flags.has('explain-softmax'),
+    explainSoftmax: p.flags.has('explain-softmax') || undefined,
     epsilon: number('epsilon'),
     alpha: number('alpha'),
     beta: number('beta'),
@@ -623,13 +623,13 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   };
 }
 
-/** A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`). */
-function checkMethodFlags(p: Parsed, method: string): void {
+/** A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`); given to several methods, one must read it. */
+export function checkMethodFlags(p: Parsed, methods: string[]): void {
   const option = (flag: string) => (flag === 'no-relu' ? 'relu' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
   const flag = (o: string) => `--${o === 'relu' ? 'no-relu' : o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const given of p.flags.keys()) {
-    const why = misappliedOption(option(given), method, p.flags.has('noise-tunnel'), flag);
-    if (why) throw new ExplainError(why);
+    const why = methods.map((m) => misappliedOption(option(given), m, p.flags.has('noise-tunnel'), flag, p.flags.get('fill')));
+    if (why.every(Boolean)) throw new ExplainError(methods.length > 1 ? `--${given} is read by none of the methods drawn (${methods.join(', ')}): ${why[0]}` : why[0]!);
   }
 }
 
@@ -669,7 +669,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 /** attribute's and visualize's options from their flags (folder mode's too), all but the baseline. */
 export function attributeOptions(p: Parsed, command: string): AttributeRequest {
   return {
-    ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize'),
+    ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') || undefined,
     baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined,
     ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command),
   };
@@ -785,7 +785,7 @@ function printTokenTable(ids: TensorInput, scores: TensorData): void {
 }
 
 async function attribute(p: Parsed): Promise<void> {
-  checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
+  checkMethodFlags(p, [(p.flags.get('method') as string | undefined) ?? 'gradient']);
   if (p.flags.has('input-dir')) return attributeDir(p);
   for (const flag of ['out-dir', 'batch-size']) if (p.flags.has(flag)) throw new ExplainError(`--${flag} applies to folder mode (--input-dir DIR --out-dir OUT)`);
   const vis = visOptions(p);
@@ -868,17 +868,22 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   const vis = visOptions(p);
   if (!p.flags.has('out')) throw new ExplainError('visualize: --out FIG.png is required');
   const names = ((p.flags.get('methods') as string | undefined) ?? 'gradient').split(',').map((m) => m.trim());
+  const atLayer = names.filter((m) => drivers[m]?.layer === 'attributed');
+  if (atLayer.length) throw new ExplainError(`visualize: ${atLayer.join(', ')} attribute${atLayer.length > 1 ? '' : 's'} to a layer, and a figure shows input attributions (attribute --layer NAME --out A.npy saves ${atLayer.length > 1 ? 'theirs' : 'its'})`);
+  checkMethodFlags(p, names);
   const { ex, x, shown, options, out } = await request(p, 'visualize', ['png']);
   if (ex.joint) throw new ExplainError(`visualize: a figure shows one input; choose it with --wrt NAME`);
-  if (options.layer && !names.some((m) => m in mapMethods)) throw new ExplainError(`visualize: --layer picks the layer of the class activation maps (${Object.keys(mapMethods).join(', ')}); the other methods are drawn at the input`);
+  // --layer is the class activation maps' layer, or the one of neuron-conductance's neuron; the other methods are drawn at the input.
+  const takesLayer = (m: string) => m in mapMethods || drivers[m]?.layer === 'neuron';
+  if (options.layer && !names.some(takesLayer)) throw new ExplainError(`visualize: --layer picks the layer of the class activation maps (${Object.keys(mapMethods).join(', ')}) or of neuron-conductance's neuron; the other methods are drawn at the input`);
   const columns = [];
   let first;
   for (const method of names) {
     // Class activation maps need --layer and are upsampled to the input; other methods explain the input itself.
     const map = method in mapMethods;
     // Options only some of the methods read go to those.
-    const own = Object.fromEntries(Object.entries(options).filter(([k]) => readsOption(k, method, options.noiseTunnel !== undefined)));
-    const r = await ex.attribute(x, { ...own, method, layer: map ? options.layer : undefined, upsample: map || undefined });
+    const own = Object.fromEntries(Object.entries(options).filter(([k]) => readsOption(k, method, options.noiseTunnel !== undefined, options.fill)));
+    const r = await ex.attribute(x, { ...own, method, layer: takesLayer(method) ? options.layer : undefined, upsample: map || undefined });
     first ??= r;
     columns.push({ title: method, attributions: r.tokenScores ?? r.attributions });
   }
@@ -912,10 +917,12 @@ export function shapeArg(p: Parsed, ex: Explainer): number[] {
 
 async function rewrite(p: Parsed): Promise<void> {
   const out = p.flags.get('out') as string | undefined;
-  const loop = LOOP_GRAPHS[p.flags.get('method') as string];
+  const method = (p.flags.get('method') as string | undefined) ?? 'gradient';
+  checkRewriteFlags(p, method);
+  const loop = LOOP_GRAPHS[method];
   if (loop) {
     if (!out) throw new ExplainError('rewrite: --out OBJ.onnx is required');
-    const { model: graph, sources } = await loop(p);
+    const { model: graph, sources } = await loop.build(p);
     checkOutput(out, '--out', sources);
     saveModel(graph, out);
     console.log(`wrote ${out}: inputs ${graph.graph!.input!.map((i) => i.name).join(', ')}; outputs ${graph.graph!.output!.map((o) => o.name).join(', ')}`);
@@ -923,9 +930,10 @@ async function rewrite(p: Parsed): Promise<void> {
   }
   const model = modelArg(p, 'rewrite');
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
-  checkMethodFlags(p, (p.flags.get('method') as string | undefined) ?? 'gradient');
+  checkMethodFlags(p, [method]);
+  // The saved graph takes the quadrature's points and weights as inputs: --steps sets how many, the caller which.
+  if (p.flags.has('ig-method')) throw new ExplainError(`rewrite: the saved ${method} graph takes the quadrature's points and weights as inputs (--steps sets how many): --ig-method chooses them where it runs`);
   checkOutput(out, '--out', [model]);
-  const method = (p.flags.get('method') as string | undefined) ?? 'gradient';
   if (p.flags.has('zero-baseline') && !methods[method]?.reference) throw new ExplainError(`--zero-baseline builds in the reference of a method with a reference pass (${Object.keys(methods).filter((m) => methods[m].reference).join(', ')}), not of '${method}'`);
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);

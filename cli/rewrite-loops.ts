@@ -11,10 +11,12 @@ import { lookupTable } from '../rewriter/lookup-table';
 /** Flags `rewrite` takes for the loop methods, besides its own. */
 export const LOOP_REWRITE_FLAGS = { ...OBJECTIVE_FLAGS, classifier: true, generator: true, 'generator-feed': true };
 
-/** The graph one step of an optimisation loop runs, and the files it was built from. */
-type LoopGraph = (p: Parsed) => Promise<{ model: ModelProto; sources: string[] }>;
+/** The graph one step of an optimisation loop runs, and the files it was built from; the flags it reads besides --method, --out and --provider. */
+interface LoopGraph { flags: Record<string, boolean>; build(p: Parsed): Promise<{ model: ModelProto; sources: string[] }> }
 
-const contrastGraph: LoopGraph = async (p) => {
+const CONTRAST_FLAGS = { classifier: true, generator: true, 'generator-feed': true, output: true };
+
+const contrastGraph = async (p: Parsed) => {
   if (p.positional.length) throw new ExplainError(`rewrite: unexpected argument '${p.positional[0]}' (for --method ${p.flags.get('method')} the models are given with --classifier and --generator)`);
   const [classifier, generator] = ['classifier', 'generator'].map((flag) => {
     const v = p.flags.get(flag);
@@ -28,13 +30,26 @@ const contrastGraph: LoopGraph = async (p) => {
 
 /** `rewrite --method M` for the loop methods (runtime/drivers): the objective and its gradient as one graph. */
 export const LOOP_GRAPHS: Record<string, LoopGraph> = lookupTable({
-  maximize: async (p) => {
-    const model = modelArg(p, 'rewrite');
-    const objective = objectiveFlags(p);
-    const ex = await Explainer.load(model, { provider: provider(p) });
-    return { model: await maximizationGraph(ex, objective, shapeArg(p, ex).slice(1)), sources: [model] };
+  maximize: {
+    flags: { ...OBJECTIVE_FLAGS, shape: true },
+    async build(p) {
+      const model = modelArg(p, 'rewrite');
+      const objective = objectiveFlags(p);
+      const ex = await Explainer.load(model, { provider: provider(p) });
+      return { model: await maximizationGraph(ex, objective, shapeArg(p, ex).slice(1)), sources: [model] };
+    },
   },
   // One graph for both: xGEMs feeds `others` = 0 (no inequality terms).
-  cdeepex: contrastGraph,
-  xgems: contrastGraph,
+  cdeepex: { flags: CONTRAST_FLAGS, build: contrastGraph },
+  xgems: { flags: CONTRAST_FLAGS, build: contrastGraph },
 });
+
+/** Flags `rewrite --method M` does not read: a loop method's, the others', and an attribution method's, the loops'. */
+export function checkRewriteFlags(p: Parsed, method: string): void {
+  const loop = LOOP_GRAPHS[method];
+  const own = (f: string) => ['method', 'out', 'provider', 'help'].includes(f) || (loop ? f in loop.flags : !(f in LOOP_REWRITE_FLAGS) || ['output', 'layer'].includes(f));
+  const stray = [...p.flags.keys()].filter((f) => !own(f)).map((f) => `--${f}`);
+  if (!stray.length) return;
+  const reads = loop ? `it reads ${Object.keys(loop.flags).map((f) => `--${f}`).join(', ')}` : 'they set the objective of --method maximize, cdeepex or xgems; an attribution graph takes its seed (what is explained) as an input';
+  throw new ExplainError(`rewrite --method ${method}: ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} not read (${reads})`);
+}

@@ -872,6 +872,7 @@ export class Explainer {
   /** The one graph that computes a method (what `onnx-explain rewrite` saves), for one input row shape. */
   async graph(rowDims: number[], options: AttributeOptions = {}): Promise<ModelProto> {
     checkRuleOptions(options);
+    checkMethodOptions('graph', options);
     const driver = driverFor(options);
     if (!driver.graph) throw new ExplainError(`method '${options.method}' runs several graphs (or none); rewrite cannot save it as one`);
     return this.forFeeds(rowDims, options.feeds, () => driver.graph!(this, rowDims, options));
@@ -1240,13 +1241,19 @@ const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
   provider: true, baseDir: true, warn: true, sessionOptions: true, cache: true, maxSessions: true, wrt: true, fed: true, unbatched: true,
 };
 
+/** Options the method does not read are refused (method-options.ts), as Captum refuses a keyword its attribute() does not take. */
+function checkMethodOptions(what: string, options: AttributeRequest): void {
+  const { method = 'gradient', noiseTunnel } = options;
+  for (const [key, value] of Object.entries(options)) {
+    const why = value === undefined ? undefined : misappliedOption(key, method, noiseTunnel !== undefined, (o) => `option '${o}'`, options.fill);
+    if (why) throw new ExplainError(`${what}: ${why}`);
+  }
+}
+
 function checkRequest(request: unknown): void {
   checkKnown('attribute', request, REQUEST_KEYS);
-  const { progress, seed, interpolate, baselineToken, method = 'gradient', noiseTunnel } = request as AttributeRequest;
-  for (const [key, value] of Object.entries(request as AttributeRequest)) {
-    const why = value === undefined ? undefined : misappliedOption(key, method, noiseTunnel !== undefined, (o) => `option '${o}'`);
-    if (why) throw new ExplainError(`attribute: ${why}`);
-  }
+  const { progress, seed, interpolate, baselineToken } = request as AttributeRequest;
+  checkMethodOptions('attribute', request as AttributeRequest);
   if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
   if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);

@@ -365,7 +365,7 @@ test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to it
   assert.equal(first.attributions.dims, [1, 1, h, w]);
   assert.equal(last.attributions.dims, [1, 1, h, w]);
   assert.ok(relL2(last.attributions.data, first.attributions.data) < 1e-6);
-  const cam = await Promise.all([[false, data, [1, 3, h, w]], [true, hwc, [1, h, w, 3]]].map(async ([hwcModel, x, dims]) => (await Explainer.load(twinCnn(hwcModel as boolean))).attribute({ data: x as Float32Array, dims: dims as number[] }, { ...options, method: 'cam' })));
+  const cam = await Promise.all([[false, data, [1, 3, h, w]], [true, hwc, [1, h, w, 3]]].map(async ([hwcModel, x, dims]) => (await Explainer.load(twinCnn(hwcModel as boolean))).attribute({ data: x as Float32Array, dims: dims as number[] }, { ...options, layer: undefined, method: 'cam' })));
   assert.ok(relL2(cam[1].attributions.data, cam[0].attributions.data) < 1e-6, 'CAM reads the Transpose + ReduceMean pooling');
   const guided = await Promise.all([[false, data, [1, 3, h, w]], [true, hwc, [1, h, w, 3]]].map(async ([hwcModel, x, dims]) => (await Explainer.load(twinCnn(hwcModel as boolean))).attribute({ data: x as Float32Array, dims: dims as number[] }, { ...options, method: 'guided-grad-cam' })));
   assert.equal(guided[1].attributions.dims, [1, h, w, 3]);
@@ -379,7 +379,7 @@ test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to it
   assert.is(r.code, 0, r.err.join('|'));
   assert.ok(fs.statSync(figure).size > 0);
   const alone = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient', '--layer', 'features', '--out', figure]);
-  assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (cam, grad-cam, guided-grad-cam); the other methods are drawn at the input']]);
+  assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (cam, grad-cam, guided-grad-cam) or of neuron-conductance\'s neuron; the other methods are drawn at the input']]);
 });
 
 const VIT_HEAD = Array.from({ length: 12 }, (_, i) => Math.sin(i * 1.1 + 0.4));

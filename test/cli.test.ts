@@ -258,4 +258,28 @@ test('input names holding \'=\' (TensorFlow\'s) in --input NAME=FILE and --feed 
   assert.equal(twice.err, ["onnx-explain: error: --feed: input 'w=2' is given twice"]);
 });
 
+// Each was accepted and changed nothing (or, for --onehot-axis, changed perturbation results by 60 %).
+test('options a method or command does not read are refused in one line: perturbations under --onehot-axis, CAM\'s --layer, rewrite\'s and export-triton\'s stray flags, visualize\'s flags no drawn method reads', async () => {
+  const onehot = loadFixture('conv1d_onehot');
+  const fx = loadFixture('resnet_bn');
+  const cases: [string[], string][] = [
+    [['attribute', onehot.model, '--input', inputOf('conv1d_onehot'), '--method', 'occlusion', '--window', '4,1', '--onehot-axis', '1'], "--onehot-axis: method 'occlusion' runs the model on perturbed inputs, which are not one-hot, and there the normalised first layer (DeepLIFT §2.6) changes the outputs"],
+    [['attribute', fx.model, '--input', inputOf('resnet_bn'), '--method', 'cam', '--layer', '/body/body.4/relu2/Relu_output_0'], "--layer: method 'cam' uses the map its global pooling and linear layer read (grad-cam takes a layer)"],
+    [['attribute', fx.model, '--input', inputOf('resnet_bn'), '--method', 'occlusion', '--window', '3,4,4', '--seed', '2'], "--seed seeds a random fill: method 'occlusion' draws nothing with its default fill (give --fill random)"],
+    [['rewrite', fx.model, '--method', 'gradient', '--target', '3', '--out', path.join(dir, 'stray.onnx')], 'rewrite --method gradient: --target is not read (they set the objective of --method maximize, cdeepex or xgems; an attribution graph takes its seed (what is explained) as an input)'],
+    [['rewrite', fx.model, '--method', 'maximize', '--target', '3', '--epsilon', '0.1', '--out', path.join(dir, 'stray.onnx')], 'rewrite --method maximize: --epsilon is not read (it reads --target, --layer, --channel, --output, --lp-weight, --p, --tv-weight, --tv-beta, --shape)'],
+    [['export-triton', fx.model, '--method', 'gradient', '--epsilon', '0.3', '--out', path.join(dir, 'repo')], "--epsilon applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'gradient'"],
+    [['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,saliency', '--steps', '7', '--out', path.join(dir, 'stray.png')], "--steps is read by none of the methods drawn (gradient, saliency): --steps applies to integrated-gradients, internal-influence, layer-conductance and neuron-conductance, not to method 'gradient'"],
+    [['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,layer-conductance', '--layer', '/body/body.4/relu2/Relu_output_0', '--out', path.join(dir, 'stray.png')], 'visualize: layer-conductance attributes to a layer, and a figure shows input attributions (attribute --layer NAME --out A.npy saves its)'],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await runCli(argv);
+    assert.equal([r.code, r.out, r.err], [1, [], [`onnx-explain: error: ${message}`]], argv.join(' '));
+  }
+  assert.not.ok(fs.existsSync(path.join(dir, 'stray.onnx')) || fs.existsSync(path.join(dir, 'repo')) || fs.existsSync(path.join(dir, 'stray.png')));
+  // A baseline goes to the drawn methods that take one (it was refused for gradient's column).
+  const drawn = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,integrated-gradients,neuron-conductance', '--baseline', '0.5', '--layer', '/body/body.4/relu2/Relu_output_0', '--neuron', '1', '--out', path.join(dir, 'baseline.png')]);
+  assert.is(drawn.code, 0, drawn.err.join('|'));
+});
+
 test.run();

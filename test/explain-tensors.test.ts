@@ -244,7 +244,8 @@ test('errors name the tensor and its shape', async () => {
   await fails(['--output', 'nothing'], /no output or tensor named 'nothing'/);
   await fails(['--output', meta.logits, '--layer', 'label'], /layer 'label' \[N\] is not a float tensor/);
   await fails(['--output', meta.layer, '--layer', meta.logits], /does not depend on layer '[^']+' \[N, 5\]/);
-  await fails(['--output', meta.logits, '--method', 'layer-activation'], /needs a layer/);
+  await fails(['--method', 'layer-activation'], /needs a layer/);
+  await fails(['--output', meta.logits, '--method', 'layer-activation', '--layer', meta.layer], /--output: method 'layer-activation' explains no output: it returns the layer's values/);
   // A node's name, a weight or the input where a tensor computed from the input is asked for: said so.
   const model = loadModel(MODEL);
   const node = model.graph!.node!.find((n) => n.name && n.output?.[0] === meta.logits) ?? model.graph!.node!.find((n) => n.name && !(n.output ?? []).includes(n.name))!;
@@ -484,7 +485,7 @@ test('layer gradient, gradient × activation and layer activation vs autograd', 
   assert.ok(relL2(g.attributions.data, ref('layer_grad')) < 1e-5, `layer gradient ${relL2(g.attributions.data, ref('layer_grad'))}`);
   const gxa = await ex.attribute(x, { ...options, method: 'input-x-gradient' });
   assert.ok(relL2(gxa.attributions.data, ref('layer_grad_x_act')) < 1e-5, 'LayerGradientXActivation');
-  const act = await ex.attribute(x, { ...options, method: 'layer-activation' });
+  const act = await ex.attribute(x, { layer: meta.layer, method: 'layer-activation' });
   assert.ok(relL2(act.attributions.data, ref('layer_activation')) < 1e-6, 'LayerActivation');
   // rewrite --layer saves the same graph.
   const file = path.join(out, 'layer.onnx');

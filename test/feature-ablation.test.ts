@@ -101,7 +101,7 @@ test('feature permutation: each group takes another row\'s values (seeded permut
   const zero = await ex.attribute(same, { method: 'feature-permutation', target: fx.meta.target });
   assert.ok(zero.attributions.data.every((v) => v === 0), 'identical rows: permuting changes nothing');
   for (const [options, re] of [
-    [{ baseline: same }, /feature-permutation fills with other rows' values: it takes no baseline or fill/],
+    [{ baseline: same }, /baseline'?: method 'feature-permutation' takes no baseline/],
     [{ featureMask: { data: new Int32Array(n * per), dims: [n, per] } }, /the feature mask must be shared by the rows/],
   ] as [object, RegExp][]) {
     await ex.attribute(fx.input, { method: 'feature-permutation', ...options }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, re));

@@ -158,8 +158,11 @@ test('IG on a batch-1 export (rows one by one) and with a baseline per row', asy
 test('rewrite --method integrated-gradients saves one graph (inputs x, seed, baseline, alphas, weights) equal to the API', async () => {
   const fx = loadFixture('mlp');
   const file = path.join(out, 'ig.onnx');
-  const r = await runCli(['rewrite', fx.model, '--method', 'integrated-gradients', '--steps', '8', '--ig-method', 'riemann_middle', '--out', file]);
+  const r = await runCli(['rewrite', fx.model, '--method', 'integrated-gradients', '--steps', '8', '--out', file]);
   assert.is(r.code, 0, r.err.join('|'));
+  // The caller feeds the quadrature: --ig-method would change nothing in the graph.
+  const chosen = await runCli(['rewrite', fx.model, '--method', 'integrated-gradients', '--steps', '8', '--ig-method', 'riemann_middle', '--out', file]);
+  assert.equal([chosen.code, chosen.err], [1, ["onnx-explain: error: rewrite: the saved integrated-gradients graph takes the quadrature's points and weights as inputs (--steps sets how many): --ig-method chooses them where it runs"]]);
   const s = await ort.InferenceSession.create(fs.readFileSync(file));
   assert.equal([...s.inputNames].sort(), ['alphas', 'baseline', 'input', 'seed', 'weights']);
   const { alphas, weights } = quadrature('riemann_middle', 8);

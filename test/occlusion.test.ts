@@ -6,6 +6,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 import { rng } from './support/gradcheck';
+import { rejects } from './support/rejects';
 
 /**
  * Captum's occlusion by brute force: every window start i·s (i < ceil((D − w)/s) + 1 per
@@ -114,7 +115,8 @@ test('occlusion costs ceil(windows·rows ÷ batch) forward runs after the first;
   assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, 'same noise whatever the batch size');
   const c = await ex.attribute(fx.input, { ...options, seed: 4 });
   assert.ok(relL2(c.attributions.data, a.attributions.data) > 1e-3, 'another seed, other noise');
-  const zero = await ex.attribute(fx.input, { ...options, fill: 0 });
+  const zero = await ex.attribute(fx.input, { ...options, fill: 0, seed: undefined });
+  await rejects(() => ex.attribute(fx.input, { ...options, fill: 0 }), /option 'seed' seeds a random fill: method 'occlusion' draws nothing with option 'fill' 0 \(give option 'fill' random\)/);
   assert.ok(relL2(zero.attributions.data, a.attributions.data) > 1e-3, 'random fill differs from zero fill');
 });
 

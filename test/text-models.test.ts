@@ -236,7 +236,7 @@ test('CLI: token ids from a JSON list and from int32 .npy, --feed, --baseline-to
   const r2 = await runCli(['attribute', model, '--input', path.join(dir, 'ids.npy'), '--feed', `attention_mask=${path.join(dir, 'mask.json')}`, '--target', '0']);
   assert.is(r2.code, 0, r2.err.join('\n'));
   assert.ok(!r2.warn.some((w) => /attention_mask/.test(w)), r2.warn.join('\n'));
-  const bad = await runCli(['attribute', model, '--input', path.join(dir, 'ids.json'), '--baseline-token', '999']);
+  const bad = await runCli(['attribute', model, '--input', path.join(dir, 'ids.json'), '--method', 'deeplift', '--baseline-token', '999']);
   assert.equal([bad.code, bad.err.length], [1, 1]);
   assert.match(bad.err[0], /^onnx-explain: error: .*baseline token 999 is outside the embedding table '.*' \(40 rows\)$/);
   // rewrite of a dynamic-length text model asks for the embedding's shape with a sequence length.

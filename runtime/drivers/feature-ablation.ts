@@ -82,7 +82,6 @@ export const featurePermutation: Driver = {
   async attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions) {
     const n = x.dims[0];
     if (n < 2) throw new ExplainError(`feature-permutation permutes features between the rows of the batch: it needs two rows or more (the input has ${n})`);
-    if (options.baseline || options.fill !== undefined) throw new ExplainError('feature-permutation fills with other rows\' values: it takes no baseline or fill');
     const sources = new Map<Job, number>();
     const jobsOf = (t: OrtTensor) => {
       if (options.featureMask && options.featureMask.dims.length === t.dims.length && options.featureMask.dims[0] !== 1) throw new ExplainError('feature-permutation: the feature mask must be shared by the rows (no batch axis, or one row)');

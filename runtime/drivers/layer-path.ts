@@ -114,6 +114,7 @@ function deltas(a: Float32Array, size: number, change: Float64Array): Float32Arr
  * by default). It has no completeness property, so no delta.
  */
 export const internalInfluence: Driver = {
+  layer: 'attributed',
   async attribute(ex, x, options) {
     const { alphas, weights } = quadrature(options.igMethod ?? 'gausslegendre', options.steps ?? 50);
     const path = await alongInputPath(ex, x, options, alphas);
@@ -130,6 +131,7 @@ export const internalInfluence: Driver = {
  * x_k = b + α_k(x − b). The delta is Σ attributions − (f(x) − f(b)).
  */
 export const layerConductance: Driver = {
+  layer: 'attributed',
   async attribute(ex, x, options) {
     const steps = options.steps ?? 50;
     const { alphas } = quadrature(options.igMethod ?? 'gausslegendre', steps + 1);
@@ -150,6 +152,7 @@ export const layerConductance: Driver = {
  * by default (riemann_trapezoid, 50 steps). No completeness property: no delta.
  */
 export const neuronConductance: Driver = {
+  layer: 'neuron',
   async attribute(ex, x, options) {
     const { alphas, weights } = quadrature(options.igMethod ?? 'riemann_trapezoid', options.steps ?? 50);
     const path = await alongInputPath(ex, x, options, alphas, true);

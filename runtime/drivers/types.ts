@@ -11,6 +11,8 @@ export interface Driver {
   attribute(ex: Explainer, x: OrtTensor, options: AttributeOptions, rowLabel?: (row: number) => string): Promise<AttributionResult>;
   /** Whether it attributes jointly to several inputs (the Explainer's `explained`; Captum's tuple of inputs). */
   joint?: boolean;
+  /** What its required `layer` is: the tensor it attributes to (layer activation, conductance, internal influence), or the one holding its neuron (its attributions are the input's). */
+  layer?: 'attributed' | 'neuron';
   /** Whether it only perturbs the input and runs the model forward (no attribution to a layer). */
   perturbsInput?: boolean;
   /** Whether it runs the model on copies of the input (or of a layer's values) whose features are replaced by a fill or the baseline. */
