@@ -42,6 +42,31 @@ export interface Backend {
   probe?(provider: string): Promise<string | undefined>;
 }
 
+/**
+ * onnxruntime-web's API with every session creation, run and release queued one after another:
+ * its WebAssembly runtime is one instance, whose external-data mounts, memory and run state
+ * concurrent calls share (two creations at once lost the second's weights; a few runs at once read
+ * freed memory or hung the process).
+ */
+export function oneCallAtATime(ort: OrtApi): OrtApi {
+  let last: Promise<unknown> = Promise.resolve();
+  const queued = <T>(call: () => Promise<T>): Promise<T> => {
+    const result = last.then(call, call);
+    last = result.catch(() => undefined);
+    return result;
+  };
+  const session = (s: OrtSession): OrtSession => new Proxy(s, {
+    get(target, key) {
+      if (key === 'run') return (...args: Parameters<OrtSession['run']>) => queued(() => target.run(...args));
+      if (key === 'release') return () => queued(() => target.release());
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const create = ((...args: Parameters<typeof ort.InferenceSession.create>) => queued(() => (ort.InferenceSession.create as (...a: unknown[]) => Promise<OrtSession>)(...args)).then(session)) as typeof ort.InferenceSession.create;
+  return { ...ort, InferenceSession: Object.assign(Object.create(ort.InferenceSession), { create }) };
+}
+
 let current: Backend | undefined;
 
 export function setBackend(b: Backend): void {

@@ -86,4 +86,27 @@ test('CLI without onnxruntime-node: the same attributions, the notice as the onl
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+// onnxruntime-web's one WebAssembly instance: two creations at once lost the second's external
+// weights ("Module.MountedFiles is not available"), a few runs at once read freed memory, and 50
+// hung the process in a futex wait.
+test('API without onnxruntime-node: calls at once (new sessions, then 24 runs of warm ones) equal the same calls one at a time', async () => {
+  const script = `
+    const { Explainer, readNpy } = require(${JSON.stringify(path.join(ROOT, 'dist/runtime'))});
+    (async () => {
+      const dir = ${JSON.stringify(path.join(ROOT, 'models/fixtures/resnet_bn'))};
+      const x = readNpy(dir + '/input.npy');
+      const calls = Array.from({ length: 24 }, (_, i) => ({ method: ['gradient', 'deeplift', 'integrated-gradients'][i % 3], target: i % 5, ...(i % 3 === 2 ? { steps: 5 } : {}) }));
+      const ex = await Explainer.load(dir + '/model.onnx', { warn: () => undefined });
+      const cold = await Promise.all(calls.slice(0, 3).map((o) => ex.attribute(x, o)));
+      const warm = await Promise.all(calls.map((o) => ex.attribute(x, o)));
+      const alone = [];
+      for (const o of calls) alone.push(await ex.attribute(x, o));
+      const same = (a, b) => a.attributions.data.every((v, k) => v === b.attributions.data[k]);
+      console.log(JSON.stringify({ cold: cold.every((r, i) => same(r, alone[i])), warm: warm.every((r, i) => same(r, alone[i])) }));
+    })();`;
+  const r = withoutNative(['-e', script]);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), { cold: true, warm: true });
+});
+
 test.run();

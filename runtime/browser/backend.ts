@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web/webgpu';
-import { OrtApi, setBackend } from '../backend';
+import { oneCallAtATime, OrtApi, setBackend } from '../backend';
 
 // onnxruntime-web's WebGPU bundle (the native WebGPU EP, C++ kernels; it also offers wasm). Its
 // ort-wasm-simd-threaded.asyncify.{mjs,wasm} are copied next to this module at build time and
@@ -18,7 +18,7 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator
 // the Adam state and iterate are fed back without a download. Works here; onnxruntime-node 1.30's
 // binding aborts the process on it, so the Node adapter never sets deviceOutputs.
 // 1 GiB for an explanation's runs: WASM's memory ends at 4 GiB.
-setBackend({ ort: ort as unknown as OrtApi, providers: ['webgpu', 'wasm'], fallback: 'wasm', deviceOutputs: true, memoryBudget: 2 ** 30, startFailure });
+setBackend({ ort: oneCallAtATime(ort as unknown as OrtApi), providers: ['webgpu', 'wasm'], fallback: 'wasm', deviceOutputs: true, memoryBudget: 2 ** 30, startFailure });
 
 /**
  * onnxruntime-web's "no available backend found" where its .mjs/.wasm did not load (a bundler that

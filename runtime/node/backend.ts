@@ -1,5 +1,5 @@
 import * as os from 'os';
-import { Backend, OrtApi, setBackend } from '../backend';
+import { Backend, oneCallAtATime, OrtApi, setBackend } from '../backend';
 import { physicalCores } from './cores';
 import { ownManifest } from './manifest';
 import { loadModel } from './model-file';
@@ -22,7 +22,7 @@ function nodeBackend(): Backend {
   if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', memoryBudget, loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
   const web = require('onnxruntime-web') as OrtApi;
   return {
-    ort: web,
+    ort: oneCallAtATime(web),
     // onnxruntime-web runs 'cpu' sessions on its WASM backend.
     providers: ['cpu', 'wasm'],
     fallback: 'cpu',
