@@ -29,7 +29,7 @@ import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
 import { runError } from './run-errors';
 import { type AttributionMethod, driverFor } from './drivers';
-import { takeLoopSessions } from './drivers/loop-session';
+import { releaseLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
@@ -977,8 +977,7 @@ export class Explainer {
    * the WASM heap or the GPU). The Explainer stays usable: sessions are created again when needed.
    */
   async release(): Promise<void> {
-    const loops = takeLoopSessions(this).map(async (s) => (await s.catch(() => undefined))?.release());
-    await Promise.all([this.pool.releaseAll(), ...loops]);
+    await Promise.all([this.pool.releaseAll(), releaseLoopSessions(this)]);
   }
 
   /** Runs the original model (its other inputs from `feeds`, or all inputs by name as attribute takes them; token ids or their embeddings for text models). */

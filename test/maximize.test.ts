@@ -220,4 +220,17 @@ test('maximize\'s box: low and high are lists of finite numbers with low below h
   await refused({ progress: 1 }, /progress must be a function/);
 });
 
+// Explainer.release() freed the loop's session under the running loop ("Session already disposed").
+test('Explainer.release() during maximize releases its loop session after the loop: the result equals a run alone, and the next run builds the session again', async () => {
+  const options = { target: 1, stages: 2, steps: 15, seed: 3 };
+  const alone = await maximize(await Explainer.load(twinCnn(false)), options);
+  const ex = await Explainer.load(twinCnn(false));
+  const running = maximize(ex, { ...options, progress: (done: number) => { if (done === 3) void ex.release(); } });
+  const during = await running;
+  assert.equal(during.objective, alone.objective);
+  assert.equal(during.image.data, alone.image.data);
+  const again = await maximize(ex, options);
+  assert.equal(again.objective, alone.objective);
+});
+
 test.run();

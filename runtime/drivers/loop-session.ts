@@ -48,24 +48,40 @@ export class LoopSession {
   }
 }
 
-const cache = new WeakMap<object, Map<string, Promise<LoopSession>>>();
+/** A cached loop session, the loops running it, and whether its owner asked for its release. */
+interface Held { session: Promise<LoopSession>; users: number; released: boolean }
 
-/** The loop session of one graph, built once per owner (an Explainer) and key. */
-export function cachedLoopSession(owner: LoopOwner, key: string, build: () => ModelProto): Promise<LoopSession> {
+const cache = new WeakMap<object, Map<string, Held>>();
+
+const releaseSession = async (held: Held): Promise<void> => (await held.session.catch(() => undefined))?.release();
+
+/**
+ * Runs `use` on the loop session of one graph, built once per owner (an Explainer) and key; a
+ * release asked meanwhile (releaseLoopSessions) waits until no loop runs the session.
+ */
+export async function withLoopSession<T>(owner: LoopOwner, key: string, build: () => ModelProto, use: (session: LoopSession) => Promise<T>): Promise<T> {
   let byKey = cache.get(owner);
   if (!byKey) cache.set(owner, (byKey = new Map()));
-  let s = byKey.get(key);
-  if (!s) {
-    s = LoopSession.create(build(), owner);
-    byKey.set(key, s);
-    s.catch(() => byKey!.delete(key));
+  let held = byKey.get(key);
+  if (!held) {
+    held = { session: LoopSession.create(build(), owner), users: 0, released: false };
+    byKey.set(key, held);
+    held.session.catch(() => byKey!.delete(key));
   }
-  return s;
+  held.users++;
+  try {
+    return await use(await held.session);
+  } finally {
+    if (--held.users === 0 && held.released) await releaseSession(held);
+  }
 }
 
-/** Forgets the loop sessions of one owner, returning them for release. */
-export function takeLoopSessions(owner: object): Promise<LoopSession>[] {
+/** Forgets the loop sessions of one owner and releases them: now where no loop runs them, else when the last one ends. */
+export async function releaseLoopSessions(owner: object): Promise<void> {
   const byKey = cache.get(owner);
   cache.delete(owner);
-  return [...(byKey?.values() ?? [])];
+  await Promise.all([...(byKey?.values() ?? [])].map((held) => {
+    held.released = true;
+    return held.users ? undefined : releaseSession(held);
+  }));
 }

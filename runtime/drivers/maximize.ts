@@ -8,7 +8,7 @@ import { Progress } from '../progress';
 import { DenseInput, floatTensor, TensorData } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { activationLayer } from './forward';
-import { cachedLoopSession, hostData } from './loop-session';
+import { hostData, withLoopSession } from './loop-session';
 import { objectKey } from '../object-key';
 import { uniform } from '../random';
 import { blurPlanes, planesOf, resizePlanes } from './upscale';
@@ -234,22 +234,26 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const atShape = prepared.facts.shapes.get(obj.at)!;
     const io = maximizeNames(prepared.view);
     const initial = floatTensor(hwc ? planesOf(x, h, w, planes, true) : x, [1, ...rowDims]);
-    const session = await cachedLoopSession(ex, `maximize/${objectKey(prepared)}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`, () => buildMaximization({
+    const key = `maximize/${objectKey(prepared)}/${obj.at}/${o.lpWeight}/${o.p}/${o.tvWeight}/${o.tvBeta}/${JSON.stringify(box)}/${hyper.beta1}/${hyper.beta2}`;
+    const build = () => buildMaximization({
       view: prepared.view, facts: prepared.facts, input: ex.input.name, at: obj.at, ...terms,
       adam: { beta1: hyper.beta1, beta2: hyper.beta2, epsilon: hyper.epsilon, box }, names: io,
-    }));
+    });
     const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]), ...ex.sideFeeds(initial, o.feeds) };
-    const loop = new AdamLoop(session, ex.input.name, initial, hyper, io);
-    for (let t = 0; t < stepsAt(k); t++) {
-      const out = await loop.next(feeds, [io.objective, io.activation]);
-      objective.push((await hostData(out[io.objective]))[0]);
-      activation.push((await hostData(out[io.activation]))[0]);
-      const now = objective[objective.length - 1];
-      if (!Number.isFinite(now)) throw new ExplainError(`maximize: the objective became ${now} at step ${objective.length} (${obj.describe}; lp-weight ${o.lpWeight ?? 0}, tv-weight ${o.tvWeight ?? 0}): lower the regulariser weights or the step size`);
-      o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${now.toPrecision(4)}`);
-    }
-    if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [io.activation]))[io.activation]))[0];
-    x = hwc ? planesOf(await loop.result(), h, w, planes) : await loop.result();
+    const result = await withLoopSession(ex, key, build, async (session) => {
+      const loop = new AdamLoop(session, ex.input.name, initial, hyper, io);
+      for (let t = 0; t < stepsAt(k); t++) {
+        const out = await loop.next(feeds, [io.objective, io.activation]);
+        objective.push((await hostData(out[io.objective]))[0]);
+        activation.push((await hostData(out[io.activation]))[0]);
+        const now = objective[objective.length - 1];
+        if (!Number.isFinite(now)) throw new ExplainError(`maximize: the objective became ${now} at step ${objective.length} (${obj.describe}; lp-weight ${o.lpWeight ?? 0}, tv-weight ${o.tvWeight ?? 0}): lower the regulariser weights or the step size`);
+        o.progress?.(++done, total, `stage ${k + 1}/${stages} ${sizes[k].join('×')}: ${obj.describe} ${activation[activation.length - 1].toPrecision(4)}, objective ${now.toPrecision(4)}`);
+      }
+      if (k === stages - 1) final = (await hostData((await loop.evaluate(feeds, [io.activation]))[io.activation]))[0];
+      return loop.result();
+    });
+    x = hwc ? planesOf(result, h, w, planes) : result;
     // The hwc step's update is not evaluated by a further step: a step size that overshoots shows here.
     if (firstNonFinite(x) >= 0) throw new ExplainError(`maximize: the input became non-finite at step ${objective.length} (learning rate ${hyper.lr}): lower the step size`);
     if (k < stages - 1 && isImage) x = blurPlanes(x, planes, h, w, o.blur ?? 1);
