@@ -23,7 +23,7 @@ interface Entry extends PooledSession {
  * The onnxruntime sessions of one Explainer. Each session holds its own copy of the weights inside
  * onnxruntime (the WASM heap in a page), so `limit` bounds how many are alive at once: opening or
  * re-creating one past the limit first releases the least recently used idle ones (a session
- * whose run is in flight is never released; the limit is then exceeded until it ends).
+ * whose run is in flight is never released; the limit is then exceeded until runs end).
  */
 export class SessionPool {
   /** Alive entries, least recently used first. */
@@ -55,7 +55,7 @@ export class SessionPool {
       Object.assign(entry, { inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
       return entry;
     } finally {
-      this.idle(entry);
+      this.idle(entry, false);
     }
   }
 
@@ -65,11 +65,18 @@ export class SessionPool {
     await Promise.all(this.alive.filter((e) => e.busy === 0).map((e) => this.evict(e)));
   }
 
-  /** A run (or the opening) of `entry` ended. */
-  private idle(entry: Entry): void {
-    if (--entry.busy > 0 || !entry.releaseWhenIdle) return;
-    entry.releaseWhenIdle = false;
-    void this.evict(entry);
+  /**
+   * A run (or the opening) of `entry` ended: it goes if releaseAll came meanwhile; after a run,
+   * sessions past the limit (reached while runs were in flight) go, least recently used first. An
+   * opening is followed by its first run, so it keeps its session until then.
+   */
+  private idle(entry: Entry, ran = true): void {
+    if (--entry.busy > 0) return;
+    if (entry.releaseWhenIdle) {
+      entry.releaseWhenIdle = false;
+      void this.evict(entry);
+    }
+    if (ran) void this.makeRoom();
   }
 
   private acquire(entry: Entry): Promise<OrtSession> {
