@@ -6,6 +6,7 @@ import { checkOutput, fileError, removeStaleTemporaries } from '../runtime/node/
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
+import { VIS_FLAGS } from './visualize';
 import { attributeOptions, baselineArgs, baselineOptions, feedFiles, jointOut, loadInput, modelArg, modelOptions, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
@@ -38,6 +39,10 @@ export async function attributeDir(p: Parsed): Promise<void> {
     throw fileError(e, inDir);
   }
   if (!names.length) throw new ExplainError(`--input-dir ${inDir}: no .npy, .png or .jpg files`);
+  // Checked as for one --input: outputs are .npy, and --preprocess prepares image files.
+  const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
+  if (drawing) throw new ExplainError(`--${drawing} applies to figures (--out FIG.png); folder mode writes .npy`);
+  if (p.flags.has('preprocess') && !names.some((f) => /\.(png|jpe?g)$/i.test(f))) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inDir} holds arrays only, read as they are`);
   const outOf = new Map(names.map((f) => [f, path.join(outDir, `${f.replace(/\.[^.]+$/, '')}.npy`)]));
   const clash = names.find((f, k) => names.findIndex((g) => outOf.get(g) === outOf.get(f)) !== k);
   if (clash) throw new ExplainError(`--input-dir ${inDir}: two inputs would write ${outOf.get(clash)} (rename one of the files named ${path.basename(outOf.get(clash)!, '.npy')}.*)`);

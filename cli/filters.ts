@@ -6,8 +6,8 @@ import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
-import { intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
-import { feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
+import { int, intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
+import { checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
@@ -67,6 +67,7 @@ export async function filters(p: Parsed): Promise<void> {
   const model = modelArg(p, 'filters');
   const inputFile = p.flags.get('input') as string | undefined;
   if (!inputFile) throw new ExplainError('filters: --input X.npy (or an image) is required');
+  checkPreprocessed(p, inputFile);
   const layer = p.flags.get('layer') as string | undefined;
   if (!layer) throw new ExplainError('filters: --layer NAME is required (onnx-explain info --layers lists them)');
   const out = p.flags.get('out') as string | undefined;
@@ -79,6 +80,7 @@ export async function filters(p: Parsed): Promise<void> {
   if (json) checkOutput(json, '--json', [...protect, out]);
   const occlude = p.flags.get('occlude') as string | undefined;
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const one = (flag: string) => (p.flags.has(flag) ? int(p.flags.get(flag) as string, `--${flag}`) : undefined);
   if (occlude !== undefined && occlude.trim() === '') throw new ExplainError("--occlude: empty (use 'grid' or boxes like 0:8,0:8;8:16,8:16)");
   if (!occlude) {
     const unused = ['fill', 'seed', 'baseline', 'internal-batch-size'].filter((f) => p.flags.has(f));
@@ -90,13 +92,13 @@ export async function filters(p: Parsed): Promise<void> {
   const stride = ints('stride');
   const options: FilterOptions = {
     layer,
-    top: ints('top')?.[0],
+    top: one('top'),
     window: occlude === 'grid' ? ints('window') : undefined,
     stride: stride?.length === 1 ? stride[0] : stride,
     boxes: occlude && occlude !== 'grid' ? parseBoxes(occlude) : undefined,
     fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
-    seed: ints('seed')?.[0],
-    internalBatchSize: ints('internal-batch-size')?.[0],
+    seed: one('seed'),
+    internalBatchSize: one('internal-batch-size'),
     feeds: feeds(p.flags.get('feed') as string | undefined),
     progress: progressBar('filters'),
   };

@@ -329,7 +329,7 @@ const COMMANDS: Record<string, [Record<string, boolean>, (p: Parsed) => Promise<
 });
 
 export function runOptions(p: Parsed): ExplainerOptions {
-  const threads = p.flags.has('threads') ? intList(p.flags.get('threads') as string, '--threads')[0] : undefined;
+  const threads = p.flags.has('threads') ? int(p.flags.get('threads') as string, '--threads') : undefined;
   if (threads !== undefined && threads < 1) throw new ExplainError(`--threads: '${threads}' must be at least 1`);
   if (p.flags.has('cache-dir') && p.flags.has('no-cache')) throw new ExplainError('--cache-dir and --no-cache: choose one (--no-cache reads and writes no cache)');
   const cache = p.flags.has('no-cache') ? undefined : folderCache((p.flags.get('cache-dir') as string | undefined) ?? defaultCacheDir());
@@ -361,7 +361,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     upsample: p.flags.has('upsample') || undefined,
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
     tokenGrid: p.flags.has('token-grid') ? tokenGridArg(p.flags.get('token-grid') as string) : undefined,
-    steps: p.flags.has('steps') ? intList(p.flags.get('steps') as string, '--steps')[0] : undefined,
+    steps: p.flags.has('steps') ? int(p.flags.get('steps') as string, '--steps') : undefined,
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
     feeds: feeds(p.flags.get('feed') as string | undefined),
   };
@@ -402,7 +402,7 @@ function noiseOptions(p: Parsed): AttributeOptions {
     noiseTunnel: choice(p, 'noise-tunnel', [...NOISE_TUNNELS]),
     noiseStd: p.flags.has('noise-std') ? num(p.flags.get('noise-std') as string, '--noise-std') : undefined,
     stdevs: p.flags.has('stdevs') ? num(p.flags.get('stdevs') as string, '--stdevs') : undefined,
-    samples: p.flags.has('samples') ? intList(p.flags.get('samples') as string, '--samples')[0] : undefined,
+    samples: p.flags.has('samples') ? int(p.flags.get('samples') as string, '--samples') : undefined,
   };
 }
 
@@ -590,6 +590,11 @@ async function info(p: Parsed): Promise<void> {
   }
 }
 
+/** --preprocess is for image files: an array is read as it is. */
+export function checkPreprocessed(p: Parsed, inputFile: string): void {
+  if (p.flags.has('preprocess') && !/\.(png|jpe?g)$/i.test(inputFile)) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inputFile} is read as it is`);
+}
+
 export async function loadInput(ex: Explainer, file: string, preprocess: Preprocess, normalization?: Normalization): Promise<{ x: TensorData; shown?: Rgb }> {
   if (/\.(png|jpe?g)$/i.test(file)) {
     const { tensor, shown } = imageToTensor(readImage(file), ex.input.dims, preprocess, ex.label, normalization);
@@ -610,6 +615,7 @@ function float32(v: number, flag: string): number {
 
 function perturbationOptions(p: Parsed): AttributeOptions {
   const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  const one = (flag: string) => (p.flags.has(flag) ? int(p.flags.get(flag) as string, `--${flag}`) : undefined);
   const fill = p.flags.get('fill') as string | undefined;
   const stride = ints('stride');
   const maskFile = p.flags.get('feature-mask') as string | undefined;
@@ -617,8 +623,8 @@ function perturbationOptions(p: Parsed): AttributeOptions {
     window: ints('window'),
     stride: stride?.length === 1 ? stride[0] : stride,
     fill: fill === undefined || fill === 'random' ? fill : float32(num(fill, '--fill'), '--fill'),
-    seed: ints('seed')?.[0],
-    internalBatchSize: ints('internal-batch-size')?.[0],
+    seed: one('seed'),
+    internalBatchSize: one('internal-batch-size'),
     featureMask: maskFile ? readNpy(maskFile) : undefined,
   };
 }
@@ -644,8 +650,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const inputFile = explainedFile(ex, p.flags.get('input') as string, 'input');
-  if (p.flags.has('preprocess') && !/\.(png|jpe?g)$/i.test(inputFile)) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inputFile} is read as it is`);
-  if (p.flags.has('baseline-token') && !ex.tokens) throw new ExplainError(`--baseline-token applies to token ids; '${ex.input.name}' is explained as floats (give a --baseline)`);
+  checkPreprocessed(p, inputFile);
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const { baselineFile, baselineFiles } = baselineArgs(ex, p);
   ex.checkExplainSoftmax({ output: p.flags.get('output') as string | undefined, explainSoftmax: p.flags.has('explain-softmax'), method: p.flags.get('method') as string | undefined });
@@ -670,7 +675,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 export function attributeOptions(p: Parsed, command: string): AttributeRequest {
   return {
     ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') || undefined,
-    baselineToken: p.flags.has('baseline-token') ? intList(p.flags.get('baseline-token') as string, '--baseline-token')[0] : undefined,
+    baselineToken: p.flags.has('baseline-token') ? int(p.flags.get('baseline-token') as string, '--baseline-token') : undefined,
     ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command),
   };
 }
@@ -792,7 +797,6 @@ async function attribute(p: Parsed): Promise<void> {
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
   const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
   if (drawing && format !== 'png') throw new ExplainError(`--${drawing} applies to figures (--out FIG.png)`);
-  if (p.flags.has('interpolate') && options.method !== 'guided-grad-cam' && !options.upsample) throw new ExplainError('--interpolate sets how --upsample (or a .png figure) resizes the map; the map is kept at its size');
   const r = await ex.attribute(x, options);
   const explained: { value: number; magnitude: number }[] = [];
   // A row of the explained tensor: token ids are explained at their embeddings.

@@ -1020,6 +1020,7 @@ export class Explainer {
     checkRequest(request);
     checkRuleOptions(request);
     checkInternalBatchSize(request.internalBatchSize);
+    if (request.baselineToken !== undefined && !this.tokens) throw new ExplainError(`baselineToken (--baseline-token) applies to token ids; '${this.input.name}' is explained as floats (give a baseline)`);
     let options: AttributeOptions;
     const { baseline, baselines, ...rest } = request;
     ({ given, options } = this.byName(given, { ...rest, baseline: typeof baseline === 'number' ? undefined : baseline }));
@@ -1251,10 +1252,12 @@ function checkMethodOptions(what: string, options: AttributeRequest): void {
 
 function checkRequest(request: unknown): void {
   checkKnown('attribute', request, REQUEST_KEYS);
-  const { progress, seed, interpolate, baselineToken } = request as AttributeRequest;
+  const { progress, seed, interpolate, baselineToken, upsample, method } = request as AttributeRequest;
   checkMethodOptions('attribute', request as AttributeRequest);
   if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
   if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
+  // Guided Grad-CAM always resizes its map to the input.
+  if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError('attribute: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size');
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);
   if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
 }

@@ -64,6 +64,10 @@ test('folder mode reads every option attribute reads: its outputs equal attribut
     for (let r = 0; r < 5; r++) assert.equal(readNpy(at(`opts${k}`, `x${r}.npy`)).data, want.slice(r * per, (r + 1) * per), `${flags.join(' ')}: x${r}`);
   }
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('opts-rows'), '--target', '1,2'], /--target: folder mode takes one target for every input \(a class K or a multi-index i:j:…\), not one per row/, [at('in', 'x0.npy')]);
+  // Refused as for one --input (they were taken and changed nothing).
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('opts-rows'), '--sign', 'all'], /--sign applies to figures \(--out FIG\.png\); folder mode writes \.npy/, [at('in', 'x0.npy')]);
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('opts-rows'), '--preprocess', 'tf'], /--preprocess prepares image files \(PNG, JPEG\); .* holds arrays only/, [at('in', 'x0.npy')]);
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('in'), '--out-dir', at('opts-rows'), '--method', 'deeplift', '--baseline-token', '3'], /baselineToken \(--baseline-token\) applies to token ids/, [at('in', 'x0.npy')]);
 });
 
 test('folder mode with --baseline 0.5 (a constant baseline, as in attribute): each output equals its input explained alone from a row of 0.5', async () => {

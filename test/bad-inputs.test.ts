@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { Emitter, float } from '../rewriter/emitter';
 import { AttrType, DataType, decodeModel, encodeModel, makeTensor, ModelProto, valueInfo } from '../rewriter/proto';
 import { Explainer, maximize } from '../runtime';
+import { readNpy } from '../runtime/node/npy-file';
 import { backend } from '../runtime/backend';
 import { makeOrtTensor } from '../runtime/ort-types';
 import { probeFacts } from '../runtime/probe';
@@ -659,7 +660,7 @@ test('CLI: options the method or the model would not use are refused in one line
   // And options a run read and ignored (an ad-hoc sweep): drawing options without a figure, image options on arrays, …
   await cliFails([...run, '--sign', 'positive', '--out', at('never.npy')], /--sign applies to figures \(--out FIG\.png\)$/);
   await cliFails([...run, '--preprocess', 'tf'], /--preprocess prepares image files \(PNG, JPEG\); .*input\.npy is read as it is$/);
-  await cliFails([...run, '--method', 'deeplift', '--baseline-token', '3'], /--baseline-token applies to token ids; 'input' is explained as floats/);
+  await cliFails([...run, '--method', 'deeplift', '--baseline-token', '3'], /baselineToken \(--baseline-token\) applies to token ids; 'input' is explained as floats/);
   await cliFails([...run, '--batch-size', '4'], /--batch-size applies to folder mode/);
   await cliFails([...run, '--cache-dir', at('cache'), '--no-cache'], /--cache-dir and --no-cache: choose one/);
   await cliFails([...run, '--out='], /option --out has an empty value/);
@@ -670,7 +671,13 @@ test('CLI: options the method or the model would not use are refused in one line
   const camModel = path.resolve(path.dirname(resnet.model), '../../cam-fixtures/cam_gap/model.onnx');
   const camRun = ['attribute', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--out', at('never.npy')];
   await cliFails([...camRun, '--method', 'lrp-epsilon', '--no-relu'], /--no-relu applies to cam and grad-cam, not to method 'lrp-epsilon'/);
-  await cliFails([...camRun, '--method', 'grad-cam', '--interpolate', 'nearest'], /--interpolate sets how --upsample \(or a \.png figure\) resizes the map; the map is kept at its size/);
+  await cliFails([...camRun, '--method', 'grad-cam', '--interpolate', 'nearest'], /interpolate \(--interpolate\) sets how upsample \(--upsample, or a \.png figure\) resizes the map; without it the map is kept at its size/);
+  // The API took both and changed nothing; integer flags kept a list's first value; filters took --preprocess for an array.
+  await apiFails(async () => (await Explainer.load(camModel)).attribute(readNpy(path.join(path.dirname(camModel), 'input.npy')), { method: 'grad-cam', interpolate: 'nearest' }), /interpolate \(--interpolate\) sets how upsample/, 'API interpolate without upsample');
+  await apiFails(async () => (await Explainer.load(mlp.model)).attribute(mlp.input, { method: 'deeplift', baselineToken: 3 }), /baselineToken \(--baseline-token\) applies to token ids/, 'API baselineToken on floats');
+  await cliFails([...run, '--method', 'integrated-gradients', '--steps', '5,50'], /--steps: '5,50' is not one integer/);
+  await cliFails([...run, '--threads', '1,0'], /--threads: '1,0' is not one integer/);
+  await cliFails(['filters', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--layer', 'x', '--preprocess', 'tf'], /--preprocess prepares image files \(PNG, JPEG\); .*input\.npy is read as it is$/);
   // Runs that gave all-zero attributions with exit 0: noise overflowing float32, a contrast equal to the target.
   await cliFails([...run, '--noise-tunnel', 'smoothgrad', '--noise-std', '1e300'], /--noise-std 1e\+300: noise of σ = .* overflows float32$/);
   await cliFails([...run, '--target', '1', '--contrast', '1'], /row 0: the contrast 1 is the target, so e_target − e_contrast is zero/);
@@ -728,7 +735,6 @@ test('--provider cuda does not fail: one-line warning and CPU fallback', async (
     assert.match(r.warn[0], /^onnx-explain: warning: execution provider 'cuda' is unavailable .*falling back to cpu$/);
   }
   const cpu = await (await Explainer.load(mlp.model)).attribute(mlp.input, { target: mlp.meta.target });
-  const { readNpy } = await import('../runtime/node/npy-file');
   assert.ok(relL2(readNpy(at('cuda.npy')).data as Float32Array, cpu.attributions.data) <= 1e-5, 'same result as cpu');
   const after = snapshot(userFiles());
   after.delete(at('cuda.npy'));
