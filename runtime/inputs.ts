@@ -168,6 +168,8 @@ export function computesWith(view: GraphView, name: string): boolean {
 
 function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[]): { inputs: ModelInput[]; joint: boolean; embeddings: Map<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
+  const stranger = fed.find((name) => !inputs.some((i) => i.name === name));
+  if (stranger !== undefined) fail(`${label}: --feed ${stranger}: the model has no input named '${stranger}' (inputs: ${shortList(inputs.map((i) => i.name))})`);
   const named = (name: string) => {
     const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
     if (input.rankUnknown) fail(noShape(input, label));

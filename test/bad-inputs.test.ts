@@ -675,6 +675,7 @@ test('CLI: options the method or the model would not use are refused in one line
   // The API took both and changed nothing; integer flags kept a list's first value; filters took --preprocess for an array.
   await apiFails(async () => (await Explainer.load(camModel)).attribute(readNpy(path.join(path.dirname(camModel), 'input.npy')), { method: 'grad-cam', interpolate: 'nearest' }), /interpolate \(--interpolate\) sets how upsample/, 'API interpolate without upsample');
   await apiFails(async () => (await Explainer.load(mlp.model)).attribute(mlp.input, { method: 'deeplift', baselineToken: 3 }), /baselineToken \(--baseline-token\) applies to token ids/, 'API baselineToken on floats');
+  await apiFails(() => Explainer.load(mlp.model, { fed: ['nope'] }), /--feed nope: the model has no input named 'nope' \(inputs: input\)/, 'API fed: an unknown name');
   await cliFails([...run, '--method', 'integrated-gradients', '--steps', '5,50'], /--steps: '5,50' is not one integer/);
   await cliFails([...run, '--threads', '1,0'], /--threads: '1,0' is not one integer/);
   await cliFails(['filters', camModel, '--input', path.join(path.dirname(camModel), 'input.npy'), '--layer', 'x', '--preprocess', 'tf'], /--preprocess prepares image files \(PNG, JPEG\); .*input\.npy is read as it is$/);
