@@ -6,7 +6,7 @@ import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
 import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, type ContrastMethod, reconstruct, SearchOptions } from './drivers/cdeepex';
-import { LoopSession } from './drivers/loop-session';
+import { withLoopSession } from './drivers/loop-session';
 import { Explainer, ExplainerOptions, modelLabel, readModel, TensorData, TensorInput } from './explainer';
 import { HeldValue, holdInputs } from '../rewriter/held-inputs';
 import { probeFacts } from './probe';
@@ -58,19 +58,39 @@ const DEFAULTS: Omit<SearchOptions, 'progress'> = {
  * — are built once per model pair; each explanation only feeds tensors.
  */
 export class ContrastiveExplainer {
-  private constructor(private readonly graphs: ContrastGraphs, readonly classifier: Explainer, readonly generator: Explainer) {}
+  private constructor(private readonly models: ContrastModels, readonly classifier: Explainer, readonly generator: Explainer) {}
 
   static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
     const { output, generatorFeeds, ...loadOptions } = options;
     const d = await Explainer.load(classifier, loadOptions);
     const g = await loadGenerator(generator, { ...loadOptions, generatorFeeds });
-    return new ContrastiveExplainer(await prepareContrastGraphs(d, g, output), d, g);
+    const ce = new ContrastiveExplainer(await contrastModels(d, g, output), d, g);
+    // The loop sessions open now, so that a model they cannot run fails the load.
+    await ce.withGraphs(async () => undefined);
+    return ce;
   }
 
-  async explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
+  /**
+   * Releases its onnxruntime sessions (the classifier's, the generator's and the two loops'); during
+   * an explanation, when it ends. The next explanation opens them again.
+   */
+  async release(): Promise<void> {
+    await Promise.all([this.classifier.release(), this.generator.release()]);
+  }
+
+  /** Runs `use` on the two loop sessions, held by the generator and the classifier (their release() releases them, after the loops). */
+  private withGraphs<T>(use: (graphs: ContrastGraphs) => Promise<T>): Promise<T> {
+    return withLoopSession(this.generator, 'contrast/reconstruction', () => this.models.reconstruction, (reconstruction) =>
+      withLoopSession(this.classifier, 'contrast/constrained', () => this.models.constrained, (constrained) => use({ ...this.models, reconstruction, constrained })));
+  }
+
+  explain(input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
     checkKnown('ContrastiveExplainer.explain', options, { trueClass: true, probe: true, method: true, progress: true, ...Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, true])) });
+    return this.withGraphs((g) => this.search(g, input, options));
+  }
+
+  private async search(g: ContrastGraphs, input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
     const start = performance.now();
-    const g = this.graphs;
     const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };
     for (const [name, v] of [['lr', o.lr], ['tolerance', o.tolerance], ['penalty', o.penalty]] as const) {
       if (!(Number.isFinite(v) && v > 0)) throw new ExplainError(`contrast: ${name} ${v} must be a finite number > 0`);
@@ -145,15 +165,8 @@ export async function contrastModels(d: Explainer, g: Explainer, output?: string
   };
 }
 
-/** The loop sessions of a classifier/generator pair (one per graph of `contrastModels`). */
-export async function prepareContrastGraphs(d: Explainer, g: Explainer, output?: string): Promise<ContrastGraphs> {
-  const m = await contrastModels(d, g, output);
-  return {
-    ...m,
-    reconstruction: await LoopSession.create(m.reconstruction, g),
-    constrained: await LoopSession.create(m.constrained, d),
-  };
-}
+/** The two loop graphs and what the searches read of them. */
+export type ContrastModels = Awaited<ReturnType<typeof contrastModels>>;
 
 /** The generator, with the inputs of `generatorFeeds` held at their values. */
 export async function loadGenerator(source: string | Uint8Array, options: Omit<ContrastLoadOptions, 'output'>): Promise<Explainer> {

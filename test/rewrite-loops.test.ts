@@ -6,7 +6,7 @@ import { CONSTRAINED_IO } from '../rewriter/contrast-graphs';
 import { buildMaximization, MAXIMIZE_IO } from '../rewriter/maximize-graph';
 import { Explainer } from '../runtime';
 import { ortApi } from '../runtime/backend';
-import { prepareContrastGraphs } from '../runtime/contrastive';
+import { prepareContrastGraphs } from './support/contrast-graphs';
 import { hostData } from '../runtime/drivers/loop-session';
 import { readNpy } from '../runtime/node/npy-file';
 import { floatTensor } from '../runtime/tensors';
