@@ -89,6 +89,12 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   const isRange = (r: unknown) => Array.isArray(r) && r.length === 2 && r.every((v) => typeof v === 'number');
   if (options.boxes !== undefined && !(Array.isArray(options.boxes) && options.boxes.every((box) => Array.isArray(box) && box.every(isRange)))) throw new ExplainError(`filterSensitivity: boxes must be a list of boxes, each a list of [start, end) ranges over the input's trailing dimensions, got ${JSON.stringify(options.boxes)}`);
   if (options.progress !== undefined && typeof options.progress !== 'function') throw new ExplainError('filterSensitivity: progress must be a function (done, total)');
+  // What only occlusion reads, given without any (or beside another kind of region): it changed nothing.
+  if (options.window !== undefined && options.boxes !== undefined) throw new ExplainError('filterSensitivity: give window (a grid of windows) or boxes, not both');
+  if (options.stride !== undefined && options.window === undefined) throw new ExplainError('filterSensitivity: stride sets the step of window\'s grid; give window');
+  const occluding = (['fill', 'seed', 'baseline', 'internalBatchSize'] as const).filter((k) => options[k] !== undefined);
+  if (occluding.length && options.window === undefined && options.boxes === undefined) throw new ExplainError(`filterSensitivity: ${occluding.join(', ')} appl${occluding.length > 1 ? 'y' : 'ies'} to occluded inputs: give window or boxes`);
+  if (options.seed !== undefined && options.fill !== 'random') throw new ExplainError('filterSensitivity: seed seeds a random fill: give fill \'random\'');
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);
   const rowDims = x.dims.slice(1);

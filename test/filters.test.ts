@@ -165,4 +165,18 @@ test('filters on a text model (token ids) is refused in one line that points to 
   assert.match(e.err[0], /^onnx-explain: error: .*model\.onnx: filter sensitivity takes a model with a float input \(an image or a signal\); this one takes token ids/);
 });
 
+// The API took them and changed nothing (the CLI refused the same flags).
+test('filterSensitivity refuses what no occlusion reads: window and boxes together, stride without window, fill/seed/baseline/internalBatchSize without regions, seed without a random fill', async () => {
+  const ex = await Explainer.load(MODEL);
+  const cases: [object, RegExp][] = [
+    [{ window: [1, 4, 4], boxes: [[[0, 4], [0, 4]]] }, /give window \(a grid of windows\) or boxes, not both/],
+    [{ stride: 2 }, /stride sets the step of window's grid; give window/],
+    [{ fill: 0.5, internalBatchSize: 4 }, /fill, internalBatchSize apply to occluded inputs: give window or boxes/],
+    [{ boxes: [[[0, 4], [0, 4]]], seed: 3 }, /seed seeds a random fill: give fill 'random'/],
+  ];
+  for (const [options, re] of cases) {
+    await filterSensitivity(ex, input(), { layer: LAYER, ...options }).then(() => assert.unreachable(JSON.stringify(options)), (e: Error) => assert.match(e.message, re));
+  }
+});
+
 test.run();
