@@ -4,6 +4,7 @@ import { firstLine } from './run-errors';
 import { ExplainError } from '../rewriter/errors';
 import { ModelProto } from '../rewriter/proto';
 import { SessionModel } from './session-model';
+import { checkKnown } from './known-options';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu' | 'wasm';
 export const PROVIDERS: Provider[] = ['cpu', 'cuda', 'webgpu', 'wasm'];
@@ -23,8 +24,21 @@ const MAX_THREADS = 256;
 
 const LEVELS: GraphLevel[] = ['disabled', 'basic', 'extended', 'layout', 'all'];
 
-/** The user's session options that onnxruntime would reject with a TypeError of its own: the intra-op thread count (0, onnxruntime's choice, to MAX_THREADS) and the optimisation level. */
+/** onnxruntime's SessionOptions (onnxruntime-common 1.30) that a user may set: executionProviders is the Explainer's `provider`, externalData its model's. */
+const SESSION_KEYS: Record<string, true> = {
+  intraOpNumThreads: true, interOpNumThreads: true, freeDimensionOverrides: true, graphOptimizationLevel: true, enableCpuMemArena: true, enableMemPattern: true, executionMode: true,
+  optimizedModelFilePath: true, enableProfiling: true, profileFilePrefix: true, logId: true, logSeverityLevel: true, logVerbosityLevel: true, preferredOutputLocation: true, enableGraphCapture: true, extra: true,
+};
+
+/**
+ * The user's session options: known to onnxruntime (a misspelt key was ignored), not the ones the
+ * Explainer sets (executionProviders was replaced by `provider`'s), and the values onnxruntime would
+ * reject with a TypeError of its own: the intra-op thread count (0, onnxruntime's choice, to
+ * MAX_THREADS) and the optimisation level.
+ */
 export function checkSessionOptions(options: SessionOptions | undefined): void {
+  if ((options as Record<string, unknown> | undefined)?.executionProviders !== undefined) throw new ExplainError('sessionOptions.executionProviders: the Explainer\'s provider option (--provider) chooses the execution provider');
+  checkKnown('sessionOptions', options ?? {}, SESSION_KEYS);
   const threads = options?.intraOpNumThreads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0 && threads <= MAX_THREADS)) throw new ExplainError(`--threads (intraOpNumThreads): ${threads} is not an integer from 0 (onnxruntime's choice) to ${MAX_THREADS}`);
   const level = options?.graphOptimizationLevel;

@@ -10,6 +10,8 @@ import { createSession, largeForward, levelFor, openingNote, parallelFor, sessio
 import { backend } from '../runtime/backend';
 import { sessionModel } from '../runtime/session-model';
 import { tinyGraph } from './support/tiny-model';
+import { loadFixture } from './support/fixtures';
+import { rejects } from './support/rejects';
 
 test('native sessions default to one intra-op thread per physical core, threads that stop spinning, every graph optimisation and quiet logs', () => {
   assert.equal(sessionOptions(), {
@@ -108,6 +110,13 @@ test('physical cores: distinct SMT sibling sets in sysfs, offline CPUs skipped, 
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+// Both were ignored: a misspelt key silently, executionProviders replaced by the provider option's.
+test('sessionOptions: a key onnxruntime does not know, and executionProviders (the provider option\'s), are refused', async () => {
+  const fx = loadFixture('mlp');
+  await rejects(() => Explainer.load(fx.model, { sessionOptions: { intraOpNumthreads: 1 } as never }), /sessionOptions: unknown option 'intraOpNumthreads' \(options: intraOpNumThreads, /);
+  await rejects(() => Explainer.load(fx.model, { sessionOptions: { executionProviders: ['cpu'] } as never }), /sessionOptions\.executionProviders: the Explainer's provider option \(--provider\) chooses the execution provider/);
 });
 
 test.run();
