@@ -42,7 +42,7 @@ import { Progress } from './progress';
 import type { IgMethod } from './drivers/integrated-gradients-quadrature';
 import type { NoiseTunnel } from './drivers/noise-tunnel';
 import { CachedGraph, GraphCache, GraphInfo } from './graph-cache';
-import { checkSessionOptions, createSession, GraphLevel, graphOptionsKey, levelFor, openingNote, parallelFor, Provider, providerInUse, SessionOptions, threadsFor } from './session';
+import { checkSessionOptions, createSession, GraphLevel, graphOptionsKey, levelFor, openingNote, parallelFor, Provider, providerInUse, PROVIDERS, SessionOptions, threadsFor } from './session';
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
@@ -1282,6 +1282,8 @@ function checkLoadOptions(o: ExplainerOptions): void {
   if (o.fed !== undefined && !(Array.isArray(o.fed) && strings(o.fed))) wrong('fed', 'a list of input names');
   if (o.baseDir !== undefined && typeof o.baseDir !== 'string') wrong('baseDir', 'a folder path');
   if (o.unbatched !== undefined && typeof o.unbatched !== 'boolean') wrong('unbatched', 'true or false');
+  // One the platform does not offer (cuda in a browser) falls back with a warning; a name that is none was taken for that.
+  if (o.provider !== undefined && !PROVIDERS.includes(o.provider)) wrong('provider', `one of ${PROVIDERS.join(', ')}, got ${JSON.stringify(o.provider)}`);
 }
 
 /** A model given as a path or bytes: an ArrayBuffer (fetch().arrayBuffer()) or another view of bytes as a Uint8Array. */

@@ -80,7 +80,8 @@ async function cpuReference(name: string): Promise<Record<string, Float32Array>>
   const out: Record<string, Float32Array> = {};
   for (const method of METHODS) {
     const options = methodOptions(name)[method];
-    out[method] = method === 'maximize' ? (await maximize(ex, options)).image.data : (await ex.attribute(fx.input, { method, target: fx.target, ...options })).attributions.data;
+    // Layer activation explains no output: it takes no target (Captum's LayerActivation).
+    out[method] = method === 'maximize' ? (await maximize(ex, options)).image.data : (await ex.attribute(fx.input, { method, ...(method === 'layer-activation' ? {} : { target: fx.target }), ...options })).attributions.data;
   }
   return out;
 }

@@ -113,10 +113,12 @@ test('physical cores: distinct SMT sibling sets in sysfs, offline CPUs skipped, 
 });
 
 // Both were ignored: a misspelt key silently, executionProviders replaced by the provider option's.
-test('sessionOptions: a key onnxruntime does not know, and executionProviders (the provider option\'s), are refused', async () => {
+test('sessionOptions: a key onnxruntime does not know, executionProviders (the provider option\'s) and a provider that is none are refused', async () => {
   const fx = loadFixture('mlp');
   await rejects(() => Explainer.load(fx.model, { sessionOptions: { intraOpNumthreads: 1 } as never }), /sessionOptions: unknown option 'intraOpNumthreads' \(options: intraOpNumThreads, /);
   await rejects(() => Explainer.load(fx.model, { sessionOptions: { executionProviders: ['cpu'] } as never }), /sessionOptions\.executionProviders: the Explainer's provider option \(--provider\) chooses the execution provider/);
+  // A provider this platform lacks falls back with a warning; a name that is no provider was taken the same way.
+  await rejects(() => Explainer.load(fx.model, { provider: 'gpu' as never }), /Explainer\.load: provider must be one of cpu, cuda, webgpu, wasm, got "gpu"/);
 });
 
 test.run();

@@ -46,7 +46,8 @@ export async function run({ dir, provider, methods, options, target, verbose }) 
   const ex = await m.Explainer.load(bytes, { provider });
   const attributions = {};
   for (const method of methods) {
-    const r = method === 'maximize' ? await m.maximize(ex, options[method]) : await ex.attribute({ data: x.data, dims: x.dims }, { method, target, ...options[method] });
+    // Layer activation explains no output: it takes no target (Captum's LayerActivation).
+    const r = method === 'maximize' ? await m.maximize(ex, options[method]) : await ex.attribute({ data: x.data, dims: x.dims }, { method, ...(method === 'layer-activation' ? {} : { target }), ...options[method] });
     attributions[method] = Array.from((r.attributions ?? r.image).data);
   }
   return { attributions, warnings: [...ex.warnings], executionProvider: ex.executionProvider };
