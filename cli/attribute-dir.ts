@@ -72,7 +72,8 @@ export async function attributeDir(p: Parsed): Promise<void> {
       rows.push(x);
     }
     const per = rows[0].data.length;
-    const x = { data: new Float32Array(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
+    // Rows of their own type: token ids stay integers (numpy's int64 ids are a BigInt64Array).
+    const x = { data: new (rows[0].data.constructor as new (n: number) => TensorData['data'])(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
     const r = await ex.attribute(x, options);
     const parts = ex.joint ? ex.explainedNames.map((i) => r.inputAttributions![i]) : [r.attributions];

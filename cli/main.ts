@@ -635,7 +635,9 @@ export function checkMethodFlags(p: Parsed, methods: string[]): void {
   const flag = (o: string) => `--${o === 'relu' ? 'no-relu' : o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const given of p.flags.keys()) {
     const why = methods.map((m) => misappliedOption(option(given), m, p.flags.has('noise-tunnel'), flag, p.flags.get('fill')));
-    if (why.every(Boolean)) throw new ExplainError(methods.length > 1 ? `--${given} is read by none of the methods drawn (${methods.join(', ')}): ${why[0]}` : why[0]!);
+    // The reason of a method that reads the option but for another flag (occlusion's seed without --fill random), else the first's.
+    const near = methods.findIndex((m) => readsOption(option(given), m, p.flags.has('noise-tunnel'), 'random'));
+    if (why.every(Boolean)) throw new ExplainError(methods.length > 1 ? `--${given} is read by none of the methods drawn (${methods.join(', ')}): ${why[Math.max(0, near)]}` : why[0]!);
   }
 }
 
@@ -878,8 +880,8 @@ async function visualizeMethods(p: Parsed): Promise<void> {
   const { ex, x, shown, options, out } = await request(p, 'visualize', ['png']);
   if (ex.joint) throw new ExplainError(`visualize: a figure shows one input; choose it with --wrt NAME`);
   // --layer is the class activation maps' layer, or the one of neuron-conductance's neuron; the other methods are drawn at the input.
-  const takesLayer = (m: string) => m in mapMethods || drivers[m]?.layer === 'neuron';
-  if (options.layer && !names.some(takesLayer)) throw new ExplainError(`visualize: --layer picks the layer of the class activation maps (${Object.keys(mapMethods).join(', ')}) or of neuron-conductance's neuron; the other methods are drawn at the input`);
+  const takesLayer = (m: string) => (m in mapMethods && readsOption('layer', m, false)) || drivers[m]?.layer === 'neuron';
+  if (options.layer && !names.some(takesLayer)) throw new ExplainError(`visualize: --layer picks the layer of the class activation maps (${Object.keys(mapMethods).filter(takesLayer).join(', ')}) or of neuron-conductance's neuron; the other methods are drawn at the input`);
   const columns = [];
   let first;
   for (const method of names) {

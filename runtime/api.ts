@@ -19,6 +19,7 @@ export { maximize, maximizationGraph } from './drivers/maximize';
 export type { MaximizeOptions, MaximizeResult } from './drivers/maximize';
 export { filterSensitivity } from './filters';
 export { patchMask } from './drivers/feature-ablation';
+export { readsOption } from './method-options';
 export { channelsLast } from '../rewriter/image-layout';
 export type { FilterOptions, FilterReport } from './filters';
 

@@ -35,7 +35,11 @@ const METHOD_OPTIONS: Record<string, Readers> = lookupTable({
 /** Methods whose only draws are a random fill's. */
 const FILL_DRAWS = ['occlusion', 'feature-ablation', 'shapley-values'];
 
-/** Whether `method` reads `option` (every method reads an option not in the table); a seed, with `fill` given as it is. */
+/**
+ * Whether `method` reads `option` (every method reads an option not in the table); a seed, with
+ * `fill` given as it is. `attribute` refuses options the method does not read: a page offering
+ * several methods filters one options object with it.
+ */
 export function readsOption(option: string, method: string, noiseTunnel: boolean, fill?: unknown): boolean {
   const users = METHOD_OPTIONS[option];
   if (!users) return true;

@@ -139,4 +139,25 @@ test('folder mode with joint attribution (--wrt all) writes NAME.INPUT.npy per e
   assert.ok(fs.existsSync(at('joint-out', 's2.tabular.npy')));
 });
 
+// The batch was a Float32Array: numpy's int64 ids (a BigInt64Array) failed with exit 2 ("Cannot mix BigInt").
+test('folder mode on int64 token ids (numpy\'s default): each output equals its row explained alone', async () => {
+  const bag = path.join(__dirname, '..', '..', 'models', 'text', 'bag_mean');
+  const ids = readNpy(path.join(bag, 'input_ids.npy'));
+  const per = ids.data.length / ids.dims[0];
+  fs.mkdirSync(at('ids'));
+  // One row each, int64 as numpy saves them.
+  const header = `{'descr': '<i8', 'fortran_order': False, 'shape': (1, ${per}), }`.padEnd(117, ' ') + '\n';
+  for (let r = 0; r < ids.dims[0]; r++) {
+    const row = Buffer.from((ids.data as BigInt64Array).slice(r * per, (r + 1) * per).buffer);
+    fs.writeFileSync(at('ids', `t${r}.npy`), Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]), Buffer.from(header), row]));
+  }
+  const r = await runCli(['attribute', path.join(bag, 'model.onnx'), '--input-dir', at('ids'), '--out-dir', at('ids-out'), '--method', 'integrated-gradients', '--steps', '8']);
+  assert.is(r.code, 0, r.err.join('|'));
+  const ex = await Explainer.load(path.join(bag, 'model.onnx'));
+  for (let k = 0; k < ids.dims[0]; k++) {
+    const alone = await ex.attribute({ data: (ids.data as BigInt64Array).slice(k * per, (k + 1) * per), dims: [1, ...ids.dims.slice(1)] }, { method: 'integrated-gradients', steps: 8 });
+    assert.equal(readNpy(at('ids-out', `t${k}.npy`)).data, alone.attributions.data, `t${k}`);
+  }
+});
+
 test.run();

@@ -291,12 +291,12 @@ test('filters and maximize take --unbatched: channel means of a layer with the s
   const x = Array.from({ length: 48 }, (_, i) => Math.sin(i * 0.9));
   fs.writeFileSync(path.join(dir, 'x.json'), JSON.stringify([[0, 1, 2].map((c) => [0, 1, 2, 3].map((h) => [0, 1, 2, 3].map((w) => x[c * 16 + h * 4 + w])))]));
   const json = path.join(dir, 'f.json');
-  const f = await runCli(['filters', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--preprocess', 'none', '--layer', 'map', '--top', '1', '--json', json]);
+  const f = await runCli(['filters', file, '--unbatched', '--input', path.join(dir, 'x.json'), '--layer', 'map', '--top', '1', '--json', json]);
   assert.is(f.code, 0, f.err.join('\n'));
   const means = [0, 1].map((k) => Array.from({ length: 16 }, (_, i) => Math.max(0, [0, 1, 2].reduce((a, c) => a + K[k * 3 + c] * x[c * 16 + i], 0))).reduce((a, b) => a + b, 0) / 16);
   const report = JSON.parse(fs.readFileSync(json, 'utf8'));
   assert.ok(relL2(report.rows[0].means, means) < 1e-6, `${report.rows[0].means} vs ${means}`);
-  const without = await runCli(['filters', file, '--input', path.join(dir, 'x.json'), '--preprocess', 'none', '--layer', 'map']);
+  const without = await runCli(['filters', file, '--input', path.join(dir, 'x.json'), '--layer', 'map']);
   assert.ok(/--unbatched/.test(without.err.join('\n')), without.err.join('\n'));
   const img = path.join(dir, 'max.npy');
   const m = await runCli(['maximize', file, '--unbatched', '--target', '1', '--stages', '1', '--steps', '60', '--range', '-1,1', '--out', img]);

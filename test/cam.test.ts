@@ -379,7 +379,7 @@ test('a channels-last image model [N, H, W, 3]: Grad-CAM and CAM upsampled to it
   assert.is(r.code, 0, r.err.join('|'));
   assert.ok(fs.statSync(figure).size > 0);
   const alone = await runCli(['visualize', path.join(dir, 'm.onnx'), '--input', path.join(dir, 'x.npy'), '--methods', 'gradient', '--layer', 'features', '--out', figure]);
-  assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (cam, grad-cam, guided-grad-cam) or of neuron-conductance\'s neuron; the other methods are drawn at the input']]);
+  assert.equal([alone.code, alone.err], [1, ['onnx-explain: error: visualize: --layer picks the layer of the class activation maps (grad-cam, guided-grad-cam) or of neuron-conductance\'s neuron; the other methods are drawn at the input']]);
 });
 
 const VIT_HEAD = Array.from({ length: 12 }, (_, i) => Math.sin(i * 1.1 + 0.4));

@@ -277,9 +277,13 @@ test('options a method or command does not read are refused in one line: perturb
     assert.equal([r.code, r.out, r.err], [1, [], [`onnx-explain: error: ${message}`]], argv.join(' '));
   }
   assert.not.ok(fs.existsSync(path.join(dir, 'stray.onnx')) || fs.existsSync(path.join(dir, 'repo')) || fs.existsSync(path.join(dir, 'stray.png')));
-  // A baseline goes to the drawn methods that take one (it was refused for gradient's column).
+  const seeded = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,occlusion', '--window', '3,4,4', '--seed', '2', '--out', path.join(dir, 'stray.png')]);
+  assert.equal(seeded.err, ["onnx-explain: error: --seed is read by none of the methods drawn (gradient, occlusion): --seed seeds a random fill: method 'occlusion' draws nothing with its default fill (give --fill random)"]);
+  // Grad-CAM's layer goes to it, not to CAM (which refuses one); a baseline goes to the drawn methods that take one (it was refused for gradient's column).
   const drawn = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,integrated-gradients,neuron-conductance', '--baseline', '0.5', '--layer', '/body/body.4/relu2/Relu_output_0', '--neuron', '1', '--out', path.join(dir, 'baseline.png')]);
   assert.is(drawn.code, 0, drawn.err.join('|'));
+  const maps = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,grad-cam,cam', '--layer', '/body/body.4/relu2/Relu_output_0', '--out', path.join(dir, 'maps.png')]);
+  assert.is(maps.code, 0, maps.err.join('|'));
 });
 
 test.run();

@@ -138,9 +138,11 @@ async function baseline() {
 async function explain() {
   const ex = state.ex;
   const method = $('method').value;
-  const options = { method, output: output(), baseline: await baseline(), ...methodOptions(method) };
-  if ($('layer').value) options.layer = $('layer').value;
-  if ($('target').value !== '') options.target = Number($('target').value);
+  const given = { method, output: output(), baseline: await baseline(), ...methodOptions(method) };
+  if ($('layer').value) given.layer = $('layer').value;
+  if ($('target').value !== '') given.target = Number($('target').value);
+  // The form's choices the method reads (CAM takes no layer, layer activation no output or target).
+  const options = Object.fromEntries(Object.entries(given).filter(([k, v]) => v !== undefined && ox.readsOption(k, method, false, given.fill)));
   status(`explaining with ${options.method} on ${ex.provider}…`);
   const t0 = performance.now();
   const result = await ex.attribute(state.input, options);
