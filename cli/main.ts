@@ -202,6 +202,9 @@ channel-summed maps, 1-D inputs per-position bar plots.
                         --window, --stride, --fill, --seed, --internal-batch-size and --feature-mask
                         as attribute does
   --target K            class index for all rows, or one per row (default: argmax per row)
+  --contrast, --softmax-normalize, --reduce, --reduce-axes, --reduce-weights, --baseline-token,
+  --noise-tunnel, --noise-std, --stdevs, --samples
+                        as for attribute, given to the methods that read them
   --out FIG.png         the figure
 ${VIS_HELP}
 ${RUN_HELP}
@@ -235,6 +238,11 @@ const COMMON_FLAGS = {
 };
 
 const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true, 'internal-batch-size': true, 'feature-mask': true };
+
+/** What is explained (the seed: contrasts, reductions, the baseline token) and the noise tunnel around it: attribute's and visualize's. */
+const SEED_FLAGS = {
+  contrast: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -319,8 +327,8 @@ const RUN_FLAGS = { threads: true, 'cache-dir': true, 'no-cache': false };
 /** Each command's options (true: takes a value) and what runs it. */
 const COMMANDS: Record<string, [Record<string, boolean>, (p: Parsed) => Promise<unknown>]> = lookupTable({
   info: [{ layers: false, shape: true, unbatched: false, feed: true, ...RUN_FLAGS }, info],
-  attribute: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, contrast: true, baseline: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, ...RUN_FLAGS }, attribute],
-  visualize: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...RUN_FLAGS }, visualizeMethods],
+  attribute: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, ...ATTRIBUTE_DIR_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, ...SEED_FLAGS, ...RUN_FLAGS }, attribute],
+  visualize: [{ ...COMMON_FLAGS, ...PERTURBATION_FLAGS, ...VIS_FLAGS, input: true, target: true, out: true, preprocess: true, mean: true, std: true, baseline: true, methods: true, ...SEED_FLAGS, ...RUN_FLAGS }, visualizeMethods],
   filters: [FILTERS_FLAGS, filters],
   maximize: [MAXIMIZE_FLAGS, maximizeCommand],
   contrast: [CONTRAST_FLAGS, contrastCommand],

@@ -284,6 +284,15 @@ test('options a method or command does not read are refused in one line: perturb
   assert.is(drawn.code, 0, drawn.err.join('|'));
   const maps = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,grad-cam,cam', '--layer', '/body/body.4/relu2/Relu_output_0', '--out', path.join(dir, 'maps.png')]);
   assert.is(maps.code, 0, maps.err.join('|'));
+  // visualize takes what attribute explains (it had no --noise-tunnel, --contrast or --baseline-token): its columns are attribute's.
+  const tunnel = ['--noise-tunnel', 'smoothgrad', '--samples', '3', '--contrast', '0', '--target', '2'];
+  const seen = await runCli(['visualize', fx.model, '--input', inputOf('resnet_bn'), '--methods', 'gradient,saliency', ...tunnel, '--out', path.join(dir, 'tunnel.png')]);
+  assert.is(seen.code, 0, seen.err.join('|'));
+  const one = await runCli(['attribute', fx.model, '--input', inputOf('resnet_bn'), '--method', 'gradient', ...tunnel, '--out', path.join(dir, 'tunnel-gradient.png')]);
+  assert.is(one.code, 0, one.err.join('|'));
+  const bag = path.join(__dirname, '..', '..', 'models', 'text', 'bag_mean');
+  const text = await runCli(['visualize', path.join(bag, 'model.onnx'), '--input', path.join(bag, 'input_ids.npy'), '--methods', 'gradient,deeplift', '--baseline-token', '0', '--out', path.join(dir, 'text.png')]);
+  assert.is(text.code, 0, text.err.join('|'));
 });
 
 test.run();
