@@ -7,7 +7,7 @@ import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
 import { VIS_FLAGS } from './visualize';
-import { attributeOptions, baselineArgs, baselineOptions, feedFiles, jointOut, loadInput, modelArg, modelOptions, runOptions } from './main';
+import { attributeOptions, baselineArgs, baselineOptions, jointOut, loadInput, modelArg, modelOptions, readFiles, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -58,7 +58,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
   const baselines = baselineArgs(ex, p);
-  const protect = [model, baselines.baselineFile, ...Object.values(baselines.baselineFiles), p.flags.get('feature-mask') as string | undefined, p.flags.get('reduce-weights') as string | undefined, ...feedFiles(p)];
+  const protect = readFiles(p, model, baselines);
   // The folder's progress bar, not one per batch.
   const options = { ...attributeOptions(p, 'attribute'), progress: undefined, ...baselineOptions(ex, baselines) };
   const bar = progressBar(`attribute ${inDir}`);

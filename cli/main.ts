@@ -656,7 +656,6 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const model = modelArg(p, command);
   if (!p.flags.get('input')) throw new ExplainError(`${command}: --input X.npy (or an image) is required`);
   const out = p.flags.get('out') as string | undefined;
-  const maskFile = p.flags.get('feature-mask') as string | undefined;
   const format = out ? outFormat(out, formats) : undefined;
   const ex = await Explainer.load(model, { ...modelOptions(p), ...runOptions(p) });
   const inputFile = explainedFile(ex, p.flags.get('input') as string, 'input');
@@ -664,7 +663,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const { baselineFile, baselineFiles } = baselineArgs(ex, p);
   ex.checkExplainSoftmax({ output: p.flags.get('output') as string | undefined, explainSoftmax: p.flags.has('explain-softmax'), method: p.flags.get('method') as string | undefined });
-  const protect = [model, inputFile, baselineFile, ...Object.values(baselineFiles), maskFile, ...feedFiles(p)];
+  const protect = [inputFile, ...readFiles(p, model, { baselineFile, baselineFiles })];
   if (out) checkOutput(out, '--out', protect);
   if (out && ex.joint) {
     if (format === 'png') throw new ExplainError(`--out ${out}: a figure shows one input; save joint attributions as .npy (one file per input)`);
@@ -688,6 +687,11 @@ export function attributeOptions(p: Parsed, command: string): AttributeRequest {
     baselineToken: p.flags.has('baseline-token') ? int(p.flags.get('baseline-token') as string, '--baseline-token') : undefined,
     ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command),
   };
+}
+
+/** The user's files a run of attribute reads besides its input (outputs must never be one of them). */
+export function readFiles(p: Parsed, model: string, { baselineFile, baselineFiles }: BaselineFiles): (string | undefined)[] {
+  return [model, baselineFile, ...Object.values(baselineFiles), ...['feature-mask', 'reduce-weights'].map((f) => p.flags.get(f) as string | undefined), ...feedFiles(p)];
 }
 
 /** The baselines that baselineArgs names, read: the explained input's, and each joint input's. */
@@ -749,13 +753,13 @@ export function singleWrtArg(p: Parsed, command: string, role: string): string |
   return wrt;
 }
 
+/** The files (or numbers) --baseline names: the explained input's, and under joint attribution each input's. */
+interface BaselineFiles { baselineFile?: string; baselineFiles: Record<string, string> }
+
 /**
  * --baseline FILE, or under joint attribution a list of NAME=FILE (one per explained input; a bare
  * FILE is the first input's, a bare number every float input's not named).
  */
-interface BaselineFiles { baselineFile?: string; baselineFiles: Record<string, string> }
-
-/** --baseline: a file or a number for the explained input, or NAME=FILE per input under joint attribution. */
 export function baselineArgs(ex: Explainer, p: Parsed): BaselineFiles {
   const given = p.flags.get('baseline') as string | undefined;
   if (given === '') throw new ExplainError('--baseline: an empty value (give a file, a number, or NAME=FILE)');

@@ -55,14 +55,10 @@ export class Canvas {
     return [this.data[o], this.data[o + 1], this.data[o + 2]];
   }
 
-  /** Copies `src` with its top-left at (x, y), each source pixel drawn as a scale×scale block (nearest). */
-  blit(src: Canvas, x: number, y: number, scale = 1): this {
-    const s = Math.max(1, Math.round(scale));
-    for (let j = 0; j < src.height * s; j++) {
-      for (let i = 0; i < src.width * s; i++) {
-        const o = (Math.floor(j / s) * src.width + Math.floor(i / s)) * 4;
-        this.setPixel(x + i, y + j, [src.data[o], src.data[o + 1], src.data[o + 2]]);
-      }
+  /** Copies `src` with its top-left at (x, y) (resizeNearest scales). */
+  blit(src: Canvas, x: number, y: number): this {
+    for (let j = 0; j < src.height; j++) {
+      for (let i = 0; i < src.width; i++) this.setPixel(x + i, y + j, src.getPixel(i, j));
     }
     return this;
   }

@@ -190,8 +190,9 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   };
   const lo = perChannel(low, 'low'), hi = perChannel(high, 'high');
   // Each channel's box must hold an image: a low above its high clamps every pixel to one value.
-  const empty = Array.from({ length: planes }, (_, c) => c).find((c) => !(lo[lo.length === 1 ? 0 : c] < hi[hi.length === 1 ? 0 : c]));
-  if (empty !== undefined) throw new ExplainError(`maximize: channel ${empty}'s range [${lo[lo.length === 1 ? 0 : empty]}, ${hi[hi.length === 1 ? 0 : empty]}] holds no image: low must be below high`);
+  const of = (v: number[], c: number) => v[v.length === 1 ? 0 : c];
+  const empty = Array.from({ length: planes }, (_, c) => c).find((c) => !(of(lo, c) < of(hi, c)));
+  if (empty !== undefined) throw new ExplainError(`maximize: channel ${empty}'s range [${of(lo, empty)}, ${of(hi, empty)}] holds no image: low must be below high`);
   // Each bound broadcast on its own: one value for all channels, or one per channel.
   const boxDims = (n: number) => (n > 1 ? (hwc ? [1, 1, 1, n] : [1, n, 1, 1]) : [1]);
   const box = { lo: { values: lo, dims: boxDims(lo.length) }, hi: { values: hi, dims: boxDims(hi.length) } };
