@@ -1,13 +1,12 @@
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
-import { readNpy } from '../runtime/node/npy-file';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
 import { int, intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
-import { checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
+import { baselineArg, checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
@@ -23,7 +22,7 @@ activation, and how occluding parts of the input changes them.
   --occlude grid        occlude a grid of windows: --window W [--stride S] (as occlusion)
   --occlude BOXES       occlude boxes: ranges over the trailing input dimensions, boxes separated
                         by ';', e.g. '0:8,0:8;8:16,8:16' (all channels)
-  --fill V | --baseline B.npy  what the occluded region holds (default 0; random: seeded noise)
+  --fill V | --baseline B.npy|V  what the occluded region holds (default 0; random: seeded noise)
   --seed N              seed of the random fill
   --json FILE           the report (means, top-k, per occlusion: top-k, shared, change per channel)
   --internal-batch-size B  occluded inputs per forward run (default 16)
@@ -102,12 +101,8 @@ export async function filters(p: Parsed): Promise<void> {
     feeds: feeds(p.flags.get('feed') as string | undefined),
     progress: progressBar('filters'),
   };
-  if (baselineFile) {
-    const b = readNpy(baselineFile);
-    if (b.dtype === 'int64') throw new ExplainError(`${baselineFile}: int64 array given, the baseline must be float`);
-    options.baseline = { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
-  }
   const ex = await Explainer.load(model, { ...modelOptions(p), wrt });
+  if (baselineFile) options.baseline = baselineArg(ex, baselineFile);
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const { x } = await loadInput(ex, inputFile, preprocess, normalizationFlags(p));
   const report = await filterSensitivity(ex, x, options);

@@ -33,7 +33,7 @@ import { releaseLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { computesWith, copiesInput, explainableFloats, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
+import { computesWith, copiesInput, denseFeeds, explainableFloats, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { batchConstants, decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { rowBytes, weightBytes } from './memory';
@@ -137,7 +137,7 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
  * feature, as Captum's scalar baselines); under joint attribution a number as `baseline` is every
  * explained float input's that `baselines` does not name (token ids keep theirs).
  */
-export type AttributeRequest = Omit<AttributeOptions, 'baseline' | 'baselines'> & { baseline?: TensorInput | number; baselines?: Record<string, TensorInput | number> };
+export type AttributeRequest = Omit<AttributeOptions, 'baseline' | 'baselines' | 'feeds'> & { baseline?: TensorInput | number; baselines?: Record<string, TensorInput | number>; feeds?: Record<string, TensorInput> };
 
 export interface AttributionResult {
   /** Attributions to the (first) explained input, or to the layer. */
@@ -452,7 +452,7 @@ export class Explainer {
    * Shapes, batch handling and the (possibly batch-freed, possibly one-hot canonized) graph for one
    * input shape.
    */
-  prepare(rowDims: number[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<Prepared> {
+  prepare(rowDims: number[], onehotAxis?: number, feeds: Record<string, TensorInput> = {}): Promise<Prepared> {
     const unread = Object.keys(feeds).find((name) => this.inputs.some((i) => i.name === name && isCacheInput(i)) && !this.view.nodes.some((n) => n.input?.includes(name)));
     if (unread) throw new ExplainError(`${this.label}: --feed ${unread}: the model does not read this generation cache (an optimum merged decoder is read as its first pass); explain its decoder_with_past model to give a past`);
     const side = sideRowDims(this.inputs, this.input, rowDims, feeds, this.label);
@@ -800,8 +800,9 @@ export class Explainer {
    * The float tensors computed from the explained inputs, in graph order (candidates for `output` and
    * `layer`), with their shapes at batch 1 for `rowDims` (default: the input's, when static) and the fed inputs.
    */
-  async explainableTensors(rowDims = this.input.dims.slice(1), feeds?: Record<string, DenseInput>): Promise<{ name: string; op: string; shape?: number[] }[]> {
-    const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims, undefined, feeds).catch(() => undefined) : undefined;
+  async explainableTensors(rowDims = this.input.dims.slice(1), feeds?: Record<string, TensorInput>): Promise<{ name: string; op: string; shape?: number[] }[]> {
+    const given = denseFeeds(feeds, this.label);
+    const prepared = rowDims.every((d) => d > 0) ? await this.prepare(rowDims, undefined, given).catch(() => undefined) : undefined;
     const wrt = this.explained.map((i) => i.name);
     // What the walk differentiates (quantized integer values included); without shapes, a guess by op type.
     const diff = prepared && differentiable(prepared.view, prepared.facts, wrt);
@@ -981,9 +982,9 @@ export class Explainer {
   }
 
   /** Runs the original model (its other inputs from `feeds`, or all inputs by name as attribute takes them; token ids or their embeddings for text models). */
-  async forward(inputs: TensorInput | Record<string, TensorInput>, feeds: Record<string, DenseInput> = {}): Promise<Record<string, TensorData>> {
-    const { given, options } = this.byName(inputs, { feeds });
-    feeds = options.feeds!;
+  async forward(inputs: TensorInput | Record<string, TensorInput>, fed: Record<string, TensorInput> = {}): Promise<Record<string, TensorData>> {
+    const { given, options } = this.byName(inputs, { feeds: fed });
+    let feeds = options.feeds;
     let input = fromNdarray(given);
     if (this.tokens && isTokenIds(this.tokens, input)) ({ x: input, feeds } = lookUp(this.tokens, input, feeds, this.label));
     ({ feeds } = this.lookUpJoint(feeds));
@@ -1003,12 +1004,12 @@ export class Explainer {
   }
 
   /** The model's other inputs for the rows of x: given, or defaults with a note (see runtime/inputs.ts). */
-  sideFeeds(x: OrtTensor, given: Record<string, DenseInput> = {}): Record<string, OrtTensor> {
+  sideFeeds(x: OrtTensor, given: Record<string, TensorInput> = {}): Record<string, OrtTensor> {
     return sideFeeds(this.inputs, this.input, x, given, this.label, (m) => this.warnOnce(m));
   }
 
   /** Feeds of every model input for the rows of x. */
-  feedsFor(x: OrtTensor, given: Record<string, DenseInput> = {}): Record<string, OrtTensor> {
+  feedsFor(x: OrtTensor, given: Record<string, TensorInput> = {}): Record<string, OrtTensor> {
     return { [this.input.name]: x, ...this.sideFeeds(x, given) };
   }
 
@@ -1082,16 +1083,17 @@ export class Explainer {
   }
 
   /** `given` as a record of input tensors: the explained input's is the input, the others join the feeds. */
-  private byName(given: TensorInput | Record<string, TensorInput>, options: AttributeOptions): { given: TensorInput; options: AttributeOptions } {
+  private byName(given: TensorInput | Record<string, TensorInput>, request: Omit<AttributeOptions, 'feeds'> & { feeds?: Record<string, TensorInput> }): { given: TensorInput; options: AttributeOptions } {
+    const options = { ...request, feeds: denseFeeds(request.feeds, this.label) };
     const g = given as { dims?: unknown; shape?: unknown };
     if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };
     // Token ids by their input's name (the explained input is their embedding).
     const key = this.nameOf(this.input) in given ? this.nameOf(this.input) : this.input.name;
     const { [key]: x, ...others } = given as Record<string, TensorInput>;
     if (!x) throw new ExplainError(`${this.label}: the inputs given by name (${Object.keys(given).join(', ')}) lack the explained input '${this.nameOf(this.input)}'`);
-    const twice = Object.keys(others).find((k) => options.feeds?.[k]);
+    const twice = Object.keys(others).find((k) => options.feeds[k]);
     if (twice) throw new ExplainError(`${this.label}: input '${twice}' is given both by name and in feeds`);
-    return { given: x, options: { ...options, feeds: { ...options.feeds, ...Object.fromEntries(Object.entries(others).map(([k, t]) => [k, fromNdarray(t)])) } } };
+    return { given: x, options: { ...options, feeds: { ...options.feeds, ...denseFeeds(others, this.label) } } };
   }
 
   /**

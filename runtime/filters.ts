@@ -5,7 +5,7 @@ import { Explainer, TensorInput } from './explainer';
 import { activationLayer, tensorsAt } from './drivers/forward';
 import { occlusionWindows } from './drivers/occlusion';
 import { fillValues, internalBatch, Job, perturbedRows, PerturbationOptions } from './drivers/perturbation';
-import { DenseInput, pickFeeds, TensorData } from './tensors';
+import { pickFeeds, TensorData } from './tensors';
 
 export interface FilterOptions extends Pick<PerturbationOptions, 'window' | 'stride' | 'fill' | 'seed' | 'internalBatchSize'> {
   /** The layer whose channels (axis 1) are ranked. */
@@ -14,10 +14,10 @@ export interface FilterOptions extends Pick<PerturbationOptions, 'window' | 'str
   top?: number;
   /** Occluded regions as boxes: per box, [start, end) ranges over the trailing input dimensions. */
   boxes?: [number, number][][];
-  /** Fill of the occluded regions (instead of `fill`). */
-  baseline?: TensorInput;
+  /** Fill of the occluded regions (instead of `fill`): a tensor (one row, or one per row) or a number. */
+  baseline?: TensorInput | number;
   /** Values of the model's other inputs (as attribute's `feeds`): one row for all rows, or one per row. */
-  feeds?: Record<string, DenseInput>;
+  feeds?: Record<string, TensorInput>;
   progress?: (done: number, total: number) => void;
 }
 

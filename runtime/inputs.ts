@@ -7,7 +7,7 @@ import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
 import { makeOrtTensor, onnxType, ortType } from './ort-types';
 import { InputSpec } from './probe';
-import { DenseInput } from './tensors';
+import { DenseInput, fromNdarray, TensorInput } from './tensors';
 
 /**
  * A graph input: its type and dims (-1 where dynamic), with the names of its dynamic dims. An input
@@ -223,12 +223,7 @@ function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | strin
 
 /** The model input's tensor from API data: float32 for float inputs, the input's integer type for token ids. */
 export function inputTensor(input: ModelInput, data: DenseInput, label: string): OrtTensor {
-  if (!data || !data.dims || !data.data) throw new ExplainError(`${label}: input '${input.name}' must be a tensor with data and dims`);
-  if (typeof data.data.length !== 'number' || data.data instanceof DataView) throw new ExplainError(`${label}: input '${input.name}': data must be a typed array or a list of numbers`);
-  const dims = Array.from(data.dims);
-  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ExplainError(`${label}: input '${input.name}' has dims [${dims}]; they must be integers ≥ 0`);
-  const count = dims.reduce((a, b) => a * b, 1);
-  if (data.data.length !== count) throw new ExplainError(`${label}: input '${input.name}' has ${data.data.length} values but shape [${dims}] needs ${count}`);
+  const dims = checkedDims(input.name, data, label);
   const integers = data.data instanceof BigInt64Array || data.data instanceof BigUint64Array || data.data instanceof Int32Array;
   if (isFloatType(input.elemType)) {
     if (integers) throw new ExplainError(`${label}: input '${input.name}' is float32, got an ${data.data instanceof Int32Array ? 'int32' : data.data instanceof BigUint64Array ? 'uint64' : 'int64'} array`);
@@ -239,6 +234,28 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
   const values = Array.from(data.data as ArrayLike<number | bigint>, Number);
   if (!integers && values.some((v) => !Number.isInteger(v))) throw new ExplainError(`${label}: input '${input.name}' takes integers (ONNX type ${ortType(input.elemType)}), got fractional values`);
   return makeOrtTensor(input.elemType, values, dims);
+}
+
+/** The dims of an input's tensor, after checking it is one: data (a typed array or a list) and integer dims ≥ 0 that hold them. */
+function checkedDims(name: string, data: DenseInput, label: string): number[] {
+  if (!data || typeof data !== 'object' || !data.dims || !data.data) throw new ExplainError(`${label}: input '${name}' must be a tensor with data and dims (or an ndarray), got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`);
+  if (typeof data.data.length !== 'number' || data.data instanceof DataView) throw new ExplainError(`${label}: input '${name}': data must be a typed array or a list of numbers`);
+  if (typeof data.dims !== 'object' || typeof (data.dims as unknown[]).length !== 'number') throw new ExplainError(`${label}: input '${name}': dims must be a list of integers`);
+  const dims = Array.from(data.dims);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ExplainError(`${label}: input '${name}' has dims [${dims}]; they must be integers ≥ 0`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (data.data.length !== count) throw new ExplainError(`${label}: input '${name}' has ${data.data.length} values but shape [${dims}] needs ${count}`);
+  return dims;
+}
+
+/** The API's feeds as tensors (an ndarray converted), each checked as a tensor before its shape is read. */
+export function denseFeeds(feeds: Record<string, TensorInput> = {}, label: string): Record<string, DenseInput> {
+  const out: Record<string, DenseInput> = lookupTable({});
+  for (const [name, t] of Object.entries(feeds)) {
+    out[name] = fromNdarray(t);
+    checkedDims(name, out[name], label);
+  }
+  return out;
 }
 
 /**
@@ -265,10 +282,10 @@ export function categoryCodes(input: ModelInput, data: DenseInput, label: string
  * zeros otherwise — with a note. Dynamic sizes of a default follow the explained input's dims of
  * the same name.
  */
-export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, feeds: Record<string, DenseInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
+export function sideFeeds(inputs: ModelInput[], explained: ModelInput, x: OrtTensor, feeds: Record<string, TensorInput>, label: string, note: (m: string) => void): Record<string, OrtTensor> {
   const n = x.dims[0];
   // Input names are the model's: `constructor` or `__proto__` are names like any other.
-  const given = lookupTable(feeds);
+  const given = denseFeeds(feeds, label);
   const out: Record<string, OrtTensor> = lookupTable({});
   const notes: { name: string; what: string; shown: number[]; file: string }[] = [];
   for (const [name, rowDims] of Object.entries(sideRowDims(inputs, explained, x.dims.slice(1), given, label))) {
@@ -320,8 +337,8 @@ export function defaultKind(input: ModelInput, rowDims = input.dims.slice(1)): '
 }
 
 /** Row dims (without the batch) of the inputs other than the explained one, for its row dims `rowDims`. */
-export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims: number[], feeds: Record<string, DenseInput>, label: string): Record<string, number[]> {
-  const given = lookupTable(feeds);
+export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims: number[], feeds: Record<string, TensorInput>, label: string): Record<string, number[]> {
+  const given = denseFeeds(feeds, label);
   for (const name of Object.keys(given)) {
     if (name === explained.name) fail(`${label}: --feed ${name}: '${name}' is the explained input (give it with --input)`);
     if (!inputs.some((i) => i.name === name)) fail(`${label}: --feed ${name}: the model has no input named '${name}' (inputs: ${shortList(inputs.map((i) => i.name))})`);

@@ -8,6 +8,7 @@ import { DataType, decodeModel, encodeModel, valueInfo } from '../rewriter/proto
 import { Explainer, filterSensitivity } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
+import { rejects } from './support/rejects';
 import { EXPORTERS, loadFixture } from './support/fixtures';
 
 const DIR = path.resolve(__dirname, '../../models/cam-fixtures/cam_gap');
@@ -76,6 +77,23 @@ test('filters with occluded boxes: each occlusion\'s top-k, shared count and per
     });
   }
   assert.ok(r.rows.some((row) => row.occluded!.some((o) => o.shared < 3)), 'some occlusion changes the top-k');
+});
+
+test('a number baseline fills the occluded boxes with that value, as attribute\'s does (API and --baseline V; it was refused as "… or a number, got number", and the CLI looked for a file named 0.5)', async () => {
+  const x = input();
+  const boxes: [number, number][][] = [[[0, 8], [0, 8]]];
+  const ex = await Explainer.load(MODEL);
+  const filled = await filterSensitivity(ex, x, { layer: LAYER, boxes, fill: -2 });
+  const base = await filterSensitivity(ex, x, { layer: LAYER, boxes, baseline: -2 });
+  assert.equal(base.rows.map((r) => r.occluded), filled.rows.map((r) => r.occluded));
+  assert.ok(filled.rows.some((r) => r.occluded![0].change.some((d) => d !== 0)));
+  const dir = tempDir('filters-baseline');
+  const run = (flags: string[]) => runCli(['filters', MODEL, '--input', path.join(DIR, 'input.npy'), '--layer', LAYER, '--occlude', '0:8,0:8', ...flags, '--json', path.join(dir, `${flags[0]}.json`)]);
+  const [viaFill, viaBaseline] = [await run(['--fill', '-2']), await run(['--baseline', '-2'])];
+  assert.is(viaBaseline.code, 0, viaBaseline.err.join('|'));
+  assert.equal(fs.readFileSync(path.join(dir, '--baseline.json'), 'utf8'), fs.readFileSync(path.join(dir, '--fill.json'), 'utf8'));
+  assert.is(viaFill.code, 0);
+  await rejects(() => filterSensitivity(ex, x, { layer: LAYER, boxes, baseline: NaN }), /baseline: NaN is not a finite number/);
 });
 
 test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line errors', async () => {

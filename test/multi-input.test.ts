@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import ndarray from 'ndarray';
 import * as ort from 'onnxruntime-node';
 import * as path from 'path';
 import { test } from 'uvu';
@@ -6,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { runCli, tempDir } from './support/cli-harness';
 import { rejects } from './support/rejects';
 import { DataType, decodeModel, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
-import { Explainer } from '../runtime';
+import { Explainer, filterSensitivity, maximize } from '../runtime';
 import { Emitter } from '../rewriter/emitter';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 
@@ -89,6 +90,30 @@ test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed wi
   const x = { data: Float32Array.from(a), dims: [2, 3] };
   await rejects(() => ex.attribute(x, { target: 0, feeds: { c: x } }), /--feed c: the model has no input named 'c'/);
   await rejects(() => ex.attribute(x, { target: 0, feeds: { b: { data: new Float32Array(9), dims: [3, 3] } } }), /--feed b has 3 rows; give one row or one per input row \(2\)/);
+});
+
+test('feeds may be ndarrays (as inputs and baselines), in every call that takes feeds; a feed that is not a tensor is refused in one line naming it (attribute, forward, maximize, filterSensitivity and explainableTensors threw a TypeError on reading its dims)', async () => {
+  const ex = await Explainer.load(model, { wrt: 'a', warn: () => undefined });
+  const x = { data: Float32Array.from(a), dims: [2, 3] };
+  const dense = { b: { data: Float32Array.from(b), dims: [2, 3] } };
+  const nd = { b: ndarray(Float32Array.from(b), [2, 3]) };
+  const want = await ex.attribute(x, { target: 0, feeds: dense });
+  assert.equal(Array.from((await ex.attribute(x, { target: 0, feeds: nd })).attributions.data), Array.from(want.attributions.data));
+  assert.equal(Array.from((await ex.forward(x, nd)).y.data), Array.from((await ex.forward(x, dense)).y.data));
+  const row = { b: ndarray(Float32Array.from(b.slice(0, 3)), [1, 3]) };
+  const m = await maximize(ex, { target: 0, stages: 1, steps: 2, feeds: row });
+  assert.equal(m.image.dims, [1, 3]);
+  const f = await filterSensitivity(ex, x, { layer: 'h', top: 2, feeds: nd });
+  assert.equal(f.rows.length, 2);
+  for (const bad of [2, Float32Array.from(b), { data: Float32Array.from(b) }, { data: Float32Array.from(b), dims: 'x' }, null]) {
+    const feeds = { b: bad } as never;
+    const says = /input 'b'( must be a tensor with data and dims|: dims must be a list of integers)/;
+    await rejects(() => ex.attribute(x, { target: 0, feeds }), says);
+    await rejects(() => ex.forward(x, feeds), says);
+    await rejects(() => maximize(ex, { target: 0, stages: 1, steps: 2, feeds }), says);
+    await rejects(() => filterSensitivity(ex, x, { layer: 'h', feeds }), says);
+    await rejects(() => ex.explainableTensors([3], feeds), says);
+  }
 });
 
 test('several float inputs, all but one fed (CLI --feed, API fed): the one left is explained without --wrt', async () => {

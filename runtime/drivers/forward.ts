@@ -6,7 +6,7 @@ import { OrtTensor } from '../backend';
 import { objectKey } from '../object-key';
 import { typeName } from '../ort-types';
 import { PooledSession } from '../session-pool';
-import { concatRows, DenseInput, splitFeeds, TensorData } from '../tensors';
+import { concatRows, DenseInput, splitFeeds, TensorData, TensorInput } from '../tensors';
 
 /**
  * The tensor of a layer of activations to rank or maximise (`use`) per input row, named `layer` by
@@ -30,7 +30,7 @@ export function activationLayer(ex: Explainer, { facts, batchDynamic }: { facts:
  * tensors — as its outputs; the rows of x run as one batch, or one by one where the model fixes
  * batch 1.
  */
-export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[], onehotAxis?: number, feeds: Record<string, DenseInput> = {}): Promise<(x: OrtTensor, side?: Record<string, OrtTensor>) => Promise<Record<string, TensorData>>> {
+export async function tensorsAt(ex: Explainer, rowDims: number[], names: string[], onehotAxis?: number, feeds: Record<string, TensorInput> = {}): Promise<(x: OrtTensor, side?: Record<string, OrtTensor>) => Promise<Record<string, TensorData>>> {
   const prepared = await ex.prepare(rowDims, onehotAxis, feeds);
   const model = prepared.view.model;
   const key = JSON.stringify(['tensors', objectKey(prepared), names]);

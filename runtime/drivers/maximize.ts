@@ -5,7 +5,7 @@ import { ModelProto } from '../../rewriter/proto';
 import type { Explainer, Prepared } from '../explainer';
 import { firstNonFinite } from '../finite';
 import { Progress } from '../progress';
-import { DenseInput, floatTensor, TensorData } from '../tensors';
+import { floatTensor, TensorData, TensorInput } from '../tensors';
 import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { activationLayer } from './forward';
 import { hostData, withLoopSession } from './loop-session';
@@ -45,7 +45,7 @@ export interface MaximizeOptions {
   high?: number[];
   seed?: number;
   /** Values of the model's other inputs (as attribute's `feeds`; one row): held while the explained input is optimised. */
-  feeds?: Record<string, DenseInput>;
+  feeds?: Record<string, TensorInput>;
   progress?: Progress;
 }
 

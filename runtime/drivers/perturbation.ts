@@ -2,7 +2,7 @@ import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
 import { OrtTensor } from '../backend';
 import { uniform } from '../random';
-import { floatTensor, pickFeeds, pickRows } from '../tensors';
+import { floatTensor, pickFeeds, pickRows, TensorInput } from '../tensors';
 import { tensorsAt, tensorsFromLayer } from './forward';
 import { explainedValue, outputSeed } from './seed';
 
@@ -135,10 +135,14 @@ export function perturbedRows(x: OrtTensor, jobs: Job[], fill: (job: Job) => Arr
 }
 
 /** The replacement values of a job's features: the baseline's, a constant, or seeded uniform noise in the row's range. */
-export function fillValues(ex: Explainer, x: OrtTensor, options: AttributeOptions): (job: Job) => ArrayLike<number> {
+export function fillValues(ex: Explainer, x: OrtTensor, options: Pick<AttributeOptions, 'fill' | 'seed'> & { baseline?: TensorInput | number }): (job: Job) => ArrayLike<number> {
   const per = x.size / x.dims[0];
-  if (options.baseline) {
+  if (options.baseline !== undefined) {
     if (options.fill !== undefined) throw new ExplainError('fill and baseline are exclusive: the baseline is what fills the perturbed features');
+    if (typeof options.baseline === 'number') {
+      if (!Number.isFinite(options.baseline)) throw new ExplainError(`baseline: ${options.baseline} is not a finite number`);
+      return fillValues(ex, x, { fill: options.baseline });
+    }
     const b = ex.baselineFor(options.baseline, x, false).data as Float32Array;
     return (job) => Float32Array.from(job.indices, (i) => b[job.row * per + i]);
   }
