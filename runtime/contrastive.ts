@@ -7,7 +7,7 @@ import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
 import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, type ContrastMethod, reconstruct, SearchOptions } from './drivers/cdeepex';
 import { withLoopSession } from './drivers/loop-session';
-import { Explainer, ExplainerOptions, modelLabel, readModel, TensorData, TensorInput } from './explainer';
+import { Explainer, ExplainerOptions, modelBytes, modelLabel, ModelInputSource, readModel, TensorData, TensorInput } from './explainer';
 import { HeldValue, holdInputs } from '../rewriter/held-inputs';
 import { probeFacts } from './probe';
 import { fromNdarray } from './tensors';
@@ -60,7 +60,7 @@ const DEFAULTS: Omit<SearchOptions, 'progress'> = {
 export class ContrastiveExplainer {
   private constructor(private readonly models: ContrastModels, readonly classifier: Explainer, readonly generator: Explainer) {}
 
-  static async load(classifier: string | Uint8Array, generator: string | Uint8Array, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
+  static async load(classifier: ModelInputSource, generator: ModelInputSource, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
     const { output, generatorFeeds, ...loadOptions } = options;
     const d = await Explainer.load(classifier, loadOptions);
     const g = await loadGenerator(generator, { ...loadOptions, generatorFeeds });
@@ -169,9 +169,10 @@ export async function contrastModels(d: Explainer, g: Explainer, output?: string
 export type ContrastModels = Awaited<ReturnType<typeof contrastModels>>;
 
 /** The generator, with the inputs of `generatorFeeds` held at their values. */
-export async function loadGenerator(source: string | Uint8Array, options: Omit<ContrastLoadOptions, 'output'>): Promise<Explainer> {
+export async function loadGenerator(given: ModelInputSource, options: Omit<ContrastLoadOptions, 'output'>): Promise<Explainer> {
   const { generatorFeeds: feeds = {}, ...loadOptions } = options;
-  if (!Object.keys(feeds).length) return Explainer.load(source, loadOptions);
+  if (!Object.keys(feeds).length) return Explainer.load(given, loadOptions);
+  const source = await modelBytes(given);
   const label = modelLabel(source);
   const view = new GraphView(readModel(source, options.baseDir), label);
   const values = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, fromNdarray(t) as HeldValue]));

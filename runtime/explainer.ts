@@ -330,10 +330,10 @@ export class Explainer {
   }
 
   /** Loads a model from bytes, or from a path where the platform has files (Node). */
-  static async load(given: string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response, options: ExplainerOptions = {}): Promise<Explainer> {
+  static async load(given: ModelInputSource, options: ExplainerOptions = {}): Promise<Explainer> {
     checkKnown('Explainer.load', options, LOAD_KEYS);
     checkLoadOptions(options);
-    const source = modelSource(await fetchedBytes(given));
+    const source = await modelBytes(given);
     // External data join the model's identity: re-saved weights leave the .onnx file as it was.
     const read: ModelBytes = { external: [] };
     const model = readModel(source, options.baseDir, read);
@@ -1262,6 +1262,14 @@ function checkRequest(request: unknown): void {
   if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError('attribute: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size');
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);
   if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
+}
+
+/** A model as the API takes it: a path (where the platform has files), its bytes, a Blob (a File) or a fetch Response. */
+export type ModelInputSource = string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | Response;
+
+/** A model given as the API takes it, as a path or a Uint8Array. */
+export async function modelBytes(given: ModelInputSource): Promise<string | Uint8Array> {
+  return modelSource(await fetchedBytes(given));
 }
 
 /** A Blob (a File from an <input>) or a fetch Response as its bytes; anything else as it is. */

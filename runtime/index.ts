@@ -6,10 +6,6 @@ export { readNpy, writeNpy } from './node/npy-file';
 export { loadModel, saveModel } from './node/model-file';
 export { writePng, encodePng } from './node/png-file';
 export { readImage } from './node/image-file';
-export { imageToTensor, tensorToRgb } from './image';
 export { defaultCacheDir, defaultCacheLimit, folderCache } from './node/graph-cache';
-export { tritonConfig } from './triton';
-export type { TritonSpec } from './triton';
-export { asNdarray } from './tensors';
 /** The onnxruntime namespace the sessions run on (onnxruntime-node, or onnxruntime-web where the native binding is missing). */
 export { ortApi } from './backend';

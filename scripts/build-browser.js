@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes dist/browser/: onnx-explain.mjs (runtime/browser/index.ts bundled with esbuild, including
-// onnxruntime-web's WebGPU bundle) and the onnxruntime-web WebAssembly files it loads from its own
-// folder (ort-wasm-simd-threaded.asyncify.mjs/.wasm).
+// onnxruntime-web's WebGPU bundle), its types (onnx-explain.d.mts) and the onnxruntime-web
+// WebAssembly files it loads from its own folder (ort-wasm-simd-threaded.asyncify.mjs/.wasm).
 const fs = require('fs');
 const path = require('path');
 const esbuild = require('esbuild');
@@ -36,6 +36,9 @@ esbuild.buildSync({
   fs.writeFileSync(file, code.replace(from, 'new $1(/* webpackIgnore: true */ /* @vite-ignore */ "onnx-explain.mjs", import.meta.url)'));
 }
 for (const f of WASM_FILES) fs.copyFileSync(path.join(ortDist, f), path.join(out, f));
+// The bundle's types, as an ES module's (.d.mts): the package is CommonJS, so TypeScript would read
+// dist/runtime/browser/index.d.ts as a CommonJS module's and offer a default import the bundle lacks.
+fs.writeFileSync(path.join(out, 'onnx-explain.d.mts'), "export * from '../runtime/browser/index.js';\n");
 // Bundlers (webpack 5, Vite) read `new URL('<file>', import.meta.url)` as a file next to this module
 // and emit it with the page's bundle; one that is not here fails the page's build.
 {

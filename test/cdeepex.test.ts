@@ -280,6 +280,10 @@ test('a conditional generator G(z, y, scale) with y and scale held (--generator-
   // Another class code gives another reconstruction.
   const other = await (await ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, y: { data: BigInt64Array.from([2n]), dims: [1] } } })).explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe: 8 });
   assert.ok(relL2(other.generatedZ0.data, r.generatedZ0.data) > 1e-6);
+  // The models as a Blob (a File) and an ArrayBuffer, as Explainer.load takes them, the generator's held inputs too (its bytes were read as a path).
+  const buffer = cond.buffer.slice(cond.byteOffset, cond.byteOffset + cond.byteLength) as ArrayBuffer;
+  const again = await (await ContrastiveExplainer.load(new Blob([classifier]), buffer, { generatorFeeds: held })).explain({ data: image, dims: [1, 1, 16, 16] }, { trueClass: a, probe: 8 });
+  assert.equal(Array.from(again.explanation.data), Array.from(r.explanation.data));
   await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { y: held.y } }), /holding 'y' leaves the generator the inputs 'z', 'scale'; hold all but its latent input/);
   await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, z: zeros([1, 12]) } }), /leaves the generator no input/);
   await rejects(() => ContrastiveExplainer.load(classifier, cond, { generatorFeeds: { ...held, y: { data: Float32Array.from([1.5]), dims: [1] } } }), /input 'y' takes integers; the value held for it has fractional values/);

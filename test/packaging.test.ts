@@ -1,10 +1,12 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import ndarray from 'ndarray';
+import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { asNdarray, Explainer } from '../runtime';
-import { runCli } from './support/cli-harness';
+import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -45,6 +47,44 @@ test('ndarray inputs: a contiguous view is used as is, a transposed one copied; 
   const [i, j, k, l] = [1, 2, 3, 0].map((v, d) => Math.min(v, plain.attributions.dims[d] - 1));
   const dims = plain.attributions.dims;
   assert.is(out.get(i, j, k, l), plain.attributions.data[((i * dims[1] + j) * dims[2] + k) * dims[3] + l]);
+});
+
+/** TypeScript's diagnostics for `code` in a project that depends on this package (a link to it), compiled with `options`. */
+function compile(file: string, code: string, options: ts.CompilerOptions, pkg: object = {}): ts.Diagnostic[] {
+  const dir = tempDir('consumer');
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'onnx-explain'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+  fs.writeFileSync(path.join(dir, file), code);
+  const program = ts.createProgram([path.join(dir, file)], { strict: true, noEmit: true, types: [], lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], ...options });
+  return [...ts.getPreEmitDiagnostics(program)];
+}
+
+/** The values (not types) a declaration file exports, as TypeScript resolves them. */
+function declaredValues(file: string): string[] {
+  const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [], lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], noEmit: true });
+  const checker = program.getTypeChecker();
+  const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);
+  const isValue = (s: ts.Symbol) => ((s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s).flags & ts.SymbolFlags.Value) !== 0;
+  return exported.filter(isValue).map((s) => s.name).sort();
+}
+
+test('the declared types are those of the module each condition loads: the Node entry\'s names, the browser bundle\'s (for `onnx-explain/browser` and the `browser` condition of `onnx-explain`), an ES module\'s without a default export', () => {
+  const pkg = require(path.join(ROOT, 'package.json'));
+  assert.equal(pkg.exports['.'].browser, pkg.exports['./browser'], 'the browser condition of the package is onnx-explain/browser');
+  const bundle = fs.readFileSync(path.join(ROOT, pkg.exports['./browser'].default), 'utf8');
+  const bundled = bundle.match(/export \{([^}]*)\};\s*$/)![1].split(',').map((e) => e.trim().split(/\s+as\s+/).pop()!).sort();
+  assert.equal(declaredValues(path.join(ROOT, pkg.exports['./browser'].types)), bundled);
+  assert.equal(declaredValues(path.join(ROOT, pkg.exports['.'].types)), Object.keys(require(path.join(ROOT, pkg.exports['.'].default))).sort());
+  const codes = (d: ts.Diagnostic[]) => d.map((x) => `TS${x.code}: ${ts.flattenDiagnosticMessageText(x.messageText, ' ')}`);
+  // Bundlers pick the browser condition: its names, not the Node entry's.
+  const bundler = { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, customConditions: ['browser'] };
+  assert.equal(codes(compile('app.ts', "import { decodeImage, asNdarray, Explainer } from 'onnx-explain';\nexport const used = [decodeImage, asNdarray, Explainer];\n", bundler)), []);
+  assert.equal(codes(compile('app.ts', "import { readNpy } from 'onnx-explain';\nexport const used = readNpy;\n", bundler)).map((m) => m.slice(0, 6)), ['TS2305']);
+  // Node's ESM: named imports from the bundle, no default (it has none: the import failed at run time).
+  const esm = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
+  assert.equal(codes(compile('app.ts', "import { Explainer } from 'onnx-explain/browser';\nexport const used = Explainer;\n", esm, { type: 'module' })), []);
+  assert.equal(codes(compile('app.ts', "import oe from 'onnx-explain/browser';\nexport const used = oe;\n", esm, { type: 'module' })).map((m) => m.slice(0, 6)), ['TS1192']);
 });
 
 test.run();

@@ -5,5 +5,3 @@
 export { ort } from './backend';
 export * from '../api';
 export { decodeImage, rgbaImageData } from './image';
-export { imageToTensor, tensorToRgb } from '../image';
-export type { Rgb, Preprocess } from '../image';
