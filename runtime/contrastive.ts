@@ -99,6 +99,7 @@ export class ContrastiveExplainer {
     if (!method) throw new ExplainError(`unknown contrast method '${options.method}' (methods: ${Object.keys(CONTRAST_METHODS).join(', ')})`);
     const label = this.classifier.label;
     for (const [what, k] of [['true class', options.trueClass], ['probe', options.probe]] as const) {
+      if (k === undefined) throw new ExplainError(`ContrastiveExplainer.explain: ${what === 'probe' ? 'probe (class B of "why A and not B?")' : 'trueClass (class A of "why A and not B?")'} is required`);
       if (!Number.isInteger(k) || k < 0 || k >= g.classes) throw new ExplainError(`${label}: ${what} ${k} is out of range (0..${g.classes - 1})`);
     }
     if (options.trueClass === options.probe) throw new ExplainError(`the true class and the probe are both ${options.probe}; they must differ`);

@@ -872,6 +872,7 @@ export class Explainer {
 
   /** The one graph that computes a method (what `onnx-explain rewrite` saves), for one input row shape. */
   async graph(rowDims: number[], options: AttributeOptions = {}): Promise<ModelProto> {
+    checkKnown('graph', options, REQUEST_KEYS);
     checkRuleOptions(options);
     checkMethodOptions('graph', options);
     const driver = driverFor(options);

@@ -1,4 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
+import { checkKnown } from './known-options';
 import { ModelProto, toNumber, ValueInfoProto } from '../rewriter/proto';
 
 /** Triton's DataType names for ONNX tensor types (TensorProto.DataType → model_config.proto). */
@@ -24,7 +25,10 @@ export interface TritonSpec {
  * left out of `dims`; a tensor that is only a batch ([N], such as `delta`) is declared as dims [1]
  * with an empty reshape, as Triton's documentation prescribes.
  */
+const SPEC_KEYS: Record<keyof TritonSpec, true> = { name: true, model: true, maxBatchSize: true, maxQueueDelayMicroseconds: true };
+
 export function tritonConfig(spec: TritonSpec): string {
+  checkKnown('tritonConfig', spec, SPEC_KEYS);
   const { model, maxBatchSize } = spec;
   const graph = model.graph!;
   if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 0) throw new ExplainError(`max batch size ${maxBatchSize} must be an integer ≥ 0`);

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, maximize, MaximizeOptions, TensorInput, visualize, VisualizeOptions } from '../runtime';
+import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, folderCache, maximizationGraph, maximize, MaximizeOptions, TensorInput, tritonConfig, TritonSpec, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
 import { readNpy } from '../runtime/node/npy-file';
 import { loadFixture } from './support/fixtures';
@@ -75,6 +76,19 @@ test('load, explain, maximize, filterSensitivity and visualize refuse unknown op
   }
   await fails(() => filterSensitivity(ex, row, { layer: 'x', progress: 1 } as unknown as FilterOptions), /filterSensitivity: progress must be a function/, 'progress 1');
   assert.throws(() => visualize({ columns: [{ title: 't', attributions: row }] }, { outlier_perc: 1 } as unknown as VisualizeOptions), /visualize: unknown option 'outlier_perc'/);
+});
+
+test('graph, maximizationGraph, tritonConfig and folderCache refuse unknown option names as attribute and maximize do (graph({ metod }) built the plain gradient graph, maximizationGraph({ lpweight }) one without the Lp term); explain without a probe names it', async () => {
+  const ex = await Explainer.load(fx.model);
+  const rowDims = x.dims.slice(1);
+  await fails(() => ex.graph(rowDims, { metod: 'deeplift' } as never), /graph: unknown option 'metod'/, 'graph');
+  await fails(() => maximizationGraph(ex, { target: 1, lpweight: 1 } as unknown as MaximizeOptions, rowDims), /maximizationGraph: unknown option 'lpweight'/, 'maximizationGraph');
+  const model = await ex.graph(rowDims);
+  assert.throws(() => tritonConfig({ name: 'm', model, maxBatchSize: 4, max_batch_size: 8 } as unknown as TritonSpec), /tritonConfig: unknown option 'max_batch_size'/);
+  assert.throws(() => folderCache(fs.mkdtempSync(path.join(os.tmpdir(), 'cache-')), { maxbytes: 1 } as unknown as { maxBytes: number }), /folderCache: unknown option 'maxbytes'/);
+  const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
+  const ce = await ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'));
+  await fails(() => ce.explain({ data: new Float32Array(256), dims: [1, 1, 16, 16] }, { trueClass: 9 } as unknown as ContrastOptions), /ContrastiveExplainer\.explain: probe \(class B of "why A and not B\?"\) is required/, 'no probe');
 });
 
 test('augmented() given a row shape with its batch (axis 0 of the model dynamic) says a row shape leaves the batch out', async () => {

@@ -141,6 +141,7 @@ function regularizers(o: MaximizeOptions, dims: number[]) {
  * seed built in. The Adam step is the loop's, not part of it.
  */
 export async function maximizationGraph(ex: Explainer, o: MaximizeOptions, rowDims: number[]): Promise<ModelProto> {
+  checkKnown('maximizationGraph', o, MAXIMIZE_KEYS);
   const prepared = await ex.prepare(rowDims, undefined, o.feeds);
   const obj = objectiveOf(ex, o, prepared);
   const atShape = prepared.facts.shapes.get(obj.at)!;

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 import { ExplainError } from '../../rewriter/errors';
+import { checkKnown } from '../known-options';
 import { uniqueSuffix, writeFileAtomic } from './files';
 import { ownManifest } from './manifest';
 
@@ -126,7 +127,9 @@ function codeVersion(): string {
  * least recently used entries first: entries of other models, shapes or onnx-explain versions would
  * otherwise stay forever.
  */
-export function folderCache(dir: string = defaultCacheDir(), { maxBytes = defaultCacheLimit(), maxEntries = MAX_ENTRIES }: Partial<Limits> = {}): GraphCache {
+export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limits> = {}): GraphCache {
+  checkKnown('folderCache', given, { maxBytes: true, maxEntries: true });
+  const { maxBytes = defaultCacheLimit(), maxEntries = MAX_ENTRIES } = given;
   if (!(maxBytes >= 0) || !(maxEntries >= 0)) throw new ExplainError(`cache limits ${maxBytes} bytes and ${maxEntries} entries must be numbers ≥ 0`);
   const limits = { maxBytes, maxEntries };
   // onnxruntime's optimised graphs hold weights reordered for this CPU's vector width.
