@@ -7,7 +7,7 @@
 //     install script fails and npm drops that optional dependency; the install must succeed;
 //  3. `npx onnx-explain --version` and `npx onnx-explain attribute` on a fixture: the numbers of
 //     this repository's own run, and stderr empty (native binding) or the one fallback notice;
-//  4. `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@<pinned>` (the notice's command) adds the native binding: same
+//  4. `ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@<pinned>` (the notice's command) adds the native binding: same
 //     numbers, stderr empty;
 //  5. `onnx-explain/browser` resolves to the bundle, which runs the fixture in headless Chromium
 //     (skipped, and said so, where chromium is missing).
@@ -90,7 +90,7 @@ async function main() {
   check(bad.status === 1 && lines(bad.stderr).length === 1 && /^onnx-explain: error: /.test(bad.stderr), 'a user mistake: exit 1, one error line', bad.stderr);
 
   if (!nativeFirst) {
-    const add = sh('npm', ['install', 'onnxruntime-node@' + require(path.join(ROOT, 'package.json')).optionalDependencies['onnxruntime-node']], app, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+    const add = sh('npm', ['install', '-O', '-E', 'onnxruntime-node@' + require(path.join(ROOT, 'package.json')).optionalDependencies['onnxruntime-node']], app, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
     if (check(add.status === 0 && fs.existsSync(path.join(app, 'node_modules', 'onnxruntime-node')), 'the native binding as the notice says', add.stderr)) runInstalled('native binding');
   }
 

@@ -14,12 +14,12 @@ import { loadFixture, relL2 } from './support/fixtures';
 const ROOT = path.resolve(__dirname, '../..');
 const HOOK = path.join(__dirname, 'support', 'without-native-ort.js');
 const BIN = path.join(ROOT, 'bin', 'onnx-explain.js');
-const NOTICE = /^onnx-explain: warning: onnxruntime-node is not installed .*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1\.30\.0` .*=cuda12/;
+const NOTICE = /^onnx-explain: warning: onnxruntime-node is not installed .*ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@1\.30\.0` .*=cuda12/;
 const METHODS = ['gradient', 'deeplift', 'guided-backprop', 'lrp-epsilon'] as const;
 const FIXTURES = ['cnn_maxpool', 'resnet_bn', 'mlp'];
 
-const withoutNative = (args: string[], cwd = ROOT) =>
-  spawnSync(process.execPath, ['--require', HOOK, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+const withoutNative = (args: string[], cwd = ROOT, env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['--require', HOOK, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
 
@@ -84,6 +84,24 @@ test('CLI without onnxruntime-node: the same attributions, the notice as the onl
   }
   assert.not.ok(fs.existsSync(path.join(dir, 'bad.npy')), 'no file written on an error');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('onnxruntime-node installed but not loadable (a missing library) is said so, not "not installed"; a WASM runtime that cannot start is one line that does not blame the model', () => {
+  const fx = loadFixture('cnn_maxpool');
+  const args = [BIN, 'attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--no-cache'];
+  const broken = withoutNative(args, ROOT, { ORT_NODE_LOAD_ERROR: 'libonnxruntime.so.1: cannot open shared object file: No such file or directory' });
+  assert.is(broken.status, 0, broken.stderr);
+  assert.equal(lines(broken.stderr).map((l) => l.replace(/, running on .*/, '')), ['onnx-explain: warning: onnxruntime-node cannot load here (libonnxruntime.so.1: cannot open shared object file: No such file or directory)']);
+  // onnxruntime-web's .mjs/.wasm not found (Yarn PnP without its ESM loader): it refused the model.
+  const script = `
+    require('onnxruntime-web').env.wasm.wasmPaths = '/nonexistent/';
+    process.argv = [process.argv[0], ${JSON.stringify(BIN)}, ...${JSON.stringify(args.slice(1))}];
+    require(${JSON.stringify(BIN)});`;
+  const r = withoutNative(['-e', script]);
+  assert.is(r.status, 1, r.stderr);
+  const err = lines(r.stderr);
+  assert.is(err.length, 1, r.stderr);
+  assert.match(err[0], /^onnx-explain: error: onnxruntime-node is not installed, and onnxruntime-web's WebAssembly runtime could not start in this process \(.*\): install the native binding/);
 });
 
 // onnxruntime-web's one WebAssembly instance: two creations at once lost the second's external

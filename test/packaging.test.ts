@@ -20,6 +20,14 @@ test('the packed package holds dist and bin only: no tests, fixtures, examples o
   assert.equal(stray, []);
 });
 
+test('the repository\'s npm install skips onnxruntime-node\'s CUDA download with every npm: package.json\'s allowScripts (npm ≥ 11.16) and .npmrc\'s onnxruntime-node-install=skip (older npm: without it the script failed, npm dropped the binding and the build of the tests failed, exit 2)', () => {
+  assert.is(require(path.join(ROOT, 'package.json')).allowScripts['onnxruntime-node'], false);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_onnxruntime_node_install$/i.test(k)));
+  const r = spawnSync('npm', ['config', 'get', 'onnxruntime-node-install'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'skip');
+});
+
 test('--version prints package.json\'s version', async () => {
   const r = await runCli(['--version']);
   assert.is(r.code, 0);
@@ -85,6 +93,9 @@ test('the declared types are those of the module each condition loads: the Node 
   const esm = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
   assert.equal(codes(compile('app.ts', "import { Explainer } from 'onnx-explain/browser';\nexport const used = Explainer;\n", esm, { type: 'module' })), []);
   assert.equal(codes(compile('app.ts', "import oe from 'onnx-explain/browser';\nexport const used = oe;\n", esm, { type: 'module' })).map((m) => m.slice(0, 6)), ['TS1192']);
+  // TypeScript's classic resolution (module commonjs, node10) reads no exports map: typesVersions maps the subpath.
+  const node10 = { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 };
+  assert.equal(codes(compile('app.ts', "import { Explainer, decodeImage } from 'onnx-explain/browser';\nimport { readNpy } from 'onnx-explain';\nexport const used = [Explainer, decodeImage, readNpy];\n", node10)), []);
 });
 
 test.run();

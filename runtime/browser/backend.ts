@@ -1,5 +1,9 @@
-import * as ort from 'onnxruntime-web/webgpu';
+import * as webgpu from 'onnxruntime-web/webgpu';
+import type * as OrtWeb from 'onnxruntime-web';
 import { oneCallAtATime, OrtApi, setBackend } from '../backend';
+
+// Typed as the package's main entry (the same declarations), which TypeScript's classic resolution finds too.
+const ort: typeof OrtWeb = webgpu;
 
 // onnxruntime-web's WebGPU bundle (the native WebGPU EP, C++ kernels; it also offers wasm). Its
 // ort-wasm-simd-threaded.asyncify.{mjs,wasm} are copied next to this module at build time and

@@ -14,13 +14,18 @@ import { probeProvider } from './provider-probe';
 function nodeBackend(): Backend {
   const memoryBudget = os.totalmem() / 4;
   let native: OrtApi | undefined;
+  let broken: string | undefined;
   try {
     native = require('onnxruntime-node') as OrtApi;
-  } catch {
-    // Not installed: onnxruntime-web below.
+  } catch (e) {
+    // Not installed (onnxruntime-web below), or installed but not loadable here (another libc or CPU architecture, a missing library).
+    const notInstalled = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test(String((e as Error).message));
+    if (!notInstalled) broken = String((e as Error)?.message ?? e).split('\n')[0];
   }
   if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', memoryBudget, loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
   const web = require('onnxruntime-web') as OrtApi;
+  const version = ownManifest().optionalDependencies?.['onnxruntime-node'];
+  const why = broken ? `onnxruntime-node cannot load here (${broken})` : 'onnxruntime-node is not installed (its install script fails without internet access to NuGet)';
   return {
     ort: oneCallAtATime(web),
     // onnxruntime-web runs 'cpu' sessions on its WASM backend.
@@ -28,7 +33,14 @@ function nodeBackend(): Backend {
     fallback: 'cpu',
     memoryBudget,
     loadModel,
-    notice: `onnx-explain: warning: onnxruntime-node is not installed (its install script fails without internet access to NuGet), running on onnxruntime-web's slower WASM backend; for the native binding run \`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@${ownManifest().optionalDependencies?.['onnxruntime-node']}\` (\`=cuda12\` for CUDA, with internet)`,
+    // -O -E: kept optional and pinned, so that a later install without the variable drops it again rather than failing.
+    notice: `onnx-explain: warning: ${why}, running on onnxruntime-web's slower WASM backend; for the native binding run \`ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@${version}\` (with -g for a global onnx-explain; \`=cuda12\` for CUDA, with internet)`,
+    startFailure: (e) => {
+      const message = String((e as Error)?.message ?? e);
+      if (!/no available backend found/.test(message)) return undefined;
+      const cause = /ERR: \[\w+\] (.*)/.exec(message)?.[1]?.split('\n')[0] ?? message.split('\n')[0];
+      return `${why.replace(/ \(.*\)$/, '')}, and onnxruntime-web's WebAssembly runtime could not start in this process (${cause}): install the native binding (\`ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@${version}\`), or under Yarn Plug'n'Play run through \`yarn node\` (it loads .pnp.loader.mjs for onnxruntime-web's ES modules)`;
+    },
   };
 }
 
