@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer, TensorData } from '../runtime';
-import { checkOutput, fileError, removeStaleTemporaries } from '../runtime/node/files';
+import { checkOutput, fileError, makeFolder, removeStaleTemporaries } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
@@ -77,7 +77,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     rows.forEach((r, k) => x.data.set(r.data, k * per));
     const r = await ex.attribute(x, options);
     const parts = ex.joint ? ex.explainedNames.map((i) => r.inputAttributions![i]) : [r.attributions];
-    fs.mkdirSync(outDir, { recursive: true });
+    makeFolder(outDir);
     chunk.forEach((f, k) => outputs(f).forEach((out, i) => {
       const t = parts[i];
       const size = t.data.length / rows.length;

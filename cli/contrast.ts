@@ -7,6 +7,7 @@ import { channelSum } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
+import { makeFolder } from '../runtime/node/files';
 import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
 import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
@@ -88,7 +89,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
     maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: p.flags.has('seed') ? int(p.flags.get('seed') as string, '--seed') : undefined, progress: progressBar(method),
   });
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const save = (file: string, t: { data: Float32Array; dims: number[] }) => writeNpy(path.join(dir, file), t.data, t.dims);
   save('explanation.npy', r.explanation);
   save('logits.npy', r.logits);

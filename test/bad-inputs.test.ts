@@ -715,6 +715,16 @@ test('a command that fails leaves no folder behind for its --out; one that succe
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--out', path.join(at('plain-file'), 'a.npy')], /--out .*a\.npy: cannot create its folder \(.*plain-file is a file\)/);
 });
 
+test('--out in a folder a pseudo file system refuses (under /proc) is one error line, not a hang (Node\'s recursive mkdir never returns there)', () => {
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const r = spawnSync(process.execPath, [bin, 'attribute', mlp.model, '--input', MLP_INPUT, '--no-cache', '--out', '/proc/onnx-explain-nope/a.npy'], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.signal, null, 'it hung');
+  assert.is(r.status, 1, r.stderr);
+  const err = r.stderr.split('\n').filter(Boolean);
+  assert.is(err.length, 1, r.stderr);
+  assert.match(err[0], /^onnx-explain: error: .*\/proc\/onnx-explain-nope/);
+});
+
 test('attribute --out equal to the input (or baseline) file leaves it unchanged', async () => {
   const input = at('own-input.npy');
   fs.copyFileSync(MLP_INPUT, input);

@@ -88,6 +88,22 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
   }
 }
 
+/**
+ * Makes a folder and its missing ancestors, one mkdir each from the top: Node's recursive mkdir
+ * never returns where a pseudo file system refuses the first (under /proc).
+ */
+export function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
 /** A temporary file's suffix: the pid and a random part (processes of two containers writing one folder may have one pid). */
 export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
 
@@ -100,7 +116,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     const fd = fs.openSync(tmp, 'wx');
     try {
       writeFully(fd, bytes);

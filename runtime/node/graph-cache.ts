@@ -6,7 +6,7 @@ import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 import { ExplainError } from '../../rewriter/errors';
 import { checkKnown } from '../known-options';
-import { uniqueSuffix, writeFileAtomic } from './files';
+import { makeFolder, uniqueSuffix, writeFileAtomic } from './files';
 import { ownManifest } from './manifest';
 
 /**
@@ -155,7 +155,7 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
     async put(key, graph: CachedGraph) {
       const base = fileOf(key);
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        makeFolder(dir);
         // A path is onnxruntime's optimised graph (optimizedPath), which becomes the entry: the entry's
         // info describes that graph, so none is stored where the file is gone.
         if (typeof graph.model !== 'string') writeFileAtomic(`${base}.onnx`, graph.model);
@@ -179,7 +179,7 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
     },
     async putProbe(key, probe) {
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        makeFolder(dir);
         writeFileAtomic(`${fileOf(key)}.probe.json`, Buffer.from(JSON.stringify({ key, probe })));
         trim(dir, limits, path.basename(fileOf(key)));
       } catch {
@@ -188,7 +188,7 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
     },
     optimizedPath(key) {
       try {
-        fs.mkdirSync(dir, { recursive: true });
+        makeFolder(dir);
         fs.accessSync(dir, fs.constants.W_OK);
         return `${fileOf(key)}.optimized-${uniqueSuffix()}`;
       } catch {
