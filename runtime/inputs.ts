@@ -168,10 +168,12 @@ export function computesWith(view: GraphView, name: string): boolean {
 
 function chooseInputs(view: GraphView, inputs: ModelInput[], wrt: string | string[] | undefined, label: string, fed: string[]): { inputs: ModelInput[]; joint: boolean; embeddings: Map<string, Embedding> } {
   const list = inputs.map((i) => `'${i.name}'`).join(', ');
+  // A weight an old exporter also lists among the graph inputs (keep_initializers_as_inputs) is not one to give or explain.
+  const noInput = (flag: string, name: string, names: string) => fail(`${label}: --${flag} ${name}: ${(view.graph.initializer ?? []).some((t) => t.name === name) ? `'${name}' is a weight (an initializer the model also lists as a graph input), not an input` : `the model has no input named '${name}'`} (inputs: ${names})`);
   const stranger = fed.find((name) => !inputs.some((i) => i.name === name));
-  if (stranger !== undefined) fail(`${label}: --feed ${stranger}: the model has no input named '${stranger}' (inputs: ${shortList(inputs.map((i) => i.name))})`);
+  if (stranger !== undefined) noInput('feed', stranger, shortList(inputs.map((i) => i.name)));
   const named = (name: string) => {
-    const input = inputs.find((i) => i.name === name) ?? fail(`${label}: --wrt ${name}: the model has no input named '${name}' (inputs: ${list})`);
+    const input = inputs.find((i) => i.name === name) ?? noInput('wrt', name, list);
     if (input.rankUnknown) fail(noShape(input, label));
     if (isBatchless(input, inputs)) fail(`${label}: --wrt ${name}: input '${name}' [${input.dims.map((d) => (d < 0 ? '?' : d))}] has no batch axis: it is fed as it is for every row (--feed ${name}=FILE), not explained`);
     return input;

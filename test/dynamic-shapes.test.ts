@@ -359,6 +359,10 @@ for (const shapes of ['declared', 'undeclared']) {
       const b = await (await Explainer.load(encodeModel(original))).attribute(row, { method, target: 4 });
       assert.ok(relL2(a.attributions.data, b.attributions.data) < 1e-6, method);
     }
+    // Such a weight given to --wrt or --feed is said to be one (it was "the model has no input named …", which the file lists).
+    const weight = weights[0].name!;
+    await rejects(() => Explainer.load(encodeModel(asInputs), { wrt: weight }), new RegExp(`--wrt ${weight}: '${weight}' is a weight \\(an initializer the model also lists as a graph input\\), not an input \\(inputs: '${g.input![0].name}'\\)`));
+    await rejects(() => Explainer.load(encodeModel(asInputs), { fed: [weight] }), new RegExp(`--feed ${weight}: '${weight}' is a weight`));
   });
 }
 
