@@ -1,17 +1,19 @@
-import ndarray, { NdArray } from 'ndarray';
+import ndarray, { Data, NdArray } from 'ndarray';
 import { rowMajorStrides } from '../rewriter/proto';
 import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
 export interface TensorData { data: Float32Array; dims: number[] }
-export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float64Array | number[] | BigInt64Array | Int32Array | string[]; dims: number[] } | NdArray;
+/** An `ndarray` of numbers, of int64 values (token ids, masks) or of strings (a string column). */
+type AnyNdArray = NdArray | NdArray<Data<bigint>> | NdArray<Data<string>>;
+export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float64Array | number[] | BigInt64Array | Int32Array | string[]; dims: number[] } | AnyNdArray;
 
 /**
  * Accepts an `ndarray` (scijs) as { data, dims }: a C-contiguous float32 view is taken as it is
  * (zero copy), any other layout (transposed, sliced, stepped) is copied element by element.
  */
 /** A tensor given as data and dims (an ndarray converted by fromNdarray). */
-export type DenseInput = Exclude<TensorInput, NdArray>;
+export type DenseInput = Exclude<TensorInput, AnyNdArray>;
 
 export function fromNdarray(input: TensorInput): DenseInput {
   const a = input as Partial<NdArray>;
@@ -20,15 +22,17 @@ export function fromNdarray(input: TensorInput): DenseInput {
   const expected = dims.reduce((p, d) => p * d, 1);
   const rowMajor = rowMajorStrides(dims);
   const contiguous = a.offset === 0 && dims.every((d, i) => d === 1 || a.stride![i] === rowMajor[i]);
-  const data = a.data as ArrayLike<number>;
-  if (contiguous && data.length === expected) return { data: data instanceof Float32Array ? data : Float32Array.from(data), dims };
-  const out = new Float32Array(expected);
+  const data = a.data as DenseInput['data'];
+  // Integer data (token ids, masks) and strings (a string column) keep their type; other numbers become float32.
+  const kept = data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof BigInt64Array || (Array.isArray(data) && typeof data[0] === 'string');
+  if (contiguous && data.length === expected) return { data: kept ? data : Float32Array.from(data as ArrayLike<number>), dims } as DenseInput;
+  const out = (kept ? (Array.isArray(data) ? new Array(expected) : new (data.constructor as new (n: number) => typeof data)(expected)) : new Float32Array(expected)) as unknown[] & DenseInput['data'];
   const index = new Array(dims.length).fill(0);
   for (let n = 0; n < expected; n++) {
-    out[n] = (a as NdArray).get(...index);
+    out[n] = (a as NdArray<unknown[]>).get(...index) as never;
     for (let k = dims.length - 1; k >= 0 && ++index[k] === dims[k]; k--) index[k] = 0;
   }
-  return { data: out, dims };
+  return { data: out, dims } as DenseInput;
 }
 
 /** A result as an `ndarray` view of the same memory (no copy): `a.get(n, c, h, w)`, slicing, ... */

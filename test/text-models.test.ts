@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import ndarray from 'ndarray';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -152,6 +153,24 @@ test('bert_ort_opt (onnxruntime\'s transformer optimiser: EmbedLayerNormalizatio
   const info = await runCli(['info', model]);
   assert.ok(info.out.includes('read in standard ops (the counts above): com.microsoft.EmbedLayerNormalization ×1, com.microsoft.Attention ×2'), info.out.join('\n'));
   assert.ok(info.out.includes('unsupported ops: none'), info.out.join('\n'));
+});
+
+test('token ids and int64 feeds given as ndarrays keep their integer type: the same attributions and outputs as { data, dims } (they threw "Cannot convert a BigInt value to a number")', async () => {
+  const { model, npy, meta } = load(14);
+  const ex = await Explainer.load(model);
+  const [ids, am, tt] = [npy('input_ids'), npy('attention_mask'), npy('token_type_ids')];
+  const want = await ex.attribute(ids, { target: meta.target, feeds: { attention_mask: am, token_type_ids: tt } });
+  const logits = (await ex.forward(ids, { attention_mask: am, token_type_ids: tt })).logits.data;
+  const nd = (a: NdArray) => ndarray(a.data as BigInt64Array<ArrayBuffer>, a.dims);
+  // A transposed view of the mask's transpose: read element by element into an int64 copy.
+  const [rows, len] = am.dims;
+  const amT = BigInt64Array.from({ length: rows * len }, (_, k) => (am.data as BigInt64Array)[(k % rows) * len + Math.floor(k / rows)]);
+  const strided = ndarray(amT, [len, rows]).transpose(1, 0);
+  for (const feeds of [{ attention_mask: nd(am), token_type_ids: nd(tt) }, { attention_mask: strided, token_type_ids: tt }]) {
+    const got = await ex.attribute(nd(ids), { target: meta.target, feeds });
+    assert.equal(Array.from(got.attributions.data), Array.from(want.attributions.data));
+    assert.equal(Array.from((await ex.forward(nd(ids), feeds)).logits.data), Array.from(logits));
+  }
 });
 
 test('the baseline token: pad positions get exactly zero; integrated gradients over the embeddings converge', async () => {
