@@ -23,9 +23,9 @@ export function fromNdarray(input: TensorInput): DenseInput {
   const rowMajor = rowMajorStrides(dims);
   const contiguous = a.offset === 0 && dims.every((d, i) => d === 1 || a.stride![i] === rowMajor[i]);
   const data = a.data as DenseInput['data'];
-  // Integer data (token ids, masks) and strings (a string column) keep their type; other numbers become float32.
-  const kept = data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof BigInt64Array || (Array.isArray(data) && typeof data[0] === 'string');
-  if (contiguous && data.length === expected) return { data: kept ? data : Float32Array.from(data as ArrayLike<number>), dims } as DenseInput;
+  // int64 values (token ids, masks) and strings (a string column) keep their type; numbers become float32.
+  const kept = data instanceof BigInt64Array || (Array.isArray(data) && typeof data[0] === 'string');
+  if (contiguous && data.length === expected) return { data: kept || data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>), dims } as DenseInput;
   const out = (kept ? (Array.isArray(data) ? new Array(expected) : new (data.constructor as new (n: number) => typeof data)(expected)) : new Float32Array(expected)) as unknown[] & DenseInput['data'];
   const index = new Array(dims.length).fill(0);
   for (let n = 0; n < expected; n++) {
