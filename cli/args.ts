@@ -46,6 +46,16 @@ export function int(text: string, what: string): number {
   return v;
 }
 
+/** An integer flag's value, or undefined where it is not given. */
+export function intFlag(p: Parsed, flag: string): number | undefined {
+  return p.flags.has(flag) ? int(p.flags.get(flag) as string, `--${flag}`) : undefined;
+}
+
+/** A flag's comma-separated integers, or undefined where it is not given. */
+export function intsFlag(p: Parsed, flag: string): number[] | undefined {
+  return p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined;
+}
+
 /** A finite number. */
 export function num(text: string, what: string): number {
   const v = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;

@@ -5,8 +5,8 @@ import { Explainer, TensorData } from '../runtime';
 import { checkOutput, fileError, makeFolder, removeStaleTemporaries } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { int, normalizationFlags, Parsed, preprocessFlag } from './args';
-import { VIS_FLAGS } from './visualize';
+import { intFlag, normalizationFlags, Parsed, preprocessFlag } from './args';
+import { drawingFlag } from './visualize';
 import { attributeOptions, baselineArgs, baselineOptions, jointOut, loadInput, modelArg, modelOptions, readFiles, runOptions } from './main';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
@@ -26,7 +26,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   const outDir = p.flags.get('out-dir') as string | undefined;
   if (!outDir) throw new ExplainError('attribute: --input-dir needs --out-dir OUT');
   if (p.flags.has('input') || p.flags.has('out')) throw new ExplainError('attribute: --input-dir/--out-dir replace --input/--out; give one pair');
-  const batch = p.flags.has('batch-size') ? int(p.flags.get('batch-size') as string, '--batch-size') : 16;
+  const batch = intFlag(p, 'batch-size') ?? 16;
   if (batch < 1) throw new ExplainError(`--batch-size: ${batch} must be at least 1`);
   // One target (a class or a multi-index) for every input: rows are files, in batches of any size.
   for (const flag of ['target', 'contrast']) if ((p.flags.get(flag) as string | undefined)?.includes(',')) throw new ExplainError(`--${flag}: folder mode takes one ${flag} for every input (a class K or a multi-index i:j:…), not one per row`);
@@ -40,7 +40,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   }
   if (!names.length) throw new ExplainError(`--input-dir ${inDir}: no .npy, .png or .jpg files`);
   // Checked as for one --input: outputs are .npy, and --preprocess prepares image files.
-  const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
+  const drawing = drawingFlag(p);
   if (drawing) throw new ExplainError(`--${drawing} applies to figures (--out FIG.png); folder mode writes .npy`);
   if (p.flags.has('preprocess') && !names.some((f) => /\.(png|jpe?g)$/i.test(f))) throw new ExplainError(`--preprocess prepares image files (PNG, JPEG); ${inDir} holds arrays only, read as they are`);
   const outOf = new Map(names.map((f) => [f, path.join(outDir, `${f.replace(/\.[^.]+$/, '')}.npy`)]));

@@ -10,7 +10,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { makeFolder } from '../runtime/node/files';
 import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
-import { int, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
+import { intFlag, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
@@ -87,7 +87,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const ce = await ContrastiveExplainer.load(classifier, generator, { provider: provider(p), output: p.flags.get('output') as string | undefined, generatorFeeds });
   const r = await ce.explain({ data: Float32Array.from(arr.data as Float32Array), dims: arr.dims }, {
     trueClass, probe, method, starts: count('starts'), reconstructionSteps: count('steps'), lr: number('lr'), tolerance: number('tolerance'),
-    maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: p.flags.has('seed') ? int(p.flags.get('seed') as string, '--seed') : undefined, progress: progressBar(method),
+    maxOuter: count('max-outer'), innerSteps: count('inner'), retries: retries(), seed: intFlag(p, 'seed'), progress: progressBar(method),
   });
   makeFolder(dir);
   const save = (file: string, t: { data: Float32Array; dims: number[] }) => writeNpy(path.join(dir, file), t.data, t.dims);

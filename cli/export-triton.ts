@@ -7,7 +7,7 @@ import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
 import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
-import { int, Parsed } from './args';
+import { intFlag, Parsed } from './args';
 import { checkMethodFlags, commonOptions, modelArg, modelOptions, noteShapeSetters, shapeArg } from './main';
 
 export const EXPORT_TRITON_HELP = `onnx-explain export-triton MODEL --method M --out REPO [options]
@@ -48,7 +48,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   if (!TRITON_METHODS.includes(method)) throw new ExplainError(`export-triton: method '${method}' ${UNSERVED[method] ?? 'runs several graphs (or none), where Triton serves one'} (methods: ${TRITON_METHODS.join(', ')})`);
   checkMethodFlags(p, [method]);
   const name = (p.flags.get('name') as string | undefined) ?? `${path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_')}-${method}`;
-  const maxBatch = p.flags.has('max-batch') ? int(p.flags.get('max-batch') as string, '--max-batch') : 32;
+  const maxBatch = intFlag(p, 'max-batch') ?? 32;
   if (maxBatch < 1 || maxBatch > 2 ** 31 - 1) throw new ExplainError(`--max-batch: ${maxBatch} must be from 1 to 2147483647 (Triton's int32)`);
   const configFile = path.join(repo, name, 'config.pbtxt');
   const modelFile = path.join(repo, name, '1', 'model.onnx');

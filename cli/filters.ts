@@ -5,7 +5,7 @@ import { checkOutput, writeFileAtomic } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
-import { int, intList, normalizationFlags, num, Parsed, preprocessFlag } from './args';
+import { intFlag, intsFlag, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { baselineArg, checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 
@@ -78,8 +78,6 @@ export async function filters(p: Parsed): Promise<void> {
   if (out) checkOutput(out, '--out', [...protect, json]);
   if (json) checkOutput(json, '--json', [...protect, out]);
   const occlude = p.flags.get('occlude') as string | undefined;
-  const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
-  const one = (flag: string) => (p.flags.has(flag) ? int(p.flags.get(flag) as string, `--${flag}`) : undefined);
   if (occlude !== undefined && occlude.trim() === '') throw new ExplainError("--occlude: empty (use 'grid' or boxes like 0:8,0:8;8:16,8:16)");
   if (!occlude) {
     const unused = ['fill', 'seed', 'baseline', 'internal-batch-size'].filter((f) => p.flags.has(f));
@@ -88,16 +86,16 @@ export async function filters(p: Parsed): Promise<void> {
   if (occlude === 'grid' && !p.flags.has('window')) throw new ExplainError('--occlude grid needs --window (one size per input dimension without the batch)');
   if (occlude !== 'grid' && (p.flags.has('window') || p.flags.has('stride'))) throw new ExplainError('--window/--stride need --occlude grid');
   const fill = p.flags.get('fill') as string | undefined;
-  const stride = ints('stride');
+  const stride = intsFlag(p, 'stride');
   const options: FilterOptions = {
     layer,
-    top: one('top'),
-    window: occlude === 'grid' ? ints('window') : undefined,
+    top: intFlag(p, 'top'),
+    window: occlude === 'grid' ? intsFlag(p, 'window') : undefined,
     stride: stride?.length === 1 ? stride[0] : stride,
     boxes: occlude && occlude !== 'grid' ? parseBoxes(occlude) : undefined,
     fill: fill === undefined || fill === 'random' ? fill : num(fill, '--fill'),
-    seed: one('seed'),
-    internalBatchSize: one('internal-batch-size'),
+    seed: intFlag(p, 'seed'),
+    internalBatchSize: intFlag(p, 'internal-batch-size'),
     feeds: feeds(p.flags.get('feed') as string | undefined),
     progress: progressBar('filters'),
   };

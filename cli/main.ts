@@ -27,8 +27,8 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { int, intList, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
-import { captions, checkFigure, explainedLabel, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
+import { int, intFlag, intList, intsFlag, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
+import { captions, checkFigure, drawingFlag, explainedLabel, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
 import { ownManifest } from '../runtime/node/manifest';
@@ -337,7 +337,7 @@ const COMMANDS: Record<string, [Record<string, boolean>, (p: Parsed) => Promise<
 });
 
 export function runOptions(p: Parsed): ExplainerOptions {
-  const threads = p.flags.has('threads') ? int(p.flags.get('threads') as string, '--threads') : undefined;
+  const threads = intFlag(p, 'threads');
   if (threads !== undefined && threads < 1) throw new ExplainError(`--threads: '${threads}' must be at least 1`);
   if (p.flags.has('cache-dir') && p.flags.has('no-cache')) throw new ExplainError('--cache-dir and --no-cache: choose one (--no-cache reads and writes no cache)');
   const cache = p.flags.has('no-cache') ? undefined : folderCache((p.flags.get('cache-dir') as string | undefined) ?? defaultCacheDir());
@@ -369,7 +369,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     upsample: p.flags.has('upsample') || undefined,
     interpolate: choice(p, 'interpolate', ['bilinear', 'nearest']),
     tokenGrid: p.flags.has('token-grid') ? tokenGridArg(p.flags.get('token-grid') as string) : undefined,
-    steps: p.flags.has('steps') ? int(p.flags.get('steps') as string, '--steps') : undefined,
+    steps: intFlag(p, 'steps'),
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
     feeds: feeds(p.flags.get('feed') as string | undefined),
   };
@@ -410,7 +410,7 @@ function noiseOptions(p: Parsed): AttributeOptions {
     noiseTunnel: choice(p, 'noise-tunnel', [...NOISE_TUNNELS]),
     noiseStd: p.flags.has('noise-std') ? num(p.flags.get('noise-std') as string, '--noise-std') : undefined,
     stdevs: p.flags.has('stdevs') ? num(p.flags.get('stdevs') as string, '--stdevs') : undefined,
-    samples: p.flags.has('samples') ? int(p.flags.get('samples') as string, '--samples') : undefined,
+    samples: intFlag(p, 'samples'),
   };
 }
 
@@ -622,17 +622,15 @@ function float32(v: number, flag: string): number {
 }
 
 function perturbationOptions(p: Parsed): AttributeOptions {
-  const ints = (flag: string) => (p.flags.has(flag) ? intList(p.flags.get(flag) as string, `--${flag}`) : undefined);
-  const one = (flag: string) => (p.flags.has(flag) ? int(p.flags.get(flag) as string, `--${flag}`) : undefined);
   const fill = p.flags.get('fill') as string | undefined;
-  const stride = ints('stride');
+  const stride = intsFlag(p, 'stride');
   const maskFile = p.flags.get('feature-mask') as string | undefined;
   return {
-    window: ints('window'),
+    window: intsFlag(p, 'window'),
     stride: stride?.length === 1 ? stride[0] : stride,
     fill: fill === undefined || fill === 'random' ? fill : float32(num(fill, '--fill'), '--fill'),
-    seed: one('seed'),
-    internalBatchSize: one('internal-batch-size'),
+    seed: intFlag(p, 'seed'),
+    internalBatchSize: intFlag(p, 'internal-batch-size'),
     featureMask: maskFile ? readNpy(maskFile) : undefined,
   };
 }
@@ -684,7 +682,7 @@ async function request(p: Parsed, command: string, formats: string[]): Promise<R
 export function attributeOptions(p: Parsed, command: string): AttributeRequest {
   return {
     ...commonOptions(p), ...perturbationOptions(p), target: targets(p, 'target'), contrast: targets(p, 'contrast'), softmaxNormalize: p.flags.has('softmax-normalize') || undefined,
-    baselineToken: p.flags.has('baseline-token') ? int(p.flags.get('baseline-token') as string, '--baseline-token') : undefined,
+    baselineToken: intFlag(p, 'baseline-token'),
     ...reduceOptions(p), ...noiseOptions(p), progress: progressBar((p.flags.get('method') as string | undefined) ?? command),
   };
 }
@@ -809,7 +807,7 @@ async function attribute(p: Parsed): Promise<void> {
   for (const flag of ['out-dir', 'batch-size']) if (p.flags.has(flag)) throw new ExplainError(`--${flag} applies to folder mode (--input-dir DIR --out-dir OUT)`);
   const vis = visOptions(p);
   const { ex, x, shown, options, out, format } = await request(p, 'attribute', ['npy', 'png']);
-  const drawing = Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
+  const drawing = drawingFlag(p);
   if (drawing && format !== 'png') throw new ExplainError(`--${drawing} applies to figures (--out FIG.png)`);
   const r = await ex.attribute(x, options);
   const explained: { value: number; magnitude: number }[] = [];

@@ -9,6 +9,9 @@ import { num, Parsed } from './args';
 
 export const VIS_FLAGS = { 'vis-method': true, sign: true, 'outlier-perc': true, 'display-size': true };
 
+/** The first figure flag given, if any (they apply to PNG figures only). */
+export const drawingFlag = (p: Parsed): string | undefined => Object.keys(VIS_FLAGS).find((flag) => p.flags.has(flag));
+
 export const VIS_HELP = `  --vis-method M        for .png: ${VIS_METHODS.join(' | ')} (default blended_heat_map over images)
   --sign S              for .png: ${VIS_SIGNS.join(' | ')} (default absolute; all = diverging red-white-green)
   --outlier-perc P      for .png: % of attribution mass saturated at the top of the scale (default 2, as Captum;

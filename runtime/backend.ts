@@ -67,6 +67,16 @@ export function oneCallAtATime(ort: OrtApi): OrtApi {
   return { ...ort, InferenceSession: Object.assign(Object.create(ort.InferenceSession), { create }) };
 }
 
+/**
+ * Where onnxruntime-web answered "no available backend found" (its WebAssembly runtime's files did
+ * not load): the first line of the named backend's own error; undefined for any other error.
+ */
+export function runtimeStartCause(e: unknown, backendName: string): string | undefined {
+  const message = String((e as Error)?.message ?? e);
+  if (!/no available backend found/.test(message)) return undefined;
+  return new RegExp(`ERR: \\[${backendName}\\] (.*)`).exec(message)?.[1]?.split('\n')[0] ?? message.split('\n')[0];
+}
+
 let current: Backend | undefined;
 
 export function setBackend(b: Backend): void {

@@ -1,6 +1,6 @@
 import * as webgpu from 'onnxruntime-web/webgpu';
 import type * as OrtWeb from 'onnxruntime-web';
-import { oneCallAtATime, OrtApi, setBackend } from '../backend';
+import { oneCallAtATime, OrtApi, runtimeStartCause, setBackend } from '../backend';
 
 // Typed as the package's main entry (the same declarations), which TypeScript's classic resolution finds too.
 const ort: typeof OrtWeb = webgpu;
@@ -30,9 +30,8 @@ setBackend({ ort: oneCallAtATime(ort as unknown as OrtApi), providers: ['webgpu'
  * do. onnxruntime-web keeps the failure: nothing starts it again until the page is reloaded.
  */
 function startFailure(e: unknown): string | undefined {
-  const message = String((e as Error)?.message ?? e);
-  if (!/no available backend found/.test(message)) return undefined;
-  const cause = /ERR: \[wasm\] (.*)/.exec(message)?.[1]?.split('\n')[0] ?? message.split('\n')[0];
+  const cause = runtimeStartCause(e, 'wasm');
+  if (cause === undefined) return undefined;
   const paths = ort.env.wasm.wasmPaths;
   const where = typeof paths === 'string' ? paths : paths?.mjs ? String(paths.mjs) : 'next to the page';
   return `onnxruntime-web could not start its WebAssembly runtime from ${where} (${cause}): serve ort-wasm-simd-threaded.asyncify.mjs and .wasm (node_modules/onnx-explain/dist/browser/) there, or set ort.env.wasm.wasmPaths to their folder before the first explanation, and reload the page (onnxruntime-web does not retry)`;

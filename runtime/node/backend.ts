@@ -1,5 +1,5 @@
 import * as os from 'os';
-import { Backend, oneCallAtATime, OrtApi, setBackend } from '../backend';
+import { Backend, oneCallAtATime, OrtApi, runtimeStartCause, setBackend } from '../backend';
 import { physicalCores } from './cores';
 import { ownManifest } from './manifest';
 import { loadModel } from './model-file';
@@ -25,7 +25,8 @@ function nodeBackend(): Backend {
   if (native) return { ort: native, providers: ['cpu', 'cuda', 'webgpu'], fallback: 'cpu', memoryBudget, loadModel, optimizedModels: true, probe: probeProvider, cpuThreads: physicalCores() };
   const web = require('onnxruntime-web') as OrtApi;
   const version = ownManifest().optionalDependencies?.['onnxruntime-node'];
-  const why = broken ? `onnxruntime-node cannot load here (${broken})` : 'onnxruntime-node is not installed (its install script fails without internet access to NuGet)';
+  const what = broken ? 'onnxruntime-node cannot load here' : 'onnxruntime-node is not installed';
+  const why = `${what} (${broken ?? 'its install script fails without internet access to NuGet'})`;
   return {
     ort: oneCallAtATime(web),
     // onnxruntime-web runs 'cpu' sessions on its WASM backend.
@@ -36,10 +37,9 @@ function nodeBackend(): Backend {
     // -O -E: kept optional and pinned, so that a later install without the variable drops it again rather than failing.
     notice: `onnx-explain: warning: ${why}, running on onnxruntime-web's slower WASM backend; for the native binding run \`ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@${version}\` (with -g for a global onnx-explain; \`=cuda12\` for CUDA, with internet)`,
     startFailure: (e) => {
-      const message = String((e as Error)?.message ?? e);
-      if (!/no available backend found/.test(message)) return undefined;
-      const cause = /ERR: \[\w+\] (.*)/.exec(message)?.[1]?.split('\n')[0] ?? message.split('\n')[0];
-      return `${why.replace(/ \(.*\)$/, '')}, and onnxruntime-web's WebAssembly runtime could not start in this process (${cause}): install the native binding (\`ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@${version}\`), or under Yarn Plug'n'Play run through \`yarn node\` (it loads .pnp.loader.mjs for onnxruntime-web's ES modules)`;
+      // onnxruntime-web runs 'cpu' sessions on its WASM backend, which names itself 'cpu' there.
+      const cause = runtimeStartCause(e, 'cpu');
+      return cause === undefined ? undefined : `${what}, and onnxruntime-web's WebAssembly runtime could not start in this process (${cause}): install the native binding (\`ONNXRUNTIME_NODE_INSTALL=skip npm install -O -E onnxruntime-node@${version}\`), or under Yarn Plug'n'Play run through \`yarn node\` (it loads .pnp.loader.mjs for onnxruntime-web's ES modules)`;
     },
   };
 }
