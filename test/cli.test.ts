@@ -241,6 +241,13 @@ test('a reader that stops early (info MODEL | head -1) ends the CLI quietly with
   assert.is(r.status, 0);
 });
 
+test('standard output that cannot be written (a full device) is one error line, status 1', () => {
+  const bin = path.join(__dirname, '../../bin/onnx-explain.js');
+  const r = spawnSync('bash', ['-c', `node "${bin}" info "${loadFixture('resnet_bn').model}" > /dev/full`], { encoding: 'utf8' });
+  assert.is(r.stderr, 'onnx-explain: error: cannot write to standard output: ENOSPC: no space left on device, write\n');
+  assert.is(r.status, 1);
+});
+
 test('input names holding \'=\' (TensorFlow\'s) in --input NAME=FILE and --feed NAME=FILE, split where the file exists; an input fed twice is one line', async () => {
   // y = x ⊙ w with inputs named 'x=1' (explained) and 'w=2' (fed): ∂y_t/∂x_t = w_t.
   const em = new Emitter(13, DataType.FLOAT, 'named');
