@@ -97,16 +97,18 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
     feeds: feeds(p.flags.get('feed') as string | undefined), progress: progressBar('maximize'),
   };
   const r = await maximize(ex, options);
-  writeNpy(`${base}.npy`, r.image.data, r.image.dims);
-  if (r.image.dims.length === 4) {
+  const [npy, png, json, plot] = files;
+  writeNpy(npy, r.image.data, r.image.dims);
+  const isImage = r.image.dims.length === 4;
+  if (isImage) {
     const side = Math.max(...r.sizes[r.sizes.length - 1]);
-    writePng(`${base}.png`, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
+    writePng(png, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
   }
-  const json = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
-  fs.writeFileSync(`${base}.objective.json`, `${JSON.stringify(json)}\n`);
+  const record = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
+  fs.writeFileSync(json, `${JSON.stringify(record)}\n`);
   const unit = options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`;
   const series = [{ y: r.objective, label: 'objective (with regularisers)' }, { y: r.activation, label: options.target !== undefined ? unit : 'mean activation' }];
-  writePng(`${base}.objective.png`, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));
+  writePng(plot, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));
   console.log(`maximised ${unit}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
-  console.log(`wrote ${files.filter((f) => fs.existsSync(f)).join(', ')}`);
+  console.log(`wrote ${(isImage ? files : [npy, json, plot]).join(', ')}${isImage ? '' : ` (no ${png}: the input [${r.image.dims}] is not an image)`}`);
 }

@@ -7,11 +7,12 @@ import { GraphView } from '../rewriter/graph-view';
 import { DataType } from '../rewriter/proto';
 import { constrainedSearch, ConstraintReport, CONTRAST_METHODS, ContrastGraphs, type ContrastMethod, reconstruct, SearchOptions } from './drivers/cdeepex';
 import { withLoopSession } from './drivers/loop-session';
-import { Explainer, ExplainerOptions, modelBytes, modelLabel, ModelInputSource, readModel, TensorData, TensorInput } from './explainer';
+import { Explainer, ExplainerOptions, LOAD_KEYS, modelBytes, modelLabel, ModelInputSource, readModel, TensorData, TensorInput } from './explainer';
 import { HeldValue, holdInputs } from '../rewriter/held-inputs';
 import { probeFacts } from './probe';
 import { fromNdarray } from './tensors';
 import { requireFinite } from './finite';
+import { checkSeed } from './random';
 
 export interface ContrastOptions extends Partial<SearchOptions> {
   /** The class the classifier gives the input (A) and the class asked about (B): "why A and not B?". */
@@ -61,6 +62,7 @@ export class ContrastiveExplainer {
   private constructor(private readonly models: ContrastModels, readonly classifier: Explainer, readonly generator: Explainer) {}
 
   static async load(classifier: ModelInputSource, generator: ModelInputSource, options: ContrastLoadOptions = {}): Promise<ContrastiveExplainer> {
+    checkKnown('ContrastiveExplainer.load', options, { ...LOAD_KEYS, output: true, generatorFeeds: true });
     const { output, generatorFeeds, ...loadOptions } = options;
     const d = await Explainer.load(classifier, loadOptions);
     const g = await loadGenerator(generator, { ...loadOptions, generatorFeeds });
@@ -92,6 +94,7 @@ export class ContrastiveExplainer {
   private async search(g: ContrastGraphs, input: TensorInput, options: ContrastOptions): Promise<ContrastResult> {
     const start = performance.now();
     const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };
+    checkSeed('contrast', o.seed);
     for (const [name, v] of [['lr', o.lr], ['tolerance', o.tolerance], ['penalty', o.penalty]] as const) {
       if (!(Number.isFinite(v) && v > 0)) throw new ExplainError(`contrast: ${name} ${v} must be a finite number > 0`);
     }

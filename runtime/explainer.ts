@@ -46,6 +46,7 @@ import { checkSessionOptions, createSession, GraphLevel, graphOptionsKey, levelF
 import { inlineModel, SessionModel, sessionModel } from './session-model';
 import { Target, TargetOptions, TargetSpace } from './targets';
 import { concatRows, DenseInput, digestRows, floatTensor, fromNdarray, splitFeeds, TensorData, TensorInput } from './tensors';
+import { checkSeed } from './random';
 
 export type { TensorData, TensorInput } from './tensors';
 
@@ -1240,7 +1241,7 @@ const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
 };
 
 /** Every option Explainer.load takes. */
-const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
+export const LOAD_KEYS: Record<keyof ExplainerOptions, true> = {
   provider: true, baseDir: true, warn: true, sessionOptions: true, cache: true, maxSessions: true, wrt: true, fed: true, unbatched: true,
 };
 
@@ -1261,7 +1262,7 @@ function checkRequest(request: unknown): void {
   if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
   // Guided Grad-CAM always resizes its map to the input.
   if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError('attribute: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size');
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ExplainError(`attribute: seed ${seed} is not an integer`);
+  checkSeed('attribute', seed);
   if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
 }
 

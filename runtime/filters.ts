@@ -1,4 +1,5 @@
 import { checkKnown } from './known-options';
+import { checkSeed } from './random';
 import { ExplainError } from '../rewriter/errors';
 import { rowMajorStrides } from '../rewriter/proto';
 import { Explainer, TensorInput } from './explainer';
@@ -94,6 +95,8 @@ export async function filterSensitivity(ex: Explainer, input: TensorInput, optio
   if (options.stride !== undefined && options.window === undefined) throw new ExplainError('filterSensitivity: stride sets the step of window\'s grid; give window');
   const occluding = (['fill', 'seed', 'baseline', 'internalBatchSize'] as const).filter((k) => options[k] !== undefined);
   if (occluding.length && options.window === undefined && options.boxes === undefined) throw new ExplainError(`filterSensitivity: ${occluding.join(', ')} appl${occluding.length > 1 ? 'y' : 'ies'} to occluded inputs: give window or boxes`);
+  if (typeof options.layer !== 'string') throw new ExplainError(`filterSensitivity: layer (the tensor whose channels are ranked, a name from info --layers) is required${options.layer === undefined ? '' : `, got ${typeof options.layer}`}`);
+  checkSeed('filterSensitivity', options.seed);
   if (options.seed !== undefined && options.fill !== 'random') throw new ExplainError('filterSensitivity: seed seeds a random fill: give fill \'random\'');
   if (ex.tokens) throw new ExplainError(`${ex.label}: filter sensitivity takes a model with a float input (an image or a signal); this one takes token ids (attribute explains it, with --layer for a layer)`);
   const x = ex.toTensor(input);

@@ -359,6 +359,10 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
       const shown = input.unbatched!.map((d, k) => (k === batchAt - 1 ? 1 : d < 0 ? '?' : d));
       fail(`${label}: --feed ${input.name}: '${input.name}' holds the batch on axis ${batchAt - 1} (${rows!.dims[batchAt]} rows there); it is fed once for every row: give one row there, shape [${shown}], or export it with the batch first`);
     }
+    // onnxruntime would refuse it naming the probe's one row: say it of the feed as given.
+    if (rows && !input.rankUnknown && (rows.dims.length !== input.dims.length || input.dims.some((d, k) => k > 0 && d > 0 && rows.dims[k] !== d))) {
+      fail(`${label}: --feed ${input.name} has shape [${data.dims}]; input '${input.name}' takes [${input.dims.map((d, k) => (d > 0 ? d : input.params[k] ?? (k === 0 ? 'N' : '?')))}]`);
+    }
     out[input.name] = rows ? rows.dims.slice(1) : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;
       const j = explained.params.findIndex((p) => p !== undefined && p === input.params[k + 1]);

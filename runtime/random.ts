@@ -1,3 +1,10 @@
+import { ExplainError } from '../rewriter/errors';
+
+/** A seed as numpy's takes one: an integer from 0 to 2³² − 1 (`uniform` keeps 32 bits: a larger one would repeat a smaller one). */
+export function checkSeed(where: string, seed: unknown): void {
+  if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0 && (seed as number) <= 0xffffffff)) throw new ExplainError(`${where}: seed ${String(seed)} is not an integer from 0 to 4294967295`);
+}
+
 /** A small deterministic generator of uniform numbers in [0, 1) (Numerical Recipes LCG), for seeded noise. */
 export function uniform(seed: number): () => number {
   let s = seed >>> 0;

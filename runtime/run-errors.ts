@@ -3,13 +3,16 @@ import { ExplainError } from '../rewriter/errors';
 /** The C++ source line and function onnxruntime puts before some messages ("/onnxruntime_src/…/graph.cc:1555 void onnxruntime::Graph::…() "). */
 const SOURCE_LOCATION = /\/\S+\.(?:cc|cpp|h):\d+ [^()]*\([^()]*\)(?: const)? /g;
 
+/** onnxruntime-web's wrapper around the native message ("failed to call OrtRun(). ERROR_CODE: 2, ERROR_MESSAGE: …"). */
+const WEB_WRAPPER = /^.*?ERROR_CODE: \d+, ERROR_MESSAGE: /;
+
 /**
- * The first line of an error's message, without onnxruntime's source locations, with the axes onnxruntime lists below its "Got invalid
+ * The first line of an error's message, without onnxruntime's source locations and onnxruntime-web's wrapper, with the axes onnxruntime lists below its "Got invalid
  * dimensions for input" line (`index: 0 Got: 1 Expected: 0`), which say what is wrong.
  */
 export function firstLine(e: unknown): string {
   const [line, ...rest] = String((e as Error)?.message ?? e).split('\n').map((l) => l.trim());
-  const first = line.replace(SOURCE_LOCATION, '');
+  const first = line.replace(WEB_WRAPPER, '').replace(SOURCE_LOCATION, '');
   const axes = rest.filter((l) => /^index: \d+ Got: -?\d+ Expected: -?\d+$/.test(l));
   return axes.length ? `${first}: ${axes.join('; ')}` : first;
 }

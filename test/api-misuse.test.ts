@@ -91,6 +91,25 @@ test('graph, maximizationGraph, tritonConfig and folderCache refuse unknown opti
   await fails(() => ce.explain({ data: new Float32Array(256), dims: [1, 1, 16, 16] }, { trueClass: 9 } as unknown as ContrastOptions), /ContrastiveExplainer\.explain: probe \(class B of "why A and not B\?"\) is required/, 'no probe');
 });
 
+test('seeds are integers from 0 to 2³² − 1 in every call that takes one (2³² repeated seed 0, 1.5 ran as 1); filterSensitivity without a layer and ContrastiveExplainer.load\'s unknown options name their call', async () => {
+  const ex = await Explainer.load(fx.model);
+  const bad = [2 ** 32, 1.5, -1, '3'];
+  for (const seed of bad) {
+    const cause = new RegExp(`seed ${String(seed).replace('.', '\\.')} is not an integer from 0 to 4294967295$`);
+    await fails(() => ex.attribute(row, loose({ method: 'occlusion', window: [3, 4, 4], fill: 'random', seed })), cause, `attribute ${seed}`);
+    await fails(() => maximize(ex, { target: 1, stages: 1, steps: 1, seed } as unknown as MaximizeOptions), cause, `maximize ${seed}`);
+    await fails(() => filterSensitivity(ex, row, { layer: 'x', window: [3, 4, 4], fill: 'random', seed } as unknown as FilterOptions), cause, `filterSensitivity ${seed}`);
+  }
+  const top = await maximize(ex, { target: 1, stages: 1, steps: 1, seed: 2 ** 32 - 1 });
+  assert.ok(Number.isFinite(top.final), 'the largest seed is taken');
+  await fails(() => filterSensitivity(ex, row, {} as unknown as FilterOptions), /^filterSensitivity: layer \(the tensor whose channels are ranked, a name from info --layers\) is required$/, 'no layer');
+  const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
+  const [d, g] = [path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx')];
+  await fails(() => ContrastiveExplainer.load(d, g, { outptu: 'logits' } as unknown as ContrastLoadOptions), /^ContrastiveExplainer\.load: unknown option 'outptu' \(options: provider, .*output, generatorFeeds\)$/, 'load');
+  const ce = await ContrastiveExplainer.load(d, g);
+  await fails(() => ce.explain({ data: new Float32Array(256), dims: [1, 1, 16, 16] }, { trueClass: 1, probe: 8, seed: 2 ** 32 }), /^contrast: seed 4294967296 is not an integer from 0 to 4294967295$/, 'contrast');
+});
+
 test('augmented() given a row shape with its batch (axis 0 of the model dynamic) says a row shape leaves the batch out', async () => {
   const ex = await Explainer.load(fx.model);
   await fails(() => ex.augmented([1, ...row.dims.slice(1)]), /one axis too many — where axis 0 of the model's input is its batch, a row shape \(augmented\(\), graph\(\), rewrite --shape\) leaves the batch out; where the model takes one sample/, 'row shape with the batch');

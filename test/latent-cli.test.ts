@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, snapshot, tempDir } from './support/cli-harness';
-import { EXPORTERS, relL2 } from './support/fixtures';
+import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
 import { conditionalGenerator } from './support/conditional-generator';
 
@@ -137,6 +137,15 @@ test('maximize writes the image (.npy, .png), the objective per step (.json) and
   assert.is(exact.code, 0, exact.err.join('|'));
   const small = PNG.sync.read(fs.readFileSync(`${base}-16.png`));
   assert.equal([small.width, small.height], [16, 16]);
+});
+
+test('maximize of a model whose input is not an image writes no PNG and says so (it listed a PNG left by an earlier run as written)', async () => {
+  const base = path.join(tmp, 'vector');
+  fs.writeFileSync(`${base}.png`, 'an earlier run');
+  const r = await runCli(['maximize', loadFixture('mlp').model, '--target', '1', '--stages', '1', '--steps', '2', '--out', `${base}.png`]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.is(r.out[r.out.length - 1], `wrote ${base}.npy, ${base}.objective.json, ${base}.objective.png (no ${base}.png: the input [1,20] is not an image)`);
+  assert.is(fs.readFileSync(`${base}.png`, 'utf8'), 'an earlier run');
 });
 
 test('maximize: user mistakes are one-line errors', async () => {

@@ -159,6 +159,8 @@ test('a bound given once and the other per channel: the same image as both per c
   await fails({ tvWeight: 0.1, tvBeta: -1 }, /^maximize: tv-beta -1 must be a finite number > 0$/);
   await fails({ tvWeight: 0.1, startSize: 1 }, /^maximize: a stage's image side would be 1 pixels \(at least 2 for total variation/);
   await fails({ startSize: 0 }, /^maximize: a stage's image side would be 0 pixels/);
+  // Stages 3 and 4 of 1·0.3 and 1·0.09 steps ran none: they only resized and blurred.
+  await fails({ stages: 4, steps: 1, growth: 0.3 }, /^maximize: a stage would run no Adam step \(1 steps × growth 0\.3 per later stage rounds to 0\): raise --steps or --growth$/);
 });
 
 test('a model with a second input (a fed mask, int64): maximised with that input held as fed; the reported activation is a forward with it; the CLI takes --feed', async () => {

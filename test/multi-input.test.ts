@@ -90,6 +90,9 @@ test('several float inputs: no --wrt, an unknown --wrt or --feed name, a feed wi
   const x = { data: Float32Array.from(a), dims: [2, 3] };
   await rejects(() => ex.attribute(x, { target: 0, feeds: { c: x } }), /--feed c: the model has no input named 'c'/);
   await rejects(() => ex.attribute(x, { target: 0, feeds: { b: { data: new Float32Array(9), dims: [3, 3] } } }), /--feed b has 3 rows; give one row or one per input row \(2\)/);
+  // onnxruntime refused these naming the probe's one row ("input shape [1,3], [1,4]: Got invalid dimensions").
+  await rejects(() => ex.attribute(x, { target: 0, feeds: { b: { data: new Float32Array(8), dims: [2, 4] } } }), /: --feed b has shape \[2,4\]; input 'b' takes \[N,3\]$/);
+  await rejects(() => ex.forward(x, { b: { data: new Float32Array(6), dims: [2, 3, 1] } }), /: --feed b has shape \[2,3,1\]; input 'b' takes \[N,3\]$/);
 });
 
 test('feeds may be ndarrays (as inputs and baselines), in every call that takes feeds; a feed that is not a tensor is refused in one line naming it (attribute, forward, maximize, filterSensitivity and explainableTensors threw a TypeError on reading its dims)', async () => {

@@ -8,7 +8,7 @@ import { AttributeProto, AttrType, DataType, decodeModel, encodeModel, makeTenso
 import { GraphView, shapeConstant } from '../rewriter/graph-view';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
-import { runError } from '../runtime/run-errors';
+import { firstLine, runError } from '../runtime/run-errors';
 import { readRegularFile, writeFileAtomic } from '../runtime/node/files';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
@@ -230,6 +230,10 @@ test('runError: load-time rejections of the model\'s nodes become one-line error
     ['Type Error: Type (tensor(int16)) of output arg (output) of node (/fc/Gemm) does not match expected type (tensor(float)).', "m: onnxruntime rejects the model's node '/fc/Gemm': output 'output' is declared tensor(int16), but the node computes tensor(float)"],
   ];
   for (const [message, want] of rejected) assert.is((runError(new Error(message), 'm') as Error).message, want);
+  // onnxruntime-web wraps the native message (ort.mjs: `${message} ERROR_CODE: ${code}, ERROR_MESSAGE: ${text}`): the browser read it so.
+  const web = new Error("failed to call OrtRun(). ERROR_CODE: 2, ERROR_MESSAGE: Got invalid dimensions for input: t for the following indices\n index: 1 Got: 4 Expected: 5\n Please fix either the inputs/outputs or the model.");
+  assert.is(firstLine(web), 'Got invalid dimensions for input: t for the following indices: index: 1 Got: 4 Expected: 5');
+  assert.is((runError(new Error("Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: Node (mm) Op (MatMul) [ShapeInferenceError] Incompatible dimensions"), 'm') as Error).message, "m: onnxruntime rejects the model's node 'mm' (MatMul): Incompatible dimensions");
   const ours = new Error('Node (xpl/Conv_3) Op (Conv) [ShapeInferenceError] bad');
   assert.is(runError(ours, 'm'), ours);
 });

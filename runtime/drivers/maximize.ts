@@ -10,7 +10,7 @@ import { ADAM_DEFAULTS, AdamLoop } from './adam-loop';
 import { activationLayer } from './forward';
 import { hostData, withLoopSession } from './loop-session';
 import { objectKey } from '../object-key';
-import { uniform } from '../random';
+import { checkSeed, uniform } from '../random';
 import { blurPlanes, planesOf, resizePlanes } from './upscale';
 import { channelsLast } from '../../rewriter/image-layout';
 
@@ -102,7 +102,7 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
 const MAX_STEPS = 1_000_000;
 const MAX_SIDE = 4096;
 
-function checkSchedule(o: { stages: number; steps: number; growth: number; upscale: number; total: number; side: number; smallest: number; lr: number; beta1: number; beta2: number; tvWeight: number; blur: number }): void {
+function checkSchedule(o: { stages: number; steps: number; growth: number; upscale: number; total: number; fewest: number; side: number; smallest: number; lr: number; beta1: number; beta2: number; tvWeight: number; blur: number }): void {
   const fail = (m: string) => { throw new ExplainError(`maximize: ${m}`); };
   if (!Number.isInteger(o.stages) || o.stages < 1) fail(`stages ${o.stages} must be a positive integer`);
   if (!Number.isInteger(o.steps) || o.steps < 1) fail(`steps ${o.steps} must be a positive integer`);
@@ -112,6 +112,8 @@ function checkSchedule(o: { stages: number; steps: number; growth: number; upsca
   if (o.blur > MAX_SIDE) fail(`blur σ ${o.blur} is wider than any image (at most ${MAX_SIDE} pixels)`);
   // Adam's moment decay rates (Kingma & Ba 2015, Alg. 1): β ∈ [0, 1).
   for (const [name, v] of [['beta1', o.beta1], ['beta2', o.beta2]] as const) if (!(v >= 0 && v < 1)) fail(`${name} ${v} must be in [0, 1)`);
+  // A growth below 1 rounds later stages' steps down: a stage of none would only resize and blur.
+  if (o.fewest < 1) fail(`a stage would run no Adam step (${o.steps} steps × growth ${o.growth} per later stage rounds to 0): raise --steps or --growth`);
   if (!(o.total <= MAX_STEPS)) fail(`${o.stages} stages of ${o.steps} steps growing ×${o.growth} make ${o.total} Adam steps (at most ${MAX_STEPS})`);
   if (!(o.side <= MAX_SIDE)) fail(`the last stage's image side would be ${o.side} pixels (at most ${MAX_SIDE}: lower --upscale or --stages)`);
 }
@@ -166,6 +168,7 @@ const MAXIMIZE_KEYS: Record<keyof MaximizeOptions, true> = {
  */
 export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<MaximizeResult> {
   checkKnown('maximize', o, MAXIMIZE_KEYS);
+  checkSeed('maximize', o.seed);
   if (o.progress !== undefined && typeof o.progress !== 'function') throw new ExplainError('maximize: progress must be a function (done, total, line)');
   const start = performance.now();
   const dims = ex.input.dims;
@@ -201,10 +204,11 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const steps = o.steps ?? 20;
   const growth = o.growth ?? 1.3;
   const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.ceil(stages / 2) + 1));
-  const total = Array.from({ length: stages }, (_, k) => stepsAt(k)).reduce((a, b) => a + b, 0);
+  const perStage = Array.from({ length: stages }, (_, k) => stepsAt(k));
+  const total = perStage.reduce((a, b) => a + b, 0);
   const terms = regularizers(o, dims);
   const sides = Array.from({ length: stages }, (_, k) => sizeAt(k)).flat();
-  checkSchedule({ stages, steps, growth, upscale, total, side: Math.max(0, ...sizeAt(stages - 1)), smallest: Math.min(Infinity, ...sides), ...hyper, tvWeight: terms.tv.weight, blur: o.blur ?? 1 });
+  checkSchedule({ stages, steps, growth, upscale, total, fewest: perStage.reduce((a, b) => Math.min(a, b), Infinity), side: Math.max(0, ...sizeAt(stages - 1)), smallest: Math.min(Infinity, ...sides), ...hyper, tvWeight: terms.tv.weight, blur: o.blur ?? 1 });
 
   // Seeded noise in the middle fifth of the box (FeatureVis / Amirli start from faint noise).
   const rand = uniform(o.seed ?? 0);
