@@ -62,10 +62,25 @@ Run 'onnx-explain COMMAND --help' for a command's options; 'onnx-explain --versi
 const methodHelp = (methods: string[]) => `  --method M            ${methods.join(' | ')} (default gradient)`;
 /** The methods that run one graph, which rewrite and export-triton save. */
 const SAVED_METHODS = methodNames.filter((m) => drivers[m].graph);
-const COMMON_OPTIONS = `  --output NAME         tensor to explain: a model output (required when it has several float ones) or
+/** What the path methods read where they run (attribute, visualize); rewrite saves integrated gradients' graph alone. */
+const PATH_HELP = {
+  run: `  --steps N             integrated-gradients, internal-influence, layer-conductance, neuron-conductance:
+                        points on the path (default 50)
+  --ig-method M         their quadrature: ${IG_METHODS.join(' | ')}
+                        (Captum's nodes and weights; default gausslegendre, riemann_trapezoid for
+                        neuron-conductance as in Captum)
+  --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
+`,
+  saved: `  --steps N             integrated-gradients: the points of one run, the length of the saved graph's 'alphas'
+                        and 'weights' inputs (default 50; the caller gives the quadrature's nodes and weights)
+`,
+  none: '',
+};
+/** The options of the commands that build augmented graphs, with the path methods' as `path` reads them. */
+const optionsHelp = (path: keyof typeof PATH_HELP) => `  --output NAME         tensor to explain: a model output (required when it has several float ones) or
                         any float tensor of the graph ('onnx-explain info' lists them)
-  --layer NAME          attributions with respect to this intermediate tensor (layer attribution;
-                        feature-ablation and feature-permutation perturb its values)
+  --layer NAME          attributions with respect to this intermediate tensor (layer attribution${path === 'run' ? `;
+                        feature-ablation and feature-permutation perturb its values` : ''})
   --explain-softmax     explain a final Softmax's output instead of its input logits (LRP: also a
                         final Sigmoid's, whose logit LRP explains by default)
   --epsilon E           LRP ε (default 1e-6; Captum's EpsilonRule uses 1e-9)
@@ -73,13 +88,7 @@ const COMMON_OPTIONS = `  --output NAME         tensor to explain: a model outpu
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
-  --steps N             integrated-gradients, internal-influence, layer-conductance, neuron-conductance:
-                        points on the path (default 50)
-  --ig-method M         their quadrature: ${IG_METHODS.join(' | ')}
-                        (Captum's nodes and weights; default gausslegendre, riemann_trapezoid for
-                        neuron-conductance as in Captum)
-  --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
-  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning; wasm: where
+${PATH_HELP[path]}  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning; wasm: where
                         onnxruntime-node's native binding is missing)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
                         'all' (every float input), A,B or --wrt A --wrt B (float inputs or token ids, each
@@ -110,7 +119,7 @@ const HELP: Record<string, string> = lookupTable({
   filters: FILTERS_HELP,
   maximize: MAXIMIZE_HELP,
   contrast: CONTRAST_HELP,
-  'export-triton': `${EXPORT_TRITON_HELP}\n${methodHelp(TRITON_METHODS)}\n${COMMON_OPTIONS}`,
+  'export-triton': `${EXPORT_TRITON_HELP}\n${methodHelp(TRITON_METHODS)}\n${optionsHelp('none')}`,
   info: `onnx-explain info MODEL [--shape DIMS] [--layers [--feed NAME=FILE]]
 
 Prints the model's inputs, outputs, opsets, op histogram and the ops without a backward rule.
@@ -171,7 +180,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
 ${VIS_HELP}
 ${RUN_HELP}
 ${methodHelp(methodNames)}
-${COMMON_OPTIONS}
+${optionsHelp('run')}
 
 Perturbation methods (occlusion, feature ablation and permutation, Shapley values, KernelShap, LIME; batched
 forwards; a progress bar on a terminal):
@@ -208,7 +217,7 @@ channel-summed maps, 1-D inputs per-position bar plots.
   --out FIG.png         the figure
 ${VIS_HELP}
 ${RUN_HELP}
-${COMMON_OPTIONS}`,
+${optionsHelp('run')}`,
   rewrite: `onnx-explain rewrite MODEL --method M --out AUG.onnx [options]
 
 Saves the augmented graph as a standalone ONNX model. Inputs: the model's inputs and 'seed'
@@ -219,7 +228,7 @@ reference inputs 'baseline:<input>'.
 
   --out AUG.onnx        where to write the augmented model (must differ from MODEL)
   --shape DIMS          input shape, e.g. 1,3,224,224 (needed when the model's sizes are dynamic)
-  --zero-baseline       reference methods: the zero reference is built into the graph (no 'baseline' input)
+  --zero-baseline       ${Object.keys(methods).filter((m) => methods[m].reference).join(', ')}: the zero reference is built into the graph (no 'baseline' input)
 
 Loop methods save the graph one optimisation step runs (README: "Saved loop graphs"):
   rewrite MODEL --method maximize (--target K | --layer NAME --channel C) [--lp-weight W --p P
@@ -227,8 +236,8 @@ Loop methods save the graph one optimisation step runs (README: "Saved loop grap
   rewrite --classifier D --generator G --method cdeepex|xgems [--generator-feed NAME=FILE] --out AL.onnx
       z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient
       (∂/∂z), D's logits, G(z)
-${methodHelp(SAVED_METHODS)}
-${COMMON_OPTIONS}`,
+${methodHelp([...SAVED_METHODS, ...Object.keys(LOOP_GRAPHS)])}
+${optionsHelp('saved')}`,
 });
 
 const COMMON_FLAGS = {
