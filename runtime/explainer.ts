@@ -770,7 +770,9 @@ export class Explainer {
   }
 
   /** Grad-CAM's layer where none is given (defaultCamLayer) for the tensor `options` explain, at one input row shape. */
-  async camLayer(rowDims: number[], options: AttributeRequest = {}): Promise<string | undefined> {
+  async camLayer(rowDims: number[], options: Pick<AttributeRequest, 'output' | 'explainSoftmax' | 'method' | 'onehotAxis' | 'feeds'> = {}): Promise<string | undefined> {
+    // A `layer` (or any other attribute option) changes nothing here: the default is what it names.
+    checkKnown('camLayer', options, { output: true, explainSoftmax: true, method: true, onehotAxis: true, feeds: true });
     const { from } = this.resolveOutput(options.output, options.explainSoftmax, options.method);
     const prepared = await this.prepare(rowDims, options.onehotAxis, options.feeds);
     return defaultCamLayer(prepared.view, prepared.facts, prepared.batchDynamic, from, this.input.name)?.layer;

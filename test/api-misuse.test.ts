@@ -78,10 +78,12 @@ test('load, explain, maximize, filterSensitivity and visualize refuse unknown op
   assert.throws(() => visualize({ columns: [{ title: 't', attributions: row }] }, { outlier_perc: 1 } as unknown as VisualizeOptions), /visualize: unknown option 'outlier_perc'/);
 });
 
-test('graph, maximizationGraph, tritonConfig and folderCache refuse unknown option names as attribute and maximize do (graph({ metod }) built the plain gradient graph, maximizationGraph({ lpweight }) one without the Lp term); explain without a probe names it', async () => {
+test('graph, camLayer, maximizationGraph, tritonConfig and folderCache refuse unknown option names as attribute and maximize do (graph({ metod }) built the plain gradient graph, maximizationGraph({ lpweight }) one without the Lp term); explain without a probe names it', async () => {
   const ex = await Explainer.load(fx.model);
   const rowDims = x.dims.slice(1);
   await fails(() => ex.graph(rowDims, { metod: 'deeplift' } as never), /graph: unknown option 'metod'/, 'graph');
+  // camLayer({ layer: 'x' }) named the default layer as if 'x' were it.
+  await fails(() => ex.camLayer(rowDims, { layer: 'x' } as never), /^camLayer: unknown option 'layer' \(options: output, explainSoftmax, method, onehotAxis, feeds\)$/, 'camLayer');
   await fails(() => maximizationGraph(ex, { target: 1, lpweight: 1 } as unknown as MaximizeOptions, rowDims), /maximizationGraph: unknown option 'lpweight'/, 'maximizationGraph');
   const model = await ex.graph(rowDims);
   assert.throws(() => tritonConfig({ name: 'm', model, maxBatchSize: 4, max_batch_size: 8 } as unknown as TritonSpec), /tritonConfig: unknown option 'max_batch_size'/);
