@@ -174,7 +174,7 @@ test('joint noise tunnel: smoothgrad of each input equals the mean of joint grad
   const ex = await Explainer.load(MODEL, { wrt: 'all' });
   const samples = 4;
   const r = await ex.attribute(inputs, { target, noiseTunnel: 'smoothgrad', samples, noiseStd: 0.2, seed: 3 });
-  const noisy = { signal: noisyCopies(inputs.signal, samples, 0.2, 3), tabular: noisyCopies(inputs.tabular, samples, 0.2, 4) };
+  const noisy = { signal: noisyCopies(inputs.signal, samples, 0.2, 3), tabular: noisyCopies(inputs.tabular, samples, 0.2, 3, 1) };
   const g = await ex.attribute({ signal: { data: noisy.signal, dims: [12, 2, 12] }, tabular: { data: noisy.tabular, dims: [12, 5] } }, { target: target.flatMap((t) => Array(samples).fill(t)) });
   for (const name of ['signal', 'tabular'] as const) {
     const per = inputs[name].data.length / 3;

@@ -45,7 +45,7 @@ test('GradientShap = a loop of gradients at b + α(x̃ − b) times (x̃ − b) 
   const target = fx.meta.target;
   const [samples, noiseStd, seed] = [4, 0.1, 5];
   const noisy = noisyCopies(fx.input, samples, noiseStd, seed);
-  const next = uniform(seed + 1);
+  const next = uniform(seed, 1);
   const want = new Float32Array(N * F);
   const deltas: number[] = [];
   const logits = await tensorValues(ex, { data: noisy, dims: [N * samples, F] }, 'output');
@@ -88,7 +88,7 @@ test('with a layer: LayerDeepLiftShap = the mean of layer DeepLIFT per baseline;
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-5, `delta ${delta}`);
   const [samples, seed] = [3, 8];
   const noisy = noisyCopies(fx.input, samples, 0, seed);
-  const next = uniform(seed + 1);
+  const next = uniform(seed, 1);
   const per = size / N;
   const want = new Float32Array(size);
   const atX = await tensorValues(ex, { data: noisy, dims: [N * samples, F] }, layer);

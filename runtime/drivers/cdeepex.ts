@@ -65,6 +65,9 @@ const PENALTY_MAX = 1e4;
 const STALL_LIMIT = 8;
 /** Seeded prior samples ranked as restart points. */
 const ANCHORS = 64;
+/** `normals`' streams of one seed: the z0 search's starts take 0 … starts − 1, then the kicks off a stall, then the restart anchors. */
+const KICK_STREAMS = 1 << 16;
+const ANCHOR_STREAM = 1 << 20;
 /** ρ of the rows that probe a logit difference's gradient: its h² term is then below float32's resolution. */
 const PROBE_RHO = 1e-20;
 
@@ -86,7 +89,7 @@ export async function reconstruct(g: ContrastGraphs, image: Float32Array, o: Sea
     const own = toGenerated(g, image);
     for (let r = 0; r < rows; r++) target.set(own, r * P);
     const feeds = { [io.target]: floatTensor(target, [rows, ...g.generatedRow]) };
-    const z = normals(rows * L, o.seed + done);
+    const z = normals(rows * L, o.seed, done);
     const loop = new AdamLoop(g.reconstruction, g.latent, floatTensor(z, [rows, ...g.latentRow]), { ...ADAM_DEFAULTS, lr: o.lr }, io);
     for (let t = 1; t <= o.reconstructionSteps; t++) {
       const out = await loop.next(feeds, o.progress && t % 25 === 0 ? [io.loss] : []);
@@ -282,7 +285,7 @@ async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o
     if (moved === 0) {
       // Stalled on a kink of the piecewise-linear network (no decrease along −∇ for any step): a
       // small seeded perturbation moves the next solve off it.
-      const kick = normals(current.length, o.seed + outer);
+      const kick = normals(current.length, o.seed, KICK_STREAMS + outer);
       current = current.map((v, k) => v + 1e-2 * (1 + Math.abs(v)) * kick[k]);
     }
     const l = await p.logits(current);
@@ -316,7 +319,7 @@ async function augmentedLagrangian(p: ConstrainedProblem, start: Float32Array, o
  */
 async function restartPoints(p: ConstrainedProblem, o: SearchOptions): Promise<Float32Array[]> {
   const L = p.z0.length;
-  const samples = normals(ANCHORS * L, o.seed + 7919);
+  const samples = normals(ANCHORS * L, o.seed, ANCHOR_STREAM);
   const ranked: { z: Float32Array; key: number }[] = [];
   for (let k = 0; k < ANCHORS; k++) {
     const z = samples.slice(k * L, (k + 1) * L);

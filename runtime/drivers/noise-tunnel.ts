@@ -46,14 +46,14 @@ export function noiseStdOption(options: AttributeOptions, fallback: number): Noi
  * x_r + σ_r·z with σ_r = noise·(max x_r − min x_r), or the `stdevs` given, and z standard normal, drawn
  * in that order by Box–Muller, z = √(−2 ln(1 − u₁))·cos(2π u₂), from the seeded uniform generator of runtime/random.ts.
  */
-export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number): Float32Array {
-  return noisyStream(x, samples, noise, seed)(x.dims[0] * samples);
+export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number, stream = 0): Float32Array {
+  return noisyStream(x, samples, noise, seed, stream)(x.dims[0] * samples);
 }
 
 /** noisyCopies' copies in order, the next `count` at each call (so many samples of a large input are never held at once). */
-export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number): (count: number) => Float32Array {
+export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number, stream = 0): (count: number) => Float32Array {
   const per = x.data.length / x.dims[0];
-  const next = uniform(seed);
+  const next = uniform(seed, stream);
   const sigmas = Array.from({ length: x.dims[0] }, (_, r) => {
     if (typeof noise !== 'number') return noise.stdevs;
     const row = x.data.subarray(r * per, (r + 1) * per);
@@ -104,7 +104,7 @@ export function noiseTunnel(inner: Driver): Driver {
       const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
       const noisy = ex.explained.map((input, k) => {
         const t = values[input.name];
-        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, (options.seed ?? 0) + k) };
+        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, options.seed ?? 0, k) };
       });
       // A baseline with one row per input row goes with each of that row's samples.
       const sampleRows = (b: TensorInput | undefined, rows: number[]) => {

@@ -100,7 +100,7 @@ export const gradientShap: Driver = {
     const n = x.dims[0];
     const seed = options.seed ?? 0;
     const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noise, seed);
-    const next = uniform(seed + 1);
+    const next = uniform(seed, 1);
     const draws = Array.from({ length: n * samples }, () => ({ k: Math.floor(next() * dist.dims[0]), alpha: next() }));
     const explained = await outputSeed(ex, x, options);
     const { from, seed: weights } = explained;
