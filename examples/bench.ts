@@ -1,9 +1,7 @@
 /**
  * Attribution cost relative to a plain forward run of the same model, measured in one process.
  *
- *   npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
- *                 [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--threads N [--cpu-time]]
- *                 [--provider cpu|webgpu|cuda] [--profile] [--no-latent] [--no-captum]
+ *   npm run bench [-- options]   (USAGE below)
  *
  * Models: the default torchvision exports (eval mode, BatchNorm folded into Conv, opset 13) with
  * random weights, written once into bench-cache/ by models/export_torchvision.py. Without Python's
@@ -63,6 +61,18 @@ const FALLBACK: BenchModel = {
     return 'built with examples/resnet18.ts (BatchNormalization kept)';
   },
 };
+
+const USAGE = `npm run bench [-- --models resnet18,resnet50,mobilenet_v2] [--methods gradient,deeplift|all]
+              [--batches 1,8] [--baselines zero,shared,per-row] [--runs N] [--threads N [--cpu-time]]
+              [--provider cpu|webgpu|cuda] [--profile] [--no-latent] [--no-captum]`;
+/** USAGE's flags; another one (a misspelling) or --help prints USAGE instead of starting a long run. */
+const VALUE_FLAGS = ['--models', '--methods', '--batches', '--baselines', '--runs', '--threads', '--provider'];
+const SWITCHES = ['--cpu-time', '--profile', '--no-latent', '--no-captum'];
+const stray = process.argv.slice(2).filter((a, k, all) => a.startsWith('-') && !VALUE_FLAGS.includes(a) && !SWITCHES.includes(a) && !VALUE_FLAGS.includes(all[k - 1]));
+if (stray.length) {
+  console.error(`${stray.includes('--help') || stray.includes('-h') ? '' : `bench: unknown option ${stray.join(', ')}\n`}${USAGE}`);
+  process.exit(stray.every((a) => a === '--help' || a === '-h') ? 0 : 1);
+}
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);

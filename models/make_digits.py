@@ -148,7 +148,9 @@ def main():
     readme = f"""# Demo model: digits CNN
 
 A small CNN for sklearn's 8x8 handwritten digits (1797 images, 10 classes), used by
-`examples/demo.ts` (`npm run demo`). Regenerate (deterministic, CPU, a few seconds):
+`examples/demo.ts` (`npm run demo`). Regenerate (seeded: the same files on every run on one
+machine; another CPU's float kernels change the trained weights' last bits, which training
+amplifies, so the model may differ from the committed one by a few hundredths; CPU, a few seconds):
 
     /usr/bin/python3 models/make_digits.py
 

@@ -1039,6 +1039,9 @@ def write(name, build, shape, inputs=lambda r, shape: r.randn(*shape)):
 
 def main():
     only = set(sys.argv[1:])
+    unknown = only - {name for name, *_ in MODELS}
+    if unknown:
+        sys.exit("make_exporters.py: no model named %s (models: %s)" % (", ".join(sorted(unknown)), ", ".join(name for name, *_ in MODELS)))
     if not only:
         shutil.rmtree(OUT_ROOT, ignore_errors=True)
     for name, *spec in MODELS:

@@ -139,4 +139,6 @@ def clip_prompts():
 
 if __name__ == "__main__":
     import sys
+    if sys.argv[1:] and sys.argv[1:] != ["clip"]:
+        sys.exit("make_multi_input.py: give clip, or nothing for all (got %r)" % " ".join(sys.argv[1:]))
     {"clip": clip_prompts}.get(" ".join(sys.argv[1:]), main)()

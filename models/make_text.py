@@ -1181,4 +1181,7 @@ def write_lookup_models():
 
 if __name__ == "__main__":
     import sys
-    {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model, "hashed": write_hashed_model, "lookups": write_lookup_models}.get(" ".join(sys.argv[1:]), main)()
+    parts = {"past": write_past_model, "bags": write_bag_models, "eos": write_eos_model, "bart": write_bart_model, "hashed": write_hashed_model, "lookups": write_lookup_models}
+    if sys.argv[1:] and " ".join(sys.argv[1:]) not in parts:
+        sys.exit("make_text.py: give one of %s, or nothing for all (got %r)" % (", ".join(parts), " ".join(sys.argv[1:])))
+    parts.get(" ".join(sys.argv[1:]), main)()

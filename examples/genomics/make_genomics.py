@@ -31,7 +31,9 @@ import torch
 import torch.nn as nn
 
 warnings.filterwarnings("ignore")
-torch.set_num_threads(2)
+# One thread and deterministic kernels (as models/make_digits.py): the same weights on every run on one machine.
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = 20160401
