@@ -4,7 +4,7 @@
 Generates one-hot DNA sequences with embedded GATA / CAGATG motifs, trains a small
 Conv1d classifier, exports it to ONNX and writes a small held-out test set.
 
-Run from the repository root (deterministic; about a minute on 2 CPU cores):
+Run from the repository root (deterministic on one machine; about 2 minutes on one CPU core):
 
     /usr/bin/python3 examples/genomics/make_genomics.py
 
