@@ -7,7 +7,7 @@ import { channelSum } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
-import { makeFolder } from '../runtime/node/files';
+import { checkOutput, makeFolder, writeJsonFile } from '../runtime/node/files';
 import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
 import { intFlag, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
@@ -75,12 +75,10 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ExplainError(`--retries: '${p.flags.get('retries')}' is not a non-negative integer`);
     return v;
   };
-  const written = OUTPUTS.map((f) => path.resolve(dir, f));
   const generatorFeeds = feeds(p.flags.get('generator-feed') as string | undefined, '--generator-feed');
-  for (const own of [classifier, generator, inputFile, ...feedFiles(p, 'generator-feed')]) {
-    if (written.includes(path.resolve(own))) throw new ExplainError(`--out-dir ${dir} would overwrite the input file ${own}`);
-  }
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new ExplainError(`--out-dir: ${dir} exists and is not a folder`);
+  // By the files' identity: an --out-dir that links to the input's folder would overwrite it.
+  for (const f of OUTPUTS) checkOutput(path.join(dir, f), '--out-dir', [classifier, generator, inputFile, ...feedFiles(p, 'generator-feed')]);
   const preprocess = preprocessFlag(p, 'none', ['torchvision', 'tf', 'none']);
   const arr = readNpy(inputFile);
   if (arr.dtype === 'int64') throw new ExplainError(`${inputFile}: int64 array given, the input must be float`);
@@ -101,7 +99,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     constraints: { llh: c.llh, llh_true: c.llh[trueClass], llh_probe: c.llh[probe], equality: c.equality, inequality: method === 'cdeepex' ? c.inequality : undefined, satisfied: c.satisfied },
     iterations: r.iterations,
   };
-  fs.writeFileSync(path.join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
+  writeJsonFile(path.join(dir, 'result.json'), result, 1);
   const dims = r.generatedZ0.dims;
   if (dims.length === 4) {
     const layout = imageLayout(dims);
@@ -124,5 +122,5 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const said = scores && argmax(scores);
   if (said !== undefined && said !== trueClass) console.log(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
   console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);
-  console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => fs.existsSync(path.join(dir, f))).join(',')}}`);
+  console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => f !== 'contrast.png' || dims.length === 4).join(',')}}`);
 }

@@ -1,7 +1,7 @@
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
-import { checkOutput, writeFileAtomic } from '../runtime/node/files';
+import { checkOutput, writeJsonFile } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
@@ -113,7 +113,7 @@ export async function filters(p: Parsed): Promise<void> {
   }
   if (json) {
     const plain = { ...report, rows: report.rows.map((r) => ({ ...r, means: Array.from(r.means), occluded: r.occluded?.map((o) => ({ ...o, change: Array.from(o.change) })) })) };
-    writeFileAtomic(json, new TextEncoder().encode(`${JSON.stringify(plain, null, 1)}\n`));
+    writeJsonFile(json, plain, 1);
     console.log(`wrote ${json}`);
   }
 }

@@ -1,8 +1,7 @@
-import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
-import { checkOutput } from '../runtime/node/files';
+import { checkOutput, writeJsonFile } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { progressBar } from '../runtime/node/progress-bar';
@@ -105,7 +104,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
     writePng(png, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
   }
   const record = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
-  fs.writeFileSync(json, `${JSON.stringify(record)}\n`);
+  writeJsonFile(json, record);
   const unit = options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`;
   const series = [{ y: r.objective, label: 'objective (with regularisers)' }, { y: r.activation, label: options.target !== undefined ? unit : 'mean activation' }];
   writePng(plot, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));

@@ -1278,6 +1278,9 @@ export async function modelBytes(given: ModelInputSource): Promise<string | Uint
 
 /** A Blob (a File from an <input>) or a fetch Response as its bytes; anything else as it is. */
 async function fetchedBytes<T>(given: T | Blob | Response): Promise<T | Uint8Array> {
+  // A path or bytes before the global Response is read: in Node that loads undici, whose WebAssembly
+  // start-up aborts the process under a virtual-memory limit (ulimit -v) or --jitless.
+  if (typeof given !== 'object' || given === null || given instanceof ArrayBuffer || ArrayBuffer.isView(given)) return given as T;
   if (typeof Blob !== 'undefined' && given instanceof Blob) return new Uint8Array(await given.arrayBuffer());
   if (typeof Response !== 'undefined' && given instanceof Response) {
     if (!given.ok) throw new ExplainError(`the model's response${given.url ? ` from ${given.url}` : ''} is HTTP ${given.status}${given.statusText ? ` ${given.statusText}` : ''}, not the model`);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
@@ -95,6 +96,43 @@ test('contrast: user mistakes are one-line errors and no input file is touched',
   assert.equal(r.err.length, 1, r.err.join('|'));
   assert.match(r.err[0], /the input image holds NaN at flat index 40; only finite values can be explained/);
   assert.equal(snapshot([D, G, sample]), before);
+});
+
+// result.json and OUT.objective.json were written with a plain writeFileSync (through a link, into a FIFO: a
+// hang after the search), and --out-dir was compared with the inputs as path strings (a link to the input's folder overwrote it).
+test('contrast and maximize write result.json and OUT.objective.json as their other files: a link is replaced, not written through; an --out-dir linked to the input\'s folder and a FIFO in place of an output are refused before the search', async () => {
+  const home = path.join(tmp, 'links');
+  fs.mkdirSync(home);
+  const user = path.join(home, 'user.txt');
+  fs.writeFileSync(user, 'the user\'s file');
+  const out = path.join(home, 'c');
+  fs.mkdirSync(out);
+  fs.symlinkSync(user, path.join(out, 'result.json'));
+  const args = ['contrast', '--classifier', D, '--generator', G, '--true', '3', '--probe', '8', '--steps', '20', '--max-outer', '2'];
+  const r = await runCli([...args, '--input', sample, '--out-dir', out]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.is(fs.readFileSync(user, 'utf8'), 'the user\'s file');
+  assert.ok(JSON.parse(fs.readFileSync(path.join(out, 'result.json'), 'utf8')).method === 'cdeepex');
+  const inputs = path.join(home, 'inputs');
+  fs.mkdirSync(inputs);
+  const z0 = path.join(inputs, 'z0.npy');
+  fs.copyFileSync(sample, z0);
+  fs.symlinkSync(inputs, path.join(home, 'inputs-link'));
+  const before = snapshot([z0]);
+  const linked = await runCli([...args, '--input', z0, '--out-dir', path.join(home, 'inputs-link')]);
+  assert.equal([linked.code, linked.err], [1, [`onnx-explain: error: --out-dir ${path.join(home, 'inputs-link', 'z0.npy')} is the same file as ${z0} and would overwrite it`]]);
+  assert.equal(snapshot([z0]), before);
+  const fifo = path.join(home, 'f');
+  fs.mkdirSync(fifo);
+  execFileSync('mkfifo', [path.join(fifo, 'result.json')]);
+  const blocked = await runCli([...args, '--input', sample, '--out-dir', fifo]);
+  assert.equal([blocked.code, blocked.err], [1, [`onnx-explain: error: --out-dir ${path.join(fifo, 'result.json')}: is not a regular file (a FIFO, device or socket)`]]);
+  const base = path.join(home, 'max');
+  fs.symlinkSync(user, `${base}.objective.json`);
+  const m = await runCli(['maximize', D, '--target', '3', '--stages', '1', '--steps', '2', '--out', `${base}.npy`]);
+  assert.is(m.code, 0, m.err.join('|'));
+  assert.is(fs.readFileSync(user, 'utf8'), 'the user\'s file');
+  assert.not.ok(fs.lstatSync(`${base}.objective.json`).isSymbolicLink());
 });
 
 test('contrast --generator-feed holds a conditional generator\'s other inputs (a class label, a scalar); rewrite takes it too; without it the error says how', async () => {

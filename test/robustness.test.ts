@@ -46,6 +46,18 @@ function run(args: string[]): { status: number | null; lines: string[] } {
   return { status: r.status, lines: r.stderr.split('\n').filter((l) => l.trim()) };
 }
 
+// Reading the global Response (is the model a fetch Response?) loads Node's undici, whose WebAssembly
+// start-up aborted every command under a virtual-memory limit below about 12 GB (HPC login nodes).
+test('under a virtual-memory limit (ulimit -v 6 GB) info, attribute and the API run', () => {
+  const api = `require(${JSON.stringify(path.resolve(__dirname, '../runtime'))}).Explainer.load(${JSON.stringify(CNN)}).then(() => console.log(1))`;
+  const limited = (command: string) => spawnSync('bash', ['-c', `ulimit -v 6000000; ${command}`], { encoding: 'utf8', timeout: 120_000 });
+  for (const command of [`"${process.execPath}" "${BIN}" info "${CNN}"`, `"${process.execPath}" "${BIN}" attribute "${CNN}" --input "${X}" --method deeplift --no-cache --out "${at('limited.npy')}"`, `"${process.execPath}" -e '${api}'`]) {
+    const r = limited(command);
+    assert.is(r.status, 0, `${command}: ${r.stderr}`);
+    assert.is(r.stderr, '', command);
+  }
+});
+
 const ints = (name: string, ints: (number | string)[]): AttributeProto => ({ name, type: 7, ints: ints as never });
 const cases: [string, AttributeProto, string, RegExp][] = [
   ['Conv pads 2^63−1', ints('pads', Array(4).fill('9223372036854775807')), 'Conv', /\(Conv, opset 11\): pads \[.*\] must be integers in \[0, 2147483647\]/],

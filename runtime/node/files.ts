@@ -131,6 +131,11 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   }
 }
 
+/** A JSON file (one value, a final newline) written as writeFileAtomic writes. */
+export function writeJsonFile(file: string, value: unknown, space?: number): void {
+  writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(value, null, space)}\n`));
+}
+
 /** Removes the temporary files writeFileAtomic left in `dir` for `names` (a process killed between writing and renaming), where that process is gone. */
 export function removeStaleTemporaries(dir: string, names: Set<string>): void {
   const gone = (pid: number) => {
