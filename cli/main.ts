@@ -306,17 +306,15 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
 }
 
 function reportError(e: unknown): number {
-  if (e instanceof ExplainError) {
-    console.error(`onnx-explain: error: ${e.message}`);
-    return 1;
-  }
-  const { code, path: file } = (e ?? {}) as NodeJS.ErrnoException;
-  if (code && file) {
-    console.error(`onnx-explain: error: ${fileError(e, file).message}`);
-    return 1;
-  }
-  console.error(`onnx-explain: error: ${firstLine(e)}`);
-  return 2;
+  const { code, path: file, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  const [message, status] = e instanceof ExplainError ? [e.message, 1]
+    : code && file ? [fileError(e, file).message, 1]
+    // process.cwd() of a folder deleted under the process: relative paths name nothing.
+    : syscall === 'uv_cwd' ? ['the working folder no longer exists: run from an existing folder or give absolute paths', 1]
+    : [firstLine(e), 2];
+  // A progress bar on a terminal ends without a newline: the error line replaces it.
+  console.error(`${process.stderr.isTTY ? '\r\x1b[K' : ''}onnx-explain: error: ${message}`);
+  return status;
 }
 
 export function modelArg(p: Parsed, command: string): string {

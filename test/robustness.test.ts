@@ -58,6 +58,24 @@ test('under a virtual-memory limit (ulimit -v 6 GB) info, attribute and the API 
   }
 });
 
+// A relative --out from a deleted working folder failed with exit code 2 ('ENOENT: …, uv_cwd'); on a terminal
+// the error line was appended to the progress bar's ('… 3/4onnx-explain: error: …').
+test('a deleted working folder is one error line, status 1; on a terminal the error line replaces the progress bar', () => {
+  const gone = at('gone');
+  fs.mkdirSync(gone);
+  const r = spawnSync('bash', ['-c', `cd "${gone}" && rmdir "${gone}" && "${process.execPath}" "${BIN}" attribute "${CNN}" --input "${X}" --out rel.npy`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal([r.status, r.stderr], [1, 'onnx-explain: error: the working folder no longer exists: run from an existing folder or give absolute paths\n']);
+  const folder = at('tty-inputs');
+  fs.mkdirSync(folder);
+  const row = readNpy(X);
+  const per = row.data.length / row.dims[0];
+  for (const k of [1, 2, 3]) writeNpy(path.join(folder, `a${k}.npy`), (row.data as Float32Array).slice(0, per), [1, ...row.dims.slice(1)]);
+  fs.copyFileSync(X, path.join(folder, 'zz.npy'));
+  const tty = spawnSync('script', ['-qc', `"${process.execPath}" "${BIN}" attribute "${CNN}" --input-dir "${folder}" --out-dir "${at('tty-out')}" --batch-size 1 --method integrated-gradients --steps 4000 --no-cache > /dev/null`, '/dev/null'], { encoding: 'utf8', timeout: 120_000 });
+  const screen = tty.stdout;
+  assert.match(screen, /\] 3\/4\x1b\[K\r\x1b\[Konnx-explain: error: .*zz\.npy: holds 3 rows/, JSON.stringify(screen.slice(-200)));
+});
+
 const ints = (name: string, ints: (number | string)[]): AttributeProto => ({ name, type: 7, ints: ints as never });
 const cases: [string, AttributeProto, string, RegExp][] = [
   ['Conv pads 2^63−1', ints('pads', Array(4).fill('9223372036854775807')), 'Conv', /\(Conv, opset 11\): pads \[.*\] must be integers in \[0, 2147483647\]/],
