@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +10,7 @@ import { GraphView, shapeConstant } from '../rewriter/graph-view';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { firstLine, runError } from '../runtime/run-errors';
-import { readRegularFile, writeFileAtomic } from '../runtime/node/files';
+import { checkOutput, readRegularFile, writeFileAtomic } from '../runtime/node/files';
 import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { centralDifferences } from './support/central';
@@ -269,6 +270,33 @@ test('runError: load-time rejections of the model\'s nodes become one-line error
 });
 
 // ---- files ------------------------------------------------------------------------------------
+// The temporary file renamed over an output had mode 0666 & ~umask and the writer as owner: a 0600 result became 0644.
+test('an output that replaces a file keeps its mode, and written by root its owner', () => {
+  const out = at('private.npy');
+  fs.writeFileSync(out, 'old');
+  fs.chmodSync(out, 0o600);
+  const root = process.getuid?.() === 0;
+  if (root) fs.chownSync(out, 65534, 65534);
+  const r = run(['attribute', CNN, '--input', X, '--out', out]);
+  assert.is(r.status, 0, r.lines.join('\n'));
+  const st = fs.statSync(out);
+  assert.is(st.mode & 0o777, 0o600);
+  if (root) assert.equal([st.uid, st.gid], [65534, 65534]);
+  assert.ok(st.size > 3, 'replaced');
+  // A file the process may not write (access(2) says so; root may write any) is refused, before the work and when written, as cp refuses it.
+  // The fs module object itself (the import's namespace has getters only), which files.ts reads through.
+  const nodeFs = require('fs') as typeof fs;
+  const access = nodeFs.accessSync;
+  nodeFs.accessSync = () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); };
+  try {
+    assert.throws(() => checkOutput(out, '--out', []), /^--out .*private\.npy: permission denied \(the file is read-only: make it writable or remove it\)$/);
+    assert.throws(() => writeFileAtomic(out, new Uint8Array(1)), /private\.npy: permission denied \(the file is read-only/);
+  } finally {
+    nodeFs.accessSync = access;
+  }
+  assert.is(fs.statSync(out).size, st.size, 'kept');
+});
+
 test('--out that is a symbolic or hard link to the input, model or baseline is refused; the file is untouched', async () => {
   fs.copyFileSync(X, at('baseline.npy'));
   fs.symlinkSync(X, at('sym-to-input.npy'));
@@ -301,6 +329,14 @@ test('a FIFO as model or input is refused at once (no hang); folders and special
   execFileSync('mkfifo', [at('fifo.npy')]);
   await cliFails(['attribute', CNN, '--input', X, '--out', at('fifo.npy')], /--out .*fifo\.npy: is not a regular file/);
   assert.ok(fs.lstatSync(at('fifo.npy')).isFIFO(), 'the FIFO is still there');
+  // A UNIX socket cannot be opened at all (ENXIO): it said 'cannot be used (ENXIO)'.
+  const server = net.createServer().listen(at('sock'));
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    await cliFails(['info', at('sock')], /sock: is not a regular file \(a FIFO, device or socket\)$/);
+  } finally {
+    server.close();
+  }
 });
 
 test('--out in a missing folder: the folder is created and the result written', async () => {

@@ -9,6 +9,7 @@ export function fileError(e: unknown, file: string): ExplainError {
   const why: Record<string, string> = {
     ENOENT: 'file not found', EISDIR: 'is a directory', ENOTDIR: 'a folder on the path is a file', EACCES: 'permission denied', EPERM: 'permission denied',
     ELOOP: 'too many symbolic links', ENAMETOOLONG: 'name too long', ENOSPC: 'no space left on the device', EROFS: 'read-only file system', EMFILE: 'too many open files',
+    EFBIG: 'larger than the file-size limit (ulimit -f)', EDQUOT: 'disk quota exceeded', ENXIO: 'is not a regular file (a FIFO, device or socket)',
   };
   return e instanceof ExplainError ? e : new ExplainError(`${file}: ${why[code ?? ''] ?? `cannot be used (${code ?? (e as Error)?.message ?? e})`}`);
 }
@@ -76,6 +77,7 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
   if (!target) return;
   if (target.isDirectory()) throw new ExplainError(`${flag} ${out}: is a directory`);
   if (!target.isFile()) throw new ExplainError(`${flag} ${out}: is not a regular file (a FIFO, device or socket)`);
+  replacedFile(out, `${flag} ${out}`);
   for (const input of inputs) {
     if (!input) continue;
     let st: fs.Stats;
@@ -110,15 +112,18 @@ export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6
 /**
  * Writes a file through a temporary file in the same folder (made if missing), flushed to the disk,
  * and a rename: a reader never sees half a file, nor does one after a power loss, and a link at
- * `file` is replaced, never written through.
+ * `file` is replaced, never written through. A file it replaces keeps its mode (and, written by
+ * root, its owner), and one the process may not write is refused, as `cp` and `numpy.save` refuse it.
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
+  const old = replacedFile(file);
   try {
     makeFolder(dir);
     const fd = fs.openSync(tmp, 'wx');
     try {
+      if (old) keepOwnership(fd, old);
       writeFully(fd, bytes);
       fs.fsyncSync(fd);
     } finally {
@@ -129,6 +134,29 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     fs.rmSync(tmp, { force: true });
     throw fileError(e, file);
   }
+}
+
+/** The regular file (not a link) writeFileAtomic would replace, after checking the process may write it. */
+function replacedFile(file: string, label = file): fs.Stats | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) return undefined;
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+  } catch {
+    throw new ExplainError(`${label}: permission denied (the file is read-only: make it writable or remove it)`);
+  }
+  return st;
+}
+
+/** The replaced file's permission bits, and as root its owner, on the new one. */
+function keepOwnership(fd: number, old: fs.Stats): void {
+  fs.fchmodSync(fd, old.mode & 0o7777);
+  if (process.getuid?.() === 0) fs.fchownSync(fd, old.uid, old.gid);
 }
 
 /** A JSON file (one value, a final newline) written as writeFileAtomic writes. */
