@@ -81,7 +81,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     chunk.forEach((f, k) => outputs(f).forEach((out, i) => {
       const t = parts[i];
       const size = t.data.length / rows.length;
-      checkOutput(out, '--out-dir', [path.join(inDir, f), ...protect]);
+      checkOutput(out, '--out-dir', [path.join(inDir, f), ...protect], false);
       writeNpy(out, t.data.slice(k * size, (k + 1) * size), [1, ...t.dims.slice(1)]);
     }));
     bar?.(start + chunk.length, todo.length);

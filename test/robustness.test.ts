@@ -270,6 +270,21 @@ test('runError: load-time rejections of the model\'s nodes become one-line error
 });
 
 // ---- files ------------------------------------------------------------------------------------
+// Only folder mode removed them: a `rewrite` or `attribute --out` killed while writing left a hidden temporary file for good.
+test('a write killed between its temporary file and the rename leaves that file; the next run writing that output removes it', () => {
+  const hook = at('sigint-at-fsync.js');
+  fs.writeFileSync(hook, "const fs = require('fs'); const fsync = fs.fsyncSync; fs.fsyncSync = () => process.kill(process.pid, 'SIGINT');");
+  const out = at('killed', 'aug.onnx');
+  const args = [BIN, 'rewrite', CNN, '--method', 'deeplift', '--out', out];
+  const killed = spawnSync(process.execPath, ['--require', hook, ...args], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(killed.signal, 'SIGINT', killed.stderr);
+  const left = fs.readdirSync(at('killed'));
+  assert.ok(left.length === 1 && /^\.aug\.onnx\.tmp-\d+-[0-9a-f]+$/.test(left[0]), String(left));
+  const again = run(args.slice(1));
+  assert.is(again.status, 0, again.lines.join('\n'));
+  assert.equal(fs.readdirSync(at('killed')), ['aug.onnx']);
+});
+
 // The temporary file renamed over an output had mode 0666 & ~umask and the writer as owner: a 0600 result became 0644.
 test('an output that replaces a file keeps its mode, and written by root its owner', () => {
   const out = at('private.npy');

@@ -62,12 +62,14 @@ export function readRegularFile(file: string): Buffer {
  * folder exists or can be made (the nearest existing ancestor is a folder; it is made when the file
  * is written, so a command that fails leaves no folder behind), no folder or special file is in its
  * place, and it is not the same file as one of `inputs` (compared by device and inode, so symbolic
- * and hard links count).
+ * and hard links count). The temporary files of an earlier write of `out` whose process was killed
+ * are removed (`sweep`: folder mode sweeps its folder once).
  */
-export function checkOutput(out: string, flag: string, inputs: (string | undefined)[]): void {
+export function checkOutput(out: string, flag: string, inputs: (string | undefined)[], sweep = true): void {
   let existing = path.dirname(path.resolve(out));
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
   if (!fs.statSync(existing).isDirectory()) throw new ExplainError(`${flag} ${out}: cannot create its folder (${existing} is a file)`);
+  if (sweep) removeStaleTemporaries(path.dirname(path.resolve(out)), new Set([path.basename(out)]));
   let target: fs.Stats | undefined;
   try {
     target = fs.statSync(out);
