@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
 import { encodeModel } from '../rewriter/proto';
@@ -63,8 +64,16 @@ export async function exportTriton(p: Parsed): Promise<void> {
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
   const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
-  writeFileAtomic(modelFile, encodeModel(aug));
-  writeFileAtomic(configFile, new TextEncoder().encode(config));
+  // A write that fails (a full disk) takes the folders it made with it: no half repository is left.
+  const made: string[] = [];
+  for (let d = path.resolve(path.dirname(modelFile)); !fs.existsSync(d); d = path.dirname(d)) made.push(d);
+  try {
+    writeFileAtomic(modelFile, encodeModel(aug));
+    writeFileAtomic(configFile, new TextEncoder().encode(config));
+  } catch (e) {
+    if (made.length) fs.rmSync(made[made.length - 1], { recursive: true, force: true });
+    throw e;
+  }
   console.log(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
   noteShapeSetters(ex);
 }

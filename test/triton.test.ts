@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as ort from 'onnxruntime-node';
 import * as path from 'path';
@@ -129,5 +130,14 @@ test('export-triton: a gradient method has no baseline input; bad names and batc
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// A write that failed (a full disk, a file-size limit) left REPO/NAME/1/ behind, empty or with the model but no config.
+test('export-triton whose write fails leaves no folder behind', () => {
+  const repo = path.join(dir, 'limited', 'repo');
+  const r = spawnSync('bash', ['-c', `ulimit -f 8; "${process.execPath}" "${path.resolve(__dirname, '../../bin/onnx-explain.js')}" export-triton "${loadFixture('cnn_maxpool').model}" --out "${repo}"`], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^onnx-explain: error: .*model\.onnx: larger than the file-size limit \(ulimit -f\)\n$/);
+  assert.not.ok(fs.existsSync(path.join(dir, 'limited')), 'the folders it made are gone');
+});
 
 test.run();
