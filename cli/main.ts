@@ -276,6 +276,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function runCommand(command: string, rest: string[]): Promise<number> {
+  // Node decodes arguments as UTF-8, other bytes as U+FFFD: a path with them would name another file.
+  const mangled = rest.find((a) => a.includes('\uFFFD'));
+  if (mangled !== undefined) throw new ExplainError(`argument '${mangled}' holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on: rename the file to a UTF-8 name`);
   if (command === '--version' || command === '-V') {
     console.log(ownManifest().version);
     return 0;

@@ -114,6 +114,15 @@ test('folder mode errors: output folder = input folder, no inputs, --input with 
   writeNpy(at('mixed', 'b.npy'), rows[0], [1, ...rowDims]);
   await cliFailsWith(['attribute', fx.model, '--input-dir', at('mixed'), '--out-dir', at('o3')], /--input-dir .*mixed: a\.npy \[1,3,5,5\] and b\.npy \[1,3,16,16\] differ in shape, and one batch needs one shape \(--batch-size 1 runs each alone\)$/, protect);
   assert.not.ok(fs.existsSync(at('o3')), 'no output folder left');
+  // A name that is not UTF-8 read as 'b\uFFFD.npy', which names no file: the input was skipped without a word ("wrote 1 attribution files").
+  fs.mkdirSync(at('latin1'));
+  writeNpy(at('latin1', 'a.npy'), rows[0], [1, ...rowDims]);
+  fs.writeFileSync(Buffer.concat([Buffer.from(at('latin1', 'b')), Buffer.from([0xe9]), Buffer.from('.npy')]), fs.readFileSync(at('latin1', 'a.npy')));
+  await cliFailsWith(['attribute', fx.model, '--input-dir', at('latin1'), '--out-dir', at('o4')], /--input-dir .*latin1: the name of 'b\uFFFD\.npy' holds bytes that are not UTF-8, which Node cannot open: rename it$/, protect);
+  // The same bytes in an argument (--out b\xe9.npy wrote b\uFFFD.npy, another file).
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${path.resolve(__dirname, '../../bin/onnx-explain.js')}" attribute "${fx.model}" --input "${at('latin1', 'a.npy')}" --out "${at('o5')}/b"$'\\xe9'.npy`], { encoding: 'utf8' });
+  assert.equal([r.status, r.stderr.trim().replace(/'.*'/, "'…'")], [1, "onnx-explain: error: argument '…' holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on: rename the file to a UTF-8 name"]);
+  assert.not.ok(fs.existsSync(at('o5')));
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
