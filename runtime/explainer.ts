@@ -953,7 +953,8 @@ export class Explainer {
           const written = await createSession(sessionModel(model), this.provider, (w) => this.warnOnce(w), { options: { ...this.sessionOptions, optimizedModelFilePath: optimized }, level: info.level, parallel: info.parallel })
             .then((writer) => writer.release().then(() => true), () => false);
           // A writer that failed (a full disk, a folder whose access check passes only for root) leaves
-          // the graph uncached, its partial file to the cache's trim; the session below reports the model's own errors.
+          // the graph uncached, and no partial file; the session below reports the model's own errors.
+          if (!written) this.cache!.store.discardOptimized?.(optimized);
           if (written) {
             // Read as written: optimising the optimised graph again changes nothing but the time to open it.
             await this.cache!.store.put(cacheKey!, { model: optimized, info: { ...info, level: 'disabled' } });

@@ -18,6 +18,8 @@ export interface GraphCache {
    * undefined when the storage cannot be written.
    */
   optimizedPath?(key: string): string | undefined;
+  /** Removes what onnxruntime left at an optimizedPath where its session failed (a full disk: a partial file). */
+  discardOptimized?(file: string): void;
   /**
    * What probing a model found for one input shape (runtime/probe.ts encodeProbe), so that a later
    * run skips the probe's runs too. Optional: without them every process probes.

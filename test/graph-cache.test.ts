@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
@@ -204,6 +205,12 @@ test('a cache folder onnxruntime cannot write its optimised graph to (a full dis
   const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, options);
   assert.equal(Array.from(r.attributions.data), Array.from(fresh.attributions.data));
   assert.not.ok(fs.readdirSync(dir).some((f) => f.endsWith('.onnx')), 'no entry stored');
+  // Where onnxruntime writes part of the file and fails (a disk filling up; a file-size limit), the part
+  // stayed (a 16 KB <key>.optimized-PID-hex per run), left to a trim that never runs on a full disk.
+  const limited = tempDir('cache-limited');
+  const r2 = spawnSync('bash', ['-c', `ulimit -f 16; "${process.execPath}" "${path.resolve(__dirname, '../../bin/onnx-explain.js')}" attribute "${fx.model}" --input "${path.join(path.dirname(fx.model), 'input.npy')}" --method deeplift --cache-dir "${limited}" --out "${path.join(limited, 'a.npy')}"`], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r2.status, 0, r2.stderr);
+  assert.equal(fs.readdirSync(limited).filter((f) => /optimized/.test(f)), [], 'no partial optimised graph left');
 });
 
 test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {

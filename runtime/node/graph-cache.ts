@@ -186,6 +186,9 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
         // As for graphs: the next run probes again.
       }
     },
+    discardOptimized(file) {
+      fs.rmSync(file, { force: true });
+    },
     optimizedPath(key) {
       try {
         makeFolder(dir);
