@@ -1,10 +1,11 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer, folderCache, loadModel } from '../runtime';
-import { defaultCacheLimit } from '../runtime/node/graph-cache';
+import { defaultCacheDir, defaultCacheLimit } from '../runtime/node/graph-cache';
 import type { GraphCache } from '../runtime/graph-cache';
 import { decodeProbe, encodeProbe, probeFacts } from '../runtime/probe';
 import { encodeModel } from '../rewriter/proto';
@@ -333,6 +334,24 @@ test('the model is identified by the bytes parsed: a model file replaced between
   assert.equal(Array.from(first.attributions.data), Array.from((await (await Explainer.load(mlp.model)).attribute(mlp.input, request)).attributions.data));
   const later = await (await Explainer.load(file, { cache: store })).attribute(mlp.input, request);
   assert.equal(Array.from(later.attributions.data), Array.from((await (await Explainer.load(next)).attribute(mlp.input, request)).attributions.data));
+});
+
+test('the default cache folder: $ONNX_EXPLAIN_CACHE_DIR, else an absolute $XDG_CACHE_HOME (a relative one is ignored, as the XDG spec says), else ~/.cache', () => {
+  const saved = { ...process.env };
+  try {
+    delete process.env.ONNX_EXPLAIN_CACHE_DIR;
+    process.env.XDG_CACHE_HOME = '/var/cache/me';
+    assert.is(defaultCacheDir(), '/var/cache/me/onnx-explain');
+    process.env.XDG_CACHE_HOME = 'relative';
+    assert.is(defaultCacheDir(), path.join(os.homedir(), '.cache', 'onnx-explain'));
+    process.env.ONNX_EXPLAIN_CACHE_DIR = '/tmp/mine';
+    assert.is(defaultCacheDir(), '/tmp/mine');
+  } finally {
+    for (const k of ['ONNX_EXPLAIN_CACHE_DIR', 'XDG_CACHE_HOME']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  }
 });
 
 test.run();

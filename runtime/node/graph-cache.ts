@@ -19,7 +19,9 @@ export function defaultCacheDir(): string {
   const home = os.homedir();
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'onnx-explain');
   if (process.platform === 'win32') return path.join(process.env.LOCALAPPDATA ?? path.join(home, 'AppData', 'Local'), 'onnx-explain');
-  return path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'onnx-explain');
+  // The XDG spec: a relative $XDG_CACHE_HOME is invalid and ignored (it made a folder wherever the command ran).
+  const xdg = process.env.XDG_CACHE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(home, '.cache'), 'onnx-explain');
 }
 
 const sha256 = (data: string | Uint8Array) => crypto.createHash('sha256').update(data).digest('hex');
