@@ -1223,7 +1223,7 @@ export class Explainer {
     if (baseline) {
       const dims = [...baseline.dims];
       const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, k) => d === c[k]);
-      if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: ${what} has shape [${dims}]; expected one row [1, ${rowDims}] or the input's shape [${x.dims}]`);
+      if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: ${what} has shape [${dims}]; expected one row [${[1, ...rowDims]}] or the input's shape [${x.dims}]`);
       if (b.length !== dims.reduce((a, d) => a * d, 1)) throw new ExplainError(`${this.label}: ${what} has ${b.length} values but shape [${dims}]`);
       requireFinite(b, `${this.label}: ${what}`);
       if (same(dims, x.dims)) return floatTensor(b, x.dims);

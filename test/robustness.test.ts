@@ -371,7 +371,7 @@ test('values that used to be read as something else are refused: empty targets, 
   await cliFails(['attribute', CNN, '--input', X, '--method', 'lrp-epsilon', '--epsilon', '0x10'], /--epsilon: '0x10' is not a finite number/);
   // Also for methods that run the model once and never split the rows (fuzz seed 1363).
   for (const method of ['layer-activation', 'gradient']) await cliFails(['attribute', CNN, '--input', X, '--method', method, '--layer', '/body/body.1/Relu_output_0', '--internal-batch-size', '0'], /internalBatchSize: 0 is not a positive integer/);
-  await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('baseline-extra-axis.npy')], /baseline has shape \[3,16,16,1\]; expected one row \[1, 3,16,16\]/);
+  await cliFails(['attribute', CNN, '--input', X, '--method', 'deeplift', '--baseline', at('baseline-extra-axis.npy')], /baseline has shape \[3,16,16,1\]; expected one row \[1,3,16,16\]/);
   await cliFails(['attribute', CNN, '--input', X, '--target', '1', '--target', '2'], /option --target is given twice/);
   await cliFails(['attribute', CNN, '--input', X, '--method', 'gradient', '--baseline', X], /method 'gradient' takes no baseline/);
   // Captum's LayerActivation has no baseline either (fuzz seed 1323: it was accepted and ignored).
