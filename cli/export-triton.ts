@@ -64,14 +64,23 @@ export async function exportTriton(p: Parsed): Promise<void> {
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
   const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
-  // A write that fails (a full disk) takes the folders it made with it: no half repository is left.
+  // A write that fails (a full disk) takes the files and folders it made with it: no half repository
+  // is left (the folders only where empty: another export may be writing into them).
   const made: string[] = [];
   for (let d = path.resolve(path.dirname(modelFile)); !fs.existsSync(d); d = path.dirname(d)) made.push(d);
+  const newModel = !fs.existsSync(modelFile);
   try {
     writeFileAtomic(modelFile, encodeModel(aug));
     writeFileAtomic(configFile, new TextEncoder().encode(config));
   } catch (e) {
-    if (made.length) fs.rmSync(made[made.length - 1], { recursive: true, force: true });
+    if (newModel) fs.rmSync(modelFile, { force: true });
+    for (const d of made) {
+      try {
+        fs.rmdirSync(d);
+      } catch {
+        break;
+      }
+    }
     throw e;
   }
   console.log(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);

@@ -27,7 +27,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { int, intFlag, intList, intsFlag, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
+import { int, intFlag, intList, intsFlag, nonUtf8Argument, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
 import { captions, checkFigure, drawingFlag, explainedLabel, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
@@ -277,7 +277,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runCommand(command: string, rest: string[]): Promise<number> {
   // Node decodes arguments as UTF-8, other bytes as U+FFFD: a path with them would name another file.
-  const mangled = rest.find((a) => a.includes('\uFFFD'));
+  const mangled = rest.some((a) => a.includes('\uFFFD')) ? nonUtf8Argument() : undefined;
   if (mangled !== undefined) throw new ExplainError(`argument '${mangled}' holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on: rename the file to a UTF-8 name`);
   if (command === '--version' || command === '-V') {
     console.log(ownManifest().version);

@@ -361,7 +361,9 @@ export function sideRowDims(inputs: ModelInput[], explained: ModelInput, rowDims
     }
     // onnxruntime would refuse it naming the probe's one row: say it of the feed as given.
     if (rows && !input.rankUnknown && (rows.dims.length !== input.dims.length || input.dims.some((d, k) => k > 0 && d > 0 && rows.dims[k] !== d))) {
-      fail(`${label}: --feed ${input.name} has shape [${data.dims}]; input '${input.name}' takes [${input.dims.map((d, k) => (d > 0 ? d : input.params[k] ?? (k === 0 ? 'N' : '?')))}]`);
+      // As the model declares it: an input without a batch axis is viewed with one (its params' first).
+      const declared = input.unbatched ? input.unbatched.map((d, k) => (d > 0 ? d : input.params[k + 1] ?? '?')) : input.dims.map((d, k) => (d > 0 ? d : input.params[k] ?? (k === 0 ? 'N' : '?')));
+      fail(`${label}: --feed ${input.name} has shape [${data.dims}]; input '${input.name}' takes [${declared}]`);
     }
     out[input.name] = rows ? rows.dims.slice(1) : input.dims.slice(1).map((d, k) => {
       if (d > 0) return d;

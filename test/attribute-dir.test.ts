@@ -123,6 +123,11 @@ test('folder mode errors: output folder = input folder, no inputs, --input with 
   const r = spawnSync('bash', ['-c', `"${process.execPath}" "${path.resolve(__dirname, '../../bin/onnx-explain.js')}" attribute "${fx.model}" --input "${at('latin1', 'a.npy')}" --out "${at('o5')}/b"$'\\xe9'.npy`], { encoding: 'utf8' });
   assert.equal([r.status, r.stderr.trim().replace(/'.*'/, "'…'")], [1, "onnx-explain: error: argument '…' holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on: rename the file to a UTF-8 name"]);
   assert.not.ok(fs.existsSync(at('o5')));
+  // U+FFFD written as UTF-8 is a name like any other (a tensor named so, a file): refused only where the bytes were not UTF-8.
+  const replacement = at('latin1', 'c\uFFFD.npy');
+  fs.copyFileSync(at('latin1', 'a.npy'), replacement);
+  const ok = spawnSync(process.execPath, [path.resolve(__dirname, '../../bin/onnx-explain.js'), 'attribute', fx.model, '--input', replacement, '--out', at('o6.npy')], { encoding: 'utf8' });
+  assert.is(ok.status, 0, ok.stderr);
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -147,6 +147,8 @@ test('--wrt all with a float input without a batch axis (a policy\'s observation
   assert.equal(notes, ["<bytes>: --wrt all: input 'c' [3] has no batch axis: it is fed as it is for every row, not explained (--unbatched explains the model as one sample)"]);
   const g = await ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 1, feeds: { c: { data: Float32Array.from(b.slice(0, 3)), dims: [3] } } });
   assert.equal(Array.from(g.attributions.data), [0, 1].flatMap(() => W.slice(3).map(Math.fround)));
+  // Named as the model declares it, not as the library views it (with a row axis: 'c_rows,3').
+  await rejects(() => ex.attribute({ data: Float32Array.from(a), dims: [2, 3] }, { target: 1, feeds: { c: { data: new Float32Array(4), dims: [4] } } }), /: --feed c has shape \[4\]; input 'c' takes \[3\]$/);
 });
 
 test('an input not fed gets zeros (floats) with a note naming it', async () => {

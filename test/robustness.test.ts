@@ -310,6 +310,21 @@ test('an output that replaces a file keeps its mode, and written by root its own
     nodeFs.accessSync = access;
   }
   assert.is(fs.statSync(out).size, st.size, 'kept');
+  // Where the mode or owner cannot be copied (a root without CAP_CHOWN, a user namespace, vfat) the output is written all the same (it failed after the work);
+  // a read-only file system is named so; a drop folder one may write but not list is no reason to refuse (the stale-temporary sweep reads it).
+  const failing = (code: string) => () => { throw Object.assign(new Error(code), { code }); };
+  const saved = { fchmodSync: nodeFs.fchmodSync, fchownSync: nodeFs.fchownSync, accessSync: nodeFs.accessSync, readdirSync: nodeFs.readdirSync };
+  try {
+    Object.assign(nodeFs, { fchmodSync: failing('EPERM'), fchownSync: failing('EINVAL') });
+    writeFileAtomic(out, new Uint8Array([7]));
+    assert.equal(Array.from(fs.readFileSync(out)), [7]);
+    Object.assign(nodeFs, { accessSync: failing('EROFS') });
+    assert.throws(() => checkOutput(out, '--out', []), /^--out .*private\.npy: read-only file system$/);
+    Object.assign(nodeFs, { accessSync: saved.accessSync, readdirSync: failing('EACCES') });
+    checkOutput(out, '--out', []);
+  } finally {
+    Object.assign(nodeFs, saved);
+  }
 });
 
 test('--out that is a symbolic or hard link to the input, model or baseline is refused; the file is untouched', async () => {

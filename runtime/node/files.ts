@@ -149,16 +149,25 @@ function replacedFile(file: string, label = file): fs.Stats | undefined {
   if (!st.isFile()) return undefined;
   try {
     fs.accessSync(file, fs.constants.W_OK);
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw fileError(e, label);
     throw new ExplainError(`${label}: permission denied (the file is read-only: make it writable or remove it)`);
   }
   return st;
 }
 
-/** The replaced file's permission bits, and as root its owner, on the new one. */
+/**
+ * The replaced file's permission bits, and as root its owner, on the new one, where the file
+ * system and the process's rights allow (a root without CAP_CHOWN, a user namespace, vfat):
+ * otherwise the new file keeps its own, as `sed -i` leaves it.
+ */
 function keepOwnership(fd: number, old: fs.Stats): void {
-  fs.fchmodSync(fd, old.mode & 0o7777);
-  if (process.getuid?.() === 0) fs.fchownSync(fd, old.uid, old.gid);
+  try {
+    fs.fchmodSync(fd, old.mode & 0o7777);
+    if (process.getuid?.() === 0) fs.fchownSync(fd, old.uid, old.gid);
+  } catch {
+    // The output is written all the same.
+  }
 }
 
 /** A JSON file (one value, a final newline) written as writeFileAtomic writes. */
@@ -176,7 +185,14 @@ export function removeStaleTemporaries(dir: string, names: Set<string>): void {
       return (e as NodeJS.ErrnoException).code === 'ESRCH';
     }
   };
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    // Missing, or a drop folder one may write but not list: nothing to sweep.
+    return;
+  }
+  for (const f of entries) {
     const m = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/.exec(f);
     if (m && names.has(m[1]) && gone(Number(m[2]))) fs.rmSync(path.join(dir, f), { force: true });
   }
