@@ -1,3 +1,4 @@
+import { isUtf8 } from 'buffer';
 import * as fs from 'fs';
 import { ExplainError } from '../rewriter/errors';
 import { givenNormalization, Normalization, Preprocess, presetNormalization } from '../runtime/image';
@@ -86,7 +87,6 @@ export function normalizationOf(p: Parsed, preprocess: Preprocess, channels: num
   return given ? givenNormalization(given, preprocess, channels, label) : presetNormalization(preprocess, channels);
 }
 
-
 /**
  * The first argument of this process whose bytes are not UTF-8 (Node gives it with U+FFFD in their
  * place), read from Linux's /proc; undefined where every one is, or /proc cannot tell. An argument
@@ -104,7 +104,7 @@ export function nonUtf8Argument(): string | undefined {
     if (k < raw.length && raw[k] !== 0) continue;
     const bytes = raw.subarray(start, k);
     start = k + 1;
-    if (!Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes)) return bytes.toString('utf8');
+    if (!isUtf8(bytes)) return bytes.toString('utf8');
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
@@ -35,7 +36,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
     // Files, and links to files: a folder named x.npy is no input.
     const isFile = (f: string) => fs.statSync(path.join(inDir, f), { throwIfNoEntry: false })?.isFile();
     // A name that is not UTF-8 reads with U+FFFD in place of its bytes, which names no file: it was skipped without a word.
-    const mangled = fs.readdirSync(inDir, { encoding: 'buffer' }).find((b) => /\.(npy|png|jpe?g)$/i.test(b.toString('utf8')) && !Buffer.from(b.toString('utf8'), 'utf8').equals(b));
+    const mangled = fs.readdirSync(inDir, { encoding: 'buffer' }).find((b) => /\.(npy|png|jpe?g)$/i.test(b.toString('utf8')) && !isUtf8(b));
     if (mangled) throw new ExplainError(`--input-dir ${inDir}: the name of '${mangled.toString('utf8')}' holds bytes that are not UTF-8, which Node cannot open: rename it`);
     names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f) && isFile(f)).sort();
   } catch (e) {
