@@ -35,10 +35,12 @@ export async function attributeDir(p: Parsed): Promise<void> {
   try {
     // Files, and links to files: a folder named x.npy is no input.
     const isFile = (f: string) => fs.statSync(path.join(inDir, f), { throwIfNoEntry: false })?.isFile();
+    const entries = fs.readdirSync(inDir, { encoding: 'buffer' });
+    const inputs = entries.filter((b) => /\.(npy|png|jpe?g)$/i.test(b.toString('utf8')));
     // A name that is not UTF-8 reads with U+FFFD in place of its bytes, which names no file: it was skipped without a word.
-    const mangled = fs.readdirSync(inDir, { encoding: 'buffer' }).find((b) => /\.(npy|png|jpe?g)$/i.test(b.toString('utf8')) && !isUtf8(b));
+    const mangled = inputs.find((b) => !isUtf8(b));
     if (mangled) throw new ExplainError(`--input-dir ${inDir}: the name of '${mangled.toString('utf8')}' holds bytes that are not UTF-8, which Node cannot open: rename it`);
-    names = fs.readdirSync(inDir).filter((f) => /\.(npy|png|jpe?g)$/i.test(f) && isFile(f)).sort();
+    names = inputs.map((b) => b.toString('utf8')).filter(isFile).sort();
   } catch (e) {
     throw fileError(e, inDir);
   }

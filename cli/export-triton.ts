@@ -6,7 +6,7 @@ import { lookupTable } from '../rewriter/lookup-table';
 import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
-import { checkOutput, writeFileAtomic } from '../runtime/node/files';
+import { checkOutput, missingFolders, writeFileAtomic } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
 import { intFlag, Parsed } from './args';
 import { checkMethodFlags, commonOptions, modelArg, modelOptions, noteShapeSetters, shapeArg } from './main';
@@ -66,8 +66,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
   // A write that fails (a full disk) takes the files and folders it made with it: no half repository
   // is left (the folders only where empty: another export may be writing into them).
-  const made: string[] = [];
-  for (let d = path.resolve(path.dirname(modelFile)); !fs.existsSync(d); d = path.dirname(d)) made.push(d);
+  const made = missingFolders(path.dirname(modelFile)).reverse();
   const newModel = !fs.existsSync(modelFile);
   try {
     writeFileAtomic(modelFile, encodeModel(aug));

@@ -203,8 +203,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const hyper = { ...ADAM_DEFAULTS, lr: o.lr ?? ADAM_DEFAULTS.lr, beta1: o.beta1 ?? ADAM_DEFAULTS.beta1, beta2: o.beta2 ?? ADAM_DEFAULTS.beta2 };
   const steps = o.steps ?? 20;
   const growth = o.growth ?? 1.3;
-  const stepsAt = (k: number) => Math.round(steps * growth ** Math.max(0, k - Math.ceil(stages / 2) + 1));
-  const perStage = Array.from({ length: stages }, (_, k) => stepsAt(k));
+  const perStage = Array.from({ length: stages }, (_, k) => Math.round(steps * growth ** Math.max(0, k - Math.ceil(stages / 2) + 1)));
   const total = perStage.reduce((a, b) => a + b, 0);
   const terms = regularizers(o, dims);
   const sides = Array.from({ length: stages }, (_, k) => sizeAt(k)).flat();
@@ -248,7 +247,7 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
     const feeds = { [io.seed]: floatTensor(obj.seedAt(atShape), [1, ...atShape.slice(1)]), ...ex.sideFeeds(initial, o.feeds) };
     const result = await withLoopSession(ex, key, build, async (session) => {
       const loop = new AdamLoop(session, ex.input.name, initial, hyper, io);
-      for (let t = 0; t < stepsAt(k); t++) {
+      for (let t = 0; t < perStage[k]; t++) {
         const out = await loop.next(feeds, [io.objective, io.activation]);
         objective.push((await hostData(out[io.objective]))[0]);
         activation.push((await hostData(out[io.activation]))[0]);

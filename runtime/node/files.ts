@@ -97,15 +97,20 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
  * never returns where a pseudo file system refuses the first (under /proc).
  */
 export function makeFolder(dir: string): void {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) {
+  for (const d of missingFolders(dir)) {
     try {
       fs.mkdirSync(d);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
+}
+
+/** `dir` and its ancestors that do not exist, the topmost first. */
+export function missingFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  return missing;
 }
 
 /** A temporary file's suffix: the pid and a random part (processes of two containers writing one folder may have one pid). */
