@@ -506,7 +506,10 @@ async function info(p: Parsed): Promise<void> {
   const merged = inputs.some((i) => /use_cache/i.test(i.name)) && !ex.inputs.some((i) => /use_cache/i.test(i.name));
   const role = (i: ModelInput) => {
     // Token ids are read by the embedding Gather, which the explained view starts after.
-    if (ex.tokens?.ids.name === i.name) return `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    if (ex.tokens?.ids.name === i.name) {
+      const parts = ex.tokens.embedding.parts;
+      return parts ? `token ids: explained at their lookups ${parts.map((p) => `'${p.output}'`).join(', ')}, side by side as '${ex.input.name}' (--wrt ${i.name})` : `token ids: explained at the embedding output '${ex.input.name}' (--wrt ${i.name})`;
+    }
     const read = ex.inputs.find((e) => e.name === i.name);
     const categories = read?.categories;
     if (categories) return `a string column (categories ${categories.map((c) => `'${c}'`).join(', ')}): fed with --feed ${i.name}=FILE.json, a JSON list of strings (default: empty strings, in no category)`;

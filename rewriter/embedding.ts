@@ -1,6 +1,7 @@
 import { attrInt, attrTensorValues } from './attributes';
 import { GraphView } from './graph-view';
-import { isFloatType, ModelProto, NodeProto, tensorDims, toNumber, ValueInfoProto } from './proto';
+import { Emitter } from './emitter';
+import { isFloatType, ModelProto, NodeProto, tensorDims, TensorProto, toNumber, ValueInfoProto } from './proto';
 import { lookupTable } from './lookup-table';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
@@ -44,6 +45,12 @@ export interface Embedding {
   summed?: boolean;
   /** How many ids it tells apart: its table's rows (all its tables' where hashed). */
   rows: number;
+  /**
+   * Lookups of the ids that no node of the model joins (DeepFM's and Wide & Deep's linear and
+   * factor tables, two towers' tables), explained as one vector, their rows side by side:
+   * `output` is then a name of ours, and each part's output is its slice of that vector.
+   */
+  parts?: Embedding[];
 }
 
 /**
@@ -175,10 +182,13 @@ function selectStep(view: GraphView, n: NodeProto, indices: Map<string, IndexSte
   return test && [...base, { ...test, shift: shift.operand[0] }];
 }
 
-/** The initializer a Gather reads as its table: its data, or what a Cast to float of it reads (a float16 or bfloat16 table in a float model). */
+/**
+ * The initializer a Gather reads as its table: its data, through Identity nodes (torch's export of
+ * tied or copied weights) and a Cast to float (a float16 or bfloat16 table in a float model).
+ */
 function tableOf(view: GraphView, data: string): string | undefined {
-  const cast = view.producer.get(data);
-  const read = cast?.op_type === 'Cast' && !cast.domain && isFloatType(attrInt(cast, 'to', 0)) ? cast.input?.[0] ?? '' : data;
+  let read = data;
+  for (let p = view.producer.get(read); p && !p.domain && (p.op_type === 'Identity' || (p.op_type === 'Cast' && isFloatType(attrInt(p, 'to', 0)))); p = view.producer.get(read)) read = p.input?.[0] ?? '';
   return view.initializers.has(read) ? read : undefined;
 }
 
@@ -222,6 +232,15 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
       found.push({ output: out, lookups: parts as Lookup[], rows: parts.reduce((s, l) => s + l!.rows, 0), ...(summed ? { summed } : {}) });
     }
   }
+  // Every path of the ids goes through the explained vector: lookups that no join takes are put side by side.
+  const joined = new Set(found.flatMap((e) => (e.lookups.length > 1 ? e.lookups : [])));
+  const units = found.filter((e) => e.lookups.length > 1 || !joined.has(e.lookups[0]));
+  if (units.length > 1) {
+    const names = view.names();
+    let output = `${input}/embeddings`;
+    for (let k = 1; names.has(output); k++) output = `${input}/embeddings_${k}`;
+    found.push({ output, lookups: units.flatMap((e) => e.lookups), rows: units.reduce((s, e) => s + e.rows, 0), parts: units });
+  }
   return found.sort((a, b) => b.rows - a.rows);
 }
 
@@ -236,10 +255,16 @@ export function holdsTokenIds(view: GraphView, input: string): boolean {
   return readers.length > 0 && readers.every(discrete) && embeddingsOf(view, input).length > 0;
 }
 
-/** The dims of one id's vector: its table's row dims, or a hashed id's tables' widths summed. */
+/** The dims of one id's vector: its table's row dims, a hashed id's tables' widths summed, or its parts' lengths summed. */
 export function vectorDims(view: GraphView, embedding: Embedding): number[] {
+  if (embedding.parts) return [embedding.parts.reduce((s, p) => s + vectorLength(view, p), 0)];
   const dims = embedding.lookups.map((l) => tensorDims(view.initializers.get(l.table)!).slice(1));
   return dims.length > 1 && !embedding.summed ? [dims.reduce((s, d) => s + d[0], 0)] : dims[0];
+}
+
+/** How many values one id's vector holds. */
+export function vectorLength(view: GraphView, embedding: Embedding): number {
+  return vectorDims(view, embedding).reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -249,8 +274,28 @@ export function vectorDims(view: GraphView, embedding: Embedding): number[] {
  */
 export function cutAtEmbedding(view: GraphView, embedding: Embedding, indexInput: ValueInfoProto): ModelProto {
   const graph = view.graph;
-  const dim = [...(indexInput.type?.tensor_type?.shape?.dim ?? []), ...vectorDims(view, embedding).map((d) => ({ dim_value: d }))];
+  const ids = indexInput.type?.tensor_type?.shape?.dim ?? [];
+  const dim = [...ids, ...vectorDims(view, embedding).map((d) => ({ dim_value: d }))];
   const elemType = view.initializers.get(embedding.lookups[0].table)!.data_type;
   const input: ValueInfoProto = { name: embedding.output, type: { tensor_type: { elem_type: elemType, shape: { dim } } } };
-  return { ...view.model, graph: { ...graph, node: (graph.node ?? []).filter((n) => n.output?.[0] !== embedding.output), input: [input, ...(graph.input ?? [])] } };
+  const parts = embedding.parts ?? [embedding];
+  const cut = new Set(parts.map((p) => p.output));
+  const slices = embedding.parts ? partSlices(view, embedding, ids.length) : { nodes: [], initializers: [] };
+  const node = [...slices.nodes, ...(graph.node ?? []).filter((n) => !cut.has(n.output?.[0] ?? ''))];
+  return { ...view.model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...slices.initializers], input: [input, ...(graph.input ?? [])] } };
+}
+
+/** Each part of a joined embedding as its slice of the vector (a Gather of its columns), in its own row dims. */
+function partSlices(view: GraphView, embedding: Embedding, idsRank: number): { nodes: NodeProto[]; initializers: TensorProto[] } {
+  const em = Emitter.joining(view);
+  let at = 0;
+  for (const part of embedding.parts!) {
+    const length = vectorLength(view, part);
+    const columns = em.op('Gather', [embedding.output, em.constInt(Array.from({ length }, (_, k) => at + k))], { axis: idsRank });
+    const dims = vectorDims(view, part);
+    const shaped = dims.length === 1 ? columns : em.op('Reshape', [columns, em.constInt([...Array(idsRank).fill(0), ...dims])]);
+    em.rename(shaped, part.output);
+    at += length;
+  }
+  return { nodes: em.folded(), initializers: em.initializers };
 }

@@ -9,20 +9,27 @@ import { TensorData, DenseInput } from './tensors';
 export interface Tokens {
   ids: ModelInput;
   embedding: Embedding;
-  /** Each lookup's table, its rows `width` values long, read at the rows `index` gives for an id. */
-  tables: { name: string; values: Float32Array; rows: number; width: number; index: IndexStep[] }[];
+  /**
+   * The embedding's parts (itself, where no parts are joined), side by side in an id's vector: each
+   * lookup's table, its rows `width` values long, read at the rows `index` gives for an id; a part's
+   * tables summed, or side by side.
+   */
+  parts: { summed: boolean; tables: { name: string; values: Float32Array; rows: number; width: number; index: IndexStep[] }[] }[];
   /** Length of one embedding vector (the product of `rowDims`). */
   width: number;
   rowDims: number[];
 }
 
 export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embedding): Tokens {
-  const tables = embedding.lookups.map(({ table, rows, index }) => {
-    const t = view.initializers.get(table)!;
-    return { name: table, values: Float32Array.from(tensorArray(t)), rows, width: tensorDims(t).slice(1).reduce((a, b) => a * b, 1), index };
-  });
+  const parts = (embedding.parts ?? [embedding]).map((part) => ({
+    summed: !!part.summed,
+    tables: part.lookups.map(({ table, rows, index }) => {
+      const t = view.initializers.get(table)!;
+      return { name: table, values: Float32Array.from(tensorArray(t)), rows, width: tensorDims(t).slice(1).reduce((a, b) => a * b, 1), index };
+    }),
+  }));
   const rowDims = vectorDims(view, embedding);
-  return { ids, embedding, tables, width: rowDims.reduce((a, b) => a * b, 1), rowDims };
+  return { ids, embedding, parts, width: rowDims.reduce((a, b) => a * b, 1), rowDims };
 }
 
 /**
@@ -43,7 +50,7 @@ export function isTokenIds(tokens: Tokens, input: DenseInput): boolean {
  * baseline ids [K, L] (one row, one per row, or deeplift-shap's and gradient-shap's distribution).
  */
 export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, DenseInput> = {}, label = '', baselineTokens?: number | DenseInput): { x: TensorData; feeds: Record<string, DenseInput>; baseline?: TensorData } {
-  const { ids, tables, width, rowDims } = tokens;
+  const { ids, parts, width, rowDims } = tokens;
   if (!given?.data || !given.dims) throw new ExplainError(`${label}: input '${ids.name}' must be token ids with data and dims`);
   // A string column explained at its one-hot rows: its strings as their codes.
   const strings = ids.categories && Array.isArray(given.data) && typeof given.data[0] === 'string';
@@ -53,23 +60,26 @@ export function lookUp(tokens: Tokens, given: DenseInput, feeds: Record<string, 
   const values = Array.from(input.data as ArrayLike<number | bigint>, Number);
   const count = input.dims.reduce((a, b) => a * b, 1);
   if (values.length !== count) throw new ExplainError(`${label}: input '${ids.name}' has ${values.length} values but shape [${input.dims}] needs ${count}`);
-  // An id's vector: its rows of the tables, side by side (a hashed id's, CANINE's) or summed; its column on the
-  // ids' last axis picks a per-field offset.
+  // An id's vector: its rows of the tables, side by side (a hashed id's, CANINE's; unjoined lookups') or summed;
+  // its column on the ids' last axis picks a per-field offset.
   const columns = input.dims[input.dims.length - 1];
   const embed = (list: number[], what: string) => {
     const data = new Float32Array(list.length * width);
     list.forEach((id, k) => {
       let at = k * width;
-      for (const t of tables) {
-        const row = Number.isInteger(id) ? indexOf(t.index, id, k % columns) : -1;
-        const hashed = t.index.length ? ` (row ${row})` : '';
-        if (!Number.isInteger(row) || row < 0 || row >= t.rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${t.name}'${hashed} (${t.rows} rows)`);
-        const vector = t.values.subarray(row * t.width, (row + 1) * t.width);
-        if (tokens.embedding.summed) vector.forEach((v, e) => { data[at + e] += v; });
-        else {
-          data.set(vector, at);
-          at += t.width;
+      for (const { summed, tables } of parts) {
+        for (const t of tables) {
+          const row = Number.isInteger(id) ? indexOf(t.index, id, k % columns) : -1;
+          const hashed = t.index.length ? ` (row ${row})` : '';
+          if (!Number.isInteger(row) || row < 0 || row >= t.rows) throw new ExplainError(`${label}: ${what} ${id} is outside the embedding table '${t.name}'${hashed} (${t.rows} rows)`);
+          const vector = t.values.subarray(row * t.width, (row + 1) * t.width);
+          if (summed) vector.forEach((v, e) => { data[at + e] += v; });
+          else {
+            data.set(vector, at);
+            at += t.width;
+          }
         }
+        if (summed) at += tables[0].width;
       }
     });
     return data;

@@ -609,4 +609,69 @@ test('hash embeddings: two lookups of the same ids summed (word[ids mod 7] + wor
   assert.ok(relL2(d.tokenScores!.data, want.map((w) => w - base)) < 1e-6, 'DeepLIFT from token 4: each token\'s difference');
 });
 
+test('lookups of the same ids that no node joins (DeepFM\'s linear table [V, 1] and factor table [V, 4] at per-field offsets, a bias table [V], a [V, 2, 2] table read through an Identity) are one vector, their rows side by side: DeepLIFT sums to f(x) − f(baseline ids) of forwards; occlusion equals forwards on the occluded ids; info names the parts', async () => {
+  // y = [Σ_f lin[idx] + Σ_f bias[ids], tanh(Σ cube[ids])ᵀ·[1, −2] per field pair…, (Σ_f fac[idx])²]: every table moves with the ids (before, only the largest was explained, the others held at x).
+  const V = 12;
+  const values = (n: number, phase: number) => Array.from({ length: n }, (_, k) => Math.sin(k * 0.71 + phase));
+  const [lin, fac, bias, cube] = [values(V, 0.3), values(V * 4, 1.1), values(V, 2.3), values(V * 4, 0.7)];
+  const axes = (name: string, list: number[]) => ({ name, dims: [list.length], data_type: DataType.INT64, int64_data: list });
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 14 }],
+    graph: {
+      name: 'deepfm',
+      node: [
+        { op_type: 'Add', input: ['ids', 'offsets'], output: ['idx'] },
+        { op_type: 'Gather', input: ['lin', 'idx'], output: ['l'] },
+        { op_type: 'ReduceSum', input: ['l', 'a12'], output: ['ls'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Gather', input: ['bias', 'ids'], output: ['b'] },
+        { op_type: 'ReduceSum', input: ['b', 'a1'], output: ['bs'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Add', input: ['ls', 'bs'], output: ['wide'] },
+        { op_type: 'Unsqueeze', input: ['wide', 'a1'], output: ['wide1'] },
+        { op_type: 'Gather', input: ['fac', 'idx'], output: ['e'] },
+        { op_type: 'ReduceSum', input: ['e', 'a1'], output: ['es'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Mul', input: ['es', 'es'], output: ['fm'] },
+        { op_type: 'Identity', input: ['cube'], output: ['cube_tied'] },
+        { op_type: 'Gather', input: ['cube_tied', 'ids'], output: ['c'] },
+        { op_type: 'ReduceSum', input: ['c', 'a13'], output: ['cs'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Tanh', input: ['cs'], output: ['deep'] },
+        { op_type: 'Concat', input: ['wide1', 'deep', 'fm'], output: ['y'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
+      ],
+      initializer: [
+        axes('offsets', [0, 4, 8]), axes('a1', [1]), axes('a12', [1, 2]), axes('a13', [1, 3]),
+        { name: 'lin', dims: [V, 1], data_type: DataType.FLOAT, float_data: lin }, { name: 'fac', dims: [V, 4], data_type: DataType.FLOAT, float_data: fac },
+        { name: 'bias', dims: [V], data_type: DataType.FLOAT, float_data: bias }, { name: 'cube', dims: [V, 2, 2], data_type: DataType.FLOAT, float_data: cube },
+      ],
+      input: [valueInfo('ids', DataType.INT64, ['N', 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 7])],
+    },
+  });
+  const ex = await Explainer.load(model);
+  assert.equal([ex.input.name, ex.input.dims], ['ids/embeddings', [-1, 3, 1 + 1 + 4 + 4]]);
+  const ids = { data: BigInt64Array.of(3n, 0n, 2n, 1n, 3n, 0n), dims: [2, 3] };
+  const forward = async (data: BigInt64Array) => (await ex.attribute({ data, dims: [2, 3] }, { target: 0 })).outputs.y.data;
+  const fx = await forward(ids.data);
+  for (const target of [0, 2, 5]) {
+    const d = await ex.attribute(ids, { method: 'deeplift', target, baselineToken: 1 });
+    const f0 = await forward(new BigInt64Array(6).fill(1n));
+    [0, 1].forEach((n) => {
+      const sum = d.tokenScores!.data.subarray(n * 3, n * 3 + 3).reduce((s, v) => s + v, 0);
+      const want = fx[n * 7 + target] - f0[n * 7 + target];
+      assert.ok(Math.abs(sum - want) <= 1e-5 * Math.max(1, Math.abs(want)), `target ${target}, row ${n}: Σ ${sum} vs f(x) − f(x⁰) ${want}`);
+    });
+    const occ = await ex.attribute(ids, { method: 'occlusion', window: [1], baselineToken: 1, target });
+    for (const f of [0, 1, 2]) {
+      const y = await forward(BigInt64Array.from(ids.data, (v, k) => (k % 3 === f ? 1n : v)));
+      [0, 1].forEach((n) => {
+        const want = 10 * (fx[n * 7 + target] - y[n * 7 + target]);
+        assert.ok(Math.abs(occ.tokenScores!.data[n * 3 + f] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `occlusion, target ${target}, row ${n}, field ${f}`);
+      });
+    }
+  }
+  const dir = tempDir('deepfm');
+  const file = path.join(dir, 'deepfm.onnx');
+  fs.writeFileSync(file, model);
+  const info = await runCli(['info', file]);
+  assert.match(info.out.join('\n'), /token ids: explained at their lookups 'l', 'b', 'e', 'c', side by side as 'ids\/embeddings'/);
+});
+
 test.run();
