@@ -298,10 +298,16 @@ function topologicalOrder(graph: GraphProto, initializers: Map<string, TensorPro
   return order;
 }
 
-/** The node that computes `name`, past Identity copies (output names given by Identity nodes: tf2onnx, torch.onnx). */
+/**
+ * The node that computes `name`, past Identity copies (output names given by Identity nodes:
+ * tf2onnx, torch.onnx) and inference Dropouts' outputs (a copy there too; not their masks).
+ */
 export function producerPastCopies(view: GraphView, name: string): NodeProto | undefined {
   let n = view.producer.get(name);
-  while (n?.op_type === 'Identity') n = view.producer.get(n.input![0]);
+  while (n && !n.domain && (n.op_type === 'Identity' || (n.op_type === 'Dropout' && n.output![0] === name))) {
+    name = n.input![0];
+    n = view.producer.get(name);
+  }
   return n;
 }
 
