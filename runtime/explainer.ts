@@ -305,7 +305,7 @@ export class Explainer {
     // Token ids that a bag Loop over 1-D ids with offsets reads: the text is one sample.
     const bag = lookups.length && !unbatched ? flatBag(model, label) : undefined;
     if (bag) throw new ExplainError(`${label}: ${new GraphView(model, label).nodeLabel(bag.loop)} is torch's EmbeddingBag over 1-D token ids with offsets: the text holds the tokens of every bag, one sample; explain it with --unbatched (API: unbatched: true; logits [1, bags, classes], target BAG:CLASS), or export the model with 2-D ids [N, L] (offsets None), whose rows are explained as a batch`);
-    const readsInput = (e: Embedding) => original.inputs.some((i) => i.name === original.producer.get(e.output)?.input?.[1]);
+    const readsInput = (e: Embedding): boolean => e.parts?.every(readsInput) ?? original.inputs.some((i) => i.name === original.producer.get(e.output)?.input?.[1]);
     if (unbatched && lookups.some((e) => !readsInput(e))) throw new ExplainError(`${label}: --unbatched explains float inputs; the token ids '${chosen.inputs[0].name}' of a model without a batch axis are not supported (export it with one)`);
     const cut = [...chosen.embeddings].reduce((v, [ids, e]) => new GraphView(cutAtEmbedding(v, e, original.inputs.find((i) => i.name === ids)!), label), original);
     // Inputs without a batch axis get one of rows, fed one row for all (rewriter/batchless-inputs.ts).

@@ -311,11 +311,14 @@ test('filters and maximize take --unbatched: channel means of a layer with the s
 });
 
 /** ids [L] int64 → an embedding table [10, 3] → Tanh → mean over the tokens → · W [3, 2]: one text, no batch axis. */
-function oneText(): Uint8Array {
+/** y = mean_l tanh(table[ids_l]) · W; with `bias`, plus mean_l bias[ids_l] (a second table [10] the ids read). */
+function oneText(bias = false): Uint8Array {
   const em = new Emitter(13, DataType.FLOAT, 'text');
   const table = em.constFloat(Array.from({ length: 30 }, (_, k) => Math.sin(k + 1)), [10, 3]);
   const pooled = em.reduceMean(em.op('Tanh', [em.op('Gather', [table, 'ids'], { axis: 0 })]), [0], false);
-  em.rename(em.matmul(pooled, em.constFloat([0.5, -1, 2, 0.25, -0.75, 1.5], [3, 2])), 'y');
+  const y = em.matmul(pooled, em.constFloat([0.5, -1, 2, 0.25, -0.75, 1.5], [3, 2]));
+  const biases = em.constFloat(Array.from({ length: 10 }, (_, k) => Math.cos(k)), [10]);
+  em.rename(bias ? em.add(y, em.reduceMean(em.op('Gather', [biases, 'ids'], { axis: 0 }), [0], false)) : y, 'y');
   return encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 13 }], producer_name: 'onnx-explain tests',
     graph: { name: 'text', node: em.nodes, initializer: em.initializers, input: [valueInfo('ids', DataType.INT64, ['L'])], output: [{ name: 'y' }] },
@@ -332,6 +335,11 @@ test('--unbatched on token ids an embedding reads as they come (ids [L]): the lo
   assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
   const d = await ex.attribute({ data: BigInt64Array.from(ids.map(BigInt)), dims: [1, 4] }, { method: 'deeplift', target: 1, baselineToken: 0 });
   assert.ok(Math.abs(d.delta![0]) < 1e-6, `delta ${d.delta![0]}`);
+  // A second table the ids read as they come (a bias per id) joins the first, side by side: ∂y/∂bias row = 1/L.
+  const two = await (await Explainer.load(oneText(true), { unbatched: true })).attribute({ data: BigInt64Array.from(ids.map(BigInt)), dims: [1, 4] }, { target: 1 });
+  assert.equal(two.attributions.dims, [1, 4, 4]);
+  const wantTwo = ids.flatMap((_, l) => [...want.slice(l * 3, l * 3 + 3), 1 / 4]);
+  assert.ok(relL2(two.attributions.data, wantTwo) < 1e-6, `two tables: rel L2 ${relL2(two.attributions.data, wantTwo)}`);
 });
 
 test('CLIP zero-shot: prompts [K, 6] beside images [N, …] with logits [N, K] are fed whole for every image (N = K paired image n with prompt n alone); the gradient equals PyTorch autograd at N = 3 and 2', async () => {
