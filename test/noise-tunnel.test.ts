@@ -162,4 +162,14 @@ test('CLI: --noise-tunnel vargrad --samples --noise-std --seed equals the API; b
   }
 });
 
+test('the documented defaults: samples 5 and noiseStd 0.15 (a call without them equals one that gives them; other values differ)', async () => {
+  const fx = loadFixture('mlp');
+  const ex = await Explainer.load(fx.model);
+  const options = { method: 'gradient', target: fx.meta.target, noiseTunnel: 'smoothgrad', seed: 3 } as const;
+  const plain = (await ex.attribute(fx.input, options)).attributions.data;
+  assert.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 5, noiseStd: 0.15 })).attributions.data);
+  assert.not.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 6, noiseStd: 0.15 })).attributions.data);
+  assert.not.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 5, noiseStd: 0.1 })).attributions.data);
+});
+
 test.run();

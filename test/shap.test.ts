@@ -129,4 +129,14 @@ test('CLI: --method gradient-shap / deeplift-shap with a baseline distribution f
   assert.equal(bad.err, [`onnx-explain: error: ${fx.model}: baseline has shape [2,${F + 1}]; expected K rows of the input's row shape [K, ${F}]`]);
 });
 
+test('gradient-shap\'s documented defaults: 5 draws per row and noiseStd 0 (a call without them equals one that gives them; 5 deltas per row)', async () => {
+  const ex = await Explainer.load(fx.model);
+  const options = { method: 'gradient-shap', target: fx.meta.target, seed: 3, baseline: dist } as const;
+  const plain = await ex.attribute(fx.input, options);
+  const given = await ex.attribute(fx.input, { ...options, samples: 5, noiseStd: 0 });
+  assert.equal(plain.attributions.data, given.attributions.data);
+  assert.is(plain.delta!.length, 5 * N);
+  assert.not.equal(plain.attributions.data, (await ex.attribute(fx.input, { ...options, samples: 4 })).attributions.data);
+});
+
 test.run();

@@ -249,4 +249,14 @@ test('lime whose Lasso zeroes every coefficient of a row (scores varying by 10â
   assert.equal(notes, []);
 });
 
+test('the sampling methods\' documented defaults: shapley-value-sampling 25 orders, kernel-shap 25 and lime 50 coalitions (a call without samples equals one that gives them)', async () => {
+  const ex = await Explainer.load(fx.model);
+  for (const [method, samples] of [['shapley-value-sampling', 25], ['kernel-shap', 25], ['lime', 50]] as const) {
+    const options = { method, target, seed: 3, featureMask };
+    const plain = (await ex.attribute(fx.input, options)).attributions.data;
+    assert.equal(plain, (await ex.attribute(fx.input, { ...options, samples })).attributions.data, method);
+    assert.not.equal(plain, (await ex.attribute(fx.input, { ...options, samples: samples - 1 })).attributions.data, `${method}: ${samples - 1} samples differ`);
+  }
+});
+
 test.run();
