@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Explainer, patchMask } from '../runtime';
+import { AttributeOptions, Explainer, patchMask } from '../runtime';
 import { twinCnn } from './support/twin-cnn';
 import { shuffled, uniform } from '../runtime/random';
 import { loadFixture, relL2 } from './support/fixtures';
@@ -174,6 +174,29 @@ test('a channels-last image with patchMask(…, true) [1, H, W, 1]: its twin\'s 
   const last = await (await Explainer.load(twinCnn(true))).attribute({ data: hwc, dims: [1, h, w, 3] }, { method: 'feature-ablation', target: 0, featureMask: patchMask(h, w, 2, true) });
   assert.equal(patchMask(h, w, 2, true).dims, [1, h, w, 1]);
   last.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - first.attributions.data[(i % 3) * h * w + Math.floor(i / 3)]) < 1e-6, `feature ${i}`));
+});
+
+test('on y = Σ x each feature\'s attribution is x minus what replaced it: a per-row baseline row by row (feature ablation, occlusion, shapley-values, kernel-shap), a random fill inside each row\'s range, the other row\'s value for every group of a two-row permutation (never the identity order)', async () => {
+  const ex = await Explainer.load(tinyModel([6], 13, (em, x) => em.matmul(x, em.constFloat(Array(6).fill(1), [6, 1]))));
+  const x = { data: Float32Array.of(1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6), dims: [2, 6] };
+  const baseline = { data: Float32Array.of(0, 0, 0, 0, 0, 0, 7, 7, 7, 7, 7, 7), dims: [2, 6] };
+  const minus = (a: ArrayLike<number>, b: ArrayLike<number>) => Float32Array.from(a, (v, i) => v - b[i]);
+  const methods: AttributeOptions[] = [{ method: 'feature-ablation' }, { method: 'occlusion', window: [1] }, { method: 'shapley-values' }, { method: 'kernel-shap', samples: 200 }];
+  for (const options of methods) {
+    const r = await ex.attribute(x, { ...options, target: 0, baseline });
+    assert.ok(relL2(r.attributions.data, minus(x.data, baseline.data)) < 1e-6, `${options.method}: ${Array.from(r.attributions.data)}`);
+  }
+  const near = { data: Float32Array.of(10, 10.2, 10.5, 10.7, 10.9, 11, -3, 2, -1, 0, 1, -2), dims: [2, 6] };
+  for (const options of methods.slice(0, 2)) {
+    const r = await ex.attribute(near, { ...options, target: 0, fill: 'random', seed: 5 });
+    const fill = minus(near.data, r.attributions.data);
+    fill.forEach((f, i) => assert.ok(i < 6 ? f >= 10 - 1e-4 && f <= 11 + 1e-4 : f >= -3 - 1e-4 && f <= 2 + 1e-4, `${options.method}: fill ${f} of feature ${i} outside its row's range`));
+    assert.ok(new Set(Array.from(fill, (f) => f.toFixed(3))).size > 6, `${options.method}: fills vary`);
+  }
+  for (const seed of [0, 1, 2, 3]) {
+    const r = await ex.attribute(x, { method: 'feature-permutation', target: 0, seed });
+    assert.ok(relL2(r.attributions.data, minus(x.data, [...x.data.slice(6), ...x.data.slice(0, 6)])) < 1e-6, `seed ${seed}: ${Array.from(r.attributions.data)}`);
+  }
 });
 
 test.run();
