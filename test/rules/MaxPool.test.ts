@@ -1,32 +1,11 @@
-import * as ort from 'onnxruntime-node';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildAugmented } from '../../rewriter/augment';
-import { GraphView } from '../../rewriter/graph-view';
 import { DataType, encodeModel, makeTensor, ModelProto, valueInfo } from '../../rewriter/proto';
 import { Explainer } from '../../runtime';
-import { gradient } from '../../rules/methods/gradient';
-import { probeFacts } from '../../runtime/probe';
-import { gradcheck, OpCase, refusal, singleOpModel } from '../support/gradcheck';
+import { gradcheck, onesSeedGradient, OpCase, refusal } from '../support/gradcheck';
 
 /** n distinct values 0.05 apart (no near-ties for finite differences); n must be odd, not a multiple of 37. */
 const distinct = (n: number) => Array.from({ length: n }, (_, i) => ((i * 37) % n) * 0.05 - n * 0.025);
-
-/** The augmented graph's input gradient for Y seeded with ones. */
-async function analytic(c: OpCase, data: number[]): Promise<Float32Array> {
-  const base = singleOpModel(c);
-  const view = new GraphView(base.model, c.op);
-  const { facts } = await probeFacts(base.model, base.xs, c.op);
-  const aug = buildAugmented({ view, facts, batchDynamic: false, method: gradient, input: base.xs[0].name, from: 'y0', options: {} });
-  const ys = facts.shapes.get('y0')!;
-  const session = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
-  const out = await session.run({
-    [base.xs[0].name]: new ort.Tensor('float32', Float32Array.from(data), c.inputs[0].shape),
-    seed: new ort.Tensor('float32', new Float32Array(ys.reduce((a, b) => a * b, 1)).fill(1), ys),
-  });
-  await session.release();
-  return (out.attribution as ort.Tensor).data as Float32Array;
-}
 
 /** Reference: each window's dY (ones) goes to its first maximum in row-major kernel order. */
 function firstMaxGradient(shape: number[], data: number[], k: number[], s: number[], p: number[], d: number[], out: number[]): number[] {
@@ -133,7 +112,7 @@ for (const [name, opset, attrs] of tieCases) {
     const data = Array.from({ length: 98 }, (_, i) => [0, 0, 0, 1, 0, 2, 1][(i * 5) % 7]);
     for (const values of [data, new Array(98).fill(0)]) {
       const c: OpCase = { op: 'MaxPool', opset, inputs: [{ shape }], attrs };
-      const got = await analytic(c, values);
+      const got = await onesSeedGradient(c, values);
       const k = attrs.kernel_shape as number[];
       const s = (attrs.strides as number[]) ?? [1, 1];
       const p = (attrs.pads as number[]) ?? [0, 0, 0, 0];

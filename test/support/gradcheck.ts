@@ -116,6 +116,22 @@ function lossOf(out: ort.InferenceSession.OnnxValueMapType, ys: string[], r: Flo
   return total;
 }
 
+/** The gradient graph of c's single op (its first input's gradient, Y 'y0' seeded with ones) at `data`, run on onnxruntime. */
+export async function onesSeedGradient(c: OpCase, data: number[]): Promise<Float32Array> {
+  const base = singleOpModel(c);
+  const view = new GraphView(base.model, c.op);
+  const { facts } = await probeFacts(base.model, base.xs, c.op);
+  const aug = buildAugmented({ view, facts, batchDynamic: false, method: gradient, input: base.xs[0].name, from: 'y0', options: {} });
+  const ys = facts.shapes.get('y0')!;
+  const session = await ort.InferenceSession.create(encodeModel(aug), { logSeverityLevel: 3 });
+  const out = await session.run({
+    [base.xs[0].name]: new ort.Tensor('float32', Float32Array.from(data), c.inputs[0].shape),
+    seed: new ort.Tensor('float32', new Float32Array(ys.reduce((a, b) => a * b, 1)).fill(1), ys),
+  });
+  await session.release();
+  return (out.attribution as ort.Tensor).data as Float32Array;
+}
+
 /** Asserts the augmented graph's input gradients equal central finite differences. */
 export async function gradcheck(c: OpCase): Promise<void> {
   return gradcheckModel(singleOpModel(c), c);
