@@ -2,8 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { float } from '../rewriter/emitter';
 import { deeplift } from '../rules/methods/deeplift';
+import { Explainer } from '../runtime';
 import { OpCase, rng } from './support/gradcheck';
 import { sumcheck } from './support/sumcheck';
+import { tinyModel } from './support/tiny-model';
 
 const cases: OpCase[] = [
   { op: 'Relu', opset: 13, inputs: [{ shape: [2, 6] }] },
@@ -154,5 +156,80 @@ test('DeepLIFT ReduceProd of two factors is the product rule m₁ = (x₂ + x₂
   const m = [(x[1] * x[2] + b[1] * b[2]) / 2, (x[0] * b[2] + b[0] * x[2]) / 2, (x[0] * x[1] + b[0] * b[1]) / 2];
   shares(three, m.map((mk, k) => mk * (x[k] - b[k])));
 });
+
+/** DeepLIFT attributions of class `target` on one row x [1, ...row] against the baseline x⁰, and the delta. */
+async function deepliftRow(ex: Explainer, row: number[], x: number[], x0: number[], target = 0): Promise<{ a: number[]; delta: number }> {
+  const dims = [1, ...row];
+  const r = await ex.attribute({ data: Float32Array.from(x), dims }, { method: 'deeplift', target, baseline: { data: Float32Array.from(x0), dims } });
+  return { a: Array.from(r.attributions.data), delta: r.delta![0] };
+}
+
+const within = (got: number[], want: number[], tol: number) =>
+  assert.ok(got.every((v, i) => Math.abs(v - want[i]) <= tol * Math.max(1, Math.abs(want[i]))), `got ${got}, expected ${want}`);
+
+// A baseline that permutes x (with signs flipped) has the same sum of squares S: δn/δS is 0/0 and the rule takes its
+// limit dn/dS = 1/(2√S), so a_i = (x_i² − x⁰_i²)/(2‖x‖) (δ(x²) = x² − x⁰² is exact). Their sum is δn = 0, which a
+// wrong limit keeps: only the values can tell.
+test('DeepLIFT ReduceL2 where x⁰ permutes x (equal norms): a_i = (x_i² − x⁰_i²)/(2‖x‖)', async () => {
+  const ex = await Explainer.load(tinyModel([6], 13, (em, x) => em.op('ReduceL2', [x], { axes: [1], keepdims: 1 })));
+  const [x, x0] = [[3, 4, 0, 1, -2, 2], [4, -3, 0, -2, 2, 1]];
+  const norm = Math.hypot(...x);
+  const { a } = await deepliftRow(ex, [6], x, x0);
+  within(a, x.map((v, i) => (v * v - x0[i] * x0[i]) / (2 * norm)), 1e-5);
+});
+
+// LpPool as y = S^{1/p}, S = Σ_window |x|^p. Window 0 of x⁰ permutes x's (S = S⁰): δy/δS is 0/0 and its limit is
+// dy/dS = S^{1/p − 1}/p, so a_i = S^{1/p − 1}/p · (|x_i|^p − |x⁰_i|^p); window 1 (not explained) gets nothing.
+for (const p of [2, 3]) {
+  test(`DeepLIFT LpPool p = ${p} where x⁰ permutes a window (equal S): a_i = S^{1/p − 1}/p · (|x_i|^p − |x⁰_i|^p)`, async () => {
+    const ex = await Explainer.load(tinyModel([1, 6], 11, (em, x) => em.op('Flatten', [em.op('LpPool', [x], { kernel_shape: [3], strides: [3], p })], { axis: 1 })));
+    const [x, x0] = [[1, -2, 3, 0.5, -1, 2], [3, 1, -2, 1, 1, 1]];
+    const S = x.slice(0, 3).reduce((s, v) => s + Math.abs(v) ** p, 0);
+    const want = x.map((v, i) => (i < 3 ? (S ** (1 / p - 1) / p) * (Math.abs(v) ** p - Math.abs(x0[i]) ** p) : 0));
+    const { a } = await deepliftRow(ex, [1, 6], x, x0);
+    within(a, want, 1e-5);
+  });
+}
+
+test('DeepLIFT LpPool without a p attribute is p = 2 (ONNX\'s default): a_i = (y − y⁰)/(S − S⁰) · (x_i² − x⁰_i²)', async () => {
+  const ex = await Explainer.load(tinyModel([1, 6], 11, (em, x) => em.op('Flatten', [em.op('LpPool', [x], { kernel_shape: [3], strides: [3] })], { axis: 1 })));
+  const [x, x0] = [[1, 2, 2, 3, 0, -4], [0.5, -1, 1, 1, 2, 1]];
+  for (const w of [0, 1]) {
+    const sq = (t: number[]) => t.slice(3 * w, 3 * w + 3).reduce((s, v) => s + v * v, 0);
+    const [S, S0] = [sq(x), sq(x0)];
+    const m = (Math.sqrt(S) - Math.sqrt(S0)) / (S - S0);
+    const { a, delta } = await deepliftRow(ex, [1, 6], x, x0, w);
+    within(a, x.map((v, i) => (Math.floor(i / 3) === w ? m * (v * v - x0[i] * x0[i]) : 0)), 1e-5);
+    assert.ok(Math.abs(delta) < 1e-5, `window ${w}: delta ${delta}`);
+  }
+});
+
+// A baseline that permutes x has x's mean and variance v, so the rule takes the limit dρ/dv = −½ρ³ of
+// ρ = (v + ε)^−½. Moving one baseline element by δ (the one below the mean, upward: v⁰ < v, the side whose product
+// split c·ρ the limit uses; it flips where v⁰ > v) takes the quotient δρ/δv, whose attributions must converge to the
+// limit's as δ → 0 (error O(δ)).
+for (const op of ['LayerNormalization', 'InstanceNormalization'] as const) {
+  test(`DeepLIFT ${op} where x⁰ permutes x (equal mean and variance): the limit is where the secant at x⁰ + δ·e_k converges`, async () => {
+    const n = 6;
+    const gamma = op === 'LayerNormalization' ? [1, 0.5, -1, 2, 1.5, -0.3] : [1.5];
+    const V = [0.7, -0.4, 0.9, 0.3, -0.8, 0.5];
+    const ex = await Explainer.load(tinyModel([1, n], 17, (em, x) => {
+      const norm = op === 'LayerNormalization'
+        ? em.op(op, [x, em.constFloat(gamma, [n]), em.constFloat(gamma.map(() => 0.1), [n])], { axis: -1, epsilon: float(1e-5) })
+        : em.op(op, [x, em.constFloat(gamma, [1]), em.constFloat([0.1], [1])], { epsilon: float(1e-5) });
+      return em.matmul(em.op('Flatten', [norm], { axis: 1 }), em.constFloat(V, [n, 1]));
+    }));
+    const [x, x0] = [[5, -10, 20, 3, -7, 11], [20, 5, -10, 11, 3, -7]];
+    const limit = (await deepliftRow(ex, [1, n], x, x0)).a;
+    const errors: number[] = [];
+    for (const d of [1e-1, 1e-2]) {
+      const moved = x0.map((v, i) => (i === 5 ? v + d : v));
+      const secant = (await deepliftRow(ex, [1, n], x, moved)).a;
+      errors.push(Math.max(...secant.map((v, i) => Math.abs(v - limit[i]))));
+    }
+    const scale = Math.max(...limit.map(Math.abs));
+    assert.ok(errors[1] < 1e-3 * scale && errors[1] < errors[0], `limit ${limit}: max |secant − limit| ${errors} at δ = 0.1, 0.01`);
+  });
+}
 
 test.run();

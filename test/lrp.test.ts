@@ -238,4 +238,27 @@ test('LRP starts at the logit behind a final Sigmoid (a binary classifier), as b
   }
 });
 
+test('LRP through com.microsoft SkipLayerNormalization of two activations: each operand of the sum s = a + b gets its ε-share a_k·R_k/(s_k + ε·sign s_k)', async () => {
+  // x [N, 1, 8] split into a = x[..., :4] and b = x[..., 4:]; y = LayerNorm(a + b)·γ + β, class k = y_k, so R_k = y_k.
+  const gamma = [1, 0.5, -1, 2];
+  const beta = [0.1, -0.2, 0.3, 0];
+  const bytes = encodeModel(tinyGraph(['N', 1, 8], 17, (em, v) => {
+    const [a, b] = [em.slice(v, [0], [4], [2]), em.slice(v, [4], [8], [2])];
+    const y = em.op('SkipLayerNormalization', [a, b, em.constFloat(gamma, [4]), em.constFloat(beta, [4])], { epsilon: float(1e-5) });
+    em.nodes[em.nodes.length - 1].domain = 'com.microsoft';
+    return em.op('Flatten', [y], { axis: 1 });
+  }, [{ domain: 'com.microsoft', version: 1 }]).model);
+  const input = [1.5, -0.5, 2, 0.8, 0.5, 1.5, -1, 0.4];
+  const s = [0, 1, 2, 3].map((k) => input[k] + input[k + 4]);
+  const mu = s.reduce((t, v) => t + v, 0) / 4;
+  const sigma = Math.sqrt(s.reduce((t, v) => t + (v - mu) ** 2, 0) / 4 + 1e-5);
+  const ex = await Explainer.load(bytes);
+  for (const k of [1, 2]) {
+    const yk = ((s[k] - mu) / sigma) * gamma[k] + beta[k];
+    const want = input.map((v, i) => (i % 4 === k ? (v * yk) / s[k] : 0));
+    const r = await ex.attribute({ data: Float32Array.from(input), dims: [1, 1, 8] }, { method: 'lrp-epsilon', target: k, epsilon: 1e-9 });
+    assert.ok(near(r.attributions.data, want, 1e-5), `class ${k}: ${Array.from(r.attributions.data)} vs ${want}`);
+  }
+});
+
 test.run();
