@@ -1,18 +1,6 @@
 import { ExplainError } from './errors';
 import { mapSubgraphs, subgraphsOf } from './graph-view';
-import { AttributeProto, GraphProto, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
-
-interface FunctionProto {
-  name?: string;
-  domain?: string;
-  overload?: string;
-  input?: string[];
-  output?: string[];
-  attribute?: string[];
-  attribute_proto?: AttributeProto[];
-  node?: NodeProto[];
-  opset_import?: { domain?: string; version?: ModelProto['ir_version'] }[];
-}
+import { AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
 
 const domainOf = (d?: string | null) => (!d || d === 'ai.onnx' ? '' : d);
 const keyOf = (domain: string | null | undefined, name: string | undefined, overload: unknown) => `${domainOf(domain)}\u0000${name ?? ''}\u0000${overload ?? ''}`;
@@ -30,7 +18,7 @@ const shown = (f: FunctionProto) => `${f.domain ? `${f.domain}.` : ''}${f.name}$
  * reads it. A function that calls itself or declares an output nothing writes is refused naming it.
  */
 export function inlineLocalFunctions(model: ModelProto, label: string): ModelProto {
-  const functions = (model.functions as FunctionProto[] | undefined) ?? [];
+  const functions = model.functions ?? [];
   if (!functions.length) return model;
   const byKey = new Map(functions.map((f) => [keyOf(f.domain, f.name, f.overload), f]));
   const opsets = new Map((model.opset_import ?? []).map((o) => [domainOf(o.domain), toNumber(o.version)]));

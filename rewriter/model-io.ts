@@ -1,25 +1,34 @@
 import { ExplainError } from './errors';
-import { decodeModel, GraphProto, ModelProto, TensorProto, toNumber } from './proto';
+import { decodeModel, GraphProto, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 import { denseSparseTensors } from './sparse-tensors';
 
 interface SparseParts { values?: TensorProto; indices?: TensorProto }
 
-/**
- * Every tensor a graph holds: its initializers (sparse ones' values and indices too) and its nodes'
- * tensor attributes, in subgraphs (If, Loop, Scan bodies) too.
- */
-function* allTensors(graph: GraphProto): Generator<TensorProto> {
-  const parts = (sparse: SparseParts[]) => sparse.flatMap((t) => [t.values, t.indices]).filter((t): t is TensorProto => !!t);
-  yield* graph.initializer ?? [];
-  yield* parts((graph.sparse_initializer ?? []) as SparseParts[]);
-  for (const n of graph.node ?? []) {
+const sparseParts = (sparse: SparseParts[]) => sparse.flatMap((t) => [t.values, t.indices]).filter((t): t is TensorProto => !!t);
+
+/** Every tensor nodes hold as attributes, in subgraphs (If, Loop, Scan bodies) too. */
+function* nodeTensors(nodes: NodeProto[]): Generator<TensorProto> {
+  for (const n of nodes) {
     for (const a of n.attribute ?? []) {
       if (a.t) yield a.t;
       yield* a.tensors ?? [];
-      yield* parts([a.sparse_tensor, ...((a.sparse_tensors ?? []) as SparseParts[])].filter(Boolean) as SparseParts[]);
-      for (const g of [a.g, ...(a.graphs ?? [])]) if (g) yield* allTensors(g);
+      yield* sparseParts([a.sparse_tensor, ...((a.sparse_tensors ?? []) as SparseParts[])].filter(Boolean) as SparseParts[]);
+      for (const g of [a.g, ...(a.graphs ?? [])]) if (g) yield* graphTensors(g);
     }
   }
+}
+
+/** Every tensor a graph holds: its initializers (sparse ones' values and indices too) and its nodes' tensor attributes. */
+function* graphTensors(graph: GraphProto): Generator<TensorProto> {
+  yield* graph.initializer ?? [];
+  yield* sparseParts((graph.sparse_initializer ?? []) as SparseParts[]);
+  yield* nodeTensors(graph.node ?? []);
+}
+
+/** Every tensor of the model: its graph's and its local functions' (their Constant nodes' values). */
+function* allTensors(model: ModelProto): Generator<TensorProto> {
+  yield* graphTensors(model.graph!);
+  for (const f of model.functions ?? []) yield* nodeTensors(f.node ?? []);
 }
 
 /** Fills an initializer stored as external data (the Node adapter reads it from the model's folder). */
@@ -43,9 +52,9 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
   if (missing.length) throw new ExplainError(`${label}: not an ONNX model (no ${missing.join(', no ')})`);
   const graph = model.graph!;
   if (!graph.node?.length) throw new ExplainError(`${label}: the graph has no nodes (its outputs are its inputs or constants): nothing to explain`);
-  for (const t of allTensors(graph)) {
+  for (const t of allTensors(model)) {
     if (t.data_location !== 1) continue;
-    if (!readExternal) throw new ExplainError(`${label}: initializer '${t.name}' uses external data; load the model from a path, or pass baseDir with its bytes (Node)`);
+    if (!readExternal) throw new ExplainError(`${label}: tensor '${t.name}' uses external data; load the model from a path, or pass baseDir with its bytes (Node)`);
     readExternal(t, label);
     delete t.external_data;
     t.data_location = 0;

@@ -59,11 +59,25 @@ export interface GraphProto {
   value_info?: ValueInfoProto[];
   [k: string]: unknown;
 }
+/** A model-local function (IR 8): its nodes run where a node of its domain and name stands. */
+export interface FunctionProto {
+  name?: string;
+  domain?: string;
+  overload?: string;
+  input?: string[];
+  output?: string[];
+  attribute?: string[];
+  attribute_proto?: AttributeProto[];
+  node?: NodeProto[];
+  opset_import?: { domain?: string; version?: Int64 }[];
+}
+
 export interface ModelProto {
   ir_version?: Int64;
   opset_import?: { domain?: string; version?: Int64 }[];
   producer_name?: string;
   graph?: GraphProto;
+  functions?: FunctionProto[];
   [k: string]: unknown;
 }
 

@@ -474,6 +474,29 @@ test('external data of a Constant node\'s tensor and of an If branch\'s initiali
   assert.equal(Array.from(r.outputs.y.data), [0.5 + 4 + 4.5 + 0.1, -1 + 0.5 - 2.25 - 0.2].map(Math.fround));
 });
 
+test('external data of a Constant inside a model-local function is read from the model\'s folder (onnxruntime, given the bytes, looked in the working folder: a file there was read, one beside the model refused) and kept inside it', async () => {
+  const W = [0.5, -1, 2, 0.25, 1.5, -0.75];
+  const model = (location: string) => encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }, { domain: 'local', version: 1 }],
+    functions: [{
+      name: 'Lin', domain: 'local', input: ['a'], output: ['b'], opset_import: [{ domain: '', version: 13 }],
+      node: [
+        { op_type: 'Constant', output: ['w'], attribute: [{ name: 'value', type: AttrType.TENSOR, t: { name: 'W', dims: [3, 2], data_type: DataType.FLOAT, data_location: 1, external_data: [{ key: 'location', value: location }, { key: 'length', value: '24' }] } }] },
+        { op_type: 'MatMul', input: ['a', 'w'], output: ['b'] },
+      ],
+    }],
+    graph: { name: 'external-function', node: [{ op_type: 'Lin', domain: 'local', input: ['x'], output: ['y'] }], input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 2])] },
+  });
+  const folder = at('ext-function');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), model('lin.bin'));
+  fs.writeFileSync(path.join(folder, 'escape.onnx'), model('../lin.bin'));
+  fs.writeFileSync(path.join(folder, 'lin.bin'), Buffer.from(Float32Array.from(W).buffer));
+  const r = await (await Explainer.load(path.join(folder, 'model.onnx'))).attribute({ data: Float32Array.from([1, 2, 3]), dims: [1, 3] }, { target: 1 });
+  assert.equal(Array.from(r.attributions.data), [W[1], W[3], W[5]]);
+  await Explainer.load(path.join(folder, 'escape.onnx')).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /tensor 'W' external data location '\.\.\/lin\.bin' escapes the model's folder/));
+});
+
 test('a sparse initializer whose values are external data is read from the model\'s folder (it was read as zeros); one with indices but no values is one line', async () => {
   // W [3, 3] = [[1, 0, 2], [0, 3, 0], [4, 0, 0]] as values [1, 2, 3, 4] at flat indices [0, 2, 4, 6]; y = x·W.
   const folder = at('sparse-external');

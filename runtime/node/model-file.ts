@@ -32,9 +32,9 @@ function externalReader(baseDir: string, external?: Uint8Array[]) {
   return (t: TensorProto, label: string): void => {
     const info = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = info.get('location');
-    if (!location) throw new ExplainError(`${label}: initializer '${t.name}' has external data without a location`);
+    if (!location) throw new ExplainError(`${label}: tensor '${t.name}' has external data without a location`);
     if (path.isAbsolute(location)) {
-      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' is an absolute path; it must stay inside the model's folder`);
+      throw new ExplainError(`${label}: tensor '${t.name}' external data location '${location}' is an absolute path; it must stay inside the model's folder`);
     }
     const root = path.resolve(baseDir);
     const file = path.resolve(root, location);
@@ -43,23 +43,23 @@ function externalReader(baseDir: string, external?: Uint8Array[]) {
       return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
     };
     if (escapes(root, file)) {
-      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' escapes the model's folder`);
+      throw new ExplainError(`${label}: tensor '${t.name}' external data location '${location}' escapes the model's folder`);
     }
-    if (!fs.existsSync(file)) throw new ExplainError(`${label}: initializer '${t.name}' external data file '${location}' not found`);
+    if (!fs.existsSync(file)) throw new ExplainError(`${label}: tensor '${t.name}' external data file '${location}' not found`);
     if (escapes(fs.realpathSync(root), fs.realpathSync(file))) {
-      throw new ExplainError(`${label}: initializer '${t.name}' external data location '${location}' links outside the model's folder`);
+      throw new ExplainError(`${label}: tensor '${t.name}' external data location '${location}' links outside the model's folder`);
     }
     const st = fs.statSync(file);
-    if (!st.isFile()) throw new ExplainError(`${label}: initializer '${t.name}' external data '${location}' is not a regular file`);
+    if (!st.isFile()) throw new ExplainError(`${label}: tensor '${t.name}' external data '${location}' is not a regular file`);
     const size = st.size;
     const whole = (key: string, fallback: number) => {
       const v = info.has(key) ? Number(info.get(key)) : fallback;
-      if (!Number.isSafeInteger(v) || v < 0) throw new ExplainError(`${label}: initializer '${t.name}' external data ${key} '${info.get(key)}' is not a non-negative integer`);
+      if (!Number.isSafeInteger(v) || v < 0) throw new ExplainError(`${label}: tensor '${t.name}' external data ${key} '${info.get(key)}' is not a non-negative integer`);
       return v;
     };
     const offset = whole('offset', 0);
     const length = whole('length', Math.max(0, size - offset));
-    if (offset + length > size) throw new ExplainError(`${label}: initializer '${t.name}' external data '${location}' is shorter than offset+length`);
+    if (offset + length > size) throw new ExplainError(`${label}: tensor '${t.name}' external data '${location}' is shorter than offset+length`);
     const fd = fs.openSync(file, 'r');
     try {
       const buf = new Uint8Array(length);
