@@ -7,7 +7,8 @@ Run from the repository root:
 
 a[i, j, k] = 12 i + 4 j + k − 10 for shape (2, 3, 4) (exact in every dtype below), saved as
 C order, Fortran order (np.save of a Fortran-contiguous array, as np.asfortranarray or a
-transpose gives) and big-endian, so the test can check parseNpy against numpy's own writer.
+transpose gives) and big-endian, and in format versions 2.0 and 3.0 (a 4-byte header length; a
+UTF-8 header), so the test can check parseNpy against numpy's own writer.
 """
 import os
 
@@ -21,3 +22,6 @@ for name, dtype, fortran in [('c_f4', '<f4', False), ('fortran_f4', '<f4', True)
                              ('big_f2', '>f2', False)]:
     x = a.astype(dtype)
     np.save(f'{OUT}/{name}.npy', np.asfortranarray(x) if fortran else np.ascontiguousarray(x))
+for version in [(2, 0), (3, 0)]:
+    with open(f'{OUT}/version_{version[0]}.npy', 'wb') as f:
+        np.lib.format.write_array(f, a.astype('<f4'), version=version)

@@ -12,24 +12,51 @@ const NARROW: Record<string, (bytes: ArrayBuffer) => ArrayLike<number>> = lookup
   '<u2': (b) => new Uint16Array(b), '<i2': (b) => new Int16Array(b), '|b1': (b) => Uint8Array.from(new Uint8Array(b), (v) => (v ? 1 : 0)),
 });
 
-const latin1 = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
+const latin1 = (bytes: Uint8Array, start: number, end: number) => Array.from(bytes.subarray(start, end), (c) => String.fromCharCode(c)).join('');
+
+/** numpy's own bound on a header it reads (np.load's max_header_size). */
+const MAX_HEADER = 10000;
+
+/**
+ * The header's dict literal, `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`, read as
+ * numpy's reader does: exactly these three keys, a quoted descr, True or False, a tuple of integers.
+ */
+function headerFields(header: string, label: string): { descr: string; fortran: boolean; shape: string } {
+  const bad = (why: string) => new ExplainError(`${label}: .npy header is not numpy's (${why})`);
+  const entry = /\s*(['"])(descr|fortran_order|shape)\1\s*:\s*(?:(['"])([^'"]*)\3|(True|False)|\(([^()]*)\))\s*(,|(?=\}))/y;
+  const open = /^\s*\{/.exec(header);
+  if (!open) throw bad('no dict');
+  const fields = new Map<string, string>();
+  let at = open[0].length;
+  for (let m = (entry.lastIndex = at, entry.exec(header)); m; m = entry.exec(header)) {
+    const [, , key, , text, flag, tuple] = m;
+    const value = key === 'descr' ? text : key === 'fortran_order' ? flag : tuple;
+    if (value === undefined || fields.has(key)) throw bad(`its '${key}'`);
+    fields.set(key, value);
+    at = entry.lastIndex;
+  }
+  if (!/^\s*\}\s*$/.test(header.slice(at)) || fields.size !== 3) throw bad(`keys descr, fortran_order and shape, each once, and nothing else`);
+  // Python 2's numpy wrote long integers with a suffix: (3L, 4L).
+  return { descr: fields.get('descr')!, fortran: fields.get('fortran_order') === 'True', shape: fields.get('shape')!.replace(/(\d)L/g, '$1') };
+}
 
 /** Parses .npy bytes (float32, float64, int64 or int32; float16, 8/16-bit integers and bool read as float32; either byte order; C or Fortran order, returned in C order). */
 export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   if (buf.length < 10 || latin1(buf, 0, 6) !== '\x93NUMPY') throw new ExplainError(`${label}: not a .npy file`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const major = buf[6];
+  if (![1, 2, 3].includes(major) || buf[7] !== 0) throw new ExplainError(`${label}: .npy format version ${major}.${buf[7]} is not one numpy writes (1.0, 2.0, 3.0)`);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  const header = latin1(buf, start, Math.min(buf.length, start + headerLen));
-  const written = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
+  if (headerLen > MAX_HEADER) throw new ExplainError(`${label}: .npy header of ${headerLen} bytes is longer than numpy reads (${MAX_HEADER})`);
+  if (start + headerLen > buf.length) throw new ExplainError(`${label}: .npy is truncated (its header runs past the end)`);
+  const headerBytes = buf.subarray(start, start + headerLen);
+  const header = major === 3 ? new TextDecoder().decode(headerBytes) : latin1(headerBytes, 0, headerLen);
+  const { descr: written, fortran, shape: shapeText } = headerFields(header, label);
   const bigEndian = written.startsWith('>');
   const descr = bigEndian ? `<${written.slice(1)}` : written;
-  const fortran = /'fortran_order':\s*True/.test(header);
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   const dtype = DESCR[descr];
   if (!dtype) throw new ExplainError(`${label}: .npy dtype '${written}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool)`);
-  if (shapeText === undefined) throw new ExplainError(`${label}: .npy header has no shape`);
   const dimTexts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
   if (dimTexts.some((d) => !/^\d+$/.test(d) || !Number.isSafeInteger(Number(d)))) throw new ExplainError(`${label}: .npy header shape (${shapeText}) is not a tuple of non-negative integers`);
   const dims = dimTexts.map(Number);
