@@ -32,6 +32,7 @@ test('ConvTranspose with weights and bias from the input: stride, pads, dilation
   await gradcheck({ op: 'ConvTranspose', opset: 11, inputs: [{ shape: [1, 2, 4, 3] }, { shape: [2, 3, 3, 3] }, { shape: [3] }], attrs: { strides: [2, 2], pads: [1, 0, 0, 1], dilations: [1, 2], output_padding: [1, 0] } });
   await gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [2, 4, 5] }, { shape: [4, 3, 3] }], attrs: { group: 2, strides: [3] } });
   await gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [1, 1, 3, 3], value: w(9) }, { shape: [1, 2, 3, 3] }, { shape: [2] }], attrs: { strides: [2, 2], output_shape: [8, 7] } });
+  await gradcheck({ op: 'ConvTranspose', opset: 13, inputs: [{ shape: [1, 2, 3, 3], value: w(18) }, { shape: [2, 1, 3, 3] }], attrs: { strides: [2, 2], output_shape: [8, 7], group: 2 } });
 });
 
 // onnx's shape inference sizes these one or more positions longer than the kernel writes; the

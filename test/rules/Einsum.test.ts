@@ -28,6 +28,11 @@ const cases: [string, number[][]][] = [
 for (const [equation, shapes] of cases) {
   test(`Einsum '${equation}', both operands, opset 12`, () => gradcheck({ op: 'Einsum', opset: 12, inputs: shapes.map((shape) => ({ shape })), attrs: { equation } }));
 }
+// Implicit outputs (no '->'): the letters that occur once, in ALPHABETICAL order (onnx spec), not in order of
+// appearance: 'ba' is a transpose, 'kj,ji' gives [i, k] (the operands' product transposed).
+for (const [equation, shapes] of [['ba', [[3, 4]]], ['kj,ji', [[2, 3], [3, 4]]]] as [string, number[][]][]) {
+  test(`Einsum implicit output '${equation}' (letters sorted), opset 13`, () => gradcheck({ op: 'Einsum', opset: 13, inputs: shapes.map((shape) => ({ shape })), attrs: { equation } }));
+}
 test('Einsum with a constant weight operand, opset 13', () =>
   gradcheck({ op: 'Einsum', opset: 13, inputs: [{ shape: [2, 3, 4] }, { shape: [4, 2], value: [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9] }], attrs: { equation: 'bsd,de->bse' } }));
 

@@ -125,5 +125,15 @@ for (const [name, opset, attrs] of tieCases) {
     }
   });
 }
+// Opset 9 (Equal emulated): windows whose maximum ties only at their LAST offsets (the first of them wins, as
+// torch's max_pool2d: [0, 5, 5] with kernel [1, 3] gives [0, 1, 0] in float64), in 1 × 3 and 3 × 3 windows.
+test('MaxPool ties at the last two offsets of a window go to the first of them, opset 9', async () => {
+  const c: OpCase = { op: 'MaxPool', opset: 9, inputs: [{ shape: [1, 1, 1, 3] }], attrs: { kernel_shape: [1, 3] } };
+  assert.equal(Array.from(await onesSeedGradient(c, [0, 5, 5])), [0, 1, 0]);
+  const shape = [1, 1, 3, 6];
+  const data = [0, 1, 0, 2, 1, 0, 1, 0, 1, 0, 0, 1, -1, 4, 4, 3, 5, 5];
+  const square: OpCase = { op: 'MaxPool', opset: 9, inputs: [{ shape }], attrs: { kernel_shape: [3, 3], strides: [3, 3] } };
+  assert.equal(Array.from(await onesSeedGradient(square, data)), firstMaxGradient(shape, data, [3, 3], [3, 3], [0, 0], [1, 1], [1, 2]));
+});
 
 test.run();

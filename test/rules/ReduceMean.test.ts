@@ -8,5 +8,7 @@ test('ReduceMean keepdims 0, opset 7', () => gradcheck({ op: 'ReduceMean', opset
 test('ReduceMean all axes, keepdims 0, opset 11', () => gradcheck({ op: 'ReduceMean', opset: 11, inputs: [x], attrs: { keepdims: 0 } }));
 test('ReduceMean axes input, opset 18', () =>
   gradcheck({ op: 'ReduceMean', opset: 18, inputs: [x, { shape: [1], value: [0], int64: true }], attrs: { keepdims: 0 } }));
+test('ReduceMean empty axes with noop_with_empty_axes (the identity), opset 18', () =>
+  gradcheck({ op: 'ReduceMean', opset: 18, inputs: [x, { shape: [0], value: [], int64: true }], attrs: { noop_with_empty_axes: 1 } }));
 
 test.run();

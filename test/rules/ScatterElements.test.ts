@@ -8,6 +8,9 @@ const ints = (dims: number[], v: number[]) => ({ shape: dims, value: v, int64: t
 
 test('ScatterElements along axis 1 (one negative index), opset 13: data where not written, updates gathered', () =>
   gradcheck({ op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [{ shape: [3, 4] }, ints([3, 2], [0, 2, 3, -3, 1, 0]), { shape: [3, 2] }] }));
+// A repeated index (reduction none): the last write wins, the earlier update gets no gradient.
+test('ScatterElements with a repeated index, reduction none, opset 13: only the last write gets dY', () =>
+  gradcheck({ op: 'ScatterElements', opset: 13, inputs: [{ shape: [5] }, ints([3], [1, 3, 1]), { shape: [3] }] }));
 test('ScatterElements along axis 0 with fewer indices than the axis is long, opset 11', () =>
   gradcheck({ op: 'ScatterElements', opset: 11, inputs: [{ shape: [4, 3] }, ints([2, 3], [3, 0, 1, 2, 3, 0]), { shape: [2, 3] }] }));
 test('ScatterElements: indices narrower than the data off the scatter axis (torch.scatter\'s index may be), opset 13', () =>

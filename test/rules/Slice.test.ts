@@ -16,6 +16,9 @@ test('Slice inputs with steps 2 and INT64_MAX ends, opset 10', () =>
   gradcheck({ op: 'Slice', opset: 10, inputs: [x, ints([1, 0]), ints([MAX, MAX]), ints([2, 1]), ints([2, 3])] }));
 test('Slice negative steps, opset 13', () =>
   gradcheck({ op: 'Slice', opset: 13, inputs: [x, ints([-1, 4]), ints([-MAX, 0]), ints([2, -2]), ints([-2, -1])] }));
+// torch.flip's export: the whole axis reversed (starts −1, ends −INT64_MAX, step −1), reaching index 0.
+test('Slice reversing a whole axis (torch.flip: starts -1, ends -INT64_MAX, steps -1), opset 13', () =>
+  gradcheck({ op: 'Slice', opset: 13, inputs: [{ shape: [2, 5] }, ints([-1]), ints([-MAX]), ints([1]), ints([-1])] }));
 test('Slice clamped starts and omitted axes/steps, opset 11', () =>
   gradcheck({ op: 'Slice', opset: 11, inputs: [x, ints([0, -10, 2]), ints([1, 3, 100])] }));
 test('Slice omitted axes with steps, opset 13', () =>

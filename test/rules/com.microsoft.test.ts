@@ -15,6 +15,8 @@ test('com.microsoft BiasGelu', () => gradcheck(ms({ op: 'BiasGelu', opset: 17, i
 test('com.microsoft FastGelu with bias', () => gradcheck(ms({ op: 'FastGelu', opset: 17, inputs: [x, bias] })));
 test('com.microsoft FastGelu without bias', () => gradcheck(ms({ op: 'FastGelu', opset: 13, inputs: [x] })));
 test('com.microsoft QuickGelu, alpha 1.5', () => gradcheck(ms({ op: 'QuickGelu', opset: 17, inputs: [x], attrs: { alpha: float(1.5) } })));
+// No alpha attribute: the contrib default 1.702 (x·sigmoid(1.702·x)).
+test('com.microsoft QuickGelu without an alpha attribute (default 1.702)', () => gradcheck(ms({ op: 'QuickGelu', opset: 17, inputs: [x] })));
 test('com.microsoft FusedMatMul transB, alpha 0.5', () =>
   gradcheck(ms({ op: 'FusedMatMul', opset: 17, inputs: [{ shape: [2, 3, 4] }, { shape: [2, 5, 4] }], attrs: { transB: 1, alpha: float(0.5) } })));
 test('com.microsoft FusedMatMul transA', () =>
@@ -38,6 +40,11 @@ test('com.microsoft TransposeMatMul (FusedMatMul\'s former name) transA, alpha �
   gradcheck(ms({ op: 'TransposeMatMul', opset: 13, inputs: [{ shape: [2, 4, 3] }, { shape: [2, 4, 5] }], attrs: { transA: 1, alpha: float(-0.7) } })));
 test('com.microsoft SkipLayerNormalization with bias', () =>
   gradcheck(ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }, bias], attrs: { epsilon: float(1e-5) } })));
+// No epsilon attribute: the contrib default 1e-12, which matters against 1e-3 where the variance is small.
+test('com.microsoft SkipLayerNormalization without an epsilon attribute (default 1e-12), inputs within ±0.1', () => {
+  const small = { shape: [1, 2, 4], range: [-0.1, 0.1] as [number, number] };
+  return gradcheck(ms({ op: 'SkipLayerNormalization', opset: 17, h: 1e-3, inputs: [small, small, { shape: [4], value: [1, 0.5, -1, 2] }, { shape: [4], value: [0, 1, 0, 1] }] }));
+});
 test('com.microsoft SkipLayerNormalization with the input_skip_bias_sum output seeded', () => {
   const c = ms({ op: 'SkipLayerNormalization', opset: 17, inputs: [x, { shape: [2, 3, 4] }, { shape: [4], value: [1, 0.5, -1, 2] }], attrs: { epsilon: float(1e-5) } });
   return gradcheckModel(withNodeOutputs(c, ['y0', '', '', 'y3']), c);
