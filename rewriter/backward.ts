@@ -8,6 +8,7 @@ import { QUANTIZED_CLAMPS, QUANTIZED_MOVES } from './quantized-moves';
 import { sameType } from '../rules/ops/Cast';
 import { BackwardRule, RuleContext, RuleOptions } from '../rules/types';
 import { lookupTable } from './lookup-table';
+import { MAX_WRITTEN_NODES } from './static-loops';
 
 export interface WalkSpec {
   view: GraphView;
@@ -29,8 +30,8 @@ export interface WalkSpec {
 /** Why a control-flow node that reads the input stays in the graph, and what export avoids it. */
 const CONTROL_FLOW: Record<string, [string, string]> = lookupTable({
   If: ['an If is inlined only when its condition is constant, computed from shapes or from a fed input without a batch axis', 'the branch taken'],
-  Loop: ['a Loop is unrolled only when its iterations are known: a known trip count and a condition that stays true, or a condition computed from counters and constants', 'the loop written out'],
-  Scan: ['a Scan is unrolled only over a known length (at most 1,024) that is not the batch axis', 'the loop written out'],
+  Loop: [`a Loop is unrolled only when its iterations are known (a known trip count and a condition that stays true, or a condition computed from counters and constants) and the graph written out stays within ${MAX_WRITTEN_NODES.toLocaleString('en')} nodes`, 'the loop written out'],
+  Scan: [`a Scan is unrolled only over a known length (at most 1,024) that is not the batch axis, where the graph written out stays within ${MAX_WRITTEN_NODES.toLocaleString('en')} nodes`, 'the loop written out'],
 });
 
 /**
@@ -113,6 +114,8 @@ export function emitBackward(spec: WalkSpec): Map<string, string> {
     if (!rule) {
       // onnxruntime's layout for the saving CPU's vector width (graph optimisation level 'all').
       if (node.domain === 'com.microsoft.nchwc') throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}: onnxruntime writes these blocked-layout nodes when it saves a model optimised at level 'all', for the CPU that saved it; explain the model as exported, or one saved at level 'extended' or below`);
+      const [why, fix] = (!node.domain && CONTROL_FLOW[node.op_type ?? '']) || [];
+      if (why) throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} is on the path and stays in the graph, which is not differentiated (${why}); export the model with ${fix}, or use a method that only runs the model forward (occlusion, feature-ablation)`);
       if (node.domain === 'ai.onnx.ml' && /^TreeEnsemble/.test(node.op_type ?? '')) throw new ExplainError(`${view.label}: ${view.nodeLabel(node)} is a tree ensemble, piecewise constant in its input: no gradient or multiplier passes it; use a method that only runs the model forward (feature-ablation, shapley-value-sampling, kernel-shap, lime, occlusion)`);
       throw new ExplainError(`${view.label}: no backward rule for ${view.nodeLabel(node)}; supported ops: ${table.opTypes().join(', ')}. Re-export the model without this op, explain a tensor computed before it, or use a method that only runs the model forward (occlusion, feature-ablation)`);
     }

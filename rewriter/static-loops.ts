@@ -7,6 +7,24 @@ import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto } 
 
 /** More iterations than this stay a Loop or Scan (each one is a copy of the body). */
 const MAX_ITERATIONS = 1024;
+/** Nor is a Loop or Scan written out where the graph would then hold more nodes than this (nested loops multiply). */
+export const MAX_WRITTEN_NODES = 200_000;
+
+/**
+ * Nodes of a graph, its subgraphs' included; with `constant`, once its loops are written out: a Loop
+ * with a constant trip count (a Constant node of its graph, or a constant of the model) as that
+ * many copies of its body.
+ */
+function writtenSize(graph: GraphProto, constant?: Known): number {
+  const local = new Map((graph.node ?? []).filter((n) => n.op_type === 'Constant' && !n.domain).map((n) => [n.output![0], constantNodeValue(n)?.values] as const));
+  const known: Known | undefined = constant && ((name) => local.get(name) ?? constant(name));
+  return (graph.node ?? []).reduce((s, n) => {
+    const subgraphs = (n.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).filter((g): g is GraphProto => !!g);
+    const inside = subgraphs.reduce((t, g) => t + writtenSize(g, known), 0);
+    const trips = known && n.op_type === 'Loop' && !n.domain && n.input?.[0] ? known(n.input[0])?.[0] ?? 1 : 1;
+    return s + 1 + Math.min(trips, MAX_ITERATIONS) * inside;
+  }, 0);
+}
 
 /**
  * Graph canonicalisation before the walk, for torch.onnx's export of torch.tensor_split and of
@@ -64,9 +82,13 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
   const graph = view.graph;
   const initializers: TensorProto[] = [];
   let changed = false;
+  let size = writtenSize(graph);
   const nodes = (graph.node ?? []).flatMap((n) => {
     const plan = n.domain ? undefined : n.op_type === 'Loop' ? loopPlan(view, n, known) : n.op_type === 'Scan' ? scanPlan(view, n, facts) : undefined;
-    if (!plan) return [n];
+    // Its loops inside written out too (nested loops multiply), the graph stays within the bound.
+    const grown = plan && size - writtenSize({ node: [n] }) + plan.trips * writtenSize(plan.body, known);
+    if (!plan || grown! > MAX_WRITTEN_NODES) return [n];
+    size = grown!;
     changed = true;
     const { body, states } = plan;
     const label = n.name || n.output![0];
