@@ -11,7 +11,7 @@ import { DataType, decodeModel, encodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { ContrastiveExplainer } from '../runtime/contrastive';
 import { prepareContrastGraphs } from './support/contrast-graphs';
-import { constrainedSearch, ContrastGraphs, SearchOptions } from '../runtime/drivers/cdeepex';
+import { constrainedSearch, constraintReport, ContrastGraphs, SearchOptions } from '../runtime/drivers/cdeepex';
 import { hostData } from '../runtime/drivers/loop-session';
 import { readNpy } from '../runtime/node/npy-file';
 import { probeFacts } from '../runtime/probe';
@@ -353,6 +353,13 @@ test('ContrastiveExplainer.release() during an explanation frees its sessions wh
   const again = await ce.explain(image, options);
   assert.equal(again.explanation.data, alone.explanation.data);
   await ce.release();
+});
+
+test('constraintReport: llh is log-softmax of the logits (torch.log_softmax of [5, 2, −1, 0.5] in float64), the equality llh_A − llh_B, the inequality the best other class above min(llh_A, llh_B)', () => {
+  const r = constraintReport([5, 2, -1, 0.5], 0, 1, true, 0.01);
+  [-0.0614476403, -3.0614476403, -6.0614476403, -4.5614476403].forEach((v, k) => assert.ok(Math.abs(r.llh[k] - v) < 1e-6, `llh ${r.llh}`));
+  assert.ok(Math.abs(r.equality - 3) < 1e-9 && Math.abs(r.inequality + 1.5) < 1e-6, `${r.equality} ${r.inequality}`);
+  assert.is(r.satisfied, false);
 });
 
 test.run();

@@ -93,4 +93,12 @@ test('attention with the batch folded into the heads axis: a one-row baseline st
   assert.ok(s.delta!.every((d) => Math.abs(d) < 1e-5), `delta ${Array.from(s.delta!)}`);
 });
 
+test('§2.5 with a contrast: the seed e_t − e_c already sums to zero, so normalising leaves it: on y = x·W, a_i = x_i·(W_it − W_ic)', async () => {
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5, 0.3, 0.6, -0.9];
+  const ex = await Explainer.load(tinyModel([4], 13, (em, x) => em.matmul(x, em.constFloat(W, [4, 3]))));
+  const x = [0.5, -1, 2, 0.3];
+  const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', target: 0, contrast: 2, softmaxNormalize: true });
+  assert.ok(close(r.attributions.data, x.map((v, i) => v * (W[i * 3] - W[i * 3 + 2]))), `${Array.from(r.attributions.data)}`);
+});
+
 test.run();

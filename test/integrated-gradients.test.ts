@@ -309,4 +309,15 @@ test('IG through rows sorted by a fed integer input (TopK over the batch, as pac
   r.delta!.forEach((d) => assert.ok(Math.abs(d) < 1e-5, `delta ${d}`));
 });
 
+test('chunking: at most internalBatchSize rows (points × input rows) per run, covering every row and point, for every size', () => {
+  for (let n = 1; n <= 6; n++) for (const steps of [1, 2, 5, 7, 12, 50]) for (let limit = 1; limit <= 20; limit++) {
+    const c = chunking(n, steps, limit, true);
+    const what = `n ${n}, steps ${steps}, limit ${limit}: ${JSON.stringify(c)}`;
+    assert.ok(c.rows >= 1 && c.rows <= n && c.steps >= 1 && c.steps <= steps && c.rows * c.steps <= limit, what);
+    // Where a run holds every row, no fewer runs of points fit: ⌈steps / ⌊limit / n⌋⌉.
+    if (limit >= n) assert.is(Math.ceil(steps / c.steps), Math.ceil(steps / Math.min(steps, Math.floor(limit / n))), what);
+  }
+  assert.equal(chunking(3, 50, undefined, true), { rows: 3, steps: 50 });
+});
+
 test.run();

@@ -14,6 +14,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { floatTensor } from '../runtime/tensors';
 import { FIXTURES, relL2 } from './support/fixtures';
 import { emittedNonNative } from './support/webgpu-native';
+import { tinyModel } from './support/tiny-model';
 import { twinCnn } from './support/twin-cnn';
 import { runCli, tempDir } from './support/cli-harness';
 
@@ -233,6 +234,15 @@ test('Explainer.release() during maximize releases its loop session after the lo
   assert.equal(during.image.data, alone.image.data);
   const again = await maximize(ex, options);
   assert.equal(again.objective, alone.objective);
+});
+
+test('Adam as Kingma & Ba (torch.optim.Adam, maximize): under a constant gradient w each step moves every value by lr·sign(w_i), so a linear logit rises by lr·Σ|w_i| per step', async () => {
+  const w = [0.8, -1.5, 0.3, 2, -0.6, 1.1];
+  const ex = await Explainer.load(tinyModel([6], 13, (em, x) => em.matmul(x, em.constFloat(w.flatMap((v) => [1, v]), [6, 2]))));
+  const lr = 0.05;
+  const r = await maximize(ex, { target: 1, stages: 1, steps: 5, blur: 0, lr, low: [-100], high: [100] });
+  const rise = lr * w.reduce((s, v) => s + Math.abs(v), 0);
+  r.objective.slice(1).forEach((v, k) => assert.ok(Math.abs(v - r.objective[k] - rise) < 1e-4 * rise, `step ${k + 1}: rose ${v - r.objective[k]}, Adam ${rise}`));
 });
 
 test.run();

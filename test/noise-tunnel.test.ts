@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { noisyCopies } from '../runtime/drivers/noise-tunnel';
+import { uniform } from '../runtime/random';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
@@ -170,6 +171,18 @@ test('the documented defaults: samples 5 and noiseStd 0.15 (a call without them 
   assert.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 5, noiseStd: 0.15 })).attributions.data);
   assert.not.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 6, noiseStd: 0.15 })).attributions.data);
   assert.not.equal(plain, (await ex.attribute(fx.input, { ...options, samples: 5, noiseStd: 0.1 })).attributions.data);
+});
+
+test('the noise is the documented draw: x + σ_r·√(−2 ln(1 − u₁))·cos(2πu₂) from uniform(seed, stream), row by row and copy by copy', () => {
+  const x = { data: Float32Array.of(0, 1, 2, 3, -4, 4, 0, 1), dims: [2, 4] };
+  const [samples, noise, seed, stream] = [3, 0.5, 7, 2];
+  const next = uniform(seed, stream);
+  const want = new Float32Array(2 * samples * 4);
+  for (let r = 0; r < 2; r++) for (let c = 0; c < samples; c++) for (let i = 0; i < 4; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+    want[(r * samples + c) * 4 + i] = x.data[r * 4 + i] + noise * [3, 8][r] * z;
+  }
+  assert.equal(noisyCopies(x, samples, noise, seed, stream), want);
 });
 
 test.run();
