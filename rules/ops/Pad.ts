@@ -40,6 +40,9 @@ export const Pad: RuleEntry = {
         return [dX, null, ctx.needsGrad(2) ? em.sub(all(dY!), all(dX)) : null];
       }
       if (!['reflect', 'edge', 'wrap'].includes(mode)) ctx.fail(`pad mode '${mode}' is not supported`);
+      // Wrapping past a whole period: numpy's wrap (the ONNX reference) and onnxruntime's kernel (a 0 before the first period) each compute another tensor.
+      const past = mode === 'wrap' ? xs.findIndex((dim, a) => begin[a] > dim || end[a] > dim) : -1;
+      if (past >= 0) ctx.fail(`wrap padding of [${begin[past]}, ${end[past]}] on axis ${past} of size ${xs[past]}: pads longer than the axis are computed differently by onnxruntime and by the ONNX reference (numpy), so the gradient would not be the model's`);
       let g = dY!;
       xs.forEach((dim, a) => {
         if (begin[a] === 0 && end[a] === 0) return;

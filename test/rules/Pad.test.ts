@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import { float } from '../../rewriter/emitter';
-import { gradcheck } from '../support/gradcheck';
+import * as assert from 'uvu/assert';
+import { gradcheck, refusal } from '../support/gradcheck';
 
 const ints = (v: number[]) => ({ shape: [v.length], value: v, int64: true });
 const x = { shape: [1, 2, 4, 5] };
@@ -19,6 +20,12 @@ test('Pad with axes input, opset 18', () =>
   gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [], omitted: true }, ints([-1, 2])], attrs: { mode: 'reflect' } }));
 test('Pad wrap, opset 19', () =>
   gradcheck({ op: 'Pad', opset: 19, inputs: [x, ints([0, 0, 2, 3, 0, 0, 1, 5])], attrs: { mode: 'wrap' } }));
+// Past a whole period numpy (the ONNX reference) gives [1, 1, 2, 3, 1, 2, 3, 1] for [1, 2, 3] padded (4, 1), onnxruntime
+// [0, 1, 2, 3, 1, 2, 3, 1]: neither is a gradient's function to follow, so the rule refuses it.
+test('Pad wrap with a pad longer than its axis is refused naming the axis, opset 19', async () => {
+  const message = await refusal({ op: 'Pad', opset: 19, inputs: [{ shape: [1, 3] }, ints([0, 4, 0, 1])], attrs: { mode: 'wrap' } });
+  assert.match(message, /wrap padding of \[4, 1\] on axis 1 of size 3: pads longer than the axis are computed differently by onnxruntime and by the ONNX reference/);
+});
 test('Pad constant with a fill value computed from the input (and negative pads), opset 11 and 18', async () => {
   await gradcheck({ op: 'Pad', opset: 11, inputs: [x, ints([0, 0, -1, 2, 0, 0, 1, -2]), { shape: [] }] });
   await gradcheck({ op: 'Pad', opset: 18, inputs: [x, ints([1, 2, 0, 3]), { shape: [] }, ints([-1, 2])] });
