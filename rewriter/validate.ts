@@ -18,6 +18,15 @@ export function validateDeclarations(view: GraphView): void {
   if (cut !== undefined) throw new ExplainError(`${label}: tensor name ${JSON.stringify(cut)} holds a NUL character, where onnxruntime's API cuts names; rename it`);
   // onnxruntime's JavaScript API gathers results in a plain object, where that name sets the object's prototype instead.
   if ((graph.output ?? []).some((o) => o.name === '__proto__')) throw new ExplainError(`${label}: output '__proto__': onnxruntime's JavaScript API cannot return a tensor of that name (its results object takes it for its prototype); rename the output`);
+  // Each tensor has one source: a node writing an input's or initializer's name, or another node's, is a second one.
+  const written = new Set<string>([...view.initializers.keys(), ...(graph.input ?? []).map((i) => i.name ?? '')]);
+  for (const n of view.nodes) {
+    for (const o of n.output ?? []) {
+      if (!o) continue;
+      if (written.has(o)) throw new ExplainError(`${label}: ${view.nodeLabel(n)} writes '${o}', which ${view.initializers.has(o) ? 'an initializer holds' : (graph.input ?? []).some((i) => i.name === o) ? 'is a graph input' : 'another node writes'}: a tensor has one source`);
+      written.add(o);
+    }
+  }
   const known = new Set([...view.producer.keys(), ...view.initializers.keys(), ...(graph.input ?? []).map((i) => i.name)]);
   const ghost = (graph.output ?? []).find((o) => !known.has(o.name));
   if (ghost) throw new ExplainError(`${label}: output '${ghost.name}' is computed by no node, nor is it an input or initializer`);

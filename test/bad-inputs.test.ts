@@ -177,6 +177,29 @@ test('unknown op on the input path: one line naming node, op and opset', async (
   await cliFails(['rewrite', at('det.onnx'), '--out', at('never.onnx')], /\(Det, opset 13\)/);
 });
 
+test('a model that imports no opset of the standard domain (only \'com.example\' 1): one line naming the file and the missing import (was "opset 1 has no Where", naming nothing)', async () => {
+  fs.writeFileSync(at('no-standard-opset.onnx'), encodeModel({
+    ir_version: 8, opset_import: [{ domain: 'com.example', version: 1 }],
+    graph: { name: 'mm', node: [{ op_type: 'MatMul', input: ['x', 'W'], output: ['y'] }], initializer: [makeTensor('W', [4, 2], Array(8).fill(0.5), DataType.FLOAT)], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }] },
+  }));
+  await cliFails(['attribute', at('no-standard-opset.onnx'), '--input', at('two-input.npy')], /no-standard-opset\.onnx: the model imports no opset of the standard domain \(its opset_import: 'com\.example' 1\), so the versions of its MatMul and other standard ops are unknown$/);
+});
+
+test('a node writing an initializer\'s, an input\'s or another node\'s tensor: one line naming the node and the tensor (was a MatMul shape mismatch)', async () => {
+  const W = makeTensor('W', [4, 2], Array(8).fill(0.5), DataType.FLOAT);
+  for (const [written, cause] of [['W', /node 'again' \(Relu, opset 13\) writes 'W', which an initializer holds: a tensor has one source$/], ['x', /writes 'x', which is a graph input/], ['r', /writes 'r', which another node writes/]] as const) {
+    fs.writeFileSync(at('two-sources.onnx'), encodeModel({
+      ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'ssa',
+        node: [{ op_type: 'Relu', input: ['x'], output: ['r'] }, { op_type: 'Relu', name: 'again', input: ['x'], output: [written] }, { op_type: 'MatMul', input: ['r', 'W'], output: ['y'] }],
+        initializer: [W], input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [{ name: 'y' }],
+      },
+    }));
+    await cliFails(['attribute', at('two-sources.onnx'), '--input', at('two-input.npy')], cause);
+  }
+});
+
 test('a model exported without its weights (export_params=False): one line saying so', async () => {
   await cliFails(['attribute', at('weightless.onnx'), '--input', at('two-input.npy')], /weightless\.onnx: the model holds no weights: its parameters are inputs \(2 float inputs: 'x', 'fc\.weight', …\), as torch\.onnx\.export writes with export_params=False; export it with its parameters$/);
 });
