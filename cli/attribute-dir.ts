@@ -9,6 +9,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { intFlag, normalizationFlags, Parsed, preprocessFlag } from './args';
 import { drawingFlag } from './visualize';
 import { attributeOptions, baselineArgs, baselineOptions, jointOut, loadInput, modelArg, modelOptions, readFiles, runOptions } from './main';
+import { say } from './output';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order
@@ -59,7 +60,7 @@ export async function attributeDir(p: Parsed): Promise<void> {
   // Joint attribution writes NAME.<input>.npy per explained input, as --out does; an input is done when all are there.
   const outputs = (f: string) => (ex.joint ? ex.explainedNames.map((i) => jointOut(outOf.get(f)!, i)) : [outOf.get(f)!]);
   const todo = names.filter((f) => !outputs(f).every((o) => fs.existsSync(o)));
-  if (todo.length < names.length) console.log(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
+  if (todo.length < names.length) say(`${names.length - todo.length} of ${names.length} inputs already have an output in ${outDir}: skipped`);
   removeStaleTemporaries(outDir, new Set(names.flatMap((f) => outputs(f).map((o) => path.basename(o)))));
   const preprocess = preprocessFlag(p, ex.imagePreset);
   const normalization = normalizationFlags(p);
@@ -92,5 +93,5 @@ export async function attributeDir(p: Parsed): Promise<void> {
     }));
     bar?.(start + chunk.length, todo.length);
   }
-  console.log(`wrote ${todo.length * (ex.joint ? ex.explainedNames.length : 1)} attribution files to ${outDir}`);
+  say(`wrote ${todo.length * (ex.joint ? ex.explainedNames.length : 1)} attribution files to ${outDir}`);
 }

@@ -14,6 +14,7 @@ import { intFlag, intList, normalizationOf, num, Parsed, preprocessFlag } from '
 import { feedFiles, feeds, provider } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
+import { say } from './output';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
 
@@ -120,7 +121,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   const rowDims = r.generatedZ0.dims;
   const scores = (await ce.classifier.forward({ data: Float32Array.from(arr.data as ArrayLike<number>), dims: rowDims }))[ce.classifier.resolveOutput(p.flags.get('output') as string | undefined).from]?.data;
   const said = scores && argmax(scores);
-  if (said !== undefined && said !== trueClass) console.log(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
-  console.log(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);
-  console.log(`wrote ${dir}/{${OUTPUTS.filter((f) => f !== 'contrast.png' || dims.length === 4).join(',')}}`);
+  if (said !== undefined && said !== trueClass) say(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
+  say(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);
+  say(`wrote ${dir}/{${OUTPUTS.filter((f) => f !== 'contrast.png' || dims.length === 4).join(',')}}`);
 }

@@ -1,4 +1,6 @@
 /** The CLI's report of convergence deltas. */
+import { say } from './output';
+
 /**
  * Whether a convergence delta d misses f(x) − f(x⁰) = `change`: by more than 1e-4 of it, or, where
  * the change is small next to the explained value's magnitude (|f(x)|; for a sum or mean over a
@@ -32,10 +34,10 @@ export async function reportDelta(delta: Float32Array, totals: { sum: number; ab
       // f(x) as the run gave it: total − d cancels in float32 where the relevance is large.
       const fx = explained[row]?.value ?? target;
       const share = fx !== 0 ? ` (${((100 * total) / fx).toFixed(1)} % conserved)` : '';
-      console.log(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${fx.toPrecision(6)}${share}; the rest, ${(fx - total).toPrecision(3)}, ${absorbed}`);
+      say(`row ${row}: Σ relevance ${total.toPrecision(6)} of f(x) ${fx.toPrecision(6)}${share}; the rest, ${(fx - total).toPrecision(3)}, ${absorbed}`);
       return;
     }
-    console.log(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
+    say(`row ${row}: convergence delta ${d.toExponential(3)} (Σ attribution ${total.toPrecision(6)}, f(x) − f(x⁰) ${target.toPrecision(6)})`);
     if (!summationMissed(d, target, explained[row]?.magnitude, explained[row]?.value, totals[row].abs)) return;
     large = true;
     if (kind === 'exact' && !bypassed) console.warn(`onnx-explain: warning: row ${row}: attributions miss f(x) − f(x⁰) by ${d.toExponential(3)} (more than float32 rounding allows)`);
@@ -43,8 +45,8 @@ export async function reportDelta(delta: Float32Array, totals: { sum: number; ab
   if (!large || kind !== 'quadrature' || bypassed) return;
   const stepped = await step?.();
   // A step on the path (a mask, a threshold) makes f jump where the path crosses it: no quadrature integrates a jump.
-  if (stepped) console.log(`the delta is the error of the path integral: ${stepped}, and where the path from the baseline crosses the step f jumps, which no number of --steps integrates; a baseline on the input's side of the step (for a mask, one that keeps what it masks) converges`);
-  else console.log('the delta is the error of the path integral\'s quadrature: more --steps make it smaller, unless f changes sharply right beside the baseline (a zero embedding into RMS normalisation, silence into a log front end), where another baseline (--baseline, --baseline-token) converges');
+  if (stepped) say(`the delta is the error of the path integral: ${stepped}, and where the path from the baseline crosses the step f jumps, which no number of --steps integrates; a baseline on the input's side of the step (for a mask, one that keeps what it masks) converges`);
+  else say('the delta is the error of the path integral\'s quadrature: more --steps make it smaller, unless f changes sharply right beside the baseline (a zero embedding into RMS normalisation, silence into a log front end), where another baseline (--baseline, --baseline-token) converges');
 }
 
 /** Convergence deltas per sample (the noise tunnel's noisy copies, GradientShap's draws, DeepLiftShap's baselines) (row r's at r·S … r·S + S − 1): per row, the largest |δ| and the mean. */
@@ -52,6 +54,6 @@ export function reportSampleDeltas(delta: Float32Array, rows: number): void {
   const samples = delta.length / rows;
   for (let row = 0; row < rows; row++) {
     const own = Array.from(delta.subarray(row * samples, (row + 1) * samples), Math.abs);
-    console.log(`row ${row}: convergence delta of its ${samples} samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
+    say(`row ${row}: convergence delta of its ${samples} samples: max |δ| ${Math.max(...own).toExponential(3)}, mean |δ| ${(own.reduce((a, v) => a + v, 0) / samples).toExponential(3)}`);
   }
 }

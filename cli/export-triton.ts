@@ -10,6 +10,7 @@ import { checkOutput, missingFolders, writeFileAtomic } from '../runtime/node/fi
 import { tritonConfig } from '../runtime/triton';
 import { intFlag, Parsed } from './args';
 import { checkMethodFlags, commonOptions, modelArg, modelOptions, noteShapeSetters, shapeArg } from './main';
+import { say } from './output';
 
 export const EXPORT_TRITON_HELP = `onnx-explain export-triton MODEL --method M --out REPO [options]
 
@@ -82,7 +83,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
     }
     throw e;
   }
-  console.log(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
+  say(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
   noteShapeSetters(ex);
 }
 

@@ -8,6 +8,7 @@ import { barPlot, Canvas } from '../runtime/plot';
 import { intFlag, intsFlag, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { baselineArg, checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
+import { say } from './output';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
 
@@ -49,15 +50,15 @@ const fmt = (v: number) => (v >= 0 ? '+' : '') + v.toFixed(4);
 
 function printReport(r: FilterReport): void {
   const k = r.rows[0].top.length;
-  console.log(`layer ${r.layer} [N, ${r.shape.slice(1).join(', ')}]: top ${k} of ${r.shape[1]} channels by mean activation`);
+  say(`layer ${r.layer} [N, ${r.shape.slice(1).join(', ')}]: top ${k} of ${r.shape[1]} channels by mean activation`);
   r.rows.forEach((row, n) => {
-    console.log(`row ${n}: ${row.top.map((c) => `${c} (${row.means[c].toPrecision(4)})`).join(', ')}`);
+    say(`row ${n}: ${row.top.map((c) => `${c} (${row.means[c].toPrecision(4)})`).join(', ')}`);
     if (!row.occluded) return;
-    console.log(`  occluded region${' '.repeat(14)}top ${k}${' '.repeat(Math.max(1, 4 * k - 4))}shared  change of ${row.top.join(', ')}`);
+    say(`  occluded region${' '.repeat(14)}top ${k}${' '.repeat(Math.max(1, 4 * k - 4))}shared  change of ${row.top.join(', ')}`);
     for (const o of row.occluded) {
       const region = JSON.stringify(o.region).padEnd(28);
       const top = o.top.join(' ').padEnd(4 * k + 2);
-      console.log(`  ${region} ${top} ${`${o.shared}/${k}`.padEnd(7)} ${row.top.map((c) => fmt(o.change[c])).join(' ')}`);
+      say(`  ${region} ${top} ${`${o.shared}/${k}`.padEnd(7)} ${row.top.map((c) => fmt(o.change[c])).join(' ')}`);
     }
   });
 }
@@ -109,11 +110,11 @@ export async function filters(p: Parsed): Promise<void> {
     const series = report.rows.map((r, k) => ({ y: r.means, label: report.rows.length > 1 ? `row ${k}` : undefined }));
     const title = `mean activation per channel of '${report.layer}'`;
     writePng(out, barPlot(series, { width: Math.max(480, 64 + 4 * report.shape[1] * report.rows.length, Canvas.textWidth(title) + 64), height: 240, title, xLabel: 'channel' }));
-    console.log(`wrote ${out}`);
+    say(`wrote ${out}`);
   }
   if (json) {
     const plain = { ...report, rows: report.rows.map((r) => ({ ...r, means: Array.from(r.means), occluded: r.occluded?.map((o) => ({ ...o, change: Array.from(o.change) })) })) };
     writeJsonFile(json, plain, 1);
-    console.log(`wrote ${json}`);
+    say(`wrote ${json}`);
   }
 }

@@ -41,6 +41,7 @@ import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 import { checkRewriteFlags, LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
 import { reportDelta, reportSampleDeltas } from './deltas';
 import { lookupTable } from '../rewriter/lookup-table';
+import { printable, say } from './output';
 
 const methodNames = Object.keys(drivers);
 
@@ -266,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const code = await runCommand(command, rest);
     console.warn = warn;
-    for (const args of held) console.warn(...args);
+    for (const args of held) console.warn(...args.map((a) => (typeof a === 'string' ? printable(a) : a)));
     return code;
   } catch (e) {
     return reportError(e);
@@ -280,7 +281,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   const mangled = rest.some((a) => a.includes('\uFFFD')) ? nonUtf8Argument() : undefined;
   if (mangled !== undefined) throw new ExplainError(`argument '${mangled}' holds bytes that are not UTF-8 (shown as \uFFFD), which Node cannot pass on: rename the file to a UTF-8 name`);
   if (command === '--version' || command === '-V') {
-    console.log(ownManifest().version);
+    say(ownManifest().version);
     return 0;
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -316,7 +317,7 @@ function reportError(e: unknown): number {
     : syscall === 'uv_cwd' ? ['the working folder no longer exists: run from an existing folder or give absolute paths', 1]
     : [firstLine(e), 2];
   // A progress bar on a terminal ends without a newline: the error line replaces it.
-  console.error(`${process.stderr.isTTY ? '\r\x1b[K' : ''}onnx-explain: error: ${message}`);
+  console.error(`${process.stderr.isTTY ? '\r\x1b[K' : ''}onnx-explain: error: ${printable(message)}`);
   return status;
 }
 
@@ -489,17 +490,17 @@ async function info(p: Parsed): Promise<void> {
     const shape = vi.type?.tensor_type?.shape;
     return shape ? `[${(shape.dim ?? []).map((d) => d.dim_param || toNumber(d.dim_value) || '?').join(', ')}]` : '(shape not declared)';
   };
-  console.log(`model: ${ex.label}`);
+  say(`model: ${ex.label}`);
   const original = new GraphView(ex.model, ex.label);
   const scatter = view.nodes.some((n) => n.op_type === 'ScatterElements');
   const why = { [GATHER_ELEMENTS_OPSET]: scatter ? 'where Scatter is ScatterElements, whose gradient needs GatherElements' : 'the first with GatherElements, which MaxUnpool\'s gradient needs', [QDQ_AXIS_OPSET]: 'where QuantizeLinear and DequantizeLinear take an axis, as its quantizers need', [WIDE_QDQ_OPSET]: 'where QuantizeLinear takes 16- and 4-bit types, as its com.microsoft quantizers need' }[view.opset] ?? 'the first with Where, which augmented graphs need';
   const lowered = `the newest at which onnxruntime-web's WebGPU kernels run every op; it uses nothing newer`;
   const lifted = view.opset !== original.opset ? ` (read as opset ${view.opset}, ${view.opset < original.opset ? lowered : why})` : '';
-  console.log(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
-  console.log(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
+  say(`opsets: ${[...original.opsets].map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}${lifted}`);
+  say(`producer: ${view.model.producer_name ?? ''} ${view.model.producer_version ?? ''}`.trimEnd());
   const types = new Set([...original.initializers.values()].map((t) => t.data_type ?? 0));
-  if ([...HALF].some((t) => types.has(t))) console.log('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
-  if (types.has(DataType.DOUBLE)) console.log('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
+  if ([...HALF].some((t) => types.has(t))) say('precision: half-precision weights, explained in float32 (widened exactly; outputs differ by half rounding)');
+  if (types.has(DataType.DOUBLE)) say('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)');
   const inputs = modelInputs(original);
   const floats = explainableFloats(inputs);
   const byDefault = (() => { try { return explainedInputs(original, inputs, undefined, ex.label).inputs.map((i) => i.name); } catch { return []; } })();
@@ -531,27 +532,27 @@ async function info(p: Parsed): Promise<void> {
   };
   const defaultText = (i: ModelInput) => ({ ones: 'ones', positions: 'positions 0…L−1', lengths: 'whole sequences', zeros: 'zeros' })[defaultKind(i)];
   const leftOut = (original.graph.output ?? []).map((o) => o.name ?? '').filter((o) => !view.graph.output?.some((v) => v.name === o));
-  original.inputs.forEach((vi, k) => console.log(`input: ${vi.name} ${dims(vi)} ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
+  original.inputs.forEach((vi, k) => say(`input: ${vi.name} ${dims(vi)} ${inputs[k].elemType === DataType.STRING ? 'string' : typeName(inputs[k].elemType)}: ${role(inputs[k])}`));
   for (const o of view.graph.output ?? []) {
     if (!isTensorValue(o)) {
-      console.log(`output: ${o.name} (${Object.keys(o.type ?? {})[0]?.replace('_type', '') ?? 'not a tensor'} from ${view.producer.get(o.name ?? '')?.op_type ?? 'the graph'}: not explained)`);
+      say(`output: ${o.name} (${Object.keys(o.type ?? {})[0]?.replace('_type', '') ?? 'not a tensor'} from ${view.producer.get(o.name ?? '')?.op_type ?? 'the graph'}: not explained)`);
       continue;
     }
     const { from } = ex.resolveOutput(o.name);
-    console.log(`output: ${o.name} ${dims(o)}${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
+    say(`output: ${o.name} ${dims(o)}${from !== o.name ? ` (final Softmax: its input '${from}' is explained)` : ''}`);
   }
   const outputs = view.graph.output ?? [];
   const chosen = (() => { try { return ex.resolveOutput(undefined); } catch { return undefined; } })();
   // Also a model's one output when another tensor is explained (the scores an ArgMax picks from).
-  if (chosen && (outputs.length > 1 || chosen.output !== outputs[0]?.name)) console.log(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
+  if (chosen && (outputs.length > 1 || chosen.output !== outputs[0]?.name)) say(`explained without --output: ${chosen.output}${chosen.from !== chosen.output ? ` (its Softmax input '${chosen.from}')` : ''}`);
   const histogram = new Map<string, number>();
   const keyOf = (n: NodeProto) => opKey(n.op_type ?? '', n.domain);
   for (const n of view.nodes) if (!isViewNode(n)) histogram.set(keyOf(n), (histogram.get(keyOf(n)) ?? 0) + 1);
-  console.log('ops:');
-  for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(24)} ${count}`);
+  say('ops:');
+  for (const [op, count] of [...histogram].sort((a, b) => b[1] - a[1])) say(`  ${op.padEnd(24)} ${count}`);
   const rewritten = new Map<string, number>();
   for (const n of original.nodes) if (!histogram.has(keyOf(n))) rewritten.set(keyOf(n), (rewritten.get(keyOf(n)) ?? 0) + 1);
-  if (rewritten.size) console.log(`read in standard ops (the counts above): ${[...rewritten].map(([op, c]) => `${op} ×${c}`).join(', ')}`);
+  if (rewritten.size) say(`read in standard ops (the counts above): ${[...rewritten].map(([op, c]) => `${op} ×${c}`).join(', ')}`);
   // Ops whose outputs are shapes, indices or booleans: never differentiated.
   const structural = STRUCTURAL_OPS;
   const data = new Set(view.inputs.map((i) => i.name ?? ''));
@@ -567,10 +568,10 @@ async function info(p: Parsed): Promise<void> {
   const prepared = sized ? await ex.prepare(rowDims).catch((e) => { unprepared = firstLine(e); return undefined; }) : undefined;
   const tensors = await ex.explainableTensors(rowDims);
   const shown = tensors.slice(-EXPLAINABLE_SHOWN);
-  console.log(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
-  for (const t of shown) console.log(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
+  say(`explainable tensors (--output or --layer; the last ${shown.length} of ${tensors.length} computed from ${ex.explained.length > 1 ? 'the float inputs' : 'the input'}):`);
+  for (const t of shown) say(`  ${t.name} [${t.shape ? ['N', ...t.shape.slice(1)].join(', ') : '?'}] (${t.op})`);
   // Shapes come from running one row; where the declared row cannot run, say why (a first axis that is no batch).
-  if (unprepared && shown.some((t) => !t.shape)) console.log(`shapes unknown: one row of the input does not run: ${unprepared}`);
+  if (unprepared && shown.some((t) => !t.shape)) say(`shapes unknown: one row of the input does not run: ${unprepared}`);
   // Recurrent cells are unrolled into supported ops before the walk.
   const quantizers = view.nodes.filter((n) => readPerRow(view, n));
   const perRow = (op: string) => op === 'DynamicQuantizeLinear' && quantizers.length === histogram.get(op);
@@ -582,20 +583,20 @@ async function info(p: Parsed): Promise<void> {
   const missing = [...histogram.keys()].filter((op) => !gradientRules.entryByKey(op, view.opset) && !isRecurrentOp(op) && !perRow(op) && !flattened.includes(op));
   const blocking = missing.filter((op) => onPath.has(op));
   const unsupported = blocking.map((op) => (unsized.includes(op) ? `${op} (unless written out at a --shape that gives its ${op === 'If' ? 'condition' : 'trip count or positions'})` : op));
-  console.log(`unsupported ops: ${unsupported.length ? unsupported.join(', ') : 'none'}`);
+  say(`unsupported ops: ${unsupported.length ? unsupported.join(', ') : 'none'}`);
   const startsFrom = (inputs: string[]) => [...new Set(valueShaped(view, inputs).values())].map((n) => view.nodeLabel(n)).join(', ');
   const byExplained = startsFrom(ex.explained.map((i) => i.name));
-  if (byExplained) console.log(`shapes set by the explained input's values (backward passes stop before them; occlusion and feature-ablation run): after ${byExplained}`);
+  if (byExplained) say(`shapes set by the explained input's values (backward passes stop before them; occlusion and feature-ablation run): after ${byExplained}`);
   const setters = ex.shapeSetters();
-  if (setters.length) console.log(`shapes set by the values of ${setters.map((n) => `'${n}'`).join(', ')} (probed with the values given; every row must give row 0's shapes): after ${startsFrom(setters)}`);
+  if (setters.length) say(`shapes set by the values of ${setters.map((n) => `'${n}'`).join(', ')} (probed with the values given; every row must give row 0's shapes): after ${startsFrom(setters)}`);
   const cells = [...histogram.keys()].filter(isRecurrentOp);
-  if (cells.length) console.log(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
-  if (flattened.length) console.log(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
-  if (quantizers.length) console.log(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
+  if (cells.length) say(`recurrent cells, unrolled over the input's sequence length before the walk: ${cells.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
+  if (flattened.length) say(`loops and sequences, written out before the walk (trip counts and positions known at this input shape): ${flattened.map((op) => `${op} ×${histogram.get(op)}`).join(', ')}`);
+  if (quantizers.length) say(`dynamic quantization: DynamicQuantizeLinear ×${quantizers.length} read with statistics per row (each row quantized as when run alone), then QuantizeLinear → DequantizeLinear`);
   const elsewhere = missing.filter((op) => !onPath.has(op) && !structural.has(op));
-  if (elsewhere.length) console.log(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
+  if (elsewhere.length) say(`ops without a backward rule off the input's path (not differentiated): ${elsewhere.join(', ')}`);
   if (layerRows) {
-    console.log('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
+    say('layers (tensors of rank 3 or more computed from the input, channels on axis 1):');
     const rows = layerRows;
     // Shapes come from a probe at this input shape; where it fails, the list is empty and says why.
     const listed = await ex.forFeeds(rows, given, async () => {
@@ -604,10 +605,10 @@ async function info(p: Parsed): Promise<void> {
       const camDefault = await ex.camLayer(rows, { feeds: given }).catch(() => undefined);
       return { tensors: await ex.explainableTensors(rows, given), camDefault };
     }).catch((e: Error) => e);
-    if (listed instanceof Error) console.log(`  none listed: no shapes at input shape [${rows}]: ${listed.message}`);
+    if (listed instanceof Error) say(`  none listed: no shapes at input shape [${rows}]: ${listed.message}`);
     const layers = listed instanceof Error ? [] : listed.tensors.filter((t) => t.shape && t.shape.length >= 3);
     const marked = listed instanceof Error ? undefined : listed.camDefault;
-    for (const t of layers) console.log(`  ${t.name}  [N, ${t.shape!.slice(1).join(', ')}]  (${t.op})${t.name === marked ? '  Grad-CAM\'s default' : ''}`);
+    for (const t of layers) say(`  ${t.name}  [N, ${t.shape!.slice(1).join(', ')}]  (${t.op})${t.name === marked ? '  Grad-CAM\'s default' : ''}`);
   }
 }
 
@@ -808,9 +809,9 @@ function printTokenTable(ids: TensorInput, scores: TensorData): void {
   const [n, length] = [scores.dims[0], scores.data.length / scores.dims[0]];
   // A string column's values are shown as given.
   const id = Array.from(ids.data as ArrayLike<number | bigint | string>, (v) => (typeof v === 'string' ? v : Number(v)));
-  console.log('row  position  token id  score');
+  say('row  position  token id  score');
   for (let r = 0; r < n; r++) {
-    for (let k = 0; k < length; k++) console.log(`${String(r).padStart(3)}  ${String(k).padStart(8)}  ${String(id[r * length + k]).padStart(8)}  ${scores.data[r * length + k].toPrecision(6)}`);
+    for (let k = 0; k < length; k++) say(`${String(r).padStart(3)}  ${String(k).padStart(8)}  ${String(id[r * length + k]).padStart(8)}  ${scores.data[r * length + k].toPrecision(6)}`);
   }
 }
 
@@ -843,15 +844,15 @@ async function attribute(p: Parsed): Promise<void> {
       const w = seed && at(seed);
       explained[row] = w ? { value: own.reduce((a, v, k) => a + w[k] * v, 0), magnitude: own.reduce((a, v, k) => a + Math.abs(w[k] * v), 0) }
         : { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
-      console.log(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
+      say(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
     });
-    if (squash) console.log(`explained through the logits '${from}' that a ${squash} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
+    if (squash) say(`explained through the logits '${from}' that a ${squash} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }
   const parts = Object.entries(r.inputAttributions ?? { '': r.attributions });
   for (const [input, t] of parts) {
     let sum = 0, maxAbs = 0;
     for (const v of t.data) { sum += v; maxAbs = Math.max(maxAbs, Math.abs(v)); }
-    console.log(`attribution (${options.noiseTunnel ? `${options.noiseTunnel} of ` : ''}${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
+    say(`attribution (${options.noiseTunnel ? `${options.noiseTunnel} of ` : ''}${options.method ?? 'gradient'}${options.layer ? ` at layer '${options.layer}'` : ''}${input ? ` to input '${input}'` : ''}): shape [${t.dims}], sum ${sum.toPrecision(6)}, max |a| ${maxAbs.toPrecision(6)}`);
   }
   const rows = x.dims[0];
   // Per row: Σ a and Σ |a| over every explained input.
@@ -868,27 +869,27 @@ async function attribute(p: Parsed): Promise<void> {
     const absorbed = oneSigned ? 'is the biases\' share, which α-β leaves out, less what neurons whose inputs all push one way add (they pass α·R or −β·R)' : undefined;
     await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said, absorbed);
     const scale = method === 'lrp-alphabeta' ? (options.alpha ?? 2) - (options.beta ?? 1) : 1;
-    if (scale !== 1) console.log(`α − β = ${scale}, not 1: each α-β layer scales the relevance it passes by ${scale}, so Σ relevance is not f(x) by design`);
-    if (bypassed) console.log(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax, options.method).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
+    if (scale !== 1) say(`α − β = ${scale}, not 1: each α-β layer scales the relevance it passes by ${scale}, so Σ relevance is not f(x) by design`);
+    if (bypassed) say(`layer '${options.layer}' is not on every path from the input to '${ex.resolveOutput(options.output, options.explainSoftmax, options.method).from}' (a skip connection, a normalisation's own input or a mask computed from the input goes around it): attributions at it need not sum to f(x) − f(x⁰)`);
   }
   else if (r.delta) reportSampleDeltas(r.delta, rows);
   if (r.tokenScores && !r.inputTokenScores) printTokenTable(x, r.tokenScores);
   for (const [name, scores] of Object.entries(r.inputTokenScores ?? {})) {
-    console.log(`input '${name}':`);
+    say(`input '${name}':`);
     printTokenTable(name === ex.explainedNames[0] ? x : options.feeds![name], scores);
   }
   if (out && format === 'png') {
     // Token ids explained at their embeddings: one bar per token (the printed scores), not a position × embedding-dimension map.
     writeFigure(out, [{ title: options.method ?? 'gradient', attributions: r.tokenScores ?? r.attributions }], x, shown, await captions(ex, r, options, rowDims), ex.label, vis);
-    console.log(`wrote ${out}`);
+    say(`wrote ${out}`);
   } else if (out && r.inputAttributions) {
     for (const [input, t] of parts) {
       writeNpy(jointOut(out, input), t.data, t.dims);
-      console.log(`wrote ${jointOut(out, input)} (attributions to input '${input}')`);
+      say(`wrote ${jointOut(out, input)} (attributions to input '${input}')`);
     }
   } else if (out) {
     writeNpy(out, r.attributions.data, r.attributions.dims);
-    console.log(`wrote ${out}`);
+    say(`wrote ${out}`);
   }
 }
 
@@ -917,13 +918,13 @@ async function visualizeMethods(p: Parsed): Promise<void> {
     columns.push({ title: method, attributions: r.tokenScores ?? r.attributions });
   }
   writeFigure(out!, columns, x, shown, await captions(ex, first!, options, [...x.dims.slice(1), ...(ex.tokens?.rowDims ?? [])]), ex.label, vis);
-  console.log(`wrote ${out}`);
+  say(`wrote ${out}`);
 }
 
 /** After saving a graph: where inputs' values set its shapes, it holds for values that give the same shapes. */
 export function noteShapeSetters(ex: Explainer): void {
   const setters = ex.shapeSetters();
-  if (setters.length) console.log(`its shapes are those of the values of ${setters.map((n) => `'${n}'`).join(', ')} given with --feed (or their defaults): run it on values that give the same shapes`);
+  if (setters.length) say(`its shapes are those of the values of ${setters.map((n) => `'${n}'`).join(', ')} given with --feed (or their defaults): run it on values that give the same shapes`);
 }
 
 /** The input shape from --shape, or the model's own where its sizes are static (batch 1). */
@@ -954,7 +955,7 @@ async function rewrite(p: Parsed): Promise<void> {
     const { model: graph, sources } = await loop.build(p);
     checkOutput(out, '--out', sources);
     saveModel(graph, out);
-    console.log(`wrote ${out}: inputs ${graph.graph!.input!.map((i) => i.name).join(', ')}; outputs ${graph.graph!.output!.map((o) => o.name).join(', ')}`);
+    say(`wrote ${out}: inputs ${graph.graph!.input!.map((i) => i.name).join(', ')}; outputs ${graph.graph!.output!.map((o) => o.name).join(', ')}`);
     return;
   }
   const model = modelArg(p, 'rewrite');
@@ -969,6 +970,6 @@ async function rewrite(p: Parsed): Promise<void> {
   const options = commonOptions(p);
   const aug = p.flags.has('zero-baseline') ? (await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options, { zeroBaseline: true }))).model : await ex.graph(dims.slice(1), options);
   saveModel(aug, out);
-  console.log(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
+  say(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);
   noteShapeSetters(ex);
 }

@@ -10,6 +10,7 @@ import { normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
+import { say } from './output';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
 
@@ -108,6 +109,6 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const unit = options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`;
   const series = [{ y: r.objective, label: 'objective (with regularisers)' }, { y: r.activation, label: options.target !== undefined ? unit : 'mean activation' }];
   writePng(plot, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));
-  console.log(`maximised ${unit}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
-  console.log(`wrote ${(isImage ? files : [npy, json, plot]).join(', ')}${isImage ? '' : ` (no ${png}: the input [${r.image.dims}] is not an image)`}`);
+  say(`maximised ${unit}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
+  say(`wrote ${(isImage ? files : [npy, json, plot]).join(', ')}${isImage ? '' : ` (no ${png}: the input [${r.image.dims}] is not an image)`}`);
 }

@@ -6,6 +6,7 @@ import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
 import { checkFigureKind, checkVisualizeOptions, Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
 import { num, Parsed } from './args';
+import { say } from './output';
 
 export const VIS_FLAGS = { 'vis-method': true, sign: true, 'outlier-perc': true, 'display-size': true };
 
@@ -82,5 +83,5 @@ export function writeFigure(out: string, columns: VisColumn[], x: TensorData, sh
   const figure: Figure = { columns, images: inputImages(x, shown, label), captions: rowCaptions };
   writePng(out, visualize(figure, options));
   const drawn = options.maxRows ?? 16;
-  if (x.dims[0] > drawn) console.log(`${out}: the figure shows the first ${drawn} of ${x.dims[0]} rows`);
+  if (x.dims[0] > drawn) say(`${out}: the figure shows the first ${drawn} of ${x.dims[0]} rows`);
 }

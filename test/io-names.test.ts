@@ -10,6 +10,7 @@ import { centralDifferences } from './support/central';
 import { relL2 } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
 import { maximize } from '../runtime/drivers/maximize';
+import { writeNpy } from '../runtime/node/npy-file';
 
 const W = Array.from({ length: 4 * 3 }, (_, k) => Math.sin(3 * k + 1));
 
@@ -84,6 +85,25 @@ test('maximize on a model whose output is called activation (a Keras Activation 
   const check = (await ex.forward(r.image)).activation.data[1];
   assert.ok(Math.abs(check - r.final) < 1e-5 * (1 + Math.abs(check)), `reported activation ${r.final} = a forward of the image ${check}`);
   assert.ok(r.final > r.activation[0], `the logit grew (${r.activation[0]} → ${r.final})`);
+});
+
+test('names holding control characters (an escape sequence, a newline and a carriage return starting a fake error line) are printed escaped on stdout and in the error line', async () => {
+  const odd = 'evil\x1b[31mRED\x1b[0m\nonnx-explain: error: fake\r';
+  const em = new Emitter(13, DataType.FLOAT, 'odd');
+  em.rename(em.matmul('x', em.constFloat(W, [4, 3])), odd);
+  em.rename(em.op('Relu', [odd]), 'y');
+  const dir = tempDir('odd-names');
+  const file = path.join(dir, 'odd.onnx');
+  fs.writeFileSync(file, encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'odd', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4])], output: [valueInfo('y', DataType.FLOAT, ['N', 3])] } }));
+  const shown = 'evil\\x1b[31mRED\\x1b[0m\\x0aonnx-explain: error: fake\\x0d';
+  const info = await runCli(['info', file]);
+  assert.is(info.code, 0);
+  assert.ok(info.out.some((l) => l.includes(shown)), info.out.join('\n'));
+  assert.ok(info.out.every((l) => !/[\x00-\x08\x0a-\x1f]/.test(l) && !l.startsWith('onnx-explain: error')), 'no control characters, no line of the model\'s own');
+  writeNpy(path.join(dir, 'x.npy'), Float32Array.of(1, 2, 3, 4), [1, 4]);
+  const bad = await runCli(['attribute', file, '--input', path.join(dir, 'x.npy'), '--output', `${odd}!`]);
+  assert.equal([bad.code, bad.err.length], [1, 1]);
+  assert.ok(bad.err[0].includes(`${shown}!`) && !/[\x00-\x08\x0a-\x1f]/.test(bad.err[0]), bad.err[0]);
 });
 
 test.run();
