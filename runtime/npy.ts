@@ -57,8 +57,10 @@ export function parseNpy(buf: Uint8Array, label = '<npy>'): NdArray {
   const descr = bigEndian ? `<${written.slice(1)}` : written;
   const dtype = DESCR[descr];
   if (!dtype) throw new ExplainError(`${label}: .npy dtype '${written}' is not supported (use float16/32/64, int64, int32, 8/16-bit integers or bool)`);
-  const dimTexts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
-  if (dimTexts.some((d) => !/^\d+$/.test(d) || !Number.isSafeInteger(Number(d)))) throw new ExplainError(`${label}: .npy header shape (${shapeText}) is not a tuple of non-negative integers`);
+  // A Python tuple of integers: (), (6,), (2, 3) or (2, 3,) — Python's own whitespace only.
+  const tuple = /^[ \t\n\r\f\v]*(\d+[ \t\n\r\f\v]*(,[ \t\n\r\f\v]*\d+[ \t\n\r\f\v]*)*(,[ \t\n\r\f\v]*)?)?$/.test(shapeText);
+  const dimTexts = shapeText.match(/\d+/g) ?? [];
+  if (!tuple || (dimTexts.length === 1 && !shapeText.includes(',')) || dimTexts.some((d) => !Number.isSafeInteger(Number(d)))) throw new ExplainError(`${label}: .npy header shape (${shapeText}) is not a tuple of non-negative integers`);
   const dims = dimTexts.map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;

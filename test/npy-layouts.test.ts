@@ -46,7 +46,7 @@ function npyBytes(header: string, body: Float32Array, version = 1): Buffer {
   return Buffer.concat([head, Buffer.from(padded, 'latin1'), Buffer.from(body.buffer)]);
 }
 
-test('headers numpy refuses are refused in one line (keys inside another key\'s string were read as the header\'s, a header past 10⁵ bytes overflowed the stack: exit 2); Python 2\'s (3L, 4L) reads as numpy reads it', async () => {
+test('headers numpy refuses are refused in one line (shapes that are not Python tuples, keys inside another key\'s string were read as the header\'s, a header past 10⁵ bytes overflowed the stack: exit 2); Python 2\'s (3L, 4L) reads as numpy reads it', async () => {
   const out = tempDir('npy-headers');
   const model = path.resolve(__dirname, '../../models/fixtures/mlp/model.onnx');
   const x = readNpy(path.resolve(__dirname, '../../models/fixtures/mlp/input.npy'));
@@ -57,6 +57,7 @@ test('headers numpy refuses are refused in one line (keys inside another key\'s 
     ['twice', npyBytes(`{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (${n}, ${d}), }`, body), /header is not numpy's \(its 'descr'\)/],
     ['long', npyBytes(`{'descr': '<f4', 'fortran_order': False, 'shape': (${Array(20000).fill(1).join(', ')}, ${n}, ${d}), }`, body, 2), /\.npy header of \d+ bytes is longer than numpy reads \(10000\)/],
     ['version', Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 9, 9]), npyBytes(`{'descr': '<f4', 'fortran_order': False, 'shape': (${n}, ${d}), }`, body).subarray(8)]), /\.npy format version 9\.9 is not one numpy writes/],
+    ...[`(${n * d},,)`, `(,${n * d})`, `(${n * d})`, `(${n},\u00a0${d})`].map((shape, k): [string, Buffer, RegExp] => [`shape${k}`, npyBytes(`{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`, body, 3), /is not a tuple of non-negative integers/]),
     ['cut', npyBytes(`{'descr': '<f4', 'fortran_order': False, 'shape': (${n}, ${d}), }`, body).subarray(0, 30), /\.npy is truncated \(its header runs past the end\)/],
   ];
   for (const [name, bytes, cause] of cases) {
