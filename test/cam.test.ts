@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
@@ -503,6 +503,21 @@ test('Grad-CAM without a layer on a two-branch model takes a map of the explaine
     assert.equal(ex.warnings.filter((w) => !/the map is zero at every position for row/.test(w)), [`grad-cam: layer '${layer}', the feature map the global pooling reads (--layer picks another)`]);
     const given = await ex.attribute(x, { method: 'grad-cam', target: 1, feeds, layer });
     assert.equal(Array.from(chosen.attributions.data), Array.from(given.attributions.data));
+  }
+});
+
+// Gemm's alpha scales the class weights: CAM's map is Σ_k α·W[t, k]·A_k (Zhou et al.'s weights of the logits as computed).
+test('CAM through a Gemm with alpha = 0.5 and transB: the map is Σ_k α·W[t, k]·A_k', async () => {
+  const em = new Emitter(13, DataType.FLOAT, 'm');
+  const W = [1, -1, 0.5, 2, -0.5, 1];
+  const pooled = em.op('Flatten', [em.op('GlobalAveragePool', ['x'])], { axis: 1 });
+  em.rename(em.op('Gemm', [pooled, em.constFloat(W, [3, 2]), em.constFloat([0.1, -0.2, 0.3], [3])], { transB: 1, alpha: float(0.5) }), 'y');
+  const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'm', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 2, 3, 3])], output: [{ name: 'y' }] } });
+  const x = Float32Array.from({ length: 18 }, (_, i) => Math.sin(i + 1));
+  for (const target of [0, 2]) {
+    const r = await (await Explainer.load(model)).attribute({ data: x, dims: [1, 2, 3, 3] }, { method: 'cam', target });
+    const expected = Array.from({ length: 9 }, (_, p) => 0.5 * (W[2 * target] * x[p] + W[2 * target + 1] * x[9 + p]));
+    assert.ok(Array.from(r.attributions.data).every((v, p) => Math.abs(v - expected[p]) < 1e-6), `target ${target}: ${Array.from(r.attributions.data)} ≠ ${expected}`);
   }
 });
 

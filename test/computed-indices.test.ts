@@ -384,4 +384,17 @@ test('GatherElements at fed indices (repeats and negative ones): gradient = cent
   for (const delta of d.delta!) assert.ok(Math.abs(delta) < 1e-6, `delta ${delta}`);
 });
 
+// The passes pick other positions (ArgMax of z = x[3:6]) of h = x[0:3], and h did not move at either pick:
+// δy = h[0] − h[1] = −1 has no δx to go to and is not attributed (documented: as DeepLIFT's Where rule). The
+// multipliers must not divide δy by those zero δx: every attribution is finite (and 0, δh and z's gradient being 0).
+test('GatherElements at indices from another part of the input, where neither pass\'s pick moved: DeepLIFT gives finite (zero) attributions', async () => {
+  const model = tinyModel([6], 13, (em, x) => {
+    const part = (a: number) => em.slice(x, [a], [a + 3], [1]);
+    return em.op('GatherElements', [part(0), em.op('ArgMax', [part(3)], { axis: 1, keepdims: 1 })], { axis: 1 });
+  });
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute({ data: Float32Array.from([1, 2, 3, 5, 0, 0]), dims: [1, 6] }, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from([1, 2, 3, 0, 5, 0]), dims: [1, 6] } });
+  assert.equal(Array.from(r.attributions.data), [0, 0, 0, 0, 0, 0]);
+});
+
 test.run();

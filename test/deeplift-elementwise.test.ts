@@ -39,9 +39,15 @@ check('Max of two activations', [2, 5], 13, (em, x) =>
   em.op('Max', [em.matmul(x, weights(em, [5, 4], 2)), em.op('Relu', [em.matmul(x, weights(em, [5, 4], 3))])]));
 check('Max of three operands, one a constant', [2, 5], 13, (em, x) =>
   em.op('Max', [em.matmul(x, weights(em, [5, 4], 4)), em.constFloat([0.2, -0.1, 0, 0.4], [4]), em.op('Tanh', [em.matmul(x, weights(em, [5, 4], 5))])]));
+check('Min of three operands, two activations and a constant', [2, 5], 13, (em, x) =>
+  em.op('Min', [em.matmul(x, weights(em, [5, 4], 14)), em.op('Tanh', [em.matmul(x, weights(em, [5, 4], 15))]), em.constFloat([0.2, -0.1, 0, 0.4], [4])]));
 check('Min of two activations with broadcasting', [2, 5], 12, (em, x) =>
   em.op('Min', [em.matmul(x, weights(em, [5, 4], 6)), em.reduceSum(x, [1], true)]));
 check('Clip(x, min = mean(x) − 0.3), a bound computed from the input', [1, 8], 13, (em, x) => {
+  const lo = em.sub(em.reduceMean(x, [0, 1], false), em.scalar(0.3));
+  return em.op('Clip', [x, lo, em.scalar(1.5)]);
+});
+check('Clip(x, min = mean(x) − 0.3) at opset 11, the first with bounds as inputs', [1, 8], 11, (em, x) => {
   const lo = em.sub(em.reduceMean(x, [0, 1], false), em.scalar(0.3));
   return em.op('Clip', [x, lo, em.scalar(1.5)]);
 });
@@ -59,8 +65,14 @@ check('Where(x > 0.2, x, 0.1·x): the condition flips between the passes', [2, 6
   em.where(em.compare('Greater', x, em.scalar(0.2)), x, em.mul(x, em.scalar(0.1))), awayFromSteps);
 check('Where(x > 0, 2x, −x + constant) of two activations', [1, 2, 6], 13, (em, x) =>
   em.where(em.compare('Greater', x, em.scalar(0)), em.mul(x, em.scalar(2)), em.add(em.neg(x), em.constFloat([0.5, -0.5, 1], [1, 3, 1, 1]))), awayFromSteps);
+// b moves more than a (|δb| = 2|δx| > |δa| = ½|δx|): where the condition flips δy goes whole to b.
+check('Where(x > 0, ½x, −2x + constant) of two activations, the second moving more', [1, 2, 6], 13, (em, x) =>
+  em.where(em.compare('Greater', x, em.scalar(0)), em.mul(x, em.scalar(0.5)), em.add(em.mul(x, em.scalar(-2)), em.constFloat([0.5, -0.5, 1], [1, 3, 1, 1]))), awayFromSteps);
 check('Where with a constant condition and broadcasting branches', [1, 2, 6], 13, (em, x) =>
   em.where(em.compare('Greater', em.constFloat([1, -1, 1], [1, 3, 1, 1]), em.scalar(0)), em.op('Sigmoid', [x]), em.matmul(x, weights(em, [6, 1], 7))));
+// c / b with b computed from the input: Div's rule for its divisor (the numerator constant), on references that move b.
+check('Div(constant, activation): the divisor computed from the input', [2, 6], 13, (em, x) =>
+  em.div(em.constFloat([1, -2, 0.5, 3, -1, 2], [6]), em.add(em.op('Softplus', [em.matmul(x, weights(em, [6, 6], 13))]), em.scalar(0.5))));
 
 /** The last emitted node moved to the contrib domain. */
 function contrib(em: Emitter, out: string): string {
@@ -128,6 +140,11 @@ for (const [form, rsqrt] of [
     return em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.mul(h, rsqrt(em, v)));
   });
 }
+// The reciprocal as Mul's first operand (torch.rsqrt(v) * x): the same product split.
+layerNormStack('RMSNorms, Div(1, Sqrt)·x (the reciprocal first)', 13, (em, h) => {
+  const v = em.add(em.op('ReduceMean', [em.op('Pow', [h, em.scalar(2)])], { axes: [-1] }), em.scalar(1e-6));
+  return em.mul(em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]), em.mul(em.div(em.scalar(1), em.op('Sqrt', [v])), h));
+});
 // tf2onnx's LayerNorm (tf.nn.batch_normalization): x·s + (β − μ·s) with s = γ·rsqrt(v + ε).
 layerNormStack('LayerNorms as x·s + (β − μ·s), s = γ·Reciprocal(Sqrt(v + ε))', 13, (em, h) => {
   const mean = em.op('ReduceMean', [h], { axes: [-1] });
@@ -136,6 +153,13 @@ layerNormStack('LayerNorms as x·s + (β − μ·s), s = γ·Reciprocal(Sqrt(v +
   return em.add(em.mul(h, s), em.sub(em.constFloat([0.1, 0, -0.2, 0.3, 0, 0.1, -0.1, 0], [8]), em.mul(mean, s)));
 });
 
+// The same with γ as Mul's second operand (s = rsqrt(v + ε)·γ).
+layerNormStack('LayerNorms as x·s + (β − μ·s), s = Reciprocal(Sqrt(v + ε))·γ', 13, (em, h) => {
+  const mean = em.op('ReduceMean', [h], { axes: [-1] });
+  const v = em.op('ReduceMean', [em.op('Pow', [em.sub(h, mean), em.scalar(2)])], { axes: [-1] });
+  const s = em.mul(em.op('Reciprocal', [em.op('Sqrt', [em.add(v, em.scalar(1e-6))])]), em.constFloat([1, 0.5, 2, 1, 1.5, 0.8, 1, 1.2], [8]));
+  return em.add(em.mul(h, s), em.sub(em.constFloat([0.1, 0, -0.2, 0.3, 0, 0.1, -0.1, 0], [8]), em.mul(mean, s)));
+});
 
 test('DeepLIFT of a product of three activations gives each factor its Shapley value', async () => {
   // y = Σ_i a_i·b_i·c_i with a, b, c the rows of x: a_i's share of δ(abc) is
@@ -154,6 +178,37 @@ test('DeepLIFT of a product of three activations gives each factor its Shapley v
     return (x[k] - x0[k]) * ((q[1] * p[1] + q[0] * p[0]) / 3 + (p[0] * q[1] + p[1] * q[0]) / 6);
   });
   r.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-6, `x[${k}]: ${v} ≠ Shapley ${expected[k]}`));
+});
+
+test('DeepLIFT through c / s where s keeps its value on both passes: the multiplier is the gradient −c/s² (the rescale rule\'s limit)', async () => {
+  // s = x₁ + x₂ + 2 is 3.75 on both passes (exact in float32); δx = (−1, 1), so each input's attribution
+  // is −δxᵢ/s² (its share of a δs that sums to 0): (1/3.75², −1/3.75²).
+  const model = tinyModel([2], 13, (em, x) => em.div(em.scalar(1), em.add(em.reduceSum(x, [1], true), em.scalar(2))));
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute({ data: Float32Array.from([0.5, 1.25]), dims: [1, 2] }, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from([1.5, 0.25]), dims: [1, 2] } });
+  const expected = [1 / 3.75 ** 2, -1 / 3.75 ** 2];
+  r.attributions.data.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) <= 1e-6, `x[${k}]: ${v} ≠ −δx/s² = ${expected[k]}`));
+});
+
+// The condition flips between the passes (c = x₀ > 0) while neither branch moves (h₁ = 2, h₂ = 3 on both): δy = −1 has
+// no δx to go to and is not attributed (documented); no multiplier δy/δ(branch) = δy/0 may reach the attributions.
+test('DeepLIFT through Where whose condition flips while neither branch moves: finite (zero) attributions', async () => {
+  const model = tinyModel([3], 13, (em, x) => {
+    const part = (a: number) => em.slice(x, [a], [a + 1], [1]);
+    return em.where(em.compare('Greater', part(0), em.scalar(0)), part(1), part(2));
+  });
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute({ data: Float32Array.from([1, 2, 3]), dims: [1, 3] }, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from([-1, 2, 3]), dims: [1, 3] } });
+  assert.equal(Array.from(r.attributions.data), [0, 0, 0]);
+});
+
+// The graph builder itself (not only the Explainer's check of the path) refuses a float computed through a step
+// (Cast(x > 0)) that may differ between the passes, where the run cannot check that it keeps its value (no stepsKept).
+test('buildAugmented refuses DeepLIFT through x·Cast(x > 0), a step that may move between the passes', async () => {
+  const graph = tinyGraph([1, 4], 13, (em, x) => em.mul(x, em.mask('Greater', x, em.scalar(0))));
+  await sumcheckModel(deeplift, { model: graph.model, input: graph.xs[0], output: 'y', label: 'step' }).then(
+    () => assert.unreachable('accepted'),
+    (e: Error) => assert.match(e.message, /a step function of .*no multiplier passes through a step/));
 });
 
 test.run();

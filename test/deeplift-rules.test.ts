@@ -78,6 +78,35 @@ for (const op of ['Softmax', 'LogSoftmax']) {
   test(`DeepLIFT ${op} sums to delta at logits of 10⁴ whose reference is 10³ away (float32 rounding of x − c not magnified)`, () =>
     sumcheck(deeplift, { op, opset: 13, inputs: [{ shape: [2, 4] }], input: large, baseline: scaled }).then(() => undefined));
 }
+// The same with the passes' roles swapped: the reference's logits are the large ones (the shift must be the larger pass's).
+for (const op of ['Softmax', 'LogSoftmax']) {
+  test(`DeepLIFT ${op} sums to delta at logits 10³ below a reference of 10⁴`, () =>
+    sumcheck(deeplift, { op, opset: 13, inputs: [{ shape: [2, 4] }], input: scaled, baseline: large }).then(() => undefined));
+}
+test('DeepLIFT ReduceLogSumExp sums to delta at logits of 10⁴ against a reference 10³ below, and the other way round', async () => {
+  for (const [input, baseline] of [[large, scaled], [scaled, large]]) {
+    await sumcheck(deeplift, { op: 'ReduceLogSumExp', opset: 13, inputs: [{ shape: [2, 4] }], attrs: { axes: [1], keepdims: 1 }, input, baseline });
+  }
+});
+
+// A reference that permutes x along the axis keeps s = Σ exp(x) (exact in float32 for two terms), so log s takes
+// its rescale limit 1/s: with L = log s, s = Σ e, e = exp(x) the chain gives Cᵢ = (e^{xᵢ} − e^{x⁰ᵢ})/s = pᵢ − p⁰ᵢ for
+// log-sum-exp, and for −LogSoftmax's y₀ = L − x₀ (negated, so that it is not taken for a classifier's head),
+// Cᵢ = pᵢ − p⁰ᵢ − [i = 0]·δx₀ (p: softmax, computed here in float64).
+test('DeepLIFT ReduceLogSumExp and LogSoftmax with a permuted reference: log s at its limit 1/s, Cᵢ = pᵢ − p⁰ᵢ', async () => {
+  const [x, x0] = [[0.25, 1.5], [1.5, 0.25]];
+  const softmax = (v: number[]) => v.map((a) => Math.exp(a) / v.reduce((s, b) => s + Math.exp(b), 0));
+  const [p, p0] = [softmax(x), softmax(x0)];
+  const lse = p.map((pi, i) => pi - p0[i]);
+  for (const [name, model, expected] of [
+    ['ReduceLogSumExp', tinyModel([2], 13, (em, v) => em.op('ReduceLogSumExp', [v], { axes: [1], keepdims: 1 })), lse],
+    ['−LogSoftmax', tinyModel([2], 13, (em, v) => em.neg(em.op('LogSoftmax', [v], { axis: 1 }))), lse.map((c, i) => c - (i === 0 ? x[0] - x0[0] : 0))],
+  ] as const) {
+    const ex = await Explainer.load(model);
+    const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 2] }, { method: 'deeplift', target: 0, baseline: { data: Float32Array.from(x0), dims: [1, 2] } });
+    r.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${name} x[${i}]: ${v}, expected ${expected[i]}`));
+  }
+});
 
 // Relu, LeakyRelu, PRelu and max pooling are positively homogeneous, and so is DeepLIFT on them:
 // scaling x and x⁰ by 10⁻⁹ (the activations of an untrained network in eval mode) scales every

@@ -97,4 +97,19 @@ test('internal-influence, layer-conductance and neuron-conductance on a model wi
   }
 });
 
+// Captum 0.8's defaults: InternalInfluence and LayerConductance n_steps = 50, method 'gausslegendre';
+// NeuronConductance n_steps = 50, method 'riemann_trapezoid'. Options left out give the same numbers as these given.
+test('layer path methods left without steps and igMethod use Captum\'s defaults (50 steps; Gauss–Legendre, neuron-conductance the trapezoid rule)', async () => {
+  const ex = await Explainer.load(fx.model);
+  for (const [method, igMethod, extra] of [
+    ['internal-influence', 'gausslegendre', {}],
+    ['layer-conductance', 'gausslegendre', {}],
+    ['neuron-conductance', 'riemann_trapezoid', { neuron: 1 }],
+  ] as const) {
+    const byDefault = await ex.attribute(fx.input, { method, layer, target, baseline, ...extra });
+    const given = await ex.attribute(fx.input, { method, layer, target, baseline, ...extra, steps: 50, igMethod });
+    assert.equal(Array.from(byDefault.attributions.data), Array.from(given.attributions.data), method);
+  }
+});
+
 test.run();

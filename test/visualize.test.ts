@@ -275,4 +275,18 @@ test('visualize checks the figure: images the maps\' size, columns a list of tit
   assert.is(visualize({ columns: [{ title: 'g', attributions: map }], images: [image(8, 8)], captions: [7 as never] }).width > 0, true);
 });
 
+test('cumulative-sum threshold sorts numerically, as np.sort (10 before 9 in a string sort)', () => {
+  // sorted 3 20, running sums 3 23: 10 % of 23 = 2.3 is reached at 3; 9 10 11: 50 % of 30 reached at 10 (running 9 19).
+  assert.is(cumulativeSumThreshold([20, 3], 10), 3);
+  assert.is(cumulativeSumThreshold([11, 10, 9], 50), 10);
+});
+
+test('masked_image multiplies the image by the normalised attribution (Captum: original_image · norm_attr): black where it is 0', () => {
+  const image = { width: 2, height: 1, data: Float32Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]) };
+  const fig = visualize({ columns: [{ title: 'g', attributions: { data: Float32Array.from([0, 1]), dims: [1, 1, 1, 2] } }], images: [image] }, { method: 'masked_image', size: 8 });
+  const panelX = fig.width - 8 - 8;
+  assert.equal(fig.getPixel(panelX, 22), [0, 0, 0]);
+  assert.equal(fig.getPixel(panelX + 7, 22), [128, 128, 128]);
+});
+
 test.run();

@@ -35,6 +35,16 @@ test('DeepLIFT refuses ScatterElements with reduction max in one line', () =>
   sumcheck(deeplift, { op: 'ScatterElements', opset: 18, attrs: { axis: 1, reduction: 'max' }, inputs: [{ shape: [2, 5] }, ints([2, 2], [4, 0, 1, 1]), { shape: [2, 2], value: [0.5, -1, 2, 0] }] }).then(
     () => assert.unreachable('accepted'),
     (e: Error) => assert.match(e.message, /DeepLIFT has no rule for its reduction max/)));
+test('DeepLIFT refuses ScatterElements and ScatterND with reduction min in one line', async () => {
+  for (const c of [
+    { op: 'ScatterElements', opset: 18, attrs: { axis: 1, reduction: 'min' }, inputs: [{ shape: [2, 5] }, ints([2, 2], [4, 0, 1, 1]), { shape: [2, 2], value: [0.5, -1, 2, 0] }] },
+    { op: 'ScatterND', opset: 18, attrs: { reduction: 'min' }, inputs: [{ shape: [3, 4] }, ints([1, 1], [2]), { shape: [1, 4], value: [0.5, -1, 2, 0] }] },
+  ]) {
+    await sumcheck(deeplift, c).then(
+      () => assert.unreachable(`${c.op} accepted`),
+      (e: Error) => assert.match(e.message, /DeepLIFT has no rule for its reduction min/));
+  }
+});
 test('DeepLIFT through ScatterElements with constant updates sums to delta', () =>
   sumcheck(deeplift, { op: 'ScatterElements', opset: 13, attrs: { axis: 1 }, inputs: [{ shape: [3, 4] }, ints([3, 1], [2, 0, 3]), { shape: [3, 1], value: [0.5, -1, 2] }] }).then(() => undefined));
 
