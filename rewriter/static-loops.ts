@@ -85,10 +85,11 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
   let size = writtenSize(graph);
   const nodes = (graph.node ?? []).flatMap((n) => {
     const plan = n.domain ? undefined : n.op_type === 'Loop' ? loopPlan(view, n, known) : n.op_type === 'Scan' ? scanPlan(view, n, facts) : undefined;
+    if (!plan) return [n];
     // Its loops inside written out too (nested loops multiply), the graph stays within the bound.
-    const grown = plan && size - writtenSize({ node: [n] }) + plan.trips * writtenSize(plan.body, known);
-    if (!plan || grown! > MAX_WRITTEN_NODES) return [n];
-    size = grown!;
+    const grown = size - writtenSize({ node: [n] }) + plan.trips * writtenSize(plan.body, known);
+    if (grown > MAX_WRITTEN_NODES) return [n];
+    size = grown;
     changed = true;
     const { body, states } = plan;
     const label = n.name || n.output![0];
