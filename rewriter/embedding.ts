@@ -6,6 +6,8 @@ import { lookupTable } from './lookup-table';
 
 /** Ops that carry integer indices unchanged in value (type and shape moves only). */
 const INDEX_MOVES = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
+/** Those that lay the indices out in another shape (the same values in the same order). */
+const INDEX_RESHAPES = new Set(['Reshape', 'Unsqueeze', 'Squeeze', 'Flatten']);
 /** Integer ops that map an index to another with a constant operand: hashing (CANINE's ((id + 1) · prime) mod buckets), offsets. */
 const INDEX_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Min', 'Max', 'Clip']);
 const COMPARISONS = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual']);
@@ -33,6 +35,8 @@ export interface Lookup {
   table: string;
   rows: number;
   index: IndexStep[];
+  /** The indices it reads where they are the ids in another shape (multiple choice's ids.view(-1, L), an unsqueeze). */
+  laidOut?: string;
 }
 
 export interface Embedding {
@@ -48,7 +52,8 @@ export interface Embedding {
   /**
    * Lookups of the ids that no node of the model joins (DeepFM's and Wide & Deep's linear and
    * factor tables, two towers' tables), explained as one vector, their rows side by side:
-   * `output` is then a name of ours, and each part's output is its slice of that vector.
+   * `output` is then a name of ours, and each part's output is its slice of that vector — also for
+   * one lookup whose indices are the ids in another shape, its slice laid out as they are.
    */
   parts?: Embedding[];
 }
@@ -208,19 +213,24 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   const dims = view.inputs.find((i) => i.name === input)?.type?.tensor_type?.shape?.dim ?? [];
   const columns = dims.length >= 2 ? toNumber(dims[dims.length - 1].dim_value) : 0;
   const aligned = new Set([input]);
+  const reshaped = new Set<string>();
   for (const n of view.nodes) {
     const [data, idx] = n.input ?? [];
     const out = n.output![0];
     if (INDEX_MOVES.has(n.op_type ?? '') && indices.has(data)) indices.set(out, indices.get(data)!);
+    if (indices.has(out) && (n.input ?? []).some((i) => reshaped.has(i) || (i === data && INDEX_RESHAPES.has(n.op_type ?? '')))) reshaped.add(out);
     if ((n.op_type === 'Cast' || n.op_type === 'Identity') && aligned.has(data)) aligned.add(out);
     const fromAligned = (n.input ?? []).some((i) => aligned.has(i));
     const steps = indexStep(view, n, indices, columns > 0 && fromAligned ? columns : undefined);
     if (steps) indices.set(out, steps);
+    if (steps && (n.input ?? []).some((i) => reshaped.has(i))) reshaped.add(out);
     if (steps && fromAligned) aligned.add(out);
     const name = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? tableOf(view, data) : undefined;
     const table = name && view.initializers.get(name);
     if (table && isFloatType(table.data_type)) {
-      const lookup = { table: name!, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)! };
+      // A reshape that keeps the ids' rank keeps their layout (GPT-2's ids.view(−1, L) of [N, L]).
+      const laidOut = reshaped.has(idx) && view.rank(idx) !== dims.length;
+      const lookup: Lookup = { table: name!, rows: tensorDims(table)[0] ?? 0, index: indices.get(idx)!, ...(laidOut ? { laidOut: idx } : {}) };
       lookups.set(out, lookup);
       found.push({ output: out, lookups: [lookup], rows: lookup.rows });
     }
@@ -235,13 +245,14 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
   // Every path of the ids goes through the explained vector: lookups that no join takes are put side by side.
   const joined = new Set(found.flatMap((e) => (e.lookups.length > 1 ? e.lookups : [])));
   const units = found.filter((e) => e.lookups.length > 1 || !joined.has(e.lookups[0]));
-  if (units.length > 1) {
+  found.sort((a, b) => b.rows - a.rows);
+  if (units.length > 1 || units.some((e) => e.lookups[0].laidOut)) {
     const names = view.names();
     let output = `${input}/embeddings`;
     for (let k = 1; names.has(output); k++) output = `${input}/embeddings_${k}`;
-    found.push({ output, lookups: units.flatMap((e) => e.lookups), rows: units.reduce((s, e) => s + e.rows, 0), parts: units });
+    return [{ output, lookups: units.flatMap((e) => e.lookups), rows: units.reduce((s, e) => s + e.rows, 0), parts: units }, ...found];
   }
-  return found.sort((a, b) => b.rows - a.rows);
+  return found;
 }
 
 /**
@@ -285,7 +296,7 @@ export function cutAtEmbedding(view: GraphView, embedding: Embedding, indexInput
   return { ...view.model, graph: { ...graph, node, initializer: [...(graph.initializer ?? []), ...slices.initializers], input: [input, ...(graph.input ?? [])] } };
 }
 
-/** Each part of a joined embedding as its slice of the vector (a Gather of its columns), in its own row dims. */
+/** Each part of a joined embedding as its slice of the vector (a Gather of its columns), in its own row dims and its indices' layout. */
 function partSlices(view: GraphView, embedding: Embedding, idsRank: number): { nodes: NodeProto[]; initializers: TensorProto[] } {
   const em = Emitter.joining(view);
   let at = 0;
@@ -293,7 +304,9 @@ function partSlices(view: GraphView, embedding: Embedding, idsRank: number): { n
     const length = vectorLength(view, part);
     const columns = em.op('Gather', [embedding.output, em.constInt(Array.from({ length }, (_, k) => at + k))], { axis: idsRank });
     const dims = vectorDims(view, part);
-    const shaped = dims.length === 1 ? columns : em.op('Reshape', [columns, em.constInt([...Array(idsRank).fill(0), ...dims])]);
+    const layout = part.lookups[0].laidOut;
+    const shaped = layout ? em.op('Reshape', [columns, em.concat([em.op('Shape', [layout]), em.constInt(dims)], 0)])
+      : dims.length === 1 ? columns : em.op('Reshape', [columns, em.constInt([...Array(idsRank).fill(0), ...dims])]);
     em.rename(shaped, part.output);
     at += length;
   }

@@ -674,4 +674,65 @@ test('lookups of the same ids that no node joins (DeepFM\'s linear table [V, 1] 
   assert.match(info.out.join('\n'), /token ids: explained at their lookups 'l', 'b', 'e', 'c', side by side as 'ids\/embeddings'/);
 });
 
+test('token ids that reach their table in another shape (multiple choice\'s ids.view(−1, L) of [N, C, L], an unsqueeze) are explained in the ids\' own layout: the gradient equals the closed form, DeepLIFT sums to f(x) − f(baseline ids) of forwards (both failed in a later node\'s shape check)', async () => {
+  // y[n, c] = w · tanh(Σ_l table[ids[n, c, l]]): the lookup reads Reshape(ids, [−1, L]); y is reshaped back to [N, C].
+  const table = Array.from({ length: 6 * 2 }, (_, k) => Math.sin(k * 0.7 + 0.2));
+  const w = [0.8, -1.3];
+  const axes = (name: string, list: number[]) => ({ name, dims: [list.length], data_type: DataType.INT64, int64_data: list });
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'choices',
+      node: [
+        { op_type: 'Reshape', input: ['ids', 'rows'], output: ['flat'] },
+        { op_type: 'Gather', input: ['table', 'flat'], output: ['e'] },
+        { op_type: 'ReduceSum', input: ['e', 'a1'], output: ['s'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+        { op_type: 'Tanh', input: ['s'], output: ['t'] },
+        { op_type: 'MatMul', input: ['t', 'w'], output: ['score'] },
+        { op_type: 'Reshape', input: ['score', 'choices'], output: ['y'] },
+      ],
+      initializer: [axes('rows', [-1, 3]), axes('a1', [1]), axes('choices', [-1, 2]), { name: 'table', dims: [6, 2], data_type: DataType.FLOAT, float_data: table }, { name: 'w', dims: [2, 1], data_type: DataType.FLOAT, float_data: w }],
+      input: [valueInfo('ids', DataType.INT64, ['N', 2, 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  });
+  const ex = await Explainer.load(model);
+  assert.equal([ex.input.name, ex.input.dims], ['ids/embeddings', [-1, 2, 3, 2]]);
+  const idList = [1, 4, 2, 0, 5, 5, 3, 3, 1, 2, 0, 4];
+  const ids = { data: BigInt64Array.from(idList, BigInt), dims: [2, 2, 3] };
+  const g = await ex.attribute(ids, { target: [1, 0] });
+  const want = idList.flatMap((_, k) => {
+    const [n, c] = [Math.floor(k / 6), Math.floor(k / 3) % 2];
+    if (c !== [1, 0][n]) return [0, 0];
+    const sum = [0, 1].map((d) => [0, 1, 2].reduce((acc, l) => acc + table[idList[n * 6 + c * 3 + l] * 2 + d], 0));
+    return [0, 1].map((d) => w[d] * (1 - Math.tanh(sum[d]) ** 2));
+  });
+  assert.ok(relL2(g.attributions.data, want) < 1e-6, `gradient rel L2 ${relL2(g.attributions.data, want)}`);
+  const forward = async (data: BigInt64Array) => (await ex.attribute({ data, dims: [2, 2, 3] }, { target: 0 })).outputs.y.data;
+  const [fx, f0] = [await forward(ids.data), await forward(new BigInt64Array(12).fill(5n))];
+  const d = await ex.attribute(ids, { method: 'deeplift', target: [1, 0], baselineToken: 5 });
+  [0, 1].forEach((n) => {
+    const sum = d.tokenScores!.data.subarray(n * 6, n * 6 + 6).reduce((acc, v) => acc + v, 0);
+    const t = [1, 0][n];
+    assert.ok(Math.abs(sum - (fx[n * 2 + t] - f0[n * 2 + t])) < 1e-5, `row ${n}: Σ ${sum} vs ${fx[n * 2 + t] - f0[n * 2 + t]}`);
+  });
+  // An unsqueezed lookup ([N, 1, L, 2]) summed over its positions: each token's input × gradient is its row's value.
+  const unsq = await Explainer.load(encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'unsqueezed',
+      node: [
+        { op_type: 'Unsqueeze', input: ['ids', 'a1'], output: ['u'] },
+        { op_type: 'Gather', input: ['table', 'u'], output: ['e'] },
+        { op_type: 'ReduceSum', input: ['e', 'a12'], output: ['y'], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      ],
+      initializer: [axes('a1', [1]), axes('a12', [1, 2]), { name: 'table', dims: [6, 2], data_type: DataType.FLOAT, float_data: table }],
+      input: [valueInfo('ids', DataType.INT64, ['N', 3])],
+      output: [valueInfo('y', DataType.FLOAT, ['N', 2])],
+    },
+  }));
+  const x = await unsq.attribute({ data: BigInt64Array.of(1n, 4n, 2n), dims: [1, 3] }, { method: 'input-x-gradient', target: 1 });
+  assert.ok(relL2(x.tokenScores!.data, [1, 4, 2].map((id) => table[id * 2 + 1])) < 1e-6, `${Array.from(x.tokenScores!.data)}`);
+});
+
 test.run();
