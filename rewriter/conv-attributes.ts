@@ -1,7 +1,7 @@
 import { attrInts } from './attributes';
 import { allNodes, GraphView, mapSubgraphs } from './graph-view';
-import { isDefault, withAttrs } from './opset-lift';
-import { GraphProto, ModelProto, NodeProto } from './proto';
+import { withAttrs } from './opset-lift';
+import { GraphProto, isDefault, ModelProto, NodeProto } from './proto';
 import { jsepImplicit } from './webgpu-ops';
 
 /**

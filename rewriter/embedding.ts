@@ -1,5 +1,5 @@
 import { attrInt, attrTensorValues } from './attributes';
-import { GraphView } from './graph-view';
+import { GraphView, throughCasts } from './graph-view';
 import { Emitter } from './emitter';
 import { isFloatType, ModelProto, NodeProto, tensorDims, TensorProto, toNumber, ValueInfoProto } from './proto';
 import { lookupTable } from './lookup-table';
@@ -192,8 +192,10 @@ function selectStep(view: GraphView, n: NodeProto, indices: Map<string, IndexSte
  * tied or copied weights) and a Cast to float (a float16 or bfloat16 table in a float model).
  */
 function tableOf(view: GraphView, data: string): string | undefined {
-  let read = data;
-  for (let p = view.producer.get(read); p && !p.domain && (p.op_type === 'Identity' || (p.op_type === 'Cast' && isFloatType(attrInt(p, 'to', 0)))); p = view.producer.get(read)) read = p.input?.[0] ?? '';
+  const read = throughCasts(data, (t) => {
+    const p = view.producer.get(t);
+    return p && !p.domain && (p.op_type !== 'Cast' || isFloatType(attrInt(p, 'to', 0))) ? p : undefined;
+  });
   return view.initializers.has(read) ? read : undefined;
 }
 
@@ -218,12 +220,11 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
     const [data, idx] = n.input ?? [];
     const out = n.output![0];
     if (INDEX_MOVES.has(n.op_type ?? '') && indices.has(data)) indices.set(out, indices.get(data)!);
-    if (indices.has(out) && (n.input ?? []).some((i) => reshaped.has(i) || (i === data && INDEX_RESHAPES.has(n.op_type ?? '')))) reshaped.add(out);
     if ((n.op_type === 'Cast' || n.op_type === 'Identity') && aligned.has(data)) aligned.add(out);
     const fromAligned = (n.input ?? []).some((i) => aligned.has(i));
     const steps = indexStep(view, n, indices, columns > 0 && fromAligned ? columns : undefined);
     if (steps) indices.set(out, steps);
-    if (steps && (n.input ?? []).some((i) => reshaped.has(i))) reshaped.add(out);
+    if (indices.has(out) && ((INDEX_RESHAPES.has(n.op_type ?? '') && indices.has(data)) || (n.input ?? []).some((i) => reshaped.has(i)))) reshaped.add(out);
     if (steps && fromAligned) aligned.add(out);
     const name = n.op_type === 'Gather' && indices.has(idx) && attrInt(n, 'axis', 0) === 0 ? tableOf(view, data) : undefined;
     const table = name && view.initializers.get(name);

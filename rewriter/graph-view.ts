@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrTensorValues } from './attributes';
 import { ExplainError } from './errors';
-import { DimProto, GraphProto, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { DimProto, GraphProto, isDefault, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 import { lookupTable } from './lookup-table';
 
 /** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
@@ -117,8 +117,7 @@ export class GraphView {
   constructor(readonly model: ModelProto, readonly label = 'model') {
     this.graph = model.graph!;
     for (const o of model.opset_import ?? []) {
-      const domain = o.domain === 'ai.onnx' ? '' : (o.domain ?? '');
-      this.opsets.set(domain, toNumber(o.version));
+      this.opsets.set(isDefault(o.domain) ? '' : o.domain!, toNumber(o.version));
     }
     for (const t of this.graph.initializer ?? []) this.initializers.set(t.name ?? '', t);
     this.inputs = (this.graph.input ?? []).filter((i) => !this.initializers.has(i.name ?? ''));

@@ -1,8 +1,8 @@
 import { ExplainError } from './errors';
 import { mapSubgraphs, subgraphsOf } from './graph-view';
-import { AttributeProto, FunctionProto, GraphProto, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
+import { AttributeProto, FunctionProto, GraphProto, isDefault, ModelProto, NodeProto, toNumber, ValueInfoProto } from './proto';
 
-const domainOf = (d?: string | null) => (!d || d === 'ai.onnx' ? '' : d);
+const domainOf = (d?: string | null) => (isDefault(d) ? '' : d!);
 const keyOf = (domain: string | null | undefined, name: string | undefined, overload: unknown) => `${domainOf(domain)}\u0000${name ?? ''}\u0000${overload ?? ''}`;
 const shown = (f: FunctionProto) => `${f.domain ? `${f.domain}.` : ''}${f.name}${f.overload ? `:${f.overload}` : ''}`;
 

@@ -1,5 +1,5 @@
 import { ExplainError } from './errors';
-import { decodeModel, GraphProto, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+import { decodeModel, GraphProto, isDefault, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 import { denseSparseTensors } from './sparse-tensors';
 
 interface SparseParts { values?: TensorProto; indices?: TensorProto }
@@ -52,9 +52,8 @@ export function parseModel(bytes: Uint8Array, label: string, readExternal?: Exte
   if (missing.length) throw new ExplainError(`${label}: not an ONNX model (no ${missing.join(', no ')})`);
   const graph = model.graph!;
   if (!graph.node?.length) throw new ExplainError(`${label}: the graph has no nodes (its outputs are its inputs or constants): nothing to explain`);
-  const standard = (domain?: string | null) => !domain || domain === 'ai.onnx';
-  if (!model.opset_import!.some((o) => standard(o.domain)) && graph.node.some((n) => standard(n.domain))) {
-    throw new ExplainError(`${label}: the model imports no opset of the standard domain (its opset_import: ${model.opset_import!.map((o) => `'${o.domain}' ${toNumber(o.version)}`).join(', ')}), so the versions of its ${graph.node.find((n) => standard(n.domain))!.op_type} and other standard ops are unknown`);
+  if (!model.opset_import!.some((o) => isDefault(o.domain)) && graph.node.some((n) => isDefault(n.domain))) {
+    throw new ExplainError(`${label}: the model imports no opset of the standard domain (its opset_import: ${model.opset_import!.map((o) => `'${o.domain}' ${toNumber(o.version)}`).join(', ')}), so the versions of its ${graph.node.find((n) => isDefault(n.domain))!.op_type} and other standard ops are unknown`);
   }
   for (const t of allTensors(model)) {
     if (t.data_location !== 1) continue;

@@ -2,13 +2,11 @@ import { attrFloat, attrFloats, attrInt, attrInts, attrString, hasAttr } from '.
 import { ExplainError } from './errors';
 import { allNodes, GraphView, mapSubgraphs } from './graph-view';
 import { Attrs, float, floats, toAttribute } from './emitter';
-import { DataType, GraphProto, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
+import { DataType, GraphProto, isDefault, makeTensor, ModelProto, NodeProto, TensorProto, toNumber } from './proto';
 import { lookupTable } from './lookup-table';
 
 /** The first default-domain opset with Where, which every backward pass needs. */
 export const LIFTED_OPSET = 9;
-
-export const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
 
 /**
  * Models below opset 9 (the ONNX Model Zoo's classic exports, PyTorch 0.3/0.4 and Caffe2 at opsets

@@ -1,8 +1,8 @@
 import { attrInt } from './attributes';
 import { lookupTable } from './lookup-table';
 import { allNodes } from './graph-view';
-import { defaultOpset, isDefault } from './opset-lift';
-import { ModelProto, NodeProto, toNumber } from './proto';
+import { defaultOpset } from './opset-lift';
+import { isDefault, ModelProto, NodeProto, toNumber } from './proto';
 
 /** The newest default-domain opset at which both onnxruntime-web WebGPU backends have kernels for every op we emit. */
 export const WEBGPU_OPSET = 21;

@@ -1,8 +1,8 @@
 import { attrFloat, attrInt, attrInts, attrString, hasAttr } from './attributes';
 import { GraphView, mapSubgraphs } from './graph-view';
 import { toAttribute } from './emitter';
-import { defaultOpset, isDefault, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
-import { DataType, GraphProto, ModelProto, NodeProto, TensorProto } from './proto';
+import { defaultOpset, liftOldOpset, nodeRebinding, opTypes, withAttrs } from './opset-lift';
+import { DataType, GraphProto, isDefault, ModelProto, NodeProto, TensorProto } from './proto';
 import { lookupTable } from './lookup-table';
 
 /** Reductions whose `axes` became an input at opset 13 (ReduceSum) or 18 (the others). */

@@ -59,6 +59,9 @@ export interface GraphProto {
   value_info?: ValueInfoProto[];
   [k: string]: unknown;
 }
+/** The default ONNX domain, written '' or 'ai.onnx'. */
+export const isDefault = (domain?: string | null) => !domain || domain === 'ai.onnx';
+
 /** A model-local function (IR 8): its nodes run where a node of its domain and name stands. */
 export interface FunctionProto {
   name?: string;

@@ -82,11 +82,12 @@ function unrollLoops(view: GraphView, known: Known, facts: TensorFacts): GraphPr
   const graph = view.graph;
   const initializers: TensorProto[] = [];
   let changed = false;
-  let size = writtenSize(graph);
+  let size: number | undefined;
   const nodes = (graph.node ?? []).flatMap((n) => {
     const plan = n.domain ? undefined : n.op_type === 'Loop' ? loopPlan(view, n, known) : n.op_type === 'Scan' ? scanPlan(view, n, facts) : undefined;
     if (!plan) return [n];
     // Its loops inside written out too (nested loops multiply), the graph stays within the bound.
+    size ??= writtenSize(graph);
     const grown = size - writtenSize({ node: [n] }) + plan.trips * writtenSize(plan.body, known);
     if (grown > MAX_WRITTEN_NODES) return [n];
     size = grown;

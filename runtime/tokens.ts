@@ -21,12 +21,12 @@ export interface Tokens {
 }
 
 export function tokenTable(view: GraphView, ids: ModelInput, embedding: Embedding): Tokens {
+  // A table several lookups read (a tied one) is read once.
+  const values = new Map<string, Float32Array>();
+  const read = (table: string) => values.get(table) ?? values.set(table, Float32Array.from(tensorArray(view.initializers.get(table)!))).get(table)!;
   const parts = (embedding.parts ?? [embedding]).map((part) => ({
     summed: !!part.summed,
-    tables: part.lookups.map(({ table, rows, index }) => {
-      const t = view.initializers.get(table)!;
-      return { name: table, values: Float32Array.from(tensorArray(t)), rows, width: tensorDims(t).slice(1).reduce((a, b) => a * b, 1), index };
-    }),
+    tables: part.lookups.map(({ table, rows, index }) => ({ name: table, values: read(table), rows, width: tensorDims(view.initializers.get(table)!).slice(1).reduce((a, b) => a * b, 1), index })),
   }));
   const rowDims = vectorDims(view, embedding);
   return { ids, embedding, parts, width: rowDims.reduce((a, b) => a * b, 1), rowDims };

@@ -16,6 +16,8 @@ import { rejects } from './support/rejects';
 
 /** An int64 scalar initializer (a hand-built graph's constant operand). */
 const scalar = (name: string, v: number) => makeTensor(name, [], [v], DataType.INT64);
+/** An int64 vector initializer (axes, shapes, offsets). */
+const axes = (name: string, list: number[]) => makeTensor(name, [list.length], list, DataType.INT64);
 
 /** BERT-style classifiers exported by torch.onnx at opsets 13–17 (models/make_text.py). */
 const TEXT = path.resolve(__dirname, '../../models/text');
@@ -614,7 +616,6 @@ test('lookups of the same ids that no node joins (DeepFM\'s linear table [V, 1] 
   const V = 12;
   const values = (n: number, phase: number) => Array.from({ length: n }, (_, k) => Math.sin(k * 0.71 + phase));
   const [lin, fac, bias, cube] = [values(V, 0.3), values(V * 4, 1.1), values(V, 2.3), values(V * 4, 0.7)];
-  const axes = (name: string, list: number[]) => ({ name, dims: [list.length], data_type: DataType.INT64, int64_data: list });
   const model = encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 14 }],
     graph: {
@@ -678,7 +679,6 @@ test('token ids that reach their table in another shape (multiple choice\'s ids.
   // y[n, c] = w · tanh(Σ_l table[ids[n, c, l]]): the lookup reads Reshape(ids, [−1, L]); y is reshaped back to [N, C].
   const table = Array.from({ length: 6 * 2 }, (_, k) => Math.sin(k * 0.7 + 0.2));
   const w = [0.8, -1.3];
-  const axes = (name: string, list: number[]) => ({ name, dims: [list.length], data_type: DataType.INT64, int64_data: list });
   const model = encodeModel({
     ir_version: 8, opset_import: [{ domain: '', version: 13 }],
     graph: {
