@@ -175,7 +175,7 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         shapley-value-sampling: orders of the groups per row, kernel-shap and
                         lime: coalitions per row (default 25, 25 and 50)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
-  --softmax-normalize   DeepLIFT §2.5: mean-normalise the seed over the classes
+  --softmax-normalize   DeepLIFT §2.5: centre the seed over the final Softmax's classes
   --out FILE            .npy to save attributions (the input's shape, or see --layer and CAM), .png for a figure (see below);
                         joint attribution writes OUT.<input>.npy per input
 ${VIS_HELP}

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { ExplainError } from '../rewriter/errors';
-import { producerPastCopies } from '../rewriter/graph-view';
+import { isSigmoid, producerPastViews } from '../rewriter/graph-view';
 import { AttributeRequest, AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
 import { writePng } from '../runtime/node/png-file';
@@ -66,7 +66,7 @@ export async function captions(ex: Explainer, r: AttributionResult, options: Att
   // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
   const { squash } = ex.resolveOutput(options.output);
   const shown = squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
-  return rowCaptions(shown, r.targets, !!squash || producerPastCopies(ex.view, space.tensor)?.op_type === 'Sigmoid');
+  return rowCaptions(shown, r.targets, !!squash || isSigmoid(producerPastViews(ex.view, space.tensor)));
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

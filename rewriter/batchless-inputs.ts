@@ -1,6 +1,6 @@
 import { attrInt } from './attributes';
 import { Emitter } from './emitter';
-import { GraphView, producerPastCopies, readsRenamed } from './graph-view';
+import { GraphView, isSigmoid, producerPastViews, readsRenamed } from './graph-view';
 import { AttrType, DataType, isFloatType, isTensorValue, makeTensor, ModelProto, NodeProto, ValueInfoProto } from './proto';
 
 /**
@@ -76,11 +76,11 @@ export function withSampleAxis(model: ModelProto, label: string): ModelProto {
 /** The name of an unbatched model's tensor viewed with the sample axis (withSampleAxis). */
 export const withBatchAxis = (name: string) => `${name}/with_batch_axis`;
 
-/** The inputs of the Softmax or LogSoftmax nodes that compute outputs (through Identity copies). */
+/** The inputs of the Softmax, LogSoftmax and Sigmoid nodes (LRP's logits) that compute outputs (past producerPastViews). */
 function finalSoftmaxInputs(view: GraphView, outputs: Set<string>): string[] {
   return [...outputs].flatMap((y) => {
-    const n = producerPastCopies(view, y);
-    return n && !n.domain && (n.op_type === 'Softmax' || n.op_type === 'LogSoftmax') ? [n.input![0]] : [];
+    const n = producerPastViews(view, y);
+    return n && !n.domain && (n.op_type === 'Softmax' || n.op_type === 'LogSoftmax' || isSigmoid(n)) ? [n.input![0]] : [];
   });
 }
 

@@ -1,6 +1,6 @@
 import { attrFloat, attrFloats, attrInt, attrInts, attrTensorValues } from './attributes';
 import { ExplainError } from './errors';
-import { DimProto, GraphProto, isDefault, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
+import { DimProto, GraphProto, isDefault, isFloatType, ModelProto, NodeProto, rowMajorStrides, TensorProto, tensorDims, tensorValues, toNumber, ValueInfoProto } from './proto';
 import { lookupTable } from './lookup-table';
 
 /** Static facts about tensors for one concrete input shape (batch axis marked, -1 if none). */
@@ -309,6 +309,35 @@ export function producerPastCopies(view: GraphView, name: string): NodeProto | u
   }
   return n;
 }
+
+/**
+ * The node that computes `name` past copies (producerPastCopies) and past the nodes that keep each
+ * row's values in order on axis 0: float Casts (a float16 export's `keep_io_types` output), Flatten
+ * at axis 1, Squeeze and Unsqueeze of constant axes ≥ 1, Reshape keeping axis 0 (a shape [0, …], or
+ * [−1, …] of a fixed row: torch's `reshape(-1, C)`).
+ */
+export function producerPastViews(view: GraphView, name: string): NodeProto | undefined {
+  for (let n = producerPastCopies(view, name); ; n = producerPastCopies(view, n.input![0])) {
+    if (!n || n.domain || !keepsRows(view, n)) return n;
+  }
+}
+
+function keepsRows(view: GraphView, n: NodeProto): boolean {
+  const axes = () => (view.opset >= 13 && n.input?.[1] ? view.constant(n.input[1])?.values : attrInts(n, 'axes'));
+  switch (n.op_type) {
+    case 'Cast': return isFloatType(attrInt(n, 'to', 0));
+    case 'Flatten': return attrInt(n, 'axis', 1) === 1;
+    case 'Squeeze': case 'Unsqueeze': { const a = axes(); return !!a?.length && a.every((k) => k >= 1); }
+    case 'Reshape': {
+      const [first, ...rest] = view.constant(n.input?.[1] ?? '')?.values ?? [];
+      return !attrInt(n, 'allowzero', 0) && (first === 0 || (first === -1 && rest.every((d) => d > 0)));
+    }
+    default: return false;
+  }
+}
+
+/** A Sigmoid, or a HardSigmoid through ½ at 0 (β = ½, its default and torch's): its input is a logit. */
+export const isSigmoid = (n: NodeProto | undefined) => !n?.domain && (n?.op_type === 'Sigmoid' || (n?.op_type === 'HardSigmoid' && attrFloat(n, 'beta', 0.5) === 0.5));
 
 /** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
 export function throughCasts(name: string, producerOf: (t: string) => NodeProto | undefined): string {

@@ -7,7 +7,7 @@ import { mapMethods } from '../rewriter/maps';
 import { ExplainError, shortList } from '../rewriter/errors';
 import { misappliedOption } from './method-options';
 import { checkKnown } from './known-options';
-import { GraphView, holdsRows, producerPastCopies, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, isSigmoid, producerPastCopies, producerPastViews, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -236,6 +236,23 @@ function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string>
 }
 
 /** The class activation maps that read a layer (defaultCamLayer's where none is given). */
+/**
+ * The axes of the explained tensor (rank `rank`, batch at 0) that the Softmax or LogSoftmax `n`
+ * normalises together: its axis, or from it to the last before opset 13 (the input coerced to 2-D);
+ * `shift` axes put before its input (an unbatched model's sample axis), `perm` the Transpose from the
+ * explained tensor to its input. None for a Sigmoid (each value its own).
+ */
+function classAxes(n: NodeProto, opset: number, shift: number, perm?: number[]): (rank: number) => number[] {
+  if (isSigmoid(n)) return () => [];
+  return (rank) => {
+    const r = rank - shift;
+    const axis = attrInt(n, 'axis', opset >= 13 ? -1 : 1);
+    const first = axis < 0 ? axis + r : axis;
+    const own = opset >= 13 ? [first] : Array.from({ length: r - first }, (_, k) => first + k);
+    return own.map((a) => (perm ? perm[a] : a) + shift);
+  };
+}
+
 const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
@@ -245,7 +262,11 @@ const MAX_FIXED_BATCH_VALUES = 2 ** 28;
 export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline' | 'stepsKept'>>;
 
 /** The tensor explained: the one chosen (`output`) and the one seeded (`from`), the input of its final `squash` (Softmax, LogSoftmax, Sigmoid) where that is skipped. */
-export interface ExplainedTensor { output: string; from: string; squash?: string }
+/**
+ * The tensor chosen (`output`) and the one the seed goes on (`from`, its row's values in the same
+ * order); `squash`: the op between them; `classes`: for a Softmax, which axes of `from` it normalises.
+ */
+export interface ExplainedTensor { output: string; from: string; squash?: string; classes?: (rank: number) => number[] }
 
 export class Explainer {
   private readonly prepared = new Map<string, Promise<Prepared>>();
@@ -653,20 +674,21 @@ export class Explainer {
     const chosen = output ?? this.defaultOutput();
     if (!names.includes(chosen) && !this.view.producer.has(chosen)) throw new ExplainError(`${this.label}: ${this.notATensor(chosen) ?? `no output or tensor named '${chosen}'`} (outputs: ${shortList(names)}; 'onnx-explain info' lists the explainable tensors)`);
     const copied = (name: string) => producerPastCopies(this.view, name);
-    const producer = copied(chosen);
+    const producer = producerPastViews(this.view, chosen);
     const logitsToo = !!method && !!methods[method]?.seedsLogit;
-    const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax' || (logitsToo && n?.op_type === 'Sigmoid');
-    // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
-    const sample = producer?.op_type === 'Unsqueeze' ? copied(producer.input![0]) : undefined;
+    const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax' || (logitsToo && isSigmoid(n));
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
-    if (softmax(producer)) return { output: chosen, from: producer!.input![0], squash: producer!.op_type! };
+    const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: classAxes(n, this.view.opset, shift, perm) });
+    if (softmax(producer)) return squashed(producer!, producer!.input![0]);
     // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
     const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;
     const before = softmax(inner) ? copied(inner!.input![0]) : undefined;
     const [p1, p2] = [before, producer].map((n) => (n?.op_type === 'Transpose' ? attrInts(n, 'perm') : undefined));
-    if (p1 && p2 && p1.length === p2.length && p2.every((p, k) => p1[p] === k)) return { output: chosen, from: before!.input![0], squash: inner!.op_type! };
+    if (p1 && p2 && p1.length === p2.length && p2.every((p, k) => p1[p] === k)) return squashed(inner!, before!.input![0], 0, p1);
+    // An unbatched model's output is its sample's with an axis put on (withSampleAxis), as are a final Softmax's logits.
+    const sample = producer?.op_type === 'Unsqueeze' ? producerPastViews(this.view, producer.input![0]) : undefined;
     const logits = softmax(sample) ? withBatchAxis(sample!.input![0]) : undefined;
-    return logits && this.view.producer.has(logits) ? { output: chosen, from: logits, squash: sample!.op_type! } : { output: chosen, from: chosen };
+    return logits && this.view.producer.has(logits) ? squashed(sample!, logits, 1) : { output: chosen, from: chosen };
   }
 
   /** Fails where `explainSoftmax` would change nothing: the explained tensor is no final Softmax's output (nor, for LRP, a Sigmoid's). */
@@ -779,9 +801,13 @@ export class Explainer {
   }
 
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
-  targetSpace(prepared: Prepared, { output, from, squash }: ExplainedTensor, options: TargetOptions): TargetSpace {
+  targetSpace(prepared: Prepared, { output, from, squash, classes }: ExplainedTensor, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, squash ? `explained tensor (input of the ${squash} of '${output}')` : 'explained tensor');
-    return new TargetSpace(output, shape.slice(1), this.label, options, this.predictsMin(from));
+    // Targets index the chosen tensor's layout (a Softmax's probabilities flattened after it: [N, C] of logits [N, C, 1, 1]).
+    const chosen = output === from ? undefined : prepared.facts.shapes.get(output)?.slice(1);
+    const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
+    const row = chosen && count(chosen) === count(shape.slice(1)) ? chosen : shape.slice(1);
+    return new TargetSpace(output, row, this.label, options, this.predictsMin(from), classes && { dims: shape.slice(1), axes: classes(shape.length).filter((a) => a > 0).map((a) => a - 1) });
   }
 
   /** Whether the model's own prediction is this tensor's smallest value: an ArgMin reads it, or the tensor it copies (a k-means' distances). */

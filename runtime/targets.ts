@@ -23,7 +23,7 @@ export interface TargetOptions {
    * the pixels predicted as it). Broadcastable to a row of the tensor, or to every row ([N, …]).
    */
   reduceWeights?: { data: ArrayLike<number> | BigInt64Array; dims: number[] };
-  /** DeepLIFT §2.5: mean-normalise the seed over the targets (seed e_t − 1/n). */
+  /** DeepLIFT §2.5: centre the seed over the final Softmax's classes (seed e_t − 1/n), over the row without one. */
   softmaxNormalize?: boolean;
 }
 
@@ -42,8 +42,12 @@ export class TargetSpace {
   private readonly scale: number;
   private readonly weights?: { values: Float64Array; dims: number[] };
 
-  /** `predictsMin`: the model predicts the smallest value (an ArgMin of the tensor), the default target per row. */
-  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, options: TargetOptions = {}, private readonly predictsMin = false) {
+  /**
+   * `predictsMin`: the model predicts the smallest value (an ArgMin of the tensor), the default target
+   * per row. `classes`: where the seed goes on a Softmax's logits, their row's dims (in the order of
+   * this tensor's positions) and the axes the Softmax normalises, over which softmaxNormalize centres the seed.
+   */
+  constructor(readonly tensor: string, private readonly rowDims: number[], private readonly label: string, options: TargetOptions = {}, private readonly predictsMin = false, private readonly classes?: { dims: number[]; axes: number[] }) {
     const { reduceAxes, reduceWeights } = options;
     const reduce = options.reduce ?? (reduceWeights ? 'sum' : undefined);
     const rank = rowDims.length + 1;
@@ -168,25 +172,53 @@ export class TargetSpace {
   }
 
   /**
-   * The seed on the tensor per row: e_target (− e_contrast), optionally mean-normalised over the
-   * target space (DeepLIFT §2.5: seed e_t − 1/n), spread over the reduced positions.
+   * The seed on the tensor per row: e_target (− e_contrast) spread over the reduced positions,
+   * optionally centred over the Softmax's classes (classGroups).
    */
   seed(targets: number[], contrast?: number[], softmaxNormalize = false): Float32Array {
     const n = targets.length;
     this.checkRows(n);
     const proj = this.project();
+    const groups = softmaxNormalize ? this.classGroups() : undefined;
     const seed = new Float32Array(n * this.rowSize);
-    const w = new Float64Array(this.size);
+    const row = new Float64Array(this.rowSize);
     for (let r = 0; r < n; r++) {
       const weights = this.rowWeights(r);
-      w.fill(softmaxNormalize ? -((1 - (contrast ? 1 : 0)) / this.size) : 0);
       if (contrast?.[r] === targets[r]) throw new ExplainError(`${this.label}: row ${r}: the contrast ${this.format(targets[r])} is the target, so e_target − e_contrast is zero: give another contrast, or a target for that row`);
-      w[targets[r]] += 1;
-      if (contrast) w[contrast[r]] -= 1;
-      for (let p = 0; p < this.rowSize; p++) seed[r * this.rowSize + p] = w[proj[p]] * this.scale * (weights ? weights[p] : 1);
+      for (let p = 0; p < this.rowSize; p++) {
+        const w = (proj[p] === targets[r] ? 1 : 0) - (proj[p] === contrast?.[r] ? 1 : 0);
+        row[p] = w * this.scale * (weights ? weights[p] : 1);
+      }
+      if (groups) centre(row, groups);
+      seed.set(row, r * this.rowSize);
     }
     return seed;
   }
+
+  /**
+   * DeepLIFT §2.5: a Softmax gives the same for logits shifted by one value over its classes, so the
+   * seed is centred over each group of positions it normalises together (e_t − 1/n for a target among
+   * n classes) — over the whole row where the tensor is no Softmax's output. Group index per position.
+   */
+  private classGroups(): { of: Int32Array; size: number } {
+    const { dims, axes } = this.classes ?? { dims: this.rowDims, axes: this.rowDims.map((_, k) => k) };
+    const of = new Int32Array(this.rowSize);
+    const idx = dims.map(() => 0);
+    for (let p = 0; p < this.rowSize; p++) {
+      of[p] = dims.reduce((g, d, k) => (axes.includes(k) ? g : g * d + idx[k]), 0);
+      for (let k = dims.length - 1; k >= 0 && ++idx[k] === dims[k]; k--) idx[k] = 0;
+    }
+    const size = axes.reduce((a, k) => a * dims[k], 1);
+    if (size === 1) throw new ExplainError(`${this.label}: softmaxNormalize (DeepLIFT §2.5) centres the seed over a softmax's classes; '${this.tensor}' ${this.shapeText()} ${this.classes ? 'is no softmax over several classes' : 'has one value per row'}, so the seed would be zero`);
+    return { of, size };
+  }
+}
+
+/** Subtracts from each value the mean of its group (`of`: group per position, `size` positions each). */
+function centre(row: Float64Array, { of, size }: { of: Int32Array; size: number }): void {
+  const sums = new Float64Array(row.length / size);
+  row.forEach((v, p) => { sums[of[p]] += v; });
+  row.forEach((v, p) => { row[p] = v - sums[of[p]] / size; });
 }
 
 /** One value per row from a scalar or a per-row list (a list with one multi-index applies to all rows). */

@@ -261,6 +261,10 @@ test('--unbatched on a model ending in Softmax (torch dynamo\'s policy [54] → 
     assert.ok(relL2(g.outputs.probs.data, [0, 1, 2].flatMap(p)) < 1e-6, 'the probabilities are the model\'s');
     const d = await ex.attribute(x, { method: 'deeplift', target: 2 });
     d.delta!.forEach((v, row) => assert.ok(Math.abs(v) < 1e-5, `DeepLIFT row ${row}: delta ${v}`));
+    // §2.5 over the Softmax's three classes (axis 0 of the sample): a_i = x_i·Σ_t (e_2 − 1/3)_t·W_it at the zero baseline.
+    const normalized = await ex.attribute(x, { method: 'deeplift', target: 2, softmaxNormalize: true });
+    const centred = (r: number) => [0, 1, 2, 3].map((i) => x.data[r * 4 + i] * [0, 1, 2].reduce((a, t) => a + ((t === 2 ? 1 : 0) - 1 / 3) * W[i * 3 + t], 0));
+    assert.ok(relL2(normalized.attributions.data, [0, 1, 2].flatMap(centred)) < 1e-6, `opset ${opset}: softmaxNormalize ${Array.from(normalized.attributions.data)}`);
     // info counts the model's own ops and lists the logits' view, not the view's own Squeeze and Unsqueeze.
     const file = path.join(tempDir('unbatched-softmax'), 'policy.onnx');
     fs.writeFileSync(file, model);
@@ -269,6 +273,21 @@ test('--unbatched on a model ending in Softmax (torch dynamo\'s policy [54] → 
     assert.equal(ops, ['Identity', 'MatMul', 'Softmax'], info.out.join('\n'));
     assert.ok(info.out.some((l) => /^ {2}\S+\/with_batch_axis \[N, 3\]/.test(l)) && !info.out.some((l) => /^ {2}unbatched\//.test(l)), info.out.join('\n'));
   }
+});
+
+test('--unbatched LRP starts at the logit behind a final Sigmoid, as for a batched model: a sample the model calls negative keeps the logit\'s signs, R_i = x_i·w_i', async () => {
+  const w = [0.8, -1.2, 0.5, -0.3];
+  const em = new Emitter(13, DataType.FLOAT, 'p');
+  em.rename(em.op('Sigmoid', [em.matmul('x', em.constFloat(w, [4, 1]))]), 'p');
+  const model = encodeModel({
+    ir_version: 8, opset_import: [{ domain: '', version: 13 }],
+    graph: { name: 'binary', node: em.nodes, initializer: em.initializers, output: [valueInfo('p', DataType.FLOAT, [1])], input: [valueInfo('x', DataType.FLOAT, [4])] },
+  });
+  const ex = await Explainer.load(model, { unbatched: true });
+  const rows = [[1, 0.5, 2, 0.3], [-2, 0.5, 1, 1]];
+  const r = await ex.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 4] }, { method: 'lrp-epsilon', target: 0, epsilon: 1e-9 });
+  const want = rows.flatMap((row) => row.map((v, i) => v * w[i]));
+  assert.ok(relL2(r.attributions.data, want) < 1e-6, `${Array.from(r.attributions.data)} vs ${want}`);
 });
 
 /** x [3, 4, 4] → Unsqueeze → 1×1 Conv (2 channels, no bias) → Relu ('map' [1, 2, 4, 4]) → Squeeze → mean over height and width → · V [2, 2]: one image, no batch axis. */

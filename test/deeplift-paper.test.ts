@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { loadFixture } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
+import type { Emitter } from '../rewriter/emitter';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) => b.every((v, i) => Math.abs(a[i] - v) <= tol);
 
@@ -99,6 +100,32 @@ test('§2.5 with a contrast: the seed e_t − e_c already sums to zero, so norma
   const x = [0.5, -1, 2, 0.3];
   const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', target: 0, contrast: 2, softmaxNormalize: true });
   assert.ok(close(r.attributions.data, x.map((v, i) => v * (W[i * 3] - W[i * 3 + 2]))), `${Array.from(r.attributions.data)}`);
+});
+
+test('§2.5 centres the seed over each softmax\'s classes: a Softmax over axis 1 of [N, C, P] (opset 13) subtracts 1/C at the target\'s position only, the opset-11 one (its input coerced to 2-D) 1/(C·P) everywhere; a single score is refused', async () => {
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5, 0.3, 0.6, -0.9, 0.2, 0.4, -0.6, 1.1, -0.3, 0.7, 0.9, -1.2, 0.1, 0.8, -0.4, 0.35];
+  const x = [0.5, -1, 2, 0.3];
+  // a_i = x_i·Σ_q seed_q·W_iq: DeepLIFT of a linear map at the zero baseline; q = c·2 + p.
+  const want = (seed: (q: number) => number) => x.map((v, i) => v * [0, 1, 2, 3, 4, 5].reduce((a, q) => a + seed(q) * W[i * 6 + q], 0));
+  const target = (q: number) => (q === 2 ? 1 : 0);
+  const perPosition = (q: number) => target(q) - (q % 2 === 0 ? 1 / 3 : 0);
+  const logits = (em: Emitter, v: string) => em.reshape(em.matmul(v, em.constFloat(W, [4, 6])), [0, 3, 2]);
+  const heads: [string, number, (em: Emitter, v: string) => string, (q: number) => number][] = [
+    ['Softmax axis 1', 13, (em, v) => em.op('Softmax', [logits(em, v)], { axis: 1 }), perPosition],
+    ['Softmax axis 1, coerced to 2-D', 11, (em, v) => em.op('Softmax', [logits(em, v)], { axis: 1 }), (q) => target(q) - 1 / 6],
+    // MATLAB's softmax over channels last: the classes are axis 1 of the logits the seed goes on.
+    ['Transposes around a Softmax on the last axis', 13, (em, v) => em.transpose(em.op('Softmax', [em.transpose(logits(em, v), [0, 2, 1])], { axis: -1 }), [0, 2, 1]), perPosition],
+  ];
+  for (const [head, opset, model, seed] of heads) {
+    const ex = await Explainer.load(tinyModel([4], opset, model));
+    const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', target: [[1, 0]], softmaxNormalize: true });
+    assert.ok(close(r.attributions.data, want(seed), 1e-5), `${head}: ${Array.from(r.attributions.data)} vs ${want(seed)}`);
+  }
+  const single = await Explainer.load(tinyModel([4], 13, (em, v) => em.op('Sigmoid', [em.matmul(v, em.constFloat(W.slice(0, 4), [4, 1]))])));
+  await single.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', softmaxNormalize: true }).then(
+    () => assert.unreachable('a zero seed'),
+    (e: Error) => assert.match(e.message, /softmaxNormalize \(DeepLIFT §2\.5\) centres the seed over a softmax's classes; 'y' \[N, 1\] has one value per row, so the seed would be zero/),
+  );
 });
 
 test.run();

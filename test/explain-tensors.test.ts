@@ -356,7 +356,8 @@ test('outputs that feed another output (features beside logits beside probabilit
   em.rename(em.matmul('x', em.constFloat(W, [3, 2])), 'other');
   const graph = (outputs: string[]) => encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'heads', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3])], output: outputs.map((o) => valueInfo(o, DataType.FLOAT, o === 'feat' ? ['N', 3] : ['N', 2])) } });
   const ex = await Explainer.load(graph(['feat', 'logits', 'probs']));
-  assert.equal(ex.resolveOutput(undefined), { output: 'probs', from: 'logits', squash: 'Softmax' });
+  const { output, from, squash } = ex.resolveOutput(undefined);
+  assert.equal({ output, from, squash }, { output: 'probs', from: 'logits', squash: 'Softmax' });
   const x = { data: Float32Array.from([1, 2, 0.5]), dims: [1, 3] };
   assert.equal(Array.from((await ex.attribute(x, { target: 1 })).attributions.data), [W[1], W[3], W[5]].map(Math.fround));
   await rejects(async () => (await Explainer.load(graph(['probs', 'other']))).attribute(x, { target: 1 }), /several outputs; choose one with --output \(probs, other\)/);

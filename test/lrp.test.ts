@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { Emitter, float } from '../rewriter/emitter';
-import { decodeModel, encodeModel } from '../rewriter/proto';
+import { DataType, decodeModel, encodeModel } from '../rewriter/proto';
 import { tinyGraph, tinyModel } from './support/tiny-model';
 
 // One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.
@@ -235,6 +235,28 @@ test('LRP starts at the logit behind a final Sigmoid (a binary classifier), as b
       const atProbability = Array.from(p.attributions.data.subarray(3 * n, 3 * n + 3));
       assert.ok(near(atProbability, row.map((v, i) => share(v, i) * prob), 1e-5), `${method} row ${n} at p: ${atProbability}`);
     });
+  }
+});
+
+test('LRP finds the logits behind a final Sigmoid or Softmax written in other forms (HardSigmoid, a float16 export\'s Casts, torch\'s reshape(-1, C), Squeeze): R_i = x_i·w_it as for the plain op, not the probability\'s share with its sign flipped on negative rows', async () => {
+  const W = [0.8, -1.2, 0.5, -0.3, 0.6, 1.1, -0.9, 0.4, 0.2, -0.7, 1.3, -0.5];
+  const rows = [[1, 0.5, 2], [-2, 0.5, 1]];
+  const logits = (em: Emitter, x: string, c: number) => em.matmul(x, em.constFloat(W.slice(0, 3 * c), [3, c]));
+  const forms: [string, (em: Emitter, x: string) => string, number][] = [
+    ['HardSigmoid', (em, x) => em.op('HardSigmoid', [logits(em, x, 1)], { alpha: float(1 / 6), beta: float(0.5) }), 1],
+    ['Sigmoid, Cast to float16 and back', (em, x) => em.op('Cast', [em.op('Cast', [em.op('Sigmoid', [logits(em, x, 1)])], { to: DataType.FLOAT16 })], { to: DataType.FLOAT }), 1],
+    ['Softmax between reshape(-1, 1, C) and reshape(-1, C)', (em, x) => em.reshape(em.op('Softmax', [em.reshape(logits(em, x, 4), [-1, 1, 4])], { axis: -1 }), [-1, 4]), 4],
+    ['Softmax over axis 1 of [N, C, 1], squeezed', (em, x) => em.op('Squeeze', [em.op('Softmax', [em.unsqueeze(logits(em, x, 4), [2])], { axis: 1 }), em.constInt([2])]), 4],
+  ];
+  for (const [form, head, classes] of forms) {
+    const ex = await Explainer.load(tinyModel([3], 13, head));
+    // Targets index the chosen tensor [N, C], not the logits [N, C, 1] behind the Squeeze.
+    assert.equal((await ex.targetSpaceFor([3], { method: 'lrp-epsilon' })).dims, [classes], form);
+    for (const target of classes === 1 ? [0] : [0, 3]) {
+      const r = await ex.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 3] }, { method: 'lrp-epsilon', target, epsilon: 1e-9 });
+      const want = rows.flatMap((row) => row.map((v, i) => v * W[i * classes + target]));
+      assert.ok(near(r.attributions.data, want, 1e-5), `${form}, target ${target}: ${Array.from(r.attributions.data)} vs ${want}`);
+    }
   }
 });
 
