@@ -1,5 +1,5 @@
 import ndarray, { Data, NdArray } from 'ndarray';
-import { rowMajorStrides } from '../rewriter/proto';
+import { halfToFloat, rowMajorStrides } from '../rewriter/proto';
 import { OrtResults, ortApi, OrtTensor } from './backend';
 
 /** A float32 tensor as the API takes and returns it (onnxruntime's layout: C order, dims). */
@@ -16,6 +16,9 @@ export type TensorInput = TensorData | OrtTensor | { data: Float32Array | Float6
 export type DenseInput = Exclude<TensorInput, AnyNdArray>;
 
 export function fromNdarray(input: TensorInput): DenseInput {
+  // onnxruntime's float16 tensors hold their values' bits as uint16.
+  const ort = input as Partial<OrtTensor>;
+  if (ort?.type === 'float16' && ort.data instanceof Uint16Array) return { data: Float32Array.from(ort.data, halfToFloat), dims: [...ort.dims!] };
   const a = input as Partial<NdArray>;
   if (!a || (input as { dims?: unknown }).dims || !Array.isArray(a.shape) || !Array.isArray(a.stride)) return input as DenseInput;
   const dims = [...a.shape];

@@ -196,6 +196,12 @@ test('half_cnn: a float16 .npy input gives the float32 attributions; info names 
   const info = await runCli(['info', fx.model]);
   assert.ok(info.out.some((l) => l.startsWith('precision: half-precision weights, explained in float32')), info.out.slice(0, 5).join('\n'));
   assert.ok(info.out.some((l) => /^input: input \[N, 3, 8, 8\] float16: explained/.test(l)), info.out.slice(0, 6).join('\n'));
+  // onnxruntime's float16 tensors (their values' bits as uint16) as input and baseline: the values, not the bits.
+  const ex = await Explainer.load(fx.model);
+  const half = (v: number[], dims: number[]) => new ort.Tensor('float16', Uint16Array.from(v, toHalfBits), dims);
+  const floats = await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, baseline: { data: new Float32Array(fx.input.data.length).fill(0.5), dims: fx.input.dims } });
+  const halves = await ex.attribute(half(Array.from(fx.input.data), fx.input.dims), { method: 'deeplift', target: fx.meta.target, baseline: half(Array(fx.input.data.length).fill(0.5), fx.input.dims) });
+  assert.equal(Array.from(halves.attributions.data), Array.from(floats.attributions.data));
 });
 
 test('a float64 model (skl2onnx pipeline on double inputs) is read in float32: outputs within float32 rounding of onnxruntime\'s double kernels, the gradient its closed form, DeepLIFT sums to delta; info says so', async () => {
