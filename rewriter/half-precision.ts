@@ -5,8 +5,8 @@ export const HALF: ReadonlySet<number> = new Set([DataType.FLOAT16, DataType.BFL
 /** The float types it reads as float32: the half types, and float64 (narrowed). */
 const TO_FLOAT32: ReadonlySet<number> = new Set([...HALF, DataType.DOUBLE]);
 
-/** Attributes that name an element type (Cast's target, the dtype of EyeLike and the Random ops). */
-const TYPE_ATTRIBUTES = new Set(['to', 'dtype']);
+/** Attributes that name an element type (Cast's target, the dtype of EyeLike and the Random ops, DequantizeLinear's output_dtype from opset 21). */
+const TYPE_ATTRIBUTES = new Set(['to', 'dtype', 'output_dtype']);
 
 /**
  * Half-precision models (float16 or bfloat16 weights and activations, as onnxconverter-common's

@@ -236,6 +236,25 @@ test('a float64 model (skl2onnx pipeline on double inputs) is read in float32: o
   assert.ok(info.out.includes('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)'), info.out.slice(0, 5).join('\n'));
 });
 
+test('a float16 model at opset 23 whose weights DequantizeLinear gives as float16 (output_dtype) is widened with them: the gradient is scale·W[:, t]; onnxruntime refused the half weights beside float32 activations', async () => {
+  const wq = [12, -7, 3, 100, -128, 45, 0, 9, -33, 77, 21, -5];
+  const scale = 2 ** -7;
+  const half = (name: string, dims: number[], v: number[]) => ({ name, dims, data_type: DataType.FLOAT16, raw_data: new Uint8Array(Uint16Array.from(v, toHalfBits).buffer) });
+  const model = encodeModel({
+    ir_version: 11, opset_import: [{ domain: '', version: 23 }],
+    graph: {
+      name: 'dq23', initializer: [makeTensor('wq', [4, 3], wq, DataType.INT8), half('scale', [], [scale]), makeTensor('zero', [], [0], DataType.INT8)],
+      node: [
+        { op_type: 'DequantizeLinear', input: ['wq', 'scale', 'zero'], output: ['w'], name: 'dq', attribute: [{ name: 'output_dtype', type: AttrType.INT, i: DataType.FLOAT16 }] },
+        { op_type: 'MatMul', input: ['x', 'w'], output: ['y'], name: 'mm' },
+      ],
+      input: [valueInfo('x', DataType.FLOAT16, ['N', 4])], output: [valueInfo('y', DataType.FLOAT16, ['N', 3])],
+    },
+  });
+  const g = await (await Explainer.load(model)).attribute({ data: Float32Array.of(0.5, -1, 2, 0.25), dims: [1, 4] }, { target: 1 });
+  assert.equal(Array.from(g.attributions.data), [0, 1, 2, 3].map((i) => wq[i * 3 + 1] * scale));
+});
+
 /** The CLI's gradient for the fixture's input written as a .npy of type `descr`: its rel L2 from grad.npy. */
 async function gradientFromNpy(fx: ReturnType<typeof loadFixture>, descr: string, bytes: Uint8Array): Promise<number> {
   const dir = tempDir('npy-input');
