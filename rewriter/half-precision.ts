@@ -19,16 +19,28 @@ const TYPE_ATTRIBUTES = new Set(['to', 'dtype', 'output_dtype']);
  * double kernels by float32 rounding. Models without a half or double type are returned as they are.
  */
 export function readInFloat32(model: ModelProto): ModelProto {
-  let changed = false;
+  return toFloat32(model, new Set());
+}
+
+/** The half and double types readInFloat32 changes in a model: weights, Constants, inputs, outputs, casts. */
+export function typesReadInFloat32(model: ModelProto): Set<number> {
+  const met = new Set<number>();
+  toFloat32(model, met);
+  return met;
+}
+
+function toFloat32(model: ModelProto, changed: Set<number>): ModelProto {
+  let any = false;
+  const met = (type: number) => { any = true; changed.add(type); };
   const tensor = (t: TensorProto): TensorProto => {
     if (!TO_FLOAT32.has(t.data_type ?? 0)) return t;
-    changed = true;
+    met(t.data_type!);
     return makeTensor(t.name ?? '', tensorDims(t), tensorArray(t), DataType.FLOAT);
   };
   const value = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
     if (!tt || !TO_FLOAT32.has(tt.elem_type ?? 0)) return vi;
-    changed = true;
+    met(tt.elem_type!);
     return { ...vi, type: { ...vi.type, tensor_type: { ...tt, elem_type: DataType.FLOAT } } };
   };
   const attribute = (a: AttributeProto): AttributeProto => {
@@ -36,7 +48,7 @@ export function readInFloat32(model: ModelProto): ModelProto {
     if (a.g) return { ...a, g: graph(a.g) };
     if (a.graphs?.length) return { ...a, graphs: a.graphs.map(graph) };
     if (TYPE_ATTRIBUTES.has(a.name ?? '') && TO_FLOAT32.has(toNumber(a.i ?? 0))) {
-      changed = true;
+      met(toNumber(a.i!));
       return { ...a, i: DataType.FLOAT };
     }
     return a;
@@ -51,6 +63,6 @@ export function readInFloat32(model: ModelProto): ModelProto {
     value_info: (g.value_info ?? []).map(value),
   });
   const widened = graph(model.graph!);
-  return changed ? { ...model, graph: widened } : model;
+  return any ? { ...model, graph: widened } : model;
 }
 

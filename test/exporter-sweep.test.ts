@@ -7,6 +7,7 @@ import * as path from 'path';
 import { main } from '../cli/main';
 import { liftOldOpset } from '../rewriter/opset-lift';
 import { AttrType, DataType, encodeModel, makeTensor, ModelProto, toNumber, valueInfo } from '../rewriter/proto';
+import { tinyModel } from './support/tiny-model';
 import { Explainer } from '../runtime';
 import { loadModel } from '../runtime/node/model-file';
 import { readNpy } from '../runtime/node/npy-file';
@@ -194,7 +195,7 @@ test('half_cnn: a float16 .npy input gives the float32 attributions; info names 
   const grad = await gradientFromNpy(fx, '<f2', new Uint8Array(bits.buffer));
   assert.ok(grad <= 1e-4, `gradient from a float16 .npy: rel L2 ${grad}`);
   const info = await runCli(['info', fx.model]);
-  assert.ok(info.out.some((l) => l.startsWith('precision: half-precision weights, explained in float32')), info.out.slice(0, 5).join('\n'));
+  assert.ok(info.out.some((l) => l.startsWith('precision: half-precision values, explained in float32')), info.out.slice(0, 5).join('\n'));
   assert.ok(info.out.some((l) => /^input: input \[N, 3, 8, 8\] float16: explained/.test(l)), info.out.slice(0, 6).join('\n'));
   // onnxruntime's float16 tensors (their values' bits as uint16) as input and baseline: the values, not the bits.
   const ex = await Explainer.load(fx.model);
@@ -233,7 +234,11 @@ test('a float64 model (skl2onnx pipeline on double inputs) is read in float32: o
   const dir = tempDir('double');
   fs.writeFileSync(path.join(dir, 'm.onnx'), model);
   const info = await runCli(['info', path.join(dir, 'm.onnx')]);
-  assert.ok(info.out.includes('precision: float64 weights, explained in float32 (narrowed; outputs differ by float32 rounding)'), info.out.slice(0, 5).join('\n'));
+  assert.ok(info.out.some((l) => l.startsWith('precision: float64 values, explained in float32 (narrowed; outputs differ by float32 rounding')), info.out.slice(0, 5).join('\n'));
+  // A float32 model computing a step in float64 (Casts there and back, no float64 weight) says so too.
+  fs.writeFileSync(path.join(dir, 'island.onnx'), tinyModel([4], 13, (em, v) => em.op('Cast', [em.op('Exp', [em.op('Cast', [v], { to: DataType.DOUBLE })])], { to: DataType.FLOAT })));
+  const island = await runCli(['info', path.join(dir, 'island.onnx')]);
+  assert.ok(island.out.some((l) => l.startsWith('precision: float64 values, explained in float32')), island.out.slice(0, 5).join('\n'));
 });
 
 test('a float16 model at opset 23 whose weights DequantizeLinear gives as float16 (output_dtype) is widened with them: the gradient is scale·W[:, t]; onnxruntime refused the half weights beside float32 activations', async () => {
