@@ -231,11 +231,10 @@ const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike',
 
 /** The nodes that draw random values and the tensors whose values follow from theirs. */
 function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string> } {
-  const drawn = view.nodes.filter((n) => RANDOM_OPS.has(n.op_type ?? '') && !n.domain);
+  const drawn = view.nodes.filter((n) => !n.domain && (RANDOM_OPS.has(n.op_type ?? '') || trainingDropout(view, n)));
   return { drawn, random: drawn.length ? valueDescendants(view, drawn.flatMap((n) => n.output ?? [])) : new Set() };
 }
 
-/** The class activation maps that read a layer (defaultCamLayer's where none is given). */
 /**
  * The axes of the explained tensor (rank `rank`, batch at 0) that the Softmax or LogSoftmax `n`
  * normalises together: its axis, or from it to the last before opset 13 (the input coerced to 2-D);
@@ -253,6 +252,13 @@ function classAxes(n: NodeProto, opset: number, shift: number, perm?: number[]):
   };
 }
 
+/** A Dropout in training mode (opset 12 on; torch's TrainingMode.TRAINING, MC dropout's F.dropout(training=True)): a new mask every run. */
+function trainingDropout(view: GraphView, n: NodeProto): boolean {
+  const [ratio, training] = [1, 2].map((k) => (n.input?.[k] ? view.constant(n.input[k])?.values[0] : undefined));
+  return n.op_type === 'Dropout' && !!training && ratio !== 0;
+}
+
+/** The class activation maps that read a layer (defaultCamLayer's where none is given). */
 const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */

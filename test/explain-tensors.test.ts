@@ -13,6 +13,7 @@ import { captions } from '../cli/visualize';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 import { rejects } from './support/rejects';
+import { tinyModel } from './support/tiny-model';
 
 const DIR = path.resolve(__dirname, '../../models/layers/threshold_if');
 const MODEL = path.join(DIR, 'model.onnx');
@@ -314,6 +315,21 @@ test('a TF1 training graph (labels y_ beside images x, accuracy its only output)
   const info = await runCli(['info', file]);
   assert.match(info.out.join('\n'), /input: y_:0 \[-1, 2\] float32: fed with --feed y_:0=FILE \(default zeros\): only ArgMax, comparisons or shapes read it/);
   assert.match(info.out.join('\n'), /input: x:0 \[-1, 4\] float32: explained \(the others fed; --wrt all joins them\)/);
+});
+
+// It was explained as if the Dropout were off, while onnxruntime draws a new mask every run.
+test('a Dropout in training mode (MC dropout\'s F.dropout(training=True), opset 12 on) draws a new mask every run: refused as a generator is; at ratio 0, or training_mode false, it is a copy', async () => {
+  const W = [0.5, -1, 2, 0.3, -0.7, 1.1, 0.2, 0.9];
+  const x = { data: Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2]), dims: [2, 4] };
+  for (const [ratio, training, random] of [[0.3, true, true], [0, true, false], [0.3, false, false]] as const) {
+    const ex = await Explainer.load(tinyModel([4], 13, (em, v) => {
+      em.initializers.push({ name: 'training_mode', dims: [], data_type: DataType.BOOL, int32_data: [training ? 1 : 0] });
+      return em.matmul(em.op('Dropout', [v, em.scalar(ratio), 'training_mode']), em.constFloat(W, [4, 2]));
+    }));
+    const explained = ex.attribute(x, { target: 1 });
+    if (random) await rejects(() => explained, /explained tensor 'y' depends on node '[^']+' \(Dropout, opset 13\), which draws new values on every run/);
+    else assert.equal(Array.from((await explained).attributions.data), [W[1], W[3], W[5], W[7], W[1], W[3], W[5], W[7]].map(Math.fround), `ratio ${ratio}, training ${training}`);
+  }
 });
 
 // It was explained, and DeepLIFT missed f(x) − f(x⁰) by the two passes' different draws (a Stable-Baselines3 policy export).
