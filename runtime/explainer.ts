@@ -170,14 +170,20 @@ const MAX_OPTIMIZED_BYTES = 2 ** 30;
 /** The most values a mean or scale of an image input is read with (a mean image of 3×1024×1024 is 3M). */
 const MAX_SCALE_VALUES = 1 << 22;
 
+/** Ops that move, resize or pick an image's pixels without changing their scale (a BGR Gather, a Resize inside the model). */
+const KEEPS_SCALE = new Set(['Transpose', 'Identity', 'Cast', 'Resize', 'Upsample', 'Gather', 'Slice', 'Reshape', 'Pad']);
+
 /**
- * The image scale a float input has where the graph normalises it itself: every op reading it (past
- * Transposes, copies and casts) subtracts mean pixels (MATLAB's zerocenter and zscore), multiplies by
- * at most 2/255 or divides by 100 or more (Keras' Rescaling): 'pixels'; subtracts means of [0, 1]
- * values: 'none'. Undefined otherwise.
+ * The image scale a float input has where the graph normalises it itself: every op reading its
+ * values (past KEEPS_SCALE; Shape and Size read none) subtracts mean pixels (MATLAB's zerocenter and
+ * zscore), multiplies by at most 2/255 in float32 or divides by 100 or more (Keras' Rescaling, 1/127.5
+ * with an offset too): 'pixels'; subtracts means of [0, 1] values: 'none'. Undefined otherwise.
  */
 function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undefined {
-  const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => (['Transpose', 'Identity', 'Cast'].includes(n.op_type ?? '') && !n.domain ? readers(n.output![0]) : [n]));
+  const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => {
+    if (n.domain || n.op_type === 'Shape' || n.op_type === 'Size') return [];
+    return KEEPS_SCALE.has(n.op_type ?? '') && n.input?.[0] === t ? readers(n.output![0]) : [n];
+  });
   const scale = (n: NodeProto): 'pixels' | 'none' | undefined => {
     // Only a Sub, Mul or Div's constant is read: a MatMul's weight (a gigabyte, as numbers) is not.
     const k = n.domain || n.input?.length !== 2 || !['Sub', 'Mul', 'Div'].includes(n.op_type ?? '') ? undefined : view.constant(n.input[1]);
@@ -185,7 +191,7 @@ function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undef
     if (!c?.length) return undefined;
     const mean = c.reduce((a, v) => a + v, 0) / c.length;
     if (n.op_type === 'Sub' && c.every((v) => v >= 0 && v <= 255)) return mean > 1.5 ? 'pixels' : mean > 0.05 && c.every((v) => v <= 1) ? 'none' : undefined;
-    if (n.op_type === 'Mul') return c.every((v) => v > 0 && v <= 2 / 255) ? 'pixels' : undefined;
+    if (n.op_type === 'Mul') return c.every((v) => v > 0 && v <= Math.fround(2 / 255)) ? 'pixels' : undefined;
     return n.op_type === 'Div' && c.every((v) => v >= 100) ? 'pixels' : undefined;
   };
   const scales = new Set(readers(input).map(scale));

@@ -107,6 +107,12 @@ test('a float image input the graph itself centres on mean pixels or scales by 1
     ['minus mean pixels', (em) => em.sub('x', em.constFloat([123.7, 116.3, 103.5], [1, 3, 1, 1])), 'pixels'],
     ['times 1/255', (em) => em.mul('x', em.scalar(1 / 255)), 'pixels'],
     ['NHWC, divided by 255', (em) => em.op('Transpose', [em.div(em.op('Transpose', ['x'], { perm: [0, 2, 3, 1] }), em.scalar(255))], { perm: [0, 3, 1, 2] }), 'pixels'],
+    // Keras' Rescaling(1/127.5, offset=−1) (MobileNetV3): float32's 1/127.5 lies above 2/255 in float64.
+    ['times 1/127.5 minus 1', (em) => em.sub(em.mul('x', em.scalar(1 / 127.5)), em.scalar(1)), 'pixels'],
+    // The batch's size read beside the values (b = x.size(0)), a Resize inside the model, a BGR channel Gather: none reads a scale.
+    ['its shape read, divided by 255', (em) => { em.op('Shape', ['x']); return em.div('x', em.scalar(255)); }, 'pixels'],
+    ['resized, divided by 255', (em) => em.div(em.op('Resize', ['x', '', em.constFloat([1, 1, 2, 2], [4])], { mode: 'nearest' }), em.scalar(255)), 'pixels'],
+    ['BGR, minus mean pixels', (em) => em.sub(em.op('Gather', ['x', em.constInt([2, 1, 0])], { axis: 1 }), em.constFloat([103.9, 116.8, 123.7], [1, 3, 1, 1])), 'pixels'],
     ['minus [0, 1] means', (em) => em.sub('x', em.constFloat([0.485, 0.456, 0.406], [1, 3, 1, 1])), 'none'],
     ['a convolution first', (em) => em.op('Conv', ['x', em.constFloat(new Array(27).fill(0.1), [1, 3, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1] }), 'torchvision'],
   ];
