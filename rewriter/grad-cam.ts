@@ -118,7 +118,7 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   };
   const nodes = view.nodes;
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
-  const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
+  const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]) && !gates(view, facts, n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
   const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n));
   if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
@@ -130,6 +130,20 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     layer = next[0].output![0];
   }
 }
+
+/**
+ * Whether a one-channel map only weighs a wider one: past its activations, every reader is a Mul
+ * by a map with more channels (CBAM's spatial attention, sigmoid(conv7×7(…)) · f) — no feature map.
+ */
+function gates(view: GraphView, facts: TensorFacts, t: string): boolean {
+  if (facts.shapes.get(t)?.[1] !== 1) return false;
+  const readers = (v: string): [NodeProto, string][] => (view.consumers.get(v) ?? []).flatMap((n) => (!n.domain && GATE_STEPS.has(n.op_type ?? '') ? readers(n.output![0]) : [[n, v] as [NodeProto, string]]));
+  const all = readers(t);
+  return all.length > 0 && all.every(([n, v]) => !n.domain && n.op_type === 'Mul' && n.input!.some((i) => i !== v && (facts.shapes.get(i)?.[1] ?? 1) > 1));
+}
+
+/** What a gate passes through before it weighs the map: its squashing, a broadcast over the channels. */
+const GATE_STEPS = new Set(['Sigmoid', 'HardSigmoid', 'Relu', 'Tanh', 'Clip', 'Expand', 'Tile']);
 
 /** Element-wise steps a normalisation's statistic passes through before it meets the map again. */
 const STAT_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Sqrt', 'Pow', 'Reciprocal', 'Unsqueeze', 'Cast', 'Identity']);
