@@ -313,8 +313,9 @@ export function producerPastCopies(view: GraphView, name: string): NodeProto | u
 /**
  * The node that computes `name` past copies (producerPastCopies) and past the nodes that keep each
  * row's values in order on axis 0: float Casts (a float16 export's `keep_io_types` output), Flatten
- * at axis 1, Squeeze and Unsqueeze of constant axes ≥ 1, Reshape keeping axis 0 (a shape [0, …], or
- * [−1, …] of a fixed row: torch's `reshape(-1, C)`).
+ * at axis 1, Squeeze and Unsqueeze of constant axes other than 0, Reshape keeping axis 0 (a shape
+ * [0, …], or [−1, …] of a fixed row: torch's `reshape(-1, C)`). Where a negative axis or a −1 turns
+ * out to move the batch, the chosen tensor holds no rows and is refused (Explainer.targetSpace).
  */
 export function producerPastViews(view: GraphView, name: string): NodeProto | undefined {
   for (let n = producerPastCopies(view, name); ; n = producerPastCopies(view, n.input![0])) {
@@ -327,7 +328,7 @@ function keepsRows(view: GraphView, n: NodeProto): boolean {
   switch (n.op_type) {
     case 'Cast': return isFloatType(attrInt(n, 'to', 0));
     case 'Flatten': return attrInt(n, 'axis', 1) === 1;
-    case 'Squeeze': case 'Unsqueeze': { const a = axes(); return !!a?.length && a.every((k) => k >= 1); }
+    case 'Squeeze': case 'Unsqueeze': { const a = axes(); return !!a?.length && a.every((k) => k !== 0); }
     case 'Reshape': {
       const [first, ...rest] = view.constant(n.input?.[1] ?? '')?.values ?? [];
       return !attrInt(n, 'allowzero', 0) && (first === 0 || (first === -1 && rest.every((d) => d > 0)));

@@ -815,10 +815,9 @@ export class Explainer {
   /** The target space of the explained tensor (its non-batch axes, less the reduced ones). */
   targetSpace(prepared: Prepared, { output, from, squash, classes }: ExplainedTensor, options: TargetOptions): TargetSpace {
     const shape = this.checkTensor(prepared, from, squash ? `explained tensor (input of the ${squash} of '${output}')` : 'explained tensor');
-    // Targets index the chosen tensor's layout (a Softmax's probabilities flattened after it: [N, C] of logits [N, C, 1, 1]).
-    const chosen = output === from ? undefined : prepared.facts.shapes.get(output)?.slice(1);
-    const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
-    const row = chosen && count(chosen) === count(shape.slice(1)) ? chosen : shape.slice(1);
+    // Targets index the chosen tensor's layout (a Softmax's probabilities flattened after it: [N, C] of logits [N, C, 1, 1]),
+    // which holds the same rows (a reshape to [−1, C] that splits them is refused as the tensor itself would be).
+    const row = output === from ? shape.slice(1) : this.checkTensor(prepared, output, 'explained tensor').slice(1);
     return new TargetSpace(output, row, this.label, options, this.predictsMin(from), classes && { dims: shape.slice(1), axes: classes(shape.length).filter((a) => a > 0).map((a) => a - 1) });
   }
 

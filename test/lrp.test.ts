@@ -4,6 +4,7 @@ import { Explainer } from '../runtime';
 import { Emitter, float } from '../rewriter/emitter';
 import { DataType, decodeModel, encodeModel } from '../rewriter/proto';
 import { tinyGraph, tinyModel } from './support/tiny-model';
+import { rejects } from './support/rejects';
 
 // One Gemm layer z = x·W + b: the LRP formulas computed directly for comparison.
 const x = [1.5, -0.5, 2];
@@ -242,22 +243,26 @@ test('LRP finds the logits behind a final Sigmoid or Softmax written in other fo
   const W = [0.8, -1.2, 0.5, -0.3, 0.6, 1.1, -0.9, 0.4, 0.2, -0.7, 1.3, -0.5];
   const rows = [[1, 0.5, 2], [-2, 0.5, 1]];
   const logits = (em: Emitter, x: string, c: number) => em.matmul(x, em.constFloat(W.slice(0, 3 * c), [3, c]));
-  const forms: [string, (em: Emitter, x: string) => string, number][] = [
+  const forms: [string, (em: Emitter, x: string) => string, number, number[]?][] = [
     ['HardSigmoid', (em, x) => em.op('HardSigmoid', [logits(em, x, 1)], { alpha: float(1 / 6), beta: float(0.5) }), 1],
     ['Sigmoid, Cast to float16 and back', (em, x) => em.op('Cast', [em.op('Cast', [em.op('Sigmoid', [logits(em, x, 1)])], { to: DataType.FLOAT16 })], { to: DataType.FLOAT }), 1],
     ['Softmax between reshape(-1, 1, C) and reshape(-1, C)', (em, x) => em.reshape(em.op('Softmax', [em.reshape(logits(em, x, 4), [-1, 1, 4])], { axis: -1 }), [-1, 4]), 4],
     ['Softmax over axis 1 of [N, C, 1], squeezed', (em, x) => em.op('Squeeze', [em.op('Softmax', [em.unsqueeze(logits(em, x, 4), [2])], { axis: 1 }), em.constInt([2])]), 4],
+    ['Softmax, unsqueeze(-1)', (em, x) => em.op('Unsqueeze', [em.op('Softmax', [logits(em, x, 4)], { axis: 1 }), em.constInt([-1])]), 4, [4, 1]],
   ];
-  for (const [form, head, classes] of forms) {
+  for (const [form, head, classes, dims = [classes]] of forms) {
     const ex = await Explainer.load(tinyModel([3], 13, head));
-    // Targets index the chosen tensor [N, C], not the logits [N, C, 1] behind the Squeeze.
-    assert.equal((await ex.targetSpaceFor([3], { method: 'lrp-epsilon' })).dims, [classes], form);
+    // Targets index the chosen tensor ([N, C]; [N, C, 1] after the unsqueeze), not the logits behind it.
+    assert.equal((await ex.targetSpaceFor([3], { method: 'lrp-epsilon' })).dims, dims, form);
     for (const target of classes === 1 ? [0] : [0, 3]) {
       const r = await ex.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 3] }, { method: 'lrp-epsilon', target, epsilon: 1e-9 });
       const want = rows.flatMap((row) => row.map((v, i) => v * W[i * classes + target]));
       assert.ok(near(r.attributions.data, want, 1e-5), `${form}, target ${target}: ${Array.from(r.attributions.data)} vs ${want}`);
     }
   }
+  // A reshape to [−1, C] that splits each row in two ([N, 2, 2] → [2N, 2]) holds no rows: refused, naming the tensor before it.
+  const split = await Explainer.load(tinyModel([3], 13, (em, x) => em.reshape(em.op('Softmax', [em.reshape(logits(em, x, 4), [-1, 2, 2])], { axis: -1 }), [-1, 2])));
+  await rejects(() => split.attribute({ data: Float32Array.from(rows.flat()), dims: [2, 3] }, { method: 'lrp-epsilon', target: 0 }), /explained tensor 'y' has shape \[2,2\] at batch 1 with no batch on axis 0/);
 });
 
 test('LRP through com.microsoft SkipLayerNormalization of two activations: each operand of the sum s = a + b gets its ε-share a_k·R_k/(s_k + ε·sign s_k)', async () => {
