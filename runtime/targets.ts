@@ -1,5 +1,5 @@
 import { ExplainError } from '../rewriter/errors';
-import { broadcastRow } from './tensors';
+import { broadcastRow, fromNdarray, TensorInput } from './tensors';
 
 /** One row's target: a flat index over the explained axes, or one index per explained axis. */
 export type TargetIndex = number | number[];
@@ -22,7 +22,7 @@ export interface TargetOptions {
    * Σ w·y, a masked sum where w is 0 or 1 (Captum's aggregation wrappers: a segmentation class over
    * the pixels predicted as it). Broadcastable to a row of the tensor, or to every row ([N, …]).
    */
-  reduceWeights?: { data: ArrayLike<number> | BigInt64Array; dims: number[] };
+  reduceWeights?: TensorInput;
   /** DeepLIFT §2.5: centre the seed over the final Softmax's classes (seed e_t − 1/n), over the row without one. */
   softmaxNormalize?: boolean;
 }
@@ -71,8 +71,10 @@ export class TargetSpace {
     if (reduceWeights) this.weights = this.checkWeights(reduceWeights);
   }
 
-  private checkWeights(w: { data: ArrayLike<number> | BigInt64Array; dims: number[] }): { values: Float64Array; dims: number[] } {
+  private checkWeights(given: TensorInput): { values: Float64Array; dims: number[] } {
     const where = `${this.label}: reduceWeights`;
+    // An ndarray, an onnxruntime float16 Tensor (its bits: fromNdarray reads the values).
+    const w = fromNdarray(given);
     if (!w || !Array.isArray(w.dims) || !w.data || typeof w.data.length !== 'number') throw new ExplainError(`${where} must be a tensor { data, dims }`);
     const count = w.dims.reduce((a, d) => a * d, 1);
     if (w.data.length !== count) throw new ExplainError(`${where} has ${w.data.length} values but shape [${w.dims}] needs ${count}`);

@@ -63,6 +63,9 @@ test('reduceWeights: a masked sum of the tensor (Captum\'s segmentation wrapper)
   const one = await ex.attribute(input(), { output: meta.features, reduceWeights: { data: pixel, dims: [6, 8, 8] } });
   assert.ok(relL2(one.attributions.data, ref('grad_pixel')) < 1e-5, `one-hot weights: rel L2 ${relL2(one.attributions.data, ref('grad_pixel'))}`);
   assert.equal(one.targets, [0, 0, 0], 'the whole tensor reduced: one value per row');
+  // The same weights as an onnxruntime float16 Tensor (1.0 is the bits 0x3C00).
+  const half = await ex.attribute(input(), { output: meta.features, reduceWeights: new ort.Tensor('float16', Uint16Array.from(pixel, (v) => (v ? 0x3c00 : 0)), [6, 8, 8]) });
+  assert.equal(Array.from(half.attributions.data), Array.from(one.attributions.data));
   const perRow = await ex.attribute(input(), { output: meta.features, reduceWeights: { data: Float32Array.from([...pixel, ...channel, ...new Float32Array(6 * 64)]), dims: [3, 6, 8, 8] } });
   const row = (v: Float32Array, r: number) => v.subarray(r * v.length / 3, (r + 1) * v.length / 3);
   assert.ok(relL2(row(perRow.attributions.data, 0), row(ref('grad_pixel'), 0)) < 1e-5, 'row 0: the pixel');
