@@ -59,14 +59,33 @@ export function explainedLabel(tensor: string, options: AttributeRequest): strin
 export async function captions(ex: Explainer, r: AttributionResult, options: AttributeRequest, rowDims: number[]): Promise<string[]> {
   const space = await ex.targetSpaceFor(rowDims, options);
   const scores = r.outputs[space.tensor];
-  if (space.dims.length !== 1 || space.size !== space.rowSize || options.reduceWeights) {
+  // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
+  const { squash } = ex.resolveOutput(options.output);
+  const probabilities = !!squash || isSigmoid(producerPastViews(ex.view, space.tensor));
+  // Values computed from probabilities (a softmax written out, scaled, masked, its top k) are no logits: p where they lie in [0, 1].
+  const derived = !probabilities && fromProbabilities(ex.view, space.tensor);
+  const unit = derived && Array.prototype.every.call(scores.data, (v: number) => v >= 0 && v <= 1);
+  if (space.dims.length !== 1 || space.size !== space.rowSize || options.reduceWeights || (derived && !unit)) {
     const label = explainedLabel(space.tensor, options);
     return r.targets.map((t, row) => `row ${row}: target ${space.format(t)} (${label}[${space.format(t)}] ${space.values(scores.data.subarray(row * space.rowSize, (row + 1) * space.rowSize), row)[t].toPrecision(3)})`);
   }
-  // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
-  const { squash } = ex.resolveOutput(options.output);
   const shown = squash === 'LogSoftmax' ? { ...scores, data: Float32Array.from(scores.data as Float32Array, Math.exp) } : scores;
-  return rowCaptions(shown, r.targets, !!squash || isSigmoid(producerPastViews(ex.view, space.tensor)));
+  return rowCaptions(shown, r.targets, probabilities || unit);
+}
+
+/** Ops that carry probabilities on as values of the same kind (scaled, masked, picked, moved). */
+const CARRY_PROBABILITIES = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Gather', 'Slice', 'TopK', 'Mul', 'Div', 'Add', 'Clip', 'Max', 'Min', 'Concat']);
+
+/**
+ * Whether `tensor` is computed, through CARRY_PROBABILITIES only, from a Softmax, Sigmoid or Exp (a
+ * softmax written out as Exp / ReduceSum); a Log on the way makes log-probabilities, as good as logits.
+ */
+function fromProbabilities(view: Explainer['view'], tensor: string, depth = 0): boolean {
+  const n = view.producer.get(tensor);
+  if (!n || n.domain || depth > 8) return false;
+  // (CLIP's logits times exp(logit_scale), an Exp of a weight, are logits.)
+  if (n.op_type === 'Softmax' || n.op_type === 'Exp' || isSigmoid(n)) return !view.isConstant(n.input![0]);
+  return CARRY_PROBABILITIES.has(n.op_type ?? '') && (n.input ?? []).some((i) => !!i && !view.isConstant(i) && fromProbabilities(view, i, depth + 1));
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

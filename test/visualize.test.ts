@@ -3,6 +3,7 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { Emitter } from '../rewriter/emitter';
 import { encodeModel } from '../rewriter/proto';
 import { Explainer, ExplainError } from '../runtime';
 import { readNpy } from '../runtime/node/npy-file';
@@ -227,6 +228,29 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
     const pred = p.indexOf(Math.max(...p));
     return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
   }));
+  // Values computed from probabilities are no logits: a softmax written out (Exp over its row sum) and its top 2 give their own
+  // p; scaled by 100, the value itself; logits times exp(logit_scale) (CLIP's) are logits still.
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75, 1, 0, -1];
+  const z = [0, 1].map((row) => [0, 1, 2].map((k) => [0, 1, 2].reduce((a, i) => a + x.data[row * 3 + i] * W[i * 3 + k], 0)));
+  const p = z.map((row) => row.map((v) => Math.exp(v) / row.reduce((a, u) => a + Math.exp(u), 0)));
+  const heads: [string, (em: Emitter, e: string, logits: string) => string, (row: number) => string][] = [
+    ['softmax written out', (em, e) => em.div(e, em.reduceSum(e, [1])), (row) => `target 0 (p ${p[row][0].toFixed(2)}) pred ${p[row].indexOf(Math.max(...p[row]))} (p ${Math.max(...p[row]).toFixed(2)})`],
+    ['its top 2', (em, e) => em.opN('TopK', [em.div(e, em.reduceSum(e, [1])), em.constInt([2])], 2, { axis: 1 })[0], (row) => `target 0 (p ${Math.max(...p[row]).toFixed(2)}) pred 0 (p ${Math.max(...p[row]).toFixed(2)})`],
+    ['scaled by 100', (em, e) => em.mul(em.div(e, em.reduceSum(e, [1])), em.scalar(100)), (row) => `target 0 (y[0] ${(100 * p[row][0]).toPrecision(3)})`],
+    ['logits · exp(scale)', (em, _e, logits) => em.mul(logits, em.op('Exp', [em.scalar(Math.log(2))])), (row) => {
+      const q = z[row].map((v) => Math.exp(2 * v) / z[row].reduce((a, u) => a + Math.exp(2 * u), 0));
+      return `target 0 (p ${q[0].toFixed(2)}) pred ${q.indexOf(Math.max(...q))} (p ${Math.max(...q).toFixed(2)})`;
+    }],
+  ];
+  for (const [head, tail, want] of heads) {
+    const model = encodeModel(tinyGraph(['N', 3], 13, (em, v) => {
+      const logits = em.matmul(v, em.constFloat(W, [3, 3]));
+      return tail(em, em.op('Exp', [logits]), logits);
+    }).model);
+    const hx = await Explainer.load(model);
+    const hr = await hx.attribute(x, { target: 0 });
+    assert.equal(await captions(hx, hr, { target: 0 }, [3]), [0, 1].map((row) => `row ${row}: ${want(row)}`), head);
+  }
   const bag = path.join(__dirname, '..', '..', 'models', 'text', 'bag_mean');
   const figure = path.join(dir, 'tokens.png');
   const t = await runCli(['attribute', path.join(bag, 'model.onnx'), '--input', path.join(bag, 'input_ids.npy'), '--out', figure]);
