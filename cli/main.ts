@@ -73,7 +73,8 @@ const PATH_HELP = {
   --neuron I|i:j:…      neuron-conductance: the neuron of --layer (flat index or multi-index)
 `,
   saved: `  --steps N             integrated-gradients: the points of one run, the length of the saved graph's 'alphas'
-                        and 'weights' inputs (default 50; the caller gives the quadrature's nodes and weights)
+                        and 'weights' inputs (default 50; the caller gives the quadrature's nodes and weights;
+                        1 where the model's batch is fixed: one run per point)
 `,
   none: '',
 };

@@ -11,7 +11,7 @@ import { chunking } from '../runtime/drivers/integrated-gradients';
 import { IgMethod, quadrature } from '../runtime/drivers/integrated-gradients-quadrature';
 import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
-import { loadFixture, relL2, tensorValues } from './support/fixtures';
+import { EXPORTERS, loadFixture, relL2, tensorValues } from './support/fixtures';
 import { rng } from './support/gradcheck';
 import { tinyModel } from './support/tiny-model';
 
@@ -179,6 +179,27 @@ test('rewrite --method integrated-gradients saves one graph (inputs x, seed, bas
   assert.ok(relL2(got.attribution.data as Float32Array, api.attributions.data) < 1e-6);
   const want = await explicitIg(ex, fx.input, new Float32Array(20), fx.meta.target, 'riemann_middle', 8);
   assert.ok(relL2(api.attributions.data, want) < 1e-5);
+});
+
+// The saved graph declared alphas [S] while the model's fixed batch holds one point per run: onnxruntime could not run it.
+test('rewrite --method integrated-gradients of a model whose batch is fixed saves one point per run (alphas and weights [1]), as attribute runs it: the runs added equal the API', async () => {
+  const fx = loadFixture('logmel_clip', EXPORTERS);
+  const file = path.join(out, 'ig-fixed.onnx');
+  const r = await runCli(['rewrite', fx.model, '--method', 'integrated-gradients', '--steps', '4', '--out', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  const s = await ort.InferenceSession.create(fs.readFileSync(file));
+  const { alphas, weights } = quadrature('gausslegendre', 4);
+  const sum = new Float32Array(fx.input.data.length);
+  for (let k = 0; k < 4; k++) {
+    const got = await s.run({
+      spectrogram: new ort.Tensor('float32', fx.input.data, fx.input.dims), seed: new ort.Tensor('float32', Float32Array.from([1, 0, 0]), [1, 3]),
+      baseline: new ort.Tensor('float32', new Float32Array(fx.input.data.length), fx.input.dims),
+      alphas: new ort.Tensor('float32', Float32Array.of(alphas[k]), [1]), weights: new ort.Tensor('float32', Float32Array.of(weights[k]), [1]),
+    });
+    (got.attribution.data as Float32Array).forEach((v, i) => { sum[i] += v; });
+  }
+  const api = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'integrated-gradients', target: 0, steps: 4 });
+  assert.ok(relL2(sum, api.attributions.data) < 1e-6, `rel L2 ${relL2(sum, api.attributions.data)}`);
 });
 
 test('CLI: --steps, --ig-method, --internal-batch-size; errors for bad values', async () => {

@@ -80,8 +80,10 @@ export const integratedGradients: Driver = {
     const all = { ...concatRows(firsts, others), ...Object.fromEntries(names.map((name) => [name, { data: sums[name].data, dims: sums[name].dims }])) };
     return { ...ex.splitOutputs(all), delta, targets };
   },
+  // A model whose batch is fixed (a batch-1 export, unbatched) runs one point per run, as attribute does (chunking).
   async graph(ex: Explainer, rowDims: number[], options: AttributeOptions) {
-    return (await ex.augmented(rowDims, options, { method, path: { steps: nodes(options).alphas.length } })).model;
+    const { batchDynamic } = await ex.prepare(rowDims, options.onehotAxis, options.feeds);
+    return (await ex.augmented(rowDims, options, { method, path: { steps: batchDynamic ? nodes(options).alphas.length : 1 } })).model;
   },
   joint: true,
   quadrature: true,
