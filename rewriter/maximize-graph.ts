@@ -45,7 +45,8 @@ export function buildMaximization(spec: MaximizeGraphSpec): ModelProto {
   const io = spec.names ?? maximizeNames(view);
   const shape = facts.shapes.get(input)!;
   const em = Emitter.joining(view);
-  const seed = spec.seed ? em.constFloat(spec.seed.values, spec.seed.dims) : io.seed;
+  // A built-in seed is one row: spread over the batch, as the backward rules take dY shaped like `at`.
+  const seed = spec.seed ? em.op('Expand', [em.constFloat(spec.seed.values, spec.seed.dims), em.op('Shape', [at])]) : io.seed;
   const [ascent] = emitBackward({ view, facts, em, table: gradientRules, options: {}, wrt: [input], from: at, seed }).values();
   const atAxes = facts.shapes.get(at)!.slice(1).map((_, k) => k + 1);
   const activation = em.reduceSum(em.mul(seed, at), atAxes, false);

@@ -75,6 +75,22 @@ test('rewrite --method maximize saves input → objective, activation, gradient:
   assert.ok(relL2(fromDriver[MAXIMIZE_IO.gradient].data as Float32Array, got[MAXIMIZE_IO.gradient]) < 1e-6, 'gradient as the driver graph');
   const worst = await centralDifferences(async (at) => (await s.run({ input: { data: at, dims: x.dims } }))[MAXIMIZE_IO.objective], x.data, got[MAXIMIZE_IO.gradient], 1, 1e-3);
   assert.ok(worst < 2e-2, `central differences: ${worst}`);
+  // Two rows at once through attention (GPT-2's batched MatMuls took the built-in one-row seed for a batch of one): each row as alone.
+  const gpt2 = path.resolve(__dirname, '../../models/text/gpt2_op14');
+  const saved = path.join(tmp, 'max-gpt2.onnx');
+  assert.is((await runCli(['rewrite', path.join(gpt2, 'model.onnx'), '--method', 'maximize', '--target', '0', '--shape', '1,8,16', '--out', saved])).code, 0);
+  const g = await ortApi().InferenceSession.create(fs.readFileSync(saved));
+  const [emb, ids, mask] = ['embedding', 'input_ids', 'attention_mask'].map((f) => readNpy(path.join(gpt2, `${f}.npy`)));
+  const rows = (t: typeof emb, r0: number, r1: number, type: 'float32' | 'int64') => {
+    const per = t.data.length / t.dims[0];
+    return new (ortApi().Tensor)(type, t.data.slice(r0 * per, r1 * per) as Float32Array, [r1 - r0, ...t.dims.slice(1)]);
+  };
+  const run = async (r0: number, r1: number) => g.run({ [g.inputNames[0]]: rows(emb, r0, r1, 'float32'), input_ids: rows(ids, r0, r1, 'int64'), attention_mask: rows(mask, r0, r1, 'int64') });
+  const [one, two, both] = [await run(0, 1), await run(1, 2), await run(0, 2)];
+  for (const name of [MAXIMIZE_IO.objective, MAXIMIZE_IO.gradient]) {
+    const apart = [...(one[name].data as Float32Array), ...(two[name].data as Float32Array)];
+    assert.ok(relL2(both[name].data as Float32Array, apart) < 1e-6, `GPT-2, two rows: ${name}`);
+  }
 });
 
 test('rewrite --method cdeepex saves the composed D(G(z) + r) with ∂/∂z of the augmented Lagrangian: equal to autograd, the driver\'s session and central differences', async () => {
