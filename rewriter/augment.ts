@@ -239,6 +239,8 @@ export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: b
   const output = [...(graph.output ?? []).filter(isTensorValue).map((o) => withProbedShape(o, facts, batchDynamic)), ...outputs];
   const added = liveNodes([...extra, ...em.folded(em.nodes, output.map((o) => o.name!))], output.map((o) => o.name!));
   const read = new Set([...output.map((o) => o.name), ...added.flatMap(nodeReads)]);
+  // The model's weights that no node reads any more (a text model's token table, cut at its embedding) are left out, but for declared inputs.
+  const kept = new Set([...read, ...view.nodes.flatMap(nodeReads), ...(graph.input ?? []).map((i) => i.name)]);
   return {
     ...view.model,
     graph: {
@@ -247,7 +249,7 @@ export function extendModel(view: GraphView, facts: TensorFacts, batchDynamic: b
       // Declared shapes of intermediate tensors are hints that an edited model may leave stale (fuzz
       // seed 1471): onnxruntime then meets them in the emitted ops. Types stay, shapes are inferred.
       value_info: graph.value_info?.map(shapeless),
-      initializer: [...(graph.initializer ?? []), ...em.initializers.filter((t) => read.has(t.name!))],
+      initializer: [...(graph.initializer ?? []).filter((t) => kept.has(t.name!)), ...em.initializers.filter((t) => read.has(t.name!))],
       input: [...(graph.input ?? []).map((i) => (view.inputs.includes(i) ? withProbedShape(i, facts, batchDynamic) : i)), ...inputs],
       // A ZipMap's sequence of maps is left out: onnxruntime-node and -web return tensors only.
       output,

@@ -10,7 +10,7 @@ import { Explainer, readNpy } from '../runtime';
 import { EXPORTERS, FIXTURES, fixtureNames, isReferenceCopy, loadFixture } from './support/fixtures';
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 import { integratedGradients } from '../rules/methods/integrated-gradients';
-import { deadNodes } from './support/dead-nodes';
+import { deadInitializers, deadNodes } from './support/dead-nodes';
 
 
 const opsetOf = (m: ModelProto) => toNumber((m.opset_import ?? []).find((o) => !o.domain)?.version ?? 0);
@@ -59,6 +59,7 @@ function assertEmitted(label: string, { model, prepared }: { model: ModelProto; 
   const opset = opsetOf(model);
   assert.equal(nonNativeOps(model.graph!.node!.slice(original).filter((n) => !copy(n)), 0, opset), [], `${label}: emitted ops not native on WebGPU at opset ${opset}`);
   assert.equal(deadNodes(model, original), [], `${label}: added nodes nothing reads`);
+  assert.equal(deadInitializers(model), [], `${label}: weights nothing reads`);
 }
 
 // Text models (models/make_text.py: torch.onnx exports of BERT-, DistilBERT-, DeBERTa-, GPT-2- and
