@@ -845,7 +845,11 @@ async function attribute(p: Parsed): Promise<void> {
       const w = seed && at(seed);
       explained[row] = w ? { value: own.reduce((a, v, k) => a + w[k] * v, 0), magnitude: own.reduce((a, v, k) => a + Math.abs(w[k] * v), 0) }
         : { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
-      say(`row ${row}: target ${space.format(t)}, ${what}[${space.format(t)}] = ${value.toPrecision(6)}`);
+      const c = contrast?.[row];
+      const versus = c === undefined ? '' : ` rather than ${space.format(c)}`;
+      const difference = c === undefined ? '' : ` − ${what}[${space.format(c)}]`;
+      const shown = c === undefined ? value : value - space.values(at(scores), row)[c];
+      say(`row ${row}: target ${space.format(t)}${versus}, ${what}[${space.format(t)}]${difference} = ${shown.toPrecision(6)}`);
     });
     if (squash) say(`explained through the logits '${from}' that a ${squash} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }

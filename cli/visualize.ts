@@ -3,6 +3,7 @@ import { ExplainError } from '../rewriter/errors';
 import { isSigmoid, producerPastViews } from '../rewriter/graph-view';
 import { AttributeRequest, AttributionResult, Explainer, TensorData } from '../runtime';
 import { attributionLayout, Rgb, tensorToRgb } from '../runtime/image';
+import type { TargetSpace } from '../runtime/targets';
 import { writePng } from '../runtime/node/png-file';
 import { checkFigureKind, checkVisualizeOptions, Figure, rowCaptions, VIS_METHODS, VIS_SIGNS, VisColumn, visualize, VisualizeOptions } from '../runtime/visualize';
 import { num, Parsed } from './args';
@@ -54,11 +55,20 @@ export function explainedLabel(tensor: string, options: AttributeRequest): strin
 /**
  * Per row: target, predicted class and its probability (softmax of logits unless the output is
  * already a Softmax); where a target is no class of a score vector (a multi-index, a reduction), the
- * explained value at it. `rowDims`: the explained tensor's row (token ids: their embeddings').
+ * explained value at it; a contrast after the target ("3 rather than 8"). `rowDims`: the explained
+ * tensor's row (token ids: their embeddings').
  */
 export async function captions(ex: Explainer, r: AttributionResult, options: AttributeRequest, rowDims: number[]): Promise<string[]> {
   const space = await ex.targetSpaceFor(rowDims, options);
   const scores = r.outputs[space.tensor];
+  // "Why the target rather than the contrast": the map is of their difference.
+  const contrast = options.contrast === undefined ? undefined : await space.targets(options.contrast, r.targets.length, async () => scores.data, 'contrast');
+  const lines = classCaptions(ex, r, options, space, scores);
+  return contrast ? lines.map((l, row) => l.replace(/^(row \d+: target \S+)/, `$1 rather than ${space.format(contrast[row])}`)) : lines;
+}
+
+/** The captions without a contrast (see captions). */
+function classCaptions(ex: Explainer, r: AttributionResult, options: AttributeRequest, space: TargetSpace, scores: TensorData): string[] {
   // A Softmax's output (behind which the logits are) or a Sigmoid's holds probabilities, a LogSoftmax's their logarithms (captions give p).
   const { squash } = ex.resolveOutput(options.output);
   const probabilities = !!squash || isSigmoid(producerPastViews(ex.view, space.tensor));

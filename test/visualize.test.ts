@@ -211,6 +211,9 @@ test('CLI visualize: one column per method on a 1-D genomics model; LRP reports 
     const line = contrasted.out.find((l) => l.startsWith(`row ${row}: Σ relevance`))!;
     const fx = Number(/of f\(x\) (\S+)/.exec(line)![1]);
     assert.ok(Math.abs(fx - (logits[row * 10 + 3] - logits[row * 10 + 8])) < 1e-4, `row ${row}: ${line}`);
+    // The row's line names the contrast and gives the difference explained.
+    const named = /^row \d+: target 3 rather than 8, \S+\[3\] − \S+\[8\] = (\S+)$/.exec(contrasted.out.find((l) => l.startsWith(`row ${row}: target`))!);
+    assert.ok(named && Math.abs(Number(named[1]) - (logits[row * 10 + 3] - logits[row * 10 + 8])) < 1e-4, contrasted.out.join('\n'));
   }
   // α-β with β ≠ 0 says what its own weighting adds, not only what biases absorb.
   const alphaBeta = await runCli(['attribute', path.join(DIGITS, 'model.onnx'), '--input', path.join(DIGITS, 'sample.npy'), '--method', 'lrp-alphabeta']);
@@ -228,6 +231,9 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
     const pred = p.indexOf(Math.max(...p));
     return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
   }));
+  // A contrast is named after the target: the map is of their difference.
+  const versus = await captions(lsEx, await lsEx.attribute(x, { target: 0, contrast: 2 }), { target: 0, contrast: 2 }, [3]);
+  assert.ok(versus.every((c, row) => c.startsWith(`row ${row}: target 0 rather than 2 (p `)), versus.join('\n'));
   // Values computed from probabilities are no logits: a softmax written out (Exp over its row sum) and its top 2 give their own
   // p; scaled by 100, the value itself; logits times exp(logit_scale) (CLIP's) are logits still.
   const W = [0.5, -1, 2, 1.5, 0.25, -0.75, 1, 0, -1];
