@@ -70,7 +70,8 @@ export function normalizeAttr(summed: ArrayLike<number>, sign: VisSign, outlierP
   const magnitude = Float32Array.from(kept, Math.abs);
   const t = cumulativeSumThreshold(magnitude, 100 - outlierPerc);
   const threshold = sign === 'negative' ? -t : t;
-  const norm = Float32Array.from(kept, (v) => (threshold === 0 ? 0 : Math.min(1, Math.max(-1, v / threshold))));
+  // A threshold of 0 (--outlier-perc 100 where some value is 0; Captum refuses it) saturates every other value.
+  const norm = Float32Array.from(kept, (v) => (threshold === 0 ? Math.sign(v) : Math.min(1, Math.max(-1, v / threshold))));
   return { norm, threshold };
 }
 

@@ -122,6 +122,10 @@ test('Captum\'s rules for masks and opacities: no signed masked_image or alpha_s
   const all = normalizeAttr([1, 2, 3, 4], 'absolute', 100);
   assert.is(all.threshold, 1);
   assert.equal(Array.from(all.norm), [1, 1, 1, 1]);
+  // Where some value is 0 the threshold is 0 (Captum refuses it): every other value saturates, none is drawn blank.
+  const withZero = normalizeAttr([0, -2, 3, 0.5], 'all', 100);
+  assert.equal([withZero.threshold, ...withZero.norm], [0, 0, -1, 1, 1]);
+  assert.equal(Array.from(normalizeAttr([0, -2, 3, 0.5], 'positive', 100).norm), [0, 0, 1, 1]);
   assert.not.throws(() => visualize({ columns: [col] }, { outlierPerc: 100 }));
   assert.throws(() => visualize({ columns: [col] }, { outlierPerc: 100.5 }), (e: Error) => /must be in \[0, 100\]/.test(e.message));
 });
