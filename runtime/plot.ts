@@ -18,6 +18,14 @@ export const PALETTE: readonly RGB[] = [
   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
 
+/** Series k's colour: the palette's, then HSL colours (lightness ½, saturation ⅔) with hues a golden angle apart, so a chart of more than ten rows tells them apart. */
+export function seriesColour(k: number): RGB {
+  if (k < PALETTE.length) return PALETTE[k];
+  const h = ((k - PALETTE.length) * 0.381966 + 0.05) % 1;
+  const f = (n: number) => { const t = (n + h * 12) % 12; return Math.round(255 * (0.5 - 0.33 * Math.max(-1, Math.min(t - 3, 9 - t, 1)))); };
+  return [f(0), f(8), f(4)];
+}
+
 /** An RGB image (stored RGBA, alpha always 255). Coordinates outside are ignored on write. */
 export class Canvas {
   readonly data: Uint8Array;
@@ -351,7 +359,7 @@ export function axes(xRange: [number, number], yRange: [number, number], options
   const [x0, x1] = xRange, [y0, y1] = yRange;
   const xTicks = niceTicks(x0, x1, options.xTicks ?? 5), yTicks = niceTicks(y0, y1, options.yTicks ?? 4);
   const yLabelWidth = Math.max(0, ...yTicks.map((t) => Canvas.textWidth(tickLabel(t))));
-  const labelled = series.map((s, k) => ({ label: s.label, colour: s.colour ?? PALETTE[k % PALETTE.length] })).filter((s) => s.label);
+  const labelled = series.map((s, k) => ({ label: s.label, colour: s.colour ?? seriesColour(k) })).filter((s) => s.label);
   const left = m + (yTicks.length ? yLabelWidth + 6 : 0), top = m + (options.title || labelled.length ? TEXT_LINE : 0);
   const right = width - m - 1, bottom = height - m - 1 - (xTicks.length ? TEXT_LINE : 0) - (options.xLabel ? TEXT_LINE : 0);
   const px = (x: number): number => left + ((x - x0) / (x1 - x0 || 1)) * (right - left);
@@ -384,7 +392,7 @@ export function linePlot(series: Series[], options: PlotOptions = {}): Canvas {
   const yr = options.yRange ?? extent(series.flatMap((s) => Array.from(s.y)), [0, 1]);
   const ax = axes(xr, yr, options, series);
   series.forEach((s, k) => {
-    const colour = s.colour ?? PALETTE[k % PALETTE.length];
+    const colour = s.colour ?? seriesColour(k);
     const xs = xsOf(s);
     let prev: [number, number] | undefined;
     for (let i = 0; i < s.y.length; i++) {
@@ -412,7 +420,7 @@ export function barPlot(series: Series[], options: PlotOptions = {}): Canvas {
   const barW = Math.max(1, (slot - 2 * gap) / side);
   const base = ax.py(clamp(0, lo, hi));
   series.forEach((s, k) => {
-    const colour = s.colour ?? PALETTE[k % PALETTE.length];
+    const colour = s.colour ?? seriesColour(k);
     for (let i = 0; i < s.y.length; i++) {
       if (!Number.isFinite(s.y[i]) || s.y[i] === 0) continue;
       const x = ax.left + i * slot + gap + (options.overlay ? 0 : k * barW);

@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { test } from 'uvu';
+import { PALETTE, seriesColour } from '../runtime/plot';
 import * as assert from 'uvu/assert';
 import { DataType, decodeModel, encodeModel, valueInfo } from '../rewriter/proto';
 import { Explainer, filterSensitivity } from '../runtime';
@@ -94,6 +95,14 @@ test('a number baseline fills the occluded boxes with that value, as attribute\'
   assert.equal(fs.readFileSync(path.join(dir, '--baseline.json'), 'utf8'), fs.readFileSync(path.join(dir, '--fill.json'), 'utf8'));
   assert.is(viaFill.code, 0);
   await rejects(() => filterSensitivity(ex, x, { layer: LAYER, boxes, baseline: NaN }), /baseline: NaN is not a finite number/);
+});
+
+// Rows 10 and 11 of a chart took rows 0's and 1's colours.
+test('a bar chart\'s series each have their own colour: matplotlib\'s tab10, then 30 more apart from them and each other', () => {
+  const colours = Array.from({ length: 40 }, (_, k) => seriesColour(k));
+  assert.equal(colours.slice(0, 10), [...PALETTE]);
+  const distance = (a: readonly number[], b: readonly number[]) => Math.hypot(...a.map((v, i) => v - b[i]));
+  for (let i = 0; i < 40; i++) for (let j = 0; j < i; j++) assert.ok(distance(colours[i], colours[j]) > 20, `series ${j} and ${i}: ${colours[j]} and ${colours[i]}`);
 });
 
 test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line errors', async () => {
