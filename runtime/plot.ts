@@ -295,6 +295,8 @@ export interface PlotOptions {
   xLabel?: string;
   /** Bar plots: the series share each category's slot (values of one sign each) instead of standing side by side. */
   overlay?: boolean;
+  /** The least width of the y tick labels' column, so that plots stacked one above another line up. */
+  yLabelWidth?: number;
 }
 
 export interface Series {
@@ -326,7 +328,7 @@ function extent(values: number[], fallback: [number, number]): [number, number] 
 
 /** A value in at most `digits` significant digits: 0, 0.12, 340, 1.2e+5. */
 export function tickLabel(v: number, digits = 3): string {
-  if (v === 0) return '0';
+  if (Number.isInteger(v) && Math.abs(v) < 1e4) return String(v);
   return Math.abs(v) >= 0.01 && Math.abs(v) < 10 ** digits ? String(Number(v.toPrecision(digits))) : Number(v.toPrecision(2)).toExponential().replace('e+', 'e');
 }
 
@@ -358,7 +360,7 @@ export function axes(xRange: [number, number], yRange: [number, number], options
   const axis = options.axisColour ?? BLACK;
   const [x0, x1] = xRange, [y0, y1] = yRange;
   const xTicks = niceTicks(x0, x1, options.xTicks ?? 5), yTicks = niceTicks(y0, y1, options.yTicks ?? 4);
-  const yLabelWidth = Math.max(0, ...yTicks.map((t) => Canvas.textWidth(tickLabel(t))));
+  const yLabelWidth = Math.max(options.yLabelWidth ?? 0, ...yTicks.map((t) => Canvas.textWidth(tickLabel(t))));
   const labelled = series.map((s, k) => ({ label: s.label, colour: s.colour ?? seriesColour(k) })).filter((s) => s.label);
   const left = m + (yTicks.length ? yLabelWidth + 6 : 0), top = m + (options.title || labelled.length ? TEXT_LINE : 0);
   const right = width - m - 1, bottom = height - m - 1 - (xTicks.length ? TEXT_LINE : 0) - (options.xLabel ? TEXT_LINE : 0);

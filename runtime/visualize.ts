@@ -114,7 +114,8 @@ function sequencePanel(summed: Float32Array, sign: VisSign, size: number): Canva
   const kept = Float32Array.from(summed, (v) => (sign === 'all' ? v : sign === 'positive' ? Math.max(v, 0) : sign === 'negative' ? Math.min(v, 0) : Math.abs(v)));
   const positive = Float32Array.from(kept, (v) => (v > 0 ? v : 0));
   const negative = Float32Array.from(kept, (v) => (v < 0 ? v : 0));
-  return barPlot([{ y: positive, colour: [0, 128, 0] }, { y: negative, colour: [255, 0, 0] }], { width: Math.max(size * 2, Math.min(1600, kept.length * 6)), height: size / 2, overlay: true });
+  // Rows' panels line up: their y labels get the width of the longest a tick can take.
+  return barPlot([{ y: positive, colour: [0, 128, 0] }, { y: negative, colour: [255, 0, 0] }], { width: Math.max(size * 2, Math.min(1600, kept.length * 6)), height: size / 2, overlay: true, yLabelWidth: Canvas.textWidth('-1.5e-12') });
 }
 
 function stacked(parts: Canvas[]): Canvas {

@@ -141,6 +141,17 @@ test('sequences are bars to scale: a map\'s method or outlier percentage is refu
   };
   assert.ok(reds(visualize({ columns: [seq([1, -0.001, 1, 1])] }, { sign: 'all' })) > 0, 'the one-pixel negative bar hangs under the axis line, not behind it');
   assert.is(reds(visualize({ columns: [seq([1, 0, 2, 0])] }, { sign: 'all' })), 0, 'no stray pixels for zeros');
+  // Rows of other magnitudes (tick labels "0.4" and "1.5e-5") line up: the first green bar of each row starts at one x.
+  const rows = visualize({ columns: [{ title: 's', attributions: { data: Float32Array.from([0.5, 0.25, 0.5, 0.25, 2e-5, 1e-5, 2e-5, 1e-5]), dims: [2, 4] } }] }, { sign: 'all' });
+  const firstGreen: number[] = [];
+  for (let y = 0; y < rows.height; y++) {
+    for (let x = 0; x < rows.width; x++) {
+      if (String(rows.getPixel(x, y)) !== '0,128,0') continue;
+      if (!firstGreen.includes(x)) firstGreen.push(x);
+      break;
+    }
+  }
+  assert.is(firstGreen.length, 1, `first green columns ${firstGreen}`);
 });
 
 test('columns share rows and spatial size, not channels: a one-channel map beside RGB attributions draws; other sizes fail', () => {
@@ -295,6 +306,8 @@ test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, lab
   assert.equal(niceTicks(1, 1, 4), []);
   assert.is(tickLabel(0.1 + 0.2), '0.3');
   assert.is(tickLabel(123456), '1.2e5');
+  // Whole numbers below 10⁴ (positions of a sequence) in full, not 1e3 and 1.5e3.
+  assert.equal([1000, 1500, -2500].map((t) => tickLabel(t)), ['1000', '1500', '-2500']);
   assert.is(tickLabel(-1.234, 2), '-1.2');
 });
 
