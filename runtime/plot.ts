@@ -216,15 +216,20 @@ export function signedHeatmap(values: ArrayLike<number>, width: number, height: 
   return imageOf(values, width, height, diverging, symmetricScale(values, q));
 }
 
-/** A horizontal colour bar of `map` over [from, to], `labels` spread evenly under it (the first at its left end, the last at its right). */
+/** A horizontal colour bar of `map` over [from, to], `labels` spread evenly under it (the first at its left end, the last at its right; fewer where they would overlap). */
 export function colourScale(map: ColourMap, from: number, to: number, labels: string[], width: number): Canvas {
   const out = new Canvas(width, 20);
   for (let i = 0; i < width; i++) out.fillRect(i, 0, 1, 8, map(from + ((to - from) * i) / Math.max(1, width - 1)));
   out.strokeRect(0, 0, width, 8, GREY);
-  labels.forEach((text, k) => {
-    const x = (k * (width - 1)) / Math.max(1, labels.length - 1) - (k === 0 ? 0 : k === labels.length - 1 ? Canvas.textWidth(text) : Canvas.textWidth(text) / 2);
-    out.text(x, 12, text);
+  const placed = (texts: string[]) => texts.map((text, k) => {
+    const w = Canvas.textWidth(text);
+    return { text, w, x: k === texts.length - 1 ? width - 1 - w : k === 0 ? 0 : (k * (width - 1)) / (texts.length - 1) - w / 2 };
   });
+  // Labels that would run together on a narrow bar: the ends alone, else the last (the value it saturates at).
+  const last = labels.slice(-1);
+  const fits = (row: ReturnType<typeof placed>) => row.every((l, k) => k === 0 || row[k - 1].x + row[k - 1].w + 2 <= l.x);
+  const shown = [labels, [labels[0], ...last], last].map(placed).find(fits) ?? placed(last);
+  for (const { text, x } of shown) out.text(x, 12, text);
   return out;
 }
 

@@ -60,13 +60,18 @@ export function cumulativeSumThreshold(values: ArrayLike<number>, percentile: nu
   return sorted[sorted.length - 1] ?? 0;
 }
 
+/** The values a sign shows: all of them, the positive or negative part, or magnitudes. */
+function keptBySign(summed: ArrayLike<number>, sign: VisSign): Float32Array {
+  return Float32Array.from(summed, (v) => (sign === 'all' ? v : sign === 'positive' ? Math.max(v, 0) : sign === 'negative' ? Math.min(v, 0) : Math.abs(v)));
+}
+
 /**
  * Captum's _normalize_attr on channel-summed attributions: keeps the sign's part, scales by the
  * cumulative-sum threshold at 100 − outlierPerc and clips to [−1, 1] ([0, 1] for one sign).
  * `threshold` is the attribution value the colour scale saturates at (negative for sign 'negative').
  */
 export function normalizeAttr(summed: ArrayLike<number>, sign: VisSign, outlierPerc: number): { norm: Float32Array; threshold: number } {
-  const kept = Float32Array.from(summed, (v) => (sign === 'all' ? v : sign === 'positive' ? Math.max(v, 0) : sign === 'negative' ? Math.min(v, 0) : Math.abs(v)));
+  const kept = keptBySign(summed, sign);
   const magnitude = Float32Array.from(kept, Math.abs);
   const t = cumulativeSumThreshold(magnitude, 100 - outlierPerc);
   const threshold = sign === 'negative' ? -t : t;
@@ -109,9 +114,8 @@ function signScale(sign: VisSign, threshold: number, width: number): Canvas {
     : colourScale(COLOUR_MAPS[sign], 0, 1, ['0', tickLabel(threshold, 2)], width);
 }
 
-/** Per-position bar plot for 1-D inputs (DeepLIFT's genomics figures): Σ over channels, green up, red down. */
-function sequencePanel(summed: Float32Array, sign: VisSign, size: number): Canvas {
-  const kept = Float32Array.from(summed, (v) => (sign === 'all' ? v : sign === 'positive' ? Math.max(v, 0) : sign === 'negative' ? Math.min(v, 0) : Math.abs(v)));
+/** Per-position bar plot for 1-D inputs (DeepLIFT's genomics figures): Σ over channels as the sign keeps it (keptBySign), green up, red down. */
+function sequencePanel(kept: Float32Array, size: number): Canvas {
   const positive = Float32Array.from(kept, (v) => (v > 0 ? v : 0));
   const negative = Float32Array.from(kept, (v) => (v < 0 ? v : 0));
   // Rows' panels line up: their y labels get the width of the longest a tick can take.
@@ -220,8 +224,9 @@ export function visualize(figure: Figure, options: VisualizeOptions = {}): Canva
       if (col.attributions.dims[0] !== first.dims[0] || extent(own) !== extent(layout)) throw new ExplainError(`visualize: column '${col.title}' has shape [${col.attributions.dims}], which does not match [${first.dims}] (rows and ${layout.kind === 'image' ? 'height × width' : 'length'}); upsample maps to the input size`);
       const summed = channelSum(col.attributions, r, own);
       if (layout.kind === 'sequence') {
-        const top = summed.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
-        cells.push(titled(`${col.title} (max |a| ${top.toPrecision(2)})`, sequencePanel(summed, sign, size)));
+        const kept = keptBySign(summed, sign);
+        const top = kept.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+        cells.push(titled(`${col.title} (max |a| ${top.toPrecision(2)})`, sequencePanel(kept, size)));
         continue;
       }
       const { norm, threshold } = normalizeAttr(summed, sign, outlier);

@@ -10,7 +10,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { captions } from '../cli/visualize';
 import { attributionLayout, channelSum } from '../runtime/image';
 import { cumulativeSumThreshold, normalizeAttr, rowCaptions, visualize } from '../runtime/visualize';
-import { niceTicks, tickLabel } from '../runtime/plot';
+import { Canvas, colourScale, lookupMap, niceTicks, tickLabel } from '../runtime/plot';
 import { runCli, tempDir } from './support/cli-harness';
 import { tinyGraph } from './support/tiny-model';
 
@@ -152,6 +152,9 @@ test('sequences are bars to scale: a map\'s method or outlier percentage is refu
     }
   }
   assert.is(firstGreen.length, 1, `first green columns ${firstGreen}`);
+  // The title's max |a| is of the bars the sign draws: [1.98, −1.82] drawn negative is [0, −1.82] drawn (its title said 2.0).
+  const negative = (values: number[]) => visualize({ columns: [seq(values)] }, { sign: 'negative' }).data;
+  assert.equal(negative([1.98, -1.82]), negative([0, -1.82]));
 });
 
 test('columns share rows and spatial size, not channels: a one-channel map beside RGB attributions draws; other sizes fail', () => {
@@ -306,6 +309,13 @@ test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, lab
   assert.equal(niceTicks(1, 1, 4), []);
   assert.is(tickLabel(0.1 + 0.2), '0.3');
   assert.is(tickLabel(123456), '1.2e5');
+  // A colour bar too narrow for its three labels keeps the two ends (they ran together as "-1.81.8"), then the last alone.
+  const inked = (bar: Canvas) => Array.from({ length: bar.width }, (_, x) => x).filter((x) => Array.from({ length: 8 }, (_, y) => bar.getPixel(x, 12 + y)).some((p) => p[0] < 128));
+  const [w0, w1] = [Canvas.textWidth('-1.8'), Canvas.textWidth('1.8')];
+  const ends = inked(colourScale(lookupMap([[255, 0, 0], [0, 128, 0]]), -1, 1, ['-1.8', '0', '1.8'], 30));
+  assert.ok(ends.some((x) => x < w0) && ends.some((x) => x >= 29 - w1) && ends.every((x) => x < w0 || x >= 29 - w1), `ink at ${ends}`);
+  const alone = inked(colourScale(lookupMap([[255, 0, 0], [0, 128, 0]]), -1, 1, ['-1.8', '0', '1.8'], 20));
+  assert.ok(alone.length > 0 && alone.every((x) => x >= 19 - w1), `ink at ${alone}`);
   // Whole numbers below 10⁴ (positions of a sequence) in full, not 1e3 and 1.5e3.
   assert.equal([1000, 1500, -2500].map((t) => tickLabel(t)), ['1000', '1500', '-2500']);
   assert.is(tickLabel(-1.234, 2), '-1.2');
