@@ -141,9 +141,12 @@ export function rowCaptions(scores: TensorData, targets: number[], isProbability
     if (per === 1) return `row ${row}: target ${t} (${isProbability ? 'p' : 'value'} ${s[0].toFixed(isProbability ? 2 : 3)})`;
     const probs = isProbability ? s : softmax(s);
     const pred = argmax(probs);
-    return `row ${row}: target ${t} (p ${probs[t]?.toFixed(2)}) pred ${pred} (p ${probs[pred].toFixed(2)})`;
+    return `row ${row}: target ${t} (p ${probability(probs[t])}) pred ${pred} (p ${probability(probs[pred])})`;
   });
 }
+
+/** Two decimals; two digits below 0.01 (a prediction among 1,000 classes at 0.0015 is no 0.00). */
+const probability = (p: number) => (p > 0 && p < 0.005 ? p.toPrecision(2) : p.toFixed(2));
 
 function softmax(v: number[]): number[] {
   const m = Math.max(...v);

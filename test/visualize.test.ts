@@ -295,6 +295,8 @@ test('row captions: target and prediction with softmax probabilities of logits, 
   assert.equal(rowCaptions(logits, [0, 0]), ['row 0: target 0 (p 0.25) pred 1 (p 0.75)', 'row 1: target 0 (p 0.80) pred 0 (p 0.80)']);
   const probs = { data: Float32Array.of(0.1, 0.9), dims: [2] };
   assert.equal(rowCaptions(probs, [0], true), ['row 0: target 0 (p 0.10) pred 1 (p 0.90)'], 'one row of an output without a batch axis');
+  // Below 0.005 two digits (a prediction among 1,000 classes at 0.0015 read "p 0.00").
+  assert.equal(rowCaptions({ data: Float32Array.from([0.0015, 0.0012, 0, 0.9973]), dims: [1, 4] }, [0], true), ['row 0: target 0 (p 0.0015) pred 3 (p 1.00)']);
   // One score per row (a binary classifier's Sigmoid, a regression): no class to pick, and a softmax of one value would be 1.
   assert.equal(rowCaptions({ data: Float32Array.from([0.03, 0.97]), dims: [2, 1] }, [0, 0], true), ['row 0: target 0 (p 0.03)', 'row 1: target 0 (p 0.97)']);
   assert.equal(rowCaptions({ data: Float32Array.from([-2.5]), dims: [1, 1] }, [0]), ['row 0: target 0 (value -2.500)']);
