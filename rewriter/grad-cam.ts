@@ -94,7 +94,7 @@ const RESHAPING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Id
  * additions and gates that follow it while they keep its shape — a ResNet's layer4 output, the layer
  * pytorch-grad-cam's examples pick; undefined where no convolution leads to `from`. A map that `from`
  * is read from value by value (a segmentation logit's own convolution, through its bias,
- * activation and upsampling; a class map pooled into its logit) is passed over for the convolution before it: its gradient there is one channel at
+ * activation and upsampling) is passed over for the convolution before it: its gradient there is one channel at
  * one position, so Grad-CAM would return that channel's own map, scaled. A classifier's global
  * pooling over the spatial axes after that convolution (not a squeeze-and-excitation gate's, which
  * comes before it) gives its input instead: the map its head reads.
@@ -109,8 +109,7 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
     return !!shape && shape.length >= 3 && shape.slice(2).reduce((a, b) => a * b, 1) > 1 && holdsRows(facts, t, batchDynamic) && fromInput.has(t) && leads(t);
   };
   // A Concat places each input's values apart too (a detector's heads joined into one list of anchors).
-  // So does a global pooling of each channel apart (NiN's and SqueezeNet's class maps, pooled into the logits).
-  const passesValues = (n: NodeProto, t: string) => !n.domain && (n.op_type === 'Concat' || globalPool(view, n, facts) || (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t)));
+  const passesValues = (n: NodeProto, t: string) => !n.domain && (n.op_type === 'Concat' || (RESHAPING_OPS.has(n.op_type ?? '') ? n.input![0] === t : FEATURE_MAP_OPS.has(n.op_type ?? '') && same(n.output![0], t)));
   const outputsOf = (n: NodeProto) => (n.op_type === 'Split' ? n.output! : [n.output![0]]);
   const valueByValue = new Map<string, boolean>();
   const readValueByValue = (t: string): boolean => {
@@ -121,7 +120,7 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
   const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]) && !gates(view, facts, n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
-  const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n) && !readValueByValue(n.input![0]));
+  const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n));
   if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
   let layer = nodes[conv].output![0];
