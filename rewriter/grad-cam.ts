@@ -118,12 +118,13 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   };
   const nodes = view.nodes;
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
-  const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]) && !gates(view, facts, n.output![0]));
+  const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
   const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n));
   if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
-  let layer = nodes[conv].output![0];
+  const gated = gatedMap(view, facts, nodes[conv].output![0]);
+  let layer = gated && map(gated) ? gated : nodes[conv].output![0];
   for (;;) {
     const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]) && !readValueByValue(n.output![0]));
     if (next.length !== 1) return { layer, source: 'the last convolution\'s feature map' };
@@ -132,14 +133,16 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
 }
 
 /**
- * Whether a one-channel map only weighs a wider one: past its activations, every reader is a Mul
- * by a map with more channels (CBAM's spatial attention, sigmoid(conv7×7(…)) · f) — no feature map.
+ * Where a one-channel map only weighs a wider one (CBAM's spatial attention, sigmoid(conv7×7(…)) · f;
+ * an attention U-Net's gate): past its activations, its one reader a Mul by a map with more
+ * channels — the gated map, which is the feature map (the mask is none).
  */
-function gates(view: GraphView, facts: TensorFacts, t: string): boolean {
-  if (facts.shapes.get(t)?.[1] !== 1) return false;
+function gatedMap(view: GraphView, facts: TensorFacts, t: string): string | undefined {
+  if (facts.shapes.get(t)?.[1] !== 1) return undefined;
   const readers = (v: string): [NodeProto, string][] => (view.consumers.get(v) ?? []).flatMap((n) => (!n.domain && GATE_STEPS.has(n.op_type ?? '') ? readers(n.output![0]) : [[n, v] as [NodeProto, string]]));
   const all = readers(t);
-  return all.length > 0 && all.every(([n, v]) => !n.domain && n.op_type === 'Mul' && n.input!.some((i) => i !== v && (facts.shapes.get(i)?.[1] ?? 1) > 1));
+  const [n, v] = all.length === 1 ? all[0] : [];
+  return n && !n.domain && n.op_type === 'Mul' && n.input!.some((i) => i !== v && (facts.shapes.get(i)?.[1] ?? 1) > 1) ? n.output![0] : undefined;
 }
 
 /** What a gate passes through before it weighs the map: its squashing, a broadcast over the channels. */

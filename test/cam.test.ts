@@ -186,10 +186,12 @@ for (const kind of ['dense', 'upsampled', 'concatenated heads'] as const) {
 }
 
 // The default was the attention's one-channel mask [N, 1, H, W] (its convolution came last), not a feature map.
-test('Grad-CAM without a layer passes over a spatial attention\'s one-channel gate (CBAM: f · sigmoid(conv(f))) to the gated feature map', async () => {
+// Skipping the gate's convolution instead took the channel attention's pooling before it (the map before the block).
+test('Grad-CAM without a layer takes a spatial attention\'s gated map, not its one-channel gate (CBAM: channel attention, then f · sigmoid(conv(f)))', async () => {
   const em = new Emitter(13, DataType.FLOAT, 'cbam');
   const conv = (x: string, out: number, inC: number, k: number) => em.op('Conv', [x, em.constFloat(Array.from({ length: out * inC * k * k }, (_, i) => Math.sin(i * 0.37 + out) * 0.5), [out, inC, k, k])], { kernel_shape: [k, k], pads: Array(4).fill((k - 1) / 2), strides: [1, 1] });
-  const f = em.op('Relu', [conv('x', 4, 3, 3)]);
+  const r = em.op('Relu', [conv('x', 4, 3, 3)]);
+  const f = em.mul(r, em.op('Sigmoid', [conv(em.op('GlobalAveragePool', [r]), 4, 4, 1)]));
   const gated = em.mul(f, em.op('Sigmoid', [conv(f, 1, 4, 3)]));
   em.rename(em.matmul(em.op('Flatten', [gated], { axis: 1 }), em.constFloat(Array.from({ length: 288 }, (_, i) => Math.cos(i * 0.29) * 0.1), [144, 2])), 'y');
   const model = encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'cbam', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } });
