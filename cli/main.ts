@@ -840,16 +840,16 @@ async function attribute(p: Parsed): Promise<void> {
     const seed = contrast || options.softmaxNormalize ? space.seed(r.targets, contrast, options.softmaxNormalize) : undefined;
     r.targets.forEach((t, row) => {
       const at = (v: Float32Array) => v.subarray(row * space.rowSize, (row + 1) * space.rowSize);
-      const value = space.values(at(scores), row)[t];
       const own = at(seeded);
       const w = seed && at(seed);
       explained[row] = w ? { value: own.reduce((a, v, k) => a + w[k] * v, 0), magnitude: own.reduce((a, v, k) => a + Math.abs(w[k] * v), 0) }
         : { value: space.values(own, row)[t], magnitude: space.values(own.map(Math.abs), row)[t] };
       const c = contrast?.[row];
+      // With a contrast, the difference explained: of the seeded tensor (the logits behind a Softmax).
+      const [name, v] = c === undefined ? [what, space.values(at(scores), row)] : [from === output ? what : from, space.values(own, row)];
       const versus = c === undefined ? '' : ` rather than ${space.format(c)}`;
-      const difference = c === undefined ? '' : ` − ${what}[${space.format(c)}]`;
-      const shown = c === undefined ? value : value - space.values(at(scores), row)[c];
-      say(`row ${row}: target ${space.format(t)}${versus}, ${what}[${space.format(t)}]${difference} = ${shown.toPrecision(6)}`);
+      const difference = c === undefined ? '' : ` − ${name}[${space.format(c)}]`;
+      say(`row ${row}: target ${space.format(t)}${versus}, ${name}[${space.format(t)}]${difference} = ${(v[t] - (c === undefined ? 0 : v[c])).toPrecision(6)}`);
     });
     if (squash) say(`explained through the logits '${from}' that a ${squash} turns into '${output}' (--explain-softmax explains '${output}' itself)`);
   }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import type { Emitter } from '../rewriter/emitter';
 import { encodeModel } from '../rewriter/proto';
 import { Explainer, ExplainError } from '../runtime';
-import { readNpy } from '../runtime/node/npy-file';
+import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { captions } from '../cli/visualize';
 import { attributionLayout, channelSum } from '../runtime/image';
 import { cumulativeSumThreshold, normalizeAttr, rowCaptions, visualize } from '../runtime/visualize';
@@ -249,9 +249,20 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
     const pred = p.indexOf(Math.max(...p));
     return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
   }));
-  // A contrast is named after the target: the map is of their difference.
+  // A contrast is named after the target: the map is of their difference, of the logits behind the LogSoftmax on the CLI's row lines.
   const versus = await captions(lsEx, await lsEx.attribute(x, { target: 0, contrast: 2 }), { target: 0, contrast: 2 }, [3]);
   assert.ok(versus.every((c, row) => c.startsWith(`row ${row}: target 0 rather than 2 (p `)), versus.join('\n'));
+  const lsFile = path.join(dir, 'logsoftmax.onnx');
+  fs.writeFileSync(lsFile, logSoftmax);
+  const xFile = path.join(dir, 'x.npy');
+  writeNpy(xFile, x.data, x.dims);
+  const lines = (await runCli(['attribute', lsFile, '--input', xFile, '--target', '0', '--contrast', '2'])).out;
+  const { from } = lsEx.resolveOutput(undefined);
+  const logits = r.outputs[from].data;
+  [0, 1].forEach((row) => {
+    const m = new RegExp(`^row ${row}: target 0 rather than 2, ${from.replace(/[/.]/g, '\\$&')}\\[0\\] − \\S+\\[2\\] = (\\S+)$`).exec(lines.find((l) => l.startsWith(`row ${row}: target`)) ?? '');
+    assert.ok(m && Math.abs(Number(m[1]) - (logits[row * 3] - logits[row * 3 + 2])) < 1e-5, lines.join('\n'));
+  });
   // Values computed from probabilities are no logits: a softmax written out (Exp over its row sum) and its top 2 give their own
   // p; scaled by 100, the value itself; logits times exp(logit_scale) (CLIP's) are logits still.
   const W = [0.5, -1, 2, 1.5, 0.25, -0.75, 1, 0, -1];
