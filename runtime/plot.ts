@@ -228,8 +228,9 @@ export function colourScale(map: ColourMap, from: number, to: number, labels: st
   // Labels that would run together on a narrow bar: the ends alone, else the last (the value it saturates at).
   const last = labels.slice(-1);
   const fits = (row: ReturnType<typeof placed>) => row.every((l, k) => k === 0 || row[k - 1].x + row[k - 1].w + 2 <= l.x);
-  const shown = [labels, [labels[0], ...last], last].map(placed).find(fits) ?? placed(last);
-  for (const { text, x } of shown) out.text(x, 12, text);
+  // A label wider than the bar is left out: cut, "1.8e-5" would read "8e-5".
+  const shown = [labels, [labels[0], ...last], last].map(placed).find(fits) ?? [];
+  for (const { text, x, w } of shown) if (x >= 0 && x + w <= width) out.text(x, 12, text);
   return out;
 }
 

@@ -76,7 +76,7 @@ export function normalizeAttr(summed: ArrayLike<number>, sign: VisSign, outlierP
   const t = cumulativeSumThreshold(magnitude, 100 - outlierPerc);
   const threshold = sign === 'negative' ? -t : t;
   // A threshold of 0 (--outlier-perc 100 where some value is 0; Captum refuses it) saturates every other value.
-  const norm = Float32Array.from(kept, (v) => (threshold === 0 ? Math.sign(v) : Math.min(1, Math.max(-1, v / threshold))));
+  const norm = Float32Array.from(kept, (v) => (threshold === 0 ? (sign === 'all' ? Math.sign(v) : Math.abs(Math.sign(v))) : Math.min(1, Math.max(-1, v / threshold))));
   return { norm, threshold };
 }
 
@@ -138,7 +138,7 @@ export function rowCaptions(scores: TensorData, targets: number[], isProbability
   const per = scores.data.length / targets.length;
   return targets.map((t, row) => {
     const s = Array.from(scores.data.subarray(row * per, (row + 1) * per));
-    if (per === 1) return `row ${row}: target ${t} (${isProbability ? 'p' : 'value'} ${s[0].toFixed(isProbability ? 2 : 3)})`;
+    if (per === 1) return `row ${row}: target ${t} (${isProbability ? `p ${probability(s[0])}` : `value ${s[0].toFixed(3)}`})`;
     const probs = isProbability ? s : softmax(s);
     const pred = argmax(probs);
     return `row ${row}: target ${t} (p ${probability(probs[t])}) pred ${pred} (p ${probability(probs[pred])})`;

@@ -126,6 +126,7 @@ test('Captum\'s rules for masks and opacities: no signed masked_image or alpha_s
   const withZero = normalizeAttr([0, -2, 3, 0.5], 'all', 100);
   assert.equal([withZero.threshold, ...withZero.norm], [0, 0, -1, 1, 1]);
   assert.equal(Array.from(normalizeAttr([0, -2, 3, 0.5], 'positive', 100).norm), [0, 0, 1, 1]);
+  assert.equal(Array.from(normalizeAttr([-2, -1, 0, 1, 3], 'negative', 100).norm), [1, 1, 0, 0, 0], 'the negative map runs over [0, 1] too');
   assert.not.throws(() => visualize({ columns: [col] }, { outlierPerc: 100 }));
   assert.throws(() => visualize({ columns: [col] }, { outlierPerc: 100.5 }), (e: Error) => /must be in \[0, 100\]/.test(e.message));
 });
@@ -308,6 +309,7 @@ test('row captions: target and prediction with softmax probabilities of logits, 
   assert.equal(rowCaptions(probs, [0], true), ['row 0: target 0 (p 0.10) pred 1 (p 0.90)'], 'one row of an output without a batch axis');
   // Below 0.005 two digits (a prediction among 1,000 classes at 0.0015 read "p 0.00").
   assert.equal(rowCaptions({ data: Float32Array.from([0.0015, 0.0012, 0, 0.9973]), dims: [1, 4] }, [0], true), ['row 0: target 0 (p 0.0015) pred 3 (p 1.00)']);
+  assert.equal(rowCaptions({ data: Float32Array.from([0.00091]), dims: [1, 1] }, [0], true), ['row 0: target 0 (p 0.00091)'], 'a single score too');
   // One score per row (a binary classifier's Sigmoid, a regression): no class to pick, and a softmax of one value would be 1.
   assert.equal(rowCaptions({ data: Float32Array.from([0.03, 0.97]), dims: [2, 1] }, [0, 0], true), ['row 0: target 0 (p 0.03)', 'row 1: target 0 (p 0.97)']);
   assert.equal(rowCaptions({ data: Float32Array.from([-2.5]), dims: [1, 1] }, [0]), ['row 0: target 0 (value -2.500)']);
@@ -329,6 +331,7 @@ test('plot axes: round tick values 1, 2 or 5 × 10^k apart inside the range, lab
   assert.ok(ends.some((x) => x < w0) && ends.some((x) => x >= 29 - w1) && ends.every((x) => x < w0 || x >= 29 - w1), `ink at ${ends}`);
   const alone = inked(colourScale(lookupMap([[255, 0, 0], [0, 128, 0]]), -1, 1, ['-1.8', '0', '1.8'], 20));
   assert.ok(alone.length > 0 && alone.every((x) => x >= 19 - w1), `ink at ${alone}`);
+  assert.equal(inked(colourScale(lookupMap([[255, 0, 0], [0, 128, 0]]), -1, 1, ['-1.8e-5', '0', '1.8e-5'], 16)), [], 'a label wider than the bar is left out, not cut to "8e-5"');
   // Whole numbers below 10⁴ (positions of a sequence) in full, not 1e3 and 1.5e3.
   assert.equal([1000, 1500, -2500].map((t) => tickLabel(t)), ['1000', '1500', '-2500']);
   assert.is(tickLabel(-1.234, 2), '-1.2');
