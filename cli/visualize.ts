@@ -87,15 +87,21 @@ function classCaptions(ex: Explainer, r: AttributionResult, options: AttributeRe
 const CARRY_PROBABILITIES = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Gather', 'Slice', 'TopK', 'Mul', 'Div', 'Add', 'Clip', 'Max', 'Min', 'Concat']);
 
 /**
- * Whether `tensor` is computed, through CARRY_PROBABILITIES only, from a Softmax, Sigmoid or Exp (a
- * softmax written out as Exp / ReduceSum); a Log on the way makes log-probabilities, as good as logits.
+ * Whether `tensor`, computed from the input, is computed through CARRY_PROBABILITIES only from a
+ * Softmax, Sigmoid or Exp (a softmax written out as Exp / ReduceSum): every factor of a Mul weights
+ * or such values (a swish x·σ(x) is none), a Div's numerator; a Log on the way makes
+ * log-probabilities, as good as logits.
  */
 function fromProbabilities(view: Explainer['view'], tensor: string, depth = 0): boolean {
   const n = view.producer.get(tensor);
   if (!n || n.domain || depth > 8) return false;
-  // (CLIP's logits times exp(logit_scale), an Exp of a weight, are logits.)
-  if (n.op_type === 'Softmax' || n.op_type === 'Exp' || isSigmoid(n)) return !view.isConstant(n.input![0]);
-  return CARRY_PROBABILITIES.has(n.op_type ?? '') && (n.input ?? []).some((i) => !!i && !view.isConstant(i) && fromProbabilities(view, i, depth + 1));
+  if (n.op_type === 'Softmax' || n.op_type === 'Exp' || isSigmoid(n)) return true;
+  const derived = (i: string) => fromProbabilities(view, i, depth + 1);
+  // Weights are passed over; a Mul's every other factor must carry probabilities (CLIP's logits times exp(logit_scale) are logits).
+  const read = (n.input ?? []).filter((i) => !!i && !view.isConstant(i));
+  if (n.op_type === 'Mul') return read.length > 0 && read.every(derived);
+  if (n.op_type === 'Div') return read[0] === n.input![0] && derived(n.input![0]);
+  return CARRY_PROBABILITIES.has(n.op_type ?? '') && read.some(derived);
 }
 
 /** Displayable input images per row (the preprocessed picture when the input was an image file). */

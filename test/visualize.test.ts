@@ -273,8 +273,18 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
     ['softmax written out', (em, e) => em.div(e, em.reduceSum(e, [1])), (row) => `target 0 (p ${p[row][0].toFixed(2)}) pred ${p[row].indexOf(Math.max(...p[row]))} (p ${Math.max(...p[row]).toFixed(2)})`],
     ['its top 2', (em, e) => em.opN('TopK', [em.div(e, em.reduceSum(e, [1])), em.constInt([2])], 2, { axis: 1 })[0], (row) => `target 0 (p ${Math.max(...p[row]).toFixed(2)}) pred 0 (p ${Math.max(...p[row]).toFixed(2)})`],
     ['scaled by 100', (em, e) => em.mul(em.div(e, em.reduceSum(e, [1])), em.scalar(100)), (row) => `target 0 (y[0] ${(100 * p[row][0]).toPrecision(3)})`],
-    ['logits · exp(scale)', (em, _e, logits) => em.mul(logits, em.op('Exp', [em.scalar(Math.log(2))])), (row) => {
+    ['logits · exp(clip(scale))', (em, _e, logits) => {
+      // Written as the export has it (the emitter would fold a Clip of constants).
+      em.nodes.push({ op_type: 'Clip', input: [em.constFloat([Math.log(2)], []), em.constFloat([0], []), em.constFloat([4.6], [])], output: ['scale'], name: 'clip' });
+      return em.mul(logits, em.op('Exp', ['scale']));
+    }, (row) => {
       const q = z[row].map((v) => Math.exp(2 * v) / z[row].reduce((a, u) => a + Math.exp(2 * u), 0));
+      return `target 0 (p ${q[0].toFixed(2)}) pred ${q.indexOf(Math.max(...q))} (p ${Math.max(...q).toFixed(2)})`;
+    }],
+    // A swish x·σ(x) makes no probabilities: its values are logits.
+    ['swish of the logits', (em, _e, logits) => em.mul(logits, em.op('Sigmoid', [logits])), (row) => {
+      const s = z[row].map((v) => v / (1 + Math.exp(-v)));
+      const q = s.map((v) => Math.exp(v) / s.reduce((a, u) => a + Math.exp(u), 0));
       return `target 0 (p ${q[0].toFixed(2)}) pred ${q.indexOf(Math.max(...q))} (p ${Math.max(...q).toFixed(2)})`;
     }],
   ];
