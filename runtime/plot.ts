@@ -18,11 +18,17 @@ export const PALETTE: readonly RGB[] = [
   [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
 
-/** Series k's colour: the palette's, then HSL colours (lightness ½, saturation ⅔) with hues a golden angle apart, so a chart of more than ten rows tells them apart. */
+/**
+ * Series k's colour: the palette's, then HSL colours with hues a golden angle apart, dark and light in
+ * turn (saturation 0.8, lightness 0.35 and 0.65), so a chart of more than ten rows tells them apart.
+ */
 export function seriesColour(k: number): RGB {
   if (k < PALETTE.length) return PALETTE[k];
-  const h = ((k - PALETTE.length) * 0.381966 + 0.05) % 1;
-  const f = (n: number) => { const t = (n + h * 12) % 12; return Math.round(255 * (0.5 - 0.33 * Math.max(-1, Math.min(t - 3, 9 - t, 1)))); };
+  const j = k - PALETTE.length;
+  const h = (j * 0.381966 + 0.08) % 1;
+  const l = j % 2 ? 0.35 : 0.65;
+  const a = 0.8 * Math.min(l, 1 - l);
+  const f = (n: number) => { const t = (n + h * 12) % 12; return Math.round(255 * (l - a * Math.max(-1, Math.min(t - 3, 9 - t, 1)))); };
   return [f(0), f(8), f(4)];
 }
 

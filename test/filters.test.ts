@@ -102,7 +102,7 @@ test('a bar chart\'s series each have their own colour: matplotlib\'s tab10, the
   const colours = Array.from({ length: 40 }, (_, k) => seriesColour(k));
   assert.equal(colours.slice(0, 10), [...PALETTE]);
   const distance = (a: readonly number[], b: readonly number[]) => Math.hypot(...a.map((v, i) => v - b[i]));
-  for (let i = 0; i < 40; i++) for (let j = 0; j < i; j++) assert.ok(distance(colours[i], colours[j]) > 20, `series ${j} and ${i}: ${colours[j]} and ${colours[i]}`);
+  for (let i = 0; i < 40; i++) for (let j = 0; j < i; j++) assert.ok(distance(colours[i], colours[j]) > 30, `series ${j} and ${i}: ${colours[j]} and ${colours[i]}`);
 });
 
 test('filters CLI: table, bar chart PNG, JSON report; grid occlusion; one-line errors', async () => {
