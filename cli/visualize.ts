@@ -83,12 +83,12 @@ function classCaptions(ex: Explainer, r: AttributionResult, options: AttributeRe
   return rowCaptions(shown, r.targets, probabilities || unit);
 }
 
-/** Ops that carry probabilities on as values of the same kind (scaled, masked, picked, moved). */
-const CARRY_PROBABILITIES = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Gather', 'Slice', 'TopK', 'Mul', 'Div', 'Add', 'Clip', 'Max', 'Min', 'Concat']);
+/** Ops that carry probabilities on as values of the same kind (shifted, clipped, picked, moved), any operand doing so (Mul and Div: fromProbabilities). */
+const CARRY_PROBABILITIES = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Gather', 'Slice', 'TopK', 'Add', 'Clip', 'Max', 'Min', 'Concat']);
 
 /**
- * Whether `tensor`, computed from the input, is computed through CARRY_PROBABILITIES only from a
- * Softmax, Sigmoid or Exp (a softmax written out as Exp / ReduceSum): every factor of a Mul weights
+ * Whether `tensor`, computed from the input, is computed through CARRY_PROBABILITIES, Mul and Div only
+ * from a Softmax, Sigmoid or Exp (a softmax written out as Exp / ReduceSum): every factor of a Mul weights
  * or such values (a swish x·σ(x) is none), a Div's numerator; a Log on the way makes
  * log-probabilities, as good as logits.
  */

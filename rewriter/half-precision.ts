@@ -22,20 +22,21 @@ export function readInFloat32(model: ModelProto): ModelProto {
   return toFloat32(model, new Set());
 }
 
-/** The half and double types readInFloat32 changes in a model: weights, Constants, inputs, outputs, casts. */
+/** The half and double types readInFloat32 changes in a model: weights, Constants, inputs, outputs, casts (no weight converted). */
 export function typesReadInFloat32(model: ModelProto): Set<number> {
   const met = new Set<number>();
-  toFloat32(model, met);
+  toFloat32(model, met, false);
   return met;
 }
 
-function toFloat32(model: ModelProto, changed: Set<number>): ModelProto {
+/** readInFloat32, collecting the types it meets in `changed`; `convertWeights` false leaves the weights' values as they are (only their types are wanted). */
+function toFloat32(model: ModelProto, changed: Set<number>, convertWeights = true): ModelProto {
   let any = false;
   const met = (type: number) => { any = true; changed.add(type); };
   const tensor = (t: TensorProto): TensorProto => {
     if (!TO_FLOAT32.has(t.data_type ?? 0)) return t;
     met(t.data_type!);
-    return makeTensor(t.name ?? '', tensorDims(t), tensorArray(t), DataType.FLOAT);
+    return convertWeights ? makeTensor(t.name ?? '', tensorDims(t), tensorArray(t), DataType.FLOAT) : t;
   };
   const value = (vi: ValueInfoProto): ValueInfoProto => {
     const tt = vi.type?.tensor_type;
