@@ -97,6 +97,24 @@ test('internal-influence, layer-conductance and neuron-conductance on a model wi
   }
 });
 
+test('neuron-conductance at a Softmax\'s output (an attention\'s probabilities) takes ∂A_j/∂x of the probabilities, not of their logits: summed over the neurons it is integrated gradients; per-row neurons are refused', async () => {
+  const model = loadModel(fx.model);
+  const nodes = model.graph!.node!;
+  for (const n of nodes) n.input = n.input!.map((i) => (i === layer ? 'probabilities' : i));
+  nodes.splice(nodes.findIndex((n) => n.output!.includes(layer)) + 1, 0, { op_type: 'Softmax', input: [layer], output: ['probabilities'], attribute: [{ name: 'axis', type: AttrType.INT, i: 1 }] });
+  const ex = await Explainer.load(encodeModel(model));
+  const size = (await tensorValues(ex, { data: fx.input.data.slice(0, F), dims: [1, F] }, 'probabilities')).length;
+  const steps = 6;
+  const sum = new Float32Array(N * F);
+  for (let j = 0; j < size; j++) {
+    const r = await ex.attribute(fx.input, { method: 'neuron-conductance', layer: 'probabilities', neuron: j, target, baseline, steps });
+    r.attributions.data.forEach((v, i) => { sum[i] += v; });
+  }
+  const ig = await ex.attribute(fx.input, { method: 'integrated-gradients', target, baseline, steps, igMethod: 'riemann_trapezoid' });
+  assert.ok(relL2(sum, ig.attributions.data) < 1e-5, `Σ_j conductance vs IG, rel L2 ${relL2(sum, ig.attributions.data)}`);
+  await rejects(() => ex.attribute(fx.input, { method: 'neuron-conductance', layer: 'probabilities', neuron: [[1], [2]] as unknown as number[], target }), /^--neuron: one neuron of layer 'probabilities' \[N, \d+\] for every row, as Captum's neuron_selector; not one per row$/);
+});
+
 // Captum 0.8's defaults: InternalInfluence and LayerConductance n_steps = 50, method 'gausslegendre';
 // NeuronConductance n_steps = 50, method 'riemann_trapezoid'. Options left out give the same numbers as these given.
 test('layer path methods left without steps and igMethod use Captum\'s defaults (50 steps; Gauss–Legendre, neuron-conductance the trapezoid rule)', async () => {

@@ -65,8 +65,9 @@ async function alongInputPath(ex: Explainer, x: OrtTensor, options: AttributeOpt
     grads.push(g.attributions);
     values.push((await run(at, feeds))[layer]);
     if (neuron !== undefined) {
-      // ∂A_j/∂x: the gradient of the layer's tensor at the neuron (what f's target, contrast and reduction say does not apply).
-      const explainNeuron = { ...options, method: 'gradient', layer: undefined, output: layer, explainSoftmax: false, contrast: undefined, reduce: undefined, reduceAxes: undefined, reduceWeights: undefined, softmaxNormalize: undefined };
+      // ∂A_j/∂x: the gradient of the layer's tensor at the neuron (what f's target, contrast and reduction say does not apply),
+      // the tensor itself also where a Softmax computes it (an attention's probabilities), not its logits.
+      const explainNeuron = { ...options, method: 'gradient', layer: undefined, output: layer, explainSoftmax: ex.resolveOutput(layer).from !== layer, contrast: undefined, reduce: undefined, reduceAxes: undefined, reduceWeights: undefined, softmaxNormalize: undefined };
       neuronGrads.push((await backprop.attribute(ex, at, { ...explainNeuron, baseline: undefined, progress: undefined, target: rows.map(() => neuron), feeds })).attributions);
     }
     options.progress?.(j0 + rows.length, total);
@@ -99,6 +100,7 @@ function neuronIndex(neuron: number | number[] | undefined, dims: number[], laye
     if (!Number.isInteger(neuron) || neuron < 0 || neuron >= size) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (0…${size - 1})`);
     return neuron;
   }
+  if (neuron.some(Array.isArray)) throw new ExplainError(`--neuron: one neuron of layer '${layer}' ${shown} for every row, as Captum's neuron_selector; not one per row`);
   if (neuron.length !== dims.length || neuron.some((v, k) => !Number.isInteger(v) || v < 0 || v >= dims[k])) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
   return neuron.reduce((flat, v, k) => flat * dims[k] + v, 0);
 }
