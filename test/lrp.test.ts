@@ -195,6 +195,32 @@ test('LRP through the forms exporters write: GELU as x·(1 + erf(x/√2))·½ pa
   }
 });
 
+test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, tf2onnx\'s Relu6) or x·(Clip(x + 3, 0, 6)·⅙) and x·(Clip(x + 3, 0, 6)/6), with bounds as inputs or attributes: the Clip is a gate, so the relevance passes as through the HardSwish op', async () => {
+  const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
+  const input = [1.5, -0.5, 2, -1, 0.25, 0.75, 4, -5, 3];
+  const net = (opset: number, middle: (em: Emitter, h: string) => string) => encodeModel(tinyGraph(['N', 1, 3], opset, (em, v) => {
+    const h = em.add(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat([0.1, -0.3, 0.2, 0.05], [4]));
+    return em.add(em.matmul(middle(em, h), em.constFloat(W2, [4, 2])), em.constFloat([-0.1, 0.2], [2]));
+  }).model);
+  const lrp = async (bytes: Uint8Array, method: string) => Array.from((await (await Explainer.load(bytes)).attribute({ data: Float32Array.from(input), dims: [3, 1, 3] }, { method, target: [[0, 1], [0, 0], [0, 1]], epsilon: 1e-6 })).attributions.data);
+  const shifted = (em: Emitter, h: string) => em.add(h, em.scalar(3));
+  const forms = {
+    'x·Clip/6': net(14, (em, h) => em.div(em.mul(h, em.op('Clip', [shifted(em, h), em.scalar(0), em.scalar(6)])), em.scalar(6))),
+    'x·(Clip·⅙)': net(14, (em, h) => em.mul(h, em.mul(em.op('Clip', [shifted(em, h), em.scalar(0), em.scalar(6)]), em.scalar(1 / 6)))),
+    'x·(Clip/6)': net(14, (em, h) => em.mul(h, em.div(em.op('Clip', [shifted(em, h), em.scalar(0), em.scalar(6)]), em.scalar(6)))),
+    'x·Clip/6 at opset 9': net(9, (em, h) => em.div(em.mul(h, em.op('Clip', [shifted(em, h)], { min: float(0), max: float(6) })), em.scalar(6))),
+  };
+  const op = net(14, (em, h) => em.op('HardSwish', [h]));
+  for (const method of ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus']) {
+    const want = await lrp(op, method);
+    for (const [form, bytes] of Object.entries(forms)) {
+      const got = await lrp(bytes, method);
+      assert.ok(near(got, want, 1e-4), `${method} ${form}: ${got} vs HardSwish ${want}`);
+    }
+  }
+});
+
 test('a bias Add is not the layer\'s bias where the relevance enters at the layer\'s output (the MatMul output explained) or where the constant broadcasts that output to a larger shape', async () => {
   // m = x·W [N, 1, 4], y = m + c; explained at m, LRP-ε of one bias-free layer: R_i = x_i·W[i, t] (Σ = m_t).
   const W = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]

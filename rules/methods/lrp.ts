@@ -1,6 +1,6 @@
 import { Method } from '../../rewriter/augment';
 import { Emitter } from '../../rewriter/emitter';
-import { attrFloat, attrInt } from '../../rewriter/attributes';
+import { attrFloat, attrInt, hasAttr } from '../../rewriter/attributes';
 import { GraphView } from '../../rewriter/graph-view';
 import type { NodeProto } from '../../rewriter/proto';
 import { multiplies, normAxis, reduceAxes } from '../op-forms';
@@ -96,17 +96,32 @@ function isReciprocal(ctx: RuleContext, t: string): boolean {
   return false;
 }
 
-/** A gate: a Sigmoid or HardSigmoid output, a part of one (the gates of an unrolled cell, activated as one block), or one minus a gate (GRU's 1 − z). */
+/**
+ * A gate: a Sigmoid or HardSigmoid output, a Clip to [0, b] (hard-swish written out, x · Clip(x + 3, 0, 6) / 6,
+ * as paddle2onnx and tf2onnx's Relu6 write it), a gate scaled by a positive constant, a part of one (the gates of
+ * an unrolled cell, activated as one block), or one minus a gate (GRU's 1 − z).
+ */
 function isGate(view: GraphView, t: string): boolean {
   const node = view.producer.get(t);
   if (!node || node.domain) return false;
   if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
+  if (node.op_type === 'Clip') return clipsToGate(view, node);
   if (node.op_type === 'Split' || node.op_type === 'Slice') return isGate(view, node.input![0]);
+  const positive = (t: string) => view.constant(t)?.values.every((v) => v > 0) === true;
+  if (node.op_type === 'Div') return isGate(view, node.input![0]) && positive(node.input![1]);
+  if (node.op_type === 'Mul' && node.input!.length === 2) return node.input!.some((t, i) => isGate(view, t) && positive(node.input![1 - i]));
   const one = (t: string) => view.constant(t)?.values.every((v) => v === 1) === true;
   // GELU's exported forms: x · (1 + erf(x/√2)) · ½ and x · (1 + tanh(…)) · ½; the 1 + erf / 1 + tanh factor is a gate.
   const squashed = (t: string) => ['Erf', 'Tanh'].includes(view.producer.get(t)?.op_type ?? '') && !view.producer.get(t)!.domain;
   if (node.op_type === 'Add' && node.input!.length === 2) return (one(node.input![0]) && squashed(node.input![1])) || (one(node.input![1]) && squashed(node.input![0]));
   return node.op_type === 'Sub' && one(node.input![0]) && isGate(view, node.input![1]);
+}
+
+/** Clip(u, 0, b) for a constant b > 0: bounds as inputs from opset 11, attributes before. */
+function clipsToGate(view: GraphView, node: NodeProto): boolean {
+  const bound = (name: string, i: number) => (node.input![i] ? view.constant(node.input![i])?.values : hasAttr(node, name) ? [attrFloat(node, name, 0)] : undefined);
+  const [lo, hi] = [bound('min', 1), bound('max', 2)];
+  return lo?.length === 1 && lo[0] === 0 && hi?.length === 1 && hi[0] > 0 && Number.isFinite(hi[0]);
 }
 
 /**
