@@ -245,10 +245,10 @@ function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string>
  * The axes of the explained tensor (rank `rank`, batch at 0) that the Softmax or LogSoftmax `n`
  * normalises together: its axis, or from it to the last before opset 13 (the input coerced to 2-D);
  * `shift` axes put before its input (an unbatched model's sample axis), `perm` the Transpose from the
- * explained tensor to its input. None for a Sigmoid (each value its own).
+ * explained tensor to its input. A Sigmoid (LRP starts at its logits) has none: the seed is centred
+ * over the row, as on the Sigmoid's output for the other methods.
  */
 function classAxes(n: NodeProto, opset: number, shift: number, perm?: number[]): (rank: number) => number[] {
-  if (isSigmoid(n)) return () => [];
   return (rank) => {
     const r = rank - shift;
     const axis = attrInt(n, 'axis', opset >= 13 ? -1 : 1);
@@ -690,7 +690,7 @@ export class Explainer {
     const logitsToo = !!method && !!methods[method]?.seedsLogit;
     const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax' || (logitsToo && isSigmoid(n));
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
-    const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: classAxes(n, this.view.opset, shift, perm) });
+    const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: isSigmoid(n) ? undefined : classAxes(n, this.view.opset, shift, perm) });
     if (softmax(producer)) return squashed(producer!, producer!.input![0]);
     // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
     const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;

@@ -102,7 +102,7 @@ test('§2.5 with a contrast: the seed e_t − e_c already sums to zero, so norma
   assert.ok(close(r.attributions.data, x.map((v, i) => v * (W[i * 3] - W[i * 3 + 2]))), `${Array.from(r.attributions.data)}`);
 });
 
-test('§2.5 centres the seed over each softmax\'s classes: a Softmax over axis 1 of [N, C, P] (opset 13) subtracts 1/C at the target\'s position only, the opset-11 one (its input coerced to 2-D) 1/(C·P) everywhere; a single score is refused', async () => {
+test('§2.5 centres the seed over each softmax\'s classes: a Softmax over axis 1 of [N, C, P] (opset 13) subtracts 1/C at the target\'s position only, the opset-11 one (its input coerced to 2-D) 1/(C·P) everywhere, a Sigmoid LRP looks past over the row; a single score is refused', async () => {
   const W = [0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5, 0.3, 0.6, -0.9, 0.2, 0.4, -0.6, 1.1, -0.3, 0.7, 0.9, -1.2, 0.1, 0.8, -0.4, 0.35];
   const x = [0.5, -1, 2, 0.3];
   // a_i = x_i·Σ_q seed_q·W_iq: DeepLIFT of a linear map at the zero baseline; q = c·2 + p.
@@ -121,6 +121,11 @@ test('§2.5 centres the seed over each softmax\'s classes: a Softmax over axis 1
     const r = await ex.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', target: [[1, 0]], softmaxNormalize: true });
     assert.ok(close(r.attributions.data, want(seed), 1e-5), `${head}: ${Array.from(r.attributions.data)} vs ${want(seed)}`);
   }
+  // A final Sigmoid, which LRP looks past to its logits, normalises no classes: the seed is centred over the row, as on its output.
+  const sigmoid = await Explainer.load(tinyModel([4], 13, (em, v) => em.op('Sigmoid', [em.matmul(v, em.constFloat(W.slice(0, 12), [4, 3]))])));
+  const lrp = await sigmoid.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'lrp-epsilon', target: 1, softmaxNormalize: true, epsilon: 1e-9 });
+  const overRow = x.map((v, i) => v * [0, 1, 2].reduce((a, q) => a + ((q === 1 ? 1 : 0) - 1 / 3) * W[i * 3 + q], 0));
+  assert.ok(close(lrp.attributions.data, overRow, 1e-5), `LRP behind a Sigmoid: ${Array.from(lrp.attributions.data)} vs ${overRow}`);
   const single = await Explainer.load(tinyModel([4], 13, (em, v) => em.op('Sigmoid', [em.matmul(v, em.constFloat(W.slice(0, 4), [4, 1]))])));
   await single.attribute({ data: Float32Array.from(x), dims: [1, 4] }, { method: 'deeplift', softmaxNormalize: true }).then(
     () => assert.unreachable('a zero seed'),
