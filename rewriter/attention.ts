@@ -39,12 +39,12 @@ export function blockedWhere(em: Emitter, keep: string, value: number): string {
 export const LOWEST = -3.4028234663852886e38;
 
 /**
- * `value` where key j comes after query i, else 0: [S, T] for Q, K [B, heads, L, d]. Query i sits
- * at position i (upper-left aligned), or at past + i after a past of that many keys (int64 [1]).
+ * True where key j does not come after query i: [S, T] for Q, K [B, heads, L, d]. Query i sits at
+ * position i (upper-left aligned), or at past + i after a past of that many keys (int64 [1]).
  */
-export function causalTerm(em: Emitter, q: string, k: string, value: number, past?: string): string {
+export function causalKeys(em: Emitter, q: string, k: string, past?: string): string {
   const queries = past ? em.add(positions(em, q, 2), past) : positions(em, q, 2);
-  return blockedWhere(em, em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(queries, [1])), value);
+  return em.compare('LessOrEqual', em.unsqueeze(positions(em, k, 2), [0]), em.unsqueeze(queries, [1]));
 }
 
 /** Keys and values [B, heads, L, d] after a past [B, heads, P, d] of each (present = past ++ new); as they are without one. */
@@ -59,10 +59,18 @@ export function capScores(em: Emitter, scores: string, c: number): string {
 
 /**
  * softmax(scale·QKᵀ + Σ terms)·V for Q, K, V [B, heads, L, d]; terms broadcast to [B, heads, S, T].
- * With softcap c > 0 the scaled scores are capped to c·tanh(·/c) before the terms.
+ * With softcap c > 0 the scaled scores are capped to c·tanh(·/c) before the terms. `allowed`:
+ * boolean masks (true: attend) whose blocked scores become LOWEST one after another (never LOWEST
+ * added twice, which overflows to −Inf); a query row they leave no key attends to nothing, its
+ * weights zero (ONNX Attention-23's errata, PyTorch's _safe_softmax), not the uniform average that
+ * equal lowest scores give.
  */
-export function attend(em: Emitter, q: string, k: string, v: string, scale: string, terms: string[], softcap = 0): string {
+export function attend(em: Emitter, q: string, k: string, v: string, scale: string, terms: string[], softcap = 0, allowed: string[] = []): string {
   const scaled = em.mul(em.matmul(q, em.transpose(k, [0, 1, 3, 2])), scale);
-  const scores = terms.reduce((s, t) => em.add(s, t), capScores(em, scaled, softcap));
-  return em.matmul(em.op('Softmax', [scores], { axis: -1 }), v);
+  const added = terms.reduce((s, t) => em.add(s, t), capScores(em, scaled, softcap));
+  const scores = allowed.reduce((s, keep) => em.where(keep, s, em.scalar(LOWEST)), added);
+  const weights = em.op('Softmax', [scores], { axis: -1 });
+  if (!allowed.length) return em.matmul(weights, v);
+  const kept = allowed.map((keep) => em.cast(keep, em.floatType)).reduce((a, b) => em.mul(a, b));
+  return em.matmul(em.mul(weights, em.mask('Greater', em.reduceSum(kept, [-1]), em.scalar(0))), v);
 }

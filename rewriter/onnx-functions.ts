@@ -1,7 +1,7 @@
 import { attrFloat, attrInt, attrInts } from './attributes';
 import { Emitter } from './emitter';
 import { GraphView } from './graph-view';
-import { afterPast, attend, blockedWhere, causalTerm, defaultScale, dimOf, LOWEST, mergeHeads, splitHeads } from './attention';
+import { afterPast, attend, causalKeys, defaultScale, dimOf, LOWEST, mergeHeads, splitHeads } from './attention';
 import { rootMeanSquareNorm } from './norm-forms';
 import { DataType, isFloatType, ModelProto, NodeProto, toNumber } from './proto';
 import { rotaryEmbedding } from './rotary';
@@ -20,7 +20,8 @@ const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '')
  *   boolean attn_mask (true: attend) or a float one added, is_causal masking keys after the query
  *   (upper-left aligned; after past_key and past_value of P positions, which come before the new
  *   keys and values as present_key and present_value, query i sits at P + i). Masked scores get
- *   float32's lowest value; softcap c > 0 caps the scaled scores to c·tanh(·/c) before the masks.
+ *   float32's lowest value (a float mask's −Inf too), and a query no key is left to attends to
+ *   nothing (zeros, the opset-23 errata); softcap c > 0 caps the scaled scores to c·tanh(·/c) before the masks.
  * nonpad_kv_seqlen and the qk_matmul output are refused naming the node.
  * Also the older function op MeanVarianceNormalization (CoreML and Caffe converters), as its body:
  * (x − E[x]) / (√(E[x²] − E[x]²) + 10⁻⁹) over `axes` (default 0, 2, 3).
@@ -62,28 +63,36 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
   if (flat && !(qHeads && kvHeads)) fail('three-dimensional Q, K, V need q_num_heads and kv_num_heads');
   const heads = (t: string, count: number) => (flat ? splitHeads(em, t, count) : t);
   // Grouped-query attention: each K/V head serves qHeads/kvHeads consecutive query heads (4-D
-  // inputs without the attributes: the head counts their declared shapes give).
+  // inputs without the attributes: the head counts their declared shapes give, or their shapes at run time).
   const headCount = (t: string) => toNumber(view.declared(t)?.dims?.[1]?.dim_value);
   const [qCount, kvCount] = qHeads && kvHeads ? [qHeads, kvHeads] : [headCount(q), headCount(k)];
-  const group = qCount && kvCount ? qCount / kvCount : 1;
+  const qh = heads(q, qHeads);
   const repeat = (t: string) => {
-    if (group === 1) return t;
+    if (qCount && kvCount === qCount) return t;
     const dim = (i: number) => dimOf(em, t, i);
-    return em.op('Reshape', [em.expand(em.unsqueeze(t, [2]), [1, 1, group, 1, 1]), em.concat([dim(0), em.constInt([qCount]), dim(2), dim(3)], 0)]);
+    const [group, count] = qCount && kvCount ? [em.constInt([qCount / kvCount]), em.constInt([qCount])] : [em.div(dimOf(em, qh, 1), dim(1)), dimOf(em, qh, 1)];
+    const widened = em.op('Expand', [em.unsqueeze(t, [2]), em.concat([em.constInt([1, 1]), group, em.constInt([1, 1])], 0)]);
+    return em.op('Reshape', [widened, em.concat([dim(0), count, dim(2), dim(3)], 0)]);
   };
   const [kAll, vAll] = afterPast(em, heads(k, kvHeads), heads(v, kvHeads), pastKey, pastValue);
   if (presentKey) em.rename(kAll, presentKey);
   if (presentValue) em.rename(vAll, presentValue);
-  const [qh, kh, vh] = [heads(q, qHeads), repeat(kAll), repeat(vAll)];
+  const [kh, vh] = [repeat(kAll), repeat(vAll)];
   const terms: string[] = [];
+  const allowed: string[] = [];
   if (mask) {
     const type = view.declared(mask)?.elemType ?? fail(`the type of attn_mask '${mask}' is not declared (boolean or float)`);
     if (type !== DataType.BOOL && !isFloatType(type)) fail(`attn_mask '${mask}' has ONNX type ${type}; the Attention op takes a boolean mask or a float one added to the scores`);
-    terms.push(type === DataType.BOOL ? blockedWhere(em, mask, LOWEST) : mask);
+    if (type === DataType.BOOL) allowed.push(mask);
+    else {
+      // A float mask's −Inf (torch's causal buffer) blocks its key; added as LOWEST (−Inf makes ∞ − ∞ in the walk).
+      terms.push(em.op('Clip', [mask, em.scalar(LOWEST)]));
+      allowed.push(em.compare('GreaterOrEqual', mask, em.scalar(LOWEST)));
+    }
   }
   // After a past of P keys, query i sits at P + i (onnxruntime's kernel; upper-left without a past).
-  if (attrInt(n, 'is_causal', 0)) terms.push(causalTerm(em, qh, kh, LOWEST, pastKey ? dimOf(em, pastKey, 2) : undefined));
+  if (attrInt(n, 'is_causal', 0)) allowed.push(causalKeys(em, qh, kh, pastKey ? dimOf(em, pastKey, 2) : undefined));
   const given = attrFloat(n, 'scale', 0);
-  const context = attend(em, qh, kh, vh, given ? em.scalar(given) : defaultScale(em, qh), terms, softcap);
+  const context = attend(em, qh, kh, vh, given ? em.scalar(given) : defaultScale(em, qh), terms, softcap, allowed);
   em.rename(flat ? mergeHeads(em, context) : context, y);
 }

@@ -136,7 +136,7 @@ const CARRIES_MASK = new Set(['Slice', 'Reshape', 'Unsqueeze', 'Squeeze', 'Expan
 /**
  * Whether a tensor is read as an additive mask: a registered causal mask of −Inf above the diagonal
  * (torch's `torch.triu(torch.full((T, T), -inf), 1)` buffer), sliced and reshaped, then added to
- * scores or chosen by Where, or the −Inf a Pad fills with before a max pool. Holding only 0 and −Inf,
+ * scores, chosen by Where or given to the Attention op as its attn_mask, or the −Inf a Pad fills with before a max pool. Holding only 0 and −Inf,
  * its −Inf are meant; any other weight must be finite.
  */
 function additiveMask(view: GraphView, name: string): boolean {
@@ -146,6 +146,8 @@ function additiveMask(view: GraphView, name: string): boolean {
     // Shape and Size read no values.
     if (n.op_type === 'Add' || n.op_type === 'Shape' || n.op_type === 'Size') return true;
     if (n.op_type === 'Where') return at > 0;
+    // The Attention op's float attn_mask (opset 23).
+    if (n.op_type === 'Attention' && !n.domain) return at === 3;
     // A −Inf pad value before a max pool (timm's MaxPool2dSame).
     if (n.op_type === 'Pad') return at === 2;
     // torch's baddbmm(mask, q, kᵀ) scales the mask by beta first.

@@ -21,7 +21,7 @@ const x = Float32Array.from(values(B * S * D, 1.5));
 const int = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
 const ints = (name: string, v: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints: v });
 
-interface Form { attention: AttributeProto[]; fourD?: boolean; mask?: TensorProto; rmsAxis?: number; past?: boolean }
+interface Form { attention: AttributeProto[]; fourD?: boolean; mask?: TensorProto; rmsAxis?: number; past?: boolean; undeclared?: boolean }
 
 function functionModel(form: Form): Uint8Array {
   const [qw, kw, vw] = [8, 4, 4];
@@ -59,7 +59,7 @@ function functionModel(form: Form): Uint8Array {
       ],
       input: [valueInfo('x', DataType.FLOAT, ['N', S, D]), ...(form.past ? ['past_key', 'past_value'].map((t) => valueInfo(t, DataType.FLOAT, ['N', heads.k, 'P', 2])) : [])],
       output: [valueInfo('scores', DataType.FLOAT, ['N', 3]), ...(form.past ? ['present_key', 'present_value'].map((t) => valueInfo(t, DataType.FLOAT, ['N', heads.k, 'T', 2])) : [])],
-      value_info: form.fourD ? [valueInfo('q', DataType.FLOAT, ['N', heads.q, S, 2]), valueInfo('k', DataType.FLOAT, ['N', heads.k, S, 2])] : [],
+      value_info: form.fourD && !form.undeclared ? [valueInfo('q', DataType.FLOAT, ['N', heads.q, S, 2]), valueInfo('k', DataType.FLOAT, ['N', heads.k, S, 2])] : [],
     },
   };
   return encodeModel(m);
@@ -98,6 +98,11 @@ const cases: [string, Form][] = [
   ['4-D heads from Reshape/Transpose, a boolean mask, scale 0.4; RMSNormalization over the last two axes', { attention: [{ name: 'scale', type: AttrType.FLOAT, f: 0.4 }], fourD: true, mask: boolMask, rmsAxis: -2 }],
   ['3-D with a float mask added', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [1, 1, S, S], values(S * S, 2), DataType.FLOAT) }],
   ['3-D, causal, softcap 0.8', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1), { name: 'softcap', type: AttrType.FLOAT, f: 0.8 }] }],
+  // The opset-23 errata: a query the masks leave no key attends to nothing (zeros), not to every key alike.
+  ['3-D, causal, a boolean mask that blocks every key of query 0 and, with the causal mask, of query 1', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)], mask: { ...boolMask, raw_data: Uint8Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1]) } }],
+  // torch's registered causal buffer, triu(full(−inf), 1), as the float attn_mask.
+  ['3-D with a float mask of 0 and −Inf', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [S, S], Array.from({ length: S * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)), DataType.FLOAT) }],
+  ['4-D grouped-query heads whose shapes the graph does not declare (the group read at run time)', { attention: [], fourD: true, undeclared: true }],
 ];
 
 for (const [what, form] of cases) {
