@@ -195,7 +195,7 @@ test('LRP through the forms exporters write: GELU as x·(1 + erf(x/√2))·½ pa
   }
 });
 
-test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, tf2onnx\'s Relu6) or x·(Clip(x + 3, 0, 6)·⅙) and x·(Clip(x + 3, 0, 6)/6), with bounds as inputs or attributes: the Clip is a gate, so the relevance passes as through the HardSwish op', async () => {
+test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, tf2onnx\'s Relu6) or x·(Clip(x + 3, 0, 6)·⅙) and x·(Clip(x + 3, 0, 6)/6), with bounds as inputs or attributes, or with Min, Max and Relu: the clip is a gate, so the relevance passes as through the HardSwish op; so is an SE gate moved by Reshape and Expand', async () => {
   const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
   const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
   const input = [1.5, -0.5, 2, -1, 0.25, 0.75, 4, -5, 3];
@@ -210,7 +210,18 @@ test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, t
     'x·(Clip·⅙)': net(14, (em, h) => em.mul(h, em.mul(em.op('Clip', [shifted(em, h), em.scalar(0), em.scalar(6)]), em.scalar(1 / 6)))),
     'x·(Clip/6)': net(14, (em, h) => em.mul(h, em.div(em.op('Clip', [shifted(em, h), em.scalar(0), em.scalar(6)]), em.scalar(6)))),
     'x·Clip/6 at opset 9': net(9, (em, h) => em.div(em.mul(h, em.op('Clip', [shifted(em, h)], { min: float(0), max: float(6) })), em.scalar(6))),
+    'x·Min(Relu(x + 3), 6)/6': net(14, (em, h) => em.div(em.mul(h, em.op('Min', [em.op('Relu', [shifted(em, h)]), em.scalar(6)])), em.scalar(6))),
+    'x·Min(Max(x + 3, 0), 6)/6': net(14, (em, h) => em.div(em.mul(h, em.op('Min', [em.op('Max', [shifted(em, h), em.scalar(0)]), em.scalar(6)])), em.scalar(6))),
+    'x·Max(Min(x + 3, 6), 0)/6': net(14, (em, h) => em.div(em.mul(h, em.op('Max', [em.scalar(0), em.op('Min', [shifted(em, h), em.scalar(6)])])), em.scalar(6))),
   };
+  // The classic squeeze-excitation block, x · y.view(N, 1, 1).expand_as(x): a gate moved by Reshape and Expand is a gate.
+  const squeezed = (em: Emitter, h: string, keepdims: boolean) => em.op('Sigmoid', [em.mul(em.reduceMean(h, [2], keepdims), em.scalar(0.7))]);
+  const se = net(14, (em, h) => em.mul(h, squeezed(em, h, true)));
+  const moved = net(14, (em, h) => em.mul(h, em.op('Expand', [em.reshape(squeezed(em, h, false), [-1, 1, 1]), em.constInt([1, 1, 4])])));
+  for (const method of ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus']) {
+    const [want, got] = [await lrp(se, method), await lrp(moved, method)];
+    assert.ok(near(got, want, 1e-5), `${method} SE gate through Reshape and Expand: ${got} vs ${want}`);
+  }
   const op = net(14, (em, h) => em.op('HardSwish', [h]));
   for (const method of ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus']) {
     const want = await lrp(op, method);

@@ -96,17 +96,21 @@ function isReciprocal(ctx: RuleContext, t: string): boolean {
   return false;
 }
 
+/** Ops that move or copy a gate's values (data input first): the classic SE block's Sigmoid → view → expand_as. */
+const MOVES_GATE = new Set(['Split', 'Slice', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile', 'Transpose', 'Identity', 'Cast']);
+
 /**
- * A gate: a Sigmoid or HardSigmoid output, a Clip to [0, b] (hard-swish written out, x · Clip(x + 3, 0, 6) / 6,
- * as paddle2onnx and tf2onnx's Relu6 write it), a gate scaled by a positive constant, a part of one (the gates of
- * an unrolled cell, activated as one block), or one minus a gate (GRU's 1 − z).
+ * A gate: a Sigmoid or HardSigmoid output, a clip to [0, b] (hard-swish written out, x · Clip(x + 3, 0, 6) / 6,
+ * as paddle2onnx and tf2onnx's Relu6 write it, or with Min and Max or Relu), a gate scaled by a positive
+ * constant, moved or a part of one (the gates of an unrolled cell, activated as one block), or one minus a
+ * gate (GRU's 1 − z).
  */
 function isGate(view: GraphView, t: string): boolean {
   const node = view.producer.get(t);
   if (!node || node.domain) return false;
   if (node.op_type === 'Sigmoid' || node.op_type === 'HardSigmoid') return true;
-  if (node.op_type === 'Clip') return clipsToGate(view, node);
-  if (node.op_type === 'Split' || node.op_type === 'Slice') return isGate(view, node.input![0]);
+  if (clipsToGate(view, node)) return true;
+  if (MOVES_GATE.has(node.op_type!)) return isGate(view, node.input![0]);
   const positive = (t: string) => view.constant(t)?.values.every((v) => v > 0) === true;
   if (node.op_type === 'Div') return isGate(view, node.input![0]) && positive(node.input![1]);
   if (node.op_type === 'Mul' && node.input!.length === 2) return node.input!.some((t, i) => isGate(view, t) && positive(node.input![1 - i]));
@@ -117,11 +121,27 @@ function isGate(view: GraphView, t: string): boolean {
   return node.op_type === 'Sub' && one(node.input![0]) && isGate(view, node.input![1]);
 }
 
-/** Clip(u, 0, b) for a constant b > 0: bounds as inputs from opset 11, attributes before. */
+/**
+ * A clip of an activation to [0, b] for a constant b > 0: Clip(u, 0, b) (bounds as inputs from opset 11,
+ * attributes before), Min(Relu(u), b), Min(Max(u, 0), b) or Max(Min(u, b), 0).
+ */
 function clipsToGate(view: GraphView, node: NodeProto): boolean {
-  const bound = (name: string, i: number) => (node.input![i] ? view.constant(node.input![i])?.values : hasAttr(node, name) ? [attrFloat(node, name, 0)] : undefined);
-  const [lo, hi] = [bound('min', 1), bound('max', 2)];
-  return lo?.length === 1 && lo[0] === 0 && hi?.length === 1 && hi[0] > 0 && Number.isFinite(hi[0]);
+  if (node.op_type === 'Clip') {
+    const bound = (name: string, i: number) => (node.input![i] ? view.constant(node.input![i])?.values : hasAttr(node, name) ? [attrFloat(node, name, 0)] : undefined);
+    const [lo, hi] = [bound('min', 1), bound('max', 2)];
+    return lo?.length === 1 && lo[0] === 0 && hi?.length === 1 && hi[0] > 0 && Number.isFinite(hi[0]);
+  }
+  // The one activation operand of a two-operand Min or Max with a constant c, and c.
+  const bounded = (n: NodeProto | undefined, op: string) => {
+    if (n?.op_type !== op || n.domain || n.input?.length !== 2) return undefined;
+    const k = n.input.findIndex((t) => view.constant(t)?.values.length === 1);
+    return k < 0 ? undefined : { c: view.constant(n.input[k])!.values[0], u: view.producer.get(n.input[1 - k]) };
+  };
+  const upper = bounded(node, 'Min');
+  if (upper) return upper.c > 0 && Number.isFinite(upper.c) && (upper.u?.op_type === 'Relu' || bounded(upper.u, 'Max')?.c === 0);
+  const lower = bounded(node, 'Max');
+  const inner = lower?.c === 0 ? bounded(lower.u, 'Min') : undefined;
+  return !!inner && inner.c > 0 && Number.isFinite(inner.c);
 }
 
 /**
