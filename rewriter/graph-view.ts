@@ -340,6 +340,51 @@ function keepsRows(view: GraphView, n: NodeProto): boolean {
 /** A Sigmoid, or a HardSigmoid through ½ at 0 (β = ½, its default and torch's): its input is a logit. */
 export const isSigmoid = (n: NodeProto | undefined) => !n?.domain && (n?.op_type === 'Sigmoid' || (n?.op_type === 'HardSigmoid' && attrFloat(n, 'beta', 0.5) === 0.5));
 
+/** A head written out in element-wise ops: the squash it computes, its logits, and the axes a softmax normalises. */
+export interface WrittenSquash { op: 'Softmax' | 'LogSoftmax' | 'Sigmoid'; logits: string; axes?: number[] }
+
+/**
+ * The softmax, log-softmax or sigmoid that `n` ends, written out as hand-written torch modules export
+ * them: exp(a) / Σ exp(a) over kept axes with a = z or z − max z; z − ReduceLogSumExp(z) or
+ * z − log Σ exp(z); 1 / (1 + exp(−z)) by Reciprocal or Div. Sums over the batch axis are no row's softmax.
+ */
+export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | undefined {
+  const made = (t: string | undefined, op: string) => {
+    const p = t ? view.producer.get(t) : undefined;
+    return p && !p.domain && p.op_type === op ? p : undefined;
+  };
+  // The axes a reduction keeps as ones (not the batch's), from its attribute or, at opsets 13 (ReduceSum) and 18, its input.
+  const rowAxes = (r: NodeProto | undefined): number[] | undefined => {
+    const axes = r?.input?.[1] ? view.constant(r.input[1])?.values : r && attrInts(r, 'axes');
+    return r && attrInt(r, 'keepdims', 1) === 1 && axes?.length && axes.every((a) => a !== 0 && a !== -(view.rank(r.input![0]) ?? 0)) ? axes : undefined;
+  };
+  const [a, b] = n.input ?? [];
+  if (n.domain) return undefined;
+  if (n.op_type === 'Div' && made(a, 'Exp')) {
+    const sum = made(b, 'ReduceSum');
+    const axes = sum?.input![0] === a ? rowAxes(sum) : undefined;
+    if (!axes) return undefined;
+    const z = made(a, 'Exp')!.input![0];
+    const shifted = made(z, 'Sub');
+    const max = made(shifted?.input![1], 'ReduceMax');
+    return { op: 'Softmax', logits: max && max.input![0] === shifted!.input![0] ? shifted!.input![0] : z, axes };
+  }
+  if (n.op_type === 'Sub') {
+    const lse = made(b, 'ReduceLogSumExp');
+    const log = made(b, 'Log');
+    const sum = made(log?.input![0], 'ReduceSum');
+    const exp = made(sum?.input![0], 'Exp');
+    const axes = lse?.input![0] === a ? rowAxes(lse) : exp?.input![0] === a ? rowAxes(sum) : undefined;
+    return axes && { op: 'LogSoftmax', logits: a!, axes };
+  }
+  const one = (t: string | undefined) => !!t && view.constant(t)?.values.every((v) => v === 1) === true;
+  const denominator = n.op_type === 'Reciprocal' ? a : n.op_type === 'Div' && one(a) ? b : undefined;
+  const sum = made(denominator, 'Add');
+  const exp = sum && made(sum.input!.find((t) => !one(t)), 'Exp');
+  const negated = made(exp?.input![0], 'Neg');
+  return sum && sum.input!.some(one) && negated ? { op: 'Sigmoid', logits: negated.input![0] } : undefined;
+}
+
 /** The tensor `name` traced back through Cast and Identity nodes, each found by `producerOf`. */
 export function throughCasts(name: string, producerOf: (t: string) => NodeProto | undefined): string {
   for (let p = producerOf(name); p?.op_type === 'Identity' || p?.op_type === 'Cast'; p = producerOf(name)) name = p.input![0];

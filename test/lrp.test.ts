@@ -232,6 +232,26 @@ test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, t
   }
 });
 
+test('LRP-ε through onnxruntime\'s BiasGelu and FastGelu with a bias: the bias is the MatMul\'s, in its z, as with Add then Gelu', async () => {
+  const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
+  const bias = [0.9, -1.3, 0.6, -0.8];
+  const net = (gelu: (em: Emitter, m: string, b: string) => string) => {
+    const model = tinyGraph(['N', 1, 3], 13, (em, v) => em.matmul(gelu(em, em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat(bias, [4])), em.constFloat(W2, [4, 2])), [{ domain: 'com.microsoft', version: 1 }]).model;
+    for (const n of model.graph!.node!) if (['Gelu', 'BiasGelu', 'FastGelu'].includes(n.op_type!)) n.domain = 'com.microsoft';
+    return encodeModel(model);
+  };
+  const lrp = async (bytes: Uint8Array) => Array.from((await (await Explainer.load(bytes)).attribute({ data: Float32Array.from([1.5, -0.5, 2, 0.1, 0.25, -0.3]), dims: [2, 1, 3] }, { method: 'lrp-epsilon', target: [[0, 1], [0, 0]], epsilon: 1e-9 })).attributions.data);
+  const cases: [string, (em: Emitter, m: string, b: string) => string, (em: Emitter, m: string, b: string) => string][] = [
+    ['BiasGelu', (em, m, b) => em.op('Gelu', [em.add(m, b)]), (em, m, b) => em.op('BiasGelu', [m, b])],
+    ['FastGelu', (em, m, b) => em.op('FastGelu', [em.add(m, b)]), (em, m, b) => em.op('FastGelu', [m, b])],
+  ];
+  for (const [op, unfused, fused] of cases) {
+    const [want, got] = [await lrp(net(unfused)), await lrp(net(fused))];
+    assert.ok(near(got, want, 1e-5), `${op}: ${got} vs Add then the op: ${want}`);
+  }
+});
+
 test('a bias Add is not the layer\'s bias where the relevance enters at the layer\'s output (the MatMul output explained) or where the constant broadcasts that output to a larger shape', async () => {
   // m = x·W [N, 1, 4], y = m + c; explained at m, LRP-ε of one bias-free layer: R_i = x_i·W[i, t] (Σ = m_t).
   const W = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]

@@ -39,10 +39,19 @@ function additiveRule(entry: RuleEntry): BackwardRule {
   };
 }
 
-/** The bias Add that completes this weighted node's layer, if any. */
+/**
+ * z of this weighted node's layer where its bias comes after it: the bias Add (isBiasAdd), or the
+ * sum with the bias of a BiasGelu or FastGelu that alone reads it (onnxruntime's fusion of a
+ * Linear's bias into its GELU).
+ */
 function biasAddAfter(ctx: RuleContext, node: NodeProto): string | undefined {
   const consumers = ctx.view.consumers.get(node.output![0]) ?? [];
-  return consumers.length === 1 && isBiasAdd(ctx, consumers[0]!) ? consumers[0]!.output![0] : undefined;
+  if (consumers.length !== 1) return undefined;
+  const [next] = consumers;
+  if (isBiasAdd(ctx, next)) return next.output![0];
+  const [x, bias] = next.input!;
+  const fusedBias = next.domain === 'com.microsoft' && (next.op_type === 'BiasGelu' || next.op_type === 'FastGelu') && x === node.output![0] && bias && !ctx.valueDependent(bias);
+  return fusedBias ? ctx.em.add(x, bias) : undefined;
 }
 
 /** z + ε·sign(z) with sign(0) = +1, as Captum. */
