@@ -7,7 +7,7 @@ import { mapMethods } from '../rewriter/maps';
 import { ExplainError, shortList } from '../rewriter/errors';
 import { misappliedOption } from './method-options';
 import { checkKnown } from './known-options';
-import { GraphView, holdsRows, isSigmoid, producerPastCopies, producerPastViews, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped } from '../rewriter/graph-view';
+import { GraphView, holdsRows, isSigmoid, producerPastCopies, producerPastViews, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped, writtenSquash } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -692,6 +692,12 @@ export class Explainer {
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
     const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: isSigmoid(n) ? undefined : classAxes(n, this.view.opset, shift, perm) });
     if (softmax(producer)) return squashed(producer!, producer!.input![0]);
+    // The same heads written out in element-wise ops (hand-written torch modules).
+    const written = producer && !explainSoftmax ? writtenSquash(this.view, producer) : undefined;
+    if (written && (written.op !== 'Sigmoid' || logitsToo)) {
+      const axes = written.axes;
+      return { output: chosen, from: written.logits, squash: `${written.op} written out`, classes: axes && ((rank) => axes.map((a) => (a < 0 ? a + rank : a))) };
+    }
     // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
     const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;
     const before = softmax(inner) ? copied(inner!.input![0]) : undefined;

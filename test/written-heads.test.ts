@@ -1,0 +1,45 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Emitter } from '../rewriter/emitter';
+import { Explainer } from '../runtime';
+import { relL2 } from './support/fixtures';
+import { tinyModel } from './support/tiny-model';
+
+// x [N, 4] → Linear → Relu → Linear → 3 logits z, then a head: the op, or written out as hand-written torch modules export it.
+const W1 = [0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5, 0.3, 0.6, -0.9, 0.2, 0.4, -0.6, 1.1, -0.3, 0.7, 0.9, -1.2]; // [4, 5]
+const W2 = [0.6, -0.5, 0.3, 0.8, 0.2, -0.4, -0.7, 0.1, 0.9, 0.5, -0.6, 0.2, 0.3, -0.8, 0.4]; // [5, 3]
+const x = { data: Float32Array.from([0.5, -1, 2, 0.3, -0.4, 1.2, 0.7, -1.5]), dims: [2, 4] };
+const logits = (em: Emitter, v: string) => em.matmul(em.op('Relu', [em.add(em.matmul(v, em.constFloat(W1, [4, 5])), em.constFloat([0.1, -0.2, 0.3, 0, 0.2], [5]))]), em.constFloat(W2, [5, 3]));
+const sumExp = (em: Emitter, a: string) => { const e = em.op('Exp', [a]); return [e, em.reduceSum(e, [1])]; };
+
+const heads: [string, 'Softmax' | 'LogSoftmax' | 'Sigmoid', (em: Emitter, z: string) => string][] = [
+  ['exp(z)/Σexp(z)', 'Softmax', (em, z) => { const [e, s] = sumExp(em, z); return em.div(e, s); }],
+  ['exp(z − max z)/Σ (the spec\'s Softmax-13 body)', 'Softmax', (em, z) => { const [e, s] = sumExp(em, em.sub(z, em.reduce('ReduceMax', z, [1]))); return em.div(e, s); }],
+  ['z − ReduceLogSumExp(z)', 'LogSoftmax', (em, z) => em.sub(z, em.op('ReduceLogSumExp', [z], { axes: [1], keepdims: 1 }))],
+  ['z − log Σ exp(z)', 'LogSoftmax', (em, z) => em.sub(z, em.op('Log', [sumExp(em, z)[1]]))],
+  ['Reciprocal(1 + exp(−z))', 'Sigmoid', (em, z) => em.op('Reciprocal', [em.add(em.scalar(1), em.op('Exp', [em.neg(z)]))])],
+  ['1/(1 + exp(−z))', 'Sigmoid', (em, z) => em.div(em.scalar(1), em.add(em.op('Exp', [em.neg(z)]), em.scalar(1)))],
+];
+
+async function explain(head: (em: Emitter, z: string) => string, method: string, extra: Record<string, unknown> = {}): Promise<Float32Array> {
+  const ex = await Explainer.load(tinyModel([4], 13, (em, v) => head(em, logits(em, v))));
+  return (await ex.attribute(x, { method, target: [2, 0], ...extra })).attributions.data;
+}
+
+for (const [form, op, head] of heads) {
+  test(`a ${op} head written out as ${form} is explained as the ${op} op is: gradient and DeepLIFT at the logits (LRP too behind a sigmoid), softmaxNormalize over its classes, a softmax's --explain-softmax at its output`, async () => {
+    const asOp = (em: Emitter, z: string) => (op === 'Sigmoid' ? em.op('Sigmoid', [z]) : em.op(op, [z], { axis: 1 }));
+    const methods: [string, Record<string, unknown>][] = [['gradient', {}], ['deeplift', {}], ['lrp-epsilon', {}], ['deeplift', { softmaxNormalize: true }], ...(op === 'Sigmoid' ? [] : [['gradient', { explainSoftmax: true }] as [string, Record<string, unknown>]])];
+    for (const [method, extra] of methods) {
+      const [want, got] = [await explain(asOp, method, extra), await explain(head, method, extra)];
+      assert.ok(relL2(got, want) < 1e-5, `${method} ${JSON.stringify(extra)}: rel L2 ${relL2(got, want)}`);
+    }
+  });
+}
+
+test('a sum of exp over the batch too (exp(z)/Σ exp(z) over every axis) is no row\'s softmax: explained as it is', async () => {
+  const ex = await Explainer.load(tinyModel([4], 13, (em, v) => { const e = em.op('Exp', [logits(em, v)]); return em.div(e, em.reduceSum(e, [0, 1])); }));
+  assert.is(ex.resolveOutput(undefined).from, 'y');
+});
+
+test.run();
