@@ -171,28 +171,57 @@ const MAX_OPTIMIZED_BYTES = 2 ** 30;
 const MAX_SCALE_VALUES = 1 << 22;
 
 /** Ops that move, resize or pick an image's pixels without changing their scale (a BGR Gather, a Resize inside the model). */
-const KEEPS_SCALE = new Set(['Transpose', 'Identity', 'Cast', 'Resize', 'Upsample', 'Gather', 'Slice', 'Reshape', 'Pad']);
+const KEEPS_SCALE = new Set(['Transpose', 'Identity', 'Cast', 'Resize', 'Upsample', 'Gather', 'Slice', 'Reshape', 'Pad', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand']);
 
 /**
  * The image scale a float input has where the graph normalises it itself: every op reading its
  * values (past KEEPS_SCALE; Shape and Size read none) subtracts mean pixels (MATLAB's zerocenter and
- * zscore), multiplies by at most 2/255 in float32 or divides by 100 or more (Keras' Rescaling, 1/127.5
- * with an offset too): 'pixels'; subtracts means of [0, 1] values: 'none'. Undefined otherwise.
+ * zscore; also as an Add of their negatives, Keras' caffe mode, a Div by the deviations then a Sub,
+ * x·a + b with mean −b/a, or a BatchNormalization's mean), multiplies by at most 2/255 in float32
+ * or divides by 100 or more (Keras' Rescaling, 1/127.5 with an offset too): 'pixels'; subtracts
+ * means of [0, 1] values: 'none' (for x·a + b only with a ≥ 1, 1/σ: torchvision's transform_input
+ * re-scales normalised values by about 0.45). Undefined otherwise.
  */
 function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undefined {
   const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => {
     if (n.domain || n.op_type === 'Shape' || n.op_type === 'Size') return [];
     return KEEPS_SCALE.has(n.op_type ?? '') && n.input?.[0] === t ? readers(n.output![0]) : [n];
   });
+  // A constant's values, not a MatMul's weight (a gigabyte, as numbers).
+  const values = (t: string | undefined) => {
+    const k = t ? view.constant(t) : undefined;
+    return k && k.values.length && k.dims.reduce((a, d) => a * d, 1) <= MAX_SCALE_VALUES ? k.values : undefined;
+  };
+  // The constant operand of a two-input op reading the image: the second, or either of Add's and Mul's.
+  const operand = (n: NodeProto) => (n.input?.length !== 2 ? undefined : values(n.input[1]) ?? (['Add', 'Mul'].includes(n.op_type!) ? values(n.input[0]) : undefined));
+  // The constant of the one op reading n's output, where that op is `op`.
+  const next = (n: NodeProto, op: string) => {
+    const after = readers(n.output![0]);
+    return after.length === 1 && after[0].op_type === op ? operand(after[0]) : undefined;
+  };
+  const pairwise = (a: number[] | undefined, b: number[], f: (x: number, y: number) => number) =>
+    a && (a.length === b.length || a.length === 1 || b.length === 1) ? Array.from({ length: Math.max(a.length, b.length) }, (_, i) => f(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i])) : undefined;
+  const subtracted = (m: number[] | undefined): 'pixels' | 'none' | undefined => {
+    if (!m?.length || !m.every((v) => v >= 0 && v <= 255)) return undefined;
+    const mean = m.reduce((a, v) => a + v, 0) / m.length;
+    return mean > 1.5 ? 'pixels' : mean > 0.05 && m.every((v) => v <= 1) ? 'none' : undefined;
+  };
   const scale = (n: NodeProto): 'pixels' | 'none' | undefined => {
-    // Only a Sub, Mul or Div's constant is read: a MatMul's weight (a gigabyte, as numbers) is not.
-    const k = n.domain || n.input?.length !== 2 || !['Sub', 'Mul', 'Div'].includes(n.op_type ?? '') ? undefined : view.constant(n.input[1]);
-    const c = k && k.dims.reduce((a, d) => a * d, 1) <= MAX_SCALE_VALUES ? k.values : undefined;
-    if (!c?.length) return undefined;
-    const mean = c.reduce((a, v) => a + v, 0) / c.length;
-    if (n.op_type === 'Sub' && c.every((v) => v >= 0 && v <= 255)) return mean > 1.5 ? 'pixels' : mean > 0.05 && c.every((v) => v <= 1) ? 'none' : undefined;
-    if (n.op_type === 'Mul') return c.every((v) => v > 0 && v <= Math.fround(2 / 255)) ? 'pixels' : undefined;
-    return n.op_type === 'Div' && c.every((v) => v >= 100) ? 'pixels' : undefined;
+    if (n.domain) return undefined;
+    if (n.op_type === 'BatchNormalization') return subtracted(values(n.input?.[3]));
+    const c = ['Sub', 'Add', 'Mul', 'Div'].includes(n.op_type!) ? operand(n) : undefined;
+    if (!c) return undefined;
+    switch (n.op_type) {
+      case 'Sub': return subtracted(values(n.input![1]));
+      case 'Add': return subtracted(c.map((v) => -v));
+      case 'Mul': {
+        if (c.every((v) => v > 0 && v <= Math.fround(2 / 255))) return 'pixels';
+        const kind = c.every((v) => v > 0) ? subtracted(pairwise(next(n, 'Add'), c, (b, a) => -b / a)) : undefined;
+        return kind === 'none' && !c.every((v) => v >= 1) ? undefined : kind;
+      }
+      case 'Div': return c.every((v) => v >= 100) ? 'pixels' : c.every((v) => v > 0) ? subtracted(pairwise(next(n, 'Sub'), c, (s, d) => s * d)) : undefined;
+      default: return undefined;
+    }
   };
   const scales = new Set(readers(input).map(scale));
   return scales.size === 1 ? [...scales][0] : undefined;

@@ -10,7 +10,7 @@ import { loadFixture } from './support/fixtures';
 import { runCli, tempDir } from './support/cli-harness';
 // The public API's (Node) image helpers, as the README names them.
 import { Explainer, imageToTensor, readImage } from '../runtime';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, valueInfo } from '../rewriter/proto';
 
 /** models/make_image_inputs.py: a photo crop as PNG and 4:2:0 JPEG, and what Pillow + torchvision make of each. */
@@ -114,6 +114,16 @@ test('a float image input the graph itself centres on mean pixels or scales by 1
     ['resized, divided by 255', (em) => em.div(em.op('Resize', ['x', '', em.constFloat([1, 1, 2, 2], [4])], { mode: 'nearest' }), em.scalar(255)), 'pixels'],
     ['BGR, minus mean pixels', (em) => em.sub(em.op('Gather', ['x', em.constInt([2, 1, 0])], { axis: 1 }), em.constFloat([103.9, 116.8, 123.7], [1, 3, 1, 1])), 'pixels'],
     ['minus [0, 1] means', (em) => em.sub('x', em.constFloat([0.485, 0.456, 0.406], [1, 3, 1, 1])), 'none'],
+    // The same normalisations as other exporters spell them.
+    ['1/255 times it (the constant first)', (em) => em.mul(em.scalar(1 / 255), 'x'), 'pixels'],
+    ['flattened, divided by 255', (em) => em.reshape(em.div(em.op('Flatten', ['x']), em.scalar(255)), [-1, 3, 32, 32]), 'pixels'],
+    ['plus negated mean pixels (Keras\' caffe mode)', (em) => em.add(em.constFloat([-103.9, -116.8, -123.7], [1, 3, 1, 1]), 'x'), 'pixels'],
+    ['x·(1/σ) + (−μ/σ) on pixels', (em) => em.add(em.mul('x', em.constFloat([1 / 58.4, 1 / 57.1, 1 / 57.4], [1, 3, 1, 1])), em.constFloat([-123.7 / 58.4, -116.3 / 57.1, -103.5 / 57.4], [1, 3, 1, 1])), 'pixels'],
+    ['divided by σ, minus μ/σ on pixels', (em) => em.sub(em.div('x', em.constFloat([58.4, 57.1, 57.4], [1, 3, 1, 1])), em.constFloat([123.7 / 58.4, 116.3 / 57.1, 103.5 / 57.4], [1, 3, 1, 1])), 'pixels'],
+    ['a BatchNormalization of mean pixels', (em) => em.op('BatchNormalization', ['x', em.constFloat([1, 1, 1], [3]), em.constFloat([0, 0, 0], [3]), em.constFloat([123.7, 116.3, 103.5], [3]), em.constFloat([3410, 3260, 3295], [3])], { epsilon: float(1e-5) }), 'pixels'],
+    ['x·(1/σ) + (−μ/σ) on [0, 1] values', (em) => em.add(em.mul('x', em.constFloat([1 / 0.229, 1 / 0.224, 1 / 0.225], [1, 3, 1, 1])), em.constFloat([-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225], [1, 3, 1, 1])), 'none'],
+    // torchvision's transform_input (Inception v3, GoogLeNet) re-scales normalised values: x·(σ/0.5) + (μ − 0.5)/0.5.
+    ['torchvision\'s transform_input', (em) => em.add(em.mul('x', em.constFloat([0.458, 0.448, 0.45], [1, 3, 1, 1])), em.constFloat([-0.03, -0.088, -0.188], [1, 3, 1, 1])), 'torchvision'],
     ['a convolution first', (em) => em.op('Conv', ['x', em.constFloat(new Array(27).fill(0.1), [1, 3, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1] }), 'torchvision'],
   ];
   for (const [what, first, preset] of kinds) assert.is((await Explainer.load(model(first))).imagePreset, preset, what);
