@@ -2,9 +2,10 @@ import { attrFloat, attrInt, attrInts } from './attributes';
 import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment';
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
+import { globalPoolMap, meanAxesOf } from './global-pool';
 import { GraphView, producerPastCopies, rowsText, TensorFacts } from './graph-view';
 import { channelsLast } from './image-layout';
-import { DataType, ModelProto, NodeProto, valueInfo } from './proto';
+import { DataType, isFloatType, ModelProto, NodeProto, valueInfo } from './proto';
 import { interpolateSpatial } from '../rules/interpolation';
 import { RuleOptions } from '../rules/types';
 
@@ -50,18 +51,24 @@ const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Drop
 
 /**
  * Finds CAM's structure above the explained tensor (Zhou et al. 2016): one linear layer — Gemm, or
- * MatMul (+ Add of a bias) — with constant weights, over global average pooling (GlobalAveragePool,
- * or ReduceMean over every spatial axis) of a map with channels on axis 1, possibly through
+ * MatMul (+ Add of a bias) — with constant weights, over global average pooling (globalPoolMap:
+ * GlobalAveragePool, ReduceMean over every spatial axis, an AveragePool over the whole map) of a map with channels on axis 1, possibly through
  * Flatten/Reshape/Squeeze; or a ReduceMean over every axis between the batch and the channels of a
  * channels-last map (a transformer's mean over its tokens [N, L, K]). Fails naming what is missing.
  */
 export function camHead(view: GraphView, facts: TensorFacts, from: string): CamHead {
   const label = view.label;
   const what = (n: NodeProto | undefined) => (n ? `${n.op_type} node '${n.name || n.output?.[0]}'` : 'a graph input');
-  let linear = producerPastCopies(view, from);
+  // Past copies and float Casts (a no-op Cast after the head).
+  const past = (t: string) => {
+    let n = producerPastCopies(view, t);
+    while (n?.op_type === 'Cast' && !n.domain && isFloatType(attrInt(n, 'to', 0))) n = producerPastCopies(view, n.input![0]);
+    return n;
+  };
+  let linear = past(from);
   if (linear?.op_type === 'Add') {
-    const mm = linear.input!.map((i) => view.producer.get(i)).find((n) => n?.op_type === 'MatMul');
-    const bias = linear.input!.find((i) => view.producer.get(i) !== mm);
+    const mm = linear.input!.map(past).find((n) => n?.op_type === 'MatMul');
+    const bias = linear.input!.find((i) => past(i) !== mm);
     if (mm && bias !== undefined && view.constant(bias)) linear = mm;
   }
   // A 1×1 convolution over the pooled map [N, K, 1, …], then a Flatten (the nn.Conv2d(K, C, 1) head of BiT, DLA, DPN), is a linear layer.
@@ -88,19 +95,19 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   let map = node?.input?.[0] ?? '';
   const rank = facts.shapes.get(map)?.length ?? 0;
   const spatial = Array.from({ length: Math.max(0, rank - 2) }, (_, k) => k + 2);
-  const meanAxes = node?.op_type === 'ReduceMean' ? meanAxesOf(view, node, rank) : [];
+  const meanAxes = node?.op_type === 'ReduceMean' ? meanAxesOf(view, facts, node, rank) : [];
   // A ReduceMean over the axes between the batch and the last one: a channels-last map's pooling.
   const lastMean = node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.map((a) => a - 1).join();
-  // tf2onnx's Keras GlobalAveragePooling2D: the map moved channels last, then averaged over its height and width.
-  const moved = view.producer.get(map);
-  const channelsLastMean = lastMean && moved?.op_type === 'Transpose' && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join();
-  if (channelsLastMean) map = moved!.input![0];
+  // The map pooled; tf2onnx's Keras GlobalAveragePooling2D moves it channels last first.
+  const averaged = node && globalPoolMap(view, facts, node);
+  const channelsLastMean = !!averaged && averaged !== map;
+  if (averaged) map = averaged;
   const shape = facts.shapes.get(map) ?? [];
   const tokensMean = lastMean && !channelsLastMean && shape[rank - 1] === channels;
-  const pooled = (!!node && isPooling(view, facts, node)) || channelsLastMean || tokensMean;
+  const pooled = !!averaged || tokensMean;
   if (!pooled) {
     const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';
-    throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, or ReduceMean over the spatial axes) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}${poolingAbove(view, facts, node, what)}`);
+    throw new ExplainError(`${label}: CAM needs global average pooling (GlobalAveragePool, ReduceMean over the spatial axes, or an AveragePool over the whole map) before the linear layer ${what(linear)}; its input comes from ${what(node)}${mean}${poolingAbove(view, facts, node, what)}`);
   }
   if (!tokensMean && shape[1] !== channels) throw new ExplainError(`${label}: CAM: the pooled map '${map}' has ${shape[1]} channels but the linear layer ${what(linear)} reads ${channels} features`);
   return { map, weights, classes, channels, channelsLast: tokensMean };
@@ -122,24 +129,12 @@ function pointwiseHead(view: GraphView, facts: TensorFacts, conv: NodeProto): bo
 function poolingAbove(view: GraphView, facts: TensorFacts, node: NodeProto | undefined, what: (n: NodeProto) => string): string {
   const between: string[] = [];
   for (let n = node; n && between.length < 8; n = view.producer.get(n.input?.[0] ?? '')) {
-    if (isPooling(view, facts, n)) {
+    if (globalPoolMap(view, facts, n)) {
       return `; the pooling ${what(n)} above it is followed by ${between.reverse().join(', ')}, which CAM cannot pass (only ${[...PASS_THROUGH].join(', ')})`;
     }
     if (!PASS_THROUGH.has(n.op_type ?? '')) between.push(n.op_type ?? '');
   }
   return '';
-}
-
-/** The axes a ReduceMean averages (attribute, or input from opset 18), non-negative and sorted. */
-function meanAxesOf(view: GraphView, node: NodeProto, rank: number): number[] {
-  return (attrInts(node, 'axes') ?? view.constant(node.input![1] ?? '')?.values ?? []).map((a) => (a < 0 ? a + rank : a)).sort();
-}
-
-/** Global average pooling: GlobalAveragePool, or a ReduceMean over every spatial axis (2, 3, …) of a map of rank 3 or more. */
-function isPooling(view: GraphView, facts: TensorFacts, node: NodeProto): boolean {
-  if (node.op_type === 'GlobalAveragePool') return true;
-  const rank = facts.shapes.get(node.input![0])?.length ?? 0;
-  return node.op_type === 'ReduceMean' && rank >= 3 && meanAxesOf(view, node, rank).join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
 }
 
 /**

@@ -3,8 +3,8 @@ import { differentiable, emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
 import { GraphView, holdsRows, rowsText, TensorFacts } from './graph-view';
-import { attrInts } from './attributes';
 import { ExplainError } from './errors';
+import { globalPoolMap } from './global-pool';
 import { channelsLast } from './image-layout';
 import { DataType, ModelProto, NodeProto } from './proto';
 import { gradient } from '../rules/methods/gradient';
@@ -120,8 +120,9 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
   const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
-  const pool = last((n) => globalPool(view, n, facts) && map(n.input![0]) && !normalisationStatistic(view, facts, n));
-  if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: nodes[pool].input![0], source: 'the feature map the global pooling reads' };
+  const pooledMap = (n: NodeProto) => globalPoolMap(view, facts, n, true);
+  const pool = last((n) => !!pooledMap(n) && map(pooledMap(n)!) && !normalisationStatistic(view, facts, n));
+  if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: pooledMap(nodes[pool])!, source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
   const gated = gatedMap(view, facts, nodes[conv].output![0]);
   let layer = gated && map(gated) ? gated : nodes[conv].output![0];
@@ -171,13 +172,3 @@ function normalisationStatistic(view: GraphView, facts: TensorFacts, pool: NodeP
   return walk(pool.output![0], 0);
 }
 
-/** A pooling over every spatial axis of a map [N, C, …]: GlobalAveragePool, GlobalMaxPool, or a ReduceMean over axes 2… (torch's x.mean([2, 3])). */
-function globalPool(view: GraphView, n: NodeProto, facts: TensorFacts): boolean {
-  if (n.domain) return false;
-  if (n.op_type === 'GlobalAveragePool' || n.op_type === 'GlobalMaxPool') return true;
-  const rank = facts.shapes.get(n.input?.[0] ?? '')?.length ?? 0;
-  // From opset 18 the axes are an input: an initializer (torch's dynamo export) or computed.
-  const axesInput = n.input?.[1] ? view.constant(n.input[1])?.values ?? facts.values.get(n.input[1]) : undefined;
-  const axes = n.op_type === 'ReduceMean' ? (attrInts(n, 'axes') ?? axesInput)?.map((a) => (a < 0 ? a + rank : a)) : undefined;
-  return rank >= 3 && !!axes && [...axes].sort().join() === Array.from({ length: rank - 2 }, (_, k) => k + 2).join();
-}

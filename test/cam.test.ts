@@ -100,7 +100,7 @@ function activationAfterPooling(): Uint8Array {
 
 test('CAM errors name what is missing; Grad-CAM errors name the layer', async () => {
   const cases: [string | Uint8Array, object, RegExp][] = [
-    [loadFixture('cnn_maxpool').model, { method: 'cam' }, /CAM needs global average pooling \(GlobalAveragePool, or ReduceMean over the spatial axes\) before the linear layer Gemm node '.*'; its input comes from MaxPool node/],
+    [loadFixture('cnn_maxpool').model, { method: 'cam' }, /CAM needs global average pooling \(GlobalAveragePool, ReduceMean over the spatial axes, or an AveragePool over the whole map\) before the linear layer Gemm node '.*'; its input comes from MaxPool node/],
     [loadFixture('mlp').model, { method: 'cam' }, /CAM needs global average pooling .* its input comes from Relu node/],
     [activationAfterPooling(), { method: 'cam' }, /its input comes from Tanh node '[^']+'; the pooling GlobalAveragePool node '[^']+' above it is followed by Tanh, which CAM cannot pass \(only Flatten, Reshape, Squeeze, Identity, Dropout\)$/],
     [meanOverChannels(), { method: 'cam' }, /CAM needs global average pooling .* its input comes from ReduceMean node '.*', which averages axes 1,3 of 'x' \[N, 2, 3, 4\]/],
@@ -495,6 +495,35 @@ test('a Keras-style pooling (Transpose to channels last, mean over height and wi
   assert.ok(relL2(r.attributions.data, want) < 1e-6, `rel L2 ${relL2(r.attributions.data, want)}`);
 });
 
+
+// The same head as exporters spell it: CAM refused an AveragePool over the whole map (old Keras ResNet50s) and a no-op
+// after the linear layer; Grad-CAM's default took the map before the SiLU where tf2onnx moves it channels last to pool it.
+test('a classifier\'s head in other spellings — GlobalAveragePool → Gemm; an AveragePool over the whole map → Flatten → MatMul → Dropout → Add; channels last, then ReduceMean over height and width → Gemm → a float Cast: CAM and Grad-CAM equal, Grad-CAM\'s default the SiLU\'s map in each', async () => {
+  const W = Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5);
+  const L = Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7));
+  const bias = [0.1, -0.2, 0.3];
+  const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
+  const spell = async (form: 'gap' | 'avgpool' | 'nhwc') => {
+    const em = new Emitter(13, DataType.FLOAT, form);
+    const conv = em.op('Conv', ['x', em.constFloat(W, [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+    const silu = em.mul(conv, em.op('Sigmoid', [conv]));
+    const y = form === 'gap' ? em.op('Gemm', [em.op('Flatten', [em.op('GlobalAveragePool', [silu])]), em.constFloat(L, [4, 3]), em.constFloat(bias, [3])])
+      : form === 'avgpool' ? em.add(em.op('Dropout', [em.matmul(em.op('Flatten', [em.op('AveragePool', [silu], { kernel_shape: [6, 6], pads: [0, 0, 0, 0], strides: [1, 1] })]), em.constFloat(L, [4, 3]))]), em.constFloat(bias, [3]))
+        : em.cast(em.op('Gemm', [em.reduceMean(em.transpose(silu, [0, 2, 3, 1]), [1, 2], false), em.constFloat(L, [4, 3]), em.constFloat(bias, [3])]), DataType.FLOAT);
+    em.rename(y, 'y');
+    const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: form, node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } }), { warn: () => {} });
+    const cam = await ex.attribute(x, { method: 'cam', target: 1 });
+    const gradCam = await ex.attribute(x, { method: 'grad-cam', target: 1 });
+    return { cam: cam.attributions.data, gradCam: gradCam.attributions.data, layer: ex.warnings[0], silu };
+  };
+  const want = await spell('gap');
+  for (const form of ['avgpool', 'nhwc'] as const) {
+    const got = await spell(form);
+    assert.ok(relL2(got.cam, want.cam) < 1e-6, `${form}: CAM rel L2 ${relL2(got.cam, want.cam)}`);
+    assert.ok(relL2(got.gradCam, want.gradCam) < 1e-6, `${form}: Grad-CAM rel L2 ${relL2(got.gradCam, want.gradCam)}`);
+    assert.is(got.layer, `grad-cam: layer '${got.silu}', the feature map the global pooling reads (--layer picks another)`);
+  }
+});
 
 // A two-input model (an EEG branch and an ECG branch, each Conv → Relu → GlobalAveragePool, concatenated
 // into one head): the default layer was the last pooled map in graph order whatever input was explained,
