@@ -80,7 +80,7 @@ export function buildGuidedGradCam(spec: MapSpec): ModelProto {
 }
 
 /** Ops after a convolution that keep its feature map as it is laid out: activations, normalisations, residual Adds, gates. */
-const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Mul', 'Sum']);
+const FEATURE_MAP_OPS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Clip', 'Mish', 'Gelu', 'BatchNormalization', 'InstanceNormalization', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
 /**
  * Ops whose output holds each value of their input apart (kept shapes, a reshaping or a part of
@@ -127,7 +127,9 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const gated = gatedMap(view, facts, nodes[conv].output![0]);
   let layer = gated && map(gated) ? gated : nodes[conv].output![0];
   for (;;) {
-    const next = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]) && !readValueByValue(n.output![0]));
+    const steps = (view.consumers.get(layer) ?? []).filter((n) => FEATURE_MAP_OPS.has(n.op_type ?? '') && !n.domain && same(n.output![0], layer) && leads(n.output![0]) && !readValueByValue(n.output![0]));
+    // An activation written out as x·σ(x) reads the map twice: its Mul, which the other step feeds, is the one step.
+    const next = steps.filter((n) => steps.every((m) => m === n || n.input!.includes(m.output![0])));
     if (next.length !== 1) return { layer, source: 'the last convolution\'s feature map' };
     layer = next[0].output![0];
   }

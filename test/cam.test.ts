@@ -525,6 +525,22 @@ test('a classifier\'s head in other spellings — GlobalAveragePool → Gemm; an
   }
 });
 
+test('Grad-CAM without a layer on a head without pooling (VGG-like: Flatten → Gemm) takes the map past activations and normalisations written out: x·σ(x), Max(x, 0), a BatchNorm as Sub, Div, Mul and Add', async () => {
+  const forms: [string, (em: Emitter, conv: string) => string][] = [
+    ['SiLU as x·σ(x)', (em, c) => em.mul(c, em.op('Sigmoid', [c]))],
+    ['Relu as Max(x, 0)', (em, c) => em.op('Max', [c, em.scalar(0)])],
+    ['BatchNorm written out, then Relu', (em, c) => em.op('Relu', [em.add(em.mul(em.div(em.sub(c, em.constFloat([0.1, -0.2, 0.3, 0], [1, 4, 1, 1])), em.constFloat([1.2, 0.8, 1.1, 0.9], [1, 4, 1, 1])), em.constFloat([0.9, 1.1, 1, 1.3], [1, 4, 1, 1])), em.constFloat([0.05, 0, -0.1, 0.2], [1, 4, 1, 1]))])],
+  ];
+  for (const [what, activation] of forms) {
+    const em = new Emitter(13, DataType.FLOAT, 'vgg');
+    const conv = em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+    const map = activation(em, conv);
+    em.rename(em.op('Gemm', [em.op('Flatten', [map]), em.constFloat(Array.from({ length: 144 * 3 }, (_, i) => Math.cos(i * 0.13)), [144, 3])]), 'y');
+    const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'vgg', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } }), { warn: () => {} });
+    assert.is(await ex.camLayer([3, 6, 6], { method: 'grad-cam' }), map, what);
+  }
+});
+
 // A two-input model (an EEG branch and an ECG branch, each Conv → Relu → GlobalAveragePool, concatenated
 // into one head): the default layer was the last pooled map in graph order whatever input was explained,
 // so `--wrt eeg` drew the ECG branch's map (Garyneil/emotion_rt). It is now a map computed from the explained input.
