@@ -1,4 +1,4 @@
-import { attrInt, attrTensorValues } from './attributes';
+import { attrFloat, attrInt, attrTensorValues, hasAttr } from './attributes';
 import { GraphView, throughCasts } from './graph-view';
 import { Emitter } from './emitter';
 import { isFloatType, ModelProto, NodeProto, tensorDims, TensorProto, toNumber, ValueInfoProto } from './proto';
@@ -110,11 +110,13 @@ function indexStep(view: GraphView, n: NodeProto, indices: Map<string, IndexStep
   if (n.op_type === 'Clip') {
     if (!indices.has(inputs[0])) return undefined;
     const steps = [...indices.get(inputs[0])!];
-    for (const [k, op] of [[1, 'Max'], [2, 'Min']] as const) {
-      if (!inputs[k]) continue;
-      const c = scalar(inputs[k]);
-      if (c === undefined) return undefined;
-      steps.push({ op, operand: c, indexFirst: true });
+    // Bounds as inputs from opset 11, attributes before (on float ids).
+    for (const [k, op, name] of [[1, 'Max', 'min'], [2, 'Min', 'max']] as const) {
+      const attr = !inputs[k] && hasAttr(n, name) ? attrFloat(n, name, 0) : undefined;
+      if (!inputs[k] && attr === undefined) continue;
+      const bound = attr === undefined ? scalar(inputs[k]) : Number.isInteger(attr) ? [BigInt(attr)] : undefined;
+      if (bound === undefined) return undefined;
+      steps.push({ op, operand: bound, indexFirst: true });
     }
     return steps;
   }
@@ -257,13 +259,15 @@ export function embeddingsOf(view: GraphView, input: string): Embedding[] {
 }
 
 /**
- * A float input that holds token ids: every node reading it is a Cast to an integer type or a
- * comparison (a padding mask), and the ids index an embedding table (tf2onnx's Keras Embedding,
- * whose ids input is float32; `mask_zero` compares them with 0).
+ * A float input that holds token ids: every node reading it is a Cast to an integer type, a
+ * comparison (a padding mask) or index arithmetic whose readers are (a Clip of the ids before
+ * their Cast), and the ids index an embedding table (tf2onnx's Keras Embedding, whose ids input is
+ * float32; `mask_zero` compares them with 0).
  */
 export function holdsTokenIds(view: GraphView, input: string): boolean {
   const readers = view.consumers.get(input) ?? [];
-  const discrete = (n: NodeProto) => !n.domain && ((n.op_type === 'Cast' && !isFloatType(attrInt(n, 'to', 0))) || COMPARISONS.has(n.op_type ?? ''));
+  const discrete = (n: NodeProto): boolean => !n.domain && ((n.op_type === 'Cast' && !isFloatType(attrInt(n, 'to', 0))) || COMPARISONS.has(n.op_type ?? '')
+    || (INDEX_ARITHMETIC.has(n.op_type ?? '') && (view.consumers.get(n.output![0]) ?? []).every(discrete)));
   return readers.length > 0 && readers.every(discrete) && embeddingsOf(view, input).length > 0;
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Emitter } from '../rewriter/emitter';
+import { Emitter, float } from '../rewriter/emitter';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { writeNpy } from '../runtime/node/npy-file';
@@ -54,6 +54,24 @@ test('a float input that is only Cast to integers and indexes an embedding is ex
   assert.equal(Object.keys(joint.inputAttributions!), ['input_1']);
   assert.equal(Array.from(joint.inputAttributions!.input_1.data), Array.from(g.attributions.data));
   assert.equal(joint.inputTokenScores!.input_1.dims, [2, L]);
+});
+
+// Float ids clipped before their Cast were refused as a float input the Cast cuts off ("no gradient … through node 'Cast'").
+test('float ids clipped before their Cast (Clip(ids, 0, V − 1) → Cast → Gather; bounds as inputs, or as opset 9\'s attributes) are token ids: IG E[clip(id)]·W[:, t]/L per position', async () => {
+  for (const opset of [13, 9]) {
+    const em = new Emitter(opset, DataType.FLOAT, 'k');
+    const clipped = opset >= 11 ? em.op('Clip', ['input_1', em.scalar(0), em.scalar(V - 1)]) : em.op('Clip', ['input_1'], { min: float(0), max: float(V - 1) });
+    const looked = em.op('Gather', [em.constFloat(E, [V, D]), em.cast(clipped, DataType.INT32)], { axis: 0 });
+    em.rename(em.matmul(em.reduceMean(looked, [1], false), em.constFloat(W, [D, C])), 'dense');
+    const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'k', node: em.nodes, initializer: em.initializers, input: [valueInfo('input_1', DataType.FLOAT, ['N', L])], output: [valueInfo('dense', DataType.FLOAT, ['N', C])] } }));
+    assert.is(ex.tokens?.ids.name, 'input_1', `opset ${opset}`);
+    const beyond = [[3, 7, 14, 0, 11], [5, 5, 9, 2, 0]];
+    const ig = await ex.attribute({ data: Float32Array.from(beyond.flat()), dims: [2, L] }, { method: 'integrated-gradients', target });
+    ig.attributions.data.forEach((v, k) => {
+      const id = Math.min(beyond.flat()[Math.floor(k / D)], V - 1);
+      assert.ok(Math.abs(v - E[id * D + (k % D)] * W[(k % D) * C + target] / L) < 1e-6, `opset ${opset}: IG ${k}`);
+    });
+  }
 });
 
 // Keras 3's Embedding wraps negative ids (`where(ids < 0, ids + V, ids)`), which tf2onnx writes as
