@@ -3,7 +3,7 @@ import { batchDims, checkFreeNames, extendModel, IoNames, ioOf } from './augment
 import { Emitter } from './emitter';
 import { ExplainError } from './errors';
 import { globalPoolMap, meanAxesOf } from './global-pool';
-import { GraphView, producerPastCopies, rowsText, TensorFacts } from './graph-view';
+import { GraphView, isSigmoid, producerPastCopies, rowsText, TensorFacts } from './graph-view';
 import { channelsLast } from './image-layout';
 import { DataType, isFloatType, ModelProto, NodeProto, valueInfo } from './proto';
 import { interpolateSpatial } from '../rules/interpolation';
@@ -66,6 +66,8 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
     return n;
   };
   let linear = past(from);
+  // A multi-label head's final Sigmoid (CheXNet): the map is the logit's, as behind a Softmax.
+  if (isSigmoid(linear)) linear = past(linear!.input![0]);
   if (linear?.op_type === 'Add') {
     const mm = linear.input!.map(past).find((n) => n?.op_type === 'MatMul');
     const bias = linear.input!.find((i) => past(i) !== mm);

@@ -260,13 +260,13 @@ test('CAM reads a 1×1 Conv over global average pooling, then Flatten, as the li
 });
 
 
-test('CAM past an inference Dropout after the linear layer (a copy, as an Identity there is): Σ_k W[t, k]·A_k, and a final Softmax behind a Dropout is explained at its logits', async () => {
+test('CAM past an inference Dropout after the linear layer (a copy, as an Identity there is): Σ_k W[t, k]·A_k, and a final Softmax behind a Dropout, or a multi-label head\'s final Sigmoid (CheXNet), is explained at its logits', async () => {
   const W = Array.from({ length: 8 }, (_, i) => Math.cos(i * 0.9));
-  const build = (softmax: boolean) => {
+  const build = (head: 'none' | 'softmax' | 'sigmoid') => {
     const em = new Emitter(13, DataType.FLOAT, 'do');
     const pooled = em.op('Flatten', [em.op('GlobalAveragePool', ['x'])], { axis: 1 });
     const logits = em.op('Dropout', [em.matmul(pooled, em.constFloat(W, [4, 2]))]);
-    em.rename(softmax ? em.op('Dropout', [em.op('Softmax', [logits], { axis: 1 })]) : logits, 'y');
+    em.rename(head === 'softmax' ? em.op('Dropout', [em.op('Softmax', [logits], { axis: 1 })]) : head === 'sigmoid' ? em.op('Sigmoid', [logits]) : logits, 'y');
     return encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'do', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 4, 2, 3])], output: [{ name: 'y' }] } });
   };
   const x = { data: Float32Array.from({ length: 2 * 24 }, (_, i) => Math.sin(i * 0.43)), dims: [2, 4, 2, 3] };
@@ -275,10 +275,10 @@ test('CAM past an inference Dropout after the linear layer (a copy, as an Identi
     const [n, p] = [Math.floor(k / 6), k % 6];
     return [0, 1, 2, 3].reduce((s, c) => s + W[c * 2 + target[n]] * x.data[(n * 4 + c) * 6 + p], 0);
   });
-  for (const softmax of [false, true]) {
-    const cam = (await (await Explainer.load(build(softmax))).attribute(x, { method: 'cam', target })).attributions;
+  for (const head of ['none', 'softmax', 'sigmoid'] as const) {
+    const cam = (await (await Explainer.load(build(head))).attribute(x, { method: 'cam', target })).attributions;
     assert.equal(cam.dims, [2, 1, 2, 3]);
-    assert.ok(relL2(cam.data, want) < 1e-6, `softmax ${softmax}: rel L2 ${relL2(cam.data, want)}`);
+    assert.ok(relL2(cam.data, want) < 1e-6, `${head}: rel L2 ${relL2(cam.data, want)}`);
   }
 });
 
