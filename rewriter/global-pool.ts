@@ -22,7 +22,11 @@ export function globalPoolMap(view: GraphView, facts: TensorFacts, n: NodeProto,
   if (n.op_type === 'GlobalAveragePool' || (max && n.op_type === 'GlobalMaxPool')) return x;
   if (n.op_type === 'AveragePool' || (max && n.op_type === 'MaxPool')) {
     const unpadded = (attrInts(n, 'pads') ?? []).every((p) => p === 0) && ['NOTSET', 'VALID'].includes(attrString(n, 'auto_pad', 'NOTSET'));
-    return unpadded && attrInts(n, 'kernel_shape')?.join() === shape.slice(2).join() ? x : undefined;
+    if (!unpadded || attrInts(n, 'kernel_shape')?.join() !== shape.slice(2).join()) return undefined;
+    // torch's F.avg_pool2d(x, k) exports a zero Pad of no width before it: the map is the Pad's input.
+    const pad = view.producer.get(x);
+    const noPad = pad?.op_type === 'Pad' && !pad.domain && facts.shapes.get(pad.input![0])?.join() === shape.join();
+    return noPad ? pad!.input![0] : x;
   }
   if (n.op_type !== 'ReduceMean') return undefined;
   const axes = meanAxesOf(view, facts, n, shape.length).join();

@@ -2,7 +2,7 @@ import { checkFreeNames, ioOf } from './augment';
 import { differentiable, emitBackward } from './backward';
 import { mapModel, MapSpec, mapTail } from './cam';
 import { Emitter } from './emitter';
-import { GraphView, holdsRows, rowsText, TensorFacts } from './graph-view';
+import { GraphView, holdsRows, rowsText, TensorFacts, valueDescendants } from './graph-view';
 import { ExplainError } from './errors';
 import { globalPoolMap } from './global-pool';
 import { channelsLast } from './image-layout';
@@ -121,7 +121,7 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
   const pooledMap = (n: NodeProto) => globalPoolMap(view, facts, n, true);
-  const pool = last((n) => !!pooledMap(n) && map(pooledMap(n)!) && !normalisationStatistic(view, facts, n));
+  const pool = last((n) => !!pooledMap(n) && map(pooledMap(n)!) && !normalisationStatistic(view, facts, n) && !gatePooling(view, n, pooledMap(n)!));
   if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: pooledMap(nodes[pool])!, source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
   const gated = gatedMap(view, facts, nodes[conv].output![0]);
@@ -146,6 +146,12 @@ function gatedMap(view: GraphView, facts: TensorFacts, t: string): string | unde
   const all = readers(t);
   const [n, v] = all.length === 1 ? all[0] : [];
   return n && !n.domain && n.op_type === 'Mul' && n.input!.some((i) => i !== v && (facts.shapes.get(i)?.[1] ?? 1) > 1) ? n.output![0] : undefined;
+}
+
+/** A squeeze-and-excitation gate's pooling: what it computes from the map multiplies the map again. */
+function gatePooling(view: GraphView, pool: NodeProto, map: string): boolean {
+  const computed = valueDescendants(view, [pool.output![0]]);
+  return [map, pool.input![0]].some((m) => (view.consumers.get(m) ?? []).some((n) => n.op_type === 'Mul' && !n.domain && n.input!.some((i) => i !== m && computed.has(i))));
 }
 
 /** What a gate passes through before it weighs the map: its squashing, a broadcast over the channels. */

@@ -356,8 +356,10 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
   // The axes a reduction keeps as ones (not the batch's), from its attribute or, at opsets 13 (ReduceSum) and 18, its input.
   const rowAxes = (r: NodeProto | undefined): number[] | undefined => {
     const axes = r?.input?.[1] ? view.constant(r.input[1])?.values : r && attrInts(r, 'axes');
-    return r && attrInt(r, 'keepdims', 1) === 1 && axes?.length && axes.every((a) => a !== 0 && a !== -(view.rank(r.input![0]) ?? 0)) ? axes : undefined;
+    const rank = r && view.rank(r.input![0]);
+    return r && attrInt(r, 'keepdims', 1) === 1 && axes?.length && axes.every((a) => a > 0 || (a < 0 && rank !== undefined && a + rank > 0)) ? axes : undefined;
   };
+  const same = (a: number[] | undefined, b: number[]) => a?.join() === b.join();
   const [a, b] = n.input ?? [];
   if (n.domain) return undefined;
   if (n.op_type === 'Div' && made(a, 'Exp')) {
@@ -367,7 +369,8 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
     const z = made(a, 'Exp')!.input![0];
     const shifted = made(z, 'Sub');
     const max = made(shifted?.input![1], 'ReduceMax');
-    return { op: 'Softmax', logits: max && max.input![0] === shifted!.input![0] ? shifted!.input![0] : z, axes };
+    // z − max z over the same axes is the logits shifted per softmax; a max over others is part of the logits.
+    return { op: 'Softmax', logits: max && max.input![0] === shifted!.input![0] && same(rowAxes(max), axes) ? shifted!.input![0] : z, axes };
   }
   if (n.op_type === 'Sub') {
     const lse = made(b, 'ReduceLogSumExp');
@@ -377,7 +380,8 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
     const axes = lse?.input![0] === a ? rowAxes(lse) : exp?.input![0] === a ? rowAxes(sum) : undefined;
     return axes && { op: 'LogSoftmax', logits: a!, axes };
   }
-  const one = (t: string | undefined) => !!t && view.constant(t)?.values.every((v) => v === 1) === true;
+  // A scalar one (a ones tensor could broadcast the logits to a larger shape).
+  const one = (t: string | undefined) => !!t && view.constant(t)?.values.length === 1 && view.constant(t)!.values[0] === 1;
   const denominator = n.op_type === 'Reciprocal' ? a : n.op_type === 'Div' && one(a) ? b : undefined;
   const sum = made(denominator, 'Add');
   const exp = sum && made(sum.input!.find((t) => !one(t)), 'Exp');

@@ -20,7 +20,7 @@ const isFunction = (n: NodeProto) => !n.domain && FUNCTIONS.has(n.op_type ?? '')
  *   boolean attn_mask (true: attend) or a float one added, is_causal masking keys after the query
  *   (upper-left aligned; after past_key and past_value of P positions, which come before the new
  *   keys and values as present_key and present_value, query i sits at P + i). Masked scores get
- *   float32's lowest value (a float mask's −Inf too), and a query no key is left to attends to
+ *   float32's lowest value (a float mask's −Inf and lowest block their keys), and a query no key is left to attends to
  *   nothing (zeros, the opset-23 errata); softcap c > 0 caps the scaled scores to c·tanh(·/c) before the masks.
  * nonpad_kv_seqlen and the qk_matmul output are refused naming the node.
  * Also the older function op MeanVarianceNormalization (CoreML and Caffe converters), as its body:
@@ -85,9 +85,10 @@ function attention(em: Emitter, view: GraphView, n: NodeProto, fail: (what: stri
     if (type !== DataType.BOOL && !isFloatType(type)) fail(`attn_mask '${mask}' has ONNX type ${type}; the Attention op takes a boolean mask or a float one added to the scores`);
     if (type === DataType.BOOL) allowed.push(mask);
     else {
-      // A float mask's −Inf (torch's causal buffer) blocks its key; added as LOWEST (−Inf makes ∞ − ∞ in the walk).
+      // A float mask's −Inf (torch's causal buffer) and float32's lowest (torch.finfo.min, Hugging Face's padding)
+      // block their key, as in onnxruntime's kernel; added as LOWEST (−Inf makes ∞ − ∞ in the walk).
       terms.push(em.op('Clip', [mask, em.scalar(LOWEST)]));
-      allowed.push(em.compare('GreaterOrEqual', mask, em.scalar(LOWEST)));
+      allowed.push(em.compare('Greater', mask, em.scalar(LOWEST)));
     }
   }
   // After a past of P keys, query i sits at P + i (onnxruntime's kernel; upper-left without a past).

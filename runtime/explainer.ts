@@ -176,11 +176,12 @@ const KEEPS_SCALE = new Set(['Transpose', 'Identity', 'Cast', 'Resize', 'Upsampl
 /**
  * The image scale a float input has where the graph normalises it itself: every op reading its
  * values (past KEEPS_SCALE; Shape and Size read none) subtracts mean pixels (MATLAB's zerocenter and
- * zscore; also as an Add of their negatives, Keras' caffe mode, a Div by the deviations then a Sub,
- * x·a + b with mean −b/a, or a BatchNormalization's mean), multiplies by at most 2/255 in float32
- * or divides by 100 or more (Keras' Rescaling, 1/127.5 with an offset too): 'pixels'; subtracts
- * means of [0, 1] values: 'none' (for x·a + b only with a ≥ 1, 1/σ: torchvision's transform_input
- * re-scales normalised values by about 0.45). Undefined otherwise.
+ * zscore; also as an Add of their negatives, Keras' caffe mode, or as x·a + b with means −b/a and
+ * a = 1/σ at most 0.1: a Div by the deviations then a Sub, a BatchNormalization), multiplies by at
+ * most 2/255 in float32 or divides by 100 or more (Keras' Rescaling, 1/127.5 with an offset too):
+ * 'pixels'; subtracts means of [0, 1] values: 'none' (as x·a + b only with 1/σ at least 1:
+ * torchvision's transform_input re-scales normalised values by about 0.45, and a BatchNormalization
+ * fed normalised values has a variance near 1). Undefined otherwise.
  */
 function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undefined {
   const readers = (t: string): NodeProto[] => (view.consumers.get(t) ?? []).flatMap((n) => {
@@ -206,20 +207,22 @@ function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undef
     const mean = m.reduce((a, v) => a + v, 0) / m.length;
     return mean > 1.5 ? 'pixels' : mean > 0.05 && m.every((v) => v <= 1) ? 'none' : undefined;
   };
+  // x·a + b with −b/a the means: 1/σ of pixels (σ near 60) is small, of [0, 1] values (σ near 0.25) at least 1.
+  const affine = (means: number[] | undefined, a: number[]) => {
+    const kind = subtracted(means);
+    return (kind === 'pixels' && a.every((v) => v <= 0.1)) || (kind === 'none' && a.every((v) => v >= 1)) ? kind : undefined;
+  };
   const scale = (n: NodeProto): 'pixels' | 'none' | undefined => {
     if (n.domain) return undefined;
-    if (n.op_type === 'BatchNormalization') return subtracted(values(n.input?.[3]));
+    // A BatchNormalization as the normaliser: its mean and 1/√var (one fed normalised values has a variance near 1).
+    if (n.op_type === 'BatchNormalization') return affine(values(n.input?.[3]), (values(n.input?.[4]) ?? []).map((v) => 1 / Math.sqrt(v)));
     const c = ['Sub', 'Add', 'Mul', 'Div'].includes(n.op_type!) ? operand(n) : undefined;
     if (!c) return undefined;
     switch (n.op_type) {
       case 'Sub': return subtracted(values(n.input![1]));
       case 'Add': return subtracted(c.map((v) => -v));
-      case 'Mul': {
-        if (c.every((v) => v > 0 && v <= Math.fround(2 / 255))) return 'pixels';
-        const kind = c.every((v) => v > 0) ? subtracted(pairwise(next(n, 'Add'), c, (b, a) => -b / a)) : undefined;
-        return kind === 'none' && !c.every((v) => v >= 1) ? undefined : kind;
-      }
-      case 'Div': return c.every((v) => v >= 100) ? 'pixels' : c.every((v) => v > 0) ? subtracted(pairwise(next(n, 'Sub'), c, (s, d) => s * d)) : undefined;
+      case 'Mul': return c.every((v) => v > 0 && v <= Math.fround(2 / 255)) ? 'pixels' : c.every((v) => v > 0) ? affine(pairwise(next(n, 'Add'), c, (b, a) => -b / a), c) : undefined;
+      case 'Div': return c.every((v) => v >= 100) ? 'pixels' : c.every((v) => v > 0) ? affine(pairwise(next(n, 'Sub'), c, (s, d) => s * d), c.map((d) => 1 / d)) : undefined;
       default: return undefined;
     }
   };
@@ -725,7 +728,7 @@ export class Explainer {
     const written = producer && !explainSoftmax ? writtenSquash(this.view, producer) : undefined;
     if (written && (written.op !== 'Sigmoid' || logitsToo)) {
       const axes = written.axes;
-      return { output: chosen, from: written.logits, squash: `${written.op} written out`, classes: axes && ((rank) => axes.map((a) => (a < 0 ? a + rank : a))) };
+      return { output: chosen, from: written.logits, squash: written.op, classes: axes && ((rank) => axes.map((a) => (a < 0 ? a + rank : a))) };
     }
     // A Softmax between Transposes that undo each other (MATLAB's softmax over channels last): the logits before the first, in the output's layout.
     const inner = producer?.op_type === 'Transpose' ? copied(producer.input![0]) : undefined;

@@ -541,6 +541,21 @@ test('Grad-CAM without a layer on a head without pooling (VGG-like: Flatten → 
   }
 });
 
+// A squeeze-and-excitation block after the last convolution of a head without pooling: its pooling (torch's F.avg_pool2d
+// exports a Pad of no width before it) was taken for the classifier's, and the Pad's output, which only the gate reads, for the map.
+test('Grad-CAM without a layer passes over a squeeze-and-excitation gate\'s pooling (GlobalAveragePool, or a Pad of no width and an AveragePool over the map): the gated map', async () => {
+  for (const pooling of ['gap', 'pad-avgpool'] as const) {
+    const em = new Emitter(13, DataType.FLOAT, 'se');
+    const act = em.op('Relu', [em.op('Conv', ['x', em.constFloat(Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5), [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] })]);
+    const pooled = pooling === 'gap' ? em.op('GlobalAveragePool', [act]) : em.op('AveragePool', [em.op('Pad', [act, em.constInt([0, 0, 0, 0, 0, 0, 0, 0])])], { kernel_shape: [6, 6], pads: [0, 0, 0, 0], strides: [6, 6] });
+    const gate = em.op('Sigmoid', [em.op('Conv', [pooled, em.constFloat(Array.from({ length: 16 }, (_, i) => Math.cos(i)), [4, 4, 1, 1])], { kernel_shape: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1] })]);
+    const gated = em.mul(act, gate);
+    em.rename(em.op('Gemm', [em.op('Flatten', [gated]), em.constFloat(Array.from({ length: 144 * 3 }, (_, i) => Math.cos(i * 0.13)), [144, 3])]), 'y');
+    const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'se', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } }), { warn: () => {} });
+    assert.is(await ex.camLayer([3, 6, 6], { method: 'grad-cam' }), gated, pooling);
+  }
+});
+
 // A two-input model (an EEG branch and an ECG branch, each Conv → Relu → GlobalAveragePool, concatenated
 // into one head): the default layer was the last pooled map in graph order whatever input was explained,
 // so `--wrt eeg` drew the ECG branch's map (Garyneil/emotion_rt). It is now a map computed from the explained input.

@@ -122,6 +122,9 @@ test('a float image input the graph itself centres on mean pixels or scales by 1
     ['divided by σ, minus μ/σ on pixels', (em) => em.sub(em.div('x', em.constFloat([58.4, 57.1, 57.4], [1, 3, 1, 1])), em.constFloat([123.7 / 58.4, 116.3 / 57.1, 103.5 / 57.4], [1, 3, 1, 1])), 'pixels'],
     ['a BatchNormalization of mean pixels', (em) => em.op('BatchNormalization', ['x', em.constFloat([1, 1, 1], [3]), em.constFloat([0, 0, 0], [3]), em.constFloat([123.7, 116.3, 103.5], [3]), em.constFloat([3410, 3260, 3295], [3])], { epsilon: float(1e-5) }), 'pixels'],
     ['x·(1/σ) + (−μ/σ) on [0, 1] values', (em) => em.add(em.mul('x', em.constFloat([1 / 0.229, 1 / 0.224, 1 / 0.225], [1, 3, 1, 1])), em.constFloat([-0.485 / 0.229, -0.456 / 0.224, -0.406 / 0.225], [1, 3, 1, 1])), 'none'],
+    // A CNN whose first layer is a BatchNorm trained on normalised values (variance near 1), and an affine map of slope 2: no pixel normalisation.
+    ['a BatchNormalization of normalised values', (em) => em.op('BatchNormalization', ['x', em.constFloat([1, 1, 1], [3]), em.constFloat([0, 0, 0], [3]), em.constFloat([0.02, 0.107, 0.196], [3]), em.constFloat([1.1, 0.95, 1.02], [3])], { epsilon: float(1e-5) }), 'torchvision'],
+    ['x·2 − 5', (em) => em.add(em.mul('x', em.scalar(2)), em.scalar(-5)), 'torchvision'],
     // torchvision's transform_input (Inception v3, GoogLeNet) re-scales normalised values: x·(σ/0.5) + (μ − 0.5)/0.5.
     ['torchvision\'s transform_input', (em) => em.add(em.mul('x', em.constFloat([0.458, 0.448, 0.45], [1, 3, 1, 1])), em.constFloat([-0.03, -0.088, -0.188], [1, 3, 1, 1])), 'torchvision'],
     ['a convolution first', (em) => em.op('Conv', ['x', em.constFloat(new Array(27).fill(0.1), [1, 3, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1] }), 'torchvision'],

@@ -232,6 +232,25 @@ test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, t
   }
 });
 
+test('LRP through a squeeze-and-excitation gate over a ReLU6 signal (MobileNet\'s Clip(conv, 0, 6) · σ(…)): the signal takes all, as with the gate\'s values held constant', async () => {
+  const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
+  const input = [1.5, -0.5, 2];
+  const hidden = (em: Emitter, v: string) => em.op('Clip', [em.add(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat([0.1, -0.3, 0.2, 0.05], [4])), em.scalar(0), em.scalar(6)]);
+  const net = (gate: (em: Emitter, s: string) => string) => encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => {
+    const s = hidden(em, v);
+    return em.add(em.matmul(em.mul(s, gate(em, s)), em.constFloat(W2, [4, 2])), em.constFloat([-0.1, 0.2], [2]));
+  }).model);
+  const sigma = (em: Emitter, s: string) => em.op('Sigmoid', [em.mul(em.reduceMean(s, [2], true), em.scalar(0.7))]);
+  const h = [0, 1, 2, 3].map((j) => Math.min(6, Math.max(0, input.reduce((a, xi, i) => a + xi * W1[i * 4 + j], [0.1, -0.3, 0.2, 0.05][j]))));
+  const g = 1 / (1 + Math.exp(-0.7 * (h.reduce((a, b) => a + b, 0) / 4)));
+  for (const method of ['lrp-epsilon', 'lrp-zplus']) {
+    const lrp = async (bytes: Uint8Array) => Array.from((await (await Explainer.load(bytes)).attribute({ data: Float32Array.from(input), dims: [1, 1, 3] }, { method, target: [[0, 1]], epsilon: 1e-9 })).attributions.data);
+    const [want, got] = [await lrp(net((em) => em.scalar(g))), await lrp(net(sigma))];
+    assert.ok(near(got, want, 1e-5), `${method}: ${got} vs the gate held constant ${want}`);
+  }
+});
+
 test('LRP-ε through onnxruntime\'s BiasGelu and FastGelu with a bias: the bias is the MatMul\'s, in its z, as with Add then Gelu', async () => {
   const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
   const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]

@@ -100,6 +100,8 @@ const cases: [string, Form][] = [
   ['3-D, causal, softcap 0.8', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1), { name: 'softcap', type: AttrType.FLOAT, f: 0.8 }] }],
   // The opset-23 errata: a query the masks leave no key attends to nothing (zeros), not to every key alike.
   ['3-D, causal, a boolean mask that blocks every key of query 0 and, with the causal mask, of query 1', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2), int('is_causal', 1)], mask: { ...boolMask, raw_data: Uint8Array.from([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1]) } }],
+  // Hugging Face's padding mask of torch.finfo(float32).min, which onnxruntime's kernel blocks as it does −Inf: query 0 attends to nothing.
+  ['3-D with a float mask of float32\'s lowest over every key of query 0', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [S, S], Array.from({ length: S * S }, (_, i) => (i < S || i % S === 3 ? -3.4028234663852886e38 : 0)), DataType.FLOAT) }],
   // torch's registered causal buffer, triu(full(−inf), 1), as the float attn_mask.
   ['3-D with a float mask of 0 and −Inf', { attention: [int('q_num_heads', 4), int('kv_num_heads', 2)], mask: makeTensor('mask', [S, S], Array.from({ length: S * S }, (_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)), DataType.FLOAT) }],
   ['4-D grouped-query heads whose shapes the graph does not declare (the group read at run time)', { attention: [], fourD: true, undeclared: true }],

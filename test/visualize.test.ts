@@ -250,6 +250,12 @@ test('figure captions give probabilities: of a LogSoftmax output, exp of its val
     const pred = p.indexOf(Math.max(...p));
     return `row ${row}: target 0 (p ${p[0].toFixed(2)}) pred ${pred} (p ${p[pred].toFixed(2)})`;
   }));
+  // The same LogSoftmax written out (z − ReduceLogSumExp(z)) gives the same captions.
+  const written = await Explainer.load(encodeModel(tinyGraph(['N', 3], 13, (em, v) => {
+    const z = em.op('Gemm', [v, em.constFloat([0.5, -1, 2, 1.5, 0.25, -0.75, 1, 0, -1], [3, 3])]);
+    return em.sub(z, em.op('ReduceLogSumExp', [z], { axes: [1], keepdims: 1 }));
+  }).model));
+  assert.equal(await captions(written, await written.attribute(x, { target: 0 }), { target: 0 }, [3]), await captions(lsEx, r, { target: 0 }, [3]));
   // A contrast is named after the target: the map is of their difference, of the logits behind the LogSoftmax on the CLI's row lines.
   const versus = await captions(lsEx, await lsEx.attribute(x, { target: 0, contrast: 2 }), { target: 0, contrast: 2 }, [3]);
   assert.ok(versus.every((c, row) => c.startsWith(`row ${row}: target 0 rather than 2 (p `)), versus.join('\n'));

@@ -42,4 +42,18 @@ test('a sum of exp over the batch too (exp(z)/Σ exp(z) over every axis) is no r
   assert.is(ex.resolveOutput(undefined).from, 'y');
 });
 
+test('near misses are explained as they are, or through what they do compute: a max over other axes than the sum\'s is part of the logits; a sigmoid whose one broadcasts the logits wider is none', async () => {
+  // z [N, 3, 2]: exp(z − max over axis 2) / Σ over axis 1 is a softmax over axis 1 of z − max₂ z, which depends on the max.
+  let shifted = '';
+  const otherMax = await Explainer.load(tinyModel([4], 13, (em, v) => {
+    const z = em.reshape(em.matmul(v, em.constFloat(W1.slice(0, 24), [4, 6])), [0, 3, 2]);
+    shifted = em.sub(z, em.reduce('ReduceMax', z, [2]));
+    const e = em.op('Exp', [shifted]);
+    return em.div(e, em.reduceSum(e, [1]));
+  }));
+  assert.is(otherMax.resolveOutput(undefined).from, shifted);
+  const wider = await Explainer.load(tinyModel([4], 13, (em, v) => em.op('Reciprocal', [em.add(em.constFloat([1, 1, 1, 1, 1], [1, 5]), em.op('Exp', [em.neg(em.matmul(v, em.constFloat([0.5, -1, 2, 1.5], [4, 1])))]))])));
+  assert.is(wider.resolveOutput(undefined, false, 'lrp-epsilon').from, 'y');
+});
+
 test.run();

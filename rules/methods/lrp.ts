@@ -131,26 +131,36 @@ function isGate(view: GraphView, t: string): boolean {
 }
 
 /**
- * A clip of an activation to [0, b] for a constant b > 0: Clip(u, 0, b) (bounds as inputs from opset 11,
- * attributes before), Min(Relu(u), b), Min(Max(u, 0), b) or Max(Min(u, b), 0).
+ * A hard sigmoid written out: an activation shifted by a constant, clipped to [0, b] for a constant
+ * b > 0 — Clip(u + c, 0, b) (bounds as inputs from opset 11, attributes before), Min(Relu(u + c), b),
+ * Min(Max(u + c, 0), b) or Max(Min(u + c, b), 0). Not a ReLU6 of an activation (MobileNet's
+ * Clip(conv, 0, 6)), which is the signal a squeeze-and-excitation gate multiplies.
  */
 function clipsToGate(view: GraphView, node: NodeProto): boolean {
+  const shifted = (t: string | undefined) => {
+    const n = t ? view.producer.get(t) : undefined;
+    return !!n && !n.domain && (n.op_type === 'Add' || n.op_type === 'Sub') && n.input!.some((i) => view.constant(i)?.values.length === 1);
+  };
   if (node.op_type === 'Clip') {
     const bound = (name: string, i: number) => (node.input![i] ? view.constant(node.input![i])?.values : hasAttr(node, name) ? [attrFloat(node, name, 0)] : undefined);
     const [lo, hi] = [bound('min', 1), bound('max', 2)];
-    return lo?.length === 1 && lo[0] === 0 && hi?.length === 1 && hi[0] > 0 && Number.isFinite(hi[0]);
+    return lo?.length === 1 && lo[0] === 0 && hi?.length === 1 && hi[0] > 0 && Number.isFinite(hi[0]) && shifted(node.input![0]);
   }
   // The one activation operand of a two-operand Min or Max with a constant c, and c.
   const bounded = (n: NodeProto | undefined, op: string) => {
     if (n?.op_type !== op || n.domain || n.input?.length !== 2) return undefined;
     const k = n.input.findIndex((t) => view.constant(t)?.values.length === 1);
-    return k < 0 ? undefined : { c: view.constant(n.input[k])!.values[0], u: view.producer.get(n.input[1 - k]) };
+    return k < 0 ? undefined : { c: view.constant(n.input[k])!.values[0], u: n.input[1 - k] };
   };
   const upper = bounded(node, 'Min');
-  if (upper) return upper.c > 0 && Number.isFinite(upper.c) && (upper.u?.op_type === 'Relu' || bounded(upper.u, 'Max')?.c === 0);
+  if (upper) {
+    const below = view.producer.get(upper.u);
+    const u = below?.op_type === 'Relu' ? below.input![0] : bounded(below, 'Max')?.c === 0 ? bounded(below, 'Max')!.u : undefined;
+    return upper.c > 0 && Number.isFinite(upper.c) && shifted(u);
+  }
   const lower = bounded(node, 'Max');
-  const inner = lower?.c === 0 ? bounded(lower.u, 'Min') : undefined;
-  return !!inner && inner.c > 0 && Number.isFinite(inner.c);
+  const inner = lower?.c === 0 ? bounded(view.producer.get(lower.u), 'Min') : undefined;
+  return !!inner && inner.c > 0 && Number.isFinite(inner.c) && shifted(inner.u);
 }
 
 /**
