@@ -280,12 +280,13 @@ function drawnValues(view: GraphView): { drawn: NodeProto[]; random: Set<string>
  * explained tensor to its input. A Sigmoid (LRP starts at its logits) has none: the seed is centred
  * over the row, as on the Sigmoid's output for the other methods.
  */
-function classAxes(n: NodeProto, opset: number, shift: number, perm?: number[]): (rank: number) => number[] {
+function classAxes(view: GraphView, n: NodeProto, shift: number, perm?: number[]): (rank: number) => number[] {
   return (rank) => {
     const r = rank - shift;
-    const axis = attrInt(n, 'axis', opset >= 13 ? -1 : 1);
+    const axis = attrInt(n, 'axis', view.opset >= 13 ? -1 : 1);
     const first = axis < 0 ? axis + r : axis;
-    const own = opset >= 13 ? [first] : Array.from({ length: r - first }, (_, k) => first + k);
+    if (!(first >= 0 && first < r)) throw new ExplainError(`${view.label}: ${view.nodeLabel(n)}: axis ${axis} is out of range for rank ${r}`);
+    const own = view.opset >= 13 ? [first] : Array.from({ length: r - first }, (_, k) => first + k);
     return own.map((a) => (perm ? perm[a] : a) + shift);
   };
 }
@@ -722,7 +723,7 @@ export class Explainer {
     const logitsToo = !!method && !!methods[method]?.seedsLogit;
     const isSoftmax = (n: NodeProto | undefined) => n?.op_type === 'Softmax' || n?.op_type === 'LogSoftmax' || (logitsToo && isSigmoid(n));
     const softmax = (n: NodeProto | undefined) => isSoftmax(n) && !explainSoftmax;
-    const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: isSigmoid(n) ? undefined : classAxes(n, this.view.opset, shift, perm) });
+    const squashed = (n: NodeProto, from: string, shift = 0, perm?: number[]): ExplainedTensor => ({ output: chosen, from, squash: n.op_type!, classes: isSigmoid(n) ? undefined : classAxes(this.view, n, shift, perm) });
     if (softmax(producer)) return squashed(producer!, producer!.input![0]);
     // The same heads written out in element-wise ops (hand-written torch modules).
     const written = producer && !explainSoftmax ? writtenSquash(this.view, producer) : undefined;

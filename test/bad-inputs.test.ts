@@ -301,6 +301,12 @@ test('attributes that only a run would trip on: a Softmax axis out of range, Red
   softmax.attribute = [{ name: 'axis', type: 2, i: -(2 ** 53) }];
   fs.writeFileSync(at('softmax-axis.onnx'), encodeModel(m));
   await cliFails(['attribute', at('softmax-axis.onnx'), '--input', path.join(path.dirname(transformer.model), 'input.npy'), '--method', 'deeplift', '--out', at('never.npy')], /Softmax, opset \d+\): axis -9007199254740992 is out of range for rank 3/);
+  // A final Softmax whose input's shape only the probe knows (behind a Resize): read when its classes are (fuzz seed 2855: exit 2, 'Invalid array length').
+  const resized = path.resolve(__dirname, '../../models/exporters/torch_resize_op10');
+  const mr = decodeModel(fs.readFileSync(path.join(resized, 'model.onnx')));
+  mr.graph!.node!.find((n) => n.op_type === 'Softmax')!.attribute = [{ name: 'axis', type: 2, i: -(2 ** 53) }];
+  fs.writeFileSync(at('final-softmax-axis.onnx'), encodeModel(mr));
+  await cliFails(['attribute', at('final-softmax-axis.onnx'), '--input', path.join(resized, 'input.npy'), '--method', 'deeplift-shap', '--out', at('never.npy')], /Softmax, opset 10\): axis -9007199254740992 is out of range for rank 2/);
   const t13 = loadFixture('transformer_op13');
   const m13 = decodeModel(fs.readFileSync(t13.model));
   const mean = m13.graph!.node!.find((n) => n.name === '/body/ReduceMean')!;
