@@ -362,15 +362,16 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
   const same = (a: number[] | undefined, b: number[]) => a?.join() === b.join();
   const [a, b] = n.input ?? [];
   if (n.domain) return undefined;
+  // z − max z over the same axes is the logits shifted per softmax (the spec's function bodies): z is; a max over others is part of the logits.
+  const unshifted = (t: string, axes: number[]) => {
+    const shifted = made(t, 'Sub');
+    const max = made(shifted?.input![1], 'ReduceMax');
+    return max && max.input![0] === shifted!.input![0] && same(rowAxes(max), axes) ? shifted!.input![0] : t;
+  };
   if (n.op_type === 'Div' && made(a, 'Exp')) {
     const sum = made(b, 'ReduceSum');
     const axes = sum?.input![0] === a ? rowAxes(sum) : undefined;
-    if (!axes) return undefined;
-    const z = made(a, 'Exp')!.input![0];
-    const shifted = made(z, 'Sub');
-    const max = made(shifted?.input![1], 'ReduceMax');
-    // z − max z over the same axes is the logits shifted per softmax; a max over others is part of the logits.
-    return { op: 'Softmax', logits: max && max.input![0] === shifted!.input![0] && same(rowAxes(max), axes) ? shifted!.input![0] : z, axes };
+    return axes && { op: 'Softmax', logits: unshifted(made(a, 'Exp')!.input![0], axes), axes };
   }
   if (n.op_type === 'Sub') {
     const lse = made(b, 'ReduceLogSumExp');
@@ -378,7 +379,7 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
     const sum = made(log?.input![0], 'ReduceSum');
     const exp = made(sum?.input![0], 'Exp');
     const axes = lse?.input![0] === a ? rowAxes(lse) : exp?.input![0] === a ? rowAxes(sum) : undefined;
-    return axes && { op: 'LogSoftmax', logits: a!, axes };
+    return axes && { op: 'LogSoftmax', logits: unshifted(a!, axes), axes };
   }
   // A scalar one (a ones tensor could broadcast the logits to a larger shape).
   const one = (t: string | undefined) => !!t && view.constant(t)?.values.length === 1 && view.constant(t)!.values[0] === 1;

@@ -232,6 +232,29 @@ test('LRP through hard-swish written out, x·Clip(x + 3, 0, 6)/6 (paddle2onnx, t
   }
 });
 
+test('LRP through smooth activations written out — σ as 1/(1 + e^−x) by Div or Reciprocal, softplus as log(1 + eˣ), tanh as 2σ(2x) − 1 — passes relevance as their ops do (the added constants took a share: from 0 to 4.2 times f(x) conserved)', async () => {
+  const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
+  const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]
+  const input = [1.5, -0.5, 2, -1, 0.25, 0.75];
+  const net = (middle: (em: Emitter, h: string) => string) => encodeModel(tinyGraph(['N', 1, 3], 13, (em, v) => {
+    const h = em.add(em.matmul(v, em.constFloat(W1, [3, 4])), em.constFloat([0.1, -0.3, 0.2, 0.05], [4]));
+    return em.add(em.matmul(middle(em, h), em.constFloat(W2, [4, 2])), em.constFloat([-0.1, 0.2], [2]));
+  }).model);
+  const lrp = async (bytes: Uint8Array, method: string) => Array.from((await (await Explainer.load(bytes)).attribute({ data: Float32Array.from(input), dims: [2, 1, 3] }, { method, target: [[0, 1], [0, 0]], epsilon: 1e-9 })).attributions.data);
+  const written: [string, (em: Emitter, h: string) => string, (em: Emitter, h: string) => string][] = [
+    ['σ as 1/(1 + e^−x)', (em, h) => em.op('Sigmoid', [h]), (em, h) => em.div(em.scalar(1), em.add(em.scalar(1), em.op('Exp', [em.neg(h)])))],
+    ['σ as Reciprocal(e^−x + 1)', (em, h) => em.op('Sigmoid', [h]), (em, h) => em.op('Reciprocal', [em.add(em.op('Exp', [em.neg(h)]), em.scalar(1))])],
+    ['softplus as log(1 + eˣ)', (em, h) => em.op('Softplus', [h]), (em, h) => em.op('Log', [em.add(em.scalar(1), em.op('Exp', [h]))])],
+    ['tanh as 2σ(2x) − 1', (em, h) => em.op('Tanh', [h]), (em, h) => em.sub(em.mul(em.scalar(2), em.op('Sigmoid', [em.mul(h, em.scalar(2))])), em.scalar(1))],
+  ];
+  for (const method of ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus']) {
+    for (const [form, op, out] of written) {
+      const [want, got] = [await lrp(net(op), method), await lrp(net(out), method)];
+      assert.ok(near(got, want, 1e-4), `${method} ${form}: ${got} vs the op ${want}`);
+    }
+  }
+});
+
 test('LRP through a squeeze-and-excitation gate over a ReLU6 signal (MobileNet\'s Clip(conv, 0, 6) · σ(…)): the signal takes all, as with the gate\'s values held constant', async () => {
   const W1 = [0.4, -1, 0.3, 0.8, -0.6, 0.2, 0.5, -0.2, 0.7, 0.1, -0.4, 0.9]; // [3, 4]
   const W2 = [0.6, -0.5, -0.3, 0.8, 0.2, 0.4, -0.7, 0.1]; // [4, 2]

@@ -17,6 +17,7 @@ const heads: [string, 'Softmax' | 'LogSoftmax' | 'Sigmoid', (em: Emitter, z: str
   ['exp(z − max z)/Σ (the spec\'s Softmax-13 body)', 'Softmax', (em, z) => { const [e, s] = sumExp(em, em.sub(z, em.reduce('ReduceMax', z, [1]))); return em.div(e, s); }],
   ['z − ReduceLogSumExp(z)', 'LogSoftmax', (em, z) => em.sub(z, em.op('ReduceLogSumExp', [z], { axes: [1], keepdims: 1 }))],
   ['z − log Σ exp(z)', 'LogSoftmax', (em, z) => em.sub(z, em.op('Log', [sumExp(em, z)[1]]))],
+  ['(z − max z) − log Σ exp(z − max z) (the spec\'s LogSoftmax-13 body)', 'LogSoftmax', (em, z) => { const a = em.sub(z, em.reduce('ReduceMax', z, [1])); return em.sub(a, em.op('Log', [sumExp(em, a)[1]])); }],
   ['Reciprocal(1 + exp(−z))', 'Sigmoid', (em, z) => em.op('Reciprocal', [em.add(em.scalar(1), em.op('Exp', [em.neg(z)]))])],
   ['1/(1 + exp(−z))', 'Sigmoid', (em, z) => em.div(em.scalar(1), em.add(em.op('Exp', [em.neg(z)]), em.scalar(1)))],
 ];

@@ -30,13 +30,35 @@ function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
     && (view.consumers.get(x) ?? []).length === 1 && ctx.shape(x).join() === ctx.shape(node.output![0]).join();
 }
 
-/** Add and Sub: a bias (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole layer; any other is a layer of the ε rule. */
+/**
+ * Add and Sub: a bias (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole
+ * layer, and a step of an element-wise function written out (shiftsFunction) to its activation; any
+ * other is a layer of the ε rule.
+ */
 function additiveRule(entry: RuleEntry): BackwardRule {
   const epsilon = epsilonRule(entry);
   return {
     broadcastInputs: entry.rule.broadcastInputs,
-    backward: (ctx, R) => (isBiasAdd(ctx, ctx.node) ? passThrough : epsilon).backward(ctx, R),
+    backward: (ctx, R) => (isBiasAdd(ctx, ctx.node) || shiftsFunction(ctx.view, ctx.node) ? passThrough : epsilon).backward(ctx, R),
   };
+}
+
+/** Smooth element-wise functions whose written-out forms add constants to them: σ, softplus, ELU, tanh as 2σ(2x) − 1. */
+const SMOOTH = new Set(['Exp', 'Sigmoid', 'Tanh', 'Erf', 'Log', 'Softplus', 'Reciprocal']);
+
+/**
+ * An Add or Sub of a scalar constant to a smooth function's value, past scalings by constants
+ * (log(1 + eˣ), eˣ − 1, 2σ(2x) − 1): a step of one element-wise function, which relevance passes
+ * as it passes the function's op, not a layer whose constant takes a share.
+ */
+function shiftsFunction(view: GraphView, node: NodeProto): boolean {
+  const scalar = (t: string) => view.constant(t)?.values.length === 1;
+  const k = node.input!.length === 2 ? node.input!.findIndex(scalar) : -1;
+  if (k < 0 || scalar(node.input![1 - k])) return false;
+  let p = view.producer.get(node.input![1 - k]);
+  const scaling = (n: NodeProto) => n.op_type === 'Neg' || (n.op_type === 'Mul' && n.input!.some(scalar)) || (n.op_type === 'Div' && scalar(n.input![1]));
+  while (p && !p.domain && scaling(p)) p = view.producer.get(p.input!.find((t) => !scalar(t))!);
+  return !!p && !p.domain && SMOOTH.has(p.op_type!);
 }
 
 /**
@@ -74,6 +96,8 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
     broadcastInputs: rule.broadcastInputs,
     backward(ctx, [R]) {
       const { em, node } = ctx;
+      // c / u for a constant c is an element-wise function of u (a sigmoid written 1/(1 + e^−x)): the relevance passes to u.
+      if (opType === 'Div' && !ctx.needsGrad(0) && ctx.needsGrad(1) && !ctx.valueDependent(node.input![0])) return passThrough.backward(ctx, [R]);
       const z = (category === 'weighted' && biasAddAfter(ctx, node)) || node.output![0];
       const s = em.div(R!, stabilize(em, z, ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
