@@ -43,6 +43,14 @@ test('a sum of exp over the batch too (exp(z)/Σ exp(z) over every axis) is no r
   assert.is(ex.resolveOutput(undefined).from, 'y');
 });
 
+test('LRP of a softmax written out stably, explained at its probabilities (--explain-softmax), or inside a network: z − max z passes the relevance to z, as exp(z)/Σ exp(z) does (the zero at the maximum left its class none)', async () => {
+  const [plain, stable] = [heads[0][2], heads[1][2]];
+  for (const method of ['lrp-epsilon', 'lrp-zplus']) {
+    const [want, got] = [await explain(plain, method, { explainSoftmax: true }), await explain(stable, method, { explainSoftmax: true })];
+    assert.ok(relL2(got, want) < 1e-5 && want.some((v) => v !== 0), `${method}: rel L2 ${relL2(got, want)}`);
+  }
+});
+
 test('near misses are explained as they are, or through what they do compute: a max over other axes than the sum\'s is part of the logits; a sigmoid whose one broadcasts the logits wider is none', async () => {
   // z [N, 3, 2]: exp(z − max over axis 2) / Σ over axis 1 is a softmax over axis 1 of z − max₂ z, which depends on the max.
   let shifted = '';

@@ -39,7 +39,13 @@ function additiveRule(entry: RuleEntry): BackwardRule {
   const epsilon = epsilonRule(entry);
   return {
     broadcastInputs: entry.rule.broadcastInputs,
-    backward: (ctx, R) => (isBiasAdd(ctx, ctx.node) || shiftsFunction(ctx.view, ctx.node) ? passThrough : epsilon).backward(ctx, R),
+    backward: (ctx, R) => {
+      // z − max z (a softmax written out stably) shifts z by what does not change the softmax: z keeps the relevance
+      // (as a share of z − max z, whose zero at the maximum left none to its class).
+      const max = ctx.node.op_type === 'Sub' ? ctx.view.producer.get(ctx.node.input![1]) : undefined;
+      if (max?.op_type === 'ReduceMax' && !max.domain && max.input![0] === ctx.node.input![0]) return [R[0], null];
+      return (isBiasAdd(ctx, ctx.node) || shiftsFunction(ctx.view, ctx.node) ? passThrough : epsilon).backward(ctx, R);
+    },
   };
 }
 
