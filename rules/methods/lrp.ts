@@ -49,6 +49,9 @@ function additiveRule(entry: RuleEntry): BackwardRule {
   };
 }
 
+/** Whether `t` is a constant of one value. */
+const scalarConstant = (view: GraphView, t: string | undefined) => !!t && view.constant(t)?.values.length === 1;
+
 /** Smooth element-wise functions whose written-out forms add constants to them: σ, softplus, ELU, tanh as 2σ(2x) − 1. */
 const SMOOTH = new Set(['Exp', 'Sigmoid', 'Tanh', 'Erf', 'Log', 'Softplus', 'Reciprocal']);
 
@@ -58,7 +61,7 @@ const SMOOTH = new Set(['Exp', 'Sigmoid', 'Tanh', 'Erf', 'Log', 'Softplus', 'Rec
  * as it passes the function's op, not a layer whose constant takes a share.
  */
 function shiftsFunction(view: GraphView, node: NodeProto): boolean {
-  const scalar = (t: string) => view.constant(t)?.values.length === 1;
+  const scalar = (t: string) => scalarConstant(view, t);
   const k = node.input!.length === 2 ? node.input!.findIndex(scalar) : -1;
   if (k < 0 || scalar(node.input![1 - k])) return false;
   let p = view.producer.get(node.input![1 - k]);
@@ -139,10 +142,10 @@ function isReciprocal(ctx: RuleContext, t: string): boolean {
 const MOVES_GATE = new Set(['Split', 'Slice', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile', 'Transpose', 'Identity', 'Cast']);
 
 /**
- * A gate: a Sigmoid or HardSigmoid output, a clip to [0, b] (hard-swish written out, x · Clip(x + 3, 0, 6) / 6,
- * as paddle2onnx and tf2onnx's Relu6 write it, or with Min and Max or Relu), a gate scaled by a positive
- * constant, moved or a part of one (the gates of an unrolled cell, activated as one block), or one minus a
- * gate (GRU's 1 − z).
+ * A gate: a Sigmoid or HardSigmoid output, a hard sigmoid written out (clipsToGate: hard-swish's
+ * x · Clip(x + 3, 0, 6) / 6 as paddle2onnx and tf2onnx write it), a gate scaled by a positive constant,
+ * moved or a part of one (the gates of an unrolled cell, activated as one block), or one minus a gate
+ * (GRU's 1 − z).
  */
 function isGate(view: GraphView, t: string): boolean {
   const node = view.producer.get(t);
@@ -169,7 +172,7 @@ function isGate(view: GraphView, t: string): boolean {
 function clipsToGate(view: GraphView, node: NodeProto): boolean {
   const shifted = (t: string | undefined) => {
     const n = t ? view.producer.get(t) : undefined;
-    return !!n && !n.domain && (n.op_type === 'Add' || n.op_type === 'Sub') && n.input!.some((i) => view.constant(i)?.values.length === 1);
+    return !!n && !n.domain && (n.op_type === 'Add' || n.op_type === 'Sub') && n.input!.some((i) => scalarConstant(view, i));
   };
   if (node.op_type === 'Clip') {
     const bound = (name: string, i: number) => (node.input![i] ? view.constant(node.input![i])?.values : hasAttr(node, name) ? [attrFloat(node, name, 0)] : undefined);
@@ -179,7 +182,7 @@ function clipsToGate(view: GraphView, node: NodeProto): boolean {
   // The one activation operand of a two-operand Min or Max with a constant c, and c.
   const bounded = (n: NodeProto | undefined, op: string) => {
     if (n?.op_type !== op || n.domain || n.input?.length !== 2) return undefined;
-    const k = n.input.findIndex((t) => view.constant(t)?.values.length === 1);
+    const k = n.input.findIndex((t) => scalarConstant(view, t));
     return k < 0 ? undefined : { c: view.constant(n.input[k])!.values[0], u: n.input[1 - k] };
   };
   const upper = bounded(node, 'Min');
