@@ -120,9 +120,12 @@ export function defaultCamLayer(view: GraphView, facts: TensorFacts, batchDynami
   const last = (test: (n: NodeProto) => boolean) => nodes.length - 1 - [...nodes].reverse().findIndex(test);
   const conv = last((n) => (n.op_type === 'Conv' || n.op_type === 'ConvTranspose') && map(n.output![0]) && !readValueByValue(n.output![0]));
   // A classifier's global pooling after it reads the map its head sees (ConvNeXt's last stage, an EfficientNet's SiLU).
-  const pooledMap = (n: NodeProto) => globalPoolMap(view, facts, n, true);
-  const pool = last((n) => !!pooledMap(n) && map(pooledMap(n)!) && !normalisationStatistic(view, facts, n) && !gatePooling(view, n, pooledMap(n)!));
-  if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: pooledMap(nodes[pool])!, source: 'the feature map the global pooling reads' };
+  const pooled = (n: NodeProto) => {
+    const m = globalPoolMap(view, facts, n, true);
+    return m && map(m) && !normalisationStatistic(view, facts, n) && !gatePooling(view, n, m) ? m : undefined;
+  };
+  const pool = last((n) => !!pooled(n));
+  if (pool < nodes.length && (pool > conv || conv === nodes.length)) return { layer: pooled(nodes[pool])!, source: 'the feature map the global pooling reads' };
   if (conv >= nodes.length) return undefined;
   const gated = gatedMap(view, facts, nodes[conv].output![0]);
   let layer = gated && map(gated) ? gated : nodes[conv].output![0];

@@ -382,7 +382,10 @@ export function writtenSquash(view: GraphView, n: NodeProto): WrittenSquash | un
     return axes && { op: 'LogSoftmax', logits: unshifted(a!, axes), axes };
   }
   // A scalar one (a ones tensor could broadcast the logits to a larger shape).
-  const one = (t: string | undefined) => !!t && view.constant(t)?.values.length === 1 && view.constant(t)!.values[0] === 1;
+  const one = (t: string | undefined) => {
+    const v = t ? view.constant(t)?.values : undefined;
+    return v?.length === 1 && v[0] === 1;
+  };
   const denominator = n.op_type === 'Reciprocal' ? a : n.op_type === 'Div' && one(a) ? b : undefined;
   const sum = made(denominator, 'Add');
   const exp = sum && made(sum.input!.find((t) => !one(t)), 'Exp');
@@ -528,7 +531,7 @@ function shapeBuilt(view: GraphView, node: NodeProto, limit: number): Constant |
 }
 
 /** An element-wise function of operands that each hold one value or as many as the largest (shape vectors). */
-function elementwise(ins: Constant[], f: (values: number[]) => number): Constant | undefined {
+export function elementwise(ins: Constant[], f: (values: number[]) => number): Constant | undefined {
   const widest = ins.reduce((a, v) => (v.values.length > a.values.length ? v : a));
   if (ins.some((v) => v.values.length !== 1 && v.values.length !== widest.values.length)) return undefined;
   return { dims: widest.dims, values: widest.values.map((_, k) => f(ins.map((v) => v.values[v.values.length === 1 ? 0 : k]))) };

@@ -7,7 +7,7 @@ import { mapMethods } from '../rewriter/maps';
 import { ExplainError, shortList } from '../rewriter/errors';
 import { misappliedOption } from './method-options';
 import { checkKnown } from './known-options';
-import { GraphView, holdsRows, isSigmoid, producerPastCopies, producerPastViews, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped, writtenSquash } from '../rewriter/graph-view';
+import { elementwise, GraphView, holdsRows, isSigmoid, producerPastCopies, producerPastViews, rowsText, TensorFacts, throughCasts, valueDescendants, valueShaped, writtenSquash } from '../rewriter/graph-view';
 import { normalizeOneHotWeights } from '../rewriter/canonize';
 import { inlineConstantIfs } from '../rewriter/inline-if';
 import { unrollRecurrent } from '../rewriter/recurrent/unroll';
@@ -201,7 +201,7 @@ function inGraphScale(view: GraphView, input: string): 'pixels' | 'none' | undef
     return after.length === 1 && after[0].op_type === op ? operand(after[0]) : undefined;
   };
   const pairwise = (a: number[] | undefined, b: number[], f: (x: number, y: number) => number) =>
-    a && (a.length === b.length || a.length === 1 || b.length === 1) ? Array.from({ length: Math.max(a.length, b.length) }, (_, i) => f(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i])) : undefined;
+    a && elementwise([a, b].map((values) => ({ dims: [values.length], values })), ([x, y]) => f(x, y))?.values;
   const subtracted = (m: number[] | undefined): 'pixels' | 'none' | undefined => {
     if (!m?.length || !m.every((v) => v >= 0 && v <= 255)) return undefined;
     const mean = m.reduce((a, v) => a + v, 0) / m.length;
