@@ -530,7 +530,7 @@ export class Explainer {
     if (!p) {
       p = (async () => {
         this.validate([1, ...rowDims]);
-        let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis), this.label);
+        let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis, rowDims), this.label);
         const batch = fixedBatch(view.graph, specs);
         if (batch > 1) {
           // Everything below probes one row: a model that fixes a larger batch is batch-freed first,
