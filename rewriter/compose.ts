@@ -32,7 +32,8 @@ export interface Composed {
 export const RESIDUAL = 'residual';
 const CLASSIFIER_PREFIX = 'classifier/';
 
-function soleFloatInput(view: GraphView, role: string): ValueInfoProto {
+/** The model's one float input, or an error naming its inputs (and, for a generator, how to hold the others). */
+export function soleFloatInput(view: GraphView, role: string): ValueInfoProto {
   const vi = view.inputs[0];
   if (view.inputs.length !== 1 || !isFloatType(vi.type?.tensor_type?.elem_type)) {
     const hold = role === 'generator' && view.inputs.length > 1 ? ` (a conditional generator's other inputs are held with --generator-feed NAME=FILE; API: generatorFeeds)` : '';

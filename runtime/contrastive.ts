@@ -1,6 +1,6 @@
 import { checkKnown } from './known-options';
 import { ADAM_DEFAULTS } from './drivers/adam-loop';
-import { compose, RESIDUAL } from '../rewriter/compose';
+import { compose, RESIDUAL, soleFloatInput } from '../rewriter/compose';
 import { buildConstrained, buildReconstruction, constrainedNames, reconstructionNames } from '../rewriter/contrast-graphs';
 import { ExplainError } from '../rewriter/errors';
 import { GraphView } from '../rewriter/graph-view';
@@ -11,6 +11,7 @@ import { Explainer, ExplainerOptions, LOAD_KEYS, modelBytes, modelLabel, ModelIn
 import { HeldValue, holdInputs } from '../rewriter/held-inputs';
 import { probeFacts } from './probe';
 import { fromNdarray } from './tensors';
+import { checkedDims } from './inputs';
 import { requireFinite } from './finite';
 import { checkSeed } from './random';
 
@@ -47,6 +48,9 @@ export interface ContrastLoadOptions extends ExplainerOptions {
    */
   generatorFeeds?: Record<string, TensorInput>;
 }
+
+/** An option's value as given: a string quoted, so that '3' does not read as the number 3. */
+const shown = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 const DEFAULTS: Omit<SearchOptions, 'progress'> = {
   starts: 8, reconstructionSteps: 300, lr: ADAM_DEFAULTS.lr, seed: 0, tolerance: 1e-3, maxOuter: 40, innerSteps: 40, penalty: 1, retries: 3,
@@ -96,19 +100,25 @@ export class ContrastiveExplainer {
     const o: SearchOptions = { ...DEFAULTS, ...definedOnly(options) };
     checkSeed('contrast', o.seed);
     for (const [name, v] of [['lr', o.lr], ['tolerance', o.tolerance], ['penalty', o.penalty]] as const) {
-      if (!(Number.isFinite(v) && v > 0)) throw new ExplainError(`contrast: ${name} ${v} must be a finite number > 0`);
+      if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ExplainError(`contrast: ${name} ${shown(v)} must be a finite number > 0`);
+    }
+    // The CLI's --starts, --steps, --max-outer, --inner (positive) and --retries (from 0).
+    for (const [name, v, least] of [['starts', o.starts, 1], ['reconstructionSteps', o.reconstructionSteps, 1], ['maxOuter', o.maxOuter, 1], ['innerSteps', o.innerSteps, 1], ['retries', o.retries, 0]] as const) {
+      if (!(Number.isSafeInteger(v) && v >= least)) throw new ExplainError(`contrast: ${name} ${shown(v)} must be an integer ≥ ${least}`);
     }
     const method = CONTRAST_METHODS[options.method ?? 'cdeepex'];
     if (!method) throw new ExplainError(`unknown contrast method '${options.method}' (methods: ${Object.keys(CONTRAST_METHODS).join(', ')})`);
     const label = this.classifier.label;
     for (const [what, k] of [['true class', options.trueClass], ['probe', options.probe]] as const) {
       if (k === undefined) throw new ExplainError(`ContrastiveExplainer.explain: ${what === 'probe' ? 'probe (class B of "why A and not B?")' : 'trueClass (class A of "why A and not B?")'} is required`);
-      if (!Number.isInteger(k) || k < 0 || k >= g.classes) throw new ExplainError(`${label}: ${what} ${k} is out of range (0..${g.classes - 1})`);
+      if (!Number.isInteger(k)) throw new ExplainError(`${label}: ${what} ${shown(k)} is not a class index (an integer, 0..${g.classes - 1})`);
+      if (k < 0 || k >= g.classes) throw new ExplainError(`${label}: ${what} ${k} is out of range (0..${g.classes - 1})`);
     }
     if (options.trueClass === options.probe) throw new ExplainError(`the true class and the probe are both ${options.probe}; they must differ`);
     const size = g.imageRow.reduce((a, b) => a * b, 1);
-    const given = input ? fromNdarray(input) : undefined;
-    if (!given?.data || given.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${given?.data?.length ?? 0} values`);
+    const given = fromNdarray(input);
+    checkedDims('image', given, label);
+    if (given.data.length !== size) throw new ExplainError(`${label}: the input must hold one image of shape [${g.imageRow}] (${size} values), got ${given.data.length} values`);
     const image = Float32Array.from(given.data as ArrayLike<number>);
     requireFinite(image, `${label}: the input image`);
     const [rec] = await reconstruct(g, image, o);
@@ -175,9 +185,15 @@ export type ContrastModels = Awaited<ReturnType<typeof contrastModels>>;
 /** The generator, with the inputs of `generatorFeeds` held at their values. */
 export async function loadGenerator(given: ModelInputSource, options: Omit<ContrastLoadOptions, 'output'>): Promise<Explainer> {
   const { generatorFeeds: feeds = {}, ...loadOptions } = options;
-  if (!Object.keys(feeds).length) return Explainer.load(given, loadOptions);
   const source = await modelBytes(given);
   const label = modelLabel(source);
+  if (!Object.keys(feeds).length) {
+    return Explainer.load(source, loadOptions).catch((e) => {
+      // Explainer's own message for several float inputs names --wrt and --feed, which contrast does not take.
+      soleFloatInput(new GraphView(readModel(source, options.baseDir), label), 'generator');
+      throw e;
+    });
+  }
   const view = new GraphView(readModel(source, options.baseDir), label);
   const values = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, fromNdarray(t) as HeldValue]));
   return Explainer.fromModel(holdInputs(view, values, 'generator'), label, { ...options, cache: undefined });

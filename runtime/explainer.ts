@@ -1167,7 +1167,7 @@ export class Explainer {
   private byName(given: TensorInput | Record<string, TensorInput>, request: Omit<AttributeOptions, 'feeds'> & { feeds?: Record<string, TensorInput> }): { given: TensorInput; options: AttributeOptions } {
     const options = { ...request, feeds: denseFeeds(request.feeds, this.label) };
     const g = given as { dims?: unknown; shape?: unknown };
-    if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g)) return { given: given as TensorInput, options };
+    if (!g || typeof g !== 'object' || g.dims !== undefined || g.shape !== undefined || ArrayBuffer.isView(g) || Array.isArray(g)) return { given: given as TensorInput, options };
     // Token ids by their input's name (the explained input is their embedding).
     const key = this.nameOf(this.input) in given ? this.nameOf(this.input) : this.input.name;
     const { [key]: x, ...others } = given as Record<string, TensorInput>;

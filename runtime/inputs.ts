@@ -239,8 +239,8 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
 }
 
 /** The dims of an input's tensor, after checking it is one: data (a typed array or a list) and integer dims ≥ 0 that hold them. */
-function checkedDims(name: string, data: DenseInput, label: string): number[] {
-  if (!data || typeof data !== 'object' || !data.dims || !data.data) throw new ExplainError(`${label}: input '${name}' must be a tensor with data and dims (or an ndarray), got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`);
+export function checkedDims(name: string, data: DenseInput, label: string): number[] {
+  if (!data || typeof data !== 'object' || !data.dims || !data.data) throw new ExplainError(`${label}: input '${name}' must be a tensor with data and dims (or an ndarray), got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : ArrayBuffer.isView(data) ? `a ${data.constructor.name} without dims` : typeof data}`);
   if (typeof data.data.length !== 'number' || data.data instanceof DataView) throw new ExplainError(`${label}: input '${name}': data must be a typed array or a list of numbers`);
   if (typeof data.dims !== 'object' || typeof (data.dims as unknown[]).length !== 'number') throw new ExplainError(`${label}: input '${name}': dims must be a list of integers`);
   const dims = Array.from(data.dims);

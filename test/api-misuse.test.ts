@@ -130,6 +130,9 @@ test('tensor arguments: dims, window, baseline and feature mask of the wrong kin
   const ex = await Explainer.load(fx.model);
   await fails(() => ex.attribute({ data: row.data, dims: row.dims.map(String) } as unknown as TensorInput), /dims \[1,3,16,16\]; they must be integers/, 'dims as strings');
   await fails(() => ex.attribute({ data: row.data, dims: [-1, -3, 16, 16] }), /dims \[-1,-3,16,16\]; they must be integers/, 'negative dims');
+  // A nested list was read as inputs given by name ("lack the explained input"), a typed array as "got object".
+  await fails(() => ex.attribute([[0.5, 0.25]] as unknown as TensorInput), /input 'input' must be a tensor with data and dims \(or an ndarray\), got an array$/, 'a nested list');
+  await fails(() => ex.attribute(row.data as unknown as TensorInput), /got a Float32Array without dims$/, 'a bare typed array');
   // uint64 data, a DataView and array-like dims reached a BigInt conversion, "undefined values" or dims.reduce.
   await fails(() => ex.attribute({ data: new BigUint64Array(row.data.length), dims: row.dims } as unknown as TensorInput), /is float32, got an uint64 array/, 'uint64 data');
   await fails(() => ex.attribute({ data: new DataView(new ArrayBuffer(4 * row.data.length)), dims: row.dims } as unknown as TensorInput), /data must be a typed array or a list of numbers/, 'a DataView');

@@ -291,6 +291,34 @@ test('a conditional generator G(z, y, scale) with y and scale held (--generator-
   await rejects(() => ContrastiveExplainer.load(classifier, cond), /the generator must have exactly one float input; it has 'z', 'y', 'scale'.*--generator-feed/);
 });
 
+test('explain refuses search options of the wrong kind in one line (starts 0 reached a TypeError, −1 a RangeError; negative and fractional steps, retries and outer iterations ran), names an input without dims, and a conditional generator with a float label names --generator-feed', async () => {
+  const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));
+  const image = { data: new Float32Array(256), dims: [1, 1, 16, 16] };
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ starts: 0 }, /^contrast: starts 0 must be an integer ≥ 1$/],
+    [{ starts: -1 }, /starts -1 must be an integer ≥ 1/],
+    [{ starts: 2.5 }, /starts 2\.5 must be an integer ≥ 1/],
+    [{ starts: '4' }, /starts "4" must be an integer ≥ 1/],
+    [{ reconstructionSteps: -5 }, /reconstructionSteps -5 must be an integer ≥ 1/],
+    [{ innerSteps: 0 }, /innerSteps 0 must be an integer ≥ 1/],
+    [{ maxOuter: -1 }, /maxOuter -1 must be an integer ≥ 1/],
+    [{ retries: 1.5 }, /retries 1\.5 must be an integer ≥ 0/],
+    [{ lr: '0.1' }, /lr "0\.1" must be a finite number > 0/],
+    [{ probe: '3' }, /probe "3" is not a class index \(an integer, 0\.\.9\)/],
+  ];
+  for (const [options, message] of bad) await rejects(() => ce.explain(image, { trueClass: 1, probe: 3, ...options } as never), message);
+  await rejects(() => ce.explain(new Float32Array(256) as never, { trueClass: 1, probe: 3 }), /input 'image' must be a tensor with data and dims \(or an ndarray\), got a Float32Array without dims/);
+  await rejects(() => ce.explain([[0]] as never, { trueClass: 1, probe: 3 }), /got an array/);
+  // G(z, y) with y a one-hot float label: Explainer's message named --wrt and --feed, which contrast does not take.
+  const g = decodeModel(conditionalGenerator());
+  const graph = g.graph!;
+  graph.node![0] = { op_type: 'MatMul', input: ['y', 'class_table'], output: ['class_code'] };
+  graph.input![1] = { name: 'y', type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [{ dim_param: 'N' }, { dim_value: 10 }] } } } };
+  await rejects(() => ContrastiveExplainer.load(model('clean', 'classifier'), encodeModel(g)), /the generator must have exactly one float input; it has 'z', 'y', 'scale' \(a conditional generator's other inputs are held with --generator-feed/);
+  const held = await ContrastiveExplainer.load(model('clean', 'classifier'), encodeModel(g), { generatorFeeds: { y: { data: Float32Array.from({ length: 10 }, (_, k) => (k === 7 ? 1 : 0)), dims: [1, 10] }, scale: { data: Float32Array.from([1]), dims: [] } } });
+  assert.ok((await held.explain(image, { trueClass: 1, probe: 3, starts: 1, reconstructionSteps: 2, maxOuter: 1, innerSteps: 1, retries: 0 })).explanation.data.length === 256);
+});
+
 test('explain takes an ndarray view (a transposed one is read through its strides) and returns E in the input\'s shape', async () => {
   const ce = await ContrastiveExplainer.load(model('clean', 'classifier'), model('clean', 'generator'));
   const samples = readNpy(path.join(DIR, 'samples.npy'));
