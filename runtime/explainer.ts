@@ -1000,8 +1000,19 @@ export class Explainer {
         const fromCache = async (): Promise<{ session: PooledSession; info: GraphInfo } | undefined> => {
           const stored: CachedGraph | undefined = cacheKey ? await this.cache!.store.get(cacheKey) : undefined;
           if (!stored) return undefined;
+          // The pool opens the session again after releasing it: where the entry has gone by then (trimmed by
+          // this or another process, a cleaner), the graph is built again, and kept, as without a cache.
+          let [model, level, parallel] = [inlineModel(stored.model), stored.info.level, stored.info.parallel];
+          let opened = false;
+          const open = () => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level, parallel });
+          const reopen = () => open().then((s) => ((opened = true), s), async (e) => {
+            if (!opened) throw e;
+            const built = (await this.augmented(rowDims, options, build)).model;
+            [model, level, parallel] = [sessionModel(built), levelFor(built), parallelFor(built)];
+            return open();
+          });
           try {
-            return { session: await this.createSession(inlineModel(stored.model), stored.info.level, stored.info.parallel), info: stored.info };
+            return { session: await this.pool.open(reopen), info: stored.info };
           } catch {
             return undefined;
           }

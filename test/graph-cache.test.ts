@@ -231,6 +231,21 @@ test('an entry another process removes between its writing and its reading: the 
   assert.ok(relL2(r.attributions.data, fresh.attributions.data) < 1e-6);
 });
 
+test('a session released (maxSessions, release()) whose cache entry has gone since — trimmed by this or another process, a cleaner — is opened again from a rebuilt graph (calls failed in onnxruntime for good)', async () => {
+  for (const mode of ['maxSessions', 'release'] as const) {
+    const dir = tempDir('cache-gone');
+    const ex = await Explainer.load(fx.model, { cache: folderCache(dir), ...(mode === 'maxSessions' ? { maxSessions: 1 } : {}) });
+    const first = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target });
+    await ex.attribute(fx.input, options);
+    if (mode === 'release') await ex.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (let k = 0; k < 2; k++) {
+      const again = await ex.attribute(fx.input, { method: 'gradient', target: fx.meta.target });
+      assert.equal(Array.from(again.attributions.data), Array.from(first.attributions.data), `${mode}, call ${k}`);
+    }
+  }
+});
+
 test('the folder is kept within its size and entry limits, least recently used entries first, never the one just written; stale temporary files go; a bad limit is one line', async () => {
   const methodsRun = ['gradient', 'deeplift', 'lrp-epsilon'];
   // Entry sizes from a first folder (the same keys give the same files).
