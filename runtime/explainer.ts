@@ -1060,6 +1060,14 @@ export class Explainer {
   }
 
   /** A graph's key with the digest of the shape setters' values it was built for (none without shape setters). */
+  /** Forgets the graph graphSession(…, name) built and releases its session (at once, or when its runs end). */
+  async dropGraph(name: string): Promise<void> {
+    const key = this.withShapeKey(name);
+    const g = this.graphs.get(key);
+    this.graphs.delete(key);
+    await (await g?.catch(() => undefined))?.session.release();
+  }
+
   private withShapeKey(key: string): string {
     return this.shapeSetters().length && this.shapeFeeds ? `${key}/shapes:${this.shapeFeeds.key}` : key;
   }

@@ -9,6 +9,8 @@ export interface PooledSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: OrtFeeds, fetches?: string[]): Promise<OrtResults>;
+  /** Releases the session now, or when its runs in flight end; a later run creates it again. */
+  release(): Promise<void>;
 }
 
 interface Entry extends PooledSession {
@@ -38,6 +40,10 @@ export class SessionPool {
   async open(create: () => Promise<OrtSession>): Promise<PooledSession> {
     const entry: Entry = {
       create, busy: 1, inputNames: [], outputNames: [],
+      release: async () => {
+        if (entry.busy > 0) entry.releaseWhenIdle = true;
+        else await this.evict(entry);
+      },
       run: async (feeds, fetches) => {
         entry.busy++;
         try {

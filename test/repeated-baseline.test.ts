@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { decodeModel } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { loadFixture, relL2 } from './support/fixtures';
-import { sessionsOf } from './support/sessions';
+import { Created, sessionsOf } from './support/sessions';
 
 // A shared baseline row used again is built into the graph as a constant (onnxruntime folds the
 // reference pass once); seen once, it is fed to the graph that takes it as an input.
@@ -39,6 +39,23 @@ test('DeepLIFT: a new shared baseline on every call, or one per row, never build
     for (let k = 0; k < 3; k++) await ex.attribute(fx.input, { method: 'deeplift', target: fx.meta.target, baseline: perRow });
   });
   assert.equal(created.filter((inputs) => inputs.includes('seed')).map((inputs) => inputs.includes('baseline')), [true]);
+});
+
+test('DeepLIFT: images each explained twice from a baseline of their own keep one graph with a baseline built in alive, not one per image', async () => {
+  const ex = await Explainer.load(fx.model);
+  const alive = { now: 0, most: 0 };
+  const builtIn = (c: Created) => { const inputs = (decodeModel(c.bytes as Uint8Array).graph!.input ?? []).map((i) => i.name); return inputs.includes('seed') && !inputs.includes('baseline'); };
+  let last: Float32Array | undefined;
+  await sessionsOf(async () => {
+    for (let k = 0; k < 4; k++) {
+      for (const target of [0, 1]) last = (await ex.attribute(fx.input, { method: 'deeplift', target, baseline: baselineRow(k) })).attributions.data;
+    }
+    // Released when their runs end, after this call's.
+    await new Promise((done) => setTimeout(done, 50));
+  }, alive, builtIn);
+  assert.is(alive.now, 1, `${alive.now} graphs with a baseline built in still alive`);
+  const fresh = await (await Explainer.load(fx.model)).attribute(fx.input, { method: 'deeplift', target: 1, baseline: baselineRow(3) });
+  assert.ok(relL2(last!, fresh.attributions.data) < 1e-5);
 });
 
 test.run();

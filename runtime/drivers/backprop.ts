@@ -22,6 +22,22 @@ function noteZeroMaps(ex: Explainer, maps: TensorData, method: string): void {
   if (zero.length) ex.warnOnce(`${method}: the map is zero at every position for row${zero.length > 1 ? 's' : ''} ${zero.join(', ')}: negative everywhere before the ReLU (--no-relu shows it), or the target does not depend on the default layer (a detector's heads at several levels: give --layer at the target's level; onnx-explain info --layers)`);
 }
 
+/** Per Explainer and graph key, the graph the last repeated baseline was built into. */
+const folded = new WeakMap<Explainer, Map<string, string>>();
+
+/**
+ * One graph per graph key holds a repeated baseline: the one built for an earlier baseline goes
+ * (each holds its own session and weights; one image explained for two targets from its own
+ * baseline made a graph per image, never released).
+ */
+function foldedOnce(ex: Explainer, graphKey: string, key: string): void {
+  let byKey = folded.get(ex);
+  if (!byKey) folded.set(ex, (byKey = new Map()));
+  const before = byKey.get(graphKey);
+  byKey.set(graphKey, key);
+  if (before !== undefined && before !== key) void ex.dropGraph(before);
+}
+
 /**
  * Methods computed by one augmented graph (gradient, DeepLIFT, LRP, ..., and the class activation
  * maps), with respect to the input or to a layer: one run per batch, or per internalBatchSize rows
@@ -50,6 +66,7 @@ export const backprop: Driver = {
     const again = zeroBaseline || large ? undefined : repeatedBaseline(ex, JSON.stringify(graphKey), given);
     const sharedBaseline = large && !!given && Object.values(given).every((b) => b.dims[0] === 1);
     const key = JSON.stringify([...graphKey, zeroBaseline, again?.digest, sharedBaseline, !!steps]);
+    if (again) foldedOnce(ex, JSON.stringify(graphKey), key);
     const { session, info } = await ex.graphSession(rowDims, options, key, { zeroBaseline, baselineRows: again?.rows, sharedBaseline, stepsKept: !!steps });
     const takesBaseline = session.inputNames.some((name) => name === ex.io.baseline || name.startsWith(`${ex.io.baseline}:`));
     if ((options.baseline || options.baselines) && !reference && !takesBaseline) throw new ExplainError(`baseline: method '${options.method ?? 'gradient'}' takes no baseline`);

@@ -4,16 +4,18 @@ export interface Created { bytes: Uint8Array; externalData: { path: string; data
 
 /**
  * The onnxruntime sessions created while `run` runs (graph bytes and external data), counted by
- * wrapping InferenceSession.create; `alive` follows those given weights, `most` is its peak.
+ * wrapping InferenceSession.create; `alive` follows those `counted` (by default those given
+ * weights as external data), `most` is its peak.
  */
-export async function sessionsOf(run: () => Promise<unknown>, alive = { now: 0, most: 0 }): Promise<Created[]> {
+export async function sessionsOf(run: () => Promise<unknown>, alive = { now: 0, most: 0 }, counted = (c: Created) => c.externalData.length > 0): Promise<Created[]> {
   const Session = backend().ort.InferenceSession;
   const create = Session.create;
   const created: Created[] = [];
   Session.create = (async (bytes: Uint8Array, options?: { externalData?: Created['externalData'] }) => {
-    created.push({ bytes, externalData: options?.externalData ?? [] });
+    const c = { bytes, externalData: options?.externalData ?? [] };
+    created.push(c);
     const session = await create.call(Session, bytes, options);
-    if (!options?.externalData?.length) return session;
+    if (!counted(c)) return session;
     alive.most = Math.max(alive.most, ++alive.now);
     const release = session.release.bind(session);
     session.release = async () => {
