@@ -191,6 +191,42 @@ test('kernel-shap: a linear model\'s Shapley values exactly; on the MLP it appro
   await assertSumsToChange(ex, few.attributions.data, 1e-3, 'with 10 coalitions of 20 features');
 });
 
+test('a random fill is one baseline row per input row for the Shapley methods: shapley-values, shapley-value-sampling and kernel-shap give that row\'s exact values (each coalition drew its own fill, and the empty one\'s single draw biased every feature alike)', async () => {
+  const w = [1, -2, 0.5, 3, -1, 2];
+  const linear = await Explainer.load(tinyModel([6], 13, (em, v) => em.matmul(v, em.constFloat(w, [6, 1]))));
+  const x = { data: Float32Array.of(0, 1, 0.2, 0.9, 0.4, 0.6, -3, 2, 0.5, -1, 1.5, 0), dims: [2, 6] };
+  const options = { target: 0, fill: 'random' as const, seed: 3 };
+  const exact = (await linear.attribute(x, { ...options, method: 'shapley-values' })).attributions.data;
+  // The row each input row's coalitions are filled from: x − φ/w, inside that row's range, not a constant.
+  const fill = Array.from(exact, (phi, i) => x.data[i] - phi / w[i % 6]);
+  for (const r of [0, 1]) {
+    const row = Array.from(x.data.subarray(6 * r, 6 * r + 6));
+    const drawn = fill.slice(6 * r, 6 * r + 6);
+    drawn.forEach((b) => assert.ok(b >= Math.min(...row) - 1e-5 && b <= Math.max(...row) + 1e-5, `fill ${b} outside row ${r}'s range`));
+    assert.ok(new Set(drawn.map((b) => b.toFixed(4))).size === 6, `row ${r}: fills vary`);
+  }
+  // Not the numbers that draw the orders and coalitions (stream 0 of the seed), which they were.
+  const orders = uniform(3);
+  const [lo, hi] = [Math.min(...x.data.subarray(0, 6)), Math.max(...x.data.subarray(0, 6))];
+  assert.ok(fill.slice(0, 6).some((b) => Math.abs(b - (lo + (hi - lo) * orders())) > 1e-3), 'the fill has a stream of its own');
+  for (const [method, samples] of [['shapley-value-sampling', 5], ['kernel-shap', 40]] as const) {
+    const got = (await linear.attribute(x, { ...options, method, samples })).attributions.data;
+    got.forEach((v, i) => assert.ok(Math.abs(v - exact[i]) < 1e-5, `${method}: feature ${i} ${v} vs ${exact[i]}`));
+  }
+  // A product x0·x1 + x2 against the closed form from that fill row b: φ0 = ½(x0·b1 − b0·b1) + ½(x0·x1 − b0·x1), φ2 = x2 − b2.
+  const product = await Explainer.load(tinyModel([6], 13, (em, v) => {
+    const [a, b, c] = em.split(v, 1, [1, 1, 4]);
+    return em.add(em.mul(a, b), em.reduceSum(em.slice(c, [0], [1], [1]), [1]));
+  }));
+  const phi = (await product.attribute(x, { ...options, method: 'shapley-values' })).attributions.data;
+  for (const r of [0, 1]) {
+    const [x0, x1, x2] = x.data.subarray(6 * r, 6 * r + 3);
+    const [b0, b1, b2] = fill.slice(6 * r, 6 * r + 3);
+    const want = [0.5 * (x0 * b1 - b0 * b1) + 0.5 * (x0 * x1 - b0 * x1), 0.5 * (b0 * x1 - b0 * b1) + 0.5 * (x0 * x1 - x0 * b1), x2 - b2, 0, 0, 0];
+    want.forEach((v, i) => assert.ok(Math.abs(phi[6 * r + i] - v) < 1e-5, `row ${r} feature ${i}: ${phi[6 * r + i]} vs ${v}`));
+  }
+});
+
 test('weighted Lasso: soft-thresholded coefficients on an orthogonal design (hand-computed), whatever the common weight', () => {
   // Centred columns (±½) are orthogonal with Σw·x²/Σw = ¼; ρ = (½, −¼) for y = 3 + 2a − b.
   const rows = [[1, 0], [0, 1], [1, 1], [0, 0]];

@@ -3,7 +3,7 @@ import type { AttributionResult } from '../explainer';
 import { shuffled, uniform } from '../random';
 import { weightedLeastSquares } from '../least-squares';
 import { coalition, rowGroups, spread } from './coalitions';
-import { perturber } from './perturbation';
+import { fillPerRow, perturber } from './perturbation';
 import { samplesOption } from './noise-tunnel';
 import { Driver } from './types';
 
@@ -23,7 +23,7 @@ export const shapleyValues: Driver = {
     const byRow = rowGroups(x, options);
     const most = Math.max(...byRow.map((g) => g.length));
     if (most > MAX_EXACT_GROUPS) throw new ExplainError(`shapley-values: ${most} feature groups need 2^${most} forward runs per row (at most ${MAX_EXACT_GROUPS} groups); give a coarser feature mask or use shapley-value-sampling`);
-    const p = await perturber(ex, x, options);
+    const p = await perturber(ex, x, options, fillPerRow(ex, options));
     const jobs = byRow.flatMap((groups, r) => Array.from({ length: 2 ** groups.length - 1 }, (_, s) => ({ r, s })));
     const values = await p.values(jobs.length, (j) => coalition(byRow[jobs[j].r], jobs[j].r, (g) => ((jobs[j].s >> g) & 1) === 1));
     let at = 0;
@@ -61,7 +61,7 @@ export const shapleyValueSampling: Driver = {
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const orders = byRow.map((groups) => Array.from({ length: samples }, () => shuffled(groups.length, next)));
-    const p = await perturber(ex, x, options);
+    const p = await perturber(ex, x, options, fillPerRow(ex, options));
     // Per row: the empty coalition, then the first k groups of each order for k = 1 … G − 1.
     const jobs = byRow.flatMap((groups, r) => [{ r, o: 0, k: 0 }, ...orders[r].flatMap((_, o) => Array.from({ length: groups.length - 1 }, (_, k) => ({ r, o, k: k + 1 })))]);
     const values = await p.values(jobs.length, (j) => {
@@ -129,7 +129,7 @@ export const kernelShap: Driver = {
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const coalitions = byRow.map((groups) => kernelCoalitions(groups.length, samples, next));
-    const p = await perturber(ex, x, options);
+    const p = await perturber(ex, x, options, fillPerRow(ex, options));
     // The full coalition is x itself; every other one is a forward row.
     const jobs = coalitions.flatMap((row, r) => row.map((z, s) => ({ r, z, s })).filter(({ s }) => s > 0));
     const values = await p.values(jobs.length, (j) => coalition(byRow[jobs[j].r], jobs[j].r, (g) => jobs[j].z[g] === 1));
