@@ -12,14 +12,69 @@ export function weightedLeastSquares(rows: ArrayLike<number>[], y: ArrayLike<num
   const tolerance = (eigenvalues: Float64Array) => (Number.EPSILON * Math.max(n, p)) ** 2 * Math.max(0, ...eigenvalues);
   if (p <= n) {
     // β = (AᵀA)⁺ Aᵀb.
-    const gram = Array.from({ length: p }, (_, j) => Float64Array.from({ length: p }, (_, k) => a.reduce((s, r) => s + r[j] * r[k], 0)));
-    const atb = Float64Array.from({ length: p }, (_, j) => a.reduce((s, r, i) => s + r[j] * b[i], 0));
-    return pseudoSolve(gram, atb, tolerance);
+    const gram = Array.from({ length: p }, () => new Float64Array(p));
+    const atb = new Float64Array(p);
+    for (const [i, r] of a.entries()) {
+      for (let j = 0; j < p; j++) {
+        const v = r[j];
+        atb[j] += v * b[i];
+        for (let k = j; k < p; k++) gram[j][k] += v * r[k];
+      }
+    }
+    for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) gram[j][k] = gram[k][j];
+    return choleskySolve(gram, atb) ?? pseudoSolve(gram, atb, tolerance);
   }
   // β = Aᵀ (AAᵀ)⁺ b: the minimum-norm solution from the n × n system.
-  const gram = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, k) => a[i].reduce((s, v, j) => s + v * a[k][j], 0)));
-  const u = pseudoSolve(gram, b, tolerance);
-  return Float64Array.from({ length: p }, (_, j) => a.reduce((s, r, i) => s + r[j] * u[i], 0));
+  const gram = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    for (let k = i; k < n; k++) {
+      let dot = 0;
+      for (let j = 0; j < p; j++) dot += a[i][j] * a[k][j];
+      gram[i][k] = gram[k][i] = dot;
+    }
+  }
+  const u = choleskySolve(gram, b) ?? pseudoSolve(gram, b, tolerance);
+  const beta = new Float64Array(p);
+  for (const [i, r] of a.entries()) for (let j = 0; j < p; j++) beta[j] += r[j] * u[i];
+  return beta;
+}
+
+/**
+ * M⁻¹v by Cholesky where the symmetric M is clearly positive definite (every pivot above 10⁻¹⁰ of
+ * the largest diagonal entry; there the minimum-norm solution is the solution): O(size³/3), where
+ * pseudoSolve's Jacobi sweeps took minutes at a thousand columns (KernelShap on a 32 × 32 image
+ * without a mask). Undefined otherwise, for pseudoSolve.
+ */
+function choleskySolve(m: Float64Array[], v: Float64Array): Float64Array | undefined {
+  const size = m.length;
+  const floor = 1e-10 * Math.max(0, ...m.map((row, i) => row[i]));
+  const l = Array.from({ length: size }, () => new Float64Array(size));
+  for (let j = 0; j < size; j++) {
+    let d = m[j][j];
+    for (let k = 0; k < j; k++) d -= l[j][k] * l[j][k];
+    if (!(d > floor)) return undefined;
+    l[j][j] = Math.sqrt(d);
+    for (let i = j + 1; i < size; i++) {
+      let s = m[i][j];
+      const [li, lj] = [l[i], l[j]];
+      for (let k = 0; k < j; k++) s -= li[k] * lj[k];
+      li[j] = s / l[j][j];
+    }
+  }
+  // L y = v, then Lᵀ x = y.
+  const y = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    let s = v[i];
+    for (let k = 0; k < i; k++) s -= l[i][k] * y[k];
+    y[i] = s / l[i][i];
+  }
+  const x = new Float64Array(size);
+  for (let i = size - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < size; k++) s -= l[k][i] * x[k];
+    x[i] = s / l[i][i];
+  }
+  return x;
 }
 
 /**
