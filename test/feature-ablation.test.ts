@@ -33,6 +33,13 @@ test('feature ablation with 4×4 superpixels shared by channels and rows ([1,1,1
   const want = await bruteAblation(ex, fx.input, (_r, i) => mask[i % 256], fx.meta.target, 0.25);
   assert.ok(relL2(r.attributions.data, want) < 1e-5, `rel L2 ${relL2(r.attributions.data, want)}`);
   assert.ok(want.some((v) => Math.abs(v) > 1e-3));
+  // Broadcast by numpy's rules, as Captum takes it: [16, 16] for the [N, 3, 16, 16] input (refused), and one id per column.
+  const lower = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, featureMask: { data: mask, dims: [16, 16] }, fill: 0.25, internalBatchSize: 5 });
+  assert.equal(Array.from(lower.attributions.data), Array.from(r.attributions.data));
+  const columns = Int32Array.from({ length: 16 }, (_, i) => i >> 2);
+  const byColumn = await ex.attribute(fx.input, { method: 'feature-ablation', target: fx.meta.target, featureMask: { data: columns, dims: [16] }, fill: 0.25 });
+  const want2 = await bruteAblation(ex, fx.input, (_r, i) => columns[i % 16], fx.meta.target, 0.25);
+  assert.ok(relL2(byColumn.attributions.data, want2) < 1e-5, `per-column mask rel L2 ${relL2(byColumn.attributions.data, want2)}`);
 });
 
 test('feature ablation with one mask per row (int64 ids, sparse and negative) and a mask without the batch axis', async () => {

@@ -8,11 +8,12 @@ import { Driver } from './types';
 
 /**
  * Per row of x, the flat indices of each feature group of an integer mask broadcastable to x's
- * shape (with or without the batch axis; size-1 axes repeat), as Captum's feature_mask.
+ * shape (numpy's rules: leading axes may be left out, size-1 axes repeat), as Captum's feature_mask.
  */
 export function maskGroups(mask: { data: ArrayLike<number> | BigInt64Array; dims: number[] }, xDims: number[]): Job[] {
   if (!mask || !Array.isArray(mask.dims) || !mask.data || typeof mask.data.length !== 'number') throw new ExplainError('featureMask must be a tensor { data, dims } of integer group ids');
-  const dims = mask.dims.length === xDims.length - 1 ? [1, ...mask.dims] : mask.dims;
+  // numpy's (and torch's) broadcasting: missing leading axes are 1 (a [H, W] mask for [N, 1, H, W]).
+  const dims = mask.dims.length < xDims.length ? [...Array(xDims.length - mask.dims.length).fill(1), ...mask.dims] : mask.dims;
   const show = `[${mask.dims}]`;
   const count = mask.dims.reduce((a, d) => a * d, 1);
   if (mask.data.length !== count) throw new ExplainError(`feature mask has ${mask.data.length} values but shape ${show} needs ${count}`);
