@@ -283,6 +283,10 @@ test('lime whose Lasso zeroes every coefficient of a row (scores varying by 10â
   const large = await ex.attribute(x, { method: 'lime', target: 1, samples: 40 });
   assert.ok(large.attributions.data.some((v) => v !== 0));
   assert.equal(notes, []);
+  // x equal to its baseline: zeros with nothing to say (more samples cannot help there).
+  const same = await ex.attribute(x, { method: 'lime', target: 1, samples: 40, baseline: x });
+  assert.ok(same.attributions.data.every((v) => v === 0));
+  assert.equal(notes, []);
 });
 
 test('the sampling methods\' documented defaults: shapley-value-sampling 25 orders, kernel-shap 25 and lime 50 coalitions (a call without samples equals one that gives them)', async () => {

@@ -58,7 +58,9 @@ export const lime: Driver = {
       return weightedLasso(row, values.subarray(r * samples, (r + 1) * samples), w, LASSO_ALPHA);
     });
     // Captum's α also zeroes every coefficient where the scores vary less than it penalises: said, not silent.
-    const zeroed = phi.flatMap((c, r) => (c.every((v) => v === 0) ? [r] : []));
+    // Rows whose perturbed copies all score alike (x equal to its fill: nothing to explain) are no news.
+    const flat = (r: number) => values.subarray(r * samples, (r + 1) * samples).every((v) => v === p.original[r]);
+    const zeroed = phi.flatMap((c, r) => (c.every((v) => v === 0) && !flat(r) ? [r] : []));
     if (zeroed.length) ex.warn(`${ex.label}: lime: the Lasso (α = ${LASSO_ALPHA}, Captum's default) set every coefficient of row${zeroed.length > 1 ? 's' : ''} ${zeroed.join(', ')} to zero: the scores vary too little across its ${samples} samples for α; more --samples, or kernel-shap (no penalty)`);
     return { attributions: { data: spread(x, byRow, phi), dims: [...x.dims] }, outputs: p.outputs, targets: p.targets };
   },
