@@ -49,9 +49,9 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
       throw new ExplainError(`${where}: the one-hot axis is spatial axis ${at} (size ${dims[at]}) of ${label}, whose kernel (size ${w.dims[at]}) must span it whole, unpadded`);
     }
   }
-  const kernelAxis = at === 1 ? 1 : at;
-  const [mean, normalized] = centred(w.values, w.dims, kernelAxis);
-  const meanDims = w.dims.map((d, i) => (i === kernelAxis ? 1 : d));
+  // The weight's axis `at` runs over the one-hot values: its input channels (1) or that kernel axis.
+  const [mean, normalized] = centred(w.values, w.dims, at);
+  const meanDims = w.dims.map((d, i) => (i === at ? 1 : d));
   const base = `${conv.name || conv.output![0]}/onehot_normalized`;
   const [wName, bName, mName, onesName, shiftName] = ['W', 'B', 'M', 'ones', 'shift'].map((s) => `${base}/${s}`);
   const bias = conv.input![2] ? view.constant(conv.input![2])?.values ?? [] : [];
@@ -66,7 +66,7 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
     initializer.push(makeTensor(bName, [f], shift, DataType.FLOAT));
     nodes = [{ ...conv, input: [tensor, wName, bName] }];
   } else {
-    const onesDims = dims.map((d, i) => (i === 0 ? 1 : i === kernelAxis ? 1 : d));
+    const onesDims = dims.map((d, i) => (i === 0 || i === at ? 1 : d));
     initializer.push(
       ...(bias.length ? [makeTensor(bName, [f], bias, DataType.FLOAT)] : []),
       makeTensor(mName, meanDims, mean, DataType.FLOAT),

@@ -980,7 +980,11 @@ export class Explainer {
   }
 
   private createSession(model: SessionModel, level?: GraphLevel, parallel?: boolean): Promise<PooledSession> {
-    return this.pool.open(() => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level, parallel }));
+    return this.pool.open(() => this.ortSession(model, level, parallel));
+  }
+
+  private ortSession(model: SessionModel, level?: GraphLevel, parallel?: boolean) {
+    return createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level, parallel });
   }
 
   /**
@@ -1004,7 +1008,7 @@ export class Explainer {
           // this or another process, a cleaner), the graph is built again, and kept, as without a cache.
           let [model, level, parallel] = [inlineModel(stored.model), stored.info.level, stored.info.parallel];
           let opened = false;
-          const open = () => createSession(model, this.provider, (w) => this.warnOnce(w), { options: this.sessionOptions, threads: this.threads, level, parallel });
+          const open = () => this.ortSession(model, level, parallel);
           const reopen = () => open().then((s) => ((opened = true), s), async (e) => {
             if (!opened) throw e;
             const built = (await this.augmented(rowDims, options, build)).model;
@@ -1059,7 +1063,6 @@ export class Explainer {
     return g;
   }
 
-  /** A graph's key with the digest of the shape setters' values it was built for (none without shape setters). */
   /** Forgets the graph graphSession(…, name) built and releases its session (at once, or when its runs end). */
   async dropGraph(name: string): Promise<void> {
     const key = this.withShapeKey(name);
@@ -1068,6 +1071,7 @@ export class Explainer {
     await (await g?.catch(() => undefined))?.session.release();
   }
 
+  /** A graph's key with the digest of the shape setters' values it was built for (none without shape setters). */
   private withShapeKey(key: string): string {
     return this.shapeSetters().length && this.shapeFeeds ? `${key}/shapes:${this.shapeFeeds.key}` : key;
   }
