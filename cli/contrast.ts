@@ -58,9 +58,9 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   };
   const [classifier, generator, inputFile, dir] = ['classifier', 'generator', 'input', 'out-dir'].map(need);
   const cls = (flag: string) => {
-    const v = intList(need(flag), `--${flag}`);
-    if (v.length !== 1) throw new ExplainError(`--${flag}: one class index expected, got '${p.flags.get(flag)}'`);
-    return v[0];
+    const text = need(flag);
+    if (!/^[-+]?\d+$/.test(text.trim())) throw new ExplainError(`--${flag}: one class index (an integer) expected, got '${text}'`);
+    return intList(text, `--${flag}`)[0];
   };
   const trueClass = cls('true'), probe = cls('probe');
   const method = (p.flags.get('method') as string | undefined) ?? 'cdeepex';
