@@ -1,11 +1,11 @@
-import { attrInt, attrInts, attrString } from './attributes';
+import { attrFloat, attrInt, attrInts, attrString } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView } from './graph-view';
 import { withAttrs } from './opset-lift';
 import { DataType, makeTensor, ModelProto, NodeProto } from './proto';
 
-/** Ops that only move a tensor's axes around (or add and drop axes of size 1) on the way from the input to its Conv. */
-const LAYOUT = ['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'];
+/** Ops that only move a tensor's axes around, add and drop axes of size 1 or pad with zeros, on the way from the input to its Conv. */
+const LAYOUT = ['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Pad', 'Identity'];
 
 /**
  * DeepLIFT §2.6 weight normalisation for one-hot inputs: the Conv reading `input` (directly or
@@ -19,9 +19,12 @@ const LAYOUT = ['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'];
  */
 export function normalizeOneHotWeights(view: GraphView, input: string, axis: number, rowDims: number[]): ModelProto {
   const where = `${view.label}: --onehot-axis ${axis}`;
-  let dims = [1, ...rowDims];
-  if (axis < 1 - dims.length || axis === 0 || axis >= dims.length) throw new ExplainError(`${where}: input '${input}' [N, ${rowDims.join(', ')}] has no such axis after its batch axis`);
-  let at = axis < 0 ? axis + dims.length : axis;
+  const rank = rowDims.length + 1;
+  if (axis < 1 - rank || axis === 0 || axis >= rank) throw new ExplainError(`${where}: input '${input}' [N, ${rowDims.join(', ')}] has no such axis after its batch axis`);
+  // Per axis of the tensor followed, which positions hold the input's values (not a Pad's zeros).
+  let at = axis < 0 ? axis + rank : axis;
+  let valid = [1, ...rowDims].map((d) => new Array<boolean>(d).fill(true));
+  if (valid[at].length < 2) throw new ExplainError(`${where}: axis ${at} of input '${input}' [N, ${rowDims.join(', ')}] has size ${valid[at].length}; a one-hot axis has a slot per value`);
   let tensor = input;
   let conv: NodeProto;
   for (;;) {
@@ -33,20 +36,22 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
       conv = n;
       break;
     }
-    const moved = LAYOUT.includes(n.op_type!) && n.input![0] === tensor ? relayout(view, n, dims, at) : undefined;
+    const moved = LAYOUT.includes(n.op_type!) && n.input![0] === tensor ? relayout(view, n, valid, at) : undefined;
     if (!moved) throw found();
-    [dims, at, tensor] = [moved.dims, moved.at, n.output![0]];
+    [valid, at, tensor] = [moved.valid, moved.at, n.output![0]];
   }
+  const dims = valid.map((v) => v.length);
   const label = view.nodeLabel(conv);
   const w = view.constant(conv.input![1]) ?? (() => { throw new ExplainError(`${where}: the weights of ${label} must be constant`); })();
   const spatial = dims.length - 2;
-  const padded = attrString(conv, 'auto_pad', 'NOTSET').startsWith('SAME') || (attrInts(conv, 'pads') ?? []).some((p) => p !== 0);
+  const samePad = attrString(conv, 'auto_pad', 'NOTSET').startsWith('SAME');
+  const padded = samePad || (attrInts(conv, 'pads') ?? []).some((p) => p !== 0) || valid.some((v) => v.includes(false));
   if (at === 1) {
     if (attrInt(conv, 'group', 1) !== 1) throw new ExplainError(`${where}: ${label} is grouped; weight normalisation over its input channels needs group = 1`);
   } else {
     const pads = attrInts(conv, 'pads') ?? [];
-    if (w.dims[at] !== dims[at] || pads[at - 2] || pads[at - 2 + spatial]) {
-      throw new ExplainError(`${where}: the one-hot axis is spatial axis ${at} (size ${dims[at]}) of ${label}, whose kernel (size ${w.dims[at]}) must span it whole, unpadded`);
+    if (w.dims[at] !== dims[at] || samePad || pads[at - 2] || pads[at - 2 + spatial]) {
+      throw new ExplainError(`${where}: the one-hot axis is spatial axis ${at} (size ${dims[at]}) of ${label}, whose kernel (size ${w.dims[at]}) must span it whole, unpadded${samePad ? ` (auto_pad ${attrString(conv, 'auto_pad', '')} pads it)` : ''}`);
     }
   }
   // The weight's axis `at` runs over the one-hot values: its input channels (1) or that kernel axis.
@@ -66,11 +71,22 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
     initializer.push(makeTensor(bName, [f], shift, DataType.FLOAT));
     nodes = [{ ...conv, input: [tensor, wName, bName] }];
   } else {
-    const onesDims = dims.map((d, i) => (i === 0 || i === at ? 1 : d));
+    // Σ over the one-hot axis of x: 1 where the Conv reads the input's values, 0 in a Pad's zeros.
+    const ones = valid.map((v, i) => (i === 0 || i === at ? [true] : v));
+    const onesDims = ones.map((v) => v.length);
+    const onesData = Array.from({ length: onesDims.reduce((a, d) => a * d, 1) }, (_, flat) => {
+      let rest = flat;
+      let inside = true;
+      for (let i = ones.length - 1; i >= 0; i--) {
+        inside &&= ones[i][rest % onesDims[i]];
+        rest = Math.floor(rest / onesDims[i]);
+      }
+      return inside ? 1 : 0;
+    });
     initializer.push(
       ...(bias.length ? [makeTensor(bName, [f], bias, DataType.FLOAT)] : []),
       makeTensor(mName, meanDims, mean, DataType.FLOAT),
-      makeTensor(onesName, onesDims, new Array(onesDims.reduce((a, d) => a * d, 1)).fill(1), DataType.FLOAT),
+      makeTensor(onesName, onesDims, onesData, DataType.FLOAT),
     );
     const y = `${base}/y`;
     nodes = [
@@ -98,49 +114,68 @@ function centred(values: ArrayLike<number>, dims: number[], axis: number): [numb
   return [mean, normalized];
 }
 
-/** Where a layout node takes the one-hot axis `at` of its input (dims `dims`), or undefined when it does not keep it whole. */
-function relayout(view: GraphView, n: NodeProto, dims: number[], at: number): { dims: number[]; at: number } | undefined {
-  const axesOf = () => (view.opset >= 13 && n.input?.[1] ? view.constant(n.input[1])?.values : attrInts(n, 'axes'));
+/**
+ * Where a layout node takes the one-hot axis `at` of its input, and which positions of each axis
+ * of its output hold the input's values (`valid`: one list per axis, its length the axis's size);
+ * undefined where it does not keep the one-hot axis whole.
+ */
+function relayout(view: GraphView, n: NodeProto, valid: boolean[][], at: number): { valid: boolean[][]; at: number } | undefined {
+  const constantInput = (k: number) => (n.input?.[k] ? view.constant(n.input[k])?.values : undefined);
+  const axesOf = () => (view.opset >= 13 && n.input?.[1] ? constantInput(1) : attrInts(n, 'axes'));
+  const dims = valid.map((v) => v.length);
   switch (n.op_type) {
-    case 'Identity': return { dims, at };
+    case 'Identity': return { valid, at };
     case 'Transpose': {
       const perm = attrInts(n, 'perm') ?? dims.map((_, i) => dims.length - 1 - i);
-      return { dims: perm.map((p) => dims[p]), at: perm.indexOf(at) };
+      return { valid: perm.map((p) => valid[p]), at: perm.indexOf(at) };
     }
     case 'Unsqueeze': {
       const axes = axesOf();
       if (!axes) return undefined;
       const rank = dims.length + axes.length;
       const added = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
-      const out: number[] = [];
+      const out: boolean[][] = [];
       let from = 0;
       let moved = -1;
       for (let i = 0; i < rank; i++) {
-        if (added.has(i)) out.push(1);
+        if (added.has(i)) out.push([true]);
         else {
           if (from === at) moved = i;
-          out.push(dims[from++]);
+          out.push(valid[from++]);
         }
       }
-      return { dims: out, at: moved };
+      return { valid: out, at: moved };
     }
     case 'Squeeze': {
       const axes = (axesOf() ?? dims.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => (a < 0 ? a + dims.length : a));
       if (axes.includes(at)) return undefined;
-      return { dims: dims.filter((_, i) => !axes.includes(i)), at: at - axes.filter((a) => a < at).length };
+      return { valid: valid.filter((_, i) => !axes.includes(i)), at: at - axes.filter((a) => a < at).length };
     }
     case 'Reshape': {
       // Only a reshape that adds or drops axes of size 1 keeps the one-hot axis as it is.
-      const shape = view.constant(n.input?.[1] ?? '')?.values;
+      const shape = constantInput(1);
       if (!shape || attrInt(n, 'allowzero', 0)) return undefined;
       const total = dims.reduce((a, d) => a * d, 1);
       const known = shape.map((s, i) => (s === 0 ? dims[i] : s));
       const out = known.map((s) => (s === -1 ? total / known.reduce((a, d) => (d === -1 ? a : a * d), 1) : s));
-      const kept = (d: number[]) => d.flatMap((v, i) => (v === 1 ? [] : [[v, i]]));
+      const kept = (d: number[]) => d.flatMap((v, i) => (v === 1 ? [] : [i]));
       const [before, after] = [kept(dims), kept(out)];
-      const k = before.findIndex(([, i]) => i === at);
-      if (before.length !== after.length || before.some(([v], i) => v !== after[i][0]) || k < 0) return undefined;
-      return { dims: out, at: after[k][1] };
+      const k = before.indexOf(at);
+      if (before.length !== after.length || before.some((i, j) => dims[i] !== out[after[j]]) || k < 0) return undefined;
+      return { valid: out.map((d, i) => (after.includes(i) ? valid[before[after.indexOf(i)]] : [true])), at: after[k] };
+    }
+    case 'Pad': {
+      // Zeros around the positions (torch's F.pad before a Conv): the Conv's own padding, written apart.
+      const mode = attrString(n, 'mode', 'constant');
+      const pads = view.opset >= 11 ? constantInput(1) : attrInts(n, 'pads');
+      const value = view.opset >= 11 ? (n.input?.[2] ? constantInput(2)?.[0] : 0) : attrFloat(n, 'value', 0);
+      const axes = view.opset >= 18 && n.input?.[3] ? constantInput(3)?.map((a) => (a < 0 ? a + dims.length : a)) : dims.map((_, i) => i);
+      if (mode !== 'constant' || value !== 0 || !pads || !axes || pads.length !== 2 * axes.length || pads.some((p) => p < 0)) return undefined;
+      const before = new Array<number>(dims.length).fill(0);
+      const after = new Array<number>(dims.length).fill(0);
+      axes.forEach((a, k) => { [before[a], after[a]] = [pads[k], pads[k + axes.length]]; });
+      if (before[0] || after[0] || before[at] || after[at]) return undefined;
+      return { valid: valid.map((v, i) => [...new Array<boolean>(before[i]).fill(false), ...v, ...new Array<boolean>(after[i]).fill(false)]), at };
     }
     default: return undefined;
   }

@@ -28,6 +28,8 @@ const layouts: Layout[] = [
   { name: '[N, L, 4] transposed', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv1d(em, em.transpose(x, [0, 2, 1]), pad), [2]) },
   { name: '[N, L, 4] transposed, axis −1', row: [L, 4], channelsLast: true, axis: -1, build: (em, x, pad) => head(em, conv1d(em, em.transpose(x, [0, 2, 1]), pad), [2]) },
   { name: '[N, 4, L] unsqueezed to [N, 1, 4, L] (the paper\'s Conv2d)', row: [4, L], channelsLast: false, axis: 1, build: (em, x, pad) => head(em, conv2d(em, em.unsqueeze(x, [1]), pad), [2, 3]) },
+  // torch's F.pad(x, (P, P)) before an unpadded Conv (torch 1.13 exports no padding='same'): the Conv's own padding, written apart.
+  { name: '[N, L, 4] transposed, then zeros padded by a Pad', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv1d(em, em.pad(em.transpose(x, [0, 2, 1]), [0, 0, pad, 0, 0, pad]), 0), [2]) },
   { name: '[N, L, 4] transposed and reshaped to [N, 1, 4, L]', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv2d(em, em.reshape(em.transpose(x, [0, 2, 1]), [-1, 1, 4, L]), pad), [2, 3]) },
 ];
 
@@ -88,11 +90,17 @@ test('§2.6 refusals name the cause: a one-hot axis the Conv kernel does not spa
   const cases: [number[], (em: Emitter, x: string) => string, number, RegExp][] = [
     [[4, L], (em, x) => head(em, em.op('Conv', [em.unsqueeze(x, [1]), em.constFloat(W.slice(0, F * 2 * K), [F, 1, 2, K])], { kernel_shape: [2, K], pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /the one-hot axis is spatial axis 2 \(size 4\) of .*whose kernel \(size 2\) must span it whole, unpadded/],
     [[4, L], (em, x) => head(em, em.op('Conv', [em.unsqueeze(x, [1]), em.constFloat(W, [F, 1, 4, K])], { kernel_shape: [4, K], pads: [1, 0, 1, 0], strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /must span it whole, unpadded/],
-    [[L, 4], (em, x) => head(em, conv1d(em, em.reshape(x, [0, 4, L]), 0), [2]), 2, /must feed exactly one Conv, directly or through Transpose, Reshape, Squeeze, Unsqueeze \(found Reshape\)/],
+    // tf2onnx's Keras padding='same' pads the rows the kernel spans: the windows see 2 or 3 of the 4 (outputs changed by 0.71).
+    [[4, L], (em, x) => head(em, em.op('Conv', [em.unsqueeze(x, [1]), em.constFloat(W, [F, 1, 4, K])], { kernel_shape: [4, K], auto_pad: 'SAME_UPPER', strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /must span it whole, unpadded \(auto_pad SAME_UPPER pads it\)/],
+    // The unit axis of the paper's [N, 1, 4, L] is no one-hot axis: W less its mean over it is zero (the model became a constant).
+    [[1, 4, L], (em, x) => head(em, em.op('Conv', [x, em.constFloat(W, [F, 1, 4, K])], { kernel_shape: [4, K], pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /axis 1 of input 'x' \[N, 1, 4, 9\] has size 1; a one-hot axis has a slot per value/],
+    // A Pad over the one-hot axis itself.
+    [[4, L], (em, x) => head(em, em.op('Conv', [em.pad(x, [0, 1, 0, 0, 0, 0]), em.constFloat([...W, ...W.slice(0, F * K)], [F, 5, K])], { kernel_shape: [K], pads: [0, 0], strides: [1], dilations: [1], group: 1 }), [2]), 1, /\(found Pad\)$/],
+    [[L, 4], (em, x) => head(em, conv1d(em, em.reshape(x, [0, 4, L]), 0), [2]), 2, /must feed exactly one Conv, directly or through Transpose, Reshape, Squeeze, Unsqueeze, Pad \(found Reshape\)/],
   ];
   for (const [row, build, axis, message] of cases) {
     const ex = await Explainer.load(tinyModel(row, 13, build));
-    await ex.attribute({ data: new Float32Array(4 * L), dims: [1, ...row] }, { method: 'deeplift', target: 0, onehotAxis: axis }).then(
+    await ex.attribute({ data: new Float32Array(row.reduce((a, d) => a * d, 1)), dims: [1, ...row] }, { method: 'deeplift', target: 0, onehotAxis: axis }).then(
       () => assert.unreachable(`axis ${axis} should be refused`),
       (e: Error) => assert.match(e.message, message),
     );
