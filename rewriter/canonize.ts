@@ -1,6 +1,6 @@
 import { attrFloat, attrInt, attrInts, attrString } from './attributes';
 import { ExplainError } from './errors';
-import { GraphView } from './graph-view';
+import { GraphView, TensorFacts } from './graph-view';
 import { withAttrs } from './opset-lift';
 import { DataType, makeTensor, ModelProto, NodeProto } from './proto';
 
@@ -17,7 +17,7 @@ const LAYOUT = ['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Pad', 'Identity
  * map. The model's outputs are unchanged on one-hot inputs; a zero reference then means "no base
  * preferred". Returns a copy; the original model is untouched.
  */
-export function normalizeOneHotWeights(view: GraphView, input: string, axis: number, rowDims: number[]): ModelProto {
+export function normalizeOneHotWeights(view: GraphView, input: string, axis: number, rowDims: number[], probed?: Pick<TensorFacts, 'values' | 'shapes'>): ModelProto {
   const where = `${view.label}: --onehot-axis ${axis}`;
   const rank = rowDims.length + 1;
   if (axis < 1 - rank || axis === 0 || axis >= rank) throw new ExplainError(`${where}: input '${input}' [N, ${rowDims.join(', ')}] has no such axis after its batch axis`);
@@ -28,7 +28,8 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
   let tensor = input;
   let conv: NodeProto;
   for (;;) {
-    const consumers = view.consumers.get(tensor) ?? [];
+    // Shape readers (a batch size read for a view) see the same shape after the normalisation.
+    const consumers = (view.consumers.get(tensor) ?? []).filter((c) => c.op_type !== 'Shape' || c.domain);
     const [n] = consumers;
     const found = () => new ExplainError(`${where}: input '${input}' must feed exactly one Conv, directly or through ${LAYOUT.slice(0, -1).join(', ')} (found ${consumers.map((c) => c.op_type).join(', ') || 'none'}${tensor === input ? '' : ` after '${tensor}'`})`);
     if (consumers.length !== 1 || n.domain) throw found();
@@ -36,7 +37,7 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
       conv = n;
       break;
     }
-    const moved = LAYOUT.includes(n.op_type!) && n.input![0] === tensor ? relayout(view, n, valid, at) : undefined;
+    const moved = LAYOUT.includes(n.op_type!) && n.input![0] === tensor ? relayout(view, probed, n, valid, at) : undefined;
     if (!moved) throw found();
     [valid, at, tensor] = [moved.valid, moved.at, n.output![0]];
   }
@@ -117,10 +118,11 @@ function centred(values: ArrayLike<number>, dims: number[], axis: number): [numb
 /**
  * Where a layout node takes the one-hot axis `at` of its input, and which positions of each axis
  * of its output hold the input's values (`valid`: one list per axis, its length the axis's size);
- * undefined where it does not keep the one-hot axis whole.
+ * undefined where it does not keep the one-hot axis whole. Pads and shapes are constants, or what
+ * the probe found (`probed`).
  */
-function relayout(view: GraphView, n: NodeProto, valid: boolean[][], at: number): { valid: boolean[][]; at: number } | undefined {
-  const constantInput = (k: number) => (n.input?.[k] ? view.constant(n.input[k])?.values : undefined);
+function relayout(view: GraphView, probed: Pick<TensorFacts, 'values' | 'shapes'> | undefined, n: NodeProto, valid: boolean[][], at: number): { valid: boolean[][]; at: number } | undefined {
+  const constantInput = (k: number) => (n.input?.[k] ? view.constant(n.input[k])?.values ?? probed?.values.get(n.input[k]) : undefined);
   const axesOf = () => (view.opset >= 13 && n.input?.[1] ? constantInput(1) : attrInts(n, 'axes'));
   const dims = valid.map((v) => v.length);
   switch (n.op_type) {
@@ -153,7 +155,8 @@ function relayout(view: GraphView, n: NodeProto, valid: boolean[][], at: number)
     }
     case 'Reshape': {
       // Only a reshape that adds or drops axes of size 1 keeps the one-hot axis as it is.
-      const shape = constantInput(1);
+      // A shape computed from the input's (x.view(x.size(0), 1, 4, L)): the one the probe found, at batch 1 as `valid`.
+      const shape = constantInput(1) ?? probed?.shapes.get(n.output![0]);
       if (!shape || attrInt(n, 'allowzero', 0)) return undefined;
       const total = dims.reduce((a, d) => a * d, 1);
       const known = shape.map((s, i) => (s === 0 ? dims[i] : s));

@@ -530,7 +530,7 @@ export class Explainer {
     if (!p) {
       p = (async () => {
         this.validate([1, ...rowDims]);
-        let view = onehotAxis === undefined ? this.view : new GraphView(normalizeOneHotWeights(this.view, this.input.name, onehotAxis, rowDims), this.label);
+        let view = this.view;
         const batch = fixedBatch(view.graph, specs);
         if (batch > 1) {
           // Everything below probes one row: a model that fixes a larger batch is batch-freed first,
@@ -556,6 +556,11 @@ export class Explainer {
           throw new ExplainError(`${e.message}; its tensors' shapes follow from the values of ${this.shapeSetters().map((n) => `'${n}'`).join(', ')}, which were not given: give them (--feed NAME=FILE, API feeds)`);
         });
         let first = await probe(view.model);
+        if (onehotAxis !== undefined) {
+          // After a probe, which gives the pads and shapes an export computes (torch's F.pad, x.view(x.size(0), …)).
+          view = new GraphView(normalizeOneHotWeights(view, this.input.name, onehotAxis, rowDims, first.facts), this.label);
+          first = await probe(view.model);
+        }
         // Ifs on constant or shape-only conditions become their taken branch (nested ones in turn),
         // Loops of known trip count their iterations, sequences of known positions their tensors —
         // until neither changes anything: an iteration's If on the iteration number (`if i % 2 == 0:`

@@ -30,6 +30,10 @@ const layouts: Layout[] = [
   { name: '[N, 4, L] unsqueezed to [N, 1, 4, L] (the paper\'s Conv2d)', row: [4, L], channelsLast: false, axis: 1, build: (em, x, pad) => head(em, conv2d(em, em.unsqueeze(x, [1]), pad), [2, 3]) },
   // torch's F.pad(x, (P, P)) before an unpadded Conv (torch 1.13 exports no padding='same'): the Conv's own padding, written apart.
   { name: '[N, L, 4] transposed, then zeros padded by a Pad', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv1d(em, em.pad(em.transpose(x, [0, 2, 1]), [0, 0, pad, 0, 0, pad]), 0), [2]) },
+  // torch 1.13's F.pad writes its pads as a computation on constants.
+  { name: '[N, L, 4] transposed, then a Pad of computed pads', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv1d(em, em.op('Pad', [em.transpose(x, [0, 2, 1]), em.concat([em.constInt([0, 0]), em.constInt([pad]), em.constInt([0, 0]), em.constInt([pad])], 0), em.scalar(0)], { mode: 'constant' }), 0), [2]) },
+  // x.view(x.size(0), 1, 4, L): a shape computed from the input's batch size (a Shape reads x beside the Reshape).
+  { name: '[N, 4, L] viewed as [N, 1, 4, L] through its batch size', row: [4, L], channelsLast: false, axis: 1, build: (em, x, pad) => head(em, conv2d(em, em.op('Reshape', [x, em.concat([em.unsqueeze(em.op('Gather', [em.op('Shape', [x]), em.constInt([0], [])], { axis: 0 }), [0]), em.constInt([1, 4, L])], 0)]), pad), [2, 3]) },
   { name: '[N, L, 4] transposed and reshaped to [N, 1, 4, L]', row: [L, 4], channelsLast: true, axis: 2, build: (em, x, pad) => head(em, conv2d(em, em.reshape(em.transpose(x, [0, 2, 1]), [-1, 1, 4, L]), pad), [2, 3]) },
 ];
 
