@@ -119,7 +119,10 @@ export async function contrastCommand(p: Parsed): Promise<void> {
   }
   // CDeepEx asks why D said A and not B: where D says another class, the question is hypothetical.
   const rowDims = r.generatedZ0.dims;
-  const scores = (await ce.classifier.forward({ data: Float32Array.from(arr.data as ArrayLike<number>), dims: rowDims }))[ce.classifier.resolveOutput(p.flags.get('output') as string | undefined).from]?.data;
+  // The output's argmax: behind a final Softmax the logits (`from`) are no output forward() returns.
+  const explained = ce.classifier.resolveOutput(p.flags.get('output') as string | undefined);
+  const outputs = await ce.classifier.forward({ data: Float32Array.from(arr.data as ArrayLike<number>), dims: rowDims });
+  const scores = (outputs[explained.output] ?? outputs[explained.from])?.data;
   const said = scores && argmax(scores);
   if (said !== undefined && said !== trueClass) say(`note: D's answer for the input is ${said}, not ${trueClass} (--true): the explanation says what would make D say ${trueClass} and not ${probe}`);
   say(`${method}: ${c.satisfied ? 'constraints hold' : 'constraints NOT satisfied'} (llh_${trueClass} − llh_${probe} = ${c.equality.toExponential(2)}${method === 'cdeepex' ? `, max other − min(A, B) = ${c.inequality.toPrecision(3)}` : ''}); ‖I − G(z0)‖² ${r.residual.toPrecision(4)}; ${r.iterations.outer} outer iterations over its searches (solvers and restarts); ${Math.round(r.timeMs)} ms`);

@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
+import { decodeModel, encodeModel } from '../rewriter/proto';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { runCli, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
@@ -45,6 +46,17 @@ test('contrast writes explanation, logits, z0, ze, result.json and the picture; 
   const other = await runCli(['contrast', '--classifier', D, '--generator', G, '--input', sample, '--true', '5', '--probe', '8', '--out-dir', path.join(tmp, 'c5')]);
   assert.equal([other.code, other.err], [0, []]);
   assert.ok(other.out.includes("note: D's answer for the input is 3, not 5 (--true): the explanation says what would make D say 5 and not 8"), other.out.join('\n'));
+  // The same classifier ending in a Softmax: the note was lost (its logits are no output to read the answer from).
+  const withSoftmax = decodeModel(fs.readFileSync(D));
+  const graph = withSoftmax.graph!;
+  const logitsName = graph.output![0].name!;
+  graph.node!.push({ op_type: 'Softmax', input: [logitsName], output: ['probabilities'], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+  graph.output = [{ ...graph.output![0], name: 'probabilities' }];
+  const softmaxD = path.join(tmp, 'softmax-classifier.onnx');
+  fs.writeFileSync(softmaxD, encodeModel(withSoftmax));
+  const viaSoftmax = await runCli(['contrast', '--classifier', softmaxD, '--generator', G, '--input', sample, '--true', '5', '--probe', '8', '--out-dir', path.join(tmp, 'c5s')]);
+  assert.equal([viaSoftmax.code, viaSoftmax.err], [0, []]);
+  assert.ok(viaSoftmax.out.includes("note: D's answer for the input is 3, not 5 (--true): the explanation says what would make D say 5 and not 8"), viaSoftmax.out.join('\n'));
 });
 
 test('contrast: explanation.npy takes the input file\'s shape ([16, 16] given: [16, 16], the same values as for [1, 1, 16, 16])', async () => {
