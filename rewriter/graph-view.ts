@@ -313,14 +313,36 @@ export function producerPastCopies(view: GraphView, name: string): NodeProto | u
 /**
  * The node that computes `name` past copies (producerPastCopies) and past the nodes that keep each
  * row's values in order on axis 0: float Casts (a float16 export's `keep_io_types` output), Flatten
- * at axis 1, Squeeze and Unsqueeze of constant axes other than 0, Reshape keeping axis 0 (a shape
+ * at axis 1, Squeeze and Unsqueeze of constant axes other than 0 (also as an If of a Squeeze and an
+ * Identity: squeezedInBranches), Reshape keeping axis 0 (a shape
  * [0, …], or [−1, …] of a fixed row: torch's `reshape(-1, C)`). Where a negative axis or a −1 turns
  * out to move the batch, the chosen tensor holds no rows and is refused (Explainer.targetSpace).
  */
 export function producerPastViews(view: GraphView, name: string): NodeProto | undefined {
-  for (let n = producerPastCopies(view, name); ; n = producerPastCopies(view, n.input![0])) {
-    if (!n || n.domain || !keepsRows(view, n)) return n;
+  for (let n = producerPastCopies(view, name); ;) {
+    const from = n && !n.domain ? (n.op_type === 'If' ? squeezedInBranches(view, n) : keepsRows(view, n) ? n.input![0] : undefined) : undefined;
+    if (from === undefined) return n;
+    n = producerPastCopies(view, from);
   }
+}
+
+/**
+ * The outer tensor an If's two branches each pass on as it is or squeezed on constant axes other
+ * than 0: torch's `squeeze(dim)` where the dim's size is not known when exported (If(size == 1,
+ * Squeeze, Identity)); undefined for any other If.
+ */
+function squeezedInBranches(view: GraphView, n: NodeProto): string | undefined {
+  const read = ['then_branch', 'else_branch'].map((which) => {
+    const g = n.attribute?.find((a) => a.name === which)?.g;
+    const constants = new Map((g?.node ?? []).filter((b) => b.op_type === 'Constant' && !b.domain).map((b) => [b.output![0], attrTensorValues(b, 'value')]));
+    const steps = (g?.node ?? []).filter((b) => !constants.has(b.output?.[0] ?? ''));
+    const [only] = steps;
+    if (steps.length !== 1 || only.domain || g?.output?.length !== 1 || only.output![0] !== g.output[0].name) return undefined;
+    if (only.op_type === 'Identity') return only.input![0];
+    const axes = only.op_type !== 'Squeeze' ? undefined : only.input?.[1] ? constants.get(only.input[1]) ?? view.constant(only.input[1])?.values : attrInts(only, 'axes');
+    return axes?.length && axes.every((k) => k !== 0) ? only.input![0] : undefined;
+  });
+  return read[0] !== undefined && read[0] === read[1] ? read[0] : undefined;
 }
 
 function keepsRows(view: GraphView, n: NodeProto): boolean {

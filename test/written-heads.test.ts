@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Emitter } from '../rewriter/emitter';
+import { AttrType, DataType, makeTensor, NodeProto } from '../rewriter/proto';
 import { Explainer } from '../runtime';
 import { relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
@@ -37,6 +38,26 @@ for (const [form, op, head] of heads) {
     }
   });
 }
+
+test('a final Softmax behind torch\'s squeeze(dim) of a size unknown at export, If(size == 1, Squeeze, Identity), is explained through its logits, as behind a Squeeze', async () => {
+  const W = [0.5, -1, 2, 1.5, 0.25, -0.75, -2, 1, 0.5, 0.3, 0.6, -0.9]; // [4, 3]
+  const model = tinyModel([4], 13, (em, v) => {
+    const probabilities = em.op('Softmax', [em.reshape(em.matmul(v, em.constFloat(W, [4, 3])), [-1, 3, 1])], { axis: 1 });
+    const single = em.op('Equal', [em.op('Gather', [em.op('Shape', [probabilities]), em.constInt([2], [])], { axis: 0 }), em.constInt([1], [])]);
+    const branch = (node: NodeProto, extra: NodeProto[] = []) => ({ name: node.op_type!, node: [...extra, node], output: [{ name: node.output![0] }] });
+    const axes = { op_type: 'Constant', output: ['axes'], attribute: [{ name: 'value', type: AttrType.TENSOR, t: makeTensor('axes', [1], [2], DataType.INT64) }] };
+    const y = em.op('If', [single]);
+    em.nodes[em.nodes.length - 1].attribute = [
+      { name: 'then_branch', type: AttrType.GRAPH, g: branch({ op_type: 'Squeeze', input: [probabilities, 'axes'], output: ['squeezed'] }, [axes]) },
+      { name: 'else_branch', type: AttrType.GRAPH, g: branch({ op_type: 'Identity', input: [probabilities], output: ['kept'] }) },
+    ];
+    return y;
+  });
+  const ex = await Explainer.load(model);
+  const r = await ex.attribute(x, { method: 'gradient', target: 1 });
+  // The logit z₁ = x·W[:, 1]: its gradient is that column in every row (the probability's was up to 0.31 away).
+  Array.from(r.attributions.data).forEach((g, i) => assert.ok(Math.abs(g - W[(i % 4) * 3 + 1]) < 1e-6, `feature ${i}: ${g}`));
+});
 
 test('a sum of exp over the batch too (exp(z)/Σ exp(z) over every axis) is no row\'s softmax: explained as it is', async () => {
   const ex = await Explainer.load(tinyModel([4], 13, (em, v) => { const e = em.op('Exp', [logits(em, v)]); return em.div(e, em.reduceSum(e, [0, 1])); }));
