@@ -11,7 +11,8 @@ export function meanAxesOf(view: GraphView, facts: TensorFacts, node: NodeProto,
 /**
  * The map [N, C, …] that `n` pools over every spatial axis, or undefined: GlobalAveragePool's input
  * (GlobalMaxPool's too with `max`), an AveragePool's (MaxPool's) whose kernel covers the map without
- * padding (Keras' AveragePooling2D((7, 7)) in old ResNet50s), a ReduceMean's over axes 2…, or the map a
+ * padding (Keras' AveragePooling2D((7, 7)) in old ResNet50s), a ReduceMean's over axes 2… (of the map
+ * itself, or of it flattened to [N, C, H·W]: torch's x.flatten(2).mean(2)), or the map a
  * Transpose moved channels last before a ReduceMean over its spatial axes (tf2onnx's GlobalAveragePooling2D).
  */
 export function globalPoolMap(view: GraphView, facts: TensorFacts, n: NodeProto, max = false): string | undefined {
@@ -30,8 +31,16 @@ export function globalPoolMap(view: GraphView, facts: TensorFacts, n: NodeProto,
   }
   if (n.op_type !== 'ReduceMean') return undefined;
   const axes = meanAxesOf(view, facts, n, shape.length).join();
-  if (axes === spatial.join()) return x;
+  if (axes === spatial.join()) return unflattened(view, facts, x) ?? x;
   const moved = view.producer.get(x);
   const channelsLast = moved?.op_type === 'Transpose' && !moved.domain && attrInts(moved, 'perm')?.join() === [0, ...spatial, 1].join();
   return channelsLast && axes === spatial.map((a) => a - 1).join() ? moved!.input![0] : undefined;
+}
+
+/** The map [N, C, H, W, …] whose spatial axes a Reshape folded into one, [N, C, H·W] (torch's x.flatten(2)); undefined otherwise. */
+function unflattened(view: GraphView, facts: TensorFacts, x: string): string | undefined {
+  const f = view.producer.get(x);
+  const [from, to] = [facts.shapes.get(f?.input?.[0] ?? ''), facts.shapes.get(x)];
+  if (!f || f.domain || f.op_type !== 'Reshape' || !from || !to || from.length < 4 || to.length !== 3) return undefined;
+  return from[0] === to[0] && from[1] === to[1] && from.slice(2).reduce((a, d) => a * d, 1) === to[2] ? f.input![0] : undefined;
 }

@@ -498,17 +498,18 @@ test('a Keras-style pooling (Transpose to channels last, mean over height and wi
 
 // The same head as exporters spell it: CAM refused an AveragePool over the whole map (old Keras ResNet50s) and a no-op
 // after the linear layer; Grad-CAM's default took the map before the SiLU where tf2onnx moves it channels last to pool it.
-test('a classifier\'s head in other spellings — GlobalAveragePool → Gemm; an AveragePool over the whole map → Flatten → MatMul → Dropout → Add; channels last, then ReduceMean over height and width → Gemm → a float Cast: CAM and Grad-CAM equal, Grad-CAM\'s default the SiLU\'s map in each', async () => {
+test('a classifier\'s head in other spellings — GlobalAveragePool → Gemm; an AveragePool over the whole map → Flatten → MatMul → Dropout → Add; channels last, then ReduceMean over height and width → Gemm → a float Cast; flattened to [N, C, H·W], then a mean: CAM and Grad-CAM equal, Grad-CAM\'s default the SiLU\'s map in each', async () => {
   const W = Array.from({ length: 108 }, (_, i) => Math.sin(i * 0.37) * 0.5);
   const L = Array.from({ length: 12 }, (_, i) => Math.cos(i * 0.7));
   const bias = [0.1, -0.2, 0.3];
   const x = { data: Float32Array.from({ length: 2 * 108 }, (_, i) => Math.cos(i * 0.61)), dims: [2, 3, 6, 6] };
-  const spell = async (form: 'gap' | 'avgpool' | 'nhwc') => {
+  const spell = async (form: 'gap' | 'avgpool' | 'nhwc' | 'flatten') => {
     const em = new Emitter(13, DataType.FLOAT, form);
     const conv = em.op('Conv', ['x', em.constFloat(W, [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
     const silu = em.mul(conv, em.op('Sigmoid', [conv]));
     const y = form === 'gap' ? em.op('Gemm', [em.op('Flatten', [em.op('GlobalAveragePool', [silu])]), em.constFloat(L, [4, 3]), em.constFloat(bias, [3])])
       : form === 'avgpool' ? em.add(em.op('Dropout', [em.matmul(em.op('Flatten', [em.op('AveragePool', [silu], { kernel_shape: [6, 6], pads: [0, 0, 0, 0], strides: [1, 1] })]), em.constFloat(L, [4, 3]))]), em.constFloat(bias, [3]))
+        : form === 'flatten' ? em.op('Gemm', [em.reduceMean(em.reshape(silu, [0, 4, -1]), [2], false), em.constFloat(L, [4, 3]), em.constFloat(bias, [3])])
         : em.cast(em.op('Gemm', [em.reduceMean(em.transpose(silu, [0, 2, 3, 1]), [1, 2], false), em.constFloat(L, [4, 3]), em.constFloat(bias, [3])]), DataType.FLOAT);
     em.rename(y, 'y');
     const ex = await Explainer.load(encodeModel({ ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: form, node: em.nodes, initializer: em.initializers, input: [valueInfo('x', DataType.FLOAT, ['N', 3, 6, 6])], output: [{ name: 'y' }] } }), { warn: () => {} });
@@ -517,7 +518,8 @@ test('a classifier\'s head in other spellings — GlobalAveragePool → Gemm; an
     return { cam: cam.attributions.data, gradCam: gradCam.attributions.data, layer: ex.warnings[0], silu };
   };
   const want = await spell('gap');
-  for (const form of ['avgpool', 'nhwc'] as const) {
+  // torch's x.flatten(2).mean(2): the default was the flattened [N, C, H·W] tensor, which no image overlay takes.
+  for (const form of ['avgpool', 'nhwc', 'flatten'] as const) {
     const got = await spell(form);
     assert.ok(relL2(got.cam, want.cam) < 1e-6, `${form}: CAM rel L2 ${relL2(got.cam, want.cam)}`);
     assert.ok(relL2(got.gradCam, want.gradCam) < 1e-6, `${form}: Grad-CAM rel L2 ${relL2(got.gradCam, want.gradCam)}`);
