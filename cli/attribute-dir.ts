@@ -16,7 +16,8 @@ export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --out-dir OUT         one NAME.npy of attributions per input (joint attribution: NAME.INPUT.npy per
                         explained input); inputs whose outputs exist are skipped, so an interrupted
                         run resumes where it stopped
-  --batch-size B        inputs per run (default 16): memory stays bounded by one batch`;
+  --batch-size B        inputs per run (default 16): memory stays bounded by one batch; consecutive
+                        inputs of one shape share a run (another length or size starts the next)`;
 
 /** Flags of the folder mode, besides attribute's own. */
 export const ATTRIBUTE_DIR_FLAGS = { 'input-dir': true, 'out-dir': true, 'batch-size': true };
@@ -69,20 +70,20 @@ export async function attributeDir(p: Parsed): Promise<void> {
   // The folder's progress bar, not one per batch.
   const options = { ...attributeOptions(p, 'attribute'), progress: undefined, ...baselineOptions(ex, baselines) };
   const bar = progressBar(`attribute ${inDir}`);
-  for (let start = 0; start < todo.length; start += batch) {
-    const chunk = todo.slice(start, start + batch);
-    const rows: TensorData[] = [];
-    for (const f of chunk) {
-      const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalization);
-      if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
-      if (rows.length && x.dims.join() !== rows[0].dims.join()) throw new ExplainError(`--input-dir ${inDir}: ${chunk[0]} [${rows[0].dims}] and ${f} [${x.dims}] differ in shape, and one batch needs one shape (--batch-size 1 runs each alone)`);
-      rows.push(x);
-    }
+  // Batches of consecutive inputs of one shape (texts of other lengths, images of other sizes start a new one).
+  let chunk: string[] = [];
+  let rows: TensorData[] = [];
+  let done = 0;
+  const run = async () => {
+    if (!rows.length) return;
     const per = rows[0].data.length;
     // Rows of their own type: token ids stay integers (numpy's int64 ids are a BigInt64Array).
     const x = { data: new (rows[0].data.constructor as new (n: number) => TensorData['data'])(per * rows.length), dims: [rows.length, ...rows[0].dims.slice(1)] };
     rows.forEach((r, k) => x.data.set(r.data, k * per));
-    const r = await ex.attribute(x, options);
+    const r = await ex.attribute(x, options).catch((e) => {
+      if (!(e instanceof ExplainError)) throw e;
+      throw new ExplainError(`${path.join(inDir, chunk[0])}${chunk.length > 1 ? ` and ${chunk.length - 1} more of its shape` : ''}: ${e.message}`);
+    });
     const parts = ex.joint ? ex.explainedNames.map((i) => r.inputAttributions![i]) : [r.attributions];
     makeFolder(outDir);
     chunk.forEach((f, k) => outputs(f).forEach((out, i) => {
@@ -91,7 +92,18 @@ export async function attributeDir(p: Parsed): Promise<void> {
       checkOutput(out, '--out-dir', [path.join(inDir, f), ...protect], false);
       writeNpy(out, t.data.slice(k * size, (k + 1) * size), [1, ...t.dims.slice(1)]);
     }));
-    bar?.(start + chunk.length, todo.length);
+    done += chunk.length;
+    bar?.(done, todo.length);
+    [chunk, rows] = [[], []];
+  };
+  for (const f of todo) {
+    const { x } = await loadInput(ex, path.join(inDir, f), preprocess, normalization);
+    if (x.dims[0] !== 1) throw new ExplainError(`${path.join(inDir, f)}: holds ${x.dims[0]} rows; folder mode takes one input row per file`);
+    if (rows.length && x.dims.join() !== rows[0].dims.join()) await run();
+    chunk.push(f);
+    rows.push(x);
+    if (rows.length === batch) await run();
   }
+  await run();
   say(`wrote ${todo.length * (ex.joint ? ex.explainedNames.length : 1)} attribution files to ${outDir}`);
 }
