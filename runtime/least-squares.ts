@@ -33,7 +33,12 @@ export function weightedLeastSquares(rows: ArrayLike<number>[], y: ArrayLike<num
       gram[i][k] = gram[k][i] = dot;
     }
   }
-  const u = choleskySolve(gram, b) ?? pseudoSolve(gram, b, tolerance);
+  // The centring leaves √w in AAᵀ's null space (Σ w_i·x_c,i = 0) with b ⊥ √w: adding c·√w√wᵀ changes
+  // no solution and lets Cholesky take a system of full rank otherwise.
+  const q = Float64Array.from({ length: n }, (_, i) => Math.sqrt(w[i]));
+  const c = Math.max(0, ...gram.map((row, i) => row[i])) / Math.max(Number.MIN_VALUE, q.reduce((a, v) => a + v * v, 0));
+  const shifted = gram.map((row, i) => row.map((v, k) => v + c * q[i] * q[k]));
+  const u = choleskySolve(shifted, b) ?? pseudoSolve(gram, b, tolerance);
   const beta = new Float64Array(p);
   for (const [i, r] of a.entries()) for (let j = 0; j < p; j++) beta[j] += r[j] * u[i];
   return beta;
