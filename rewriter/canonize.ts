@@ -31,12 +31,16 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
     // Shape readers (a batch size read for a view) see the same shape after the normalisation.
     const consumers = (view.consumers.get(tensor) ?? []).filter((c) => c.op_type !== 'Shape' || c.domain);
     const [n] = consumers;
-    const found = () => new ExplainError(`${where}: input '${input}' must feed exactly one Conv, directly or through ${LAYOUT.slice(0, -1).join(', ')} (found ${consumers.map((c) => c.op_type).join(', ') || 'none'}${tensor === input ? '' : ` after '${tensor}'`})`);
+    const found = () => new ExplainError(`${where}: input '${input}' must feed exactly one Conv, directly or through ${LAYOUT.slice(0, -1).join(', ')}, or a Gemm or MatMul through a Flatten (found ${consumers.map((c) => c.op_type).join(', ') || 'none'}${tensor === input ? '' : ` after '${tensor}'`})`);
     if (consumers.length !== 1 || n.domain) throw found();
     if (n.op_type === 'Conv' && n.input![0] === tensor) {
       conv = n;
       break;
     }
+    // Flattened rows into a dense layer (a Keras Sequential's Flatten → Dense on one-hot DNA).
+    const flat = n.input![0] === tensor && flattensRows(view, probed, n, valid) ? n.output![0] : undefined;
+    const dense = flat ? view.consumers.get(flat) : undefined;
+    if (dense?.length === 1 && !dense[0].domain && ['Gemm', 'MatMul'].includes(dense[0].op_type!) && dense[0].input![0] === flat && !attrInt(dense[0], 'transA', 0)) return denseNormalized(view, where, dense[0], valid, at);
     const moved = LAYOUT.includes(n.op_type!) && n.input![0] === tensor ? relayout(view, probed, n, valid, at) : undefined;
     if (!moved) throw found();
     [valid, at, tensor] = [moved.valid, moved.at, n.output![0]];
@@ -97,6 +101,67 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
     ];
   }
   return { ...view.model, graph: { ...graph, node: graph.node!.flatMap((n) => (n === conv ? nodes : [n])), initializer } };
+}
+
+/** Whether `n` (a Flatten at axis 1, or a Reshape to [N, P]) makes each row of its input (dims of `valid`) one vector. */
+function flattensRows(view: GraphView, probed: Pick<TensorFacts, 'values' | 'shapes'> | undefined, n: NodeProto, valid: boolean[][]): boolean {
+  if (n.domain) return false;
+  if (n.op_type === 'Flatten') return attrInt(n, 'axis', 1) === 1;
+  const shape = n.op_type === 'Reshape' ? probed?.shapes.get(n.output![0]) : undefined;
+  return shape?.length === 2 && shape[1] === valid.slice(1).reduce((a, v) => a * v.length, 1);
+}
+
+/**
+ * §2.6 for a dense first layer y = x·W (+ b) on the flattened one-hot rows: each group of weights
+ * over the one-hot axis (the rows of W whose inputs differ only there) less its mean M, and Σ M over
+ * the groups the input fills (not a Pad's zeros) added to the bias (Gemm: its C, scaled by α/β).
+ */
+function denseNormalized(view: GraphView, where: string, dense: NodeProto, valid: boolean[][], at: number): ModelProto {
+  const label = view.nodeLabel(dense);
+  const w = view.constant(dense.input![1]);
+  if (!w || w.dims.length !== 2) throw new ExplainError(`${where}: ${label} needs constant two-dimensional weights`);
+  const transB = dense.op_type === 'Gemm' && attrInt(dense, 'transB', 0) !== 0;
+  const [inputs, outputs] = transB ? [w.dims[1], w.dims[0]] : w.dims;
+  const row = valid.slice(1);
+  const stride = row.slice(at).reduce((a, v) => a * v.length, 1);
+  const size = valid[at].length;
+  const idx = (j: number, o: number) => (transB ? o * inputs + j : j * outputs + o);
+  const normalized = Float32Array.from(w.values);
+  const shift = new Array<number>(outputs).fill(0);
+  for (let j = 0; j < inputs; j++) {
+    if (Math.floor(j / stride) % size !== 0) continue;
+    // The group of j: its position on every other axis, filled unless a Pad put zeros there.
+    let rest = j;
+    let filled = true;
+    for (let a = row.length - 1; a >= 0; a--) {
+      filled &&= row[a][rest % row[a].length];
+      rest = Math.floor(rest / row[a].length);
+    }
+    for (let o = 0; o < outputs; o++) {
+      let mean = 0;
+      for (let k = 0; k < size; k++) mean += w.values[idx(j + k * stride, o)] / size;
+      for (let k = 0; k < size; k++) normalized[idx(j + k * stride, o)] -= mean;
+      if (filled) shift[o] += mean;
+    }
+  }
+  const base = `${dense.name || dense.output![0]}/onehot_normalized`;
+  const graph = view.graph;
+  const initializer = [...(graph.initializer ?? []), makeTensor(`${base}/W`, w.dims, normalized, DataType.FLOAT)];
+  let nodes: NodeProto[];
+  if (dense.op_type === 'Gemm') {
+    const [alpha, beta] = [attrFloat(dense, 'alpha', 1), attrFloat(dense, 'beta', 1)];
+    const c = dense.input![2] ? view.constant(dense.input![2]) : undefined;
+    if ((dense.input![2] && (!c || (c.values.length !== 1 && c.values.length !== outputs))) || beta === 0) throw new ExplainError(`${where}: ${label} needs a constant bias of one value per output (and β ≠ 0)`);
+    initializer.push(makeTensor(`${base}/C`, [outputs], shift.map((v, o) => (c ? c.values[c.values.length === 1 ? 0 : o] : 0) + (alpha * v) / beta), DataType.FLOAT));
+    nodes = [{ ...dense, input: [dense.input![0], `${base}/W`, `${base}/C`] }];
+  } else {
+    initializer.push(makeTensor(`${base}/shift`, [outputs], shift, DataType.FLOAT));
+    nodes = [
+      { ...dense, input: [dense.input![0], `${base}/W`], output: [`${base}/y`] },
+      { op_type: 'Add', name: `${base}/add_shift`, input: [`${base}/y`, `${base}/shift`], output: [dense.output![0]] },
+    ];
+  }
+  return { ...view.model, graph: { ...graph, node: graph.node!.flatMap((n) => (n === dense ? nodes : [n])), initializer } };
 }
 
 /** The mean of `values` (dims `dims`) over `axis`, and the values less that mean. */

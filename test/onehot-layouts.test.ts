@@ -90,6 +90,77 @@ for (const pad of [0, 2]) {
   }
 }
 
+// A dense first layer on the flattened one-hot rows (Keras' Flatten → Dense): H hidden units → Relu → 3 classes.
+const H = 4;
+const D = Array.from({ length: H * 4 * L }, (_, i) => Math.cos(0.9 * i + 0.2)); // [H, 4·L] over the [4, L] layout
+const DB = [0.3, -0.1, 0.2, -0.4];
+const D2 = Array.from({ length: H * C }, (_, i) => Math.sin(1.3 * i)); // [H, C]
+const denseIndex = (channelsLast: boolean, c: number, q: number) => (channelsLast ? q * 4 + c : c * L + q);
+/** The same weights laid out for the input's flattening: row j of [4·L, H] holds D[h, c·L + q] for the (c, q) j flattens. */
+const denseWeights = (channelsLast: boolean) => {
+  const out = new Array<number>(4 * L * H);
+  for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) for (let h = 0; h < H; h++) out[denseIndex(channelsLast, c, q) * H + h] = D[h * 4 * L + c * L + q];
+  return out;
+};
+const denseForms: { name: string; row: number[]; channelsLast: boolean; axis: number; build: (em: Emitter, x: string) => string }[] = [
+  { name: 'Flatten → Gemm (transB) of [N, 4, L]', row: [4, L], channelsLast: false, axis: 1, build: (em, x) => em.op('Gemm', [em.op('Flatten', [x], { axis: 1 }), em.constFloat(D, [H, 4 * L]), em.constFloat(DB, [H])], { transB: 1 }) },
+  { name: 'Reshape to [N, 4·L] → MatMul → Add of channels-last [N, L, 4]', row: [L, 4], channelsLast: true, axis: 2, build: (em, x) => em.add(em.matmul(em.reshape(x, [-1, 4 * L]), em.constFloat(denseWeights(true), [4 * L, H])), em.constFloat(DB, [H])) },
+];
+
+for (const form of denseForms) {
+  test(`§2.6 on a dense first layer, ${form.name}: outputs unchanged, DeepLIFT as the normalised layer's rescale rule in float64`, async () => {
+    const ex = await Explainer.load(tinyModel(form.row, 13, (em, x) => em.matmul(em.op('Relu', [form.build(em, x)]), em.constFloat(D2, [H, C]))));
+    const input = { data: oneHot(form.channelsLast), dims: [1, ...form.row] };
+    const target = 2;
+    const plain = await ex.attribute(input, { method: 'deeplift', target });
+    const canon = await ex.attribute(input, { method: 'deeplift', target, onehotAxis: form.axis });
+    assert.ok(Math.abs(canon.outputs.y.data[target] - plain.outputs.y.data[target]) < 1e-5, 'outputs unchanged');
+    // z = (D − M)·x + b + Σ_q M[h, q] (M the mean over the four bases at q); reference x⁰ = 0.
+    const x = oneHot(false);
+    const mean = (h: number, q: number) => [0, 1, 2, 3].reduce((a, c) => a + D[h * 4 * L + c * L + q], 0) / 4;
+    const want = new Array(4 * L).fill(0);
+    for (let h = 0; h < H; h++) {
+      let [z, z0] = [DB[h], DB[h]];
+      for (let q = 0; q < L; q++) {
+        z0 += mean(h, q);
+        z += mean(h, q);
+        for (let c = 0; c < 4; c++) z += (D[h * 4 * L + c * L + q] - mean(h, q)) * x[c * L + q];
+      }
+      const m = (Math.max(z, 0) - Math.max(z0, 0)) / (z - z0);
+      for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) want[c * L + q] += x[c * L + q] * (D[h * 4 * L + c * L + q] - mean(h, q)) * m * D2[h * C + target];
+    }
+    const got = canon.attributions.data;
+    for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) assert.ok(Math.abs(got[denseIndex(form.channelsLast, c, q)] - want[c * L + q]) < 1e-5, `base ${c} position ${q}: ${got[denseIndex(form.channelsLast, c, q)]} vs ${want[c * L + q]}`);
+    assert.ok(Math.abs(canon.delta![0]) < 1e-5, `delta ${canon.delta![0]}`);
+  });
+}
+
+test('§2.6 on a dense layer behind a Pad of zeros (positions −2 … L + 1 flattened): the padded positions\' means are left out of the bias, as their inputs are no one-hot', async () => {
+  const P = L + 4;
+  const Dp = Array.from({ length: H * 4 * P }, (_, i) => Math.cos(0.7 * i + 0.4)); // [H, 4·P]
+  const ex = await Explainer.load(tinyModel([4, L], 13, (em, x) => em.matmul(em.op('Relu', [em.op('Gemm', [em.op('Flatten', [em.pad(x, [0, 0, 2, 0, 0, 2])], { axis: 1 }), em.constFloat(Dp, [H, 4 * P]), em.constFloat(DB, [H])], { transB: 1 })]), em.constFloat(D2, [H, C]))));
+  const input = { data: oneHot(false), dims: [1, 4, L] };
+  const plain = await ex.attribute(input, { method: 'deeplift', target: 0 });
+  const canon = await ex.attribute(input, { method: 'deeplift', target: 0, onehotAxis: 1 });
+  assert.ok(Math.abs(canon.outputs.y.data[0] - plain.outputs.y.data[0]) < 1e-5, `outputs unchanged: ${canon.outputs.y.data[0]} vs ${plain.outputs.y.data[0]}`);
+  assert.ok(Math.abs(canon.delta![0]) < 1e-5, `delta ${canon.delta![0]}`);
+  // The zero reference's z: the bias and the means of the positions that hold the input.
+  const x = oneHot(false);
+  const mean = (h: number, q: number) => [0, 1, 2, 3].reduce((a, c) => a + Dp[h * 4 * P + c * P + q], 0) / 4;
+  const want = new Array(4 * L).fill(0);
+  for (let h = 0; h < H; h++) {
+    let [z, z0] = [DB[h], DB[h]];
+    for (let q = 0; q < L; q++) {
+      z0 += mean(h, q + 2);
+      z += mean(h, q + 2);
+      for (let c = 0; c < 4; c++) z += (Dp[h * 4 * P + c * P + q + 2] - mean(h, q + 2)) * x[c * L + q];
+    }
+    const m = (Math.max(z, 0) - Math.max(z0, 0)) / (z - z0);
+    for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) want[c * L + q] += x[c * L + q] * (Dp[h * 4 * P + c * P + q + 2] - mean(h, q + 2)) * m * D2[h * C];
+  }
+  canon.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5, `${i}: ${v} vs ${want[i]}`));
+});
+
 test('§2.6 refusals name the cause: a one-hot axis the Conv kernel does not span, padding over it, an axis past the input\'s', async () => {
   const cases: [number[], (em: Emitter, x: string) => string, number, RegExp][] = [
     [[4, L], (em, x) => head(em, em.op('Conv', [em.unsqueeze(x, [1]), em.constFloat(W.slice(0, F * 2 * K), [F, 1, 2, K])], { kernel_shape: [2, K], pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /the one-hot axis is spatial axis 2 \(size 4\) of .*whose kernel \(size 2\) must span it whole, unpadded/],
@@ -100,7 +171,7 @@ test('§2.6 refusals name the cause: a one-hot axis the Conv kernel does not spa
     [[1, 4, L], (em, x) => head(em, em.op('Conv', [x, em.constFloat(W, [F, 1, 4, K])], { kernel_shape: [4, K], pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], group: 1 }), [2, 3]), 1, /axis 1 of input 'x' \[N, 1, 4, 9\] has size 1; a one-hot axis has a slot per value/],
     // A Pad over the one-hot axis itself.
     [[4, L], (em, x) => head(em, em.op('Conv', [em.pad(x, [0, 1, 0, 0, 0, 0]), em.constFloat([...W, ...W.slice(0, F * K)], [F, 5, K])], { kernel_shape: [K], pads: [0, 0], strides: [1], dilations: [1], group: 1 }), [2]), 1, /\(found Pad\)$/],
-    [[L, 4], (em, x) => head(em, conv1d(em, em.reshape(x, [0, 4, L]), 0), [2]), 2, /must feed exactly one Conv, directly or through Transpose, Reshape, Squeeze, Unsqueeze, Pad \(found Reshape\)/],
+    [[L, 4], (em, x) => head(em, conv1d(em, em.reshape(x, [0, 4, L]), 0), [2]), 2, /must feed exactly one Conv, directly or through Transpose, Reshape, Squeeze, Unsqueeze, Pad, or a Gemm or MatMul through a Flatten \(found Reshape\)/],
   ];
   for (const [row, build, axis, message] of cases) {
     const ex = await Explainer.load(tinyModel(row, 13, build));
