@@ -107,6 +107,30 @@ const denseForms: { name: string; row: number[]; channelsLast: boolean; axis: nu
   { name: 'Reshape to [N, 4·L] → MatMul → Add of channels-last [N, L, 4]', row: [L, 4], channelsLast: true, axis: 2, build: (em, x) => em.add(em.matmul(em.reshape(x, [-1, 4 * L]), em.constFloat(denseWeights(true), [4 * L, H])), em.constFloat(DB, [H])) },
 ];
 
+/**
+ * DeepLIFT's rescale rule in float64 on the normalised dense layer at a zero reference: weights
+ * `dw` [H, 4, P] whose positions `from` … `from` + L − 1 read the input (the others a Pad's zeros);
+ * z = (dw − M)·x + b + Σ_q M[h, q] over those positions (M the mean over the four bases at q).
+ */
+function denseReference(dw: number[], from: number, target: number): number[] {
+  const P = dw.length / (H * 4);
+  const x = oneHot(false);
+  const weight = (h: number, c: number, q: number) => dw[h * 4 * P + c * P + q + from];
+  const mean = (h: number, q: number) => [0, 1, 2, 3].reduce((a, c) => a + weight(h, c, q), 0) / 4;
+  const want = new Array(4 * L).fill(0);
+  for (let h = 0; h < H; h++) {
+    let [z, z0] = [DB[h], DB[h]];
+    for (let q = 0; q < L; q++) {
+      z0 += mean(h, q);
+      z += mean(h, q);
+      for (let c = 0; c < 4; c++) z += (weight(h, c, q) - mean(h, q)) * x[c * L + q];
+    }
+    const m = (Math.max(z, 0) - Math.max(z0, 0)) / (z - z0);
+    for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) want[c * L + q] += x[c * L + q] * (weight(h, c, q) - mean(h, q)) * m * D2[h * C + target];
+  }
+  return want;
+}
+
 for (const form of denseForms) {
   test(`§2.6 on a dense first layer, ${form.name}: outputs unchanged, DeepLIFT as the normalised layer's rescale rule in float64`, async () => {
     const ex = await Explainer.load(tinyModel(form.row, 13, (em, x) => em.matmul(em.op('Relu', [form.build(em, x)]), em.constFloat(D2, [H, C]))));
@@ -115,20 +139,7 @@ for (const form of denseForms) {
     const plain = await ex.attribute(input, { method: 'deeplift', target });
     const canon = await ex.attribute(input, { method: 'deeplift', target, onehotAxis: form.axis });
     assert.ok(Math.abs(canon.outputs.y.data[target] - plain.outputs.y.data[target]) < 1e-5, 'outputs unchanged');
-    // z = (D − M)·x + b + Σ_q M[h, q] (M the mean over the four bases at q); reference x⁰ = 0.
-    const x = oneHot(false);
-    const mean = (h: number, q: number) => [0, 1, 2, 3].reduce((a, c) => a + D[h * 4 * L + c * L + q], 0) / 4;
-    const want = new Array(4 * L).fill(0);
-    for (let h = 0; h < H; h++) {
-      let [z, z0] = [DB[h], DB[h]];
-      for (let q = 0; q < L; q++) {
-        z0 += mean(h, q);
-        z += mean(h, q);
-        for (let c = 0; c < 4; c++) z += (D[h * 4 * L + c * L + q] - mean(h, q)) * x[c * L + q];
-      }
-      const m = (Math.max(z, 0) - Math.max(z0, 0)) / (z - z0);
-      for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) want[c * L + q] += x[c * L + q] * (D[h * 4 * L + c * L + q] - mean(h, q)) * m * D2[h * C + target];
-    }
+    const want = denseReference(D, 0, target);
     const got = canon.attributions.data;
     for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) assert.ok(Math.abs(got[denseIndex(form.channelsLast, c, q)] - want[c * L + q]) < 1e-5, `base ${c} position ${q}: ${got[denseIndex(form.channelsLast, c, q)]} vs ${want[c * L + q]}`);
     assert.ok(Math.abs(canon.delta![0]) < 1e-5, `delta ${canon.delta![0]}`);
@@ -144,20 +155,7 @@ test('§2.6 on a dense layer behind a Pad of zeros (positions −2 … L + 1 fla
   const canon = await ex.attribute(input, { method: 'deeplift', target: 0, onehotAxis: 1 });
   assert.ok(Math.abs(canon.outputs.y.data[0] - plain.outputs.y.data[0]) < 1e-5, `outputs unchanged: ${canon.outputs.y.data[0]} vs ${plain.outputs.y.data[0]}`);
   assert.ok(Math.abs(canon.delta![0]) < 1e-5, `delta ${canon.delta![0]}`);
-  // The zero reference's z: the bias and the means of the positions that hold the input.
-  const x = oneHot(false);
-  const mean = (h: number, q: number) => [0, 1, 2, 3].reduce((a, c) => a + Dp[h * 4 * P + c * P + q], 0) / 4;
-  const want = new Array(4 * L).fill(0);
-  for (let h = 0; h < H; h++) {
-    let [z, z0] = [DB[h], DB[h]];
-    for (let q = 0; q < L; q++) {
-      z0 += mean(h, q + 2);
-      z += mean(h, q + 2);
-      for (let c = 0; c < 4; c++) z += (Dp[h * 4 * P + c * P + q + 2] - mean(h, q + 2)) * x[c * L + q];
-    }
-    const m = (Math.max(z, 0) - Math.max(z0, 0)) / (z - z0);
-    for (let c = 0; c < 4; c++) for (let q = 0; q < L; q++) want[c * L + q] += x[c * L + q] * (Dp[h * 4 * P + c * P + q + 2] - mean(h, q + 2)) * m * D2[h * C];
-  }
+  const want = denseReference(Dp, 2, 0);
   canon.attributions.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5, `${i}: ${v} vs ${want[i]}`));
 });
 
