@@ -100,12 +100,11 @@ export function camHead(view: GraphView, facts: TensorFacts, from: string): CamH
   const meanAxes = node?.op_type === 'ReduceMean' ? meanAxesOf(view, facts, node, rank) : [];
   // A ReduceMean over the axes between the batch and the last one: a channels-last map's pooling.
   const lastMean = node?.op_type === 'ReduceMean' && rank >= 3 && meanAxes.join() === spatial.map((a) => a - 1).join();
-  // The map pooled; tf2onnx's Keras GlobalAveragePooling2D moves it channels last first.
+  // The map pooled (tf2onnx's Keras GlobalAveragePooling2D moves it channels last first); else a mean over tokens [N, L, K].
   const averaged = node && globalPoolMap(view, facts, node);
-  const channelsLastMean = !!averaged && averaged !== map;
   if (averaged) map = averaged;
   const shape = facts.shapes.get(map) ?? [];
-  const tokensMean = lastMean && !channelsLastMean && shape[rank - 1] === channels;
+  const tokensMean = lastMean && !averaged && shape[rank - 1] === channels;
   const pooled = !!averaged || tokensMean;
   if (!pooled) {
     const mean = node?.op_type === 'ReduceMean' ? `, which averages axes ${meanAxes.join(',') || 'all'} of '${map}' ${rowsText(shape)}` : '';

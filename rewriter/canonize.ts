@@ -2,20 +2,19 @@ import { attrFloat, attrInt, attrInts, attrString } from './attributes';
 import { ExplainError } from './errors';
 import { GraphView, TensorFacts } from './graph-view';
 import { withAttrs } from './opset-lift';
-import { DataType, makeTensor, ModelProto, NodeProto } from './proto';
+import { DataType, makeTensor, ModelProto, NodeProto, TensorProto } from './proto';
 
 /** Ops that only move a tensor's axes around, add and drop axes of size 1 or pad with zeros, on the way from the input to its Conv. */
 const LAYOUT = ['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Pad', 'Identity'];
 
 /**
- * DeepLIFT §2.6 weight normalisation for one-hot inputs: the Conv reading `input` (directly or
+ * DeepLIFT §2.6 weight normalisation for one-hot inputs: the first layer reading `input` (directly or
  * through layout ops: a channels-last [N, L, 4] permuted for the Conv, the paper's own [N, 1, 4, L]
- * unsqueezed) gets W' = W − M with M the mean of W over the one-hot axis — the input channels, or
- * a spatial axis the kernel spans whole — and outputs Conv(x, W') + Conv(1, M), where 1 stands for
- * Σ over the one-hot axis of x, which is 1 at every position of a one-hot input and 0 in the
- * padding: without padding Conv(1, M) is a constant folded into the bias, with padding a constant
- * map. The model's outputs are unchanged on one-hot inputs; a zero reference then means "no base
- * preferred". Returns a copy; the original model is untouched.
+ * unsqueezed, zeros padded) — a Conv, or a Gemm or MatMul of the flattened rows — gets W' = W − M
+ * with M the mean of W over the one-hot axis, and M's share back as a constant: Σ over the one-hot
+ * axis of x is 1 at every position of a one-hot input and 0 in padding. The model's outputs are
+ * unchanged on one-hot inputs; a zero reference then means "no base preferred". Returns a copy;
+ * the original model is untouched.
  */
 export function normalizeOneHotWeights(view: GraphView, input: string, axis: number, rowDims: number[], probed?: Pick<TensorFacts, 'values' | 'shapes'>): ModelProto {
   const where = `${view.label}: --onehot-axis ${axis}`;
@@ -25,18 +24,13 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
   let at = axis < 0 ? axis + rank : axis;
   let valid = [1, ...rowDims].map((d) => new Array<boolean>(d).fill(true));
   if (valid[at].length < 2) throw new ExplainError(`${where}: axis ${at} of input '${input}' [N, ${rowDims.join(', ')}] has size ${valid[at].length}; a one-hot axis has a slot per value`);
-  let tensor = input;
-  let conv: NodeProto;
-  for (;;) {
+  for (let tensor = input; ;) {
     // Shape readers (a batch size read for a view) see the same shape after the normalisation.
     const consumers = (view.consumers.get(tensor) ?? []).filter((c) => c.op_type !== 'Shape' || c.domain);
     const [n] = consumers;
     const found = () => new ExplainError(`${where}: input '${input}' must feed exactly one Conv, directly or through ${LAYOUT.slice(0, -1).join(', ')}, or a Gemm or MatMul through a Flatten (found ${consumers.map((c) => c.op_type).join(', ') || 'none'}${tensor === input ? '' : ` after '${tensor}'`})`);
     if (consumers.length !== 1 || n.domain) throw found();
-    if (n.op_type === 'Conv' && n.input![0] === tensor) {
-      conv = n;
-      break;
-    }
+    if (n.op_type === 'Conv' && n.input![0] === tensor) return convNormalized(view, where, n, valid, at);
     // Flattened rows into a dense layer (a Keras Sequential's Flatten → Dense on one-hot DNA).
     const flat = n.input![0] === tensor && flattensRows(view, probed, n, valid) ? n.output![0] : undefined;
     const dense = flat ? view.consumers.get(flat) : undefined;
@@ -45,6 +39,14 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
     if (!moved) throw found();
     [valid, at, tensor] = [moved.valid, moved.at, n.output![0]];
   }
+}
+
+/**
+ * The Conv's weights centred over the one-hot axis — its input channels, or a spatial axis the kernel
+ * spans whole — and Conv(1, M) added: without padding a constant folded into the bias, with padding
+ * (the Conv's or a Pad's) a constant map.
+ */
+function convNormalized(view: GraphView, where: string, conv: NodeProto, valid: boolean[][], at: number): ModelProto {
   const dims = valid.map((v) => v.length);
   const label = view.nodeLabel(conv);
   const w = view.constant(conv.input![1]) ?? (() => { throw new ExplainError(`${where}: the weights of ${label} must be constant`); })();
@@ -66,41 +68,29 @@ export function normalizeOneHotWeights(view: GraphView, input: string, axis: num
   const [wName, bName, mName, onesName, shiftName] = ['W', 'B', 'M', 'ones', 'shift'].map((s) => `${base}/${s}`);
   const bias = conv.input![2] ? view.constant(conv.input![2])?.values ?? [] : [];
   const f = w.dims[0];
-  const graph = view.graph;
-  const initializer = [...(graph.initializer ?? []), makeTensor(wName, w.dims, normalized, DataType.FLOAT)];
+  const initializer = [makeTensor(wName, w.dims, normalized, DataType.FLOAT)];
   let nodes: NodeProto[];
   if (!padded) {
     // Every output position sees every kernel tap: Conv(1, M) is Σ M[f, …] at each of them.
     const perFilter = mean.length / f;
     const shift = Array.from({ length: f }, (_, o) => mean.slice(o * perFilter, (o + 1) * perFilter).reduce((a, v) => a + v, 0) + (bias[o] ?? 0));
     initializer.push(makeTensor(bName, [f], shift, DataType.FLOAT));
-    nodes = [{ ...conv, input: [tensor, wName, bName] }];
+    nodes = [{ ...conv, input: [conv.input![0], wName, bName] }];
   } else {
-    // Σ over the one-hot axis of x: 1 where the Conv reads the input's values, 0 in a Pad's zeros.
-    const ones = valid.map((v, i) => (i === 0 || i === at ? [true] : v));
-    const onesDims = ones.map((v) => v.length);
-    const onesData = Array.from({ length: onesDims.reduce((a, d) => a * d, 1) }, (_, flat) => {
-      let rest = flat;
-      let inside = true;
-      for (let i = ones.length - 1; i >= 0; i--) {
-        inside &&= ones[i][rest % onesDims[i]];
-        rest = Math.floor(rest / onesDims[i]);
-      }
-      return inside ? 1 : 0;
-    });
+    const ones = filled(valid, at);
     initializer.push(
       ...(bias.length ? [makeTensor(bName, [f], bias, DataType.FLOAT)] : []),
       makeTensor(mName, meanDims, mean, DataType.FLOAT),
-      makeTensor(onesName, onesDims, onesData, DataType.FLOAT),
+      makeTensor(onesName, ones.dims, ones.data, DataType.FLOAT),
     );
     const y = `${base}/y`;
     nodes = [
-      { ...conv, input: [tensor, wName, ...(bias.length ? [bName] : [])], output: [y] },
+      { ...conv, input: [conv.input![0], wName, ...(bias.length ? [bName] : [])], output: [y] },
       { ...withAttrs(conv, ['kernel_shape'], {}), name: `${base}/shift_map`, input: [onesName, mName], output: [shiftName] },
       { op_type: 'Add', name: `${base}/add_shift`, input: [y, shiftName], output: [conv.output![0]] },
     ];
   }
-  return { ...view.model, graph: { ...graph, node: graph.node!.flatMap((n) => (n === conv ? nodes : [n])), initializer } };
+  return replaced(view, conv, nodes, initializer);
 }
 
 /** Whether `n` (a Flatten at axis 1, or a Reshape to [N, P]) makes each row of its input (dims of `valid`) one vector. */
@@ -121,32 +111,14 @@ function denseNormalized(view: GraphView, where: string, dense: NodeProto, valid
   const w = view.constant(dense.input![1]);
   if (!w || w.dims.length !== 2) throw new ExplainError(`${where}: ${label} needs constant two-dimensional weights`);
   const transB = dense.op_type === 'Gemm' && attrInt(dense, 'transB', 0) !== 0;
-  const [inputs, outputs] = transB ? [w.dims[1], w.dims[0]] : w.dims;
-  const row = valid.slice(1);
-  const stride = row.slice(at).reduce((a, v) => a * v.length, 1);
-  const size = valid[at].length;
-  const idx = (j: number, o: number) => (transB ? o * inputs + j : j * outputs + o);
-  const normalized = Float32Array.from(w.values);
-  const shift = new Array<number>(outputs).fill(0);
-  for (let j = 0; j < inputs; j++) {
-    if (Math.floor(j / stride) % size !== 0) continue;
-    // The group of j: its position on every other axis, filled unless a Pad put zeros there.
-    let rest = j;
-    let filled = true;
-    for (let a = row.length - 1; a >= 0; a--) {
-      filled &&= row[a][rest % row[a].length];
-      rest = Math.floor(rest / row[a].length);
-    }
-    for (let o = 0; o < outputs; o++) {
-      let mean = 0;
-      for (let k = 0; k < size; k++) mean += w.values[idx(j + k * stride, o)] / size;
-      for (let k = 0; k < size; k++) normalized[idx(j + k * stride, o)] -= mean;
-      if (filled) shift[o] += mean;
-    }
-  }
+  const outputs = w.dims[transB ? 0 : 1];
+  // W's input axis unfolded into the row's axes: [outputs, …row] (transB) or [...row, outputs].
+  const row = valid.slice(1).map((v) => v.length);
+  const [mean, normalized] = centred(w.values, transB ? [outputs, ...row] : [...row, outputs], transB ? at : at - 1);
+  const groups = filled(valid, at).data;
+  const shift = Array.from({ length: outputs }, (_, o) => groups.reduce((sum, g, k) => sum + g * mean[transB ? o * groups.length + k : k * outputs + o], 0));
   const base = `${dense.name || dense.output![0]}/onehot_normalized`;
-  const graph = view.graph;
-  const initializer = [...(graph.initializer ?? []), makeTensor(`${base}/W`, w.dims, normalized, DataType.FLOAT)];
+  const initializer = [makeTensor(`${base}/W`, w.dims, normalized, DataType.FLOAT)];
   let nodes: NodeProto[];
   if (dense.op_type === 'Gemm') {
     const [alpha, beta] = [attrFloat(dense, 'alpha', 1), attrFloat(dense, 'beta', 1)];
@@ -161,7 +133,31 @@ function denseNormalized(view: GraphView, where: string, dense: NodeProto, valid
       { op_type: 'Add', name: `${base}/add_shift`, input: [`${base}/y`, `${base}/shift`], output: [dense.output![0]] },
     ];
   }
-  return { ...view.model, graph: { ...graph, node: graph.node!.flatMap((n) => (n === dense ? nodes : [n])), initializer } };
+  return replaced(view, dense, nodes, initializer);
+}
+
+/**
+ * Σ over the one-hot axis `at` of a one-hot input at batch 1: 1 where a position holds the input's
+ * values, 0 in a Pad's zeros (`valid`, with the batch and one-hot axes of size 1), row-major.
+ */
+function filled(valid: boolean[][], at: number): { dims: number[]; data: number[] } {
+  const axes = valid.map((v, i) => (i === 0 || i === at ? [true] : v));
+  const dims = axes.map((v) => v.length);
+  const data = Array.from({ length: dims.reduce((a, d) => a * d, 1) }, (_, flat) => {
+    let inside = true;
+    for (let i = axes.length - 1; i >= 0; i--) {
+      inside &&= axes[i][flat % dims[i]];
+      flat = Math.floor(flat / dims[i]);
+    }
+    return inside ? 1 : 0;
+  });
+  return { dims, data };
+}
+
+/** The model with `node` replaced by `nodes` and `initializer` added. */
+function replaced(view: GraphView, node: NodeProto, nodes: NodeProto[], initializer: TensorProto[]): ModelProto {
+  const graph = view.graph;
+  return { ...view.model, graph: { ...graph, node: graph.node!.flatMap((n) => (n === node ? nodes : [n])), initializer: [...(graph.initializer ?? []), ...initializer] } };
 }
 
 /** The mean of `values` (dims `dims`) over `axis`, and the values less that mean. */
