@@ -42,10 +42,10 @@ export function intList(text: string, what: string): number[] {
   return items.map(Number);
 }
 
+/** One integer (a fraction or a list is not one; a flag of one value does not speak of lists). */
 export function int(text: string, what: string): number {
-  const [v, ...more] = intList(text, what);
-  if (more.length) throw new ExplainError(`${what}: '${text}' is not one integer`);
-  return v;
+  if (text.includes(',') || !/^[-+]?\d+$/.test(text.trim())) throw new ExplainError(`${what}: '${text}' is not one integer`);
+  return intList(text, what)[0];
 }
 
 /** An integer flag's value, or undefined where it is not given. */

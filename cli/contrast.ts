@@ -10,7 +10,7 @@ import { progressBar } from '../runtime/node/progress-bar';
 import { checkOutput, makeFolder, writeJsonFile } from '../runtime/node/files';
 import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
-import { intFlag, intList, normalizationOf, num, Parsed, preprocessFlag } from './args';
+import { int, intFlag, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, provider } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
@@ -57,11 +57,7 @@ export async function contrastCommand(p: Parsed): Promise<void> {
     return v;
   };
   const [classifier, generator, inputFile, dir] = ['classifier', 'generator', 'input', 'out-dir'].map(need);
-  const cls = (flag: string) => {
-    const text = need(flag);
-    if (!/^[-+]?\d+$/.test(text.trim())) throw new ExplainError(`--${flag}: one class index (an integer) expected, got '${text}'`);
-    return intList(text, `--${flag}`)[0];
-  };
+  const cls = (flag: string) => int(need(flag), `--${flag}`);
   const trueClass = cls('true'), probe = cls('probe');
   const method = (p.flags.get('method') as string | undefined) ?? 'cdeepex';
   if (!(method in CONTRAST_METHODS)) throw new ExplainError(`--method: '${method}' is not one of ${Object.keys(CONTRAST_METHODS).join(', ')}`);

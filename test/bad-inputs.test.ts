@@ -336,8 +336,9 @@ test('options a run would ignore or choke on: maximize --channel with --target, 
   const image = at('digit.npy');
   writeNpy(image, new Float32Array(256).fill(0.5), [1, 1, 16, 16]);
   await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '2', '--tolerance', '-1', '--out-dir', at('never')], /contrast: tolerance -1 must be a finite number > 0/);
-  // A fraction was "not a comma-separated list of integers", though contrast takes one class.
-  await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '1.5', '--out-dir', at('never')], /--probe: one class index \(an integer\) expected, got '1\.5'/);
+  // A fraction was "not a comma-separated list of integers" for every flag of one integer (contrast's classes, --seed).
+  await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '1.5', '--out-dir', at('never')], /^onnx-explain: error: --probe: '1\.5' is not one integer$/);
+  await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1,2', '--probe', '3', '--out-dir', at('never')], /^onnx-explain: error: --true: '1,2' is not one integer$/);
   await cliFails(['contrast', '--classifier', path.join(cdeepex, 'classifier.onnx'), '--generator', path.join(cdeepex, 'generator.onnx'), '--input', image, '--true', '1', '--probe', '2', '--starts', '1', '--steps', '5', '--lr', '1e300', '--out-dir', at('never')], /contrast: the z0 search diverged .*lower --lr/);
   for (const name of ['.', '..']) await cliFails(['export-triton', mlp.model, '--out', at('repo'), '--name', name], /is not '\.' or '\.\.'/);
   await cliFails(['rewrite', resnet.model, '--method', 'lrp-epsilon', '--epsilon=-1', '--out', at('never.onnx')], /epsilon -1 must be a finite number ≥ 0/);
