@@ -33,7 +33,7 @@ import { releaseLoopSessions } from './drivers/loop-session';
 import { tensorsAt } from './drivers/forward';
 import { checkInternalBatchSize, type PerturbationOptions } from './drivers/perturbation';
 import { brokenOutput, checkRuleOptions, firstNonFinite, locateNonFiniteIn, requireFinite } from './finite';
-import { computesWith, copiesInput, denseFeeds, explainableFloats, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
+import { checkFloatBaseline, computesWith, copiesInput, denseFeeds, explainableFloats, explainedInputs, inputTensor, isBatchless, isCacheInput, ModelInput, modelInputs, sideFeeds, sideRowDims, STRUCTURAL_OPS } from './inputs';
 import { isTokenIds, lookUp, Tokens, tokenScores, tokenTable } from './tokens';
 import { batchConstants, decodeProbe, encodeProbe, fixedBatch, freeHardCodedBatch, InputSpec, ProbeResult, probeFacts } from './probe';
 import { rowBytes, weightBytes } from './memory';
@@ -1320,9 +1320,7 @@ export class Explainer {
     const what = name === undefined ? 'baseline' : `baseline of '${name}'`;
     const rowDims = x.dims.slice(1);
     const row = x.size / x.dims[0];
-    if (baseline && (typeof baseline !== 'object' || !Array.isArray(baseline.dims) || !baseline.data || baseline.data instanceof BigInt64Array)) {
-      throw new ExplainError(`${this.label}: ${what} must be a float tensor ({ data, dims }, an onnxruntime Tensor or an ndarray)${name === undefined ? ' or a number' : ''}, got ${typeof baseline === 'string' ? JSON.stringify(baseline) : baseline.data instanceof BigInt64Array ? 'an int64 array' : typeof baseline}`);
-    }
+    if (baseline) checkFloatBaseline(`${this.label}: ${what}`, baseline, name === undefined);
     const b = baseline ? Float32Array.from(baseline.data as ArrayLike<number>) : new Float32Array(row);
     if (baseline) {
       const dims = [...baseline.dims];
@@ -1370,6 +1368,11 @@ function checkRequest(request: unknown): void {
   // Guided Grad-CAM always resizes its map to the input.
   if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError('attribute: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size');
   checkSeed('attribute', seed);
+  const { baselines } = request as AttributeRequest;
+  // Captum's scalar or tuple `baselines` is `baseline` here; spread, a number named no input at all.
+  if (baselines != null && (typeof baselines !== 'object' || Array.isArray(baselines) || ArrayBuffer.isView(baselines) || 'dims' in baselines || 'shape' in baselines)) {
+    throw new ExplainError(`attribute: baselines must be an object of baselines by input name ({ name: tensor or number }); one tensor or number for the explained inputs is baseline, got ${typeof baselines === 'string' ? JSON.stringify(baselines) : Array.isArray(baselines) ? 'an array' : typeof baselines === 'object' ? 'a tensor' : typeof baselines}`);
+  }
   if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
 }
 

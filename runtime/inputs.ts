@@ -238,6 +238,13 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
   return makeOrtTensor(input.elemType, values, dims);
 }
 
+/** A baseline as a tensor of numbers, or why it is not one (`orNumber`: where a number is taken too). */
+export function checkFloatBaseline(what: string, baseline: DenseInput, orNumber: boolean): void {
+  if (typeof baseline === 'object' && baseline !== null && Array.isArray(baseline.dims) && baseline.data && !(baseline.data instanceof BigInt64Array)) return;
+  const got = typeof baseline === 'string' ? JSON.stringify(baseline) : baseline === null ? 'null' : (baseline as DenseInput).data instanceof BigInt64Array ? 'an int64 array' : Array.isArray(baseline) ? 'an array' : typeof baseline;
+  throw new ExplainError(`${what} must be a float tensor ({ data, dims }, an onnxruntime Tensor or an ndarray)${orNumber ? ' or a number' : ''}, got ${got}`);
+}
+
 /** The dims of an input's tensor, after checking it is one: data (a typed array or a list) and integer dims ≥ 0 that hold them. */
 export function checkedDims(name: string, data: DenseInput, label: string): number[] {
   if (!data || typeof data !== 'object' || !data.dims || !data.data) throw new ExplainError(`${label}: input '${name}' must be a tensor with data and dims (or an ndarray), got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : ArrayBuffer.isView(data) ? `a ${data.constructor.name} without dims` : typeof data}`);

@@ -141,6 +141,15 @@ test('tensor arguments: dims, window, baseline and feature mask of the wrong kin
   await fails(() => ex.attribute(row, loose({ method: 'occlusion', window: 4 })), /occlusion window 4 is not a list/, 'window as a number');
   await fails(() => ex.attribute(row, loose({ method: 'deeplift', baseline: '0.5' })), /baseline must be a float tensor.*"0\.5"/, 'baseline as a string');
   await fails(() => ex.attribute(row, { method: 'deeplift', baseline: { data: new BigInt64Array(row.data.length), dims: row.dims } }), /baseline must be a float tensor.*int64/, 'baseline of int64');
+  // The sampled baselines' driver read these as a TypeError ("reading 'length'").
+  for (const method of ['gradient-shap', 'deeplift-shap']) {
+    await fails(() => ex.attribute(row, loose({ method, baseline: [row] })), /baseline must be a float tensor.*got an array/, `${method}: a baseline tuple`);
+    await fails(() => ex.attribute(row, loose({ method, baseline: '0.5' })), /baseline must be a float tensor.*"0\.5"/, `${method}: a baseline string`);
+  }
+  // Captum's scalar and tuple `baselines`: spread as an object, a number named no input and the call ran from zeros.
+  for (const baselines of [0.5, [row], row, '0.5', true]) {
+    await fails(() => ex.attribute(row, loose({ method: 'deeplift', baselines })), /baselines must be an object of baselines by input name.*is baseline, got/, `baselines ${JSON.stringify(baselines).slice(0, 20)}`);
+  }
   const mask = { data: new Int32Array([0, 1, 2, 3]), dims: row.dims };
   for (const method of ['feature-ablation', 'shapley-values', 'kernel-shap', 'lime']) {
     await fails(() => ex.attribute(row, { method, featureMask: mask }), /feature mask has 4 values but shape \[1,3,16,16\] needs 768/, `${method}: a mask shorter than its dims`);

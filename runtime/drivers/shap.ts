@@ -1,5 +1,6 @@
 import { ExplainError } from '../../rewriter/errors';
 import type { AttributeOptions, AttributionResult, Explainer } from '../explainer';
+import { checkFloatBaseline } from '../inputs';
 import { OrtTensor } from '../backend';
 import { requireFinite } from '../finite';
 import { uniform } from '../random';
@@ -22,6 +23,7 @@ function distribution(ex: Explainer, x: OrtTensor, options: AttributeOptions): O
   const per = rowDims.reduce((a, d) => a * d, 1);
   if (!options.baseline) return floatTensor(new Float32Array(per), [1, ...rowDims]);
   const b = fromNdarray(options.baseline);
+  checkFloatBaseline(`${ex.label}: baseline`, b, true);
   const dims = b.dims.length === rowDims.length ? [1, ...b.dims] : [...b.dims];
   if (dims.length !== rowDims.length + 1 || dims.slice(1).some((d, i) => d !== rowDims[i]) || dims[0] < 1) {
     throw new ExplainError(`${ex.label}: baseline has shape [${b.dims}]; expected K rows of the input's row shape [K, ${rowDims}]`);
