@@ -59,6 +59,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   checkOutput(configFile, '--out', [model]);
   checkOutput(modelFile, '--out', [model]);
   const ex = await Explainer.load(model, modelOptions(p));
+  ex.checkGraphOptions('export-triton', options);
   const dims = shapeArg(p, ex);
   // Inputs whose values set shapes (token ids picking <eos> positions) are probed with --feed's values.
   const { model: aug, prepared } = await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options));

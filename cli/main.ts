@@ -973,6 +973,7 @@ async function rewrite(p: Parsed): Promise<void> {
   const ex = await Explainer.load(model, modelOptions(p));
   const dims = shapeArg(p, ex);
   const options = commonOptions(p);
+  ex.checkGraphOptions('rewrite', options);
   const aug = p.flags.has('zero-baseline') ? (await ex.forFeeds(dims.slice(1), options.feeds, () => ex.augmented(dims.slice(1), options, { zeroBaseline: true }))).model : await ex.graph(dims.slice(1), options);
   saveModel(aug, out);
   say(`wrote ${out}: inputs ${[...ex.view.inputs.map((i) => i.name), ...aug.graph!.input!.slice(ex.view.graph.input!.length).map((i) => i.name)].join(', ')}; outputs ${aug.graph!.output!.map((o) => o.name).join(', ')}`);

@@ -956,12 +956,17 @@ export class Explainer {
 
   /** The one graph that computes a method (what `onnx-explain rewrite` saves), for one input row shape. */
   async graph(rowDims: number[], options: AttributeOptions = {}): Promise<ModelProto> {
-    checkKnown('graph', options, REQUEST_KEYS);
-    checkRuleOptions(options);
-    checkMethodOptions('graph', options);
+    this.checkGraphOptions('graph', options);
     const driver = driverFor(options);
     if (!driver.graph) throw new ExplainError(`method '${options.method}' runs several graphs (or none); rewrite cannot save it as one`);
     return this.forFeeds(rowDims, options.feeds, () => driver.graph!(this, rowDims, options));
+  }
+
+  /** Fails on what `attribute` refuses in `options` (rewrite and export-triton save graphs without running them). */
+  checkGraphOptions(what: string, options: AttributeOptions): void {
+    checkRequest(options, what);
+    checkRuleOptions(options);
+    this.checkExplainSoftmax(options);
   }
 
   /** `call` with `feeds` (one row; defaults for the others) as the values of the inputs that set shapes (shapeSetters). */
@@ -1359,21 +1364,21 @@ function checkMethodOptions(what: string, options: AttributeRequest): void {
   }
 }
 
-function checkRequest(request: unknown): void {
-  checkKnown('attribute', request, REQUEST_KEYS);
+function checkRequest(request: unknown, what = 'attribute'): void {
+  checkKnown(what, request, REQUEST_KEYS);
   const { progress, seed, interpolate, baselineToken, upsample, method } = request as AttributeRequest;
-  checkMethodOptions('attribute', request as AttributeRequest);
-  if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`attribute: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
-  if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`attribute: interpolate '${interpolate}' is not bilinear or nearest`);
+  checkMethodOptions(what, request as AttributeRequest);
+  if (baselineToken !== undefined && !Number.isSafeInteger(baselineToken)) throw new ExplainError(`${what}: baselineToken ${typeof baselineToken === 'string' ? JSON.stringify(baselineToken) : baselineToken} is not a token id (an integer)`);
+  if (interpolate !== undefined && interpolate !== 'bilinear' && interpolate !== 'nearest') throw new ExplainError(`${what}: interpolate '${interpolate}' is not bilinear or nearest`);
   // Guided Grad-CAM always resizes its map to the input.
-  if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError('attribute: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size');
-  checkSeed('attribute', seed);
+  if (interpolate !== undefined && !upsample && method !== 'guided-grad-cam') throw new ExplainError(`${what}: interpolate (--interpolate) sets how upsample (--upsample, or a .png figure) resizes the map; without it the map is kept at its size`);
+  checkSeed(what, seed);
   const { baselines } = request as AttributeRequest;
   // Captum's scalar or tuple `baselines` is `baseline` here; spread, a number named no input at all.
   if (baselines != null && (typeof baselines !== 'object' || Array.isArray(baselines) || ArrayBuffer.isView(baselines) || 'dims' in baselines || 'shape' in baselines)) {
-    throw new ExplainError(`attribute: baselines must be an object of baselines by input name ({ name: tensor or number }); one tensor or number for the explained inputs is baseline, got ${typeof baselines === 'string' ? JSON.stringify(baselines) : Array.isArray(baselines) ? 'an array' : typeof baselines === 'object' ? 'a tensor' : typeof baselines}`);
+    throw new ExplainError(`${what}: baselines must be an object of baselines by input name ({ name: tensor or number }); one tensor or number for the explained inputs is baseline, got ${typeof baselines === 'string' ? JSON.stringify(baselines) : Array.isArray(baselines) ? 'an array' : typeof baselines === 'object' ? 'a tensor' : typeof baselines}`);
   }
-  if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`attribute: progress must be a function (done, total) => void, got ${typeof progress}`);
+  if (progress !== undefined && typeof progress !== 'function') throw new ExplainError(`${what}: progress must be a function (done, total) => void, got ${typeof progress}`);
 }
 
 /** A model as the API takes it: a path (where the platform has files), its bytes, a Blob (a File) or a fetch Response. */

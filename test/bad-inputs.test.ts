@@ -730,6 +730,14 @@ test('CLI: options the method or the model would not use are refused in one line
   // The API took both and changed nothing; integer flags kept a list's first value; filters took --preprocess for an array.
   await apiFails(async () => (await Explainer.load(camModel)).attribute(readNpy(path.join(path.dirname(camModel), 'input.npy')), { method: 'grad-cam', interpolate: 'nearest' }), /interpolate \(--interpolate\) sets how upsample/, 'API interpolate without upsample');
   await apiFails(async () => (await Explainer.load(mlp.model)).attribute(mlp.input, { method: 'deeplift', baselineToken: 3 }), /baselineToken \(--baseline-token\) applies to token ids/, 'API baselineToken on floats');
+  // Saved graphs took them and were the graph without them: rewrite, export-triton and graph() check as attribute does.
+  for (const command of ['rewrite', 'export-triton']) {
+    const save = [command, camModel, '--out', at(command === 'rewrite' ? 'never.onnx' : 'never-repo')];
+    await cliFails([...save, '--method', 'cam', '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output/);
+    await cliFails([...save, '--method', 'grad-cam', '--interpolate', 'nearest'], new RegExp(`^onnx-explain: error: ${command}: interpolate \\(--interpolate\\) sets how upsample`));
+  }
+  await apiFails(async () => (await Explainer.load(camModel)).graph([3, 16, 16], { method: 'grad-cam', upsample: true, interpolate: 'cubic' as 'nearest' }), /^graph: interpolate 'cubic' is not bilinear or nearest$/, 'graph() interpolate cubic');
+  await apiFails(async () => (await Explainer.load(camModel)).graph([3, 16, 16], { method: 'cam', explainSoftmax: true }), /--explain-softmax: '[^']+' is not a Softmax's output/, 'graph() explainSoftmax without a Softmax');
   await apiFails(() => Explainer.load(mlp.model, { fed: ['nope'] }), /--feed nope: the model has no input named 'nope' \(inputs: input\)/, 'API fed: an unknown name');
   await cliFails([...run, '--method', 'integrated-gradients', '--steps', '5,50'], /--steps: '5,50' is not one integer/);
   await cliFails([...run, '--threads', '1,0'], /--threads: '1,0' is not one integer/);
