@@ -6,7 +6,7 @@ import { Emitter } from '../rewriter/emitter';
 import { buildMaximization, MAXIMIZE_IO } from '../rewriter/maximize-graph';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { lpNorm, totalVariation } from '../rewriter/regularizers';
-import { Explainer } from '../runtime';
+import { Explainer, ExplainError } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { maximize } from '../runtime/drivers/maximize';
 import { uniform } from '../runtime/random';
@@ -162,6 +162,11 @@ test('a bound given once and the other per channel: the same image as both per c
   await fails({ startSize: 0 }, /^maximize: a stage's image side would be 0 pixels/);
   // Stages 3 and 4 of 1·0.3 and 1·0.09 steps ran none: they only resized and blurred.
   await fails({ stages: 4, steps: 1, growth: 0.3 }, /^maximize: a stage would run no Adam step \(1 steps × growth 0\.3 per later stage rounds to 0\): raise --steps or --growth$/);
+  // Taken and ignored (the image bit for bit the one without them): exponents without their term, what acts between stages in one stage.
+  await fails({ p: 2 }, /^maximize: p 2 is the exponent of the Lp term, which lp-weight \(--lp-weight W > 0\) turns on$/);
+  await fails({ tvWeight: 0, tvBeta: 1 }, /^maximize: tv-beta 1 is the exponent of the total variation term, which tv-weight/);
+  await fails({ stages: 1, growth: 2 }, /^maximize: growth \(--growth\) acts between stages, and stages 1 has one$/);
+  await fails({ stages: 1, blur: 3 }, /^maximize: blur \(--blur\) acts between stages, and stages 1 has one$/);
 });
 
 test('a model with a second input (a fed mask, int64): maximised with that input held as fed; the reported activation is a forward with it; the CLI takes --feed', async () => {
@@ -240,9 +245,14 @@ test('Adam as Kingma & Ba (torch.optim.Adam, maximize): under a constant gradien
   const w = [0.8, -1.5, 0.3, 2, -0.6, 1.1];
   const ex = await Explainer.load(tinyModel([6], 13, (em, x) => em.matmul(x, em.constFloat(w.flatMap((v) => [1, v]), [6, 2]))));
   const lr = 0.05;
-  const r = await maximize(ex, { target: 1, stages: 1, steps: 5, blur: 0, lr, low: [-100], high: [100] });
+  const r = await maximize(ex, { target: 1, stages: 1, steps: 5, lr, low: [-100], high: [100] });
   const rise = lr * w.reduce((s, v) => s + Math.abs(v), 0);
   r.objective.slice(1).forEach((v, k) => assert.ok(Math.abs(v - r.objective[k] - rise) < 1e-4 * rise, `step ${k + 1}: rose ${v - r.objective[k]}, Adam ${rise}`));
+  // A vector is optimised as it is: image sizes and blur were taken and ignored.
+  for (const [o, cause] of [[{ blur: 0 }, /^maximize: blur \(--blur\) smooths images; input 'x' \[-1,6\] is optimised as it is$/], [{ upscale: 1.5 }, /^maximize: upscale \(--upscale\) sizes an image of free height and width; input 'x' \[-1,6\] stays at its size$/], [{ startSize: 20 }, /startSize \(--start-size\) sizes an image of free height/]] as const) {
+    const e = await maximize(ex, { target: 1, stages: 2, steps: 1, ...o }).then(() => undefined, (err: Error) => err);
+    assert.ok(e instanceof ExplainError && cause.test(e.message), `${JSON.stringify(o)}: ${e?.message}`);
+  }
 });
 
 test.run();

@@ -134,6 +134,9 @@ function regularizers(o: MaximizeOptions, dims: number[]) {
   if (lp.weight && !(Number.isFinite(lp.p) && lp.p >= 1)) fail(`p ${lp.p} must be a finite number ≥ 1`);
   if (tv.weight && !(Number.isFinite(tv.beta) && tv.beta > 0)) fail(`tv-beta ${tv.beta} must be a finite number > 0`);
   if (tv.weight && !tv.axes.length) fail('total variation (--tv-weight) needs an image input [N, C, H, W] or [N, H, W, C]');
+  // An exponent without its term's weight would change nothing.
+  if (o.p !== undefined && !lp.weight) fail(`p ${o.p} is the exponent of the Lp term, which lp-weight (--lp-weight W > 0) turns on`);
+  if (o.tvBeta !== undefined && !tv.weight) fail(`tv-beta ${o.tvBeta} is the exponent of the total variation term, which tv-weight (--tv-weight W > 0) turns on`);
   return { lp, tv };
 }
 
@@ -205,6 +208,10 @@ export async function maximize(ex: Explainer, o: MaximizeOptions): Promise<Maxim
   const growth = o.growth ?? 1.3;
   const perStage = Array.from({ length: stages }, (_, k) => Math.round(steps * growth ** Math.max(0, k - Math.ceil(stages / 2) + 1)));
   const total = perStage.reduce((a, b) => a + b, 0);
+  // Options that would change nothing: what acts between stages in one, sizes where none is free, a blur of no image.
+  for (const name of ['growth', 'blur'] as const) if (stages === 1 && o[name] !== undefined) throw new ExplainError(`maximize: ${name} (--${name}) acts between stages, and stages 1 has one`);
+  for (const [name, flag] of [['startSize', 'start-size'], ['upscale', 'upscale']] as const) if (!free && o[name] !== undefined) throw new ExplainError(`maximize: ${name} (--${flag}) sizes an image of free height and width; input '${ex.input.name}' [${dims}] stays at its size`);
+  if (!isImage && o.blur !== undefined) throw new ExplainError(`maximize: blur (--blur) smooths images; input '${ex.input.name}' [${dims}] is optimised as it is`);
   const terms = regularizers(o, dims);
   const sides = Array.from({ length: stages }, (_, k) => sizeAt(k)).flat();
   checkSchedule({ stages, steps, growth, upscale, total, fewest: perStage.reduce((a, b) => Math.min(a, b), Infinity), side: Math.max(0, ...sizeAt(stages - 1)), smallest: Math.min(Infinity, ...sides), ...hyper, tvWeight: terms.tv.weight, blur: o.blur ?? 1 });
