@@ -233,7 +233,7 @@ reference inputs 'baseline:<input>'.
   --zero-baseline       ${Object.keys(methods).filter((m) => methods[m].reference).join(', ')}: the zero reference is built into the graph (no 'baseline' input)
 
 Loop methods save the graph one optimisation step runs (README: "Saved loop graphs"):
-  rewrite MODEL --method maximize (--target K | --layer NAME --channel C) [--lp-weight W --p P
+  rewrite MODEL --method maximize (--target K | --layer NAME --channel C) [--wrt NAME --feed NAME=FILE] [--lp-weight W --p P
       --tv-weight W --tv-beta B] --out OBJ.onnx      input → objective, activation, gradient
   rewrite --classifier D --generator G --method cdeepex|xgems [--generator-feed NAME=FILE] --out AL.onnx
       z, residual, z0, class_a, class_b, others, lambda, rho, mu_a, mu_b → objective, gradient

@@ -42,9 +42,18 @@ and IMG.objective.png (their plot).
 /** The objective flags `maximize` and `rewrite --method maximize` share. */
 export const OBJECTIVE_FLAGS = { target: true, layer: true, channel: true, output: true, 'lp-weight': true, p: true, 'tv-weight': true, 'tv-beta': true };
 
+/** The model's input flags `maximize` and `rewrite --method maximize` share: the input optimised, the others' values. */
+export const OPTIMISED_INPUT_FLAGS = { wrt: true, feed: true, unbatched: false };
+
+/** The model as maximize and rewrite --method maximize load it: the one input optimised (--wrt), the others fed (--feed). */
+export async function optimisedModel(p: Parsed, model: string, command: string): Promise<{ ex: Explainer; feeds?: ReturnType<typeof feeds> }> {
+  const wrt = singleWrtArg(p, command, 'the one optimised');
+  return { ex: await Explainer.load(model, { ...modelOptions(p), wrt }), feeds: feeds(p.flags.get('feed') as string | undefined) };
+}
+
 export const MAXIMIZE_FLAGS = {
-  ...OBJECTIVE_FLAGS, out: true, preprocess: true, mean: true, std: true, range: true, lr: true, beta1: true, beta2: true,
-  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, wrt: true, feed: true, unbatched: false, help: false,
+  ...OBJECTIVE_FLAGS, ...OPTIMISED_INPUT_FLAGS, out: true, preprocess: true, mean: true, std: true, range: true, lr: true, beta1: true, beta2: true,
+  stages: true, steps: true, growth: true, 'start-size': true, upscale: true, blur: true, seed: true, 'display-size': true, provider: true, help: false,
 };
 
 function numberFlags(p: Parsed) {
@@ -74,12 +83,11 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   const base = out.replace(/\.(npy|png)$/i, '');
   const files = [`${base}.npy`, `${base}.png`, `${base}.objective.json`, `${base}.objective.png`];
   for (const f of files) checkOutput(f, '--out', [model, ...feedFiles(p)]);
-  const wrt = singleWrtArg(p, 'maximize', 'the one optimised');
   const { number, integer } = numberFlags(p);
   const objective = objectiveFlags(p);
   const display = integer('display-size') ?? 224;
   if (display < 1) throw new ExplainError(`--display-size: '${p.flags.get('display-size')}' is not a positive integer`);
-  const ex = await Explainer.load(model, { ...modelOptions(p), wrt });
+  const { ex, feeds } = await optimisedModel(p, model, 'maximize');
   const channels = ex.input.dims.length === 4 ? imageLayout(ex.input.dims).channels : 1;
   const preprocess = preprocessFlag(p, channels === 3 ? 'torchvision' : 'none', ['torchvision', 'tf', 'none']);
   const norm = normalizationOf(p, preprocess, channels, ex.label);
@@ -94,7 +102,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
     ...objective,
     lr: number('lr'), beta1: number('beta1'), beta2: number('beta2'), stages: integer('stages'), steps: integer('steps'), growth: number('growth'),
     startSize: integer('start-size'), upscale: number('upscale'), blur: number('blur'), seed: integer('seed'), low, high,
-    feeds: feeds(p.flags.get('feed') as string | undefined), progress: progressBar('maximize'),
+    feeds, progress: progressBar('maximize'),
   };
   const r = await maximize(ex, options);
   const [npy, png, json, plot] = files;

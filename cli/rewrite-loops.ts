@@ -5,7 +5,7 @@ import { maximizationGraph } from '../runtime/drivers/maximize';
 import { Explainer } from '../runtime';
 import { Parsed } from './args';
 import { feedFiles, feeds, modelArg, provider, shapeArg } from './main';
-import { objectiveFlags, OBJECTIVE_FLAGS } from './maximize';
+import { objectiveFlags, OBJECTIVE_FLAGS, optimisedModel, OPTIMISED_INPUT_FLAGS } from './maximize';
 import { lookupTable } from '../rewriter/lookup-table';
 
 /** Flags `rewrite` takes for the loop methods, besides its own. */
@@ -31,12 +31,14 @@ const contrastGraph = async (p: Parsed) => {
 /** `rewrite --method M` for the loop methods (runtime/drivers): the objective and its gradient as one graph. */
 export const LOOP_GRAPHS: Record<string, LoopGraph> = lookupTable({
   maximize: {
-    flags: { ...OBJECTIVE_FLAGS, shape: true },
+    flags: { ...OBJECTIVE_FLAGS, ...OPTIMISED_INPUT_FLAGS, shape: true },
     async build(p) {
       const model = modelArg(p, 'rewrite');
       const objective = objectiveFlags(p);
-      const ex = await Explainer.load(model, { provider: provider(p) });
-      return { model: await maximizationGraph(ex, objective, shapeArg(p, ex).slice(1)), sources: [model] };
+      const { ex, feeds } = await optimisedModel(p, model, 'rewrite --method maximize');
+      const rowDims = shapeArg(p, ex).slice(1);
+      // Inputs whose values set shapes (token ids picking <eos> positions) are probed with --feed's values, as rewrite's other graphs.
+      return { model: await ex.forFeeds(rowDims, feeds, () => maximizationGraph(ex, { ...objective, feeds }, rowDims)), sources: [model, ...feedFiles(p)] };
     },
   },
   // One graph for both: xGEMs feeds `others` = 0 (no inequality terms).

@@ -93,6 +93,22 @@ test('rewrite --method maximize saves input → objective, activation, gradient:
   }
 });
 
+test('rewrite --method maximize takes --wrt and --feed as maximize does: the saved graph of a two-input model gives autograd\'s gradient of the logit with respect to the input optimised', async () => {
+  const dir = path.resolve(__dirname, '../../models/multi/two_inputs');
+  const out = path.join(tmp, 'max-two.onnx');
+  // --wrt and --feed were "not read", where the refusal without them asked for them.
+  const r = await runCli(['rewrite', path.join(dir, 'model.onnx'), '--method', 'maximize', '--target', '1', '--wrt', 'signal', '--feed', `tabular=${path.join(dir, 'tabular.npy')}`, '--out', out]);
+  assert.is(r.code, 0, r.err.join('\n'));
+  const s = await plainSession(out);
+  assert.equal(s.inputs, ['signal', 'tabular']);
+  const [signal, tabular, grad, logits] = ['signal', 'tabular', 'grad_signal', 'logits'].map((f) => { const a = readNpy(path.join(dir, `${f}.npy`)); return { data: Float32Array.from(a.data as Float32Array), dims: a.dims }; });
+  const got = await s.run({ signal, tabular });
+  // Row 0's target in the fixture is class 1 (meta.json): its float64 gradient and logit.
+  const per = grad.data.length / grad.dims[0];
+  assert.ok(relL2(got[MAXIMIZE_IO.gradient].subarray(0, per), grad.data.subarray(0, per)) < 1e-5, 'gradient of row 0');
+  assert.ok(Math.abs(got[MAXIMIZE_IO.activation][0] - logits.data[1]) < 1e-5, `activation ${got[MAXIMIZE_IO.activation][0]} vs logit ${logits.data[1]}`);
+});
+
 test('rewrite --method cdeepex saves the composed D(G(z) + r) with ∂/∂z of the augmented Lagrangian: equal to autograd, the driver\'s session and central differences', async () => {
   const out = path.join(tmp, 'al.onnx');
   const r = await runCli(['rewrite', '--classifier', D, '--generator', G, '--method', 'cdeepex', '--out', out]);
