@@ -48,7 +48,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
   const options = commonOptions(p);
   const method = options.method ?? 'gradient';
   if (!TRITON_METHODS.includes(method)) throw new ExplainError(`export-triton: method '${method}' ${UNSERVED[method] ?? 'runs several graphs (or none), where Triton serves one'} (methods: ${TRITON_METHODS.join(', ')})`);
-  checkMethodFlags(p, [method]);
+  checkMethodFlags(p, [method], TRITON_METHODS);
   const name = (p.flags.get('name') as string | undefined) ?? `${path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_.-]+/g, '_')}-${method}`;
   const maxBatch = intFlag(p, 'max-batch') ?? 32;
   if (maxBatch < 1 || maxBatch > 2 ** 31 - 1) throw new ExplainError(`--max-batch: ${maxBatch} must be from 1 to 2147483647 (Triton's int32)`);

@@ -650,12 +650,15 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   };
 }
 
-/** A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`); given to several methods, one must read it. */
-export function checkMethodFlags(p: Parsed, methods: string[]): void {
+/**
+ * A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`);
+ * given to several methods, one must read it. The refusal names the methods among `runs` (the command's) that do.
+ */
+export function checkMethodFlags(p: Parsed, methods: string[], runs?: readonly string[]): void {
   const option = (flag: string) => (flag === 'no-relu' ? 'relu' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
   const flag = (o: string) => `--${o === 'relu' ? 'no-relu' : o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const given of p.flags.keys()) {
-    const why = methods.map((m) => misappliedOption(option(given), m, p.flags.has('noise-tunnel'), flag, p.flags.get('fill')));
+    const why = methods.map((m) => misappliedOption(option(given), m, p.flags.has('noise-tunnel'), flag, p.flags.get('fill'), runs));
     // The reason of a method that reads the option but for another flag (occlusion's seed without --fill random), else the first's.
     const near = methods.findIndex((m) => readsOption(option(given), m, p.flags.has('noise-tunnel'), 'random'));
     if (why.every(Boolean)) throw new ExplainError(methods.length > 1 ? `--${given} is read by none of the methods drawn (${methods.join(', ')}): ${why[Math.max(0, near)]}` : why[0]!);
@@ -965,7 +968,7 @@ async function rewrite(p: Parsed): Promise<void> {
   }
   const model = modelArg(p, 'rewrite');
   if (!out) throw new ExplainError('rewrite: --out AUG.onnx is required');
-  checkMethodFlags(p, [method]);
+  checkMethodFlags(p, [method], SAVED_METHODS);
   // The saved graph takes the quadrature's points and weights as inputs: --steps sets how many, the caller which.
   if (p.flags.has('ig-method')) throw new ExplainError(`rewrite: the saved ${method} graph takes the quadrature's points and weights as inputs (--steps sets how many): --ig-method chooses them where it runs`);
   checkOutput(out, '--out', [model]);

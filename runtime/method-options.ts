@@ -49,15 +49,18 @@ export function readsOption(option: string, method: string, noiseTunnel: boolean
 
 /**
  * Why `method` does not read `option`, or undefined where it does; `shown` names an option as the
- * caller's user writes it (a CLI flag, an API key).
+ * caller's user writes it (a CLI flag, an API key), `among` the methods its command runs.
  */
-export function misappliedOption(option: string, method: string, noiseTunnel: boolean, shown: (option: string) => string, fill?: unknown): string | undefined {
+export function misappliedOption(option: string, method: string, noiseTunnel: boolean, shown: (option: string) => string, fill?: unknown, among?: readonly string[]): string | undefined {
   if (readsOption(option, method, noiseTunnel, fill)) return undefined;
-  const users = METHOD_OPTIONS[option];
+  const all = METHOD_OPTIONS[option];
+  const users = Array.isArray(all) && all !== BASELINED && among ? all.filter((m) => among.includes(m)) : all;
   if (option === 'seed' && FILL_DRAWS.includes(method)) return `${shown('seed')} seeds a random fill: method '${method}' draws nothing with ${fill === undefined ? 'its default fill' : `${shown('fill')} ${fill}`} (give ${shown('fill')} random)`;
   if (!Array.isArray(users)) return `${shown(option)}: method '${method}' ${users.why}`;
   if (users === BASELINED) return `${shown(option)}: method '${method}' takes no baseline`;
-  const list = users.length > 1 ? `${users.slice(0, -1).join(', ')} and ${users[users.length - 1]}` : users[0];
+  const names = (ms: readonly string[]) => (ms.length > 1 ? `${ms.slice(0, -1).join(', ')} and ${ms[ms.length - 1]}` : ms[0]);
+  if (!users.length) return `${shown(option)} applies to ${names(all as string[])}, which this command does not run`;
+  const list = names(users);
   const also = option === 'seed' ? ` (or to any method with ${shown('noiseTunnel')})` : '';
   return `${shown(option)} applies to ${list}${also}, not to method '${method}'`;
 }
