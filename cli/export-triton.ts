@@ -58,6 +58,9 @@ export async function exportTriton(p: Parsed): Promise<void> {
   tritonConfig({ name, model: { graph: {} }, maxBatchSize: maxBatch });
   checkOutput(configFile, '--out', [model]);
   checkOutput(modelFile, '--out', [model]);
+  // Triton serves a model's latest version by default: another one beside 1 would be served under this config.
+  const others = fs.existsSync(path.join(repo, name)) ? fs.readdirSync(path.join(repo, name)).filter((v) => /^\d+$/.test(v) && Number(v) !== 1) : [];
+  if (others.length) throw new ExplainError(`--out ${repo}: ${path.join(repo, name)} holds version${others.length > 1 ? 's' : ''} ${others.join(', ')}, which Triton would serve instead of the 1/model.onnx written here: remove ${others.length > 1 ? 'them' : 'it'} or give another --name`);
   const ex = await Explainer.load(model, modelOptions(p));
   ex.checkGraphOptions('export-triton', options);
   const dims = shapeArg(p, ex);

@@ -120,6 +120,12 @@ test('export-triton: a gradient method has no baseline input; bad names and batc
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--name', 'a b'], /model name 'a b' may use letters/, protect);
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'repo'), '--max-batch', '0'], /--max-batch: 0 must be from 1 to 2147483647/, protect);
   await cliFailsWith(['export-triton', fx.model], /--out REPO .* is required/, protect);
+  // Another model's version 2 was left beside the new config, and Triton serves the latest version.
+  fs.mkdirSync(path.join(dir, 'repo', 'model-gradient', '2'));
+  const before = fs.readFileSync(path.join(dir, 'repo', 'model-gradient', 'config.pbtxt'));
+  await cliFailsWith(['export-triton', fx.model, '--method', 'deeplift', '--name', 'model-gradient', '--out', path.join(dir, 'repo')], /model-gradient holds version 2, which Triton would serve instead of the 1\/model\.onnx written here: remove it or give another --name$/, protect);
+  assert.equal(fs.readFileSync(path.join(dir, 'repo', 'model-gradient', 'config.pbtxt')), before, 'config unchanged');
+  fs.rmdirSync(path.join(dir, 'repo', 'model-gradient', '2'));
   // Methods rewrite saves but Triton cannot batch, and methods of several graphs, are refused with the reason (help offered them).
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'ig'), '--method', 'integrated-gradients'], /method 'integrated-gradients' takes the path's alphas and weights, which are no rows for Triton to batch; onnx-explain rewrite saves its graph \(methods: gradient, .*grad-cam\)$/, protect);
   await cliFailsWith(['export-triton', fx.model, '--out', path.join(dir, 'occ'), '--method', 'occlusion'], /method 'occlusion' runs several graphs/, protect);
