@@ -964,8 +964,8 @@ export class Explainer {
 
   /** Fails on what `attribute` refuses in `options` (rewrite and export-triton save graphs without running them). */
   checkGraphOptions(what: string, options: AttributeOptions): void {
-    checkRequest(options, what);
     checkRuleOptions(options);
+    checkRequest(options, what);
     this.checkExplainSoftmax(options);
   }
 

@@ -3,6 +3,7 @@ import { GraphView } from '../rewriter/graph-view';
 import { ModelProto, NodeProto } from '../rewriter/proto';
 import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
+import { REFERENCE_RUN } from './method-options';
 import { RuleOptions } from '../rules/types';
 import { OrtFeeds, OrtTensor } from './backend';
 import type { AttributeOptions, Explainer } from './explainer';
@@ -114,7 +115,8 @@ async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOp
   const values: OrtFeeds = { [ex.input.name]: x, ...ex.sideFeeds(x, options.feeds) };
   const takesBaseline = [...takes].some((n) => n === ex.io.baseline || n?.startsWith(`${ex.io.baseline}:`));
   // One reference per explained input, in the order of ex.explained.
-  const references = takesBaseline || options.baseline || options.baselines ? ex.referenceFeeds(options, values, false) : {};
+  // Paths built from a zero reference without a baseline input (integrated gradients) run the model there too.
+  const references = takesBaseline || options.baseline || options.baselines || REFERENCE_RUN.includes(name) ? ex.referenceFeeds(options, values, false) : {};
   const feeds: OrtFeeds = { ...values, ...references };
   const { from } = ex.resolveOutput(options.output, options.explainSoftmax, options.method);
   if (takes.has(ex.io.seed)) {
@@ -133,18 +135,23 @@ async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOp
     const inputs = Object.fromEntries(Object.keys(values).map((k) => [k, f[k]]));
     const onInput = await nodeValues(model, inputs);
     const rows = f[ex.input.name].dims[0];
-    const explained = options.reduce ? undefined : onInput.find((t) => t.name === from);
-    for (let r = 0; explained && r < rows; r++) {
-      const [t, v] = [targets[first + r], explained.data[r * (explained.data.length / rows) + targets[first + r]]];
-      if (v === -Infinity) return `row ${first + r}: the explained value '${from}'[${t}] is -Infinity (a class the model masks); explain another target`;
-    }
+    const row0 = first;
     first += rows;
+    // Row r's explained value in a pass, −Inf where the model masks its class.
+    const masked = (values: NodeValues, r: number) => {
+      const explained = options.reduce ? undefined : values.find((t) => t.name === from);
+      return explained?.data[r * (explained.data.length / rows) + targets[row0 + r]] === -Infinity;
+    };
+    for (let r = 0; r < rows; r++) {
+      if (masked(onInput, r)) return `row ${row0 + r}: the explained value '${from}'[${targets[row0 + r]}] is -Infinity (a class the model masks); explain another target`;
+    }
     const inModel = firstGiving(onInput, counting(onInput));
     if (inModel) return `the model's ${inModel} for this input`;
     const atReference = Object.keys(references).map((k, i): [string, OrtTensor] => [ex.explained[i].name, f[k]]);
     if (atReference.length) {
       const onBaseline = await nodeValues(model, { ...inputs, ...Object.fromEntries(atReference) });
-      const inModel0 = firstGiving(onBaseline, counting(onBaseline));
+      // Finite at the input and −Inf at the baseline: the node that first gives −Inf there (a Log of zero).
+      const inModel0 = firstGiving(onBaseline, Array.from({ length: rows }, (_, r) => r).some((r) => masked(onBaseline, r)) ? nonFinite : counting(onBaseline));
       if (inModel0) return `the model's ${inModel0} for the baseline`;
       const apart = infiniteDelta(onInput, onBaseline);
       if (apart) return apart;

@@ -3,8 +3,10 @@ import { lookupTable } from '../rewriter/lookup-table';
 const IG_PATHS = ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'];
 const LRP = ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'];
 const FILLED = ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'];
+/** Methods that run the model at the reference input itself (zeros by default), not only at copies with features replaced. */
+export const REFERENCE_RUN = ['deeplift', 'deeplift-shap', 'gradient-shap', ...IG_PATHS];
 /** Methods that compare with a reference input. */
-const BASELINED = ['deeplift', 'deeplift-shap', 'gradient-shap', ...IG_PATHS, ...FILLED];
+const BASELINED = [...REFERENCE_RUN, ...FILLED];
 
 /** The methods that read an option, or every method but some, with why those do not. */
 type Readers = string[] | { except: string[]; why: string };

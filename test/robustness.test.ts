@@ -542,6 +542,14 @@ test('DeepLiftShap with a non-finite value from one baseline row names the node 
   await apiFails(() => ex.attribute(x, { method: 'deeplift-shap', target: 0, baseline: baselines }), /hold non-finite values: node '[^']+' \(\w+\) gives (NaN|-?Infinity) in '[^']+' of the deeplift graph \(DeepLIFT against baseline row 1\)$/, 'row 1 gives the non-finite value');
 });
 
+test('integrated gradients from the default zero baseline into a Log of zero names the Log at the baseline (it said no single node gives one: the path\'s zero reference is no input of its graph)', async () => {
+  const ex = await Explainer.load(tinyModel([2], 13, (em, v) => em.op('Log', [em.op('Relu', [em.matmul(v, em.constFloat([1, 0.5, 0.25, 1], [2, 2]))])])));
+  const x = { data: Float32Array.from([1, 2]), dims: [1, 2] };
+  for (const method of ['integrated-gradients', 'gradient-shap']) {
+    await apiFails(() => ex.attribute(x, { method, target: 0 }), /non-finite values: the model's node '[^']+' \(Log\) gives -Infinity in '[^']+' for the baseline$/, method);
+  }
+});
+
 test('a PRelu slope with one row per input row in a model that declares its batch free (onnx\'s test_prelu_example exported with a dynamic batch) is refused in one line by every method: integrated gradients failed in its own Reshape (exit 2)', async () => {
   const slope = Array.from({ length: 60 }, (_, k) => 0.1 + 0.01 * k);
   fs.writeFileSync(at('prelu-rows.onnx'), tinyModel([4, 5], 13, (em, x) => em.op('PRelu', [x, em.constFloat(slope, [3, 4, 5])])));
