@@ -5,7 +5,7 @@ import { computedFrom, descendants, GraphView, nodeReads } from '../rewriter/gra
 import { DataType, declaredDims, isFloatType, ValueInfoProto } from '../rewriter/proto';
 import { CATEGORIES } from '../rewriter/string-categories';
 import { OrtTensor } from './backend';
-import { makeOrtTensor, onnxType, ortType } from './ort-types';
+import { makeOrtTensor, onnxType, ortType, typeName } from './ort-types';
 import { InputSpec } from './probe';
 import { DenseInput, fromNdarray, TensorInput } from './tensors';
 
@@ -30,6 +30,8 @@ export interface ModelInput extends InputSpec {
   rankUnknown?: boolean;
   /** A recurrent state the model hands back as this output for the next call: fed (zeros by default), never explained. */
   handedBack?: string;
+  /** The element type the model file declares where its canonical form reads another (integers read only through Casts, float64, float16: float32). */
+  fileType?: number;
   /** A dynamic first axis named apart from the explained batch that an output also declares (CLIP's prompts [text_batch, L]): fed once for every row, one row of defaults unless fed. */
   otherBatch?: boolean;
 }
@@ -228,9 +230,11 @@ export function inputTensor(input: ModelInput, data: DenseInput, label: string):
   const dims = checkedDims(input.name, data, label);
   const integers = data.data instanceof BigInt64Array || data.data instanceof BigUint64Array || data.data instanceof Int32Array;
   if (isFloatType(input.elemType)) {
-    if (integers) throw new ExplainError(`${label}: input '${input.name}' is float32, got an ${data.data instanceof Int32Array ? 'int32' : data.data instanceof BigUint64Array ? 'uint64' : 'int64'} array`);
+    // An integer input read only through Casts to float takes its own integers too, as float32 values.
+    const fileType = input.fileType ?? input.elemType;
+    if (integers && isFloatType(fileType)) throw new ExplainError(`${label}: input '${input.name}' is ${typeName(fileType)}, got an ${data.data instanceof Int32Array ? 'int32' : data.data instanceof BigUint64Array ? 'uint64' : 'int64'} array`);
     if (input.elemType !== DataType.FLOAT) throw new ExplainError(`${label}: input '${input.name}' has ONNX type ${input.elemType}; only float32 float inputs are supported`);
-    return makeOrtTensor(DataType.FLOAT, data.data as ArrayLike<number>, dims);
+    return makeOrtTensor(DataType.FLOAT, integers ? Array.from(data.data as ArrayLike<number | bigint>, Number) : data.data as ArrayLike<number>, dims);
   }
   if (input.categories) return makeOrtTensor(DataType.INT64, categoryCodes(input, { ...data, dims }, label), dims);
   const values = Array.from(data.data as ArrayLike<number | bigint>, Number);

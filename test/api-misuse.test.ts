@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, folderCache, maximizationGraph, maximize, MaximizeOptions, TensorInput, tritonConfig, TritonSpec, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
 import { readNpy } from '../runtime/node/npy-file';
+import { Emitter } from '../rewriter/emitter';
+import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
 import { loadFixture } from './support/fixtures';
 
 // What a JavaScript caller (no compiler to catch it) gets for mistakes in the API's arguments: one
@@ -155,6 +157,26 @@ test('tensor arguments: dims, window, baseline and feature mask of the wrong kin
     await fails(() => ex.attribute(row, { method, featureMask: mask }), /feature mask has 4 values but shape \[1,3,16,16\] needs 768/, `${method}: a mask shorter than its dims`);
   }
   await fails(() => ex.attribute(row, loose({ method: 'feature-ablation', featureMask: new Int32Array(768) })), /featureMask must be a tensor \{ data, dims \}/, 'a mask without dims');
+});
+
+test('an integer input read only through a Cast to float takes its own integers (int64, int32) as the same float values; a float64 input names its type', async () => {
+  const castModel = (type: number) => {
+    const em = new Emitter(13, DataType.FLOAT, 'cast');
+    em.rename(em.matmul(em.cast('x', DataType.FLOAT), em.constFloat([0.5, -1, 2, 0.25, -0.75, 1.5], [3, 2])), 'y');
+    const model: ModelProto = { ir_version: 8, opset_import: [{ domain: '', version: 13 }], graph: { name: 'cast', node: em.nodes, initializer: em.initializers, input: [valueInfo('x', type, ['N', 3])], output: [valueInfo('y', DataType.FLOAT, ['N', 2])] } };
+    return encodeModel(model);
+  };
+  const ints = await Explainer.load(castModel(DataType.INT64));
+  const values = [3, -2, 7, 0, 5, -1];
+  const asFloats = await ints.attribute({ data: Float32Array.from(values), dims: [2, 3] }, { method: 'input-x-gradient', target: 1 });
+  // They were refused: "input 'x' is float32, got an int64 array", the type the model declares.
+  for (const data of [BigInt64Array.from(values.map(BigInt)), Int32Array.from(values)]) {
+    const got = await ints.attribute({ data, dims: [2, 3] }, { method: 'input-x-gradient', target: 1 });
+    assert.equal(Array.from(got.attributions.data), Array.from(asFloats.attributions.data), data.constructor.name);
+    assert.equal(Array.from(got.attributions.data), values.map((v, i) => Math.fround(v * [-1, 0.25, 1.5][i % 3])), `${data.constructor.name}: x·W column 1`);
+  }
+  const doubles = await Explainer.load(castModel(DataType.DOUBLE));
+  await fails(() => doubles.attribute({ data: BigInt64Array.from(values.map(BigInt)), dims: [2, 3] }), /input 'x' is float64, got an int64 array$/, 'float64 input, int64 data');
 });
 
 test('visualize refuses unknown methods and signs and attributions whose data do not fill their dims', () => {
