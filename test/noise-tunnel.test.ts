@@ -8,6 +8,7 @@ import { readNpy } from '../runtime/node/npy-file';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 import { rejects } from './support/rejects';
+import { tinyModel } from './support/tiny-model';
 
 const out = tempDir('noise-tunnel');
 
@@ -183,6 +184,18 @@ test('the noise is the documented draw: x + σ_r·√(−2 ln(1 − u₁))·cos(
     want[(r * samples + c) * 4 + i] = x.data[r * 4 + i] + noise * [3, 8][r] * z;
   }
   assert.equal(noisyCopies(x, samples, noise, seed, stream), want);
+});
+
+test('a row of one value gets σ = 0 from --noise-std (a fraction of its range): said once, and its smoothgrad is its gradient', async () => {
+  const ex = await Explainer.load(tinyModel([3], 13, (em, v) => em.matmul(em.op('Tanh', [v]), em.constFloat([1, -2, 0.5, 1.5, 2, -1], [3, 2]))));
+  const x = { data: Float32Array.from([0.4, 0.4, 0.4, 0.1, 0.9, -0.3]), dims: [2, 3] };
+  const plain = await ex.attribute(x, { target: 0 });
+  for (const method of ['gradient', 'gradient-shap']) {
+    const noisy = await ex.attribute(x, method === 'gradient' ? { target: 0, noiseTunnel: 'smoothgrad' } : { method, target: 0, noiseStd: 0.2 });
+    assert.ok(noisy.warnings?.some((w) => /--noise-std 0\.\d+: row 0 holds one value, so σ, the row's value range times --noise-std, is 0 there and no noise is added/.test(w)), `${method}: ${noisy.warnings}`);
+    if (method === 'gradient') assert.equal(Array.from(noisy.attributions.data.slice(0, 3)), Array.from(plain.attributions.data.slice(0, 3)));
+    assert.not.equal(Array.from(noisy.attributions.data.slice(3)), Array.from(plain.attributions.data.slice(3)), `${method}: row 1 is noisy`);
+  }
 });
 
 test.run();

@@ -51,7 +51,7 @@ export function noisyCopies(x: { data: Float32Array; dims: readonly number[] }, 
 }
 
 /** noisyCopies' copies in order, the next `count` at each call (so many samples of a large input are never held at once). */
-export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number, stream = 0): (count: number) => Float32Array {
+export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, samples: number, noise: NoiseScale, seed: number, stream = 0, warn?: (m: string) => void): (count: number) => Float32Array {
   const per = x.data.length / x.dims[0];
   const next = uniform(seed, stream);
   const sigmas = Array.from({ length: x.dims[0] }, (_, r) => {
@@ -61,6 +61,8 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
     for (const v of row) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     return noise * (hi - lo);
   });
+  const flat = typeof noise === 'number' && noise > 0 ? sigmas.flatMap((sigma, r) => (sigma === 0 ? [r] : [])) : [];
+  if (flat.length) warn?.(`--noise-std ${noise}: row${flat.length > 1 ? 's' : ''} ${flat.join(', ')} hold${flat.length > 1 ? '' : 's'} one value, so σ, the row's value range times --noise-std, is 0 there and no noise is added (--stdevs gives σ in the input's units)`);
   const given = typeof noise === 'number' ? `--noise-std ${noise}: noise of σ = ` : '--stdevs: noise of σ = ';
   const why = typeof noise === 'number' ? ' (the row\'s value range times --noise-std)' : '';
   let copy = 0;
@@ -104,7 +106,7 @@ export function noiseTunnel(inner: Driver): Driver {
       const values: Record<string, OrtTensor> = { [ex.input.name]: x, ...side };
       const noisy = ex.explained.map((input, k) => {
         const t = values[input.name];
-        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, options.seed ?? 0, k) };
+        return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, options.seed ?? 0, k, (m) => ex.warn(`${ex.label}: ${m}`)) };
       });
       // A baseline with one row per input row goes with each of that row's samples.
       const sampleRows = (b: TensorInput | undefined, rows: number[]) => {

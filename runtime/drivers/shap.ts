@@ -101,7 +101,7 @@ export const gradientShap: Driver = {
     const per = rowDims.reduce((a, d) => a * d, 1);
     const n = x.dims[0];
     const seed = options.seed ?? 0;
-    const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noise, seed);
+    const noisy = noisyStream({ data: x.data as Float32Array, dims: x.dims }, samples, noise, seed, 0, (m) => ex.warn(`${ex.label}: ${m}`));
     const next = uniform(seed, 1);
     const draws = Array.from({ length: n * samples }, () => ({ k: Math.floor(next() * dist.dims[0]), alpha: next() }));
     const explained = await outputSeed(ex, x, options);
