@@ -747,7 +747,8 @@ export function baselineArg(ex: Explainer, file: string, input?: string): DenseI
   if (ids) return readArray(file);
   const b = readNpy(file);
   if (b.dtype === 'int64') throw new ExplainError(`${file}: int64 array given, the baseline must be float`);
-  return { data: Float32Array.from(b.data as Float32Array), dims: b.dims };
+  // float64 stays float64 until the Explainer narrows it, so a value float32 cannot hold is named.
+  return { data: b.data instanceof Float64Array ? b.data : Float32Array.from(b.data as Float32Array), dims: b.dims };
 }
 
 /** How a command's model is loaded: provider, explained input(s), and whether it takes one sample without a batch axis. */

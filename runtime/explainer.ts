@@ -1195,7 +1195,7 @@ export class Explainer {
   /** A number as a baseline: one row of that value (Captum's scalar `baselines`); a text model's baseline is token ids or a token. */
   private constantRow(value: number, rowDims: number[]): DenseInput {
     if (this.tokens) throw new ExplainError(`${this.label}: baseline ${value}: a text model's baseline is token ids or baselineToken (--baseline-token ID)`);
-    if (!Number.isFinite(value)) throw new ExplainError(`${this.label}: baseline ${value} is not a finite number`);
+    if (!Number.isFinite(Math.fround(value))) throw new ExplainError(`${this.label}: baseline ${value} ${Number.isFinite(value) ? 'overflows float32 (the model runs in float32)' : 'is not a finite number'}`);
     return { data: new Float32Array(rowDims.reduce((a, d) => a * d, 1)).fill(value), dims: [1, ...rowDims] };
   }
 
@@ -1313,9 +1313,10 @@ export class Explainer {
   }
 
   toTensor(input: TensorInput): OrtTensor {
-    const x = inputTensor(this.input, fromNdarray(input), this.label);
+    const given = fromNdarray(input);
+    const x = inputTensor(this.input, given, this.label);
     this.checkShape([...x.dims]);
-    if (x.type === 'float32') requireFinite(x.data as Float32Array, `${this.label}: input '${this.input.name}'`);
+    if (x.type === 'float32') requireFinite(x.data as Float32Array, `${this.label}: input '${this.input.name}'`, given.data as ArrayLike<unknown>);
     return x;
   }
 
@@ -1335,7 +1336,7 @@ export class Explainer {
       const same = (a: readonly number[], c: readonly number[]) => a.length === c.length && a.every((d, k) => d === c[k]);
       if (!same(dims, x.dims) && !same(dims, [1, ...rowDims]) && !same(dims, rowDims)) throw new ExplainError(`${this.label}: ${what} has shape [${dims}]; expected one row [${[1, ...rowDims]}] or the input's shape [${x.dims}]`);
       if (b.length !== dims.reduce((a, d) => a * d, 1)) throw new ExplainError(`${this.label}: ${what} has ${b.length} values but shape [${dims}]`);
-      requireFinite(b, `${this.label}: ${what}`);
+      requireFinite(b, `${this.label}: ${what}`, baseline.data as ArrayLike<unknown>);
       if (same(dims, x.dims)) return floatTensor(b, x.dims);
     }
     if (shareable) return floatTensor(b, [1, ...rowDims]);

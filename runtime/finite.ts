@@ -16,8 +16,10 @@ export function firstNonFinite(data: ArrayLike<number>): number {
 }
 
 /** Refuses a tensor with NaN or ±Inf: results computed from it would be silently wrong. */
-export function requireFinite(data: ArrayLike<number>, what: string): void {
+export function requireFinite(data: ArrayLike<number>, what: string, given: ArrayLike<unknown> = data): void {
   const k = firstNonFinite(data);
+  // A float64 value the float32 copy could not hold became ±Infinity there.
+  if (k >= 0 && Number.isFinite(given[k])) throw new ExplainError(`${what} holds ${given[k]} at flat index ${k}, which overflows float32 (the model runs in float32)`);
   if (k >= 0) throw new ExplainError(`${what} holds ${data[k]} at flat index ${k}; only finite values can be explained`);
 }
 

@@ -746,6 +746,15 @@ test('CLI: options the method or the model would not use are refused in one line
   await cliFails([...run, '--noise-tunnel', 'smoothgrad', '--noise-std', '1e300'], /--noise-std 1e\+300: noise of σ = .* overflows float32$/);
   await cliFails([...run, '--target', '1', '--contrast', '1'], /row 0: the contrast 1 is the target, so e_target − e_contrast is zero/);
   await cliFails([...run, '--method', 'occlusion', '--window', '3', '--fill', '1e39'], /--fill: 1e\+39 overflows float32$/);
+  // float64 values float32 cannot hold were named as the Infinity they became.
+  const row = readNpy(MLP_INPUT);
+  const wide = Float64Array.from(row.data as Float32Array).subarray(0, row.dims[1]);
+  wide[3] = 1e300;
+  writeRawNpy(at('wide.npy'), '<f8', [1, row.dims[1]], new Uint8Array(wide.buffer.slice(wide.byteOffset, wide.byteOffset + wide.byteLength)));
+  await cliFails(['attribute', mlp.model, '--input', at('wide.npy')], /input 'input' holds 1e\+300 at flat index 3, which overflows float32 \(the model runs in float32\)$/);
+  await cliFails([...run, '--method', 'deeplift', '--baseline', at('wide.npy')], /baseline holds 1e\+300 at flat index 3, which overflows float32/);
+  await cliFails([...run, '--method', 'gradient-shap', '--baseline', at('wide.npy')], /baseline holds 1e\+300 at flat index 3, which overflows float32/);
+  await cliFails([...run, '--method', 'deeplift', '--baseline', '1e39'], /baseline 1e\+39 overflows float32 \(the model runs in float32\)$/);
   await cliFails([...run, '--method', 'deeplift', '--baseline', 'NaN'], /--baseline NaN: not a finite number \(nor a file\)$/);
   await cliFails(['export-triton', mlp.model, '--out', at('never-repo'), '--max-batch', '99999999999'], /--max-batch: 99999999999 must be from 1 to 2147483647 \(Triton's int32\)$/);
   await apiFails(async () => (await Explainer.load(mlp.model)).attribute({ data: new Float32Array(20), dims: [1, 20] }, { target: 0, reduce: 'max' as 'sum' }), /--reduce max is not 'sum' or 'mean'/, "reduce: 'max'");

@@ -30,7 +30,7 @@ function distribution(ex: Explainer, x: OrtTensor, options: AttributeOptions): O
   }
   const data = Float32Array.from(b.data as ArrayLike<number>);
   if (data.length !== dims[0] * per) throw new ExplainError(`${ex.label}: baseline has ${data.length} values but shape [${b.dims}]`);
-  requireFinite(data, `${ex.label}: baseline`);
+  requireFinite(data, `${ex.label}: baseline`, b.data as ArrayLike<unknown>);
   return floatTensor(data, dims);
 }
 

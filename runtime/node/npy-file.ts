@@ -3,6 +3,9 @@ import { encodeNpy, NdArray, parseNpy } from '../npy';
 import { readRegularFile, writeFileAtomic } from './files';
 
 /** Reads a .npy file (float32, float64 or int64, C order). */
+/** The largest finite float32. */
+const FLT_MAX = 3.4028234663852886e38;
+
 export function readNpy(file: string): NdArray {
   return parseNpy(readRegularFile(file), file);
 }
@@ -11,10 +14,12 @@ export function readNpy(file: string): NdArray {
  * An input array from a .npy file (floats as float32, integers kept) or a JSON list (nested lists
  * of numbers, e.g. token ids [[101, 2023, 102]]) or number (a scalar).
  */
-export function readArray(file: string): { data: Float32Array | BigInt64Array | Int32Array | number[] | string[]; dims: number[] } {
+export function readArray(file: string): { data: Float32Array | Float64Array | BigInt64Array | Int32Array | number[] | string[]; dims: number[] } {
   if (!/\.json$/i.test(file)) {
     const a = readNpy(file);
-    return { data: a.dtype.startsWith('float') ? Float32Array.from(a.data as Float64Array) : (a.data as BigInt64Array | Int32Array), dims: a.dims };
+    // float64 values past float32's range stay as they are, for the refusal to name them (as float32 they are ±Infinity).
+    const wide = a.data instanceof Float64Array && a.data.some((v) => Math.abs(v) > FLT_MAX && Number.isFinite(v));
+    return { data: a.dtype.startsWith('float') && !wide ? Float32Array.from(a.data as Float64Array) : (a.data as Float64Array | BigInt64Array | Int32Array), dims: a.dims };
   }
   const text = new TextDecoder().decode(readRegularFile(file));
   let value: unknown;
