@@ -5,11 +5,10 @@ import { ExplainError } from '../rewriter/errors';
 import { Explainer, TensorData } from '../runtime';
 import { checkOutput, fileError, makeFolder, removeStaleTemporaries } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
-import { progressBar } from '../runtime/node/progress-bar';
 import { intFlag, normalizationFlags, Parsed, preprocessFlag } from './args';
 import { drawingFlag } from './visualize';
 import { attributeOptions, baselineArgs, baselineOptions, jointOut, loadInput, modelArg, modelOptions, readFiles, runOptions } from './main';
-import { say } from './output';
+import { progressBar, say } from './output';
 
 export const ATTRIBUTE_DIR_HELP = `Folder mode (instead of --input/--out):
   --input-dir DIR       every .npy / .png / .jpg in DIR (one row each), in name order

@@ -6,7 +6,6 @@ import { CONTRAST_METHODS } from '../runtime/drivers/cdeepex';
 import { channelSum } from '../runtime/image';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
-import { progressBar } from '../runtime/node/progress-bar';
 import { checkOutput, makeFolder, writeJsonFile } from '../runtime/node/files';
 import { argmax } from '../runtime/targets';
 import { colourScale, diverging, grid, imageOf, symmetricScale, tickLabel, titled, upscale } from '../runtime/plot';
@@ -14,7 +13,7 @@ import { int, intFlag, normalizationOf, num, Parsed, preprocessFlag } from './ar
 import { feedFiles, feeds, provider } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
-import { say } from './output';
+import { progressBar, say } from './output';
 
 export const CONTRAST_HELP = `onnx-explain contrast --classifier D.onnx --generator G.onnx --input I.npy --true A --probe B --out-dir DIR [options]
 

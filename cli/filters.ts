@@ -3,12 +3,11 @@ import { Explainer } from '../runtime';
 import { FilterOptions, FilterReport, filterSensitivity } from '../runtime/filters';
 import { checkOutput, writeJsonFile } from '../runtime/node/files';
 import { writePng } from '../runtime/node/png-file';
-import { progressBar } from '../runtime/node/progress-bar';
 import { barPlot, Canvas } from '../runtime/plot';
 import { intFlag, intsFlag, normalizationFlags, num, Parsed, preprocessFlag } from './args';
 import { baselineArg, checkPreprocessed, feedFiles, feeds, loadInput, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
-import { say } from './output';
+import { progressBar, say } from './output';
 
 export const FILTERS_HELP = `onnx-explain filters MODEL --input X --layer NAME [options]
 

@@ -21,7 +21,6 @@ import { drivers } from '../runtime/drivers';
 import { misappliedOption, readsOption } from '../runtime/method-options';
 import { imageToTensor, Normalization, Preprocess, Rgb } from '../runtime/image';
 import { readImage } from '../runtime/node/image-file';
-import { progressBar } from '../runtime/node/progress-bar';
 import { readArray, readNpy, writeNpy } from '../runtime/node/npy-file';
 import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
@@ -41,7 +40,7 @@ import { MAXIMIZE_FLAGS, MAXIMIZE_HELP, maximizeCommand } from './maximize';
 import { checkRewriteFlags, LOOP_GRAPHS, LOOP_REWRITE_FLAGS } from './rewrite-loops';
 import { reportDelta, reportSampleDeltas } from './deltas';
 import { lookupTable } from '../rewriter/lookup-table';
-import { printable, say } from './output';
+import { clearBar, printable, progressBar, say } from './output';
 
 const methodNames = Object.keys(drivers);
 
@@ -318,7 +317,8 @@ function reportError(e: unknown): number {
     : syscall === 'uv_cwd' ? ['the working folder no longer exists: run from an existing folder or give absolute paths', 1]
     : [firstLine(e), 2];
   // A progress bar on a terminal ends without a newline: the error line replaces it.
-  console.error(`${process.stderr.isTTY ? '\r\x1b[K' : ''}onnx-explain: error: ${printable(message)}`);
+  clearBar();
+  console.error(`onnx-explain: error: ${printable(message)}`);
   return status;
 }
 

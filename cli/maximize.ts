@@ -4,13 +4,12 @@ import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
 import { checkOutput, writeJsonFile } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
-import { progressBar } from '../runtime/node/progress-bar';
 import { linePlot, upscale } from '../runtime/plot';
 import { normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
-import { say } from './output';
+import { progressBar, say } from './output';
 
 export const MAXIMIZE_HELP = `onnx-explain maximize MODEL (--target K | --layer NAME --channel C) --out IMG.png|IMG.npy [options]
 
