@@ -60,6 +60,11 @@ function assertEmitted(label: string, { model, prepared }: { model: ModelProto; 
   assert.equal(nonNativeOps(model.graph!.node!.slice(original).filter((n) => !copy(n)), 0, opset), [], `${label}: emitted ops not native on WebGPU at opset ${opset}`);
   assert.equal(deadNodes(model, original), [], `${label}: added nodes nothing reads`);
   assert.equal(deadInitializers(model), [], `${label}: weights nothing reads`);
+  // onnxruntime-web's WebGPU EP aborts (and stays broken for the page) on a Gemm whose C is 0-D.
+  const zeroD = new Set([...(model.graph!.initializer ?? []).filter((t) => !t.dims?.length).map((t) => t.name),
+    ...model.graph!.node!.filter((n) => n.op_type === 'Constant' && !n.attribute?.find((a) => a.name === 'value')?.t?.dims?.length).map((n) => n.output![0])]);
+  const gemms = model.graph!.node!.slice(original).filter((n) => n.op_type === 'Gemm' && zeroD.has(n.input?.[2]));
+  assert.equal(gemms.map((n) => n.name), [], `${label}: emitted Gemms with a 0-D C`);
 }
 
 // Text models (models/make_text.py: torch.onnx exports of BERT-, DistilBERT-, DeBERTa-, GPT-2- and

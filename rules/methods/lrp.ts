@@ -291,7 +291,8 @@ function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardR
       const pos = (t: string) => em.op('Relu', [t]);
       const neg = (t: string) => em.sub(t, pos(t));
       const [aPos, aNeg, wPos, wNeg] = [pos(a), neg(a), pos(w), neg(w)];
-      const rest = opType === 'Gemm' && ctx.opset < 11 ? [em.scalar(0)] : [];
+      // C, required below opset 11, as [1]: onnxruntime-web's WebGPU EP aborts on a 0-D one.
+      const rest = opType === 'Gemm' && ctx.opset < 11 ? [em.constFloat([0], [1])] : [];
       const eps = ctx.options.epsilon ?? 1e-6;
       // Relevance share of the pairs (x, W') whose forward outputs add up to z⁺ (or z⁻).
       const share = (pairs: [string, string][], scale: number): string | null => {
