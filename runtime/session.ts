@@ -163,8 +163,8 @@ export function executionProvider(provider: Provider): string | typeof WEBGPU {
   return provider === 'webgpu' ? WEBGPU : provider;
 }
 
-/** Providers that failed to load in this process: not tried again. */
-const unavailable = new Set<string>();
+/** Providers that failed to load in this process, with why: not tried again, and said to every Explainer that asks for one. */
+const unavailable = new Map<string, string>();
 let noticeGiven = false;
 
 /** The provider sessions requested on `provider` run on: the platform's fallback once it failed to load. */
@@ -200,7 +200,10 @@ export async function createSession(model: SessionModel, provider: Provider, war
   const options = Object.fromEntries(Object.entries(tuning.options ?? {}).filter(([, v]) => v !== undefined));
   const defaults = { ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}), ...(tuning.level ? { graphOptimizationLevel: tuning.level } : {}) };
   const base = { ...sessionOptions({ ...defaults, ...options }), ...externalData(model) };
-  if (provider !== fallback && !unavailable.has(provider)) {
+  const fellBack = (reason: string) => warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
+  const failed = unavailable.get(provider);
+  if (failed !== undefined) fellBack(failed);
+  else if (provider !== fallback) {
     try {
       if (!providers.includes(provider)) throw new Error(`not offered on this platform (${providers.join(', ')})`);
       const refused = await probe?.(provider);
@@ -208,9 +211,8 @@ export async function createSession(model: SessionModel, provider: Provider, war
       const device = tuning.outputsOnDevice && deviceOutputs && provider === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {};
       return await open(model, { ...base, ...device, executionProviders: [executionProvider(provider)] });
     } catch (e) {
-      unavailable.add(provider);
-      const reason = firstLine(e).slice(0, 200);
-      warn(`onnx-explain: warning: execution provider '${provider}' is unavailable (${reason}); falling back to ${fallback}`);
+      unavailable.set(provider, firstLine(e).slice(0, 200));
+      fellBack(unavailable.get(provider)!);
     }
   }
   // The parallel executor where the graph is large (parallelFor) and the user chose no executor.

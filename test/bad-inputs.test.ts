@@ -834,7 +834,11 @@ test('API: provider cuda without CUDA, with ortApi().env.logLevel raised first: 
   const warns = [];
   const ex = await Explainer.load(${JSON.stringify(mlp.model)}, { provider: 'cuda', warn: (m) => warns.push(m) });
   await ex.attribute(readNpy(${JSON.stringify(MLP_INPUT)}), {});
-  console.log(JSON.stringify({ warnings: warns.length, provider: ex.executionProvider }));
+  // A second Explainer on the provider that failed: told too (it fell back without a word).
+  const again = [];
+  const second = await Explainer.load(${JSON.stringify(mlp.model)}, { provider: 'cuda', warn: (m) => again.push(m) });
+  const r = await second.attribute(readNpy(${JSON.stringify(MLP_INPUT)}), {});
+  console.log(JSON.stringify({ warnings: warns.length, provider: ex.executionProvider, second: again.length, inResult: (r.warnings ?? []).length }));
 })();`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
@@ -842,6 +846,7 @@ test('API: provider cuda without CUDA, with ortApi().env.logLevel raised first: 
   const out = JSON.parse(r.stdout);
   // Either CUDA works here (no warning) or the fallback's one warning went to warn.
   assert.ok(out.provider === 'cuda' ? out.warnings === 0 : out.warnings === 1 && out.provider === 'cpu', r.stdout);
+  if (out.provider === 'cpu') assert.equal([out.second, out.inResult], [1, 1], `second Explainer: ${r.stdout}`);
 });
 
 test('--provider cuda: the process stderr holds only the one warning line (no native log noise)', () => {

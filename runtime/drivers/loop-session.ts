@@ -5,7 +5,7 @@ import { createSession, Provider, threadsFor } from '../session';
 import { sessionModel } from '../session-model';
 
 /** Whose loop a session runs: the provider, where warnings go, and the model's label for errors. */
-export interface LoopOwner { provider: Provider; label: string; warn(m: string): void }
+export interface LoopOwner { provider: Provider; label: string; warnOnce(m: string): void }
 
 /**
  * A tensor's values on the host. A tensor on the WebGPU device is downloaded and its GPU buffer
@@ -31,7 +31,7 @@ export class LoopSession {
   private constructor(private readonly session: OrtSession, private readonly label: string) {}
 
   static async create(model: ModelProto, owner: LoopOwner): Promise<LoopSession> {
-    const session = await createSession(sessionModel(model), owner.provider, (m) => owner.warn(m), { threads: threadsFor(model), outputsOnDevice: true });
+    const session = await createSession(sessionModel(model), owner.provider, (m) => owner.warnOnce(m), { threads: threadsFor(model), outputsOnDevice: true });
     return new LoopSession(session, owner.label);
   }
 
