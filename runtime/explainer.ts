@@ -932,6 +932,7 @@ export class Explainer {
    * (`sharedBaseline`).
    */
   async augmented(rowDims: number[], options: AttributeOptions = {}, build: GraphBuild = {}): Promise<{ model: ModelProto; prepared: Prepared; from: string; camNote?: string }> {
+    checkKnown('augmented', options, REQUEST_KEYS);
     checkRuleOptions(options);
     // As `attribute` and `rewrite --shape` check it: a token model's rows are its embedding's ([L, width]), not the ids'.
     if (!this.joint) this.checkShape([1, ...rowDims]);

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, folderCache, maximizationGraph, maximize, MaximizeOptions, TensorInput, tritonConfig, TritonSpec, visualize, VisualizeOptions } from '../runtime';
+import { AttributeOptions, AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, folderCache, maximizationGraph, maximize, MaximizeOptions, TensorInput, tritonConfig, TritonSpec, visualize, VisualizeOptions } from '../runtime';
 import { apiFailsWith } from './support/cli-harness';
 import { readNpy } from '../runtime/node/npy-file';
 import { Emitter } from '../rewriter/emitter';
@@ -148,6 +148,8 @@ test('tensor arguments: dims, window, baseline and feature mask of the wrong kin
     await fails(() => ex.attribute(row, loose({ method, baseline: [row] })), /baseline must be a float tensor.*got an array/, `${method}: a baseline tuple`);
     await fails(() => ex.attribute(row, loose({ method, baseline: '0.5' })), /baseline must be a float tensor.*"0\.5"/, `${method}: a baseline string`);
   }
+  // augmented() (what export-triton's API builds on) took a misspelt option, which graph() refuses.
+  await fails(() => ex.augmented(row.dims.slice(1), { method: 'gradient', foo: 1 } as AttributeOptions), /^augmented: unknown option 'foo'/, 'augmented: an unknown option');
   // Captum's scalar and tuple `baselines`: spread as an object, a number named no input and the call ran from zeros.
   for (const baselines of [0.5, [row], row, '0.5', true]) {
     await fails(() => ex.attribute(row, loose({ method: 'deeplift', baselines })), /baselines must be an object of baselines by input name.*is baseline, got/, `baselines ${JSON.stringify(baselines).slice(0, 20)}`);
