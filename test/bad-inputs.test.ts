@@ -795,6 +795,9 @@ test('--out in a folder a pseudo file system refuses (under /proc) is one error 
   const err = r.stderr.split('\n').filter(Boolean);
   assert.is(err.length, 1, r.stderr);
   assert.match(err[0], /^onnx-explain: error: .*\/proc\/onnx-explain-nope/);
+  // Refused before the computation (a sweep ran to its end, printed its results, then failed to write).
+  const late = spawnSync(process.execPath, [bin, 'attribute', mlp.model, '--input', MLP_INPUT, '--no-cache', '--method', 'occlusion', '--window', '2', '--out', '/proc/x.npy'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal([late.status, late.stdout, late.stderr], [1, '', 'onnx-explain: error: --out /proc/x.npy: cannot write in /proc (ENOENT)\n']);
 });
 
 test('attribute --out equal to the input (or baseline) file leaves it unchanged', async () => {

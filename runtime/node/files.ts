@@ -69,6 +69,15 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
   let existing = path.dirname(path.resolve(out));
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
   if (!fs.statSync(existing).isDirectory()) throw new ExplainError(`${flag} ${out}: cannot create its folder (${existing} is a file)`);
+  // A folder that takes no new file (read-only, /proc, /sys) fails now, not after the computation.
+  const probe = path.join(existing, `.onnx-explain-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ExplainError(`${flag} ${out}: cannot write in ${existing}${code ? ` (${code})` : ''}`);
+  }
   if (sweep) removeStaleTemporaries(path.dirname(path.resolve(out)), new Set([path.basename(out)]));
   let target: fs.Stats | undefined;
   try {
