@@ -389,7 +389,7 @@ export class Explainer {
     // Such an input's sizes keep the names the model gives them (the view names them apart).
     // And the element type the file declares, where the canonical form reads another (integers only cast to float).
     const fileTypes = new Map((model.graph?.input ?? []).map((vi) => [vi.name, vi.type?.tensor_type?.elem_type]));
-    const fileType = (i: ModelInput) => (fileTypes.get(i.name) !== undefined && fileTypes.get(i.name) !== i.elemType ? { fileType: fileTypes.get(i.name) } : {});
+    const fileType = (i: ModelInput) => { const t = fileTypes.get(i.name); return t !== undefined && t !== i.elemType ? { fileType: t } : {}; };
     this.inputs = modelInputs(this.view).map((i) => { const own = batchless.get(i.name); return { ...i, ...fileType(i), ...(own ? { unbatched: own.dims, params: [i.params[0], ...own.params], handedBack: own.handedBack, otherBatch: otherBatch(own) || undefined } : {}) }; });
     this.explained = chosen.inputs.map((c) => this.inputs.find((i) => i.name === (chosen.embeddings.get(c.name)?.output ?? c.name))!);
     this.input = this.explained[0];

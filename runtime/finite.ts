@@ -139,21 +139,20 @@ async function locateNonFinite(ex: Explainer, x: OrtTensor, options: AttributeOp
     const rows = f[ex.input.name].dims[0];
     const row0 = first;
     first += rows;
-    // Row r's explained value in a pass, −Inf where the model masks its class.
-    const masked = (values: NodeValues, r: number) => {
+    // Per row, whether its explained value in a pass is −Inf (a class the model masks).
+    const masked = (values: NodeValues) => {
       const explained = options.reduce ? undefined : values.find((t) => t.name === from);
-      return explained?.data[r * (explained.data.length / rows) + targets[row0 + r]] === -Infinity;
+      return Array.from({ length: rows }, (_, r) => explained?.data[r * (explained.data.length / rows) + targets[row0 + r]] === -Infinity);
     };
-    for (let r = 0; r < rows; r++) {
-      if (masked(onInput, r)) return `row ${row0 + r}: the explained value '${from}'[${targets[row0 + r]}] is -Infinity (a class the model masks); explain another target`;
-    }
+    const maskedRow = masked(onInput).indexOf(true);
+    if (maskedRow >= 0) return `row ${row0 + maskedRow}: the explained value '${from}'[${targets[row0 + maskedRow]}] is -Infinity (a class the model masks); explain another target`;
     const inModel = firstGiving(onInput, counting(onInput));
     if (inModel) return `the model's ${inModel} for this input`;
     const atReference = Object.keys(references).map((k, i): [string, OrtTensor] => [ex.explained[i].name, f[k]]);
     if (atReference.length) {
       const onBaseline = await nodeValues(model, { ...inputs, ...Object.fromEntries(atReference) });
       // Finite at the input and −Inf at the baseline: the node that first gives −Inf there (a Log of zero).
-      const inModel0 = firstGiving(onBaseline, Array.from({ length: rows }, (_, r) => r).some((r) => masked(onBaseline, r)) ? nonFinite : counting(onBaseline));
+      const inModel0 = firstGiving(onBaseline, masked(onBaseline).includes(true) ? nonFinite : counting(onBaseline));
       if (inModel0) return `the model's ${inModel0} for the baseline`;
       const apart = infiniteDelta(onInput, onBaseline);
       if (apart) return apart;

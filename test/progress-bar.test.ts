@@ -10,6 +10,15 @@ function terminal(columns: number) {
 }
 let now = 0;
 const realNow = Date.now;
+
+/** A bar on a terminal of `columns`, made at time 0 and past its first second (it draws from there). */
+function shownBar(label: string, columns: number) {
+  const { stream, writes } = terminal(columns);
+  now = 0;
+  const bar = progressBar(label, stream)!;
+  now = 2000;
+  return { bar, writes };
+}
 test.before(() => { Date.now = () => now; });
 test.after(() => { Date.now = realNow; });
 
@@ -37,10 +46,7 @@ test('redrawn at most every 100 ms (a sweep wrote 76,501 redraws, 4.5 MB, and ra
 });
 
 test('a bar left short of its total (a search that converged early) is cleared by the next result line, not glued to it', () => {
-  const { stream, writes } = terminal(80);
-  now = 0;
-  const bar = progressBar('cdeepex', stream)!;
-  now = 2000;
+  const { bar, writes } = shownBar('cdeepex', 80);
   bar(7, 40, 'constrained search: L_A 35.71');
   const log = console.log;
   const lines: string[] = [];
@@ -51,19 +57,13 @@ test('a bar left short of its total (a search that converged early) is cleared b
 });
 
 test('names on the bar are printable (a tensor named with ESC [2J cleared the screen), and the count stays in view within the terminal\'s width, wide characters counted twice', () => {
-  const { stream, writes } = terminal(40);
-  now = 0;
-  const bar = progressBar('attribute /tmp/手写数字样本文件夹_第一批次_测试数据', stream)!;
-  now = 2000;
+  const { bar, writes } = shownBar('attribute /tmp/手写数字样本文件夹_第一批次_测试数据', 40);
   bar(16, 40, "mean of channel 5 of 'relu\x1b[2J\x1b[41m'");
   const line = writes[writes.length - 1];
   assert.ok(columnsOf(line) <= 39, `${columnsOf(line)} columns: ${JSON.stringify(line)}`);
   assert.match(line, / 16\/40/);
   assert.match(line, /^\r…/);
-  const { stream: s2, writes: w2 } = terminal(200);
-  now = 0;
-  const named = progressBar('maximize', s2)!;
-  now = 2000;
+  const { bar: named, writes: w2 } = shownBar('maximize', 200);
   named(3, 10, "mean of channel 5 of 'relu\x1b[2J\x1b[41m'");
   assert.ok(!w2.join('').replace(/\x1b\[K/g, '').includes('\x1b'), JSON.stringify(w2));
   assert.match(w2.join(''), /relu\\x1b\[2J\\x1b\[41m/);

@@ -2,10 +2,10 @@ import { ExplainError } from '../../rewriter/errors';
 import { encodeNpy, NdArray, parseNpy } from '../npy';
 import { readRegularFile, writeFileAtomic } from './files';
 
-/** Reads a .npy file (float32, float64 or int64, C order). */
 /** The largest finite float32. */
 const FLT_MAX = 3.4028234663852886e38;
 
+/** Reads a .npy file (float32, float64 or int64, C order). */
 export function readNpy(file: string): NdArray {
   return parseNpy(readRegularFile(file), file);
 }
