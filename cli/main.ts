@@ -147,7 +147,8 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
                         integer image inputs and where the model subtracts mean pixels or scales by 1/255 itself)
   --mean M --std S      image inputs normalised as torchvision's Normalize(M, S) instead of the preset's
                         (with torchvision or none; one value, or one per channel: --mean 0.1307 --std 0.3081)
-  --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row);
+  --target K            class index for all rows, or K1,K2,... one per row (default: argmax per row;
+                        -1 is the last class);
                         a multi-index over the explained tensor's non-batch axes is written i:j
                         (3:17 for all rows, 3:17,4:2,0:9 one per row)
   --reduce sum|mean     explain the sum or mean of the tensor over --reduce-axes (default: all

@@ -5,7 +5,7 @@ import { checkOutput, writeJsonFile } from '../runtime/node/files';
 import { writeNpy } from '../runtime/node/npy-file';
 import { writePng } from '../runtime/node/png-file';
 import { linePlot, upscale } from '../runtime/plot';
-import { normalizationOf, num, Parsed, preprocessFlag } from './args';
+import { intFlag, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
@@ -70,7 +70,7 @@ export function objectiveFlags(p: Parsed): MaximizeOptions {
   const { number, integer } = numberFlags(p);
   if (p.flags.has('target') === p.flags.has('layer')) throw new ExplainError('maximize: give --target K or --layer NAME (with --channel C), not both');
   return {
-    target: integer('target'), layer: p.flags.get('layer') as string | undefined, channel: integer('channel'), output: p.flags.get('output') as string | undefined,
+    target: intFlag(p, 'target'), layer: p.flags.get('layer') as string | undefined, channel: integer('channel'), output: p.flags.get('output') as string | undefined,
     lpWeight: number('lp-weight'), p: number('p'), tvWeight: number('tv-weight'), tvBeta: number('tv-beta'),
   };
 }

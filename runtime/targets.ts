@@ -130,16 +130,16 @@ export class TargetSpace {
     if (Array.isArray(t)) {
       if (t.length !== this.dims.length) throw new ExplainError(`${where} has ${t.length} indices, but '${this.tensor}' ${this.shapeText()}${this.reducedText()} takes ${this.dims.length} (axes of sizes ${this.dims.join(', ') || 'none'})`);
       return t.reduce((acc, v, k) => {
-        if (!Number.isInteger(v) || v < 0 || v >= this.dims[k]) throw new ExplainError(`${where} is out of range for '${this.tensor}' ${this.shapeText()}${this.reducedText()}: index ${k} must be in 0..${this.dims[k] - 1}`);
-        return acc * this.dims[k] + v;
+        if (!Number.isInteger(v) || v < -this.dims[k] || v >= this.dims[k]) throw new ExplainError(`${where} is out of range for '${this.tensor}' ${this.shapeText()}${this.reducedText()}: index ${k} must be in ${indexRange(this.dims[k])}`);
+        return acc * this.dims[k] + fromEnd(v, this.dims[k]);
       }, 0);
     }
     if (!Number.isInteger(t)) throw new ExplainError(`${this.label}: ${what} ${typeof t === 'string' ? JSON.stringify(t) : String(t)} is not an integer index`);
-    if (t < 0 || t >= this.size) {
+    if (t < -this.size || t >= this.size) {
       const kind = this.dims.length === 1 && this.rowDims.length === 1 ? `${this.size} classes` : `shape ${this.shapeText()}${this.reducedText()}, ${this.size} values per row`;
-      throw new ExplainError(`${where} is out of range for output '${this.tensor}' with ${kind} (0..${this.size - 1})`);
+      throw new ExplainError(`${where} is out of range for output '${this.tensor}' with ${kind} (${indexRange(this.size)})`);
     }
-    return t;
+    return fromEnd(t, this.size);
   }
 
   private reducedText(): string {
@@ -238,4 +238,14 @@ export function argmax(v: ArrayLike<number>): number {
   let best = 0;
   for (let k = 1; k < v.length; k++) if (v[k] > v[best]) best = k;
   return best;
+}
+
+/** A Python index into an axis of `size`: negative ones count from the end, as Captum's `output[:, -1]`. */
+export function fromEnd(index: number, size: number): number {
+  return index < 0 ? index + size : index;
+}
+
+/** The indices an axis of `size` takes, as an error names them. */
+export function indexRange(size: number): string {
+  return `0..${size - 1}, or -${size}..-1 from the end`;
 }

@@ -424,15 +424,15 @@ test('perturbation methods whose perturbed copies give NaN or ±Inf (log of a ze
   await cliFails(['attribute', at('div.onnx'), '--input', at('positive.npy'), '--method', 'feature-ablation', '--layer', 'h', '--target', '0'], /copies of layer 'h' with features replaced by zeros/);
 });
 
-test('target out of range, negative, or the wrong number of per-row targets', async () => {
-  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99'], /target 99 is out of range.*7 classes/);
-  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '-1'], /target -1 is out of range/);
-  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target=-1'], /target -1 is out of range/);
+test('target out of range, past the first from the end, or the wrong number of per-row targets', async () => {
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '99'], /target 99 is out of range.*7 classes \(0\.\.6, or -7\.\.-1 from the end\)/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '-8'], /target -8 is out of range/);
+  await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target=-8'], /target -8 is out of range/);
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', '1,2'], /target: 2 values given for 3 input rows/);
   await cliFails(['attribute', resnet.model, '--input', RESNET_INPUT, '--target', 'cat'], /--target: 'cat'/);
   const ex = await Explainer.load(resnet.model);
   await apiFails(() => ex.attribute(resnet.input, { target: 99 }), /target 99 is out of range/, 'API target 99');
-  await apiFails(() => ex.attribute(resnet.input, { target: -1 }), /target -1 is out of range/, 'API target -1');
+  await apiFails(() => ex.attribute(resnet.input, { target: -8 }), /target -8 is out of range/, 'API target -8');
   await apiFails(() => ex.attribute(resnet.input, { target: [1, 2, 3, 4] }), /4 values given for 3 input rows/, 'API 4 targets');
   await apiFails(() => ex.attribute(resnet.input, { target: 1.5 }), /target 1.5/, 'API target 1.5');
 });

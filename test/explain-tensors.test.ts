@@ -54,6 +54,28 @@ test('multi-index target (a pixel of a feature map) and a channel mean (--reduce
   assert.ok(relL2(sum.attributions.data, scaled) < 1e-5, 'channel sum');
 });
 
+test('negative indices count from the end as Python\'s output[:, -1] (Captum\'s int and tuple targets): target, multi-index and neuron equal the positive ones (the multi-index against autograd)', async () => {
+  const ex = await Explainer.load(MODEL);
+  const [c, i, j] = meta.pixel;
+  const pixel = await ex.attribute(input(), { output: meta.features, target: [[c - 6, i - 8, j]] });
+  assert.ok(relL2(pixel.attributions.data, ref('grad_pixel')) < 1e-5, `pixel from the end: rel L2 ${relL2(pixel.attributions.data, ref('grad_pixel'))}`);
+  assert.equal(pixel.targets, [0, 1, 2].map(() => (c * 8 + i) * 8 + j), 'the targets returned are the positive indices');
+  const last = await ex.attribute(input(), { output: meta.logits, target: -1 });
+  const fourth = await ex.attribute(input(), { output: meta.logits, target: 4 });
+  assert.equal(last.targets, [4, 4, 4]);
+  assert.equal(last.attributions.data, fourth.attributions.data);
+  const neuron = { method: 'neuron-conductance', layer: meta.layer, steps: 5 };
+  const fromEnd = await ex.attribute(input(), { output: meta.features, target: [meta.pixel], neuron: [-3, -3, -7], ...neuron });
+  const positive = await ex.attribute(input(), { output: meta.features, target: [meta.pixel], neuron: [1, 5, 1], ...neuron });
+  assert.ok(positive.attributions.data.some((v) => v !== 0));
+  assert.equal(fromEnd.attributions.data, positive.attributions.data);
+  await rejects(() => ex.attribute(input(), { output: meta.logits, target: -6 }), /target -6 is out of range for output '[^']+' with 5 classes \(0\.\.4, or -5\.\.-1 from the end\)/);
+  await rejects(() => ex.attribute(input(), { output: meta.features, target: [[-7, 0, 0]] }), /index 0 must be in 0\.\.5, or -6\.\.-1 from the end/);
+  const cli = await runCli(['attribute', MODEL, '--input', INPUT, '--output', meta.logits, '--target', '-1,4,-5']);
+  assert.is(cli.code, 0, cli.err.join('\n'));
+  assert.match(cli.out.join('\n'), /row 0: target 4,[^]*row 1: target 4,[^]*row 2: target 0,/);
+});
+
 test('reduceWeights: a masked sum of the tensor (Captum\'s segmentation wrapper) vs autograd, per row; feature ablation of it vs forwards; the CLI prints Σ w·y', async () => {
   const ex = await Explainer.load(MODEL);
   const [c, i, j] = meta.pixel;

@@ -198,12 +198,24 @@ test('maximize of a model whose input is not an image writes no PNG and says so 
   assert.is(fs.readFileSync(`${base}.png`, 'utf8'), 'an earlier run');
 });
 
+test('maximize --target -1 maximises the last class, as --target 9 (Python\'s index from the end)', async () => {
+  const run = async (target: string) => {
+    const r = await runCli(['maximize', D, '--target', target, '--stages', '1', '--steps', '3', '--seed', '5', '--out', path.join(tmp, `last${target}.npy`)]);
+    assert.is(r.code, 0, r.err.join('|'));
+    return fs.readFileSync(path.join(tmp, `last${target}.npy`));
+  };
+  assert.ok((await run('-1')).equals(await run('9')));
+  assert.not.ok((await run('-2')).equals(await run('9')), 'another class, another image');
+});
+
 test('maximize: user mistakes are one-line errors', async () => {
   for (const [args, pattern] of [
     [['--target', '3', '--layer', '/Relu_1_output_0'], /give --target K or --layer NAME/],
     [['--layer', 'nope', '--channel', '1'], /no tensor or node named 'nope'/],
     [['--layer', '/Relu_1_output_0', '--channel', '99'], /channel 99 is out of range/],
     [['--target', '10'], /target 10 is out of range/],
+    [['--target', '-11'], /target -11 is out of range for '[^']+' with 10 classes \(0\.\.9, or -10\.\.-1 from the end\)/],
+    [['--target', '1e0'], /--target: '1e0' is not one integer/],
     [['--target', '3', '--display-size', '0'], /--display-size: '0' is not a positive integer/],
   ] as const) {
     const r = await runCli(['maximize', D, ...args, '--stages', '1', '--steps', '1', '--out', path.join(tmp, 'm.npy')]);

@@ -10,6 +10,7 @@ import { quadrature } from './integrated-gradients-quadrature';
 import { explainedValue, outputSeed } from './seed';
 import { internalBatch } from './perturbation';
 import { Driver } from './types';
+import { fromEnd, indexRange } from '../targets';
 
 interface InputPath {
   /** ∂A_j/∂x at each point for the neuron j asked for (neuron-conductance), step-major rows k·N + r. */
@@ -97,12 +98,12 @@ function neuronIndex(neuron: number | number[] | undefined, dims: number[], laye
   const shown = `[N, ${dims.join(', ')}]`;
   if (neuron === undefined) throw new ExplainError(`method 'neuron-conductance' needs the neuron of layer '${layer}' ${shown}: give --neuron I (flat) or i:j:… (API neuron)`);
   if (typeof neuron === 'number') {
-    if (!Number.isInteger(neuron) || neuron < 0 || neuron >= size) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (0…${size - 1})`);
-    return neuron;
+    if (!Number.isInteger(neuron) || neuron < -size || neuron >= size) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (${indexRange(size)})`);
+    return fromEnd(neuron, size);
   }
   if (neuron.some(Array.isArray)) throw new ExplainError(`--neuron: one neuron of layer '${layer}' ${shown} for every row, as Captum's neuron_selector; not one per row`);
-  if (neuron.length !== dims.length || neuron.some((v, k) => !Number.isInteger(v) || v < 0 || v >= dims[k])) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
-  return neuron.reduce((flat, v, k) => flat * dims[k] + v, 0);
+  if (neuron.length !== dims.length || neuron.some((v, k) => !Number.isInteger(v) || v < -dims[k] || v >= dims[k])) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
+  return neuron.reduce((flat, v, k) => flat * dims[k] + fromEnd(v, dims[k]), 0);
 }
 
 /** Σ of each row's attributions minus f(x) − f(b). */

@@ -11,6 +11,7 @@ import { activationLayer } from './forward';
 import { hostData, withLoopSession } from './loop-session';
 import { objectKey } from '../object-key';
 import { checkSeed, uniform } from '../random';
+import { fromEnd, indexRange } from '../targets';
 import { blurPlanes, planesOf, resizePlanes } from './upscale';
 import { channelsLast } from '../../rewriter/image-layout';
 
@@ -77,9 +78,9 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
       at: from, describe: `logit ${k}`,
       seedAt: (shape) => {
         const classes = shape.slice(1).reduce((a, b) => a * b, 1);
-        if (!Number.isInteger(k) || k < 0 || k >= classes) throw new ExplainError(`${ex.label}: target ${k} is out of range for '${from}' with ${classes} classes (0..${classes - 1})`);
+        if (!Number.isInteger(k) || k < -classes || k >= classes) throw new ExplainError(`${ex.label}: target ${k} is out of range for '${from}' with ${classes} classes (${indexRange(classes)})`);
         const s = new Float32Array(classes);
-        s[k] = 1;
+        s[fromEnd(k, classes)] = 1;
         return s;
       },
     };
