@@ -16,7 +16,7 @@ export type Rand = () => number;
 export const BAD = ' (invalid)';
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
-export interface Base { name: string; model: string; input: string; dims: number[]; data: Float32Array; imageable: boolean }
+export interface Base { name: string; model: string; input: string; dims: number[]; data: Float32Array; imageable: boolean; integerInput: boolean }
 
 export const METHODS = [
   'gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus',
@@ -58,7 +58,7 @@ const layer = ({ r, layers }: Ctx): Mutation => {
 };
 const target = ({ r }: Ctx): Mutation => {
   const k = r();
-  if (k < 0.5) { const value = pick(r, TARGETS); return { value, bad: !['0', ' 1'].includes(value) }; }
+  if (k < 0.5) { const value = pick(r, TARGETS); return { value, bad: !['0', ' 1', '-1'].includes(value) }; }
   if (k < 0.75) return { value: pick(r, MULTI_TARGETS), bad: false };
   return { value: pick(r, BAD_MULTI), bad: true };
 };
@@ -112,7 +112,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--onehot-axis': (c) => { const m = number('--onehot-axis', c, false); return { value: m.value, bad: m.bad || !/^-?\d+$/.test(m.value!) }; },
   '--method': ({ r }) => { const value = pick(r, [...METHODS, 'bogus', '', 'DeepLIFT', 'toString']); return { value, bad: !METHODS.includes(value) }; },
   '--baseline': baseline, '--output': (c) => (c.r() < 0.3 ? { value: pick(c.r, ['', 'bogus']), bad: true } : layer(c)),
-  '--neuron': ({ r }) => { const value = pick(r, ['0', '', 'x', '-1', '99999999', '1,2']); return { value, bad: value !== '0' }; },
+  '--neuron': ({ r }) => { const value = pick(r, ['0', '', 'x', '-1', '99999999', '1,2']); return { value, bad: !['0', '-1'].includes(value) }; },
   '--layer': layer, '--no-relu': flag, '--upsample': flag, '--interpolate': choice('--interpolate'),
   '--steps': count, '--ig-method': choice('--ig-method'), '--internal-batch-size': count,
   '--noise-tunnel': choice('--noise-tunnel'), '--noise-std': (c) => number('--noise-std', c), '--samples': count,

@@ -8,7 +8,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
-import { AttributeProto, decodeModel, encodeModel, ModelProto, TensorProto } from '../../../rewriter/proto';
+import { AttributeProto, decodeModel, encodeModel, isFloatType, ModelProto, TensorProto } from '../../../rewriter/proto';
 import { readNpy, writeNpy } from '../../../runtime/node/npy-file';
 import { writeRawNpy } from '../cli-harness';
 import { EXPORTERS, FIXTURES, fixtureNames, loadFixture } from '../fixtures';
@@ -200,7 +200,8 @@ function bases(): Base[] {
   return [FIXTURES, CAM_FIXTURES, EXPORTERS].flatMap((root) => fixtureNames(root).map((name) => {
     const fx = loadFixture(name, root);
     const data = Float32Array.from(fx.input.data);
-    return { name, model: fx.model, input: path.join(root, name, 'input.npy'), dims: fx.input.dims, data, imageable: fx.input.dims.length === 4 && fx.input.dims[1] === 3 };
+    const elemType = decodeModel(fs.readFileSync(fx.model)).graph?.input?.[0]?.type?.tensor_type?.elem_type;
+    return { name, model: fx.model, input: path.join(root, name, 'input.npy'), dims: fx.input.dims, data, imageable: fx.input.dims.length === 4 && fx.input.dims[1] === 3, integerInput: !isFloatType(elemType) };
   }));
 }
 
@@ -316,7 +317,9 @@ function mutateInput(r: Rand, b: Base, at: (f: string) => string): string {
       const descr = pick(r, ['<f8', '<i8', '<i4', '>f4', '|b1', '<f2', '<c8']);
       const width = { '<f8': 8, '<i8': 8, '<i4': 4, '>f4': 4, '|b1': 1, '<f2': 2, '<c8': 8 }[descr]!;
       writeRawNpy(file, descr, b.dims, new Uint8Array(data.length * width).fill(0x3f));
-      return `input dtype ${descr}${['<f8', '<f2', '|b1', '>f4'].includes(descr) ? ` ${CONSTANT_INPUT}` : BAD}`;
+      // An integer input read only through Casts to float takes integer files (its values, explained as float32).
+      const valid = ['<f8', '<f2', '|b1', '>f4', ...(b.integerInput ? ['<i8', '<i4'] : [])].includes(descr);
+      return `input dtype ${descr}${valid ? ` ${CONSTANT_INPUT}` : BAD}`;
     }
     case 4: {
       writeNpy(file, data, b.dims);
