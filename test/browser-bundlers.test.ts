@@ -31,17 +31,20 @@ globalThis.explain = async (form) => {
   return out;
 };`;
 
-/** A folder served as the page: the bundle (ESM or classic script), the model, a sample and, unless `runtime` is false, the two runtime files beside the bundle. */
-function pageFolder(name: string, format: 'esm' | 'iife', runtime: boolean): string {
+/**
+ * A folder served as the page: the bundle (ESM or classic script; in the subfolder `scripts`), the model, a sample
+ * and, unless `runtime` is false, the two runtime files beside the bundle.
+ */
+function pageFolder(name: string, format: 'esm' | 'iife', runtime: boolean, scripts = '.'): string {
   const folder = path.join(dir, name);
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(dir, 'app.js'), APP);
-  esbuild.buildSync({ entryPoints: [path.join(dir, 'app.js')], bundle: true, format, outfile: path.join(folder, 'app.js'), logLevel: 'error' });
+  esbuild.buildSync({ entryPoints: [path.join(dir, 'app.js')], bundle: true, format, outfile: path.join(folder, scripts, 'app.js'), logLevel: 'error' });
   const x = readNpy(path.join(DIGITS, 'sample.npy'));
   fs.writeFileSync(path.join(folder, 'sample.json'), JSON.stringify({ data: Array.from(x.data as Float32Array).slice(0, 2 * 256), dims: [2, ...x.dims.slice(1)] }));
   fs.copyFileSync(path.join(DIGITS, 'model.onnx'), path.join(folder, 'model.onnx'));
-  if (runtime) for (const f of RUNTIME) fs.copyFileSync(path.join(path.dirname(MODULE), f), path.join(folder, f));
-  fs.writeFileSync(path.join(folder, 'index.html'), `<!doctype html><meta charset="utf-8"><script ${format === 'esm' ? 'type="module" ' : ''}src="app.js"></script>`);
+  if (runtime) for (const f of RUNTIME) fs.copyFileSync(path.join(path.dirname(MODULE), f), path.join(folder, scripts, f));
+  fs.writeFileSync(path.join(folder, 'index.html'), `<!doctype html><meta charset="utf-8"><script ${format === 'esm' ? 'type="module" ' : ''}src="${scripts}/app.js"></script>`);
   return folder;
 }
 
@@ -58,6 +61,7 @@ const missing = browserMissing();
 if (missing) {
   skip(test, 'browser bundlers: the module bundled by esbuild as ES module and classic script finds the runtime files beside the bundle', missing);
   skip(test, 'browser bundlers: without the runtime files the first explanation says which files to serve', missing);
+  skip(test, 'browser bundlers: the module pre-bundled into node_modules/.vite/deps names optimizeDeps.exclude', missing);
 } else {
   test('browser bundlers: the module bundled by esbuild as ES module and classic script finds the runtime files beside the bundle; the model as a Response or a Blob', async () => {
     const want = await nodeReference();
@@ -85,6 +89,19 @@ if (missing) {
       await session.page.waitForFunction('typeof globalThis.explain === "function"');
       const message = await session.page.evaluate('globalThis.explain("response").then(() => "no error", (e) => e.message)') as string;
       assert.match(message, /^onnxruntime-web could not start its WebAssembly runtime from http:\/\/[^ ]+\/ort-wasm-simd-threaded\.asyncify\.mjs \(.*\): serve ort-wasm-simd-threaded\.asyncify\.mjs and \.wasm \(node_modules\/onnx-explain\/dist\/browser\/\) there, or set ort\.env\.wasm\.wasmPaths/);
+      assert.not.match(message, /Vite/);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('browser bundlers: the module pre-bundled into node_modules/.vite/deps without the runtime files (Vite 6 and 7\'s dev server) names optimizeDeps.exclude', async () => {
+    const folder = pageFolder('app-vite-deps', 'esm', false, 'node_modules/.vite/deps');
+    const session = await openPage('/index.html', folder);
+    try {
+      await session.page.waitForFunction('typeof globalThis.explain === "function"');
+      const message = await session.page.evaluate('globalThis.explain("response").then(() => "no error", (e) => e.message)') as string;
+      assert.match(message, /^onnxruntime-web could not start its WebAssembly runtime from http:\/\/[^ ]+\/node_modules\/\.vite\/deps\/ort-wasm-simd-threaded\.asyncify\.mjs .*; Vite's dev server \(before Vite 8\) moved this module into \.vite\/deps without them: add optimizeDeps: \{ exclude: \['onnx-explain'\] \} to vite\.config$/);
     } finally {
       await session.close();
     }

@@ -34,7 +34,9 @@ function startFailure(e: unknown): string | undefined {
   if (cause === undefined) return undefined;
   const paths = ort.env.wasm.wasmPaths;
   const where = typeof paths === 'string' ? paths : paths?.mjs ? String(paths.mjs) : 'next to the page';
-  return `onnxruntime-web could not start its WebAssembly runtime from ${where} (${cause}): serve ort-wasm-simd-threaded.asyncify.mjs and .wasm (node_modules/onnx-explain/dist/browser/) there, or set ort.env.wasm.wasmPaths to their folder before the first explanation, and reload the page (onnxruntime-web does not retry)`;
+  // Vite 6 and 7's dev server pre-bundles dependencies into node_modules/.vite/deps/ and leaves the files behind.
+  const vite = where.includes('/.vite/deps/') ? '; Vite\'s dev server (before Vite 8) moved this module into .vite/deps without them: add optimizeDeps: { exclude: [\'onnx-explain\'] } to vite.config' : '';
+  return `onnxruntime-web could not start its WebAssembly runtime from ${where} (${cause}): serve ort-wasm-simd-threaded.asyncify.mjs and .wasm (node_modules/onnx-explain/dist/browser/) there, or set ort.env.wasm.wasmPaths to their folder before the first explanation, and reload the page (onnxruntime-web does not retry)${vite}`;
 }
 
 export { ort };
