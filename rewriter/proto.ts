@@ -90,8 +90,9 @@ const ModelType = root.lookupType('onnx.ModelProto');
 export function decodeModel(bytes: Uint8Array): ModelProto {
   return ModelType.decode(bytes) as unknown as ModelProto;
 }
-export function encodeModel(model: ModelProto): Uint8Array {
-  return ModelType.encode(model as unknown as protobuf.Message).finish();
+/** The model's bytes (over an ArrayBuffer, as a `Blob` part takes them). */
+export function encodeModel(model: ModelProto): Uint8Array<ArrayBuffer> {
+  return ModelType.encode(model as unknown as protobuf.Message).finish() as Uint8Array<ArrayBuffer>;
 }
 
 export function toNumber(v: Int64 | undefined | null): number {

@@ -87,7 +87,7 @@ function fromFortranOrder<T extends NdArray['data']>(data: T, dims: number[]): T
 }
 
 /** A float32 array as .npy bytes (version 1.0, C order). */
-export function encodeNpy(data: Float32Array, dims: number[]): Uint8Array {
+export function encodeNpy(data: Float32Array, dims: number[]): Uint8Array<ArrayBuffer> {
   const shape = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;

@@ -89,6 +89,10 @@ test('the declared types are those of the module each condition loads: the Node 
   const bundler = { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, customConditions: ['browser'] };
   assert.equal(codes(compile('app.ts', "import { decodeImage, asNdarray, Explainer } from 'onnx-explain';\nexport const used = [decodeImage, asNdarray, Explainer];\n", bundler)), []);
   assert.equal(codes(compile('app.ts', "import { readNpy } from 'onnx-explain';\nexport const used = readNpy;\n", bundler)).map((m) => m.slice(0, 6)), ['TS2305']);
+  // The bytes a page downloads are Blob parts (TS 5.7's lib.dom takes no Uint8Array<ArrayBufferLike>: TS2322).
+  const download = "import { encodeModel, encodeNpy, type ModelProto } from 'onnx-explain/browser';\nexport const blob = (m: ModelProto) => new Blob([encodeModel(m), encodeNpy(new Float32Array(1), [1])]);\n";
+  assert.equal(codes(compile('app.ts', download, bundler)), []);
+  assert.equal(codes(compile('app.ts', "import { encodePng } from 'onnx-explain';\nexport const blob = new Blob([encodePng({ width: 1, height: 1, data: new Uint8Array(4) })]);\n", { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 })), []);
   // Node's ESM: named imports from the bundle, no default (it has none: the import failed at run time).
   const esm = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext };
   assert.equal(codes(compile('app.ts', "import { Explainer } from 'onnx-explain/browser';\nexport const used = Explainer;\n", esm, { type: 'module' })), []);
