@@ -214,6 +214,29 @@ test('a cache folder onnxruntime cannot write its optimised graph to (a full dis
   assert.equal(fs.readdirSync(limited).filter((f) => /optimized/.test(f)), [], 'no partial optimised graph left');
 });
 
+test('a cache entry that is a FIFO is a miss (the run waited forever for a writer), and a file in the cache folder\'s place runs uncached (exit 1 naming a temporary path)', async () => {
+  const dir = tempDir('cache-special');
+  const cacheDir = path.join(dir, 'graphs');
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const args = ['attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--threads', '1'];
+  const first = await runCli([...args, '--cache-dir', cacheDir]);
+  assert.is(first.code, 0, first.err.join('|'));
+  for (const f of fs.readdirSync(cacheDir).filter((f) => f.endsWith('.json'))) {
+    fs.rmSync(path.join(cacheDir, f));
+    assert.is(spawnSync('mkfifo', [path.join(cacheDir, f)]).status, 0);
+  }
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const fifo = spawnSync(process.execPath, [bin, ...args, '--cache-dir', cacheDir], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(fifo.status, 0, `${fifo.signal ?? ''} ${fifo.stderr}`);
+  assert.equal(fifo.stdout.trim().split('\n'), first.out);
+  const file = path.join(dir, 'a-file');
+  fs.writeFileSync(file, 'not a folder');
+  const r = await runCli([...args, '--cache-dir', file]);
+  assert.is(r.code, 0, r.err.join('|'));
+  assert.equal(r.out, first.out);
+  assert.is(fs.readFileSync(file, 'utf8'), 'not a folder');
+});
+
 test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {
   const dir = tempDir('cache-race');
   const base = folderCache(dir);

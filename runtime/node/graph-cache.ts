@@ -6,7 +6,7 @@ import { ortApi } from '../backend';
 import { CachedGraph, GraphCache, GraphInfo } from '../graph-cache';
 import { ExplainError } from '../../rewriter/errors';
 import { checkKnown } from '../known-options';
-import { makeFolder, uniqueSuffix, writeFileAtomic } from './files';
+import { makeFolder, readRegularFile, uniqueSuffix, writeFileAtomic } from './files';
 import { ownManifest } from './manifest';
 
 /**
@@ -146,7 +146,8 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
     async get(key) {
       const base = fileOf(key);
       try {
-        const info = JSON.parse(fs.readFileSync(`${base}.json`, 'utf8')) as { key: string; info: GraphInfo };
+        // readRegularFile: an entry that is a FIFO (or another special file) is a miss, not a read that never returns.
+        const info = JSON.parse(readRegularFile(`${base}.json`).toString('utf8')) as { key: string; info: GraphInfo };
         if (info.key !== key || !fs.statSync(`${base}.onnx`).isFile()) return undefined;
         touch(`${base}.json`);
         return { model: `${base}.onnx`, info: info.info };
@@ -171,7 +172,7 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
     },
     async getProbe(key) {
       try {
-        const entry = JSON.parse(fs.readFileSync(`${fileOf(key)}.probe.json`, 'utf8')) as { key: string; probe: string };
+        const entry = JSON.parse(readRegularFile(`${fileOf(key)}.probe.json`).toString('utf8')) as { key: string; probe: string };
         if (entry.key !== key) return undefined;
         touch(`${fileOf(key)}.probe.json`);
         return entry.probe;
@@ -189,11 +190,17 @@ export function folderCache(dir: string = defaultCacheDir(), given: Partial<Limi
       }
     },
     discardOptimized(file) {
-      fs.rmSync(file, { force: true });
+      try {
+        fs.rmSync(file, { force: true });
+      } catch {
+        // Nothing was written there.
+      }
     },
     optimizedPath(key) {
       try {
         makeFolder(dir);
+        // A file in the cache folder's place takes no graph: run without caching it.
+        if (!fs.statSync(dir).isDirectory()) return undefined;
         fs.accessSync(dir, fs.constants.W_OK);
         return `${fileOf(key)}.optimized-${uniqueSuffix()}`;
       } catch {
