@@ -698,4 +698,39 @@ test('files over 2 GiB are read and written a gigabyte at a time; an ONNX file o
   fs.rmSync(path.join(dir, 'inline.onnx'));
 });
 
+test('a run killed between --out\'s writability probe and its removal leaves a temporary file of the output, which the next run removes (the probe stayed in the user\'s folder for good)', () => {
+  const folder = at('probe-kill');
+  fs.mkdirSync(folder);
+  // Killed right after the probe's write (the first writeFileSync of the run).
+  const preload = at('kill-after-write.js');
+  fs.writeFileSync(preload, "const fs = require('fs'); const w = fs.writeFileSync; fs.writeFileSync = function (...a) { const r = w.apply(this, a); if (String(a[0]).startsWith(process.env.KILL_IN)) process.kill(process.pid, 'SIGKILL'); return r; };\n");
+  const args = [BIN, 'attribute', CNN, '--input', X, '--out', path.join(folder, 'a.npy'), '--no-cache'];
+  const killed = spawnSync(process.execPath, ['-r', preload, ...args], { env: { ...process.env, KILL_IN: folder }, encoding: 'utf8' });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  assert.equal(fs.readdirSync(folder).map((f) => f.replace(/\d+-[0-9a-f]+$/, 'PID-hex')), ['.a.npy.tmp-PID-hex']);
+  const rerun = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.is(rerun.status, 0, rerun.stderr);
+  assert.equal(fs.readdirSync(folder), ['a.npy']);
+});
+
+test('a temporary file removed before its rename (another pid namespace\'s run sweeping it as a dead process\'s) is written again: the output is whole and the call succeeds (it failed, "file not found")', () => {
+  const out = at('swept.bin');
+  // The module object itself (the import's namespace has getters only): what files.ts calls.
+  const nodeFs = require('fs') as { renameSync: typeof fs.renameSync };
+  const rename = nodeFs.renameSync;
+  let swept = 0;
+  nodeFs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+    if (swept++ < 2) fs.rmSync(from);
+    return rename(from, to);
+  };
+  try {
+    writeFileAtomic(out, new Uint8Array([1, 2, 3]));
+  } finally {
+    nodeFs.renameSync = rename;
+  }
+  assert.is(swept, 3);
+  assert.equal(Array.from(fs.readFileSync(out)), [1, 2, 3]);
+  assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('.swept.bin')), [], 'no temporary file left');
+});
+
 test.run();

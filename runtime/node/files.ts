@@ -69,16 +69,19 @@ export function checkOutput(out: string, flag: string, inputs: (string | undefin
   let existing = path.dirname(path.resolve(out));
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
   if (!fs.statSync(existing).isDirectory()) throw new ExplainError(`${flag} ${out}: cannot create its folder (${existing} is a file)`);
-  // A folder that takes no new file (read-only, /proc, /sys) fails now, not after the computation.
-  const probe = path.join(existing, `.onnx-explain-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  // A folder that takes no new file (read-only, /proc, /sys) fails now, not after the computation. The
+  // probe is named as a temporary file of `out`, so one a killed run left is swept as theirs are.
+  const probe = temporaryOf(path.join(existing, path.basename(out)));
   try {
     fs.writeFileSync(probe, '');
-    fs.rmSync(probe);
+    fs.rmSync(probe, { force: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ExplainError(`${flag} ${out}: cannot write in ${existing}${code ? ` (${code})` : ''}`);
   }
-  if (sweep) removeStaleTemporaries(path.dirname(path.resolve(out)), new Set([path.basename(out)]));
+  const names = new Set([path.basename(out)]);
+  if (sweep) removeStaleTemporaries(path.dirname(path.resolve(out)), names);
+  if (sweep && existing !== path.dirname(path.resolve(out))) removeStaleTemporaries(existing, names);
   let target: fs.Stats | undefined;
   try {
     target = fs.statSync(out);
@@ -133,23 +136,34 @@ export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6
  */
 export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
   const old = replacedFile(file);
-  try {
-    makeFolder(dir);
-    const fd = fs.openSync(tmp, 'wx');
+  for (let attempt = 1; ; attempt++) {
+    const tmp = temporaryOf(file);
     try {
-      if (old) keepOwnership(fd, old);
-      writeFully(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      makeFolder(dir);
+      const fd = fs.openSync(tmp, 'wx');
+      try {
+        if (old) keepOwnership(fd, old);
+        writeFully(fd, bytes);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
+      return;
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      // The temporary file went before its rename: another container's run, to whose pid namespace this
+      // pid is a dead process's, swept it (removeStaleTemporaries). Write it again.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3 && fs.existsSync(dir)) continue;
+      throw fileError(e, file);
     }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw fileError(e, file);
   }
+}
+
+/** A new temporary file's name for `file`: `.NAME.tmp-PID-hex` beside it (what removeStaleTemporaries sweeps). */
+function temporaryOf(file: string): string {
+  return path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
 }
 
 /** The regular file (not a link) writeFileAtomic would replace, after checking the process may write it. */
