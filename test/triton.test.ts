@@ -146,4 +146,42 @@ test('export-triton whose write fails leaves no folder behind', () => {
   assert.not.ok(fs.existsSync(path.join(dir, 'limited')), 'the folders it made are gone');
 });
 
+test('export-triton replacing an export never leaves the old config.pbtxt beside the new model: a run killed between the two writes leaves no config (swept aside, then removed by the next run), a config that fails to write none, a model that fails the old pair', () => {
+  const repo = path.join(dir, 'replace');
+  const model = loadFixture('cnn_maxpool').model;
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const config = path.join(repo, 'm', 'config.pbtxt');
+  const modelFile = path.join(repo, 'm', '1', 'model.onnx');
+  const run = (method: string, preload?: string) => spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), bin, 'export-triton', model, '--method', method, '--name', 'm', '--out', repo], { encoding: 'utf8', timeout: 60_000 });
+  const hook = (name: string, body: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, `const fs = require('fs');\n${body}\n`);
+    return file;
+  };
+  assert.is(run('gradient').status, 0);
+  const gradientConfig = fs.readFileSync(config, 'utf8');
+  const gradientModel = fs.readFileSync(modelFile);
+  // Killed right after the new model's rename.
+  const killed = run('deeplift', hook('kill.js', "const r = fs.renameSync; fs.renameSync = function (a, b) { r(a, b); if (String(b).endsWith('model.onnx')) process.kill(process.pid, 'SIGKILL'); };"));
+  assert.is(killed.signal, 'SIGKILL');
+  assert.ok(decodeModel(fs.readFileSync(modelFile)).graph!.input!.some((i) => i.name === 'baseline'), 'the new (deeplift) model');
+  assert.not.ok(fs.existsSync(config), 'no config describing the gradient graph beside it');
+  assert.equal(fs.readdirSync(path.join(repo, 'm')).filter((f) => f.includes('.tmp-')).length, 1, 'the old config moved aside');
+  assert.is(run('gradient').status, 0);
+  assert.equal(fs.readdirSync(path.join(repo, 'm')).sort(), ['1', 'config.pbtxt'], 'swept by the next run');
+  // The config's write fails (a full disk once the model took the space): the new model stays, with no config.
+  const noConfig = run('deeplift', hook('enospc-config.js', "const o = fs.openSync; fs.openSync = function (f, ...a) { if (/config\\.pbtxt\\.tmp-/.test(String(f))) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); return o.call(this, f, ...a); };"));
+  assert.is(noConfig.status, 1, noConfig.stderr);
+  assert.match(noConfig.stderr, /^onnx-explain: error: .*config\.pbtxt: no space left on the device\n$/);
+  assert.not.ok(fs.existsSync(config));
+  assert.equal(fs.readdirSync(path.join(repo, 'm')), ['1']);
+  // The model's write fails: the old pair stays as it was.
+  assert.is(run('gradient').status, 0);
+  const noModel = run('deeplift', hook('enospc-model.js', "const o = fs.openSync; fs.openSync = function (f, ...a) { if (/model\\.onnx\\.tmp-/.test(String(f))) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); return o.call(this, f, ...a); };"));
+  assert.is(noModel.status, 1, noModel.stderr);
+  assert.is(fs.readFileSync(config, 'utf8'), gradientConfig);
+  assert.ok(fs.readFileSync(modelFile).equals(gradientModel));
+  assert.equal(fs.readdirSync(path.join(repo, 'm')).sort(), ['1', 'config.pbtxt']);
+});
+
 test.run();

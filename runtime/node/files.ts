@@ -162,7 +162,7 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
 }
 
 /** A new temporary file's name for `file`: `.NAME.tmp-PID-hex` beside it (what removeStaleTemporaries sweeps). */
-function temporaryOf(file: string): string {
+export function temporaryOf(file: string): string {
   return path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
 }
 
