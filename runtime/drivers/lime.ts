@@ -36,27 +36,27 @@ export const lime: Driver = {
     const byRow = rowGroups(x, options);
     const next = uniform(options.seed ?? 0);
     const coalitions = byRow.map((groups) => Array.from({ length: samples }, () => Uint8Array.from(groups, () => Number(next() < 0.5))));
-    // Each perturbed row's replacement values, drawn once (a random fill) for the forward run and the kernel.
     const fill = fillValues(ex, x, options);
-    const jobs = coalitions.flatMap((row, r) => row.map((z) => {
-      const job = coalition(byRow[r], r, (g) => z[g] === 1);
-      return { ...job, values: fill(job) };
-    }));
-    const p = await perturber(ex, x, options, () => (job) => (job as Job & { values: ArrayLike<number> }).values);
-    const values = await p.values(jobs.length, (j) => jobs[j]);
     const per = x.size / x.dims[0];
     const xs = x.data as Float32Array;
-    const phi = coalitions.map((row, r) => {
+    const kernel = new Float64Array(x.dims[0] * samples);
+    // Each perturbed row built when its run comes (memory: one internal batch of them, not every
+    // sample's): its replacement values drawn once (a random fill) for the run and the kernel weight.
+    const jobAt = (j: number): Job & { values: ArrayLike<number> } => {
+      const r = Math.floor(j / samples);
+      const z = coalitions[r][j % samples];
+      const job = coalition(byRow[r], r, (g) => z[g] === 1);
+      const values = fill(job);
       const original = xs.subarray(r * per, (r + 1) * per);
-      const w = Float64Array.from(row, (_, s) => {
-        const job = jobs[r * samples + s];
-        const perturbed = Float32Array.from(original);
-        job.indices.forEach((i, k) => { perturbed[i] = job.values[k]; });
-        const d = cosineDistance(original, perturbed);
-        return Math.exp(-(d * d) / (2 * KERNEL_WIDTH * KERNEL_WIDTH));
-      });
-      return weightedLasso(row, values.subarray(r * samples, (r + 1) * samples), w, LASSO_ALPHA);
-    });
+      const perturbed = Float32Array.from(original);
+      job.indices.forEach((i, k) => { perturbed[i] = values[k]; });
+      const d = cosineDistance(original, perturbed);
+      kernel[j] = Math.exp(-(d * d) / (2 * KERNEL_WIDTH * KERNEL_WIDTH));
+      return { ...job, values };
+    };
+    const p = await perturber(ex, x, options, () => (job) => (job as Job & { values: ArrayLike<number> }).values);
+    const values = await p.values(kernel.length, jobAt);
+    const phi = coalitions.map((row, r) => weightedLasso(row, values.subarray(r * samples, (r + 1) * samples), kernel.subarray(r * samples, (r + 1) * samples), LASSO_ALPHA));
     // Captum's α also zeroes every coefficient where the scores vary less than it penalises: said, not silent.
     // Rows whose perturbed copies all score alike (x equal to its fill: nothing to explain) are no news.
     const flat = (r: number) => values.subarray(r * samples, (r + 1) * samples).every((v) => v === p.original[r]);
