@@ -27,6 +27,7 @@ import { RuleOptions } from '../rules/types';
 import { backend, ModelBytes, OrtTensor } from './backend';
 import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
+import { RecentMap } from './recent-map';
 import { runError } from './run-errors';
 import { type AttributionMethod, driverFor } from './drivers';
 import { releaseLoopSessions } from './drivers/loop-session';
@@ -302,6 +303,8 @@ const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
 const MAX_FIXED_BATCH_VALUES = 2 ** 28;
+/** Graphs and input shapes an Explainer with maxSessions keeps at least (least recently used dropped first). */
+const KEPT_GRAPHS = 64;
 
 /** How an augmented graph is built besides the attribution options. */
 export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBaseline' | 'baselineRows' | 'sharedBaseline' | 'stepsKept'>>;
@@ -314,9 +317,9 @@ export type GraphBuild = Partial<Pick<AugmentSpec, 'method' | 'path' | 'zeroBase
 export interface ExplainedTensor { output: string; from: string; squash?: string; classes?: (rank: number) => number[] }
 
 export class Explainer {
-  private readonly prepared = new Map<string, Promise<Prepared>>();
-  private readonly sessions = new Map<string, Promise<PooledSession>>();
-  private readonly graphs = new Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>();
+  private readonly prepared: Map<string, Promise<Prepared>>;
+  private readonly sessions: Map<string, Promise<PooledSession>>;
+  private readonly graphs: Map<string, Promise<{ session: PooledSession; info: GraphInfo }>>;
   /** stepsOnPath per prepared graph and explained tensor (every reference-method call asks). */
   private readonly stepsFound = new WeakMap<Prepared, Map<string, ReturnType<typeof stepsOnPath>>>();
   /**
@@ -356,6 +359,12 @@ export class Explainer {
     wrt?: string | string[], maxSessions?: number, unbatched = false, fed: string[] = [],
   ) {
     this.pool = new SessionPool(maxSessions, (e) => runError(e, label));
+    // Under a session limit the graphs and input shapes kept (their bytes and probes, tens of KB each,
+    // the weights shared) are bounded too: a server meeting ever new sizes or options stays bounded.
+    const kept = maxSessions === undefined ? Infinity : Math.max(KEPT_GRAPHS, maxSessions);
+    this.prepared = new RecentMap(kept, () => undefined);
+    this.sessions = new RecentMap(kept, (s) => void s.then((session) => session.release(), () => undefined));
+    this.graphs = new RecentMap(kept, (g) => void g.then(({ session }) => session.release(), () => undefined));
     this.threads = threadsFor(model);
     const read = canonicalForm(model, label);
     const original = new GraphView(unbatched ? withSampleAxis(read, label) : read, label);

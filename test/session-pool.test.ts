@@ -2,6 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { OrtSession } from '../runtime/backend';
 import { SessionPool } from '../runtime/session-pool';
+import { RecentMap } from '../runtime/recent-map';
+import { Explainer } from '../runtime';
+import { tinyGraph } from './support/tiny-model';
+import { encodeModel } from '../rewriter/proto';
 
 // The pool's bookkeeping on stand-in sessions: which are alive after each step is known exactly.
 function fakes() {
@@ -85,6 +89,37 @@ test('releaseAll while a run is in flight: the run ends on its session, which go
   assert.equal(alive.size, 0, 'a released once its run ended');
   assert.equal(log, ['+a', '+b', '-b', '-a']);
   assert.equal(await a.run({}), { a: true }, 'usable again');
+});
+
+test('RecentMap keeps its most recently read or written entries and hands each dropped one over', () => {
+  const dropped: number[] = [];
+  const m = new RecentMap<string, number>(2, (v) => dropped.push(v));
+  m.set('a', 1).set('b', 2);
+  assert.is(m.get('a'), 1);
+  m.set('c', 3);
+  assert.equal([...m.keys()], ['a', 'c'], 'b was the least recently used');
+  m.set('a', 4);
+  m.set('d', 5);
+  assert.equal([...m.entries()], [['a', 4], ['d', 5]]);
+  assert.equal(dropped, [2, 3]);
+});
+
+// 78 KB a graph and 86 KB an input size stayed for good under maxSessions (600 ε values: +66 MB).
+test('under maxSessions an Explainer keeps at most 64 graphs and input shapes (each new LRP ε or input size added one for good); a dropped one is rebuilt with the same result', async () => {
+  const { model } = tinyGraph(['N', 'L'], 13, (em, x) => em.reduceSum(em.op('Relu', [em.mul(x, em.scalar(1.5))]), [1]));
+  const ex = await Explainer.load(encodeModel(model), { maxSessions: 1 });
+  const held = () => { const maps = ex as unknown as Record<'graphs' | 'prepared' | 'sessions', Map<string, unknown>>; return [maps.graphs.size, maps.prepared.size, maps.sessions.size]; };
+  const x = (n: number) => ({ data: Float32Array.from({ length: n }, (_, i) => Math.cos(i)), dims: [1, n] });
+  const first = await ex.attribute(x(3), { method: 'lrp-epsilon', epsilon: 1, target: 0 });
+  for (let k = 2; k <= 70; k++) await ex.attribute(x(3), { method: 'lrp-epsilon', epsilon: k, target: 0 });
+  for (let n = 4; n <= 72; n++) await ex.attribute(x(n), { method: 'integrated-gradients', steps: 2, target: 0 });
+  const [graphs, shapes, sessions] = held();
+  assert.ok(graphs <= 64 && shapes <= 64 && sessions <= 64, `${graphs} graphs, ${shapes} input shapes, ${sessions} sessions kept`);
+  const again = await ex.attribute(x(3), { method: 'lrp-epsilon', epsilon: 1, target: 0 });
+  assert.equal(Array.from(again.attributions.data), Array.from(first.attributions.data));
+  const unlimited = await Explainer.load(encodeModel(model));
+  for (let k = 1; k <= 70; k++) await unlimited.attribute(x(3), { method: 'lrp-epsilon', epsilon: k, target: 0 });
+  assert.is((unlimited as unknown as { graphs: Map<string, unknown> }).graphs.size, 70, 'without a limit every graph is kept, as documented');
 });
 
 test.run();
