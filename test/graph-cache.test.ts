@@ -237,6 +237,20 @@ test('a cache entry that is a FIFO is a miss (the run waited forever for a write
   assert.is(fs.readFileSync(file, 'utf8'), 'not a folder');
 });
 
+test('the cache is one for every locale: a run under Turkish collation reads the entries a run under C wrote (it filed its own)', () => {
+  const cacheDir = tempDir('cache-locale');
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const input = path.join(path.dirname(fx.model), 'input.npy');
+  const run = (locale: string) => spawnSync(process.execPath, [bin, 'attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--cache-dir', cacheDir], { encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } });
+  const c = run('C.UTF-8');
+  assert.is(c.status, 0, c.stderr);
+  const files = fs.readdirSync(cacheDir).sort();
+  const tr = run('tr_TR.UTF-8');
+  assert.is(tr.status, 0, tr.stderr);
+  assert.equal(tr.stdout, c.stdout);
+  assert.equal(fs.readdirSync(cacheDir).sort(), files);
+});
+
 test('an entry another process removes between its writing and its reading: the call still gives the result, from the graph in memory', async () => {
   const dir = tempDir('cache-race');
   const base = folderCache(dir);

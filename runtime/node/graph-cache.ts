@@ -102,8 +102,9 @@ function codeVersion(): string {
   const dist = path.resolve(__dirname, '..', '..');
   const own = ownManifest().version;
   const stamps: string[] = [];
+  // Names in code-unit order: the locale's collation (Turkish puts 'InstanceNormalization.js' before 'index.js') gave each locale its own key.
   const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const file = path.join(dir, e.name);
       if (e.isDirectory()) walk(file);
       else if (e.name.endsWith('.js')) {
