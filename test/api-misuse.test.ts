@@ -1,11 +1,10 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AttributeOptions, AttributeRequest, ContrastiveExplainer, ContrastLoadOptions, ContrastOptions, Explainer, ExplainerOptions, ExplainError, filterSensitivity, FilterOptions, folderCache, maximizationGraph, maximize, MaximizeOptions, TensorInput, tritonConfig, TritonSpec, visualize, VisualizeOptions } from '../runtime';
-import { apiFailsWith } from './support/cli-harness';
+import { apiFailsWith, tempDir } from './support/cli-harness';
 import { readNpy } from '../runtime/node/npy-file';
 import { Emitter } from '../rewriter/emitter';
 import { DataType, encodeModel, ModelProto, valueInfo } from '../rewriter/proto';
@@ -89,7 +88,7 @@ test('graph, camLayer, maximizationGraph, tritonConfig and folderCache refuse un
   await fails(() => maximizationGraph(ex, { target: 1, lpweight: 1 } as unknown as MaximizeOptions, rowDims), /maximizationGraph: unknown option 'lpweight'/, 'maximizationGraph');
   const model = await ex.graph(rowDims);
   assert.throws(() => tritonConfig({ name: 'm', model, maxBatchSize: 4, max_batch_size: 8 } as unknown as TritonSpec), /tritonConfig: unknown option 'max_batch_size'/);
-  assert.throws(() => folderCache(fs.mkdtempSync(path.join(os.tmpdir(), 'cache-')), { maxbytes: 1 } as unknown as { maxBytes: number }), /folderCache: unknown option 'maxbytes'/);
+  assert.throws(() => folderCache(tempDir('api-misuse-cache'), { maxbytes: 1 } as unknown as { maxBytes: number }), /folderCache: unknown option 'maxbytes'/);
   const cdeepex = path.join(ROOT, 'models/cdeepex/clean');
   const ce = await ContrastiveExplainer.load(path.join(cdeepex, 'classifier.onnx'), path.join(cdeepex, 'generator.onnx'));
   await fails(() => ce.explain({ data: new Float32Array(256), dims: [1, 1, 16, 16] }, { trueClass: 9 } as unknown as ContrastOptions), /ContrastiveExplainer\.explain: probe \(class B of "why A and not B\?"\) is required/, 'no probe');

@@ -304,8 +304,13 @@ test('an output that replaces a file keeps its mode, and written by root its own
   const access = nodeFs.accessSync;
   nodeFs.accessSync = () => { throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); };
   try {
-    assert.throws(() => checkOutput(out, '--out', []), /^--out .*private\.npy: permission denied \(the file is read-only: make it writable or remove it\)$/);
-    assert.throws(() => writeFileAtomic(out, new Uint8Array(1)), /private\.npy: permission denied \(the file is read-only/);
+    // Root made it another user's (nobody's): not "read-only", which a user may not change in a sticky /tmp.
+    const why = root ? "the file is another user's: write it elsewhere" : 'the file is read-only: make it writable or remove it';
+    assert.throws(() => checkOutput(out, '--out', []), (e: Error) => e.message.endsWith(`private.npy: permission denied (${why})`) && e.message.startsWith('--out '));
+    assert.throws(() => writeFileAtomic(out, new Uint8Array(1)), (e: Error) => e.message.endsWith(`private.npy: permission denied (${why})`));
+    const own = at('own.npy');
+    fs.writeFileSync(own, 'old');
+    assert.throws(() => checkOutput(own, '--out', []), /^--out .*own\.npy: permission denied \(the file is read-only: make it writable or remove it\)$/);
   } finally {
     nodeFs.accessSync = access;
   }

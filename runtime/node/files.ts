@@ -179,7 +179,8 @@ function replacedFile(file: string, label = file): fs.Stats | undefined {
     fs.accessSync(file, fs.constants.W_OK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw fileError(e, label);
-    throw new ExplainError(`${label}: permission denied (the file is read-only: make it writable or remove it)`);
+    const theirs = process.getuid !== undefined && st.uid !== process.getuid();
+    throw new ExplainError(`${label}: permission denied (${theirs ? 'the file is another user\'s: write it elsewhere' : 'the file is read-only: make it writable or remove it'})`);
   }
   return st;
 }
