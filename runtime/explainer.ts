@@ -303,7 +303,7 @@ const GRAD_CAMS = new Set(['grad-cam', 'guided-grad-cam']);
 
 /** Most input values (all rows) of a model's fixed batch that batch-freeing runs to compare rows (2²⁸: 1 GiB of float32). */
 const MAX_FIXED_BATCH_VALUES = 2 ** 28;
-/** Graphs and input shapes an Explainer with maxSessions keeps at least (least recently used dropped first). */
+/** Graphs, sessions and input shapes an Explainer with maxSessions keeps (or maxSessions, if more; least recently used dropped first). */
 const KEPT_GRAPHS = 64;
 
 /** How an augmented graph is built besides the attribution options. */

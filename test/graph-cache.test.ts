@@ -14,6 +14,8 @@ import { loadFixture, relL2 } from './support/fixtures';
 
 const fx = loadFixture('resnet_bn');
 const options = { method: 'deeplift', target: fx.meta.target };
+/** The CLI's DeepLIFT run on the fixture (the cache flags added by each test). */
+const args = ['attribute', fx.model, '--input', path.join(path.dirname(fx.model), 'input.npy'), '--method', 'deeplift', '--target', fx.meta.target.join(','), '--threads', '1'];
 
 /** Counts how often Explainers build an augmented graph (probe + rewrite) while f runs. */
 async function builds(f: () => Promise<void>): Promise<number> {
@@ -147,8 +149,6 @@ test('a probe read back from its text has the same shapes, types, batch axes and
 test('CLI: --cache-dir keeps graphs between runs, --no-cache writes none, --threads is checked', async () => {
   const dir = tempDir('cli-cache');
   const cacheDir = path.join(dir, 'graphs');
-  const input = path.join(path.dirname(fx.model), 'input.npy');
-  const args = ['attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--threads', '1'];
   const first = await runCli([...args, '--cache-dir', cacheDir]);
   assert.is(first.code, 0, first.err.join('|'));
   assert.is(fs.readdirSync(cacheDir).length, 3);
@@ -217,8 +217,6 @@ test('a cache folder onnxruntime cannot write its optimised graph to (a full dis
 test('a cache entry that is a FIFO is a miss (the run waited forever for a writer), and a file in the cache folder\'s place runs uncached (exit 1 naming a temporary path)', async () => {
   const dir = tempDir('cache-special');
   const cacheDir = path.join(dir, 'graphs');
-  const input = path.join(path.dirname(fx.model), 'input.npy');
-  const args = ['attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--threads', '1'];
   const first = await runCli([...args, '--cache-dir', cacheDir]);
   assert.is(first.code, 0, first.err.join('|'));
   for (const f of fs.readdirSync(cacheDir).filter((f) => f.endsWith('.json'))) {
@@ -240,8 +238,7 @@ test('a cache entry that is a FIFO is a miss (the run waited forever for a write
 test('the cache is one for every locale: a run under Turkish collation reads the entries a run under C wrote (it filed its own)', () => {
   const cacheDir = tempDir('cache-locale');
   const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
-  const input = path.join(path.dirname(fx.model), 'input.npy');
-  const run = (locale: string) => spawnSync(process.execPath, [bin, 'attribute', fx.model, '--input', input, '--method', 'deeplift', '--target', fx.meta.target.join(','), '--cache-dir', cacheDir], { encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } });
+  const run = (locale: string) => spawnSync(process.execPath, [bin, ...args, '--cache-dir', cacheDir], { encoding: 'utf8', env: { ...process.env, LC_ALL: locale, LANG: locale } });
   const c = run('C.UTF-8');
   assert.is(c.status, 0, c.stderr);
   const files = fs.readdirSync(cacheDir).sort();
