@@ -6,7 +6,7 @@ import { lookupTable } from '../rewriter/lookup-table';
 import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
 import { Explainer } from '../runtime';
-import { checkOutput, fileError, missingFolders, temporaryOf, writeFileAtomic } from '../runtime/node/files';
+import { checkOutput, missingFolders, writeFilesTogether } from '../runtime/node/files';
 import { tritonConfig } from '../runtime/triton';
 import { intFlag, Parsed } from './args';
 import { checkMethodFlags, commonOptions, modelArg, modelOptions, noteShapeSetters, shapeArg } from './main';
@@ -69,25 +69,13 @@ export async function exportTriton(p: Parsed): Promise<void> {
   // Triton batches along the first axis of every tensor: only where the graph's batch is dynamic.
   const batches = prepared.batchDynamic && ex.outputNames.every((o) => prepared.facts.batchAxis.get(o) === 0);
   const config = tritonConfig({ name, model: aug, maxBatchSize: batches ? maxBatch : 0 });
-  // A write that fails (a full disk) takes the files and folders it made with it: no half repository
-  // is left (the folders only where empty: another export may be writing into them). An old config is
-  // moved aside (as a temporary file, which the next run sweeps) while the model is replaced, so no
-  // config ever describes another model (Triton completes a config-less ONNX model's from the model).
+  // A write that fails (a full disk) takes the files and folders it made with it and puts back the
+  // pair it replaced (the folders only where empty: another export may be writing into them); a killed
+  // run leaves no config beside another model (Triton completes a config-less ONNX model's from the model).
   const made = missingFolders(path.dirname(modelFile)).reverse();
-  const newModel = !fs.existsSync(modelFile);
-  const oldConfig = fs.existsSync(configFile) ? temporaryOf(configFile) : undefined;
-  let modelWritten = false;
   try {
-    if (oldConfig) fs.renameSync(configFile, oldConfig);
-    writeFileAtomic(modelFile, encodeModel(aug));
-    modelWritten = true;
-    writeFileAtomic(configFile, new TextEncoder().encode(config));
-    if (oldConfig) fs.rmSync(oldConfig, { force: true });
+    writeFilesTogether([{ file: modelFile, bytes: encodeModel(aug) }, { file: configFile, bytes: new TextEncoder().encode(config) }]);
   } catch (e) {
-    if (newModel) fs.rmSync(modelFile, { force: true });
-    // The old model is still there: so goes its config; beside the new one, none.
-    if (oldConfig && !modelWritten) fs.renameSync(oldConfig, configFile);
-    else if (oldConfig) fs.rmSync(oldConfig, { force: true });
     for (const d of made) {
       try {
         fs.rmdirSync(d);
@@ -95,7 +83,7 @@ export async function exportTriton(p: Parsed): Promise<void> {
         break;
       }
     }
-    throw fileError(e, configFile);
+    throw e;
   }
   say(`wrote ${path.join(repo, name)}: config.pbtxt (onnxruntime backend, ${batches ? `dynamic batching up to ${maxBatch}` : 'batch fixed by the model: no batching'}), 1/model.onnx`);
   noteShapeSetters(ex);

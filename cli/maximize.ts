@@ -1,9 +1,9 @@
 import { ExplainError } from '../rewriter/errors';
 import { Explainer } from '../runtime';
 import { maximize, MaximizeOptions } from '../runtime/drivers/maximize';
-import { checkOutput, writeJsonFile } from '../runtime/node/files';
-import { writeNpy } from '../runtime/node/npy-file';
-import { writePng } from '../runtime/node/png-file';
+import { checkOutput, jsonBytes, writeFilesTogether } from '../runtime/node/files';
+import { encodeNpy } from '../runtime/npy';
+import { encodePng } from '../runtime/node/png-file';
 import { linePlot, upscale } from '../runtime/plot';
 import { intFlag, normalizationOf, num, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
@@ -105,17 +105,18 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   };
   const r = await maximize(ex, options);
   const [npy, png, json, plot] = files;
-  writeNpy(npy, r.image.data, r.image.dims);
   const isImage = r.image.dims.length === 4;
-  if (isImage) {
-    const side = Math.max(...r.sizes[r.sizes.length - 1]);
-    writePng(png, upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side))));
-  }
+  const side = Math.max(...r.sizes[r.sizes.length - 1]);
   const record = { objective: r.objective, activation: r.activation, final_activation: r.final, sizes: r.sizes, time_ms: Math.round(r.timeMs) };
-  writeJsonFile(json, record);
   const unit = options.target !== undefined ? `logit ${options.target}` : `channel ${options.channel ?? 0} of '${options.layer}'`;
   const series = [{ y: r.objective, label: 'objective (with regularisers)' }, { y: r.activation, label: options.target !== undefined ? unit : 'mean activation' }];
-  writePng(plot, linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' }));
+  // One run's files, never some beside an earlier run's.
+  writeFilesTogether([
+    { file: npy, bytes: encodeNpy(r.image.data, r.image.dims) },
+    ...(isImage ? [{ file: png, bytes: encodePng(upscale(pictureOf(r.image.data, r.image.dims, norm), Math.max(1, Math.floor(display / side)))) }] : []),
+    { file: json, bytes: jsonBytes(record) },
+    { file: plot, bytes: encodePng(linePlot(series, { width: 480, height: 240, title: `maximising ${unit}`, xLabel: 'step' })) },
+  ]);
   say(`maximised ${unit}: ${r.activation[0].toPrecision(4)} → ${r.final.toPrecision(4)} in ${r.objective.length} steps (${(r.timeMs / 1000).toFixed(1)} s), final size [${r.image.dims}]`);
   say(`wrote ${(isImage ? files : [npy, json, plot]).join(', ')}${isImage ? '' : ` (no ${png}: the input [${r.image.dims}] is not an image)`}`);
 }

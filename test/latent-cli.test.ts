@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
@@ -206,6 +206,31 @@ test('maximize --target -1 maximises the last class, as --target 9 (Python\'s in
   };
   assert.ok((await run('-1')).equals(await run('9')));
   assert.not.ok((await run('-2')).equals(await run('9')), 'another class, another image');
+});
+
+test('maximize replaces its files as a set: a write that fails (a full disk) puts the earlier run\'s back, a killed run leaves none of them beside its own (a new .npy stayed beside an old .png)', () => {
+  const base = path.join(tmp, 'set');
+  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
+  const run = (target: string, preload?: string) => spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), bin, 'maximize', D, '--target', target, '--stages', '1', '--steps', '2', '--out', `${base}.png`], { encoding: 'utf8', timeout: 60_000 });
+  const hook = (name: string, body: string) => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, `const fs = require('fs');\n${body}\n`);
+    return file;
+  };
+  const names = ['set.npy', 'set.png', 'set.objective.json', 'set.objective.png'];
+  const state = () => fs.readdirSync(tmp).filter((f) => f.startsWith('set.') || f.startsWith('.set.')).sort();
+  assert.is(run('3').status, 0);
+  const before = names.map((f) => fs.readFileSync(path.join(tmp, f)));
+  const full = run('5', hook('enospc-json.js', "const o = fs.openSync; fs.openSync = function (f, ...a) { if (/objective\\.json\\.tmp-/.test(String(f))) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); return o.call(this, f, ...a); };"));
+  assert.is(full.status, 1, full.stderr);
+  assert.match(full.stderr, /^onnx-explain: error: .*set\.objective\.json: no space left on the device\n$/);
+  assert.equal(state(), [...names].sort());
+  names.forEach((f, k) => assert.ok(fs.readFileSync(path.join(tmp, f)).equals(before[k]), `${f} is the earlier run's`));
+  const killed = run('5', hook('kill-after-npy.js', "const r = fs.renameSync; fs.renameSync = function (a, b) { r(a, b); if (String(b).endsWith('set.npy')) process.kill(process.pid, 'SIGKILL'); };"));
+  assert.is(killed.signal, 'SIGKILL');
+  assert.equal(state().filter((f) => !f.startsWith('.')), ['set.npy'], 'no file of the earlier run beside the new .npy');
+  assert.is(run('3').status, 0);
+  assert.equal(state(), [...names].sort(), 'the earlier files moved aside are swept by the next run');
 });
 
 test('maximize: user mistakes are one-line errors', async () => {

@@ -146,7 +146,7 @@ test('export-triton whose write fails leaves no folder behind', () => {
   assert.not.ok(fs.existsSync(path.join(dir, 'limited')), 'the folders it made are gone');
 });
 
-test('export-triton replacing an export never leaves the old config.pbtxt beside the new model: a run killed between the two writes leaves no config (swept aside, then removed by the next run), a config that fails to write none, a model that fails the old pair', () => {
+test('export-triton replacing an export never leaves the old config.pbtxt beside the new model: a run killed between the two writes leaves no config (moved aside, then removed by the next run); a write that fails puts the old pair back', () => {
   const repo = path.join(dir, 'replace');
   const model = loadFixture('cnn_maxpool').model;
   const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
@@ -169,14 +169,16 @@ test('export-triton replacing an export never leaves the old config.pbtxt beside
   assert.equal(fs.readdirSync(path.join(repo, 'm')).filter((f) => f.includes('.tmp-')).length, 1, 'the old config moved aside');
   assert.is(run('gradient').status, 0);
   assert.equal(fs.readdirSync(path.join(repo, 'm')).sort(), ['1', 'config.pbtxt'], 'swept by the next run');
-  // The config's write fails (a full disk once the model took the space): the new model stays, with no config.
+  assert.equal(fs.readdirSync(path.join(repo, 'm', '1')), ['model.onnx'], 'the old model moved aside, swept too');
+  // The config's write fails (a full disk once the model took the space), then the model's: the old pair is put back.
+  assert.is(run('gradient').status, 0);
   const noConfig = run('deeplift', hook('enospc-config.js', "const o = fs.openSync; fs.openSync = function (f, ...a) { if (/config\\.pbtxt\\.tmp-/.test(String(f))) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); return o.call(this, f, ...a); };"));
   assert.is(noConfig.status, 1, noConfig.stderr);
   assert.match(noConfig.stderr, /^onnx-explain: error: .*config\.pbtxt: no space left on the device\n$/);
-  assert.not.ok(fs.existsSync(config));
-  assert.equal(fs.readdirSync(path.join(repo, 'm')), ['1']);
-  // The model's write fails: the old pair stays as it was.
-  assert.is(run('gradient').status, 0);
+  assert.is(fs.readFileSync(config, 'utf8'), gradientConfig);
+  assert.ok(fs.readFileSync(modelFile).equals(gradientModel));
+  assert.equal(fs.readdirSync(path.join(repo, 'm')).sort(), ['1', 'config.pbtxt']);
+  assert.equal(fs.readdirSync(path.join(repo, 'm', '1')), ['model.onnx']);
   const noModel = run('deeplift', hook('enospc-model.js', "const o = fs.openSync; fs.openSync = function (f, ...a) { if (/model\\.onnx\\.tmp-/.test(String(f))) throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }); return o.call(this, f, ...a); };"));
   assert.is(noModel.status, 1, noModel.stderr);
   assert.is(fs.readFileSync(config, 'utf8'), gradientConfig);

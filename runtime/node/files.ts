@@ -134,9 +134,8 @@ export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6
  * `file` is replaced, never written through. A file it replaces keeps its mode (and, written by
  * root, its owner), and one the process may not write is refused, as `cp` and `numpy.save` refuse it.
  */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+export function writeFileAtomic(file: string, bytes: Uint8Array, old = replacedFile(file)): void {
   const dir = path.dirname(path.resolve(file));
-  const old = replacedFile(file);
   for (let attempt = 1; ; attempt++) {
     const tmp = temporaryOf(file);
     try {
@@ -161,8 +160,32 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * Writes files that belong together (a model and its config, a picture and its record) so that none
+ * is ever beside another run's: the files they replace are moved aside (as temporary files, which the
+ * next run sweeps) until every one is written, and put back where a write fails, which takes the new
+ * ones written before it. Each keeps the mode (and, written by root, the owner) of the file it replaces.
+ */
+export function writeFilesTogether(files: { file: string; bytes: Uint8Array }[]): void {
+  const olds = files.map(({ file }) => replacedFile(file));
+  const aside = files.flatMap(({ file }, k) => (olds[k] ? [{ file, at: temporaryOf(file) }] : []));
+  const written: string[] = [];
+  try {
+    for (const a of aside) fs.renameSync(a.file, a.at);
+    files.forEach(({ file, bytes }, k) => {
+      writeFileAtomic(file, bytes, olds[k]);
+      written.push(file);
+    });
+  } catch (e) {
+    for (const file of written) fs.rmSync(file, { force: true });
+    for (const a of aside) if (fs.existsSync(a.at)) fs.renameSync(a.at, a.file);
+    throw fileError(e, files[written.length]?.file ?? files[0].file);
+  }
+  for (const a of aside) fs.rmSync(a.at, { force: true });
+}
+
 /** A new temporary file's name for `file`: `.NAME.tmp-PID-hex` beside it (what removeStaleTemporaries sweeps). */
-export function temporaryOf(file: string): string {
+function temporaryOf(file: string): string {
   return path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${uniqueSuffix()}`);
 }
 
@@ -201,7 +224,12 @@ function keepOwnership(fd: number, old: fs.Stats): void {
 
 /** A JSON file (one value, a final newline) written as writeFileAtomic writes. */
 export function writeJsonFile(file: string, value: unknown, space?: number): void {
-  writeFileAtomic(file, new TextEncoder().encode(`${JSON.stringify(value, null, space)}\n`));
+  writeFileAtomic(file, jsonBytes(value, space));
+}
+
+/** A JSON file's bytes: one value, a final newline. */
+export function jsonBytes(value: unknown, space?: number): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value, null, space)}\n`);
 }
 
 /** Removes the temporary files writeFileAtomic left in `dir` for `names` (a process killed between writing and renaming), where that process is gone. */
