@@ -134,7 +134,12 @@ export const uniqueSuffix = (): string => `${process.pid}-${crypto.randomBytes(6
  * `file` is replaced, never written through. A file it replaces keeps its mode (and, written by
  * root, its owner), and one the process may not write is refused, as `cp` and `numpy.save` refuse it.
  */
-export function writeFileAtomic(file: string, bytes: Uint8Array, old = replacedFile(file)): void {
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  writeReplacing(file, bytes, replacedFile(file));
+}
+
+/** writeFileAtomic, the new file taking the mode (and owner) of `old`, the file it replaces. */
+function writeReplacing(file: string, bytes: Uint8Array, old: fs.Stats | undefined): void {
   const dir = path.dirname(path.resolve(file));
   for (let attempt = 1; ; attempt++) {
     const tmp = temporaryOf(file);
@@ -173,7 +178,7 @@ export function writeFilesTogether(files: { file: string; bytes: Uint8Array }[])
   try {
     for (const a of aside) fs.renameSync(a.file, a.at);
     files.forEach(({ file, bytes }, k) => {
-      writeFileAtomic(file, bytes, olds[k]);
+      writeReplacing(file, bytes, olds[k]);
       written.push(file);
     });
   } catch (e) {
