@@ -130,16 +130,18 @@ export class TargetSpace {
     if (Array.isArray(t)) {
       if (t.length !== this.dims.length) throw new ExplainError(`${where} has ${t.length} indices, but '${this.tensor}' ${this.shapeText()}${this.reducedText()} takes ${this.dims.length} (axes of sizes ${this.dims.join(', ') || 'none'})`);
       return t.reduce((acc, v, k) => {
-        if (!Number.isInteger(v) || v < -this.dims[k] || v >= this.dims[k]) throw new ExplainError(`${where} is out of range for '${this.tensor}' ${this.shapeText()}${this.reducedText()}: index ${k} must be in ${indexRange(this.dims[k])}`);
-        return acc * this.dims[k] + fromEnd(v, this.dims[k]);
+        const at = fromEnd(v, this.dims[k]);
+        if (at === undefined) throw new ExplainError(`${where} is out of range for '${this.tensor}' ${this.shapeText()}${this.reducedText()}: index ${k} must be in ${indexRange(this.dims[k])}`);
+        return acc * this.dims[k] + at;
       }, 0);
     }
     if (!Number.isInteger(t)) throw new ExplainError(`${this.label}: ${what} ${typeof t === 'string' ? JSON.stringify(t) : String(t)} is not an integer index`);
-    if (t < -this.size || t >= this.size) {
+    const at = fromEnd(t, this.size);
+    if (at === undefined) {
       const kind = this.dims.length === 1 && this.rowDims.length === 1 ? `${this.size} classes` : `shape ${this.shapeText()}${this.reducedText()}, ${this.size} values per row`;
       throw new ExplainError(`${where} is out of range for output '${this.tensor}' with ${kind} (${indexRange(this.size)})`);
     }
-    return fromEnd(t, this.size);
+    return at;
   }
 
   private reducedText(): string {
@@ -240,8 +242,12 @@ export function argmax(v: ArrayLike<number>): number {
   return best;
 }
 
-/** A Python index into an axis of `size`: negative ones count from the end, as Captum's `output[:, -1]`. */
-export function fromEnd(index: number, size: number): number {
+/**
+ * The position a Python index picks on an axis of `size` (negative ones count from the end, as Captum's
+ * `output[:, -1]`), or undefined where it is no integer in -size..size-1.
+ */
+export function fromEnd(index: number, size: number): number | undefined {
+  if (!Number.isInteger(index) || index < -size || index >= size) return undefined;
   return index < 0 ? index + size : index;
 }
 

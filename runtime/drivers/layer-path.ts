@@ -98,12 +98,14 @@ function neuronIndex(neuron: number | number[] | undefined, dims: number[], laye
   const shown = `[N, ${dims.join(', ')}]`;
   if (neuron === undefined) throw new ExplainError(`method 'neuron-conductance' needs the neuron of layer '${layer}' ${shown}: give --neuron I (flat) or i:j:… (API neuron)`);
   if (typeof neuron === 'number') {
-    if (!Number.isInteger(neuron) || neuron < -size || neuron >= size) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (${indexRange(size)})`);
-    return fromEnd(neuron, size);
+    const at = fromEnd(neuron, size);
+    if (at === undefined) throw new ExplainError(`--neuron ${neuron}: not an index of layer '${layer}' ${shown} (${indexRange(size)})`);
+    return at;
   }
   if (neuron.some(Array.isArray)) throw new ExplainError(`--neuron: one neuron of layer '${layer}' ${shown} for every row, as Captum's neuron_selector; not one per row`);
-  if (neuron.length !== dims.length || neuron.some((v, k) => !Number.isInteger(v) || v < -dims[k] || v >= dims[k])) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
-  return neuron.reduce((flat, v, k) => flat * dims[k] + fromEnd(v, dims[k]), 0);
+  const at = neuron.map((v, k) => fromEnd(v, dims[k]));
+  if (neuron.length !== dims.length || at.includes(undefined)) throw new ExplainError(`--neuron ${neuron.join(':')}: not a neuron of layer '${layer}' ${shown}`);
+  return at.reduce((flat: number, v, k) => flat * dims[k] + v!, 0);
 }
 
 /** Σ of each row's attributions minus f(x) − f(b). */

@@ -78,9 +78,10 @@ function objectiveOf(ex: Explainer, o: MaximizeOptions, prepared: Prepared): Obj
       at: from, describe: `logit ${k}`,
       seedAt: (shape) => {
         const classes = shape.slice(1).reduce((a, b) => a * b, 1);
-        if (!Number.isInteger(k) || k < -classes || k >= classes) throw new ExplainError(`${ex.label}: target ${k} is out of range for '${from}' with ${classes} classes (${indexRange(classes)})`);
+        const at = fromEnd(k, classes);
+        if (at === undefined) throw new ExplainError(`${ex.label}: target ${k} is out of range for '${from}' with ${classes} classes (${indexRange(classes)})`);
         const s = new Float32Array(classes);
-        s[fromEnd(k, classes)] = 1;
+        s[at] = 1;
         return s;
       },
     };

@@ -2,9 +2,6 @@ import { ExplainError } from '../../rewriter/errors';
 import { encodeNpy, NdArray, parseNpy } from '../npy';
 import { readRegularFile, writeFileAtomic } from './files';
 
-/** The largest finite float32. */
-const FLT_MAX = 3.4028234663852886e38;
-
 /** Reads a .npy file (float32, float64 or int64, C order). */
 export function readNpy(file: string): NdArray {
   return parseNpy(readRegularFile(file), file);
@@ -18,7 +15,7 @@ export function readArray(file: string): { data: Float32Array | Float64Array | B
   if (!/\.json$/i.test(file)) {
     const a = readNpy(file);
     // float64 values past float32's range stay as they are, for the refusal to name them (as float32 they are ±Infinity).
-    const wide = a.data instanceof Float64Array && a.data.some((v) => Math.abs(v) > FLT_MAX && Number.isFinite(v));
+    const wide = a.data instanceof Float64Array && a.data.some((v) => Number.isFinite(v) && !Number.isFinite(Math.fround(v)));
     return { data: a.dtype.startsWith('float') && !wide ? Float32Array.from(a.data as Float64Array) : (a.data as Float64Array | BigInt64Array | Int32Array), dims: a.dims };
   }
   const text = new TextDecoder().decode(readRegularFile(file));
