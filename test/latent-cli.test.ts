@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PNG } from 'pngjs';
@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Explainer } from '../runtime';
 import { decodeModel, encodeModel } from '../rewriter/proto';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
-import { runCli, snapshot, tempDir } from './support/cli-harness';
+import { preloadScript, runCli, runCliProcess, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { tinyModel } from './support/tiny-model';
 import { conditionalGenerator } from './support/conditional-generator';
@@ -210,13 +210,8 @@ test('maximize --target -1 maximises the last class, as --target 9 (Python\'s in
 
 test('maximize replaces its files as a set: a write that fails (a full disk) puts the earlier run\'s back, a killed run leaves none of them beside its own (a new .npy stayed beside an old .png)', () => {
   const base = path.join(tmp, 'set');
-  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
-  const run = (target: string, preload?: string) => spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), bin, 'maximize', D, '--target', target, '--stages', '1', '--steps', '2', '--out', `${base}.png`], { encoding: 'utf8', timeout: 60_000 });
-  const hook = (name: string, body: string) => {
-    const file = path.join(tmp, name);
-    fs.writeFileSync(file, `const fs = require('fs');\n${body}\n`);
-    return file;
-  };
+  const run = (target: string, preload?: string) => runCliProcess(['maximize', D, '--target', target, '--stages', '1', '--steps', '2', '--out', `${base}.png`], preload);
+  const hook = (name: string, body: string) => preloadScript(tmp, name, body);
   const names = ['set.npy', 'set.png', 'set.objective.json', 'set.objective.png'];
   const state = () => fs.readdirSync(tmp).filter((f) => f.startsWith('set.') || f.startsWith('.set.')).sort();
   assert.is(run('3').status, 0);

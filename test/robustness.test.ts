@@ -11,7 +11,7 @@ import { Explainer } from '../runtime';
 import { readNpy, writeNpy } from '../runtime/node/npy-file';
 import { firstLine, runError } from '../runtime/run-errors';
 import { checkOutput, readRegularFile, writeFileAtomic } from '../runtime/node/files';
-import { apiFailsWith, cliFailsWith, runCli, snapshot, tempDir } from './support/cli-harness';
+import { apiFailsWith, cliFailsWith, preloadScript, runCli, runCliProcess, snapshot, tempDir } from './support/cli-harness';
 import { EXPORTERS, loadFixture, relL2 } from './support/fixtures';
 import { centralDifferences } from './support/central';
 import { refusal } from './support/gradcheck';
@@ -43,7 +43,7 @@ function mutated(name: string, op: string, attr: AttributeProto): string {
 
 /** The CLI as a process: exit code and stderr lines (native onnxruntime logs would show here). */
 function run(args: string[]): { status: number | null; lines: string[] } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = runCliProcess(args);
   return { status: r.status, lines: r.stderr.split('\n').filter((l) => l.trim()) };
 }
 
@@ -707,13 +707,12 @@ test('a run killed between --out\'s writability probe and its removal leaves a t
   const folder = at('probe-kill');
   fs.mkdirSync(folder);
   // Killed right after the probe's write (the first writeFileSync of the run).
-  const preload = at('kill-after-write.js');
-  fs.writeFileSync(preload, "const fs = require('fs'); const w = fs.writeFileSync; fs.writeFileSync = function (...a) { const r = w.apply(this, a); if (String(a[0]).startsWith(process.env.KILL_IN)) process.kill(process.pid, 'SIGKILL'); return r; };\n");
-  const args = [BIN, 'attribute', CNN, '--input', X, '--out', path.join(folder, 'a.npy'), '--no-cache'];
-  const killed = spawnSync(process.execPath, ['-r', preload, ...args], { env: { ...process.env, KILL_IN: folder }, encoding: 'utf8' });
+  const preload = preloadScript(dir, 'kill-after-write.js', "const w = fs.writeFileSync; fs.writeFileSync = function (...a) { const r = w.apply(this, a); if (String(a[0]).startsWith(process.env.KILL_IN)) process.kill(process.pid, 'SIGKILL'); return r; };");
+  const args = ['attribute', CNN, '--input', X, '--out', path.join(folder, 'a.npy'), '--no-cache'];
+  const killed = runCliProcess(args, preload, { ...process.env, KILL_IN: folder });
   assert.is(killed.signal, 'SIGKILL', killed.stderr);
   assert.equal(fs.readdirSync(folder).map((f) => f.replace(/\d+-[0-9a-f]+$/, 'PID-hex')), ['.a.npy.tmp-PID-hex']);
-  const rerun = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const rerun = runCliProcess(args);
   assert.is(rerun.status, 0, rerun.stderr);
   assert.equal(fs.readdirSync(folder), ['a.npy']);
 });

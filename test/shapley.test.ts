@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { test } from 'uvu';
@@ -9,7 +8,7 @@ import { writeNpy } from '../runtime/node/npy-file';
 import { weightedLasso, weightedLeastSquares } from '../runtime/least-squares';
 import { shuffled, uniform } from '../runtime/random';
 import { DataType, encodeModel, makeTensor, valueInfo } from '../rewriter/proto';
-import { runCli, tempDir, writeRawNpy } from './support/cli-harness';
+import { preloadScript, runCli, runCliProcess, tempDir, writeRawNpy } from './support/cli-harness';
 import { tinyModel } from './support/tiny-model';
 import { loadFixture, relL2, tensorValues } from './support/fixtures';
 
@@ -298,11 +297,10 @@ test('lime builds its perturbed rows one internal batch at a time: peak memory d
   writeNpy(input, Float32Array.from({ length: 3 * 224 * 224 }, (_, i) => Math.sin(i)), [1, 3, 224, 224]);
   const mask = path.join(out, 'patches.npy');
   writeRawNpy(mask, '<i4', [224, 224], new Uint8Array(Int32Array.from({ length: 224 * 224 }, (_, i) => Math.floor(Math.floor(i / 224) / 16) * 14 + Math.floor((i % 224) / 16)).buffer));
-  const preload = path.join(out, 'max-rss.js');
-  fs.writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+  const preload = preloadScript(out, 'max-rss.js', "process.on('exit', () => fs.writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)));");
   const peak = (samples: number) => {
     const rss = path.join(out, `rss-${samples}`);
-    const r = spawnSync(process.execPath, ['-r', preload, path.resolve(__dirname, '../../bin/onnx-explain.js'), 'attribute', model, '--input', input, '--method', 'lime', '--feature-mask', mask, '--samples', String(samples), '--target', '0', '--no-cache', '--out', path.join(out, 'lime224.npy')], { encoding: 'utf8', env: { ...process.env, RSS_OUT: rss } });
+    const r = runCliProcess(['attribute', model, '--input', input, '--method', 'lime', '--feature-mask', mask, '--samples', String(samples), '--target', '0', '--no-cache', '--out', path.join(out, 'lime224.npy')], preload, { ...process.env, RSS_OUT: rss });
     assert.is(r.status, 0, r.stderr);
     return Number(fs.readFileSync(rss, 'utf8')) / 1024;
   };

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeModel } from '../rewriter/proto';
 import { Explainer, tritonConfig } from '../runtime';
-import { cliFailsWith, runCli, tempDir } from './support/cli-harness';
+import { cliFailsWith, preloadScript, runCli, runCliProcess, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 
 const dir = tempDir('triton');
@@ -149,15 +149,10 @@ test('export-triton whose write fails leaves no folder behind', () => {
 test('export-triton replacing an export never leaves the old config.pbtxt beside the new model: a run killed between the two writes leaves no config (moved aside, then removed by the next run); a write that fails puts the old pair back', () => {
   const repo = path.join(dir, 'replace');
   const model = loadFixture('cnn_maxpool').model;
-  const bin = path.resolve(__dirname, '../../bin/onnx-explain.js');
   const config = path.join(repo, 'm', 'config.pbtxt');
   const modelFile = path.join(repo, 'm', '1', 'model.onnx');
-  const run = (method: string, preload?: string) => spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), bin, 'export-triton', model, '--method', method, '--name', 'm', '--out', repo], { encoding: 'utf8', timeout: 60_000 });
-  const hook = (name: string, body: string) => {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, `const fs = require('fs');\n${body}\n`);
-    return file;
-  };
+  const run = (method: string, preload?: string) => runCliProcess(['export-triton', model, '--method', method, '--name', 'm', '--out', repo], preload);
+  const hook = (name: string, body: string) => preloadScript(dir, name, body);
   assert.is(run('gradient').status, 0);
   const gradientConfig = fs.readFileSync(config, 'utf8');
   const gradientModel = fs.readFileSync(modelFile);

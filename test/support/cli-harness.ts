@@ -1,3 +1,4 @@
+import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -24,6 +25,23 @@ export async function runCli(argv: string[]): Promise<CliRun> {
   } finally {
     Object.assign(console, saved);
   }
+}
+
+const BIN = path.resolve(__dirname, '../../../bin/onnx-explain.js');
+
+/**
+ * The CLI in a child process, `node -r PRELOAD bin/onnx-explain.js ARGV`: a preloadScript patches `fs`
+ * there to kill the run or fail a write at a chosen call, as a signal or a full disk would.
+ */
+export function runCliProcess(argv: string[], preload?: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...(preload ? ['-r', preload] : []), BIN, ...argv], { encoding: 'utf8', timeout: 60_000, env });
+}
+
+/** A script for runCliProcess's preload, in `dir`: `body` runs before the CLI, with the `fs` module object in scope. */
+export function preloadScript(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `const fs = require('fs');\n${body}\n`);
+  return file;
 }
 
 const tempDirs: string[] = [];
