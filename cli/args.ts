@@ -6,7 +6,7 @@ import { givenNormalization, Normalization, Preprocess, presetNormalization } fr
 export interface Parsed { positional: string[]; flags: Map<string, string | true> }
 
 /** Flags that may be given several times: their values are joined with commas. */
-const REPEATABLE = new Set(['feed', 'wrt', 'generator-feed']);
+const REPEATABLE = new Set(['feed', 'wrt', 'generator-feed', 'lrp-rule']);
 
 /** Options naming a file or folder: an empty value names none (--out= wrote nothing and exited 0). */
 const PATHS = new Set(['out', 'out-dir', 'input', 'input-dir', 'json', 'cache-dir', 'classifier', 'generator']);

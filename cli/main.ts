@@ -9,6 +9,7 @@ import { WIDE_QDQ_OPSET } from '../rewriter/contrib-quantizers';
 import { DataType, isFloatType, isTensorValue, NodeProto, toNumber } from '../rewriter/proto';
 import { gradientRules, opKey } from '../rules/registry';
 import { methods } from '../rules/methods';
+import { LRP_LAYER_RULES, LrpLayerRule, rulesUsed } from '../rules/methods/lrp-composites';
 import { AttributeOptions, AttributeRequest, defaultCacheDir, Explainer, ExplainerOptions, folderCache, TensorData, TensorInput } from '../runtime';
 import { ortApi } from '../runtime/backend';
 import { DenseInput } from '../runtime/tensors';
@@ -86,6 +87,12 @@ const optionsHelp = (path: keyof typeof PATH_HELP) => `  --output NAME         t
                         final Sigmoid's, whose logit LRP explains by default)
   --epsilon E           LRP ε (default 1e-6; Captum's EpsilonRule uses 1e-9)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
+  --gamma G             LRP-γ's γ (default 0.25): lrp-epsilon-gamma-box, --lrp-rule NAME=gamma
+  --box-low L --box-high H
+                        the z^B rule's bounds of its layer's input, a number or one per channel
+                        (lrp-epsilon-gamma-box's first convolution, --lrp-rule NAME=zbox; required there)
+  --lrp-rule NAME=RULE  an LRP method's rule for one layer (node or output name; repeatable):
+                        ${LRP_LAYER_RULES.join(' | ')}
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
@@ -243,7 +250,7 @@ ${optionsHelp('saved')}`,
 });
 
 const COMMON_FLAGS = {
-  method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true,
+  method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true, gamma: true, 'box-low': true, 'box-high': true, 'lrp-rule': true,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true, 'token-grid': true,
   steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true, unbatched: false,
 };
@@ -365,6 +372,11 @@ function choice<T extends string>(p: Parsed, flag: string, allowed: T[]): T | un
 
 export function commonOptions(p: Parsed): AttributeOptions {
   const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
+  // One number, or one per channel.
+  const numbers = (flag: string) => {
+    const values = p.flags.has(flag) ? (p.flags.get(flag) as string).split(',').map((t) => num(t, `--${flag}`)) : undefined;
+    return values?.length === 1 ? values[0] : values;
+  };
   const onehot = p.flags.get('onehot-axis') as string | undefined;
   return {
     method: p.flags.get('method') as string | undefined,
@@ -373,6 +385,10 @@ export function commonOptions(p: Parsed): AttributeOptions {
     epsilon: number('epsilon'),
     alpha: number('alpha'),
     beta: number('beta'),
+    gamma: number('gamma'),
+    boxLow: numbers('box-low'),
+    boxHigh: numbers('box-high'),
+    lrpRules: lrpRulesArg(p.flags.get('lrp-rule') as string | undefined),
     maxpoolRule: choice(p, 'maxpool-rule', ['deeplift', 'shapley']),
     lrpMaxpool: choice(p, 'lrp-maxpool', ['winner', 'epsilon']),
     onehotAxis: onehot === undefined ? undefined : int(onehot, '--onehot-axis'),
@@ -386,6 +402,19 @@ export function commonOptions(p: Parsed): AttributeOptions {
     igMethod: choice(p, 'ig-method', [...IG_METHODS]),
     feeds: feeds(p.flags.get('feed') as string | undefined),
   };
+}
+
+/** --lrp-rule NAME=RULE[,NAME=RULE...] (repeatable): a layer's LRP rule by node or tensor name. */
+function lrpRulesArg(flag: string | undefined): Record<string, LrpLayerRule> | undefined {
+  if (flag === undefined) return undefined;
+  const rules: Record<string, LrpLayerRule> = Object.create(null);
+  for (const item of flag.split(',')) {
+    const [name, rule] = namedValue(item, (_name, value) => (LRP_LAYER_RULES as readonly string[]).includes(value));
+    if (!name || !rule) throw new ExplainError(`--lrp-rule: '${item}' is not NAME=RULE (rules: ${LRP_LAYER_RULES.join(', ')})`);
+    if (Object.hasOwn(rules, name)) throw new ExplainError(`--lrp-rule: layer '${name}' is given twice`);
+    rules[name] = rule as LrpLayerRule;
+  }
+  return rules;
 }
 
 /** --feed NAME=FILE[,NAME=FILE...]: each file read as .npy or a JSON list. */
@@ -875,7 +904,7 @@ async function attribute(p: Parsed): Promise<void> {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
     // α-β with β ≠ 0 also moves relevance where a neuron's inputs all push one way (z⁻ = 0 or z⁺ = 0): it passes α·R or −β·R, not R.
-    const oneSigned = method === 'lrp-alphabeta' && (options.beta ?? 1) !== 0;
+    const oneSigned = (method === 'lrp-alphabeta' && (options.beta ?? 1) !== 0) || rulesUsed(method, options.lrpRules).includes('alpha2-beta1');
     const absorbed = oneSigned ? 'is the biases\' share, which α-β leaves out, less what neurons whose inputs all push one way add (they pass α·R or −β·R)' : undefined;
     await reportDelta(r.delta, totals, explained, drivers[method]?.quadrature ? 'quadrature' : methods[method]?.reference === false ? 'conserved' : 'exact', bypassed, async () => (await ex.inputSteps(rowDims, options))?.said, absorbed);
     const scale = method === 'lrp-alphabeta' ? (options.alpha ?? 2) - (options.beta ?? 1) : 1;

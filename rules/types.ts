@@ -1,6 +1,7 @@
 import { Emitter } from '../rewriter/emitter';
 import { Constant, GraphView } from '../rewriter/graph-view';
 import { NodeProto } from '../rewriter/proto';
+import type { LrpLayerRule } from './methods/lrp-composites';
 
 /** Options a method's rules read (LRP epsilon, DeepLIFT max-pool rule, ...). */
 export interface RuleOptions {
@@ -9,6 +10,13 @@ export interface RuleOptions {
   lrpMaxpool?: 'winner' | 'epsilon';
   alpha?: number;
   beta?: number;
+  /** LRP-γ's γ (default 0.25). */
+  gamma?: number;
+  /** The z^B rule's bounds of its layer's input: a number, or one per entry of its axis 1. */
+  boxLow?: number | number[];
+  boxHigh?: number | number[];
+  /** LRP rule per layer, by node name or output name (Captum's per-module rules). */
+  lrpRules?: Record<string, LrpLayerRule>;
 }
 
 /** What a rule sees of the graph while it emits the backward nodes of one forward node. */

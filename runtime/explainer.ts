@@ -24,6 +24,7 @@ import { flatBag } from '../rewriter/embedding-bag';
 import { rowByRow, rowMixingNode } from '../rewriter/row-mixing';
 import { methods } from '../rules/methods';
 import { RuleOptions } from '../rules/types';
+import { checkLrpRules } from '../rules/methods/lrp-composites';
 import { backend, ModelBytes, OrtTensor } from './backend';
 import { makeOrtTensor, typeName } from './ort-types';
 import { PooledSession, SessionPool } from './session-pool';
@@ -959,6 +960,7 @@ export class Explainer {
       options = { ...options, layer: chosen?.layer };
     }
     if (options.layer !== undefined) this.checkLayer(prepared, options.layer, from);
+    if (options.lrpRules) checkLrpRules(prepared.view, options.lrpRules);
     if (this.joint && (map || options.layer !== undefined)) this.refuseJoint(map ? `method '${options.method}'` : '--layer');
     const expose = [...new Set([output, from])].filter((name) => !this.outputNames.includes(name));
     const spec = { view: prepared.view, facts: prepared.facts, batchDynamic: prepared.batchDynamic, input: this.input.name, inputs: this.joint ? this.explained.map((i) => i.name) : undefined, from, expose, options, io: this.io };
@@ -1360,7 +1362,7 @@ export class Explainer {
 const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
   method: true, target: true, contrast: true, reduce: true, reduceAxes: true, reduceWeights: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
   explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
-  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true,
+  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true, gamma: true, boxLow: true, boxHigh: true, lrpRules: true,
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
 };
 

@@ -5,6 +5,7 @@ import { mapMethods } from '../rewriter/maps';
 import { methods } from '../rules/methods';
 import { REFERENCE_RUN } from './method-options';
 import { RuleOptions } from '../rules/types';
+import { LRP_LAYER_RULES, rulesUsed } from '../rules/methods/lrp-composites';
 import { OrtFeeds, OrtTensor } from './backend';
 import type { AttributeOptions, Explainer } from './explainer';
 import { cpuSession, exposeAll } from './probe';
@@ -24,7 +25,7 @@ export function requireFinite(data: ArrayLike<number>, what: string, given: Arra
 }
 
 /** Numeric and choice options of the rules, checked before any graph is built. */
-export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number }): void {
+export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number; method?: string }): void {
   const nonNegative = (v: number | undefined, name: string) => {
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new ExplainError(`${name} ${v} must be a finite number ≥ 0`);
   };
@@ -34,6 +35,37 @@ export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number }): void
   if (o.maxpoolRule !== undefined && !['deeplift', 'shapley'].includes(o.maxpoolRule)) throw new ExplainError(`maxpoolRule '${o.maxpoolRule}' is not deeplift or shapley`);
   if (o.lrpMaxpool !== undefined && !['winner', 'epsilon'].includes(o.lrpMaxpool)) throw new ExplainError(`lrpMaxpool '${o.lrpMaxpool}' is not winner or epsilon`);
   if (o.onehotAxis !== undefined && !Number.isSafeInteger(o.onehotAxis)) throw new ExplainError(`onehotAxis ${o.onehotAxis} is not an integer`);
+  nonNegative(o.gamma, 'gamma');
+  checkLrpOptions(o);
+}
+
+/** The layer rules' own options: `lrpRules`' rule names, and γ and the z^B bounds where a layer has their rule (and only there). */
+function checkLrpOptions(o: RuleOptions & { method?: string }): void {
+  if (o.lrpRules !== undefined) {
+    if (typeof o.lrpRules !== 'object' || o.lrpRules === null || Array.isArray(o.lrpRules)) throw new ExplainError('lrpRules (--lrp-rule) maps layer names to rules: { name: rule }');
+    for (const [name, rule] of Object.entries(o.lrpRules)) {
+      if (!(LRP_LAYER_RULES as readonly string[]).includes(rule)) throw new ExplainError(`lrpRules (--lrp-rule): '${name}': '${rule}' is not one of ${LRP_LAYER_RULES.join(', ')}`);
+    }
+  }
+  const bounds = [['boxLow', '--box-low', o.boxLow], ['boxHigh', '--box-high', o.boxHigh]] as const;
+  for (const [name, flag, v] of bounds) {
+    const finite = typeof v === 'number' ? Number.isFinite(v) : Array.isArray(v) && v.length > 0 && v.every((e) => typeof e === 'number' && Number.isFinite(e));
+    if (v !== undefined && !finite) throw new ExplainError(`${name} (${flag}) must be a finite number or a non-empty list of them (one per channel)`);
+  }
+  const at = (v: number | number[], k: number) => (typeof v === 'number' ? v : v[k]);
+  if (Array.isArray(o.boxLow) && Array.isArray(o.boxHigh) && o.boxLow.length !== o.boxHigh.length) throw new ExplainError(`boxLow (--box-low) gives ${o.boxLow.length} values and boxHigh (--box-high) ${o.boxHigh.length}: one each per channel, or a number`);
+  if (o.boxLow !== undefined && o.boxHigh !== undefined) {
+    const n = Math.max(typeof o.boxLow === 'number' ? 1 : o.boxLow.length, typeof o.boxHigh === 'number' ? 1 : o.boxHigh.length);
+    for (let k = 0; k < n; k++) {
+      if (!(at(o.boxLow, k) < at(o.boxHigh, k))) throw new ExplainError(`boxLow (--box-low) must lie below boxHigh (--box-high) for every channel: ${at(o.boxLow, k)} and ${at(o.boxHigh, k)}${n > 1 ? ` at channel ${k}` : ''}`);
+    }
+  }
+  const used = rulesUsed(o.method, o.lrpRules);
+  if (o.gamma !== undefined && !used.includes('gamma')) throw new ExplainError('gamma (--gamma) is LRP-γ\'s: it applies to lrp-epsilon-gamma-box and to layers lrpRules (--lrp-rule) gives \'gamma\'');
+  if ((o.boxLow !== undefined || o.boxHigh !== undefined) && !used.includes('zbox')) throw new ExplainError('boxLow and boxHigh (--box-low, --box-high) are the z^B rule\'s: they apply to lrp-epsilon-gamma-box and to layers lrpRules (--lrp-rule) gives \'zbox\'');
+  if (used.includes('zbox') && (o.boxLow === undefined || o.boxHigh === undefined)) {
+    throw new ExplainError(`the z^B rule (${o.method === 'lrp-epsilon-gamma-box' ? 'lrp-epsilon-gamma-box\'s first convolution' : 'lrpRules \'zbox\''}) needs boxLow and boxHigh (--box-low, --box-high): the lowest and highest values its layer's input can take (0 and 1 for pixels in [0, 1]; per channel (0 − mean)/std and (1 − mean)/std where the model reads normalised pixels)`);
+  }
 }
 
 type NodeValues = { node: NodeProto; name: string; data: Float32Array }[];

@@ -1,7 +1,8 @@
 import { lookupTable } from '../rewriter/lookup-table';
+import { COMPOSITES } from '../rules/methods/lrp-composites';
 
 const IG_PATHS = ['integrated-gradients', 'internal-influence', 'layer-conductance', 'neuron-conductance'];
-const LRP = ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus'];
+const LRP = ['lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus', ...Object.keys(COMPOSITES)];
 const FILLED = ['occlusion', 'feature-ablation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'];
 /** Methods that run the model at the reference input itself (zeros by default), not only at copies with features replaced. */
 export const REFERENCE_RUN = ['deeplift', 'deeplift-shap', 'gradient-shap', ...IG_PATHS];
@@ -23,7 +24,9 @@ const METHOD_OPTIONS: Record<string, Readers> = lookupTable({
   window: ['occlusion'], stride: ['occlusion'], featureMask: ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'], fill: FILLED,
   relu: ['cam', 'grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
   steps: IG_PATHS, igMethod: IG_PATHS, neuron: ['neuron-conductance'],
-  epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], maxpoolRule: ['deeplift', 'deeplift-shap'],
+  epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], lrpRules: LRP,
+  // Read where a layer has the rule (checkLrpOptions): the composite's, or one lrpRules gives.
+  gamma: LRP, boxLow: LRP, boxHigh: LRP, maxpoolRule: ['deeplift', 'deeplift-shap'],
   // A random fill's, the draws', and any method's inside a noise tunnel, whose noise it seeds.
   seed: [...FILLED, 'feature-permutation', 'gradient-shap'],
   baseline: BASELINED, baselines: BASELINED, baselineToken: BASELINED,
@@ -62,7 +65,7 @@ export function misappliedOption(option: string, method: string, noiseTunnel: bo
   if (users === BASELINED) return `${shown(option)}: method '${method}' takes no baseline`;
   const names = (ms: readonly string[]) => (ms.length > 1 ? `${ms.slice(0, -1).join(', ')} and ${ms[ms.length - 1]}` : ms[0]);
   if (!users.length) return `${shown(option)} applies to ${names(all as string[])}, which this command does not run`;
-  const list = names(users);
+  const list = all === LRP && users.length === LRP.length ? 'the LRP methods (lrp-*)' : names(users);
   const also = option === 'seed' ? ` (or to any method with ${shown('noiseTunnel')})` : '';
   return `${shown(option)} applies to ${list}${also}, not to method '${method}'`;
 }

@@ -704,10 +704,10 @@ test('declarations onnxruntime refuses are named in one line first: an output no
 // The README says options the run would not use are refused: these were accepted and ignored.
 test('CLI: options the method or the model would not use are refused in one line (an empty baseline too); --seed applies to any method inside --noise-tunnel', async () => {
   const run = ['attribute', mlp.model, '--input', MLP_INPUT];
-  await cliFails([...run, '--epsilon', '0.1'], /--epsilon applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'gradient'/);
+  await cliFails([...run, '--epsilon', '0.1'], /--epsilon applies to the LRP methods \(lrp-\*\), not to method 'gradient'/);
   await cliFails([...run, '--method', 'deeplift', '--alpha', '3'], /--alpha applies to lrp-alphabeta, not to method 'deeplift'/);
   await cliFails([...run, '--maxpool-rule', 'shapley'], /--maxpool-rule applies to deeplift and deeplift-shap, not to method 'gradient'/);
-  await cliFails([...run, '--method', 'deeplift', '--lrp-maxpool', 'epsilon'], /--lrp-maxpool applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'deeplift'/);
+  await cliFails([...run, '--method', 'deeplift', '--lrp-maxpool', 'epsilon'], /--lrp-maxpool applies to the LRP methods \(lrp-\*\), not to method 'deeplift'/);
   await cliFails([...run, '--seed', '4'], /--seed applies to occlusion, .* and gradient-shap \(or to any method with --noise-tunnel\), not to method 'gradient'/);
   await cliFails([...run, '--explain-softmax'], /--explain-softmax: '[^']+' is not a Softmax's output \(nor, for LRP, a Sigmoid's\); it is explained as it is without the option$/);
   await apiFails(async () => (await Explainer.load(mlp.model)).attribute(mlp.input, { explainSoftmax: true }), /--explain-softmax: '[^']+' is not a Softmax's output/, 'API explainSoftmax without a Softmax');

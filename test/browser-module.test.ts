@@ -48,6 +48,7 @@ function methodOptions(name: string): Record<string, object> {
     'layer-conductance': { layer, steps: 4 },
     'neuron-conductance': { layer, neuron: 0, steps: 4 },
     'integrated-gradients': { steps: 8 },
+    'lrp-epsilon-gamma-box': { boxLow: -3, boxHigh: 3 },
     smoothgrad: { method: 'gradient', noiseTunnel: 'smoothgrad', samples: 3, seed: 5 },
     'layer-deeplift': { method: 'deeplift', layer },
     maximize: { target: 1, stages: 2, steps: 3, seed: 9 },

@@ -172,7 +172,10 @@ test('rewrite --help lists exactly the methods whose one graph can be saved, exp
   const layer = '/body/body.4/relu2/Relu_output_0';
   const saved: string[] = [];
   for (const method of Object.keys(drivers)) {
-    const needs = { layer: method.startsWith('layer-') || method === 'internal-influence' || method === 'neuron-conductance' ? layer : undefined, neuron: method === 'neuron-conductance' ? 0 : undefined, window: method === 'occlusion' ? [1, 2, 2] : undefined };
+    const needs = {
+      layer: method.startsWith('layer-') || method === 'internal-influence' || method === 'neuron-conductance' ? layer : undefined, neuron: method === 'neuron-conductance' ? 0 : undefined,
+      window: method === 'occlusion' ? [1, 2, 2] : undefined, boxLow: method === 'lrp-epsilon-gamma-box' ? -1 : undefined, boxHigh: method === 'lrp-epsilon-gamma-box' ? 1 : undefined,
+    };
     const options = Object.fromEntries(Object.entries({ method, ...needs }).filter(([, v]) => v !== undefined)) as AttributeOptions;
     if (await ex.graph(fx.input.dims.slice(1), options).then(() => true, (e: Error) => (assert.match(e.message, /cannot save it as one/, `${method}: ${e.message}`), false))) saved.push(method);
   }
@@ -282,7 +285,7 @@ test('options a method or command does not read are refused in one line: perturb
     [['attribute', fx.model, '--input', inputOf('resnet_bn'), '--method', 'occlusion', '--window', '3,4,4', '--seed', '2'], "--seed seeds a random fill: method 'occlusion' draws nothing with its default fill (give --fill random)"],
     [['rewrite', fx.model, '--method', 'gradient', '--target', '3', '--out', path.join(dir, 'stray.onnx')], 'rewrite --method gradient: --target is not read (they set the objective of --method maximize, cdeepex or xgems; an attribution graph takes its seed (what is explained) as an input)'],
     [['rewrite', fx.model, '--method', 'maximize', '--target', '3', '--epsilon', '0.1', '--out', path.join(dir, 'stray.onnx')], 'rewrite --method maximize: --epsilon is not read (it reads --target, --layer, --channel, --output, --lp-weight, --p, --tv-weight, --tv-beta, --wrt, --feed, --unbatched, --shape)'],
-    [['export-triton', fx.model, '--method', 'gradient', '--epsilon', '0.3', '--out', path.join(dir, 'repo')], "--epsilon applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'gradient'"],
+    [['export-triton', fx.model, '--method', 'gradient', '--epsilon', '0.3', '--out', path.join(dir, 'repo')], "--epsilon applies to the LRP methods (lrp-*), not to method 'gradient'"],
     // Named only the methods the command runs (the layer path methods were listed for rewrite, which cannot save them).
     [['rewrite', fx.model, '--method', 'gradient', '--steps', '5', '--out', path.join(dir, 'stray.onnx')], "--steps applies to integrated-gradients, not to method 'gradient'"],
     [['export-triton', fx.model, '--method', 'gradient', '--steps', '5', '--out', path.join(dir, 'repo')], '--steps applies to integrated-gradients, internal-influence, layer-conductance and neuron-conductance, which this command does not run'],

@@ -400,7 +400,7 @@ test('values that used to be read as something else are refused: empty targets, 
   await cliFails(['attribute', CNN, '--input', X, '--method', 'layer-activation', '--layer', '/body/body.4/Relu_output_0', '--target', '-1'], /--target: method 'layer-activation' explains no output: it returns the layer's values/);
   // rewrite checks them too, for the graphs of every method (fuzz seed 1535: layer-activation's took --epsilon -1).
   // (layer-activation reads no ε now: the flag is refused as one it would not use.)
-  for (const [method, cause] of [['layer-activation', /--epsilon applies to lrp-epsilon, lrp-alphabeta and lrp-zplus, not to method 'layer-activation'/], ['lrp-epsilon', /epsilon -1 must be a finite number ≥ 0/]] as const) {
+  for (const [method, cause] of [['layer-activation', /--epsilon applies to the LRP methods \(lrp-\*\), not to method 'layer-activation'/], ['lrp-epsilon', /epsilon -1 must be a finite number ≥ 0/]] as const) {
     await cliFails(['rewrite', CNN, '--method', method, '--layer', '/body/body.4/Relu_output_0', '--epsilon', '-1', '--out', at('never.onnx')], cause);
   }
   const ex = await Explainer.load(CNN);

@@ -132,7 +132,7 @@ test('export-triton: a gradient method has no baseline input; bad names and batc
   assert.not.ok(fs.existsSync(path.join(dir, 'ig')) || fs.existsSync(path.join(dir, 'occ')));
   const help = await runCli(['export-triton', '--help']);
   const offered = help.out.join('\n').match(/--method M +(.*) \(default gradient\)/)![1].split(' | ');
-  assert.equal(offered, ['gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus', 'cam', 'grad-cam', 'guided-grad-cam']);
+  assert.equal(offered, ['gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus', 'lrp-epsilon-plus', 'lrp-epsilon-plus-flat', 'lrp-epsilon-alpha2-beta1', 'lrp-epsilon-alpha2-beta1-flat', 'lrp-epsilon-gamma-box', 'cam', 'grad-cam', 'guided-grad-cam']);
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,9 +3,9 @@ import { lookupTable } from '../../rewriter/lookup-table';
 import { deeplift } from './deeplift';
 import { gradient, inputXGradient, saliency } from './gradient';
 import { deconvnet, guidedBackprop } from './guided';
-import { lrpAlphaBeta, lrpEpsilon, lrpZPlus } from './lrp';
+import { lrpAlphaBeta, lrpComposites, lrpEpsilon, lrpZPlus } from './lrp';
 
-const backpropMethods = [gradient, saliency, inputXGradient, deeplift, guidedBackprop, deconvnet, lrpEpsilon, lrpAlphaBeta, lrpZPlus] as const;
+const backpropMethods = [gradient, saliency, inputXGradient, deeplift, guidedBackprop, deconvnet, lrpEpsilon, lrpAlphaBeta, lrpZPlus, ...lrpComposites] as const;
 
 /** The methods that are one rule-modified backward pass. */
 export type BackpropMethodName = (typeof backpropMethods)[number]['name'];

@@ -1,5 +1,4 @@
 import { Method } from '../../rewriter/augment';
-import { Emitter } from '../../rewriter/emitter';
 import { attrFloat, attrInt, hasAttr } from '../../rewriter/attributes';
 import { GraphView } from '../../rewriter/graph-view';
 import type { NodeProto } from '../../rewriter/proto';
@@ -7,28 +6,8 @@ import { multiplies, normAxis, reduceAxes } from '../op-forms';
 import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
-
-/** The standard ops that apply a weight operand to an activation (their layer's bias may be an Add after them). */
-const WEIGHTED = new Set(['MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Einsum']);
-
-/**
- * An Add of a constant (a bias), or a Sub of one from it, to the output of a weighted op with constant weights that nothing
- * else reads — torch's Linear on inputs of rank ≥ 3 and tf2onnx's Dense export as MatMul + Add: part
- * of that layer, as Gemm's C and Conv's bias are (in z for the ε rule, left out by α-β and z⁺). Not
- * where the relevance enters at the layer's output (the explained tensor: the Add lies past it), nor
- * where the constant broadcasts that output to a larger shape.
- */
-function isBiasAdd(ctx: RuleContext, node: NodeProto): boolean {
-  const { view } = ctx;
-  if (!['Add', 'Sub'].includes(node.op_type!) || node.domain || node.input!.length !== 2) return false;
-  const [a, b] = node.input!;
-  const fixed = (t: string) => !ctx.valueDependent(t);
-  const x = fixed(b) ? a : fixed(a) && node.op_type === 'Add' ? b : undefined;
-  if (x === undefined || fixed(x) || x === ctx.from) return false;
-  const p = view.producer.get(x);
-  return !!p && !p.domain && WEIGHTED.has(p.op_type!) && p.input!.some((t) => fixed(t))
-    && (view.consumers.get(x) ?? []).length === 1 && ctx.shape(x).join() === ctx.shape(node.output![0]).join();
-}
+import { COMPOSITES, compositeRule, LrpLayerRule, ruleOverride } from './lrp-composites';
+import { biasAfter, flatRule, gammaRule, isBiasAdd, layerRule, shareOf, signParts, stabilize, wSquareRule, zBoxRule } from './lrp-layers';
 
 /**
  * Add and Sub: a bias (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole
@@ -71,27 +50,6 @@ function shiftsFunction(view: GraphView, node: NodeProto): boolean {
 }
 
 /**
- * z of this weighted node's layer where its bias comes after it: the bias Add (isBiasAdd), or the
- * sum with the bias of a BiasGelu or FastGelu that alone reads it (onnxruntime's fusion of a
- * Linear's bias into its GELU).
- */
-function biasAddAfter(ctx: RuleContext, node: NodeProto): string | undefined {
-  const consumers = ctx.view.consumers.get(node.output![0]) ?? [];
-  if (consumers.length !== 1) return undefined;
-  const [next] = consumers;
-  if (isBiasAdd(ctx, next)) return next.output![0];
-  const [x, bias] = next.input!;
-  const fusedBias = next.domain === 'com.microsoft' && (next.op_type === 'BiasGelu' || next.op_type === 'FastGelu') && x === node.output![0] && bias && !ctx.valueDependent(bias);
-  return fusedBias ? ctx.em.add(x, bias) : undefined;
-}
-
-/** z + ε·sign(z) with sign(0) = +1, as Captum. */
-function stabilize(em: Emitter, z: string, epsilon: number): string {
-  const sign = em.sub(em.mul(em.mask('GreaterOrEqual', z, em.scalar(0)), em.scalar(2)), em.scalar(1));
-  return em.add(z, em.mul(sign, em.scalar(epsilon)));
-}
-
-/**
  * LRP-ε: R_i = a_i Σ_j w_ij R_j / (z_j + ε·sign z_j), i.e. a ⊙ gradient(R / z_stab) with z the
  * node's output (bias included). Products of n activations (attention) give each factor 1/n of the
  * relevance; a divisor that is an activation is treated as a constant, so the dividend keeps all of
@@ -107,7 +65,7 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       const { em, node } = ctx;
       // c / u for a constant c is an element-wise function of u (a sigmoid written 1/(1 + e^−x)): the relevance passes to u.
       if (opType === 'Div' && !ctx.needsGrad(0) && ctx.needsGrad(1) && !ctx.valueDependent(node.input![0])) return passThrough.backward(ctx, [R]);
-      const z = (category === 'weighted' && biasAddAfter(ctx, node)) || node.output![0];
+      const z = (category === 'weighted' && biasAfter(ctx, node)?.z) || node.output![0];
       const s = em.div(R!, stabilize(em, z, ctx.options.epsilon ?? 1e-6));
       const grads = gradientOf(ctx).backward(ctx, [s]);
       const multiplied = (i: number) => ctx.needsGrad(i) && multiplies(opType, i);
@@ -275,46 +233,30 @@ function reductionRule({ rule }: RuleEntry): BackwardRule {
  * R_i = α·(share of z⁺) − β·(share of z⁻). Layers without such weights use the ε rule.
  */
 function alphaBetaRule(entry: RuleEntry, alpha: number, beta: number): BackwardRule {
-  const fallback = epsilonRule(entry);
-  const { opType } = entry;
+  return layerRule(epsilonRule(entry), (ctx, { a, w, run }, R) => {
+    const { em } = ctx;
+    const [aPos, aNeg] = signParts(ctx, a);
+    const wPos = em.op('Relu', [w]);
+    const wNeg = em.sub(w, wPos);
+    const plus = alpha === 0 ? null : em.mul(shareOf(ctx, run, [[aPos, wPos], [aNeg, wNeg]], R), em.scalar(alpha));
+    const minus = beta === 0 ? null : em.mul(shareOf(ctx, run, [[aPos, wNeg], [aNeg, wPos]], R), em.scalar(beta));
+    return plus && minus ? em.sub(plus, minus) : plus ?? (minus && em.neg(minus));
+  });
+}
+
+/** Each rule a layer with constant weights can be given, for one op of the weighted category. */
+function layerRules(e: RuleEntry): Record<LrpLayerRule, BackwardRule> {
+  const epsilon = epsilonRule(e);
   return {
-    broadcastInputs: entry.rule.broadcastInputs,
-    backward(ctx, dY) {
-      const { em, node } = ctx;
-      // The constant weights are input 1 (x·W, Conv, Gemm) or, for MatMul and Einsum, input 0 (W·x).
-      const ai = ['MatMul', 'Einsum'].includes(opType) && node.input!.length === 2 && ctx.needsGrad(1) && !ctx.needsGrad(0) && !ctx.valueDependent(node.input![0]!) ? 1 : 0;
-      const wi = 1 - ai;
-      const [a, w] = [node.input![ai]!, node.input![wi]!];
-      // The positive/negative forward passes re-run the op: contrib ops (no such copies) use the ε rule.
-      if (node.domain || !ctx.needsGrad(ai) || node.input!.some((_, i) => i !== ai && ctx.needsGrad(i)) || ctx.valueDependent(w)) return fallback.backward(ctx, dY);
-      const R = dY[0]!;
-      const pos = (t: string) => em.op('Relu', [t]);
-      const neg = (t: string) => em.sub(t, pos(t));
-      const [aPos, aNeg, wPos, wNeg] = [pos(a), neg(a), pos(w), neg(w)];
-      // C, required below opset 11, as [1]: onnxruntime-web's WebGPU EP aborts on a 0-D one.
-      const rest = opType === 'Gemm' && ctx.opset < 11 ? [em.constFloat([0], [1])] : [];
-      const eps = ctx.options.epsilon ?? 1e-6;
-      // Relevance share of the pairs (x, W') whose forward outputs add up to z⁺ (or z⁻).
-      const share = (pairs: [string, string][], scale: number): string | null => {
-        if (scale === 0) return null;
-        const terms = pairs.map(([x, weights]) => {
-          const inputs = ai === 0 ? [x, weights, ...rest] : [weights, x];
-          const [z] = em.copyOf(node, inputs);
-          return { x, ctx: ctx.withNode({ ...node, input: inputs, output: [z] }, { [x]: a, [weights]: w, [z]: node.output![0] }), z };
-        });
-        const s = em.div(R, stabilize(em, em.sum(terms.map((t) => t.z)), eps));
-        const r = em.sum(terms.map((t) => em.mul(t.x, gradientOf(ctx).backward(t.ctx, [s])[ai]!)));
-        return em.mul(r, em.scalar(scale));
-      };
-      const plus = share([[aPos, wPos], [aNeg, wNeg]], alpha);
-      const minus = share([[aPos, wNeg], [aNeg, wPos]], beta);
-      const ra = plus && minus ? em.sub(plus, minus) : plus ?? (minus && em.neg(minus));
-      return node.input!.map((_, i) => (i === ai ? ra : null));
-    },
+    epsilon, zplus: alphaBetaRule(e, 1, 0), 'alpha2-beta1': alphaBetaRule(e, 2, 1),
+    gamma: gammaRule(epsilon), flat: flatRule(epsilon), wsquare: wSquareRule(epsilon), zbox: zBoxRule(epsilon),
   };
 }
 
-function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => BackwardRule): Method<N> {
+/** A method's rule for the weighted ops: `lrpRules`' for a layer it names (as Captum's per-module rules), else `pick`'s. */
+type LayerPick = (ctx: RuleContext, rules: Record<LrpLayerRule, BackwardRule>, e: RuleEntry) => BackwardRule;
+
+function lrpMethod<N extends string>(name: N, pick: LayerPick): Method<N> {
   const table = categoryTable({
     shape: 'gradient',
     constant: 'gradient',
@@ -323,7 +265,10 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
       backward: (ctx, R) => (trainingMode(ctx.node, ctx.opset) && !R.slice(1).some(Boolean) ? normalizationRule(e) : epsilonRule(e)).backward(ctx, R),
     }),
     product: epsilonRule,
-    weighted,
+    weighted: (e) => {
+      const rules = layerRules(e);
+      return { broadcastInputs: e.rule.broadcastInputs, backward: (ctx, R) => { const named = ruleOverride(ctx); return (named ? rules[named] : pick(ctx, rules, e)).backward(ctx, R); } };
+    },
     rectifier: () => passThrough,
     activation: () => passThrough,
     normalization: normalizationRule,
@@ -343,9 +288,13 @@ function lrpMethod<N extends string>(name: N, weighted: (e: RuleEntry) => Backwa
   };
 }
 
-export const lrpEpsilon = lrpMethod('lrp-epsilon', epsilonRule);
-export const lrpAlphaBeta = lrpMethod('lrp-alphabeta', (e) => ({
-  broadcastInputs: e.rule.broadcastInputs,
-  backward: (ctx, R) => alphaBetaRule(e, ctx.options.alpha ?? 2, ctx.options.beta ?? 1).backward(ctx, R),
-}));
-export const lrpZPlus = lrpMethod('lrp-zplus', (e) => alphaBetaRule(e, 1, 0));
+export const lrpEpsilon = lrpMethod('lrp-epsilon', (_ctx, rules) => rules.epsilon);
+export const lrpAlphaBeta = lrpMethod('lrp-alphabeta', (ctx, _rules, e) => alphaBetaRule(e, ctx.options.alpha ?? 2, ctx.options.beta ?? 1));
+export const lrpZPlus = lrpMethod('lrp-zplus', (_ctx, rules) => rules.zplus);
+
+/** Zennit's composites (lrp-composites.ts): a rule per kind of layer, the first layers' apart. */
+const composite = <N extends string>(name: N) => lrpMethod(name, (ctx, rules) => rules[compositeRule(ctx, COMPOSITES[name])]);
+export const lrpComposites = [
+  composite('lrp-epsilon-plus'), composite('lrp-epsilon-plus-flat'), composite('lrp-epsilon-alpha2-beta1'),
+  composite('lrp-epsilon-alpha2-beta1-flat'), composite('lrp-epsilon-gamma-box'),
+] as const;

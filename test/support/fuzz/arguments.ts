@@ -20,6 +20,7 @@ export interface Base { name: string; model: string; input: string; dims: number
 
 export const METHODS = [
   'gradient', 'saliency', 'input-x-gradient', 'deeplift', 'guided-backprop', 'deconvnet', 'lrp-epsilon', 'lrp-alphabeta', 'lrp-zplus',
+  'lrp-epsilon-plus', 'lrp-epsilon-plus-flat', 'lrp-epsilon-alpha2-beta1', 'lrp-epsilon-alpha2-beta1-flat', 'lrp-epsilon-gamma-box',
   'cam', 'grad-cam', 'guided-grad-cam', 'occlusion', 'feature-ablation', 'layer-activation', 'integrated-gradients',
   'deeplift-shap', 'gradient-shap', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime',
   'internal-influence', 'layer-conductance', 'neuron-conductance',
@@ -126,16 +127,22 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--shape': ({ r }) => ({ value: pick(r, ['1,2', '', '-1', '1,,2']), bad: true }),
   '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }), '--unbatched': flag,
   '--unknown': () => ({ bad: true }),
+  '--gamma': (c) => number('--gamma', c, true),
+  // A number or one per channel (how many the model's first layer reads decides: not BAD).
+  '--box-low': ({ r }) => { const value = pick(r, ['0', '-1', '-2,-2,-2', '', 'a', '1,nan']); return { value, bad: ['', 'a', '1,nan'].includes(value) }; },
+  '--box-high': ({ r }) => { const value = pick(r, ['1', '2', '1,1,1', 'inf', '']); return { value, bad: ['inf', ''].includes(value) }; },
+  '--lrp-rule': ({ r }) => { const value = pick(r, ['x=flat', 'y=zbox', 'conv1', 'x=bogus', '=gamma']); return { value, bad: ['conv1', 'x=bogus', '=gamma'].includes(value) }; },
 };
 /** The options each method takes (most mutations use them; the others must be refused). */
 const COMMON = ['--target', '--output', '--reduce', '--reduce-axes', '--contrast', '--threads', '--provider', '--explain-softmax'];
 const BACKPROP = ['--noise-tunnel', '--noise-std', '--samples', '--seed', '--layer'];
-const LRP = ['--epsilon', '--alpha', '--beta', '--lrp-maxpool', '--layer'];
+const LRP = ['--epsilon', '--alpha', '--beta', '--lrp-maxpool', '--layer', '--gamma', '--box-low', '--box-high', '--lrp-rule'];
 const CAMS = ['--layer', '--no-relu', '--upsample', '--interpolate'];
 const RELEVANT: Record<string, string[]> = {
   gradient: BACKPROP, saliency: BACKPROP, 'input-x-gradient': BACKPROP, 'guided-backprop': BACKPROP, deconvnet: BACKPROP,
   deeplift: ['--baseline', '--maxpool-rule', '--softmax-normalize', '--onehot-axis', ...BACKPROP],
-  'lrp-epsilon': LRP, 'lrp-alphabeta': LRP, 'lrp-zplus': LRP, cam: CAMS, 'grad-cam': CAMS, 'guided-grad-cam': CAMS,
+  'lrp-epsilon': LRP, 'lrp-alphabeta': LRP, 'lrp-zplus': LRP, 'lrp-epsilon-plus': LRP, 'lrp-epsilon-plus-flat': LRP,
+  'lrp-epsilon-alpha2-beta1': LRP, 'lrp-epsilon-alpha2-beta1-flat': LRP, 'lrp-epsilon-gamma-box': LRP, cam: CAMS, 'grad-cam': CAMS, 'guided-grad-cam': CAMS,
   occlusion: ['--window', '--stride', '--fill', '--seed', '--internal-batch-size', '--baseline'],
   'feature-ablation': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline', '--layer'],
   'integrated-gradients': ['--steps', '--ig-method', '--internal-batch-size', '--baseline', ...BACKPROP],
