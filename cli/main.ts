@@ -96,6 +96,10 @@ const optionsHelp = (path: keyof typeof PATH_HELP) => `  --output NAME         t
   --maxpool-rule R      DeepLIFT max pooling: deeplift (eq. 11, default) | shapley (SHAP/Captum)
   --lrp-maxpool R       LRP max pooling: winner (default) | epsilon (Captum)
   --onehot-axis A       DeepLIFT §2.6 weight normalisation of the first Conv for one-hot inputs
+  --no-multiply-by-inputs
+                        deeplift, deeplift-shap, integrated-gradients, gradient-shap, input-x-gradient,
+                        neuron-conductance: leave out the factor x − x⁰ (at a layer A − A⁰; Captum's
+                        multiply_by_inputs=False: DeepLIFT's multipliers, the path's mean gradient)
 ${PATH_HELP[path]}  --provider P          ${PROVIDERS.join(' | ')} (default cpu; falls back to cpu with a warning; wasm: where
                         onnxruntime-node's native binding is missing)
   --wrt NAME            the model input to explain when it has several (default: its one float input, else its token ids);
@@ -251,6 +255,7 @@ ${optionsHelp('saved')}`,
 
 const COMMON_FLAGS = {
   method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true, gamma: true, 'box-low': true, 'box-high': true, 'lrp-rule': true,
+  'no-multiply-by-inputs': false,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true, 'token-grid': true,
   steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true, unbatched: false,
 };
@@ -385,6 +390,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     epsilon: number('epsilon'),
     alpha: number('alpha'),
     beta: number('beta'),
+    multiplyByInputs: p.flags.has('no-multiply-by-inputs') ? false : undefined,
     gamma: number('gamma'),
     boxLow: numbers('box-low'),
     boxHigh: numbers('box-high'),
@@ -680,13 +686,16 @@ function perturbationOptions(p: Parsed): AttributeOptions {
   };
 }
 
+/** The flags whose option is not their name in camel case. */
+const OPTION_OF_FLAG: Record<string, string> = lookupTable({ 'no-relu': 'relu', 'no-multiply-by-inputs': 'multiplyByInputs', 'lrp-rule': 'lrpRules' });
+
 /**
- * A flag that only other methods read is a mistake (runtime/method-options.ts; --no-relu sets `relu`);
+ * A flag that only other methods read is a mistake (runtime/method-options.ts; OPTION_OF_FLAG names the option a flag sets);
  * given to several methods, one must read it. The refusal names the methods among `runs` (the command's) that do.
  */
 export function checkMethodFlags(p: Parsed, methods: string[], runs?: readonly string[]): void {
-  const option = (flag: string) => (flag === 'no-relu' ? 'relu' : flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
-  const flag = (o: string) => `--${o === 'relu' ? 'no-relu' : o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const option = (flag: string) => OPTION_OF_FLAG[flag] ?? flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const flag = (o: string) => `--${Object.keys(OPTION_OF_FLAG).find((f) => OPTION_OF_FLAG[f] === o) ?? o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const given of p.flags.keys()) {
     const why = methods.map((m) => misappliedOption(option(given), m, p.flags.has('noise-tunnel'), flag, p.flags.get('fill'), runs));
     // The reason of a method that reads the option but for another flag (occlusion's seed without --fill random), else the first's.
@@ -900,7 +909,9 @@ async function attribute(p: Parsed): Promise<void> {
     for (const v of t.data.subarray(row * per, (row + 1) * per)) { total.sum += v; total.abs += Math.abs(v); }
     return total;
   }, { sum: 0, abs: 0 }));
-  if (r.delta?.length === rows) {
+  // Captum's delta of unmultiplied attributions is Σ m − (f(x) − f(x⁰)): no completeness check to report.
+  if (r.delta && options.multiplyByInputs === false) say('--no-multiply-by-inputs: the attributions are not multiplied by the input\'s difference from the baseline (Captum\'s multiply_by_inputs=False), so they need not sum to f(x) − f(x⁰); no convergence delta is checked');
+  else if (r.delta?.length === rows) {
     const method = options.method ?? 'gradient';
     const bypassed = options.layer !== undefined && await ex.layerBypassed(rowDims, { ...options, layer: options.layer });
     // α-β with β ≠ 0 also moves relevance where a neuron's inputs all push one way (z⁻ = 0 or z⁺ = 0): it passes α·R or −β·R, not R.

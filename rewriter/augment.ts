@@ -17,6 +17,12 @@ export interface Method<N extends string = string> {
    * model input, or the layer) and `baseline` its reference-pass value.
    */
   attribution(em: Emitter, io: { grad: string; input: string; baseline?: string }): string;
+  /**
+   * The attribution is the walk's result times the input (or its difference from the baseline):
+   * under `multiplyByInputs: false` it is the walk's result alone (Captum's multiply_by_inputs=False,
+   * "global attribution": DeepLIFT's multipliers, integrated gradients' averaged gradients).
+   */
+  multipliesByInputs?: true;
   /** Turns the output seed into the signal the walk starts from (e.g. LRP's relevance = seed · logits). */
   start?(em: Emitter, io: { seed: string; from: string }): string;
   /**
@@ -331,7 +337,9 @@ export function buildAugmented(spec: AugmentSpec): ModelProto {
   const rowSum = (t: string, name: string) => em.reduceSum(t, facts.shapes.get(name)!.slice(1).map((_, k) => k + 1), false);
   const sums: string[] = [];
   for (const w of wrt) {
-    const attribution = em.rename(method.attribution(em, { grad: grads.get(w)!, input: w, baseline: ref?.(w) }), name(io.attribution, w));
+    const global = spec.options.multiplyByInputs === false && method.multipliesByInputs;
+    // Without the multiplication the delta is still Σ attribution − the explained change, as Captum's.
+    const attribution = em.rename(global ? grads.get(w)! : method.attribution(em, { grad: grads.get(w)!, input: w, baseline: ref?.(w) }), name(io.attribution, w));
     outputs.push(valueInfo(attribution, floatType, dims(w)));
     if (method.explained) sums.push(rowSum(attribution, w));
   }

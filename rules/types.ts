@@ -10,6 +10,8 @@ export interface RuleOptions {
   lrpMaxpool?: 'winner' | 'epsilon';
   alpha?: number;
   beta?: number;
+  /** false: the attribution without its factor x − x⁰ (or x, or A − A⁰ at a layer), as Captum's multiply_by_inputs=False. */
+  multiplyByInputs?: boolean;
   /** LRP-γ's γ (default 0.25). */
   gamma?: number;
   /** The z^B rule's bounds of its layer's input: a number, or one per entry of its axis 1. */

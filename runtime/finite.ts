@@ -36,6 +36,7 @@ export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number; method?
   if (o.lrpMaxpool !== undefined && !['winner', 'epsilon'].includes(o.lrpMaxpool)) throw new ExplainError(`lrpMaxpool '${o.lrpMaxpool}' is not winner or epsilon`);
   if (o.onehotAxis !== undefined && !Number.isSafeInteger(o.onehotAxis)) throw new ExplainError(`onehotAxis ${o.onehotAxis} is not an integer`);
   nonNegative(o.gamma, 'gamma');
+  if (o.multiplyByInputs !== undefined && typeof o.multiplyByInputs !== 'boolean') throw new ExplainError(`multiplyByInputs ${String(o.multiplyByInputs)} is not true or false`);
   checkLrpOptions(o);
 }
 

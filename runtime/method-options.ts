@@ -24,6 +24,8 @@ const METHOD_OPTIONS: Record<string, Readers> = lookupTable({
   window: ['occlusion'], stride: ['occlusion'], featureMask: ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'], fill: FILLED,
   relu: ['cam', 'grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
   steps: IG_PATHS, igMethod: IG_PATHS, neuron: ['neuron-conductance'],
+  // Captum's multiply_by_inputs (its layer and neuron variants too).
+  multiplyByInputs: ['deeplift', 'deeplift-shap', 'integrated-gradients', 'gradient-shap', 'input-x-gradient', 'neuron-conductance'],
   epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], lrpRules: LRP,
   // Read where a layer has the rule (checkLrpOptions): the composite's, or one lrpRules gives.
   gamma: LRP, boxLow: LRP, boxHigh: LRP, maxpoolRule: ['deeplift', 'deeplift-shap'],

@@ -145,6 +145,8 @@ test('CLI: --lrp-rule NAME=RULE (repeatable), --gamma, --box-low/--box-high per 
   const r = await runCli(args);
   assert.is(r.code, 0, r.err.join('\n'));
   assert.ok(relL2(readNpy(out).data as Float32Array, tensor('lrp-epsilon-gamma-box').data) < 1e-5);
+  const other = await runCli(['attribute', path.join(DIR, 'model.onnx'), '--input', path.join(DIR, 'input.npy'), '--lrp-rule', `${convs[0]}=flat`]);
+  assert.equal(other.err, ['onnx-explain: error: --lrp-rule applies to the LRP methods (lrp-*), not to method \'gradient\'']);
   const bad = await runCli([...args.slice(0, -2), '--lrp-rule', 'conv1']);
   assert.equal([bad.code, bad.err], [1, [`onnx-explain: error: --lrp-rule: 'conv1' is not NAME=RULE (rules: epsilon, zplus, alpha2-beta1, gamma, flat, wsquare, zbox)`]]);
 });

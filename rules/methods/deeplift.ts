@@ -66,6 +66,7 @@ const exact = (e: RuleEntry): BackwardRule | undefined => EXACT[opKey(e.opType, 
 export const deeplift: Method<'deeplift'> = {
   name: 'deeplift',
   reference: true,
+  multipliesByInputs: true,
   table: categoryTable({
     shape: (e) => exact(e) ?? e.rule,
     linear: (e) => exact(e) ?? e.rule,

@@ -15,6 +15,6 @@ export const saliency: Method<'saliency'> = {
 
 /** x · ∂y/∂x. */
 export const inputXGradient: Method<'input-x-gradient'> = {
-  name: 'input-x-gradient', table: gradientRules, reference: false,
+  name: 'input-x-gradient', table: gradientRules, reference: false, multipliesByInputs: true,
   attribution: (em, { grad, input }) => em.mul(grad, input),
 };

@@ -40,7 +40,7 @@ export const integratedGradients: Driver = {
     const n = x.dims[0];
     const seed = floatTensor(seedValues, [n, ...fromShape.slice(1)]);
     const chunk = chunking(n, alphas.length, options.internalBatchSize ?? await rowsInMemory(ex, rowDims, options), prepared.batchDynamic);
-    const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, chunk.steps]);
+    const key = JSON.stringify([rowDims, Object.values(side).map((t) => t.dims.slice(1)), method.name, options.output, options.explainSoftmax, options.layer, options.onehotAxis, options.multiplyByInputs, chunk.steps]);
     const session = await ex.session(key, async () => (await ex.augmented(rowDims, options, { method, path: { steps: chunk.steps } })).model);
     const references = ex.referenceFeeds(options, values, prepared.facts.batchBroadcasts);
     const names = ex.attributionNames;

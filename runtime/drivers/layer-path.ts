@@ -172,7 +172,7 @@ export const neuronConductance: Driver = {
       }
     });
     const xs = x.data as Float32Array;
-    for (let i = 0; i < x.size; i++) out[i] *= xs[i] - path.base[i];
+    if (options.multiplyByInputs !== false) for (let i = 0; i < x.size; i++) out[i] *= xs[i] - path.base[i];
     return { attributions: { data: out, dims: [...x.dims] }, ...path.result };
   },
 };

@@ -130,7 +130,7 @@ export const gradientShap: Driver = {
       const [atX, atB] = [await values(floatTensor(copies, [m, ...rowDims]), side), await values(floatTensor(start, [m, ...rowDims]), side)];
       // With a layer: ∂f/∂A at the point times A(x̃) − A(b) (Captum's LayerGradientShap).
       const change = layer ? atX[layer].data.map((v, e) => v - atB[layer].data[e]) : step;
-      const attributions = { dims: g.attributions.dims, data: g.attributions.data.map((v, e) => v * change[e]) };
+      const attributions = { dims: g.attributions.dims, data: options.multiplyByInputs === false ? g.attributions.data : g.attributions.data.map((v, e) => v * change[e]) };
       const size = attributions.data.length / m;
       const value = (t: TensorData, i: number) => explainedValue(weights, fromRow, t.data, i, rows[i]);
       const delta = Float32Array.from(rows, (_, i) => {
