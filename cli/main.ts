@@ -186,6 +186,9 @@ Prints the model's inputs, outputs, opsets, op histogram and the ops without a b
   --samples S           noisy copies per row (default 5); gradient-shap: draws per row (default 5);
                         shapley-value-sampling: orders of the groups per row, kernel-shap and
                         lime: coalitions per row (default 25, 25 and 50)
+  --draw-baseline-from-distrib
+                        noise tunnel: each noisy copy's baseline is a row drawn from --baseline's K rows
+                        (Captum's draw_baseline_from_distrib)
   --baseline-token ID   text models: the baseline is this token's embedding at every position (default zeros)
   --softmax-normalize   DeepLIFT §2.5: centre the seed over the final Softmax's classes
   --out FILE            .npy to save attributions (the input's shape, or see --layer and CAM), .png for a figure (see below);
@@ -225,7 +228,7 @@ channel-summed maps, 1-D inputs per-position bar plots.
                         as attribute does
   --target K            class index for all rows, or one per row (default: argmax per row)
   --contrast, --softmax-normalize, --reduce, --reduce-axes, --reduce-weights, --baseline-token,
-  --noise-tunnel, --noise-std, --stdevs, --samples
+  --noise-tunnel, --noise-std, --stdevs, --samples, --draw-baseline-from-distrib
                         as for attribute, given to the methods that read them
   --out FIG.png         the figure
 ${VIS_HELP}
@@ -264,7 +267,7 @@ const PERTURBATION_FLAGS = { window: true, stride: true, fill: true, seed: true,
 
 /** What is explained (the seed: contrasts, reductions, the baseline token) and the noise tunnel around it: attribute's and visualize's. */
 const SEED_FLAGS = {
-  contrast: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true,
+  contrast: true, 'baseline-token': true, 'softmax-normalize': false, reduce: true, 'reduce-axes': true, 'reduce-weights': true, 'noise-tunnel': true, 'noise-std': true, stdevs: true, samples: true, 'draw-baseline-from-distrib': false,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -459,6 +462,7 @@ function noiseOptions(p: Parsed): AttributeOptions {
     noiseStd: p.flags.has('noise-std') ? num(p.flags.get('noise-std') as string, '--noise-std') : undefined,
     stdevs: p.flags.has('stdevs') ? num(p.flags.get('stdevs') as string, '--stdevs') : undefined,
     samples: intFlag(p, 'samples'),
+    drawBaselineFromDistrib: p.flags.has('draw-baseline-from-distrib') || undefined,
   };
 }
 

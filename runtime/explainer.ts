@@ -129,6 +129,8 @@ export interface AttributeOptions extends RuleOptions, TargetOptions, Perturbati
   stdevs?: number;
   /** Noisy copies per row (default 5, as Captum's nt_samples). */
   samples?: number;
+  /** The noise tunnel draws each noisy copy's baseline from the rows of `baseline` (Captum's draw_baseline_from_distrib). */
+  drawBaselineFromDistrib?: boolean;
   /** Values of the model's other inputs (attention_mask, token_type_ids, ...): one row for all rows, or one per row. */
   feeds?: Record<string, DenseInput>;
   /** Text models: the baseline embedding is this token's embedding at every position (default zeros). */
@@ -1362,7 +1364,7 @@ export class Explainer {
 const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
   method: true, target: true, contrast: true, reduce: true, reduceAxes: true, reduceWeights: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
   explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
-  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true, gamma: true, boxLow: true, boxHigh: true, lrpRules: true, multiplyByInputs: true,
+  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true, gamma: true, boxLow: true, boxHigh: true, lrpRules: true, multiplyByInputs: true, drawBaselineFromDistrib: true,
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
 };
 

@@ -24,6 +24,8 @@ const METHOD_OPTIONS: Record<string, Readers> = lookupTable({
   window: ['occlusion'], stride: ['occlusion'], featureMask: ['feature-ablation', 'feature-permutation', 'shapley-values', 'shapley-value-sampling', 'kernel-shap', 'lime'], fill: FILLED,
   relu: ['cam', 'grad-cam'], upsample: ['cam', 'grad-cam', 'guided-grad-cam'], interpolate: ['cam', 'grad-cam', 'guided-grad-cam'], tokenGrid: ['grad-cam', 'guided-grad-cam'],
   steps: IG_PATHS, igMethod: IG_PATHS, neuron: ['neuron-conductance'],
+  // A baseline per noisy copy, for the methods that take one baseline row and go in the noise tunnel (not the sampling ones).
+  drawBaselineFromDistrib: BASELINED.filter((m) => !['deeplift-shap', 'gradient-shap', 'shapley-value-sampling', 'kernel-shap', 'lime'].includes(m)),
   // Captum's multiply_by_inputs (its layer and neuron variants too).
   multiplyByInputs: ['deeplift', 'deeplift-shap', 'integrated-gradients', 'gradient-shap', 'input-x-gradient', 'neuron-conductance'],
   epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], lrpRules: LRP,

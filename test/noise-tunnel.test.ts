@@ -198,4 +198,32 @@ test('a row of one value gets σ = 0 from --noise-std (a fraction of its range):
   }
 });
 
+test('drawBaselineFromDistrib: each noisy copy gets the baseline row ⌊u·K⌋ (stream 1 of the seed), as Captum\'s draw_baseline_from_distrib; equal to the copies explained one by one', async () => {
+  const MODEL = path.resolve(__dirname, '../../models/lrp-composites/model.onnx');
+  const ex = await Explainer.load(MODEL);
+  const x = { data: Float32Array.from({ length: 2 * 768 }, (_, i) => Math.sin(0.3 * i)), dims: [2, 3, 16, 16] };
+  const K = 3;
+  const dist = { data: Float32Array.from({ length: K * 768 }, (_, i) => 0.4 * Math.cos(0.7 * i)), dims: [K, 3, 16, 16] };
+  const [samples, seed, noiseStd, target] = [4, 7, 0.1, [3, 1]];
+  const copies = noisyCopies(x, samples, noiseStd, seed);
+  const next = uniform(seed, 1);
+  const picks = Array.from({ length: 2 * samples }, () => Math.floor(next() * K));
+  assert.ok(new Set(picks).size > 1, 'several baseline rows drawn');
+  for (const method of ['deeplift', 'integrated-gradients']) {
+    const steps = method === 'deeplift' ? undefined : 8;
+    const r = await ex.attribute(x, { method, target, baseline: dist, noiseTunnel: 'smoothgrad', samples, seed, noiseStd, drawBaselineFromDistrib: true, steps });
+    const expected = new Float32Array(2 * 768);
+    for (let j = 0; j < 2 * samples; j++) {
+      const row = Math.floor(j / samples);
+      const one = await ex.attribute({ data: copies.slice(j * 768, (j + 1) * 768), dims: [1, 3, 16, 16] }, { method, target: target[row], baseline: { data: dist.data.slice(picks[j] * 768, (picks[j] + 1) * 768), dims: [1, 3, 16, 16] }, steps });
+      one.attributions.data.forEach((v, i) => { expected[row * 768 + i] += v / samples; });
+      assert.ok(Math.abs(r.delta![j] - one.delta![0]) < 1e-5, `${method} copy ${j}: delta ${r.delta![j]} vs ${one.delta![0]}`);
+    }
+    assert.ok(relL2(r.attributions.data, expected) < 1e-6, method);
+  }
+  await rejects(() => ex.attribute(x, { method: 'deeplift', target, baseline: dist, drawBaselineFromDistrib: true }), /--draw-baseline-from-distrib sets the noise tunnel: it needs --noise-tunnel/);
+  await rejects(() => ex.attribute(x, { method: 'gradient', target, noiseTunnel: 'smoothgrad', drawBaselineFromDistrib: true }), /option 'drawBaselineFromDistrib' applies to deeplift, integrated-gradients, .*, not to method 'gradient'/);
+  await rejects(() => ex.attribute(x, { method: 'deeplift', target, noiseTunnel: 'smoothgrad', drawBaselineFromDistrib: true }), /draws from a baseline distribution: give --baseline with K rows of shape \[3,16,16\]/);
+});
+
 test.run();

@@ -44,8 +44,8 @@ export function driverFor(options: AttributeOptions): Driver {
   const name = options.method ?? 'gradient';
   const driver = drivers[name];
   if (!driver) throw new ExplainError(`unknown method '${name}' (methods: ${Object.keys(drivers).join(', ')})`);
-  const flags = { noiseStd: '--noise-std', stdevs: '--stdevs', samples: '--samples' };
-  const stray = (['noiseStd', 'stdevs', 'samples'] as const).filter((o) => options[o] !== undefined && !driver.sampling?.includes(o));
+  const flags = { noiseStd: '--noise-std', stdevs: '--stdevs', samples: '--samples', drawBaselineFromDistrib: '--draw-baseline-from-distrib' };
+  const stray = (['noiseStd', 'stdevs', 'samples', 'drawBaselineFromDistrib'] as const).filter((o) => options[o] !== undefined && options[o] !== false && !(driver.sampling as string[] | undefined)?.includes(o));
   if (!options.noiseTunnel && stray.length) throw new ExplainError(`${stray.map((o) => flags[o]).join(' and ')} ${stray.length > 1 ? 'set' : 'sets'} the noise tunnel: ${stray.length > 1 ? 'they need' : 'it needs'} --noise-tunnel`);
   if (options.layer !== undefined && driver.perturbsInput) throw new ExplainError(`--layer: method '${name}' perturbs the input and attributes to it, not to a layer (feature-ablation and feature-permutation perturb a layer's values)`);
   if (options.noiseTunnel && driver.sampling) throw new ExplainError(`--noise-tunnel: method '${name}' draws its own samples (--samples); it does not go inside the noise tunnel`);

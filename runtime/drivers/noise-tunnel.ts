@@ -81,6 +81,23 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
 }
 
 /**
+ * Captum's draw_baseline_from_distrib: the baseline's K rows are a distribution, and each noisy copy,
+ * in order, gets row ⌊u·K⌋ with u the next number of the seed's stream that follows the explained
+ * inputs' noise streams. Returns the baselines of the next `count` copies at each call.
+ */
+function baselineDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions): (count: number) => OrtTensor {
+  if (ex.joint) throw new ExplainError('drawBaselineFromDistrib (--draw-baseline-from-distrib) draws the baseline of one explained input; joint attribution takes one baseline per input');
+  const given = options.baseline === undefined ? undefined : fromNdarray(options.baseline);
+  const rowDims = x.dims.slice(1);
+  if (!given || given.dims.length !== x.dims.length || given.dims.slice(1).join() !== rowDims.join()) {
+    throw new ExplainError(`drawBaselineFromDistrib (--draw-baseline-from-distrib) draws from a baseline distribution: give --baseline with K rows of shape [${rowDims}]${given ? `, not [${given.dims}]` : ''}`);
+  }
+  const dist = floatTensor(Float32Array.from(given.data as ArrayLike<number>), given.dims);
+  const next = uniform(options.seed ?? 0, ex.explained.length);
+  return (count) => pickRows(dist, Array.from({ length: count }, () => Math.floor(next() * dist.dims[0])));
+}
+
+/**
  * Captum's NoiseTunnel around any driver: the method runs on `samples` noisy copies of every row
  * (in runs of at most internalBatchSize rows) with the clean input's targets, then smoothgrad
  * averages the attributions, smoothgrad_sq averages their squares and vargrad takes their variance
@@ -108,7 +125,8 @@ export function noiseTunnel(inner: Driver): Driver {
         const t = values[input.name];
         return { name: input.name, rowDims: t.dims.slice(1), next: noisyStream({ data: t.data as Float32Array, dims: t.dims }, samples, noise, options.seed ?? 0, k, (m) => ex.warn(`${ex.label}: ${m}`)) };
       });
-      // A baseline with one row per input row goes with each of that row's samples.
+      // A baseline with one row per input row goes with each of that row's samples; drawn, a row of the distribution with each sample.
+      const draw = options.drawBaselineFromDistrib ? baselineDraws(ex, x, options) : undefined;
       const sampleRows = (b: TensorInput | undefined, rows: number[]) => {
         const t = b && fromNdarray(b);
         return t && t.dims[0] === n && n > 1 ? pickRows(floatTensor(Float32Array.from(t.data as ArrayLike<number>), t.dims), rows) : t;
@@ -127,7 +145,7 @@ export function noiseTunnel(inner: Driver): Driver {
         const r = await inner.attribute(ex, first, {
           ...options, noiseTunnel: undefined, progress: undefined, ...expanded,
           feeds: { ...expanded.feeds, ...Object.fromEntries(others.map((t, k) => [noisy[k + 1].name, t])) },
-          baseline: inner.baselineDistribution ? options.baseline : sampleRows(options.baseline, rows),
+          baseline: inner.baselineDistribution ? options.baseline : draw ? draw(rows.length) : sampleRows(options.baseline, rows),
           baselines: options.baselines && Object.fromEntries(Object.entries(options.baselines).map(([k, b]) => [k, sampleRows(b, rows)!])),
         }, (i) => `noisy copy ${(s0 + i) % samples} of row ${rows[i]}`);
         if (r.delta) {
