@@ -82,8 +82,8 @@ export function noisyStream(x: { data: Float32Array; dims: readonly number[] }, 
 
 /**
  * Captum's draw_baseline_from_distrib: the baseline's K rows are a distribution, and each noisy copy,
- * in order, gets row ⌊u·K⌋ with u the next number of the seed's stream that follows the explained
- * inputs' noise streams. Returns the baselines of the next `count` copies at each call.
+ * in order, gets row ⌊u·K⌋ with u the next number of the seed's stream 1 (stream 0 draws the one
+ * explained input's noise). Returns the baselines of the next `count` copies at each call.
  */
 function baselineDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions): (count: number) => OrtTensor {
   if (ex.joint) throw new ExplainError('drawBaselineFromDistrib (--draw-baseline-from-distrib) draws the baseline of one explained input; joint attribution takes one baseline per input');
@@ -93,7 +93,7 @@ function baselineDraws(ex: Explainer, x: OrtTensor, options: AttributeOptions): 
     throw new ExplainError(`drawBaselineFromDistrib (--draw-baseline-from-distrib) draws from a baseline distribution: give --baseline with K rows of shape [${rowDims}]${given ? `, not [${given.dims}]` : ''}`);
   }
   const dist = floatTensor(Float32Array.from(given.data as ArrayLike<number>), given.dims);
-  const next = uniform(options.seed ?? 0, ex.explained.length);
+  const next = uniform(options.seed ?? 0, 1);
   return (count) => pickRows(dist, Array.from({ length: count }, () => Math.floor(next() * dist.dims[0])));
 }
 
