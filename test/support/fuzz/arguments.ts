@@ -127,7 +127,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--shape': ({ r }) => ({ value: pick(r, ['1,2', '', '-1', '1,,2']), bad: true }),
   '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }), '--unbatched': flag,
   '--unknown': () => ({ bad: true }),
-  '--gamma': (c) => number('--gamma', c, true), '--no-multiply-by-inputs': flag,
+  '--gamma': (c) => number('--gamma', c, true), '--no-multiply-by-inputs': flag, '--draw-baseline-from-distrib': flag,
   // A number or one per channel (how many the model's first layer reads decides: not BAD).
   '--box-low': ({ r }) => { const value = pick(r, ['0', '-1', '-2,-2,-2', '', 'a', '1,nan']); return { value, bad: ['', 'a', '1,nan'].includes(value) }; },
   '--box-high': ({ r }) => { const value = pick(r, ['1', '2', '1,1,1', 'inf', '']); return { value, bad: ['inf', ''].includes(value) }; },
@@ -140,12 +140,12 @@ const LRP = ['--epsilon', '--alpha', '--beta', '--lrp-maxpool', '--layer', '--ga
 const CAMS = ['--layer', '--no-relu', '--upsample', '--interpolate'];
 const RELEVANT: Record<string, string[]> = {
   gradient: BACKPROP, saliency: BACKPROP, 'input-x-gradient': BACKPROP, 'guided-backprop': BACKPROP, deconvnet: BACKPROP,
-  deeplift: ['--baseline', '--maxpool-rule', '--softmax-normalize', '--onehot-axis', '--no-multiply-by-inputs', ...BACKPROP],
+  deeplift: ['--baseline', '--maxpool-rule', '--softmax-normalize', '--onehot-axis', '--no-multiply-by-inputs', '--draw-baseline-from-distrib', ...BACKPROP],
   'lrp-epsilon': LRP, 'lrp-alphabeta': LRP, 'lrp-zplus': LRP, 'lrp-epsilon-plus': LRP, 'lrp-epsilon-plus-flat': LRP,
   'lrp-epsilon-alpha2-beta1': LRP, 'lrp-epsilon-alpha2-beta1-flat': LRP, 'lrp-epsilon-gamma-box': LRP, cam: CAMS, 'grad-cam': CAMS, 'guided-grad-cam': CAMS,
   occlusion: ['--window', '--stride', '--fill', '--seed', '--internal-batch-size', '--baseline'],
   'feature-ablation': ['--feature-mask', '--fill', '--seed', '--internal-batch-size', '--baseline', '--layer'],
-  'integrated-gradients': ['--steps', '--ig-method', '--internal-batch-size', '--baseline', '--no-multiply-by-inputs', ...BACKPROP],
+  'integrated-gradients': ['--steps', '--ig-method', '--internal-batch-size', '--baseline', '--no-multiply-by-inputs', '--draw-baseline-from-distrib', ...BACKPROP],
   'layer-activation': ['--layer'],
   'deeplift-shap': ['--baseline', '--internal-batch-size', '--layer'],
   'gradient-shap': ['--baseline', '--samples', '--noise-std', '--seed', '--internal-batch-size', '--layer', '--no-multiply-by-inputs'],
