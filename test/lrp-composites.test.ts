@@ -99,6 +99,19 @@ test('LRP-γ: where z > 0, shares of (W + γW⁺)·x⁺ + (W + γW⁻)·x⁻ + b
   assert.ok(near(r.attributions.data, expected), `${Array.from(r.attributions.data)} vs ${expected}`);
 });
 
+// α-β and z⁺ split a constant operand of any weighted-category op by sign: GridSample's sampling grid (coordinates in
+// [−1, 1]) was taken for weights, so its copies sampled at the grid's positive and negative parts.
+test('α-β and z⁺ leave GridSample\'s constant grid alone (ε rule): an identity resampling passes R_i = x_i at the target', async () => {
+  const grid = [-1, -1, 1, -1, -1, 1, 1, 1]; // [1, 2, 2, 2]: (x, y) of each output pixel, the input's own pixels
+  const model = tinyModel([1, 2, 2], 16, (em, v) => em.op('Flatten', [em.op('GridSample', [v, em.constFloat(grid, [1, 2, 2, 2])], { align_corners: 1, mode: 'bilinear', padding_mode: 'zeros' })], { axis: 1 }));
+  const ex = await Explainer.load(model);
+  const input = { data: Float32Array.from([0.5, -1.5, 2, 0.25]), dims: [1, 1, 2, 2] };
+  for (const method of ['lrp-zplus', 'lrp-alphabeta']) {
+    const r = await ex.attribute(input, { method, target: 2 });
+    assert.ok(near(r.attributions.data, [0, 0, 2, 0]), `${method}: ${Array.from(r.attributions.data)}`);
+  }
+});
+
 test('first layers: every convolution that reads the input before any other gets the first rule (two branches: both flat)', async () => {
   const conv = (em: Emitter, input: string, channels: number, k: number) => em.op('Conv', [input, em.constFloat(Array.from({ length: 18 * channels }, (_, i) => Math.sin(i + k)), [2, channels, 3, 3])], { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
   let names: string[] = [];
