@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   // 4×4-pixel patches: the feature groups of the forward-only methods.
   const patches = patchMask(h, w, 4);
   const runs: [string, AttributeOptions][] = [
-    ...methodNames.map((m): [string, AttributeOptions] => [m, {}]),
+    // The z^B rule's bounds: the digits' pixels lie in [0, 1].
+    ...methodNames.map((m): [string, AttributeOptions] => [m, m === 'lrp-epsilon-gamma-box' ? { boxLow: 0, boxHigh: 1 } : {}]),
     ['integrated-gradients', {}], ['gradient-shap', { samples: 20 }],
     ['occlusion', { window: [1, 4, 4], stride: [1, 2, 2] }], ['feature-ablation', { featureMask: patches }],
     ['shapley-value-sampling', { featureMask: patches }], ['kernel-shap', { featureMask: patches, samples: 200 }], ['lime', { featureMask: patches, samples: 200 }],
