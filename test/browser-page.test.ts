@@ -85,6 +85,14 @@ if (missing) {
       const graph = decodeModel(await download(s, '#download-graph'));
       assert.equal(graph.graph!.output!.map((o) => o.name), ['logits', 'attribution', 'delta']);
 
+      // lrp-epsilon-gamma-box's z^B bounds are the input's range.
+      await page.selectOption('#method', 'lrp-epsilon-gamma-box');
+      await page.click('#explain');
+      await waitStatus(s, /^done$|error/);
+      assert.is(await page.textContent('#status'), 'done');
+      const composite = await ex.attribute(tensor, { method: 'lrp-epsilon-gamma-box', boxLow: Math.min(...tensor.data), boxHigh: Math.max(...tensor.data) });
+      assert.ok(relL2(parseNpy(await download(s, '#download-attr')).data as Float32Array, composite.attributions.data) <= 1e-4, 'LRP composite equals Node CPU');
+
       // Forward-only methods get patches of an eighth of the image as their mask (16×16 → 2×2 pixels).
       assert.is(await page.inputValue('#patch'), '2');
       await page.selectOption('#method', 'feature-ablation');

@@ -89,13 +89,18 @@ const MAPS = new Set(['cam', 'grad-cam', 'guided-grad-cam']);
 /**
  * Options the chosen method needs on an image [1, C, H, W] (or channels last, [1, H, W, C]): square
  * patches of `patch` pixels shared by the channels as the feature mask (occlusion: windows of a
- * patch, strides of half a patch), and class activation maps upsampled to the image.
+ * patch, strides of half a patch), class activation maps upsampled to the image, and the z^B rule's
+ * bounds (lrp-epsilon-gamma-box) from the input tensor's own range.
  */
 function methodOptions(method) {
   const dims = state.input.dims;
   const p = Number($('patch').value);
   const options = {};
   if (MAPS.has(method)) options.upsample = true;
+  if (method === 'lrp-epsilon-gamma-box') {
+    const values = state.input.data;
+    Object.assign(options, { boxLow: values.reduce((a, v) => Math.min(a, v), Infinity), boxHigh: values.reduce((a, v) => Math.max(a, v), -Infinity) });
+  }
   if (!FORWARD_ONLY.has(method) || dims.length !== 4 || !(p >= 1) || $('layer').value) return options;
   const last = ox.channelsLast(dims);
   const [c, h, w] = last ? [dims[3], dims[1], dims[2]] : [dims[1], dims[2], dims[3]];
