@@ -54,15 +54,15 @@ export function biasAfter(ctx: RuleContext, node: NodeProto): { z: string; bias:
 /** A layer's op run again on other operands: its output z (bias left out) and s ↦ (∂z/∂x)ᵀ·s, i.e. W′ᵀs, back at the activation operand. */
 interface LayerPass { z: string; back(s: string): string }
 
-/**
- * A layer with constant weights: the node's activation operand `a`, its weight operand `w`, and
- * `run(x, w′)`, the op again on x with weights w′ and no bias. Undefined where the node has no such
- * form: contrib ops (no copies of them are made), weights computed from the input, a gradient
- * wanted at another operand (a bias computed from the input), Einsum of other than two operands.
- */
+/** A layer with constant weights: its activation operand `a`, its weight operand `w`, and `run(x, w′)`, the op again on x with weights w′ and no bias. */
 interface LayerForm { a: string; w: string; run(x: string, weights: string): LayerPass }
 
-export function layerForm(ctx: RuleContext): LayerForm | undefined {
+/**
+ * The node as a layer with constant weights; undefined where it has no such form: contrib ops (no
+ * copies of them are made), weights computed from the input, a gradient wanted at another operand
+ * (a bias computed from the input), Einsum of other than two operands.
+ */
+function layerForm(ctx: RuleContext): LayerForm | undefined {
   const { em, node } = ctx;
   const opType = node.op_type!;
   // The constant weights are input 1 (x·W, Conv, Gemm) or, for MatMul and Einsum, input 0 (W·x).
