@@ -13,6 +13,7 @@ import { methodNames } from '../rules/methods';
 import { runCli, tempDir } from './support/cli-harness';
 import { loadFixture, relL2 } from './support/fixtures';
 import { tinyGraph } from './support/tiny-model';
+import { methodNeeds } from './support/method-needs';
 
 const dir = tempDir('cli');
 const inputOf = (name: string) => path.join(path.dirname(loadFixture(name).model), 'input.npy');
@@ -174,7 +175,7 @@ test('rewrite --help lists exactly the methods whose one graph can be saved, exp
   for (const method of Object.keys(drivers)) {
     const needs = {
       layer: method.startsWith('layer-') || method === 'internal-influence' || method === 'neuron-conductance' ? layer : undefined, neuron: method === 'neuron-conductance' ? 0 : undefined,
-      window: method === 'occlusion' ? [1, 2, 2] : undefined, boxLow: method === 'lrp-epsilon-gamma-box' ? -1 : undefined, boxHigh: method === 'lrp-epsilon-gamma-box' ? 1 : undefined,
+      window: method === 'occlusion' ? [1, 2, 2] : undefined, ...methodNeeds(method),
     };
     const options = Object.fromEntries(Object.entries({ method, ...needs }).filter(([, v]) => v !== undefined)) as AttributeOptions;
     if (await ex.graph(fx.input.dims.slice(1), options).then(() => true, (e: Error) => (assert.match(e.message, /cannot save it as one/, `${method}: ${e.message}`), false))) saved.push(method);

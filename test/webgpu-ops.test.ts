@@ -11,6 +11,7 @@ import { EXPORTERS, FIXTURES, fixtureNames, isReferenceCopy, loadFixture } from 
 import { nonNativeOps, WEBGPU_NATIVE } from '../rewriter/webgpu-ops';
 import { integratedGradients } from '../rules/methods/integrated-gradients';
 import { deadInitializers, deadNodes } from './support/dead-nodes';
+import { methodNeeds } from './support/method-needs';
 
 
 const opsetOf = (m: ModelProto) => toNumber((m.opset_import ?? []).find((o) => !o.domain)?.version ?? 0);
@@ -23,7 +24,7 @@ for (const [name, root] of [...fixtureNames().map((n) => [n, FIXTURES]), ...fixt
     for (const method of methodNames) {
       const target = fx.meta.target[0];
       // Every method builds on every fixture: a rewrite that starts failing fails here.
-      const { model, prepared } = await ex.augmented(rowDims, { method, target, ...(method === 'lrp-epsilon-gamma-box' ? { boxLow: -1, boxHigh: 1 } : {}) });
+      const { model, prepared } = await ex.augmented(rowDims, { method, target, ...methodNeeds(method) });
       const all = model.graph!.node!;
       const original = prepared.view.nodes.length;
       assert.equal(all.slice(0, original).map((n) => n.op_type), prepared.view.nodes.map((n) => n.op_type), `${name}/${method}: original nodes come first, unchanged`);
