@@ -64,9 +64,6 @@ function checkLrpOptions(o: RuleOptions & { method?: string }): void {
   const used = rulesUsed(o.method, o.lrpRules);
   if (o.gamma !== undefined && !used.includes('gamma')) throw new ExplainError('gamma (--gamma) is LRP-γ\'s: it applies to lrp-epsilon-gamma-box and to layers lrpRules (--lrp-rule) gives \'gamma\'');
   if ((o.boxLow !== undefined || o.boxHigh !== undefined) && !used.includes('zbox')) throw new ExplainError('boxLow and boxHigh (--box-low, --box-high) are the z^B rule\'s: they apply to lrp-epsilon-gamma-box and to layers lrpRules (--lrp-rule) gives \'zbox\'');
-  if (used.includes('zbox') && (o.boxLow === undefined || o.boxHigh === undefined)) {
-    throw new ExplainError(`the z^B rule (${o.method === 'lrp-epsilon-gamma-box' ? 'lrp-epsilon-gamma-box\'s first convolution' : 'lrpRules \'zbox\''}) needs boxLow and boxHigh (--box-low, --box-high): the lowest and highest values its layer's input can take (0 and 1 for pixels in [0, 1]; per channel (0 − mean)/std and (1 − mean)/std where the model reads normalised pixels)`);
-  }
 }
 
 type NodeValues = { node: NodeProto; name: string; data: Float32Array }[];

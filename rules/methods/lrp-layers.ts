@@ -189,8 +189,8 @@ export const wSquareRule = (fallback: BackwardRule) => unitInputRule(fallback, (
 export const zBoxRule = (fallback: BackwardRule): BackwardRule => layerRule(fallback, (ctx, { a, w, run }, R) => {
   const { em } = ctx;
   // −l and −h shaped as a: the passes are linear (no bias), so f(−l, W⁺) = −W⁺·l.
-  const negated = (v: number | number[] | undefined, name: string) => {
-    if (v === undefined) return ctx.fail(`the z^B rule needs ${name}: the lowest and highest values of the layer's input (e.g. 0 and 1 for pixels in [0, 1])`);
+  const negated = (v: number | number[] | undefined, name: 'boxLow' | 'boxHigh') => {
+    if (v === undefined) return ctx.fail(`the z^B rule needs boxLow and boxHigh (--box-low, --box-high): the lowest and highest values this layer's input can take (0 and 1 for pixels in [0, 1]; per channel (0 − mean)/std and (1 − mean)/std where the model reads normalised pixels)`);
     const shape = ctx.shape(a);
     if (typeof v === 'number') return em.add(em.zerosLike(a), em.scalar(-v));
     if (v.length !== shape[1]) return ctx.fail(`${name} gives ${v.length} values; the layer's input [${shape}] has ${shape[1]} on axis 1`);
