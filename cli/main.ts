@@ -86,6 +86,8 @@ const optionsHelp = (path: keyof typeof PATH_HELP) => `  --output NAME         t
   --explain-softmax     explain a final Softmax's output instead of its input logits (LRP: also a
                         final Sigmoid's, whose logit LRP explains by default)
   --epsilon E           LRP ε (default 1e-6; Captum's EpsilonRule uses 1e-9)
+  --stabilizer S        LRP: the stabiliser of every share but the ε rule of weighted ops (z⁺, α-β, γ,
+                        flat, w², z^B, sums, averages; Zennit's stabilizer; default: --epsilon)
   --alpha A --beta B    lrp-alphabeta weights (default 2 and 1)
   --gamma G             LRP-γ's γ (default 0.25): lrp-epsilon-gamma-box, --lrp-rule NAME=gamma
   --box-low L --box-high H
@@ -257,7 +259,7 @@ ${optionsHelp('saved')}`,
 });
 
 const COMMON_FLAGS = {
-  method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true, gamma: true, 'box-low': true, 'box-high': true, 'lrp-rule': true,
+  method: true, output: true, 'explain-softmax': false, provider: true, help: false, epsilon: true, alpha: true, beta: true, stabilizer: true, gamma: true, 'box-low': true, 'box-high': true, 'lrp-rule': true,
   'no-multiply-by-inputs': false,
   'maxpool-rule': true, 'lrp-maxpool': true, 'onehot-axis': true, layer: true, 'no-relu': false, upsample: false, interpolate: true, 'token-grid': true,
   steps: true, 'ig-method': true, wrt: true, feed: true, neuron: true, unbatched: false,
@@ -394,6 +396,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
     alpha: number('alpha'),
     beta: number('beta'),
     multiplyByInputs: p.flags.has('no-multiply-by-inputs') ? false : undefined,
+    stabilizer: number('stabilizer'),
     gamma: number('gamma'),
     boxLow: numbers('box-low'),
     boxHigh: numbers('box-high'),

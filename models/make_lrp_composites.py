@@ -32,6 +32,7 @@ OUT = os.path.join(HERE, "lrp-composites")
 EPS = 1e-6
 GAMMA = 0.25
 LOW, HIGH = -1.0, 1.0
+DENSE_EPS = 0.25
 
 
 class Net(nn.Module):
@@ -49,8 +50,8 @@ class Net(nn.Module):
         return self.fc2(torch.relu(self.fc1(h.flatten(1))))
 
 
-def stab(z):
-    return z + EPS * (2 * (z >= 0).double() - 1)
+def stab(z, eps=EPS):
+    return z + eps * (2 * (z >= 0).double() - 1)
 
 
 def pos(t):
@@ -61,19 +62,20 @@ def neg(t):
     return t.clamp(max=0)
 
 
-def shares(layer, terms, R, mask=None, bias=0):
+def shares(layer, terms, R, mask=None, bias=0, eps=EPS):
     """Σ_k σ_k x_k ⊙ ∂f(x_k; w_k)ᵀ s with s = R / stab(Σ_k σ_k f(x_k; w_k) + bias) (masked); terms: (x, w, σ)."""
     xs = [x.detach().clone().requires_grad_(True) for x, _, _ in terms]
     outs = [layer(x, w) for x, (_, w, _) in zip(xs, terms)]
-    s = R / stab(sum(sign * o for o, (_, _, sign) in zip(outs, terms)) + bias)
+    s = R / stab(sum(sign * o for o, (_, _, sign) in zip(outs, terms)) + bias, eps)
     if mask is not None:
         s = s * mask
     grads = torch.autograd.grad(sum((o * s.detach()).sum() for o in outs), xs)
     return sum(sign * x.detach() * g for x, g, (_, _, sign) in zip(xs, grads, terms))
 
 
-def rule_relevance(rule, module, a, R, z):
-    """The relevance of a layer's input a from its output's R (z: its output, bias included)."""
+def rule_relevance(rule, module, a, R, z, epsilon=EPS):
+    """The relevance of a layer's input a from its output's R (z: its output, bias included); `epsilon`
+    is the ε rule's, EPS every other rule's stabiliser."""
     w, b = module.weight.detach(), module.bias.detach()
     shape = b.shape + (1,) * (z.dim() - 2)
     if isinstance(module, nn.Conv2d):
@@ -83,7 +85,7 @@ def rule_relevance(rule, module, a, R, z):
         def layer(x, weights):
             return F.linear(x, weights)
     if rule == "epsilon":
-        return shares(layer, [(a, w, 1)], R, bias=b.reshape(shape))
+        return shares(layer, [(a, w, 1)], R, bias=b.reshape(shape), eps=epsilon)
     if rule in ("zplus", "alpha2-beta1"):
         alpha, beta = (1, 0) if rule == "zplus" else (2, 1)
         plus = shares(layer, [(pos(a), pos(w), 1), (neg(a), neg(w), 1)], R)
@@ -114,8 +116,8 @@ COMPOSITES = {
 }
 
 
-def relevance(model, x, target, composite):
-    """Input relevance of the target logit, rows independent."""
+def relevance(model, x, target, composite, epsilon=EPS):
+    """Input relevance of the target logit, rows independent; `epsilon` the dense layers' ε."""
     x = torch.from_numpy(x)
     a1 = torch.relu(model.conv1(x))
     z2 = model.conv2(a1)
@@ -129,8 +131,8 @@ def relevance(model, x, target, composite):
     R = torch.zeros_like(z4)
     R[np.arange(len(target)), target] = z4.detach()[np.arange(len(target)), target]
     spec = COMPOSITES[composite]
-    R = rule_relevance("epsilon", model.fc2, a3.detach(), R, z4.detach())
-    R = rule_relevance("epsilon", model.fc1, f.detach(), R, z3.detach())
+    R = rule_relevance("epsilon", model.fc2, a3.detach(), R, z4.detach(), epsilon)
+    R = rule_relevance("epsilon", model.fc1, f.detach(), R, z3.detach(), epsilon)
     # MaxPool: the winner takes the relevance (the pooling's gradient routes it).
     R = torch.autograd.grad((p * R.reshape(p.shape)).sum(), a2v)[0]
     R = rule_relevance(spec["conv"], model.conv2, a1.detach(), R, z2.detach())
@@ -160,6 +162,10 @@ def main():
         r = relevance(model, x, target, name).numpy()
         meta["sums"][name] = r.reshape(2, -1).sum(1).tolist()
         np.save(os.path.join(OUT, f"{name}.npy"), r.astype(np.float32))
+    # Zennit's epsilon and stabilizer apart: ε = 0.25 at the dense layers, 10⁻⁶ in every other rule.
+    meta["dense_epsilon"] = DENSE_EPS
+    r = relevance(model, x, target, "lrp-epsilon-plus-flat", DENSE_EPS).numpy()
+    np.save(os.path.join(OUT, "lrp-epsilon-plus-flat-dense-epsilon.npy"), r.astype(np.float32))
     np.save(os.path.join(OUT, "input.npy"), x.astype(np.float32))
     with open(os.path.join(OUT, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)

@@ -12,6 +12,8 @@ export interface RuleOptions {
   beta?: number;
   /** false: the attribution without its factor x − x⁰ (or x, or A − A⁰ at a layer), as Captum's multiply_by_inputs=False. */
   multiplyByInputs?: boolean;
+  /** LRP: the stabiliser of every share but the ε rule at weighted ops (Zennit's `stabilizer`; default: `epsilon`). */
+  stabilizer?: number;
   /** LRP-γ's γ (default 0.25). */
   gamma?: number;
   /** The z^B rule's bounds of its layer's input: a number, or one per entry of its axis 1. */

@@ -1364,7 +1364,7 @@ export class Explainer {
 const REQUEST_KEYS: Record<keyof AttributeRequest, true> = {
   method: true, target: true, contrast: true, reduce: true, reduceAxes: true, reduceWeights: true, softmaxNormalize: true, output: true, layer: true, neuron: true,
   explainSoftmax: true, baseline: true, baselines: true, onehotAxis: true, progress: true, steps: true, igMethod: true, noiseTunnel: true,
-  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true, gamma: true, boxLow: true, boxHigh: true, lrpRules: true, multiplyByInputs: true, drawBaselineFromDistrib: true,
+  noiseStd: true, stdevs: true, samples: true, feeds: true, baselineToken: true, epsilon: true, maxpoolRule: true, lrpMaxpool: true, alpha: true, beta: true, stabilizer: true, gamma: true, boxLow: true, boxHigh: true, lrpRules: true, multiplyByInputs: true, drawBaselineFromDistrib: true,
   window: true, stride: true, fill: true, seed: true, featureMask: true, internalBatchSize: true, relu: true, upsample: true, interpolate: true, tokenGrid: true,
 };
 

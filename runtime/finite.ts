@@ -30,6 +30,7 @@ export function checkRuleOptions(o: RuleOptions & { onehotAxis?: number; method?
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new ExplainError(`${name} ${v} must be a finite number ≥ 0`);
   };
   nonNegative(o.epsilon, 'epsilon');
+  nonNegative(o.stabilizer, 'stabilizer');
   nonNegative(o.alpha, 'alpha');
   nonNegative(o.beta, 'beta');
   if (o.maxpoolRule !== undefined && !['deeplift', 'shapley'].includes(o.maxpoolRule)) throw new ExplainError(`maxpoolRule '${o.maxpoolRule}' is not deeplift or shapley`);

@@ -28,7 +28,7 @@ const METHOD_OPTIONS: Record<string, Readers> = lookupTable({
   drawBaselineFromDistrib: BASELINED.filter((m) => !['deeplift-shap', 'gradient-shap', 'shapley-value-sampling', 'kernel-shap', 'lime'].includes(m)),
   // Captum's multiply_by_inputs (its layer and neuron variants too).
   multiplyByInputs: ['deeplift', 'deeplift-shap', 'integrated-gradients', 'gradient-shap', 'input-x-gradient', 'neuron-conductance'],
-  epsilon: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], lrpRules: LRP,
+  epsilon: LRP, stabilizer: LRP, lrpMaxpool: LRP, alpha: ['lrp-alphabeta'], beta: ['lrp-alphabeta'], lrpRules: LRP,
   // Read where a layer has the rule (checkLrpOptions): the composite's, or one lrpRules gives.
   gamma: LRP, boxLow: LRP, boxHigh: LRP, maxpoolRule: ['deeplift', 'deeplift-shap'],
   // A random fill's, the draws', and any method's inside a noise tunnel, whose noise it seeds.

@@ -27,6 +27,16 @@ for (const method of Object.keys(meta.sums)) {
   });
 }
 
+test('epsilon is the ε rule\'s at weighted layers and stabilizer every other rule\'s (Zennit\'s epsilon and stabilizer): ε = 0.25 at the dense layers only', async () => {
+  const ex = await Explainer.load(path.join(DIR, 'model.onnx'));
+  const expected = tensor('lrp-epsilon-plus-flat-dense-epsilon').data;
+  const apart = await ex.attribute(tensor('input'), { method: 'lrp-epsilon-plus-flat', target: meta.target, epsilon: meta.dense_epsilon, stabilizer: meta.epsilon });
+  assert.ok(relL2(apart.attributions.data, expected) < 1e-5, `rel L2 ${relL2(apart.attributions.data, expected)}`);
+  // Without it the stabiliser is ε too: z⁺ and flat are stabilised by 0.25.
+  const together = await ex.attribute(tensor('input'), { method: 'lrp-epsilon-plus-flat', target: meta.target, epsilon: meta.dense_epsilon });
+  assert.ok(relL2(together.attributions.data, expected) > 1e-3);
+});
+
 test('a composite is lrp-epsilon with the same rules given per layer (lrpRules by node name or output name)', async () => {
   const ex = await Explainer.load(path.join(DIR, 'model.onnx'));
   const x = tensor('input');

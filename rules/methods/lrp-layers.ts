@@ -126,7 +126,11 @@ export function layerRule(fallback: BackwardRule, rule: (ctx: RuleContext, form:
   };
 }
 
-const stabilizer = (ctx: RuleContext) => ctx.options.epsilon ?? 1e-6;
+/** The ε rule's ε at weighted ops (and at max pooling under `lrpMaxpool: 'epsilon'`): Zennit's `epsilon`. */
+export const epsilonOf = (ctx: RuleContext) => ctx.options.epsilon ?? 1e-6;
+
+/** Every other share's stabiliser — z⁺, α-β, γ, flat, w², z^B, sums, averages, products, normalisations: Zennit's `stabilizer`, ε unless given. */
+export const stabilizerOf = (ctx: RuleContext) => ctx.options.stabilizer ?? epsilonOf(ctx);
 
 /** a⁺ and a⁻, a⁻ undefined where a is non-negative by construction: the passes of its pairs would give zeros and are left out. */
 export function signParts(ctx: RuleContext, a: string): [string, string | undefined] {
@@ -142,7 +146,7 @@ export function signParts(ctx: RuleContext, a: string): [string, string | undefi
 export function shareOf(ctx: RuleContext, run: LayerForm['run'], pairs: [string | undefined, string][], R: string, { bias, mask }: { bias?: string; mask?: string } = {}): string {
   const { em } = ctx;
   const passes = pairs.filter((p): p is [string, string] => p[0] !== undefined).map(([x, weights]) => ({ x, ...run(x, weights) }));
-  const s = em.div(R, stabilize(em, em.sum([...passes.map((p) => p.z), ...(bias ? [bias] : [])]), stabilizer(ctx)));
+  const s = em.div(R, stabilize(em, em.sum([...passes.map((p) => p.z), ...(bias ? [bias] : [])]), stabilizerOf(ctx)));
   const masked = mask ? em.mul(mask, s) : s;
   return em.sum(passes.map((p) => em.mul(p.x, p.back(masked))));
 }
@@ -172,7 +176,7 @@ export const gammaRule = (fallback: BackwardRule): BackwardRule => layerRule(fal
 /** R_i = Σ_j v_ij R_j / Σ_i′ v_i′j with weights v = f(w) and unit inputs, bias left out: the flat rule (v = 1) and the w² rule (v = w²). */
 const unitInputRule = (fallback: BackwardRule, weightsOf: (em: Emitter, w: string) => string): BackwardRule => layerRule(fallback, (ctx, { a, w, run }, R) => {
   const pass = run(ctx.em.onesLike(a), weightsOf(ctx.em, w));
-  return pass.back(ctx.em.div(R, stabilize(ctx.em, pass.z, stabilizer(ctx))));
+  return pass.back(ctx.em.div(R, stabilize(ctx.em, pass.z, stabilizerOf(ctx))));
 });
 
 /** The flat rule (Lapuschkin et al. 2019): relevance spread evenly over each output's receptive field. */

@@ -7,7 +7,7 @@ import { categoryTable, gradientOf } from '../registry';
 import { BackwardRule, RuleContext, RuleEntry } from '../types';
 import { perChannel, statisticsAxes, trainingMode } from '../ops/BatchNormalization';
 import { COMPOSITES, compositeRule, LrpLayerRule, ruleOverride } from './lrp-composites';
-import { biasAfter, flatRule, gammaRule, isBiasAdd, layerRule, shareOf, signParts, stabilize, wSquareRule, zBoxRule } from './lrp-layers';
+import { biasAfter, epsilonOf, flatRule, gammaRule, isBiasAdd, layerRule, shareOf, signParts, stabilize, stabilizerOf, wSquareRule, zBoxRule } from './lrp-layers';
 
 /**
  * Add and Sub: a bias (isBiasAdd) passes R on to its layer's weighted op, which rules on the whole
@@ -66,7 +66,7 @@ function epsilonRule({ opType, category, rule }: RuleEntry): BackwardRule {
       // c / u for a constant c is an element-wise function of u (a sigmoid written 1/(1 + e^−x)): the relevance passes to u.
       if (opType === 'Div' && !ctx.needsGrad(0) && ctx.needsGrad(1) && !ctx.valueDependent(node.input![0])) return passThrough.backward(ctx, [R]);
       const z = (category === 'weighted' && biasAfter(ctx, node)?.z) || node.output![0];
-      const s = em.div(R!, stabilize(em, z, ctx.options.epsilon ?? 1e-6));
+      const s = em.div(R!, stabilize(em, z, category === 'weighted' || category === 'selection' ? epsilonOf(ctx) : stabilizerOf(ctx)));
       const grads = gradientOf(ctx).backward(ctx, [s]);
       const multiplied = (i: number) => ctx.needsGrad(i) && multiplies(opType, i);
       const gated = opType === 'Mul' && node.input!.some((t, i) => multiplied(i) && !isGate(ctx.view, t));
@@ -165,7 +165,7 @@ const passThrough: BackwardRule = {
     const { em, node } = ctx;
     const active = node.input!.map((_, i) => i).filter((i) => ctx.needsGrad(i));
     if (active.length === 1) return node.input!.map((_, i) => (i === active[0] ? R : null));
-    const s = em.div(R!, stabilize(em, em.sum(active.map((i) => node.input![i])), ctx.options.epsilon ?? 1e-6));
+    const s = em.div(R!, stabilize(em, em.sum(active.map((i) => node.input![i])), stabilizerOf(ctx)));
     return node.input!.map((a, i) => (active.includes(i) ? em.mul(a, s) : null));
   },
 };
@@ -195,7 +195,7 @@ function normalizationRule({ opType }: RuleEntry): BackwardRule {
       const sigma = em.op('Sqrt', [em.add(em.reduceMean(em.mul(centred, centred), axes), em.scalar(attrFloat(node, 'epsilon', 1e-5)))]);
       // InstanceNormalization's scale is per channel (axis 1), LayerNormalization's over the normalised axes.
       const gamma = opType === 'InstanceNormalization' ? em.reshape(scale, [1, -1, ...axes.map(() => 1)]) : opType === 'BatchNormalization' ? perChannel(ctx, scale) : scale;
-      const u = em.mul(gamma, em.div(R!, stabilize(em, node.output![0], ctx.options.epsilon ?? 1e-6)));
+      const u = em.mul(gamma, em.div(R!, stabilize(em, node.output![0], stabilizerOf(ctx))));
       return [em.mul(em.div(x, sigma), em.sub(u, em.reduceMean(u, axes))), ...node.input!.slice(1).map(() => null)];
     },
   };
@@ -221,7 +221,7 @@ function reductionRule({ rule }: RuleEntry): BackwardRule {
       const ones = em.add(em.mul(node.output![0], em.scalar(0)), em.scalar(1));
       const terms = em.mul(x, rule.backward(ctx, [ones])[0]!);
       const total = em.reduceSum(terms, reduceAxes(ctx, ctx.shape(x).length), !!attrInt(node, 'keepdims', 1));
-      const s = em.div(R!, stabilize(em, total, ctx.options.epsilon ?? 1e-6));
+      const s = em.div(R!, stabilize(em, total, stabilizerOf(ctx)));
       return [em.mul(x, rule.backward(ctx, [s])[0]!), null];
     },
   };

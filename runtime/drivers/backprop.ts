@@ -58,7 +58,7 @@ export const backprop: Driver = {
     // Steps on the path (a mask computed from the input) are checked on this input and baseline (every explained input's); a walk to a layer refuses them.
     const steps = reference && options.layer === undefined ? await ex.inputSteps(rowDims, options) : undefined;
     if (steps) await checkStepsKept(ex, x, options, steps, rowLabel);
-    const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.gamma, options.boxLow, options.boxHigh, options.lrpRules, options.multiplyByInputs, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
+    const graphKey = [rowDims, Object.values(side).map((t) => t.dims.slice(1)), options.method ?? 'gradient', output, from, options.onehotAxis, options.epsilon, options.stabilizer, options.maxpoolRule, options.lrpMaxpool, options.alpha, options.beta, options.gamma, options.boxLow, options.boxHigh, options.lrpRules, options.multiplyByInputs, options.layer, options.relu, options.upsample, options.interpolate, options.tokenGrid];
     // A shared baseline used again is built in as the zero one is (see repeatedBaseline), except in
     // large graphs, where a session of its own takes longer to open than many runs of the reference
     // pass; there a one-row baseline gets a graph declaring one row (AugmentSpec.sharedBaseline).

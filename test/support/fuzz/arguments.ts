@@ -127,7 +127,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
   '--shape': ({ r }) => ({ value: pick(r, ['1,2', '', '-1', '1,,2']), bad: true }),
   '--no-cache': flag, '--cache-dir': ({ at }) => ({ value: at('cache'), bad: false }), '--unbatched': flag,
   '--unknown': () => ({ bad: true }),
-  '--gamma': (c) => number('--gamma', c, true), '--no-multiply-by-inputs': flag, '--draw-baseline-from-distrib': flag,
+  '--gamma': (c) => number('--gamma', c, true), '--stabilizer': (c) => number('--stabilizer', c, true), '--no-multiply-by-inputs': flag, '--draw-baseline-from-distrib': flag,
   // A number or one per channel (how many the model's first layer reads decides: not BAD).
   '--box-low': ({ r }) => { const value = pick(r, ['0', '-1', '-2,-2,-2', '', 'a', '1,nan']); return { value, bad: ['', 'a', '1,nan'].includes(value) }; },
   '--box-high': ({ r }) => { const value = pick(r, ['1', '2', '1,1,1', 'inf', '']); return { value, bad: ['inf', ''].includes(value) }; },
@@ -136,7 +136,7 @@ const ATTRIBUTE: Record<string, (c: Ctx) => Mutation> = {
 /** The options each method takes (most mutations use them; the others must be refused). */
 const COMMON = ['--target', '--output', '--reduce', '--reduce-axes', '--contrast', '--threads', '--provider', '--explain-softmax'];
 const BACKPROP = ['--noise-tunnel', '--noise-std', '--samples', '--seed', '--layer'];
-const LRP = ['--epsilon', '--alpha', '--beta', '--lrp-maxpool', '--layer', '--gamma', '--box-low', '--box-high', '--lrp-rule'];
+const LRP = ['--epsilon', '--stabilizer', '--alpha', '--beta', '--lrp-maxpool', '--layer', '--gamma', '--box-low', '--box-high', '--lrp-rule'];
 const CAMS = ['--layer', '--no-relu', '--upsample', '--interpolate'];
 const RELEVANT: Record<string, string[]> = {
   gradient: BACKPROP, saliency: BACKPROP, 'input-x-gradient': BACKPROP, 'guided-backprop': BACKPROP, deconvnet: BACKPROP,
