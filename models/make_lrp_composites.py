@@ -6,7 +6,8 @@ Run from the repository root:
 
     /usr/bin/python3 models/make_lrp_composites.py
 
-Requires torch (1.13), onnx (1.12) and numpy; deterministic. See models/README.md.
+Requires torch (1.13), onnx (1.12), numpy and sklearn (make_digits' export); deterministic. See
+models/README.md.
 
 Each layer's rule is written out as the modified forward passes it shares relevance by (the
 formulas of Montavon et al. 2019 and of Zennit's rules, in Zennit's generalised form for γ): the
@@ -16,13 +17,16 @@ augmented graph involved. ε = stabiliser = 1e-6; z⁺ and α-β leave the biase
 """
 import json
 import os
+import sys
 import warnings
 
 import numpy as np
-import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_digits import export  # noqa: E402
 
 warnings.filterwarnings("ignore")
 torch.set_num_threads(2)
@@ -149,11 +153,7 @@ def main():
     x = gen.uniform(LOW, HIGH, (2, 3, 16, 16))
     target = [3, 1]
     os.makedirs(OUT, exist_ok=True)
-    path = os.path.join(OUT, "model.onnx")
-    torch.onnx.export(model.float(), torch.from_numpy(x.astype(np.float32)), path, opset_version=13,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-    onnx.checker.check_model(onnx.load(path))
+    export(model.float(), torch.from_numpy(x.astype(np.float32)), os.path.join(OUT, "model.onnx"), "input", "logits", "make_lrp_composites.py")
     model.double()
     # The references use the float32 values the rewriter sees.
     x = x.astype(np.float32).astype(np.float64)
