@@ -51,7 +51,7 @@ function printOps(title: string, m: Map<string, Agg>, top: number): void {
 }
 
 /** What a method needs beyond a target on the torchvision models: lrp-epsilon-gamma-box's z^B bounds, pixels in [0, 1] after ImageNet's Normalize. */
-export const methodNeeds = (method: string) => (method === 'lrp-epsilon-gamma-box' ? { boxLow: [-2.118, -2.036, -1.804], boxHigh: [2.249, 2.429, 2.64] } : {});
+export const imagenetBoxBounds = (method: string) => (method === 'lrp-epsilon-gamma-box' ? { boxLow: [-2.118, -2.036, -1.804], boxHigh: [2.249, 2.429, 2.64] } : {});
 
 export async function profileGraphs(modelFile: string, cacheDir: string, methodList: string[], batches: number[]): Promise<void> {
   const ex = await Explainer.load(modelFile);
@@ -63,7 +63,7 @@ export async function profileGraphs(modelFile: string, cacheDir: string, methodL
     const x = new ort.Tensor('float32', Float32Array.from({ length: batch * row }, (_, i) => Math.sin(i)), [batch, ...rowDims]);
     printOps(`batch ${batch} plain model`, byOp(await profiled(modelFile, { [ex.input.name]: x }, prefix), () => true), 6);
     for (const method of methodList) {
-      const { model, prepared, from } = await ex.augmented(rowDims, { method, ...methodNeeds(method) });
+      const { model, prepared, from } = await ex.augmented(rowDims, { method, ...imagenetBoxBounds(method) });
       const classes = prepared.facts.shapes.get(from)!.slice(1);
       const seed = new Float32Array(batch * classes.reduce((a, b) => a * b, 1));
       for (let r = 0; r < batch; r++) seed[r * (seed.length / batch)] = 1;

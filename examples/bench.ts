@@ -27,7 +27,7 @@ import { benchLatent } from './bench-latent';
 import { captumComparison } from './bench-captum';
 import { pythonImports } from './python';
 import { ensureResNet18 } from './resnet18';
-import { methodNeeds, profileGraphs } from './bench-profile';
+import { imagenetBoxBounds, profileGraphs } from './bench-profile';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, 'bench-cache');
@@ -176,7 +176,7 @@ async function benchModel(model: BenchModel, todo: Case[], runs: number): Promis
     const perRow = c.baseline === 'per-row' ? Array.from({ length: runs + 3 }, (_, k) => tensor(c.batch, 2 + k)) : [];
     let calls = 0;
     const baseline = () => ({ zero: undefined, shared, 'per-row': perRow[calls++ % perRow.length] })[c.baseline ?? 'zero'];
-    const attribute = () => ex.attribute(x, { method: c.method, target: targets(c.batch), baseline: baseline(), ...methodNeeds(c.method) });
+    const attribute = () => ex.attribute(x, { method: c.method, target: targets(c.batch), baseline: baseline(), ...imagenetBoxBounds(c.method) });
     const forward = () => plain.run({ [inputName]: x });
     // Two warm-up calls: a shared baseline is built into the graph from its second call on.
     await attribute();
