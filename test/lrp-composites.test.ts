@@ -149,6 +149,8 @@ test('bad LRP layer options are refused with one line naming the cause', async (
   const relu = ex.model.graph!.node!.find((n) => n.op_type === 'Relu')!;
   await rejects(() => ex.attribute(x1, { method: 'lrp-epsilon', lrpRules: { [relu.name!]: 'flat' } }), /lrpRules names '.*Relu.*' \(Relu\), which is no layer with constant weights/);
   await rejects(() => ex.attribute(x1, { method: 'lrp-epsilon', lrpRules: { nowhere: 'flat' } }), /lrpRules names 'nowhere', which is no node or tensor/);
+  const conv = ex.model.graph!.node!.find((n) => n.op_type === 'Conv')!;
+  await rejects(() => ex.attribute(x1, { method: 'lrp-epsilon', lrpRules: { [conv.name!]: 'flat', [conv.output![0]]: 'zplus' } }), /lrpRules names node '\/conv1\/Conv' twice, as '\/conv1\/Conv' and as '\/conv1\/Conv_output_0': give it one rule/);
   await rejects(() => ex.attribute(x1, { method: 'lrp-epsilon', lrpRules: { [relu.name!]: 'gama' as 'gamma' } }), /'gama' is not one of epsilon, zplus/);
   await rejects(() => ex.attribute(x1, { method: 'gradient', lrpRules: { [relu.name!]: 'flat' } }), /lrpRules.*not to method 'gradient'/);
   await rejects(() => ex.attribute(x1, { method: 'lrp-epsilon', gamma: 0.5 }), /gamma \(--gamma\) is LRP-γ's: it applies to lrp-epsilon-gamma-box/);

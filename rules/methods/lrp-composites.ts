@@ -75,12 +75,15 @@ export function rulesUsed(method: string | undefined, lrpRules: Record<string, s
   return [...Object.values(lrpRules ?? {}), ...(composite ? [composite.convolution, composite.dense, composite.first?.rule] : [])].filter((r): r is string => !!r);
 }
 
-/** Each `lrpRules` key names a layer of the graph: a node (or its output) applying constant weights. */
+/** Each `lrpRules` key names a layer of the graph, a node (or its output) applying constant weights, and no layer is named twice. */
 export function checkLrpRules(view: GraphView, lrpRules: Record<string, string>): void {
   const dependent = valueDependent(view);
+  const named = new Map<NodeProto, string>();
   for (const key of Object.keys(lrpRules)) {
     const node = view.nodes.find((n) => n.name === key) ?? view.producer.get(key);
     if (!node) throw new ExplainError(`${view.label}: lrpRules names '${key}', which is no node or tensor of the graph`);
+    if (named.has(node)) throw new ExplainError(`${view.label}: lrpRules names node '${node.name || node.output![0]}' twice, as '${named.get(node)}' and as '${key}': give it one rule`);
+    named.set(node, key);
     const computed = (t: string) => dependent.has(t);
     if (!isLayer(node, computed)) throw new ExplainError(`${view.label}: lrpRules names '${key}', node '${node.name || node.output![0]}' (${node.op_type}), which is no layer with constant weights (Conv, ConvTranspose, Gemm, MatMul, Einsum): its rule is the method's`);
   }
