@@ -65,6 +65,11 @@ export function num(text: string, what: string): number {
   return v;
 }
 
+/** Comma-separated finite numbers (each as `num` reads it). */
+export function numList(text: string, what: string): number[] {
+  return text.split(',').map((t) => num(t, what));
+}
+
 /** --preprocess: one of `allowed` (all by default), else `fallback`. */
 export function preprocessFlag(p: Parsed, fallback: Preprocess, allowed: Preprocess[] = ['torchvision', 'tf', 'caffe', 'none', 'pixels']): Preprocess {
   const v = (p.flags.get('preprocess') as Preprocess | undefined) ?? fallback;
@@ -77,8 +82,7 @@ export function normalizationFlags(p: Parsed): Normalization | undefined {
   const [mean, std] = (['mean', 'std'] as const).map((flag) => p.flags.get(flag) as string | undefined);
   if (mean === undefined && std === undefined) return undefined;
   if (mean === undefined || std === undefined) throw new ExplainError(`--${mean === undefined ? 'mean' : 'std'} is missing: --mean and --std come together, as torchvision's Normalize(mean, std)`);
-  const list = (text: string, flag: string) => text.split(',').map((t) => num(t, `--${flag}`));
-  return { mean: list(mean, 'mean'), std: list(std, 'std') };
+  return { mean: numList(mean, '--mean'), std: numList(std, '--std') };
 }
 
 /** The normalisation images are shown and bounded with: --mean/--std where given, else the preset's. */

@@ -27,7 +27,7 @@ import { checkOutput, fileError } from '../runtime/node/files';
 import { saveModel } from '../runtime/node/model-file';
 import { firstLine } from '../runtime/run-errors';
 import { Provider, PROVIDERS } from '../runtime/session';
-import { int, intFlag, intList, intsFlag, nonUtf8Argument, normalizationFlags, num, parseArgs, Parsed, preprocessFlag } from './args';
+import { int, intFlag, intList, intsFlag, nonUtf8Argument, normalizationFlags, num, numList, parseArgs, Parsed, preprocessFlag } from './args';
 import { captions, checkFigure, drawingFlag, explainedLabel, outFormat, VIS_FLAGS, VIS_HELP, visOptions, writeFigure } from './visualize';
 import { filters, FILTERS_FLAGS, FILTERS_HELP } from './filters';
 import { exportTriton, EXPORT_TRITON_FLAGS, EXPORT_TRITON_HELP, TRITON_METHODS } from './export-triton';
@@ -384,7 +384,7 @@ export function commonOptions(p: Parsed): AttributeOptions {
   const number = (flag: string) => (p.flags.has(flag) ? num(p.flags.get(flag) as string, `--${flag}`) : undefined);
   // One number, or one per channel.
   const numbers = (flag: string) => {
-    const values = p.flags.has(flag) ? (p.flags.get(flag) as string).split(',').map((t) => num(t, `--${flag}`)) : undefined;
+    const values = p.flags.has(flag) ? numList(p.flags.get(flag) as string, `--${flag}`) : undefined;
     return values?.length === 1 ? values[0] : values;
   };
   const onehot = p.flags.get('onehot-axis') as string | undefined;

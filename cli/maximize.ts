@@ -5,7 +5,7 @@ import { checkOutput, jsonBytes, writeFilesTogether } from '../runtime/node/file
 import { encodeNpy } from '../runtime/npy';
 import { encodePng } from '../runtime/node/png-file';
 import { linePlot, upscale } from '../runtime/plot';
-import { intFlag, normalizationOf, num, Parsed, preprocessFlag } from './args';
+import { intFlag, normalizationOf, num, numList, Parsed, preprocessFlag } from './args';
 import { feedFiles, feeds, modelArg, modelOptions, singleWrtArg } from './main';
 import { PROVIDERS } from '../runtime/session';
 import { imageLayout, pictureOf } from './pictures';
@@ -93,7 +93,7 @@ export async function maximizeCommand(p: Parsed): Promise<void> {
   let low = norm.mean.map((m, c) => (0 - m) / norm.std[c]);
   let high = norm.mean.map((m, c) => (1 - m) / norm.std[c]);
   if (p.flags.has('range')) {
-    const r = String(p.flags.get('range')).split(',').map((s) => num(s, '--range'));
+    const r = numList(String(p.flags.get('range')), '--range');
     if (r.length !== 2 || !(r[0] < r[1])) throw new ExplainError(`--range: '${p.flags.get('range')}' is not LO,HI with LO < HI`);
     [low, high] = [[r[0]], [r[1]]];
   }

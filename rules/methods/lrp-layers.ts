@@ -104,13 +104,13 @@ function nonNegative(ctx: RuleContext, t: string): boolean {
   return sources.every((s) => nonNegative(ctx, s));
 }
 
-/** The layer's bias as its output broadcasts it: Conv's and ConvTranspose's B per channel, Gemm's β·C, or the bias after it (biasAfter). */
-function layerBias(ctx: RuleContext): string | undefined {
+/** The layer's bias as its output broadcasts it: Conv's and ConvTranspose's B per channel, Gemm's β·C, or the bias after it (`after`, biasAfter's). */
+function layerBias(ctx: RuleContext, after: ReturnType<typeof biasAfter>): string | undefined {
   const { em, node } = ctx;
   const b = node.input![2];
   if (b && (node.op_type === 'Conv' || node.op_type === 'ConvTranspose')) return em.reshape(b, [-1, ...ctx.shape(node.output![0]).slice(2).map(() => 1)]);
   if (b && node.op_type === 'Gemm') return attrFloat(node, 'beta', 1) === 1 ? b : em.mul(b, em.scalar(attrFloat(node, 'beta', 1)));
-  return biasAfter(ctx, node)?.bias();
+  return after?.bias();
 }
 
 /** A rule for layers with constant weights (layerForm), giving the activation's relevance; other nodes of the category get `fallback`. */
@@ -163,9 +163,10 @@ export const gammaRule = (fallback: BackwardRule): BackwardRule => layerRule(fal
   const wPos = em.op('Relu', [w]);
   const up = em.add(w, em.mul(g, wPos));
   const down = em.add(w, em.mul(g, em.sub(w, wPos)));
-  const b = layerBias(ctx);
+  const after = biasAfter(ctx, ctx.node);
+  const b = layerBias(ctx, after);
   const bPos = b && em.op('Relu', [b]);
-  const z = biasAfter(ctx, ctx.node)?.z ?? ctx.node.output![0];
+  const z = after?.z ?? ctx.node.output![0];
   const where = (sign: 'Greater' | 'Less') => em.mask(sign, z, em.scalar(0));
   return em.add(
     shareOf(ctx, run, [[aPos, up], [aNeg, down]], R, { bias: b && em.add(b, em.mul(g, bPos!)), mask: where('Greater') }),
